@@ -1,0 +1,17 @@
+#pragma once
+#include "autograd/node.h"
+
+namespace ember {
+
+// The sink of a leaf: adds the incoming gradient into leaf.grad.
+struct AccumulateGrad : Node {
+  explicit AccumulateGrad(Tensor leaf);
+  variable_list apply(variable_list&& grads) override;
+  std::string name() const override { return "torch::autograd::AccumulateGrad"; }
+  Tensor variable;
+};
+
+// Runs `hooks` on `grad` in registration order; a hook's non-None result replaces it.
+Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& hooks, uint32_t output_nr, Tensor grad);
+
+}  // namespace ember

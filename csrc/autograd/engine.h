@@ -1,0 +1,20 @@
+#pragma once
+#include "autograd/node.h"
+
+namespace ember {
+
+struct BackwardOptions {
+  bool keep_graph = false;     // retain_graph
+  bool create_graph = false;   // record the backward pass itself
+  bool accumulate_grad = true; // backward(): into .grad; autograd.grad(): returned
+  bool allow_unused = false;
+};
+
+// Runs the backward pass from `roots`, seeded with `grad_roots` (same length;
+// each defined). With `inputs` empty every reachable leaf accumulates its
+// gradient; otherwise only the paths to `inputs` run and their gradients are
+// returned (accumulate_grad=false) or accumulated into their .grad.
+variable_list run_backward(const variable_list& roots, const variable_list& grad_roots,
+                           const variable_list& inputs, const BackwardOptions& opts);
+
+}  // namespace ember

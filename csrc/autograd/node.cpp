@@ -1,0 +1,102 @@
+#include "autograd/node.h"
+
+#include <limits>
+
+#include "autograd/accumulate_grad.h"
+#include "autograd/grad_mode.h"
+#include "autograd/meta.h"
+#include "ops/ops.h"
+
+namespace ember {
+
+static std::atomic<uint64_t> global_sequence_nr{0};
+static std::atomic<int64_t> global_hook_id{0};
+
+Node::Node() : sequence_nr(global_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
+
+int64_t next_hook_id() { return ++global_hook_id; }
+
+uint32_t Node::add_input_meta(const Tensor& t) {
+  input_metas.push_back(InputMeta{t->sizes(), t->dtype(), t->device()});
+  return (uint32_t)input_metas.size() - 1;
+}
+
+void release_node(std::shared_ptr<Node>&& node) {
+  // Only the last owner destroys; it parks further nodes on a thread-local list
+  // that is drained in a loop instead of by recursion.
+  thread_local std::vector<std::shared_ptr<Node>>* pending = nullptr;
+  if (!node) return;
+  if (node.use_count() > 1) { node.reset(); return; }
+  if (pending) { pending->push_back(std::move(node)); return; }
+  std::vector<std::shared_ptr<Node>> list;
+  pending = &list;
+  node.reset();
+  while (!list.empty()) {
+    auto next = std::move(list.back());
+    list.pop_back();
+    next.reset();
+  }
+  pending = nullptr;
+}
+
+static std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
+  auto& meta = leaf->autograd_mut();
+  std::lock_guard<std::mutex> lock(meta.mutex);
+  auto acc = meta.grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(leaf);
+    meta.grad_accumulator = acc;
+  }
+  return acc;
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t) return Edge();
+  auto* meta = t->autograd();
+  if (!meta) return Edge();
+  if (meta->grad_fn) return Edge(meta->grad_fn, meta->output_nr);
+  if (meta->requires_grad) return Edge(grad_accumulator(t), 0);
+  return Edge();
+}
+
+void set_history(const Tensor& t, const std::shared_ptr<Node>& fn) {
+  auto& meta = t->autograd_mut();
+  meta.grad_fn = fn;
+  meta.output_nr = fn->add_input_meta(t);
+}
+
+Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& hooks, uint32_t output_nr, Tensor grad) {
+  for (auto& h : hooks) {
+    if (h.output_nr != output_nr) continue;
+    Tensor r = h.fn(grad);
+    if (r) grad = std::move(r);
+  }
+  return grad;
+}
+
+AccumulateGrad::AccumulateGrad(Tensor leaf) : variable(std::move(leaf)) {
+  sequence_nr = std::numeric_limits<uint64_t>::max();
+  add_input_meta(variable);
+}
+
+variable_list AccumulateGrad::apply(variable_list&& grads) {
+  Tensor g = std::move(grads[0]);
+  auto& meta = variable->autograd_mut();
+  g = run_tensor_hooks(meta.leaf_hooks, 0, std::move(g));
+  if (!g) return {};
+  std::lock_guard<std::mutex> lock(meta.mutex);
+  if (!meta.grad) {
+    // Steal the buffer when nothing else holds it (Note [Engine order]); a
+    // gradient that is a view or shared must be copied so .grad owns its memory.
+    bool stealable = !GradMode::is_enabled() && g.use_count() == 1 && g->is_contiguous() && !g->view_base &&
+                     g->storage().use_count() == 1 && g->dtype() == variable->dtype();
+    meta.grad = stealable ? g : clone(g);
+  } else if (GradMode::is_enabled()) {
+    meta.grad = add(meta.grad, g);  // create_graph: keep the graph of the sum
+  } else {
+    add_(meta.grad, g);
+  }
+  return {};
+}
+
+}  // namespace ember

@@ -1,0 +1,82 @@
+#pragma once
+// Node: one backward function in the graph. apply() maps the gradients of the
+// forward outputs to the gradients of the forward inputs, which flow along
+// next_edges. Names match PyTorch's (AddBackward0, MulBackward0, ...).
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember {
+
+struct Node;
+using variable_list = std::vector<Tensor>;
+using Hook = std::function<Tensor(const Tensor&)>;
+
+// Drops a node reference without recursing through a long chain of nodes (a
+// 100k-op chain would otherwise overflow the stack when freed).
+void release_node(std::shared_ptr<Node>&& node);
+
+struct Edge {
+  std::shared_ptr<Node> fn;
+  uint32_t input_nr = 0;
+
+  Edge() = default;
+  Edge(std::shared_ptr<Node> f, uint32_t nr) : fn(std::move(f)), input_nr(nr) {}
+  Edge(const Edge&) = default;
+  Edge(Edge&&) noexcept = default;
+  Edge& operator=(const Edge&) = default;
+  Edge& operator=(Edge&&) noexcept = default;
+  ~Edge() { release_node(std::move(fn)); }
+  bool valid() const { return fn != nullptr; }
+};
+
+// What the node expects for each gradient it receives (shape and dtype of the
+// matching forward output): used to materialise zeros for missing gradients.
+struct InputMeta {
+  Shape shape;
+  DType dtype;
+  Device device;
+};
+
+struct Node : std::enable_shared_from_this<Node> {
+  Node();
+  virtual ~Node() = default;
+
+  virtual variable_list apply(variable_list&& grads) = 0;
+  virtual std::string name() const = 0;
+  virtual void release_variables() {}
+  // A Python custom Function is the only node that needs the GIL.
+  virtual bool is_python() const { return false; }
+
+  // Later nodes run first (Note [Engine order]); AccumulateGrad uses the max.
+  uint64_t sequence_nr;
+  std::vector<Edge> next_edges;
+  std::vector<InputMeta> input_metas;
+
+  // Tensor hooks registered on the outputs of this node, run on the incoming
+  // gradient before apply(); retain_grad hooks run after the others.
+  struct TensorHook { uint32_t output_nr; int64_t id; Hook fn; };
+  std::vector<TensorHook> pre_hooks;
+  std::vector<TensorHook> retain_grad_hooks;
+
+  uint32_t num_inputs() const { return (uint32_t)input_metas.size(); }
+  bool should_compute_output(size_t i) const { return i < next_edges.size() && next_edges[i].valid(); }
+
+  // Registers `t` as output number input_metas.size() of this node.
+  uint32_t add_input_meta(const Tensor& t);
+};
+
+// The edge along which the gradient of `t` flows: its grad_fn, or the
+// AccumulateGrad of a leaf that requires grad, or an empty edge.
+Edge gradient_edge(const Tensor& t);
+// Makes `t` output `output_nr` of `fn` (the forward output side of a node).
+void set_history(const Tensor& t, const std::shared_ptr<Node>& fn);
+
+// Tensor hook ids are global so RemovableHandle can find them.
+int64_t next_hook_id();
+
+}  // namespace ember

@@ -1,0 +1,27 @@
+#pragma once
+#include <string>
+
+#include "core/error.h"
+
+namespace ember {
+
+enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
+
+struct Device {
+  DeviceType type = DeviceType::CPU;
+  int index = -1;  // -1: the current device of that type
+
+  bool is_cpu() const { return type == DeviceType::CPU; }
+  bool operator==(const Device& o) const { return type == o.type && index == o.index; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
+  std::string type_name() const { return type == DeviceType::CPU ? "cpu" : "cuda"; }
+  std::string str() const { return index < 0 ? type_name() : type_name() + ":" + std::to_string(index); }
+};
+
+// Parses "cpu", "cuda", "cuda:1" as torch.device does.
+Device parse_device(const std::string& spec, int index = -1);
+// CUDA kernels are not built yet: every CUDA request is refused here, in one place.
+void check_device_available(const Device& d);
+bool cuda_is_available();
+
+}  // namespace ember

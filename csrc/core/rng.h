@@ -1,0 +1,17 @@
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <random>
+
+namespace ember {
+
+// The default CPU generator: one deterministic stream per seed, as
+// torch.manual_seed gives (the numbers differ from PyTorch's).
+struct Generator {
+  std::mt19937_64 engine{67280421310721ull};
+  uint64_t seed = 67280421310721ull;
+  std::mutex mutex;
+  static Generator& default_cpu();
+};
+
+}  // namespace ember

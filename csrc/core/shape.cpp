@@ -1,0 +1,66 @@
+#include "core/shape.h"
+
+#include "core/error.h"
+
+namespace ember {
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto v : s) n *= v;
+  return n;
+}
+
+Shape contiguous_strides(const Shape& sizes) {
+  Shape st(sizes.size());
+  int64_t acc = 1;
+  for (int64_t i = (int64_t)sizes.size() - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= sizes[i] > 1 ? sizes[i] : 1;
+  }
+  return st;
+}
+
+int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
+  int64_t n = ndim > 0 ? ndim : 1;  // a 0-d tensor accepts dim 0 and -1, like PyTorch
+  if (dim < -n || dim >= n)
+    EMBER_FAIL(Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1,
+               "], but got ", dim, ")");
+  return dim < 0 ? dim + n : dim;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  size_t n = a.size() > b.size() ? a.size() : b.size();
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1)
+      EMBER_FAIL(Runtime, "The size of tensor a (", da, ") must match the size of tensor b (", db,
+                 ") at non-singleton dimension ", i, " (shapes ", detail::cat(a), " and ", detail::cat(b), ")");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Shape broadcast_strides(const Shape& src_sizes, const Shape& src_strides, const Shape& to) {
+  Shape st(to.size(), 0);
+  size_t off = to.size() - src_sizes.size();
+  for (size_t i = 0; i < src_sizes.size(); ++i)
+    st[off + i] = (src_sizes[i] == 1 && to[off + i] != 1) ? 0 : src_strides[i];
+  return st;
+}
+
+uint64_t dim_mask(const std::vector<int64_t>& dims, int64_t ndim, const char* op) {
+  EMBER_CHECK(ndim <= 64, op, ": tensors with more than 64 dimensions are not supported");
+  if (dims.empty()) return ndim == 0 ? 0 : (ndim == 64 ? ~0ull : ((1ull << ndim) - 1));
+  uint64_t mask = 0;
+  for (auto d : dims) {
+    int64_t w = wrap_dim(d, ndim, op);
+    if (ndim == 0) continue;
+    EMBER_CHECK(!(mask & (1ull << w)), op, ": dim ", w, " appears multiple times in the list of dims");
+    mask |= 1ull << w;
+  }
+  return mask;
+}
+
+}  // namespace ember

@@ -1,0 +1,92 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "autograd/meta.h"
+
+namespace ember {
+
+void (*ThreadRelease::release)(void**) = nullptr;
+void (*ThreadRelease::reacquire)(void*) = nullptr;
+
+std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
+  check_device_available(device);
+  auto st = std::make_shared<Storage>();
+  // 64-byte alignment keeps AVX-512 loads aligned for contiguous tensors.
+  size_t padded = (nbytes + 63) / 64 * 64;
+  void* p = padded ? std::aligned_alloc(64, padded) : nullptr;
+  EMBER_CHECK(p || !padded, "ember: out of memory allocating ", nbytes, " bytes");
+  st->data = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  st->nbytes = nbytes;
+  st->device = device;
+  return st;
+}
+
+static bool compute_contiguous(const Shape& sizes, const Shape& strides) {
+  int64_t expected = 1;
+  for (int64_t i = (int64_t)sizes.size() - 1; i >= 0; --i) {
+    if (sizes[i] == 1) continue;
+    if (strides[i] != expected) return false;
+    expected *= sizes[i];
+  }
+  return true;
+}
+
+TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset, DType dtype)
+    : storage_(std::move(storage)), dtype_(dtype) {
+  set_geometry(std::move(sizes), std::move(strides), offset);
+}
+
+TensorImpl::~TensorImpl() = default;
+
+void TensorImpl::set_geometry(Shape sizes, Shape strides, int64_t offset) {
+  sizes_ = std::move(sizes);
+  strides_ = std::move(strides);
+  offset_ = offset;
+  numel_ = shape_numel(sizes_);
+  contiguous_ = compute_contiguous(sizes_, strides_);
+}
+
+AutogradMeta& TensorImpl::autograd_mut() {
+  if (!autograd_) autograd_ = std::make_unique<AutogradMeta>();
+  return *autograd_;
+}
+
+bool TensorImpl::requires_grad() const { return autograd_ && (autograd_->requires_grad || autograd_->grad_fn); }
+bool TensorImpl::is_leaf() const { return !autograd_ || !autograd_->grad_fn; }
+const std::shared_ptr<Node>& TensorImpl::grad_fn() const {
+  static const std::shared_ptr<Node> none;
+  return autograd_ ? autograd_->grad_fn : none;
+}
+
+Tensor empty(const Shape& sizes, DType dtype, Device device) {
+  for (auto s : sizes) EMBER_CHECK_KIND(s >= 0, Runtime, "Trying to create tensor with negative dimension ", s, ": ", detail::cat(sizes));
+  auto st = allocate_storage(shape_numel(sizes) * itemsize(dtype), device);
+  return std::make_shared<TensorImpl>(std::move(st), sizes, contiguous_strides(sizes), 0, dtype);
+}
+
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset) {
+  auto t = std::make_shared<TensorImpl>(base->storage(), std::move(sizes), std::move(strides), offset, base->dtype());
+  t->share_version_counter_of(*base);
+  return t;
+}
+
+Tensor wrapped_scalar(double v, DType dtype) {
+  Tensor t = empty({}, dtype);
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    *t->data<T>() = static_cast<T>(v);
+  });
+  t->is_wrapped_number = true;
+  return t;
+}
+
+double item_as_double(const Tensor& t) {
+  return dispatch(t->dtype(), [&](auto tag) -> double {
+    using T = typename decltype(tag)::type;
+    return static_cast<double>(*t->data<T>());
+  });
+}
+
+}  // namespace ember

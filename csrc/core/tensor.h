@@ -1,0 +1,115 @@
+#pragma once
+// TensorImpl: shared storage + sizes + strides + offset + dtype + device.
+// A Tensor is a shared_ptr to one; a null Tensor is "undefined" (e.g. a missing grad).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/shape.h"
+
+namespace ember {
+
+struct AutogradMeta;
+struct Node;
+
+// Note [Version counter]
+// Every in-place write bumps the counter; a SavedVariable remembers the value it
+// saw and refuses to unpack a tensor changed since. Views and detach() share the
+// counter of their storage; `.data` gets a counter of its own (PyTorch's contract:
+// `.data` writes are invisible to autograd's checks).
+struct VersionCounter {
+  std::atomic<uint32_t> value{0};
+};
+
+struct Storage {
+  std::shared_ptr<void> data;  // the deleter frees the buffer, or releases a numpy array
+  size_t nbytes = 0;
+  Device device;
+  VersionCounter version;
+};
+
+std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);
+
+class TensorImpl;
+using Tensor = std::shared_ptr<TensorImpl>;
+
+class TensorImpl {
+ public:
+  TensorImpl(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset, DType dtype);
+  ~TensorImpl();
+
+  const Shape& sizes() const { return sizes_; }
+  const Shape& strides() const { return strides_; }
+  int64_t size(int64_t d) const { return sizes_[d]; }
+  int64_t stride(int64_t d) const { return strides_[d]; }
+  int64_t dim() const { return (int64_t)sizes_.size(); }
+  int64_t numel() const { return numel_; }
+  int64_t offset() const { return offset_; }
+  DType dtype() const { return dtype_; }
+  Device device() const { return storage_->device; }
+  bool is_contiguous() const { return contiguous_; }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  char* data_ptr() const { return static_cast<char*>(storage_->data.get()) + offset_ * (int64_t)itemsize(dtype_); }
+  template <class T> T* data() const { return reinterpret_cast<T*>(data_ptr()); }
+
+  // Note [Version counter]
+  uint32_t version() const { return version_counter().value.load(std::memory_order_relaxed); }
+  void bump_version() { version_counter().value.fetch_add(1, std::memory_order_relaxed); }
+  void use_own_version_counter() { own_version_ = std::make_shared<VersionCounter>(); }
+  void share_version_counter_of(const TensorImpl& other) { own_version_ = other.own_version_; }
+
+  // A Python number turned into a 0-d tensor: it does not widen a tensor's dtype.
+  bool is_wrapped_number = false;
+
+  // Autograd: allocated only for tensors that take part in a graph.
+  AutogradMeta* autograd() const { return autograd_.get(); }
+  AutogradMeta& autograd_mut();
+  bool requires_grad() const;
+  bool is_leaf() const;
+  const std::shared_ptr<Node>& grad_fn() const;
+
+  // Differentiable views remember their base (Note [In-place on views]).
+  Tensor view_base;
+
+  void set_geometry(Shape sizes, Shape strides, int64_t offset);
+  // `x.data = y`: x now shows y's storage, geometry and dtype (autograd meta kept).
+  void set_data(const TensorImpl& other) {
+    storage_ = other.storage_;
+    dtype_ = other.dtype_;
+    own_version_ = other.own_version_;
+    set_geometry(other.sizes_, other.strides_, other.offset_);
+  }
+
+ private:
+  VersionCounter& version_counter() const { return own_version_ ? *own_version_ : storage_->version; }
+
+  std::shared_ptr<Storage> storage_;
+  Shape sizes_, strides_;
+  int64_t offset_ = 0;
+  int64_t numel_ = 0;
+  DType dtype_;
+  bool contiguous_ = true;
+  std::shared_ptr<VersionCounter> own_version_;
+  std::unique_ptr<AutogradMeta> autograd_;
+};
+
+// A new contiguous tensor; contents uninitialised.
+Tensor empty(const Shape& sizes, DType dtype, Device device = Device{});
+// A tensor over existing storage (a view); shares the version counter.
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset);
+// A 0-d tensor holding a Python number (is_wrapped_number).
+Tensor wrapped_scalar(double v, DType dtype);
+// The element at flat index 0 read as double (for .item() and scalars).
+double item_as_double(const Tensor& t);
+
+// Hooks the Python layer installs so the core can release the GIL around long
+// kernels without depending on Python (no-ops when unset).
+struct ThreadRelease {
+  static void (*release)(void**);
+  static void (*reacquire)(void*);
+};
+
+}  // namespace ember

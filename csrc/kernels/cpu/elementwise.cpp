@@ -1,0 +1,195 @@
+#include "kernels/cpu/elementwise.h"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "kernels/cpu/loops.h"
+
+namespace ember {
+namespace kernels {
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+bool is_predicate(UnaryOp op) { return op >= UnaryOp::LogicalNot; }
+
+template <class T>
+static T int_pow(T base, T exp) {
+  if (exp < 0) return base == 1 ? 1 : (base == -1 ? ((exp & 1) ? -1 : 1) : 0);
+  T r = 1;
+  while (exp) {
+    if (exp & 1) r *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return r;
+}
+
+template <class T>
+static T nan_max(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+  return a > b ? a : b;
+}
+template <class T>
+static T nan_min(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+  return a < b ? a : b;
+}
+
+template <class T>
+static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  switch (op) {
+    case BinaryOp::Add:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || y; });
+      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x + y; });
+    case BinaryOp::Sub: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x - y; });
+    case BinaryOp::Mul:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && y; });
+      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x * y; });
+    case BinaryOp::Div:
+      if constexpr (std::is_integral_v<T>) EMBER_FAIL(Runtime, "div: integer division must be done in a floating dtype");
+      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x / y; });
+    case BinaryOp::Pow:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || !y; });
+      else if constexpr (std::is_integral_v<T>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return int_pow(x, y); });
+      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return y == T(2) ? x * x : std::pow(x, y); });
+    case BinaryOp::Maximum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_max(x, y); });
+    case BinaryOp::Minimum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_min(x, y); });
+    case BinaryOp::Eq: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x == y; });
+    case BinaryOp::Ne: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != y; });
+    case BinaryOp::Lt: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x < y; });
+    case BinaryOp::Le: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x <= y; });
+    case BinaryOp::Gt: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x > y; });
+    case BinaryOp::Ge: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x >= y; });
+    case BinaryOp::LogicalAnd: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != T(0) && y != T(0); });
+    case BinaryOp::LogicalOr: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != T(0) || y != T(0); });
+    case BinaryOp::LogicalXor: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
+  }
+}
+
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  dispatch(a->dtype(), [&](auto tag) { binary_typed<typename decltype(tag)::type>(op, out, a, b); });
+}
+
+template <class T>
+static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  switch (op) {
+    case UnaryOp::Sqrt: return unary_loop<T, T>(out, a, [](T x) -> T { return std::sqrt(x); });
+    case UnaryOp::Rsqrt: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / std::sqrt(x); });
+    case UnaryOp::Exp: return unary_loop<T, T>(out, a, [](T x) -> T { return std::exp(x); });
+    case UnaryOp::Log: return unary_loop<T, T>(out, a, [](T x) -> T { return std::log(x); });
+    case UnaryOp::Log1p: return unary_loop<T, T>(out, a, [](T x) -> T { return std::log1p(x); });
+    case UnaryOp::Expm1: return unary_loop<T, T>(out, a, [](T x) -> T { return std::expm1(x); });
+    case UnaryOp::Sin: return unary_loop<T, T>(out, a, [](T x) -> T { return std::sin(x); });
+    case UnaryOp::Cos: return unary_loop<T, T>(out, a, [](T x) -> T { return std::cos(x); });
+    case UnaryOp::Tan: return unary_loop<T, T>(out, a, [](T x) -> T { return std::tan(x); });
+    case UnaryOp::Tanh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::tanh(x); });
+    case UnaryOp::Sigmoid: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / (T(1) + std::exp(-x)); });
+    case UnaryOp::Reciprocal: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / x; });
+    case UnaryOp::IsNan: return unary_loop<bool, T>(out, a, [](T x) { return std::isnan(x); });
+    case UnaryOp::IsInf: return unary_loop<bool, T>(out, a, [](T x) { return std::isinf(x); });
+    case UnaryOp::IsFinite: return unary_loop<bool, T>(out, a, [](T x) { return std::isfinite(x); });
+    default: break;
+  }
+  EMBER_ASSERT(false);
+}
+
+template <class T>
+static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  switch (op) {
+    case UnaryOp::Neg:
+      if constexpr (std::is_same_v<T, bool>) EMBER_FAIL(Runtime, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+      else return unary_loop<T, T>(out, a, [](T x) -> T { return -x; });
+    case UnaryOp::Abs:
+      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+      else return unary_loop<T, T>(out, a, [](T x) -> T { return x < 0 ? -x : x; });
+    case UnaryOp::Relu: return unary_loop<T, T>(out, a, [](T x) -> T { return x > T(0) ? x : (x != x ? x : T(0)); });
+    case UnaryOp::Sign:
+      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+      else return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? x : T((T(0) < x) - (x < T(0))); });
+    case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, a, [](T x) { return x == T(0); });
+    case UnaryOp::IsNan:
+    case UnaryOp::IsInf:
+      if constexpr (!std::is_floating_point_v<T>) return unary_loop<bool, T>(out, a, [](T) { return false; });
+      break;
+    case UnaryOp::IsFinite:
+      if constexpr (!std::is_floating_point_v<T>) return unary_loop<bool, T>(out, a, [](T) { return true; });
+      break;
+    default: break;
+  }
+  if constexpr (std::is_floating_point_v<T>) return float_unary<T>(op, out, a);
+  EMBER_ASSERT(false);
+}
+
+void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  dispatch(a->dtype(), [&](auto tag) { any_unary<typename decltype(tag)::type>(op, out, a); });
+}
+
+void copy(const Tensor& dst, const Tensor& src) {
+  dispatch(dst->dtype(), [&](auto out_tag) {
+    using O = typename decltype(out_tag)::type;
+    dispatch(src->dtype(), [&](auto in_tag) {
+      using I = typename decltype(in_tag)::type;
+      if constexpr (std::is_same_v<O, bool>) unary_loop<O, I>(dst, src, [](I x) { return x != I(0); });
+      else unary_loop<O, I>(dst, src, [](I x) { return static_cast<O>(x); });
+    });
+  });
+}
+
+void fill(const Tensor& dst, double value) {
+  dispatch(dst->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T v = static_cast<T>(value);
+    auto plan = make_plan<1>(dst->sizes(), {dst.get()}, {dst->strides()});
+    for_each_run<1>(plan, [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+      if (s[0] == sizeof(T)) {
+        T* o = (T*)p[0];
+        for (int64_t i = 0; i < n; ++i) o[i] = v;
+      } else {
+        for (int64_t i = 0; i < n; ++i) *(T*)(p[0] + i * s[0]) = v;
+      }
+    });
+  });
+}
+
+void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi) {
+  dispatch(a->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, bool>) {
+      EMBER_FAIL(Runtime, "\"clamp\" not implemented for 'bool'");
+    } else {
+      const bool has_lo = lo != nullptr, has_hi = hi != nullptr;
+      const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
+      unary_loop<T, T>(out, a, [=](T x) -> T {
+        if (x != x) return x;
+        if (has_lo && x < l) x = l;
+        if (has_hi && x > h) x = h;
+        return x;
+      });
+    }
+  });
+}
+
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  dispatch(out->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto plan = make_plan<4>(out->sizes(), {out.get(), cond.get(), a.get(), b.get()},
+                             {out->strides(), broadcast_strides(cond->sizes(), cond->strides(), out->sizes()),
+                              broadcast_strides(a->sizes(), a->strides(), out->sizes()),
+                              broadcast_strides(b->sizes(), b->strides(), out->sizes())});
+    for_each_run<4>(plan, [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i)
+        *(T*)(p[0] + i * s[0]) = *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2]) : *(const T*)(p[3] + i * s[3]);
+    });
+  });
+}
+
+}  // namespace kernels
+}  // namespace ember

@@ -1,0 +1,33 @@
+#pragma once
+// CPU elementwise kernels. All take an allocated output (first) and inputs
+// already converted to the compute dtype; inputs broadcast to out's shape.
+#include "core/tensor.h"
+
+namespace ember {
+namespace kernels {
+
+enum class BinaryOp {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
+};
+enum class UnaryOp {
+  Neg, Abs, Sqrt, Rsqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Tanh, Sigmoid, Relu, Sign,
+  Reciprocal, LogicalNot, IsNan, IsInf, IsFinite,
+};
+
+bool is_comparison(BinaryOp op);  // output is bool
+bool is_predicate(UnaryOp op);    // output is bool
+
+// x: any shape, out: broadcast(a, b) shape
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
+void unary(UnaryOp op, const Tensor& out, const Tensor& a);
+// dst[i] = src[i] converted to dst's dtype; src broadcast to dst's shape
+void copy(const Tensor& dst, const Tensor& src);
+void fill(const Tensor& dst, double value);
+// out = min(max(a, lo), hi); NaN stays NaN
+void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi);
+// out = cond ? a : b; cond bool, a and b of out's dtype
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
+
+}  // namespace kernels
+}  // namespace ember

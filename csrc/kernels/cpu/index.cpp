@@ -1,0 +1,58 @@
+#include "kernels/cpu/index.h"
+
+#include "kernels/cpu/loops.h"
+
+namespace ember {
+namespace kernels {
+
+std::vector<int64_t> strided_offsets(const Shape& sizes, const Shape& strides) {
+  std::vector<int64_t> offs(shape_numel(sizes));
+  const int64_t nd = (int64_t)sizes.size();
+  std::vector<int64_t> coord(nd, 0);
+  int64_t cur = 0;
+  for (size_t e = 0; e < offs.size(); ++e) {
+    offs[e] = cur;
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      if (++coord[d] < sizes[d]) { cur += strides[d]; break; }
+      cur -= (sizes[d] - 1) * strides[d];
+      coord[d] = 0;
+    }
+  }
+  return offs;
+}
+
+void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
+                    const std::vector<int64_t>& inner) {
+  dispatch(src->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* o = out->data<T>();
+    const T* s = src->data<T>();
+    const int64_t ni = (int64_t)outer.size(), nr = (int64_t)inner.size();
+#pragma omp parallel for schedule(static) if (ni * nr >= kParallelGrain)
+    for (int64_t i = 0; i < ni; ++i)
+      for (int64_t r = 0; r < nr; ++r) o[i * nr + r] = s[outer[i] + inner[r]];
+  });
+}
+
+void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
+                     const std::vector<int64_t>& inner, bool accumulate) {
+  dispatch(dst->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* d = dst->data<T>();
+    const T* v = values->data<T>();
+    const int64_t ni = (int64_t)outer.size(), nr = (int64_t)inner.size();
+    // Serial: duplicate indices must add up (or overwrite) deterministically.
+    for (int64_t i = 0; i < ni; ++i)
+      for (int64_t r = 0; r < nr; ++r) {
+        if (accumulate) {
+          if constexpr (std::is_same_v<T, bool>) d[outer[i] + inner[r]] = d[outer[i] + inner[r]] || v[i * nr + r];
+          else d[outer[i] + inner[r]] += v[i * nr + r];
+        } else {
+          d[outer[i] + inner[r]] = v[i * nr + r];
+        }
+      }
+  });
+}
+
+}  // namespace kernels
+}  // namespace ember

@@ -1,0 +1,154 @@
+#pragma once
+// Note [Elementwise loops]
+// Every elementwise kernel runs through for_each_run(): the operands (output
+// first) are described by byte strides over one common shape (stride 0 where an
+// input is broadcast, so expanded inputs are never materialised). Dims are
+// reordered innermost-first and merged where contiguous, then the linear range
+// is cut into runs along the innermost dim; each run is handed to the kernel's
+// inner loop with its pointers and byte strides. Inner loops test for unit
+// strides so the compiler can vectorise the contiguous case. Above kParallelGrain
+// elements the range is split across OpenMP threads.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace ember {
+namespace kernels {
+
+constexpr int64_t kParallelGrain = 32768;
+
+int max_threads();
+
+template <int N>
+struct LoopPlan {
+  std::vector<int64_t> sizes;                   // innermost first, merged
+  std::vector<std::array<int64_t, N>> strides;  // bytes, per dim per operand
+  std::array<char*, N> base;
+  int64_t numel = 1;
+};
+
+// operands[0] is the output; all are viewed with `shape` (inputs already broadcast).
+template <int N>
+LoopPlan<N> make_plan(const Shape& shape, const std::array<const TensorImpl*, N>& ops,
+                      const std::array<Shape, N>& elem_strides) {
+  LoopPlan<N> p;
+  int nd = (int)shape.size();
+  for (int k = 0; k < N; ++k) p.base[k] = ops[k]->data_ptr();
+  for (int d = nd - 1; d >= 0; --d) {
+    if (shape[d] == 1) continue;
+    std::array<int64_t, N> st;
+    for (int k = 0; k < N; ++k) st[k] = elem_strides[k][d] * (int64_t)itemsize(ops[k]->dtype());
+    if (!p.sizes.empty()) {
+      bool mergeable = true;
+      for (int k = 0; k < N; ++k) mergeable &= st[k] == p.strides.back()[k] * p.sizes.back();
+      if (mergeable) { p.sizes.back() *= shape[d]; continue; }
+    }
+    p.sizes.push_back(shape[d]);
+    p.strides.push_back(st);
+  }
+  if (p.sizes.empty()) {
+    p.sizes.push_back(1);
+    p.strides.push_back({});
+  }
+  for (auto s : p.sizes) p.numel *= s;
+  return p;
+}
+
+// Runs inner(ptrs, strides0, n) over linear elements [begin, end) of the plan.
+template <int N, class Inner>
+void run_range(const LoopPlan<N>& p, int64_t begin, int64_t end, Inner& inner) {
+  const int nd = (int)p.sizes.size();
+  std::vector<int64_t> coord(nd);
+  int64_t rem = begin;
+  for (int d = 0; d < nd; ++d) { coord[d] = rem % p.sizes[d]; rem /= p.sizes[d]; }
+  while (begin < end) {
+    std::array<char*, N> ptrs = p.base;
+    for (int d = 0; d < nd; ++d)
+      for (int k = 0; k < N; ++k) ptrs[k] += coord[d] * p.strides[d][k];
+    int64_t n = p.sizes[0] - coord[0];
+    if (n > end - begin) n = end - begin;
+    inner(ptrs, p.strides[0], n);
+    begin += n;
+    coord[0] += n;
+    for (int d = 0; d < nd - 1 && coord[d] == p.sizes[d]; ++d) { coord[d] = 0; coord[d + 1]++; }
+  }
+}
+
+template <int N, class Inner>
+void for_each_run(const LoopPlan<N>& p, Inner inner) {
+  if (p.numel == 0) return;
+#ifdef _OPENMP
+  int threads = max_threads();
+  if (p.numel >= kParallelGrain && threads > 1) {
+    int64_t chunks = std::min<int64_t>(threads, p.numel / (kParallelGrain / 2));
+#pragma omp parallel for num_threads((int)chunks) schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      Inner local = inner;
+      run_range<N>(p, p.numel * c / chunks, p.numel * (c + 1) / chunks, local);
+    }
+    return;
+  }
+#endif
+  run_range<N>(p, 0, p.numel, inner);
+}
+
+// Elementwise map: out[i] = f(in0[i], ...). Out and In are C++ element types.
+template <class Out, class In, class F>
+struct UnaryInner {
+  F f;
+  void operator()(const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+    Out* o = (Out*)p[0];
+    const In* a = (const In*)p[1];
+    if (s[0] == sizeof(Out) && s[1] == sizeof(In)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) *(Out*)(p[0] + i * s[0]) = f(*(const In*)(p[1] + i * s[1]));
+    }
+  }
+};
+
+template <class Out, class In, class F>
+struct BinaryInner {
+  F f;
+  void operator()(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+    Out* __restrict o = (Out*)p[0];
+    const In* a = (const In*)p[1];
+    const In* b = (const In*)p[2];
+    if (s[0] == sizeof(Out) && s[1] == sizeof(In) && s[2] == sizeof(In)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+    } else if (s[0] == sizeof(Out) && s[1] == sizeof(In) && s[2] == 0) {
+      const In bv = *b;
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+    } else if (s[0] == sizeof(Out) && s[1] == 0 && s[2] == sizeof(In)) {
+      const In av = *a;
+      for (int64_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        *(Out*)(p[0] + i * s[0]) = f(*(const In*)(p[1] + i * s[1]), *(const In*)(p[2] + i * s[2]));
+    }
+  }
+};
+
+template <class Out, class In, class F>
+void unary_loop(const Tensor& out, const Tensor& a, F f) {
+  auto plan = make_plan<2>(out->sizes(), {out.get(), a.get()},
+                           {out->strides(), broadcast_strides(a->sizes(), a->strides(), out->sizes())});
+  for_each_run<2>(plan, UnaryInner<Out, In, F>{f});
+}
+
+template <class Out, class In, class F>
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
+  auto plan = make_plan<3>(out->sizes(), {out.get(), a.get(), b.get()},
+                           {out->strides(), broadcast_strides(a->sizes(), a->strides(), out->sizes()),
+                            broadcast_strides(b->sizes(), b->strides(), out->sizes())});
+  for_each_run<3>(plan, BinaryInner<Out, In, F>{f});
+}
+
+}  // namespace kernels
+}  // namespace ember

@@ -1,0 +1,20 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace ember {
+namespace kernels {
+
+// out: (B, M, N) contiguous = a: (B, M, K) @ b: (B, K, N); a and b any strides
+// (B may be broadcast with stride 0). Float dtypes go to BLAS; a matrix whose
+// strides are a transposed layout is passed with a transpose flag, not copied.
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b);
+
+}  // namespace kernels
+}  // namespace ember
+
+namespace ember {
+namespace kernels {
+// Whether bmm can hand a (rows, cols) operand with these strides to BLAS as is.
+bool blas_can_read(int64_t rows, int64_t cols, int64_t rs, int64_t cs);
+}  // namespace kernels
+}  // namespace ember

@@ -1,0 +1,360 @@
+// Elementwise ops: type promotion, broadcasting, and their derivatives.
+#include <cmath>
+
+#include "kernels/cpu/elementwise.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+Tensor cast_for_kernel(const Tensor& t, DType dtype);
+
+// A Python number counts as the default dtype of its kind when promoting.
+static DType promotion_dtype(const Tensor& t) {
+  if (t->is_wrapped_number && is_floating(t->dtype())) return kDefaultFloat;
+  return t->dtype();
+}
+
+// PyTorch's rule: dim>0 tensors outrank 0-d tensors, which outrank Python
+// numbers, unless the lower tier is of a higher category (bool < int < float).
+DType result_type(const Tensor& a, const Tensor& b) {
+  std::optional<DType> tiers[3];  // dimensioned, zero-dim, wrapped
+  for (const Tensor* t : {&a, &b}) {
+    int tier = (*t)->is_wrapped_number ? 2 : ((*t)->dim() == 0 ? 1 : 0);
+    DType d = promotion_dtype(*t);
+    tiers[tier] = tiers[tier] ? promote(*tiers[tier], d) : d;
+  }
+  auto combine = [](std::optional<DType> higher, std::optional<DType> lower) -> std::optional<DType> {
+    if (!higher) return lower;
+    if (!lower || is_floating(*higher)) return higher;
+    if (*higher == DType::Bool || is_floating(*lower)) return promote(*higher, *lower);
+    return higher;
+  };
+  return *combine(tiers[0], combine(tiers[1], tiers[2]));
+}
+
+static Tensor scalar(double v, DType dtype) { return wrapped_scalar(v, dtype); }
+
+// other * alpha as a kernel input (the node of add/sub records alpha itself).
+static Tensor scaled(const Tensor& t, double alpha) {
+  if (alpha == 1.0) return t;
+  NoGradGuard no_grad;
+  return mul(t, scalar(alpha, DType::Float64));
+}
+
+static Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
+  Tensor out = empty(broadcast_shapes(a->sizes(), b->sizes()), out_dtype);
+  kernels::binary(op, out, cast_for_kernel(a, compute), cast_for_kernel(b, compute));
+  return out;
+}
+
+static void save_shapes(const std::shared_ptr<OpNode>& n, const Tensor& a, const Tensor& b) {
+  n->args.shape0 = a->sizes();
+  n->args.shape1 = b->sizes();
+}
+
+Tensor add(const Tensor& a, const Tensor& b, double alpha) {
+  Tensor bb = scaled(b, alpha);
+  Tensor out = binary_forward(BinaryOp::Add, a, bb, result_type(a, b), result_type(a, b));
+  auto n = make_node("AddBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? sum_to(g[0], n.args.shape0) : Tensor(),
+            n.needs(1) ? sum_to(n.args.s0 == 1.0 ? g[0] : mul(g[0], scalar(n.args.s0, DType::Float64)), n.args.shape1) : Tensor()};
+  }, {&a, &b});
+  if (n) { save_shapes(n, a, b); n->args.s0 = alpha; }
+  return attach(n, out);
+}
+
+Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
+  EMBER_CHECK(a->dtype() != DType::Bool || b->dtype() != DType::Bool,
+              "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
+  Tensor bb = scaled(b, alpha);
+  Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
+  auto n = make_node("SubBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? sum_to(g[0], n.args.shape0) : Tensor(),
+            n.needs(1) ? sum_to(mul(g[0], scalar(-n.args.s0, DType::Float64)), n.args.shape1) : Tensor()};
+  }, {&a, &b});
+  if (n) { save_shapes(n, a, b); n->args.s0 = alpha; }
+  return attach(n, out);
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(BinaryOp::Mul, a, b, result_type(a, b), result_type(a, b));
+  auto n = make_node("MulBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? sum_to(mul(g[0], n.saved_at(1)), n.args.shape0) : Tensor(),
+            n.needs(1) ? sum_to(mul(g[0], n.saved_at(0)), n.args.shape1) : Tensor()};
+  }, {&a, &b});
+  if (n) {
+    save_shapes(n, a, b);
+    n->save(n->needs(1) ? a : Tensor());
+    n->save(n->needs(0) ? b : Tensor());
+  }
+  return attach(n, out);
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  DType rt = result_type(a, b);
+  DType compute = is_floating(rt) ? rt : kDefaultFloat;  // true division
+  Tensor out = binary_forward(BinaryOp::Div, a, b, compute, compute);
+  auto n = make_node("DivBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor a = n.saved_at(0), b = n.saved_at(1);
+    return {n.needs(0) ? sum_to(div(g[0], b), n.args.shape0) : Tensor(),
+            n.needs(1) ? sum_to(neg(div(mul(g[0], a), mul(b, b))), n.args.shape1) : Tensor()};
+  }, {&a, &b});
+  if (n) {
+    save_shapes(n, a, b);
+    n->save(n->needs(1) ? a : Tensor());
+    n->save(b);
+  }
+  return attach(n, out);
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  DType rt = result_type(a, b);
+  if (is_integral(rt, true) && !is_floating(b->dtype())) {
+    // Integer powers: a negative exponent has no integer result.
+    EMBER_CHECK(!(b->is_wrapped_number && item_as_double(b) < 0),
+                "Integers to negative integer powers are not allowed.");
+  }
+  Tensor out = binary_forward(BinaryOp::Pow, a, b, rt, rt);
+  if (b->is_wrapped_number) {
+    // tensor ** number
+    auto n = make_node("PowBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+      double e = n.args.s0;
+      if (e == 0.0) return {zeros_like(g[0])};
+      Tensor a = n.saved_at(0);
+      return {mul(g[0], mul(pow(a, scalar(e - 1.0, DType::Float64)), scalar(e, DType::Float64)))};
+    }, {&a});
+    if (n) { n->args.s0 = item_as_double(b); n->save(a); }
+    return attach(n, out);
+  }
+  if (a->is_wrapped_number) {
+    // number ** tensor: d/db = result * log(a)
+    auto n = make_node("PowBackward2", [](OpNode& n, variable_list& g) -> variable_list {
+      Tensor result = n.saved_at(0);
+      double base = n.args.s0;
+      if (base == 0.0) return {mul(g[0], mul(result, scalar(-INFINITY, DType::Float64)))};
+      return {mul(g[0], mul(result, scalar(std::log(base), DType::Float64)))};
+    }, {&b});
+    if (n) { n->args.s0 = item_as_double(a); attach(n, out); n->save_output(out); }
+    return out;
+  }
+  auto n = make_node("PowBackward1", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor a = n.saved_at(0), b = n.saved_at(1), result = n.saved_at(2);
+    Tensor ga, gb;
+    if (n.needs(0)) ga = sum_to(mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), n.args.shape0);
+    if (n.needs(1)) {
+      // 0 ** b for b >= 0 has no log; PyTorch sets that gradient to 0.
+      Tensor zero_base = logical_and(eq(a, scalar(0.0, DType::Float64)), ge(b, scalar(0.0, DType::Float64)));
+      Tensor gl = where(zero_base, zeros({}, g[0]->dtype()), mul(g[0], mul(result, log(a))));
+      gb = sum_to(gl, n.args.shape1);
+    }
+    return {ga, gb};
+  }, {&a, &b});
+  if (n) {
+    save_shapes(n, a, b);
+    n->save(a);
+    n->save(b);
+    attach(n, out);
+    n->save_output(out);
+  }
+  return out;
+}
+
+static Tensor minmax(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
+  DType rt = result_type(a, b);
+  Tensor out = binary_forward(op, a, b, rt, rt);
+  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor a = n.saved_at(0), b = n.saved_at(1);
+    bool is_max = n.args.flag;
+    // Ties split the gradient evenly, as PyTorch.
+    Tensor half = mul(g[0], scalar(0.5, DType::Float64));
+    Tensor zero = zeros({}, g[0]->dtype());
+    Tensor a_wins = is_max ? gt(a, b) : lt(a, b), b_wins = is_max ? lt(a, b) : gt(a, b), tie = eq(a, b);
+    Tensor ga = where(a_wins, g[0], where(tie, half, zero));
+    Tensor gb = where(b_wins, g[0], where(tie, half, zero));
+    return {n.needs(0) ? sum_to(ga, n.args.shape0) : Tensor(), n.needs(1) ? sum_to(gb, n.args.shape1) : Tensor()};
+  }, {&a, &b});
+  if (n) { save_shapes(n, a, b); n->args.flag = op == BinaryOp::Maximum; n->save(a); n->save(b); }
+  return attach(n, out);
+}
+Tensor maximum(const Tensor& a, const Tensor& b) { return minmax(BinaryOp::Maximum, "MaximumBackward0", a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return minmax(BinaryOp::Minimum, "MinimumBackward0", a, b); }
+
+// ---- unary
+
+// Integer inputs of float functions (exp, sin, ...) compute in the default float dtype.
+static Tensor unary_forward(UnaryOp op, const Tensor& t, bool float_op) {
+  DType dt = (float_op && !is_floating(t->dtype())) ? kDefaultFloat : t->dtype();
+  Tensor out = empty(t->sizes(), kernels::is_predicate(op) ? DType::Bool : dt);
+  kernels::unary(op, out, cast_for_kernel(t, dt));
+  return out;
+}
+
+// A unary op whose derivative needs its input (saves `t`).
+static Tensor unary_with_input(UnaryOp op, const char* name, BackwardFn fn, const Tensor& t, bool float_op) {
+  Tensor out = unary_forward(op, t, float_op);
+  auto n = make_node(name, fn, {&t});
+  if (n) n->save(t);
+  return attach(n, out);
+}
+// A unary op whose derivative needs its result (saves the output).
+static Tensor unary_with_result(UnaryOp op, const char* name, BackwardFn fn, const Tensor& t) {
+  Tensor out = unary_forward(op, t, true);
+  auto n = make_node(name, fn, {&t});
+  if (n) { attach(n, out); n->save_output(out); }
+  return out;
+}
+
+static Tensor num(double v) { return scalar(v, DType::Float64); }
+
+Tensor neg(const Tensor& t) {
+  Tensor out = unary_forward(UnaryOp::Neg, t, false);
+  auto n = make_node("NegBackward0", [](OpNode&, variable_list& g) -> variable_list { return {neg(g[0])}; }, {&t});
+  return attach(n, out);
+}
+Tensor abs(const Tensor& t) {
+  return unary_with_input(UnaryOp::Abs, "AbsBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {mul(g[0], sign(n.saved_at(0)))};
+  }, t, false);
+}
+Tensor sqrt(const Tensor& t) {
+  return unary_with_result(UnaryOp::Sqrt, "SqrtBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {div(g[0], mul(n.saved_at(0), num(2.0)))};
+  }, t);
+}
+Tensor rsqrt(const Tensor& t) {
+  return unary_with_result(UnaryOp::Rsqrt, "RsqrtBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor r = n.saved_at(0);
+    return {mul(g[0], mul(pow(r, num(3.0)), num(-0.5)))};
+  }, t);
+}
+Tensor exp(const Tensor& t) {
+  return unary_with_result(UnaryOp::Exp, "ExpBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {mul(g[0], n.saved_at(0))};
+  }, t);
+}
+Tensor log(const Tensor& t) {
+  return unary_with_input(UnaryOp::Log, "LogBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {div(g[0], n.saved_at(0))};
+  }, t, true);
+}
+Tensor log1p(const Tensor& t) {
+  return unary_with_input(UnaryOp::Log1p, "Log1PBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {div(g[0], add(n.saved_at(0), num(1.0)))};
+  }, t, true);
+}
+Tensor expm1(const Tensor& t) {
+  return unary_with_result(UnaryOp::Expm1, "Expm1Backward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {mul(g[0], add(n.saved_at(0), num(1.0)))};
+  }, t);
+}
+Tensor sin(const Tensor& t) {
+  return unary_with_input(UnaryOp::Sin, "SinBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {mul(g[0], cos(n.saved_at(0)))};
+  }, t, true);
+}
+Tensor cos(const Tensor& t) {
+  return unary_with_input(UnaryOp::Cos, "CosBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {mul(g[0], neg(sin(n.saved_at(0))))};
+  }, t, true);
+}
+Tensor tan(const Tensor& t) {
+  return unary_with_result(UnaryOp::Tan, "TanBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor r = n.saved_at(0);
+    return {mul(g[0], add(mul(r, r), num(1.0)))};
+  }, t);
+}
+Tensor tanh(const Tensor& t) {
+  return unary_with_result(UnaryOp::Tanh, "TanhBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor r = n.saved_at(0);
+    return {mul(g[0], sub(num(1.0), mul(r, r)))};
+  }, t);
+}
+Tensor sigmoid(const Tensor& t) {
+  return unary_with_result(UnaryOp::Sigmoid, "SigmoidBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor r = n.saved_at(0);
+    return {mul(g[0], mul(r, sub(num(1.0), r)))};
+  }, t);
+}
+Tensor reciprocal(const Tensor& t) {
+  return unary_with_result(UnaryOp::Reciprocal, "ReciprocalBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor r = n.saved_at(0);
+    return {neg(mul(g[0], mul(r, r)))};
+  }, t);
+}
+Tensor relu(const Tensor& t) {
+  Tensor out = unary_forward(UnaryOp::Relu, t, false);
+  auto n = make_node("ReluBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor r = n.saved_at(0);
+    return {where(gt(r, num(0.0)), g[0], zeros({}, g[0]->dtype()))};
+  }, {&t});
+  if (n) { attach(n, out); n->save_output(out); }
+  return out;
+}
+Tensor sign(const Tensor& t) {
+  Tensor out = unary_forward(UnaryOp::Sign, t, false);
+  auto n = make_node("SignBackward0", [](OpNode&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; }, {&t});
+  return attach(n, out);
+}
+
+Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi) {
+  EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  Tensor out = empty(t->sizes(), t->dtype());
+  kernels::clamp(out, t, lo ? &*lo : nullptr, hi ? &*hi : nullptr);
+  const char* name = lo && hi ? "ClampBackward1" : (lo ? "ClampMinBackward0" : "ClampMaxBackward0");
+  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0);
+    Tensor keep;
+    if (n.args.i0) keep = ge(x, num(n.args.s0));
+    if (n.args.i1) keep = keep ? logical_and(keep, le(x, num(n.args.s1))) : le(x, num(n.args.s1));
+    return {where(keep, g[0], zeros({}, g[0]->dtype()))};
+  }, {&t});
+  if (n) {
+    n->args.i0 = lo.has_value();
+    n->args.i1 = hi.has_value();
+    n->args.s0 = lo.value_or(0);
+    n->args.s1 = hi.value_or(0);
+    n->save(t);
+  }
+  return attach(n, out);
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(cond->dtype() == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
+              dtype_name(cond->dtype()));
+  DType rt = result_type(a, b);
+  Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
+  Tensor out = empty(shape, rt);
+  kernels::where(out, cond, cast_for_kernel(a, rt), cast_for_kernel(b, rt));
+  auto n = make_node("WhereBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor c = n.saved_at(0);
+    Tensor zero = zeros({}, g[0]->dtype());
+    return {n.needs(0) ? sum_to(where(c, g[0], zero), n.args.shape0) : Tensor(),
+            n.needs(1) ? sum_to(where(c, zero, g[0]), n.args.shape1) : Tensor()};
+  }, {&a, &b});
+  if (n) { save_shapes(n, a, b); n->save(cond); }
+  return attach(n, out);
+}
+
+// ---- comparisons and logic: no gradient
+
+static Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
+  return binary_forward(op, a, b, result_type(a, b), DType::Bool);
+}
+Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Eq, a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ne, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Lt, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Le, a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Gt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ge, a, b); }
+Tensor logical_and(const Tensor& a, const Tensor& b) { return compare(BinaryOp::LogicalAnd, a, b); }
+Tensor logical_or(const Tensor& a, const Tensor& b) { return compare(BinaryOp::LogicalOr, a, b); }
+Tensor logical_xor(const Tensor& a, const Tensor& b) { return compare(BinaryOp::LogicalXor, a, b); }
+Tensor logical_not(const Tensor& t) { return unary_forward(UnaryOp::LogicalNot, t, false); }
+Tensor isnan(const Tensor& t) { return unary_forward(UnaryOp::IsNan, t, false); }
+Tensor isinf(const Tensor& t) { return unary_forward(UnaryOp::IsInf, t, false); }
+Tensor isfinite(const Tensor& t) { return unary_forward(UnaryOp::IsFinite, t, false); }
+
+}  // namespace ember

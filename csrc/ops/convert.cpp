@@ -1,0 +1,38 @@
+#include "kernels/cpu/elementwise.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+// A same-valued tensor of `dtype` outside autograd (for kernel inputs).
+Tensor cast_for_kernel(const Tensor& t, DType dtype) {
+  if (t->dtype() == dtype) return t;
+  Tensor out = empty(t->sizes(), dtype);
+  kernels::copy(out, t);
+  out->is_wrapped_number = t->is_wrapped_number;
+  return out;
+}
+
+Tensor clone(const Tensor& t) {
+  Tensor out = empty(t->sizes(), t->dtype());
+  kernels::copy(out, t);
+  auto node = make_node("CloneBackward0", [](OpNode&, variable_list& g) -> variable_list { return {g[0]}; }, {&t});
+  return attach(node, out);
+}
+
+Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
+
+Tensor to_dtype(const Tensor& t, DType dtype) {
+  if (t->dtype() == dtype) return t;
+  Tensor out = cast_for_kernel(t, dtype);
+  out->is_wrapped_number = false;
+  if (!is_floating(dtype)) return out;  // integer results are never differentiable
+  auto node = make_node("ToCopyBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {to_dtype(g[0], n.args.dtype)};
+  }, {&t});
+  if (node) node->args.dtype = t->dtype();
+  return attach(node, out);
+}
+
+Tensor detach(const Tensor& t) { return make_view(t, t->sizes(), t->strides(), t->offset()); }
+
+}  // namespace ember

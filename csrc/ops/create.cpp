@@ -1,0 +1,124 @@
+#include <cmath>
+
+#include "core/rng.h"
+#include "kernels/cpu/elementwise.h"
+#include "ops/ops.h"
+
+namespace ember {
+
+Generator& Generator::default_cpu() {
+  static Generator g;
+  return g;
+}
+
+void manual_seed(uint64_t seed) {
+  auto& g = Generator::default_cpu();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed = seed;
+  g.engine.seed(seed);
+}
+
+uint64_t initial_seed() { return Generator::default_cpu().seed; }
+
+Tensor full(const Shape& shape, double value, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  kernels::fill(t, value);
+  return t;
+}
+Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros_like(const Tensor& t) { return zeros(t->sizes(), t->dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t->sizes(), t->dtype()); }
+
+Tensor arange(double start, double end, double step, DType dtype) {
+  EMBER_CHECK(step != 0, "arange: step must be nonzero");
+  EMBER_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
+  EMBER_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
+              "arange: upper bound and larger bound inconsistent with step sign");
+  int64_t n = (int64_t)std::ceil((end - start) / step);
+  Tensor t = empty({n}, dtype);
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t->data<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + (double)i * step);
+  });
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  EMBER_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
+  Tensor t = empty({steps}, dtype);
+  double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0.0;
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t->data<T>();
+    // Symmetric fill from both ends, as PyTorch, so the last value is exactly `end`.
+    int64_t half = steps / 2;
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = static_cast<T>(i < half ? start + step * (double)i : end - step * (double)(steps - 1 - i));
+  });
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype) {
+  EMBER_CHECK(n >= 0 && m >= 0, "eye: n and m must be non-negative, got ", n, " and ", m);
+  Tensor t = zeros({n, m}, dtype);
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t i = 0; i < std::min(n, m); ++i) t->data<T>()[i * m + i] = T(1);
+  });
+  return t;
+}
+
+template <class Fill>
+static Tensor random_fill(const Shape& shape, DType dtype, Fill fill) {
+  Tensor t = empty(shape, dtype);
+  auto& g = Generator::default_cpu();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t->data<T>();
+    for (int64_t i = 0; i < t->numel(); ++i) p[i] = static_cast<T>(fill(g.engine));
+  });
+  return t;
+}
+
+Tensor rand(const Shape& shape, DType dtype) {
+  EMBER_CHECK(is_floating(dtype), "\"check_uniform_bounds\" not implemented for '", dtype_name(dtype), "'");
+  std::uniform_real_distribution<double> dist(0.0, 1.0);
+  return random_fill(shape, dtype, [&](std::mt19937_64& e) {
+    double v = dist(e);
+    return dtype == DType::Float32 && (float)v >= 1.0f ? 0.0 : v;  // stay in [0, 1) after rounding
+  });
+}
+
+Tensor randn(const Shape& shape, DType dtype) {
+  EMBER_CHECK(is_floating(dtype), "\"normal_kernel_cpu\" not implemented for '", dtype_name(dtype), "'");
+  std::normal_distribution<double> dist(0.0, 1.0);
+  return random_fill(shape, dtype, [&](std::mt19937_64& e) { return dist(e); });
+}
+
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype) {
+  EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+  std::uniform_int_distribution<int64_t> dist(low, high - 1);
+  return random_fill(shape, dtype, [&](std::mt19937_64& e) { return dist(e); });
+}
+
+Tensor randperm(int64_t n, DType dtype) {
+  EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
+  std::vector<int64_t> perm(n);
+  for (int64_t i = 0; i < n; ++i) perm[i] = i;
+  auto& g = Generator::default_cpu();
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    std::shuffle(perm.begin(), perm.end(), g.engine);
+  }
+  Tensor t = empty({n}, dtype);
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t i = 0; i < n; ++i) t->data<T>()[i] = static_cast<T>(perm[i]);
+  });
+  return t;
+}
+
+}  // namespace ember

@@ -1,0 +1,419 @@
+// Indexing: basic indices become views (select/slice/unsqueeze); tensor and
+// mask indices ("advanced") gather through offsets (kernels/cpu/index.h).
+#include <numeric>
+
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/index.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+Tensor cast_for_kernel(const Tensor& t, DType dtype);
+
+namespace {
+
+// Advanced indices of `dims` of some tensor, broadcast to one shape, int64.
+struct AdvIndex {
+  DimList dims;
+  TensorList idx;
+  Shape shape;
+};
+
+bool adjacent(const DimList& dims) {
+  for (size_t i = 1; i < dims.size(); ++i)
+    if (dims[i] != dims[i - 1] + 1) return false;
+  return true;
+}
+
+AdvIndex make_adv(DimList dims, TensorList idx) {
+  AdvIndex a;
+  a.dims = std::move(dims);
+  Shape shape = idx[0]->sizes();
+  for (auto& t : idx) {
+    EMBER_CHECK_KIND(is_integral(t->dtype(), false), Index,
+                     "tensors used as indices must be long, int, byte or bool tensors");
+    shape = broadcast_shapes(shape, t->sizes());
+  }
+  for (auto& t : idx) a.idx.push_back(contiguous(expand(cast_for_kernel(t, DType::Int64), shape)));
+  a.shape = shape;
+  return a;
+}
+
+// Offsets of each indexed position (outer) and of each element of the rest (inner).
+void adv_offsets(const Tensor& src, const AdvIndex& a, std::vector<int64_t>& outer, std::vector<int64_t>& inner) {
+  int64_t n = shape_numel(a.shape);
+  outer.assign(n, 0);
+  for (size_t k = 0; k < a.dims.size(); ++k) {
+    int64_t d = a.dims[k], size = src->size(d), stride = src->stride(d);
+    const int64_t* ix = a.idx[k]->data<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t v = ix[i];
+      if (v < -size || v >= size)
+        EMBER_FAIL(Index, "index ", v, " is out of bounds for dimension ", d, " with size ", size);
+      outer[i] += (v < 0 ? v + size : v) * stride;
+    }
+  }
+  Shape rs, rst;
+  for (int64_t d = 0; d < src->dim(); ++d)
+    if (std::find(a.dims.begin(), a.dims.end(), d) == a.dims.end()) {
+      rs.push_back(src->size(d));
+      rst.push_back(src->stride(d));
+    }
+  inner = kernels::strided_offsets(rs, rst);
+}
+
+// Shape of the result laid out as index dims then the rest, and the
+// permutation that puts the index dims where PyTorch puts them.
+Shape gathered_shape(const Tensor& src, const AdvIndex& a) {
+  Shape s = a.shape;
+  for (int64_t d = 0; d < src->dim(); ++d)
+    if (std::find(a.dims.begin(), a.dims.end(), d) == a.dims.end()) s.push_back(src->size(d));
+  return s;
+}
+DimList result_permutation(const Tensor& src, const AdvIndex& a) {
+  int64_t ni = (int64_t)a.shape.size(), total = ni + src->dim() - (int64_t)a.dims.size();
+  DimList perm(total);
+  std::iota(perm.begin(), perm.end(), 0);
+  if (!adjacent(a.dims) || a.dims[0] == 0) return perm;
+  int64_t before = a.dims[0];
+  DimList p;
+  for (int64_t i = 0; i < before; ++i) p.push_back(ni + i);
+  for (int64_t i = 0; i < ni; ++i) p.push_back(i);
+  for (int64_t i = ni + before; i < total; ++i) p.push_back(i);
+  return p;
+}
+bool is_identity(const DimList& p) {
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i] != (int64_t)i) return false;
+  return true;
+}
+Shape permuted(const Shape& s, const DimList& p) {
+  Shape r;
+  for (auto d : p) r.push_back(s[d]);
+  return r;
+}
+
+Tensor index_adv(const Tensor& src, const AdvIndex& a);
+Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values, bool accumulate);
+
+void save_adv(const std::shared_ptr<OpNode>& n, const AdvIndex& a) {
+  n->args.dims = a.dims;
+  for (auto& t : a.idx) n->save(t);
+}
+AdvIndex load_adv(OpNode& n, size_t first) {
+  AdvIndex a;
+  a.dims = n.args.dims;
+  for (size_t k = 0; k < a.dims.size(); ++k) a.idx.push_back(n.saved_at(first + k));
+  a.shape = a.idx[0]->sizes();
+  return a;
+}
+
+Tensor index_adv(const Tensor& src, const AdvIndex& a) {
+  std::vector<int64_t> outer, inner;
+  adv_offsets(src, a, outer, inner);
+  Tensor out = empty(gathered_shape(src, a), src->dtype());
+  kernels::gather_offsets(out, src, outer, inner);
+  DimList p = result_permutation(src, a);
+  if (!is_identity(p)) out = make_view(out, permuted(out->sizes(), p), permuted(out->strides(), p), 0);
+  auto n = make_node("IndexBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    AdvIndex a = load_adv(n, 0);
+    return {index_put_adv(zeros(n.args.shape0, g[0]->dtype()), a, g[0], true)};
+  }, {&src});
+  if (n) { n->args.shape0 = src->sizes(); save_adv(n, a); }
+  return attach(n, out);
+}
+
+// values laid out as index dims then the rest, contiguous, in base's dtype.
+Tensor scatter_layout(const Tensor& base, const AdvIndex& a, const Tensor& values) {
+  DimList p = result_permutation(base, a);
+  Shape result_shape = permuted(gathered_shape(base, a), p);
+  Shape b = broadcast_shapes(values->sizes(), result_shape);
+  EMBER_CHECK(b == result_shape, "shape mismatch: value tensor of shape ", detail::cat(values->sizes()),
+              " cannot be broadcast to indexing result of shape ", detail::cat(result_shape));
+  Tensor v = expand(cast_for_kernel(values, base->dtype()), result_shape);
+  DimList inv(p.size());
+  for (size_t i = 0; i < p.size(); ++i) inv[p[i]] = (int64_t)i;
+  Tensor laid = make_view(v, permuted(v->sizes(), inv), permuted(v->strides(), inv), v->offset());
+  Tensor out = empty(laid->sizes(), base->dtype());
+  kernels::copy(out, laid);
+  return out;
+}
+
+void scatter_into(const Tensor& dst, const AdvIndex& a, const Tensor& values, bool accumulate) {
+  std::vector<int64_t> outer, inner;
+  adv_offsets(dst, a, outer, inner);
+  kernels::scatter_offsets(dst, scatter_layout(dst, a, values), outer, inner, accumulate);
+}
+
+Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values, bool accumulate) {
+  Tensor out = empty(base->sizes(), base->dtype());
+  kernels::copy(out, base);
+  scatter_into(out, a, values, accumulate);
+  auto n = make_node("IndexPutBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    AdvIndex a = load_adv(n, 0);
+    Tensor gb, gv;
+    if (n.needs(0)) gb = n.args.flag ? g[0] : index_put_adv(g[0], a, zeros({}, g[0]->dtype()), false);
+    if (n.needs(1)) gv = sum_to(index_adv(g[0], a), n.args.shape1);
+    return {gb, gv};
+  }, {&base, &values});
+  if (n) { n->args.flag = accumulate; n->args.shape1 = values->sizes(); save_adv(n, a); }
+  return attach(n, out);
+}
+
+// Copy of `base` with `value` written into the region of a basic index
+// (geometry relative to a contiguous base): PyTorch's CopySlices.
+Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset) {
+  Tensor out = empty(base->sizes(), base->dtype());
+  kernels::copy(out, base);
+  Tensor region = make_view(out, sizes, strides, offset);
+  Shape b = broadcast_shapes(value->sizes(), sizes);
+  EMBER_CHECK(b == sizes, "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
+              " cannot be broadcast to indexing result of shape ", detail::cat(sizes));
+  kernels::copy(region, value);
+  auto n = make_node("CopySlices", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor gc = contiguous(g[0]);
+    Tensor gb, gv;
+    if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), n.args.shape0, n.args.shape1, n.args.i0);
+    if (n.needs(1)) gv = sum_to(as_strided(gc, n.args.shape0, n.args.shape1, n.args.i0 + gc->offset()), n.args.dims);
+    return {gb, gv};
+  }, {&base, &value});
+  if (n) { n->args.shape0 = sizes; n->args.shape1 = strides; n->args.i0 = offset; n->args.dims = value->sizes(); }
+  return attach(n, out);
+}
+
+struct ParsedIndex {
+  Tensor view;        // after the basic indices
+  DimList adv_dims;   // advanced indices, dims relative to `view`
+  TensorList adv_idx;
+  bool basic_is_trivial = true;  // only full slices / ellipsis: `view` has t's geometry
+};
+
+ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indices) {
+  int64_t consumed = 0;
+  bool seen_ellipsis = false;
+  for (auto& ix : indices) {
+    switch (ix.kind) {
+      case TensorIndex::Integer:
+      case TensorIndex::Slice: consumed += 1; break;
+      case TensorIndex::TensorIdx: consumed += ix.tensor->dtype() == DType::Bool ? ix.tensor->dim() : 1; break;
+      case TensorIndex::Ellipsis:
+        EMBER_CHECK_KIND(!seen_ellipsis, Index, "an index can only have a single ellipsis ('...')");
+        seen_ellipsis = true;
+        break;
+      default: break;
+    }
+  }
+  EMBER_CHECK_KIND(consumed <= t->dim(), Index, "too many indices for tensor of dimension ", t->dim());
+  ParsedIndex r;
+  r.view = t;
+  int64_t d = 0;
+  for (auto& ix : indices) {
+    switch (ix.kind) {
+      case TensorIndex::None:
+        r.view = unsqueeze(r.view, d++);
+        r.basic_is_trivial = false;
+        break;
+      case TensorIndex::Ellipsis: d += t->dim() - consumed; break;
+      case TensorIndex::Integer:
+        r.view = select(r.view, d, ix.integer);
+        r.basic_is_trivial = false;
+        break;
+      case TensorIndex::Slice:
+        r.view = slice(r.view, d, ix.start, ix.stop, ix.step);
+        if (ix.start || ix.stop || ix.step != 1) r.basic_is_trivial = false;
+        d++;
+        break;
+      case TensorIndex::Boolean:
+        r.view = unsqueeze(r.view, d);
+        if (!ix.integer) r.view = slice(r.view, d, 0, 0, 1);
+        r.basic_is_trivial = false;
+        d++;
+        break;
+      case TensorIndex::TensorIdx: {
+        const Tensor& m = ix.tensor;
+        if (m->dtype() == DType::Bool) {
+          for (int64_t k = 0; k < m->dim(); ++k)
+            EMBER_CHECK_KIND(m->size(k) == r.view->size(d + k), Index, "The shape of the mask ", detail::cat(m->sizes()),
+                             " at index ", k, " does not match the shape of the indexed tensor ",
+                             detail::cat(r.view->sizes()), " at index ", d + k);
+          Tensor nz = nonzero(m);
+          for (int64_t k = 0; k < m->dim(); ++k) {
+            r.adv_dims.push_back(d + k);
+            r.adv_idx.push_back(select(nz, 1, k));
+          }
+          d += m->dim();
+        } else {
+          r.adv_dims.push_back(d++);
+          r.adv_idx.push_back(ix.tensor);
+        }
+        break;
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices) {
+  ParsedIndex p = apply_indices(t, indices);
+  if (p.adv_idx.empty()) return p.view == t ? make_view(t, t->sizes(), t->strides(), t->offset()) : p.view;
+  return index_adv(p.view, make_adv(p.adv_dims, p.adv_idx));
+}
+
+void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value_in) {
+  bool records = any_requires_grad({&t, &value_in});
+  check_inplace(t, "index_put_", records);
+  EMBER_CHECK(dtype_category(value_in->dtype()) <= dtype_category(t->dtype()) || value_in->is_wrapped_number,
+              "Index put requires the source and destination dtypes match, got ", legacy_type_name(t->dtype()),
+              " for the destination and ", legacy_type_name(value_in->dtype()), " for the source.");
+  Tensor value = records ? to_dtype(value_in, t->dtype()) : value_in;
+  if (!records) {
+    NoGradGuard ng;
+    ParsedIndex p = apply_indices(t, indices);
+    if (p.adv_idx.empty()) {
+      Shape b = broadcast_shapes(value->sizes(), p.view->sizes());
+      EMBER_CHECK(b == p.view->sizes(), "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
+                  " cannot be broadcast to indexing result of shape ", detail::cat(p.view->sizes()));
+      kernels::copy(p.view, value);
+    } else {
+      scatter_into(p.view, make_adv(p.adv_dims, p.adv_idx), value, false);
+    }
+    t->bump_version();
+    return;
+  }
+  Tensor result;
+  {
+    ParsedIndex p;
+    {
+      NoGradGuard ng;
+      p = apply_indices(t, indices);
+    }
+    if (p.adv_idx.empty()) {
+      // Region geometry relative to a contiguous t: index a contiguous twin.
+      auto twin = std::make_shared<TensorImpl>(t->storage(), t->sizes(), contiguous_strides(t->sizes()), 0, t->dtype());
+      NoGradGuard ng;
+      Tensor region = apply_indices(twin, indices).view;
+      AutoGradMode on(true);
+      result = region_put(t, value, region->sizes(), region->strides(), region->offset());
+    } else {
+      EMBER_CHECK_KIND(p.basic_is_trivial, NotImplemented,
+                       "index_put_: mixing tensor indices with integers, slices or None in an assignment that "
+                       "autograd records is not supported by ember yet; index in two steps or clone() first");
+      result = index_put_adv(t, make_adv(p.adv_dims, p.adv_idx), value, false);
+    }
+  }
+  kernels::copy(t, result);
+  t->bump_version();
+  auto& m = t->autograd_mut();
+  m.grad_fn = result->autograd()->grad_fn;
+  m.output_nr = result->autograd()->output_nr;
+}
+
+Tensor nonzero(const Tensor& t) {
+  Tensor c = contiguous(t);
+  std::vector<int64_t> hits;
+  dispatch(c->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = c->data<T>();
+    for (int64_t i = 0; i < c->numel(); ++i)
+      if (p[i] != T(0)) hits.push_back(i);
+  });
+  int64_t nd = t->dim();
+  Tensor out = empty({(int64_t)hits.size(), nd}, DType::Int64);
+  int64_t* o = out->data<int64_t>();
+  for (size_t h = 0; h < hits.size(); ++h) {
+    int64_t rem = hits[h];
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      o[h * nd + d] = rem % t->size(d);
+      rem /= t->size(d);
+    }
+  }
+  return out;
+}
+
+static void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op) {
+  EMBER_CHECK(index->dtype() == DType::Int64, op, "(): Expected dtype int64 for index");
+  EMBER_CHECK(index->dim() == t->dim() || (t->dim() == 0 && index->dim() <= 1), "Index tensor must have the same number of dimensions as input tensor");
+  for (int64_t k = 0; k < t->dim(); ++k)
+    EMBER_CHECK(k == d || index->size(k) <= t->size(k), "Size does not match at dimension ", k,
+                " expected index ", detail::cat(index->sizes()), " to be no larger than self ", detail::cat(t->sizes()),
+                " apart from dimension ", d);
+}
+
+// Offsets of t's elements addressed by `index` along `d` (gather/scatter layout).
+static std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
+  Tensor ix = contiguous(index);
+  const int64_t* p = ix->data<int64_t>();
+  Shape st = t->strides();
+  if (t->dim()) st[d] = 0;
+  std::vector<int64_t> offs = kernels::strided_offsets(ix->sizes(), st.empty() ? Shape{} : st);
+  int64_t size = t->dim() ? t->size(d) : 1, stride = t->dim() ? t->stride(d) : 0;
+  for (size_t i = 0; i < offs.size(); ++i) {
+    int64_t v = p[i];
+    EMBER_CHECK_KIND(v >= -size && v < size, Index, "index ", v, " is out of bounds for dimension ", d, " with size ", size);
+    offs[i] += (v < 0 ? v + size : v) * stride;
+  }
+  return offs;
+}
+
+Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
+  int64_t d = wrap_dim(dim, t->dim());
+  check_gather_args(t, d, index, "gather");
+  Tensor out = empty(index->sizes(), t->dtype());
+  kernels::gather_offsets(out, t, along_dim_offsets(t, d, index), {0});
+  auto n = make_node("GatherBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {scatter_add(zeros(n.args.shape0, g[0]->dtype()), n.args.i0, n.saved_at(0), g[0])};
+  }, {&t});
+  if (n) { n->args.shape0 = t->sizes(); n->args.i0 = d; n->save(index); }
+  return attach(n, out);
+}
+
+Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+  int64_t d = wrap_dim(dim, t->dim());
+  check_gather_args(t, d, index, "scatter_add");
+  EMBER_CHECK(src->dtype() == t->dtype(), "scatter_add(): Expected self.dtype to be equal to src.dtype");
+  Tensor out = empty(t->sizes(), t->dtype());
+  kernels::copy(out, t);
+  Tensor vals = contiguous(make_view(src, index->sizes(), src->strides(), src->offset()));
+  kernels::scatter_offsets(out, vals, along_dim_offsets(out, d, index), {0}, true);
+  auto n = make_node("ScatterAddBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? g[0] : Tensor(), n.needs(1) ? gather(g[0], n.args.i0, n.saved_at(0)) : Tensor()};
+  }, {&t, &src});
+  if (n) { n->args.i0 = d; n->save(index); }
+  return attach(n, out);
+}
+
+Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
+  EMBER_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
+  EMBER_CHECK(is_integral(index->dtype(), false), "index_select(): Expected dtype int32/int64 for index");
+  int64_t d = wrap_dim(dim, t->dim());
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = index_adv(t, make_adv({d}, {reshape(index, {-1})}));
+    if (index->dim() == 0 && t->dim() > 0) out = reshape(contiguous(out), t->sizes().size() ? [&] {
+      Shape s = t->sizes(); s[d] = 1; return s; }() : Shape{});
+  }
+  out = contiguous(out);
+  auto n = make_node("IndexSelectBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    AdvIndex a = make_adv({n.args.i0}, {n.saved_at(0)});
+    Shape s = n.args.shape0;
+    return {index_put_adv(zeros(s, g[0]->dtype()), a, g[0], true)};
+  }, {&t});
+  if (n) { n->args.shape0 = t->sizes(); n->args.i0 = d; n->save(reshape(index, {-1})); }
+  return attach(n, out);
+}
+
+Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value) {
+  EMBER_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
+              dtype_name(mask->dtype()));
+  EMBER_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
+              value->dim(), " dimension(s).");
+  Tensor v = to_dtype(value, t->dtype());
+  Tensor out = where(mask, v, t);
+  if (auto* m = out->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "MaskedFillBackward0";
+  return out;
+}
+
+}  // namespace ember

@@ -1,0 +1,160 @@
+// Note [In-place ops]
+// Without autograd recording, an in-place op runs its kernel straight into
+// self. With it, the op is computed out of place from an alias of self that
+// carries self's old history (a copy when the formula needs self's old
+// values), written into self, and self takes over the new node as its grad_fn
+// ("rebasing" its history), so gradients flow through the in-place op.
+// Note [In-place on views]: an in-place op on a view of a tensor that requires
+// grad would also have to rewrite the base's history (PyTorch's CopySlices);
+// ember refuses it with a clear error rather than computing wrong gradients.
+#include "kernels/cpu/elementwise.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+Tensor cast_for_kernel(const Tensor& t, DType dtype);
+
+static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
+
+static const char* type_word(DType t) {
+  switch (t) {
+    case DType::Bool: return "Bool";
+    case DType::Int32: return "Int";
+    case DType::Int64: return "Long";
+    case DType::Float32: return "Float";
+    case DType::Float64: return "Double";
+  }
+  return "?";
+}
+
+void check_inplace(const Tensor& self, const char* op, bool records_grad) {
+  if (!records_grad) return;
+  if (self->is_leaf() && self->requires_grad())
+    EMBER_FAIL(Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+  if (self->view_base) {
+    if (self->view_base->is_leaf() && self->view_base->requires_grad())
+      EMBER_FAIL(Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    EMBER_FAIL(NotImplemented, op, ": in-place operation on a view of a tensor that takes part in autograd is not "
+               "supported by ember yet; use the out-of-place op (e.g. y = y * 2) or .clone() the view first");
+  }
+}
+
+static void check_result_dtype(const Tensor& self, DType result, const char* op) {
+  if (!can_cast(result, self->dtype()))
+    EMBER_FAIL(Runtime, op, ": result type ", type_word(result), " can't be cast to the desired output type ",
+               type_word(self->dtype()));
+}
+
+static void check_inplace_shape(const Tensor& self, const Tensor& other, const char* op) {
+  Shape b = broadcast_shapes(self->sizes(), other->sizes());
+  EMBER_CHECK(b == self->sizes(), op, ": output with shape ", detail::cat(self->sizes()),
+              " doesn't match the broadcast shape ", detail::cat(b));
+}
+
+// Self's values under self's current history (Note [In-place ops]).
+static Tensor history_alias(const Tensor& self, bool copy_values) {
+  Tensor alias;
+  if (copy_values) {
+    alias = empty(self->sizes(), self->dtype());
+    kernels::copy(alias, self);
+  } else {
+    alias = make_view(self, self->sizes(), self->strides(), self->offset());
+  }
+  if (auto* meta = self->autograd()) {
+    auto& m = alias->autograd_mut();
+    m.grad_fn = meta->grad_fn;
+    m.output_nr = meta->output_nr;
+    m.requires_grad = meta->requires_grad;
+  }
+  return alias;
+}
+
+// Writes `result` into self and hands self the result's history.
+static Tensor& commit(Tensor& self, const Tensor& result) {
+  kernels::copy(self, result);
+  self->bump_version();
+  if (auto* rm = result->autograd(); rm && rm->grad_fn) {
+    auto& m = self->autograd_mut();
+    m.grad_fn = rm->grad_fn;
+    m.output_nr = rm->output_nr;
+  }
+  return self;
+}
+
+// Runs `op` in place. `fast` writes into self directly; `recorded` computes the
+// differentiable result from self's history alias.
+template <class Fast, class Recorded>
+static Tensor& inplace(Tensor& self, const Tensor* other, const char* name, bool saves_self, Fast fast, Recorded recorded) {
+  bool records = other ? any_requires_grad({&self, other}) : any_requires_grad({&self});
+  check_inplace(self, name, records);
+  if (!records) {
+    fast();
+    self->bump_version();
+    return self;
+  }
+  return commit(self, recorded(history_alias(self, saves_self)));
+}
+
+static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name, bool saves_self,
+                              Tensor (*fn)(const Tensor&, const Tensor&)) {
+  DType rt = op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? kDefaultFloat : result_type(self, other);
+  check_result_dtype(self, rt, name);
+  check_inplace_shape(self, other, name);
+  return inplace(self, &other, name, saves_self, [&] {
+    if (rt == self->dtype()) {
+      kernels::binary(op, self, self, cast_for_kernel(other, rt));
+    } else {
+      Tensor tmp = empty(self->sizes(), rt);
+      kernels::binary(op, tmp, cast_for_kernel(self, rt), cast_for_kernel(other, rt));
+      kernels::copy(self, tmp);
+    }
+  }, [&](const Tensor& s) { return fn(s, other); });
+}
+
+Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
+  // mul records a node only when `other` requires grad, so alpha's gradient is right either way.
+  if (alpha != 1.0) return add_(self, mul(other, wrapped_scalar(alpha, DType::Float64)), 1.0);
+  return binary_inplace(self, other, kernels::BinaryOp::Add, "add_", false, [](const Tensor& a, const Tensor& b) { return add(a, b); });
+}
+Tensor& sub_(Tensor& self, const Tensor& other, double alpha) {
+  if (alpha != 1.0) return add_(self, other, -alpha);
+  return binary_inplace(self, other, kernels::BinaryOp::Sub, "sub_", false, [](const Tensor& a, const Tensor& b) { return sub(a, b); });
+}
+Tensor& mul_(Tensor& self, const Tensor& other) {
+  return binary_inplace(self, other, kernels::BinaryOp::Mul, "mul_", true, [](const Tensor& a, const Tensor& b) { return mul(a, b); });
+}
+Tensor& div_(Tensor& self, const Tensor& other) {
+  return binary_inplace(self, other, kernels::BinaryOp::Div, "div_", true, [](const Tensor& a, const Tensor& b) { return div(a, b); });
+}
+Tensor& pow_(Tensor& self, const Tensor& other) {
+  return binary_inplace(self, other, kernels::BinaryOp::Pow, "pow_", true, [](const Tensor& a, const Tensor& b) { return pow(a, b); });
+}
+
+Tensor& clamp_(Tensor& self, std::optional<double> lo, std::optional<double> hi) {
+  EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  return inplace(self, nullptr, "clamp_", true, [&] { kernels::clamp(self, self, lo ? &*lo : nullptr, hi ? &*hi : nullptr); },
+                 [&](const Tensor& s) { return clamp(s, lo, hi); });
+}
+
+Tensor& fill_(Tensor& self, const Tensor& value) {
+  EMBER_CHECK(value->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", value->dim(), " dimensions.");
+  return inplace(self, &value, "fill_", false, [&] { kernels::fill(self, item_as_double(value)); },
+                 [&](const Tensor&) {
+                   // The result depends only on `value`: its gradient is the sum of self's.
+                   return expand(to_dtype(value, self->dtype()), self->sizes());
+                 });
+}
+
+Tensor& zero_(Tensor& self) {
+  return inplace(self, nullptr, "zero_", false, [&] { kernels::fill(self, 0.0); },
+                 [&](const Tensor& s) { return mul(s, wrapped_scalar(0.0, DType::Float64)); });
+}
+
+Tensor& copy_(Tensor& self, const Tensor& src) {
+  check_inplace_shape(self, src, "copy_");
+  if (self.get() == src.get()) return self;
+  return inplace(self, &src, "copy_", false, [&] { kernels::copy(self, src); },
+                 [&](const Tensor&) { return expand(to_dtype(src, self->dtype()), self->sizes()); });
+}
+
+}  // namespace ember

@@ -1,0 +1,142 @@
+// Matrix products. Every product reaches kernels::bmm (BLAS for float dtypes).
+#include "kernels/cpu/matmul.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+static const char* c_type(DType t) {
+  switch (t) {
+    case DType::Float32: return "float";
+    case DType::Float64: return "double";
+    case DType::Int64: return "long int";
+    case DType::Int32: return "int";
+    default: return "bool";
+  }
+}
+
+static void check_same_dtype(const Tensor& a, const Tensor& b, const char* what) {
+  EMBER_CHECK(a->dtype() == b->dtype(), "expected ", what, " to have the same dtype, but got: ", c_type(a->dtype()),
+              " != ", c_type(b->dtype()));
+}
+
+// A (B, R, C) operand BLAS can read as is, or a contiguous copy of it.
+static Tensor blas_ready(const Tensor& t) {
+  return kernels::blas_can_read(t->size(1), t->size(2), t->stride(1), t->stride(2)) ? t : contiguous(t);
+}
+
+// out (B, M, N) = a (B, M, K) @ b (B, K, N), no autograd.
+static Tensor bmm_forward(const Tensor& a, const Tensor& b) {
+  Tensor out = empty({a->size(0), a->size(1), b->size(2)}, a->dtype());
+  NoGradGuard ng;
+  kernels::bmm(out, blas_ready(a), blas_ready(b));
+  return out;
+}
+
+static Tensor as3d(const Tensor& t) {
+  Shape s = t->sizes(), st = t->strides();
+  s.insert(s.begin(), 1);
+  st.insert(st.begin(), 0);
+  return make_view(t, s, st, t->offset());
+}
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a->dim() == 2, "self must be a matrix");
+  EMBER_CHECK(b->dim() == 2, "mat2 must be a matrix");
+  EMBER_CHECK(a->size(1) == b->size(0), "mat1 and mat2 shapes cannot be multiplied (", a->size(0), "x", a->size(1),
+              " and ", b->size(0), "x", b->size(1), ")");
+  check_same_dtype(a, b, "mat1 and mat2");
+  Tensor r = bmm_forward(as3d(a), as3d(b));
+  Tensor out = make_view(r, {a->size(0), b->size(1)}, contiguous_strides({a->size(0), b->size(1)}), 0);
+  auto n = make_node("MmBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? mm(g[0], t_(n.saved_at(1))) : Tensor(), n.needs(1) ? mm(t_(n.saved_at(0)), g[0]) : Tensor()};
+  }, {&a, &b});
+  if (n) { n->save(n->needs(1) ? a : Tensor()); n->save(n->needs(0) ? b : Tensor()); }
+  return attach(n, out);
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a->dim() == 3, "batch1 must be a 3D tensor");
+  EMBER_CHECK(b->dim() == 3, "batch2 must be a 3D tensor");
+  EMBER_CHECK(a->size(0) == b->size(0), "batch1 and batch2 must have same number of batches, got ", a->size(0), " and ", b->size(0));
+  EMBER_CHECK(a->size(2) == b->size(1), "Expected size for first two dimensions of batch2 tensor to be: [", a->size(0), ", ",
+              a->size(2), "] but got: [", b->size(0), ", ", b->size(1), "].");
+  check_same_dtype(a, b, "batch1 and batch2");
+  Tensor out = bmm_forward(a, b);
+  auto n = make_node("BmmBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? bmm(g[0], transpose(n.saved_at(1), 1, 2)) : Tensor(),
+            n.needs(1) ? bmm(transpose(n.saved_at(0), 1, 2), g[0]) : Tensor()};
+  }, {&a, &b});
+  if (n) { n->save(n->needs(1) ? a : Tensor()); n->save(n->needs(0) ? b : Tensor()); }
+  return attach(n, out);
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a->dim() == 1 && b->dim() == 1, "1D tensors expected, but got ", a->dim(), "D and ", b->dim(), "D tensors");
+  EMBER_CHECK(a->size(0) == b->size(0), "inconsistent tensor size, expected tensor [", a->size(0), "] and src [", b->size(0),
+              "] to have the same number of elements, but got ", a->size(0), " and ", b->size(0), " elements respectively");
+  check_same_dtype(a, b, "both vectors");
+  Shape sa{1, 1, a->size(0)}, sta{0, 0, a->stride(0)}, sb{1, b->size(0), 1}, stb{0, b->stride(0), 0};
+  Tensor r = bmm_forward(make_view(a, sa, sta, a->offset()), make_view(b, sb, stb, b->offset()));
+  Tensor out = make_view(r, {}, {}, 0);
+  auto n = make_node("DotBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? mul(g[0], n.saved_at(1)) : Tensor(), n.needs(1) ? mul(g[0], n.saved_at(0)) : Tensor()};
+  }, {&a, &b});
+  if (n) { n->save(a); n->save(b); }
+  return attach(n, out);
+}
+
+Tensor mv(const Tensor& a, const Tensor& v) {
+  EMBER_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got ", a->dim(), ", ", v->dim());
+  EMBER_CHECK(a->size(1) == v->size(0), "size mismatch, got input (", a->size(0), "), mat (", a->size(0), "x", a->size(1),
+              "), vec (", v->size(0), ")");
+  check_same_dtype(a, v, "mat and vec");
+  Tensor r = bmm_forward(as3d(a), make_view(v, {1, v->size(0), 1}, {0, v->stride(0), 0}, v->offset()));
+  Tensor out = make_view(r, {a->size(0)}, {1}, 0);
+  auto n = make_node("MvBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? outer(g[0], n.saved_at(1)) : Tensor(), n.needs(1) ? mv(t_(n.saved_at(0)), g[0]) : Tensor()};
+  }, {&a, &v});
+  if (n) { n->save(a); n->save(v); }
+  return attach(n, out);
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a->dim() == 1 && b->dim() == 1, "outer: expected 1D tensors, got ", a->dim(), "D and ", b->dim(), "D");
+  return mul(unsqueeze(a, 1), unsqueeze(b, 0));
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  int64_t da = a->dim(), db = b->dim();
+  EMBER_CHECK(da > 0 && db > 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db, "D");
+  if (da == 1 && db == 1) return dot(a, b);
+  if (da == 2 && db == 1) return mv(a, b);
+  if (da == 1 && db == 2) return squeeze(mm(unsqueeze(a, 0), b), DimList{0});
+  if (da == 2 && db == 2) return mm(a, b);
+  if (da >= 3 && db <= 2) {
+    // Fold the batch into the rows: one big mm instead of many small ones.
+    Shape out_shape(a->sizes().begin(), a->sizes().end() - 1);
+    Tensor a2 = reshape(a, {-1, a->size(-1 + da)});
+    Tensor r = db == 2 ? mm(a2, b) : mv(a2, b);
+    if (db == 2) out_shape.push_back(b->size(1));
+    return reshape(r, out_shape);
+  }
+  if (da == 3 && db == 3 && a->size(0) == b->size(0)) return bmm(a, b);
+  // General case: broadcast the batch dims, then one bmm.
+  Tensor a3 = da == 1 ? unsqueeze(a, 0) : a;
+  Tensor b3 = db == 1 ? unsqueeze(b, 1) : b;
+  Shape ba(a3->sizes().begin(), a3->sizes().end() - 2), bb(b3->sizes().begin(), b3->sizes().end() - 2);
+  Shape batch = broadcast_shapes(ba, bb);
+  int64_t B = shape_numel(batch);
+  int64_t M = a3->size(a3->dim() - 2), K = a3->size(a3->dim() - 1), K2 = b3->size(b3->dim() - 2), N = b3->size(b3->dim() - 1);
+  EMBER_CHECK(K == K2, "Expected size for first two dimensions of batch2 tensor to be: [", B, ", ", K, "] but got: [",
+              B, ", ", K2, "].");
+  Shape ea = batch, eb = batch;
+  ea.insert(ea.end(), {M, K});
+  eb.insert(eb.end(), {K2, N});
+  Tensor r = bmm(reshape(expand(a3, ea), {B, M, K}), reshape(expand(b3, eb), {B, K2, N}));
+  Shape out_shape = batch;
+  if (da > 1) out_shape.push_back(M);
+  if (db > 1) out_shape.push_back(N);
+  return reshape(r, out_shape);
+}
+
+}  // namespace ember

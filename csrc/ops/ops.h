@@ -1,0 +1,166 @@
+#pragma once
+// The list of ember's ops. Each family lives in csrc/ops/<family>.cpp with its
+// forward (dispatching to csrc/kernels/cpu) and its backward node side by side.
+// Backward formulas call these same functions, so they are differentiable and
+// create_graph=True works for every op.
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember {
+
+using TensorList = std::vector<Tensor>;
+using DimList = std::vector<int64_t>;
+
+// ---- creation (create.cpp)
+Tensor zeros(const Shape& shape, DType dtype = kDefaultFloat);
+Tensor ones(const Shape& shape, DType dtype = kDefaultFloat);
+Tensor full(const Shape& shape, double value, DType dtype);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor arange(double start, double end, double step, DType dtype);
+Tensor linspace(double start, double end, int64_t steps, DType dtype);
+Tensor eye(int64_t n, int64_t m, DType dtype);
+Tensor rand(const Shape& shape, DType dtype);
+Tensor randn(const Shape& shape, DType dtype);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype);
+Tensor randperm(int64_t n, DType dtype);
+void manual_seed(uint64_t seed);
+uint64_t initial_seed();
+
+// ---- copies and conversions (convert.cpp)
+Tensor clone(const Tensor& t);
+Tensor contiguous(const Tensor& t);
+Tensor to_dtype(const Tensor& t, DType dtype);  // differentiable between float dtypes
+Tensor detach(const Tensor& t);                 // shares storage and version counter
+Tensor& copy_(Tensor& self, const Tensor& src);
+
+// ---- elementwise (arith.cpp)
+DType result_type(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
+Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& t);
+Tensor abs(const Tensor& t);
+Tensor sqrt(const Tensor& t);
+Tensor rsqrt(const Tensor& t);
+Tensor exp(const Tensor& t);
+Tensor log(const Tensor& t);
+Tensor log1p(const Tensor& t);
+Tensor expm1(const Tensor& t);
+Tensor sin(const Tensor& t);
+Tensor cos(const Tensor& t);
+Tensor tan(const Tensor& t);
+Tensor tanh(const Tensor& t);
+Tensor sigmoid(const Tensor& t);
+Tensor relu(const Tensor& t);
+Tensor sign(const Tensor& t);
+Tensor reciprocal(const Tensor& t);
+Tensor clamp(const Tensor& t, std::optional<double> min, std::optional<double> max);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// no gradient; bool results
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& t);
+Tensor isnan(const Tensor& t);
+Tensor isinf(const Tensor& t);
+Tensor isfinite(const Tensor& t);
+
+// ---- in-place (inplace.cpp); each bumps the version counter
+Tensor& add_(Tensor& self, const Tensor& other, double alpha = 1.0);
+Tensor& sub_(Tensor& self, const Tensor& other, double alpha = 1.0);
+Tensor& mul_(Tensor& self, const Tensor& other);
+Tensor& div_(Tensor& self, const Tensor& other);
+Tensor& pow_(Tensor& self, const Tensor& other);
+Tensor& clamp_(Tensor& self, std::optional<double> min, std::optional<double> max);
+Tensor& fill_(Tensor& self, const Tensor& value);
+Tensor& zero_(Tensor& self);
+// Checks shared by every in-place op before it writes (leaf, view, dtype).
+void check_inplace(const Tensor& self, const char* op, bool records_grad);
+
+// ---- reductions (reduce.cpp)
+Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor sum_all(const Tensor& t);
+Tensor mean(const Tensor& t, const DimList& dims, bool keepdim);
+Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+Tensor amax(const Tensor& t, const DimList& dims, bool keepdim);
+Tensor amin(const Tensor& t, const DimList& dims, bool keepdim);
+Tensor max_all(const Tensor& t);
+Tensor min_all(const Tensor& t);
+std::pair<Tensor, Tensor> max_dim(const Tensor& t, int64_t dim, bool keepdim);
+std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim);
+Tensor argmax(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+Tensor var(const Tensor& t, const DimList& dims, double correction, bool keepdim);
+Tensor std(const Tensor& t, const DimList& dims, double correction, bool keepdim);
+Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim);
+Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim);
+Tensor softmax(const Tensor& t, int64_t dim);
+Tensor log_softmax(const Tensor& t, int64_t dim);
+Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+// Sums a broadcast gradient back to `shape` (the reverse of broadcasting).
+Tensor sum_to(const Tensor& t, const Shape& shape);
+bool expand_compatible(const Shape& target, const Shape& shape);
+
+// ---- linear algebra (linalg.cpp)
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor dot(const Tensor& a, const Tensor& b);
+Tensor mv(const Tensor& a, const Tensor& v);
+Tensor outer(const Tensor& a, const Tensor& b);
+
+// ---- views (view.cpp): share storage and version counter
+Tensor view(const Tensor& t, const Shape& shape);
+Tensor reshape(const Tensor& t, const Shape& shape);
+Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
+Tensor t_(const Tensor& t);  // .t()
+Tensor permute(const Tensor& t, const DimList& dims);
+Tensor expand(const Tensor& t, const Shape& shape);
+Tensor squeeze(const Tensor& t, std::optional<DimList> dims);
+Tensor unsqueeze(const Tensor& t, int64_t dim);
+Tensor flatten(const Tensor& t, int64_t start, int64_t end);
+Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& t, int64_t dim, int64_t index);
+Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
+Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset);
+
+// ---- joining and splitting (join.cpp)
+Tensor cat(const TensorList& ts, int64_t dim);
+Tensor stack(const TensorList& ts, int64_t dim);
+TensorList split(const Tensor& t, int64_t size, int64_t dim);
+TensorList split_sizes(const Tensor& t, const DimList& sizes, int64_t dim);
+TensorList chunk(const Tensor& t, int64_t chunks, int64_t dim);
+TensorList unbind(const Tensor& t, int64_t dim);
+
+// ---- indexing (index.cpp)
+struct TensorIndex {
+  enum Kind { None, Ellipsis, Integer, Slice, Boolean, TensorIdx } kind;
+  int64_t integer = 0;
+  std::optional<int64_t> start, stop;
+  int64_t step = 1;
+  Tensor tensor;
+};
+Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices);
+void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value);
+Tensor gather(const Tensor& t, int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index);
+Tensor nonzero(const Tensor& t);
+Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value);
+
+}  // namespace ember

@@ -1,0 +1,372 @@
+// Reductions and the normalisations built on them (softmax, log_softmax).
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cpu/reduce.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+using kernels::ReduceOp;
+Tensor cast_for_kernel(const Tensor& t, DType dtype);
+
+static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
+
+static DimList shape_to_dims(uint64_t mask) {
+  DimList d;
+  for (int64_t i = 0; i < 64; ++i)
+    if (mask & (1ull << i)) d.push_back(i);
+  return d;
+}
+
+// prod over the dims of `mask` (one dim or all, as prod() takes) with the masked-out elements read as 1.
+static Tensor prod_masked(const Tensor& x, const Tensor& drop, uint64_t mask, bool keepdim) {
+  DimList d = shape_to_dims(mask);
+  Tensor y = where(drop, ones({}, x->dtype()), x);
+  if (d.size() == 1 && x->dim() > 1) return prod(y, d[0], keepdim);
+  return prod(y, std::nullopt, false);
+}
+
+static Shape keepdim_shape(const Shape& in, uint64_t mask) {
+  Shape s = in;
+  for (size_t d = 0; d < s.size(); ++d)
+    if (mask & (1ull << d)) s[d] = 1;
+  return s;
+}
+
+static Shape drop_dims(const Shape& in, uint64_t mask) {
+  Shape s;
+  for (size_t d = 0; d < in.size(); ++d)
+    if (!(mask & (1ull << d))) s.push_back(in[d]);
+  return s;
+}
+
+// A contiguous keepdim-shaped result seen without its reduced dims.
+static Tensor maybe_squeeze(const Tensor& t, uint64_t mask, bool keepdim) {
+  if (keepdim) return t;
+  Shape s = drop_dims(t->sizes(), mask);
+  return make_view(t, s, contiguous_strides(s), t->offset());
+}
+
+static Tensor reduce_forward(ReduceOp op, const Tensor& t, uint64_t mask, bool keepdim, DType out_dtype) {
+  Tensor out = empty(keepdim_shape(t->sizes(), mask), out_dtype);
+  kernels::reduce(op, out, t, mask);
+  return maybe_squeeze(out, mask, keepdim);
+}
+
+// The gradient of a reduction, broadcast back to the input's shape.
+static Tensor expand_grad(const Tensor& g, const Shape& in_shape, uint64_t mask, bool keepdim) {
+  Tensor gk = keepdim ? g : reshape(g, keepdim_shape(in_shape, mask));
+  return expand(gk, in_shape);
+}
+// A kept-dim view of a saved reduction result, for formulas that combine it with the input.
+static Tensor keep(const Tensor& r, const Shape& in_shape, uint64_t mask, bool keepdim) {
+  return keepdim ? r : reshape(r, keepdim_shape(in_shape, mask));
+}
+
+static void remember(const std::shared_ptr<OpNode>& n, const Tensor& t, uint64_t mask, bool keepdim) {
+  n->args.shape0 = t->sizes();
+  n->args.i0 = (int64_t)mask;
+  n->args.flag = keepdim;
+}
+#define EMBER_MASK(n) ((uint64_t)(n).args.i0)
+
+static uint64_t mask_of(const Tensor& t, const DimList& dims, const char* op) { return dim_mask(dims, t->dim(), op); }
+
+Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype) {
+  uint64_t mask = mask_of(t, dims, "sum");
+  Tensor in = dtype ? to_dtype(t, *dtype) : t;
+  DType out_dtype = is_integral(in->dtype(), true) ? DType::Int64 : in->dtype();
+  Tensor out = reduce_forward(ReduceOp::Sum, in, mask, keepdim, out_dtype);
+  auto n = make_node(dims.empty() ? "SumBackward0" : "SumBackward1", [](OpNode& n, variable_list& g) -> variable_list {
+    return {expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag)};
+  }, {&in});
+  if (n) remember(n, in, mask, keepdim);
+  return attach(n, out);
+}
+
+Tensor sum_all(const Tensor& t) { return sum(t, {}, false); }
+
+Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
+  EMBER_CHECK(is_floating(t->dtype()), "mean(): could not infer output dtype. Input dtype must be either a floating "
+              "point or complex dtype. Got: ", legacy_type_name(t->dtype()) );
+  uint64_t mask = mask_of(t, dims, "mean");
+  Tensor out = reduce_forward(ReduceOp::Sum, t, mask, keepdim, t->dtype());
+  int64_t count = t->numel() / std::max<int64_t>(out->numel(), 1);
+  if (out->numel() == 0 || t->numel() == 0) count = 0;
+  {
+    NoGradGuard ng;
+    Tensor scale = wrapped_scalar(count ? 1.0 / (double)count : NAN, DType::Float64);
+    out = mul(out, scale);
+  }
+  auto n = make_node(dims.empty() ? "MeanBackward0" : "MeanBackward1", [](OpNode& n, variable_list& g) -> variable_list {
+    return {div(expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag), num(n.args.s0))};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->args.s0 = (double)count; }
+  return attach(n, out);
+}
+
+Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
+  uint64_t mask = dim ? mask_of(t, {*dim}, "prod") : mask_of(t, {}, "prod");
+  DType out_dtype = is_integral(t->dtype(), true) ? DType::Int64 : t->dtype();
+  Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, out_dtype);
+  auto n = make_node(dim ? "ProdBackward1" : "ProdBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), result = n.saved_at(1);
+    const Shape& s = n.args.shape0;
+    uint64_t m = EMBER_MASK(n);
+    bool kd = n.args.flag;
+    // prod of the others: result / x where x != 0; with exactly one zero in the
+    // slice, the zero's gradient is the product of the rest.
+    Tensor is_zero = eq(x, num(0.0));
+    Tensor zero_count = keep(sum(is_zero, shape_to_dims(m), kd), s, m, kd);
+    Tensor without_zeros = keep(prod_masked(x, is_zero, m, kd), s, m, kd);
+    Tensor r = keep(result, s, m, kd);
+    Tensor safe_x = where(is_zero, ones({}, x->dtype()), x);
+    Tensor others = where(is_zero, where(eq(zero_count, num(1.0)), expand(without_zeros, s), zeros({}, x->dtype())),
+                          div(expand(r, s), safe_x));
+    return {mul(expand_grad(g[0], s, m, kd), others)};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->save(t); attach(n, out); n->save_output(out); }
+  return out;
+}
+
+static Tensor extreme_all(const Tensor& t, bool is_max) {
+  EMBER_CHECK(t->numel() > 0, is_max ? "max" : "min", "(): Expected reduction dim to be specified for input.numel() == 0. "
+              "Specify the reduction dim with the 'dim' argument.");
+  return is_max ? amax(t, {}, false) : amin(t, {}, false);
+}
+
+static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool is_max, const char* name) {
+  uint64_t mask = mask_of(t, dims, is_max ? "amax" : "amin");
+  if (t->numel() == 0) EMBER_FAIL(Index, is_max ? "amax" : "amin", "(): Expected reduction dim to be specified for input.numel() == 0.");
+  Tensor out = reduce_forward(is_max ? ReduceOp::Max : ReduceOp::Min, t, mask, keepdim, t->dtype());
+  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+    // Ties share the gradient evenly.
+    Tensor x = n.saved_at(0), r = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
+    Tensor hit = to_dtype(eq(x, r), g[0]->dtype());
+    Tensor count = sum(hit, shape_to_dims(EMBER_MASK(n)), true);
+    return {div(mul(expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag), hit), count)};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->save(t); attach(n, out); n->save_output(out); }
+  return out;
+}
+Tensor amax(const Tensor& t, const DimList& dims, bool keepdim) { return amax_amin(t, dims, keepdim, true, "AmaxBackward0"); }
+Tensor amin(const Tensor& t, const DimList& dims, bool keepdim) { return amax_amin(t, dims, keepdim, false, "AminBackward0"); }
+Tensor max_all(const Tensor& t) {
+  Tensor r = extreme_all(t, true);
+  if (auto* m = r->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "MaxBackward1";
+  return r;
+}
+Tensor min_all(const Tensor& t) {
+  Tensor r = extreme_all(t, false);
+  if (auto* m = r->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "MinBackward1";
+  return r;
+}
+
+static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool keepdim, bool is_max) {
+  int64_t d = wrap_dim(dim, t->dim());
+  const char* op = is_max ? "max" : "min";
+  EMBER_CHECK_KIND(t->dim() == 0 || t->size(d) > 0, Index, op, "(): Expected reduction dim ", d,
+                   " to have non-zero size.");
+  uint64_t mask = t->dim() == 0 ? 0 : (1ull << d);
+  Shape ks = keepdim_shape(t->sizes(), mask);
+  Tensor values = empty(ks, t->dtype()), indices = empty(ks, DType::Int64);
+  if (t->dim() == 0) {
+    kernels::reduce(ReduceOp::Max, values, t, 0);
+    reinterpret_cast<int64_t*>(indices->data_ptr())[0] = 0;
+  } else {
+    kernels::reduce_arg(is_max, values, indices, t, d);
+  }
+  values = maybe_squeeze(values, mask, keepdim);
+  indices = maybe_squeeze(indices, mask, keepdim);
+  auto n = make_node(is_max ? "MaxBackward0" : "MinBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor idx = keep(n.saved_at(0), n.args.shape0, EMBER_MASK(n), n.args.flag);
+    Tensor gk = keep(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
+    if (n.args.shape0.empty()) return {g[0]};
+    return {scatter_add(zeros(n.args.shape0, g[0]->dtype()), n.args.i1, idx, gk)};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->args.i1 = d; n->save(indices); }
+  attach(n, values);
+  return {values, indices};
+}
+std::pair<Tensor, Tensor> max_dim(const Tensor& t, int64_t dim, bool keepdim) { return extreme_dim(t, dim, keepdim, true); }
+std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim) { return extreme_dim(t, dim, keepdim, false); }
+
+static Tensor arg_extreme(const Tensor& t, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  NoGradGuard ng;
+  if (dim) return extreme_dim(t, *dim, keepdim, is_max).second;
+  EMBER_CHECK(t->numel() > 0, is_max ? "argmax" : "argmin", "(): Expected reduction dim to be specified for input.numel() == 0.");
+  Tensor flat = reshape(t, {t->numel()});
+  Tensor idx = extreme_dim(flat, 0, false, is_max).second;
+  return keepdim ? reshape(idx, Shape(t->dim(), 1)) : idx;
+}
+Tensor argmax(const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(t, dim, keepdim, true); }
+Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(t, dim, keepdim, false); }
+
+// var and std share the forward; each has its own node.
+static Tensor centered(const Tensor& t, uint64_t mask) { return sub(t, mean(t, shape_to_dims(mask), true)); }
+
+Tensor var(const Tensor& t, const DimList& dims, double correction, bool keepdim) {
+  EMBER_CHECK(is_floating(t->dtype()), "var(): input dtype should be floating point, got ", dtype_name(t->dtype()));
+  uint64_t mask = mask_of(t, dims, "var");
+  Tensor out;
+  int64_t n_red = 1;
+  for (int64_t d = 0; d < t->dim(); ++d)
+    if (mask & (1ull << d)) n_red *= t->size(d);
+  {
+    NoGradGuard ng;
+    Tensor c = centered(t, mask);
+    out = div(sum(mul(c, c), shape_to_dims(mask), keepdim), num(std::max<double>((double)n_red - correction, 0.0)));
+  }
+  auto n = make_node("VarBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0);
+    Tensor c = centered(x, EMBER_MASK(n));
+    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
+    return {mul(gk, mul(c, num(2.0 / n.args.s0)))};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->args.s0 = (double)n_red - correction; n->save(t); }
+  return attach(n, out);
+}
+
+Tensor std(const Tensor& t, const DimList& dims, double correction, bool keepdim) {
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = sqrt(var(t, dims, correction, keepdim));
+  }
+  uint64_t mask = mask_of(t, dims, "std");
+  int64_t n_red = 1;
+  for (int64_t d = 0; d < t->dim(); ++d)
+    if (mask & (1ull << d)) n_red *= t->size(d);
+  auto n = make_node("StdBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), s = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
+    Tensor c = centered(x, EMBER_MASK(n));
+    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
+    return {div(mul(gk, c), mul(s, num(n.args.s0)))};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->args.s0 = (double)n_red - correction; n->save(t); attach(n, out); n->save_output(out); }
+  return out;
+}
+
+Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
+  EMBER_CHECK(is_floating(t->dtype()), "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ",
+              legacy_type_name(t->dtype()));
+  uint64_t mask = mask_of(t, dims, "norm");
+  DimList rd = shape_to_dims(mask);
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor a = abs(t);
+    if (std::isinf(p)) out = p > 0 ? amax(a, rd, keepdim) : amin(a, rd, keepdim);
+    else if (p == 0) out = sum(to_dtype(ne(a, num(0.0)), t->dtype()), rd, keepdim);
+    else if (p == 1) out = sum(a, rd, keepdim);
+    else if (p == 2) out = sqrt(sum(mul(a, a), rd, keepdim));
+    else out = pow(sum(pow(a, num(p)), rd, keepdim), num(1.0 / p));
+  }
+  auto n = make_node(dims.empty() ? "NormBackward0" : "NormBackward1", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), r = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
+    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
+    double p = n.args.s0;
+    Tensor zero = zeros({}, x->dtype());
+    if (p == 0) return {zeros_like(x)};
+    if (p == 1) return {mul(gk, sign(x))};
+    if (std::isinf(p)) {
+      Tensor hit = to_dtype(eq(abs(x), r), x->dtype());
+      Tensor count = sum(hit, shape_to_dims(EMBER_MASK(n)), true);
+      return {div(mul(mul(gk, sign(x)), hit), count)};
+    }
+    // d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0.
+    Tensor scale = p == 2 ? x : mul(x, pow(abs(x), num(p - 2)));
+    Tensor denom = p == 2 ? r : pow(r, num(p - 1));
+    return {where(eq(r, num(0.0)), zero, div(mul(gk, scale), denom))};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->args.s0 = p; n->save(t); attach(n, out); n->save_output(out); }
+  return out;
+}
+
+Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
+  uint64_t mask = mask_of(t, dims, "logsumexp");
+  DimList rd = shape_to_dims(mask);
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
+    // Shift by the max so exp cannot overflow; an all -inf slice keeps shift 0.
+    Tensor m = amax(x, rd, true);
+    m = where(isinf(m), zeros({}, m->dtype()), m);
+    out = add(log(sum(exp(sub(x, m)), rd, true)), m);
+    out = keepdim ? out : maybe_squeeze(contiguous(out), mask, false);
+  }
+  auto n = make_node("LogsumexpBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), r = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
+    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
+    return {mul(gk, exp(sub(x, r)))};
+  }, {&t});
+  if (n) { remember(n, t, mask, keepdim); n->save(t); attach(n, out); n->save_output(out); }
+  return out;
+}
+
+Tensor softmax(const Tensor& t, int64_t dim) {
+  int64_t d = wrap_dim(dim, t->dim(), "softmax");
+  DimList rd{t->dim() ? d : 0};
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
+    Tensor e = exp(sub(x, amax(x, rd, true)));
+    out = div(e, sum(e, rd, true));
+  }
+  auto n = make_node("SoftmaxBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor y = n.saved_at(0);
+    Tensor gy = mul(g[0], y);
+    return {sub(gy, mul(y, sum(gy, {n.args.i1}, true)))};
+  }, {&t});
+  if (n) { n->args.i1 = rd[0]; attach(n, out); n->save_output(out); }
+  return out;
+}
+
+Tensor log_softmax(const Tensor& t, int64_t dim) {
+  int64_t d = wrap_dim(dim, t->dim(), "log_softmax");
+  DimList rd{t->dim() ? d : 0};
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
+    out = sub(x, logsumexp(x, rd, true));
+  }
+  auto n = make_node("LogSoftmaxBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor y = n.saved_at(0);
+    return {sub(g[0], mul(exp(y), sum(g[0], {n.args.i1}, true)))};
+  }, {&t});
+  if (n) { n->args.i1 = rd[0]; attach(n, out); n->save_output(out); }
+  return out;
+}
+
+static Tensor logical_reduce(ReduceOp op, const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
+  uint64_t mask = dim ? mask_of(t, {*dim}, "all") : mask_of(t, {}, "all");
+  return reduce_forward(op, t, mask, keepdim, DType::Bool);
+}
+Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return logical_reduce(ReduceOp::All, t, dim, keepdim); }
+Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return logical_reduce(ReduceOp::Any, t, dim, keepdim); }
+
+bool expand_compatible(const Shape& target, const Shape& shape) {
+  // `target` can be broadcast to `shape`.
+  if (target.size() > shape.size()) return false;
+  size_t off = shape.size() - target.size();
+  for (size_t i = 0; i < target.size(); ++i)
+    if (target[i] != 1 && target[i] != shape[off + i]) return false;
+  return true;
+}
+
+Tensor sum_to(const Tensor& t, const Shape& shape) {
+  if (t->sizes() == shape) return t;
+  EMBER_ASSERT(expand_compatible(shape, t->sizes()));
+  size_t off = t->dim() - shape.size();
+  DimList dims;
+  for (size_t i = 0; i < (size_t)t->dim(); ++i)
+    if (i < off || (shape[i - off] == 1 && t->size(i) != 1)) dims.push_back((int64_t)i);
+  Tensor r = dims.empty() ? t : sum(t, dims, true);
+  return r->sizes() == shape ? r : reshape(r, shape);
+}
+
+}  // namespace ember

@@ -1,0 +1,305 @@
+// View ops: new geometry over the same storage and version counter. Each
+// remembers its base (Note [In-place on views] in inplace.cpp).
+#include <algorithm>
+#include <numeric>
+
+#include "kernels/cpu/elementwise.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+static Tensor make_child_view(const Tensor& t, Shape sizes, Shape strides, int64_t offset) {
+  Tensor v = make_view(t, std::move(sizes), std::move(strides), offset);
+  v->view_base = t->view_base ? t->view_base : t;
+  return v;
+}
+
+// -1 inferred; numel checked, naming both sizes as PyTorch.
+static Shape infer_size(const Shape& shape, int64_t numel) {
+  Shape out = shape;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      EMBER_CHECK(infer < 0, "only one dimension can be inferred");
+      infer = (int64_t)i;
+    } else {
+      EMBER_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    EMBER_CHECK(known != 0 && numel % known == 0, "shape '", detail::cat(shape), "' is invalid for input of size ", numel);
+    out[infer] = numel / known;
+  } else {
+    EMBER_CHECK(known == numel, "shape '", detail::cat(shape), "' is invalid for input of size ", numel);
+  }
+  return out;
+}
+
+// Strides that give `t` the shape `shape` without copying, if any exist
+// (groups of dims that are contiguous with each other may be re-split).
+static std::optional<Shape> view_strides(const Tensor& t, const Shape& shape) {
+  if (t->numel() == 0 || t->is_contiguous()) return contiguous_strides(shape);
+  const Shape& os = t->sizes();
+  const Shape& ot = t->strides();
+  Shape ns(shape.size());
+  int64_t view_d = (int64_t)shape.size() - 1;
+  int64_t chunk_base_stride = ot.empty() ? 1 : ot.back();
+  int64_t tensor_numel = 1, view_numel = 1;
+  for (int64_t d = (int64_t)os.size() - 1; d >= 0; --d) {
+    tensor_numel *= os[d];
+    if (d == 0 || (os[d - 1] != 1 && ot[d - 1] != tensor_numel * chunk_base_stride)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
+        ns[view_d] = view_numel * chunk_base_stride;
+        view_numel *= shape[view_d];
+        view_d--;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) {
+        chunk_base_stride = ot[d - 1];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return ns;
+}
+
+
+Tensor view(const Tensor& t, const Shape& shape_in) {
+  Shape shape = infer_size(shape_in, t->numel());
+  auto st = view_strides(t, shape);
+  EMBER_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+                  "across two contiguous subspaces). Use .reshape(...) instead.");
+  Tensor out = make_child_view(t, shape, *st, t->offset());
+  auto n = make_node("ViewBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {reshape(g[0], n.args.shape0)};
+  }, {&t});
+  if (n) n->args.shape0 = t->sizes();
+  return attach(n, out);
+}
+
+Tensor reshape(const Tensor& t, const Shape& shape_in) {
+  Shape shape = infer_size(shape_in, t->numel());
+  if (view_strides(t, shape)) return view(t, shape);
+  Tensor out = view(clone(t), shape);
+  if (auto* m = out->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "UnsafeViewBackward0";
+  out->view_base.reset();  // a fresh copy: no longer a view of `t`
+  return out;
+}
+
+Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
+  int64_t nd = t->dim();
+  d0 = wrap_dim(d0, nd);
+  d1 = wrap_dim(d1, nd);
+  Shape s = t->sizes(), st = t->strides();
+  if (nd > 0) {
+    std::swap(s[d0], s[d1]);
+    std::swap(st[d0], st[d1]);
+  }
+  Tensor out = make_child_view(t, s, st, t->offset());
+  auto n = make_node("TransposeBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {transpose(g[0], n.args.i0, n.args.i1)};
+  }, {&t});
+  if (n) { n->args.i0 = d0; n->args.i1 = d1; }
+  return attach(n, out);
+}
+
+Tensor t_(const Tensor& t) {
+  EMBER_CHECK(t->dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", t->dim(), "D");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = t->dim() < 2 ? make_child_view(t, t->sizes(), t->strides(), t->offset()) : transpose(t, 0, 1);
+  }
+  auto n = make_node("TBackward0", [](OpNode&, variable_list& g) -> variable_list { return {t_(g[0])}; }, {&t});
+  return attach(n, out);
+}
+
+Tensor permute(const Tensor& t, const DimList& dims) {
+  int64_t nd = t->dim();
+  EMBER_CHECK((int64_t)dims.size() == nd, "permute(sparse_coo): number of dimensions in the tensor input does not match "
+              "the length of the desired ordering of dimensions i.e. input.dim() = ", nd, " is not equal to len(dims) = ", dims.size());
+  Shape s(nd), st(nd);
+  DimList inv(nd);
+  std::vector<bool> seen(nd, false);
+  for (int64_t i = 0; i < nd; ++i) {
+    int64_t d = wrap_dim(dims[i], nd);
+    EMBER_CHECK(!seen[d], "permute(): duplicate dims are not allowed.");
+    seen[d] = true;
+    s[i] = t->size(d);
+    st[i] = t->stride(d);
+    inv[d] = i;
+  }
+  Tensor out = make_child_view(t, s, st, t->offset());
+  auto n = make_node("PermuteBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {permute(g[0], n.args.dims)};
+  }, {&t});
+  if (n) n->args.dims = inv;
+  return attach(n, out);
+}
+
+Tensor expand(const Tensor& t, const Shape& shape) {
+  EMBER_CHECK(shape.size() >= (size_t)t->dim(), "expand(", legacy_type_name(t->dtype()), "{", detail::cat(t->sizes()),
+              "}, size=", detail::cat(shape), "): the number of sizes provided (", shape.size(),
+              ") must be greater or equal to the number of dimensions in the tensor (", t->dim(), ")");
+  size_t off = shape.size() - t->dim();
+  Shape s(shape.size()), st(shape.size(), 0);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i < off) {
+      EMBER_CHECK(shape[i] >= 0, "expand: -1 is not allowed in a leading, non-existing dimension");
+      s[i] = shape[i];
+      continue;
+    }
+    int64_t have = t->size(i - off), want = shape[i] == -1 ? have : shape[i];
+    EMBER_CHECK(have == want || have == 1, "The expanded size of the tensor (", want,
+                ") must match the existing size (", have, ") at non-singleton dimension ", i,
+                ".  Target sizes: ", detail::cat(shape), ".  Tensor sizes: ", detail::cat(t->sizes()));
+    s[i] = want;
+    st[i] = have == want ? t->stride(i - off) : 0;
+  }
+  if (s == t->sizes()) return t;
+  Tensor out = make_child_view(t, s, st, t->offset());
+  auto n = make_node("ExpandBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {sum_to(g[0], n.args.shape0)};
+  }, {&t});
+  if (n) n->args.shape0 = t->sizes();
+  return attach(n, out);
+}
+
+Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
+  uint64_t mask = 0;
+  if (dims) {
+    for (auto d : *dims) mask |= t->dim() ? 1ull << wrap_dim(d, t->dim()) : 0;
+  } else {
+    mask = ~0ull;
+  }
+  Shape s, st;
+  for (int64_t i = 0; i < t->dim(); ++i)
+    if (!((mask >> i) & 1) || t->size(i) != 1) {
+      s.push_back(t->size(i));
+      st.push_back(t->stride(i));
+    }
+  Tensor out = make_child_view(t, s, st, t->offset());
+  const char* name = !dims ? "SqueezeBackward0" : (dims->size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
+  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+    return {reshape(g[0], n.args.shape0)};
+  }, {&t});
+  if (n) n->args.shape0 = t->sizes();
+  return attach(n, out);
+}
+
+Tensor unsqueeze(const Tensor& t, int64_t dim) {
+  int64_t d = wrap_dim(dim, t->dim() + 1);
+  Shape s = t->sizes(), st = t->strides();
+  int64_t new_stride = d < t->dim() ? t->size(d) * t->stride(d) : 1;
+  s.insert(s.begin() + d, 1);
+  st.insert(st.begin() + d, new_stride);
+  Tensor out = make_child_view(t, s, st, t->offset());
+  auto n = make_node("UnsqueezeBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {squeeze(g[0], DimList{n.args.i0})};
+  }, {&t});
+  if (n) n->args.i0 = d;
+  return attach(n, out);
+}
+
+Tensor flatten(const Tensor& t, int64_t start, int64_t end) {
+  if (t->dim() == 0) return reshape(t, {1});
+  start = wrap_dim(start, t->dim());
+  end = wrap_dim(end, t->dim());
+  EMBER_CHECK(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim");
+  if (start == end) return t;
+  Shape s(t->sizes().begin(), t->sizes().begin() + start);
+  int64_t m = 1;
+  for (int64_t i = start; i <= end; ++i) m *= t->size(i);
+  s.push_back(m);
+  s.insert(s.end(), t->sizes().begin() + end + 1, t->sizes().end());
+  return reshape(t, s);
+}
+
+// The gradient of a view into a region: zeros of the input's shape with the
+// gradient written where the view looked (geometry relative to a contiguous input).
+static Tensor embed(const Tensor& g, const Shape& base, const Shape& sizes, const Shape& strides, int64_t offset) {
+  Tensor out = zeros(base, g->dtype());
+  Tensor region = make_view(out, sizes, strides, offset);
+  kernels::copy(region, g);
+  auto n = make_node("AsStridedScatterBackward0", [](OpNode& n, variable_list& gg) -> variable_list {
+    Tensor c = contiguous(gg[0]);
+    return {as_strided(c, n.args.shape0, n.args.shape1, n.args.i0 + c->offset())};
+  }, {&g});
+  if (n) { n->args.shape0 = sizes; n->args.shape1 = strides; n->args.i0 = offset; }
+  return attach(n, out);
+}
+
+static variable_list region_backward(OpNode& n, variable_list& g) {
+  return {embed(g[0], n.args.shape0, n.args.shape1, n.args.dims, n.args.i0)};
+}
+
+// A region view (select/slice/as_strided) with its backward node.
+static Tensor region_view(const Tensor& t, const char* name, Shape sizes, Shape strides, int64_t offset,
+                          Shape rel_strides, int64_t rel_offset) {
+  Tensor out = make_child_view(t, std::move(sizes), std::move(strides), offset);
+  auto n = make_node(name, region_backward, {&t});
+  if (n) {
+    n->args.shape0 = t->sizes();
+    n->args.shape1 = out->sizes();
+    n->args.dims = rel_strides;
+    n->args.i0 = rel_offset;
+  }
+  return attach(n, out);
+}
+
+Tensor select(const Tensor& t, int64_t dim, int64_t index) {
+  EMBER_CHECK_KIND(t->dim() > 0, Index, "select() cannot be applied to a 0-dim tensor.");
+  int64_t d = wrap_dim(dim, t->dim());
+  int64_t size = t->size(d);
+  EMBER_CHECK_KIND(index >= -size && index < size, Index, "index ", index, " is out of bounds for dimension ", d,
+                   " with size ", size);
+  if (index < 0) index += size;
+  Shape s = t->sizes(), st = t->strides(), cst = contiguous_strides(t->sizes());
+  int64_t offset = t->offset() + index * st[d], rel = index * cst[d];
+  s.erase(s.begin() + d);
+  st.erase(st.begin() + d);
+  cst.erase(cst.begin() + d);
+  return region_view(t, "SelectBackward0", s, st, offset, cst, rel);
+}
+
+Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start_in, std::optional<int64_t> end_in, int64_t step) {
+  EMBER_CHECK_KIND(t->dim() > 0, Index, "slice() cannot be applied to a 0-dim tensor.");
+  EMBER_CHECK_KIND(step > 0, Value, "step must be greater than zero");
+  int64_t d = wrap_dim(dim, t->dim());
+  int64_t size = t->size(d);
+  int64_t start = start_in.value_or(0), end = end_in.value_or(size);
+  if (start < 0) start += size;
+  if (end < 0) end += size;
+  start = std::clamp<int64_t>(start, 0, size);
+  end = std::clamp<int64_t>(end, start, size);
+  int64_t len = (end - start + step - 1) / step;
+  Shape s = t->sizes(), st = t->strides(), cst = contiguous_strides(t->sizes());
+  int64_t offset = t->offset() + start * st[d], rel = start * cst[d];
+  s[d] = len;
+  st[d] *= step;
+  cst[d] *= step;
+  return region_view(t, "SliceBackward0", s, st, offset, cst, rel);
+}
+
+Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
+  EMBER_CHECK_KIND(t->dim() > 0, Index, "narrow() cannot be applied to a 0-dim tensor.");
+  int64_t d = wrap_dim(dim, t->dim());
+  int64_t size = t->size(d);
+  if (start < 0) start += size;
+  EMBER_CHECK_KIND(start >= 0 && start <= size, Index, "start out of range (expected to be in range of [", -size,
+                   ", ", size, "], but got ", start, ")");
+  EMBER_CHECK(length >= 0 && start + length <= size, "start (", start, ") + length (", length,
+              ") exceeds dimension size (", size, ").");
+  return slice(t, d, start, start + length, 1);
+}
+
+Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset) {
+  EMBER_CHECK(sizes.size() == strides.size(), "as_strided: mismatch in length of strides and shape");
+  EMBER_ASSERT(t->is_contiguous());  // used on contiguous gradients only
+  return region_view(t, "AsStridedBackward0", sizes, strides, offset, strides, offset - t->offset());
+}
+
+}  // namespace ember

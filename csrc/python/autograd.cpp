@@ -1,0 +1,260 @@
+// Autograd bindings: tensor autograd attributes, hooks, the engine entry
+// point, grad modes, graph nodes, and the node behind autograd.Function.
+#include "autograd/accumulate_grad.h"
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+#include "autograd/saved_variable.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+namespace {
+
+// The backward of a Python autograd.Function: calls cls.backward(ctx, *grads)
+// with the GIL held. One edge per forward argument (empty for non-tensors).
+struct PyFunctionNode : Node {
+  std::shared_ptr<PyRef> ctx, backward;
+  std::string fn_name;
+  std::vector<SavedVariable> saved;
+
+  std::string name() const override { return fn_name; }
+  bool is_python() const override { return true; }
+  void release_variables() override {
+    for (auto& s : saved) s.reset();
+  }
+
+  variable_list apply(variable_list&& grads) override {
+    py::gil_scoped_acquire gil;
+    py::tuple args(grads.size() + 1);
+    args[0] = ctx->obj;
+    for (size_t i = 0; i < grads.size(); ++i) args[i + 1] = py::cast(grads[i]);
+    py::list unpacked;
+    auto self = shared_from_this();
+    for (auto& s : saved) unpacked.append(py::cast(s.unpack(self)));
+    ctx->obj.attr("_saved_tensors") = py::tuple(unpacked);
+    py::object result = backward->obj(*args);
+    py::delattr(ctx->obj, "_saved_tensors");
+    py::tuple res = py::isinstance<py::tuple>(result) ? result.cast<py::tuple>() : py::make_tuple(result);
+    size_t expected = next_edges.size();
+    bool extra_are_none = true;
+    for (size_t i = expected; i < res.size(); ++i) extra_are_none &= res[i].is_none();
+    if (res.size() < expected || !extra_are_none)
+      EMBER_FAIL(Runtime, "function ", fn_name, " returned an incorrect number of gradients (expected ", expected,
+                 ", got ", res.size(), ")");
+    variable_list out(expected);
+    for (size_t i = 0; i < expected; ++i) {
+      if (res[i].is_none()) continue;
+      if (!is_tensor(res[i]))
+        EMBER_FAIL(Type, "function ", fn_name, " returned a gradient of type ",
+                   std::string(py::str(py::type::handle_of(res[i]).attr("__name__"))), " at index ", i, "; expected a Tensor or None");
+      out[i] = res[i].cast<Tensor>();
+    }
+    return out;
+  }
+};
+
+struct HookHandle {
+  std::weak_ptr<TensorImpl> leaf;
+  std::weak_ptr<Node> node;
+  int64_t id;
+  void remove() {
+    auto drop = [&](std::vector<Node::TensorHook>& hooks) {
+      hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == id; }), hooks.end());
+    };
+    if (auto t = leaf.lock()) drop(t->autograd_mut().leaf_hooks);
+    if (auto n = node.lock()) drop(n->pre_hooks);
+  }
+};
+
+Hook python_hook(py::function fn) {
+  auto ref = std::make_shared<PyRef>(fn);
+  return [ref](const Tensor& g) -> Tensor {
+    py::gil_scoped_acquire gil;
+    py::object r = ref->obj(g);
+    if (r.is_none()) return Tensor();
+    if (!is_tensor(r)) throw py::type_error("hook must return None or a Tensor");
+    return r.cast<Tensor>();
+  };
+}
+
+const char* kNonLeafGradWarning =
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
+    "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+    "the leaf Tensor instead.";
+
+void set_requires_grad(const Tensor& t, bool on) {
+  if (!t->is_leaf()) {
+    EMBER_CHECK(on, "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
+                    "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+    return;
+  }
+  EMBER_CHECK(!on || is_floating(t->dtype()), "only Tensors of floating point and complex dtype can require gradients (got ",
+              dtype_name(t->dtype()), ")");
+  if (on || t->autograd()) t->autograd_mut().requires_grad = on;
+}
+
+}  // namespace
+
+void init_autograd(py::module_& m, TensorClass& cls) {
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node")
+      .def("name", &Node::name)
+      .def_property_readonly("next_functions", [](const Node& n) {
+        py::tuple out(n.next_edges.size());
+        for (size_t i = 0; i < n.next_edges.size(); ++i) {
+          const Edge& e = n.next_edges[i];
+          out[i] = py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), e.input_nr);
+        }
+        return out;
+      })
+      .def_property_readonly("variable", [](const Node& n) -> py::object {
+        if (auto* acc = dynamic_cast<const AccumulateGrad*>(&n)) return py::cast(acc->variable);
+        throw py::attribute_error("'" + n.name() + "' object has no attribute 'variable'");
+      })
+      .def("__repr__", [](py::handle self) {
+        auto& n = self.cast<Node&>();
+        std::ostringstream s;
+        s << "<" << n.name() << " object at " << (const void*)self.ptr() << ">";
+        return s.str();
+      });
+
+  py::class_<HookHandle>(m, "RemovableHandle")
+      .def("remove", &HookHandle::remove)
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](HookHandle& h, py::args) { h.remove(); });
+
+  cls.def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
+                   [](const Tensor& t, bool on) { set_requires_grad(t, on); });
+  cls.def("requires_grad_", [](const Tensor& t, bool on) { set_requires_grad(t, on); return t; }, py::arg("requires_grad") = true);
+  cls.def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); });
+  cls.def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); });
+  cls.def_property_readonly("retains_grad", [](const Tensor& t) { return t->autograd() && t->autograd()->retains_grad; });
+  cls.def_property("grad",
+      [](const Tensor& t) -> Tensor {
+        if (!t->is_leaf() && !(t->autograd() && t->autograd()->retains_grad))
+          PyErr_WarnEx(PyExc_UserWarning, kNonLeafGradWarning, 1);
+        return t->autograd() ? t->autograd()->grad : Tensor();
+      },
+      [](const Tensor& t, py::object g) {
+        if (g.is_none()) {
+          if (t->autograd()) t->autograd_mut().grad.reset();
+          return;
+        }
+        Tensor grad = g.cast<Tensor>();
+        EMBER_CHECK(grad->sizes() == t->sizes(), "assigned grad has data of a different size");
+        EMBER_CHECK(grad->dtype() == t->dtype(), "assigned grad has data of a different type");
+        t->autograd_mut().grad = grad;
+      });
+  cls.def_property("data",
+      [](const Tensor& t) {
+        Tensor d = make_view(t, t->sizes(), t->strides(), t->offset());
+        d->use_own_version_counter();
+        return d;
+      },
+      [](const Tensor& t, const Tensor& other) { t->set_data(*other); });
+  cls.def("detach_", [](const Tensor& t) {
+    if (auto* meta = t->autograd()) {
+      meta->grad_fn.reset();
+      meta->requires_grad = false;
+    }
+    return t;
+  });
+  cls.def("retain_grad", [](const Tensor& t) {
+    EMBER_CHECK(t->requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+    if (t->is_leaf() || t->autograd()->retains_grad) return;
+    std::weak_ptr<TensorImpl> weak = t;
+    t->grad_fn()->retain_grad_hooks.push_back({t->autograd()->output_nr, next_hook_id(), [weak](const Tensor& g) -> Tensor {
+      if (auto self = weak.lock()) {
+        auto& meta = self->autograd_mut();
+        std::lock_guard<std::mutex> lock(meta.mutex);
+        if (!meta.grad) meta.grad = GradMode::is_enabled() ? g : clone(g);
+        else meta.grad = add(meta.grad, g);
+      }
+      return Tensor();
+    }});
+    t->autograd_mut().retains_grad = true;
+  });
+  cls.def("register_hook", [](const Tensor& t, py::function fn) {
+    EMBER_CHECK(t->requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+    HookHandle h;
+    h.id = next_hook_id();
+    if (t->is_leaf()) {
+      t->autograd_mut().leaf_hooks.push_back({0, h.id, python_hook(fn)});
+      h.leaf = t;
+    } else {
+      t->grad_fn()->pre_hooks.push_back({t->autograd()->output_nr, h.id, python_hook(fn)});
+      h.node = t->grad_fn();
+    }
+    return h;
+  }, py::arg("hook"));
+
+  m.def("_run_backward", [](const TensorList& roots, const TensorList& grads, bool keep_graph, bool create_graph,
+                            const TensorList& inputs, bool allow_unused, bool accumulate_grad) {
+    BackwardOptions opts;
+    opts.keep_graph = keep_graph;
+    opts.create_graph = create_graph;
+    opts.allow_unused = allow_unused;
+    opts.accumulate_grad = accumulate_grad;
+    variable_list result;
+    {
+      py::gil_scoped_release release;
+      result = run_backward(roots, grads, inputs, opts);
+    }
+    py::list out;
+    for (auto& g : result) out.append(g ? py::cast(g) : py::none());
+    return out;
+  });
+
+  m.def("is_grad_enabled", &GradMode::is_enabled);
+  m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
+  m.def("is_inference_mode_enabled", &GradMode::is_inference);
+  m.def("_set_inference_mode", &GradMode::set_inference, py::arg("mode"));
+
+  // autograd.Function.apply's C++ half: wires the outputs of forward into the graph.
+  m.def("_make_function_node", [](py::object ctx, py::object backward, const std::string& name, py::list inputs,
+                                  py::list outputs, py::list non_differentiable, py::list to_save) {
+    auto node = std::make_shared<PyFunctionNode>();
+    node->ctx = std::make_shared<PyRef>(ctx);
+    node->backward = std::make_shared<PyRef>(backward);
+    node->fn_name = name;
+    std::vector<TensorImpl*> input_ptrs;
+    for (auto h : inputs) {
+      if (is_tensor(h)) {
+        Tensor t = h.cast<Tensor>();
+        node->next_edges.push_back(gradient_edge(t));
+        input_ptrs.push_back(t.get());
+      } else {
+        node->next_edges.push_back(Edge());
+      }
+    }
+    py::list result;
+    for (auto h : outputs) {
+      if (!is_tensor(h)) { result.append(h); continue; }
+      Tensor t = h.cast<Tensor>();
+      bool differentiable = true;
+      for (auto nd : non_differentiable) differentiable &= !(is_tensor(nd) && nd.cast<Tensor>().get() == t.get());
+      // An input returned as is becomes a new alias, so the input keeps its own history.
+      if (std::find(input_ptrs.begin(), input_ptrs.end(), t.get()) != input_ptrs.end() || t->requires_grad())
+        t = make_view(t, t->sizes(), t->strides(), t->offset());
+      if (differentiable && is_floating(t->dtype())) set_history(t, node);
+      else node->add_input_meta(t);
+      result.append(py::cast(t));
+    }
+    for (auto h : to_save) {
+      if (h.is_none()) { node->saved.emplace_back(); continue; }
+      Tensor t = h.cast<Tensor>();
+      // Saving an output of forward saves the wired output, without a cycle.
+      bool is_output = false;
+      for (size_t i = 0; i < outputs.size() && !is_output; ++i)
+        if (is_tensor(outputs[i]) && outputs[i].cast<Tensor>().get() == t.get()) {
+          t = result[i].cast<Tensor>();
+          is_output = t->grad_fn().get() == node.get();
+        }
+      node->saved.emplace_back(t, is_output);
+    }
+    return result;
+  });
+}
+
+}  // namespace bind
+}  // namespace ember

@@ -1,0 +1,14 @@
+#pragma once
+#include "python/common.h"
+
+namespace ember {
+namespace bind {
+
+using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
+
+void init_tensor(py::module_& m, TensorClass& cls);      // tensor.cpp: attributes, numpy, indexing
+void init_tensor_ops(py::module_& m, TensorClass& cls);  // ops.cpp: operators, methods, functions
+void init_autograd(py::module_& m, TensorClass& cls);    // autograd.cpp: engine, hooks, Function, grad modes
+
+}  // namespace bind
+}  // namespace ember

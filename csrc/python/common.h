@@ -1,0 +1,85 @@
+#pragma once
+// Argument conversion shared by the binding files. Bindings convert Python
+// values into C++ ones and call csrc/ops; no op logic lives here.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "autograd/meta.h"
+#include "ops/ops.h"
+
+namespace py = pybind11;
+
+namespace ember {
+namespace bind {
+
+// A Python object kept by C++ (hooks, custom Function state) that may be
+// dropped on a thread that does not hold the GIL.
+struct PyRef {
+  py::object obj;
+  explicit PyRef(py::object o) : obj(std::move(o)) {}
+  ~PyRef() {
+    // At interpreter shutdown there may be no thread state to take the GIL
+    // with; the process is ending, so the reference is left to it.
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) { obj.release(); return; }
+    py::gil_scoped_acquire gil;
+    obj = py::object();
+  }
+};
+
+inline bool is_tensor(py::handle h) { return py::isinstance<TensorImpl>(h); }
+
+// Tensor operand from a Tensor or a Python number (a wrapped number, which
+// does not widen the other operand's dtype). Null if neither.
+inline Tensor operand(py::handle h) {
+  if (is_tensor(h)) return h.cast<Tensor>();
+  if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True ? 1.0 : 0.0, DType::Bool);
+  if (PyLong_Check(h.ptr())) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    if (overflow) throw py::value_error("ember: Python integer too large for int64");
+    Tensor t = empty({}, DType::Int64);
+    *t->data<int64_t>() = v;
+    t->is_wrapped_number = true;
+    return t;
+  }
+  if (PyFloat_Check(h.ptr())) return wrapped_scalar(PyFloat_AS_DOUBLE(h.ptr()), DType::Float64);
+  // numpy scalars and 0-d arrays behave as Python numbers.
+  if (py::hasattr(h, "dtype") && py::hasattr(h, "item") && py::hasattr(h, "ndim") && h.attr("ndim").cast<int>() == 0)
+    return operand(h.attr("item")());
+  return Tensor();
+}
+
+inline Tensor require_operand(py::handle h, const char* op) {
+  Tensor t = operand(h);
+  if (!t)
+    throw py::type_error(std::string(op) + "(): argument 'other' must be Tensor or Number, not " +
+                         std::string(py::str(py::type::handle_of(h).attr("__name__"))));
+  return t;
+}
+
+// dim=None | int | tuple/list of ints  ->  DimList (empty: all dims)
+inline DimList dims_arg(py::handle h) {
+  DimList d;
+  if (h.is_none()) return d;
+  if (PyLong_Check(h.ptr())) return {h.cast<int64_t>()};
+  for (auto x : h) d.push_back(x.cast<int64_t>());
+  return d;
+}
+
+// A shape given as varargs ints or as one sequence: view(2, 3) or view((2, 3)).
+inline Shape shape_args(const py::args& args) {
+  Shape s;
+  if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !py::hasattr(args[0], "__index__")) {
+    for (auto x : args[0]) s.push_back(x.cast<int64_t>());
+    return s;
+  }
+  for (auto x : args) s.push_back(x.cast<int64_t>());
+  return s;
+}
+
+std::optional<DType> dtype_arg(py::handle h);
+py::object make_return_pair(const char* kind, const Tensor& values, const Tensor& indices);
+
+}  // namespace bind
+}  // namespace ember

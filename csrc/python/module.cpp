@@ -1,0 +1,103 @@
+// ember._C: the compiled module. Types (dtype, device, Tensor) are defined
+// here; the op, autograd and tensor-method bindings live in their own files.
+#include "python/common.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+
+// A handle, not an object: a static py::object would be released after the interpreter is gone.
+static py::handle return_types;
+
+py::object make_return_pair(const char* kind, const Tensor& values, const Tensor& indices) {
+  return return_types.attr(kind)(values, indices);
+}
+
+std::optional<DType> dtype_arg(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  if (py::isinstance<DType>(h)) return h.cast<DType>();
+  // numpy dtypes and Python types are accepted where PyTorch accepts them.
+  if (h.ptr() == (PyObject*)&PyFloat_Type) return DType::Float64;
+  if (h.ptr() == (PyObject*)&PyLong_Type) return DType::Int64;
+  if (h.ptr() == (PyObject*)&PyBool_Type) return DType::Bool;
+  throw py::type_error("dtype must be an ember.dtype, got " + std::string(py::repr(h)));
+}
+
+static void init_types(py::module_& m) {
+  py::enum_<DType>(m, "dtype")
+      .value("bool", DType::Bool)
+      .value("int32", DType::Int32)
+      .value("int64", DType::Int64)
+      .value("float32", DType::Float32)
+      .value("float64", DType::Float64)
+      .def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
+      .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); })
+      .def_property_readonly("is_floating_point", [](DType d) { return is_floating(d); })
+      .def_property_readonly("itemsize", [](DType d) { return itemsize(d); })
+      .def_property_readonly("is_signed", [](DType d) { return d != DType::Bool; });
+
+  py::class_<Device>(m, "device")
+      .def(py::init([](const std::string& s) { return parse_device(s); }), py::arg("type"))
+      .def(py::init([](const std::string& s, int index) { return parse_device(s, index); }), py::arg("type"), py::arg("index"))
+      .def(py::init([](const Device& d) { return d; }), py::arg("device"))
+      .def_property_readonly("type", &Device::type_name)
+      .def_property_readonly("index", [](const Device& d) -> py::object {
+        return d.index < 0 ? py::none() : py::object(py::int_(d.index));
+      })
+      .def("__repr__", [](const Device& d) {
+        return "device(type='" + d.type_name() + "'" + (d.index >= 0 ? ", index=" + std::to_string(d.index) : "") + ")";
+      })
+      .def("__str__", &Device::str)
+      .def("__eq__", [](const Device& a, py::handle b) {
+        if (py::isinstance<Device>(b)) return a == b.cast<Device>();
+        if (py::isinstance<py::str>(b)) return a == parse_device(b.cast<std::string>());
+        return false;
+      })
+      .def("__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); });
+  py::implicitly_convertible<std::string, Device>();
+
+  m.def("_cuda_is_available", &cuda_is_available);
+  m.def("_check_device", [](const Device& d) { check_device_available(d); }, py::arg("device"));
+}
+
+}  // namespace bind
+}  // namespace ember
+
+PYBIND11_MODULE(_C, m) {
+  using namespace ember;
+  m.doc() = "ember's compiled core";
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      PyObject* kind = PyExc_RuntimeError;
+      switch (e.kind) {
+        case ErrorKind::Value: kind = PyExc_ValueError; break;
+        case ErrorKind::Type: kind = PyExc_TypeError; break;
+        case ErrorKind::Index: kind = PyExc_IndexError; break;
+        case ErrorKind::NotImplemented: kind = PyExc_NotImplementedError; break;
+        default: break;
+      }
+      PyErr_SetString(kind, e.what());
+    } catch (const std::logic_error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+
+  ThreadRelease::release = [](void** state) { *state = PyEval_SaveThread(); };
+  ThreadRelease::reacquire = [](void* state) { PyEval_RestoreThread((PyThreadState*)state); };
+
+  auto collections = py::module_::import("collections");
+  auto rt = py::module_::import("types").attr("SimpleNamespace")();
+  for (const char* kind : {"max", "min", "sort", "topk"})
+    rt.attr(kind) = collections.attr("namedtuple")(kind, py::make_tuple("values", "indices"));
+  bind::return_types = rt.inc_ref();
+  m.attr("return_types") = rt;
+
+  bind::init_types(m);
+  py::class_<TensorImpl, std::shared_ptr<TensorImpl>> tensor(m, "Tensor", py::dynamic_attr());
+  bind::init_tensor(m, tensor);
+  bind::init_tensor_ops(m, tensor);
+  bind::init_autograd(m, tensor);
+}

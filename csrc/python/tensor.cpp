@@ -1,0 +1,187 @@
+// Tensor attributes, numpy interop, indexing, conversions to Python values.
+#include "kernels/cpu/elementwise.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+
+static py::dtype numpy_dtype(DType d) {
+  switch (d) {
+    case DType::Bool: return py::dtype::of<bool>();
+    case DType::Int32: return py::dtype::of<int32_t>();
+    case DType::Int64: return py::dtype::of<int64_t>();
+    case DType::Float32: return py::dtype::of<float>();
+    case DType::Float64: return py::dtype::of<double>();
+  }
+  throw std::logic_error("unknown dtype");
+}
+
+static DType dtype_from_numpy(const py::dtype& dt) {
+  char kind = dt.kind();
+  size_t size = dt.itemsize();
+  if (kind == 'b') return DType::Bool;
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  if ((kind == 'i' || kind == 'u') && size == 8 && kind == 'i') return DType::Int64;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  throw py::type_error("can't convert np.ndarray of type " + std::string(py::str(dt)) +
+                       ". The only supported types are: float64, float32, int64, int32, and bool.");
+}
+
+// A numpy array viewing the tensor's memory; the array keeps the storage alive.
+static py::array to_numpy(const Tensor& t) {
+  EMBER_CHECK(!t->requires_grad(), "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+  EMBER_CHECK(t->device().is_cpu(), "can't convert ", t->device().str(), " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
+  std::vector<py::ssize_t> shape(t->sizes().begin(), t->sizes().end()), strides;
+  for (auto s : t->strides()) strides.push_back(s * (py::ssize_t)itemsize(t->dtype()));
+  auto* keep = new std::shared_ptr<Storage>(t->storage());
+  py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  return py::array(numpy_dtype(t->dtype()), shape, strides, t->data_ptr(), owner);
+}
+
+// A tensor viewing the array's memory; the tensor keeps the array alive.
+static Tensor from_numpy(py::array arr) {
+  DType dt = dtype_from_numpy(arr.dtype());
+  Shape sizes, strides;
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
+    sizes.push_back(arr.shape(i));
+    py::ssize_t st = arr.strides(i);
+    EMBER_CHECK_KIND(st >= 0, Value, "At least one stride in the given numpy array is negative, and tensors with negative "
+                     "strides are not currently supported. (You can probably work around this by making a copy of "
+                     "your array  with array.copy().) ");
+    EMBER_CHECK_KIND(st % (py::ssize_t)itemsize(dt) == 0, Value,
+                     "given numpy array strides not a multiple of the element byte size. Copy the numpy array to reallocate the memory.");
+    strides.push_back(st / (py::ssize_t)itemsize(dt));
+  }
+  auto st = std::make_shared<Storage>();
+  auto* ref = new PyRef(arr);
+  st->data = std::shared_ptr<void>(const_cast<void*>(arr.data()), [ref](void*) { delete ref; });
+  st->nbytes = arr.nbytes();
+  return std::make_shared<TensorImpl>(st, sizes, strides, 0, dt);
+}
+
+static Tensor from_numpy_copy(py::array arr, std::optional<DType> dtype) {
+  Tensor src = from_numpy(py::array::ensure(arr));
+  Tensor out = empty(src->sizes(), dtype.value_or(src->dtype()));
+  kernels::copy(out, src);
+  return out;
+}
+
+static py::object item(const Tensor& t) {
+  EMBER_CHECK(t->numel() == 1, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
+  return dispatch(t->dtype(), [&](auto tag) -> py::object {
+    using T = typename decltype(tag)::type;
+    T v = *t->data<T>();
+    if constexpr (std::is_same_v<T, bool>) return py::bool_(v);
+    else if constexpr (std::is_integral_v<T>) return py::int_((int64_t)v);
+    else return py::float_((double)v);
+  });
+}
+
+static std::vector<TensorIndex> parse_index(py::handle idx) {
+  std::vector<TensorIndex> out;
+  auto one = [&](py::handle h) {
+    TensorIndex ix{TensorIndex::None};
+    if (h.is_none()) {
+      ix.kind = TensorIndex::None;
+    } else if (h.ptr() == Py_Ellipsis) {
+      ix.kind = TensorIndex::Ellipsis;
+    } else if (PyBool_Check(h.ptr())) {
+      ix.kind = TensorIndex::Boolean;
+      ix.integer = h.ptr() == Py_True;
+    } else if (PyLong_Check(h.ptr())) {
+      ix.kind = TensorIndex::Integer;
+      ix.integer = h.cast<int64_t>();
+    } else if (PySlice_Check(h.ptr())) {
+      ix.kind = TensorIndex::Slice;
+      auto get = [&](const char* name) -> std::optional<int64_t> {
+        py::object v = h.attr(name);
+        if (v.is_none()) return std::nullopt;
+        return py::int_(v).cast<int64_t>();
+      };
+      ix.start = get("start");
+      ix.stop = get("stop");
+      ix.step = get("step").value_or(1);
+    } else if (is_tensor(h)) {
+      Tensor t = h.cast<Tensor>();
+      if (t->dim() == 0 && t->dtype() == DType::Bool) {
+        ix.kind = TensorIndex::Boolean;
+        ix.integer = *t->data<bool>();
+      } else if (t->dim() == 0 && is_integral(t->dtype(), false)) {
+        ix.kind = TensorIndex::Integer;
+        ix.integer = (int64_t)item_as_double(t);
+      } else {
+        EMBER_CHECK_KIND(t->dtype() == DType::Bool || is_integral(t->dtype(), false), Index,
+                         "tensors used as indices must be long, int, byte or bool tensors");
+        ix.kind = TensorIndex::TensorIdx;
+        ix.tensor = t;
+      }
+    } else if (py::hasattr(h, "__index__") && !py::isinstance<py::array>(h)) {
+      ix.kind = TensorIndex::Integer;
+      ix.integer = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr())).cast<int64_t>();
+    } else {
+      // lists and arrays of ints or bools index like tensors
+      Tensor t = py::module_::import("ember").attr("tensor")(h).cast<Tensor>();
+      if (t->numel() == 0) t = to_dtype(t, DType::Int64);  // [] indexes nothing, as PyTorch
+      ix.kind = TensorIndex::TensorIdx;
+      ix.tensor = t;
+    }
+    out.push_back(ix);
+  };
+  if (PyTuple_Check(idx.ptr())) {
+    for (auto h : idx) one(h);
+  } else {
+    one(idx);
+  }
+  return out;
+}
+
+void init_tensor(py::module_& m, TensorClass& cls) {
+  cls.def(py::init([](const Tensor& other) {
+        // Tensor(t): an alias of t's data without its autograd history (used by Parameter).
+        return make_view(other, other->sizes(), other->strides(), other->offset());
+      }), py::arg("data"))
+      .def_property_readonly("shape", [](const Tensor& t) { return py::module_::import("ember").attr("Size")(py::cast(t->sizes())); })
+      .def("size", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
+        return py::int_(t->size(wrap_dim(dim.cast<int64_t>(), t->dim())));
+      }, py::arg("dim") = py::none())
+      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return py::tuple(py::cast(t->strides()));
+        return py::int_(t->stride(wrap_dim(dim.cast<int64_t>(), t->dim())));
+      }, py::arg("dim") = py::none())
+      .def("dim", &TensorImpl::dim)
+      .def("ndimension", &TensorImpl::dim)
+      .def_property_readonly("ndim", &TensorImpl::dim)
+      .def("numel", &TensorImpl::numel)
+      .def("nelement", &TensorImpl::numel)
+      .def("__len__", [](const Tensor& t) {
+        if (t->dim() == 0) throw py::type_error("len() of a 0-d tensor");
+        return t->size(0);
+      })
+      .def("storage_offset", &TensorImpl::offset)
+      .def("element_size", [](const Tensor& t) { return itemsize(t->dtype()); })
+      .def("is_contiguous", [](const Tensor& t) { return t->is_contiguous(); })
+      .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); })
+      .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t->data_ptr(); })
+      .def_property_readonly("dtype", &TensorImpl::dtype)
+      .def_property_readonly("device", &TensorImpl::device)
+      .def_property_readonly("is_cuda", [](const Tensor& t) { return !t->device().is_cpu(); })
+      .def_property_readonly("_version", &TensorImpl::version)
+      .def_property_readonly("_base", [](const Tensor& t) { return t->view_base; })
+      .def("item", &item)
+      .def("numpy", &to_numpy)
+      .def("__getitem__", [](const Tensor& t, py::handle idx) { return index(t, parse_index(idx)); })
+      .def("__setitem__", [](Tensor& t, py::handle idx, py::handle value) {
+        Tensor v = operand(value);
+        if (!v) v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();
+        index_put_(t, parse_index(idx), v);
+      });
+
+  m.def("from_numpy", &from_numpy, py::arg("ndarray"));
+  m.def("_from_numpy_copy", [](py::array arr, py::object dtype) { return from_numpy_copy(arr, dtype_arg(dtype)); },
+        py::arg("array"), py::arg("dtype") = py::none());
+}
+
+}  // namespace bind
+}  // namespace ember

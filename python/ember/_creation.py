@@ -1,0 +1,181 @@
+"""Tensor creation functions: argument parsing in Python, the work in ember._C."""
+import numbers
+
+import numpy as np
+
+from . import _C
+from ._C import Tensor, dtype
+
+float32 = dtype.float32
+float64 = dtype.float64
+int32 = dtype.int32
+int64 = dtype.int64
+bool_ = dtype.bool
+
+_NUMPY_TO_DTYPE = {
+    np.dtype(np.float32): float32,
+    np.dtype(np.float64): float64,
+    np.dtype(np.int32): int32,
+    np.dtype(np.int64): int64,
+    np.dtype(np.bool_): bool_,
+}
+
+
+def get_default_dtype():
+    return float32
+
+
+def _check_device(device):
+    if device is not None:
+        _C._check_device(_C.device(device) if not isinstance(device, _C.device) else device)
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(args):
+    """zeros(2, 3), zeros((2, 3)), zeros([2, 3]) and zeros(ember.Size([2, 3])) all mean (2, 3)."""
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        args = tuple(args[0])
+    for a in args:
+        if not isinstance(a, numbers.Integral) and not (isinstance(a, Tensor) and a.numel() == 1):
+            raise TypeError(f"size must be a tuple of ints, but got element of type {type(a).__name__}")
+    return [int(a) for a in args]
+
+
+def _data_to_numpy(data):
+    if isinstance(data, str) or (isinstance(data, (list, tuple)) and any(isinstance(x, str) for x in data)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__ if isinstance(data, str) else 'str'}'")
+    arr = np.asarray(data)
+    if arr.dtype == object:
+        raise TypeError("Could not infer dtype of " + type(data).__name__)
+    return arr
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        t = data.detach().clone()
+        t = t if dtype is None else t._to_dtype(dtype)
+        return _finish(t, requires_grad)
+    arr = _data_to_numpy(data)
+    if dtype is None:
+        if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
+            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported types are: "
+                            "float64, float32, int64, int32, and bool.")
+        if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+            dtype = _NUMPY_TO_DTYPE.get(arr.dtype)
+            if dtype is None:
+                dtype = float32 if arr.dtype.kind == "f" else int64
+        elif arr.dtype.kind == "f":
+            dtype = float32  # Python floats give the default dtype
+        elif arr.dtype.kind in "iu":
+            dtype = int64
+        elif arr.dtype.kind == "b":
+            dtype = bool_
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
+    if arr.dtype.kind == "u" or arr.dtype not in _NUMPY_TO_DTYPE:
+        arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
+    t = _C._from_numpy_copy(np.asarray(arr, order="C"), dtype)
+    return _finish(t, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or _NUMPY_TO_DTYPE.get(data.dtype) == dtype) \
+            and data.dtype in _NUMPY_TO_DTYPE and all(s >= 0 for s in data.strides):
+        return _C.from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _make(fn):
+    def create(*size, dtype=None, device=None, requires_grad=False, out=None, **_):
+        _check_device(device)
+        return _finish(fn(_size(size), dtype or float32), requires_grad)
+
+    create.__name__ = fn.__name__.lstrip("_")
+    return create
+
+
+zeros = _make(_C._zeros)
+ones = _make(_C._ones)
+empty = _make(_C._empty)
+rand = _make(_C._rand)
+randn = _make(_C._randn)
+
+
+def _infer_scalar_dtype(*values):
+    if any(isinstance(v, bool) for v in values) and all(isinstance(v, bool) for v in values):
+        return bool_
+    if all(isinstance(v, numbers.Integral) or (isinstance(v, Tensor) and not v.is_floating_point())
+           for v in values):
+        return int64
+    return float32
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(_C._full(_size((size,) if isinstance(size, numbers.Integral) else tuple(size)), fill_value,
+                            dtype or _infer_scalar_dtype(fill_value)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    dtype = dtype or _infer_scalar_dtype(*vals)
+    return _finish(_C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(_C._linspace(float(start), float(end), int(steps), dtype or float32), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(_C._eye(int(n), int(n if m is None else m), dtype or float32), requires_grad)
+
+
+def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=False):
+    """randint(high, size) or randint(low, high, size), as PyTorch."""
+    _check_device(device)
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64), requires_grad)
+
+
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(_C._randperm(int(n), dtype or int64), requires_grad)
+
+
+def _like(fn):
+    def create(input, dtype=None, device=None, requires_grad=False, **_):
+        return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+
+    create.__name__ = fn.__name__ + "_like"
+    return create
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device,
+                requires_grad=requires_grad)

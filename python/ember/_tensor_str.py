@@ -1,0 +1,228 @@
+"""repr() of tensors, character for character as PyTorch 2.x prints them.
+
+Only the public tensor API is used (detach, numpy/tolist, dtype, shape, device,
+grad_fn, requires_grad), so the same code prints torch tensors identically;
+the test suite checks that. Element values are formatted as Python floats/ints,
+which is what PyTorch formats too (it calls .item()/.tolist() per element).
+"""
+import contextlib
+import dataclasses
+import math
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class _PrintOptions:
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: "bool | None" = None
+
+
+PRINT_OPTS = _PrintOptions()
+
+_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80),
+}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None,
+                     linewidth=None, profile=None, sci_mode=None):
+    """Set printing options, as ``torch.set_printoptions``.
+
+    Like PyTorch, ``sci_mode`` is always assigned: calling this without it
+    goes back to choosing scientific notation automatically.
+    """
+    if profile is not None:
+        for k, v in _PROFILES[profile].items():
+            setattr(PRINT_OPTS, k, v)
+    for k, v in (("precision", precision), ("threshold", threshold),
+                 ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if v is not None:
+            setattr(PRINT_OPTS, k, v)
+    PRINT_OPTS.sci_mode = sci_mode
+
+
+def get_printoptions():
+    return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
+
+
+_FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64"}
+# dtypes PyTorch does not name in the repr of a non-empty tensor
+_IMPLIED_DTYPES = {"float32", "int64", "bool"}
+
+
+def _dtype_name(t):
+    # str(dtype) is "torch.float64" in torch and "ember.float64" in ember
+    return str(t.dtype).rsplit(".", 1)[-1]
+
+
+def _to_numpy(t, floating):
+    t = t.detach()
+    if t.device.type == "cpu":
+        a = np.asarray(t.numpy())
+    else:
+        a = np.array(t.tolist())
+    # float32 values are exact in float64, and the formatting rules
+    # (ratio, thresholds, ceil test) give the same answers in double,
+    # which is also what PyTorch computes them in.
+    return a.astype(np.float64) if floating else a
+
+
+def _edge_values(a, e):
+    """The elements a summarised print shows, flattened (their order does not
+    matter: only widths, extremes and integrality are computed from them)."""
+    if a.ndim <= 1:
+        if a.ndim == 1 and len(a) > 2 * e:
+            # a[-0:] is the whole row, so with edgeitems=0 PyTorch measures
+            # the full row; keep that quirk.
+            return np.concatenate([a[:e], a[-e:]])
+        return a.reshape(-1)
+    if e == 0:
+        return a.reshape(-1)[:0]
+    n = a.shape[0]
+    rows = list(range(e)) + list(range(n - e, n)) if n > 2 * e else range(n)
+    return np.concatenate([_edge_values(a[i], e) for i in rows])
+
+
+class _Formatter:
+    """One element width and notation for a whole tensor, chosen as PyTorch does."""
+
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        if not floating:
+            for v in values.tolist():
+                self.width = max(self.width, len(str(v)))
+            return
+        # zeros, nan and inf take no part in choosing the notation or width
+        vals = values[np.isfinite(values) & (values != 0)]
+        if vals.size == 0:
+            return
+        mags = np.abs(vals)
+        lo, hi = float(mags.min()), float(mags.max())
+        self.int_mode = bool(np.all(vals == np.ceil(vals)))
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        else:
+            self.sci_mode = PRINT_OPTS.sci_mode
+        p = PRINT_OPTS.precision
+        if self.sci_mode:
+            spec, extra = f".{p}e", 0
+        elif self.int_mode:
+            spec, extra = ".0f", 1  # room for the "." that marks a float
+        else:
+            spec, extra = f".{p}f", 0
+        for v in vals.tolist():
+            self.width = max(self.width, len(format(v, spec)) + extra)
+
+    def __call__(self, v):
+        if not self.floating:
+            s = str(v)
+        elif self.sci_mode:
+            s = format(v, f"{self.width}.{PRINT_OPTS.precision}e")
+        elif self.int_mode:
+            s = format(v, ".0f")
+            if math.isfinite(v):
+                s += "."
+        else:
+            s = format(v, f".{PRINT_OPTS.precision}f")
+        return s.rjust(self.width)
+
+
+def _vector_str(a, indent, summarize, fmt):
+    e = PRINT_OPTS.edgeitems
+    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / (fmt.width + 2)))
+    if summarize and not e:
+        items = ["..."]
+    elif summarize and len(a) > 2 * e:
+        items = ([fmt(v) for v in a[:e].tolist()] + [" ..."]
+                 + [fmt(v) for v in a[-e:].tolist()])
+    else:
+        items = [fmt(v) for v in a.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested_str(a, indent, summarize, fmt):
+    if a.ndim == 0:
+        return fmt(a.item())
+    if a.ndim == 1:
+        return _vector_str(a, indent, summarize, fmt)
+    e, n = PRINT_OPTS.edgeitems, a.shape[0]
+
+    def sub(i):
+        return _nested_str(a[i], indent + 1, summarize, fmt)
+
+    if summarize and n > 2 * e:
+        parts = [sub(i) for i in range(e)] + ["..."] + [sub(i) for i in range(n - e, n)]
+    else:
+        parts = [sub(i) for i in range(n)]
+    # one blank line between matrices, two between 3-D blocks, ...
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def _add_suffixes(text, suffixes, indent):
+    out = [text]
+    # PyTorch's count (it is off by two on a single line); kept for identical wrapping
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for s in suffixes:
+        if last_line_len + len(s) + 2 > PRINT_OPTS.linewidth:
+            out.append(",\n" + " " * indent + s)
+            last_line_len = indent + len(s)
+        else:
+            out.append(", " + s)
+            last_line_len += len(s) + 2
+    out.append(")")
+    return "".join(out)
+
+
+def tensor_repr(t):
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = []
+    if t.device.type != "cpu":
+        suffixes.append(f"device='{t.device}'")
+
+    name = _dtype_name(t)
+    floating = name in _FLOAT_DTYPES
+    shape = tuple(int(s) for s in t.shape)
+    if t.numel() == 0:
+        body = "[]"
+        if t.dim() != 1:
+            suffixes.append(f"size={shape}")
+        # nothing to infer an int dtype from, so only float32 goes unnamed
+        if name != "float32":
+            suffixes.append(f"dtype={t.dtype}")
+    else:
+        if not PRINT_OPTS.edgeitems:
+            suffixes.append(f"size={shape}")
+        if name not in _IMPLIED_DTYPES:
+            suffixes.append(f"dtype={t.dtype}")
+        a = _to_numpy(t, floating)
+        summarize = a.size > PRINT_OPTS.threshold
+        values = _edge_values(a, PRINT_OPTS.edgeitems) if summarize else a.reshape(-1)
+        body = _nested_str(a, indent, summarize, _Formatter(values, floating))
+
+    grad_fn = t.grad_fn
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)

@@ -1,0 +1,82 @@
+"""ember.autograd: backward, grad, custom Functions, gradcheck."""
+from .. import _C
+from .._C import Tensor
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _make_grads(outputs, grads):
+    """Fills in the seed gradient of each output; implicit only for one-element outputs."""
+    result = []
+    for out, g in zip(outputs, grads):
+        if g is None:
+            if out.requires_grad and out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
+            from .. import _creation
+
+            g = _creation.ones(*out.shape, dtype=out.dtype)
+        elif not isinstance(g, Tensor):
+            from .. import _creation
+
+            g = _creation.full(tuple(out.shape), g, dtype=out.dtype)
+        elif tuple(g.shape) != tuple(out.shape):
+            raise RuntimeError(f"Mismatch in shape: grad_output[{len(result)}] has a shape of {g.shape} and "
+                               f"output[{len(result)}] has a shape of {out.shape}.")
+        result.append(g)
+    return result
+
+
+def _check_roots(outputs):
+    for i, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """Accumulates gradients of `tensors` into the .grad of graph leaves (or of `inputs`)."""
+    outputs = _as_list(tensors)
+    grads = _as_list(grad_tensors if grad_tensors is not None else grad_variables)
+    grads = grads + [None] * (len(outputs) - len(grads))
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(grads)} gradients for {len(outputs)} tensors")
+    _check_roots(outputs)
+    inputs = _as_list(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    _C._run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph, inputs, True, True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Returns the gradients of `outputs` w.r.t. `inputs` (nothing is accumulated into .grad)."""
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if not ins:
+        raise RuntimeError("grad requires non-empty inputs.")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    gouts = _as_list(grad_outputs)
+    gouts = gouts + [None] * (len(outs) - len(gouts))
+    _check_roots(outs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = _C._run_backward(outs, _make_grads(outs, gouts), retain_graph, create_graph, ins, allow_unused, False)
+    if materialize_grads:
+        from .. import _creation
+
+        result = [g if g is not None else _creation.zeros_like(t) for g, t in zip(result, ins)]
+    return tuple(result)

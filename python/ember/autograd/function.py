@@ -1,0 +1,103 @@
+"""Custom differentiable functions: ember.autograd.Function, as PyTorch's."""
+import functools
+
+from .. import _C
+from .._C import Tensor
+from ..grad_mode import no_grad
+
+
+class FunctionCtx:
+    """The `ctx` of forward/backward: save tensors, mark outputs, keep any attributes."""
+
+    def save_for_backward(self, *tensors):
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        if hasattr(self, "_saved_tensors"):
+            return self._saved_tensors
+        return tuple(getattr(self, "_to_save", ()))
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+
+class Function:
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `.apply(*args)`."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        separate_setup = cls.setup_context is not Function.setup_context
+        with no_grad():
+            outputs = cls.forward(*args, **kwargs) if separate_setup else cls.forward(ctx, *args, **kwargs)
+        if separate_setup:
+            cls.setup_context(ctx, args, outputs)
+        is_tuple = isinstance(outputs, tuple)
+        outs = list(outputs) if is_tuple else [outputs]
+        to_save = list(getattr(ctx, "_to_save", ()))
+        if _C.is_grad_enabled() and any(ctx.needs_input_grad):
+            outs = _C._make_function_node(ctx, cls.backward, cls.__name__ + "Backward", list(args), outs,
+                                          list(getattr(ctx, "_non_differentiable", ())), to_save)
+            ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
+        return tuple(outs) if is_tuple else outs[0]
+
+
+class _OnceDifferentiableError(Function):
+    """Stands after a once_differentiable backward when a graph is recorded: differentiating it raises."""
+
+    @staticmethod
+    def forward(ctx, *grads):
+        return grads if len(grads) > 1 else grads[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def once_differentiable(backward):
+    """Marks a backward that is not itself differentiable: it runs without recording a graph."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            results = backward(ctx, *grads)
+        if not _C.is_grad_enabled() or not any(isinstance(g, Tensor) and g.requires_grad for g in grads):
+            return results
+        is_tuple = isinstance(results, tuple)
+        res = list(results) if is_tuple else [results]
+        idx = [i for i, r in enumerate(res) if isinstance(r, Tensor)]
+        if idx:
+            # Route the results through a node whose backward raises, so create_graph can't silently be wrong.
+            anchor = next(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
+            wrapped = _OnceDifferentiableError.apply(*[res[i] + anchor * 0 for i in idx])
+            wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+            for i, w in zip(idx, wrapped):
+                res[i] = w
+        return tuple(res) if is_tuple else res[0]
+
+    return wrapper
