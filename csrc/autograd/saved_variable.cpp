@@ -18,14 +18,17 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   }
 }
 
-Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
-  if (!was_defined_) return Tensor();
-  if (released_)
+void throw_saved_tensors_freed() {
     EMBER_FAIL(Runtime,
                "Trying to backward through the graph a second time (or directly access saved tensors after "
                "they have already been freed). Saved intermediate values of the graph are freed when you call "
                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                "graph a second time or if you need to access saved tensors after calling backward.");
+}
+
+Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
+  if (released_) throw_saved_tensors_freed();
+  if (!was_defined_) return Tensor();
   if (data_->version() != saved_version_) {
     std::string producer;
     if (is_output_ && owner) producer = detail::cat(", which is output ", output_nr_, " of ", owner->name(), ",");

@@ -9,6 +9,9 @@ namespace ember {
 // (Note [Version counter]). A node's own output is kept as a plain alias
 // without grad_fn, or the graph would own itself through a cycle; unpack()
 // gives it back its history so create_graph still works.
+// The error for using saved tensors after backward freed them.
+[[noreturn]] void throw_saved_tensors_freed();
+
 class SavedVariable {
  public:
   SavedVariable() = default;

@@ -303,8 +303,7 @@ Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi
   EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::clamp(out, t, lo ? &*lo : nullptr, hi ? &*hi : nullptr);
-  const char* name = lo && hi ? "ClampBackward1" : (lo ? "ClampMinBackward0" : "ClampMaxBackward0");
-  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node("ClampBackward1", [](OpNode& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);
     Tensor keep;
     if (n.args.i0) keep = ge(x, num(n.args.s0));

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <type_traits>
 
 #include "core/rng.h"
 #include "kernels/cpu/elementwise.h"
@@ -48,14 +49,19 @@ Tensor arange(double start, double end, double step, DType dtype) {
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   EMBER_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
   Tensor t = empty({steps}, dtype);
-  double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0.0;
   dispatch(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
+    // In the output precision, filled symmetrically from both ends, as PyTorch,
+    // so the last value is exactly `end` and results match bit for bit.
+    using S = std::conditional_t<std::is_floating_point_v<T>, T, double>;
     T* p = t->data<T>();
-    // Symmetric fill from both ends, as PyTorch, so the last value is exactly `end`.
-    int64_t half = steps / 2;
+    if (steps == 1) { p[0] = static_cast<T>(start); return; }
+    const S a = static_cast<S>(start), b = static_cast<S>(end);
+    const S step = (b - a) / static_cast<S>(steps - 1);
+    const int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<T>(i < half ? start + step * (double)i : end - step * (double)(steps - 1 - i));
+      // fused multiply-add, as PyTorch's vectorised kernel computes it
+      p[i] = static_cast<T>(i < half ? std::fma(step, static_cast<S>(i), a) : std::fma(-step, static_cast<S>(steps - 1 - i), b));
   });
   return t;
 }

@@ -160,8 +160,8 @@ Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values
   return attach(n, out);
 }
 
-// Copy of `base` with `value` written into the region of a basic index
-// (geometry relative to a contiguous base): PyTorch's CopySlices.
+}  // namespace
+
 Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset) {
   Tensor out = empty(base->sizes(), base->dtype());
   kernels::copy(out, base);
@@ -180,6 +180,8 @@ Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, c
   if (n) { n->args.shape0 = sizes; n->args.shape1 = strides; n->args.i0 = offset; n->args.dims = value->sizes(); }
   return attach(n, out);
 }
+
+namespace {
 
 struct ParsedIndex {
   Tensor view;        // after the basic indices
@@ -303,11 +305,7 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
       result = index_put_adv(t, make_adv(p.adv_dims, p.adv_idx), value, false);
     }
   }
-  kernels::copy(t, result);
-  t->bump_version();
-  auto& m = t->autograd_mut();
-  m.grad_fn = result->autograd()->grad_fn;
-  m.output_nr = result->autograd()->output_nr;
+  commit_inplace(t, result);
 }
 
 Tensor nonzero(const Tensor& t) {

@@ -4,9 +4,10 @@
 // carries self's old history (a copy when the formula needs self's old
 // values), written into self, and self takes over the new node as its grad_fn
 // ("rebasing" its history), so gradients flow through the in-place op.
-// Note [In-place on views]: an in-place op on a view of a tensor that requires
-// grad would also have to rewrite the base's history (PyTorch's CopySlices);
-// ember refuses it with a clear error rather than computing wrong gradients.
+// Note [In-place on views]: an in-place op on a view also rewrites its base's
+// history: the base becomes CopySlices(old base, new view values), and the
+// view becomes an as_strided view of the new base. Views of the base made
+// before the in-place op keep their old history (PyTorch regenerates those).
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
@@ -34,8 +35,9 @@ void check_inplace(const Tensor& self, const char* op, bool records_grad) {
   if (self->view_base) {
     if (self->view_base->is_leaf() && self->view_base->requires_grad())
       EMBER_FAIL(Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
-    EMBER_FAIL(NotImplemented, op, ": in-place operation on a view of a tensor that takes part in autograd is not "
-               "supported by ember yet; use the out-of-place op (e.g. y = y * 2) or .clone() the view first");
+    EMBER_CHECK_KIND(self->view_base->is_contiguous(), NotImplemented, op,
+                     ": in-place operation on a view of a non-contiguous tensor that takes part in autograd is not "
+                     "supported by ember yet; use the out-of-place op (e.g. y = y * 2) or .clone() the base first");
   }
 }
 
@@ -69,11 +71,28 @@ static Tensor history_alias(const Tensor& self, bool copy_values) {
   return alias;
 }
 
-// Writes `result` into self and hands self the result's history.
-static Tensor& commit(Tensor& self, const Tensor& result) {
+// The base of view `self` takes over the in-place result (Note [In-place on views]).
+static void rebase_view(const Tensor& self, const Tensor& result) {
+  Tensor base = self->view_base;
+  Tensor new_base = region_put(history_alias(base, false), result, self->sizes(), self->strides(),
+                               self->offset() - base->offset());
+  auto& bm = base->autograd_mut();
+  bm.grad_fn = new_base->autograd()->grad_fn;
+  bm.output_nr = new_base->autograd()->output_nr;
+  Tensor v = as_strided(base, self->sizes(), self->strides(), self->offset());
+  auto& sm = self->autograd_mut();
+  sm.grad_fn = v->autograd()->grad_fn;
+  sm.output_nr = v->autograd()->output_nr;
+}
+
+Tensor& commit_inplace(Tensor& self, const Tensor& result) {
   kernels::copy(self, result);
   self->bump_version();
-  if (auto* rm = result->autograd(); rm && rm->grad_fn) {
+  auto* rm = result->autograd();
+  if (!rm || !rm->grad_fn) return self;
+  if (self->view_base) {
+    rebase_view(self, result);
+  } else {
     auto& m = self->autograd_mut();
     m.grad_fn = rm->grad_fn;
     m.output_nr = rm->output_nr;
@@ -92,7 +111,7 @@ static Tensor& inplace(Tensor& self, const Tensor* other, const char* name, bool
     self->bump_version();
     return self;
   }
-  return commit(self, recorded(history_alias(self, saves_self)));
+  return commit_inplace(self, recorded(history_alias(self, saves_self)));
 }
 
 static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name, bool saves_self,

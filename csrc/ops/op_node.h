@@ -72,4 +72,11 @@ inline const Tensor& attach(const std::shared_ptr<OpNode>& node, const Tensor& o
   return out;
 }
 
+// Writes an in-place op's differentiable result into self and rebases the
+// history of self (and of its base, for a view). See Note [In-place ops].
+Tensor& commit_inplace(Tensor& self, const Tensor& result);
+// A copy of `base` with `value` written into the region `sizes/strides/offset`
+// of a contiguous layout of base (PyTorch's CopySlices).
+Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset);
+
 }  // namespace ember

@@ -28,12 +28,7 @@ struct PyFunctionNode : Node {
     py::tuple args(grads.size() + 1);
     args[0] = ctx->obj;
     for (size_t i = 0; i < grads.size(); ++i) args[i + 1] = py::cast(grads[i]);
-    py::list unpacked;
-    auto self = shared_from_this();
-    for (auto& s : saved) unpacked.append(py::cast(s.unpack(self)));
-    ctx->obj.attr("_saved_tensors") = py::tuple(unpacked);
     py::object result = backward->obj(*args);
-    py::delattr(ctx->obj, "_saved_tensors");
     py::tuple res = py::isinstance<py::tuple>(result) ? result.cast<py::tuple>() : py::make_tuple(result);
     size_t expected = next_edges.size();
     bool extra_are_none = true;
@@ -50,6 +45,19 @@ struct PyFunctionNode : Node {
       out[i] = res[i].cast<Tensor>();
     }
     return out;
+  }
+};
+
+// ctx.saved_tensors: unpacks the node's saved tensors (version-checked; an
+// error once backward has freed them). Weak, so ctx does not keep the node alive.
+struct SavedTensorsHandle {
+  std::weak_ptr<PyFunctionNode> node;
+  py::tuple unpack() const {
+    auto n = node.lock();
+    py::list out;
+    if (!n) throw_saved_tensors_freed();
+    for (auto& s : n->saved) out.append(py::cast(s.unpack(n)));
+    return py::tuple(out);
   }
 };
 
@@ -117,6 +125,8 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         s << "<" << n.name() << " object at " << (const void*)self.ptr() << ">";
         return s.str();
       });
+
+  py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle").def("unpack", &SavedTensorsHandle::unpack);
 
   py::class_<HookHandle>(m, "RemovableHandle")
       .def("remove", &HookHandle::remove)
@@ -252,6 +262,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         }
       node->saved.emplace_back(t, is_output);
     }
+    ctx.attr("_saved_handle") = SavedTensorsHandle{node};
     return result;
   });
 }

@@ -130,7 +130,9 @@ void init_tensor_ops(py::module_& m, TensorClass& cls) {
   def_both(m, cls, "mul", [](const Tensor& a, py::handle b) { return mul(a, require_operand(b, "mul")); }, py::arg("other"));
   def_both(m, cls, "div", [](const Tensor& a, py::handle b) { return div(a, require_operand(b, "div")); }, py::arg("other"));
   def_both(m, cls, "true_divide", [](const Tensor& a, py::handle b) { return div(a, require_operand(b, "div")); }, py::arg("other"));
-  def_both(m, cls, "pow", [](const Tensor& a, py::handle b) { return pow(a, require_operand(b, "pow")); }, py::arg("exponent"));
+  cls.def("pow", [](const Tensor& a, py::handle b) { return pow(a, require_operand(b, "pow")); }, py::arg("exponent"));
+  m.def("pow", [](py::handle a, py::handle b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
+        py::arg("input"), py::arg("exponent"));
   def_both(m, cls, "maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }, py::arg("other"));
   def_both(m, cls, "minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }, py::arg("other"));
   def_both(m, cls, "eq", [](const Tensor& a, py::handle b) { return eq(a, require_operand(b, "eq")); }, py::arg("other"));

@@ -34,6 +34,7 @@ int64 = long = dtype.int64
 bool = dtype.bool
 
 _install_tensor_methods()
+dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
 
 
 def is_tensor(obj):

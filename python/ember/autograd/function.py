@@ -18,8 +18,9 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        if hasattr(self, "_saved_tensors"):
-            return self._saved_tensors
+        handle = self.__dict__.get("_saved_handle")
+        if handle is not None:
+            return handle.unpack()  # raises once backward has freed them
         return tuple(getattr(self, "_to_save", ()))
 
     def mark_non_differentiable(self, *tensors):
