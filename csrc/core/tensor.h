@@ -106,10 +106,28 @@ Tensor wrapped_scalar(double v, DType dtype);
 double item_as_double(const Tensor& t);
 
 // Hooks the Python layer installs so the core can release the GIL around long
-// kernels without depending on Python (no-ops when unset).
+// kernels without depending on Python (no-ops when unset). release() leaves
+// state null when the calling thread does not hold the GIL (e.g. inside the
+// engine, which already released it).
 struct ThreadRelease {
   static void (*release)(void**);
   static void (*reacquire)(void*);
+};
+
+// Lets other Python threads run while a long kernel works.
+class AllowThreads {
+ public:
+  explicit AllowThreads(bool when = true) {
+    if (when && ThreadRelease::release) ThreadRelease::release(&state_);
+  }
+  ~AllowThreads() {
+    if (state_) ThreadRelease::reacquire(state_);
+  }
+  AllowThreads(const AllowThreads&) = delete;
+  AllowThreads& operator=(const AllowThreads&) = delete;
+
+ private:
+  void* state_ = nullptr;
 };
 
 }  // namespace ember

@@ -85,7 +85,7 @@ PYBIND11_MODULE(_C, m) {
     }
   });
 
-  ThreadRelease::release = [](void** state) { *state = PyEval_SaveThread(); };
+  ThreadRelease::release = [](void** state) { *state = PyGILState_Check() ? PyEval_SaveThread() : nullptr; };
   ThreadRelease::reacquire = [](void* state) { PyEval_RestoreThread((PyThreadState*)state); };
 
   auto collections = py::module_::import("collections");

@@ -269,7 +269,12 @@ void init_tensor_ops(py::module_& m, TensorClass& cls) {
   m.def("ger", [](const Tensor& a, const Tensor& b) { return outer(a, b); }, py::arg("input"), py::arg("vec2"));
 
   // ---- views and shape
-  cls.def("view", [](const Tensor& t, py::args shape) { return view(t, shape_args(shape)); });
+  cls.def("view", [](const Tensor& t, py::args shape) {
+    if (shape.size() == 1 && py::isinstance<DType>(shape[0]))
+      EMBER_FAIL(NotImplemented, "view(dtype) (reinterpreting the bytes as another dtype) is not supported by ember; "
+                 "use .to(dtype) to convert values");
+    return view(t, shape_args(shape));
+  });
   cls.def("view_as", [](const Tensor& t, const Tensor& o) { return view(t, o->sizes()); }, py::arg("other"));
   cls.def("reshape", [](const Tensor& t, py::args shape) { return reshape(t, shape_args(shape)); });
   m.def("reshape", [](const Tensor& t, py::handle shape) { return reshape(t, dims_arg(shape)); }, py::arg("input"), py::arg("shape"));

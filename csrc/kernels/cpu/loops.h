@@ -83,6 +83,7 @@ void run_range(const LoopPlan<N>& p, int64_t begin, int64_t end, Inner& inner) {
 template <int N, class Inner>
 void for_each_run(const LoopPlan<N>& p, Inner inner) {
   if (p.numel == 0) return;
+  AllowThreads allow(p.numel >= kParallelGrain);
 #ifdef _OPENMP
   int threads = max_threads();
   if (p.numel >= kParallelGrain && threads > 1) {

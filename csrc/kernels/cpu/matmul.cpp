@@ -55,6 +55,7 @@ void naive_mm(int64_t M, int64_t N, int64_t K, const T* a, int64_t ars, int64_t 
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
   const int64_t B = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
+  AllowThreads allow(B * M * N * K >= kParallelGrain);
   dispatch(out->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* c = out->data<T>();

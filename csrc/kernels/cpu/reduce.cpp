@@ -99,6 +99,7 @@ void reduce_all(const Tensor& out, const Tensor& in, uint64_t mask) {
     if (red > 0) run_range<1>(plan, begin, end, inner);
     return acc;
   };
+  AllowThreads allow(p.num_out * red >= kParallelGrain);
   const int threads = max_threads();
   if (p.num_out >= threads && p.num_out * red >= kParallelGrain && threads > 1) {
 #pragma omp parallel for schedule(static)
