@@ -3,6 +3,7 @@
 // forward (dispatching to csrc/kernels/cpu) and its backward node side by side.
 // Backward formulas call these same functions, so they are differentiable and
 // create_graph=True works for every op.
+#include <array>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -162,5 +163,23 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
 Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index);
 Tensor nonzero(const Tensor& t);
 Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value);
+
+// ---- convolution and pooling (conv.cpp); inputs (N, C, H, W) or (C, H, W)
+using Pair = std::array<int64_t, 2>;
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Pair& stride, const Pair& padding,
+              const Pair& dilation, int64_t groups);
+Tensor max_pool2d(const Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& dilation,
+                  bool ceil_mode);
+
+// ---- fused optimizer updates (optim.cpp): in place, outside autograd
+TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList momentum_buffers, double lr,
+                     double momentum, double dampening, double weight_decay, bool nesterov, bool maximize);
+struct AdamOptions {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool amsgrad, maximize, decoupled_weight_decay;
+};
+void adam_step_(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
+                const AdamOptions& o);
 
 }  // namespace ember

@@ -100,4 +100,5 @@ PYBIND11_MODULE(_C, m) {
   bind::init_tensor(m, tensor);
   bind::init_tensor_ops(m, tensor);
   bind::init_autograd(m, tensor);
+  bind::init_nn(m);
 }

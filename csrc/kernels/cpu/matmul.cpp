@@ -70,7 +70,7 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
       EMBER_ASSERT(la.ok && lb.ok);  // the op layer makes odd layouts contiguous
       for (int64_t i = 0; i < B; ++i)
         gemm<T>(la.trans, lb.trans, M, N, K, a->data<T>() + i * a->stride(0), la.ld, b->data<T>() + i * b->stride(0),
-                lb.ld, c + i * M * N, N);
+                lb.ld, c + i * out->stride(0), out->stride(1));
     } else {
       for (int64_t i = 0; i < B; ++i)
         naive_mm<T>(M, N, K, a->data<T>() + i * a->stride(0), a->stride(1), a->stride(2),

@@ -1,0 +1,54 @@
+// Bindings for the ops behind ember.nn and ember.optim.
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+
+static Pair pair_arg(py::handle h, const char* name) {
+  if (PyLong_Check(h.ptr())) {
+    int64_t v = h.cast<int64_t>();
+    return {v, v};
+  }
+  auto v = h.cast<std::vector<int64_t>>();
+  if (v.size() == 1) return {v[0], v[0]};
+  if (v.size() != 2) throw py::value_error(std::string(name) + " must be an int or a pair of ints");
+  return {v[0], v[1]};
+}
+
+void init_nn(py::module_& m) {
+  m.def("conv2d", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
+                     py::handle dilation, int64_t groups) {
+    return conv2d(x, w, b.value_or(Tensor()), pair_arg(stride, "stride"), pair_arg(padding, "padding"),
+                  pair_arg(dilation, "dilation"), groups);
+  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
+        py::arg("dilation") = 1, py::arg("groups") = 1);
+  m.def("max_pool2d", [](const Tensor& x, py::handle k, py::handle stride, py::handle padding, py::handle dilation,
+                         bool ceil_mode) {
+    Pair kp = pair_arg(k, "kernel_size");
+    Pair sp = stride.is_none() || (py::isinstance<py::sequence>(stride) && py::len(stride) == 0) ? kp : pair_arg(stride, "stride");
+    return max_pool2d(x, kp, sp, pair_arg(padding, "padding"), pair_arg(dilation, "dilation"), ceil_mode);
+  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+        py::arg("dilation") = 1, py::arg("ceil_mode") = false);
+  m.def("_sgd_step_", [](const TensorList& params, const TensorList& grads, py::list bufs, double lr, double momentum,
+                         double dampening, double weight_decay, bool nesterov, bool maximize) {
+    TensorList b;
+    for (auto h : bufs) b.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
+    TensorList out = sgd_step_(params, grads, b, lr, momentum, dampening, weight_decay, nesterov, maximize);
+    py::list r;
+    for (auto& t : out) r.append(t ? py::cast(t) : py::none());
+    return r;
+  }, py::arg("params"), py::arg("grads"), py::arg("momentum_buffers"), py::arg("lr"), py::arg("momentum"),
+        py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"));
+  m.def("_adam_step_", [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                          const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
+                          double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
+                          bool decoupled_weight_decay) {
+    adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
+               AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay});
+  }, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("max_exp_avg_sqs"),
+        py::arg("steps"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+        py::arg("amsgrad"), py::arg("maximize"), py::arg("decoupled_weight_decay"));
+}
+
+}  // namespace bind
+}  // namespace ember
