@@ -284,6 +284,13 @@ Tensor reciprocal(const Tensor& t) {
     return {neg(mul(g[0], mul(r, r)))};
   }, t);
 }
+Tensor erf(const Tensor& t) {
+  return unary_with_input(UnaryOp::Erf, "ErfBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0);  // d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
+    return {mul(g[0], mul(exp(neg(mul(x, x))), num(1.1283791670955126)))};
+  }, t, true);
+}
+
 Tensor relu(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Relu, t, false);
   auto n = make_node("ReluBackward0", [](OpNode& n, variable_list& g) -> variable_list {

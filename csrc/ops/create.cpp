@@ -77,9 +77,9 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
 }
 
 template <class Fill>
-static Tensor random_fill(const Shape& shape, DType dtype, Fill fill) {
+static Tensor random_fill(const Shape& shape, DType dtype, Generator* gen, Fill fill) {
   Tensor t = empty(shape, dtype);
-  auto& g = Generator::default_cpu();
+  auto& g = gen ? *gen : Generator::default_cpu();
   std::lock_guard<std::mutex> lock(g.mutex);
   dispatch(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -89,32 +89,32 @@ static Tensor random_fill(const Shape& shape, DType dtype, Fill fill) {
   return t;
 }
 
-Tensor rand(const Shape& shape, DType dtype) {
+Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK(is_floating(dtype), "\"check_uniform_bounds\" not implemented for '", dtype_name(dtype), "'");
   std::uniform_real_distribution<double> dist(0.0, 1.0);
-  return random_fill(shape, dtype, [&](std::mt19937_64& e) {
+  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) {
     double v = dist(e);
     return dtype == DType::Float32 && (float)v >= 1.0f ? 0.0 : v;  // stay in [0, 1) after rounding
   });
 }
 
-Tensor randn(const Shape& shape, DType dtype) {
+Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK(is_floating(dtype), "\"normal_kernel_cpu\" not implemented for '", dtype_name(dtype), "'");
   std::normal_distribution<double> dist(0.0, 1.0);
-  return random_fill(shape, dtype, [&](std::mt19937_64& e) { return dist(e); });
+  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return dist(e); });
 }
 
-Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype) {
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
   std::uniform_int_distribution<int64_t> dist(low, high - 1);
-  return random_fill(shape, dtype, [&](std::mt19937_64& e) { return dist(e); });
+  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return dist(e); });
 }
 
-Tensor randperm(int64_t n, DType dtype) {
+Tensor randperm(int64_t n, DType dtype, Generator* gen) {
   EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
   std::vector<int64_t> perm(n);
   for (int64_t i = 0; i < n; ++i) perm[i] = i;
-  auto& g = Generator::default_cpu();
+  auto& g = gen ? *gen : Generator::default_cpu();
   {
     std::lock_guard<std::mutex> lock(g.mutex);
     std::shuffle(perm.begin(), perm.end(), g.engine);

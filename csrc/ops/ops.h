@@ -24,10 +24,12 @@ Tensor ones_like(const Tensor& t);
 Tensor arange(double start, double end, double step, DType dtype);
 Tensor linspace(double start, double end, int64_t steps, DType dtype);
 Tensor eye(int64_t n, int64_t m, DType dtype);
-Tensor rand(const Shape& shape, DType dtype);
-Tensor randn(const Shape& shape, DType dtype);
-Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype);
-Tensor randperm(int64_t n, DType dtype);
+struct Generator;
+// Random tensors draw from `gen`, or from the default generator when null.
+Tensor rand(const Shape& shape, DType dtype, Generator* gen = nullptr);
+Tensor randn(const Shape& shape, DType dtype, Generator* gen = nullptr);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen = nullptr);
+Tensor randperm(int64_t n, DType dtype, Generator* gen = nullptr);
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();
 
@@ -63,6 +65,7 @@ Tensor sigmoid(const Tensor& t);
 Tensor relu(const Tensor& t);
 Tensor sign(const Tensor& t);
 Tensor reciprocal(const Tensor& t);
+Tensor erf(const Tensor& t);
 Tensor clamp(const Tensor& t, std::optional<double> min, std::optional<double> max);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // no gradient; bool results

@@ -2,6 +2,7 @@
 // method and, where PyTorch has one, as a function (`def_both`).
 #include <cmath>
 
+#include "core/rng.h"
 #include "ops/op_node.h"
 #include "python/bindings.h"
 
@@ -163,6 +164,7 @@ void init_tensor_ops(py::module_& m, TensorClass& cls) {
   EMBER_UNARY("relu", relu);
   EMBER_UNARY("sign", sign);
   EMBER_UNARY("reciprocal", reciprocal);
+  EMBER_UNARY("erf", erf);
   EMBER_UNARY("logical_not", logical_not);
   EMBER_UNARY("isnan", isnan);
   EMBER_UNARY("isinf", isinf);
@@ -347,10 +349,30 @@ void init_tensor_ops(py::module_& m, TensorClass& cls) {
   m.def("_arange", [](double a, double b, double s, DType d) { return arange(a, b, s, d); });
   m.def("_linspace", [](double a, double b, int64_t n, DType d) { return linspace(a, b, n, d); });
   m.def("_eye", [](int64_t n, int64_t k, DType d) { return eye(n, k, d); });
-  m.def("_rand", [](const Shape& s, DType d) { return rand(s, d); });
-  m.def("_randn", [](const Shape& s, DType d) { return randn(s, d); });
-  m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d) { return randint(lo, hi, s, d); });
-  m.def("_randperm", [](int64_t n, DType d) { return randperm(n, d); });
+  m.def("_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); },
+        py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def("_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); },
+        py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) { return randint(lo, hi, s, d, g); },
+        py::arg("low"), py::arg("high"), py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def("_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); },
+        py::arg("n"), py::arg("dtype"), py::arg("generator") = nullptr);
+  py::class_<Generator>(m, "Generator")
+      .def(py::init([](py::object device) {
+        if (!device.is_none()) check_device_available(py::isinstance<Device>(device) ? device.cast<Device>()
+                                                                                    : parse_device(py::str(device)));
+        return new Generator();
+      }), py::arg("device") = py::none())
+      .def("manual_seed", [](py::object self, uint64_t seed) {
+        auto& g = self.cast<Generator&>();
+        std::lock_guard<std::mutex> lock(g.mutex);
+        g.seed = seed;
+        g.engine.seed(seed);
+        return self;
+      }, py::arg("seed"))
+      .def("initial_seed", [](Generator& g) { return g.seed; })
+      .def_property_readonly("device", [](Generator&) { return Device{}; });
+  m.def("default_generator", []() { return &Generator::default_cpu(); }, py::return_value_policy::reference);
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
   m.def("initial_seed", &initial_seed);
   m.def("result_type", [](py::handle a, py::handle b) {

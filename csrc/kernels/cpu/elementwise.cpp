@@ -93,6 +93,7 @@ static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::Tanh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::tanh(x); });
     case UnaryOp::Sigmoid: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / (T(1) + std::exp(-x)); });
     case UnaryOp::Reciprocal: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / x; });
+    case UnaryOp::Erf: return unary_loop<T, T>(out, a, [](T x) -> T { return std::erf(x); });
     case UnaryOp::IsNan: return unary_loop<bool, T>(out, a, [](T x) { return std::isnan(x); });
     case UnaryOp::IsInf: return unary_loop<bool, T>(out, a, [](T x) { return std::isinf(x); });
     case UnaryOp::IsFinite: return unary_loop<bool, T>(out, a, [](T x) { return std::isfinite(x); });

@@ -12,7 +12,7 @@ enum class BinaryOp {
 };
 enum class UnaryOp {
   Neg, Abs, Sqrt, Rsqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Tanh, Sigmoid, Relu, Sign,
-  Reciprocal, LogicalNot, IsNan, IsInf, IsFinite,
+  Reciprocal, Erf, LogicalNot, IsNan, IsInf, IsFinite,
 };
 
 bool is_comparison(BinaryOp op);  // output is bool
