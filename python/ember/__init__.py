@@ -4,9 +4,10 @@
 """
 from . import _blas  # noqa: F401  (loads OpenBLAS before the compiled module)
 from . import _C
-from ._C import Tensor, device, dtype, from_numpy, manual_seed, initial_seed, result_type  # noqa: F401
+from ._C import Generator, Tensor, default_generator, device, dtype, from_numpy, manual_seed, initial_seed, result_type  # noqa: F401
 from ._C import (  # noqa: F401
     abs, absolute, add, all, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip, clone, concat,
+    erf,
     concatenate, contiguous, cos, detach, div, dot, eq, exp, expm1, flatten, gather, ge, ger, gt, index_select,
     isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor,
     logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, mv, narrow, ne, neg, negative,
@@ -23,7 +24,7 @@ from ._tensor_str import set_printoptions  # noqa: F401
 from .grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
-from . import autograd, cuda  # noqa: F401,E402
+from . import autograd, cuda, nn, optim  # noqa: F401,E402
 
 __version__ = "0.1.0"
 

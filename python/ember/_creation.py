@@ -103,11 +103,20 @@ def _make(fn):
     return create
 
 
+def _make_random(fn):
+    def create(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **_):
+        _check_device(device)
+        return _finish(fn(_size(size), dtype or float32, generator), requires_grad)
+
+    create.__name__ = fn.__name__.lstrip("_")
+    return create
+
+
 zeros = _make(_C._zeros)
 ones = _make(_C._ones)
 empty = _make(_C._empty)
-rand = _make(_C._rand)
-randn = _make(_C._randn)
+rand = _make_random(_C._rand)
+randn = _make_random(_C._randn)
 
 
 def _infer_scalar_dtype(*values):
@@ -146,19 +155,19 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(_C._eye(int(n), int(n if m is None else m), dtype or float32), requires_grad)
 
 
-def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """randint(high, size) or randint(low, high, size), as PyTorch."""
     _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None:
         raise TypeError("randint() missing required argument 'high'")
-    return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64), requires_grad)
+    return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64, generator), requires_grad)
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False):
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
     _check_device(device)
-    return _finish(_C._randperm(int(n), dtype or int64), requires_grad)
+    return _finish(_C._randperm(int(n), dtype or int64, generator), requires_grad)
 
 
 def _like(fn):
