@@ -315,6 +315,12 @@ LINALG = [
     case("mv_method", [(3, 4), (4,)], lambda a, b: a.mv(b), np.matmul),
     case("outer", [(3,), (4,)], lambda a, b: ember.outer(a, b), np.outer),
     case("outer_method", [(3,), (4,)], lambda a, b: a.outer(b), np.outer),
+    case("addmm_row_bias", [(5,), (3, 4), (4, 5)], lambda c, a, b: ember.addmm(c, a, b),
+         lambda c, a, b: c + a @ b, gradgrad=True),
+    case("addmm_full", [(3, 5), (3, 4), (4, 5)], lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=-2.0),
+         lambda c, a, b: 0.5 * c + -2.0 * (a @ b)),
+    case("addmm_col_bias", [(3, 1), (3, 4), (4, 5)], lambda c, a, b: ember.addmm(c, a, b, alpha=3.0),
+         lambda c, a, b: c + 3.0 * (a @ b)),
 ]
 
 
@@ -329,7 +335,9 @@ def test_linalg(shapes, fn, ref, opts):
     (lambda a, b: ember.bmm(a, b), (2, 2, 3), (3, 3, 2)),
     (lambda a, b: ember.dot(a, b), (3,), (4,)),
     (lambda a, b: ember.mv(a, b), (2, 3), (4,)),
-], ids=["matmul", "mm", "bmm", "dot", "mv"])
+    (lambda a, b: ember.addmm(ember.zeros(2), a, b), (2, 3), (3, 3)),
+    (lambda a, b: ember.addmm(ember.zeros(3), a, b), (2, 3), (2, 3)),
+], ids=["matmul", "mm", "bmm", "dot", "mv", "addmm_bias", "addmm_mats"])
 def test_linalg_shape_mismatch_raises(fn, a, b):
     with pytest.raises(RuntimeError):
         fn(ember.ones(*a), ember.ones(*b))

@@ -1,4 +1,5 @@
 // Matrix products. Every product reaches kernels::bmm (BLAS for float dtypes).
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
 #include "ops/op_node.h"
 
@@ -51,6 +52,44 @@ Tensor mm(const Tensor& a, const Tensor& b) {
     return {n.needs(0) ? mm(g[0], t_(n.saved_at(1))) : Tensor(), n.needs(1) ? mm(t_(n.saved_at(0)), g[0]) : Tensor()};
   }, {&a, &b});
   if (n) { n->save(n->needs(1) ? a : Tensor()); n->save(n->needs(0) ? b : Tensor()); }
+  return attach(n, out);
+}
+
+// Note [addmm]: nn.Linear's forward, as in PyTorch: bias is written into the
+// output first and BLAS adds the product to it (beta = 1), one pass instead of
+// a matmul followed by an add.
+Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta, double alpha) {
+  EMBER_CHECK(a->dim() == 2, "addmm: mat1 must be a matrix, got ", a->dim(), "-D tensor");
+  EMBER_CHECK(b->dim() == 2, "addmm: mat2 must be a matrix, got ", b->dim(), "-D tensor");
+  EMBER_CHECK(a->size(1) == b->size(0), "mat1 and mat2 shapes cannot be multiplied (", a->size(0), "x", a->size(1),
+              " and ", b->size(0), "x", b->size(1), ")");
+  check_same_dtype(a, b, "mat1 and mat2");
+  check_same_dtype(input, a, "self and mat2");
+  Shape shape{a->size(0), b->size(1)};
+  EMBER_CHECK(expand_compatible(input->sizes(), shape), "addmm: self of shape ", detail::cat(input->sizes()),
+              " cannot be broadcast to the product's shape ", detail::cat(shape));
+  Tensor out = empty({1, shape[0], shape[1]}, a->dtype());
+  {
+    NoGradGuard ng;
+    Tensor out2 = make_view(out, shape, contiguous_strides(shape), 0);
+    if (beta != 0) kernels::copy(out2, expand(input, shape));
+    kernels::bmm(out, blas_ready(as3d(a)), blas_ready(as3d(b)), alpha, beta);
+  }
+  out = make_view(out, shape, contiguous_strides(shape), 0);
+  auto n = make_node("AddmmBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    double beta = n.args.s0, alpha = n.args.s1;
+    auto scaled = [](const Tensor& t, double s) { return s == 1.0 ? t : mul(t, wrapped_scalar(s, DType::Float64)); };
+    return {n.needs(0) ? sum_to(scaled(g[0], beta), n.args.shape0) : Tensor(),
+            n.needs(1) ? scaled(mm(g[0], t_(n.saved_at(1))), alpha) : Tensor(),
+            n.needs(2) ? scaled(mm(t_(n.saved_at(0)), g[0]), alpha) : Tensor()};
+  }, {&input, &a, &b});
+  if (n) {
+    n->args.shape0 = input->sizes();
+    n->args.s0 = beta;
+    n->args.s1 = alpha;
+    n->save(n->needs(2) ? a : Tensor());
+    n->save(n->needs(1) ? b : Tensor());
+  }
   return attach(n, out);
 }
 

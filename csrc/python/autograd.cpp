@@ -97,7 +97,7 @@ void set_requires_grad(const Tensor& t, bool on) {
                     "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
     return;
   }
-  EMBER_CHECK(!on || is_floating(t->dtype()), "only Tensors of floating point and complex dtype can require gradients (got ",
+  EMBER_CHECK(!on || is_floating(t->dtype()), "Only Tensors of floating point and complex dtype can require gradients (got ",
               dtype_name(t->dtype()), ")");
   if (on || t->autograd()) t->autograd_mut().requires_grad = on;
 }

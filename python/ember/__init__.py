@@ -6,7 +6,7 @@ from . import _blas  # noqa: F401  (loads OpenBLAS before the compiled module)
 from . import _C
 from ._C import Generator, Tensor, default_generator, device, dtype, from_numpy, manual_seed, initial_seed, result_type  # noqa: F401
 from ._C import (  # noqa: F401
-    abs, absolute, add, all, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip, clone, concat,
+    abs, absolute, add, addmm, all, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip, clone, concat,
     erf,
     concatenate, contiguous, cos, detach, div, dot, eq, exp, expm1, flatten, gather, ge, ger, gt, index_select,
     isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor,

@@ -4,10 +4,11 @@
 namespace ember {
 namespace kernels {
 
-// out: (B, M, N) contiguous = a: (B, M, K) @ b: (B, K, N); a and b any strides
-// (B may be broadcast with stride 0). Float dtypes go to BLAS; a matrix whose
-// strides are a transposed layout is passed with a transpose flag, not copied.
-void bmm(const Tensor& out, const Tensor& a, const Tensor& b);
+// out: (B, M, N) contiguous = alpha * a: (B, M, K) @ b: (B, K, N) + beta * out;
+// a and b any strides (B may be broadcast with stride 0). Float dtypes go to
+// BLAS; a matrix whose strides are a transposed layout is passed with a
+// transpose flag, not copied. With beta == 0, out's old values are not read.
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha = 1.0, double beta = 0.0);
 
 }  // namespace kernels
 }  // namespace ember
