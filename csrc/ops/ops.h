@@ -175,6 +175,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const P
 Tensor max_pool2d(const Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& dilation,
                   bool ceil_mode);
 
+// ---- losses with a node of their own (loss.cpp); reduction: 0 none, 1 mean, 2 sum
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
+                int64_t ignore_index);
+
 // ---- fused optimizer updates (optim.cpp): in place, outside autograd
 TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList momentum_buffers, double lr,
                      double momentum, double dampening, double weight_decay, bool nesterov, bool maximize);

@@ -15,7 +15,19 @@ static Pair pair_arg(py::handle h, const char* name) {
   return {v[0], v[1]};
 }
 
+static int64_t reduction_arg(const std::string& r) {
+  if (r == "none") return 0;
+  if (r == "mean") return 1;
+  if (r == "sum") return 2;
+  throw py::value_error(r + " is not a valid value for reduction");
+}
+
 void init_nn(py::module_& m) {
+  m.def("nll_loss", [](const Tensor& input, const Tensor& target, std::optional<Tensor> weight, int64_t ignore_index,
+                       const std::string& reduction) {
+    return nll_loss(input, target, weight.value_or(Tensor()), reduction_arg(reduction), ignore_index);
+  }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+        py::arg("reduction") = "mean");
   m.def("conv2d", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
                      py::handle dilation, int64_t groups) {
     return conv2d(x, w, b.value_or(Tensor()), pair_arg(stride, "stride"), pair_arg(padding, "padding"),
