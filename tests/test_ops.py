@@ -1078,3 +1078,23 @@ def test_dtypes():
     assert y.requires_grad and y.dtype == ember.float64
     y.sum().backward()
     assert x.grad.dtype == ember.float32 and x.grad.tolist() == [1.0, 1.0]
+
+
+# Products big enough that bmm splits them over threads (Note [BLAS threads]):
+# row blocks, column blocks, batches, transposed operands and addmm's beta.
+@pytest.mark.parametrize("m, k, n, batch", [(100, 300, 37, None), (20, 100, 203, None), (67, 64, 65, 3),
+                                            (67, 64, 65, 1)])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_matmul_split_over_threads_matches_numpy(m, k, n, batch, transpose):
+    rng = np.random.default_rng(0)
+    lead = () if batch is None else (batch,)
+    a = rng.standard_normal(lead + (m, k))
+    b = rng.standard_normal(lead + (k, n))
+    ea = ember.tensor(np.swapaxes(a, -1, -2).copy()).transpose(-1, -2) if transpose else ember.tensor(a)
+    eb = ember.tensor(np.swapaxes(b, -1, -2).copy()).transpose(-1, -2) if transpose else ember.tensor(b)
+    np.testing.assert_allclose((ea @ eb).numpy(), a @ b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose((ea.float() @ eb.float()).numpy(), a @ b, rtol=1e-4, atol=1e-3)
+    if batch is None:
+        bias = rng.standard_normal(n)
+        np.testing.assert_allclose(ember.addmm(ember.tensor(bias), ea, eb, beta=0.5).numpy(), 0.5 * bias + a @ b,
+                                   rtol=1e-10, atol=1e-10)

@@ -1,6 +1,7 @@
 // ember._C: the compiled module. Types (dtype, device, Tensor) are defined
 // here; the op, autograd and tensor-method bindings live in their own files.
 #include "python/common.h"
+#include "kernels/cpu/matmul.h"
 #include "python/bindings.h"
 
 namespace ember {
@@ -66,6 +67,7 @@ static void init_types(py::module_& m) {
 PYBIND11_MODULE(_C, m) {
   using namespace ember;
   m.doc() = "ember's compiled core";
+  kernels::blas_single_threaded();  // Note [BLAS threads]
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {

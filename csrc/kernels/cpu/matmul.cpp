@@ -51,7 +51,60 @@ void naive_mm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t ars,
     }
 }
 
+// Note [BLAS threads]
+// OpenBLAS from PyPI threads with a pthread pool of its own, ember's kernels
+// with OpenMP. On a loaded core the two fight: OpenMP workers spin for a while
+// after each parallel region and a BLAS call right after an elementwise op
+// waited ~8 ms for its threads (measured: a 128x784x256 addmm, 8 ms instead of
+// 0.3 ms). So OpenBLAS is kept single-threaded (see blas_single_threaded) and
+// ember splits each product over its own OpenMP threads: by batch when there
+// are enough matrices, else by blocks of rows (or columns) of the output. Each
+// block is still a large GEMM, so OpenBLAS's packing and kernels stay efficient.
+constexpr int64_t kParallelFlops = 1 << 18;  // below ~64^3 one thread is faster
+
+template <class T>
+void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T beta) {
+  const int64_t B = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
+  BlasLayout la = blas_layout(M, K, a->stride(1), a->stride(2));
+  BlasLayout lb = blas_layout(K, N, b->stride(1), b->stride(2));
+  EMBER_ASSERT(la.ok && lb.ok);  // the op layer makes odd layouts contiguous
+  const T* ad = a->data<T>();
+  const T* bd = b->data<T>();
+  T* c = out->data<T>();
+  const int64_t ldc = out->stride(1);
+  // Block (batch i, rows [r0, r1), cols [c0, c1)) of the output.
+  auto block = [&](int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    gemm<T>(la.trans, lb.trans, r1 - r0, c1 - c0, K, alpha, ad + i * a->stride(0) + r0 * a->stride(1), la.ld,
+            bd + i * b->stride(0) + c0 * b->stride(2), lb.ld, beta, c + i * out->stride(0) + r0 * ldc + c0, ldc);
+  };
+  int threads = max_threads();
+  if (threads <= 1 || B * M * N * K < kParallelFlops) {
+    for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
+    return;
+  }
+  if (B >= threads) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
+    return;
+  }
+  // Split the longer side of each output matrix into `parts` blocks, 16-aligned for SIMD.
+  const bool by_rows = M >= N;
+  const int64_t len = by_rows ? M : N;
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, len / 16));
+  const int64_t step = ((len + parts - 1) / parts + 15) / 16 * 16;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t p = 0; p < parts; ++p) {
+      int64_t lo = std::min(len, p * step), hi = std::min(len, lo + step);
+      if (lo >= hi) continue;
+      if (by_rows) block(i, lo, hi, 0, N);
+      else block(i, 0, M, lo, hi);
+    }
+}
+
 }  // namespace
+
+void blas_single_threaded() { scipy_openblas_set_num_threads(1); }
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
   const int64_t B = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
@@ -64,13 +117,7 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, doub
       return;
     }
     if constexpr (std::is_floating_point_v<T>) {
-      Tensor ac = a, bc = b;
-      BlasLayout la = blas_layout(M, K, a->stride(1), a->stride(2));
-      BlasLayout lb = blas_layout(K, N, b->stride(1), b->stride(2));
-      EMBER_ASSERT(la.ok && lb.ok);  // the op layer makes odd layouts contiguous
-      for (int64_t i = 0; i < B; ++i)
-        gemm<T>(la.trans, lb.trans, M, N, K, T(alpha), a->data<T>() + i * a->stride(0), la.ld,
-                b->data<T>() + i * b->stride(0), lb.ld, T(beta), c + i * out->stride(0), out->stride(1));
+      blas_bmm<T>(out, a, b, T(alpha), T(beta));
     } else {
       for (int64_t i = 0; i < B; ++i)
         naive_mm<T>(M, N, K, T(alpha), a->data<T>() + i * a->stride(0), a->stride(1), a->stride(2),

@@ -15,6 +15,8 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha = 1.0
 
 namespace ember {
 namespace kernels {
+// Keeps OpenBLAS on the calling thread; bmm threads with OpenMP (Note [BLAS threads]).
+void blas_single_threaded();
 // Whether bmm can hand a (rows, cols) operand with these strides to BLAS as is.
 bool blas_can_read(int64_t rows, int64_t cols, int64_t rs, int64_t cs);
 }  // namespace kernels
