@@ -1,6 +1,7 @@
 // ember._C: the compiled module. Types (dtype, device, Tensor) are defined
 // here; the op, autograd and tensor-method bindings live in their own files.
 #include "python/common.h"
+#include "kernels/cpu/loops.h"
 #include "kernels/cpu/matmul.h"
 #include "python/bindings.h"
 
@@ -58,6 +59,8 @@ static void init_types(py::module_& m) {
   py::implicitly_convertible<std::string, Device>();
 
   m.def("_cuda_is_available", &cuda_is_available);
+  m.def("set_num_threads", &kernels::set_num_threads, py::arg("int"));
+  m.def("get_num_threads", &kernels::max_threads);
   m.def("_check_device", [](const Device& d) { check_device_available(d); }, py::arg("device"));
 }
 

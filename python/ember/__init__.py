@@ -4,7 +4,10 @@
 """
 from . import _blas  # noqa: F401  (loads OpenBLAS before the compiled module)
 from . import _C
-from ._C import Generator, Tensor, default_generator, device, dtype, from_numpy, manual_seed, initial_seed, result_type  # noqa: F401
+from ._C import (  # noqa: F401
+    Generator, Tensor, default_generator, device, dtype, from_numpy, get_num_threads, initial_seed, manual_seed,
+    result_type, set_num_threads,
+)
 from ._C import (  # noqa: F401
     abs, absolute, add, addmm, all, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip, clone, concat,
     erf,
@@ -25,6 +28,8 @@ from .grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from . import autograd, cuda, nn, optim  # noqa: F401,E402
+from . import utils  # noqa: F401,E402
+from .serialization import load, save  # noqa: F401,E402
 
 __version__ = "0.1.0"
 

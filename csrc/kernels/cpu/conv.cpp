@@ -16,7 +16,7 @@ void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
     using T = typename decltype(tag)::type;
     const T* src = x->data<T>();
     T* dst = cols->data<T>();
-#pragma omp parallel for collapse(2) schedule(static) if (N * K * L >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) collapse(2) schedule(static) if (N * K * L >= kParallelGrain)
     for (int64_t n = 0; n < N; ++n)
       for (int64_t row = 0; row < K; ++row) {
         const int64_t c = row / (g.kh * g.kw), ki = (row / g.kw) % g.kh, kj = row % g.kw;
@@ -47,7 +47,7 @@ void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
     T* dst = x->data<T>();
     const T* src = cols->data<T>();
     // Each (n, c) plane is written by its own rows only: planes run in parallel.
-#pragma omp parallel for collapse(2) schedule(static) if (N * K * L >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) collapse(2) schedule(static) if (N * K * L >= kParallelGrain)
     for (int64_t n = 0; n < N; ++n)
       for (int64_t c = 0; c < C; ++c) {
         T* plane = dst + (n * C + c) * H * W;
@@ -76,7 +76,7 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
     const T* src = x->data<T>();
     T* vo = values->data<T>();
     int64_t* io = indices->data<int64_t>();
-#pragma omp parallel for schedule(static) if (values->numel() * g.kh * g.kw >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (values->numel() * g.kh * g.kw >= kParallelGrain)
     for (int64_t p = 0; p < planes; ++p) {
       const T* plane = src + p * H * W;
       for (int64_t oh = 0; oh < g.out_h; ++oh)

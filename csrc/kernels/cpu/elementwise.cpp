@@ -9,14 +9,6 @@
 namespace ember {
 namespace kernels {
 
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 bool is_predicate(UnaryOp op) { return op >= UnaryOp::LogicalNot; }
 

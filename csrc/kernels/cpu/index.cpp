@@ -28,7 +28,7 @@ void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int6
     T* o = out->data<T>();
     const T* s = src->data<T>();
     const int64_t ni = (int64_t)outer.size(), nr = (int64_t)inner.size();
-#pragma omp parallel for schedule(static) if (ni * nr >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (ni * nr >= kParallelGrain)
     for (int64_t i = 0; i < ni; ++i)
       for (int64_t r = 0; r < nr; ++r) o[i * nr + r] = s[outer[i] + inner[r]];
   });

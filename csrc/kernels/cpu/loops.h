@@ -23,7 +23,8 @@ namespace kernels {
 
 constexpr int64_t kParallelGrain = 32768;
 
-int max_threads();
+int max_threads();            // the thread budget (threads.cpp)
+void set_num_threads(int n);  // n >= 1
 
 template <int N>
 struct LoopPlan {

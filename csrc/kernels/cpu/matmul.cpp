@@ -83,7 +83,7 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
     return;
   }
   if (B >= threads) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(max_threads()) schedule(static)
     for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
     return;
   }
@@ -92,7 +92,7 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
   const int64_t len = by_rows ? M : N;
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, len / 16));
   const int64_t step = ((len + parts - 1) / parts + 15) / 16 * 16;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for num_threads(max_threads()) collapse(2) schedule(static)
   for (int64_t i = 0; i < B; ++i)
     for (int64_t p = 0; p < parts; ++p) {
       int64_t lo = std::min(len, p * step), hi = std::min(len, lo + step);

@@ -16,7 +16,7 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
     T* b = buf ? buf->data<T>() : nullptr;
     const T wd = (T)weight_decay, mom = (T)momentum, damp = (T)(1.0 - dampening), neg_lr = (T)(-lr);
     const int64_t n = p->numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain)
     for (int64_t i = 0; i < n; ++i) {
       T d = maximize ? -gr[i] : gr[i];
       if (weight_decay != 0) d = d + wd * x[i];
@@ -42,7 +42,7 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
     const T decay = (T)(1.0 - s.lr * s.weight_decay), bc2 = (T)s.bias_correction2_sqrt, eps = (T)s.eps;
     const T neg_step = (T)(-(s.lr / s.bias_correction1));
     const int64_t n = p->numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain)
     for (int64_t i = 0; i < n; ++i) {
       T d = s.maximize ? -gr[i] : gr[i];
       if (s.weight_decay != 0) {

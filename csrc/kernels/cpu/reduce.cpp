@@ -102,7 +102,7 @@ void reduce_all(const Tensor& out, const Tensor& in, uint64_t mask) {
   AllowThreads allow(p.num_out * red >= kParallelGrain);
   const int threads = max_threads();
   if (p.num_out >= threads && p.num_out * red >= kParallelGrain && threads > 1) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(max_threads()) schedule(static)
     for (int64_t i = 0; i < p.num_out; ++i) o[i] = (Out)reduce_range(i, 0, red);
   } else if (red >= kParallelGrain && threads > 1) {
     // Few outputs, long reductions: per-thread partials merged in a fixed order.
@@ -158,7 +158,7 @@ void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const 
     T* vo = values->data<T>();
     int64_t* io = indices->data<int64_t>();
     const T* base = in->data<T>();
-#pragma omp parallel for schedule(static) if (p.num_out * n >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (p.num_out * n >= kParallelGrain)
     for (int64_t o = 0; o < p.num_out; ++o) {
       const T* x = base + kept_offset(p, o);
       T best = x[0];

@@ -1,0 +1,56 @@
+"""ember.set_num_threads / get_num_threads: one budget for ember's kernels and its BLAS calls."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+
+
+@pytest.fixture
+def restore_threads():
+    before = ember.get_num_threads()
+    yield
+    ember.set_num_threads(before)
+
+
+def test_set_and_get_num_threads(restore_threads):
+    ember.set_num_threads(1)
+    assert ember.get_num_threads() == 1
+    ember.set_num_threads(3)
+    assert ember.get_num_threads() == 3
+
+
+def test_set_num_threads_rejects_non_positive(restore_threads):
+    with pytest.raises(RuntimeError, match="set_num_threads expects a positive integer"):
+        ember.set_num_threads(0)
+
+
+def test_setting_reaches_threads_started_later(restore_threads):
+    ember.set_num_threads(1)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(ember.get_num_threads()))
+    t.start()
+    t.join()
+    assert seen == [1]
+
+
+def test_omp_num_threads_is_honoured():
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", "import ember; print(ember.get_num_threads())"], env=env,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_results_do_not_depend_on_thread_count(threads, restore_threads):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((130, 257)), rng.standard_normal((257, 90))
+    x = rng.standard_normal(100_003)
+    ember.set_num_threads(threads)
+    np.testing.assert_allclose((ember.tensor(a) @ ember.tensor(b)).numpy(), a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ember.tensor(x).exp().numpy(), np.exp(x), rtol=1e-15)
+    np.testing.assert_allclose(ember.tensor(x).sum().item(), x.sum(), rtol=1e-12)
