@@ -12,32 +12,10 @@ many calls with time.perf_counter.
 """
 
 import argparse
-import json
-import platform
-import statistics
-import sys
-import time
 
 import numpy as np
 
-
-def measure(fns, iters, repeats):
-    """Median microseconds per call of each fn in `fns` (a dict name -> fn).
-
-    Repeats alternate between the functions, so drift on a busy machine
-    (frequency scaling, other processes) falls on every library alike.
-    """
-    for fn in fns.values():
-        for _ in range(max(1, iters // 10)):  # warm-up: caches, lazy init, allocator
-            fn()
-    samples = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(iters):
-                fn()
-            samples[name].append((time.perf_counter() - start) / iters * 1e6)
-    return {name: statistics.median(s) for name, s in samples.items()}
+from _harness import libraries, print_table, run_cases, write_json
 
 
 # Each case takes the library module and returns (fn, iters_scale): a
@@ -121,13 +99,6 @@ CASES = [
 ]
 
 
-def import_optional(name):
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a few seconds)")
@@ -136,61 +107,12 @@ def main(argv=None):
 
     # Calls per repeat for a one-op case; costlier cases get proportionally fewer.
     base_iters, repeats = (2000, 5) if args.quick else (20000, 11)
-
-    import ember
-    torch = import_optional("torch")
-    libs = [("ember", ember)] + ([("torch", torch)] if torch is not None else [])
-    for _, lib in libs:
-        lib.manual_seed(0)
-
-    results = []
-    for name, case, np_case in CASES:
-        fns = {}
-        for lib_name, lib in libs:
-            fns[lib_name], scale = case(lib)
-        if np_case is not None:
-            fns["numpy"] = np_case()
-        times = measure(fns, max(10, base_iters // scale), repeats)
-        row = {"case": name}
-        row.update({lib_name + "_us": t for lib_name, t in times.items()})
-        if "torch_us" in row:
-            row["ember/torch"] = row["ember_us"] / row["torch_us"]
-        results.append(row)
-
-    print_table(results, with_torch=torch is not None)
-    if torch is None:
-        print("(PyTorch not importable: ember's numbers alone.)")
-
+    libs = libraries()
+    results = run_cases(CASES, libs, base_iters, repeats)
+    print_table(results)
     if args.json:
-        meta = {
-            "python": sys.version.split()[0],
-            "machine": platform.machine(),
-            "ember": getattr(ember, "__version__", None),
-            "torch": getattr(torch, "__version__", None),
-            "numpy": np.__version__,
-            "quick": args.quick,
-        }
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=2)
+        write_json(args.json, results, libs, quick=args.quick)
     return results
-
-
-def print_table(results, with_torch):
-    cols = ["ember_us"] + (["torch_us"] if with_torch else []) + ["numpy_us"]
-    heads = {"ember_us": "ember us", "torch_us": "torch us", "numpy_us": "numpy us"}
-    width = max(len(r["case"]) for r in results)
-    header = f"{'case':<{width}}" + "".join(f"{heads[c]:>11}" for c in cols)
-    if with_torch:
-        header += f"{'ember/torch':>13}"
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        line = f"{r['case']:<{width}}"
-        for c in cols:
-            line += f"{r[c]:>11.2f}" if c in r else f"{'-':>11}"
-        if with_torch:
-            line += f"{r['ember/torch']:>13.2f}"
-        print(line)
 
 
 if __name__ == "__main__":

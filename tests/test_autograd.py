@@ -1254,3 +1254,21 @@ def test_dtype_repr():
     assert repr(ember.float64) == f"{_name()}.float64"
     assert str(ember.float32) == f"{_name()}.float32"
     assert repr(ember.int64) == f"{_name()}.int64" and repr(ember.bool) == f"{_name()}.bool"
+
+
+# Note [Fused backward ops]: relu/tanh/sigmoid backward are single kernels with
+# nodes of their own, named as PyTorch names them, differentiable again.
+@pytest.mark.parametrize("op, node, d2", [
+    ("relu", "ThresholdBackwardBackward0", lambda x: np.zeros_like(x)),
+    ("tanh", "TanhBackwardBackward0", lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    ("sigmoid", "SigmoidBackwardBackward0",
+     lambda x: (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))) * (1 - 2 / (1 + np.exp(-x)))),
+])
+def test_fused_backward_nodes_and_second_derivative(op, node, d2):
+    xs = np.array([0.5, -1.0, 2.0, -0.25])
+    x = ember.tensor(xs, requires_grad=True)
+    (g,) = ember.autograd.grad(getattr(x, op)().sum(), x, create_graph=True)
+    assert g.grad_fn.name() == node
+    (h,) = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), d2(xs), rtol=1e-12, atol=1e-15)
+    assert ember.autograd.gradgradcheck(lambda t: getattr(t, op)(), (ember.tensor(xs, requires_grad=True),))

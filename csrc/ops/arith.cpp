@@ -266,16 +266,44 @@ Tensor tan(const Tensor& t) {
     return {mul(g[0], add(mul(r, r), num(1.0)))};
   }, t);
 }
+// Note [Fused backward ops]: the backward formulas of relu, tanh and sigmoid are
+// single-pass kernels (threshold_backward, tanh_backward, sigmoid_backward), as
+// in PyTorch, instead of two or three elementwise ops and their temporaries. They
+// are ops with nodes of their own, so create_graph still differentiates them.
+static Tensor fused_backward(BinaryOp op, const char* name, BackwardFn fn, const Tensor& grad, const Tensor& result) {
+  DType dt = result_type(grad, result);
+  Tensor out = binary_forward(op, grad, result, dt, dt);
+  auto n = make_node(name, fn, {&grad, &result});
+  if (n) { n->save(grad); n->save(result); }
+  return attach(n, out);
+}
+Tensor threshold_backward(const Tensor& grad, const Tensor& result) {
+  return fused_backward(BinaryOp::ThresholdBackward, "ThresholdBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? threshold_backward(g[0], n.saved_at(1)) : Tensor(), Tensor()};  // a step: no gradient in r
+  }, grad, result);
+}
+Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
+  return fused_backward(BinaryOp::TanhBackward, "TanhBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go (1 - y^2)] = -2 go y
+    return {n.needs(0) ? tanh_backward(g[0], y) : Tensor(), n.needs(1) ? mul(mul(g[0], go), mul(y, num(-2.0))) : Tensor()};
+  }, grad, y);
+}
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
+  return fused_backward(BinaryOp::SigmoidBackward, "SigmoidBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+    Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go y (1 - y)] = go (1 - 2y)
+    return {n.needs(0) ? sigmoid_backward(g[0], y) : Tensor(),
+            n.needs(1) ? mul(mul(g[0], go), sub(num(1.0), mul(y, num(2.0)))) : Tensor()};
+  }, grad, y);
+}
+
 Tensor tanh(const Tensor& t) {
   return unary_with_result(UnaryOp::Tanh, "TanhBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor r = n.saved_at(0);
-    return {mul(g[0], sub(num(1.0), mul(r, r)))};
+    return {tanh_backward(g[0], n.saved_at(0))};
   }, t);
 }
 Tensor sigmoid(const Tensor& t) {
   return unary_with_result(UnaryOp::Sigmoid, "SigmoidBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor r = n.saved_at(0);
-    return {mul(g[0], mul(r, sub(num(1.0), r)))};
+    return {sigmoid_backward(g[0], n.saved_at(0))};
   }, t);
 }
 Tensor reciprocal(const Tensor& t) {
@@ -294,8 +322,7 @@ Tensor erf(const Tensor& t) {
 Tensor relu(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Relu, t, false);
   auto n = make_node("ReluBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor r = n.saved_at(0);
-    return {where(gt(r, num(0.0)), g[0], zeros({}, g[0]->dtype()))};
+    return {threshold_backward(g[0], n.saved_at(0))};
   }, {&t});
   if (n) { attach(n, out); n->save_output(out); }
   return out;

@@ -66,6 +66,10 @@ Tensor relu(const Tensor& t);
 Tensor sign(const Tensor& t);
 Tensor reciprocal(const Tensor& t);
 Tensor erf(const Tensor& t);
+// Fused backward formulas (Note [Fused backward ops]); result = the op's saved output.
+Tensor threshold_backward(const Tensor& grad, const Tensor& result);
+Tensor tanh_backward(const Tensor& grad, const Tensor& result);
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& result);
 Tensor clamp(const Tensor& t, std::optional<double> min, std::optional<double> max);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // no gradient; bool results

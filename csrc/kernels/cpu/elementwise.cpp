@@ -54,6 +54,9 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
       else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return y == T(2) ? x * x : std::pow(x, y); });
     case BinaryOp::Maximum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_max(x, y); });
     case BinaryOp::Minimum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_min(x, y); });
+    case BinaryOp::ThresholdBackward: return binary_loop<T, T>(out, a, b, [](T g, T r) -> T { return r > T(0) ? g : T(0); });
+    case BinaryOp::TanhBackward: return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * (T(1) - y * y); });
+    case BinaryOp::SigmoidBackward: return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * y * (T(1) - y); });
     case BinaryOp::Eq: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x == y; });
     case BinaryOp::Ne: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != y; });
     case BinaryOp::Lt: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x < y; });

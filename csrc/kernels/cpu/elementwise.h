@@ -8,6 +8,10 @@ namespace kernels {
 
 enum class BinaryOp {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  // Fused backward formulas, one pass each (a = incoming gradient, b = saved result):
+  ThresholdBackward,  // b > 0 ? a : 0        (relu)
+  TanhBackward,       // a * (1 - b * b)
+  SigmoidBackward,    // a * b * (1 - b)
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
 };
 enum class UnaryOp {

@@ -1,0 +1,99 @@
+"""What every benchmark here shares: timing, the peers to time against, the
+table printed and the JSON written. A benchmark is a list of cases; each case
+builds, for one library module, a zero-argument function to time."""
+import json
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+
+def measure(fns, iters, repeats):
+    """Median microseconds per call of each fn in `fns` (a dict name -> fn).
+
+    Repeats alternate between the functions, so drift on a busy machine
+    (frequency scaling, other processes) falls on every library alike.
+    """
+    for fn in fns.values():
+        for _ in range(max(1, iters // 10)):  # warm-up: caches, lazy init, allocator
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(iters):
+                fn()
+            samples[name].append((time.perf_counter() - start) / iters * 1e6)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def import_optional(name):
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def libraries():
+    """[(name, module)]: ember, and PyTorch when it is importable, both seeded."""
+    import ember
+    torch = import_optional("torch")
+    libs = [("ember", ember)] + ([("torch", torch)] if torch is not None else [])
+    for _, lib in libs:
+        lib.manual_seed(0)
+    return libs
+
+
+def run_cases(cases, libs, base_iters, repeats):
+    """cases: [(name, case(lib) -> (fn, cost), numpy_case() -> fn or None)].
+    `cost` is how many single-op calls one call is worth: iterations scale down by it."""
+    results = []
+    for name, case, np_case in cases:
+        fns = {}
+        scale = 1
+        for lib_name, lib in libs:
+            fns[lib_name], scale = case(lib)
+        if np_case is not None:
+            fns["numpy"] = np_case()
+        times = measure(fns, max(3, int(base_iters // scale)), repeats)
+        row = {"case": name}
+        row.update({lib_name + "_us": t for lib_name, t in times.items()})
+        if "torch_us" in row:
+            row["ember/torch"] = row["ember_us"] / row["torch_us"]
+        if "numpy_us" in row:
+            row["ember/numpy"] = row["ember_us"] / row["numpy_us"]
+        results.append(row)
+    return results
+
+
+def print_table(results):
+    cols = [c for c in ("ember_us", "torch_us", "numpy_us", "ember/torch", "ember/numpy")
+            if any(c in r for r in results)]
+    heads = {"ember_us": "ember us", "torch_us": "torch us", "numpy_us": "numpy us"}
+    width = max(len(r["case"]) for r in results)
+    header = f"{'case':<{width}}" + "".join(f"{heads.get(c, c):>13}" for c in cols)
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        line = f"{r['case']:<{width}}"
+        for c in cols:
+            line += f"{r[c]:>13.2f}" if c in r else f"{'-':>13}"
+        print(line)
+    if not any("torch_us" in r for r in results):
+        print("(PyTorch not importable: no ember/torch ratios.)")
+
+
+def write_json(path, results, libs, **meta):
+    mods = dict(libs)
+    info = {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "ember": getattr(mods.get("ember"), "__version__", None),
+        "torch": getattr(mods.get("torch"), "__version__", None),
+        "numpy": np.__version__,
+    }
+    info.update(meta)
+    with open(path, "w") as f:
+        json.dump({"meta": info, "results": results}, f, indent=2)
