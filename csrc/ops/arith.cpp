@@ -279,7 +279,9 @@ static Tensor fused_backward(BinaryOp op, const char* name, BackwardFn fn, const
 }
 Tensor threshold_backward(const Tensor& grad, const Tensor& result) {
   return fused_backward(BinaryOp::ThresholdBackward, "ThresholdBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? threshold_backward(g[0], n.saved_at(1)) : Tensor(), Tensor()};  // a step: no gradient in r
+    // A step function: zero gradient w.r.t. the saved result (zeros, not None, as PyTorch).
+    return {n.needs(0) ? threshold_backward(g[0], n.saved_at(1)) : Tensor(),
+            n.needs(1) ? zeros_like(n.saved_at(1)) : Tensor()};
   }, grad, result);
 }
 Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
