@@ -1,0 +1,81 @@
+"""Adam and AdamW (decoupled weight decay), one fused C++ call per param group."""
+from .. import _C
+from .._C import Tensor
+from .._creation import zeros_like
+from .optimizer import Optimizer, _check_differentiable, _no_grad_step, _step_tensor
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam as ``torch.optim.Adam``.
+
+    State per parameter: ``step`` (float32 0-d tensor), ``exp_avg``,
+    ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.  ``foreach``,
+    ``capturable`` and ``fused`` are accepted and recorded; ember's step is
+    always fused.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        _check_differentiable(differentiable)
+        betas = tuple(b.item() if isinstance(b, Tensor) else b for b in betas)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            amsgrad = bool(group["amsgrad"])
+            states = [self.state[p] for p in params]
+            for p, state in zip(params, states):
+                if len(state) == 0:  # lazy state initialization, as PyTorch
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = zeros_like(p)
+                    state["exp_avg_sq"] = zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = zeros_like(p)
+                state["step"].add_(1)
+            beta1, beta2 = group["betas"]
+            _C._adam_step_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
+                           [s["exp_avg_sq"] for s in states], [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
+                           [int(s["step"].item()) for s in states], float(group["lr"]), float(beta1), float(beta2),
+                           float(group["eps"]), float(group["weight_decay"]), amsgrad, bool(group["maximize"]),
+                           bool(group["decoupled_weight_decay"]))
+
+
+class AdamW(Adam):
+    """AdamW as ``torch.optim.AdamW``: Adam whose weight decay shrinks the
+    parameter (``p *= 1 - lr * weight_decay``) instead of adding to the gradient."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # as PyTorch: an AdamW is always decoupled
+            group["decoupled_weight_decay"] = True

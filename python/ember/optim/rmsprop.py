@@ -1,0 +1,77 @@
+"""RMSprop, written with in-place tensor ops (run under no_grad by the step wrapper)."""
+from .._C import Tensor
+from .._creation import zeros_like
+from .optimizer import Optimizer, _check_differentiable, _no_grad_step, _step_tensor
+
+__all__ = ["RMSprop"]
+
+
+def _lerp_(a, b, weight):
+    """a.lerp_(b, weight) with PyTorch's two formulas, so results agree to the last bit."""
+    if weight < 0.5:
+        return a.add_((b - a) * weight)
+    return a.copy_(b - (b - a) * (1 - weight))
+
+
+class RMSprop(Optimizer):
+    """RMSprop as ``torch.optim.RMSprop``.
+
+    State per parameter: ``step`` (float32 0-d tensor), ``square_avg`` and, when
+    used, ``momentum_buffer`` and ``grad_avg`` (centered).  The operations are
+    those of PyTorch's single-tensor implementation, in the same order.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_differentiable(differentiable)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
+                        capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
+        for group in self.param_groups:
+            lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
+            weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = zeros_like(p)
+                state["step"].add_(1)
+                grad = -p.grad if group["maximize"] else p.grad
+                if weight_decay != 0:
+                    grad = grad.add(p, alpha=weight_decay)
+                square_avg = state["square_avg"]
+                square_avg.mul_(alpha).add_(grad * (1 - alpha) * grad)  # addcmul_(grad, grad, value=1 - alpha)
+                if centered:
+                    grad_avg = _lerp_(state["grad_avg"], grad, 1 - alpha)
+                    avg = (square_avg - grad_avg * grad_avg).sqrt()
+                else:
+                    avg = square_avg.sqrt()
+                avg.add_(eps)
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).add_(grad / avg)
+                    p.add_(buf, alpha=-lr)
+                else:
+                    p.add_(grad * -lr / avg)  # addcdiv_(grad, avg, value=-lr)

@@ -1,0 +1,45 @@
+"""Stochastic gradient descent, with momentum and Nesterov momentum."""
+from .. import _C
+from .optimizer import Optimizer, _check_differentiable, _no_grad_step
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """SGD as ``torch.optim.SGD``; the update of a whole param group is one fused C++ call.
+
+    With momentum, ``state[p]["momentum_buffer"]`` starts as a copy of the first
+    (weight-decayed) gradient, as PyTorch.  ``foreach`` and ``fused`` are accepted
+    and recorded; ember's step is always fused.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_differentiable(differentiable)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            momentum = group["momentum"]
+            bufs = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
+            bufs = _C._sgd_step_(params, [p.grad for p in params], bufs, float(group["lr"]), float(momentum),
+                                 float(group["dampening"]), float(group["weight_decay"]), bool(group["nesterov"]),
+                                 bool(group["maximize"]))
+            if momentum != 0:
+                for p, buf in zip(params, bufs):
+                    self.state[p]["momentum_buffer"] = buf

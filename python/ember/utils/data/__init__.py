@@ -1,0 +1,19 @@
+"""Datasets and the DataLoader, with PyTorch's API (``torch.utils.data``).
+
+Everything runs in the calling process: ``num_workers`` is accepted and ignored.
+Shuffling draws from ember's global generator (seed it with ``ember.manual_seed``)
+unless a ``generator`` is given; see ``DataLoader``.
+"""
+from .dataset import (  # noqa: F401
+    ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split,
+)
+from .sampler import (  # noqa: F401
+    BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+)
+from .dataloader import DataLoader, default_collate, default_convert  # noqa: F401
+
+__all__ = [
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
+    "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
+    "default_convert", "random_split",
+]

@@ -1,0 +1,234 @@
+"""``DataLoader``, ``default_collate`` and ``default_convert``, as ``torch.utils.data``.
+
+Everything runs in the calling process; ``num_workers`` and the other
+multiprocessing / pinning options are accepted and ignored.
+"""
+import collections.abc
+import copy
+import numbers
+import re
+
+import numpy as np
+
+from ... import _creation
+from ..._C import Tensor, stack
+from .dataset import IterableDataset, Subset, TensorDataset
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = ["BatchSampler", "DataLoader", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+           "default_collate", "default_convert"]
+
+_STR_OR_OBJECT_DTYPE = re.compile(r"[SaUO]")
+_COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+
+
+def _rebuild_mapping(elem, values):
+    """A mapping like ``elem`` (same type when possible) holding ``values``."""
+    try:
+        if isinstance(elem, collections.abc.MutableMapping):
+            clone = copy.copy(elem)
+            clone.update(values)
+            return clone
+        return type(elem)(values)
+    except TypeError:  # the mapping type cannot be built from a dict
+        return values
+
+
+def _rebuild_sequence(elem, values):
+    try:
+        if isinstance(elem, collections.abc.MutableSequence):
+            clone = copy.copy(elem)
+            for i, v in enumerate(values):
+                clone[i] = v
+            return clone
+        return type(elem)(values)
+    except TypeError:
+        return values
+
+
+def default_collate(batch):
+    """Merge a list of samples into a batch: tensors are stacked along a new first dimension,
+    numbers become tensors (float64 for floats, int64 for ints), numpy arrays become tensors,
+    dicts/tuples/lists are collated element by element (a tuple sample gives a list), strings
+    stay lists."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
+    if type(elem).__module__ == "numpy" and not isinstance(elem, (np.str_, np.bytes_)):
+        if isinstance(elem, np.ndarray):
+            if _STR_OR_OBJECT_DTYPE.search(elem.dtype.str):
+                raise TypeError(_COLLATE_ERROR.format(elem.dtype))
+            return default_collate([_creation.as_tensor(b) for b in batch])
+        if elem.shape == ():  # numpy scalars keep their dtype
+            return _creation.as_tensor(np.asarray(batch))
+    if isinstance(elem, float):
+        return _creation.tensor(batch, dtype=_creation.float64)
+    if isinstance(elem, int):  # bools too: they give a bool tensor
+        return _creation.tensor(batch)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        return _rebuild_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(e) != size for e in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        transposed = [default_collate(samples) for samples in zip(*batch)]
+        if isinstance(elem, tuple):
+            return transposed  # a list, as PyTorch
+        return _rebuild_sequence(elem, transposed)
+    raise TypeError(_COLLATE_ERROR.format(type(elem)))
+
+
+def default_convert(data):
+    """Turn numpy arrays and scalars (also inside dicts, tuples and lists) into tensors; leave the rest."""
+    if isinstance(data, Tensor):
+        return data
+    if type(data).__module__ == "numpy" and not isinstance(data, (np.str_, np.bytes_)):
+        if isinstance(data, np.ndarray) and _STR_OR_OBJECT_DTYPE.search(data.dtype.str):
+            return data
+        return _creation.as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        return _rebuild_mapping(data, {key: default_convert(data[key]) for key in data})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        return _rebuild_sequence(data, [default_convert(d) for d in data])
+    return data
+
+
+def _tensor_columns(dataset, indices):
+    """When ``dataset`` is a TensorDataset, or Subsets of one, its tensors and the indices
+    into them; otherwise None.  Subclasses that override ``__getitem__`` are not looked through."""
+    while isinstance(dataset, Subset) and type(dataset).__getitem__ is Subset.__getitem__:
+        indices = [dataset.indices[i] for i in indices]
+        dataset = dataset.dataset
+    if not (isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__):
+        return None
+    # index_select wants plain non-negative ints; anything else (tensors, -1) goes the general way
+    if not all(isinstance(i, numbers.Integral) and i >= 0 for i in indices):
+        return None
+    return dataset.tensors, indices
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches, as ``torch.utils.data.DataLoader``.
+
+    ``shuffle=True`` draws a new order every epoch from ``generator`` (an
+    ``ember.Generator``; None uses ember's global generator).  A batch of a
+    TensorDataset (or of Subsets of one, as ``random_split`` returns) with the
+    default ``collate_fn`` is gathered with one ``index_select`` per tensor
+    instead of stacking one tensor per sample; the result is the same.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                             "multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                                     f"but got {name}={value}")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                                 "and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        if sampler is None and not iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
+        self.generator = generator
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self._default_collate = collate_fn is None
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_initialized", False) and name in (
+                "batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"):
+            raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(name, value)
+
+    @property
+    def _auto_collation(self):
+        return self.batch_size is not None if isinstance(self.dataset, IterableDataset) \
+            else self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self.batch_sampler is not None else self.sampler
+
+    def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            return self._iter_iterable()
+        return self._iter_map()
+
+    def _iter_map(self):
+        if not self._auto_collation:
+            for index in self.sampler:
+                yield self.collate_fn(self.dataset[index])
+            return
+        for indices in self.batch_sampler:
+            yield self._fetch(indices)
+
+    def _fetch(self, indices):
+        columns = _tensor_columns(self.dataset, indices) if self._default_collate else None
+        if columns is not None:
+            tensors, indices = columns
+            index = _creation.tensor(indices, dtype=_creation.int64)
+            return [t.index_select(0, index) for t in tensors]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(indices) if callable(getitems) else [self.dataset[i] for i in indices]
+        return self.collate_fn(samples)
+
+    def _iter_iterable(self):
+        if not self._auto_collation:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # a TypeError when the dataset has no length, as PyTorch
+            if self.batch_size is not None:
+                n = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+            return n
+        return len(self._index_sampler)

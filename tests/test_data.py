@@ -1,0 +1,311 @@
+"""ember.utils.data: datasets, samplers, collation and the DataLoader."""
+import collections
+import random
+
+import numpy as np
+import pytest
+
+import ember
+from ember.utils.data import (
+    BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, Sampler,
+    SequentialSampler, Subset, SubsetRandomSampler, TensorDataset, default_collate, default_convert, random_split,
+)
+
+
+def gen(seed):
+    g = ember.Generator()
+    g.manual_seed(seed)
+    return g
+
+
+def make_dataset(n=10):
+    x = ember.arange(n * 3, dtype=ember.float32).reshape(n, 3)
+    y = ember.arange(n)
+    return TensorDataset(x, y)
+
+
+class Squares(Dataset):
+    """A map-style dataset whose samples are (tensor, int, dict)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __getitem__(self, i):
+        return ember.tensor([float(i), float(i * i)]), i, {"name": f"s{i}", "half": i / 2}
+
+    def __len__(self):
+        return self.n
+
+
+class Stream(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+    def __len__(self):
+        return self.n
+
+
+# ----------------------------------------------------------------------------- datasets
+
+def test_tensor_dataset():
+    ds = make_dataset(5)
+    assert len(ds) == 5
+    x, y = ds[2]
+    assert x.tolist() == [6.0, 7.0, 8.0] and y.item() == 2
+    with pytest.raises(AssertionError, match="Size mismatch"):
+        TensorDataset(ember.zeros(3), ember.zeros(4))
+
+
+def test_subset_and_concat():
+    ds = make_dataset(6)
+    sub = Subset(ds, [4, 0, 2])
+    assert len(sub) == 3 and sub[0][1].item() == 4 and sub[2][1].item() == 2
+    cat = ConcatDataset([sub, make_dataset(2)])
+    assert len(cat) == 5 and cat.cumulative_sizes == [3, 5]
+    assert [cat[i][1].item() for i in range(5)] == [4, 0, 2, 0, 1]
+    assert cat[-1][1].item() == 1 and cat[-5][1].item() == 4
+    with pytest.raises(ValueError, match="absolute value of index"):
+        cat[-6]
+    assert len(sub + sub) == 6  # Dataset.__add__
+    with pytest.raises(AssertionError, match="empty"):
+        ConcatDataset([])
+    with pytest.raises(AssertionError, match="IterableDataset"):
+        ConcatDataset([sub, Stream(2)])
+
+
+def test_chain_dataset():
+    chained = Stream(2) + Stream(3)
+    assert isinstance(chained, ChainDataset) and list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
+    assert [b.tolist() for b in DataLoader(chained, batch_size=2)] == [[0, 1], [0, 1], [2]]
+
+
+def test_random_split_counts_and_fractions():
+    ds = make_dataset(10)
+    a, b = random_split(ds, [7, 3], generator=gen(0))
+    got = sorted(a.indices + b.indices)
+    assert (len(a), len(b)) == (7, 3) and got == list(range(10))
+    parts = random_split(ds, [0.5, 0.3, 0.2], generator=gen(0))
+    assert [len(p) for p in parts] == [5, 3, 2]
+    parts = random_split(range(11), [0.5, 0.5], generator=gen(0))  # remainder goes to the first subset
+    assert [len(p) for p in parts] == [6, 5]
+    same_seed = [random_split(ds, [7, 3], generator=gen(5))[0].indices for _ in range(2)]
+    assert same_seed[0] == same_seed[1]
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        random_split(ds, [5, 4])
+    with pytest.raises(ValueError, match="not between 0 and 1"):
+        random_split(ds, [1.5, -0.5])
+
+
+@pytest.mark.parametrize("generator", [None, np.random.default_rng(0), np.random.RandomState(0), random.Random(0)])
+def test_random_split_generators(generator):
+    a, b = random_split(range(8), [5, 3], generator=generator)
+    assert sorted(a.indices + b.indices) == list(range(8))
+
+
+# ----------------------------------------------------------------------------- samplers
+
+def test_sequential_and_batch_sampler():
+    s = SequentialSampler(range(7))
+    assert list(s) == list(range(7)) and len(s) == 7
+    b = BatchSampler(s, 3, drop_last=False)
+    assert list(b) == [[0, 1, 2], [3, 4, 5], [6]] and len(b) == 3
+    b = BatchSampler(s, 3, drop_last=True)
+    assert list(b) == [[0, 1, 2], [3, 4, 5]] and len(b) == 2
+    with pytest.raises(ValueError, match="batch_size should be a positive integer value, but got batch_size=0"):
+        BatchSampler(s, 0, False)
+    with pytest.raises(ValueError, match="drop_last should be a boolean value"):
+        BatchSampler(s, 2, 1)
+
+
+def test_random_sampler():
+    data = range(20)
+    order = list(RandomSampler(data, generator=gen(3)))
+    assert sorted(order) == list(range(20)) and order != list(range(20))
+    assert order == list(RandomSampler(data, generator=gen(3)))
+    longer = list(RandomSampler(data, num_samples=45, generator=gen(1)))
+    assert len(longer) == 45 and sorted(longer[:20]) == list(range(20)) and sorted(longer[20:40]) == list(range(20))
+    drawn = list(RandomSampler(range(3), replacement=True, num_samples=50, generator=gen(2)))
+    assert len(drawn) == 50 and set(drawn) == {0, 1, 2}
+    assert len(RandomSampler(data, replacement=True, num_samples=7)) == 7
+    with pytest.raises(TypeError, match="replacement should be a boolean value"):
+        RandomSampler(data, replacement=1)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value, but got num_samples=0"):
+        RandomSampler([])
+
+
+def test_subset_random_sampler_and_base():
+    s = SubsetRandomSampler([10, 20, 30, 40], generator=gen(0))
+    assert sorted(s) == [10, 20, 30, 40] and len(s) == 4
+    with pytest.raises(NotImplementedError):
+        iter(Sampler())
+
+
+# ----------------------------------------------------------------------------- collate
+
+def test_default_collate():
+    assert default_collate([ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0])]).tolist() == [[1, 2], [3, 4]]
+    floats = default_collate([1.5, 2.5])
+    assert floats.dtype == ember.float64 and floats.tolist() == [1.5, 2.5]
+    ints = default_collate([1, 2])
+    assert ints.dtype == ember.int64
+    assert default_collate([True, False]).dtype == ember.bool
+    assert default_collate(["a", "b"]) == ["a", "b"]
+    arrays = default_collate([np.zeros(2, np.float32), np.ones(2, np.float32)])
+    assert arrays.dtype == ember.float32 and arrays.shape == (2, 2)
+    assert default_collate([np.float64(1), np.float64(2)]).dtype == ember.float64
+    out = default_collate([(ember.tensor(1), 2), (ember.tensor(3), 4)])
+    assert isinstance(out, list) and out[0].tolist() == [1, 3] and out[1].tolist() == [2, 4]
+    d = default_collate([{"x": 1, "y": [1.0, 2.0]}, {"x": 2, "y": [3.0, 4.0]}])
+    assert d["x"].tolist() == [1, 2] and [t.tolist() for t in d["y"]] == [[1.0, 3.0], [2.0, 4.0]]
+    od = default_collate([collections.OrderedDict(a=1), collections.OrderedDict(a=2)])
+    assert isinstance(od, collections.OrderedDict)
+    Point = collections.namedtuple("Point", "x y")
+    p = default_collate([Point(1, 2.0), Point(3, 4.0)])
+    assert isinstance(p, Point) and p.x.tolist() == [1, 3]
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        default_collate([[1, 2], [3]])
+    with pytest.raises(TypeError, match="default_collate: batch must contain"):
+        default_collate([object(), object()])
+    with pytest.raises(TypeError, match="default_collate: batch must contain"):
+        default_collate([np.array(["a"]), np.array(["b"])])
+
+
+def test_default_convert():
+    out = default_convert({"a": np.arange(3), "b": (np.float32(1.5), "s"), "c": 1})
+    assert isinstance(out["a"], ember.Tensor) and out["a"].tolist() == [0, 1, 2]
+    assert isinstance(out["b"], list) and isinstance(out["b"][0], ember.Tensor) and out["b"][1] == "s"
+    assert out["c"] == 1
+    t = ember.ones(2)
+    assert default_convert(t) is t
+
+
+def test_collate_matches_torch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+
+    batch = [{"a": (1, 2.5, True), "b": [np.float32(1), "x"]}, {"a": (3, 4.5, False), "b": [np.float32(2), "y"]}]
+
+    def describe(x):
+        if isinstance(x, (ember.Tensor, torch.Tensor)):
+            return ("tensor", str(x.dtype).split(".")[-1], x.tolist())
+        if isinstance(x, dict):
+            return {k: describe(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return (type(x).__name__, [describe(v) for v in x])
+        return x
+
+    assert describe(default_collate(batch)) == describe(torch_collate(batch))
+
+
+# ----------------------------------------------------------------------------- DataLoader
+
+def test_loader_batches_in_order():
+    loader = DataLoader(make_dataset(10), batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 and len(batches) == 3
+    assert [tuple(x.shape) for x, _ in batches] == [(4, 3), (4, 3), (2, 3)]
+    assert [y.tolist() for _, y in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert isinstance(batches[0], list)  # as PyTorch: a tuple sample collates to a list
+    assert batches[1][0].tolist()[0] == [12.0, 13.0, 14.0]
+
+
+def test_loader_drop_last_and_len():
+    loader = DataLoader(make_dataset(10), batch_size=4, drop_last=True)
+    assert len(loader) == 2 and [y.tolist() for _, y in loader] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert len(DataLoader(make_dataset(8), batch_size=4)) == 2
+
+
+def test_loader_shuffle_is_reproducible_and_complete():
+    def epoch(loader):
+        return [i for _, y in loader for i in y.tolist()]
+
+    a = DataLoader(make_dataset(23), batch_size=5, shuffle=True, generator=gen(7))
+    b = DataLoader(make_dataset(23), batch_size=5, shuffle=True, generator=gen(7))
+    first = epoch(a)
+    assert sorted(first) == list(range(23)) and first != list(range(23))
+    assert first == epoch(b)
+    assert epoch(a) != first  # a new order every epoch
+    ember.manual_seed(3)
+    c = epoch(DataLoader(make_dataset(23), batch_size=5, shuffle=True))
+    ember.manual_seed(3)
+    assert c == epoch(DataLoader(make_dataset(23), batch_size=5, shuffle=True))
+
+
+def test_loader_fast_path_equals_stacking():
+    ds = make_dataset(9)
+    fast = list(DataLoader(ds, batch_size=4, shuffle=True, generator=gen(1)))
+    slow = list(DataLoader(ds, batch_size=4, shuffle=True, generator=gen(1), collate_fn=default_collate))
+    for (fx, fy), (sx, sy) in zip(fast, slow):
+        assert fx.tolist() == sx.tolist() and fy.tolist() == sy.tolist()
+        assert fx.dtype == sx.dtype and fy.dtype == sy.dtype
+    train, _ = random_split(ds, [6, 3], generator=gen(2))  # Subsets take the fast path too
+    ys = [y.tolist() for _, y in DataLoader(train, batch_size=4)]
+    assert ys == [train.indices[:4], train.indices[4:]]
+
+
+def test_loader_fast_path_uses_one_index_per_tensor(monkeypatch):
+    ds = make_dataset(8)
+    calls = collections.Counter()
+    for name in ("index_select", "__getitem__"):
+        real = getattr(ember.Tensor, name)
+        monkeypatch.setattr(ember.Tensor, name,
+                            lambda *a, _real=real, _name=name, **k: calls.update([_name]) or _real(*a, **k))
+    x, y = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=gen(0))))
+    assert calls == {"index_select": 2} and sorted(y.tolist()) != y.tolist()
+    assert x[:, 0].tolist() == [3.0 * i for i in y.tolist()]
+    calls.clear()
+    next(iter(DataLoader(ds, batch_size=4, collate_fn=default_collate)))  # a custom collate_fn: per sample
+    assert calls["__getitem__"] == 8 and calls["index_select"] == 0
+
+
+def test_loader_generic_dataset_collate_fn_and_sampler():
+    loader = DataLoader(Squares(5), batch_size=2)
+    t, i, d = next(iter(loader))
+    assert t.tolist() == [[0.0, 0.0], [1.0, 1.0]] and i.tolist() == [0, 1]
+    assert d["name"] == ["s0", "s1"] and d["half"].dtype == ember.float64
+    custom = DataLoader(Squares(5), batch_size=2, collate_fn=lambda batch: [s[1] for s in batch])
+    assert list(custom) == [[0, 1], [2, 3], [4]]
+    picked = DataLoader(Squares(5), batch_size=2, sampler=[4, 3, 0], collate_fn=lambda b: [s[1] for s in b])
+    assert list(picked) == [[4, 3], [0]]
+    by_batch = DataLoader(Squares(5), batch_sampler=[[1, 2], [0]], collate_fn=lambda b: [s[1] for s in b])
+    assert list(by_batch) == [[1, 2], [0]] and len(by_batch) == 2
+
+
+def test_loader_without_batching():
+    loader = DataLoader([np.float32(1), np.float32(2)], batch_size=None)
+    out = list(loader)
+    assert len(loader) == 2 and all(isinstance(t, ember.Tensor) for t in out)
+
+
+def test_loader_iterable_dataset():
+    loader = DataLoader(Stream(7), batch_size=3)
+    assert [b.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5], [6]] and len(loader) == 3
+    loader = DataLoader(Stream(7), batch_size=3, drop_last=True)
+    assert len(list(loader)) == 2 == len(loader)
+    with pytest.raises(ValueError, match="expected unspecified shuffle option"):
+        DataLoader(Stream(3), shuffle=True)
+
+
+def test_loader_argument_errors():
+    ds = make_dataset(4)
+    with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
+        DataLoader(ds, sampler=[0, 1], shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(ds, batch_sampler=[[0]], batch_size=2)
+    with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
+        DataLoader(ds, batch_size=None, drop_last=True)
+    with pytest.raises(ValueError, match="num_workers option should be non-negative"):
+        DataLoader(ds, num_workers=-1)
+    loader = DataLoader(ds, batch_size=2, num_workers=4, pin_memory=True)  # accepted, ignored
+    assert len(list(loader)) == 2
+    with pytest.raises(ValueError, match="batch_size attribute should not be set"):
+        loader.batch_size = 3
+
+
+def test_loader_batch_sampler_with_negative_and_tensor_indices():
+    ds = make_dataset(5)
+    loader = DataLoader(ds, batch_sampler=[[-1, 0], [ember.tensor(2)]])
+    assert [y.tolist() for _, y in loader] == [[4, 0], [2]]
