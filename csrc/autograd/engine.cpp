@@ -6,18 +6,53 @@
 // (highest sequence_nr) runs first, which consumes late layers' gradients
 // before early ones are produced and keeps peak memory low; AccumulateGrad has
 // the highest priority so leaf gradients land as soon as they are complete.
+//
+// Note [Deterministic accumulation]
+// When several edges feed one input of a node, their gradients are summed in a
+// fixed order: by producer, latest-created first (then by edge index), whatever
+// order they arrive in. The order is computed in the dependency pass; an
+// arriving gradient is folded into the running sum as soon as every gradient
+// before it has arrived, else parked until then. So the serial and the
+// parallel executor give bitwise identical results, and in the serial one,
+// where gradients nearly always arrive in that order, nothing waits.
+//
+// Note [Parallel backward]
+// With more than one thread in ember's budget and a graph with enough work,
+// the backward pass runs on the calling thread plus pool threads
+// (worker_pool.h): whichever thread is free takes the highest-priority ready
+// node. Helpers are asked for only when a second node is ready (a chain never
+// leaves the calling thread), and a node that runs beside others gets a share
+// of the kernel threads, not all of them, so the cores are not oversubscribed.
+// A backward started on a pool thread (from a hook or a custom Function) runs
+// serially there. set_parallel_backward(false) turns all of this off.
 #include "autograd/engine.h"
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <queue>
 #include <unordered_map>
 
 #include "autograd/accumulate_grad.h"
 #include "autograd/grad_mode.h"
 #include "autograd/meta.h"
+#include "autograd/worker_pool.h"
+#include "kernels/cpu/loops.h"
 #include "ops/ops.h"
 
 namespace ember {
+
+static std::atomic<bool> g_parallel_backward{true};
+void set_parallel_backward(bool enabled) { g_parallel_backward.store(enabled); }
+bool parallel_backward_enabled() { return g_parallel_backward.load(); }
+
 namespace {
+
+// Below this many gradient elements in the whole graph, handing nodes to other
+// threads costs more than it saves: the pass stays serial.
+constexpr int64_t kParallelBackwardWork = 1 << 16;
 
 struct GraphRoot : Node {
   variable_list grads;
@@ -34,6 +69,7 @@ struct Capture {
 // Adds `g` into a buffer slot. In place only when nothing else can see the
 // buffer and no graph is being recorded; out of place otherwise.
 void accumulate_into(Tensor& slot, Tensor&& g) {
+  if (!g) return;
   if (!slot) { slot = std::move(g); return; }
   if (!GradMode::is_enabled() && slot.use_count() == 1 && slot->storage().use_count() == 1 && !slot->view_base &&
       slot->sizes() == broadcast_shapes(slot->sizes(), g->sizes()) && slot->dtype() == promote(slot->dtype(), g->dtype())) {
@@ -55,6 +91,273 @@ Tensor validate_gradient(const Node& producer, size_t index, Tensor g, const Inp
   return g;
 }
 
+// Everything one backward pass needs, in flat arrays indexed by dense node id,
+// edge number (edges of node i are edge_begin[i] .. edge_begin[i+1]) and input
+// slot (slots of node i start at slot_begin[i]).
+struct GraphTask {
+  BackwardOptions opts;
+  std::vector<Node*> nodes;
+  std::vector<int> deps;
+  std::vector<char> needed, is_target;
+  std::vector<int> edge_begin, edge_child, edge_rank;  // edge -> child id, rank among its slot's producers
+  std::vector<int> slot_begin;
+  // Per slot: producers, how many are folded, the running sum; parked arrivals
+  // (Note [Deterministic accumulation]) live at park_begin[slot] + rank.
+  std::vector<int> slot_producers, slot_folded, park_begin;
+  std::vector<Tensor> slot_sum, parked;
+  std::vector<char> arrived;
+  std::vector<Capture> captures;
+  variable_list captured;
+  int64_t work = 0;  // gradient elements over all nodes: the serial/parallel decision
+
+  // Scheduling state; guarded by `mutex` in a parallel pass.
+  struct ByPriority {
+    const std::vector<Node*>* nodes;
+    bool operator()(int a, int b) const { return (*nodes)[a]->sequence_nr < (*nodes)[b]->sequence_nr; }
+  };
+  std::priority_queue<int, std::vector<int>, ByPriority> ready{ByPriority{&nodes}};
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  bool helpers_asked = false;
+  std::exception_ptr error;
+  HelperGroup helpers;
+
+  int slot_of(int node, uint32_t input_nr) const { return slot_begin[node] + (int)input_nr; }
+  bool runnable(int id) const { return needed[id] || is_target[id]; }
+};
+
+// The dependency pass: dense ids, edge counts, the fixed summation order and,
+// for `inputs`, which nodes lie on a path to one (`needed`).
+void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::vector<Edge>& input_edges) {
+  std::unordered_map<Node*, int> ids;
+  auto id_of = [&](Node* n) {
+    auto [it, fresh] = ids.emplace(n, (int)task.nodes.size());
+    if (fresh) { task.nodes.push_back(n); task.deps.push_back(0); }
+    return std::make_pair(it->second, fresh);
+  };
+  id_of(root);
+  // Depth-first discovery; edges are numbered in the order nodes are expanded.
+  std::vector<int> order;
+  std::vector<int> stack{0};
+  std::vector<std::vector<int>> children;
+  while (!stack.empty()) {
+    int id = stack.back();
+    stack.pop_back();
+    order.push_back(id);
+    Node* n = task.nodes[id];
+    for (auto& e : n->next_edges) {
+      if (!e.valid()) continue;
+      auto [child, fresh] = id_of(e.fn.get());
+      task.deps[child]++;
+      if (fresh) stack.push_back(child);
+    }
+  }
+  const int num_nodes = (int)task.nodes.size();
+  task.slot_begin.assign(num_nodes + 1, 0);
+  for (int i = 0; i < num_nodes; ++i) {
+    task.slot_begin[i + 1] = task.slot_begin[i] + (int)task.nodes[i]->num_inputs();
+    for (auto& m : task.nodes[i]->input_metas) task.work += shape_numel(m.shape);
+  }
+  const int num_slots = task.slot_begin[num_nodes];
+  task.slot_producers.assign(num_slots, 0);
+  task.edge_begin.assign(num_nodes + 1, 0);
+  for (int i = 0; i < num_nodes; ++i) task.edge_begin[i + 1] = task.edge_begin[i] + (int)task.nodes[i]->next_edges.size();
+  const int num_edges = task.edge_begin[num_nodes];
+  task.edge_child.assign(num_edges, -1);
+  task.edge_rank.assign(num_edges, 0);
+  for (int i = 0; i < num_nodes; ++i) {
+    auto& edges = task.nodes[i]->next_edges;
+    for (size_t j = 0; j < edges.size(); ++j) {
+      if (!edges[j].valid()) continue;
+      int child = ids[edges[j].fn.get()];
+      task.edge_child[task.edge_begin[i] + j] = child;
+      task.slot_producers[task.slot_of(child, edges[j].input_nr)]++;
+    }
+  }
+  // Ranks within slots fed by several edges: latest producer first, then edge index.
+  struct Arrival { int slot; uint64_t seq; int edge; };
+  std::vector<Arrival> shared;
+  for (int i = 0; i < num_nodes; ++i)
+    for (int e = task.edge_begin[i]; e < task.edge_begin[i + 1]; ++e) {
+      int child = task.edge_child[e];
+      if (child < 0) continue;
+      int slot = task.slot_of(child, task.nodes[i]->next_edges[e - task.edge_begin[i]].input_nr);
+      if (task.slot_producers[slot] > 1) shared.push_back({slot, task.nodes[i]->sequence_nr, e});
+    }
+  std::sort(shared.begin(), shared.end(), [](const Arrival& a, const Arrival& b) {
+    if (a.slot != b.slot) return a.slot < b.slot;
+    if (a.seq != b.seq) return a.seq > b.seq;
+    return a.edge < b.edge;
+  });
+  for (size_t k = 0; k < shared.size(); ++k)
+    task.edge_rank[shared[k].edge] = k && shared[k - 1].slot == shared[k].slot ? task.edge_rank[shared[k - 1].edge] + 1 : 0;
+  task.park_begin.assign(num_slots, 0);
+  int parked = 0;
+  for (int s = 0; s < num_slots; ++s) {
+    task.park_begin[s] = parked;
+    if (task.slot_producers[s] > 1) parked += task.slot_producers[s];
+  }
+  task.parked.resize(parked);
+  task.arrived.assign(parked, 0);
+  task.slot_folded.assign(num_slots, 0);
+  task.slot_sum.resize(num_slots);
+
+  task.needed.assign(num_nodes, inputs.empty() ? 1 : 0);
+  task.is_target.assign(num_nodes, 0);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Edge e = gradient_edge(inputs[i]);
+    EMBER_CHECK(e.valid(), "One of the differentiated Tensors does not require grad");
+    auto it = ids.find(e.fn.get());
+    if (it != ids.end()) {
+      task.captures.push_back({it->second, e.input_nr, i});
+      task.is_target[it->second] = 1;
+    }
+    input_edges.push_back(std::move(e));
+  }
+  if (!inputs.empty()) {
+    // A node is needed when one of its edges leads to a needed node or a
+    // capture target: children are discovered after their parents, so walking
+    // the discovery order backwards settles each node after its children...
+    // except across shared sub-graphs, hence the fixpoint.
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        int id = *it;
+        if (task.needed[id]) continue;
+        for (int e = task.edge_begin[id]; e < task.edge_begin[id + 1]; ++e) {
+          int c = task.edge_child[e];
+          if (c >= 0 && (task.needed[c] || task.is_target[c])) { task.needed[id] = 1; changed = true; break; }
+        }
+      }
+    }
+  }
+  task.captured.resize(inputs.size());
+}
+
+// Folds the gradient arriving along edge `e` into its slot (Note [Deterministic accumulation]).
+void receive(GraphTask& task, int e, int slot, Tensor&& g) {
+  if (task.slot_producers[slot] == 1) {
+    task.slot_sum[slot] = std::move(g);
+    return;
+  }
+  int base = task.park_begin[slot];
+  task.parked[base + task.edge_rank[e]] = std::move(g);
+  task.arrived[base + task.edge_rank[e]] = 1;
+  int& folded = task.slot_folded[slot];
+  while (folded < task.slot_producers[slot] && task.arrived[base + folded]) {
+    accumulate_into(task.slot_sum[slot], std::move(task.parked[base + folded]));
+    ++folded;
+  }
+}
+
+// Runs node `id` on the gradients gathered for it. Returns its outputs, already
+// checked against what each child expects (empty when it did not run).
+variable_list run_node(GraphTask& task, int id) {
+  Node* node = task.nodes[id];
+  variable_list grads(node->num_inputs());
+  for (uint32_t k = 0; k < grads.size(); ++k) grads[k] = std::move(task.slot_sum[task.slot_of(id, k)]);
+
+  for (uint32_t k = 0; k < grads.size(); ++k) {
+    if (!grads[k]) continue;
+    if (!node->pre_hooks.empty()) grads[k] = run_tensor_hooks(node->pre_hooks, k, std::move(grads[k]));
+    if (!node->retain_grad_hooks.empty()) run_tensor_hooks(node->retain_grad_hooks, k, grads[k]);
+  }
+  if (task.is_target[id])
+    for (auto& c : task.captures)
+      if (c.node_id == id) task.captured[c.input_index] = grads[c.input_nr];
+
+  // With `inputs`, a node runs only on the way to another input.
+  if (id != 0 && !task.needed[id]) return {};
+
+  bool any_defined = id == 0;
+  for (auto& g : grads) any_defined |= (bool)g;
+  variable_list outputs;
+  if (any_defined) {
+    // Formulas see zeros, never undefined, for outputs that got no gradient.
+    for (uint32_t k = 0; k < grads.size(); ++k)
+      if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
+    outputs = node->apply(std::move(grads));
+  }
+  if (!task.opts.keep_graph) node->release_variables();
+  if (!any_defined) return {};
+  if (outputs.size() != node->next_edges.size())
+    EMBER_FAIL(Runtime, "function ", node->name(), " returned an incorrect number of gradients (expected ",
+               node->next_edges.size(), ", got ", outputs.size(), ")");
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const Edge& e = node->next_edges[j];
+    if (e.valid() && outputs[j]) outputs[j] = validate_gradient(*node, j, std::move(outputs[j]), e.fn->input_metas[e.input_nr]);
+  }
+  return outputs;
+}
+
+// Hands node `id`'s outputs to its children; children that become ready are queued.
+void deliver(GraphTask& task, int id, variable_list& outputs) {
+  Node* node = task.nodes[id];
+  for (int e = task.edge_begin[id]; e < task.edge_begin[id + 1]; ++e) {
+    int child = task.edge_child[e];
+    if (child < 0) continue;
+    size_t j = e - task.edge_begin[id];
+    receive(task, e, task.slot_of(child, node->next_edges[j].input_nr), j < outputs.size() ? std::move(outputs[j]) : Tensor());
+    if (--task.deps[child] == 0 && task.runnable(child)) task.ready.push(child);
+  }
+}
+
+void run_serial(GraphTask& task) {
+  while (!task.ready.empty()) {
+    int id = task.ready.top();
+    task.ready.pop();
+    variable_list outputs = run_node(task, id);
+    if (id != 0 && !task.needed[id]) continue;  // pruned: its children never become ready
+    deliver(task, id, outputs);
+  }
+}
+
+// One thread's share of a parallel pass: take the best ready node, run it
+// unlocked, deliver its outputs locked, until nothing is ready or running.
+void work_loop(GraphTask& task, bool is_caller) {
+  AutoGradMode grad_mode(task.opts.create_graph);
+  const int budget = kernels::max_threads();
+  std::unique_lock<std::mutex> lock(task.mutex);
+  for (;;) {
+    task.changed.wait(lock, [&] { return task.error || !task.ready.empty() || task.running == 0; });
+    if (task.error || task.ready.empty()) break;  // failed, or nothing ready and nothing running: done
+    int id = task.ready.top();
+    task.ready.pop();
+    ++task.running;
+    bool ask_help = is_caller && !task.helpers_asked && !task.ready.empty();
+    if (ask_help) task.helpers_asked = true;
+    // Nodes that may run at the same time share the kernel threads.
+    int concurrent = std::min<int>(budget, task.running + (int)task.ready.size());
+    lock.unlock();
+    if (ask_help) WorkerPool::instance().help(task.helpers, budget - 1);
+    variable_list outputs;
+    std::exception_ptr err;
+    try {
+      kernels::ThreadCap cap(std::max(1, budget / std::max(1, concurrent)));
+      outputs = run_node(task, id);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    lock.lock();
+    --task.running;
+    if (err) {
+      if (!task.error) task.error = err;
+    } else if (id == 0 || task.needed[id]) {
+      deliver(task, id, outputs);
+    }
+    task.changed.notify_all();
+  }
+}
+
+void run_parallel(GraphTask& task) {
+  task.helpers.work = [&task] { work_loop(task, false); };
+  work_loop(task, true);
+  task.helpers.wait();  // helpers still inside work_loop hold references to `task`
+  if (task.error) std::rethrow_exception(task.error);
+}
+
 }  // namespace
 
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots,
@@ -68,116 +371,20 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
     root->grads.push_back(grad_roots[i]);
   }
 
-  // Dependency pass: dense ids, edge counts, and for `inputs`, which nodes lie
-  // on a path to one (`needed`).
-  std::unordered_map<Node*, int> ids;
-  std::vector<Node*> nodes;
-  std::vector<int> deps;
-  auto id_of = [&](Node* n) {
-    auto [it, fresh] = ids.emplace(n, (int)nodes.size());
-    if (fresh) { nodes.push_back(n); deps.push_back(0); }
-    return std::make_pair(it->second, fresh);
-  };
-  id_of(root.get());
-  std::vector<Node*> stack{root.get()};
-  while (!stack.empty()) {
-    Node* n = stack.back();
-    stack.pop_back();
-    for (auto& e : n->next_edges) {
-      if (!e.valid()) continue;
-      auto [id, fresh] = id_of(e.fn.get());
-      deps[id]++;
-      if (fresh) stack.push_back(e.fn.get());
-    }
-  }
-  const int num_nodes = (int)nodes.size();
-
-  std::vector<Capture> captures;
-  std::vector<char> needed(num_nodes, inputs.empty() ? 1 : 0);
-  std::vector<char> is_target(num_nodes, 0);
+  GraphTask task;
+  task.opts = opts;
   std::vector<Edge> input_edges;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Edge e = gradient_edge(inputs[i]);
-    EMBER_CHECK(e.valid(), "One of the differentiated Tensors does not require grad");
-    auto it = ids.find(e.fn.get());
-    if (it != ids.end()) {
-      captures.push_back({it->second, e.input_nr, i});
-      is_target[it->second] = 1;
-    }
-    input_edges.push_back(std::move(e));
+  build_graph(task, root.get(), inputs, input_edges);
+  task.ready.push(0);
+
+  const int budget = kernels::max_threads();
+  if (parallel_backward_enabled() && budget > 1 && !on_worker_thread() && task.work >= kParallelBackwardWork) {
+    run_parallel(task);
+  } else {
+    AutoGradMode grad_mode(opts.create_graph);
+    run_serial(task);
   }
-  if (!inputs.empty()) {
-    // A node is needed when one of its edges leads to a needed node or a
-    // capture target; ids grow in discovery order, so iterate to a fixpoint.
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      for (int id = num_nodes - 1; id >= 0; --id) {
-        if (needed[id]) continue;
-        for (auto& e : nodes[id]->next_edges) {
-          if (!e.valid()) continue;
-          int c = ids[e.fn.get()];
-          if (needed[c] || is_target[c]) { needed[id] = 1; changed = true; break; }
-        }
-      }
-    }
-  }
-
-  AutoGradMode grad_mode(opts.create_graph);
-  std::vector<variable_list> buffers(num_nodes);
-  buffers[0] = variable_list{};
-  variable_list captured(inputs.size());
-
-  auto cmp = [&](int a, int b) { return nodes[a]->sequence_nr < nodes[b]->sequence_nr; };
-  std::priority_queue<int, std::vector<int>, decltype(cmp)> ready(cmp);
-  ready.push(0);
-
-  while (!ready.empty()) {
-    int id = ready.top();
-    ready.pop();
-    Node* node = nodes[id];
-    variable_list grads = std::move(buffers[id]);
-    grads.resize(node->num_inputs());
-
-    for (uint32_t k = 0; k < grads.size(); ++k) {
-      if (!grads[k]) continue;
-      if (!node->pre_hooks.empty()) grads[k] = run_tensor_hooks(node->pre_hooks, k, std::move(grads[k]));
-      if (!node->retain_grad_hooks.empty()) run_tensor_hooks(node->retain_grad_hooks, k, grads[k]);
-    }
-    if (is_target[id])
-      for (auto& c : captures)
-        if (c.node_id == id) captured[c.input_index] = grads[c.input_nr];
-
-    // With `inputs`, a node runs only on the way to another input.
-    if (id != 0 && !needed[id]) continue;
-
-    bool any_defined = id == 0;
-    for (auto& g : grads) any_defined |= (bool)g;
-    variable_list outputs;
-    if (any_defined) {
-      // Formulas see zeros, never undefined, for outputs that got no gradient.
-      for (uint32_t k = 0; k < grads.size(); ++k)
-        if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
-      outputs = node->apply(std::move(grads));
-    }
-    if (!opts.keep_graph) node->release_variables();
-    if (any_defined && outputs.size() != node->next_edges.size())
-      EMBER_FAIL(Runtime, "function ", node->name(), " returned an incorrect number of gradients (expected ",
-                 node->next_edges.size(), ", got ", outputs.size(), ")");
-
-    for (size_t j = 0; j < node->next_edges.size(); ++j) {
-      const Edge& e = node->next_edges[j];
-      if (!e.valid()) continue;
-      int child = ids[e.fn.get()];
-      if (any_defined && outputs[j]) {
-        Tensor g = validate_gradient(*node, j, std::move(outputs[j]), e.fn->input_metas[e.input_nr]);
-        auto& buf = buffers[child];
-        if (buf.size() < e.fn->num_inputs()) buf.resize(e.fn->num_inputs());
-        accumulate_into(buf[e.input_nr], std::move(g));
-      }
-      if (--deps[child] == 0 && (needed[child] || is_target[child])) ready.push(child);
-    }
-  }
+  variable_list& captured = task.captured;
 
   if (inputs.empty()) return {};
   for (size_t i = 0; i < inputs.size(); ++i) {

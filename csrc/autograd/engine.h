@@ -17,4 +17,8 @@ struct BackwardOptions {
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots,
                            const variable_list& inputs, const BackwardOptions& opts);
 
+// The switch for Note [Parallel backward] (on by default).
+void set_parallel_backward(bool enabled);
+bool parallel_backward_enabled();
+
 }  // namespace ember

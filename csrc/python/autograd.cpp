@@ -215,6 +215,8 @@ void init_autograd(py::module_& m, TensorClass& cls) {
     return out;
   });
 
+  m.def("_set_parallel_backward", &set_parallel_backward, py::arg("enabled"));
+  m.def("_is_parallel_backward_enabled", &parallel_backward_enabled);
   m.def("is_grad_enabled", &GradMode::is_enabled);
   m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
   m.def("is_inference_mode_enabled", &GradMode::is_inference);

@@ -25,6 +25,16 @@ constexpr int64_t kParallelGrain = 32768;
 
 int max_threads();            // the thread budget (threads.cpp)
 void set_num_threads(int n);  // n >= 1
+// While alive, max_threads() on this thread returns at most n.
+struct ThreadCap {
+  explicit ThreadCap(int n);
+  ~ThreadCap();
+  ThreadCap(const ThreadCap&) = delete;
+  ThreadCap& operator=(const ThreadCap&) = delete;
+
+ private:
+  int previous;
+};
 
 template <int N>
 struct LoopPlan {

@@ -1,0 +1,37 @@
+#pragma once
+// The threads that help the backward executor run independent nodes at the
+// same time (Note [Parallel backward] in engine.cpp). Started on first use,
+// they sleep on a condition variable until a backward pass asks for help.
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+namespace ember {
+
+// One request for help: `work` runs once on each helper thread that takes it.
+// The requester must call wait() before `work` (and what it uses) goes away.
+struct HelperGroup {
+  std::function<void()> work;
+  void wait();  // until every helper that took `work` has returned from it
+
+ private:
+  friend class WorkerPool;
+  friend struct PoolThreads;
+  void returned();  // a helper is done with `work`
+  std::mutex mutex;
+  std::condition_variable done;
+  int running = 0;
+};
+
+class WorkerPool {
+ public:
+  static WorkerPool& instance();
+  // Hands `group.work` to `helpers` pool threads (started if needed).
+  void help(HelperGroup& group, int helpers);
+};
+
+// True on a pool thread: a backward started there (a hook or a custom Function
+// calling backward inside a backward) runs serially on that thread.
+bool on_worker_thread();
+
+}  // namespace ember
