@@ -1,0 +1,572 @@
+"""ember.nn.functional: the stateless functions behind the layers and losses, as torch.nn.functional.
+
+Most functions are composed from differentiable ember ops, so gradients (and
+double backward) come for free, and the grad_fn of a result is that of the last
+op used (gelu ends in MulBackward0 where PyTorch shows GeluBackward0). linear
+(2-D input with bias) is one addmm and nll_loss / cross_entropy with class
+indices end in NllLossBackward0, as PyTorch; conv2d and max_pool2d are C++ ops.
+"""
+import math
+import warnings
+
+from .. import _C
+from .._creation import arange, full, ones, rand, zeros
+from ..grad_mode import no_grad
+
+__all__ = [
+    "linear", "bilinear", "relu", "relu_", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "logsigmoid", "softplus", "elu", "hardtanh", "relu6", "dropout", "embedding", "layer_norm", "batch_norm",
+    "conv2d", "max_pool2d", "one_hot", "pad", "normalize", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+    "nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
+
+
+def _scalar_name(dtype):
+    return _SCALAR_NAMES.get(str(dtype).split(".")[-1], str(dtype))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# linear layers
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias: one addmm for a batch of vectors (AddmmBackward0, as PyTorch)."""
+    if bias is not None and input.dim() == 2:
+        return _C.addmm(bias, input, weight.t())
+    out = input.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]."""
+    out_f, in1, in2 = weight.shape
+    lead = tuple(input1.shape[:-1])
+    if lead != tuple(input2.shape[:-1]):
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    # One matmul against weight laid out as (in1, out*in2), then a product with input2 summed over j.
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    tmp = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    out = (tmp * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, out_f)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# activations
+
+def relu(input, inplace=False):
+    return input.clamp_(min=0) if inplace else input.relu()
+
+
+def relu_(input):
+    return input.clamp_(min=0)
+
+
+def _inplace(input, fn):
+    """inplace=True for a composed activation: fn runs on a copy, so autograd saves the copy rather
+    than `input` (which the write-back changes), and the result is written into input."""
+    return input.copy_(fn(input.clone() if input.requires_grad else input))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        return _inplace(input, lambda x: leaky_relu(x, negative_slope))
+    # where() sends the gradient at exactly 0 to the negative branch, as PyTorch (slope at 0).
+    return _C.where(input > 0, input, input * negative_slope)
+
+
+def gelu(input, approximate="none"):
+    if approximate == "none":
+        return input * 0.5 * (1.0 + (input * (1.0 / math.sqrt(2.0))).erf())
+    if approximate == "tanh":
+        inner = (input + 0.044715 * input * input * input) * math.sqrt(2.0 / math.pi)
+        return 0.5 * input * (1.0 + inner.tanh())
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input, inplace=False):
+    return _inplace(input, silu) if inplace else input * input.sigmoid()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _C.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _C.log_softmax(input, dim, dtype)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow.
+
+    Both kinks (min and |x|) are taken through where() on the same condition, so the
+    gradient at exactly x = 0 is the true 0.5 rather than a mix of one-sided slopes.
+    """
+    neg = input < 0
+    neg_abs = _C.where(neg, input, -input)
+    return input.masked_fill(neg.logical_not(), 0.0) - neg_abs.exp().log1p()
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    scaled = input * beta
+    soft = (-logsigmoid(-scaled)) / beta if beta != 1.0 else -logsigmoid(-scaled)
+    return _C.where(scaled > threshold, input, soft)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    if inplace:
+        return _inplace(input, lambda x: elu(x, alpha))
+    return _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / denom
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# dropout, embedding, normalisation
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0.0) if inplace else input * 0.0
+    keep = 1.0 - p
+    # The scaled keep-mask is built outside the graph; the only recorded op is one multiply.
+    with no_grad():
+        mask = (rand(*input.shape, dtype=input.dtype) < keep).to(input.dtype).mul_(1.0 / keep)
+    return input.mul_(mask) if inplace else input * mask
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    if input.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("ember: embedding supports neither scale_grad_by_freq nor sparse gradients")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    flat = input.reshape(-1)
+    if max_norm is not None:
+        _embedding_renorm_(weight, flat, max_norm, norm_type)
+    try:
+        out = weight.index_select(0, flat)
+    except IndexError:
+        raise IndexError("index out of range in self") from None
+    out = out.reshape(*input.shape, weight.shape[1])
+    if padding_idx is not None and out.requires_grad:
+        # The padding row is read as is but gets no gradient (PyTorch skips it in the backward).
+        out = _C.where((input == padding_idx).unsqueeze(-1), out.detach(), out)
+    return out
+
+
+def _embedding_renorm_(weight, flat_idx, max_norm, norm_type):
+    """Rescales, in place, the rows referenced by flat_idx whose norm exceeds max_norm (as torch.embedding_renorm_)."""
+    with no_grad():
+        used = zeros(weight.shape[0], dtype=weight.dtype).scatter_add(
+            0, flat_idx, ones(flat_idx.shape[0], dtype=weight.dtype))
+        norms = weight.norm(norm_type, 1, keepdim=True)
+        scale = _C.where((norms > max_norm).logical_and(used.unsqueeze(1) > 0), max_norm / (norms + 1e-7), 1.0)
+        weight.mul_(scale)
+
+
+def _normalized_shape(normalized_shape):
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape = _normalized_shape(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    dims = tuple(range(-k, 0))
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, keepdim=True, unbiased=False)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises over every dim but 1 (channels). In training, batch statistics are used and the
+    running ones updated in place: running = (1 - momentum) * running + momentum * batch, with the
+    unbiased variance, as PyTorch."""
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    c = input.shape[1]
+    n = input.numel() // c if c else 0
+    if training and n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.size()}")
+    dims = (0,) + tuple(range(2, input.dim()))
+    if training:
+        mean = input.mean(dims)
+        var = input.var(dims, unbiased=False)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1.0 - momentum).add_(mean.detach().to(running_mean.dtype) * momentum)
+            if running_var is not None:
+                unbiased = var.detach().to(running_var.dtype) * (momentum * n / (n - 1))
+                running_var.mul_(1.0 - momentum).add_(unbiased)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean, var = running_mean, running_var
+    # Fold the per-channel statistics and affine parameters into one scale and shift (C values each),
+    # so the full-size tensor sees two ops instead of four.
+    scale = (var + eps).rsqrt()
+    if weight is not None:
+        scale = scale * weight
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias
+    view = (1, c) + (1,) * (input.dim() - 2)
+    return input * scale.reshape(view) + shift.reshape(view)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# convolution and pooling
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            if any(s != 1 for s in _pair(stride)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            dh, dw = _pair(dilation)
+            total = (dh * (weight.shape[2] - 1), dw * (weight.shape[3] - 1))
+            padding = (total[0] // 2, total[1] // 2)
+            extra = (total[0] - 2 * padding[0], total[1] - 2 * padding[1])
+            if any(extra):  # odd total padding: the extra row/column goes on the bottom/right, as PyTorch
+                input = pad(input, (0, extra[1], 0, extra[0]))
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("ember: max_pool2d(return_indices=True) is not supported")
+    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# tensor utilities
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype != _C.dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if tensor.min().item() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        top = tensor.max().item()
+        if num_classes == -1:
+            num_classes = top + 1
+        elif top >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding; pad = (left, right, top, bottom, ...) from the last dim backwards. Negative pads crop."""
+    if len(pad) % 2 != 0:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    if mode != "constant":
+        raise NotImplementedError(f"ember: pad mode '{mode}' is not supported; only 'constant' is")
+    x = input
+    for i in range(len(pad) // 2):
+        d = input.dim() - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo < 0:
+            x = x.narrow(d, -lo, x.shape[d] + lo)
+        if hi < 0:
+            x = x.narrow(d, 0, x.shape[d] + hi)
+    shape = list(x.shape)
+    index = [slice(None)] * x.dim()
+    for i in range(len(pad) // 2):
+        d = input.dim() - 1 - i
+        lo, hi = max(pad[2 * i], 0), max(pad[2 * i + 1], 0)
+        index[d] = slice(lo, lo + shape[d])
+        shape[d] += lo + hi
+    out = full(tuple(shape), 0.0 if value is None else value, dtype=input.dtype)
+    # One allocation and one copy; autograd sees CopySlices (PyTorch: ConstantPadNdBackward0).
+    out[tuple(index)] = x
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# losses
+
+def _get_reduction(reduction, size_average=None, reduce=None):
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if (size_average and reduce) else "sum" if reduce else "none"
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                      stacklevel=3)
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
+        return "mean"
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _warn_size(input, target):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+                      "This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+
+
+def _weighted(loss, weight, input, reduction, mean_by_weight):
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
+    reduction = _get_reduction(reduction, size_average, reduce)
+    loss = (input - target).square()
+    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
+    reduction = _get_reduction(reduction, size_average, reduce)
+    loss = (input - target).abs()
+    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size(input, target)
+    reduction = _get_reduction(reduction)
+    diff = input - target
+    adiff = diff.abs()
+    loss = _C.where(adiff < delta, 0.5 * diff.square(), delta * (adiff - 0.5 * delta))
+    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, False)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size(input, target)
+    reduction = _get_reduction(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = input - target
+    adiff = diff.abs()
+    if beta == 0.0:
+        return _reduce(adiff, reduction)
+    loss = _C.where(adiff < beta, (0.5 / beta) * diff.square(), adiff - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def _check_class_target(input, target):
+    """Shape and dtype rules of nll_loss: input (C,), (N, C) or (N, C, d1, ...); target (), (N,) or (N, d1, ...)."""
+    dim = input.dim()
+    if dim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {dim})")
+    if dim == 1 and target.dim() != 0:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if dim >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}).")
+    if dim == 2 and target.dim() != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if dim > 2:
+        want = [input.shape[0]] + list(input.shape[2:])
+        if list(target.shape) != want:
+            raise RuntimeError(f"Expected target size {want}, got {list(target.shape)}")
+    if target.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
+
+
+def _check_class_weight(weight, n_classes):
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
+                           f"got weight tensor of shape: {list(weight.shape)}")
+
+
+def _nll(logp, target, weight, ignore_index, reduction):
+    """nll_loss through ember._C.nll_loss (NllLossBackward0), which takes (C,) or (N, C) input: an
+    (N, C, d1, ...) input is moved to (N * d1 * ..., C) first. Arguments are checked in Python only
+    when the C++ op refuses them (to raise PyTorch's words), keeping the common path lean."""
+    if logp.dim() > 2:
+        _check_class_target(logp, target)
+        c = logp.shape[1]
+        flat = logp.permute(0, *range(2, logp.dim()), 1).reshape(-1, c)
+        out = _nll(flat, target.reshape(-1), weight, ignore_index, reduction)
+        return out.reshape(target.shape) if reduction == "none" else out
+    try:
+        return _C.nll_loss(logp, target, weight, ignore_index, reduction)
+    except RuntimeError:
+        _check_class_target(logp, target)
+        if target.dtype == _C.dtype.int32:
+            return _C.nll_loss(logp, target.long(), weight, ignore_index, reduction)
+        raise
+
+
+def _reduction_arg(reduction, size_average, reduce):
+    if size_average is None and reduce is None and reduction in ("mean", "sum", "none"):
+        return reduction
+    return _get_reduction(reduction, size_average, reduce)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    return _nll(input, target, weight, ignore_index, _reduction_arg(reduction, size_average, reduce))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """log_softmax over the class dim (1, or 0 for a 1-D input) then nll_loss; or, when target has input's
+    shape, a soft-label cross entropy against class probabilities. label_smoothing mixes in the uniform
+    distribution, as PyTorch."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    ndim = input.dim()
+    class_dim = 0 if ndim == 1 else 1
+    if ndim == target.dim() and input.shape == target.shape:
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim)
+    logp = _C.log_softmax(input, class_dim)
+    if label_smoothing <= 0.0:
+        return _nll(logp, target, weight, ignore_index, reduction)
+    _check_class_target(input, target)
+    n_classes = input.shape[class_dim]
+    nll = _nll(logp, target, weight, ignore_index, reduction)
+    ignored = target == ignore_index
+    if weight is not None:
+        smooth = -(logp * weight.reshape(_class_view(ndim, class_dim, n_classes))).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            denom = weight[target.masked_fill(ignored, 0)].masked_fill(ignored, 0.0).sum()
+        else:
+            denom = ignored.logical_not().sum()
+        smooth = smooth.sum() / denom
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def _class_view(ndim, class_dim, n_classes):
+    view = [1] * ndim
+    view[class_dim] = n_classes
+    return view
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim):
+    if not target.is_floating_point():
+        raise RuntimeError("Expected floating point type for target with class probabilities, "
+                           f"got {_scalar_name(target.dtype)}")
+    n_classes = input.shape[class_dim]
+    _check_class_weight(weight, n_classes)
+    logp = _C.log_softmax(input, class_dim)
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
+    prod = logp * target
+    if weight is not None:
+        prod = prod * weight.reshape(_class_view(input.dim(), class_dim, n_classes))
+    if reduction == "none":
+        return -prod.sum(class_dim)
+    if reduction == "sum":
+        return -prod.sum()
+    if input.numel() == 0:
+        return -prod.sum() * math.nan
+    return -prod.sum() / (input.numel() // n_classes)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _get_reduction(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
+                         f"({input.size()}) is deprecated. Please ensure they have the same size.")
+    with no_grad():
+        # NaN fails both comparisons, so it is reported too, as PyTorch.
+        if input.numel() and not (input >= 0).logical_and(input <= 1).all().item():
+            raise RuntimeError("all elements of input should be between 0 and 1")
+    # log terms clamped at -100 as PyTorch, so 0 * log(0) gives 0, not NaN.
+    loss = -(target * input.log().clamp(min=-100.0) + (1.0 - target) * (-input).log1p().clamp(min=-100.0))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """(1 - t) * x - w_pos * log(sigmoid(x)), with log(sigmoid) computed stably (no overflow for |x| ~ 1e4)."""
+    reduction = _get_reduction(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    log_sig = logsigmoid(input)
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1.0) * target + 1.0)
+    loss = (1.0 - target) * input - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
