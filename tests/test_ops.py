@@ -1098,3 +1098,9 @@ def test_matmul_split_over_threads_matches_numpy(m, k, n, batch, transpose):
         bias = rng.standard_normal(n)
         np.testing.assert_allclose(ember.addmm(ember.tensor(bias), ea, eb, beta=0.5).numpy(), 0.5 * bias + a @ b,
                                    rtol=1e-10, atol=1e-10)
+
+
+def test_empty_tensor_is_contiguous_whatever_its_strides():
+    t = ember.from_numpy(np.empty((0, 3), np.float32)[:, ::2])
+    assert t.is_contiguous()
+    assert ember.zeros(3, 0).t().is_contiguous()

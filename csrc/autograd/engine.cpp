@@ -45,6 +45,8 @@
 namespace ember {
 
 static std::atomic<bool> g_parallel_backward{true};
+static std::atomic<uint64_t> g_parallel_passes{0}, g_helper_nodes{0};
+BackwardStats backward_stats() { return {g_parallel_passes.load(), g_helper_nodes.load()}; }
 void set_parallel_backward(bool enabled) { g_parallel_backward.store(enabled); }
 bool parallel_backward_enabled() { return g_parallel_backward.load(); }
 
@@ -340,6 +342,7 @@ void work_loop(GraphTask& task, bool is_caller) {
     } catch (...) {
       err = std::current_exception();
     }
+    if (!is_caller) g_helper_nodes.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     --task.running;
     if (err) {
@@ -352,6 +355,7 @@ void work_loop(GraphTask& task, bool is_caller) {
 }
 
 void run_parallel(GraphTask& task) {
+  g_parallel_passes.fetch_add(1, std::memory_order_relaxed);
   task.helpers.work = [&task] { work_loop(task, false); };
   work_loop(task, true);
   task.helpers.wait();  // helpers still inside work_loop hold references to `task`

@@ -20,5 +20,8 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
 // The switch for Note [Parallel backward] (on by default).
 void set_parallel_backward(bool enabled);
 bool parallel_backward_enabled();
+// Counters since start-up: backward passes run in parallel mode, nodes run by helper threads.
+struct BackwardStats { uint64_t parallel_passes, helper_nodes; };
+BackwardStats backward_stats();
 
 }  // namespace ember

@@ -24,6 +24,8 @@ std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
 }
 
 static bool compute_contiguous(const Shape& sizes, const Shape& strides) {
+  for (auto s : sizes)
+    if (s == 0) return true;  // no elements: any strides describe a contiguous tensor (as PyTorch)
   int64_t expected = 1;
   for (int64_t i = (int64_t)sizes.size() - 1; i >= 0; --i) {
     if (sizes[i] == 1) continue;

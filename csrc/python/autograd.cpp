@@ -217,6 +217,10 @@ void init_autograd(py::module_& m, TensorClass& cls) {
 
   m.def("_set_parallel_backward", &set_parallel_backward, py::arg("enabled"));
   m.def("_is_parallel_backward_enabled", &parallel_backward_enabled);
+  m.def("_parallel_backward_stats", [] {
+    BackwardStats s = backward_stats();
+    return py::make_tuple(s.parallel_passes, s.helper_nodes);
+  });
   m.def("is_grad_enabled", &GradMode::is_enabled);
   m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
   m.def("is_inference_mode_enabled", &GradMode::is_inference);

@@ -80,3 +80,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
         result = [g if g is not None else _creation.zeros_like(t) for g, t in zip(result, ins)]
     return tuple(result)
+
+
+def set_parallel_backward(enabled):
+    """Turns the parallel backward executor on (the default) or off.
+
+    With more than one thread (``ember.set_num_threads``) and a graph that
+    branches with enough work, independent nodes of a backward pass run on
+    several threads at once; gradients are bitwise the same either way. Off,
+    every backward runs on the thread that called it, as PyTorch's CPU engine.
+    """
+    _C._set_parallel_backward(bool(enabled))
+
+
+def is_parallel_backward_enabled():
+    return _C._is_parallel_backward_enabled()
