@@ -1,6 +1,7 @@
 """What every benchmark here shares: timing, the peers to time against, the
 table printed and the JSON written. A benchmark is a list of cases; each case
 builds, for one library module, a zero-argument function to time."""
+import argparse
 import json
 import platform
 import statistics
@@ -97,3 +98,24 @@ def write_json(path, results, libs, **meta):
     info.update(meta)
     with open(path, "w") as f:
         json.dump({"meta": info, "results": results}, f, indent=2)
+
+
+def cli(doc, argv):
+    """The command line every benchmark takes: [--quick] [--json PATH]."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (a few seconds)")
+    parser.add_argument("--json", metavar="PATH", help="write results as JSON to PATH")
+    return parser.parse_args(argv)
+
+
+def run_benchmark(doc, cases, argv, quick, full):
+    """Parses the command line, times `cases` with (base_iters, repeats) = quick or full,
+    prints the table, writes the JSON if asked; returns the result rows."""
+    args = cli(doc, argv)
+    base_iters, repeats = quick if args.quick else full
+    libs = libraries()
+    results = run_cases(cases, libs, base_iters, repeats)
+    print_table(results)
+    if args.json:
+        write_json(args.json, results, libs, quick=args.quick)
+    return results

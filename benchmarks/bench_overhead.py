@@ -11,11 +11,9 @@ Times are microseconds per call: the median over repeats, each repeat timing
 many calls with time.perf_counter.
 """
 
-import argparse
-
 import numpy as np
 
-from _harness import libraries, print_table, run_cases, write_json
+from _harness import run_benchmark
 
 
 # Each case takes the library module and returns (fn, iters_scale): a
@@ -100,19 +98,8 @@ CASES = [
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (a few seconds)")
-    parser.add_argument("--json", metavar="PATH", help="write results as JSON to PATH")
-    args = parser.parse_args(argv)
-
-    # Calls per repeat for a one-op case; costlier cases get proportionally fewer.
-    base_iters, repeats = (2000, 5) if args.quick else (20000, 11)
-    libs = libraries()
-    results = run_cases(CASES, libs, base_iters, repeats)
-    print_table(results)
-    if args.json:
-        write_json(args.json, results, libs, quick=args.quick)
-    return results
+    # (calls per repeat for a one-op case, repeats); costlier cases get proportionally fewer calls.
+    return run_benchmark(__doc__, CASES, argv, quick=(2000, 5), full=(20000, 11))
 
 
 if __name__ == "__main__":

@@ -6,11 +6,9 @@ by a sum; one call = forward + backward.
 
     python benchmarks/bench_parallel.py [--quick] [--json PATH]
 """
-import argparse
-
 import numpy as np
 
-from _harness import libraries, measure, write_json
+from _harness import cli, libraries, measure, write_json
 
 SHAPES = [(64, 128), (128, 256), (256, 512)]  # (batch, width)
 
@@ -47,10 +45,7 @@ def with_parallel(ember, enabled, fn):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (a few seconds)")
-    parser.add_argument("--json", metavar="PATH", help="write results as JSON to PATH")
-    args = parser.parse_args(argv)
+    args = cli(__doc__, argv)
     iters, repeats = (5, 3) if args.quick else (20, 7)
     libs = dict(libraries())
     ember, torch = libs["ember"], libs.get("torch")

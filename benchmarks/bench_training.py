@@ -12,11 +12,9 @@ out by hand, a floor for what the arithmetic costs.
 
     python benchmarks/bench_training.py [--quick] [--json PATH]
 """
-import argparse
-
 import numpy as np
 
-from _harness import libraries, print_table, run_cases, write_json
+from _harness import run_benchmark
 
 # (sizes, batch, loss, momentum, activation, single-op-calls one step is worth)
 CONFIGS = {
@@ -110,17 +108,8 @@ CASES = [
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (a few seconds)")
-    parser.add_argument("--json", metavar="PATH", help="write results as JSON to PATH")
-    args = parser.parse_args(argv)
-    base_iters, repeats = (3000, 3) if args.quick else (20000, 7)
-    libs = libraries()
-    results = run_cases(CASES, libs, base_iters, repeats)
-    print_table(results)
-    if args.json:
-        write_json(args.json, results, libs, quick=args.quick)
-    return results
+    # (calls per repeat for a one-op case, repeats); costlier cases get proportionally fewer calls.
+    return run_benchmark(__doc__, CASES, argv, quick=(3000, 3), full=(20000, 7))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,7 @@
 """Tensor methods that are not on the per-op hot path, written in Python and
 attached to the compiled ember._C.Tensor class."""
 import copy as _copy
-import numbers
 
-import numpy as np
 
 from . import _C
 from ._C import Tensor

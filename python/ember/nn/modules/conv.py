@@ -1,10 +1,6 @@
 """Conv2d over ember._C.conv2d (im2col + BLAS; its backward is ConvolutionBackward0)."""
-import math
-
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
-from ._utils import new_empty, pair
+from ._utils import pair, register_weight_and_bias, reset_kaiming_uniform
 from .module import Module
 
 __all__ = ["Conv2d"]
@@ -44,20 +40,11 @@ class Conv2d(Module):
         self.output_padding = (0, 0)
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(new_empty((out_channels, in_channels // groups) + self.kernel_size, device, dtype))
-        if bias:
-            self.bias = Parameter(new_empty((out_channels,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_kaiming_uniform(self.weight, self.bias)
 
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

@@ -3,8 +3,7 @@ import math
 
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
-from ._utils import new_empty
+from ._utils import register_weight_and_bias, reset_kaiming_uniform
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Bilinear"]
@@ -27,21 +26,11 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(new_empty((out_features, in_features), device, dtype))
-        if bias:
-            self.bias = Parameter(new_empty((out_features,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, (out_features, in_features), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        # PyTorch's default: kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the weight,
-        # and the bias uses the same bound.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_kaiming_uniform(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -58,11 +47,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(new_empty((out_features, in1_features, in2_features), device, dtype))
-        if bias:
-            self.bias = Parameter(new_empty((out_features,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, (out_features, in1_features, in2_features), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

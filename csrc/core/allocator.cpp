@@ -1,0 +1,98 @@
+#include "core/allocator.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ember {
+namespace {
+
+constexpr size_t kAlignment = 64;  // AVX-512 loads of contiguous tensors stay aligned
+constexpr size_t kMaxCachedBytes = size_t(1) << 30;
+
+size_t rounded(size_t nbytes) { return (nbytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+struct Cache {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> free_lists;  // rounded size -> buffers
+  size_t cached_bytes = 0;
+  uint64_t hits = 0, misses = 0;
+  std::atomic<bool> enabled{true};
+};
+
+// Never destroyed: tensors freed during interpreter shutdown still find it.
+Cache& cache() {
+  static Cache* c = new Cache();
+  return *c;
+}
+
+void* system_alloc(size_t size) {
+  void* p = std::aligned_alloc(kAlignment, size);
+  if (!p) {
+    empty_cache();  // the cache may be holding what the system needs
+    p = std::aligned_alloc(kAlignment, size);
+  }
+  EMBER_CHECK(p, "ember: out of memory allocating ", size, " bytes");
+  return p;
+}
+
+}  // namespace
+
+void* cpu_alloc(size_t nbytes) {
+  size_t size = rounded(nbytes);
+  Cache& c = cache();
+  if (c.enabled.load(std::memory_order_relaxed)) {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.free_lists.find(size);
+    if (it != c.free_lists.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      c.cached_bytes -= size;
+      ++c.hits;
+      return p;
+    }
+    ++c.misses;
+  }
+  return system_alloc(size);
+}
+
+void cpu_free(void* p, size_t nbytes) {
+  if (!p) return;
+  size_t size = rounded(nbytes);
+  Cache& c = cache();
+  if (c.enabled.load(std::memory_order_relaxed)) {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    if (c.cached_bytes + size <= kMaxCachedBytes) {
+      c.free_lists[size].push_back(p);
+      c.cached_bytes += size;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+void empty_cache() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  for (auto& [size, list] : c.free_lists)
+    for (void* p : list) std::free(p);
+  c.free_lists.clear();
+  c.cached_bytes = 0;
+}
+
+void set_caching_allocator(bool enabled) {
+  cache().enabled.store(enabled);
+  if (!enabled) empty_cache();
+}
+
+AllocatorStats allocator_stats() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return {c.hits, c.misses, c.cached_bytes};
+}
+
+}  // namespace ember
