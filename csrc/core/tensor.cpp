@@ -4,20 +4,22 @@
 #include <cstring>
 
 #include "autograd/meta.h"
+#include "core/allocator.h"
 
 namespace ember {
 
 void (*ThreadRelease::release)(void**) = nullptr;
 void (*ThreadRelease::reacquire)(void*) = nullptr;
 
+Storage::~Storage() {
+  if (release_foreign) release_foreign();
+  else cpu_free(data, nbytes);
+}
+
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
   check_device_available(device);
   auto st = std::make_shared<Storage>();
-  // 64-byte alignment keeps AVX-512 loads aligned for contiguous tensors.
-  size_t padded = (nbytes + 63) / 64 * 64;
-  void* p = padded ? std::aligned_alloc(64, padded) : nullptr;
-  EMBER_CHECK(p || !padded, "ember: out of memory allocating ", nbytes, " bytes");
-  st->data = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  st->data = nbytes ? cpu_alloc(nbytes) : nullptr;
   st->nbytes = nbytes;
   st->device = device;
   return st;

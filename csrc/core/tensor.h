@@ -25,10 +25,18 @@ struct VersionCounter {
 };
 
 struct Storage {
-  std::shared_ptr<void> data;  // the deleter frees the buffer, or releases a numpy array
+  void* data = nullptr;
   size_t nbytes = 0;
   Device device;
   VersionCounter version;
+  // Frees memory that ember does not own (releases the numpy array behind
+  // from_numpy); when empty, `data` came from cpu_alloc (core/allocator.h).
+  std::function<void()> release_foreign;
+
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage();
 };
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);
@@ -52,7 +60,7 @@ class TensorImpl {
   Device device() const { return storage_->device; }
   bool is_contiguous() const { return contiguous_; }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
-  char* data_ptr() const { return static_cast<char*>(storage_->data.get()) + offset_ * (int64_t)itemsize(dtype_); }
+  char* data_ptr() const { return static_cast<char*>(storage_->data) + offset_ * (int64_t)itemsize(dtype_); }
   template <class T> T* data() const { return reinterpret_cast<T*>(data_ptr()); }
 
   // Note [Version counter]

@@ -1,6 +1,7 @@
 // ember._C: the compiled module. Types (dtype, device, Tensor) are defined
 // here; the op, autograd and tensor-method bindings live in their own files.
 #include "python/common.h"
+#include "core/allocator.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/matmul.h"
 #include "python/bindings.h"
@@ -60,6 +61,12 @@ static void init_types(py::module_& m) {
 
   m.def("_cuda_is_available", &cuda_is_available);
   m.def("set_num_threads", &kernels::set_num_threads, py::arg("int"));
+  m.def("_empty_cache", &empty_cache);
+  m.def("_set_caching_allocator", &set_caching_allocator, py::arg("enabled"));
+  m.def("_allocator_stats", [] {
+    AllocatorStats s = allocator_stats();
+    return py::dict(py::arg("hits") = s.hits, py::arg("misses") = s.misses, py::arg("cached_bytes") = s.cached_bytes);
+  });
   m.def("get_num_threads", &kernels::max_threads);
   m.def("_check_device", [](const Device& d) { check_device_available(d); }, py::arg("device"));
 }

@@ -55,7 +55,8 @@ static Tensor from_numpy(py::array arr) {
   }
   auto st = std::make_shared<Storage>();
   auto* ref = new PyRef(arr);
-  st->data = std::shared_ptr<void>(const_cast<void*>(arr.data()), [ref](void*) { delete ref; });
+  st->data = const_cast<void*>(arr.data());
+  st->release_foreign = [ref] { delete ref; };
   st->nbytes = arr.nbytes();
   return std::make_shared<TensorImpl>(st, sizes, strides, 0, dt);
 }
