@@ -363,6 +363,21 @@ def test_data_is_a_detached_alias():
     assert x.tolist() == [3.0, 4.0] and x.requires_grad and x.is_leaf
 
 
+def test_data_of_another_dtype_gets_gradients_of_that_dtype():
+    # set_data drops the cached AccumulateGrad when the dtype changes, as PyTorch does;
+    # `out` keeps the old graph, and with it the old float32 AccumulateGrad, alive
+    w = ember.ones(2, requires_grad=True)
+    out = (w * 2).sum()
+    out.backward()
+    w.data = ember.ones(2, dtype=ember.float64)
+    w.grad = None
+    (w * 2).sum().backward()
+    assert w.grad.dtype == ember.float64 and w.grad.tolist() == [2.0, 2.0]
+    acc = (w * 1).grad_fn.next_functions[0][0]
+    w.data = ember.zeros(2, dtype=ember.float64)  # same dtype: the accumulator stays
+    assert (w * 1).grad_fn.next_functions[0][0] is acc
+
+
 def test_data_changes_are_not_tracked():
     """Unlike detach(), in-place changes through .data do not bump the version
     seen by autograd: backward runs with the changed value, no error."""

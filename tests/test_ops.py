@@ -1104,3 +1104,41 @@ def test_empty_tensor_is_contiguous_whatever_its_strides():
     t = ember.from_numpy(np.empty((0, 3), np.float32)[:, ::2])
     assert t.is_contiguous()
     assert ember.zeros(3, 0).t().is_contiguous()
+
+
+def test_log_softmax_keeps_precision_for_large_logits():
+    # (x - max) - log(sum), not x - (max + log(sum)): the latter rounds log(2) to 1e4's float spacing
+    out = ember.log_softmax(ember.tensor([[-1e4, 1e4, 1e4]]), 1).numpy()
+    np.testing.assert_allclose(out, [[-2e4 - np.log(2), -np.log(2), -np.log(2)]], rtol=1e-7)
+    x = np.array([[1e15, 1e15 + 2, -1e15]])
+    lse = np.log1p(np.exp(-2.0))  # log sum exp(x - max)
+    np.testing.assert_allclose(ember.log_softmax(ember.tensor(x), -1).numpy(),
+                               [[-2 - lse, -lse, (-2e15 - 2) - lse]], rtol=1e-15)
+    np.testing.assert_allclose(ember.softmax(ember.tensor([[-1e4, 1e4, 1e4]]), 1).numpy(), [[0.0, 0.5, 0.5]])
+
+
+@pytest.mark.parametrize("fn", ["log_softmax", "softmax"])
+def test_softmax_non_finite_slices_as_pytorch(fn):
+    inf, nan = float("inf"), float("nan")
+    x = ember.tensor([[-inf, -inf], [inf, 1.0], [nan, 1.0], [-inf, 1.0]])
+    got = getattr(ember, fn)(x, 1).numpy()
+    last = [-inf, 0.0] if fn == "log_softmax" else [0.0, 1.0]
+    np.testing.assert_array_equal(got, np.float32([[nan, nan], [nan, nan], [nan, nan], last]))
+
+
+def test_gather_scatter_add_index_select_reject_negative_indices():
+    x = ember.tensor([[1.0, 2.0, 3.0]])
+    msg = "index -1 is out of bounds for dimension 1 with size 3"
+    with pytest.raises(RuntimeError, match=msg):
+        ember.gather(x, 1, ember.tensor([[-1]]))
+    with pytest.raises(RuntimeError, match=msg):
+        ember.zeros(1, 3).scatter_add(1, ember.tensor([[-1]]), ember.ones(1, 1))
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 1 with size 3"):
+        x.gather(-1, ember.tensor([[3]]))
+    # PyTorch raises RuntimeError for index_select too; ember an IndexError (see ops/index.cpp)
+    with pytest.raises(IndexError, match=msg):
+        ember.index_select(x, 1, ember.tensor([0, -1]))
+    with pytest.raises(IndexError, match="index -4 is out of bounds"):
+        x.index_select(1, ember.tensor([-4], dtype=ember.int32))
+    # indexing with [] does wrap, as in PyTorch
+    np.testing.assert_array_equal(x[:, ember.tensor([-1])].numpy(), [[3.0]])

@@ -50,6 +50,14 @@ static std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   return acc;
 }
 
+void set_data(const Tensor& t, const Tensor& data) {
+  if (auto* meta = t->autograd(); meta && (data->dtype() != t->dtype() || data->device() != t->device())) {
+    std::lock_guard<std::mutex> lock(meta->mutex);
+    meta->grad_accumulator.reset();
+  }
+  t->set_data(*data);
+}
+
 Edge gradient_edge(const Tensor& t) {
   if (!t) return Edge();
   auto* meta = t->autograd();

@@ -75,6 +75,10 @@ struct Node : std::enable_shared_from_this<Node> {
 Edge gradient_edge(const Tensor& t);
 // Makes `t` output `output_nr` of `fn` (the forward output side of a node).
 void set_history(const Tensor& t, const std::shared_ptr<Node>& fn);
+// `t.data = data`. A new dtype or device drops t's cached AccumulateGrad, as
+// PyTorch does: the cached one (kept alive by an old graph) would cast later
+// gradients back to the old dtype.
+void set_data(const Tensor& t, const Tensor& data);
 
 // Tensor hook ids are global so RemovableHandle can find them.
 int64_t next_hook_id();

@@ -340,6 +340,8 @@ static void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, c
 }
 
 // Offsets of t's elements addressed by `index` along `d` (gather/scatter layout).
+// Unlike indexing with [], gather and scatter_add do not wrap negative indices:
+// PyTorch raises a RuntimeError for them as for any index past the end.
 static std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
   Tensor ix = contiguous(index);
   const int64_t* p = ix->data<int64_t>();
@@ -349,8 +351,8 @@ static std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const 
   int64_t size = t->dim() ? t->size(d) : 1, stride = t->dim() ? t->stride(d) : 0;
   for (size_t i = 0; i < offs.size(); ++i) {
     int64_t v = p[i];
-    EMBER_CHECK_KIND(v >= -size && v < size, Index, "index ", v, " is out of bounds for dimension ", d, " with size ", size);
-    offs[i] += (v < 0 ? v + size : v) * stride;
+    EMBER_CHECK(v >= 0 && v < size, "index ", v, " is out of bounds for dimension ", d, " with size ", size);
+    offs[i] += v * stride;
   }
   return offs;
 }
@@ -386,10 +388,19 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   EMBER_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
   EMBER_CHECK(is_integral(index->dtype(), false), "index_select(): Expected dtype int32/int64 for index");
   int64_t d = wrap_dim(dim, t->dim());
+  // Negative indices are out of bounds here (index_adv would wrap them), as in
+  // PyTorch. PyTorch raises RuntimeError; ember keeps IndexError, which
+  // nn.functional.embedding turns into PyTorch's "index out of range in self".
+  Tensor ix = contiguous(cast_for_kernel(reshape(index, {-1}), DType::Int64));
+  const int64_t* p = ix->data<int64_t>();
+  const int64_t size = t->dim() ? t->size(d) : 1;
+  for (int64_t i = 0; i < ix->numel(); ++i)
+    EMBER_CHECK_KIND(p[i] >= 0 && p[i] < size, Index, "index_select(): index ", p[i],
+                     " is out of bounds for dimension ", d, " with size ", size);
   Tensor out;
   {
     NoGradGuard ng;
-    out = index_adv(t, make_adv({d}, {reshape(index, {-1})}));
+    out = index_adv(t, make_adv({d}, {ix}));
     if (index->dim() == 0 && t->dim() > 0) out = reshape(contiguous(out), t->sizes().size() ? [&] {
       Shape s = t->sizes(); s[d] = 1; return s; }() : Shape{});
   }

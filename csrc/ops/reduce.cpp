@@ -332,7 +332,11 @@ Tensor log_softmax(const Tensor& t, int64_t dim) {
   {
     NoGradGuard ng;
     Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
-    out = sub(x, logsumexp(x, rd, true));
+    // (x - max) - log sum exp(x - max), not x - logsumexp(x): with logits near
+    // 1e4, max + log(...) rounds log(2) to the float spacing at 1e4 (~1e-3).
+    // An infinite max makes the slice NaN, as in PyTorch.
+    Tensor s = sub(x, amax(x, rd, true));
+    out = sub(s, log(sum(exp(s), rd, true)));
   }
   auto n = make_node("LogSoftmaxBackward0", [](OpNode& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);

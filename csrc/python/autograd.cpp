@@ -161,7 +161,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         d->use_own_version_counter();
         return d;
       },
-      [](const Tensor& t, const Tensor& other) { t->set_data(*other); });
+      [](const Tensor& t, const Tensor& other) { set_data(t, other); });
   cls.def("detach_", [](const Tensor& t) {
     if (auto* meta = t->autograd()) {
       meta->grad_fn.reset();

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/rng.h"
+#include "kernels/cpu/vec_math.h"
 #include "ops/op_node.h"
 #include "python/bindings.h"
 
@@ -340,6 +341,10 @@ void init_tensor_ops(py::module_& m, TensorClass& cls) {
   cls.def("bool", [](const Tensor& t) { return to_dtype(t, DType::Bool); });
   cls.def("type_as", [](const Tensor& t, const Tensor& o) { return to_dtype(t, o->dtype()); }, py::arg("other"));
   cls.def("_to_dtype", [](const Tensor& t, DType d) { return to_dtype(t, d); }, py::arg("dtype"));
+
+  // ---- Note [Vector math] switches, for tests and benchmarks
+  m.def("_vec_math_isa", &kernels::vec_math_isa);
+  m.def("_set_vec_math_enabled", &kernels::set_vec_math_enabled, py::arg("enabled"));
 
   // ---- creation (Python parses sizes; see ember/__init__.py)
   m.def("_full", [](const Shape& s, py::handle v, DType d) {

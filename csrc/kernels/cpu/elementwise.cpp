@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace ember {
 namespace kernels {
@@ -73,22 +74,48 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   dispatch(a->dtype(), [&](auto tag) { binary_typed<typename decltype(tag)::type>(op, out, a, b); });
 }
 
+// Note [Vector math]: a contiguous run goes to vec_math(); a strided or
+// broadcast run, or a platform without libmvec, to the scalar reference f.
+// A one-element tensor counts as contiguous whatever its strides (make_plan
+// drops size-1 dims), so x[i].exp() is bit for bit x.exp()[i].
+template <class T, class F>
+struct VecMathInner {
+  VecFn fn;
+  F f;
+  bool one_element;
+  void operator()(const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+    const bool contiguous = one_element || (s[0] == sizeof(T) && s[1] == sizeof(T));
+    if (contiguous && vec_math(fn, (const T*)p[1], (T*)p[0], n)) return;
+    UnaryInner<T, T, F>{f}(p, s, n);
+  }
+};
+
+template <class T, class F>
+static void vec_unary(VecFn fn, const Tensor& out, const Tensor& a, F f) {
+  unary_runs(out, a, VecMathInner<T, F>{fn, f, out->numel() == 1});
+}
+
 template <class T>
 static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   switch (op) {
     case UnaryOp::Sqrt: return unary_loop<T, T>(out, a, [](T x) -> T { return std::sqrt(x); });
     case UnaryOp::Rsqrt: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / std::sqrt(x); });
-    case UnaryOp::Exp: return unary_loop<T, T>(out, a, [](T x) -> T { return std::exp(x); });
-    case UnaryOp::Log: return unary_loop<T, T>(out, a, [](T x) -> T { return std::log(x); });
-    case UnaryOp::Log1p: return unary_loop<T, T>(out, a, [](T x) -> T { return std::log1p(x); });
-    case UnaryOp::Expm1: return unary_loop<T, T>(out, a, [](T x) -> T { return std::expm1(x); });
-    case UnaryOp::Sin: return unary_loop<T, T>(out, a, [](T x) -> T { return std::sin(x); });
-    case UnaryOp::Cos: return unary_loop<T, T>(out, a, [](T x) -> T { return std::cos(x); });
-    case UnaryOp::Tan: return unary_loop<T, T>(out, a, [](T x) -> T { return std::tan(x); });
-    case UnaryOp::Tanh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::tanh(x); });
-    case UnaryOp::Sigmoid: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / (T(1) + std::exp(-x)); });
+    case UnaryOp::Exp: return vec_unary<T>(VecFn::Exp, out, a, [](T x) -> T { return std::exp(x); });
+    case UnaryOp::Log: return vec_unary<T>(VecFn::Log, out, a, [](T x) -> T { return std::log(x); });
+    case UnaryOp::Log1p: return vec_unary<T>(VecFn::Log1p, out, a, [](T x) -> T { return std::log1p(x); });
+    case UnaryOp::Expm1: return vec_unary<T>(VecFn::Expm1, out, a, [](T x) -> T { return std::expm1(x); });
+    case UnaryOp::Sin: return vec_unary<T>(VecFn::Sin, out, a, [](T x) -> T { return std::sin(x); });
+    case UnaryOp::Cos: return vec_unary<T>(VecFn::Cos, out, a, [](T x) -> T { return std::cos(x); });
+    case UnaryOp::Tan: return vec_unary<T>(VecFn::Tan, out, a, [](T x) -> T { return std::tan(x); });
+    case UnaryOp::Tanh: return vec_unary<T>(VecFn::Tanh, out, a, [](T x) -> T { return std::tanh(x); });
+    case UnaryOp::Sigmoid:
+      // exp(-|x|) cannot overflow, so very negative x keeps its tiny result (not 1 / inf = 0)
+      return vec_unary<T>(VecFn::Sigmoid, out, a, [](T x) -> T {
+        const T t = std::exp(-std::fabs(x));
+        return (x >= T(0) ? T(1) : t) / (T(1) + t);
+      });
     case UnaryOp::Reciprocal: return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / x; });
-    case UnaryOp::Erf: return unary_loop<T, T>(out, a, [](T x) -> T { return std::erf(x); });
+    case UnaryOp::Erf: return vec_unary<T>(VecFn::Erf, out, a, [](T x) -> T { return std::erf(x); });
     case UnaryOp::IsNan: return unary_loop<bool, T>(out, a, [](T x) { return std::isnan(x); });
     case UnaryOp::IsInf: return unary_loop<bool, T>(out, a, [](T x) { return std::isinf(x); });
     case UnaryOp::IsFinite: return unary_loop<bool, T>(out, a, [](T x) { return std::isfinite(x); });

@@ -147,11 +147,17 @@ struct BinaryInner {
   }
 };
 
-template <class Out, class In, class F>
-void unary_loop(const Tensor& out, const Tensor& a, F f) {
+// Runs inner(ptrs, strides, n) (an inner loop like UnaryInner) over out = f(a).
+template <class Inner>
+void unary_runs(const Tensor& out, const Tensor& a, Inner inner) {
   auto plan = make_plan<2>(out->sizes(), {out.get(), a.get()},
                            {out->strides(), broadcast_strides(a->sizes(), a->strides(), out->sizes())});
-  for_each_run<2>(plan, UnaryInner<Out, In, F>{f});
+  for_each_run<2>(plan, inner);
+}
+
+template <class Out, class In, class F>
+void unary_loop(const Tensor& out, const Tensor& a, F f) {
+  unary_runs(out, a, UnaryInner<Out, In, F>{f});
 }
 
 template <class Out, class In, class F>
