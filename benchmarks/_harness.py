@@ -23,6 +23,10 @@ def measure(fns, iters, repeats):
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            # ember and PyTorch each have an OpenMP runtime whose idle workers spin
+            # for milliseconds after a parallel region; on 2 cores they would slow
+            # the next library timed. Let them go to sleep first.
+            time.sleep(0.03)
             start = time.perf_counter()
             for _ in range(iters):
                 fn()

@@ -20,9 +20,13 @@
 // With more than one thread in ember's budget and a graph with enough work,
 // the backward pass runs on the calling thread plus pool threads
 // (worker_pool.h): whichever thread is free takes the highest-priority ready
-// node. Helpers are asked for only when a second node is ready (a chain never
-// leaves the calling thread), and a node that runs beside others gets a share
-// of the kernel threads, not all of them, so the cores are not oversubscribed.
+// node. A node is "heavy" when it is not cheap (views of the gradient,
+// AccumulateGrad) and receives at least kHeavyNodeWork gradient elements.
+// Helpers are asked for only when two heavy nodes are ready or running at once
+// (a chain with cheap side nodes, as an MLP's backward, never leaves the
+// calling thread), and a heavy node that runs beside other heavy ones gets a
+// share of the kernel threads, not all of them, so the cores are not
+// oversubscribed.
 // A backward started on a pool thread (from a hook or a custom Function) runs
 // serially there. set_parallel_backward(false) turns all of this off.
 #include "autograd/engine.h"
@@ -55,6 +59,7 @@ namespace {
 // Below this many gradient elements in the whole graph, handing nodes to other
 // threads costs more than it saves: the pass stays serial.
 constexpr int64_t kParallelBackwardWork = 1 << 16;
+constexpr int64_t kHeavyNodeWork = 4096;
 
 struct GraphRoot : Node {
   variable_list grads;
@@ -100,7 +105,7 @@ struct GraphTask {
   BackwardOptions opts;
   std::vector<Node*> nodes;
   std::vector<int> deps;
-  std::vector<char> needed, is_target;
+  std::vector<char> needed, is_target, heavy;
   std::vector<int> edge_begin, edge_child, edge_rank;  // edge -> child id, rank among its slot's producers
   std::vector<int> slot_begin;
   // Per slot: producers, how many are folded, the running sum; parked arrivals
@@ -121,6 +126,8 @@ struct GraphTask {
   std::mutex mutex;
   std::condition_variable changed;
   int running = 0;
+  int heavy_ready = 0, heavy_running = 0;
+  int waiting = 0;  // threads blocked on `changed`
   bool helpers_asked = false;
   std::exception_ptr error;
   HelperGroup helpers;
@@ -157,9 +164,13 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
   }
   const int num_nodes = (int)task.nodes.size();
   task.slot_begin.assign(num_nodes + 1, 0);
+  task.heavy.assign(num_nodes, 0);
   for (int i = 0; i < num_nodes; ++i) {
     task.slot_begin[i + 1] = task.slot_begin[i] + (int)task.nodes[i]->num_inputs();
-    for (auto& m : task.nodes[i]->input_metas) task.work += shape_numel(m.shape);
+    int64_t work = 0;
+    for (auto& m : task.nodes[i]->input_metas) work += shape_numel(m.shape);
+    task.work += work;
+    task.heavy[i] = !task.nodes[i]->cheap && work >= kHeavyNodeWork;
   }
   const int num_slots = task.slot_begin[num_nodes];
   task.slot_producers.assign(num_slots, 0);
@@ -302,7 +313,10 @@ void deliver(GraphTask& task, int id, variable_list& outputs) {
     if (child < 0) continue;
     size_t j = e - task.edge_begin[id];
     receive(task, e, task.slot_of(child, node->next_edges[j].input_nr), j < outputs.size() ? std::move(outputs[j]) : Tensor());
-    if (--task.deps[child] == 0 && task.runnable(child)) task.ready.push(child);
+    if (--task.deps[child] == 0 && task.runnable(child)) {
+      task.ready.push(child);
+      task.heavy_ready += task.heavy[child];
+    }
   }
 }
 
@@ -323,15 +337,22 @@ void work_loop(GraphTask& task, bool is_caller) {
   const int budget = kernels::max_threads();
   std::unique_lock<std::mutex> lock(task.mutex);
   for (;;) {
-    task.changed.wait(lock, [&] { return task.error || !task.ready.empty() || task.running == 0; });
+    while (!task.error && task.ready.empty() && task.running > 0) {
+      ++task.waiting;
+      task.changed.wait(lock);
+      --task.waiting;
+    }
     if (task.error || task.ready.empty()) break;  // failed, or nothing ready and nothing running: done
     int id = task.ready.top();
     task.ready.pop();
     ++task.running;
-    bool ask_help = is_caller && !task.helpers_asked && !task.ready.empty();
+    const bool heavy = task.heavy[id];
+    task.heavy_ready -= heavy;
+    task.heavy_running += heavy;
+    bool ask_help = is_caller && !task.helpers_asked && task.heavy_running + task.heavy_ready >= 2;
     if (ask_help) task.helpers_asked = true;
-    // Nodes that may run at the same time share the kernel threads.
-    int concurrent = std::min<int>(budget, task.running + (int)task.ready.size());
+    // Heavy nodes that may run at the same time share the kernel threads.
+    int concurrent = std::min<int>(budget, std::max(1, task.heavy_running + task.heavy_ready));
     lock.unlock();
     if (ask_help) WorkerPool::instance().help(task.helpers, budget - 1);
     variable_list outputs;
@@ -345,12 +366,14 @@ void work_loop(GraphTask& task, bool is_caller) {
     if (!is_caller) g_helper_nodes.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     --task.running;
+    task.heavy_running -= heavy;
     if (err) {
       if (!task.error) task.error = err;
     } else if (id == 0 || task.needed[id]) {
       deliver(task, id, outputs);
     }
-    task.changed.notify_all();
+    // Wake waiters only when there is something for them: work, or the end.
+    if (task.waiting && (task.error || !task.ready.empty() || task.running == 0)) task.changed.notify_all();
   }
 }
 

@@ -82,8 +82,20 @@ Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& hooks, uint32_t out
   return grad;
 }
 
+// Whether `g` is the only user of its memory, so it can become .grad as is: a
+// contiguous tensor nobody else holds, or a contiguous view covering its whole
+// buffer whose base nothing else holds (the transposed gradient of Note
+// [Gradient layout] after TBackward).
+static bool sole_owner(const Tensor& g) {
+  if (g.use_count() != 1 || !g->is_contiguous()) return false;
+  if (!g->view_base) return g->storage().use_count() == 1;
+  return g->view_base.use_count() == 1 && g->storage().use_count() == 2 && g->offset() == 0 &&
+         g->numel() * (int64_t)itemsize(g->dtype()) == (int64_t)g->storage()->nbytes;
+}
+
 AccumulateGrad::AccumulateGrad(Tensor leaf) : variable(std::move(leaf)) {
   sequence_nr = std::numeric_limits<uint64_t>::max();
+  cheap = true;
   add_input_meta(variable);
 }
 
@@ -95,10 +107,11 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
   std::lock_guard<std::mutex> lock(meta.mutex);
   if (!meta.grad) {
     // Steal the buffer when nothing else holds it (Note [Engine order]); a
-    // gradient that is a view or shared must be copied so .grad owns its memory.
-    bool stealable = !GradMode::is_enabled() && g.use_count() == 1 && g->is_contiguous() && !g->view_base &&
-                     g->storage().use_count() == 1 && g->dtype() == variable->dtype();
-    meta.grad = stealable ? g : clone(g);
+    // gradient that shares its memory must be copied so .grad owns its own.
+    if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g))
+      meta.grad = g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
+    else
+      meta.grad = clone(g);
   } else if (GradMode::is_enabled()) {
     meta.grad = add(meta.grad, g);  // create_graph: keep the graph of the sum
   } else {

@@ -51,6 +51,9 @@ struct Node : std::enable_shared_from_this<Node> {
   virtual void release_variables() {}
   // A Python custom Function is the only node that needs the GIL.
   virtual bool is_python() const { return false; }
+  // Its apply is O(1) (views of the gradient, AccumulateGrad): never worth a
+  // thread of its own (Note [Parallel backward]).
+  bool cheap = false;
 
   // Later nodes run first (Note [Engine order]); AccumulateGrad uses the max.
   uint64_t sequence_nr;

@@ -40,6 +40,22 @@ static Tensor as3d(const Tensor& t) {
   return make_view(t, s, st, t->offset());
 }
 
+// Note [Gradient layout]
+// The gradient of a product's operand is computed in that operand's layout:
+// for a transposed operand (nn.Linear multiplies by weight.t()), (g^T a)^T
+// instead of a^T g, so after TBackward the weight's gradient is contiguous and
+// AccumulateGrad takes the buffer as .grad instead of copying it.
+static bool transposed_layout(const Tensor& t) {
+  return t->dim() == 2 && t->size(0) > 1 && t->size(1) > 1 && t->stride(0) == 1 && t->stride(1) == t->size(0);
+}
+// d(a @ b)/da and /db for gradient g; `*_transposed` say how a and b were laid out.
+static Tensor mm_grad_a(const Tensor& g, const Tensor& b, bool a_transposed) {
+  return a_transposed ? t_(mm(b, t_(g))) : mm(g, t_(b));
+}
+static Tensor mm_grad_b(const Tensor& g, const Tensor& a, bool b_transposed) {
+  return b_transposed ? t_(mm(t_(g), a)) : mm(t_(a), g);
+}
+
 Tensor mm(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a->dim() == 2, "self must be a matrix");
   EMBER_CHECK(b->dim() == 2, "mat2 must be a matrix");
@@ -49,9 +65,15 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   Tensor r = bmm_forward(as3d(a), as3d(b));
   Tensor out = make_view(r, {a->size(0), b->size(1)}, contiguous_strides({a->size(0), b->size(1)}), 0);
   auto n = make_node("MmBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? mm(g[0], t_(n.saved_at(1))) : Tensor(), n.needs(1) ? mm(t_(n.saved_at(0)), g[0]) : Tensor()};
+    return {n.needs(0) ? mm_grad_a(g[0], n.saved_at(1), n.args.i0) : Tensor(),
+            n.needs(1) ? mm_grad_b(g[0], n.saved_at(0), n.args.i1) : Tensor()};
   }, {&a, &b});
-  if (n) { n->save(n->needs(1) ? a : Tensor()); n->save(n->needs(0) ? b : Tensor()); }
+  if (n) {
+    n->args.i0 = transposed_layout(a);
+    n->args.i1 = transposed_layout(b);
+    n->save(n->needs(1) ? a : Tensor());
+    n->save(n->needs(0) ? b : Tensor());
+  }
   return attach(n, out);
 }
 
@@ -80,10 +102,12 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta,
     double beta = n.args.s0, alpha = n.args.s1;
     auto scaled = [](const Tensor& t, double s) { return s == 1.0 ? t : mul(t, wrapped_scalar(s, DType::Float64)); };
     return {n.needs(0) ? sum_to(scaled(g[0], beta), n.args.shape0) : Tensor(),
-            n.needs(1) ? scaled(mm(g[0], t_(n.saved_at(1))), alpha) : Tensor(),
-            n.needs(2) ? scaled(mm(t_(n.saved_at(0)), g[0]), alpha) : Tensor()};
+            n.needs(1) ? scaled(mm_grad_a(g[0], n.saved_at(1), n.args.i0), alpha) : Tensor(),
+            n.needs(2) ? scaled(mm_grad_b(g[0], n.saved_at(0), n.args.i1), alpha) : Tensor()};
   }, {&input, &a, &b});
   if (n) {
+    n->args.i0 = transposed_layout(a);
+    n->args.i1 = transposed_layout(b);
     n->args.shape0 = input->sizes();
     n->args.s0 = beta;
     n->args.s1 = alpha;

@@ -77,6 +77,7 @@ Tensor view(const Tensor& t, const Shape& shape_in) {
     return {reshape(g[0], n.args.shape0)};
   }, {&t});
   if (n) n->args.shape0 = t->sizes();
+  if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
 
@@ -103,6 +104,7 @@ Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
     return {transpose(g[0], n.args.i0, n.args.i1)};
   }, {&t});
   if (n) { n->args.i0 = d0; n->args.i1 = d1; }
+  if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
 
@@ -114,6 +116,7 @@ Tensor t_(const Tensor& t) {
     out = t->dim() < 2 ? make_child_view(t, t->sizes(), t->strides(), t->offset()) : transpose(t, 0, 1);
   }
   auto n = make_node("TBackward0", [](OpNode&, variable_list& g) -> variable_list { return {t_(g[0])}; }, {&t});
+  if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
 
@@ -137,6 +140,7 @@ Tensor permute(const Tensor& t, const DimList& dims) {
     return {permute(g[0], n.args.dims)};
   }, {&t});
   if (n) n->args.dims = inv;
+  if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
 
@@ -187,6 +191,7 @@ Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
     return {reshape(g[0], n.args.shape0)};
   }, {&t});
   if (n) n->args.shape0 = t->sizes();
+  if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
 
@@ -201,6 +206,7 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
     return {squeeze(g[0], DimList{n.args.i0})};
   }, {&t});
   if (n) n->args.i0 = d;
+  if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
 
