@@ -21,12 +21,13 @@
 // the backward pass runs on the calling thread plus pool threads
 // (worker_pool.h): whichever thread is free takes the highest-priority ready
 // node. A node is "heavy" when it is not cheap (views of the gradient,
-// AccumulateGrad) and receives at least kHeavyNodeWork gradient elements.
-// Helpers are asked for only when two heavy nodes are ready or running at once
-// (a chain with cheap side nodes, as an MLP's backward, never leaves the
-// calling thread), and a heavy node that runs beside other heavy ones gets a
-// share of the kernel threads, not all of them, so the cores are not
-// oversubscribed.
+// AccumulateGrad) and receives or produces at least kHeavyNodeWork gradient
+// elements.
+// Helpers are asked for only when a heavy node runs while another node that is
+// not cheap is ready (a chain with cheap side nodes, as an MLP's backward,
+// never leaves the calling thread), and a heavy node that runs beside other
+// heavy ones gets a share of the kernel threads, not all of them, so the cores
+// are not oversubscribed.
 // A backward started on a pool thread (from a hook or a custom Function) runs
 // serially there. set_parallel_backward(false) turns all of this off.
 #include "autograd/engine.h"
@@ -126,7 +127,7 @@ struct GraphTask {
   std::mutex mutex;
   std::condition_variable changed;
   int running = 0;
-  int heavy_ready = 0, heavy_running = 0;
+  int heavy_ready = 0, heavy_running = 0, costly_ready = 0;  // costly: not cheap
   int waiting = 0;  // threads blocked on `changed`
   bool helpers_asked = false;
   std::exception_ptr error;
@@ -167,10 +168,14 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
   task.heavy.assign(num_nodes, 0);
   for (int i = 0; i < num_nodes; ++i) {
     task.slot_begin[i + 1] = task.slot_begin[i] + (int)task.nodes[i]->num_inputs();
-    int64_t work = 0;
-    for (auto& m : task.nodes[i]->input_metas) work += shape_numel(m.shape);
-    task.work += work;
-    task.heavy[i] = !task.nodes[i]->cheap && work >= kHeavyNodeWork;
+    // What a node receives and what it produces: SumBackward takes a scalar
+    // and hands on a whole tensor, AddmmBackward the other way round.
+    int64_t received = 0, produced = 0;
+    for (auto& m : task.nodes[i]->input_metas) received += shape_numel(m.shape);
+    for (auto& e : task.nodes[i]->next_edges)
+      if (e.valid()) produced += shape_numel(e.fn->input_metas[e.input_nr].shape);
+    task.work += received;
+    task.heavy[i] = !task.nodes[i]->cheap && std::max(received, produced) >= kHeavyNodeWork;
   }
   const int num_slots = task.slot_begin[num_nodes];
   task.slot_producers.assign(num_slots, 0);
@@ -305,6 +310,12 @@ variable_list run_node(GraphTask& task, int id) {
   return outputs;
 }
 
+void push_ready(GraphTask& task, int id) {
+  task.ready.push(id);
+  task.heavy_ready += task.heavy[id];
+  task.costly_ready += !task.nodes[id]->cheap;
+}
+
 // Hands node `id`'s outputs to its children; children that become ready are queued.
 void deliver(GraphTask& task, int id, variable_list& outputs) {
   Node* node = task.nodes[id];
@@ -313,10 +324,7 @@ void deliver(GraphTask& task, int id, variable_list& outputs) {
     if (child < 0) continue;
     size_t j = e - task.edge_begin[id];
     receive(task, e, task.slot_of(child, node->next_edges[j].input_nr), j < outputs.size() ? std::move(outputs[j]) : Tensor());
-    if (--task.deps[child] == 0 && task.runnable(child)) {
-      task.ready.push(child);
-      task.heavy_ready += task.heavy[child];
-    }
+    if (--task.deps[child] == 0 && task.runnable(child)) push_ready(task, child);
   }
 }
 
@@ -349,7 +357,10 @@ void work_loop(GraphTask& task, bool is_caller) {
     const bool heavy = task.heavy[id];
     task.heavy_ready -= heavy;
     task.heavy_running += heavy;
-    bool ask_help = is_caller && !task.helpers_asked && task.heavy_running + task.heavy_ready >= 2;
+    task.costly_ready -= !task.nodes[id]->cheap;
+    // Help pays when heavy work runs and another node that does real work is
+    // ready (it may lead into a second heavy branch, as a sum of branches does).
+    bool ask_help = is_caller && !task.helpers_asked && task.heavy_running >= 1 && task.costly_ready >= 1;
     if (ask_help) task.helpers_asked = true;
     // Heavy nodes that may run at the same time share the kernel threads.
     int concurrent = std::min<int>(budget, std::max(1, task.heavy_running + task.heavy_ready));
@@ -402,7 +413,7 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
   task.opts = opts;
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
-  task.ready.push(0);
+  push_ready(task, 0);
 
   const int budget = kernels::max_threads();
   if (parallel_backward_enabled() && budget > 1 && !on_worker_thread() && task.work >= kParallelBackwardWork) {
