@@ -232,3 +232,10 @@ def test_sigmoid_keeps_tiny_results():
     x = ember.tensor([-100.0, -1000.0, 100.0, float("-inf")])
     np.testing.assert_array_equal(x.sigmoid().numpy(), np.float32([3.783506e-44, 0.0, 1.0, 0.0]))
     np.testing.assert_array_equal(x[::2].sigmoid().numpy(), np.float32([3.783506e-44, 1.0]))
+
+
+def test_many_dimensions():
+    x = ember.ones(*([1] * 30), 3)  # size-1 dims are skipped by the loop plan
+    np.testing.assert_array_equal((x * 2).numpy(), np.full([1] * 30 + [3], 2, np.float32))
+    y = ember.ones(*([2] * 12)).permute(*reversed(range(12)))  # 12 strided dims, not mergeable
+    assert (y + y).sum().item() == 2 * 2 ** 12

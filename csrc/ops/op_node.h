@@ -52,6 +52,7 @@ inline std::shared_ptr<OpNode> make_node(const char* name, BackwardFn fn, std::i
   if (!any_requires_grad(inputs)) return nullptr;
   auto node = std::make_shared<OpNode>(name, fn);
   node->next_edges.reserve(inputs.size());
+  node->saved.reserve(2);  // most formulas keep one or two tensors: no regrowth
   for (auto* t : inputs) node->next_edges.push_back(gradient_edge(*t));
   return node;
 }

@@ -36,10 +36,30 @@ struct ThreadCap {
   int previous;
 };
 
+// As PyTorch's TensorIterator: elementwise kernels take up to 25 dimensions.
+constexpr int kMaxLoopDims = 25;
+
+// A vector with room for kMaxLoopDims entries, kept inline: a plan is built
+// on every op call and heap allocations there were a visible share of the
+// per-op cost of small tensors.
+template <class T>
+struct DimArray {
+  std::array<T, kMaxLoopDims> v;
+  int n = 0;
+  bool empty() const { return n == 0; }
+  int size() const { return n; }
+  T& back() { return v[n - 1]; }
+  void push_back(const T& x) { v[n++] = x; }
+  T& operator[](int i) { return v[i]; }
+  const T& operator[](int i) const { return v[i]; }
+  const T* begin() const { return v.data(); }
+  const T* end() const { return v.data() + n; }
+};
+
 template <int N>
 struct LoopPlan {
-  std::vector<int64_t> sizes;                   // innermost first, merged
-  std::vector<std::array<int64_t, N>> strides;  // bytes, per dim per operand
+  DimArray<int64_t> sizes;                   // innermost first, merged
+  DimArray<std::array<int64_t, N>> strides;  // bytes, per dim per operand
   std::array<char*, N> base;
   int64_t numel = 1;
 };
@@ -60,6 +80,10 @@ LoopPlan<N> make_plan(const Shape& shape, const std::array<const TensorImpl*, N>
       for (int k = 0; k < N; ++k) mergeable &= st[k] == p.strides.back()[k] * p.sizes.back();
       if (mergeable) { p.sizes.back() *= shape[d]; continue; }
     }
+    // Size-1 dims were skipped and mergeable ones merged: only truly strided
+    // layouts come near the limit.
+    EMBER_CHECK(p.sizes.size() < kMaxLoopDims, "elementwise kernels support at most ", kMaxLoopDims,
+                " non-mergeable dimensions, got a tensor of shape ", detail::cat(shape));
     p.sizes.push_back(shape[d]);
     p.strides.push_back(st);
   }
@@ -74,8 +98,8 @@ LoopPlan<N> make_plan(const Shape& shape, const std::array<const TensorImpl*, N>
 // Runs inner(ptrs, strides0, n) over linear elements [begin, end) of the plan.
 template <int N, class Inner>
 void run_range(const LoopPlan<N>& p, int64_t begin, int64_t end, Inner& inner) {
-  const int nd = (int)p.sizes.size();
-  std::vector<int64_t> coord(nd);
+  const int nd = p.sizes.size();
+  std::array<int64_t, kMaxLoopDims> coord{};
   int64_t rem = begin;
   for (int d = 0; d < nd; ++d) { coord[d] = rem % p.sizes[d]; rem /= p.sizes[d]; }
   while (begin < end) {
