@@ -26,7 +26,11 @@ def measure(fns, iters, repeats):
             # ember and PyTorch each have an OpenMP runtime whose idle workers spin
             # for milliseconds after a parallel region; on 2 cores they would slow
             # the next library timed. Let them go to sleep first.
+            # The first calls after that pause wake threads (and, in a VM, idle
+            # virtual CPUs) and can take milliseconds: they are not timed.
             time.sleep(0.03)
+            for _ in range(2):
+                fn()
             start = time.perf_counter()
             for _ in range(iters):
                 fn()
