@@ -23,12 +23,13 @@ def measure(fns, iters, repeats):
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            # ember and PyTorch each have an OpenMP runtime whose idle workers spin
-            # for milliseconds after a parallel region; on 2 cores they would slow
-            # the next library timed. Let them go to sleep first.
-            # The first calls after that pause wake threads (and, in a VM, idle
-            # virtual CPUs) and can take milliseconds: they are not timed.
-            time.sleep(0.03)
+            # Each library keeps idle threads that spin for a while after a
+            # parallel region or a BLAS call (OpenMP workers for milliseconds,
+            # numpy's OpenBLAS pool for up to ~0.1 s); on 2 cores they would slow
+            # the next library timed. Let them go to sleep first. The first
+            # calls after the pause wake threads (and, in a VM, idle virtual
+            # CPUs) and can take milliseconds: they are not timed.
+            time.sleep(0.2)
             for _ in range(2):
                 fn()
             start = time.perf_counter()
