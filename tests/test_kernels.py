@@ -239,3 +239,22 @@ def test_many_dimensions():
     np.testing.assert_array_equal((x * 2).numpy(), np.full([1] * 30 + [3], 2, np.float32))
     y = ember.ones(*([2] * 12)).permute(*reversed(range(12)))  # 12 strided dims, not mergeable
     assert (y + y).sum().item() == 2 * 2 ** 12
+
+
+@pytest.mark.parametrize("shape, dims", [((128, 256), 0), ((4, 5, 33), (0, 1)), ((300, 1000), 0), ((7, 16), 0),
+                                         ((3, 4, 20), 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_sum_over_leading_dims_matches_numpy_and_the_strided_path(shape, dims, dtype):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(shape) * 100).astype(dtype)
+    x = ember.tensor(a)
+    fast = x.sum(dims)
+    # ember accumulates float sums in double: compare with the exact (float64) sum, rounded once.
+    expected = a.astype(np.float64).sum(dims).astype(dtype) if dtype != np.int64 else a.sum(dims)
+    np.testing.assert_allclose(fast.numpy(), expected, rtol=1e-7 if dtype == np.float32 else 1e-12)
+    # The same sums through the generic (strided) path, from a non-contiguous copy: bitwise equal.
+    rev = tuple(reversed(range(a.ndim)))
+    strided = ember.from_numpy(np.asfortranarray(a)) if a.ndim == 2 else x.permute(*rev).contiguous().permute(*rev)
+    assert not strided.is_contiguous()
+    np.testing.assert_array_equal(strided.sum(dims).numpy(), fast.numpy())
+    assert x.sum(dims, keepdim=True).shape == tuple(1 if i in np.atleast_1d(dims) else s for i, s in enumerate(shape))
