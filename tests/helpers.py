@@ -146,3 +146,20 @@ def check_op(inputs, ember_fn, np_fn=None, *, low=-2.0, high=2.0, min_abs=0.0, i
         ref = np_fn(*[a.astype(np.float32).astype(np.float64) if f else a
                       for a, f in zip(arrays, is_float)])
         compare_forward(ember_fn(*ts), ref, ember.float32, rtol32, atol32)
+
+
+def cube(backward_factor):
+    """x**3 as a custom Function whose backward multiplies by backward_factor * x**2."""
+
+    class Cube(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * backward_factor * x * x
+
+    return Cube.apply

@@ -3,27 +3,11 @@ import pytest
 
 import ember
 from ember.autograd import GradcheckError, gradcheck, gradgradcheck
+from helpers import cube
 
 
 def leaf(values):
     return ember.tensor(values, dtype=ember.float64, requires_grad=True)
-
-
-def cube(backward_factor):
-    """x**3 as a custom Function whose backward multiplies by backward_factor * x**2."""
-
-    class Cube(ember.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * backward_factor * x * x
-
-    return Cube.apply
 
 
 def test_correct_gradients_pass():

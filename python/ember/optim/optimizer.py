@@ -26,6 +26,20 @@ def _typename(obj):
     return f"ember.{type(obj).__name__}" if isinstance(obj, Tensor) else type(obj).__qualname__
 
 
+_LABELS = {"lr": "learning rate", "eps": "epsilon value", "momentum": "momentum value",
+           "weight_decay": "weight_decay value", "alpha": "alpha value"}
+
+
+def _check_non_negative(**values):
+    """PyTorch's checks, in the order given: ValueError("Invalid learning rate: -1") and the like."""
+    lr = values.get("lr")
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_LABELS[name]}: {value}")
+
+
 def _check_differentiable(differentiable):
     # PyTorch's differentiable=True steps build a graph through the update; ember's fused steps cannot
     if differentiable:
