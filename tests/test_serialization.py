@@ -262,3 +262,26 @@ def test_nothing_runs_on_load():
         load_bytes(forge(pickled))
     with pytest.raises(RuntimeError, match="unknown node type '__reduce__'"):
         load_bytes(forge(header({"type": "OrderedDict", "items": [], "metadata": {"type": "__reduce__"}})))
+
+
+def test_model_state_dict_round_trip_reproduces_outputs_exactly(tmp_path):
+    from ember import nn
+
+    ember.manual_seed(0)
+
+    def make():
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(4 * 6 * 6, 5))
+
+    model = make()
+    x = ember.randn(3, 1, 6, 6)
+    model(x)  # training-mode pass: BatchNorm's running statistics change
+    model.eval()
+    expected = model(x)
+    ember.save(model.state_dict(), tmp_path / "model.ember")
+
+    restored = make()
+    restored.load_state_dict(ember.load(tmp_path / "model.ember"))
+    restored.eval()
+    np.testing.assert_array_equal(restored(x).detach().numpy(), expected.detach().numpy())
+    assert list(restored.state_dict()) == list(model.state_dict())
