@@ -50,17 +50,26 @@ static Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DTyp
   return out;
 }
 
+// Broadcasting binary ops remember their input shapes to sum gradients back to
+// them; when both inputs already have the output's shape (the common case)
+// there is nothing to sum, and nothing is copied.
 static void save_shapes(const std::shared_ptr<OpNode>& n, const Tensor& a, const Tensor& b) {
+  n->args.same_shapes = a->sizes() == b->sizes();
+  if (n->args.same_shapes) return;
   n->args.shape0 = a->sizes();
   n->args.shape1 = b->sizes();
+}
+// The gradient of input i (0 or 1) of such an op, summed back to its shape.
+static Tensor grad_for_input(const OpNode& n, const Tensor& g, int i) {
+  return n.args.same_shapes ? g : sum_to(g, i ? n.args.shape1 : n.args.shape0);
 }
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Add, a, bb, result_type(a, b), result_type(a, b));
   auto n = make_node("AddBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? sum_to(g[0], n.args.shape0) : Tensor(),
-            n.needs(1) ? sum_to(n.args.s0 == 1.0 ? g[0] : mul(g[0], scalar(n.args.s0, DType::Float64)), n.args.shape1) : Tensor()};
+    return {n.needs(0) ? grad_for_input(n, g[0], 0) : Tensor(),
+            n.needs(1) ? grad_for_input(n, n.args.s0 == 1.0 ? g[0] : mul(g[0], scalar(n.args.s0, DType::Float64)), 1) : Tensor()};
   }, {&a, &b});
   if (n) { save_shapes(n, a, b); n->args.s0 = alpha; }
   return attach(n, out);
@@ -72,8 +81,8 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
   auto n = make_node("SubBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? sum_to(g[0], n.args.shape0) : Tensor(),
-            n.needs(1) ? sum_to(mul(g[0], scalar(-n.args.s0, DType::Float64)), n.args.shape1) : Tensor()};
+    return {n.needs(0) ? grad_for_input(n, g[0], 0) : Tensor(),
+            n.needs(1) ? grad_for_input(n, mul(g[0], scalar(-n.args.s0, DType::Float64)), 1) : Tensor()};
   }, {&a, &b});
   if (n) { save_shapes(n, a, b); n->args.s0 = alpha; }
   return attach(n, out);
@@ -82,8 +91,8 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Mul, a, b, result_type(a, b), result_type(a, b));
   auto n = make_node("MulBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? sum_to(mul(g[0], n.saved_at(1)), n.args.shape0) : Tensor(),
-            n.needs(1) ? sum_to(mul(g[0], n.saved_at(0)), n.args.shape1) : Tensor()};
+    return {n.needs(0) ? grad_for_input(n, mul(g[0], n.saved_at(1)), 0) : Tensor(),
+            n.needs(1) ? grad_for_input(n, mul(g[0], n.saved_at(0)), 1) : Tensor()};
   }, {&a, &b});
   if (n) {
     save_shapes(n, a, b);
@@ -99,8 +108,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Div, a, b, compute, compute);
   auto n = make_node("DivBackward0", [](OpNode& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
-    return {n.needs(0) ? sum_to(div(g[0], b), n.args.shape0) : Tensor(),
-            n.needs(1) ? sum_to(neg(div(mul(g[0], a), mul(b, b))), n.args.shape1) : Tensor()};
+    return {n.needs(0) ? grad_for_input(n, div(g[0], b), 0) : Tensor(),
+            n.needs(1) ? grad_for_input(n, neg(div(mul(g[0], a), mul(b, b))), 1) : Tensor()};
   }, {&a, &b});
   if (n) {
     save_shapes(n, a, b);
@@ -143,12 +152,12 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   auto n = make_node("PowBackward1", [](OpNode& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1), result = n.saved_at(2);
     Tensor ga, gb;
-    if (n.needs(0)) ga = sum_to(mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), n.args.shape0);
+    if (n.needs(0)) ga = grad_for_input(n, mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), 0);
     if (n.needs(1)) {
       // 0 ** b for b >= 0 has no log; PyTorch sets that gradient to 0.
       Tensor zero_base = logical_and(eq(a, scalar(0.0, DType::Float64)), ge(b, scalar(0.0, DType::Float64)));
       Tensor gl = where(zero_base, zeros({}, g[0]->dtype()), mul(g[0], mul(result, log(a))));
-      gb = sum_to(gl, n.args.shape1);
+      gb = grad_for_input(n, gl, 1);
     }
     return {ga, gb};
   }, {&a, &b});
@@ -174,7 +183,7 @@ static Tensor minmax(BinaryOp op, const char* name, const Tensor& a, const Tenso
     Tensor a_wins = is_max ? gt(a, b) : lt(a, b), b_wins = is_max ? lt(a, b) : gt(a, b), tie = eq(a, b);
     Tensor ga = where(a_wins, g[0], where(tie, half, zero));
     Tensor gb = where(b_wins, g[0], where(tie, half, zero));
-    return {n.needs(0) ? sum_to(ga, n.args.shape0) : Tensor(), n.needs(1) ? sum_to(gb, n.args.shape1) : Tensor()};
+    return {n.needs(0) ? grad_for_input(n, ga, 0) : Tensor(), n.needs(1) ? grad_for_input(n, gb, 1) : Tensor()};
   }, {&a, &b});
   if (n) { save_shapes(n, a, b); n->args.flag = op == BinaryOp::Maximum; n->save(a); n->save(b); }
   return attach(n, out);
@@ -366,8 +375,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   auto n = make_node("WhereBackward0", [](OpNode& n, variable_list& g) -> variable_list {
     Tensor c = n.saved_at(0);
     Tensor zero = zeros({}, g[0]->dtype());
-    return {n.needs(0) ? sum_to(where(c, g[0], zero), n.args.shape0) : Tensor(),
-            n.needs(1) ? sum_to(where(c, zero, g[0]), n.args.shape1) : Tensor()};
+    return {n.needs(0) ? grad_for_input(n, where(c, g[0], zero), 0) : Tensor(),
+            n.needs(1) ? grad_for_input(n, where(c, zero, g[0]), 1) : Tensor()};
   }, {&a, &b});
   if (n) { save_shapes(n, a, b); n->save(cond); }
   return attach(n, out);

@@ -18,6 +18,7 @@ struct OpArgs {
   double s0 = 0, s1 = 0;
   int64_t i0 = 0, i1 = 0, i2 = 0;
   bool flag = false;
+  bool same_shapes = false;  // broadcasting binary ops: both inputs had the output's shape
   DType dtype = kDefaultFloat;
 };
 
