@@ -170,7 +170,7 @@ void fill(const Tensor& dst, double value) {
   dispatch(dst->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T v = static_cast<T>(value);
-    auto plan = make_plan<1>(dst->sizes(), {dst.get()}, {dst->strides()});
+    auto plan = make_plan<1>(dst->sizes(), {dst.get()}, {&dst->strides()});
     for_each_run<1>(plan, [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
       if (s[0] == sizeof(T)) {
         T* o = (T*)p[0];
@@ -203,10 +203,9 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   dispatch(out->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
+    OperandStrides sc(*cond, out->sizes()), sa(*a, out->sizes()), sb(*b, out->sizes());
     auto plan = make_plan<4>(out->sizes(), {out.get(), cond.get(), a.get(), b.get()},
-                             {out->strides(), broadcast_strides(cond->sizes(), cond->strides(), out->sizes()),
-                              broadcast_strides(a->sizes(), a->strides(), out->sizes()),
-                              broadcast_strides(b->sizes(), b->strides(), out->sizes())});
+                             {&out->strides(), sc.strides, sa.strides, sb.strides});
     for_each_run<4>(plan, [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
       for (int64_t i = 0; i < n; ++i)
         *(T*)(p[0] + i * s[0]) = *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2]) : *(const T*)(p[3] + i * s[3]);

@@ -64,17 +64,30 @@ struct LoopPlan {
   int64_t numel = 1;
 };
 
+// The element strides of an operand seen with the output's shape `to` (stride 0
+// where it is broadcast): its own strides, not copied, when it has that shape.
+struct OperandStrides {
+  Shape scratch;
+  const Shape* strides;
+  OperandStrides(const TensorImpl& t, const Shape& to) : strides(&t.strides()) {
+    if (t.sizes() != to) {
+      scratch = broadcast_strides(t.sizes(), t.strides(), to);
+      strides = &scratch;
+    }
+  }
+};
+
 // operands[0] is the output; all are viewed with `shape` (inputs already broadcast).
 template <int N>
 LoopPlan<N> make_plan(const Shape& shape, const std::array<const TensorImpl*, N>& ops,
-                      const std::array<Shape, N>& elem_strides) {
+                      const std::array<const Shape*, N>& elem_strides) {
   LoopPlan<N> p;
   int nd = (int)shape.size();
   for (int k = 0; k < N; ++k) p.base[k] = ops[k]->data_ptr();
   for (int d = nd - 1; d >= 0; --d) {
     if (shape[d] == 1) continue;
     std::array<int64_t, N> st;
-    for (int k = 0; k < N; ++k) st[k] = elem_strides[k][d] * (int64_t)itemsize(ops[k]->dtype());
+    for (int k = 0; k < N; ++k) st[k] = (*elem_strides[k])[d] * (int64_t)itemsize(ops[k]->dtype());
     if (!p.sizes.empty()) {
       bool mergeable = true;
       for (int k = 0; k < N; ++k) mergeable &= st[k] == p.strides.back()[k] * p.sizes.back();
@@ -174,8 +187,8 @@ struct BinaryInner {
 // Runs inner(ptrs, strides, n) (an inner loop like UnaryInner) over out = f(a).
 template <class Inner>
 void unary_runs(const Tensor& out, const Tensor& a, Inner inner) {
-  auto plan = make_plan<2>(out->sizes(), {out.get(), a.get()},
-                           {out->strides(), broadcast_strides(a->sizes(), a->strides(), out->sizes())});
+  OperandStrides sa(*a, out->sizes());
+  auto plan = make_plan<2>(out->sizes(), {out.get(), a.get()}, {&out->strides(), sa.strides});
   for_each_run<2>(plan, inner);
 }
 
@@ -186,9 +199,8 @@ void unary_loop(const Tensor& out, const Tensor& a, F f) {
 
 template <class Out, class In, class F>
 void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
-  auto plan = make_plan<3>(out->sizes(), {out.get(), a.get(), b.get()},
-                           {out->strides(), broadcast_strides(a->sizes(), a->strides(), out->sizes()),
-                            broadcast_strides(b->sizes(), b->strides(), out->sizes())});
+  OperandStrides sa(*a, out->sizes()), sb(*b, out->sizes());
+  auto plan = make_plan<3>(out->sizes(), {out.get(), a.get(), b.get()}, {&out->strides(), sa.strides, sb.strides});
   for_each_run<3>(plan, BinaryInner<Out, In, F>{f});
 }
 

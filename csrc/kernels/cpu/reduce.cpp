@@ -32,7 +32,7 @@ ReducePlan make_reduce_plan(const Tensor& in, uint64_t mask) {
   }
   // The reduced sub-space is described like an elementwise operand.
   TensorImpl view(in->storage(), red_sizes, red_strides, in->offset(), in->dtype());
-  p.inner = make_plan<1>(red_sizes, {&view}, {red_strides});
+  p.inner = make_plan<1>(red_sizes, {&view}, {&red_strides});
   return p;
 }
 
