@@ -202,3 +202,21 @@ def test_switch():
     loss, _ = branches()
     loss.backward()
     assert ember._C._parallel_backward_stats()[0] == passes
+
+
+def test_higher_order_gradients_in_parallel_match_serial():
+    def run(parallel):
+        ember.autograd.set_parallel_backward(parallel)
+        rng = np.random.default_rng(3)
+        x = ember.tensor(rng.uniform(-1, 1, (SIZE, SIZE)), requires_grad=True)
+        outs = [((x * (i + 1)).tanh() @ x).sigmoid().sum() for i in range(4)]
+        (g,) = ember.autograd.grad(sum(outs), x, create_graph=True)
+        (h,) = ember.autograd.grad(g.sum(), x)
+        return g.detach().numpy(), h.numpy()
+
+    passes = ember._C._parallel_backward_stats()[0]
+    g_par, h_par = run(True)
+    assert ember._C._parallel_backward_stats()[0] >= passes + 2  # both passes took the parallel path
+    g_ser, h_ser = run(False)
+    np.testing.assert_array_equal(g_par, g_ser)
+    np.testing.assert_array_equal(h_par, h_ser)
