@@ -54,3 +54,17 @@ def test_results_do_not_depend_on_thread_count(threads, restore_threads):
     np.testing.assert_allclose((ember.tensor(a) @ ember.tensor(b)).numpy(), a @ b, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ember.tensor(x).exp().numpy(), np.exp(x), rtol=1e-15)
     np.testing.assert_allclose(ember.tensor(x).sum().item(), x.sum(), rtol=1e-12)
+
+
+def test_results_are_bitwise_the_same_for_any_thread_count(restore_threads):
+    # Note [Deterministic products]: blocks and reduction chunks depend on sizes, not on threads.
+    rng = np.random.default_rng(1)
+    a, b = ember.tensor(rng.standard_normal((130, 257))), ember.tensor(rng.standard_normal((257, 300)))
+    x = ember.tensor(rng.standard_normal(200_003))
+    results = []
+    for threads in (1, 2, 3):
+        ember.set_num_threads(threads)
+        results.append(((a @ b).numpy(), x.sum().item(), (a @ b).sum(0).numpy(), x.exp().numpy()))
+    for other in results[1:]:
+        for got, expected in zip(other, results[0]):
+            np.testing.assert_array_equal(got, expected)

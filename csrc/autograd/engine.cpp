@@ -28,8 +28,9 @@
 // never leaves the calling thread), and a heavy node that runs beside other
 // heavy ones gets a share of the kernel threads, not all of them, so the cores
 // are not oversubscribed.
-// A backward started on a pool thread (from a hook or a custom Function) runs
-// serially there. set_parallel_backward(false) turns all of this off.
+// A backward started on a pool thread (from a hook or a custom Function) and a
+// create_graph pass run serially. set_parallel_backward(false) turns all of
+// this off.
 #include "autograd/engine.h"
 
 #include <algorithm>
@@ -416,7 +417,11 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
   push_ready(task, 0);
 
   const int budget = kernels::max_threads();
-  if (parallel_backward_enabled() && budget > 1 && !on_worker_thread() && task.work >= kParallelBackwardWork) {
+  // A pass that records a graph (create_graph) stays serial: the nodes it creates
+  // get their sequence numbers in a fixed order, and those order the summation
+  // of a later backward through them (Note [Deterministic accumulation]).
+  if (parallel_backward_enabled() && budget > 1 && !on_worker_thread() && !opts.create_graph &&
+      task.work >= kParallelBackwardWork) {
     run_parallel(task);
   } else {
     AutoGradMode grad_mode(opts.create_graph);

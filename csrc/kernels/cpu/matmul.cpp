@@ -58,7 +58,7 @@ void naive_mm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t ars,
 // waited ~8 ms for its threads (measured: a 128x784x256 addmm, 8 ms instead of
 // 0.3 ms). So OpenBLAS is kept single-threaded (see blas_single_threaded) and
 // ember splits each product over its own OpenMP threads: by batch when there
-// are enough matrices, else by blocks of rows (or columns) of the output. Each
+// are several matrices, else by blocks of rows (or columns) of the output. Each
 // block is still a large GEMM, so OpenBLAS's packing and kernels stay efficient.
 constexpr int64_t kParallelFlops = 1 << 18;  // below ~64^3 one thread is faster
 
@@ -77,29 +77,32 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
     gemm<T>(la.trans, lb.trans, r1 - r0, c1 - c0, K, alpha, ad + i * a->stride(0) + r0 * a->stride(1), la.ld,
             bd + i * b->stride(0) + c0 * b->stride(2), lb.ld, beta, c + i * out->stride(0) + r0 * ldc + c0, ldc);
   };
-  int threads = max_threads();
-  if (threads <= 1 || B * M * N * K < kParallelFlops) {
+  // Note [Deterministic products]: the blocks depend on the shapes only, never
+  // on the thread count (OpenBLAS picks its kernels by block size, and the last
+  // bits of a result with them), so a product is bitwise the same with one
+  // thread, with two, or under the parallel backward executor's thread caps.
+  if (B * M * N * K < kParallelFlops) {
     for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
     return;
   }
-  if (B >= threads) {
+  if (B > 1) {
 #pragma omp parallel for num_threads(max_threads()) schedule(static)
     for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
     return;
   }
-  // Split the longer side of each output matrix into `parts` blocks, 16-aligned for SIMD.
+  // One matrix: an even number (up to 8) of 16-aligned blocks along its longer side.
   const bool by_rows = M >= N;
   const int64_t len = by_rows ? M : N;
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, len / 16));
+  int64_t parts = std::max<int64_t>(1, std::min<int64_t>(8, len / 32));
+  if (parts > 1) parts &= ~int64_t(1);
   const int64_t step = ((len + parts - 1) / parts + 15) / 16 * 16;
-#pragma omp parallel for num_threads(max_threads()) collapse(2) schedule(static)
-  for (int64_t i = 0; i < B; ++i)
-    for (int64_t p = 0; p < parts; ++p) {
-      int64_t lo = std::min(len, p * step), hi = std::min(len, lo + step);
-      if (lo >= hi) continue;
-      if (by_rows) block(i, lo, hi, 0, N);
-      else block(i, 0, M, lo, hi);
-    }
+#pragma omp parallel for num_threads(max_threads()) schedule(static)
+  for (int64_t p = 0; p < parts; ++p) {
+    int64_t lo = std::min(len, p * step), hi = std::min(len, lo + step);
+    if (lo >= hi) continue;
+    if (by_rows) block(0, lo, hi, 0, N);
+    else block(0, 0, M, lo, hi);
+  }
 }
 
 }  // namespace

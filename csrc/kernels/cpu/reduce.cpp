@@ -138,12 +138,15 @@ void reduce_all(const Tensor& out, const Tensor& in, uint64_t mask) {
   if (p.num_out >= threads && p.num_out * red >= kParallelGrain && threads > 1) {
 #pragma omp parallel for num_threads(max_threads()) schedule(static)
     for (int64_t i = 0; i < p.num_out; ++i) o[i] = (Out)reduce_range(i, 0, red);
-  } else if (red >= kParallelGrain && threads > 1) {
-    // Few outputs, long reductions: per-thread partials merged in a fixed order.
+  } else if (red >= kParallelGrain) {
+    // Few outputs, long reductions: partials over chunks that depend on the size
+    // only (not on the thread count, so the result does not either), merged in
+    // a fixed order.
+    const int chunks = (int)std::min<int64_t>(16, red / (kParallelGrain / 2));
     for (int64_t i = 0; i < p.num_out; ++i) {
-      std::vector<Acc> partial(threads, R::init());
+      std::vector<Acc> partial(chunks, R::init());
 #pragma omp parallel for schedule(static) num_threads(threads)
-      for (int c = 0; c < threads; ++c) partial[c] = reduce_range(i, red * c / threads, red * (c + 1) / threads);
+      for (int c = 0; c < chunks; ++c) partial[c] = reduce_range(i, red * c / chunks, red * (c + 1) / chunks);
       Acc acc = R::init();
       for (auto v : partial) acc = R::combine(acc, v);
       o[i] = (Out)acc;
