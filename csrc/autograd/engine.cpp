@@ -22,7 +22,8 @@
 // (worker_pool.h): whichever thread is free takes the highest-priority ready
 // node. A node is "heavy" when it is not cheap (views of the gradient,
 // AccumulateGrad) and receives or produces at least kHeavyNodeWork gradient
-// elements.
+// elements, but fewer than kWholeMachineWork (bigger nodes use all the cores
+// through their kernels' own threads already).
 // Helpers are asked for only when a heavy node runs while another node that is
 // not cheap is ready (a chain with cheap side nodes, as an MLP's backward,
 // never leaves the calling thread), and a heavy node that runs beside other
@@ -62,6 +63,9 @@ namespace {
 // threads costs more than it saves: the pass stays serial.
 constexpr int64_t kParallelBackwardWork = 1 << 16;
 constexpr int64_t kHeavyNodeWork = 4096;
+// Nodes this big already keep every core busy through their own kernels'
+// threads: running another branch beside them would only oversubscribe.
+constexpr int64_t kWholeMachineWork = 1 << 17;
 
 struct GraphRoot : Node {
   variable_list grads;
@@ -176,7 +180,8 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
     for (auto& e : task.nodes[i]->next_edges)
       if (e.valid()) produced += shape_numel(e.fn->input_metas[e.input_nr].shape);
     task.work += received;
-    task.heavy[i] = !task.nodes[i]->cheap && std::max(received, produced) >= kHeavyNodeWork;
+    const int64_t size = std::max(received, produced);
+    task.heavy[i] = !task.nodes[i]->cheap && size >= kHeavyNodeWork && size < kWholeMachineWork;
   }
   const int num_slots = task.slot_begin[num_nodes];
   task.slot_producers.assign(num_slots, 0);
