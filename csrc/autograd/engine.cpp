@@ -40,6 +40,7 @@
 #include <exception>
 #include <mutex>
 #include <queue>
+#include <tuple>
 #include <unordered_map>
 
 #include "autograd/accumulate_grad.h"
@@ -105,14 +106,15 @@ Tensor validate_gradient(const Node& producer, size_t index, Tensor g, const Inp
 }
 
 // Everything one backward pass needs, in flat arrays indexed by dense node id,
-// edge number (edges of node i are edge_begin[i] .. edge_begin[i+1]) and input
+// edge number (edges of node i are edge_begin[i] .. edge_end(i)) and input
 // slot (slots of node i start at slot_begin[i]).
 struct GraphTask {
   BackwardOptions opts;
   std::vector<Node*> nodes;
   std::vector<int> deps;
   std::vector<char> needed, is_target, heavy;
-  std::vector<int> edge_begin, edge_child, edge_rank;  // edge -> child id, rank among its slot's producers
+  // Edge -> child id and the child's input slot (-1 for an invalid edge), rank among that slot's producers.
+  std::vector<int> edge_begin, edge_child, edge_slot, edge_rank;
   std::vector<int> slot_begin;
   // Per slot: producers, how many are folded, the running sum; parked arrivals
   // (Note [Deterministic accumulation]) live at park_begin[slot] + rank.
@@ -139,6 +141,7 @@ struct GraphTask {
   HelperGroup helpers;
 
   int slot_of(int node, uint32_t input_nr) const { return slot_begin[node] + (int)input_nr; }
+  int edge_end(int node) const { return edge_begin[node] + (int)nodes[node]->next_edges.size(); }
   bool runnable(int id) const { return needed[id] || is_target[id]; }
 };
 
@@ -146,33 +149,44 @@ struct GraphTask {
 // for `inputs`, which nodes lie on a path to one (`needed`).
 void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::vector<Edge>& input_edges) {
   std::unordered_map<Node*, int> ids;
+  int num_slots = 0;
   auto id_of = [&](Node* n) {
     auto [it, fresh] = ids.emplace(n, (int)task.nodes.size());
-    if (fresh) { task.nodes.push_back(n); task.deps.push_back(0); }
+    if (fresh) {
+      task.nodes.push_back(n);
+      task.deps.push_back(0);
+      task.slot_begin.push_back(num_slots);
+      num_slots += (int)n->num_inputs();
+      task.edge_begin.push_back(0);
+    }
     return std::make_pair(it->second, fresh);
   };
   id_of(root);
-  // Depth-first discovery; edges are numbered in the order nodes are expanded.
+  // Depth-first discovery; a node's edges are numbered when it is expanded.
   std::vector<int> order;
   std::vector<int> stack{0};
-  std::vector<std::vector<int>> children;
   while (!stack.empty()) {
     int id = stack.back();
     stack.pop_back();
     order.push_back(id);
     Node* n = task.nodes[id];
+    task.edge_begin[id] = (int)task.edge_child.size();
     for (auto& e : n->next_edges) {
-      if (!e.valid()) continue;
-      auto [child, fresh] = id_of(e.fn.get());
-      task.deps[child]++;
-      if (fresh) stack.push_back(child);
+      int child = -1, slot = -1;
+      if (e.valid()) {
+        bool fresh;
+        std::tie(child, fresh) = id_of(e.fn.get());
+        task.deps[child]++;
+        slot = task.slot_of(child, e.input_nr);
+        if (fresh) stack.push_back(child);
+      }
+      task.edge_child.push_back(child);
+      task.edge_slot.push_back(slot);
     }
   }
   const int num_nodes = (int)task.nodes.size();
-  task.slot_begin.assign(num_nodes + 1, 0);
   task.heavy.assign(num_nodes, 0);
   for (int i = 0; i < num_nodes; ++i) {
-    task.slot_begin[i + 1] = task.slot_begin[i] + (int)task.nodes[i]->num_inputs();
     // What a node receives and what it produces: SumBackward takes a scalar
     // and hands on a whole tensor, AddmmBackward the other way round.
     int64_t received = 0, produced = 0;
@@ -183,31 +197,17 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
     const int64_t size = std::max(received, produced);
     task.heavy[i] = !task.nodes[i]->cheap && size >= kHeavyNodeWork && size < kWholeMachineWork;
   }
-  const int num_slots = task.slot_begin[num_nodes];
   task.slot_producers.assign(num_slots, 0);
-  task.edge_begin.assign(num_nodes + 1, 0);
-  for (int i = 0; i < num_nodes; ++i) task.edge_begin[i + 1] = task.edge_begin[i] + (int)task.nodes[i]->next_edges.size();
-  const int num_edges = task.edge_begin[num_nodes];
-  task.edge_child.assign(num_edges, -1);
-  task.edge_rank.assign(num_edges, 0);
-  for (int i = 0; i < num_nodes; ++i) {
-    auto& edges = task.nodes[i]->next_edges;
-    for (size_t j = 0; j < edges.size(); ++j) {
-      if (!edges[j].valid()) continue;
-      int child = ids[edges[j].fn.get()];
-      task.edge_child[task.edge_begin[i] + j] = child;
-      task.slot_producers[task.slot_of(child, edges[j].input_nr)]++;
-    }
-  }
+  for (int slot : task.edge_slot)
+    if (slot >= 0) task.slot_producers[slot]++;
+  task.edge_rank.assign(task.edge_slot.size(), 0);
   // Ranks within slots fed by several edges: latest producer first, then edge index.
   struct Arrival { int slot; uint64_t seq; int edge; };
   std::vector<Arrival> shared;
   for (int i = 0; i < num_nodes; ++i)
-    for (int e = task.edge_begin[i]; e < task.edge_begin[i + 1]; ++e) {
-      int child = task.edge_child[e];
-      if (child < 0) continue;
-      int slot = task.slot_of(child, task.nodes[i]->next_edges[e - task.edge_begin[i]].input_nr);
-      if (task.slot_producers[slot] > 1) shared.push_back({slot, task.nodes[i]->sequence_nr, e});
+    for (int e = task.edge_begin[i]; e < task.edge_end(i); ++e) {
+      int slot = task.edge_slot[e];
+      if (slot >= 0 && task.slot_producers[slot] > 1) shared.push_back({slot, task.nodes[i]->sequence_nr, e});
     }
   std::sort(shared.begin(), shared.end(), [](const Arrival& a, const Arrival& b) {
     if (a.slot != b.slot) return a.slot < b.slot;
@@ -250,7 +250,7 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
       for (auto it = order.rbegin(); it != order.rend(); ++it) {
         int id = *it;
         if (task.needed[id]) continue;
-        for (int e = task.edge_begin[id]; e < task.edge_begin[id + 1]; ++e) {
+        for (int e = task.edge_begin[id]; e < task.edge_end(id); ++e) {
           int c = task.edge_child[e];
           if (c >= 0 && (task.needed[c] || task.is_target[c])) { task.needed[id] = 1; changed = true; break; }
         }
@@ -324,12 +324,11 @@ void push_ready(GraphTask& task, int id) {
 
 // Hands node `id`'s outputs to its children; children that become ready are queued.
 void deliver(GraphTask& task, int id, variable_list& outputs) {
-  Node* node = task.nodes[id];
-  for (int e = task.edge_begin[id]; e < task.edge_begin[id + 1]; ++e) {
+  for (int e = task.edge_begin[id]; e < task.edge_end(id); ++e) {
     int child = task.edge_child[e];
     if (child < 0) continue;
     size_t j = e - task.edge_begin[id];
-    receive(task, e, task.slot_of(child, node->next_edges[j].input_nr), j < outputs.size() ? std::move(outputs[j]) : Tensor());
+    receive(task, e, task.edge_slot[e], j < outputs.size() ? std::move(outputs[j]) : Tensor());
     if (--task.deps[child] == 0 && task.runnable(child)) push_ready(task, child);
   }
 }
