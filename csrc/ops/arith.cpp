@@ -9,8 +9,6 @@ namespace ember {
 using kernels::BinaryOp;
 using kernels::UnaryOp;
 
-Tensor cast_for_kernel(const Tensor& t, DType dtype);
-
 // A Python number counts as the default dtype of its kind when promoting.
 static DType promotion_dtype(const Tensor& t) {
   if (t->is_wrapped_number && is_floating(t->dtype())) return kDefaultFloat;
@@ -50,28 +48,70 @@ static Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DTyp
   return out;
 }
 
-// Broadcasting binary ops remember their input shapes to sum gradients back to
-// them; when both inputs already have the output's shape (the common case)
-// there is nothing to sum, and nothing is copied.
-static void save_shapes(const std::shared_ptr<OpNode>& n, const Tensor& a, const Tensor& b) {
-  n->args.same_shapes = a->sizes() == b->sizes();
-  if (n->args.same_shapes) return;
-  n->args.shape0 = a->sizes();
-  n->args.shape1 = b->sizes();
-}
-// The gradient of input i (0 or 1) of such an op, summed back to its shape.
-static Tensor grad_for_input(const OpNode& n, const Tensor& g, int i) {
-  return n.args.same_shapes ? g : sum_to(g, i ? n.args.shape1 : n.args.shape0);
-}
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// Broadcasting binary ops sum each input's gradient back to that input's
+// shape; when both inputs had the output's shape (the common case) there is
+// nothing to sum, and no shape is copied.
+struct Broadcast {
+  bool same_shapes = true;
+  Shape self_sizes, other_sizes;
+
+  void remember(const Tensor& a, const Tensor& b) {
+    same_shapes = a->sizes() == b->sizes();
+    if (same_shapes) return;
+    self_sizes = a->sizes();
+    other_sizes = b->sizes();
+  }
+  // The gradient of input i (0 or 1), summed back to its shape.
+  Tensor grad(const Tensor& g, int i) const { return same_shapes ? g : sum_to(g, i ? other_sizes : self_sizes); }
+};
+
+struct BinaryState {
+  Broadcast bc;
+  void fields(StateFields&) const {}
+};
+
+struct AlphaState {
+  Broadcast bc;
+  double alpha = 1.0;
+  void fields(StateFields& f) const { f.add("alpha", alpha); }
+};
+
+struct ExponentState {  // tensor ** number
+  double exponent = 0;
+  void fields(StateFields& f) const { f.add("exponent", exponent); }
+};
+
+struct BaseState {  // number ** tensor
+  double self = 0;
+  void fields(StateFields& f) const { f.add("self", self); }
+};
+
+struct MinMaxState {
+  Broadcast bc;
+  bool is_max = true;
+  void fields(StateFields&) const {}
+};
+
+struct ClampState {
+  std::optional<double> min, max;
+  void fields(StateFields& f) const {
+    f.add("min", min);
+    f.add("max", max);
+  }
+};
+}  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Add, a, bb, result_type(a, b), result_type(a, b));
-  auto n = make_node("AddBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? grad_for_input(n, g[0], 0) : Tensor(),
-            n.needs(1) ? grad_for_input(n, n.args.s0 == 1.0 ? g[0] : mul(g[0], scalar(n.args.s0, DType::Float64)), 1) : Tensor()};
+  auto n = make_node<AlphaState>("AddBackward0", [](auto& n, variable_list& g) -> variable_list {
+    double alpha = n.state.alpha;
+    return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
+            n.needs(1) ? n.state.bc.grad(alpha == 1.0 ? g[0] : mul(g[0], scalar(alpha, DType::Float64)), 1) : Tensor()};
   }, {&a, &b});
-  if (n) { save_shapes(n, a, b); n->args.s0 = alpha; }
+  if (n) { n->state.bc.remember(a, b); n->state.alpha = alpha; }
   return attach(n, out);
 }
 
@@ -80,24 +120,24 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
               "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
-  auto n = make_node("SubBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? grad_for_input(n, g[0], 0) : Tensor(),
-            n.needs(1) ? grad_for_input(n, mul(g[0], scalar(-n.args.s0, DType::Float64)), 1) : Tensor()};
+  auto n = make_node<AlphaState>("SubBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
+            n.needs(1) ? n.state.bc.grad(mul(g[0], scalar(-n.state.alpha, DType::Float64)), 1) : Tensor()};
   }, {&a, &b});
-  if (n) { save_shapes(n, a, b); n->args.s0 = alpha; }
+  if (n) { n->state.bc.remember(a, b); n->state.alpha = alpha; }
   return attach(n, out);
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Mul, a, b, result_type(a, b), result_type(a, b));
-  auto n = make_node("MulBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? grad_for_input(n, mul(g[0], n.saved_at(1)), 0) : Tensor(),
-            n.needs(1) ? grad_for_input(n, mul(g[0], n.saved_at(0)), 1) : Tensor()};
+  auto n = make_node<BinaryState>("MulBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? n.state.bc.grad(mul(g[0], n.saved_at(1)), 0) : Tensor(),
+            n.needs(1) ? n.state.bc.grad(mul(g[0], n.saved_at(0)), 1) : Tensor()};
   }, {&a, &b});
   if (n) {
-    save_shapes(n, a, b);
-    n->save(n->needs(1) ? a : Tensor());
-    n->save(n->needs(0) ? b : Tensor());
+    n->state.bc.remember(a, b);
+    n->save("self", n->needs(1) ? a : Tensor());
+    n->save("other", n->needs(0) ? b : Tensor());
   }
   return attach(n, out);
 }
@@ -106,15 +146,15 @@ Tensor div(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
   DType compute = is_floating(rt) ? rt : kDefaultFloat;  // true division
   Tensor out = binary_forward(BinaryOp::Div, a, b, compute, compute);
-  auto n = make_node("DivBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("DivBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
-    return {n.needs(0) ? grad_for_input(n, div(g[0], b), 0) : Tensor(),
-            n.needs(1) ? grad_for_input(n, neg(div(mul(g[0], a), mul(b, b))), 1) : Tensor()};
+    return {n.needs(0) ? n.state.bc.grad(div(g[0], b), 0) : Tensor(),
+            n.needs(1) ? n.state.bc.grad(neg(div(mul(g[0], a), mul(b, b))), 1) : Tensor()};
   }, {&a, &b});
   if (n) {
-    save_shapes(n, a, b);
-    n->save(n->needs(1) ? a : Tensor());
-    n->save(b);
+    n->state.bc.remember(a, b);
+    n->save("self", n->needs(1) ? a : Tensor());
+    n->save("other", b);
   }
   return attach(n, out);
 }
@@ -129,44 +169,44 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Pow, a, b, rt, rt);
   if (b->is_wrapped_number) {
     // tensor ** number
-    auto n = make_node("PowBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-      double e = n.args.s0;
+    auto n = make_node<ExponentState>("PowBackward0", [](auto& n, variable_list& g) -> variable_list {
+      double e = n.state.exponent;
       if (e == 0.0) return {zeros_like(g[0])};
       Tensor a = n.saved_at(0);
       return {mul(g[0], mul(pow(a, scalar(e - 1.0, DType::Float64)), scalar(e, DType::Float64)))};
     }, {&a});
-    if (n) { n->args.s0 = item_as_double(b); n->save(a); }
+    if (n) { n->state.exponent = item_as_double(b); n->save("self", a); }
     return attach(n, out);
   }
   if (a->is_wrapped_number) {
     // number ** tensor: d/db = result * log(a)
-    auto n = make_node("PowBackward2", [](OpNode& n, variable_list& g) -> variable_list {
+    auto n = make_node<BaseState>("PowBackward2", [](auto& n, variable_list& g) -> variable_list {
       Tensor result = n.saved_at(0);
-      double base = n.args.s0;
+      double base = n.state.self;
       if (base == 0.0) return {mul(g[0], mul(result, scalar(-INFINITY, DType::Float64)))};
       return {mul(g[0], mul(result, scalar(std::log(base), DType::Float64)))};
     }, {&b});
-    if (n) { n->args.s0 = item_as_double(a); attach(n, out); n->save_output(out); }
+    if (n) { n->state.self = item_as_double(a); attach(n, out); n->save_output("result", out); }
     return out;
   }
-  auto n = make_node("PowBackward1", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("PowBackward1", [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1), result = n.saved_at(2);
     Tensor ga, gb;
-    if (n.needs(0)) ga = grad_for_input(n, mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), 0);
+    if (n.needs(0)) ga = n.state.bc.grad(mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), 0);
     if (n.needs(1)) {
       // 0 ** b for b >= 0 has no log; PyTorch sets that gradient to 0.
       Tensor zero_base = logical_and(eq(a, scalar(0.0, DType::Float64)), ge(b, scalar(0.0, DType::Float64)));
       Tensor gl = where(zero_base, zeros({}, g[0]->dtype()), mul(g[0], mul(result, log(a))));
-      gb = grad_for_input(n, gl, 1);
+      gb = n.state.bc.grad(gl, 1);
     }
     return {ga, gb};
   }, {&a, &b});
   if (n) {
-    save_shapes(n, a, b);
-    n->save(a);
-    n->save(b);
+    n->state.bc.remember(a, b);
+    n->save("self", a);
+    n->save("exponent", b);
     attach(n, out);
-    n->save_output(out);
+    n->save_output("result", out);
   }
   return out;
 }
@@ -174,18 +214,23 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 static Tensor minmax(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
   Tensor out = binary_forward(op, a, b, rt, rt);
-  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<MinMaxState>(name, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
-    bool is_max = n.args.flag;
+    bool is_max = n.state.is_max;
     // Ties split the gradient evenly, as PyTorch.
     Tensor half = mul(g[0], scalar(0.5, DType::Float64));
     Tensor zero = zeros({}, g[0]->dtype());
     Tensor a_wins = is_max ? gt(a, b) : lt(a, b), b_wins = is_max ? lt(a, b) : gt(a, b), tie = eq(a, b);
     Tensor ga = where(a_wins, g[0], where(tie, half, zero));
     Tensor gb = where(b_wins, g[0], where(tie, half, zero));
-    return {n.needs(0) ? grad_for_input(n, ga, 0) : Tensor(), n.needs(1) ? grad_for_input(n, gb, 1) : Tensor()};
+    return {n.needs(0) ? n.state.bc.grad(ga, 0) : Tensor(), n.needs(1) ? n.state.bc.grad(gb, 1) : Tensor()};
   }, {&a, &b});
-  if (n) { save_shapes(n, a, b); n->args.flag = op == BinaryOp::Maximum; n->save(a); n->save(b); }
+  if (n) {
+    n->state.bc.remember(a, b);
+    n->state.is_max = op == BinaryOp::Maximum;
+    n->save("self", a);
+    n->save("other", b);
+  }
   return attach(n, out);
 }
 Tensor maximum(const Tensor& a, const Tensor& b) { return minmax(BinaryOp::Maximum, "MaximumBackward0", a, b); }
@@ -202,17 +247,17 @@ static Tensor unary_forward(UnaryOp op, const Tensor& t, bool float_op) {
 }
 
 // A unary op whose derivative needs its input (saves `t`).
-static Tensor unary_with_input(UnaryOp op, const char* name, BackwardFn fn, const Tensor& t, bool float_op) {
+static Tensor unary_with_input(UnaryOp op, const char* name, Formula fn, const Tensor& t, bool float_op) {
   Tensor out = unary_forward(op, t, float_op);
   auto n = make_node(name, fn, {&t});
-  if (n) n->save(t);
+  if (n) n->save("self", t);
   return attach(n, out);
 }
 // A unary op whose derivative needs its result (saves the output).
-static Tensor unary_with_result(UnaryOp op, const char* name, BackwardFn fn, const Tensor& t) {
+static Tensor unary_with_result(UnaryOp op, const char* name, Formula fn, const Tensor& t) {
   Tensor out = unary_forward(op, t, true);
   auto n = make_node(name, fn, {&t});
-  if (n) { attach(n, out); n->save_output(out); }
+  if (n) { attach(n, out); n->save_output("result", out); }
   return out;
 }
 
@@ -220,57 +265,57 @@ static Tensor num(double v) { return scalar(v, DType::Float64); }
 
 Tensor neg(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Neg, t, false);
-  auto n = make_node("NegBackward0", [](OpNode&, variable_list& g) -> variable_list { return {neg(g[0])}; }, {&t});
+  auto n = make_node("NegBackward0", [](auto&, variable_list& g) -> variable_list { return {neg(g[0])}; }, {&t});
   return attach(n, out);
 }
 Tensor abs(const Tensor& t) {
-  return unary_with_input(UnaryOp::Abs, "AbsBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_input(UnaryOp::Abs, "AbsBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {mul(g[0], sign(n.saved_at(0)))};
   }, t, false);
 }
 Tensor sqrt(const Tensor& t) {
-  return unary_with_result(UnaryOp::Sqrt, "SqrtBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Sqrt, "SqrtBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {div(g[0], mul(n.saved_at(0), num(2.0)))};
   }, t);
 }
 Tensor rsqrt(const Tensor& t) {
-  return unary_with_result(UnaryOp::Rsqrt, "RsqrtBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Rsqrt, "RsqrtBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor r = n.saved_at(0);
     return {mul(g[0], mul(pow(r, num(3.0)), num(-0.5)))};
   }, t);
 }
 Tensor exp(const Tensor& t) {
-  return unary_with_result(UnaryOp::Exp, "ExpBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Exp, "ExpBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {mul(g[0], n.saved_at(0))};
   }, t);
 }
 Tensor log(const Tensor& t) {
-  return unary_with_input(UnaryOp::Log, "LogBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_input(UnaryOp::Log, "LogBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {div(g[0], n.saved_at(0))};
   }, t, true);
 }
 Tensor log1p(const Tensor& t) {
-  return unary_with_input(UnaryOp::Log1p, "Log1PBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_input(UnaryOp::Log1p, "Log1PBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {div(g[0], add(n.saved_at(0), num(1.0)))};
   }, t, true);
 }
 Tensor expm1(const Tensor& t) {
-  return unary_with_result(UnaryOp::Expm1, "Expm1Backward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Expm1, "Expm1Backward0", [](auto& n, variable_list& g) -> variable_list {
     return {mul(g[0], add(n.saved_at(0), num(1.0)))};
   }, t);
 }
 Tensor sin(const Tensor& t) {
-  return unary_with_input(UnaryOp::Sin, "SinBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_input(UnaryOp::Sin, "SinBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {mul(g[0], cos(n.saved_at(0)))};
   }, t, true);
 }
 Tensor cos(const Tensor& t) {
-  return unary_with_input(UnaryOp::Cos, "CosBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_input(UnaryOp::Cos, "CosBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {mul(g[0], neg(sin(n.saved_at(0))))};
   }, t, true);
 }
 Tensor tan(const Tensor& t) {
-  return unary_with_result(UnaryOp::Tan, "TanBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Tan, "TanBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor r = n.saved_at(0);
     return {mul(g[0], add(mul(r, r), num(1.0)))};
   }, t);
@@ -279,28 +324,28 @@ Tensor tan(const Tensor& t) {
 // single-pass kernels (threshold_backward, tanh_backward, sigmoid_backward), as
 // in PyTorch, instead of two or three elementwise ops and their temporaries. They
 // are ops with nodes of their own, so create_graph still differentiates them.
-static Tensor fused_backward(BinaryOp op, const char* name, BackwardFn fn, const Tensor& grad, const Tensor& result) {
+static Tensor fused_backward(BinaryOp op, const char* name, Formula fn, const Tensor& grad, const Tensor& result) {
   DType dt = result_type(grad, result);
   Tensor out = binary_forward(op, grad, result, dt, dt);
   auto n = make_node(name, fn, {&grad, &result});
-  if (n) { n->save(grad); n->save(result); }
+  if (n) { n->save("grad_output", grad); n->save("output", result); }
   return attach(n, out);
 }
 Tensor threshold_backward(const Tensor& grad, const Tensor& result) {
-  return fused_backward(BinaryOp::ThresholdBackward, "ThresholdBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return fused_backward(BinaryOp::ThresholdBackward, "ThresholdBackwardBackward0", [](auto& n, variable_list& g) -> variable_list {
     // A step function: zero gradient w.r.t. the saved result (zeros, not None, as PyTorch).
     return {n.needs(0) ? threshold_backward(g[0], n.saved_at(1)) : Tensor(),
             n.needs(1) ? zeros_like(n.saved_at(1)) : Tensor()};
   }, grad, result);
 }
 Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
-  return fused_backward(BinaryOp::TanhBackward, "TanhBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return fused_backward(BinaryOp::TanhBackward, "TanhBackwardBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go (1 - y^2)] = -2 go y
     return {n.needs(0) ? tanh_backward(g[0], y) : Tensor(), n.needs(1) ? mul(mul(g[0], go), mul(y, num(-2.0))) : Tensor()};
   }, grad, y);
 }
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
-  return fused_backward(BinaryOp::SigmoidBackward, "SigmoidBackwardBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return fused_backward(BinaryOp::SigmoidBackward, "SigmoidBackwardBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go y (1 - y)] = go (1 - 2y)
     return {n.needs(0) ? sigmoid_backward(g[0], y) : Tensor(),
             n.needs(1) ? mul(mul(g[0], go), sub(num(1.0), mul(y, num(2.0)))) : Tensor()};
@@ -308,23 +353,23 @@ Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
 }
 
 Tensor tanh(const Tensor& t) {
-  return unary_with_result(UnaryOp::Tanh, "TanhBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Tanh, "TanhBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {tanh_backward(g[0], n.saved_at(0))};
   }, t);
 }
 Tensor sigmoid(const Tensor& t) {
-  return unary_with_result(UnaryOp::Sigmoid, "SigmoidBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Sigmoid, "SigmoidBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {sigmoid_backward(g[0], n.saved_at(0))};
   }, t);
 }
 Tensor reciprocal(const Tensor& t) {
-  return unary_with_result(UnaryOp::Reciprocal, "ReciprocalBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_result(UnaryOp::Reciprocal, "ReciprocalBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor r = n.saved_at(0);
     return {neg(mul(g[0], mul(r, r)))};
   }, t);
 }
 Tensor erf(const Tensor& t) {
-  return unary_with_input(UnaryOp::Erf, "ErfBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  return unary_with_input(UnaryOp::Erf, "ErfBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);  // d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
     return {mul(g[0], mul(exp(neg(mul(x, x))), num(1.1283791670955126)))};
   }, t, true);
@@ -332,15 +377,15 @@ Tensor erf(const Tensor& t) {
 
 Tensor relu(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Relu, t, false);
-  auto n = make_node("ReluBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node("ReluBackward0", [](auto& n, variable_list& g) -> variable_list {
     return {threshold_backward(g[0], n.saved_at(0))};
   }, {&t});
-  if (n) { attach(n, out); n->save_output(out); }
+  if (n) { attach(n, out); n->save_output("result", out); }
   return out;
 }
 Tensor sign(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Sign, t, false);
-  auto n = make_node("SignBackward0", [](OpNode&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; }, {&t});
+  auto n = make_node("SignBackward0", [](auto&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; }, {&t});
   return attach(n, out);
 }
 
@@ -348,19 +393,17 @@ Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi
   EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::clamp(out, t, lo ? &*lo : nullptr, hi ? &*hi : nullptr);
-  auto n = make_node("ClampBackward1", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<ClampState>("ClampBackward1", [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);
+    const auto& s = n.state;
     Tensor keep;
-    if (n.args.i0) keep = ge(x, num(n.args.s0));
-    if (n.args.i1) keep = keep ? logical_and(keep, le(x, num(n.args.s1))) : le(x, num(n.args.s1));
+    if (s.min) keep = ge(x, num(*s.min));
+    if (s.max) keep = keep ? logical_and(keep, le(x, num(*s.max))) : le(x, num(*s.max));
     return {where(keep, g[0], zeros({}, g[0]->dtype()))};
   }, {&t});
   if (n) {
-    n->args.i0 = lo.has_value();
-    n->args.i1 = hi.has_value();
-    n->args.s0 = lo.value_or(0);
-    n->args.s1 = hi.value_or(0);
-    n->save(t);
+    n->state = {lo, hi};
+    n->save("self", t);
   }
   return attach(n, out);
 }
@@ -372,13 +415,13 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
   Tensor out = empty(shape, rt);
   kernels::where(out, cond, cast_for_kernel(a, rt), cast_for_kernel(b, rt));
-  auto n = make_node("WhereBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("WhereBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor c = n.saved_at(0);
     Tensor zero = zeros({}, g[0]->dtype());
-    return {n.needs(0) ? grad_for_input(n, where(c, g[0], zero), 0) : Tensor(),
-            n.needs(1) ? grad_for_input(n, where(c, zero, g[0]), 1) : Tensor()};
+    return {n.needs(0) ? n.state.bc.grad(where(c, g[0], zero), 0) : Tensor(),
+            n.needs(1) ? n.state.bc.grad(where(c, zero, g[0]), 1) : Tensor()};
   }, {&a, &b});
-  if (n) { save_shapes(n, a, b); n->save(cond); }
+  if (n) { n->state.bc.remember(a, b); n->save("condition", cond); }
   return attach(n, out);
 }
 

@@ -25,23 +25,43 @@ static Conv2dGeometry geometry(const Tensor& x, const Pair& k, const Pair& s, co
   return g;
 }
 
-static void store(OpArgs& a, const Conv2dGeometry& g) {
-  a.dims = {g.channels, g.height, g.width, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.out_h, g.out_w};
+// The geometry as PyTorch's nodes name it (ConvolutionBackward0, MaxPool2DWithIndicesBackward0).
+static void geometry_fields(StateFields& f, const Conv2dGeometry& g) {
+  f.add("kernel_size", std::vector<int64_t>{g.kh, g.kw});
+  f.add("stride", std::vector<int64_t>{g.sh, g.sw});
+  f.add("padding", std::vector<int64_t>{g.ph, g.pw});
+  f.add("dilation", std::vector<int64_t>{g.dh, g.dw});
 }
-static Conv2dGeometry load(const OpArgs& a) {
-  const auto& v = a.dims;
-  return Conv2dGeometry{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
-}
+
+namespace {  // a State is private to its op's file (Note [Node state])
+
+struct GeometryState {
+  Conv2dGeometry g;
+  int64_t batch = 0;  // im2col's input batch size
+  void fields(StateFields& f) const { geometry_fields(f, g); }
+};
+
+struct MaxPoolState {
+  Conv2dGeometry g;
+  Shape self_sizes;
+  bool ceil_mode = false;
+  void fields(StateFields& f) const {
+    geometry_fields(f, g);
+    f.add("ceil_mode", ceil_mode);
+    f.add("self_sym_sizes", self_sizes);
+  }
+};
+}  // namespace
 
 static Tensor im2col_g(const Tensor& x, const Conv2dGeometry& g);
 
 static Tensor col2im_g(const Tensor& cols, int64_t batch, const Conv2dGeometry& g) {
   Tensor x = empty({batch, g.channels, g.height, g.width}, cols->dtype());
   kernels::col2im(x, contiguous(cols), g);
-  auto n = make_node("Col2ImBackward0", [](OpNode& n, variable_list& gr) -> variable_list {
-    return {im2col_g(gr[0], load(n.args))};
+  auto n = make_node<GeometryState>("Col2ImBackward0", [](auto& n, variable_list& gr) -> variable_list {
+    return {im2col_g(gr[0], n.state.g)};
   }, {&cols});
-  if (n) store(n->args, g);
+  if (n) n->state.g = g;
   return attach(n, x);
 }
 
@@ -50,10 +70,10 @@ static Tensor im2col_g(const Tensor& x, const Conv2dGeometry& g) {
   Tensor xc = contiguous(x);
   Tensor cols = empty({x->size(0), g.channels * g.kh * g.kw, g.out_h * g.out_w}, x->dtype());
   kernels::im2col(cols, xc, g);
-  auto n = make_node("Im2ColBackward0", [](OpNode& n, variable_list& gr) -> variable_list {
-    return {col2im_g(gr[0], n.args.i0, load(n.args))};
+  auto n = make_node<GeometryState>("Im2ColBackward0", [](auto& n, variable_list& gr) -> variable_list {
+    return {col2im_g(gr[0], n.state.batch, n.state.g)};
   }, {&x});
-  if (n) { store(n->args, g); n->args.i0 = x->size(0); }
+  if (n) n->state = {g, x->size(0)};
   return attach(n, cols);
 }
 
@@ -96,7 +116,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
   Conv2dGeometry g = geometry(x, {w->size(2), w->size(3)}, stride, padding, dilation, false);
   EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "Calculated output size: (", x->size(1), "x", g.out_h, "x", g.out_w,
               "). Output size is too small (input ", detail::cat(x->sizes()), ", kernel ", w->size(2), "x", w->size(3), ")");
-  const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
+  const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw;  // L = out_h * out_w
   Tensor out;
   {
     NoGradGuard ng;
@@ -106,8 +126,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
     if (b) out = add(out, reshape(b, {1, O, 1}));
     out = reshape(out, {N, O, g.out_h, g.out_w});
   }
-  auto n = make_node("ConvolutionBackward0", [](OpNode& n, variable_list& gr) -> variable_list {
-    Conv2dGeometry g = load(n.args);
+  auto n = make_node<GeometryState>("ConvolutionBackward0", [](auto& n, variable_list& gr) -> variable_list {
+    const Conv2dGeometry& g = n.state.g;
     Tensor x = n.saved_at(0), w = n.saved_at(1);
     const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
     Tensor g3 = reshape(gr[0], {N, O, L});
@@ -121,7 +141,11 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
     if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
     return {gx, gw, gb};
   }, {&x, &w, &b});
-  if (n) { store(n->args, g); n->save(x); n->save(w); }
+  if (n) {
+    n->state.g = g;
+    n->save("input", x);
+    n->save("weight", w);
+  }
   return attach(n, out);
 }
 
@@ -140,13 +164,16 @@ Tensor max_pool2d(const Tensor& x_in, const Pair& kernel, const Pair& stride, co
   Shape os{x->size(0), g.channels, g.out_h, g.out_w};
   Tensor values = empty(os, x->dtype()), indices = empty(os, DType::Int64);
   kernels::max_pool2d(values, indices, x, g);
-  auto n = make_node("MaxPool2DWithIndicesBackward0", [](OpNode& n, variable_list& gr) -> variable_list {
-    const Shape& s = n.args.shape0;
+  auto n = make_node<MaxPoolState>("MaxPool2DWithIndicesBackward0", [](auto& n, variable_list& gr) -> variable_list {
+    const Shape& s = n.state.self_sizes;
     Tensor idx = reshape(n.saved_at(0), {s[0], s[1], -1});
     Tensor flat = scatter_add(zeros({s[0], s[1], s[2] * s[3]}, gr[0]->dtype()), 2, idx, reshape(gr[0], {s[0], s[1], -1}));
     return {reshape(flat, s)};
   }, {&x_in});
-  if (n) { n->args.shape0 = x->sizes(); n->save(indices); }
+  if (n) {
+    n->state = {g, x->sizes(), ceil_mode};
+    n->save("result1", indices);
+  }
   return attach(n, values);
 }
 

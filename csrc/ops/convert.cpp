@@ -15,21 +15,29 @@ Tensor cast_for_kernel(const Tensor& t, DType dtype) {
 Tensor clone(const Tensor& t) {
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::copy(out, t);
-  auto node = make_node("CloneBackward0", [](OpNode&, variable_list& g) -> variable_list { return {g[0]}; }, {&t});
+  auto node = make_node("CloneBackward0", [](auto&, variable_list& g) -> variable_list { return {g[0]}; }, {&t});
   return attach(node, out);
 }
 
 Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
+
+namespace {  // a State is private to its op's file (Note [Node state])
+
+struct ToCopyState {
+  DType self_dtype = kDefaultFloat;
+  void fields(StateFields& f) const { f.add("self_dtype", self_dtype); }
+};
+}  // namespace
 
 Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t->dtype() == dtype) return t;
   Tensor out = cast_for_kernel(t, dtype);
   out->is_wrapped_number = false;
   if (!is_floating(dtype)) return out;  // integer results are never differentiable
-  auto node = make_node("ToCopyBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {to_dtype(g[0], n.args.dtype)};
+  auto node = make_node<ToCopyState>("ToCopyBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {to_dtype(g[0], n.state.self_dtype)};
   }, {&t});
-  if (node) node->args.dtype = t->dtype();
+  if (node) node->state.self_dtype = t->dtype();
   return attach(node, out);
 }
 

@@ -8,8 +8,6 @@
 
 namespace ember {
 
-Tensor cast_for_kernel(const Tensor& t, DType dtype);
-
 namespace {
 
 // Advanced indices of `dims` of some tensor, broadcast to one shape, int64.
@@ -96,14 +94,29 @@ Shape permuted(const Shape& s, const DimList& p) {
 Tensor index_adv(const Tensor& src, const AdvIndex& a);
 Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values, bool accumulate);
 
-void save_adv(const std::shared_ptr<OpNode>& n, const AdvIndex& a) {
-  n->args.dims = a.dims;
-  for (auto& t : a.idx) n->save(t);
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// Advanced-index nodes keep the indexed dims in their state and the index
+// tensors as saved tensors "indices".
+struct IndexState {
+  DimList dims;
+  Shape self_sizes;   // IndexBackward0: the indexed tensor
+  Shape values_sizes; // IndexPutBackward0: the values written
+  bool accumulate = false;
+  void fields(StateFields& f) const {
+    f.add("self_sym_sizes", self_sizes);
+    f.add("accumulate", accumulate);
+  }
+};
+}  // namespace
+void save_adv(StateNode<IndexState>& n, const AdvIndex& a) {
+  n.state.dims = a.dims;
+  for (auto& t : a.idx) n.save("indices", t);
 }
-AdvIndex load_adv(OpNode& n, size_t first) {
+AdvIndex load_adv(StateNode<IndexState>& n) {
   AdvIndex a;
-  a.dims = n.args.dims;
-  for (size_t k = 0; k < a.dims.size(); ++k) a.idx.push_back(n.saved_at(first + k));
+  a.dims = n.state.dims;
+  for (size_t k = 0; k < a.dims.size(); ++k) a.idx.push_back(n.saved_at(k));
   a.shape = a.idx[0]->sizes();
   return a;
 }
@@ -115,11 +128,13 @@ Tensor index_adv(const Tensor& src, const AdvIndex& a) {
   kernels::gather_offsets(out, src, outer, inner);
   DimList p = result_permutation(src, a);
   if (!is_identity(p)) out = make_view(out, permuted(out->sizes(), p), permuted(out->strides(), p), 0);
-  auto n = make_node("IndexBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    AdvIndex a = load_adv(n, 0);
-    return {index_put_adv(zeros(n.args.shape0, g[0]->dtype()), a, g[0], true)};
+  auto n = make_node<IndexState>("IndexBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {index_put_adv(zeros(n.state.self_sizes, g[0]->dtype()), load_adv(n), g[0], true)};
   }, {&src});
-  if (n) { n->args.shape0 = src->sizes(); save_adv(n, a); }
+  if (n) {
+    n->state.self_sizes = src->sizes();
+    save_adv(*n, a);
+  }
   return attach(n, out);
 }
 
@@ -149,17 +164,27 @@ Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values
   Tensor out = empty(base->sizes(), base->dtype());
   kernels::copy(out, base);
   scatter_into(out, a, values, accumulate);
-  auto n = make_node("IndexPutBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    AdvIndex a = load_adv(n, 0);
+  auto n = make_node<IndexState>("IndexPutBackward0", [](auto& n, variable_list& g) -> variable_list {
+    AdvIndex a = load_adv(n);
     Tensor gb, gv;
-    if (n.needs(0)) gb = n.args.flag ? g[0] : index_put_adv(g[0], a, zeros({}, g[0]->dtype()), false);
-    if (n.needs(1)) gv = sum_to(index_adv(g[0], a), n.args.shape1);
+    if (n.needs(0)) gb = n.state.accumulate ? g[0] : index_put_adv(g[0], a, zeros({}, g[0]->dtype()), false);
+    if (n.needs(1)) gv = sum_to(index_adv(g[0], a), n.state.values_sizes);
     return {gb, gv};
   }, {&base, &values});
-  if (n) { n->args.flag = accumulate; n->args.shape1 = values->sizes(); save_adv(n, a); }
+  if (n) {
+    n->state.accumulate = accumulate;
+    n->state.values_sizes = values->sizes();
+    save_adv(*n, a);
+  }
   return attach(n, out);
 }
 
+
+struct CopySlicesState {
+  Region region;
+  Shape values_sizes;
+  void fields(StateFields& f) const { region.fields(f); }
+};
 }  // namespace
 
 Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset) {
@@ -170,14 +195,15 @@ Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, c
   EMBER_CHECK(b == sizes, "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
               " cannot be broadcast to indexing result of shape ", detail::cat(sizes));
   kernels::copy(region, value);
-  auto n = make_node("CopySlices", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<CopySlicesState>("CopySlices", [](auto& n, variable_list& g) -> variable_list {
+    const Region& r = n.state.region;
     Tensor gc = contiguous(g[0]);
     Tensor gb, gv;
-    if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), n.args.shape0, n.args.shape1, n.args.i0);
-    if (n.needs(1)) gv = sum_to(as_strided(gc, n.args.shape0, n.args.shape1, n.args.i0 + gc->offset()), n.args.dims);
+    if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), r.sizes, r.strides, r.offset);
+    if (n.needs(1)) gv = sum_to(as_strided(gc, r.sizes, r.strides, r.offset + gc->offset()), n.state.values_sizes);
     return {gb, gv};
   }, {&base, &value});
-  if (n) { n->args.shape0 = sizes; n->args.shape1 = strides; n->args.i0 = offset; n->args.dims = value->sizes(); }
+  if (n) n->state = {Region{sizes, strides, offset}, value->sizes()};
   return attach(n, out);
 }
 
@@ -308,6 +334,19 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
   commit_inplace(t, result);
 }
 
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// gather, scatter_add, index_select: the dim they index and the input's shape.
+struct DimState {
+  int64_t dim = 0;
+  Shape self_sizes;
+  void fields(StateFields& f) const {
+    f.add("dim", dim);
+    f.add("self_sym_sizes", self_sizes);
+  }
+};
+}  // namespace
+
 Tensor nonzero(const Tensor& t) {
   Tensor c = contiguous(t);
   std::vector<int64_t> hits;
@@ -362,10 +401,13 @@ Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
   check_gather_args(t, d, index, "gather");
   Tensor out = empty(index->sizes(), t->dtype());
   kernels::gather_offsets(out, t, along_dim_offsets(t, d, index), {0});
-  auto n = make_node("GatherBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {scatter_add(zeros(n.args.shape0, g[0]->dtype()), n.args.i0, n.saved_at(0), g[0])};
+  auto n = make_node<DimState>("GatherBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {scatter_add(zeros(n.state.self_sizes, g[0]->dtype()), n.state.dim, n.saved_at(0), g[0])};
   }, {&t});
-  if (n) { n->args.shape0 = t->sizes(); n->args.i0 = d; n->save(index); }
+  if (n) {
+    n->state = {d, t->sizes()};
+    n->save("index", index);
+  }
   return attach(n, out);
 }
 
@@ -377,10 +419,13 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
   kernels::copy(out, t);
   Tensor vals = contiguous(make_view(src, index->sizes(), src->strides(), src->offset()));
   kernels::scatter_offsets(out, vals, along_dim_offsets(out, d, index), {0}, true);
-  auto n = make_node("ScatterAddBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? g[0] : Tensor(), n.needs(1) ? gather(g[0], n.args.i0, n.saved_at(0)) : Tensor()};
+  auto n = make_node<DimState>("ScatterAddBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? g[0] : Tensor(), n.needs(1) ? gather(g[0], n.state.dim, n.saved_at(0)) : Tensor()};
   }, {&t, &src});
-  if (n) { n->args.i0 = d; n->save(index); }
+  if (n) {
+    n->state = {d, t->sizes()};
+    n->save("index", index);
+  }
   return attach(n, out);
 }
 
@@ -405,12 +450,14 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
       Shape s = t->sizes(); s[d] = 1; return s; }() : Shape{});
   }
   out = contiguous(out);
-  auto n = make_node("IndexSelectBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    AdvIndex a = make_adv({n.args.i0}, {n.saved_at(0)});
-    Shape s = n.args.shape0;
-    return {index_put_adv(zeros(s, g[0]->dtype()), a, g[0], true)};
+  auto n = make_node<DimState>("IndexSelectBackward0", [](auto& n, variable_list& g) -> variable_list {
+    AdvIndex a = make_adv({n.state.dim}, {n.saved_at(0)});
+    return {index_put_adv(zeros(n.state.self_sizes, g[0]->dtype()), a, g[0], true)};
   }, {&t});
-  if (n) { n->args.shape0 = t->sizes(); n->args.i0 = d; n->save(reshape(index, {-1})); }
+  if (n) {
+    n->state = {d, t->sizes()};
+    n->save("index", reshape(index, {-1}));
+  }
   return attach(n, out);
 }
 
@@ -420,9 +467,7 @@ Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value) {
   EMBER_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value->dim(), " dimension(s).");
   Tensor v = to_dtype(value, t->dtype());
-  Tensor out = where(mask, v, t);
-  if (auto* m = out->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "MaskedFillBackward0";
-  return out;
+  return renamed(where(mask, v, t), "MaskedFillBackward0");
 }
 
 }  // namespace ember

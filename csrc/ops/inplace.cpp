@@ -13,8 +13,6 @@
 
 namespace ember {
 
-Tensor cast_for_kernel(const Tensor& t, DType dtype);
-
 static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
 
 static const char* type_word(DType t) {

@@ -4,6 +4,22 @@
 
 namespace ember {
 
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// The dim an op joins or splits along.
+struct DimState {
+  int64_t dim = 0;
+  void fields(StateFields& f) const { f.add("dim", dim); }
+};
+
+// cat: the length each input had along `dim` (-1: a skipped legacy empty tensor).
+struct CatState {
+  int64_t dim = 0;
+  DimList sizes;
+  void fields(StateFields& f) const { f.add("dim", dim); }
+};
+}  // namespace
+
 Tensor cat(const TensorList& ts, int64_t dim) {
   EMBER_CHECK(!ts.empty(), "torch.cat(): expected a non-empty list of Tensors");
   // PyTorch skips legacy empty 1-D tensors of shape [0].
@@ -41,18 +57,18 @@ Tensor cat(const TensorList& ts, int64_t dim) {
     kernels::copy(make_view(out, s, out->strides(), pos * out->stride(d)), t);
     pos += len;
   }
-  auto n = make_node_list("CatBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node_list<CatState>("CatBackward0", [](auto& n, variable_list& g) -> variable_list {
     variable_list grads;
     int64_t pos = 0;
-    for (size_t i = 0; i < n.args.dims.size(); ++i) {
-      int64_t len = n.args.dims[i];
+    for (size_t i = 0; i < n.state.sizes.size(); ++i) {
+      int64_t len = n.state.sizes[i];
       if (len < 0) { grads.push_back(zeros({0}, g[0]->dtype())); continue; }
-      grads.push_back(n.needs(i) ? narrow(g[0], n.args.i0, pos, len) : Tensor());
+      grads.push_back(n.needs(i) ? narrow(g[0], n.state.dim, pos, len) : Tensor());
       pos += len;
     }
     return grads;
   }, ts);
-  if (n) { n->args.dims = sizes; n->args.i0 = d; }
+  if (n) n->state = {d, sizes};
   return attach(n, out);
 }
 
@@ -69,12 +85,13 @@ Tensor stack(const TensorList& ts, int64_t dim) {
     for (auto& t : ts) parts.push_back(unsqueeze(t, d));
     out = cat(parts, d);
   }
-  auto n = make_node_list("StackBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node_list<DimState>("StackBackward0", [](auto& n, variable_list& g) -> variable_list {
     variable_list grads;
-    for (int64_t i = 0; i < n.args.i1; ++i) grads.push_back(n.needs(i) ? select(g[0], n.args.i0, i) : Tensor());
+    for (size_t i = 0; i < n.next_edges.size(); ++i)
+      grads.push_back(n.needs(i) ? select(g[0], n.state.dim, (int64_t)i) : Tensor());
     return grads;
   }, ts);
-  if (n) { n->args.i0 = d; n->args.i1 = (int64_t)ts.size(); }
+  if (n) n->state.dim = d;
   return attach(n, out);
 }
 
@@ -89,11 +106,11 @@ static TensorList split_views(const Tensor& t, const DimList& sizes, int64_t d, 
       pos += len;
     }
   }
-  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
-    return {cat(g, n.args.i0)};
+  auto n = make_node<DimState>(name, [](auto& n, variable_list& g) -> variable_list {
+    return {cat(g, n.state.dim)};
   }, {&t});
   if (n) {
-    n->args.i0 = d;
+    n->state.dim = d;
     for (auto& o : outs) set_history(o, n);
   }
   return outs;
@@ -135,11 +152,11 @@ TensorList unbind(const Tensor& t, int64_t dim) {
     NoGradGuard ng;
     for (int64_t i = 0; i < t->size(d); ++i) outs.push_back(select(t, d, i));
   }
-  auto n = make_node("UnbindBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {stack(g, n.args.i0)};
+  auto n = make_node<DimState>("UnbindBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {stack(g, n.state.dim)};
   }, {&t});
   if (n) {
-    n->args.i0 = d;
+    n->state.dim = d;
     for (auto& o : outs) set_history(o, n);
   }
   return outs;

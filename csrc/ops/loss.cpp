@@ -5,10 +5,25 @@
 
 namespace ember {
 
+namespace {  // a State is private to its op's file (Note [Node state])
+
 // Note [nll_loss]: cross_entropy is log_softmax followed by nll_loss, and its
 // grad_fn is NllLossBackward0, as in PyTorch. The gradient w.r.t. the input is
 // -weight[t] * g (/ total weight for 'mean') scattered into column t of a zero
 // matrix: scatter_add is differentiable in its source, so double backward works.
+struct NllLossState {
+  Shape self_sizes;
+  int64_t batch = 0, classes = 0;
+  int64_t reduction = 1;  // 0 none, 1 mean, 2 sum
+  int64_t ignore_index = -100;
+  void fields(StateFields& f) const {
+    f.add("self_sym_sizes", self_sizes);
+    f.add("reduction", reduction);
+    f.add("ignore_index", ignore_index);
+  }
+};
+}  // namespace
+
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index) {
   EMBER_CHECK(input->dim() == 1 || input->dim() == 2, "nll_loss: expected input of 1 or 2 dimensions (C) or (N, C), got ",
@@ -50,21 +65,20 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
       }
     }
   }
-  auto n = make_node("NllLossBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<NllLossState>("NllLossBackward0", [](auto& n, variable_list& g) -> variable_list {
+    const NllLossState& s = n.state;
     Tensor coef = n.saved_at(1);  // -weight[t] (/ total weight), 0 where ignored
-    Tensor src = mul(n.args.i0 == 0 ? reshape(g[0], {coef->numel()}) : g[0], coef);
-    Tensor grad = scatter_add(zeros(n.args.shape1, coef->dtype()), 1, n.saved_at(0), unsqueeze(src, 1));
-    return {reshape(grad, n.args.shape0)};
+    Tensor src = mul(s.reduction == 0 ? reshape(g[0], {coef->numel()}) : g[0], coef);
+    Tensor grad = scatter_add(zeros({s.batch, s.classes}, coef->dtype()), 1, n.saved_at(0), unsqueeze(src, 1));
+    return {reshape(grad, s.self_sizes)};
   }, {&input});
   if (n) {
     NoGradGuard ng;
-    n->args.shape0 = input->sizes();
-    n->args.shape1 = {N, C};
-    n->args.i0 = reduction;
+    n->state = {input->sizes(), N, C, reduction, ignore_index};
     // Ignored targets point at column 0: their coefficient is 0, so they add nothing.
     Tensor safe_t = where(eq(t, wrapped_scalar((double)ignore_index, DType::Int64)), zeros({N}, DType::Int64), t);
-    n->save(unsqueeze(safe_t, 1));
-    n->save(mul(wt, wrapped_scalar(reduction == 1 ? -1.0 / total_weight : -1.0, DType::Float64)));
+    n->save("target", unsqueeze(safe_t, 1));
+    n->save("coefficient", mul(wt, wrapped_scalar(reduction == 1 ? -1.0 / total_weight : -1.0, DType::Float64)));
   }
   return attach(n, out);
 }

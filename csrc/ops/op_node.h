@@ -1,7 +1,13 @@
 #pragma once
-// The node every built-in op uses: a name as PyTorch spells it, the tensors
-// its formula needs, its non-tensor arguments, and the formula itself (a plain
-// function, so each op reads as: forward, then `make_node(...)` with a lambda).
+// The node every built-in op uses: a name as PyTorch spells it, its saved
+// tensors, a typed State of non-tensor values, and the formula itself (a plain
+// function, so each op reads as: forward, then `make_node<State>(...)` with a
+// lambda). See Note [Node state].
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
 #include "autograd/grad_mode.h"
 #include "autograd/meta.h"
 #include "autograd/saved_variable.h"
@@ -9,37 +15,98 @@
 
 namespace ember {
 
-struct OpNode;
-using BackwardFn = variable_list (*)(OpNode& node, variable_list& grads);
+// Note [Node state]
+// A node keeps what its backward formula needs in two named places: saved
+// tensors (SavedVariable: version-checked, freed after backward) named as
+// PyTorch names them ("self", "other", "result"), and a State struct of plain
+// values (dims, shapes, scalars) declared next to its op:
+//
+//   struct ClampState {
+//     std::optional<double> min, max;
+//     void fields(StateFields& f) const { f.add("min", min); f.add("max", max); }
+//   };
+//   auto n = make_node<ClampState>("ClampBackward1", formula, {&t});
+//   if (n) { n->state = {lo, hi}; n->save("self", t); }
+//
+// Formulas read them as n.saved_at(i) and n.state.min; Python reads both by
+// name as grad_fn._saved_min, grad_fn._saved_self (graph tools show them).
 
-struct OpArgs {
-  Shape shape0, shape1;  // input shapes (e.g. for sum_to after broadcasting)
-  DimList dims;
-  double s0 = 0, s1 = 0;
-  int64_t i0 = 0, i1 = 0, i2 = 0;
-  bool flag = false;
-  bool same_shapes = false;  // broadcasting binary ops: both inputs had the output's shape
-  DType dtype = kDefaultFloat;
+// A state value as Python sees it: None, bool, int, float, a tuple of ints or a string.
+using StateValue = std::variant<std::monostate, bool, int64_t, double, std::vector<int64_t>, std::string>;
+
+struct StateFields {
+  std::vector<std::pair<const char*, StateValue>> items;
+  void add(const char* name, bool v) { items.emplace_back(name, v); }
+  void add(const char* name, int64_t v) { items.emplace_back(name, v); }
+  void add(const char* name, double v) { items.emplace_back(name, v); }
+  void add(const char* name, const std::vector<int64_t>& v) { items.emplace_back(name, v); }
+  void add(const char* name, DType v) { items.emplace_back(name, std::string(dtype_name(v))); }
+  template <class T>
+  void add(const char* name, const std::optional<T>& v) {
+    if (v) add(name, *v);
+    else items.emplace_back(name, std::monostate{});
+  }
+};
+
+// Where a view, a slice assignment or as_strided looks, in elements of a
+// contiguous layout of the tensor it looks into.
+struct Region {
+  Shape sizes, strides;
+  int64_t offset = 0;
+  void fields(StateFields& f) const {
+    f.add("size", sizes);
+    f.add("stride", strides);
+    f.add("storage_offset", offset);
+  }
+};
+
+// The State of ops whose formula needs no values besides saved tensors.
+struct NoState {
+  void fields(StateFields&) const {}
 };
 
 struct OpNode : Node {
   const char* op_name;
-  BackwardFn fn;
   std::vector<SavedVariable> saved;
-  OpArgs args;
+  std::vector<const char*> saved_names;  // parallel to `saved`
 
-  OpNode(const char* name, BackwardFn f) : op_name(name), fn(f) {}
-  variable_list apply(variable_list&& grads) override { return fn(*this, grads); }
+  explicit OpNode(const char* name) : op_name(name) {}
   std::string name() const override { return op_name; }
   void release_variables() override {
     for (auto& s : saved) s.reset();
   }
   Tensor saved_at(size_t i) { return saved[i].unpack(shared_from_this()); }
-  void save(const Tensor& t) { saved.emplace_back(t, false); }
+  void save(const char* name, const Tensor& t) {
+    saved.emplace_back(t, false);
+    saved_names.push_back(name);
+  }
   // Call after attach(): a node's own output is saved without a cycle.
-  void save_output(const Tensor& t) { saved.emplace_back(t, true); }
+  void save_output(const char* name, const Tensor& t) {
+    saved.emplace_back(t, true);
+    saved_names.push_back(name);
+  }
   bool needs(size_t i) const { return should_compute_output(i); }
+  // The State's values by name (Note [Node state]).
+  virtual StateFields state_fields() const = 0;
 };
+
+template <class State>
+struct StateNode final : OpNode {
+  using Formula = variable_list (*)(StateNode& node, variable_list& grads);
+  Formula formula;
+  State state;
+
+  StateNode(const char* name, Formula f) : OpNode(name), formula(f) {}
+  variable_list apply(variable_list&& grads) override { return formula(*this, grads); }
+  StateFields state_fields() const override {
+    StateFields f;
+    state.fields(f);
+    return f;
+  }
+};
+
+// The formula type of a stateless op.
+using Formula = StateNode<NoState>::Formula;
 
 inline bool any_requires_grad(std::initializer_list<const Tensor*> ts) {
   if (!GradMode::is_enabled()) return false;
@@ -49,29 +116,47 @@ inline bool any_requires_grad(std::initializer_list<const Tensor*> ts) {
 }
 
 // A node whose edges lead to `inputs`, or nullptr when nothing needs a gradient.
-inline std::shared_ptr<OpNode> make_node(const char* name, BackwardFn fn, std::initializer_list<const Tensor*> inputs) {
+template <class State = NoState>
+std::shared_ptr<StateNode<State>> make_node(const char* name, typename StateNode<State>::Formula fn,
+                                            std::initializer_list<const Tensor*> inputs) {
   if (!any_requires_grad(inputs)) return nullptr;
-  auto node = std::make_shared<OpNode>(name, fn);
+  auto node = std::make_shared<StateNode<State>>(name, fn);
   node->next_edges.reserve(inputs.size());
   node->saved.reserve(2);  // most formulas keep one or two tensors: no regrowth
+  node->saved_names.reserve(2);
   for (auto* t : inputs) node->next_edges.push_back(gradient_edge(*t));
   return node;
 }
 
-inline std::shared_ptr<OpNode> make_node_list(const char* name, BackwardFn fn, const TensorList& inputs) {
+template <class State = NoState>
+std::shared_ptr<StateNode<State>> make_node_list(const char* name, typename StateNode<State>::Formula fn,
+                                                 const TensorList& inputs) {
   if (!GradMode::is_enabled()) return nullptr;
   bool any = false;
   for (auto& t : inputs) any |= t->requires_grad();
   if (!any) return nullptr;
-  auto node = std::make_shared<OpNode>(name, fn);
+  auto node = std::make_shared<StateNode<State>>(name, fn);
   for (auto& t : inputs) node->next_edges.push_back(gradient_edge(t));
   return node;
 }
 
-// Makes `out` the next output of `node` (no-op without a node).
-inline const Tensor& attach(const std::shared_ptr<OpNode>& node, const Tensor& out) {
-  if (node) set_history(out, node);
+// Makes `out` the next output of `node` (no-op without a node). set_history's
+// work, without converting the node pointer to a temporary shared_ptr<Node>.
+template <class N>
+const Tensor& attach(const std::shared_ptr<N>& node, const Tensor& out) {
+  if (!node) return out;
+  auto& meta = out->autograd_mut();
+  meta.grad_fn = node;
+  meta.output_nr = node->add_input_meta(out);
   return out;
+}
+
+// Renames the node that produced `t` (PyTorch names some nodes after the entry
+// point, e.g. `2 - x` is RsubBackward1, masked_fill's where is MaskedFillBackward0).
+inline Tensor renamed(Tensor t, const char* name) {
+  if (auto* meta = t->autograd(); meta && meta->grad_fn)
+    if (auto* n = dynamic_cast<OpNode*>(meta->grad_fn.get())) n->op_name = name;
+  return t;
 }
 
 // Writes an in-place op's differentiable result into self and rebases the

@@ -34,6 +34,8 @@ void manual_seed(uint64_t seed);
 uint64_t initial_seed();
 
 // ---- copies and conversions (convert.cpp)
+// A same-valued tensor of `dtype` outside autograd (for kernel inputs); `t` itself when it has that dtype.
+Tensor cast_for_kernel(const Tensor& t, DType dtype);
 Tensor clone(const Tensor& t);
 Tensor contiguous(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);  // differentiable between float dtypes

@@ -8,8 +8,6 @@
 namespace ember {
 
 using kernels::ReduceOp;
-Tensor cast_for_kernel(const Tensor& t, DType dtype);
-
 static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
 
 static DimList shape_to_dims(uint64_t mask) {
@@ -54,22 +52,85 @@ static Tensor reduce_forward(ReduceOp op, const Tensor& t, uint64_t mask, bool k
   return maybe_squeeze(out, mask, keepdim);
 }
 
-// The gradient of a reduction, broadcast back to the input's shape.
-static Tensor expand_grad(const Tensor& g, const Shape& in_shape, uint64_t mask, bool keepdim) {
-  Tensor gk = keepdim ? g : reshape(g, keepdim_shape(in_shape, mask));
-  return expand(gk, in_shape);
-}
-// A kept-dim view of a saved reduction result, for formulas that combine it with the input.
-static Tensor keep(const Tensor& r, const Shape& in_shape, uint64_t mask, bool keepdim) {
-  return keepdim ? r : reshape(r, keepdim_shape(in_shape, mask));
-}
+namespace {  // a State is private to its op's file (Note [Node state])
 
-static void remember(const std::shared_ptr<OpNode>& n, const Tensor& t, uint64_t mask, bool keepdim) {
-  n->args.shape0 = t->sizes();
-  n->args.i0 = (int64_t)mask;
-  n->args.flag = keepdim;
-}
-#define EMBER_MASK(n) ((uint64_t)(n).args.i0)
+// What a reduction's formula needs: the input's shape, the reduced dims (a
+// bit mask) and keepdim.
+struct Reduction {
+  Shape self_sizes;
+  uint64_t mask = 0;
+  bool keepdim = false;
+
+  Reduction() = default;
+  Reduction(const Tensor& t, uint64_t m, bool kd) : self_sizes(t->sizes()), mask(m), keepdim(kd) {}
+  DimList dims() const { return shape_to_dims(mask); }
+  // The gradient of the reduction, broadcast back to the input's shape.
+  Tensor expand_grad(const Tensor& g) const {
+    Tensor gk = keepdim ? g : reshape(g, keepdim_shape(self_sizes, mask));
+    return expand(gk, self_sizes);
+  }
+  // A kept-dim view of a saved result, for formulas that combine it with the input.
+  Tensor keep(const Tensor& r) const { return keepdim ? r : reshape(r, keepdim_shape(self_sizes, mask)); }
+  void fields(StateFields& f) const {
+    f.add("dim", dims());
+    f.add("keepdim", keepdim);
+    f.add("self_sym_sizes", self_sizes);
+  }
+};
+
+struct ReduceState {
+  Reduction r;
+  void fields(StateFields& f) const { r.fields(f); }
+};
+
+struct MeanState {
+  Reduction r;
+  double count = 0;  // elements per output value
+  void fields(StateFields& f) const {
+    r.fields(f);
+    f.add("count", count);
+  }
+};
+
+struct VarState {
+  Reduction r;
+  double correction = 1;
+  // n - correction, n the number of elements reduced into each output value
+  double divisor() const {
+    double n = 1;
+    for (auto d : r.dims()) n *= (double)r.self_sizes[d];
+    return n - correction;
+  }
+  void fields(StateFields& f) const {
+    r.fields(f);
+    f.add("correction", correction);
+  }
+};
+
+struct NormState {
+  Reduction r;
+  double ord = 2;
+  void fields(StateFields& f) const {
+    r.fields(f);
+    f.add("ord", ord);
+  }
+};
+
+struct MaxDimState {
+  Reduction r;
+  int64_t dim = 0;
+  void fields(StateFields& f) const {
+    f.add("dim", dim);
+    f.add("keepdim", r.keepdim);
+    f.add("self_sym_sizes", r.self_sizes);
+  }
+};
+
+struct SoftmaxState {
+  int64_t dim = 0;
+  void fields(StateFields& f) const { f.add("dim", dim); }
+};
+}  // namespace
 
 static uint64_t mask_of(const Tensor& t, const DimList& dims, const char* op) { return dim_mask(dims, t->dim(), op); }
 
@@ -78,10 +139,10 @@ Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DTy
   Tensor in = dtype ? to_dtype(t, *dtype) : t;
   DType out_dtype = is_integral(in->dtype(), true) ? DType::Int64 : in->dtype();
   Tensor out = reduce_forward(ReduceOp::Sum, in, mask, keepdim, out_dtype);
-  auto n = make_node(dims.empty() ? "SumBackward0" : "SumBackward1", [](OpNode& n, variable_list& g) -> variable_list {
-    return {expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag)};
+  auto n = make_node<ReduceState>(dims.empty() ? "SumBackward0" : "SumBackward1", [](auto& n, variable_list& g) -> variable_list {
+    return {n.state.r.expand_grad(g[0])};
   }, {&in});
-  if (n) remember(n, in, mask, keepdim);
+  if (n) n->state.r = Reduction(in, mask, keepdim);
   return attach(n, out);
 }
 
@@ -99,10 +160,10 @@ Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
     Tensor scale = wrapped_scalar(count ? 1.0 / (double)count : NAN, DType::Float64);
     out = mul(out, scale);
   }
-  auto n = make_node(dims.empty() ? "MeanBackward0" : "MeanBackward1", [](OpNode& n, variable_list& g) -> variable_list {
-    return {div(expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag), num(n.args.s0))};
+  auto n = make_node<MeanState>(dims.empty() ? "MeanBackward0" : "MeanBackward1", [](auto& n, variable_list& g) -> variable_list {
+    return {div(n.state.r.expand_grad(g[0]), num(n.state.count))};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->args.s0 = (double)count; }
+  if (n) n->state = {Reduction(t, mask, keepdim), (double)count};
   return attach(n, out);
 }
 
@@ -110,23 +171,29 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   uint64_t mask = dim ? mask_of(t, {*dim}, "prod") : mask_of(t, {}, "prod");
   DType out_dtype = is_integral(t->dtype(), true) ? DType::Int64 : t->dtype();
   Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, out_dtype);
-  auto n = make_node(dim ? "ProdBackward1" : "ProdBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<ReduceState>(dim ? "ProdBackward1" : "ProdBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), result = n.saved_at(1);
-    const Shape& s = n.args.shape0;
-    uint64_t m = EMBER_MASK(n);
-    bool kd = n.args.flag;
+    const Reduction& red = n.state.r;
+    const Shape& s = red.self_sizes;
+    uint64_t m = red.mask;
+    bool kd = red.keepdim;
     // prod of the others: result / x where x != 0; with exactly one zero in the
     // slice, the zero's gradient is the product of the rest.
     Tensor is_zero = eq(x, num(0.0));
-    Tensor zero_count = keep(sum(is_zero, shape_to_dims(m), kd), s, m, kd);
-    Tensor without_zeros = keep(prod_masked(x, is_zero, m, kd), s, m, kd);
-    Tensor r = keep(result, s, m, kd);
+    Tensor zero_count = red.keep(sum(is_zero, red.dims(), kd));
+    Tensor without_zeros = red.keep(prod_masked(x, is_zero, m, kd));
+    Tensor r = red.keep(result);
     Tensor safe_x = where(is_zero, ones({}, x->dtype()), x);
     Tensor others = where(is_zero, where(eq(zero_count, num(1.0)), expand(without_zeros, s), zeros({}, x->dtype())),
                           div(expand(r, s), safe_x));
-    return {mul(expand_grad(g[0], s, m, kd), others)};
+    return {mul(red.expand_grad(g[0]), others)};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->save(t); attach(n, out); n->save_output(out); }
+  if (n) {
+    n->state.r = Reduction(t, mask, keepdim);
+    n->save("self", t);
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -140,27 +207,29 @@ static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool
   uint64_t mask = mask_of(t, dims, is_max ? "amax" : "amin");
   if (t->numel() == 0) EMBER_FAIL(Index, is_max ? "amax" : "amin", "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor out = reduce_forward(is_max ? ReduceOp::Max : ReduceOp::Min, t, mask, keepdim, t->dtype());
-  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<ReduceState>(name, [](auto& n, variable_list& g) -> variable_list {
     // Ties share the gradient evenly.
-    Tensor x = n.saved_at(0), r = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
+    const Reduction& red = n.state.r;
+    Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
     Tensor hit = to_dtype(eq(x, r), g[0]->dtype());
-    Tensor count = sum(hit, shape_to_dims(EMBER_MASK(n)), true);
-    return {div(mul(expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag), hit), count)};
+    Tensor count = sum(hit, red.dims(), true);
+    return {div(mul(red.expand_grad(g[0]), hit), count)};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->save(t); attach(n, out); n->save_output(out); }
+  if (n) {
+    n->state.r = Reduction(t, mask, keepdim);
+    n->save("self", t);
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 Tensor amax(const Tensor& t, const DimList& dims, bool keepdim) { return amax_amin(t, dims, keepdim, true, "AmaxBackward0"); }
 Tensor amin(const Tensor& t, const DimList& dims, bool keepdim) { return amax_amin(t, dims, keepdim, false, "AminBackward0"); }
 Tensor max_all(const Tensor& t) {
-  Tensor r = extreme_all(t, true);
-  if (auto* m = r->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "MaxBackward1";
-  return r;
+  return renamed(extreme_all(t, true), "MaxBackward1");
 }
 Tensor min_all(const Tensor& t) {
-  Tensor r = extreme_all(t, false);
-  if (auto* m = r->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "MinBackward1";
-  return r;
+  return renamed(extreme_all(t, false), "MinBackward1");
 }
 
 static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool keepdim, bool is_max) {
@@ -179,13 +248,16 @@ static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool 
   }
   values = maybe_squeeze(values, mask, keepdim);
   indices = maybe_squeeze(indices, mask, keepdim);
-  auto n = make_node(is_max ? "MaxBackward0" : "MinBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor idx = keep(n.saved_at(0), n.args.shape0, EMBER_MASK(n), n.args.flag);
-    Tensor gk = keep(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
-    if (n.args.shape0.empty()) return {g[0]};
-    return {scatter_add(zeros(n.args.shape0, g[0]->dtype()), n.args.i1, idx, gk)};
+  auto n = make_node<MaxDimState>(is_max ? "MaxBackward0" : "MinBackward0", [](auto& n, variable_list& g) -> variable_list {
+    const Reduction& red = n.state.r;
+    if (red.self_sizes.empty()) return {g[0]};
+    Tensor idx = red.keep(n.saved_at(0)), gk = red.keep(g[0]);
+    return {scatter_add(zeros(red.self_sizes, g[0]->dtype()), n.state.dim, idx, gk)};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->args.i1 = d; n->save(indices); }
+  if (n) {
+    n->state = {Reduction(t, mask, keepdim), d};
+    n->save("indices", indices);
+  }
   attach(n, values);
   return {values, indices};
 }
@@ -209,22 +281,23 @@ static Tensor centered(const Tensor& t, uint64_t mask) { return sub(t, mean(t, s
 Tensor var(const Tensor& t, const DimList& dims, double correction, bool keepdim) {
   EMBER_CHECK(is_floating(t->dtype()), "var(): input dtype should be floating point, got ", dtype_name(t->dtype()));
   uint64_t mask = mask_of(t, dims, "var");
+  VarState state{Reduction(t, mask, keepdim), correction};
   Tensor out;
-  int64_t n_red = 1;
-  for (int64_t d = 0; d < t->dim(); ++d)
-    if (mask & (1ull << d)) n_red *= t->size(d);
   {
     NoGradGuard ng;
     Tensor c = centered(t, mask);
-    out = div(sum(mul(c, c), shape_to_dims(mask), keepdim), num(std::max<double>((double)n_red - correction, 0.0)));
+    out = div(sum(mul(c, c), shape_to_dims(mask), keepdim), num(std::max(state.divisor(), 0.0)));
   }
-  auto n = make_node("VarBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<VarState>("VarBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);
-    Tensor c = centered(x, EMBER_MASK(n));
-    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
-    return {mul(gk, mul(c, num(2.0 / n.args.s0)))};
+    Tensor c = centered(x, n.state.r.mask);
+    Tensor gk = n.state.r.expand_grad(g[0]);
+    return {mul(gk, mul(c, num(2.0 / n.state.divisor())))};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->args.s0 = (double)n_red - correction; n->save(t); }
+  if (n) {
+    n->state = state;
+    n->save("self", t);
+  }
   return attach(n, out);
 }
 
@@ -235,16 +308,18 @@ Tensor std(const Tensor& t, const DimList& dims, double correction, bool keepdim
     out = sqrt(var(t, dims, correction, keepdim));
   }
   uint64_t mask = mask_of(t, dims, "std");
-  int64_t n_red = 1;
-  for (int64_t d = 0; d < t->dim(); ++d)
-    if (mask & (1ull << d)) n_red *= t->size(d);
-  auto n = make_node("StdBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor x = n.saved_at(0), s = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
-    Tensor c = centered(x, EMBER_MASK(n));
-    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
-    return {div(mul(gk, c), mul(s, num(n.args.s0)))};
+  auto n = make_node<VarState>("StdBackward0", [](auto& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), s = n.state.r.keep(n.saved_at(1));
+    Tensor c = centered(x, n.state.r.mask);
+    Tensor gk = n.state.r.expand_grad(g[0]);
+    return {div(mul(gk, c), mul(s, num(n.state.divisor())))};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->args.s0 = (double)n_red - correction; n->save(t); attach(n, out); n->save_output(out); }
+  if (n) {
+    n->state = {Reduction(t, mask, keepdim), correction};
+    n->save("self", t);
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -263,16 +338,17 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
     else if (p == 2) out = sqrt(sum(mul(a, a), rd, keepdim));
     else out = pow(sum(pow(a, num(p)), rd, keepdim), num(1.0 / p));
   }
-  auto n = make_node(dims.empty() ? "NormBackward0" : "NormBackward1", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor x = n.saved_at(0), r = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
-    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
-    double p = n.args.s0;
+  auto n = make_node<NormState>(dims.empty() ? "NormBackward0" : "NormBackward1", [](auto& n, variable_list& g) -> variable_list {
+    const Reduction& red = n.state.r;
+    Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
+    Tensor gk = red.expand_grad(g[0]);
+    double p = n.state.ord;
     Tensor zero = zeros({}, x->dtype());
     if (p == 0) return {zeros_like(x)};
     if (p == 1) return {mul(gk, sign(x))};
     if (std::isinf(p)) {
       Tensor hit = to_dtype(eq(abs(x), r), x->dtype());
-      Tensor count = sum(hit, shape_to_dims(EMBER_MASK(n)), true);
+      Tensor count = sum(hit, red.dims(), true);
       return {div(mul(mul(gk, sign(x)), hit), count)};
     }
     // d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0.
@@ -280,7 +356,12 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
     Tensor denom = p == 2 ? r : pow(r, num(p - 1));
     return {where(eq(r, num(0.0)), zero, div(mul(gk, scale), denom))};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->args.s0 = p; n->save(t); attach(n, out); n->save_output(out); }
+  if (n) {
+    n->state = {Reduction(t, mask, keepdim), p};
+    n->save("self", t);
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -297,12 +378,17 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
     out = add(log(sum(exp(sub(x, m)), rd, true)), m);
     out = keepdim ? out : maybe_squeeze(contiguous(out), mask, false);
   }
-  auto n = make_node("LogsumexpBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    Tensor x = n.saved_at(0), r = keep(n.saved_at(1), n.args.shape0, EMBER_MASK(n), n.args.flag);
-    Tensor gk = expand_grad(g[0], n.args.shape0, EMBER_MASK(n), n.args.flag);
+  auto n = make_node<ReduceState>("LogsumexpBackward0", [](auto& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), r = n.state.r.keep(n.saved_at(1));
+    Tensor gk = n.state.r.expand_grad(g[0]);
     return {mul(gk, exp(sub(x, r)))};
   }, {&t});
-  if (n) { remember(n, t, mask, keepdim); n->save(t); attach(n, out); n->save_output(out); }
+  if (n) {
+    n->state.r = Reduction(t, mask, keepdim);
+    n->save("self", t);
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -316,12 +402,12 @@ Tensor softmax(const Tensor& t, int64_t dim) {
     Tensor e = exp(sub(x, amax(x, rd, true)));
     out = div(e, sum(e, rd, true));
   }
-  auto n = make_node("SoftmaxBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<SoftmaxState>("SoftmaxBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);
     Tensor gy = mul(g[0], y);
-    return {sub(gy, mul(y, sum(gy, {n.args.i1}, true)))};
+    return {sub(gy, mul(y, sum(gy, {n.state.dim}, true)))};
   }, {&t});
-  if (n) { n->args.i1 = rd[0]; attach(n, out); n->save_output(out); }
+  if (n) { n->state.dim = rd[0]; attach(n, out); n->save_output("result", out); }
   return out;
 }
 
@@ -338,11 +424,11 @@ Tensor log_softmax(const Tensor& t, int64_t dim) {
     Tensor s = sub(x, amax(x, rd, true));
     out = sub(s, log(sum(exp(s), rd, true)));
   }
-  auto n = make_node("LogSoftmaxBackward0", [](OpNode& n, variable_list& g) -> variable_list {
+  auto n = make_node<SoftmaxState>("LogSoftmaxBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);
-    return {sub(g[0], mul(exp(y), sum(g[0], {n.args.i1}, true)))};
+    return {sub(g[0], mul(exp(y), sum(g[0], {n.state.dim}, true)))};
   }, {&t});
-  if (n) { n->args.i1 = rd[0]; attach(n, out); n->save_output(out); }
+  if (n) { n->state.dim = rd[0]; attach(n, out); n->save_output("result", out); }
   return out;
 }
 

@@ -8,6 +8,15 @@
 
 namespace ember {
 
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// View nodes that reshape the gradient back to the input's shape.
+struct SizesState {
+  Shape self_sizes;
+  void fields(StateFields& f) const { f.add("self_sym_sizes", self_sizes); }
+};
+}  // namespace
+
 static Tensor make_child_view(const Tensor& t, Shape sizes, Shape strides, int64_t offset) {
   Tensor v = make_view(t, std::move(sizes), std::move(strides), offset);
   v->view_base = t->view_base ? t->view_base : t;
@@ -73,22 +82,34 @@ Tensor view(const Tensor& t, const Shape& shape_in) {
   EMBER_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension spans "
                   "across two contiguous subspaces). Use .reshape(...) instead.");
   Tensor out = make_child_view(t, shape, *st, t->offset());
-  auto n = make_node("ViewBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {reshape(g[0], n.args.shape0)};
+  auto n = make_node<SizesState>("ViewBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {reshape(g[0], n.state.self_sizes)};
   }, {&t});
-  if (n) n->args.shape0 = t->sizes();
-  if (n) n->cheap = true;  // returns a view of the gradient
+  if (n) {
+    n->state.self_sizes = t->sizes();
+    n->cheap = true;  // returns a view of the gradient
+  }
   return attach(n, out);
 }
 
 Tensor reshape(const Tensor& t, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, t->numel());
   if (view_strides(t, shape)) return view(t, shape);
-  Tensor out = view(clone(t), shape);
-  if (auto* m = out->autograd(); m && m->grad_fn) static_cast<OpNode*>(m->grad_fn.get())->op_name = "UnsafeViewBackward0";
+  Tensor out = renamed(view(clone(t), shape), "UnsafeViewBackward0");
   out->view_base.reset();  // a fresh copy: no longer a view of `t`
   return out;
 }
+
+namespace {  // a State is private to its op's file (Note [Node state])
+
+struct TransposeState {
+  int64_t dim0 = 0, dim1 = 0;
+  void fields(StateFields& f) const {
+    f.add("dim0", dim0);
+    f.add("dim1", dim1);
+  }
+};
+}  // namespace
 
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
   int64_t nd = t->dim();
@@ -100,11 +121,13 @@ Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
     std::swap(st[d0], st[d1]);
   }
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node("TransposeBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {transpose(g[0], n.args.i0, n.args.i1)};
+  auto n = make_node<TransposeState>("TransposeBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {transpose(g[0], n.state.dim0, n.state.dim1)};
   }, {&t});
-  if (n) { n->args.i0 = d0; n->args.i1 = d1; }
-  if (n) n->cheap = true;  // returns a view of the gradient
+  if (n) {
+    n->state = {d0, d1};
+    n->cheap = true;  // returns a view of the gradient
+  }
   return attach(n, out);
 }
 
@@ -115,17 +138,25 @@ Tensor t_(const Tensor& t) {
     NoGradGuard ng;
     out = t->dim() < 2 ? make_child_view(t, t->sizes(), t->strides(), t->offset()) : transpose(t, 0, 1);
   }
-  auto n = make_node("TBackward0", [](OpNode&, variable_list& g) -> variable_list { return {t_(g[0])}; }, {&t});
+  auto n = make_node("TBackward0", [](auto&, variable_list& g) -> variable_list { return {t_(g[0])}; }, {&t});
   if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
+
+namespace {  // a State is private to its op's file (Note [Node state])
+
+struct PermuteState {
+  DimList dims;
+  void fields(StateFields& f) const { f.add("dims", dims); }
+};
+}  // namespace
 
 Tensor permute(const Tensor& t, const DimList& dims) {
   int64_t nd = t->dim();
   EMBER_CHECK((int64_t)dims.size() == nd, "permute(sparse_coo): number of dimensions in the tensor input does not match "
               "the length of the desired ordering of dimensions i.e. input.dim() = ", nd, " is not equal to len(dims) = ", dims.size());
   Shape s(nd), st(nd);
-  DimList inv(nd);
+  DimList wrapped(nd);
   std::vector<bool> seen(nd, false);
   for (int64_t i = 0; i < nd; ++i) {
     int64_t d = wrap_dim(dims[i], nd);
@@ -133,14 +164,19 @@ Tensor permute(const Tensor& t, const DimList& dims) {
     seen[d] = true;
     s[i] = t->size(d);
     st[i] = t->stride(d);
-    inv[d] = i;
+    wrapped[i] = d;
   }
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node("PermuteBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {permute(g[0], n.args.dims)};
+  auto n = make_node<PermuteState>("PermuteBackward0", [](auto& n, variable_list& g) -> variable_list {
+    const DimList& dims = n.state.dims;
+    DimList inverse(dims.size());
+    for (size_t i = 0; i < dims.size(); ++i) inverse[dims[i]] = (int64_t)i;
+    return {permute(g[0], inverse)};
   }, {&t});
-  if (n) n->args.dims = inv;
-  if (n) n->cheap = true;  // returns a view of the gradient
+  if (n) {
+    n->state.dims = wrapped;
+    n->cheap = true;  // returns a view of the gradient
+  }
   return attach(n, out);
 }
 
@@ -165,10 +201,10 @@ Tensor expand(const Tensor& t, const Shape& shape) {
   }
   if (s == t->sizes()) return t;
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node("ExpandBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {sum_to(g[0], n.args.shape0)};
+  auto n = make_node<SizesState>("ExpandBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {sum_to(g[0], n.state.self_sizes)};
   }, {&t});
-  if (n) n->args.shape0 = t->sizes();
+  if (n) n->state.self_sizes = t->sizes();
   return attach(n, out);
 }
 
@@ -187,13 +223,23 @@ Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
     }
   Tensor out = make_child_view(t, s, st, t->offset());
   const char* name = !dims ? "SqueezeBackward0" : (dims->size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
-  auto n = make_node(name, [](OpNode& n, variable_list& g) -> variable_list {
-    return {reshape(g[0], n.args.shape0)};
+  auto n = make_node<SizesState>(name, [](auto& n, variable_list& g) -> variable_list {
+    return {reshape(g[0], n.state.self_sizes)};
   }, {&t});
-  if (n) n->args.shape0 = t->sizes();
-  if (n) n->cheap = true;  // returns a view of the gradient
+  if (n) {
+    n->state.self_sizes = t->sizes();
+    n->cheap = true;  // returns a view of the gradient
+  }
   return attach(n, out);
 }
+
+namespace {  // a State is private to its op's file (Note [Node state])
+
+struct DimState {
+  int64_t dim = 0;
+  void fields(StateFields& f) const { f.add("dim", dim); }
+};
+}  // namespace
 
 Tensor unsqueeze(const Tensor& t, int64_t dim) {
   int64_t d = wrap_dim(dim, t->dim() + 1);
@@ -202,11 +248,13 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
   s.insert(s.begin() + d, 1);
   st.insert(st.begin() + d, new_stride);
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node("UnsqueezeBackward0", [](OpNode& n, variable_list& g) -> variable_list {
-    return {squeeze(g[0], DimList{n.args.i0})};
+  auto n = make_node<DimState>("UnsqueezeBackward0", [](auto& n, variable_list& g) -> variable_list {
+    return {squeeze(g[0], DimList{n.state.dim})};
   }, {&t});
-  if (n) n->args.i0 = d;
-  if (n) n->cheap = true;  // returns a view of the gradient
+  if (n) {
+    n->state.dim = d;
+    n->cheap = true;  // returns a view of the gradient
+  }
   return attach(n, out);
 }
 
@@ -230,29 +278,38 @@ static Tensor embed(const Tensor& g, const Shape& base, const Shape& sizes, cons
   Tensor out = zeros(base, g->dtype());
   Tensor region = make_view(out, sizes, strides, offset);
   kernels::copy(region, g);
-  auto n = make_node("AsStridedScatterBackward0", [](OpNode& n, variable_list& gg) -> variable_list {
+  auto n = make_node<Region>("AsStridedScatterBackward0", [](auto& n, variable_list& gg) -> variable_list {
     Tensor c = contiguous(gg[0]);
-    return {as_strided(c, n.args.shape0, n.args.shape1, n.args.i0 + c->offset())};
+    return {as_strided(c, n.state.sizes, n.state.strides, n.state.offset + c->offset())};
   }, {&g});
-  if (n) { n->args.shape0 = sizes; n->args.shape1 = strides; n->args.i0 = offset; }
+  if (n) n->state = {sizes, strides, offset};
   return attach(n, out);
 }
 
-static variable_list region_backward(OpNode& n, variable_list& g) {
-  return {embed(g[0], n.args.shape0, n.args.shape1, n.args.dims, n.args.i0)};
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// A region view's node: where it looks in a contiguous layout of its input.
+struct RegionViewState {
+  Shape self_sizes;
+  Region region;
+  void fields(StateFields& f) const {
+    f.add("self_sym_sizes", self_sizes);
+    region.fields(f);
+  }
+};
+}  // namespace
+
+static variable_list region_backward(StateNode<RegionViewState>& n, variable_list& g) {
+  const Region& r = n.state.region;
+  return {embed(g[0], n.state.self_sizes, r.sizes, r.strides, r.offset)};
 }
 
 // A region view (select/slice/as_strided) with its backward node.
 static Tensor region_view(const Tensor& t, const char* name, Shape sizes, Shape strides, int64_t offset,
                           Shape rel_strides, int64_t rel_offset) {
   Tensor out = make_child_view(t, std::move(sizes), std::move(strides), offset);
-  auto n = make_node(name, region_backward, {&t});
-  if (n) {
-    n->args.shape0 = t->sizes();
-    n->args.shape1 = out->sizes();
-    n->args.dims = rel_strides;
-    n->args.i0 = rel_offset;
-  }
+  auto n = make_node<RegionViewState>(name, region_backward, {&t});
+  if (n) n->state = {t->sizes(), Region{out->sizes(), std::move(rel_strides), rel_offset}};
   return attach(n, out);
 }
 

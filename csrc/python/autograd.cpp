@@ -4,6 +4,7 @@
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/saved_variable.h"
+#include "ops/op_node.h"
 #include "python/bindings.h"
 
 namespace ember {
@@ -91,6 +92,53 @@ const char* kNonLeafGradWarning =
     "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
     "the leaf Tensor instead.";
 
+py::object state_value(const StateValue& v) {
+  return std::visit([](const auto& x) -> py::object {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, std::monostate>) return py::none();
+    else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return py::tuple(py::cast(x));
+    else return py::cast(x);
+  }, v);
+}
+
+// grad_fn._saved_<name>: a saved tensor or a State value of a built-in op's
+// node by name (Note [Node state]); several tensors under one name (an
+// index's "indices") come as a tuple, as in PyTorch.
+py::object saved_attribute(Node& node, const std::string& attr) {
+  const std::string prefix = "_saved_";
+  auto* op = dynamic_cast<OpNode*>(&node);
+  if (op && attr.compare(0, prefix.size(), prefix) == 0) {
+    std::string key = attr.substr(prefix.size());
+    py::list tensors;
+    for (size_t i = 0; i < op->saved_names.size(); ++i)
+      if (key == op->saved_names[i]) {
+        Tensor t = op->saved_at(i);
+        tensors.append(t ? py::cast(t) : py::none());
+      }
+    if (tensors.size() == 1 && key != "indices") return tensors[0];
+    if (tensors.size() > 0) return py::tuple(tensors);
+    for (auto& [name, value] : op->state_fields().items)
+      if (key == name) return state_value(value);
+  }
+  throw py::attribute_error("'" + node.name() + "' object has no attribute '" + attr + "'");
+}
+
+py::list saved_attribute_names(Node& node) {
+  py::list names;
+  auto* op = dynamic_cast<OpNode*>(&node);
+  if (!op) return names;
+  std::vector<std::string> seen;
+  auto add = [&](const char* name) {
+    std::string attr = std::string("_saved_") + name;
+    if (std::find(seen.begin(), seen.end(), attr) != seen.end()) return;
+    seen.push_back(attr);
+    names.append(attr);
+  };
+  for (const char* name : op->saved_names) add(name);
+  for (auto& item : op->state_fields().items) add(item.first);
+  return names;
+}
+
 void set_requires_grad(const Tensor& t, bool on) {
   if (!t->is_leaf()) {
     EMBER_CHECK(on, "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
@@ -118,6 +166,13 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def_property_readonly("variable", [](const Node& n) -> py::object {
         if (auto* acc = dynamic_cast<const AccumulateGrad*>(&n)) return py::cast(acc->variable);
         throw py::attribute_error("'" + n.name() + "' object has no attribute 'variable'");
+      })
+      .def("__getattr__", [](Node& n, const std::string& attr) { return saved_attribute(n, attr); }, py::arg("name"),
+           "A saved tensor or value of the node's formula by name: grad_fn._saved_self, grad_fn._saved_dim, ...")
+      .def("__dir__", [](py::handle self) {
+        py::list names = py::module_::import("builtins").attr("object").attr("__dir__")(self);
+        for (auto name : saved_attribute_names(self.cast<Node&>())) names.append(name);
+        return names;
       })
       .def("__repr__", [](py::handle self) {
         auto& n = self.cast<Node&>();

@@ -18,12 +18,6 @@ static void def_both(py::module_& m, TensorClass& cls, const char* name, F f, co
   m.def(name, f, py::arg("input"), extra...);
 }
 
-// PyTorch names some nodes after the Python entry point (e.g. `2 - x` is RsubBackward1).
-static Tensor renamed(Tensor t, const char* name) {
-  if (auto* meta = t->autograd(); meta && meta->grad_fn)
-    if (auto* n = dynamic_cast<OpNode*>(meta->grad_fn.get())) n->op_name = name;
-  return t;
-}
 
 static std::optional<double> opt_number(py::handle h) {
   if (h.is_none()) return std::nullopt;
