@@ -9,15 +9,17 @@ with OPENBLAS_NUM_THREADS=1: it then starts no thread pool of its own, whose
 idle threads would spin beside ember's. The variable is restored at once, so a
 BLAS loaded later (numpy's) keeps its usual threads.
 """
+from __future__ import annotations
+
 import ctypes
 import os
 
 import scipy_openblas32
 
-_previous = os.environ.get("OPENBLAS_NUM_THREADS")
+_previous: str | None = os.environ.get("OPENBLAS_NUM_THREADS")
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 try:
-    _lib = ctypes.CDLL(
+    _lib: ctypes.CDLL = ctypes.CDLL(
         os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(fullname=True)),
         mode=ctypes.RTLD_GLOBAL,
     )

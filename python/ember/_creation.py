@@ -1,5 +1,8 @@
 """Tensor creation functions: argument parsing in Python, the work in ember._C."""
+from __future__ import annotations
+
 import numbers
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -21,22 +24,23 @@ _NUMPY_TO_DTYPE = {
 }
 
 
-def get_default_dtype():
+def get_default_dtype() -> _C.dtype:
+    """Returns the default floating point dtype: always ``ember.float32``."""
     return float32
 
 
-def _check_device(device):
+def _check_device(device: str | _C.device | None) -> None:
     if device is not None:
         _C._check_device(_C.device(device) if not isinstance(device, _C.device) else device)
 
 
-def _finish(t, requires_grad):
+def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def _size(args):
+def _size(args: tuple[Any, ...]) -> list[int]:
     """zeros(2, 3), zeros((2, 3)), zeros([2, 3]) and zeros(ember.Size([2, 3])) all mean (2, 3)."""
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         args = tuple(args[0])
@@ -46,7 +50,7 @@ def _size(args):
     return [int(a) for a in args]
 
 
-def _data_to_numpy(data):
+def _data_to_numpy(data: Any) -> np.ndarray:
     if isinstance(data, str) or (isinstance(data, (list, tuple)) and any(isinstance(x, str) for x in data)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__ if isinstance(data, str) else 'str'}'")
     arr = np.asarray(data)
@@ -55,7 +59,8 @@ def _data_to_numpy(data):
     return arr
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
     _check_device(device)
     if isinstance(data, Tensor):
@@ -85,7 +90,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     return _finish(t, requires_grad)
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None) -> Tensor:
+    """Converts ``data`` to a tensor, sharing memory with a tensor or numpy array when no conversion is needed."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or _NUMPY_TO_DTYPE.get(data.dtype) == dtype) \
@@ -94,32 +100,38 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-def _make(fn):
-    def create(*size, dtype=None, device=None, requires_grad=False, out=None, **_):
+def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
+    def create(*size: int | Sequence[int], dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+               requires_grad: bool = False, out: Tensor | None = None, **_: Any) -> Tensor:
         _check_device(device)
         return _finish(fn(_size(size), dtype or float32), requires_grad)
 
     create.__name__ = fn.__name__.lstrip("_")
+    create.__doc__ = doc
     return create
 
 
-def _make_random(fn):
-    def create(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **_):
+def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
+    def create(*size: int | Sequence[int], generator: _C.Generator | None = None, dtype: _C.dtype | None = None,
+               device: str | _C.device | None = None, requires_grad: bool = False, out: Tensor | None = None,
+               **_: Any) -> Tensor:
         _check_device(device)
         return _finish(fn(_size(size), dtype or float32, generator), requires_grad)
 
     create.__name__ = fn.__name__.lstrip("_")
+    create.__doc__ = doc
     return create
 
 
-zeros = _make(_C._zeros)
-ones = _make(_C._ones)
-empty = _make(_C._empty)
-rand = _make_random(_C._rand)
-randn = _make_random(_C._randn)
+zeros = _make(_C._zeros, "Returns a tensor filled with 0, of the shape given by ``size`` (float32 by default).")
+ones = _make(_C._ones, "Returns a tensor filled with 1, of the shape given by ``size`` (float32 by default).")
+empty = _make(_C._empty, "Returns an uninitialized tensor of the shape given by ``size`` (float32 by default).")
+rand = _make_random(_C._rand, "Returns a tensor of random numbers uniform on [0, 1), of the shape given by ``size``.")
+randn = _make_random(_C._randn, "Returns a tensor of random numbers from the standard normal distribution, of the "
+                                "shape given by ``size``.")
 
 
-def _infer_scalar_dtype(*values):
+def _infer_scalar_dtype(*values: Any) -> _C.dtype:
     if any(isinstance(v, bool) for v in values) and all(isinstance(v, bool) for v in values):
         return bool_
     if all(isinstance(v, numbers.Integral) or (isinstance(v, Tensor) and not v.is_floating_point())
@@ -128,7 +140,10 @@ def _infer_scalar_dtype(*values):
     return float32
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size: int | Sequence[int], fill_value: float | Tensor, dtype: _C.dtype | None = None,
+         device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or float32)
+    follows ``fill_value`` unless given."""
     _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -136,7 +151,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
                             dtype or _infer_scalar_dtype(fill_value)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start: float | Tensor, end: float | Tensor | None = None, step: float | Tensor = 1,
+           dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+           requires_grad: bool = False) -> Tensor:
+    """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
+    ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else float32."""
     _check_device(device)
     if end is None:
         start, end = 0, start
@@ -145,18 +164,27 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(_C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start: float, end: float, steps: int, dtype: _C.dtype | None = None,
+             device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    """Returns a 1-D tensor of ``steps`` values evenly spaced from ``start`` to ``end``, both included."""
     _check_device(device)
     return _finish(_C._linspace(float(start), float(end), int(steps), dtype or float32), requires_grad)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n: int, m: int | None = None, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+        requires_grad: bool = False) -> Tensor:
+    """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere."""
     _check_device(device)
     return _finish(_C._eye(int(n), int(n if m is None else m), dtype or float32), requires_grad)
 
 
-def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    """randint(high, size) or randint(low, high, size), as PyTorch."""
+def randint(low: int = 0, high: int | Sequence[int] | None = None, size: Sequence[int] | None = None,
+            generator: _C.Generator | None = None, dtype: _C.dtype | None = None,
+            device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    """Returns a tensor of random integers uniform in [low, high) (int64 by default), of shape ``size``.
+
+    Called as ``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch.
+    """
     _check_device(device)
     if size is None:
         low, high, size = 0, low, high
@@ -165,16 +193,20 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
     return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64, generator), requires_grad)
 
 
-def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n: int, generator: _C.Generator | None = None, dtype: _C.dtype | None = None,
+             device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    """Returns a random permutation of the integers 0 .. n - 1 (int64 by default)."""
     _check_device(device)
     return _finish(_C._randperm(int(n), dtype or int64, generator), requires_grad)
 
 
-def _like(fn):
-    def create(input, dtype=None, device=None, requires_grad=False, **_):
+def _like(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    def create(input: Tensor, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+               requires_grad: bool = False, **_: Any) -> Tensor:
         return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
     create.__name__ = fn.__name__ + "_like"
+    create.__doc__ = f"Returns ``{fn.__name__}`` of the shape of ``input``, and of its dtype unless ``dtype`` is given."
     return create
 
 
@@ -185,6 +217,8 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input: Tensor, fill_value: float | Tensor, dtype: _C.dtype | None = None,
+              device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given."""
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device,
                 requires_grad=requires_grad)

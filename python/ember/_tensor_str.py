@@ -5,11 +5,17 @@ grad_fn, requires_grad), so the same code prints torch tensors identically;
 the test suite checks that. Element values are formatted as Python floats/ints,
 which is what PyTorch formats too (it calls .item()/.tolist() per element).
 """
+from __future__ import annotations
+
 import contextlib
 import dataclasses
 import math
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:  # only for annotations: the module itself uses no ember import (it also prints torch tensors)
+    from ._C import Tensor
 
 
 @dataclasses.dataclass
@@ -18,7 +24,7 @@ class _PrintOptions:
     threshold: float = 1000
     edgeitems: int = 3
     linewidth: int = 80
-    sci_mode: "bool | None" = None
+    sci_mode: bool | None = None
 
 
 PRINT_OPTS = _PrintOptions()
@@ -30,12 +36,20 @@ _PROFILES = {
 }
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None,
-                     linewidth=None, profile=None, sci_mode=None):
+def set_printoptions(precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
+                     linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
     """Set printing options, as ``torch.set_printoptions``.
 
     Like PyTorch, ``sci_mode`` is always assigned: calling this without it
     goes back to choosing scientific notation automatically.
+
+    Args:
+        precision: digits after the decimal point.
+        threshold: the number of elements above which a summary (``...``) is printed.
+        edgeitems: the items printed at each end of each dimension in a summary.
+        linewidth: characters per line.
+        profile: ``"default"``, ``"short"`` or ``"full"``: a preset of the four above (given values win).
+        sci_mode: True or False forces scientific notation on or off; None chooses it per tensor.
     """
     if profile is not None:
         for k, v in _PROFILES[profile].items():
@@ -47,12 +61,14 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None,
     PRINT_OPTS.sci_mode = sci_mode
 
 
-def get_printoptions():
+def get_printoptions() -> dict[str, Any]:
+    """Returns the current printing options, as a dict of ``set_printoptions``'s arguments."""
     return dataclasses.asdict(PRINT_OPTS)
 
 
 @contextlib.contextmanager
-def printoptions(**kwargs):
+def printoptions(**kwargs: Any) -> Iterator[None]:
+    """A context manager that sets printing options (as ``set_printoptions``) and restores them on exit."""
     old = get_printoptions()
     set_printoptions(**kwargs)
     try:
@@ -66,12 +82,12 @@ _FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64"}
 _IMPLIED_DTYPES = {"float32", "int64", "bool"}
 
 
-def _dtype_name(t):
+def _dtype_name(t: Tensor) -> str:
     # str(dtype) is "torch.float64" in torch and "ember.float64" in ember
     return str(t.dtype).rsplit(".", 1)[-1]
 
 
-def _to_numpy(t, floating):
+def _to_numpy(t: Tensor, floating: bool) -> np.ndarray:
     t = t.detach()
     if t.device.type == "cpu":
         a = np.asarray(t.numpy())
@@ -83,7 +99,7 @@ def _to_numpy(t, floating):
     return a.astype(np.float64) if floating else a
 
 
-def _edge_values(a, e):
+def _edge_values(a: np.ndarray, e: int) -> np.ndarray:
     """The elements a summarised print shows, flattened (their order does not
     matter: only widths, extremes and integrality are computed from them)."""
     if a.ndim <= 1:
@@ -102,7 +118,7 @@ def _edge_values(a, e):
 class _Formatter:
     """One element width and notation for a whole tensor, chosen as PyTorch does."""
 
-    def __init__(self, values, floating):
+    def __init__(self, values: np.ndarray, floating: bool) -> None:
         self.floating = floating
         self.int_mode = True
         self.sci_mode = False
@@ -132,7 +148,7 @@ class _Formatter:
         for v in vals.tolist():
             self.width = max(self.width, len(format(v, spec)) + extra)
 
-    def __call__(self, v):
+    def __call__(self, v: float) -> str:
         if not self.floating:
             s = str(v)
         elif self.sci_mode:
@@ -146,7 +162,7 @@ class _Formatter:
         return s.rjust(self.width)
 
 
-def _vector_str(a, indent, summarize, fmt):
+def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
     e = PRINT_OPTS.edgeitems
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / (fmt.width + 2)))
     if summarize and not e:
@@ -160,14 +176,14 @@ def _vector_str(a, indent, summarize, fmt):
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested_str(a, indent, summarize, fmt):
+def _nested_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
     if a.ndim == 0:
         return fmt(a.item())
     if a.ndim == 1:
         return _vector_str(a, indent, summarize, fmt)
     e, n = PRINT_OPTS.edgeitems, a.shape[0]
 
-    def sub(i):
+    def sub(i: int) -> str:
         return _nested_str(a[i], indent + 1, summarize, fmt)
 
     if summarize and n > 2 * e:
@@ -178,7 +194,7 @@ def _nested_str(a, indent, summarize, fmt):
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
-def _add_suffixes(text, suffixes, indent):
+def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     out = [text]
     # PyTorch's count (it is off by two on a single line); kept for identical wrapping
     last_line_len = len(text) - text.rfind("\n") + 1
@@ -193,7 +209,8 @@ def _add_suffixes(text, suffixes, indent):
     return "".join(out)
 
 
-def tensor_repr(t):
+def tensor_repr(t: Tensor) -> str:
+    """The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``."""
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []

@@ -6,16 +6,21 @@ The only change from the PyTorch version is the import line below. Each
 section prints what it computed and checks it against the value worked out
 by hand, so the demo doubles as a smoke test of an installed ember.
 """
+from __future__ import annotations
+
+from typing import Any
 
 import ember as torch
 
 
-def heading(title):
+def heading(title: str) -> None:
+    """Print a section title."""
     print()
     print(f"== {title} ==")
 
 
-def gradients_of_a_small_graph():
+def gradients_of_a_small_graph() -> None:
+    """Section 1: backward() on a scalar, then on the sum of a vector expression."""
     heading("1. Gradients of a small graph")
     x = torch.tensor(2.0, requires_grad=True)
     z = x * x * 3                      # z = 3x^2, so dz/dx = 6x = 12 at x = 2
@@ -34,7 +39,8 @@ def gradients_of_a_small_graph():
     assert x.grad.tolist() == [5.0, 7.0, 9.0]
 
 
-def vector_jacobian_product():
+def vector_jacobian_product() -> None:
+    """Section 2: backward(v) on a non-scalar output gives the vector-Jacobian product."""
     heading("2. A vector-Jacobian product")
     x = torch.randn(3, requires_grad=True)
     y = x * 2
@@ -56,18 +62,21 @@ class Exp(torch.autograd.Function):
     """exp(x), written by hand; its backward reuses the saved output."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        """exp(x), saving the result for backward."""
         result = x.exp()
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+        """The derivative of exp is exp itself: the saved result times grad_output."""
         (result,) = ctx.saved_tensors
         return grad_output * result
 
 
-def custom_function():
+def custom_function() -> None:
+    """Section 3: a custom autograd.Function, checked with gradcheck."""
     heading("3. A custom autograd.Function")
     x = torch.randn(4, dtype=torch.float64, requires_grad=True)
     y = Exp.apply(x)
@@ -82,7 +91,8 @@ def custom_function():
     assert ok
 
 
-def second_derivative():
+def second_derivative() -> None:
+    """Section 4: a second derivative through autograd.grad(create_graph=True)."""
     heading("4. A second derivative (create_graph=True)")
     x = torch.tensor(2.0, requires_grad=True)
     y = x ** 3
@@ -95,7 +105,8 @@ def second_derivative():
     assert abs(dy.item() - 12.0) < 1e-5 and abs(d2y.item() - 12.0) < 1e-5
 
 
-def training_loop():
+def training_loop() -> None:
+    """Section 5: fit a line with plain gradient descent written by hand."""
     heading("5. A small training loop: fit y = 2x + 1 with plain SGD")
     x = torch.linspace(-1, 1, 64)
     y = 2 * x + 1 + 0.1 * torch.randn(64)
@@ -116,7 +127,8 @@ def training_loop():
     assert abs(w.item() - 2.0) < 0.1 and abs(b.item() - 1.0) < 0.1
 
 
-def main():
+def main() -> None:
+    """Run every section of the demo."""
     torch.manual_seed(0)
     gradients_of_a_small_graph()
     vector_jacobian_product()

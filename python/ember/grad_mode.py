@@ -1,33 +1,43 @@
 """Grad-mode context managers; each also works as a decorator. Thread-local."""
+from __future__ import annotations
+
 import functools
+from typing import Any, Callable, Literal, TypeVar
 
 from . import _C
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _GradModeContext:
     """A context manager that is also a decorator (`@no_grad()` and `@no_grad`)."""
 
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and callable(args[0]) and not kwargs and cls in (no_grad, enable_grad):
             return cls()(args[0])
         return super().__new__(cls)
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
+        """Decorate ``func`` so that each call runs inside this context."""
+
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.clone():
                 return func(*args, **kwargs)
 
         return wrapper
 
-    def clone(self):
+    def clone(self) -> _GradModeContext:
+        """A fresh context manager of the same kind and mode."""
         return type(self)()
 
-    def __enter__(self):
+    def __enter__(self) -> None:
+        """Save the current grad mode and inference mode, then set this context's."""
         self._prev = (_C.is_grad_enabled(), _C.is_inference_mode_enabled())
         self._set()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
+        """Restore the modes saved on entry; exceptions propagate."""
         _C._set_grad_enabled(self._prev[0])
         _C._set_inference_mode(self._prev[1])
         return False
@@ -36,53 +46,58 @@ class _GradModeContext:
 class no_grad(_GradModeContext):
     """Disables gradient recording inside the block (thread-local)."""
 
-    def _set(self):
+    def _set(self) -> None:
         _C._set_grad_enabled(False)
 
 
 class enable_grad(_GradModeContext):
     """Enables gradient recording inside the block (e.g. inside no_grad)."""
 
-    def _set(self):
+    def _set(self) -> None:
         _C._set_grad_enabled(True)
 
 
 class set_grad_enabled(_GradModeContext):
     """Sets grad mode on construction, as PyTorch; restores it on exit when used with `with`."""
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self._prev = (_C.is_grad_enabled(), _C.is_inference_mode_enabled())
         _C._set_grad_enabled(self.mode)
 
-    def clone(self):
+    def clone(self) -> set_grad_enabled:
+        """A fresh ``set_grad_enabled`` of the same mode (setting it, as the constructor does)."""
         return set_grad_enabled(self.mode)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
+        """Nothing: the constructor already set the mode (and saved the one to restore)."""
         pass
 
-    def _set(self):
+    def _set(self) -> None:
         _C._set_grad_enabled(self.mode)
 
 
 class inference_mode(_GradModeContext):
     """Like no_grad, for inference; `inference_mode(False)` leaves grad mode as it is."""
 
-    def __init__(self, mode=True):
+    def __init__(self, mode: bool = True) -> None:
         self.mode = mode
 
-    def clone(self):
+    def clone(self) -> inference_mode:
+        """A fresh ``inference_mode`` of the same mode."""
         return inference_mode(self.mode)
 
-    def _set(self):
+    def _set(self) -> None:
         if self.mode:
             _C._set_grad_enabled(False)
             _C._set_inference_mode(True)
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
+    """Returns True if gradient recording is currently enabled (on this thread)."""
     return _C.is_grad_enabled()
 
 
-def is_inference_mode_enabled():
+def is_inference_mode_enabled() -> bool:
+    """Returns True if inference mode is currently enabled (on this thread)."""
     return _C.is_inference_mode_enabled()

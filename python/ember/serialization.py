@@ -45,6 +45,8 @@ What is and is not preserved:
   objects can be saved to one stream and loaded back in turn).  Any failure
   raises ``RuntimeError`` naming the file and the problem.
 """
+from __future__ import annotations
+
 import collections
 import io
 import json
@@ -54,6 +56,7 @@ import os
 import struct
 import sys
 import zlib
+from typing import IO, Any, Callable
 
 import numpy as np
 
@@ -83,13 +86,13 @@ _DISK_DTYPES = {
 # ----------------------------------------------------------------------------- save
 
 class _Encoder:
-    def __init__(self):
+    def __init__(self) -> None:
         self.tensors = []      # (tensor, entry) in file order
         self.index_of = {}     # id(tensor) -> index: one tensor object saved once
         self.keep_alive = []   # holds the tensors whose ids are in index_of
         self.active = set()    # ids of containers being encoded (cycle check)
 
-    def encode(self, obj, where):
+    def encode(self, obj: Any, where: str) -> Any:
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, Tensor):
@@ -118,7 +121,7 @@ class _Encoder:
                         f"at {where}; supported are tensors, dicts, OrderedDicts, lists, tuples, and Python "
                         "numbers, strings, bools and None (nested)")
 
-    def _encode_container(self, obj, where):
+    def _encode_container(self, obj: list[Any] | tuple[Any, ...] | dict[Any, Any], where: str) -> dict[str, Any]:
         if isinstance(obj, dict):
             items = []
             for k, v in obj.items():
@@ -135,7 +138,7 @@ class _Encoder:
         return {"type": kind, "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
 
     @staticmethod
-    def _check_key(k, where):
+    def _check_key(k: Any, where: str) -> None:
         ok = k is None or isinstance(k, (bool, str, numbers.Integral, float))
         if isinstance(k, tuple):
             ok = all(x is None or isinstance(x, (bool, str, numbers.Integral, float)) for x in k)
@@ -143,7 +146,7 @@ class _Encoder:
             raise TypeError(f"ember.save: dict key {k!r} of type {type(k).__name__} at {where} is not supported; "
                             "keys may be str, int, float, bool, None or tuples of those")
 
-    def _tensor_index(self, t, where):
+    def _tensor_index(self, t: Tensor, where: str) -> int:
         idx = self.index_of.get(id(t))
         if idx is not None:
             return idx
@@ -166,7 +169,7 @@ class _Encoder:
         return idx
 
 
-def _as_disk_array(t, disk_dtype):
+def _as_disk_array(t: Tensor, disk_dtype: np.dtype) -> np.ndarray:
     """The tensor's values as a C-contiguous little-endian numpy array (a copy only when needed)."""
     arr = t.detach().numpy()
     arr = np.ascontiguousarray(arr)
@@ -175,14 +178,15 @@ def _as_disk_array(t, disk_dtype):
     return arr
 
 
-def _file_name(f):
+def _file_name(f: str | bytes | os.PathLike | IO[bytes]) -> str:
     if isinstance(f, (str, bytes, os.PathLike)):
         return repr(os.fsdecode(f))
     name = getattr(f, "name", None)
     return repr(name) if isinstance(name, str) else f"<{type(f).__name__} object>"
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
+def save(obj: object, f: str | bytes | os.PathLike | IO[bytes], pickle_module: Any = None,
+         pickle_protocol: int | None = None, _use_new_zipfile_serialization: bool = True) -> None:
     """Save ``obj`` (tensors, state dicts and nested containers of them) to ``f``.
 
     ``f`` is a path (str or os.PathLike) or a binary file object opened for
@@ -216,7 +220,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     hbytes += b" " * (-(len(hbytes) + _PREAMBLE.size) % 8)
     preamble = _PREAMBLE.pack(MAGIC, VERSION, zlib.crc32(hbytes), len(hbytes))
 
-    def write(fh):
+    def write(fh: IO[bytes]) -> None:
         fh.write(preamble)
         fh.write(hbytes)
         pos = 0
@@ -242,7 +246,7 @@ class _Corrupt(Exception):
     """A problem with the file's contents; load() turns it into a RuntimeError naming the file."""
 
 
-def _read_upto(fh, n):
+def _read_upto(fh: IO[bytes], n: int) -> bytes:
     """Up to n bytes: fewer only at the end of the file."""
     chunks = []
     remaining = n
@@ -255,14 +259,14 @@ def _read_upto(fh, n):
     return b"".join(chunks)
 
 
-def _read_exact(fh, n, what):
+def _read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
     data = _read_upto(fh, n)
     if len(data) != n:
         raise _Corrupt(f"truncated: expected {n} bytes of {what}, found only {len(data)}")
     return data
 
 
-def _remaining_size(fh):
+def _remaining_size(fh: IO[bytes]) -> int | None:
     """Bytes from the current position to the end of the file, or None when it cannot be known."""
     try:
         pos = fh.tell()
@@ -273,16 +277,16 @@ def _remaining_size(fh):
         return None
 
 
-def _require(cond, message):
+def _require(cond: object, message: str) -> None:
     if not cond:
         raise _Corrupt("corrupted header: " + message)
 
 
-def _is_int(x):
+def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _check_tensor_entry(i, e, data_size):
+def _check_tensor_entry(i: int, e: Any, data_size: int) -> None:
     _require(isinstance(e, dict), f"tensor {i} is not an object")
     dtype = e.get("dtype")
     _require(dtype in _DISK_DTYPES, f"tensor {i} has unknown dtype {dtype!r}")
@@ -304,7 +308,7 @@ def _check_tensor_entry(i, e, data_size):
              f"of the data, past its end ({data_size} bytes)")
 
 
-def _parse_header(raw):
+def _parse_header(raw: bytes) -> dict[str, Any]:
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -320,12 +324,14 @@ def _parse_header(raw):
     return header
 
 
-def _resolve_map_location(map_location):
+def _resolve_map_location(
+        map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None,
+) -> Callable[[Tensor], Tensor] | None:
     """A function tensor -> tensor applying map_location, or None to leave tensors on the CPU."""
     if map_location is None:
         return None
     if callable(map_location) and not isinstance(map_location, (str, _C.device)):
-        def apply(t):
+        def apply(t: Tensor) -> Tensor:
             out = map_location(t, "cpu")
             return t if out is None else out
         return apply
@@ -340,10 +346,10 @@ def _resolve_map_location(map_location):
 
 
 class _Decoder:
-    def __init__(self, make_tensor):
+    def __init__(self, make_tensor: Callable[[Any], Tensor]) -> None:
         self.make_tensor = make_tensor
 
-    def decode(self, node, depth=0):
+    def decode(self, node: Any, depth: int = 0) -> Any:
         if node is None or isinstance(node, (bool, str, int, float)):
             return node
         # save() itself fails long before this depth (it recurses twice per level)
@@ -389,7 +395,7 @@ class _Decoder:
         raise _Corrupt(f"corrupted header: unknown node type {kind!r}")
 
 
-def _read_into(fh, mv, what):
+def _read_into(fh: IO[bytes], mv: memoryview, what: str) -> None:
     """Fill the writable byte memoryview `mv` from fh; _Corrupt when the file ends first."""
     n = len(mv)
     got = 0
@@ -406,14 +412,14 @@ def _read_into(fh, mv, what):
         got += k
 
 
-def _skip_padding(fh, n, what):
+def _skip_padding(fh: IO[bytes], n: int, what: str) -> None:
     if n:
         pad = _read_exact(fh, n, what)
         if pad.count(0) != n:
             raise _Corrupt(f"corrupted data: non-zero bytes in the padding before {what}")
 
 
-def _read_tensor(fh, i, e):
+def _read_tensor(fh: IO[bytes], i: int, e: dict[str, Any]) -> Tensor:
     """Read tensor i's bytes into a fresh array of its own (no buffer shared between tensors)."""
     disk = _DISK_DTYPES[e["dtype"]]
     what = f"tensor {i} ({e['dtype']} {e['shape']})"
@@ -448,13 +454,17 @@ def _read_tensor(fh, i, e):
     return t
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def load(f: str | bytes | os.PathLike | IO[bytes],
+         map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None = None,
+         pickle_module: Any = None, *, weights_only: bool = True, mmap: bool | None = None,
+         **pickle_load_args: Any) -> Any:
     """Load an object saved by ``ember.save`` from ``f`` (a path or a binary file object).
 
     Loading only builds tensors, dicts, OrderedDicts, lists, tuples, numbers,
     strings, bools and None: it never imports or runs code named by the file,
     so ``weights_only`` is always effectively True (the argument is accepted for
-    PyTorch compatibility).  ``map_location`` may be None, ``"cpu"``, a device,
+    PyTorch compatibility, as are ``mmap`` and ``pickle_load_args``, which are
+    ignored).  ``map_location`` may be None, ``"cpu"``, a device,
     a dict ``{"cpu": device}`` or a callable ``(tensor, "cpu") -> tensor``.
 
     Raises ``RuntimeError`` naming the file when it is not an ember file, is
@@ -475,7 +485,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         raise RuntimeError(f"ember.load: {name} is not a valid ember file: {exc}") from None
 
 
-def _load(fh, mapper, check_trailing):
+def _load(fh: IO[bytes], mapper: Callable[[Tensor], Tensor] | None, check_trailing: bool) -> Any:
     available = _remaining_size(fh)
     raw = _read_upto(fh, _PREAMBLE.size)
     if raw[:4] == b"PK\x03\x04":
@@ -524,7 +534,7 @@ def _load(fh, mapper, check_trailing):
     if mapper is not None:
         tensors = [mapper(t) for t in tensors]
 
-    def make_tensor(index):
+    def make_tensor(index: Any) -> Tensor:
         _require(_is_int(index) and 0 <= index < len(tensors), f"tensor reference {index!r} out of range")
         return tensors[index]
 

@@ -1,4 +1,8 @@
 """ember.autograd: backward, grad, custom Functions, gradcheck."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
 from .. import _C
 from .._C import Tensor
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
@@ -6,7 +10,7 @@ from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
 
-def _as_list(x):
+def _as_list(x: Tensor | Iterable[Any] | None) -> list[Any]:
     if x is None:
         return []
     if isinstance(x, Tensor):
@@ -14,7 +18,7 @@ def _as_list(x):
     return list(x)
 
 
-def _make_grads(outputs, grads):
+def _make_grads(outputs: list[Tensor], grads: list[Any]) -> list[Tensor]:
     """Fills in the seed gradient of each output; implicit only for one-element outputs."""
     result = []
     for out, g in zip(outputs, grads):
@@ -37,14 +41,25 @@ def _make_grads(outputs, grads):
     return result
 
 
-def _check_roots(outputs):
+def _check_roots(outputs: list[Tensor]) -> None:
     for i, out in enumerate(outputs):
         if not out.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
-    """Accumulates gradients of `tensors` into the .grad of graph leaves (or of `inputs`)."""
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence[Tensor | float | None] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             grad_variables: Tensor | Sequence[Tensor | float | None] | None = None,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """Accumulates gradients of `tensors` into the .grad of graph leaves (or of `inputs`).
+
+    Args:
+        grad_tensors: the seed gradient of each tensor; None for a one-element tensor means 1.
+        retain_graph: keep the graph for another backward (defaults to ``create_graph``).
+        create_graph: record the backward pass, so that higher-order derivatives can be taken.
+        grad_variables: the old name of ``grad_tensors``.
+        inputs: accumulate only into these tensors' .grad (by default, every leaf of the graph).
+    """
     outputs = _as_list(tensors)
     grads = _as_list(grad_tensors if grad_tensors is not None else grad_variables)
     grads = grads + [None] * (len(outputs) - len(grads))
@@ -57,14 +72,23 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _C._run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph, inputs, True, True)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Returns the gradients of `outputs` w.r.t. `inputs` (nothing is accumulated into .grad)."""
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | float | None] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+    """Returns the gradients of `outputs` w.r.t. `inputs` (nothing is accumulated into .grad).
+
+    Args:
+        grad_outputs: the seed gradient of each output, as ``grad_tensors`` of ``backward``.
+        allow_unused: give None for an input the outputs do not depend on, instead of raising
+            (defaults to ``materialize_grads``).
+        materialize_grads: give zeros instead of None for such inputs.
+    """
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     if not ins:
         raise RuntimeError("grad requires non-empty inputs.")
-    for i, t in enumerate(ins):
+    for t in ins:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     gouts = _as_list(grad_outputs)
@@ -82,7 +106,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def set_parallel_backward(enabled):
+def set_parallel_backward(enabled: bool) -> None:
     """Turns the parallel backward executor on (the default) or off.
 
     With more than one thread (``ember.set_num_threads``) and a graph that
@@ -93,5 +117,6 @@ def set_parallel_backward(enabled):
     _C._set_parallel_backward(bool(enabled))
 
 
-def is_parallel_backward_enabled():
+def is_parallel_backward_enabled() -> bool:
+    """Returns whether the parallel backward executor is on (see ``set_parallel_backward``)."""
     return _C._is_parallel_backward_enabled()

@@ -1,5 +1,8 @@
 """Custom differentiable functions: ember.autograd.Function, as PyTorch's."""
+from __future__ import annotations
+
 import functools
+from typing import Any, Callable
 
 from .. import _C
 from .._C import Tensor
@@ -9,7 +12,8 @@ from ..grad_mode import no_grad
 class FunctionCtx:
     """The `ctx` of forward/backward: save tensors, mark outputs, keep any attributes."""
 
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Save tensors for ``backward``, which reads them back as ``ctx.saved_tensors``."""
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
@@ -17,19 +21,23 @@ class FunctionCtx:
         self._to_save = tensors
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        """The tensors given to ``save_for_backward``; an error once backward has freed them."""
         handle = self.__dict__.get("_saved_handle")
         if handle is not None:
             return handle.unpack()  # raises once backward has freed them
         return tuple(getattr(self, "_to_save", ()))
 
-    def mark_non_differentiable(self, *tensors):
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Mark outputs of ``forward`` as not differentiable (they get no grad_fn)."""
         self._non_differentiable = tensors
 
-    def mark_dirty(self, *tensors):
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Mark inputs that ``forward`` modified in place (recorded for PyTorch compatibility)."""
         self._dirty = tensors
 
-    def set_materialize_grads(self, value):
+    def set_materialize_grads(self, value: bool) -> None:
+        """Set ``ctx.materialize_grads``, as PyTorch; ember's backward gets zeros for unused outputs either way."""
         self.materialize_grads = value
 
 
@@ -37,20 +45,24 @@ class Function:
     """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `.apply(*args)`."""
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        """Compute the outputs (run without recording a graph); define it in subclasses."""
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        """Return the gradient of each input of ``forward`` given those of its outputs; define it in subclasses."""
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
+        """Optionally fill ``ctx`` here rather than in ``forward``, which then takes no ``ctx``."""
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args, **kwargs):
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` on ``args`` and, when an input requires grad, record the call in the graph."""
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         separate_setup = cls.setup_context is not Function.setup_context
@@ -72,19 +84,19 @@ class _OnceDifferentiableError(Function):
     """Stands after a once_differentiable backward when a graph is recorded: differentiating it raises."""
 
     @staticmethod
-    def forward(ctx, *grads):
+    def forward(ctx: Any, *grads: Tensor) -> Tensor | tuple[Tensor, ...]:
         return grads if len(grads) > 1 else grads[0]
 
     @staticmethod
-    def backward(ctx, *grads):
+    def backward(ctx: Any, *grads: Tensor) -> Any:
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
-def once_differentiable(backward):
+def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
     """Marks a backward that is not itself differentiable: it runs without recording a graph."""
 
     @functools.wraps(backward)
-    def wrapper(ctx, *grads):
+    def wrapper(ctx: Any, *grads: Any) -> Any:
         with no_grad():
             results = backward(ctx, *grads)
         if not _C.is_grad_enabled() or not any(isinstance(g, Tensor) and g.requires_grad for g in grads):

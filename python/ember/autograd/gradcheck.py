@@ -6,12 +6,20 @@ with one-hot grad_outputs. Both are compared with allclose(analytical,
 numerical, rtol, atol). Only the public tensor API is used, through _lib(), so
 the module can be run against PyTorch itself to validate it.
 """
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+if TYPE_CHECKING:  # only for annotations: ember is imported late, through _lib()
+    from types import ModuleType
 
-def _lib():
+    from .._C import Tensor
+
+
+def _lib() -> ModuleType:
     import ember  # imported late: ember.autograd is imported while ember initialises
     return ember
 
@@ -20,7 +28,7 @@ class GradcheckError(RuntimeError):
     """Raised by gradcheck and gradgradcheck when a check fails."""
 
 
-def _as_tuple(x):
+def _as_tuple(x: Any) -> tuple[Any, ...]:
     if isinstance(x, tuple):
         return x
     if isinstance(x, list):
@@ -28,13 +36,13 @@ def _as_tuple(x):
     return (x,)
 
 
-def _np(t):
+def _np(t: Tensor) -> np.ndarray:
     """A float64 numpy copy (never a view: the tensor is perturbed later)."""
     t = t.detach()
     return np.array(t.numpy() if t.device.type == "cpu" else t.tolist(), dtype=np.float64)
 
 
-def _check_inputs(inputs):
+def _check_inputs(inputs: tuple[Any, ...]) -> list[Tensor]:
     """The inputs to differentiate: tensors that require grad."""
     lib = _lib()
     diff = []
@@ -84,7 +92,7 @@ def _numerical_jacobian(func, inputs, x, eps, out_sizes):
     return jac
 
 
-def _analytical_jacobian(output, diff_inputs):
+def _analytical_jacobian(output: Tensor, diff_inputs: list[Tensor]) -> list[np.ndarray]:
     """[d output / d x for each x], row by row: the vector-Jacobian product
     of each one-hot grad_output is one row."""
     lib = _lib()
@@ -103,7 +111,7 @@ def _analytical_jacobian(output, diff_inputs):
     return jac
 
 
-def _show(jac, like):
+def _show(jac: np.ndarray, like: Tensor) -> str:
     # printed in the dtype of `like`, as PyTorch allocates its Jacobians
     dtype = np.dtype(str(like.dtype).rsplit(".", 1)[-1])  # "ember.float32" -> float32
     return repr(_lib().from_numpy(jac.astype(dtype)))
@@ -171,14 +179,21 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
     return True
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              nondet_tol=0.0, check_undefined_grad=True):
+def gradcheck(func: Callable[..., Tensor | Sequence[Tensor]], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True) -> bool:
     """Check the gradients of func at inputs against finite differences.
 
     Inputs that are floating tensors with requires_grad are checked (in float64,
     or a warning says the check will likely fail). func returns a tensor or a
     tuple of tensors. Returns True, or on failure raises GradcheckError (or
     returns False when raise_exception is False).
+
+    Args:
+        eps: the finite-difference step.
+        atol, rtol: the tolerances of ``allclose(analytical, numerical)``.
+        nondet_tol: how far two backward passes on the same input may differ.
+        check_undefined_grad: also check that all-zero grad_outputs give zero input grads.
     """
     try:
         return _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad)
@@ -200,9 +215,10 @@ def _random_grad_output(o, rng, non_contiguous):
     return lib.tensor(values, dtype=dtype, device=o.device, requires_grad=True)
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  gen_non_contig_grad_outputs=False, raise_exception=True,
-                  nondet_tol=0.0, check_undefined_grad=True):
+def gradgradcheck(func: Callable[..., Tensor | Sequence[Tensor]], inputs: Tensor | Sequence[Any],
+                  grad_outputs: Tensor | Sequence[Tensor] | None = None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
+                  nondet_tol: float = 0.0, check_undefined_grad: bool = True) -> bool:
     """Check second derivatives: gradcheck of the map
     (inputs, grad_outputs) -> autograd.grad(func(inputs), inputs, grad_outputs,
     create_graph=True). Without grad_outputs, random ones (seeded, uniform in
@@ -220,7 +236,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     n_in = len(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, lib.Tensor) and x.requires_grad]
 
-    def first_derivative(*args):
+    def first_derivative(*args: Tensor) -> tuple[Tensor, ...]:
         xs, gs = args[:n_in], args[n_in:]
         outputs = [o for o in _as_tuple(func(*xs)) if o.requires_grad]
         grads = lib.autograd.grad(outputs, [xs[i] for i in diff_idx], list(gs),

@@ -5,13 +5,24 @@ double backward) come for free, and the grad_fn of a result is that of the last
 op used (gelu ends in MulBackward0 where PyTorch shows GeluBackward0). linear
 (2-D input with bias) is one addmm and nll_loss / cross_entropy with class
 indices end in NllLossBackward0, as PyTorch; conv2d and max_pool2d are C++ ops.
+
+Losses take reduction='mean' (the default), 'sum' or 'none' (no reduction: one loss per element or
+sample); size_average and reduce are the deprecated spellings of it, as PyTorch.
 """
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 from .. import _C
 from .._creation import arange, full, ones, rand, zeros
 from ..grad_mode import no_grad
+
+if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
+    from collections.abc import Sequence
+
+    from .._C import Tensor
 
 __all__ = [
     "linear", "bilinear", "relu", "relu_", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -30,16 +41,21 @@ def _scalar_name(dtype):
 # ---------------------------------------------------------------------------------------------------------------------
 # linear layers
 
-def linear(input, weight, bias=None):
-    """y = input @ weight.T + bias: one addmm for a batch of vectors (AddmmBackward0, as PyTorch)."""
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Applies a linear transformation to the incoming data: y = input @ weight.T + bias.
+
+    input (*, in_features), weight (out_features, in_features), bias (out_features,); a 2-D input with a
+    bias is one addmm (AddmmBackward0, as PyTorch).
+    """
     if bias is not None and input.dim() == 2:
         return _C.addmm(bias, input, weight.t())
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
 
 
-def bilinear(input1, input2, weight, bias=None):
-    """y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]."""
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Applies a bilinear transformation to the incoming data: y = x1^T A x2 + b, that is
+    y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]."""
     out_f, in1, in2 = weight.shape
     lead = tuple(input1.shape[:-1])
     if lead != tuple(input2.shape[:-1]):
@@ -58,11 +74,13 @@ def bilinear(input1, input2, weight, bias=None):
 # ---------------------------------------------------------------------------------------------------------------------
 # activations
 
-def relu(input, inplace=False):
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies the rectified linear unit elementwise: max(0, x)."""
     return input.clamp_(min=0) if inplace else input.relu()
 
 
-def relu_(input):
+def relu_(input: Tensor) -> Tensor:
+    """In-place version of relu."""
     return input.clamp_(min=0)
 
 
@@ -72,14 +90,17 @@ def _inplace(input, fn):
     return input.copy_(fn(input.clone() if input.requires_grad else input))
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """Applies max(0, x) + negative_slope * min(0, x) elementwise."""
     if inplace:
         return _inplace(input, lambda x: leaky_relu(x, negative_slope))
     # where() sends the gradient at exactly 0 to the negative branch, as PyTorch (slope at 0).
     return _C.where(input > 0, input, input * negative_slope)
 
 
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Applies the Gaussian Error Linear Unit x * Phi(x) elementwise; approximate='tanh' uses the tanh estimate
+    0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))."""
     if approximate == "none":
         return input * 0.5 * (1.0 + (input * (1.0 / math.sqrt(2.0))).erf())
     if approximate == "tanh":
@@ -88,15 +109,18 @@ def gelu(input, approximate="none"):
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies the Sigmoid Linear Unit (swish) elementwise: x * sigmoid(x)."""
     return _inplace(input, silu) if inplace else input * input.sigmoid()
 
 
-def sigmoid(input):
+def sigmoid(input: Tensor) -> Tensor:
+    """Applies 1 / (1 + exp(-x)) elementwise."""
     return input.sigmoid()
 
 
-def tanh(input):
+def tanh(input: Tensor) -> Tensor:
+    """Applies the hyperbolic tangent elementwise."""
     return input.tanh()
 
 
@@ -106,20 +130,27 @@ def _softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _C.dtype | None = None) -> Tensor:
+    """Applies exp(x_i) / sum_j exp(x_j) along dim, so that slices along dim sum to 1.
+
+    dim=None is deprecated (a warning; dim 0 for 0-, 1- and 3-D inputs, else 1). dtype, if given, is the
+    dtype the input is cast to before the operation.
+    """
     if dim is None:
         dim = _softmax_dim("softmax", input.dim(), _stacklevel)
     return _C.softmax(input, dim, dtype)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: _C.dtype | None = None) -> Tensor:
+    """Applies log(softmax(x)) along dim, computed stably; dim and dtype as softmax."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
     return _C.log_softmax(input, dim, dtype)
 
 
-def logsigmoid(input):
-    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow.
+def logsigmoid(input: Tensor) -> Tensor:
+    """Applies log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) elementwise, without overflow.
 
     Both kinks (min and |x|) are taken through where() on the same condition, so the
     gradient at exactly x = 0 is the true 0.5 rather than a mix of one-sided slopes.
@@ -129,27 +160,32 @@ def logsigmoid(input):
     return input.masked_fill(neg.logical_not(), 0.0) - neg_abs.exp().log1p()
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Applies log(1 + exp(beta * x)) / beta elementwise; where beta * x > threshold it returns x (linear)."""
     scaled = input * beta
     soft = (-logsigmoid(-scaled)) / beta if beta != 1.0 else -logsigmoid(-scaled)
     return _C.where(scaled > threshold, input, soft)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """Applies the Exponential Linear Unit elementwise: x if x > 0, else alpha * (exp(x) - 1)."""
     if inplace:
         return _inplace(input, lambda x: elu(x, alpha))
     return _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Clamps each element into [min_val, max_val]."""
     return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
 
 
-def relu6(input, inplace=False):
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies min(max(0, x), 6) elementwise."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """Divides input by its p-norm along dim: x / max(||x||_p, eps). out is accepted but ignored."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     return input / denom
 
@@ -157,7 +193,9 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 # ---------------------------------------------------------------------------------------------------------------------
 # dropout, embedding, normalisation
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """During training, zeroes each element with probability p and scales the rest by 1 / (1 - p);
+    returns input unchanged when training is False."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -171,7 +209,17 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input.mul_(mask) if inplace else input * mask
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Looks up the rows of weight (num_embeddings, embedding_dim) at the integer indices in input;
+    the result has shape (*input.shape, embedding_dim).
+
+    Args:
+        padding_idx: the row at this index gets no gradient.
+        max_norm: rows looked up whose norm_type-norm exceeds max_norm are rescaled, in place in weight,
+            to norm max_norm first.
+        scale_grad_by_freq, sparse: must be False (not supported by ember).
+    """
     if input.dtype not in (_C.dtype.int64, _C.dtype.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
@@ -212,7 +260,10 @@ def _normalized_shape(normalized_shape):
     return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Applies Layer Normalization over the trailing dims given by normalized_shape:
+    (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance."""
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
     if tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:
@@ -229,10 +280,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Normalises over every dim but 1 (channels). In training, batch statistics are used and the
-    running ones updated in place: running = (1 - momentum) * running + momentum * batch, with the
-    unbiased variance, as PyTorch."""
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Applies Batch Normalization for each channel (dim 1) over every other dim.
+
+    In training, batch statistics are used and the running ones updated in place:
+    running = (1 - momentum) * running + momentum * batch, with the unbiased variance, as PyTorch.
+    Otherwise the running statistics are used.
+    """
     if input.dim() < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
     c = input.shape[1]
@@ -272,7 +327,13 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int, int] = 1,
+           padding: str | int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, groups: int = 1) -> Tensor:
+    """Applies a 2-D convolution (cross-correlation) over an input image composed of several input planes.
+
+    input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in // groups, kH, kW), bias (C_out,);
+    padding may be an int, a pair, 'valid' (no padding) or 'same' (output size = input size, stride 1 only).
+    """
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -290,7 +351,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(input: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """Applies a 2-D max pooling over an input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
+    return_indices=True is not supported."""
     if return_indices:
         raise NotImplementedError("ember: max_pool2d(return_indices=True) is not supported")
     return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -299,7 +364,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 # ---------------------------------------------------------------------------------------------------------------------
 # tensor utilities
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Returns an int64 tensor of shape (*tensor.shape, num_classes), 1 at each index of the int64 tensor and 0
+    elsewhere; num_classes=-1 means max(tensor) + 1."""
     if tensor.dtype != _C.dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() == 0:
@@ -316,8 +383,9 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == arange(num_classes)).long()
 
 
-def pad(input, pad, mode="constant", value=None):
-    """Constant padding; pad = (left, right, top, bottom, ...) from the last dim backwards. Negative pads crop."""
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pads input with value (0 when None); pad = (left, right, top, bottom, ...) from the last dim backwards.
+    Negative pads crop. Only mode='constant' is supported."""
     if len(pad) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -388,21 +456,28 @@ def _weighted(loss, weight, input, reduction, mean_by_weight):
     return _reduce(loss, reduction)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Measures the elementwise mean squared error (x - y)^2; weight, if given, scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     loss = (input - target).square()
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Measures the elementwise mean absolute error |x - y|; weight, if given, scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     loss = (input - target).abs()
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """Huber loss: 0.5 * (x - y)^2 where |x - y| < delta, else delta * (|x - y| - 0.5 * delta); weight, if given,
+    scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction)
     diff = input - target
@@ -411,7 +486,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, False)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1 loss: 0.5 * (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 * beta."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     if beta < 0:
@@ -475,15 +552,23 @@ def _reduction_arg(reduction, size_average, reduce):
     return _get_reduction(reduction, size_average, reduce)
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The negative log likelihood loss: -input[n, target[n]] (times weight[target[n]]), for log-probabilities
+    input (C,), (N, C) or (N, C, d1, ...) and class indices target (), (N,) or (N, d1, ...).
+
+    Targets equal to ignore_index contribute nothing; the 'mean' reduction divides by the sum of the weights
+    of the targets used.
+    """
     return _nll(input, target, weight, ignore_index, _reduction_arg(reduction, size_average, reduce))
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                  label_smoothing=0.0):
-    """log_softmax over the class dim (1, or 0 for a 1-D input) then nll_loss; or, when target has input's
-    shape, a soft-label cross entropy against class probabilities. label_smoothing mixes in the uniform
-    distribution, as PyTorch."""
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """The cross entropy loss between logits input and target: log_softmax over the class dim (1, or 0 for a
+    1-D input) then nll_loss; or, when target has input's shape, a soft-label cross entropy against class
+    probabilities. label_smoothing mixes in the uniform distribution, as PyTorch."""
     reduction = _reduction_arg(reduction, size_average, reduce)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -541,7 +626,11 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, clas
     return -prod.sum() / (input.numel() // n_classes)
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """The binary cross entropy between probabilities input (in [0, 1]) and target:
+    -(y * log(x) + (1 - y) * log(1 - x)), the logs clamped at -100; weight, if given, scales each element."""
     reduction = _get_reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
@@ -557,9 +646,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
-                                     pos_weight=None):
-    """(1 - t) * x - w_pos * log(sigmoid(x)), with log(sigmoid) computed stably (no overflow for |x| ~ 1e4)."""
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """The binary cross entropy between logits x and target t: sigmoid and BCE in one, computed stably as
+    (1 - t) * x - (1 + (pos_weight - 1) * t) * log(sigmoid(x)) (no overflow for |x| ~ 1e4).
+
+    pos_weight (broadcast against the class dim, the last) weighs the positive examples; weight, if given,
+    scales each element.
+    """
     reduction = _get_reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")

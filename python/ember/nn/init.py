@@ -1,18 +1,24 @@
 """ember.nn.init: in-place initialisers with torch.nn.init's formulas. They run under no_grad,
 so they may be applied to parameters (leaves that require grad)."""
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 from .._creation import rand, randn
 from ..grad_mode import no_grad
+
+if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
+    from .._C import Generator, Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
 
 
-def calculate_gain(nonlinearity, param=None):
-    """The recommended gain for an activation: 1 (linear, conv, sigmoid), 5/3 (tanh), sqrt(2) (relu),
-    sqrt(2 / (1 + slope^2)) (leaky_relu), 3/4 (selu)."""
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """Returns the recommended gain for an activation: 1 (linear, conv, sigmoid), 5/3 (tanh), sqrt(2) (relu),
+    sqrt(2 / (1 + slope^2)) (leaky_relu, slope = param or 0.01), 3/4 (selu)."""
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
         return 1
@@ -52,31 +58,37 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place with values drawn from the uniform distribution U(a, b); returns it."""
     with no_grad():
         return tensor.copy_(rand(*tensor.shape, dtype=tensor.dtype, generator=generator) * (b - a) + a)
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place with values drawn from the normal distribution N(mean, std^2); returns it."""
     with no_grad():
         return tensor.copy_(randn(*tensor.shape, dtype=tensor.dtype, generator=generator) * std + mean)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fills tensor in place with the value val; returns it."""
     with no_grad():
         return tensor.fill_(val)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
+    """Fills tensor in place with ones; returns it."""
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fills tensor in place with zeros; returns it."""
     with no_grad():
         return tensor.zero_()
 
 
-def eye_(tensor):
+def eye_(tensor: Tensor) -> Tensor:
+    """Fills the 2-D tensor in place with the identity matrix (ones on the diagonal); returns it."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     from .._creation import eye
@@ -85,16 +97,16 @@ def eye_(tensor):
         return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place from U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot); returns it."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
     return uniform_(tensor, -a, a, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
-    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place from N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot); returns it."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -105,18 +117,29 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(-bound, bound) with bound = gain * sqrt(3 / fan); nn.Linear and nn.Conv2d use a=sqrt(5)."""
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place from U(-bound, bound) with bound = gain * sqrt(3 / fan) (He); returns it.
+
+    Args:
+        a: the negative slope of the rectifier after this layer (leaky_relu only); nn.Linear and
+            nn.Conv2d use a=sqrt(5).
+        mode: 'fan_in' (preserves the forward pass's variance) or 'fan_out' (the backward pass's).
+        nonlinearity: the activation name given to calculate_gain.
+    """
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op")
+        # stacklevel=1 (the default) as PyTorch: the warning points here.
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=1)
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """N(0, std^2) with std = gain / sqrt(fan)."""
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place from N(0, std^2) with std = gain / sqrt(fan) (He); returns it.
+    Arguments as kaiming_uniform_."""
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op")
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=1)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)

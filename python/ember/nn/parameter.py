@@ -1,4 +1,6 @@
 """nn.Parameter (a leaf tensor that a Module registers as a parameter) and nn.Buffer."""
+from __future__ import annotations
+
 from .._C import Tensor
 from .._creation import empty
 
@@ -8,9 +10,13 @@ class Parameter(Tensor):
 
     It aliases ``data``'s memory (no copy) but not its history: a Parameter is
     always a leaf, requiring grad unless ``requires_grad=False``.
+
+    Args:
+        data: the parameter's values; an empty tensor when None.
+        requires_grad: whether the parameter requires gradient.
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = empty(0)
         # _C.Tensor(t) is a fresh leaf viewing t's storage, as torch's _make_subclass.
@@ -41,9 +47,13 @@ class _BufferMeta(type):
 
 
 class Buffer(metaclass=_BufferMeta):
-    """Marks a tensor to be registered as a (persistent unless persistent=False) buffer on assignment."""
+    """Marks a tensor to be registered as a buffer when assigned as a Module attribute.
 
-    def __new__(cls, data=None, *, persistent=True):
+    ``Buffer(t)`` returns a plain Tensor sharing ``t``'s memory, tagged so that assignment registers it;
+    ``persistent=False`` keeps it out of state_dict.
+    """
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:
         if data is None:
             data = empty(0)
         t = Tensor(data)

@@ -1,14 +1,18 @@
 """Adam and AdamW (decoupled weight decay), one fused C++ call per param group."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
 from .. import _C
 from .._C import Tensor
 from .._creation import zeros_like
-from .optimizer import Optimizer, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
 
 __all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
-    """Adam as ``torch.optim.Adam``.
+    """Implements the Adam algorithm, as ``torch.optim.Adam``.
 
     State per parameter: ``step`` (float32 0-d tensor), ``exp_avg``,
     ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.  ``foreach``,
@@ -16,9 +20,11 @@ class Adam(Optimizer):
     always fused.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3,
+                 betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         _check_non_negative(lr=lr, eps=eps)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
@@ -35,7 +41,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
@@ -60,16 +66,20 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW as ``torch.optim.AdamW``: Adam whose weight decay shrinks the
+    """Implements the AdamW algorithm, as ``torch.optim.AdamW``: Adam whose weight decay shrinks the
     parameter (``p *= 1 - lr * weight_decay``) instead of adding to the gradient."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3,
+                 betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load ``state_dict`` as ``Optimizer.load_state_dict``; every group stays decoupled (as PyTorch)."""
         super().load_state_dict(state_dict)
         for group in self.param_groups:  # as PyTorch: an AdamW is always decoupled
             group["decoupled_weight_decay"] = True

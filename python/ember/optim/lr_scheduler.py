@@ -3,6 +3,8 @@
 Each scheduler sets ``group["lr"]`` of its optimizer's param groups when
 constructed (epoch 0) and on every ``step()``; ``get_last_lr()`` returns them.
 """
+from __future__ import annotations
+
 import functools
 import math
 import types
@@ -10,6 +12,7 @@ import warnings
 import weakref
 from bisect import bisect_right
 from collections import Counter
+from typing import Any, Callable, Iterable
 
 from .._C import Tensor
 from .optimizer import Optimizer
@@ -17,19 +20,19 @@ from .optimizer import Optimizer
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"]
 
 
-def _lrs(optimizer, key="lr"):
+def _lrs(optimizer: Optimizer, key: str = "lr") -> list[float | Tensor]:
     # copies, so a caller editing a returned tensor lr cannot change the optimizer's
     return [g[key].clone() if isinstance(g[key], Tensor) else g[key] for g in optimizer.param_groups]
 
 
-def _set_lr(group, value):
+def _set_lr(group: dict[str, Any], value: float | Tensor) -> None:
     if isinstance(group["lr"], Tensor):
         group["lr"].fill_(float(value))
     else:
         group["lr"] = value
 
 
-def _mark_optimizer_steps(scheduler):
+def _mark_optimizer_steps(scheduler: LRScheduler) -> None:
     """Wrap the optimizer's step so that the scheduler can warn when it is stepped first (as PyTorch)."""
     opt = scheduler.optimizer
     if getattr(opt.step, "_wrapped_by_lr_sched", False):
@@ -38,7 +41,7 @@ def _mark_optimizer_steps(scheduler):
     func = opt.step.__func__
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         o = opt_ref()
         o._opt_called = True
         return func.__get__(o, o.__class__)(*args, **kwargs)
@@ -48,10 +51,17 @@ def _mark_optimizer_steps(scheduler):
 
 
 class LRScheduler:
-    """Base class: subclasses define ``get_lr()`` (the recurrence) and may define
-    ``_get_closed_form_lr()`` (used by the deprecated ``step(epoch)``)."""
+    """Base class of learning-rate schedulers, as ``torch.optim.lr_scheduler.LRScheduler``.
 
-    def __init__(self, optimizer, last_epoch=-1):
+    Subclasses define ``get_lr()`` (the recurrence) and may define
+    ``_get_closed_form_lr()`` (used by the deprecated ``step(epoch)``).
+
+    Args:
+        optimizer: the optimizer whose param groups' ``"lr"`` is scheduled.
+        last_epoch: the index of the last epoch; -1 starts afresh (and records each group's ``initial_lr``).
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
@@ -74,21 +84,24 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def state_dict(self):
-        """Every attribute except the optimizer."""
+    def state_dict(self) -> dict[str, Any]:
+        """Return the scheduler's state: every attribute except the optimizer."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load the scheduler's state from ``state_dict`` (as returned by ``state_dict()``)."""
         self.__dict__.update(state_dict)
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float | Tensor]:
         """The learning rates set by the last ``step()``, one per param group."""
         return self._last_lr
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | Tensor]:
+        """Compute the learning rates of the current epoch, one per param group (defined by subclasses)."""
         raise NotImplementedError
 
-    def step(self, epoch=None):
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and set each param group's lr; passing ``epoch`` is deprecated (as PyTorch)."""
         if self._step_count == 1:
             if not getattr(self.optimizer.step, "_wrapped_by_lr_sched", False):
                 warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
@@ -119,9 +132,10 @@ class _LRScheduler(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch); ``lr_lambda`` is a function or one per param group."""
+    """Set the lr to ``initial_lr * lr_lambda(epoch)``; ``lr_lambda`` is a function or one per param group."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         if not isinstance(lr_lambda, (list, tuple)):
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
@@ -131,14 +145,16 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = list(lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
+        """Return the scheduler's state; of each ``lr_lambda`` only a callable object's ``__dict__`` is kept."""
         # functions and lambdas are not saved; callable objects save their __dict__ (as PyTorch)
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
                                for fn in self.lr_lambdas]
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load the scheduler's state from ``state_dict`` (as returned by ``state_dict()``)."""
         state_dict = dict(state_dict)
         lr_lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -146,41 +162,45 @@ class LambdaLR(LRScheduler):
             if saved is not None:
                 fn.__dict__.update(saved)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | Tensor]:
+        """Compute the learning rates of the current epoch, one per param group."""
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | Tensor]:
+        """Compute the learning rates of the current epoch, one per param group."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each epoch in ``milestones`` (a milestone listed twice counts twice)."""
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | Tensor]:
+        """Compute the learning rates of the current epoch, one per param group."""
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
         milestones = sorted(self.milestones.elements())
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
 
@@ -188,16 +208,17 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch."""
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | Tensor]:
+        """Compute the learning rates of the current epoch, one per param group."""
         if self._is_initial:
             return _lrs(self.optimizer)
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
@@ -206,12 +227,13 @@ class CosineAnnealingLR(LRScheduler):
     (then back up, periodically), by PyTorch's recurrence rather than the closed form, so
     that changes made to the lr from outside are carried along as PyTorch does."""
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | Tensor]:
+        """Compute the learning rates of the current epoch, one per param group."""
         groups = self.optimizer.param_groups
         if self._is_initial:
             return _lrs(self.optimizer)
@@ -225,6 +247,6 @@ class CosineAnnealingLR(LRScheduler):
                 / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
                 * (group["lr"] - self.eta_min) + self.eta_min for group in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
         return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base_lr in self.base_lrs]

@@ -1,9 +1,12 @@
 """The Optimizer base class, with PyTorch's param groups, state and state_dict layout."""
+from __future__ import annotations
+
 import functools
 import warnings
 from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
+from typing import Any, Callable, Dict, Iterable, Tuple, Union
 
 from .. import _C
 from .._C import Tensor
@@ -11,18 +14,21 @@ from ..grad_mode import enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
 
+# What an optimizer accepts as ``params``, as ``torch.optim.optimizer.ParamsT``.
+ParamsT = Union[Iterable[Tensor], Iterable[Dict[str, Any]], Iterable[Tuple[str, Tensor]]]
+
 
 class _RequiredParameter:
     """Marks a hyper-parameter without a default: every param group must give it."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<required parameter>"
 
 
 required = _RequiredParameter()
 
 
-def _typename(obj):
+def _typename(obj: object) -> str:
     return f"ember.{type(obj).__name__}" if isinstance(obj, Tensor) else type(obj).__qualname__
 
 
@@ -30,7 +36,7 @@ _LABELS = {"lr": "learning rate", "eps": "epsilon value", "momentum": "momentum 
            "weight_decay": "weight_decay value", "alpha": "alpha value"}
 
 
-def _check_non_negative(**values):
+def _check_non_negative(**values: Any) -> None:
     """PyTorch's checks, in the order given: ValueError("Invalid learning rate: -1") and the like."""
     lr = values.get("lr")
     if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -40,23 +46,23 @@ def _check_non_negative(**values):
             raise ValueError(f"Invalid {_LABELS[name]}: {value}")
 
 
-def _check_differentiable(differentiable):
+def _check_differentiable(differentiable: bool) -> None:
     # PyTorch's differentiable=True steps build a graph through the update; ember's fused steps cannot
     if differentiable:
         raise NotImplementedError("ember.optim: differentiable=True is not supported")
 
 
-def _step_tensor(value=0.0):
+def _step_tensor(value: float = 0.0) -> Tensor:
     # PyTorch keeps `step` as a float32 0-d CPU tensor; so does ember, so state_dicts look alike
     return _C._full([], float(value), _C.dtype.float32)
 
 
-def _no_grad_step(step):
+def _no_grad_step(step: Callable[..., None]) -> Callable[..., float | None]:
     """Make ``step(self, closure=None)`` run the closure with grad enabled (returning its loss),
     then the decorated update without recording a graph; the update itself ignores ``closure``."""
 
     @functools.wraps(step)
-    def wrapper(self, closure=None):
+    def wrapper(self: Optimizer, closure: Callable[[], float] | None = None) -> float | None:
         loss = None
         if closure is not None:
             with enable_grad():
@@ -77,7 +83,7 @@ class Optimizer:
     parameter (the tensor object) to a dict of its state tensors.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -92,14 +98,14 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # as PyTorch: copies and pickles leave out what a scheduler patched in (a step bound to this object)
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
             s += f"\nParameter Group {i}\n"
@@ -108,7 +114,7 @@ class Optimizer:
                     s += f"    {key}: {group[key]}\n"
         return s + ")"
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters, with its own options, to ``param_groups``."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
@@ -148,7 +154,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad``: to None (default), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -163,10 +169,15 @@ class Optimizer:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        """Perform a single optimization step (parameter update); returns ``closure()``'s loss when given.
+
+        Args:
+            closure: re-evaluates the model and returns the loss; run with grad enabled.
+        """
         raise NotImplementedError
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``, as PyTorch.
 
         Parameters are numbered in param-group order; the state tensors are the
@@ -183,7 +194,7 @@ class Optimizer:
         state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load ``state_dict`` (from ``state_dict()``, possibly through ember.save/load).
 
         Saved parameters are matched to this optimizer's by position, as PyTorch.
@@ -214,7 +225,7 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
-def _cast(param, value, key):
+def _cast(param: Tensor, value: Any, key: str | None) -> Any:
     """A state value for ``param``: tensors take the parameter's floating dtype, except ``step``."""
     if isinstance(value, Tensor):
         if key == "step" or not param.is_floating_point():

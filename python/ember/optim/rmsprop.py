@@ -1,11 +1,16 @@
 """RMSprop, written with in-place tensor ops (run under no_grad by the step wrapper)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .._C import Tensor
 from .._creation import zeros_like
-from .optimizer import Optimizer, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
 
 __all__ = ["RMSprop"]
 
 
-def _lerp_(a, b, weight):
+def _lerp_(a: Tensor, b: Tensor, weight: float) -> Tensor:
     """a.lerp_(b, weight) with PyTorch's two formulas, so results agree to the last bit."""
     if weight < 0.5:
         return a.add_((b - a) * weight)
@@ -13,15 +18,16 @@ def _lerp_(a, b, weight):
 
 
 class RMSprop(Optimizer):
-    """RMSprop as ``torch.optim.RMSprop``.
+    """Implements the RMSprop algorithm, as ``torch.optim.RMSprop``.
 
     State per parameter: ``step`` (float32 0-d tensor), ``square_avg`` and, when
     used, ``momentum_buffer`` and ``grad_avg`` (centered).  The operations are
     those of PyTorch's single-tensor implementation, in the same order.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         _check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         _check_differentiable(differentiable)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
@@ -29,7 +35,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]

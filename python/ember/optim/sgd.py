@@ -1,20 +1,28 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
+from __future__ import annotations
+
+from typing import Callable
+
 from .. import _C
-from .optimizer import Optimizer, _check_differentiable, _no_grad_step
+from .._C import Tensor
+from .optimizer import Optimizer, ParamsT, _check_differentiable, _no_grad_step
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    """SGD as ``torch.optim.SGD``; the update of a whole param group is one fused C++ call.
+    """Implements stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    The update of a whole param group is one fused C++ call.
 
     With momentum, ``state[p]["momentum_buffer"]`` starts as a copy of the first
     (weight-decayed) gradient, as PyTorch.  ``foreach`` and ``fused`` are accepted
     and recorded; ember's step is always fused.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
-                 foreach=None, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -29,7 +37,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]

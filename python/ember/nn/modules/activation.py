@@ -1,4 +1,9 @@
 """Activation layers: thin modules over nn.functional, with PyTorch's reprs."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..._C import Tensor
 from .. import functional as F
 from .module import Module
 
@@ -7,92 +12,128 @@ __all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "L
 
 
 class _Inplace(Module):
-    def __init__(self, inplace=False):
+    """An activation whose only option is inplace (overwrite the input with the result)."""
+
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """'inplace=True', or nothing."""
         return "inplace=True" if self.inplace else ""
 
 
 class ReLU(_Inplace):
-    def forward(self, input):
+    """Applies the rectified linear unit elementwise: max(0, x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns relu(input)."""
         return F.relu(input, inplace=self.inplace)
 
 
 class SiLU(_Inplace):
-    def forward(self, input):
+    """Applies the Sigmoid Linear Unit (swish) elementwise: x * sigmoid(x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns silu(input)."""
         return F.silu(input, inplace=self.inplace)
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01, inplace=False):
+    """Applies max(0, x) + negative_slope * min(0, x) elementwise."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns leaky_relu(input, negative_slope)."""
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """negative_slope, and inplace if set."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):
-    def __init__(self, approximate="none"):
+    """Applies the Gaussian Error Linear Unit x * Phi(x) elementwise; approximate='tanh' uses the tanh estimate."""
+
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns gelu(input, approximate)."""
         return F.gelu(input, approximate=self.approximate)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """approximate."""
         return f"approximate={self.approximate!r}"
 
 
 class Sigmoid(Module):
-    def forward(self, input):
+    """Applies 1 / (1 + exp(-x)) elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns input.sigmoid()."""
         return input.sigmoid()
 
 
 class Tanh(Module):
-    def forward(self, input):
+    """Applies the hyperbolic tangent elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns input.tanh()."""
         return input.tanh()
 
 
 class LogSigmoid(Module):
-    def forward(self, input):
+    """Applies log(sigmoid(x)) elementwise, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns logsigmoid(input)."""
         return F.logsigmoid(input)
 
 
 class Softplus(Module):
-    def __init__(self, beta=1.0, threshold=20.0):
+    """Applies log(1 + exp(beta * x)) / beta elementwise; linear (x) where beta * x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
         self.threshold = threshold
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns softplus(input, beta, threshold)."""
         return F.softplus(input, self.beta, self.threshold)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """beta and threshold."""
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class ELU(Module):
-    def __init__(self, alpha=1.0, inplace=False):
+    """Applies the Exponential Linear Unit elementwise: x if x > 0, else alpha * (exp(x) - 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns elu(input, alpha)."""
         return F.elu(input, self.alpha, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """alpha, and inplace if set."""
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    """Clamps each element into [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.min_val = min_val
         self.max_val = max_val
@@ -100,38 +141,50 @@ class Hardtanh(Module):
         if max_val <= min_val:
             raise AssertionError("max_val must be greater than min_val")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns hardtanh(input, min_val, max_val)."""
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """min_val and max_val, and inplace if set."""
         return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
 
 
 class ReLU6(Hardtanh):
-    def __init__(self, inplace=False):
+    """Applies min(max(0, x), 6) elementwise."""
+
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """'inplace=True', or nothing."""
         return "inplace=True" if self.inplace else ""
 
 
 class Softmax(Module):
-    def __init__(self, dim=None):
+    """Applies softmax along dim, so that slices along dim sum to 1 (dim=None is deprecated)."""
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         if not hasattr(self, "dim"):
             self.dim = None
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns softmax(input, dim)."""
         return F.softmax(input, self.dim, _stacklevel=5)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """dim."""
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    def forward(self, input):
+    """Applies log(softmax(x)) along dim, computed stably (dim=None is deprecated)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns log_softmax(input, dim)."""
         return F.log_softmax(input, self.dim, _stacklevel=5)

@@ -1,6 +1,9 @@
 """BatchNorm1d / BatchNorm2d: batch statistics in training (running averages updated in place),
 running statistics in eval mode, as PyTorch."""
+from __future__ import annotations
+
 from ... import _C
+from ..._C import Tensor
 from ..._creation import ones, tensor, zeros
 from .. import functional as F
 from .. import init
@@ -12,10 +15,13 @@ __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 class _BatchNorm(Module):
+    """Batch normalization over dim 1 (channels): y = (x - mean) / sqrt(var + eps) * weight + bias."""
+
     _version = 2
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: str | _C.device | None = None,
+                 dtype: _C.dtype | None = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -42,20 +48,23 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
+        """Resets running_mean to 0, running_var to 1 and num_batches_tracked to 0."""
         if self.track_running_stats:
             self.running_mean.zero_()
             self.running_var.fill_(1)
             self.num_batches_tracked.zero_()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Resets the running statistics, and weight to ones and bias to zeros."""
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalises input with the batch statistics (training) or the running ones (eval)."""
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -68,7 +77,8 @@ class _BatchNorm(Module):
                             self.running_var if use_buffers else None, self.weight, self.bias, bn_training, factor,
                             self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """num_features and the options."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
@@ -86,7 +96,17 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Input (N, C) or (N, C, L)."""
+    """Applies Batch Normalization over a 2-D or 3-D input (N, C) or (N, C, L):
+    y = (x - mean) / sqrt(var + eps) * weight + bias, per channel.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the batch statistics in the running averages; None for a cumulative average.
+        affine: whether the layer has a learnable per-channel weight (ones) and bias (zeros).
+        track_running_stats: keep running averages for eval mode; if False, batch statistics are always used.
+        bias: with affine, whether to learn the bias.
+    """
 
     def _check_input_dim(self, input):
         if input.dim() != 2 and input.dim() != 3:
@@ -94,7 +114,7 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Input (N, C, H, W)."""
+    """Applies Batch Normalization over a 4-D input (N, C, H, W), per channel; arguments as BatchNorm1d."""
 
     def _check_input_dim(self, input):
         if input.dim() != 4:

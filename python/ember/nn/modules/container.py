@@ -1,7 +1,11 @@
 """Sequential, ModuleList and ModuleDict, as torch.nn's containers."""
+from __future__ import annotations
+
 import operator
 from collections import OrderedDict, abc
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain, islice
+from typing import Any
 
 from .module import Module, _addindent
 
@@ -16,10 +20,10 @@ def _abs_index(idx, size):
 
 
 class Sequential(Module):
-    """Runs its children in order, feeding each one's output to the next.
+    """A sequential container: runs its children in order, feeding each one's output to the next.
     Built from modules (named '0', '1', ...) or from an OrderedDict of named modules."""
 
-    def __init__(self, *args):
+    def __init__(self, *args: Module | OrderedDict[str, Module]) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -28,16 +32,16 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 self.add_module(str(idx), module)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(OrderedDict(list(self._modules.items())[idx]))
         return next(islice(self._modules.values(), _abs_index(idx, len(self)), None))
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         key = next(islice(self._modules.keys(), _abs_index(idx, len(self)), None))
         setattr(self, key, module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         if isinstance(idx, slice):
             for key in list(self._modules.keys())[idx]:
                 delattr(self, key)
@@ -46,13 +50,13 @@ class Sequential(Module):
         # Renumber so that keys stay '0'..'n-1', as PyTorch.
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __add__(self, other):
+    def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
                              f"{str(type(other))} is given.")
@@ -61,7 +65,7 @@ class Sequential(Module):
             ret.append(layer)
         return ret
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
                              f"{str(type(other))} is given.")
@@ -70,16 +74,19 @@ class Sequential(Module):
     def __dir__(self):
         return [k for k in super().__dir__() if not k.isdigit()]
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
+        """Passes input through each child in turn and returns the last one's output."""
         for module in self._modules.values():
             input = module(input)
         return input
 
-    def append(self, module):
+    def append(self, module: Module) -> Sequential:
+        """Appends module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Inserts module before position index (negative counts from the end); returns self."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
@@ -92,34 +99,36 @@ class Sequential(Module):
         self._modules[str(index)] = module
         return self
 
-    def extend(self, sequential):
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        """Appends each module of sequential at the end; returns self."""
         for layer in sequential:
             self.append(layer)
         return self
 
-    def pop(self, key):
+    def pop(self, key: int | slice) -> Module:
+        """Removes the module at index key and returns it."""
         v = self[key]
         del self[key]
         return v
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered; it has no forward."""
+    """Holds submodules in a list, indexable like one, whose parameters are registered; it has no forward."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self += modules
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])
         return self._modules[str(_abs_index(idx, len(self)))]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, str(_abs_index(idx, len(self))), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         if isinstance(idx, slice):
             for k in range(len(self._modules))[idx]:
                 delattr(self, str(k))
@@ -127,22 +136,22 @@ class ModuleList(Module):
             delattr(self, str(_abs_index(idx, len(self))))
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __iadd__(self, modules):
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
-    def __add__(self, other):
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
         combined = ModuleList()
         for i, module in enumerate(chain(self, other)):
             combined.add_module(str(i), module)
         return combined
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # Runs of identical children print once, as '(0-2): 3 x Linear(...)' (PyTorch 2.x).
         reprs = [repr(item) for item in self]
         if not reprs:
@@ -162,21 +171,25 @@ class ModuleList(Module):
     def __dir__(self):
         return [k for k in super().__dir__() if not k.isdigit()]
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
+        """Inserts module before position index."""
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
 
-    def append(self, module):
+    def append(self, module: Module) -> ModuleList:
+        """Appends module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def pop(self, key):
+    def pop(self, key: int | slice) -> Module:
+        """Removes the module at index key and returns it."""
         v = self[key]
         del self[key]
         return v
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Appends each module of the iterable modules at the end; returns self."""
         if not isinstance(modules, abc.Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got " + type(modules).__name__)
         offset = len(self)
@@ -186,49 +199,56 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """An ordered dict of modules whose parameters are registered."""
+    """Holds submodules in an ordered dict, indexable like one, whose parameters are registered; it has no forward.
+    Built from a mapping or an iterable of (name, module) pairs."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Module:
         return self._modules[key]
 
-    def __setitem__(self, key, module):
+    def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key):
+    def __contains__(self, key: str) -> bool:
         return key in self._modules
 
-    def clear(self):
+    def clear(self) -> None:
+        """Removes all modules."""
         self._modules.clear()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
+        """Removes the module under key and returns it."""
         v = self[key]
         del self[key]
         return v
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
+        """Returns the names of the modules."""
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module]:
+        """Returns the (name, module) pairs."""
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Module]:
+        """Returns the modules."""
         return self._modules.values()
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Adds (or replaces) the modules of a mapping or of an iterable of (name, module) pairs."""
         if not isinstance(modules, abc.Iterable):
             raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got "
                             + type(modules).__name__)

@@ -1,4 +1,8 @@
 """Conv2d over ember._C.conv2d (im2col + BLAS; its backward is ConvolutionBackward0)."""
+from __future__ import annotations
+
+from ... import _C
+from ..._C import Tensor
 from .. import functional as F
 from ._utils import pair, register_weight_and_bias, reset_kaiming_uniform
 from .module import Module
@@ -7,11 +11,20 @@ __all__ = ["Conv2d"]
 
 
 class Conv2d(Module):
-    """weight (out_channels, in_channels // groups, kH, kW); padding may be an int, a pair, 'valid' or 'same'.
-    Only padding_mode='zeros' is supported."""
+    """Applies a 2-D convolution over an input signal composed of several input planes.
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None):
+    weight (out_channels, in_channels // groups, kH, kW), bias (out_channels,), both initialised from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)); padding may be an int, a pair, 'valid' or 'same'.
+    Only padding_mode='zeros' is supported.
+
+    Shape: input (N, C_in, H, W) or (C_in, H, W); output (N, C_out, H_out, W_out) or (C_out, H_out, W_out),
+    H_out = (H + 2 * padding[0] - dilation[0] * (kH - 1) - 1) // stride[0] + 1, and likewise W_out.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: str | int | tuple[int, int] = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> None:
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -43,13 +56,16 @@ class Conv2d(Module):
         register_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Re-initialises weight and bias as PyTorch (kaiming_uniform_ with a=sqrt(5))."""
         reset_kaiming_uniform(self.weight, self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns conv2d(input, weight, bias) with the layer's options."""
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """The channels, kernel size and stride, and the options that differ from their defaults."""
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
         if self.padding != (0,) * len(self.padding):
             s += f", padding={self.padding}"

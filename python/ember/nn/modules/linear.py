@@ -1,6 +1,11 @@
 """Identity, Linear and Bilinear layers."""
-import math
+from __future__ import annotations
 
+import math
+from typing import Any
+
+from ... import _C
+from ..._C import Tensor
 from .. import functional as F
 from .. import init
 from ._utils import register_weight_and_bias, reset_kaiming_uniform
@@ -10,39 +15,55 @@ __all__ = ["Identity", "Linear", "Bilinear"]
 
 
 class Identity(Module):
-    """Returns its input; accepts and ignores any constructor arguments."""
+    """A placeholder that returns its input; accepts and ignores any constructor arguments."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns input itself."""
         return input
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias, weight (out_features, in_features)."""
+    """Applies a linear transformation to the incoming data: y = x A^T + b.
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    weight A (out_features, in_features) and bias b (out_features,), both initialised from
+    U(-1/sqrt(in_features), 1/sqrt(in_features)); no bias if bias is False.
+    Shape: input (*, in_features); output (*, out_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: str | _C.device | None = None,
+                 dtype: _C.dtype | None = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
         register_weight_and_bias(self, (out_features, in_features), bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Re-initialises weight and bias as PyTorch (kaiming_uniform_ with a=sqrt(5))."""
         reset_kaiming_uniform(self.weight, self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns linear(input, weight, bias)."""
         return F.linear(input, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """The feature counts and whether there is a bias."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Bilinear(Module):
-    """y = x1^T A x2 + b, weight (out_features, in1_features, in2_features)."""
+    """Applies a bilinear transformation to the incoming data: y = x1^T A x2 + b.
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+    weight A (out_features, in1_features, in2_features) and bias b (out_features,), both initialised from
+    U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
+    Shape: input1 (*, in1_features), input2 (*, in2_features); output (*, out_features).
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> None:
         super().__init__()
         self.in1_features = in1_features
         self.in2_features = in2_features
@@ -50,7 +71,8 @@ class Bilinear(Module):
         register_weight_and_bias(self, (out_features, in1_features, in2_features), bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Re-initialises weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
         if self.in1_features <= 0:
             raise ValueError(f"in1_features must be > 0, but got (in1_features={self.in1_features})")
         bound = 1 / math.sqrt(self.weight.size(1))
@@ -58,9 +80,11 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input1, input2):
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        """Returns bilinear(input1, input2, weight, bias)."""
         return F.bilinear(input1, input2, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """The feature counts and whether there is a bias."""
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -1,9 +1,13 @@
 """nn.Module: the base class of layers, with PyTorch's registration, traversal,
 state_dict and repr behaviour (names and error words as torch.nn.Module)."""
+from __future__ import annotations
+
 import itertools
 import warnings
 import weakref
 from collections import OrderedDict, abc, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn, TypeVar
 
 from ... import _C
 from ..._C import Tensor
@@ -11,6 +15,9 @@ from ...grad_mode import no_grad
 from ..parameter import Buffer, Parameter
 
 __all__ = ["Module"]
+
+# The type of `self` in methods that return it, so that e.g. MyNet().float() is still a MyNet.
+_M = TypeVar("_M", bound="Module")
 
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
@@ -43,48 +50,57 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 class RemovableHandle:
-    """Returned by register_*_hook; remove() takes the hook out of its dict."""
+    """Returned by register_*_hook; remove() takes the hook out of its dict. Usable as a context manager."""
 
     _next_id = 0
 
-    def __init__(self, hooks_dict):
+    def __init__(self, hooks_dict: dict[int, Any]) -> None:
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
-    def remove(self):
+    def remove(self) -> None:
+        """Removes the hook; a no-op if it is already gone."""
         hooks_dict = self.hooks_dict_ref()
         if hooks_dict is not None:
             hooks_dict.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
-def register_module_forward_pre_hook(hook):
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Registers a forward pre-hook common to all modules: hook(module, args) runs before every forward and may
+    return new args (a tuple, or a single value)."""
     handle = RemovableHandle(_global_forward_pre_hooks)
     _global_forward_pre_hooks[handle.id] = hook
     return handle
 
 
-def register_module_forward_hook(hook):
+def register_module_forward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Registers a forward hook common to all modules: hook(module, args, output) runs after every forward and
+    may return a new output."""
     handle = RemovableHandle(_global_forward_hooks)
     _global_forward_hooks[handle.id] = hook
     return handle
 
 
 class Module:
-    """Base class for all neural network modules; subclasses define forward()."""
+    """Base class for all neural network modules; subclasses define forward().
+
+    Parameters, buffers and child modules assigned as attributes are registered, so that parameters(),
+    state_dict(), to() and repr see them. Call the module (not forward) to run the forward hooks too.
+    """
 
     dump_patches = False
     _version = 1
     training: bool
     call_super_init = False
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if not self.call_super_init and (args or kwargs):
             name = type(self).__name__
             if kwargs:
@@ -106,12 +122,14 @@ class Module:
         set_(self, "_load_state_dict_pre_hooks", OrderedDict())
         set_(self, "_load_state_dict_post_hooks", OrderedDict())
 
-    def forward(self, *input):
+    def forward(self, *input: Any) -> Any:
+        """Defines the computation performed at every call; every subclass overrides it."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     # ---- calling -------------------------------------------------------------------------------------------------
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs forward(*args, **kwargs), with the forward pre-hooks before it and the forward hooks after."""
         # The common case (no hooks anywhere) is one dict check away from forward: it is on every layer's hot path.
         if not (self._forward_hooks or self._forward_pre_hooks or _global_forward_hooks
                 or _global_forward_pre_hooks):
@@ -158,7 +176,13 @@ class Module:
                 result = res
         return result
 
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Registers hook(module, args) to run before forward; it may return new args (a tuple, or a single value).
+
+        With with_kwargs=True it is called as hook(module, args, kwargs) and may return (new_args, new_kwargs);
+        prepend=True runs it before the hooks already registered.
+        """
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
@@ -167,7 +191,13 @@ class Module:
             self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Registers hook(module, args, output) to run after forward; it may return a new output.
+
+        With with_kwargs=True it is called as hook(module, args, kwargs, output); always_call=True runs it
+        (with output None) even when forward raises; prepend=True runs it before the hooks already registered.
+        """
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
@@ -178,7 +208,8 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_full_backward_hook(self, hook, prepend=False):
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> NoReturn:
+        """Not supported: raises NotImplementedError (use Tensor.register_hook on the output instead)."""
         raise NotImplementedError("ember: module backward hooks are not supported; use Tensor.register_hook on the "
                                   "output instead")
 
@@ -196,8 +227,9 @@ class Module:
         if hasattr(self, name) and name not in store:
             raise KeyError(f"attribute '{name}' already exists")
 
-    def register_buffer(self, name, tensor, persistent=True):
-        """Adds a tensor that is part of the state (state_dict, to()) but is not a parameter."""
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Adds a tensor that is part of the module's state (to(), and state_dict unless persistent=False) but is
+        not a parameter, such as BatchNorm's running_mean."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name("buffer", name, self._buffers)
@@ -212,7 +244,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Adds a Parameter (or None) under `name`."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
@@ -229,7 +261,7 @@ class Module:
                              "the forward() method.")
         self._parameters[name] = param
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Adds a child module (or None) under `name`."""
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"{_typename(module)} is not a Module subclass")
@@ -245,7 +277,8 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
+        """Returns the submodule at the dotted path target ('' for self), e.g. 'encoder.layers.0'."""
         if target == "":
             return self
         mod = self
@@ -257,7 +290,8 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
+        """Returns the parameter at the dotted path target, e.g. 'encoder.0.weight'."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
@@ -267,7 +301,8 @@ class Module:
             raise AttributeError("`" + name + "` is not an nn.Parameter")
         return param
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
+        """Returns the buffer at the dotted path target, e.g. 'bn.running_mean'."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
@@ -358,7 +393,10 @@ class Module:
 
     # ---- traversal -----------------------------------------------------------------------------------------------
 
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """Yields (dotted name, module) for self (named prefix) and every submodule, depth first.
+        Each module appears once unless remove_duplicate=False; memo holds the ids already seen."""
         if memo is None:
             memo = set()
         if id(self) in memo:
@@ -372,18 +410,21 @@ class Module:
             sub_prefix = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, sub_prefix, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
+        """Yields self and every submodule, each once."""
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yields (name, module) for each immediate child module, each once."""
         memo = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in memo:
                 memo.add(id(module))
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
+        """Yields each immediate child module, once."""
         for _, module in self.named_children():
             yield module
 
@@ -398,21 +439,28 @@ class Module:
                     memo.add(id(value))
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Yields (dotted name, parameter) for the parameters of self and, if recurse, of every submodule."""
         yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yields the parameters of self and, if recurse, of every submodule (each once); typically passed to an
+        optimizer."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Yields (dotted name, buffer) for the buffers of self and, if recurse, of every submodule."""
         yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Yields the buffers of self and, if recurse, of every submodule (each once)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], object]) -> _M:
         """Calls fn on every submodule (children first) and on self; returns self."""
         for module in self.children():
             module.apply(fn)
@@ -421,7 +469,9 @@ class Module:
 
     # ---- modes and gradients -------------------------------------------------------------------------------------
 
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
+        """Sets self and every submodule in training mode (or evaluation mode if mode is False); returns self.
+        It matters to layers such as Dropout and BatchNorm."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -429,15 +479,18 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
+        """Sets self and every submodule in evaluation mode (train(False)); returns self."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
+        """Sets requires_grad of every parameter in place (False freezes them); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Resets the gradients of all parameters: to None, or to zeros in place if set_to_none is False."""
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -458,7 +511,7 @@ class Module:
         replaced, as PyTorch does by default), so optimizers built before .to() stay valid."""
         for module in self.children():
             module._apply(fn)
-        for key, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None:
                 continue
             with no_grad():
@@ -475,9 +528,13 @@ class Module:
                 self._buffers[key] = fn(buf)
         return self
 
-    def to(self, *args, **kwargs):
-        """to(device), to(dtype), to(device, dtype), to(tensor): floating parameters and buffers change dtype;
-        integer ones (e.g. num_batches_tracked) keep theirs."""
+    def to(self: _M, *args: Any, **kwargs: Any) -> _M:
+        """Casts the module's parameters and buffers (the module is modified in place); returns self.
+
+        to(device), to(dtype), to(device, dtype), to(tensor): floating parameters and buffers change dtype;
+        integer ones (e.g. num_batches_tracked) keep theirs. Only the CPU device is available (another device
+        raises a RuntimeError).
+        """
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
@@ -503,19 +560,25 @@ class Module:
             return self
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
-    def float(self):
+    def float(self: _M) -> _M:
+        """Casts all floating point parameters and buffers to float32; returns self."""
         return self.to(_C.dtype.float32)
 
-    def double(self):
+    def double(self: _M) -> _M:
+        """Casts all floating point parameters and buffers to float64; returns self."""
         return self.to(_C.dtype.float64)
 
-    def type(self, dst_type):
+    def type(self: _M, dst_type: _C.dtype) -> _M:
+        """Casts all parameters and buffers to dst_type; returns self."""
         return self._apply(lambda t: t.to(dst_type))
 
-    def cpu(self):
+    def cpu(self: _M) -> _M:
+        """Moves all parameters and buffers to the CPU, where they already are; returns self."""
         return self
 
-    def cuda(self, device=None):
+    def cuda(self: _M, device: int | str | _C.device | None = None) -> _M:
+        """Checks that the CUDA device is available, which it is not in this version (a RuntimeError: ember
+        computes on the CPU only); kept for PyTorch compatibility."""
         _C._check_device(_C.device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
                                    else device))
         return self
@@ -530,8 +593,10 @@ class Module:
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
 
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """An OrderedDict of parameters and persistent buffers keyed by dotted names ('0.weight', 'bn.running_mean')."""
+    def state_dict(self, *args: Any, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
+        """Returns an OrderedDict of parameters and persistent buffers keyed by dotted names ('0.weight',
+        'bn.running_mean'); the tensors are detached unless keep_vars=True."""
         if args:  # the old positional form (destination, prefix, keep_vars)
             destination = args[0]
             prefix = args[1] if len(args) > 1 else prefix
@@ -601,8 +666,13 @@ class Module:
                 elif input_name[0] not in local_state:
                     unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copies parameters and buffers from state_dict; returns _IncompatibleKeys(missing_keys, unexpected_keys)."""
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
+        """Copies parameters and buffers from state_dict into self; returns (missing_keys, unexpected_keys).
+
+        strict=True raises a RuntimeError unless the keys match those of self.state_dict() exactly;
+        assign=True makes the module's tensors the state_dict's instead of copying into them.
+        """
         if not isinstance(state_dict, abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
@@ -640,7 +710,9 @@ class Module:
                 type(self).__name__, "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
-    def register_load_state_dict_post_hook(self, hook):
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Registers hook(module, incompatible_keys) to run after load_state_dict has loaded into module; it may
+        edit incompatible_keys' missing_keys and unexpected_keys in place."""
         handle = RemovableHandle(self._load_state_dict_post_hooks)
         self._load_state_dict_post_hooks[handle.id] = hook
         return handle
@@ -650,7 +722,7 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside the parentheses of repr; layers override it."""
         return ""
 

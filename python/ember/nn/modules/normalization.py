@@ -1,4 +1,10 @@
 """LayerNorm: normalises over the trailing `normalized_shape` dims, then an elementwise affine."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ... import _C
+from ..._C import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -9,7 +15,15 @@ __all__ = ["LayerNorm"]
 
 
 class LayerNorm(Module):
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+    """Applies Layer Normalization over the trailing dims given by normalized_shape:
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
+
+    weight (ones) and bias (zeros) have shape normalized_shape and exist only if elementwise_affine
+    (bias only if bias is True too).
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -27,15 +41,18 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Resets weight to ones and bias to zeros."""
         if self.elementwise_affine:
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns layer_norm(input) with the layer's shape, weight, bias and eps."""
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """normalized_shape and the options."""
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")

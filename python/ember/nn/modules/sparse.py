@@ -1,4 +1,8 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim."""
+from __future__ import annotations
+
+from ... import _C
+from ..._C import Tensor
 from ...grad_mode import no_grad
 from .. import functional as F
 from .. import init
@@ -10,8 +14,21 @@ __all__ = ["Embedding"]
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+    """A lookup table of num_embeddings vectors of size embedding_dim, indexed by integer tensors.
+
+    Args:
+        padding_idx: the row at this index (negative counts from the end) starts at zero and gets no gradient.
+        max_norm: rows looked up whose norm_type-norm exceeds max_norm are rescaled in place to norm max_norm.
+        scale_grad_by_freq, sparse: must be False when the layer is called (not supported by ember).
+
+    Shape: input (*) of int64 or int32 indices; output (*, embedding_dim). weight: (num_embeddings,
+    embedding_dim), initialised from N(0, 1).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False,
+                 device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -36,17 +53,20 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
         self.sparse = sparse
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Re-initialises weight from N(0, 1), with the padding_idx row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns the rows of weight at the indices in input."""
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """The sizes and the options that differ from their defaults."""
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
@@ -61,8 +81,11 @@ class Embedding(Module):
         return s
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
-                        scale_grad_by_freq=False, sparse=False):
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """Creates an Embedding whose weight is the 2-D tensor embeddings (sharing its memory; its padding_idx
+        row is left as is); freeze=True makes it not require grad."""
         if embeddings.dim() != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape

@@ -1,6 +1,9 @@
 """Gradient clipping, as torch.nn.utils: by total norm (one scale for all gradients) or by value."""
+from __future__ import annotations
+
 import types
 import warnings
+from collections.abc import Iterable
 
 from ... import _C
 from ..._C import Tensor
@@ -15,8 +18,15 @@ def _as_list(parameters):
 
 
 @no_grad()
-def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """The norm of the norms of `tensors` (= the norm of all their elements together)."""
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """Returns the norm of the norms of `tensors` (= the norm of all their elements together).
+
+    Args:
+        norm_type: the order of the norm; float('inf') for the largest absolute value.
+        error_if_nonfinite: raise a RuntimeError when the total norm is nan or inf.
+        foreach: accepted for PyTorch compatibility and ignored.
+    """
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
     if not tensors:
@@ -32,8 +42,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 @no_grad()
-def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """Scales every .grad by min(1, max_norm / (total_norm + 1e-6)), in place."""
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, total_norm: Tensor,
+                          foreach: bool | None = None) -> None:
+    """Scales every .grad in place by min(1, max_norm / (total_norm + 1e-6)), with total_norm from get_total_norm."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
@@ -42,9 +53,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         g.mul_(coef.to(g.dtype))
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """Clips the gradients of `parameters` so that their total norm is at most max_norm; returns the total
-    norm before clipping, as a tensor. norm_type may be float('inf') (largest absolute value)."""
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Clips the gradients of `parameters` in place so that their total norm is at most max_norm; returns the
+    total norm before clipping, as a tensor. norm_type may be float('inf') (largest absolute value)."""
     is_generator = isinstance(parameters, types.GeneratorType)
     parameters = _as_list(parameters)
     if is_generator and not parameters:
@@ -56,7 +68,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 @no_grad()
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None) -> None:
     """Clamps every .grad into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for p in _as_list(parameters):

@@ -3,16 +3,19 @@
 Everything runs in the calling process; ``num_workers`` and the other
 multiprocessing / pinning options are accepted and ignored.
 """
+from __future__ import annotations
+
 import collections.abc
 import copy
 import numbers
 import re
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ... import _creation
 from ..._C import Tensor, stack
-from .dataset import IterableDataset, Subset, TensorDataset
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset, _GeneratorLike
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
 __all__ = ["BatchSampler", "DataLoader", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
@@ -22,7 +25,7 @@ _STR_OR_OBJECT_DTYPE = re.compile(r"[SaUO]")
 _COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 
 
-def _rebuild_mapping(elem, values):
+def _rebuild_mapping(elem: Any, values: dict[Any, Any]) -> Any:
     """A mapping like ``elem`` (same type when possible) holding ``values``."""
     try:
         if isinstance(elem, collections.abc.MutableMapping):
@@ -34,7 +37,7 @@ def _rebuild_mapping(elem, values):
         return values
 
 
-def _rebuild_sequence(elem, values):
+def _rebuild_sequence(elem: Any, values: list[Any]) -> Any:
     try:
         if isinstance(elem, collections.abc.MutableSequence):
             clone = copy.copy(elem)
@@ -46,7 +49,7 @@ def _rebuild_sequence(elem, values):
         return values
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch: tensors are stacked along a new first dimension,
     numbers become tensors (float64 for floats, int64 for ints), numpy arrays become tensors,
     dicts/tuples/lists are collated element by element (a tuple sample gives a list), strings
@@ -82,7 +85,7 @@ def default_collate(batch):
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """Turn numpy arrays and scalars (also inside dicts, tuples and lists) into tensors; leave the rest."""
     if isinstance(data, Tensor):
         return data
@@ -101,7 +104,7 @@ def default_convert(data):
     return data
 
 
-def _tensor_columns(dataset, indices):
+def _tensor_columns(dataset: Any, indices: list[Any]) -> tuple[tuple[Tensor, ...], list[int]] | None:
     """When ``dataset`` is a TensorDataset, or Subsets of one, its tensors and the indices
     into them; otherwise None.  Subclasses that override ``__getitem__`` are not looked through."""
     while isinstance(dataset, Subset) and type(dataset).__getitem__ is Subset.__getitem__:
@@ -116,19 +119,32 @@ def _tensor_columns(dataset, indices):
 
 
 class DataLoader:
-    """Iterate over ``dataset`` in batches, as ``torch.utils.data.DataLoader``.
+    """Combines a dataset and a sampler, and iterates over the dataset in batches, as
+    ``torch.utils.data.DataLoader``.
 
     ``shuffle=True`` draws a new order every epoch from ``generator`` (an
     ``ember.Generator``; None uses ember's global generator).  A batch of a
     TensorDataset (or of Subsets of one, as ``random_split`` returns) with the
     default ``collate_fn`` is gathered with one ``index_select`` per tensor
     instead of stacking one tensor per sample; the result is the same.
+    Everything runs in the calling process: ``num_workers`` and the
+    multiprocessing / pinning options are accepted and ignored.
+
+    Args:
+        batch_size: samples per batch; None turns auto-batching off (``collate_fn`` then gets single samples).
+        sampler: yields the sample indices; ``batch_sampler`` yields whole batches of them instead.
+        collate_fn: merges a list of samples into a batch (``default_collate`` by default,
+            ``default_convert`` without auto-batching).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
-                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
-                 pin_memory_device="", in_order=True):
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | Iterable[Any] | None = None,
+                 batch_sampler: Sampler[list] | Iterable[list[Any]] | None = None, num_workers: int = 0,
+                 collate_fn: Callable[[list[Any]], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: Any = None, generator: _GeneratorLike = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True) -> None:
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
                              "multiprocessing.")
@@ -173,27 +189,28 @@ class DataLoader:
         self.collate_fn = collate_fn
         self._initialized = True
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if getattr(self, "_initialized", False) and name in (
                 "batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"):
             raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
         super().__setattr__(name, value)
 
     @property
-    def _auto_collation(self):
+    def _auto_collation(self) -> bool:
         return self.batch_size is not None if isinstance(self.dataset, IterableDataset) \
             else self.batch_sampler is not None
 
     @property
-    def _index_sampler(self):
+    def _index_sampler(self) -> Any:
         return self.batch_sampler if self.batch_sampler is not None else self.sampler
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate over the batches (or, without auto-batching, the converted samples) of one epoch."""
         if isinstance(self.dataset, IterableDataset):
             return self._iter_iterable()
         return self._iter_map()
 
-    def _iter_map(self):
+    def _iter_map(self) -> Iterator[Any]:
         if not self._auto_collation:
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -201,7 +218,7 @@ class DataLoader:
         for indices in self.batch_sampler:
             yield self._fetch(indices)
 
-    def _fetch(self, indices):
+    def _fetch(self, indices: list[Any]) -> Any:
         columns = _tensor_columns(self.dataset, indices) if self._default_collate else None
         if columns is not None:
             tensors, indices = columns
@@ -211,7 +228,7 @@ class DataLoader:
         samples = getitems(indices) if callable(getitems) else [self.dataset[i] for i in indices]
         return self.collate_fn(samples)
 
-    def _iter_iterable(self):
+    def _iter_iterable(self) -> Iterator[Any]:
         if not self._auto_collation:
             for sample in self.dataset:
                 yield self.collate_fn(sample)
@@ -225,7 +242,8 @@ class DataLoader:
         if batch and not self.drop_last:
             yield self.collate_fn(batch)
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The number of batches (of samples without auto-batching) per epoch."""
         if isinstance(self.dataset, IterableDataset):
             n = len(self.dataset)  # a TypeError when the dataset has no length, as PyTorch
             if self.batch_size is not None:

@@ -1,22 +1,27 @@
 """Datasets: ``Dataset``, ``IterableDataset``, ``ChainDataset``, ``TensorDataset``,
 ``Subset``, ``ConcatDataset`` and ``random_split``, as in ``torch.utils.data``."""
+from __future__ import annotations
+
 import bisect
 import math
 import numbers
 import random as _pyrandom
 import warnings
-from typing import Generic, TypeVar
+from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar, Union
 
 import numpy as np
 
-from ..._C import Tensor
+from ..._C import Generator, Tensor
 
 __all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
 
 T_co = TypeVar("T_co", covariant=True)
 
+# What a ``generator`` argument may be (see _randperm); shared with sampler.py and dataloader.py.
+_GeneratorLike = Union[Generator, np.random.Generator, np.random.RandomState, _pyrandom.Random, None]
 
-def _randperm(n, generator=None):
+
+def _randperm(n: int, generator: _GeneratorLike = None) -> list[int]:
     """A random permutation of range(n) as a list of ints.
 
     generator: None draws from ember's global generator (``ember.manual_seed``
@@ -40,7 +45,7 @@ def _randperm(n, generator=None):
                     f"or a random.Random, not {type(generator).__name__}")
 
 
-def _randint(high, size, generator=None):
+def _randint(high: int, size: int, generator: _GeneratorLike = None) -> list[int]:
     """`size` ints uniform in [0, high), from the same sources as _randperm."""
     if generator is None:
         from ..._creation import randint
@@ -61,36 +66,42 @@ def _randint(high, size, generator=None):
 class Dataset(Generic[T_co]):
     """A map-style dataset: subclasses define ``__getitem__(index)`` and usually ``__len__``."""
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> T_co:
+        """Return the sample at ``index`` (defined by subclasses)."""
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset[T_co]) -> ConcatDataset:
+        """``ConcatDataset([self, other])``."""
         return ConcatDataset([self, other])
 
 
 class IterableDataset(Dataset[T_co]):
     """An iterable-style dataset: subclasses define ``__iter__``."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[T_co]:
+        """Iterate over the samples (defined by subclasses)."""
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset[T_co]) -> ChainDataset:
+        """``ChainDataset([self, other])``."""
         return ChainDataset([self, other])
 
 
 class ChainDataset(IterableDataset):
     """The samples of several iterable datasets, one after the other (what ``a + b`` gives)."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = datasets
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate over the samples of each dataset in turn."""
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
                 raise AssertionError("ChainDataset only supports IterableDataset")
             yield from d
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The total number of samples of the datasets."""
         total = 0
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
@@ -102,7 +113,7 @@ class ChainDataset(IterableDataset):
 class TensorDataset(Dataset):
     """Samples are tuples ``(t[i] for t in tensors)``; every tensor has the same first dimension."""
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Tensor) -> None:
         for t in tensors:
             if not isinstance(t, Tensor):
                 raise TypeError(f"TensorDataset expects tensors, got {type(t).__name__}")
@@ -112,39 +123,43 @@ class TensorDataset(Dataset):
                                  + ", ".join(str(t.size(0)) for t in tensors))
         self.tensors = tensors
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        """Return ``tuple(t[index] for t in tensors)``."""
         return tuple(t[index] for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The size of the tensors' first dimension (0 without tensors)."""
         return self.tensors[0].size(0) if self.tensors else 0
 
 
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | list[int]) -> Any:
+        """Return ``dataset[indices[idx]]`` (a list of indices is mapped element by element)."""
         if isinstance(idx, list):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: list[int]) -> list[Any]:
         # used by DataLoader: one call for a whole batch when the inner dataset supports it
         if callable(getattr(self.dataset, "__getitems__", None)):
             return self.dataset.__getitems__([self.indices[i] for i in indices])
         return [self.dataset[self.indices[i]] for i in indices]
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The number of indices."""
         return len(self.indices)
 
 
 class ConcatDataset(Dataset):
     """The concatenation of several map-style datasets."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")
@@ -157,10 +172,12 @@ class ConcatDataset(Dataset):
             total += len(d)
             self.cumulative_sizes.append(total)
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The total number of samples of the datasets."""
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> Any:
+        """Return sample ``idx`` of the concatenation (negative indices count from the end)."""
         if idx < 0:
             if -idx > len(self):
                 raise ValueError("absolute value of index should not exceed dataset length")
@@ -170,7 +187,7 @@ class ConcatDataset(Dataset):
         return self.datasets[which][idx - start]
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: _GeneratorLike = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping ``Subset``s of the given lengths.
 
     ``lengths`` are counts summing to ``len(dataset)`` or fractions summing to 1
@@ -190,7 +207,8 @@ def random_split(dataset, lengths, generator=None):
             counts[i % len(counts)] += 1
         for i, c in enumerate(counts):
             if c == 0:
-                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=1)
         lengths = counts
     if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
         raise ValueError(f"lengths must be non-negative integers or fractions summing to 1, got {lengths}")
