@@ -45,6 +45,18 @@ inline const char* legacy_type_name(DType t) {
   return "?";
 }
 
+// PyTorch's scalar type names ("Float", "Long"), used in its kernel error messages.
+inline const char* scalar_type_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "Bool";
+    case DType::Int32: return "Int";
+    case DType::Int64: return "Long";
+    case DType::Float32: return "Float";
+    case DType::Float64: return "Double";
+  }
+  return "?";
+}
+
 inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Float64; }
 inline bool is_integral(DType t, bool include_bool) {
   return t == DType::Int32 || t == DType::Int64 || (include_bool && t == DType::Bool);

@@ -439,6 +439,18 @@ Tensor ge(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ge, a, b)
 Tensor logical_and(const Tensor& a, const Tensor& b) { return compare(BinaryOp::LogicalAnd, a, b); }
 Tensor logical_or(const Tensor& a, const Tensor& b) { return compare(BinaryOp::LogicalOr, a, b); }
 Tensor logical_xor(const Tensor& a, const Tensor& b) { return compare(BinaryOp::LogicalXor, a, b); }
+// Bitwise ops: integer and bool dtypes (floats raise NotImplementedError, as PyTorch).
+static Tensor bitwise(BinaryOp op, const Tensor& a, const Tensor& b) {
+  DType rt = result_type(a, b);
+  return binary_forward(op, a, b, rt, rt);
+}
+Tensor bitwise_and(const Tensor& a, const Tensor& b) { return bitwise(BinaryOp::BitAnd, a, b); }
+Tensor bitwise_or(const Tensor& a, const Tensor& b) { return bitwise(BinaryOp::BitOr, a, b); }
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return bitwise(BinaryOp::BitXor, a, b); }
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b) { return bitwise(BinaryOp::ShiftLeft, a, b); }
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b) { return bitwise(BinaryOp::ShiftRight, a, b); }
+Tensor bitwise_not(const Tensor& t) { return unary_forward(UnaryOp::BitNot, t, false); }
+
 Tensor logical_not(const Tensor& t) { return unary_forward(UnaryOp::LogicalNot, t, false); }
 Tensor isnan(const Tensor& t) { return unary_forward(UnaryOp::IsNan, t, false); }
 Tensor isinf(const Tensor& t) { return unary_forward(UnaryOp::IsInf, t, false); }

@@ -15,16 +15,6 @@ namespace ember {
 
 static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
 
-static const char* type_word(DType t) {
-  switch (t) {
-    case DType::Bool: return "Bool";
-    case DType::Int32: return "Int";
-    case DType::Int64: return "Long";
-    case DType::Float32: return "Float";
-    case DType::Float64: return "Double";
-  }
-  return "?";
-}
 
 void check_inplace(const Tensor& self, const char* op, bool records_grad) {
   if (!records_grad) return;
@@ -41,8 +31,8 @@ void check_inplace(const Tensor& self, const char* op, bool records_grad) {
 
 static void check_result_dtype(const Tensor& self, DType result, const char* op) {
   if (!can_cast(result, self->dtype()))
-    EMBER_FAIL(Runtime, op, ": result type ", type_word(result), " can't be cast to the desired output type ",
-               type_word(self->dtype()));
+    EMBER_FAIL(Runtime, op, ": result type ", scalar_type_name(result), " can't be cast to the desired output type ",
+               scalar_type_name(self->dtype()));
 }
 
 static void check_inplace_shape(const Tensor& self, const Tensor& other, const char* op) {
@@ -126,6 +116,48 @@ static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::Binary
       kernels::copy(self, tmp);
     }
   }, [&](const Tensor& s) { return fn(s, other); });
+}
+
+static void check_result_shape(const Tensor& self, const Tensor& result, const char* op) {
+  EMBER_CHECK(result->sizes() == self->sizes(), op, ": output with shape ", detail::cat(self->sizes()),
+              " doesn't match the broadcast shape ", detail::cat(result->sizes()));
+}
+
+Tensor& apply_inplace(Tensor& self, bool records, const char* op, const std::function<Tensor(const Tensor&)>& compute) {
+  check_inplace(self, op, records);
+  if (!records) {
+    Tensor result;
+    {
+      NoGradGuard no_grad;
+      result = compute(self);
+    }
+    check_result_dtype(self, result->dtype(), op);
+    check_result_shape(self, result, op);
+    kernels::copy(self, result);
+    self->bump_version();
+    return self;
+  }
+  // The formula may save self's old values: it gets a copy (Note [In-place ops]).
+  Tensor result = compute(history_alias(self, true));
+  check_result_dtype(self, result->dtype(), op);
+  check_result_shape(self, result, op);
+  return commit_inplace(self, result);
+}
+
+Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
+  EMBER_CHECK(!GradMode::is_enabled() || !(result->requires_grad() || out->requires_grad()), op,
+              "(): functions with out=... arguments don't support automatic differentiation, but one of the "
+              "arguments requires grad.");
+  check_result_dtype(out, result->dtype(), op);
+  if (out->sizes() != result->sizes()) {
+    EMBER_CHECK(!out->view_base, op, "(): the out= tensor of shape ", detail::cat(out->sizes()),
+                " is a view and cannot be resized to the result's shape ", detail::cat(result->sizes()));
+    Tensor fresh = empty(result->sizes(), out->dtype());
+    out->set_data(*fresh);
+  }
+  kernels::copy(out, result);
+  out->bump_version();
+  return out;
 }
 
 Tensor& add_(Tensor& self, const Tensor& other, double alpha) {

@@ -4,6 +4,7 @@
 // Backward formulas call these same functions, so they are differentiable and
 // create_graph=True works for every op.
 #include <array>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -85,6 +86,13 @@ Tensor logical_and(const Tensor& a, const Tensor& b);
 Tensor logical_or(const Tensor& a, const Tensor& b);
 Tensor logical_xor(const Tensor& a, const Tensor& b);
 Tensor logical_not(const Tensor& t);
+// integer and bool dtypes; result_type promotion
+Tensor bitwise_and(const Tensor& a, const Tensor& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b);
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b);
+Tensor bitwise_not(const Tensor& t);
 Tensor isnan(const Tensor& t);
 Tensor isinf(const Tensor& t);
 Tensor isfinite(const Tensor& t);
@@ -100,6 +108,13 @@ Tensor& fill_(Tensor& self, const Tensor& value);
 Tensor& zero_(Tensor& self);
 // Checks shared by every in-place op before it writes (leaf, view, dtype).
 void check_inplace(const Tensor& self, const char* op, bool records_grad);
+// The in-place form of any op: `compute` (the op applied to self) runs, and its
+// result is written into self; recorded as that op's node when `records`
+// (Note [In-place ops]). The result must keep self's shape and cast to its dtype.
+Tensor& apply_inplace(Tensor& self, bool records, const char* op, const std::function<Tensor(const Tensor&)>& compute);
+// out=: `result` written into `out`, which is resized to result's shape when it
+// differs; refused when autograd would have to record it, as in PyTorch.
+Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op);
 
 // ---- reductions (reduce.cpp)
 Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);

@@ -7,9 +7,7 @@ namespace bind {
 using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
 
 void init_tensor(py::module_& m, TensorClass& cls);      // tensor.cpp: attributes, numpy, indexing
-void init_tensor_ops(py::module_& m, TensorClass& cls);  // ops.cpp: operators, methods, functions
 void init_autograd(py::module_& m, TensorClass& cls);    // autograd.cpp: engine, hooks, Function, grad modes
-void init_nn(py::module_& m);                           // nn.cpp: conv, pooling, fused optimizer steps
 
 }  // namespace bind
 }  // namespace ember

@@ -50,6 +50,13 @@ inline Tensor operand(py::handle h) {
   return Tensor();
 }
 
+// operand(), and a numpy array as a tensor: `tensor + array` gives a tensor, as in PyTorch.
+inline Tensor operand_or_array(py::handle h) {
+  Tensor t = operand(h);
+  if (t || !py::isinstance<py::array>(h)) return t;
+  return py::module_::import("ember").attr("as_tensor")(h).cast<Tensor>();
+}
+
 inline Tensor require_operand(py::handle h, const char* op) {
   Tensor t = operand(h);
   if (!t)

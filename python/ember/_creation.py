@@ -9,6 +9,11 @@ import numpy as np
 from . import _C
 from ._C import Tensor, dtype
 
+__all__ = [
+    "arange", "as_tensor", "empty", "empty_like", "eye", "full", "full_like", "get_default_dtype", "linspace", "ones",
+    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
+]
+
 float32 = dtype.float32
 float64 = dtype.float64
 int32 = dtype.int32

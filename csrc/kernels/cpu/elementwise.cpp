@@ -25,6 +25,18 @@ static T int_pow(T base, T exp) {
   return r;
 }
 
+// Shifts by a negative count or by the width or more are defined, as in
+// PyTorch: left gives 0, right gives the sign (0 or -1).
+template <class T>
+static T shift_left(T x, T n) {
+  using U = std::make_unsigned_t<T>;
+  return (n < 0 || n >= T(sizeof(T) * 8)) ? T(0) : T(U(x) << n);
+}
+template <class T>
+static T shift_right(T x, T n) {
+  return (n < 0 || n >= T(sizeof(T) * 8)) ? T(x < 0 ? -1 : 0) : T(x >> n);
+}
+
 template <class T>
 static T nan_max(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
@@ -34,6 +46,39 @@ template <class T>
 static T nan_min(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
   return a < b ? a : b;
+}
+
+static const char* bitwise_kernel_name(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::BitAnd: return "bitwise_and_cpu";
+    case BinaryOp::BitOr: return "bitwise_or_cpu";
+    case BinaryOp::BitXor: return "bitwise_xor_cpu";
+    case BinaryOp::ShiftLeft: return "lshift_cpu";
+    default: return "rshift_cpu";
+  }
+}
+
+template <class T>
+static void bitwise_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    EMBER_FAIL(NotImplemented, "\"", bitwise_kernel_name(op), "\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
+  } else if constexpr (std::is_same_v<T, bool>) {
+    switch (op) {
+      case BinaryOp::BitAnd: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && y; });
+      case BinaryOp::BitOr: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || y; });
+      case BinaryOp::BitXor: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x != y; });
+      case BinaryOp::ShiftLeft: return binary_loop<T, T>(out, a, b, [](T x, T) -> T { return x; });
+      default: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && !y; });
+    }
+  } else {
+    switch (op) {
+      case BinaryOp::BitAnd: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x & y; });
+      case BinaryOp::BitOr: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x | y; });
+      case BinaryOp::BitXor: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x ^ y; });
+      case BinaryOp::ShiftLeft: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return shift_left(x, y); });
+      default: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return shift_right(x, y); });
+    }
+  }
 }
 
 template <class T>
@@ -56,8 +101,20 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
     case BinaryOp::Maximum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_max(x, y); });
     case BinaryOp::Minimum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_min(x, y); });
     case BinaryOp::ThresholdBackward: return binary_loop<T, T>(out, a, b, [](T g, T r) -> T { return r > T(0) ? g : T(0); });
-    case BinaryOp::TanhBackward: return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * (T(1) - y * y); });
-    case BinaryOp::SigmoidBackward: return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * y * (T(1) - y); });
+    case BinaryOp::TanhBackward:
+    case BinaryOp::SigmoidBackward:
+      // Gradient formulas: float dtypes only (their callers are float ops).
+      if constexpr (std::is_floating_point_v<T>) {
+        if (op == BinaryOp::TanhBackward)
+          return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * (T(1) - y * y); });
+        return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * y * (T(1) - y); });
+      }
+      EMBER_ASSERT(false);
+    case BinaryOp::BitAnd:
+    case BinaryOp::BitOr:
+    case BinaryOp::BitXor:
+    case BinaryOp::ShiftLeft:
+    case BinaryOp::ShiftRight: return bitwise_typed<T>(op, out, a, b);
     case BinaryOp::Eq: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x == y; });
     case BinaryOp::Ne: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != y; });
     case BinaryOp::Lt: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x < y; });
@@ -138,6 +195,10 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
       if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
       else return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? x : T((T(0) < x) - (x < T(0))); });
     case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, a, [](T x) { return x == T(0); });
+    case UnaryOp::BitNot:
+      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return !x; });
+      else if constexpr (std::is_integral_v<T>) return unary_loop<T, T>(out, a, [](T x) -> T { return ~x; });
+      else EMBER_FAIL(NotImplemented, "\"bitwise_not_cpu\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
     case UnaryOp::IsNan:
     case UnaryOp::IsInf:
       if constexpr (!std::is_floating_point_v<T>) return unary_loop<bool, T>(out, a, [](T) { return false; });

@@ -12,11 +12,13 @@ enum class BinaryOp {
   ThresholdBackward,  // b > 0 ? a : 0        (relu)
   TanhBackward,       // a * (1 - b * b)
   SigmoidBackward,    // a * b * (1 - b)
+  // Integer and bool dtypes only:
+  BitAnd, BitOr, BitXor, ShiftLeft, ShiftRight,
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
 };
 enum class UnaryOp {
   Neg, Abs, Sqrt, Rsqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Tanh, Sigmoid, Relu, Sign,
-  Reciprocal, Erf, LogicalNot, IsNan, IsInf, IsFinite,
+  Reciprocal, Erf, BitNot, LogicalNot, IsNan, IsInf, IsFinite,
 };
 
 bool is_comparison(BinaryOp op);  // output is bool

@@ -121,6 +121,8 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, doub
     }
     if constexpr (std::is_floating_point_v<T>) {
       blas_bmm<T>(out, a, b, T(alpha), T(beta));
+    } else if constexpr (std::is_same_v<T, bool>) {
+      EMBER_FAIL(NotImplemented, "\"addmm_impl_cpu_\" not implemented for 'Bool'");
     } else {
       for (int64_t i = 0; i < B; ++i)
         naive_mm<T>(M, N, K, T(alpha), a->data<T>() + i * a->stride(0), a->stride(1), a->stride(2),

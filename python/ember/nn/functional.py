@@ -528,7 +528,7 @@ def _check_class_weight(weight, n_classes):
 
 
 def _nll(logp, target, weight, ignore_index, reduction):
-    """nll_loss through ember._C.nll_loss (NllLossBackward0), which takes (C,) or (N, C) input: an
+    """nll_loss through ember._C._nll_loss (NllLossBackward0), which takes (C,) or (N, C) input: an
     (N, C, d1, ...) input is moved to (N * d1 * ..., C) first. Arguments are checked in Python only
     when the C++ op refuses them (to raise PyTorch's words), keeping the common path lean."""
     if logp.dim() > 2:
@@ -538,11 +538,11 @@ def _nll(logp, target, weight, ignore_index, reduction):
         out = _nll(flat, target.reshape(-1), weight, ignore_index, reduction)
         return out.reshape(target.shape) if reduction == "none" else out
     try:
-        return _C.nll_loss(logp, target, weight, ignore_index, reduction)
+        return _C._nll_loss(logp, target, weight, ignore_index, reduction)
     except RuntimeError:
         _check_class_target(logp, target)
         if target.dtype == _C.dtype.int32:
-            return _C.nll_loss(logp, target.long(), weight, ignore_index, reduction)
+            return _C._nll_loss(logp, target.long(), weight, ignore_index, reduction)
         raise
 
 

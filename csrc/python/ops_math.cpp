@@ -1,0 +1,271 @@
+// Registry entries (Note [Op registry]) of the elementwise ops, comparisons,
+// logic and bitwise ops, and the Python operators of Tensor.
+#include "python/registry.h"
+
+namespace ember {
+namespace bind {
+namespace {
+
+constexpr unsigned kAll = kFunction | kMethod | kInPlace | kOut;
+
+py::object not_implemented() { return py::reinterpret_borrow<py::object>(Py_NotImplemented); }
+
+// One functor type per shape of op, so that all unary ops (and all binary
+// ones) share one pybind11 instantiation: the build stays small.
+struct Unary {
+  Tensor (*fn)(const Tensor&);
+  Tensor operator()(const Tensor& t) const { return fn(t); }
+};
+// `other` a tensor or a Python number.
+struct Binary {
+  Tensor (*fn)(const Tensor&, const Tensor&);
+  const char* name;
+  Tensor operator()(const Tensor& a, py::handle b) const { return fn(a, require_operand(b, name)); }
+};
+// `other` a tensor.
+struct TensorBinary {
+  Tensor (*fn)(const Tensor&, const Tensor&);
+  Tensor operator()(const Tensor& a, const Tensor& b) const { return fn(a, b); }
+};
+
+// a + b, a < b, ...: NotImplemented for an operand that is neither a tensor nor
+// a number, so Python tries the other operand's method. As in PyTorch, a numpy
+// array on the right becomes a tensor, and on the left (reflected: the array's
+// own operator gave way) it is refused.
+struct Operator {
+  Tensor (*fn)(const Tensor&, const Tensor&);
+  bool reflected;
+  py::object operator()(const Tensor& self, py::handle h) const {
+    Tensor other = reflected ? operand(h) : operand_or_array(h);
+    if (!other) return not_implemented();
+    return py::cast(reflected ? fn(other, self) : fn(self, other));
+  }
+};
+// a += b: in place, with the op's own in-place implementation.
+struct InplaceOperator {
+  Tensor& (*fn)(Tensor&, const Tensor&);
+  py::object operator()(Tensor& self, py::handle h) const {
+    Tensor other = operand_or_array(h);
+    if (!other) return not_implemented();
+    fn(self, other);
+    return py::cast(self);
+  }
+};
+
+Tensor& add_1(Tensor& a, const Tensor& b) { return add_(a, b); }
+Tensor& sub_1(Tensor& a, const Tensor& b) { return sub_(a, b); }
+Tensor add_1(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor sub_1(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor rsub(const Tensor& a, const Tensor& b) { return renamed(sub(a, b), "RsubBackward1"); }
+Tensor rdiv(const Tensor& a, const Tensor& b) { return mul(reciprocal(b), a); }
+Tensor square(const Tensor& t) { return pow(t, wrapped_scalar(2.0, DType::Int64)); }
+
+// a &= b, a <<= b, ...: the generic in-place form of a bitwise op.
+template <Tensor (*Fn)(const Tensor&, const Tensor&)>
+Tensor& bitwise_inplace(Tensor& self, const Tensor& other) {
+  return apply_inplace(self, false, "bitwise operator", [&](const Tensor& s) { return Fn(s, other); });
+}
+
+std::optional<double> opt_number(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return h.cast<double>();
+}
+
+// clamp(min, max) with numbers, tensors or None for each bound.
+Tensor clamp_any(const Tensor& t, py::handle lo, py::handle hi) {
+  if (is_tensor(lo) || is_tensor(hi)) {
+    Tensor r = t;
+    if (is_tensor(lo)) r = maximum(r, lo.cast<Tensor>());
+    else if (!lo.is_none()) r = clamp(r, lo.cast<double>(), std::nullopt);
+    if (is_tensor(hi)) r = minimum(r, hi.cast<Tensor>());
+    else if (!hi.is_none()) r = clamp(r, std::nullopt, hi.cast<double>());
+    return r;
+  }
+  return clamp(t, opt_number(lo), opt_number(hi));
+}
+
+void register_operators(OpRegistry& r) {
+  r.family("operators");
+  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); bool reflected; const char* doc; } binary[] = {
+      {"__add__", add_1, false, "self + other"},          {"__radd__", add_1, true, "other + self"},
+      {"__sub__", sub_1, false, "self - other"},          {"__rsub__", rsub, true, "other - self"},
+      {"__mul__", mul, false, "self * other"},            {"__rmul__", mul, true, "other * self"},
+      {"__truediv__", div, false, "self / other"},        {"__rtruediv__", rdiv, true, "other / self"},
+      {"__pow__", pow, false, "self ** other"},           {"__rpow__", pow, true, "other ** self"},
+      {"__matmul__", matmul, false, "self @ other"},      {"__rmatmul__", matmul, true, "other @ self"},
+      {"__eq__", eq, false, "self == other, elementwise"}, {"__ne__", ne, false, "self != other, elementwise"},
+      {"__lt__", lt, false, "self < other, elementwise"}, {"__le__", le, false, "self <= other, elementwise"},
+      {"__gt__", gt, false, "self > other, elementwise"}, {"__ge__", ge, false, "self >= other, elementwise"},
+      {"__and__", bitwise_and, false, "self & other (bitwise; logical for bool)"},
+      {"__rand__", bitwise_and, true, "other & self"},
+      {"__or__", bitwise_or, false, "self | other (bitwise; logical for bool)"},
+      {"__ror__", bitwise_or, true, "other | self"},
+      {"__xor__", bitwise_xor, false, "self ^ other (bitwise; logical for bool)"},
+      {"__rxor__", bitwise_xor, true, "other ^ self"},
+      {"__lshift__", bitwise_left_shift, false, "self << other"},
+      {"__rlshift__", bitwise_left_shift, true, "other << self"},
+      {"__rshift__", bitwise_right_shift, false, "self >> other"},
+      {"__rrshift__", bitwise_right_shift, true, "other >> self"},
+  };
+  for (auto& op : binary) r.method(op.name, 0, op.doc, Operator{op.fn, op.reflected}, py::arg("other"));
+  const struct { const char* name; Tensor& (*fn)(Tensor&, const Tensor&); const char* doc; } inplace[] = {
+      {"__iadd__", add_1, "self += other"},
+      {"__isub__", sub_1, "self -= other"},
+      {"__imul__", mul_, "self *= other"},
+      {"__itruediv__", div_, "self /= other"},
+      {"__ipow__", pow_, "self **= other"},
+      {"__iand__", bitwise_inplace<bitwise_and>, "self &= other"},
+      {"__ior__", bitwise_inplace<bitwise_or>, "self |= other"},
+      {"__ixor__", bitwise_inplace<bitwise_xor>, "self ^= other"},
+      {"__ilshift__", bitwise_inplace<bitwise_left_shift>, "self <<= other"},
+      {"__irshift__", bitwise_inplace<bitwise_right_shift>, "self >>= other"},
+  };
+  for (auto& op : inplace) r.method(op.name, 0, op.doc, InplaceOperator{op.fn}, py::arg("other"));
+
+  r.method("__neg__", 0, "-self", Unary{neg});
+  r.method("__pos__", 0, "+self: self", [](const Tensor& t) { return t; });
+  r.method("__abs__", 0, "abs(self)", Unary{abs});
+  r.method("__invert__", kNoGrad, "~self: bitwise not (logical not for bool)", [](const Tensor& t) {
+    EMBER_CHECK_KIND(!is_floating(t->dtype()), Type,
+                     "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
+    return bitwise_not(t);
+  });
+  r.method("__bool__", kNoGrad, "The truth value of a one-element tensor.", [](const Tensor& t) {
+    EMBER_CHECK(t->numel() == 1, "Boolean value of Tensor with more than one value is ambiguous");
+    return item_as_double(t) != 0.0;
+  });
+  r.method("__float__", kNoGrad, "The value of a one-element tensor as a Python float.", [](const Tensor& t) {
+    EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
+    return item_as_double(t);
+  });
+  r.method("__int__", kNoGrad, "The value of a one-element tensor as a Python int.", [](const Tensor& t) {
+    EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
+    return (int64_t)item_as_double(t);
+  });
+  r.method("__index__", kNoGrad, "The value of a one-element integer tensor, for use as an index.", [](const Tensor& t) {
+    EMBER_CHECK_KIND(t->numel() == 1 && is_integral(t->dtype(), true), Type,
+                     "only integer tensors of a single element can be converted to an index");
+    return (int64_t)item_as_double(t);
+  });
+  r.method("__hash__", kNoGrad, "Identity hash, as PyTorch: tensors are hashable by object.",
+           [](py::handle self) { return (intptr_t)self.ptr(); });
+}
+
+void register_elementwise(OpRegistry& r) {
+  r.family("elementwise");
+  r.op("add", kFunction | kMethod | kOut, "Adds other, scaled by alpha, to input: input + alpha * other (broadcasting).",
+       [](const Tensor& a, py::handle b, double alpha) { return add(a, require_operand(b, "add"), alpha); },
+       py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.inplace("add", "In-place version of :meth:`Tensor.add`.",
+            [](Tensor& a, py::handle b, double alpha) -> Tensor& { return add_(a, require_operand(b, "add_"), alpha); },
+            py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.op("sub", kFunction | kMethod | kOut, "Subtracts other, scaled by alpha, from input: input - alpha * other.",
+       [](const Tensor& a, py::handle b, double alpha) { return sub(a, require_operand(b, "sub"), alpha); },
+       py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.inplace("sub", "In-place version of :meth:`Tensor.sub`.",
+            [](Tensor& a, py::handle b, double alpha) -> Tensor& { return sub_(a, require_operand(b, "sub_"), alpha); },
+            py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.alias("subtract", "sub");
+  r.op("mul", kFunction | kMethod | kOut, "Multiplies input by other, elementwise (broadcasting).", Binary{mul, "mul"},
+       py::arg("other"));
+  r.inplace("mul", "In-place version of :meth:`Tensor.mul`.",
+            [](Tensor& a, py::handle b) -> Tensor& { return mul_(a, require_operand(b, "mul_")); }, py::arg("other"));
+  r.alias("multiply", "mul");
+  r.op("div", kFunction | kMethod | kOut, "Divides input by other, elementwise (true division: integers give floats).",
+       Binary{div, "div"}, py::arg("other"));
+  r.inplace("div", "In-place version of :meth:`Tensor.div`.",
+            [](Tensor& a, py::handle b) -> Tensor& { return div_(a, require_operand(b, "div_")); }, py::arg("other"));
+  r.alias("divide", "div").alias("true_divide", "div");
+  r.function("pow", kOut, "Raises input to the power exponent, elementwise; either may be a Python number.",
+             [](py::handle a, py::handle b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
+             py::arg("input"), py::arg("exponent"));
+  r.method("pow", 0, "Raises self to the power exponent, elementwise.", Binary{pow, "pow"}, py::arg("exponent"));
+  r.inplace("pow", "In-place version of :meth:`Tensor.pow`.",
+            [](Tensor& a, py::handle b) -> Tensor& { return pow_(a, require_operand(b, "pow_")); }, py::arg("exponent"));
+  r.op("maximum", kFunction | kMethod | kOut, "The elementwise maximum of input and other (NaN propagates).",
+       TensorBinary{maximum}, py::arg("other"));
+  r.op("minimum", kFunction | kMethod | kOut, "The elementwise minimum of input and other (NaN propagates).",
+       TensorBinary{minimum}, py::arg("other"));
+
+  const struct { const char* name; Tensor (*fn)(const Tensor&); const char* doc; } unary[] = {
+      {"neg", neg, "Returns -input."},
+      {"abs", abs, "Returns the absolute value of each element."},
+      {"sqrt", sqrt, "Returns the square root of each element."},
+      {"rsqrt", rsqrt, "Returns the reciprocal of the square root of each element."},
+      {"exp", exp, "Returns e raised to each element."},
+      {"log", log, "Returns the natural logarithm of each element."},
+      {"log1p", log1p, "Returns log(1 + input), accurate for small input."},
+      {"expm1", expm1, "Returns exp(input) - 1, accurate for small input."},
+      {"sin", sin, "Returns the sine of each element."},
+      {"cos", cos, "Returns the cosine of each element."},
+      {"tan", tan, "Returns the tangent of each element."},
+      {"tanh", tanh, "Returns the hyperbolic tangent of each element."},
+      {"sigmoid", sigmoid, "Returns the logistic sigmoid 1 / (1 + exp(-input)) of each element."},
+      {"sign", sign, "Returns the sign (-1, 0 or 1) of each element."},
+      {"reciprocal", reciprocal, "Returns 1 / input."},
+      {"erf", erf, "Returns the error function of each element."},
+      {"square", square, "Returns input ** 2."},
+  };
+  for (auto& op : unary) r.op(op.name, kAll, op.doc, Unary{op.fn});
+  r.alias("negative", "neg").alias("absolute", "abs");
+  r.op("relu", kFunction | kMethod | kInPlace, "Returns max(input, 0) elementwise.", Unary{relu});
+  r.op("clamp", kAll, "Clamps each element into [min, max]; each bound a number, a tensor or None.",
+       [](const Tensor& t, py::handle lo, py::handle hi) { return clamp_any(t, lo, hi); },
+       py::arg("min") = py::none(), py::arg("max") = py::none());
+  r.alias("clip", "clamp");
+  r.method("copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
+           [](Tensor& t, const Tensor& src) -> Tensor& { return copy_(t, src); }, py::arg("src"));
+  r.method("fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
+           [](Tensor& t, py::handle v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
+  r.method("zero_", 0, "Fills self with zeros; returns self.", [](Tensor& t) -> Tensor& { return zero_(t); });
+  r.function("where", kOut, "Chooses input where condition is true, else other, elementwise (broadcasting).",
+             [](const Tensor& c, py::handle a, py::handle b) {
+               return where(c, require_operand(a, "where"), require_operand(b, "where"));
+             },
+             py::arg("condition"), py::arg("input"), py::arg("other"));
+  r.method("where", 0, "Chooses self where condition is true, else other, elementwise.",
+           [](const Tensor& self, const Tensor& c, py::handle b) { return where(c, self, require_operand(b, "where")); },
+           py::arg("condition"), py::arg("other"));
+}
+
+void register_logic(OpRegistry& r) {
+  r.family("comparison and logic");
+  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); const char* doc; } compare[] = {
+      {"eq", eq, "input == other, elementwise (bool)."}, {"ne", ne, "input != other, elementwise (bool)."},
+      {"lt", lt, "input < other, elementwise (bool)."},  {"le", le, "input <= other, elementwise (bool)."},
+      {"gt", gt, "input > other, elementwise (bool)."},  {"ge", ge, "input >= other, elementwise (bool)."},
+  };
+  for (auto& op : compare) r.op(op.name, kAll | kNoGrad, op.doc, Binary{op.fn, op.name}, py::arg("other"));
+  r.alias("not_equal", "ne").alias("less", "lt").alias("less_equal", "le").alias("greater", "gt");
+  r.alias("greater_equal", "ge");
+  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); const char* doc; } logical[] = {
+      {"logical_and", logical_and, "Elementwise logical AND of input and other (nonzero is true)."},
+      {"logical_or", logical_or, "Elementwise logical OR of input and other (nonzero is true)."},
+      {"logical_xor", logical_xor, "Elementwise logical XOR of input and other (nonzero is true)."},
+  };
+  for (auto& op : logical) r.op(op.name, kAll | kNoGrad, op.doc, TensorBinary{op.fn}, py::arg("other"));
+  r.op("logical_not", kAll | kNoGrad, "Elementwise logical NOT (zero is true).", Unary{logical_not});
+  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); const char* doc; } bitwise[] = {
+      {"bitwise_and", bitwise_and, "Bitwise AND of integer or bool tensors (logical AND for bool)."},
+      {"bitwise_or", bitwise_or, "Bitwise OR of integer or bool tensors (logical OR for bool)."},
+      {"bitwise_xor", bitwise_xor, "Bitwise XOR of integer or bool tensors (logical XOR for bool)."},
+      {"bitwise_left_shift", bitwise_left_shift, "input << other for integer tensors."},
+      {"bitwise_right_shift", bitwise_right_shift, "input >> other (arithmetic) for integer tensors."},
+  };
+  for (auto& op : bitwise) r.op(op.name, kAll | kNoGrad, op.doc, Binary{op.fn, op.name}, py::arg("other"));
+  r.op("bitwise_not", kAll | kNoGrad, "Bitwise NOT of an integer tensor (logical NOT for bool).", Unary{bitwise_not});
+  r.op("isnan", kFunction | kMethod | kNoGrad, "Whether each element is NaN.", Unary{isnan});
+  r.op("isinf", kFunction | kMethod | kNoGrad, "Whether each element is +inf or -inf.", Unary{isinf});
+  r.op("isfinite", kFunction | kMethod | kNoGrad, "Whether each element is finite (not NaN, not inf).", Unary{isfinite});
+}
+
+}  // namespace
+
+void register_math_ops(OpRegistry& r) {
+  register_operators(r);
+  register_elementwise(r);
+  register_logic(r);
+}
+
+}  // namespace bind
+}  // namespace ember

@@ -1,0 +1,153 @@
+// The op registry (Note [Op registry]): what every entry shares.
+#include "python/registry.h"
+
+#include <algorithm>
+
+namespace ember {
+namespace bind {
+
+void OpRegistry::record(const char* name, unsigned forms, const char* doc) {
+  auto it = std::find_if(infos_.begin(), infos_.end(), [&](const OpInfo& i) { return i.name == name; });
+  if (it == infos_.end()) {
+    infos_.push_back(OpInfo{name, family_, doc ? doc : "", 0, {}});
+    it = infos_.end() - 1;
+  }
+  it->forms |= forms;
+  if (it->doc.empty() && doc) it->doc = doc;
+}
+
+OpRegistry& OpRegistry::alias(const char* alias, const char* target) {
+  auto it = std::find_if(infos_.begin(), infos_.end(), [&](const OpInfo& i) { return i.name == target; });
+  EMBER_ASSERT(it != infos_.end());
+  it->aliases.push_back(alias);
+  std::string inplace_alias = std::string(alias) + "_", inplace_target = std::string(target) + "_";
+  if (it->forms & kFunction) m_.attr(alias) = m_.attr(target);
+  if (it->forms & kMethod) cls_.attr(alias) = cls_.attr(target);
+  if (it->forms & kInPlace) cls_.attr(inplace_alias.c_str()) = cls_.attr(inplace_target.c_str());
+  return *this;
+}
+
+void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
+  py::list all, rows;
+  for (const char* name : extra_exports) all.append(name);
+  for (const OpInfo& i : infos_) {
+    if (i.forms & kFunction) {
+      all.append(i.name);
+      for (auto& a : i.aliases) all.append(a);
+    }
+    py::dict row;
+    row["name"] = i.name;
+    row["family"] = i.family;
+    row["doc"] = i.doc;
+    row["function"] = bool(i.forms & kFunction);
+    row["method"] = bool(i.forms & kMethod);
+    row["inplace"] = bool(i.forms & kInPlace);
+    row["out"] = bool(i.forms & kOut);
+    row["differentiable"] = !(i.forms & kNoGrad);
+    row["aliases"] = py::tuple(py::cast(i.aliases));
+    rows.append(row);
+  }
+  m_.attr("__all__") = all;
+  m_.attr("_op_rows") = rows;
+  m_.def("_op_registry", [] { return py::module_::import("ember._C").attr("_op_rows"); },
+         "The registered ops (Note [Op registry]): one dict per op with its name, family, doc, forms and aliases.");
+}
+
+Tensor write_out(py::handle out_arg, const Tensor& result, const char* op) {
+  if (!is_tensor(out_arg))
+    throw py::type_error(std::string(op) + "(): argument 'out' must be Tensor, not " +
+                         std::string(py::str(py::type::handle_of(out_arg).attr("__name__"))));
+  Tensor out = out_arg.cast<Tensor>();
+  if (out->sizes() != result->sizes() && out->numel() != 0) {
+    std::string msg = detail::cat(
+        "An output with one or more elements was resized since it had shape ", out->sizes(),
+        ", which does not match the required output shape ", result->sizes(),
+        ". This behavior is deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+        "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
+        "t.resize_(0).");
+    if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) < 0) throw py::error_already_set();
+  }
+  copy_to_out(out, result, op);
+  return out;
+}
+
+namespace {
+
+// Splits "a: int, b: list[int] = [1, 2]" at the commas outside brackets and quotes.
+std::vector<std::string> split_params(const std::string& s) {
+  std::vector<std::string> parts;
+  int depth = 0;
+  char quote = 0;
+  std::string cur;
+  for (char c : s) {
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '[' || c == '(' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == ')' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      parts.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  if (!cur.empty()) parts.push_back(cur);
+  for (auto& p : parts) p.erase(0, p.find_first_not_of(' '));
+  return parts;
+}
+
+// A default as pybind11 prints it that inspect can evaluate as a literal.
+bool literal_default(const std::string& d) {
+  return !d.empty() && d.find('<') == std::string::npos && d.find("ember.") == std::string::npos;
+}
+
+// "add(input: ember._C.Tensor, *, alpha: float = 1.0) -> ember._C.Tensor" -> "(input, *, alpha=1.0)",
+// or "" when a default is not a literal.
+std::string text_signature(const std::string& first_line) {
+  size_t open = first_line.find('('), close = first_line.rfind(") ->");
+  if (open == std::string::npos || close == std::string::npos || close < open) return "";
+  std::string out = "(";
+  bool first = true;
+  for (const std::string& p : split_params(first_line.substr(open + 1, close - open - 1))) {
+    std::string name = p.substr(0, p.find(':')), def;
+    size_t eq = p.rfind(" = ");
+    if (eq != std::string::npos && p.find(':') != std::string::npos) {
+      def = p.substr(eq + 3);
+      if (!literal_default(def)) return "";
+    }
+    out += (first ? "" : ", ") + name + (def.empty() ? "" : "=" + def);
+    first = false;
+  }
+  return out + ")";
+}
+
+void add_text_signature(PyObject* fn) {
+  if (!PyCFunction_Check(fn)) return;
+  auto* f = reinterpret_cast<PyCFunctionObject*>(fn);
+  const char* doc = f->m_ml->ml_doc;
+  if (!doc) return;
+  std::string d(doc), name(f->m_ml->ml_name);
+  if (d.compare(0, name.size() + 1, name + "(") != 0) return;  // no signature, or an overload set
+  std::string sig = text_signature(d.substr(0, d.find('\n')));
+  if (sig.empty()) return;
+  std::string with = name + sig + "\n--\n\n" + d;  // CPython strips the head from __doc__
+  std::free(const_cast<char*>(f->m_ml->ml_doc));  // pybind11 allocates it with strdup
+  f->m_ml->ml_doc = strdup(with.c_str());
+}
+
+}  // namespace
+
+void add_text_signatures(py::handle scope) {
+  for (auto item : scope.attr("__dict__").attr("values")()) {
+    PyObject* v = item.ptr();
+    if (PyInstanceMethod_Check(v)) v = PyInstanceMethod_GET_FUNCTION(v);
+    add_text_signature(v);
+  }
+}
+
+}  // namespace bind
+}  // namespace ember

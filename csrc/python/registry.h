@@ -1,0 +1,166 @@
+#pragma once
+// Note [Op registry]
+// Every op Python can reach is one registry entry, in the binding file of its
+// family (ops_math.cpp, ops_reduce.cpp, ...):
+//
+//   r.op("exp", kFunction | kMethod | kInPlace | kOut, "Returns e raised to each element of input.",
+//        [](const Tensor& t) { return exp(t); });
+//
+// From that one entry come: the function ember.exp(input) (first parameter
+// named `input`), the method Tensor.exp(), the in-place method Tensor.exp_()
+// (the op computed as usual, then written into self: Note [In-place ops]), the
+// `out=` keyword of the function, the docstring with a signature `inspect`
+// reads, and the row of `_C._op_registry()`, from which ember/__init__.py
+// exports the functions (`_C.__all__`), tools/gen_docs.py writes docs/ops.md,
+// and tests/test_registry.py checks that each op is exported, documented and
+// gradient-checked (tests/op_db.py). An op with its own in-place kernel
+// registers it with r.inplace(); names PyTorch also accepts with r.alias().
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "ops/op_node.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+
+enum Form : unsigned {
+  kFunction = 1,  // ember.<name>(input, ...)
+  kMethod = 2,    // Tensor.<name>(...)
+  kInPlace = 4,   // Tensor.<name>_(...)
+  kOut = 8,       // ember.<name>(..., out=tensor)
+  kNoGrad = 16,   // its results never require grad (comparisons, argmax, ...)
+};
+
+struct OpInfo {
+  std::string name, family, doc;
+  unsigned forms = 0;
+  std::vector<std::string> aliases;
+};
+
+// out=: checks, resizes `out` to the result's shape (warning when it had
+// elements, as PyTorch) and copies the result into it; returns `out`.
+Tensor write_out(py::handle out, const Tensor& result, const char* op);
+
+// Whether a Python argument of an op is a tensor that requires grad (decides
+// whether an in-place op records a node).
+template <class T>
+bool arg_requires_grad(const T& a) {
+  using U = std::decay_t<T>;
+  if constexpr (std::is_same_v<U, Tensor>) return a && a->requires_grad();
+  else if constexpr (std::is_same_v<U, TensorList>) {
+    for (auto& t : a)
+      if (arg_requires_grad(t)) return true;
+    return false;
+  } else if constexpr (std::is_base_of_v<py::handle, U>) return is_tensor(a) && a.template cast<Tensor>()->requires_grad();
+  else return false;
+}
+
+class OpRegistry {
+ public:
+  OpRegistry(py::module_& m, TensorClass& cls) : m_(m), cls_(cls) {}
+
+  // The family (a section of docs/ops.md) of the ops registered next.
+  void family(const char* name) { family_ = name; }
+
+  // An op written as fn(const Tensor& self, args...), bound in the given forms.
+  template <class F, class... Extra>
+  OpRegistry& op(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
+    record(name, forms, doc);
+    if (forms & kMethod) cls_.def(name, fn, doc, extra...);
+    if (forms & kFunction) def_function(name, doc, forms & kOut, fn, &F::operator(), py::arg("input"), extra...);
+    if (forms & kInPlace) def_inplace(name, fn, &F::operator(), extra...);
+    return *this;
+  }
+  // A function whose parameters are all given in `extra` (its first one is
+  // not the tensor: cat(tensors), where(condition, ...), pow(number, tensor)).
+  template <class F, class... Extra>
+  OpRegistry& function(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
+    record(name, forms | kFunction, doc);
+    def_function(name, doc, forms & kOut, fn, &F::operator(), extra...);
+    return *this;
+  }
+  // A method only (Tensor.view, Tensor.float, operators such as __add__).
+  template <class F, class... Extra>
+  OpRegistry& method(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
+    record(name, forms | kMethod, doc);
+    cls_.def(name, fn, doc, extra...);
+    return *this;
+  }
+  // The in-place method `name`_ of op `name`, with its own implementation.
+  template <class F, class... Extra>
+  OpRegistry& inplace(const char* name, const char* doc, F fn, const Extra&... extra) {
+    record(name, kInPlace, nullptr);
+    cls_.def((std::string(name) + "_").c_str(), fn, doc, extra...);
+    return *this;
+  }
+  // `alias` names the same function, method and in-place method as `target`.
+  OpRegistry& alias(const char* alias, const char* target);
+
+  TensorClass& tensor_class() { return cls_; }
+  py::module_& module() { return m_; }
+
+  // Sets _C.__all__ and _C._op_registry() from what was registered.
+  void publish(const std::vector<const char*>& extra_exports);
+
+ private:
+  void record(const char* name, unsigned forms, const char* doc);
+
+  template <class F, class R, class... Args, class... Extra>
+  void def_function(const char* name, const char* doc, bool with_out, F fn, R (F::*)(Args...) const,
+                    const Extra&... extra) {
+    if constexpr (std::is_same_v<R, Tensor>) {
+      if (with_out) {
+        auto with = [fn, name](Args... args, py::handle out) -> Tensor {
+          Tensor r = fn(std::forward<Args>(args)...);
+          if (out.is_none()) return r;
+          return write_out(out, r, name);
+        };
+        if constexpr ((std::is_same_v<Extra, py::kw_only> || ...))
+          m_.def(name, with, doc, extra..., py::arg("out") = py::none());
+        else
+          m_.def(name, with, doc, extra..., py::kw_only(), py::arg("out") = py::none());
+        return;
+      }
+    }
+    EMBER_ASSERT(!with_out);  // out= needs an op that returns one tensor
+    m_.def(name, fn, doc, extra...);
+  }
+
+  template <class F, class R, class Self, class... Rest, class... Extra>
+  void def_inplace(const char* name, F fn, R (F::*)(Self, Rest...) const, const Extra&... extra) {
+    if constexpr (std::is_same_v<R, Tensor>) {
+      std::string inplace_name = std::string(name) + "_";
+      std::string doc = "In-place version of :meth:`Tensor." + std::string(name) + "`.";
+      cls_.def(inplace_name.c_str(), [fn, inplace_name](Tensor& self, Rest... rest) -> Tensor& {
+        bool records = GradMode::is_enabled() && (arg_requires_grad(self) || (arg_requires_grad(rest) || ...));
+        return apply_inplace(self, records, inplace_name.c_str(), [&](const Tensor& s) { return fn(s, rest...); });
+      }, doc.c_str(), extra...);
+    } else {
+      EMBER_ASSERT(false);  // an in-place form needs an op that returns one tensor
+    }
+  }
+
+  py::module_& m_;
+  TensorClass& cls_;
+  std::string family_ = "misc";
+  std::vector<OpInfo> infos_;
+};
+
+// Gives every pybind11 function and method of `scope` a text signature, so
+// inspect.signature() and help() show its parameters (CPython reads it from
+// the head of the docstring; pybind11 writes typed signatures it cannot read).
+void add_text_signatures(py::handle scope);
+
+// The registration of each family (csrc/python/ops_<family>.cpp).
+void register_math_ops(OpRegistry& r);
+void register_reduce_ops(OpRegistry& r);
+void register_linalg_ops(OpRegistry& r);
+void register_shape_ops(OpRegistry& r);
+void register_creation_ops(OpRegistry& r);
+void register_nn_ops(OpRegistry& r);
+
+}  // namespace bind
+}  // namespace ember
