@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
 #include "autograd/meta.h"
 #include "ops/ops.h"
@@ -28,6 +29,15 @@ struct PyRef {
 };
 
 inline bool is_tensor(py::handle h) { return py::isinstance<TensorImpl>(h); }
+
+// Parameter types that name what they accept in signatures and stubs; the
+// binding reads their values with operand(), dims_arg() and dtype_arg().
+using TensorOrNumber = py::typing::Union<TensorImpl, py::float_>;
+using OptionalTensor = py::typing::Optional<TensorImpl>;
+using OptionalNumber = py::typing::Optional<py::typing::Union<TensorImpl, py::float_>>;
+using Dims = py::typing::Optional<py::typing::Union<py::int_, py::typing::Tuple<py::int_, py::ellipsis>>>;
+using OptionalDim = py::typing::Optional<py::int_>;
+using OptionalDType = py::typing::Optional<DType>;
 
 // Tensor operand from a Tensor or a Python number (a wrapped number, which
 // does not widen the other operand's dtype). Null if neither.

@@ -20,7 +20,7 @@ struct Unary {
 struct Binary {
   Tensor (*fn)(const Tensor&, const Tensor&);
   const char* name;
-  Tensor operator()(const Tensor& a, py::handle b) const { return fn(a, require_operand(b, name)); }
+  Tensor operator()(const Tensor& a, TensorOrNumber b) const { return fn(a, require_operand(b, name)); }
 };
 // `other` a tensor.
 struct TensorBinary {
@@ -35,7 +35,7 @@ struct TensorBinary {
 struct Operator {
   Tensor (*fn)(const Tensor&, const Tensor&);
   bool reflected;
-  py::object operator()(const Tensor& self, py::handle h) const {
+  py::object operator()(const Tensor& self, py::object h) const {
     Tensor other = reflected ? operand(h) : operand_or_array(h);
     if (!other) return not_implemented();
     return py::cast(reflected ? fn(other, self) : fn(self, other));
@@ -154,34 +154,34 @@ void register_operators(OpRegistry& r) {
 void register_elementwise(OpRegistry& r) {
   r.family("elementwise");
   r.op("add", kFunction | kMethod | kOut, "Adds other, scaled by alpha, to input: input + alpha * other (broadcasting).",
-       [](const Tensor& a, py::handle b, double alpha) { return add(a, require_operand(b, "add"), alpha); },
+       [](const Tensor& a, TensorOrNumber b, double alpha) { return add(a, require_operand(b, "add"), alpha); },
        py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
   r.inplace("add", "In-place version of :meth:`Tensor.add`.",
-            [](Tensor& a, py::handle b, double alpha) -> Tensor& { return add_(a, require_operand(b, "add_"), alpha); },
+            [](Tensor& a, TensorOrNumber b, double alpha) -> Tensor& { return add_(a, require_operand(b, "add_"), alpha); },
             py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
   r.op("sub", kFunction | kMethod | kOut, "Subtracts other, scaled by alpha, from input: input - alpha * other.",
-       [](const Tensor& a, py::handle b, double alpha) { return sub(a, require_operand(b, "sub"), alpha); },
+       [](const Tensor& a, TensorOrNumber b, double alpha) { return sub(a, require_operand(b, "sub"), alpha); },
        py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
   r.inplace("sub", "In-place version of :meth:`Tensor.sub`.",
-            [](Tensor& a, py::handle b, double alpha) -> Tensor& { return sub_(a, require_operand(b, "sub_"), alpha); },
+            [](Tensor& a, TensorOrNumber b, double alpha) -> Tensor& { return sub_(a, require_operand(b, "sub_"), alpha); },
             py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
   r.alias("subtract", "sub");
   r.op("mul", kFunction | kMethod | kOut, "Multiplies input by other, elementwise (broadcasting).", Binary{mul, "mul"},
        py::arg("other"));
   r.inplace("mul", "In-place version of :meth:`Tensor.mul`.",
-            [](Tensor& a, py::handle b) -> Tensor& { return mul_(a, require_operand(b, "mul_")); }, py::arg("other"));
+            [](Tensor& a, TensorOrNumber b) -> Tensor& { return mul_(a, require_operand(b, "mul_")); }, py::arg("other"));
   r.alias("multiply", "mul");
   r.op("div", kFunction | kMethod | kOut, "Divides input by other, elementwise (true division: integers give floats).",
        Binary{div, "div"}, py::arg("other"));
   r.inplace("div", "In-place version of :meth:`Tensor.div`.",
-            [](Tensor& a, py::handle b) -> Tensor& { return div_(a, require_operand(b, "div_")); }, py::arg("other"));
+            [](Tensor& a, TensorOrNumber b) -> Tensor& { return div_(a, require_operand(b, "div_")); }, py::arg("other"));
   r.alias("divide", "div").alias("true_divide", "div");
   r.function("pow", kOut, "Raises input to the power exponent, elementwise; either may be a Python number.",
-             [](py::handle a, py::handle b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
+             [](TensorOrNumber a, TensorOrNumber b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
              py::arg("input"), py::arg("exponent"));
   r.method("pow", 0, "Raises self to the power exponent, elementwise.", Binary{pow, "pow"}, py::arg("exponent"));
   r.inplace("pow", "In-place version of :meth:`Tensor.pow`.",
-            [](Tensor& a, py::handle b) -> Tensor& { return pow_(a, require_operand(b, "pow_")); }, py::arg("exponent"));
+            [](Tensor& a, TensorOrNumber b) -> Tensor& { return pow_(a, require_operand(b, "pow_")); }, py::arg("exponent"));
   r.op("maximum", kFunction | kMethod | kOut, "The elementwise maximum of input and other (NaN propagates).",
        TensorBinary{maximum}, py::arg("other"));
   r.op("minimum", kFunction | kMethod | kOut, "The elementwise minimum of input and other (NaN propagates).",
@@ -210,21 +210,21 @@ void register_elementwise(OpRegistry& r) {
   r.alias("negative", "neg").alias("absolute", "abs");
   r.op("relu", kFunction | kMethod | kInPlace, "Returns max(input, 0) elementwise.", Unary{relu});
   r.op("clamp", kAll, "Clamps each element into [min, max]; each bound a number, a tensor or None.",
-       [](const Tensor& t, py::handle lo, py::handle hi) { return clamp_any(t, lo, hi); },
+       [](const Tensor& t, OptionalNumber lo, OptionalNumber hi) { return clamp_any(t, lo, hi); },
        py::arg("min") = py::none(), py::arg("max") = py::none());
   r.alias("clip", "clamp");
   r.method("copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
            [](Tensor& t, const Tensor& src) -> Tensor& { return copy_(t, src); }, py::arg("src"));
   r.method("fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
-           [](Tensor& t, py::handle v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
+           [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
   r.method("zero_", 0, "Fills self with zeros; returns self.", [](Tensor& t) -> Tensor& { return zero_(t); });
   r.function("where", kOut, "Chooses input where condition is true, else other, elementwise (broadcasting).",
-             [](const Tensor& c, py::handle a, py::handle b) {
+             [](const Tensor& c, TensorOrNumber a, TensorOrNumber b) {
                return where(c, require_operand(a, "where"), require_operand(b, "where"));
              },
              py::arg("condition"), py::arg("input"), py::arg("other"));
   r.method("where", 0, "Chooses self where condition is true, else other, elementwise.",
-           [](const Tensor& self, const Tensor& c, py::handle b) { return where(c, self, require_operand(b, "where")); },
+           [](const Tensor& self, const Tensor& c, TensorOrNumber b) { return where(c, self, require_operand(b, "where")); },
            py::arg("condition"), py::arg("other"));
 }
 

@@ -58,16 +58,16 @@ struct VarLike {
 // amax, amin, logsumexp: (dims, keepdim).
 struct DimsReduce {
   Tensor (*fn)(const Tensor&, const DimList&, bool);
-  Tensor operator()(const Tensor& t, py::handle dim, bool keepdim) const { return fn(t, dims_arg(dim), keepdim); }
+  Tensor operator()(const Tensor& t, Dims dim, bool keepdim) const { return fn(t, dims_arg(dim), keepdim); }
 };
 // argmax, argmin, all, any: (optional dim, keepdim).
 struct OptDimReduce {
   Tensor (*fn)(const Tensor&, std::optional<int64_t>, bool);
-  Tensor operator()(const Tensor& t, py::handle dim, bool keepdim) const { return fn(t, opt_dim(dim), keepdim); }
+  Tensor operator()(const Tensor& t, OptionalDim dim, bool keepdim) const { return fn(t, opt_dim(dim), keepdim); }
 };
 struct Softmax {
   Tensor (*fn)(const Tensor&, int64_t);
-  Tensor operator()(const Tensor& t, int64_t dim, py::handle dtype) const { return fn(with_dtype(t, dtype), dim); }
+  Tensor operator()(const Tensor& t, int64_t dim, OptionalDType dtype) const { return fn(with_dtype(t, dtype), dim); }
 };
 
 }  // namespace
@@ -76,17 +76,17 @@ void register_reduce_ops(OpRegistry& r) {
   r.family("reductions");
   const unsigned forms = kFunction | kMethod | kOut;
   r.op("sum", forms, "Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.",
-       [](const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+       [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
          return sum(t, dims_arg(dim), keepdim, dtype_arg(dtype));
        },
        py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   r.op("mean", forms, "The mean of input over dim (all dims when None); floating dtypes only.",
-       [](const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+       [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
          return mean(with_dtype(t, dtype), dims_arg(dim), keepdim);
        },
        py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   r.op("prod", forms, "The product of input's elements, over one dim or all of them.",
-       [](const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+       [](const Tensor& t, OptionalDim dim, bool keepdim, OptionalDType dtype) {
          return prod(with_dtype(t, dtype), opt_dim(dim), keepdim);
        },
        py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
@@ -115,7 +115,7 @@ void register_reduce_ops(OpRegistry& r) {
        py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
        py::arg("correction") = py::none());
   r.op("norm", forms, "The p-norm of input over dim (all dims when None): p a number, inf, -inf or 'fro'.",
-       [](const Tensor& t, py::handle p, py::handle dim, bool keepdim, py::handle dtype) {
+       [](const Tensor& t, py::handle p, Dims dim, bool keepdim, OptionalDType dtype) {
          return renamed(norm(with_dtype(t, dtype), norm_p(p), dims_arg(dim), keepdim), "LinalgVectorNormBackward0");
        },
        py::arg("p") = "fro", py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),

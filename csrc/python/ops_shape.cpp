@@ -46,7 +46,7 @@ void register_views(OpRegistry& r, TensorClass& cls) {
   r.method("expand_as", 0, "self.expand(other.shape).",
            [](const Tensor& t, const Tensor& o) { return expand(t, o->sizes()); }, py::arg("other"));
   r.op("squeeze", kFunction | kMethod, "A view without size-1 dims (all of them, or those in dim).",
-       [](const Tensor& t, py::handle dim) {
+       [](const Tensor& t, Dims dim) {
          return squeeze(t, dim.is_none() ? std::nullopt : std::optional<DimList>(dims_arg(dim)));
        },
        py::arg("dim") = py::none());
@@ -95,7 +95,7 @@ void register_joining(OpRegistry& r) {
        [](const Tensor& t, int64_t d, const Tensor& i) { return index_select(t, d, i); }, py::arg("dim"),
        py::arg("index"));
   r.op("masked_fill", kFunction | kMethod | kInPlace, "input with value written where mask is true.",
-       [](const Tensor& t, const Tensor& mask, py::handle v) {
+       [](const Tensor& t, const Tensor& mask, TensorOrNumber v) {
          return masked_fill(t, mask, require_operand(v, "masked_fill"));
        },
        py::arg("mask"), py::arg("value"));

@@ -27,7 +27,33 @@ OpRegistry& OpRegistry::alias(const char* alias, const char* target) {
   return *this;
 }
 
+namespace {
+
+PyCFunctionObject* as_cfunction(PyObject* fn) {
+  if (PyInstanceMethod_Check(fn)) fn = PyInstanceMethod_GET_FUNCTION(fn);
+  return PyCFunction_Check(fn) ? reinterpret_cast<PyCFunctionObject*>(fn) : nullptr;
+}
+
+// Replaces a function's docstring (pybind11 allocates them with strdup).
+void set_doc(PyCFunctionObject* f, const std::string& doc) {
+  std::free(const_cast<char*>(f->m_ml->ml_doc));
+  f->m_ml->ml_doc = strdup(doc.c_str());
+}
+
+// An overload set's docstring reduced to its first overload's (Note [Keyword aliases]).
+void show_first_overload(PyObject* fn) {
+  PyCFunctionObject* f = as_cfunction(fn);
+  if (!f || !f->m_ml->ml_doc) return;
+  std::string d = f->m_ml->ml_doc;
+  size_t first = d.find("\n\n1. "), second = d.find("\n\n2. ");
+  if (first == std::string::npos || second == std::string::npos) return;
+  set_doc(f, d.substr(first + 5, second - first - 5) + "\n");
+}
+
+}  // namespace
+
 void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
+  for (auto& [scope, name] : aliased_) show_first_overload(scope.attr(name).ptr());
   py::list all, rows;
   for (const char* name : extra_exports) all.append(name);
   for (const OpInfo& i : infos_) {
@@ -126,27 +152,21 @@ std::string text_signature(const std::string& first_line) {
 }
 
 void add_text_signature(PyObject* fn) {
-  if (!PyCFunction_Check(fn)) return;
-  auto* f = reinterpret_cast<PyCFunctionObject*>(fn);
+  PyCFunctionObject* f = as_cfunction(fn);
+  if (!f) return;
   const char* doc = f->m_ml->ml_doc;
   if (!doc) return;
   std::string d(doc), name(f->m_ml->ml_name);
   if (d.compare(0, name.size() + 1, name + "(") != 0) return;  // no signature, or an overload set
   std::string sig = text_signature(d.substr(0, d.find('\n')));
   if (sig.empty()) return;
-  std::string with = name + sig + "\n--\n\n" + d;  // CPython strips the head from __doc__
-  std::free(const_cast<char*>(f->m_ml->ml_doc));  // pybind11 allocates it with strdup
-  f->m_ml->ml_doc = strdup(with.c_str());
+  set_doc(f, name + sig + "\n--\n\n" + d);  // CPython strips this head from __doc__
 }
 
 }  // namespace
 
 void add_text_signatures(py::handle scope) {
-  for (auto item : scope.attr("__dict__").attr("values")()) {
-    PyObject* v = item.ptr();
-    if (PyInstanceMethod_Check(v)) v = PyInstanceMethod_GET_FUNCTION(v);
-    add_text_signature(v);
-  }
+  for (auto item : scope.attr("__dict__").attr("values")()) add_text_signature(item.ptr());
 }
 
 }  // namespace bind

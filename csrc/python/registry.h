@@ -15,8 +15,10 @@
 // and tests/test_registry.py checks that each op is exported, documented and
 // gradient-checked (tests/op_db.py). An op with its own in-place kernel
 // registers it with r.inplace(); names PyTorch also accepts with r.alias().
+#include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/grad_mode.h"
@@ -58,6 +60,25 @@ bool arg_requires_grad(const T& a) {
   else return false;
 }
 
+// Note [Keyword aliases]
+// PyTorch's argument parser also accepts numpy's names: axis= for dim=,
+// keepdims= for keepdim=. pybind11 matches keywords by one name, so an op with
+// such a parameter gets a second overload whose parameters carry numpy's
+// names (same types: the same compiled dispatcher). pybind11 tries it only
+// when the first overload does not match, so calls with PyTorch's names pay
+// nothing; docs and signatures show the first overload only.
+template <class T>
+T with_numpy_names(const T& e, bool& renamed) {
+  if constexpr (std::is_base_of_v<py::arg, T>) {
+    T copy = e;
+    if (std::strcmp(e.name, "dim") == 0) copy.name = "axis", renamed = true;
+    if (std::strcmp(e.name, "keepdim") == 0) copy.name = "keepdims", renamed = true;
+    return copy;
+  } else {
+    return e;
+  }
+}
+
 class OpRegistry {
  public:
   OpRegistry(py::module_& m, TensorClass& cls) : m_(m), cls_(cls) {}
@@ -69,7 +90,7 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& op(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms, doc);
-    if (forms & kMethod) cls_.def(name, fn, doc, extra...);
+    if (forms & kMethod) def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, fn, doc, e...); }, extra...);
     if (forms & kFunction) def_function(name, doc, forms & kOut, fn, &F::operator(), py::arg("input"), extra...);
     if (forms & kInPlace) def_inplace(name, fn, &F::operator(), extra...);
     return *this;
@@ -86,7 +107,7 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& method(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms | kMethod, doc);
-    cls_.def(name, fn, doc, extra...);
+    def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, fn, doc, e...); }, extra...);
     return *this;
   }
   // The in-place method `name`_ of op `name`, with its own implementation.
@@ -108,25 +129,40 @@ class OpRegistry {
  private:
   void record(const char* name, unsigned forms, const char* doc);
 
+  // def(extra...), and def(the same with numpy's names) when there are any
+  // (Note [Keyword aliases]).
+  template <class Def, class... Extra>
+  void def_with_aliases(py::handle scope, const char* name, Def def, const Extra&... extra) {
+    def(extra...);
+    bool renamed = false;
+    auto again = [&](const auto&... e) {
+      if (!renamed) return;
+      def(e...);
+      aliased_.emplace_back(scope, name);
+    };
+    again(with_numpy_names(extra, renamed)...);
+  }
+
   template <class F, class R, class... Args, class... Extra>
   void def_function(const char* name, const char* doc, bool with_out, F fn, R (F::*)(Args...) const,
                     const Extra&... extra) {
     if constexpr (std::is_same_v<R, Tensor>) {
       if (with_out) {
-        auto with = [fn, name](Args... args, py::handle out) -> Tensor {
+        auto with = [fn, name](Args... args, OptionalTensor out) -> Tensor {
           Tensor r = fn(std::forward<Args>(args)...);
           if (out.is_none()) return r;
           return write_out(out, r, name);
         };
+        auto def = [&](const auto&... e) { m_.def(name, with, doc, e...); };
         if constexpr ((std::is_same_v<Extra, py::kw_only> || ...))
-          m_.def(name, with, doc, extra..., py::arg("out") = py::none());
+          def_with_aliases(m_, name, def, extra..., py::arg("out") = py::none());
         else
-          m_.def(name, with, doc, extra..., py::kw_only(), py::arg("out") = py::none());
+          def_with_aliases(m_, name, def, extra..., py::kw_only(), py::arg("out") = py::none());
         return;
       }
     }
     EMBER_ASSERT(!with_out);  // out= needs an op that returns one tensor
-    m_.def(name, fn, doc, extra...);
+    def_with_aliases(m_, name, [&](const auto&... e) { m_.def(name, fn, doc, e...); }, extra...);
   }
 
   template <class F, class R, class Self, class... Rest, class... Extra>
@@ -147,6 +183,7 @@ class OpRegistry {
   TensorClass& cls_;
   std::string family_ = "misc";
   std::vector<OpInfo> infos_;
+  std::vector<std::pair<py::handle, const char*>> aliased_;  // functions with a numpy-names overload
 };
 
 // Gives every pybind11 function and method of `scope` a text signature, so
