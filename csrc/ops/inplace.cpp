@@ -185,25 +185,45 @@ Tensor& clamp_(Tensor& self, std::optional<double> lo, std::optional<double> hi)
                  [&](const Tensor& s) { return clamp(s, lo, hi); });
 }
 
+namespace {  // a State is private to its op's file (Note [Node state])
+struct OverwriteState {
+  Shape value_sizes;
+  DType value_dtype = kDefaultFloat;
+  void fields(StateFields& f) const { f.add("src_sym_sizes", value_sizes); }
+};
+}  // namespace
+
+// fill_, zero_ and copy_ under autograd: self's values replaced by `value`
+// (broadcast and cast to self's dtype). The old values get a zero gradient,
+// `value` the gradient summed back to its shape, as PyTorch's FillBackward,
+// ZeroBackward0 and CopyBackwards.
+static Tensor overwrite(const Tensor& self, const Tensor& value, const char* name) {
+  Tensor out = empty(self->sizes(), self->dtype());
+  kernels::copy(out, value);
+  auto n = make_node<OverwriteState>(name, [](auto& n, variable_list& g) -> variable_list {
+    return {n.needs(0) ? zeros_like(g[0]) : Tensor(),
+            n.needs(1) ? sum_to(to_dtype(g[0], n.state.value_dtype), n.state.value_sizes) : Tensor()};
+  }, {&self, &value});
+  if (n) n->state = {value->sizes(), value->dtype()};
+  return attach(n, out);
+}
+
 Tensor& fill_(Tensor& self, const Tensor& value) {
   EMBER_CHECK(value->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", value->dim(), " dimensions.");
   return inplace(self, &value, "fill_", false, [&] { kernels::fill(self, item_as_double(value)); },
-                 [&](const Tensor&) {
-                   // The result depends only on `value`: its gradient is the sum of self's.
-                   return expand(to_dtype(value, self->dtype()), self->sizes());
-                 });
+                 [&](const Tensor& s) { return overwrite(s, value, value->is_wrapped_number ? "FillBackward2" : "FillBackward3"); });
 }
 
 Tensor& zero_(Tensor& self) {
   return inplace(self, nullptr, "zero_", false, [&] { kernels::fill(self, 0.0); },
-                 [&](const Tensor& s) { return mul(s, wrapped_scalar(0.0, DType::Float64)); });
+                 [&](const Tensor& s) { return overwrite(s, wrapped_scalar(0.0, self->dtype()), "ZeroBackward0"); });
 }
 
 Tensor& copy_(Tensor& self, const Tensor& src) {
   check_inplace_shape(self, src, "copy_");
   if (self.get() == src.get()) return self;
   return inplace(self, &src, "copy_", false, [&] { kernels::copy(self, src); },
-                 [&](const Tensor&) { return expand(to_dtype(src, self->dtype()), self->sizes()); });
+                 [&](const Tensor& s) { return overwrite(s, src, "CopyBackwards"); });
 }
 
 }  // namespace ember

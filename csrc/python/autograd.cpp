@@ -153,8 +153,8 @@ void set_requires_grad(const Tensor& t, bool on) {
 }  // namespace
 
 void init_autograd(py::module_& m, TensorClass& cls) {
-  py::class_<Node, std::shared_ptr<Node>>(m, "Node")
-      .def("name", &Node::name)
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A backward function of the graph (a tensor's grad_fn).")
+      .def("name", &Node::name, "The node's name as PyTorch spells it (MulBackward0, AccumulateGrad, ...).")
       .def_property_readonly("next_functions", [](const Node& n) {
         py::tuple out(n.next_edges.size());
         for (size_t i = 0; i < n.next_edges.size(); ++i) {
@@ -162,38 +162,44 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           out[i] = py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), e.input_nr);
         }
         return out;
-      })
+      }, "The (node, input number) pairs the node's gradients flow to.")
       .def_property_readonly("variable", [](const Node& n) -> py::object {
         if (auto* acc = dynamic_cast<const AccumulateGrad*>(&n)) return py::cast(acc->variable);
         throw py::attribute_error("'" + n.name() + "' object has no attribute 'variable'");
-      })
+      }, "The leaf an AccumulateGrad node accumulates into.")
       .def("__getattr__", [](Node& n, const std::string& attr) { return saved_attribute(n, attr); }, py::arg("name"),
            "A saved tensor or value of the node's formula by name: grad_fn._saved_self, grad_fn._saved_dim, ...")
       .def("__dir__", [](py::handle self) {
         py::list names = py::module_::import("builtins").attr("object").attr("__dir__")(self);
         for (auto name : saved_attribute_names(self.cast<Node&>())) names.append(name);
         return names;
-      })
+      }, "The node's attributes, with its _saved_* names.")
       .def("__repr__", [](py::handle self) {
         auto& n = self.cast<Node&>();
         std::ostringstream s;
         s << "<" << n.name() << " object at " << (const void*)self.ptr() << ">";
         return s.str();
-      });
+      }, "<MulBackward0 object at 0x...>, as PyTorch.");
 
-  py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle").def("unpack", &SavedTensorsHandle::unpack);
+  py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle", "ctx.saved_tensors of a custom Function.")
+      .def("unpack", &SavedTensorsHandle::unpack, "The saved tensors, version-checked.");
 
-  py::class_<HookHandle>(m, "RemovableHandle")
-      .def("remove", &HookHandle::remove)
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](HookHandle& h, py::args) { h.remove(); });
+  py::class_<HookHandle>(m, "RemovableHandle", "What register_hook returns: remove() unregisters the hook.")
+      .def("remove", &HookHandle::remove, "Unregisters the hook.")
+      .def("__enter__", [](py::object self) { return self; }, "The handle itself.")
+      .def("__exit__", [](HookHandle& h, py::args) { h.remove(); }, "Unregisters the hook.");
 
   cls.def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
-                   [](const Tensor& t, bool on) { set_requires_grad(t, on); });
-  cls.def("requires_grad_", [](const Tensor& t, bool on) { set_requires_grad(t, on); return t; }, py::arg("requires_grad") = true);
-  cls.def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); });
-  cls.def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); });
-  cls.def_property_readonly("retains_grad", [](const Tensor& t) { return t->autograd() && t->autograd()->retains_grad; });
+                   [](const Tensor& t, bool on) { set_requires_grad(t, on); },
+                   "Whether autograd records operations on the tensor (settable on leaves).");
+  cls.def("requires_grad_", [](const Tensor& t, bool on) { set_requires_grad(t, on); return t; },
+          "Sets requires_grad of a leaf in place; returns self.", py::arg("requires_grad") = true);
+  cls.def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); },
+                            "Whether the tensor was created by the user rather than by a recorded op.");
+  cls.def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); },
+                            "The Node that created the tensor, or None for a leaf.");
+  cls.def_property_readonly("retains_grad", [](const Tensor& t) { return t->autograd() && t->autograd()->retains_grad; },
+                            "Whether a non-leaf keeps its .grad (retain_grad() was called).");
   cls.def_property("grad",
       [](const Tensor& t) -> Tensor {
         if (!t->is_leaf() && !(t->autograd() && t->autograd()->retains_grad))
@@ -209,21 +215,22 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         EMBER_CHECK(grad->sizes() == t->sizes(), "assigned grad has data of a different size");
         EMBER_CHECK(grad->dtype() == t->dtype(), "assigned grad has data of a different type");
         t->autograd_mut().grad = grad;
-      });
+      }, "The accumulated gradient, or None.");
   cls.def_property("data",
       [](const Tensor& t) {
         Tensor d = make_view(t, t->sizes(), t->strides(), t->offset());
         d->use_own_version_counter();
         return d;
       },
-      [](const Tensor& t, const Tensor& other) { set_data(t, other); });
+      [](const Tensor& t, const Tensor& other) { set_data(t, other); },
+      "An alias of the tensor's data outside autograd (its writes are not version-checked).");
   cls.def("detach_", [](const Tensor& t) {
     if (auto* meta = t->autograd()) {
       meta->grad_fn.reset();
       meta->requires_grad = false;
     }
     return t;
-  });
+  }, "Detaches the tensor from the graph in place; returns self.");
   cls.def("retain_grad", [](const Tensor& t) {
     EMBER_CHECK(t->requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
     if (t->is_leaf() || t->autograd()->retains_grad) return;
@@ -238,7 +245,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       return Tensor();
     }});
     t->autograd_mut().retains_grad = true;
-  });
+  }, "Makes a non-leaf keep its .grad during backward.");
   cls.def("register_hook", [](const Tensor& t, py::function fn) {
     EMBER_CHECK(t->requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
     HookHandle h;
@@ -251,7 +258,8 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       h.node = t->grad_fn();
     }
     return h;
-  }, py::arg("hook"));
+  }, "Registers hook(grad) to run on the tensor's gradient; it may return a replacement. Returns a RemovableHandle.",
+     py::arg("hook"));
 
   m.def("_run_backward", [](const TensorList& roots, const TensorList& grads, bool keep_graph, bool create_graph,
                             const TensorList& inputs, bool allow_unused, bool accumulate_grad) {
@@ -268,18 +276,19 @@ void init_autograd(py::module_& m, TensorClass& cls) {
     py::list out;
     for (auto& g : result) out.append(g ? py::cast(g) : py::none());
     return out;
-  });
+  }, "Runs the engine from roots (the C++ half of autograd.backward and autograd.grad).");
 
-  m.def("_set_parallel_backward", &set_parallel_backward, py::arg("enabled"));
-  m.def("_is_parallel_backward_enabled", &parallel_backward_enabled);
+  m.def("_set_parallel_backward", &set_parallel_backward, "Switches the parallel backward executor on or off.",
+        py::arg("enabled"));
+  m.def("_is_parallel_backward_enabled", &parallel_backward_enabled, "Whether the parallel executor is on.");
   m.def("_parallel_backward_stats", [] {
     BackwardStats s = backward_stats();
     return py::make_tuple(s.parallel_passes, s.helper_nodes);
-  });
-  m.def("is_grad_enabled", &GradMode::is_enabled);
-  m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
-  m.def("is_inference_mode_enabled", &GradMode::is_inference);
-  m.def("_set_inference_mode", &GradMode::set_inference, py::arg("mode"));
+  }, "(parallel passes, nodes run by helper threads) since start-up.");
+  m.def("is_grad_enabled", &GradMode::is_enabled, "Whether autograd records operations on this thread.");
+  m.def("_set_grad_enabled", &GradMode::set_enabled, "Sets grad mode on this thread.", py::arg("mode"));
+  m.def("is_inference_mode_enabled", &GradMode::is_inference, "Whether inference mode is on on this thread.");
+  m.def("_set_inference_mode", &GradMode::set_inference, "Sets inference mode on this thread.", py::arg("mode"));
 
   // autograd.Function.apply's C++ half: wires the outputs of forward into the graph.
   m.def("_make_function_node", [](py::object ctx, py::object backward, const std::string& name, py::list inputs,
@@ -325,7 +334,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
     }
     ctx.attr("_saved_handle") = SavedTensorsHandle{node};
     return result;
-  });
+  }, "Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).");
 }
 
 }  // namespace bind

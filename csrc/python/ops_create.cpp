@@ -36,6 +36,11 @@ void register_creation_ops(OpRegistry& r) {
   m.def("_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); },
         "A random permutation of 0..n-1.", py::arg("n"), py::arg("dtype"), py::arg("generator") = nullptr);
 
+  m.def("_write_out", [](py::handle out, const Tensor& result, const std::string& op) {
+    return write_out(out, result, op.c_str());
+  }, "out=: result written into out (the registry's semantics), for functions written in Python.", py::arg("out"),
+        py::arg("result"), py::arg("op"));
+
   py::class_<Generator>(m, "Generator", "A random number generator, passed as generator= to the random functions.")
       .def(py::init([](py::object device) {
              if (!device.is_none())

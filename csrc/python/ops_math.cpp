@@ -86,41 +86,46 @@ Tensor clamp_any(const Tensor& t, py::handle lo, py::handle hi) {
 
 void register_operators(OpRegistry& r) {
   r.family("operators");
-  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); bool reflected; const char* doc; } binary[] = {
-      {"__add__", add_1, false, "self + other"},          {"__radd__", add_1, true, "other + self"},
-      {"__sub__", sub_1, false, "self - other"},          {"__rsub__", rsub, true, "other - self"},
-      {"__mul__", mul, false, "self * other"},            {"__rmul__", mul, true, "other * self"},
-      {"__truediv__", div, false, "self / other"},        {"__rtruediv__", rdiv, true, "other / self"},
-      {"__pow__", pow, false, "self ** other"},           {"__rpow__", pow, true, "other ** self"},
-      {"__matmul__", matmul, false, "self @ other"},      {"__rmatmul__", matmul, true, "other @ self"},
-      {"__eq__", eq, false, "self == other, elementwise"}, {"__ne__", ne, false, "self != other, elementwise"},
-      {"__lt__", lt, false, "self < other, elementwise"}, {"__le__", le, false, "self <= other, elementwise"},
-      {"__gt__", gt, false, "self > other, elementwise"}, {"__ge__", ge, false, "self >= other, elementwise"},
-      {"__and__", bitwise_and, false, "self & other (bitwise; logical for bool)"},
-      {"__rand__", bitwise_and, true, "other & self"},
-      {"__or__", bitwise_or, false, "self | other (bitwise; logical for bool)"},
-      {"__ror__", bitwise_or, true, "other | self"},
-      {"__xor__", bitwise_xor, false, "self ^ other (bitwise; logical for bool)"},
-      {"__rxor__", bitwise_xor, true, "other ^ self"},
-      {"__lshift__", bitwise_left_shift, false, "self << other"},
-      {"__rlshift__", bitwise_left_shift, true, "other << self"},
-      {"__rshift__", bitwise_right_shift, false, "self >> other"},
-      {"__rrshift__", bitwise_right_shift, true, "other >> self"},
+  // Comparison and bitwise operators give bool or integer results: no gradient.
+  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); bool reflected; unsigned forms;
+                 const char* doc; } binary[] = {
+      {"__add__", add_1, false, 0, "self + other"},          {"__radd__", add_1, true, 0, "other + self"},
+      {"__sub__", sub_1, false, 0, "self - other"},          {"__rsub__", rsub, true, 0, "other - self"},
+      {"__mul__", mul, false, 0, "self * other"},            {"__rmul__", mul, true, 0, "other * self"},
+      {"__truediv__", div, false, 0, "self / other"},        {"__rtruediv__", rdiv, true, 0, "other / self"},
+      {"__pow__", pow, false, 0, "self ** other"},           {"__rpow__", pow, true, 0, "other ** self"},
+      {"__matmul__", matmul, false, 0, "self @ other"},      {"__rmatmul__", matmul, true, 0, "other @ self"},
+      {"__eq__", eq, false, kNoGrad, "self == other, elementwise"},
+      {"__ne__", ne, false, kNoGrad, "self != other, elementwise"},
+      {"__lt__", lt, false, kNoGrad, "self < other, elementwise"},
+      {"__le__", le, false, kNoGrad, "self <= other, elementwise"},
+      {"__gt__", gt, false, kNoGrad, "self > other, elementwise"},
+      {"__ge__", ge, false, kNoGrad, "self >= other, elementwise"},
+      {"__and__", bitwise_and, false, kNoGrad, "self & other (bitwise; logical for bool)"},
+      {"__rand__", bitwise_and, true, kNoGrad, "other & self"},
+      {"__or__", bitwise_or, false, kNoGrad, "self | other (bitwise; logical for bool)"},
+      {"__ror__", bitwise_or, true, kNoGrad, "other | self"},
+      {"__xor__", bitwise_xor, false, kNoGrad, "self ^ other (bitwise; logical for bool)"},
+      {"__rxor__", bitwise_xor, true, kNoGrad, "other ^ self"},
+      {"__lshift__", bitwise_left_shift, false, kNoGrad, "self << other"},
+      {"__rlshift__", bitwise_left_shift, true, kNoGrad, "other << self"},
+      {"__rshift__", bitwise_right_shift, false, kNoGrad, "self >> other"},
+      {"__rrshift__", bitwise_right_shift, true, kNoGrad, "other >> self"},
   };
-  for (auto& op : binary) r.method(op.name, 0, op.doc, Operator{op.fn, op.reflected}, py::arg("other"));
-  const struct { const char* name; Tensor& (*fn)(Tensor&, const Tensor&); const char* doc; } inplace[] = {
-      {"__iadd__", add_1, "self += other"},
-      {"__isub__", sub_1, "self -= other"},
-      {"__imul__", mul_, "self *= other"},
-      {"__itruediv__", div_, "self /= other"},
-      {"__ipow__", pow_, "self **= other"},
-      {"__iand__", bitwise_inplace<bitwise_and>, "self &= other"},
-      {"__ior__", bitwise_inplace<bitwise_or>, "self |= other"},
-      {"__ixor__", bitwise_inplace<bitwise_xor>, "self ^= other"},
-      {"__ilshift__", bitwise_inplace<bitwise_left_shift>, "self <<= other"},
-      {"__irshift__", bitwise_inplace<bitwise_right_shift>, "self >>= other"},
+  for (auto& op : binary) r.method(op.name, op.forms, op.doc, Operator{op.fn, op.reflected}, py::arg("other"));
+  const struct { const char* name; Tensor& (*fn)(Tensor&, const Tensor&); unsigned forms; const char* doc; } inplace[] = {
+      {"__iadd__", add_1, 0, "self += other"},
+      {"__isub__", sub_1, 0, "self -= other"},
+      {"__imul__", mul_, 0, "self *= other"},
+      {"__itruediv__", div_, 0, "self /= other"},
+      {"__ipow__", pow_, 0, "self **= other"},
+      {"__iand__", bitwise_inplace<bitwise_and>, kNoGrad, "self &= other"},
+      {"__ior__", bitwise_inplace<bitwise_or>, kNoGrad, "self |= other"},
+      {"__ixor__", bitwise_inplace<bitwise_xor>, kNoGrad, "self ^= other"},
+      {"__ilshift__", bitwise_inplace<bitwise_left_shift>, kNoGrad, "self <<= other"},
+      {"__irshift__", bitwise_inplace<bitwise_right_shift>, kNoGrad, "self >>= other"},
   };
-  for (auto& op : inplace) r.method(op.name, 0, op.doc, InplaceOperator{op.fn}, py::arg("other"));
+  for (auto& op : inplace) r.method(op.name, op.forms, op.doc, InplaceOperator{op.fn}, py::arg("other"));
 
   r.method("__neg__", 0, "-self", Unary{neg});
   r.method("__pos__", 0, "+self: self", [](const Tensor& t) { return t; });
@@ -213,11 +218,13 @@ void register_elementwise(OpRegistry& r) {
        [](const Tensor& t, OptionalNumber lo, OptionalNumber hi) { return clamp_any(t, lo, hi); },
        py::arg("min") = py::none(), py::arg("max") = py::none());
   r.alias("clip", "clamp");
+  r.family("in-place");
   r.method("copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
            [](Tensor& t, const Tensor& src) -> Tensor& { return copy_(t, src); }, py::arg("src"));
   r.method("fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
            [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
   r.method("zero_", 0, "Fills self with zeros; returns self.", [](Tensor& t) -> Tensor& { return zero_(t); });
+  r.family("elementwise");
   r.function("where", kOut, "Chooses input where condition is true, else other, elementwise (broadcasting).",
              [](const Tensor& c, TensorOrNumber a, TensorOrNumber b) {
                return where(c, require_operand(a, "where"), require_operand(b, "where"));

@@ -63,7 +63,7 @@ void register_views(OpRegistry& r, TensorClass& cls) {
   r.method("contiguous", 0, "self if contiguous, else a contiguous copy.", [](const Tensor& t) { return contiguous(t); });
   r.op("clone", kFunction | kMethod, "A copy of input with its own storage (differentiable).",
        [](const Tensor& t) { return clone(t); });
-  r.op("detach", kFunction | kMethod, "A view of input outside the graph: shares storage, requires no grad.",
+  r.op("detach", kFunction | kMethod | kNoGrad, "A view of input outside the graph: shares storage, requires no grad.",
        [](const Tensor& t) { return detach(t); });
 }
 

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import builtins as _builtins
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from . import _blas  # noqa: F401  (loads OpenBLAS before the compiled module)
 from . import _C
@@ -31,8 +32,8 @@ from . import autograd, cuda, nn, optim, utils  # noqa: E402  (after the names t
 from .serialization import load, save  # noqa: E402
 
 try:
-    __version__ = version("ember")  # one source: the version in pyproject.toml
-except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = _version("ember")  # one source: the version in pyproject.toml
+except _PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
 float32 = float = dtype.float32  # noqa: F405

@@ -68,6 +68,8 @@ def tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | N
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
     _check_device(device)
+    if pin_memory:  # page-locked memory is for copies to a GPU, which this build has none of
+        raise RuntimeError("Cannot access accelerator device when none is available.")
     if isinstance(data, Tensor):
         t = data.detach().clone()
         t = t if dtype is None else t._to_dtype(dtype)
@@ -105,11 +107,19 @@ def as_tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device 
     return tensor(data, dtype=dtype, device=device)
 
 
+def _into(out: Tensor | None, t: Tensor, name: str) -> Tensor:
+    """``out=``: the result written into ``out`` (resized as needed), as the registry's ops do."""
+    return t if out is None else _C._write_out(out, t, name)
+
+
 def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
-    def create(*size: int | Sequence[int], dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-               requires_grad: bool = False, out: Tensor | None = None, **_: Any) -> Tensor:
+    name = fn.__name__.lstrip("_")
+
+    def create(*size: int | Sequence[int], out: Tensor | None = None, dtype: _C.dtype | None = None,
+               device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
         _check_device(device)
-        return _finish(fn(_size(size), dtype or float32), requires_grad)
+        return _finish(_into(out, fn(_size(size), dtype or (out.dtype if out is not None else float32)), name),
+                       requires_grad)
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -117,11 +127,14 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
 
 
 def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
-    def create(*size: int | Sequence[int], generator: _C.Generator | None = None, dtype: _C.dtype | None = None,
-               device: str | _C.device | None = None, requires_grad: bool = False, out: Tensor | None = None,
-               **_: Any) -> Tensor:
+    name = fn.__name__.lstrip("_")
+
+    def create(*size: int | Sequence[int], generator: _C.Generator | None = None, out: Tensor | None = None,
+               dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+               requires_grad: bool = False) -> Tensor:
         _check_device(device)
-        return _finish(fn(_size(size), dtype or float32, generator), requires_grad)
+        t = fn(_size(size), dtype or (out.dtype if out is not None else float32), generator)
+        return _finish(_into(out, t, name), requires_grad)
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -206,8 +219,8 @@ def randperm(n: int, generator: _C.Generator | None = None, dtype: _C.dtype | No
 
 
 def _like(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    def create(input: Tensor, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-               requires_grad: bool = False, **_: Any) -> Tensor:
+    def create(input: Tensor, *, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+               requires_grad: bool = False) -> Tensor:
         return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
     create.__name__ = fn.__name__ + "_like"

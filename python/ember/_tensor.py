@@ -1,7 +1,13 @@
 """Tensor methods that are not on the per-op hot path, written in Python and
 attached to the compiled ember._C.Tensor class."""
-import copy as _copy
 
+from __future__ import annotations
+
+import copy as _copy
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
 
 from . import _C
 from ._C import Tensor
@@ -11,58 +17,64 @@ from ._tensor_str import tensor_repr
 class Size(tuple):
     """The shape of a tensor: a tuple of ints that prints as ember.Size([2, 3])."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ember.Size({list(self)})"
 
-    def numel(self):
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
         n = 1
         for s in self:
             n *= s
         return n
 
-    def __getitem__(self, item):
+    def __getitem__(self, item: Any) -> Any:
         r = super().__getitem__(item)
         return Size(r) if isinstance(item, slice) else r
 
 
-def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+def _backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+              create_graph: bool = False, inputs: Sequence[Tensor] | Tensor | None = None) -> None:
     """Computes the gradient of this tensor w.r.t. graph leaves (accumulated into .grad)."""
     from . import autograd
 
     autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
-def _tolist(self):
+def _tolist(self: Tensor) -> Any:
+    """The tensor's values as a (nested) list of Python numbers."""
     return self.detach().numpy().tolist()
 
 
-def _array(self, dtype=None, copy=None):
+def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    """np.asarray(tensor): the values as a numpy array (sharing memory when no conversion is needed)."""
     arr = self.detach().numpy()
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
-def _format(self, spec):
+def _format(self: Tensor, spec: str) -> str:
+    """format(tensor, spec): a 0-d tensor formats as its value."""
     if self.dim() == 0 and spec:
         return self.item().__format__(spec)
     return object.__format__(str(self), spec) if not spec else str(self).__format__(spec)
 
 
-def _iter(self):
+def _iter(self: Tensor) -> Iterator[Tensor]:
+    """Iterates over the first dim."""
     if self.dim() == 0:
         raise TypeError("iteration over a 0-d tensor")
     return iter(self.unbind(0))
 
 
-def _contains(self, element):
+def _contains(self: Tensor, element: Any) -> bool:
+    """element in tensor: whether any element equals it."""
     return bool((self == element).any())
 
 
-def _to(self, *args, **kwargs):
-    """to(dtype), to(device), to(device, dtype), to(other), with keyword forms."""
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("copy", None)
+def _to(self: Tensor, *args: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+        non_blocking: bool = False, copy: bool = False) -> Tensor:
+    """to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies.
+
+    non_blocking has nothing to overlap on the CPU (as in PyTorch for CPU tensors)."""
     for a in args:
         if isinstance(a, _C.dtype):
             dtype = a
@@ -74,14 +86,24 @@ def _to(self, *args, **kwargs):
             raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__}")
     if device is not None:
         _C._check_device(_C.device(device) if isinstance(device, str) else device)
-    return self if dtype is None or dtype == self.dtype else self._to_dtype(dtype)
+    if dtype is None or dtype == self.dtype:
+        return self.clone() if copy else self
+    return self._to_dtype(dtype)
 
 
-def _cuda(self, device=None, non_blocking=False):
+def _cpu(self: Tensor) -> Tensor:
+    """The tensor on the CPU: itself (every tensor of this build lives there)."""
+    return self
+
+
+def _cuda(self: Tensor, device: int | str | _C.device | None = None, non_blocking: bool = False) -> Tensor:
+    """The tensor on a CUDA device: raises RuntimeError, as this build has no CUDA."""
     _C._check_device(_C.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"))
+    raise AssertionError("unreachable: _check_device raises without CUDA")
 
 
-def _deepcopy(self, memo):
+def _deepcopy(self: Tensor, memo: dict) -> Tensor:
+    """copy.deepcopy(tensor): a detached copy of a leaf, with its requires_grad and a copy of its grad."""
     if not self.is_leaf:
         raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
                            "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
@@ -96,51 +118,57 @@ def _deepcopy(self, memo):
     return out
 
 
-def _new(factory):
-    def method(self, *size, dtype=None, device=None, requires_grad=False):
+def _new(factory: str) -> Any:
+    def method(self: Tensor, *size: int | Sequence[int], dtype: _C.dtype | None = None,
+               device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
         from . import _creation
 
         return getattr(_creation, factory)(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
+    method.__name__ = f"new_{factory}"
+    method.__doc__ = f"ember.{factory}(*size) with this tensor's dtype unless dtype is given."
     return method
 
 
-def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+def _new_full(self: Tensor, size: Sequence[int], fill_value: float, dtype: _C.dtype | None = None,
+              device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    """ember.full(size, fill_value) with this tensor's dtype unless dtype is given."""
     from . import _creation
 
     return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
-def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+def _new_tensor(self: Tensor, data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
+                requires_grad: bool = False) -> Tensor:
+    """ember.tensor(data) with this tensor's dtype unless dtype is given."""
     from . import _creation
 
     return _creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
-def _uniform_(self, a=0.0, b=1.0):
+def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: _C.Generator | None = None) -> Tensor:
+    """Fills self with samples uniform on [a, b), outside autograd; returns self."""
     from . import _creation, grad_mode
 
     with grad_mode.no_grad():
-        return self.copy_(_creation.rand(*self.shape, dtype=self.dtype) * (b - a) + a)
+        return self.copy_(_creation.rand(*self.shape, dtype=self.dtype, generator=generator) * (b - a) + a)
 
 
-def _normal_(self, mean=0.0, std=1.0):
+def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: _C.Generator | None = None) -> Tensor:
+    """Fills self with normal samples of the given mean and std, outside autograd; returns self."""
     from . import _creation, grad_mode
 
     with grad_mode.no_grad():
-        return self.copy_(_creation.randn(*self.shape, dtype=self.dtype) * std + mean)
+        return self.copy_(_creation.randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean)
 
 
-def _type(self, dtype=None):
+def _type(self: Tensor, dtype: _C.dtype | None = None) -> str | Tensor:
+    """The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype."""
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
              "bool": "BoolTensor"}
     if dtype is None:
         return "ember." + names[str(self.dtype).split(".")[-1]]
     return self._to_dtype(dtype)
-
-
-def _floordiv(self, other):
-    raise NotImplementedError("ember: floor division (//) is not supported yet; use (a / b).floor() when available")
 
 
 _METHODS = {
@@ -154,7 +182,7 @@ _METHODS = {
     "__contains__": _contains,
     "__deepcopy__": _deepcopy,
     "to": _to,
-    "cpu": lambda self: self,
+    "cpu": _cpu,
     "cuda": _cuda,
     "new_zeros": _new("zeros"),
     "new_ones": _new("ones"),
@@ -168,7 +196,8 @@ _METHODS = {
 }
 
 
-def install():
+def install() -> None:
+    """Attaches the methods above to ember.Tensor."""
     for name, fn in _METHODS.items():
         setattr(Tensor, name, fn)
     Tensor.__module__ = "ember"

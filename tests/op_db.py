@@ -1,0 +1,301 @@
+"""One case table for every op of the registry (Note [Op registry]), in the
+spirit of PyTorch's OpInfo: inputs, a numpy reference and how to call the op.
+
+tests/test_registry.py runs each case through helpers.check_op (forward
+against numpy, float64 gradcheck, non-contiguous inputs, float32) on the op's
+primary form, then checks that every other form the registry lists (method,
+in-place, ``out=``, aliases) gives the same result; and it fails when a
+registered op has no case here.
+
+``call(op, *tensors)`` calls an op given in its function's signature; for an
+op without a function form, ``op`` is the method called on the first tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+import ember
+
+RNG = np.random.default_rng(1234)
+
+
+@dataclass
+class OpCase:
+    name: str  # the registry name
+    ref: Callable[..., Any] | None  # numpy reference on the input arrays
+    inputs: list[Any]  # shapes of random float inputs, or numpy arrays used as given
+    args: tuple = ()  # passed after the tensors
+    kwargs: dict = field(default_factory=dict)
+    call: Callable[..., Any] | None = None  # call(op, *tensors); default op(*tensors, *args, **kwargs)
+    opts: dict = field(default_factory=dict)  # options of helpers.check_op (low, high, min_abs, gradgrad, ...)
+    id: str = ""
+
+    def invoke(self, op: Callable[..., Any], *tensors: Any, **extra: Any) -> Any:
+        if self.call is not None:
+            return self.call(op, *tensors, **extra)
+        return op(*tensors, *self.args, **self.kwargs, **extra)
+
+    def __str__(self) -> str:
+        return self.id or self.name
+
+
+def ints(*shape, low=-5, high=6):
+    return RNG.integers(low, high, size=shape, dtype=np.int64)
+
+
+def bools(*shape):
+    return RNG.random(shape) > 0.5
+
+
+def np_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def np_erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def np_logsumexp(x, axis, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis=axis)
+
+
+def np_softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def np_conv2d(x, w, padding=0):
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, _, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    out = np.zeros((n, o, h - kh + 1, wd - kw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = np.einsum("nchw,ochw->no", x[:, :, i:i + kh, j:j + kw], w)
+    return out
+
+
+def np_max_pool2(x):
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+
+def inplace_call(method, *args, **kwargs):
+    """A dunder in-place operator called on a copy, so gradcheck's leaves are untouched."""
+    return lambda op, a, *rest: getattr(a.clone(), method)(*rest, *args, **kwargs)
+
+
+S = (3, 4)
+MASK = bools(3, 4)
+GATHER_INDEX = np.array([[0, 2, 1, 0], [2, 2, 0, 1]], dtype=np.int64)
+SELECT_INDEX = np.array([2, 0], dtype=np.int64)
+SHIFTS = RNG.integers(0, 5, size=(3, 4), dtype=np.int64)
+SPECIALS = np.array([[0.0, np.nan, np.inf, -np.inf], [1.5, -2.0, np.nan, 3.0]])
+
+CASES: list[OpCase] = [
+    # ------------------------------------------------------------ elementwise
+    OpCase("add", np.add, [S, (4,)], opts={"gradgrad": True}),
+    OpCase("add", lambda a, b: a + 2.5 * b, [S, S], kwargs={"alpha": 2.5}, id="add-alpha"),
+    OpCase("sub", lambda a, b: a - 2 * b, [S, (1, 4)], kwargs={"alpha": 2}),
+    OpCase("mul", np.multiply, [S, (3, 1)], opts={"gradgrad": True}),
+    OpCase("div", np.divide, [S, S], opts={"min_abs": 0.3}),
+    OpCase("pow", np.power, [S, S], opts={"low": 0.5, "high": 2.0}),
+    OpCase("pow", lambda a: a ** 3, [S], args=(3,), id="pow-number"),
+    OpCase("maximum", np.maximum, [S, S]),
+    OpCase("minimum", np.minimum, [S, (4,)]),
+    OpCase("neg", np.negative, [S]),
+    OpCase("abs", np.abs, [S], opts={"min_abs": 0.1}),
+    OpCase("sqrt", np.sqrt, [S], opts={"low": 0.2}),
+    OpCase("rsqrt", lambda x: 1 / np.sqrt(x), [S], opts={"low": 0.2}),
+    OpCase("exp", np.exp, [S], opts={"gradgrad": True}),
+    OpCase("log", np.log, [S], opts={"low": 0.2}),
+    OpCase("log1p", np.log1p, [S], opts={"low": -0.5}),
+    OpCase("expm1", np.expm1, [S]),
+    OpCase("sin", np.sin, [S]),
+    OpCase("cos", np.cos, [S]),
+    OpCase("tan", np.tan, [S], opts={"low": -1.2, "high": 1.2}),
+    OpCase("tanh", np.tanh, [S], opts={"gradgrad": True}),
+    OpCase("sigmoid", np_sigmoid, [S], opts={"gradgrad": True}),
+    OpCase("sign", np.sign, [S], opts={"min_abs": 0.1}),
+    OpCase("reciprocal", np.reciprocal, [S], opts={"min_abs": 0.3}),
+    OpCase("erf", np_erf, [S]),
+    OpCase("square", np.square, [S]),
+    OpCase("relu", lambda x: np.maximum(x, 0), [S], opts={"min_abs": 0.1}),
+    OpCase("clamp", lambda x: np.clip(x, -0.5, 0.5), [S], kwargs={"min": -0.5, "max": 0.5}),
+    OpCase("clamp", np.maximum, [S, S], call=lambda op, x, lo, **k: op(x, lo, **k), id="clamp-tensor-min"),
+    OpCase("where", np.where, [MASK, S, S]),
+    OpCase("copy_", lambda x, y: np.broadcast_to(y, x.shape), [S, (4,)], call=lambda op, x, y: x.clone().copy_(y)),
+    OpCase("fill_", lambda x: np.full_like(x, 2.5), [S], call=lambda op, x: x.clone().fill_(2.5)),
+    OpCase("zero_", np.zeros_like, [S], call=lambda op, x: x.clone().zero_()),
+    # ------------------------------------------------------------ comparison and logic
+    *[OpCase(n, f, [ints(3, 4), ints(3, 4)]) for n, f in [
+        ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+        ("ge", np.greater_equal)]],
+    OpCase("lt", np.less, [S, (4,)], id="lt-float"),
+    OpCase("logical_and", np.logical_and, [bools(3, 4), bools(3, 4)]),
+    OpCase("logical_or", np.logical_or, [bools(3, 4), ints(3, 4)]),
+    OpCase("logical_xor", np.logical_xor, [S, bools(3, 4)], opts={"grad": False}),
+    OpCase("logical_not", np.logical_not, [ints(3, 4)]),
+    OpCase("bitwise_and", np.bitwise_and, [ints(3, 4, low=-100, high=100), ints(3, 4, low=-100, high=100)]),
+    OpCase("bitwise_and", np.logical_and, [bools(3, 4), bools(3, 4)], id="bitwise_and-bool"),
+    OpCase("bitwise_or", np.bitwise_or, [ints(3, 4, low=0, high=100), ints(4, low=0, high=100)]),
+    OpCase("bitwise_xor", np.bitwise_xor, [ints(3, 4, low=-100, high=100), ints(3, 4)]),
+    OpCase("bitwise_left_shift", np.left_shift, [ints(3, 4, low=-50, high=50), SHIFTS]),
+    OpCase("bitwise_right_shift", np.right_shift, [ints(3, 4, low=-50, high=50), SHIFTS]),
+    OpCase("bitwise_not", np.invert, [ints(3, 4, low=-100, high=100)]),
+    OpCase("isnan", np.isnan, [SPECIALS]),
+    OpCase("isinf", np.isinf, [SPECIALS]),
+    OpCase("isfinite", np.isfinite, [SPECIALS]),
+    # ------------------------------------------------------------ reductions
+    OpCase("sum", np.sum, [S]),
+    OpCase("sum", lambda x: np.sum(x, axis=1, keepdims=True), [S], kwargs={"dim": 1, "keepdim": True}, id="sum-dim"),
+    OpCase("mean", lambda x: np.mean(x, axis=(0, 2)), [(2, 3, 4)], kwargs={"dim": (0, 2)}),
+    OpCase("prod", lambda x: np.prod(x, axis=1), [S], kwargs={"dim": 1}),
+    OpCase("max", np.max, [S]),
+    OpCase("max", lambda x: (np.max(x, axis=1), np.argmax(x, axis=1)), [S], kwargs={"dim": 1}, id="max-dim"),
+    OpCase("min", lambda x: (np.min(x, axis=0), np.argmin(x, axis=0)), [S], kwargs={"dim": 0}),
+    OpCase("amax", lambda x: np.max(x, axis=1), [S], kwargs={"dim": 1}),
+    OpCase("amin", lambda x: np.min(x, axis=(0, 1)), [S], kwargs={"dim": (0, 1)}),
+    OpCase("argmax", lambda x: np.argmax(x, axis=1), [S], kwargs={"dim": 1}),
+    OpCase("argmin", np.argmin, [S]),
+    OpCase("all", lambda x: np.all(x, axis=1), [bools(3, 4)], kwargs={"dim": 1}),
+    OpCase("any", np.any, [bools(3, 4)]),
+    OpCase("var", lambda x: np.var(x, axis=1, ddof=1), [S], kwargs={"dim": 1}),
+    OpCase("std", lambda x: np.std(x, ddof=0), [S], kwargs={"correction": 0}),
+    OpCase("norm", np.linalg.norm, [S], opts={"min_abs": 0.1}),
+    OpCase("norm", lambda x: np.sum(np.abs(x), axis=1), [S], kwargs={"p": 1, "dim": 1}, opts={"min_abs": 0.1},
+           id="norm-1"),
+    OpCase("logsumexp", lambda x: np_logsumexp(x, 1), [S], kwargs={"dim": 1}),
+    OpCase("softmax", lambda x: np_softmax(x, 1), [S], kwargs={"dim": 1}),
+    OpCase("log_softmax", lambda x: np.log(np_softmax(x, 0)), [S], kwargs={"dim": 0}),
+    # ------------------------------------------------------------ linear algebra
+    OpCase("matmul", np.matmul, [(2, 3, 4), (4, 5)]),
+    OpCase("mm", np.matmul, [(3, 4), (4, 2)], opts={"gradgrad": True}),
+    OpCase("bmm", np.matmul, [(2, 3, 4), (2, 4, 5)]),
+    OpCase("addmm", lambda c, a, b: 0.5 * c + 2 * (a @ b), [(3, 2), (3, 4), (4, 2)], kwargs={"beta": 0.5, "alpha": 2}),
+    OpCase("addmm", lambda c, a, b: c + a @ b, [(2,), (3, 4), (4, 2)], id="addmm-broadcast"),
+    OpCase("dot", np.dot, [(5,), (5,)]),
+    OpCase("mv", np.matmul, [(3, 4), (4,)]),
+    OpCase("outer", np.outer, [(3,), (4,)]),
+    # ------------------------------------------------------------ views and shape
+    # a transposed input has no view of another shape: view refuses it, as PyTorch
+    OpCase("view", lambda x: x.reshape(4, 3), [S], args=(4, 3), opts={"noncontig": False}),
+    OpCase("view_as", lambda x, y: x.reshape(y.shape), [S, (12,)], opts={"noncontig": False}),
+    OpCase("reshape", lambda x: x.reshape(2, 6), [S], args=((2, 6),)),
+    OpCase("reshape_as", lambda x, y: x.reshape(y.shape), [S, (6, 2)]),
+    OpCase("transpose", lambda x: np.swapaxes(x, 0, 2), [(2, 3, 4)], args=(0, 2)),
+    OpCase("t", np.transpose, [S]),
+    OpCase("permute", lambda x: np.transpose(x, (2, 0, 1)), [(2, 3, 4)], args=((2, 0, 1),)),
+    OpCase("expand", lambda x: np.broadcast_to(x, (2, 3, 4)), [(3, 1)], args=(2, 3, 4)),
+    OpCase("expand_as", lambda x, y: np.broadcast_to(x, y.shape), [(1, 4), S]),
+    OpCase("squeeze", lambda x: np.squeeze(x, 1), [(3, 1, 4)], kwargs={"dim": 1}),
+    OpCase("unsqueeze", lambda x: np.expand_dims(x, 1), [S], args=(1,)),
+    OpCase("flatten", lambda x: x.reshape(2, 12), [(2, 3, 4)], kwargs={"start_dim": 1}),
+    OpCase("narrow", lambda x: x[:, 1:3], [S], args=(1, 1, 2)),
+    OpCase("select", lambda x: x[:, 2], [S], args=(1, 2)),
+    OpCase("contiguous", lambda x: x, [S]),
+    OpCase("clone", lambda x: x, [S]),
+    OpCase("detach", lambda x: x, [S]),
+    # ------------------------------------------------------------ joining, splitting and indexing
+    OpCase("cat", lambda a, b: np.concatenate([a, b], 1), [S, (3, 2)], call=lambda op, a, b, **k: op([a, b], 1, **k)),
+    OpCase("stack", lambda a, b: np.stack([a, b], 2), [S, S], call=lambda op, a, b, **k: op([a, b], 2, **k)),
+    OpCase("split", lambda x: tuple(np.split(x, [1, 3], axis=1)), [S], args=([1, 2, 1], 1)),
+    OpCase("chunk", lambda x: tuple(np.split(x, [2], axis=0)), [S], args=(2,)),
+    OpCase("unbind", lambda x: tuple(x[:, i] for i in range(4)), [S], args=(1,)),
+    OpCase("gather", lambda x, i: np.take_along_axis(x, i, 0), [S, GATHER_INDEX], call=lambda op, x, i, **k: op(x, 0, i, **k)),
+    OpCase("scatter_add", None, [S, GATHER_INDEX, (2, 4)], call=lambda op, x, i, s, **k: op(x, 0, i, s, **k)),
+    OpCase("index_select", lambda x, i: x[i], [S, SELECT_INDEX], call=lambda op, x, i, **k: op(x, 0, i, **k)),
+    OpCase("masked_fill", lambda x, m: np.where(m, 1.5, x), [S, MASK], args=(1.5,)),
+    OpCase("nonzero", lambda x: np.argwhere(x), [ints(3, 4, low=-1, high=2)]),
+    # ------------------------------------------------------------ neural networks
+    OpCase("conv2d", lambda x, w: np_conv2d(x, w, 1), [(1, 2, 5, 5), (3, 2, 3, 3)], kwargs={"padding": 1},
+           opts={"rtol32": 1e-3, "atol32": 1e-4}),
+    OpCase("max_pool2d", np_max_pool2, [(1, 2, 4, 4)], args=(2,)),
+    # ------------------------------------------------------------ operators
+    OpCase("__add__", np.add, [S, (4,)]),
+    OpCase("__radd__", lambda a, b: b + a, [S, S]),
+    OpCase("__sub__", np.subtract, [S, S]),
+    OpCase("__rsub__", lambda a, b: b - a, [S, S]),
+    OpCase("__mul__", np.multiply, [S, S]),
+    OpCase("__rmul__", lambda a, b: b * a, [S, (4,)]),
+    OpCase("__truediv__", np.divide, [S, S], opts={"min_abs": 0.3}),
+    OpCase("__rtruediv__", lambda a, b: b / a, [S, S], opts={"min_abs": 0.3}),
+    OpCase("__pow__", np.power, [S, S], opts={"low": 0.5}),
+    OpCase("__rpow__", lambda a, b: b ** a, [S, S], opts={"low": 0.5}),
+    OpCase("__matmul__", np.matmul, [(3, 4), (4, 2)]),
+    OpCase("__rmatmul__", lambda a, b: b @ a, [(4, 2), (3, 4)]),
+    *[OpCase(n, f, [ints(3, 4), ints(3, 4)]) for n, f in [
+        ("__eq__", np.equal), ("__ne__", np.not_equal), ("__lt__", np.less), ("__le__", np.less_equal),
+        ("__gt__", np.greater), ("__ge__", np.greater_equal), ("__and__", np.bitwise_and),
+        ("__or__", np.bitwise_or), ("__xor__", np.bitwise_xor)]],
+    OpCase("__rand__", np.bitwise_and, [bools(3, 4), bools(3, 4)]),
+    OpCase("__ror__", np.bitwise_or, [ints(3, 4), ints(3, 4)]),
+    OpCase("__rxor__", np.bitwise_xor, [ints(3, 4), ints(3, 4)]),
+    OpCase("__lshift__", np.left_shift, [ints(3, 4), SHIFTS]),
+    OpCase("__rlshift__", lambda a, b: np.left_shift(b, a), [SHIFTS, ints(3, 4)]),
+    OpCase("__rshift__", np.right_shift, [ints(3, 4), SHIFTS]),
+    OpCase("__rrshift__", lambda a, b: np.right_shift(b, a), [SHIFTS, ints(3, 4)]),
+    OpCase("__iadd__", np.add, [S, S], call=inplace_call("__iadd__")),
+    OpCase("__isub__", np.subtract, [S, S], call=inplace_call("__isub__")),
+    OpCase("__imul__", np.multiply, [S, (4,)], call=inplace_call("__imul__")),
+    OpCase("__itruediv__", np.divide, [S, S], call=inplace_call("__itruediv__"), opts={"min_abs": 0.3}),
+    OpCase("__ipow__", np.power, [S, S], call=inplace_call("__ipow__"), opts={"low": 0.5}),
+    OpCase("__iand__", np.bitwise_and, [ints(3, 4), ints(3, 4)], call=inplace_call("__iand__")),
+    OpCase("__ior__", np.bitwise_or, [ints(3, 4), ints(3, 4)], call=inplace_call("__ior__")),
+    OpCase("__ixor__", np.bitwise_xor, [ints(3, 4), ints(3, 4)], call=inplace_call("__ixor__")),
+    OpCase("__ilshift__", np.left_shift, [ints(3, 4), SHIFTS], call=inplace_call("__ilshift__")),
+    OpCase("__irshift__", np.right_shift, [ints(3, 4), SHIFTS], call=inplace_call("__irshift__")),
+    OpCase("__neg__", np.negative, [S]),
+    OpCase("__pos__", lambda x: x, [S]),
+    OpCase("__abs__", np.abs, [S], opts={"min_abs": 0.1}),
+    OpCase("__invert__", np.invert, [ints(3, 4)]),
+]
+
+# scatter_add's reference: numpy's add.at on a copy.
+def _np_scatter_add(x, i, s):
+    out = x.copy()
+    for r in range(i.shape[0]):
+        for c in range(i.shape[1]):
+            out[i[r, c], c] += s[r, c]
+    return out
+
+
+for _case in CASES:
+    if _case.name == "scatter_add":
+        _case.ref = _np_scatter_add
+
+# Registered names without a case above, each with the test that covers it.
+COVERED_ELSEWHERE = {
+    "__bool__": "test_registry.py::test_python_number_conversions",
+    "__float__": "test_registry.py::test_python_number_conversions",
+    "__int__": "test_registry.py::test_python_number_conversions",
+    "__index__": "test_registry.py::test_python_number_conversions",
+    "__hash__": "test_registry.py::test_python_number_conversions",
+    "float": "test_registry.py::test_dtype_conversions",
+    "double": "test_registry.py::test_dtype_conversions",
+    "long": "test_registry.py::test_dtype_conversions",
+    "int": "test_registry.py::test_dtype_conversions",
+    "bool": "test_registry.py::test_dtype_conversions",
+    "type_as": "test_registry.py::test_dtype_conversions",
+    "_to_dtype": "test_registry.py::test_dtype_conversions",
+    "manual_seed": "test_autograd.py (seeded random tensors repeat)",
+    "initial_seed": "test_registry.py::test_utilities",
+    "result_type": "test_registry.py::test_utilities",
+    "set_num_threads": "test_threads.py",
+    "get_num_threads": "test_threads.py",
+}
+
+
+def cases_for(name: str) -> list[OpCase]:
+    return [c for c in CASES if c.name == name]
+
+
+def registry() -> list[dict]:
+    return list(ember._C._op_registry())
