@@ -111,7 +111,7 @@ struct IndexState {
 }  // namespace
 void save_adv(StateNode<IndexState>& n, const AdvIndex& a) {
   n.state.dims = a.dims;
-  for (auto& t : a.idx) n.save("indices", t);
+  for (auto& t : a.idx) n.save("indices[]", t);  // a list: _saved_indices is a tuple
 }
 AdvIndex load_adv(StateNode<IndexState>& n) {
   AdvIndex a;

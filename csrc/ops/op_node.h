@@ -30,6 +30,8 @@ namespace ember {
 //
 // Formulas read them as n.saved_at(i) and n.state.min; Python reads both by
 // name as grad_fn._saved_min, grad_fn._saved_self (graph tools show them).
+// Tensors saved under a name ending in "[]" form a list: grad_fn._saved_indices
+// is then a tuple, as PyTorch's for a list of tensors.
 
 // A state value as Python sees it: None, bool, int, float, a tuple of ints or a string.
 using StateValue = std::variant<std::monostate, bool, int64_t, double, std::vector<int64_t>, std::string>;

@@ -92,6 +92,14 @@ struct MeanState {
   }
 };
 
+struct ProdState {
+  Reduction r;
+  bool has_dim = false;  // ProdBackward1: prod over one dim
+  void fields(StateFields& f) const {
+    if (has_dim) f.add("dim", r.dims()[0]);
+    if (has_dim) f.add("keepdim", r.keepdim);
+  }
+};
 struct VarState {
   Reduction r;
   double correction = 1;
@@ -171,7 +179,7 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   uint64_t mask = dim ? mask_of(t, {*dim}, "prod") : mask_of(t, {}, "prod");
   DType out_dtype = is_integral(t->dtype(), true) ? DType::Int64 : t->dtype();
   Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, out_dtype);
-  auto n = make_node<ReduceState>(dim ? "ProdBackward1" : "ProdBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<ProdState>(dim ? "ProdBackward1" : "ProdBackward0", [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), result = n.saved_at(1);
     const Reduction& red = n.state.r;
     const Shape& s = red.self_sizes;
@@ -189,7 +197,7 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
     return {mul(red.expand_grad(g[0]), others)};
   }, {&t});
   if (n) {
-    n->state.r = Reduction(t, mask, keepdim);
+    n->state = {Reduction(t, mask, keepdim), dim.has_value() && t->dim() > 0};
     n->save("self", t);
     attach(n, out);
     n->save_output("result", out);

@@ -101,22 +101,28 @@ py::object state_value(const StateValue& v) {
   }, v);
 }
 
+// A saved tensor's name as Python sees it: a list's "indices[]" is "indices".
+std::string saved_name(const char* name) {
+  std::string s = name;
+  return s.size() > 2 && s.compare(s.size() - 2, 2, "[]") == 0 ? s.substr(0, s.size() - 2) : s;
+}
+
 // grad_fn._saved_<name>: a saved tensor or a State value of a built-in op's
-// node by name (Note [Node state]); several tensors under one name (an
-// index's "indices") come as a tuple, as in PyTorch.
+// node by name (Note [Node state]); a list of tensors comes as a tuple.
 py::object saved_attribute(Node& node, const std::string& attr) {
   const std::string prefix = "_saved_";
   auto* op = dynamic_cast<OpNode*>(&node);
   if (op && attr.compare(0, prefix.size(), prefix) == 0) {
     std::string key = attr.substr(prefix.size());
     py::list tensors;
+    bool is_list = false;
     for (size_t i = 0; i < op->saved_names.size(); ++i)
-      if (key == op->saved_names[i]) {
+      if (key == saved_name(op->saved_names[i])) {
+        is_list |= key != op->saved_names[i];
         Tensor t = op->saved_at(i);
         tensors.append(t ? py::cast(t) : py::none());
       }
-    if (tensors.size() == 1 && key != "indices") return tensors[0];
-    if (tensors.size() > 0) return py::tuple(tensors);
+    if (tensors.size() > 0) return is_list ? py::object(py::tuple(tensors)) : tensors[0];
     for (auto& [name, value] : op->state_fields().items)
       if (key == name) return state_value(value);
   }
@@ -129,7 +135,7 @@ py::list saved_attribute_names(Node& node) {
   if (!op) return names;
   std::vector<std::string> seen;
   auto add = [&](const char* name) {
-    std::string attr = std::string("_saved_") + name;
+    std::string attr = "_saved_" + saved_name(name);
     if (std::find(seen.begin(), seen.end(), attr) != seen.end()) return;
     seen.push_back(attr);
     names.append(attr);

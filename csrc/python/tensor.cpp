@@ -22,7 +22,7 @@ static DType dtype_from_numpy(const py::dtype& dt) {
   if (kind == 'b') return DType::Bool;
   if (kind == 'f' && size == 4) return DType::Float32;
   if (kind == 'f' && size == 8) return DType::Float64;
-  if ((kind == 'i' || kind == 'u') && size == 8 && kind == 'i') return DType::Int64;
+  if (kind == 'i' && size == 8) return DType::Int64;
   if (kind == 'i' && size == 4) return DType::Int32;
   throw py::type_error("can't convert np.ndarray of type " + std::string(py::str(dt)) +
                        ". The only supported types are: float64, float32, int64, int32, and bool.");
@@ -40,7 +40,7 @@ static py::array to_numpy(const Tensor& t) {
 }
 
 // A tensor viewing the array's memory; the tensor keeps the array alive.
-static Tensor from_numpy(py::array arr) {
+static Tensor array_view(py::array arr) {
   DType dt = dtype_from_numpy(arr.dtype());
   Shape sizes, strides;
   for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
@@ -61,8 +61,22 @@ static Tensor from_numpy(py::array arr) {
   return std::make_shared<TensorImpl>(st, sizes, strides, 0, dt);
 }
 
+// ember.from_numpy: a read-only array stays read-only, with PyTorch's warning, once per program.
+static Tensor from_numpy(py::array arr) {
+  static std::atomic<bool> warned_read_only{false};
+  if (!arr.writeable() && !warned_read_only.exchange(true)) {
+    const char* msg =
+        "The given NumPy array is not writable, and ember does not support non-writable tensors. This means writing "
+        "to this tensor will result in undefined behavior. You may want to copy the array to protect its data or make "
+        "it writable before converting it to a tensor. This type of warning will be suppressed for the rest of this "
+        "program.";
+    if (PyErr_WarnEx(PyExc_UserWarning, msg, 1) < 0) throw py::error_already_set();
+  }
+  return array_view(arr);
+}
+
 static Tensor from_numpy_copy(py::array arr, std::optional<DType> dtype) {
-  Tensor src = from_numpy(py::array::ensure(arr));
+  Tensor src = array_view(py::array::ensure(arr));
   Tensor out = empty(src->sizes(), dtype.value_or(src->dtype()));
   kernels::copy(out, src);
   return out;
