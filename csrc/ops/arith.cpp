@@ -106,11 +106,11 @@ struct ClampState {
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Add, a, bb, result_type(a, b), result_type(a, b));
-  auto n = make_node<AlphaState>("AddBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<AlphaState>("AddBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     double alpha = n.state.alpha;
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(alpha == 1.0 ? g[0] : mul(g[0], scalar(alpha, DType::Float64)), 1) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) { n->state.bc.remember(a, b); n->state.alpha = alpha; }
   return attach(n, out);
 }
@@ -120,20 +120,20 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
               "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
-  auto n = make_node<AlphaState>("SubBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<AlphaState>("SubBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(mul(g[0], scalar(-n.state.alpha, DType::Float64)), 1) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) { n->state.bc.remember(a, b); n->state.alpha = alpha; }
   return attach(n, out);
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Mul, a, b, result_type(a, b), result_type(a, b));
-  auto n = make_node<BinaryState>("MulBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("MulBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? n.state.bc.grad(mul(g[0], n.saved_at(1)), 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(mul(g[0], n.saved_at(0)), 1) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) {
     n->state.bc.remember(a, b);
     n->save("self", n->needs(1) ? a : Tensor());
@@ -146,11 +146,11 @@ Tensor div(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
   DType compute = is_floating(rt) ? rt : kDefaultFloat;  // true division
   Tensor out = binary_forward(BinaryOp::Div, a, b, compute, compute);
-  auto n = make_node<BinaryState>("DivBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("DivBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
     return {n.needs(0) ? n.state.bc.grad(div(g[0], b), 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(neg(div(mul(g[0], a), mul(b, b))), 1) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) {
     n->state.bc.remember(a, b);
     n->save("self", n->needs(1) ? a : Tensor());
@@ -169,27 +169,27 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Pow, a, b, rt, rt);
   if (b->is_wrapped_number) {
     // tensor ** number
-    auto n = make_node<ExponentState>("PowBackward0", [](auto& n, variable_list& g) -> variable_list {
+    auto n = make_node<ExponentState>("PowBackward0", {&a}, [](auto& n, variable_list& g) -> variable_list {
       double e = n.state.exponent;
       if (e == 0.0) return {zeros_like(g[0])};
       Tensor a = n.saved_at(0);
       return {mul(g[0], mul(pow(a, scalar(e - 1.0, DType::Float64)), scalar(e, DType::Float64)))};
-    }, {&a});
+    });
     if (n) { n->state.exponent = item_as_double(b); n->save("self", a); }
     return attach(n, out);
   }
   if (a->is_wrapped_number) {
     // number ** tensor: d/db = result * log(a)
-    auto n = make_node<BaseState>("PowBackward2", [](auto& n, variable_list& g) -> variable_list {
+    auto n = make_node<BaseState>("PowBackward2", {&b}, [](auto& n, variable_list& g) -> variable_list {
       Tensor result = n.saved_at(0);
       double base = n.state.self;
       if (base == 0.0) return {mul(g[0], mul(result, scalar(-INFINITY, DType::Float64)))};
       return {mul(g[0], mul(result, scalar(std::log(base), DType::Float64)))};
-    }, {&b});
+    });
     if (n) { n->state.self = item_as_double(a); attach(n, out); n->save_output("result", out); }
     return out;
   }
-  auto n = make_node<BinaryState>("PowBackward1", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("PowBackward1", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1), result = n.saved_at(2);
     Tensor ga, gb;
     if (n.needs(0)) ga = n.state.bc.grad(mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), 0);
@@ -200,7 +200,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
       gb = n.state.bc.grad(gl, 1);
     }
     return {ga, gb};
-  }, {&a, &b});
+  });
   if (n) {
     n->state.bc.remember(a, b);
     n->save("self", a);
@@ -214,7 +214,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 static Tensor minmax(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
   Tensor out = binary_forward(op, a, b, rt, rt);
-  auto n = make_node<MinMaxState>(name, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<MinMaxState>(name, {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
     bool is_max = n.state.is_max;
     // Ties split the gradient evenly, as PyTorch.
@@ -224,7 +224,7 @@ static Tensor minmax(BinaryOp op, const char* name, const Tensor& a, const Tenso
     Tensor ga = where(a_wins, g[0], where(tie, half, zero));
     Tensor gb = where(b_wins, g[0], where(tie, half, zero));
     return {n.needs(0) ? n.state.bc.grad(ga, 0) : Tensor(), n.needs(1) ? n.state.bc.grad(gb, 1) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) {
     n->state.bc.remember(a, b);
     n->state.is_max = op == BinaryOp::Maximum;
@@ -249,14 +249,14 @@ static Tensor unary_forward(UnaryOp op, const Tensor& t, bool float_op) {
 // A unary op whose derivative needs its input (saves `t`).
 static Tensor unary_with_input(UnaryOp op, const char* name, Formula fn, const Tensor& t, bool float_op) {
   Tensor out = unary_forward(op, t, float_op);
-  auto n = make_node(name, fn, {&t});
+  auto n = make_node(name, {&t}, fn);
   if (n) n->save("self", t);
   return attach(n, out);
 }
 // A unary op whose derivative needs its result (saves the output).
 static Tensor unary_with_result(UnaryOp op, const char* name, Formula fn, const Tensor& t) {
   Tensor out = unary_forward(op, t, true);
-  auto n = make_node(name, fn, {&t});
+  auto n = make_node(name, {&t}, fn);
   if (n) { attach(n, out); n->save_output("result", out); }
   return out;
 }
@@ -265,7 +265,7 @@ static Tensor num(double v) { return scalar(v, DType::Float64); }
 
 Tensor neg(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Neg, t, false);
-  auto n = make_node("NegBackward0", [](auto&, variable_list& g) -> variable_list { return {neg(g[0])}; }, {&t});
+  auto n = make_node("NegBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {neg(g[0])}; });
   return attach(n, out);
 }
 Tensor abs(const Tensor& t) {
@@ -327,7 +327,7 @@ Tensor tan(const Tensor& t) {
 static Tensor fused_backward(BinaryOp op, const char* name, Formula fn, const Tensor& grad, const Tensor& result) {
   DType dt = result_type(grad, result);
   Tensor out = binary_forward(op, grad, result, dt, dt);
-  auto n = make_node(name, fn, {&grad, &result});
+  auto n = make_node(name, {&grad, &result}, fn);
   if (n) { n->save("grad_output", grad); n->save("output", result); }
   return attach(n, out);
 }
@@ -377,15 +377,15 @@ Tensor erf(const Tensor& t) {
 
 Tensor relu(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Relu, t, false);
-  auto n = make_node("ReluBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node("ReluBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {threshold_backward(g[0], n.saved_at(0))};
-  }, {&t});
+  });
   if (n) { attach(n, out); n->save_output("result", out); }
   return out;
 }
 Tensor sign(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Sign, t, false);
-  auto n = make_node("SignBackward0", [](auto&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; }, {&t});
+  auto n = make_node("SignBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; });
   return attach(n, out);
 }
 
@@ -393,14 +393,14 @@ Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi
   EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::clamp(out, t, lo ? &*lo : nullptr, hi ? &*hi : nullptr);
-  auto n = make_node<ClampState>("ClampBackward1", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<ClampState>("ClampBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);
     const auto& s = n.state;
     Tensor keep;
     if (s.min) keep = ge(x, num(*s.min));
     if (s.max) keep = keep ? logical_and(keep, le(x, num(*s.max))) : le(x, num(*s.max));
     return {where(keep, g[0], zeros({}, g[0]->dtype()))};
-  }, {&t});
+  });
   if (n) {
     n->state = {lo, hi};
     n->save("self", t);
@@ -415,12 +415,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
   Tensor out = empty(shape, rt);
   kernels::where(out, cond, cast_for_kernel(a, rt), cast_for_kernel(b, rt));
-  auto n = make_node<BinaryState>("WhereBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<BinaryState>("WhereBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor c = n.saved_at(0);
     Tensor zero = zeros({}, g[0]->dtype());
     return {n.needs(0) ? n.state.bc.grad(where(c, g[0], zero), 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(where(c, zero, g[0]), 1) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) { n->state.bc.remember(a, b); n->save("condition", cond); }
   return attach(n, out);
 }

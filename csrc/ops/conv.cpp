@@ -58,9 +58,9 @@ static Tensor im2col_g(const Tensor& x, const Conv2dGeometry& g);
 static Tensor col2im_g(const Tensor& cols, int64_t batch, const Conv2dGeometry& g) {
   Tensor x = empty({batch, g.channels, g.height, g.width}, cols->dtype());
   kernels::col2im(x, contiguous(cols), g);
-  auto n = make_node<GeometryState>("Col2ImBackward0", [](auto& n, variable_list& gr) -> variable_list {
+  auto n = make_node<GeometryState>("Col2ImBackward0", {&cols}, [](auto& n, variable_list& gr) -> variable_list {
     return {im2col_g(gr[0], n.state.g)};
-  }, {&cols});
+  });
   if (n) n->state.g = g;
   return attach(n, x);
 }
@@ -70,9 +70,9 @@ static Tensor im2col_g(const Tensor& x, const Conv2dGeometry& g) {
   Tensor xc = contiguous(x);
   Tensor cols = empty({x->size(0), g.channels * g.kh * g.kw, g.out_h * g.out_w}, x->dtype());
   kernels::im2col(cols, xc, g);
-  auto n = make_node<GeometryState>("Im2ColBackward0", [](auto& n, variable_list& gr) -> variable_list {
+  auto n = make_node<GeometryState>("Im2ColBackward0", {&x}, [](auto& n, variable_list& gr) -> variable_list {
     return {col2im_g(gr[0], n.state.batch, n.state.g)};
-  }, {&x});
+  });
   if (n) n->state = {g, x->size(0)};
   return attach(n, cols);
 }
@@ -126,7 +126,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
     if (b) out = add(out, reshape(b, {1, O, 1}));
     out = reshape(out, {N, O, g.out_h, g.out_w});
   }
-  auto n = make_node<GeometryState>("ConvolutionBackward0", [](auto& n, variable_list& gr) -> variable_list {
+  auto n = make_node<GeometryState>("ConvolutionBackward0", {&x, &w, &b}, [](auto& n, variable_list& gr) -> variable_list {
     const Conv2dGeometry& g = n.state.g;
     Tensor x = n.saved_at(0), w = n.saved_at(1);
     const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
@@ -140,7 +140,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
     }
     if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
     return {gx, gw, gb};
-  }, {&x, &w, &b});
+  });
   if (n) {
     n->state.g = g;
     n->save("input", x);
@@ -164,12 +164,12 @@ Tensor max_pool2d(const Tensor& x_in, const Pair& kernel, const Pair& stride, co
   Shape os{x->size(0), g.channels, g.out_h, g.out_w};
   Tensor values = empty(os, x->dtype()), indices = empty(os, DType::Int64);
   kernels::max_pool2d(values, indices, x, g);
-  auto n = make_node<MaxPoolState>("MaxPool2DWithIndicesBackward0", [](auto& n, variable_list& gr) -> variable_list {
+  auto n = make_node<MaxPoolState>("MaxPool2DWithIndicesBackward0", {&x_in}, [](auto& n, variable_list& gr) -> variable_list {
     const Shape& s = n.state.self_sizes;
     Tensor idx = reshape(n.saved_at(0), {s[0], s[1], -1});
     Tensor flat = scatter_add(zeros({s[0], s[1], s[2] * s[3]}, gr[0]->dtype()), 2, idx, reshape(gr[0], {s[0], s[1], -1}));
     return {reshape(flat, s)};
-  }, {&x_in});
+  });
   if (n) {
     n->state = {g, x->sizes(), ceil_mode};
     n->save("result1", indices);

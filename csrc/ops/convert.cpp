@@ -15,7 +15,7 @@ Tensor cast_for_kernel(const Tensor& t, DType dtype) {
 Tensor clone(const Tensor& t) {
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::copy(out, t);
-  auto node = make_node("CloneBackward0", [](auto&, variable_list& g) -> variable_list { return {g[0]}; }, {&t});
+  auto node = make_node("CloneBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {g[0]}; });
   return attach(node, out);
 }
 
@@ -34,9 +34,9 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
   Tensor out = cast_for_kernel(t, dtype);
   out->is_wrapped_number = false;
   if (!is_floating(dtype)) return out;  // integer results are never differentiable
-  auto node = make_node<ToCopyState>("ToCopyBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto node = make_node<ToCopyState>("ToCopyBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {to_dtype(g[0], n.state.self_dtype)};
-  }, {&t});
+  });
   if (node) node->state.self_dtype = t->dtype();
   return attach(node, out);
 }

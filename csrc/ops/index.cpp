@@ -128,9 +128,9 @@ Tensor index_adv(const Tensor& src, const AdvIndex& a) {
   kernels::gather_offsets(out, src, outer, inner);
   DimList p = result_permutation(src, a);
   if (!is_identity(p)) out = make_view(out, permuted(out->sizes(), p), permuted(out->strides(), p), 0);
-  auto n = make_node<IndexState>("IndexBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<IndexState>("IndexBackward0", {&src}, [](auto& n, variable_list& g) -> variable_list {
     return {index_put_adv(zeros(n.state.self_sizes, g[0]->dtype()), load_adv(n), g[0], true)};
-  }, {&src});
+  });
   if (n) {
     n->state.self_sizes = src->sizes();
     save_adv(*n, a);
@@ -164,13 +164,13 @@ Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values
   Tensor out = empty(base->sizes(), base->dtype());
   kernels::copy(out, base);
   scatter_into(out, a, values, accumulate);
-  auto n = make_node<IndexState>("IndexPutBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<IndexState>("IndexPutBackward0", {&base, &values}, [](auto& n, variable_list& g) -> variable_list {
     AdvIndex a = load_adv(n);
     Tensor gb, gv;
     if (n.needs(0)) gb = n.state.accumulate ? g[0] : index_put_adv(g[0], a, zeros({}, g[0]->dtype()), false);
     if (n.needs(1)) gv = sum_to(index_adv(g[0], a), n.state.values_sizes);
     return {gb, gv};
-  }, {&base, &values});
+  });
   if (n) {
     n->state.accumulate = accumulate;
     n->state.values_sizes = values->sizes();
@@ -195,14 +195,14 @@ Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, c
   EMBER_CHECK(b == sizes, "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
               " cannot be broadcast to indexing result of shape ", detail::cat(sizes));
   kernels::copy(region, value);
-  auto n = make_node<CopySlicesState>("CopySlices", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<CopySlicesState>("CopySlices", {&base, &value}, [](auto& n, variable_list& g) -> variable_list {
     const Region& r = n.state.region;
     Tensor gc = contiguous(g[0]);
     Tensor gb, gv;
     if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), r.sizes, r.strides, r.offset);
     if (n.needs(1)) gv = sum_to(as_strided(gc, r.sizes, r.strides, r.offset + gc->offset()), n.state.values_sizes);
     return {gb, gv};
-  }, {&base, &value});
+  });
   if (n) n->state = {Region{sizes, strides, offset}, value->sizes()};
   return attach(n, out);
 }
@@ -401,9 +401,9 @@ Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
   check_gather_args(t, d, index, "gather");
   Tensor out = empty(index->sizes(), t->dtype());
   kernels::gather_offsets(out, t, along_dim_offsets(t, d, index), {0});
-  auto n = make_node<DimState>("GatherBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimState>("GatherBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {scatter_add(zeros(n.state.self_sizes, g[0]->dtype()), n.state.dim, n.saved_at(0), g[0])};
-  }, {&t});
+  });
   if (n) {
     n->state = {d, t->sizes()};
     n->save("index", index);
@@ -419,9 +419,9 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
   kernels::copy(out, t);
   Tensor vals = contiguous(make_view(src, index->sizes(), src->strides(), src->offset()));
   kernels::scatter_offsets(out, vals, along_dim_offsets(out, d, index), {0}, true);
-  auto n = make_node<DimState>("ScatterAddBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimState>("ScatterAddBackward0", {&t, &src}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? g[0] : Tensor(), n.needs(1) ? gather(g[0], n.state.dim, n.saved_at(0)) : Tensor()};
-  }, {&t, &src});
+  });
   if (n) {
     n->state = {d, t->sizes()};
     n->save("index", index);
@@ -450,10 +450,10 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
       Shape s = t->sizes(); s[d] = 1; return s; }() : Shape{});
   }
   out = contiguous(out);
-  auto n = make_node<DimState>("IndexSelectBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimState>("IndexSelectBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     AdvIndex a = make_adv({n.state.dim}, {n.saved_at(0)});
     return {index_put_adv(zeros(n.state.self_sizes, g[0]->dtype()), a, g[0], true)};
-  }, {&t});
+  });
   if (n) {
     n->state = {d, t->sizes()};
     n->save("index", reshape(index, {-1}));

@@ -200,10 +200,10 @@ struct OverwriteState {
 static Tensor overwrite(const Tensor& self, const Tensor& value, const char* name) {
   Tensor out = empty(self->sizes(), self->dtype());
   kernels::copy(out, value);
-  auto n = make_node<OverwriteState>(name, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<OverwriteState>(name, {&self, &value}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? zeros_like(g[0]) : Tensor(),
             n.needs(1) ? sum_to(to_dtype(g[0], n.state.value_dtype), n.state.value_sizes) : Tensor()};
-  }, {&self, &value});
+  });
   if (n) n->state = {value->sizes(), value->dtype()};
   return attach(n, out);
 }

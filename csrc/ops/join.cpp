@@ -57,7 +57,7 @@ Tensor cat(const TensorList& ts, int64_t dim) {
     kernels::copy(make_view(out, s, out->strides(), pos * out->stride(d)), t);
     pos += len;
   }
-  auto n = make_node_list<CatState>("CatBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node_list<CatState>("CatBackward0", ts, [](auto& n, variable_list& g) -> variable_list {
     variable_list grads;
     int64_t pos = 0;
     for (size_t i = 0; i < n.state.sizes.size(); ++i) {
@@ -67,7 +67,7 @@ Tensor cat(const TensorList& ts, int64_t dim) {
       pos += len;
     }
     return grads;
-  }, ts);
+  });
   if (n) n->state = {d, sizes};
   return attach(n, out);
 }
@@ -85,12 +85,12 @@ Tensor stack(const TensorList& ts, int64_t dim) {
     for (auto& t : ts) parts.push_back(unsqueeze(t, d));
     out = cat(parts, d);
   }
-  auto n = make_node_list<DimState>("StackBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node_list<DimState>("StackBackward0", ts, [](auto& n, variable_list& g) -> variable_list {
     variable_list grads;
     for (size_t i = 0; i < n.next_edges.size(); ++i)
       grads.push_back(n.needs(i) ? select(g[0], n.state.dim, (int64_t)i) : Tensor());
     return grads;
-  }, ts);
+  });
   if (n) n->state.dim = d;
   return attach(n, out);
 }
@@ -106,9 +106,9 @@ static TensorList split_views(const Tensor& t, const DimList& sizes, int64_t d, 
       pos += len;
     }
   }
-  auto n = make_node<DimState>(name, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {cat(g, n.state.dim)};
-  }, {&t});
+  });
   if (n) {
     n->state.dim = d;
     for (auto& o : outs) set_history(o, n);
@@ -152,9 +152,9 @@ TensorList unbind(const Tensor& t, int64_t dim) {
     NoGradGuard ng;
     for (int64_t i = 0; i < t->size(d); ++i) outs.push_back(select(t, d, i));
   }
-  auto n = make_node<DimState>("UnbindBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimState>("UnbindBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {stack(g, n.state.dim)};
-  }, {&t});
+  });
   if (n) {
     n->state.dim = d;
     for (auto& o : outs) set_history(o, n);

@@ -84,10 +84,10 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   check_same_dtype(a, b, "mat1 and mat2");
   Tensor r = bmm_forward(as3d(a), as3d(b));
   Tensor out = make_view(r, {a->size(0), b->size(1)}, contiguous_strides({a->size(0), b->size(1)}), 0);
-  auto n = make_node<MmState>("MmBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<MmState>("MmBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? mm_grad_a(g[0], n.saved_at(1), n.state.self_transposed) : Tensor(),
             n.needs(1) ? mm_grad_b(g[0], n.saved_at(0), n.state.mat2_transposed) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) {
     n->state = {transposed_layout(a), transposed_layout(b)};
     n->save("self", n->needs(1) ? a : Tensor());
@@ -117,13 +117,13 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta,
     kernels::bmm(out, blas_ready(as3d(a)), blas_ready(as3d(b)), alpha, beta);
   }
   out = make_view(out, shape, contiguous_strides(shape), 0);
-  auto n = make_node<AddmmState>("AddmmBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<AddmmState>("AddmmBackward0", {&input, &a, &b}, [](auto& n, variable_list& g) -> variable_list {
     const AddmmState& s = n.state;
     auto scaled = [](const Tensor& t, double k) { return k == 1.0 ? t : mul(t, wrapped_scalar(k, DType::Float64)); };
     return {n.needs(0) ? sum_to(scaled(g[0], s.beta), s.self_sizes) : Tensor(),
             n.needs(1) ? scaled(mm_grad_a(g[0], n.saved_at(1), s.mat1_transposed), s.alpha) : Tensor(),
             n.needs(2) ? scaled(mm_grad_b(g[0], n.saved_at(0), s.mat2_transposed), s.alpha) : Tensor()};
-  }, {&input, &a, &b});
+  });
   if (n) {
     n->state = {transposed_layout(a), transposed_layout(b), input->sizes(), beta, alpha};
     n->save("mat1", n->needs(2) ? a : Tensor());
@@ -140,10 +140,10 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
               a->size(2), "] but got: [", b->size(0), ", ", b->size(1), "].");
   check_same_dtype(a, b, "batch1 and batch2");
   Tensor out = bmm_forward(a, b);
-  auto n = make_node("BmmBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node("BmmBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? bmm(g[0], transpose(n.saved_at(1), 1, 2)) : Tensor(),
             n.needs(1) ? bmm(transpose(n.saved_at(0), 1, 2), g[0]) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) {
     n->save("self", n->needs(1) ? a : Tensor());
     n->save("mat2", n->needs(0) ? b : Tensor());
@@ -159,9 +159,9 @@ Tensor dot(const Tensor& a, const Tensor& b) {
   Shape sa{1, 1, a->size(0)}, sta{0, 0, a->stride(0)}, sb{1, b->size(0), 1}, stb{0, b->stride(0), 0};
   Tensor r = bmm_forward(make_view(a, sa, sta, a->offset()), make_view(b, sb, stb, b->offset()));
   Tensor out = make_view(r, {}, {}, 0);
-  auto n = make_node("DotBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node("DotBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? mul(g[0], n.saved_at(1)) : Tensor(), n.needs(1) ? mul(g[0], n.saved_at(0)) : Tensor()};
-  }, {&a, &b});
+  });
   if (n) {
     n->save("self", a);
     n->save("tensor", b);
@@ -176,9 +176,9 @@ Tensor mv(const Tensor& a, const Tensor& v) {
   check_same_dtype(a, v, "mat and vec");
   Tensor r = bmm_forward(as3d(a), make_view(v, {1, v->size(0), 1}, {0, v->stride(0), 0}, v->offset()));
   Tensor out = make_view(r, {a->size(0)}, {1}, 0);
-  auto n = make_node("MvBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node("MvBackward0", {&a, &v}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? outer(g[0], n.saved_at(1)) : Tensor(), n.needs(1) ? mv(t_(n.saved_at(0)), g[0]) : Tensor()};
-  }, {&a, &v});
+  });
   if (n) {
     n->save("self", a);
     n->save("vec", v);

@@ -65,13 +65,13 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
       }
     }
   }
-  auto n = make_node<NllLossState>("NllLossBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<NllLossState>("NllLossBackward0", {&input}, [](auto& n, variable_list& g) -> variable_list {
     const NllLossState& s = n.state;
     Tensor coef = n.saved_at(1);  // -weight[t] (/ total weight), 0 where ignored
     Tensor src = mul(s.reduction == 0 ? reshape(g[0], {coef->numel()}) : g[0], coef);
     Tensor grad = scatter_add(zeros({s.batch, s.classes}, coef->dtype()), 1, n.saved_at(0), unsqueeze(src, 1));
     return {reshape(grad, s.self_sizes)};
-  }, {&input});
+  });
   if (n) {
     NoGradGuard ng;
     n->state = {input->sizes(), N, C, reduction, ignore_index};

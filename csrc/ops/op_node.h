@@ -25,7 +25,7 @@ namespace ember {
 //     std::optional<double> min, max;
 //     void fields(StateFields& f) const { f.add("min", min); f.add("max", max); }
 //   };
-//   auto n = make_node<ClampState>("ClampBackward1", formula, {&t});
+//   auto n = make_node<ClampState>("ClampBackward1", {&t}, formula);
 //   if (n) { n->state = {lo, hi}; n->save("self", t); }
 //
 // Formulas read them as n.saved_at(i) and n.state.min; Python reads both by
@@ -117,10 +117,11 @@ inline bool any_requires_grad(std::initializer_list<const Tensor*> ts) {
   return false;
 }
 
-// A node whose edges lead to `inputs`, or nullptr when nothing needs a gradient.
+// A node whose edges lead to `inputs`, or nullptr when nothing needs a
+// gradient. The formula comes last, so an op reads: forward, then its node.
 template <class State = NoState>
-std::shared_ptr<StateNode<State>> make_node(const char* name, typename StateNode<State>::Formula fn,
-                                            std::initializer_list<const Tensor*> inputs) {
+std::shared_ptr<StateNode<State>> make_node(const char* name, std::initializer_list<const Tensor*> inputs,
+                                            typename StateNode<State>::Formula fn) {
   if (!any_requires_grad(inputs)) return nullptr;
   auto node = std::make_shared<StateNode<State>>(name, fn);
   node->next_edges.reserve(inputs.size());
@@ -131,8 +132,8 @@ std::shared_ptr<StateNode<State>> make_node(const char* name, typename StateNode
 }
 
 template <class State = NoState>
-std::shared_ptr<StateNode<State>> make_node_list(const char* name, typename StateNode<State>::Formula fn,
-                                                 const TensorList& inputs) {
+std::shared_ptr<StateNode<State>> make_node_list(const char* name, const TensorList& inputs,
+                                                 typename StateNode<State>::Formula fn) {
   if (!GradMode::is_enabled()) return nullptr;
   bool any = false;
   for (auto& t : inputs) any |= t->requires_grad();

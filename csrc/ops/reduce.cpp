@@ -147,9 +147,9 @@ Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DTy
   Tensor in = dtype ? to_dtype(t, *dtype) : t;
   DType out_dtype = is_integral(in->dtype(), true) ? DType::Int64 : in->dtype();
   Tensor out = reduce_forward(ReduceOp::Sum, in, mask, keepdim, out_dtype);
-  auto n = make_node<ReduceState>(dims.empty() ? "SumBackward0" : "SumBackward1", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<ReduceState>(dims.empty() ? "SumBackward0" : "SumBackward1", {&in}, [](auto& n, variable_list& g) -> variable_list {
     return {n.state.r.expand_grad(g[0])};
-  }, {&in});
+  });
   if (n) n->state.r = Reduction(in, mask, keepdim);
   return attach(n, out);
 }
@@ -168,9 +168,9 @@ Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
     Tensor scale = wrapped_scalar(count ? 1.0 / (double)count : NAN, DType::Float64);
     out = mul(out, scale);
   }
-  auto n = make_node<MeanState>(dims.empty() ? "MeanBackward0" : "MeanBackward1", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<MeanState>(dims.empty() ? "MeanBackward0" : "MeanBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {div(n.state.r.expand_grad(g[0]), num(n.state.count))};
-  }, {&t});
+  });
   if (n) n->state = {Reduction(t, mask, keepdim), (double)count};
   return attach(n, out);
 }
@@ -179,7 +179,7 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   uint64_t mask = dim ? mask_of(t, {*dim}, "prod") : mask_of(t, {}, "prod");
   DType out_dtype = is_integral(t->dtype(), true) ? DType::Int64 : t->dtype();
   Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, out_dtype);
-  auto n = make_node<ProdState>(dim ? "ProdBackward1" : "ProdBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<ProdState>(dim ? "ProdBackward1" : "ProdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), result = n.saved_at(1);
     const Reduction& red = n.state.r;
     const Shape& s = red.self_sizes;
@@ -195,7 +195,7 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
     Tensor others = where(is_zero, where(eq(zero_count, num(1.0)), expand(without_zeros, s), zeros({}, x->dtype())),
                           div(expand(r, s), safe_x));
     return {mul(red.expand_grad(g[0]), others)};
-  }, {&t});
+  });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), dim.has_value() && t->dim() > 0};
     n->save("self", t);
@@ -215,14 +215,14 @@ static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool
   uint64_t mask = mask_of(t, dims, is_max ? "amax" : "amin");
   if (t->numel() == 0) EMBER_FAIL(Index, is_max ? "amax" : "amin", "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor out = reduce_forward(is_max ? ReduceOp::Max : ReduceOp::Min, t, mask, keepdim, t->dtype());
-  auto n = make_node<ReduceState>(name, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<ReduceState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
     // Ties share the gradient evenly.
     const Reduction& red = n.state.r;
     Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
     Tensor hit = to_dtype(eq(x, r), g[0]->dtype());
     Tensor count = sum(hit, red.dims(), true);
     return {div(mul(red.expand_grad(g[0]), hit), count)};
-  }, {&t});
+  });
   if (n) {
     n->state.r = Reduction(t, mask, keepdim);
     n->save("self", t);
@@ -256,12 +256,12 @@ static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool 
   }
   values = maybe_squeeze(values, mask, keepdim);
   indices = maybe_squeeze(indices, mask, keepdim);
-  auto n = make_node<MaxDimState>(is_max ? "MaxBackward0" : "MinBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<MaxDimState>(is_max ? "MaxBackward0" : "MinBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     const Reduction& red = n.state.r;
     if (red.self_sizes.empty()) return {g[0]};
     Tensor idx = red.keep(n.saved_at(0)), gk = red.keep(g[0]);
     return {scatter_add(zeros(red.self_sizes, g[0]->dtype()), n.state.dim, idx, gk)};
-  }, {&t});
+  });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), d};
     n->save("indices", indices);
@@ -296,12 +296,12 @@ Tensor var(const Tensor& t, const DimList& dims, double correction, bool keepdim
     Tensor c = centered(t, mask);
     out = div(sum(mul(c, c), shape_to_dims(mask), keepdim), num(std::max(state.divisor(), 0.0)));
   }
-  auto n = make_node<VarState>("VarBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<VarState>("VarBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);
     Tensor c = centered(x, n.state.r.mask);
     Tensor gk = n.state.r.expand_grad(g[0]);
     return {mul(gk, mul(c, num(2.0 / n.state.divisor())))};
-  }, {&t});
+  });
   if (n) {
     n->state = state;
     n->save("self", t);
@@ -316,12 +316,12 @@ Tensor std(const Tensor& t, const DimList& dims, double correction, bool keepdim
     out = sqrt(var(t, dims, correction, keepdim));
   }
   uint64_t mask = mask_of(t, dims, "std");
-  auto n = make_node<VarState>("StdBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<VarState>("StdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), s = n.state.r.keep(n.saved_at(1));
     Tensor c = centered(x, n.state.r.mask);
     Tensor gk = n.state.r.expand_grad(g[0]);
     return {div(mul(gk, c), mul(s, num(n.state.divisor())))};
-  }, {&t});
+  });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), correction};
     n->save("self", t);
@@ -346,7 +346,7 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
     else if (p == 2) out = sqrt(sum(mul(a, a), rd, keepdim));
     else out = pow(sum(pow(a, num(p)), rd, keepdim), num(1.0 / p));
   }
-  auto n = make_node<NormState>(dims.empty() ? "NormBackward0" : "NormBackward1", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<NormState>(dims.empty() ? "NormBackward0" : "NormBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
     const Reduction& red = n.state.r;
     Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
     Tensor gk = red.expand_grad(g[0]);
@@ -363,7 +363,7 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
     Tensor scale = p == 2 ? x : mul(x, pow(abs(x), num(p - 2)));
     Tensor denom = p == 2 ? r : pow(r, num(p - 1));
     return {where(eq(r, num(0.0)), zero, div(mul(gk, scale), denom))};
-  }, {&t});
+  });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), p};
     n->save("self", t);
@@ -386,11 +386,11 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
     out = add(log(sum(exp(sub(x, m)), rd, true)), m);
     out = keepdim ? out : maybe_squeeze(contiguous(out), mask, false);
   }
-  auto n = make_node<ReduceState>("LogsumexpBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<ReduceState>("LogsumexpBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), r = n.state.r.keep(n.saved_at(1));
     Tensor gk = n.state.r.expand_grad(g[0]);
     return {mul(gk, exp(sub(x, r)))};
-  }, {&t});
+  });
   if (n) {
     n->state.r = Reduction(t, mask, keepdim);
     n->save("self", t);
@@ -410,11 +410,11 @@ Tensor softmax(const Tensor& t, int64_t dim) {
     Tensor e = exp(sub(x, amax(x, rd, true)));
     out = div(e, sum(e, rd, true));
   }
-  auto n = make_node<SoftmaxState>("SoftmaxBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<SoftmaxState>("SoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);
     Tensor gy = mul(g[0], y);
     return {sub(gy, mul(y, sum(gy, {n.state.dim}, true)))};
-  }, {&t});
+  });
   if (n) { n->state.dim = rd[0]; attach(n, out); n->save_output("result", out); }
   return out;
 }
@@ -432,10 +432,10 @@ Tensor log_softmax(const Tensor& t, int64_t dim) {
     Tensor s = sub(x, amax(x, rd, true));
     out = sub(s, log(sum(exp(s), rd, true)));
   }
-  auto n = make_node<SoftmaxState>("LogSoftmaxBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<SoftmaxState>("LogSoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);
     return {sub(g[0], mul(exp(y), sum(g[0], {n.state.dim}, true)))};
-  }, {&t});
+  });
   if (n) { n->state.dim = rd[0]; attach(n, out); n->save_output("result", out); }
   return out;
 }

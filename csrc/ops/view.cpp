@@ -82,9 +82,9 @@ Tensor view(const Tensor& t, const Shape& shape_in) {
   EMBER_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension spans "
                   "across two contiguous subspaces). Use .reshape(...) instead.");
   Tensor out = make_child_view(t, shape, *st, t->offset());
-  auto n = make_node<SizesState>("ViewBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<SizesState>("ViewBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {reshape(g[0], n.state.self_sizes)};
-  }, {&t});
+  });
   if (n) {
     n->state.self_sizes = t->sizes();
     n->cheap = true;  // returns a view of the gradient
@@ -121,9 +121,9 @@ Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
     std::swap(st[d0], st[d1]);
   }
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node<TransposeState>("TransposeBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<TransposeState>("TransposeBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {transpose(g[0], n.state.dim0, n.state.dim1)};
-  }, {&t});
+  });
   if (n) {
     n->state = {d0, d1};
     n->cheap = true;  // returns a view of the gradient
@@ -138,7 +138,7 @@ Tensor t_(const Tensor& t) {
     NoGradGuard ng;
     out = t->dim() < 2 ? make_child_view(t, t->sizes(), t->strides(), t->offset()) : transpose(t, 0, 1);
   }
-  auto n = make_node("TBackward0", [](auto&, variable_list& g) -> variable_list { return {t_(g[0])}; }, {&t});
+  auto n = make_node("TBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {t_(g[0])}; });
   if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
 }
@@ -167,12 +167,12 @@ Tensor permute(const Tensor& t, const DimList& dims) {
     wrapped[i] = d;
   }
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node<PermuteState>("PermuteBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<PermuteState>("PermuteBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     const DimList& dims = n.state.dims;
     DimList inverse(dims.size());
     for (size_t i = 0; i < dims.size(); ++i) inverse[dims[i]] = (int64_t)i;
     return {permute(g[0], inverse)};
-  }, {&t});
+  });
   if (n) {
     n->state.dims = wrapped;
     n->cheap = true;  // returns a view of the gradient
@@ -201,9 +201,9 @@ Tensor expand(const Tensor& t, const Shape& shape) {
   }
   if (s == t->sizes()) return t;
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node<SizesState>("ExpandBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<SizesState>("ExpandBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {sum_to(g[0], n.state.self_sizes)};
-  }, {&t});
+  });
   if (n) n->state.self_sizes = t->sizes();
   return attach(n, out);
 }
@@ -223,9 +223,9 @@ Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
     }
   Tensor out = make_child_view(t, s, st, t->offset());
   const char* name = !dims ? "SqueezeBackward0" : (dims->size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
-  auto n = make_node<SizesState>(name, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<SizesState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {reshape(g[0], n.state.self_sizes)};
-  }, {&t});
+  });
   if (n) {
     n->state.self_sizes = t->sizes();
     n->cheap = true;  // returns a view of the gradient
@@ -248,9 +248,9 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
   s.insert(s.begin() + d, 1);
   st.insert(st.begin() + d, new_stride);
   Tensor out = make_child_view(t, s, st, t->offset());
-  auto n = make_node<DimState>("UnsqueezeBackward0", [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimState>("UnsqueezeBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {squeeze(g[0], DimList{n.state.dim})};
-  }, {&t});
+  });
   if (n) {
     n->state.dim = d;
     n->cheap = true;  // returns a view of the gradient
@@ -278,10 +278,10 @@ static Tensor embed(const Tensor& g, const Shape& base, const Shape& sizes, cons
   Tensor out = zeros(base, g->dtype());
   Tensor region = make_view(out, sizes, strides, offset);
   kernels::copy(region, g);
-  auto n = make_node<Region>("AsStridedScatterBackward0", [](auto& n, variable_list& gg) -> variable_list {
+  auto n = make_node<Region>("AsStridedScatterBackward0", {&g}, [](auto& n, variable_list& gg) -> variable_list {
     Tensor c = contiguous(gg[0]);
     return {as_strided(c, n.state.sizes, n.state.strides, n.state.offset + c->offset())};
-  }, {&g});
+  });
   if (n) n->state = {sizes, strides, offset};
   return attach(n, out);
 }
@@ -308,7 +308,7 @@ static variable_list region_backward(StateNode<RegionViewState>& n, variable_lis
 static Tensor region_view(const Tensor& t, const char* name, Shape sizes, Shape strides, int64_t offset,
                           Shape rel_strides, int64_t rel_offset) {
   Tensor out = make_child_view(t, std::move(sizes), std::move(strides), offset);
-  auto n = make_node<RegionViewState>(name, region_backward, {&t});
+  auto n = make_node<RegionViewState>(name, {&t}, region_backward);
   if (n) n->state = {t->sizes(), Region{out->sizes(), std::move(rel_strides), rel_offset}};
   return attach(n, out);
 }
