@@ -84,9 +84,13 @@ struct Capture {
 // buffer and no graph is being recorded; out of place otherwise.
 void accumulate_into(Tensor& slot, Tensor&& g) {
   if (!g) return;
-  if (!slot) { slot = std::move(g); return; }
+  if (!slot) {
+    slot = std::move(g);
+    return;
+  }
   if (!GradMode::is_enabled() && slot.use_count() == 1 && slot->storage().use_count() == 1 && !slot->view_base &&
-      slot->sizes() == broadcast_shapes(slot->sizes(), g->sizes()) && slot->dtype() == promote(slot->dtype(), g->dtype())) {
+      slot->sizes() == broadcast_shapes(slot->sizes(), g->sizes()) &&
+      slot->dtype() == promote(slot->dtype(), g->dtype())) {
     add_(slot, g);
   } else {
     slot = add(slot, g);
@@ -135,7 +139,7 @@ struct GraphTask {
   std::condition_variable changed;
   int running = 0;
   int heavy_ready = 0, heavy_running = 0, costly_ready = 0;  // costly: not cheap
-  int waiting = 0;  // threads blocked on `changed`
+  int waiting = 0;                                           // threads blocked on `changed`
   bool helpers_asked = false;
   std::exception_ptr error;
   HelperGroup helpers;
@@ -202,7 +206,11 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
     if (slot >= 0) task.slot_producers[slot]++;
   task.edge_rank.assign(task.edge_slot.size(), 0);
   // Ranks within slots fed by several edges: latest producer first, then edge index.
-  struct Arrival { int slot; uint64_t seq; int edge; };
+  struct Arrival {
+    int slot;
+    uint64_t seq;
+    int edge;
+  };
   std::vector<Arrival> shared;
   for (int i = 0; i < num_nodes; ++i)
     for (int e = task.edge_begin[i]; e < task.edge_end(i); ++e) {
@@ -215,7 +223,8 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
     return a.edge < b.edge;
   });
   for (size_t k = 0; k < shared.size(); ++k)
-    task.edge_rank[shared[k].edge] = k && shared[k - 1].slot == shared[k].slot ? task.edge_rank[shared[k - 1].edge] + 1 : 0;
+    task.edge_rank[shared[k].edge] =
+        k && shared[k - 1].slot == shared[k].slot ? task.edge_rank[shared[k - 1].edge] + 1 : 0;
   task.park_begin.assign(num_slots, 0);
   int parked = 0;
   for (int s = 0; s < num_slots; ++s) {
@@ -252,7 +261,11 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
         if (task.needed[id]) continue;
         for (int e = task.edge_begin[id]; e < task.edge_end(id); ++e) {
           int c = task.edge_child[e];
-          if (c >= 0 && (task.needed[c] || task.is_target[c])) { task.needed[id] = 1; changed = true; break; }
+          if (c >= 0 && (task.needed[c] || task.is_target[c])) {
+            task.needed[id] = 1;
+            changed = true;
+            break;
+          }
         }
       }
     }
@@ -311,7 +324,8 @@ variable_list run_node(GraphTask& task, int id) {
                node->next_edges.size(), ", got ", outputs.size(), ")");
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Edge& e = node->next_edges[j];
-    if (e.valid() && outputs[j]) outputs[j] = validate_gradient(*node, j, std::move(outputs[j]), e.fn->input_metas[e.input_nr]);
+    if (e.valid() && outputs[j])
+      outputs[j] = validate_gradient(*node, j, std::move(outputs[j]), e.fn->input_metas[e.input_nr]);
   }
   return outputs;
 }
@@ -376,9 +390,7 @@ void work_loop(GraphTask& task, bool is_caller) {
     try {
       kernels::ThreadCap cap(std::max(1, budget / std::max(1, concurrent)));
       outputs = run_node(task, id);
-    } catch (...) {
-      err = std::current_exception();
-    }
+    } catch (...) { err = std::current_exception(); }
     if (!is_caller) g_helper_nodes.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     --task.running;
@@ -403,8 +415,8 @@ void run_parallel(GraphTask& task) {
 
 }  // namespace
 
-variable_list run_backward(const variable_list& roots, const variable_list& grad_roots,
-                           const variable_list& inputs, const BackwardOptions& opts) {
+variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
+                           const BackwardOptions& opts) {
   EMBER_ASSERT(roots.size() == grad_roots.size());
   auto root = std::make_shared<GraphRoot>();
   for (size_t i = 0; i < roots.size(); ++i) {
@@ -437,8 +449,9 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (captured[i]) continue;
     if (!opts.allow_unused && !opts.accumulate_grad)
-      EMBER_FAIL(Runtime, "One of the differentiated Tensors appears to not have been used in the graph. "
-                          "Set allow_unused=True if this is the desired behavior.");
+      EMBER_FAIL(Runtime,
+                 "One of the differentiated Tensors appears to not have been used in the graph. "
+                 "Set allow_unused=True if this is the desired behavior.");
   }
   if (!opts.accumulate_grad) return captured;
 

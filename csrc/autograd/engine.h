@@ -4,9 +4,9 @@
 namespace ember {
 
 struct BackwardOptions {
-  bool keep_graph = false;     // retain_graph
-  bool create_graph = false;   // record the backward pass itself
-  bool accumulate_grad = true; // backward(): into .grad; autograd.grad(): returned
+  bool keep_graph = false;      // retain_graph
+  bool create_graph = false;    // record the backward pass itself
+  bool accumulate_grad = true;  // backward(): into .grad; autograd.grad(): returned
   bool allow_unused = false;
 };
 
@@ -14,14 +14,16 @@ struct BackwardOptions {
 // each defined). With `inputs` empty every reachable leaf accumulates its
 // gradient; otherwise only the paths to `inputs` run and their gradients are
 // returned (accumulate_grad=false) or accumulated into their .grad.
-variable_list run_backward(const variable_list& roots, const variable_list& grad_roots,
-                           const variable_list& inputs, const BackwardOptions& opts);
+variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
+                           const BackwardOptions& opts);
 
 // The switch for Note [Parallel backward] (on by default).
 void set_parallel_backward(bool enabled);
 bool parallel_backward_enabled();
 // Counters since start-up: backward passes run in parallel mode, nodes run by helper threads.
-struct BackwardStats { uint64_t parallel_passes, helper_nodes; };
+struct BackwardStats {
+  uint64_t parallel_passes, helper_nodes;
+};
 BackwardStats backward_stats();
 
 }  // namespace ember

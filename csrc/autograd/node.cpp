@@ -26,8 +26,14 @@ void release_node(std::shared_ptr<Node>&& node) {
   // that is drained in a loop instead of by recursion.
   thread_local std::vector<std::shared_ptr<Node>>* pending = nullptr;
   if (!node) return;
-  if (node.use_count() > 1) { node.reset(); return; }
-  if (pending) { pending->push_back(std::move(node)); return; }
+  if (node.use_count() > 1) {
+    node.reset();
+    return;
+  }
+  if (pending) {
+    pending->push_back(std::move(node));
+    return;
+  }
   std::vector<std::shared_ptr<Node>> list;
   pending = &list;
   node.reset();
@@ -109,7 +115,8 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
     // Steal the buffer when nothing else holds it (Note [Engine order]); a
     // gradient that shares its memory must be copied so .grad owns its own.
     if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g))
-      meta.grad = g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
+      meta.grad =
+          g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
     else
       meta.grad = clone(g);
   } else if (GradMode::is_enabled()) {

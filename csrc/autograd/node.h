@@ -62,7 +62,11 @@ struct Node : std::enable_shared_from_this<Node> {
 
   // Tensor hooks registered on the outputs of this node, run on the incoming
   // gradient before apply(); retain_grad hooks run after the others.
-  struct TensorHook { uint32_t output_nr; int64_t id; Hook fn; };
+  struct TensorHook {
+    uint32_t output_nr;
+    int64_t id;
+    Hook fn;
+  };
   std::vector<TensorHook> pre_hooks;
   std::vector<TensorHook> retain_grad_hooks;
 

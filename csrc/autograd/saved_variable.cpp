@@ -19,11 +19,11 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
 }
 
 void throw_saved_tensors_freed() {
-    EMBER_FAIL(Runtime,
-               "Trying to backward through the graph a second time (or directly access saved tensors after "
-               "they have already been freed). Saved intermediate values of the graph are freed when you call "
-               ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-               "graph a second time or if you need to access saved tensors after calling backward.");
+  EMBER_FAIL(Runtime,
+             "Trying to backward through the graph a second time (or directly access saved tensors after "
+             "they have already been freed). Saved intermediate values of the graph are freed when you call "
+             ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+             "graph a second time or if you need to access saved tensors after calling backward.");
 }
 
 Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
@@ -31,15 +31,17 @@ Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
   if (!was_defined_) return Tensor();
   if (data_->version() != saved_version_) {
     std::string producer;
-    if (is_output_ && owner) producer = detail::cat(", which is output ", output_nr_, " of ", owner->name(), ",");
-    else if (data_->grad_fn()) producer = detail::cat(", which is output ", data_->autograd()->output_nr, " of ",
-                                                      data_->grad_fn()->name(), ",");
-    EMBER_FAIL(Runtime,
-               "one of the variables needed for gradient computation has been modified by an inplace operation: [ember.",
-               legacy_type_name(data_->dtype()), " ", detail::cat(data_->sizes()), "]", producer, " is at version ",
-               data_->version(), "; expected version ", saved_version_,
-               " instead. Hint: the in-place change happened between the forward pass and backward(); "
-               "use an out-of-place op (e.g. x = x + 1 instead of x += 1) or .clone() the tensor first.");
+    if (is_output_ && owner)
+      producer = detail::cat(", which is output ", output_nr_, " of ", owner->name(), ",");
+    else if (data_->grad_fn())
+      producer = detail::cat(", which is output ", data_->autograd()->output_nr, " of ", data_->grad_fn()->name(), ",");
+    EMBER_FAIL(
+        Runtime,
+        "one of the variables needed for gradient computation has been modified by an inplace operation: [ember.",
+        legacy_type_name(data_->dtype()), " ", detail::cat(data_->sizes()), "]", producer, " is at version ",
+        data_->version(), "; expected version ", saved_version_,
+        " instead. Hint: the in-place change happened between the forward pass and backward(); "
+        "use an out-of-place op (e.g. x = x + 1 instead of x += 1) or .clone() the tensor first.");
   }
   if (!is_output_ || !GradMode::is_enabled() || !owner) return data_;
   // create_graph: the output must again be a differentiable function of its inputs.

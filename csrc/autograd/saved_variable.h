@@ -18,7 +18,10 @@ class SavedVariable {
   SavedVariable(const Tensor& t, bool is_output);
 
   Tensor unpack(const std::shared_ptr<Node>& owner) const;
-  void reset() { data_.reset(); released_ = true; }
+  void reset() {
+    data_.reset();
+    released_ = true;
+  }
   bool defined() const { return was_defined_; }
 
  private:

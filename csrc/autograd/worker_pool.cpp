@@ -63,8 +63,7 @@ void WorkerPool::help(HelperGroup& group, int helpers) {
   PoolThreads& p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);
   for (int i = 0; i < helpers; ++i) p.jobs.push_back(&group);
-  for (int start = helpers - p.idle; start > 0; --start)
-    std::thread([&p] { p.loop(); }).detach();
+  for (int start = helpers - p.idle; start > 0; --start) std::thread([&p] { p.loop(); }).detach();
   p.wake.notify_all();
 }
 

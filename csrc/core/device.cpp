@@ -8,15 +8,18 @@ Device parse_device(const std::string& spec, int index) {
   if (colon != std::string::npos) {
     type = spec.substr(0, colon);
     std::string num = spec.substr(colon + 1);
-    EMBER_CHECK(!num.empty() && num.find_first_not_of("0123456789") == std::string::npos,
-                "Invalid device string: '", spec, "'");
+    EMBER_CHECK(!num.empty() && num.find_first_not_of("0123456789") == std::string::npos, "Invalid device string: '",
+                spec, "'");
     EMBER_CHECK(index < 0, "type (string) must not include an index because index was passed explicitly: ", spec);
     index = std::stoi(num);
   }
   Device d;
-  if (type == "cpu") d.type = DeviceType::CPU;
-  else if (type == "cuda") d.type = DeviceType::CUDA;
-  else EMBER_FAIL(Runtime, "Expected one of cpu, cuda device type at start of device string: ", spec);
+  if (type == "cpu")
+    d.type = DeviceType::CPU;
+  else if (type == "cuda")
+    d.type = DeviceType::CUDA;
+  else
+    EMBER_FAIL(Runtime, "Expected one of cpu, cuda device type at start of device string: ", spec);
   d.index = index;
   return d;
 }

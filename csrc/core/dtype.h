@@ -66,7 +66,10 @@ inline int dtype_category(DType t) { return t == DType::Bool ? 0 : is_floating(t
 inline DType promote(DType a, DType b) { return a > b ? a : b; }
 constexpr DType kDefaultFloat = DType::Float32;
 
-template <class T> struct type_tag { using type = T; };
+template <class T>
+struct type_tag {
+  using type = T;
+};
 
 // Calls f(type_tag<T>{}) with T the C++ type of dtype t.
 template <class F>
@@ -90,11 +93,27 @@ decltype(auto) dispatch_floating(DType t, const char* op, F&& f) {
   }
 }
 
-template <class T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
-template <> constexpr DType dtype_of<int32_t>() { return DType::Int32; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::Int64; }
-template <> constexpr DType dtype_of<float>() { return DType::Float32; }
-template <> constexpr DType dtype_of<double>() { return DType::Float64; }
+template <class T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<bool>() {
+  return DType::Bool;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::Int32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::Int64;
+}
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::Float32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::Float64;
+}
 
 }  // namespace ember

@@ -32,16 +32,16 @@ std::string cat(const Args&... args) {
 
 }  // namespace ember
 
-#define EMBER_CHECK_KIND(cond, kind, ...)                                            \
-  do {                                                                               \
+#define EMBER_CHECK_KIND(cond, kind, ...)                                                           \
+  do {                                                                                              \
     if (!(cond)) throw ::ember::Error(::ember::ErrorKind::kind, ::ember::detail::cat(__VA_ARGS__)); \
   } while (0)
 #define EMBER_CHECK(cond, ...) EMBER_CHECK_KIND(cond, Runtime, __VA_ARGS__)
 #define EMBER_FAIL(kind, ...) throw ::ember::Error(::ember::ErrorKind::kind, ::ember::detail::cat(__VA_ARGS__))
 
-#define EMBER_ASSERT(cond)                                                                    \
-  do {                                                                                        \
-    if (!(cond))                                                                              \
-      throw std::logic_error(::ember::detail::cat("ember internal assert failed at ", __FILE__, \
-                                                  ":", __LINE__, ": " #cond));                \
+#define EMBER_ASSERT(cond)                                                                                \
+  do {                                                                                                    \
+    if (!(cond))                                                                                          \
+      throw std::logic_error(                                                                             \
+          ::ember::detail::cat("ember internal assert failed at ", __FILE__, ":", __LINE__, ": " #cond)); \
   } while (0)

@@ -23,8 +23,7 @@ Shape contiguous_strides(const Shape& sizes) {
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   int64_t n = ndim > 0 ? ndim : 1;  // a 0-d tensor accepts dim 0 and -1, like PyTorch
   if (dim < -n || dim >= n)
-    EMBER_FAIL(Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1,
-               "], but got ", dim, ")");
+    EMBER_FAIL(Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1, "], but got ", dim, ")");
   return dim < 0 ? dim + n : dim;
 }
 

@@ -12,8 +12,10 @@ void (*ThreadRelease::release)(void**) = nullptr;
 void (*ThreadRelease::reacquire)(void*) = nullptr;
 
 Storage::~Storage() {
-  if (release_foreign) release_foreign();
-  else cpu_free(data, nbytes);
+  if (release_foreign)
+    release_foreign();
+  else
+    cpu_free(data, nbytes);
 }
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
@@ -65,7 +67,8 @@ const std::shared_ptr<Node>& TensorImpl::grad_fn() const {
 }
 
 Tensor empty(const Shape& sizes, DType dtype, Device device) {
-  for (auto s : sizes) EMBER_CHECK_KIND(s >= 0, Runtime, "Trying to create tensor with negative dimension ", s, ": ", detail::cat(sizes));
+  for (auto s : sizes)
+    EMBER_CHECK_KIND(s >= 0, Runtime, "Trying to create tensor with negative dimension ", s, ": ", detail::cat(sizes));
   auto st = allocate_storage(shape_numel(sizes) * itemsize(dtype), device);
   return std::make_shared<TensorImpl>(std::move(st), sizes, contiguous_strides(sizes), 0, dtype);
 }

@@ -61,7 +61,10 @@ class TensorImpl {
   bool is_contiguous() const { return contiguous_; }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   char* data_ptr() const { return static_cast<char*>(storage_->data) + offset_ * (int64_t)itemsize(dtype_); }
-  template <class T> T* data() const { return reinterpret_cast<T*>(data_ptr()); }
+  template <class T>
+  T* data() const {
+    return reinterpret_cast<T*>(data_ptr());
+  }
 
   // Note [Version counter]
   uint32_t version() const { return version_counter().value.load(std::memory_order_relaxed); }

@@ -111,20 +111,27 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(alpha == 1.0 ? g[0] : mul(g[0], scalar(alpha, DType::Float64)), 1) : Tensor()};
   });
-  if (n) { n->state.bc.remember(a, b); n->state.alpha = alpha; }
+  if (n) {
+    n->state.bc.remember(a, b);
+    n->state.alpha = alpha;
+  }
   return attach(n, out);
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   EMBER_CHECK(a->dtype() != DType::Bool || b->dtype() != DType::Bool,
-              "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
+              "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
+              "operator instead.");
   Tensor bb = scaled(b, alpha);
   Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
   auto n = make_node<AlphaState>("SubBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(mul(g[0], scalar(-n.state.alpha, DType::Float64)), 1) : Tensor()};
   });
-  if (n) { n->state.bc.remember(a, b); n->state.alpha = alpha; }
+  if (n) {
+    n->state.bc.remember(a, b);
+    n->state.alpha = alpha;
+  }
   return attach(n, out);
 }
 
@@ -175,7 +182,10 @@ Tensor pow(const Tensor& a, const Tensor& b) {
       Tensor a = n.saved_at(0);
       return {mul(g[0], mul(pow(a, scalar(e - 1.0, DType::Float64)), scalar(e, DType::Float64)))};
     });
-    if (n) { n->state.exponent = item_as_double(b); n->save("self", a); }
+    if (n) {
+      n->state.exponent = item_as_double(b);
+      n->save("self", a);
+    }
     return attach(n, out);
   }
   if (a->is_wrapped_number) {
@@ -186,7 +196,11 @@ Tensor pow(const Tensor& a, const Tensor& b) {
       if (base == 0.0) return {mul(g[0], mul(result, scalar(-INFINITY, DType::Float64)))};
       return {mul(g[0], mul(result, scalar(std::log(base), DType::Float64)))};
     });
-    if (n) { n->state.self = item_as_double(a); attach(n, out); n->save_output("result", out); }
+    if (n) {
+      n->state.self = item_as_double(a);
+      attach(n, out);
+      n->save_output("result", out);
+    }
     return out;
   }
   auto n = make_node<BinaryState>("PowBackward1", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
@@ -257,7 +271,10 @@ static Tensor unary_with_input(UnaryOp op, const char* name, Formula fn, const T
 static Tensor unary_with_result(UnaryOp op, const char* name, Formula fn, const Tensor& t) {
   Tensor out = unary_forward(op, t, true);
   auto n = make_node(name, {&t}, fn);
-  if (n) { attach(n, out); n->save_output("result", out); }
+  if (n) {
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -269,56 +286,62 @@ Tensor neg(const Tensor& t) {
   return attach(n, out);
 }
 Tensor abs(const Tensor& t) {
-  return unary_with_input(UnaryOp::Abs, "AbsBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {mul(g[0], sign(n.saved_at(0)))};
-  }, t, false);
+  return unary_with_input(
+      UnaryOp::Abs, "AbsBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], sign(n.saved_at(0)))}; }, t, false);
 }
 Tensor sqrt(const Tensor& t) {
-  return unary_with_result(UnaryOp::Sqrt, "SqrtBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {div(g[0], mul(n.saved_at(0), num(2.0)))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Sqrt, "SqrtBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], mul(n.saved_at(0), num(2.0)))}; }, t);
 }
 Tensor rsqrt(const Tensor& t) {
-  return unary_with_result(UnaryOp::Rsqrt, "RsqrtBackward0", [](auto& n, variable_list& g) -> variable_list {
-    Tensor r = n.saved_at(0);
-    return {mul(g[0], mul(pow(r, num(3.0)), num(-0.5)))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Rsqrt, "RsqrtBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor r = n.saved_at(0);
+        return {mul(g[0], mul(pow(r, num(3.0)), num(-0.5)))};
+      },
+      t);
 }
 Tensor exp(const Tensor& t) {
-  return unary_with_result(UnaryOp::Exp, "ExpBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {mul(g[0], n.saved_at(0))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Exp, "ExpBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], n.saved_at(0))}; }, t);
 }
 Tensor log(const Tensor& t) {
-  return unary_with_input(UnaryOp::Log, "LogBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {div(g[0], n.saved_at(0))};
-  }, t, true);
+  return unary_with_input(
+      UnaryOp::Log, "LogBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], n.saved_at(0))}; }, t, true);
 }
 Tensor log1p(const Tensor& t) {
-  return unary_with_input(UnaryOp::Log1p, "Log1PBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {div(g[0], add(n.saved_at(0), num(1.0)))};
-  }, t, true);
+  return unary_with_input(
+      UnaryOp::Log1p, "Log1PBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], add(n.saved_at(0), num(1.0)))}; }, t, true);
 }
 Tensor expm1(const Tensor& t) {
-  return unary_with_result(UnaryOp::Expm1, "Expm1Backward0", [](auto& n, variable_list& g) -> variable_list {
-    return {mul(g[0], add(n.saved_at(0), num(1.0)))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Expm1, "Expm1Backward0",
+      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], add(n.saved_at(0), num(1.0)))}; }, t);
 }
 Tensor sin(const Tensor& t) {
-  return unary_with_input(UnaryOp::Sin, "SinBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {mul(g[0], cos(n.saved_at(0)))};
-  }, t, true);
+  return unary_with_input(
+      UnaryOp::Sin, "SinBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], cos(n.saved_at(0)))}; }, t, true);
 }
 Tensor cos(const Tensor& t) {
-  return unary_with_input(UnaryOp::Cos, "CosBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {mul(g[0], neg(sin(n.saved_at(0))))};
-  }, t, true);
+  return unary_with_input(
+      UnaryOp::Cos, "CosBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], neg(sin(n.saved_at(0))))}; }, t, true);
 }
 Tensor tan(const Tensor& t) {
-  return unary_with_result(UnaryOp::Tan, "TanBackward0", [](auto& n, variable_list& g) -> variable_list {
-    Tensor r = n.saved_at(0);
-    return {mul(g[0], add(mul(r, r), num(1.0)))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Tan, "TanBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor r = n.saved_at(0);
+        return {mul(g[0], add(mul(r, r), num(1.0)))};
+      },
+      t);
 }
 // Note [Fused backward ops]: the backward formulas of relu, tanh and sigmoid are
 // single-pass kernels (threshold_backward, tanh_backward, sigmoid_backward), as
@@ -328,51 +351,70 @@ static Tensor fused_backward(BinaryOp op, const char* name, Formula fn, const Te
   DType dt = result_type(grad, result);
   Tensor out = binary_forward(op, grad, result, dt, dt);
   auto n = make_node(name, {&grad, &result}, fn);
-  if (n) { n->save("grad_output", grad); n->save("output", result); }
+  if (n) {
+    n->save("grad_output", grad);
+    n->save("output", result);
+  }
   return attach(n, out);
 }
 Tensor threshold_backward(const Tensor& grad, const Tensor& result) {
-  return fused_backward(BinaryOp::ThresholdBackward, "ThresholdBackwardBackward0", [](auto& n, variable_list& g) -> variable_list {
-    // A step function: zero gradient w.r.t. the saved result (zeros, not None, as PyTorch).
-    return {n.needs(0) ? threshold_backward(g[0], n.saved_at(1)) : Tensor(),
-            n.needs(1) ? zeros_like(n.saved_at(1)) : Tensor()};
-  }, grad, result);
+  return fused_backward(
+      BinaryOp::ThresholdBackward, "ThresholdBackwardBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        // A step function: zero gradient w.r.t. the saved result (zeros, not None, as PyTorch).
+        return {n.needs(0) ? threshold_backward(g[0], n.saved_at(1)) : Tensor(),
+                n.needs(1) ? zeros_like(n.saved_at(1)) : Tensor()};
+      },
+      grad, result);
 }
 Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
-  return fused_backward(BinaryOp::TanhBackward, "TanhBackwardBackward0", [](auto& n, variable_list& g) -> variable_list {
-    Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go (1 - y^2)] = -2 go y
-    return {n.needs(0) ? tanh_backward(g[0], y) : Tensor(), n.needs(1) ? mul(mul(g[0], go), mul(y, num(-2.0))) : Tensor()};
-  }, grad, y);
+  return fused_backward(
+      BinaryOp::TanhBackward, "TanhBackwardBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go (1 - y^2)] = -2 go y
+        return {n.needs(0) ? tanh_backward(g[0], y) : Tensor(),
+                n.needs(1) ? mul(mul(g[0], go), mul(y, num(-2.0))) : Tensor()};
+      },
+      grad, y);
 }
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
-  return fused_backward(BinaryOp::SigmoidBackward, "SigmoidBackwardBackward0", [](auto& n, variable_list& g) -> variable_list {
-    Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go y (1 - y)] = go (1 - 2y)
-    return {n.needs(0) ? sigmoid_backward(g[0], y) : Tensor(),
-            n.needs(1) ? mul(mul(g[0], go), sub(num(1.0), mul(y, num(2.0)))) : Tensor()};
-  }, grad, y);
+  return fused_backward(
+      BinaryOp::SigmoidBackward, "SigmoidBackwardBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go y (1 - y)] = go (1 - 2y)
+        return {n.needs(0) ? sigmoid_backward(g[0], y) : Tensor(),
+                n.needs(1) ? mul(mul(g[0], go), sub(num(1.0), mul(y, num(2.0)))) : Tensor()};
+      },
+      grad, y);
 }
 
 Tensor tanh(const Tensor& t) {
-  return unary_with_result(UnaryOp::Tanh, "TanhBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {tanh_backward(g[0], n.saved_at(0))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Tanh, "TanhBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {tanh_backward(g[0], n.saved_at(0))}; }, t);
 }
 Tensor sigmoid(const Tensor& t) {
-  return unary_with_result(UnaryOp::Sigmoid, "SigmoidBackward0", [](auto& n, variable_list& g) -> variable_list {
-    return {sigmoid_backward(g[0], n.saved_at(0))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Sigmoid, "SigmoidBackward0",
+      [](auto& n, variable_list& g) -> variable_list { return {sigmoid_backward(g[0], n.saved_at(0))}; }, t);
 }
 Tensor reciprocal(const Tensor& t) {
-  return unary_with_result(UnaryOp::Reciprocal, "ReciprocalBackward0", [](auto& n, variable_list& g) -> variable_list {
-    Tensor r = n.saved_at(0);
-    return {neg(mul(g[0], mul(r, r)))};
-  }, t);
+  return unary_with_result(
+      UnaryOp::Reciprocal, "ReciprocalBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor r = n.saved_at(0);
+        return {neg(mul(g[0], mul(r, r)))};
+      },
+      t);
 }
 Tensor erf(const Tensor& t) {
-  return unary_with_input(UnaryOp::Erf, "ErfBackward0", [](auto& n, variable_list& g) -> variable_list {
-    Tensor x = n.saved_at(0);  // d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
-    return {mul(g[0], mul(exp(neg(mul(x, x))), num(1.1283791670955126)))};
-  }, t, true);
+  return unary_with_input(
+      UnaryOp::Erf, "ErfBackward0",
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor x = n.saved_at(0);  // d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
+        return {mul(g[0], mul(exp(neg(mul(x, x))), num(1.1283791670955126)))};
+      },
+      t, true);
 }
 
 Tensor relu(const Tensor& t) {
@@ -380,12 +422,16 @@ Tensor relu(const Tensor& t) {
   auto n = make_node("ReluBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {threshold_backward(g[0], n.saved_at(0))};
   });
-  if (n) { attach(n, out); n->save_output("result", out); }
+  if (n) {
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 Tensor sign(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Sign, t, false);
-  auto n = make_node("SignBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; });
+  auto n =
+      make_node("SignBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {zeros_like(g[0])}; });
   return attach(n, out);
 }
 
@@ -409,7 +455,8 @@ Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(cond->dtype() == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
+  EMBER_CHECK(cond->dtype() == DType::Bool,
+              "where expected condition to be a boolean tensor, but got a tensor with dtype ",
               dtype_name(cond->dtype()));
   DType rt = result_type(a, b);
   Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
@@ -421,7 +468,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     return {n.needs(0) ? n.state.bc.grad(where(c, g[0], zero), 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(where(c, zero, g[0]), 1) : Tensor()};
   });
-  if (n) { n->state.bc.remember(a, b); n->save("condition", cond); }
+  if (n) {
+    n->state.bc.remember(a, b);
+    n->save("condition", cond);
+  }
   return attach(n, out);
 }
 

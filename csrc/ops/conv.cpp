@@ -14,12 +14,20 @@ static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, 
   return o;
 }
 
-static Conv2dGeometry geometry(const Tensor& x, const Pair& k, const Pair& s, const Pair& p, const Pair& d, bool ceil_mode) {
+static Conv2dGeometry geometry(const Tensor& x, const Pair& k, const Pair& s, const Pair& p, const Pair& d,
+                               bool ceil_mode) {
   Conv2dGeometry g;
   g.channels = x->size(1);
   g.height = x->size(2);
   g.width = x->size(3);
-  g.kh = k[0]; g.kw = k[1]; g.sh = s[0]; g.sw = s[1]; g.ph = p[0]; g.pw = p[1]; g.dh = d[0]; g.dw = d[1];
+  g.kh = k[0];
+  g.kw = k[1];
+  g.sh = s[0];
+  g.sw = s[1];
+  g.ph = p[0];
+  g.pw = p[1];
+  g.dh = d[0];
+  g.dw = d[1];
   g.out_h = out_size(g.height, g.kh, g.sh, g.ph, g.dh, ceil_mode);
   g.out_w = out_size(g.width, g.kw, g.sw, g.pw, g.dw, ceil_mode);
   return g;
@@ -88,59 +96,65 @@ static void check_pairs(const char* op, const Pair& k, const Pair& s, const Pair
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& stride, const Pair& padding,
               const Pair& dilation, int64_t groups) {
-  EMBER_CHECK(x_in->dim() == 3 || x_in->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
-              detail::cat(x_in->sizes()));
+  EMBER_CHECK(
+      x_in->dim() == 3 || x_in->dim() == 4,
+      "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ", detail::cat(x_in->sizes()));
   if (x_in->dim() == 3) return squeeze(conv2d(unsqueeze(x_in, 0), w, b, stride, padding, dilation, groups), DimList{0});
   Tensor x = x_in;
-  EMBER_CHECK(w->dim() == 4, "conv2d: expected a 4D weight (out_channels, in_channels/groups, kh, kw), got ", detail::cat(w->sizes()));
+  EMBER_CHECK(w->dim() == 4, "conv2d: expected a 4D weight (out_channels, in_channels/groups, kh, kw), got ",
+              detail::cat(w->sizes()));
   EMBER_CHECK(groups > 0, "non-positive groups is not supported");
-  EMBER_CHECK(x->dtype() == w->dtype() && (!b || b->dtype() == w->dtype()),
-              "conv2d: input type (", dtype_name(x->dtype()), ") and weight type (", dtype_name(w->dtype()), ") should be the same");
+  EMBER_CHECK(x->dtype() == w->dtype() && (!b || b->dtype() == w->dtype()), "conv2d: input type (",
+              dtype_name(x->dtype()), ") and weight type (", dtype_name(w->dtype()), ") should be the same");
   EMBER_CHECK(is_floating(x->dtype()), "conv2d: expected a floating point input, got ", dtype_name(x->dtype()));
   EMBER_CHECK(x->size(1) == w->size(1) * groups, "Given groups=", groups, ", weight of size ", detail::cat(w->sizes()),
               ", expected input", detail::cat(x->sizes()), " to have ", w->size(1) * groups, " channels, but got ",
               x->size(1), " channels instead");
-  EMBER_CHECK(w->size(0) % groups == 0, "conv2d: out_channels (", w->size(0), ") must be divisible by groups (", groups, ")");
-  EMBER_CHECK(!b || (b->dim() == 1 && b->size(0) == w->size(0)), "conv2d: expected bias of shape [", w->size(0), "], got ",
-              detail::cat(b->sizes()));
+  EMBER_CHECK(w->size(0) % groups == 0, "conv2d: out_channels (", w->size(0), ") must be divisible by groups (", groups,
+              ")");
+  EMBER_CHECK(!b || (b->dim() == 1 && b->size(0) == w->size(0)), "conv2d: expected bias of shape [", w->size(0),
+              "], got ", detail::cat(b->sizes()));
   check_pairs("conv2d", {w->size(2), w->size(3)}, stride, padding, dilation);
   if (groups > 1) {
     // Each group is an independent convolution over its slice of channels.
     int64_t cg = w->size(1), og = w->size(0) / groups;
     TensorList outs;
     for (int64_t gi = 0; gi < groups; ++gi)
-      outs.push_back(conv2d(narrow(x, 1, gi * cg, cg), narrow(w, 0, gi * og, og), b ? narrow(b, 0, gi * og, og) : Tensor(),
-                            stride, padding, dilation, 1));
+      outs.push_back(conv2d(narrow(x, 1, gi * cg, cg), narrow(w, 0, gi * og, og),
+                            b ? narrow(b, 0, gi * og, og) : Tensor(), stride, padding, dilation, 1));
     return cat(outs, 1);
   }
   Conv2dGeometry g = geometry(x, {w->size(2), w->size(3)}, stride, padding, dilation, false);
   EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "Calculated output size: (", x->size(1), "x", g.out_h, "x", g.out_w,
-              "). Output size is too small (input ", detail::cat(x->sizes()), ", kernel ", w->size(2), "x", w->size(3), ")");
+              "). Output size is too small (input ", detail::cat(x->sizes()), ", kernel ", w->size(2), "x", w->size(3),
+              ")");
   const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw;  // L = out_h * out_w
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor cols = im2col_g(x, g);                                 // (N, K, L)
+    Tensor cols = im2col_g(x, g);  // (N, K, L)
     Tensor w2 = reshape(contiguous(w), {1, O, K});
-    out = bmm(expand(w2, {N, O, K}), cols);                       // (N, O, L)
+    out = bmm(expand(w2, {N, O, K}), cols);  // (N, O, L)
     if (b) out = add(out, reshape(b, {1, O, 1}));
     out = reshape(out, {N, O, g.out_h, g.out_w});
   }
-  auto n = make_node<GeometryState>("ConvolutionBackward0", {&x, &w, &b}, [](auto& n, variable_list& gr) -> variable_list {
-    const Conv2dGeometry& g = n.state.g;
-    Tensor x = n.saved_at(0), w = n.saved_at(1);
-    const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
-    Tensor g3 = reshape(gr[0], {N, O, L});
-    Tensor gx, gw, gb;
-    if (n.needs(0)) gx = col2im_g(matmul(t_(reshape(w, {O, K})), g3), N, g);
-    if (n.needs(1)) {
-      // One big GEMM over the whole batch: (O, N*L) @ (N*L, K).
-      Tensor cols = im2col_g(x, g);
-      gw = reshape(mm(reshape(transpose(g3, 0, 1), {O, N * L}), reshape(transpose(cols, 1, 2), {N * L, K})), w->sizes());
-    }
-    if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
-    return {gx, gw, gb};
-  });
+  auto n =
+      make_node<GeometryState>("ConvolutionBackward0", {&x, &w, &b}, [](auto& n, variable_list& gr) -> variable_list {
+        const Conv2dGeometry& g = n.state.g;
+        Tensor x = n.saved_at(0), w = n.saved_at(1);
+        const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
+        Tensor g3 = reshape(gr[0], {N, O, L});
+        Tensor gx, gw, gb;
+        if (n.needs(0)) gx = col2im_g(matmul(t_(reshape(w, {O, K})), g3), N, g);
+        if (n.needs(1)) {
+          // One big GEMM over the whole batch: (O, N*L) @ (N*L, K).
+          Tensor cols = im2col_g(x, g);
+          gw = reshape(mm(reshape(transpose(g3, 0, 1), {O, N * L}), reshape(transpose(cols, 1, 2), {N * L, K})),
+                       w->sizes());
+        }
+        if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
+        return {gx, gw, gb};
+      });
   if (n) {
     n->state.g = g;
     n->save("input", x);
@@ -151,12 +165,15 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
 
 Tensor max_pool2d(const Tensor& x_in, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& dilation,
                   bool ceil_mode) {
-  EMBER_CHECK(x_in->dim() == 3 || x_in->dim() == 4, "max_pool2d: Expected 3D or 4D tensor, but got ", detail::cat(x_in->sizes()));
-  if (x_in->dim() == 3) return squeeze(max_pool2d(unsqueeze(x_in, 0), kernel, stride, padding, dilation, ceil_mode), DimList{0});
+  EMBER_CHECK(x_in->dim() == 3 || x_in->dim() == 4, "max_pool2d: Expected 3D or 4D tensor, but got ",
+              detail::cat(x_in->sizes()));
+  if (x_in->dim() == 3)
+    return squeeze(max_pool2d(unsqueeze(x_in, 0), kernel, stride, padding, dilation, ceil_mode), DimList{0});
   check_pairs("max_pool2d", kernel, stride, padding, dilation);
   for (int i = 0; i < 2; ++i)
-    EMBER_CHECK(padding[i] * 2 <= dilation[i] * (kernel[i] - 1) + 1, "pad should be at most half of effective kernel size, but got pad=",
-                padding[i], ", kernel_size=", kernel[i], " and dilation=", dilation[i]);
+    EMBER_CHECK(padding[i] * 2 <= dilation[i] * (kernel[i] - 1) + 1,
+                "pad should be at most half of effective kernel size, but got pad=", padding[i],
+                ", kernel_size=", kernel[i], " and dilation=", dilation[i]);
   Tensor x = contiguous(x_in);
   Conv2dGeometry g = geometry(x, kernel, stride, padding, dilation, ceil_mode);
   EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "max_pool2d: Given input size: (", g.channels, "x", g.height, "x", g.width,
@@ -164,12 +181,14 @@ Tensor max_pool2d(const Tensor& x_in, const Pair& kernel, const Pair& stride, co
   Shape os{x->size(0), g.channels, g.out_h, g.out_w};
   Tensor values = empty(os, x->dtype()), indices = empty(os, DType::Int64);
   kernels::max_pool2d(values, indices, x, g);
-  auto n = make_node<MaxPoolState>("MaxPool2DWithIndicesBackward0", {&x_in}, [](auto& n, variable_list& gr) -> variable_list {
-    const Shape& s = n.state.self_sizes;
-    Tensor idx = reshape(n.saved_at(0), {s[0], s[1], -1});
-    Tensor flat = scatter_add(zeros({s[0], s[1], s[2] * s[3]}, gr[0]->dtype()), 2, idx, reshape(gr[0], {s[0], s[1], -1}));
-    return {reshape(flat, s)};
-  });
+  auto n = make_node<MaxPoolState>(
+      "MaxPool2DWithIndicesBackward0", {&x_in}, [](auto& n, variable_list& gr) -> variable_list {
+        const Shape& s = n.state.self_sizes;
+        Tensor idx = reshape(n.saved_at(0), {s[0], s[1], -1});
+        Tensor flat =
+            scatter_add(zeros({s[0], s[1], s[2] * s[3]}, gr[0]->dtype()), 2, idx, reshape(gr[0], {s[0], s[1], -1}));
+        return {reshape(flat, s)};
+      });
   if (n) {
     n->state = {g, x->sizes(), ceil_mode};
     n->save("result1", indices);

@@ -55,13 +55,17 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
     // so the last value is exactly `end` and results match bit for bit.
     using S = std::conditional_t<std::is_floating_point_v<T>, T, double>;
     T* p = t->data<T>();
-    if (steps == 1) { p[0] = static_cast<T>(start); return; }
+    if (steps == 1) {
+      p[0] = static_cast<T>(start);
+      return;
+    }
     const S a = static_cast<S>(start), b = static_cast<S>(end);
     const S step = (b - a) / static_cast<S>(steps - 1);
     const int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
       // fused multiply-add, as PyTorch's vectorised kernel computes it
-      p[i] = static_cast<T>(i < half ? std::fma(step, static_cast<S>(i), a) : std::fma(-step, static_cast<S>(steps - 1 - i), b));
+      p[i] = static_cast<T>(i < half ? std::fma(step, static_cast<S>(i), a)
+                                     : std::fma(-step, static_cast<S>(steps - 1 - i), b));
   });
   return t;
 }

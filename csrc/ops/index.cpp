@@ -100,8 +100,8 @@ namespace {  // a State is private to its op's file (Note [Node state])
 // tensors as saved tensors "indices".
 struct IndexState {
   DimList dims;
-  Shape self_sizes;   // IndexBackward0: the indexed tensor
-  Shape values_sizes; // IndexPutBackward0: the values written
+  Shape self_sizes;    // IndexBackward0: the indexed tensor
+  Shape values_sizes;  // IndexPutBackward0: the values written
   bool accumulate = false;
   void fields(StateFields& f) const {
     f.add("self_sym_sizes", self_sizes);
@@ -179,7 +179,6 @@ Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values
   return attach(n, out);
 }
 
-
 struct CopySlicesState {
   Region region;
   Shape values_sizes;
@@ -210,8 +209,8 @@ Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, c
 namespace {
 
 struct ParsedIndex {
-  Tensor view;        // after the basic indices
-  DimList adv_dims;   // advanced indices, dims relative to `view`
+  Tensor view;       // after the basic indices
+  DimList adv_dims;  // advanced indices, dims relative to `view`
   TensorList adv_idx;
   bool basic_is_trivial = true;  // only full slices / ellipsis: `view` has t's geometry
 };
@@ -261,9 +260,10 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
         const Tensor& m = ix.tensor;
         if (m->dtype() == DType::Bool) {
           for (int64_t k = 0; k < m->dim(); ++k)
-            EMBER_CHECK_KIND(m->size(k) == r.view->size(d + k), Index, "The shape of the mask ", detail::cat(m->sizes()),
-                             " at index ", k, " does not match the shape of the indexed tensor ",
-                             detail::cat(r.view->sizes()), " at index ", d + k);
+            EMBER_CHECK_KIND(m->size(k) == r.view->size(d + k), Index, "The shape of the mask ",
+                             detail::cat(m->sizes()), " at index ", k,
+                             " does not match the shape of the indexed tensor ", detail::cat(r.view->sizes()),
+                             " at index ", d + k);
           Tensor nz = nonzero(m);
           for (int64_t k = 0; k < m->dim(); ++k) {
             r.adv_dims.push_back(d + k);
@@ -371,10 +371,11 @@ Tensor nonzero(const Tensor& t) {
 
 static void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op) {
   EMBER_CHECK(index->dtype() == DType::Int64, op, "(): Expected dtype int64 for index");
-  EMBER_CHECK(index->dim() == t->dim() || (t->dim() == 0 && index->dim() <= 1), "Index tensor must have the same number of dimensions as input tensor");
+  EMBER_CHECK(index->dim() == t->dim() || (t->dim() == 0 && index->dim() <= 1),
+              "Index tensor must have the same number of dimensions as input tensor");
   for (int64_t k = 0; k < t->dim(); ++k)
-    EMBER_CHECK(k == d || index->size(k) <= t->size(k), "Size does not match at dimension ", k,
-                " expected index ", detail::cat(index->sizes()), " to be no larger than self ", detail::cat(t->sizes()),
+    EMBER_CHECK(k == d || index->size(k) <= t->size(k), "Size does not match at dimension ", k, " expected index ",
+                detail::cat(index->sizes()), " to be no larger than self ", detail::cat(t->sizes()),
                 " apart from dimension ", d);
 }
 
@@ -446,8 +447,13 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   {
     NoGradGuard ng;
     out = index_adv(t, make_adv({d}, {ix}));
-    if (index->dim() == 0 && t->dim() > 0) out = reshape(contiguous(out), t->sizes().size() ? [&] {
-      Shape s = t->sizes(); s[d] = 1; return s; }() : Shape{});
+    if (index->dim() == 0 && t->dim() > 0)
+      out = reshape(contiguous(out), t->sizes().size() ? [&] {
+        Shape s = t->sizes();
+        s[d] = 1;
+        return s;
+      }()
+                                                       : Shape{});
   }
   out = contiguous(out);
   auto n = make_node<DimState>("IndexSelectBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {

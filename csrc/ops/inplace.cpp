@@ -15,7 +15,6 @@ namespace ember {
 
 static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
 
-
 void check_inplace(const Tensor& self, const char* op, bool records_grad) {
   if (!records_grad) return;
   if (self->is_leaf() && self->requires_grad())
@@ -62,8 +61,8 @@ static Tensor history_alias(const Tensor& self, bool copy_values) {
 // The base of view `self` takes over the in-place result (Note [In-place on views]).
 static void rebase_view(const Tensor& self, const Tensor& result) {
   Tensor base = self->view_base;
-  Tensor new_base = region_put(history_alias(base, false), result, self->sizes(), self->strides(),
-                               self->offset() - base->offset());
+  Tensor new_base =
+      region_put(history_alias(base, false), result, self->sizes(), self->strides(), self->offset() - base->offset());
   auto& bm = base->autograd_mut();
   bm.grad_fn = new_base->autograd()->grad_fn;
   bm.output_nr = new_base->autograd()->output_nr;
@@ -91,7 +90,8 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result) {
 // Runs `op` in place. `fast` writes into self directly; `recorded` computes the
 // differentiable result from self's history alias.
 template <class Fast, class Recorded>
-static Tensor& inplace(Tensor& self, const Tensor* other, const char* name, bool saves_self, Fast fast, Recorded recorded) {
+static Tensor& inplace(Tensor& self, const Tensor* other, const char* name, bool saves_self, Fast fast,
+                       Recorded recorded) {
   bool records = other ? any_requires_grad({&self, other}) : any_requires_grad({&self});
   check_inplace(self, name, records);
   if (!records) {
@@ -102,20 +102,24 @@ static Tensor& inplace(Tensor& self, const Tensor* other, const char* name, bool
   return commit_inplace(self, recorded(history_alias(self, saves_self)));
 }
 
-static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name, bool saves_self,
-                              Tensor (*fn)(const Tensor&, const Tensor&)) {
-  DType rt = op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? kDefaultFloat : result_type(self, other);
+static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name,
+                              bool saves_self, Tensor (*fn)(const Tensor&, const Tensor&)) {
+  DType rt =
+      op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? kDefaultFloat : result_type(self, other);
   check_result_dtype(self, rt, name);
   check_inplace_shape(self, other, name);
-  return inplace(self, &other, name, saves_self, [&] {
-    if (rt == self->dtype()) {
-      kernels::binary(op, self, self, cast_for_kernel(other, rt));
-    } else {
-      Tensor tmp = empty(self->sizes(), rt);
-      kernels::binary(op, tmp, cast_for_kernel(self, rt), cast_for_kernel(other, rt));
-      kernels::copy(self, tmp);
-    }
-  }, [&](const Tensor& s) { return fn(s, other); });
+  return inplace(
+      self, &other, name, saves_self,
+      [&] {
+        if (rt == self->dtype()) {
+          kernels::binary(op, self, self, cast_for_kernel(other, rt));
+        } else {
+          Tensor tmp = empty(self->sizes(), rt);
+          kernels::binary(op, tmp, cast_for_kernel(self, rt), cast_for_kernel(other, rt));
+          kernels::copy(self, tmp);
+        }
+      },
+      [&](const Tensor& s) { return fn(s, other); });
 }
 
 static void check_result_shape(const Tensor& self, const Tensor& result, const char* op) {
@@ -163,26 +167,32 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
 Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
   // mul records a node only when `other` requires grad, so alpha's gradient is right either way.
   if (alpha != 1.0) return add_(self, mul(other, wrapped_scalar(alpha, DType::Float64)), 1.0);
-  return binary_inplace(self, other, kernels::BinaryOp::Add, "add_", false, [](const Tensor& a, const Tensor& b) { return add(a, b); });
+  return binary_inplace(self, other, kernels::BinaryOp::Add, "add_", false,
+                        [](const Tensor& a, const Tensor& b) { return add(a, b); });
 }
 Tensor& sub_(Tensor& self, const Tensor& other, double alpha) {
   if (alpha != 1.0) return add_(self, other, -alpha);
-  return binary_inplace(self, other, kernels::BinaryOp::Sub, "sub_", false, [](const Tensor& a, const Tensor& b) { return sub(a, b); });
+  return binary_inplace(self, other, kernels::BinaryOp::Sub, "sub_", false,
+                        [](const Tensor& a, const Tensor& b) { return sub(a, b); });
 }
 Tensor& mul_(Tensor& self, const Tensor& other) {
-  return binary_inplace(self, other, kernels::BinaryOp::Mul, "mul_", true, [](const Tensor& a, const Tensor& b) { return mul(a, b); });
+  return binary_inplace(self, other, kernels::BinaryOp::Mul, "mul_", true,
+                        [](const Tensor& a, const Tensor& b) { return mul(a, b); });
 }
 Tensor& div_(Tensor& self, const Tensor& other) {
-  return binary_inplace(self, other, kernels::BinaryOp::Div, "div_", true, [](const Tensor& a, const Tensor& b) { return div(a, b); });
+  return binary_inplace(self, other, kernels::BinaryOp::Div, "div_", true,
+                        [](const Tensor& a, const Tensor& b) { return div(a, b); });
 }
 Tensor& pow_(Tensor& self, const Tensor& other) {
-  return binary_inplace(self, other, kernels::BinaryOp::Pow, "pow_", true, [](const Tensor& a, const Tensor& b) { return pow(a, b); });
+  return binary_inplace(self, other, kernels::BinaryOp::Pow, "pow_", true,
+                        [](const Tensor& a, const Tensor& b) { return pow(a, b); });
 }
 
 Tensor& clamp_(Tensor& self, std::optional<double> lo, std::optional<double> hi) {
   EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  return inplace(self, nullptr, "clamp_", true, [&] { kernels::clamp(self, self, lo ? &*lo : nullptr, hi ? &*hi : nullptr); },
-                 [&](const Tensor& s) { return clamp(s, lo, hi); });
+  return inplace(
+      self, nullptr, "clamp_", true, [&] { kernels::clamp(self, self, lo ? &*lo : nullptr, hi ? &*hi : nullptr); },
+      [&](const Tensor& s) { return clamp(s, lo, hi); });
 }
 
 namespace {  // a State is private to its op's file (Note [Node state])
@@ -209,21 +219,27 @@ static Tensor overwrite(const Tensor& self, const Tensor& value, const char* nam
 }
 
 Tensor& fill_(Tensor& self, const Tensor& value) {
-  EMBER_CHECK(value->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", value->dim(), " dimensions.");
-  return inplace(self, &value, "fill_", false, [&] { kernels::fill(self, item_as_double(value)); },
-                 [&](const Tensor& s) { return overwrite(s, value, value->is_wrapped_number ? "FillBackward2" : "FillBackward3"); });
+  EMBER_CHECK(value->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", value->dim(),
+              " dimensions.");
+  return inplace(
+      self, &value, "fill_", false, [&] { kernels::fill(self, item_as_double(value)); },
+      [&](const Tensor& s) {
+        return overwrite(s, value, value->is_wrapped_number ? "FillBackward2" : "FillBackward3");
+      });
 }
 
 Tensor& zero_(Tensor& self) {
-  return inplace(self, nullptr, "zero_", false, [&] { kernels::fill(self, 0.0); },
-                 [&](const Tensor& s) { return overwrite(s, wrapped_scalar(0.0, self->dtype()), "ZeroBackward0"); });
+  return inplace(
+      self, nullptr, "zero_", false, [&] { kernels::fill(self, 0.0); },
+      [&](const Tensor& s) { return overwrite(s, wrapped_scalar(0.0, self->dtype()), "ZeroBackward0"); });
 }
 
 Tensor& copy_(Tensor& self, const Tensor& src) {
   check_inplace_shape(self, src, "copy_");
   if (self.get() == src.get()) return self;
-  return inplace(self, &src, "copy_", false, [&] { kernels::copy(self, src); },
-                 [&](const Tensor& s) { return overwrite(s, src, "CopyBackwards"); });
+  return inplace(
+      self, &src, "copy_", false, [&] { kernels::copy(self, src); },
+      [&](const Tensor& s) { return overwrite(s, src, "CopyBackwards"); });
 }
 
 }  // namespace ember

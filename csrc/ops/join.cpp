@@ -25,7 +25,10 @@ Tensor cat(const TensorList& ts, int64_t dim) {
   // PyTorch skips legacy empty 1-D tensors of shape [0].
   const Tensor* ref = nullptr;
   for (auto& t : ts)
-    if (!(t->dim() == 1 && t->size(0) == 0)) { ref = &t; break; }
+    if (!(t->dim() == 1 && t->size(0) == 0)) {
+      ref = &t;
+      break;
+    }
   if (!ref) ref = &ts[0];
   for (size_t i = 0; i < ts.size(); ++i)
     EMBER_CHECK(ts[i]->dim() > 0, "zero-dimensional tensor (at position ", i, ") cannot be concatenated");
@@ -41,7 +44,8 @@ Tensor cat(const TensorList& ts, int64_t dim) {
     EMBER_CHECK(t->dim() == nd, "Tensors must have same number of dimensions: got ", nd, " and ", t->dim());
     for (int64_t k = 0; k < nd; ++k)
       EMBER_CHECK(k == d || t->size(k) == shape[k], "Sizes of tensors must match except in dimension ", d,
-                  ". Expected size ", shape[k], " but got size ", t->size(k), " for tensor number ", i, " in the list.");
+                  ". Expected size ", shape[k], " but got size ", t->size(k), " for tensor number ", i,
+                  " in the list.");
     shape[d] += t->size(d);
   }
   Tensor out = empty(shape, dt);
@@ -62,7 +66,10 @@ Tensor cat(const TensorList& ts, int64_t dim) {
     int64_t pos = 0;
     for (size_t i = 0; i < n.state.sizes.size(); ++i) {
       int64_t len = n.state.sizes[i];
-      if (len < 0) { grads.push_back(zeros({0}, g[0]->dtype())); continue; }
+      if (len < 0) {
+        grads.push_back(zeros({0}, g[0]->dtype()));
+        continue;
+      }
       grads.push_back(n.needs(i) ? narrow(g[0], n.state.dim, pos, len) : Tensor());
       pos += len;
     }
@@ -106,9 +113,8 @@ static TensorList split_views(const Tensor& t, const DimList& sizes, int64_t d, 
       pos += len;
     }
   }
-  auto n = make_node<DimState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
-    return {cat(g, n.state.dim)};
-  });
+  auto n =
+      make_node<DimState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list { return {cat(g, n.state.dim)}; });
   if (n) {
     n->state.dim = d;
     for (auto& o : outs) set_history(o, n);
@@ -128,7 +134,8 @@ TensorList split_sizes(const Tensor& t, const DimList& sizes, int64_t dim) {
 
 TensorList split(const Tensor& t, int64_t size, int64_t dim) {
   EMBER_CHECK(t->dim() > 0, "split expects at least a 1-dimensional tensor");
-  EMBER_CHECK(size > 0 || t->size(wrap_dim(dim, t->dim())) == 0, "split_size can only be 0 if dimension size is 0, but got dimension size of ",
+  EMBER_CHECK(size > 0 || t->size(wrap_dim(dim, t->dim())) == 0,
+              "split_size can only be 0 if dimension size is 0, but got dimension size of ",
               t->size(wrap_dim(dim, t->dim())));
   int64_t d = wrap_dim(dim, t->dim());
   DimList sizes;
@@ -152,9 +159,8 @@ TensorList unbind(const Tensor& t, int64_t dim) {
     NoGradGuard ng;
     for (int64_t i = 0; i < t->size(d); ++i) outs.push_back(select(t, d, i));
   }
-  auto n = make_node<DimState>("UnbindBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    return {stack(g, n.state.dim)};
-  });
+  auto n = make_node<DimState>("UnbindBackward0", {&t},
+                               [](auto& n, variable_list& g) -> variable_list { return {stack(g, n.state.dim)}; });
   if (n) {
     n->state.dim = d;
     for (auto& o : outs) set_history(o, n);

@@ -135,9 +135,10 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta,
 Tensor bmm(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a->dim() == 3, "batch1 must be a 3D tensor");
   EMBER_CHECK(b->dim() == 3, "batch2 must be a 3D tensor");
-  EMBER_CHECK(a->size(0) == b->size(0), "batch1 and batch2 must have same number of batches, got ", a->size(0), " and ", b->size(0));
-  EMBER_CHECK(a->size(2) == b->size(1), "Expected size for first two dimensions of batch2 tensor to be: [", a->size(0), ", ",
-              a->size(2), "] but got: [", b->size(0), ", ", b->size(1), "].");
+  EMBER_CHECK(a->size(0) == b->size(0), "batch1 and batch2 must have same number of batches, got ", a->size(0), " and ",
+              b->size(0));
+  EMBER_CHECK(a->size(2) == b->size(1), "Expected size for first two dimensions of batch2 tensor to be: [", a->size(0),
+              ", ", a->size(2), "] but got: [", b->size(0), ", ", b->size(1), "].");
   check_same_dtype(a, b, "batch1 and batch2");
   Tensor out = bmm_forward(a, b);
   auto n = make_node("BmmBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
@@ -152,9 +153,11 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(a->dim() == 1 && b->dim() == 1, "1D tensors expected, but got ", a->dim(), "D and ", b->dim(), "D tensors");
-  EMBER_CHECK(a->size(0) == b->size(0), "inconsistent tensor size, expected tensor [", a->size(0), "] and src [", b->size(0),
-              "] to have the same number of elements, but got ", a->size(0), " and ", b->size(0), " elements respectively");
+  EMBER_CHECK(a->dim() == 1 && b->dim() == 1, "1D tensors expected, but got ", a->dim(), "D and ", b->dim(),
+              "D tensors");
+  EMBER_CHECK(a->size(0) == b->size(0), "inconsistent tensor size, expected tensor [", a->size(0), "] and src [",
+              b->size(0), "] to have the same number of elements, but got ", a->size(0), " and ", b->size(0),
+              " elements respectively");
   check_same_dtype(a, b, "both vectors");
   Shape sa{1, 1, a->size(0)}, sta{0, 0, a->stride(0)}, sb{1, b->size(0), 1}, stb{0, b->stride(0), 0};
   Tensor r = bmm_forward(make_view(a, sa, sta, a->offset()), make_view(b, sb, stb, b->offset()));
@@ -171,8 +174,8 @@ Tensor dot(const Tensor& a, const Tensor& b) {
 
 Tensor mv(const Tensor& a, const Tensor& v) {
   EMBER_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got ", a->dim(), ", ", v->dim());
-  EMBER_CHECK(a->size(1) == v->size(0), "size mismatch, got input (", a->size(0), "), mat (", a->size(0), "x", a->size(1),
-              "), vec (", v->size(0), ")");
+  EMBER_CHECK(a->size(1) == v->size(0), "size mismatch, got input (", a->size(0), "), mat (", a->size(0), "x",
+              a->size(1), "), vec (", v->size(0), ")");
   check_same_dtype(a, v, "mat and vec");
   Tensor r = bmm_forward(as3d(a), make_view(v, {1, v->size(0), 1}, {0, v->stride(0), 0}, v->offset()));
   Tensor out = make_view(r, {a->size(0)}, {1}, 0);
@@ -193,7 +196,8 @@ Tensor outer(const Tensor& a, const Tensor& b) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   int64_t da = a->dim(), db = b->dim();
-  EMBER_CHECK(da > 0 && db > 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db, "D");
+  EMBER_CHECK(da > 0 && db > 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db,
+              "D");
   if (da == 1 && db == 1) return dot(a, b);
   if (da == 2 && db == 1) return mv(a, b);
   if (da == 1 && db == 2) return squeeze(mm(unsqueeze(a, 0), b), DimList{0});
@@ -213,7 +217,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape ba(a3->sizes().begin(), a3->sizes().end() - 2), bb(b3->sizes().begin(), b3->sizes().end() - 2);
   Shape batch = broadcast_shapes(ba, bb);
   int64_t B = shape_numel(batch);
-  int64_t M = a3->size(a3->dim() - 2), K = a3->size(a3->dim() - 1), K2 = b3->size(b3->dim() - 2), N = b3->size(b3->dim() - 1);
+  int64_t M = a3->size(a3->dim() - 2), K = a3->size(a3->dim() - 1), K2 = b3->size(b3->dim() - 2),
+          N = b3->size(b3->dim() - 1);
   EMBER_CHECK(K == K2, "Expected size for first two dimensions of batch2 tensor to be: [", B, ", ", K, "] but got: [",
               B, ", ", K2, "].");
   Shape ea = batch, eb = batch;

@@ -26,9 +26,11 @@ struct NllLossState {
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index) {
-  EMBER_CHECK(input->dim() == 1 || input->dim() == 2, "nll_loss: expected input of 1 or 2 dimensions (C) or (N, C), got ",
-              input->dim(), "-D input of shape ", detail::cat(input->sizes()));
-  EMBER_CHECK(is_floating(input->dtype()), "nll_loss: expected a floating point input, got ", dtype_name(input->dtype()));
+  EMBER_CHECK(input->dim() == 1 || input->dim() == 2,
+              "nll_loss: expected input of 1 or 2 dimensions (C) or (N, C), got ", input->dim(), "-D input of shape ",
+              detail::cat(input->sizes()));
+  EMBER_CHECK(is_floating(input->dtype()), "nll_loss: expected a floating point input, got ",
+              dtype_name(input->dtype()));
   EMBER_CHECK(target->dtype() == DType::Int64, "nll_loss: expected scalar type Long for target but found ",
               dtype_name(target->dtype()));
   EMBER_CHECK(target->dim() == input->dim() - 1, "nll_loss: expected a target of ", input->dim() - 1,
@@ -39,9 +41,9 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   const int64_t N = batched ? input->size(0) : 1, C = input->size(-1 + input->dim());
   EMBER_CHECK(!batched || target->size(0) == N, "Expected input batch_size (", N, ") to match target batch_size (",
               target->size(0), ").");
-  EMBER_CHECK(!weight || (weight->dim() == 1 && weight->size(0) == C),
-              "weight tensor should be defined either for all ", C, " classes or no classes but got weight tensor of shape: ",
-              weight ? detail::cat(weight->sizes()) : std::string());
+  EMBER_CHECK(
+      !weight || (weight->dim() == 1 && weight->size(0) == C), "weight tensor should be defined either for all ", C,
+      " classes or no classes but got weight tensor of shape: ", weight ? detail::cat(weight->sizes()) : std::string());
   EMBER_CHECK(!weight || weight->dtype() == input->dtype(), "nll_loss: expected weight of dtype ",
               dtype_name(input->dtype()), ", got ", dtype_name(weight->dtype()));
 

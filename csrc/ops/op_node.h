@@ -45,8 +45,10 @@ struct StateFields {
   void add(const char* name, DType v) { items.emplace_back(name, std::string(dtype_name(v))); }
   template <class T>
   void add(const char* name, const std::optional<T>& v) {
-    if (v) add(name, *v);
-    else items.emplace_back(name, std::monostate{});
+    if (v)
+      add(name, *v);
+    else
+      items.emplace_back(name, std::monostate{});
   }
 };
 

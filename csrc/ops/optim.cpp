@@ -32,14 +32,16 @@ static void on_contiguous(const Tensor& p, F update) {
 
 TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList bufs, double lr, double momentum,
                      double dampening, double weight_decay, bool nesterov, bool maximize) {
-  EMBER_CHECK(grads.size() == params.size() && bufs.size() == params.size(), "sgd: expected as many grads and momentum "
-              "buffers as params, got ", params.size(), ", ", grads.size(), " and ", bufs.size());
+  EMBER_CHECK(grads.size() == params.size() && bufs.size() == params.size(),
+              "sgd: expected as many grads and momentum "
+              "buffers as params, got ",
+              params.size(), ", ", grads.size(), " and ", bufs.size());
   NoGradGuard ng;
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     Tensor g = contiguous(detach(grads[i]));
-    EMBER_CHECK(g->sizes() == p->sizes() && g->dtype() == p->dtype(), "sgd: gradient of shape ", detail::cat(g->sizes()),
-                " does not match the parameter's shape ", detail::cat(p->sizes()));
+    EMBER_CHECK(g->sizes() == p->sizes() && g->dtype() == p->dtype(), "sgd: gradient of shape ",
+                detail::cat(g->sizes()), " does not match the parameter's shape ", detail::cat(p->sizes()));
     bool first = false;
     if (momentum != 0) {
       if (!bufs[i]) {
@@ -62,20 +64,28 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
                 const AdamOptions& o) {
   size_t n = params.size();
   EMBER_CHECK(grads.size() == n && exp_avgs.size() == n && exp_avg_sqs.size() == n && steps.size() == n &&
-              (!o.amsgrad || max_exp_avg_sqs.size() == n), "adam: expected one grad, state and step per param");
+                  (!o.amsgrad || max_exp_avg_sqs.size() == n),
+              "adam: expected one grad, state and step per param");
   NoGradGuard ng;
   for (size_t i = 0; i < n; ++i) {
     const Tensor& p = params[i];
     Tensor g = contiguous(detach(grads[i]));
-    EMBER_CHECK(g->sizes() == p->sizes() && g->dtype() == p->dtype(), "adam: gradient of shape ", detail::cat(g->sizes()),
-                " does not match the parameter's shape ", detail::cat(p->sizes()));
+    EMBER_CHECK(g->sizes() == p->sizes() && g->dtype() == p->dtype(), "adam: gradient of shape ",
+                detail::cat(g->sizes()), " does not match the parameter's shape ", detail::cat(p->sizes()));
     check_pair(p, exp_avgs[i], "exp_avg", "adam");
     check_pair(p, exp_avg_sqs[i], "exp_avg_sq", "adam");
     if (o.amsgrad) check_pair(p, max_exp_avg_sqs[i], "max_exp_avg_sq", "adam");
     EMBER_CHECK(steps[i] >= 1, "adam: step counts start at 1, got ", steps[i]);
-    kernels::AdamScalars s{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay,
-                           1.0 - std::pow(o.beta1, (double)steps[i]), std::sqrt(1.0 - std::pow(o.beta2, (double)steps[i])),
-                           o.amsgrad, o.maximize, o.decoupled_weight_decay};
+    kernels::AdamScalars s{o.lr,
+                           o.beta1,
+                           o.beta2,
+                           o.eps,
+                           o.weight_decay,
+                           1.0 - std::pow(o.beta1, (double)steps[i]),
+                           std::sqrt(1.0 - std::pow(o.beta2, (double)steps[i])),
+                           o.amsgrad,
+                           o.maximize,
+                           o.decoupled_weight_decay};
     on_contiguous(p, [&](const Tensor& pc) {
       kernels::adam_update(pc, g, exp_avgs[i], exp_avg_sqs[i], o.amsgrad ? max_exp_avg_sqs[i] : Tensor(), s);
     });

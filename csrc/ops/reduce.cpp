@@ -147,9 +147,9 @@ Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DTy
   Tensor in = dtype ? to_dtype(t, *dtype) : t;
   DType out_dtype = is_integral(in->dtype(), true) ? DType::Int64 : in->dtype();
   Tensor out = reduce_forward(ReduceOp::Sum, in, mask, keepdim, out_dtype);
-  auto n = make_node<ReduceState>(dims.empty() ? "SumBackward0" : "SumBackward1", {&in}, [](auto& n, variable_list& g) -> variable_list {
-    return {n.state.r.expand_grad(g[0])};
-  });
+  auto n =
+      make_node<ReduceState>(dims.empty() ? "SumBackward0" : "SumBackward1", {&in},
+                             [](auto& n, variable_list& g) -> variable_list { return {n.state.r.expand_grad(g[0])}; });
   if (n) n->state.r = Reduction(in, mask, keepdim);
   return attach(n, out);
 }
@@ -157,8 +157,10 @@ Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DTy
 Tensor sum_all(const Tensor& t) { return sum(t, {}, false); }
 
 Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
-  EMBER_CHECK(is_floating(t->dtype()), "mean(): could not infer output dtype. Input dtype must be either a floating "
-              "point or complex dtype. Got: ", legacy_type_name(t->dtype()) );
+  EMBER_CHECK(is_floating(t->dtype()),
+              "mean(): could not infer output dtype. Input dtype must be either a floating "
+              "point or complex dtype. Got: ",
+              legacy_type_name(t->dtype()));
   uint64_t mask = mask_of(t, dims, "mean");
   Tensor out = reduce_forward(ReduceOp::Sum, t, mask, keepdim, t->dtype());
   int64_t count = t->numel() / std::max<int64_t>(out->numel(), 1);
@@ -168,9 +170,10 @@ Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
     Tensor scale = wrapped_scalar(count ? 1.0 / (double)count : NAN, DType::Float64);
     out = mul(out, scale);
   }
-  auto n = make_node<MeanState>(dims.empty() ? "MeanBackward0" : "MeanBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    return {div(n.state.r.expand_grad(g[0]), num(n.state.count))};
-  });
+  auto n = make_node<MeanState>(dims.empty() ? "MeanBackward0" : "MeanBackward1", {&t},
+                                [](auto& n, variable_list& g) -> variable_list {
+                                  return {div(n.state.r.expand_grad(g[0]), num(n.state.count))};
+                                });
   if (n) n->state = {Reduction(t, mask, keepdim), (double)count};
   return attach(n, out);
 }
@@ -179,23 +182,24 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   uint64_t mask = dim ? mask_of(t, {*dim}, "prod") : mask_of(t, {}, "prod");
   DType out_dtype = is_integral(t->dtype(), true) ? DType::Int64 : t->dtype();
   Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, out_dtype);
-  auto n = make_node<ProdState>(dim ? "ProdBackward1" : "ProdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    Tensor x = n.saved_at(0), result = n.saved_at(1);
-    const Reduction& red = n.state.r;
-    const Shape& s = red.self_sizes;
-    uint64_t m = red.mask;
-    bool kd = red.keepdim;
-    // prod of the others: result / x where x != 0; with exactly one zero in the
-    // slice, the zero's gradient is the product of the rest.
-    Tensor is_zero = eq(x, num(0.0));
-    Tensor zero_count = red.keep(sum(is_zero, red.dims(), kd));
-    Tensor without_zeros = red.keep(prod_masked(x, is_zero, m, kd));
-    Tensor r = red.keep(result);
-    Tensor safe_x = where(is_zero, ones({}, x->dtype()), x);
-    Tensor others = where(is_zero, where(eq(zero_count, num(1.0)), expand(without_zeros, s), zeros({}, x->dtype())),
-                          div(expand(r, s), safe_x));
-    return {mul(red.expand_grad(g[0]), others)};
-  });
+  auto n = make_node<ProdState>(
+      dim ? "ProdBackward1" : "ProdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
+        Tensor x = n.saved_at(0), result = n.saved_at(1);
+        const Reduction& red = n.state.r;
+        const Shape& s = red.self_sizes;
+        uint64_t m = red.mask;
+        bool kd = red.keepdim;
+        // prod of the others: result / x where x != 0; with exactly one zero in the
+        // slice, the zero's gradient is the product of the rest.
+        Tensor is_zero = eq(x, num(0.0));
+        Tensor zero_count = red.keep(sum(is_zero, red.dims(), kd));
+        Tensor without_zeros = red.keep(prod_masked(x, is_zero, m, kd));
+        Tensor r = red.keep(result);
+        Tensor safe_x = where(is_zero, ones({}, x->dtype()), x);
+        Tensor others = where(is_zero, where(eq(zero_count, num(1.0)), expand(without_zeros, s), zeros({}, x->dtype())),
+                              div(expand(r, s), safe_x));
+        return {mul(red.expand_grad(g[0]), others)};
+      });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), dim.has_value() && t->dim() > 0};
     n->save("self", t);
@@ -206,14 +210,16 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
 }
 
 static Tensor extreme_all(const Tensor& t, bool is_max) {
-  EMBER_CHECK(t->numel() > 0, is_max ? "max" : "min", "(): Expected reduction dim to be specified for input.numel() == 0. "
+  EMBER_CHECK(t->numel() > 0, is_max ? "max" : "min",
+              "(): Expected reduction dim to be specified for input.numel() == 0. "
               "Specify the reduction dim with the 'dim' argument.");
   return is_max ? amax(t, {}, false) : amin(t, {}, false);
 }
 
 static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool is_max, const char* name) {
   uint64_t mask = mask_of(t, dims, is_max ? "amax" : "amin");
-  if (t->numel() == 0) EMBER_FAIL(Index, is_max ? "amax" : "amin", "(): Expected reduction dim to be specified for input.numel() == 0.");
+  if (t->numel() == 0)
+    EMBER_FAIL(Index, is_max ? "amax" : "amin", "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor out = reduce_forward(is_max ? ReduceOp::Max : ReduceOp::Min, t, mask, keepdim, t->dtype());
   auto n = make_node<ReduceState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
     // Ties share the gradient evenly.
@@ -231,14 +237,14 @@ static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool
   }
   return out;
 }
-Tensor amax(const Tensor& t, const DimList& dims, bool keepdim) { return amax_amin(t, dims, keepdim, true, "AmaxBackward0"); }
-Tensor amin(const Tensor& t, const DimList& dims, bool keepdim) { return amax_amin(t, dims, keepdim, false, "AminBackward0"); }
-Tensor max_all(const Tensor& t) {
-  return renamed(extreme_all(t, true), "MaxBackward1");
+Tensor amax(const Tensor& t, const DimList& dims, bool keepdim) {
+  return amax_amin(t, dims, keepdim, true, "AmaxBackward0");
 }
-Tensor min_all(const Tensor& t) {
-  return renamed(extreme_all(t, false), "MinBackward1");
+Tensor amin(const Tensor& t, const DimList& dims, bool keepdim) {
+  return amax_amin(t, dims, keepdim, false, "AminBackward0");
 }
+Tensor max_all(const Tensor& t) { return renamed(extreme_all(t, true), "MaxBackward1"); }
+Tensor min_all(const Tensor& t) { return renamed(extreme_all(t, false), "MinBackward1"); }
 
 static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool keepdim, bool is_max) {
   int64_t d = wrap_dim(dim, t->dim());
@@ -256,12 +262,13 @@ static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool 
   }
   values = maybe_squeeze(values, mask, keepdim);
   indices = maybe_squeeze(indices, mask, keepdim);
-  auto n = make_node<MaxDimState>(is_max ? "MaxBackward0" : "MinBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    const Reduction& red = n.state.r;
-    if (red.self_sizes.empty()) return {g[0]};
-    Tensor idx = red.keep(n.saved_at(0)), gk = red.keep(g[0]);
-    return {scatter_add(zeros(red.self_sizes, g[0]->dtype()), n.state.dim, idx, gk)};
-  });
+  auto n = make_node<MaxDimState>(is_max ? "MaxBackward0" : "MinBackward0", {&t},
+                                  [](auto& n, variable_list& g) -> variable_list {
+                                    const Reduction& red = n.state.r;
+                                    if (red.self_sizes.empty()) return {g[0]};
+                                    Tensor idx = red.keep(n.saved_at(0)), gk = red.keep(g[0]);
+                                    return {scatter_add(zeros(red.self_sizes, g[0]->dtype()), n.state.dim, idx, gk)};
+                                  });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), d};
     n->save("indices", indices);
@@ -269,13 +276,18 @@ static std::pair<Tensor, Tensor> extreme_dim(const Tensor& t, int64_t dim, bool 
   attach(n, values);
   return {values, indices};
 }
-std::pair<Tensor, Tensor> max_dim(const Tensor& t, int64_t dim, bool keepdim) { return extreme_dim(t, dim, keepdim, true); }
-std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim) { return extreme_dim(t, dim, keepdim, false); }
+std::pair<Tensor, Tensor> max_dim(const Tensor& t, int64_t dim, bool keepdim) {
+  return extreme_dim(t, dim, keepdim, true);
+}
+std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim) {
+  return extreme_dim(t, dim, keepdim, false);
+}
 
 static Tensor arg_extreme(const Tensor& t, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   NoGradGuard ng;
   if (dim) return extreme_dim(t, *dim, keepdim, is_max).second;
-  EMBER_CHECK(t->numel() > 0, is_max ? "argmax" : "argmin", "(): Expected reduction dim to be specified for input.numel() == 0.");
+  EMBER_CHECK(t->numel() > 0, is_max ? "argmax" : "argmin",
+              "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor flat = reshape(t, {t->numel()});
   Tensor idx = extreme_dim(flat, 0, false, is_max).second;
   return keepdim ? reshape(idx, Shape(t->dim(), 1)) : idx;
@@ -340,30 +352,36 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
   {
     NoGradGuard ng;
     Tensor a = abs(t);
-    if (std::isinf(p)) out = p > 0 ? amax(a, rd, keepdim) : amin(a, rd, keepdim);
-    else if (p == 0) out = sum(to_dtype(ne(a, num(0.0)), t->dtype()), rd, keepdim);
-    else if (p == 1) out = sum(a, rd, keepdim);
-    else if (p == 2) out = sqrt(sum(mul(a, a), rd, keepdim));
-    else out = pow(sum(pow(a, num(p)), rd, keepdim), num(1.0 / p));
+    if (std::isinf(p))
+      out = p > 0 ? amax(a, rd, keepdim) : amin(a, rd, keepdim);
+    else if (p == 0)
+      out = sum(to_dtype(ne(a, num(0.0)), t->dtype()), rd, keepdim);
+    else if (p == 1)
+      out = sum(a, rd, keepdim);
+    else if (p == 2)
+      out = sqrt(sum(mul(a, a), rd, keepdim));
+    else
+      out = pow(sum(pow(a, num(p)), rd, keepdim), num(1.0 / p));
   }
-  auto n = make_node<NormState>(dims.empty() ? "NormBackward0" : "NormBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    const Reduction& red = n.state.r;
-    Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
-    Tensor gk = red.expand_grad(g[0]);
-    double p = n.state.ord;
-    Tensor zero = zeros({}, x->dtype());
-    if (p == 0) return {zeros_like(x)};
-    if (p == 1) return {mul(gk, sign(x))};
-    if (std::isinf(p)) {
-      Tensor hit = to_dtype(eq(abs(x), r), x->dtype());
-      Tensor count = sum(hit, red.dims(), true);
-      return {div(mul(mul(gk, sign(x)), hit), count)};
-    }
-    // d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0.
-    Tensor scale = p == 2 ? x : mul(x, pow(abs(x), num(p - 2)));
-    Tensor denom = p == 2 ? r : pow(r, num(p - 1));
-    return {where(eq(r, num(0.0)), zero, div(mul(gk, scale), denom))};
-  });
+  auto n = make_node<NormState>(dims.empty() ? "NormBackward0" : "NormBackward1", {&t},
+                                [](auto& n, variable_list& g) -> variable_list {
+                                  const Reduction& red = n.state.r;
+                                  Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
+                                  Tensor gk = red.expand_grad(g[0]);
+                                  double p = n.state.ord;
+                                  Tensor zero = zeros({}, x->dtype());
+                                  if (p == 0) return {zeros_like(x)};
+                                  if (p == 1) return {mul(gk, sign(x))};
+                                  if (std::isinf(p)) {
+                                    Tensor hit = to_dtype(eq(abs(x), r), x->dtype());
+                                    Tensor count = sum(hit, red.dims(), true);
+                                    return {div(mul(mul(gk, sign(x)), hit), count)};
+                                  }
+                                  // d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0.
+                                  Tensor scale = p == 2 ? x : mul(x, pow(abs(x), num(p - 2)));
+                                  Tensor denom = p == 2 ? r : pow(r, num(p - 1));
+                                  return {where(eq(r, num(0.0)), zero, div(mul(gk, scale), denom))};
+                                });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), p};
     n->save("self", t);
@@ -415,7 +433,11 @@ Tensor softmax(const Tensor& t, int64_t dim) {
     Tensor gy = mul(g[0], y);
     return {sub(gy, mul(y, sum(gy, {n.state.dim}, true)))};
   });
-  if (n) { n->state.dim = rd[0]; attach(n, out); n->save_output("result", out); }
+  if (n) {
+    n->state.dim = rd[0];
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -436,7 +458,11 @@ Tensor log_softmax(const Tensor& t, int64_t dim) {
     Tensor y = n.saved_at(0);
     return {sub(g[0], mul(exp(y), sum(g[0], {n.state.dim}, true)))};
   });
-  if (n) { n->state.dim = rd[0]; attach(n, out); n->save_output("result", out); }
+  if (n) {
+    n->state.dim = rd[0];
+    attach(n, out);
+    n->save_output("result", out);
+  }
   return out;
 }
 
@@ -444,8 +470,12 @@ static Tensor logical_reduce(ReduceOp op, const Tensor& t, std::optional<int64_t
   uint64_t mask = dim ? mask_of(t, {*dim}, "all") : mask_of(t, {}, "all");
   return reduce_forward(op, t, mask, keepdim, DType::Bool);
 }
-Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return logical_reduce(ReduceOp::All, t, dim, keepdim); }
-Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return logical_reduce(ReduceOp::Any, t, dim, keepdim); }
+Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
+  return logical_reduce(ReduceOp::All, t, dim, keepdim);
+}
+Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
+  return logical_reduce(ReduceOp::Any, t, dim, keepdim);
+}
 
 bool expand_compatible(const Shape& target, const Shape& shape) {
   // `target` can be broadcast to `shape`.

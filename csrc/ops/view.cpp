@@ -37,7 +37,8 @@ static Shape infer_size(const Shape& shape, int64_t numel) {
     }
   }
   if (infer >= 0) {
-    EMBER_CHECK(known != 0 && numel % known == 0, "shape '", detail::cat(shape), "' is invalid for input of size ", numel);
+    EMBER_CHECK(known != 0 && numel % known == 0, "shape '", detail::cat(shape), "' is invalid for input of size ",
+                numel);
     out[infer] = numel / known;
   } else {
     EMBER_CHECK(known == numel, "shape '", detail::cat(shape), "' is invalid for input of size ", numel);
@@ -75,12 +76,12 @@ static std::optional<Shape> view_strides(const Tensor& t, const Shape& shape) {
   return ns;
 }
 
-
 Tensor view(const Tensor& t, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, t->numel());
   auto st = view_strides(t, shape);
-  EMBER_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension spans "
-                  "across two contiguous subspaces). Use .reshape(...) instead.");
+  EMBER_CHECK(st,
+              "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+              "across two contiguous subspaces). Use .reshape(...) instead.");
   Tensor out = make_child_view(t, shape, *st, t->offset());
   auto n = make_node<SizesState>("ViewBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {reshape(g[0], n.state.self_sizes)};
@@ -153,8 +154,10 @@ struct PermuteState {
 
 Tensor permute(const Tensor& t, const DimList& dims) {
   int64_t nd = t->dim();
-  EMBER_CHECK((int64_t)dims.size() == nd, "permute(sparse_coo): number of dimensions in the tensor input does not match "
-              "the length of the desired ordering of dimensions i.e. input.dim() = ", nd, " is not equal to len(dims) = ", dims.size());
+  EMBER_CHECK((int64_t)dims.size() == nd,
+              "permute(sparse_coo): number of dimensions in the tensor input does not match "
+              "the length of the desired ordering of dimensions i.e. input.dim() = ",
+              nd, " is not equal to len(dims) = ", dims.size());
   Shape s(nd), st(nd);
   DimList wrapped(nd);
   std::vector<bool> seen(nd, false);
@@ -223,9 +226,8 @@ Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
     }
   Tensor out = make_child_view(t, s, st, t->offset());
   const char* name = !dims ? "SqueezeBackward0" : (dims->size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
-  auto n = make_node<SizesState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
-    return {reshape(g[0], n.state.self_sizes)};
-  });
+  auto n = make_node<SizesState>(
+      name, {&t}, [](auto& n, variable_list& g) -> variable_list { return {reshape(g[0], n.state.self_sizes)}; });
   if (n) {
     n->state.self_sizes = t->sizes();
     n->cheap = true;  // returns a view of the gradient
@@ -328,7 +330,8 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index) {
   return region_view(t, "SelectBackward0", s, st, offset, cst, rel);
 }
 
-Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start_in, std::optional<int64_t> end_in, int64_t step) {
+Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start_in, std::optional<int64_t> end_in,
+             int64_t step) {
   EMBER_CHECK_KIND(t->dim() > 0, Index, "slice() cannot be applied to a 0-dim tensor.");
   EMBER_CHECK_KIND(step > 0, Value, "step must be greater than zero");
   int64_t d = wrap_dim(dim, t->dim());
@@ -352,8 +355,8 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   int64_t d = wrap_dim(dim, t->dim());
   int64_t size = t->size(d);
   if (start < 0) start += size;
-  EMBER_CHECK_KIND(start >= 0 && start <= size, Index, "start out of range (expected to be in range of [", -size,
-                   ", ", size, "], but got ", start, ")");
+  EMBER_CHECK_KIND(start >= 0 && start <= size, Index, "start out of range (expected to be in range of [", -size, ", ",
+                   size, "], but got ", start, ")");
   EMBER_CHECK(length >= 0 && start + length <= size, "start (", start, ") + length (", length,
               ") exceeds dimension size (", size, ").");
   return slice(t, d, start, start + length, 1);

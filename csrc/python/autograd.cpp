@@ -42,7 +42,8 @@ struct PyFunctionNode : Node {
       if (res[i].is_none()) continue;
       if (!is_tensor(res[i]))
         EMBER_FAIL(Type, "function ", fn_name, " returned a gradient of type ",
-                   std::string(py::str(py::type::handle_of(res[i]).attr("__name__"))), " at index ", i, "; expected a Tensor or None");
+                   std::string(py::str(py::type::handle_of(res[i]).attr("__name__"))), " at index ", i,
+                   "; expected a Tensor or None");
       out[i] = res[i].cast<Tensor>();
     }
     return out;
@@ -93,12 +94,17 @@ const char* kNonLeafGradWarning =
     "the leaf Tensor instead.";
 
 py::object state_value(const StateValue& v) {
-  return std::visit([](const auto& x) -> py::object {
-    using T = std::decay_t<decltype(x)>;
-    if constexpr (std::is_same_v<T, std::monostate>) return py::none();
-    else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return py::tuple(py::cast(x));
-    else return py::cast(x);
-  }, v);
+  return std::visit(
+      [](const auto& x) -> py::object {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>)
+          return py::none();
+        else if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+          return py::tuple(py::cast(x));
+        else
+          return py::cast(x);
+      },
+      v);
 }
 
 // A saved tensor's name as Python sees it: a list's "indices[]" is "indices".
@@ -147,12 +153,14 @@ py::list saved_attribute_names(Node& node) {
 
 void set_requires_grad(const Tensor& t, bool on) {
   if (!t->is_leaf()) {
-    EMBER_CHECK(on, "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
-                    "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+    EMBER_CHECK(on,
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
+                "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
     return;
   }
-  EMBER_CHECK(!on || is_floating(t->dtype()), "Only Tensors of floating point and complex dtype can require gradients (got ",
-              dtype_name(t->dtype()), ")");
+  EMBER_CHECK(!on || is_floating(t->dtype()),
+              "Only Tensors of floating point and complex dtype can require gradients (got ", dtype_name(t->dtype()),
+              ")");
   if (on || t->autograd()) t->autograd_mut().requires_grad = on;
 }
 
@@ -161,52 +169,75 @@ void set_requires_grad(const Tensor& t, bool on) {
 void init_autograd(py::module_& m, TensorClass& cls) {
   py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A backward function of the graph (a tensor's grad_fn).")
       .def("name", &Node::name, "The node's name as PyTorch spells it (MulBackward0, AccumulateGrad, ...).")
-      .def_property_readonly("next_functions", [](const Node& n) {
-        py::tuple out(n.next_edges.size());
-        for (size_t i = 0; i < n.next_edges.size(); ++i) {
-          const Edge& e = n.next_edges[i];
-          out[i] = py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), e.input_nr);
-        }
-        return out;
-      }, "The (node, input number) pairs the node's gradients flow to.")
-      .def_property_readonly("variable", [](const Node& n) -> py::object {
-        if (auto* acc = dynamic_cast<const AccumulateGrad*>(&n)) return py::cast(acc->variable);
-        throw py::attribute_error("'" + n.name() + "' object has no attribute 'variable'");
-      }, "The leaf an AccumulateGrad node accumulates into.")
-      .def("__getattr__", [](Node& n, const std::string& attr) { return saved_attribute(n, attr); }, py::arg("name"),
-           "A saved tensor or value of the node's formula by name: grad_fn._saved_self, grad_fn._saved_dim, ...")
-      .def("__dir__", [](py::handle self) {
-        py::list names = py::module_::import("builtins").attr("object").attr("__dir__")(self);
-        for (auto name : saved_attribute_names(self.cast<Node&>())) names.append(name);
-        return names;
-      }, "The node's attributes, with its _saved_* names.")
-      .def("__repr__", [](py::handle self) {
-        auto& n = self.cast<Node&>();
-        std::ostringstream s;
-        s << "<" << n.name() << " object at " << (const void*)self.ptr() << ">";
-        return s.str();
-      }, "<MulBackward0 object at 0x...>, as PyTorch.");
+      .def_property_readonly(
+          "next_functions",
+          [](const Node& n) {
+            py::tuple out(n.next_edges.size());
+            for (size_t i = 0; i < n.next_edges.size(); ++i) {
+              const Edge& e = n.next_edges[i];
+              out[i] = py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), e.input_nr);
+            }
+            return out;
+          },
+          "The (node, input number) pairs the node's gradients flow to.")
+      .def_property_readonly(
+          "variable",
+          [](const Node& n) -> py::object {
+            if (auto* acc = dynamic_cast<const AccumulateGrad*>(&n)) return py::cast(acc->variable);
+            throw py::attribute_error("'" + n.name() + "' object has no attribute 'variable'");
+          },
+          "The leaf an AccumulateGrad node accumulates into.")
+      .def(
+          "__getattr__", [](Node& n, const std::string& attr) { return saved_attribute(n, attr); }, py::arg("name"),
+          "A saved tensor or value of the node's formula by name: grad_fn._saved_self, grad_fn._saved_dim, ...")
+      .def(
+          "__dir__",
+          [](py::handle self) {
+            py::list names = py::module_::import("builtins").attr("object").attr("__dir__")(self);
+            for (auto name : saved_attribute_names(self.cast<Node&>())) names.append(name);
+            return names;
+          },
+          "The node's attributes, with its _saved_* names.")
+      .def(
+          "__repr__",
+          [](py::handle self) {
+            auto& n = self.cast<Node&>();
+            std::ostringstream s;
+            s << "<" << n.name() << " object at " << (const void*)self.ptr() << ">";
+            return s.str();
+          },
+          "<MulBackward0 object at 0x...>, as PyTorch.");
 
   py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle", "ctx.saved_tensors of a custom Function.")
       .def("unpack", &SavedTensorsHandle::unpack, "The saved tensors, version-checked.");
 
   py::class_<HookHandle>(m, "RemovableHandle", "What register_hook returns: remove() unregisters the hook.")
       .def("remove", &HookHandle::remove, "Unregisters the hook.")
-      .def("__enter__", [](py::object self) { return self; }, "The handle itself.")
+      .def(
+          "__enter__", [](py::object self) { return self; }, "The handle itself.")
       .def("__exit__", [](HookHandle& h, py::args) { h.remove(); }, "Unregisters the hook.");
 
-  cls.def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
-                   [](const Tensor& t, bool on) { set_requires_grad(t, on); },
-                   "Whether autograd records operations on the tensor (settable on leaves).");
-  cls.def("requires_grad_", [](const Tensor& t, bool on) { set_requires_grad(t, on); return t; },
-          "Sets requires_grad of a leaf in place; returns self.", py::arg("requires_grad") = true);
-  cls.def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); },
-                            "Whether the tensor was created by the user rather than by a recorded op.");
-  cls.def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); },
-                            "The Node that created the tensor, or None for a leaf.");
-  cls.def_property_readonly("retains_grad", [](const Tensor& t) { return t->autograd() && t->autograd()->retains_grad; },
-                            "Whether a non-leaf keeps its .grad (retain_grad() was called).");
-  cls.def_property("grad",
+  cls.def_property(
+      "requires_grad", [](const Tensor& t) { return t->requires_grad(); },
+      [](const Tensor& t, bool on) { set_requires_grad(t, on); },
+      "Whether autograd records operations on the tensor (settable on leaves).");
+  cls.def(
+      "requires_grad_",
+      [](const Tensor& t, bool on) {
+        set_requires_grad(t, on);
+        return t;
+      },
+      "Sets requires_grad of a leaf in place; returns self.", py::arg("requires_grad") = true);
+  cls.def_property_readonly(
+      "is_leaf", [](const Tensor& t) { return t->is_leaf(); },
+      "Whether the tensor was created by the user rather than by a recorded op.");
+  cls.def_property_readonly(
+      "grad_fn", [](const Tensor& t) { return t->grad_fn(); }, "The Node that created the tensor, or None for a leaf.");
+  cls.def_property_readonly(
+      "retains_grad", [](const Tensor& t) { return t->autograd() && t->autograd()->retains_grad; },
+      "Whether a non-leaf keeps its .grad (retain_grad() was called).");
+  cls.def_property(
+      "grad",
       [](const Tensor& t) -> Tensor {
         if (!t->is_leaf() && !(t->autograd() && t->autograd()->retains_grad))
           PyErr_WarnEx(PyExc_UserWarning, kNonLeafGradWarning, 1);
@@ -221,8 +252,10 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         EMBER_CHECK(grad->sizes() == t->sizes(), "assigned grad has data of a different size");
         EMBER_CHECK(grad->dtype() == t->dtype(), "assigned grad has data of a different type");
         t->autograd_mut().grad = grad;
-      }, "The accumulated gradient, or None.");
-  cls.def_property("data",
+      },
+      "The accumulated gradient, or None.");
+  cls.def_property(
+      "data",
       [](const Tensor& t) {
         Tensor d = make_view(t, t->sizes(), t->strides(), t->offset());
         d->use_own_version_counter();
@@ -230,117 +263,146 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       },
       [](const Tensor& t, const Tensor& other) { set_data(t, other); },
       "An alias of the tensor's data outside autograd (its writes are not version-checked).");
-  cls.def("detach_", [](const Tensor& t) {
-    if (auto* meta = t->autograd()) {
-      meta->grad_fn.reset();
-      meta->requires_grad = false;
-    }
-    return t;
-  }, "Detaches the tensor from the graph in place; returns self.");
-  cls.def("retain_grad", [](const Tensor& t) {
-    EMBER_CHECK(t->requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
-    if (t->is_leaf() || t->autograd()->retains_grad) return;
-    std::weak_ptr<TensorImpl> weak = t;
-    t->grad_fn()->retain_grad_hooks.push_back({t->autograd()->output_nr, next_hook_id(), [weak](const Tensor& g) -> Tensor {
-      if (auto self = weak.lock()) {
-        auto& meta = self->autograd_mut();
-        std::lock_guard<std::mutex> lock(meta.mutex);
-        if (!meta.grad) meta.grad = GradMode::is_enabled() ? g : clone(g);
-        else meta.grad = add(meta.grad, g);
-      }
-      return Tensor();
-    }});
-    t->autograd_mut().retains_grad = true;
-  }, "Makes a non-leaf keep its .grad during backward.");
-  cls.def("register_hook", [](const Tensor& t, py::function fn) {
-    EMBER_CHECK(t->requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
-    HookHandle h;
-    h.id = next_hook_id();
-    if (t->is_leaf()) {
-      t->autograd_mut().leaf_hooks.push_back({0, h.id, python_hook(fn)});
-      h.leaf = t;
-    } else {
-      t->grad_fn()->pre_hooks.push_back({t->autograd()->output_nr, h.id, python_hook(fn)});
-      h.node = t->grad_fn();
-    }
-    return h;
-  }, "Registers hook(grad) to run on the tensor's gradient; it may return a replacement. Returns a RemovableHandle.",
-     py::arg("hook"));
+  cls.def(
+      "detach_",
+      [](const Tensor& t) {
+        if (auto* meta = t->autograd()) {
+          meta->grad_fn.reset();
+          meta->requires_grad = false;
+        }
+        return t;
+      },
+      "Detaches the tensor from the graph in place; returns self.");
+  cls.def(
+      "retain_grad",
+      [](const Tensor& t) {
+        EMBER_CHECK(t->requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+        if (t->is_leaf() || t->autograd()->retains_grad) return;
+        std::weak_ptr<TensorImpl> weak = t;
+        t->grad_fn()->retain_grad_hooks.push_back(
+            {t->autograd()->output_nr, next_hook_id(), [weak](const Tensor& g) -> Tensor {
+               if (auto self = weak.lock()) {
+                 auto& meta = self->autograd_mut();
+                 std::lock_guard<std::mutex> lock(meta.mutex);
+                 if (!meta.grad)
+                   meta.grad = GradMode::is_enabled() ? g : clone(g);
+                 else
+                   meta.grad = add(meta.grad, g);
+               }
+               return Tensor();
+             }});
+        t->autograd_mut().retains_grad = true;
+      },
+      "Makes a non-leaf keep its .grad during backward.");
+  cls.def(
+      "register_hook",
+      [](const Tensor& t, py::function fn) {
+        EMBER_CHECK(t->requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+        HookHandle h;
+        h.id = next_hook_id();
+        if (t->is_leaf()) {
+          t->autograd_mut().leaf_hooks.push_back({0, h.id, python_hook(fn)});
+          h.leaf = t;
+        } else {
+          t->grad_fn()->pre_hooks.push_back({t->autograd()->output_nr, h.id, python_hook(fn)});
+          h.node = t->grad_fn();
+        }
+        return h;
+      },
+      "Registers hook(grad) to run on the tensor's gradient; it may return a replacement. Returns a RemovableHandle.",
+      py::arg("hook"));
 
-  m.def("_run_backward", [](const TensorList& roots, const TensorList& grads, bool keep_graph, bool create_graph,
-                            const TensorList& inputs, bool allow_unused, bool accumulate_grad) {
-    BackwardOptions opts;
-    opts.keep_graph = keep_graph;
-    opts.create_graph = create_graph;
-    opts.allow_unused = allow_unused;
-    opts.accumulate_grad = accumulate_grad;
-    variable_list result;
-    {
-      py::gil_scoped_release release;
-      result = run_backward(roots, grads, inputs, opts);
-    }
-    py::list out;
-    for (auto& g : result) out.append(g ? py::cast(g) : py::none());
-    return out;
-  }, "Runs the engine from roots (the C++ half of autograd.backward and autograd.grad).");
+  m.def(
+      "_run_backward",
+      [](const TensorList& roots, const TensorList& grads, bool keep_graph, bool create_graph, const TensorList& inputs,
+         bool allow_unused, bool accumulate_grad) {
+        BackwardOptions opts;
+        opts.keep_graph = keep_graph;
+        opts.create_graph = create_graph;
+        opts.allow_unused = allow_unused;
+        opts.accumulate_grad = accumulate_grad;
+        variable_list result;
+        {
+          py::gil_scoped_release release;
+          result = run_backward(roots, grads, inputs, opts);
+        }
+        py::list out;
+        for (auto& g : result) out.append(g ? py::cast(g) : py::none());
+        return out;
+      },
+      "Runs the engine from roots (the C++ half of autograd.backward and autograd.grad).");
 
   m.def("_set_parallel_backward", &set_parallel_backward, "Switches the parallel backward executor on or off.",
         py::arg("enabled"));
   m.def("_is_parallel_backward_enabled", &parallel_backward_enabled, "Whether the parallel executor is on.");
-  m.def("_parallel_backward_stats", [] {
-    BackwardStats s = backward_stats();
-    return py::make_tuple(s.parallel_passes, s.helper_nodes);
-  }, "(parallel passes, nodes run by helper threads) since start-up.");
+  m.def(
+      "_parallel_backward_stats",
+      [] {
+        BackwardStats s = backward_stats();
+        return py::make_tuple(s.parallel_passes, s.helper_nodes);
+      },
+      "(parallel passes, nodes run by helper threads) since start-up.");
   m.def("is_grad_enabled", &GradMode::is_enabled, "Whether autograd records operations on this thread.");
   m.def("_set_grad_enabled", &GradMode::set_enabled, "Sets grad mode on this thread.", py::arg("mode"));
   m.def("is_inference_mode_enabled", &GradMode::is_inference, "Whether inference mode is on on this thread.");
   m.def("_set_inference_mode", &GradMode::set_inference, "Sets inference mode on this thread.", py::arg("mode"));
 
   // autograd.Function.apply's C++ half: wires the outputs of forward into the graph.
-  m.def("_make_function_node", [](py::object ctx, py::object backward, const std::string& name, py::list inputs,
-                                  py::list outputs, py::list non_differentiable, py::list to_save) {
-    auto node = std::make_shared<PyFunctionNode>();
-    node->ctx = std::make_shared<PyRef>(ctx);
-    node->backward = std::make_shared<PyRef>(backward);
-    node->fn_name = name;
-    std::vector<TensorImpl*> input_ptrs;
-    for (auto h : inputs) {
-      if (is_tensor(h)) {
-        Tensor t = h.cast<Tensor>();
-        node->next_edges.push_back(gradient_edge(t));
-        input_ptrs.push_back(t.get());
-      } else {
-        node->next_edges.push_back(Edge());
-      }
-    }
-    py::list result;
-    for (auto h : outputs) {
-      if (!is_tensor(h)) { result.append(h); continue; }
-      Tensor t = h.cast<Tensor>();
-      bool differentiable = true;
-      for (auto nd : non_differentiable) differentiable &= !(is_tensor(nd) && nd.cast<Tensor>().get() == t.get());
-      // An input returned as is becomes a new alias, so the input keeps its own history.
-      if (std::find(input_ptrs.begin(), input_ptrs.end(), t.get()) != input_ptrs.end() || t->requires_grad())
-        t = make_view(t, t->sizes(), t->strides(), t->offset());
-      if (differentiable && is_floating(t->dtype())) set_history(t, node);
-      else node->add_input_meta(t);
-      result.append(py::cast(t));
-    }
-    for (auto h : to_save) {
-      if (h.is_none()) { node->saved.emplace_back(); continue; }
-      Tensor t = h.cast<Tensor>();
-      // Saving an output of forward saves the wired output, without a cycle.
-      bool is_output = false;
-      for (size_t i = 0; i < outputs.size() && !is_output; ++i)
-        if (is_tensor(outputs[i]) && outputs[i].cast<Tensor>().get() == t.get()) {
-          t = result[i].cast<Tensor>();
-          is_output = t->grad_fn().get() == node.get();
+  m.def(
+      "_make_function_node",
+      [](py::object ctx, py::object backward, const std::string& name, py::list inputs, py::list outputs,
+         py::list non_differentiable, py::list to_save) {
+        auto node = std::make_shared<PyFunctionNode>();
+        node->ctx = std::make_shared<PyRef>(ctx);
+        node->backward = std::make_shared<PyRef>(backward);
+        node->fn_name = name;
+        std::vector<TensorImpl*> input_ptrs;
+        for (auto h : inputs) {
+          if (is_tensor(h)) {
+            Tensor t = h.cast<Tensor>();
+            node->next_edges.push_back(gradient_edge(t));
+            input_ptrs.push_back(t.get());
+          } else {
+            node->next_edges.push_back(Edge());
+          }
         }
-      node->saved.emplace_back(t, is_output);
-    }
-    ctx.attr("_saved_handle") = SavedTensorsHandle{node};
-    return result;
-  }, "Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).");
+        py::list result;
+        for (auto h : outputs) {
+          if (!is_tensor(h)) {
+            result.append(h);
+            continue;
+          }
+          Tensor t = h.cast<Tensor>();
+          bool differentiable = true;
+          for (auto nd : non_differentiable) differentiable &= !(is_tensor(nd) && nd.cast<Tensor>().get() == t.get());
+          // An input returned as is becomes a new alias, so the input keeps its own history.
+          if (std::find(input_ptrs.begin(), input_ptrs.end(), t.get()) != input_ptrs.end() || t->requires_grad())
+            t = make_view(t, t->sizes(), t->strides(), t->offset());
+          if (differentiable && is_floating(t->dtype()))
+            set_history(t, node);
+          else
+            node->add_input_meta(t);
+          result.append(py::cast(t));
+        }
+        for (auto h : to_save) {
+          if (h.is_none()) {
+            node->saved.emplace_back();
+            continue;
+          }
+          Tensor t = h.cast<Tensor>();
+          // Saving an output of forward saves the wired output, without a cycle.
+          bool is_output = false;
+          for (size_t i = 0; i < outputs.size() && !is_output; ++i)
+            if (is_tensor(outputs[i]) && outputs[i].cast<Tensor>().get() == t.get()) {
+              t = result[i].cast<Tensor>();
+              is_output = t->grad_fn().get() == node.get();
+            }
+          node->saved.emplace_back(t, is_output);
+        }
+        ctx.attr("_saved_handle") = SavedTensorsHandle{node};
+        return result;
+      },
+      "Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).");
 }
 
 }  // namespace bind

@@ -6,8 +6,8 @@ namespace bind {
 
 using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
 
-void init_tensor(py::module_& m, TensorClass& cls);      // tensor.cpp: attributes, numpy, indexing
-void init_autograd(py::module_& m, TensorClass& cls);    // autograd.cpp: engine, hooks, Function, grad modes
+void init_tensor(py::module_& m, TensorClass& cls);    // tensor.cpp: attributes, numpy, indexing
+void init_autograd(py::module_& m, TensorClass& cls);  // autograd.cpp: engine, hooks, Function, grad modes
 
 }  // namespace bind
 }  // namespace ember

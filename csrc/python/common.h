@@ -22,7 +22,10 @@ struct PyRef {
   ~PyRef() {
     // At interpreter shutdown there may be no thread state to take the GIL
     // with; the process is ending, so the reference is left to it.
-    if (!Py_IsInitialized() || _Py_IsFinalizing()) { obj.release(); return; }
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+      obj.release();
+      return;
+    }
     py::gil_scoped_acquire gil;
     obj = py::object();
   }

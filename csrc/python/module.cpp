@@ -1,9 +1,9 @@
 // ember._C: the compiled module. Types (dtype, device, Tensor) are defined
 // here; the op, autograd and tensor-method bindings live in their own files.
-#include "python/common.h"
 #include "core/allocator.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/matmul.h"
+#include "python/common.h"
 #include "python/registry.h"
 
 namespace ember {
@@ -35,46 +35,63 @@ static void init_types(py::module_& m) {
       .value("float64", DType::Float64)
       .def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); })
-      .def_property_readonly("is_floating_point", [](DType d) { return is_floating(d); }, "Whether it is a float dtype.")
-      .def_property_readonly("itemsize", [](DType d) { return itemsize(d); }, "The size of one element in bytes.")
+      .def_property_readonly(
+          "is_floating_point", [](DType d) { return is_floating(d); }, "Whether it is a float dtype.")
+      .def_property_readonly(
+          "itemsize", [](DType d) { return itemsize(d); }, "The size of one element in bytes.")
       .def_property_readonly("is_signed", [](DType d) { return d != DType::Bool; }, "Whether it holds signed values.");
 
   py::class_<Device>(m, "device", "Where a tensor's memory lives: device('cpu'), device('cuda', 0), ...")
       .def(py::init([](const std::string& s) { return parse_device(s); }), py::arg("type"))
-      .def(py::init([](const std::string& s, int index) { return parse_device(s, index); }), py::arg("type"), py::arg("index"))
+      .def(py::init([](const std::string& s, int index) { return parse_device(s, index); }), py::arg("type"),
+           py::arg("index"))
       .def(py::init([](const Device& d) { return d; }), py::arg("device"))
       .def_property_readonly("type", &Device::type_name, "The device type: 'cpu' or 'cuda'.")
-      .def_property_readonly("index", [](const Device& d) -> py::object {
-        return d.index < 0 ? py::none() : py::object(py::int_(d.index));
-      }, "The device index, or None.")
-      .def("__repr__", [](const Device& d) {
-        return "device(type='" + d.type_name() + "'" + (d.index >= 0 ? ", index=" + std::to_string(d.index) : "") + ")";
-      })
+      .def_property_readonly(
+          "index",
+          [](const Device& d) -> py::object { return d.index < 0 ? py::none() : py::object(py::int_(d.index)); },
+          "The device index, or None.")
+      .def("__repr__",
+           [](const Device& d) {
+             return "device(type='" + d.type_name() + "'" + (d.index >= 0 ? ", index=" + std::to_string(d.index) : "") +
+                    ")";
+           })
       .def("__str__", &Device::str, "'cpu', 'cuda:0', ...")
-      .def("__eq__", [](const Device& a, py::handle b) {
-        if (py::isinstance<Device>(b)) return a == b.cast<Device>();
-        if (py::isinstance<py::str>(b)) return a == parse_device(b.cast<std::string>());
-        return false;
-      }, "Equal to a device or a device string naming the same device.", py::arg("other"))
-      .def("__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); }, "Hash of the device's string.");
+      .def(
+          "__eq__",
+          [](const Device& a, py::handle b) {
+            if (py::isinstance<Device>(b)) return a == b.cast<Device>();
+            if (py::isinstance<py::str>(b)) return a == parse_device(b.cast<std::string>());
+            return false;
+          },
+          "Equal to a device or a device string naming the same device.", py::arg("other"))
+      .def(
+          "__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); },
+          "Hash of the device's string.");
   py::implicitly_convertible<std::string, Device>();
 
   m.def("_cuda_is_available", &cuda_is_available, "Whether this build has CUDA and a GPU is present (never, today).");
   m.def("_empty_cache", &empty_cache, "Frees the CPU buffers the caching allocator keeps for reuse.");
   m.def("_set_caching_allocator", &set_caching_allocator, "Switches the CPU caching allocator on or off.",
         py::arg("enabled"));
-  m.def("_allocator_stats", [] {
-    AllocatorStats s = allocator_stats();
-    return py::dict(py::arg("hits") = s.hits, py::arg("misses") = s.misses, py::arg("cached_bytes") = s.cached_bytes);
-  }, "The caching allocator's hits, misses and cached bytes.");
-  m.def("_check_device", [](const Device& d) { check_device_available(d); },
-        "Raises RuntimeError unless tensors can live on device.", py::arg("device"));
+  m.def(
+      "_allocator_stats",
+      [] {
+        AllocatorStats s = allocator_stats();
+        return py::dict(py::arg("hits") = s.hits, py::arg("misses") = s.misses,
+                        py::arg("cached_bytes") = s.cached_bytes);
+      },
+      "The caching allocator's hits, misses and cached bytes.");
+  m.def(
+      "_check_device", [](const Device& d) { check_device_available(d); },
+      "Raises RuntimeError unless tensors can live on device.", py::arg("device"));
 }
 
 static void register_threads(OpRegistry& r) {
   r.family("utilities");
-  r.function("set_num_threads", kNoGrad, "Sets the number of threads ember's kernels use.",
-             [](int n) { kernels::set_num_threads(n); }, py::arg("int"));
+  r.function(
+      "set_num_threads", kNoGrad, "Sets the number of threads ember's kernels use.",
+      [](int n) { kernels::set_num_threads(n); }, py::arg("int"));
   r.function("get_num_threads", kNoGrad, "The number of threads ember's kernels use.",
              [] { return kernels::max_threads(); });
 }
@@ -100,9 +117,7 @@ PYBIND11_MODULE(_C, m) {
         default: break;
       }
       PyErr_SetString(kind, e.what());
-    } catch (const std::logic_error& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
-    }
+    } catch (const std::logic_error& e) { PyErr_SetString(PyExc_RuntimeError, e.what()); }
   });
 
   ThreadRelease::release = [](void** state) { *state = PyGILState_Check() ? PyEval_SaveThread() : nullptr; };

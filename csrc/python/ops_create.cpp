@@ -10,36 +10,50 @@ namespace bind {
 
 void register_creation_ops(OpRegistry& r) {
   py::module_& m = r.module();
-  m.def("_full", [](const Shape& s, py::handle v, DType d) { return full(s, item_as_double(require_operand(v, "full")), d); },
-        "A tensor of shape size filled with fill_value.", py::arg("size"), py::arg("fill_value"), py::arg("dtype"));
-  m.def("_zeros", [](const Shape& s, DType d) { return zeros(s, d); }, "A tensor of zeros.", py::arg("size"),
-        py::arg("dtype"));
-  m.def("_ones", [](const Shape& s, DType d) { return ones(s, d); }, "A tensor of ones.", py::arg("size"),
-        py::arg("dtype"));
-  m.def("_empty", [](const Shape& s, DType d) { return empty(s, d); }, "An uninitialised tensor.", py::arg("size"),
-        py::arg("dtype"));
-  m.def("_arange", [](double a, double b, double s, DType d) { return arange(a, b, s, d); },
-        "Values from start to end (exclusive) by step.", py::arg("start"), py::arg("end"), py::arg("step"),
-        py::arg("dtype"));
-  m.def("_linspace", [](double a, double b, int64_t n, DType d) { return linspace(a, b, n, d); },
-        "steps values evenly spaced from start to end.", py::arg("start"), py::arg("end"), py::arg("steps"),
-        py::arg("dtype"));
-  m.def("_eye", [](int64_t n, int64_t k, DType d) { return eye(n, k, d); }, "An n x m identity matrix.", py::arg("n"),
-        py::arg("m"), py::arg("dtype"));
-  m.def("_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); }, "Uniform samples in [0, 1).",
-        py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
-  m.def("_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); }, "Standard normal samples.",
-        py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
-  m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) { return randint(lo, hi, s, d, g); },
-        "Uniform integers in [low, high).", py::arg("low"), py::arg("high"), py::arg("size"), py::arg("dtype"),
-        py::arg("generator") = nullptr);
-  m.def("_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); },
-        "A random permutation of 0..n-1.", py::arg("n"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def(
+      "_full",
+      [](const Shape& s, py::handle v, DType d) { return full(s, item_as_double(require_operand(v, "full")), d); },
+      "A tensor of shape size filled with fill_value.", py::arg("size"), py::arg("fill_value"), py::arg("dtype"));
+  m.def(
+      "_zeros", [](const Shape& s, DType d) { return zeros(s, d); }, "A tensor of zeros.", py::arg("size"),
+      py::arg("dtype"));
+  m.def(
+      "_ones", [](const Shape& s, DType d) { return ones(s, d); }, "A tensor of ones.", py::arg("size"),
+      py::arg("dtype"));
+  m.def(
+      "_empty", [](const Shape& s, DType d) { return empty(s, d); }, "An uninitialised tensor.", py::arg("size"),
+      py::arg("dtype"));
+  m.def(
+      "_arange", [](double a, double b, double s, DType d) { return arange(a, b, s, d); },
+      "Values from start to end (exclusive) by step.", py::arg("start"), py::arg("end"), py::arg("step"),
+      py::arg("dtype"));
+  m.def(
+      "_linspace", [](double a, double b, int64_t n, DType d) { return linspace(a, b, n, d); },
+      "steps values evenly spaced from start to end.", py::arg("start"), py::arg("end"), py::arg("steps"),
+      py::arg("dtype"));
+  m.def(
+      "_eye", [](int64_t n, int64_t k, DType d) { return eye(n, k, d); }, "An n x m identity matrix.", py::arg("n"),
+      py::arg("m"), py::arg("dtype"));
+  m.def(
+      "_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); }, "Uniform samples in [0, 1).",
+      py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def(
+      "_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); }, "Standard normal samples.",
+      py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def(
+      "_randint",
+      [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) { return randint(lo, hi, s, d, g); },
+      "Uniform integers in [low, high).", py::arg("low"), py::arg("high"), py::arg("size"), py::arg("dtype"),
+      py::arg("generator") = nullptr);
+  m.def(
+      "_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); },
+      "A random permutation of 0..n-1.", py::arg("n"), py::arg("dtype"), py::arg("generator") = nullptr);
 
-  m.def("_write_out", [](py::handle out, const Tensor& result, const std::string& op) {
-    return write_out(out, result, op.c_str());
-  }, "out=: result written into out (the registry's semantics), for functions written in Python.", py::arg("out"),
-        py::arg("result"), py::arg("op"));
+  m.def(
+      "_write_out",
+      [](py::handle out, const Tensor& result, const std::string& op) { return write_out(out, result, op.c_str()); },
+      "out=: result written into out (the registry's semantics), for functions written in Python.", py::arg("out"),
+      py::arg("result"), py::arg("op"));
 
   py::class_<Generator>(m, "Generator", "A random number generator, passed as generator= to the random functions.")
       .def(py::init([](py::object device) {
@@ -49,32 +63,38 @@ void register_creation_ops(OpRegistry& r) {
              return new Generator();
            }),
            py::arg("device") = py::none())
-      .def("manual_seed", [](py::object self, uint64_t seed) {
-             auto& g = self.cast<Generator&>();
-             std::lock_guard<std::mutex> lock(g.mutex);
-             g.seed = seed;
-             g.engine.seed(seed);
-             return self;
-           },
-           "Seeds the generator; returns it.", py::arg("seed"))
-      .def("initial_seed", [](Generator& g) { return g.seed; }, "The seed the generator was last seeded with.")
+      .def(
+          "manual_seed",
+          [](py::object self, uint64_t seed) {
+            auto& g = self.cast<Generator&>();
+            std::lock_guard<std::mutex> lock(g.mutex);
+            g.seed = seed;
+            g.engine.seed(seed);
+            return self;
+          },
+          "Seeds the generator; returns it.", py::arg("seed"))
+      .def(
+          "initial_seed", [](Generator& g) { return g.seed; }, "The seed the generator was last seeded with.")
       .def_property_readonly("device", [](Generator&) { return Device{}; }, "The generator's device (cpu).");
 
   r.family("random numbers");
   // An object, as torch.default_generator: the generator used when none is given.
   m.attr("default_generator") = py::cast(&Generator::default_cpu(), py::return_value_policy::reference);
-  r.function("manual_seed", kNoGrad, "Seeds the default generator.", [](uint64_t seed) { manual_seed(seed); },
-             py::arg("seed"));
+  r.function(
+      "manual_seed", kNoGrad, "Seeds the default generator.", [](uint64_t seed) { manual_seed(seed); },
+      py::arg("seed"));
   r.function("initial_seed", kNoGrad, "The seed of the default generator.", [] { return initial_seed(); });
 
   r.family("utilities");
-  r.function("result_type", kNoGrad, "The dtype an op on tensor1 and tensor2 computes in (PyTorch's promotion).",
-             [](py::handle a, py::handle b) {
-               return result_type(require_operand(a, "result_type"), require_operand(b, "result_type"));
-             },
-             py::arg("tensor1"), py::arg("tensor2"));
+  r.function(
+      "result_type", kNoGrad, "The dtype an op on tensor1 and tensor2 computes in (PyTorch's promotion).",
+      [](py::handle a, py::handle b) {
+        return result_type(require_operand(a, "result_type"), require_operand(b, "result_type"));
+      },
+      py::arg("tensor1"), py::arg("tensor2"));
   // Note [Vector math] switches, for tests and benchmarks.
-  m.def("_vec_math_isa", &kernels::vec_math_isa, "The SIMD variant of libmvec in use ('avx512', 'avx2', 'sse' or 'none').");
+  m.def("_vec_math_isa", &kernels::vec_math_isa,
+        "The SIMD variant of libmvec in use ('avx512', 'avx2', 'sse' or 'none').");
   m.def("_set_vec_math_enabled", &kernels::set_vec_math_enabled, "Switches the libmvec kernels on or off.",
         py::arg("enabled"));
 }

@@ -75,10 +75,14 @@ std::optional<double> opt_number(py::handle h) {
 Tensor clamp_any(const Tensor& t, py::handle lo, py::handle hi) {
   if (is_tensor(lo) || is_tensor(hi)) {
     Tensor r = t;
-    if (is_tensor(lo)) r = maximum(r, lo.cast<Tensor>());
-    else if (!lo.is_none()) r = clamp(r, lo.cast<double>(), std::nullopt);
-    if (is_tensor(hi)) r = minimum(r, hi.cast<Tensor>());
-    else if (!hi.is_none()) r = clamp(r, std::nullopt, hi.cast<double>());
+    if (is_tensor(lo))
+      r = maximum(r, lo.cast<Tensor>());
+    else if (!lo.is_none())
+      r = clamp(r, lo.cast<double>(), std::nullopt);
+    if (is_tensor(hi))
+      r = minimum(r, hi.cast<Tensor>());
+    else if (!hi.is_none())
+      r = clamp(r, std::nullopt, hi.cast<double>());
     return r;
   }
   return clamp(t, opt_number(lo), opt_number(hi));
@@ -87,14 +91,25 @@ Tensor clamp_any(const Tensor& t, py::handle lo, py::handle hi) {
 void register_operators(OpRegistry& r) {
   r.family("operators");
   // Comparison and bitwise operators give bool or integer results: no gradient.
-  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); bool reflected; unsigned forms;
-                 const char* doc; } binary[] = {
-      {"__add__", add_1, false, 0, "self + other"},          {"__radd__", add_1, true, 0, "other + self"},
-      {"__sub__", sub_1, false, 0, "self - other"},          {"__rsub__", rsub, true, 0, "other - self"},
-      {"__mul__", mul, false, 0, "self * other"},            {"__rmul__", mul, true, 0, "other * self"},
-      {"__truediv__", div, false, 0, "self / other"},        {"__rtruediv__", rdiv, true, 0, "other / self"},
-      {"__pow__", pow, false, 0, "self ** other"},           {"__rpow__", pow, true, 0, "other ** self"},
-      {"__matmul__", matmul, false, 0, "self @ other"},      {"__rmatmul__", matmul, true, 0, "other @ self"},
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&, const Tensor&);
+    bool reflected;
+    unsigned forms;
+    const char* doc;
+  } binary[] = {
+      {"__add__", add_1, false, 0, "self + other"},
+      {"__radd__", add_1, true, 0, "other + self"},
+      {"__sub__", sub_1, false, 0, "self - other"},
+      {"__rsub__", rsub, true, 0, "other - self"},
+      {"__mul__", mul, false, 0, "self * other"},
+      {"__rmul__", mul, true, 0, "other * self"},
+      {"__truediv__", div, false, 0, "self / other"},
+      {"__rtruediv__", rdiv, true, 0, "other / self"},
+      {"__pow__", pow, false, 0, "self ** other"},
+      {"__rpow__", pow, true, 0, "other ** self"},
+      {"__matmul__", matmul, false, 0, "self @ other"},
+      {"__rmatmul__", matmul, true, 0, "other @ self"},
       {"__eq__", eq, false, kNoGrad, "self == other, elementwise"},
       {"__ne__", ne, false, kNoGrad, "self != other, elementwise"},
       {"__lt__", lt, false, kNoGrad, "self < other, elementwise"},
@@ -113,7 +128,12 @@ void register_operators(OpRegistry& r) {
       {"__rrshift__", bitwise_right_shift, true, kNoGrad, "other >> self"},
   };
   for (auto& op : binary) r.method(op.name, op.forms, op.doc, Operator{op.fn, op.reflected}, py::arg("other"));
-  const struct { const char* name; Tensor& (*fn)(Tensor&, const Tensor&); unsigned forms; const char* doc; } inplace[] = {
+  const struct {
+    const char* name;
+    Tensor& (*fn)(Tensor&, const Tensor&);
+    unsigned forms;
+    const char* doc;
+  } inplace[] = {
       {"__iadd__", add_1, 0, "self += other"},
       {"__isub__", sub_1, 0, "self -= other"},
       {"__imul__", mul_, 0, "self *= other"},
@@ -147,52 +167,65 @@ void register_operators(OpRegistry& r) {
     EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
     return (int64_t)item_as_double(t);
   });
-  r.method("__index__", kNoGrad, "The value of a one-element integer tensor, for use as an index.", [](const Tensor& t) {
-    EMBER_CHECK_KIND(t->numel() == 1 && is_integral(t->dtype(), true), Type,
-                     "only integer tensors of a single element can be converted to an index");
-    return (int64_t)item_as_double(t);
-  });
+  r.method("__index__", kNoGrad, "The value of a one-element integer tensor, for use as an index.",
+           [](const Tensor& t) {
+             EMBER_CHECK_KIND(t->numel() == 1 && is_integral(t->dtype(), true), Type,
+                              "only integer tensors of a single element can be converted to an index");
+             return (int64_t)item_as_double(t);
+           });
   r.method("__hash__", kNoGrad, "Identity hash, as PyTorch: tensors are hashable by object.",
            [](py::handle self) { return (intptr_t)self.ptr(); });
 }
 
 void register_elementwise(OpRegistry& r) {
   r.family("elementwise");
-  r.op("add", kFunction | kMethod | kOut, "Adds other, scaled by alpha, to input: input + alpha * other (broadcasting).",
-       [](const Tensor& a, TensorOrNumber b, double alpha) { return add(a, require_operand(b, "add"), alpha); },
-       py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  r.inplace("add", "In-place version of :meth:`Tensor.add`.",
-            [](Tensor& a, TensorOrNumber b, double alpha) -> Tensor& { return add_(a, require_operand(b, "add_"), alpha); },
-            py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  r.op("sub", kFunction | kMethod | kOut, "Subtracts other, scaled by alpha, from input: input - alpha * other.",
-       [](const Tensor& a, TensorOrNumber b, double alpha) { return sub(a, require_operand(b, "sub"), alpha); },
-       py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  r.inplace("sub", "In-place version of :meth:`Tensor.sub`.",
-            [](Tensor& a, TensorOrNumber b, double alpha) -> Tensor& { return sub_(a, require_operand(b, "sub_"), alpha); },
-            py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.op(
+      "add", kFunction | kMethod | kOut, "Adds other, scaled by alpha, to input: input + alpha * other (broadcasting).",
+      [](const Tensor& a, TensorOrNumber b, double alpha) { return add(a, require_operand(b, "add"), alpha); },
+      py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.inplace(
+      "add", "In-place version of :meth:`Tensor.add`.",
+      [](Tensor& a, TensorOrNumber b, double alpha) -> Tensor& { return add_(a, require_operand(b, "add_"), alpha); },
+      py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.op(
+      "sub", kFunction | kMethod | kOut, "Subtracts other, scaled by alpha, from input: input - alpha * other.",
+      [](const Tensor& a, TensorOrNumber b, double alpha) { return sub(a, require_operand(b, "sub"), alpha); },
+      py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  r.inplace(
+      "sub", "In-place version of :meth:`Tensor.sub`.",
+      [](Tensor& a, TensorOrNumber b, double alpha) -> Tensor& { return sub_(a, require_operand(b, "sub_"), alpha); },
+      py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
   r.alias("subtract", "sub");
   r.op("mul", kFunction | kMethod | kOut, "Multiplies input by other, elementwise (broadcasting).", Binary{mul, "mul"},
        py::arg("other"));
-  r.inplace("mul", "In-place version of :meth:`Tensor.mul`.",
-            [](Tensor& a, TensorOrNumber b) -> Tensor& { return mul_(a, require_operand(b, "mul_")); }, py::arg("other"));
+  r.inplace(
+      "mul", "In-place version of :meth:`Tensor.mul`.",
+      [](Tensor& a, TensorOrNumber b) -> Tensor& { return mul_(a, require_operand(b, "mul_")); }, py::arg("other"));
   r.alias("multiply", "mul");
   r.op("div", kFunction | kMethod | kOut, "Divides input by other, elementwise (true division: integers give floats).",
        Binary{div, "div"}, py::arg("other"));
-  r.inplace("div", "In-place version of :meth:`Tensor.div`.",
-            [](Tensor& a, TensorOrNumber b) -> Tensor& { return div_(a, require_operand(b, "div_")); }, py::arg("other"));
+  r.inplace(
+      "div", "In-place version of :meth:`Tensor.div`.",
+      [](Tensor& a, TensorOrNumber b) -> Tensor& { return div_(a, require_operand(b, "div_")); }, py::arg("other"));
   r.alias("divide", "div").alias("true_divide", "div");
-  r.function("pow", kOut, "Raises input to the power exponent, elementwise; either may be a Python number.",
-             [](TensorOrNumber a, TensorOrNumber b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
-             py::arg("input"), py::arg("exponent"));
+  r.function(
+      "pow", kOut, "Raises input to the power exponent, elementwise; either may be a Python number.",
+      [](TensorOrNumber a, TensorOrNumber b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
+      py::arg("input"), py::arg("exponent"));
   r.method("pow", 0, "Raises self to the power exponent, elementwise.", Binary{pow, "pow"}, py::arg("exponent"));
-  r.inplace("pow", "In-place version of :meth:`Tensor.pow`.",
-            [](Tensor& a, TensorOrNumber b) -> Tensor& { return pow_(a, require_operand(b, "pow_")); }, py::arg("exponent"));
+  r.inplace(
+      "pow", "In-place version of :meth:`Tensor.pow`.",
+      [](Tensor& a, TensorOrNumber b) -> Tensor& { return pow_(a, require_operand(b, "pow_")); }, py::arg("exponent"));
   r.op("maximum", kFunction | kMethod | kOut, "The elementwise maximum of input and other (NaN propagates).",
        TensorBinary{maximum}, py::arg("other"));
   r.op("minimum", kFunction | kMethod | kOut, "The elementwise minimum of input and other (NaN propagates).",
        TensorBinary{minimum}, py::arg("other"));
 
-  const struct { const char* name; Tensor (*fn)(const Tensor&); const char* doc; } unary[] = {
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&);
+    const char* doc;
+  } unary[] = {
       {"neg", neg, "Returns -input."},
       {"abs", abs, "Returns the absolute value of each element."},
       {"sqrt", sqrt, "Returns the square root of each element."},
@@ -214,30 +247,39 @@ void register_elementwise(OpRegistry& r) {
   for (auto& op : unary) r.op(op.name, kAll, op.doc, Unary{op.fn});
   r.alias("negative", "neg").alias("absolute", "abs");
   r.op("relu", kFunction | kMethod | kInPlace, "Returns max(input, 0) elementwise.", Unary{relu});
-  r.op("clamp", kAll, "Clamps each element into [min, max]; each bound a number, a tensor or None.",
-       [](const Tensor& t, OptionalNumber lo, OptionalNumber hi) { return clamp_any(t, lo, hi); },
-       py::arg("min") = py::none(), py::arg("max") = py::none());
+  r.op(
+      "clamp", kAll, "Clamps each element into [min, max]; each bound a number, a tensor or None.",
+      [](const Tensor& t, OptionalNumber lo, OptionalNumber hi) { return clamp_any(t, lo, hi); },
+      py::arg("min") = py::none(), py::arg("max") = py::none());
   r.alias("clip", "clamp");
   r.family("in-place");
-  r.method("copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
-           [](Tensor& t, const Tensor& src) -> Tensor& { return copy_(t, src); }, py::arg("src"));
-  r.method("fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
-           [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
+  r.method(
+      "copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
+      [](Tensor& t, const Tensor& src) -> Tensor& { return copy_(t, src); }, py::arg("src"));
+  r.method(
+      "fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
+      [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
   r.method("zero_", 0, "Fills self with zeros; returns self.", [](Tensor& t) -> Tensor& { return zero_(t); });
   r.family("elementwise");
-  r.function("where", kOut, "Chooses input where condition is true, else other, elementwise (broadcasting).",
-             [](const Tensor& c, TensorOrNumber a, TensorOrNumber b) {
-               return where(c, require_operand(a, "where"), require_operand(b, "where"));
-             },
-             py::arg("condition"), py::arg("input"), py::arg("other"));
-  r.method("where", 0, "Chooses self where condition is true, else other, elementwise.",
-           [](const Tensor& self, const Tensor& c, TensorOrNumber b) { return where(c, self, require_operand(b, "where")); },
-           py::arg("condition"), py::arg("other"));
+  r.function(
+      "where", kOut, "Chooses input where condition is true, else other, elementwise (broadcasting).",
+      [](const Tensor& c, TensorOrNumber a, TensorOrNumber b) {
+        return where(c, require_operand(a, "where"), require_operand(b, "where"));
+      },
+      py::arg("condition"), py::arg("input"), py::arg("other"));
+  r.method(
+      "where", 0, "Chooses self where condition is true, else other, elementwise.",
+      [](const Tensor& self, const Tensor& c, TensorOrNumber b) { return where(c, self, require_operand(b, "where")); },
+      py::arg("condition"), py::arg("other"));
 }
 
 void register_logic(OpRegistry& r) {
   r.family("comparison and logic");
-  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); const char* doc; } compare[] = {
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&, const Tensor&);
+    const char* doc;
+  } compare[] = {
       {"eq", eq, "input == other, elementwise (bool)."}, {"ne", ne, "input != other, elementwise (bool)."},
       {"lt", lt, "input < other, elementwise (bool)."},  {"le", le, "input <= other, elementwise (bool)."},
       {"gt", gt, "input > other, elementwise (bool)."},  {"ge", ge, "input >= other, elementwise (bool)."},
@@ -245,14 +287,22 @@ void register_logic(OpRegistry& r) {
   for (auto& op : compare) r.op(op.name, kAll | kNoGrad, op.doc, Binary{op.fn, op.name}, py::arg("other"));
   r.alias("not_equal", "ne").alias("less", "lt").alias("less_equal", "le").alias("greater", "gt");
   r.alias("greater_equal", "ge");
-  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); const char* doc; } logical[] = {
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&, const Tensor&);
+    const char* doc;
+  } logical[] = {
       {"logical_and", logical_and, "Elementwise logical AND of input and other (nonzero is true)."},
       {"logical_or", logical_or, "Elementwise logical OR of input and other (nonzero is true)."},
       {"logical_xor", logical_xor, "Elementwise logical XOR of input and other (nonzero is true)."},
   };
   for (auto& op : logical) r.op(op.name, kAll | kNoGrad, op.doc, TensorBinary{op.fn}, py::arg("other"));
   r.op("logical_not", kAll | kNoGrad, "Elementwise logical NOT (zero is true).", Unary{logical_not});
-  const struct { const char* name; Tensor (*fn)(const Tensor&, const Tensor&); const char* doc; } bitwise[] = {
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&, const Tensor&);
+    const char* doc;
+  } bitwise[] = {
       {"bitwise_and", bitwise_and, "Bitwise AND of integer or bool tensors (logical AND for bool)."},
       {"bitwise_or", bitwise_or, "Bitwise OR of integer or bool tensors (logical OR for bool)."},
       {"bitwise_xor", bitwise_xor, "Bitwise XOR of integer or bool tensors (logical XOR for bool)."},
@@ -263,7 +313,8 @@ void register_logic(OpRegistry& r) {
   r.op("bitwise_not", kAll | kNoGrad, "Bitwise NOT of an integer tensor (logical NOT for bool).", Unary{bitwise_not});
   r.op("isnan", kFunction | kMethod | kNoGrad, "Whether each element is NaN.", Unary{isnan});
   r.op("isinf", kFunction | kMethod | kNoGrad, "Whether each element is +inf or -inf.", Unary{isinf});
-  r.op("isfinite", kFunction | kMethod | kNoGrad, "Whether each element is finite (not NaN, not inf).", Unary{isfinite});
+  r.op("isfinite", kFunction | kMethod | kNoGrad, "Whether each element is finite (not NaN, not inf).",
+       Unary{isfinite});
 }
 
 }  // namespace

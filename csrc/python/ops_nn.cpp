@@ -27,50 +27,60 @@ void register_nn_ops(OpRegistry& r) {
   py::module_& m = r.module();
   r.family("neural networks");
   // Private: PyTorch has it only as nn.functional.nll_loss, which calls this.
-  m.def("_nll_loss", [](const Tensor& input, const Tensor& target, std::optional<Tensor> weight, int64_t ignore_index,
-                        const std::string& reduction) {
-    return nll_loss(input, target, weight.value_or(Tensor()), reduction_arg(reduction), ignore_index);
-  }, "The negative log likelihood loss of log-probabilities input (N, C) or (C) for class indices target.",
-        py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
-        py::arg("reduction") = "mean");
-  r.function("conv2d", 0, "A 2-D convolution of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kh, kw).",
-             [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
-                py::handle dilation, int64_t groups) {
-               return conv2d(x, w, b.value_or(Tensor()), pair_arg(stride, "stride"), pair_arg(padding, "padding"),
-                             pair_arg(dilation, "dilation"), groups);
-             },
-             py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1,
-             py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("groups") = 1);
-  r.function("max_pool2d", 0, "2-D max pooling of input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.",
-             [](const Tensor& x, py::handle k, py::handle stride, py::handle padding, py::handle dilation,
-                bool ceil_mode) {
-               Pair kp = pair_arg(k, "kernel_size");
-               bool no_stride = stride.is_none() || (py::isinstance<py::sequence>(stride) && py::len(stride) == 0);
-               Pair sp = no_stride ? kp : pair_arg(stride, "stride");
-               return max_pool2d(x, kp, sp, pair_arg(padding, "padding"), pair_arg(dilation, "dilation"), ceil_mode);
-             },
-             py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
-             py::arg("dilation") = 1, py::arg("ceil_mode") = false);
-  m.def("_sgd_step_", [](const TensorList& params, const TensorList& grads, py::list bufs, double lr, double momentum,
-                         double dampening, double weight_decay, bool nesterov, bool maximize) {
-    TensorList b;
-    for (auto h : bufs) b.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
-    TensorList out = sgd_step_(params, grads, b, lr, momentum, dampening, weight_decay, nesterov, maximize);
-    py::list r;
-    for (auto& t : out) r.append(t ? py::cast(t) : py::none());
-    return r;
-  }, "One fused SGD update of a parameter group, in place; returns the momentum buffers.",
-        py::arg("params"), py::arg("grads"), py::arg("momentum_buffers"), py::arg("lr"), py::arg("momentum"),
-        py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"));
-  m.def("_adam_step_", [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
-                          const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
-                          double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
-                          bool decoupled_weight_decay) {
-    adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
-               AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay});
-  }, "One fused Adam/AdamW update of a parameter group, in place.", py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("max_exp_avg_sqs"),
-        py::arg("steps"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
-        py::arg("amsgrad"), py::arg("maximize"), py::arg("decoupled_weight_decay"));
+  m.def(
+      "_nll_loss",
+      [](const Tensor& input, const Tensor& target, std::optional<Tensor> weight, int64_t ignore_index,
+         const std::string& reduction) {
+        return nll_loss(input, target, weight.value_or(Tensor()), reduction_arg(reduction), ignore_index);
+      },
+      "The negative log likelihood loss of log-probabilities input (N, C) or (C) for class indices target.",
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+      py::arg("reduction") = "mean");
+  r.function(
+      "conv2d", 0, "A 2-D convolution of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kh, kw).",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
+         py::handle dilation, int64_t groups) {
+        return conv2d(x, w, b.value_or(Tensor()), pair_arg(stride, "stride"), pair_arg(padding, "padding"),
+                      pair_arg(dilation, "dilation"), groups);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
+      py::arg("dilation") = 1, py::arg("groups") = 1);
+  r.function(
+      "max_pool2d", 0, "2-D max pooling of input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.",
+      [](const Tensor& x, py::handle k, py::handle stride, py::handle padding, py::handle dilation, bool ceil_mode) {
+        Pair kp = pair_arg(k, "kernel_size");
+        bool no_stride = stride.is_none() || (py::isinstance<py::sequence>(stride) && py::len(stride) == 0);
+        Pair sp = no_stride ? kp : pair_arg(stride, "stride");
+        return max_pool2d(x, kp, sp, pair_arg(padding, "padding"), pair_arg(dilation, "dilation"), ceil_mode);
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+      py::arg("dilation") = 1, py::arg("ceil_mode") = false);
+  m.def(
+      "_sgd_step_",
+      [](const TensorList& params, const TensorList& grads, py::list bufs, double lr, double momentum, double dampening,
+         double weight_decay, bool nesterov, bool maximize) {
+        TensorList b;
+        for (auto h : bufs) b.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
+        TensorList out = sgd_step_(params, grads, b, lr, momentum, dampening, weight_decay, nesterov, maximize);
+        py::list r;
+        for (auto& t : out) r.append(t ? py::cast(t) : py::none());
+        return r;
+      },
+      "One fused SGD update of a parameter group, in place; returns the momentum buffers.", py::arg("params"),
+      py::arg("grads"), py::arg("momentum_buffers"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"),
+      py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"));
+  m.def(
+      "_adam_step_",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs, const TensorList& exp_avg_sqs,
+         const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr, double beta1, double beta2,
+         double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled_weight_decay) {
+        adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
+                   AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay});
+      },
+      "One fused Adam/AdamW update of a parameter group, in place.", py::arg("params"), py::arg("grads"),
+      py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("max_exp_avg_sqs"), py::arg("steps"), py::arg("lr"),
+      py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"),
+      py::arg("maximize"), py::arg("decoupled_weight_decay"));
 }
 
 }  // namespace bind

@@ -75,26 +75,31 @@ struct Softmax {
 void register_reduce_ops(OpRegistry& r) {
   r.family("reductions");
   const unsigned forms = kFunction | kMethod | kOut;
-  r.op("sum", forms, "Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.",
-       [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
-         return sum(t, dims_arg(dim), keepdim, dtype_arg(dtype));
-       },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  r.op("mean", forms, "The mean of input over dim (all dims when None); floating dtypes only.",
-       [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
-         return mean(with_dtype(t, dtype), dims_arg(dim), keepdim);
-       },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  r.op("prod", forms, "The product of input's elements, over one dim or all of them.",
-       [](const Tensor& t, OptionalDim dim, bool keepdim, OptionalDType dtype) {
-         return prod(with_dtype(t, dtype), opt_dim(dim), keepdim);
-       },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  r.op(
+      "sum", forms, "Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.",
+      [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
+        return sum(t, dims_arg(dim), keepdim, dtype_arg(dtype));
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  r.op(
+      "mean", forms, "The mean of input over dim (all dims when None); floating dtypes only.",
+      [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
+        return mean(with_dtype(t, dtype), dims_arg(dim), keepdim);
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  r.op(
+      "prod", forms, "The product of input's elements, over one dim or all of them.",
+      [](const Tensor& t, OptionalDim dim, bool keepdim, OptionalDType dtype) {
+        return prod(with_dtype(t, dtype), opt_dim(dim), keepdim);
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   r.op("max", kFunction | kMethod,
-       "The maximum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise maximum.",
+       "The maximum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise "
+       "maximum.",
        Extreme{true}, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   r.op("min", kFunction | kMethod,
-       "The minimum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise minimum.",
+       "The minimum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise "
+       "minimum.",
        Extreme{false}, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   r.op("amax", forms, "The maximum over dim (all dims when empty); ties share the gradient.", DimsReduce{amax},
        py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
@@ -108,18 +113,20 @@ void register_reduce_ops(OpRegistry& r) {
        py::arg("dim") = py::none(), py::arg("keepdim") = false);
   r.op("any", forms | kNoGrad, "Whether any element is nonzero, over dim or everywhere.", OptDimReduce{any},
        py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  r.op("var", forms, "The variance over dim, with Bessel's correction unless unbiased=False or correction= says otherwise.",
+  r.op("var", forms,
+       "The variance over dim, with Bessel's correction unless unbiased=False or correction= says otherwise.",
        VarLike{false}, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false,
        py::kw_only(), py::arg("correction") = py::none());
   r.op("std", forms, "The standard deviation over dim (see var for the correction).", VarLike{true},
        py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
        py::arg("correction") = py::none());
-  r.op("norm", forms, "The p-norm of input over dim (all dims when None): p a number, inf, -inf or 'fro'.",
-       [](const Tensor& t, py::handle p, Dims dim, bool keepdim, OptionalDType dtype) {
-         return renamed(norm(with_dtype(t, dtype), norm_p(p), dims_arg(dim), keepdim), "LinalgVectorNormBackward0");
-       },
-       py::arg("p") = "fro", py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-       py::arg("dtype") = py::none());
+  r.op(
+      "norm", forms, "The p-norm of input over dim (all dims when None): p a number, inf, -inf or 'fro'.",
+      [](const Tensor& t, py::handle p, Dims dim, bool keepdim, OptionalDType dtype) {
+        return renamed(norm(with_dtype(t, dtype), norm_p(p), dims_arg(dim), keepdim), "LinalgVectorNormBackward0");
+      },
+      py::arg("p") = "fro", py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+      py::arg("dtype") = py::none());
   r.op("logsumexp", forms, "log(sum(exp(input))) over dim, computed without overflow.", DimsReduce{logsumexp},
        py::arg("dim"), py::arg("keepdim") = false);
   r.op("softmax", kFunction | kMethod, "exp(input) / sum(exp(input)) along dim; dtype= casts first.", Softmax{softmax},

@@ -11,56 +11,72 @@ void register_views(OpRegistry& r, TensorClass& cls) {
   r.method("view", 0, "A view of self with another shape (sizes as arguments or one sequence; -1 is inferred).",
            [](const Tensor& t, py::args shape) {
              if (shape.size() == 1 && py::isinstance<DType>(shape[0]))
-               EMBER_FAIL(NotImplemented, "view(dtype) (reinterpreting the bytes as another dtype) is not supported "
+               EMBER_FAIL(NotImplemented,
+                          "view(dtype) (reinterpreting the bytes as another dtype) is not supported "
                           "by ember; use .to(dtype) to convert values");
              return view(t, shape_args(shape));
            });
-  r.method("view_as", 0, "self.view(other.shape).", [](const Tensor& t, const Tensor& o) { return view(t, o->sizes()); },
-           py::arg("other"));
+  r.method(
+      "view_as", 0, "self.view(other.shape).", [](const Tensor& t, const Tensor& o) { return view(t, o->sizes()); },
+      py::arg("other"));
   r.method("reshape", 0, "self with another shape: a view when the strides allow, else a copy.",
            [](const Tensor& t, py::args shape) { return reshape(t, shape_args(shape)); });
-  r.function("reshape", 0, "input with another shape: a view when the strides allow, else a copy.",
-             [](const Tensor& t, py::handle shape) { return reshape(t, dims_arg(shape)); }, py::arg("input"),
-             py::arg("shape"));
-  r.method("reshape_as", 0, "self.reshape(other.shape).",
-           [](const Tensor& t, const Tensor& o) { return reshape(t, o->sizes()); }, py::arg("other"));
-  r.op("transpose", kFunction | kMethod, "A view with dims dim0 and dim1 swapped.",
-       [](const Tensor& t, int64_t a, int64_t b) { return transpose(t, a, b); }, py::arg("dim0"), py::arg("dim1"));
+  r.function(
+      "reshape", 0, "input with another shape: a view when the strides allow, else a copy.",
+      [](const Tensor& t, py::handle shape) { return reshape(t, dims_arg(shape)); }, py::arg("input"),
+      py::arg("shape"));
+  r.method(
+      "reshape_as", 0, "self.reshape(other.shape).",
+      [](const Tensor& t, const Tensor& o) { return reshape(t, o->sizes()); }, py::arg("other"));
+  r.op(
+      "transpose", kFunction | kMethod, "A view with dims dim0 and dim1 swapped.",
+      [](const Tensor& t, int64_t a, int64_t b) { return transpose(t, a, b); }, py::arg("dim0"), py::arg("dim1"));
   r.alias("swapaxes", "transpose").alias("swapdims", "transpose");
   r.op("t", kFunction | kMethod, "The transpose of a matrix (a 0-D or 1-D tensor as is).",
        [](const Tensor& t) { return t_(t); });
-  cls.def_property_readonly("T", [](const Tensor& t) {
-    DimList d;
-    for (int64_t i = t->dim() - 1; i >= 0; --i) d.push_back(i);
-    return permute(t, d);
-  }, "A view with all dims reversed.");
-  cls.def_property_readonly("mT", [](const Tensor& t) { return transpose(t, -2, -1); },
-                            "A view with the last two dims swapped (batched matrix transpose).");
+  cls.def_property_readonly(
+      "T",
+      [](const Tensor& t) {
+        DimList d;
+        for (int64_t i = t->dim() - 1; i >= 0; --i) d.push_back(i);
+        return permute(t, d);
+      },
+      "A view with all dims reversed.");
+  cls.def_property_readonly(
+      "mT", [](const Tensor& t) { return transpose(t, -2, -1); },
+      "A view with the last two dims swapped (batched matrix transpose).");
   r.method("permute", 0, "A view with the dims reordered (as arguments or one sequence).",
            [](const Tensor& t, py::args dims) { return permute(t, shape_args(dims)); });
-  r.function("permute", 0, "A view of input with the dims reordered.",
-             [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims)); }, py::arg("input"),
-             py::arg("dims"));
+  r.function(
+      "permute", 0, "A view of input with the dims reordered.",
+      [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims)); }, py::arg("input"), py::arg("dims"));
   r.method("expand", 0, "A view broadcasting size-1 dims to the given sizes (-1 keeps a size), without copying.",
            [](const Tensor& t, py::args shape) { return expand(t, shape_args(shape)); });
-  r.method("expand_as", 0, "self.expand(other.shape).",
-           [](const Tensor& t, const Tensor& o) { return expand(t, o->sizes()); }, py::arg("other"));
-  r.op("squeeze", kFunction | kMethod, "A view without size-1 dims (all of them, or those in dim).",
-       [](const Tensor& t, Dims dim) {
-         return squeeze(t, dim.is_none() ? std::nullopt : std::optional<DimList>(dims_arg(dim)));
-       },
-       py::arg("dim") = py::none());
-  r.op("unsqueeze", kFunction | kMethod, "A view with a size-1 dim inserted at dim.",
-       [](const Tensor& t, int64_t d) { return unsqueeze(t, d); }, py::arg("dim"));
-  r.op("flatten", kFunction | kMethod, "input with dims start_dim..end_dim merged into one.",
-       [](const Tensor& t, int64_t s, int64_t e) { return flatten(t, s, e); }, py::arg("start_dim") = 0,
-       py::arg("end_dim") = -1);
-  r.op("narrow", kFunction | kMethod, "A view of length elements of dim, from start.",
-       [](const Tensor& t, int64_t d, int64_t s, int64_t l) { return narrow(t, d, s, l); }, py::arg("dim"),
-       py::arg("start"), py::arg("length"));
-  r.op("select", kFunction | kMethod, "A view of element index of dim, without that dim.",
-       [](const Tensor& t, int64_t d, int64_t i) { return select(t, d, i); }, py::arg("dim"), py::arg("index"));
-  r.method("contiguous", 0, "self if contiguous, else a contiguous copy.", [](const Tensor& t) { return contiguous(t); });
+  r.method(
+      "expand_as", 0, "self.expand(other.shape).",
+      [](const Tensor& t, const Tensor& o) { return expand(t, o->sizes()); }, py::arg("other"));
+  r.op(
+      "squeeze", kFunction | kMethod, "A view without size-1 dims (all of them, or those in dim).",
+      [](const Tensor& t, Dims dim) {
+        return squeeze(t, dim.is_none() ? std::nullopt : std::optional<DimList>(dims_arg(dim)));
+      },
+      py::arg("dim") = py::none());
+  r.op(
+      "unsqueeze", kFunction | kMethod, "A view with a size-1 dim inserted at dim.",
+      [](const Tensor& t, int64_t d) { return unsqueeze(t, d); }, py::arg("dim"));
+  r.op(
+      "flatten", kFunction | kMethod, "input with dims start_dim..end_dim merged into one.",
+      [](const Tensor& t, int64_t s, int64_t e) { return flatten(t, s, e); }, py::arg("start_dim") = 0,
+      py::arg("end_dim") = -1);
+  r.op(
+      "narrow", kFunction | kMethod, "A view of length elements of dim, from start.",
+      [](const Tensor& t, int64_t d, int64_t s, int64_t l) { return narrow(t, d, s, l); }, py::arg("dim"),
+      py::arg("start"), py::arg("length"));
+  r.op(
+      "select", kFunction | kMethod, "A view of element index of dim, without that dim.",
+      [](const Tensor& t, int64_t d, int64_t i) { return select(t, d, i); }, py::arg("dim"), py::arg("index"));
+  r.method("contiguous", 0, "self if contiguous, else a contiguous copy.",
+           [](const Tensor& t) { return contiguous(t); });
   r.op("clone", kFunction | kMethod, "A copy of input with its own storage (differentiable).",
        [](const Tensor& t) { return clone(t); });
   r.op("detach", kFunction | kMethod | kNoGrad, "A view of input outside the graph: shares storage, requires no grad.",
@@ -69,36 +85,45 @@ void register_views(OpRegistry& r, TensorClass& cls) {
 
 void register_joining(OpRegistry& r) {
   r.family("joining, splitting and indexing");
-  r.function("cat", kOut, "Concatenates tensors along an existing dim.",
-             [](const TensorList& ts, int64_t dim) { return cat(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
+  r.function(
+      "cat", kOut, "Concatenates tensors along an existing dim.",
+      [](const TensorList& ts, int64_t dim) { return cat(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
   r.alias("concat", "cat").alias("concatenate", "cat");
-  r.function("stack", kOut, "Stacks tensors of equal shape along a new dim.",
-             [](const TensorList& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
-  r.op("split", kFunction | kMethod, "Views of consecutive pieces along dim: of one size, or of the sizes listed.",
-       [](const Tensor& t, py::handle size, int64_t dim) {
-         TensorList parts = PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim)
-                                                     : split_sizes(t, dims_arg(size), dim);
-         return py::tuple(py::cast(parts));
-       },
-       py::arg("split_size_or_sections"), py::arg("dim") = 0);
-  r.op("chunk", kFunction | kMethod, "Splits into `chunks` views of (nearly) equal size along dim.",
-       [](const Tensor& t, int64_t n, int64_t dim) { return py::tuple(py::cast(chunk(t, n, dim))); },
-       py::arg("chunks"), py::arg("dim") = 0);
-  r.op("unbind", kFunction | kMethod, "The views of each element along dim, without that dim.",
-       [](const Tensor& t, int64_t dim) { return py::tuple(py::cast(unbind(t, dim))); }, py::arg("dim") = 0);
-  r.op("gather", kFunction | kMethod | kOut, "out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.",
-       [](const Tensor& t, int64_t d, const Tensor& i) { return gather(t, d, i); }, py::arg("dim"), py::arg("index"));
-  r.op("scatter_add", kFunction | kMethod | kInPlace | kOut, "A copy of input with src added at index along dim.",
-       [](const Tensor& t, int64_t d, const Tensor& i, const Tensor& s) { return scatter_add(t, d, i, s); },
-       py::arg("dim"), py::arg("index"), py::arg("src"));
-  r.op("index_select", kFunction | kMethod | kOut, "The elements of input at the indices of a 1-D index along dim.",
-       [](const Tensor& t, int64_t d, const Tensor& i) { return index_select(t, d, i); }, py::arg("dim"),
-       py::arg("index"));
-  r.op("masked_fill", kFunction | kMethod | kInPlace, "input with value written where mask is true.",
-       [](const Tensor& t, const Tensor& mask, TensorOrNumber v) {
-         return masked_fill(t, mask, require_operand(v, "masked_fill"));
-       },
-       py::arg("mask"), py::arg("value"));
+  r.function(
+      "stack", kOut, "Stacks tensors of equal shape along a new dim.",
+      [](const TensorList& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
+  r.op(
+      "split", kFunction | kMethod, "Views of consecutive pieces along dim: of one size, or of the sizes listed.",
+      [](const Tensor& t, py::handle size, int64_t dim) {
+        TensorList parts =
+            PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim) : split_sizes(t, dims_arg(size), dim);
+        return py::tuple(py::cast(parts));
+      },
+      py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  r.op(
+      "chunk", kFunction | kMethod, "Splits into `chunks` views of (nearly) equal size along dim.",
+      [](const Tensor& t, int64_t n, int64_t dim) { return py::tuple(py::cast(chunk(t, n, dim))); }, py::arg("chunks"),
+      py::arg("dim") = 0);
+  r.op(
+      "unbind", kFunction | kMethod, "The views of each element along dim, without that dim.",
+      [](const Tensor& t, int64_t dim) { return py::tuple(py::cast(unbind(t, dim))); }, py::arg("dim") = 0);
+  r.op(
+      "gather", kFunction | kMethod | kOut, "out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.",
+      [](const Tensor& t, int64_t d, const Tensor& i) { return gather(t, d, i); }, py::arg("dim"), py::arg("index"));
+  r.op(
+      "scatter_add", kFunction | kMethod | kInPlace | kOut, "A copy of input with src added at index along dim.",
+      [](const Tensor& t, int64_t d, const Tensor& i, const Tensor& s) { return scatter_add(t, d, i, s); },
+      py::arg("dim"), py::arg("index"), py::arg("src"));
+  r.op(
+      "index_select", kFunction | kMethod | kOut, "The elements of input at the indices of a 1-D index along dim.",
+      [](const Tensor& t, int64_t d, const Tensor& i) { return index_select(t, d, i); }, py::arg("dim"),
+      py::arg("index"));
+  r.op(
+      "masked_fill", kFunction | kMethod | kInPlace, "input with value written where mask is true.",
+      [](const Tensor& t, const Tensor& mask, TensorOrNumber v) {
+        return masked_fill(t, mask, require_operand(v, "masked_fill"));
+      },
+      py::arg("mask"), py::arg("value"));
   r.op("nonzero", kFunction | kMethod | kNoGrad, "The indices of the nonzero elements, one row per element.",
        [](const Tensor& t) { return nonzero(t); });
 }
@@ -115,10 +140,12 @@ void register_conversions(OpRegistry& r) {
   r.method("long", kNoGrad, "self converted to int64.", ToDType{DType::Int64});
   r.method("int", kNoGrad, "self converted to int32.", ToDType{DType::Int32});
   r.method("bool", kNoGrad, "self converted to bool.", ToDType{DType::Bool});
-  r.method("type_as", 0, "self converted to other's dtype.",
-           [](const Tensor& t, const Tensor& o) { return to_dtype(t, o->dtype()); }, py::arg("other"));
-  r.method("_to_dtype", 0, "self converted to dtype (used by Tensor.to).",
-           [](const Tensor& t, DType d) { return to_dtype(t, d); }, py::arg("dtype"));
+  r.method(
+      "type_as", 0, "self converted to other's dtype.",
+      [](const Tensor& t, const Tensor& o) { return to_dtype(t, o->dtype()); }, py::arg("other"));
+  r.method(
+      "_to_dtype", 0, "self converted to dtype (used by Tensor.to).",
+      [](const Tensor& t, DType d) { return to_dtype(t, d); }, py::arg("dtype"));
 }
 
 }  // namespace

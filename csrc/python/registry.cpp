@@ -75,8 +75,9 @@ void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
   }
   m_.attr("__all__") = all;
   m_.attr("_op_rows") = rows;
-  m_.def("_op_registry", [] { return py::module_::import("ember._C").attr("_op_rows"); },
-         "The registered ops (Note [Op registry]): one dict per op with its name, family, doc, forms and aliases.");
+  m_.def(
+      "_op_registry", [] { return py::module_::import("ember._C").attr("_op_rows"); },
+      "The registered ops (Note [Op registry]): one dict per op with its name, family, doc, forms and aliases.");
 }
 
 Tensor write_out(py::handle out_arg, const Tensor& result, const char* op) {

@@ -51,13 +51,16 @@ Tensor write_out(py::handle out, const Tensor& result, const char* op);
 template <class T>
 bool arg_requires_grad(const T& a) {
   using U = std::decay_t<T>;
-  if constexpr (std::is_same_v<U, Tensor>) return a && a->requires_grad();
+  if constexpr (std::is_same_v<U, Tensor>)
+    return a && a->requires_grad();
   else if constexpr (std::is_same_v<U, TensorList>) {
     for (auto& t : a)
       if (arg_requires_grad(t)) return true;
     return false;
-  } else if constexpr (std::is_base_of_v<py::handle, U>) return is_tensor(a) && a.template cast<Tensor>()->requires_grad();
-  else return false;
+  } else if constexpr (std::is_base_of_v<py::handle, U>)
+    return is_tensor(a) && a.template cast<Tensor>()->requires_grad();
+  else
+    return false;
 }
 
 // Note [Keyword aliases]
@@ -90,7 +93,8 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& op(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms, doc);
-    if (forms & kMethod) def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, fn, doc, e...); }, extra...);
+    if (forms & kMethod)
+      def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, fn, doc, e...); }, extra...);
     if (forms & kFunction) def_function(name, doc, forms & kOut, fn, &F::operator(), py::arg("input"), extra...);
     if (forms & kInPlace) def_inplace(name, fn, &F::operator(), extra...);
     return *this;
@@ -170,10 +174,13 @@ class OpRegistry {
     if constexpr (std::is_same_v<R, Tensor>) {
       std::string inplace_name = std::string(name) + "_";
       std::string doc = "In-place version of :meth:`Tensor." + std::string(name) + "`.";
-      cls_.def(inplace_name.c_str(), [fn, inplace_name](Tensor& self, Rest... rest) -> Tensor& {
-        bool records = GradMode::is_enabled() && (arg_requires_grad(self) || (arg_requires_grad(rest) || ...));
-        return apply_inplace(self, records, inplace_name.c_str(), [&](const Tensor& s) { return fn(s, rest...); });
-      }, doc.c_str(), extra...);
+      cls_.def(
+          inplace_name.c_str(),
+          [fn, inplace_name](Tensor& self, Rest... rest) -> Tensor& {
+            bool records = GradMode::is_enabled() && (arg_requires_grad(self) || (arg_requires_grad(rest) || ...));
+            return apply_inplace(self, records, inplace_name.c_str(), [&](const Tensor& s) { return fn(s, rest...); });
+          },
+          doc.c_str(), extra...);
     } else {
       EMBER_ASSERT(false);  // an in-place form needs an op that returns one tensor
     }

@@ -30,8 +30,10 @@ static DType dtype_from_numpy(const py::dtype& dt) {
 
 // A numpy array viewing the tensor's memory; the array keeps the storage alive.
 static py::array to_numpy(const Tensor& t) {
-  EMBER_CHECK(!t->requires_grad(), "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
-  EMBER_CHECK(t->device().is_cpu(), "can't convert ", t->device().str(), " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
+  EMBER_CHECK(!t->requires_grad(),
+              "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+  EMBER_CHECK(t->device().is_cpu(), "can't convert ", t->device().str(),
+              " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
   std::vector<py::ssize_t> shape(t->sizes().begin(), t->sizes().end()), strides;
   for (auto s : t->strides()) strides.push_back(s * (py::ssize_t)itemsize(t->dtype()));
   auto* keep = new std::shared_ptr<Storage>(t->storage());
@@ -46,11 +48,13 @@ static Tensor array_view(py::array arr) {
   for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
     sizes.push_back(arr.shape(i));
     py::ssize_t st = arr.strides(i);
-    EMBER_CHECK_KIND(st >= 0, Value, "At least one stride in the given numpy array is negative, and tensors with negative "
+    EMBER_CHECK_KIND(st >= 0, Value,
+                     "At least one stride in the given numpy array is negative, and tensors with negative "
                      "strides are not currently supported. (You can probably work around this by making a copy of "
                      "your array  with array.copy().) ");
     EMBER_CHECK_KIND(st % (py::ssize_t)itemsize(dt) == 0, Value,
-                     "given numpy array strides not a multiple of the element byte size. Copy the numpy array to reallocate the memory.");
+                     "given numpy array strides not a multiple of the element byte size. Copy the numpy array to "
+                     "reallocate the memory.");
     strides.push_back(st / (py::ssize_t)itemsize(dt));
   }
   auto st = std::make_shared<Storage>();
@@ -87,9 +91,12 @@ static py::object item(const Tensor& t) {
   return dispatch(t->dtype(), [&](auto tag) -> py::object {
     using T = typename decltype(tag)::type;
     T v = *t->data<T>();
-    if constexpr (std::is_same_v<T, bool>) return py::bool_(v);
-    else if constexpr (std::is_integral_v<T>) return py::int_((int64_t)v);
-    else return py::float_((double)v);
+    if constexpr (std::is_same_v<T, bool>)
+      return py::bool_(v);
+    else if constexpr (std::is_integral_v<T>)
+      return py::int_((int64_t)v);
+    else
+      return py::float_((double)v);
   });
 }
 
@@ -153,54 +160,77 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
 
 void init_tensor(py::module_& m, TensorClass& cls) {
   cls.def(py::init([](const Tensor& other) {
-        // Tensor(t): an alias of t's data without its autograd history (used by Parameter).
-        return make_view(other, other->sizes(), other->strides(), other->offset());
-      }), py::arg("data"))
-      .def_property_readonly("shape", [](const Tensor& t) { return py::module_::import("ember").attr("Size")(py::cast(t->sizes())); },
-                             "The sizes of the dims, an ember.Size.")
-      .def("size", [](const Tensor& t, OptionalDim dim) -> py::object {
-        if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
-        return py::int_(t->size(wrap_dim(dim.cast<int64_t>(), t->dim())));
-      }, "The shape (an ember.Size), or the size of dim.", py::arg("dim") = py::none())
-      .def("stride", [](const Tensor& t, OptionalDim dim) -> py::object {
-        if (dim.is_none()) return py::tuple(py::cast(t->strides()));
-        return py::int_(t->stride(wrap_dim(dim.cast<int64_t>(), t->dim())));
-      }, "The strides in elements (a tuple), or the stride of dim.", py::arg("dim") = py::none())
+            // Tensor(t): an alias of t's data without its autograd history (used by Parameter).
+            return make_view(other, other->sizes(), other->strides(), other->offset());
+          }),
+          py::arg("data"))
+      .def_property_readonly(
+          "shape", [](const Tensor& t) { return py::module_::import("ember").attr("Size")(py::cast(t->sizes())); },
+          "The sizes of the dims, an ember.Size.")
+      .def(
+          "size",
+          [](const Tensor& t, OptionalDim dim) -> py::object {
+            if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
+            return py::int_(t->size(wrap_dim(dim.cast<int64_t>(), t->dim())));
+          },
+          "The shape (an ember.Size), or the size of dim.", py::arg("dim") = py::none())
+      .def(
+          "stride",
+          [](const Tensor& t, OptionalDim dim) -> py::object {
+            if (dim.is_none()) return py::tuple(py::cast(t->strides()));
+            return py::int_(t->stride(wrap_dim(dim.cast<int64_t>(), t->dim())));
+          },
+          "The strides in elements (a tuple), or the stride of dim.", py::arg("dim") = py::none())
       .def("dim", &TensorImpl::dim, "The number of dims.")
       .def("ndimension", &TensorImpl::dim, "The number of dims (an alias of dim()).")
       .def_property_readonly("ndim", &TensorImpl::dim, "The number of dims.")
       .def("numel", &TensorImpl::numel, "The number of elements.")
       .def("nelement", &TensorImpl::numel, "The number of elements (an alias of numel()).")
-      .def("__len__", [](const Tensor& t) {
-        if (t->dim() == 0) throw py::type_error("len() of a 0-d tensor");
-        return t->size(0);
-      }, "The size of the first dim.")
+      .def(
+          "__len__",
+          [](const Tensor& t) {
+            if (t->dim() == 0) throw py::type_error("len() of a 0-d tensor");
+            return t->size(0);
+          },
+          "The size of the first dim.")
       .def("storage_offset", &TensorImpl::offset, "The offset of the first element in the storage, in elements.")
-      .def("element_size", [](const Tensor& t) { return itemsize(t->dtype()); }, "The size of one element in bytes.")
-      .def("is_contiguous", [](const Tensor& t) { return t->is_contiguous(); },
-           "Whether the elements lie in row-major order without gaps.")
-      .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); },
-           "Whether the dtype is a floating point dtype.")
-      .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t->data_ptr(); }, "The address of the first element.")
+      .def(
+          "element_size", [](const Tensor& t) { return itemsize(t->dtype()); }, "The size of one element in bytes.")
+      .def(
+          "is_contiguous", [](const Tensor& t) { return t->is_contiguous(); },
+          "Whether the elements lie in row-major order without gaps.")
+      .def(
+          "is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); },
+          "Whether the dtype is a floating point dtype.")
+      .def(
+          "data_ptr", [](const Tensor& t) { return (uintptr_t)t->data_ptr(); }, "The address of the first element.")
       .def_property_readonly("dtype", &TensorImpl::dtype, "The element type.")
       .def_property_readonly("device", &TensorImpl::device, "Where the tensor's memory lives.")
-      .def_property_readonly("is_cuda", [](const Tensor& t) { return !t->device().is_cpu(); },
-                             "Whether the tensor lives on a CUDA device.")
+      .def_property_readonly(
+          "is_cuda", [](const Tensor& t) { return !t->device().is_cpu(); },
+          "Whether the tensor lives on a CUDA device.")
       .def_property_readonly("_version", &TensorImpl::version, "The version counter (Note [Version counter]).")
-      .def_property_readonly("_base", [](const Tensor& t) { return t->view_base; }, "The tensor a view looks into.")
+      .def_property_readonly(
+          "_base", [](const Tensor& t) { return t->view_base; }, "The tensor a view looks into.")
       .def("item", &item, "The value of a one-element tensor as a Python number.")
       .def("numpy", &to_numpy, "A numpy array sharing the tensor's memory (CPU tensors that do not require grad).")
-      .def("__getitem__", [](const Tensor& t, py::handle idx) { return index(t, parse_index(idx)); },
-           "self[index]: integers, slices, None, ..., integer or bool tensors and lists.", py::arg("index"))
-      .def("__setitem__", [](Tensor& t, py::handle idx, py::handle value) {
-        Tensor v = operand(value);
-        if (!v) v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();
-        index_put_(t, parse_index(idx), v);
-      }, "self[index] = value, in place (recorded by autograd).", py::arg("index"), py::arg("value"));
+      .def(
+          "__getitem__", [](const Tensor& t, py::handle idx) { return index(t, parse_index(idx)); },
+          "self[index]: integers, slices, None, ..., integer or bool tensors and lists.", py::arg("index"))
+      .def(
+          "__setitem__",
+          [](Tensor& t, py::handle idx, py::handle value) {
+            Tensor v = operand(value);
+            if (!v)
+              v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();
+            index_put_(t, parse_index(idx), v);
+          },
+          "self[index] = value, in place (recorded by autograd).", py::arg("index"), py::arg("value"));
 
   m.def("from_numpy", &from_numpy, "A tensor sharing the memory of a numpy array.", py::arg("ndarray"));
-  m.def("_from_numpy_copy", [](py::array arr, OptionalDType dtype) { return from_numpy_copy(arr, dtype_arg(dtype)); },
-        "A tensor holding a copy of a numpy array, converted to dtype.", py::arg("array"), py::arg("dtype") = py::none());
+  m.def(
+      "_from_numpy_copy", [](py::array arr, OptionalDType dtype) { return from_numpy_copy(arr, dtype_arg(dtype)); },
+      "A tensor holding a copy of a numpy array, converted to dtype.", py::arg("array"), py::arg("dtype") = py::none());
 }
 
 }  // namespace bind

@@ -76,7 +76,8 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
     const T* src = x->data<T>();
     T* vo = values->data<T>();
     int64_t* io = indices->data<int64_t>();
-#pragma omp parallel for num_threads(max_threads()) schedule(static) if (values->numel() * g.kh * g.kw >= kParallelGrain)
+#pragma omp parallel for num_threads(max_threads()) \
+    schedule(static) if (values->numel() * g.kh * g.kw >= kParallelGrain)
     for (int64_t p = 0; p < planes; ++p) {
       const T* plane = src + p * H * W;
       for (int64_t oh = 0; oh < g.out_h; ++oh)

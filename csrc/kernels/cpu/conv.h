@@ -6,7 +6,7 @@ namespace ember {
 namespace kernels {
 
 struct Conv2dGeometry {
-  int64_t channels, height, width;      // input plane
+  int64_t channels, height, width;  // input plane
   int64_t kh, kw, sh, sw, ph, pw, dh, dw;
   int64_t out_h, out_w;
 };

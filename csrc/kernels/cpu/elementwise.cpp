@@ -39,12 +39,14 @@ static T shift_right(T x, T n) {
 
 template <class T>
 static T nan_max(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+  if constexpr (std::is_floating_point_v<T>)
+    if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
   return a > b ? a : b;
 }
 template <class T>
 static T nan_min(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+  if constexpr (std::is_floating_point_v<T>)
+    if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
   return a < b ? a : b;
 }
 
@@ -61,7 +63,8 @@ static const char* bitwise_kernel_name(BinaryOp op) {
 template <class T>
 static void bitwise_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   if constexpr (std::is_floating_point_v<T>) {
-    EMBER_FAIL(NotImplemented, "\"", bitwise_kernel_name(op), "\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
+    EMBER_FAIL(NotImplemented, "\"", bitwise_kernel_name(op), "\" not implemented for '",
+               scalar_type_name(dtype_of<T>()), "'");
   } else if constexpr (std::is_same_v<T, bool>) {
     switch (op) {
       case BinaryOp::BitAnd: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && y; });
@@ -85,22 +88,32 @@ template <class T>
 static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   switch (op) {
     case BinaryOp::Add:
-      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || y; });
-      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x + y; });
+      if constexpr (std::is_same_v<T, bool>)
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || y; });
+      else
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x + y; });
     case BinaryOp::Sub: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x - y; });
     case BinaryOp::Mul:
-      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && y; });
-      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x * y; });
+      if constexpr (std::is_same_v<T, bool>)
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && y; });
+      else
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x * y; });
     case BinaryOp::Div:
-      if constexpr (std::is_integral_v<T>) EMBER_FAIL(Runtime, "div: integer division must be done in a floating dtype");
-      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x / y; });
+      if constexpr (std::is_integral_v<T>)
+        EMBER_FAIL(Runtime, "div: integer division must be done in a floating dtype");
+      else
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x / y; });
     case BinaryOp::Pow:
-      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || !y; });
-      else if constexpr (std::is_integral_v<T>) return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return int_pow(x, y); });
-      else return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return y == T(2) ? x * x : std::pow(x, y); });
+      if constexpr (std::is_same_v<T, bool>)
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || !y; });
+      else if constexpr (std::is_integral_v<T>)
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return int_pow(x, y); });
+      else
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return y == T(2) ? x * x : std::pow(x, y); });
     case BinaryOp::Maximum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_max(x, y); });
     case BinaryOp::Minimum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_min(x, y); });
-    case BinaryOp::ThresholdBackward: return binary_loop<T, T>(out, a, b, [](T g, T r) -> T { return r > T(0) ? g : T(0); });
+    case BinaryOp::ThresholdBackward:
+      return binary_loop<T, T>(out, a, b, [](T g, T r) -> T { return r > T(0) ? g : T(0); });
     case BinaryOp::TanhBackward:
     case BinaryOp::SigmoidBackward:
       // Gradient formulas: float dtypes only (their callers are float ops).
@@ -123,7 +136,8 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
     case BinaryOp::Ge: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x >= y; });
     case BinaryOp::LogicalAnd: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != T(0) && y != T(0); });
     case BinaryOp::LogicalOr: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return x != T(0) || y != T(0); });
-    case BinaryOp::LogicalXor: return binary_loop<bool, T>(out, a, b, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
+    case BinaryOp::LogicalXor:
+      return binary_loop<bool, T>(out, a, b, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
   }
 }
 
@@ -185,20 +199,31 @@ template <class T>
 static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   switch (op) {
     case UnaryOp::Neg:
-      if constexpr (std::is_same_v<T, bool>) EMBER_FAIL(Runtime, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
-      else return unary_loop<T, T>(out, a, [](T x) -> T { return -x; });
+      if constexpr (std::is_same_v<T, bool>)
+        EMBER_FAIL(Runtime,
+                   "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+                   "use the `~` or `logical_not()` operator instead.");
+      else
+        return unary_loop<T, T>(out, a, [](T x) -> T { return -x; });
     case UnaryOp::Abs:
-      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
-      else return unary_loop<T, T>(out, a, [](T x) -> T { return x < 0 ? -x : x; });
+      if constexpr (std::is_same_v<T, bool>)
+        return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+      else
+        return unary_loop<T, T>(out, a, [](T x) -> T { return x < 0 ? -x : x; });
     case UnaryOp::Relu: return unary_loop<T, T>(out, a, [](T x) -> T { return x > T(0) ? x : (x != x ? x : T(0)); });
     case UnaryOp::Sign:
-      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
-      else return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? x : T((T(0) < x) - (x < T(0))); });
+      if constexpr (std::is_same_v<T, bool>)
+        return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+      else
+        return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? x : T((T(0) < x) - (x < T(0))); });
     case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, a, [](T x) { return x == T(0); });
     case UnaryOp::BitNot:
-      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, a, [](T x) -> T { return !x; });
-      else if constexpr (std::is_integral_v<T>) return unary_loop<T, T>(out, a, [](T x) -> T { return ~x; });
-      else EMBER_FAIL(NotImplemented, "\"bitwise_not_cpu\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
+      if constexpr (std::is_same_v<T, bool>)
+        return unary_loop<T, T>(out, a, [](T x) -> T { return !x; });
+      else if constexpr (std::is_integral_v<T>)
+        return unary_loop<T, T>(out, a, [](T x) -> T { return ~x; });
+      else
+        EMBER_FAIL(NotImplemented, "\"bitwise_not_cpu\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
     case UnaryOp::IsNan:
     case UnaryOp::IsInf:
       if constexpr (!std::is_floating_point_v<T>) return unary_loop<bool, T>(out, a, [](T) { return false; });
@@ -221,8 +246,10 @@ void copy(const Tensor& dst, const Tensor& src) {
     using O = typename decltype(out_tag)::type;
     dispatch(src->dtype(), [&](auto in_tag) {
       using I = typename decltype(in_tag)::type;
-      if constexpr (std::is_same_v<O, bool>) unary_loop<O, I>(dst, src, [](I x) { return x != I(0); });
-      else unary_loop<O, I>(dst, src, [](I x) { return static_cast<O>(x); });
+      if constexpr (std::is_same_v<O, bool>)
+        unary_loop<O, I>(dst, src, [](I x) { return x != I(0); });
+      else
+        unary_loop<O, I>(dst, src, [](I x) { return static_cast<O>(x); });
     });
   });
 }
@@ -269,7 +296,8 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
                              {&out->strides(), sc.strides, sa.strides, sb.strides});
     for_each_run<4>(plan, [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
       for (int64_t i = 0; i < n; ++i)
-        *(T*)(p[0] + i * s[0]) = *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2]) : *(const T*)(p[3] + i * s[3]);
+        *(T*)(p[0] + i * s[0]) =
+            *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2]) : *(const T*)(p[3] + i * s[3]);
     });
   });
 }

@@ -7,18 +7,56 @@ namespace ember {
 namespace kernels {
 
 enum class BinaryOp {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
   // Fused backward formulas, one pass each (a = incoming gradient, b = saved result):
   ThresholdBackward,  // b > 0 ? a : 0        (relu)
   TanhBackward,       // a * (1 - b * b)
   SigmoidBackward,    // a * b * (1 - b)
   // Integer and bool dtypes only:
-  BitAnd, BitOr, BitXor, ShiftLeft, ShiftRight,
-  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
+  BitAnd,
+  BitOr,
+  BitXor,
+  ShiftLeft,
+  ShiftRight,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  LogicalAnd,
+  LogicalOr,
+  LogicalXor,
 };
 enum class UnaryOp {
-  Neg, Abs, Sqrt, Rsqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Tanh, Sigmoid, Relu, Sign,
-  Reciprocal, Erf, BitNot, LogicalNot, IsNan, IsInf, IsFinite,
+  Neg,
+  Abs,
+  Sqrt,
+  Rsqrt,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sin,
+  Cos,
+  Tan,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Sign,
+  Reciprocal,
+  Erf,
+  BitNot,
+  LogicalNot,
+  IsNan,
+  IsInf,
+  IsFinite,
 };
 
 bool is_comparison(BinaryOp op);  // output is bool

@@ -13,7 +13,10 @@ std::vector<int64_t> strided_offsets(const Shape& sizes, const Shape& strides) {
   for (size_t e = 0; e < offs.size(); ++e) {
     offs[e] = cur;
     for (int64_t d = nd - 1; d >= 0; --d) {
-      if (++coord[d] < sizes[d]) { cur += strides[d]; break; }
+      if (++coord[d] < sizes[d]) {
+        cur += strides[d];
+        break;
+      }
       cur -= (sizes[d] - 1) * strides[d];
       coord[d] = 0;
     }
@@ -45,8 +48,10 @@ void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<
     for (int64_t i = 0; i < ni; ++i)
       for (int64_t r = 0; r < nr; ++r) {
         if (accumulate) {
-          if constexpr (std::is_same_v<T, bool>) d[outer[i] + inner[r]] = d[outer[i] + inner[r]] || v[i * nr + r];
-          else d[outer[i] + inner[r]] += v[i * nr + r];
+          if constexpr (std::is_same_v<T, bool>)
+            d[outer[i] + inner[r]] = d[outer[i] + inner[r]] || v[i * nr + r];
+          else
+            d[outer[i] + inner[r]] += v[i * nr + r];
         } else {
           d[outer[i] + inner[r]] = v[i * nr + r];
         }

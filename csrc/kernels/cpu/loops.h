@@ -91,7 +91,10 @@ LoopPlan<N> make_plan(const Shape& shape, const std::array<const TensorImpl*, N>
     if (!p.sizes.empty()) {
       bool mergeable = true;
       for (int k = 0; k < N; ++k) mergeable &= st[k] == p.strides.back()[k] * p.sizes.back();
-      if (mergeable) { p.sizes.back() *= shape[d]; continue; }
+      if (mergeable) {
+        p.sizes.back() *= shape[d];
+        continue;
+      }
     }
     // Size-1 dims were skipped and mergeable ones merged: only truly strided
     // layouts come near the limit.
@@ -114,7 +117,10 @@ void run_range(const LoopPlan<N>& p, int64_t begin, int64_t end, Inner& inner) {
   const int nd = p.sizes.size();
   std::array<int64_t, kMaxLoopDims> coord{};
   int64_t rem = begin;
-  for (int d = 0; d < nd; ++d) { coord[d] = rem % p.sizes[d]; rem /= p.sizes[d]; }
+  for (int d = 0; d < nd; ++d) {
+    coord[d] = rem % p.sizes[d];
+    rem /= p.sizes[d];
+  }
   while (begin < end) {
     std::array<char*, N> ptrs = p.base;
     for (int d = 0; d < nd; ++d)
@@ -124,7 +130,10 @@ void run_range(const LoopPlan<N>& p, int64_t begin, int64_t end, Inner& inner) {
     inner(ptrs, p.strides[0], n);
     begin += n;
     coord[0] += n;
-    for (int d = 0; d < nd - 1 && coord[d] == p.sizes[d]; ++d) { coord[d] = 0; coord[d + 1]++; }
+    for (int d = 0; d < nd - 1 && coord[d] == p.sizes[d]; ++d) {
+      coord[d] = 0;
+      coord[d + 1]++;
+    }
   }
 }
 

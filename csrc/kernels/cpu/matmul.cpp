@@ -100,8 +100,10 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
   for (int64_t p = 0; p < parts; ++p) {
     int64_t lo = std::min(len, p * step), hi = std::min(len, lo + step);
     if (lo >= hi) continue;
-    if (by_rows) block(0, lo, hi, 0, N);
-    else block(0, 0, M, lo, hi);
+    if (by_rows)
+      block(0, lo, hi, 0, N);
+    else
+      block(0, 0, M, lo, hi);
   }
 }
 

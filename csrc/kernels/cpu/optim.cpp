@@ -46,8 +46,10 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
     for (int64_t i = 0; i < n; ++i) {
       T d = s.maximize ? -gr[i] : gr[i];
       if (s.weight_decay != 0) {
-        if (s.decoupled_weight_decay) x[i] = x[i] * decay;
-        else d = d + wd * x[i];
+        if (s.decoupled_weight_decay)
+          x[i] = x[i] * decay;
+        else
+          d = d + wd * x[i];
       }
       ma[i] = ma[i] + w1 * (d - ma[i]);  // lerp with weight < 0.5, as PyTorch
       va[i] = va[i] * b2 + w2 * d * d;

@@ -50,8 +50,11 @@ struct Reducer {
   static Acc init() {
     if constexpr (op == ReduceOp::Sum || op == ReduceOp::Any) return Acc(0);
     if constexpr (op == ReduceOp::Prod || op == ReduceOp::All) return Acc(1);
-    if constexpr (op == ReduceOp::Max) return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
-    if constexpr (op == ReduceOp::Min) return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+    if constexpr (op == ReduceOp::Max)
+      return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                  : std::numeric_limits<T>::lowest();
+    if constexpr (op == ReduceOp::Min)
+      return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
   }
   static Acc combine(Acc a, Acc b) {
     if constexpr (op == ReduceOp::Sum) return a + b;
@@ -59,7 +62,8 @@ struct Reducer {
     if constexpr (op == ReduceOp::Any) return a || b;
     if constexpr (op == ReduceOp::All) return a && b;
     if constexpr (op == ReduceOp::Max || op == ReduceOp::Min) {
-      if constexpr (std::is_floating_point_v<Acc>) if (a != a || b != b) return std::numeric_limits<Acc>::quiet_NaN();
+      if constexpr (std::is_floating_point_v<Acc>)
+        if (a != a || b != b) return std::numeric_limits<Acc>::quiet_NaN();
       return op == ReduceOp::Max ? (a > b ? a : b) : (a < b ? a : b);
     }
   }
@@ -72,7 +76,8 @@ struct Reducer {
         for (int64_t i = 0; i < n; ++i) local += (Acc)x[i];
         return acc + local;
       }
-      for (int64_t i = 0; i < n; ++i) acc = combine(acc, (Acc)(op == ReduceOp::Any || op == ReduceOp::All ? x[i] != T(0) : x[i]));
+      for (int64_t i = 0; i < n; ++i)
+        acc = combine(acc, (Acc)(op == ReduceOp::Any || op == ReduceOp::All ? x[i] != T(0) : x[i]));
       return acc;
     }
     for (int64_t i = 0; i < n; ++i) {
@@ -165,8 +170,10 @@ void reduce_dispatch(const Tensor& out, const Tensor& in, uint64_t mask) {
     } else if constexpr (op == ReduceOp::Max || op == ReduceOp::Min) {
       reduce_all<op, T, T, T>(out, in, mask);
     } else if constexpr (std::is_floating_point_v<T>) {
-      if (out->dtype() == DType::Float32) reduce_all<op, T, double, float>(out, in, mask);
-      else reduce_all<op, T, double, double>(out, in, mask);
+      if (out->dtype() == DType::Float32)
+        reduce_all<op, T, double, float>(out, in, mask);
+      else
+        reduce_all<op, T, double, double>(out, in, mask);
     } else {
       EMBER_ASSERT(out->dtype() == DType::Int64);
       reduce_all<op, T, int64_t, int64_t>(out, in, mask);
@@ -204,9 +211,16 @@ void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const 
         T v = x[i * s];
         if constexpr (std::is_floating_point_v<T>) {
           if (best != best) break;
-          if (v != v) { best = v; bi = i; break; }
+          if (v != v) {
+            best = v;
+            bi = i;
+            break;
+          }
         }
-        if (is_max ? v > best : v < best) { best = v; bi = i; }
+        if (is_max ? v > best : v < best) {
+          best = v;
+          bi = i;
+        }
       }
       vo[o] = best;
       io[o] = bi;

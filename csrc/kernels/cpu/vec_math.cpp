@@ -82,17 +82,27 @@ inline __attribute__((always_inline)) void sigmoid_blocks(const void* fn, const 
 
 template <class T, int W>
 inline __attribute__((always_inline)) void run(const void* fn, bool sigmoid, const T* x, T* y, int64_t n) {
-  if (sigmoid) sigmoid_blocks<T, W>(fn, x, y, n);
-  else run_blocks<T, W>(fn, x, y, n);
+  if (sigmoid)
+    sigmoid_blocks<T, W>(fn, x, y, n);
+  else
+    run_blocks<T, W>(fn, x, y, n);
 }
 
 // One entry point per ISA and dtype; the target attribute applies to all that is inlined.
 using F32 = const float*;
 using F64 = const double*;
-__attribute__((target("avx512f"))) void run_avx512(const void* f, bool sig, F32 x, float* y, int64_t n) { run<float, 16>(f, sig, x, y, n); }
-__attribute__((target("avx512f"))) void run_avx512(const void* f, bool sig, F64 x, double* y, int64_t n) { run<double, 8>(f, sig, x, y, n); }
-__attribute__((target("avx2"))) void run_avx2(const void* f, bool sig, F32 x, float* y, int64_t n) { run<float, 8>(f, sig, x, y, n); }
-__attribute__((target("avx2"))) void run_avx2(const void* f, bool sig, F64 x, double* y, int64_t n) { run<double, 4>(f, sig, x, y, n); }
+__attribute__((target("avx512f"))) void run_avx512(const void* f, bool sig, F32 x, float* y, int64_t n) {
+  run<float, 16>(f, sig, x, y, n);
+}
+__attribute__((target("avx512f"))) void run_avx512(const void* f, bool sig, F64 x, double* y, int64_t n) {
+  run<double, 8>(f, sig, x, y, n);
+}
+__attribute__((target("avx2"))) void run_avx2(const void* f, bool sig, F32 x, float* y, int64_t n) {
+  run<float, 8>(f, sig, x, y, n);
+}
+__attribute__((target("avx2"))) void run_avx2(const void* f, bool sig, F64 x, double* y, int64_t n) {
+  run<double, 4>(f, sig, x, y, n);
+}
 void run_sse(const void* f, bool sig, F32 x, float* y, int64_t n) { run<float, 4>(f, sig, x, y, n); }
 void run_sse(const void* f, bool sig, F64 x, double* y, int64_t n) { run<double, 2>(f, sig, x, y, n); }
 
@@ -118,7 +128,7 @@ Table load() {
   void* lib = cap ? dlopen("libmvec.so.1", RTLD_NOW | RTLD_LOCAL) : nullptr;
   if (!lib) return t;
   __builtin_cpu_init();
-  char abi;  // the vector ABI letter of the mangled name
+  char abi;   // the vector ABI letter of the mangled name
   int lanes;  // float lanes; double has half
   if (cap >= 3 && __builtin_cpu_supports("avx512f")) {
     t = {"avx512", run_avx512, run_avx512};
@@ -151,8 +161,10 @@ bool apply(VecFn fn, const T* x, T* y, int64_t n) {
   const Table& t = table();
   Runner<T> runner;
   const void* const* fns;
-  if constexpr (std::is_same_v<T, float>) runner = t.run_f, fns = t.f32;
-  else runner = t.run_d, fns = t.f64;
+  if constexpr (std::is_same_v<T, float>)
+    runner = t.run_f, fns = t.f32;
+  else
+    runner = t.run_d, fns = t.f64;
   const void* f = fns[(int)(fn == VecFn::Sigmoid ? VecFn::Exp : fn)];
   if (!runner || !f) return false;
   runner(f, fn == VecFn::Sigmoid, x, y, n);
