@@ -1,6 +1,7 @@
 """What every benchmark here shares: timing, the peers to time against, the
 table printed and the JSON written. A benchmark is a list of cases; each case
 builds, for one library module, a zero-argument function to time."""
+
 import argparse
 import json
 import platform
@@ -49,6 +50,7 @@ def import_optional(name):
 def libraries():
     """[(name, module)]: ember, and PyTorch when it is importable, both seeded."""
     import ember
+
     torch = import_optional("torch")
     libs = [("ember", ember)] + ([("torch", torch)] if torch is not None else [])
     for _, lib in libs:
@@ -79,8 +81,9 @@ def run_cases(cases, libs, base_iters, repeats):
 
 
 def print_table(results):
-    cols = [c for c in ("ember_us", "torch_us", "numpy_us", "ember/torch", "ember/numpy")
-            if any(c in r for r in results)]
+    cols = [
+        c for c in ("ember_us", "torch_us", "numpy_us", "ember/torch", "ember/numpy") if any(c in r for r in results)
+    ]
     heads = {"ember_us": "ember us", "torch_us": "torch us", "numpy_us": "numpy us"}
     width = max(len(r["case"]) for r in results)
     header = f"{'case':<{width}}" + "".join(f"{heads.get(c, c):>13}" for c in cols)

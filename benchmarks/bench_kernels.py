@@ -1,25 +1,26 @@
 """Big kernels: matrix product and elementwise math, ember beside numpy and PyTorch.
 
-  sgemm 2048x2048      a @ b in float32 (ember and numpy both call OpenBLAS)
-  exp(2x + 1), 4M      three elementwise passes over 4M float32 values
-  tanh, 4096           one small elementwise op (the size of a hidden layer)
+sgemm 2048x2048      a @ b in float32 (ember and numpy both call OpenBLAS)
+exp(2x + 1), 4M      three elementwise passes over 4M float32 values
+tanh, 4096           one small elementwise op (the size of a hidden layer)
 
-    python benchmarks/bench_kernels.py [--quick] [--json PATH]
+  python benchmarks/bench_kernels.py [--quick] [--json PATH]
 """
-import numpy as np
 
+import numpy as np
 from _harness import run_benchmark
 
 
 def sgemm(n):
     def case(lib):
         a, b = lib.rand(n, n), lib.rand(n, n)
-        return (lambda: a @ b), 2 * n ** 3 / 1e5  # ~1e5 flops per single-op call
+        return (lambda: a @ b), 2 * n**3 / 1e5  # ~1e5 flops per single-op call
 
     def np_case():
         rng = np.random.default_rng(0)
         a, b = rng.random((n, n), np.float32), rng.random((n, n), np.float32)
         return lambda: a @ b
+
     return case, np_case
 
 
@@ -31,6 +32,7 @@ def exp_affine(n):
     def np_case():
         x = np.random.default_rng(0).random(n, np.float32)
         return lambda: np.exp(2 * x + 1)
+
     return case, np_case
 
 
@@ -42,6 +44,7 @@ def tanh(n):
     def np_case():
         x = np.random.default_rng(0).random(n, np.float32)
         return lambda: np.tanh(x)
+
     return case, np_case
 
 

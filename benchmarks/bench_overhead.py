@@ -12,13 +12,12 @@ many calls with time.perf_counter.
 """
 
 import numpy as np
-
 from _harness import run_benchmark
-
 
 # Each case takes the library module and returns (fn, iters_scale): a
 # zero-argument callable to time and how expensive one call is relative to a
 # single op (used to scale the iteration count so every case takes similar time).
+
 
 def mul_8_grad(lib):
     a = lib.randn(8, requires_grad=True)
@@ -57,6 +56,7 @@ def chain_100_fwd_bwd(lib):
             else:
                 y = y.sin()
         y.backward()
+
     return run, 200
 
 
@@ -71,6 +71,7 @@ def mlp_8_fwd_bwd(lib):
         loss.backward()
         w1.grad = None
         w2.grad = None
+
     return run, 10
 
 

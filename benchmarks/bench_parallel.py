@@ -6,8 +6,8 @@ by a sum; one call = forward + backward.
 
     python benchmarks/bench_parallel.py [--quick] [--json PATH]
 """
-import numpy as np
 
+import numpy as np
 from _harness import cli, libraries, measure, write_json
 
 SHAPES = [(64, 128), (128, 256), (256, 512)]  # (batch, width)
@@ -16,8 +16,13 @@ SHAPES = [(64, 128), (128, 256), (256, 512)]  # (batch, width)
 def four_branches(lib, batch, width, depth=4, branches=4):
     rng = np.random.default_rng(0)
     x = lib.tensor(rng.standard_normal((batch, width)).astype(np.float32))
-    ws = [[lib.tensor((rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32), requires_grad=True)
-           for _ in range(depth)] for _ in range(branches)]
+    ws = [
+        [
+            lib.tensor((rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32), requires_grad=True)
+            for _ in range(depth)
+        ]
+        for _ in range(branches)
+    ]
     params = [w for br in ws for w in br]
 
     def step():
@@ -30,6 +35,7 @@ def four_branches(lib, batch, width, depth=4, branches=4):
         total.backward()
         for w in params:
             w.grad = None
+
     return step
 
 
@@ -41,6 +47,7 @@ def with_parallel(ember, enabled, fn):
             fn()
         finally:
             ember.autograd.set_parallel_backward(previous)
+
     return run
 
 

@@ -12,8 +12,8 @@ out by hand, a floor for what the arithmetic costs.
 
     python benchmarks/bench_training.py [--quick] [--json PATH]
 """
-import numpy as np
 
+import numpy as np
 from _harness import run_benchmark
 
 # (sizes, batch, loss, momentum, activation, single-op-calls one step is worth)
@@ -27,8 +27,11 @@ CONFIGS = {
 def data(sizes, batch, loss):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
-    y = (rng.standard_normal((batch, sizes[-1])).astype(np.float32) if loss == "mse"
-         else rng.integers(0, sizes[-1], batch))
+    y = (
+        rng.standard_normal((batch, sizes[-1])).astype(np.float32)
+        if loss == "mse"
+        else rng.integers(0, sizes[-1], batch)
+    )
     return x, y
 
 
@@ -52,7 +55,9 @@ def train_step(key):
             loss = loss_fn(model(x), y)
             loss.backward()
             opt.step()
+
         return step, cost
+
     return case
 
 
@@ -96,7 +101,9 @@ def numpy_step(key):
                     buf += gp
                     gp = buf
                 p -= 0.01 * gp
+
         return step
+
     return make
 
 

@@ -6,6 +6,7 @@ the results as JSON and as a PNG chart (ratios, lower is better, target marked).
 Needs matplotlib for the chart (pip install ".[bench]"); PyTorch for the
 ember/torch ratios (without it those rows are reported as missing).
 """
+
 import argparse
 import json
 import os
@@ -61,13 +62,13 @@ def check(results):
             else:
                 ratio = r.get(column)
             name = label if len(matches) == 1 else f"{label} ({r['case'].split(',', 1)[-1].strip()})"
-            rows.append({"target": name, "ratio": ratio, "limit": target,
-                         "met": ratio is not None and ratio <= target})
+            rows.append({"target": name, "ratio": ratio, "limit": target, "met": ratio is not None and ratio <= target})
     return rows
 
 
 def chart(rows, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

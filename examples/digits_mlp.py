@@ -5,6 +5,7 @@ images, no download) with ember — or, with --torch, the same code on PyTorch.
     python examples/digits_mlp.py --model cnn     # small CNN (Conv2d), about 98%
     python examples/digits_mlp.py --torch         # the same script with PyTorch
 """
+
 import argparse
 import importlib
 import time
@@ -28,10 +29,15 @@ def load_digits_split(seed=0, test_fraction=0.2):
 def make_model(nn, kind):
     if kind == "mlp":
         return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    return nn.Sequential(                                   # input (N, 1, 8, 8)
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # (N, 16, 4, 4)
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 32, 2, 2)
-        nn.Flatten(), nn.Linear(32 * 2 * 2, 10),
+    return nn.Sequential(  # input (N, 1, 8, 8)
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 16, 4, 4)
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 32, 2, 2)
+        nn.Flatten(),
+        nn.Linear(32 * 2 * 2, 10),
     )
 
 
@@ -56,8 +62,12 @@ def main(model_kind="mlp", epochs=None, batch_size=32, lr=3e-3, backend="ember",
     y_train, y_test = torch.tensor(y_train), torch.tensor(y_test)
 
     data = torch.utils.data
-    loader = data.DataLoader(data.TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True,
-                             generator=torch.Generator().manual_seed(seed))
+    loader = data.DataLoader(
+        data.TensorDataset(x_train, y_train),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
     model = make_model(nn, model_kind)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -73,12 +83,16 @@ def main(model_kind="mlp", epochs=None, batch_size=32, lr=3e-3, backend="ember",
             optimizer.step()
             bar.set_postfix(loss=f"{loss.item():.3f}")
         if progress:
-            print(f"epoch {epoch + 1:2d}  loss {loss.item():.4f}  "
-                  f"test accuracy {accuracy(torch, model, x_test, y_test):.2%}")
+            print(
+                f"epoch {epoch + 1:2d}  loss {loss.item():.4f}  "
+                f"test accuracy {accuracy(torch, model, x_test, y_test):.2%}"
+            )
     acc = accuracy(torch, model, x_test, y_test)
     if progress:
-        print(f"{backend} {model_kind}: test accuracy {acc:.2%} after {epochs} epochs "
-              f"in {time.perf_counter() - start:.1f} s")
+        print(
+            f"{backend} {model_kind}: test accuracy {acc:.2%} after {epochs} epochs "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
     return acc
 
 

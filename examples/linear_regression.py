@@ -1,8 +1,9 @@
 """Fit y = 2x + 1 with nn.Linear, MSELoss and SGD: the classic first PyTorch model.
 
-    python examples/linear_regression.py           # with ember
-    python examples/linear_regression.py --torch   # the same script with PyTorch
+python examples/linear_regression.py           # with ember
+python examples/linear_regression.py --torch   # the same script with PyTorch
 """
+
 import argparse
 import importlib
 
@@ -12,8 +13,8 @@ def main(epochs=100, lr=0.1, backend="ember", seed=0, verbose=True):
     nn = torch.nn
     torch.manual_seed(seed)
 
-    x = torch.linspace(-1, 1, 100).unsqueeze(1)            # (100, 1)
-    y = 2 * x + 1 + 0.05 * torch.randn(100, 1)             # noisy line
+    x = torch.linspace(-1, 1, 100).unsqueeze(1)  # (100, 1)
+    y = 2 * x + 1 + 0.05 * torch.randn(100, 1)  # noisy line
 
     model = nn.Linear(1, 1)
     loss_fn = nn.MSELoss()

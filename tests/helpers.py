@@ -85,8 +85,7 @@ def compare_forward(out, ref, input_dtype, rtol, atol):
         if r.dtype.kind in "biu":
             np.testing.assert_array_equal(to_numpy(o), r, err_msg=f"output {i}")
         else:
-            np.testing.assert_allclose(to_numpy(o), r, rtol=rtol, atol=atol, equal_nan=True,
-                                       err_msg=f"output {i}")
+            np.testing.assert_allclose(to_numpy(o), r, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"output {i}")
 
 
 def _float_outputs(fn):
@@ -94,15 +93,33 @@ def _float_outputs(fn):
         outs = tuple(o for o in as_tuple(fn(*ts)) if o.dtype in (ember.float32, ember.float64))
         for o in outs:
             # an op may return its input itself (x.contiguous(), +x): a leaf, without grad_fn
-            assert o.requires_grad and (o.grad_fn is not None or any(o is t for t in ts)), \
+            assert o.requires_grad and (o.grad_fn is not None or any(o is t for t in ts)), (
                 "float output does not require grad"
+            )
         return outs
+
     return wrapped
 
 
-def check_op(inputs, ember_fn, np_fn=None, *, low=-2.0, high=2.0, min_abs=0.0, integer=False,
-             grad=True, noncontig=True, gradgrad=False, float32=True, seed=0,
-             rtol=1e-7, atol=1e-10, rtol32=1e-4, atol32=1e-5):
+def check_op(
+    inputs,
+    ember_fn,
+    np_fn=None,
+    *,
+    low=-2.0,
+    high=2.0,
+    min_abs=0.0,
+    integer=False,
+    grad=True,
+    noncontig=True,
+    gradgrad=False,
+    float32=True,
+    seed=0,
+    rtol=1e-7,
+    atol=1e-10,
+    rtol32=1e-4,
+    atol32=1e-5,
+):
     """Check ``ember_fn`` against ``np_fn`` and finite differences; see the module docstring.
 
     inputs: list of shapes (tuples) or numpy arrays (used as given).
@@ -111,8 +128,7 @@ def check_op(inputs, ember_fn, np_fn=None, *, low=-2.0, high=2.0, min_abs=0.0, i
     grad: run gradcheck (False for comparisons, argmax, ...).
     """
     rng = np.random.default_rng(seed)
-    arrays = [a if isinstance(a, np.ndarray) else random_array(a, rng, low, high, integer, min_abs)
-              for a in inputs]
+    arrays = [a if isinstance(a, np.ndarray) else random_array(a, rng, low, high, integer, min_abs) for a in inputs]
     is_float = [a.dtype.kind == "f" for a in arrays]
     grad = grad and not integer and any(is_float)
     float32 = float32 and not integer and any(is_float)
@@ -137,16 +153,17 @@ def check_op(inputs, ember_fn, np_fn=None, *, low=-2.0, high=2.0, min_abs=0.0, i
             compare_forward(ember_fn(*ts), np_fn(*arrays), in_dtype, rtol, atol)
         if grad:
             ts = make(layout, ember.float64, requires_grad=True)
-            assert ember.autograd.gradcheck(_float_outputs(ember_fn), tuple(ts),
-                                            eps=1e-6, atol=1e-5, rtol=1e-3), f"gradcheck ({layout})"
+            assert ember.autograd.gradcheck(_float_outputs(ember_fn), tuple(ts), eps=1e-6, atol=1e-5, rtol=1e-3), (
+                f"gradcheck ({layout})"
+            )
     if gradgrad and grad:
         ts = make("contiguous", ember.float64, requires_grad=True)
-        assert ember.autograd.gradgradcheck(_float_outputs(ember_fn), tuple(ts),
-                                            eps=1e-6, atol=1e-5, rtol=1e-3), "gradgradcheck"
+        assert ember.autograd.gradgradcheck(_float_outputs(ember_fn), tuple(ts), eps=1e-6, atol=1e-5, rtol=1e-3), (
+            "gradgradcheck"
+        )
     if float32 and np_fn is not None:
         ts = make("contiguous", ember.float32, requires_grad=False)
-        ref = np_fn(*[a.astype(np.float32).astype(np.float64) if f else a
-                      for a, f in zip(arrays, is_float)])
+        ref = np_fn(*[a.astype(np.float32).astype(np.float64) if f else a for a, f in zip(arrays, is_float)])
         compare_forward(ember_fn(*ts), ref, ember.float32, rtol32, atol32)
 
 

@@ -78,7 +78,7 @@ def np_conv2d(x, w, padding=0):
     out = np.zeros((n, o, h - kh + 1, wd - kw + 1))
     for i in range(out.shape[2]):
         for j in range(out.shape[3]):
-            out[:, :, i, j] = np.einsum("nchw,ochw->no", x[:, :, i:i + kh, j:j + kw], w)
+            out[:, :, i, j] = np.einsum("nchw,ochw->no", x[:, :, i : i + kh, j : j + kw], w)
     return out
 
 
@@ -107,7 +107,7 @@ CASES: list[OpCase] = [
     OpCase("mul", np.multiply, [S, (3, 1)], opts={"gradgrad": True}),
     OpCase("div", np.divide, [S, S], opts={"min_abs": 0.3}),
     OpCase("pow", np.power, [S, S], opts={"low": 0.5, "high": 2.0}),
-    OpCase("pow", lambda a: a ** 3, [S], args=(3,), id="pow-number"),
+    OpCase("pow", lambda a: a**3, [S], args=(3,), id="pow-number"),
     OpCase("maximum", np.maximum, [S, S]),
     OpCase("minimum", np.minimum, [S, (4,)]),
     OpCase("neg", np.negative, [S]),
@@ -135,9 +135,17 @@ CASES: list[OpCase] = [
     OpCase("fill_", lambda x: np.full_like(x, 2.5), [S], call=lambda op, x: x.clone().fill_(2.5)),
     OpCase("zero_", np.zeros_like, [S], call=lambda op, x: x.clone().zero_()),
     # ------------------------------------------------------------ comparison and logic
-    *[OpCase(n, f, [ints(3, 4), ints(3, 4)]) for n, f in [
-        ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
-        ("ge", np.greater_equal)]],
+    *[
+        OpCase(n, f, [ints(3, 4), ints(3, 4)])
+        for n, f in [
+            ("eq", np.equal),
+            ("ne", np.not_equal),
+            ("lt", np.less),
+            ("le", np.less_equal),
+            ("gt", np.greater),
+            ("ge", np.greater_equal),
+        ]
+    ],
     OpCase("lt", np.less, [S, (4,)], id="lt-float"),
     OpCase("logical_and", np.logical_and, [bools(3, 4), bools(3, 4)]),
     OpCase("logical_or", np.logical_or, [bools(3, 4), ints(3, 4)]),
@@ -170,8 +178,9 @@ CASES: list[OpCase] = [
     OpCase("var", lambda x: np.var(x, axis=1, ddof=1), [S], kwargs={"dim": 1}),
     OpCase("std", lambda x: np.std(x, ddof=0), [S], kwargs={"correction": 0}),
     OpCase("norm", np.linalg.norm, [S], opts={"min_abs": 0.1}),
-    OpCase("norm", lambda x: np.sum(np.abs(x), axis=1), [S], kwargs={"p": 1, "dim": 1}, opts={"min_abs": 0.1},
-           id="norm-1"),
+    OpCase(
+        "norm", lambda x: np.sum(np.abs(x), axis=1), [S], kwargs={"p": 1, "dim": 1}, opts={"min_abs": 0.1}, id="norm-1"
+    ),
     OpCase("logsumexp", lambda x: np_logsumexp(x, 1), [S], kwargs={"dim": 1}),
     OpCase("softmax", lambda x: np_softmax(x, 1), [S], kwargs={"dim": 1}),
     OpCase("log_softmax", lambda x: np.log(np_softmax(x, 0)), [S], kwargs={"dim": 0}),
@@ -209,14 +218,24 @@ CASES: list[OpCase] = [
     OpCase("split", lambda x: tuple(np.split(x, [1, 3], axis=1)), [S], args=([1, 2, 1], 1)),
     OpCase("chunk", lambda x: tuple(np.split(x, [2], axis=0)), [S], args=(2,)),
     OpCase("unbind", lambda x: tuple(x[:, i] for i in range(4)), [S], args=(1,)),
-    OpCase("gather", lambda x, i: np.take_along_axis(x, i, 0), [S, GATHER_INDEX], call=lambda op, x, i, **k: op(x, 0, i, **k)),
+    OpCase(
+        "gather",
+        lambda x, i: np.take_along_axis(x, i, 0),
+        [S, GATHER_INDEX],
+        call=lambda op, x, i, **k: op(x, 0, i, **k),
+    ),
     OpCase("scatter_add", None, [S, GATHER_INDEX, (2, 4)], call=lambda op, x, i, s, **k: op(x, 0, i, s, **k)),
     OpCase("index_select", lambda x, i: x[i], [S, SELECT_INDEX], call=lambda op, x, i, **k: op(x, 0, i, **k)),
     OpCase("masked_fill", lambda x, m: np.where(m, 1.5, x), [S, MASK], args=(1.5,)),
     OpCase("nonzero", lambda x: np.argwhere(x), [ints(3, 4, low=-1, high=2)]),
     # ------------------------------------------------------------ neural networks
-    OpCase("conv2d", lambda x, w: np_conv2d(x, w, 1), [(1, 2, 5, 5), (3, 2, 3, 3)], kwargs={"padding": 1},
-           opts={"rtol32": 1e-3, "atol32": 1e-4}),
+    OpCase(
+        "conv2d",
+        lambda x, w: np_conv2d(x, w, 1),
+        [(1, 2, 5, 5), (3, 2, 3, 3)],
+        kwargs={"padding": 1},
+        opts={"rtol32": 1e-3, "atol32": 1e-4},
+    ),
     OpCase("max_pool2d", np_max_pool2, [(1, 2, 4, 4)], args=(2,)),
     # ------------------------------------------------------------ operators
     OpCase("__add__", np.add, [S, (4,)]),
@@ -228,13 +247,23 @@ CASES: list[OpCase] = [
     OpCase("__truediv__", np.divide, [S, S], opts={"min_abs": 0.3}),
     OpCase("__rtruediv__", lambda a, b: b / a, [S, S], opts={"min_abs": 0.3}),
     OpCase("__pow__", np.power, [S, S], opts={"low": 0.5}),
-    OpCase("__rpow__", lambda a, b: b ** a, [S, S], opts={"low": 0.5}),
+    OpCase("__rpow__", lambda a, b: b**a, [S, S], opts={"low": 0.5}),
     OpCase("__matmul__", np.matmul, [(3, 4), (4, 2)]),
     OpCase("__rmatmul__", lambda a, b: b @ a, [(4, 2), (3, 4)]),
-    *[OpCase(n, f, [ints(3, 4), ints(3, 4)]) for n, f in [
-        ("__eq__", np.equal), ("__ne__", np.not_equal), ("__lt__", np.less), ("__le__", np.less_equal),
-        ("__gt__", np.greater), ("__ge__", np.greater_equal), ("__and__", np.bitwise_and),
-        ("__or__", np.bitwise_or), ("__xor__", np.bitwise_xor)]],
+    *[
+        OpCase(n, f, [ints(3, 4), ints(3, 4)])
+        for n, f in [
+            ("__eq__", np.equal),
+            ("__ne__", np.not_equal),
+            ("__lt__", np.less),
+            ("__le__", np.less_equal),
+            ("__gt__", np.greater),
+            ("__ge__", np.greater_equal),
+            ("__and__", np.bitwise_and),
+            ("__or__", np.bitwise_or),
+            ("__xor__", np.bitwise_xor),
+        ]
+    ],
     OpCase("__rand__", np.bitwise_and, [bools(3, 4), bools(3, 4)]),
     OpCase("__ror__", np.bitwise_or, [ints(3, 4), ints(3, 4)]),
     OpCase("__rxor__", np.bitwise_xor, [ints(3, 4), ints(3, 4)]),
@@ -257,6 +286,7 @@ CASES: list[OpCase] = [
     OpCase("__abs__", np.abs, [S], opts={"min_abs": 0.1}),
     OpCase("__invert__", np.invert, [ints(3, 4)]),
 ]
+
 
 # scatter_add's reference: numpy's add.at on a copy.
 def _np_scatter_add(x, i, s):

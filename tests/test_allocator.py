@@ -1,5 +1,6 @@
 """The CPU caching allocator (Note [Caching allocator]): freed buffers are reused
 by size, never handed out twice, and memory ember does not own is never cached."""
+
 import gc
 
 import numpy as np

@@ -45,7 +45,7 @@ def test_tutorial_first_example():
 def test_small_graph_gradients():
     a = leaf([2.0, 3.0])
     b = leaf([6.0, 4.0])
-    q = 3 * a ** 3 - b ** 2
+    q = 3 * a**3 - b**2
     q.sum().backward()
     assert a.grad.tolist() == [36.0, 81.0]
     assert b.grad.tolist() == [-12.0, -8.0]
@@ -58,7 +58,7 @@ def test_requires_grad_propagation_and_is_leaf():
     assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
     assert x.is_leaf and x.grad_fn is None and x.grad is None
     assert c.is_leaf and not c.requires_grad
-    z = c * 2                                   # no input requires grad: a leaf by convention
+    z = c * 2  # no input requires grad: a leaf by convention
     assert not z.requires_grad and z.is_leaf and z.grad_fn is None
     assert x.detach().is_leaf and not x.detach().requires_grad
     assert not x.clone().is_leaf
@@ -75,12 +75,16 @@ def test_requires_grad_false_on_non_leaf_raises():
         y.requires_grad_(False)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: ember.tensor([1, 2], requires_grad=True),
-    lambda: ember.tensor([1, 2]).requires_grad_(),
-    lambda: ember.ones(2, dtype=ember.int64, requires_grad=True),
-    lambda: ember.tensor([True]).requires_grad_(),
-], ids=["tensor", "requires_grad_", "ones", "bool"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ember.tensor([1, 2], requires_grad=True),
+        lambda: ember.tensor([1, 2]).requires_grad_(),
+        lambda: ember.ones(2, dtype=ember.int64, requires_grad=True),
+        lambda: ember.tensor([True]).requires_grad_(),
+    ],
+    ids=["tensor", "requires_grad_", "ones", "bool"],
+)
 def test_requires_grad_on_integer_tensor_raises(make):
     with pytest.raises(RuntimeError, match=FLOAT_ONLY):
         make()
@@ -145,7 +149,7 @@ def test_grad_zero_and_none():
     assert x.grad is None
     (x * 5).sum().backward()
     assert x.grad.tolist() == [5.0, 5.0]
-    assert g.tolist() == [2.0, 2.0]            # the old gradient object was not reused after = None
+    assert g.tolist() == [2.0, 2.0]  # the old gradient object was not reused after = None
 
 
 def test_grad_can_be_assigned():
@@ -197,9 +201,9 @@ def test_autograd_grad_frees_graph_too():
 
 def test_retain_graph_defaults_to_create_graph():
     x = leaf([1.0, 2.0])
-    y = (x ** 3).sum()
-    g, = ember.autograd.grad(y, x, create_graph=True)
-    g2, = ember.autograd.grad(y, x)            # the graph was retained
+    y = (x**3).sum()
+    (g,) = ember.autograd.grad(y, x, create_graph=True)
+    (g2,) = ember.autograd.grad(y, x)  # the graph was retained
     assert g.tolist() == g2.tolist() == [3.0, 12.0]
 
 
@@ -215,13 +219,13 @@ def test_saved_tensors_of_custom_function_freed_after_backward():
 
         @staticmethod
         def backward(ctx, g):
-            ctx.saved_tensors
+            ctx.saved_tensors  # noqa: B018  (the access itself is what is tested)
             return g * 2
 
     x = leaf([1.0])
     Keep.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=SECOND_BACKWARD):
-        ctxs[0].saved_tensors
+        ctxs[0].saved_tensors  # noqa: B018
 
 
 def test_graph_is_freed_when_output_dies():
@@ -242,18 +246,18 @@ def test_graph_is_freed_when_output_dies():
 
         @staticmethod
         def backward(ctx, g):
-            y, = ctx.saved_tensors
+            (y,) = ctx.saved_tensors
             return g * y
 
     x = leaf([1.0])
     was_enabled = gc.isenabled()
-    gc.disable()                               # freed by reference counts alone, not by the cycle collector
+    gc.disable()  # freed by reference counts alone, not by the cycle collector
     try:
         y = Exp.apply(x)
         z = y * 2
         assert refs[0]() is not None
         del y
-        assert refs[0]() is not None          # still reachable through z.grad_fn
+        assert refs[0]() is not None  # still reachable through z.grad_fn
         del z
         assert refs[0]() is None
     finally:
@@ -316,7 +320,7 @@ def test_control_flow():
     steps = int(round(np.log2(y.detach().norm().item() / x.detach().norm().item())))
     assert steps == 9
     y.backward(ember.tensor([0.1, 1.0, 0.0001]))
-    np.testing.assert_allclose(x.grad.numpy(), np.array([0.1, 1.0, 0.0001]) * 2 ** steps, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), np.array([0.1, 1.0, 0.0001]) * 2**steps, rtol=1e-6)
 
 
 def test_control_flow_on_values():
@@ -338,10 +342,10 @@ def test_detach():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
-    z = y + d                                   # the detached branch gives no gradient
+    z = y + d  # the detached branch gives no gradient
     z.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
-    d.zero_()                                   # same storage
+    d.zero_()  # same storage
     assert y.tolist() == [0.0, 0.0]
 
 
@@ -357,7 +361,7 @@ def test_data_is_a_detached_alias():
     x = leaf([1.0, 2.0])
     d = x.data
     assert not d.requires_grad and d.is_leaf and d.grad_fn is None
-    d.mul_(10)                                  # no leaf error, changes x
+    d.mul_(10)  # no leaf error, changes x
     assert x.tolist() == [10.0, 20.0] and x.requires_grad
     x.data = ember.tensor([3.0, 4.0])
     assert x.tolist() == [3.0, 4.0] and x.requires_grad and x.is_leaf
@@ -445,7 +449,7 @@ def test_set_grad_enabled():
 
     assert not f(x).requires_grad
     try:
-        ember.set_grad_enabled(False)             # used as a function: sets the mode now
+        ember.set_grad_enabled(False)  # used as a function: sets the mode now
         assert not ember.is_grad_enabled()
         assert not (x * 2).requires_grad
     finally:
@@ -484,7 +488,7 @@ def test_grad_mode_is_thread_local():
     t.start()
     assert entered.wait(60)
     try:
-        assert ember.is_grad_enabled()           # no_grad in the other thread does not leak here
+        assert ember.is_grad_enabled()  # no_grad in the other thread does not leak here
         assert (leaf([1.0]) * 2).requires_grad
     finally:
         release.set()
@@ -494,7 +498,7 @@ def test_grad_mode_is_thread_local():
     def fresh():
         seen["fresh"] = ember.is_grad_enabled()
 
-    with ember.no_grad():                        # a new thread starts with grad enabled
+    with ember.no_grad():  # a new thread starts with grad enabled
         t = threading.Thread(target=fresh)
         t.start()
         t.join(60)
@@ -504,18 +508,18 @@ def test_grad_mode_is_thread_local():
 # ----------------------------------------------------------------- higher-order gradients
 def test_higher_order_derivatives_of_cube():
     x = ember.tensor(2.0, requires_grad=True)
-    y = x ** 3
-    g1, = ember.autograd.grad(y, x, create_graph=True)
+    y = x**3
+    (g1,) = ember.autograd.grad(y, x, create_graph=True)
     assert g1.item() == 12.0 and g1.requires_grad
-    g2, = ember.autograd.grad(g1, x, create_graph=True)
-    assert g2.item() == 12.0                     # 6x
-    g3, = ember.autograd.grad(g2, x)
+    (g2,) = ember.autograd.grad(g1, x, create_graph=True)
+    assert g2.item() == 12.0  # 6x
+    (g3,) = ember.autograd.grad(g2, x)
     assert g3.item() == 6.0
 
 
 def test_second_derivative_via_backward_create_graph():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
-    y = (x ** 3).sum()
+    y = (x**3).sum()
     y.backward(create_graph=True)
     assert x.grad.tolist() == [3.0, 12.0] and x.grad.requires_grad
     g = x.grad
@@ -527,8 +531,8 @@ def test_second_derivative_via_backward_create_graph():
 def test_gradient_penalty():
     x = leaf([1.0, 2.0], dtype=ember.float64)
     y = (x.sin() * x).sum()
-    g, = ember.autograd.grad(y, x, create_graph=True)      # sin x + x cos x
-    (g ** 2).sum().backward()
+    (g,) = ember.autograd.grad(y, x, create_graph=True)  # sin x + x cos x
+    (g**2).sum().backward()
     x_ = np.array([1.0, 2.0])
     g_ = np.sin(x_) + x_ * np.cos(x_)
     np.testing.assert_allclose(x.grad.numpy(), 2 * g_ * (2 * np.cos(x_) - x_ * np.sin(x_)), rtol=1e-10)
@@ -539,7 +543,7 @@ def test_second_derivative_of_mixed_graph():
     b = leaf(0.5, dtype=ember.float64)
     y = (a * b).exp() + a.tanh() / b
     ga, gb = ember.autograd.grad(y, (a, b), create_graph=True)
-    gab, = ember.autograd.grad(ga, b)            # d2y / da db
+    (gab,) = ember.autograd.grad(ga, b)  # d2y / da db
     expected = np.exp(0.75) * (1 + 0.75) - (1 - np.tanh(1.5) ** 2) / 0.25
     assert gab.item() == pytest.approx(expected, rel=1e-10)
 
@@ -559,13 +563,13 @@ def test_autograd_grad_outputs_and_non_leaf_input():
     x = leaf([1.0, 2.0])
     h = x * 3
     out = h * h
-    gh, = ember.autograd.grad(out, h, grad_outputs=ember.tensor([1.0, 0.5]))
+    (gh,) = ember.autograd.grad(out, h, grad_outputs=ember.tensor([1.0, 0.5]))
     assert gh.tolist() == [6.0, 6.0]
 
 
 def test_autograd_grad_several_outputs():
     x = leaf([1.0, 2.0])
-    g, = ember.autograd.grad([(x * 2).sum(), (x * x).sum()], [x])
+    (g,) = ember.autograd.grad([(x * 2).sum(), (x * x).sum()], [x])
     assert g.tolist() == [4.0, 6.0]
 
 
@@ -600,7 +604,7 @@ def test_autograd_grad_runs_only_what_inputs_need():
     a = leaf([1.0])
     b = leaf([2.0])
     z = (Spy.apply(a) * b).sum()
-    gb, = ember.autograd.grad(z, b)
+    (gb,) = ember.autograd.grad(z, b)
     assert gb.tolist() == [1.0] and calls == []
 
 
@@ -668,10 +672,10 @@ def test_grad_of_non_leaf_warns():
         assert y.grad is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert x.grad is not None                # a leaf: no warning
+        assert x.grad is not None  # a leaf: no warning
         y2 = x * 2
         y2.retain_grad()
-        assert y2.grad is None                   # retained: no warning
+        assert y2.grad is None  # retained: no warning
 
 
 # ----------------------------------------------------------------- hooks
@@ -730,59 +734,96 @@ def test_hook_sees_summed_gradient_once():
 # ----------------------------------------------------------------- grad_fn names and the graph
 X = np.random.default_rng(0).uniform(0.5, 1.5, (3, 4))
 GRAD_FN_NAMES = [
-    ("AddBackward0", lambda x, v: x + v), ("AddBackward0", lambda x, v: x + 1),
-    ("SubBackward0", lambda x, v: x - v), ("RsubBackward1", lambda x, v: 2 - x),
-    ("MulBackward0", lambda x, v: x * v), ("MulBackward0", lambda x, v: x * 2),
-    ("DivBackward0", lambda x, v: x / v), ("DivBackward0", lambda x, v: x / 2),
-    ("NegBackward0", lambda x, v: -x), ("PowBackward0", lambda x, v: x ** 2),
-    ("PowBackward1", lambda x, v: x ** v), ("PowBackward2", lambda x, v: 2 ** x),
-    ("AbsBackward0", lambda x, v: x.abs()), ("SqrtBackward0", lambda x, v: x.sqrt()),
-    ("RsqrtBackward0", lambda x, v: x.rsqrt()), ("ExpBackward0", lambda x, v: x.exp()),
-    ("LogBackward0", lambda x, v: x.log()), ("Log1PBackward0", lambda x, v: x.log1p()),
-    ("Expm1Backward0", lambda x, v: x.expm1()), ("SinBackward0", lambda x, v: x.sin()),
-    ("CosBackward0", lambda x, v: x.cos()), ("TanBackward0", lambda x, v: x.tan()),
-    ("TanhBackward0", lambda x, v: x.tanh()), ("SigmoidBackward0", lambda x, v: x.sigmoid()),
-    ("ReluBackward0", lambda x, v: x.relu()), ("ClampBackward1", lambda x, v: x.clamp(0.7, 1.2)),
-    ("ClampBackward1", lambda x, v: x.clamp(min=0.7)), ("MaximumBackward0", lambda x, v: ember.maximum(x, v)),
+    ("AddBackward0", lambda x, v: x + v),
+    ("AddBackward0", lambda x, v: x + 1),
+    ("SubBackward0", lambda x, v: x - v),
+    ("RsubBackward1", lambda x, v: 2 - x),
+    ("MulBackward0", lambda x, v: x * v),
+    ("MulBackward0", lambda x, v: x * 2),
+    ("DivBackward0", lambda x, v: x / v),
+    ("DivBackward0", lambda x, v: x / 2),
+    ("NegBackward0", lambda x, v: -x),
+    ("PowBackward0", lambda x, v: x**2),
+    ("PowBackward1", lambda x, v: x**v),
+    ("PowBackward2", lambda x, v: 2**x),
+    ("AbsBackward0", lambda x, v: x.abs()),
+    ("SqrtBackward0", lambda x, v: x.sqrt()),
+    ("RsqrtBackward0", lambda x, v: x.rsqrt()),
+    ("ExpBackward0", lambda x, v: x.exp()),
+    ("LogBackward0", lambda x, v: x.log()),
+    ("Log1PBackward0", lambda x, v: x.log1p()),
+    ("Expm1Backward0", lambda x, v: x.expm1()),
+    ("SinBackward0", lambda x, v: x.sin()),
+    ("CosBackward0", lambda x, v: x.cos()),
+    ("TanBackward0", lambda x, v: x.tan()),
+    ("TanhBackward0", lambda x, v: x.tanh()),
+    ("SigmoidBackward0", lambda x, v: x.sigmoid()),
+    ("ReluBackward0", lambda x, v: x.relu()),
+    ("ClampBackward1", lambda x, v: x.clamp(0.7, 1.2)),
+    ("ClampBackward1", lambda x, v: x.clamp(min=0.7)),
+    ("MaximumBackward0", lambda x, v: ember.maximum(x, v)),
     ("MinimumBackward0", lambda x, v: ember.minimum(x, v)),
-    ("WhereBackward0", lambda x, v: ember.where(x > 1, x, v)), ("SignBackward0", lambda x, v: x.sign()),
-    ("SumBackward0", lambda x, v: x.sum()), ("SumBackward1", lambda x, v: x.sum(1)),
+    ("WhereBackward0", lambda x, v: ember.where(x > 1, x, v)),
+    ("SignBackward0", lambda x, v: x.sign()),
+    ("SumBackward0", lambda x, v: x.sum()),
+    ("SumBackward1", lambda x, v: x.sum(1)),
     ("SumBackward1", lambda x, v: x.sum((0, 1), keepdim=True)),
-    ("MeanBackward0", lambda x, v: x.mean()), ("MeanBackward1", lambda x, v: x.mean(-1)),
-    ("ProdBackward0", lambda x, v: x.prod()), ("ProdBackward1", lambda x, v: x.prod(0)),
-    ("MaxBackward1", lambda x, v: x.max()), ("MaxBackward0", lambda x, v: x.max(1).values),
-    ("MinBackward1", lambda x, v: x.min()), ("MinBackward0", lambda x, v: x.min(0)[0]),
-    ("AmaxBackward0", lambda x, v: x.amax(1)), ("AminBackward0", lambda x, v: x.amin(1)),
-    ("VarBackward0", lambda x, v: x.var()), ("VarBackward0", lambda x, v: x.var(1)),
-    ("StdBackward0", lambda x, v: x.std(0)), ("LinalgVectorNormBackward0", lambda x, v: x.norm()),
+    ("MeanBackward0", lambda x, v: x.mean()),
+    ("MeanBackward1", lambda x, v: x.mean(-1)),
+    ("ProdBackward0", lambda x, v: x.prod()),
+    ("ProdBackward1", lambda x, v: x.prod(0)),
+    ("MaxBackward1", lambda x, v: x.max()),
+    ("MaxBackward0", lambda x, v: x.max(1).values),
+    ("MinBackward1", lambda x, v: x.min()),
+    ("MinBackward0", lambda x, v: x.min(0)[0]),
+    ("AmaxBackward0", lambda x, v: x.amax(1)),
+    ("AminBackward0", lambda x, v: x.amin(1)),
+    ("VarBackward0", lambda x, v: x.var()),
+    ("VarBackward0", lambda x, v: x.var(1)),
+    ("StdBackward0", lambda x, v: x.std(0)),
+    ("LinalgVectorNormBackward0", lambda x, v: x.norm()),
     ("LinalgVectorNormBackward0", lambda x, v: x.norm(dim=1)),
-    ("LogsumexpBackward0", lambda x, v: x.logsumexp(1)), ("SoftmaxBackward0", lambda x, v: x.softmax(1)),
+    ("LogsumexpBackward0", lambda x, v: x.logsumexp(1)),
+    ("SoftmaxBackward0", lambda x, v: x.softmax(1)),
     ("LogSoftmaxBackward0", lambda x, v: x.log_softmax(-1)),
-    ("MmBackward0", lambda x, v: x.mm(x.t())), ("MmBackward0", lambda x, v: x @ x.t()),
-    ("MvBackward0", lambda x, v: x.mv(v)), ("MvBackward0", lambda x, v: x @ v),
-    ("DotBackward0", lambda x, v: v.dot(v)), ("DotBackward0", lambda x, v: v @ v),
+    ("MmBackward0", lambda x, v: x.mm(x.t())),
+    ("MmBackward0", lambda x, v: x @ x.t()),
+    ("MvBackward0", lambda x, v: x.mv(v)),
+    ("MvBackward0", lambda x, v: x @ v),
+    ("DotBackward0", lambda x, v: v.dot(v)),
+    ("DotBackward0", lambda x, v: v @ v),
     ("BmmBackward0", lambda x, v: ember.bmm(x[None], x.t()[None])),
-    ("CatBackward0", lambda x, v: ember.cat([x, x])), ("StackBackward0", lambda x, v: ember.stack([x, x])),
-    ("SplitBackward0", lambda x, v: x.split(2)[0]), ("SplitBackward0", lambda x, v: x.chunk(3, 1)[1]),
+    ("CatBackward0", lambda x, v: ember.cat([x, x])),
+    ("StackBackward0", lambda x, v: ember.stack([x, x])),
+    ("SplitBackward0", lambda x, v: x.split(2)[0]),
+    ("SplitBackward0", lambda x, v: x.chunk(3, 1)[1]),
     ("SplitWithSizesBackward0", lambda x, v: x.split([1, 3], 1)[0]),
-    ("ViewBackward0", lambda x, v: x.view(12)), ("ViewBackward0", lambda x, v: x.reshape(2, 6)),
+    ("ViewBackward0", lambda x, v: x.view(12)),
+    ("ViewBackward0", lambda x, v: x.reshape(2, 6)),
     ("ViewBackward0", lambda x, v: x.flatten()),
-    ("TBackward0", lambda x, v: x.t()), ("PermuteBackward0", lambda x, v: x.T),
-    ("TransposeBackward0", lambda x, v: x.transpose(0, 1)), ("PermuteBackward0", lambda x, v: x.permute(1, 0)),
-    ("ExpandBackward0", lambda x, v: x.expand(2, 3, 4)), ("SqueezeBackward0", lambda x, v: x[None].squeeze()),
-    ("SqueezeBackward1", lambda x, v: x[None].squeeze(0)), ("UnsqueezeBackward0", lambda x, v: x.unsqueeze(0)),
-    ("UnsqueezeBackward0", lambda x, v: x[..., None]), ("SliceBackward0", lambda x, v: x.narrow(0, 0, 1)),
-    ("SelectBackward0", lambda x, v: x[0]), ("SliceBackward0", lambda x, v: x[1:]),
-    ("IndexBackward0", lambda x, v: x[ember.tensor([0, 2])]), ("IndexBackward0", lambda x, v: x[x > 1]),
+    ("TBackward0", lambda x, v: x.t()),
+    ("PermuteBackward0", lambda x, v: x.T),
+    ("TransposeBackward0", lambda x, v: x.transpose(0, 1)),
+    ("PermuteBackward0", lambda x, v: x.permute(1, 0)),
+    ("ExpandBackward0", lambda x, v: x.expand(2, 3, 4)),
+    ("SqueezeBackward0", lambda x, v: x[None].squeeze()),
+    ("SqueezeBackward1", lambda x, v: x[None].squeeze(0)),
+    ("UnsqueezeBackward0", lambda x, v: x.unsqueeze(0)),
+    ("UnsqueezeBackward0", lambda x, v: x[..., None]),
+    ("SliceBackward0", lambda x, v: x.narrow(0, 0, 1)),
+    ("SelectBackward0", lambda x, v: x[0]),
+    ("SliceBackward0", lambda x, v: x[1:]),
+    ("IndexBackward0", lambda x, v: x[ember.tensor([0, 2])]),
+    ("IndexBackward0", lambda x, v: x[x > 1]),
     ("GatherBackward0", lambda x, v: x.gather(0, ember.tensor([[0, 1, 0, 1]]))),
     ("IndexSelectBackward0", lambda x, v: x.index_select(0, ember.tensor([0, 2]))),
-    ("CloneBackward0", lambda x, v: x.clone()), ("CloneBackward0", lambda x, v: x.t().contiguous()),
+    ("CloneBackward0", lambda x, v: x.clone()),
+    ("CloneBackward0", lambda x, v: x.t().contiguous()),
     ("ToCopyBackward0", lambda x, v: x.float()),
 ]
 
 
-@pytest.mark.parametrize("name, fn", GRAD_FN_NAMES,
-                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(GRAD_FN_NAMES)])
+@pytest.mark.parametrize("name, fn", GRAD_FN_NAMES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(GRAD_FN_NAMES)])
 def test_grad_fn_name(name, fn):
     x = ember.tensor(X, requires_grad=True)
     v = ember.tensor(X[0] + 0.1, requires_grad=True)
@@ -798,7 +839,7 @@ def test_next_functions():
     (n0, i0), (n1, i1) = y.grad_fn.next_functions
     assert node_name(n0) == "AccumulateGrad" and i0 == 0
     assert n0.variable is x
-    assert n1 is None and i1 == 0                 # constant input: no edge
+    assert n1 is None and i1 == 0  # constant input: no edge
     z = y.exp() + x
     names = [(node_name(n), i) for n, i in z.grad_fn.next_functions]
     assert names == [("ExpBackward0", 0), ("AccumulateGrad", 0)]
@@ -824,17 +865,28 @@ def test_grad_fn_is_shared_by_outputs_of_one_node():
 
 
 # ----------------------------------------------------------------- in-place correctness checks
-@pytest.mark.parametrize("op", [
-    lambda x: x.add_(1), lambda x: x.mul_(2), lambda x: x.zero_(), lambda x: x.fill_(1.0),
-    lambda x: x.sub_(1), lambda x: x.div_(2), lambda x: x.clamp_(0, 1), lambda x: x.copy_(ember.ones(2)),
-    lambda x: x.__iadd__(1), lambda x: x.__imul__(2),
-], ids=["add_", "mul_", "zero_", "fill_", "sub_", "div_", "clamp_", "copy_", "+=", "*="])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: x.add_(1),
+        lambda x: x.mul_(2),
+        lambda x: x.zero_(),
+        lambda x: x.fill_(1.0),
+        lambda x: x.sub_(1),
+        lambda x: x.div_(2),
+        lambda x: x.clamp_(0, 1),
+        lambda x: x.copy_(ember.ones(2)),
+        lambda x: x.__iadd__(1),
+        lambda x: x.__imul__(2),
+    ],
+    ids=["add_", "mul_", "zero_", "fill_", "sub_", "div_", "clamp_", "copy_", "+=", "*="],
+)
 def test_inplace_on_leaf_requiring_grad_raises(op):
     x = leaf([0.5, 2.0])
     with pytest.raises(RuntimeError, match=LEAF_INPLACE):
         op(x)
     with ember.no_grad():
-        op(x)                                     # allowed without grad recording
+        op(x)  # allowed without grad recording
     assert x.is_leaf and x.requires_grad
 
 
@@ -847,15 +899,15 @@ def test_setitem_on_leaf_requiring_grad_raises():
 @pytest.mark.parametrize("case", ["output", "input", "view", "detach", "setitem"])
 def test_saved_tensor_modified_inplace_raises(case):
     x = leaf([1.0, 2.0])
-    if case == "output":                        # exp saves its result
+    if case == "output":  # exp saves its result
         y = x.exp()
         out = y * 1
         y.add_(1)
-    elif case == "input":                       # mul saves its inputs
+    elif case == "input":  # mul saves its inputs
         a = x * 1
         out = a * a
         a.mul_(2)
-    elif case == "view":                        # the version counter is shared with views
+    elif case == "view":  # the version counter is shared with views
         a = x * 1
         out = a.sin()
         a[0:1].mul_(2)
@@ -883,7 +935,7 @@ def test_modified_message_names_versions():
 def test_inplace_on_tensor_not_saved_is_fine():
     x = leaf([1.0, 2.0])
     a = x * 1
-    b = a + 1                                   # add saves nothing
+    b = a + 1  # add saves nothing
     a.add_(1)
     b.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
@@ -898,13 +950,17 @@ def test_inplace_on_view_of_non_leaf_rebases_graph():
 
 
 # ----------------------------------------------------------------- shape errors name both shapes
-@pytest.mark.parametrize("fn, a, b, pattern", [
-    (lambda a, b: a + b, (2, 3), (4,), r"\(3\)[\s\S]*\(4\)[\s\S]*dimension 1"),
-    (lambda a, b: a * b, (2, 3), (2, 4), r"\(3\)[\s\S]*\(4\)[\s\S]*dimension 1"),
-    (lambda a, b: ember.maximum(a, b), (5, 2), (3, 2), r"\(5\)[\s\S]*\(3\)[\s\S]*dimension 0"),
-    (lambda a, b: a.mm(b), (2, 3), (4, 2), r"2x3[\s\S]*4x2"),
-    (lambda a, b: a @ b, (2, 3), (4, 2), r"2x3[\s\S]*4x2"),
-], ids=["add", "mul", "maximum", "mm", "matmul"])
+@pytest.mark.parametrize(
+    "fn, a, b, pattern",
+    [
+        (lambda a, b: a + b, (2, 3), (4,), r"\(3\)[\s\S]*\(4\)[\s\S]*dimension 1"),
+        (lambda a, b: a * b, (2, 3), (2, 4), r"\(3\)[\s\S]*\(4\)[\s\S]*dimension 1"),
+        (lambda a, b: ember.maximum(a, b), (5, 2), (3, 2), r"\(5\)[\s\S]*\(3\)[\s\S]*dimension 0"),
+        (lambda a, b: a.mm(b), (2, 3), (4, 2), r"2x3[\s\S]*4x2"),
+        (lambda a, b: a @ b, (2, 3), (4, 2), r"2x3[\s\S]*4x2"),
+    ],
+    ids=["add", "mul", "maximum", "mm", "matmul"],
+)
 def test_shape_mismatch_error_names_both_shapes(fn, a, b, pattern):
     with pytest.raises(RuntimeError, match=pattern):
         fn(ember.ones(*a), ember.ones(*b))
@@ -934,7 +990,7 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        y, = ctx.saved_tensors
+        (y,) = ctx.saved_tensors
         return g * y
 
 
@@ -1015,7 +1071,7 @@ def test_custom_function_several_outputs_and_undefined_grads_are_zeros():
     assert x.grad.tolist() == [2.0 + 18.0, 2.0 + 36.0]
     x.grad = None
     a, b = Two.apply(x)
-    a.sum().backward()                            # b unused: its gradient arrives as zeros
+    a.sum().backward()  # b unused: its gradient arrives as zeros
     assert received[-1] == ([1.0, 1.0], [0.0, 0.0])
     assert x.grad.tolist() == [2.0, 2.0]
 
@@ -1075,16 +1131,16 @@ def test_custom_function_double_backward_with_differentiable_backward():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 3
+            return x**3
 
         @staticmethod
         def backward(ctx, g):
-            x, = ctx.saved_tensors
-            return g * 3 * x ** 2
+            (x,) = ctx.saved_tensors
+            return g * 3 * x**2
 
     x = ember.tensor(2.0, requires_grad=True)
-    g, = ember.autograd.grad(Cube.apply(x), x, create_graph=True)
-    g2, = ember.autograd.grad(g, x)
+    (g,) = ember.autograd.grad(Cube.apply(x), x, create_graph=True)
+    (g2,) = ember.autograd.grad(g, x)
     assert g.item() == 12.0 and g2.item() == 12.0
 
 
@@ -1095,19 +1151,19 @@ def test_once_differentiable():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 2
+            return x**2
 
         @staticmethod
         @once_differentiable
         def backward(ctx, g):
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             return 2 * x * g
 
     x = ember.tensor(3.0, requires_grad=True)
     Square.apply(x).backward()
     assert x.grad.item() == 6.0
     y = Square.apply(x)
-    g, = ember.autograd.grad(y * y, x, create_graph=True)
+    (g,) = ember.autograd.grad(y * y, x, create_graph=True)
     assert g.item() == 108.0
     with pytest.raises(RuntimeError, match=ONCE_DIFF):
         g.backward()
@@ -1124,11 +1180,11 @@ def test_backward_of_custom_function_runs_reentrant_autograd():
 
         @staticmethod
         def backward(ctx, g):
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             with ember.enable_grad():
                 xd = x.detach().requires_grad_()
                 y = xd.sin()
-            gx, = ember.autograd.grad(y, xd, g)
+            (gx,) = ember.autograd.grad(y, xd, g)
             return gx
 
     result = {}
@@ -1153,8 +1209,8 @@ def test_hook_calling_backward_does_not_deadlock():
         w = leaf([3.0])
 
         def hook(g):
-            with ember.enable_grad():           # hooks run with grad mode off
-                (w * w).sum().backward()        # a whole backward from inside a backward
+            with ember.enable_grad():  # hooks run with grad mode off
+                (w * w).sum().backward()  # a whole backward from inside a backward
             return g
 
         y = x * 2
@@ -1174,24 +1230,24 @@ class WrongSquare(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 2
+        return x**2
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return g * x                             # should be 2 * x * g
+        (x,) = ctx.saved_tensors
+        return g * x  # should be 2 * x * g
 
 
 class FirstOrderOnlySquare(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 2
+        return x**2
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return 2 * x.detach() * g                # right value, wrong second derivative
+        (x,) = ctx.saved_tensors
+        return 2 * x.detach() * g  # right value, wrong second derivative
 
 
 def test_gradcheck_detects_wrong_gradient():
@@ -1199,7 +1255,7 @@ def test_gradcheck_detects_wrong_gradient():
     with pytest.raises(RuntimeError):
         ember.autograd.gradcheck(WrongSquare.apply, (x,))
     assert ember.autograd.gradcheck(WrongSquare.apply, (x,), raise_exception=False) is False
-    assert ember.autograd.gradcheck(lambda t: t ** 2, (x,)) is True
+    assert ember.autograd.gradcheck(lambda t: t**2, (x,)) is True
 
 
 def test_gradgradcheck_detects_wrong_second_derivative():
@@ -1207,7 +1263,7 @@ def test_gradgradcheck_detects_wrong_second_derivative():
     assert ember.autograd.gradcheck(FirstOrderOnlySquare.apply, (x,))
     with pytest.raises(RuntimeError):
         ember.autograd.gradgradcheck(FirstOrderOnlySquare.apply, (x,))
-    assert ember.autograd.gradgradcheck(lambda t: t ** 3, (x,)) is True
+    assert ember.autograd.gradgradcheck(lambda t: t**3, (x,)) is True
 
 
 # ----------------------------------------------------------------- threads
@@ -1221,14 +1277,14 @@ def test_threads_run_separate_graphs_concurrently():
                 a = rng.uniform(-1, 1, (8, 8))
                 x = ember.tensor(a, requires_grad=True)
                 w = ember.tensor(a.T.copy(), requires_grad=True)
-                loss = ((x @ w).tanh().sum() + (x * x).sum())
+                loss = (x @ w).tanh().sum() + (x * x).sum()
                 loss.backward()
                 t = np.tanh(a @ a.T)
-                gx = (1 - t ** 2) @ a + 2 * a        # d/dx sum(tanh(x w)) with w = a.T, plus 2x
-                gw = a.T @ (1 - t ** 2)
+                gx = (1 - t**2) @ a + 2 * a  # d/dx sum(tanh(x w)) with w = a.T, plus 2x
+                gw = a.T @ (1 - t**2)
                 np.testing.assert_allclose(x.grad.numpy(), gx, rtol=1e-10)
                 np.testing.assert_allclose(w.grad.numpy(), gw, rtol=1e-10)
-        except BaseException as e:                    # reported in the main thread
+        except BaseException as e:  # reported in the main thread
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(s,), daemon=True) for s in range(4)]
@@ -1262,7 +1318,7 @@ def test_threads_accumulate_into_shared_leaf():
 
 # ----------------------------------------------------------------- repr (the full table is in test_repr.py)
 def _name():
-    return ember.__name__                          # "ember"; "torch" when validated against PyTorch
+    return ember.__name__  # "ember"; "torch" when validated against PyTorch
 
 
 def test_dtype_repr():
@@ -1273,12 +1329,18 @@ def test_dtype_repr():
 
 # Note [Fused backward ops]: relu/tanh/sigmoid backward are single kernels with
 # nodes of their own, named as PyTorch names them, differentiable again.
-@pytest.mark.parametrize("op, node, d2", [
-    ("relu", "ThresholdBackwardBackward0", lambda x: np.zeros_like(x)),
-    ("tanh", "TanhBackwardBackward0", lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
-    ("sigmoid", "SigmoidBackwardBackward0",
-     lambda x: (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))) * (1 - 2 / (1 + np.exp(-x)))),
-])
+@pytest.mark.parametrize(
+    "op, node, d2",
+    [
+        ("relu", "ThresholdBackwardBackward0", lambda x: np.zeros_like(x)),
+        ("tanh", "TanhBackwardBackward0", lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+        (
+            "sigmoid",
+            "SigmoidBackwardBackward0",
+            lambda x: (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))) * (1 - 2 / (1 + np.exp(-x))),
+        ),
+    ],
+)
 def test_fused_backward_nodes_and_second_derivative(op, node, d2):
     xs = np.array([0.5, -1.0, 2.0, -0.25])
     x = ember.tensor(xs, requires_grad=True)

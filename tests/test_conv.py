@@ -1,5 +1,6 @@
 """conv2d and max_pool2d (the ops behind nn.Conv2d / nn.MaxPool2d): forward
 against a direct numpy loop, gradients against finite differences."""
+
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ def conv2d_numpy(x, w, b, stride, padding, dilation):
     out = np.zeros((n, o, ho, wo))
     for i in range(ho):
         for j in range(wo):
-            patch = xp[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+            patch = xp[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
             out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w)
     return out + (0 if b is None else b[None, :, None, None])
 
@@ -31,7 +32,7 @@ def max_pool2d_numpy(x, k, s, p):
     out = np.empty((n, c, ho, wo))
     for i in range(ho):
         for j in range(wo):
-            out[:, :, i, j] = xp[:, :, i * s:i * s + k, j * s:j * s + k].max(axis=(2, 3))
+            out[:, :, i, j] = xp[:, :, i * s : i * s + k, j * s : j * s + k].max(axis=(2, 3))
     return out
 
 
@@ -68,17 +69,26 @@ def test_conv2d_groups_and_unbatched_and_noncontiguous():
     x = rng.standard_normal((2, 4, 5, 5))
     w = rng.standard_normal((6, 2, 3, 3))
     out = _C.conv2d(ember.tensor(x), ember.tensor(w), None, 1, 1, 1, 2)
-    ref = np.concatenate([conv2d_numpy(x[:, :2], w[:3], None, (1, 1), (1, 1), (1, 1)),
-                          conv2d_numpy(x[:, 2:], w[3:], None, (1, 1), (1, 1), (1, 1))], axis=1)
+    ref = np.concatenate(
+        [
+            conv2d_numpy(x[:, :2], w[:3], None, (1, 1), (1, 1), (1, 1)),
+            conv2d_numpy(x[:, 2:], w[3:], None, (1, 1), (1, 1), (1, 1)),
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10, atol=1e-10)
     single = _C.conv2d(ember.tensor(x[0, :2].copy()), ember.tensor(w[:, :2].copy()), None, 1, 0)
-    np.testing.assert_allclose(single.numpy(), conv2d_numpy(x[:1, :2], w[:, :2], None, (1, 1), (0, 0), (1, 1))[0],
-                               rtol=1e-10, atol=1e-10)
-    xt = ember.tensor(x).transpose(2, 3)                       # a non-contiguous input
+    np.testing.assert_allclose(
+        single.numpy(), conv2d_numpy(x[:1, :2], w[:, :2], None, (1, 1), (0, 0), (1, 1))[0], rtol=1e-10, atol=1e-10
+    )
+    xt = ember.tensor(x).transpose(2, 3)  # a non-contiguous input
     w4 = np.concatenate([w[:, :2], w[:, :2]], 1)
-    np.testing.assert_allclose(_C.conv2d(xt, ember.tensor(w4), None).numpy(),
-                               conv2d_numpy(x.transpose(0, 1, 3, 2), w4, None, (1, 1), (0, 0), (1, 1)),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        _C.conv2d(xt, ember.tensor(w4), None).numpy(),
+        conv2d_numpy(x.transpose(0, 1, 3, 2), w4, None, (1, 1), (0, 0), (1, 1)),
+        rtol=1e-10,
+        atol=1e-10,
+    )
     x_grad = ember.tensor(rng.standard_normal((1, 4, 4, 4)), requires_grad=True)
     w_grad = ember.tensor(rng.standard_normal((4, 2, 2, 2)), requires_grad=True)
     assert ember.autograd.gradcheck(lambda a, b: _C.conv2d(a, b, None, 1, 0, 1, 2), (x_grad, w_grad))
@@ -89,15 +99,24 @@ def test_conv2d_grad_fn_name():
     assert _C.conv2d(x, ember.randn(1, 1, 2, 2), None).grad_fn.name() == "ConvolutionBackward0"
 
 
-@pytest.mark.parametrize("bad, words", [
-    (lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 4, 3, 3)), "expected input"),
-    (lambda: _C.conv2d(ember.randn(3, 5), ember.randn(2, 3, 3, 3)), "Expected 3D (unbatched) or 4D (batched)"),
-    (lambda: _C.conv2d(ember.randn(1, 3, 2, 2), ember.randn(2, 3, 3, 3)), "Output size is too small"),
-    (lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 3, 3, 3, dtype=ember.float64)), "should be the same"),
-    (lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 3, 3, 3), None, 0), "stride should be greater than zero"),
-    (lambda: _C.max_pool2d(ember.randn(1, 1, 4, 4), 2, 2, 2), "pad should be at most half"),
-    (lambda: _C.max_pool2d(ember.randn(4, 4), 2), "Expected 3D or 4D"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 4, 3, 3)), "expected input"),
+        (lambda: _C.conv2d(ember.randn(3, 5), ember.randn(2, 3, 3, 3)), "Expected 3D (unbatched) or 4D (batched)"),
+        (lambda: _C.conv2d(ember.randn(1, 3, 2, 2), ember.randn(2, 3, 3, 3)), "Output size is too small"),
+        (
+            lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 3, 3, 3, dtype=ember.float64)),
+            "should be the same",
+        ),
+        (
+            lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 3, 3, 3), None, 0),
+            "stride should be greater than zero",
+        ),
+        (lambda: _C.max_pool2d(ember.randn(1, 1, 4, 4), 2, 2, 2), "pad should be at most half"),
+        (lambda: _C.max_pool2d(ember.randn(4, 4), 2), "Expected 3D or 4D"),
+    ],
+)
 def test_errors_name_the_problem(bad, words):
     with pytest.raises(RuntimeError, match=words.replace("(", r"\(").replace(")", r"\)")):
         bad()

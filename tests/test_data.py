@@ -1,4 +1,5 @@
 """ember.utils.data: datasets, samplers, collation and the DataLoader."""
+
 import collections
 import random
 
@@ -7,8 +8,21 @@ import pytest
 
 import ember
 from ember.utils.data import (
-    BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, Sampler,
-    SequentialSampler, Subset, SubsetRandomSampler, TensorDataset, default_collate, default_convert, random_split,
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    default_collate,
+    default_convert,
+    random_split,
 )
 
 
@@ -49,6 +63,7 @@ class Stream(IterableDataset):
 
 
 # ----------------------------------------------------------------------------- datasets
+
 
 def test_tensor_dataset():
     ds = make_dataset(5)
@@ -107,6 +122,7 @@ def test_random_split_generators(generator):
 
 # ----------------------------------------------------------------------------- samplers
 
+
 def test_sequential_and_batch_sampler():
     s = SequentialSampler(range(7))
     assert list(s) == list(range(7)) and len(s) == 7
@@ -144,6 +160,7 @@ def test_subset_random_sampler_and_base():
 
 
 # ----------------------------------------------------------------------------- collate
+
 
 def test_default_collate():
     assert default_collate([ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0])]).tolist() == [[1, 2], [3, 4]]
@@ -202,6 +219,7 @@ def test_collate_matches_torch():
 
 # ----------------------------------------------------------------------------- DataLoader
 
+
 def test_loader_batches_in_order():
     loader = DataLoader(make_dataset(10), batch_size=4)
     batches = list(loader)
@@ -251,8 +269,9 @@ def test_loader_fast_path_uses_one_index_per_tensor(monkeypatch):
     calls = collections.Counter()
     for name in ("index_select", "__getitem__"):
         real = getattr(ember.Tensor, name)
-        monkeypatch.setattr(ember.Tensor, name,
-                            lambda *a, _real=real, _name=name, **k: calls.update([_name]) or _real(*a, **k))
+        monkeypatch.setattr(
+            ember.Tensor, name, lambda *a, _real=real, _name=name, **k: calls.update([_name]) or _real(*a, **k)
+        )
     x, y = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=gen(0))))
     assert calls == {"index_select": 2} and sorted(y.tolist()) != y.tolist()
     assert x[:, 0].tolist() == [3.0 * i for i in y.tolist()]

@@ -1,4 +1,5 @@
 """The examples, shortened, as tests: they must train to the accuracy their docs state."""
+
 import importlib.util
 import pathlib
 

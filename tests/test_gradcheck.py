@@ -1,4 +1,5 @@
 """ember.autograd.gradcheck itself: it accepts correct gradients and catches wrong ones."""
+
 import pytest
 
 import ember

@@ -52,10 +52,17 @@ print("ok")
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("op, ref", [
-    (lambda a, b: a & b, np.bitwise_and), (lambda a, b: a | b, np.bitwise_or), (lambda a, b: a ^ b, np.bitwise_xor),
-    (lambda a, b: a << b, np.left_shift), (lambda a, b: a >> b, np.right_shift),
-], ids=["and", "or", "xor", "lshift", "rshift"])
+@pytest.mark.parametrize(
+    "op, ref",
+    [
+        (lambda a, b: a & b, np.bitwise_and),
+        (lambda a, b: a | b, np.bitwise_or),
+        (lambda a, b: a ^ b, np.bitwise_xor),
+        (lambda a, b: a << b, np.left_shift),
+        (lambda a, b: a >> b, np.right_shift),
+    ],
+    ids=["and", "or", "xor", "lshift", "rshift"],
+)
 @pytest.mark.parametrize("dtype", [ember.int64, ember.int32])
 def test_bitwise_operators_on_integers(op, ref, dtype):
     rng = np.random.default_rng(0)
@@ -101,7 +108,7 @@ def test_saved_values_by_name():
     assert (s.grad_fn._saved_dim, s.grad_fn._saved_keepdim, s.grad_fn._saved_self_sym_sizes) == ((1,), True, (3, 4))
     assert x.transpose(0, 1).grad_fn._saved_dim0 == 0
     assert ember.add(x, x, alpha=2).grad_fn._saved_alpha == 2.0
-    assert (x ** 3).grad_fn._saved_exponent == 3.0
+    assert (x**3).grad_fn._saved_exponent == 3.0
     assert x.softmax(-1).grad_fn._saved_dim == 1
     i = x[ember.tensor([0, 2])]
     assert isinstance(i.grad_fn._saved_indices, tuple) and i.grad_fn._saved_indices[0].tolist() == [0, 2]
@@ -118,11 +125,23 @@ def test_saved_values_by_name():
 def test_saved_values_match_pytorchs_names():
     torch = pytest.importorskip("torch")
     cases = [
-        lambda m, x: x.clamp(-1, 1), lambda m, x: x.sum(1, keepdim=True), lambda m, x: x.mean(1),
-        lambda m, x: x.transpose(0, 1), lambda m, x: x.permute(1, 0), lambda m, x: m.add(x, x, alpha=2),
-        lambda m, x: x ** 3, lambda m, x: x.softmax(1), lambda m, x: x.log_softmax(0), lambda m, x: x.exp(),
-        lambda m, x: x * x, lambda m, x: x.unsqueeze(1), lambda m, x: x.amax(1), lambda m, x: x.var(1),
-        lambda m, x: x.max(1)[0], lambda m, x: x.index_select(0, m.tensor([0, 2])), lambda m, x: x.prod(1),
+        lambda m, x: x.clamp(-1, 1),
+        lambda m, x: x.sum(1, keepdim=True),
+        lambda m, x: x.mean(1),
+        lambda m, x: x.transpose(0, 1),
+        lambda m, x: x.permute(1, 0),
+        lambda m, x: m.add(x, x, alpha=2),
+        lambda m, x: x**3,
+        lambda m, x: x.softmax(1),
+        lambda m, x: x.log_softmax(0),
+        lambda m, x: x.exp(),
+        lambda m, x: x * x,
+        lambda m, x: x.unsqueeze(1),
+        lambda m, x: x.amax(1),
+        lambda m, x: x.var(1),
+        lambda m, x: x.max(1)[0],
+        lambda m, x: x.index_select(0, m.tensor([0, 2])),
+        lambda m, x: x.prod(1),
     ]
     values = np.random.default_rng(0).uniform(0.5, 1.5, (3, 4))
     for fn in cases:

@@ -13,6 +13,7 @@ from |x| = 3.65 on); scalar libm is within 1 ulp (tanh 2). The reference is the
 float64 result (for float32) or the long double result (for float64; erf has
 no long double in numpy, so its reference is math.erf, itself within 1 ulp).
 """
+
 import ctypes
 import math
 import os
@@ -55,11 +56,46 @@ def special_values(dtype):
     fi = np.finfo(dtype)
     tiny = fi.smallest_subnormal
     big_exp = 709.78 if dtype == np.float64 else 88.72  # exp just below overflow
-    v = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5,
-         fi.max, -fi.max, fi.tiny, -fi.tiny, tiny, -tiny, 3 * tiny, -3 * tiny,
-         1e-30, -1e-30, 1e30, -1e30, 1e-7, -1e-7, 1e-4, -1e-4,
-         big_exp, big_exp + 0.01, -big_exp, -big_exp - 0.01, -103.9, -104.0, -745.0, -746.0,
-         -0.999999, -1.000001, 1e-38, 1e-39]
+    v = [
+        np.nan,
+        -np.nan,
+        np.inf,
+        -np.inf,
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        fi.max,
+        -fi.max,
+        fi.tiny,
+        -fi.tiny,
+        tiny,
+        -tiny,
+        3 * tiny,
+        -3 * tiny,
+        1e-30,
+        -1e-30,
+        1e30,
+        -1e30,
+        1e-7,
+        -1e-7,
+        1e-4,
+        -1e-4,
+        big_exp,
+        big_exp + 0.01,
+        -big_exp,
+        -big_exp - 0.01,
+        -103.9,
+        -104.0,
+        -745.0,
+        -746.0,
+        -0.999999,
+        -1.000001,
+        1e-38,
+        1e-39,
+    ]
     return np.array(v, dtype=np.float64).astype(dtype)
 
 
@@ -104,8 +140,10 @@ def assert_ulp(got, ref_wide, dtype, what):
         err = np.abs(got[rest].astype(WIDE[dtype]) - ref_wide[rest]) / np.spacing(np.abs(ref[rest]))
     if err.size:
         worst = int(np.argmax(err))
-        assert err[worst] <= MAX_ULP, (f"{what}: {float(err[worst]):.2f} ulp at x where result "
-                                       f"{got[rest][worst]!r} expected {ref_wide[rest][worst]!r}")
+        assert err[worst] <= MAX_ULP, (
+            f"{what}: {float(err[worst]):.2f} ulp at x where result "
+            f"{got[rest][worst]!r} expected {ref_wide[rest][worst]!r}"
+        )
 
 
 def run(op, t):
@@ -238,11 +276,12 @@ def test_many_dimensions():
     x = ember.ones(*([1] * 30), 3)  # size-1 dims are skipped by the loop plan
     np.testing.assert_array_equal((x * 2).numpy(), np.full([1] * 30 + [3], 2, np.float32))
     y = ember.ones(*([2] * 12)).permute(*reversed(range(12)))  # 12 strided dims, not mergeable
-    assert (y + y).sum().item() == 2 * 2 ** 12
+    assert (y + y).sum().item() == 2 * 2**12
 
 
-@pytest.mark.parametrize("shape, dims", [((128, 256), 0), ((4, 5, 33), (0, 1)), ((300, 1000), 0), ((7, 16), 0),
-                                         ((3, 4, 20), 0)])
+@pytest.mark.parametrize(
+    "shape, dims", [((128, 256), 0), ((4, 5, 33), (0, 1)), ((300, 1000), 0), ((7, 16), 0), ((3, 4, 20), 0)]
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 def test_sum_over_leading_dims_matches_numpy_and_the_strided_path(shape, dims, dtype):
     rng = np.random.default_rng(0)

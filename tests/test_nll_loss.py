@@ -1,4 +1,5 @@
 """ember._C._nll_loss: the node behind nn.functional.nll_loss / cross_entropy."""
+
 import numpy as np
 import pytest
 
@@ -51,20 +52,43 @@ def test_nll_loss_all_ignored_mean_is_nan():
     assert np.isnan(out.item())
 
 
-@pytest.mark.parametrize("call, exc, words", [
-    (lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 3]), None, IGNORE, "mean"), IndexError,
-     "Target 3 is out of bounds"),
-    (lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 1, 1]), None, IGNORE, "mean"), RuntimeError,
-     r"Expected input batch_size \(2\) to match target batch_size \(3\)"),
-    (lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0.0, 1.0]), None, IGNORE, "mean"), RuntimeError,
-     "expected scalar type Long"),
-    (lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 1]), ember.ones(2), IGNORE, "mean"), RuntimeError,
-     "weight tensor should be defined either for all 3 classes"),
-    (lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 1]), None, IGNORE, "avg"), ValueError,
-     "avg is not a valid value for reduction"),
-    (lambda: ember._C._nll_loss(ember.ones(2, 3, 4, 5), ember.zeros(2, 4, 5, dtype=ember.int64), None, IGNORE, "mean"),
-     RuntimeError, "expected input of 1 or 2 dimensions"),
-])
+@pytest.mark.parametrize(
+    "call, exc, words",
+    [
+        (
+            lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 3]), None, IGNORE, "mean"),
+            IndexError,
+            "Target 3 is out of bounds",
+        ),
+        (
+            lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 1, 1]), None, IGNORE, "mean"),
+            RuntimeError,
+            r"Expected input batch_size \(2\) to match target batch_size \(3\)",
+        ),
+        (
+            lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0.0, 1.0]), None, IGNORE, "mean"),
+            RuntimeError,
+            "expected scalar type Long",
+        ),
+        (
+            lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 1]), ember.ones(2), IGNORE, "mean"),
+            RuntimeError,
+            "weight tensor should be defined either for all 3 classes",
+        ),
+        (
+            lambda: ember._C._nll_loss(ember.ones(2, 3), ember.tensor([0, 1]), None, IGNORE, "avg"),
+            ValueError,
+            "avg is not a valid value for reduction",
+        ),
+        (
+            lambda: ember._C._nll_loss(
+                ember.ones(2, 3, 4, 5), ember.zeros(2, 4, 5, dtype=ember.int64), None, IGNORE, "mean"
+            ),
+            RuntimeError,
+            "expected input of 1 or 2 dimensions",
+        ),
+    ],
+)
 def test_nll_loss_errors(call, exc, words):
     with pytest.raises(exc, match=words):
         call()

@@ -1,5 +1,6 @@
 """ember.nn: Module mechanics, layers (forward against numpy, gradients against finite
 differences in float64), losses for every reduction, init statistics, gradient clipping."""
+
 import copy
 import math
 import warnings
@@ -55,6 +56,7 @@ class Net(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------------
 # Parameter
 
+
 def test_parameter_is_a_leaf_alias_requiring_grad():
     base = ember.randn(2, 3)
     p = nn.Parameter(base)
@@ -83,18 +85,30 @@ def test_parameter_repr_deepcopy_and_ops():
 # ---------------------------------------------------------------------------------------------------------------------
 # Module registration and traversal
 
+
 def test_registration_and_names():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["scale", "linear.weight", "linear.bias", "body.0.weight", "body.0.bias", "body.2.weight",
-                     "body.2.bias"]
+    assert names == [
+        "scale",
+        "linear.weight",
+        "linear.bias",
+        "body.0.weight",
+        "body.0.bias",
+        "body.2.weight",
+        "body.2.bias",
+    ]
     assert len(list(net.parameters())) == 7
-    assert [n for n, _ in net.named_buffers()] == ["steps", "cache", "body.2.running_mean", "body.2.running_var",
-                                                    "body.2.num_batches_tracked"]
+    assert [n for n, _ in net.named_buffers()] == [
+        "steps",
+        "cache",
+        "body.2.running_mean",
+        "body.2.running_var",
+        "body.2.num_batches_tracked",
+    ]
     assert [n for n, _ in net.named_children()] == ["linear", "body"]
     assert [n for n, _ in net.named_modules()] == ["", "linear", "body", "body.0", "body.1", "body.2"]
-    assert [type(m).__name__ for m in net.modules()] == ["Net", "Linear", "Sequential", "Linear", "ReLU",
-                                                         "BatchNorm1d"]
+    assert [type(m).__name__ for m in net.modules()] == ["Net", "Linear", "Sequential", "Linear", "ReLU", "BatchNorm1d"]
     assert [n for n, _ in net.named_parameters(recurse=False)] == ["scale"]
     assert [n for n, _ in net.named_parameters(prefix="model")][0] == "model.scale"
     assert net.get_submodule("body.0") is net.body[0]
@@ -106,9 +120,19 @@ def test_state_dict_keys_and_values():
     net = Net()
     sd = net.state_dict()
     assert isinstance(sd, OrderedDict)
-    assert list(sd) == ["scale", "steps", "linear.weight", "linear.bias", "body.0.weight", "body.0.bias",
-                        "body.2.weight", "body.2.bias", "body.2.running_mean", "body.2.running_var",
-                        "body.2.num_batches_tracked"]
+    assert list(sd) == [
+        "scale",
+        "steps",
+        "linear.weight",
+        "linear.bias",
+        "body.0.weight",
+        "body.0.bias",
+        "body.2.weight",
+        "body.2.bias",
+        "body.2.running_mean",
+        "body.2.running_var",
+        "body.2.num_batches_tracked",
+    ]
     assert "cache" not in sd  # non-persistent buffer
     assert not sd["linear.weight"].requires_grad  # detached
     assert sd["linear.weight"].data_ptr() == net.linear.weight.data_ptr()  # but sharing memory
@@ -144,24 +168,45 @@ def test_setattr_moves_between_kinds_and_none():
     del m.sub
     assert "sub" not in m._modules
     with pytest.raises(AttributeError, match="'Module' object has no attribute 'sub'"):
-        m.sub
+        m.sub  # noqa: B018
 
 
-@pytest.mark.parametrize("bad, exc, words", [
-    (lambda m: m.register_parameter("a.b", nn.Parameter(ember.ones(1))), KeyError, 'parameter name can\'t contain "."'),
-    (lambda m: m.register_parameter("", nn.Parameter(ember.ones(1))), KeyError, "parameter name can't be empty"),
-    (lambda m: m.register_parameter(1, nn.Parameter(ember.ones(1))), TypeError, "parameter name should be a string"),
-    (lambda m: m.register_parameter("w", ember.ones(1)), TypeError,
-     "cannot assign 'ember.FloatTensor' object to parameter 'w'"),
-    (lambda m: m.register_parameter("training", nn.Parameter(ember.ones(1))), KeyError,
-     "attribute 'training' already exists"),
-    (lambda m: m.register_buffer("x.y", ember.ones(1)), KeyError, 'buffer name can\'t contain "."'),
-    (lambda m: m.register_buffer("b", [1.0]), TypeError, "cannot assign 'list' object to buffer 'b'"),
-    (lambda m: m.add_module("m", 3), TypeError, "int is not a Module subclass"),
-    (lambda m: m.add_module("a.b", nn.ReLU()), KeyError, "module name can't contain"),
-    (lambda m: setattr(m, "lin", ember.ones(1)), TypeError, "cannot assign 'ember.FloatTensor' as child module 'lin'"),
-    (lambda m: setattr(m, "p", ember.ones(1)), TypeError, "cannot assign 'ember.FloatTensor' as parameter 'p'"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, words",
+    [
+        (
+            lambda m: m.register_parameter("a.b", nn.Parameter(ember.ones(1))),
+            KeyError,
+            'parameter name can\'t contain "."',
+        ),
+        (lambda m: m.register_parameter("", nn.Parameter(ember.ones(1))), KeyError, "parameter name can't be empty"),
+        (
+            lambda m: m.register_parameter(1, nn.Parameter(ember.ones(1))),
+            TypeError,
+            "parameter name should be a string",
+        ),
+        (
+            lambda m: m.register_parameter("w", ember.ones(1)),
+            TypeError,
+            "cannot assign 'ember.FloatTensor' object to parameter 'w'",
+        ),
+        (
+            lambda m: m.register_parameter("training", nn.Parameter(ember.ones(1))),
+            KeyError,
+            "attribute 'training' already exists",
+        ),
+        (lambda m: m.register_buffer("x.y", ember.ones(1)), KeyError, 'buffer name can\'t contain "."'),
+        (lambda m: m.register_buffer("b", [1.0]), TypeError, "cannot assign 'list' object to buffer 'b'"),
+        (lambda m: m.add_module("m", 3), TypeError, "int is not a Module subclass"),
+        (lambda m: m.add_module("a.b", nn.ReLU()), KeyError, "module name can't contain"),
+        (
+            lambda m: setattr(m, "lin", ember.ones(1)),
+            TypeError,
+            "cannot assign 'ember.FloatTensor' as child module 'lin'",
+        ),
+        (lambda m: setattr(m, "p", ember.ones(1)), TypeError, "cannot assign 'ember.FloatTensor' as parameter 'p'"),
+    ],
+)
 def test_registration_errors(bad, exc, words):
     m = nn.Module()
     m.lin = nn.Linear(1, 1)
@@ -260,7 +305,8 @@ def test_load_state_dict_errors_as_pytorch():
     assert str(info.value) == (
         'Error(s) in loading state_dict for Linear:\n\tUnexpected key(s) in state_dict: "extra". \n\t'
         "size mismatch for weight: copying a param with shape ember.Size([3, 3]) from checkpoint, the shape in "
-        "current model is ember.Size([3, 2]).")
+        "current model is ember.Size([3, 2])."
+    )
     result = lin.load_state_dict({"weight": ember.ones(3, 2), "junk": ember.ones(1)}, strict=False)
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["junk"]
     assert result == nn.modules.module._IncompatibleKeys(["bias"], ["junk"])
@@ -279,6 +325,7 @@ def test_load_state_dict_nested_and_batchnorm_without_counter():
 
 # ---------------------------------------------------------------------------------------------------------------------
 # hooks, containers, repr
+
 
 def test_forward_hooks_and_removal():
     lin = nn.Linear(2, 2)
@@ -338,8 +385,10 @@ def test_repr_strings():
     seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
     assert repr(seq) == "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n)"
     nested = nn.Sequential(nn.Sequential(nn.Linear(1, 1, bias=False)), nn.Dropout(0.2))
-    assert repr(nested) == ("Sequential(\n  (0): Sequential(\n    (0): Linear(in_features=1, out_features=1, "
-                            "bias=False)\n  )\n  (1): Dropout(p=0.2, inplace=False)\n)")
+    assert repr(nested) == (
+        "Sequential(\n  (0): Sequential(\n    (0): Linear(in_features=1, out_features=1, "
+        "bias=False)\n  )\n  (1): Dropout(p=0.2, inplace=False)\n)"
+    )
     ml = nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.Tanh()])
     assert repr(ml) == "ModuleList(\n  (0-1): 2 x ReLU()\n  (2): Tanh()\n)"
     assert repr(nn.ModuleList()) == "ModuleList()"
@@ -356,25 +405,32 @@ def test_repr_strings():
     assert repr(nn.Module()) == "Module()"
 
 
-@pytest.mark.parametrize("module, text", [
-    (nn.LeakyReLU(0.2, inplace=True), "LeakyReLU(negative_slope=0.2, inplace=True)"),
-    (nn.GELU("tanh"), "GELU(approximate='tanh')"),
-    (nn.Softmax(dim=-1), "Softmax(dim=-1)"),
-    (nn.LogSoftmax(1), "LogSoftmax(dim=1)"),
-    (nn.SiLU(), "SiLU()"),
-    (nn.Embedding(10, 3, padding_idx=0), "Embedding(10, 3, padding_idx=0)"),
-    (nn.LayerNorm([2, 3]), "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True, bias=True)"),
-    (nn.BatchNorm1d(4, momentum=None), "BatchNorm1d(4, eps=1e-05, momentum=None, affine=True, bias=True, "
-                                       "track_running_stats=True)"),
-    (nn.Conv2d(1, 6, 3, padding=1, bias=False), "Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), "
-                                                 "bias=False)"),
-    (nn.MaxPool2d(2), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"),
-    (nn.Flatten(), "Flatten(start_dim=1, end_dim=-1)"),
-    (nn.Unflatten(1, (2, 2)), "Unflatten(dim=1, unflattened_size=(2, 2))"),
-    (nn.Bilinear(2, 3, 4), "Bilinear(in1_features=2, in2_features=3, out_features=4, bias=True)"),
-    (nn.CrossEntropyLoss(), "CrossEntropyLoss()"),
-    (nn.Identity(), "Identity()"),
-])
+@pytest.mark.parametrize(
+    "module, text",
+    [
+        (nn.LeakyReLU(0.2, inplace=True), "LeakyReLU(negative_slope=0.2, inplace=True)"),
+        (nn.GELU("tanh"), "GELU(approximate='tanh')"),
+        (nn.Softmax(dim=-1), "Softmax(dim=-1)"),
+        (nn.LogSoftmax(1), "LogSoftmax(dim=1)"),
+        (nn.SiLU(), "SiLU()"),
+        (nn.Embedding(10, 3, padding_idx=0), "Embedding(10, 3, padding_idx=0)"),
+        (nn.LayerNorm([2, 3]), "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True, bias=True)"),
+        (
+            nn.BatchNorm1d(4, momentum=None),
+            "BatchNorm1d(4, eps=1e-05, momentum=None, affine=True, bias=True, track_running_stats=True)",
+        ),
+        (
+            nn.Conv2d(1, 6, 3, padding=1, bias=False),
+            "Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)",
+        ),
+        (nn.MaxPool2d(2), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"),
+        (nn.Flatten(), "Flatten(start_dim=1, end_dim=-1)"),
+        (nn.Unflatten(1, (2, 2)), "Unflatten(dim=1, unflattened_size=(2, 2))"),
+        (nn.Bilinear(2, 3, 4), "Bilinear(in1_features=2, in2_features=3, out_features=4, bias=True)"),
+        (nn.CrossEntropyLoss(), "CrossEntropyLoss()"),
+        (nn.Identity(), "Identity()"),
+    ],
+)
 def test_layer_reprs(module, text):
     assert repr(module) == text
 
@@ -391,6 +447,7 @@ def test_module_without_forward_and_deepcopy():
 
 # ---------------------------------------------------------------------------------------------------------------------
 # layers: forward against numpy, gradients against finite differences
+
 
 def test_linear_default_init_and_forward():
     ember.manual_seed(0)
@@ -428,7 +485,7 @@ ACTIVATIONS = [
     (nn.ReLU(), lambda x: np.maximum(x, 0)),
     (nn.LeakyReLU(0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
     (nn.GELU(), _gelu_np),
-    (nn.GELU("tanh"), lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
+    (nn.GELU("tanh"), lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))),
     (nn.SiLU(), lambda x: x / (1 + np.exp(-x))),
     (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
     (nn.Tanh(), np.tanh),
@@ -556,8 +613,11 @@ def test_layer_norm_forward_and_grad():
     np.testing.assert_allclose(np_(ln(t64(x))), ref, rtol=1e-10, atol=1e-12)
     check_module_grads(ln, t64(arr(2, 3, 4), True))
     check_module_grads(nn.LayerNorm(4, elementwise_affine=False), t64(arr(3, 4), True))
-    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], "
-                                           r"but got input of size\[3, 4\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], "
+        r"but got input of size\[3, 4\]",
+    ):
         F.layer_norm(ember.randn(3, 4), (3,))
 
 
@@ -614,7 +674,7 @@ def _conv_np(x, w, b, stride, padding):
     out = np.zeros((n, o, ho, wo))
     for i in range(ho):
         for j in range(wo):
-            patch = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            patch = xp[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
             out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w)
     return out + b[None, :, None, None]
 
@@ -656,8 +716,9 @@ def test_max_pool2d_module():
 
 def test_small_cnn_trains_end_to_end():
     ember.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                        nn.Linear(4 * 4 * 4, 3))
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)
+    )
     x = ember.randn(6, 1, 8, 8)
     t = ember.tensor([0, 1, 2, 0, 1, 2])
     losses = []
@@ -674,6 +735,7 @@ def test_small_cnn_trains_end_to_end():
 
 # ---------------------------------------------------------------------------------------------------------------------
 # functional utilities
+
 
 def test_one_hot():
     out = F.one_hot(ember.tensor([0, 2, 1]))
@@ -704,6 +766,7 @@ def test_pad_constant_and_negative():
 # ---------------------------------------------------------------------------------------------------------------------
 # losses
 
+
 def _reduce_np(loss, reduction):
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
@@ -717,10 +780,20 @@ REDUCTIONS = ["mean", "sum", "none"]
 ELEMENTWISE_LOSSES = [
     ("mse", nn.MSELoss, F.mse_loss, lambda x, y: (x - y) ** 2, {}),
     ("l1", nn.L1Loss, F.l1_loss, lambda x, y: np.abs(x - y), {}),
-    ("huber", nn.HuberLoss, F.huber_loss,
-     lambda x, y: np.where(np.abs(x - y) < 0.7, 0.5 * (x - y) ** 2, 0.7 * (np.abs(x - y) - 0.35)), {"delta": 0.7}),
-    ("smooth_l1", nn.SmoothL1Loss, F.smooth_l1_loss,
-     lambda x, y: np.where(np.abs(x - y) < 0.5, (x - y) ** 2 / 1.0, np.abs(x - y) - 0.25), {"beta": 0.5}),
+    (
+        "huber",
+        nn.HuberLoss,
+        F.huber_loss,
+        lambda x, y: np.where(np.abs(x - y) < 0.7, 0.5 * (x - y) ** 2, 0.7 * (np.abs(x - y) - 0.35)),
+        {"delta": 0.7},
+    ),
+    (
+        "smooth_l1",
+        nn.SmoothL1Loss,
+        F.smooth_l1_loss,
+        lambda x, y: np.where(np.abs(x - y) < 0.5, (x - y) ** 2 / 1.0, np.abs(x - y) - 0.25),
+        {"beta": 0.5},
+    ),
 ]
 
 
@@ -744,8 +817,9 @@ def test_elementwise_loss_shape_warning_weight_and_errors():
     with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
         nn.L1Loss(reduction="foo")(ember.randn(2), ember.randn(2))
     x, y, w = arr(5), arr(5), arr(5, low=0.1, high=1)
-    np.testing.assert_allclose(F.mse_loss(t64(x), t64(y), weight=t64(w)).item(),
-                               ((x - y) ** 2 * w).sum() / w.sum(), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.mse_loss(t64(x), t64(y), weight=t64(w)).item(), ((x - y) ** 2 * w).sum() / w.sum(), rtol=1e-12
+    )
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
         assert F.mse_loss(t64(x), t64(y), size_average=False).item() == pytest.approx(((x - y) ** 2).sum())
 
@@ -806,8 +880,9 @@ def test_cross_entropy_spatial_and_unbatched(reduction):
     got = F.cross_entropy(t64(x), ember.tensor(t), reduction=reduction)
     want = _ce_np(np.moveaxis(x, 1, -1).reshape(-1, 3), t.reshape(-1), reduction=reduction)
     np.testing.assert_allclose(np_(got), want.reshape(t.shape) if reduction == "none" else want, rtol=1e-10)
-    assert gradcheck(lambda a: F.cross_entropy(a, ember.tensor(t), reduction=reduction, label_smoothing=0.1),
-                     (t64(x, True),))
+    assert gradcheck(
+        lambda a: F.cross_entropy(a, ember.tensor(t), reduction=reduction, label_smoothing=0.1), (t64(x, True),)
+    )
     v = arr(5)
     one = F.cross_entropy(t64(v), ember.tensor(2), reduction=reduction)
     assert one.shape == ()
@@ -826,8 +901,10 @@ def test_cross_entropy_class_probabilities(reduction, weighted):
     wt = t64(w) if weighted else None
     got = F.cross_entropy(t64(x), t64(p), weight=wt, reduction=reduction)
     np.testing.assert_allclose(np_(got), want, rtol=1e-10)
-    assert gradcheck(lambda a, b: F.cross_entropy(a, b, weight=wt, reduction=reduction, label_smoothing=0.3),
-                     (t64(x, True), t64(p, True)))
+    assert gradcheck(
+        lambda a, b: F.cross_entropy(a, b, weight=wt, reduction=reduction, label_smoothing=0.3),
+        (t64(x, True), t64(p, True)),
+    )
     ls = F.cross_entropy(t64(x), t64(p), reduction="sum", label_smoothing=0.3).item()
     assert ls == pytest.approx(-(_log_softmax_np(x, 1) * (p * 0.7 + 0.3 / 5)).sum(), rel=1e-10)
 
@@ -906,8 +983,11 @@ def test_binary_cross_entropy_edges_and_errors():
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("opts", [{}, {"weight": True}, {"pos_weight": True}, {"weight": True, "pos_weight": True}],
-                         ids=lambda o: "-".join(o) or "plain")
+@pytest.mark.parametrize(
+    "opts",
+    [{}, {"weight": True}, {"pos_weight": True}, {"weight": True, "pos_weight": True}],
+    ids=lambda o: "-".join(o) or "plain",
+)
 def test_binary_cross_entropy_with_logits(reduction, opts):
     x, y = arr(3, 4) * 3, rng.random((3, 4))
     w = arr(3, 4, low=0.5, high=2.0) if opts.get("weight") else np.ones((3, 4))
@@ -917,8 +997,10 @@ def test_binary_cross_entropy_with_logits(reduction, opts):
     pwt = t64(pw) if opts.get("pos_weight") else None
     got = nn.BCEWithLogitsLoss(weight=wt, reduction=reduction, pos_weight=pwt)(t64(x), t64(y))
     np.testing.assert_allclose(np_(got), _reduce_np(per, reduction), rtol=1e-10)
-    assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, wt, reduction=reduction, pos_weight=pwt),
-                     (t64(x, True), t64(y, True)))
+    assert gradcheck(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, wt, reduction=reduction, pos_weight=pwt),
+        (t64(x, True), t64(y, True)),
+    )
 
 
 def test_binary_cross_entropy_with_logits_stable_and_errors():
@@ -953,12 +1035,13 @@ def test_losses_gradgrad():
 # ---------------------------------------------------------------------------------------------------------------------
 # init
 
+
 def test_calculate_gain_and_fans():
     assert nn.init.calculate_gain("linear") == 1 and nn.init.calculate_gain("conv2d") == 1
     assert nn.init.calculate_gain("sigmoid") == 1
     assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert nn.init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
-    assert nn.init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert nn.init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     assert nn.init.calculate_gain("selu") == 0.75
     with pytest.raises(ValueError, match="Unsupported nonlinearity foo"):
@@ -1012,6 +1095,7 @@ def test_init_generator_reproducible():
 
 # ---------------------------------------------------------------------------------------------------------------------
 # utils
+
 
 def _params_with_grads(grads):
     ps = []
@@ -1089,14 +1173,17 @@ def test_import_ember_as_torch_training_loop():
         model.eval()(x)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x, inplace: F.relu(x, inplace=inplace),
-    lambda x, inplace: F.leaky_relu(x, 0.2, inplace=inplace),
-    lambda x, inplace: F.silu(x, inplace=inplace),
-    lambda x, inplace: F.elu(x, 0.5, inplace=inplace),
-    lambda x, inplace: F.hardtanh(x, -0.5, 0.5, inplace=inplace),
-    lambda x, inplace: nn.ReLU(inplace=inplace)(x),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, inplace: F.relu(x, inplace=inplace),
+        lambda x, inplace: F.leaky_relu(x, 0.2, inplace=inplace),
+        lambda x, inplace: F.silu(x, inplace=inplace),
+        lambda x, inplace: F.elu(x, 0.5, inplace=inplace),
+        lambda x, inplace: F.hardtanh(x, -0.5, 0.5, inplace=inplace),
+        lambda x, inplace: nn.ReLU(inplace=inplace)(x),
+    ],
+)
 def test_inplace_activations_on_non_leaf_give_the_same_gradient(fn):
     a = t64(arr(3, 4), True)
     fn(a * 1.0, False).square().sum().backward()
@@ -1137,11 +1224,13 @@ def test_forward_hooks_with_kwargs_always_call_and_global():
             return x * factor
 
     m = Scale()
-    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"factor": kwargs.get("factor", 1.0) * 2}),
-                                with_kwargs=True)
+    m.register_forward_pre_hook(
+        lambda mod, args, kwargs: (args, {"factor": kwargs.get("factor", 1.0) * 2}), with_kwargs=True
+    )
     seen = []
-    m.register_forward_hook(lambda mod, args, kwargs, out: seen.append((kwargs["factor"], out)), with_kwargs=True,
-                            always_call=True)
+    m.register_forward_hook(
+        lambda mod, args, kwargs, out: seen.append((kwargs["factor"], out)), with_kwargs=True, always_call=True
+    )
     assert m(ember.tensor(3.0), factor=2.0).item() == 12.0
     assert seen[-1][0] == 4.0
     with pytest.raises(ValueError, match="negative"):

@@ -77,16 +77,16 @@ UNARY = [
     case("clamp_both", lambda x: x.clamp(-0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5)),
     case("clamp_fn", lambda x: ember.clamp(x, min=-0.5, max=0.5), lambda x: np.clip(x, -0.5, 0.5)),
     # tensor ** scalar
-    case("pow_2", lambda x: x ** 2, lambda x: x ** 2, gradgrad=True),
-    case("pow_3", lambda x: x.pow(3), lambda x: x ** 3),
-    case("pow_fn", lambda x: ember.pow(x, 3), lambda x: x ** 3),
-    case("pow_half", lambda x: x ** 0.5, np.sqrt, low=0.1),
-    case("pow_neg", lambda x: x ** -1.5, lambda x: x ** -1.5, low=0.2, gradgrad=True),
-    case("pow_0", lambda x: x ** 0, lambda x: np.ones_like(x)),
+    case("pow_2", lambda x: x**2, lambda x: x**2, gradgrad=True),
+    case("pow_3", lambda x: x.pow(3), lambda x: x**3),
+    case("pow_fn", lambda x: ember.pow(x, 3), lambda x: x**3),
+    case("pow_half", lambda x: x**0.5, np.sqrt, low=0.1),
+    case("pow_neg", lambda x: x**-1.5, lambda x: x**-1.5, low=0.2, gradgrad=True),
+    case("pow_0", lambda x: x**0, lambda x: np.ones_like(x)),
     # scalar ** tensor
-    case("rpow_2", lambda x: 2 ** x, lambda x: 2.0 ** x, gradgrad=True),
-    case("rpow_2.5", lambda x: 2.5 ** x, lambda x: 2.5 ** x),
-    case("rpow_fn", lambda x: ember.pow(2.0, x), lambda x: 2.0 ** x),
+    case("rpow_2", lambda x: 2**x, lambda x: 2.0**x, gradgrad=True),
+    case("rpow_2.5", lambda x: 2.5**x, lambda x: 2.5**x),
+    case("rpow_fn", lambda x: ember.pow(2.0, x), lambda x: 2.0**x),
     # python scalars on either side
     case("add_scalar", lambda x: x + 2, lambda x: x + 2),
     case("radd_scalar", lambda x: 2 + x, lambda x: 2 + x),
@@ -149,14 +149,17 @@ def test_binary(fn, ref, opts, shapes):
 
 def test_where():
     cond = np.random.default_rng(5).random((3, 4)) > 0.5
-    check_op([(3, 4), (3, 4)], lambda a, b: ember.where(ember.tensor(cond), a, b),
-             lambda a, b: np.where(cond, a, b), gradgrad=True)
+    check_op(
+        [(3, 4), (3, 4)],
+        lambda a, b: ember.where(ember.tensor(cond), a, b),
+        lambda a, b: np.where(cond, a, b),
+        gradgrad=True,
+    )
 
 
 def test_where_broadcast():
     cond = np.array([True, False, True, False])
-    check_op([(3, 4), (3, 1)], lambda a, b: ember.where(ember.tensor(cond), a, b),
-             lambda a, b: np.where(cond, a, b))
+    check_op([(3, 4), (3, 1)], lambda a, b: ember.where(ember.tensor(cond), a, b), lambda a, b: np.where(cond, a, b))
 
 
 def test_where_method_with_condition_from_input():
@@ -171,7 +174,7 @@ INTEGER_OPS = [
     case("truediv", operator.truediv, np.divide),
     case("neg", lambda a, b: -a, lambda a, b: -a),
     case("abs", lambda a, b: ember.abs(a), lambda a, b: np.abs(a)),
-    case("pow_scalar", lambda a, b: a ** 2, lambda a, b: a ** 2),
+    case("pow_scalar", lambda a, b: a**2, lambda a, b: a**2),
     case("maximum", lambda a, b: ember.maximum(a, b), np.maximum),
     case("minimum", lambda a, b: ember.minimum(a, b), np.minimum),
     case("sum", lambda a, b: a.sum(), lambda a, b: a.sum()),
@@ -198,50 +201,60 @@ REDUCTIONS = [
     case("sum_fn_dim", lambda x: ember.sum(x, 1), lambda x: x.sum(axis=1)),
     case("sum_neg_keepdim", lambda x: x.sum(-1, keepdim=True), lambda x: x.sum(-1, keepdims=True)),
     case("sum_tuple", lambda x: x.sum(dim=(0, 2)), lambda x: x.sum(axis=(0, 2))),
-    case("sum_tuple_neg_keepdim", lambda x: x.sum((0, -1), keepdim=True),
-         lambda x: x.sum(axis=(0, -1), keepdims=True)),
+    case("sum_tuple_neg_keepdim", lambda x: x.sum((0, -1), keepdim=True), lambda x: x.sum(axis=(0, -1), keepdims=True)),
     case("mean", lambda x: x.mean(), np.mean, gradgrad=True),
     case("mean_fn", lambda x: ember.mean(x, dim=0), lambda x: x.mean(axis=0)),
     case("mean_neg_keepdim", lambda x: x.mean(-2, keepdim=True), lambda x: x.mean(-2, keepdims=True)),
     case("mean_tuple", lambda x: x.mean(dim=(1, 2)), lambda x: x.mean(axis=(1, 2))),
     case("prod", lambda x: x.prod(), np.prod, low=0.5, high=1.5, gradgrad=True),
     case("prod_dim", lambda x: x.prod(1), lambda x: x.prod(axis=1), min_abs=0.3),
-    case("prod_fn_keepdim", lambda x: ember.prod(x, -1, keepdim=True),
-         lambda x: x.prod(-1, keepdims=True), min_abs=0.3),
+    case(
+        "prod_fn_keepdim", lambda x: ember.prod(x, -1, keepdim=True), lambda x: x.prod(-1, keepdims=True), min_abs=0.3
+    ),
     case("max_all", lambda x: x.max(), np.max),
     case("min_all", lambda x: ember.min(x), np.min),
     case("max_dim", lambda x: x.max(dim=1), lambda x: (x.max(1), x.argmax(1))),
     case("max_fn_dim", lambda x: ember.max(x, 0), lambda x: (x.max(0), x.argmax(0))),
-    case("max_neg_keepdim", lambda x: x.max(-1, keepdim=True),
-         lambda x: (x.max(-1, keepdims=True), x.argmax(-1, keepdims=True))),
+    case(
+        "max_neg_keepdim",
+        lambda x: x.max(-1, keepdim=True),
+        lambda x: (x.max(-1, keepdims=True), x.argmax(-1, keepdims=True)),
+    ),
     case("min_dim", lambda x: x.min(dim=1), lambda x: (x.min(1), x.argmin(1))),
-    case("min_neg_keepdim", lambda x: ember.min(x, -2, keepdim=True),
-         lambda x: (x.min(-2, keepdims=True), x.argmin(-2, keepdims=True))),
+    case(
+        "min_neg_keepdim",
+        lambda x: ember.min(x, -2, keepdim=True),
+        lambda x: (x.min(-2, keepdims=True), x.argmin(-2, keepdims=True)),
+    ),
     case("amax_all", lambda x: x.amax(), np.max),
     case("amax_dim", lambda x: x.amax(1), lambda x: x.max(axis=1)),
     case("amax_tuple", lambda x: ember.amax(x, dim=(0, 2)), lambda x: x.max(axis=(0, 2))),
     case("amax_keepdim", lambda x: x.amax(-1, keepdim=True), lambda x: x.max(-1, keepdims=True)),
     case("amin_dim", lambda x: x.amin(1), lambda x: x.min(axis=1)),
-    case("amin_tuple_keepdim", lambda x: ember.amin(x, dim=(0, -1), keepdim=True),
-         lambda x: x.min(axis=(0, -1), keepdims=True)),
+    case(
+        "amin_tuple_keepdim",
+        lambda x: ember.amin(x, dim=(0, -1), keepdim=True),
+        lambda x: x.min(axis=(0, -1), keepdims=True),
+    ),
     case("argmax_all", lambda x: x.argmax(), np.argmax),
     case("argmax_dim", lambda x: ember.argmax(x, dim=1), lambda x: x.argmax(1)),
-    case("argmax_keepdim", lambda x: x.argmax(dim=-1, keepdim=True),
-         lambda x: x.argmax(-1, keepdims=True)),
+    case("argmax_keepdim", lambda x: x.argmax(dim=-1, keepdim=True), lambda x: x.argmax(-1, keepdims=True)),
     case("argmin_all", lambda x: ember.argmin(x), np.argmin),
     case("argmin_dim", lambda x: x.argmin(dim=0), lambda x: x.argmin(0)),
     case("var", lambda x: x.var(), lambda x: x.var(ddof=1), gradgrad=True),
     case("var_dim", lambda x: x.var(1), lambda x: x.var(axis=1, ddof=1)),
     case("var_biased", lambda x: x.var(1, unbiased=False), lambda x: x.var(axis=1)),
-    case("var_correction0_tuple", lambda x: ember.var(x, dim=(0, 2), correction=0),
-         lambda x: x.var(axis=(0, 2))),
+    case("var_correction0_tuple", lambda x: ember.var(x, dim=(0, 2), correction=0), lambda x: x.var(axis=(0, 2))),
     case("var_correction2", lambda x: x.var(-1, correction=2), lambda x: x.var(axis=-1, ddof=2)),
     case("var_keepdim", lambda x: x.var(-1, keepdim=True), lambda x: x.var(-1, ddof=1, keepdims=True)),
     case("std", lambda x: x.std(), lambda x: x.std(ddof=1), gradgrad=True),
     case("std_dim", lambda x: ember.std(x, 1), lambda x: x.std(axis=1, ddof=1)),
     case("std_biased", lambda x: x.std(0, unbiased=False), lambda x: x.std(axis=0)),
-    case("std_correction0_keepdim", lambda x: x.std(dim=(1, 2), correction=0, keepdim=True),
-         lambda x: x.std(axis=(1, 2), keepdims=True)),
+    case(
+        "std_correction0_keepdim",
+        lambda x: x.std(dim=(1, 2), correction=0, keepdim=True),
+        lambda x: x.std(axis=(1, 2), keepdims=True),
+    ),
     case("norm", lambda x: x.norm(), np_norm, gradgrad=True),
     case("norm_dim", lambda x: x.norm(dim=1), lambda x: np_norm(x, dim=1)),
     case("norm_tuple", lambda x: x.norm(dim=(0, 2)), lambda x: np_norm(x, dim=(0, 2))),
@@ -250,8 +263,7 @@ REDUCTIONS = [
     case("norm_fn", lambda x: ember.norm(x), np_norm),
     case("logsumexp", lambda x: x.logsumexp(1), lambda x: np_logsumexp(x, 1), gradgrad=True),
     case("logsumexp_fn_tuple", lambda x: ember.logsumexp(x, dim=(0, 2)), lambda x: np_logsumexp(x, (0, 2))),
-    case("logsumexp_keepdim", lambda x: x.logsumexp(-1, keepdim=True),
-         lambda x: np_logsumexp(x, -1, keepdim=True)),
+    case("logsumexp_keepdim", lambda x: x.logsumexp(-1, keepdim=True), lambda x: np_logsumexp(x, -1, keepdim=True)),
     case("softmax", lambda x: x.softmax(-1), lambda x: np_softmax(x, -1), gradgrad=True),
     case("softmax_dim1", lambda x: x.softmax(dim=1), lambda x: np_softmax(x, 1)),
     case("softmax_fn", lambda x: ember.softmax(x, dim=0), lambda x: np_softmax(x, 0)),
@@ -315,12 +327,25 @@ LINALG = [
     case("mv_method", [(3, 4), (4,)], lambda a, b: a.mv(b), np.matmul),
     case("outer", [(3,), (4,)], lambda a, b: ember.outer(a, b), np.outer),
     case("outer_method", [(3,), (4,)], lambda a, b: a.outer(b), np.outer),
-    case("addmm_row_bias", [(5,), (3, 4), (4, 5)], lambda c, a, b: ember.addmm(c, a, b),
-         lambda c, a, b: c + a @ b, gradgrad=True),
-    case("addmm_full", [(3, 5), (3, 4), (4, 5)], lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=-2.0),
-         lambda c, a, b: 0.5 * c + -2.0 * (a @ b)),
-    case("addmm_col_bias", [(3, 1), (3, 4), (4, 5)], lambda c, a, b: ember.addmm(c, a, b, alpha=3.0),
-         lambda c, a, b: c + 3.0 * (a @ b)),
+    case(
+        "addmm_row_bias",
+        [(5,), (3, 4), (4, 5)],
+        lambda c, a, b: ember.addmm(c, a, b),
+        lambda c, a, b: c + a @ b,
+        gradgrad=True,
+    ),
+    case(
+        "addmm_full",
+        [(3, 5), (3, 4), (4, 5)],
+        lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=-2.0),
+        lambda c, a, b: 0.5 * c + -2.0 * (a @ b),
+    ),
+    case(
+        "addmm_col_bias",
+        [(3, 1), (3, 4), (4, 5)],
+        lambda c, a, b: ember.addmm(c, a, b, alpha=3.0),
+        lambda c, a, b: c + 3.0 * (a @ b),
+    ),
 ]
 
 
@@ -329,15 +354,19 @@ def test_linalg(shapes, fn, ref, opts):
     check_op(shapes, fn, ref, **opts)
 
 
-@pytest.mark.parametrize("fn, a, b", [
-    (lambda a, b: a @ b, (2, 3), (4, 2)),
-    (lambda a, b: ember.mm(a, b), (2, 3), (2, 3)),
-    (lambda a, b: ember.bmm(a, b), (2, 2, 3), (3, 3, 2)),
-    (lambda a, b: ember.dot(a, b), (3,), (4,)),
-    (lambda a, b: ember.mv(a, b), (2, 3), (4,)),
-    (lambda a, b: ember.addmm(ember.zeros(2), a, b), (2, 3), (3, 3)),
-    (lambda a, b: ember.addmm(ember.zeros(3), a, b), (2, 3), (2, 3)),
-], ids=["matmul", "mm", "bmm", "dot", "mv", "addmm_bias", "addmm_mats"])
+@pytest.mark.parametrize(
+    "fn, a, b",
+    [
+        (lambda a, b: a @ b, (2, 3), (4, 2)),
+        (lambda a, b: ember.mm(a, b), (2, 3), (2, 3)),
+        (lambda a, b: ember.bmm(a, b), (2, 2, 3), (3, 3, 2)),
+        (lambda a, b: ember.dot(a, b), (3,), (4,)),
+        (lambda a, b: ember.mv(a, b), (2, 3), (4,)),
+        (lambda a, b: ember.addmm(ember.zeros(2), a, b), (2, 3), (3, 3)),
+        (lambda a, b: ember.addmm(ember.zeros(3), a, b), (2, 3), (2, 3)),
+    ],
+    ids=["matmul", "mm", "bmm", "dot", "mv", "addmm_bias", "addmm_mats"],
+)
 def test_linalg_shape_mismatch_raises(fn, a, b):
     with pytest.raises(RuntimeError):
         fn(ember.ones(*a), ember.ones(*b))
@@ -346,24 +375,23 @@ def test_linalg_shape_mismatch_raises(fn, a, b):
 # ----------------------------------------------------------------- joining and splitting
 JOIN_SPLIT = [
     case("cat0", [(2, 3), (4, 3)], lambda a, b: ember.cat([a, b]), lambda a, b: np.concatenate([a, b])),
-    case("cat1", [(2, 3), (2, 5)], lambda a, b: ember.cat((a, b), dim=1),
-         lambda a, b: np.concatenate([a, b], 1)),
-    case("cat_neg", [(2, 3, 1), (2, 3, 2)], lambda a, b: ember.cat([a, b, a], -1),
-         lambda a, b: np.concatenate([a, b, a], -1), gradgrad=True),
+    case("cat1", [(2, 3), (2, 5)], lambda a, b: ember.cat((a, b), dim=1), lambda a, b: np.concatenate([a, b], 1)),
+    case(
+        "cat_neg",
+        [(2, 3, 1), (2, 3, 2)],
+        lambda a, b: ember.cat([a, b, a], -1),
+        lambda a, b: np.concatenate([a, b, a], -1),
+        gradgrad=True,
+    ),
     case("stack0", [(2, 3), (2, 3)], lambda a, b: ember.stack([a, b]), lambda a, b: np.stack([a, b])),
-    case("stack1", [(2, 3), (2, 3)], lambda a, b: ember.stack((a, b, a), dim=1),
-         lambda a, b: np.stack([a, b, a], 1)),
-    case("stack_neg", [(2, 3), (2, 3)], lambda a, b: ember.stack([a, b], -1),
-         lambda a, b: np.stack([a, b], -1)),
+    case("stack1", [(2, 3), (2, 3)], lambda a, b: ember.stack((a, b, a), dim=1), lambda a, b: np.stack([a, b, a], 1)),
+    case("stack_neg", [(2, 3), (2, 3)], lambda a, b: ember.stack([a, b], -1), lambda a, b: np.stack([a, b], -1)),
     case("split_even", [(6, 3)], lambda x: x.split(2), lambda x: tuple(np.split(x, 3))),
     case("split_uneven", [(5, 3)], lambda x: ember.split(x, 2), lambda x: tuple(np.split(x, [2, 4]))),
-    case("split_sizes_dim1", [(3, 5)], lambda x: x.split([1, 4], dim=1),
-         lambda x: tuple(np.split(x, [1], axis=1))),
-    case("split_neg_dim", [(2, 3, 4)], lambda x: x.split(3, dim=-1),
-         lambda x: tuple(np.split(x, [3], axis=-1))),
+    case("split_sizes_dim1", [(3, 5)], lambda x: x.split([1, 4], dim=1), lambda x: tuple(np.split(x, [1], axis=1))),
+    case("split_neg_dim", [(2, 3, 4)], lambda x: x.split(3, dim=-1), lambda x: tuple(np.split(x, [3], axis=-1))),
     case("chunk", [(6, 2)], lambda x: x.chunk(3), lambda x: tuple(np.split(x, 3))),
-    case("chunk_uneven", [(2, 5)], lambda x: ember.chunk(x, 3, dim=1),
-         lambda x: tuple(np.split(x, [2, 4], axis=1))),
+    case("chunk_uneven", [(2, 5)], lambda x: ember.chunk(x, 3, dim=1), lambda x: tuple(np.split(x, [2, 4], axis=1))),
     case("split_used_partly", [(5, 3)], lambda x: x.split(2)[1] * 2, lambda x: x[2:4] * 2),
 ]
 
@@ -405,8 +433,12 @@ VIEWS = [
     case("narrow_neg", [(4, 5)], lambda x: ember.narrow(x, -1, 2, 3), lambda x: x[:, 2:5]),
     case("contiguous", [(3, 4)], lambda x: x.t().contiguous(), lambda x: x.T),
     case("clone", [(3, 4)], lambda x: x.clone(), lambda x: x.copy()),
-    case("view_chain", [(2, 3, 4)], lambda x: x.transpose(0, 1).reshape(3, 8).t()[1:5, ::2].unsqueeze(0),
-         lambda x: x.swapaxes(0, 1).reshape(3, 8).T[1:5, ::2][None]),
+    case(
+        "view_chain",
+        [(2, 3, 4)],
+        lambda x: x.transpose(0, 1).reshape(3, 8).t()[1:5, ::2].unsqueeze(0),
+        lambda x: x.swapaxes(0, 1).reshape(3, 8).T[1:5, ::2][None],
+    ),
 ]
 
 
@@ -441,14 +473,28 @@ def test_basic_indexing(fn):
 
 def test_views_share_storage():
     x = ember.zeros(3, 4)
-    views = [x.view(12), x.reshape(4, 3), x.t(), x.T, x.transpose(0, 1), x.permute(1, 0), x[1], x[:, 1:3],
-             x.unsqueeze(0), x.flatten(), x.narrow(1, 1, 2), x[..., None], x.detach(), x.view(1, 3, 4).squeeze(0)]
+    views = [
+        x.view(12),
+        x.reshape(4, 3),
+        x.t(),
+        x.T,
+        x.transpose(0, 1),
+        x.permute(1, 0),
+        x[1],
+        x[:, 1:3],
+        x.unsqueeze(0),
+        x.flatten(),
+        x.narrow(1, 1, 2),
+        x[..., None],
+        x.detach(),
+        x.view(1, 3, 4).squeeze(0),
+    ]
     x.add_(1)
     for v in views:
         assert (v.numpy() == 1).all()
     x[1, 2] = 7.0
     assert x.view(12)[6].item() == 7.0 and x.t()[2, 1].item() == 7.0
-    x.T[0, 0] = 5.0          # writing through a view writes the base
+    x.T[0, 0] = 5.0  # writing through a view writes the base
     assert x[0, 0].item() == 5.0
 
 
@@ -485,13 +531,13 @@ def test_view_errors():
     with pytest.raises(RuntimeError, match=r"\[4\].*6|6.*\[4\]"):
         ember.zeros(2, 3).view(4)
     with pytest.raises(RuntimeError):
-        ember.zeros(2, 3).t().view(6)      # not viewable: needs reshape
+        ember.zeros(2, 3).t().view(6)  # not viewable: needs reshape
     assert ember.zeros(2, 3).t().reshape(6).shape == (6,)
 
 
 # ----------------------------------------------------------------- advanced indexing
 _rng = np.random.default_rng(7)
-IDX = np.array([2, 0, 2, 1])                      # repeated index: gradients add up
+IDX = np.array([2, 0, 2, 1])  # repeated index: gradients add up
 IDX2 = np.array([[0, 1], [2, 2]])
 MASK = _rng.random((3, 4)) > 0.5
 ROWS = np.array([True, False, True])
@@ -502,22 +548,27 @@ ADVANCED = [
     case("int_tensor", lambda x: x[ember.tensor(IDX)], lambda x: x[IDX]),
     case("int_tensor_col", lambda x: x[:, ember.tensor(IDX)], lambda x: x[:, IDX]),
     case("int_tensor_2d", lambda x: x[ember.tensor(IDX2)], lambda x: x[IDX2]),
-    case("int_tensor_pairs", lambda x: x[ember.tensor([0, 2, 2]), ember.tensor([3, 1, 3])],
-         lambda x: x[[0, 2, 2], [3, 1, 3]]),
+    case(
+        "int_tensor_pairs",
+        lambda x: x[ember.tensor([0, 2, 2]), ember.tensor([3, 1, 3])],
+        lambda x: x[[0, 2, 2], [3, 1, 3]],
+    ),
     case("int_list", lambda x: x[[2, 0, 2]], lambda x: x[[2, 0, 2]]),
     case("neg_int_tensor", lambda x: x[ember.tensor([-1, 0])], lambda x: x[[-1, 0]]),
     case("bool_mask", lambda x: x[ember.tensor(MASK)], lambda x: x[MASK]),
     case("bool_mask_from_input", lambda x: x[x > 0], lambda x: x[x > 0]),
     case("bool_rows", lambda x: x[ember.tensor(ROWS)], lambda x: x[ROWS]),
-    case("gather1", lambda x: x.gather(1, ember.tensor(GATHER1)),
-         lambda x: np.take_along_axis(x, GATHER1, 1)),
-    case("gather0_fn", lambda x: ember.gather(x, 0, ember.tensor(GATHER0)),
-         lambda x: np.take_along_axis(x, GATHER0, 0)),
-    case("gather_neg_dim", lambda x: x.gather(-1, ember.tensor(GATHER1[:, :2])),
-         lambda x: np.take_along_axis(x, GATHER1[:, :2], -1)),
+    case("gather1", lambda x: x.gather(1, ember.tensor(GATHER1)), lambda x: np.take_along_axis(x, GATHER1, 1)),
+    case(
+        "gather0_fn", lambda x: ember.gather(x, 0, ember.tensor(GATHER0)), lambda x: np.take_along_axis(x, GATHER0, 0)
+    ),
+    case(
+        "gather_neg_dim",
+        lambda x: x.gather(-1, ember.tensor(GATHER1[:, :2])),
+        lambda x: np.take_along_axis(x, GATHER1[:, :2], -1),
+    ),
     case("index_select0", lambda x: x.index_select(0, ember.tensor(IDX)), lambda x: x[IDX]),
-    case("index_select1_fn", lambda x: ember.index_select(x, 1, ember.tensor([3, 3, 0])),
-         lambda x: x[:, [3, 3, 0]]),
+    case("index_select1_fn", lambda x: ember.index_select(x, 1, ember.tensor([3, 3, 0])), lambda x: x[:, [3, 3, 0]]),
 ]
 
 
@@ -541,12 +592,17 @@ def test_advanced_indexing_copies():
 
 # ----------------------------------------------------------------- comparison and logic
 _ri = np.random.default_rng(3)
-A = _ri.integers(-2, 3, size=(3, 4)).astype(np.float64)    # small integers: ties happen
+A = _ri.integers(-2, 3, size=(3, 4)).astype(np.float64)  # small integers: ties happen
 B = _ri.integers(-2, 3, size=(3, 4)).astype(np.float64)
 ROW = _ri.integers(-2, 3, size=(4,)).astype(np.float64)
-COMPARE = {"eq": (operator.eq, np.equal), "ne": (operator.ne, np.not_equal), "lt": (operator.lt, np.less),
-           "le": (operator.le, np.less_equal), "gt": (operator.gt, np.greater),
-           "ge": (operator.ge, np.greater_equal)}
+COMPARE = {
+    "eq": (operator.eq, np.equal),
+    "ne": (operator.ne, np.not_equal),
+    "lt": (operator.lt, np.less),
+    "le": (operator.le, np.less_equal),
+    "gt": (operator.gt, np.greater),
+    "ge": (operator.ge, np.greater_equal),
+}
 
 
 @pytest.mark.parametrize("form", ["fn", "method", "operator", "scalar", "reflected_scalar"])
@@ -554,11 +610,13 @@ COMPARE = {"eq": (operator.eq, np.equal), "ne": (operator.ne, np.not_equal), "lt
 @pytest.mark.parametrize("b", [B, ROW], ids=["same_shape", "broadcast"])
 def test_comparison(name, form, b):
     op, ref = COMPARE[name]
-    fn = {"fn": lambda x, y: getattr(ember, name)(x, y),
-          "method": lambda x, y: getattr(x, name)(y),
-          "operator": op,
-          "scalar": lambda x, y: op(x, 1.0),
-          "reflected_scalar": lambda x, y: op(1, x)}[form]
+    fn = {
+        "fn": lambda x, y: getattr(ember, name)(x, y),
+        "method": lambda x, y: getattr(x, name)(y),
+        "operator": op,
+        "scalar": lambda x, y: op(x, 1.0),
+        "reflected_scalar": lambda x, y: op(1, x),
+    }[form]
     np_fn = {"scalar": lambda x, y: ref(x, 1.0), "reflected_scalar": lambda x, y: ref(1, x)}.get(form, ref)
     check_op([A, b], fn, np_fn, grad=False)
     check_op([A.astype(np.int64), b.astype(np.int64)], fn, np_fn)
@@ -579,8 +637,7 @@ LOGIC = [
     case("logical_not", [BOOL_A], lambda a: ember.logical_not(a), np.logical_not),
     case("logical_not_method", [FLOATS], lambda a: a.logical_not(), np.logical_not),
     case("logical_and", [BOOL_A, BOOL_B], lambda a, b: ember.logical_and(a, b), np.logical_and),
-    case("logical_and_floats", [FLOATS, FLOATS[:, ::-1].copy()],
-         lambda a, b: a.logical_and(b), np.logical_and),
+    case("logical_and_floats", [FLOATS, FLOATS[:, ::-1].copy()], lambda a, b: a.logical_and(b), np.logical_and),
     case("logical_or", [BOOL_A, BOOL_B], lambda a, b: ember.logical_or(a, b), np.logical_or),
     case("logical_or_broadcast", [BOOL_A, BOOL_B[0]], lambda a, b: a.logical_or(b), np.logical_or),
     case("invert_bool", [BOOL_A], lambda a: ~a, np.logical_not),
@@ -612,7 +669,7 @@ def test_truthiness_of_one_element_tensors():
     assert bool(ember.tensor([0.0])) is False
     assert not ember.tensor(0)
     b = ember.tensor([3.0, 4.0])
-    assert b.norm() < 1000                      # `while b.norm() < 1000:` works
+    assert b.norm() < 1000  # `while b.norm() < 1000:` works
     if b.sum() > 0:
         hit = True
     assert hit
@@ -636,12 +693,15 @@ PROMOTION = [
     pytest.param(lambda: ember.tensor([1, 2]) * 2, "int64", [2, 4], id="int*pyint"),
     pytest.param(lambda: ember.tensor([1, 2]) + True, "int64", [2, 3], id="int+pybool"),
     pytest.param(lambda: ember.tensor([1.0, 2.0]) + 1, "float32", [2.0, 3.0], id="f32+pyint"),
-    pytest.param(lambda: ember.tensor([1.0], dtype=ember.float64) + ember.tensor([2.0]), "float64", [3.0],
-                 id="f64+f32"),
-    pytest.param(lambda: ember.tensor([1.0]) - ember.tensor([2.0], dtype=ember.float64), "float64", [-1.0],
-                 id="f32-f64"),
-    pytest.param(lambda: ember.tensor([True, False]) + ember.tensor([True, False]), "bool", [True, False],
-                 id="bool+bool"),
+    pytest.param(
+        lambda: ember.tensor([1.0], dtype=ember.float64) + ember.tensor([2.0]), "float64", [3.0], id="f64+f32"
+    ),
+    pytest.param(
+        lambda: ember.tensor([1.0]) - ember.tensor([2.0], dtype=ember.float64), "float64", [-1.0], id="f32-f64"
+    ),
+    pytest.param(
+        lambda: ember.tensor([True, False]) + ember.tensor([True, False]), "bool", [True, False], id="bool+bool"
+    ),
     pytest.param(lambda: ember.tensor([True, False]) + ember.tensor([1, 2]), "int64", [2, 2], id="bool+int"),
     pytest.param(lambda: ember.tensor([True, False]) * 1.5, "float32", [1.5, 0.0], id="bool*pyfloat"),
     pytest.param(lambda: ember.tensor([3, 7]) / ember.tensor([2, 2]), "float32", [1.5, 3.5], id="int/int"),
@@ -649,18 +709,32 @@ PROMOTION = [
     pytest.param(lambda: 3 / ember.tensor([2, 4]), "float32", [1.5, 0.75], id="pyint/int"),
     pytest.param(lambda: ember.tensor([1, 2]) ** 2, "int64", [1, 4], id="int**pyint"),
     pytest.param(lambda: 2.0 ** ember.tensor([1, 2]), "float32", [2.0, 4.0], id="pyfloat**int"),
-    pytest.param(lambda: ember.tensor([1, 2]) ** 0.5, "float32", [1.0, 2 ** 0.5], id="int**pyfloat"),
+    pytest.param(lambda: ember.tensor([1, 2]) ** 0.5, "float32", [1.0, 2**0.5], id="int**pyfloat"),
     # a 0-d tensor acts like a scalar within its category, but a higher category wins
-    pytest.param(lambda: ember.tensor([1.0, 2.0]) + ember.tensor(1.0, dtype=ember.float64), "float32",
-                 [2.0, 3.0], id="f32+0d_f64"),
-    pytest.param(lambda: ember.tensor([1, 2]) + ember.tensor(0.5, dtype=ember.float64), "float64",
-                 [1.5, 2.5], id="int+0d_f64"),
-    pytest.param(lambda: ember.where(ember.tensor([True, False]), ember.tensor([1, 2]), ember.tensor([0.5, 0.5])),
-                 "float32", [1.0, 0.5], id="where_int_float"),
-    pytest.param(lambda: ember.maximum(ember.tensor([1, 5]), ember.tensor([2.5, 2.5], dtype=ember.float64)),
-                 "float64", [2.5, 5.0], id="maximum_int_f64"),
-    pytest.param(lambda: ember.cat([ember.tensor([1]), ember.tensor([2.5])]), "float32", [1.0, 2.5],
-                 id="cat_int_float"),
+    pytest.param(
+        lambda: ember.tensor([1.0, 2.0]) + ember.tensor(1.0, dtype=ember.float64),
+        "float32",
+        [2.0, 3.0],
+        id="f32+0d_f64",
+    ),
+    pytest.param(
+        lambda: ember.tensor([1, 2]) + ember.tensor(0.5, dtype=ember.float64), "float64", [1.5, 2.5], id="int+0d_f64"
+    ),
+    pytest.param(
+        lambda: ember.where(ember.tensor([True, False]), ember.tensor([1, 2]), ember.tensor([0.5, 0.5])),
+        "float32",
+        [1.0, 0.5],
+        id="where_int_float",
+    ),
+    pytest.param(
+        lambda: ember.maximum(ember.tensor([1, 5]), ember.tensor([2.5, 2.5], dtype=ember.float64)),
+        "float64",
+        [2.5, 5.0],
+        id="maximum_int_f64",
+    ),
+    pytest.param(
+        lambda: ember.cat([ember.tensor([1]), ember.tensor([2.5])]), "float32", [1.0, 2.5], id="cat_int_float"
+    ),
     pytest.param(lambda: ember.tensor([1, 2]).sum(), "int64", 3, id="int_sum"),
     pytest.param(lambda: ember.tensor([True, True, False]).sum(), "int64", 2, id="bool_sum"),
     pytest.param(lambda: ember.tensor([1.5, 2.5]).mean(), "float32", 2.0, id="f32_mean"),
@@ -689,8 +763,11 @@ INPLACE = [
     pytest.param(lambda x: x.zero_(), np.zeros_like, id="zero_"),
     pytest.param(lambda x: x.fill_(2.5), lambda x: np.full_like(x, 2.5), id="fill_"),
     pytest.param(lambda x: x.copy_(ember.arange(12.0).view(3, 4)), lambda x: np.arange(12.0).reshape(3, 4), id="copy_"),
-    pytest.param(lambda x: x.copy_(ember.tensor([1.0, 2.0, 3.0, 4.0], dtype=ember.float64)),
-                 lambda x: np.broadcast_to([1.0, 2.0, 3.0, 4.0], (3, 4)), id="copy_bcast_cast"),
+    pytest.param(
+        lambda x: x.copy_(ember.tensor([1.0, 2.0, 3.0, 4.0], dtype=ember.float64)),
+        lambda x: np.broadcast_to([1.0, 2.0, 3.0, 4.0], (3, 4)),
+        id="copy_bcast_cast",
+    ),
     pytest.param(lambda x: x.clamp_(-0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), id="clamp_"),
     pytest.param(lambda x: x.clamp_(min=0), lambda x: np.maximum(x, 0), id="clamp_min_"),
     pytest.param(lambda x: x.__iadd__(1), lambda x: x + 1, id="iadd"),
@@ -709,7 +786,7 @@ def test_inplace(op, ref):
     alias = x.view(12)
     op(x)
     np.testing.assert_allclose(x.numpy(), ref(arr.astype(np.float64)), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(alias.numpy(), x.numpy().reshape(12))   # same storage, not a new tensor
+    np.testing.assert_allclose(alias.numpy(), x.numpy().reshape(12))  # same storage, not a new tensor
     assert x.dtype == ember.float32
 
 
@@ -731,7 +808,7 @@ def test_inplace_cannot_change_dtype():
         i += 1.5
     with pytest.raises(RuntimeError):
         ember.zeros(3).add_(ember.ones(2))
-    with pytest.raises(RuntimeError):          # in-place result cannot broadcast to a bigger shape
+    with pytest.raises(RuntimeError):  # in-place result cannot broadcast to a bigger shape
         ember.zeros(3).add_(ember.ones(2, 3))
 
 
@@ -787,8 +864,18 @@ def _set_step(x, T):
     x[:, ::2] = 3.0
 
 
-SETITEM = [_set_scalar, _set_col, _set_slice_broadcast, _set_block, _set_mask, _set_mask_tensor_value,
-           _set_int_index, _set_ellipsis, _set_element, _set_step]
+SETITEM = [
+    _set_scalar,
+    _set_col,
+    _set_slice_broadcast,
+    _set_block,
+    _set_mask,
+    _set_mask_tensor_value,
+    _set_int_index,
+    _set_ellipsis,
+    _set_element,
+    _set_step,
+]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -821,7 +908,7 @@ def test_setitem_on_int_and_bool_tensors():
     i = ember.tensor([1, 2, 3])
     i[1] = 9
     assert i.tolist() == [1, 9, 3] and i.dtype == ember.int64
-    i[0] = 2.7                                   # cast to the tensor's dtype
+    i[0] = 2.7  # cast to the tensor's dtype
     assert i.tolist() == [2, 9, 3] and i.dtype == ember.int64
     b = ember.tensor([True, True])
     b[0] = False
@@ -832,23 +919,26 @@ def test_setitem_on_int_and_bool_tensors():
 
 
 # ----------------------------------------------------------------- creation
-@pytest.mark.parametrize("data, dtype, values", [
-    (3.5, "float32", 3.5),
-    (3, "int64", 3),
-    (True, "bool", True),
-    ([1.0, 2.0], "float32", [1.0, 2.0]),
-    ([1, 2], "int64", [1, 2]),
-    ([1, 2.5], "float32", [1.0, 2.5]),
-    ([True, False], "bool", [True, False]),
-    ([[1, 2], [3, 4]], "int64", [[1, 2], [3, 4]]),
-    ([[[1.0], [2.0]]], "float32", [[[1.0], [2.0]]]),
-    ([], "float32", []),
-    (np.array([1.0, 2.0]), "float64", [1.0, 2.0]),
-    (np.array([1.0, 2.0], dtype=np.float32), "float32", [1.0, 2.0]),
-    (np.array([[1, 2]]), "int64", [[1, 2]]),
-    (np.array([True]), "bool", [True]),
-    (np.float64(2.5), "float64", 2.5),
-])
+@pytest.mark.parametrize(
+    "data, dtype, values",
+    [
+        (3.5, "float32", 3.5),
+        (3, "int64", 3),
+        (True, "bool", True),
+        ([1.0, 2.0], "float32", [1.0, 2.0]),
+        ([1, 2], "int64", [1, 2]),
+        ([1, 2.5], "float32", [1.0, 2.5]),
+        ([True, False], "bool", [True, False]),
+        ([[1, 2], [3, 4]], "int64", [[1, 2], [3, 4]]),
+        ([[[1.0], [2.0]]], "float32", [[[1.0], [2.0]]]),
+        ([], "float32", []),
+        (np.array([1.0, 2.0]), "float64", [1.0, 2.0]),
+        (np.array([1.0, 2.0], dtype=np.float32), "float32", [1.0, 2.0]),
+        (np.array([[1, 2]]), "int64", [[1, 2]]),
+        (np.array([True]), "bool", [True]),
+        (np.float64(2.5), "float64", 2.5),
+    ],
+)
 def test_tensor_from_data(data, dtype, values):
     t = ember.tensor(data)
     assert t.dtype == getattr(ember, dtype)
@@ -871,7 +961,7 @@ def test_tensor_from_numpy_copies():
     t = ember.tensor(a)
     a[0] = 100.0
     assert t.tolist() == [1.0, 2.0]
-    nc = np.arange(12.0).reshape(3, 4)[:, ::2].T      # non-contiguous numpy input
+    nc = np.arange(12.0).reshape(3, 4)[:, ::2].T  # non-contiguous numpy input
     assert ember.tensor(nc).tolist() == nc.tolist()
 
 
@@ -880,23 +970,26 @@ def test_tensor_rejects_ragged_lists():
         ember.tensor([[1.0, 2.0], [3.0]])
 
 
-@pytest.mark.parametrize("make, shape, dtype, fill", [
-    (lambda: ember.zeros(2, 3), (2, 3), "float32", 0.0),
-    (lambda: ember.zeros((2, 3)), (2, 3), "float32", 0.0),
-    (lambda: ember.zeros([4], dtype=ember.int64), (4,), "int64", 0),
-    (lambda: ember.zeros(()), (), "float32", 0.0),
-    (lambda: ember.ones(3), (3,), "float32", 1.0),
-    (lambda: ember.ones(2, 2, dtype=ember.float64), (2, 2), "float64", 1.0),
-    (lambda: ember.ones((1, 2), dtype=ember.bool), (1, 2), "bool", True),
-    (lambda: ember.full((2, 3), 7.5), (2, 3), "float32", 7.5),
-    (lambda: ember.full((2,), 7), (2,), "int64", 7),
-    (lambda: ember.full((2,), True), (2,), "bool", True),
-    (lambda: ember.full((2, 2), 3, dtype=ember.float64), (2, 2), "float64", 3.0),
-    (lambda: ember.zeros_like(ember.ones(2, 3, dtype=ember.float64)), (2, 3), "float64", 0.0),
-    (lambda: ember.ones_like(ember.tensor([1, 2])), (2,), "int64", 1),
-    (lambda: ember.full_like(ember.zeros(3), 4.0), (3,), "float32", 4.0),
-    (lambda: ember.full_like(ember.zeros(3), 4, dtype=ember.int64), (3,), "int64", 4),
-])
+@pytest.mark.parametrize(
+    "make, shape, dtype, fill",
+    [
+        (lambda: ember.zeros(2, 3), (2, 3), "float32", 0.0),
+        (lambda: ember.zeros((2, 3)), (2, 3), "float32", 0.0),
+        (lambda: ember.zeros([4], dtype=ember.int64), (4,), "int64", 0),
+        (lambda: ember.zeros(()), (), "float32", 0.0),
+        (lambda: ember.ones(3), (3,), "float32", 1.0),
+        (lambda: ember.ones(2, 2, dtype=ember.float64), (2, 2), "float64", 1.0),
+        (lambda: ember.ones((1, 2), dtype=ember.bool), (1, 2), "bool", True),
+        (lambda: ember.full((2, 3), 7.5), (2, 3), "float32", 7.5),
+        (lambda: ember.full((2,), 7), (2,), "int64", 7),
+        (lambda: ember.full((2,), True), (2,), "bool", True),
+        (lambda: ember.full((2, 2), 3, dtype=ember.float64), (2, 2), "float64", 3.0),
+        (lambda: ember.zeros_like(ember.ones(2, 3, dtype=ember.float64)), (2, 3), "float64", 0.0),
+        (lambda: ember.ones_like(ember.tensor([1, 2])), (2,), "int64", 1),
+        (lambda: ember.full_like(ember.zeros(3), 4.0), (3,), "float32", 4.0),
+        (lambda: ember.full_like(ember.zeros(3), 4, dtype=ember.int64), (3,), "int64", 4),
+    ],
+)
 def test_filled_creation(make, shape, dtype, fill):
     t = make()
     assert t.shape == shape and t.dtype == getattr(ember, dtype)
@@ -905,9 +998,14 @@ def test_filled_creation(make, shape, dtype, fill):
 
 
 def test_creation_requires_grad():
-    for t in [ember.zeros(2, requires_grad=True), ember.ones(2, 2, requires_grad=True),
-              ember.randn(3, requires_grad=True), ember.full((2,), 1.0, requires_grad=True),
-              ember.rand(2, requires_grad=True), ember.zeros_like(ember.ones(2), requires_grad=True)]:
+    for t in [
+        ember.zeros(2, requires_grad=True),
+        ember.ones(2, 2, requires_grad=True),
+        ember.randn(3, requires_grad=True),
+        ember.full((2,), 1.0, requires_grad=True),
+        ember.rand(2, requires_grad=True),
+        ember.zeros_like(ember.ones(2), requires_grad=True),
+    ]:
         assert t.requires_grad and t.is_leaf
 
 
@@ -918,27 +1016,47 @@ def test_empty():
     assert ember.empty(0).numel() == 0
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda: ember.eye(3), np.eye(3, dtype=np.float32)),
-    (lambda: ember.eye(2, 3), np.eye(2, 3, dtype=np.float32)),
-    (lambda: ember.eye(3, 2, dtype=ember.float64), np.eye(3, 2)),
-    (lambda: ember.arange(5), np.arange(5)),
-    (lambda: ember.arange(2, 7), np.arange(2, 7)),
-    (lambda: ember.arange(1, 10, 3), np.arange(1, 10, 3)),
-    (lambda: ember.arange(5, 0, -2), np.arange(5, 0, -2)),
-    (lambda: ember.arange(0, 1, 0.25), np.arange(0, 1, 0.25, dtype=np.float32)),
-    (lambda: ember.arange(1.0, 4.0), np.arange(1.0, 4.0, dtype=np.float32)),
-    (lambda: ember.arange(4, dtype=ember.float64), np.arange(4.0)),
-    (lambda: ember.linspace(0, 1, 5), np.linspace(0, 1, 5, dtype=np.float32)),
-    (lambda: ember.linspace(-2, 2, 3), np.linspace(-2, 2, 3, dtype=np.float32)),
-    (lambda: ember.linspace(0, 1, 1), np.array([0.0], dtype=np.float32)),
-    (lambda: ember.linspace(1, 3, 4, dtype=ember.float64), np.linspace(1, 3, 4)),
-], ids=["eye", "eye_rect", "eye_f64", "arange", "arange_start", "arange_step", "arange_neg_step",
-        "arange_float_step", "arange_floats", "arange_f64", "linspace", "linspace3", "linspace1", "linspace_f64"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: ember.eye(3), np.eye(3, dtype=np.float32)),
+        (lambda: ember.eye(2, 3), np.eye(2, 3, dtype=np.float32)),
+        (lambda: ember.eye(3, 2, dtype=ember.float64), np.eye(3, 2)),
+        (lambda: ember.arange(5), np.arange(5)),
+        (lambda: ember.arange(2, 7), np.arange(2, 7)),
+        (lambda: ember.arange(1, 10, 3), np.arange(1, 10, 3)),
+        (lambda: ember.arange(5, 0, -2), np.arange(5, 0, -2)),
+        (lambda: ember.arange(0, 1, 0.25), np.arange(0, 1, 0.25, dtype=np.float32)),
+        (lambda: ember.arange(1.0, 4.0), np.arange(1.0, 4.0, dtype=np.float32)),
+        (lambda: ember.arange(4, dtype=ember.float64), np.arange(4.0)),
+        (lambda: ember.linspace(0, 1, 5), np.linspace(0, 1, 5, dtype=np.float32)),
+        (lambda: ember.linspace(-2, 2, 3), np.linspace(-2, 2, 3, dtype=np.float32)),
+        (lambda: ember.linspace(0, 1, 1), np.array([0.0], dtype=np.float32)),
+        (lambda: ember.linspace(1, 3, 4, dtype=ember.float64), np.linspace(1, 3, 4)),
+    ],
+    ids=[
+        "eye",
+        "eye_rect",
+        "eye_f64",
+        "arange",
+        "arange_start",
+        "arange_step",
+        "arange_neg_step",
+        "arange_float_step",
+        "arange_floats",
+        "arange_f64",
+        "linspace",
+        "linspace3",
+        "linspace1",
+        "linspace_f64",
+    ],
+)
 def test_ranges(make, expected):
     t = make()
-    want = {"f": {4: ember.float32, 8: ember.float64}[expected.dtype.itemsize] if expected.dtype.kind == "f" else None,
-            "i": ember.int64}[expected.dtype.kind]
+    want = {
+        "f": {4: ember.float32, 8: ember.float64}[expected.dtype.itemsize] if expected.dtype.kind == "f" else None,
+        "i": ember.int64,
+    }[expected.dtype.kind]
     assert t.dtype == want
     assert t.shape == expected.shape
     np.testing.assert_allclose(t.numpy(), expected, rtol=1e-6, atol=1e-7)
@@ -972,7 +1090,7 @@ def test_manual_seed_determinism():
         assert x.tolist() == y.tolist()
     ember.manual_seed(4321)
     assert ember.rand(5).tolist() != a[0].tolist()
-    assert ember.rand(5).tolist() != ember.rand(5).tolist()   # the generator advances
+    assert ember.rand(5).tolist() != ember.rand(5).tolist()  # the generator advances
 
 
 def test_device_attribute():
@@ -1018,7 +1136,7 @@ def test_numpy_shares_memory():
     assert (a == 2.0).all()
     a[0, 1] = 5.0
     assert t[0, 1].item() == 5.0
-    v = t.t().numpy()                 # a view exports its strides
+    v = t.t().numpy()  # a view exports its strides
     assert v.shape == (3, 2) and v[1, 0] == 5.0
     assert np.shares_memory(t.numpy(), t.numpy())
 
@@ -1082,8 +1200,9 @@ def test_dtypes():
 
 # Products big enough that bmm splits them over threads (Note [BLAS threads]):
 # row blocks, column blocks, batches, transposed operands and addmm's beta.
-@pytest.mark.parametrize("m, k, n, batch", [(100, 300, 37, None), (20, 100, 203, None), (67, 64, 65, 3),
-                                            (67, 64, 65, 1)])
+@pytest.mark.parametrize(
+    "m, k, n, batch", [(100, 300, 37, None), (20, 100, 203, None), (67, 64, 65, 3), (67, 64, 65, 1)]
+)
 @pytest.mark.parametrize("transpose", [False, True])
 def test_matmul_split_over_threads_matches_numpy(m, k, n, batch, transpose):
     rng = np.random.default_rng(0)
@@ -1096,8 +1215,9 @@ def test_matmul_split_over_threads_matches_numpy(m, k, n, batch, transpose):
     np.testing.assert_allclose((ea.float() @ eb.float()).numpy(), a @ b, rtol=1e-4, atol=1e-3)
     if batch is None:
         bias = rng.standard_normal(n)
-        np.testing.assert_allclose(ember.addmm(ember.tensor(bias), ea, eb, beta=0.5).numpy(), 0.5 * bias + a @ b,
-                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(
+            ember.addmm(ember.tensor(bias), ea, eb, beta=0.5).numpy(), 0.5 * bias + a @ b, rtol=1e-10, atol=1e-10
+        )
 
 
 def test_empty_tensor_is_contiguous_whatever_its_strides():
@@ -1112,8 +1232,9 @@ def test_log_softmax_keeps_precision_for_large_logits():
     np.testing.assert_allclose(out, [[-2e4 - np.log(2), -np.log(2), -np.log(2)]], rtol=1e-7)
     x = np.array([[1e15, 1e15 + 2, -1e15]])
     lse = np.log1p(np.exp(-2.0))  # log sum exp(x - max)
-    np.testing.assert_allclose(ember.log_softmax(ember.tensor(x), -1).numpy(),
-                               [[-2 - lse, -lse, (-2e15 - 2) - lse]], rtol=1e-15)
+    np.testing.assert_allclose(
+        ember.log_softmax(ember.tensor(x), -1).numpy(), [[-2 - lse, -lse, (-2e15 - 2) - lse]], rtol=1e-15
+    )
     np.testing.assert_allclose(ember.softmax(ember.tensor([[-1e4, 1e4, 1e4]]), 1).numpy(), [[0.0, 0.5, 0.5]])
 
 

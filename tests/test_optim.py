@@ -1,6 +1,7 @@
 """ember.optim: optimizers minimise, state_dict round trips, param groups, errors,
 no graph from step, and the schedulers' lr sequences.  PyTorch parity is in
 test_parity_optim_torch.py."""
+
 import copy
 import io
 import math
@@ -168,25 +169,28 @@ def test_closure_returns_loss_and_runs_with_grad():
 
     with ember.no_grad():
         loss = opt.step(closure)
-    assert loss.item() == pytest.approx(float((TARGET ** 2).sum()))
+    assert loss.item() == pytest.approx(float((TARGET**2).sum()))
     assert p.detach().numpy()[0] == pytest.approx(0.2)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: optim.SGD([p], lr=-1), "Invalid learning rate: -1"),
-    (lambda p: optim.SGD([p], lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
-    (lambda p: optim.SGD([p], lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
-    (lambda p: optim.SGD([p], lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
-    (lambda p: optim.Adam([p], lr=-0.1), "Invalid learning rate: -0.1"),
-    (lambda p: optim.Adam([p], betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
-    (lambda p: optim.Adam([p], betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
-    (lambda p: optim.Adam([p], eps=-1e-8), "Invalid epsilon value: -1e-08"),
-    (lambda p: optim.AdamW([p], weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
-    (lambda p: optim.RMSprop([p], alpha=-0.5), "Invalid alpha value: -0.5"),
-    (lambda p: optim.RMSprop([p], momentum=-1), "Invalid momentum value: -1"),
-    (lambda p: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
-    (lambda p: optim.SGD([p * 2], lr=0.1), "can't optimize a non-leaf Tensor"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: optim.SGD([p], lr=-1), "Invalid learning rate: -1"),
+        (lambda p: optim.SGD([p], lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
+        (lambda p: optim.SGD([p], lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
+        (lambda p: optim.SGD([p], lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+        (lambda p: optim.Adam([p], lr=-0.1), "Invalid learning rate: -0.1"),
+        (lambda p: optim.Adam([p], betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+        (lambda p: optim.Adam([p], betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+        (lambda p: optim.Adam([p], eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        (lambda p: optim.AdamW([p], weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
+        (lambda p: optim.RMSprop([p], alpha=-0.5), "Invalid alpha value: -0.5"),
+        (lambda p: optim.RMSprop([p], momentum=-1), "Invalid momentum value: -1"),
+        (lambda p: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
+        (lambda p: optim.SGD([p * 2], lr=0.1), "can't optimize a non-leaf Tensor"),
+    ],
+)
 def test_invalid_arguments(make, message):
     p = ember.zeros(2, requires_grad=True)
     with pytest.raises(ValueError) as info:
@@ -213,6 +217,7 @@ def test_named_parameters_and_repr():
 
 # ----------------------------------------------------------------------------- schedulers
 
+
 def lrs(make_sched, epochs=12, lr=0.1):
     opt = optim.SGD([ember.zeros(1, requires_grad=True)], lr=lr)
     sched = make_sched(opt)
@@ -227,17 +232,18 @@ def lrs(make_sched, epochs=12, lr=0.1):
 
 def test_step_lr():
     assert lrs(lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5), 7) == pytest.approx(
-        [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025])
+        [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]
+    )
 
 
 def test_multistep_lr():
     assert lrs(lambda o: lr_scheduler.MultiStepLR(o, milestones=[2, 5, 5], gamma=0.1), 6) == pytest.approx(
-        [0.1, 0.1, 0.01, 0.01, 0.01, 1e-4, 1e-4])
+        [0.1, 0.1, 0.01, 0.01, 0.01, 1e-4, 1e-4]
+    )
 
 
 def test_exponential_lr():
-    assert lrs(lambda o: lr_scheduler.ExponentialLR(o, gamma=0.9), 5) == pytest.approx(
-        [0.1 * 0.9 ** k for k in range(6)])
+    assert lrs(lambda o: lr_scheduler.ExponentialLR(o, gamma=0.9), 5) == pytest.approx([0.1 * 0.9**k for k in range(6)])
 
 
 def test_cosine_annealing_lr_follows_the_closed_form():
@@ -249,7 +255,7 @@ def test_cosine_annealing_lr_follows_the_closed_form():
 def test_lambda_lr_per_group():
     a, b = ember.zeros(1, requires_grad=True), ember.zeros(1, requires_grad=True)
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
-    sched = lr_scheduler.LambdaLR(opt, [lambda e: 1.0 / (e + 1), lambda e: 0.5 ** e])
+    sched = lr_scheduler.LambdaLR(opt, [lambda e: 1.0 / (e + 1), lambda e: 0.5**e])
     seq = [sched.get_last_lr()]
     for _ in range(3):
         opt.step()

@@ -1,12 +1,14 @@
 """The parallel backward executor (Note [Parallel backward]) gives bitwise the
 gradients of the serial one, on random DAGs with shared sub-expressions,
 custom Functions and hooks, and with many Python threads at once."""
+
 import threading
 import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ember
 from helpers import cube
@@ -46,7 +48,7 @@ def build(program, leaves_np, hooks_fired):
             v.register_hook(lambda g: hooks_fired.append(1) or g * 2)
         values.append(v)
     # Every value feeds the loss: many nodes get gradients from several edges.
-    loss = sum(v.sum() for v in values[len(leaves):]) + sum(v.sum() for v in leaves)
+    loss = sum(v.sum() for v in values[len(leaves) :]) + sum(v.sum() for v in leaves)
     return loss, leaves
 
 
@@ -55,7 +57,7 @@ def gradients(program, leaves_np, parallel):
     fired = []
     loss, leaves = build(program, leaves_np, fired)
     loss.backward()
-    return [l.grad.numpy().copy() for l in leaves], len(fired)
+    return [leaf.grad.numpy().copy() for leaf in leaves], len(fired)
 
 
 OPS = st.sampled_from(["add", "mul", "matmul", "tanh", "sigmoid", "cube", "hook"])
@@ -79,8 +81,10 @@ def test_random_dags_same_gradients_bitwise(program, seed):
 def branches(n_branches=4, depth=4, seed=0, slow=False):
     rng = np.random.default_rng(seed)
     x = ember.tensor(rng.uniform(-1, 1, (64, SIZE)))
-    ws = [[ember.tensor(rng.uniform(-1, 1, (SIZE, SIZE)) / SIZE, requires_grad=True) for _ in range(depth)]
-          for _ in range(n_branches)]
+    ws = [
+        [ember.tensor(rng.uniform(-1, 1, (SIZE, SIZE)) / SIZE, requires_grad=True) for _ in range(depth)]
+        for _ in range(n_branches)
+    ]
     outs = []
     for br in ws:
         h = x

@@ -5,6 +5,7 @@ Each layer or loss is written once as ``build(nn, T)`` (T makes a tensor from nu
 built with ember and with torch; torch's weights are copied into ember's module through
 load_state_dict, so that path is exercised as well.
 """
+
 import math
 
 import numpy as np
@@ -16,8 +17,10 @@ import ember  # noqa: E402
 # torch's own note about padding='same' with an even kernel (it pads a copy, as ember does)
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
-DTYPES = {"float32": (ember.float32, torch.float32, dict(rtol=1e-5, atol=1e-6)),
-          "float64": (ember.float64, torch.float64, dict(rtol=1e-10, atol=1e-12))}
+DTYPES = {
+    "float32": (ember.float32, torch.float32, dict(rtol=1e-5, atol=1e-6)),
+    "float64": (ember.float64, torch.float64, dict(rtol=1e-10, atol=1e-12)),
+}
 
 
 def T_ember(a, dtype=None):
@@ -74,14 +77,22 @@ LAYERS = [
     ("batch_norm_untracked", lambda nn: nn.BatchNorm1d(4, affine=False, track_running_stats=False).eval(), [(6, 4)]),
     ("batch_norm2d", lambda nn: nn.BatchNorm2d(2), [(3, 2, 3, 3)]),
     ("conv2d", lambda nn: nn.Conv2d(2, 3, 3), [(2, 2, 6, 5)]),
-    ("conv2d_strided", lambda nn: nn.Conv2d(4, 4, (3, 2), stride=2, padding=1, dilation=(1, 2), groups=2),
-     [(1, 4, 7, 7)]),
+    (
+        "conv2d_strided",
+        lambda nn: nn.Conv2d(4, 4, (3, 2), stride=2, padding=1, dilation=(1, 2), groups=2),
+        [(1, 4, 7, 7)],
+    ),
     ("conv2d_same", lambda nn: nn.Conv2d(2, 2, 4, padding="same", bias=False), [(1, 2, 5, 6)]),
     ("max_pool2d", lambda nn: nn.MaxPool2d(2), [(2, 3, 6, 6)]),
     ("max_pool2d_pad_ceil", lambda nn: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), [(1, 2, 6, 7)]),
     ("mlp", lambda nn: nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3), nn.LogSoftmax(1)), [(5, 6)]),
-    ("cnn", lambda nn: nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
-                                     nn.Flatten(), nn.Linear(12, 2)), [(2, 1, 4, 4)]),
+    (
+        "cnn",
+        lambda nn: nn.Sequential(
+            nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 2)
+        ),
+        [(2, 1, 4, 4)],
+    ),
 ]
 
 
@@ -116,10 +127,14 @@ def test_layer_matches_torch(name, build, specs, dtype):
     assert [n for n, _ in em.named_parameters()] == [n for n, _ in tm.named_parameters()]
     load_torch_weights(em, tm)
     arrays = _make_inputs(specs, seed=1)
-    xe = [ember.tensor(a, dtype=None if a.dtype.kind == "i" else edtype, requires_grad=a.dtype.kind == "f")
-          for a in arrays]
-    xt = [torch.tensor(a, dtype=None if a.dtype.kind == "i" else tdtype, requires_grad=a.dtype.kind == "f")
-          for a in arrays]
+    xe = [
+        ember.tensor(a, dtype=None if a.dtype.kind == "i" else edtype, requires_grad=a.dtype.kind == "f")
+        for a in arrays
+    ]
+    xt = [
+        torch.tensor(a, dtype=None if a.dtype.kind == "i" else tdtype, requires_grad=a.dtype.kind == "f")
+        for a in arrays
+    ]
     oe, ot = em(*xe), tm(*xt)
     assert oe.dtype == edtype and tuple(oe.shape) == tuple(ot.shape)
     close(oe, ot, tol, "output")
@@ -154,6 +169,7 @@ def _logits_and_classes(shape, c, ignore=False):
         if ignore and t.ndim:
             t.reshape(-1)[1] = -100
         return x, t, True, False
+
     return make
 
 
@@ -161,6 +177,7 @@ def _logits_and_probs(shape):
     def make(g):
         p = g.random(shape)
         return g.standard_normal(shape) * 2, p / p.sum(1, keepdims=True), True, True
+
     return make
 
 
@@ -169,6 +186,7 @@ def _pair(shape, low=None):
         if low is not None:
             return g.uniform(low, 1 - low, size=shape), g.random(shape), True, True
         return g.standard_normal(shape), g.standard_normal(shape), True, True
+
     return make
 
 
@@ -179,32 +197,50 @@ LOSSES = [
     ("smooth_l1", lambda nn, T, r: nn.SmoothL1Loss(reduction=r, beta=0.6), _pair((3, 4))),
     ("smooth_l1_beta0", lambda nn, T, r: nn.SmoothL1Loss(reduction=r, beta=0.0), _pair((3, 4))),
     ("ce", lambda nn, T, r: nn.CrossEntropyLoss(reduction=r), _logits_and_classes((5, 4), 4)),
-    ("ce_weight_ignore", lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(4, 3)), reduction=r),
-     _logits_and_classes((5, 4), 4, ignore=True)),
-    ("ce_ignore_index_0", lambda nn, T, r: nn.CrossEntropyLoss(ignore_index=0, reduction=r),
-     _logits_and_classes((6, 3), 3)),
-    ("ce_label_smoothing", lambda nn, T, r: nn.CrossEntropyLoss(reduction=r, label_smoothing=0.15),
-     _logits_and_classes((5, 4), 4, ignore=True)),
-    ("ce_smoothing_weight", lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(4, 4)), reduction=r,
-                                                                label_smoothing=0.3),
-     _logits_and_classes((5, 4), 4, ignore=True)),
+    (
+        "ce_weight_ignore",
+        lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(4, 3)), reduction=r),
+        _logits_and_classes((5, 4), 4, ignore=True),
+    ),
+    (
+        "ce_ignore_index_0",
+        lambda nn, T, r: nn.CrossEntropyLoss(ignore_index=0, reduction=r),
+        _logits_and_classes((6, 3), 3),
+    ),
+    (
+        "ce_label_smoothing",
+        lambda nn, T, r: nn.CrossEntropyLoss(reduction=r, label_smoothing=0.15),
+        _logits_and_classes((5, 4), 4, ignore=True),
+    ),
+    (
+        "ce_smoothing_weight",
+        lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(4, 4)), reduction=r, label_smoothing=0.3),
+        _logits_and_classes((5, 4), 4, ignore=True),
+    ),
     ("ce_spatial", lambda nn, T, r: nn.CrossEntropyLoss(reduction=r), _logits_and_classes((2, 3, 4, 2), 3, True)),
-    ("ce_spatial_smoothing_weight", lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(3, 6)), reduction=r,
-                                                                        label_smoothing=0.2),
-     _logits_and_classes((2, 3, 5), 3, True)),
+    (
+        "ce_spatial_smoothing_weight",
+        lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(3, 6)), reduction=r, label_smoothing=0.2),
+        _logits_and_classes((2, 3, 5), 3, True),
+    ),
     ("ce_unbatched", lambda nn, T, r: nn.CrossEntropyLoss(reduction=r), _logits_and_classes((5,), 5)),
     ("ce_probs", lambda nn, T, r: nn.CrossEntropyLoss(reduction=r), _logits_and_probs((4, 5))),
-    ("ce_probs_weight_smoothing", lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(5, 7)), reduction=r,
-                                                                      label_smoothing=0.2),
-     _logits_and_probs((4, 5))),
+    (
+        "ce_probs_weight_smoothing",
+        lambda nn, T, r: nn.CrossEntropyLoss(T(_weights(5, 7)), reduction=r, label_smoothing=0.2),
+        _logits_and_probs((4, 5)),
+    ),
     ("ce_probs_spatial", lambda nn, T, r: nn.CrossEntropyLoss(reduction=r), _logits_and_probs((2, 3, 4))),
     ("nll", lambda nn, T, r: nn.NLLLoss(T(_weights(4, 8)), reduction=r), _logits_and_classes((5, 4), 4, True)),
     ("nll_spatial", lambda nn, T, r: nn.NLLLoss(reduction=r), _logits_and_classes((2, 4, 3, 3), 4, True)),
     ("bce", lambda nn, T, r: nn.BCELoss(reduction=r), _pair((3, 4), low=0.05)),
     ("bce_weight", lambda nn, T, r: nn.BCELoss(T(_weights((3, 4), 9)), reduction=r), _pair((3, 4), low=0.05)),
     ("bce_logits", lambda nn, T, r: nn.BCEWithLogitsLoss(reduction=r), _pair((3, 4))),
-    ("bce_logits_weights", lambda nn, T, r: nn.BCEWithLogitsLoss(T(_weights((3, 4), 10)), reduction=r,
-                                                                 pos_weight=T(_weights(4, 11))), _pair((3, 4))),
+    (
+        "bce_logits_weights",
+        lambda nn, T, r: nn.BCEWithLogitsLoss(T(_weights((3, 4), 10)), reduction=r, pos_weight=T(_weights(4, 11))),
+        _pair((3, 4)),
+    ),
 ]
 
 
@@ -235,13 +271,19 @@ def test_loss_matches_torch(name, build, make, reduction, dtype):
         close(te.grad, tt.grad, tol, "grad of target")
 
 
-@pytest.mark.parametrize("fn, args", [
-    ("mse_loss", lambda T: (T([[1e4, -1e4]]), T([[-1e4, 1e4]]))),
-    ("cross_entropy", lambda T: (T([[1e4, -1e4, 0.0], [-1e4, 5e3, -5e3]]), T([1, 2]).long())),
-    ("binary_cross_entropy_with_logits", lambda T: (T([1e4, -1e4, 30.0, -30.0, 0.0]), T([0.0, 1.0, 0.5, 0.5, 1.0]))),
-    ("logsigmoid", lambda T: (T([-1e4, -20.0, 0.0, 20.0, 1e4]),)),
-    ("softplus", lambda T: (T([-1e4, -20.0, 0.0, 20.0, 1e4]),)),
-])
+@pytest.mark.parametrize(
+    "fn, args",
+    [
+        ("mse_loss", lambda T: (T([[1e4, -1e4]]), T([[-1e4, 1e4]]))),
+        ("cross_entropy", lambda T: (T([[1e4, -1e4, 0.0], [-1e4, 5e3, -5e3]]), T([1, 2]).long())),
+        (
+            "binary_cross_entropy_with_logits",
+            lambda T: (T([1e4, -1e4, 30.0, -30.0, 0.0]), T([0.0, 1.0, 0.5, 0.5, 1.0])),
+        ),
+        ("logsigmoid", lambda T: (T([-1e4, -20.0, 0.0, 20.0, 1e4]),)),
+        ("softplus", lambda T: (T([-1e4, -20.0, 0.0, 20.0, 1e4]),)),
+    ],
+)
 def test_stability_for_extreme_float32_values_matches_torch(fn, args):
     ae = args(lambda v: ember.tensor(v, dtype=ember.float32))
     at = args(lambda v: torch.tensor(v, dtype=torch.float32))
@@ -256,17 +298,20 @@ def test_stability_for_extreme_float32_values_matches_torch(fn, args):
     np.testing.assert_allclose(to_np(ae[0].grad), to_np(at[0].grad), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("call", [
-    lambda F, T: F.one_hot(T(np.array([3, 0, 2, 1]))),
-    lambda F, T: F.one_hot(T(np.array([[1], [0]])), 5),
-    lambda F, T: F.pad(T(np.arange(24.0).reshape(2, 3, 4)), (1, 2, 0, 1), value=-1.5),
-    lambda F, T: F.pad(T(np.arange(24.0).reshape(2, 3, 4)), (-1, 2, 1, -2)),
-    lambda F, T: F.normalize(T(np.arange(1.0, 7.0).reshape(2, 3)), dim=1),
-    lambda F, T: F.softmax(T(np.arange(6.0).reshape(2, 3)), dim=0),
-    lambda F, T: F.dropout(T(np.ones((2, 3))), 0.4, training=False),
-    lambda F, T: F.leaky_relu(T(np.array([-2.0, 0.0, 3.0])), 0.3),
-    lambda F, T: F.linear(T(np.ones((2, 3))), T(np.arange(6.0).reshape(2, 3)), T(np.array([1.0, -1.0]))),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F, T: F.one_hot(T(np.array([3, 0, 2, 1]))),
+        lambda F, T: F.one_hot(T(np.array([[1], [0]])), 5),
+        lambda F, T: F.pad(T(np.arange(24.0).reshape(2, 3, 4)), (1, 2, 0, 1), value=-1.5),
+        lambda F, T: F.pad(T(np.arange(24.0).reshape(2, 3, 4)), (-1, 2, 1, -2)),
+        lambda F, T: F.normalize(T(np.arange(1.0, 7.0).reshape(2, 3)), dim=1),
+        lambda F, T: F.softmax(T(np.arange(6.0).reshape(2, 3)), dim=0),
+        lambda F, T: F.dropout(T(np.ones((2, 3))), 0.4, training=False),
+        lambda F, T: F.leaky_relu(T(np.array([-2.0, 0.0, 3.0])), 0.3),
+        lambda F, T: F.linear(T(np.ones((2, 3))), T(np.arange(6.0).reshape(2, 3)), T(np.array([1.0, -1.0]))),
+    ],
+)
 def test_functional_matches_torch(call):
     oe = call(ember.nn.functional, ember.tensor)
     ot = call(torch.nn.functional, torch.tensor)
@@ -286,12 +331,18 @@ def test_grad_fn_names_of_the_main_paths():
 # ---------------------------------------------------------------------------------------------------------------------
 # reprs and mechanics compared directly
 
+
 def _model(nn):
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-        nn.Flatten(), nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.Tanh()]),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.Tanh()]),
         nn.ModuleDict({"head": nn.Linear(16, 3), "act": nn.LogSoftmax(dim=1)}),
-        nn.Sequential(nn.Embedding(5, 2, padding_idx=0), nn.LayerNorm(2), nn.Dropout(0.1), nn.GELU("tanh")))
+        nn.Sequential(nn.Embedding(5, 2, padding_idx=0), nn.LayerNorm(2), nn.Dropout(0.1), nn.GELU("tanh")),
+    )
 
 
 def test_model_repr_state_dict_and_named_modules_match_torch():
@@ -314,12 +365,15 @@ def _load_error(lib, sd_fn):
     return str(info.value).replace("torch.Size", "ember.Size"), strict_false
 
 
-@pytest.mark.parametrize("edit", [
-    lambda lib, sd: {k: v for k, v in sd.items() if k != "0.bias"},
-    lambda lib, sd: {**sd, "2.weight": lib.ones(1), "extra": lib.ones(1)},
-    lambda lib, sd: {**{k: v for k, v in sd.items() if not k.startswith("1.")}, "1.foo.bar": lib.ones(1)},
-    lambda lib, sd: {**sd, "0.weight": lib.ones(3, 3), "1.running_mean": lib.ones(4)},
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda lib, sd: {k: v for k, v in sd.items() if k != "0.bias"},
+        lambda lib, sd: {**sd, "2.weight": lib.ones(1), "extra": lib.ones(1)},
+        lambda lib, sd: {**{k: v for k, v in sd.items() if not k.startswith("1.")}, "1.foo.bar": lib.ones(1)},
+        lambda lib, sd: {**sd, "0.weight": lib.ones(3, 3), "1.running_mean": lib.ones(4)},
+    ],
+)
 def test_load_state_dict_errors_match_torch(edit):
     msg_e, res_e = _load_error(ember, edit)
     msg_t, res_t = _load_error(torch, edit)
@@ -329,34 +383,37 @@ def test_load_state_dict_errors_match_torch(edit):
         assert repr(res_e) == repr(res_t).replace("torch", "ember")
 
 
-@pytest.mark.parametrize("call", [
-    lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 4), lib.tensor([0, 1])),
-    lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 4), lib.tensor([0, 1, 7])),
-    lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 4), lib.tensor([0, 1, 2]), label_smoothing=2.0),
-    lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3, 4), lib.zeros(2, 5, dtype=lib.int64)),
-    lambda lib: lib.nn.functional.nll_loss(lib.ones(3, 4), lib.zeros(3, 1, dtype=lib.int64)),
-    lambda lib: lib.nn.functional.mse_loss(lib.ones(2), lib.ones(2), reduction="avg"),
-    lambda lib: lib.nn.functional.binary_cross_entropy(lib.ones(2) * 2, lib.ones(2)),
-    lambda lib: lib.nn.functional.binary_cross_entropy(lib.ones(2), lib.ones(1)),
-    lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(1)),
-    lambda lib: lib.nn.functional.one_hot(lib.tensor([-1])),
-    lambda lib: lib.nn.functional.layer_norm(lib.ones(3, 4), (3,)),
-    lambda lib: lib.nn.functional.batch_norm(lib.ones(1, 3), lib.zeros(3), lib.ones(3), training=True),
-    lambda lib: lib.nn.Dropout(2.0),
-    lambda lib: lib.nn.functional.conv2d(lib.ones(1, 1, 3, 3), lib.ones(1, 1, 2, 2), padding="foo"),
-    lambda lib: lib.nn.functional.gelu(lib.ones(2), approximate="fast"),
-    lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(2), lib.ones(2), beta=-1.0),
-    lambda lib: lib.nn.functional.pad(lib.ones(2), (1, 1, 1, 1)),
-    lambda lib: lib.nn.functional.one_hot(lib.tensor([3]), 2),
-    lambda lib: lib.nn.Embedding(3, 2, padding_idx=5),
-    lambda lib: lib.nn.init.kaiming_uniform_(lib.ones(2, 2), mode="bad"),
-    lambda lib: lib.nn.init.calculate_gain("swish"),
-    lambda lib: lib.nn.init.xavier_uniform_(lib.ones(3)),
-    lambda lib: lib.nn.Linear(2, 2).register_buffer("a.b", None),
-    lambda lib: lib.nn.Linear(2, 2).train(1),
-    lambda lib: setattr(lib.nn.Linear(2, 2), "weight", lib.ones(2, 2)),
-    lambda lib: lib.nn.Linear(2, 2).no_such_attribute,
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 4), lib.tensor([0, 1])),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 4), lib.tensor([0, 1, 7])),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 4), lib.tensor([0, 1, 2]), label_smoothing=2.0),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3, 4), lib.zeros(2, 5, dtype=lib.int64)),
+        lambda lib: lib.nn.functional.nll_loss(lib.ones(3, 4), lib.zeros(3, 1, dtype=lib.int64)),
+        lambda lib: lib.nn.functional.mse_loss(lib.ones(2), lib.ones(2), reduction="avg"),
+        lambda lib: lib.nn.functional.binary_cross_entropy(lib.ones(2) * 2, lib.ones(2)),
+        lambda lib: lib.nn.functional.binary_cross_entropy(lib.ones(2), lib.ones(1)),
+        lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(1)),
+        lambda lib: lib.nn.functional.one_hot(lib.tensor([-1])),
+        lambda lib: lib.nn.functional.layer_norm(lib.ones(3, 4), (3,)),
+        lambda lib: lib.nn.functional.batch_norm(lib.ones(1, 3), lib.zeros(3), lib.ones(3), training=True),
+        lambda lib: lib.nn.Dropout(2.0),
+        lambda lib: lib.nn.functional.conv2d(lib.ones(1, 1, 3, 3), lib.ones(1, 1, 2, 2), padding="foo"),
+        lambda lib: lib.nn.functional.gelu(lib.ones(2), approximate="fast"),
+        lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(2), lib.ones(2), beta=-1.0),
+        lambda lib: lib.nn.functional.pad(lib.ones(2), (1, 1, 1, 1)),
+        lambda lib: lib.nn.functional.one_hot(lib.tensor([3]), 2),
+        lambda lib: lib.nn.Embedding(3, 2, padding_idx=5),
+        lambda lib: lib.nn.init.kaiming_uniform_(lib.ones(2, 2), mode="bad"),
+        lambda lib: lib.nn.init.calculate_gain("swish"),
+        lambda lib: lib.nn.init.xavier_uniform_(lib.ones(3)),
+        lambda lib: lib.nn.Linear(2, 2).register_buffer("a.b", None),
+        lambda lib: lib.nn.Linear(2, 2).train(1),
+        lambda lib: setattr(lib.nn.Linear(2, 2), "weight", lib.ones(2, 2)),
+        lambda lib: lib.nn.Linear(2, 2).no_such_attribute,
+    ],
+)
 def test_error_messages_match_torch(call):
     with pytest.raises(Exception) as te:
         call(torch)
@@ -368,9 +425,19 @@ def test_error_messages_match_torch(call):
     assert norm.rstrip(".") in str(ee.value)
 
 
-@pytest.mark.parametrize("nonlinearity, param", [("linear", None), ("conv2d", None), ("sigmoid", None),
-                                                 ("tanh", None), ("relu", None), ("leaky_relu", None),
-                                                 ("leaky_relu", 0.3), ("selu", None)])
+@pytest.mark.parametrize(
+    "nonlinearity, param",
+    [
+        ("linear", None),
+        ("conv2d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.3),
+        ("selu", None),
+    ],
+)
 def test_calculate_gain_matches_torch(nonlinearity, param):
     assert ember.nn.init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
 
@@ -384,8 +451,9 @@ def test_fans_and_default_init_bounds_match_torch(shape):
         getattr(ember.nn.init, init)(e)
         getattr(torch.nn.init, init)(t)
         be, bt = np.abs(to_np(e)).max(), np.abs(to_np(t)).max()
-        bound = math.sqrt(3) * (math.sqrt(2 / (1 + 0.01 ** 2)) / math.sqrt(fe[0]) if init.startswith("kaiming")
-                                else math.sqrt(2 / sum(fe)))
+        bound = math.sqrt(3) * (
+            math.sqrt(2 / (1 + 0.01**2)) / math.sqrt(fe[0]) if init.startswith("kaiming") else math.sqrt(2 / sum(fe))
+        )
         assert be <= bound and bt <= bound
 
 

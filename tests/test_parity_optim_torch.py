@@ -1,6 +1,7 @@
 """ember.optim against torch.optim: from the same start and the same gradients, the
 same parameters and state (to float32 rounding), the same state_dict layout, and
 the same learning-rate sequences (exactly).  Runs only where PyTorch is importable."""
+
 import math
 
 import numpy as np
@@ -93,8 +94,10 @@ def test_param_groups_with_their_own_options_match_torch():
     results = []
     for lib in (ember, torch):
         ps = [lib.tensor(a, dtype=lib.float32, requires_grad=True) for a in starts]
-        opt = lib.optim.SGD([{"params": ps[:2], "momentum": 0.9, "nesterov": True},
-                             {"params": ps[2:], "lr": 0.3, "weight_decay": 0.1}], lr=0.05)
+        opt = lib.optim.SGD(
+            [{"params": ps[:2], "momentum": 0.9, "nesterov": True}, {"params": ps[2:], "lr": 0.3, "weight_decay": 0.1}],
+            lr=0.05,
+        )
         for g in grads:
             for p, gi in zip(ps, g):
                 p.grad = lib.tensor(gi, dtype=lib.float32)
@@ -112,8 +115,9 @@ SCHEDULERS = [
     pytest.param(lambda m, o: m.optim.lr_scheduler.ExponentialLR(o, gamma=0.93), id="exponential"),
     pytest.param(lambda m, o: m.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.001), id="cosine"),
     pytest.param(lambda m, o: m.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / math.sqrt(e + 1)), id="lambda"),
-    pytest.param(lambda m, o: m.optim.lr_scheduler.LambdaLR(o, [lambda e: 0.9 ** e, lambda e: e % 3 + 1]),
-                 id="lambda_per_group"),
+    pytest.param(
+        lambda m, o: m.optim.lr_scheduler.LambdaLR(o, [lambda e: 0.9**e, lambda e: e % 3 + 1]), id="lambda_per_group"
+    ),
 ]
 
 

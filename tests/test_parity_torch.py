@@ -27,10 +27,10 @@ OPS = [
     case("div", [S, ()], lambda m, a, b: a / b, min_abs=0.3, gg=True),
     case("rdiv", [S], lambda m, a: 2 / a, min_abs=0.3),
     case("neg", [S], lambda m, a: -a),
-    case("pow_scalar", [S], lambda m, a: a ** 3, gg=True),
-    case("pow_neg_scalar", [S], lambda m, a: a ** -0.5, low=0.2),
-    case("rpow", [S], lambda m, a: 2 ** a, gg=True),
-    case("pow_tensor", [S, S], lambda m, a, b: a ** b, low=0.2, gg=True),
+    case("pow_scalar", [S], lambda m, a: a**3, gg=True),
+    case("pow_neg_scalar", [S], lambda m, a: a**-0.5, low=0.2),
+    case("rpow", [S], lambda m, a: 2**a, gg=True),
+    case("pow_tensor", [S, S], lambda m, a, b: a**b, low=0.2, gg=True),
     case("abs", [S], lambda m, a: a.abs(), min_abs=0.05),
     case("sqrt", [S], lambda m, a: a.sqrt(), low=0.1, gg=True),
     case("rsqrt", [S], lambda m, a: a.rsqrt(), low=0.1),
@@ -160,16 +160,18 @@ def test_parity(shapes, fn, opts):
     diff = [i for i, t in enumerate(yt) if t.requires_grad]
     rng = np.random.default_rng(99)
     vs = [rng.uniform(-1, 1, size=tuple(yt[i].shape)) for i in diff]
-    ge = ember.autograd.grad([ye[i] for i in diff], xe, [ember.tensor(v) for v in vs],
-                             create_graph=opts.get("gg", False), allow_unused=True)
-    gt = torch.autograd.grad([yt[i] for i in diff], xt, [torch.tensor(v) for v in vs],
-                             create_graph=opts.get("gg", False), allow_unused=True)
+    ge = ember.autograd.grad(
+        [ye[i] for i in diff], xe, [ember.tensor(v) for v in vs], create_graph=opts.get("gg", False), allow_unused=True
+    )
+    gt = torch.autograd.grad(
+        [yt[i] for i in diff], xt, [torch.tensor(v) for v in vs], create_graph=opts.get("gg", False), allow_unused=True
+    )
     for e, t in zip(ge, gt):
         assert (e is None) == (t is None)
         if t is not None:
             np.testing.assert_allclose(_np(e), _np(t), rtol=1e-10, atol=1e-12)
 
-    if opts.get("gg"):                          # second order: d/dx of <grad, w>
+    if opts.get("gg"):  # second order: d/dx of <grad, w>
         ws = [rng.uniform(-1, 1, size=a.shape) for a in arrays]
         st = sum((g * torch.tensor(w)).sum() for g, w in zip(gt, ws) if g is not None and g.requires_grad)
         se = sum((g * ember.tensor(w)).sum() for g, w in zip(ge, ws) if g is not None and g.requires_grad)
@@ -190,14 +192,11 @@ NO_GRAD_OPS = [
     pytest.param(lambda m, a: a.max(0).indices, id="max_indices"),
     pytest.param(lambda m, a: (a == 1, a != 0, a < a.t()[:4, :3].t(), a <= 0, a > 0.5, a >= 1), id="compare"),
     pytest.param(lambda m, a: (m.eq(a, a[0]), m.lt(a, 1), a.ge(a[:, :1])), id="compare_fn"),
-    pytest.param(lambda m, a: (m.logical_not(a), m.logical_and(a > 0, a < 2), m.logical_or(a > 1, a < 0)),
-                 id="logic"),
+    pytest.param(lambda m, a: (m.logical_not(a), m.logical_and(a > 0, a < 2), m.logical_or(a > 1, a < 0)), id="logic"),
     pytest.param(lambda m, a: (m.isnan(a / a), m.isinf(1 / a)), id="isnan_isinf"),
     pytest.param(lambda m, a: ((a > 0).all(), (a > -3).all(), (a > 1).any(1), m.any(a > 5)), id="all_any"),
-    pytest.param(lambda m, a: (a.long() * 3, a.long() / 2, (a > 0) + (a < 1)),
-                 id="int_bool_arith"),
-    pytest.param(lambda m, a: (m.arange(7), m.arange(0, 1, 0.2), m.linspace(-1, 1, 7), m.eye(3, 4)),
-                 id="creation"),
+    pytest.param(lambda m, a: (a.long() * 3, a.long() / 2, (a > 0) + (a < 1)), id="int_bool_arith"),
+    pytest.param(lambda m, a: (m.arange(7), m.arange(0, 1, 0.2), m.linspace(-1, 1, 7), m.eye(3, 4)), id="creation"),
 ]
 
 

@@ -1,4 +1,5 @@
 """The README's Python examples run as written (in order, sharing one namespace, as a reader would paste them)."""
+
 import pathlib
 import re
 

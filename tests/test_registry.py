@@ -31,9 +31,12 @@ def primary(row):
 
 
 def float64_inputs(case):
-    return [ember.tensor(a, dtype=ember.float64) if a.dtype.kind == "f" else ember.tensor(a)
-            for a in (x if isinstance(x, np.ndarray) else np.random.default_rng(0).uniform(0.5, 1.5, x)
-                      for x in case.inputs)]
+    return [
+        ember.tensor(a, dtype=ember.float64) if a.dtype.kind == "f" else ember.tensor(a)
+        for a in (
+            x if isinstance(x, np.ndarray) else np.random.default_rng(0).uniform(0.5, 1.5, x) for x in case.inputs
+        )
+    ]
 
 
 def assert_same(a, b):
@@ -56,8 +59,10 @@ def test_every_differentiable_op_is_gradient_checked():
     for name, row in ROWS.items():
         if not row["differentiable"] or name in COVERED_ELSEWHERE:
             continue
-        if not any(c.opts.get("grad", True) and any(getattr(a, "dtype", np.dtype("f8")).kind == "f" for a in c.inputs)
-                   for c in cases_for(name)):
+        if not any(
+            c.opts.get("grad", True) and any(getattr(a, "dtype", np.dtype("f8")).kind == "f" for a in c.inputs)
+            for c in cases_for(name)
+        ):
             unchecked.append(name)
     assert not unchecked, f"differentiable ops without a gradient check: {unchecked}"
 
@@ -97,8 +102,12 @@ METHOD_SIGNATURE_DIFFERS = {"where"}
 
 
 def _form_cases(form):
-    return [pytest.param(c, id=str(c)) for c in CASES if ROWS[c.name][form]
-            and (form != "method" or (ROWS[c.name]["function"] and c.name not in METHOD_SIGNATURE_DIFFERS))]
+    return [
+        pytest.param(c, id=str(c))
+        for c in CASES
+        if ROWS[c.name][form]
+        and (form != "method" or (ROWS[c.name]["function"] and c.name not in METHOD_SIGNATURE_DIFFERS))
+    ]
 
 
 @pytest.mark.parametrize("case", _form_cases("method"))
@@ -144,14 +153,21 @@ def test_inplace_form(case):
         leaves = [t.detach().requires_grad_(t.is_floating_point()) for t in ts]
         assert ember.autograd.gradcheck(
             lambda *xs: case.invoke(lambda a, *r, **k: getattr(a.clone(), name + "_")(*r, **k), *xs),
-            tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+            tuple(leaves),
+            eps=1e-6,
+            atol=1e-5,
+            rtol=1e-3,
+        )
 
 
 # ------------------------------------------------------------------ behaviour of the derived forms
 def test_out_refuses_autograd_as_pytorch():
     x = ember.randn(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"exp\(\): functions with out=\.\.\. arguments don't support automatic "
-                                           r"differentiation, but one of the arguments requires grad\."):
+    with pytest.raises(
+        RuntimeError,
+        match=r"exp\(\): functions with out=\.\.\. arguments don't support automatic "
+        r"differentiation, but one of the arguments requires grad\.",
+    ):
         ember.exp(x, out=ember.empty(3))
     with ember.no_grad():
         out = ember.empty(3)
@@ -161,8 +177,11 @@ def test_out_refuses_autograd_as_pytorch():
 def test_out_resizes_with_pytorchs_warning_and_checks_dtype():
     x = ember.randn(3, 4)
     out = ember.zeros(2)
-    with pytest.warns(UserWarning, match=r"An output with one or more elements was resized since it had shape \[2\], "
-                                         r"which does not match the required output shape \[3, 4\]"):
+    with pytest.warns(
+        UserWarning,
+        match=r"An output with one or more elements was resized since it had shape \[2\], "
+        r"which does not match the required output shape \[3, 4\]",
+    ):
         ember.add(x, 1, out=out)
     np.testing.assert_allclose(out.numpy(), x.numpy() + 1, rtol=1e-6)
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
@@ -175,7 +194,9 @@ def test_out_resizes_with_pytorchs_warning_and_checks_dtype():
 
 def test_generic_inplace_checks_as_pytorch():
     leaf = ember.randn(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation."):
+    with pytest.raises(
+        RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation."
+    ):
         leaf.exp_()
     with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
         ember.ones(3).clamp_(min=ember.zeros(2, 3))
@@ -194,8 +215,14 @@ def test_numpy_keyword_names():
     x = ember.randn(3, 4, 5)
     checked = 0
     for name, row in ROWS.items():
-        forms = [f for f in (getattr(ember, name, None) if row["function"] else None,
-                             getattr(ember.Tensor, name) if row["method"] else None) if f is not None]
+        forms = [
+            f
+            for f in (
+                getattr(ember, name, None) if row["function"] else None,
+                getattr(ember.Tensor, name) if row["method"] else None,
+            )
+            if f is not None
+        ]
         for f in forms:
             params = inspect.signature(f).parameters
             if "dim" not in params or "keepdim" not in params or name in ("max", "min"):
@@ -274,8 +301,9 @@ def test_help_shows_parameters():
 
 def test_docs_op_list_is_current():
     """docs/ops.md is generated from the registry: regenerate with `python tools/gen_docs.py`."""
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_docs.py"), "--check"], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_docs.py"), "--check"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 

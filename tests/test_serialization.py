@@ -1,4 +1,5 @@
 """ember.save / ember.load: round trips (bitwise), refusal of corrupted files, and no code on load."""
+
 import collections
 import io
 import struct
@@ -31,7 +32,7 @@ def make_tensors():
         "float32": base,
         "float64": ember.tensor(rng.standard_normal(5)),
         "int32": ember.tensor(rng.integers(-9, 9, 7).astype(np.int32)),
-        "int64": ember.tensor([2 ** 62, -(2 ** 63), 0]),
+        "int64": ember.tensor([2**62, -(2**63), 0]),
         "bool": ember.tensor([True, False, True]),
         "special": ember.tensor([float("nan"), float("inf"), -float("inf"), -0.0]),
         "zero_d": ember.tensor(3.25),
@@ -71,7 +72,7 @@ def test_nested_containers():
         "dict": {1: "int key", (2, "x"): "tuple key", None: 0, 2.5: float("nan"), "inf": float("-inf")},
         "size": t.shape,
         "dtype": ember.float64,
-        "big": 2 ** 70,
+        "big": 2**70,
         "unicode": "héllo ✓",
     }
     out = round_trip(obj)
@@ -81,7 +82,7 @@ def test_nested_containers():
     assert out["dict"][1] == "int key" and out["dict"][(2, "x")] == "tuple key" and out["dict"][None] == 0
     assert np.isnan(out["dict"][2.5]) and out["dict"]["inf"] == float("-inf")
     assert out["size"] == (4,) and type(out["size"]).__name__ == "Size"
-    assert out["dtype"] == ember.float64 and out["big"] == 2 ** 70 and out["unicode"] == obj["unicode"]
+    assert out["dtype"] == ember.float64 and out["big"] == 2**70 and out["unicode"] == obj["unicode"]
 
 
 def test_shared_tensor_loads_as_one_object_but_views_do_not_share():
@@ -154,6 +155,7 @@ def test_unsupported_objects_raise_type_error():
 
 # ----------------------------------------------------------------------------- corrupted files
 
+
 def saved_bytes():
     buf = io.BytesIO()
     ember.save({"w": ember.arange(20.0), "b": ember.tensor([True, False]), "n": [1, "x"]}, buf)
@@ -172,15 +174,18 @@ def test_saved_file_loads():
     assert load_bytes(saved_bytes())["n"] == [1, "x"]
 
 
-@pytest.mark.parametrize("where, message", [
-    (0, "bad magic number"),
-    (8, "format version"),
-    (13, "corrupted header: checksum mismatch"),       # the header's CRC field
-    (16, "truncated: the header length says"),        # the header length, made longer
-    (40, "corrupted header: checksum mismatch"),       # inside the JSON header
-    (-1, "data of tensor 1 .* is corrupted: checksum mismatch"),
-    (-4, "corrupted data: non-zero bytes in the padding"),
-])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        (0, "bad magic number"),
+        (8, "format version"),
+        (13, "corrupted header: checksum mismatch"),  # the header's CRC field
+        (16, "truncated: the header length says"),  # the header length, made longer
+        (40, "corrupted header: checksum mismatch"),  # inside the JSON header
+        (-1, "data of tensor 1 .* is corrupted: checksum mismatch"),
+        (-4, "corrupted data: non-zero bytes in the padding"),
+    ],
+)
 def test_flipped_byte_names_the_problem(where, message):
     data = bytearray(saved_bytes())
     if where == 16:  # a length flip that does not fit the file
@@ -235,21 +240,60 @@ def header(obj, tensors=(), data_size=0):
     return {"format": "ember", "version": 1, "data_size": data_size, "tensors": list(tensors), "object": obj}
 
 
-@pytest.mark.parametrize("obj, tensors, message", [
-    ({"type": "module", "name": "os.system"}, [], "unknown node type 'module'"),
-    ({"type": "tensor", "index": 3}, [], "tensor reference 3 out of range"),
-    ({"type": "dtype", "name": "object"}, [], "unknown dtype 'object'"),
-    ({"type": "list"}, [], "list without an item list"),
-    ({"type": "tensor", "index": 0},
-     [{"dtype": "float32", "shape": [4], "offset": 0, "nbytes": 16, "crc32": 0, "requires_grad": False,
-       "parameter": False}], "past its end"),
-    ({"type": "tensor", "index": 0},
-     [{"dtype": "int64", "shape": [0], "offset": 0, "nbytes": 0, "crc32": 0, "requires_grad": True,
-       "parameter": False}], "cannot require grad"),
-    ({"type": "tensor", "index": 0},
-     [{"dtype": "float32", "shape": [-1], "offset": 0, "nbytes": 0, "crc32": 0, "requires_grad": False,
-       "parameter": False}], "invalid shape"),
-])
+@pytest.mark.parametrize(
+    "obj, tensors, message",
+    [
+        ({"type": "module", "name": "os.system"}, [], "unknown node type 'module'"),
+        ({"type": "tensor", "index": 3}, [], "tensor reference 3 out of range"),
+        ({"type": "dtype", "name": "object"}, [], "unknown dtype 'object'"),
+        ({"type": "list"}, [], "list without an item list"),
+        (
+            {"type": "tensor", "index": 0},
+            [
+                {
+                    "dtype": "float32",
+                    "shape": [4],
+                    "offset": 0,
+                    "nbytes": 16,
+                    "crc32": 0,
+                    "requires_grad": False,
+                    "parameter": False,
+                }
+            ],
+            "past its end",
+        ),
+        (
+            {"type": "tensor", "index": 0},
+            [
+                {
+                    "dtype": "int64",
+                    "shape": [0],
+                    "offset": 0,
+                    "nbytes": 0,
+                    "crc32": 0,
+                    "requires_grad": True,
+                    "parameter": False,
+                }
+            ],
+            "cannot require grad",
+        ),
+        (
+            {"type": "tensor", "index": 0},
+            [
+                {
+                    "dtype": "float32",
+                    "shape": [-1],
+                    "offset": 0,
+                    "nbytes": 0,
+                    "crc32": 0,
+                    "requires_grad": False,
+                    "parameter": False,
+                }
+            ],
+            "invalid shape",
+        ),
+    ],
+)
 def test_forged_headers_are_refused(obj, tensors, message):
     with pytest.raises(RuntimeError, match=message):
         load_bytes(forge(header(obj, tensors)))
@@ -270,8 +314,9 @@ def test_model_state_dict_round_trip_reproduces_outputs_exactly(tmp_path):
     ember.manual_seed(0)
 
     def make():
-        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
-                             nn.Linear(4 * 6 * 6, 5))
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5)
+        )
 
     model = make()
     x = ember.randn(3, 1, 6, 6)

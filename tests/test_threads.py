@@ -1,4 +1,5 @@
 """ember.set_num_threads / get_num_threads: one budget for ember's kernels and its BLAS calls."""
+
 import os
 import subprocess
 import sys
@@ -40,8 +41,13 @@ def test_setting_reaches_threads_started_later(restore_threads):
 
 def test_omp_num_threads_is_honoured():
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", "import ember; print(ember.get_num_threads())"], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import ember; print(ember.get_num_threads())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "1"
 
 

@@ -52,7 +52,7 @@ def render() -> str:
         f"{len(rows)} registered ops ({n_forms} functions, methods, in-place methods and aliases), plus",
         f"{len(_creation.__all__)} creation functions. Every op with a function form also takes `out=` where the",
         "table says so, and every `dim=`/`keepdim=` parameter also answers to numpy's `axis=`/`keepdims=`.",
-        "\"grad\" says whether results carry gradients; each such op is checked against finite differences.",
+        '"grad" says whether results carry gradients; each such op is checked against finite differences.',
         "",
         "## Creation",
         "",
@@ -62,12 +62,18 @@ def render() -> str:
     for name in _creation.__all__:
         fn = getattr(ember, name)
         sig = inspect.signature(fn)
-        bare = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
-                           return_annotation=sig.empty)
+        bare = sig.replace(
+            parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()], return_annotation=sig.empty
+        )
         lines.append(f"| `{name}` | `{name}{bare}` | {first_line(fn.__doc__)} |")
     for family, members in families.items():
-        lines += ["", f"## {family[0].upper() + family[1:]}", "", "| op | forms | grad | aliases | description |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {family[0].upper() + family[1:]}",
+            "",
+            "| op | forms | grad | aliases | description |",
+            "|---|---|---|---|---|",
+        ]
         for row in members:
             aliases = ", ".join(f"`{a}`" for a in row["aliases"])
             grad = "yes" if row["differentiable"] else "no"

@@ -146,7 +146,12 @@ PYBIND11_MODULE(_C, m) {
   bind::register_creation_ops(registry);
   bind::register_threads(registry);
   registry.publish({"Tensor", "dtype", "device", "Generator", "default_generator", "from_numpy"});
-  for (const char* scope : {"Tensor", "device", "Generator", "Node", "RemovableHandle"})
-    bind::add_text_signatures(m.attr(scope));
-  bind::add_text_signatures(m);
+  // tools/gen_stubs.py turns them off: the stub generator would read these
+  // untyped signatures instead of pybind11's typed ones.
+  const char* text_signatures = std::getenv("EMBER_TEXT_SIGNATURES");
+  if (!text_signatures || std::string(text_signatures) != "0") {
+    for (const char* scope : {"Tensor", "device", "Generator", "Node", "RemovableHandle"})
+      bind::add_text_signatures(m.attr(scope));
+    bind::add_text_signatures(m);
+  }
 }

@@ -34,27 +34,6 @@ void register_creation_ops(OpRegistry& r) {
   m.def(
       "_eye", [](int64_t n, int64_t k, DType d) { return eye(n, k, d); }, "An n x m identity matrix.", py::arg("n"),
       py::arg("m"), py::arg("dtype"));
-  m.def(
-      "_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); }, "Uniform samples in [0, 1).",
-      py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
-  m.def(
-      "_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); }, "Standard normal samples.",
-      py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
-  m.def(
-      "_randint",
-      [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) { return randint(lo, hi, s, d, g); },
-      "Uniform integers in [low, high).", py::arg("low"), py::arg("high"), py::arg("size"), py::arg("dtype"),
-      py::arg("generator") = nullptr);
-  m.def(
-      "_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); },
-      "A random permutation of 0..n-1.", py::arg("n"), py::arg("dtype"), py::arg("generator") = nullptr);
-
-  m.def(
-      "_write_out",
-      [](py::handle out, const Tensor& result, const std::string& op) { return write_out(out, result, op.c_str()); },
-      "out=: result written into out (the registry's semantics), for functions written in Python.", py::arg("out"),
-      py::arg("result"), py::arg("op"));
-
   py::class_<Generator>(m, "Generator", "A random number generator, passed as generator= to the random functions.")
       .def(py::init([](py::object device) {
              if (!device.is_none())
@@ -76,6 +55,27 @@ void register_creation_ops(OpRegistry& r) {
       .def(
           "initial_seed", [](Generator& g) { return g.seed; }, "The seed the generator was last seeded with.")
       .def_property_readonly("device", [](Generator&) { return Device{}; }, "The generator's device (cpu).");
+
+  m.def(
+      "_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); }, "Uniform samples in [0, 1).",
+      py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def(
+      "_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); }, "Standard normal samples.",
+      py::arg("size"), py::arg("dtype"), py::arg("generator") = nullptr);
+  m.def(
+      "_randint",
+      [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) { return randint(lo, hi, s, d, g); },
+      "Uniform integers in [low, high).", py::arg("low"), py::arg("high"), py::arg("size"), py::arg("dtype"),
+      py::arg("generator") = nullptr);
+  m.def(
+      "_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); },
+      "A random permutation of 0..n-1.", py::arg("n"), py::arg("dtype"), py::arg("generator") = nullptr);
+
+  m.def(
+      "_write_out",
+      [](py::handle out, const Tensor& result, const std::string& op) { return write_out(out, result, op.c_str()); },
+      "out=: result written into out (the registry's semantics), for functions written in Python.", py::arg("out"),
+      py::arg("result"), py::arg("op"));
 
   r.family("random numbers");
   // An object, as torch.default_generator: the generator used when none is given.

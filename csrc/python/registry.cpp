@@ -54,29 +54,36 @@ void show_first_overload(PyObject* fn) {
 
 void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
   for (auto& [scope, name] : aliased_) show_first_overload(scope.attr(name).ptr());
-  py::list all, rows;
+  py::list all;
   for (const char* name : extra_exports) all.append(name);
   for (const OpInfo& i : infos_) {
-    if (i.forms & kFunction) {
-      all.append(i.name);
-      for (auto& a : i.aliases) all.append(a);
-    }
-    py::dict row;
-    row["name"] = i.name;
-    row["family"] = i.family;
-    row["doc"] = i.doc;
-    row["function"] = bool(i.forms & kFunction);
-    row["method"] = bool(i.forms & kMethod);
-    row["inplace"] = bool(i.forms & kInPlace);
-    row["out"] = bool(i.forms & kOut);
-    row["differentiable"] = !(i.forms & kNoGrad);
-    row["aliases"] = py::tuple(py::cast(i.aliases));
-    rows.append(row);
+    if (!(i.forms & kFunction)) continue;
+    all.append(i.name);
+    for (auto& a : i.aliases) all.append(a);
   }
   m_.attr("__all__") = all;
-  m_.attr("_op_rows") = rows;
+  // The rows outlive the registry (a module-lifetime copy; no Python objects held).
+  static std::vector<OpInfo> rows;
+  rows = infos_;
   m_.def(
-      "_op_registry", [] { return py::module_::import("ember._C").attr("_op_rows"); },
+      "_op_registry",
+      []() -> py::list {
+        py::list out;
+        for (const OpInfo& i : rows) {
+          py::dict row;
+          row["name"] = i.name;
+          row["family"] = i.family;
+          row["doc"] = i.doc;
+          row["function"] = bool(i.forms & kFunction);
+          row["method"] = bool(i.forms & kMethod);
+          row["inplace"] = bool(i.forms & kInPlace);
+          row["out"] = bool(i.forms & kOut);
+          row["differentiable"] = !(i.forms & kNoGrad);
+          row["aliases"] = py::tuple(py::cast(i.aliases));
+          out.append(row);
+        }
+        return out;
+      },
       "The registered ops (Note [Op registry]): one dict per op with its name, family, doc, forms and aliases.");
 }
 

@@ -9,13 +9,16 @@ import builtins as _builtins
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import _blas  # noqa: F401  (loads OpenBLAS before the compiled module)
+# The order matters here (ruff's import sorting is off for this file):
+# OpenBLAS is loaded before the compiled module links against it, and the
+# submodules come last because they import names from ember.
+from . import _blas  # loads OpenBLAS before the compiled module
 from . import _C
 
 # The op registry's functions (add, exp, sum, matmul, cat, ...) and the core
 # types: _C.__all__ lists them (Note [Op registry] in csrc/python/registry.h).
-from ._C import *  # noqa: F403
-from ._creation import *  # noqa: F403
+from ._C import *
+from ._creation import *
 from ._tensor import Size
 from ._tensor import install as _install_tensor_methods
 from ._tensor_str import set_printoptions
@@ -28,34 +31,34 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
-from . import autograd, cuda, nn, optim, utils  # noqa: E402  (after the names they import from ember)
-from .serialization import load, save  # noqa: E402
+from . import autograd, cuda, nn, optim, utils
+from .serialization import load, save
 
 try:
     __version__ = _version("ember")  # one source: the version in pyproject.toml
 except _PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-float32 = float = dtype.float32  # noqa: F405
-float64 = double = dtype.float64  # noqa: F405
-int32 = int = dtype.int32  # noqa: F405
-int64 = long = dtype.int64  # noqa: F405
-bool = dtype.bool  # noqa: F405
+float32 = float = dtype.float32
+float64 = double = dtype.float64
+int32 = int = dtype.int32
+int64 = long = dtype.int64
+bool = dtype.bool
 
 _install_tensor_methods()
-dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name  # noqa: F405
+dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
 
 
 def is_tensor(obj: object) -> _builtins.bool:
     """Whether obj is an ember Tensor."""
-    return isinstance(obj, Tensor)  # noqa: F405
+    return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> _builtins.bool:  # noqa: F405
+def is_floating_point(input: Tensor) -> _builtins.bool:
     """Whether input's dtype is a floating point dtype."""
     return input.is_floating_point()
 
 
-def numel(input: Tensor) -> _builtins.int:  # noqa: F405
+def numel(input: Tensor) -> _builtins.int:
     """The number of elements of input."""
     return input.numel()

@@ -9,6 +9,7 @@ with OPENBLAS_NUM_THREADS=1: it then starts no thread pool of its own, whose
 idle threads would spin beside ember's. The variable is restored at once, so a
 BLAS loaded later (numpy's) keeps its usual threads.
 """
+
 from __future__ import annotations
 
 import ctypes

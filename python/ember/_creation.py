@@ -1,4 +1,5 @@
 """Tensor creation functions: argument parsing in Python, the work in ember._C."""
+
 from __future__ import annotations
 
 import numbers
@@ -10,8 +11,26 @@ from . import _C
 from ._C import Tensor, dtype
 
 __all__ = [
-    "arange", "as_tensor", "empty", "empty_like", "eye", "full", "full_like", "get_default_dtype", "linspace", "ones",
-    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
 ]
 
 float32 = dtype.float32
@@ -64,8 +83,13 @@ def _data_to_numpy(data: Any) -> np.ndarray:
     return arr
 
 
-def tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
     _check_device(device)
     if pin_memory:  # page-locked memory is for copies to a GPU, which this build has none of
@@ -77,8 +101,10 @@ def tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | N
     arr = _data_to_numpy(data)
     if dtype is None:
         if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
-            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported types are: "
-                            "float64, float32, int64, int32, and bool.")
+            raise TypeError(
+                f"can't convert np.ndarray of type {arr.dtype}. The only supported types are: "
+                "float64, float32, int64, int32, and bool."
+            )
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             dtype = _NUMPY_TO_DTYPE.get(arr.dtype)
             if dtype is None:
@@ -101,8 +127,12 @@ def as_tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device 
     """Converts ``data`` to a tensor, sharing memory with a tensor or numpy array when no conversion is needed."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or _NUMPY_TO_DTYPE.get(data.dtype) == dtype) \
-            and data.dtype in _NUMPY_TO_DTYPE and all(s >= 0 for s in data.strides):
+    if (
+        isinstance(data, np.ndarray)
+        and (dtype is None or _NUMPY_TO_DTYPE.get(data.dtype) == dtype)
+        and data.dtype in _NUMPY_TO_DTYPE
+        and all(s >= 0 for s in data.strides)
+    ):
         return _C.from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
@@ -115,11 +145,17 @@ def _into(out: Tensor | None, t: Tensor, name: str) -> Tensor:
 def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     name = fn.__name__.lstrip("_")
 
-    def create(*size: int | Sequence[int], out: Tensor | None = None, dtype: _C.dtype | None = None,
-               device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    def create(
+        *size: int | Sequence[int],
+        out: Tensor | None = None,
+        dtype: _C.dtype | None = None,
+        device: str | _C.device | None = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
         _check_device(device)
-        return _finish(_into(out, fn(_size(size), dtype or (out.dtype if out is not None else float32)), name),
-                       requires_grad)
+        return _finish(
+            _into(out, fn(_size(size), dtype or (out.dtype if out is not None else float32)), name), requires_grad
+        )
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -129,9 +165,14 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
 def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     name = fn.__name__.lstrip("_")
 
-    def create(*size: int | Sequence[int], generator: _C.Generator | None = None, out: Tensor | None = None,
-               dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-               requires_grad: bool = False) -> Tensor:
+    def create(
+        *size: int | Sequence[int],
+        generator: _C.Generator | None = None,
+        out: Tensor | None = None,
+        dtype: _C.dtype | None = None,
+        device: str | _C.device | None = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
         _check_device(device)
         t = fn(_size(size), dtype or (out.dtype if out is not None else float32), generator)
         return _finish(_into(out, t, name), requires_grad)
@@ -145,33 +186,50 @@ zeros = _make(_C._zeros, "Returns a tensor filled with 0, of the shape given by 
 ones = _make(_C._ones, "Returns a tensor filled with 1, of the shape given by ``size`` (float32 by default).")
 empty = _make(_C._empty, "Returns an uninitialized tensor of the shape given by ``size`` (float32 by default).")
 rand = _make_random(_C._rand, "Returns a tensor of random numbers uniform on [0, 1), of the shape given by ``size``.")
-randn = _make_random(_C._randn, "Returns a tensor of random numbers from the standard normal distribution, of the "
-                                "shape given by ``size``.")
+randn = _make_random(
+    _C._randn,
+    "Returns a tensor of random numbers from the standard normal distribution, of the shape given by ``size``.",
+)
 
 
 def _infer_scalar_dtype(*values: Any) -> _C.dtype:
     if any(isinstance(v, bool) for v in values) and all(isinstance(v, bool) for v in values):
         return bool_
-    if all(isinstance(v, numbers.Integral) or (isinstance(v, Tensor) and not v.is_floating_point())
-           for v in values):
+    if all(isinstance(v, numbers.Integral) or (isinstance(v, Tensor) and not v.is_floating_point()) for v in values):
         return int64
     return float32
 
 
-def full(size: int | Sequence[int], fill_value: float | Tensor, dtype: _C.dtype | None = None,
-         device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: int | Sequence[int],
+    fill_value: float | Tensor,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or float32)
     follows ``fill_value`` unless given."""
     _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(_C._full(_size((size,) if isinstance(size, numbers.Integral) else tuple(size)), fill_value,
-                            dtype or _infer_scalar_dtype(fill_value)), requires_grad)
+    return _finish(
+        _C._full(
+            _size((size,) if isinstance(size, numbers.Integral) else tuple(size)),
+            fill_value,
+            dtype or _infer_scalar_dtype(fill_value),
+        ),
+        requires_grad,
+    )
 
 
-def arange(start: float | Tensor, end: float | Tensor | None = None, step: float | Tensor = 1,
-           dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float | Tensor,
+    end: float | Tensor | None = None,
+    step: float | Tensor = 1,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
     ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else float32."""
     _check_device(device)
@@ -182,23 +240,40 @@ def arange(start: float | Tensor, end: float | Tensor | None = None, step: float
     return _finish(_C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: _C.dtype | None = None,
-             device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns a 1-D tensor of ``steps`` values evenly spaced from ``start`` to ``end``, both included."""
     _check_device(device)
     return _finish(_C._linspace(float(start), float(end), int(steps), dtype or float32), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere."""
     _check_device(device)
     return _finish(_C._eye(int(n), int(n if m is None else m), dtype or float32), requires_grad)
 
 
-def randint(low: int = 0, high: int | Sequence[int] | None = None, size: Sequence[int] | None = None,
-            generator: _C.Generator | None = None, dtype: _C.dtype | None = None,
-            device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+def randint(
+    low: int = 0,
+    high: int | Sequence[int] | None = None,
+    size: Sequence[int] | None = None,
+    generator: _C.Generator | None = None,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns a tensor of random integers uniform in [low, high) (int64 by default), of shape ``size``.
 
     Called as ``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch.
@@ -211,16 +286,26 @@ def randint(low: int = 0, high: int | Sequence[int] | None = None, size: Sequenc
     return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64, generator), requires_grad)
 
 
-def randperm(n: int, generator: _C.Generator | None = None, dtype: _C.dtype | None = None,
-             device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+def randperm(
+    n: int,
+    generator: _C.Generator | None = None,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns a random permutation of the integers 0 .. n - 1 (int64 by default)."""
     _check_device(device)
     return _finish(_C._randperm(int(n), dtype or int64, generator), requires_grad)
 
 
 def _like(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    def create(input: Tensor, *, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-               requires_grad: bool = False) -> Tensor:
+    def create(
+        input: Tensor,
+        *,
+        dtype: _C.dtype | None = None,
+        device: str | _C.device | None = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
         return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
     create.__name__ = fn.__name__ + "_like"
@@ -235,8 +320,12 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def full_like(input: Tensor, fill_value: float | Tensor, dtype: _C.dtype | None = None,
-              device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: float | Tensor,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given."""
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device,
-                requires_grad=requires_grad)
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

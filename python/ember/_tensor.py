@@ -7,10 +7,10 @@ import copy as _copy
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
+import numpy
 
 from . import _C
-from ._C import Tensor
+from ._C import Generator, Tensor, device, dtype
 from ._tensor_str import tensor_repr
 
 
@@ -32,8 +32,13 @@ class Size(tuple):
         return Size(r) if isinstance(item, slice) else r
 
 
-def _backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
-              create_graph: bool = False, inputs: Sequence[Tensor] | Tensor | None = None) -> None:
+def _backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | Tensor | None = None,
+) -> None:
     """Computes the gradient of this tensor w.r.t. graph leaves (accumulated into .grad)."""
     from . import autograd
 
@@ -45,7 +50,7 @@ def _tolist(self: Tensor) -> Any:
     return self.detach().numpy().tolist()
 
 
-def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> numpy.ndarray:
     """np.asarray(tensor): the values as a numpy array (sharing memory when no conversion is needed)."""
     arr = self.detach().numpy()
     return arr if dtype is None else arr.astype(dtype, copy=False)
@@ -70,8 +75,14 @@ def _contains(self: Tensor, element: Any) -> bool:
     return bool((self == element).any())
 
 
-def _to(self: Tensor, *args: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-        non_blocking: bool = False, copy: bool = False) -> Tensor:
+def _to(
+    self: Tensor,
+    *args: Any,
+    dtype: dtype | None = None,
+    device: str | device | None = None,
+    non_blocking: bool = False,
+    copy: bool = False,
+) -> Tensor:
     """to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies.
 
     non_blocking has nothing to overlap on the CPU (as in PyTorch for CPU tensors)."""
@@ -96,7 +107,7 @@ def _cpu(self: Tensor) -> Tensor:
     return self
 
 
-def _cuda(self: Tensor, device: int | str | _C.device | None = None, non_blocking: bool = False) -> Tensor:
+def _cuda(self: Tensor, device: int | str | device | None = None, non_blocking: bool = False) -> Tensor:
     """The tensor on a CUDA device: raises RuntimeError, as this build has no CUDA."""
     _C._check_device(_C.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"))
     raise AssertionError("unreachable: _check_device raises without CUDA")
@@ -105,9 +116,11 @@ def _cuda(self: Tensor, device: int | str | _C.device | None = None, non_blockin
 def _deepcopy(self: Tensor, memo: dict) -> Tensor:
     """copy.deepcopy(tensor): a detached copy of a leaf, with its requires_grad and a copy of its grad."""
     if not self.is_leaf:
-        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
-                           "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
-                           "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+        raise RuntimeError(
+            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
+            "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
+            "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+        )
     if id(self) in memo:
         return memo[id(self)]
     out = self.detach().clone()
@@ -119,8 +132,13 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
 
 
 def _new(factory: str) -> Any:
-    def method(self: Tensor, *size: int | Sequence[int], dtype: _C.dtype | None = None,
-               device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+    def method(
+        self: Tensor,
+        *size: int | Sequence[int],
+        dtype: dtype | None = None,
+        device: str | device | None = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
         from . import _creation
 
         return getattr(_creation, factory)(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
@@ -130,23 +148,34 @@ def _new(factory: str) -> Any:
     return method
 
 
-def _new_full(self: Tensor, size: Sequence[int], fill_value: float, dtype: _C.dtype | None = None,
-              device: str | _C.device | None = None, requires_grad: bool = False) -> Tensor:
+def _new_full(
+    self: Tensor,
+    size: Sequence[int],
+    fill_value: float,
+    dtype: dtype | None = None,
+    device: str | device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """ember.full(size, fill_value) with this tensor's dtype unless dtype is given."""
     from . import _creation
 
     return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
-def _new_tensor(self: Tensor, data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None,
-                requires_grad: bool = False) -> Tensor:
+def _new_tensor(
+    self: Tensor,
+    data: Any,
+    dtype: dtype | None = None,
+    device: str | device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """ember.tensor(data) with this tensor's dtype unless dtype is given."""
     from . import _creation
 
     return _creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
-def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: _C.Generator | None = None) -> Tensor:
+def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fills self with samples uniform on [a, b), outside autograd; returns self."""
     from . import _creation, grad_mode
 
@@ -154,7 +183,7 @@ def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: _C.Gen
         return self.copy_(_creation.rand(*self.shape, dtype=self.dtype, generator=generator) * (b - a) + a)
 
 
-def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: _C.Generator | None = None) -> Tensor:
+def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fills self with normal samples of the given mean and std, outside autograd; returns self."""
     from . import _creation, grad_mode
 
@@ -162,10 +191,15 @@ def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: _C
         return self.copy_(_creation.randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean)
 
 
-def _type(self: Tensor, dtype: _C.dtype | None = None) -> str | Tensor:
+def _type(self: Tensor, dtype: dtype | None = None) -> str | Tensor:
     """The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype."""
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
-             "bool": "BoolTensor"}
+    names = {
+        "float32": "FloatTensor",
+        "float64": "DoubleTensor",
+        "int64": "LongTensor",
+        "int32": "IntTensor",
+        "bool": "BoolTensor",
+    }
     if dtype is None:
         return "ember." + names[str(self.dtype).split(".")[-1]]
     return self._to_dtype(dtype)

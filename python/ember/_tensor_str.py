@@ -5,6 +5,7 @@ grad_fn, requires_grad), so the same code prints torch tensors identically;
 the test suite checks that. Element values are formatted as Python floats/ints,
 which is what PyTorch formats too (it calls .item()/.tolist() per element).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,8 +37,14 @@ _PROFILES = {
 }
 
 
-def set_printoptions(precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
-                     linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
     """Set printing options, as ``torch.set_printoptions``.
 
     Like PyTorch, ``sci_mode`` is always assigned: calling this without it
@@ -54,8 +61,12 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     if profile is not None:
         for k, v in _PROFILES[profile].items():
             setattr(PRINT_OPTS, k, v)
-    for k, v in (("precision", precision), ("threshold", threshold),
-                 ("edgeitems", edgeitems), ("linewidth", linewidth)):
+    for k, v in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
         if v is not None:
             setattr(PRINT_OPTS, k, v)
     PRINT_OPTS.sci_mode = sci_mode
@@ -168,11 +179,10 @@ def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     if summarize and not e:
         items = ["..."]
     elif summarize and len(a) > 2 * e:
-        items = ([fmt(v) for v in a[:e].tolist()] + [" ..."]
-                 + [fmt(v) for v in a[-e:].tolist()])
+        items = [fmt(v) for v in a[:e].tolist()] + [" ..."] + [fmt(v) for v in a[-e:].tolist()]
     else:
         items = [fmt(v) for v in a.tolist()]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 

@@ -6,6 +6,7 @@ The only change from the PyTorch version is the import line below. Each
 section prints what it computed and checks it against the value worked out
 by hand, so the demo doubles as a smoke test of an installed ember.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,7 +24,7 @@ def gradients_of_a_small_graph() -> None:
     """Section 1: backward() on a scalar, then on the sum of a vector expression."""
     heading("1. Gradients of a small graph")
     x = torch.tensor(2.0, requires_grad=True)
-    z = x * x * 3                      # z = 3x^2, so dz/dx = 6x = 12 at x = 2
+    z = x * x * 3  # z = 3x^2, so dz/dx = 6x = 12 at x = 2
     z.backward()
     print("x      =", x)
     print("z      =", z)
@@ -45,7 +46,7 @@ def vector_jacobian_product() -> None:
     x = torch.randn(3, requires_grad=True)
     y = x * 2
     doublings = 1
-    while y.norm() < 1000:             # data-dependent control flow is fine
+    while y.norm() < 1000:  # data-dependent control flow is fine
         y = y * 2
         doublings += 1
     print("y      =", y)
@@ -54,7 +55,7 @@ def vector_jacobian_product() -> None:
     v = torch.tensor([0.1, 1.0, 0.0001])
     y.backward(v)
     print(f"x.grad = {x.grad}  (v * 2**{doublings})")
-    expected = [vi * 2.0 ** doublings for vi in v.tolist()]
+    expected = [vi * 2.0**doublings for vi in v.tolist()]
     assert all(abs(g - e) <= 1e-5 * abs(e) for g, e in zip(x.grad.tolist(), expected))
 
 
@@ -95,7 +96,7 @@ def second_derivative() -> None:
     """Section 4: a second derivative through autograd.grad(create_graph=True)."""
     heading("4. A second derivative (create_graph=True)")
     x = torch.tensor(2.0, requires_grad=True)
-    y = x ** 3
+    y = x**3
     # create_graph=True records the backward pass itself, so it can be
     # differentiated again: dy/dx = 3x^2 = 12, d2y/dx2 = 6x = 12 at x = 2.
     (dy,) = torch.autograd.grad(y, x, create_graph=True)
@@ -116,11 +117,11 @@ def training_loop() -> None:
     for step in range(201):
         loss = ((w * x + b - y) ** 2).mean()
         loss.backward()
-        with torch.no_grad():           # the update itself is not recorded
+        with torch.no_grad():  # the update itself is not recorded
             w -= lr * w.grad
             b -= lr * b.grad
         w.grad.zero_()
-        b.grad = None                   # either way of clearing works
+        b.grad = None  # either way of clearing works
         if step % 50 == 0:
             print(f"step {step:3d}  loss {loss.item():.5f}")
     print(f"learned w = {w.item():.3f}, b = {b.item():.3f}  (true: 2, 1)")

@@ -1,4 +1,5 @@
 """Grad-mode context managers; each also works as a decorator. Thread-local."""
+
 from __future__ import annotations
 
 import functools

@@ -45,6 +45,7 @@ What is and is not preserved:
   objects can be saved to one stream and loaded back in turn).  Any failure
   raises ``RuntimeError`` naming the file and the problem.
 """
+
 from __future__ import annotations
 
 import collections
@@ -85,12 +86,13 @@ _DISK_DTYPES = {
 
 # ----------------------------------------------------------------------------- save
 
+
 class _Encoder:
     def __init__(self) -> None:
-        self.tensors = []      # (tensor, entry) in file order
-        self.index_of = {}     # id(tensor) -> index: one tensor object saved once
-        self.keep_alive = []   # holds the tensors whose ids are in index_of
-        self.active = set()    # ids of containers being encoded (cycle check)
+        self.tensors = []  # (tensor, entry) in file order
+        self.index_of = {}  # id(tensor) -> index: one tensor object saved once
+        self.keep_alive = []  # holds the tensors whose ids are in index_of
+        self.active = set()  # ids of containers being encoded (cycle check)
 
     def encode(self, obj: Any, where: str) -> Any:
         if obj is None or isinstance(obj, (bool, str)):
@@ -110,16 +112,19 @@ class _Encoder:
             return {"type": "dtype", "name": obj.name}
         if isinstance(obj, (list, tuple, dict)):
             if id(obj) in self.active:
-                raise ValueError(f"ember.save: {where} contains itself (a reference cycle); "
-                                 "cyclic structures cannot be saved")
+                raise ValueError(
+                    f"ember.save: {where} contains itself (a reference cycle); cyclic structures cannot be saved"
+                )
             self.active.add(id(obj))
             try:
                 return self._encode_container(obj, where)
             finally:
                 self.active.discard(id(obj))
-        raise TypeError(f"ember.save: cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__} "
-                        f"at {where}; supported are tensors, dicts, OrderedDicts, lists, tuples, and Python "
-                        "numbers, strings, bools and None (nested)")
+        raise TypeError(
+            f"ember.save: cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__} "
+            f"at {where}; supported are tensors, dicts, OrderedDicts, lists, tuples, and Python "
+            "numbers, strings, bools and None (nested)"
+        )
 
     def _encode_container(self, obj: list[Any] | tuple[Any, ...] | dict[Any, Any], where: str) -> dict[str, Any]:
         if isinstance(obj, dict):
@@ -143,8 +148,10 @@ class _Encoder:
         if isinstance(k, tuple):
             ok = all(x is None or isinstance(x, (bool, str, numbers.Integral, float)) for x in k)
         if not ok:
-            raise TypeError(f"ember.save: dict key {k!r} of type {type(k).__name__} at {where} is not supported; "
-                            "keys may be str, int, float, bool, None or tuples of those")
+            raise TypeError(
+                f"ember.save: dict key {k!r} of type {type(k).__name__} at {where} is not supported; "
+                "keys may be str, int, float, bool, None or tuples of those"
+            )
 
     def _tensor_index(self, t: Tensor, where: str) -> int:
         idx = self.index_of.get(id(t))
@@ -185,8 +192,13 @@ def _file_name(f: str | bytes | os.PathLike | IO[bytes]) -> str:
     return repr(name) if isinstance(name, str) else f"<{type(f).__name__} object>"
 
 
-def save(obj: object, f: str | bytes | os.PathLike | IO[bytes], pickle_module: Any = None,
-         pickle_protocol: int | None = None, _use_new_zipfile_serialization: bool = True) -> None:
+def save(
+    obj: object,
+    f: str | bytes | os.PathLike | IO[bytes],
+    pickle_module: Any = None,
+    pickle_protocol: int | None = None,
+    _use_new_zipfile_serialization: bool = True,
+) -> None:
     """Save ``obj`` (tensors, state dicts and nested containers of them) to ``f``.
 
     ``f`` is a path (str or os.PathLike) or a binary file object opened for
@@ -242,6 +254,7 @@ def save(obj: object, f: str | bytes | os.PathLike | IO[bytes], pickle_module: A
 
 # ----------------------------------------------------------------------------- load
 
+
 class _Corrupt(Exception):
     """A problem with the file's contents; load() turns it into a RuntimeError naming the file."""
 
@@ -291,21 +304,28 @@ def _check_tensor_entry(i: int, e: Any, data_size: int) -> None:
     dtype = e.get("dtype")
     _require(dtype in _DISK_DTYPES, f"tensor {i} has unknown dtype {dtype!r}")
     shape = e.get("shape")
-    _require(isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape),
-             f"tensor {i} has an invalid shape {shape!r}")
+    _require(
+        isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape),
+        f"tensor {i} has an invalid shape {shape!r}",
+    )
     for key in ("offset", "nbytes", "crc32"):
         _require(_is_int(e.get(key)) and e[key] >= 0, f"tensor {i} has an invalid {key} {e.get(key)!r}")
     for key in ("requires_grad", "parameter"):
         _require(isinstance(e.get(key), bool), f"tensor {i} has an invalid {key} {e.get(key)!r}")
-    _require(not e["requires_grad"] or dtype in ("float32", "float64"),
-             f"tensor {i} of dtype {dtype} cannot require grad")
+    _require(
+        not e["requires_grad"] or dtype in ("float32", "float64"), f"tensor {i} of dtype {dtype} cannot require grad"
+    )
     numel = math.prod(shape)
     expected = numel * _DISK_DTYPES[dtype].itemsize
-    _require(e["nbytes"] == expected,
-             f"tensor {i} ({dtype} {shape}) should hold {expected} bytes, the header says {e['nbytes']}")
-    _require(e["offset"] + e["nbytes"] <= data_size,
-             f"tensor {i} ({dtype} {shape}) lies at bytes {e['offset']}..{e['offset'] + e['nbytes']} "
-             f"of the data, past its end ({data_size} bytes)")
+    _require(
+        e["nbytes"] == expected,
+        f"tensor {i} ({dtype} {shape}) should hold {expected} bytes, the header says {e['nbytes']}",
+    )
+    _require(
+        e["offset"] + e["nbytes"] <= data_size,
+        f"tensor {i} ({dtype} {shape}) lies at bytes {e['offset']}..{e['offset'] + e['nbytes']} "
+        f"of the data, past its end ({data_size} bytes)",
+    )
 
 
 def _parse_header(raw: bytes) -> dict[str, Any]:
@@ -325,15 +345,17 @@ def _parse_header(raw: bytes) -> dict[str, Any]:
 
 
 def _resolve_map_location(
-        map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None,
+    map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None,
 ) -> Callable[[Tensor], Tensor] | None:
     """A function tensor -> tensor applying map_location, or None to leave tensors on the CPU."""
     if map_location is None:
         return None
     if callable(map_location) and not isinstance(map_location, (str, _C.device)):
+
         def apply(t: Tensor) -> Tensor:
             out = map_location(t, "cpu")
             return t if out is None else out
+
         return apply
     if isinstance(map_location, dict):
         target = map_location.get("cpu", "cpu")
@@ -366,6 +388,7 @@ class _Decoder:
                 return values
             if kind == "Size":
                 from ._tensor import Size
+
                 _require(all(_is_int(v) for v in values), "Size with non-integer items")
                 return Size(values)
             return tuple(values)
@@ -376,10 +399,14 @@ class _Decoder:
             for pair in items:
                 _require(isinstance(pair, list) and len(pair) == 2, f"{kind} item is not a [key, value] pair")
                 key = self.decode(pair[0], depth + 1)
-                _require(key is None or isinstance(key, (bool, str, int, float)) or
-                         (isinstance(key, tuple) and all(k is None or isinstance(k, (bool, str, int, float))
-                                                        for k in key)),
-                         f"{kind} key of type {type(key).__name__}")
+                _require(
+                    key is None
+                    or isinstance(key, (bool, str, int, float))
+                    or (
+                        isinstance(key, tuple) and all(k is None or isinstance(k, (bool, str, int, float)) for k in key)
+                    ),
+                    f"{kind} key of type {type(key).__name__}",
+                )
                 out[key] = self.decode(pair[1], depth + 1)
             if kind == "OrderedDict" and "metadata" in node:
                 out._metadata = self.decode(node["metadata"], depth + 1)
@@ -406,7 +433,7 @@ def _read_into(fh: IO[bytes], mv: memoryview, what: str) -> None:
         else:
             chunk = fh.read(min(n - got, 1 << 26))
             k = len(chunk) if chunk else 0
-            mv[got:got + k] = chunk
+            mv[got : got + k] = chunk
         if not k:
             raise _Corrupt(f"truncated: expected {n} bytes of {what}, found only {got}")
         got += k
@@ -454,10 +481,15 @@ def _read_tensor(fh: IO[bytes], i: int, e: dict[str, Any]) -> Tensor:
     return t
 
 
-def load(f: str | bytes | os.PathLike | IO[bytes],
-         map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None = None,
-         pickle_module: Any = None, *, weights_only: bool = True, mmap: bool | None = None,
-         **pickle_load_args: Any) -> Any:
+def load(
+    f: str | bytes | os.PathLike | IO[bytes],
+    map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool = True,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
     """Load an object saved by ``ember.save`` from ``f`` (a path or a binary file object).
 
     Loading only builds tensors, dicts, OrderedDicts, lists, tuples, numbers,
@@ -489,20 +521,27 @@ def _load(fh: IO[bytes], mapper: Callable[[Tensor], Tensor] | None, check_traili
     available = _remaining_size(fh)
     raw = _read_upto(fh, _PREAMBLE.size)
     if raw[:4] == b"PK\x03\x04":
-        raise _Corrupt("it is a zip archive (a PyTorch torch.save file?); ember.load reads only files "
-                       "written by ember.save")
+        raise _Corrupt(
+            "it is a zip archive (a PyTorch torch.save file?); ember.load reads only files written by ember.save"
+        )
     if len(raw) < _PREAMBLE.size:
-        raise _Corrupt(f"truncated: {len(raw)} bytes, fewer than the {_PREAMBLE.size}-byte preamble "
-                       "(magic number, version, header length)")
+        raise _Corrupt(
+            f"truncated: {len(raw)} bytes, fewer than the {_PREAMBLE.size}-byte preamble "
+            "(magic number, version, header length)"
+        )
     magic, version, header_crc, header_len = _PREAMBLE.unpack(raw)
     if magic != MAGIC:
         raise _Corrupt(f"bad magic number {magic!r} (expected {MAGIC!r}); was it written by ember.save?")
     if version != VERSION:
-        raise _Corrupt(f"format version {version} is not supported (this ember reads version {VERSION}"
-                       + ("; the file was written by a newer ember)" if version > VERSION else ")"))
+        raise _Corrupt(
+            f"format version {version} is not supported (this ember reads version {VERSION}"
+            + ("; the file was written by a newer ember)" if version > VERSION else ")")
+        )
     if available is not None and header_len > available - _PREAMBLE.size:
-        raise _Corrupt(f"truncated: the header length says {header_len} bytes but only "
-                       f"{available - _PREAMBLE.size} bytes follow the preamble")
+        raise _Corrupt(
+            f"truncated: the header length says {header_len} bytes but only "
+            f"{available - _PREAMBLE.size} bytes follow the preamble"
+        )
     if header_len > _MAX_HEADER:
         raise _Corrupt(f"corrupted header length {header_len}")
     hbytes = _read_exact(fh, header_len, "header")
@@ -513,8 +552,9 @@ def _load(fh: IO[bytes], mapper: Callable[[Tensor], Tensor] | None, check_traili
     if available is not None:
         rest = available - _PREAMBLE.size - header_len
         if rest < data_size:
-            raise _Corrupt(f"truncated: the header describes {data_size} bytes of tensor data "
-                           f"but only {rest} bytes follow it")
+            raise _Corrupt(
+                f"truncated: the header describes {data_size} bytes of tensor data but only {rest} bytes follow it"
+            )
         if check_trailing and rest > data_size:
             raise _Corrupt(f"{rest - data_size} unexpected bytes after the end of the tensor data")
     # Tensors are read in file order straight into their own arrays: no second copy

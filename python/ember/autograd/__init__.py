@@ -1,4 +1,5 @@
 """ember.autograd: backward, grad, custom Functions, gradcheck."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
@@ -35,8 +36,10 @@ def _make_grads(outputs: list[Tensor], grads: list[Any]) -> list[Tensor]:
 
             g = _creation.full(tuple(out.shape), g, dtype=out.dtype)
         elif tuple(g.shape) != tuple(out.shape):
-            raise RuntimeError(f"Mismatch in shape: grad_output[{len(result)}] has a shape of {g.shape} and "
-                               f"output[{len(result)}] has a shape of {out.shape}.")
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{len(result)}] has a shape of {g.shape} and "
+                f"output[{len(result)}] has a shape of {out.shape}."
+            )
         result.append(g)
     return result
 
@@ -47,10 +50,14 @@ def _check_roots(outputs: list[Tensor]) -> None:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
 
 
-def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence[Tensor | float | None] | None = None,
-             retain_graph: bool | None = None, create_graph: bool = False,
-             grad_variables: Tensor | Sequence[Tensor | float | None] | None = None,
-             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | float | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    grad_variables: Tensor | Sequence[Tensor | float | None] | None = None,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
     """Accumulates gradients of `tensors` into the .grad of graph leaves (or of `inputs`).
 
     Args:
@@ -72,10 +79,17 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence
     _C._run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph, inputs, True, True)
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
-         grad_outputs: Tensor | Sequence[Tensor | float | None] | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
-         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | float | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
     """Returns the gradients of `outputs` w.r.t. `inputs` (nothing is accumulated into .grad).
 
     Args:

@@ -1,4 +1,5 @@
 """Custom differentiable functions: ember.autograd.Function, as PyTorch's."""
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,10 @@ class FunctionCtx:
         """Save tensors for ``backward``, which reads them back as ``ctx.saved_tensors``."""
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}")
+                raise TypeError(
+                    "save_for_backward can only save variables, but argument "
+                    f"{tensors.index(t)} is of type {type(t).__name__}"
+                )
         self._to_save = tensors
 
     @property
@@ -52,8 +55,10 @@ class Function:
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         """Return the gradient of each input of ``forward`` given those of its outputs; define it in subclasses."""
-        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
-                                  "autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
@@ -74,8 +79,15 @@ class Function:
         outs = list(outputs) if is_tuple else [outputs]
         to_save = list(getattr(ctx, "_to_save", ()))
         if _C.is_grad_enabled() and any(ctx.needs_input_grad):
-            outs = _C._make_function_node(ctx, cls.backward, cls.__name__ + "Backward", list(args), outs,
-                                          list(getattr(ctx, "_non_differentiable", ())), to_save)
+            outs = _C._make_function_node(
+                ctx,
+                cls.backward,
+                cls.__name__ + "Backward",
+                list(args),
+                outs,
+                list(getattr(ctx, "_non_differentiable", ())),
+                to_save,
+            )
             ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
         return tuple(outs) if is_tuple else outs[0]
 

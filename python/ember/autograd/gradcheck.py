@@ -6,6 +6,7 @@ with one-hot grad_outputs. Both are compared with allclose(analytical,
 numerical, rtol, atol). Only the public tensor API is used, through _lib(), so
 the module can be run against PyTorch itself to validate it.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # only for annotations: ember is imported late, through _lib(
 
 def _lib() -> ModuleType:
     import ember  # imported late: ember.autograd is imported while ember initialises
+
     return ember
 
 
@@ -53,7 +55,9 @@ def _check_inputs(inputs: tuple[Any, ...]) -> list[Tensor]:
             warnings.warn(
                 f"Input #{idx} requires gradient and is not a double precision floating "
                 "point or complex. This check will likely fail if all the inputs are not "
-                "of double precision floating point or complex. ", stacklevel=4)
+                "of double precision floating point or complex. ",
+                stacklevel=4,
+            )
         # Perturbing one element of an expanded tensor would move all its aliases.
         stride = getattr(x, "stride", None)
         if stride is not None and any(st == 0 and sz > 1 for st, sz in zip(stride(), x.shape)):
@@ -61,12 +65,13 @@ def _check_inputs(inputs: tuple[Any, ...]) -> list[Tensor]:
                 f"The {idx}th input has a dimension with stride 0. gradcheck only supports "
                 "inputs that are non-overlapping to be able to compute the numerical "
                 "gradients correctly. You should call .contiguous on the input before "
-                "passing it to gradcheck.")
+                "passing it to gradcheck."
+            )
         diff.append(x)
     if not diff:
         raise ValueError(
-            "gradcheck expects at least one input tensor to require gradient, "
-            "but none of them have requires_grad=True.")
+            "gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True."
+        )
     return diff
 
 
@@ -100,8 +105,7 @@ def _analytical_jacobian(output: Tensor, diff_inputs: list[Tensor]) -> list[np.n
     for m in range(output.numel()):
         onehot = lib.zeros(tuple(output.shape), dtype=output.dtype, device=output.device)
         onehot.reshape(-1)[m] = 1.0  # reshape of a fresh contiguous tensor is a view
-        grads = lib.autograd.grad([output], diff_inputs, [onehot],
-                                  retain_graph=True, allow_unused=True)
+        grads = lib.autograd.grad([output], diff_inputs, [onehot], retain_graph=True, allow_unused=True)
         for j, (x, g) in enumerate(zip(diff_inputs, grads)):
             if g is None:  # output does not depend on x: a zero column
                 continue
@@ -133,8 +137,8 @@ def _check_zero_grad_outputs(func, inputs, diff_inputs):
     for g in grads:
         if g is not None and np.any(_np(g) != 0):
             raise GradcheckError(
-                "Expected all input grads to be undefined or zero when all output grads "
-                "are undefined or zero.")
+                "Expected all input grads to be undefined or zero when all output grads are undefined or zero."
+            )
 
 
 def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
@@ -153,7 +157,8 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
                 "Backward is not reentrant, i.e., running backward with same input and "
                 "grad_output multiple times gives different values, although analytical "
                 "gradient matches numerical gradient. The tolerance for nondeterminism "
-                f"was {nondet_tol}.")
+                f"was {nondet_tol}."
+            )
         analytical.append(jac)
 
     out_sizes = [o.numel() for o in func_out]
@@ -172,16 +177,25 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
                 raise GradcheckError(
                     f"Jacobian mismatch for output {i} with respect to input {j},\n"
                     f"numerical:{_show(n, func_out[k])}\n"
-                    f"analytical:{_show(a, diff_inputs[j])}\n")
+                    f"analytical:{_show(a, diff_inputs[j])}\n"
+                )
 
     if check_undefined_grad:
         _check_zero_grad_outputs(func, inputs, diff_inputs)
     return True
 
 
-def gradcheck(func: Callable[..., Tensor | Sequence[Tensor]], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
-              check_undefined_grad: bool = True) -> bool:
+def gradcheck(
+    func: Callable[..., Tensor | Sequence[Tensor]],
+    inputs: Tensor | Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+) -> bool:
     """Check the gradients of func at inputs against finite differences.
 
     Inputs that are floating tensors with requires_grad are checked (in float64,
@@ -215,10 +229,19 @@ def _random_grad_output(o, rng, non_contiguous):
     return lib.tensor(values, dtype=dtype, device=o.device, requires_grad=True)
 
 
-def gradgradcheck(func: Callable[..., Tensor | Sequence[Tensor]], inputs: Tensor | Sequence[Any],
-                  grad_outputs: Tensor | Sequence[Tensor] | None = None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
-                  nondet_tol: float = 0.0, check_undefined_grad: bool = True) -> bool:
+def gradgradcheck(
+    func: Callable[..., Tensor | Sequence[Tensor]],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+) -> bool:
     """Check second derivatives: gradcheck of the map
     (inputs, grad_outputs) -> autograd.grad(func(inputs), inputs, grad_outputs,
     create_graph=True). Without grad_outputs, random ones (seeded, uniform in
@@ -229,8 +252,7 @@ def gradgradcheck(func: Callable[..., Tensor | Sequence[Tensor]], inputs: Tensor
     if grad_outputs is None:
         rng = np.random.default_rng(0)  # fixed seed: a failure reproduces
         outputs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
-        grad_outputs = tuple(_random_grad_output(o, rng, gen_non_contig_grad_outputs)
-                             for o in outputs)
+        grad_outputs = tuple(_random_grad_output(o, rng, gen_non_contig_grad_outputs) for o in outputs)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
@@ -239,10 +261,16 @@ def gradgradcheck(func: Callable[..., Tensor | Sequence[Tensor]], inputs: Tensor
     def first_derivative(*args: Tensor) -> tuple[Tensor, ...]:
         xs, gs = args[:n_in], args[n_in:]
         outputs = [o for o in _as_tuple(func(*xs)) if o.requires_grad]
-        grads = lib.autograd.grad(outputs, [xs[i] for i in diff_idx], list(gs),
-                                  create_graph=True, allow_unused=True)
+        grads = lib.autograd.grad(outputs, [xs[i] for i in diff_idx], list(gs), create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol,
-                     check_undefined_grad=check_undefined_grad)
+    return gradcheck(
+        first_derivative,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+    )

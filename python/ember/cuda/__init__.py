@@ -1,4 +1,5 @@
 """ember.cuda: CUDA kernels are not built in this version; every query says so."""
+
 from __future__ import annotations
 
 from .. import _C

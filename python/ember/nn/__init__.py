@@ -3,6 +3,7 @@
 Module, Parameter and Buffer; layers in nn.modules (one area per file); the stateless
 functions behind them in nn.functional; initialisers in nn.init; gradient clipping in nn.utils.
 """
+
 from . import functional, init, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all

@@ -9,6 +9,7 @@ indices end in NllLossBackward0, as PyTorch; conv2d and max_pool2d are C++ ops.
 Losses take reduction='mean' (the default), 'sum' or 'none' (no reduction: one loss per element or
 sample); size_average and reduce are the deprecated spellings of it, as PyTorch.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,10 +26,39 @@ if TYPE_CHECKING:  # annotation-only names, kept out of the module's public name
     from .._C import Tensor
 
 __all__ = [
-    "linear", "bilinear", "relu", "relu_", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
-    "logsigmoid", "softplus", "elu", "hardtanh", "relu6", "dropout", "embedding", "layer_norm", "batch_norm",
-    "conv2d", "max_pool2d", "one_hot", "pad", "normalize", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-    "nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "linear",
+    "bilinear",
+    "relu",
+    "relu_",
+    "leaky_relu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "logsigmoid",
+    "softplus",
+    "elu",
+    "hardtanh",
+    "relu6",
+    "dropout",
+    "embedding",
+    "layer_norm",
+    "batch_norm",
+    "conv2d",
+    "max_pool2d",
+    "one_hot",
+    "pad",
+    "normalize",
+    "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "smooth_l1_loss",
+    "nll_loss",
+    "cross_entropy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
 ]
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
@@ -40,6 +70,7 @@ def _scalar_name(dtype):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # linear layers
+
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Applies a linear transformation to the incoming data: y = input @ weight.T + bias.
@@ -59,8 +90,10 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     out_f, in1, in2 = weight.shape
     lead = tuple(input1.shape[:-1])
     if lead != tuple(input2.shape[:-1]):
-        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
-                           f"{list(input2.shape[:-1])}")
+        raise RuntimeError(
+            f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+            f"{list(input2.shape[:-1])}"
+        )
     # One matmul against weight laid out as (in1, out*in2), then a product with input2 summed over j.
     x1 = input1.reshape(-1, in1)
     x2 = input2.reshape(-1, in2)
@@ -73,6 +106,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 # ---------------------------------------------------------------------------------------------------------------------
 # activations
+
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the rectified linear unit elementwise: max(0, x)."""
@@ -125,8 +159,10 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def _softmax_dim(name, ndim, stacklevel):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
-                  "Change the call to include dim=X as an argument.", stacklevel=stacklevel)
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -141,8 +177,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     return _C.softmax(input, dim, dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype: _C.dtype | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _C.dtype | None = None) -> Tensor:
     """Applies log(softmax(x)) along dim, computed stably; dim and dtype as softmax."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
@@ -193,6 +228,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 # ---------------------------------------------------------------------------------------------------------------------
 # dropout, embedding, normalisation
 
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zeroes each element with probability p and scales the rest by 1 / (1 - p);
     returns input unchanged when training is False."""
@@ -209,8 +245,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input.mul_(mask) if inplace else input * mask
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Looks up the rows of weight (num_embeddings, embedding_dim) at the integer indices in input;
     the result has shape (*input.shape, embedding_dim).
 
@@ -221,8 +264,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         scale_grad_by_freq, sparse: must be False (not supported by ember).
     """
     if input.dtype not in (_C.dtype.int64, _C.dtype.int32):
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)"
+        )
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("ember: embedding supports neither scale_grad_by_freq nor sparse gradients")
     num = weight.shape[0]
@@ -250,7 +295,8 @@ def _embedding_renorm_(weight, flat_idx, max_norm, norm_type):
     """Rescales, in place, the rows referenced by flat_idx whose norm exceeds max_norm (as torch.embedding_renorm_)."""
     with no_grad():
         used = zeros(weight.shape[0], dtype=weight.dtype).scatter_add(
-            0, flat_idx, ones(flat_idx.shape[0], dtype=weight.dtype))
+            0, flat_idx, ones(flat_idx.shape[0], dtype=weight.dtype)
+        )
         norms = weight.norm(norm_type, 1, keepdim=True)
         scale = _C.where((norms > max_norm).logical_and(used.unsqueeze(1) > 0), max_norm / (norms + 1e-7), 1.0)
         weight.mul_(scale)
@@ -260,15 +306,22 @@ def _normalized_shape(normalized_shape):
     return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
 
 
-def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Applies Layer Normalization over the trailing dims given by normalized_shape:
     (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance."""
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
-    if tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:
-        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    if tuple(input.shape[input.dim() - k :]) != shape or input.dim() < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
     dims = tuple(range(-k, 0))
     mean = input.mean(dims, keepdim=True)
     var = input.var(dims, keepdim=True, unbiased=False)
@@ -280,8 +333,16 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     return out
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Applies Batch Normalization for each channel (dim 1) over every other dim.
 
     In training, batch statistics are used and the running ones updated in place:
@@ -323,12 +384,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 # ---------------------------------------------------------------------------------------------------------------------
 # convolution and pooling
 
+
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int, int] = 1,
-           padding: str | int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: str | int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
     """Applies a 2-D convolution (cross-correlation) over an input image composed of several input planes.
 
     input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in // groups, kH, kW), bias (C_out,);
@@ -351,9 +420,15 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
     return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
-def max_pool2d(input: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-               padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
     """Applies a 2-D max pooling over an input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
     return_indices=True is not supported."""
     if return_indices:
@@ -363,6 +438,7 @@ def max_pool2d(input: Tensor, kernel_size: int | tuple[int, int], stride: int | 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # tensor utilities
+
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Returns an int64 tensor of shape (*tensor.shape, num_classes), 1 at each index of the int64 tensor and 0
@@ -389,8 +465,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if len(pad) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
-        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
-                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but got "
+            f"padding length {len(pad)} and input of dimension {input.dim()}"
+        )
     if mode != "constant":
         raise NotImplementedError(f"ember: pad mode '{mode}' is not supported; only 'constant' is")
     x = input
@@ -417,13 +495,16 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 # ---------------------------------------------------------------------------------------------------------------------
 # losses
 
+
 def _get_reduction(reduction, size_average=None, reduce=None):
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "mean" if (size_average and reduce) else "sum" if reduce else "none"
-        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
-                      stacklevel=3)
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+            stacklevel=3,
+        )
     if reduction == "elementwise_mean":
         warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
         return "mean"
@@ -442,9 +523,12 @@ def _reduce(loss, reduction):
 
 def _warn_size(input, target):
     if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
-                      "This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=3)
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+            "This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
 
 
 def _weighted(loss, weight, input, reduction, mean_by_weight):
@@ -456,8 +540,14 @@ def _weighted(loss, weight, input, reduction, mean_by_weight):
     return _reduce(loss, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """Measures the elementwise mean squared error (x - y)^2; weight, if given, scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
@@ -465,8 +555,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """Measures the elementwise mean absolute error |x - y|; weight, if given, scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
@@ -474,8 +570,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
-               weight: Tensor | None = None) -> Tensor:
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None
+) -> Tensor:
     """Huber loss: 0.5 * (x - y)^2 where |x - y| < delta, else delta * (|x - y| - 0.5 * delta); weight, if given,
     scales each element."""
     _warn_size(input, target)
@@ -486,8 +583,14 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, False)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     """Smooth L1 loss: 0.5 * (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 * beta."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
@@ -509,8 +612,9 @@ def _check_class_target(input, target):
     if dim == 1 and target.dim() != 0:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if dim >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0]}).")
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
+        )
     if dim == 2 and target.dim() != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if dim > 2:
@@ -523,8 +627,10 @@ def _check_class_target(input, target):
 
 def _check_class_weight(weight, n_classes):
     if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
-        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
-                           f"got weight tensor of shape: {list(weight.shape)}")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no classes but "
+            f"got weight tensor of shape: {list(weight.shape)}"
+        )
 
 
 def _nll(logp, target, weight, ignore_index, reduction):
@@ -552,8 +658,15 @@ def _reduction_arg(reduction, size_average, reduce):
     return _get_reduction(reduction, size_average, reduce)
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
-             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """The negative log likelihood loss: -input[n, target[n]] (times weight[target[n]]), for log-probabilities
     input (C,), (N, C) or (N, C, d1, ...) and class indices target (), (N,) or (N, d1, ...).
 
@@ -563,9 +676,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _nll(input, target, weight, ignore_index, _reduction_arg(reduction, size_average, reduce))
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
-                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """The cross entropy loss between logits input and target: log_softmax over the class dim (1, or 0 for a
     1-D input) then nll_loss; or, when target has input's shape, a soft-label cross entropy against class
     probabilities. label_smoothing mixes in the uniform distribution, as PyTorch."""
@@ -607,8 +727,9 @@ def _class_view(ndim, class_dim, n_classes):
 
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim):
     if not target.is_floating_point():
-        raise RuntimeError("Expected floating point type for target with class probabilities, "
-                           f"got {_scalar_name(target.dtype)}")
+        raise RuntimeError(
+            f"Expected floating point type for target with class probabilities, got {_scalar_name(target.dtype)}"
+        )
     n_classes = input.shape[class_dim]
     _check_class_weight(weight, n_classes)
     logp = _C.log_softmax(input, class_dim)
@@ -626,15 +747,22 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, clas
     return -prod.sum() / (input.numel() // n_classes)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """The binary cross entropy between probabilities input (in [0, 1]) and target:
     -(y * log(x) + (1 - y) * log(1 - x)), the logs clamped at -100; weight, if given, scales each element."""
     reduction = _get_reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
-        raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
-                         f"({input.size()}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
+        )
     with no_grad():
         # NaN fails both comparisons, so it is reported too, as PyTorch.
         if input.numel() and not (input >= 0).logical_and(input <= 1).all().item():
@@ -646,9 +774,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     size_average: bool | None = None, reduce: bool | None = None,
-                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """The binary cross entropy between logits x and target t: sigmoid and BCE in one, computed stably as
     (1 - t) * x - (1 + (pos_weight - 1) * t) * log(sigmoid(x)) (no overflow for |x| ~ 1e4).
 

@@ -1,4 +1,5 @@
 """nn.Parameter (a leaf tensor that a Module registers as a parameter) and nn.Buffer."""
+
 from __future__ import annotations
 
 from .._C import Tensor

@@ -1,4 +1,5 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -20,9 +21,20 @@ class SGD(Optimizer):
     and recorded; ember's step is always fused.
     """
 
-    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
-                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -32,8 +44,17 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         _check_differentiable(differentiable)
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
         super().__init__(params, defaults)
 
     @_no_grad_step
@@ -45,9 +66,17 @@ class SGD(Optimizer):
                 continue
             momentum = group["momentum"]
             bufs = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
-            bufs = _C._sgd_step_(params, [p.grad for p in params], bufs, float(group["lr"]), float(momentum),
-                                 float(group["dampening"]), float(group["weight_decay"]), bool(group["nesterov"]),
-                                 bool(group["maximize"]))
+            bufs = _C._sgd_step_(
+                params,
+                [p.grad for p in params],
+                bufs,
+                float(group["lr"]),
+                float(momentum),
+                float(group["dampening"]),
+                float(group["weight_decay"]),
+                bool(group["nesterov"]),
+                bool(group["maximize"]),
+            )
             if momentum != 0:
                 for p, buf in zip(params, bufs):
                     self.state[p]["momentum_buffer"] = buf

@@ -1,4 +1,5 @@
 """Helpers shared by layer modules."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,7 @@ def factory_kwargs(device: str | _C.device | None, dtype: _C.dtype | None) -> di
     return {"dtype": dtype}
 
 
-def new_empty(shape: tuple[int, ...], device: str | _C.device | None = None,
-              dtype: _C.dtype | None = None) -> Tensor:
+def new_empty(shape: tuple[int, ...], device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> Tensor:
     """Uninitialised storage for a parameter or buffer (reset_parameters fills it)."""
     return empty(*shape, **factory_kwargs(device, dtype))
 
@@ -30,8 +30,9 @@ def pair(v: int | tuple[int, ...]) -> tuple[int, ...]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def register_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool,
-                             device: str | _C.device | None, dtype: _C.dtype | None) -> None:
+def register_weight_and_bias(
+    module: Module, weight_shape: tuple[int, ...], bias: bool, device: str | _C.device | None, dtype: _C.dtype | None
+) -> None:
     """module.weight of `weight_shape` and module.bias of (weight_shape[0],), or a registered None bias."""
     module.weight = Parameter(new_empty(weight_shape, device, dtype))
     if bias:

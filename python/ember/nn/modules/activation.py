@@ -1,4 +1,5 @@
 """Activation layers: thin modules over nn.functional, with PyTorch's reprs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,21 @@ from ..._C import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "LogSigmoid", "Softplus",
-           "ELU", "Hardtanh", "ReLU6"]
+__all__ = [
+    "ReLU",
+    "LeakyReLU",
+    "GELU",
+    "SiLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "LogSigmoid",
+    "Softplus",
+    "ELU",
+    "Hardtanh",
+    "ReLU6",
+]
 
 
 class _Inplace(Module):

@@ -1,4 +1,5 @@
 """Sequential, ModuleList and ModuleDict, as torch.nn's containers."""
+
 from __future__ import annotations
 
 import operator
@@ -58,8 +59,9 @@ class Sequential(Module):
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{str(type(other))} is given.")
+            raise ValueError(
+                f"add operator supports only objects of Sequential class, but {str(type(other))} is given."
+            )
         ret = Sequential()
         for layer in chain(self, other):
             ret.append(layer)
@@ -67,8 +69,9 @@ class Sequential(Module):
 
     def __iadd__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{str(type(other))} is given.")
+            raise ValueError(
+                f"add operator supports only objects of Sequential class, but {str(type(other))} is given."
+            )
         return self.extend(other)
 
     def __dir__(self):
@@ -250,17 +253,21 @@ class ModuleDict(Module):
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Adds (or replaces) the modules of a mapping or of an iterable of (name, module) pairs."""
         if not isinstance(modules, abc.Iterable):
-            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(modules).__name__)
+            raise TypeError(
+                "ModuleDict.update should be called with an iterable of key/value pairs, but got "
+                + type(modules).__name__
+            )
         if isinstance(modules, (OrderedDict, ModuleDict, abc.Mapping)):
             for key, module in modules.items():
                 self[key] = module
             return
         for j, m in enumerate(modules):
             if not isinstance(m, abc.Iterable):
-                raise TypeError("ModuleDict update sequence element #" + str(j) + " should be Iterable; is"
-                                + type(m).__name__)
+                raise TypeError(
+                    "ModuleDict update sequence element #" + str(j) + " should be Iterable; is" + type(m).__name__
+                )
             if len(m) != 2:
-                raise ValueError("ModuleDict update sequence element #" + str(j) + " has length " + str(len(m))
-                                 + "; 2 is required")
+                raise ValueError(
+                    "ModuleDict update sequence element #" + str(j) + " has length " + str(len(m)) + "; 2 is required"
+                )
             self[m[0]] = m[1]

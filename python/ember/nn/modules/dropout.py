@@ -1,4 +1,5 @@
 """Dropout: zeroes elements with probability p in training mode, scales the rest by 1/(1-p)."""
+
 from __future__ import annotations
 
 from ..._C import Tensor

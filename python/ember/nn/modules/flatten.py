@@ -1,4 +1,5 @@
 """Flatten and Unflatten."""
+
 from __future__ import annotations
 
 from ..._C import Tensor
@@ -30,12 +31,15 @@ class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
         super().__init__()
         if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError("unflattened_size must be a tuple of ints, "
-                            f"but found type {type(unflattened_size).__name__}")
+            raise TypeError(
+                f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}"
+            )
         for idx, elem in enumerate(unflattened_size):
             if not isinstance(elem, int):
-                raise TypeError("unflattened_size must be tuple of ints, "
-                                f"but found element of type {type(elem).__name__} at pos {idx}")
+                raise TypeError(
+                    "unflattened_size must be tuple of ints, "
+                    f"but found element of type {type(elem).__name__} at pos {idx}"
+                )
         self.dim = dim
         self.unflattened_size = unflattened_size
 
@@ -44,7 +48,7 @@ class Unflatten(Module):
         # ember has no Tensor.unflatten: a reshape with the split sizes is the same view.
         dim = self.dim + input.dim() if self.dim < 0 else self.dim
         shape = tuple(input.shape)
-        return input.reshape(shape[:dim] + tuple(self.unflattened_size) + shape[dim + 1:])
+        return input.reshape(shape[:dim] + tuple(self.unflattened_size) + shape[dim + 1 :])
 
     def extra_repr(self) -> str:
         """dim and unflattened_size."""

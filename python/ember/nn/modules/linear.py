@@ -1,4 +1,5 @@
 """Identity, Linear and Bilinear layers."""
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,14 @@ class Linear(Module):
     Shape: input (*, in_features); output (*, out_features).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: str | _C.device | None = None,
-                 dtype: _C.dtype | None = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: str | _C.device | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -62,8 +69,15 @@ class Bilinear(Module):
     Shape: input1 (*, in1_features), input2 (*, in2_features); output (*, out_features).
     """
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> None:
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: str | _C.device | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
         super().__init__()
         self.in1_features = in1_features
         self.in2_features = in2_features
@@ -86,5 +100,7 @@ class Bilinear(Module):
 
     def extra_repr(self) -> str:
         """The feature counts and whether there is a bias."""
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -1,4 +1,5 @@
 """LayerNorm: normalises over the trailing `normalized_shape` dims, then an elementwise affine."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,8 +23,15 @@ class LayerNorm(Module):
     (bias only if bias is True too).
     """
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> None:
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: str | _C.device | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -54,5 +62,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         """normalized_shape and the options."""
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )

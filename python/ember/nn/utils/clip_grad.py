@@ -1,4 +1,5 @@
 """Gradient clipping, as torch.nn.utils: by total norm (one scale for all gradients) or by value."""
+
 from __future__ import annotations
 
 import types
@@ -18,8 +19,12 @@ def _as_list(parameters):
 
 
 @no_grad()
-def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                   foreach: bool | None = None) -> Tensor:
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor],
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Returns the norm of the norms of `tensors` (= the norm of all their elements together).
 
     Args:
@@ -35,15 +40,18 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, e
     norms = [t.norm(norm_type).to(dtype) for t in tensors]
     total_norm = norms[0] if len(norms) == 1 else _C.stack(norms).norm(norm_type)
     if error_if_nonfinite and not total_norm.isfinite().item():
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
-                           "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
-                           "anyway, set `error_if_nonfinite=False`")
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
+            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
+            "anyway, set `error_if_nonfinite=False`"
+        )
     return total_norm
 
 
 @no_grad()
-def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, total_norm: Tensor,
-                          foreach: bool | None = None) -> None:
+def clip_grads_with_norm_(
+    parameters: Tensor | Iterable[Tensor], max_norm: float, total_norm: Tensor, foreach: bool | None = None
+) -> None:
     """Scales every .grad in place by min(1, max_norm / (total_norm + 1e-6)), with total_norm from get_total_norm."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
@@ -53,8 +61,13 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         g.mul_(coef.to(g.dtype))
 
 
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Clips the gradients of `parameters` in place so that their total norm is at most max_norm; returns the
     total norm before clipping, as a tensor. norm_type may be float('inf') (largest absolute value)."""
     is_generator = isinstance(parameters, types.GeneratorType)

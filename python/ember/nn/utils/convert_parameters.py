@@ -1,4 +1,5 @@
 """Flatten parameters into one vector and back, as torch.nn.utils."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -22,5 +23,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     pointer = 0
     for param in parameters:
         n = param.numel()
-        param.data = vec[pointer:pointer + n].view_as(param).data
+        param.data = vec[pointer : pointer + n].view_as(param).data
         pointer += n

@@ -1,5 +1,6 @@
 """Datasets: ``Dataset``, ``IterableDataset``, ``ChainDataset``, ``TensorDataset``,
 ``Subset``, ``ConcatDataset`` and ``random_split``, as in ``torch.utils.data``."""
+
 from __future__ import annotations
 
 import bisect
@@ -31,6 +32,7 @@ def _randperm(n: int, generator: _GeneratorLike = None) -> list[int]:
     """
     if generator is None:
         from ..._creation import randperm
+
         return randperm(n).tolist()
     if isinstance(generator, (np.random.Generator, np.random.RandomState)):
         return [int(i) for i in generator.permutation(n)]
@@ -39,16 +41,20 @@ def _randperm(n: int, generator: _GeneratorLike = None) -> list[int]:
         generator.shuffle(perm)
         return perm
     import ember
+
     if getattr(ember, "Generator", None) is not None and isinstance(generator, ember.Generator):
         return ember.randperm(n, generator=generator).tolist()
-    raise TypeError("generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
-                    f"or a random.Random, not {type(generator).__name__}")
+    raise TypeError(
+        "generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
+        f"or a random.Random, not {type(generator).__name__}"
+    )
 
 
 def _randint(high: int, size: int, generator: _GeneratorLike = None) -> list[int]:
     """`size` ints uniform in [0, high), from the same sources as _randperm."""
     if generator is None:
         from ..._creation import randint
+
         return randint(0, high, (size,)).tolist()
     if isinstance(generator, np.random.Generator):
         return [int(i) for i in generator.integers(0, high, size)]
@@ -57,10 +63,13 @@ def _randint(high: int, size: int, generator: _GeneratorLike = None) -> list[int
     if isinstance(generator, _pyrandom.Random):
         return [generator.randrange(high) for _ in range(size)]
     import ember
+
     if getattr(ember, "Generator", None) is not None and isinstance(generator, ember.Generator):
         return ember.randint(0, high, (size,), generator=generator).tolist()
-    raise TypeError("generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
-                    f"or a random.Random, not {type(generator).__name__}")
+    raise TypeError(
+        "generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
+        f"or a random.Random, not {type(generator).__name__}"
+    )
 
 
 class Dataset(Generic[T_co]):
@@ -119,8 +128,9 @@ class TensorDataset(Dataset):
                 raise TypeError(f"TensorDataset expects tensors, got {type(t).__name__}")
         # PyTorch asserts here, so its callers may catch AssertionError: raise that, even under -O
         if tensors and any(tensors[0].size(0) != t.size(0) for t in tensors):
-            raise AssertionError("Size mismatch between tensors: first dimensions are "
-                                 + ", ".join(str(t.size(0)) for t in tensors))
+            raise AssertionError(
+                "Size mismatch between tensors: first dimensions are " + ", ".join(str(t.size(0)) for t in tensors)
+            )
         self.tensors = tensors
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
@@ -207,8 +217,9 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: _G
             counts[i % len(counts)] += 1
         for i, c in enumerate(counts):
             if c == 0:
-                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
-                              stacklevel=1)
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.", stacklevel=1
+                )
         lengths = counts
     if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
         raise ValueError(f"lengths must be non-negative integers or fractions summing to 1, got {lengths}")
@@ -218,6 +229,6 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: _G
     out = []
     offset = 0
     for length in lengths:
-        out.append(Subset(dataset, perm[offset:offset + length]))
+        out.append(Subset(dataset, perm[offset : offset + length]))
         offset += length
     return out

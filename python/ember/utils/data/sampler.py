@@ -4,6 +4,7 @@ A ``generator`` may be an ``ember.Generator`` (the usual choice), a numpy
 ``Generator``/``RandomState`` or a ``random.Random``; None draws from ember's
 global generator, so ``ember.manual_seed`` makes the order reproducible.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -49,8 +50,13 @@ class RandomSampler(Sampler[int]):
     permutations follow each other (then part of one), as PyTorch.
     """
 
-    def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
-                 generator: _GeneratorLike = None) -> None:
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: _GeneratorLike = None,
+    ) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -75,7 +81,7 @@ class RandomSampler(Sampler[int]):
         for _ in range(self.num_samples // n):
             yield from _randperm(n, self.generator)
         if self.num_samples % n:
-            yield from _randperm(n, self.generator)[:self.num_samples % n]
+            yield from _randperm(n, self.generator)[: self.num_samples % n]
 
     def __len__(self) -> int:
         """The number of indices per epoch: ``num_samples``."""
