@@ -44,7 +44,10 @@ def generate(out_dir: Path) -> Path:
     # static method: an assignment says what it is.
     text = re.sub(
         r'    @staticmethod\n    def (\w+)\(\*args, \*\*kwargs\):\n        """\n        (\w+)\(self.*?"""\n',
-        r"    \1 = \2\n", text, flags=re.S)
+        r"    \1 = \2\n",
+        text,
+        flags=re.S,
+    )
     text = re.sub(r"\n{3,}", "\n\n", text)
     out = out_dir / "_C.pyi"
     out.write_text(HEADER + text)
