@@ -1,7 +1,7 @@
 """Loads the OpenBLAS that ember._C links against (PyPI's scipy-openblas32).
 
 The compiled module records only the library's file name, so the library is
-loaded here, globally, before ember._C is imported (see DESIGN.md, Build facts).
+loaded here, globally, before ember._C is imported (see docs/design.md, Build facts).
 
 ember calls OpenBLAS single-threaded and splits products over its own threads
 (Note [BLAS threads] in csrc/kernels/cpu/matmul.cpp), so the library is loaded

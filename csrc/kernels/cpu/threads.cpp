@@ -1,5 +1,5 @@
-// ember's thread budget: every parallel loop and every BLAS call (Note [BLAS
-// threads]) takes its thread count from max_threads().
+// ember's thread budget: every parallel loop and every BLAS call
+// (Note [BLAS threads]) takes its thread count from max_threads().
 #include <atomic>
 
 #include "kernels/cpu/loops.h"
