@@ -27,3 +27,56 @@ def test_every_note_is_indexed_and_every_reference_defined():
 def test_readme_links_the_design_and_op_list():
     readme = (ROOT / "README.md").read_text()
     assert "docs/design.md" in readme and "docs/ops.md" in readme
+
+
+def _public_api():
+    """(qualified name, object) of every public function, class and method of ember's Python namespaces."""
+    import inspect
+
+    import ember
+    import ember.nn.functional
+    import ember.nn.init
+    import ember.optim.lr_scheduler
+    import ember.utils.data
+
+    modules = [
+        ember.nn,
+        ember.nn.functional,
+        ember.nn.init,
+        ember.nn.utils,
+        ember.optim,
+        ember.optim.lr_scheduler,
+        ember.autograd,
+        ember.utils.data,
+    ]
+    seen = set()
+    for mod in modules:
+        for name in getattr(mod, "__all__", None) or dir(mod):
+            obj = getattr(mod, name, None)
+            if name.startswith("_") or inspect.ismodule(obj) or not callable(obj) or id(obj) in seen:
+                continue
+            if not (getattr(obj, "__module__", "") or "").startswith("ember"):
+                continue  # re-exported from elsewhere (typing, numpy)
+            seen.add(id(obj))
+            yield f"{mod.__name__}.{name}", obj
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    public = not attr.startswith("_") or attr in ("__call__", "forward")
+                    if public and inspect.isfunction(member):
+                        yield f"{mod.__name__}.{name}.{attr}", member
+
+
+def test_python_api_has_docstrings_and_signatures():
+    import inspect
+
+    missing, unsigned = [], []
+    for qualname, obj in _public_api():
+        if not (inspect.getdoc(obj) or "").strip():
+            missing.append(qualname)
+        if not inspect.isclass(obj):
+            try:
+                inspect.signature(obj)
+            except (TypeError, ValueError):
+                unsigned.append(qualname)
+    assert not missing, f"public API without a docstring: {missing}"
+    assert not unsigned, f"public API without a signature: {unsigned}"
