@@ -6,8 +6,24 @@ namespace ember {
 
 int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
-  for (auto v : s) n *= v;
+  bool overflow = false;
+  for (auto v : s) {
+    EMBER_CHECK(v >= 0, "Trying to create tensor with negative dimension ", v, ": ", detail::cat(s));
+    overflow |= __builtin_mul_overflow(n, v, &n);
+  }
+  // A dim of size 0 makes the product 0 whatever the other sizes are.
+  for (auto v : s)
+    if (v == 0) return 0;
+  EMBER_CHECK(!overflow, "Storage size calculation overflowed with sizes=", detail::cat(s));
   return n;
+}
+
+size_t storage_bytes(const Shape& s, size_t itemsize) {
+  int64_t bytes = 0;
+  int64_t n = shape_numel(s);
+  EMBER_CHECK(!__builtin_mul_overflow(n, (int64_t)itemsize, &bytes),
+              "Storage size calculation overflowed with sizes=", detail::cat(s));
+  return (size_t)bytes;
 }
 
 Shape contiguous_strides(const Shape& sizes) {

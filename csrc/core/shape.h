@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -6,7 +7,11 @@ namespace ember {
 
 using Shape = std::vector<int64_t>;
 
+// The number of elements; RuntimeError for a negative size or an overflow
+// (PyTorch's "Storage size calculation overflowed with sizes=[...]").
 int64_t shape_numel(const Shape& s);
+// numel * itemsize, checked the same way.
+size_t storage_bytes(const Shape& s, size_t itemsize);
 Shape contiguous_strides(const Shape& sizes);
 // Wraps a possibly negative dim into [0, ndim); names the op in the IndexError.
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op = "dim");

@@ -67,9 +67,7 @@ const std::shared_ptr<Node>& TensorImpl::grad_fn() const {
 }
 
 Tensor empty(const Shape& sizes, DType dtype, Device device) {
-  for (auto s : sizes)
-    EMBER_CHECK_KIND(s >= 0, Runtime, "Trying to create tensor with negative dimension ", s, ": ", detail::cat(sizes));
-  auto st = allocate_storage(shape_numel(sizes) * itemsize(dtype), device);
+  auto st = allocate_storage(storage_bytes(sizes, itemsize(dtype)), device);
   return std::make_shared<TensorImpl>(std::move(st), sizes, contiguous_strides(sizes), 0, dtype);
 }
 

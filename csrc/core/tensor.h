@@ -51,8 +51,16 @@ class TensorImpl {
 
   const Shape& sizes() const { return sizes_; }
   const Shape& strides() const { return strides_; }
-  int64_t size(int64_t d) const { return sizes_[d]; }
-  int64_t stride(int64_t d) const { return strides_[d]; }
+  // d in [0, dim()): callers wrap user dims first (wrap_dim), so an
+  // out-of-range d is ember's bug, reported instead of reading past the shape.
+  int64_t size(int64_t d) const {
+    EMBER_ASSERT(d >= 0 && d < (int64_t)sizes_.size());
+    return sizes_[d];
+  }
+  int64_t stride(int64_t d) const {
+    EMBER_ASSERT(d >= 0 && d < (int64_t)strides_.size());
+    return strides_[d];
+  }
   int64_t dim() const { return (int64_t)sizes_.size(); }
   int64_t numel() const { return numel_; }
   int64_t offset() const { return offset_; }

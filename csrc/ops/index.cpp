@@ -397,9 +397,14 @@ static std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const 
   return offs;
 }
 
+// gather, scatter_add and index_select of a 0-d tensor: the same op on it as a
+// one-element vector (PyTorch treats a 0-d tensor so).
+static Tensor as_vector(const Tensor& t) { return reshape(t, {t->numel()}); }
+
 Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
   int64_t d = wrap_dim(dim, t->dim());
   check_gather_args(t, d, index, "gather");
+  if (t->dim() == 0) return reshape(gather(as_vector(t), 0, as_vector(index)), index->sizes());
   Tensor out = empty(index->sizes(), t->dtype());
   kernels::gather_offsets(out, t, along_dim_offsets(t, d, index), {0});
   auto n = make_node<DimState>("GatherBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
@@ -416,6 +421,14 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
   int64_t d = wrap_dim(dim, t->dim());
   check_gather_args(t, d, index, "scatter_add");
   EMBER_CHECK(src->dtype() == t->dtype(), "scatter_add(): Expected self.dtype to be equal to src.dtype");
+  EMBER_CHECK(src->dim() == index->dim() || (t->dim() == 0 && src->dim() <= 1),
+              "Index tensor must have the same number of dimensions as src tensor");
+  // Each index element reads the src element at its own position.
+  for (int64_t k = 0; k < index->dim(); ++k)
+    EMBER_CHECK(index->size(k) <= (src->dim() ? src->size(k) : 1), "Expected index ", detail::cat(index->sizes()),
+                " to be no larger than self ", detail::cat(t->sizes()), " apart from dimension ", d,
+                " and to be no larger size than src ", detail::cat(src->sizes()));
+  if (t->dim() == 0) return reshape(scatter_add(as_vector(t), 0, as_vector(index), as_vector(src)), {});
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::copy(out, t);
   Tensor vals = contiguous(make_view(src, index->sizes(), src->strides(), src->offset()));
@@ -434,6 +447,11 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   EMBER_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
   EMBER_CHECK(is_integral(index->dtype(), false), "index_select(): Expected dtype int32/int64 for index");
   int64_t d = wrap_dim(dim, t->dim());
+  if (t->dim() == 0) {
+    EMBER_CHECK_KIND(index->numel() == 1, Index, "index_select(): Index to scalar can have only 1 value, got ",
+                     index->numel(), " value(s)");
+    return reshape(index_select(as_vector(t), 0, as_vector(index)), {});
+  }
   // Negative indices are out of bounds here (index_adv would wrap them), as in
   // PyTorch. PyTorch raises RuntimeError; ember keeps IndexError, which
   // nn.functional.embedding turns into PyTorch's "index out of range in self".

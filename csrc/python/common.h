@@ -11,6 +11,27 @@
 
 namespace py = pybind11;
 
+// Note [No null tensors from Python]
+// pybind11 turns None into an empty shared_ptr for every `const Tensor&` and
+// list-of-tensor parameter, and the op would then dereference it. This caster
+// (visible in every binding file through this header) refuses None, so any
+// such call raises TypeError at the boundary, once for all bindings. Optional
+// tensors are std::optional<Tensor> or OptionalTensor parameters, which accept
+// None before this caster runs.
+namespace pybind11 {
+namespace detail {
+template <>
+class type_caster<std::shared_ptr<ember::TensorImpl>>
+    : public copyable_holder_caster<ember::TensorImpl, std::shared_ptr<ember::TensorImpl>> {
+ public:
+  bool load(handle src, bool convert) {
+    if (src.is_none()) return false;
+    return copyable_holder_caster<ember::TensorImpl, std::shared_ptr<ember::TensorImpl>>::load(src, convert);
+  }
+};
+}  // namespace detail
+}  // namespace pybind11
+
 namespace ember {
 namespace bind {
 

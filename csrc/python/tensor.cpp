@@ -158,6 +158,12 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
   return out;
 }
 
+// A user's dim of t, wrapped: a 0-d tensor has none (PyTorch's IndexError).
+static int64_t dim_of(const Tensor& t, int64_t dim) {
+  EMBER_CHECK_KIND(t->dim() > 0, Index, "Dimension specified as ", dim, " but tensor has no dimensions");
+  return wrap_dim(dim, t->dim());
+}
+
 void init_tensor(py::module_& m, TensorClass& cls) {
   cls.def(py::init([](const Tensor& other) {
             // Tensor(t): an alias of t's data without its autograd history (used by Parameter).
@@ -171,14 +177,14 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           "size",
           [](const Tensor& t, OptionalDim dim) -> py::object {
             if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
-            return py::int_(t->size(wrap_dim(dim.cast<int64_t>(), t->dim())));
+            return py::int_(t->size(dim_of(t, dim.cast<int64_t>())));
           },
           "The shape (an ember.Size), or the size of dim.", py::arg("dim") = py::none())
       .def(
           "stride",
           [](const Tensor& t, OptionalDim dim) -> py::object {
             if (dim.is_none()) return py::tuple(py::cast(t->strides()));
-            return py::int_(t->stride(wrap_dim(dim.cast<int64_t>(), t->dim())));
+            return py::int_(t->stride(dim_of(t, dim.cast<int64_t>())));
           },
           "The strides in elements (a tuple), or the stride of dim.", py::arg("dim") = py::none())
       .def("dim", &TensorImpl::dim, "The number of dims.")
