@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -66,6 +67,35 @@ const std::shared_ptr<Node>& TensorImpl::grad_fn() const {
   return autograd_ ? autograd_->grad_fn : none;
 }
 
+// Dims of size > 1 ordered by stride pack the elements without gaps or repeats.
+static bool non_overlapping_and_dense(const TensorImpl& t) {
+  if (t.is_contiguous()) return true;
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size)
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.size(d) != 1) dims.emplace_back(t.stride(d), t.size(d));
+  std::sort(dims.begin(), dims.end());
+  int64_t expected = 1;
+  for (auto [stride, size] : dims) {
+    if (stride != expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+bool has_internal_overlap(const TensorImpl& t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.size(d) > 1 && t.stride(d) == 0) return true;
+  return false;
+}
+
+bool partially_overlaps(const TensorImpl& a, const TensorImpl& b) {
+  if (a.numel() == 0 || b.numel() == 0 || a.storage()->data != b.storage()->data) return false;
+  if (!non_overlapping_and_dense(a) || !non_overlapping_and_dense(b)) return false;  // too hard: allowed
+  if (a.offset() == b.offset() && a.sizes() == b.sizes() && a.strides() == b.strides()) return false;
+  // Dense tensors cover [offset, offset + numel) of their storage.
+  return a.offset() < b.offset() + b.numel() && b.offset() < a.offset() + a.numel();
+}
+
 Tensor empty(const Shape& sizes, DType dtype, Device device) {
   auto st = allocate_storage(storage_bytes(sizes, itemsize(dtype)), device);
   return std::make_shared<TensorImpl>(std::move(st), sizes, contiguous_strides(sizes), 0, dtype);
@@ -85,6 +115,13 @@ Tensor wrapped_scalar(double v, DType dtype) {
   });
   t->is_wrapped_number = true;
   return t;
+}
+
+int64_t item_as_int64(const Tensor& t) {
+  return dispatch(t->dtype(), [&](auto tag) -> int64_t {
+    using T = typename decltype(tag)::type;
+    return static_cast<int64_t>(*t->data<T>());
+  });
 }
 
 double item_as_double(const Tensor& t) {

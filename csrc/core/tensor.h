@@ -115,6 +115,18 @@ class TensorImpl {
   std::unique_ptr<AutogradMeta> autograd_;
 };
 
+// Note [Memory overlap]
+// An in-place write is refused, with PyTorch's words, when the written-to
+// tensor holds several elements at one address (a broadcast view from expand:
+// the op would write each address several times), and when it shares memory
+// with an input in another layout (x[1:].copy_(x[:-1]), a.add_(a.t())): the
+// kernel would read values it already overwrote. As in PyTorch, the second is
+// decided where that is cheap and certain: both tensors dense without internal
+// overlap and their memory ranges intersecting; the very same layout
+// (a.add_(a)) is fine, and so are interleaved views that never meet.
+bool has_internal_overlap(const TensorImpl& t);
+bool partially_overlaps(const TensorImpl& a, const TensorImpl& b);
+
 // A new contiguous tensor; contents uninitialised.
 Tensor empty(const Shape& sizes, DType dtype, Device device = Device{});
 // A tensor over existing storage (a view); shares the version counter.
@@ -123,6 +135,8 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
 Tensor wrapped_scalar(double v, DType dtype);
 // The element at flat index 0 read as double (for .item() and scalars).
 double item_as_double(const Tensor& t);
+// The element at flat index 0 of an integer or bool tensor, exactly.
+int64_t item_as_int64(const Tensor& t);
 
 // Hooks the Python layer installs so the core can release the GIL around long
 // kernels without depending on Python (no-ops when unset). release() leaves

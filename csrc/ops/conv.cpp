@@ -8,6 +8,7 @@ using kernels::Conv2dGeometry;
 
 static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
   int64_t span = in + 2 * p - d * (k - 1) - 1;
+  if (span < 0) return 0;  // the window does not fit once: no output (C++ division would round -1/2 up to 0)
   int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
   // With ceil_mode the last window must start inside the input or left padding.
   if (ceil_mode && (o - 1) * s >= in + p) --o;

@@ -233,6 +233,7 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
   EMBER_CHECK_KIND(consumed <= t->dim(), Index, "too many indices for tensor of dimension ", t->dim());
   ParsedIndex r;
   r.view = t;
+  int64_t bool_dim = -1;  // the dim the first bool index added; later ones share it, as numpy
   int64_t d = 0;
   for (auto& ix : indices) {
     switch (ix.kind) {
@@ -251,10 +252,12 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
         d++;
         break;
       case TensorIndex::Boolean:
-        r.view = unsqueeze(r.view, d);
-        if (!ix.integer) r.view = slice(r.view, d, 0, 0, 1);
         r.basic_is_trivial = false;
-        d++;
+        if (bool_dim < 0) {
+          bool_dim = d++;
+          r.view = unsqueeze(r.view, bool_dim);
+        }
+        if (!ix.integer) r.view = slice(r.view, bool_dim, 0, 0, 1);
         break;
       case TensorIndex::TensorIdx: {
         const Tensor& m = ix.tensor;
@@ -285,13 +288,14 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
 
 Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices) {
   ParsedIndex p = apply_indices(t, indices);
-  if (p.adv_idx.empty()) return p.view == t ? make_view(t, t->sizes(), t->strides(), t->offset()) : p.view;
+  if (p.adv_idx.empty()) return p.view == t ? alias(t) : p.view;  // x[...]: a new view, still in the graph
   return index_adv(p.view, make_adv(p.adv_dims, p.adv_idx));
 }
 
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value_in) {
   bool records = any_requires_grad({&t, &value_in});
   check_inplace(t, "index_put_", records);
+  check_no_internal_overlap(t);
   EMBER_CHECK(dtype_category(value_in->dtype()) <= dtype_category(t->dtype()) || value_in->is_wrapped_number,
               "Index put requires the source and destination dtypes match, got ", legacy_type_name(t->dtype()),
               " for the destination and ", legacy_type_name(value_in->dtype()), " for the source.");
@@ -303,6 +307,7 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
       Shape b = broadcast_shapes(value->sizes(), p.view->sizes());
       EMBER_CHECK(b == p.view->sizes(), "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
                   " cannot be broadcast to indexing result of shape ", detail::cat(p.view->sizes()));
+      check_no_partial_overlap(p.view, value);
       kernels::copy(p.view, value);
     } else {
       scatter_into(p.view, make_adv(p.adv_dims, p.adv_idx), value, false);

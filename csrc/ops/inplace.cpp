@@ -28,6 +28,18 @@ void check_inplace(const Tensor& self, const char* op, bool records_grad) {
   }
 }
 
+// Note [Memory overlap]
+void check_no_internal_overlap(const Tensor& self) {
+  EMBER_CHECK(!has_internal_overlap(*self),
+              "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+              "location. Please clone() the tensor before performing the operation.");
+}
+void check_no_partial_overlap(const Tensor& self, const Tensor& input) {
+  EMBER_CHECK(!partially_overlaps(*self, *input),
+              "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+              "memory location. Please clone() the tensor before performing the operation.");
+}
+
 static void check_result_dtype(const Tensor& self, DType result, const char* op) {
   if (!can_cast(result, self->dtype()))
     EMBER_FAIL(Runtime, op, ": result type ", scalar_type_name(result), " can't be cast to the desired output type ",
@@ -108,6 +120,8 @@ static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::Binary
       op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? kDefaultFloat : result_type(self, other);
   check_result_dtype(self, rt, name);
   check_inplace_shape(self, other, name);
+  check_no_internal_overlap(self);
+  check_no_partial_overlap(self, other);
   return inplace(
       self, &other, name, saves_self,
       [&] {
@@ -129,6 +143,7 @@ static void check_result_shape(const Tensor& self, const Tensor& result, const c
 
 Tensor& apply_inplace(Tensor& self, bool records, const char* op, const std::function<Tensor(const Tensor&)>& compute) {
   check_inplace(self, op, records);
+  check_no_internal_overlap(self);  // the result is computed apart, then copied: inputs may overlap self
   if (!records) {
     Tensor result;
     {
@@ -153,6 +168,7 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
               "(): functions with out=... arguments don't support automatic differentiation, but one of the "
               "arguments requires grad.");
   check_result_dtype(out, result->dtype(), op);
+  check_no_internal_overlap(out);
   if (out->sizes() != result->sizes()) {
     EMBER_CHECK(!out->view_base, op, "(): the out= tensor of shape ", detail::cat(out->sizes()),
                 " is a view and cannot be resized to the result's shape ", detail::cat(result->sizes()));
@@ -188,12 +204,6 @@ Tensor& pow_(Tensor& self, const Tensor& other) {
                         [](const Tensor& a, const Tensor& b) { return pow(a, b); });
 }
 
-Tensor& clamp_(Tensor& self, std::optional<double> lo, std::optional<double> hi) {
-  EMBER_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  return inplace(
-      self, nullptr, "clamp_", true, [&] { kernels::clamp(self, self, lo ? &*lo : nullptr, hi ? &*hi : nullptr); },
-      [&](const Tensor& s) { return clamp(s, lo, hi); });
-}
 
 namespace {  // a State is private to its op's file (Note [Node state])
 struct OverwriteState {
@@ -237,6 +247,8 @@ Tensor& zero_(Tensor& self) {
 Tensor& copy_(Tensor& self, const Tensor& src) {
   check_inplace_shape(self, src, "copy_");
   if (self.get() == src.get()) return self;
+  check_no_internal_overlap(self);
+  check_no_partial_overlap(self, src);
   return inplace(
       self, &src, "copy_", false, [&] { kernels::copy(self, src); },
       [&](const Tensor& s) { return overwrite(s, src, "CopyBackwards"); });

@@ -103,11 +103,13 @@ Tensor& sub_(Tensor& self, const Tensor& other, double alpha = 1.0);
 Tensor& mul_(Tensor& self, const Tensor& other);
 Tensor& div_(Tensor& self, const Tensor& other);
 Tensor& pow_(Tensor& self, const Tensor& other);
-Tensor& clamp_(Tensor& self, std::optional<double> min, std::optional<double> max);
 Tensor& fill_(Tensor& self, const Tensor& value);
 Tensor& zero_(Tensor& self);
 // Checks shared by every in-place op before it writes (leaf, view, dtype).
 void check_inplace(const Tensor& self, const char* op, bool records_grad);
+// Note [Memory overlap]: RuntimeErrors with PyTorch's words.
+void check_no_internal_overlap(const Tensor& self);
+void check_no_partial_overlap(const Tensor& self, const Tensor& input);
 // The in-place form of any op: `compute` (the op applied to self) runs, and its
 // result is written into self; recorded as that op's node when `records`
 // (Note [In-place ops]). The result must keep self's shape and cast to its dtype.
@@ -155,6 +157,7 @@ Tensor view(const Tensor& t, const Shape& shape);
 Tensor reshape(const Tensor& t, const Shape& shape);
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
 Tensor t_(const Tensor& t);  // .t()
+Tensor alias(const Tensor& t);  // a view of all of t (x[...]), AliasBackward0
 Tensor permute(const Tensor& t, const DimList& dims);
 Tensor expand(const Tensor& t, const Shape& shape);
 Tensor squeeze(const Tensor& t, std::optional<DimList> dims);

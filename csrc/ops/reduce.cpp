@@ -326,6 +326,10 @@ Tensor std(const Tensor& t, const DimList& dims, double correction, bool keepdim
   {
     NoGradGuard ng;
     out = sqrt(var(t, dims, correction, keepdim));
+    // float32 squares overflow above ~1.8e19 though the deviation itself fits:
+    // then in float64, as PyTorch accumulates (std([3e37, -3e37, 1]) is 3e37, not inf).
+    if (t->dtype() == DType::Float32 && item_as_double(any(isinf(out), std::nullopt, false)))
+      out = to_dtype(sqrt(var(to_dtype(t, DType::Float64), dims, correction, keepdim)), DType::Float32);
   }
   uint64_t mask = mask_of(t, dims, "std");
   auto n = make_node<VarState>("StdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
@@ -391,6 +395,12 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
   return out;
 }
 
+// The max over rd (kept dims), by which softmax-like ops shift their input;
+// 0 for an empty tensor, which has no max and needs no shift.
+static Tensor max_shift(const Tensor& x, const DimList& rd) {
+  return x->numel() == 0 ? zeros({}, x->dtype()) : amax(x, rd, true);
+}
+
 Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
   uint64_t mask = mask_of(t, dims, "logsumexp");
   DimList rd = shape_to_dims(mask);
@@ -399,7 +409,7 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
     NoGradGuard ng;
     Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
     // Shift by the max so exp cannot overflow; an all -inf slice keeps shift 0.
-    Tensor m = amax(x, rd, true);
+    Tensor m = max_shift(x, rd);
     m = where(isinf(m), zeros({}, m->dtype()), m);
     out = add(log(sum(exp(sub(x, m)), rd, true)), m);
     out = keepdim ? out : maybe_squeeze(contiguous(out), mask, false);
@@ -425,7 +435,7 @@ Tensor softmax(const Tensor& t, int64_t dim) {
   {
     NoGradGuard ng;
     Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
-    Tensor e = exp(sub(x, amax(x, rd, true)));
+    Tensor e = exp(sub(x, max_shift(x, rd)));
     out = div(e, sum(e, rd, true));
   }
   auto n = make_node<SoftmaxState>("SoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
@@ -451,7 +461,7 @@ Tensor log_softmax(const Tensor& t, int64_t dim) {
     // (x - max) - log sum exp(x - max), not x - logsumexp(x): with logits near
     // 1e4, max + log(...) rounds log(2) to the float spacing at 1e4 (~1e-3).
     // An infinite max makes the slice NaN, as in PyTorch.
-    Tensor s = sub(x, amax(x, rd, true));
+    Tensor s = sub(x, max_shift(x, rd));
     out = sub(s, log(sum(exp(s), rd, true)));
   }
   auto n = make_node<SoftmaxState>("LogSoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {

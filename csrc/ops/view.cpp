@@ -132,6 +132,13 @@ Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
   return attach(n, out);
 }
 
+Tensor alias(const Tensor& t) {
+  Tensor out = make_child_view(t, t->sizes(), t->strides(), t->offset());
+  auto n = make_node("AliasBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {g[0]}; });
+  if (n) n->cheap = true;  // passes the gradient on
+  return attach(n, out);
+}
+
 Tensor t_(const Tensor& t) {
   EMBER_CHECK(t->dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", t->dim(), "D");
   Tensor out;

@@ -76,6 +76,8 @@ struct HookHandle {
   }
 };
 
+// A Python tensor hook: may replace the gradient, with one of the same shape
+// and dtype (PyTorch's checks and words).
 Hook python_hook(py::function fn) {
   auto ref = std::make_shared<PyRef>(fn);
   return [ref](const Tensor& g) -> Tensor {
@@ -83,7 +85,12 @@ Hook python_hook(py::function fn) {
     py::object r = ref->obj(g);
     if (r.is_none()) return Tensor();
     if (!is_tensor(r)) throw py::type_error("hook must return None or a Tensor");
-    return r.cast<Tensor>();
+    Tensor out = r.cast<Tensor>();
+    std::string name = py::str(py::getattr(ref->obj, "__name__", py::repr(ref->obj)));
+    EMBER_CHECK(out->sizes() == g->sizes(), "hook '", name, "' has changed the size of value");
+    EMBER_CHECK(out->dtype() == g->dtype(), "hook '", name, "' has changed the type of value (was ember.",
+                legacy_type_name(g->dtype()), " got ember.", legacy_type_name(out->dtype()), ")");
+    return out;
   };
 }
 
@@ -248,6 +255,9 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           if (t->autograd()) t->autograd_mut().grad.reset();
           return;
         }
+        if (!is_tensor(g))
+          throw py::type_error("assigned grad expected to be a Tensor or None but got grad of type " +
+                               std::string(py::str(py::type::handle_of(g).attr("__name__"))));
         Tensor grad = g.cast<Tensor>();
         EMBER_CHECK(grad->sizes() == t->sizes(), "assigned grad has data of a different size");
         EMBER_CHECK(grad->dtype() == t->dtype(), "assigned grad has data of a different type");

@@ -163,15 +163,19 @@ void register_operators(OpRegistry& r) {
     EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
     return item_as_double(t);
   });
-  r.method("__int__", kNoGrad, "The value of a one-element tensor as a Python int.", [](const Tensor& t) {
+  r.method("__int__", kNoGrad, "The value of a one-element tensor as a Python int.", [](const Tensor& t) -> py::object {
     EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
-    return (int64_t)item_as_double(t);
+    if (!is_floating(t->dtype())) return py::int_(item_as_int64(t));
+    // Python's int(float): ValueError for NaN, OverflowError for inf, exact for large values
+    PyObject* v = PyLong_FromDouble(item_as_double(t));
+    if (!v) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(v);
   });
   r.method("__index__", kNoGrad, "The value of a one-element integer tensor, for use as an index.",
            [](const Tensor& t) {
              EMBER_CHECK_KIND(t->numel() == 1 && is_integral(t->dtype(), true), Type,
                               "only integer tensors of a single element can be converted to an index");
-             return (int64_t)item_as_double(t);
+             return item_as_int64(t);
            });
   r.method("__hash__", kNoGrad, "Identity hash, as PyTorch: tensors are hashable by object.",
            [](py::handle self) { return (intptr_t)self.ptr(); });

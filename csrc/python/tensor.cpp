@@ -131,7 +131,7 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
         ix.integer = *t->data<bool>();
       } else if (t->dim() == 0 && is_integral(t->dtype(), false)) {
         ix.kind = TensorIndex::Integer;
-        ix.integer = (int64_t)item_as_double(t);
+        ix.integer = item_as_int64(t);
       } else {
         EMBER_CHECK_KIND(t->dtype() == DType::Bool || is_integral(t->dtype(), false), Index,
                          "tensors used as indices must be long, int, byte or bool tensors");

@@ -215,7 +215,7 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
       if constexpr (std::is_same_v<T, bool>)
         return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
       else
-        return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? x : T((T(0) < x) - (x < T(0))); });
+        return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? T(0) : T((T(0) < x) - (x < T(0))); });  // sign(NaN) = 0, as PyTorch
     case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, a, [](T x) { return x == T(0); });
     case UnaryOp::BitNot:
       if constexpr (std::is_same_v<T, bool>)

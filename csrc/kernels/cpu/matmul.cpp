@@ -113,6 +113,7 @@ void blas_single_threaded() { scipy_openblas_set_num_threads(1); }
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
   const int64_t B = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
+  if (out->numel() == 0) return;  // nothing to write (an empty operand's strides may be anything)
   AllowThreads allow(B * M * N * K >= kParallelGrain);
   dispatch(out->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
