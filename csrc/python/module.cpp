@@ -67,7 +67,9 @@ static void init_types(py::module_& m) {
           "Equal to a device or a device string naming the same device.", py::arg("other"))
       .def(
           "__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); },
-          "Hash of the device's string.");
+          "Hash of the device's string.")
+      .def(py::pickle([](const Device& d) { return py::make_tuple(d.str()); },
+                      [](py::tuple t) { return parse_device(t[0].cast<std::string>()); }));
   py::implicitly_convertible<std::string, Device>();
 
   m.def("_cuda_is_available", &cuda_is_available, "Whether this build has CUDA and a GPU is present (never, today).");
@@ -146,6 +148,23 @@ PYBIND11_MODULE(_C, m) {
   bind::register_creation_ops(registry);
   bind::register_threads(registry);
   registry.publish({"Tensor", "dtype", "device", "Generator", "default_generator", "from_numpy"});
+  // pickle's protocols 0 and 1 make copyreg construct pybind11's base class,
+  // which aborts the interpreter; these pickle through protocol 2 whatever
+  // protocol is asked (their py::pickle state is the same).
+  for (const char* name : {"dtype", "device", "Generator"})
+    m.attr(name).attr("__reduce_ex__") = py::cpp_function(
+        [](py::handle self, int protocol) -> py::object {
+          return py::module_::import("builtins").attr("object").attr("__reduce_ex__")(self, std::max(protocol, 2));
+        },
+        py::is_method(m.attr(name)), py::arg("protocol"), "pickle support for every protocol.");
+  // Objects of the graph cannot be pickled (as in PyTorch): a TypeError, never an abort.
+  for (const char* name : {"Node", "RemovableHandle", "_SavedTensorsHandle"})
+    m.attr(name).attr("__reduce_ex__") = py::cpp_function(
+        [](py::handle self, int) -> py::object {
+          throw py::type_error("cannot pickle '" + std::string(py::str(py::type::handle_of(self).attr("__name__"))) +
+                               "' object");
+        },
+        py::is_method(m.attr(name)), py::arg("protocol"), "Refuses: graph objects cannot be pickled.");
   // tools/gen_stubs.py turns them off: the stub generator would read these
   // untyped signatures instead of pybind11's typed ones.
   const char* text_signatures = std::getenv("EMBER_TEXT_SIGNATURES");

@@ -1,12 +1,43 @@
 // Creation and random-number bindings. The public creation functions
 // (ember.zeros, ember.tensor, ...) parse their arguments in Python
 // (ember/_creation.py) and call the private ones here.
+#include <sstream>
+
 #include "core/rng.h"
 #include "kernels/cpu/vec_math.h"
 #include "python/registry.h"
 
 namespace ember {
 namespace bind {
+
+// A generator's state as a uint8 tensor (torch.Generator.get_state's form):
+// the seed, then the engine's state in the standard library's text form.
+static Tensor generator_state(Generator& g) {
+  std::lock_guard<std::mutex> lock(g.mutex);
+  std::ostringstream s;
+  s << g.seed << ' ' << g.engine;
+  std::string text = s.str();
+  Tensor t = empty({(int64_t)text.size()}, DType::Int64);
+  for (size_t i = 0; i < text.size(); ++i) t->data<int64_t>()[i] = (unsigned char)text[i];
+  return to_dtype(t, DType::Int64);
+}
+
+static void set_generator_state(Generator& g, const Tensor& state) {
+  EMBER_CHECK(state->dim() == 1 && is_integral(state->dtype(), false),
+              "set_state: expected the 1-D integer tensor get_state() returned, got a ", dtype_name(state->dtype()),
+              " tensor of shape ", detail::cat(state->sizes()));
+  Tensor c = contiguous(to_dtype(state, DType::Int64));
+  std::string text;
+  for (int64_t i = 0; i < c->numel(); ++i) text += (char)c->data<int64_t>()[i];
+  std::istringstream s(text);
+  uint64_t seed = 0;
+  std::mt19937_64 engine;
+  s >> seed >> engine;
+  EMBER_CHECK(!s.fail(), "set_state: the tensor is not a generator state (get_state() makes one)");
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed = seed;
+  g.engine = engine;
+}
 
 void register_creation_ops(OpRegistry& r) {
   py::module_& m = r.module();
@@ -54,7 +85,17 @@ void register_creation_ops(OpRegistry& r) {
           "Seeds the generator; returns it.", py::arg("seed"))
       .def(
           "initial_seed", [](Generator& g) { return g.seed; }, "The seed the generator was last seeded with.")
-      .def_property_readonly("device", [](Generator&) { return Device{}; }, "The generator's device (cpu).");
+      .def("get_state", &generator_state, "The generator's state, a 1-D integer tensor for set_state().")
+      .def(
+          "set_state", [](py::object self, const Tensor& s) { set_generator_state(self.cast<Generator&>(), s); return self; },
+          "Restores a state get_state() returned; returns the generator.", py::arg("new_state"))
+      .def_property_readonly("device", [](Generator&) { return Device{}; }, "The generator's device (cpu).")
+      .def(py::pickle([](Generator& g) { return py::make_tuple(generator_state(g)); },
+                      [](py::tuple t) {
+                        auto g = std::make_unique<Generator>();
+                        set_generator_state(*g, t[0].cast<Tensor>());
+                        return g;
+                      }));
 
   m.def(
       "_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); }, "Uniform samples in [0, 1).",
@@ -84,6 +125,10 @@ void register_creation_ops(OpRegistry& r) {
       "manual_seed", kNoGrad, "Seeds the default generator.", [](uint64_t seed) { manual_seed(seed); },
       py::arg("seed"));
   r.function("initial_seed", kNoGrad, "The seed of the default generator.", [] { return initial_seed(); });
+  r.function("get_rng_state", kNoGrad, "The default generator's state (for set_rng_state).",
+             [] { return generator_state(Generator::default_cpu()); });
+  r.function("set_rng_state", kNoGrad, "Restores the default generator's state from get_rng_state().",
+             [](const Tensor& s) { set_generator_state(Generator::default_cpu(), s); }, py::arg("new_state"));
 
   r.family("utilities");
   r.function(

@@ -131,6 +131,22 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
     return out
 
 
+def _rebuild_tensor(values: numpy.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
+    """Unpickles a tensor (see _reduce_ex): a leaf holding a copy of the values."""
+    from . import _creation
+
+    t = _creation.tensor(values, dtype=getattr(dtype, dtype_name))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _reduce_ex(self: Tensor, protocol: int) -> tuple:
+    """pickle (any protocol), copy and multiprocessing: the values, dtype, requires_grad and the attributes set on
+    the tensor. As in PyTorch, the graph is not pickled: a tensor that requires grad comes back as a leaf."""
+    values = self.detach().contiguous().numpy().copy()
+    args = (values, self.dtype.name, self.requires_grad)
+    return (_rebuild_tensor, args, dict(self.__dict__) or None)
+
+
 def _new(factory: str) -> Any:
     def method(
         self: Tensor,
@@ -215,6 +231,7 @@ _METHODS = {
     "__iter__": _iter,
     "__contains__": _contains,
     "__deepcopy__": _deepcopy,
+    "__reduce_ex__": _reduce_ex,
     "to": _to,
     "cpu": _cpu,
     "cuda": _cuda,

@@ -302,7 +302,7 @@ def _is_int(x: object) -> bool:
 def _check_tensor_entry(i: int, e: Any, data_size: int) -> None:
     _require(isinstance(e, dict), f"tensor {i} is not an object")
     dtype = e.get("dtype")
-    _require(dtype in _DISK_DTYPES, f"tensor {i} has unknown dtype {dtype!r}")
+    _require(isinstance(dtype, str) and dtype in _DISK_DTYPES, f"tensor {i} has unknown dtype {dtype!r}")
     shape = e.get("shape")
     _require(
         isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape),

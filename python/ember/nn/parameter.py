@@ -30,6 +30,10 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """pickle: a Parameter comes back as a Parameter with the same values and requires_grad."""
+        return (_rebuild_parameter, (Tensor(self).detach().clone(), self.requires_grad), dict(self.__dict__) or None)
+
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
@@ -39,6 +43,11 @@ class Parameter(Tensor):
 
     # Tensor's __eq__ is elementwise, so hashing falls back to identity, as torch.
     __hash__ = Tensor.__hash__
+
+
+def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
+    """Unpickles a Parameter (see Parameter.__reduce_ex__)."""
+    return Parameter(data, requires_grad)
 
 
 class _BufferMeta(type):

@@ -76,7 +76,11 @@ class RandomSampler(Sampler[int]):
         """Draw the indices of one epoch."""
         n = len(self.data_source)
         if self.replacement:
-            yield from _randint(n, self.num_samples, self.generator)
+            # drawn lazily in chunks, as PyTorch: num_samples may be far more than fits in memory
+            chunk = 32
+            for _ in range(self.num_samples // chunk):
+                yield from _randint(n, chunk, self.generator)
+            yield from _randint(n, self.num_samples % chunk, self.generator)
             return
         for _ in range(self.num_samples // n):
             yield from _randperm(n, self.generator)
