@@ -311,13 +311,20 @@ variable_list run_node(GraphTask& task, int id) {
   bool any_defined = id == 0;
   for (auto& g : grads) any_defined |= (bool)g;
   variable_list outputs;
-  if (any_defined) {
-    // Formulas see zeros, never undefined, for outputs that got no gradient.
-    for (uint32_t k = 0; k < grads.size(); ++k)
-      if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
-    outputs = node->apply(std::move(grads));
+  {
+    // Note [Concurrent backward]: threads running backward through one graph
+    // take its nodes one at a time; a second run sees the saved tensors
+    // intact, or freed (PyTorch's "backward through the graph a second
+    // time" error), never half-freed.
+    std::lock_guard<std::recursive_mutex> lock(node->mutex);
+    if (any_defined) {
+      // Formulas see zeros, never undefined, for outputs that got no gradient.
+      for (uint32_t k = 0; k < grads.size(); ++k)
+        if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
+      outputs = node->apply(std::move(grads));
+    }
+    if (!task.opts.keep_graph) node->release_variables();
   }
-  if (!task.opts.keep_graph) node->release_variables();
   if (!any_defined) return {};
   if (outputs.size() != node->next_edges.size())
     EMBER_FAIL(Runtime, "function ", node->name(), " returned an incorrect number of gradients (expected ",

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct Node : std::enable_shared_from_this<Node> {
   // Its apply is O(1) (views of the gradient, AccumulateGrad): never worth a
   // thread of its own (Note [Parallel backward]).
   bool cheap = false;
+  // Note [Concurrent backward]: held while the engine runs the node and frees
+  // its saved tensors. Recursive: a hook inside apply may run a backward that
+  // reaches this node again on the same thread.
+  std::recursive_mutex mutex;
 
   // Later nodes run first (Note [Engine order]); AccumulateGrad uses the max.
   uint64_t sequence_nr;
