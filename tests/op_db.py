@@ -317,6 +317,8 @@ COVERED_ELSEWHERE = {
     "_to_dtype": "test_registry.py::test_dtype_conversions",
     "manual_seed": "test_autograd.py (seeded random tensors repeat)",
     "initial_seed": "test_registry.py::test_utilities",
+    "get_rng_state": "test_registry.py::test_utilities",
+    "set_rng_state": "test_registry.py::test_utilities",
     "result_type": "test_registry.py::test_utilities",
     "set_num_threads": "test_threads.py",
     "get_num_threads": "test_threads.py",

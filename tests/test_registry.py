@@ -269,6 +269,12 @@ def test_utilities():
     assert isinstance(ember.default_generator, ember.Generator)
     assert ember.result_type(ember.ones(2, dtype=ember.int64), 2.5) == ember.float32
     assert ember.result_type(ember.ones(2, dtype=ember.int32), ember.ones(1, dtype=ember.int64)) == ember.int64
+    state = ember.get_rng_state()
+    first = ember.randn(5)
+    ember.set_rng_state(state)
+    assert ember.randn(5).tolist() == first.tolist()
+    with pytest.raises(RuntimeError, match="not a generator state"):
+        ember.set_rng_state(ember.tensor([1, 2, 3]))
 
 
 # ------------------------------------------------------------------ signatures and docs

@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import types
 import typing
-__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'result_type', 'set_num_threads', 'get_num_threads']
+__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
     The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.
@@ -30,6 +30,13 @@ class dtype:
     float64: typing.ClassVar[dtype]
     int32: typing.ClassVar[dtype]
     int64: typing.ClassVar[dtype]
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        pickle support for every protocol.
+        """
     @typing.overload
     def __eq__(self: dtype, other: dtype) -> bool:
         ...
@@ -83,10 +90,19 @@ class device:
     """
     Where a tensor's memory lives: device('cpu'), device('cuda', 0), ...
     """
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        pickle support for every protocol.
+        """
     def __eq__(self, other: typing.Any) -> bool:
         """
         Equal to a device or a device string naming the same device.
         """
+    def __getstate__(self) -> tuple[str]:
+        ...
     def __hash__(self) -> int:
         """
         Hash of the device's string.
@@ -101,6 +117,8 @@ class device:
     def __init__(self, device: device) -> None:
         ...
     def __repr__(self) -> str:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
         ...
     def __str__(self) -> str:
         """
@@ -236,7 +254,7 @@ class Tensor:
         """
     def __init__(self, data: Tensor) -> None:
         ...
-    def __int__(self) -> int:
+    def __int__(self) -> typing.Any:
         """
         The value of a one-element tensor as a Python int.
         """
@@ -323,6 +341,11 @@ class Tensor:
     def __rand__(self, other: typing.Any) -> typing.Any:
         """
         other & self
+        """
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """
+        pickle (any protocol), copy and multiprocessing: the values, dtype, requires_grad and the attributes set on
+            the tensor. As in PyTorch, the graph is not pickled: a tensor that requires grad comes back as a leaf.
         """
     def __rlshift__(self, other: typing.Any) -> typing.Any:
         """
@@ -1182,6 +1205,13 @@ class Node:
     """
     A backward function of the graph (a tensor's grad_fn).
     """
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        Refuses: graph objects cannot be pickled.
+        """
     def __getattr__(self, name: str) -> typing.Any:
         """
         A saved tensor or value of the node's formula by name: grad_fn._saved_self, grad_fn._saved_dim, ...
@@ -1208,6 +1238,13 @@ class _SavedTensorsHandle:
     """
     ctx.saved_tensors of a custom Function.
     """
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        Refuses: graph objects cannot be pickled.
+        """
     def unpack(self) -> tuple:
         """
         The saved tensors, version-checked.
@@ -1216,6 +1253,13 @@ class RemovableHandle:
     """
     What register_hook returns: remove() unregisters the hook.
     """
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        Refuses: graph objects cannot be pickled.
+        """
     def __enter__(self) -> typing.Any:
         """
         The handle itself.
@@ -1232,8 +1276,23 @@ class Generator:
     """
     A random number generator, passed as generator= to the random functions.
     """
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        pickle support for every protocol.
+        """
+    def __getstate__(self) -> tuple[Tensor]:
+        ...
     def __init__(self, device: typing.Any = None) -> None:
         ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    def get_state(self) -> Tensor:
+        """
+        The generator's state, a 1-D integer tensor for set_state().
+        """
     def initial_seed(self) -> int:
         """
         The seed the generator was last seeded with.
@@ -1241,6 +1300,10 @@ class Generator:
     def manual_seed(self, seed: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
         """
         Seeds the generator; returns it.
+        """
+    def set_state(self, new_state: Tensor) -> typing.Any:
+        """
+        Restores a state get_state() returned; returns the generator.
         """
     @property
     def device(self) -> device:
@@ -1507,6 +1570,10 @@ def get_num_threads() -> int:
     """
     The number of threads ember's kernels use.
     """
+def get_rng_state() -> Tensor:
+    """
+    The default generator's state (for set_rng_state).
+    """
 def gt(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     input > other, elementwise (bool).
@@ -1694,6 +1761,10 @@ def select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index:
 def set_num_threads(int: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Sets the number of threads ember's kernels use.
+    """
+def set_rng_state(new_state: Tensor) -> None:
+    """
+    Restores the default generator's state from get_rng_state().
     """
 def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
