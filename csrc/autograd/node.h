@@ -71,6 +71,9 @@ struct Node : std::enable_shared_from_this<Node> {
     uint32_t output_nr;
     int64_t id;
     Hook fn;
+    // The Python callable `fn` keeps alive, if any (opaque here): the garbage
+    // collector is shown it (Note [Python objects held by C++]).
+    void* py_object = nullptr;
   };
   std::vector<TensorHook> pre_hooks;
   std::vector<TensorHook> retain_grad_hooks;

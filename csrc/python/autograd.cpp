@@ -26,6 +26,8 @@ struct PyFunctionNode : Node {
 
   variable_list apply(variable_list&& grads) override {
     py::gil_scoped_acquire gil;
+    // Only a node no tensor can reach loses its state to the garbage collector.
+    EMBER_ASSERT(ctx && backward);
     py::tuple args(grads.size() + 1);
     args[0] = ctx->obj;
     for (size_t i = 0; i < grads.size(); ++i) args[i + 1] = py::cast(grads[i]);
@@ -173,6 +175,76 @@ void set_requires_grad(const Tensor& t, bool on) {
 
 }  // namespace
 
+// Note [Python objects held by C++]
+// A tensor's C++ side can hold Python objects: its hooks, and through a
+// grad_fn only it owns, a custom Function's ctx and backward. Python's cycle
+// collector cannot see those references, so a hook closing over its tensor,
+// or `ctx.out = output`, would keep a whole graph alive forever. The Tensor
+// type's tp_traverse shows them to the collector and tp_clear drops them, as
+// PyTorch's THPVariable does (a grad_fn shared with other tensors is skipped:
+// it is not this tensor's to report).
+namespace {
+
+using TraverseFn = int (*)(PyObject*, visitproc, void*);
+using ClearFn = int (*)(PyObject*);
+TraverseFn pybind11_traverse = nullptr;  // pybind11's, for the instance dict
+ClearFn pybind11_clear = nullptr;
+
+TensorImpl* tensor_of(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  auto vh = inst->get_value_and_holder();
+  return vh.holder_constructed() ? vh.holder<Tensor>().get() : nullptr;
+}
+
+// The node whose Python-held objects count as the tensor's own.
+Node* owned_grad_fn(TensorImpl& t) {
+  auto* meta = t.autograd();
+  return meta && meta->grad_fn && meta->grad_fn.use_count() == 1 ? meta->grad_fn.get() : nullptr;
+}
+
+int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
+  if (int r = pybind11_traverse(self, visit, arg)) return r;
+  TensorImpl* t = tensor_of(self);
+  if (!t || !t->autograd()) return 0;
+  for (auto& h : t->autograd()->leaf_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+  if (Node* n = owned_grad_fn(*t)) {
+    for (auto& h : n->pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+    if (auto* fn = dynamic_cast<PyFunctionNode*>(n)) {
+      if (fn->ctx) Py_VISIT(fn->ctx->obj.ptr());
+      if (fn->backward) Py_VISIT(fn->backward->obj.ptr());
+    }
+  }
+  return 0;
+}
+
+int tensor_clear(PyObject* self) {
+  TensorImpl* t = tensor_of(self);
+  if (t && t->autograd()) {
+    t->autograd_mut().leaf_hooks.clear();
+    if (Node* n = owned_grad_fn(*t)) {
+      n->pre_hooks.clear();
+      if (auto* fn = dynamic_cast<PyFunctionNode*>(n)) {
+        fn->ctx.reset();
+        fn->backward.reset();
+      }
+    }
+  }
+  return pybind11_clear(self);
+}
+
+}  // namespace
+
+void tensor_type_setup(PyHeapTypeObject* heap_type) {
+  auto* type = &heap_type->ht_type;
+  // py::dynamic_attr made the type GC-tracked with pybind11's traverse/clear for
+  // the instance dict; ours call them and add the C++-held objects.
+  EMBER_ASSERT(type->tp_flags & Py_TPFLAGS_HAVE_GC);
+  pybind11_traverse = type->tp_traverse;
+  pybind11_clear = type->tp_clear;
+  type->tp_traverse = tensor_traverse;
+  type->tp_clear = tensor_clear;
+}
+
 void init_autograd(py::module_& m, TensorClass& cls) {
   py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A backward function of the graph (a tensor's grad_fn).")
       .def("name", &Node::name, "The node's name as PyTorch spells it (MulBackward0, AccumulateGrad, ...).")
@@ -311,10 +383,10 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         HookHandle h;
         h.id = next_hook_id();
         if (t->is_leaf()) {
-          t->autograd_mut().leaf_hooks.push_back({0, h.id, python_hook(fn)});
+          t->autograd_mut().leaf_hooks.push_back({0, h.id, python_hook(fn), fn.ptr()});
           h.leaf = t;
         } else {
-          t->grad_fn()->pre_hooks.push_back({t->autograd()->output_nr, h.id, python_hook(fn)});
+          t->grad_fn()->pre_hooks.push_back({t->autograd()->output_nr, h.id, python_hook(fn), fn.ptr()});
           h.node = t->grad_fn();
         }
         return h;
