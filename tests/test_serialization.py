@@ -246,6 +246,22 @@ def header(obj, tensors=(), data_size=0):
         ({"type": "module", "name": "os.system"}, [], "unknown node type 'module'"),
         ({"type": "tensor", "index": 3}, [], "tensor reference 3 out of range"),
         ({"type": "dtype", "name": "object"}, [], "unknown dtype 'object'"),
+        ({"type": "dtype", "name": ["float32"]}, [], r"unknown dtype \['float32'\]"),
+        (
+            {"type": "tensor", "index": 0},
+            [
+                {
+                    "dtype": ["float32"],
+                    "shape": [0],
+                    "offset": 0,
+                    "nbytes": 0,
+                    "crc32": 0,
+                    "requires_grad": False,
+                    "parameter": False,
+                }
+            ],
+            r"tensor 0 has unknown dtype \['float32'\]",
+        ),
         ({"type": "list"}, [], "list without an item list"),
         (
             {"type": "tensor", "index": 0},

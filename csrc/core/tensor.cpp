@@ -83,6 +83,7 @@ static bool non_overlapping_and_dense(const TensorImpl& t) {
 }
 
 bool has_internal_overlap(const TensorImpl& t) {
+  if (t.numel() <= 1) return false;  // no two elements to share an address
   for (int64_t d = 0; d < t.dim(); ++d)
     if (t.size(d) > 1 && t.stride(d) == 0) return true;
   return false;

@@ -39,7 +39,14 @@ static Tensor scalar(double v, DType dtype) { return wrapped_scalar(v, dtype); }
 static Tensor scaled(const Tensor& t, double alpha) {
   if (alpha == 1.0) return t;
   NoGradGuard no_grad;
-  return mul(t, scalar(alpha, DType::Float64));
+  return mul(t, alpha_scalar(t, alpha));
+}
+
+Tensor alpha_scalar(const Tensor& other, double alpha) {
+  if (!is_integral(other->dtype(), true)) return scalar(alpha, DType::Float64);
+  // An integer tensor stays an integer tensor: alpha must be integral too (PyTorch's rule and words).
+  EMBER_CHECK(alpha == std::floor(alpha), "For integral input tensors, argument alpha must not be a floating point number.");
+  return scalar(alpha, DType::Int64);
 }
 
 static Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
@@ -286,6 +293,7 @@ Tensor neg(const Tensor& t) {
   return attach(n, out);
 }
 Tensor abs(const Tensor& t) {
+  EMBER_CHECK_KIND(t->dtype() != DType::Bool, NotImplemented, "\"abs_cpu\" not implemented for 'Bool'");
   return unary_with_input(
       UnaryOp::Abs, "AbsBackward0",
       [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], sign(n.saved_at(0)))}; }, t, false);
@@ -418,6 +426,7 @@ Tensor erf(const Tensor& t) {
 }
 
 Tensor relu(const Tensor& t) {
+  EMBER_CHECK(t->dtype() != DType::Bool, "Boolean inputs not supported for relu");
   Tensor out = unary_forward(UnaryOp::Relu, t, false);
   auto n = make_node("ReluBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {threshold_backward(g[0], n.saved_at(0))};

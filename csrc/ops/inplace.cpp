@@ -182,7 +182,7 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
 
 Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
   // mul records a node only when `other` requires grad, so alpha's gradient is right either way.
-  if (alpha != 1.0) return add_(self, mul(other, wrapped_scalar(alpha, DType::Float64)), 1.0);
+  if (alpha != 1.0) return add_(self, mul(other, alpha_scalar(other, alpha)), 1.0);
   return binary_inplace(self, other, kernels::BinaryOp::Add, "add_", false,
                         [](const Tensor& a, const Tensor& b) { return add(a, b); });
 }
@@ -246,7 +246,10 @@ Tensor& zero_(Tensor& self) {
 
 Tensor& copy_(Tensor& self, const Tensor& src) {
   check_inplace_shape(self, src, "copy_");
-  if (self.get() == src.get()) return self;
+  if (self.get() == src.get()) {  // a no-op, after the checks every in-place op makes
+    check_inplace(self, "copy_", any_requires_grad({&self}));
+    return self;
+  }
   check_no_internal_overlap(self);
   check_no_partial_overlap(self, src);
   return inplace(

@@ -46,6 +46,8 @@ Tensor& copy_(Tensor& self, const Tensor& src);
 // ---- elementwise (arith.cpp)
 DType result_type(const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
+// alpha as the wrapped number add/sub multiply `other` by: an int for integer tensors.
+Tensor alpha_scalar(const Tensor& other, double alpha);
 Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
@@ -122,7 +124,7 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op);
 Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
 Tensor sum_all(const Tensor& t);
 Tensor mean(const Tensor& t, const DimList& dims, bool keepdim);
-Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype = std::nullopt);
 Tensor amax(const Tensor& t, const DimList& dims, bool keepdim);
 Tensor amin(const Tensor& t, const DimList& dims, bool keepdim);
 Tensor max_all(const Tensor& t);

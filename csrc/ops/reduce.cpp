@@ -142,11 +142,15 @@ struct SoftmaxState {
 
 static uint64_t mask_of(const Tensor& t, const DimList& dims, const char* op) { return dim_mask(dims, t->dim(), op); }
 
+// The dtype the sum and prod kernels produce: int64 for integers and bool.
+static DType accumulate_dtype(const Tensor& t) { return is_integral(t->dtype(), true) ? DType::Int64 : t->dtype(); }
+
 Tensor sum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype) {
   uint64_t mask = mask_of(t, dims, "sum");
   Tensor in = dtype ? to_dtype(t, *dtype) : t;
-  DType out_dtype = is_integral(in->dtype(), true) ? DType::Int64 : in->dtype();
-  Tensor out = reduce_forward(ReduceOp::Sum, in, mask, keepdim, out_dtype);
+  Tensor out = reduce_forward(ReduceOp::Sum, in, mask, keepdim, accumulate_dtype(in));
+  // Integers sum as int64 unless a dtype is asked for, which is the result's (as PyTorch).
+  if (dtype && out->dtype() != *dtype) out = cast_for_kernel(out, *dtype);
   auto n =
       make_node<ReduceState>(dims.empty() ? "SumBackward0" : "SumBackward1", {&in},
                              [](auto& n, variable_list& g) -> variable_list { return {n.state.r.expand_grad(g[0])}; });
@@ -178,10 +182,11 @@ Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
   return attach(n, out);
 }
 
-Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
+Tensor prod(const Tensor& t_in, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
+  const Tensor t = dtype ? to_dtype(t_in, *dtype) : t_in;
   uint64_t mask = dim ? mask_of(t, {*dim}, "prod") : mask_of(t, {}, "prod");
-  DType out_dtype = is_integral(t->dtype(), true) ? DType::Int64 : t->dtype();
-  Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, out_dtype);
+  Tensor out = reduce_forward(ReduceOp::Prod, t, mask, keepdim, accumulate_dtype(t));
+  if (dtype && out->dtype() != *dtype) out = cast_for_kernel(out, *dtype);
   auto n = make_node<ProdState>(
       dim ? "ProdBackward1" : "ProdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
         Tensor x = n.saved_at(0), result = n.saved_at(1);
@@ -285,6 +290,7 @@ std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim) {
 
 static Tensor arg_extreme(const Tensor& t, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   NoGradGuard ng;
+  EMBER_CHECK(t->dtype() != DType::Bool, is_max ? "argmax" : "argmin", "(): does not support bool input");
   if (dim) return extreme_dim(t, *dim, keepdim, is_max).second;
   EMBER_CHECK(t->numel() > 0, is_max ? "argmax" : "argmin",
               "(): Expected reduction dim to be specified for input.numel() == 0.");
@@ -428,13 +434,22 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
   return out;
 }
 
+// softmax and log_softmax compute in the input's float dtype; an integer input
+// has none (PyTorch's kernel error; dtype= converts first). An empty one stays as it is.
+static void check_softmax_input(const Tensor& t, const char* kernel) {
+  EMBER_CHECK(is_floating(t->dtype()) || t->numel() == 0, "\"", kernel, "\" not implemented for '",
+              scalar_type_name(t->dtype()), "'");
+}
+
 Tensor softmax(const Tensor& t, int64_t dim) {
+  check_softmax_input(t, "softmax_lastdim_kernel_impl");
+  if (!is_floating(t->dtype())) return empty(t->sizes(), t->dtype());  // empty: nothing to compute
   int64_t d = wrap_dim(dim, t->dim(), "softmax");
   DimList rd{t->dim() ? d : 0};
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
+    const Tensor& x = t;
     Tensor e = exp(sub(x, max_shift(x, rd)));
     out = div(e, sum(e, rd, true));
   }
@@ -452,12 +467,14 @@ Tensor softmax(const Tensor& t, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& t, int64_t dim) {
+  check_softmax_input(t, "log_softmax_lastdim_kernel_impl");
+  if (!is_floating(t->dtype())) return empty(t->sizes(), t->dtype());  // empty: nothing to compute
   int64_t d = wrap_dim(dim, t->dim(), "log_softmax");
   DimList rd{t->dim() ? d : 0};
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
+    const Tensor& x = t;
     // (x - max) - log sum exp(x - max), not x - logsumexp(x): with logits near
     // 1e4, max + log(...) rounds log(2) to the float spacing at 1e4 (~1e-3).
     // An infinite max makes the slice NaN, as in PyTorch.

@@ -219,15 +219,17 @@ Tensor expand(const Tensor& t, const Shape& shape) {
 }
 
 Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
-  uint64_t mask = 0;
-  if (dims) {
-    for (auto d : *dims) mask |= t->dim() ? 1ull << wrap_dim(d, t->dim()) : 0;
-  } else {
-    mask = ~0ull;
-  }
+  // Which dims may go (every one without `dims`); a vector, not a bit mask: a
+  // tensor may have more than 64 dims.
+  std::vector<bool> chosen(t->dim(), !dims);
+  if (dims)
+    for (auto d : *dims) {
+      int64_t w = wrap_dim(d, t->dim());  // checked for a 0-d tensor too, as PyTorch
+      if (t->dim()) chosen[w] = true;
+    }
   Shape s, st;
   for (int64_t i = 0; i < t->dim(); ++i)
-    if (!((mask >> i) & 1) || t->size(i) != 1) {
+    if (!chosen[i] || t->size(i) != 1) {
       s.push_back(t->size(i));
       st.push_back(t->stride(i));
     }
@@ -268,9 +270,9 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
 }
 
 Tensor flatten(const Tensor& t, int64_t start, int64_t end) {
-  if (t->dim() == 0) return reshape(t, {1});
   start = wrap_dim(start, t->dim());
   end = wrap_dim(end, t->dim());
+  if (t->dim() == 0) return reshape(t, {1});
   EMBER_CHECK(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim");
   if (start == end) return t;
   Shape s(t->sizes().begin(), t->sizes().begin() + start);

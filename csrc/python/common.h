@@ -99,11 +99,19 @@ inline Tensor require_operand(py::handle h, const char* op) {
   return t;
 }
 
+// operator.index(h) as an int64; its TypeError (a float tensor's, say) passes on.
+inline int64_t index_value(py::handle h) {
+  PyObject* index = PyNumber_Index(h.ptr());
+  if (!index) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(index).cast<int64_t>();
+}
+
 // dim=None | int | tuple/list of ints  ->  DimList (empty: all dims)
 inline DimList dims_arg(py::handle h) {
   DimList d;
   if (h.is_none()) return d;
-  if (PyLong_Check(h.ptr())) return {h.cast<int64_t>()};
+  // one int: a Python int, or anything with __index__ (a numpy int, a 0-d integer tensor)
+  if (PyIndex_Check(h.ptr())) return {index_value(h)};
   for (auto x : h) d.push_back(x.cast<int64_t>());
   return d;
 }
@@ -120,6 +128,13 @@ inline Shape shape_args(const py::args& args) {
 }
 
 std::optional<DType> dtype_arg(py::handle h);
+// nonzero(t, as_tuple=True): one index tensor per dim (a 0-d t counts as 1-d).
+inline py::tuple nonzero_tuple(const Tensor& t) {
+  Tensor nz = nonzero(t->dim() ? t : reshape(t, {1}));
+  py::tuple out(nz->size(1));
+  for (int64_t d = 0; d < nz->size(1); ++d) out[d] = py::cast(contiguous(select(nz, 1, d)));
+  return out;
+}
 py::object make_return_pair(const char* kind, const Tensor& values, const Tensor& indices);
 
 }  // namespace bind

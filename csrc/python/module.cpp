@@ -27,7 +27,9 @@ std::optional<DType> dtype_arg(py::handle h) {
 }
 
 static void init_types(py::module_& m) {
-  py::enum_<DType>(m, "dtype", "The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.")
+  py::enum_<DType> dtype(m, "dtype",
+                         "The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.");
+  dtype
       .value("bool", DType::Bool)
       .value("int32", DType::Int32)
       .value("int64", DType::Int64)
@@ -40,6 +42,14 @@ static void init_types(py::module_& m) {
       .def_property_readonly(
           "itemsize", [](DType d) { return itemsize(d); }, "The size of one element in bytes.")
       .def_property_readonly("is_signed", [](DType d) { return d != DType::Bool; }, "Whether it holds signed values.");
+  // A dtype is not a number: without this, pybind11 would take ember.float32
+  // as the int 3 wherever an int is expected (x.chunk(ember.int64), a dim...).
+  // The enum's hash and pickle state used int(self); they read the value directly.
+  dtype.attr("__index__") = py::none();
+  dtype.attr("__int__") = py::none();
+  dtype.attr("__hash__") = py::cpp_function([](DType d) { return (int)d; }, py::is_method(dtype), "Hash of the dtype.");
+  dtype.attr("__getstate__") =
+      py::cpp_function([](DType d) { return (int)d; }, py::is_method(dtype), "The dtype's pickle state.");
 
   py::class_<Device>(m, "device", "Where a tensor's memory lives: device('cpu'), device('cuda', 0), ...")
       .def(py::init([](const std::string& s) { return parse_device(s); }), py::arg("type"))

@@ -259,18 +259,22 @@ void register_elementwise(OpRegistry& r) {
   r.family("in-place");
   r.method(
       "copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
-      [](Tensor& t, const Tensor& src) -> Tensor& { return copy_(t, src); }, py::arg("src"));
+      [](Tensor& t, TensorOrNumber src) -> Tensor& { return copy_(t, require_operand(src, "copy_")); }, py::arg("src"));
   r.method(
       "fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
       [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));
   r.method("zero_", 0, "Fills self with zeros; returns self.", [](Tensor& t) -> Tensor& { return zero_(t); });
   r.family("elementwise");
   r.function(
-      "where", kOut, "Chooses input where condition is true, else other, elementwise (broadcasting).",
-      [](const Tensor& c, TensorOrNumber a, TensorOrNumber b) {
-        return where(c, require_operand(a, "where"), require_operand(b, "where"));
+      "where", kOut,
+      "Chooses input where condition is true, else other, elementwise (broadcasting); where(condition) alone is "
+      "nonzero(condition, as_tuple=True).",
+      [](const Tensor& c, OptionalNumber a, OptionalNumber b) -> py::object {
+        if (a.is_none() && b.is_none()) return nonzero_tuple(c);
+        if (a.is_none() || b.is_none()) throw py::type_error("where() expected both input and other, or neither");
+        return py::cast(where(c, require_operand(a, "where"), require_operand(b, "where")));
       },
-      py::arg("condition"), py::arg("input"), py::arg("other"));
+      py::arg("condition"), py::arg("input") = py::none(), py::arg("other") = py::none());
   r.method(
       "where", 0, "Chooses self where condition is true, else other, elementwise.",
       [](const Tensor& self, const Tensor& c, TensorOrNumber b) { return where(c, self, require_operand(b, "where")); },

@@ -90,7 +90,7 @@ void register_reduce_ops(OpRegistry& r) {
   r.op(
       "prod", forms, "The product of input's elements, over one dim or all of them.",
       [](const Tensor& t, OptionalDim dim, bool keepdim, OptionalDType dtype) {
-        return prod(with_dtype(t, dtype), opt_dim(dim), keepdim);
+        return prod(t, opt_dim(dim), keepdim, dtype_arg(dtype));
       },
       py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   r.op("max", kFunction | kMethod,

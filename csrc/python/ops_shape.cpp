@@ -51,7 +51,10 @@ void register_views(OpRegistry& r, TensorClass& cls) {
       "permute", 0, "A view of input with the dims reordered.",
       [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims)); }, py::arg("input"), py::arg("dims"));
   r.method("expand", 0, "A view broadcasting size-1 dims to the given sizes (-1 keeps a size), without copying.",
-           [](const Tensor& t, py::args shape) { return expand(t, shape_args(shape)); });
+           [](const Tensor& t, py::args shape) {
+             if (shape.empty()) throw py::type_error("expand() missing 1 required positional arguments: \"size\"");
+             return expand(t, shape_args(shape));
+           });
   r.method(
       "expand_as", 0, "self.expand(other.shape).",
       [](const Tensor& t, const Tensor& o) { return expand(t, o->sizes()); }, py::arg("other"));
@@ -124,8 +127,12 @@ void register_joining(OpRegistry& r) {
         return masked_fill(t, mask, require_operand(v, "masked_fill"));
       },
       py::arg("mask"), py::arg("value"));
-  r.op("nonzero", kFunction | kMethod | kNoGrad, "The indices of the nonzero elements, one row per element.",
-       [](const Tensor& t) { return nonzero(t); });
+  r.op("nonzero", kFunction | kMethod | kNoGrad,
+       "The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.",
+       [](const Tensor& t, bool as_tuple) -> py::object {
+         return as_tuple ? nonzero_tuple(t) : py::cast(nonzero(t));
+       },
+       py::kw_only(), py::arg("as_tuple") = false);
 }
 
 struct ToDType {

@@ -164,6 +164,22 @@ class OpRegistry {
           def_with_aliases(m_, name, def, extra..., py::kw_only(), py::arg("out") = py::none());
         return;
       }
+    } else if constexpr (std::is_same_v<R, py::object>) {
+      if (with_out) {  // an op whose result is one tensor or, for some arguments, something else
+        auto with = [fn, name](Args... args, OptionalTensor out) -> py::object {
+          py::object r = fn(std::forward<Args>(args)...);
+          if (out.is_none()) return r;
+          if (!is_tensor(r))
+            throw py::type_error(std::string(name) + "(): out= is not supported for these arguments");
+          return py::cast(write_out(out, r.cast<Tensor>(), name));
+        };
+        auto def = [&](const auto&... e) { m_.def(name, with, doc, e...); };
+        if constexpr ((std::is_same_v<Extra, py::kw_only> || ...))
+          def_with_aliases(m_, name, def, extra..., py::arg("out") = py::none());
+        else
+          def_with_aliases(m_, name, def, extra..., py::kw_only(), py::arg("out") = py::none());
+        return;
+      }
     }
     EMBER_ASSERT(!with_out);  // out= needs an op that returns one tensor
     def_with_aliases(m_, name, [&](const auto&... e) { m_.def(name, fn, doc, e...); }, extra...);

@@ -140,7 +140,7 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
       }
     } else if (py::hasattr(h, "__index__") && !py::isinstance<py::array>(h)) {
       ix.kind = TensorIndex::Integer;
-      ix.integer = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr())).cast<int64_t>();
+      ix.integer = index_value(h);
     } else {
       // lists and arrays of ints or bools index like tensors
       Tensor t = py::module_::import("ember").attr("tensor")(h).cast<Tensor>();

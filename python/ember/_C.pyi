@@ -24,12 +24,28 @@ class dtype:
     
       float64
     """
+    __index__ = None
+    __int__ = None
     __members__: typing.ClassVar[dict[str, dtype]]
     bool: typing.ClassVar[dtype]
     float32: typing.ClassVar[dtype]
     float64: typing.ClassVar[dtype]
     int32: typing.ClassVar[dtype]
     int64: typing.ClassVar[dtype]
+    @staticmethod
+    def __getstate__(*args, **kwargs):
+        """
+        (self: ember._C.dtype) -> int
+        
+        The dtype's pickle state.
+        """
+    @staticmethod
+    def __hash__(*args, **kwargs):
+        """
+        (self: ember._C.dtype) -> int
+        
+        Hash of the dtype.
+        """
     @staticmethod
     def __reduce_ex__(*args, **kwargs):
         """
@@ -43,15 +59,7 @@ class dtype:
     @typing.overload
     def __eq__(self: dtype, other: typing.Any) -> bool:
         ...
-    def __getstate__(self) -> int:
-        ...
-    def __hash__(self) -> int:
-        ...
-    def __index__(self: dtype) -> int:
-        ...
     def __init__(self: dtype, value: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    def __int__(self: dtype) -> int:
         ...
     @typing.overload
     def __ne__(self: dtype, other: dtype) -> bool:
@@ -535,7 +543,7 @@ class Tensor:
         """
         self if contiguous, else a contiguous copy.
         """
-    def copy_(self, src: Tensor) -> Tensor:
+    def copy_(self, src: Tensor | float) -> Tensor:
         """
         Copies src into self (broadcasting, converting dtype); returns self.
         """
@@ -867,9 +875,9 @@ class Tensor:
         """
         ember.zeros(*size) with this tensor's dtype unless dtype is given.
         """
-    def nonzero(self) -> Tensor:
+    def nonzero(self, *, as_tuple: bool = False) -> typing.Any:
         """
-        The indices of the nonzero elements, one row per element.
+        The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.
         """
     def norm(self, p: typing.Any = 'fro', dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
         """
@@ -1706,9 +1714,9 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns -input.
     """
-def nonzero(input: Tensor) -> Tensor:
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> typing.Any:
     """
-    The indices of the nonzero elements, one row per element.
+    The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.
     """
 def norm(input: Tensor, p: typing.Any = 'fro', dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """
@@ -1842,9 +1850,9 @@ def var(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keep
     """
     The variance over dim, with Bessel's correction unless unbiased=False or correction= says otherwise.
     """
-def where(condition: Tensor, input: Tensor | float, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+def where(condition: Tensor, input: Tensor | float | None = None, other: Tensor | float | None = None, *, out: Tensor | None = None) -> typing.Any:
     """
-    Chooses input where condition is true, else other, elementwise (broadcasting).
+    Chooses input where condition is true, else other, elementwise (broadcasting); where(condition) alone is nonzero(condition, as_tuple=True).
     """
 default_generator: Generator
 return_types: types.SimpleNamespace

@@ -417,7 +417,7 @@ class _Decoder:
             return float(value)
         if kind == "dtype":
             name = node.get("name")
-            _require(name in _DISK_DTYPES, f"unknown dtype {name!r}")
+            _require(isinstance(name, str) and name in _DISK_DTYPES, f"unknown dtype {name!r}")
             return getattr(_C.dtype, name)
         raise _Corrupt(f"corrupted header: unknown node type {kind!r}")
 

@@ -105,7 +105,7 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
         return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x / y; });
     case BinaryOp::Pow:
       if constexpr (std::is_same_v<T, bool>)
-        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || !y; });
+        EMBER_FAIL(NotImplemented, "\"pow\" not implemented for 'Bool'");
       else if constexpr (std::is_integral_v<T>)
         return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return int_pow(x, y); });
       else
@@ -280,8 +280,8 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
       const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
       unary_loop<T, T>(out, a, [=](T x) -> T {
         if (x != x) return x;
-        if (has_lo && x < l) x = l;
-        if (has_hi && x > h) x = h;
+        if (has_lo && (x < l || l != l)) x = l;  // a NaN bound gives NaN, as in PyTorch
+        if (has_hi && (x > h || h != h)) x = h;
         return x;
       });
     }

@@ -1,0 +1,431 @@
+"""No crash from Python, no silently wrong gradient, no race, no leak: each
+reproduction of the reliability issue as a test of what PyTorch does instead.
+The random-program fuzz test is tests/test_fuzz.py."""
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def run_isolated(code):
+    """Runs code in a fresh interpreter: a crash fails the test instead of ending the run."""
+    out = subprocess.run([sys.executable, "-c", "import ember\n" + code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-1500:]}"
+    return out.stdout
+
+
+# ------------------------------------------------------------------ crashes become Python exceptions
+NONE_CALLS = [
+    "ember.exp(None)",
+    "ember.mm(ember.ones(2, 2), None)",
+    "ember.cat([ember.ones(2), None])",
+    "ember.ones(2).copy_(None)",
+    "ember.ones(2).view_as(None)",
+    "ember.where(None, ember.ones(2), ember.ones(2))",
+    "ember.Tensor(None)",
+    "ember.ones(2).add_(None)",
+    "ember.stack([None])",
+    "ember.ones(2).masked_fill(None, 1.0)",
+]
+
+
+@pytest.mark.parametrize("call", NONE_CALLS)
+def test_none_for_a_tensor_is_a_type_error(call):
+    with pytest.raises(TypeError):
+        eval(call)
+
+
+def test_none_as_data_is_a_type_error():
+    x = ember.ones(2)
+    with pytest.raises(TypeError):
+        x.data = None
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "ember.zeros(2**62)",
+        "ember.arange(0, 2**61)",
+        "ember.randn(2**62)",
+        "ember.ones(2**62 + 1, 4)",
+        "ember.eye(2**63 - 1)",
+        "ember.empty(2**40, 2**40)",
+    ],
+)
+def test_sizes_that_overflow(call):
+    with pytest.raises(RuntimeError, match="Storage size calculation overflowed"):
+        eval(call)
+
+
+def test_negative_sizes():
+    with pytest.raises(RuntimeError, match="negative dimension -2"):
+        ember.ones(1).expand(-2)
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        ember.zeros(3, -1)
+
+
+def test_zero_dim_tensors():
+    x = ember.tensor(1.0)
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        x.size(0)
+    with pytest.raises(IndexError, match="Dimension specified as -1 but tensor has no dimensions"):
+        x.stride(-1)
+    assert x.index_select(0, ember.tensor([0])).tolist() == 1.0
+    assert ember.gather(x, 0, ember.tensor([0, 0, 0])).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(IndexError, match="Index to scalar can have only 1 value"):
+        x.index_select(0, ember.tensor([0, 0]))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.flatten(x, 5)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.squeeze(x, 2**62)
+
+
+def test_scatter_add_checks_src():
+    with pytest.raises(RuntimeError, match=r"to be no larger size than src \[2\]"):
+        ember.zeros(1000).scatter_add(0, ember.arange(1000), ember.ones(2))
+
+
+def test_a_float_tensor_is_no_dim():
+    x = ember.tensor(1.0)
+    with pytest.raises(TypeError, match="only integer tensors"):
+        ember.sum(ember.ones(3), x)
+    assert ember.sum(ember.ones(3, 2), ember.tensor(0)).tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_every_protocol(protocol):
+    t = ember.randn(2, 3)
+    t.tag = "kept"
+    r = pickle.loads(pickle.dumps(t, protocol=protocol))
+    assert r.tolist() == t.tolist() and r.dtype == t.dtype and r.tag == "kept"
+    view = ember.arange(10.0, dtype=ember.float64)[::3]
+    assert pickle.loads(pickle.dumps(view, protocol=protocol)).tolist() == [0.0, 3.0, 6.0, 9.0]
+    for obj in (ember.int32, ember.device("cpu"), ember.Size([2, 3])):
+        assert pickle.loads(pickle.dumps(obj, protocol=protocol)) == obj
+    x = ember.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match="cannot pickle"):
+        pickle.dumps((x * 2).grad_fn, protocol=protocol)
+
+
+def test_pickle_autograd_state_and_modules():
+    y = ember.ones(2, requires_grad=True) * 2
+    r = pickle.loads(pickle.dumps(y))
+    assert r.is_leaf and r.requires_grad and r.tolist() == [2.0, 2.0]  # as PyTorch: the graph is not pickled
+    model = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.ReLU())
+    clone = pickle.loads(pickle.dumps(model))
+    x = ember.randn(4, 3)
+    assert clone(x).tolist() == model(x).tolist()
+    assert isinstance(clone[0].weight, ember.nn.Parameter) and clone[0].weight.requires_grad
+    g = ember.Generator().manual_seed(5)
+    ember.rand(3, generator=g)
+    g2 = pickle.loads(pickle.dumps(g))
+    assert ember.rand(4, generator=g).tolist() == ember.rand(4, generator=g2).tolist()
+
+
+def test_concurrent_backward_on_one_graph():
+    """Threads calling backward on one graph: one succeeds, the others get PyTorch's error; never a crash."""
+    out = run_isolated("""
+import threading
+errors, done = [], []
+for trial in range(40):
+    x = ember.randn(32, 32, requires_grad=True)
+    y = x
+    for _ in range(20):
+        y = (y.tanh() * 1.01).exp().log()
+    loss = y.sum()
+    barrier = threading.Barrier(4)
+    def worker():
+        barrier.wait()
+        try:
+            loss.backward()
+            done.append(1)
+        except RuntimeError as e:
+            assert "backward through the graph a second time" in str(e), e
+            errors.append(1)
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+print(len(done), len(errors))
+""")
+    done, errors = map(int, out.split())
+    assert done >= 40 and done + errors == 160
+
+
+# ------------------------------------------------------------------ values and gradients as PyTorch's
+def test_fill_and_copy_of_a_non_leaf():
+    x = ember.ones(3, requires_grad=True)
+    y = x * 2
+    y.fill_(5.0)
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0] and y.grad_fn.name() == "FillBackward2"
+    x = ember.ones(2, requires_grad=True)
+    y = x * 2
+    y[0].fill_(1.0)
+    y[0].pow_(2)
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0]
+    x = ember.ones(3, requires_grad=True)
+    y = ember.zeros(3)
+    y.copy_(x)
+    assert y.requires_grad and y.grad_fn.name() == "CopyBackwards"
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_zero_of_inf_and_nan():
+    t = ember.tensor([float("inf"), float("nan")], requires_grad=True) * 1
+    assert t.zero_().tolist() == [0.0, 0.0]
+
+
+def test_ellipsis_index_keeps_the_graph():
+    x = ember.ones(3, requires_grad=True)
+    y = x[...]
+    assert y.grad_fn.name() == "AliasBackward0"
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_hooks_may_not_change_size_or_dtype():
+    x = ember.ones(3, requires_grad=True)
+    x.register_hook(lambda g: g[:1])
+    with pytest.raises(RuntimeError, match="hook '<lambda>' has changed the size of value"):
+        (x * 2).sum().backward()
+
+    def widen(g):
+        return g.double()
+
+    y = ember.ones(3, requires_grad=True)
+    y.register_hook(widen)
+    with pytest.raises(RuntimeError, match="hook 'widen' has changed the type of value"):
+        (y * 2).sum().backward()
+
+
+OVERLAP_PARTIAL = "some elements of the input tensor and the written-to tensor refer to a single memory location"
+OVERLAP_INTERNAL = "more than one element of the written-to tensor refers to a single memory location"
+
+
+def test_overlapping_writes_are_refused():
+    x = ember.arange(5.0)
+    with pytest.raises(RuntimeError, match=OVERLAP_PARTIAL):
+        x[1:].copy_(x[:-1])
+    a = ember.arange(4.0).reshape(2, 2)
+    with pytest.raises(RuntimeError, match=OVERLAP_PARTIAL):
+        a.add_(a.t())
+    with pytest.raises(RuntimeError, match=OVERLAP_INTERNAL):
+        ember.zeros(1).expand(3).add_(1)
+    with pytest.raises(RuntimeError, match=OVERLAP_INTERNAL):
+        ember.zeros(1).expand(3).exp_()
+    with pytest.raises(RuntimeError, match=OVERLAP_PARTIAL):
+        x[1:] = x[:-1]
+    # what PyTorch allows stays allowed
+    a = ember.ones(3)
+    assert a.add_(a).tolist() == [2.0, 2.0, 2.0]
+    y = ember.arange(6.0)
+    y[::2].add_(y[1::2])
+    assert y.tolist() == [1.0, 1.0, 5.0, 3.0, 9.0, 5.0]
+    assert ember.zeros(1).expand(3).fill_(1).tolist() == [1.0, 1.0, 1.0]
+    assert ember.zeros(2, 0).expand(3, 2, 0).exp_().shape == (3, 2, 0)
+
+
+def test_bool_scalar_indices_share_one_dim():
+    x = ember.zeros(2, 3)
+    assert x[True, False].shape == (0, 2, 3)
+    assert x[True].shape == (1, 2, 3)
+    assert x[True, True].shape == (1, 2, 3)
+
+
+def test_windows_that_do_not_fit():
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        ember.max_pool2d(ember.ones(1, 1, 1, 1), 2, stride=2)
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        ember.conv2d(ember.ones(1, 1, 2, 2), ember.ones(1, 1, 3, 3), stride=2)
+
+
+def test_python_number_edge_cases():
+    with pytest.raises(ValueError, match="cannot convert float NaN to integer"):
+        int(ember.tensor(float("nan")))
+    with pytest.raises(OverflowError):
+        int(ember.tensor(float("inf")))
+    assert int(ember.tensor(1e30, dtype=ember.float64)) == int(1e30)
+    assert int(ember.tensor(2**62 + 1)) == 2**62 + 1  # exact, not through a double
+    assert ember.sign(ember.tensor(float("nan"))).item() == 0.0
+    assert ember.tensor([1.0, 2.0]).clamp(min=float("nan")).isnan().all()
+
+
+def test_float32_std_does_not_overflow():
+    assert abs(ember.tensor([3e37, -3e37, 1]).std().item() - 3e37) / 3e37 < 1e-5
+    assert ember.tensor([3e37, -3e37, 1]).var().item() == float("inf")  # as PyTorch: the variance itself overflows
+
+
+def test_empty_softmax_family_and_products():
+    assert ember.softmax(ember.ones(0, 3), 1).shape == (0, 3)
+    assert ember.log_softmax(ember.ones(2, 0), 1).shape == (2, 0)
+    assert ember.logsumexp(ember.ones(0, 3), 1).shape == (0,)
+    assert ember.logsumexp(ember.ones(2, 0), 1).tolist() == [float("-inf")] * 2
+    a = ember.ones(0, 3, requires_grad=True)
+    b = ember.ones(3, 2, requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad.shape == (0, 3) and b.grad.tolist() == [[0.0, 0.0]] * 3
+
+
+def test_integer_inputs_where_pytorch_refuses_them():
+    with pytest.raises(RuntimeError, match="not implemented for 'Long'"):
+        ember.softmax(ember.tensor([1, 2]), 0)
+    assert ember.softmax(ember.tensor([1, 2]), 0, dtype=ember.float64).dtype == ember.float64
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        ember.relu(ember.tensor([True]))
+    with pytest.raises(NotImplementedError, match="\"abs_cpu\" not implemented for 'Bool'"):
+        ember.tensor([True]).abs()
+    with pytest.raises(RuntimeError, match="does not support bool input"):
+        ember.tensor([True, False]).argmax()
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point number"):
+        ember.add(ember.tensor([1, 2]), 1, alpha=0.5)
+    x = ember.tensor([1, 2])
+    assert x.add_(x, alpha=0).tolist() == [1, 2] and x.dtype == ember.int64
+
+
+def test_reduction_dtype_is_the_results():
+    x = ember.tensor([[1, 0], [1, 1]])
+    assert x.prod(1, dtype=ember.bool).tolist() == [False, True]
+    assert x.sum(dtype=ember.int32).dtype == ember.int32
+
+
+def test_a_dtype_is_not_an_int():
+    x = ember.ones(4)
+    with pytest.raises(TypeError):
+        x.chunk(ember.int64)
+    with pytest.raises(TypeError):
+        x.log_softmax(ember.float32)
+    assert {ember.float32: 1}[ember.float32] == 1
+
+
+def test_where_and_nonzero_as_tuple():
+    x = ember.tensor([[1, 0], [0, 3]])
+    rows, cols = ember.where(x)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+    assert [t.tolist() for t in x.nonzero(as_tuple=True)] == [[0, 1], [0, 1]]
+    with pytest.raises(TypeError, match="expected both input and other"):
+        ember.where(x > 0, 1.0)
+
+
+def test_argument_errors():
+    x = ember.ones(2)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type int"):
+        x.grad = 0
+    with pytest.raises(TypeError, match="missing 1 required positional"):
+        x.expand()
+    leaf = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        leaf.copy_(leaf)
+
+
+def test_random_sampler_draws_lazily():
+    sampler = ember.utils.data.RandomSampler(range(10), replacement=True, num_samples=10**10)
+    it = iter(sampler)
+    assert all(0 <= next(it) < 10 for _ in range(100)) and len(sampler) == 10**10
+
+
+# ------------------------------------------------------------------ leaks
+class KeepOutput(ember.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = x * 2
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def leaf_hook_cycle():
+    x = ember.randn(100, 100, requires_grad=True)
+    x.register_hook(lambda g: g * x.sum())
+    return x
+
+
+def ctx_cycle():
+    return KeepOutput.apply(ember.randn(100, 100, requires_grad=True))
+
+
+def non_leaf_hook_cycle():
+    y = ember.randn(100, 100, requires_grad=True) * 2
+    y.register_hook(lambda g: g + y.detach())
+    return y
+
+
+def parameter_hook_cycle():
+    p = ember.nn.Parameter(ember.randn(100, 100))
+    p.register_hook(lambda g: g * p.sum())
+    return p
+
+
+@pytest.mark.parametrize("make", [leaf_hook_cycle, ctx_cycle, non_leaf_hook_cycle, parameter_hook_cycle])
+def test_cycles_through_cpp_are_collected(make):
+    ref = weakref.ref(make())
+    gc.collect()
+    assert ref() is None, "a cycle through C++-held Python objects survived gc.collect()"
+
+
+def test_a_reachable_hook_survives_collection():
+    x = ember.ones(3, requires_grad=True)
+    x.register_hook(lambda g: g * 2)
+    y = KeepOutput.apply(x)
+    gc.collect()
+    y.sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc (Linux)")
+def test_memory_is_flat_over_10000_training_steps():
+    ember.manual_seed(0)
+    model = ember.nn.Sequential(ember.nn.Linear(8, 32), ember.nn.Tanh(), ember.nn.Linear(32, 1))
+    opt = ember.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = ember.randn(64, 8), ember.randn(64, 1)
+
+    def steps(n):
+        for _ in range(n):
+            opt.zero_grad()
+            loss = ember.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+
+    steps(1000)  # warm the caching allocator and the interpreter
+    before = rss_bytes()
+    steps(10000)
+    grown = rss_bytes() - before
+    assert grown < 4 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 10,000 steps"
+    assert np.isfinite(ember.nn.functional.mse_loss(model(x), y).item())
+
+
+def test_threads_and_gc_together():
+    """Backward on other threads while the main thread collects cycles: no crash."""
+    stop = threading.Event()
+
+    def train():
+        while not stop.is_set():
+            KeepOutput.apply(ember.randn(50, 50, requires_grad=True)).sum().backward()
+
+    threads = [threading.Thread(target=train) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in range(50):
+        non_leaf_hook_cycle()
+        gc.collect()
+    stop.set()
+    for t in threads:
+        t.join()
