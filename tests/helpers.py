@@ -182,3 +182,11 @@ def cube(backward_factor):
             return grad * backward_factor * x * x
 
     return Cube.apply
+
+
+def python_command():
+    """The command of this interpreter for a test's subprocess, keeping `-S` (tools/sanitize.sh runs the suite
+    with it, so that the subprocess too imports the sanitized ember, not an installed one)."""
+    import sys
+
+    return [sys.executable, "-S"] if sys.flags.no_site else [sys.executable]

@@ -8,7 +8,6 @@ and compares: where both succeed, the same shapes, dtypes and values."""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 import ember
 from fuzz_ops import programs
+from helpers import python_command
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = int(os.environ.get("EMBER_FUZZ_EXAMPLES", "12"))
@@ -38,7 +38,10 @@ def run_batch(tmp_path, batch, *extra):
     path.write_text(json.dumps(batch))
     try:
         out = subprocess.run(
-            [sys.executable, str(HERE / "fuzz_ops.py"), str(path), *extra], capture_output=True, text=True, timeout=120
+            [*python_command(), str(HERE / "fuzz_ops.py"), str(path), *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"hang: a batch of programs ran over 120 s; programs in {path}")

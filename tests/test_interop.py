@@ -3,12 +3,12 @@
 and the named saved values of grad_fn (Note [Node state])."""
 
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import ember
+from helpers import python_command
 
 
 def test_tensor_op_array_gives_a_tensor():
@@ -48,7 +48,7 @@ assert not a.flags.writeable
 assert t.tolist() == [0.0, 1.0, 2.0, 3.0]
 print("ok")
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([*python_command(), "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stdout + out.stderr
 
 

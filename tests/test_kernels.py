@@ -18,12 +18,12 @@ import ctypes
 import math
 import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import ember
+from helpers import python_command
 
 MAX_ULP = 4.0
 SIZES = [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1025, 32767, 32769]
@@ -248,7 +248,7 @@ def test_narrower_vector_isas(isa):
     env = dict(os.environ, EMBER_VEC_MATH=isa)
     env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env.get("PYTHONPATH", "")])
     code = "import ember, test_kernels as k; k.check_every_op(); print(ember._C._vec_math_isa())"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    out = subprocess.run([*python_command(), "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     got = out.stdout.split()[-1]
     if got != isa:

@@ -6,7 +6,6 @@ import gc
 import os
 import pickle
 import subprocess
-import sys
 import threading
 import weakref
 
@@ -14,11 +13,12 @@ import numpy as np
 import pytest
 
 import ember
+from helpers import python_command
 
 
 def run_isolated(code):
     """Runs code in a fresh interpreter: a crash fails the test instead of ending the run."""
-    out = subprocess.run([sys.executable, "-c", "import ember\n" + code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([*python_command(), "-c", "import ember\n" + code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-1500:]}"
     return out.stdout
 

@@ -2,13 +2,13 @@
 
 import os
 import subprocess
-import sys
 import threading
 
 import numpy as np
 import pytest
 
 import ember
+from helpers import python_command
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_setting_reaches_threads_started_later(restore_threads):
 def test_omp_num_threads_is_honoured():
     env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run(
-        [sys.executable, "-c", "import ember; print(ember.get_num_threads())"],
+        [*python_command(), "-c", "import ember; print(ember.get_num_threads())"],
         env=env,
         capture_output=True,
         text=True,

@@ -4,6 +4,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -18,8 +19,8 @@ static T int_pow(T base, T exp) {
   if (exp < 0) return base == 1 ? 1 : (base == -1 ? ((exp & 1) ? -1 : 1) : 0);
   T r = 1;
   while (exp) {
-    if (exp & 1) r *= base;
-    base *= base;
+    if (exp & 1) r = wrap_mul(r, base);
+    base = wrap_mul(base, base);
     exp >>= 1;
   }
   return r;
@@ -91,13 +92,13 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
       if constexpr (std::is_same_v<T, bool>)
         return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x || y; });
       else
-        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x + y; });
-    case BinaryOp::Sub: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x - y; });
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return wrap_add(x, y); });
+    case BinaryOp::Sub: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return wrap_sub(x, y); });
     case BinaryOp::Mul:
       if constexpr (std::is_same_v<T, bool>)
         return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x && y; });
       else
-        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return x * y; });
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return wrap_mul(x, y); });
     case BinaryOp::Div:
       if constexpr (std::is_integral_v<T>)
         EMBER_FAIL(Runtime, "div: integer division must be done in a floating dtype");
@@ -204,12 +205,12 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
                    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
                    "use the `~` or `logical_not()` operator instead.");
       else
-        return unary_loop<T, T>(out, a, [](T x) -> T { return -x; });
+        return unary_loop<T, T>(out, a, [](T x) -> T { return wrap_neg(x); });
     case UnaryOp::Abs:
       if constexpr (std::is_same_v<T, bool>)
         return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
       else
-        return unary_loop<T, T>(out, a, [](T x) -> T { return x < 0 ? -x : x; });
+        return unary_loop<T, T>(out, a, [](T x) -> T { return x < 0 ? wrap_neg(x) : x; });
     case UnaryOp::Relu: return unary_loop<T, T>(out, a, [](T x) -> T { return x > T(0) ? x : (x != x ? x : T(0)); });
     case UnaryOp::Sign:
       if constexpr (std::is_same_v<T, bool>)

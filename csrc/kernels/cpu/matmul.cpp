@@ -4,6 +4,7 @@
 
 #include <type_traits>
 
+#include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
 
 namespace ember {
@@ -43,11 +44,12 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t 
 template <class T>
 void naive_mm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t ars, int64_t acs, const T* b, int64_t brs,
               int64_t bcs, T beta, T* c) {
-  for (int64_t i = 0; i < M * N; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
+  // Integer products wrap around on overflow, as PyTorch's (kernels/cpu/integer.h).
+  for (int64_t i = 0; i < M * N; ++i) c[i] = beta == T(0) ? T(0) : wrap_mul(beta, c[i]);
   for (int64_t i = 0; i < M; ++i)
     for (int64_t k = 0; k < K; ++k) {
-      T av = alpha * a[i * ars + k * acs];
-      for (int64_t j = 0; j < N; ++j) c[i * N + j] += av * b[k * brs + j * bcs];
+      T av = wrap_mul(alpha, a[i * ars + k * acs]);
+      for (int64_t j = 0; j < N; ++j) c[i * N + j] = wrap_add(c[i * N + j], wrap_mul(av, b[k * brs + j * bcs]));
     }
 }
 

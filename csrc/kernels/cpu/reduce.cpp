@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
 
 namespace ember {
@@ -57,8 +58,8 @@ struct Reducer {
       return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
   }
   static Acc combine(Acc a, Acc b) {
-    if constexpr (op == ReduceOp::Sum) return a + b;
-    if constexpr (op == ReduceOp::Prod) return a * b;
+    if constexpr (op == ReduceOp::Sum) return wrap_add(a, b);
+    if constexpr (op == ReduceOp::Prod) return wrap_mul(a, b);
     if constexpr (op == ReduceOp::Any) return a || b;
     if constexpr (op == ReduceOp::All) return a && b;
     if constexpr (op == ReduceOp::Max || op == ReduceOp::Min) {
@@ -73,8 +74,8 @@ struct Reducer {
       const T* x = (const T*)p;
       if constexpr (op == ReduceOp::Sum) {
         Acc local = 0;
-        for (int64_t i = 0; i < n; ++i) local += (Acc)x[i];
-        return acc + local;
+        for (int64_t i = 0; i < n; ++i) local = wrap_add(local, (Acc)x[i]);
+        return wrap_add(acc, local);
       }
       for (int64_t i = 0; i < n; ++i)
         acc = combine(acc, (Acc)(op == ReduceOp::Any || op == ReduceOp::All ? x[i] != T(0) : x[i]));
