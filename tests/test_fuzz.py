@@ -45,7 +45,11 @@ def run_batch(tmp_path, batch, *extra):
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"hang: a batch of programs ran over 120 s; programs in {path}")
-    assert out.returncode == 0, f"crash (exit {out.returncode}): {out.stderr[-2000:]}\nprograms in {path}"
+    # a sanitizer's report starts with the line naming the error; the end is the rest of the trace
+    report = [line for line in out.stderr.splitlines() if "runtime error" in line or "Sanitizer" in line]
+    assert out.returncode == 0, (
+        f"crash (exit {out.returncode}): {report[:3]} ... {out.stderr[-1500:]}\nprograms in {path}"
+    )
     return json.loads(out.stdout.splitlines()[-1])
 
 

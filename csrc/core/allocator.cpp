@@ -101,7 +101,7 @@ void set_caching_allocator(bool enabled) {
 AllocatorStats allocator_stats() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return {c.hits, c.misses, c.cached_bytes};
+  return {c.hits, c.misses, c.cached_bytes, kExact};
 }
 
 }  // namespace ember

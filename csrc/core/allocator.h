@@ -21,6 +21,7 @@ void set_caching_allocator(bool enabled);  // off: every alloc/free goes to the 
 struct AllocatorStats {
   uint64_t hits, misses;
   size_t cached_bytes;
+  bool exact;  // a sanitizer build: exact sizes, no reuse (EMBER_EXACT_ALLOCATIONS)
 };
 AllocatorStats allocator_stats();
 

@@ -27,15 +27,18 @@ static Tensor make_child_view(const Tensor& t, Shape sizes, Shape strides, int64
 static Shape infer_size(const Shape& shape, int64_t numel) {
   Shape out = shape;
   int64_t known = 1, infer = -1;
+  bool overflow = false;  // then no shape of these sizes holds `numel` elements
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       EMBER_CHECK(infer < 0, "only one dimension can be inferred");
       infer = (int64_t)i;
     } else {
       EMBER_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
-      known *= shape[i];
+      overflow |= __builtin_mul_overflow(known, shape[i], &known);
     }
   }
+  if (overflow && known != 0)
+    EMBER_FAIL(Runtime, "shape '", detail::cat(shape), "' is invalid for input of size ", numel);
   if (infer >= 0) {
     EMBER_CHECK(known != 0 && numel % known == 0, "shape '", detail::cat(shape), "' is invalid for input of size ",
                 numel);

@@ -91,7 +91,7 @@ static void init_types(py::module_& m) {
       [] {
         AllocatorStats s = allocator_stats();
         return py::dict(py::arg("hits") = s.hits, py::arg("misses") = s.misses,
-                        py::arg("cached_bytes") = s.cached_bytes);
+                        py::arg("cached_bytes") = s.cached_bytes, py::arg("exact") = s.exact);
       },
       "The caching allocator's hits, misses and cached bytes.");
   m.def(

@@ -72,7 +72,13 @@ std::optional<double> opt_number(py::handle h) {
 }
 
 // clamp(min, max) with numbers, tensors or None for each bound.
-Tensor clamp_any(const Tensor& t, py::handle lo, py::handle hi) {
+Tensor clamp_any(const Tensor& t_in, py::handle lo, py::handle hi) {
+  // The result's dtype promotes with the bounds, as PyTorch's (an integer tensor
+  // clamped to 0.5 gives floats; bool to 1 gives int64).
+  DType rt = t_in->dtype();
+  for (py::handle bound : {lo, hi})
+    if (!bound.is_none() && !is_tensor(bound)) rt = promote(rt, result_type(t_in, require_operand(bound, "clamp")));
+  const Tensor t = rt == t_in->dtype() ? t_in : to_dtype(t_in, rt);
   if (is_tensor(lo) || is_tensor(hi)) {
     Tensor r = t;
     if (is_tensor(lo))
