@@ -22,6 +22,7 @@ from ember.utils.data import (
     TensorDataset,
     default_collate,
     default_convert,
+    get_worker_info,
     random_split,
 )
 
@@ -318,8 +319,11 @@ def test_loader_argument_errors():
         DataLoader(ds, batch_size=None, drop_last=True)
     with pytest.raises(ValueError, match="num_workers option should be non-negative"):
         DataLoader(ds, num_workers=-1)
-    loader = DataLoader(ds, batch_size=2, num_workers=4, pin_memory=True)  # accepted, ignored
+    with pytest.warns(UserWarning, match="no accelerator is found, then device pinned memory won't be used"):
+        loader = DataLoader(ds, batch_size=2, num_workers=4, pin_memory=True)
     assert len(list(loader)) == 2
+    with pytest.raises(ValueError, match="prefetch_factor option could only be specified in multiprocessing"):
+        DataLoader(ds, prefetch_factor=2)
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         loader.batch_size = 3
 
@@ -328,3 +332,108 @@ def test_loader_batch_sampler_with_negative_and_tensor_indices():
     ds = make_dataset(5)
     loader = DataLoader(ds, batch_sampler=[[-1, 0], [ember.tensor(2)]])
     assert [y.tolist() for _, y in loader] == [[4, 0], [2]]
+
+
+# ------------------------------------------------------------------ worker processes
+class WorkerTagged(Dataset):
+    """Sample i is (i, id of the worker process that made it)."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return ember.tensor([i, info.id if info else -1])
+
+
+class Sharded(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = get_worker_info()
+        start, step = (info.id, info.num_workers) if info else (0, 1)
+        return iter(range(start, self.n, step))
+
+
+class FailsAt(Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        if i == 3:
+            raise KeyError("sample 3 is missing")
+        return i
+
+
+def test_workers_give_the_same_batches_in_order():
+    ds = make_dataset(37)
+    g = ember.Generator()
+    expect = [y.tolist() for _, y in DataLoader(ds, batch_size=5, shuffle=True, generator=g.manual_seed(3))]
+    got = [y.tolist() for _, y in DataLoader(ds, batch_size=5, shuffle=True, num_workers=3, generator=g.manual_seed(3))]
+    assert got == expect
+    batches = list(DataLoader(WorkerTagged(), batch_size=2, num_workers=3))
+    assert [b[:, 0].tolist() for b in batches] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]
+    assert {int(b[0, 1]) for b in batches} == {0, 1, 2}  # round robin over the workers
+
+
+def test_worker_info_seed_and_init_fn():
+    seen = DataLoader(
+        WorkerTagged(), batch_size=None, num_workers=2, worker_init_fn=lambda i: ember.manual_seed(100 + i)
+    )
+    assert sorted(int(t[1]) for t in seen) == [0] * 6 + [1] * 6
+    assert get_worker_info() is None  # in the main process
+
+
+def test_iterable_dataset_sharded_by_worker_info():
+    items = [t.tolist() for t in DataLoader(Sharded(10), batch_size=3, num_workers=2)]
+    assert sorted(sum(items, [])) == list(range(10))
+    assert sum(len(b) for b in items) == 10
+
+
+def test_worker_exception_names_the_worker():
+    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process"):
+        list(DataLoader(FailsAt(), batch_size=1, num_workers=2))
+
+
+def test_persistent_workers_and_out_of_order():
+    loader = DataLoader(make_dataset(20), batch_size=4, num_workers=2, persistent_workers=True)
+    first = [y.tolist() for _, y in loader]
+    assert [y.tolist() for _, y in loader] == first
+    pids = [p.pid for p in loader._workers.processes]
+    list(loader)
+    assert [p.pid for p in loader._workers.processes] == pids  # the same processes every epoch
+    loader._workers.shutdown()
+    unordered = DataLoader(make_dataset(20), batch_size=4, num_workers=2, in_order=False)
+    assert sorted(sum((y.tolist() for _, y in unordered), [])) == list(range(20))
+
+
+class Slow(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        import time
+
+        time.sleep(3)
+        return i
+
+
+def test_worker_timeout():
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 1 seconds"):
+        list(DataLoader(Slow(), batch_size=1, num_workers=1, timeout=1))
+
+
+class Dies(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        import os
+
+        os._exit(3)
+
+
+def test_a_dead_worker_is_reported():
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
+        list(DataLoader(Dies(), batch_size=1, num_workers=1))

@@ -1,10 +1,11 @@
 """Datasets and the DataLoader, with PyTorch's API (``torch.utils.data``).
 
-Everything runs in the calling process: ``num_workers`` is accepted and ignored.
+``DataLoader(num_workers=n)`` makes batches in n worker processes (``get_worker_info()`` inside them).
 Shuffling draws from ember's global generator (seed it with ``ember.manual_seed``)
 unless a ``generator`` is given; see ``DataLoader``.
 """
 
+from ._worker import WorkerInfo, get_worker_info
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
@@ -22,7 +23,9 @@ __all__ = [
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "WorkerInfo",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "random_split",
 ]

@@ -1,7 +1,6 @@
 """``DataLoader``, ``default_collate`` and ``default_convert``, as ``torch.utils.data``.
 
-Everything runs in the calling process; ``num_workers`` and the other
-multiprocessing / pinning options are accepted and ignored.
+With ``num_workers > 0`` batches are made by worker processes (``_worker.py``).
 """
 
 from __future__ import annotations
@@ -10,13 +9,15 @@ import collections.abc
 import copy
 import numbers
 import re
+import warnings
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ... import _creation
 from ..._C import Tensor, stack
-from .dataset import Dataset, IterableDataset, Subset, TensorDataset, _GeneratorLike
+from ._worker import WorkerPool, run_epoch
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset, _GeneratorLike, _randint
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
 __all__ = [
@@ -127,6 +128,54 @@ def _tensor_columns(dataset: Any, indices: list[Any]) -> tuple[tuple[Tensor, ...
     return dataset.tensors, indices
 
 
+class _MapFetcher:
+    """Makes one batch of a map-style dataset from its indices (in the main process or a worker)."""
+
+    def __init__(self, dataset: Any, collate_fn: Callable, auto_collation: bool, default_collate: bool) -> None:
+        self.dataset, self.collate_fn = dataset, collate_fn
+        self.auto_collation, self.default_collate = auto_collation, default_collate
+
+    def fetch(self, index: Any) -> Any:
+        if not self.auto_collation:
+            return self.collate_fn(self.dataset[index])
+        columns = _tensor_columns(self.dataset, index) if self.default_collate else None
+        if columns is not None:
+            tensors, indices = columns
+            positions = _creation.tensor(indices, dtype=_creation.int64)
+            return [t.index_select(0, positions) for t in tensors]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(index) if callable(getitems) else [self.dataset[i] for i in index]
+        return self.collate_fn(samples)
+
+    def reset(self) -> None:
+        pass
+
+
+class _IterableFetcher:
+    """Makes the next batch of an IterableDataset (StopIteration at its end)."""
+
+    def __init__(self, dataset: Any, collate_fn: Callable, batch_size: int | None, drop_last: bool) -> None:
+        self.dataset, self.collate_fn, self.batch_size, self.drop_last = dataset, collate_fn, batch_size, drop_last
+        self.iterator: Iterator[Any] | None = None
+
+    def reset(self) -> None:
+        self.iterator = iter(self.dataset)
+
+    def fetch(self, index: Any = None) -> Any:
+        if self.iterator is None:
+            self.reset()
+        if self.batch_size is None:
+            return self.collate_fn(next(self.iterator))
+        batch = []
+        for sample in self.iterator:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                return self.collate_fn(batch)
+        if batch and not self.drop_last:
+            return self.collate_fn(batch)
+        raise StopIteration
+
+
 class DataLoader:
     """Combines a dataset and a sampler, and iterates over the dataset in batches, as
     ``torch.utils.data.DataLoader``.
@@ -136,8 +185,11 @@ class DataLoader:
     TensorDataset (or of Subsets of one, as ``random_split`` returns) with the
     default ``collate_fn`` is gathered with one ``index_select`` per tensor
     instead of stacking one tensor per sample; the result is the same.
-    Everything runs in the calling process: ``num_workers`` and the
-    multiprocessing / pinning options are accepted and ignored.
+    ``num_workers > 0`` makes the batches in worker processes (see
+    ``get_worker_info``; ``prefetch_factor``, ``persistent_workers``,
+    ``worker_init_fn``, ``multiprocessing_context``, ``timeout`` and
+    ``in_order`` as in PyTorch). ``pin_memory=True`` warns, as PyTorch does
+    without an accelerator, and has nothing to pin for.
 
     Args:
         batch_size: samples per batch; None turns auto-batching off (``collate_fn`` then gets single samples).
@@ -169,6 +221,19 @@ class DataLoader:
     ) -> None:
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to enable "
+                "multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if pin_memory:
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory won't "
+                "be used.",
+                stacklevel=2,
+            )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
         iterable = isinstance(dataset, IterableDataset)
@@ -204,8 +269,11 @@ class DataLoader:
         self.pin_memory = pin_memory
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
-        self.prefetch_factor = prefetch_factor
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
         self.persistent_workers = persistent_workers
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
+        self._workers: WorkerPool | None = None
         self._default_collate = collate_fn is None
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
@@ -236,41 +304,46 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         """Iterate over the batches (or, without auto-batching, the converted samples) of one epoch."""
+        iterable = isinstance(self.dataset, IterableDataset)
+        fetcher = self._fetcher()
+        # Drawn every epoch, with workers or not (as PyTorch), so that a seeded
+        # shuffle gives the same order whatever num_workers is.
+        base_seed = _randint(2**62, 1, self.generator)[0]
+        if self.num_workers > 0:
+            return self._iter_workers(fetcher, iterable, base_seed)
+        return self._iter_here(fetcher, iterable)
+
+    def _fetcher(self) -> Any:
         if isinstance(self.dataset, IterableDataset):
-            return self._iter_iterable()
-        return self._iter_map()
+            return _IterableFetcher(self.dataset, self.collate_fn, self.batch_size, self.drop_last)
+        return _MapFetcher(self.dataset, self.collate_fn, self._auto_collation, self._default_collate)
 
-    def _iter_map(self) -> Iterator[Any]:
-        if not self._auto_collation:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
-            return
-        for indices in self.batch_sampler:
-            yield self._fetch(indices)
+    def _iter_here(self, fetcher: Any, iterable: bool) -> Iterator[Any]:
+        if iterable:
+            fetcher.reset()
+            while True:
+                try:
+                    batch = fetcher.fetch()
+                except StopIteration:
+                    return
+                yield batch
+        for index in self._index_sampler:
+            yield fetcher.fetch(index)
 
-    def _fetch(self, indices: list[Any]) -> Any:
-        columns = _tensor_columns(self.dataset, indices) if self._default_collate else None
-        if columns is not None:
-            tensors, indices = columns
-            index = _creation.tensor(indices, dtype=_creation.int64)
-            return [t.index_select(0, index) for t in tensors]
-        getitems = getattr(self.dataset, "__getitems__", None)
-        samples = getitems(indices) if callable(getitems) else [self.dataset[i] for i in indices]
-        return self.collate_fn(samples)
-
-    def _iter_iterable(self) -> Iterator[Any]:
-        if not self._auto_collation:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+    def _iter_workers(self, fetcher: Any, iterable: bool, base_seed: int) -> Iterator[Any]:
+        pool = self._workers
+        if pool is None:  # worker i is seeded base_seed + i, as PyTorch
+            pool = WorkerPool(
+                fetcher, self.num_workers, base_seed, self.worker_init_fn, self.multiprocessing_context, self.timeout
+            )
+            if self.persistent_workers:
+                self._workers = pool
+        tasks = None if iterable else iter(self._index_sampler)
+        try:
+            yield from run_epoch(pool, tasks, self.prefetch_factor, self.in_order, iterable)
+        finally:
+            if not self.persistent_workers:
+                pool.shutdown()
 
     def __len__(self) -> int:
         """The number of batches (of samples without auto-batching) per epoch."""
