@@ -73,6 +73,15 @@ def test_negative_sizes():
         ember.zeros(3, -1)
 
 
+def test_huge_slice_steps_do_not_overflow():
+    # numpy's values: one element when the step passes the end, none for an empty range
+    x = ember.arange(10.0)
+    assert x[1 :: 2**62].tolist() == [1.0]
+    assert x[:: 2**63 - 1].tolist() == [0.0]
+    assert x[3:2:5].tolist() == []
+    assert x[-(2**62) : 2**62 : 2**62].tolist() == [0.0]
+
+
 def test_zero_dim_tensors():
     x = ember.tensor(1.0)
     with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):

@@ -40,6 +40,7 @@
 #include <exception>
 #include <mutex>
 #include <queue>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -289,6 +290,16 @@ void receive(GraphTask& task, int e, int slot, Tensor&& g) {
   }
 }
 
+// Runs a node's own hooks in registration order: each may replace `grads`.
+variable_list run_node_hooks(const std::vector<Node::NodeHook>& hooks, variable_list grads,
+                             const variable_list& incoming) {
+  for (auto& h : hooks) {
+    variable_list r = h.fn(grads, incoming);
+    if (!r.empty()) grads = std::move(r);
+  }
+  return grads;
+}
+
 // Runs node `id` on the gradients gathered for it. Returns its outputs, already
 // checked against what each child expects (empty when it did not run).
 variable_list run_node(GraphTask& task, int id) {
@@ -296,10 +307,10 @@ variable_list run_node(GraphTask& task, int id) {
   variable_list grads(node->num_inputs());
   for (uint32_t k = 0; k < grads.size(); ++k) grads[k] = std::move(task.slot_sum[task.slot_of(id, k)]);
 
+  // Tensor hooks see every output's gradient, None for one that got none (as PyTorch's).
   for (uint32_t k = 0; k < grads.size(); ++k) {
-    if (!grads[k]) continue;
     if (!node->pre_hooks.empty()) grads[k] = run_tensor_hooks(node->pre_hooks, k, std::move(grads[k]));
-    if (!node->retain_grad_hooks.empty()) run_tensor_hooks(node->retain_grad_hooks, k, grads[k]);
+    if (grads[k] && !node->retain_grad_hooks.empty()) run_tensor_hooks(node->retain_grad_hooks, k, grads[k]);
   }
   if (task.is_target[id])
     for (auto& c : task.captures)
@@ -308,9 +319,12 @@ variable_list run_node(GraphTask& task, int id) {
   // With `inputs`, a node runs only on the way to another input.
   if (id != 0 && !task.needed[id]) return {};
 
+  if (!node->node_pre_hooks.empty()) grads = run_node_hooks(node->node_pre_hooks, std::move(grads), {});
   bool any_defined = id == 0;
   for (auto& g : grads) any_defined |= (bool)g;
   variable_list outputs;
+  // Post-hooks see the gradients apply() received (apply consumes its own copy).
+  variable_list incoming = node->post_hooks.empty() ? variable_list() : grads;
   {
     // Note [Concurrent backward]: threads running backward through one graph
     // take its nodes one at a time; a second run sees the saved tensors
@@ -319,13 +333,15 @@ variable_list run_node(GraphTask& task, int id) {
     std::lock_guard<std::recursive_mutex> lock(node->mutex);
     if (any_defined) {
       // Formulas see zeros, never undefined, for outputs that got no gradient.
-      for (uint32_t k = 0; k < grads.size(); ++k)
-        if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
+      if (node->materializes_grads())
+        for (uint32_t k = 0; k < grads.size(); ++k)
+          if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
       outputs = node->apply(std::move(grads));
     }
     if (!task.opts.keep_graph) node->release_variables();
   }
   if (!any_defined) return {};
+  if (!node->post_hooks.empty()) outputs = run_node_hooks(node->post_hooks, std::move(outputs), incoming);
   if (outputs.size() != node->next_edges.size())
     EMBER_FAIL(Runtime, "function ", node->name(), " returned an incorrect number of gradients (expected ",
                node->next_edges.size(), ", got ", outputs.size(), ")");
@@ -422,8 +438,48 @@ void run_parallel(GraphTask& task) {
 
 }  // namespace
 
+namespace {
+variable_list run_backward_here(const variable_list& roots, const variable_list& grad_roots,
+                                const variable_list& inputs, const BackwardOptions& opts);
+}  // namespace
+
+// Note [Reentrant backward]
+// A backward started inside a backward (a custom Function's backward or a hook
+// calling backward, as checkpointing does) runs on the same thread, nested.
+// Each level costs C++ and Python stack, and Python raises RecursionError
+// after about a thousand frames; so, as PyTorch does, every
+// kMaxReentrantDepth levels the nested pass continues on a fresh thread (with
+// this thread's grad modes) while this one waits.
+constexpr int kMaxReentrantDepth = 32;
+static thread_local int t_reentrant_depth = 0;
+
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
                            const BackwardOptions& opts) {
+  if (t_reentrant_depth < kMaxReentrantDepth) {
+    ++t_reentrant_depth;
+    struct Leave {
+      ~Leave() { --t_reentrant_depth; }
+    } leave;
+    return run_backward_here(roots, grad_roots, inputs, opts);
+  }
+  variable_list result;
+  std::exception_ptr error;
+  const bool grad_mode = GradMode::is_enabled(), inference = GradMode::is_inference();
+  std::thread fresh([&] {
+    GradMode::set_enabled(grad_mode);
+    GradMode::set_inference(inference);
+    try {
+      result = run_backward(roots, grad_roots, inputs, opts);
+    } catch (...) { error = std::current_exception(); }
+  });
+  fresh.join();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
+namespace {
+variable_list run_backward_here(const variable_list& roots, const variable_list& grad_roots,
+                                const variable_list& inputs, const BackwardOptions& opts) {
   EMBER_ASSERT(roots.size() == grad_roots.size());
   auto root = std::make_shared<GraphRoot>();
   for (size_t i = 0; i < roots.size(); ++i) {
@@ -475,5 +531,6 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
   }
   return {};
 }
+}  // namespace
 
 }  // namespace ember

@@ -1,5 +1,6 @@
 #include "autograd/node.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "autograd/accumulate_grad.h"
@@ -79,6 +80,24 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& fn) {
   meta.output_nr = fn->add_input_meta(t);
 }
 
+void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_nr) {
+  auto& meta = t->autograd_mut();
+  std::shared_ptr<Node> old = std::move(meta.grad_fn);
+  meta.grad_fn = std::move(fn);
+  meta.output_nr = output_nr;
+  if (meta.retains_grad && old && meta.grad_fn) {
+    auto& hooks = old->retain_grad_hooks;
+    auto it = std::find_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == meta.retain_grad_hook_id; });
+    if (it != hooks.end()) {
+      Node::TensorHook hook = std::move(*it);
+      hooks.erase(it);
+      hook.output_nr = output_nr;
+      meta.grad_fn->retain_grad_hooks.push_back(std::move(hook));
+    }
+  }
+  release_node(std::move(old));
+}
+
 Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& hooks, uint32_t output_nr, Tensor grad) {
   for (auto& h : hooks) {
     if (h.output_nr != output_nr) continue;
@@ -110,20 +129,23 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
   auto& meta = variable->autograd_mut();
   g = run_tensor_hooks(meta.leaf_hooks, 0, std::move(g));
   if (!g) return {};
-  std::lock_guard<std::mutex> lock(meta.mutex);
-  if (!meta.grad) {
-    // Steal the buffer when nothing else holds it (Note [Engine order]); a
-    // gradient that shares its memory must be copied so .grad owns its own.
-    if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g))
-      meta.grad =
-          g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
-    else
-      meta.grad = clone(g);
-  } else if (GradMode::is_enabled()) {
-    meta.grad = add(meta.grad, g);  // create_graph: keep the graph of the sum
-  } else {
-    add_(meta.grad, g);
+  {
+    std::lock_guard<std::mutex> lock(meta.mutex);
+    if (!meta.grad) {
+      // Steal the buffer when nothing else holds it (Note [Engine order]); a
+      // gradient that shares its memory must be copied so .grad owns its own.
+      if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g))
+        meta.grad =
+            g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
+      else
+        meta.grad = clone(g);
+    } else if (GradMode::is_enabled()) {
+      meta.grad = add(meta.grad, g);  // create_graph: keep the graph of the sum
+    } else {
+      add_(meta.grad, g);
+    }
   }
+  for (auto& h : meta.post_accumulate_hooks) h.fn(variable);
   return {};
 }
 

@@ -52,6 +52,8 @@ struct Node : std::enable_shared_from_this<Node> {
   virtual void release_variables() {}
   // A Python custom Function is the only node that needs the GIL.
   virtual bool is_python() const { return false; }
+  // Whether apply() gets zeros (else undefined) for outputs that got no gradient.
+  virtual bool materializes_grads() const { return true; }
   // Its apply is O(1) (views of the gradient, AccumulateGrad): never worth a
   // thread of its own (Note [Parallel backward]).
   bool cheap = false;
@@ -78,6 +80,20 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<TensorHook> pre_hooks;
   std::vector<TensorHook> retain_grad_hooks;
 
+  // Hooks on the node itself (grad_fn.register_prehook / register_hook): a
+  // pre-hook sees every incoming gradient before apply() (after the tensor
+  // hooks), a post-hook the gradients apply() produced and the incoming ones.
+  // A non-empty result replaces the gradients it was given first.
+  using GradsHook = std::function<variable_list(const variable_list& grads, const variable_list& incoming)>;
+  struct NodeHook {
+    int64_t id;
+    GradsHook fn;
+    void* py_object = nullptr;  // as TensorHook::py_object
+  };
+  std::vector<NodeHook> node_pre_hooks, post_hooks;
+  // Python's view of the node (its metadata dict), opaque here.
+  std::shared_ptr<void> py_state;
+
   uint32_t num_inputs() const { return (uint32_t)input_metas.size(); }
   bool should_compute_output(size_t i) const { return i < next_edges.size() && next_edges[i].valid(); }
 
@@ -90,6 +106,9 @@ struct Node : std::enable_shared_from_this<Node> {
 Edge gradient_edge(const Tensor& t);
 // Makes `t` output `output_nr` of `fn` (the forward output side of a node).
 void set_history(const Tensor& t, const std::shared_ptr<Node>& fn);
+// Gives `t` a new history (an in-place op's node). Its retain_grad hook moves
+// along, so t.grad is the gradient of the new value, as in PyTorch.
+void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_nr);
 // `t.data = data`. A new dtype or device drops t's cached AccumulateGrad, as
 // PyTorch does: the cached one (kept alive by an old graph) would cast later
 // gradients back to the old dtype.

@@ -92,13 +92,23 @@ class TensorImpl {
 
   // Differentiable views remember their base (Note [In-place on views]).
   Tensor view_base;
+  // Note [View creation]: how a view was made decides whether an in-place op
+  // on it may be recorded (PyTorch's CreationMeta).
+  enum class ViewCreation : uint8_t { Default, NoGradMode, InferenceMode, MultiOutput, CustomFunction };
+  ViewCreation view_creation = ViewCreation::Default;
+  const char* view_creator = nullptr;  // MultiOutput: the op ("Split", "Unbind")
+  uint32_t view_output_nr = 0;         // MultiOutput / CustomFunction: which output
 
   void set_geometry(Shape sizes, Shape strides, int64_t offset);
-  // `x.data = y`: x now shows y's storage, geometry and dtype (autograd meta kept).
+  // `x.data = y`: x now shows y's storage, geometry and dtype (autograd meta
+  // kept). x keeps counting its own versions from where it was, as in PyTorch:
+  // its saved-tensor checks do not move to y's counter.
   void set_data(const TensorImpl& other) {
+    auto kept = std::make_shared<VersionCounter>();
+    kept->value.store(version(), std::memory_order_relaxed);
     storage_ = other.storage_;
     dtype_ = other.dtype_;
-    own_version_ = other.own_version_;
+    own_version_ = std::move(kept);
     set_geometry(other.sizes_, other.strides_, other.offset_);
   }
 

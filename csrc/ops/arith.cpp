@@ -45,7 +45,8 @@ static Tensor scaled(const Tensor& t, double alpha) {
 Tensor alpha_scalar(const Tensor& other, double alpha) {
   if (!is_integral(other->dtype(), true)) return scalar(alpha, DType::Float64);
   // An integer tensor stays an integer tensor: alpha must be integral too (PyTorch's rule and words).
-  EMBER_CHECK(alpha == std::floor(alpha), "For integral input tensors, argument alpha must not be a floating point number.");
+  EMBER_CHECK(alpha == std::floor(alpha),
+              "For integral input tensors, argument alpha must not be a floating point number.");
   return scalar(alpha, DType::Int64);
 }
 
@@ -200,20 +201,29 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     auto n = make_node<BaseState>("PowBackward2", {&b}, [](auto& n, variable_list& g) -> variable_list {
       Tensor result = n.saved_at(0);
       double base = n.state.self;
-      if (base == 0.0) return {mul(g[0], mul(result, scalar(-INFINITY, DType::Float64)))};
+      if (base == 0.0) {
+        // 0 ** b: no log of 0; PyTorch's gradient is 0 where b >= 0 (result * log 0 elsewhere).
+        Tensor gl = mul(g[0], mul(result, scalar(-INFINITY, DType::Float64)));
+        return {where(ge(n.saved_at(1), scalar(0.0, DType::Float64)), zeros({}, gl->dtype()), gl)};
+      }
       return {mul(g[0], mul(result, scalar(std::log(base), DType::Float64)))};
     });
     if (n) {
       n->state.self = item_as_double(a);
       attach(n, out);
       n->save_output("result", out);
+      n->save("exponent", b);
     }
     return out;
   }
   auto n = make_node<BinaryState>("PowBackward1", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1), result = n.saved_at(2);
     Tensor ga, gb;
-    if (n.needs(0)) ga = n.state.bc.grad(mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64))))), 0);
+    if (n.needs(0)) {
+      // b * a ** (b - 1) is 0 * inf at a = 0, b = 0: PyTorch's gradient is 0 wherever b == 0.
+      Tensor ge_ = mul(g[0], mul(b, pow(a, sub(b, scalar(1.0, DType::Float64)))));
+      ga = n.state.bc.grad(where(eq(b, scalar(0.0, DType::Float64)), zeros({}, ge_->dtype()), ge_), 0);
+    }
     if (n.needs(1)) {
       // 0 ** b for b >= 0 has no log; PyTorch sets that gradient to 0.
       Tensor zero_base = logical_and(eq(a, scalar(0.0, DType::Float64)), ge(b, scalar(0.0, DType::Float64)));

@@ -15,8 +15,39 @@ namespace ember {
 
 static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
 
+// Note [View creation]: PyTorch's refusals, in its words.
+static void check_view_creation(const TensorImpl& self) {
+  using VC = TensorImpl::ViewCreation;
+  switch (self.view_creation) {
+    case VC::Default: return;
+    case VC::NoGradMode:
+      EMBER_FAIL(Runtime,
+                 "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                 "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                 "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+                 "inplace to be tracked) or both outside (if you want the inplace to be tracked).");
+    case VC::InferenceMode:
+      EMBER_FAIL(Runtime, "A view was created in inference mode and is being modified inplace in normal mode.");
+    case VC::MultiOutput:
+      EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", self.view_creator,
+                 "Backward0 is a view and is being modified inplace. This view is the output of a function that "
+                 "returns multiple views. Such functions do not allow the output views to be modified inplace. You "
+                 "should replace the inplace operation by an out-of-place one.");
+    case VC::CustomFunction: {
+      std::string fn = self.grad_fn() ? self.grad_fn()->name() : std::string("a custom Function");
+      if (fn.size() > 8 && fn.compare(fn.size() - 8, 8, "Backward") == 0) fn.resize(fn.size() - 8);
+      EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", fn,
+                 " is a view and is being modified inplace. This view was created inside a custom Function (or "
+                 "because an input was returned as-is) and the autograd logic to handle view+inplace would override "
+                 "the custom backward associated with the custom Function, leading to incorrect gradients. This "
+                 "behavior is forbidden. You can fix this by cloning the output of the custom Function.");
+    }
+  }
+}
+
 void check_inplace(const Tensor& self, const char* op, bool records_grad) {
   if (!records_grad) return;
+  if (self->view_base) check_view_creation(*self);
   if (self->is_leaf() && self->requires_grad())
     EMBER_FAIL(Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
   if (self->view_base) {
@@ -75,27 +106,25 @@ static void rebase_view(const Tensor& self, const Tensor& result) {
   Tensor base = self->view_base;
   Tensor new_base =
       region_put(history_alias(base, false), result, self->sizes(), self->strides(), self->offset() - base->offset());
-  auto& bm = base->autograd_mut();
-  bm.grad_fn = new_base->autograd()->grad_fn;
-  bm.output_nr = new_base->autograd()->output_nr;
+  rebase_history(base, new_base->autograd()->grad_fn, new_base->autograd()->output_nr);
   Tensor v = as_strided(base, self->sizes(), self->strides(), self->offset());
-  auto& sm = self->autograd_mut();
-  sm.grad_fn = v->autograd()->grad_fn;
-  sm.output_nr = v->autograd()->output_nr;
+  rebase_history(self, v->autograd()->grad_fn, v->autograd()->output_nr);
+}
+
+void rebase_inplace(const Tensor& self, const Tensor& result) {
+  auto* rm = result->autograd();
+  if (!rm || !rm->grad_fn) return;
+  if (self->view_base) {
+    rebase_view(self, result);
+  } else {
+    rebase_history(self, rm->grad_fn, rm->output_nr);
+  }
 }
 
 Tensor& commit_inplace(Tensor& self, const Tensor& result) {
   kernels::copy(self, result);
   self->bump_version();
-  auto* rm = result->autograd();
-  if (!rm || !rm->grad_fn) return self;
-  if (self->view_base) {
-    rebase_view(self, result);
-  } else {
-    auto& m = self->autograd_mut();
-    m.grad_fn = rm->grad_fn;
-    m.output_nr = rm->output_nr;
-  }
+  rebase_inplace(self, result);
   return self;
 }
 
@@ -203,7 +232,6 @@ Tensor& pow_(Tensor& self, const Tensor& other) {
   return binary_inplace(self, other, kernels::BinaryOp::Pow, "pow_", true,
                         [](const Tensor& a, const Tensor& b) { return pow(a, b); });
 }
-
 
 namespace {  // a State is private to its op's file (Note [Node state])
 struct OverwriteState {

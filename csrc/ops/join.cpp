@@ -113,6 +113,7 @@ static TensorList split_views(const Tensor& t, const DimList& sizes, int64_t d, 
       pos += len;
     }
   }
+  note_multi_output_views(outs, *t, name[5] == 'W' ? "SplitWithSizes" : "Split");
   auto n =
       make_node<DimState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list { return {cat(g, n.state.dim)}; });
   if (n) {
@@ -159,6 +160,7 @@ TensorList unbind(const Tensor& t, int64_t dim) {
     NoGradGuard ng;
     for (int64_t i = 0; i < t->size(d); ++i) outs.push_back(select(t, d, i));
   }
+  note_multi_output_views(outs, *t, "Unbind");
   auto n = make_node<DimState>("UnbindBackward0", {&t},
                                [](auto& n, variable_list& g) -> variable_list { return {stack(g, n.state.dim)}; });
   if (n) {

@@ -167,6 +167,9 @@ inline Tensor renamed(Tensor t, const char* name) {
 // Writes an in-place op's differentiable result into self and rebases the
 // history of self (and of its base, for a view). See Note [In-place ops].
 Tensor& commit_inplace(Tensor& self, const Tensor& result);
+// commit_inplace's second half: self (already holding result's values) takes
+// result's history (a custom Function's mark_dirty).
+void rebase_inplace(const Tensor& self, const Tensor& result);
 // A copy of `base` with `value` written into the region `sizes/strides/offset`
 // of a contiguous layout of base (PyTorch's CopySlices).
 Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset);

@@ -109,6 +109,11 @@ Tensor& fill_(Tensor& self, const Tensor& value);
 Tensor& zero_(Tensor& self);
 // Checks shared by every in-place op before it writes (leaf, view, dtype).
 void check_inplace(const Tensor& self, const char* op, bool records_grad);
+// Note [View creation]: records how `view` (a view of `parent`) was made.
+void note_view_creation(TensorImpl& view, const TensorImpl& parent);
+// The outputs of an op returning several views (split, unbind): `creator` as
+// PyTorch names it in its error ("Split", "Unbind").
+void note_multi_output_views(TensorList& views, const TensorImpl& parent, const char* creator);
 // Note [Memory overlap]: RuntimeErrors with PyTorch's words.
 void check_no_internal_overlap(const Tensor& self);
 void check_no_partial_overlap(const Tensor& self, const Tensor& input);
@@ -158,7 +163,7 @@ Tensor outer(const Tensor& a, const Tensor& b);
 Tensor view(const Tensor& t, const Shape& shape);
 Tensor reshape(const Tensor& t, const Shape& shape);
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
-Tensor t_(const Tensor& t);  // .t()
+Tensor t_(const Tensor& t);     // .t()
 Tensor alias(const Tensor& t);  // a view of all of t (x[...]), AliasBackward0
 Tensor permute(const Tensor& t, const DimList& dims);
 Tensor expand(const Tensor& t, const Shape& shape);

@@ -17,9 +17,41 @@ struct SizesState {
 };
 }  // namespace
 
+// Note [View creation]
+// PyTorch refuses to record an in-place op on some views, because the graph
+// it would build is wrong or ambiguous: views made in no_grad or inference
+// mode (then modified with grad mode on), the outputs of ops returning several
+// views (split, chunk, unbind: their node would have to be rewritten for all
+// of them), and views returned by a custom Function (the view's own history
+// would bypass the custom backward). A view records how it was made; a view of
+// such a view inherits it; check_inplace() refuses with PyTorch's words.
+void note_view_creation(TensorImpl& view, const TensorImpl& parent) {
+  using VC = TensorImpl::ViewCreation;
+  if (GradMode::is_inference()) {
+    view.view_creation = VC::InferenceMode;
+  } else if (!GradMode::is_enabled()) {
+    view.view_creation = VC::NoGradMode;
+  } else {
+    view.view_creation = parent.view_creation;
+    view.view_creator = parent.view_creator;
+    view.view_output_nr = parent.view_output_nr;
+  }
+}
+
+void note_multi_output_views(TensorList& views, const TensorImpl& parent, const char* creator) {
+  for (size_t i = 0; i < views.size(); ++i) {
+    note_view_creation(*views[i], parent);
+    if (views[i]->view_creation != TensorImpl::ViewCreation::Default) continue;
+    views[i]->view_creation = TensorImpl::ViewCreation::MultiOutput;
+    views[i]->view_creator = creator;
+    views[i]->view_output_nr = (uint32_t)i;
+  }
+}
+
 static Tensor make_child_view(const Tensor& t, Shape sizes, Shape strides, int64_t offset) {
   Tensor v = make_view(t, std::move(sizes), std::move(strides), offset);
   v->view_base = t->view_base ? t->view_base : t;
+  note_view_creation(*v, *t);
   return v;
 }
 
@@ -149,6 +181,7 @@ Tensor t_(const Tensor& t) {
     NoGradGuard ng;
     out = t->dim() < 2 ? make_child_view(t, t->sizes(), t->strides(), t->offset()) : transpose(t, 0, 1);
   }
+  note_view_creation(*out, *t);  // under the caller's grad mode, not the guard's
   auto n = make_node("TBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {t_(g[0])}; });
   if (n) n->cheap = true;  // returns a view of the gradient
   return attach(n, out);
@@ -353,12 +386,16 @@ Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start_in, std:
   if (end < 0) end += size;
   start = std::clamp<int64_t>(start, 0, size);
   end = std::clamp<int64_t>(end, start, size);
-  int64_t len = (end - start + step - 1) / step;
+  // Written so that a huge step cannot overflow: with one element or none the
+  // step does not matter, and with more it is less than the dim's size.
+  int64_t len = start < end ? (end - start - 1) / step + 1 : 0;
   Shape s = t->sizes(), st = t->strides(), cst = contiguous_strides(t->sizes());
   int64_t offset = t->offset() + start * st[d], rel = start * cst[d];
   s[d] = len;
-  st[d] *= step;
-  cst[d] *= step;
+  if (len > 1) {
+    st[d] *= step;
+    cst[d] *= step;
+  }
   return region_view(t, "SliceBackward0", s, st, offset, cst, rel);
 }
 

@@ -1,5 +1,7 @@
 // Autograd bindings: tensor autograd attributes, hooks, the engine entry
 // point, grad modes, graph nodes, and the node behind autograd.Function.
+#include <unordered_map>
+
 #include "autograd/accumulate_grad.h"
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
@@ -17,6 +19,13 @@ struct PyFunctionNode : Node {
   std::shared_ptr<PyRef> ctx, backward;
   std::string fn_name;
   std::vector<SavedVariable> saved;
+  // For each value forward returned, its gradient's slot (-1: not a tensor,
+  // backward gets None). ctx.set_materialize_grads(False): None, not zeros,
+  // for outputs that got no gradient.
+  std::vector<int> output_slots;
+  bool materialize = true;
+
+  bool materializes_grads() const override { return materialize; }
 
   std::string name() const override { return fn_name; }
   bool is_python() const override { return true; }
@@ -28,9 +37,12 @@ struct PyFunctionNode : Node {
     py::gil_scoped_acquire gil;
     // Only a node no tensor can reach loses its state to the garbage collector.
     EMBER_ASSERT(ctx && backward);
-    py::tuple args(grads.size() + 1);
+    py::tuple args(output_slots.size() + 1);
     args[0] = ctx->obj;
-    for (size_t i = 0; i < grads.size(); ++i) args[i + 1] = py::cast(grads[i]);
+    for (size_t i = 0; i < output_slots.size(); ++i) {
+      int slot = output_slots[i];
+      args[i + 1] = slot >= 0 && grads[slot] ? py::cast(grads[slot]) : py::none();
+    }
     py::object result = backward->obj(*args);
     py::tuple res = py::isinstance<py::tuple>(result) ? result.cast<py::tuple>() : py::make_tuple(result);
     size_t expected = next_edges.size();
@@ -51,6 +63,37 @@ struct PyFunctionNode : Node {
     return out;
   }
 };
+
+}  // namespace
+
+// Note [Node classes]
+// In PyTorch each kind of node has its own Python class (MulBackward0,
+// AccumulateGrad, a custom Function's FnBackward); tools such as torchviz
+// label graphs with type(grad_fn).__name__. ember's nodes are C++ objects
+// bound as one class, Node; the first time a node of some name reaches Python,
+// a subclass of Node of that name is made (empty __slots__: its instances keep
+// Node's layout, so an object's class can be set to it), and the caster of
+// std::shared_ptr<Node> (common.h) gives every node object its name's class.
+void set_node_class(py::handle obj, const Node& node) {
+  // Created once per name and kept for the life of the interpreter.
+  static auto* classes = new std::unordered_map<std::string, PyObject*>();
+  std::string name = node.name();
+  auto it = classes->find(name);
+  if (it == classes->end()) {
+    py::handle base = py::type::of<Node>();
+    std::string short_name = name.substr(name.rfind(':') == std::string::npos ? 0 : name.rfind(':') + 1);
+    py::dict ns;
+    ns["__slots__"] = py::tuple();
+    ns["__module__"] = node.is_python() ? "ember.autograd.function" : "builtins";
+    ns["__qualname__"] = short_name;
+    py::object cls = py::handle((PyObject*)Py_TYPE(base.ptr()))(short_name, py::make_tuple(base), ns);
+    it = classes->emplace(name, cls.release().ptr()).first;
+  }
+  if ((PyObject*)Py_TYPE(obj.ptr()) != it->second && PyObject_SetAttrString(obj.ptr(), "__class__", it->second) != 0)
+    throw py::error_already_set();
+}
+
+namespace {
 
 // ctx.saved_tensors: unpacks the node's saved tensors (version-checked; an
 // error once backward has freed them). Weak, so ctx does not keep the node alive.
@@ -73,10 +116,53 @@ struct HookHandle {
     auto drop = [&](std::vector<Node::TensorHook>& hooks) {
       hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == id; }), hooks.end());
     };
-    if (auto t = leaf.lock()) drop(t->autograd_mut().leaf_hooks);
-    if (auto n = node.lock()) drop(n->pre_hooks);
+    auto drop_node_hooks = [&](std::vector<Node::NodeHook>& hooks) {
+      hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == id; }), hooks.end());
+    };
+    if (auto t = leaf.lock()) {
+      drop(t->autograd_mut().leaf_hooks);
+      drop(t->autograd_mut().post_accumulate_hooks);
+    }
+    if (auto n = node.lock()) {
+      drop(n->pre_hooks);
+      drop_node_hooks(n->node_pre_hooks);
+      drop_node_hooks(n->post_hooks);
+    }
   }
 };
+
+// A Python hook on a node (grad_fn.register_prehook / register_hook): called
+// with tuples of gradients (None for a missing one); a tuple it returns must
+// have one entry per gradient.
+Node::GradsHook python_node_hook(py::function fn, bool is_post) {
+  auto ref = std::make_shared<PyRef>(fn);
+  return [ref, is_post](const variable_list& grads, const variable_list& incoming) -> variable_list {
+    py::gil_scoped_acquire gil;
+    auto as_tuple = [](const variable_list& v) {
+      py::tuple t(v.size());
+      for (size_t i = 0; i < v.size(); ++i) t[i] = v[i] ? py::cast(v[i]) : py::none();
+      return t;
+    };
+    py::object r = is_post ? ref->obj(as_tuple(grads), as_tuple(incoming)) : ref->obj(as_tuple(grads));
+    if (r.is_none()) return {};
+    std::string name = py::str(py::getattr(ref->obj, "__name__", py::repr(ref->obj)));
+    if (!py::isinstance<py::tuple>(r) && !py::isinstance<py::list>(r))
+      throw py::type_error("expected tuple, but hook returned '" +
+                           std::string(py::str(py::type::handle_of(r).attr("__name__"))) + "'");
+    py::sequence seq = r;
+    EMBER_CHECK(seq.size() == grads.size(), "hook '", name, "' has returned an incorrect number of values (got ",
+                seq.size(), ", but expected ", grads.size(), ")");
+    variable_list out(grads.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (seq[i].is_none()) continue;
+      if (!is_tensor(seq[i]))
+        throw py::type_error("expected Variable or None (got " +
+                             std::string(py::str(py::type::handle_of(seq[i]).attr("__name__"))) + ")");
+      out[i] = seq[i].cast<Tensor>();
+    }
+    return out;
+  };
+}
 
 // A Python tensor hook: may replace the gradient, with one of the same shape
 // and dtype (PyTorch's checks and words).
@@ -88,6 +174,7 @@ Hook python_hook(py::function fn) {
     if (r.is_none()) return Tensor();
     if (!is_tensor(r)) throw py::type_error("hook must return None or a Tensor");
     Tensor out = r.cast<Tensor>();
+    if (!g) return out;  // an output that got no gradient (the hook was called with None)
     std::string name = py::str(py::getattr(ref->obj, "__name__", py::repr(ref->obj)));
     EMBER_CHECK(out->sizes() == g->sizes(), "hook '", name, "' has changed the size of value");
     EMBER_CHECK(out->dtype() == g->dtype(), "hook '", name, "' has changed the type of value (was ember.",
@@ -207,8 +294,11 @@ int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
   TensorImpl* t = tensor_of(self);
   if (!t || !t->autograd()) return 0;
   for (auto& h : t->autograd()->leaf_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+  for (auto& h : t->autograd()->post_accumulate_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
   if (Node* n = owned_grad_fn(*t)) {
     for (auto& h : n->pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+    for (auto& h : n->node_pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+    for (auto& h : n->post_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
     if (auto* fn = dynamic_cast<PyFunctionNode*>(n)) {
       if (fn->ctx) Py_VISIT(fn->ctx->obj.ptr());
       if (fn->backward) Py_VISIT(fn->backward->obj.ptr());
@@ -221,8 +311,11 @@ int tensor_clear(PyObject* self) {
   TensorImpl* t = tensor_of(self);
   if (t && t->autograd()) {
     t->autograd_mut().leaf_hooks.clear();
+    t->autograd_mut().post_accumulate_hooks.clear();
     if (Node* n = owned_grad_fn(*t)) {
       n->pre_hooks.clear();
+      n->node_pre_hooks.clear();
+      n->post_hooks.clear();
       if (auto* fn = dynamic_cast<PyFunctionNode*>(n)) {
         fn->ctx.reset();
         fn->backward.reset();
@@ -246,7 +339,16 @@ void tensor_type_setup(PyHeapTypeObject* heap_type) {
 }
 
 void init_autograd(py::module_& m, TensorClass& cls) {
-  py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A backward function of the graph (a tensor's grad_fn).")
+  py::class_<HookHandle>(m, "RemovableHandle", "What register_hook returns: remove() unregisters the hook.")
+      .def("remove", &HookHandle::remove, "Unregisters the hook.")
+      .def(
+          "__enter__", [](py::object self) { return self; }, "The handle itself.")
+      .def("__exit__", [](HookHandle& h, py::args) { h.remove(); }, "Unregisters the hook.");
+
+  // dynamic_attr: node classes made at run time are GC types, as every class
+  // made by type(); Node must be one too for __class__ assignment (Note [Node classes]).
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node", py::dynamic_attr(),
+                                          "A backward function of the graph (a tensor's grad_fn).")
       .def("name", &Node::name, "The node's name as PyTorch spells it (MulBackward0, AccumulateGrad, ...).")
       .def_property_readonly(
           "next_functions",
@@ -267,8 +369,43 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           },
           "The leaf an AccumulateGrad node accumulates into.")
       .def(
-          "__getattr__", [](Node& n, const std::string& attr) { return saved_attribute(n, attr); }, py::arg("name"),
+          "__getattr__",
+          [](Node& n, const std::string& attr) -> py::object {
+            // A custom Function's node answers for its ctx, as PyTorch's (where they are one object).
+            if (auto* fn = dynamic_cast<PyFunctionNode*>(&n); fn && fn->ctx && py::hasattr(fn->ctx->obj, attr.c_str()))
+              return fn->ctx->obj.attr(attr.c_str());
+            return saved_attribute(n, attr);
+          },
+          py::arg("name"),
           "A saved tensor or value of the node's formula by name: grad_fn._saved_self, grad_fn._saved_dim, ...")
+      .def_property_readonly(
+          "metadata",
+          [](Node& n) {
+            if (!n.py_state) n.py_state = std::make_shared<PyRef>(py::dict());
+            return static_cast<PyRef*>(n.py_state.get())->obj;
+          },
+          "A dict kept with the node for the user's own data.")
+      .def(
+          "register_prehook",
+          [](Node& n, py::function fn) {
+            HookHandle h{{}, n.shared_from_this(), next_hook_id()};
+            n.node_pre_hooks.push_back({h.id, python_node_hook(fn, false), fn.ptr()});
+            return h;
+          },
+          py::arg("fn"),
+          "Registers fn(grad_outputs) to run before the node; it may return a tuple replacing the gradients.")
+      .def(
+          "register_hook",
+          [](Node& n, py::function fn) {
+            HookHandle h{{}, n.shared_from_this(), next_hook_id()};
+            n.post_hooks.push_back({h.id, python_node_hook(fn, true), fn.ptr()});
+            return h;
+          },
+          py::arg("fn"),
+          "Registers fn(grad_inputs, grad_outputs) to run after the node; it may return a tuple replacing grad_inputs.")
+      .def(
+          "_sequence_nr", [](const Node& n) { return n.sequence_nr; },
+          "The node's creation order (later nodes run first in backward).")
       .def(
           "__dir__",
           [](py::handle self) {
@@ -289,12 +426,6 @@ void init_autograd(py::module_& m, TensorClass& cls) {
 
   py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle", "ctx.saved_tensors of a custom Function.")
       .def("unpack", &SavedTensorsHandle::unpack, "The saved tensors, version-checked.");
-
-  py::class_<HookHandle>(m, "RemovableHandle", "What register_hook returns: remove() unregisters the hook.")
-      .def("remove", &HookHandle::remove, "Unregisters the hook.")
-      .def(
-          "__enter__", [](py::object self) { return self; }, "The handle itself.")
-      .def("__exit__", [](HookHandle& h, py::args) { h.remove(); }, "Unregisters the hook.");
 
   cls.def_property(
       "requires_grad", [](const Tensor& t) { return t->requires_grad(); },
@@ -317,14 +448,25 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       "Whether a non-leaf keeps its .grad (retain_grad() was called).");
   cls.def_property(
       "grad",
-      [](const Tensor& t) -> Tensor {
+      [](const Tensor& t) -> py::object {
         if (!t->is_leaf() && !(t->autograd() && t->autograd()->retains_grad))
           PyErr_WarnEx(PyExc_UserWarning, kNonLeafGradWarning, 1);
-        return t->autograd() ? t->autograd()->grad : Tensor();
+        auto* meta = t->autograd();
+        if (!meta || !meta->grad) return py::none();
+        // The same Python object every time while .grad is the same tensor, kept
+        // alive by its owner as in PyTorch (weakref.ref(x.grad) stays valid).
+        auto* cached = static_cast<PyRef*>(meta->grad_object.get());
+        if (cached && cached->obj.cast<TensorImpl*>() == meta->grad.get()) return cached->obj;
+        py::object obj = py::cast(meta->grad);
+        meta->grad_object = std::make_shared<PyRef>(obj);
+        return obj;
       },
       [](const Tensor& t, py::object g) {
         if (g.is_none()) {
-          if (t->autograd()) t->autograd_mut().grad.reset();
+          if (t->autograd()) {
+            t->autograd_mut().grad.reset();
+            t->autograd_mut().grad_object.reset();
+          }
           return;
         }
         if (!is_tensor(g))
@@ -374,6 +516,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
                return Tensor();
              }});
         t->autograd_mut().retains_grad = true;
+        t->autograd_mut().retain_grad_hook_id = t->grad_fn()->retain_grad_hooks.back().id;
       },
       "Makes a non-leaf keep its .grad during backward.");
   cls.def(
@@ -392,6 +535,27 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         return h;
       },
       "Registers hook(grad) to run on the tensor's gradient; it may return a replacement. Returns a RemovableHandle.",
+      py::arg("hook"));
+
+  cls.def(
+      "register_post_accumulate_grad_hook",
+      [](const Tensor& t, py::function fn) {
+        EMBER_CHECK(t->requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+        EMBER_CHECK(t->is_leaf(), "post accumulate grad hooks cannot be registered on non-leaf tensors");
+        auto ref = std::make_shared<PyRef>(fn);
+        HookHandle h;
+        h.id = next_hook_id();
+        h.leaf = t;
+        Hook hook = [ref](const Tensor& leaf) -> Tensor {
+          py::gil_scoped_acquire gil;
+          py::object r = ref->obj(leaf);
+          if (!r.is_none()) throw py::type_error("post accumulate grad hooks should return None");
+          return Tensor();
+        };
+        t->autograd_mut().post_accumulate_hooks.push_back({0, h.id, hook, fn.ptr()});
+        return h;
+      },
+      "Registers hook(tensor) to run after the leaf's .grad was accumulated. Returns a RemovableHandle.",
       py::arg("hook"));
 
   m.def(
@@ -433,11 +597,12 @@ void init_autograd(py::module_& m, TensorClass& cls) {
   m.def(
       "_make_function_node",
       [](py::object ctx, py::object backward, const std::string& name, py::list inputs, py::list outputs,
-         py::list non_differentiable, py::list to_save) {
+         py::list non_differentiable, py::list dirty, py::list to_save, bool materialize_grads) {
         auto node = std::make_shared<PyFunctionNode>();
         node->ctx = std::make_shared<PyRef>(ctx);
         node->backward = std::make_shared<PyRef>(backward);
         node->fn_name = name;
+        node->materialize = materialize_grads;
         std::vector<TensorImpl*> input_ptrs;
         for (auto h : inputs) {
           if (is_tensor(h)) {
@@ -448,22 +613,55 @@ void init_autograd(py::module_& m, TensorClass& cls) {
             node->next_edges.push_back(Edge());
           }
         }
+        auto listed = [](py::list list, TensorImpl* t) {
+          for (auto h : list)
+            if (is_tensor(h) && h.cast<Tensor>().get() == t) return true;
+          return false;
+        };
         py::list result;
+        std::vector<std::pair<TensorImpl*, Tensor>> wired;  // forward's tensor -> the one returned
         for (auto h : outputs) {
           if (!is_tensor(h)) {
             result.append(h);
+            node->output_slots.push_back(-1);
             continue;
           }
           Tensor t = h.cast<Tensor>();
-          bool differentiable = true;
-          for (auto nd : non_differentiable) differentiable &= !(is_tensor(nd) && nd.cast<Tensor>().get() == t.get());
-          // An input returned as is becomes a new alias, so the input keeps its own history.
-          if (std::find(input_ptrs.begin(), input_ptrs.end(), t.get()) != input_ptrs.end() || t->requires_grad())
-            t = make_view(t, t->sizes(), t->strides(), t->offset());
-          if (differentiable && is_floating(t->dtype()))
+          TensorImpl* original = t.get();
+          bool differentiable = !listed(non_differentiable, original) && is_floating(t->dtype());
+          bool is_input = std::find(input_ptrs.begin(), input_ptrs.end(), original) != input_ptrs.end();
+          auto seen = std::find_if(wired.begin(), wired.end(), [&](auto& w) { return w.first == original; });
+          if (seen != wired.end()) {
+            // The same tensor returned twice is one object, with the history of its last position.
+            t = seen->second;
+          } else if (is_input && listed(dirty, original)) {
+            // mark_dirty: forward changed this input in place; the input itself
+            // takes the node as its history (its base too, for a view).
+            EMBER_CHECK(!(t->is_leaf() && t->requires_grad()),
+                        "a leaf Variable that requires grad has been used in an in-place operation.");
+            check_inplace(t, name.c_str(), true);
+          } else if (is_input || t->requires_grad()) {
+            // An input returned as is becomes a view of it, so the input keeps its own history.
+            Tensor alias = make_view(t, t->sizes(), t->strides(), t->offset());
+            alias->view_base = t->view_base ? t->view_base : t;
+            t = alias;
+          }
+          node->output_slots.push_back((int)node->input_metas.size());
+          if (differentiable && is_input && seen == wired.end() && listed(dirty, original)) {
+            Tensor wired_alias = make_view(t, t->sizes(), t->strides(), t->offset());
+            set_history(wired_alias, node);
+            rebase_inplace(t, wired_alias);
+          } else if (differentiable) {
             set_history(t, node);
-          else
+            // A view made inside forward (or an input returned as is) may not be modified in place later.
+            if (t->view_base) {
+              t->view_creation = TensorImpl::ViewCreation::CustomFunction;
+              t->view_output_nr = (uint32_t)(node->input_metas.size() - 1);
+            }
+          } else {
             node->add_input_meta(t);
+          }
+          if (seen == wired.end()) wired.emplace_back(original, t);
           result.append(py::cast(t));
         }
         for (auto h : to_save) {

@@ -11,6 +11,13 @@
 
 namespace py = pybind11;
 
+namespace ember {
+namespace bind {
+void set_node_class(pybind11::handle obj, const Node& node);  // autograd.cpp
+pybind11::handle dtype_object(DType d);                       // module.cpp
+}  // namespace bind
+}  // namespace ember
+
 // Note [No null tensors from Python]
 // pybind11 turns None into an empty shared_ptr for every `const Tensor&` and
 // list-of-tensor parameter, and the op would then dereference it. This caster
@@ -27,6 +34,33 @@ class type_caster<std::shared_ptr<ember::TensorImpl>>
   bool load(handle src, bool convert) {
     if (src.is_none()) return false;
     return copyable_holder_caster<ember::TensorImpl, std::shared_ptr<ember::TensorImpl>>::load(src, convert);
+  }
+};
+
+// A dtype reaching Python is always the one object of its kind, so
+// `t.dtype is ember.float32` holds as in PyTorch (pybind11 would make a new
+// enum object per cast).
+template <>
+class type_caster<ember::DType> : public type_caster_base<ember::DType> {
+ public:
+  static handle cast(const ember::DType& src, return_value_policy policy, handle parent) {
+    handle obj = ember::bind::dtype_object(src);  // null while the enum itself is being made
+    return obj ? obj.inc_ref() : type_caster_base<ember::DType>::cast(src, policy, parent);
+  }
+  static handle cast(const ember::DType* src, return_value_policy policy, handle parent) {
+    return src ? cast(*src, policy, parent) : none().release();
+  }
+};
+
+// Every node object reaching Python gets its own class (Note [Node classes]).
+template <>
+class type_caster<std::shared_ptr<ember::Node>>
+    : public copyable_holder_caster<ember::Node, std::shared_ptr<ember::Node>> {
+ public:
+  static handle cast(const std::shared_ptr<ember::Node>& src, return_value_policy policy, handle parent) {
+    handle obj = copyable_holder_caster<ember::Node, std::shared_ptr<ember::Node>>::cast(src, policy, parent);
+    if (obj && src) ember::bind::set_node_class(obj, *src);
+    return obj;
   }
 };
 }  // namespace detail

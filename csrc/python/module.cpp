@@ -26,11 +26,15 @@ std::optional<DType> dtype_arg(py::handle h) {
   throw py::type_error("dtype must be an ember.dtype, got " + std::string(py::repr(h)));
 }
 
+// The dtype objects, made once by init_types (kept for the interpreter's life).
+static PyObject* g_dtype_objects[kNumDTypes] = {};
+
+py::handle dtype_object(DType d) { return g_dtype_objects[(int)d]; }
+
 static void init_types(py::module_& m) {
   py::enum_<DType> dtype(m, "dtype",
                          "The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.");
-  dtype
-      .value("bool", DType::Bool)
+  dtype.value("bool", DType::Bool)
       .value("int32", DType::Int32)
       .value("int64", DType::Int64)
       .value("float32", DType::Float32)
@@ -45,6 +49,8 @@ static void init_types(py::module_& m) {
   // A dtype is not a number: without this, pybind11 would take ember.float32
   // as the int 3 wherever an int is expected (x.chunk(ember.int64), a dim...).
   // The enum's hash and pickle state used int(self); they read the value directly.
+  for (DType d : {DType::Bool, DType::Int32, DType::Int64, DType::Float32, DType::Float64})
+    g_dtype_objects[(int)d] = dtype.attr(dtype_name(d)).ptr();  // the enum's members live as long as the type
   dtype.attr("__index__") = py::none();
   dtype.attr("__int__") = py::none();
   dtype.attr("__hash__") = py::cpp_function([](DType d) { return (int)d; }, py::is_method(dtype), "Hash of the dtype.");
@@ -76,8 +82,7 @@ static void init_types(py::module_& m) {
           },
           "Equal to a device or a device string naming the same device.", py::arg("other"))
       .def(
-          "__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); },
-          "Hash of the device's string.")
+          "__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); }, "Hash of the device's string.")
       .def(py::pickle([](const Device& d) { return py::make_tuple(d.str()); },
                       [](py::tuple t) { return parse_device(t[0].cast<std::string>()); }));
   py::implicitly_convertible<std::string, Device>();

@@ -1,4 +1,5 @@
 // Tensor attributes, numpy interop, indexing, conversions to Python values.
+#include "autograd/grad_mode.h"
 #include "kernels/cpu/elementwise.h"
 #include "python/bindings.h"
 
@@ -30,7 +31,8 @@ static DType dtype_from_numpy(const py::dtype& dt) {
 
 // A numpy array viewing the tensor's memory; the array keeps the storage alive.
 static py::array to_numpy(const Tensor& t) {
-  EMBER_CHECK(!t->requires_grad(),
+  // As PyTorch: allowed under no_grad, where nothing could be recorded through it.
+  EMBER_CHECK(!(t->requires_grad() && GradMode::is_enabled()),
               "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
   EMBER_CHECK(t->device().is_cpu(), "can't convert ", t->device().str(),
               " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");

@@ -927,6 +927,10 @@ class Tensor:
         """
         Registers hook(grad) to run on the tensor's gradient; it may return a replacement. Returns a RemovableHandle.
         """
+    def register_post_accumulate_grad_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
+        """
+        Registers hook(tensor) to run after the leaf's .grad was accumulated. Returns a RemovableHandle.
+        """
     def relu(self) -> Tensor:
         """
         Returns max(input, 0) elementwise.
@@ -1209,6 +1213,29 @@ class Tensor:
         """
         The sizes of the dims, an ember.Size.
         """
+class RemovableHandle:
+    """
+    What register_hook returns: remove() unregisters the hook.
+    """
+    @staticmethod
+    def __reduce_ex__(*args, **kwargs):
+        """
+        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
+        
+        Refuses: graph objects cannot be pickled.
+        """
+    def __enter__(self) -> typing.Any:
+        """
+        The handle itself.
+        """
+    def __exit__(self, *args) -> None:
+        """
+        Unregisters the hook.
+        """
+    def remove(self) -> None:
+        """
+        Unregisters the hook.
+        """
 class Node:
     """
     A backward function of the graph (a tensor's grad_fn).
@@ -1228,9 +1255,26 @@ class Node:
         """
         <MulBackward0 object at 0x...>, as PyTorch.
         """
+    def _sequence_nr(self) -> int:
+        """
+        The node's creation order (later nodes run first in backward).
+        """
     def name(self) -> str:
         """
         The node's name as PyTorch spells it (MulBackward0, AccumulateGrad, ...).
+        """
+    def register_hook(self, fn: collections.abc.Callable) -> RemovableHandle:
+        """
+        Registers fn(grad_inputs, grad_outputs) to run after the node; it may return a tuple replacing grad_inputs.
+        """
+    def register_prehook(self, fn: collections.abc.Callable) -> RemovableHandle:
+        """
+        Registers fn(grad_outputs) to run before the node; it may return a tuple replacing the gradients.
+        """
+    @property
+    def metadata(self) -> typing.Any:
+        """
+        A dict kept with the node for the user's own data.
         """
     @property
     def next_functions(self) -> tuple:
@@ -1256,29 +1300,6 @@ class _SavedTensorsHandle:
     def unpack(self) -> tuple:
         """
         The saved tensors, version-checked.
-        """
-class RemovableHandle:
-    """
-    What register_hook returns: remove() unregisters the hook.
-    """
-    @staticmethod
-    def __reduce_ex__(*args, **kwargs):
-        """
-        (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
-        
-        Refuses: graph objects cannot be pickled.
-        """
-    def __enter__(self) -> typing.Any:
-        """
-        The handle itself.
-        """
-    def __exit__(self, *args) -> None:
-        """
-        Unregisters the hook.
-        """
-    def remove(self) -> None:
-        """
-        Unregisters the hook.
         """
 class Generator:
     """
@@ -1366,7 +1387,7 @@ def _linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Su
     """
     steps values evenly spaced from start to end.
     """
-def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: list, arg4: list, arg5: list, arg6: list) -> list:
+def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: list, arg4: list, arg5: list, arg6: list, arg7: list, arg8: bool) -> list:
     """
     Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).
     """

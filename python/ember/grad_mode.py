@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
 from typing import Any, Callable, Literal, TypeVar
 
 from . import _C
@@ -19,14 +21,52 @@ class _GradModeContext:
         return super().__new__(cls)
 
     def __call__(self, func: _F) -> _F:
-        """Decorate ``func`` so that each call runs inside this context."""
+        """Decorate ``func`` so that each call runs inside this context.
+
+        A generator function runs inside it every time it is resumed (as
+        PyTorch's decorators); the caller's mode is in force between yields.
+        """
+        if inspect.isclass(func):
+            raise RuntimeError(
+                "Cannot decorate classes; it is ambiguous whether or not only the constructor or all methods "
+                "should have the context manager applied; additionally, decorating a class at definition-site "
+                "will prevent use of the identifier as a conventional type. To specify which methods to decorate, "
+                "decorate each of them individually."
+            )
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.clone():
                 return func(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]
+
+    def _wrap_generator(self, func: _F) -> _F:
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException:
+                        with self.clone():
+                            response = gen.throw(*sys.exc_info())
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as done:
+                return done.value
+
+        return generator  # type: ignore[return-value]
 
     def clone(self) -> _GradModeContext:
         """A fresh context manager of the same kind and mode."""
@@ -66,6 +106,11 @@ class set_grad_enabled(_GradModeContext):
         self._prev = (_C.is_grad_enabled(), _C.is_inference_mode_enabled())
         _C._set_grad_enabled(self.mode)
 
+    def __call__(self, func: _F) -> _F:
+        """Decorate ``func``: decorating undoes the constructor's setting; each call sets the mode."""
+        _C._set_grad_enabled(self._prev[0])
+        return super().__call__(func)
+
     def clone(self) -> set_grad_enabled:
         """A fresh ``set_grad_enabled`` of the same mode (setting it, as the constructor does)."""
         return set_grad_enabled(self.mode)
@@ -79,7 +124,7 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad, for inference; `inference_mode(False)` leaves grad mode as it is."""
+    """Like no_grad, for inference; `inference_mode(False)` turns both off again (grad mode on)."""
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
@@ -89,9 +134,10 @@ class inference_mode(_GradModeContext):
         return inference_mode(self.mode)
 
     def _set(self) -> None:
-        if self.mode:
-            _C._set_grad_enabled(False)
-            _C._set_inference_mode(True)
+        # As PyTorch's InferenceMode guard: on, grad mode is off; off (even
+        # nested in an inference_mode block), grad mode is on.
+        _C._set_grad_enabled(not self.mode)
+        _C._set_inference_mode(self.mode)
 
 
 def is_grad_enabled() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
 from .. import _C
@@ -36,11 +37,11 @@ class FunctionCtx:
         self._non_differentiable = tensors
 
     def mark_dirty(self, *tensors: Tensor) -> None:
-        """Mark inputs that ``forward`` modified in place (recorded for PyTorch compatibility)."""
+        """Mark inputs that ``forward`` modified in place and returns: they take the node as their history."""
         self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
-        """Set ``ctx.materialize_grads``, as PyTorch; ember's backward gets zeros for unused outputs either way."""
+        """With False, ``backward`` gets None (not zeros) for outputs that received no gradient."""
         self.materialize_grads = value
 
 
@@ -69,8 +70,12 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and, when an input requires grad, record the call in the graph."""
         ctx = FunctionCtx()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         separate_setup = cls.setup_context is not Function.setup_context
+        if separate_setup:
+            # setup_context sees forward's arguments with its defaults filled in, as in PyTorch.
+            args = _bind_default_args(cls.forward, args, kwargs)
+            kwargs = {}
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():
             outputs = cls.forward(*args, **kwargs) if separate_setup else cls.forward(ctx, *args, **kwargs)
         if separate_setup:
@@ -86,10 +91,19 @@ class Function:
                 list(args),
                 outs,
                 list(getattr(ctx, "_non_differentiable", ())),
+                list(getattr(ctx, "_dirty", ())),
                 to_save,
+                getattr(ctx, "materialize_grads", True),
             )
             ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
         return tuple(outs) if is_tuple else outs[0]
+
+
+def _bind_default_args(forward: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """forward's arguments as one positional tuple, its defaults filled in."""
+    bound = inspect.signature(forward).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.args
 
 
 class _OnceDifferentiableError(Function):
