@@ -7,6 +7,7 @@ from typing import Any, Iterable, Sequence
 from .. import _C
 from .._C import Tensor
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+from . import functional  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 

@@ -1,3 +1,4 @@
-"""ember.utils: data loading utilities (``ember.utils.data``), as ``torch.utils``."""
+"""ember.utils: data loading (``ember.utils.data``) and activation checkpointing
+(``ember.utils.checkpoint``), as ``torch.utils``."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401
