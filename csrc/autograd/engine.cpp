@@ -45,6 +45,7 @@
 #include <unordered_map>
 
 #include "autograd/accumulate_grad.h"
+#include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
 #include "autograd/meta.h"
 #include "autograd/worker_pool.h"
@@ -58,6 +59,11 @@ static std::atomic<uint64_t> g_parallel_passes{0}, g_helper_nodes{0};
 BackwardStats backward_stats() { return {g_parallel_passes.load(), g_helper_nodes.load()}; }
 void set_parallel_backward(bool enabled) { g_parallel_backward.store(enabled); }
 bool parallel_backward_enabled() { return g_parallel_backward.load(); }
+
+// The final callbacks of the pass running on this thread (null outside one);
+// a pass's node running on a helper thread queues into the caller's list.
+static thread_local std::vector<std::function<void()>>* t_final_callbacks = nullptr;
+static std::mutex g_final_callbacks_mutex;
 
 namespace {
 
@@ -129,6 +135,7 @@ struct GraphTask {
   std::vector<Capture> captures;
   variable_list captured;
   int64_t work = 0;  // gradient elements over all nodes: the serial/parallel decision
+  std::vector<std::function<void()>>* final_callbacks = nullptr;  // queue_backward_callback's list
 
   // Scheduling state; guarded by `mutex` in a parallel pass.
   struct ByPriority {
@@ -335,8 +342,19 @@ variable_list run_node(GraphTask& task, int id) {
       // Formulas see zeros, never undefined, for outputs that got no gradient.
       if (node->materializes_grads())
         for (uint32_t k = 0; k < grads.size(); ++k)
-          if (!grads[k]) grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
-      outputs = node->apply(std::move(grads));
+          if (!grads[k] && node->input_metas[k].is_tensor)
+            grads[k] = zeros(node->input_metas[k].shape, node->input_metas[k].dtype);
+      if (AnomalyMode::is_enabled()) {
+        try {
+          outputs = node->apply(std::move(grads));
+          if (AnomalyMode::check_nan()) check_anomalous_output(*node, outputs);
+        } catch (...) {
+          if (AnomalyMode::report_failure) AnomalyMode::report_failure(*node);
+          throw;
+        }
+      } else {
+        outputs = node->apply(std::move(grads));
+      }
     }
     if (!task.opts.keep_graph) node->release_variables();
   }
@@ -384,6 +402,12 @@ void run_serial(GraphTask& task) {
 // unlocked, deliver its outputs locked, until nothing is ready or running.
 void work_loop(GraphTask& task, bool is_caller) {
   AutoGradMode grad_mode(task.opts.create_graph);
+  auto* callers_callbacks = t_final_callbacks;
+  t_final_callbacks = task.final_callbacks;
+  struct Restore {
+    std::vector<std::function<void()>>* previous;
+    ~Restore() { t_final_callbacks = previous; }
+  } restore{callers_callbacks};
   const int budget = kernels::max_threads();
   std::unique_lock<std::mutex> lock(task.mutex);
   for (;;) {
@@ -453,6 +477,12 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
 constexpr int kMaxReentrantDepth = 32;
 static thread_local int t_reentrant_depth = 0;
 
+void queue_backward_callback(std::function<void()> callback) {
+  EMBER_CHECK(t_final_callbacks, "Final callbacks can only be installed during backward pass.");
+  std::lock_guard<std::mutex> lock(g_final_callbacks_mutex);
+  t_final_callbacks->push_back(std::move(callback));
+}
+
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
                            const BackwardOptions& opts) {
   if (t_reentrant_depth < kMaxReentrantDepth) {
@@ -489,8 +519,16 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
     root->grads.push_back(grad_roots[i]);
   }
 
+  std::vector<std::function<void()>> final_callbacks;
+  struct CallbacksScope {
+    std::vector<std::function<void()>>* previous = t_final_callbacks;
+    explicit CallbacksScope(std::vector<std::function<void()>>* mine) { t_final_callbacks = mine; }
+    ~CallbacksScope() { t_final_callbacks = previous; }
+  } callbacks_scope(&final_callbacks);
+
   GraphTask task;
   task.opts = opts;
+  task.final_callbacks = &final_callbacks;
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
   push_ready(task, 0);
@@ -507,6 +545,11 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
     run_serial(task);
   }
   variable_list& captured = task.captured;
+  // A callback may queue another; each runs once, in order.
+  for (size_t i = 0; i < final_callbacks.size(); ++i) {
+    auto callback = final_callbacks[i];  // a copy: the callback may queue more and move the vector
+    callback();
+  }
 
   if (inputs.empty()) return {};
   for (size_t i = 0; i < inputs.size(); ++i) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include "autograd/node.h"
 
 namespace ember {
@@ -14,6 +15,11 @@ struct BackwardOptions {
 // each defined). With `inputs` empty every reachable leaf accumulates its
 // gradient; otherwise only the paths to `inputs` run and their gradients are
 // returned (accumulate_grad=false) or accumulated into their .grad.
+// Runs `callback` when the backward pass running on this thread (the
+// innermost, if nested) has finished all its nodes; RuntimeError outside a
+// backward pass. (PyTorch's Variable._execution_engine.queue_callback.)
+void queue_backward_callback(std::function<void()> callback);
+
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
                            const BackwardOptions& opts);
 

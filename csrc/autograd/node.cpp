@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "autograd/accumulate_grad.h"
+#include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
 #include "autograd/meta.h"
 #include "ops/ops.h"
@@ -13,7 +14,9 @@ namespace ember {
 static std::atomic<uint64_t> global_sequence_nr{0};
 static std::atomic<int64_t> global_hook_id{0};
 
-Node::Node() : sequence_nr(global_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
+Node::Node() : sequence_nr(global_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {
+  if (AnomalyMode::is_enabled() && AnomalyMode::on_node_created) AnomalyMode::on_node_created(*this);
+}
 
 int64_t next_hook_id() { return ++global_hook_id; }
 

@@ -41,6 +41,7 @@ struct InputMeta {
   Shape shape;
   DType dtype;
   Device device;
+  bool is_tensor = true;  // false: a custom Function's non-tensor output (its gradient is always None)
 };
 
 struct Node : std::enable_shared_from_this<Node> {

@@ -5,17 +5,41 @@
 
 namespace ember {
 
+static thread_local std::vector<std::shared_ptr<SavedTensorHooks>> t_saved_tensor_hooks;
+
+void push_saved_tensor_hooks(std::shared_ptr<SavedTensorHooks> hooks) {
+  t_saved_tensor_hooks.push_back(std::move(hooks));
+}
+void pop_saved_tensor_hooks() {
+  EMBER_CHECK(!t_saved_tensor_hooks.empty(), "no saved tensor hooks to pop");
+  t_saved_tensor_hooks.pop_back();
+}
+std::shared_ptr<SavedTensorHooks> current_saved_tensor_hooks() {
+  return t_saved_tensor_hooks.empty() ? nullptr : t_saved_tensor_hooks.back();
+}
+
 SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   if (!t) return;
+  EMBER_CHECK(!t->is_inference || GradMode::is_inference(),
+              "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode "
+              "in computation tracked by autograd. To work around this, you can make a clone to get a normal tensor "
+              "and use it in autograd, or use `ember.no_grad()` instead of `ember.inference_mode()`.");
   was_defined_ = true;
   is_output_ = is_output;
   saved_version_ = t->version();
-  if (is_output) {
-    output_nr_ = t->autograd() ? t->autograd()->output_nr : 0;
-    data_ = make_view(t, t->sizes(), t->strides(), t->offset());
-  } else {
-    data_ = t;
+  if (is_output) output_nr_ = t->autograd() ? t->autograd()->output_nr : 0;
+  if (auto hooks = current_saved_tensor_hooks()) {
+    // Popped while pack runs, so a pack hook that computes does not recurse into itself.
+    t_saved_tensor_hooks.pop_back();
+    struct Restore {
+      std::shared_ptr<SavedTensorHooks> h;
+      ~Restore() { t_saved_tensor_hooks.push_back(h); }
+    } restore{hooks};
+    packed_ = hooks->pack(t);
+    hooks_ = hooks;
+    return;
   }
+  data_ = is_output ? make_view(t, t->sizes(), t->strides(), t->offset()) : t;
 }
 
 void throw_saved_tensors_freed() {
@@ -29,6 +53,15 @@ void throw_saved_tensors_freed() {
 Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
   if (released_) throw_saved_tensors_freed();
   if (!was_defined_) return Tensor();
+  if (hooks_) {
+    Tensor t = hooks_->unpack(packed_);
+    if (!is_output_ || !GradMode::is_enabled() || !owner) return t;
+    t = make_view(t, t->sizes(), t->strides(), t->offset());
+    auto& meta = t->autograd_mut();
+    meta.grad_fn = owner;
+    meta.output_nr = output_nr_;
+    return t;
+  }
   if (data_->version() != saved_version_) {
     std::string producer;
     if (is_output_ && owner)

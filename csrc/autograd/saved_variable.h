@@ -12,6 +12,22 @@ namespace ember {
 // The error for using saved tensors after backward freed them.
 [[noreturn]] void throw_saved_tensors_freed();
 
+// Note [Saved tensor hooks]
+// autograd.graph.saved_tensors_hooks(pack, unpack): while a pair is pushed on
+// this thread, every tensor a node saves is handed to pack() and only what it
+// returns is kept; backward gets the tensor back from unpack(). The pair is
+// opaque here (the Python bindings implement it). Packed tensors are not
+// version-checked: ember cannot see the tensor behind what pack returned.
+struct SavedTensorHooks {
+  virtual ~SavedTensorHooks() = default;
+  virtual std::shared_ptr<void> pack(const Tensor& t) = 0;
+  virtual Tensor unpack(const std::shared_ptr<void>& packed) = 0;
+};
+void push_saved_tensor_hooks(std::shared_ptr<SavedTensorHooks> hooks);
+void pop_saved_tensor_hooks();
+// The innermost pair pushed on this thread, or null.
+std::shared_ptr<SavedTensorHooks> current_saved_tensor_hooks();
+
 class SavedVariable {
  public:
   SavedVariable() = default;
@@ -20,12 +36,16 @@ class SavedVariable {
   Tensor unpack(const std::shared_ptr<Node>& owner) const;
   void reset() {
     data_.reset();
+    packed_.reset();
+    hooks_.reset();
     released_ = true;
   }
   bool defined() const { return was_defined_; }
 
  private:
   Tensor data_;
+  std::shared_ptr<SavedTensorHooks> hooks_;  // set: data_ is empty and packed_ holds pack()'s result
+  std::shared_ptr<void> packed_;
   uint32_t saved_version_ = 0;
   uint32_t output_nr_ = 0;
   bool is_output_ = false;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "autograd/grad_mode.h"
 #include "autograd/meta.h"
 #include "core/allocator.h"
 
@@ -41,7 +42,7 @@ static bool compute_contiguous(const Shape& sizes, const Shape& strides) {
 }
 
 TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset, DType dtype)
-    : storage_(std::move(storage)), dtype_(dtype) {
+    : is_inference(GradMode::is_inference()), storage_(std::move(storage)), dtype_(dtype) {
   set_geometry(std::move(sizes), std::move(strides), offset);
 }
 
@@ -110,6 +111,7 @@ Tensor empty(const Shape& sizes, DType dtype, Device device) {
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset) {
   auto t = std::make_shared<TensorImpl>(base->storage(), std::move(sizes), std::move(strides), offset, base->dtype());
   t->share_version_counter_of(*base);
+  t->is_inference = base->is_inference;
   return t;
 }
 

@@ -82,6 +82,10 @@ class TensorImpl {
 
   // A Python number turned into a 0-d tensor: it does not widen a tensor's dtype.
   bool is_wrapped_number = false;
+  // Made in inference mode (a view: its base was); such a tensor is not
+  // saved for backward nor changed in place outside inference mode (PyTorch's
+  // inference tensors).
+  bool is_inference = false;
 
   // Autograd: allocated only for tensors that take part in a graph.
   AutogradMeta* autograd() const { return autograd_.get(); }

@@ -30,7 +30,7 @@ static void check_view_creation(const TensorImpl& self) {
       EMBER_FAIL(Runtime, "A view was created in inference mode and is being modified inplace in normal mode.");
     case VC::MultiOutput:
       EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", self.view_creator,
-                 "Backward0 is a view and is being modified inplace. This view is the output of a function that "
+                 " is a view and is being modified inplace. This view is the output of a function that "
                  "returns multiple views. Such functions do not allow the output views to be modified inplace. You "
                  "should replace the inplace operation by an out-of-place one.");
     case VC::CustomFunction: {
@@ -46,6 +46,10 @@ static void check_view_creation(const TensorImpl& self) {
 }
 
 void check_inplace(const Tensor& self, const char* op, bool records_grad) {
+  EMBER_CHECK(!self->is_inference || GradMode::is_inference(),
+              "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
+              "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
+              "details.");
   if (!records_grad) return;
   if (self->view_base) check_view_creation(*self);
   if (self->is_leaf() && self->requires_grad())

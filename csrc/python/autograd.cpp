@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "autograd/accumulate_grad.h"
+#include "autograd/anomaly.h"
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/saved_variable.h"
@@ -248,6 +249,8 @@ py::list saved_attribute_names(Node& node) {
 }
 
 void set_requires_grad(const Tensor& t, bool on) {
+  EMBER_CHECK(!(on && t->is_inference && !GradMode::is_inference()),
+              "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.");
   if (!t->is_leaf()) {
     EMBER_CHECK(on,
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
@@ -417,9 +420,9 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def(
           "__repr__",
           [](py::handle self) {
-            auto& n = self.cast<Node&>();
             std::ostringstream s;
-            s << "<" << n.name() << " object at " << (const void*)self.ptr() << ">";
+            s << "<" << std::string(py::str(py::type::handle_of(self).attr("__name__"))) << " object at "
+              << (const void*)self.ptr() << ">";
             return s.str();
           },
           "<MulBackward0 object at 0x...>, as PyTorch.");
@@ -490,6 +493,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
   cls.def(
       "detach_",
       [](const Tensor& t) {
+        EMBER_CHECK(!t->view_base, "Can't detach views in-place. Use detach() instead.");
         if (auto* meta = t->autograd()) {
           meta->grad_fn.reset();
           meta->requires_grad = false;
@@ -559,6 +563,88 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       py::arg("hook"));
 
   m.def(
+      "_push_saved_tensors_hooks",
+      [](py::function pack, py::function unpack) {
+        // Note [Saved tensor hooks]: the Python pair.
+        struct PyHooks : SavedTensorHooks {
+          std::shared_ptr<void> pack(const Tensor& t) override {
+            py::gil_scoped_acquire gil;
+            return std::make_shared<PyRef>(pack_fn()(t));
+          }
+          Tensor unpack(const std::shared_ptr<void>& packed) override {
+            py::gil_scoped_acquire gil;
+            py::object r = unpack_fn()(static_cast<PyRef*>(packed.get())->obj);
+            if (!is_tensor(r))
+              throw py::type_error(
+                  "Output of saved tensor unpack_hook expected to be a Tensor but got result of type " +
+                  std::string(py::str(py::type::handle_of(r).attr("__name__"))));
+            return r.cast<Tensor>();
+          }
+          py::object& pack_fn() { return pack_ref->obj; }
+          py::object& unpack_fn() { return unpack_ref->obj; }
+          std::shared_ptr<PyRef> pack_ref, unpack_ref;
+        };
+        auto hooks = std::make_shared<PyHooks>();
+        hooks->pack_ref = std::make_shared<PyRef>(pack);
+        hooks->unpack_ref = std::make_shared<PyRef>(unpack);
+        push_saved_tensor_hooks(hooks);
+      },
+      py::arg("pack_hook"), py::arg("unpack_hook"), "Pushes a pair of saved-tensor hooks on this thread.");
+  m.def(
+      "_increment_version", [](const Tensor& t) { t->bump_version(); }, py::arg("tensor"),
+      "Bumps the tensor's version counter, as an in-place op would.");
+  m.def(
+      "_gradient_edge",
+      [](const Tensor& t) {
+        Edge e = gradient_edge(t);
+        EMBER_CHECK(e.valid(),
+                    "It is not possible to get the gradient edge for a Tensor that does not require gradients");
+        return py::make_tuple(e.fn, e.input_nr);
+      },
+      py::arg("tensor"), "(node, output number): where the tensor's gradient enters the graph.");
+  m.def(
+      "_queue_callback",
+      [](py::function fn) {
+        auto ref = std::make_shared<PyRef>(fn);
+        queue_backward_callback([ref] {
+          py::gil_scoped_acquire gil;
+          ref->obj();
+        });
+      },
+      py::arg("callback"), "Runs callback() once the current backward pass has finished its nodes.");
+  m.def("_pop_saved_tensors_hooks", &pop_saved_tensor_hooks, "Pops this thread's innermost saved-tensor hooks.");
+
+  // Note [Anomaly mode]: the Python halves.
+  AnomalyMode::on_node_created = [](Node& node) {
+    py::gil_scoped_acquire gil;
+    py::object stack = py::module_::import("traceback").attr("format_stack")();
+    if (!node.py_state) node.py_state = std::make_shared<PyRef>(py::dict());
+    py::dict meta = static_cast<PyRef*>(node.py_state.get())->obj;
+    meta["traceback_"] = stack;
+  };
+  AnomalyMode::report_failure = [](const Node& node) {
+    py::gil_scoped_acquire gil;
+    py::object stack;
+    if (node.py_state) {
+      py::dict meta = static_cast<PyRef*>(node.py_state.get())->obj;
+      if (meta.contains("traceback_")) stack = meta["traceback_"];
+    }
+    std::string message =
+        stack ? "Error detected in " + node.name() + ". Traceback of forward call that caused the error:\n" +
+                    py::str("").attr("join")(stack).cast<std::string>()
+              : "Error detected in " + node.name() +
+                    ". No forward pass information available. Enable detect anomaly during forward pass for more "
+                    "information.";
+    // The error being raised is the one to see; a failure to warn (warnings as errors) must not replace it.
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) != 0) PyErr_Clear();
+  };
+  m.def(
+      "_set_anomaly_enabled", [](bool enabled, bool check_nan) { AnomalyMode::set(enabled, check_nan); },
+      py::arg("enabled"), py::arg("check_nan") = true, "Turns anomaly detection on or off (process-wide).");
+  m.def("is_anomaly_enabled", &AnomalyMode::is_enabled, "Whether anomaly detection is on.");
+  m.def("is_anomaly_check_nan_enabled", &AnomalyMode::check_nan, "Whether anomaly detection checks for NaN.");
+
+  m.def(
       "_run_backward",
       [](const TensorList& roots, const TensorList& grads, bool keep_graph, bool create_graph, const TensorList& inputs,
          bool allow_unused, bool accumulate_grad) {
@@ -622,8 +708,10 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         std::vector<std::pair<TensorImpl*, Tensor>> wired;  // forward's tensor -> the one returned
         for (auto h : outputs) {
           if (!is_tensor(h)) {
+            // Counted among the outputs (output_nr as PyTorch's), never given a gradient.
             result.append(h);
             node->output_slots.push_back(-1);
+            node->input_metas.push_back(InputMeta{{}, DType::Float32, Device{}, false});
             continue;
           }
           Tensor t = h.cast<Tensor>();

@@ -217,7 +217,19 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def_property_readonly(
           "is_cuda", [](const Tensor& t) { return !t->device().is_cpu(); },
           "Whether the tensor lives on a CUDA device.")
-      .def_property_readonly("_version", &TensorImpl::version, "The version counter (Note [Version counter]).")
+      .def_property_readonly(
+          "_version",
+          [](const Tensor& t) {
+            EMBER_CHECK(!t->is_inference, "Inference tensors do not track version counter.");
+            return t->version();
+          },
+          "The version counter (Note [Version counter]).")
+      .def(
+          "is_inference", [](const Tensor& t) { return t->is_inference; },
+          "Whether the tensor was made in inference mode (or is a view of one that was).")
+      .def_property_readonly(
+          "output_nr", [](const Tensor& t) { return t->autograd() ? t->autograd()->output_nr : 0u; },
+          "Which output of its grad_fn the tensor is.")
       .def_property_readonly(
           "_base", [](const Tensor& t) { return t->view_base; }, "The tensor a view looks into.")
       .def("item", &item, "The value of a one-element tensor as a Python number.")

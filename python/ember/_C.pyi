@@ -687,6 +687,10 @@ class Tensor:
         """
         Whether the dtype is a floating point dtype.
         """
+    def is_inference(self) -> bool:
+        """
+        Whether the tensor was made in inference mode (or is a view of one that was).
+        """
     def isfinite(self) -> Tensor:
         """
         Whether each element is finite (not NaN, not inf).
@@ -1163,7 +1167,7 @@ class Tensor:
         The element type.
         """
     @property
-    def grad(self) -> Tensor:
+    def grad(self) -> typing.Any:
         """
         The accumulated gradient, or None.
         """
@@ -1194,6 +1198,11 @@ class Tensor:
     def ndim(self) -> int:
         """
         The number of dims.
+        """
+    @property
+    def output_nr(self) -> int:
+        """
+        Which output of its grad_fn the tensor is.
         """
     @property
     def requires_grad(self) -> bool:
@@ -1379,6 +1388,14 @@ def _full(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsInd
     """
     A tensor of shape size filled with fill_value.
     """
+def _gradient_edge(tensor: Tensor) -> tuple[Node, int]:
+    """
+    (node, output number): where the tensor's gradient enters the graph.
+    """
+def _increment_version(tensor: Tensor) -> None:
+    """
+    Bumps the tensor's version counter, as an in-place op would.
+    """
 def _is_parallel_backward_enabled() -> bool:
     """
     Whether the parallel executor is on.
@@ -1407,6 +1424,18 @@ def _parallel_backward_stats() -> tuple[int, int]:
     """
     (parallel passes, nodes run by helper threads) since start-up.
     """
+def _pop_saved_tensors_hooks() -> None:
+    """
+    Pops this thread's innermost saved-tensor hooks.
+    """
+def _push_saved_tensors_hooks(pack_hook: collections.abc.Callable, unpack_hook: collections.abc.Callable) -> None:
+    """
+    Pushes a pair of saved-tensor hooks on this thread.
+    """
+def _queue_callback(callback: collections.abc.Callable) -> None:
+    """
+    Runs callback() once the current backward pass has finished its nodes.
+    """
 def _rand(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype, generator: Generator = None) -> Tensor:
     """
     Uniform samples in [0, 1).
@@ -1426,6 +1455,10 @@ def _randperm(n: typing.SupportsInt | typing.SupportsIndex, dtype: dtype, genera
 def _run_backward(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.Sequence[Tensor], arg2: bool, arg3: bool, arg4: collections.abc.Sequence[Tensor], arg5: bool, arg6: bool) -> list:
     """
     Runs the engine from roots (the C++ half of autograd.backward and autograd.grad).
+    """
+def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """
+    Turns anomaly detection on or off (process-wide).
     """
 def _set_caching_allocator(enabled: bool) -> None:
     """
@@ -1614,6 +1647,14 @@ def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, 
 def initial_seed() -> int:
     """
     The seed of the default generator.
+    """
+def is_anomaly_check_nan_enabled() -> bool:
+    """
+    Whether anomaly detection checks for NaN.
+    """
+def is_anomaly_enabled() -> bool:
+    """
+    Whether anomaly detection is on.
     """
 def is_grad_enabled() -> bool:
     """

@@ -32,6 +32,7 @@ from .grad_mode import (
 )
 
 from . import autograd, cuda, nn, optim, utils
+from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
 
 try:
@@ -62,3 +63,8 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 def numel(input: Tensor) -> _builtins.int:
     """The number of elements of input."""
     return input.numel()
+
+
+def set_anomaly_enabled(enabled: _builtins.bool, check_nan: _builtins.bool = True) -> None:
+    """Turns anomaly detection on or off (see ember.autograd.detect_anomaly)."""
+    _C._set_anomaly_enabled(enabled, check_nan)

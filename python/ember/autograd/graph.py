@@ -1,0 +1,207 @@
+"""ember.autograd.graph: the graph's nodes and edges, saved-tensor hooks, multi-tensor hooks.
+
+As PyTorch's torch.autograd.graph. Saved-tensor hooks are thread-local (Note
+[Saved tensor hooks] in csrc/autograd/saved_variable.h).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Literal, NamedTuple, Sequence
+
+from .. import _C
+from .._C import Node, Tensor
+
+__all__ = [
+    "Node",
+    "GradientEdge",
+    "get_gradient_edge",
+    "increment_version",
+    "saved_tensors_hooks",
+    "save_on_cpu",
+    "disable_saved_tensors_hooks",
+    "register_multi_grad_hook",
+    "allow_mutation_on_saved_tensors",
+]
+
+
+class GradientEdge(NamedTuple):
+    """Where a gradient enters the graph: a node and which of its inputs."""
+
+    node: Node
+    output_nr: int
+
+
+def get_gradient_edge(tensor: Tensor) -> GradientEdge:
+    """The edge a tensor's gradient flows along: its grad_fn, or its leaf's AccumulateGrad."""
+    node, output_nr = _C._gradient_edge(tensor)
+    return GradientEdge(node, output_nr)
+
+
+def increment_version(tensor: Tensor | Sequence[Tensor]) -> None:
+    """Bumps the version counter(s), as an in-place op would (for changes made outside ember)."""
+    for t in [tensor] if isinstance(tensor, Tensor) else tensor:
+        _C._increment_version(t)
+
+
+_disabled = threading.local()
+
+
+class saved_tensors_hooks:
+    """Inside the block, every tensor saved for backward is given to ``pack_hook`` and only its
+    result is kept; backward gets the tensor back from ``unpack_hook(packed)``.
+
+    ``unpack_hook`` must return a tensor with the values the saved one had. Packed tensors are not
+    version-checked (ember cannot see the tensor behind what ``pack_hook`` returned).
+    """
+
+    def __init__(self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> None:
+        message = getattr(_disabled, "message", None)
+        if message is not None:
+            raise RuntimeError(message)
+        _C._push_saved_tensors_hooks(self.pack_hook, self.unpack_hook)
+
+    def __exit__(self, *args: object) -> None:
+        _C._pop_saved_tensors_hooks()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept in CPU memory and moved back to their device for backward.
+
+    On a CPU-only build every tensor already lives there: a copy is kept, so later in-place
+    changes to the original do not reach backward. ``pin_memory`` is accepted (a no-op on CPU).
+    """
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t: Tensor) -> tuple[Any, Tensor]:
+            return t.device, t.detach().cpu().clone()
+
+        def unpack(packed: tuple[Any, Tensor]) -> Tensor:
+            device, t = packed
+            return t.to(device)
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Inside the block, using saved_tensors_hooks raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_disabled, "message", None)
+        _disabled.message = self.error_message
+
+    def __exit__(self, *args: object) -> None:
+        _disabled.message = self._previous
+
+
+class _MultiHandle:
+    def __init__(self, handles: list[Any]) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self) -> _MultiHandle:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.remove()
+
+
+def register_multi_grad_hook(
+    tensors: Sequence[Tensor], fn: Callable[..., Any], *, mode: Literal["all", "any"] = "all"
+) -> _MultiHandle:
+    """Calls ``fn`` once per backward pass with the gradients of ``tensors``.
+
+    mode="all": ``fn(grads)`` with one entry per tensor (None for a tensor whose gradient the pass
+    did not compute), once the pass has computed them; ember calls it when the pass finishes its
+    nodes. mode="any": ``fn(grad)`` with the first of them to be computed.
+    """
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = list(tensors)
+    lock = threading.Lock()
+    state: dict[str, Any] = {"grads": None, "fired": False}
+
+    if mode == "all":
+
+        def flush() -> None:
+            with lock:
+                grads, state["grads"] = state["grads"], None
+            fn(grads)
+
+        def make_hook(i: int) -> Callable[[Tensor], None]:
+            def hook(grad: Tensor) -> None:
+                with lock:
+                    first = state["grads"] is None
+                    if first:
+                        state["grads"] = [None] * len(tensors)
+                    state["grads"][i] = grad
+                if first:
+                    _C._queue_callback(flush)
+
+            return hook
+
+    else:
+
+        def reset() -> None:
+            state["fired"] = False
+
+        def make_hook(i: int) -> Callable[[Tensor], None]:
+            def hook(grad: Tensor) -> None:
+                with lock:
+                    if state["fired"]:
+                        return
+                    state["fired"] = True
+                _C._queue_callback(reset)
+                fn(grad)
+
+            return hook
+
+    handles = [t.register_hook(make_hook(i)) for i, t in enumerate(tensors) if t.requires_grad]
+    return _MultiHandle(handles)
+
+
+_mutation_contexts: list[object] = []
+
+
+class allow_mutation_on_saved_tensors:
+    """Inside the block, a tensor saved for backward may be changed in place afterwards: backward
+    still sees the values it had when saved.
+
+    ember keeps a copy of every tensor saved inside the block (PyTorch copies lazily, on the first
+    in-place change); backward of a graph recorded inside must run inside the block too.
+    """
+
+    def __enter__(self) -> allow_mutation_on_saved_tensors:
+        token = object()
+        self._token = token
+        _mutation_contexts.append(token)
+
+        def pack(t: Tensor) -> tuple[object, Tensor]:
+            return token, t.detach().clone()
+
+        def unpack(packed: tuple[object, Tensor]) -> Tensor:
+            owner, t = packed
+            if owner not in _mutation_contexts:
+                raise RuntimeError(
+                    "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+                    " in which the graph was originally recorded."
+                )
+            return t
+
+        self._hooks = saved_tensors_hooks(pack, unpack)
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self._hooks.__exit__()
+        _mutation_contexts.remove(self._token)
