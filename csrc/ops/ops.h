@@ -207,6 +207,22 @@ Tensor max_pool2d(const Tensor& x, const Pair& kernel, const Pair& stride, const
                   bool ceil_mode);
 
 // ---- losses with a node of their own (loss.cpp); reduction: 0 none, 1 mean, 2 sum
+// Note [Fused nodes] (fused.cpp): nn.functional ops with one node each, as PyTorch's.
+Tensor gelu(const Tensor& x, bool tanh_approximation);
+Tensor silu(const Tensor& x);
+Tensor softplus(const Tensor& x, double beta, double threshold);
+// elu, selu (EluBackward0) and celu (CeluBackward0): scale * (x > 0 ? x : alpha * (exp(x * input_scale) - 1)).
+Tensor elu(const Tensor& x, double alpha, double scale, double input_scale, const char* name);
+Tensor leaky_relu(const Tensor& x, double negative_slope);
+Tensor hardtanh(const Tensor& x, double min_val, double max_val);
+Tensor logsigmoid(const Tensor& x);
+// Losses: reduction 0 none, 1 mean, 2 sum.
+Tensor mse_loss(const Tensor& input, const Tensor& target, int64_t reduction);
+// beta is huber's delta when huber.
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, int64_t reduction, double beta, bool huber);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                        const Tensor& pos_weight, int64_t reduction);
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index);
 

@@ -36,6 +36,57 @@ void register_nn_ops(OpRegistry& r) {
       "The negative log likelihood loss of log-probabilities input (N, C) or (C) for class indices target.",
       py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
       py::arg("reduction") = "mean");
+  // Note [Fused nodes]: what nn.functional calls (private, as PyTorch's torch._C._nn).
+  m.def(
+      "_gelu",
+      [](const Tensor& x, const std::string& approximate) {
+        if (approximate != "none" && approximate != "tanh")
+          throw py::value_error("approximate argument must be either none or tanh.");
+        return gelu(x, approximate == "tanh");
+      },
+      "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
+  m.def("_silu", &silu, "silu as one node.", py::arg("input"));
+  m.def("_softplus", &softplus, "softplus as one node.", py::arg("input"), py::arg("beta") = 1.0,
+        py::arg("threshold") = 20.0);
+  m.def(
+      "_elu",
+      [](const Tensor& x, double alpha, double scale, double input_scale, bool celu) {
+        return elu(x, alpha, scale, input_scale, celu ? "CeluBackward0" : "EluBackward0");
+      },
+      "elu/selu/celu as one node.", py::arg("input"), py::arg("alpha"), py::arg("scale") = 1.0,
+      py::arg("input_scale") = 1.0, py::arg("celu") = false);
+  m.def("_leaky_relu", &leaky_relu, "leaky_relu as one node.", py::arg("input"), py::arg("negative_slope"));
+  m.def("_hardtanh", &hardtanh, "hardtanh as one node.", py::arg("input"), py::arg("min_val"), py::arg("max_val"));
+  m.def("_logsigmoid", &logsigmoid, "logsigmoid as one node.", py::arg("input"));
+  m.def(
+      "_mse_loss",
+      [](const Tensor& x, const Tensor& t, const std::string& reduction) {
+        return mse_loss(x, t, reduction_arg(reduction));
+      },
+      "mse_loss as one node.", py::arg("input"), py::arg("target"), py::arg("reduction"));
+  m.def(
+      "_smooth_l1_loss",
+      [](const Tensor& x, const Tensor& t, const std::string& reduction, double beta, bool huber) {
+        return smooth_l1_loss(x, t, reduction_arg(reduction), beta, huber);
+      },
+      "smooth_l1_loss / huber_loss as one node.", py::arg("input"), py::arg("target"), py::arg("reduction"),
+      py::arg("beta"), py::arg("huber"));
+  m.def(
+      "_binary_cross_entropy",
+      [](const Tensor& x, const Tensor& t, std::optional<Tensor> w, const std::string& reduction) {
+        return binary_cross_entropy(x, t, w.value_or(Tensor()), reduction_arg(reduction));
+      },
+      "binary_cross_entropy as one node.", py::arg("input"), py::arg("target"), py::arg("weight"),
+      py::arg("reduction"));
+  m.def(
+      "_binary_cross_entropy_with_logits",
+      [](const Tensor& x, const Tensor& t, std::optional<Tensor> w, std::optional<Tensor> pw,
+         const std::string& reduction) {
+        return binary_cross_entropy_with_logits(x, t, w.value_or(Tensor()), pw.value_or(Tensor()),
+                                                reduction_arg(reduction));
+      },
+      "binary_cross_entropy_with_logits as one node.", py::arg("input"), py::arg("target"), py::arg("weight"),
+      py::arg("pos_weight"), py::arg("reduction"));
   r.function(
       "conv2d", 0, "A 2-D convolution of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kh, kw).",
       [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,

@@ -1360,6 +1360,14 @@ def _arange(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Supp
     """
     Values from start to end (exclusive) by step.
     """
+def _binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """
+    binary_cross_entropy as one node.
+    """
+def _binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None, pos_weight: Tensor | None, reduction: str) -> Tensor:
+    """
+    binary_cross_entropy_with_logits as one node.
+    """
 def _check_device(device: device) -> None:
     """
     Raises RuntimeError unless tensors can live on device.
@@ -1367,6 +1375,10 @@ def _check_device(device: device) -> None:
 def _cuda_is_available() -> bool:
     """
     Whether this build has CUDA and a GPU is present (never, today).
+    """
+def _elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, celu: bool = False) -> Tensor:
+    """
+    elu/selu/celu as one node.
     """
 def _empty(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype) -> Tensor:
     """
@@ -1388,9 +1400,17 @@ def _full(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsInd
     """
     A tensor of shape size filled with fill_value.
     """
+def _gelu(input: Tensor, approximate: str = 'none') -> Tensor:
+    """
+    gelu as one node.
+    """
 def _gradient_edge(tensor: Tensor) -> tuple[Node, int]:
     """
     (node, output number): where the tensor's gradient enters the graph.
+    """
+def _hardtanh(input: Tensor, min_val: typing.SupportsFloat | typing.SupportsIndex, max_val: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    hardtanh as one node.
     """
 def _increment_version(tensor: Tensor) -> None:
     """
@@ -1400,13 +1420,25 @@ def _is_parallel_backward_enabled() -> bool:
     """
     Whether the parallel executor is on.
     """
+def _leaky_relu(input: Tensor, negative_slope: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    leaky_relu as one node.
+    """
 def _linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.SupportsFloat | typing.SupportsIndex, steps: typing.SupportsInt | typing.SupportsIndex, dtype: dtype) -> Tensor:
     """
     steps values evenly spaced from start to end.
     """
+def _logsigmoid(input: Tensor) -> Tensor:
+    """
+    logsigmoid as one node.
+    """
 def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: list, arg4: list, arg5: list, arg6: list, arg7: list, arg8: bool) -> list:
     """
     Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).
+    """
+def _mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    """
+    mse_loss as one node.
     """
 def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
     """
@@ -1483,6 +1515,18 @@ def _set_vec_math_enabled(enabled: bool) -> bool:
 def _sgd_step_(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: list, lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, maximize: bool) -> list:
     """
     One fused SGD update of a parameter group, in place; returns the momentum buffers.
+    """
+def _silu(input: Tensor) -> Tensor:
+    """
+    silu as one node.
+    """
+def _smooth_l1_loss(input: Tensor, target: Tensor, reduction: str, beta: typing.SupportsFloat | typing.SupportsIndex, huber: bool) -> Tensor:
+    """
+    smooth_l1_loss / huber_loss as one node.
+    """
+def _softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
+    """
+    softplus as one node.
     """
 def _vec_math_isa() -> str:
     """

@@ -128,24 +128,20 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """Applies max(0, x) + negative_slope * min(0, x) elementwise."""
     if inplace:
         return _inplace(input, lambda x: leaky_relu(x, negative_slope))
-    # where() sends the gradient at exactly 0 to the negative branch, as PyTorch (slope at 0).
-    return _C.where(input > 0, input, input * negative_slope)
+    return _C._leaky_relu(input, negative_slope)  # one LeakyReluBackward0 node (Note [Fused nodes])
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Applies the Gaussian Error Linear Unit x * Phi(x) elementwise; approximate='tanh' uses the tanh estimate
     0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))."""
-    if approximate == "none":
-        return input * 0.5 * (1.0 + (input * (1.0 / math.sqrt(2.0))).erf())
-    if approximate == "tanh":
-        inner = (input + 0.044715 * input * input * input) * math.sqrt(2.0 / math.pi)
-        return 0.5 * input * (1.0 + inner.tanh())
-    raise RuntimeError("approximate argument must be either none or tanh.")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _C._gelu(input, approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (swish) elementwise: x * sigmoid(x)."""
-    return _inplace(input, silu) if inplace else input * input.sigmoid()
+    return _inplace(input, silu) if inplace else _C._silu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -190,28 +186,42 @@ def logsigmoid(input: Tensor) -> Tensor:
     Both kinks (min and |x|) are taken through where() on the same condition, so the
     gradient at exactly x = 0 is the true 0.5 rather than a mix of one-sided slopes.
     """
-    neg = input < 0
-    neg_abs = _C.where(neg, input, -input)
-    return input.masked_fill(neg.logical_not(), 0.0) - neg_abs.exp().log1p()
+    return _C._logsigmoid(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Applies log(1 + exp(beta * x)) / beta elementwise; where beta * x > threshold it returns x (linear)."""
-    scaled = input * beta
-    soft = (-logsigmoid(-scaled)) / beta if beta != 1.0 else -logsigmoid(-scaled)
-    return _C.where(scaled > threshold, input, soft)
+    return _C._softplus(input, beta, threshold)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies the Exponential Linear Unit elementwise: x if x > 0, else alpha * (exp(x) - 1)."""
     if inplace:
         return _inplace(input, lambda x: elu(x, alpha))
-    return _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+    return _C._elu(input, alpha)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies scale * elu(x, alpha) elementwise with the self-normalising constants of Klambauer et al."""
+    if inplace:
+        return _inplace(input, selu)
+    return _C._elu(input, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) elementwise."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    if inplace:
+        return _inplace(input, lambda x: celu(x, alpha))
+    return _C._elu(input, alpha, 1.0, 1.0 / alpha, celu=True)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """Clamps each element into [min_val, max_val]."""
-    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return input.clamp_(min_val, max_val) if inplace else _C._hardtanh(input, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -551,8 +561,9 @@ def mse_loss(
     """Measures the elementwise mean squared error (x - y)^2; weight, if given, scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
-    loss = (input - target).square()
-    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, True)
+    if weight is None:
+        return _C._mse_loss(input, target, reduction)  # one MseLossBackward0 node (Note [Fused nodes])
+    return _weighted((input - target).square(), weight, input, reduction, True)
 
 
 def l1_loss(
@@ -577,10 +588,12 @@ def huber_loss(
     scales each element."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction)
+    if weight is None:
+        return _C._smooth_l1_loss(input, target, reduction, delta, True)
     diff = input - target
     adiff = diff.abs()
     loss = _C.where(adiff < delta, 0.5 * diff.square(), delta * (adiff - 0.5 * delta))
-    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction, False)
+    return _weighted(loss, weight, input, reduction, False)
 
 
 def smooth_l1_loss(
@@ -594,14 +607,7 @@ def smooth_l1_loss(
     """Smooth L1 loss: 0.5 * (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 * beta."""
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = input - target
-    adiff = diff.abs()
-    if beta == 0.0:
-        return _reduce(adiff, reduction)
-    loss = _C.where(adiff < beta, (0.5 / beta) * diff.square(), adiff - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return _C._smooth_l1_loss(input, target, reduction, beta, False)
 
 
 def _check_class_target(input, target):
@@ -767,11 +773,9 @@ def binary_cross_entropy(
         # NaN fails both comparisons, so it is reported too, as PyTorch.
         if input.numel() and not (input >= 0).logical_and(input <= 1).all().item():
             raise RuntimeError("all elements of input should be between 0 and 1")
-    # log terms clamped at -100 as PyTorch, so 0 * log(0) gives 0, not NaN.
-    loss = -(target * input.log().clamp(min=-100.0) + (1.0 - target) * (-input).log1p().clamp(min=-100.0))
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    if weight is not None and weight.shape != input.shape:
+        weight = weight.expand_as(input)
+    return _C._binary_cross_entropy(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -792,10 +796,9 @@ def binary_cross_entropy_with_logits(
     reduction = _get_reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
-    log_sig = logsigmoid(input)
-    if pos_weight is not None:
-        log_sig = log_sig * ((pos_weight - 1.0) * target + 1.0)
-    loss = (1.0 - target) * input - log_sig
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    # one BinaryCrossEntropyWithLogitsBackward0 node (Note [Fused nodes]); weights broadcast to the input
+    if weight is not None and weight.shape != input.shape:
+        weight = weight.expand_as(input)
+    if pos_weight is not None and pos_weight.shape != input.shape:
+        pos_weight = pos_weight.expand_as(input)
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)

@@ -1,0 +1,104 @@
+"""nn.functional ops that PyTorch records as one node (Note [Fused nodes]): the node's name, first and
+second derivatives against finite differences in float64, and values and gradients against PyTorch."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+# name -> (call on (F, x, t), PyTorch's node name). x: input in (0.05, 0.95) shifted by -0.5
+# for the activations; t: a target in (0, 1).
+CASES = {
+    "gelu": (lambda F, x, t: F.gelu(x), "GeluBackward0"),
+    "gelu_tanh": (lambda F, x, t: F.gelu(x, approximate="tanh"), "GeluBackward0"),
+    "silu": (lambda F, x, t: F.silu(x), "SiluBackward0"),
+    "softplus": (lambda F, x, t: F.softplus(x, beta=2.0, threshold=0.5), "SoftplusBackward0"),
+    "elu": (lambda F, x, t: F.elu(x, alpha=0.7), "EluBackward0"),
+    "selu": (lambda F, x, t: F.selu(x), "EluBackward0"),
+    "celu": (lambda F, x, t: F.celu(x, alpha=1.5), "CeluBackward0"),
+    "leaky_relu": (lambda F, x, t: F.leaky_relu(x, 0.2), "LeakyReluBackward0"),
+    "hardtanh": (lambda F, x, t: F.hardtanh(x, -0.3, 0.2), "HardtanhBackward0"),
+    "relu6": (lambda F, x, t: F.relu6(x * 20), "HardtanhBackward0"),
+    "logsigmoid": (lambda F, x, t: F.logsigmoid(x), "LogSigmoidBackward0"),
+    "mse": (lambda F, x, t: F.mse_loss(x, t), "MseLossBackward0"),
+    "mse_sum": (lambda F, x, t: F.mse_loss(x, t, reduction="sum"), "MseLossBackward0"),
+    "mse_none": (lambda F, x, t: F.mse_loss(x, t, reduction="none"), "MseLossBackward0"),
+    "smooth_l1": (lambda F, x, t: F.smooth_l1_loss(x, t, beta=0.3), "SmoothL1LossBackward0"),
+    "huber": (lambda F, x, t: F.huber_loss(x, t, delta=0.3, reduction="sum"), "HuberLossBackward0"),
+    "bce": (lambda F, x, t: F.binary_cross_entropy(x + 0.5, t), "BinaryCrossEntropyBackward0"),
+    "bce_logits": (
+        lambda F, x, t: F.binary_cross_entropy_with_logits(x * 4, t),
+        "BinaryCrossEntropyWithLogitsBackward0",
+    ),
+    "bce_logits_pos": (
+        lambda F, x, t: F.binary_cross_entropy_with_logits(x, t, pos_weight=x.detach()[0] * 0 + 3.0, reduction="none"),
+        "BinaryCrossEntropyWithLogitsBackward0",
+    ),
+}
+
+# Away from the kinks (|x| not near 0 or the clamp bounds) so finite differences are exact enough.
+X = np.array([[0.41, -0.37, 0.13, -0.12], [0.27, -0.44, 0.36, -0.21], [0.07, 0.33, -0.28, 0.18]])
+T = np.array([[0.2, 0.7, 0.5, 0.1], [0.9, 0.3, 0.6, 0.4], [0.8, 0.35, 0.45, 0.65]])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_one_node_with_pytorchs_name(name):
+    fn, node = CASES[name]
+    x = ember.tensor(X, requires_grad=True)
+    assert type(fn(F, x, ember.tensor(T)).grad_fn).__name__ == node
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_first_and_second_derivatives(name):
+    fn, _ = CASES[name]
+    x = ember.tensor(X, requires_grad=True)
+    t = ember.tensor(T, requires_grad=not name.startswith("bce"))
+    inputs = (x, t) if t.requires_grad else (x,)
+    f = (lambda a, b: fn(F, a, b)) if t.requires_grad else (lambda a: fn(F, a, t))
+    assert ember.autograd.gradcheck(f, inputs)
+    assert ember.autograd.gradgradcheck(f, inputs)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_matches_pytorch(name):
+    torch = pytest.importorskip("torch")
+    fn, node = CASES[name]
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(X, requires_grad=True)
+        t = lib.tensor(T)
+        out = fn(lib.nn.functional, x, t)
+        out.sum().backward()
+        assert type(out.grad_fn).__name__ == node
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-14)
+
+
+def test_saved_values_as_pytorch():
+    x = ember.tensor(X, requires_grad=True)
+    node = F.gelu(x, approximate="tanh").grad_fn
+    assert node._saved_approximate == "tanh" and node._saved_self is x
+    node = F.softplus(x, beta=2.0, threshold=3.0).grad_fn
+    assert (node._saved_beta, node._saved_threshold) == (2.0, 3.0)
+    node = F.mse_loss(x, ember.tensor(T), reduction="sum").grad_fn
+    assert node._saved_reduction == 2
+    assert F.smooth_l1_loss(x, ember.tensor(T), beta=0.5).grad_fn._saved_beta == 0.5
+    assert F.huber_loss(x, ember.tensor(T), delta=0.5).grad_fn._saved_delta == 0.5
+
+
+def test_weights_get_no_gradient():
+    x = ember.tensor(X, requires_grad=True)
+    w = ember.ones(3, 4, dtype=ember.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="the derivative for 'weight' is not implemented"):
+        F.binary_cross_entropy_with_logits(x, ember.tensor(T), weight=w)
+
+
+def test_extreme_logits_stay_finite():
+    x = ember.tensor([1e4, -1e4, 0.0], requires_grad=True)
+    t = ember.tensor([0.0, 1.0, 0.5])
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="sum")
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.isfinite(x.grad.numpy()).all()
+    assert np.isfinite(F.softplus(ember.tensor([1e4, -1e4])).numpy()).all()
