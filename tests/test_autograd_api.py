@@ -417,3 +417,41 @@ def test_variable_and_misc_tensor_api(lib):
     y.register_hook(hook)
     y.sum().backward()
     assert calls == ["hook", "end"]
+
+
+def test_in_place_view_ops(lib):
+    x = lib.ones(2, 1, 3, requires_grad=True)
+    y = x * 1
+    v = y._version
+    assert type(y.squeeze_(1).grad_fn).__name__ == "SqueezeBackward4" and y.shape == (2, 3)
+    assert type(y.t_().grad_fn).__name__ == "TBackward1" and y.shape == (3, 2) and not y.is_contiguous()
+    assert type(y.unsqueeze_(0).grad_fn).__name__ == "UnsqueezeBackward1" and y.shape == (1, 3, 2)
+    assert type(y.transpose_(0, 2).grad_fn).__name__ == "TransposeBackward1" and y.shape == (2, 3, 1)
+    assert y._version == v + 4
+    (y * lib.arange(6.0).reshape(2, 3, 1)).sum().backward()
+    assert x.grad.reshape(2, 3).tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+        x.t_() if x.dim() == 2 else x.squeeze_()
+
+
+def test_gradient_edges_in_grad(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = x * 2
+    z = (y * 3).sum()
+    edge = lib.autograd.graph.get_gradient_edge(y)
+    assert lib.autograd.grad(z, edge, retain_graph=True)[0].tolist() == [3.0, 3.0]
+    assert lib.autograd.grad(edge, x, lib.ones(2))[0].tolist() == [2.0, 2.0]
+
+
+def test_leaf_hooks_run_before_its_node_hooks(lib):
+    x = lib.ones(2, requires_grad=True)
+    order = []
+    x.register_hook(lambda g: order.append("tensor hook"))
+    acc = lib.autograd.graph.get_gradient_edge(x).node
+    acc.register_prehook(lambda go: order.append("node prehook"))
+    acc.register_hook(lambda gi, go: order.append("node hook"))
+    (x * 2).sum().backward()
+    assert order == ["tensor hook", "node prehook", "node hook"]
+    order.clear()
+    lib.autograd.grad((x * 2).sum(), x)  # autograd.grad runs the leaf's tensor hooks too
+    assert order == ["tensor hook"]

@@ -3,10 +3,14 @@
 
 namespace ember {
 
-// The sink of a leaf: adds the incoming gradient into leaf.grad.
+// The sink of a leaf: adds the incoming gradient into leaf.grad. The leaf's
+// tensor hooks run before it, in the engine, as any node's tensor pre-hooks
+// (so before its node pre-hooks, and for autograd.grad's captures too).
 struct AccumulateGrad : Node {
   explicit AccumulateGrad(Tensor leaf);
   variable_list apply(variable_list&& grads) override;
+  // The leaf's tensor hooks (register_hook) on its incoming gradient.
+  Tensor run_leaf_hooks(Tensor grad) const;
   std::string name() const override { return "torch::autograd::AccumulateGrad"; }
   Tensor variable;
 };

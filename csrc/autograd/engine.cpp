@@ -315,6 +315,8 @@ variable_list run_node(GraphTask& task, int id) {
   for (uint32_t k = 0; k < grads.size(); ++k) grads[k] = std::move(task.slot_sum[task.slot_of(id, k)]);
 
   // Tensor hooks see every output's gradient, None for one that got none (as PyTorch's).
+  if (node->is_accumulate_grad && grads[0])
+    grads[0] = static_cast<AccumulateGrad*>(node)->run_leaf_hooks(std::move(grads[0]));
   for (uint32_t k = 0; k < grads.size(); ++k) {
     if (!node->pre_hooks.empty()) grads[k] = run_tensor_hooks(node->pre_hooks, k, std::move(grads[k]));
     if (grads[k] && !node->retain_grad_hooks.empty()) run_tensor_hooks(node->retain_grad_hooks, k, grads[k]);

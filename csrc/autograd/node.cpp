@@ -124,13 +124,17 @@ static bool sole_owner(const Tensor& g) {
 AccumulateGrad::AccumulateGrad(Tensor leaf) : variable(std::move(leaf)) {
   sequence_nr = std::numeric_limits<uint64_t>::max();
   cheap = true;
+  is_accumulate_grad = true;
   add_input_meta(variable);
+}
+
+Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
+  return run_tensor_hooks(variable->autograd()->leaf_hooks, 0, std::move(grad));
 }
 
 variable_list AccumulateGrad::apply(variable_list&& grads) {
   Tensor g = std::move(grads[0]);
   auto& meta = variable->autograd_mut();
-  g = run_tensor_hooks(meta.leaf_hooks, 0, std::move(g));
   if (!g) return {};
   {
     std::lock_guard<std::mutex> lock(meta.mutex);

@@ -58,6 +58,7 @@ struct Node : std::enable_shared_from_this<Node> {
   // Its apply is O(1) (views of the gradient, AccumulateGrad): never worth a
   // thread of its own (Note [Parallel backward]).
   bool cheap = false;
+  bool is_accumulate_grad = false;  // an AccumulateGrad (accumulate_grad.h)
   // Note [Concurrent backward]: held while the engine runs the node and frees
   // its saved tensors. Recursive: a hook inside apply may run a backward that
   // reaches this node again on the same thread.

@@ -411,6 +411,24 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   return slice(t, d, start, start + length, 1);
 }
 
+// In-place view ops (t_, transpose_, squeeze_, unsqueeze_): self takes the
+// geometry of `view` (the out-of-place op's result on self) and, when recorded,
+// its history, under the in-place op's node name (TBackward1, ...).
+Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name) {
+  const bool records = GradMode::is_enabled() && self->requires_grad();
+  EMBER_CHECK(!self->is_inference || GradMode::is_inference(),
+              "Inplace update to inference tensor outside InferenceMode is not allowed.");
+  EMBER_CHECK(!(records && self->is_leaf()),
+              "a leaf Variable that requires grad is being used in an in-place operation.");
+  self->set_geometry(view->sizes(), view->strides(), view->offset());
+  self->bump_version();
+  if (records && view->grad_fn()) {
+    renamed(view, name);
+    rebase_history(self, view->grad_fn(), view->autograd()->output_nr);
+  }
+  return self;
+}
+
 Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset) {
   EMBER_CHECK(sizes.size() == strides.size(), "as_strided: mismatch in length of strides and shape");
   EMBER_ASSERT(t->is_contiguous());  // used on contiguous gradients only

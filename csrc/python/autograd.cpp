@@ -612,6 +612,21 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         });
       },
       py::arg("callback"), "Runs callback() once the current backward pass has finished its nodes.");
+  m.def(
+      "_tensor_for_edge",
+      [](const std::shared_ptr<Node>& node, uint32_t output_nr) {
+        // Stands for a GradientEdge in autograd.grad/backward: a tensor whose
+        // gradient edge is (node, output_nr), shaped as that gradient.
+        EMBER_CHECK(output_nr < node->num_inputs(), "GradientEdge output_nr ", output_nr, " out of range for ",
+                    node->name(), " with ", node->num_inputs(), " inputs");
+        const InputMeta& m = node->input_metas[output_nr];
+        Tensor t = zeros(m.shape, m.dtype);
+        auto& meta = t->autograd_mut();
+        meta.grad_fn = node;
+        meta.output_nr = output_nr;
+        return t;
+      },
+      py::arg("node"), py::arg("output_nr"), "A tensor standing for a GradientEdge (autograd.grad's inputs/outputs).");
   m.def("_pop_saved_tensors_hooks", &pop_saved_tensor_hooks, "Pops this thread's innermost saved-tensor hooks.");
 
   // Note [Anomaly mode]: the Python halves.

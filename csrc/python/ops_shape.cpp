@@ -31,9 +31,17 @@ void register_views(OpRegistry& r, TensorClass& cls) {
   r.op(
       "transpose", kFunction | kMethod, "A view with dims dim0 and dim1 swapped.",
       [](const Tensor& t, int64_t a, int64_t b) { return transpose(t, a, b); }, py::arg("dim0"), py::arg("dim1"));
+  r.inplace(
+      "transpose", "Swaps dims dim0 and dim1 of self in place (its geometry; no data moves).",
+      [](Tensor& t, int64_t a, int64_t b) -> Tensor& {
+        return inplace_view(t, transpose(t, a, b), "TransposeBackward1");
+      },
+      py::arg("dim0"), py::arg("dim1"));
   r.alias("swapaxes", "transpose").alias("swapdims", "transpose");
   r.op("t", kFunction | kMethod, "The transpose of a matrix (a 0-D or 1-D tensor as is).",
        [](const Tensor& t) { return t_(t); });
+  r.inplace("t", "Transposes a matrix in place (its geometry; no data moves).",
+            [](Tensor& t) -> Tensor& { return inplace_view(t, t_(t), "TBackward1"); });
   cls.def_property_readonly(
       "T",
       [](const Tensor& t) {
@@ -64,9 +72,21 @@ void register_views(OpRegistry& r, TensorClass& cls) {
         return squeeze(t, dim.is_none() ? std::nullopt : std::optional<DimList>(dims_arg(dim)));
       },
       py::arg("dim") = py::none());
+  r.inplace(
+      "squeeze", "Removes size-1 dims of self in place (all of them, or those in dim).",
+      [](Tensor& t, Dims dim) -> Tensor& {
+        if (dim.is_none()) return inplace_view(t, squeeze(t, std::nullopt), "SqueezeBackward3");
+        bool one = PyIndex_Check(dim.ptr());
+        return inplace_view(t, squeeze(t, dims_arg(dim)), one ? "SqueezeBackward4" : "SqueezeBackward5");
+      },
+      py::arg("dim") = py::none());
   r.op(
       "unsqueeze", kFunction | kMethod, "A view with a size-1 dim inserted at dim.",
       [](const Tensor& t, int64_t d) { return unsqueeze(t, d); }, py::arg("dim"));
+  r.inplace(
+      "unsqueeze", "Inserts a size-1 dim at dim of self in place.",
+      [](Tensor& t, int64_t d) -> Tensor& { return inplace_view(t, unsqueeze(t, d), "UnsqueezeBackward1"); },
+      py::arg("dim"));
   r.op(
       "flatten", kFunction | kMethod, "input with dims start_dim..end_dim merged into one.",
       [](const Tensor& t, int64_t s, int64_t e) { return flatten(t, s, e); }, py::arg("start_dim") = 0,
@@ -127,12 +147,11 @@ void register_joining(OpRegistry& r) {
         return masked_fill(t, mask, require_operand(v, "masked_fill"));
       },
       py::arg("mask"), py::arg("value"));
-  r.op("nonzero", kFunction | kMethod | kNoGrad,
-       "The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.",
-       [](const Tensor& t, bool as_tuple) -> py::object {
-         return as_tuple ? nonzero_tuple(t) : py::cast(nonzero(t));
-       },
-       py::kw_only(), py::arg("as_tuple") = false);
+  r.op(
+      "nonzero", kFunction | kMethod | kNoGrad,
+      "The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.",
+      [](const Tensor& t, bool as_tuple) -> py::object { return as_tuple ? nonzero_tuple(t) : py::cast(nonzero(t)); },
+      py::kw_only(), py::arg("as_tuple") = false);
 }
 
 struct ToDType {

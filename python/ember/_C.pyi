@@ -181,7 +181,9 @@ class Tensor:
     subtract = sub
     subtract_ = sub_
     swapaxes = transpose
+    swapaxes_ = transpose_
     swapdims = transpose
+    swapdims_ = transpose_
     true_divide = div
     true_divide_ = div_
     def __abs__(self) -> Tensor:
@@ -1035,6 +1037,10 @@ class Tensor:
         """
         A view without size-1 dims (all of them, or those in dim).
         """
+    def squeeze_(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """
+        Removes size-1 dims of self in place (all of them, or those in dim).
+        """
     def std(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
         """
         The standard deviation over dim (see var for the correction).
@@ -1062,6 +1068,10 @@ class Tensor:
     def t(self) -> Tensor:
         """
         The transpose of a matrix (a 0-D or 1-D tensor as is).
+        """
+    def t_(self) -> Tensor:
+        """
+        Transposes a matrix in place (its geometry; no data moves).
         """
     def tan(self) -> Tensor:
         """
@@ -1093,6 +1103,10 @@ class Tensor:
         """
         A view with dims dim0 and dim1 swapped.
         """
+    def transpose_(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        Swaps dims dim0 and dim1 of self in place (its geometry; no data moves).
+        """
     def type(self, dtype: dtype | None = None) -> str | Tensor:
         """
         The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype.
@@ -1112,6 +1126,10 @@ class Tensor:
     def unsqueeze(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         A view with a size-1 dim inserted at dim.
+        """
+    def unsqueeze_(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        Inserts a size-1 dim at dim of self in place.
         """
     def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
         """
@@ -1527,6 +1545,10 @@ def _smooth_l1_loss(input: Tensor, target: Tensor, reduction: str, beta: typing.
 def _softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
     """
     softplus as one node.
+    """
+def _tensor_for_edge(node: Node, output_nr: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    A tensor standing for a GradientEdge (autograd.grad's inputs/outputs).
     """
 def _vec_math_isa() -> str:
     """

@@ -18,11 +18,12 @@ from .variable import Variable  # noqa: F401
 
 
 def _as_list(x: Tensor | Iterable[Any] | None) -> list[Any]:
+    """A list of tensors; a GradientEdge (graph.get_gradient_edge) stands as a tensor on that edge."""
     if x is None:
         return []
-    if isinstance(x, Tensor):
-        return [x]
-    return list(x)
+    if isinstance(x, (Tensor, graph.GradientEdge)):
+        x = [x]
+    return [_C._tensor_for_edge(e.node, e.output_nr) if isinstance(e, graph.GradientEdge) else e for e in x]
 
 
 def _make_grads(outputs: list[Tensor], grads: list[Any]) -> list[Tensor]:
