@@ -75,7 +75,24 @@ def _check_inputs(inputs: tuple[Any, ...]) -> list[Tensor]:
     return diff
 
 
-def _numerical_jacobian(func, inputs, x, eps, out_sizes):
+def _perturbed_outputs(func, inputs, out_meta):
+    """func's outputs at perturbed inputs, as float64 arrays; their shapes and dtypes must not move."""
+    outs = _as_tuple(func(*inputs))
+    for o, (shape, dtype) in zip(outs, out_meta):
+        if tuple(o.shape) != shape:
+            raise AssertionError(
+                "Expected `func` to return outputs with the same shape when inputs are perturbed by `eps`, "
+                f"but got: shapes {tuple(o.shape)} and {shape}."
+            )
+        if o.dtype != dtype:
+            raise AssertionError(
+                "Expected `func` to return outputs with the same dtype when inputs are perturbed by `eps`, "
+                f"but got: dtypes {o.dtype} and {dtype}."
+            )
+    return [_np(o) for o in outs]
+
+
+def _numerical_jacobian(func, inputs, x, eps, out_meta):
     """[d output_k / d x for each output k], each of shape (x.numel(), output_k.numel()).
 
     x is changed in place through .data, so func gets the caller's very tensor
@@ -83,14 +100,14 @@ def _numerical_jacobian(func, inputs, x, eps, out_sizes):
     Grad mode stays on: gradgradcheck's func differentiates inside.
     """
     data, orig = x.data, _np(x)
-    jac = [np.zeros((orig.size, n)) for n in out_sizes]
+    jac = [np.zeros((orig.size, int(np.prod(shape)))) for shape, _ in out_meta]
     for row, idx in enumerate(np.ndindex(*orig.shape)):
         entry = data[idx] if idx else data
         v = float(orig[idx])
         entry.fill_(v - eps)
-        lo = [_np(o) for o in _as_tuple(func(*inputs))]
+        lo = _perturbed_outputs(func, inputs, out_meta)
         entry.fill_(v + eps)
-        hi = [_np(o) for o in _as_tuple(func(*inputs))]
+        hi = _perturbed_outputs(func, inputs, out_meta)
         entry.fill_(v)
         for k, (a, b) in enumerate(zip(lo, hi)):
             jac[k][row] = ((b - a) / (2 * eps)).reshape(-1)
@@ -141,11 +158,46 @@ def _check_zero_grad_outputs(func, inputs, diff_inputs):
             )
 
 
-def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
+def _check_backward_mul_by_grad_output(func, inputs, diff_inputs):
+    """Zero grad_outputs must give zero input gradients (a formula that forgets the incoming gradient fails)."""
+    lib = _lib()
+    outs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
+    zeros = [lib.zeros(tuple(o.shape), dtype=o.dtype, device=o.device) for o in outs]
+    grads = lib.autograd.grad(outs, diff_inputs, zeros, allow_unused=True)
+    if any(g is not None and np.any(_np(g) != 0) for g in grads):
+        raise GradcheckError("backward not multiplied by grad_output")
+
+
+def _forward_jacobian(func, inputs, diff_inputs, n_outputs):
+    """[[d output_k / d x] for each x] from forward-mode AD, one one-hot tangent at a time."""
+    lib = _lib()
+    fwAD = lib.autograd.forward_ad
+    jacs = []
+    for x in diff_inputs:
+        rows = [np.zeros((x.numel(), 0)) for _ in range(n_outputs)]
+        per_output = [[] for _ in range(n_outputs)]
+        for m in range(x.numel()):
+            tangent = lib.zeros(tuple(x.shape), dtype=x.dtype)
+            tangent.reshape(-1)[m] = 1.0
+            with fwAD.dual_level():
+                args = [fwAD.make_dual(a.detach(), tangent) if a is x else a for a in inputs]
+                outs = _as_tuple(func(*args))
+                for k, o in enumerate(outs):
+                    t = fwAD.unpack_dual(o).tangent
+                    per_output[k].append(np.zeros(o.numel()) if t is None else _np(t).reshape(-1))
+        for k in range(n_outputs):
+            rows[k] = np.stack(per_output[k]) if per_output[k] else rows[k]
+        jacs.append(rows)
+    return jacs
+
+
+def _gradcheck(
+    func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_forward_ad=False, check_backward_ad=True
+):
     inputs = _as_tuple(inputs)
     diff_inputs = _check_inputs(inputs)
     func_out = _as_tuple(func(*inputs))
-    outputs = [o for o in func_out if o.requires_grad]
+    outputs = [o for o in func_out if o.requires_grad] if check_backward_ad else []
 
     # Analytical first, on the graph of func_out, before the inputs are perturbed.
     analytical = []
@@ -161,9 +213,22 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
             )
         analytical.append(jac)
 
-    out_sizes = [o.numel() for o in func_out]
-    numerical = [_numerical_jacobian(func, inputs, x, eps, out_sizes) for x in diff_inputs]
+    out_meta = [(tuple(o.shape), o.dtype) for o in func_out]
+    numerical = [_numerical_jacobian(func, inputs, x, eps, out_meta) for x in diff_inputs]
 
+    if check_forward_ad:
+        forward = _forward_jacobian(func, inputs, diff_inputs, len(func_out))
+        for k in range(len(func_out)):
+            for j in range(len(diff_inputs)):
+                a, n = forward[j][k], numerical[j][k]
+                if not np.allclose(a, n, rtol=rtol, atol=atol):
+                    raise GradcheckError(
+                        f"Jacobian computed with forward mode mismatch for output {k} with respect to input {j},\n"
+                        f"numerical:{_show(n, func_out[k])}\n"
+                        f"analytical:{_show(a, diff_inputs[j])}\n"
+                    )
+    if not check_backward_ad:
+        return True
     if not outputs:
         if any(np.any(n != 0) for per_input in numerical for n in per_input):
             raise GradcheckError("Numerical gradient for function expected to be zero")
@@ -180,8 +245,18 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad):
                     f"analytical:{_show(a, diff_inputs[j])}\n"
                 )
 
+    _check_backward_mul_by_grad_output(func, inputs, diff_inputs)
     if check_undefined_grad:
-        _check_zero_grad_outputs(func, inputs, diff_inputs)
+        try:
+            _check_zero_grad_outputs(func, inputs, diff_inputs)
+        except GradcheckError:
+            warnings.warn(
+                "Backwards compatibility: New undefined gradient support checking feature is enabled by default, "
+                "but it may break existing callers of this function. If this is true for you, you can call this "
+                'function with "check_undefined_grad=False" to disable the feature',
+                stacklevel=4,
+            )
+            raise
     return True
 
 
@@ -195,6 +270,13 @@ def gradcheck(
     raise_exception: bool = True,
     nondet_tol: float = 0.0,
     check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
 ) -> bool:
     """Check the gradients of func at inputs against finite differences.
 
@@ -208,9 +290,18 @@ def gradcheck(
         atol, rtol: the tolerances of ``allclose(analytical, numerical)``.
         nondet_tol: how far two backward passes on the same input may differ.
         check_undefined_grad: also check that all-zero grad_outputs give zero input grads.
+        check_forward_ad: also check forward-mode AD (ember.autograd.forward_ad) against finite differences.
+        check_backward_ad: check reverse mode (the default); False with check_forward_ad checks forward mode only.
+        fast_mode: accepted; ember always compares whole Jacobians (exact, slower than PyTorch's projections).
+        check_batched_grad, check_batched_forward_grad: accepted; ember has no vmap, and its batched
+            gradients are the per-sample ones, so there is nothing more to compare.
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise ValueError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     try:
-        return _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad)
+        return _gradcheck(
+            func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_forward_ad, check_backward_ad
+        )
     except GradcheckError:
         if raise_exception:
             raise
@@ -241,6 +332,12 @@ def gradgradcheck(
     raise_exception: bool = True,
     nondet_tol: float = 0.0,
     check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool = False,
 ) -> bool:
     """Check second derivatives: gradcheck of the map
     (inputs, grad_outputs) -> autograd.grad(func(inputs), inputs, grad_outputs,
