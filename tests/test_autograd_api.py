@@ -455,3 +455,30 @@ def test_leaf_hooks_run_before_its_node_hooks(lib):
     order.clear()
     lib.autograd.grad((x * 2).sum(), x)  # autograd.grad runs the leaf's tensor hooks too
     assert order == ["tensor hook"]
+
+
+def test_module_full_backward_hooks(lib):
+    lin = lib.nn.Linear(3, 2)
+    calls = []
+
+    def pre(module, grad_output):
+        calls.append(("pre", tuple(grad_output[0].shape)))
+        return (grad_output[0] * 2,)
+
+    def hook(module, grad_input, grad_output):
+        assert module is lin
+        calls.append(("hook", [None if g is None else tuple(g.shape) for g in grad_input], grad_output[0].sum().item()))
+
+    lin.register_full_backward_pre_hook(pre)
+    handle = lin.register_full_backward_hook(hook)
+    x = lib.randn(4, 3, requires_grad=True)
+    lin(x).sum().backward()
+    assert calls == [("pre", (4, 2)), ("hook", [(4, 3)], 16.0)]
+    np.testing.assert_allclose(x.grad.numpy(), 2 * lin.weight.detach().sum(0).expand(4, 3).numpy(), rtol=1e-6)
+    calls.clear()
+    lin(lib.randn(4, 3)).sum().backward()  # no input requires grad: grad_input is all None
+    assert calls == [("pre", (4, 2)), ("hook", [None], 16.0)]
+    handle.remove()
+    calls.clear()
+    lin(x).sum().backward()
+    assert calls == [("pre", (4, 2))]

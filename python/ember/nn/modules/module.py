@@ -8,12 +8,13 @@ import warnings
 import weakref
 from collections import OrderedDict, abc, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from ... import _C
 from ..._C import Tensor
 from ...grad_mode import no_grad
 from ..parameter import Buffer, Parameter
+from ._backward_hooks import BackwardHook
 
 __all__ = ["Module"]
 
@@ -119,6 +120,8 @@ class Module:
         set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", {})
         set_(self, "_forward_hooks_always_called", {})
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
         set_(self, "_state_dict_hooks", OrderedDict())
         set_(self, "_load_state_dict_pre_hooks", OrderedDict())
         set_(self, "_load_state_dict_post_hooks", OrderedDict())
@@ -132,7 +135,14 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Runs forward(*args, **kwargs), with the forward pre-hooks before it and the forward hooks after."""
         # The common case (no hooks anywhere) is one dict check away from forward: it is on every layer's hot path.
-        if not (self._forward_hooks or self._forward_pre_hooks or _global_forward_hooks or _global_forward_pre_hooks):
+        if not (
+            self._forward_hooks
+            or self._forward_pre_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _global_forward_hooks
+            or _global_forward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -152,6 +162,12 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = BackwardHook(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
+            args = backward_hook.wrap_inputs(args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -178,6 +194,8 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
+        if backward_hook is not None:
+            result = backward_hook.wrap_outputs(result)
         return result
 
     def register_forward_pre_hook(
@@ -214,13 +232,27 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> NoReturn:
-        """Not supported: raises NotImplementedError (use Tensor.register_hook on the output instead)."""
-        raise NotImplementedError(
-            "ember: module backward hooks are not supported; use Tensor.register_hook on the output instead"
-        )
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Registers hook(module, grad_input, grad_output), called once the gradients w.r.t. the module's
+        positional tensor inputs are computed; it may return a replacement grad_input (a tuple)."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
-    register_backward_hook = register_full_backward_hook
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Registers hook(module, grad_output), called once the gradients w.r.t. the module's outputs are
+        computed and before the module's own backward; it may return a replacement grad_output."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The deprecated form: ember runs it as a full backward hook (PyTorch's gives per-node gradients)."""
+        return self.register_full_backward_hook(hook)
 
     # ---- registration --------------------------------------------------------------------------------------------
 
