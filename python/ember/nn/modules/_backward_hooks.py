@@ -9,6 +9,7 @@ requires grad, the hooks run with grad_input all None once grad_output is known.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ... import _C
@@ -54,7 +55,13 @@ class BackwardHook:
             if result is not None:
                 grads = self._replace("pre hook ", "grad_output", result, grads)
         self.grad_output = grads
-        if not self.input_requires_grad:
+        if not self.input_requires_grad and self.hooks:
+            warnings.warn(
+                "Full backward hook is firing when gradients are computed with respect to module outputs since no "
+                "inputs require gradients. See https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.register_full_backward_hook for more details.",
+                stacklevel=2,
+            )
             for hook in self.hooks:
                 if hook(self.module, (None,) * self.n_inputs, grads) is not None:
                     raise RuntimeError(
