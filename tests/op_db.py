@@ -177,6 +177,8 @@ CASES: list[OpCase] = [
     OpCase("any", np.any, [bools(3, 4)]),
     OpCase("var", lambda x: np.var(x, axis=1, ddof=1), [S], kwargs={"dim": 1}),
     OpCase("std", lambda x: np.std(x, ddof=0), [S], kwargs={"correction": 0}),
+    OpCase("var_mean", lambda x: (np.var(x, axis=1, ddof=1), np.mean(x, axis=1)), [S], kwargs={"dim": 1}),
+    OpCase("std_mean", lambda x: (np.std(x, ddof=0), np.mean(x)), [S], kwargs={"correction": 0}),
     OpCase("norm", np.linalg.norm, [S], opts={"min_abs": 0.1}),
     OpCase(
         "norm", lambda x: np.sum(np.abs(x), axis=1), [S], kwargs={"p": 1, "dim": 1}, opts={"min_abs": 0.1}, id="norm-1"
@@ -217,6 +219,13 @@ CASES: list[OpCase] = [
     OpCase("stack", lambda a, b: np.stack([a, b], 2), [S, S], call=lambda op, a, b, **k: op([a, b], 2, **k)),
     OpCase("split", lambda x: tuple(np.split(x, [1, 3], axis=1)), [S], args=([1, 2, 1], 1)),
     OpCase("chunk", lambda x: tuple(np.split(x, [2], axis=0)), [S], args=(2,)),
+    OpCase("split_with_sizes", lambda x: tuple(np.split(x, [1, 3], axis=1)), [S], args=([1, 2, 1], 1)),
+    OpCase("unsafe_split", lambda x: tuple(np.split(x, [2], axis=1)), [S], args=(2, 1)),
+    OpCase("unsafe_split_with_sizes", lambda x: tuple(np.split(x, [1], axis=0)), [S], args=([1, 2],)),
+    OpCase("unsafe_chunk", lambda x: tuple(np.split(x, [2], axis=0)), [S], args=(2,)),
+    OpCase("repeat", lambda x: np.tile(x, (2, 1, 3)), [S], args=(2, 1, 3)),
+    OpCase("tile", lambda x: np.tile(x, (2, 1)), [S], args=((2, 1),)),
+    OpCase("tile", lambda x: np.tile(x, (2,)), [S], args=((2,),), id="tile-short"),
     OpCase("unbind", lambda x: tuple(x[:, i] for i in range(4)), [S], args=(1,)),
     OpCase(
         "gather",

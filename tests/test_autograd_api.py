@@ -483,3 +483,13 @@ def test_module_full_backward_hooks(lib):
     calls.clear()
     lin(x).sum().backward()
     assert calls == [("pre", (4, 2))]
+
+
+def test_unsafe_split_pieces_may_be_modified(lib):
+    x = lib.ones(4, requires_grad=True)
+    a, b = (x * 1).unsafe_split(2)
+    a.mul_(3)
+    (a.sum() + b.sum()).backward()
+    assert x.grad.tolist() == [3.0, 3.0, 1.0, 1.0]
+    a, b = (x * 1).unsafe_chunk(2)
+    a.add_(1)

@@ -411,6 +411,27 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   return slice(t, d, start, start + length, 1);
 }
 
+// x.repeat(*sizes): the tensor tiled sizes[i] times along each dim (leading
+// dims added for extra sizes). Composed of reshape/expand, whose gradients sum
+// the tiles back; the last node carries PyTorch's name.
+Tensor repeat(const Tensor& t, const DimList& repeats) {
+  EMBER_CHECK(repeats.size() >= (size_t)t->dim(),
+              "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
+  for (auto r : repeats)
+    EMBER_CHECK(r >= 0, "Trying to create tensor with negative dimension ", r, ": ", detail::cat(repeats));
+  const size_t n = repeats.size();
+  Shape padded(n - t->dim(), 1);
+  padded.insert(padded.end(), t->sizes().begin(), t->sizes().end());
+  Shape interleaved, expanded, result;
+  for (size_t i = 0; i < n; ++i) {
+    interleaved.insert(interleaved.end(), {1, padded[i]});
+    expanded.insert(expanded.end(), {repeats[i], padded[i]});
+    result.push_back(repeats[i] * padded[i]);
+  }
+  Tensor out = reshape(expand(reshape(t, interleaved), expanded), result);
+  return renamed(out, "RepeatBackward0");
+}
+
 // In-place view ops (t_, transpose_, squeeze_, unsqueeze_): self takes the
 // geometry of `view` (the out-of-place op's result on self) and, when recorded,
 // its history, under the in-place op's node name (TBackward1, ...).

@@ -120,6 +120,22 @@ void register_reduce_ops(OpRegistry& r) {
   r.op("std", forms, "The standard deviation over dim (see var for the correction).", VarLike{true},
        py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
        py::arg("correction") = py::none());
+  r.function(
+      "var_mean", 0, "(var, mean) over dim, in one call (see var for the correction).",
+      [](const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
+        Tensor v = VarLike{false}(t, dim, unbiased, keepdim, correction);
+        return py::make_tuple(v, mean(t, PyBool_Check(dim.ptr()) ? DimList{} : dims_arg(dim), keepdim));
+      },
+      py::arg("input"), py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false,
+      py::kw_only(), py::arg("correction") = py::none());
+  r.function(
+      "std_mean", 0, "(std, mean) over dim, in one call (see var for the correction).",
+      [](const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
+        Tensor v = VarLike{true}(t, dim, unbiased, keepdim, correction);
+        return py::make_tuple(v, mean(t, PyBool_Check(dim.ptr()) ? DimList{} : dims_arg(dim), keepdim));
+      },
+      py::arg("input"), py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false,
+      py::kw_only(), py::arg("correction") = py::none());
   r.op(
       "norm", forms, "The p-norm of input over dim (all dims when None): p a number, inf, -inf or 'fro'.",
       [](const Tensor& t, py::handle p, Dims dim, bool keepdim, OptionalDType dtype) {

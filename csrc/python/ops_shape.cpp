@@ -123,6 +123,43 @@ void register_joining(OpRegistry& r) {
         return py::tuple(py::cast(parts));
       },
       py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  r.method("repeat", 0, "The tensor tiled sizes[i] times along each dim (as arguments or one sequence).",
+           [](const Tensor& t, py::args sizes) { return repeat(t, shape_args(sizes)); });
+  r.op(
+      "tile", kFunction | kMethod, "input tiled dims[i] times along each dim (missing leading dims count as 1).",
+      [](const Tensor& t, py::handle dims) {
+        DimList d = dims_arg(dims);
+        if (d.size() < (size_t)t->dim()) d.insert(d.begin(), t->dim() - d.size(), 1);
+        return repeat(t, d);
+      },
+      py::arg("dims"));
+  r.op(
+      "split_with_sizes", kFunction | kMethod, "Views of consecutive pieces along dim, of the sizes listed.",
+      [](const Tensor& t, py::handle sizes, int64_t dim) {
+        return py::tuple(py::cast(split_sizes(t, dims_arg(sizes), dim)));
+      },
+      py::arg("split_sizes"), py::arg("dim") = 0);
+  // unsafe_split/unsafe_chunk: as split/chunk, but the caller promises no
+  // in-place change will need the other pieces: their views may be modified.
+  auto unsafe = [](TensorList parts) {
+    for (auto& p : parts) p->view_creation = TensorImpl::ViewCreation::Default;
+    return py::tuple(py::cast(parts));
+  };
+  r.op(
+      "unsafe_split", kFunction | kMethod, "split whose pieces may be modified in place (no check).",
+      [unsafe](const Tensor& t, py::handle size, int64_t dim) {
+        return unsafe(PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim)
+                                               : split_sizes(t, dims_arg(size), dim));
+      },
+      py::arg("split_size"), py::arg("dim") = 0);
+  r.op(
+      "unsafe_split_with_sizes", kFunction | kMethod, "split_with_sizes whose pieces may be modified in place.",
+      [unsafe](const Tensor& t, py::handle sizes, int64_t dim) { return unsafe(split_sizes(t, dims_arg(sizes), dim)); },
+      py::arg("split_sizes"), py::arg("dim") = 0);
+  r.op(
+      "unsafe_chunk", kFunction | kMethod, "chunk whose pieces may be modified in place (no check).",
+      [unsafe](const Tensor& t, int64_t n, int64_t dim) { return unsafe(chunk(t, n, dim)); }, py::arg("chunks"),
+      py::arg("dim") = 0);
   r.op(
       "chunk", kFunction | kMethod, "Splits into `chunks` views of (nearly) equal size along dim.",
       [](const Tensor& t, int64_t n, int64_t dim) { return py::tuple(py::cast(chunk(t, n, dim))); }, py::arg("chunks"),

@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import types
 import typing
-__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
+__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
     The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.
@@ -945,6 +945,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.relu`.
         """
+    def repeat(self, *args) -> Tensor:
+        """
+        The tensor tiled sizes[i] times along each dim (as arguments or one sequence).
+        """
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """
         Sets requires_grad of a leaf in place; returns self.
@@ -1016,6 +1020,10 @@ class Tensor:
     def split(self, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         Views of consecutive pieces along dim: of one size, or of the sizes listed.
+        """
+    def split_with_sizes(self, split_sizes: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        Views of consecutive pieces along dim, of the sizes listed.
         """
     def sqrt(self) -> Tensor:
         """
@@ -1089,6 +1097,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.tanh`.
         """
+    def tile(self, dims: typing.Any) -> Tensor:
+        """
+        input tiled dims[i] times along each dim (missing leading dims count as 1).
+        """
     def to(self, *args: typing.Any, dtype: dtype | None = None, device: str | device | None = None, non_blocking: bool = False, copy: bool = False) -> Tensor:
         """
         to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies.
@@ -1122,6 +1134,18 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
         """
         Fills self with samples uniform on [a, b), outside autograd; returns self.
+        """
+    def unsafe_chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        chunk whose pieces may be modified in place (no check).
+        """
+    def unsafe_split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        split whose pieces may be modified in place (no check).
+        """
+    def unsafe_split_with_sizes(self, split_sizes: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        split_with_sizes whose pieces may be modified in place.
         """
     def unsqueeze(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
@@ -1922,6 +1946,10 @@ def split(input: Tensor, split_size_or_sections: typing.Any, dim: typing.Support
     """
     Views of consecutive pieces along dim: of one size, or of the sizes listed.
     """
+def split_with_sizes(input: Tensor, split_sizes: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    Views of consecutive pieces along dim, of the sizes listed.
+    """
 def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the square root of each element.
@@ -1941,6 +1969,10 @@ def stack(tensors: collections.abc.Sequence[Tensor], dim: typing.SupportsInt | t
 def std(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None, out: Tensor | None = None) -> Tensor:
     """
     The standard deviation over dim (see var for the correction).
+    """
+def std_mean(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> tuple[Tensor, Tensor]:
+    """
+    (std, mean) over dim, in one call (see var for the correction).
     """
 def sub(input: Tensor, other: Tensor | float, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, out: Tensor | None = None) -> Tensor:
     """
@@ -1962,6 +1994,10 @@ def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the hyperbolic tangent of each element.
     """
+def tile(input: Tensor, dims: typing.Any) -> Tensor:
+    """
+    input tiled dims[i] times along each dim (missing leading dims count as 1).
+    """
 def transpose(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     A view with dims dim0 and dim1 swapped.
@@ -1970,6 +2006,18 @@ def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) ->
     """
     The views of each element along dim, without that dim.
     """
+def unsafe_chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    chunk whose pieces may be modified in place (no check).
+    """
+def unsafe_split(input: Tensor, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    split whose pieces may be modified in place (no check).
+    """
+def unsafe_split_with_sizes(input: Tensor, split_sizes: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    split_with_sizes whose pieces may be modified in place.
+    """
 def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     A view with a size-1 dim inserted at dim.
@@ -1977,6 +2025,10 @@ def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> 
 def var(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None, out: Tensor | None = None) -> Tensor:
     """
     The variance over dim, with Bessel's correction unless unbiased=False or correction= says otherwise.
+    """
+def var_mean(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> tuple[Tensor, Tensor]:
+    """
+    (var, mean) over dim, in one call (see var for the correction).
     """
 def where(condition: Tensor, input: Tensor | float | None = None, other: Tensor | float | None = None, *, out: Tensor | None = None) -> typing.Any:
     """

@@ -16,6 +16,8 @@ from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 
+from . import forward_ad  # noqa: E402, F401
+
 
 def _as_list(x: Tensor | Iterable[Any] | None) -> list[Any]:
     """A list of tensors; a GradientEdge (graph.get_gradient_edge) stands as a tensor on that edge."""

@@ -16,11 +16,11 @@ d input j, shaped ``output_i.shape + input_j.shape``. With ``strict=False`` a pa
 that does not depend on an input is zeros; ``strict=True`` raises RuntimeError with
 PyTorch's words instead. With ``create_graph=False`` no result requires grad.
 
-ember has no forward-mode AD yet: ``strategy="forward-mode"`` (and
-``outer_jacobian_strategy="forward-mode"``) raise NotImplementedError, and
-``vectorize=True`` (a vmap over the backward passes in PyTorch) computes the same
-values with the same loop as ``vectorize=False``: it accepts the flag and its
-restriction (no ``strict=True``), but it is not batched.
+``strategy="forward-mode"`` (and ``outer_jacobian_strategy="forward-mode"``) go through
+``ember.autograd.forward_ad`` (itself built on the double-backward trick), with PyTorch's
+restrictions (``vectorize=True`` only, not with ``create_graph`` or ``strict``) and its
+result structure (lists where the inputs are a tuple). ``vectorize=True`` (a vmap in
+PyTorch) computes the same values with a loop: ember has no vmap, so it is not batched.
 """
 
 from __future__ import annotations
@@ -286,8 +286,9 @@ def jvp(
     )
 
 
-def _raise_forward_mode(create_graph: bool, strict: bool, inputs: Any, vectorize: bool) -> None:
-    """What ``strategy="forward-mode"`` gives: PyTorch's errors where PyTorch raises, else ember's own."""
+def _jacfwd(func: Callable[..., Any], inputs: Any, create_graph: bool, strict: bool, vectorize: bool) -> Any:
+    """``jacobian(strategy="forward-mode")``: PyTorch's checks, then one JVP per input element
+    through ``forward_ad`` (func runs once on dual inputs; each column is one backward pass)."""
     if create_graph:
         raise NotImplementedError(
             'ember.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` are not '
@@ -298,16 +299,40 @@ def _raise_forward_mode(create_graph: bool, strict: bool, inputs: Any, vectorize
             'ember.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not supported '
             'together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.'
         )
-    _check_tensors(inputs, "inputs", "jacobian")
+    inputs_is_tuple, inputs = _check_tensors(inputs, "inputs", "jacobian")
     if not vectorize:
         raise NotImplementedError(
             "Computing Jacobian using forward-AD or forward-over-reverse Hessian is only implemented for "
             "`vectorize=True`."
         )
-    raise NotImplementedError(
-        'ember.autograd.functional.jacobian: strategy="forward-mode" needs forward-mode AD, which ember does '
-        'not have yet. Use strategy="reverse-mode" (the default), which gives the same Jacobian.'
-    )
+    from . import forward_ad as fwAD
+
+    with fwAD.dual_level(), enable_grad():  # ember's tangents come from the graph: func must record one
+        duals = tuple(fwAD.make_dual(inp, _creation.zeros_like(inp)) for inp in inputs)
+        outputs_is_tuple, outputs = _check_tensors(func(*duals), "outputs", "jacobian")
+        maps = fwAD._tangents_of(outputs, duals)
+        jac: list[list[Tensor]] = []  # jac[i][j]: d output i / d input j
+        for out, tangent_of in zip(outputs, maps):
+            row = []
+            for j, inp in enumerate(inputs):
+                shape = tuple(out.shape) + tuple(inp.shape)
+                if tangent_of is None or inp.nelement() == 0:
+                    row.append(out.new_zeros(shape))
+                    continue
+                basis = _creation.eye(inp.nelement(), dtype=inp.dtype)
+                columns = []
+                for k in range(inp.nelement()):
+                    tangents: list[Tensor | None] = [None] * len(inputs)
+                    tangents[j] = basis[k].view(tuple(inp.shape))
+                    columns.append(tangent_of(tangents))
+                stacked = _C.stack(columns, 0)  # (inp.numel(), *out.shape)
+                row.append(stacked.permute(*range(1, stacked.dim()), 0).reshape(shape))
+            jac.append(row)
+    # PyTorch's structure for this strategy: lists where it has a tuple of inputs (or of outputs and inputs).
+    result: Any = jac
+    if not inputs_is_tuple:
+        result = tuple(r[0] for r in result)
+    return result if outputs_is_tuple else result[0]
 
 
 def jacobian(
@@ -328,8 +353,8 @@ def jacobian(
         vectorize: accepted for PyTorch compatibility, with its restriction (not with
             ``strict=True``); ember computes the same values with the same loop of
             backward passes as ``vectorize=False`` (it is not batched).
-        strategy: ``"reverse-mode"``; ``"forward-mode"`` raises NotImplementedError (ember
-            has no forward-mode AD yet).
+        strategy: ``"reverse-mode"`` (a backward pass per output element) or ``"forward-mode"``
+            (a JVP per input element, through ``forward_ad``; needs ``vectorize=True``).
 
     Returns:
         For one input and one output, a tensor shaped ``output.shape + input.shape``;
@@ -343,7 +368,7 @@ def jacobian(
             '"reverse-mode".'
         )
     if strategy == "forward-mode":
-        _raise_forward_mode(create_graph, strict, inputs, vectorize)
+        return _jacfwd(func, inputs, create_graph, strict, vectorize)
 
     with enable_grad():
         inputs_is_tuple, inputs = _check_tensors(inputs, "inputs", "jacobian")
@@ -402,8 +427,8 @@ def hessian(
         strict: raise when the function or its gradient does not depend on an input,
             instead of giving zeros.
         vectorize: as for ``jacobian``: accepted, not batched (same values as False).
-        outer_jacobian_strategy: ``"reverse-mode"``; ``"forward-mode"`` raises
-            NotImplementedError (ember has no forward-mode AD yet).
+        outer_jacobian_strategy: how the Jacobian of the gradient is taken, as ``strategy`` of
+            ``jacobian`` (``"forward-mode"``: forward-over-reverse, needs ``vectorize=True``).
 
     Returns:
         For one input, a tensor shaped ``input.shape + input.shape``; for a tuple of
