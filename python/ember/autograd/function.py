@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any, Callable
 
 from .. import _C
@@ -29,6 +30,12 @@ class FunctionCtx:
         """The tensors given to ``save_for_backward``; an error once backward has freed them."""
         handle = self.__dict__.get("_saved_handle")
         if handle is not None:
+            if self.__dict__.get("_clear_on_access"):
+                if self.__dict__.get("_accessed"):
+                    raise RuntimeError(
+                        "ctx.saved_tensors can only be accessed once when clear_saved_tensors_on_access=True"
+                    )
+                self._accessed = True
             return handle.unpack()  # raises once backward has freed them
         return tuple(getattr(self, "_to_save", ()))
 
@@ -46,7 +53,40 @@ class FunctionCtx:
 
 
 class Function:
-    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `.apply(*args)`."""
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)` (or `vjp`); call `.apply(*args)`."""
+
+    # Set to True in a subclass: ctx.saved_tensors may be read once (PyTorch frees them then).
+    clear_saved_tensors_on_access = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            f"{type(self)} should not be instantiated. Methods on autograd functions are all static, so you should "
+            "invoke them on the class itself. Instantiating an autograd function will raise an error in a future "
+            "version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style autograd "
+            "function with static forward method. (Example: https://pytorch.org/docs/stable/autograd.html"
+            "#torch.autograd.Function)"
+        )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        has_backward = cls.backward is not Function.backward
+        has_vjp = cls.__dict__.get("vjp") is not None or (
+            getattr(cls, "vjp", Function.vjp) is not Function.vjp and "backward" not in cls.__dict__
+        )
+        if "backward" in cls.__dict__ and "vjp" in cls.__dict__:
+            raise RuntimeError(
+                "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
+                "implement one of them."
+            )
+        if has_vjp and not has_backward:
+            cls.backward = cls.vjp  # the two are one method under two names, as in PyTorch
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -56,6 +96,14 @@ class Function:
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         """Return the gradient of each input of ``forward`` given those of its outputs; define it in subclasses."""
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    @staticmethod
+    def vjp(ctx: Any, *grad_outputs: Any) -> Any:
+        """Another name for ``backward``: define one of the two."""
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
             "autograd.Function to use it with backward mode AD."
@@ -82,6 +130,18 @@ class Function:
             cls.setup_context(ctx, args, outputs)
         is_tuple = isinstance(outputs, tuple)
         outs = list(outputs) if is_tuple else [outputs]
+        for t in getattr(ctx, "_dirty", ()):
+            if not any(t is a for a in args):
+                raise RuntimeError(
+                    "mark_dirty only accepts input tensors, but argument received a tensor that was not an input."
+                )
+            if not any(t is o for o in outs):
+                raise RuntimeError(
+                    "Some elements marked as dirty during the forward method were not returned as output. The "
+                    "inputs that are modified inplace must all be outputs of the Function."
+                )
+        if cls.clear_saved_tensors_on_access:
+            ctx._clear_on_access = True
         to_save = list(getattr(ctx, "_to_save", ()))
         if _C.is_grad_enabled() and any(ctx.needs_input_grad):
             outs = _C._make_function_node(
