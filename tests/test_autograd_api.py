@@ -493,3 +493,12 @@ def test_unsafe_split_pieces_may_be_modified(lib):
     assert x.grad.tolist() == [3.0, 3.0, 1.0, 1.0]
     a, b = (x * 1).unsafe_chunk(2)
     a.add_(1)
+
+
+def test_max_of_nan_shares_the_gradient_among_the_nans(lib):
+    x = lib.tensor([float("nan"), 1.0, float("nan")], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.5, 0.0, 0.5]
+    y = lib.tensor([float("nan")] * 3, requires_grad=True)
+    y.min().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [1 / 3] * 3)

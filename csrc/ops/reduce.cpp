@@ -230,7 +230,11 @@ static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool
     // Ties share the gradient evenly.
     const Reduction& red = n.state.r;
     Tensor x = n.saved_at(0), r = red.keep(n.saved_at(1));
-    Tensor hit = to_dtype(eq(x, r), g[0]->dtype());
+    Tensor is_extreme = eq(x, r);
+    // max()/min() of a tensor holding NaN are NaN, and PyTorch shares the gradient among the NaNs
+    // (amax/amin keep their own rule: no element equals NaN).
+    if (n.op_name[0] == 'M') is_extreme = logical_or(is_extreme, logical_and(isnan(x), isnan(r)));
+    Tensor hit = to_dtype(is_extreme, g[0]->dtype());
     Tensor count = sum(hit, red.dims(), true);
     return {div(mul(red.expand_grad(g[0]), hit), count)};
   });
