@@ -28,7 +28,8 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   is_output_ = is_output;
   saved_version_ = t->version();
   if (is_output) output_nr_ = t->autograd() ? t->autograd()->output_nr : 0;
-  if (auto hooks = current_saved_tensor_hooks()) {
+  // Python numbers turned into tensors are not the user's tensors: PyTorch never packs them.
+  if (auto hooks = t->is_wrapped_number ? nullptr : current_saved_tensor_hooks()) {
     // Popped while pack runs, so a pack hook that computes does not recurse into itself.
     t_saved_tensor_hooks.pop_back();
     struct Restore {
@@ -37,9 +38,29 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
     } restore{hooks};
     packed_ = hooks->pack(t);
     hooks_ = hooks;
+    EMBER_CHECK(t->version() == saved_version_,
+                "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook can "
+                "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "
+                "issue if you need to perform in-place operations on the input to a pack hook.");
     return;
   }
   data_ = is_output ? make_view(t, t->sizes(), t->strides(), t->offset()) : t;
+}
+
+void SavedVariable::register_hooks(std::shared_ptr<SavedTensorHooks> hooks) {
+  if (released_) throw_saved_tensors_freed();
+  EMBER_CHECK(was_defined_, "Calling register_hooks on a saved tensor whose value is None is not allowed");
+  EMBER_CHECK(!hooks_,
+              "Calling register_hooks on a saved tensor after it has been freed or after hooks have already been set "
+              "is not allowed");
+  const uint32_t version = data_->version();
+  packed_ = hooks->pack(data_);
+  EMBER_CHECK(data_->version() == version,
+              "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook can "
+              "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "
+              "issue if you need to perform in-place operations on the input to a pack hook.");
+  hooks_ = std::move(hooks);
+  data_.reset();
 }
 
 void throw_saved_tensors_freed() {

@@ -41,6 +41,8 @@ class SavedVariable {
     released_ = true;
   }
   bool defined() const { return was_defined_; }
+  // grad_fn._raw_saved_x.register_hooks(pack, unpack): packs the saved tensor now.
+  void register_hooks(std::shared_ptr<SavedTensorHooks> hooks);
 
  private:
   Tensor data_;

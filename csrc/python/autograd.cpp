@@ -96,6 +96,43 @@ void set_node_class(py::handle obj, const Node& node) {
 
 namespace {
 
+// Note [Saved tensor hooks]: a Python pack/unpack pair.
+struct PyHooks : SavedTensorHooks {
+  std::shared_ptr<void> pack(const Tensor& t) override {
+    py::gil_scoped_acquire gil;
+    return std::make_shared<PyRef>(pack_fn()(t));
+  }
+  Tensor unpack(const std::shared_ptr<void>& packed) override {
+    py::gil_scoped_acquire gil;
+    py::object r = unpack_fn()(static_cast<PyRef*>(packed.get())->obj);
+    if (!is_tensor(r))
+      throw py::type_error("Output of saved tensor unpack_hook expected to be a Tensor but got result of type " +
+                           std::string(py::str(py::type::handle_of(r).attr("__name__"))));
+    return r.cast<Tensor>();
+  }
+  py::object& pack_fn() { return pack_ref->obj; }
+  py::object& unpack_fn() { return unpack_ref->obj; }
+  std::shared_ptr<PyRef> pack_ref, unpack_ref;
+};
+
+std::shared_ptr<SavedTensorHooks> python_saved_hooks(py::function pack, py::function unpack) {
+  auto hooks = std::make_shared<PyHooks>();
+  hooks->pack_ref = std::make_shared<PyRef>(pack);
+  hooks->unpack_ref = std::make_shared<PyRef>(unpack);
+  return hooks;
+}
+
+// grad_fn._raw_saved_<name>: one saved tensor of a node, to give it its own hooks.
+struct RawSavedTensor {
+  std::weak_ptr<Node> node;
+  size_t index;
+  SavedVariable& variable() const {
+    auto n = node.lock();
+    if (!n) throw_saved_tensors_freed();
+    return static_cast<OpNode&>(*n).saved[index];
+  }
+};
+
 // ctx.saved_tensors: unpacks the node's saved tensors (version-checked; an
 // error once backward has freed them). Weak, so ctx does not keep the node alive.
 struct SavedTensorsHandle {
@@ -215,6 +252,12 @@ std::string saved_name(const char* name) {
 py::object saved_attribute(Node& node, const std::string& attr) {
   const std::string prefix = "_saved_";
   auto* op = dynamic_cast<OpNode*>(&node);
+  const std::string raw = "_raw_saved_";
+  if (op && attr.compare(0, raw.size(), raw) == 0) {
+    std::string key = attr.substr(raw.size());
+    for (size_t i = 0; i < op->saved_names.size(); ++i)
+      if (key == op->saved_names[i]) return py::cast(RawSavedTensor{op->shared_from_this(), i});
+  }
   if (op && attr.compare(0, prefix.size(), prefix) == 0) {
     std::string key = attr.substr(prefix.size());
     py::list tensors;
@@ -427,6 +470,14 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           },
           "<MulBackward0 object at 0x...>, as PyTorch.");
 
+  py::class_<RawSavedTensor>(m, "SavedTensor", "A saved tensor of a node (grad_fn._raw_saved_self, ...).")
+      .def(
+          "register_hooks",
+          [](RawSavedTensor& s, py::function pack, py::function unpack) {
+            s.variable().register_hooks(python_saved_hooks(pack, unpack));
+          },
+          py::arg("pack_hook"), py::arg("unpack_hook"),
+          "Packs the saved tensor with pack_hook now; backward gets it back from unpack_hook.");
   py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle", "ctx.saved_tensors of a custom Function.")
       .def("unpack", &SavedTensorsHandle::unpack, "The saved tensors, version-checked.");
 
@@ -564,31 +615,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
 
   m.def(
       "_push_saved_tensors_hooks",
-      [](py::function pack, py::function unpack) {
-        // Note [Saved tensor hooks]: the Python pair.
-        struct PyHooks : SavedTensorHooks {
-          std::shared_ptr<void> pack(const Tensor& t) override {
-            py::gil_scoped_acquire gil;
-            return std::make_shared<PyRef>(pack_fn()(t));
-          }
-          Tensor unpack(const std::shared_ptr<void>& packed) override {
-            py::gil_scoped_acquire gil;
-            py::object r = unpack_fn()(static_cast<PyRef*>(packed.get())->obj);
-            if (!is_tensor(r))
-              throw py::type_error(
-                  "Output of saved tensor unpack_hook expected to be a Tensor but got result of type " +
-                  std::string(py::str(py::type::handle_of(r).attr("__name__"))));
-            return r.cast<Tensor>();
-          }
-          py::object& pack_fn() { return pack_ref->obj; }
-          py::object& unpack_fn() { return unpack_ref->obj; }
-          std::shared_ptr<PyRef> pack_ref, unpack_ref;
-        };
-        auto hooks = std::make_shared<PyHooks>();
-        hooks->pack_ref = std::make_shared<PyRef>(pack);
-        hooks->unpack_ref = std::make_shared<PyRef>(unpack);
-        push_saved_tensor_hooks(hooks);
-      },
+      [](py::function pack, py::function unpack) { push_saved_tensor_hooks(python_saved_hooks(pack, unpack)); },
       py::arg("pack_hook"), py::arg("unpack_hook"), "Pushes a pair of saved-tensor hooks on this thread.");
   m.def(
       "_increment_version", [](const Tensor& t) { t->bump_version(); }, py::arg("tensor"),

@@ -1337,6 +1337,14 @@ class Node:
         """
         The leaf an AccumulateGrad node accumulates into.
         """
+class SavedTensor:
+    """
+    A saved tensor of a node (grad_fn._raw_saved_self, ...).
+    """
+    def register_hooks(self, pack_hook: collections.abc.Callable, unpack_hook: collections.abc.Callable) -> None:
+        """
+        Packs the saved tensor with pack_hook now; backward gets it back from unpack_hook.
+        """
 class _SavedTensorsHandle:
     """
     ctx.saved_tensors of a custom Function.

@@ -8,6 +8,7 @@ from .. import _C
 from .._C import Tensor
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import (
+    forward_ad,  # noqa: F401
     functional,  # noqa: F401
     graph,  # noqa: F401
 )
@@ -15,8 +16,6 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
-
-from . import forward_ad  # noqa: E402, F401
 
 
 def _as_list(x: Tensor | Iterable[Any] | None) -> list[Any]:

@@ -315,9 +315,7 @@ def _C_grad(
 ) -> tuple[Tensor | None, ...]:
     from . import grad
 
-    return grad(
-        outputs, inputs, grad_outputs, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True
-    )
+    return grad(outputs, inputs, grad_outputs, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True)
 
 
 def _has_tangent(t: Tensor, level: _Level) -> bool:

@@ -205,9 +205,7 @@ class _Call:
 
     def finish(self, tree: Any, check_mode: bool = True) -> Any:
         """Detaches each tensor of ``tree`` unless it depends on a tensor from outside the call."""
-        return _tree_map_tensors(
-            lambda t: t if t.requires_grad and self.outside([t], check_mode) else t.detach(), tree
-        )
+        return _tree_map_tensors(lambda t: t if t.requires_grad and self.outside([t], check_mode) else t.detach(), tree)
 
 
 def _grad_or_zeros(
@@ -270,7 +268,9 @@ def grad_and_value(func: Callable[..., Any], argnums: _argnums_t = 0, has_aux: b
             output = func(*_replace_args(args, _unflatten(fresh, spec), wrapped), **kwargs)
             output, aux = _split_aux(output, has_aux, "grad_and_value(f)(*args)")
             if not isinstance(output, Tensor):
-                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(output)}")
+                raise RuntimeError(
+                    f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(output)}"
+                )
             if output.dim() != 0:
                 raise RuntimeError(
                     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
@@ -379,9 +379,7 @@ def _jvp_columns(
     return apply
 
 
-def jvp(
-    func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False
-) -> Any:
+def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> Any:
     """Returns ``(func(*primals), J v)`` (and ``aux``): the Jacobian of ``func`` at ``primals``
     times ``tangents``, which has the structure of ``primals``."""
     api = "jvp(f, primals, tangents)"
@@ -419,9 +417,7 @@ def jvp(
         output, aux = _split_aux(output, has_aux, api)
         flat_out, out_spec = _flatten(output)
         _check_outputs(flat_out, api, "f(*args)")
-        keep = call.outside(flat_out) or (
-            call.grad_enabled and any(t.requires_grad for t in flat_tangents)
-        )
+        keep = call.outside(flat_out) or (call.grad_enabled and any(t.requires_grad for t in flat_tangents))
         tangents_out = _jvp_columns(call, flat_out, fresh, keep)(flat_tangents)
     for i, t in enumerate(tangents_out):
         if t is None:
@@ -538,7 +534,9 @@ def hessian(func: Callable[..., Any], argnums: _argnums_t = 0) -> Callable[..., 
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", **kwargs: Any) -> Any:
+def vmap(
+    func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", **kwargs: Any
+) -> Any:
     """Not available: ember has no vmap (no batching rules) yet."""
     raise NotImplementedError(
         "ember.func.vmap: ember has no vmap yet (it has no batching rules). Loop over the batch instead, "
