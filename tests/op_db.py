@@ -177,6 +177,7 @@ CASES: list[OpCase] = [
     OpCase("any", np.any, [bools(3, 4)]),
     OpCase("var", lambda x: np.var(x, axis=1, ddof=1), [S], kwargs={"dim": 1}),
     OpCase("std", lambda x: np.std(x, ddof=0), [S], kwargs={"correction": 0}),
+    OpCase("trace", np.trace, [S]),
     OpCase("var_mean", lambda x: (np.var(x, axis=1, ddof=1), np.mean(x, axis=1)), [S], kwargs={"dim": 1}),
     OpCase("std_mean", lambda x: (np.std(x, ddof=0), np.mean(x)), [S], kwargs={"correction": 0}),
     OpCase("norm", np.linalg.norm, [S], opts={"min_abs": 0.1}),

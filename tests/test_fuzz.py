@@ -90,6 +90,13 @@ def same(a, b):
     )
 
 
+def pytorch_overflows(step):
+    """PyTorch negates sub's alpha as a 64-bit integer: alpha = -2**63 stays -2**63 there (x - alpha * y
+    becomes x + alpha * y), where ember computes the true value, as numpy would."""
+    alpha = step["kwargs"].get("alpha")
+    return step["op"] in ("sub", "subtract", "rsub") and alpha == {"num": -(2**63)}
+
+
 @settings(FUZZ_SETTINGS, phases=[Phase.explicit, Phase.generate])  # no shrinking: the message has the program
 @given(batch=BATCH)
 def test_differential_against_pytorch(tmp_path_factory, batch):
@@ -98,6 +105,8 @@ def test_differential_against_pytorch(tmp_path_factory, batch):
     mismatches = []
     for program, mine, theirs in zip(batch, results["ember"], results["torch"]):
         for step, (a, b) in enumerate(zip(mine, theirs)):
+            if step < len(program["steps"]) and pytorch_overflows(program["steps"][step]):
+                break  # PyTorch's value is the overflowed one; later steps see different tensors
             if a[0] == "ok" and b[0] == "ok" and not all(same(x, y) for x, y in zip(a[1], b[1])):
                 mismatches.append((program, step, a, b))
             if a[0] != b[0] or a[0] == "error":

@@ -298,8 +298,9 @@ void receive(GraphTask& task, int e, int slot, Tensor&& g) {
 }
 
 // Runs a node's own hooks in registration order: each may replace `grads`.
-variable_list run_node_hooks(const std::vector<Node::NodeHook>& hooks, variable_list grads,
+variable_list run_node_hooks(const std::vector<Node::NodeHook>& registered, variable_list grads,
                              const variable_list& incoming) {
+  const std::vector<Node::NodeHook> hooks = registered;  // a copy: a hook may remove one
   for (auto& h : hooks) {
     variable_list r = h.fn(grads, incoming);
     if (!r.empty()) grads = std::move(r);

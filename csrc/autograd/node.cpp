@@ -101,7 +101,9 @@ void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_n
   release_node(std::move(old));
 }
 
-Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& hooks, uint32_t output_nr, Tensor grad) {
+Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& registered, uint32_t output_nr, Tensor grad) {
+  // A copy: a hook may remove itself or another hook (handle.remove()) while they run.
+  const std::vector<Node::TensorHook> hooks = registered;
   for (auto& h : hooks) {
     if (h.output_nr != output_nr) continue;
     Tensor r = h.fn(grad);
@@ -152,7 +154,8 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
       add_(meta.grad, g);
     }
   }
-  for (auto& h : meta.post_accumulate_hooks) h.fn(variable);
+  const auto post_hooks = meta.post_accumulate_hooks;  // a copy: a hook may remove one
+  for (auto& h : post_hooks) h.fn(variable);
   return {};
 }
 

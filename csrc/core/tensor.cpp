@@ -61,11 +61,12 @@ AutogradMeta& TensorImpl::autograd_mut() {
   return *autograd_;
 }
 
-// A view made in no_grad mode of a base that requires grad requires grad too,
+// A view made in no_grad or inference mode of a base that requires grad requires grad too,
 // with no grad_fn and no gradient of its own (as PyTorch's).
 bool TensorImpl::requires_grad() const {
   if (autograd_ && (autograd_->requires_grad || autograd_->grad_fn)) return true;
-  return view_base && view_creation == ViewCreation::NoGradMode && view_base->requires_grad();
+  return view_base && (view_creation == ViewCreation::NoGradMode || view_creation == ViewCreation::InferenceMode) &&
+         view_base->requires_grad();
 }
 bool TensorImpl::is_leaf() const { return !autograd_ || !autograd_->grad_fn; }
 const std::shared_ptr<Node>& TensorImpl::grad_fn() const {

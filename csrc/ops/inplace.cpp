@@ -16,7 +16,7 @@ namespace ember {
 static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
 
 // Note [View creation]: PyTorch's refusals, in its words.
-static void check_view_creation(const TensorImpl& self) {
+void check_view_creation(const TensorImpl& self) {
   using VC = TensorImpl::ViewCreation;
   switch (self.view_creation) {
     case VC::Default: return;

@@ -109,6 +109,8 @@ Tensor& fill_(Tensor& self, const Tensor& value);
 Tensor& zero_(Tensor& self);
 // Checks shared by every in-place op before it writes (leaf, view, dtype).
 void check_inplace(const Tensor& self, const char* op, bool records_grad);
+// Note [View creation]: PyTorch's refusal of a recorded in-place op on such a view, if it is one.
+void check_view_creation(const TensorImpl& self);
 // Note [View creation]: records how `view` (a view of `parent`) was made.
 void note_view_creation(TensorImpl& view, const TensorImpl& parent);
 // The outputs of an op returning several views (split, unbind): `creator` as
@@ -175,6 +177,7 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index);
 Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
 Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset);
 Tensor repeat(const Tensor& t, const DimList& repeats);
+Tensor trace(const Tensor& t);
 // self becomes `view` (an out-of-place view op's result on self), recorded as `name`.
 Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name);
 

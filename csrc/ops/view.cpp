@@ -432,6 +432,15 @@ Tensor repeat(const Tensor& t, const DimList& repeats) {
   return renamed(out, "RepeatBackward0");
 }
 
+// The sum of a matrix's diagonal: every (cols + 1)-th element of its flat form.
+Tensor trace(const Tensor& t) {
+  EMBER_CHECK(t->dim() == 2, "trace: expected a matrix, but got tensor with dim ", t->dim());
+  const int64_t n = std::min(t->size(0), t->size(1));
+  Tensor flat = reshape(t, {t->numel()});
+  Tensor diagonal = slice(flat, 0, 0, n == 0 ? 0 : (n - 1) * (t->size(1) + 1) + 1, t->size(1) + 1);
+  return renamed(sum_all(diagonal), "TraceBackward0");
+}
+
 // In-place view ops (t_, transpose_, squeeze_, unsqueeze_): self takes the
 // geometry of `view` (the out-of-place op's result on self) and, when recorded,
 // its history, under the in-place op's node name (TBackward1, ...).
@@ -439,6 +448,7 @@ Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name) {
   const bool records = GradMode::is_enabled() && self->requires_grad();
   EMBER_CHECK(!self->is_inference || GradMode::is_inference(),
               "Inplace update to inference tensor outside InferenceMode is not allowed.");
+  if (records && self->view_base) check_view_creation(*self);
   EMBER_CHECK(!(records && self->is_leaf()),
               "a leaf Variable that requires grad is being used in an in-place operation.");
   self->set_geometry(view->sizes(), view->strides(), view->offset());

@@ -87,9 +87,14 @@ void register_creation_ops(OpRegistry& r) {
           "initial_seed", [](Generator& g) { return g.seed; }, "The seed the generator was last seeded with.")
       .def("get_state", &generator_state, "The generator's state, a 1-D integer tensor for set_state().")
       .def(
-          "set_state", [](py::object self, const Tensor& s) { set_generator_state(self.cast<Generator&>(), s); return self; },
+          "set_state",
+          [](py::object self, const Tensor& s) {
+            set_generator_state(self.cast<Generator&>(), s);
+            return self;
+          },
           "Restores a state get_state() returned; returns the generator.", py::arg("new_state"))
-      .def_property_readonly("device", [](Generator&) { return Device{}; }, "The generator's device (cpu).")
+      .def_property_readonly(
+          "device", [](Generator&) { return Device{}; }, "The generator's device (cpu).")
       .def(py::pickle([](Generator& g) { return py::make_tuple(generator_state(g)); },
                       [](py::tuple t) {
                         auto g = std::make_unique<Generator>();
@@ -127,8 +132,9 @@ void register_creation_ops(OpRegistry& r) {
   r.function("initial_seed", kNoGrad, "The seed of the default generator.", [] { return initial_seed(); });
   r.function("get_rng_state", kNoGrad, "The default generator's state (for set_rng_state).",
              [] { return generator_state(Generator::default_cpu()); });
-  r.function("set_rng_state", kNoGrad, "Restores the default generator's state from get_rng_state().",
-             [](const Tensor& s) { set_generator_state(Generator::default_cpu(), s); }, py::arg("new_state"));
+  r.function(
+      "set_rng_state", kNoGrad, "Restores the default generator's state from get_rng_state().",
+      [](const Tensor& s) { set_generator_state(Generator::default_cpu(), s); }, py::arg("new_state"));
 
   r.family("utilities");
   r.function(

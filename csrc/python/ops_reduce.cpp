@@ -120,6 +120,7 @@ void register_reduce_ops(OpRegistry& r) {
   r.op("std", forms, "The standard deviation over dim (see var for the correction).", VarLike{true},
        py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
        py::arg("correction") = py::none());
+  r.op("trace", kFunction | kMethod, "The sum of the diagonal of a matrix.", [](const Tensor& t) { return trace(t); });
   r.function(
       "var_mean", 0, "(var, mean) over dim, in one call (see var for the correction).",
       [](const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {

@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import types
 import typing
-__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
+__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
     The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.
@@ -1111,6 +1111,10 @@ class Tensor:
         """
         The tensor's values as a (nested) list of Python numbers.
         """
+    def trace(self) -> Tensor:
+        """
+        The sum of the diagonal of a matrix.
+        """
     def transpose(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         A view with dims dim0 and dim1 swapped.
@@ -2005,6 +2009,10 @@ def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def tile(input: Tensor, dims: typing.Any) -> Tensor:
     """
     input tiled dims[i] times along each dim (missing leading dims count as 1).
+    """
+def trace(input: Tensor) -> Tensor:
+    """
+    The sum of the diagonal of a matrix.
     """
 def transpose(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """

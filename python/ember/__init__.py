@@ -68,3 +68,8 @@ def numel(input: Tensor) -> _builtins.int:
 def set_anomaly_enabled(enabled: _builtins.bool, check_nan: _builtins.bool = True) -> None:
     """Turns anomaly detection on or off (see ember.autograd.detect_anomaly)."""
     _C._set_anomaly_enabled(enabled, check_nan)
+
+
+def is_inference(input: Tensor) -> _builtins.bool:
+    """Whether input was made in inference mode (an inference tensor)."""
+    return input.is_inference()
