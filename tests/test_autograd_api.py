@@ -502,3 +502,17 @@ def test_max_of_nan_shares_the_gradient_among_the_nans(lib):
     y = lib.tensor([float("nan")] * 3, requires_grad=True)
     y.min().backward()
     np.testing.assert_allclose(y.grad.numpy(), [1 / 3] * 3)
+
+
+def test_views_changed_through_a_sibling_get_the_new_history(lib):
+    root = lib.ones(2, 2, requires_grad=True)
+    x = root.clone()
+    v1, v2 = x.narrow(0, 0, 1), x.narrow(0, 0, 1)
+    v1.mul_(2)
+    v2.sum().backward()
+    assert root.grad.tolist() == [[2.0, 2.0], [0.0, 0.0]]
+    a = lib.ones(3, 1, requires_grad=True)
+    c = (a * 2).view_as(a)
+    c[0][0] = 3  # through a view of c: c itself must see it
+    c.sum().backward()
+    assert a.grad.tolist() == [[0.0], [2.0], [2.0]]

@@ -16,6 +16,10 @@ struct AutogradMeta {
   std::shared_ptr<void> grad_object;
   std::shared_ptr<Node> grad_fn;
   uint32_t output_nr = 0;
+  // The version the tensor had when grad_fn was set: a view whose version has
+  // moved on since was changed in place through its base or a sibling view
+  // (Note [View history]).
+  uint32_t history_version = 0;
   // A leaf's AccumulateGrad lives as long as some graph refers to it.
   std::weak_ptr<Node> grad_accumulator;
   // Hooks of a leaf (a non-leaf's hooks live on its grad_fn).

@@ -68,10 +68,28 @@ void set_data(const Tensor& t, const Tensor& data) {
   t->set_data(*data);
 }
 
+// Note [View history]
+// An in-place op through one view rewrites its base's history (Note [In-place
+// on views]), and other views of that base made before it still point at the
+// old history: their gradient would skip the in-place op. As PyTorch does,
+// such a view (its version moved on since its grad_fn was set) gets a fresh
+// history when it is next used in a graph: an as_strided view of its base's
+// current history.
+void refresh_view_history(const Tensor& t) {
+  auto* meta = t->autograd();
+  if (!meta || !meta->grad_fn || !t->view_base || meta->history_version == t->version()) return;
+  const Tensor& base = t->view_base;
+  if (!base->requires_grad() || !base->is_contiguous()) return;
+  AutoGradMode record(true);
+  Tensor v = as_strided(base, t->sizes(), t->strides(), t->offset());
+  rebase_history(t, v->autograd()->grad_fn, v->autograd()->output_nr);
+}
+
 Edge gradient_edge(const Tensor& t) {
   if (!t) return Edge();
   auto* meta = t->autograd();
   if (!meta) return Edge();
+  refresh_view_history(t);
   if (meta->grad_fn) return Edge(meta->grad_fn, meta->output_nr);
   if (meta->requires_grad) return Edge(grad_accumulator(t), 0);
   return Edge();
@@ -81,6 +99,7 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& fn) {
   auto& meta = t->autograd_mut();
   meta.grad_fn = fn;
   meta.output_nr = fn->add_input_meta(t);
+  meta.history_version = t->version();
 }
 
 void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_nr) {
@@ -88,6 +107,7 @@ void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_n
   std::shared_ptr<Node> old = std::move(meta.grad_fn);
   meta.grad_fn = std::move(fn);
   meta.output_nr = output_nr;
+  meta.history_version = t->version();
   if (meta.retains_grad && old && meta.grad_fn) {
     auto& hooks = old->retain_grad_hooks;
     auto it = std::find_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == meta.retain_grad_hook_id; });

@@ -108,6 +108,9 @@ struct Node : std::enable_shared_from_this<Node> {
 Edge gradient_edge(const Tensor& t);
 // Makes `t` output `output_nr` of `fn` (the forward output side of a node).
 void set_history(const Tensor& t, const std::shared_ptr<Node>& fn);
+// Note [View history]: a view changed in place through its base or a sibling
+// gets a fresh history from its base's current one.
+void refresh_view_history(const Tensor& t);
 // Gives `t` a new history (an in-place op's node). Its retain_grad hook moves
 // along, so t.grad is the gradient of the new value, as in PyTorch.
 void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_nr);

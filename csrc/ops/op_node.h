@@ -153,6 +153,7 @@ const Tensor& attach(const std::shared_ptr<N>& node, const Tensor& out) {
   auto& meta = out->autograd_mut();
   meta.grad_fn = node;
   meta.output_nr = node->add_input_meta(out);
+  meta.history_version = out->version();
   return out;
 }
 

@@ -496,7 +496,12 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       "is_leaf", [](const Tensor& t) { return t->is_leaf(); },
       "Whether the tensor was created by the user rather than by a recorded op.");
   cls.def_property_readonly(
-      "grad_fn", [](const Tensor& t) { return t->grad_fn(); }, "The Node that created the tensor, or None for a leaf.");
+      "grad_fn",
+      [](const Tensor& t) {
+        refresh_view_history(t);
+        return t->grad_fn();
+      },
+      "The Node that created the tensor, or None for a leaf.");
   cls.def_property_readonly(
       "retains_grad", [](const Tensor& t) { return t->autograd() && t->autograd()->retains_grad; },
       "Whether a non-leaf keeps its .grad (retain_grad() was called).");
