@@ -69,8 +69,8 @@ void set_data(const Tensor& t, const Tensor& data) {
 }
 
 // Note [View history]
-// An in-place op through one view rewrites its base's history (Note [In-place
-// on views]), and other views of that base made before it still point at the
+// An in-place op through one view rewrites its base's history
+// (Note [In-place on views]), and other views of that base made before it still point at the
 // old history: their gradient would skip the in-place op. As PyTorch does,
 // such a view (its version moved on since its grad_fn was set) gets a fresh
 // history when it is next used in a graph: an as_strided view of its base's
