@@ -147,10 +147,6 @@ EMBER_KNOWN_FAILURES = {
     "test_strided_leaf_grad_layout": "missing ember.contiguous_format / channels_last (memory formats)",
     "test_checkpointing_non_reentrant_autocast_cpu": "missing ember.autocast",
     "test_inplace_on_view_backward": "missing ember.nn.InstanceNorm2d",
-    "test_backward_create_graph_warns": "missing ember.is_warn_always_enabled / set_warn_always",
-    "test_set_multithreading_enabled_as_context_manager_and_function": (
-        "missing ember.autograd.set_multithreading_enabled / is_multithreading_enabled"
-    ),
     "test_grad_fn_attr_bindings": (
         "div(rounding_mode=) is not accepted (also: no grad_fn._saved_rounding_mode / _saved_storage_offset)"
     ),
@@ -271,8 +267,6 @@ EMBER_KNOWN_FAILURES = {
     "test_grad_fn_badcalls": "grad_fn objects are not callable ('PowBackward0' object is not callable)",
     "test_grad_batched_grad": "grad(..., is_grads_batched=True) is ignored (shape mismatch error)",
     # --- tensor attributes
-    "test_volatile_deprecated": "missing Tensor.volatile (deprecated, warns)",
-    "test_saved_variables_deprecated": "missing ctx.saved_variables (deprecated alias of saved_tensors)",
     "test_grad_dtype": "missing Tensor.grad_dtype",
     "test_grad_dtype_cast_of_incoming_gradient": (
         "missing Tensor.grad_dtype: e.grad_dtype = None does not let a float64 grad accumulate into a float32 leaf"
@@ -359,9 +353,6 @@ EMBER_KNOWN_FAILURES = {
     ),
     "test_allow_mutation_disallow_nesting": "nested allow_mutation_on_saved_tensors contexts do not raise",
     # --- grad modes
-    "test_grad_mode_class_decoration": (
-        "decorating a class with no_grad() emits no FutureWarning 'Decorating classes is deprecated'"
-    ),
 }
 
 # Tests that crash (segfault), hang, or leave ember's global state broken for the tests after

@@ -1268,6 +1268,11 @@ class Tensor:
         """
         The sizes of the dims, an ember.Size.
         """
+    @property
+    def volatile(self) -> bool:
+        """
+        Removed in PyTorch 0.4 (no_grad replaced it): always False, with PyTorch's warning.
+        """
 class RemovableHandle:
     """
     What register_hook returns: remove() unregisters the hook.

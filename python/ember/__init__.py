@@ -73,3 +73,17 @@ def set_anomaly_enabled(enabled: _builtins.bool, check_nan: _builtins.bool = Tru
 def is_inference(input: Tensor) -> _builtins.bool:
     """Whether input was made in inference mode (an inference tensor)."""
     return input.is_inference()
+
+
+_warn_always = False
+
+
+def set_warn_always(b: _builtins.bool) -> None:
+    """When True, warnings PyTorch gives once per process (backward with create_graph=True) are given every time."""
+    global _warn_always
+    _warn_always = _builtins.bool(b)
+
+
+def is_warn_always_enabled() -> _builtins.bool:
+    """Whether set_warn_always(True) is in force."""
+    return _warn_always

@@ -221,7 +221,16 @@ def _type(self: Tensor, dtype: dtype | None = None) -> str | Tensor:
     return self._to_dtype(dtype)
 
 
+def _volatile(self: Tensor) -> bool:
+    """Removed in PyTorch 0.4 (no_grad replaced it): always False, with PyTorch's warning."""
+    import warnings
+
+    warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+    return False
+
+
 _METHODS = {
+    "volatile": property(_volatile),
     "backward": _backward,
     "tolist": _tolist,
     "__array__": _array,

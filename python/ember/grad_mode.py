@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import warnings
 from typing import Any, Callable, Literal, TypeVar
 
 from . import _C
@@ -27,12 +28,21 @@ class _GradModeContext:
         PyTorch's decorators); the caller's mode is in force between yields.
         """
         if inspect.isclass(func):
-            raise RuntimeError(
-                "Cannot decorate classes; it is ambiguous whether or not only the constructor or all methods "
-                "should have the context manager applied; additionally, decorating a class at definition-site "
-                "will prevent use of the identifier as a conventional type. To specify which methods to decorate, "
-                "decorate each of them individually."
+            # As PyTorch 2.x: deprecated; the class's construction runs inside the context.
+            warnings.warn(
+                "Decorating classes is deprecated and will be disabled in future versions. You should only decorate "
+                "functions or methods. To preserve the current behavior of class decoration, you can directly "
+                "decorate the `__init__` method and nothing else.",
+                FutureWarning,
+                stacklevel=2,
             )
+            cls = func
+
+            def construct(*args: Any, **kwargs: Any) -> Any:
+                with self.clone():
+                    return cls(*args, **kwargs)
+
+            return construct  # type: ignore[return-value]
         if inspect.isgeneratorfunction(func):
             return self._wrap_generator(func)
 

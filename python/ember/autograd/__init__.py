@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable, Sequence
 
 from .. import _C
@@ -82,6 +83,8 @@ def backward(
         raise RuntimeError(f"got {len(grads)} gradients for {len(outputs)} tensors")
     _check_roots(outputs)
     inputs = _as_list(inputs)
+    if create_graph:
+        _warn_create_graph_cycle()
     if retain_graph is None:
         retain_graph = create_graph
     _C._run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph, inputs, True, True)
@@ -126,6 +129,47 @@ def grad(
 
         result = [g if g is not None else _creation.zeros_like(t) for g, t in zip(result, ins)]
     return tuple(result)
+
+
+_create_graph_warned = False
+
+
+def _warn_create_graph_cycle() -> None:
+    """PyTorch's warning for backward(create_graph=True): once per process, or every time with set_warn_always."""
+    global _create_graph_warned
+    from .. import is_warn_always_enabled
+
+    if _create_graph_warned and not is_warn_always_enabled():
+        return
+    _create_graph_warned = True
+    warnings.warn(
+        "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+        "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+        "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters to "
+        "None after use to break the cycle and avoid the leak.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+class set_multithreading_enabled:
+    """Turns the parallel backward executor off (False) or on, at once; as a context manager, restores
+    the previous setting on exit. (PyTorch's flag is per thread; ember's executor setting is global.)"""
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = _C._is_parallel_backward_enabled()
+        _C._set_parallel_backward(bool(mode))
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *args: object) -> None:
+        _C._set_parallel_backward(self._prev)
+
+
+def is_multithreading_enabled() -> bool:
+    """Whether backward may run nodes on several threads (see set_parallel_backward)."""
+    return _C._is_parallel_backward_enabled()
 
 
 def set_parallel_backward(enabled: bool) -> None:

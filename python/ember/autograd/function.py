@@ -39,6 +39,12 @@ class FunctionCtx:
             return handle.unpack()  # raises once backward has freed them
         return tuple(getattr(self, "_to_save", ()))
 
+    @property
+    def saved_variables(self) -> tuple[Tensor | None, ...]:
+        """The old name of ``saved_tensors`` (deprecated, as in PyTorch)."""
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
+        return self.saved_tensors
+
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """Mark outputs of ``forward`` as not differentiable (they get no grad_fn)."""
         self._non_differentiable = tensors
