@@ -75,6 +75,21 @@ def mlp_8_fwd_bwd(lib):
     return run, 10
 
 
+def fused_losses_fwd_bwd(lib):
+    # nn.functional ops that are one node each (Note [Fused nodes]): gelu, silu, mse_loss, bce_with_logits.
+    F = lib.nn.functional
+    x = lib.randn(64, requires_grad=True)
+    t = lib.rand(64)
+
+    def run():
+        h = F.silu(F.gelu(x))
+        loss = F.mse_loss(h, t) + F.binary_cross_entropy_with_logits(h, t)
+        loss.backward()
+        x.grad = None
+
+    return run, 12
+
+
 # numpy has no autograd: it is a floor for the forward-only cases.
 def np_mul_8():
     a = np.random.randn(8).astype(np.float32)
@@ -95,6 +110,7 @@ CASES = [
     ("a + b, 8 elems", add_8, np_add_8),
     ("100-op scalar chain, fwd+bwd", chain_100_fwd_bwd, None),
     ("MLP 8x8 matmul/relu/sum, fwd+bwd", mlp_8_fwd_bwd, None),
+    ("gelu, silu, mse + bce_with_logits, 64 elems, fwd+bwd", fused_losses_fwd_bwd, None),
 ]
 
 
