@@ -61,6 +61,8 @@ static std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
 }
 
 void set_data(const Tensor& t, const Tensor& data) {
+  EMBER_CHECK(!t->requires_grad() || is_floating(data->dtype()),
+              "data set to a tensor that requires gradients must be floating point or complex dtype");
   if (auto* meta = t->autograd(); meta && (data->dtype() != t->dtype() || data->device() != t->device())) {
     std::lock_guard<std::mutex> lock(meta->mutex);
     meta->grad_accumulator.reset();

@@ -532,8 +532,13 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           throw py::type_error("assigned grad expected to be a Tensor or None but got grad of type " +
                                std::string(py::str(py::type::handle_of(g).attr("__name__"))));
         Tensor grad = g.cast<Tensor>();
-        EMBER_CHECK(grad->sizes() == t->sizes(), "assigned grad has data of a different size");
-        EMBER_CHECK(grad->dtype() == t->dtype(), "assigned grad has data of a different type");
+        EMBER_CHECK(grad.get() != t.get(), "can't assign Variable as its own grad");
+        EMBER_CHECK(grad->sizes() == t->sizes(), "attempting to assign a gradient of size '",
+                    detail::cat(grad->sizes()), "' to a tensor of size '", detail::cat(t->sizes()),
+                    "'. Please ensure that the gradient and the tensor are the same size");
+        EMBER_CHECK(grad->dtype() == t->dtype(), "attempting to assign a gradient with dtype '",
+                    dtype_name(grad->dtype()), "' to a tensor with grad_dtype '", dtype_name(t->dtype()),
+                    "'. The gradient must match the tensor's dtype.");
         t->autograd_mut().grad = grad;
       },
       "The accumulated gradient, or None.");

@@ -260,4 +260,7 @@ def install() -> None:
     """Attaches the methods above to ember.Tensor."""
     for name, fn in _METHODS.items():
         setattr(Tensor, name, fn)
+    # `del x.grad` clears it, as in PyTorch (pybind11's properties have no deleter).
+    grad = Tensor.__dict__["grad"]
+    Tensor.grad = property(grad.fget, grad.fset, lambda self: grad.fset(self, None), grad.__doc__)
     Tensor.__module__ = "ember"
