@@ -196,9 +196,6 @@ EMBER_KNOWN_FAILURES = {
         "register_multi_grad_hook is not thread-safe: with 5 threads running backward concurrently the hook "
         "fires fewer than 5 times (e.g. 4 or 1)"
     ),
-    "test_hook_closure_cycle": (
-        "hook -> closure -> grad_fn cycle is not collected by gc after the graph is deleted (leak)"
-    ),
     # --- saved tensors and saved-tensor hooks
     "test_raw_saved_tensor_register_hooks": (
         "missing grad_fn._raw_saved_self/_raw_saved_result (SavedTensor.register_hooks)"

@@ -335,21 +335,37 @@ Node* owned_grad_fn(TensorImpl& t) {
   return meta && meta->grad_fn && meta->grad_fn.use_count() == 1 ? meta->grad_fn.get() : nullptr;
 }
 
+// The Python objects a node holds: its hooks, its metadata, a custom Function's ctx and backward.
+int visit_node(Node& n, visitproc visit, void* arg) {
+  for (auto& h : n.pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+  for (auto& h : n.node_pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+  for (auto& h : n.post_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
+  if (n.py_state) Py_VISIT(static_cast<PyRef*>(n.py_state.get())->obj.ptr());
+  if (auto* fn = dynamic_cast<PyFunctionNode*>(&n)) {
+    if (fn->ctx) Py_VISIT(fn->ctx->obj.ptr());
+    if (fn->backward) Py_VISIT(fn->backward->obj.ptr());
+  }
+  return 0;
+}
+
+void clear_node(Node& n) {
+  n.pre_hooks.clear();
+  n.node_pre_hooks.clear();
+  n.post_hooks.clear();
+  n.py_state.reset();
+  if (auto* fn = dynamic_cast<PyFunctionNode*>(&n)) {
+    fn->ctx.reset();
+    fn->backward.reset();
+  }
+}
+
 int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
   if (int r = pybind11_traverse(self, visit, arg)) return r;
   TensorImpl* t = tensor_of(self);
   if (!t || !t->autograd()) return 0;
   for (auto& h : t->autograd()->leaf_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
   for (auto& h : t->autograd()->post_accumulate_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
-  if (Node* n = owned_grad_fn(*t)) {
-    for (auto& h : n->pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
-    for (auto& h : n->node_pre_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
-    for (auto& h : n->post_hooks) Py_VISIT(static_cast<PyObject*>(h.py_object));
-    if (auto* fn = dynamic_cast<PyFunctionNode*>(n)) {
-      if (fn->ctx) Py_VISIT(fn->ctx->obj.ptr());
-      if (fn->backward) Py_VISIT(fn->backward->obj.ptr());
-    }
-  }
+  if (Node* n = owned_grad_fn(*t)) return visit_node(*n, visit, arg);
   return 0;
 }
 
@@ -358,20 +374,46 @@ int tensor_clear(PyObject* self) {
   if (t && t->autograd()) {
     t->autograd_mut().leaf_hooks.clear();
     t->autograd_mut().post_accumulate_hooks.clear();
-    if (Node* n = owned_grad_fn(*t)) {
-      n->pre_hooks.clear();
-      n->node_pre_hooks.clear();
-      n->post_hooks.clear();
-      if (auto* fn = dynamic_cast<PyFunctionNode*>(n)) {
-        fn->ctx.reset();
-        fn->backward.reset();
-      }
-    }
+    if (Node* n = owned_grad_fn(*t)) clear_node(*n);
   }
   return pybind11_clear(self);
 }
 
+// A node object (grad_fn) reports its node's Python objects when it is the
+// node's only owner: then a hook closing over the grad_fn object is a cycle
+// the collector can break (a node still in a graph is not its to report).
+TraverseFn node_pybind11_traverse = nullptr;
+ClearFn node_pybind11_clear = nullptr;
+
+Node* owned_node(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  auto vh = inst->get_value_and_holder();
+  if (!vh.holder_constructed()) return nullptr;
+  auto& holder = vh.holder<std::shared_ptr<Node>>();
+  return holder && holder.use_count() == 1 ? holder.get() : nullptr;
+}
+
+int node_traverse(PyObject* self, visitproc visit, void* arg) {
+  if (int r = node_pybind11_traverse(self, visit, arg)) return r;
+  if (Node* n = owned_node(self)) return visit_node(*n, visit, arg);
+  return 0;
+}
+
+int node_clear(PyObject* self) {
+  if (Node* n = owned_node(self)) clear_node(*n);
+  return node_pybind11_clear(self);
+}
+
 }  // namespace
+
+static void node_type_setup(PyHeapTypeObject* heap_type) {
+  auto* type = &heap_type->ht_type;
+  EMBER_ASSERT(type->tp_flags & Py_TPFLAGS_HAVE_GC);
+  node_pybind11_traverse = type->tp_traverse;
+  node_pybind11_clear = type->tp_clear;
+  type->tp_traverse = node_traverse;
+  type->tp_clear = node_clear;
+}
 
 void tensor_type_setup(PyHeapTypeObject* heap_type) {
   auto* type = &heap_type->ht_type;
@@ -393,7 +435,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
 
   // dynamic_attr: node classes made at run time are GC types, as every class
   // made by type(); Node must be one too for __class__ assignment (Note [Node classes]).
-  py::class_<Node, std::shared_ptr<Node>>(m, "Node", py::dynamic_attr(),
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node", py::dynamic_attr(), py::custom_type_setup(&node_type_setup),
                                           "A backward function of the graph (a tensor's grad_fn).")
       .def("name", &Node::name, "The node's name as PyTorch spells it (MulBackward0, AccumulateGrad, ...).")
       .def_property_readonly(
