@@ -188,14 +188,6 @@ EMBER_KNOWN_FAILURES = {
         "a post-accumulate-grad hook returning a value raises TypeError, PyTorch raises RuntimeError 'hooks "
         "should return None.'"
     ),
-    "test_multithread_multi_grad_all_hooks": (
-        "register_multi_grad_hook is not thread-safe: with 5 threads running backward concurrently the hook "
-        "fires fewer than 5 times (e.g. 4 or 1)"
-    ),
-    "test_multithread_multi_grad_any_hooks": (
-        "register_multi_grad_hook is not thread-safe: with 5 threads running backward concurrently the hook "
-        "fires fewer than 5 times (e.g. 4 or 1)"
-    ),
     # --- saved tensors and saved-tensor hooks
     "test_raw_saved_tensor_register_hooks": (
         "missing grad_fn._raw_saved_self/_raw_saved_result (SavedTensor.register_hooks)"

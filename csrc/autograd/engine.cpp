@@ -64,6 +64,9 @@ bool parallel_backward_enabled() { return g_parallel_backward.load(); }
 // a pass's node running on a helper thread queues into the caller's list.
 static thread_local std::vector<std::function<void()>>* t_final_callbacks = nullptr;
 static std::mutex g_final_callbacks_mutex;
+// Passes are numbered from 1 in the order they start; helper threads take their pass's number.
+static std::atomic<uint64_t> g_backward_passes{0};
+static thread_local uint64_t t_pass_id = 0;
 
 namespace {
 
@@ -136,6 +139,7 @@ struct GraphTask {
   variable_list captured;
   int64_t work = 0;  // gradient elements over all nodes: the serial/parallel decision
   std::vector<std::function<void()>>* final_callbacks = nullptr;  // queue_backward_callback's list
+  uint64_t pass_id = 0;
 
   // Scheduling state; guarded by `mutex` in a parallel pass.
   struct ByPriority {
@@ -406,11 +410,17 @@ void run_serial(GraphTask& task) {
 void work_loop(GraphTask& task, bool is_caller) {
   AutoGradMode grad_mode(task.opts.create_graph);
   auto* callers_callbacks = t_final_callbacks;
+  const uint64_t callers_pass = t_pass_id;
   t_final_callbacks = task.final_callbacks;
+  t_pass_id = task.pass_id;
   struct Restore {
     std::vector<std::function<void()>>* previous;
-    ~Restore() { t_final_callbacks = previous; }
-  } restore{callers_callbacks};
+    uint64_t previous_pass;
+    ~Restore() {
+      t_final_callbacks = previous;
+      t_pass_id = previous_pass;
+    }
+  } restore{callers_callbacks, callers_pass};
   const int budget = kernels::max_threads();
   std::unique_lock<std::mutex> lock(task.mutex);
   for (;;) {
@@ -480,6 +490,8 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
 constexpr int kMaxReentrantDepth = 32;
 static thread_local int t_reentrant_depth = 0;
 
+uintptr_t current_backward_pass_id() { return t_pass_id; }
+
 void queue_backward_callback(std::function<void()> callback) {
   EMBER_CHECK(t_final_callbacks, "Final callbacks can only be installed during backward pass.");
   std::lock_guard<std::mutex> lock(g_final_callbacks_mutex);
@@ -525,13 +537,21 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   std::vector<std::function<void()>> final_callbacks;
   struct CallbacksScope {
     std::vector<std::function<void()>>* previous = t_final_callbacks;
-    explicit CallbacksScope(std::vector<std::function<void()>>* mine) { t_final_callbacks = mine; }
-    ~CallbacksScope() { t_final_callbacks = previous; }
-  } callbacks_scope(&final_callbacks);
+    uint64_t previous_pass = t_pass_id;
+    CallbacksScope(std::vector<std::function<void()>>* mine, uint64_t pass) {
+      t_final_callbacks = mine;
+      t_pass_id = pass;
+    }
+    ~CallbacksScope() {
+      t_final_callbacks = previous;
+      t_pass_id = previous_pass;
+    }
+  } callbacks_scope(&final_callbacks, ++g_backward_passes);
 
   GraphTask task;
   task.opts = opts;
   task.final_callbacks = &final_callbacks;
+  task.pass_id = t_pass_id;
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
   push_ready(task, 0);

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <functional>
 #include "autograd/node.h"
 
@@ -19,6 +20,9 @@ struct BackwardOptions {
 // innermost, if nested) has finished all its nodes; RuntimeError outside a
 // backward pass. (PyTorch's Variable._execution_engine.queue_callback.)
 void queue_backward_callback(std::function<void()> callback);
+// An id of the backward pass running on this thread (helper threads included),
+// 0 outside one: per-pass state of hooks (register_multi_grad_hook) is keyed by it.
+uintptr_t current_backward_pass_id();
 
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
                            const BackwardOptions& opts);

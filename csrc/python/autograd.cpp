@@ -681,6 +681,8 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         return py::make_tuple(e.fn, e.input_nr);
       },
       py::arg("tensor"), "(node, output number): where the tensor's gradient enters the graph.");
+  m.def("_current_backward_pass_id", &current_backward_pass_id,
+        "An id of the backward pass running on this thread, 0 outside one.");
   m.def(
       "_queue_callback",
       [](py::function fn) {

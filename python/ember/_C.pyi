@@ -1435,6 +1435,10 @@ def _cuda_is_available() -> bool:
     """
     Whether this build has CUDA and a GPU is present (never, today).
     """
+def _current_backward_pass_id() -> int:
+    """
+    An id of the backward pass running on this thread, 0 outside one.
+    """
 def _elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, celu: bool = False) -> Tensor:
     """
     elu/selu/celu as one node.

@@ -129,38 +129,44 @@ def register_multi_grad_hook(
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
     tensors = list(tensors)
     lock = threading.Lock()
-    state: dict[str, Any] = {"grads": None, "fired": False}
+    # Per backward pass (several threads may run backward through these tensors at once).
+    passes: dict[int, Any] = {}
 
     if mode == "all":
 
-        def flush() -> None:
-            with lock:
-                grads, state["grads"] = state["grads"], None
-            fn(grads)
-
         def make_hook(i: int) -> Callable[[Tensor], None]:
             def hook(grad: Tensor) -> None:
+                key = _C._current_backward_pass_id()
                 with lock:
-                    first = state["grads"] is None
+                    first = key not in passes
                     if first:
-                        state["grads"] = [None] * len(tensors)
-                    state["grads"][i] = grad
+                        passes[key] = [None] * len(tensors)
+                    passes[key][i] = grad
                 if first:
+
+                    def flush() -> None:
+                        with lock:
+                            grads = passes.pop(key)
+                        fn(grads)
+
                     _C._queue_callback(flush)
 
             return hook
 
     else:
 
-        def reset() -> None:
-            state["fired"] = False
-
         def make_hook(i: int) -> Callable[[Tensor], None]:
             def hook(grad: Tensor) -> None:
+                key = _C._current_backward_pass_id()
                 with lock:
-                    if state["fired"]:
+                    if key in passes:
                         return
-                    state["fired"] = True
+                    passes[key] = True
+
+                def reset() -> None:
+                    with lock:
+                        passes.pop(key, None)
+
                 _C._queue_callback(reset)
                 fn(grad)
 
