@@ -131,6 +131,8 @@ Tensor silu(const Tensor& x) {
 
 // log(1 + exp(z)) for any z without overflow: max(z, 0) + log1p(exp(-|z|)).
 static Tensor stable_softplus(const Tensor& z) { return add(clamp(z, 0.0, std::nullopt), log1p(exp(neg(abs(z))))); }
+// log(sigmoid(x)) = -softplus(-x), without overflow.
+static Tensor log_sigmoid(const Tensor& x) { return neg(stable_softplus(neg(x))); }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   Tensor out;
@@ -211,7 +213,7 @@ Tensor logsigmoid(const Tensor& x) {
   Tensor out;
   {
     NoGradGuard ng;
-    out = neg(stable_softplus(neg(x)));
+    out = log_sigmoid(x);
   }
   auto n = make_node("LogSigmoidBackward0", {&x}, [](auto& n, variable_list& g) -> variable_list {
     return {mul(g[0], sigmoid(neg(n.saved_at(0))))};
@@ -321,7 +323,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   {
     NoGradGuard ng;
     // (1 - t) x - c log(sigmoid(x)), c = 1 + (pos_weight - 1) t: stable for |x| large.
-    Tensor log_sig = neg(stable_softplus(neg(input)));
+    Tensor log_sig = log_sigmoid(input);
     Tensor c = pos_weight ? add(mul(sub(pos_weight, num(1.0)), target), num(1.0)) : Tensor();
     Tensor l = sub(mul(sub(num(1.0), target), input), c ? mul(c, log_sig) : log_sig);
     if (weight) l = mul(l, weight);
@@ -342,7 +344,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
         if (n.needs(1)) {
           // d/dt = -x - (pos_weight - 1) log(sigmoid(x))
           Tensor d = neg(x);
-          if (pw) d = sub(d, mul(sub(pw, num(1.0)), neg(stable_softplus(neg(x)))));
+          if (pw) d = sub(d, mul(sub(pw, num(1.0)), log_sigmoid(x)));
           gt = mul(gr, d);
         }
         return {gx, gt};

@@ -151,10 +151,8 @@ struct HookHandle {
   std::weak_ptr<Node> node;
   int64_t id;
   void remove() {
-    auto drop = [&](std::vector<Node::TensorHook>& hooks) {
-      hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == id; }), hooks.end());
-    };
-    auto drop_node_hooks = [&](std::vector<Node::NodeHook>& hooks) {
+    // Tensor hooks and node hooks alike.
+    auto drop = [&](auto& hooks) {
       hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.id == id; }), hooks.end());
     };
     if (auto t = leaf.lock()) {
@@ -163,8 +161,8 @@ struct HookHandle {
     }
     if (auto n = node.lock()) {
       drop(n->pre_hooks);
-      drop_node_hooks(n->node_pre_hooks);
-      drop_node_hooks(n->post_hooks);
+      drop(n->node_pre_hooks);
+      drop(n->post_hooks);
     }
   }
 };

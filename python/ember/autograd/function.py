@@ -82,16 +82,12 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        has_backward = cls.backward is not Function.backward
-        has_vjp = cls.__dict__.get("vjp") is not None or (
-            getattr(cls, "vjp", Function.vjp) is not Function.vjp and "backward" not in cls.__dict__
-        )
         if "backward" in cls.__dict__ and "vjp" in cls.__dict__:
             raise RuntimeError(
                 "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
                 "implement one of them."
             )
-        if has_vjp and not has_backward:
+        if cls.vjp is not Function.vjp and cls.backward is Function.backward:
             cls.backward = cls.vjp  # the two are one method under two names, as in PyTorch
 
     @staticmethod

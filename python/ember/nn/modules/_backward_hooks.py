@@ -77,17 +77,22 @@ class BackwardHook:
                 grads = self._replace("hook ", "grad_input", result, grads)
         return grads
 
+    @staticmethod
+    def _wrap(values: tuple[Any, ...], positions: list[int], callback: Any) -> tuple[Any, ...]:
+        """values with those at `positions` passed through one BackwardHookFunction calling `callback`."""
+        wrapped = BackwardHookFunction.apply(callback, *[values[i] for i in positions])
+        out = list(values)
+        for i, w in zip(positions, wrapped):
+            out[i] = w
+        return tuple(out)
+
     def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         positions = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor)]
         self.n_inputs = len(positions)
         self.input_requires_grad = any(args[i].requires_grad for i in positions)
         if not (self.input_requires_grad and _C.is_grad_enabled()):
             return args
-        wrapped = BackwardHookFunction.apply(self._on_grad_input, *[args[i] for i in positions])
-        out = list(args)
-        for i, w in zip(positions, wrapped):
-            out[i] = w
-        return tuple(out)
+        return self._wrap(args, positions, self._on_grad_input)
 
     def wrap_outputs(self, result: Any) -> Any:
         single = isinstance(result, _C.Tensor)
@@ -97,8 +102,5 @@ class BackwardHook:
         positions = [i for i, o in enumerate(outs) if isinstance(o, _C.Tensor) and o.requires_grad]
         if not positions:
             return result
-        wrapped = BackwardHookFunction.apply(self._on_grad_output, *[outs[i] for i in positions])
-        out = list(outs)
-        for i, w in zip(positions, wrapped):
-            out[i] = w
-        return out[0] if single else tuple(out)
+        out = self._wrap(outs, positions, self._on_grad_output)
+        return out[0] if single else out
