@@ -143,6 +143,18 @@ class UnpackedDualTensor(NamedTuple):
     tangent: Tensor | None
 
 
+def _jvp_terms(gs: Sequence[Tensor | None], tangents: Sequence[Tensor | None]) -> tuple[list[Tensor], list[Tensor]]:
+    """The double-backward trick's second pass: the gradients g (linear in the seed u) that carry a
+    tangent, and those tangents in g's dtype, so that grad(gs, u, tangents) is the JVP."""
+    outs, seeds = [], []
+    for g, v in zip(gs, tangents):
+        if g is None or v is None or not g.requires_grad:
+            continue
+        outs.append(g)
+        seeds.append(v if v.dtype == g.dtype else v.to(g.dtype))
+    return outs, seeds
+
+
 def enter_dual_level() -> int:
     """Enters a new forward-AD level and returns its number (0); only one level at a time, as in PyTorch."""
     global _current_level
@@ -287,12 +299,7 @@ def _tangent_map(
         return None
 
     def apply(tangents: Sequence[Tensor | None]) -> Tensor:
-        outs, seeds = [], []
-        for g, v in zip(gs, tangents):
-            if g is None or v is None or not g.requires_grad:
-                continue
-            outs.append(g)
-            seeds.append(v if v.dtype == g.dtype else v.to(g.dtype))
+        outs, seeds = _jvp_terms(gs, tangents)
         result = None
         if outs:
             with enable_grad():

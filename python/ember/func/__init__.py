@@ -357,12 +357,7 @@ def _jvp_columns(
         gs = (None,) * len(fresh)
 
     def apply(tangents: Sequence[Tensor | None]) -> list[Tensor | None]:
-        outs, vs = [], []
-        for g, v in zip(gs, tangents):
-            if g is None or v is None or not g.requires_grad:
-                continue
-            outs.append(g)
-            vs.append(v if v.dtype == g.dtype else v.to(g.dtype))
+        outs, vs = _fwad._jvp_terms(gs, tangents)
         result: list[Tensor | None] = [None] * len(flat_out)
         depends = any(g is not None for g, v in zip(gs, tangents) if v is not None)
         if outs:
