@@ -192,22 +192,16 @@ EMBER_KNOWN_FAILURES = {
     "test_raw_saved_tensor_register_hooks": (
         "missing grad_fn._raw_saved_self/_raw_saved_result (SavedTensor.register_hooks)"
     ),
-    "test_saved_variable_packing_unpacking_saved_original_with_hooks": (
+    "test_saved_variable_packing_unpacking_saved_original_with_hooks[True]": (
         "missing grad_fn._raw_saved_self/_raw_saved_result (SavedTensor.register_hooks)"
     ),
     "test_grad_fn_saved_nll_loss_weight": "missing NllLossBackward0._saved_weight",
-    "test_default_saved_tensors_hooks_double_backward": (
-        "saved_tensors_hooks(2*x, id) around y=a**3: d(sum d/da)/da = 24a, PyTorch 12a (a packed twice)"
-    ),
     "test_disabling_saved_tensor_hooks": (
         "saved_tensors_hooks inside disable_saved_tensors_hooks raises, but disable_saved_tensors_hooks "
         "inside active hooks does not"
     ),
     "test_saved_variable_saved_original_inplace_detach": (
         "detach_() on a saved input does not make backward raise 'Trying to use a saved tensor that has been detached'"
-    ),
-    "test_save_on_cpu_and_checkpoint": (
-        "save_on_cpu around a non-reentrant checkpoint gives a wrong a.grad (differs from the plain graph's)"
     ),
     "test_custom_function_saved_tensors": (
         "Function returning its input as-is: grad_fn.saved_tensors[0] is a new alias, not the saved input object"
@@ -291,44 +285,7 @@ EMBER_KNOWN_FAILURES = {
         "forward pass information')"
     ),
     # --- checkpoint
-    "test_nested_checkpoint_same_graph": (
-        "non-reentrant checkpoint is one CheckpointBackward node: out.grad_fn.next_functions[0][0] is None, "
-        "no _saved_* of the inner ops"
-    ),
-    "test_access_saved_tensor_twice_without_recomputation_works": (
-        "non-reentrant checkpoint is one CheckpointBackward node: out.grad_fn.next_functions[0][0] is None, "
-        "no _saved_* of the inner ops"
-    ),
-    "test_nested_checkpoint_set_early_stop": (
-        "early stop not implemented: recomputation runs the whole function (counter 2, expected 1)"
-    ),
-    "test_nested_checkpoint_set_early_stop_no_recompution_needed": (
-        "early stop not implemented: recomputation runs the whole function (counter 2, expected 1)"
-    ),
-    "test_checkpoint_graph_execution_group": "missing ember.utils.checkpoint.GraphExecGroup",
-    "test_checkpointing_without_reentrant_parameter_used_in_an_out": (
-        "a tensor hook on w used both outside and inside a non-reentrant checkpoint fires twice per backward "
-        "(PyTorch once)"
-    ),
-    "test_checkpoint_detects_non_determinism": (
-        "non-reentrant checkpoint does not check recomputed tensors (no 'A different number of tensors was "
-        "saved' error)"
-    ),
-    "test_checkpointing_without_reentrant_custom_function_works": (
-        "second ctx.saved_tensors access during recomputation does not raise 'Unpack is being triggered for a"
-        " tensor that was already unpacked once'"
-    ),
-    "test_checkpoint_valid_reset_on_error": (
-        "reentrant checkpoint + autograd.grad does not raise 'torch.utils.checkpoint is incompatible with .grad()'"
-    ),
-    "test_checkpointing_without_reentrant_saved_object_identity": (
-        "under non-reentrant checkpoint ctx.saved_tensors returns a copy, not the saved non-grad input object"
-    ),
     # --- allow_mutation_on_saved_tensors
-    "test_allow_mutation_double_backward": (
-        "grad(out, a, create_graph=True) inside allow_mutation_on_saved_tensors returns a grad that does not "
-        "require grad"
-    ),
     "test_allow_mutation_backward_out_of_context": (
         "backward outside the context raises RuntimeError, PyTorch AssertionError"
     ),
@@ -343,7 +300,6 @@ EMBER_ISOLATED = {
     # h2 = node.register_prehook(...) and another prehook calls h2.remove() during backward
     # h = t.register_hook(hook) where hook() calls h.remove()
     # x, out = checkpoint(fn, a, use_reentrant=False); out.grad_fn.register_hook(lambda *_: x.backward())
-    "test_nested_checkpoint_reentrant_backwards": "hangs: a Node post-hook runs backward() into a checkpoint graph",
     # an unpack hook that re-enters its saved_tensors_hooks: the hook pair stays on the stack (and alive),
     # which breaks saved tensors of every later test in the process
     "test_saved_tensor_hooks_extra_enter_during_bw_no_leak": "leaves a saved_tensors_hooks pair on the stack",

@@ -67,6 +67,9 @@ static std::mutex g_final_callbacks_mutex;
 // Passes are numbered from 1 in the order they start; helper threads take their pass's number.
 static std::atomic<uint64_t> g_backward_passes{0};
 static thread_local uint64_t t_pass_id = 0;
+// Whether the pass running on this thread was started with `inputs` (autograd.grad,
+// backward(inputs=)): the reentrant checkpoint cannot work inside such a pass.
+static thread_local bool t_pass_has_inputs = false;
 
 namespace {
 
@@ -140,6 +143,7 @@ struct GraphTask {
   int64_t work = 0;  // gradient elements over all nodes: the serial/parallel decision
   std::vector<std::function<void()>>* final_callbacks = nullptr;  // queue_backward_callback's list
   uint64_t pass_id = 0;
+  bool has_inputs = false;  // started with `inputs` (autograd.grad, backward(inputs=))
 
   // Scheduling state; guarded by `mutex` in a parallel pass.
   struct ByPriority {
@@ -411,16 +415,20 @@ void work_loop(GraphTask& task, bool is_caller) {
   AutoGradMode grad_mode(task.opts.create_graph);
   auto* callers_callbacks = t_final_callbacks;
   const uint64_t callers_pass = t_pass_id;
+  const bool callers_has_inputs = t_pass_has_inputs;
   t_final_callbacks = task.final_callbacks;
   t_pass_id = task.pass_id;
+  t_pass_has_inputs = task.has_inputs;
   struct Restore {
     std::vector<std::function<void()>>* previous;
     uint64_t previous_pass;
+    bool previous_has_inputs;
     ~Restore() {
       t_final_callbacks = previous;
       t_pass_id = previous_pass;
+      t_pass_has_inputs = previous_has_inputs;
     }
-  } restore{callers_callbacks, callers_pass};
+  } restore{callers_callbacks, callers_pass, callers_has_inputs};
   const int budget = kernels::max_threads();
   std::unique_lock<std::mutex> lock(task.mutex);
   for (;;) {
@@ -491,6 +499,7 @@ constexpr int kMaxReentrantDepth = 32;
 static thread_local int t_reentrant_depth = 0;
 
 uintptr_t current_backward_pass_id() { return t_pass_id; }
+bool current_backward_pass_has_inputs() { return t_pass_has_inputs; }
 
 void queue_backward_callback(std::function<void()> callback) {
   EMBER_CHECK(t_final_callbacks, "Final callbacks can only be installed during backward pass.");
@@ -538,20 +547,24 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   struct CallbacksScope {
     std::vector<std::function<void()>>* previous = t_final_callbacks;
     uint64_t previous_pass = t_pass_id;
-    CallbacksScope(std::vector<std::function<void()>>* mine, uint64_t pass) {
+    bool previous_has_inputs = t_pass_has_inputs;
+    CallbacksScope(std::vector<std::function<void()>>* mine, uint64_t pass, bool has_inputs) {
       t_final_callbacks = mine;
       t_pass_id = pass;
+      t_pass_has_inputs = has_inputs;
     }
     ~CallbacksScope() {
       t_final_callbacks = previous;
       t_pass_id = previous_pass;
+      t_pass_has_inputs = previous_has_inputs;
     }
-  } callbacks_scope(&final_callbacks, ++g_backward_passes);
+  } callbacks_scope(&final_callbacks, ++g_backward_passes, !inputs.empty());
 
   GraphTask task;
   task.opts = opts;
   task.final_callbacks = &final_callbacks;
   task.pass_id = t_pass_id;
+  task.has_inputs = !inputs.empty();
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
   push_ready(task, 0);

@@ -23,6 +23,8 @@ void queue_backward_callback(std::function<void()> callback);
 // An id of the backward pass running on this thread (helper threads included),
 // 0 outside one: per-pass state of hooks (register_multi_grad_hook) is keyed by it.
 uintptr_t current_backward_pass_id();
+// Whether the pass on this thread was started with `inputs` (false outside a pass).
+bool current_backward_pass_has_inputs();
 
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
                            const BackwardOptions& opts);

@@ -38,6 +38,7 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
     } restore{hooks};
     packed_ = hooks->pack(t);
     hooks_ = hooks;
+    save_history(t);
     EMBER_CHECK(t->version() == saved_version_,
                 "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook can "
                 "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "
@@ -60,7 +61,19 @@ void SavedVariable::register_hooks(std::shared_ptr<SavedTensorHooks> hooks) {
               "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "
               "issue if you need to perform in-place operations on the input to a pack hook.");
   hooks_ = std::move(hooks);
+  save_history(data_);
   data_.reset();
+}
+
+void SavedVariable::save_history(const Tensor& t) {
+  if (is_output_ || !t->requires_grad()) return;  // an output gets its owner back at unpack
+  if (t->is_leaf()) {
+    grad_accumulator_ = gradient_edge(t).fn;
+    leaf_requires_grad_ = true;
+  } else {
+    grad_fn_ = t->grad_fn();
+    output_nr_ = t->autograd()->output_nr;
+  }
 }
 
 void throw_saved_tensors_freed() {
@@ -75,12 +88,20 @@ Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
   if (released_) throw_saved_tensors_freed();
   if (!was_defined_) return Tensor();
   if (hooks_) {
-    Tensor t = hooks_->unpack(packed_);
-    if (!is_output_ || !GradMode::is_enabled() || !owner) return t;
-    t = make_view(t, t->sizes(), t->strides(), t->offset());
-    auto& meta = t->autograd_mut();
-    meta.grad_fn = owner;
-    meta.output_nr = output_nr_;
+    Tensor unpacked = hooks_->unpack(packed_);
+    // What unpack returned keeps its values, not its own history: it takes the saved tensor's.
+    if (is_output_ && (!GradMode::is_enabled() || !owner)) return unpacked;
+    if (!is_output_ && !grad_fn_ && !leaf_requires_grad_ && !unpacked->requires_grad()) return unpacked;
+    Tensor t = make_view(unpacked, unpacked->sizes(), unpacked->strides(), unpacked->offset());
+    if (is_output_ || grad_fn_) {
+      auto& meta = t->autograd_mut();
+      meta.grad_fn = is_output_ ? owner : grad_fn_;
+      meta.output_nr = output_nr_;
+    } else if (leaf_requires_grad_) {
+      auto& meta = t->autograd_mut();
+      meta.requires_grad = true;
+      meta.grad_accumulator = grad_accumulator_;
+    }
     return t;
   }
   if (data_->version() != saved_version_) {

@@ -45,9 +45,16 @@ class SavedVariable {
   void register_hooks(std::shared_ptr<SavedTensorHooks> hooks);
 
  private:
+  void save_history(const Tensor& t);
   Tensor data_;
   std::shared_ptr<SavedTensorHooks> hooks_;  // set: data_ is empty and packed_ holds pack()'s result
   std::shared_ptr<void> packed_;
+  // With hooks, where the saved tensor's gradient went, so that what unpack()
+  // returns gets that history back, as the tensor itself would have it (PyTorch's
+  // rule): a non-leaf's grad_fn, or a leaf's AccumulateGrad.
+  std::shared_ptr<Node> grad_fn_;
+  std::weak_ptr<Node> grad_accumulator_;
+  bool leaf_requires_grad_ = false;
   uint32_t saved_version_ = 0;
   uint32_t output_nr_ = 0;
   bool is_output_ = false;

@@ -682,6 +682,10 @@ void init_autograd(py::module_& m, TensorClass& cls) {
   m.def("_current_backward_pass_id", &current_backward_pass_id,
         "An id of the backward pass running on this thread, 0 outside one.");
   m.def(
+      "_is_checkpoint_valid", [] { return !current_backward_pass_has_inputs(); },
+      "False inside a backward pass started with `inputs` (autograd.grad, backward(inputs=)), "
+      "where the reentrant checkpoint cannot run.");
+  m.def(
       "_queue_callback",
       [](py::function fn) {
         auto ref = std::make_shared<PyRef>(fn);

@@ -1479,6 +1479,10 @@ def _increment_version(tensor: Tensor) -> None:
     """
     Bumps the tensor's version counter, as an in-place op would.
     """
+def _is_checkpoint_valid() -> bool:
+    """
+    False inside a backward pass started with `inputs` (autograd.grad, backward(inputs=)), where the reentrant checkpoint cannot run.
+    """
 def _is_parallel_backward_enabled() -> bool:
     """
     Whether the parallel executor is on.

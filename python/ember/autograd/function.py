@@ -146,18 +146,20 @@ class Function:
             ctx._clear_on_access = True
         to_save = list(getattr(ctx, "_to_save", ()))
         if _C.is_grad_enabled() and any(ctx.needs_input_grad):
-            outs = _C._make_function_node(
-                ctx,
-                cls.backward,
-                cls.__name__ + "Backward",
-                list(args),
-                outs,
-                list(getattr(ctx, "_non_differentiable", ())),
-                list(getattr(ctx, "_dirty", ())),
-                to_save,
-                getattr(ctx, "materialize_grads", True),
-            )
-            ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
+            try:
+                outs = _C._make_function_node(
+                    ctx,
+                    cls.backward,
+                    cls.__name__ + "Backward",
+                    list(args),
+                    outs,
+                    list(getattr(ctx, "_non_differentiable", ())),
+                    list(getattr(ctx, "_dirty", ())),
+                    to_save,
+                    getattr(ctx, "materialize_grads", True),
+                )
+            finally:  # also when a saved-tensor pack hook raised (a checkpoint's early stop)
+                ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
         return tuple(outs) if is_tuple else outs[0]
 
 

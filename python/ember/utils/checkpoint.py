@@ -1,10 +1,10 @@
 """ember.utils.checkpoint: activation checkpointing, as ``torch.utils.checkpoint``.
 
 ``checkpoint(function, *args, use_reentrant=...)`` returns what ``function(*args)``
-returns, without keeping the graph of ``function`` (its intermediate tensors) until
-the backward pass: backward runs ``function`` again from its saved arguments, with
-the random number generator put back where it was (``preserve_rng_state``), and
-differentiates that recomputation. Memory is traded for a second forward.
+returns, without keeping the tensors its graph saves for backward: backward runs
+``function`` again from its saved arguments, with the random number generator put
+back where it was (``preserve_rng_state``), and takes those tensors from that rerun.
+Memory is traded for a second forward.
 
 The two variants
 ----------------
@@ -15,82 +15,36 @@ calls ``ember.autograd.backward`` on the recomputed outputs, which accumulates i
 ``.grad`` of every leaf the function used (parameters) and gives the arguments'
 gradients back through the Function. Its limits are PyTorch's: a gradient only when
 an argument requires grad, tensors inside nested structures are not tracked, and it
-is meant for ``.backward()`` (see the deviations below for ``autograd.grad``).
+raises inside ``ember.autograd.grad`` or ``backward(inputs=...)``.
 
-``use_reentrant=False``: PyTorch records the real graph and swaps its saved tensors
-for handles through saved-tensor hooks, recomputing them on use. ember has no
-saved-tensor hooks, so it gets the same behaviour for a user another way:
+``use_reentrant=False`` is PyTorch's non-reentrant variant, the same design (see the
+comment above ``_Holder``): the graph is recorded as usual, but under saved-tensor
+hooks that keep an empty holder in place of each tensor a node saves. The first
+backward node that needs one reruns ``function``, stopping as soon as every holder of
+this pass has its tensor (``early_stop``, default True); ``determinism_check`` compares
+the shapes, dtypes and devices of the rerun's saved tensors with the forward's.
+So ``grad_fn`` of an output is the last op of ``function``, gradients reach every
+leaf it used, and ``ember.autograd.grad``, ``backward(inputs=...)``, nested
+checkpoints and keyword arguments work.
 
-1. Forward runs ``function`` with grad enabled on aliases of the tensor arguments
-   that require grad, each made by a small Function (``CheckpointInput``), so the
-   graph it records starts at known nodes: those aliases, and the leaves ``function``
-   reaches on its own, such as the parameters of the modules it calls.
-2. That graph is walked once from the outputs (``grad_fn.next_functions``) down to
-   the ``AccumulateGrad`` nodes, stopping at the argument aliases, to collect those
-   leaves.
-3. The outputs are handed out, detached, through a custom Function whose inputs are
-   the original tensor arguments *and* the collected leaves. So gradients reach the
-   arguments and the parameters, even when no argument requires grad, and since the
-   Function is an ordinary node, ``ember.autograd.grad``, ``backward(inputs=...)`` and
-   ``create_graph=True`` work. The recorded graph is dropped when ``checkpoint``
-   returns: only the arguments are kept (checked for in-place changes, as saved
-   tensors are).
-4. Its backward reruns ``function`` with grad enabled (RNG state replayed) on new
-   aliases of the arguments and calls ``ember.autograd.grad`` of the recomputed
-   outputs w.r.t. those aliases and the collected leaves, seeded with the incoming
-   gradients. The aliases are detached leaves; under ``create_graph`` they are
-   ``CheckpointInput`` aliases instead, so that the gradients keep their history back
-   to the arguments, with their backward switched off during this first-order pass:
-   a leaf that is both used inside and upstream of an argument (a weight shared
-   across the steps of a recurrent net) then gets each path once, the argument's
-   path through the Function's own edge.
-
-Nodes created before the call are recognised by their creation number
-(``Node._sequence_nr()``): if the walk meets one, ``function`` used a tensor that
-requires grad and is not a leaf other than through its arguments (a closure, a
-global). Such a tensor cannot become an input of the Function, so that call is not
-checkpointed: its recorded graph is kept (connected to the arguments through their
-aliases), gradients are right everywhere, and a UserWarning says that no memory is
-saved and to pass the tensor as an argument.
-
-Tensors are found in the arguments and outputs through (nested) tuples, lists,
-named tuples and dicts; outputs that did not require grad in the forward are marked
-non-differentiable, as PyTorch's outputs would be. Outputs are fresh tensors whose
-``grad_fn`` is this Function's node (``CheckpointBackward``), not the last op of
-``function`` as in PyTorch.
-
-Deviations from PyTorch (ember has no saved-tensor hooks or reentrancy flag)
----------------------------------------------------------------------------
-- ``use_reentrant=False``: during forward the whole graph of ``function`` is held
-  until ``function`` returns (PyTorch drops each saved tensor as it is saved), so the
-  peak within one checkpointed call is that of the plain call; between calls (and
-  across the segments of ``checkpoint_sequential``) only the arguments are kept.
-  Recomputation always reruns all of ``function`` (``early_stop`` and
-  ``set_checkpoint_early_stop`` are accepted and have no effect). The determinism
-  check (``determinism_check="default"``) compares the shapes, dtypes and devices of
-  the recomputed *outputs* with the forward's (PyTorch compares saved tensors) and
-  raises ``CheckpointError``. ``debug=True`` is accepted and adds nothing to messages.
-- The case above of a captured non-leaf tensor is not checkpointed (with a warning);
-  PyTorch checkpoints it. A leaf that requires grad and is *created* inside
-  ``function`` gets no gradient (the recomputation makes a new one).
-- Tensors inside other objects than tuples, lists and dicts (custom classes) are not
-  seen as arguments: ``function`` then reaches them "from outside" as above.
-- ``use_reentrant=True`` with ``ember.autograd.grad`` or ``backward(inputs=...)``:
-  PyTorch raises; ember cannot tell from Python how the outer backward was started,
-  so it computes the arguments' gradients correctly but, as the reentrant design
-  does, also accumulates into ``.grad`` of the parameters used inside.
+Deviation from PyTorch: ``debug=True`` adds an explanation to the non-determinism
+errors but no operator log (ember has no dispatch-level op recording).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import itertools
 import threading
 import warnings
+import weakref
 from typing import Any, Callable, ContextManager, Iterable, Iterator
 
-from .. import _C, _creation
+from .. import _C
 from .._C import Tensor
 from ..autograd import Function
+from ..autograd.graph import saved_tensors_hooks
 from ..grad_mode import enable_grad, no_grad
 
 __all__ = [
@@ -98,6 +52,7 @@ __all__ = [
     "checkpoint_sequential",
     "CheckpointError",
     "CheckpointFunction",
+    "GraphExecGroup",
     "check_backward_validity",
     "detach_variable",
     "noop_context_fn",
@@ -126,8 +81,8 @@ def noop_context_fn() -> tuple[ContextManager[Any], ContextManager[Any]]:
 
 @contextlib.contextmanager
 def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
-    """Sets ``early_stop`` for the checkpoints in the block, as PyTorch. ember always
-    recomputes the whole function, so the setting has no effect."""
+    """Sets ``early_stop`` for the non-reentrant checkpoints run in the block (their backward
+    stops rerunning the function once it has every saved tensor); it overrides the argument."""
     global _early_stop_enabled
     previous, _early_stop_enabled = _early_stop_enabled, enable
     try:
@@ -181,52 +136,6 @@ def _replayed_rng(state: Tensor | None) -> Iterator[None]:
             _C.set_rng_state(callers)
 
 
-# --- tensors inside nested arguments and outputs -------------------------------------------
-
-
-class _Slot:
-    """Where the ``index``-th tensor of a flattened structure goes."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-
-def _flatten(obj: Any, tensors: list[Tensor]) -> Any:
-    """``obj`` with each tensor in it (through tuples, named tuples, lists and dicts) replaced by a
-    ``_Slot``; the tensors are appended to ``tensors`` in order. Other objects are kept as they are."""
-    if isinstance(obj, Tensor):
-        tensors.append(obj)
-        return _Slot(len(tensors) - 1)
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a named tuple
-        return type(obj)(*(_flatten(x, tensors) for x in obj))
-    if type(obj) in (tuple, list):
-        return type(obj)(_flatten(x, tensors) for x in obj)
-    if isinstance(obj, dict):
-        try:
-            return type(obj)((k, _flatten(v, tensors)) for k, v in obj.items())
-        except TypeError:  # a dict subclass that cannot be built from pairs: keep it opaque
-            return obj
-    return obj
-
-
-def _unflatten(template: Any, tensors: list[Any]) -> Any:
-    """The inverse of ``_flatten``: puts ``tensors[i]`` where ``_Slot(i)`` stands."""
-    if isinstance(template, _Slot):
-        return tensors[template.index]
-    if isinstance(template, tuple) and hasattr(template, "_fields"):
-        return type(template)(*(_unflatten(x, tensors) for x in template))
-    if type(template) in (tuple, list):
-        return type(template)(_unflatten(x, tensors) for x in template)
-    if isinstance(template, dict):
-        try:
-            return type(template)((k, _unflatten(v, tensors)) for k, v in template.items())
-        except TypeError:
-            return template
-    return template
-
-
 # --- the reentrant variant -----------------------------------------------------------------
 
 
@@ -249,6 +158,12 @@ class CheckpointFunction(Function):
         """Reruns the function with grad enabled and backpropagates ``grads`` through the rerun."""
         from .. import autograd
 
+        if not _C._is_checkpoint_valid():
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an "
+                "`inputs` parameter to .backward(). To resolve this error, you can either set "
+                "use_reentrant=False, or call .backward() without passing the `inputs` argument."
+            )
         saved = iter(ctx.saved_tensors)
         args = tuple(next(saved) if a is None else a for a in ctx.non_tensor_args)
         with _replayed_rng(ctx.fwd_rng_state):
@@ -269,182 +184,239 @@ class CheckpointFunction(Function):
 
 
 # --- the non-reentrant variant -------------------------------------------------------------
+#
+# PyTorch's design, on ember's saved-tensor hooks (Note [Saved tensor hooks]):
+# - Forward runs the function under a hook pair whose pack hook keeps, instead of each tensor a
+#   node saves, an empty _Holder (and the tensor's metadata for the determinism check). The graph
+#   is the real one; only its saved tensors are gone.
+# - The first unpack of one of those holders in a backward pass reruns the function (RNG replayed)
+#   on the saved arguments under a second pair: its pack hook hands the i-th tensor saved during
+#   the rerun to the i-th holder (keyed by the pass) and, with early stop, ends the rerun by
+#   raising once every holder is filled. Each later unpack in that pass takes its tensor.
+# - A pass is ember.autograd's pass id, or a GraphExecGroup spanning several passes; an unpack
+#   outside backward (grad_fn._saved_result) gets an id of its own, so it reruns every time.
 
 
-class _Switch:
-    """Turns the backward of a set of ``_CheckpointInput`` nodes off and on."""
+class _Holder:
+    """What a node keeps for a tensor saved inside a checkpoint: the rerun's tensor, per pass."""
 
-    __slots__ = ("blocked",)
+    __slots__ = ("handles", "__weakref__")
 
     def __init__(self) -> None:
-        self.blocked = False
+        self.handles: dict[Any, _Handle | None] = {}
 
 
-class _CheckpointInput(Function):
-    """A differentiable alias of a checkpoint's argument, where the checkpoint's graph begins.
+class _Handle:
+    """Key of one recomputed tensor: it dies with its holder, and so does the entry."""
 
-    Its backward passes the gradient on, except while its switch is blocked: inside the
-    backward of a checkpoint, the gradient w.r.t. the argument is given back through the
-    checkpoint's own edge, so a first-order pass that also asks for leaves upstream of
-    the argument (a weight shared by the argument's history and the function) must not
-    count the path through the argument a second time. Higher-order passes, run later,
-    find it open and differentiate through it.
-    """
-
-    @staticmethod
-    def forward(ctx: Any, switch: _Switch, t: Tensor) -> Tensor:
-        ctx.switch = switch
-        return t.view_as(t)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor | None]:
-        return None, None if ctx.switch.blocked else grad
+    __slots__ = ("__weakref__",)
 
 
-_CheckpointInput.__name__ = "CheckpointInput"  # its node is named CheckpointInputBackward
+class _StopRecomputation(Exception):
+    """Raised from the rerun's pack hook once every holder has its tensor (early stop)."""
 
 
-def _next_sequence_nr() -> int | None:
-    """The creation number the next graph node will get (None where nodes do not show it)."""
-    with enable_grad():
-        probe = _creation.zeros(1, requires_grad=True) * 1
-    return _sequence_nr(probe.grad_fn)
+class _SavedArgument:
+    """A tensor argument kept for the rerun, checked for in-place changes as a saved tensor is."""
+
+    __slots__ = ("tensor", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+        self.version = tensor._version
+
+    def unpack(self) -> Tensor:
+        t = self.tensor
+        if t._version != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{t.type()} {list(t.shape)}] is at version {t._version}; expected version "
+                f"{self.version} instead. Hint: a tensor argument of a checkpoint was changed in place "
+                "between the forward pass and backward()."
+            )
+        return t
 
 
-def _sequence_nr(node: Any) -> int | None:
-    number = getattr(node, "_sequence_nr", None)  # a method, as PyTorch's Node._sequence_nr()
-    return number() if callable(number) else number
+def _default_metadata(t: Tensor) -> dict[str, Any]:
+    return {"shape": t.shape, "dtype": t.dtype, "device": t.device}
 
 
-def _graph_leaves(roots: list[Tensor], start: int | None, boundary: set[Any]) -> tuple[list[Tensor], bool]:
-    """The leaves that require grad reached from ``roots`` (which require grad), each once, in the
-    order a depth-first walk of ``grad_fn.next_functions`` meets them, not going past the nodes of
-    ``boundary`` (the arguments); and whether the walk met a node created before ``start`` (a
-    non-leaf from outside the function, not an argument: the walk stops there)."""
-    leaves: list[Tensor] = []
-    seen_leaves: set[int] = set()
-    seen_nodes = set()
-    stack = []
+_METADATA_FNS: dict[str, Callable[[Tensor], Any]] = {"default": _default_metadata, "none": lambda _: None}
 
-    def add_leaf(t: Tensor) -> None:
-        if id(t) not in seen_leaves:
-            seen_leaves.add(id(t))
-            leaves.append(t)
+_DEBUG_TIP = (
+    "\nTip: To see a more detailed error message, either pass `debug=True` to "
+    "`ember.utils.checkpoint.checkpoint(...)` or wrap the code block with "
+    "`with ember.utils.checkpoint.set_checkpoint_debug_enabled(True):`."
+)
 
-    for root in reversed(roots):
-        node = root.grad_fn
-        if node is None:
-            add_leaf(root)
-        elif node not in boundary:
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        if node in seen_nodes:
-            continue
-        seen_nodes.add(node)  # the set keeps the wrapper alive, so identity holds during the walk
-        if node in boundary:
-            continue
-        variable = getattr(node, "variable", None)
-        if variable is not None:
-            add_leaf(variable)
-            continue
-        if start is not None and _sequence_nr(node) < start:
-            return leaves, True
-        for next_node, _ in reversed(node.next_functions):
-            if next_node is not None and next_node not in seen_nodes:
-                stack.append(next_node)
-    return leaves, False
+_unpack_ids = itertools.count(-1, -1)  # ids for unpacks outside backward (passes count up from 1)
 
 
-def _metadata(t: Tensor) -> dict[str, Any]:
-    return {"shape": tuple(t.shape), "dtype": t.dtype, "device": t.device}
+class _Frame:
+    """One call of a non-reentrant checkpoint: what its hooks share."""
 
+    def __init__(
+        self,
+        recompute_fn: Callable[..., None],
+        early_stop: bool,
+        metadata_fn: Callable[[Tensor], Any],
+        debug: bool,
+    ) -> None:
+        self.recompute_fn = recompute_fn
+        self.early_stop = early_stop
+        self.metadata_fn = metadata_fn
+        self.debug = debug
+        self.saved_args: list[Any] = []
+        self.weak_holders: list[weakref.ref[_Holder]] = []
+        self.x_metadatas: list[Any] = []
+        self.recomputed: collections.defaultdict[Any, weakref.WeakKeyDictionary[_Handle, Tensor]] = (
+            collections.defaultdict(weakref.WeakKeyDictionary)
+        )
+        self.recomp_counter: collections.defaultdict[Any, int] = collections.defaultdict(int)
+        self.is_recomputed: collections.defaultdict[Any, bool] = collections.defaultdict(bool)
+        self.forward_completed = False
+        self.ignore_saved_mismatch = False
+        # Two nodes of one checkpoint may unpack at once on two backward threads: one reruns.
+        self.lock = threading.RLock()
 
-class _Recorded:
-    """What the backward of a non-reentrant checkpoint needs to rerun the function."""
+    def save_inputs(self, args: tuple[Any, ...]) -> None:
+        self.saved_args = [_SavedArgument(a) if isinstance(a, Tensor) else a for a in args]
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    def get_inputs(self) -> list[Any]:
+        return [a.unpack() if isinstance(a, _SavedArgument) else a for a in self.saved_args]
 
+    def error(self, message: str) -> CheckpointError:
+        if self.debug:
+            message += (
+                "\n\nERROR: Detected non-determinism while running activation checkpointing.\n"
+                "You are seeing this error because you passed `debug=True` to checkpoint and tensors to be saved "
+                "during the original forward differ from those saved during recomputation. This can happen if "
+                "different operators ran in the original forward and in the recomputation (a data-dependent "
+                "branch, global state, randomness with preserve_rng_state=False). ember records no operator "
+                "log: compare the code paths the two runs took."
+            )
+        else:
+            message += _DEBUG_TIP
+        return CheckpointError(message)
 
-class _NonReentrantCheckpoint(Function):
-    """Hands out the outputs of a non-reentrant checkpoint: inputs are the tensor arguments and
-    the leaves the function used; backward recomputes and differentiates (see the module doc)."""
-
-    @staticmethod
-    def forward(ctx: Any, rec: _Recorded, *tensors: Tensor) -> tuple[Tensor, ...]:
-        ctx.rec = rec
-        ctx.save_for_backward(*tensors[: rec.num_args])
-        ctx.mark_non_differentiable(*[o for o, d in zip(rec.outputs, rec.differentiable) if not d])
-        outputs = tuple(rec.outputs)
-        del rec.outputs  # the node must not keep them (they are its outputs)
-        return outputs
-
-    @staticmethod
-    def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
-        from .. import autograd
-
-        rec = ctx.rec
-        args = ctx.saved_tensors
-        leaves = rec.leaves
-        needs = ctx.needs_input_grad[1:]
-        create_graph = _C.is_grad_enabled()  # the engine enables it for create_graph=True
-        switch = _Switch()
-        with _replayed_rng(rec.rng_state), enable_grad():
-            if create_graph:  # the gradients must keep their history back to the arguments
-                aliases = [_CheckpointInput.apply(switch, t) if t.requires_grad else t.detach() for t in args]
-            else:
-                aliases = [t.detach().requires_grad_(t.requires_grad) for t in args]
-            call_args, call_kwargs = _unflatten(rec.template, list(aliases))
-            with rec.recompute_context:
-                outputs = rec.function(*call_args, **call_kwargs)
-        recomputed: list[Tensor] = []
-        _flatten(outputs, recomputed)
-        if rec.check_metadata:
-            _check_recomputed(rec.metadata, recomputed)
-
-        roots, seeds = [], []
-        for out, g, differentiable in zip(recomputed, grads, rec.differentiable):
-            if differentiable and out.requires_grad:
-                roots.append(out)
-                seeds.append(g)
-        targets = [a for a, need in zip(aliases, needs) if need and a.requires_grad]
-        targets += [leaf for leaf, need in zip(leaves, needs[len(args) :]) if need]
-        result: list[Tensor | None] = [None] * (len(args) + len(leaves))
-        if roots and targets:
-            switch.blocked = True
-            try:
-                found = iter(
-                    autograd.grad(
-                        roots, targets, seeds, retain_graph=True, create_graph=create_graph, allow_unused=True
-                    )
+    def check_recomputed_tensors_match(self, gid: Any) -> None:
+        if self.ignore_saved_mismatch:
+            return
+        if len(self.weak_holders) != self.recomp_counter[gid]:
+            raise self.error(
+                "ember.utils.checkpoint: A different number of tensors was saved during the original forward "
+                f"and recomputation.\nNumber of tensors saved during forward: {len(self.weak_holders)}\n"
+                f"Number of tensors saved during recomputation: {self.recomp_counter[gid]}."
+            )
+        mismatched = ""
+        for idx, weak_holder in enumerate(self.weak_holders):
+            holder = weak_holder()
+            if holder is None:
+                continue
+            recomputed_meta = self.metadata_fn(self.recomputed[gid][holder.handles[gid]])
+            if self.x_metadatas[idx] != recomputed_meta:
+                mismatched += (
+                    f"tensor at position {idx}:\nsaved metadata: {self.x_metadatas[idx]}\n"
+                    f"recomputed metadata: {recomputed_meta}\n"
                 )
-            finally:
-                switch.blocked = False
-            for i, (a, need) in enumerate(zip(aliases, needs)):
-                if need and a.requires_grad:
-                    result[i] = next(found)
-            for i, need in enumerate(needs[len(args) :]):
-                if need:
-                    result[len(args) + i] = next(found)
-        return (None, *result)
+        if mismatched:
+            raise self.error(
+                "ember.utils.checkpoint: Recomputed values for the following tensors have different metadata "
+                f"than during the forward pass.\n{mismatched}"
+            )
 
 
-def _check_recomputed(expected: list[dict[str, Any]], recomputed: list[Tensor]) -> None:
-    if len(recomputed) != len(expected):
-        raise CheckpointError(
-            "ember.utils.checkpoint: the recomputed function returned a different number of tensors than "
-            f"during the original forward pass (expected {len(expected)}, got {len(recomputed)})."
-        )
-    mismatches = []
-    for i, (meta, t) in enumerate(zip(expected, recomputed)):
-        if _metadata(t) != meta:
-            mismatches.append(f"tensor at position {i}:\nsaved metadata: {meta}\nrecomputed metadata: {_metadata(t)}\n")
-    if mismatches:
-        raise CheckpointError(
-            "ember.utils.checkpoint: Recomputed values for the following tensors have different metadata "
-            "than during the forward pass.\n" + "".join(mismatches)
-        )
+class _RecomputationHooks(saved_tensors_hooks):
+    """During a rerun: the i-th saved tensor goes to the i-th holder of the pass ``gid``."""
+
+    def __init__(self, frame_ref: weakref.ref[_Frame], gid: Any) -> None:
+        def pack(x: Tensor) -> Tensor:
+            x = x.detach() if x.requires_grad else x
+            frame = frame_ref()
+            assert frame is not None, "a checkpoint's rerun outlived its frame"
+            index = frame.recomp_counter[gid]
+            frame.recomp_counter[gid] += 1
+            if index >= len(frame.weak_holders):
+                if not frame.forward_completed:  # backward inside the checkpointed function
+                    frame.ignore_saved_mismatch = True
+                    return x
+                raise frame.error(
+                    "ember.utils.checkpoint: trying to save more tensors during recomputation than during the "
+                    "original forward pass."
+                )
+            holder = frame.weak_holders[index]()
+            if holder is not None:  # None: backward already freed it
+                handle = _Handle()
+                holder.handles[gid] = handle
+                frame.recomputed[gid][handle] = x
+            if frame.early_stop and frame.recomp_counter[gid] == len(frame.weak_holders):
+                raise _StopRecomputation
+            return x
+
+        super().__init__(pack, lambda x: x)
+
+
+_exec_group: GraphExecGroup | None = None
+
+
+class _CheckpointHooks(saved_tensors_hooks):
+    """During the checkpointed forward: nodes keep empty holders instead of tensors."""
+
+    def __init__(self, frame: _Frame) -> None:
+        def pack(x: Tensor) -> _Holder:
+            holder = _Holder()
+            frame.weak_holders.append(weakref.ref(holder))
+            frame.x_metadatas.append(frame.metadata_fn(x))
+            return holder
+
+        def unpack(holder: _Holder) -> Tensor:
+            gid: Any = _exec_group
+            if gid is None:
+                gid = _C._current_backward_pass_id() or next(_unpack_ids)
+            with frame.lock:
+                if not frame.is_recomputed[gid]:
+                    args = frame.get_inputs()
+                    try:
+                        with _RecomputationHooks(weakref.ref(frame), gid), enable_grad():
+                            frame.recompute_fn(*args)
+                    except _StopRecomputation:
+                        pass
+                    frame.is_recomputed[gid] = True
+                    frame.check_recomputed_tensors_match(gid)
+                handle = holder.handles.get(gid)
+                if handle is None:
+                    overlap = (
+                        "Performing two backward calls that overlap (i.e. require the same saved activation in "
+                        "order to compute gradients) is not allowed while under the "
+                        "ember.utils.checkpoint.GraphExecGroup context. "
+                        if _exec_group is not None
+                        else ""
+                    )
+                    raise CheckpointError(
+                        "ember.utils.checkpoint: Unpack is being triggered for a tensor that was already unpacked "
+                        f"once. {overlap}If you are calling ctx.saved_tensors in backward, make sure to do so only "
+                        "once. Otherwise please open an issue with details on your use case."
+                    )
+                holder.handles[gid] = None
+                return frame.recomputed[gid].pop(handle)
+
+        super().__init__(pack, unpack)
+
+
+class GraphExecGroup:
+    """Backward calls inside one group recompute each checkpointed region at most once, even across
+    several calls (with ``retain_graph=True``); the calls must use disjoint saved activations."""
+
+    def __enter__(self) -> GraphExecGroup:
+        global _exec_group
+        if _exec_group is not None:
+            raise RuntimeError(f"GraphExecGroup contexts cannot be nested. Already inside group {_exec_group}")
+        _exec_group = self
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        global _exec_group
+        _exec_group = None
 
 
 def _checkpoint_without_reentrant(
@@ -453,60 +425,43 @@ def _checkpoint_without_reentrant(
     context_fn: Callable[[], tuple[ContextManager[Any], ContextManager[Any]]],
     determinism_check: str,
     debug: bool,
+    early_stop: bool,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    if (_debug_enabled if _debug_enabled is not None else debug) and context_fn is not noop_context_fn:
+    debug = _debug_enabled if _debug_enabled is not None else debug
+    if debug and context_fn is not noop_context_fn:
         raise ValueError("debug=True is incompatible with non-default context_fn")
-    if determinism_check not in _DETERMINISM_CHECKS:
-        raise ValueError(f"determinism_check should be one of {list(_DETERMINISM_CHECKS)}, but got {determinism_check}")
+    if determinism_check not in _METADATA_FNS:
+        raise ValueError(f"determinism_check should be one of {list(_METADATA_FNS)}, but got {determinism_check}")
     forward_context, recompute_context = context_fn()
     rng_state = _C.get_rng_state() if preserve_rng_state else None
-    if not _C.is_grad_enabled():  # nothing to record: a plain call, as PyTorch
-        return function(*args, **kwargs)
 
-    start = _next_sequence_nr()
-    arg_tensors: list[Tensor] = []
-    template = _flatten((args, kwargs), arg_tensors)
-    aliases = [_CheckpointInput.apply(_Switch(), t) if t.requires_grad else t for t in arg_tensors]
-    boundary = {a.grad_fn for a in aliases if a.requires_grad}
-    call_args, call_kwargs = _unflatten(template, list(aliases))
-    with forward_context:
-        outputs = function(*call_args, **call_kwargs)
+    def recompute_fn(*inputs: Any) -> None:
+        with _replayed_rng(rng_state), recompute_context:
+            function(*inputs, **kwargs)
 
-    out_tensors: list[Tensor] = []
-    out_template = _flatten(outputs, out_tensors)
-    differentiable = [t.requires_grad for t in out_tensors]
-    if not any(differentiable):
-        return outputs  # no graph to drop or to connect
-
-    leaves, escaped = _graph_leaves([t for t in out_tensors if t.requires_grad], start, boundary)
-    if escaped:
-        warnings.warn(
-            "ember.utils.checkpoint: the checkpointed function uses a tensor that requires grad and is not a "
-            "leaf other than through its arguments (from a closure, say); its graph is kept as recorded, so "
-            "gradients are right but no memory is saved. Pass such tensors as arguments to checkpoint.",
-            stacklevel=3,
-        )
-        return outputs  # connected to the arguments through their CheckpointInput nodes
-    rec = _Recorded(
-        function=function,
-        template=template,
-        num_args=len(arg_tensors),
-        leaves=leaves,
-        rng_state=rng_state,
-        recompute_context=recompute_context,
-        differentiable=differentiable,
-        check_metadata=determinism_check == "default",
-        metadata=[_metadata(t) for t in out_tensors],
-        outputs=[t.detach() for t in out_tensors],
+    frame = _Frame(
+        recompute_fn,
+        _early_stop_enabled if _early_stop_enabled is not None else early_stop,
+        _METADATA_FNS[determinism_check],
+        debug,
     )
-    del outputs, out_tensors, aliases, boundary, call_args, call_kwargs  # the recorded graph goes with them
-    handed_out = _NonReentrantCheckpoint.apply(rec, *arg_tensors, *leaves)
-    return _unflatten(out_template, list(handed_out))
-
-
-_NonReentrantCheckpoint.__name__ = "Checkpoint"  # its node is named CheckpointBackward
+    if not _C.is_grad_enabled():  # nothing is recorded: a plain call, as PyTorch
+        return function(*args, **kwargs)
+    frame.save_inputs(args)
+    suppressed = True
+    with _CheckpointHooks(frame), forward_context:
+        outputs = function(*args, **kwargs)
+        suppressed = False
+    if suppressed:
+        raise RuntimeError(
+            "ember.utils.checkpoint: the forward context provided by context_fn suppressed an exception raised "
+            "during the checkpointed forward. This is not supported because checkpoint cannot return a value "
+            "for a failed forward."
+        )
+    frame.forward_completed = True
+    return outputs
 
 
 # --- the public functions ------------------------------------------------------------------
@@ -538,10 +493,11 @@ def checkpoint(
             recomputation (identical dropout masks); False lets it draw new numbers.
         context_fn: returns two context managers, for the forward run and for the
             recomputation (``use_reentrant=False`` only).
-        determinism_check: ``"default"`` checks that the recomputed outputs have the forward's
-            shapes and dtypes; ``"none"`` does not (``use_reentrant=False`` only).
-        debug: accepted for PyTorch compatibility (``use_reentrant=False`` only); adds nothing.
-        early_stop: accepted for PyTorch compatibility; ember always recomputes everything.
+        determinism_check: ``"default"`` checks that the tensors saved by the rerun have the
+            forward's shapes, dtypes and devices; ``"none"`` does not (``use_reentrant=False`` only).
+        debug: non-determinism errors explain themselves at length (``use_reentrant=False`` only).
+        early_stop: stop the rerun once every saved tensor is recomputed (``use_reentrant=False``
+            only); ``set_checkpoint_early_stop`` overrides it.
         kwargs: keyword arguments of ``function`` (``use_reentrant=False`` only).
 
     Returns:
@@ -563,7 +519,7 @@ def checkpoint(
             raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
     return _checkpoint_without_reentrant(
-        function, preserve_rng_state, context_fn, determinism_check, debug, args, kwargs
+        function, preserve_rng_state, context_fn, determinism_check, debug, early_stop, args, kwargs
     )
 
 
