@@ -1,4 +1,6 @@
 #pragma once
+#include <optional>
+
 #include "autograd/node.h"
 
 namespace ember {
@@ -12,8 +14,14 @@ struct AccumulateGrad : Node {
   // The leaf's tensor hooks (register_hook) on its incoming gradient.
   Tensor run_leaf_hooks(Tensor grad) const;
   std::string name() const override { return "torch::autograd::AccumulateGrad"; }
+  // Takes the leaf's grad_dtype as the dtype incoming gradients are cast to.
+  void apply_grad_dtype();
   Tensor variable;
 };
+
+// Tensor.grad_dtype of a leaf: the dtype its gradients are cast to; nullopt: none (any dtype).
+std::optional<DType> grad_dtype(const Tensor& leaf);
+void set_grad_dtype(const Tensor& leaf, std::optional<DType> dtype);
 
 // Runs `hooks` on `grad` in registration order; a hook's non-None result replaces it.
 Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& hooks, uint32_t output_nr, Tensor grad);

@@ -118,7 +118,7 @@ Tensor validate_gradient(const Node& producer, size_t index, Tensor g, const Inp
                 " but expected shape compatible with ", detail::cat(expected.shape));
     g = sum_to(g, expected.shape);
   }
-  if (g->dtype() != expected.dtype) g = to_dtype(g, expected.dtype);
+  if (g->dtype() != expected.dtype && !expected.any_dtype) g = to_dtype(g, expected.dtype);
   return g;
 }
 
@@ -285,6 +285,10 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
         }
       }
     }
+    // backward(inputs=...) runs the inputs' own nodes, as PyTorch: a leaf's AccumulateGrad
+    // accumulates (with its hooks), a non-leaf's grad_fn runs its hooks (its result goes no further).
+    if (task.opts.accumulate_grad)
+      for (int i = 0; i < num_nodes; ++i) task.needed[i] |= task.is_target[i];
   }
   task.captured.resize(inputs.size());
 }
@@ -392,7 +396,8 @@ void push_ready(GraphTask& task, int id) {
 void deliver(GraphTask& task, int id, variable_list& outputs) {
   for (int e = task.edge_begin[id]; e < task.edge_end(id); ++e) {
     int child = task.edge_child[e];
-    if (child < 0) continue;
+    // A node neither needed nor an input of autograd.grad never runs, nor do its hooks.
+    if (child < 0 || !(task.needed[child] || task.is_target[child])) continue;
     size_t j = e - task.edge_begin[id];
     receive(task, e, task.edge_slot[e], j < outputs.size() ? std::move(outputs[j]) : Tensor());
     if (--task.deps[child] == 0 && task.runnable(child)) push_ready(task, child);
@@ -597,16 +602,13 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   }
   if (!opts.accumulate_grad) return captured;
 
-  // backward(inputs=...): accumulate into .grad of exactly those tensors.
+  // backward(inputs=...): a leaf's AccumulateGrad ran in the pass; a non-leaf input keeps its
+  // gradient as retain_grad would.
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!captured[i]) continue;
-    if (inputs[i]->is_leaf()) {
-      input_edges[i].fn->apply({captured[i]});
-    } else {
-      auto& meta = inputs[i]->autograd_mut();
-      std::lock_guard<std::mutex> lock(meta.mutex);
-      meta.grad = meta.grad ? add(meta.grad, captured[i]) : (opts.create_graph ? captured[i] : detach(captured[i]));
-    }
+    if (!captured[i] || inputs[i]->is_leaf()) continue;
+    auto& meta = inputs[i]->autograd_mut();
+    std::lock_guard<std::mutex> lock(meta.mutex);
+    meta.grad = meta.grad ? add(meta.grad, captured[i]) : (opts.create_graph ? captured[i] : detach(captured[i]));
   }
   return {};
 }

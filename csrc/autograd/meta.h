@@ -26,6 +26,9 @@ struct AutogradMeta {
   std::vector<Node::TensorHook> leaf_hooks;
   // register_post_accumulate_grad_hook: run with the leaf once .grad is updated.
   std::vector<Node::TensorHook> post_accumulate_hooks;
+  // A leaf's grad_dtype: the dtype gradients are cast to before they reach .grad.
+  enum class GradDType : uint8_t { kOwn, kSet, kAny } grad_dtype_mode = GradDType::kOwn;
+  DType grad_dtype = DType::Float32;  // with kSet
   std::mutex mutex;  // guards grad and grad_accumulator across backward threads
 
   ~AutogradMeta() { release_node(std::move(grad_fn)); }

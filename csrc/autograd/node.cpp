@@ -150,6 +150,33 @@ AccumulateGrad::AccumulateGrad(Tensor leaf) : variable(std::move(leaf)) {
   cheap = true;
   is_accumulate_grad = true;
   add_input_meta(variable);
+  apply_grad_dtype();
+}
+
+void AccumulateGrad::apply_grad_dtype() {
+  const auto& meta = *variable->autograd();
+  InputMeta& in = input_metas[0];
+  in.dtype = meta.grad_dtype_mode == AutogradMeta::GradDType::kSet ? meta.grad_dtype : variable->dtype();
+  in.any_dtype = meta.grad_dtype_mode == AutogradMeta::GradDType::kAny;
+}
+
+void set_grad_dtype(const Tensor& leaf, std::optional<DType> dtype) {
+  auto& meta = leaf->autograd_mut();
+  std::shared_ptr<Node> acc;
+  {
+    std::lock_guard<std::mutex> lock(meta.mutex);
+    meta.grad_dtype_mode = dtype ? AutogradMeta::GradDType::kSet : AutogradMeta::GradDType::kAny;
+    if (dtype) meta.grad_dtype = *dtype;
+    acc = meta.grad_accumulator.lock();
+  }
+  if (acc) static_cast<AccumulateGrad&>(*acc).apply_grad_dtype();
+}
+
+std::optional<DType> grad_dtype(const Tensor& leaf) {
+  const auto* meta = leaf->autograd();
+  if (!meta || meta->grad_dtype_mode == AutogradMeta::GradDType::kOwn) return leaf->dtype();
+  if (meta->grad_dtype_mode == AutogradMeta::GradDType::kAny) return std::nullopt;
+  return meta->grad_dtype;
 }
 
 Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {

@@ -42,6 +42,7 @@ struct InputMeta {
   DType dtype;
   Device device;
   bool is_tensor = true;  // false: a custom Function's non-tensor output (its gradient is always None)
+  bool any_dtype = false;  // gradients keep their dtype (a leaf with grad_dtype None)
 };
 
 struct Node : std::enable_shared_from_this<Node> {

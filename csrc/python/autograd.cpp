@@ -447,6 +447,39 @@ void init_autograd(py::module_& m, TensorClass& cls) {
             return out;
           },
           "The (node, input number) pairs the node's gradients flow to.")
+      .def(
+          "__call__",
+          [](Node& n, py::args args) -> py::object {
+            // Runs the node's formula on the given gradients (None: none for that output), as
+            // PyTorch's nodes do when called; no hooks run.
+            if (args.size() != n.num_inputs())
+              throw py::type_error(n.name() + ": expected " + std::to_string(n.num_inputs()) + " arguments, got " +
+                                   std::to_string(args.size()) + " instead");
+            variable_list grads(args.size());
+            for (size_t k = 0; k < args.size(); ++k) {
+              if (args[k].is_none()) {
+                if (n.materializes_grads() && n.input_metas[k].is_tensor)
+                  grads[k] = zeros(n.input_metas[k].shape, n.input_metas[k].dtype);
+                continue;
+              }
+              if (!is_tensor(args[k]))
+                throw py::type_error(n.name() + ": expected a Tensor or None as argument " + std::to_string(k) +
+                                     ", got " + std::string(py::str(py::type::handle_of(args[k]).attr("__name__"))));
+              grads[k] = args[k].cast<Tensor>();
+            }
+            variable_list out;
+            {
+              py::gil_scoped_release release;
+              std::lock_guard<std::recursive_mutex> lock(n.mutex);
+              out = n.apply(std::move(grads));
+            }
+            auto as_object = [](const Tensor& t) { return t ? py::cast(t) : py::none(); };
+            if (out.size() == 1) return as_object(out[0]);
+            py::tuple result(out.size());
+            for (size_t i = 0; i < out.size(); ++i) result[i] = as_object(out[i]);
+            return result;
+          },
+          "Runs the node's backward formula on one gradient per output of the forward op.")
       .def_property_readonly(
           "variable",
           [](const Node& n) -> py::object {
@@ -576,12 +609,25 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         EMBER_CHECK(grad->sizes() == t->sizes(), "attempting to assign a gradient of size '",
                     detail::cat(grad->sizes()), "' to a tensor of size '", detail::cat(t->sizes()),
                     "'. Please ensure that the gradient and the tensor are the same size");
-        EMBER_CHECK(grad->dtype() == t->dtype(), "attempting to assign a gradient with dtype '",
-                    dtype_name(grad->dtype()), "' to a tensor with grad_dtype '", dtype_name(t->dtype()),
+        auto expected = t->is_leaf() ? grad_dtype(t) : std::optional<DType>(t->dtype());
+        EMBER_CHECK(!expected || grad->dtype() == *expected, "attempting to assign a gradient with dtype '",
+                    dtype_name(grad->dtype()), "' to a tensor with grad_dtype '", dtype_name(expected.value_or(t->dtype())),
                     "'. The gradient must match the tensor's dtype.");
         t->autograd_mut().grad = grad;
       },
       "The accumulated gradient, or None.");
+  cls.def_property(
+      "grad_dtype",
+      [](const Tensor& t) -> std::optional<DType> {
+        EMBER_CHECK(t->is_leaf(), "grad_dtype can only be accessed on leaf tensors.");
+        return grad_dtype(t);
+      },
+      [](const Tensor& t, std::optional<DType> dtype) {
+        EMBER_CHECK(t->is_leaf(), "grad_dtype can only be set on leaf tensors.");
+        set_grad_dtype(t, dtype);
+      },
+      "The dtype a leaf's gradients are cast to before they reach .grad (its own dtype unless set); "
+      "None: gradients keep their dtype.");
   cls.def_property(
       "data",
       [](const Tensor& t) {
@@ -654,7 +700,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         Hook hook = [ref](const Tensor& leaf) -> Tensor {
           py::gil_scoped_acquire gil;
           py::object r = ref->obj(leaf);
-          if (!r.is_none()) throw py::type_error("post accumulate grad hooks should return None");
+          EMBER_CHECK(r.is_none(), "hooks should return None.");
           return Tensor();
         };
         t->autograd_mut().post_accumulate_hooks.push_back({0, h.id, hook, fn.ptr()});

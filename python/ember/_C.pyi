@@ -1221,6 +1221,14 @@ class Tensor:
     def grad(self, arg1: typing.Any) -> None:
         ...
     @property
+    def grad_dtype(self) -> dtype | None:
+        """
+        The dtype a leaf's gradients are cast to before they reach .grad (its own dtype unless set); None: gradients keep their dtype.
+        """
+    @grad_dtype.setter
+    def grad_dtype(self, arg1: dtype | None) -> None:
+        ...
+    @property
     def grad_fn(self) -> Node:
         """
         The Node that created the tensor, or None for a leaf.
@@ -1306,6 +1314,10 @@ class Node:
         (self: object, protocol: typing.SupportsInt | typing.SupportsIndex) -> object
         
         Refuses: graph objects cannot be pickled.
+        """
+    def __call__(self, *args) -> typing.Any:
+        """
+        Runs the node's backward formula on one gradient per output of the forward op.
         """
     def __getattr__(self, name: str) -> typing.Any:
         """

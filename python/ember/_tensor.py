@@ -256,6 +256,13 @@ _METHODS = {
 }
 
 
+def _undeletable(name: str) -> Any:
+    def deleter(self: Tensor) -> None:
+        raise RuntimeError(f"can't delete {name}")
+
+    return deleter
+
+
 def install() -> None:
     """Attaches the methods above to ember.Tensor."""
     for name, fn in _METHODS.items():
@@ -263,4 +270,8 @@ def install() -> None:
     # `del x.grad` clears it, as in PyTorch (pybind11's properties have no deleter).
     grad = Tensor.__dict__["grad"]
     Tensor.grad = property(grad.fget, grad.fset, lambda self: grad.fset(self, None), grad.__doc__)
+    # Other attributes refuse deletion with PyTorch's RuntimeError, not AttributeError.
+    for name in ("data", "requires_grad", "_version", "grad_fn", "is_leaf", "shape"):
+        prop = Tensor.__dict__[name]
+        setattr(Tensor, name, property(prop.fget, prop.fset, _undeletable(name), prop.__doc__))
     Tensor.__module__ = "ember"

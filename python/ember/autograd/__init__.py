@@ -18,6 +18,8 @@ from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 
+graph.Node.register(FunctionCtx)  # PyTorch's ctx is the node itself
+
 
 def _as_list(x: Tensor | Iterable[Any] | None) -> list[Any]:
     """A list of tensors; a GradientEdge (graph.get_gradient_edge) stands as a tensor on that edge."""
@@ -82,6 +84,8 @@ def backward(
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(grads)} gradients for {len(outputs)} tensors")
     _check_roots(outputs)
+    if inputs is not None and not _as_list(inputs):
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     inputs = _as_list(inputs)
     if create_graph:
         _warn_create_graph_cycle()
@@ -112,7 +116,11 @@ def grad(
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     if not ins:
-        raise RuntimeError("grad requires non-empty inputs.")
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
     for t in ins:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -127,7 +135,13 @@ def grad(
     if materialize_grads:
         from .. import _creation
 
-        result = [g if g is not None else _creation.zeros_like(t) for g, t in zip(result, ins)]
+        given = [inputs] if isinstance(inputs, (Tensor, graph.GradientEdge)) else list(inputs)
+        if any(g is None and isinstance(e, graph.GradientEdge) for g, e in zip(result, given)):
+            raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
+        # Under create_graph, zeros that require grad, as PyTorch's: a higher-order grad of them is zero.
+        result = [
+            g if g is not None else _creation.zeros_like(t).requires_grad_(create_graph) for g, t in zip(result, ins)
+        ]
     return tuple(result)
 
 

@@ -58,6 +58,15 @@ class FunctionCtx:
         self.materialize_grads = value
 
 
+_DIRTY_VIEW_WITH_SEVERAL_OUTPUTS = (
+    "If your Function modifies inplace an input that is a view of another Tensor, your Function cannot return "
+    "more than one Tensor. This is not supported by the current autograd engine. You should either make sure the "
+    "input is not a view (using .clone() for example) or make your Function only return one Tensor (potentially "
+    "splitting it into two Functions: one doing the inplace that returns a single Tensor and a second one that "
+    "does the other operations)."
+)
+
+
 class Function:
     """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)` (or `vjp`); call `.apply(*args)`."""
 
@@ -83,11 +92,15 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "backward" in cls.__dict__ and "vjp" in cls.__dict__:
-            raise RuntimeError(
-                "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
-                "implement one of them."
-            )
-        if cls.vjp is not Function.vjp and cls.backward is Function.backward:
+            # PyTorch raises when backward runs, not when the class is defined.
+            def both(ctx: Any, *grads: Any) -> Any:
+                raise RuntimeError(
+                    "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
+                    "implement one of them."
+                )
+
+            cls.backward = staticmethod(both)
+        elif cls.vjp is not Function.vjp and cls.backward is Function.backward:
             cls.backward = cls.vjp  # the two are one method under two names, as in PyTorch
 
     @staticmethod
@@ -132,11 +145,21 @@ class Function:
             cls.setup_context(ctx, args, outputs)
         is_tuple = isinstance(outputs, tuple)
         outs = list(outputs) if is_tuple else [outputs]
+        dirty = []
         for t in getattr(ctx, "_dirty", ()):
             if not any(t is a for a in args):
-                raise RuntimeError(
-                    "mark_dirty only accepts input tensors, but argument received a tensor that was not an input."
+                if t._base is not None:  # a view of an intermediate cannot be rebased: PyTorch refuses it
+                    raise RuntimeError(
+                        "ctx.mark_dirty() received a tensor that was not an input. Only input Tensors that have "
+                        "been mutated should be passed to ctx.mark_dirty()."
+                    )
+                warnings.warn(
+                    "Only input Tensors should be given to ctx.mark_dirty(). If a Tensor is not an input, there is "
+                    "no need to pass it to mark_dirty().",
+                    stacklevel=2,
                 )
+                continue
+            dirty.append(t)
             if not any(t is o for o in outs):
                 raise RuntimeError(
                     "Some elements marked as dirty during the forward method were not returned as output. The "
@@ -146,6 +169,8 @@ class Function:
             ctx._clear_on_access = True
         to_save = list(getattr(ctx, "_to_save", ()))
         if _C.is_grad_enabled() and any(ctx.needs_input_grad):
+            if len(outs) > 1 and any(t._base is not None for t in dirty):
+                raise RuntimeError(_DIRTY_VIEW_WITH_SEVERAL_OUTPUTS)
             try:
                 outs = _C._make_function_node(
                     ctx,
@@ -154,7 +179,7 @@ class Function:
                     list(args),
                     outs,
                     list(getattr(ctx, "_non_differentiable", ())),
-                    list(getattr(ctx, "_dirty", ())),
+                    dirty,
                     to_save,
                     getattr(ctx, "materialize_grads", True),
                 )

@@ -6,11 +6,12 @@ As PyTorch's torch.autograd.graph. Saved-tensor hooks are thread-local (Note
 
 from __future__ import annotations
 
+import abc
 import threading
 from typing import Any, Callable, Literal, NamedTuple, Sequence
 
 from .. import _C
-from .._C import Node, Tensor
+from .._C import Tensor
 
 __all__ = [
     "Node",
@@ -23,6 +24,26 @@ __all__ = [
     "register_multi_grad_hook",
     "allow_mutation_on_saved_tensors",
 ]
+
+
+class Node(abc.ABC):
+    """What every node of the graph is: ``isinstance(t.grad_fn, Node)`` holds for ember's nodes
+    (each of its own class, such as ``MulBackward0``) and for a custom Function's ``ctx``.
+
+    A virtual base class, as PyTorch's: it is not in the nodes' ``mro()``.
+    """
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The node's name (``MulBackward0``)."""
+
+    @property
+    @abc.abstractmethod
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The (node, input number) pairs the node sends gradients to."""
+
+
+Node.register(_C.Node)
 
 
 class GradientEdge(NamedTuple):

@@ -17,17 +17,16 @@ from ...autograd.function import Function
 
 
 class BackwardHookFunction(Function):
-    """Identity on its tensors; its backward hands the gradients to a callback (which may replace them)."""
+    """Identity on its tensors; the hooks live on its node (BackwardHookFunctionBackward)."""
 
     @staticmethod
-    def forward(ctx: Any, callback: Any, *tensors: Any) -> Any:
-        ctx.callback = callback
+    def forward(ctx: Any, *tensors: Any) -> Any:
         ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
         return tensors
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
-        return (None, *ctx.callback(grads))
+        return grads
 
 
 class BackwardHook:
@@ -50,6 +49,7 @@ class BackwardHook:
         return new
 
     def _on_grad_output(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Pre-hook of the outputs' node: runs the module's pre-hooks, keeps grad_output."""
         for hook in self.pre_hooks:
             result = hook(self.module, grads)
             if result is not None:
@@ -68,19 +68,28 @@ class BackwardHook:
                         "Backward hook for Modules where no input requires gradient should always return None or "
                         "None for all gradients."
                     )
+            self.grad_output = None
         return grads
 
-    def _on_grad_input(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _on_grad_input(self, grads: tuple[Any, ...], _incoming: Any) -> tuple[Any, ...] | None:
+        """Post-hook of the inputs' node: runs the module's hooks with grad_input and grad_output."""
+        if self.grad_output is None:
+            # The gradient reached the inputs without passing the outputs (double backward):
+            # the hooks do not run, as in PyTorch.
+            return None
         for hook in self.hooks:
             result = hook(self.module, grads, self.grad_output)
             if result is not None:
                 grads = self._replace("hook ", "grad_input", result, grads)
+        self.grad_output = None  # the graph must not keep it (nor, through it, itself)
         return grads
 
     @staticmethod
-    def _wrap(values: tuple[Any, ...], positions: list[int], callback: Any) -> tuple[Any, ...]:
-        """values with those at `positions` passed through one BackwardHookFunction calling `callback`."""
-        wrapped = BackwardHookFunction.apply(callback, *[values[i] for i in positions])
+    def _wrap(values: tuple[Any, ...], positions: list[int], register: Any) -> tuple[Any, ...]:
+        """values with those at `positions` passed through one BackwardHookFunction, whose node
+        `register` gets."""
+        wrapped = BackwardHookFunction.apply(*[values[i] for i in positions])
+        register(next(w.grad_fn for w in wrapped if w.grad_fn is not None))
         out = list(values)
         for i, w in zip(positions, wrapped):
             out[i] = w
@@ -92,7 +101,7 @@ class BackwardHook:
         self.input_requires_grad = any(args[i].requires_grad for i in positions)
         if not (self.input_requires_grad and _C.is_grad_enabled()):
             return args
-        return self._wrap(args, positions, self._on_grad_input)
+        return self._wrap(args, positions, lambda node: node.register_hook(self._on_grad_input))
 
     def wrap_outputs(self, result: Any) -> Any:
         single = isinstance(result, _C.Tensor)
@@ -102,5 +111,5 @@ class BackwardHook:
         positions = [i for i, o in enumerate(outs) if isinstance(o, _C.Tensor) and o.requires_grad]
         if not positions:
             return result
-        out = self._wrap(outs, positions, self._on_grad_output)
+        out = self._wrap(outs, positions, lambda node: node.register_prehook(self._on_grad_output))
         return out[0] if single else out
