@@ -509,3 +509,56 @@ def test_parity_errors_with_torch():
     for (te, me), (tt, mt) in zip(ours, theirs):
         assert te is tt
         assert me == mt
+
+
+class _Cube(ember.autograd.Function):
+    """x**3 with its own jvp (3 x^2 t), which reads x back through save_for_forward."""
+
+    jvp_calls = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_forward(x)
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def jvp(ctx, t):
+        _Cube.jvp_calls += 1
+        (x,) = ctx.saved_tensors
+        return 3 * x**2 * t
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 3 * x**2 * g
+
+
+def test_custom_function_jvp_gives_the_tangent_and_reverse_mode_still_works():
+    rng = np.random.default_rng(3)
+    xv, tv = rng.standard_normal(4), rng.standard_normal(4)
+    x = ember.tensor(xv, requires_grad=True)
+    _Cube.jvp_calls = 0
+    with fwAD.dual_level():
+        out = _Cube.apply(fwAD.make_dual(x, ember.tensor(tv)))
+        (out.sin()).sum().backward()
+        tangent = fwAD.unpack_dual(out.sin()).tangent
+    assert _Cube.jvp_calls == 1
+    np.testing.assert_allclose(tangent.detach().numpy(), np.cos(xv**3) * 3 * xv**2 * tv, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(xv**3) * 3 * xv**2, rtol=1e-12)
+
+
+def test_custom_function_without_jvp_refuses_duals():
+    class NoJvp(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    x = ember.ones(2)
+    assert NoJvp.apply(x).tolist() == [2.0, 2.0]  # no level: jvp is not needed
+    with fwAD.dual_level(), pytest.raises(NotImplementedError, match="must implement the jvp function"):
+        NoJvp.apply(fwAD.make_dual(x, ember.ones(2)))

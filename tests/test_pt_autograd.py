@@ -47,31 +47,7 @@ EMBER_KNOWN_FAILURES = {
         "forward grads are dropped under no_grad: unpack_dual(dual * 3).tangent is None inside no_grad "
         "(PyTorch keeps it)"
     ),
-    "test_custom_function_mark_dirty_not_differentiable": (
-        "mark_dirty + jvp that does not modify the tangent in place does not raise 'jvp function must modify "
-        "the corresponding gradient inplace'"
-    ),
-    "test_custom_function_forward_mode_non_tensor_before_tensor_args": (
-        "Function.apply(1, dual_x, 1, y) with non-tensor args before tensor args: IndexError 'list index out "
-        "of range' (jvp args misaligned)"
-    ),
-    "test_custom_function_forward_mode_non_differentiable": (
-        "jvp returning a tangent for a mark_non_differentiable output does not raise 'You should return None "
-        "at that position instead'"
-    ),
-    "test_custom_function_forward_mode_forward_is_no_op[self]": (
-        'jvp returning the tangent itself (or x_t * 2) for an output that is an input as-is does not raise "A'
-        " custom Function's forward is returning a view (or an input as-is)\""
-    ),
-    "test_custom_function_forward_mode_forward_is_no_op[mul_by_2]": (
-        'jvp returning the tangent itself (or x_t * 2) for an output that is an input as-is does not raise "A'
-        " custom Function's forward is returning a view (or an input as-is)\""
-    ),
     "test_gradcheck_forward_ad_respects_requires_grad": (
-        "a Function with only forward+jvp (no backward/vjp) fails in gradcheck(check_backward_ad=False): 'You"
-        " must implement either the backward or vjp method'"
-    ),
-    "test_gradcheck_forward_ad_runs_with_no_requires_grad": (
         "a Function with only forward+jvp (no backward/vjp) fails in gradcheck(check_backward_ad=False): 'You"
         " must implement either the backward or vjp method'"
     ),
@@ -79,26 +55,6 @@ EMBER_KNOWN_FAILURES = {
         "gradcheck(check_forward_ad=True) never calls the Function's jvp (a wrong/raising jvp passes), and "
         "check_backward_ad=False still runs vjp"
     ),
-    "test_custom_function_forward_mode_inplace_checks": (
-        "gradcheck(check_forward_ad=True) never calls the Function's jvp (a wrong/raising jvp passes), and "
-        "check_backward_ad=False still runs vjp"
-    ),
-    "test_custom_function_forward_mode_wrong_formula": (
-        "gradcheck(check_forward_ad=True) never calls the Function's jvp (a wrong/raising jvp passes), and "
-        "check_backward_ad=False still runs vjp"
-    ),
-    "test_gradcheck_check_forward_or_backward_only": (
-        "gradcheck(check_forward_ad=True) never calls the Function's jvp (a wrong/raising jvp passes), and "
-        "check_backward_ad=False still runs vjp"
-    ),
-    "test_custom_function_forward_mode_forward_is_no_op[view_as]": (
-        "jvp returning x_t.view_as(x_t) for an input returned as-is: the output tangent is not a view of the "
-        "input tangent (._base is None)"
-    ),
-    "test_custom_function_error_missing_jvp": (
-        "a custom Function without jvp applied to a dual tensor does not raise 'must implement the jvp function'"
-    ),
-    "test_custom_function_save_for_forward": "ctx.save_for_forward is missing",
     "test_not_implemented_fwad": "missing ember.igamma (the op used to probe a missing forward-AD formula)",
     # --- gradcheck
     "test_gradcheck_undefined_grad": (

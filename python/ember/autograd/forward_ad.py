@@ -56,17 +56,27 @@ Deviations from PyTorch (all follow from computing tangents from the graph):
   leaf, a write into ``x`` otherwise).
 - A tangent is stored as given (any layout; ``unpack_dual`` casts nothing); tangents
   computed by ``unpack_dual`` have the dtype of the tensor unpacked.
-- Printing a dual shows no ``tangent=``; custom Functions' ``jvp`` is not used.
+- Printing a dual shows no ``tangent=``.
+
+Custom Functions: a Function applied to duals of the current level gets the tangents of its
+outputs from its ``jvp`` (PyTorch's checks on what ``jvp`` returns included: None for a
+non-differentiable output, the input's tangent changed in place for an input changed in place,
+a view of the input's tangent for an output that is a view of an input). Each output then
+becomes a dual of its own: ``_Cut(out) + _MakeDual(-0.0)`` carrying ``jvp``'s tangent, so the
+tangent is not also computed through the Function's backward; an output that is an input
+changed in place is rewritten in place that way (it stays the same object).
 """
 
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any, Callable, NamedTuple, Sequence
 
 from .. import _C, _creation
 from .._C import Tensor
-from ..grad_mode import enable_grad
+from ..grad_mode import enable_grad, no_grad
+from . import function as _function
 from .function import Function
 
 __all__ = [
@@ -110,6 +120,8 @@ class _DualRecord:
 class _MakeDual(Function):
     """Identity on the hidden leaf; its node's ctx holds the dual's record (see the module docstring)."""
 
+    _forward_ad_internal = True
+
     @staticmethod
     def forward(ctx: Any, leaf: Tensor, record: _DualRecord) -> Tensor:
         ctx.fwad_record = record
@@ -125,6 +137,8 @@ class _Cut(Function):
 
     ``internal`` are leaves made here (the seeds ``u``) that the graph may reach: they
     are not the user's, so they do not make a result require grad."""
+
+    _forward_ad_internal = True
 
     @staticmethod
     def forward(ctx: Any, tensor: Tensor, internal: tuple[Tensor, ...], clone: bool) -> Tensor:
@@ -447,3 +461,126 @@ def _tangents_of(
 
         maps.append(select)
     return maps
+
+
+# --- custom Functions (ember.autograd.Function.apply calls these inside a dual level) -------
+
+
+def _input_tangents(cls: type, args: Sequence[Any]) -> list[Tensor | None] | None:
+    """The tangents of a Function's arguments at the current level (None for a non-tensor or a
+    tensor without one); None when no argument has one (then the Function runs as usual)."""
+    tangents = [unpack_dual(a).tangent if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return None
+    if cls.jvp is Function.jvp:
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+    return tangents
+
+
+def _view_source(out: Any, args: Sequence[Any]) -> int | None:
+    """Which argument ``out`` (a raw output of forward) is, or is a view of; None if none."""
+    if not isinstance(out, Tensor):
+        return None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and (
+            out is a or (out._base is not None and (out._base is a or out._base is a._base))
+        ):
+            return i
+    return None
+
+
+def _check_view_tangent(tangent: Tensor, given: Tensor) -> None:
+    if tangent._base is None:
+        raise RuntimeError(
+            "A custom Function's forward is returning a view (or an input as-is) but the jvp is not returning a view."
+        )
+    if given._base is not None:
+        if tangent._base is not given._base:
+            raise RuntimeError(
+                "A custom Function is returning a view but the jvp is not returning a view of the same base as the "
+                "given grad input."
+            )
+    elif tangent._base is not given:
+        raise RuntimeError(
+            "A custom Function is returning a view but the jvp is not returning a view of the given grad input."
+        )
+
+
+def _mark(out: Tensor, tangent: Tensor | None, in_place: bool) -> Tensor:
+    """``out`` as a dual carrying ``tangent`` and nothing computed through its history (see above)."""
+    level = _levels[-1]
+    with enable_grad():
+        cut = _Cut.apply(out, (), in_place)  # in place: a copy, since out is written below
+        if tangent is not None:
+            record = _DualRecord(level, tangent)
+            record.leaf = _creation.full_like(out, -0.0).requires_grad_()
+            cut = cut + _MakeDual.apply(record.leaf, record)
+            level.records.append(weakref.ref(record))
+        if in_place:
+            out.copy_(cut)
+            cut = out
+    if tangent is not None:
+        cut._fwad_dual = (record, cut.grad_fn)
+    return cut
+
+
+def _apply_jvp(
+    cls: type,
+    ctx: Any,
+    args: Sequence[Any],
+    tangents: list[Tensor | None],
+    raw_outs: list[Any],
+    outs: list[Any],
+    dirty: Sequence[Tensor],
+    non_differentiable: Sequence[Tensor],
+) -> list[Any]:
+    """Runs ``cls.jvp`` on the arguments' tangents and makes ``outs`` duals carrying its results."""
+    given = [
+        t if t is not None or not isinstance(a, Tensor) else _creation.zeros_like(a)
+        for a, t in zip(args, tangents)
+    ]
+    versions = [g._version if isinstance(g, Tensor) else None for g in given]
+    ctx._in_jvp = True
+    try:
+        with no_grad():
+            result = cls.jvp(ctx, *given)
+    finally:
+        ctx._in_jvp = False
+    result = list(result) if isinstance(result, tuple) else [result]
+    if len(result) != len(outs):
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned an incorrect number of forward gradients (expected {len(outs)}, got "
+            f"{len(result)})"
+        )
+    marked = list(outs)
+    for i, (raw, out, tangent) in enumerate(zip(raw_outs, outs, result)):
+        if not isinstance(out, Tensor):
+            continue
+        if any(raw is t for t in non_differentiable):
+            if tangent is not None:
+                raise RuntimeError(
+                    f"Function {cls.__name__}Backward returned a gradient different than None at position {i + 1}, "
+                    "but  the corresponding forward output is not a differentiable Tensor.You should return None at "
+                    "that position instead."
+                )
+            continue
+        source = _view_source(raw, args)
+        in_place = any(raw is t for t in dirty)
+        if tangent is not None and source is not None:
+            if in_place:
+                if tangent is not given[source] or given[source]._version == versions[source]:
+                    raise RuntimeError(
+                        "An inplace custom Function is not modifying the forward mode gradients inplace. If the "
+                        "forward is modifying an input inplace, then the jvp function must modify the corresponding "
+                        "gradient inplace."
+                    )
+            else:
+                _check_view_tangent(tangent, given[source])
+        if out.requires_grad:
+            marked[i] = _mark(out, tangent, in_place)
+    return marked
+
+
+_function._forward_ad = sys.modules[__name__]

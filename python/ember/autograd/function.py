@@ -11,6 +11,10 @@ from .. import _C
 from .._C import Tensor
 from ..grad_mode import no_grad
 
+# ember.autograd.forward_ad, once imported (it imports this module): apply() asks it whether a
+# dual level is active, and hands it the outputs of a Function applied to dual tensors.
+_forward_ad: Any = None
+
 
 class FunctionCtx:
     """The `ctx` of forward/backward: save tensors, mark outputs, keep any attributes."""
@@ -25,9 +29,21 @@ class FunctionCtx:
                 )
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """Save tensors for ``jvp``, which reads them back as ``ctx.saved_tensors``."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_forward expects all arguments to be tensors; but got an argument of type {type(t)}."
+                )
+        self._saved_for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
-        """The tensors given to ``save_for_backward``; an error once backward has freed them."""
+        """The tensors given to ``save_for_backward`` (in ``jvp``: to ``save_for_forward``); an error once
+        backward has freed them."""
+        if self.__dict__.get("_in_jvp"):
+            return tuple(self.__dict__.get("_saved_for_forward", ()))
         handle = self.__dict__.get("_saved_handle")
         if handle is not None:
             if self.__dict__.get("_clear_on_access"):
@@ -72,6 +88,8 @@ class Function:
 
     # Set to True in a subclass: ctx.saved_tensors may be read once (PyTorch frees them then).
     clear_saved_tensors_on_access = False
+    # forward_ad's own Functions: applied to duals, they are part of forward AD, not users of it.
+    _forward_ad_internal = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warnings.warn(
@@ -125,6 +143,14 @@ class Function:
         )
 
     @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        """Forward-mode AD: return the tangent of each output given those of the inputs; define it in
+        subclasses used with ``ember.autograd.forward_ad``."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
+    @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
         """Optionally fill ``ctx`` here rather than in ``forward``, which then takes no ``ctx``."""
         raise NotImplementedError
@@ -139,12 +165,16 @@ class Function:
             args = _bind_default_args(cls.forward, args, kwargs)
             kwargs = {}
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        tangents = None
+        if _forward_ad is not None and _forward_ad._current_level >= 0 and not cls._forward_ad_internal:
+            tangents = _forward_ad._input_tangents(cls, args)
         with no_grad():
             outputs = cls.forward(*args, **kwargs) if separate_setup else cls.forward(ctx, *args, **kwargs)
         if separate_setup:
             cls.setup_context(ctx, args, outputs)
         is_tuple = isinstance(outputs, tuple)
         outs = list(outputs) if is_tuple else [outputs]
+        raw_outs = list(outs)
         dirty = []
         for t in getattr(ctx, "_dirty", ()):
             if not any(t is a for a in args):
@@ -185,6 +215,9 @@ class Function:
                 )
             finally:  # also when a saved-tensor pack hook raised (a checkpoint's early stop)
                 ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
+        if tangents is not None:
+            non_differentiable = getattr(ctx, "_non_differentiable", ())
+            outs = _forward_ad._apply_jvp(cls, ctx, args, tangents, raw_outs, outs, dirty, non_differentiable)
         return tuple(outs) if is_tuple else outs[0]
 
 
