@@ -484,9 +484,7 @@ def _view_source(out: Any, args: Sequence[Any]) -> int | None:
     if not isinstance(out, Tensor):
         return None
     for i, a in enumerate(args):
-        if isinstance(a, Tensor) and (
-            out is a or (out._base is not None and (out._base is a or out._base is a._base))
-        ):
+        if isinstance(a, Tensor) and (out is a or (out._base is not None and (out._base is a or out._base is a._base))):
             return i
     return None
 
@@ -538,8 +536,7 @@ def _apply_jvp(
 ) -> list[Any]:
     """Runs ``cls.jvp`` on the arguments' tangents and makes ``outs`` duals carrying its results."""
     given = [
-        t if t is not None or not isinstance(a, Tensor) else _creation.zeros_like(a)
-        for a, t in zip(args, tangents)
+        t if t is not None or not isinstance(a, Tensor) else _creation.zeros_like(a) for a, t in zip(args, tangents)
     ]
     versions = [g._version if isinstance(g, Tensor) else None for g in given]
     ctx._in_jvp = True
