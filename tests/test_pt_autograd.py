@@ -62,20 +62,6 @@ EMBER_KNOWN_FAILURES = {
         "backward function to handle undefined output grads' error"
     ),
     # --- inference mode
-    "test_inference_mode_decorator[True-None]": "missing ember.is_inference / Tensor.is_inference (inference tensors)",
-    "test_inference_mode_decorator[False-None]": "missing ember.is_inference / Tensor.is_inference (inference tensors)",
-    "test_inference_mode_inf_tensor_in_inf_mode_view_op": (
-        "missing ember.is_inference / Tensor.is_inference (inference tensors)"
-    ),
-    "test_inference_mode_inf_tensor_in_normal_mode_view_op": (
-        "missing ember.is_inference / Tensor.is_inference (inference tensors)"
-    ),
-    "test_mix_inference_and_normal_tensor_inplace_op": (
-        "missing ember.is_inference / Tensor.is_inference (inference tensors)"
-    ),
-    "test_inference_mode_handle_indirect_view_on_rebase": (
-        "in-place on a view created under inference_mode does not raise 'A view was created in inference mode and ...'"
-    ),
     # --- missing tensor methods / ops
     "test_autograd_inplace_views_creation_meta[as_strided_]": "missing Tensor.as_strided_",
     "test_inference_mode_inf_tensor_in_inf_mode_inplace_op[resize_]": "missing Tensor.resize_",
@@ -167,18 +153,8 @@ EMBER_KNOWN_FAILURES = {
         "after x.data = t, x and its earlier view no longer share a version counter (x._version 4, view 3)"
     ),
     # --- views and in-place
-    "test_inplace_on_view_modify_base": (
-        "a view taken before base.add_(r) does not become requires_grad (no grad_fn), so its gradient is lost"
-    ),
-    "test_no_requires_grad_inplace": (
-        "b = a[:] taken before a.requires_grad=True: b.add_(5) does not raise the leaf in-place error"
-    ),
     "test_autograd_print_tensor": (
         "view created and modified in-place under no_grad prints requires_grad=True, PyTorch grad_fn=<Invalid>"
-    ),
-    "test_autograd_inplace_view_of_view": (
-        "in-place on a view of a no_grad view gives the generic no_grad message, not 'a view of a view ... "
-        "inside the no_grad block'"
     ),
     "test_grad_layout_of_transposed_leaf": (
         "grad of a transposed (non-contiguous) leaf is contiguous: stride (3, 1), leaf stride (1, 4)"

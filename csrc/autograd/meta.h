@@ -29,7 +29,7 @@ struct AutogradMeta {
   // A leaf's grad_dtype: the dtype gradients are cast to before they reach .grad.
   enum class GradDType : uint8_t { kOwn, kSet, kAny } grad_dtype_mode = GradDType::kOwn;
   DType grad_dtype = DType::Float32;  // with kSet
-  std::mutex mutex;  // guards grad and grad_accumulator across backward threads
+  std::mutex mutex;                   // guards grad and grad_accumulator across backward threads
 
   ~AutogradMeta() { release_node(std::move(grad_fn)); }
 };

@@ -1,6 +1,7 @@
 #include "autograd/node.h"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 #include "autograd/accumulate_grad.h"
@@ -77,10 +78,37 @@ void set_data(const Tensor& t, const Tensor& data) {
 // such a view (its version moved on since its grad_fn was set) gets a fresh
 // history when it is next used in a graph: an as_strided view of its base's
 // current history.
+void throw_view_made_without_grad_modified(const TensorImpl& view, bool indirect) {
+  const bool inference = view.view_creation == TensorImpl::ViewCreation::InferenceMode;
+  std::string prefix = "A view was created in";
+  if (const auto& fn = view.grad_fn()) {  // a view (made with grad) of such a view
+    std::string name = fn->name();
+    while (!name.empty() && std::isdigit((unsigned char)name.back())) name.pop_back();
+    if (name.size() > 8 && name.compare(name.size() - 8, 8, "Backward") == 0) name.resize(name.size() - 8);
+    prefix =
+        detail::cat("Output ", view.autograd()->output_nr, " of ", name, " is a view of a view which was created in");
+  }
+  EMBER_FAIL(Runtime, prefix, inference ? " inference mode and " : " no_grad mode and ",
+             indirect ? "its base or another view of its base has been" : "is being",
+             inference ? " modified inplace in normal mode." : " modified inplace with grad mode enabled.",
+             " Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+             "moving both the view and the inplace either both inside the ",
+             inference ? "inference_mode" : "no_grad",
+             " block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+             "tracked).");
+}
+
 void refresh_view_history(const Tensor& t) {
-  auto* meta = t->autograd();
-  if (!meta || !meta->grad_fn || !t->view_base || meta->history_version == t->version()) return;
+  using VC = TensorImpl::ViewCreation;
+  if (!t->view_base) return;
   const Tensor& base = t->view_base;
+  auto* meta = t->autograd();
+  const bool has_history = meta && meta->grad_fn;
+  if (!has_history && !base->requires_grad()) return;
+  // A view without history of its own is as old as its creation.
+  if (t->version() == (has_history ? meta->history_version : t->view_version)) return;
+  if (t->view_creation == VC::NoGradMode || t->view_creation == VC::InferenceMode)
+    throw_view_made_without_grad_modified(*t, /*indirect=*/true);
   if (!base->requires_grad() || !base->is_contiguous()) return;
   AutoGradMode record(true);
   Tensor v = as_strided(base, t->sizes(), t->strides(), t->offset());
@@ -89,9 +117,9 @@ void refresh_view_history(const Tensor& t) {
 
 Edge gradient_edge(const Tensor& t) {
   if (!t) return Edge();
+  refresh_view_history(t);
   auto* meta = t->autograd();
   if (!meta) return Edge();
-  refresh_view_history(t);
   if (meta->grad_fn) return Edge(meta->grad_fn, meta->output_nr);
   if (meta->requires_grad) return Edge(grad_accumulator(t), 0);
   return Edge();

@@ -41,7 +41,7 @@ struct InputMeta {
   Shape shape;
   DType dtype;
   Device device;
-  bool is_tensor = true;  // false: a custom Function's non-tensor output (its gradient is always None)
+  bool is_tensor = true;   // false: a custom Function's non-tensor output (its gradient is always None)
   bool any_dtype = false;  // gradients keep their dtype (a leaf with grad_dtype None)
 };
 
@@ -112,6 +112,9 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& fn);
 // Note [View history]: a view changed in place through its base or a sibling
 // gets a fresh history from its base's current one.
 void refresh_view_history(const Tensor& t);
+// PyTorch's refusal of an in-place change of a view made in no_grad or inference mode
+// (`indirect`: the change went through its base or another view of it).
+[[noreturn]] void throw_view_made_without_grad_modified(const TensorImpl& view, bool indirect);
 // Gives `t` a new history (an in-place op's node). Its retain_grad hook moves
 // along, so t.grad is the gradient of the new value, as in PyTorch.
 void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_nr);

@@ -65,8 +65,8 @@ AutogradMeta& TensorImpl::autograd_mut() {
 // with no grad_fn and no gradient of its own (as PyTorch's).
 bool TensorImpl::requires_grad() const {
   if (autograd_ && (autograd_->requires_grad || autograd_->grad_fn)) return true;
-  return view_base && (view_creation == ViewCreation::NoGradMode || view_creation == ViewCreation::InferenceMode) &&
-         view_base->requires_grad();
+  // A view follows its base (PyTorch's differentiable views), except an inference tensor's.
+  return view_base && !is_inference && view_base->requires_grad();
 }
 bool TensorImpl::is_leaf() const { return !autograd_ || !autograd_->grad_fn; }
 const std::shared_ptr<Node>& TensorImpl::grad_fn() const {

@@ -102,6 +102,7 @@ class TensorImpl {
   ViewCreation view_creation = ViewCreation::Default;
   const char* view_creator = nullptr;  // MultiOutput: the op ("Split", "Unbind")
   uint32_t view_output_nr = 0;         // MultiOutput / CustomFunction: which output
+  uint32_t view_version = 0;           // the version when the view was made
 
   void set_geometry(Shape sizes, Shape strides, int64_t offset);
   // `x.data = y`: x now shows y's storage, geometry and dtype (autograd meta

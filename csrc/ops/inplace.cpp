@@ -21,13 +21,7 @@ void check_view_creation(const TensorImpl& self) {
   switch (self.view_creation) {
     case VC::Default: return;
     case VC::NoGradMode:
-      EMBER_FAIL(Runtime,
-                 "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
-                 "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
-                 "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
-                 "inplace to be tracked) or both outside (if you want the inplace to be tracked).");
-    case VC::InferenceMode:
-      EMBER_FAIL(Runtime, "A view was created in inference mode and is being modified inplace in normal mode.");
+    case VC::InferenceMode: throw_view_made_without_grad_modified(self, /*indirect=*/false);
     case VC::MultiOutput:
       EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", self.view_creator,
                  " is a view and is being modified inplace. This view is the output of a function that "
@@ -45,18 +39,23 @@ void check_view_creation(const TensorImpl& self) {
   }
 }
 
-void check_inplace(const Tensor& self, const char* op, bool records_grad) {
+// Inference tensors are written only inside inference_mode (PyTorch's rule).
+static void check_inference_write(const Tensor& self) {
   EMBER_CHECK(!self->is_inference || GradMode::is_inference(),
               "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
               "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
               "details.");
+}
+
+void check_inplace(const Tensor& self, const char* op, bool records_grad) {
+  check_inference_write(self);
   if (!records_grad) return;
   if (self->view_base) check_view_creation(*self);
+  if (self->view_base && self->view_base->is_leaf() && self->view_base->requires_grad())
+    EMBER_FAIL(Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
   if (self->is_leaf() && self->requires_grad())
     EMBER_FAIL(Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
   if (self->view_base) {
-    if (self->view_base->is_leaf() && self->view_base->requires_grad())
-      EMBER_FAIL(Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
     EMBER_CHECK_KIND(self->view_base->is_contiguous(), NotImplemented, op,
                      ": in-place operation on a view of a non-contiguous tensor that takes part in autograd is not "
                      "supported by ember yet; use the out-of-place op (e.g. y = y * 2) or .clone() the base first");
@@ -200,6 +199,7 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
   EMBER_CHECK(!GradMode::is_enabled() || !(result->requires_grad() || out->requires_grad()), op,
               "(): functions with out=... arguments don't support automatic differentiation, but one of the "
               "arguments requires grad.");
+  check_inference_write(out);
   check_result_dtype(out, result->dtype(), op);
   check_no_internal_overlap(out);
   if (out->sizes() != result->sizes()) {

@@ -112,10 +112,12 @@ struct StateNode final : OpNode {
 // The formula type of a stateless op.
 using Formula = StateNode<NoState>::Formula;
 
+// Inference tensors take no part in autograd (PyTorch leaves them out of its autograd
+// dispatch), whatever their requires_grad says.
 inline bool any_requires_grad(std::initializer_list<const Tensor*> ts) {
   if (!GradMode::is_enabled()) return false;
   for (auto* t : ts)
-    if (*t && (*t)->requires_grad()) return true;
+    if (*t && (*t)->requires_grad() && !(*t)->is_inference) return true;
   return false;
 }
 

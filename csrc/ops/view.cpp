@@ -27,6 +27,7 @@ struct SizesState {
 // such a view inherits it; check_inplace() refuses with PyTorch's words.
 void note_view_creation(TensorImpl& view, const TensorImpl& parent) {
   using VC = TensorImpl::ViewCreation;
+  view.view_version = view.version();
   if (GradMode::is_inference()) {
     view.view_creation = VC::InferenceMode;
   } else if (!GradMode::is_enabled()) {
@@ -50,6 +51,7 @@ void note_multi_output_views(TensorList& views, const TensorImpl& parent, const 
 
 static Tensor make_child_view(const Tensor& t, Shape sizes, Shape strides, int64_t offset) {
   Tensor v = make_view(t, std::move(sizes), std::move(strides), offset);
+  if (t->is_inference) return v;  // an inference tensor's views are not tracked as views (PyTorch's rule)
   v->view_base = t->view_base ? t->view_base : t;
   note_view_creation(*v, *t);
   return v;

@@ -611,8 +611,8 @@ void init_autograd(py::module_& m, TensorClass& cls) {
                     "'. Please ensure that the gradient and the tensor are the same size");
         auto expected = t->is_leaf() ? grad_dtype(t) : std::optional<DType>(t->dtype());
         EMBER_CHECK(!expected || grad->dtype() == *expected, "attempting to assign a gradient with dtype '",
-                    dtype_name(grad->dtype()), "' to a tensor with grad_dtype '", dtype_name(expected.value_or(t->dtype())),
-                    "'. The gradient must match the tensor's dtype.");
+                    dtype_name(grad->dtype()), "' to a tensor with grad_dtype '",
+                    dtype_name(expected.value_or(t->dtype())), "'. The gradient must match the tensor's dtype.");
         t->autograd_mut().grad = grad;
       },
       "The accumulated gradient, or None.");

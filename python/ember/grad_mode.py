@@ -136,7 +136,13 @@ class set_grad_enabled(_GradModeContext):
 class inference_mode(_GradModeContext):
     """Like no_grad, for inference; `inference_mode(False)` turns both off again (grad mode on)."""
 
-    def __init__(self, mode: bool = True) -> None:
+    def __new__(cls, mode: Any = True) -> Any:
+        # Used as a bare decorator (@inference_mode, or inference_mode(mode=func)): decorate at once.
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
         self.mode = mode
 
     def clone(self) -> inference_mode:
