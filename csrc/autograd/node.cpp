@@ -166,8 +166,9 @@ Tensor run_tensor_hooks(const std::vector<Node::TensorHook>& registered, uint32_
 // contiguous tensor nobody else holds, or a contiguous view covering its whole
 // buffer whose base nothing else holds (the transposed gradient of Note
 // [Gradient layout] after TBackward).
-static bool sole_owner(const Tensor& g) {
-  if (g.use_count() != 1 || !g->is_contiguous()) return false;
+// `refs`: the references expected besides nobody else's (the engine keeps one more for post-hooks).
+static bool sole_owner(const Tensor& g, long refs) {
+  if (g.use_count() != refs || !g->is_contiguous()) return false;
   if (!g->view_base) return g->storage().use_count() == 1;
   return g->view_base.use_count() == 1 && g->storage().use_count() == 2 && g->offset() == 0 &&
          g->numel() * (int64_t)itemsize(g->dtype()) == (int64_t)g->storage()->nbytes;
@@ -220,7 +221,8 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
     if (!meta.grad) {
       // Steal the buffer when nothing else holds it (Note [Engine order]); a
       // gradient that shares its memory must be copied so .grad owns its own.
-      if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g))
+      // Post-hooks get the incoming gradient (the engine's copy), which is then .grad itself, as PyTorch's.
+      if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g, 1 + !post_hooks.empty()))
         meta.grad =
             g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
       else

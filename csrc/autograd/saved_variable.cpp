@@ -46,10 +46,15 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
     return;
   }
   data_ = is_output ? make_view(t, t->sizes(), t->strides(), t->offset()) : t;
+  had_history_ = !is_output && t->grad_fn();
 }
 
 void SavedVariable::register_hooks(std::shared_ptr<SavedTensorHooks> hooks) {
-  if (released_) throw_saved_tensors_freed();
+  EMBER_CHECK(!released_,
+              "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate values of the "
+              "graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+              "to backward through the graph a second time or if you need to access saved values after calling "
+              "backward.");
   EMBER_CHECK(was_defined_, "Calling register_hooks on a saved tensor whose value is None is not allowed");
   EMBER_CHECK(!hooks_,
               "Calling register_hooks on a saved tensor after it has been freed or after hooks have already been set "
@@ -118,6 +123,9 @@ Tensor SavedVariable::unpack(const std::shared_ptr<Node>& owner) const {
         " instead. Hint: the in-place change happened between the forward pass and backward(); "
         "use an out-of-place op (e.g. x = x + 1 instead of x += 1) or .clone() the tensor first.");
   }
+  EMBER_CHECK(!had_history_ || data_->grad_fn(),
+              "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not "
+              "supported, please use out-of-place `.detach()` instead");
   if (!is_output_ || !GradMode::is_enabled() || !owner) return data_;
   // create_graph: the output must again be a differentiable function of its inputs.
   Tensor t = make_view(data_, data_->sizes(), data_->strides(), data_->offset());

@@ -58,6 +58,7 @@ class SavedVariable {
   uint32_t saved_version_ = 0;
   uint32_t output_nr_ = 0;
   bool is_output_ = false;
+  bool had_history_ = false;  // a saved input with a grad_fn: detach_() on it is an error at unpack
   bool was_defined_ = false;
   bool released_ = false;
 };

@@ -8,6 +8,8 @@
 // history: the base becomes CopySlices(old base, new view values), and the
 // view becomes an as_strided view of the new base. Views of the base made
 // before the in-place op keep their old history (PyTorch regenerates those).
+#include <algorithm>
+
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
@@ -118,6 +120,13 @@ void rebase_inplace(const Tensor& self, const Tensor& result) {
   auto* rm = result->autograd();
   if (!rm || !rm->grad_fn) return;
   if (self->view_base) {
+    // PyTorch's CopySlices bypasses the view's old node, so tensor hooks registered on the view
+    // before the in-place op never run; ember's CopySlices reaches that node: drop them there.
+    if (auto* m = self->autograd(); m && m->grad_fn) {
+      auto& hooks = m->grad_fn->pre_hooks;
+      hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [&](auto& h) { return h.output_nr == m->output_nr; }),
+                  hooks.end());
+    }
     rebase_view(self, result);
   } else {
     rebase_history(self, rm->grad_fn, rm->output_nr);

@@ -81,6 +81,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     Tensor safe_t = where(eq(t, wrapped_scalar((double)ignore_index, DType::Int64)), zeros({N}, DType::Int64), t);
     n->save("target", unsqueeze(safe_t, 1));
     n->save("coefficient", mul(wt, wrapped_scalar(reduction == 1 ? -1.0 / total_weight : -1.0, DType::Float64)));
+    n->save("weight", weight);  // not used by the formula: grad_fn._saved_weight shows it (None without one)
   }
   return attach(n, out);
 }

@@ -491,8 +491,13 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           "__getattr__",
           [](Node& n, const std::string& attr) -> py::object {
             // A custom Function's node answers for its ctx, as PyTorch's (where they are one object).
-            if (auto* fn = dynamic_cast<PyFunctionNode*>(&n); fn && fn->ctx && py::hasattr(fn->ctx->obj, attr.c_str()))
-              return fn->ctx->obj.attr(attr.c_str());
+            if (auto* fn = dynamic_cast<PyFunctionNode*>(&n); fn && fn->ctx) {
+              if (PyObject* r = PyObject_GetAttrString(fn->ctx->obj.ptr(), attr.c_str()))
+                return py::reinterpret_steal<py::object>(r);
+              // An error other than a missing attribute (saved_tensors once freed) is the answer.
+              if (!PyErr_ExceptionMatches(PyExc_AttributeError)) throw py::error_already_set();
+              PyErr_Clear();
+            }
             return saved_attribute(n, attr);
           },
           py::arg("name"),
@@ -902,9 +907,12 @@ void init_autograd(py::module_& m, TensorClass& cls) {
             continue;
           }
           Tensor t = h.cast<Tensor>();
-          // Saving an output of forward saves the wired output, without a cycle.
+          // Saving an output of forward saves the wired output, without a cycle; an input
+          // returned as-is is saved as the input it is (PyTorch gives that object back).
           bool is_output = false;
-          for (size_t i = 0; i < outputs.size() && !is_output; ++i)
+          const bool input_as_is =
+              std::find(input_ptrs.begin(), input_ptrs.end(), t.get()) != input_ptrs.end() && !listed(dirty, t.get());
+          for (size_t i = 0; i < outputs.size() && !is_output && !input_as_is; ++i)
             if (is_tensor(outputs[i]) && outputs[i].cast<Tensor>().get() == t.get()) {
               t = result[i].cast<Tensor>();
               is_output = t->grad_fn().get() == node.get();

@@ -247,9 +247,13 @@ def tensor_repr(t: Tensor) -> str:
         values = _edge_values(a, PRINT_OPTS.edgeitems) if summarize else a.reshape(-1)
         body = _nested_str(a, indent, summarize, _Formatter(values, floating))
 
-    grad_fn = t.grad_fn
-    if grad_fn is not None:
-        suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")
-    elif t.requires_grad:
-        suffixes.append("requires_grad=True")
+    try:
+        grad_fn = t.grad_fn
+    except RuntimeError:  # a view whose history cannot be regenerated: PyTorch prints it so
+        suffixes.append("grad_fn=<Invalid>")
+    else:
+        if grad_fn is not None:
+            suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")
+        elif t.requires_grad:
+            suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -85,9 +85,11 @@ class saved_tensors_hooks:
         if message is not None:
             raise RuntimeError(message)
         _C._push_saved_tensors_hooks(self.pack_hook, self.unpack_hook)
+        _disabled.active = getattr(_disabled, "active", 0) + 1
 
     def __exit__(self, *args: object) -> None:
         _C._pop_saved_tensors_hooks()
+        _disabled.active -= 1
 
 
 class save_on_cpu(saved_tensors_hooks):
@@ -115,6 +117,8 @@ class disable_saved_tensors_hooks:
         self.error_message = error_message
 
     def __enter__(self) -> None:
+        if getattr(_disabled, "active", 0):  # hooks already in use here cannot be switched off
+            raise RuntimeError(self.error_message)
         self._previous = getattr(_disabled, "message", None)
         _disabled.message = self.error_message
 
@@ -209,6 +213,8 @@ class allow_mutation_on_saved_tensors:
     """
 
     def __enter__(self) -> allow_mutation_on_saved_tensors:
+        if _mutation_contexts:
+            raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
         token = object()
         self._token = token
         _mutation_contexts.append(token)
@@ -219,7 +225,7 @@ class allow_mutation_on_saved_tensors:
         def unpack(packed: tuple[object, Tensor]) -> Tensor:
             owner, t = packed
             if owner not in _mutation_contexts:
-                raise RuntimeError(
+                raise AssertionError(  # PyTorch's exception type
                     "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
                     " in which the graph was originally recorded."
                 )
