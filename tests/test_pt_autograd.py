@@ -64,11 +64,6 @@ EMBER_KNOWN_FAILURES = {
     # --- inference mode
     # --- missing tensor methods / ops
     "test_autograd_inplace_views_creation_meta[as_strided_]": "missing Tensor.as_strided_",
-    "test_inference_mode_inf_tensor_in_inf_mode_inplace_op[resize_]": "missing Tensor.resize_",
-    "test_resize_version_bump": "missing Tensor.resize_",
-    "test_inference_mode_inf_tensor_in_inf_mode_inplace_op[resize_as_]": "missing Tensor.resize_as_",
-    "test_grad_to_node_set": "missing Tensor.set_",
-    "test_parameter_resize": "missing Tensor.set_",
     "test_diagonal_expanded_v": "missing Tensor.diagonal",
     "test_integer_outputs": "missing Tensor.argsort",
     "test_not_implemented_grad": "missing ember.igamma",
@@ -133,10 +128,6 @@ EMBER_KNOWN_FAILURES = {
     # --- views and in-place
     "test_grad_layout_of_transposed_leaf": (
         "grad of a transposed (non-contiguous) leaf is contiguous: stride (3, 1), leaf stride (1, 4)"
-    ),
-    "test_inplace_on_view_multi_output_unsafe": (
-        "s1.mul_(s2) on unsafe_split/unsafe_split_with_sizes/unsafe_chunk outputs raises the saved-tensor "
-        "version error (they must not be views)"
     ),
     # --- anomaly mode
     "test_nested_anomaly_detect_nan": (

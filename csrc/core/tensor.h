@@ -105,6 +105,14 @@ class TensorImpl {
   uint32_t view_version = 0;           // the version when the view was made
 
   void set_geometry(Shape sizes, Shape strides, int64_t offset);
+  // resize_ into a larger storage: the version counter stays with the tensor.
+  void set_storage(std::shared_ptr<Storage> storage) {
+    if (!own_version_) {
+      own_version_ = std::make_shared<VersionCounter>();
+      own_version_->value.store(storage_->version.value.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+    storage_ = std::move(storage);
+  }
   // `x.data = y`: x now shows y's storage, geometry and dtype (autograd meta
   // kept). x keeps counting its own versions from where it was, as in PyTorch:
   // its saved-tensor checks do not move to y's counter.

@@ -176,6 +176,8 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length);
 Tensor select(const Tensor& t, int64_t dim, int64_t index);
 Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
 Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset);
+Tensor& resize_(Tensor& self, const Shape& sizes);
+Tensor& set_(Tensor& self, const Tensor& source);
 Tensor repeat(const Tensor& t, const DimList& repeats);
 Tensor trace(const Tensor& t);
 // self becomes `view` (an out-of-place view op's result on self), recorded as `name`.

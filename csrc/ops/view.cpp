@@ -1,6 +1,7 @@
 // View ops: new geometry over the same storage and version counter. Each
 // remembers its base (Note [In-place on views] in inplace.cpp).
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "kernels/cpu/elementwise.h"
@@ -459,6 +460,43 @@ Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name) {
     renamed(view, name);
     rebase_history(self, view->grad_fn(), view->autograd()->output_nr);
   }
+  return self;
+}
+
+// Tensor.resize_: self becomes contiguous with `sizes`, in its storage when that is
+// large enough from self's offset, else in a larger one holding the old elements first.
+// Not for tensors in autograd (PyTorch: "cannot resize variables that require grad").
+Tensor& resize_(Tensor& self, const Shape& sizes) {
+  EMBER_CHECK(!(self->requires_grad() && !self->is_inference), "cannot resize variables that require grad");
+  check_inplace(self, "resize_", false);
+  for (int64_t s : sizes)
+    EMBER_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", detail::cat(sizes));
+  if (sizes == self->sizes()) return self;  // nothing changes, not even the version (PyTorch's rule)
+  const int64_t numel = shape_numel(sizes);
+  const size_t needed = (size_t)(self->offset() + numel) * itemsize(self->dtype());
+  if (needed > self->storage()->nbytes) {
+    Tensor grown = empty({self->offset() + numel}, self->dtype(), self->device());
+    const int64_t keep = std::min<int64_t>(self->storage()->nbytes / itemsize(self->dtype()), self->offset() + numel);
+    std::memcpy(grown->data_ptr(), self->storage()->data, (size_t)keep * itemsize(self->dtype()));
+    self->set_storage(grown->storage());
+  }
+  self->set_geometry(sizes, contiguous_strides(sizes), self->offset());
+  self->bump_version();
+  return self;
+}
+
+// Tensor.set_(source): self shows source's storage and geometry (its own autograd
+// identity kept, but a fresh AccumulateGrad: graphs recorded before do not reach it).
+Tensor& set_(Tensor& self, const Tensor& source) {
+  EMBER_CHECK(self->dtype() == source->dtype(), "Could not set tensor of type ", dtype_name(source->dtype()),
+              " to a tensor of type ", dtype_name(self->dtype()));
+  check_inplace(self, "set_", GradMode::is_enabled() && self->requires_grad());
+  set_data(self, source);  // self keeps counting versions where it was
+  if (auto* meta = self->autograd()) {
+    std::lock_guard<std::mutex> lock(meta->mutex);
+    meta->grad_accumulator.reset();
+  }
+  self->bump_version();
   return self;
 }
 

@@ -142,7 +142,13 @@ void register_joining(OpRegistry& r) {
   // unsafe_split/unsafe_chunk: as split/chunk, but the caller promises no
   // in-place change will need the other pieces: their views may be modified.
   auto unsafe = [](TensorList parts) {
-    for (auto& p : parts) p->view_creation = TensorImpl::ViewCreation::Default;
+    // Not views for autograd, and each counting its own versions: changing one in place
+    // neither rewrites the base's history nor invalidates the others where they are saved.
+    for (auto& p : parts) {
+      p->view_creation = TensorImpl::ViewCreation::Default;
+      p->view_base.reset();
+      p->use_own_version_counter();
+    }
     return py::tuple(py::cast(parts));
   };
   r.op(

@@ -203,6 +203,20 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           "The size of the first dim.")
       .def("storage_offset", &TensorImpl::offset, "The offset of the first element in the storage, in elements.")
       .def(
+          "resize_", [](Tensor& t, py::args sizes) -> Tensor& { return resize_(t, shape_args(sizes)); },
+          "Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when "
+          "needed; new elements are uninitialised). Not for tensors that require grad.")
+      .def(
+          "resize_as_", [](Tensor& t, const Tensor& other) -> Tensor& { return resize_(t, other->sizes()); },
+          "self.resize_(other.shape).", py::arg("the_template"))
+      .def(
+          "set_",
+          [](Tensor& t, std::optional<Tensor> source) -> Tensor& {
+            return set_(t, source ? *source : empty({0}, t->dtype(), t->device()));
+          },
+          "Makes self show source's memory and geometry (an empty tensor without source).",
+          py::arg("source") = py::none())
+      .def(
           "element_size", [](const Tensor& t) { return itemsize(t->dtype()); }, "The size of one element in bytes.")
       .def(
           "is_contiguous", [](const Tensor& t) { return t->is_contiguous(); },

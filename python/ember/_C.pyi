@@ -961,6 +961,14 @@ class Tensor:
         """
         self.reshape(other.shape).
         """
+    def resize_(self, *args) -> Tensor:
+        """
+        Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when needed; new elements are uninitialised). Not for tensors that require grad.
+        """
+    def resize_as_(self, the_template: Tensor) -> Tensor:
+        """
+        self.resize_(other.shape).
+        """
     def retain_grad(self) -> None:
         """
         Makes a non-leaf keep its .grad during backward.
@@ -984,6 +992,10 @@ class Tensor:
     def select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         A view of element index of dim, without that dim.
+        """
+    def set_(self, source: Tensor | None = None) -> Tensor:
+        """
+        Makes self show source's memory and geometry (an empty tensor without source).
         """
     def sigmoid(self) -> Tensor:
         """

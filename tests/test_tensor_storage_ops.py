@@ -1,0 +1,58 @@
+"""Tensor.resize_, resize_as_ and set_: storage-level in-place methods, as PyTorch's."""
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_resize_keeps_elements_in_order_and_grows_storage():
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.resize_(4).tolist() == [1.0, 2.0, 3.0, 4.0]
+    x.resize_(3, 2)  # larger: the old elements first, in a new storage
+    assert x.shape == (3, 2) and x.is_contiguous()
+    np.testing.assert_array_equal(x.numpy().reshape(-1)[:4], [1.0, 2.0, 3.0, 4.0])
+    x.resize_(1)
+    assert x.tolist() == [1.0]
+
+
+def test_resize_bumps_the_version_only_when_the_shape_changes():
+    x = ember.zeros(2)
+    x.resize_(2)
+    assert x._version == 0
+    x.resize_as_(ember.zeros(3))
+    assert x._version == 1 and x.shape == (3,)
+
+
+def test_resize_refuses_tensors_that_require_grad_and_negative_sizes():
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        ember.zeros(2, requires_grad=True).resize_(3)
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        ember.zeros(2).resize_(-1)
+
+
+def test_set_shows_the_source_memory_and_gives_the_leaf_a_new_accumulator():
+    p = ember.ones(4, requires_grad=True)
+    src = ember.arange(4.0)
+    with ember.no_grad():
+        p.set_(src[1:])
+    assert p.tolist() == [1.0, 2.0, 3.0]
+    src[1] = 10.0
+    assert p[0].item() == 10.0  # the same memory
+    (p * 2).sum().backward()
+    assert p.grad.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        p.set_(ember.zeros(3))
+    with pytest.raises(RuntimeError, match="Could not set tensor"):
+        ember.zeros(2).set_(ember.zeros(2, dtype=ember.int64))
+
+
+def test_unsafe_split_pieces_can_be_changed_in_place_in_autograd():
+    a = ember.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    s1, s2, s3 = (a + a).unsafe_split(1)
+    s1.mul_(s2)
+    s1.sum().backward()
+    expected = np.zeros((3, 3))
+    expected[0] = 2 * (2 * np.arange(3.0, 6.0))
+    expected[1] = 2 * (2 * np.arange(0.0, 3.0))
+    np.testing.assert_allclose(a.grad.numpy(), expected)
