@@ -154,6 +154,10 @@ def test_unique_outputs():
     x = ember.tensor([[1, 2], [0, 5], [1, 2]])
     v, i, c = ember.unique(x, dim=0, return_inverse=True, return_counts=True)
     assert v.tolist() == [[0, 5], [1, 2]] and i.tolist() == [1, 0, 1] and c.tolist() == [1, 2]
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        ember.unique(ember.tensor(3.0), dim=0)
+    with pytest.raises(RuntimeError, match="There are 0 sized dimensions, and they aren't selected"):
+        ember.unique(ember.empty(3, 0), dim=0)
     v, i, c = ember.unique_consecutive(ember.tensor([1, 1, 2, 1]), return_inverse=True, return_counts=True)
     assert v.tolist() == [1, 2, 1] and i.tolist() == [0, 0, 1, 2] and c.tolist() == [2, 1, 1]
 

@@ -205,15 +205,21 @@ Tensor isin(const Tensor& elements, const Tensor& test_elements, bool invert) {
 }
 
 std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool consecutive) {
-  int64_t d = dim ? wrap_dim(*dim, t->dim()) : 0;
+  int64_t d = 0;
+  if (dim) {
+    EMBER_CHECK_KIND(t->dim() > 0, Index, "Dimension specified as ", *dim, " but tensor has no dimensions");
+    d = wrap_dim(*dim, t->dim());
+    for (int64_t k = 0; k < t->dim(); ++k)
+      EMBER_CHECK(k == d || t->size(k) > 0 || t->size(d) == 0,
+                  "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
+  }
   Tensor rows;  // one row per element (no dim), or per slice along dim
   {
     NoGradGuard ng;
     if (!dim)
       rows = contiguous(reshape(t, {t->numel(), 1}));
     else
-      rows = contiguous(
-          reshape(contiguous(transpose(t->dim() ? t : reshape(t, {1}), 0, d)), {t->dim() ? t->size(d) : 1, -1}));
+      rows = contiguous(reshape(contiguous(transpose(t, 0, d)), {t->size(d), t->size(d) ? -1 : 0}));
   }
   std::vector<int64_t> order;
   std::vector<char> starts;
