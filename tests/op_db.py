@@ -21,6 +21,11 @@ import numpy as np
 
 import ember
 
+try:
+    from scipy import special as _scipy_special
+except ImportError:
+    _scipy_special = None
+
 RNG = np.random.default_rng(1234)
 
 
@@ -97,7 +102,51 @@ MASK = bools(3, 4)
 GATHER_INDEX = np.array([[0, 2, 1, 0], [2, 2, 0, 1]], dtype=np.int64)
 SELECT_INDEX = np.array([2, 0], dtype=np.int64)
 SHIFTS = RNG.integers(0, 5, size=(3, 4), dtype=np.int64)
+IGAMMA_A = RNG.uniform(0.3, 5.0, size=(3, 4))
+IGAMMA_X = RNG.uniform(0.1, 6.0, size=(3, 4))
+# Rounding divisions are steps: fixed operands keep every quotient away from an integer (the forms'
+# checks would otherwise divide equal random arrays), and scatters' operands free of ties.
+DIVIDEND = RNG.uniform(-3.0, 3.0, size=(3, 4)).round(1) + 0.05
+DIVISOR = np.where(RNG.random((3, 4)) > 0.5, 1.0, -1.0) * (RNG.integers(1, 4, size=(3, 4)) + 0.5)
+SCATTER_SELF = RNG.permutation(12).reshape(3, 4) * 0.25 - 1.3
+SCATTER_SRC = RNG.permutation(8).reshape(2, 4) * 0.3 - 1.1
 SPECIALS = np.array([[0.0, np.nan, np.inf, -np.inf], [1.5, -2.0, np.nan, 3.0]])
+
+
+def _np_scatter_reduce(x, i, s, reduce, include_self=True):
+    out = x.copy()
+    groups = {}
+    for r in range(i.shape[0]):
+        for c in range(i.shape[1]):
+            groups.setdefault((i[r, c], c), []).append(s[r, c])
+    fns = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}
+    for pos, vals in groups.items():
+        out[pos] = fns[reduce](vals + ([x[pos]] if include_self else []))
+    return out
+
+
+def _scatter_reduce_case(reduce, include_self):
+    return OpCase(
+        "scatter_reduce",
+        lambda x, i, s: _np_scatter_reduce(x, i, s, reduce, include_self),
+        [SCATTER_SELF, GATHER_INDEX, SCATTER_SRC],
+        call=lambda op, x, i, s, **k: op(x, 0, i, s, reduce, include_self=include_self, **k),
+        opts={"min_abs": 0.2} if reduce == "prod" else {},
+        id=f"scatter_reduce-{reduce}-{include_self}",
+    )
+
+
+def _index_reduce_case(reduce):
+    index = np.array([2, 0, 2], dtype=np.int64)
+    return OpCase(
+        "index_reduce",
+        lambda x, i, s: _np_scatter_reduce(x, np.broadcast_to(i[:, None], s.shape), s, reduce),
+        [SCATTER_SELF, index, SCATTER_SELF[::-1] * 0.9],
+        call=lambda op, x, i, s, **k: op(x, 0, i, s, reduce, **k),
+        opts={"min_abs": 0.2} if reduce == "prod" else {},
+        id=f"index_reduce-{reduce}",
+    )
+
 
 CASES: list[OpCase] = [
     # ------------------------------------------------------------ elementwise
@@ -161,6 +210,32 @@ CASES: list[OpCase] = [
     OpCase("isnan", np.isnan, [SPECIALS]),
     OpCase("isinf", np.isinf, [SPECIALS]),
     OpCase("isfinite", np.isfinite, [SPECIALS]),
+    OpCase("signbit", np.signbit, [np.array([[0.0, -0.0, -1.5, np.inf], [2.0, -np.inf, 3.0, -4.0]])]),
+    OpCase("atan2", np.arctan2, [S, (4,)], opts={"gradgrad": True}),
+    OpCase("floor_divide", np.floor_divide, [ints(3, 4, low=-20, high=20), ints(3, 4, low=1, high=6)]),
+    OpCase("floor_divide", np.floor_divide, [DIVIDEND, DIVISOR], id="floor_divide-float"),
+    OpCase("remainder", np.remainder, [DIVIDEND, DIVISOR]),
+    OpCase("remainder", np.remainder, [ints(3, 4, low=-20, high=20), ints(4, low=-6, high=-1)], id="remainder-int"),
+    OpCase("fmod", np.fmod, [DIVIDEND, DIVISOR]),
+    OpCase("fmod", np.fmod, [ints(3, 4, low=-20, high=20), ints(3, 4, low=1, high=6)], id="fmod-int"),
+    OpCase(
+        "div",
+        lambda a, b: np.trunc(a / b),
+        [DIVIDEND, DIVISOR],
+        kwargs={"rounding_mode": "trunc"},
+        id="div-trunc",
+    ),
+    OpCase(
+        "div",
+        np.floor_divide,
+        [ints(3, 4, low=-20, high=20), ints(3, 4, low=1, high=6)],
+        kwargs={"rounding_mode": "floor"},
+        id="div-floor-int",
+    ),
+    # the gradient in input (a) is not implemented: gradcheck differentiates in other (x) only
+    # the gradient in other (x) is checked in test_ops_sort_scatter.py: the one in input raises
+    OpCase("igamma", None, [IGAMMA_A, IGAMMA_X], opts={"grad": False}),
+    OpCase("igammac", None, [IGAMMA_A, IGAMMA_X], opts={"grad": False}),
     # ------------------------------------------------------------ reductions
     OpCase("sum", np.sum, [S]),
     OpCase("sum", lambda x: np.sum(x, axis=1, keepdims=True), [S], kwargs={"dim": 1, "keepdim": True}, id="sum-dim"),
@@ -238,6 +313,81 @@ CASES: list[OpCase] = [
     OpCase("index_select", lambda x, i: x[i], [S, SELECT_INDEX], call=lambda op, x, i, **k: op(x, 0, i, **k)),
     OpCase("masked_fill", lambda x, m: np.where(m, 1.5, x), [S, MASK], args=(1.5,)),
     OpCase("nonzero", lambda x: np.argwhere(x), [ints(3, 4, low=-1, high=2)]),
+    # ------------------------------------------------------------ sorting and searching
+    OpCase("sort", lambda x: (np.sort(x, 1), np.argsort(x, 1, kind="stable")), [S], kwargs={"dim": 1}),
+    OpCase(
+        "sort",
+        lambda x: (-np.sort(-x, 0), np.argsort(-x, 0, kind="stable")),
+        [S],
+        kwargs={"dim": 0, "descending": True, "stable": True},
+        id="sort-descending",
+    ),
+    OpCase("argsort", lambda x: np.argsort(x, -1, kind="stable"), [S]),
+    OpCase("msort", lambda x: np.sort(x, 0), [S]),
+    OpCase("topk", lambda x: (-np.sort(-x, 1)[:, :2], np.argsort(-x, 1, kind="stable")[:, :2]), [S], args=(2,)),
+    OpCase(
+        "topk",
+        lambda x: (np.sort(x, 0)[:2], np.argsort(x, 0, kind="stable")[:2]),
+        [S],
+        args=(2, 0, False),
+        id="topk-smallest",
+    ),
+    OpCase("kthvalue", lambda x: (np.sort(x, 1)[:, 1], np.argsort(x, 1, kind="stable")[:, 1]), [S], args=(2,)),
+    OpCase("median", lambda x: np.sort(x, None)[(x.size - 1) // 2], [S]),
+    OpCase(
+        "median",
+        lambda x: (np.sort(x, 1)[:, 1:2], np.argsort(x, 1, kind="stable")[:, 1:2]),
+        [S],
+        kwargs={"dim": 1, "keepdim": True},
+        id="median-dim",
+    ),
+    OpCase("nanmedian", lambda x: np.sort(x, None)[(x.size - 1) // 2], [S]),
+    OpCase(
+        "nanmedian",
+        lambda x: np.array([2.0, 1.5]),
+        [np.array([[np.nan, 2.0, 3.0, 1.0], [1.5, np.nan, np.nan, 4.0]])],
+        call=lambda op, x, **k: op(x, 1, **k)[0],
+        opts={"grad": False},
+        id="nanmedian-nan",
+    ),
+    OpCase(
+        "searchsorted",
+        lambda s, v: np.searchsorted(s, v),
+        [np.array([1.0, 2.0, 3.0, 5.0]), np.array([[0.5, 2.0], [4.0, 9.0]])],
+    ),
+    OpCase(
+        "searchsorted",
+        lambda s, v: np.searchsorted(s, v, side="right"),
+        [np.array([1.0, 2.0, 2.0, 5.0]), np.array([2.0, 0.0, 5.0])],
+        kwargs={"side": "right"},
+        id="searchsorted-right",
+    ),
+    OpCase(
+        "bucketize", lambda v, b: np.searchsorted(b, v), [np.array([[0.5, 2.0], [4.0, 9.0]]), np.array([1.0, 2.0, 5.0])]
+    ),
+    OpCase("isin", np.isin, [ints(3, 4), np.array([1, 3, -2])]),
+    OpCase("count_nonzero", lambda x: np.count_nonzero(x, axis=0), [ints(3, 4, low=-1, high=2)], kwargs={"dim": 0}),
+    OpCase(
+        "unique",
+        lambda x: (
+            np.unique(x),
+            np.unique(x, return_inverse=True)[1].reshape(x.shape),
+            np.unique(x, return_counts=True)[1],
+        ),
+        [ints(3, 4)],
+        kwargs={"return_inverse": True, "return_counts": True},
+    ),
+    OpCase("unique_consecutive", lambda x: np.array([1, 2, 1, 3]), [np.array([1, 1, 2, 1, 3, 3])]),
+    # ------------------------------------------------------------ diagonals and triangles
+    OpCase("diagonal", lambda x: np.diagonal(x, 1, 0, 2), [(3, 2, 4)], kwargs={"offset": 1, "dim1": 0, "dim2": 2}),
+    OpCase("diag", lambda x: np.diag(x, -1), [S], args=(-1,)),
+    OpCase("diag", lambda x: np.diag(x, 1), [(3,)], args=(1,), id="diag-1d"),
+    OpCase("diag_embed", lambda x: np.stack([np.diag(r) for r in x]), [(2, 3)]),
+    OpCase("tril", lambda x: np.tril(x, 1), [S], args=(1,)),
+    OpCase("triu", lambda x: np.triu(x, -1), [(2, 3, 4)], args=(-1,)),
+    # ------------------------------------------------------------ reducing scatters
+    *[_scatter_reduce_case(r, inc) for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
+    *[_index_reduce_case(r) for r in ("prod", "mean", "amax", "amin")],
     # ------------------------------------------------------------ neural networks
     OpCase(
         "conv2d",
@@ -291,6 +441,21 @@ CASES: list[OpCase] = [
     OpCase("__ixor__", np.bitwise_xor, [ints(3, 4), ints(3, 4)], call=inplace_call("__ixor__")),
     OpCase("__ilshift__", np.left_shift, [ints(3, 4), SHIFTS], call=inplace_call("__ilshift__")),
     OpCase("__irshift__", np.right_shift, [ints(3, 4), SHIFTS], call=inplace_call("__irshift__")),
+    OpCase("__floordiv__", np.floor_divide, [S, (4,)], opts={"min_abs": 0.3}),
+    OpCase(
+        "__floordiv__", np.floor_divide, [ints(3, 4, low=-20, high=20), ints(4, low=1, high=6)], id="__floordiv__-int"
+    ),
+    OpCase("__rfloordiv__", lambda a, b: np.floor_divide(b, a), [DIVISOR, DIVIDEND]),
+    OpCase("__mod__", np.remainder, [DIVIDEND, DIVISOR]),
+    OpCase("__rmod__", lambda a, b: np.remainder(b, a), [DIVISOR, DIVIDEND]),
+    OpCase(
+        "__rmod__",
+        lambda a, b: np.remainder(b, a),
+        [ints(3, 4, low=1, high=6), ints(3, 4, low=-20, high=20)],
+        id="__rmod__-int",
+    ),
+    OpCase("__ifloordiv__", np.floor_divide, [DIVIDEND, DIVISOR], call=inplace_call("__ifloordiv__")),
+    OpCase("__imod__", np.remainder, [DIVIDEND, DIVISOR], call=inplace_call("__imod__")),
     OpCase("__neg__", np.negative, [S]),
     OpCase("__pos__", lambda x: x, [S]),
     OpCase("__abs__", np.abs, [S], opts={"min_abs": 0.1}),
@@ -310,6 +475,10 @@ def _np_scatter_add(x, i, s):
 for _case in CASES:
     if _case.name == "scatter_add":
         _case.ref = _np_scatter_add
+    # scipy, when present, is the reference of igamma (test_ops_sort_scatter.py has a table without it)
+    if _case.name in ("igamma", "igammac") and _scipy_special is not None:
+        _f = _scipy_special.gammainc if _case.name == "igamma" else _scipy_special.gammaincc
+        _case.ref = _f
 
 # Registered names without a case above, each with the test that covers it.
 COVERED_ELSEWHERE = {
@@ -331,6 +500,11 @@ COVERED_ELSEWHERE = {
     "set_rng_state": "test_registry.py::test_utilities",
     "result_type": "test_registry.py::test_utilities",
     "set_num_threads": "test_threads.py",
+    # differentiable as PyTorch's, whose backward raises: test_ops_sort_scatter.py checks it
+    "unique": "test_ops_sort_scatter.py::test_unique_outputs",
+    "igamma": "test_ops_sort_scatter.py::test_igamma_gradient",
+    "igammac": "test_ops_sort_scatter.py::test_igamma_gradient",
+    "unique_consecutive": "test_ops_sort_scatter.py::test_unique_outputs",
     "get_num_threads": "test_threads.py",
 }
 

@@ -1,8 +1,7 @@
 // Elementwise ops: type promotion, broadcasting, and their derivatives.
 #include <cmath>
 
-#include "kernels/cpu/elementwise.h"
-#include "ops/op_node.h"
+#include "ops/binary.h"
 
 namespace ember {
 
@@ -50,7 +49,7 @@ Tensor alpha_scalar(const Tensor& other, double alpha) {
   return scalar(alpha, DType::Int64);
 }
 
-static Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
+Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
   Tensor out = empty(broadcast_shapes(a->sizes(), b->sizes()), out_dtype);
   kernels::binary(op, out, cast_for_kernel(a, compute), cast_for_kernel(b, compute));
   return out;
@@ -58,26 +57,16 @@ static Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DTyp
 
 namespace {  // a State is private to its op's file (Note [Node state])
 
-// Broadcasting binary ops sum each input's gradient back to that input's
-// shape; when both inputs had the output's shape (the common case) there is
-// nothing to sum, and no shape is copied.
-struct Broadcast {
-  bool same_shapes = true;
-  Shape self_sizes, other_sizes;
-
-  void remember(const Tensor& a, const Tensor& b) {
-    same_shapes = a->sizes() == b->sizes();
-    if (same_shapes) return;
-    self_sizes = a->sizes();
-    other_sizes = b->sizes();
-  }
-  // The gradient of input i (0 or 1), summed back to its shape.
-  Tensor grad(const Tensor& g, int i) const { return same_shapes ? g : sum_to(g, i ? other_sizes : self_sizes); }
-};
-
 struct BinaryState {
   Broadcast bc;
   void fields(StateFields&) const {}
+};
+
+// div's node: true division records rounding_mode None, as PyTorch's DivBackward nodes show it.
+struct DivState {
+  Broadcast bc;
+  std::optional<std::string> rounding_mode;
+  void fields(StateFields& f) const { f.add("rounding_mode", rounding_mode); }
 };
 
 struct AlphaState {
@@ -161,7 +150,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
   DType compute = is_floating(rt) ? rt : kDefaultFloat;  // true division
   Tensor out = binary_forward(BinaryOp::Div, a, b, compute, compute);
-  auto n = make_node<BinaryState>("DivBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DivState>("DivBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
     return {n.needs(0) ? n.state.bc.grad(div(g[0], b), 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(neg(div(mul(g[0], a), mul(b, b))), 1) : Tensor()};
@@ -169,6 +158,30 @@ Tensor div(const Tensor& a, const Tensor& b) {
   if (n) {
     n->state.bc.remember(a, b);
     n->save("self", n->needs(1) ? a : Tensor());
+    n->save("other", b);
+  }
+  return attach(n, out);
+}
+
+Tensor div_rounding(const Tensor& a, const Tensor& b, const std::optional<std::string>& mode) {
+  if (!mode) return div(a, b);
+  EMBER_CHECK(*mode == "trunc" || *mode == "floor",
+              "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", *mode, "'");
+  DType rt = result_type(a, b);
+  // Integer division by zero has no value (PyTorch raises the same error).
+  if (!is_floating(rt)) {
+    NoGradGuard ng;
+    EMBER_CHECK(!item_as_double(any(eq(b, scalar(0.0, DType::Int64)), std::nullopt, false)), "ZeroDivisionError");
+  }
+  Tensor out = binary_forward(*mode == "trunc" ? BinaryOp::TruncDivide : BinaryOp::FloorDivide, a, b, rt, rt);
+  // A step function: zero gradient for both inputs (PyTorch's DivBackward2 with rounding_mode).
+  auto n = make_node<DivState>("DivBackward2", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
+    Tensor z = zeros_like(g[0]);
+    return {n.needs(0) ? n.state.bc.grad(z, 0) : Tensor(), n.needs(1) ? n.state.bc.grad(z, 1) : Tensor()};
+  });
+  if (n) {
+    n->state.bc.remember(a, b);
+    n->state.rounding_mode = mode;
     n->save("other", b);
   }
   return attach(n, out);
@@ -524,5 +537,6 @@ Tensor logical_not(const Tensor& t) { return unary_forward(UnaryOp::LogicalNot, 
 Tensor isnan(const Tensor& t) { return unary_forward(UnaryOp::IsNan, t, false); }
 Tensor isinf(const Tensor& t) { return unary_forward(UnaryOp::IsInf, t, false); }
 Tensor isfinite(const Tensor& t) { return unary_forward(UnaryOp::IsFinite, t, false); }
+Tensor signbit(const Tensor& t) { return unary_forward(UnaryOp::Signbit, t, false); }
 
 }  // namespace ember

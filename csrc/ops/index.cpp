@@ -374,7 +374,7 @@ Tensor nonzero(const Tensor& t) {
   return out;
 }
 
-static void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op) {
+void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op) {
   EMBER_CHECK(index->dtype() == DType::Int64, op, "(): Expected dtype int64 for index");
   EMBER_CHECK(index->dim() == t->dim() || (t->dim() == 0 && index->dim() <= 1),
               "Index tensor must have the same number of dimensions as input tensor");
@@ -387,7 +387,7 @@ static void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, c
 // Offsets of t's elements addressed by `index` along `d` (gather/scatter layout).
 // Unlike indexing with [], gather and scatter_add do not wrap negative indices:
 // PyTorch raises a RuntimeError for them as for any index past the end.
-static std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
+std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
   Tensor ix = contiguous(index);
   const int64_t* p = ix->data<int64_t>();
   Shape st = t->strides();

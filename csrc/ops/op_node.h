@@ -43,6 +43,7 @@ struct StateFields {
   void add(const char* name, double v) { items.emplace_back(name, v); }
   void add(const char* name, const std::vector<int64_t>& v) { items.emplace_back(name, v); }
   void add(const char* name, DType v) { items.emplace_back(name, std::string(dtype_name(v))); }
+  void add(const char* name, const std::string& v) { items.emplace_back(name, v); }
   template <class T>
   void add(const char* name, const std::optional<T>& v) {
     if (v)

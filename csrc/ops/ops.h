@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,9 @@ Tensor alpha_scalar(const Tensor& other, double alpha);
 Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
+// div with rounding_mode "trunc" or "floor" (integers stay integers; zero gradient), or true division
+// when none (a DivBackward0 node that records rounding_mode None).
+Tensor div_rounding(const Tensor& a, const Tensor& b, const std::optional<std::string>& rounding_mode);
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
@@ -98,6 +102,15 @@ Tensor bitwise_not(const Tensor& t);
 Tensor isnan(const Tensor& t);
 Tensor isinf(const Tensor& t);
 Tensor isfinite(const Tensor& t);
+
+// ---- more elementwise math (special.cpp)
+Tensor atan2(const Tensor& a, const Tensor& b);
+Tensor floor_divide(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, const Tensor& b);  // Python's %: the sign of b
+Tensor fmod(const Tensor& a, const Tensor& b);       // C's fmod: the sign of a
+Tensor igamma(const Tensor& a, const Tensor& x);     // regularized lower incomplete gamma P(a, x)
+Tensor igammac(const Tensor& a, const Tensor& x);    // regularized upper incomplete gamma Q(a, x)
+Tensor signbit(const Tensor& t);
 
 // ---- in-place (inplace.cpp); each bumps the version counter
 Tensor& add_(Tensor& self, const Tensor& other, double alpha = 1.0);
@@ -151,6 +164,20 @@ Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
 // Sums a broadcast gradient back to `shape` (the reverse of broadcasting).
 Tensor sum_to(const Tensor& t, const Shape& shape);
 bool expand_compatible(const Shape& target, const Shape& shape);
+Tensor count_nonzero(const Tensor& t, const DimList& dims);
+
+// ---- sorting and searching (sort.cpp); index outputs are int64 and never require grad
+std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim, bool descending, bool stable);
+std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted);
+std::pair<Tensor, Tensor> kthvalue(const Tensor& t, int64_t k, int64_t dim, bool keepdim);
+// The lower median; NaN when a NaN is present, unless ignore_nan (nanmedian).
+Tensor median_all(const Tensor& t, bool ignore_nan);
+std::pair<Tensor, Tensor> median_dim(const Tensor& t, int64_t dim, bool keepdim, bool ignore_nan);
+// sorter: an undefined Tensor when absent.
+Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool out_int32, bool right, const Tensor& sorter);
+Tensor isin(const Tensor& elements, const Tensor& test_elements, bool invert);
+// unique / unique_consecutive: {values, inverse, counts}.
+std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool consecutive);
 
 // ---- linear algebra (linalg.cpp)
 Tensor mm(const Tensor& a, const Tensor& b);
@@ -180,6 +207,13 @@ Tensor& resize_(Tensor& self, const Shape& sizes);
 Tensor& set_(Tensor& self, const Tensor& source);
 Tensor repeat(const Tensor& t, const DimList& repeats);
 Tensor trace(const Tensor& t);
+Tensor diagonal(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2);  // a view
+
+// ---- diagonals and triangles (diag.cpp)
+Tensor diag(const Tensor& t, int64_t diagonal);
+Tensor diag_embed(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2);
+Tensor tril(const Tensor& t, int64_t diagonal);
+Tensor triu(const Tensor& t, int64_t diagonal);
 // self becomes `view` (an out-of-place view op's result on self), recorded as `name`.
 Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name);
 
@@ -206,6 +240,15 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
 Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index);
 Tensor nonzero(const Tensor& t);
 Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value);
+// Checks of gather-like ops and the offsets of t's elements addressed by `index` along d.
+void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op);
+std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index);
+
+// ---- reducing scatters (scatter.cpp); reduce: sum, prod, mean, amax or amin
+Tensor scatter_reduce(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,
+                      bool include_self);
+Tensor index_reduce(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source, const std::string& reduce,
+                    bool include_self);
 
 // ---- convolution and pooling (conv.cpp); inputs (N, C, H, W) or (C, H, W)
 using Pair = std::array<int64_t, 2>;

@@ -508,6 +508,11 @@ Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   return logical_reduce(ReduceOp::Any, t, dim, keepdim);
 }
 
+Tensor count_nonzero(const Tensor& t, const DimList& dims) {
+  NoGradGuard ng;
+  return sum(ne(t, num(0.0)), dims, false);
+}
+
 bool expand_compatible(const Shape& target, const Shape& shape) {
   // `target` can be broadcast to `shape`.
   if (target.size() > shape.size()) return false;

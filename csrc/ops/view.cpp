@@ -402,6 +402,30 @@ Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start_in, std:
   return region_view(t, "SliceBackward0", s, st, offset, cst, rel);
 }
 
+// The diagonal of dims dim1 and dim2 (offset above it when positive), as a
+// last dim: a view striding by both dims' strides at once.
+Tensor diagonal(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2) {
+  int64_t d1 = wrap_dim(dim1, t->dim()), d2 = wrap_dim(dim2, t->dim());
+  EMBER_CHECK(t->dim() >= 2, "diagonal dimensions requires ndim larger than 1, got ", t->dim());
+  EMBER_CHECK(d1 != d2, "diagonal dimensions cannot be identical ", dim1, ", ", dim2);
+  auto geometry = [&](Shape sizes, Shape strides, int64_t base) {
+    int64_t len = offset >= 0 ? std::min(sizes[d1], sizes[d2] - offset) : std::min(sizes[d1] + offset, sizes[d2]);
+    len = std::max<int64_t>(len, 0);
+    if (len > 0) base += offset >= 0 ? offset * strides[d2] : -offset * strides[d1];
+    int64_t step = strides[d1] + strides[d2];
+    for (int64_t d : {std::max(d1, d2), std::min(d1, d2)}) {
+      sizes.erase(sizes.begin() + d);
+      strides.erase(strides.begin() + d);
+    }
+    sizes.push_back(len);
+    strides.push_back(step);
+    return std::make_tuple(sizes, strides, base);
+  };
+  auto [s, st, off] = geometry(t->sizes(), t->strides(), t->offset());
+  auto [unused, cst, rel] = geometry(t->sizes(), contiguous_strides(t->sizes()), 0);
+  return region_view(t, "DiagonalBackward0", s, st, off, cst, rel);
+}
+
 Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   EMBER_CHECK_KIND(t->dim() > 0, Index, "narrow() cannot be applied to a 0-dim tensor.");
   int64_t d = wrap_dim(dim, t->dim());

@@ -142,7 +142,7 @@ PYBIND11_MODULE(_C, m) {
 
   auto collections = py::module_::import("collections");
   auto rt = py::module_::import("types").attr("SimpleNamespace")();
-  for (const char* kind : {"max", "min", "sort", "topk"})
+  for (const char* kind : {"max", "min", "sort", "topk", "kthvalue", "median", "nanmedian"})
     rt.attr(kind) = collections.attr("namedtuple")(kind, py::make_tuple("values", "indices"));
   bind::return_types = rt.inc_ref();
   m.attr("return_types") = rt;
@@ -158,6 +158,7 @@ PYBIND11_MODULE(_C, m) {
   bind::OpRegistry registry(m, tensor);
   bind::register_math_ops(registry);
   bind::register_reduce_ops(registry);
+  bind::register_sort_ops(registry);
   bind::register_linalg_ops(registry);
   bind::register_shape_ops(registry);
   bind::register_nn_ops(registry);

@@ -66,6 +66,13 @@ Tensor& bitwise_inplace(Tensor& self, const Tensor& other) {
   return apply_inplace(self, false, "bitwise operator", [&](const Tensor& s) { return Fn(s, other); });
 }
 
+// a //= b, a %= b: the op computed, then written into self (recorded when grad is needed).
+template <Tensor (*Fn)(const Tensor&, const Tensor&)>
+Tensor& recorded_inplace(Tensor& self, const Tensor& other) {
+  bool records = GradMode::is_enabled() && (self->requires_grad() || other->requires_grad());
+  return apply_inplace(self, records, "in-place operator", [&](const Tensor& s) { return Fn(s, other); });
+}
+
 std::optional<double> opt_number(py::handle h) {
   if (h.is_none()) return std::nullopt;
   return h.cast<double>();
@@ -132,6 +139,10 @@ void register_operators(OpRegistry& r) {
       {"__rlshift__", bitwise_left_shift, true, kNoGrad, "other << self"},
       {"__rshift__", bitwise_right_shift, false, kNoGrad, "self >> other"},
       {"__rrshift__", bitwise_right_shift, true, kNoGrad, "other >> self"},
+      {"__floordiv__", floor_divide, false, 0, "self // other"},
+      {"__rfloordiv__", floor_divide, true, 0, "other // self"},
+      {"__mod__", remainder, false, 0, "self % other (the sign of other, as Python's)"},
+      {"__rmod__", remainder, true, 0, "other % self"},
   };
   for (auto& op : binary) r.method(op.name, op.forms, op.doc, Operator{op.fn, op.reflected}, py::arg("other"));
   const struct {
@@ -145,6 +156,8 @@ void register_operators(OpRegistry& r) {
       {"__imul__", mul_, 0, "self *= other"},
       {"__itruediv__", div_, 0, "self /= other"},
       {"__ipow__", pow_, 0, "self **= other"},
+      {"__ifloordiv__", recorded_inplace<floor_divide>, 0, "self //= other"},
+      {"__imod__", recorded_inplace<remainder>, 0, "self %= other"},
       {"__iand__", bitwise_inplace<bitwise_and>, kNoGrad, "self &= other"},
       {"__ior__", bitwise_inplace<bitwise_or>, kNoGrad, "self |= other"},
       {"__ixor__", bitwise_inplace<bitwise_xor>, kNoGrad, "self ^= other"},
@@ -212,12 +225,38 @@ void register_elementwise(OpRegistry& r) {
       "mul", "In-place version of :meth:`Tensor.mul`.",
       [](Tensor& a, TensorOrNumber b) -> Tensor& { return mul_(a, require_operand(b, "mul_")); }, py::arg("other"));
   r.alias("multiply", "mul");
-  r.op("div", kFunction | kMethod | kOut, "Divides input by other, elementwise (true division: integers give floats).",
-       Binary{div, "div"}, py::arg("other"));
+  r.op(
+      "div", kFunction | kMethod | kOut,
+      "Divides input by other, elementwise: true division (integers give floats), or rounded with rounding_mode "
+      "'trunc' or 'floor' (integers stay integers; zero gradient).",
+      [](const Tensor& a, TensorOrNumber b, std::optional<std::string> mode) {
+        return div_rounding(a, require_operand(b, "div"), mode);
+      },
+      py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   r.inplace(
       "div", "In-place version of :meth:`Tensor.div`.",
-      [](Tensor& a, TensorOrNumber b) -> Tensor& { return div_(a, require_operand(b, "div_")); }, py::arg("other"));
+      [](Tensor& a, TensorOrNumber b, std::optional<std::string> mode) -> Tensor& {
+        Tensor other = require_operand(b, "div_");
+        if (!mode) return div_(a, other);
+        bool records = GradMode::is_enabled() && (a->requires_grad() || other->requires_grad());
+        return apply_inplace(a, records, "div_", [&](const Tensor& s) { return div_rounding(s, other, mode); });
+      },
+      py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   r.alias("divide", "div").alias("true_divide", "div");
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&, const Tensor&);
+    const char* doc;
+  } rounding[] = {
+      {"floor_divide", floor_divide, "input / other rounded toward -inf (integers stay integers; zero gradient)."},
+      {"remainder", remainder, "Python's input % other: the remainder of floor division, with the sign of other."},
+      {"fmod", fmod, "C's fmod: the remainder of truncating division, with the sign of input."},
+      {"atan2", atan2, "The angle of the point (other, input): atan(input / other) in the right quadrant."},
+      {"igamma", igamma, "The regularized lower incomplete gamma function P(input, other)."},
+      {"igammac", igammac, "The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other)."},
+  };
+  for (auto& op : rounding) r.op(op.name, kAll, op.doc, Binary{op.fn, op.name}, py::arg("other"));
+  r.alias("arctan2", "atan2");
   r.function(
       "pow", kOut, "Raises input to the power exponent, elementwise; either may be a Python number.",
       [](TensorOrNumber a, TensorOrNumber b) { return pow(require_operand(a, "pow"), require_operand(b, "pow")); },
@@ -329,6 +368,8 @@ void register_logic(OpRegistry& r) {
   r.op("isinf", kFunction | kMethod | kNoGrad, "Whether each element is +inf or -inf.", Unary{isinf});
   r.op("isfinite", kFunction | kMethod | kNoGrad, "Whether each element is finite (not NaN, not inf).",
        Unary{isfinite});
+  r.op("signbit", kFunction | kMethod | kOut | kNoGrad, "Whether each element has its sign bit set (-0.0 included).",
+       Unary{signbit});
 }
 
 }  // namespace

@@ -98,6 +98,27 @@ void register_views(OpRegistry& r, TensorClass& cls) {
   r.op(
       "select", kFunction | kMethod, "A view of element index of dim, without that dim.",
       [](const Tensor& t, int64_t d, int64_t i) { return select(t, d, i); }, py::arg("dim"), py::arg("index"));
+  r.op(
+      "diagonal", kFunction | kMethod, "A view of the diagonal of dims dim1 and dim2 (offset above it), as a last dim.",
+      [](const Tensor& t, int64_t offset, int64_t d1, int64_t d2) { return diagonal(t, offset, d1, d2); },
+      py::arg("offset") = 0, py::arg("dim1") = 0, py::arg("dim2") = 1);
+  r.op(
+      "diag", kFunction | kMethod | kOut,
+      "A 1-D input as the diagonal of a square matrix, or a 2-D input's diagonal (a copy); diagonal= selects which.",
+      [](const Tensor& t, int64_t k) { return diag(t, k); }, py::arg("diagonal") = 0);
+  r.op(
+      "diag_embed", kFunction | kMethod | kOut,
+      "Matrices (in dims dim1 and dim2) with input's last dim on their diagonal (offset above it), zeros elsewhere.",
+      [](const Tensor& t, int64_t offset, int64_t d1, int64_t d2) { return diag_embed(t, offset, d1, d2); },
+      py::arg("offset") = 0, py::arg("dim1") = -2, py::arg("dim2") = -1);
+  r.op(
+      "tril", kFunction | kMethod | kInPlace | kOut,
+      "The lower triangle of the last two dims (on and below the diagonal-th diagonal); zeros elsewhere.",
+      [](const Tensor& t, int64_t k) { return tril(t, k); }, py::arg("diagonal") = 0);
+  r.op(
+      "triu", kFunction | kMethod | kInPlace | kOut,
+      "The upper triangle of the last two dims (on and above the diagonal-th diagonal); zeros elsewhere.",
+      [](const Tensor& t, int64_t k) { return triu(t, k); }, py::arg("diagonal") = 0);
   r.method("contiguous", 0, "self if contiguous, else a contiguous copy.",
            [](const Tensor& t) { return contiguous(t); });
   r.op("clone", kFunction | kMethod, "A copy of input with its own storage (differentiable).",
@@ -180,6 +201,24 @@ void register_joining(OpRegistry& r) {
       "scatter_add", kFunction | kMethod | kInPlace | kOut, "A copy of input with src added at index along dim.",
       [](const Tensor& t, int64_t d, const Tensor& i, const Tensor& s) { return scatter_add(t, d, i, s); },
       py::arg("dim"), py::arg("index"), py::arg("src"));
+  r.op(
+      "scatter_reduce", kFunction | kMethod | kInPlace | kOut,
+      "A copy of input with src reduced into it at index along dim: reduce is 'sum', 'prod', 'mean', 'amax' or "
+      "'amin'; include_self=False leaves input's values at the scattered places out.",
+      [](const Tensor& t, int64_t d, const Tensor& i, const Tensor& s, const std::string& reduce, bool include_self) {
+        return scatter_reduce(t, d, i, s, reduce, include_self);
+      },
+      py::arg("dim"), py::arg("index"), py::arg("src"), py::arg("reduce"), py::kw_only(),
+      py::arg("include_self") = true);
+  r.op(
+      "index_reduce", kFunction | kMethod | kInPlace | kOut,
+      "A copy of input with slice i of source along dim reduced into slice index[i]: reduce is 'prod', 'mean', "
+      "'amax' or 'amin'.",
+      [](const Tensor& t, int64_t d, const Tensor& i, const Tensor& s, const std::string& reduce, bool include_self) {
+        return index_reduce(t, d, i, s, reduce, include_self);
+      },
+      py::arg("dim"), py::arg("index"), py::arg("source"), py::arg("reduce"), py::kw_only(),
+      py::arg("include_self") = true);
   r.op(
       "index_select", kFunction | kMethod | kOut, "The elements of input at the indices of a 1-D index along dim.",
       [](const Tensor& t, int64_t d, const Tensor& i) { return index_select(t, d, i); }, py::arg("dim"),

@@ -169,8 +169,7 @@ class OpRegistry {
         auto with = [fn, name](Args... args, OptionalTensor out) -> py::object {
           py::object r = fn(std::forward<Args>(args)...);
           if (out.is_none()) return r;
-          if (!is_tensor(r))
-            throw py::type_error(std::string(name) + "(): out= is not supported for these arguments");
+          if (!is_tensor(r)) throw py::type_error(std::string(name) + "(): out= is not supported for these arguments");
           return py::cast(write_out(out, r.cast<Tensor>(), name));
         };
         auto def = [&](const auto&... e) { m_.def(name, with, doc, e...); };
@@ -221,6 +220,7 @@ void register_linalg_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_creation_ops(OpRegistry& r);
 void register_nn_ops(OpRegistry& r);
+void register_sort_ops(OpRegistry& r);
 
 }  // namespace bind
 }  // namespace ember

@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import types
 import typing
-__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
+__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
     The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.
@@ -159,6 +159,8 @@ class Tensor:
         """
     absolute = abs
     absolute_ = abs_
+    arctan2 = atan2
+    arctan2_ = atan2_
     clip = clamp
     clip_ = clamp_
     divide = div
@@ -222,6 +224,10 @@ class Tensor:
         """
         The value of a one-element tensor as a Python float.
         """
+    def __floordiv__(self, other: typing.Any) -> typing.Any:
+        """
+        self // other
+        """
     def __format__(self, spec: str) -> str:
         """
         format(tensor, spec): a 0-d tensor formats as its value.
@@ -250,9 +256,17 @@ class Tensor:
         """
         self &= other
         """
+    def __ifloordiv__(self, other: typing.Any) -> typing.Any:
+        """
+        self //= other
+        """
     def __ilshift__(self, other: typing.Any) -> typing.Any:
         """
         self <<= other
+        """
+    def __imod__(self, other: typing.Any) -> typing.Any:
+        """
+        self %= other
         """
     def __imul__(self, other: typing.Any) -> typing.Any:
         """
@@ -320,6 +334,10 @@ class Tensor:
         """
         self @ other
         """
+    def __mod__(self, other: typing.Any) -> typing.Any:
+        """
+        self % other (the sign of other, as Python's)
+        """
     def __mul__(self, other: typing.Any) -> typing.Any:
         """
         self * other
@@ -357,6 +375,10 @@ class Tensor:
         pickle (any protocol), copy and multiprocessing: the values, dtype, requires_grad and the attributes set on
             the tensor. As in PyTorch, the graph is not pickled: a tensor that requires grad comes back as a leaf.
         """
+    def __rfloordiv__(self, other: typing.Any) -> typing.Any:
+        """
+        other // self
+        """
     def __rlshift__(self, other: typing.Any) -> typing.Any:
         """
         other << self
@@ -364,6 +386,10 @@ class Tensor:
     def __rmatmul__(self, other: typing.Any) -> typing.Any:
         """
         other @ self
+        """
+    def __rmod__(self, other: typing.Any) -> typing.Any:
+        """
+        other % self
         """
     def __rmul__(self, other: typing.Any) -> typing.Any:
         """
@@ -465,6 +491,18 @@ class Tensor:
         """
         The index of the minimum over dim (of the flattened input when None).
         """
+    def argsort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """
+        The indices that sort input along dim (sort's indices).
+        """
+    def atan2(self, other: Tensor | float) -> Tensor:
+        """
+        The angle of the point (other, input): atan(input / other) in the right quadrant.
+        """
+    def atan2_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.atan2`.
+        """
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: typing.Sequence[Tensor] | Tensor | None = None) -> None:
         """
         Computes the gradient of this tensor w.r.t. graph leaves (accumulated into .grad).
@@ -557,6 +595,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.cos`.
         """
+    def count_nonzero(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """
+        The number of nonzero elements over dim (all dims when None).
+        """
     def cpu(self) -> Tensor:
         """
         The tensor on the CPU: itself (every tensor of this build lives there).
@@ -577,15 +619,27 @@ class Tensor:
         """
         Detaches the tensor from the graph in place; returns self.
         """
+    def diag(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        A 1-D input as the diagonal of a square matrix, or a 2-D input's diagonal (a copy); diagonal= selects which.
+        """
+    def diag_embed(self, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = -2, dim2: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
+        """
+        Matrices (in dims dim1 and dim2) with input's last dim on their diagonal (offset above it), zeros elsewhere.
+        """
+    def diagonal(self, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = 0, dim2: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+        """
+        A view of the diagonal of dims dim1 and dim2 (offset above it), as a last dim.
+        """
     def dim(self) -> int:
         """
         The number of dims.
         """
-    def div(self, other: Tensor | float) -> Tensor:
+    def div(self, other: Tensor | float, *, rounding_mode: str | None = None) -> Tensor:
         """
-        Divides input by other, elementwise (true division: integers give floats).
+        Divides input by other, elementwise: true division (integers give floats), or rounded with rounding_mode 'trunc' or 'floor' (integers stay integers; zero gradient).
         """
-    def div_(self, other: Tensor | float) -> Tensor:
+    def div_(self, other: Tensor | float, *, rounding_mode: str | None = None) -> Tensor:
         """
         In-place version of :meth:`Tensor.div`.
         """
@@ -653,6 +707,22 @@ class Tensor:
         """
         self converted to float32.
         """
+    def floor_divide(self, other: Tensor | float) -> Tensor:
+        """
+        input / other rounded toward -inf (integers stay integers; zero gradient).
+        """
+    def floor_divide_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.floor_divide`.
+        """
+    def fmod(self, other: Tensor | float) -> Tensor:
+        """
+        C's fmod: the remainder of truncating division, with the sign of input.
+        """
+    def fmod_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.fmod`.
+        """
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
         """
         out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.
@@ -672,6 +742,30 @@ class Tensor:
     def gt_(self, other: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.gt`.
+        """
+    def igamma(self, other: Tensor | float) -> Tensor:
+        """
+        The regularized lower incomplete gamma function P(input, other).
+        """
+    def igamma_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.igamma`.
+        """
+    def igammac(self, other: Tensor | float) -> Tensor:
+        """
+        The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other).
+        """
+    def igammac_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.igammac`.
+        """
+    def index_reduce(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """
+        A copy of input with slice i of source along dim reduced into slice index[i]: reduce is 'prod', 'mean', 'amax' or 'amin'.
+        """
+    def index_reduce_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.index_reduce`.
         """
     def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
         """
@@ -708,6 +802,10 @@ class Tensor:
     def item(self) -> typing.Any:
         """
         The value of a one-element tensor as a Python number.
+        """
+    def kthvalue(self, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: bool = False) -> typing.Any:
+        """
+        The named tuple (values, indices) of the k-th smallest element along dim.
         """
     def le(self, other: Tensor | float) -> Tensor:
         """
@@ -809,6 +907,10 @@ class Tensor:
         """
         The mean of input over dim (all dims when None); floating dtypes only.
         """
+    def median(self, dim: int | None = None, keepdim: bool = False) -> typing.Any:
+        """
+        The lower median of all elements (NaN if any is NaN); with dim, the named tuple (values, indices).
+        """
     def min(self, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
         """
         The minimum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise minimum.
@@ -821,6 +923,10 @@ class Tensor:
         """
         The product of two matrices (n, m) @ (m, p).
         """
+    def msort(self) -> Tensor:
+        """
+        input sorted along its first dim (sort(input, 0)'s values).
+        """
     def mul(self, other: Tensor | float) -> Tensor:
         """
         Multiplies input by other, elementwise (broadcasting).
@@ -832,6 +938,10 @@ class Tensor:
     def mv(self, vec: Tensor) -> Tensor:
         """
         The product of a matrix (n, m) and a vector (m).
+        """
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> typing.Any:
+        """
+        median ignoring NaN (NaN when a slice has only NaN); with dim, the named tuple (values, indices).
         """
     def narrow(self, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
@@ -945,6 +1055,14 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.relu`.
         """
+    def remainder(self, other: Tensor | float) -> Tensor:
+        """
+        Python's input % other: the remainder of floor division, with the sign of other.
+        """
+    def remainder_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.remainder`.
+        """
     def repeat(self, *args) -> Tensor:
         """
         The tensor tiled sizes[i] times along each dim (as arguments or one sequence).
@@ -989,6 +1107,14 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.scatter_add`.
         """
+    def scatter_reduce(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """
+        A copy of input with src reduced into it at index along dim: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'; include_self=False leaves input's values at the scattered places out.
+        """
+    def scatter_reduce_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.scatter_reduce`.
+        """
     def select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         A view of element index of dim, without that dim.
@@ -1013,6 +1139,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.sign`.
         """
+    def signbit(self) -> Tensor:
+        """
+        Whether each element has its sign bit set (-0.0 included).
+        """
     def sin(self) -> Tensor:
         """
         Returns the sine of each element.
@@ -1028,6 +1158,10 @@ class Tensor:
     def softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: dtype | None = None) -> Tensor:
         """
         exp(input) / sum(exp(input)) along dim; dtype= casts first.
+        """
+    def sort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> typing.Any:
+        """
+        The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).
         """
     def split(self, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
@@ -1123,6 +1257,10 @@ class Tensor:
         """
         The tensor's values as a (nested) list of Python numbers.
         """
+    def topk(self, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+        """
+        The named tuple (values, indices) of the k largest (or smallest) along dim.
+        """
     def trace(self) -> Tensor:
         """
         The sum of the diagonal of a matrix.
@@ -1134,6 +1272,22 @@ class Tensor:
     def transpose_(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         Swaps dims dim0 and dim1 of self in place (its geometry; no data moves).
+        """
+    def tril(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        The lower triangle of the last two dims (on and below the diagonal-th diagonal); zeros elsewhere.
+        """
+    def tril_(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.tril`.
+        """
+    def triu(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        The upper triangle of the last two dims (on and above the diagonal-th diagonal); zeros elsewhere.
+        """
+    def triu_(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.triu`.
         """
     def type(self, dtype: dtype | None = None) -> str | Tensor:
         """
@@ -1150,6 +1304,14 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
         """
         Fills self with samples uniform on [a, b), outside autograd; returns self.
+        """
+    def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None) -> typing.Any:
+        """
+        The sorted unique elements of input (or slices along dim), with the inverse indices and counts if asked.
+        """
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None) -> typing.Any:
+        """
+        input with each run of equal consecutive elements (or slices along dim) kept once; inverse and counts if asked.
         """
     def unsafe_chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
@@ -1671,6 +1833,14 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
     """
     The index of the minimum over dim (of the flattened input when None).
     """
+def argsort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    """
+    The indices that sort input along dim (sort's indices).
+    """
+def atan2(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    The angle of the point (other, input): atan(input / other) in the right quadrant.
+    """
 def bitwise_and(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     Bitwise AND of integer or bool tensors (logical AND for bool).
@@ -1699,6 +1869,10 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     The batched product of (b, n, m) and (b, m, p) tensors.
     """
+def bucketize(input: Tensor | float, boundaries: Tensor, *, out_int32: bool = False, right: bool = False, out: Tensor | None = None) -> Tensor:
+    """
+    The index of the bucket of 1-D boundaries each element of input falls in (searchsorted with the roles swapped).
+    """
 def cat(tensors: collections.abc.Sequence[Tensor], dim: typing.SupportsInt | typing.SupportsIndex = 0, *, out: Tensor | None = None) -> Tensor:
     """
     Concatenates tensors along an existing dim.
@@ -1723,13 +1897,29 @@ def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the cosine of each element.
     """
+def count_nonzero(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """
+    The number of nonzero elements over dim (all dims when None).
+    """
 def detach(input: Tensor) -> Tensor:
     """
     A view of input outside the graph: shares storage, requires no grad.
     """
-def div(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+def diag(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0, *, out: Tensor | None = None) -> Tensor:
     """
-    Divides input by other, elementwise (true division: integers give floats).
+    A 1-D input as the diagonal of a square matrix, or a 2-D input's diagonal (a copy); diagonal= selects which.
+    """
+def diag_embed(input: Tensor, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = -2, dim2: typing.SupportsInt | typing.SupportsIndex = -1, *, out: Tensor | None = None) -> Tensor:
+    """
+    Matrices (in dims dim1 and dim2) with input's last dim on their diagonal (offset above it), zeros elsewhere.
+    """
+def diagonal(input: Tensor, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = 0, dim2: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+    """
+    A view of the diagonal of dims dim1 and dim2 (offset above it), as a last dim.
+    """
+def div(input: Tensor, other: Tensor | float, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    Divides input by other, elementwise: true division (integers give floats), or rounded with rounding_mode 'trunc' or 'floor' (integers stay integers; zero gradient).
     """
 def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -1755,6 +1945,14 @@ def flatten(input: Tensor, start_dim: typing.SupportsInt | typing.SupportsIndex 
     """
     input with dims start_dim..end_dim merged into one.
     """
+def floor_divide(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    input / other rounded toward -inf (integers stay integers; zero gradient).
+    """
+def fmod(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    C's fmod: the remainder of truncating division, with the sign of input.
+    """
 def from_numpy(ndarray: numpy.ndarray) -> Tensor:
     """
     A tensor sharing the memory of a numpy array.
@@ -1778,6 +1976,18 @@ def get_rng_state() -> Tensor:
 def gt(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     input > other, elementwise (bool).
+    """
+def igamma(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    The regularized lower incomplete gamma function P(input, other).
+    """
+def igammac(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other).
+    """
+def index_reduce(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True, out: Tensor | None = None) -> Tensor:
+    """
+    A copy of input with slice i of source along dim reduced into slice index[i]: reduce is 'prod', 'mean', 'amax' or 'amin'.
     """
 def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -1807,6 +2017,10 @@ def isfinite(input: Tensor) -> Tensor:
     """
     Whether each element is finite (not NaN, not inf).
     """
+def isin(elements: Tensor | float, test_elements: Tensor | float, *, assume_unique: bool = False, invert: bool = False, out: Tensor | None = None) -> Tensor:
+    """
+    Whether each element of elements is in test_elements (either may be a number).
+    """
 def isinf(input: Tensor) -> Tensor:
     """
     Whether each element is +inf or -inf.
@@ -1814,6 +2028,10 @@ def isinf(input: Tensor) -> Tensor:
 def isnan(input: Tensor) -> Tensor:
     """
     Whether each element is NaN.
+    """
+def kthvalue(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: bool = False) -> typing.Any:
+    """
+    The named tuple (values, indices) of the k-th smallest element along dim.
     """
 def le(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
@@ -1883,6 +2101,10 @@ def mean(input: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool 
     """
     The mean of input over dim (all dims when None); floating dtypes only.
     """
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> typing.Any:
+    """
+    The lower median of all elements (NaN if any is NaN); with dim, the named tuple (values, indices).
+    """
 def min(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
     """
     The minimum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise minimum.
@@ -1895,6 +2117,10 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     The product of two matrices (n, m) @ (m, p).
     """
+def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    input sorted along its first dim (sort(input, 0)'s values).
+    """
 def mul(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     Multiplies input by other, elementwise (broadcasting).
@@ -1902,6 +2128,10 @@ def mul(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> T
 def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     The product of a matrix (n, m) and a vector (m).
+    """
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> typing.Any:
+    """
+    median ignoring NaN (NaN when a slice has only NaN); with dim, the named tuple (values, indices).
     """
 def narrow(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
@@ -1947,6 +2177,10 @@ def relu(input: Tensor) -> Tensor:
     """
     Returns max(input, 0) elementwise.
     """
+def remainder(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    Python's input % other: the remainder of floor division, with the sign of other.
+    """
 def reshape(input: Tensor, shape: typing.Any) -> Tensor:
     """
     input with another shape: a view when the strides allow, else a copy.
@@ -1962,6 +2196,14 @@ def rsqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def scatter_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     A copy of input with src added at index along dim.
+    """
+def scatter_reduce(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True, out: Tensor | None = None) -> Tensor:
+    """
+    A copy of input with src reduced into it at index along dim: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'; include_self=False leaves input's values at the scattered places out.
+    """
+def searchsorted(sorted_sequence: Tensor, input: Tensor | float, *, out_int32: bool = False, right: bool = False, side: str | None = None, sorter: Tensor | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    The indices where input's values would be inserted into the innermost dim of sorted_sequence to keep it sorted (after equal values when right=True or side='right').
     """
 def select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
@@ -1983,6 +2225,10 @@ def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the sign (-1, 0 or 1) of each element.
     """
+def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Whether each element has its sign bit set (-0.0 included).
+    """
 def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the sine of each element.
@@ -1990,6 +2236,10 @@ def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: dtype | None = None) -> Tensor:
     """
     exp(input) / sum(exp(input)) along dim; dtype= casts first.
+    """
+def sort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> typing.Any:
+    """
+    The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).
     """
 def split(input: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
@@ -2047,6 +2297,10 @@ def tile(input: Tensor, dims: typing.Any) -> Tensor:
     """
     input tiled dims[i] times along each dim (missing leading dims count as 1).
     """
+def topk(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+    """
+    The named tuple (values, indices) of the k largest (or smallest) along dim.
+    """
 def trace(input: Tensor) -> Tensor:
     """
     The sum of the diagonal of a matrix.
@@ -2055,9 +2309,25 @@ def transpose(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, di
     """
     A view with dims dim0 and dim1 swapped.
     """
+def tril(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0, *, out: Tensor | None = None) -> Tensor:
+    """
+    The lower triangle of the last two dims (on and below the diagonal-th diagonal); zeros elsewhere.
+    """
+def triu(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0, *, out: Tensor | None = None) -> Tensor:
+    """
+    The upper triangle of the last two dims (on and above the diagonal-th diagonal); zeros elsewhere.
+    """
 def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     The views of each element along dim, without that dim.
+    """
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None) -> typing.Any:
+    """
+    The sorted unique elements of input (or slices along dim), with the inverse indices and counts if asked.
+    """
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None) -> typing.Any:
+    """
+    input with each run of equal consecutive elements (or slices along dim) kept once; inverse and counts if asked.
     """
 def unsafe_chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
@@ -2093,6 +2363,7 @@ subtract = sub
 multiply = mul
 divide = div
 true_divide = div
+arctan2 = atan2
 negative = neg
 absolute = abs
 clip = clamp

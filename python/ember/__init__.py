@@ -31,7 +31,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
-from . import autograd, cuda, func, nn, optim, utils
+from . import autograd, cuda, func, nn, optim, special, utils
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
 

@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/special_math.h"
 #include "kernels/cpu/vec_math.h"
 
 namespace ember {
@@ -49,6 +50,81 @@ static T nan_min(T a, T b) {
   if constexpr (std::is_floating_point_v<T>)
     if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
   return a < b ? a : b;
+}
+
+// Rounding divisions as PyTorch computes them. Floats: the quotient of
+// (a - fmod(a, b)) / b, rounded so that floor_divide(a, b) * b + remainder(a, b)
+// is a, without the error of floor(a / b); integers: C's truncating division,
+// corrected toward -inf. Integer divisors are never 0 here (the op checks).
+template <class T>
+static T floor_div(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == T(0)) return a / b;
+    T mod = std::fmod(a, b);
+    T div = (a - mod) / b;
+    if (mod != T(0) && ((b < T(0)) != (mod < T(0)))) div -= T(1);
+    if (div == T(0)) return std::copysign(T(0), a / b);
+    T fl = std::floor(div);
+    return div - fl > T(0.5) ? fl + T(1) : fl;
+  } else {
+    if (b == T(-1)) return wrap_neg(a);  // INT_MIN / -1 wraps, as PyTorch
+    T q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+  }
+}
+template <class T>
+static T trunc_div(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::trunc(a / b);
+  else
+    return b == T(-1) ? wrap_neg(a) : a / b;
+}
+template <class T>
+static T remainder_of(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    T mod = std::fmod(a, b);
+    return (mod != T(0) && ((b < T(0)) != (mod < T(0)))) ? mod + b : mod;
+  } else {
+    if (b == T(-1)) return T(0);
+    T r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+  }
+}
+template <class T>
+static T fmod_of(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::fmod(a, b);
+  else
+    return b == T(-1) ? T(0) : a % b;
+}
+
+template <class T>
+static void rounding_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if constexpr (std::is_same_v<T, bool>) {
+    EMBER_FAIL(NotImplemented, "\"", op == BinaryOp::Fmod ? "fmod" : (op == BinaryOp::Remainder ? "remainder" : "div"),
+               "_cpu\" not implemented for 'Bool'");
+  } else {
+    switch (op) {
+      case BinaryOp::FloorDivide: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return floor_div(x, y); });
+      case BinaryOp::TruncDivide: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return trunc_div(x, y); });
+      case BinaryOp::Remainder: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return remainder_of(x, y); });
+      default: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return fmod_of(x, y); });
+    }
+  }
+}
+
+// atan2 and the incomplete gamma functions: float dtypes (callers promote integers).
+template <class T>
+static void float_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case BinaryOp::Atan2: return binary_loop<T, T>(out, a, b, [](T y, T x) -> T { return std::atan2(y, x); });
+      case BinaryOp::Igamma: return binary_loop<T, T>(out, a, b, [](T s, T x) -> T { return T(igamma(s, x)); });
+      default: return binary_loop<T, T>(out, a, b, [](T s, T x) -> T { return T(igammac(s, x)); });
+    }
+  }
+  EMBER_FAIL(NotImplemented, "\"", op == BinaryOp::Atan2 ? "atan2" : (op == BinaryOp::Igamma ? "igamma" : "igammac"),
+             "_cpu\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
 }
 
 static const char* bitwise_kernel_name(BinaryOp op) {
@@ -124,6 +200,13 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
         return binary_loop<T, T>(out, a, b, [](T g, T y) -> T { return g * y * (T(1) - y); });
       }
       EMBER_ASSERT(false);
+    case BinaryOp::Atan2:
+    case BinaryOp::Igamma:
+    case BinaryOp::Igammac: return float_binary<T>(op, out, a, b);
+    case BinaryOp::FloorDivide:
+    case BinaryOp::TruncDivide:
+    case BinaryOp::Remainder:
+    case BinaryOp::Fmod: return rounding_typed<T>(op, out, a, b);
     case BinaryOp::BitAnd:
     case BinaryOp::BitOr:
     case BinaryOp::BitXor:
@@ -191,6 +274,7 @@ static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::IsNan: return unary_loop<bool, T>(out, a, [](T x) { return std::isnan(x); });
     case UnaryOp::IsInf: return unary_loop<bool, T>(out, a, [](T x) { return std::isinf(x); });
     case UnaryOp::IsFinite: return unary_loop<bool, T>(out, a, [](T x) { return std::isfinite(x); });
+    case UnaryOp::Lgamma: return unary_loop<T, T>(out, a, [](T x) -> T { return std::lgamma(x); });
     default: break;
   }
   EMBER_ASSERT(false);
@@ -216,7 +300,8 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
       if constexpr (std::is_same_v<T, bool>)
         return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
       else
-        return unary_loop<T, T>(out, a, [](T x) -> T { return x != x ? T(0) : T((T(0) < x) - (x < T(0))); });  // sign(NaN) = 0, as PyTorch
+        return unary_loop<T, T>(
+            out, a, [](T x) -> T { return x != x ? T(0) : T((T(0) < x) - (x < T(0))); });  // sign(NaN) = 0, as PyTorch
     case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, a, [](T x) { return x == T(0); });
     case UnaryOp::BitNot:
       if constexpr (std::is_same_v<T, bool>)
@@ -232,6 +317,11 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::IsFinite:
       if constexpr (!std::is_floating_point_v<T>) return unary_loop<bool, T>(out, a, [](T) { return true; });
       break;
+    case UnaryOp::Signbit:
+      if constexpr (std::is_floating_point_v<T>)
+        return unary_loop<bool, T>(out, a, [](T x) { return std::signbit(x); });
+      else
+        return unary_loop<bool, T>(out, a, [](T x) { return x < T(0); });
     default: break;
   }
   if constexpr (std::is_floating_point_v<T>) return float_unary<T>(op, out, a);

@@ -18,6 +18,14 @@ enum class BinaryOp {
   ThresholdBackward,  // b > 0 ? a : 0        (relu)
   TanhBackward,       // a * (1 - b * b)
   SigmoidBackward,    // a * b * (1 - b)
+  Atan2,
+  Igamma,   // P(a, x), floats only
+  Igammac,  // Q(a, x), floats only
+  // Rounding divisions; integer callers check for zero divisors first.
+  FloorDivide,
+  TruncDivide,
+  Remainder,  // the sign of b (Python's %)
+  Fmod,       // the sign of a (C's fmod)
   // Integer and bool dtypes only:
   BitAnd,
   BitOr,
@@ -52,11 +60,13 @@ enum class UnaryOp {
   Sign,
   Reciprocal,
   Erf,
+  Lgamma,  // kernel only: the constant of igamma's gradient
   BitNot,
   LogicalNot,
   IsNan,
   IsInf,
   IsFinite,
+  Signbit,
 };
 
 bool is_comparison(BinaryOp op);  // output is bool

@@ -46,6 +46,8 @@ __all__ = [
     "embedding",
     "layer_norm",
     "batch_norm",
+    "instance_norm",
+    "group_norm",
     "conv2d",
     "max_pool2d",
     "one_hot",
@@ -389,6 +391,76 @@ def batch_norm(
         shift = shift + bias
     view = (1, c) + (1,) * (input.dim() - 2)
     return input * scale.reshape(view) + shift.reshape(view)
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Applies Instance Normalization: each channel of each sample (N, C, *) normalised over its own spatial dims.
+
+    With use_input_stats, the running statistics (if given) are updated in place with the mean over the batch of
+    the per-instance statistics, as PyTorch; otherwise they are used instead of the input's.
+    """
+    if input.dim() < 3:
+        raise ValueError(f"Expected a batched input (N, C, *) with spatial dims, got {input.dim()}D input")
+    n, c = input.shape[0], input.shape[1]
+    dims = tuple(range(2, input.dim()))
+    view = (1, c) + (1,) * (input.dim() - 2)
+    if use_input_stats:
+        count = input.numel() // (n * c) if n * c else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.size()}")
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, keepdim=True, unbiased=False)
+        with no_grad():
+            if running_mean is not None:
+                batch_mean = mean.detach().reshape(n, c).mean(0).to(running_mean.dtype)
+                running_mean.mul_(1.0 - momentum).add_(batch_mean * momentum)
+            if running_var is not None:
+                batch_var = var.detach().reshape(n, c).mean(0).to(running_var.dtype) * (count / (count - 1))
+                running_var.mul_(1.0 - momentum).add_(batch_var * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        mean, var = running_mean.reshape(view), running_var.reshape(view)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+def group_norm(
+    input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+) -> Tensor:
+    """Applies Group Normalization: the channels of each sample (N, C, *) split into num_groups groups, each
+    normalised over its channels and spatial dims, then a per-channel affine."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups != 0:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(input.shape)} and num_groups={num_groups}"
+        )
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(-1, keepdim=True)
+    var = grouped.var(-1, keepdim=True, unbiased=False)
+    out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
+    view = (1, c) + (1,) * (input.dim() - 2)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------------

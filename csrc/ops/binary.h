@@ -1,0 +1,30 @@
+#pragma once
+// What the broadcasting binary ops of arith.cpp and special.cpp share: the
+// forward through one elementwise kernel, and the gradient's reduction back
+// to each input's shape.
+#include "kernels/cpu/elementwise.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+// out = op(a, b) with a and b converted to `compute`; out of `out_dtype`, broadcast shape.
+Tensor binary_forward(kernels::BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype);
+
+// Broadcasting binary ops sum each input's gradient back to that input's
+// shape; when both inputs had the output's shape (the common case) there is
+// nothing to sum, and no shape is copied.
+struct Broadcast {
+  bool same_shapes = true;
+  Shape self_sizes, other_sizes;
+
+  void remember(const Tensor& a, const Tensor& b) {
+    same_shapes = a->sizes() == b->sizes();
+    if (same_shapes) return;
+    self_sizes = a->sizes();
+    other_sizes = b->sizes();
+  }
+  // The gradient of input i (0 or 1), summed back to its shape.
+  Tensor grad(const Tensor& g, int i) const { return same_shapes ? g : sum_to(g, i ? other_sizes : self_sizes); }
+};
+
+}  // namespace ember

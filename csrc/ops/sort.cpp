@@ -1,0 +1,261 @@
+// Sorting and searching: sort, topk, kthvalue, median, searchsorted, isin and
+// unique. Values picked out of the input along a dim (sort, topk, kthvalue,
+// median with dim) share one backward: the gradient scattered to the indices.
+#include <cmath>
+
+#include "kernels/cpu/sort.h"
+#include "ops/op_node.h"
+
+namespace ember {
+
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// Values picked from the input along `dim` at saved "indices".
+struct PickState {
+  Shape self_sizes;
+  int64_t dim = 0;
+  bool keepdim = true;
+  void fields(StateFields& f) const {
+    f.add("dim", dim);
+    f.add("keepdim", keepdim);
+    f.add("self_sym_sizes", self_sizes);
+  }
+};
+
+// An op PyTorch gives a node whose formula is missing (unique): the output
+// requires grad, and backward raises with PyTorch's words.
+struct MissingState {
+  const char* op = "";
+  void fields(StateFields&) const {}
+};
+}  // namespace
+
+// `values` (taken from t along dim at `indices`) gets a node that scatters the gradient back there.
+static Tensor attach_pick(const char* name, const Tensor& t, const Tensor& values, const Tensor& indices, int64_t dim,
+                          bool keepdim) {
+  auto n = make_node<PickState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
+    const PickState& s = n.state;
+    if (s.self_sizes.empty()) return {g[0]};
+    Tensor idx = n.saved_at(0), gk = g[0];
+    if (!s.keepdim) {
+      idx = unsqueeze(idx, s.dim);
+      gk = unsqueeze(gk, s.dim);
+    }
+    return {scatter_add(zeros(s.self_sizes, g[0]->dtype()), s.dim, idx, gk)};
+  });
+  if (n) {
+    n->state = {t->sizes(), dim, keepdim};
+    n->save("indices", indices);
+  }
+  return attach(n, values);
+}
+
+// t sorted along d (outside autograd): values and int64 indices of t's shape.
+static std::pair<Tensor, Tensor> sort_along(const Tensor& t, int64_t d, bool descending) {
+  NoGradGuard ng;
+  if (t->dim() == 0) return {clone(t), zeros({}, DType::Int64)};
+  DimList perm, inv(t->dim());
+  for (int64_t i = 0; i < t->dim(); ++i)
+    if (i != d) perm.push_back(i);
+  perm.push_back(d);
+  for (size_t k = 0; k < perm.size(); ++k) inv[perm[k]] = (int64_t)k;
+  Tensor x = contiguous(permute(t, perm));
+  Tensor v = empty(x->sizes(), t->dtype()), i = empty(x->sizes(), DType::Int64);
+  kernels::sort_rows(v, i, x, descending);
+  return {contiguous(permute(v, inv)), contiguous(permute(i, inv))};
+}
+
+std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim, bool descending, bool stable) {
+  int64_t d = wrap_dim(dim, t->dim());
+  auto [v, i] = sort_along(t, d, descending);  // always stable
+  return {attach_pick("SortBackward0", t, v, i, d, true), i};
+}
+
+std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
+  int64_t d = wrap_dim(dim, t->dim());
+  int64_t size = t->dim() ? t->size(d) : 1;
+  EMBER_CHECK(k >= 0 && k <= size, "selected index k out of range");
+  auto [v, i] = sort_along(t, d, largest);  // the k first, sorted whatever `sorted` says
+  if (t->dim()) {
+    NoGradGuard ng;
+    v = contiguous(narrow(v, d, 0, k));
+    i = contiguous(narrow(i, d, 0, k));
+  }
+  return {attach_pick("TopkBackward0", t, v, i, d, true), i};
+}
+
+// The element at sorted position pos[slice] of each slice of t along d.
+static std::pair<Tensor, Tensor> pick_sorted(const Tensor& t, int64_t d, const Tensor& pos, bool keepdim) {
+  NoGradGuard ng;
+  auto [sv, si] = sort_along(t, d, false);
+  Tensor v = gather(sv, d, pos), i = gather(si, d, pos);
+  if (!keepdim) {
+    v = squeeze(v, DimList{d});
+    i = squeeze(i, DimList{d});
+  }
+  return {contiguous(v), contiguous(i)};
+}
+
+// A 0-d tensor picks itself (index 0).
+static std::pair<Tensor, Tensor> pick_scalar(const char* name, const Tensor& t) {
+  Tensor v;
+  {
+    NoGradGuard ng;
+    v = clone(t);
+  }
+  Tensor i = zeros({}, DType::Int64);
+  return {attach_pick(name, t, v, i, 0, true), i};
+}
+
+static Shape kept_shape(const Tensor& t, int64_t d) {
+  Shape s = t->sizes();
+  s[d] = 1;
+  return s;
+}
+
+std::pair<Tensor, Tensor> kthvalue(const Tensor& t, int64_t k, int64_t dim, bool keepdim) {
+  int64_t d = wrap_dim(dim, t->dim());
+  int64_t size = t->dim() ? t->size(d) : 1;
+  EMBER_CHECK(k >= 1 && k <= size, "kthvalue(): selected number k out of range for dimension ", d);
+  if (t->dim() == 0) return pick_scalar("KthvalueBackward0", t);
+  auto [v, i] = pick_sorted(t, d, full(kept_shape(t, d), (double)(k - 1), DType::Int64), keepdim);
+  return {attach_pick("KthvalueBackward0", t, v, i, d, keepdim), i};
+}
+
+std::pair<Tensor, Tensor> median_dim(const Tensor& t, int64_t dim, bool keepdim, bool ignore_nan) {
+  const char* op = ignore_nan ? "nanmedian" : "median";
+  const char* name = ignore_nan ? "NanmedianBackward1" : "MedianBackward1";
+  int64_t d = wrap_dim(dim, t->dim());
+  EMBER_CHECK_KIND(t->dim() == 0 || t->size(d) > 0, Index, op, "(): Expected reduction dim ", d,
+                   " to have non-zero size.");
+  if (t->dim() == 0) return pick_scalar(name, t);
+  // Sorted, NaNs come last: median picks the first NaN of a slice holding one,
+  // nanmedian the lower median of the numbers (of the NaNs when all are NaN, as PyTorch).
+  Tensor pos;
+  {
+    NoGradGuard ng;
+    pos = contiguous(sum(isnan(t), {d}, true));
+  }
+  int64_t n = t->size(d);
+  int64_t* p = pos->data<int64_t>();
+  for (int64_t j = 0; j < pos->numel(); ++j) {
+    int64_t nans = p[j], numbers = n - nans;
+    if (ignore_nan)
+      p[j] = ((numbers ? numbers : n) - 1) / 2;
+    else
+      p[j] = nans ? numbers : (n - 1) / 2;
+  }
+  auto [v, i] = pick_sorted(t, d, pos, keepdim);
+  return {attach_pick(name, t, v, i, d, keepdim), i};
+}
+
+// median(), nanmedian() of all elements: ties (and NaNs, for a NaN result) share the gradient evenly, as min()/max().
+Tensor median_all(const Tensor& t, bool ignore_nan) {
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = t->numel() ? median_dim(reshape(t, {-1}), 0, false, ignore_nan).first : full({}, NAN, t->dtype());
+  }
+  auto n = make_node(ignore_nan ? "NanmedianBackward0" : "MedianBackward0", {&t},
+                     [](auto& n, variable_list& g) -> variable_list {
+                       Tensor x = n.saved_at(0), r = n.saved_at(1);
+                       Tensor hit = logical_or(eq(x, r), logical_and(isnan(x), isnan(r)));
+                       Tensor w = to_dtype(hit, g[0]->dtype());
+                       return {div(mul(g[0], w), sum_all(w))};
+                     });
+  if (n) {
+    n->save("self", t);
+    attach(n, out);
+    n->save_output("result", out);
+  }
+  return out;
+}
+
+Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool out_int32, bool right, const Tensor& sorter) {
+  EMBER_CHECK(sorted->dim() >= 1,
+              "searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension");
+  bool leading_match = sorted->dim() == values->dim();
+  for (int64_t k = 0; leading_match && k + 1 < sorted->dim(); ++k) leading_match = sorted->size(k) == values->size(k);
+  EMBER_CHECK(sorted->dim() == 1 || leading_match,
+              "searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+              "tensor and input value tensor must match, but we got boundaries tensor ",
+              detail::cat(sorted->sizes()), " and input value tensor ", detail::cat(values->sizes()));
+  NoGradGuard ng;
+  Tensor seq = sorted;
+  if (sorter) {
+    EMBER_CHECK(sorter->dtype() == DType::Int64, "searchsorted(): sorter must be a tensor of long dtype but got ",
+                dtype_name(sorter->dtype()));
+    EMBER_CHECK(sorter->sizes() == sorted->sizes(),
+                "searchsorted(): boundary and sorter must have the same size, but got boundary tensor ",
+                detail::cat(sorted->sizes()), "and got sorter tensor ", detail::cat(sorter->sizes()));
+    seq = gather(sorted, -1, sorter);
+  }
+  DType dt = promote(sorted->dtype(), values->dtype());
+  Tensor out = empty(values->sizes(), out_int32 ? DType::Int32 : DType::Int64);
+  kernels::search_rows(out, contiguous(cast_for_kernel(seq, dt)), contiguous(cast_for_kernel(values, dt)), right);
+  return out;
+}
+
+Tensor isin(const Tensor& elements, const Tensor& test_elements, bool invert) {
+  NoGradGuard ng;
+  DType dt = result_type(elements, test_elements);
+  Tensor out = empty(elements->sizes(), DType::Bool);
+  kernels::isin(out, contiguous(cast_for_kernel(elements, dt)), contiguous(cast_for_kernel(test_elements, dt)), invert);
+  return out;
+}
+
+std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool consecutive) {
+  int64_t d = 0;
+  if (dim) {
+    EMBER_CHECK_KIND(t->dim() > 0, Index, "Dimension specified as ", *dim, " but tensor has no dimensions");
+    d = wrap_dim(*dim, t->dim());
+    for (int64_t k = 0; k < t->dim(); ++k)
+      EMBER_CHECK(k == d || t->size(k) > 0 || t->size(d) == 0,
+                  "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
+  }
+  Tensor rows;  // one row per element (no dim), or per slice along dim
+  {
+    NoGradGuard ng;
+    if (!dim)
+      rows = contiguous(reshape(t, {t->numel(), 1}));
+    else
+      rows = contiguous(reshape(contiguous(transpose(t, 0, d)), {t->size(d), t->size(d) ? -1 : 0}));
+  }
+  std::vector<int64_t> order;
+  std::vector<char> starts;
+  kernels::unique_rows(rows, consecutive, order, starts);
+  const int64_t n = (int64_t)order.size();
+  std::vector<int64_t> firsts, counts;
+  Tensor inverse = empty({n}, DType::Int64);
+  int64_t* inv = inverse->data<int64_t>();
+  for (int64_t j = 0; j < n; ++j) {
+    if (starts[j]) {
+      firsts.push_back(order[j]);
+      counts.push_back(0);
+    }
+    counts.back() += 1;
+    inv[order[j]] = (int64_t)firsts.size() - 1;
+  }
+  auto as_tensor = [](const std::vector<int64_t>& v) {
+    Tensor r = empty({(int64_t)v.size()}, DType::Int64);
+    std::copy(v.begin(), v.end(), r->data<int64_t>());
+    return r;
+  };
+  Tensor values;
+  {
+    NoGradGuard ng;
+    values = dim ? index_select(t, d, as_tensor(firsts)) : index_select(reshape(t, {-1}), 0, as_tensor(firsts));
+    if (!dim) inverse = reshape(inverse, t->sizes());
+  }
+  const char* name = dim ? (consecutive ? "UniqueDimConsecutiveBackward0" : "UniqueDimBackward0")
+                         : (consecutive ? "UniqueConsecutiveBackward0" : "Unique2Backward0");
+  auto node = make_node<MissingState>(name, {&t}, [](auto& n, variable_list&) -> variable_list {
+    EMBER_FAIL(NotImplemented, "the derivative for '", n.state.op, "' is not implemented.");
+  });
+  if (node)
+    node->state.op = dim ? (consecutive ? "unique_dim_consecutive" : "unique_dim")
+                         : (consecutive ? "unique_consecutive" : "_unique2");
+  return {attach(node, values), inverse, as_tensor(counts)};
+}
+
+}  // namespace ember
