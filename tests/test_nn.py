@@ -1244,3 +1244,16 @@ def test_forward_hooks_with_kwargs_always_call_and_global():
         handle.remove()
     nn.ReLU()(ember.ones(1))
     assert calls == ["ReLU", "Sequential"]
+
+
+def test_threshold_values_gradient_and_module():
+    x = np.array([-1.0, 0.1, 0.2, 3.0])
+    t = ember.tensor(x, requires_grad=True)
+    out = nn.functional.threshold(t, 0.1, 20.0)
+    np.testing.assert_array_equal(out.detach().numpy(), np.where(x > 0.1, x, 20.0))
+    away = ember.tensor([-1.0, 0.05, 0.2, 3.0], dtype=ember.float64, requires_grad=True)  # not at the step
+    assert ember.autograd.gradcheck(lambda v: nn.functional.threshold(v, 0.1, 20.0), (away,))
+    m = nn.Threshold(0.1, 20.0, inplace=True)
+    assert repr(m) == "Threshold(threshold=0.1, value=20.0, inplace=True)"
+    y = ember.tensor(x)
+    assert m(y) is y and y.tolist() == np.where(x > 0.1, x, 20.0).tolist()

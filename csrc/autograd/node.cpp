@@ -212,6 +212,16 @@ Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
   return run_tensor_hooks(variable->autograd()->leaf_hooks, 0, std::move(grad));
 }
 
+// PyTorch's gradient layout contract: the .grad of a dense, non-overlapping leaf has the
+// leaf's strides (a transposed weight gets a transposed gradient); of any other, contiguous.
+static Tensor new_grad_like_leaf(const Tensor& g, const Tensor& leaf) {
+  if (leaf->is_contiguous() || !non_overlapping_and_dense(*leaf)) return clone(g);
+  auto storage = allocate_storage((size_t)leaf->numel() * itemsize(g->dtype()), g->device());
+  Tensor out = std::make_shared<TensorImpl>(storage, leaf->sizes(), leaf->strides(), 0, g->dtype());
+  NoGradGuard no_grad;  // a plain copy of the values
+  return copy_(out, g);
+}
+
 variable_list AccumulateGrad::apply(variable_list&& grads) {
   Tensor g = std::move(grads[0]);
   auto& meta = variable->autograd_mut();
@@ -222,11 +232,12 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
       // Steal the buffer when nothing else holds it (Note [Engine order]); a
       // gradient that shares its memory must be copied so .grad owns its own.
       // Post-hooks get the incoming gradient (the engine's copy), which is then .grad itself, as PyTorch's.
-      if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g, 1 + !post_hooks.empty()))
+      if (!GradMode::is_enabled() && g->dtype() == variable->dtype() && sole_owner(g, 1 + !post_hooks.empty()) &&
+          (variable->is_contiguous() || g->strides() == variable->strides()))
         meta.grad =
             g->view_base ? std::make_shared<TensorImpl>(g->storage(), g->sizes(), g->strides(), 0, g->dtype()) : g;
       else
-        meta.grad = clone(g);
+        meta.grad = new_grad_like_leaf(g, variable);
     } else if (GradMode::is_enabled()) {
       meta.grad = add(meta.grad, g);  // create_graph: keep the graph of the sum
     } else {

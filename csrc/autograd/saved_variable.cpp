@@ -36,7 +36,10 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
       std::shared_ptr<SavedTensorHooks> h;
       ~Restore() { t_saved_tensor_hooks.push_back(h); }
     } restore{hooks};
-    packed_ = hooks->pack(t);
+    {
+      NoGradGuard no_grad;  // as PyTorch: what pack computes is not recorded
+      packed_ = hooks->pack(t);
+    }
     hooks_ = hooks;
     save_history(t);
     EMBER_CHECK(t->version() == saved_version_,
@@ -60,7 +63,10 @@ void SavedVariable::register_hooks(std::shared_ptr<SavedTensorHooks> hooks) {
               "Calling register_hooks on a saved tensor after it has been freed or after hooks have already been set "
               "is not allowed");
   const uint32_t version = data_->version();
-  packed_ = hooks->pack(data_);
+  {
+    NoGradGuard no_grad;
+    packed_ = hooks->pack(data_);
+  }
   EMBER_CHECK(data_->version() == version,
               "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook can "
               "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "

@@ -75,7 +75,7 @@ const std::shared_ptr<Node>& TensorImpl::grad_fn() const {
 }
 
 // Dims of size > 1 ordered by stride pack the elements without gaps or repeats.
-static bool non_overlapping_and_dense(const TensorImpl& t) {
+bool non_overlapping_and_dense(const TensorImpl& t) {
   if (t.is_contiguous()) return true;
   std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size)
   for (int64_t d = 0; d < t.dim(); ++d)

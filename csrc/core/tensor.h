@@ -154,6 +154,8 @@ bool partially_overlaps(const TensorImpl& a, const TensorImpl& b);
 Tensor empty(const Shape& sizes, DType dtype, Device device = Device{});
 // A tensor over existing storage (a view); shares the version counter.
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset);
+// Whether the elements fill a block of memory exactly once, in some order of the dims.
+bool non_overlapping_and_dense(const TensorImpl& t);
 // A 0-d tensor holding a Python number (is_wrapped_number).
 Tensor wrapped_scalar(double v, DType dtype);
 // The element at flat index 0 read as double (for .item() and scalars).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import sys
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -256,4 +257,15 @@ def tensor_repr(t: Tensor) -> str:
             suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")
         elif t.requires_grad:
             suffixes.append("requires_grad=True")
+    tangent = _dual_tangent(t)
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent!r}")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _dual_tangent(t: Any) -> Any:
+    """The tangent of a dual tensor made by make_dual, inside its level (else None), as PyTorch prints it."""
+    forward_ad = sys.modules.get("ember.autograd.forward_ad")
+    if forward_ad is None or forward_ad._current_level < 0 or "_fwad_dual" not in getattr(t, "__dict__", {}):
+        return None
+    return forward_ad.unpack_dual(t).tangent

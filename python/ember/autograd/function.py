@@ -90,6 +90,8 @@ class Function:
     clear_saved_tensors_on_access = False
     # forward_ad's own Functions: applied to duals, they are part of forward AD, not users of it.
     _forward_ad_internal = False
+    # PyTorch's switch for deriving a vmap rule from forward/setup_context; ember has no vmap yet.
+    generate_vmap_rule = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warnings.warn(
@@ -148,6 +150,14 @@ class Function:
         subclasses used with ``ember.autograd.forward_ad``."""
         raise NotImplementedError(
             "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, *args: Any) -> Any:
+        """PyTorch's batching rule of a custom Function; ember has no vmap yet (see the README)."""
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
+            "generate_vmap_rule=True."
         )
 
     @staticmethod

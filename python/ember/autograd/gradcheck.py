@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from .function import Function
+
 if TYPE_CHECKING:  # only for annotations: ember is imported late, through _lib()
     from types import ModuleType
 
@@ -138,11 +140,23 @@ def _show(jac: np.ndarray, like: Tensor) -> str:
     return repr(_lib().from_numpy(jac.astype(dtype)))
 
 
+class _UndefinedGrad(Function):
+    """The identity, whose backward hands on an undefined (None) gradient: PyTorch's UndefinedGrad."""
+
+    @staticmethod
+    def forward(ctx, t):
+        return t.view_as(t)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None
+
+
 def _check_zero_grad_outputs(func, inputs, diff_inputs):
-    # PyTorch feeds undefined grads here; with the public API the closest
-    # check is that all-zero grad_outputs give zero (or no) input grads.
+    # As PyTorch: every backward function must handle undefined output gradients (the outputs
+    # pass through _UndefinedGrad), and give zero or no input gradients then.
     lib = _lib()
-    outs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
+    outs = [_UndefinedGrad.apply(o) for o in _as_tuple(func(*inputs)) if o.requires_grad]
     zeros = [lib.zeros(tuple(o.shape), dtype=o.dtype, device=o.device) for o in outs]
     try:
         grads = lib.autograd.grad(outs, diff_inputs, zeros, allow_unused=True)

@@ -30,6 +30,8 @@ __all__ = [
     "bilinear",
     "relu",
     "relu_",
+    "threshold",
+    "threshold_",
     "leaky_relu",
     "gelu",
     "silu",
@@ -113,6 +115,22 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the rectified linear unit elementwise: max(0, x)."""
     return input.clamp_(min=0) if inplace else input.relu()
+
+
+def _threshold(input: Tensor, level: float, value: float) -> Tensor:
+    return _C.where(input > level, input, float(value))
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """input where it is greater than threshold, else value (a WhereBackward0 node; PyTorch's is fused)."""
+    if inplace:
+        return _inplace(input, lambda x: _threshold(x, threshold, value))
+    return _threshold(input, threshold, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place version of threshold."""
+    return _inplace(input, lambda x: _threshold(x, threshold, value))
 
 
 def relu_(input: Tensor) -> Tensor:

@@ -14,6 +14,7 @@ from .activation import (
     Softmax,
     Softplus,
     Tanh,
+    Threshold,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
@@ -71,6 +72,7 @@ __all__ = [
     "NLLLoss",
     "ReLU",
     "ReLU6",
+    "Threshold",
     "Sequential",
     "SiLU",
     "Sigmoid",

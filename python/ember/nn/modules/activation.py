@@ -22,6 +22,7 @@ __all__ = [
     "ELU",
     "Hardtanh",
     "ReLU6",
+    "Threshold",
 ]
 
 
@@ -202,3 +203,22 @@ class LogSoftmax(Softmax):
     def forward(self, input: Tensor) -> Tensor:
         """Returns log_softmax(input, dim)."""
         return F.log_softmax(input, self.dim, _stacklevel=5)
+
+
+class Threshold(Module):
+    """Replaces the elements not greater than ``threshold`` by ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns threshold(input, self.threshold, self.value)."""
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        """'threshold=..., value=...' (and inplace=True), as PyTorch."""
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"threshold={self.threshold}, value={self.value}{inplace}"
