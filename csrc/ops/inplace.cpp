@@ -18,6 +18,13 @@ namespace ember {
 static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtype_category(to); }
 
 // Note [View creation]: PyTorch's refusals, in its words.
+// The custom Function whose output `self` is, for messages (its node's name without "Backward").
+static std::string function_name(const TensorImpl& self) {
+  std::string fn = self.grad_fn() ? self.grad_fn()->name() : std::string("a custom Function");
+  if (fn.size() > 8 && fn.compare(fn.size() - 8, 8, "Backward") == 0) fn.resize(fn.size() - 8);
+  return fn;
+}
+
 void check_view_creation(const TensorImpl& self) {
   using VC = TensorImpl::ViewCreation;
   switch (self.view_creation) {
@@ -25,14 +32,13 @@ void check_view_creation(const TensorImpl& self) {
     case VC::NoGradMode:
     case VC::InferenceMode: throw_view_made_without_grad_modified(self, /*indirect=*/false);
     case VC::MultiOutput:
-      EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", self.view_creator,
+      EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ",
+                 self.view_creator ? self.view_creator : function_name(self),
                  " is a view and is being modified inplace. This view is the output of a function that "
                  "returns multiple views. Such functions do not allow the output views to be modified inplace. You "
                  "should replace the inplace operation by an out-of-place one.");
     case VC::CustomFunction: {
-      std::string fn = self.grad_fn() ? self.grad_fn()->name() : std::string("a custom Function");
-      if (fn.size() > 8 && fn.compare(fn.size() - 8, 8, "Backward") == 0) fn.resize(fn.size() - 8);
-      EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", fn,
+      EMBER_FAIL(Runtime, "Output ", self.view_output_nr, " of ", function_name(self),
                  " is a view and is being modified inplace. This view was created inside a custom Function (or "
                  "because an input was returned as-is) and the autograd logic to handle view+inplace would override "
                  "the custom backward associated with the custom Function, leading to incorrect gradients. This "

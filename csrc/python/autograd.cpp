@@ -96,6 +96,16 @@ void set_node_class(py::handle obj, const Node& node) {
 
 namespace {
 
+// A view among a custom Function's outputs refuses in-place changes, in PyTorch's words for a
+// Function with one output or with several (Note [View creation]).
+void mark_custom_function_view(TensorImpl& view, uint32_t output_nr, const py::list& outputs) {
+  int tensors = 0;
+  for (auto h : outputs) tensors += is_tensor(h);
+  view.view_creation = tensors > 1 ? TensorImpl::ViewCreation::MultiOutput : TensorImpl::ViewCreation::CustomFunction;
+  view.view_creator = nullptr;  // named after the Function's node
+  view.view_output_nr = output_nr;
+}
+
 // Note [Saved tensor hooks]: a Python pack/unpack pair.
 struct PyHooks : SavedTensorHooks {
   std::shared_ptr<void> pack(const Tensor& t) override {
@@ -730,6 +740,16 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         return py::make_tuple(e.fn, e.input_nr);
       },
       py::arg("tensor"), "(node, output number): where the tensor's gradient enters the graph.");
+  m.def(
+      "_mark_custom_function_views",
+      [](py::list outputs) {
+        for (size_t i = 0; i < outputs.size(); ++i)
+          if (is_tensor(outputs[i])) {
+            Tensor t = outputs[i].cast<Tensor>();
+            if (t->view_base) mark_custom_function_view(*t, (uint32_t)i, outputs);
+          }
+      },
+      "Marks the views among the outputs of a custom Function run without recording (Note [View creation]).");
   m.def("_current_backward_pass_id", &current_backward_pass_id,
         "An id of the backward pass running on this thread, 0 outside one.");
   m.def(
@@ -891,10 +911,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           } else if (differentiable) {
             set_history(t, node);
             // A view made inside forward (or an input returned as is) may not be modified in place later.
-            if (t->view_base) {
-              t->view_creation = TensorImpl::ViewCreation::CustomFunction;
-              t->view_output_nr = (uint32_t)(node->input_metas.size() - 1);
-            }
+            if (t->view_base) mark_custom_function_view(*t, (uint32_t)(node->input_metas.size() - 1), outputs);
           } else {
             node->add_input_meta(t);
           }

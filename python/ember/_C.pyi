@@ -1689,6 +1689,10 @@ def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: lis
     """
     Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).
     """
+def _mark_custom_function_views(arg0: list) -> None:
+    """
+    Marks the views among the outputs of a custom Function run without recording (Note [View creation]).
+    """
 def _mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     """
     mse_loss as one node.

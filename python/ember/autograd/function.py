@@ -225,6 +225,10 @@ class Function:
                 )
             finally:  # also when a saved-tensor pack hook raised (a checkpoint's early stop)
                 ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
+        elif _C.is_grad_enabled() and any(isinstance(o, Tensor) and o._base is not None for o in outs):
+            # No input requires grad: no node, but the views refuse in-place changes even so, as
+            # PyTorch's (under no_grad they stay no_grad views).
+            _C._mark_custom_function_views(outs)
         if tangents is not None:
             non_differentiable = getattr(ctx, "_non_differentiable", ())
             outs = _forward_ad._apply_jvp(cls, ctx, args, tangents, raw_outs, outs, dirty, non_differentiable)
