@@ -212,13 +212,17 @@ Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
   return run_tensor_hooks(variable->autograd()->leaf_hooks, 0, std::move(grad));
 }
 
-// PyTorch's gradient layout contract: the .grad of a dense, non-overlapping leaf has the
-// leaf's strides (a transposed weight gets a transposed gradient); of any other, contiguous.
+// A new .grad holding g's values. PyTorch's gradient layout contract: the .grad of a dense,
+// non-overlapping leaf has the leaf's strides (a transposed weight gets a transposed
+// gradient); of any other, contiguous. Under create_graph the copy is recorded, so .grad's
+// grad_fn is CopyBackwards, as PyTorch's.
 static Tensor new_grad_like_leaf(const Tensor& g, const Tensor& leaf) {
-  if (leaf->is_contiguous() || !non_overlapping_and_dense(*leaf)) return clone(g);
-  auto storage = allocate_storage((size_t)leaf->numel() * itemsize(g->dtype()), g->device());
-  Tensor out = std::make_shared<TensorImpl>(storage, leaf->sizes(), leaf->strides(), 0, g->dtype());
-  NoGradGuard no_grad;  // a plain copy of the values
+  const bool leaf_layout = !leaf->is_contiguous() && non_overlapping_and_dense(*leaf);
+  if (!leaf_layout && !GradMode::is_enabled()) return clone(g);
+  Tensor out = leaf_layout ? std::make_shared<TensorImpl>(
+                                 allocate_storage((size_t)leaf->numel() * itemsize(g->dtype()), g->device()),
+                                 leaf->sizes(), leaf->strides(), 0, g->dtype())
+                           : empty(g->sizes(), g->dtype(), g->device());
   return copy_(out, g);
 }
 

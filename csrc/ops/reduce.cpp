@@ -66,7 +66,8 @@ struct Reduction {
   DimList dims() const { return shape_to_dims(mask); }
   // The gradient of the reduction, broadcast back to the input's shape.
   Tensor expand_grad(const Tensor& g) const {
-    Tensor gk = keepdim ? g : reshape(g, keepdim_shape(self_sizes, mask));
+    // A full reduction's 0-d gradient expands as it is (PyTorch's graph: no ViewBackward0 first).
+    Tensor gk = keepdim || g->dim() == 0 ? g : reshape(g, keepdim_shape(self_sizes, mask));
     return expand(gk, self_sizes);
   }
   // A kept-dim view of a saved result, for formulas that combine it with the input.

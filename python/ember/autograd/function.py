@@ -215,7 +215,7 @@ class Function:
                 outs = _C._make_function_node(
                     ctx,
                     cls.backward,
-                    cls.__name__ + "Backward",
+                    cls.__dict__.get("_node_name") or cls.__name__ + "Backward",
                     list(args),
                     outs,
                     list(getattr(ctx, "_non_differentiable", ())),
@@ -243,10 +243,13 @@ def _bind_default_args(forward: Callable[..., Any], args: tuple[Any, ...], kwarg
 
 
 class _OnceDifferentiableError(Function):
-    """Stands after a once_differentiable backward when a graph is recorded: differentiating it raises."""
+    """Stands after a once_differentiable backward when a graph is recorded: differentiating it raises.
+    Its node is named Error, as PyTorch's DelayedError node."""
+
+    _node_name = "Error"
 
     @staticmethod
-    def forward(ctx: Any, *grads: Tensor) -> Tensor | tuple[Tensor, ...]:
+    def forward(ctx: Any, *grads: Tensor | None) -> Any:
         return grads if len(grads) > 1 else grads[0]
 
     @staticmethod
@@ -263,16 +266,14 @@ def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
             results = backward(ctx, *grads)
         if not _C.is_grad_enabled() or not any(isinstance(g, Tensor) and g.requires_grad for g in grads):
             return results
+        # As PyTorch: the results come out of a node whose backward raises, with detached copies
+        # of them (requiring grad) as its inputs, so create_graph can't silently be wrong.
         is_tuple = isinstance(results, tuple)
         res = list(results) if is_tuple else [results]
-        idx = [i for i, r in enumerate(res) if isinstance(r, Tensor)]
-        if idx:
-            # Route the results through a node whose backward raises, so create_graph can't silently be wrong.
-            anchor = next(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
-            wrapped = _OnceDifferentiableError.apply(*[res[i] + anchor * 0 for i in idx])
-            wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-            for i, w in zip(idx, wrapped):
-                res[i] = w
-        return tuple(res) if is_tuple else res[0]
+        if not any(isinstance(r, Tensor) for r in res):
+            return results
+        fakes = [r.detach().requires_grad_() if isinstance(r, Tensor) else None for r in res]
+        wrapped = _OnceDifferentiableError.apply(*fakes)
+        return (wrapped,) if is_tuple and len(res) == 1 else wrapped
 
     return wrapper
