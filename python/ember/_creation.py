@@ -53,7 +53,9 @@ def get_default_dtype() -> _C.dtype:
     return float32
 
 
-def _check_device(device: str | _C.device | None) -> None:
+def _check_device(device: str | _C.device | None, pin_memory: bool = False) -> None:
+    if pin_memory:  # page-locked memory is for copies to a GPU, which this build has none of
+        raise RuntimeError("Cannot access accelerator device when none is available.")
     if device is not None:
         _C._check_device(_C.device(device) if not isinstance(device, _C.device) else device)
 
@@ -91,9 +93,7 @@ def tensor(
     pin_memory: bool = False,
 ) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
-    _check_device(device)
-    if pin_memory:  # page-locked memory is for copies to a GPU, which this build has none of
-        raise RuntimeError("Cannot access accelerator device when none is available.")
+    _check_device(device, pin_memory)
     if isinstance(data, Tensor):
         t = data.detach().clone()
         t = t if dtype is None else t._to_dtype(dtype)
@@ -151,8 +151,9 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         dtype: _C.dtype | None = None,
         device: str | _C.device | None = None,
         requires_grad: bool = False,
+        pin_memory: bool = False,
     ) -> Tensor:
-        _check_device(device)
+        _check_device(device, pin_memory)
         return _finish(
             _into(out, fn(_size(size), dtype or (out.dtype if out is not None else float32)), name), requires_grad
         )
@@ -172,8 +173,9 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         dtype: _C.dtype | None = None,
         device: str | _C.device | None = None,
         requires_grad: bool = False,
+        pin_memory: bool = False,
     ) -> Tensor:
-        _check_device(device)
+        _check_device(device, pin_memory)
         t = fn(_size(size), dtype or (out.dtype if out is not None else float32), generator)
         return _finish(_into(out, t, name), requires_grad)
 
@@ -206,20 +208,19 @@ def full(
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or float32)
     follows ``fill_value`` unless given."""
     _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(
-        _C._full(
-            _size((size,) if isinstance(size, numbers.Integral) else tuple(size)),
-            fill_value,
-            dtype or _infer_scalar_dtype(fill_value),
-        ),
-        requires_grad,
+    t = _C._full(
+        _size((size,) if isinstance(size, numbers.Integral) else tuple(size)),
+        fill_value,
+        dtype or (out.dtype if out is not None else _infer_scalar_dtype(fill_value)),
     )
+    return _finish(_into(out, t, "full"), requires_grad)
 
 
 def arange(
@@ -229,6 +230,7 @@ def arange(
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
     ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else float32."""
@@ -236,8 +238,9 @@ def arange(
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    dtype = dtype or _infer_scalar_dtype(*vals)
-    return _finish(_C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype), requires_grad)
+    dtype = dtype or (out.dtype if out is not None else _infer_scalar_dtype(*vals))
+    t = _C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype)
+    return _finish(_into(out, t, "arange"), requires_grad)
 
 
 def linspace(
@@ -247,10 +250,12 @@ def linspace(
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Returns a 1-D tensor of ``steps`` values evenly spaced from ``start`` to ``end``, both included."""
     _check_device(device)
-    return _finish(_C._linspace(float(start), float(end), int(steps), dtype or float32), requires_grad)
+    t = _C._linspace(float(start), float(end), int(steps), dtype or (out.dtype if out is not None else float32))
+    return _finish(_into(out, t, "linspace"), requires_grad)
 
 
 def eye(
@@ -292,10 +297,12 @@ def randperm(
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Returns a random permutation of the integers 0 .. n - 1 (int64 by default)."""
     _check_device(device)
-    return _finish(_C._randperm(int(n), dtype or int64, generator), requires_grad)
+    t = _C._randperm(int(n), dtype or (out.dtype if out is not None else int64), generator)
+    return _finish(_into(out, t, "randperm"), requires_grad)
 
 
 def _like(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
