@@ -161,6 +161,20 @@ inline Shape shape_args(const py::args& args) {
   return s;
 }
 
+// Sizes given as arguments, one sequence, or PyTorch's keyword (x.reshape(shape=(2, 3))).
+inline Shape shape_or_keyword(const py::args& args, const py::kwargs& kw, const char* op, const char* keyword) {
+  for (auto item : kw)
+    if (py::str(item.first).cast<std::string>() != keyword)
+      throw py::type_error(std::string(op) + "() got an unexpected keyword argument '" +
+                           py::str(item.first).cast<std::string>() + "'");
+  if (kw.contains(keyword)) {
+    if (args.size() != 0)
+      throw py::type_error(std::string(op) + "() got multiple values for argument '" + keyword + "'");
+    return dims_arg(kw[keyword]);
+  }
+  return shape_args(args);
+}
+
 std::optional<DType> dtype_arg(py::handle h);
 // nonzero(t, as_tuple=True): one index tensor per dim (a 0-d t counts as 1-d).
 inline py::tuple nonzero_tuple(const Tensor& t) {

@@ -30,7 +30,7 @@ void register_linalg_ops(OpRegistry& r) {
         return addmm_scaled(input, a, b, beta, alpha);
       },
       py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1.0, py::arg("alpha") = 1.0);
-  r.op("dot", forms, "The dot product of two 1-D tensors.", Product{dot}, py::arg("other"));
+  r.op("dot", forms, "The dot product of two 1-D tensors.", Product{dot}, py::arg("tensor"));
   r.op("mv", forms, "The product of a matrix (n, m) and a vector (m).", Product{mv}, py::arg("vec"));
   r.op("outer", forms, "The outer product of two vectors: (n) x (m) -> (n, m).", Product{outer}, py::arg("vec2"));
   r.alias("ger", "outer");

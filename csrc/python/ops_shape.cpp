@@ -20,7 +20,9 @@ void register_views(OpRegistry& r, TensorClass& cls) {
       "view_as", 0, "self.view(other.shape).", [](const Tensor& t, const Tensor& o) { return view(t, o->sizes()); },
       py::arg("other"));
   r.method("reshape", 0, "self with another shape: a view when the strides allow, else a copy.",
-           [](const Tensor& t, py::args shape) { return reshape(t, shape_args(shape)); });
+           [](const Tensor& t, py::args shape, py::kwargs kw) {
+             return reshape(t, shape_or_keyword(shape, kw, "reshape", "shape"));
+           });
   r.function(
       "reshape", 0, "input with another shape: a view when the strides allow, else a copy.",
       [](const Tensor& t, py::handle shape) { return reshape(t, dims_arg(shape)); }, py::arg("input"),
@@ -54,7 +56,9 @@ void register_views(OpRegistry& r, TensorClass& cls) {
       "mT", [](const Tensor& t) { return transpose(t, -2, -1); },
       "A view with the last two dims swapped (batched matrix transpose).");
   r.method("permute", 0, "A view with the dims reordered (as arguments or one sequence).",
-           [](const Tensor& t, py::args dims) { return permute(t, shape_args(dims)); });
+           [](const Tensor& t, py::args dims, py::kwargs kw) {
+             return permute(t, shape_or_keyword(dims, kw, "permute", "dims"));
+           });
   r.function(
       "permute", 0, "A view of input with the dims reordered.",
       [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims)); }, py::arg("input"), py::arg("dims"));
@@ -196,7 +200,9 @@ void register_joining(OpRegistry& r) {
       [](const Tensor& t, int64_t dim) { return py::tuple(py::cast(unbind(t, dim))); }, py::arg("dim") = 0);
   r.op(
       "gather", kFunction | kMethod | kOut, "out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.",
-      [](const Tensor& t, int64_t d, const Tensor& i) { return gather(t, d, i); }, py::arg("dim"), py::arg("index"));
+      // sparse_grad: PyTorch's option of a sparse gradient; ember's gradients are dense, so it changes nothing.
+      [](const Tensor& t, int64_t d, const Tensor& i, bool /*sparse_grad*/) { return gather(t, d, i); }, py::arg("dim"),
+      py::arg("index"), py::kw_only(), py::arg("sparse_grad") = false);
   r.op(
       "scatter_add", kFunction | kMethod | kInPlace | kOut, "A copy of input with src added at index along dim.",
       [](const Tensor& t, int64_t d, const Tensor& i, const Tensor& s) { return scatter_add(t, d, i, s); },

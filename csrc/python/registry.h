@@ -1,4 +1,5 @@
 #pragma once
+#include <deque>
 // Note [Op registry]
 // Every op Python can reach is one registry entry, in the binding file of its
 // family (ops_math.cpp, ops_reduce.cpp, ...):
@@ -118,7 +119,8 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& inplace(const char* name, const char* doc, F fn, const Extra&... extra) {
     record(name, kInPlace, nullptr);
-    cls_.def((std::string(name) + "_").c_str(), fn, doc, extra...);
+    const char* method = inplace_names_.emplace_back(std::string(name) + "_").c_str();  // lives as long as this
+    def_with_aliases(cls_, method, [&](const auto&... e) { cls_.def(method, fn, doc, e...); }, extra...);
     return *this;
   }
   // `alias` names the same function, method and in-place method as `target`.
@@ -187,15 +189,15 @@ class OpRegistry {
   template <class F, class R, class Self, class... Rest, class... Extra>
   void def_inplace(const char* name, F fn, R (F::*)(Self, Rest...) const, const Extra&... extra) {
     if constexpr (std::is_same_v<R, Tensor>) {
-      std::string inplace_name = std::string(name) + "_";
+      // The registry is gone once the module is built: the method keeps its own copy of the name.
+      const char* inplace_name = inplace_names_.emplace_back(std::string(name) + "_").c_str();
       std::string doc = "In-place version of :meth:`Tensor." + std::string(name) + "`.";
-      cls_.def(
-          inplace_name.c_str(),
-          [fn, inplace_name](Tensor& self, Rest... rest) -> Tensor& {
-            bool records = GradMode::is_enabled() && (arg_requires_grad(self) || (arg_requires_grad(rest) || ...));
-            return apply_inplace(self, records, inplace_name.c_str(), [&](const Tensor& s) { return fn(s, rest...); });
-          },
-          doc.c_str(), extra...);
+      auto method = [fn, op = std::string(inplace_name)](Tensor& self, Rest... rest) -> Tensor& {
+        bool records = GradMode::is_enabled() && (arg_requires_grad(self) || (arg_requires_grad(rest) || ...));
+        return apply_inplace(self, records, op.c_str(), [&](const Tensor& s) { return fn(s, rest...); });
+      };
+      def_with_aliases(
+          cls_, inplace_name, [&](const auto&... e) { cls_.def(inplace_name, method, doc.c_str(), e...); }, extra...);
     } else {
       EMBER_ASSERT(false);  // an in-place form needs an op that returns one tensor
     }
@@ -206,6 +208,7 @@ class OpRegistry {
   std::string family_ = "misc";
   std::vector<OpInfo> infos_;
   std::vector<std::pair<py::handle, const char*>> aliased_;  // functions with a numpy-names overload
+  std::deque<std::string> inplace_names_;                    // "squeeze_", ... (a deque: c_str() stays valid)
 };
 
 // Gives every pybind11 function and method of `scope` a text signature, so

@@ -247,7 +247,15 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def_property_readonly(
           "_base", [](const Tensor& t) { return t->view_base; }, "The tensor a view looks into.")
       .def("item", &item, "The value of a one-element tensor as a Python number.")
-      .def("numpy", &to_numpy, "A numpy array sharing the tensor's memory (CPU tensors that do not require grad).")
+      .def(
+          "numpy",
+          [](const Tensor& t, bool force) {
+            // force=True: PyTorch's detach().cpu() first (always shares memory on the CPU).
+            return to_numpy(force ? detach(t) : t);
+          },
+          "A numpy array sharing the tensor's memory (CPU tensors that do not require grad; force=True detaches "
+          "first).",
+          py::kw_only(), py::arg("force") = false)
       .def(
           "__getitem__", [](const Tensor& t, py::handle idx) { return index(t, parse_index(idx)); },
           "self[index]: integers, slices, None, ..., integer or bool tensors and lists.", py::arg("index"))

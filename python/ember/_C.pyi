@@ -643,7 +643,7 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.div`.
         """
-    def dot(self, other: Tensor) -> Tensor:
+    def dot(self, tensor: Tensor) -> Tensor:
         """
         The dot product of two 1-D tensors.
         """
@@ -723,7 +723,7 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.fmod`.
         """
-    def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
+    def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
         """
         out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.
         """
@@ -971,15 +971,15 @@ class Tensor:
         """
         The number of elements (an alias of numel()).
         """
-    def new_empty(self, *size: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False) -> Tensor:
+    def new_empty(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
         ember.empty(*size) with this tensor's dtype unless dtype is given.
         """
-    def new_full(self, size: typing.Sequence[int], fill_value: float, dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False) -> Tensor:
+    def new_full(self, size: typing.Sequence[int], fill_value: float, dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False) -> Tensor:
         """
         ember.full(size, fill_value) with this tensor's dtype unless dtype is given.
         """
-    def new_ones(self, *size: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False) -> Tensor:
+    def new_ones(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
         ember.ones(*size) with this tensor's dtype unless dtype is given.
         """
@@ -987,7 +987,7 @@ class Tensor:
         """
         ember.tensor(data) with this tensor's dtype unless dtype is given.
         """
-    def new_zeros(self, *size: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False) -> Tensor:
+    def new_zeros(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
         ember.zeros(*size) with this tensor's dtype unless dtype is given.
         """
@@ -1007,15 +1007,15 @@ class Tensor:
         """
         The number of elements.
         """
-    def numpy(self) -> numpy.ndarray:
+    def numpy(self, *, force: bool = False) -> numpy.ndarray:
         """
-        A numpy array sharing the tensor's memory (CPU tensors that do not require grad).
+        A numpy array sharing the tensor's memory (CPU tensors that do not require grad; force=True detaches first).
         """
     def outer(self, vec2: Tensor) -> Tensor:
         """
         The outer product of two vectors: (n) x (m) -> (n, m).
         """
-    def permute(self, *args) -> Tensor:
+    def permute(self, *args, **kwargs) -> Tensor:
         """
         A view with the dims reordered (as arguments or one sequence).
         """
@@ -1071,7 +1071,7 @@ class Tensor:
         """
         Sets requires_grad of a leaf in place; returns self.
         """
-    def reshape(self, *args) -> Tensor:
+    def reshape(self, *args, **kwargs) -> Tensor:
         """
         self with another shape: a view when the strides allow, else a copy.
         """
@@ -1289,9 +1289,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.triu`.
         """
-    def type(self, dtype: dtype | None = None) -> str | Tensor:
+    def type(self, dtype: dtype | None = None, non_blocking: bool = False, **kwargs: typing.Any) -> str | Tensor:
         """
-        The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype.
+        The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype (``non_blocking``
+            changes nothing on the CPU).
         """
     def type_as(self, other: Tensor) -> Tensor:
         """
@@ -1301,9 +1302,10 @@ class Tensor:
         """
         The views of each element along dim, without that dim.
         """
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None, **bounds: float) -> Tensor:
         """
-        Fills self with samples uniform on [a, b), outside autograd; returns self.
+        Fills self with samples uniform on [a, b), outside autograd; returns self. PyTorch's keyword
+            names, ``from`` and ``to`` (``from`` is a Python keyword: ``x.uniform_(**{"from": 0, "to": 1})``), work too.
         """
     def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None) -> typing.Any:
         """
@@ -1925,7 +1927,7 @@ def div(input: Tensor, other: Tensor | float, *, rounding_mode: str | None = Non
     """
     Divides input by other, elementwise: true division (integers give floats), or rounded with rounding_mode 'trunc' or 'floor' (integers stay integers; zero gradient).
     """
-def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     The dot product of two 1-D tensors.
     """
@@ -1961,7 +1963,7 @@ def from_numpy(ndarray: numpy.ndarray) -> Tensor:
     """
     A tensor sharing the memory of a numpy array.
     """
-def gather(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, *, out: Tensor | None = None) -> Tensor:
+def gather(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """
     out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.
     """

@@ -19,6 +19,7 @@ from . import _C
 # types: _C.__all__ lists them (Note [Op registry] in csrc/python/registry.h).
 from ._C import *
 from ._creation import *
+from ._creation import layout, strided  # noqa: F401  (PyTorch's torch.layout / torch.strided)
 from ._tensor import Size
 from ._tensor import install as _install_tensor_methods
 from ._tensor_str import set_printoptions

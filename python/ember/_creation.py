@@ -298,33 +298,65 @@ def randperm(
     device: str | _C.device | None = None,
     requires_grad: bool = False,
     out: Tensor | None = None,
+    pin_memory: bool = False,
+    layout: Any = None,
 ) -> Tensor:
     """Returns a random permutation of the integers 0 .. n - 1 (int64 by default)."""
     _check_device(device)
+    _check_layout_and_pinning(layout, pin_memory, "randperm")
     t = _C._randperm(int(n), dtype or (out.dtype if out is not None else int64), generator)
     return _finish(_into(out, t, "randperm"), requires_grad)
 
 
-def _like(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+class layout:
+    """A memory layout, as torch.layout; ember has one, ``ember.strided``."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self._name}"
+
+
+strided = layout("strided")
+
+
+def _check_layout_and_pinning(layout: Any, pin_memory: bool, op: str) -> None:
+    """PyTorch's layout= and pin_memory= keywords: ember has strided CPU tensors only."""
+    if layout is not None and layout is not strided:
+        raise RuntimeError(f"{op}(): ember supports only the strided layout, got {layout}")
+    if pin_memory:
+        raise RuntimeError(f"{op}(): pin_memory=True needs a GPU; this build of ember has none")
+
+
+def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
     def create(
         input: Tensor,
         *,
         dtype: _C.dtype | None = None,
+        layout: Any = None,
         device: str | _C.device | None = None,
         requires_grad: bool = False,
+        memory_format: Any = None,
+        pin_memory: bool = False,
+        generator: _C.Generator | None = None,
     ) -> Tensor:
-        return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+        _check_layout_and_pinning(layout, pin_memory, create.__name__)
+        extra = {"generator": generator} if random else {}
+        if generator is not None and not random:
+            raise TypeError(f"{create.__name__}() got an unexpected keyword argument 'generator'")
+        return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **extra)
 
     create.__name__ = fn.__name__ + "_like"
     create.__doc__ = f"Returns ``{fn.__name__}`` of the shape of ``input``, and of its dtype unless ``dtype`` is given."
     return create
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
-rand_like = _like(rand)
-randn_like = _like(randn)
+zeros_like = _like(zeros, random=False)
+ones_like = _like(ones, random=False)
+empty_like = _like(empty, random=False)
+rand_like = _like(rand, random=True)
+randn_like = _like(randn, random=True)
 
 
 def full_like(

@@ -150,14 +150,25 @@ def _reduce_ex(self: Tensor, protocol: int) -> tuple:
 def _new(factory: str) -> Any:
     def method(
         self: Tensor,
-        *size: int | Sequence[int],
+        *size_args: int | Sequence[int],
         dtype: dtype | None = None,
         device: str | device | None = None,
         requires_grad: bool = False,
+        layout: Any = None,
+        pin_memory: bool = False,
+        size: Sequence[int] | None = None,
     ) -> Tensor:
         from . import _creation
 
-        return getattr(_creation, factory)(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        _creation._check_layout_and_pinning(layout, pin_memory, f"new_{factory}")
+        if size is not None:  # PyTorch's keyword form: x.new_zeros(size=(2, 3))
+            size = (tuple(size),)
+        return getattr(_creation, factory)(
+            *(size if size is not None else size_args),
+            dtype=dtype or self.dtype,
+            device=device,
+            requires_grad=requires_grad,
+        )
 
     method.__name__ = f"new_{factory}"
     method.__doc__ = f"ember.{factory}(*size) with this tensor's dtype unless dtype is given."
@@ -171,10 +182,13 @@ def _new_full(
     dtype: dtype | None = None,
     device: str | device | None = None,
     requires_grad: bool = False,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     """ember.full(size, fill_value) with this tensor's dtype unless dtype is given."""
     from . import _creation
 
+    _creation._check_layout_and_pinning(layout, pin_memory, "new_full")
     return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
@@ -191,10 +205,17 @@ def _new_tensor(
     return _creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
-def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fills self with samples uniform on [a, b), outside autograd; returns self."""
+def _uniform_(
+    self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None, **bounds: float
+) -> Tensor:
+    """Fills self with samples uniform on [a, b), outside autograd; returns self. PyTorch's keyword
+    names, ``from`` and ``to`` (``from`` is a Python keyword: ``x.uniform_(**{"from": 0, "to": 1})``), work too."""
     from . import _creation, grad_mode
 
+    unknown = set(bounds) - {"from", "to"}
+    if unknown:
+        raise TypeError(f"uniform_() got an unexpected keyword argument '{unknown.pop()}'")
+    a, b = bounds.get("from", a), bounds.get("to", b)
     with grad_mode.no_grad():
         return self.copy_(_creation.rand(*self.shape, dtype=self.dtype, generator=generator) * (b - a) + a)
 
@@ -207,8 +228,9 @@ def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Ge
         return self.copy_(_creation.randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean)
 
 
-def _type(self: Tensor, dtype: dtype | None = None) -> str | Tensor:
-    """The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype."""
+def _type(self: Tensor, dtype: dtype | None = None, non_blocking: bool = False, **kwargs: Any) -> str | Tensor:
+    """The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype (``non_blocking``
+    changes nothing on the CPU)."""
     names = {
         "float32": "FloatTensor",
         "float64": "DoubleTensor",

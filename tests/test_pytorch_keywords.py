@@ -1,0 +1,39 @@
+"""PyTorch's keyword spellings that ember accepts beside its own (found by tools/api_coverage.py)."""
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_layout_and_pin_memory_keywords():
+    x = ember.ones(2, 3)
+    for fn in (ember.zeros_like, ember.ones_like, ember.empty_like, ember.rand_like, ember.randn_like):
+        assert fn(x, layout=ember.strided).shape == (2, 3)
+    assert repr(ember.strided) == "ember.strided"
+    with pytest.raises(RuntimeError, match="only the strided layout"):
+        ember.zeros_like(x, layout="sparse_coo")
+    with pytest.raises(RuntimeError, match="pin_memory=True needs a GPU"):
+        x.new_zeros(2, pin_memory=True)
+    assert x.new_ones(size=(4,)).tolist() == [1.0] * 4
+    g = ember.Generator().manual_seed(3)
+    a = ember.rand_like(x, generator=g)
+    b = ember.rand_like(x, generator=ember.Generator().manual_seed(3))
+    assert a.tolist() == b.tolist()
+    with pytest.raises(TypeError, match="generator"):
+        ember.zeros_like(x, generator=g)
+
+
+def test_method_keywords():
+    x = ember.arange(6.0)
+    assert x.reshape(shape=(2, 3)).shape == (2, 3)
+    assert x.reshape(2, 3).permute(dims=(1, 0)).shape == (3, 2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'size'"):
+        x.reshape(size=(2, 3))
+    u = ember.empty(1000).uniform_(**{"from": 2.0, "to": 3.0})
+    assert 2.0 <= u.min().item() and u.max().item() < 3.0
+    assert x.unsqueeze(0).squeeze_(axis=0).shape == (6,)
+    w = ember.ones(3, requires_grad=True)
+    np.testing.assert_array_equal(w.numpy(force=True), np.ones(3))
+    assert ember.dot(ember.ones(2), tensor=ember.ones(2)).item() == 2.0
+    assert x.type(ember.float64, non_blocking=True).dtype == ember.float64
