@@ -37,3 +37,9 @@ def test_method_keywords():
     np.testing.assert_array_equal(w.numpy(force=True), np.ones(3))
     assert ember.dot(ember.ones(2), tensor=ember.ones(2)).item() == 2.0
     assert x.type(ember.float64, non_blocking=True).dtype == ember.float64
+
+
+def test_size_and_stride_take_numpy_axis():
+    x = ember.zeros(2, 3)
+    assert x.size(axis=1) == 3 and x.stride(axis=0) == 3
+    assert x.size() == (2, 3) and x.size(-1) == 3 and x.stride() == (3, 1)

@@ -56,3 +56,15 @@ def test_unsafe_split_pieces_can_be_changed_in_place_in_autograd():
     expected[0] = 2 * (2 * np.arange(3.0, 6.0))
     expected[1] = 2 * (2 * np.arange(0.0, 3.0))
     np.testing.assert_allclose(a.grad.numpy(), expected)
+
+
+def test_set_with_a_geometry_views_the_source_storage():
+    src = ember.arange(10.0)
+    y = ember.empty(0)
+    y.set_(src, 2, (2, 3), (3, 1))
+    assert y.tolist() == [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]
+    assert y.storage_offset() == 2 and y.stride() == (3, 1)
+    y.set_(src, 4, (3,))  # contiguous strides by default
+    assert y.tolist() == [4.0, 5.0, 6.0]
+    with pytest.raises(RuntimeError, match="does not fit in the source's storage"):
+        y.set_(src, 5, (2, 3))

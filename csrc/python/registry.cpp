@@ -40,6 +40,8 @@ void set_doc(PyCFunctionObject* f, const std::string& doc) {
   f->m_ml->ml_doc = strdup(doc.c_str());
 }
 
+}  // namespace
+
 // An overload set's docstring reduced to its first overload's (Note [Keyword aliases]).
 void show_first_overload(PyObject* fn) {
   PyCFunctionObject* f = as_cfunction(fn);
@@ -49,8 +51,6 @@ void show_first_overload(PyObject* fn) {
   if (first == std::string::npos || second == std::string::npos) return;
   set_doc(f, d.substr(first + 5, second - first - 5) + "\n");
 }
-
-}  // namespace
 
 void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
   for (auto& [scope, name] : aliased_) show_first_overload(scope.attr(name).ptr());

@@ -83,6 +83,10 @@ T with_numpy_names(const T& e, bool& renamed) {
   }
 }
 
+// An overload set's docstring reduced to its first overload's, so that inspect.signature
+// reads it (Note [Keyword aliases]); for methods given a numpy-names overload by hand.
+void show_first_overload(PyObject* fn);
+
 class OpRegistry {
  public:
   OpRegistry(py::module_& m, TensorClass& cls) : m_(m), cls_(cls) {}

@@ -2,6 +2,7 @@
 #include "autograd/grad_mode.h"
 #include "kernels/cpu/elementwise.h"
 #include "python/bindings.h"
+#include "python/registry.h"
 
 namespace ember {
 namespace bind {
@@ -166,6 +167,16 @@ static int64_t dim_of(const Tensor& t, int64_t dim) {
   return wrap_dim(dim, t->dim());
 }
 
+static py::object size_of(const Tensor& t, OptionalDim dim) {
+  if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
+  return py::int_(t->size(dim_of(t, dim.cast<int64_t>())));
+}
+
+static py::object stride_of(const Tensor& t, OptionalDim dim) {
+  if (dim.is_none()) return py::tuple(py::cast(t->strides()));
+  return py::int_(t->stride(dim_of(t, dim.cast<int64_t>())));
+}
+
 void init_tensor(py::module_& m, TensorClass& cls) {
   cls.def(py::init([](const Tensor& other) {
             // Tensor(t): an alias of t's data without its autograd history (used by Parameter).
@@ -175,20 +186,10 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def_property_readonly(
           "shape", [](const Tensor& t) { return py::module_::import("ember").attr("Size")(py::cast(t->sizes())); },
           "The sizes of the dims, an ember.Size.")
-      .def(
-          "size",
-          [](const Tensor& t, OptionalDim dim) -> py::object {
-            if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
-            return py::int_(t->size(dim_of(t, dim.cast<int64_t>())));
-          },
-          "The shape (an ember.Size), or the size of dim.", py::arg("dim") = py::none())
-      .def(
-          "stride",
-          [](const Tensor& t, OptionalDim dim) -> py::object {
-            if (dim.is_none()) return py::tuple(py::cast(t->strides()));
-            return py::int_(t->stride(dim_of(t, dim.cast<int64_t>())));
-          },
-          "The strides in elements (a tuple), or the stride of dim.", py::arg("dim") = py::none())
+      .def("size", size_of, "The shape (an ember.Size), or the size of dim.", py::arg("dim") = py::none())
+      .def("size", size_of, "numpy's name of dim: x.size(axis=1).", py::arg("axis"))
+      .def("stride", stride_of, "The strides in elements (a tuple), or the stride of dim.", py::arg("dim") = py::none())
+      .def("stride", stride_of, "numpy's name of dim: x.stride(axis=1).", py::arg("axis"))
       .def("dim", &TensorImpl::dim, "The number of dims.")
       .def("ndimension", &TensorImpl::dim, "The number of dims (an alias of dim()).")
       .def_property_readonly("ndim", &TensorImpl::dim, "The number of dims.")
@@ -216,6 +217,31 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           },
           "Makes self show source's memory and geometry (an empty tensor without source).",
           py::arg("source") = py::none())
+      .def(
+          "set_",
+          [](Tensor& t, const Tensor& source, int64_t storage_offset, py::handle size, py::handle stride) -> Tensor& {
+            // PyTorch's set_(source, storage_offset, size, stride): source's memory, this geometry.
+            Shape sizes = dims_arg(size);
+            Shape strides = stride.is_none() ? contiguous_strides(sizes) : dims_arg(stride);
+            EMBER_CHECK(sizes.size() == strides.size(), "set_: mismatch in length of sizes (", sizes.size(),
+                        ") and strides (", strides.size(), ")");
+            int64_t last = storage_offset;
+            for (size_t d = 0; d < sizes.size(); ++d) {
+              EMBER_CHECK(sizes[d] >= 0 && strides[d] >= 0, "set_: negative size or stride in ", detail::cat(sizes),
+                          ", ", detail::cat(strides));
+              if (sizes[d] == 0) last = -1;
+              if (last >= 0) last += (sizes[d] - 1) * strides[d];
+            }
+            EMBER_CHECK(storage_offset >= 0 &&
+                            (int64_t)((last + 1) * itemsize(source->dtype())) <= (int64_t)source->storage()->nbytes,
+                        "set_: a view of size ", detail::cat(sizes), ", stride ", detail::cat(strides),
+                        " and storage offset ", storage_offset, " does not fit in the source's storage");
+            set_(t, source);
+            t->set_geometry(sizes, strides, storage_offset);
+            return t;
+          },
+          "self.set_(source, storage_offset, size, stride=None): source's memory under this geometry.",
+          py::arg("source"), py::arg("storage_offset"), py::arg("size"), py::arg("stride") = py::none())
       .def(
           "element_size", [](const Tensor& t) { return itemsize(t->dtype()); }, "The size of one element in bytes.")
       .def(
@@ -273,6 +299,7 @@ void init_tensor(py::module_& m, TensorClass& cls) {
   m.def(
       "_from_numpy_copy", [](py::array arr, OptionalDType dtype) { return from_numpy_copy(arr, dtype_arg(dtype)); },
       "A tensor holding a copy of a numpy array, converted to dtype.", py::arg("array"), py::arg("dtype") = py::none());
+  for (const char* overloaded : {"size", "stride", "set_"}) show_first_overload(cls.attr(overloaded).ptr());
 }
 
 }  // namespace bind
