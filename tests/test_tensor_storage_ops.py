@@ -29,6 +29,8 @@ def test_resize_refuses_tensors_that_require_grad_and_negative_sizes():
         ember.zeros(2, requires_grad=True).resize_(3)
     with pytest.raises(RuntimeError, match="negative dimension"):
         ember.zeros(2).resize_(-1)
+    with pytest.raises(RuntimeError, match="Storage size calculation overflowed"):
+        ember.zeros(2).resize_(2**62)  # bytes past 2**64: must not wrap into a small "fits" check
 
 
 def test_set_shows_the_source_memory_and_gives_the_leaf_a_new_accumulator():
@@ -68,3 +70,5 @@ def test_set_with_a_geometry_views_the_source_storage():
     assert y.tolist() == [4.0, 5.0, 6.0]
     with pytest.raises(RuntimeError, match="does not fit in the source's storage"):
         y.set_(src, 5, (2, 3))
+    with pytest.raises(RuntimeError, match="overflowed|does not fit"):
+        y.set_(src, 0, (2**62, 4), (2**62, 1))

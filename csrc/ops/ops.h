@@ -205,6 +205,7 @@ Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start, std::op
 Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset);
 Tensor& resize_(Tensor& self, const Shape& sizes);
 Tensor& set_(Tensor& self, const Tensor& source);
+Tensor& set_(Tensor& self, const Tensor& source, int64_t offset, const Shape& sizes, const Shape& strides);
 Tensor repeat(const Tensor& t, const DimList& repeats);
 Tensor trace(const Tensor& t);
 Tensor diagonal(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2);  // a view

@@ -2,6 +2,7 @@
 // remembers its base (Note [In-place on views] in inplace.cpp).
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "kernels/cpu/elementwise.h"
@@ -473,8 +474,7 @@ Tensor trace(const Tensor& t) {
 // its history, under the in-place op's node name (TBackward1, ...).
 Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name) {
   const bool records = GradMode::is_enabled() && self->requires_grad();
-  EMBER_CHECK(!self->is_inference || GradMode::is_inference(),
-              "Inplace update to inference tensor outside InferenceMode is not allowed.");
+  check_inplace(self, name, false);  // an inference tensor outside inference_mode
   if (records && self->view_base) check_view_creation(*self);
   EMBER_CHECK(!(records && self->is_leaf()),
               "a leaf Variable that requires grad is being used in an in-place operation.");
@@ -493,14 +493,14 @@ Tensor& inplace_view(Tensor& self, const Tensor& view, const char* name) {
 Tensor& resize_(Tensor& self, const Shape& sizes) {
   EMBER_CHECK(!(self->requires_grad() && !self->is_inference), "cannot resize variables that require grad");
   check_inplace(self, "resize_", false);
-  for (int64_t s : sizes)
-    EMBER_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", detail::cat(sizes));
-  if (sizes == self->sizes()) return self;  // nothing changes, not even the version (PyTorch's rule)
-  const int64_t numel = shape_numel(sizes);
-  const size_t needed = (size_t)(self->offset() + numel) * itemsize(self->dtype());
-  if (needed > self->storage()->nbytes) {
-    Tensor grown = empty({self->offset() + numel}, self->dtype(), self->device());
-    const int64_t keep = std::min<int64_t>(self->storage()->nbytes / itemsize(self->dtype()), self->offset() + numel);
+  const int64_t numel = shape_numel(sizes);  // refuses negative sizes and overflows
+  if (sizes == self->sizes()) return self;   // nothing changes, not even the version (PyTorch's rule)
+  int64_t extent = 0;                        // elements the storage must hold from its start
+  EMBER_CHECK(!__builtin_add_overflow(self->offset(), numel, &extent),
+              "Storage size calculation overflowed with sizes=", detail::cat(sizes));
+  if (storage_bytes({extent}, itemsize(self->dtype())) > self->storage()->nbytes) {
+    Tensor grown = empty({extent}, self->dtype(), self->device());
+    const int64_t keep = std::min<int64_t>(self->storage()->nbytes / itemsize(self->dtype()), extent);
     std::memcpy(grown->data_ptr(), self->storage()->data, (size_t)keep * itemsize(self->dtype()));
     self->set_storage(grown->storage());
   }
@@ -521,6 +521,30 @@ Tensor& set_(Tensor& self, const Tensor& source) {
     meta->grad_accumulator.reset();
   }
   self->bump_version();
+  return self;
+}
+
+// Tensor.set_(source, storage_offset, size, stride): source's storage under this
+// geometry, which must lie inside it.
+Tensor& set_(Tensor& self, const Tensor& source, int64_t offset, const Shape& sizes, const Shape& strides) {
+  EMBER_CHECK(sizes.size() == strides.size(), "set_: mismatch in length of sizes (", sizes.size(), ") and strides (",
+              strides.size(), ")");
+  bool overflow = offset < 0 || offset == std::numeric_limits<int64_t>::max();
+  int64_t last = offset - 1;  // the furthest element read (none for an empty view)
+  if (shape_numel(sizes) > 0) {
+    last = offset;
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      EMBER_CHECK(strides[d] >= 0, "set_: negative stride in ", detail::cat(strides));
+      int64_t span = 0;
+      overflow |= __builtin_mul_overflow(sizes[d] - 1, strides[d], &span) || __builtin_add_overflow(last, span, &last);
+    }
+    overflow |= last == std::numeric_limits<int64_t>::max();  // last + 1 below
+  }
+  EMBER_CHECK(!overflow && storage_bytes({last + 1}, itemsize(source->dtype())) <= source->storage()->nbytes,
+              "set_: a view of size ", detail::cat(sizes), ", stride ", detail::cat(strides), " and storage offset ",
+              offset, " does not fit in the source's storage");
+  set_(self, source);
+  self->set_geometry(sizes, strides, offset);
   return self;
 }
 

@@ -220,25 +220,9 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def(
           "set_",
           [](Tensor& t, const Tensor& source, int64_t storage_offset, py::handle size, py::handle stride) -> Tensor& {
-            // PyTorch's set_(source, storage_offset, size, stride): source's memory, this geometry.
             Shape sizes = dims_arg(size);
-            Shape strides = stride.is_none() ? contiguous_strides(sizes) : dims_arg(stride);
-            EMBER_CHECK(sizes.size() == strides.size(), "set_: mismatch in length of sizes (", sizes.size(),
-                        ") and strides (", strides.size(), ")");
-            int64_t last = storage_offset;
-            for (size_t d = 0; d < sizes.size(); ++d) {
-              EMBER_CHECK(sizes[d] >= 0 && strides[d] >= 0, "set_: negative size or stride in ", detail::cat(sizes),
-                          ", ", detail::cat(strides));
-              if (sizes[d] == 0) last = -1;
-              if (last >= 0) last += (sizes[d] - 1) * strides[d];
-            }
-            EMBER_CHECK(storage_offset >= 0 &&
-                            (int64_t)((last + 1) * itemsize(source->dtype())) <= (int64_t)source->storage()->nbytes,
-                        "set_: a view of size ", detail::cat(sizes), ", stride ", detail::cat(strides),
-                        " and storage offset ", storage_offset, " does not fit in the source's storage");
-            set_(t, source);
-            t->set_geometry(sizes, strides, storage_offset);
-            return t;
+            return set_(t, source, storage_offset, sizes,
+                        stride.is_none() ? contiguous_strides(sizes) : dims_arg(stride));
           },
           "self.set_(source, storage_offset, size, stride=None): source's memory under this geometry.",
           py::arg("source"), py::arg("storage_offset"), py::arg("size"), py::arg("stride") = py::none())

@@ -1289,7 +1289,7 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.triu`.
         """
-    def type(self, dtype: dtype | None = None, non_blocking: bool = False, **kwargs: typing.Any) -> str | Tensor:
+    def type(self, dtype: dtype | None = None, non_blocking: bool = False) -> str | Tensor:
         """
         The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype (``non_blocking``
             changes nothing on the CPU).
