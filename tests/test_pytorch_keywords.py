@@ -43,3 +43,11 @@ def test_size_and_stride_take_numpy_axis():
     x = ember.zeros(2, 3)
     assert x.size(axis=1) == 3 and x.stride(axis=0) == 3
     assert x.size() == (2, 3) and x.size(-1) == 3 and x.stride() == (3, 1)
+
+
+def test_unsupported_memory_format_and_unknown_type_keywords_raise():
+    x = ember.ones(2)
+    with pytest.raises(RuntimeError, match="memory_format is not supported"):
+        ember.zeros_like(x, memory_format="channels_last")
+    with pytest.raises(TypeError):
+        x.type(ember.float64, async_=True)

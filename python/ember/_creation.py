@@ -342,6 +342,8 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         generator: _C.Generator | None = None,
     ) -> Tensor:
         _check_layout_and_pinning(layout, pin_memory, create.__name__)
+        if memory_format is not None:  # ember has no memory formats: any would be ignored, so refuse it
+            raise RuntimeError(f"{create.__name__}(): memory_format is not supported by ember (got {memory_format})")
         extra = {"generator": generator} if random else {}
         if generator is not None and not random:
             raise TypeError(f"{create.__name__}() got an unexpected keyword argument 'generator'")

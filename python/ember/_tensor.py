@@ -228,7 +228,7 @@ def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Ge
         return self.copy_(_creation.randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean)
 
 
-def _type(self: Tensor, dtype: dtype | None = None, non_blocking: bool = False, **kwargs: Any) -> str | Tensor:
+def _type(self: Tensor, dtype: dtype | None = None, non_blocking: bool = False) -> str | Tensor:
     """The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype (``non_blocking``
     changes nothing on the CPU)."""
     names = {
