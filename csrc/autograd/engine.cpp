@@ -60,16 +60,26 @@ BackwardStats backward_stats() { return {g_parallel_passes.load(), g_helper_node
 void set_parallel_backward(bool enabled) { g_parallel_backward.store(enabled); }
 bool parallel_backward_enabled() { return g_parallel_backward.load(); }
 
-// The final callbacks of the pass running on this thread (null outside one);
-// a pass's node running on a helper thread queues into the caller's list.
-static thread_local std::vector<std::function<void()>>* t_final_callbacks = nullptr;
+// The backward pass running on this thread (all empty outside one); a helper thread
+// running a pass's nodes takes the caller's.
+struct PassContext {
+  // Its final callbacks: a node on a helper thread queues into the caller's list.
+  std::vector<std::function<void()>>* final_callbacks = nullptr;
+  uint64_t id = 0;  // passes are numbered from 1 in the order they start
+  // Started with `inputs` (autograd.grad, backward(inputs=)): the reentrant
+  // checkpoint cannot work inside such a pass.
+  bool has_inputs = false;
+};
+static thread_local PassContext t_pass;
 static std::mutex g_final_callbacks_mutex;
-// Passes are numbered from 1 in the order they start; helper threads take their pass's number.
 static std::atomic<uint64_t> g_backward_passes{0};
-static thread_local uint64_t t_pass_id = 0;
-// Whether the pass running on this thread was started with `inputs` (autograd.grad,
-// backward(inputs=)): the reentrant checkpoint cannot work inside such a pass.
-static thread_local bool t_pass_has_inputs = false;
+
+// Makes `pass` this thread's pass for the scope, then gives the previous one back.
+struct PassScope {
+  PassContext previous = t_pass;
+  explicit PassScope(const PassContext& pass) { t_pass = pass; }
+  ~PassScope() { t_pass = previous; }
+};
 
 namespace {
 
@@ -141,9 +151,7 @@ struct GraphTask {
   std::vector<Capture> captures;
   variable_list captured;
   int64_t work = 0;  // gradient elements over all nodes: the serial/parallel decision
-  std::vector<std::function<void()>>* final_callbacks = nullptr;  // queue_backward_callback's list
-  uint64_t pass_id = 0;
-  bool has_inputs = false;  // started with `inputs` (autograd.grad, backward(inputs=))
+  PassContext pass;  // its final callbacks, number, whether started with `inputs`
 
   // Scheduling state; guarded by `mutex` in a parallel pass.
   struct ByPriority {
@@ -418,22 +426,7 @@ void run_serial(GraphTask& task) {
 // unlocked, deliver its outputs locked, until nothing is ready or running.
 void work_loop(GraphTask& task, bool is_caller) {
   AutoGradMode grad_mode(task.opts.create_graph);
-  auto* callers_callbacks = t_final_callbacks;
-  const uint64_t callers_pass = t_pass_id;
-  const bool callers_has_inputs = t_pass_has_inputs;
-  t_final_callbacks = task.final_callbacks;
-  t_pass_id = task.pass_id;
-  t_pass_has_inputs = task.has_inputs;
-  struct Restore {
-    std::vector<std::function<void()>>* previous;
-    uint64_t previous_pass;
-    bool previous_has_inputs;
-    ~Restore() {
-      t_final_callbacks = previous;
-      t_pass_id = previous_pass;
-      t_pass_has_inputs = previous_has_inputs;
-    }
-  } restore{callers_callbacks, callers_pass, callers_has_inputs};
+  PassScope pass(task.pass);
   const int budget = kernels::max_threads();
   std::unique_lock<std::mutex> lock(task.mutex);
   for (;;) {
@@ -503,13 +496,13 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
 constexpr int kMaxReentrantDepth = 32;
 static thread_local int t_reentrant_depth = 0;
 
-uintptr_t current_backward_pass_id() { return t_pass_id; }
-bool current_backward_pass_has_inputs() { return t_pass_has_inputs; }
+uintptr_t current_backward_pass_id() { return t_pass.id; }
+bool current_backward_pass_has_inputs() { return t_pass.has_inputs; }
 
 void queue_backward_callback(std::function<void()> callback) {
-  EMBER_CHECK(t_final_callbacks, "Final callbacks can only be installed during backward pass.");
+  EMBER_CHECK(t_pass.final_callbacks, "Final callbacks can only be installed during backward pass.");
   std::lock_guard<std::mutex> lock(g_final_callbacks_mutex);
-  t_final_callbacks->push_back(std::move(callback));
+  t_pass.final_callbacks->push_back(std::move(callback));
 }
 
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
@@ -549,27 +542,10 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   }
 
   std::vector<std::function<void()>> final_callbacks;
-  struct CallbacksScope {
-    std::vector<std::function<void()>>* previous = t_final_callbacks;
-    uint64_t previous_pass = t_pass_id;
-    bool previous_has_inputs = t_pass_has_inputs;
-    CallbacksScope(std::vector<std::function<void()>>* mine, uint64_t pass, bool has_inputs) {
-      t_final_callbacks = mine;
-      t_pass_id = pass;
-      t_pass_has_inputs = has_inputs;
-    }
-    ~CallbacksScope() {
-      t_final_callbacks = previous;
-      t_pass_id = previous_pass;
-      t_pass_has_inputs = previous_has_inputs;
-    }
-  } callbacks_scope(&final_callbacks, ++g_backward_passes, !inputs.empty());
-
   GraphTask task;
   task.opts = opts;
-  task.final_callbacks = &final_callbacks;
-  task.pass_id = t_pass_id;
-  task.has_inputs = !inputs.empty();
+  task.pass = {&final_callbacks, ++g_backward_passes, !inputs.empty()};
+  PassScope pass(task.pass);
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
   push_ready(task, 0);

@@ -78,16 +78,19 @@ void set_data(const Tensor& t, const Tensor& data) {
 // such a view (its version moved on since its grad_fn was set) gets a fresh
 // history when it is next used in a graph: an as_strided view of its base's
 // current history.
+std::string forward_op_name(const Node& node) {
+  std::string name = node.name();
+  while (!name.empty() && std::isdigit((unsigned char)name.back())) name.pop_back();
+  if (name.size() > 8 && name.compare(name.size() - 8, 8, "Backward") == 0) name.resize(name.size() - 8);
+  return name;
+}
+
 void throw_view_made_without_grad_modified(const TensorImpl& view, bool indirect) {
   const bool inference = view.view_creation == TensorImpl::ViewCreation::InferenceMode;
   std::string prefix = "A view was created in";
-  if (const auto& fn = view.grad_fn()) {  // a view (made with grad) of such a view
-    std::string name = fn->name();
-    while (!name.empty() && std::isdigit((unsigned char)name.back())) name.pop_back();
-    if (name.size() > 8 && name.compare(name.size() - 8, 8, "Backward") == 0) name.resize(name.size() - 8);
-    prefix =
-        detail::cat("Output ", view.autograd()->output_nr, " of ", name, " is a view of a view which was created in");
-  }
+  if (const auto& fn = view.grad_fn())  // a view (made with grad) of such a view
+    prefix = detail::cat("Output ", view.autograd()->output_nr, " of ", forward_op_name(*fn),
+                         " is a view of a view which was created in");
   EMBER_FAIL(Runtime, prefix, inference ? " inference mode and " : " no_grad mode and ",
              indirect ? "its base or another view of its base has been" : "is being",
              inference ? " modified inplace in normal mode." : " modified inplace with grad mode enabled.",

@@ -115,6 +115,8 @@ void refresh_view_history(const Tensor& t);
 // PyTorch's refusal of an in-place change of a view made in no_grad or inference mode
 // (`indirect`: the change went through its base or another view of it).
 [[noreturn]] void throw_view_made_without_grad_modified(const TensorImpl& view, bool indirect);
+// The forward op of a node, as PyTorch's messages name it: "MulBackward0" -> "Mul", "FnBackward" -> "Fn".
+std::string forward_op_name(const Node& node);
 // Gives `t` a new history (an in-place op's node). Its retain_grad hook moves
 // along, so t.grad is the gradient of the new value, as in PyTorch.
 void rebase_history(const Tensor& t, std::shared_ptr<Node> fn, uint32_t output_nr);

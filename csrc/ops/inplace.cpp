@@ -20,9 +20,7 @@ static bool can_cast(DType from, DType to) { return dtype_category(from) <= dtyp
 // Note [View creation]: PyTorch's refusals, in its words.
 // The custom Function whose output `self` is, for messages (its node's name without "Backward").
 static std::string function_name(const TensorImpl& self) {
-  std::string fn = self.grad_fn() ? self.grad_fn()->name() : std::string("a custom Function");
-  if (fn.size() > 8 && fn.compare(fn.size() - 8, 8, "Backward") == 0) fn.resize(fn.size() - 8);
-  return fn;
+  return self.grad_fn() ? forward_op_name(*self.grad_fn()) : std::string("a custom Function");
 }
 
 void check_view_creation(const TensorImpl& self) {

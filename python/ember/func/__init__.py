@@ -35,6 +35,7 @@ from .. import _C, _creation
 from .. import autograd as _autograd
 from .._C import Tensor
 from ..autograd import forward_ad as _fwad
+from ..autograd import functional as _functional
 from ..grad_mode import enable_grad
 
 __all__ = [
@@ -216,18 +217,7 @@ def _grad_or_zeros(
     retain_graph: bool,
 ) -> list[Tensor]:
     """``autograd.grad`` over the outputs that require grad; zeros for an input none depends on."""
-    seeds = list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
-    kept = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad]
-    if not kept:
-        return [_creation.zeros_like(x) for x in inputs]
-    grads = _autograd.grad(
-        [o for o, _ in kept],
-        list(inputs),
-        [s for _, s in kept],
-        retain_graph=retain_graph,
-        create_graph=create_graph,
-        allow_unused=True,
-    )
+    grads = _functional._grad(outputs, inputs, grad_outputs, create_graph=create_graph, retain_graph=retain_graph)
     return [g if g is not None else _creation.zeros_like(x) for g, x in zip(grads, inputs)]
 
 
@@ -545,20 +535,14 @@ _MISSING = object()
 
 def _swap_tensor(module: Any, name: str, value: Any) -> Any:
     """Puts ``value`` (or, for _MISSING, nothing) at ``module.name``; returns what was there."""
-    if name in module._parameters:
-        orig = module._parameters[name]
-        if value is _MISSING:
-            del module._parameters[name]
-        else:
-            module._parameters[name] = value
-        return orig
-    if name in module._buffers:
-        orig = module._buffers[name]
-        if value is _MISSING:
-            del module._buffers[name]
-        else:
-            module._buffers[name] = value
-        return orig
+    for store in (module._parameters, module._buffers):
+        if name in store:
+            orig = store[name]
+            if value is _MISSING:
+                del store[name]
+            else:
+                store[name] = value
+            return orig
     orig = getattr(module, name) if hasattr(module, name) else _MISSING
     if orig is not _MISSING and not isinstance(orig, Tensor) and orig is not None:
         raise TypeError(f"attribute `{name}`: {orig} is not an instance of torch.Tensor")
