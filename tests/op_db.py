@@ -65,6 +65,28 @@ def np_erf(x):
     return np.vectorize(math.erf, otypes=[np.float64])(x)
 
 
+def np_lgamma(x):
+    return np.vectorize(math.lgamma, otypes=[np.float64])(x)
+
+
+def np_digamma(x):
+    if _scipy_special is not None:
+        return _scipy_special.digamma(x)
+    h = 1e-4  # a fourth-order central difference of lgamma: error ~1e-14
+    f = np_lgamma
+    return (8 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (12 * h)
+
+
+def np_erfinv(y):
+    """erf inverted by bisection (64 halvings reach double precision on (-1, 1))."""
+    lo, hi = np.full_like(y, -6.0), np.full_like(y, 6.0)
+    for _ in range(64):
+        mid = (lo + hi) / 2
+        below = np_erf(mid) < y
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
 def np_logsumexp(x, axis, keepdims=False):
     m = np.max(x, axis=axis, keepdims=True)
     r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
@@ -110,6 +132,11 @@ DIVIDEND = RNG.uniform(-3.0, 3.0, size=(3, 4)).round(1) + 0.05
 DIVISOR = np.where(RNG.random((3, 4)) > 0.5, 1.0, -1.0) * (RNG.integers(1, 4, size=(3, 4)) + 0.5)
 SCATTER_SELF = RNG.permutation(12).reshape(3, 4) * 0.25 - 1.3
 SCATTER_SRC = RNG.permutation(8).reshape(2, 4) * 0.3 - 1.1
+# the domains of asin/acos/atanh/erfinv and of acosh, away from their poles
+UNIT = RNG.uniform(-0.9, 0.9, size=(3, 4))
+ABOVE_ONE = RNG.uniform(1.1, 3.0, size=(3, 4))
+# values at least 0.1 away from integers and halves (the steps of floor, ceil, trunc and round)
+ROUNDABLE = np.floor(RNG.uniform(-4, 4, size=(3, 4))) + RNG.choice([0.2, 0.3, 0.7, 0.8], size=(3, 4))
 SPECIALS = np.array([[0.0, np.nan, np.inf, -np.inf], [1.5, -2.0, np.nan, 3.0]])
 
 
@@ -176,6 +203,57 @@ CASES: list[OpCase] = [
     OpCase("reciprocal", np.reciprocal, [S], opts={"min_abs": 0.3}),
     OpCase("erf", np_erf, [S]),
     OpCase("square", np.square, [S]),
+    # rounding: steps, so the inputs stay away from integers (and halves, for round)
+    OpCase("floor", np.floor, [ROUNDABLE]),
+    OpCase("floor", np.floor, [ints(3, 4)], id="floor-int"),
+    OpCase("ceil", np.ceil, [ROUNDABLE]),
+    OpCase("trunc", np.trunc, [ROUNDABLE]),
+    OpCase("round", np.round, [ROUNDABLE]),
+    OpCase("round", lambda x: np.round(x, 1), [ROUNDABLE / 7], kwargs={"decimals": 1}, id="round-decimals"),
+    OpCase("frac", lambda x: x - np.trunc(x), [ROUNDABLE]),
+    OpCase("asin", np.arcsin, [UNIT]),
+    OpCase("acos", np.arccos, [UNIT]),
+    OpCase("atan", np.arctan, [S]),
+    OpCase("sinh", np.sinh, [S]),
+    OpCase("cosh", np.cosh, [S]),
+    OpCase("asinh", np.arcsinh, [S]),
+    OpCase("acosh", np.arccosh, [ABOVE_ONE]),
+    OpCase("atanh", np.arctanh, [UNIT]),
+    OpCase("log2", np.log2, [S], opts={"low": 0.2}),
+    OpCase("log10", np.log10, [S], opts={"low": 0.2}),
+    OpCase("exp2", np.exp2, [S]),
+    OpCase("erfc", lambda x: 1 - np_erf(x), [S]),
+    OpCase("erfinv", np_erfinv, [UNIT]),
+    OpCase("lgamma", np_lgamma, [S], opts={"low": 0.3, "high": 4.0}),
+    OpCase("digamma", np_digamma, [S], opts={"low": 0.3, "high": 4.0}),
+    OpCase(
+        "polygamma",
+        None if _scipy_special is None else (lambda x: _scipy_special.polygamma(2, x)),
+        [S],
+        call=lambda op, x, **k: op(2, x, **k) if op is ember.polygamma else op(x, 2, **k),
+        opts={"low": 0.5, "high": 4.0},
+    ),
+    OpCase(
+        "mvlgamma",
+        lambda x: np_lgamma(x) + np_lgamma(x - 0.5) + 0.5 * np.log(np.pi),
+        [S],
+        args=(2,),
+        opts={"low": 1.0, "high": 4.0},
+    ),
+    OpCase(
+        "nan_to_num",
+        lambda x: np.nan_to_num(x, nan=0.5, posinf=9.0, neginf=-7.0),
+        [SPECIALS],
+        kwargs={"nan": 0.5, "posinf": 9.0, "neginf": -7.0},
+    ),
+    OpCase("nan_to_num", np.nan_to_num, [S], id="nan_to_num-finite"),
+    OpCase("clamp_min", lambda x: np.maximum(x, 0.25), [S], args=(0.25,)),
+    OpCase("clamp_max", lambda x: np.minimum(x, 0.25), [S], args=(0.25,)),
+    OpCase("clamp_min", np.maximum, [S, (4,)], id="clamp_min-tensor"),
+    OpCase("lerp", lambda a, b: a + 0.3 * (b - a), [S, S], args=(0.3,)),
+    OpCase("lerp", lambda a, b, w: a + w * (b - a), [S, (4,), S], id="lerp-tensor-weight"),
+    OpCase("addcmul", lambda a, b, c: a + 0.5 * b * c, [S, (4,), S], kwargs={"value": 0.5}),
+    OpCase("addcdiv", lambda a, b, c: a - 2 * b / c, [S, S, (3, 1)], kwargs={"value": -2.0}, opts={"min_abs": 0.3}),
     OpCase("relu", lambda x: np.maximum(x, 0), [S], opts={"min_abs": 0.1}),
     OpCase("clamp", lambda x: np.clip(x, -0.5, 0.5), [S], kwargs={"min": -0.5, "max": 0.5}),
     OpCase("clamp", np.maximum, [S, S], call=lambda op, x, lo, **k: op(x, lo, **k), id="clamp-tensor-min"),
@@ -212,6 +290,10 @@ CASES: list[OpCase] = [
     OpCase("isfinite", np.isfinite, [SPECIALS]),
     OpCase("signbit", np.signbit, [np.array([[0.0, -0.0, -1.5, np.inf], [2.0, -np.inf, 3.0, -4.0]])]),
     OpCase("atan2", np.arctan2, [S, (4,)], opts={"gradgrad": True}),
+    OpCase("hypot", np.hypot, [S, (4,)], opts={"min_abs": 0.1}),
+    OpCase("logaddexp", np.logaddexp, [S, (3, 1)], opts={"gradgrad": True}),
+    OpCase("logaddexp2", np.logaddexp2, [S, S]),
+    OpCase("xlogy", lambda a, b: a * np.log(b), [S, S], opts={"low": 0.2}),
     OpCase("floor_divide", np.floor_divide, [ints(3, 4, low=-20, high=20), ints(3, 4, low=1, high=6)]),
     OpCase("floor_divide", np.floor_divide, [DIVIDEND, DIVISOR], id="floor_divide-float"),
     OpCase("remainder", np.remainder, [DIVIDEND, DIVISOR]),

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "ops/binary.h"
+#include "ops/unary.h"
 
 namespace ember {
 
@@ -283,22 +284,20 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return minmax(BinaryOp::Minim
 // ---- unary
 
 // Integer inputs of float functions (exp, sin, ...) compute in the default float dtype.
-static Tensor unary_forward(UnaryOp op, const Tensor& t, bool float_op) {
+Tensor unary_forward(UnaryOp op, const Tensor& t, bool float_op) {
   DType dt = (float_op && !is_floating(t->dtype())) ? kDefaultFloat : t->dtype();
   Tensor out = empty(t->sizes(), kernels::is_predicate(op) ? DType::Bool : dt);
   kernels::unary(op, out, cast_for_kernel(t, dt));
   return out;
 }
 
-// A unary op whose derivative needs its input (saves `t`).
-static Tensor unary_with_input(UnaryOp op, const char* name, Formula fn, const Tensor& t, bool float_op) {
+Tensor unary_with_input(UnaryOp op, const char* name, Formula fn, const Tensor& t, bool float_op) {
   Tensor out = unary_forward(op, t, float_op);
   auto n = make_node(name, {&t}, fn);
   if (n) n->save("self", t);
   return attach(n, out);
 }
-// A unary op whose derivative needs its result (saves the output).
-static Tensor unary_with_result(UnaryOp op, const char* name, Formula fn, const Tensor& t) {
+Tensor unary_with_result(UnaryOp op, const char* name, Formula fn, const Tensor& t) {
   Tensor out = unary_forward(op, t, true);
   auto n = make_node(name, {&t}, fn);
   if (n) {

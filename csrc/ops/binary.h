@@ -9,6 +9,8 @@ namespace ember {
 
 // out = op(a, b) with a and b converted to `compute`; out of `out_dtype`, broadcast shape.
 Tensor binary_forward(kernels::BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype);
+// The same for a float-only function: integer and bool inputs compute in the default float dtype.
+Tensor binary_forward_float(kernels::BinaryOp op, const Tensor& a, const Tensor& b);
 
 // Broadcasting binary ops sum each input's gradient back to that input's
 // shape; when both inputs had the output's shape (the common case) there is

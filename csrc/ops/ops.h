@@ -111,6 +111,42 @@ Tensor fmod(const Tensor& a, const Tensor& b);       // C's fmod: the sign of a
 Tensor igamma(const Tensor& a, const Tensor& x);     // regularized lower incomplete gamma P(a, x)
 Tensor igammac(const Tensor& a, const Tensor& x);    // regularized upper incomplete gamma Q(a, x)
 Tensor signbit(const Tensor& t);
+Tensor hypot(const Tensor& a, const Tensor& b);
+Tensor logaddexp(const Tensor& a, const Tensor& b);
+Tensor logaddexp2(const Tensor& a, const Tensor& b);
+Tensor xlogy(const Tensor& a, const Tensor& b);
+Tensor xlog1py(const Tensor& a, const Tensor& b);
+Tensor zeta(const Tensor& s, const Tensor& q);  // Hurwitz zeta
+// weight: a tensor, or a wrapped number (LerpBackward0)
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight);
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, double value);
+Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, double value);
+
+// ---- elementwise functions of one tensor (unary_math.cpp)
+Tensor floor(const Tensor& t);  // rounding: integers unchanged, zero gradient
+Tensor ceil(const Tensor& t);
+Tensor trunc(const Tensor& t);
+Tensor round(const Tensor& t, int64_t decimals = 0);  // half to even
+Tensor frac(const Tensor& t);
+Tensor asin(const Tensor& t);
+Tensor acos(const Tensor& t);
+Tensor atan(const Tensor& t);
+Tensor sinh(const Tensor& t);
+Tensor cosh(const Tensor& t);
+Tensor asinh(const Tensor& t);
+Tensor acosh(const Tensor& t);
+Tensor atanh(const Tensor& t);
+Tensor log2(const Tensor& t);
+Tensor log10(const Tensor& t);
+Tensor exp2(const Tensor& t);
+Tensor erfc(const Tensor& t);
+Tensor erfinv(const Tensor& t);
+Tensor lgamma(const Tensor& t);
+Tensor digamma(const Tensor& t);
+Tensor polygamma(int64_t n, const Tensor& t);
+Tensor mvlgamma(const Tensor& t, int64_t p);
+Tensor nan_to_num(const Tensor& t, std::optional<double> nan, std::optional<double> posinf,
+                  std::optional<double> neginf);
 
 // ---- in-place (inplace.cpp); each bumps the version counter
 Tensor& add_(Tensor& self, const Tensor& other, double alpha = 1.0);

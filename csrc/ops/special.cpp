@@ -1,5 +1,6 @@
-// Elementwise math beyond arith.cpp: atan2, the rounding divisions
-// (floor_divide, remainder, fmod) and the incomplete gamma functions.
+// Elementwise math of two or three tensors beyond arith.cpp: atan2, the
+// rounding divisions (floor_divide, remainder, fmod), the incomplete gamma
+// functions, hypot, logaddexp, xlogy, zeta, and lerp/addcmul/addcdiv.
 #include <cmath>
 
 #include "ops/binary.h"
@@ -21,6 +22,10 @@ struct BinaryState {
 static DType float_result(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
   return is_floating(rt) ? rt : kDefaultFloat;
+}
+Tensor binary_forward_float(BinaryOp op, const Tensor& a, const Tensor& b) {
+  DType rt = float_result(a, b);
+  return binary_forward(op, a, b, rt, rt);
 }
 
 Tensor atan2(const Tensor& a, const Tensor& b) {
@@ -82,8 +87,7 @@ Tensor fmod(const Tensor& a, const Tensor& b) { return rounded_remainder(a, b, f
 
 // igamma and igammac: d/dx P(a, x) = x^(a-1) e^-x / Gamma(a) = -d/dx Q(a, x). The
 // derivative in a has no closed form; as PyTorch, its formula raises when a
-// backward pass reaches it. lgamma(a) enters as a constant (ember has no
-// lgamma op), so a second derivative in a is not available either.
+// backward pass reaches it.
 static Tensor incomplete_gamma(const Tensor& a, const Tensor& x, bool lower) {
   DType rt = result_type(a, x);  // integers: the kernel's NotImplementedError, as PyTorch
   Tensor out = binary_forward(lower ? BinaryOp::Igamma : BinaryOp::Igammac, a, x, rt, rt);
@@ -93,10 +97,7 @@ static Tensor incomplete_gamma(const Tensor& a, const Tensor& x, bool lower) {
                                     EMBER_CHECK_KIND(!n.needs(0), NotImplemented, "the derivative for '",
                                                      lower ? "igamma" : "igammac", ": input' is not implemented.");
                                     Tensor a = n.saved_at(0), x = n.saved_at(1);
-                                    DType dt = g[0]->dtype();
-                                    Tensor lg = empty(a->sizes(), dt);
-                                    kernels::unary(kernels::UnaryOp::Lgamma, lg, cast_for_kernel(a, dt));
-                                    Tensor d = exp(sub(sub(mul(sub(a, num(1.0)), log(x)), x), lg));
+                                    Tensor d = exp(sub(sub(mul(sub(a, num(1.0)), log(x)), x), lgamma(a)));
                                     return {Tensor(), n.state.bc.grad(mul(g[0], lower ? d : neg(d)), 1)};
                                   });
   if (n) {
@@ -108,5 +109,173 @@ static Tensor incomplete_gamma(const Tensor& a, const Tensor& x, bool lower) {
 }
 Tensor igamma(const Tensor& a, const Tensor& x) { return incomplete_gamma(a, x, true); }
 Tensor igammac(const Tensor& a, const Tensor& x) { return incomplete_gamma(a, x, false); }
+
+// A float-only binary function with its node: `fn` computes the gradients of both inputs
+// (each summed back to its input's shape by the caller's Broadcast).
+static Tensor float_binary_op(BinaryOp op, const char* name, const Tensor& a, const Tensor& b,
+                              StateNode<BinaryState>::Formula fn, bool save_result = false) {
+  Tensor out = binary_forward_float(op, a, b);
+  auto n = make_node<BinaryState>(name, {&a, &b}, fn);
+  if (n) {
+    n->state.bc.remember(a, b);
+    n->save("self", a);
+    n->save("other", b);
+    attach(n, out);
+    if (save_result) n->save_output("result", out);
+  }
+  return out;
+}
+// Both gradients at once, only those needed, summed back to the input shapes.
+template <class GA, class GB>
+static variable_list two_grads(StateNode<BinaryState>& n, GA ga, GB gb) {
+  return {n.needs(0) ? n.state.bc.grad(ga(), 0) : Tensor(), n.needs(1) ? n.state.bc.grad(gb(), 1) : Tensor()};
+}
+
+Tensor hypot(const Tensor& a, const Tensor& b) {
+  return float_binary_op(
+      BinaryOp::Hypot, "HypotBackward0", a, b,
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor x = n.saved_at(0), y = n.saved_at(1), r = n.saved_at(2);
+        return two_grads(n, [&] { return mul(g[0], div(x, r)); }, [&] { return mul(g[0], div(y, r)); });
+      },
+      true);
+}
+// d/da log(e^a + e^b) = 1 / (1 + e^(b - a)); base 2 the same with powers of 2.
+static Tensor log_add_exp(const Tensor& a, const Tensor& b, bool base2) {
+  return float_binary_op(base2 ? BinaryOp::LogAddExp2 : BinaryOp::LogAddExp,
+                         base2 ? "Logaddexp2Backward0" : "LogaddexpBackward0", a, b,
+                         [](auto& n, variable_list& g) -> variable_list {
+                           Tensor x = n.saved_at(0), y = n.saved_at(1);
+                           const bool base2 = n.op_name[9] == '2';
+                           auto share = [&](const Tensor& from, const Tensor& to) {
+                             Tensor d = sub(to, from);
+                             return div(g[0], add(num(1.0), base2 ? exp2(d) : exp(d)));
+                           };
+                           return two_grads(n, [&] { return share(x, y); }, [&] { return share(y, x); });
+                         });
+}
+Tensor logaddexp(const Tensor& a, const Tensor& b) { return log_add_exp(a, b, false); }
+Tensor logaddexp2(const Tensor& a, const Tensor& b) { return log_add_exp(a, b, true); }
+
+// x * log(y) (log1p(y)), 0 where x == 0: d/dx = xlogy(x != 0, y), d/dy = x / y (x / (1 + y)).
+static Tensor x_log(const Tensor& a, const Tensor& b, bool log1p_of_b) {
+  return float_binary_op(log1p_of_b ? BinaryOp::Xlog1py : BinaryOp::Xlogy,
+                         log1p_of_b ? "SpecialXlog1PyBackward0" : "XlogyBackward0", a, b,
+                         [](auto& n, variable_list& g) -> variable_list {
+                           Tensor x = n.saved_at(0), y = n.saved_at(1);
+                           const bool l1p = n.op_name[0] == 'S';
+                           return two_grads(
+                               n,
+                               [&] {
+                                 Tensor nz = to_dtype(ne(x, num(0.0)), g[0]->dtype());
+                                 return mul(g[0], l1p ? xlog1py(nz, y) : xlogy(nz, y));
+                               },
+                               [&] { return mul(g[0], div(x, l1p ? add(y, num(1.0)) : y)); });
+                         });
+}
+Tensor xlogy(const Tensor& a, const Tensor& b) { return x_log(a, b, false); }
+Tensor xlog1py(const Tensor& a, const Tensor& b) { return x_log(a, b, true); }
+
+// Hurwitz zeta(s, q): d/dq = -s zeta(s + 1, q); no formula in s, as PyTorch.
+Tensor zeta(const Tensor& s, const Tensor& q) {
+  return float_binary_op(BinaryOp::Zeta, "SpecialZetaBackward0", s, q, [](auto& n, variable_list& g) -> variable_list {
+    EMBER_CHECK_KIND(!n.needs(0), NotImplemented, "the derivative for 'self' is not implemented.");
+    Tensor s = n.saved_at(0), q = n.saved_at(1);
+    return {Tensor(), n.state.bc.grad(mul(g[0], neg(mul(s, zeta(add(s, num(1.0)), q)))), 1)};
+  });
+}
+
+// ---- three tensors
+
+namespace {
+struct LerpState {
+  Broadcast self_end;  // sums self's and end's gradients back to their shapes
+  Shape out_sizes, weight_sizes;
+  std::optional<double> weight;  // a number weight (LerpBackward0)
+  void fields(StateFields& f) const { f.add("weight", weight); }
+};
+struct AddcState {  // addcmul / addcdiv
+  Shape self_sizes, t1_sizes, t2_sizes;
+  double value = 1;
+  void fields(StateFields& f) const { f.add("value", value); }
+};
+}  // namespace
+
+static Tensor sum_back(const Tensor& g, const Shape& shape) { return g->sizes() == shape ? g : sum_to(g, shape); }
+
+// input + weight * (end - input), computed from the nearer end (PyTorch's numerics).
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
+  const bool number_weight = weight->is_wrapped_number;
+  EMBER_CHECK(is_floating(self->dtype()) && self->dtype() == end->dtype(),
+              "lerp: expected self and end of the same float dtype, but got ", scalar_type_name(self->dtype()), " and ",
+              scalar_type_name(end->dtype()));
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor diff = sub(end, self);
+    Tensor near_start = add(self, mul(weight, diff));
+    Tensor near_end = sub(end, mul(diff, sub(num(1.0), weight)));
+    out = where(lt(abs(weight), num(0.5)), near_start, near_end);
+    if (out->dtype() != self->dtype()) out = to_dtype(out, self->dtype());
+  }
+  auto fn = [](auto& n, variable_list& g) -> variable_list {
+    Tensor w = n.saved_at(0);
+    Tensor gs, ge, gw;
+    if (n.needs(0)) gs = sum_back(mul(g[0], sub(num(1.0), w)), n.state.self_end.self_sizes);
+    if (n.needs(1)) ge = sum_back(mul(g[0], w), n.state.self_end.other_sizes);
+    if (n.needs(2)) gw = sum_back(mul(g[0], sub(n.saved_at(2), n.saved_at(1))), n.state.weight_sizes);
+    return {gs, ge, gw};
+  };
+  auto n = make_node<LerpState>(number_weight ? "LerpBackward0" : "LerpBackward1", {&self, &end, &weight}, fn);
+  if (n) {
+    n->state.self_end = {false, self->sizes(), end->sizes()};
+    n->state.weight_sizes = weight->sizes();
+    if (number_weight) n->state.weight = item_as_double(weight);
+    n->save("weight", weight);
+    n->save("self", self);
+    n->save("end", end);
+  }
+  return attach(n, out);
+}
+
+// input + value * t1 * t2 (addcmul) or input + value * t1 / t2 (addcdiv).
+static Tensor addc(const Tensor& self, const Tensor& t1, const Tensor& t2, double value, bool divide) {
+  if (divide)
+    EMBER_CHECK(is_floating(t1->dtype()) || is_floating(t2->dtype()),
+                "Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform "
+                "a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as "
+                "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+                "latter implementation: (input + value * tensor1 / tensor2), for all dtypes.");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor prod = divide ? div(t1, t2) : mul(t1, t2);
+    out = add(self, prod, value);
+  }
+  auto fn = [](auto& n, variable_list& g) -> variable_list {
+    const bool divide = n.op_name[4] == 'd';
+    const double v = n.state.value;
+    Tensor a = n.saved_at(0), b = n.saved_at(1), scaled = mul(g[0], num(v));
+    Tensor gs, g1, g2;
+    if (n.needs(0)) gs = sum_back(g[0], n.state.self_sizes);
+    if (n.needs(1)) g1 = sum_back(divide ? div(scaled, b) : mul(scaled, b), n.state.t1_sizes);
+    if (n.needs(2)) g2 = sum_back(divide ? neg(div(mul(scaled, a), mul(b, b))) : mul(scaled, a), n.state.t2_sizes);
+    return {gs, g1, g2};
+  };
+  auto n = make_node<AddcState>(divide ? "AddcdivBackward0" : "AddcmulBackward0", {&self, &t1, &t2}, fn);
+  if (n) {
+    n->state = {self->sizes(), t1->sizes(), t2->sizes(), value};
+    n->save("tensor1", t1);
+    n->save("tensor2", t2);
+  }
+  return attach(n, out);
+}
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, double value) {
+  return addc(self, t1, t2, value, false);
+}
+Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, double value) {
+  return addc(self, t1, t2, value, true);
+}
 
 }  // namespace ember

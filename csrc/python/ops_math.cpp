@@ -200,6 +200,99 @@ void register_operators(OpRegistry& r) {
            [](py::handle self) { return (intptr_t)self.ptr(); });
 }
 
+// clamp with one bound, named as PyTorch's nodes (Backward0 for a number bound, Backward1 for a tensor).
+struct OneBoundClamp {
+  bool is_min;
+  Tensor operator()(const Tensor& t, TensorOrNumber bound) const {
+    Tensor r = is_min ? clamp_any(t, bound, py::none()) : clamp_any(t, py::none(), bound);
+    const bool tensor_bound = is_tensor(bound);
+    return renamed(r, is_min ? (tensor_bound ? "ClampMinBackward1" : "ClampMinBackward0")
+                             : (tensor_bound ? "ClampMaxBackward1" : "ClampMaxBackward0"));
+  }
+};
+
+// The elementwise functions of unary_math.cpp, lerp, addcmul and addcdiv.
+void register_unary_math(OpRegistry& r) {
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&);
+    const char* doc;
+  } unary[] = {
+      {"floor", floor, "Rounds each element down to an integer (integers unchanged)."},
+      {"ceil", ceil, "Rounds each element up to an integer (integers unchanged)."},
+      {"trunc", trunc, "Rounds each element toward zero (integers unchanged)."},
+      {"frac", frac, "The fractional part of each element: input - trunc(input)."},
+      {"asin", asin, "Returns the arcsine of each element."},
+      {"acos", acos, "Returns the arccosine of each element."},
+      {"atan", atan, "Returns the arctangent of each element."},
+      {"sinh", sinh, "Returns the hyperbolic sine of each element."},
+      {"cosh", cosh, "Returns the hyperbolic cosine of each element."},
+      {"asinh", asinh, "Returns the inverse hyperbolic sine of each element."},
+      {"acosh", acosh, "Returns the inverse hyperbolic cosine of each element."},
+      {"atanh", atanh, "Returns the inverse hyperbolic tangent of each element."},
+      {"log2", log2, "Returns the base-2 logarithm of each element."},
+      {"log10", log10, "Returns the base-10 logarithm of each element."},
+      {"exp2", exp2, "Returns 2 raised to each element."},
+      {"erfc", erfc, "Returns the complementary error function 1 - erf(input) of each element."},
+      {"erfinv", erfinv, "Returns the inverse error function of each element."},
+      {"lgamma", lgamma, "Returns log |Gamma(input)| for each element."},
+      {"digamma", digamma, "Returns the digamma function (the derivative of lgamma) of each element."},
+  };
+  for (auto& op : unary) r.op(op.name, kAll, op.doc, Unary{op.fn});
+  r.alias("fix", "trunc").alias("arcsin", "asin").alias("arccos", "acos").alias("arctan", "atan");
+  r.alias("arcsinh", "asinh").alias("arccosh", "acosh").alias("arctanh", "atanh");
+  r.op(
+      "round", kAll, "Rounds each element to the nearest integer, half to even, or to `decimals` decimal places.",
+      [](const Tensor& t, int64_t decimals) { return round(t, decimals); }, py::kw_only(), py::arg("decimals") = 0);
+  r.function(
+      "polygamma", kOut, "The n-th derivative of the digamma function, elementwise.",
+      [](int64_t n, const Tensor& t) { return polygamma(n, t); }, py::arg("n"), py::arg("input"));
+  r.method(
+      "polygamma", 0, "The n-th derivative of the digamma function, elementwise.",
+      [](const Tensor& t, int64_t n) { return polygamma(n, t); }, py::arg("n"));
+  r.inplace(
+      "polygamma", "In-place version of :meth:`Tensor.polygamma`.",
+      [](Tensor& t, int64_t n) -> Tensor& {
+        bool records = GradMode::is_enabled() && t->requires_grad();
+        return apply_inplace(t, records, "polygamma_", [&](const Tensor& s) { return polygamma(n, s); });
+      },
+      py::arg("n"));
+  r.op(
+      "mvlgamma", kAll, "The multivariate log-gamma function of dimension p, elementwise.",
+      [](const Tensor& t, int64_t p) { return mvlgamma(t, p); }, py::arg("p"));
+  r.op(
+      "nan_to_num", kAll,
+      "Replaces NaN by `nan`, +inf by `posinf` and -inf by `neginf` (by default 0 and the dtype's largest and "
+      "lowest values).",
+      [](const Tensor& t, std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) {
+        return nan_to_num(t, nan, posinf, neginf);
+      },
+      py::arg("nan") = 0.0, py::arg("posinf") = py::none(), py::arg("neginf") = py::none());
+  r.op("clamp_min", kAll, "Clamps each element to at least min (a number or a tensor).", OneBoundClamp{true},
+       py::arg("min"));
+  r.op("clamp_max", kAll, "Clamps each element to at most max (a number or a tensor).", OneBoundClamp{false},
+       py::arg("max"));
+  r.op(
+      "lerp", kAll, "Linear interpolation input + weight * (end - input); weight a number or a tensor.",
+      [](const Tensor& t, const Tensor& end, TensorOrNumber w) { return lerp(t, end, require_operand(w, "lerp")); },
+      py::arg("end"), py::arg("weight"));
+  r.op(
+      "addcmul", kAll, "input + value * tensor1 * tensor2 (broadcasting).",
+      [](const Tensor& t, const Tensor& a, const Tensor& b, double v) { return addcmul(t, a, b, v); },
+      py::arg("tensor1"), py::arg("tensor2"), py::kw_only(), py::arg("value") = 1.0);
+  r.op(
+      "addcdiv", kAll, "input + value * tensor1 / tensor2 (broadcasting; float division).",
+      [](const Tensor& t, const Tensor& a, const Tensor& b, double v) { return addcdiv(t, a, b, v); },
+      py::arg("tensor1"), py::arg("tensor2"), py::kw_only(), py::arg("value") = 1.0);
+  // torch.special's functions that torch has no top-level name for: private, re-exported by ember.special.
+  r.module().def(
+      "_special_xlog1py", [](const Tensor& a, TensorOrNumber b) { return xlog1py(a, require_operand(b, "xlog1py")); },
+      "input * log1p(other), 0 where input is 0.", py::arg("input"), py::arg("other"));
+  r.module().def(
+      "_special_zeta", [](const Tensor& a, TensorOrNumber b) { return zeta(a, require_operand(b, "zeta")); },
+      "The Hurwitz zeta function of input (s) and other (q).", py::arg("input"), py::arg("other"));
+}
+
 void register_elementwise(OpRegistry& r) {
   r.family("elementwise");
   r.op(
@@ -252,6 +345,10 @@ void register_elementwise(OpRegistry& r) {
       {"remainder", remainder, "Python's input % other: the remainder of floor division, with the sign of other."},
       {"fmod", fmod, "C's fmod: the remainder of truncating division, with the sign of input."},
       {"atan2", atan2, "The angle of the point (other, input): atan(input / other) in the right quadrant."},
+      {"hypot", hypot, "sqrt(input ** 2 + other ** 2), without overflow."},
+      {"logaddexp", logaddexp, "log(exp(input) + exp(other)), without overflow."},
+      {"logaddexp2", logaddexp2, "log2(2 ** input + 2 ** other), without overflow."},
+      {"xlogy", xlogy, "input * log(other), 0 where input is 0."},
       {"igamma", igamma, "The regularized lower incomplete gamma function P(input, other)."},
       {"igammac", igammac, "The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other)."},
   };
@@ -295,6 +392,7 @@ void register_elementwise(OpRegistry& r) {
   };
   for (auto& op : unary) r.op(op.name, kAll, op.doc, Unary{op.fn});
   r.alias("negative", "neg").alias("absolute", "abs");
+  register_unary_math(r);
   r.op("relu", kFunction | kMethod | kInPlace, "Returns max(input, 0) elementwise.", Unary{relu});
   r.op(
       "clamp", kAll, "Clamps each element into [min, max]; each bound a number, a tensor or None.",

@@ -113,18 +113,62 @@ static void rounding_typed(BinaryOp op, const Tensor& out, const Tensor& a, cons
   }
 }
 
-// atan2 and the incomplete gamma functions: float dtypes (callers promote integers).
+// log(e^x + e^y) without overflow: the larger plus log1p of the smaller's share.
+template <class T>
+static T log_add_exp(T x, T y) {
+  if (std::isinf(x) && x == y) return x;  // -inf + -inf, inf + inf: no inf - inf
+  T m = std::max(x, y);
+  return m + std::log1p(std::exp(-std::fabs(x - y)));
+}
+template <class T>
+static T log_add_exp2(T x, T y) {
+  if (std::isinf(x) && x == y) return x;
+  T m = std::max(x, y);
+  return m + std::log1p(std::exp2(-std::fabs(x - y))) / T(0.69314718055994530942);
+}
+
+static const char* float_binary_name(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Atan2: return "atan2";
+    case BinaryOp::Igamma: return "igamma";
+    case BinaryOp::Igammac: return "igammac";
+    case BinaryOp::Hypot: return "hypot";
+    case BinaryOp::LogAddExp: return "logaddexp";
+    case BinaryOp::LogAddExp2: return "logaddexp2";
+    case BinaryOp::Xlogy: return "xlogy";
+    case BinaryOp::Xlog1py: return "xlog1py";
+    default: return "zeta";
+  }
+}
+
+// atan2, the incomplete gamma functions and the other float-only binary
+// functions: float dtypes (callers promote integers).
 template <class T>
 static void float_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   if constexpr (std::is_floating_point_v<T>) {
     switch (op) {
       case BinaryOp::Atan2: return binary_loop<T, T>(out, a, b, [](T y, T x) -> T { return std::atan2(y, x); });
       case BinaryOp::Igamma: return binary_loop<T, T>(out, a, b, [](T s, T x) -> T { return T(igamma(s, x)); });
-      default: return binary_loop<T, T>(out, a, b, [](T s, T x) -> T { return T(igammac(s, x)); });
+      case BinaryOp::Igammac: return binary_loop<T, T>(out, a, b, [](T s, T x) -> T { return T(igammac(s, x)); });
+      case BinaryOp::Hypot: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return std::hypot(x, y); });
+      case BinaryOp::LogAddExp: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return log_add_exp(x, y); });
+      case BinaryOp::LogAddExp2: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return log_add_exp2(x, y); });
+      case BinaryOp::Xlogy:
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T {
+          if (std::isnan(y)) return y;
+          return x == T(0) ? T(0) : x * std::log(y);
+        });
+      case BinaryOp::Xlog1py:
+        return binary_loop<T, T>(out, a, b, [](T x, T y) -> T {
+          if (std::isnan(y)) return y;
+          return x == T(0) ? T(0) : x * std::log1p(y);
+        });
+      case BinaryOp::Zeta: return binary_loop<T, T>(out, a, b, [](T s, T q) -> T { return T(hurwitz_zeta(s, q)); });
+      default: break;
     }
   }
-  EMBER_FAIL(NotImplemented, "\"", op == BinaryOp::Atan2 ? "atan2" : (op == BinaryOp::Igamma ? "igamma" : "igammac"),
-             "_cpu\" not implemented for '", scalar_type_name(dtype_of<T>()), "'");
+  EMBER_FAIL(NotImplemented, "\"", float_binary_name(op), "_cpu\" not implemented for '",
+             scalar_type_name(dtype_of<T>()), "'");
 }
 
 static const char* bitwise_kernel_name(BinaryOp op) {
@@ -202,7 +246,13 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
       EMBER_ASSERT(false);
     case BinaryOp::Atan2:
     case BinaryOp::Igamma:
-    case BinaryOp::Igammac: return float_binary<T>(op, out, a, b);
+    case BinaryOp::Igammac:
+    case BinaryOp::Hypot:
+    case BinaryOp::LogAddExp:
+    case BinaryOp::LogAddExp2:
+    case BinaryOp::Xlogy:
+    case BinaryOp::Xlog1py:
+    case BinaryOp::Zeta: return float_binary<T>(op, out, a, b);
     case BinaryOp::FloorDivide:
     case BinaryOp::TruncDivide:
     case BinaryOp::Remainder:
@@ -275,9 +325,37 @@ static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::IsInf: return unary_loop<bool, T>(out, a, [](T x) { return std::isinf(x); });
     case UnaryOp::IsFinite: return unary_loop<bool, T>(out, a, [](T x) { return std::isfinite(x); });
     case UnaryOp::Lgamma: return unary_loop<T, T>(out, a, [](T x) -> T { return std::lgamma(x); });
+    case UnaryOp::Floor: return unary_loop<T, T>(out, a, [](T x) -> T { return std::floor(x); });
+    case UnaryOp::Ceil: return unary_loop<T, T>(out, a, [](T x) -> T { return std::ceil(x); });
+    case UnaryOp::Trunc: return unary_loop<T, T>(out, a, [](T x) -> T { return std::trunc(x); });
+    case UnaryOp::Round: return unary_loop<T, T>(out, a, [](T x) -> T { return std::nearbyint(x); });
+    case UnaryOp::Frac: return unary_loop<T, T>(out, a, [](T x) -> T { return x - std::trunc(x); });
+    case UnaryOp::Asin: return unary_loop<T, T>(out, a, [](T x) -> T { return std::asin(x); });
+    case UnaryOp::Acos: return unary_loop<T, T>(out, a, [](T x) -> T { return std::acos(x); });
+    case UnaryOp::Atan: return unary_loop<T, T>(out, a, [](T x) -> T { return std::atan(x); });
+    case UnaryOp::Sinh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::sinh(x); });
+    case UnaryOp::Cosh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::cosh(x); });
+    case UnaryOp::Asinh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::asinh(x); });
+    case UnaryOp::Acosh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::acosh(x); });
+    case UnaryOp::Atanh: return unary_loop<T, T>(out, a, [](T x) -> T { return std::atanh(x); });
+    case UnaryOp::Log2: return unary_loop<T, T>(out, a, [](T x) -> T { return std::log2(x); });
+    case UnaryOp::Log10: return unary_loop<T, T>(out, a, [](T x) -> T { return std::log10(x); });
+    case UnaryOp::Exp2: return unary_loop<T, T>(out, a, [](T x) -> T { return std::exp2(x); });
+    case UnaryOp::Erfc: return unary_loop<T, T>(out, a, [](T x) -> T { return std::erfc(x); });
+    case UnaryOp::Erfinv: return unary_loop<T, T>(out, a, [](T x) -> T { return T(erfinv(double(x))); });
+    case UnaryOp::Digamma: return unary_loop<T, T>(out, a, [](T x) -> T { return T(digamma(double(x))); });
     default: break;
   }
   EMBER_ASSERT(false);
+}
+
+static const char* unary_kernel_name(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Frac: return "frac";
+    case UnaryOp::Erfinv: return "erfinv";
+    case UnaryOp::Digamma: return "digamma";
+    default: return "unary";
+  }
 }
 
 template <class T>
@@ -317,6 +395,12 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::IsFinite:
       if constexpr (!std::is_floating_point_v<T>) return unary_loop<bool, T>(out, a, [](T) { return true; });
       break;
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+    case UnaryOp::Trunc:
+    case UnaryOp::Round:
+      if constexpr (!std::is_floating_point_v<T>) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+      break;
     case UnaryOp::Signbit:
       if constexpr (std::is_floating_point_v<T>)
         return unary_loop<bool, T>(out, a, [](T x) { return std::signbit(x); });
@@ -324,8 +408,11 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
         return unary_loop<bool, T>(out, a, [](T x) { return x < T(0); });
     default: break;
   }
-  if constexpr (std::is_floating_point_v<T>) return float_unary<T>(op, out, a);
-  EMBER_ASSERT(false);
+  if constexpr (std::is_floating_point_v<T>)
+    return float_unary<T>(op, out, a);
+  else
+    EMBER_FAIL(NotImplemented, "\"", unary_kernel_name(op), "_cpu\" not implemented for '",
+               scalar_type_name(dtype_of<T>()), "'");
 }
 
 void unary(UnaryOp op, const Tensor& out, const Tensor& a) {

@@ -21,6 +21,13 @@ enum class BinaryOp {
   Atan2,
   Igamma,   // P(a, x), floats only
   Igammac,  // Q(a, x), floats only
+  // Float dtypes only (callers promote integers):
+  Hypot,
+  LogAddExp,   // log(e^a + e^b)
+  LogAddExp2,  // log2(2^a + 2^b)
+  Xlogy,       // a * log(b), 0 where a == 0 (NaN b stays NaN)
+  Xlog1py,     // a * log1p(b), 0 where a == 0
+  Zeta,        // Hurwitz zeta(a, b)
   // Rounding divisions; integer callers check for zero divisors first.
   FloorDivide,
   TruncDivide,
@@ -60,7 +67,28 @@ enum class UnaryOp {
   Sign,
   Reciprocal,
   Erf,
-  Lgamma,  // kernel only: the constant of igamma's gradient
+  Lgamma,
+  // Rounding: integers pass through unchanged.
+  Floor,
+  Ceil,
+  Trunc,
+  Round,  // half to even
+  Frac,   // x - trunc(x), floats only
+  // Float dtypes only (callers promote integers):
+  Asin,
+  Acos,
+  Atan,
+  Sinh,
+  Cosh,
+  Asinh,
+  Acosh,
+  Atanh,
+  Log2,
+  Log10,
+  Exp2,
+  Erfc,
+  Erfinv,
+  Digamma,
   BitNot,
   LogicalNot,
   IsNan,

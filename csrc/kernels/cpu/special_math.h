@@ -88,5 +88,106 @@ inline double incomplete_gamma(double a, double x, bool lower) {
 inline double igamma(double a, double x) { return incomplete_gamma(a, x, true); }
 inline double igammac(double a, double x) { return incomplete_gamma(a, x, false); }
 
+// psi(x) = d/dx log Gamma(x): reflection for x < 0, the recurrence
+// psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series.
+inline double digamma(double x) {
+  constexpr double kPi = 3.14159265358979323846;
+  if (std::isnan(x) || x == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::quiet_NaN();
+  if (x == 0) return std::copysign(std::numeric_limits<double>::infinity(), -x);  // as PyTorch: psi(+-0) = -+inf
+  if (x < 0) {
+    if (x == std::floor(x)) return std::numeric_limits<double>::quiet_NaN();  // poles
+    return digamma(1 - x) - kPi / std::tan(kPi * x);
+  }
+  double acc = 0;
+  while (x < 10) acc -= 1 / x, x += 1;
+  if (std::isinf(x)) return x;
+  const double z = 1 / (x * x);
+  // Bernoulli numbers B_2k / 2k for k = 1..7
+  const double series =
+      z *
+      (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * (1.0 / 240 - z * (1.0 / 132 - z * (691.0 / 32760 - z / 12))))));
+  return acc + std::log(x) - 0.5 / x - series;
+}
+
+// zeta(s, q) = sum_k (k + q)^-s, s > 1: direct terms until q + k >= 9, then the
+// Euler-Maclaurin tail with the constants (2j)! / B_2j. Poles as scipy.
+inline double hurwitz_zeta(double s, double q) {
+  constexpr double kInf = std::numeric_limits<double>::infinity(), kNaN = std::numeric_limits<double>::quiet_NaN();
+  constexpr double kEps = 1.11022302462515654042e-16;
+  static const double kTail[12] = {12.0,
+                                   -720.0,
+                                   30240.0,
+                                   -1209600.0,
+                                   47900160.0,
+                                   -1.8924375803183791606e9,
+                                   7.47242496e10,
+                                   -2.950130727918164224e12,
+                                   1.1646782814350067249e14,
+                                   -4.5979787224074726105e15,
+                                   1.8152105401943546773e17,
+                                   -7.1661652561756670113e18};
+  if (std::isnan(s) || std::isnan(q)) return kNaN;
+  if (s == 1) return kInf;
+  if (s < 1) return kNaN;
+  if (q <= 0) {
+    if (q == std::floor(q)) return kInf;
+    if (s != std::floor(s)) return kNaN;  // q^-s is not real
+  }
+  double sum = std::pow(q, -s), a = q, b = 0;
+  int i = 0;
+  while (i < 9 || a <= 9) {
+    ++i;
+    a += 1;
+    b = std::pow(a, -s);
+    sum += b;
+    if (std::fabs(b / sum) < kEps) return sum;
+  }
+  const double w = a;
+  sum += b * w / (s - 1) - 0.5 * b;
+  double fact = 1, k = 0;
+  for (double c : kTail) {
+    fact *= s + k;
+    b /= w;
+    const double t = fact * b / c;
+    sum += t;
+    if (std::fabs(t / sum) < kEps) break;
+    k += 1;
+    fact *= s + k;
+    b /= w;
+    k += 1;
+  }
+  return sum;
+}
+
+// erfinv(y): Giles' single-precision polynomial as the first guess, then
+// Newton steps on erf(x) - y to double precision.
+inline double erfinv(double y) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (std::isnan(y) || y < -1 || y > 1) return std::numeric_limits<double>::quiet_NaN();
+  if (y == 1) return kInf;
+  if (y == -1) return -kInf;
+  double w = -std::log((1 - y) * (1 + y)), p;
+  if (w < 5) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    for (double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
+                     0.246640727, 1.50140941})
+      p = c + p * w;
+  } else {
+    w = std::sqrt(w) - 3;
+    p = -0.000200214257;
+    for (double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+                     1.00167406, 2.83297682})
+      p = c + p * w;
+  }
+  double x = p * y;
+  for (int i = 0; i < 3; ++i) {
+    const double slope = 1.1283791670955126 * std::exp(-x * x);  // d/dx erf(x)
+    if (slope == 0) break;
+    x -= (std::erf(x) - y) / slope;
+  }
+  return x;
+}
+
 }  // namespace kernels
 }  // namespace ember
