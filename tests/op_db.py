@@ -87,6 +87,36 @@ def np_erfinv(y):
     return (lo + hi) / 2
 
 
+def _np_cum_arg(x, axis, better_or_equal):
+    """The indices of cummax/cummin: the latest position of the running extreme."""
+    x = np.moveaxis(x, axis, -1)
+    idx = np.zeros(x.shape, dtype=np.int64)
+    best = x[..., 0].copy()
+    for j in range(1, x.shape[-1]):
+        take = better_or_equal(x[..., j], best)
+        best = np.where(take, x[..., j], best)
+        idx[..., j] = np.where(take, j, idx[..., j - 1])
+    return np.moveaxis(idx, -1, axis)
+
+
+def _np_index_add(x, axis, index, source):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * axis + (np.array(index),), source)
+    return out
+
+
+def _np_assign(x, where, values):
+    out = x.copy()
+    out[where] = values
+    return out
+
+
+def _np_put(x, index, source):
+    out = x.copy().reshape(-1)
+    np.add.at(out, np.array(index), source)
+    return out.reshape(x.shape)
+
+
 def np_logsumexp(x, axis, keepdims=False):
     m = np.max(x, axis=axis, keepdims=True)
     r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
@@ -132,6 +162,7 @@ DIVIDEND = RNG.uniform(-3.0, 3.0, size=(3, 4)).round(1) + 0.05
 DIVISOR = np.where(RNG.random((3, 4)) > 0.5, 1.0, -1.0) * (RNG.integers(1, 4, size=(3, 4)) + 0.5)
 SCATTER_SELF = RNG.permutation(12).reshape(3, 4) * 0.25 - 1.3
 SCATTER_SRC = RNG.permutation(8).reshape(2, 4) * 0.3 - 1.1
+WITH_NAN = np.where(RNG.random((3, 4)) > 0.7, np.nan, RNG.uniform(-2, 2, size=(3, 4)))
 # the domains of asin/acos/atanh/erfinv and of acosh, away from their poles
 UNIT = RNG.uniform(-0.9, 0.9, size=(3, 4))
 ABOVE_ONE = RNG.uniform(1.1, 3.0, size=(3, 4))
@@ -318,6 +349,101 @@ CASES: list[OpCase] = [
     # the gradient in other (x) is checked in test_ops_sort_scatter.py: the one in input raises
     OpCase("igamma", None, [IGAMMA_A, IGAMMA_X], opts={"grad": False}),
     OpCase("igammac", None, [IGAMMA_A, IGAMMA_X], opts={"grad": False}),
+    # ------------------------------------------------------------ cumulative
+    OpCase("cumsum", lambda x: np.cumsum(x, axis=1), [S], args=(1,), opts={"gradgrad": True}),
+    OpCase("cumsum", lambda x: np.cumsum(x, axis=0), [ints(3, 4)], args=(0,), id="cumsum-int"),
+    OpCase("cumprod", lambda x: np.cumprod(x, axis=1), [S], args=(1,)),
+    OpCase(
+        "cumprod",
+        lambda x: np.cumprod(x, axis=0),
+        [np.array([[1.5, 0.0, 2.0], [0.0, 0.5, -1.0], [2.0, 3.0, 0.0]])],
+        args=(0,),
+        opts={"gradgrad": True},
+        id="cumprod-zeros",
+    ),
+    OpCase("logcumsumexp", lambda x: np.logaddexp.accumulate(x, axis=1), [S], args=(1,), opts={"gradgrad": True}),
+    OpCase("cummax", lambda x: (np.maximum.accumulate(x, axis=1), _np_cum_arg(x, 1, np.greater_equal)), [S], args=(1,)),
+    OpCase("cummin", lambda x: (np.minimum.accumulate(x, axis=0), _np_cum_arg(x, 0, np.less_equal)), [S], args=(0,)),
+    # ------------------------------------------------------------ reordering
+    OpCase("flip", lambda x: np.flip(x, (0, 1)), [S], args=((0, 1),)),
+    OpCase("fliplr", np.fliplr, [S]),
+    OpCase("flipud", np.flipud, [S]),
+    OpCase("roll", lambda x: np.roll(x, (1, -2), (0, 1)), [S], args=((1, -2), (0, 1))),
+    OpCase("roll", lambda x: np.roll(x, 5), [S], args=(5,), id="roll-flat"),
+    OpCase("rot90", np.rot90, [S]),
+    OpCase("rot90", lambda x: np.rot90(x, 3, (1, 0)), [S], args=(3, (1, 0)), id="rot90-k3"),
+    OpCase("repeat_interleave", lambda x: np.repeat(x, 2, axis=1), [S], args=(2,), kwargs={"dim": 1}),
+    OpCase(
+        "repeat_interleave",
+        lambda x: np.repeat(x, [1, 0, 2], axis=0),
+        [S],
+        call=lambda op, x, **k: op(x, ember.tensor([1, 0, 2]), dim=0, **k),
+        id="repeat_interleave-counts",
+    ),
+    # ------------------------------------------------------------ indexing
+    OpCase(
+        "index_add",
+        lambda x, s: _np_index_add(x, 0, [0, 2, 0], 2 * s),
+        [S, S],
+        call=lambda op, x, s, **k: op(x, 0, ember.tensor([0, 2, 0]), s, alpha=2, **k),
+    ),
+    OpCase(
+        "index_copy",
+        lambda x, s: _np_assign(x, (slice(None), [3, 0]), s),
+        [S, (3, 2)],
+        call=lambda op, x, s, **k: op(x, 1, ember.tensor([3, 0]), s, **k),
+    ),
+    OpCase(
+        "index_fill",
+        lambda x: _np_assign(x, (slice(None), [3, 0]), -1.5),
+        [S],
+        call=lambda op, x, **k: op(x, 1, ember.tensor([3, 0]), -1.5, **k),
+    ),
+    OpCase(
+        "index_put",
+        lambda x, v: _np_assign(x, ([0, 2],), v),
+        [S, (4,)],
+        call=lambda op, x, v, **k: op(x, (ember.tensor([0, 2]),), v, **k),
+    ),
+    OpCase(
+        "scatter",
+        lambda x, s: _np_assign(x, ([2, 1, 0, 2], [0, 1, 2, 3]), s[0]),
+        [S, (2, 4)],
+        call=lambda op, x, s, **k: op(x, 0, ember.tensor([[2, 1, 0, 2]]), s, **k),
+    ),
+    OpCase(
+        "scatter",
+        lambda x: _np_assign(x, ([0, 1, 2], [1, 0, 3]), 9.0),
+        [S],
+        call=lambda op, x, **k: op(x, 1, ember.tensor([[1], [0], [3]]), value=9.0, **k),
+        id="scatter-value",
+    ),
+    OpCase("masked_select", lambda x, m: x[m], [S, MASK]),
+    OpCase(
+        "masked_scatter",
+        lambda x, m, s: _np_assign(x, m, s.reshape(-1)[: m.sum()]),
+        [S, MASK, S],
+    ),
+    OpCase(
+        "take",
+        lambda x: x.reshape(-1)[np.array([[0, -1], [5, 3]])],
+        [S],
+        call=lambda op, x, **k: op(x, ember.tensor([[0, -1], [5, 3]]), **k),
+    ),
+    OpCase(
+        "put",
+        lambda x, s: _np_put(x, [0, 5, 0], s),
+        [S, (3,)],
+        call=lambda op, x, s, **k: op(x, ember.tensor([0, 5, 0]), s, accumulate=True, **k),
+    ),
+    OpCase(
+        "take_along_dim",
+        lambda x: np.take_along_axis(x, np.array([[0, 3], [1, 1], [2, 0]]), 1),
+        [S],
+        call=lambda op, x, **k: op(x, ember.tensor([[0, 3], [1, 1], [2, 0]]), 1, **k),
+    ),
+    OpCase("nansum", lambda x: np.nansum(x, axis=1), [WITH_NAN], kwargs={"dim": 1}),
+    OpCase("nanmean", np.nanmean, [WITH_NAN]),
     # ------------------------------------------------------------ reductions
     OpCase("sum", np.sum, [S]),
     OpCase("sum", lambda x: np.sum(x, axis=1, keepdims=True), [S], kwargs={"dim": 1, "keepdim": True}, id="sum-dim"),

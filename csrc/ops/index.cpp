@@ -292,6 +292,14 @@ Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices) {
   return index_adv(p.view, make_adv(p.adv_dims, p.adv_idx));
 }
 
+Tensor index_along(const Tensor& t, const DimList& dims, const TensorList& idx) {
+  return index_adv(t, make_adv(dims, idx));
+}
+Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList& idx, const Tensor& values,
+                       bool accumulate) {
+  return index_put_adv(base, make_adv(dims, idx), values, accumulate);
+}
+
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value_in) {
   bool records = any_requires_grad({&t, &value_in});
   check_inplace(t, "index_put_", records);

@@ -246,6 +246,22 @@ Tensor repeat(const Tensor& t, const DimList& repeats);
 Tensor trace(const Tensor& t);
 Tensor diagonal(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2);  // a view
 
+// ---- cumulative ops (scan.cpp); integer inputs of cumsum/cumprod give int64 unless dtype says
+Tensor cumsum(const Tensor& t, int64_t dim, std::optional<DType> dtype = std::nullopt);
+Tensor cumprod(const Tensor& t, int64_t dim, std::optional<DType> dtype = std::nullopt);
+Tensor logcumsumexp(const Tensor& t, int64_t dim);
+std::pair<Tensor, Tensor> cummax(const Tensor& t, int64_t dim);  // values, int64 indices
+std::pair<Tensor, Tensor> cummin(const Tensor& t, int64_t dim);
+
+// ---- moving elements (reorder.cpp); copies, not views
+Tensor flip(const Tensor& t, const DimList& dims);
+Tensor roll(const Tensor& t, const DimList& shifts, const DimList& dims);  // no dims: the flattened tensor
+Tensor rot90(const Tensor& t, int64_t k, const DimList& dims);
+// repeats: int64 (a single count or one per position along dim); no dim: the flattened tensor
+Tensor repeat_interleave(const Tensor& t, const Tensor& repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size);
+Tensor repeat_interleave_index(const Tensor& repeats, std::optional<int64_t> output_size);
+
 // ---- diagonals and triangles (diag.cpp)
 Tensor diag(const Tensor& t, int64_t diagonal);
 Tensor diag_embed(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2);
@@ -271,6 +287,11 @@ struct TensorIndex {
   Tensor tensor;
 };
 Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices);
+// t indexed by int64 tensors at `dims` (advanced indexing, negative indices wrap), and its
+// out-of-place write: IndexBackward0 / IndexPutBackward0 nodes.
+Tensor index_along(const Tensor& t, const DimList& dims, const TensorList& idx);
+Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList& idx, const Tensor& values,
+                       bool accumulate);
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value);
 Tensor gather(const Tensor& t, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src);
@@ -280,6 +301,20 @@ Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value);
 // Checks of gather-like ops and the offsets of t's elements addressed by `index` along d.
 void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op);
 std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index);
+
+// ---- writes and reads along an index (index_update.cpp)
+Tensor index_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source, double alpha);
+Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source);
+Tensor index_fill(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& value);  // value: 0-d
+Tensor scatter(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter_value(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& value);  // value: 0-d
+Tensor masked_select(const Tensor& t, const Tensor& mask);
+Tensor masked_scatter(const Tensor& t, const Tensor& mask, const Tensor& source);
+Tensor take(const Tensor& t, const Tensor& index);
+Tensor put(const Tensor& t, const Tensor& index, const Tensor& source, bool accumulate);
+Tensor take_along_dim(const Tensor& t, const Tensor& indices, std::optional<int64_t> dim);
+Tensor nansum(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor nanmean(const Tensor& t, const DimList& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
 
 // ---- reducing scatters (scatter.cpp); reduce: sum, prod, mean, amax or amin
 Tensor scatter_reduce(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,

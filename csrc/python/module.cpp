@@ -142,7 +142,7 @@ PYBIND11_MODULE(_C, m) {
 
   auto collections = py::module_::import("collections");
   auto rt = py::module_::import("types").attr("SimpleNamespace")();
-  for (const char* kind : {"max", "min", "sort", "topk", "kthvalue", "median", "nanmedian"})
+  for (const char* kind : {"max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "cummax", "cummin"})
     rt.attr(kind) = collections.attr("namedtuple")(kind, py::make_tuple("values", "indices"));
   bind::return_types = rt.inc_ref();
   m.attr("return_types") = rt;
@@ -161,6 +161,7 @@ PYBIND11_MODULE(_C, m) {
   bind::register_sort_ops(registry);
   bind::register_linalg_ops(registry);
   bind::register_shape_ops(registry);
+  bind::register_index_ops(registry);
   bind::register_nn_ops(registry);
   bind::register_creation_ops(registry);
   bind::register_threads(registry);

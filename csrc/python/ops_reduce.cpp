@@ -75,6 +75,7 @@ struct Softmax {
 void register_reduce_ops(OpRegistry& r) {
   r.family("reductions");
   const unsigned forms = kFunction | kMethod | kOut;
+  const unsigned kAll = forms | kInPlace;
   r.op(
       "sum", forms, "Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.",
       [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
@@ -144,6 +145,41 @@ void register_reduce_ops(OpRegistry& r) {
       },
       py::arg("p") = "fro", py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
       py::arg("dtype") = py::none());
+  r.op(
+      "nansum", forms, "sum treating NaN as zero.",
+      [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
+        return nansum(t, dims_arg(dim), keepdim, dtype_arg(dtype));
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  r.op(
+      "nanmean", forms, "The mean of the elements that are not NaN.",
+      [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {
+        return nanmean(t, dims_arg(dim), keepdim, dtype_arg(dtype));
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  r.family("cumulative");
+  r.op(
+      "cumsum", kAll, "The running sum along dim; integers sum as int64 unless dtype says otherwise.",
+      [](const Tensor& t, int64_t dim, OptionalDType dtype) { return cumsum(t, dim, dtype_arg(dtype)); },
+      py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
+  r.op(
+      "cumprod", kAll, "The running product along dim; integers multiply as int64 unless dtype says otherwise.",
+      [](const Tensor& t, int64_t dim, OptionalDType dtype) { return cumprod(t, dim, dtype_arg(dtype)); },
+      py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
+  r.op(
+      "logcumsumexp", kFunction | kMethod | kOut, "log(cumsum(exp(input))) along dim, computed without overflow.",
+      [](const Tensor& t, int64_t dim) { return logcumsumexp(t, dim); }, py::arg("dim"));
+  for (bool is_max : {true, false})
+    r.op(
+        is_max ? "cummax" : "cummin", kFunction | kMethod,
+        is_max ? "The named tuple (values, indices) of the running maximum along dim (NaN propagates)."
+               : "The named tuple (values, indices) of the running minimum along dim (NaN propagates).",
+        [is_max](const Tensor& t, int64_t dim) {
+          auto [v, i] = is_max ? cummax(t, dim) : cummin(t, dim);
+          return make_return_pair(is_max ? "cummax" : "cummin", v, i);
+        },
+        py::arg("dim"));
+  r.family("reductions");
   r.op("logsumexp", forms, "log(sum(exp(input))) over dim, computed without overflow.", DimsReduce{logsumexp},
        py::arg("dim"), py::arg("keepdim") = false);
   r.op("softmax", kFunction | kMethod, "exp(input) / sum(exp(input)) along dim; dtype= casts first.", Softmax{softmax},

@@ -225,6 +225,7 @@ void register_math_ops(OpRegistry& r);
 void register_reduce_ops(OpRegistry& r);
 void register_linalg_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
+void register_index_ops(OpRegistry& r);
 void register_creation_ops(OpRegistry& r);
 void register_nn_ops(OpRegistry& r);
 void register_sort_ops(OpRegistry& r);
