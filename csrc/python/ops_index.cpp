@@ -104,8 +104,12 @@ void register_index_updates(OpRegistry& r) {
 void register_reorder(OpRegistry& r) {
   r.family("reordering");
   r.op(
-      "flip", kFunction | kMethod | kOut, "A copy with the order of elements reversed along dims.",
+      "flip", kFunction | kOut, "A copy with the order of elements reversed along dims.",
       [](const Tensor& t, py::handle dims) { return flip(t, int_or_dims(dims)); }, py::arg("dims"));
+  r.method("flip", 0, "A copy with the order of elements reversed along dims (as arguments or one sequence).",
+           [](const Tensor& t, py::args dims) {
+             return flip(t, dims.size() == 1 ? int_or_dims(dims[0]) : shape_args(dims));
+           });
   r.op("fliplr", kFunction | kMethod | kOut, "A copy reversed left to right (dim 1).", [](const Tensor& t) {
     EMBER_CHECK(t->dim() >= 2, "Input must be >= 2-d.");
     return flip(t, {1});

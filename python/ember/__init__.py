@@ -35,6 +35,9 @@ from .grad_mode import (
 from . import autograd, cuda, func, nn, optim, special, utils
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
+from ._histogram import bincount, histc, histogram
+from ._random import bernoulli, multinomial, normal, poisson, randint_like
+from . import _histogram, _random
 
 try:
     __version__ = _version("ember")  # one source: the version in pyproject.toml
@@ -48,6 +51,8 @@ int64 = long = dtype.int64
 bool = dtype.bool
 
 _install_tensor_methods()
+_histogram.install()
+_random.install()
 dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
 
 
