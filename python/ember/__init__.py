@@ -33,6 +33,7 @@ from .grad_mode import (
 )
 
 from . import autograd, cuda, func, nn, optim, special, utils
+from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
 from ._histogram import bincount, histc, histogram

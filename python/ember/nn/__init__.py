@@ -1,13 +1,15 @@
 """ember.nn: neural-network layers, losses and initialisers with torch.nn's API.
 
 Module, Parameter and Buffer; layers in nn.modules (one area per file); the stateless
-functions behind them in nn.functional; initialisers in nn.init; gradient clipping in nn.utils.
+functions behind them in nn.functional; initialisers in nn.init; gradient clipping, weight and spectral
+normalisation and parametrizations in nn.utils; DataParallel in nn.parallel.
 """
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .modules.module import register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
 
-__all__ = ["Buffer", "Parameter", "functional", "init", "utils"] + _modules_all
+__all__ = ["Buffer", "DataParallel", "Parameter", "functional", "init", "parallel", "utils"] + _modules_all

@@ -17,8 +17,17 @@ import warnings
 from typing import TYPE_CHECKING
 
 from .. import _C
-from .._creation import arange, full, ones, rand, zeros
+from .._creation import arange, full, ones, zeros
+from .._distance import cosine_similarity, pairwise_distance, pdist
 from ..grad_mode import no_grad
+from ._functional_activation import *  # noqa: F403
+from ._functional_activation import __all__ as _activation_all
+from ._functional_loss import *  # noqa: F403
+from ._functional_loss import __all__ as _loss_all
+from ._functional_misc import *  # noqa: F403
+from ._functional_misc import __all__ as _misc_all
+from ._functional_misc import _check_p, _dropout
+from ._functional_utils import _get_reduction, _inplace, _normalized_dims, _reduce, _softmax_dim
 
 if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
     from collections.abc import Sequence
@@ -63,7 +72,21 @@ __all__ = [
     "cross_entropy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "selu",
+    "celu",
+    "elu_",
+    "leaky_relu_",
+    "hardtanh_",
+    "selu_",
+    "celu_",
+    "cosine_similarity",
+    "pairwise_distance",
+    "pdist",
 ]
+# The rest of torch.nn.functional lives in private modules by area, re-exported here: more activations
+# (_functional_activation), losses (_functional_loss), dropout variants, normalisations and channel_shuffle
+# (_functional_misc); the distances are ember._distance's (ember.cdist, ember.pdist, ...).
+__all__ += _activation_all + _loss_all + _misc_all
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
 
@@ -138,17 +161,16 @@ def relu_(input: Tensor) -> Tensor:
     return input.clamp_(min=0)
 
 
-def _inplace(input, fn):
-    """inplace=True for a composed activation: fn runs on a copy, so autograd saves the copy rather
-    than `input` (which the write-back changes), and the result is written into input."""
-    return input.copy_(fn(input.clone() if input.requires_grad else input))
-
-
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + negative_slope * min(0, x) elementwise."""
     if inplace:
         return _inplace(input, lambda x: leaky_relu(x, negative_slope))
     return _C._leaky_relu(input, negative_slope)  # one LeakyReluBackward0 node (Note [Fused nodes])
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place version of leaky_relu."""
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -172,14 +194,6 @@ def sigmoid(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """Applies the hyperbolic tangent elementwise."""
     return input.tanh()
-
-
-def _softmax_dim(name, ndim, stacklevel):
-    warnings.warn(
-        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
-        stacklevel=stacklevel,
-    )
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _C.dtype | None = None) -> Tensor:
@@ -221,11 +235,21 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _C._elu(input, alpha)
 
 
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place version of elu."""
+    return elu(input, alpha, inplace=True)
+
+
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies scale * elu(x, alpha) elementwise with the self-normalising constants of Klambauer et al."""
     if inplace:
         return _inplace(input, selu)
     return _C._elu(input, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place version of selu."""
+    return selu(input, inplace=True)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -237,11 +261,21 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _C._elu(input, alpha, 1.0, 1.0 / alpha, celu=True)
 
 
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place version of celu."""
+    return celu(input, alpha, inplace=True)
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """Clamps each element into [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return input.clamp_(min_val, max_val) if inplace else _C._hardtanh(input, min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place version of hardtanh."""
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -250,9 +284,9 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
-    """Divides input by its p-norm along dim: x / max(||x||_p, eps). out is accepted but ignored."""
+    """Divides input by its p-norm along dim: x / max(||x||_p, eps); the result is written into out if given."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
-    return input / denom
+    return input / denom if out is None else _C.div(input, denom, out=out)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -262,17 +296,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zeroes each element with probability p and scales the rest by 1 / (1 - p);
     returns input unchanged when training is False."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input.mul_(0.0) if inplace else input * 0.0
-    keep = 1.0 - p
-    # The scaled keep-mask is built outside the graph; the only recorded op is one multiply.
-    with no_grad():
-        mask = (rand(*input.shape, dtype=input.dtype) < keep).to(input.dtype).mul_(1.0 / keep)
-    return input.mul_(mask) if inplace else input * mask
+    _check_p(p)
+    return _dropout(input, p, training, inplace)
 
 
 def embedding(
@@ -332,10 +357,6 @@ def _embedding_renorm_(weight, flat_idx, max_norm, norm_type):
         weight.mul_(scale)
 
 
-def _normalized_shape(normalized_shape):
-    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-
-
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -345,14 +366,7 @@ def layer_norm(
 ) -> Tensor:
     """Applies Layer Normalization over the trailing dims given by normalized_shape:
     (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance."""
-    shape = _normalized_shape(normalized_shape)
-    k = len(shape)
-    if tuple(input.shape[input.dim() - k :]) != shape or input.dim() < k:
-        raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
-        )
-    dims = tuple(range(-k, 0))
+    dims = _normalized_dims(input, normalized_shape)
     mean = input.mean(dims, keepdim=True)
     var = input.var(dims, keepdim=True, unbiased=False)
     out = (input - mean) * (var + eps).rsqrt()
@@ -560,8 +574,13 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pads input with value (0 when None); pad = (left, right, top, bottom, ...) from the last dim backwards.
-    Negative pads crop. Only mode='constant' is supported."""
+    """Pads input; pad = (left, right, top, bottom, front, back, ...) from the last dim backwards, negative pads crop.
+
+    mode='constant' fills with value (0 when None), any number of dims. 'reflect' mirrors the input at its edges
+    (without repeating the edge), 'replicate' repeats the edge values, 'circular' wraps around; these pad the
+    last 1, 2 or 3 dims of an input with one or two more dims (an optional batch dim, then channels) and take
+    no value. Each padded dim is one index_select, so the gradient sums back into the input elements read.
+    """
     if len(pad) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -570,7 +589,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             f"padding length {len(pad)} and input of dimension {input.dim()}"
         )
     if mode != "constant":
-        raise NotImplementedError(f"ember: pad mode '{mode}' is not supported; only 'constant' is")
+        return _pad_by_index(input, pad, mode, value)
     x = input
     for i in range(len(pad) // 2):
         d = input.dim() - 1 - i
@@ -592,33 +611,62 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     return out
 
 
+_PAD_SIZES = (
+    "Supported combinations for non-constant padding:\n"
+    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+)
+
+
+def _pad_by_index(input, pad, mode, value):
+    """pad's 'reflect', 'replicate' and 'circular' modes, with PyTorch's checks and words: output position o of a
+    dim padded by (lo, hi) reads input position reflect(o - lo), clamp(o - lo) or, for circular, position
+    (o - max(lo, 0)) mod L of the input cropped by the negative pads (length L), as PyTorch's kernels do."""
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k, ndim = len(pad) // 2, input.dim()
+    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {ndim}D input tensor.\n{_PAD_SIZES}")
+    shape = list(input.shape)
+    if mode != "circular" and 0 in shape[ndim - k - 1 :]:
+        raise RuntimeError(
+            f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other non-zero "
+            f"dimensions for input, but got: {shape}"
+        )
+    x = input
+    for i in range(k):
+        d, lo, hi = ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
+        size = shape[d]
+        out = size + lo + hi
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(
+                f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, but "
+                f"got: padding ({lo}, {hi}) at dimension {d} of input {shape}"
+            )
+        if mode == "circular":
+            kept = size - max(-lo, 0) - max(-hi, 0)
+            if lo > size or hi > size or max(lo, 0) > kept or max(hi, 0) > kept:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if out < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension.")
+            index = (arange(out) - max(lo, 0)).remainder(max(kept, 1)) + max(-lo, 0)
+        else:
+            if out < (1 if k == 1 else 0):
+                raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {out}")
+            index = arange(out) - lo
+            if mode == "replicate":
+                index = index.clamp(0, size - 1)
+            else:  # one reflection each side at most (|pad| < size): -j on the left, 2 (size - 1) - j on the right
+                index = (size - 1) - ((size - 1) - index.abs()).abs()
+        x = x.index_select(d, index)
+    return x
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # losses
-
-
-def _get_reduction(reduction, size_average=None, reduce=None):
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "mean" if (size_average and reduce) else "sum" if reduce else "none"
-        warnings.warn(
-            f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
-            stacklevel=3,
-        )
-    if reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
-        return "mean"
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return reduction
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
 
 
 def _warn_size(input, target):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import _C
 from ..._C import Tensor
 from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from ._utils import new_empty
 from .module import Module
 
 __all__ = [
@@ -23,6 +27,20 @@ __all__ = [
     "Hardtanh",
     "ReLU6",
     "Threshold",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "SELU",
+    "CELU",
+    "PReLU",
+    "RReLU",
+    "GLU",
+    "Softmin",
+    "Softmax2d",
+    "Softsign",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
 ]
 
 
@@ -222,3 +240,187 @@ class Threshold(Module):
         """'threshold=..., value=...' (and inplace=True), as PyTorch."""
         inplace = ", inplace=True" if self.inplace else ""
         return f"threshold={self.threshold}, value={self.value}{inplace}"
+
+
+class Mish(_Inplace):
+    """Applies x * tanh(softplus(x)) elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns mish(input)."""
+        return F.mish(input, inplace=self.inplace)
+
+
+class Hardswish(_Inplace):
+    """Applies x * relu6(x + 3) / 6 elementwise (MobileNetV3)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns hardswish(input)."""
+        return F.hardswish(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        """Nothing: PyTorch's repr does not show inplace here."""
+        return ""
+
+
+class Hardsigmoid(_Inplace):
+    """Applies relu6(x + 3) / 6 elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns hardsigmoid(input)."""
+        return F.hardsigmoid(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        """Nothing: PyTorch's repr does not show inplace here."""
+        return ""
+
+
+class SELU(_Inplace):
+    """Applies scale * elu(x, alpha) elementwise with the self-normalising constants of Klambauer et al."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns selu(input)."""
+        return F.selu(input, self.inplace)
+
+
+class CELU(Module):
+    """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) elementwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns celu(input, alpha)."""
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        """alpha, and inplace if set."""
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """Applies max(0, x) + weight * min(0, x) elementwise with a learnt slope: one shared by all channels
+    (num_parameters=1) or one per channel (dim 1 of the input), each initialised to init."""
+
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        init: float = 0.25,
+        device: str | _C.device | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
+        self.num_parameters = num_parameters
+        super().__init__()
+        self.init = init
+        self.weight = Parameter(new_empty((num_parameters,), device, dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Sets every slope to init."""
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns prelu(input, weight)."""
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        """num_parameters."""
+        return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: in training, negative inputs are scaled by slopes drawn uniformly from
+    [lower, upper]; in eval mode by their mean (lower + upper) / 2."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns rrelu(input, lower, upper, training)."""
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        """lower and upper, and inplace if set."""
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """The gated linear unit: the input split in halves a, b along dim, then a * sigmoid(b)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns glu(input, dim)."""
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        """dim."""
+        return f"dim={self.dim}"
+
+
+class Softmin(Softmax):
+    """Applies softmax(-x) along dim (dim=None is deprecated)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns softmin(input, dim)."""
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+
+class Softmax2d(Module):
+    """Applies softmax over the channels (dim -3) of an input (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns softmax(input, -3)."""
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
+class Softsign(Module):
+    """Applies x / (1 + |x|) elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns softsign(input)."""
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """Applies x - tanh(x) elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns tanhshrink(input)."""
+        return F.tanhshrink(input)
+
+
+class _Shrink(Module):
+    """A shrinkage with threshold lambd."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def extra_repr(self) -> str:
+        """lambd."""
+        return str(self.lambd)
+
+
+class Softshrink(_Shrink):
+    """Applies soft shrinkage elementwise: x - lambd above lambd, x + lambd below -lambd, 0 between."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns softshrink(input, lambd)."""
+        return F.softshrink(input, self.lambd)
+
+
+class Hardshrink(_Shrink):
+    """Applies hard shrinkage elementwise: 0 for -lambd <= x <= lambd, x elsewhere."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns hardshrink(input, lambd)."""
+        return F.hardshrink(input, self.lambd)

@@ -1,4 +1,4 @@
-"""BatchNorm1d / BatchNorm2d: batch statistics in training (running averages updated in place),
+"""BatchNorm1d / BatchNorm2d / BatchNorm3d: batch statistics in training (running averages updated in place),
 running statistics in eval mode, as PyTorch."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ..parameter import Parameter
 from ._utils import factory_kwargs, new_empty
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _BatchNorm(Module):
@@ -143,3 +143,11 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Applies Batch Normalization over a 5-D input (N, C, D, H, W), per channel; arguments as BatchNorm1d."""
+
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")

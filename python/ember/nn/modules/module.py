@@ -3,6 +3,7 @@ state_dict and repr behaviour (names and error words as torch.nn.Module)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 import weakref
@@ -776,6 +777,28 @@ class Module:
                 "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(error_msgs))
             )
         return _IncompatibleKeys(missing_keys, unexpected_keys)
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Registers hook(module, state_dict, prefix, local_metadata) to run when state_dict() has added this
+        module's entries; it may edit them in place, or return a dict to use instead."""
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], with_module: bool = False
+    ) -> RemovableHandle:
+        """Registers hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        (with this module as first argument when with_module) to run before load_state_dict loads into this
+        module; it may edit state_dict (rename or convert keys of an older format)."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Registers hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs) to run before load_state_dict loads into this module."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
     def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Registers hook(module, incompatible_keys) to run after load_state_dict has loaded into module; it may

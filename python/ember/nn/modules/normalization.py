@@ -1,4 +1,5 @@
-"""LayerNorm: normalises over the trailing `normalized_shape` dims, then an elementwise affine."""
+"""LayerNorm and RMSNorm normalise over the trailing `normalized_shape` dims, then an elementwise affine;
+GroupNorm over groups of channels; LocalResponseNorm across neighbouring channels."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..parameter import Parameter
 from ._utils import new_empty
 from .module import Module
 
-__all__ = ["GroupNorm", "LayerNorm"]
+__all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
 
 
 class LayerNorm(Module):
@@ -109,3 +110,62 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         """num_groups, num_channels and the options."""
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """Applies Root Mean Square Layer Normalization over the trailing dims given by normalized_shape:
+    y = x / sqrt(mean(x^2) + eps) * weight; eps=None means the machine epsilon of the input's dtype, weight
+    (ones, shape normalized_shape) exists only if elementwise_affine."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: str | _C.device | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(new_empty(self.normalized_shape, device, dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Resets weight to ones."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Returns rms_norm(x) with the layer's shape, weight and eps."""
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        """normalized_shape and the options."""
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """Applies local response normalisation across the channels (dim 1) of an input (N, C, *):
+    y = x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Returns local_response_norm(input) with the layer's options."""
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        """size and the options."""
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
