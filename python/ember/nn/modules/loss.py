@@ -256,17 +256,7 @@ class GaussianNLLLoss(_Loss):
 
 
 class _MarginLoss(_Loss):
-    """Base of the losses with a margin."""
-
-    def __init__(
-        self, margin: float, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
-    ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-
-class MarginRankingLoss(_MarginLoss):
-    """max(0, -y * (x1 - x2) + margin): y = 1 asks for x1 ranked above x2, y = -1 below."""
+    """Base of the losses with a margin (0 unless the loss says otherwise)."""
 
     def __init__(
         self,
@@ -275,7 +265,12 @@ class MarginRankingLoss(_MarginLoss):
         reduce: bool | None = None,
         reduction: str = "mean",
     ) -> None:
-        super().__init__(margin, size_average, reduce, reduction)
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class MarginRankingLoss(_MarginLoss):
+    """max(0, -y * (x1 - x2) + margin): y = 1 asks for x1 ranked above x2, y = -1 below."""
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         """Returns margin_ranking_loss(input1, input2, target) with the layer's options."""
@@ -356,15 +351,6 @@ class MultiMarginLoss(_WeightedLoss):
 
 class CosineEmbeddingLoss(_MarginLoss):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
-
-    def __init__(
-        self,
-        margin: float = 0.0,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         """Returns cosine_embedding_loss(input1, input2, target) with the layer's options."""

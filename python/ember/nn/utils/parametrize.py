@@ -56,6 +56,15 @@ def _register_parameter_or_buffer(module, name, X):
         module.register_buffer(name, X)
 
 
+def _check_kept(dtype, shape, new, head, old_label, new_label):
+    """PyTorch's ValueError when new's dtype or shape is not (dtype, shape): head and the labels are formats of
+    the attribute's name."""
+    for attr, old in (("dtype", dtype), ("shape", shape)):
+        value = getattr(new, attr)
+        if value != old:
+            raise ValueError(f"{head.format(attr)}\n{old_label.format(attr)}: {old}\n{new_label.format(attr)}: {value}")
+
+
 def _maybe_set(dest: Tensor, src: Tensor) -> None:
     """dest takes src's storage and shape (set_), keeping its identity (optimizers hold it)."""
     dest.set_(src)
@@ -115,16 +124,14 @@ class ParametrizationList(ModuleList):
             Z = self()
             if not isinstance(Z, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(Z).__name__}.")
-            if Z.dtype != original_dtype:
-                raise ValueError(
-                    "Registering a parametrization may not change the dtype of the tensor, unless `unsafe` flag is "
-                    f"enabled.\nunparametrized dtype: {original_dtype}\nparametrized dtype: {Z.dtype}"
-                )
-            if Z.shape != original_shape:
-                raise ValueError(
-                    "Registering a parametrization may not change the shape of the tensor, unless `unsafe` flag is "
-                    f"enabled.\nunparametrized shape: {original_shape}\nparametrized shape: {Z.shape}"
-                )
+            _check_kept(
+                original_dtype,
+                original_shape,
+                Z,
+                "Registering a parametrization may not change the {} of the tensor, unless `unsafe` flag is enabled.",
+                "unparametrized {}",
+                "parametrized {}",
+            )
 
     def right_inverse(self, value: Tensor) -> None:
         """Sets the original tensor(s) so that the chain gives value: the right_inverse of each parametrization,
@@ -244,18 +251,15 @@ def register_parametrization(
             X = parametrization(Y)
             if not isinstance(X, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(X).__name__}.")
-            if X.dtype != Y.dtype:
-                raise ValueError(
-                    "Registering a parametrization may not change the dtype of the tensor, unless the `unsafe` flag "
-                    f"is enabled.\nmodule.{tensor_name}.dtype: {Y.dtype}\n"
-                    f"parametrization(module.{tensor_name}).dtype: {X.dtype}"
-                )
-            if X.shape != Y.shape:
-                raise ValueError(
-                    "Registering a parametrization may not change the shape of the tensor, unless the `unsafe` flag "
-                    f"is enabled.\nmodule.{tensor_name}.shape: {Y.shape}\n"
-                    f"parametrization(module.{tensor_name}).shape: {X.shape}"
-                )
+            _check_kept(
+                Y.dtype,
+                Y.shape,
+                X,
+                "Registering a parametrization may not change the {} of the tensor, unless the `unsafe` flag is "
+                "enabled.",
+                f"module.{tensor_name}.{{}}",
+                f"parametrization(module.{tensor_name}).{{}}",
+            )
             if hasattr(parametrization, "right_inverse"):
                 try:
                     Z = parametrization.right_inverse(X)
@@ -264,18 +268,15 @@ def register_parametrization(
                 else:
                     if not isinstance(Z, Tensor):
                         raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(Z).__name__}")
-                    if Z.dtype != Y.dtype:
-                        raise ValueError(
-                            "The tensor returned by parametrization.right_inverse must have the same dtype as "
-                            f"module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                            f"module.{tensor_name}.dtype: {Y.dtype}\nreturned dtype: {Z.dtype}"
-                        )
-                    if Z.shape != Y.shape:
-                        raise ValueError(
-                            "The tensor returned by parametrization.right_inverse must have the same shape as "
-                            f"module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                            f"module.{tensor_name}.shape: {Y.shape}\nreturned shape: {Z.shape}"
-                        )
+                    _check_kept(
+                        Y.dtype,
+                        Y.shape,
+                        Z,
+                        "The tensor returned by parametrization.right_inverse must have the same {} as "
+                        f"module.{tensor_name}, unless the `unsafe` flag is enabled.",
+                        f"module.{tensor_name}.{{}}",
+                        "returned {}",
+                    )
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:

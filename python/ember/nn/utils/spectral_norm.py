@@ -13,6 +13,7 @@ from ...grad_mode import no_grad
 from .. import functional as F
 from ..modules.module import Module
 from ..parameter import Parameter
+from .weight_norm import _remove_hook
 
 __all__ = [
     "SpectralNorm",
@@ -185,13 +186,7 @@ def spectral_norm(
 
 def remove_spectral_norm(module: T_module, name: str = "weight") -> T_module:
     """Undoes spectral_norm: <name> becomes a parameter again, with its current value. Returns module."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            break
-    else:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    _remove_hook(module, SpectralNorm, name, "spectral_norm")
     for k, hook in module._state_dict_hooks.items():
         if isinstance(hook, SpectralNormStateDictHook) and hook.fn.name == name:
             del module._state_dict_hooks[k]

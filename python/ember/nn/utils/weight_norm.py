@@ -83,11 +83,17 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
     return module
 
 
-def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
-    """Undoes weight_norm: <name> becomes a parameter again, with its current value. Returns module."""
+def _remove_hook(module: Module, kind: type, name: str, what: str) -> None:
+    """Undoes the forward pre-hook of type kind for tensor name (weight_norm's or spectral_norm's)."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+            return
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
+def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
+    """Undoes weight_norm: <name> becomes a parameter again, with its current value. Returns module."""
+    _remove_hook(module, WeightNorm, name, "weight_norm")
+    return module
