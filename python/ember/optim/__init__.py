@@ -1,14 +1,43 @@
 """Optimizers and learning-rate schedulers, as ``torch.optim``.
 
 SGD, Adam and AdamW update a whole param group in one fused C++ call
-(``ember._C._sgd_step_`` / ``_adam_step_``); RMSprop uses in-place tensor ops.
-Steps run under no_grad and update the parameters in place.
+(``ember._C._sgd_step_`` / ``_adam_step_``); the others (Adadelta, Adagrad,
+Adamax, ASGD, NAdam, RAdam, RMSprop, Rprop) use in-place tensor ops in the
+order of PyTorch's single-tensor implementations, and LBFGS is PyTorch's
+algorithm (with the strong-Wolfe line search).  Steps run under no_grad and
+update the parameters in place.  ``swa_utils`` holds stochastic weight
+averaging and EMA (``AveragedModel``, ``SWALR``, ``update_bn``).  SparseAdam is
+not provided (ember has no sparse gradients).
 """
 
-from . import lr_scheduler  # noqa: F401
+from . import lr_scheduler, swa_utils  # noqa: F401
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = [
+    "ASGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "LBFGS",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "Rprop",
+    "SGD",
+    "lr_scheduler",
+    "swa_utils",
+]

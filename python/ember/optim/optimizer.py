@@ -39,6 +39,9 @@ _LABELS = {
     "momentum": "momentum value",
     "weight_decay": "weight_decay value",
     "alpha": "alpha value",
+    "lr_decay": "lr_decay value",
+    "initial_accumulator_value": "initial_accumulator_value value",
+    "momentum_decay": "momentum_decay value",
 }
 
 
@@ -52,6 +55,13 @@ def _check_non_negative(**values: Any) -> None:
             raise ValueError(f"Invalid {_LABELS[name]}: {value}")
 
 
+def _check_betas(betas: tuple[Any, Any]) -> None:
+    """PyTorch's check of Adam-style ``betas``: each in [0, 1)."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
 def _check_differentiable(differentiable: bool) -> None:
     # PyTorch's differentiable=True steps build a graph through the update; ember's fused steps cannot
     if differentiable:
@@ -61,6 +71,13 @@ def _check_differentiable(differentiable: bool) -> None:
 def _step_tensor(value: float = 0.0) -> Tensor:
     # PyTorch keeps `step` as a float32 0-d CPU tensor; so does ember, so state_dicts look alike
     return _C._full([], float(value), _C.dtype.float32)
+
+
+def _lerp_(a: Tensor, b: Tensor, weight: float) -> Tensor:
+    """a.lerp_(b, weight) with PyTorch's two formulas, so results agree to the last bit."""
+    if weight < 0.5:
+        return a.add_((b - a) * weight)
+    return a.copy_(b - (b - a) * (1 - weight))
 
 
 def _no_grad_step(step: Callable[..., None]) -> Callable[..., float | None]:

@@ -6,16 +6,17 @@ from typing import Callable
 
 from .._C import Tensor
 from .._creation import zeros_like
-from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_differentiable,
+    _check_non_negative,
+    _lerp_,
+    _no_grad_step,
+    _step_tensor,
+)
 
 __all__ = ["RMSprop"]
-
-
-def _lerp_(a: Tensor, b: Tensor, weight: float) -> Tensor:
-    """a.lerp_(b, weight) with PyTorch's two formulas, so results agree to the last bit."""
-    if weight < 0.5:
-        return a.add_((b - a) * weight)
-    return a.copy_(b - (b - a) * (1 - weight))
 
 
 class RMSprop(Optimizer):
