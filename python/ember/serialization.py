@@ -47,6 +47,7 @@ PyTorch.  ember objects pickle under PyTorch's names (``Parameter`` as
 
 from __future__ import annotations
 
+import _compat_pickle
 import bisect
 import collections
 import contextlib
@@ -329,7 +330,6 @@ def _default_safe_globals() -> dict[str, Any]:
         "builtins.bytearray": bytearray,
         "builtins.set": set,
         "builtins.complex": complex,
-        "builtins.frozenset": frozenset,
         "torch._utils._rebuild_tensor": _rebuild_tensor,
         "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
         "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
@@ -444,11 +444,20 @@ class _UnpicklerMixin:
         return storage
 
 
+def _python3_name(module: str, name: str) -> str:
+    """'module.name' with Python 2's names (``__builtin__.set``, which protocol 2 writes) mapped to Python 3's."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+    elif module in _compat_pickle.IMPORT_MAPPING:
+        module = _compat_pickle.IMPORT_MAPPING[module]
+    return f"{module}.{name}"
+
+
 class _SafeUnpickler(_UnpicklerMixin, pickle.Unpickler):
     """weights_only=True: only the allow-listed globals resolve (Note [Why not pickle])."""
 
     def find_class(self, module: str, name: str) -> Any:
-        full = f"{module}.{name}"
+        full = _python3_name(module, name)
         if full in _DEFAULT_SAFE_GLOBALS:
             return _allowed_class(_DEFAULT_SAFE_GLOBALS[full])
         if full in _user_safe_globals:
@@ -468,7 +477,7 @@ def _full_unpickler(base: type) -> type:
         """weights_only=False: any global (trusted files); torch's tensor names still map to ember's."""
 
         def find_class(self, module: str, name: str) -> Any:
-            full = f"{module}.{name}"
+            full = _python3_name(module, name)
             if full in _DEFAULT_SAFE_GLOBALS and full not in ("_codecs.encode",) and not full.startswith("builtins"):
                 return _allowed_class(_DEFAULT_SAFE_GLOBALS[full])
             return super().find_class(module, name)
@@ -479,6 +488,18 @@ def _full_unpickler(base: type) -> type:
 # ----------------------------------------------------------------------------- the archive (load)
 
 
+class _ArchiveError(RuntimeError):
+    """The zip archive is damaged or is not a checkpoint (load() adds the file's name)."""
+
+
+@contextlib.contextmanager
+def _zip_errors() -> Iterator[None]:
+    try:
+        yield
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as exc:
+        raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: {exc}") from None
+
+
 class _Archive:
     """Reads the records of a PyTorch zip checkpoint (any top-level folder name, as torch.load)."""
 
@@ -486,23 +507,27 @@ class _Archive:
         self.zf = zf
         names = zf.namelist()
         if not names:
-            raise RuntimeError("PytorchStreamReader failed reading zip archive: the archive is empty")
+            raise _ArchiveError("PytorchStreamReader failed reading zip archive: the archive is empty")
         self.prefix = names[0].split("/", 1)[0] + "/"
         self.names = set(names)
         self.mmap_path = mmap_path
         if self.prefix + "data.pkl" not in self.names:
             if self.prefix + "constants.pkl" in self.names:
-                raise RuntimeError("it is a TorchScript archive (torch.jit.save), which ember cannot load")
-            raise RuntimeError(f"PytorchStreamReader failed locating file {self.prefix}data.pkl: file not found")
+                raise _ArchiveError("it is a TorchScript archive (torch.jit.save), which ember cannot load")
+            raise _ArchiveError(f"PytorchStreamReader failed locating file {self.prefix}data.pkl: file not found")
 
     def read(self, name: str) -> bytes:
-        return self.zf.read(self.prefix + name)
+        with _zip_errors():
+            return self.zf.read(self.prefix + name)
 
     def storage_bytes(self, key: str) -> np.ndarray:
         name = f"{self.prefix}data/{key}"
         if name not in self.names:
-            raise RuntimeError(f"PytorchStreamReader failed locating file data/{key}: file not found")
-        info = self.zf.getinfo(name)
+            raise _ArchiveError(f"PytorchStreamReader failed locating file data/{key}: file not found")
+        with _zip_errors():
+            return self._storage_bytes(key, self.zf.getinfo(name))
+
+    def _storage_bytes(self, key: str, info: zipfile.ZipInfo) -> np.ndarray:
         if self.mmap_path is not None and info.compress_type == zipfile.ZIP_STORED and info.file_size:
             # copy-on-write ("c"): writes to the tensors stay in memory, as torch's MAP_PRIVATE mmap
             return np.memmap(self.mmap_path, np.uint8, mode="c", offset=self._data_offset(info), shape=info.file_size)
@@ -510,7 +535,7 @@ class _Archive:
         with self.zf.open(info) as fh:
             got = fh.readinto(memoryview(arr)) if info.file_size else 0
             if got != info.file_size or fh.read(1):
-                raise RuntimeError(f"PytorchStreamReader failed reading record data/{key}: truncated")
+                raise _ArchiveError(f"PytorchStreamReader failed reading record data/{key}: truncated")
         return arr
 
     def _data_offset(self, info: zipfile.ZipInfo) -> int:
@@ -520,7 +545,7 @@ class _Archive:
         header = fp.read(30)
         fp.seek(pos)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            raise RuntimeError(f"PytorchStreamReader failed reading zip archive: bad local header of {info.filename}")
+            raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: bad local header of {info.filename}")
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         return info.header_offset + 30 + name_len + extra_len
 
@@ -532,7 +557,7 @@ def _file_name(f: Any) -> str:
     return repr(name) if isinstance(name, str) else f"<{type(f).__name__} object>"
 
 
-def _apply_map_location(obj: Any, map_location: Any, storages: dict[str, _LoadedStorage]) -> Callable | None:
+def _map_location_fn(map_location: Any) -> Callable | None:
     """A function (tensor, location) -> tensor for map_location, or None to leave tensors on the CPU."""
     if map_location is None:
         return None
@@ -606,7 +631,8 @@ def load(
         if magic[:4] != b"PK\x03\x04":
             raise pickle.UnpicklingError(_not_a_checkpoint(name, magic))
         try:
-            zf = stack.enter_context(zipfile.ZipFile(fh))
+            with _zip_errors():
+                zf = stack.enter_context(zipfile.ZipFile(fh))
             archive = _Archive(zf, os.fspath(f) if mmap else None)
             if weights_only:
                 unpickler_class: type = _SafeUnpickler
@@ -616,13 +642,9 @@ def load(
             unpickler.archive = archive
             unpickler.storages = {}
             result = unpickler.load()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-            raise RuntimeError(f"ember.load: {name}: PytorchStreamReader failed reading zip archive: {exc}") from None
-        except pickle.UnpicklingError:
-            raise
-        except RuntimeError as exc:
+        except _ArchiveError as exc:
             raise RuntimeError(f"ember.load: {name}: {exc}") from None
-    mapper = _apply_map_location(result, map_location, unpickler.storages)
+    mapper = _map_location_fn(map_location)
     if mapper is not None:
         result = _map_tensors(result, mapper)
     return result
