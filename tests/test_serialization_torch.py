@@ -171,7 +171,8 @@ def test_torch_dtypes_ember_lacks_load_widened_with_a_warning():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = torch_to_ember(obj)
-    assert sorted(str(w.message).split()[5].rstrip(";") for w in caught) == ["torch.bfloat16", "torch.float16", "torch.uint8"]
+    named = sorted(str(w.message).split()[5].rstrip(";") for w in caught)
+    assert named == ["torch.bfloat16", "torch.float16", "torch.uint8"]
     assert out["half"].dtype == ember.float32 and out["half"].tolist() == [1.5, -2.0]
     assert out["bf16"].dtype == ember.float32 and out["bf16"].tolist() == [1.5, -2.0]
     assert out["u8"].dtype == ember.int32 and out["u8"].tolist() == [0, 255]
