@@ -297,7 +297,7 @@ def forged_pickle(reduce_value):
             return reduce_value
 
     buf = io.BytesIO()
-    serialization._Pickler(buf, 2, None).dump(Forged())
+    serialization._Pickler(buf, 2, None, {}).dump(Forged())
     return buf.getvalue()
 
 

@@ -60,6 +60,7 @@ import struct
 import sys
 import warnings
 import zipfile
+import zlib
 from typing import IO, Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -532,6 +533,16 @@ class _Archive:
             # copy-on-write ("c"): writes to the tensors stay in memory, as torch's MAP_PRIVATE mmap
             return np.memmap(self.mmap_path, np.uint8, mode="c", offset=self._data_offset(info), shape=info.file_size)
         arr = np.empty(info.file_size, np.uint8)
+        if info.compress_type == zipfile.ZIP_STORED and info.file_size:
+            # straight from the file into the array: zipfile's reader goes through small chunks
+            fp = self.zf.fp
+            fp.seek(self._data_offset(info))
+            got = fp.readinto(memoryview(arr))
+            if got != info.file_size:
+                raise _ArchiveError(f"PytorchStreamReader failed reading record data/{key}: truncated")
+            if zlib.crc32(arr) != info.CRC:
+                raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: Bad CRC-32 for file data/{key}")
+            return arr
         with self.zf.open(info) as fh:
             got = fh.readinto(memoryview(arr)) if info.file_size else 0
             if got != info.file_size or fh.read(1):
@@ -730,11 +741,10 @@ class _Pickler(pickle._Pickler):
     data.pkl holds no tensor bytes, so its speed does not matter.
     """
 
-    def __init__(self, file: IO[bytes], protocol: int, plan: _StoragePlan | None) -> None:
+    def __init__(self, file: IO[bytes], protocol: int, plan: _StoragePlan, cpu_copies: dict[int, Any]) -> None:
         super().__init__(file, protocol)
-        self.plan = plan  # None: the first pass, which only collects the tensors
-        self.tensors: list[Tensor] = []  # kept alive: their addresses identify storages
-        self.cpu_copies: dict[int, Tensor] = {}
+        self.plan = plan
+        self.cpu_copies = cpu_copies
         self.storages: dict[tuple[str, int], tuple[str, int, int]] = {}  # (dtype, start) -> (key, start, end)
         self.empty_storages: dict[str, str] = {}
 
@@ -775,16 +785,10 @@ class _Pickler(pickle._Pickler):
         return NotImplemented
 
     def _reduce_tensor(self, t: Tensor) -> Any:
-        if t.device.type != "cpu":
-            t = self.cpu_copies.setdefault(id(t), t.detach().cpu())
+        t = _on_cpu(t, self.cpu_copies)
         dtype = t.dtype.name
-        if dtype not in _EMBER_TO_STORAGE:
-            raise TypeError(f"ember.save: tensors of dtype {dtype} are not supported")
-        self.tensors.append(t)
         size, stride = tuple(int(s) for s in t.shape), tuple(int(s) for s in t.stride())
         hooks = collections.OrderedDict()
-        if self.plan is None:
-            return _rebuild_tensor_v2, (None, 0, size, stride, t.requires_grad, hooks)
         itemsize = t.element_size()
         rng = _byte_range(t)
         if rng is None:
@@ -803,6 +807,33 @@ class _Pickler(pickle._Pickler):
 class _NullWriter:
     def write(self, data: Any) -> int:
         return len(data)
+
+
+def _on_cpu(t: Tensor, cpu_copies: dict[int, Any]) -> Tensor:
+    """t, or its CPU copy (one per tensor, shared by both passes)."""
+    if t.device.type == "cpu":
+        return t
+    return cpu_copies.setdefault(id(t), (t, t.detach().cpu()))[1]  # t kept: its id stays unique
+
+
+class _TensorCollector(pickle.Pickler):
+    """Pass 1, with the C pickler (fast): every tensor of the object, as pass 2 will meet them."""
+
+    def __init__(self, protocol: int, cpu_copies: dict[int, Any]) -> None:
+        super().__init__(_NullWriter(), protocol)
+        self.cpu_copies = cpu_copies
+        self.tensors: list[Tensor] = []  # kept alive until saved: their addresses identify storages
+
+    def reducer_override(self, obj: Any) -> Any:
+        if not isinstance(obj, Tensor):
+            return NotImplemented
+        if isinstance(obj, _parameter_class()):  # as _Pickler reduces it: its data is a new tensor object
+            return _rebuild_parameter, (obj.detach(), obj.requires_grad, None)
+        t = _on_cpu(obj, self.cpu_copies)
+        if t.dtype.name not in _EMBER_TO_STORAGE:
+            raise TypeError(f"ember.save: tensors of dtype {t.dtype.name} are not supported")
+        self.tensors.append(t)
+        return _rebuild_tensor_v2, (None,)
 
 
 # ember function -> the (module, name) data.pkl names it by
@@ -882,7 +913,8 @@ def save(
 def _save(obj: Any, fh: IO[bytes], protocol: int, byteorder: bool) -> None:
     # Pass 1 finds every tensor, so that each storage's extent (which its
     # persistent id states) is known before pass 2 writes data.pkl.
-    first = _Pickler(_NullWriter(), protocol, None)
+    cpu_copies: dict[int, Any] = {}
+    first = _TensorCollector(protocol, cpu_copies)
     first.dump(obj)
     ranges = []
     for t in first.tensors:
@@ -890,7 +922,7 @@ def _save(obj: Any, fh: IO[bytes], protocol: int, byteorder: bool) -> None:
         if rng is not None:
             ranges.append((t.dtype.name, t.element_size(), *rng))
     buf = io.BytesIO()
-    second = _Pickler(buf, protocol, _StoragePlan(ranges))
+    second = _Pickler(buf, protocol, _StoragePlan(ranges), cpu_copies)
     second.dump(obj)
 
     writer = _AlignedZipWriter(fh)
