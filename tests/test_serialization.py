@@ -330,6 +330,14 @@ def test_forged_tensor_views_cannot_reach_outside_their_storage():
         ember.load(archive(pkl, {"0": b"\0" * 8}))
     with pytest.raises(RuntimeError, match="data/0: file not found"):
         ember.load(archive(pkl))
+    pkl = forged_pickle((serialization._rebuild_tensor_v2, (storage, 0, 3, (1,), False, hooks)))
+    with pytest.raises(pickle.UnpicklingError, match="invalid tensor size"):
+        ember.load(archive(pkl, {"0": b"\0" * 16}))
+    bools = serialization._StorageRef("0", "bool", 2)
+    pkl = forged_pickle((serialization._rebuild_tensor_v2, (bools, 0, (2,), (1,), False, hooks)))
+    assert ember.load(archive(pkl, {"0": b"\x01\x00"})).tolist() == [True, False]
+    with pytest.raises(pickle.UnpicklingError, match="bytes other than 0 and 1"):
+        ember.load(archive(pkl, {"0": b"\x01\x02"}))
 
 
 def saved_bytes():

@@ -76,40 +76,25 @@ _ARCHIVE = "archive"
 
 # ----------------------------------------------------------------------------- names shared with PyTorch
 
-# torch storage class name -> (numpy dtype of its elements, ember dtype name or None when ember has none)
-_STORAGE_TYPES = {
-    "FloatStorage": (np.dtype("<f4"), "float32"),
-    "DoubleStorage": (np.dtype("<f8"), "float64"),
-    "LongStorage": (np.dtype("<i8"), "int64"),
-    "IntStorage": (np.dtype("<i4"), "int32"),
-    "BoolStorage": (np.dtype("|b1"), "bool"),
-    "HalfStorage": (np.dtype("<f2"), None),
-    "BFloat16Storage": (np.dtype("<u2"), None),
-    "ShortStorage": (np.dtype("<i2"), None),
-    "CharStorage": (np.dtype("|i1"), None),
-    "ByteStorage": (np.dtype("|u1"), None),
-    "ComplexFloatStorage": (np.dtype("<c8"), None),
-    "ComplexDoubleStorage": (np.dtype("<c16"), None),
-    "UntypedStorage": (np.dtype("|u1"), None),
-}
-# torch dtype name -> storage class name
+# torch dtype name -> (its legacy storage class, the numpy dtype of its bytes on disk)
 _TORCH_DTYPES = {
-    "float32": "FloatStorage",
-    "float64": "DoubleStorage",
-    "int64": "LongStorage",
-    "int32": "IntStorage",
-    "bool": "BoolStorage",
-    "float16": "HalfStorage",
-    "bfloat16": "BFloat16Storage",
-    "int16": "ShortStorage",
-    "int8": "CharStorage",
-    "uint8": "ByteStorage",
-    "complex64": "ComplexFloatStorage",
-    "complex128": "ComplexDoubleStorage",
+    "float32": ("FloatStorage", "<f4"),
+    "float64": ("DoubleStorage", "<f8"),
+    "int64": ("LongStorage", "<i8"),
+    "int32": ("IntStorage", "<i4"),
+    "bool": ("BoolStorage", "|b1"),
+    "float16": ("HalfStorage", "<f2"),
+    "bfloat16": ("BFloat16Storage", "<u2"),  # numpy has no bfloat16: the raw 16 bits
+    "int16": ("ShortStorage", "<i2"),
+    "int8": ("CharStorage", "|i1"),
+    "uint8": ("ByteStorage", "|u1"),
+    "complex64": ("ComplexFloatStorage", "<c8"),
+    "complex128": ("ComplexDoubleStorage", "<c16"),
 }
 _TORCH_DTYPE_ALIASES = {"float": "float32", "double": "float64", "long": "int64", "int": "int32", "half": "float16"}
-_EMBER_TO_STORAGE = {"float32": "FloatStorage", "float64": "DoubleStorage", "int64": "LongStorage"}
-_EMBER_TO_STORAGE.update({"int32": "IntStorage", "bool": "BoolStorage"})
+# storage class name -> the torch dtype of its elements
+_STORAGE_DTYPES = {storage: dtype for dtype, (storage, _) in _TORCH_DTYPES.items()}
+_STORAGE_DTYPES["UntypedStorage"] = "uint8"  # bytes; _rebuild_tensor_v3 names the dtype
 # ember's nearest dtype for torch dtypes it lacks (loading converts, with a warning)
 _WIDENED = {"float16": "float32", "bfloat16": "float32", "int16": "int32", "int8": "int32", "uint8": "int32"}
 
@@ -119,7 +104,8 @@ class _StorageType:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.np_dtype, self.ember_dtype = _STORAGE_TYPES[name]
+        self.dtype_name = _STORAGE_DTYPES[name]
+        self.np_dtype = np.dtype(_TORCH_DTYPES[self.dtype_name][1])
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
@@ -135,7 +121,7 @@ class _ForeignDType:
         return f"torch.{self.name}"
 
 
-_STORAGE_TYPE_OBJECTS = {name: _StorageType(name) for name in _STORAGE_TYPES}
+_STORAGE_TYPE_OBJECTS = {name: _StorageType(name) for name in _STORAGE_DTYPES}
 _FOREIGN_DTYPES = {name: _ForeignDType(name) for name in _TORCH_DTYPES if not hasattr(_C.dtype, name)}
 
 
@@ -149,6 +135,7 @@ class _LoadedStorage:
         self.data = data  # 1-D uint8, writable
         self.storage_type = storage_type
         self.location = location
+        self.bools_checked = False
 
 
 def _ember_dtype_name(torch_name: str) -> tuple[str, bool]:
@@ -183,11 +170,21 @@ def _check_view(numel: int, offset: Any, size: Any, stride: Any) -> None:
         )
 
 
-def _view_of(storage: _LoadedStorage, dtype_name: str, offset: int, size: Any, stride: Any) -> Tensor:
-    size, stride = tuple(size), tuple(stride)
-    np_dtype = np.dtype(_STORAGE_TYPES[_TORCH_DTYPES[dtype_name]][0])
-    arr = _typed_view(storage, np_dtype)
+def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any) -> Tensor:
+    """The tensor (size, stride, offset) over a loaded storage's bytes, sharing them."""
+    if not isinstance(storage, _LoadedStorage):
+        raise pickle.UnpicklingError(f"expected a storage, got {type(storage).__name__}")
+    try:
+        size, stride = tuple(size), tuple(stride)
+    except TypeError:
+        raise pickle.UnpicklingError(f"invalid tensor size {size!r} or stride {stride!r}") from None
+    arr = _typed_view(storage, np.dtype(_TORCH_DTYPES[dtype_name][1]))
     _check_view(arr.size, offset, size, stride)
+    if dtype_name == "bool" and not storage.bools_checked:
+        # any byte but 0 and 1 in a bool tensor is undefined behaviour in C++: refuse forged ones
+        if arr.size and arr.view(np.uint8).max() > 1:
+            raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
+        storage.bools_checked = True
     name, widened = _ember_dtype_name(dtype_name)
     if math.prod(size) == 0:
         return _C._empty(list(size), getattr(_C.dtype, name))
@@ -207,10 +204,7 @@ def _view_of(storage: _LoadedStorage, dtype_name: str, offset: int, size: Any, s
 def _dtype_name_of_storage(storage: Any) -> str:
     if not isinstance(storage, _LoadedStorage):
         raise pickle.UnpicklingError(f"expected a storage, got {type(storage).__name__}")
-    st = storage.storage_type
-    if st.name == "UntypedStorage":
-        return "uint8"
-    return next(k for k, v in _TORCH_DTYPES.items() if v == st.name)
+    return storage.storage_type.dtype_name
 
 
 def _finish(t: Tensor, requires_grad: Any) -> Tensor:
@@ -237,8 +231,6 @@ def _rebuild_tensor_v3(
     metadata=None,
 ) -> Tensor:
     """ember's ``torch._utils._rebuild_tensor_v3``: as v2 with the dtype given apart from the storage."""
-    if not isinstance(storage, _LoadedStorage):
-        raise pickle.UnpicklingError(f"expected a storage, got {type(storage).__name__}")
     name = dtype.name if isinstance(dtype, (_C.dtype, _ForeignDType)) else None
     if name not in _TORCH_DTYPES:
         raise pickle.UnpicklingError(f"invalid dtype {dtype!r}")
@@ -750,7 +742,8 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is _StorageRef:
-            return ("storage", _STORAGE_TYPE_OBJECTS[_EMBER_TO_STORAGE[obj.dtype]], obj.key, "cpu", obj.numel)
+            storage_type = _STORAGE_TYPE_OBJECTS[_TORCH_DTYPES[obj.dtype][0]]
+            return ("storage", storage_type, obj.key, "cpu", obj.numel)
         return None
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
@@ -830,7 +823,7 @@ class _TensorCollector(pickle.Pickler):
         if isinstance(obj, _parameter_class()):  # as _Pickler reduces it: its data is a new tensor object
             return _rebuild_parameter, (obj.detach(), obj.requires_grad, None)
         t = _on_cpu(obj, self.cpu_copies)
-        if t.dtype.name not in _EMBER_TO_STORAGE:
+        if t.dtype.name not in _TORCH_DTYPES:
             raise TypeError(f"ember.save: tensors of dtype {t.dtype.name} are not supported")
         self.tensors.append(t)
         return _rebuild_tensor_v2, (None,)
