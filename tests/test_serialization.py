@@ -365,6 +365,26 @@ def test_no_flipped_byte_silently_changes_what_loads():
     assert refused > len(data) // 4
 
 
+def test_mutated_data_pkl_fails_only_with_clean_errors():
+    # data.pkl rewritten with valid CRCs, as an attacker would: only UnpicklingError
+    # (weights-only failures, as PyTorch) or RuntimeError (a missing record), never a crash
+    buf = io.BytesIO()
+    base = ember.arange(12.0).reshape(3, 4)
+    ember.save({"w": base, "v": base[:, 1:], "b": ember.tensor([True]), "p": ember.nn.Parameter(ember.ones(2))}, buf)
+    records = {n: zipfile.ZipFile(buf).read(n) for n in zipfile.ZipFile(buf).namelist()}
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        pkl = bytearray(records["archive/data.pkl"])
+        for i in rng.integers(0, len(pkl), 2):
+            pkl[i] = rng.integers(0, 256)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ember.load(archive(bytes(pkl), {k.split("/")[-1]: v for k, v in records.items() if "/data/" in k}))
+        except (pickle.UnpicklingError, RuntimeError):
+            pass
+
+
 def test_every_truncation_is_refused():
     data = saved_bytes()
     for n in range(len(data)):

@@ -644,13 +644,25 @@ def load(
             unpickler = unpickler_class(io.BytesIO(archive.read("data.pkl")), **pickle_load_args)
             unpickler.archive = archive
             unpickler.storages = {}
-            result = unpickler.load()
+            result = _unpickle(unpickler, weights_only)
         except _ArchiveError as exc:
             raise RuntimeError(f"ember.load: {name}: {exc}") from None
     mapper = _map_location_fn(map_location)
     if mapper is not None:
         result = _map_tensors(result, mapper)
     return result
+
+
+def _unpickle(unpickler: Any, weights_only: bool) -> Any:
+    """unpickler.load(); with weights_only, any failure is an UnpicklingError, as PyTorch's."""
+    try:
+        return unpickler.load()
+    except (_ArchiveError, pickle.UnpicklingError):
+        raise
+    except Exception as exc:
+        if not weights_only:
+            raise
+        raise pickle.UnpicklingError(_WEIGHTS_ONLY_HELP.format(f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _not_a_checkpoint(name: str, magic: bytes) -> str:
