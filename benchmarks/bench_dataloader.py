@@ -33,7 +33,8 @@ def epoch_seconds(data_module, lib, samples, num_workers, repeats):
     dataset = make_dataset(data_module, lib)(samples)
     times = []
     for _ in range(repeats):
-        loader = data_module.DataLoader(dataset, batch_size=4, num_workers=num_workers, timeout=60 if num_workers else 0)
+        timeout = 60 if num_workers else 0
+        loader = data_module.DataLoader(dataset, batch_size=4, num_workers=num_workers, timeout=timeout)
         start = time.perf_counter()
         n = sum(1 for _ in loader)
         times.append(time.perf_counter() - start)
