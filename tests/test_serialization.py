@@ -258,6 +258,24 @@ def test_numpy_arrays_need_safe_globals():
     assert ember.load(buf, weights_only=False)["arr"].tolist() == arr.tolist()
 
 
+def test_get_unsafe_globals_in_checkpoint_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    buf = io.BytesIO()
+    ember.save({"model": ember.nn.Linear(2, 2), "arr": np.arange(3.0), "t": ember.ones(2)}, buf)
+    buf.seek(0)
+    unsafe = serialization.get_unsafe_globals_in_checkpoint(buf)
+    assert unsafe[0] == "ember.nn.modules.linear.Linear" and "numpy.ndarray" in unsafe
+    with serialization.safe_globals([np.ndarray]):
+        buf.seek(0)
+        assert "numpy.ndarray" not in serialization.get_unsafe_globals_in_checkpoint(buf)
+    buf = io.BytesIO()
+    ember.save(collections.OrderedDict(w=ember.ones(1)), buf)
+    assert serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(buf.getvalue())) == []
+    evil = archive(b"cos\nsystem\n(S'touch PWNED'\ntR.")
+    assert serialization.get_unsafe_globals_in_checkpoint(evil) == ["os.system"]
+    assert not os.path.exists("PWNED")
+
+
 class Point:
     def __init__(self, x):
         self.x = x

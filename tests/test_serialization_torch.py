@@ -206,3 +206,12 @@ def test_whole_modules_need_weights_only_false_in_both():
     buf.seek(0)
     with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.linear.Linear"):
         ember.load(buf)
+
+
+def test_unsafe_globals_listed_as_pytorch_lists_them():
+    buf = io.BytesIO()
+    torch.save({"m": torch.nn.Linear(2, 2), "a": np.arange(3.0), "sd": torch.nn.Linear(2, 2).state_dict()}, buf)
+    buf.seek(0)
+    ours = ember.serialization.get_unsafe_globals_in_checkpoint(buf)
+    buf.seek(0)
+    assert sorted(ours) == sorted(torch.serialization.get_unsafe_globals_in_checkpoint(buf))

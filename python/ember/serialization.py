@@ -68,7 +68,15 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 
-__all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
+__all__ = [
+    "save",
+    "load",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+    "safe_globals",
+]
 
 DEFAULT_PROTOCOL = 2  # as torch.serialization
 _ALIGN = 64
@@ -620,23 +628,8 @@ def load(
     pickle_load_args.setdefault("encoding", "utf-8")
     name = _file_name(f)
     with contextlib.ExitStack() as stack:
-        if isinstance(f, (str, bytes, os.PathLike)):
-            fh = stack.enter_context(open(f, "rb"))
-        elif hasattr(f, "read"):
-            fh = f
-            if not (hasattr(fh, "seekable") and fh.seekable()):
-                fh = io.BytesIO(fh.read())
-        else:
-            raise TypeError(f"ember.load: f must be a path or a binary file object, not {type(f).__name__}")
-        start = fh.tell()
-        magic = fh.read(8)
-        fh.seek(start)
-        if magic[:4] != b"PK\x03\x04":
-            raise pickle.UnpicklingError(_not_a_checkpoint(name, magic))
         try:
-            with _zip_errors():
-                zf = stack.enter_context(zipfile.ZipFile(fh))
-            archive = _Archive(zf, os.fspath(f) if mmap else None)
+            archive = _open_archive(f, stack, name, mmap=bool(mmap))
             if weights_only:
                 unpickler_class: type = _SafeUnpickler
             else:
@@ -651,6 +644,79 @@ def load(
     if mapper is not None:
         result = _map_tensors(result, mapper)
     return result
+
+
+def _open_archive(f: Any, stack: contextlib.ExitStack, name: str, mmap: bool = False) -> _Archive:
+    """The zip checkpoint in f (a path or a binary file), its files closed by `stack`."""
+    if isinstance(f, (str, bytes, os.PathLike)):
+        fh = stack.enter_context(open(f, "rb"))
+    elif hasattr(f, "read"):
+        fh = f
+        if not (hasattr(fh, "seekable") and fh.seekable()):
+            fh = io.BytesIO(fh.read())
+    else:
+        raise TypeError(f"ember.load: f must be a path or a binary file object, not {type(f).__name__}")
+    start = fh.tell()
+    magic = fh.read(8)
+    fh.seek(start)
+    if magic[:4] != b"PK\x03\x04":
+        raise pickle.UnpicklingError(_not_a_checkpoint(name, magic))
+    with _zip_errors():
+        zf = stack.enter_context(zipfile.ZipFile(fh))
+    return _Archive(zf, os.fspath(f) if mmap else None)
+
+
+class _Stub:
+    """Stands for every global while get_unsafe_globals_in_checkpoint reads a pickle: does nothing."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(_Stub)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Stub:
+        return _Stub()
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def append(self, value: Any) -> None:
+        pass
+
+    def extend(self, values: Any) -> None:
+        pass
+
+
+class _GlobalsLister(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        self.names.append(_python3_name(module, name))
+        return _Stub
+
+    def persistent_load(self, pid: Any) -> Any:
+        return _Stub()
+
+
+def get_unsafe_globals_in_checkpoint(f: str | os.PathLike | IO[bytes]) -> list[str]:
+    """The globals the checkpoint ``f`` names that ``load(weights_only=True)`` would refuse, as
+    ``"module.name"`` strings, in order; nothing in the file is called (every global reads as a stub)."""
+    name = _file_name(f)
+    with contextlib.ExitStack() as stack:
+        try:
+            archive = _open_archive(f, stack, name)
+            lister = _GlobalsLister(io.BytesIO(archive.read("data.pkl")), encoding="utf-8")
+            lister.names = []
+            try:
+                lister.load()
+            except Exception as exc:  # a damaged pickle: report what was found before it, as a failure
+                raise pickle.UnpicklingError(f"ember: cannot read the pickle of {name}: {exc}") from exc
+        except _ArchiveError as exc:
+            raise RuntimeError(f"ember: {name}: {exc}") from None
+    unsafe = (n for n in lister.names if n not in _DEFAULT_SAFE_GLOBALS and n not in _user_safe_globals)
+    return list(dict.fromkeys(unsafe))
 
 
 def _unpickle(unpickler: Any, weights_only: bool) -> Any:
