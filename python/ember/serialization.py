@@ -15,9 +15,12 @@ of globals (tensor rebuild functions, storage types, dtypes, ``OrderedDict``,
 ``pickle.UnpicklingError`` ("Weights only load failed ... Unsupported global")
 for anything else, before anything is called.  Numpy arrays are not on the
 list, as in PyTorch: allow-list them with ``add_safe_globals`` /
-``safe_globals``.  ``weights_only=False`` is a full unpickle for trusted files
-(whole modules need it, as in PyTorch).  Every tensor view is checked against
-the bounds of its storage, so a forged file cannot read memory it does not own.
+``safe_globals``; ``get_unsafe_globals_in_checkpoint`` lists what a file
+would need, calling nothing.  Any other failure of a weights-only load is an
+``UnpicklingError`` too, as in PyTorch.  ``weights_only=False`` is a full
+unpickle for trusted files (whole modules need it, as in PyTorch).  Every tensor
+view is checked against the bounds of its storage, and bool storages for bytes
+other than 0 and 1, so a forged file cannot read memory it does not own.
 
 ember's earlier JSON-header format (``EMBERSAV``) is gone: it was readable by
 nothing but ember, and the zip format carries a CRC-32 per record, which
