@@ -149,6 +149,7 @@ def worker_processes():
         {"batch_size": 4, "drop_last": True},
         {"batch_size": None},
         {"batch_size": 3, "prefetch_factor": 1},
+        {"batch_size": 3, "prefetch_factor": 0},
         {"batch_size": 2, "prefetch_factor": 5},
         {"batch_sampler": [[0, 5], [22, 1, 2], [7]]},
         {"batch_size": 2, "sampler": [3, 3, 9, 0]},

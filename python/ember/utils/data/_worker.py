@@ -221,7 +221,7 @@ def run_epoch(
         sent += 1
         return True
 
-    for _ in range(prefetch * len(workers)):
+    for _ in range(max(1, prefetch) * len(workers)):  # prefetch_factor=0 still needs one batch in flight
         if not send_next():
             break
     while owner or buffered:
