@@ -44,29 +44,30 @@ def epoch_seconds(data_module, lib, samples, num_workers, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=128)
+    parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     import ember
     import ember.utils.data
 
-    libs = [("ember", ember, ember.utils.data)]
-    try:
+    print(f"{args.samples} samples of 10 ms each, batch_size=4, median of {args.repeats} epochs")
+    report("ember", ember, ember.utils.data, args)
+    try:  # imported only now: workers forked from a process holding torch start slower
         import torch
         import torch.utils.data
-
-        libs.append(("torch", torch, torch.utils.data))
     except ImportError:
-        pass
-    print(f"{args.samples} samples of 10 ms each, batch_size=4, median of {args.repeats} epochs")
-    for name, lib, data_module in libs:
-        serial = epoch_seconds(data_module, lib, args.samples, 0, args.repeats)
-        parallel = epoch_seconds(data_module, lib, args.samples, 2, args.repeats)
-        print(
-            f"{name:6s} num_workers=0: {serial * 1e3:7.1f} ms   num_workers=2: {parallel * 1e3:7.1f} ms   "
-            f"speed-up {serial / parallel:.2f}x"
-        )
+        return
+    report("torch", torch, torch.utils.data, args)
+
+
+def report(name, lib, data_module, args):
+    serial = epoch_seconds(data_module, lib, args.samples, 0, args.repeats)
+    parallel = epoch_seconds(data_module, lib, args.samples, 2, args.repeats)
+    print(
+        f"{name:6s} num_workers=0: {serial * 1e3:7.1f} ms   num_workers=2: {parallel * 1e3:7.1f} ms   "
+        f"speed-up {serial / parallel:.2f}x"
+    )
 
 
 if __name__ == "__main__":
