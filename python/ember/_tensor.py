@@ -132,10 +132,19 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
 
 
 def _rebuild_tensor(values: numpy.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
-    """Unpickles a tensor (see _reduce_ex): a leaf holding a copy of the values."""
+    """Unpickles a tensor (see _reduce_ex): a leaf holding the values.
+
+    The array is fresh (unpickled, or copied by _reduce_ex for copy.copy), so
+    the tensor takes its memory instead of copying it once more: batches sent
+    from DataLoader workers are not copied again here."""
     from . import _creation
 
-    t = _creation.tensor(values, dtype=getattr(dtype, dtype_name))
+    ember_dtype = getattr(dtype, dtype_name)
+    fresh = isinstance(values, numpy.ndarray) and values.size and values.dtype == numpy.dtype(dtype_name)
+    if fresh and values.flags.c_contiguous and values.flags.writeable and values.flags.aligned:
+        t = _C.from_numpy(values)
+    else:
+        t = _creation.tensor(values, dtype=ember_dtype)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
