@@ -1,0 +1,380 @@
+"""Pooling over 1, 2 and 3 spatial dims: max, average, power-average (Lp) and adaptive.
+
+Only max_pool2d without indices is a C++ op. The rest are compositions of differentiable ember ops:
+
+- windowed max (indices, 1-D via 2-D, 3-D, adaptive): the elements of every window are gathered with one
+  index_select per spatial dim into a trailing axis, and max(-1) gives the values and the argmax, which a
+  constant table turns into PyTorch's flat index into the input plane;
+- average pooling: a window sum is a depthwise convolution with a ones kernel (the C++ conv2d), divided by a
+  constant table of window sizes (count_include_pad, ceil_mode's clipped windows, divisor_override);
+- adaptive average pooling: one (out, in) averaging matrix per spatial dim, applied with matmul.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import _C
+from .._creation import ones, tensor
+from . import functional as F  # noqa: F401  (F.pad at call time; functional imports this module)
+from ._functional_conv import _conv_batched, _index, _ntuple, _pad_spec
+
+if TYPE_CHECKING:
+    from .._C import Tensor
+
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+]
+
+
+def _pool_out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape: with ceil_mode the last window may hang over the end, but it must start
+    inside the input or its left padding."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _check_dims(name: str, input: Tensor, nd: int) -> None:
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: {list(input.shape)}"
+        )
+
+
+def _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checks the options as PyTorch's pool shape check; returns (kernel, stride, padding, dilation, out sizes)."""
+    _check_dims(name, input, nd)
+    k = _ntuple(kernel_size, nd)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(stride, nd)
+    p, d = _ntuple(padding, nd), _ntuple(dilation, nd)
+    if not len(k) == len(s) == len(p) == len(d) == nd:
+        raise RuntimeError(f"{name}: kernel_size, stride, padding and dilation must have {nd} elements each")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{name}: kernel size should be greater than zero, but got kernel_size={k}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{name}: stride should be greater than zero, but got stride={s}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{name}: dilation should be greater than zero, but got dilation={d}")
+    for ki, pi, di in zip(k, p, d):
+        if pi < 0 or pi > ((ki - 1) * di + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={pi}, kernel_size={ki} and "
+                f"dilation={di}"
+            )
+    sizes = input.shape[-nd:]
+    outs = [_pool_out_size(*args, ceil_mode) for args in zip(sizes, k, s, p, d)]
+    if any(o < 1 for o in outs):
+        channels = input.shape[-nd - 1]
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(map(str, [channels, *sizes]))}). Calculated output size: "
+            f"({'x'.join(map(str, [channels, *outs]))}). Output size is too small"
+        )
+    return k, s, p, d, outs
+
+
+def _windows(x: Tensor, index_per_dim: list[np.ndarray]) -> Tensor:
+    """x (..., *S) -> (..., *out, K): for each trailing spatial dim i, the elements at index_per_dim[i]
+    (an (out_i, k_i) table), all windows' elements in one trailing axis of K = prod(k_i)."""
+    nd, lead = len(index_per_dim), x.dim() - len(index_per_dim)
+    for i, idx in enumerate(index_per_dim):
+        d = lead + 2 * i  # each earlier spatial dim is now an (out, k) pair
+        x = x.index_select(d, _index(idx.ravel())).reshape(*x.shape[:d], *idx.shape, *x.shape[d + 1 :])
+    x = x.permute(*range(lead), *range(lead, lead + 2 * nd, 2), *range(lead + 1, lead + 2 * nd, 2))
+    return x.reshape(*x.shape[: lead + nd], -1)
+
+
+def _flat_positions(index_per_dim: list[np.ndarray], sizes, offsets) -> np.ndarray:
+    """(*out, K) flat index into the input plane of each window element (position index - offset per dim)."""
+    nd = len(index_per_dim)
+    flat = np.zeros((), dtype=np.int64)
+    for i, idx in enumerate(index_per_dim):
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = idx.shape
+        flat = flat * sizes[i] + (idx - offsets[i]).reshape(shape)
+    outs = [idx.shape[0] for idx in index_per_dim]
+    return flat.reshape(*outs, -1)
+
+
+def _windowed_max(x, index_per_dim, flat, return_indices):
+    values, arg = _windows(x, index_per_dim).max(-1)
+    if not return_indices:
+        return values
+    table = _index(flat)
+    indices = table.expand(*arg.shape, table.shape[-1]).gather(-1, arg.unsqueeze(-1)).squeeze(-1)
+    return values, indices
+
+
+def _max_pool(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    k, s, p, d, outs = _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
+    if nd == 1 and not return_indices:
+        out = _C.max_pool2d(input.unsqueeze(-2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode)
+        return out.squeeze(-2)
+    index = [np.arange(o)[:, None] * si + np.arange(ki)[None, :] * di for o, ki, si, di in zip(outs, k, s, d)]
+    # -inf padding never wins a max; ceil_mode's overhanging last window gets -inf too.
+    high = [max(int(ix.max()) + 1 - (size + pi), pi) for ix, size, pi in zip(index, input.shape[-nd:], p)]
+    x = F.pad(input, _pad_spec(p, high), value=float("-inf"))
+    flat = _flat_positions(index, input.shape[-nd:], p)
+    return _windowed_max(x, index, flat, return_indices)
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies a 1-D max pooling over an input (N, C, L) or (C, L); stride defaults to kernel_size.
+    With return_indices, also returns the int64 index of each max within its (L,) row."""
+    return _max_pool("max_pool1d", input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies a 2-D max pooling over an input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
+    With return_indices, also returns the int64 flat index (h * W + w) of each max within its plane."""
+    if not return_indices:
+        return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool("max_pool2d", input, 2, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int, int],
+    stride: int | tuple[int, int, int] | None = None,
+    padding: int | tuple[int, int, int] = 0,
+    dilation: int | tuple[int, int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies a 3-D max pooling over an input (N, C, D, H, W) or (C, D, H, W); stride defaults to
+    kernel_size. With return_indices, also returns the flat index (d * H * W + h * W + w) of each max."""
+    return _max_pool("max_pool3d", input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _window_sizes(size, k, s, p, out, count_include_pad):
+    """The divisor of each output position along one dim: the window clipped to the padded input
+    (count_include_pad) or to the input itself."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def _avg_pool(name, input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    k, s, p, _, outs = _pool_geometry(name, input, nd, kernel_size, stride, padding, 1, ceil_mode)
+    sizes = input.shape[-nd:]
+    lead = input.shape[:-nd]
+    # Pad with zeros (they add nothing to a sum), far enough for ceil_mode's overhanging last window.
+    high = [max((o - 1) * si + ki - (size + pi), pi) for o, si, ki, size, pi in zip(outs, s, k, sizes, p)]
+    x = F.pad(input.reshape(-1, 1, *sizes), _pad_spec(p, high))
+    kernel = ones(1, 1, *k, dtype=input.dtype)
+    sums = _conv_batched(x, kernel, None, s, (0,) * nd, (1,) * nd, 1, nd).reshape(*lead, *outs)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        return sums / divisor_override
+    divisor = np.ones((), dtype=np.float64)
+    for i in range(nd):
+        counts = _window_sizes(sizes[i], k[i], s[i], p[i], outs[i], count_include_pad)
+        divisor = divisor[..., None] * counts
+    return sums / tensor(divisor, dtype=input.dtype)
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Applies a 1-D average pooling over an input (N, C, L) or (C, L); stride defaults to kernel_size.
+    count_include_pad: whether the zero padding counts in the divisor."""
+    return _avg_pool("avg_pool1d", input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Applies a 2-D average pooling over an input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
+    count_include_pad: whether the zero padding counts in the divisor; divisor_override replaces the divisor."""
+    return _avg_pool(
+        "avg_pool2d", input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def avg_pool3d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int, int],
+    stride: int | tuple[int, int, int] | None = None,
+    padding: int | tuple[int, int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Applies a 3-D average pooling over an input (N, C, D, H, W) or (C, D, H, W); stride defaults to
+    kernel_size. count_include_pad and divisor_override as avg_pool2d."""
+    return _avg_pool(
+        "avg_pool3d", input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    """PyTorch's formula: the window mean of x ** p, times the window size, to the power 1 / p (negative means
+    of odd powers are kept signed and go through relu, as PyTorch)."""
+    k = _ntuple(kernel_size, nd)
+    out = _avg_pool(f"lp_pool{nd}d", input.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None)
+    return (out.sign() * out.abs().relu()).mul(int(np.prod(k))).pow(1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: int, stride: int | None = None, ceil_mode: bool = False
+) -> Tensor:
+    """Applies a 1-D power-average pooling: (sum over the window of x ** p) ** (1 / p), p = norm_type."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(
+    input: Tensor,
+    norm_type: float,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Applies a 2-D power-average pooling: (sum over the window of x ** p) ** (1 / p), p = norm_type."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(
+    input: Tensor,
+    norm_type: float,
+    kernel_size: int | tuple[int, int, int],
+    stride: int | tuple[int, int, int] | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Applies a 3-D power-average pooling: (sum over the window of x ** p) ** (1 / p), p = norm_type."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# adaptive pooling
+
+
+def _adaptive_sizes(name, input, nd, output_size):
+    if input.dim() not in (nd + 1, nd + 2) or any(s == 0 for s in input.shape[-nd:]):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
+    outs = (output_size,) * nd if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    if len(outs) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd}")
+    # None keeps the input's size along that dim, as PyTorch.
+    outs = tuple(size if o is None else int(o) for o, size in zip(outs, input.shape[-nd:]))
+    if any(o < 0 for o in outs):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 but got {outs}")
+    return outs
+
+
+def _bins(size, out):
+    """Adaptive pooling's bins along one dim: [floor(i * size / out), ceil((i + 1) * size / out))."""
+    i = np.arange(out)
+    return (i * size) // out, ((i + 1) * size + out - 1) // out
+
+
+def _adaptive_max(name, input, nd, output_size, return_indices):
+    outs = _adaptive_sizes(name, input, nd, output_size)
+    sizes = input.shape[-nd:]
+    index = []
+    for size, out in zip(sizes, outs):
+        start, end = _bins(size, out)
+        width = int((end - start).max()) if out else 1
+        # Short bins repeat their last element: a duplicate never changes a max, and the first copy wins.
+        index.append(np.minimum(start[:, None] + np.arange(width)[None, :], end[:, None] - 1))
+    flat = _flat_positions(index, sizes, [0] * nd)
+    return _windowed_max(input, index, flat, return_indices)
+
+
+def _adaptive_avg(name, input, nd, output_size):
+    outs = _adaptive_sizes(name, input, nd, output_size)
+    x = input
+    for i, (size, out) in enumerate(zip(input.shape[-nd:], outs)):
+        start, end = _bins(size, out)
+        cols = np.arange(size)[None, :]
+        inside = (cols >= start[:, None]) & (cols < end[:, None])
+        averaging = tensor(inside / (end - start)[:, None], dtype=input.dtype)  # (out, size)
+        d = input.dim() - nd + i
+        x = x.transpose(d, -1).matmul(averaging.t()).transpose(d, -1)
+    return x
+
+
+def adaptive_max_pool1d(
+    input: Tensor, output_size: int | tuple[int], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies a 1-D adaptive max pooling over an input (N, C, L) or (C, L): output length output_size,
+    bin i spanning [floor(i * L / out), ceil((i + 1) * L / out))."""
+    return _adaptive_max("adaptive_max_pool1d", input, 1, output_size, return_indices)
+
+
+def adaptive_max_pool2d(
+    input: Tensor, output_size: int | tuple[int | None, int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies a 2-D adaptive max pooling over an input (N, C, H, W) or (C, H, W) to output_size (an int, or a
+    pair whose None entries keep the input's size)."""
+    return _adaptive_max("adaptive_max_pool2d", input, 2, output_size, return_indices)
+
+
+def adaptive_max_pool3d(
+    input: Tensor, output_size: int | tuple[int | None, ...], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies a 3-D adaptive max pooling over an input (N, C, D, H, W) or (C, D, H, W) to output_size."""
+    return _adaptive_max("adaptive_max_pool3d", input, 3, output_size, return_indices)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple[int]) -> Tensor:
+    """Applies a 1-D adaptive average pooling over an input (N, C, L) or (C, L): output length output_size,
+    bin i spanning [floor(i * L / out), ceil((i + 1) * L / out))."""
+    return _adaptive_avg("adaptive_avg_pool1d", input, 1, output_size)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:
+    """Applies a 2-D adaptive average pooling over an input (N, C, H, W) or (C, H, W) to output_size (an int,
+    or a pair whose None entries keep the input's size)."""
+    return _adaptive_avg("adaptive_avg_pool2d", input, 2, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: int | tuple[int | None, ...]) -> Tensor:
+    """Applies a 3-D adaptive average pooling over an input (N, C, D, H, W) or (C, D, H, W) to output_size."""
+    return _adaptive_avg("adaptive_avg_pool3d", input, 3, output_size)
