@@ -150,8 +150,8 @@ def _conv(name, input, weight, bias, stride, padding, dilation, groups, nd):
         if padding == "valid":
             padding = (0,) * nd
         elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+            if any(s != 1 for s in stride):  # RuntimeError here, ValueError from the modules, as PyTorch
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             lo, hi = same_padding(weight.shape[2:], dilation)
             if lo != hi:  # odd total padding: the extra element goes on the high side, as PyTorch
                 x = F.pad(x, _pad_spec([0] * nd, [b - a for a, b in zip(lo, hi)]))

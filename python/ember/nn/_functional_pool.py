@@ -83,6 +83,8 @@ def _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil
     outs = [_pool_out_size(*args, ceil_mode) for args in zip(sizes, k, s, p, d)]
     if any(o < 1 for o in outs):
         channels = input.shape[-nd - 1]
+        if nd == 1:  # PyTorch pools 1-D as a height-1 image, and says so
+            sizes, outs = [1, *sizes], [1, *outs]
         raise RuntimeError(
             f"Given input size: ({'x'.join(map(str, [channels, *sizes]))}). Calculated output size: "
             f"({'x'.join(map(str, [channels, *outs]))}). Output size is too small"
@@ -122,11 +124,34 @@ def _windowed_max(x, index_per_dim, flat, return_indices):
     return values, indices
 
 
+def _max_pool1d_values(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """max_pool1d without indices: PyTorch's own checks and words, then the C++ max_pool2d on a height-1 image."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but "
+            f"got:{list(input.shape)}"
+        )
+    (k,), (p,), (d,) = _ntuple(kernel_size, 1), _ntuple(padding, 1), _ntuple(dilation, 1)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(stride, 1)[0]
+    for what, value in (("kernel_size", k), ("stride", s), ("dilation", d)):
+        if value <= 0:
+            raise RuntimeError(f"max_pool1d() {what} must be greater than zero, but got {value}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(
+            f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}"
+        )
+    out = _pool_out_size(input.shape[-1], k, s, p, d, ceil_mode)
+    if out < 1:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+    return _C.max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode).squeeze(-2)
+
+
 def _max_pool(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    k, s, p, d, outs = _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     if nd == 1 and not return_indices:
-        out = _C.max_pool2d(input.unsqueeze(-2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode)
-        return out.squeeze(-2)
+        return _max_pool1d_values(input, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, p, d, outs = _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     index = [np.arange(o)[:, None] * si + np.arange(ki)[None, :] * di for o, ki, si, di in zip(outs, k, s, d)]
     # -inf padding never wins a max; ceil_mode's overhanging last window gets -inf too.
     high = [max(int(ix.max()) + 1 - (size + pi), pi) for ix, size, pi in zip(index, input.shape[-nd:], p)]

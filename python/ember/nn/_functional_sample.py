@@ -117,7 +117,7 @@ def _output_sizes(input, size, scale_factor, recompute_scale_factor, nd):
         if len(sizes) != nd:
             raise ValueError(
                 "Input and output must have the same number of spatial dimensions, but got input with spatial "
-                f"dimensions of {spatial} and output size of {list(sizes)}. Please provide input tensor in (N, C, "
+                f"dimensions of {spatial} and output size of {size}. Please provide input tensor in (N, C, "
                 "d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format."
             )
         if recompute_scale_factor:
@@ -300,24 +300,30 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     align_corners = _grid_alignment_default(align_corners)
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = list(size)
+    given, size = size, list(size)
     if len(size) == 4:
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
             raise ValueError(
-                f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got {list(theta.shape)}."
+                f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {given}. Got {theta.shape}."
             )
     elif len(size) == 5:
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
             raise ValueError(
-                f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got {list(theta.shape)}."
+                f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {given}. Got {theta.shape}."
             )
     else:
         raise NotImplementedError(
             "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. "
-            f"Got size {size}."
+            f"Got size {given}."
         )
     if min(size) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
+    if align_corners and min(size[2:]) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when align_corners=True. "
+            "This is not an intended use case of affine_grid. See the documentation of affine_grid for details.",
+            stacklevel=2,
+        )
     spatial = size[2:]
     # (*spatial, nd + 1) homogeneous coordinates (x, y[, z], 1): x runs along the last dim.
     axes = [_base_coordinates(s, align_corners, theta.dtype) for s in spatial]
