@@ -160,6 +160,9 @@ def test_conv_modules_shapes_and_attributes():
     )
     assert len(list(nn.ConvTranspose1d(2, 2, 3, bias=False).parameters())) == 1
     assert isinstance(c1, nn.Module) and sorted(c1.state_dict()) == ["bias", "weight"]
+    x = ember.randn(2, 4, 11)
+    doubled = c1._conv_forward(x, c1.weight * 2, None)  # PyTorch's hook for weight-transforming subclasses
+    np.testing.assert_allclose(np_(doubled), 2 * np_(c1(x) - c1.bias.reshape(6, 1)), rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -143,12 +143,17 @@ class _Conv(_ConvNd):
     def _conv(*args):
         raise NotImplementedError
 
-    def forward(self, input: Tensor) -> Tensor:
-        """The convolution of input with the layer's weight, bias and options (padding_mode applied first)."""
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """The convolution of input with the given weight and bias and the layer's options (padding_mode applied
+        first); PyTorch's hook for subclasses that transform the weight (weight standardisation, ...)."""
         if self.padding_mode != "zeros":
             padded = _pad_by_mode(input, self._reversed_padding_repeated_twice, self.padding_mode)
-            return self._conv(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return self._conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return self._conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return self._conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """The convolution of input with the layer's weight and bias."""
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv1d(_Conv):
