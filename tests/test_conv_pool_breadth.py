@@ -219,6 +219,28 @@ def test_adaptive_pools_match_numpy_bins():
     np.testing.assert_allclose(np_(F.adaptive_avg_pool2d(ember.tensor(x), 1)), x.mean(axis=(2, 3), keepdims=True))
 
 
+def test_max_unpool_puts_the_maxima_back():
+    x = rng.standard_normal((2, 3, 4, 6))
+    values, indices = F.max_pool2d(ember.tensor(x), 2, return_indices=True)
+    restored = np_(nn.MaxUnpool2d(2)(values, indices))
+    kept = restored != 0
+    np.testing.assert_array_equal(restored[kept], x[kept])  # the maxima in place, zeros elsewhere
+    assert kept.reshape(2, 3, 2, 2, 3, 2).sum(axis=(3, 5)).max() == 1
+    pooled_1d = F.max_pool1d(ember.tensor(x[0]), 2, return_indices=True)
+    assert F.max_unpool1d(*pooled_1d, 2, output_size=[7]).shape == (3, 4, 7)
+    v = ember.tensor(np_(values), requires_grad=True)
+    assert gradcheck(lambda v: F.max_unpool2d(v, indices, 2, output_size=(5, 7)), (v,))
+    with pytest.raises(RuntimeError, match="Expected shape of indices to be same"):
+        F.max_unpool2d(values, indices[:, :1], 2)
+
+
+def test_channel_shuffle_interleaves_groups():
+    x = ember.arange(12.0).reshape(1, 6, 2)
+    assert F.channel_shuffle(x, 2)[0, :, 0].tolist() == [0.0, 6.0, 2.0, 8.0, 4.0, 10.0]
+    assert nn.ChannelShuffle(3)(x)[0, :, 1].tolist() == [1.0, 5.0, 9.0, 3.0, 7.0, 11.0]
+    assert gradcheck(lambda x: F.channel_shuffle(x, 2), (t64(2, 4, 3),))
+
+
 def test_lp_pool_is_the_window_norm():
     x = np.abs(rng.standard_normal((1, 2, 6, 6)))
     out = F.lp_pool2d(ember.tensor(x), 3.0, 2)
@@ -433,6 +455,7 @@ def test_functional_and_module_exports():
         "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
         "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
         "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "affine_grid", "grid_sample",
+        "max_unpool1d", "max_unpool2d", "max_unpool3d", "channel_shuffle", "max_pool2d_with_indices",
     ]  # fmt: skip
     for name in names:
         assert name in F.__all__ and callable(getattr(F, name)) and getattr(F, name).__doc__
@@ -440,6 +463,7 @@ def test_functional_and_module_exports():
         "Conv1d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool1d", "MaxPool3d",
         "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
         "Fold", "Unfold", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+        "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "ChannelShuffle",
     ]  # fmt: skip
     for name in modules:
         assert name in nn.__all__ and issubclass(getattr(nn, name), nn.Module)

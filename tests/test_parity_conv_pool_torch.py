@@ -310,6 +310,38 @@ def test_pool_modules_match_torch():
         check(e_mod, t_mod, np.abs(x.reshape(1, 6, 8, 7)).reshape(1, 2, 3, 8, 7))
 
 
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_max_unpool_and_with_indices_spellings(dims):
+    shape = (2, 3, *[8, 6, 4][:dims])
+    x = torch.tensor(randn(*shape))
+    values, indices = getattr(TF, f"max_pool{dims}d_with_indices")(x, 2, 2, 0, 1, False)
+    e_values, e_indices = getattr(F, f"max_pool{dims}d_with_indices")(ember.tensor(x.numpy()), 2, 2, 0, 1, False)
+    np.testing.assert_array_equal(e_indices.numpy(), indices.numpy())
+    np.testing.assert_array_equal(e_values.numpy(), values.numpy())
+    idx = indices.numpy()
+    check(
+        lambda v, i: getattr(F, f"max_unpool{dims}d")(v, i, 2),
+        lambda v, i: getattr(TF, f"max_unpool{dims}d")(v, i, 2),
+        values.numpy(),
+        idx,
+    )
+    larger = [s + 1 for s in shape[2:]]  # output_size one larger than the default in every dim
+    e_mod, t_mod = getattr(ember.nn, f"MaxUnpool{dims}d")(2), getattr(torch.nn, f"MaxUnpool{dims}d")(2)
+    assert repr(e_mod) == repr(t_mod)
+    check(lambda v, i: e_mod(v, i, larger), lambda v, i: t_mod(v, i, larger), values.numpy(), idx)
+    e_adaptive = getattr(F, f"adaptive_max_pool{dims}d_with_indices")(ember.tensor(x.numpy()), 3)
+    t_adaptive = getattr(TF, f"adaptive_max_pool{dims}d_with_indices")(x, 3)
+    np.testing.assert_array_equal(e_adaptive[1].numpy(), t_adaptive[1].numpy())
+
+
+def test_channel_shuffle():
+    check(lambda x: F.channel_shuffle(x, 3), lambda x: TF.channel_shuffle(x, 3), randn(2, 6, 4, 5))
+    check(lambda x: ember.channel_shuffle(x, 2), lambda x: torch.channel_shuffle(x, 2), randn(2, 4, 3))
+    e_mod, t_mod = ember.nn.ChannelShuffle(2), torch.nn.ChannelShuffle(2)
+    assert repr(e_mod) == repr(t_mod)
+    check(e_mod, t_mod, randn(1, 4, 2, 2, 2))
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # unfold / fold
 
@@ -497,6 +529,17 @@ def test_affine_grid_then_grid_sample_rotates_like_torch():
         lambda lib: lib.nn.functional.pixel_unshuffle(lib.ones(1, 5, 7, 8), 2),
         lambda lib: lib.nn.functional.pixel_unshuffle(lib.ones(1, 5, 8, 7), 2),
         lambda lib: lib.nn.functional.pixel_shuffle(lib.ones(5, 8), 2),
+        lambda lib: lib.nn.functional.channel_shuffle(lib.ones(1, 5, 2, 2), 2),
+        lambda lib: lib.nn.functional.channel_shuffle(lib.ones(5), 2),
+        lambda lib: lib.nn.functional.max_unpool2d(
+            lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), 2, output_size=(7, 7)
+        ),
+        lambda lib: lib.nn.functional.max_unpool2d(
+            lib.ones(1, 1, 2, 2), lib.full((1, 1, 2, 2), 16, dtype=lib.int64), 2
+        ),
+        lambda lib: lib.nn.functional.max_unpool1d(
+            lib.ones(1, 1, 2), lib.zeros(1, 1, 2, dtype=lib.int64), 2, output_size=(1, 2, 3, 4)
+        ),
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4), scale_factor=2, size=3),
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4)),
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4), size=3, mode="nearest", align_corners=True),

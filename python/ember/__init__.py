@@ -40,6 +40,7 @@ from .serialization import load, save
 from .nn.functional import (
     adaptive_avg_pool1d,
     avg_pool1d,
+    channel_shuffle,
     conv1d,
     conv3d,
     conv_transpose1d,

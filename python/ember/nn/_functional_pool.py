@@ -7,7 +7,8 @@ Only max_pool2d without indices is a C++ op. The rest are compositions of differ
   constant table turns into PyTorch's flat index into the input plane;
 - average pooling: a window sum is a depthwise convolution with a ones kernel (the C++ conv2d), divided by a
   constant table of window sizes (count_include_pad, ceil_mode's clipped windows, divisor_override);
-- adaptive average pooling: one (out, in) averaging matrix per spatial dim, applied with matmul.
+- adaptive average pooling: one (out, in) averaging matrix per spatial dim, applied with matmul;
+- max unpooling: scatter_add of the values at their indices into a zero plane.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _C
-from .._creation import ones, tensor
+from .._creation import ones, tensor, zeros
 from . import functional as F  # noqa: F401  (F.pad at call time; functional imports this module)
 from ._functional_conv import _conv_batched, _index, _ntuple, _pad_spec
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .._C import Tensor
 
 __all__ = [
@@ -40,6 +43,15 @@ __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_avg_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
 ]
 
 
@@ -403,3 +415,105 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int 
 def adaptive_avg_pool3d(input: Tensor, output_size: int | tuple[int | None, ...]) -> Tensor:
     """Applies a 3-D adaptive average pooling over an input (N, C, D, H, W) or (C, D, H, W) to output_size."""
     return _adaptive_avg("adaptive_avg_pool3d", input, 3, output_size)
+
+
+def _always_with_indices(pool):
+    """PyTorch's *_with_indices spelling of a max pool: (values, indices) whatever return_indices says."""
+
+    def with_indices(input, *args, return_indices=True, **kwargs):
+        return pool(input, *args, return_indices=True, **kwargs)
+
+    with_indices.__name__ = with_indices.__qualname__ = f"{pool.__name__}_with_indices"
+    with_indices.__doc__ = f"{pool.__name__}(..., return_indices=True): returns (values, int64 indices)."
+    return with_indices
+
+
+max_pool1d_with_indices = _always_with_indices(max_pool1d)
+max_pool2d_with_indices = _always_with_indices(max_pool2d)
+max_pool3d_with_indices = _always_with_indices(max_pool3d)
+adaptive_max_pool1d_with_indices = _always_with_indices(adaptive_max_pool1d)
+adaptive_max_pool2d_with_indices = _always_with_indices(adaptive_max_pool2d)
+adaptive_max_pool3d_with_indices = _always_with_indices(adaptive_max_pool3d)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# max unpooling
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
+    k = _ntuple(kernel_size, nd)
+    s = k if stride is None else _ntuple(stride, nd)
+    p = _ntuple(padding, nd)
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"max_unpool{nd}d: Expected {nd + 1}D or {nd + 2}D input, but got {list(input.shape)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) but got "
+            f"indices tensor with shape: {list(indices.shape)}"
+        )
+    spatial = input.shape[-nd:]
+    default = [(spatial[i] - 1) * s[i] + k[i] - 2 * p[i] for i in range(nd)]
+    if output_size is None:
+        sizes = default
+    else:
+        sizes = output_size[2:] if len(output_size) == nd + 2 else output_size
+        if len(sizes) != nd:
+            raise ValueError(
+                f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a length of "
+                f"'{len(sizes)}'"
+            )
+        for d in range(nd):
+            low, high = default[d] - s[d], default[d] + s[d]
+            if not low < sizes[d] < high:
+                raise ValueError(f'invalid output_size "{sizes}" (dim {d} must be between {low} and {high})')
+        sizes = [int(v) for v in sizes]
+    plane = int(np.prod(sizes))
+    if indices.numel() and (int(indices.max().item()) >= plane or int(indices.min().item()) < 0):
+        bad = int(indices.max().item()) if int(indices.max().item()) >= plane else int(indices.min().item())
+        raise RuntimeError(
+            f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, sizes))})"
+        )
+    lead = input.shape[:-nd]
+    rows = int(np.prod(lead))
+    out = zeros(rows, plane, dtype=input.dtype)
+    # scatter_add: overlapping windows that picked the same element add up (PyTorch keeps one of them).
+    out = out.scatter_add(1, indices.reshape(rows, -1), input.reshape(rows, -1))
+    return out.reshape(*lead, *sizes)
+
+
+def max_unpool1d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """The partial inverse of max_pool1d: each value of input put back at its index (from max_pool1d's
+    return_indices) in a zero (N, C, L_out); L_out = (L - 1) * stride - 2 * padding + kernel_size or output_size."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """The partial inverse of max_pool2d: each value of input put back at its flat index (from max_pool2d's
+    return_indices) in a zero (N, C, H_out, W_out)."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | tuple[int, int, int],
+    stride: int | tuple[int, int, int] | None = None,
+    padding: int | tuple[int, int, int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """The partial inverse of max_pool3d: each value of input put back at its flat index in a zero volume."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)

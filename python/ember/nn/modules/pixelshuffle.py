@@ -1,4 +1,4 @@
-"""PixelShuffle / PixelUnshuffle: the reshape-and-permute rearrangements of sub-pixel convolution."""
+"""PixelShuffle / PixelUnshuffle (sub-pixel convolution) and ChannelShuffle: reshape-and-permute rearrangements."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from ..._C import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle"]
 
 
 class PixelShuffle(Module):
@@ -39,3 +39,19 @@ class PixelUnshuffle(Module):
     def extra_repr(self) -> str:
         """The factor."""
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleaves the channels of (N, C, *) across groups (ShuffleNet)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        """channel_shuffle(input, groups)."""
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        """The number of groups."""
+        return f"groups={self.groups}"

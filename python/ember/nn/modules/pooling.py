@@ -24,6 +24,9 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -279,3 +282,49 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Applies a 3-D adaptive average pooling over an input (N, C, D, H, W) or (C, D, H, W)."""
 
     _pool = staticmethod(F.adaptive_avg_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: forward(input, indices, output_size=None) puts each value back at its
+    index (from MaxPool's return_indices) in a zero tensor; the rest stays zero."""
+
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, self._dims)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self._dims)
+        self.padding = _ntuple(padding, self._dims)
+
+    @staticmethod
+    def _unpool(*args):
+        raise NotImplementedError
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: list[int] | None = None) -> Tensor:
+        """The unpooled input, of output_size when given."""
+        return self._unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        """The pooling options."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d."""
+
+    _dims = 1
+    _unpool = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d."""
+
+    _dims = 2
+    _unpool = staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d."""
+
+    _dims = 3
+    _unpool = staticmethod(F.max_unpool3d)
