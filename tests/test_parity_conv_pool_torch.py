@@ -229,6 +229,16 @@ def test_max_pool_with_indices(kernel, stride, padding, dilation, ceil_mode):
             check_f(fn, (x,), *args, return_indices=indices)
 
 
+def test_max_pool_ties_and_nan_pick_torchs_index():
+    ties = rng.integers(0, 3, (2, 3, 7, 8)).astype(np.float64)  # many equal maxima: the first in scan order wins
+    nan = randn(1, 2, 6, 6)
+    nan[0, 0, 1, 1] = nan[0, 1, 2, 3] = nan[0, 1, 3, 3] = np.nan  # NaN beats numbers; the last NaN wins
+    for x in (ties, nan):
+        check_f("max_pool2d", (x,), 3, 2, 1, 1, True, return_indices=True)
+        check_f("adaptive_max_pool2d", (x,), (4, 3), return_indices=True)
+        check_f("max_pool1d", (x[:, 0],), 3, 1, 1, 2, return_indices=True)
+
+
 AVG_POOL_GRID = [  # kernel, stride, padding, ceil_mode, count_include_pad
     (2, None, 0, False, True),
     (3, 2, 1, True, True),

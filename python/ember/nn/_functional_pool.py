@@ -2,9 +2,9 @@
 
 Only max_pool2d without indices is a C++ op. The rest are compositions of differentiable ember ops:
 
-- windowed max (indices, 1-D via 2-D, 3-D, adaptive): the elements of every window are gathered with one
-  index_select per spatial dim into a trailing axis, and max(-1) gives the values and the argmax, which a
-  constant table turns into PyTorch's flat index into the input plane;
+- windowed max (with indices, 3-D, adaptive): a loop over the kernel offsets keeps a running max and its flat
+  index (PyTorch's tie and NaN rules) without a graph; the values are then gathered at those indices, so the
+  gradient is a scatter to exactly those elements;
 - average pooling: a window sum is a depthwise convolution with a ones kernel (the C++ conv2d), divided by a
   constant table of window sizes (count_include_pad, ceil_mode's clipped windows, divisor_override);
 - adaptive average pooling: one (out, in) averaging matrix per spatial dim, applied with matmul;
@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _C
 from .._creation import ones, tensor, zeros
+from ..grad_mode import no_grad
 from . import functional as F  # noqa: F401  (F.pad at call time; functional imports this module)
 from ._functional_conv import _conv_batched, _index, _ntuple, _pad_spec
 
@@ -104,36 +105,79 @@ def _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil
     return k, s, p, d, outs
 
 
-def _windows(x: Tensor, index_per_dim: list[np.ndarray]) -> Tensor:
-    """x (..., *S) -> (..., *out, K): for each trailing spatial dim i, the elements at index_per_dim[i]
-    (an (out_i, k_i) table), all windows' elements in one trailing axis of K = prod(k_i)."""
-    nd, lead = len(index_per_dim), x.dim() - len(index_per_dim)
-    for i, idx in enumerate(index_per_dim):
-        d = lead + 2 * i  # each earlier spatial dim is now an (out, k) pair
-        x = x.index_select(d, _index(idx.ravel())).reshape(*x.shape[:d], *idx.shape, *x.shape[d + 1 :])
-    x = x.permute(*range(lead), *range(lead, lead + 2 * nd, 2), *range(lead + 1, lead + 2 * nd, 2))
-    return x.reshape(*x.shape[: lead + nd], -1)
+def _take_positions(x: Tensor, dim: int, column: np.ndarray, size: int, pad: int) -> Tensor:
+    """x's elements at input positions `column` along dim, x being the input padded by `pad` in front along dim:
+    a strided view when the positions are evenly spaced inside x (regular pooling), else an index_select of the
+    positions clipped into the input (padding positions are masked out by the caller)."""
+    start = int(column[0]) + pad
+    step = int(column[1] - column[0]) if len(column) > 1 else 1
+    last = start + step * (len(column) - 1)
+    evenly_spaced = np.array_equal(np.diff(column), np.full(len(column) - 1, step))
+    if evenly_spaced and step > 0 and start >= 0 and last < x.shape[dim]:
+        index = [slice(None)] * x.dim()
+        index[dim] = slice(start, last + 1, step)
+        return x[tuple(index)]
+    return x.index_select(dim, _index(np.clip(column, 0, size - 1) + pad))
 
 
-def _flat_positions(index_per_dim: list[np.ndarray], sizes, offsets) -> np.ndarray:
-    """(*out, K) flat index into the input plane of each window element (position index - offset per dim)."""
+def _window_argmax(padded: Tensor, index_per_dim: list[np.ndarray], sizes: list[int], pads: list[int]) -> Tensor:
+    """(..., *out) int64 flat index into the input plane of each window's max, as PyTorch's kernels pick it: the
+    first maximum in scan order, NaN beating everything (the last NaN wins).
+
+    index_per_dim[i] is an (out_i, k_i) table of input positions along spatial dim i; positions outside
+    [0, sizes[i]) are padding and never picked. `padded` is the input padded by pads[i] in front of dim i (with
+    anything: padding is masked). One update per kernel offset, each elementwise over the whole output.
+    """
     nd = len(index_per_dim)
-    flat = np.zeros((), dtype=np.int64)
-    for i, idx in enumerate(index_per_dim):
-        shape = [1] * (2 * nd)
-        shape[i], shape[nd + i] = idx.shape
-        flat = flat * sizes[i] + (idx - offsets[i]).reshape(shape)
-    outs = [idx.shape[0] for idx in index_per_dim]
-    return flat.reshape(*outs, -1)
+    lead = padded.dim() - nd
+    state = {}
+
+    def update(candidate, position, inside):
+        outs = candidate.shape[lead:]
+        position = _index(np.broadcast_to(position, outs))
+        inside = tensor(np.ascontiguousarray(np.broadcast_to(inside, outs)))
+        if not state:
+            state.update(best=candidate, argmax=position.expand(candidate.shape), found=inside.expand(candidate.shape))
+            return
+        best, found = state["best"], state["found"]
+        better = (candidate > best).logical_or(candidate.isnan()).logical_or(found.logical_not())
+        change = inside.logical_and(better)
+        state["best"] = _C.where(change, candidate, best)
+        state["argmax"] = _C.where(change, position, state["argmax"])
+        state["found"] = found.logical_or(inside)
+
+    def visit(x, dim, position, inside):
+        """Walks the kernel offsets dim by dim in scan order, reusing the selection along the earlier dims."""
+        if dim == nd:
+            update(x, position, inside)
+            return
+        table, size = index_per_dim[dim], sizes[dim]
+        shape = [1] * nd
+        shape[dim] = -1
+        for j in range(table.shape[1]):
+            column = table[:, j]
+            inside_j = ((column >= 0) & (column < size)).reshape(shape)
+            clipped = np.clip(column, 0, size - 1).reshape(shape)
+            taken = _take_positions(x, lead + dim, column, size, pads[dim])
+            visit(taken, dim + 1, position * size + clipped, inside & inside_j)
+
+    with no_grad():
+        visit(padded.detach(), 0, np.zeros((), dtype=np.int64), np.ones((), dtype=bool))
+    return state["argmax"]
 
 
-def _windowed_max(x, index_per_dim, flat, return_indices):
-    values, arg = _windows(x, index_per_dim).max(-1)
-    if not return_indices:
-        return values
-    table = _index(flat)
-    indices = table.expand(*arg.shape, table.shape[-1]).gather(-1, arg.unsqueeze(-1)).squeeze(-1)
-    return values, indices
+def _windowed_max(input: Tensor, index_per_dim: list[np.ndarray], return_indices: bool, pads=None):
+    """The window maxima (and their indices): the argmax found without a graph, the values gathered at it, so
+    that the gradient goes to exactly the element PyTorch picks. pads: zero padding (low, high) per dim that lets
+    regular windows be strided views."""
+    nd = len(index_per_dim)
+    lead = input.shape[: input.dim() - nd]
+    sizes = list(input.shape[len(lead) :])
+    padded = input if pads is None else F.pad(input, _pad_spec([lo for lo, _ in pads], [hi for _, hi in pads]))
+    indices = _window_argmax(padded, index_per_dim, sizes, [0] * nd if pads is None else [lo for lo, _ in pads])
+    outs = indices.shape[len(lead) :]
+    values = input.reshape(*lead, -1).gather(-1, indices.reshape(*lead, -1)).reshape(*lead, *outs)
+    return (values, indices) if return_indices else values
 
 
 def _max_pool1d_values(input, kernel_size, stride, padding, dilation, ceil_mode):
@@ -164,12 +208,12 @@ def _max_pool(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode
     if nd == 1 and not return_indices:
         return _max_pool1d_values(input, kernel_size, stride, padding, dilation, ceil_mode)
     k, s, p, d, outs = _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
-    index = [np.arange(o)[:, None] * si + np.arange(ki)[None, :] * di for o, ki, si, di in zip(outs, k, s, d)]
-    # -inf padding never wins a max; ceil_mode's overhanging last window gets -inf too.
-    high = [max(int(ix.max()) + 1 - (size + pi), pi) for ix, size, pi in zip(index, input.shape[-nd:], p)]
-    x = F.pad(input, _pad_spec(p, high), value=float("-inf"))
-    flat = _flat_positions(index, input.shape[-nd:], p)
-    return _windowed_max(x, index, flat, return_indices)
+    # Input positions of each window's elements; those outside the input are padding (or ceil_mode's overhang).
+    index = [
+        np.arange(o)[:, None] * si + np.arange(ki)[None, :] * di - pi for o, ki, si, di, pi in zip(outs, k, s, d, p)
+    ]
+    high = [max(int(ix.max()) + 1 - size, 0) for ix, size in zip(index, input.shape[-nd:])]
+    return _windowed_max(input, index, return_indices, pads=list(zip(p, high)))
 
 
 def max_pool1d(
@@ -360,8 +404,7 @@ def _adaptive_max(name, input, nd, output_size, return_indices):
         width = int((end - start).max()) if out else 1
         # Short bins repeat their last element: a duplicate never changes a max, and the first copy wins.
         index.append(np.minimum(start[:, None] + np.arange(width)[None, :], end[:, None] - 1))
-    flat = _flat_positions(index, sizes, [0] * nd)
-    return _windowed_max(input, index, flat, return_indices)
+    return _windowed_max(input, index, return_indices)
 
 
 def _adaptive_avg(name, input, nd, output_size):
