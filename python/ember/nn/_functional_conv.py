@@ -6,10 +6,9 @@ gradients come from autograd:
 - conv1d is conv2d over a height-1 image;
 - conv3d gathers the kD depth slices each output plane needs into the channel dim and makes one conv2d call
   (a (O, C/g, kD, kH, kW) weight is a (O, C/g * kD, kH, kW) one once the slices sit next to their channel);
-- conv_transposeNd is the convolution that is the adjoint of convNd: zeros inserted between input elements
-  (stride), padded by dilation * (k - 1) - padding on each side (+ output_padding on the far side), then a
-  stride-1 convolution with the spatially flipped weight whose in/out channels are swapped within each group;
-- unfold gathers the sliding blocks with index_select; fold sums them back with scatter_add.
+- conv_transposeNd, the adjoint of convNd, is a matmul of the weight with the input (per group) giving each
+  input element's contribution to its output window, summed into place by col2im (scatter_add);
+- unfold gathers the sliding blocks with index_select; fold is col2im.
 """
 
 from __future__ import annotations
@@ -50,13 +49,6 @@ def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
 def _index(values: np.ndarray) -> Tensor:
     """An int64 ember tensor of numpy index values (a constant of the graph)."""
     return tensor(np.ascontiguousarray(values, dtype=np.int64))
-
-
-def _flip(x: Tensor, dims: Sequence[int]) -> Tensor:
-    """x reversed along dims (a private stand-in for ember.flip, composed from index_select)."""
-    for d in dims:
-        x = x.index_select(d, _index(np.arange(x.shape[d] - 1, -1, -1)))
-    return x
 
 
 def _pad_spec(lo: Sequence[int], hi: Sequence[int]) -> list[int]:
@@ -230,26 +222,24 @@ def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, 
         )
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
-    kernel = weight.shape[2:]
-    # 1. stride: stride - 1 zeros after each element (a new trailing axis padded, merged, the tail dropped).
-    for i, s in enumerate(stride):
-        if s > 1:
-            d = 2 + i
-            length = x.shape[d]
-            x = F.pad(x.unsqueeze(d + 1), [0, 0] * (x.dim() - 1 - d) + [0, s - 1])
-            x = x.reshape(*x.shape[:d], length * s, *x.shape[d + 2 :]).narrow(d, 0, (length - 1) * s + 1)
-    # 2. pad (or crop, when negative) so that a stride-1 convolution visits every output position.
-    lo = [dl * (k - 1) - p for k, dl, p in zip(kernel, dilation, padding)]
-    hi = [a + op for a, op in zip(lo, output_padding)]
-    sizes = [x.shape[2 + i] + lo[i] + hi[i] - dilation[i] * (kernel[i] - 1) for i in range(nd)]
-    if any(s < 1 for s in sizes):
-        raise RuntimeError(f"{name}: the calculated output size {sizes} is too small (input {list(input.shape)})")
-    x = F.pad(x, _pad_spec(lo, hi))
-    # 3. the weight (C_in, C_out/g, *k) as a convolution's (C_out, C_in/g, *k), flipped in space.
+    n, spatial, kernel = x.shape[0], list(x.shape[2:]), list(weight.shape[2:])
+    out_sizes = [
+        (size - 1) * st - 2 * p + dl * (k - 1) + op + 1
+        for size, st, p, dl, k, op in zip(spatial, stride, padding, dilation, kernel, output_padding)
+    ]
+    if any(size < 1 for size in out_sizes):
+        raise RuntimeError(f"{name}: the calculated output size {out_sizes} is too small (input {list(input.shape)})")
+    # Every input element scatters weight * value onto the output window it would have been computed from:
+    # columns (C_out/g * K, C_in/g) @ (C_in/g, L) per group, then summed into place by col2im.
     c_in, c_out_g = weight.shape[0], weight.shape[1]
-    w = weight.reshape(groups, c_in // groups, c_out_g, *kernel).transpose(1, 2)
-    w = _flip(w.reshape(c_out_g * groups, c_in // groups, *kernel), range(2, 2 + nd))
-    out = _conv_batched(x, w, bias, (1,) * nd, (0,) * nd, dilation, groups, nd)
+    k_total, length = int(np.prod(kernel)), int(np.prod(spatial))
+    w = weight.reshape(groups, c_in // groups, c_out_g * k_total).transpose(1, 2)
+    cols = w.matmul(x.reshape(n, groups, c_in // groups, length))  # (N, g, C_out/g * K, L)
+    out = _col2im(
+        cols.reshape(n, groups * c_out_g, k_total, length), spatial, out_sizes, kernel, dilation, padding, stride
+    )
+    if bias is not None:
+        out = out + bias.reshape(-1, *([1] * nd))
     return out if batched else out.squeeze(0)
 
 
@@ -322,6 +312,29 @@ def _block_index(size, kernel, dilation, padding, stride):
     return np.arange(max(blocks, 0))[:, None] * stride + np.arange(kernel)[None, :] * dilation
 
 
+def _col2im(cols, blocks, out_sizes, kernel, dilation, padding, stride):
+    """cols (N, C, K, L) -> (N, C, *out_sizes): element k of block l added at its place in the output, K running
+    over the kernel positions and L over the blocks, both row-major. Output position along dim i of kernel
+    position k_i of block b_i: b_i * stride_i + k_i * dilation_i - padding_i; those outside are dropped."""
+    n, c, k_total, length = cols.shape
+    nd = len(blocks)
+    # A canvas that holds every position (the padding and any overhang included), cropped at the end.
+    canvas = [
+        max(p + size, (b - 1) * st + dl * (k - 1) + 1)
+        for b, size, k, dl, p, st in zip(blocks, out_sizes, kernel, dilation, padding, stride)
+    ]
+    flat = np.zeros((), dtype=np.int64)
+    for i in range(nd):
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = kernel[i], blocks[i]
+        pos = np.arange(kernel[i])[:, None] * dilation[i] + np.arange(blocks[i])[None, :] * stride[i]
+        flat = flat * canvas[i] + pos.reshape(shape)
+    index = _index(flat.reshape(-1)).expand(n, c, k_total * length)
+    out = zeros(n, c, int(np.prod(canvas)), dtype=cols.dtype).scatter_add(2, index, cols.reshape(n, c, -1))
+    crop = tuple(slice(p, p + size) for p, size in zip(padding, out_sizes))
+    return out.reshape(n, c, *canvas)[(slice(None), slice(None)) + crop]
+
+
 def unfold(
     input: Tensor,
     kernel_size: int | tuple[int, int],
@@ -387,13 +400,8 @@ def fold(
             f"blocks {rows.shape[0]} * {cols.shape[0]} = {rows.shape[0] * cols.shape[0]}, but got "
             f"input.size(2)={length}."
         )
-    hp, wp = size[0] + 2 * padding[0], size[1] + 2 * padding[1]
-    # Flat padded position of element (kh, kw) of block (bh, bw), laid out as the input's (kh, kw, bh, bw).
-    flat = rows.T[:, None, :, None] * wp + cols.T[None, :, None, :]
-    c = ck // k
-    index = _index(flat.ravel()).expand(n, c, k * length)
-    out = zeros(n, c, hp * wp, dtype=input.dtype).scatter_add(2, index, x.reshape(n, c, k * length))
-    out = out.reshape(n, c, hp, wp)[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    blocks = [rows.shape[0], cols.shape[0]]
+    out = _col2im(x.reshape(n, ck // k, k, length), blocks, size, kernel, dilation, padding, stride)
     return out if batched else out.squeeze(0)
 
 
