@@ -382,6 +382,9 @@ def test_grid_sample_and_affine_grid_gradients():
     grid = ember.tensor(rng.uniform(-1.2, 1.2, (1, 3, 3, 2)), requires_grad=True)
     for padding_mode in ("zeros", "border", "reflection"):
         assert gradcheck(lambda x, g, mode=padding_mode: F.grid_sample(x, g, "bilinear", mode, False), (x, grid))
+    volume = t64(1, 1, 2, 3, 3)
+    points = ember.tensor(rng.uniform(-1.2, 1.2, (1, 2, 2, 2, 3)), requires_grad=True)
+    assert gradcheck(lambda x, g: F.grid_sample(x, g, "bilinear", "zeros", True), (volume, points))
     theta = t64(2, 2, 3)
     assert gradcheck(lambda t: F.affine_grid(t, (2, 1, 3, 4), align_corners=False), (theta,))
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):

@@ -492,6 +492,15 @@ def test_grid_sample(mode, padding_mode, align_corners):
     )
 
 
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_volumes(mode, padding_mode):
+    x = randn(2, 2, 3, 4, 5)
+    grid = rng.uniform(-1.3, 1.3, (2, 2, 3, 4, 3))
+    for align_corners in (False, True):
+        check_f("grid_sample", (x, grid), mode, padding_mode, align_corners)
+
+
 def test_affine_grid_then_grid_sample_rotates_like_torch():
     angle = 0.3
     theta = np.array([[[np.cos(angle), -np.sin(angle), 0.1], [np.sin(angle), np.cos(angle), -0.2]]])

@@ -10,6 +10,7 @@ the grid, so gradients flow to both the input and the grid.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import TYPE_CHECKING
@@ -398,8 +399,9 @@ def grid_sample(
     align_corners: bool | None = None,
 ) -> Tensor:
     """Samples input (N, C, H, W) at the normalised (x, y) positions of grid (N, H_out, W_out, 2) ((-1, -1) the
-    top-left, (1, 1) the bottom-right): output (N, C, H_out, W_out). mode 'bilinear' or 'nearest';
-    padding_mode 'zeros', 'border' or 'reflection' for points outside. 4-D input only."""
+    top-left, (1, 1) the bottom-right): output (N, C, H_out, W_out); likewise a volume (N, C, D, H, W) at the
+    (x, y, z) of grid (N, D_out, H_out, W_out, 3). mode 'bilinear' (trilinear for volumes) or 'nearest';
+    padding_mode 'zeros', 'border' or 'reflection' for points outside. The gradient flows to input and grid."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(
             f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
@@ -412,33 +414,45 @@ def grid_sample(
     align_corners = _grid_alignment_default(align_corners)
     if mode == "bicubic":
         raise NotImplementedError("ember: grid_sample(mode='bicubic') is not supported")
-    if input.dim() != 4:
-        raise NotImplementedError(f"ember: grid_sample supports 4-D input only, got {input.dim()}-D")
-    if grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+    nd = input.dim() - 2
+    if nd not in (2, 3):
         raise RuntimeError(
-            "grid_sampler(): expected grid to have size 2 in last dimension and the same batch size as input, but "
-            f"got grid with sizes {list(grid.shape)} and input with sizes {list(input.shape)}"
+            "grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got input with "
+            f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
         )
-    n, c, h, w = input.shape
-    out_h, out_w = grid.shape[1], grid.shape[2]
-    x = _source_coordinate(grid[..., 0], w, padding_mode, align_corners)
-    y = _source_coordinate(grid[..., 1], h, padding_mode, align_corners)
-    flat_input = input.reshape(n, c, h * w)
+    if grid.dim() != nd + 2 or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid to have size {nd} in last dimension and the same batch size as input, "
+            f"but got grid with sizes {list(grid.shape)} and input with sizes {list(input.shape)}"
+        )
+    n, c, sizes = input.shape[0], input.shape[1], list(input.shape[2:])
+    out_spatial = list(grid.shape[1:-1])
+    points = int(np.prod(out_spatial))
+    # grid's last dim is (x, y[, z]): x indexes the last spatial dim (W), y the one before, z the depth.
+    source = [_source_coordinate(grid[..., nd - 1 - i], sizes[i], padding_mode, align_corners) for i in range(nd)]
+    flat_input = input.reshape(n, c, -1)
 
-    def corner(xi: Tensor, yi: Tensor, weight: Tensor) -> Tensor:
-        """weight * input[yi, xi] per sample point, zero where (xi, yi) falls outside the input."""
-        inside = (xi >= 0).logical_and(xi <= w - 1).logical_and(yi >= 0).logical_and(yi <= h - 1)
-        flat = (yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).long().reshape(n, 1, out_h * out_w)
-        values = flat_input.gather(2, flat.expand(n, c, out_h * out_w)).reshape(n, c, out_h, out_w)
+    def corner(position: list[Tensor], weight: Tensor) -> Tensor:
+        """weight * input[position] per sample point, zero where the position falls outside the input."""
+        inside, flat = None, None
+        for i, p in enumerate(position):
+            ok = (p >= 0).logical_and(p <= sizes[i] - 1)
+            inside = ok if inside is None else inside.logical_and(ok)
+            clamped = p.clamp(0, sizes[i] - 1)
+            flat = clamped if flat is None else flat * sizes[i] + clamped
+        flat = flat.long().reshape(n, 1, points)
+        values = flat_input.gather(2, flat.expand(n, c, points)).reshape(n, c, *out_spatial)
         return values * (weight * inside.to(weight.dtype)).unsqueeze(1)
 
     if mode == "nearest":
-        return corner(_round_half_even(x), _round_half_even(y), ones(1, dtype=input.dtype))
-    x0, y0 = _floor(x), _floor(y)
-    x1, y1 = x0 + 1, y0 + 1
-    return (
-        corner(x0, y0, (x1 - x) * (y1 - y))
-        + corner(x1, y0, (x - x0) * (y1 - y))
-        + corner(x0, y1, (x1 - x) * (y - y0))
-        + corner(x1, y1, (x - x0) * (y - y0))
-    )
+        return corner([_round_half_even(v) for v in source], ones(1, dtype=input.dtype))
+    low = [_floor(v) for v in source]
+    out = None
+    for upper in itertools.product((False, True), repeat=nd):  # the 2^nd corners around each point
+        weight = None
+        for v, lo, up in zip(source, low, upper):
+            factor = v - lo if up else lo + 1 - v
+            weight = factor if weight is None else weight * factor
+        term = corner([lo + 1 if up else lo for lo, up in zip(low, upper)], weight)
+        out = term if out is None else out + term
+    return out
