@@ -418,6 +418,14 @@ def test_interpolate_1d_3d(align_corners):
         check_f("interpolate", (x3,), size=(5, 3, 7), mode=mode, align_corners=ac)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_antialias(mode, align_corners):
+    x = randn(1, 2, 17, 13)
+    for sizes in (dict(size=(5, 7)), dict(scale_factor=0.37), dict(scale_factor=(2.5, 0.5))):
+        check_f("interpolate", (x,), mode=mode, align_corners=align_corners, antialias=True, **sizes)
+
+
 def test_interpolate_float32_nearest_picks_torchs_neighbours():
     # Source indices are computed in float32 as PyTorch's CPU kernel: odd scales must land on the same pixels.
     x = rng.standard_normal((1, 1, 37, 29)).astype(np.float32)
@@ -565,6 +573,7 @@ def test_affine_grid_then_grid_sample_rotates_like_torch():
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4, 4), size=3, mode="linear"),
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4), size=3, mode="bilinear"),
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4), size=(3, 3)),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4), size=3, mode="linear", antialias=True),
         lambda lib: lib.nn.functional.interpolate(lib.ones(1, 2, 4), size=3, recompute_scale_factor=True),
         lambda lib: lib.nn.functional.affine_grid(lib.ones(1, 2, 3), (1, 1, 4, 4, 4), False),
         lambda lib: lib.nn.functional.affine_grid(lib.ones(1, 2, 3, dtype=lib.int64), (1, 1, 4, 4), False),

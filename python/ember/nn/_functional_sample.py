@@ -97,6 +97,35 @@ def _taps(mode, in_size, out_size, scale, align_corners, t):
     return [(i0, (1 - lam).astype(t)), (i1, lam)]
 
 
+def _antialias_taps(kind, in_size, out_size, scale, align_corners, t):
+    """Taps of antialiased linear / cubic resampling (PIL's, as PyTorch's antialias=True): when shrinking, the
+    filter is stretched by the scale so that every input pixel contributes; weights normalised to sum to 1."""
+    s = _scale(in_size, out_size, scale, align_corners, np.float64)
+    width, filt = (1.0, _triangle) if kind == "linear" else (2.0, _keys_cubic)
+    support = width * s if s >= 1.0 else width
+    inv = 1.0 / s if s >= 1.0 else 1.0
+    centre = s * (np.arange(out_size) + 0.5)  # align_corners changes the scale only
+    start = np.maximum((centre - support + 0.5).astype(np.int64), 0)
+    stop = np.minimum((centre + support + 0.5).astype(np.int64), in_size)
+    taps = int((stop - start).max())
+    offsets = np.arange(taps)[None, :]
+    weights = filt((start[:, None] + offsets - centre[:, None] + 0.5) * inv) * (offsets < (stop - start)[:, None])
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    index = np.minimum(start[:, None] + offsets, in_size - 1)
+    return [(index[:, j], weights[:, j].astype(t)) for j in range(taps)]
+
+
+def _triangle(x):
+    return np.maximum(1.0 - np.abs(x), 0.0)
+
+
+def _keys_cubic(x, a=-0.5):
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
 def _resample_dim(x: Tensor, dim: int, taps) -> Tensor:
     shape = [1] * x.dim()
     shape[dim] = -1
@@ -152,7 +181,8 @@ def interpolate(
 
     Modes: 'nearest' (PyTorch's legacy floor rule), 'nearest-exact' (pixel centres), 'linear' (3-D input),
     'bilinear' / 'bicubic' (4-D), 'trilinear' (5-D), 'area' (adaptive average pooling). align_corners (linear
-    modes only, default False) maps the corner pixels' centres onto each other. antialias is not supported.
+    modes only, default False) maps the corner pixels' centres onto each other. antialias (bilinear and bicubic)
+    low-pass filters when downsampling, as PIL.
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -176,8 +206,10 @@ def interpolate(
     if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
     sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor, nd)
-    if antialias:
-        raise NotImplementedError("ember: interpolate(antialias=True) is not supported")
+    if antialias and not (mode in ("bilinear", "bicubic") and nd == 2):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
+        )
     if any(s <= 0 for s in list(input.shape[2:]) + sizes):
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input {list(input.shape[2:])} output {sizes}"
@@ -187,8 +219,9 @@ def interpolate(
     kind = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
     t = _opmath(input)
     x = input
+    taps = _antialias_taps if antialias else _taps
     for i in range(nd):
-        x = _resample_dim(x, 2 + i, _taps(kind, input.shape[2 + i], sizes[i], scales[i], align_corners, t))
+        x = _resample_dim(x, 2 + i, taps(kind, input.shape[2 + i], sizes[i], scales[i], align_corners, t))
     return x
 
 
