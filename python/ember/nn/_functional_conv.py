@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _C
 from .._creation import tensor, zeros
-from . import functional as F  # noqa: F401  (F.pad at call time; functional imports this module)
+from . import functional as F  # F.pad, looked up at call time (functional imports this module)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -82,14 +82,10 @@ def _check_conv_shapes(name: str, input: Tensor, weight: Tensor, nd: int, groups
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
         batched_shape = list(input.shape) if input.dim() == nd + 2 else [1, *input.shape]
-        what = (
-            f"transposed=1, weight of size {list(weight.shape)}"
-            if transposed
-            else (f"groups={groups}, weight of size {list(weight.shape)}")
-        )
+        given = "transposed=1" if transposed else f"groups={groups}"
         raise RuntimeError(
-            f"Given {what}, expected input{batched_shape} to have {expected} channels, but got {channels} "
-            "channels instead"
+            f"Given {given}, weight of size {list(weight.shape)}, expected input{batched_shape} to have "
+            f"{expected} channels, but got {channels} channels instead"
         )
     if weight.shape[0] % groups != 0:
         raise RuntimeError(

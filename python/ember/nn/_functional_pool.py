@@ -20,7 +20,7 @@ import numpy as np
 from .. import _C
 from .._creation import ones, tensor, zeros
 from ..grad_mode import no_grad
-from . import functional as F  # noqa: F401  (F.pad at call time; functional imports this module)
+from . import functional as F  # F.pad, looked up at call time (functional imports this module)
 from ._functional_conv import _conv_batched, _index, _ntuple, _pad_spec
 
 if TYPE_CHECKING:
