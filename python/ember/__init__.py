@@ -39,6 +39,22 @@ from ._histogram import bincount, histc, histogram
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from . import _histogram, _random
 
+# torch.* spellings of the composed convolution, pooling and pixel-shuffle functions (PyTorch has them at top level).
+from .nn.functional import (
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    channel_shuffle,
+    conv1d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    max_pool1d,
+    max_pool3d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+
 try:
     __version__ = _version("ember")  # one source: the version in pyproject.toml
 except _PackageNotFoundError:  # running from a source tree that was never installed
