@@ -36,9 +36,18 @@ from .loss import (
 from .module import Module  # noqa: F401
 from .normalization import GroupNorm, LayerNorm  # noqa: F401
 from .pooling import MaxPool2d  # noqa: F401
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
