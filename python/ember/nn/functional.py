@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .. import _C
 from .._creation import arange, full, ones, rand, zeros
 from ..grad_mode import no_grad
+from ._functional_attention import embedding_bag, multi_head_attention_forward, scaled_dot_product_attention
 
 if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
     from collections.abc import Sequence
@@ -46,6 +47,9 @@ __all__ = [
     "relu6",
     "dropout",
     "embedding",
+    "embedding_bag",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
     "layer_norm",
     "batch_norm",
     "instance_norm",
