@@ -490,6 +490,11 @@ def test_mha_errors():
         m(x, x[0], x[0])
     with pytest.raises(AssertionError, match="was expecting embedding dimension of 4, but got 3"):
         m(ember.zeros(3, 2, 3), x, x)
+    with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
+        m(x, x, x, key_padding_mask=ember.zeros(2, 3, dtype=ember.bool), attn_mask=ember.zeros(3, 3))
+    layer = nn.TransformerEncoderLayer(4, 2, 8)
+    with pytest.warns(UserWarning, match="Support for mismatched src_key_padding_mask and src_mask is deprecated"):
+        layer(x, src_mask=ember.zeros(3, 3), src_key_padding_mask=ember.zeros(2, 3, dtype=ember.bool))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ embedding_bag is a gather of rows and a scatter-reduce into bags. Re-exported by
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 from .. import _C
@@ -110,15 +111,21 @@ def scaled_dot_product_attention(
 # multi-head attention
 
 
-def _canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
-    """A key_padding_mask or attn_mask as an additive float mask (bool True = not allowed to attend)."""
+def _canonical_mask(
+    mask: Tensor | None, name: str, dtype, other: Tensor | None = None, other_name: str = ""
+) -> Tensor | None:
+    """A key_padding_mask or attn_mask as an additive float mask (bool True = not allowed to attend);
+    warns, as PyTorch, when the other mask given has another dtype."""
     if mask is None:
         return None
-    if mask.dtype == _C.dtype.bool:
-        return _float_mask(mask, dtype)
-    if not mask.is_floating_point():
+    if mask.dtype != _C.dtype.bool and not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
-    return mask
+    if other is not None and other.dtype != mask.dtype:
+        warnings.warn(
+            f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=4,
+        )
+    return _float_mask(mask, dtype) if mask.dtype == _C.dtype.bool else mask
 
 
 def _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
@@ -221,7 +228,7 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask")
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "

@@ -17,6 +17,7 @@ from ..._C import Tensor
 from ..._creation import full
 from .. import functional as F
 from .. import init
+from .._functional_attention import _canonical_mask
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -95,6 +96,10 @@ class TransformerEncoderLayer(Module):
         is_causal: bool = False,
     ) -> Tensor:
         """Returns the layer's output, shaped like src."""
+        src_key_padding_mask = _canonical_mask(
+            src_key_padding_mask, "src_key_padding_mask", src.dtype, src_mask, "src_mask"
+        )
+        src_mask = _canonical_mask(src_mask, "src_mask", src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -238,6 +243,8 @@ class TransformerEncoder(Module):
     ) -> Tensor:
         """Returns the encoded sequence, shaped like src."""
         batch_first = self.layers[0].self_attn.batch_first if len(self.layers) else False
+        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", src.dtype, mask, "mask")
+        mask = _canonical_mask(mask, "mask", src.dtype)
         is_causal = _causal_hint(mask, is_causal, _seq_len(src, batch_first))
         out = src
         for layer in self.layers:
