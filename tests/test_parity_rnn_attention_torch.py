@@ -389,6 +389,7 @@ BAG_CASES = [
     ("mean_2d", {"mode": "mean"}, "2d"),
     ("sum_per_sample_weights", {"mode": "sum"}, "psw"),
     ("sum_include_last_offset", {"mode": "sum", "include_last_offset": True}, "last"),
+    ("max_norm_int32", {"mode": "max", "max_norm": 1.0}, "int32"),
 ]
 
 
@@ -403,6 +404,8 @@ def test_embedding_bag(case, kw, kind, dtype):
             return (lib.tensor(idx.reshape(4, 2)),)
         if kind == "last":
             return (lib.tensor(idx), lib.tensor([0, 3, 3, 8]))
+        if kind == "int32":
+            return (lib.tensor(idx.astype(np.int32)), lib.tensor(np.array([0, 3, 3, 5], np.int32)))
         offsets = lib.tensor([0, 3, 3, 5])
         if kind == "psw":
             return (lib.tensor(idx), offsets, T((8,)))

@@ -415,7 +415,7 @@ def embedding_bag(
     if max_norm is not None:
         from .functional import _embedding_renorm_
 
-        _embedding_renorm_(weight, input, max_norm, norm_type)
+        _embedding_renorm_(weight, input.long(), max_norm, norm_type)
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += num
