@@ -270,7 +270,7 @@ class RNNBase(Module):
             if tuple(h.shape) != expected:
                 raise RuntimeError(msg.format(expected, list(h.shape)))
 
-    def _run(self, input: Tensor, hx: tuple[Tensor, ...] | None, unbatched_message: Callable[[], str] | None):
+    def _run(self, input: Tensor, hx: tuple[Tensor, ...] | None, unbatched_message: Callable[[bool], str]):
         """The forward shared by RNN, LSTM and GRU; returns (output, state tuple)."""
         packed = isinstance(input, PackedSequence)
         name = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
@@ -316,8 +316,8 @@ class RNNBase(Module):
             state = tuple(s.index_select(1, unsorted_indices) for s in state)
         if packed:
             return PackedSequence(output, batch_sizes_t, sorted_indices, unsorted_indices), state
-        if self.batch_first:
-            output = output.transpose(0, 1)
+        if self.batch_first:  # contiguous, as PyTorch's, so that output.view(...) works
+            output = output.transpose(0, 1).contiguous()
         if unbatched:
             output = output.squeeze(0 if self.batch_first else 1)
             state = tuple(s.squeeze(1) for s in state)
