@@ -11,7 +11,7 @@ import pytest
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
-from ember.autograd import gradcheck
+from ember.autograd import gradcheck, gradgradcheck
 from ember.func import functional_call
 from ember.nn.utils.rnn import (
     PackedSequence,
@@ -145,6 +145,14 @@ def test_rnn_gradcheck(mode):
         assert gradcheck_module(m, [x], lambda out: (out[0], out[1][0], out[1][1]))
     else:
         assert gradcheck_module(m, [x, h0])
+
+
+def test_second_derivatives_lstm_and_attention():
+    lstm = nn.LSTM(2, 2).double()
+    x = t64(rng.standard_normal((2, 1, 2)), requires_grad=True)
+    assert gradgradcheck(lambda x: lstm(x)[0], (x,))
+    mha = nn.MultiheadAttention(2, 1).double()
+    assert gradgradcheck(lambda q: mha(q, q, q)[0], (x,))
 
 
 def test_lstm_gradcheck_initial_state():
