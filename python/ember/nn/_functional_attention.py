@@ -408,10 +408,12 @@ def embedding_bag(
         )
     num = weight.shape[0]
     if input.numel():
-        lo, hi = int(input.min().item()), int(input.max().item())
-        if lo < 0 or hi >= num:
-            bad = lo if lo < 0 else hi
-            raise IndexError(f"Index {bad} is not in the valid range [0, {num})")
+        bad = ((input < 0).logical_or(input >= num)).nonzero()
+        if bad.numel():
+            pos = int(bad[0, 0].item())
+            raise RuntimeError(
+                f"Index {pos} of input takes value {int(input[pos].item())} which is not in the valid range [0, {num})"
+            )
     if max_norm is not None:
         from .functional import _embedding_renorm_
 
