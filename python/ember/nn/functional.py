@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from .. import _C
 from .._creation import arange, full, ones, rand, zeros
 from ..grad_mode import no_grad
+from ._functional_attention import embedding_bag, multi_head_attention_forward, scaled_dot_product_attention
 
 if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
     from collections.abc import Sequence
@@ -47,6 +48,9 @@ __all__ = [
     "relu6",
     "dropout",
     "embedding",
+    "embedding_bag",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
     "layer_norm",
     "batch_norm",
     "instance_norm",
