@@ -1,0 +1,407 @@
+"""torch-level elementwise and numerical functions composed from ember's differentiable ops: diff and
+trapezoid rules, closeness tests, sign and angle helpers, gcd/lcm, fmax/fmin, sinc, renorm, ..."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from . import _C, _creation
+from ._C import Tensor
+from ._composite_shape import broadcast_tensors
+
+__all__ = [
+    "allclose",
+    "conj",
+    "conj_physical",
+    "copysign",
+    "cumulative_trapezoid",
+    "deg2rad",
+    "diff",
+    "equal",
+    "float_power",
+    "fmax",
+    "fmin",
+    "gcd",
+    "heaviside",
+    "is_conj",
+    "is_neg",
+    "isclose",
+    "isneginf",
+    "isposinf",
+    "isreal",
+    "lcm",
+    "logit",
+    "positive",
+    "rad2deg",
+    "renorm",
+    "resolve_conj",
+    "resolve_neg",
+    "sgn",
+    "sinc",
+    "trapezoid",
+    "trapz",
+]
+
+
+def _out(out: Tensor | None, result: Tensor, name: str) -> Tensor:
+    """``out=``: the result written into ``out`` (resized as needed), as the registry's ops do."""
+    return result if out is None else _C._write_out(out, result, name)
+
+
+def _floating(t: Tensor) -> Tensor:
+    """t itself when floating, else t in the default dtype (what PyTorch's float-only ops compute in)."""
+    return t if t.is_floating_point() else t.to(_creation.get_default_dtype())
+
+
+def _as_tensor(x: Any, like: Tensor) -> Tensor:
+    """A Python number as a 0-d tensor of like's dtype category (a wrapped number, as PyTorch's)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, bool):
+        return _creation.tensor(x)
+    if isinstance(x, numbers.Integral):
+        return _creation.tensor(x, dtype=like.dtype if not like.dtype == _C.dtype.bool else None)
+    return _creation.tensor(x, dtype=like.dtype if like.is_floating_point() else None)
+
+
+# ------------------------------------------------------------------------------ differences, integrals
+
+
+def _cumsum(t: Tensor, dim: int) -> Tensor:
+    """Cumulative sum along dim, as a matmul by a triangular matrix of ones: differentiable, and a stand-in
+    until the C++ core's cumsum lands (O(n^2) in the length of dim)."""
+    moved = t.transpose(dim, -1)
+    n = moved.shape[-1]
+    upper = _creation.ones(n, n, dtype=t.dtype).triu()
+    return _C.matmul(moved, upper).transpose(dim, -1)
+
+
+def diff(
+    input: Tensor,
+    n: int = 1,
+    dim: int = -1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
+    """The n-th forward difference along ``dim`` (``input[i + 1] - input[i]``, or xor for bool), after
+    joining ``prepend`` and ``append`` (same dims as ``input``) on either side."""
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    parts = []
+    for extra in (prepend, append):
+        if extra is not None and (not isinstance(extra, Tensor) or extra.dim() != input.dim()):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = _C.cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x.shape[dim]
+        if length == 0:
+            break
+        hi, lo = x.narrow(dim, 1, length - 1), x.narrow(dim, 0, length - 1)
+        x = _C.logical_xor(hi, lo) if x.dtype == _C.dtype.bool else hi - lo
+    return _out(out, x, "diff")
+
+
+def _trapezoid_areas(y: Tensor, x: Tensor | None, dx: float | None, dim: int) -> Tensor:
+    """The area of each trapezoid along dim: (y[i] + y[i + 1]) / 2 * (x[i + 1] - x[i])."""
+    length = y.shape[dim]
+    mean_heights = (y.narrow(dim, 1, length - 1) + y.narrow(dim, 0, length - 1)) / 2
+    if x is None:
+        return mean_heights * (1 if dx is None else dx)
+    if x.dim() == 1:  # spacing along dim only: reshaped to broadcast against y
+        if x.shape[0] != length:
+            raise RuntimeError(
+                f"trapezoid: There must be one `x` value for each sample point, got {x.shape[0]} and {length}"
+            )
+        shape = [1] * y.dim()
+        shape[dim] = -1
+        x = x.reshape(shape)
+    widths = diff(x, dim=dim if x.dim() == y.dim() else -1)
+    return mean_heights * widths
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule's integral of ``y`` along ``dim``: at sample points ``x`` (a tensor), or spaced
+    ``dx`` apart (default 1)."""
+    if isinstance(x, numbers.Number):  # trapezoid(y, 0.5): the spacing given positionally
+        x, dx = None, x
+    if x is not None and dx is not None:
+        raise RuntimeError("trapezoid: cannot give both x and dx")
+    dim = dim % y.dim() if y.dim() else dim
+    if y.shape[dim] == 0:
+        return y.sum(dim)
+    return _trapezoid_areas(_floating(y), x, dx, dim).sum(dim)
+
+
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """Alias of ``trapezoid``."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """The running trapezoidal integral of ``y`` along ``dim`` (one value fewer than ``y`` along dim)."""
+    if isinstance(x, numbers.Number):
+        x, dx = None, x
+    dim = dim % y.dim() if y.dim() else dim
+    if y.shape[dim] == 0:
+        return y.narrow(dim, 0, 0)
+    areas = _trapezoid_areas(_floating(y), x, dx, dim)
+    return _cumsum(areas, dim) if areas.shape[dim] else areas
+
+
+# ------------------------------------------------------------------------------------------ closeness
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (or equal, which covers infinities); NaNs
+    are close to each other only with ``equal_nan``."""
+    other = _as_tensor(other, input)
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{input.dtype.name} did not match {other.dtype.name}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    close = input == other
+    if input.dtype == _C.dtype.bool:
+        return close
+    if input.is_floating_point():
+        a, b = input, other
+    else:  # integers: compared in float64, exact for the differences that matter at these tolerances
+        a, b = input.to(_C.dtype.float64), other.to(_C.dtype.float64)
+    if equal_nan and a.is_floating_point():
+        close = close | (a.isnan() & b.isnan())
+    within = (a - b).abs() <= atol + rtol * b.abs()
+    return close | (within & a.isfinite() & b.isfinite())
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether every element of ``input`` is close to ``other``'s (see ``isclose``)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether ``input`` and ``other`` have the same shape and elements."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool((input == other).all())
+
+
+def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise whether input is +inf."""
+    result = (
+        input.isinf() & (input > 0) if input.is_floating_point() else _creation.zeros_like(input, dtype=_C.dtype.bool)
+    )
+    return _out(out, result, "isposinf")
+
+
+def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise whether input is -inf."""
+    result = (
+        input.isinf() & (input < 0) if input.is_floating_point() else _creation.zeros_like(input, dtype=_C.dtype.bool)
+    )
+    return _out(out, result, "isneginf")
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Elementwise whether input is real: all True, as ember has no complex dtypes."""
+    return _creation.ones_like(input, dtype=_C.dtype.bool)
+
+
+# ---------------------------------------------------------------------------------- signs and angles
+
+
+def positive(input: Tensor) -> Tensor:
+    """``+input``: input itself (bool tensors refuse, as PyTorch's unary plus)."""
+    if input.dtype == _C.dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The sign of each element (-1, 0 or 1): ``sign``, which it extends to complex numbers in PyTorch."""
+    return _out(out, _C.sign(input), "sgn")
+
+
+def copysign(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """The magnitude of ``input`` with the sign (sign bit, so -0.0 counts as negative) of ``other``;
+    a floating result. The gradient flows to ``input`` only."""
+    input = _floating(input)
+    if isinstance(other, Tensor):
+        negative = _C.signbit(other) if other.is_floating_point() else other < 0
+        result = _C.where(negative, -input.abs(), input.abs())
+        if other.is_floating_point() and other.dtype != input.dtype:
+            result = result.to(_C.result_type(input, other))
+    else:
+        result = -input.abs() if math.copysign(1.0, other) < 0 else input.abs()
+    return _out(out, result, "copysign")
+
+
+def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Each angle converted from degrees to radians."""
+    return _out(out, _floating(input) * (math.pi / 180), "deg2rad")
+
+
+def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Each angle converted from radians to degrees."""
+    return _out(out, _floating(input) * (180 / math.pi), "rad2deg")
+
+
+def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
+    """``log(p / (1 - p))``, with ``p`` clamped to [eps, 1 - eps] when eps is given (there the gradient is 0)."""
+    p = _floating(input)
+    if eps is not None:
+        p = p.clamp(eps, 1 - eps)
+    return _out(out, (p / (1 - p)).log(), "logit")
+
+
+def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0 (where its gradient is 0)."""
+    x = _floating(input)
+    at_zero = x == 0
+    # The division never sees 0: where() would route its nan gradient into the unused branch otherwise.
+    safe = _C.where(at_zero, _creation.ones_like(x), x) * math.pi
+    return _out(out, _C.where(at_zero, _creation.ones_like(x), safe.sin() / safe), "sinc")
+
+
+# ------------------------------------------------------------------------------------ powers, extrema
+
+
+def float_power(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """``input ** exponent`` computed in float64 (both converted first)."""
+    f64 = _C.dtype.float64
+    base = input.to(f64) if isinstance(input, Tensor) else float(input)
+    exp = exponent.to(f64) if isinstance(exponent, Tensor) else float(exponent)
+    if not isinstance(base, Tensor):
+        base = _creation.tensor(base, dtype=f64)
+    return _out(out, _C.pow(base, exp), "float_power")
+
+
+def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The Heaviside step: 0 where input < 0, 1 where input > 0, ``values`` where input == 0."""
+    values = _as_tensor(values, input)
+    if input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    step = (input > 0).to(input.dtype)
+    return _out(out, _C.where(input == 0, values, step), "heaviside")
+
+
+def _nan_aware(name: str, pick: Any) -> Any:
+    def fn(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        other = _as_tensor(other, input)
+        dt = _C.result_type(input, other)
+        a, b = input.to(dt), other.to(dt)
+        result = pick(a, b)
+        if a.is_floating_point():
+            # A NaN loses to a number; two NaNs give NaN.
+            result = _C.where(a.isnan(), b, _C.where(b.isnan(), a, result))
+        return _out(out, result, name)
+
+    fn.__name__ = name
+    return fn
+
+
+fmax = _nan_aware("fmax", _C.maximum)
+fmax.__doc__ = "The elementwise maximum, ignoring NaN: a NaN loses to a number (``maximum`` propagates it)."
+fmin = _nan_aware("fmin", _C.minimum)
+fmin.__doc__ = "The elementwise minimum, ignoring NaN: a NaN loses to a number (``minimum`` propagates it)."
+
+
+def _check_integral(name: str, *tensors: Tensor) -> None:
+    for t in tensors:
+        if t.is_floating_point() or t.dtype == _C.dtype.bool:
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{t.dtype.name.capitalize()}'")
+
+
+def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise greatest common divisor (non-negative; gcd(0, 0) = 0) of integer tensors."""
+    other = _as_tensor(other, input)
+    _check_integral("gcd", input, other)
+    dt = _C.result_type(input, other)
+    a, b = (t.to(dt).abs() for t in broadcast_tensors(input, other))
+    # Euclid's algorithm on all elements at once: as many rounds as the slowest element needs (O(log max)).
+    while bool((b != 0).any()):
+        nonzero = b != 0
+        safe_b = _C.where(nonzero, b, _creation.ones_like(b))
+        a, b = _C.where(nonzero, b, a), _C.where(nonzero, a.remainder(safe_b), b)
+    return _out(out, a, "gcd")
+
+
+def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise least common multiple (non-negative; 0 when either is 0) of integer tensors."""
+    other = _as_tensor(other, input)
+    _check_integral("lcm", input, other)
+    g = gcd(input, other)
+    safe_g = _C.where(g == 0, _creation.ones_like(g), g)
+    return _out(out, (input.floor_divide(safe_g) * other).abs(), "lcm")
+
+
+# ---------------------------------------------------------------------------------------------- renorm
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | None = None) -> Tensor:
+    """``input`` with each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``."""
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    dim = dim % input.dim()
+    others = [d for d in range(input.dim()) if d != dim]
+    norms = _C.norm(input, p, others, True)
+    # PyTorch's epsilon: slices just over maxnorm end just under it.
+    factor = _C.where(norms > maxnorm, maxnorm / (norms + 1e-7), _creation.ones_like(norms))
+    return _out(out, input * factor, "renorm")
+
+
+# ----------------------------------------------------------------------------- complex-number identities
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """input itself: ember has no lazily conjugated tensors (no complex dtypes)."""
+    return input
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """input itself: ember has no lazily negated tensors."""
+    return input
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate: input itself for ember's real dtypes."""
+    return input
+
+
+def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The complex conjugate, computed: input itself for ember's real dtypes (a copy with ``out=``)."""
+    return _out(out, input, "conj_physical")
+
+
+def is_conj(input: Tensor) -> bool:
+    """Whether input is a lazily conjugated view: never in ember."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """Whether input is a lazily negated view: never in ember."""
+    return False
+
+
+def sum_to_size(self: Tensor, *size: int | Sequence[int]) -> Tensor:
+    """self summed to ``size``, a shape self expands from (the reverse of ``expand``)."""
+    shape = _creation._size(size)
+    lead = self.dim() - len(shape)
+    bad = lead < 0 or any(s != 1 and s != self.shape[lead + k] for k, s in enumerate(shape))
+    if bad:
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}.")
+    dims = list(range(lead)) + [lead + k for k, s in enumerate(shape) if s == 1 and self.shape[lead + k] != 1]
+    result = self.sum(dims, keepdim=True) if dims else self
+    return result.reshape(shape) if lead else result
