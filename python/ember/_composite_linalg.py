@@ -8,7 +8,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from . import _C, _creation
+from . import _C, _creation, _dtype_info
 from ._C import Tensor
 
 __all__ = [
@@ -376,7 +376,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {k} has {t.dim()} dimensions"
             )
         blocks.append(t.reshape(1, -1) if t.dim() < 2 else t)
-    dt = functools.reduce(_C.result_type, blocks)
+    dt = functools.reduce(_dtype_info.promote_types, [b.dtype for b in blocks])
     cols = sum(b.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:
@@ -421,20 +421,20 @@ def cov(
             raise RuntimeError("cov(): aweights cannot be negative")
         w = aweights.to(x.dtype) if w is None else w * aweights.to(x.dtype)
     if w is None:
-        w_sum = float(n_obs)
         avg = x.mean(1, keepdim=True)
-        norm_factor = n_obs - correction
+        norm_factor = max(n_obs - correction, 0)
     else:
-        w_sum_t = w.sum()
-        avg = (x * w).sum(1, keepdim=True) / w_sum_t
-        w_sum = float(w_sum_t.item())
+        # Tensors throughout, so that the result is differentiable w.r.t. aweights too.
+        w_sum = w.sum()
+        avg = (x * w).sum(1, keepdim=True) / w_sum
         if correction == 0:
             norm_factor = w_sum
         elif aweights is None:
             norm_factor = w_sum - correction
         else:
-            norm_factor = w_sum - correction * float((w * aweights.to(x.dtype)).sum().item()) / w_sum
-    norm_factor = max(norm_factor, 0)  # as PyTorch (which also warns): a division by zero, inf or nan
+            norm_factor = w_sum - correction * (w * aweights.to(x.dtype)).sum() / w_sum
+        norm_factor = norm_factor.clamp(0)
+    # A norm_factor of 0 divides by zero (inf or nan), as in PyTorch, which also warns.
     xm = x - avg
     xw = xm if w is None else xm * w
     c = _C.mm(xm, xw.t()) / norm_factor

@@ -122,8 +122,7 @@ def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...
         view = [1] * len(flat)
         view[k] = -1
         grids.append(t.reshape(view).expand(shape))
-    if swap:
-        grids = [g.transpose(0, 1) for g in grids]
+    if swap:  # the grids of the swapped inputs, back in the callers' order
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
