@@ -150,6 +150,7 @@ def test_einsum_random_equations_against_torch():
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=eq)
 
 
+NAN, INF = float("nan"), float("inf")
 INTEGER_CASES = [
     lambda m: m.gcd(m.tensor([12, -18, 0, 7, 0]), m.tensor([18, 12, 5, 0, 0])),
     lambda m: m.lcm(m.tensor([4, -6, 0, 7]), m.tensor([6, 4, 5, 3])),
