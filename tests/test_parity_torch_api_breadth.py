@@ -90,6 +90,15 @@ CASES = [
     case("fmin", [(3, 4), (4,)], lambda m, a, b: a.fmin(b)),
     case("sinc", [(3, 4)], lambda m, a: m.sinc(a)),
     case("renorm", [(3, 4, 2)], lambda m, a: a.renorm(2, 1, 1.5)),
+    case("angle", [(3, 4)], lambda m, a: m.angle(a)),
+    # PyTorch's gradient is 0 where the integer exponent is negative (2 ** -2 in integers); ember's is 2 ** -2
+    case("ldexp", [(3, 4)], lambda m, a: a.ldexp(m.tensor([1, -2, 0, 3])), grad=False),
+    case("ldexp_float", [(3, 4), (4,)], lambda m, a, e: m.ldexp(a, e)),
+    case("cross", [(2, 3, 4), (3, 1)], lambda m, a, b: m.cross(a, b.expand(2, 3, 4), dim=1)),
+    case("matrix_power", [(2, 3, 3)], lambda m, a: m.matrix_power(a * 0.5, 3)),
+    case("matrix_power_1", [(3, 3)], lambda m, a: a.matrix_power(1)),
+    case("H", [(3, 4)], lambda m, a: a.H),
+    case("mH", [(2, 3, 4)], lambda m, a: a.mH),
     case("positive", [(3,)], lambda m, a: m.positive(a) * 1),
     case("resolve", [(3,)], lambda m, a: m.resolve_neg(m.resolve_conj(a.conj())) * 1),
 ]
@@ -187,6 +196,16 @@ INTEGER_CASES = [
     lambda m: m.block_diag(m.tensor([1, 2]), m.tensor([[3.0]])),
     lambda m: m.tensor_split(m.arange(5), m.tensor(2)),
     lambda m: m.vander(m.tensor([1.0, 2.0]), N=0),
+    lambda m: m.logspace(-1, 2, 5),
+    lambda m: m.logspace(0, 3, 4, base=2, dtype=m.int64),
+    lambda m: m.hann_window(7),
+    lambda m: m.hann_window(6, periodic=False, dtype=m.float64),
+    lambda m: m.hamming_window(5, True, 0.5, 0.3),
+    lambda m: m.blackman_window(6, dtype=m.float64),
+    lambda m: m.bartlett_window(7),
+    lambda m: m.bartlett_window(1),
+    lambda m: m.matrix_power(m.tensor([[1, 1], [1, 0]]), 10),
+    lambda m: m.angle(m.tensor([-1, 0, 2])),
 ]
 
 
@@ -194,7 +213,7 @@ INTEGER_CASES = [
 def test_values_and_dtypes_against_torch(fn):
     for e, t in zip(_tuple(fn(ember)), _tuple(fn(torch)), strict=True):
         assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6, atol=1e-7, equal_nan=True)
 
 
 ERROR_CASES = [

@@ -295,6 +295,12 @@ OPS = [
     case("sinc_zero", [np.array([0.0, 0.5, -1.5])], lambda a: a.sinc(), _np_sinc),
     case("renorm", [(3, 4)], lambda a: ember.renorm(a, 2, 0, 2.0), lambda a: _np_renorm(a, 2, 0, 2.0)),
     case("renorm_p1_dim1", [(3, 4)], lambda a: a.renorm(1, 1, 2.5), lambda a: _np_renorm(a, 1, 1, 2.5)),
+    case("angle", [np.array([-1.0, 0.5, 2.0])], lambda a: ember.angle(a), np.angle),
+    case("ldexp", [S, np.array([1, -2, 0, 3])], lambda a, e: a.ldexp(e), np.ldexp),
+    case("cross", [(2, 3), (2, 3)], lambda a, b: ember.cross(a, b, dim=1), lambda a, b: np.cross(a, b, axis=1)),
+    case("cross_dim0", [(3, 2), (3, 1)], lambda a, b: a.cross(b.expand(3, 2), 0), lambda a, b: np.cross(a, b, axis=0)),
+    case("matrix_power", [(2, 3, 3)], lambda a: ember.matrix_power(a, 5), lambda a: np.linalg.matrix_power(a, 5)),
+    case("matrix_power_0", [(3, 3)], lambda a: a.matrix_power(0), lambda a: np.eye(3), grad=False),
     case("gcd", [np.array([12, -18, 0, 7, 0]), np.array([18, 12, 5, 0, 0])], lambda a, b: ember.gcd(a, b), np.gcd),
     case("lcm", [np.array([4, -6, 0, 7]), np.array([6, 4, 5, 3])], lambda a, b: a.lcm(b), np.lcm),
 ]
@@ -333,6 +339,52 @@ def test_integer_and_bool_dtypes():
     assert ember.float_power(ember.tensor([2]), 2).dtype == ember.float64
     assert ember.isclose(ember.tensor([1, 2]), ember.tensor([1, 3])).tolist() == [True, False]
     assert ember.isposinf(a).tolist() == [False, False, False]
+
+
+def test_creation_functions():
+    np.testing.assert_allclose(ember.logspace(0, 2, 3).numpy(), np.logspace(0, 2, 3), rtol=1e-6)
+    np.testing.assert_allclose(ember.logspace(1, 3, 3, base=2.0).numpy(), [2, 4, 8])
+    assert ember.logspace(0, 2, 3, dtype=ember.int64).tolist() == [1, 10, 100]
+    assert ember.logspace(0, 1, 2).dtype == ember.float32
+    np.testing.assert_allclose(ember.hann_window(5, periodic=False).numpy(), np.hanning(5), atol=1e-7)
+    np.testing.assert_allclose(ember.hamming_window(6, periodic=False).numpy(), np.hamming(6), atol=1e-7)
+    np.testing.assert_allclose(ember.blackman_window(6, periodic=False).numpy(), np.blackman(6), atol=1e-7)
+    np.testing.assert_allclose(ember.bartlett_window(5, periodic=False).numpy(), np.bartlett(5), atol=1e-7)
+    np.testing.assert_allclose(
+        ember.hann_window(4).numpy(), np.hanning(5)[:4], atol=1e-7
+    )  # periodic: N + 1, last dropped
+    assert ember.hann_window(1).tolist() == [1.0] and ember.hann_window(0).shape == (0,)
+    assert ember.hann_window(3, dtype=ember.float64).dtype == ember.float64
+    with pytest.raises(RuntimeError, match="expects floating point dtypes"):
+        ember.hann_window(3, dtype=ember.int64)
+
+
+def test_small_predicates_and_views():
+    assert ember.tensor([1]).is_signed() and not ember.tensor([True]).is_signed() and ember.is_signed(ember.ones(1))
+    x = ember.arange(6.0).reshape(2, 3)
+    assert x.H.tolist() == x.t().tolist() and ember.ones(2, 3, 4).mH.shape == (2, 4, 3)
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        _ = ember.ones(3).H
+    assert ember.get_float32_matmul_precision() == "highest"
+    try:
+        ember.set_float32_matmul_precision("high")
+        assert ember.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="is not one of"):
+            ember.set_float32_matmul_precision("fast")
+        assert ember.get_float32_matmul_precision() == "high"
+    finally:
+        ember.set_float32_matmul_precision("highest")
+    a = ember.arange(6)
+    for kw in ({"sections": 3}, {"indices": [1, 4]}, {"tensor_indices_or_sections": ember.tensor([2])}):
+        assert [p.tolist() for p in ember.tensor_split(a, **kw)] == [
+            p.tolist() for p in ember.tensor_split(a, next(iter(kw.values())))
+        ]
+    with pytest.raises(TypeError, match="takes one of"):
+        ember.tensor_split(a, 2, sections=2)
+    with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
+        assert ember.cross(ember.ones(2, 3), ember.ones(2, 3)).tolist() == [[0.0] * 3] * 2
+    with pytest.raises(NotImplementedError, match="matrix inverse"):
+        ember.matrix_power(ember.eye(2), -1)
 
 
 def test_closeness_and_equality():

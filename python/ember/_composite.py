@@ -8,13 +8,14 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from . import _C, _composite_linalg, _composite_math, _composite_shape, _dtype_info, _runtime
+from . import _C, _composite_creation, _composite_linalg, _composite_math, _composite_shape, _dtype_info, _runtime
 from ._C import Tensor
+from ._composite_creation import *  # noqa: F403
 from ._composite_linalg import *  # noqa: F403
 from ._composite_math import *  # noqa: F403
 from ._composite_shape import *  # noqa: F403
 
-__all__ = _composite_linalg.__all__ + _composite_math.__all__ + _composite_shape.__all__
+__all__ = _composite_creation.__all__ + _composite_linalg.__all__ + _composite_math.__all__ + _composite_shape.__all__
 
 
 def _axis_alias(fn: Callable) -> Callable:
@@ -38,10 +39,11 @@ for _name in __all__:
 
 # The Tensor methods PyTorch has for these functions (self is the first argument).
 _METHOD_NAMES = [
-    "addbmm", "addmv", "addr", "adjoint", "allclose", "argwhere", "baddbmm", "broadcast_to", "conj",
-    "conj_physical", "copysign", "corrcoef", "cov", "deg2rad", "diagflat", "diff", "dist", "dsplit", "equal",
+    "addbmm", "addmv", "addr", "adjoint", "allclose", "angle", "argwhere", "baddbmm", "broadcast_to", "conj",
+    "conj_physical", "copysign", "corrcoef", "cov", "cross", "deg2rad", "diagflat", "diff", "dist", "dsplit", "equal",
     "float_power", "fmax", "fmin", "gcd", "heaviside", "hsplit", "inner", "is_conj", "is_neg", "isclose",
-    "isneginf", "isposinf", "isreal", "kron", "lcm", "logit", "moveaxis", "movedim", "narrow_copy", "positive",
+    "isneginf", "isposinf", "isreal", "kron", "lcm", "ldexp", "logit",
+    "matrix_power", "moveaxis", "movedim", "narrow_copy", "positive",
     "rad2deg", "ravel", "renorm", "resolve_conj", "resolve_neg", "sgn", "sinc", "tensor_split", "unflatten",
     "vdot", "vsplit",
 ]  # fmt: skip
@@ -49,7 +51,7 @@ _METHOD_NAMES = [
 # The in-place forms: the result computed, then written into self.
 _INPLACE_NAMES = [
     "addbmm", "addmv", "addr", "baddbmm", "conj_physical", "copysign", "deg2rad", "float_power", "gcd",
-    "heaviside", "lcm", "logit", "rad2deg", "renorm", "sgn", "sinc",
+    "heaviside", "lcm", "ldexp", "logit", "rad2deg", "renorm", "sgn", "sinc",
 ]  # fmt: skip
 
 
@@ -98,3 +100,12 @@ def install() -> None:
     Tensor.is_complex = _dtype_info.is_complex
     Tensor.is_nonzero = _runtime.is_nonzero
     Tensor.is_same_size = _runtime.is_same_size
+    Tensor.is_signed = _runtime.is_signed
+    Tensor.H = property(_conj_transpose, doc="The conjugate transpose of a matrix (2-D tensor): its transpose.")
+    Tensor.mH = property(_composite_shape.adjoint, doc="The conjugate transpose of the last two dims (a view).")
+
+
+def _conj_transpose(self: Tensor) -> Tensor:
+    if self.dim() != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
+    return self.transpose(0, 1)

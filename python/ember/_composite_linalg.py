@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from . import _C, _creation, _dtype_info
 from ._C import Tensor
+from ._composite_shape import broadcast_shapes
 
 __all__ = [
     "addbmm",
@@ -19,11 +21,13 @@ __all__ = [
     "block_diag",
     "chain_matmul",
     "corrcoef",
+    "cross",
     "cov",
     "dist",
     "einsum",
     "inner",
     "kron",
+    "matrix_power",
     "tensordot",
     "vdot",
 ]
@@ -355,6 +359,58 @@ def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     return _out(out, _C.dot(input, other), "vdot")
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (broadcast); without ``dim``, the first dim of size 3
+    (deprecated in PyTorch, which warns)."""
+    a, b = input, other
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+            "explicitly or simply use torch.linalg.cross.",
+            UserWarning,
+            stacklevel=2,
+        )
+        shape = broadcast_shapes(a.shape, b.shape)
+        dim = next((d for d, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    if a.dim() != b.dim():
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got {a.dim()} and {b.dim()}")
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[dim]} and {b.shape[dim]}"
+        )
+    a1, a2, a3 = (a.narrow(dim, k, 1) for k in range(3))
+    b1, b2, b3 = (b.narrow(dim, k, 1) for k in range(3))
+    result = _C.cat([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1], dim)
+    return _out(out, result, "cross")
+
+
+def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
+    """``input`` (a square matrix or batch of them) multiplied by itself n times, n >= 0 (by repeated
+    squaring); n = 0 gives the identity. Negative n needs a matrix inverse, which ember does not have."""
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        rows, cols = (input.shape[-2], input.shape[-1]) if input.dim() >= 2 else (input.numel(), 1)
+        raise RuntimeError(
+            f"linalg.matrix_power: A must be batches of square matrices, but they are {rows} by {cols} matrices"
+        )
+    if n < 0:
+        raise NotImplementedError("matrix_power with a negative exponent needs a matrix inverse, which ember lacks")
+    result, square = None, input
+    while n:
+        if n & 1:
+            result = square if result is None else _C.matmul(result, square)
+        n >>= 1
+        if n:
+            square = _C.matmul(square, square)
+    if result is None:
+        eye = _creation.eye(input.shape[-1], dtype=input.dtype)
+        result = eye.expand(input.shape).clone()
+    elif result is input:
+        result = input.clone()
+    return _out(out, result, "matrix_power")
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:

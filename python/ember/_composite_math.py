@@ -14,6 +14,7 @@ from ._composite_shape import broadcast_tensors
 
 __all__ = [
     "allclose",
+    "angle",
     "conj",
     "conj_physical",
     "copysign",
@@ -33,6 +34,7 @@ __all__ = [
     "isposinf",
     "isreal",
     "lcm",
+    "ldexp",
     "logit",
     "positive",
     "rad2deg",
@@ -271,7 +273,23 @@ def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _out(out, _C.where(at_zero, _creation.ones_like(x), safe.sin() / safe), "sinc")
 
 
+def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The argument of each element as a complex number: pi for negative reals, 0 otherwise (NaN stays NaN)."""
+    x = _floating(input)
+    result = _C.where(x < 0, _creation.full_like(x, math.pi), x * 0)  # x * 0 keeps NaN, with a zero gradient
+    return _out(out, result, "angle")
+
+
 # ------------------------------------------------------------------------------------ powers, extrema
+
+
+def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``input * 2 ** other``, a floating result."""
+    other = _as_tensor(other, input)
+    two = _creation.full(
+        (), 2.0, dtype=_C.dtype.float64 if input.dtype == _C.dtype.float64 else _creation.get_default_dtype()
+    )
+    return _out(out, _floating(input) * _C.pow(two, other.to(two.dtype)), "ldexp")
 
 
 def float_power(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None = None) -> Tensor:

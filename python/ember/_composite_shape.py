@@ -189,9 +189,24 @@ def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Ten
 # ------------------------------------------------------------------------------------------ splitting
 
 
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def tensor_split(
+    input: Tensor,
+    indices_or_sections: Any = None,
+    dim: int = 0,
+    *,
+    sections: int | None = None,
+    indices: Sequence[int] | None = None,
+    tensor_indices_or_sections: Tensor | None = None,
+) -> tuple[Tensor, ...]:
     """Views of ``input`` split along ``dim``: into n nearly equal parts (the first ``size % n`` one larger)
-    when given an int n, or at the given indices (a list, or a 1-D int tensor)."""
+    when given an int n, or at the given indices (a list, or a 1-D int tensor). PyTorch's keyword names
+    for each form, ``sections=``, ``indices=`` and ``tensor_indices_or_sections=``, work too."""
+    given = [x for x in (indices_or_sections, sections, indices, tensor_indices_or_sections) if x is not None]
+    if len(given) != 1:
+        raise TypeError(
+            "tensor_split() takes one of indices_or_sections, sections, indices or tensor_indices_or_sections"
+        )
+    indices_or_sections = given[0]
     if input.dim() == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     if isinstance(indices_or_sections, Tensor):

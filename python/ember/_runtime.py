@@ -4,6 +4,7 @@ of inter-op threads, and small tensor predicates (is_nonzero, is_same_size)."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Callable
 
 from . import _C
@@ -12,11 +13,14 @@ from ._C import Generator, Tensor
 __all__ = [
     "are_deterministic_algorithms_enabled",
     "compile",
+    "get_float32_matmul_precision",
     "get_num_interop_threads",
     "is_deterministic_algorithms_warn_only_enabled",
     "is_nonzero",
     "is_same_size",
+    "is_signed",
     "seed",
+    "set_float32_matmul_precision",
     "set_num_interop_threads",
     "use_deterministic_algorithms",
 ]
@@ -100,6 +104,34 @@ def set_num_interop_threads(num: int) -> None:
     if int(num) < 1:
         raise RuntimeError("Expected positive number of threads")
     _interop_threads = int(num)
+
+
+_matmul_precision = "highest"
+
+
+def get_float32_matmul_precision() -> str:
+    """The float32 matmul precision set by ``set_float32_matmul_precision`` ('highest' by default)."""
+    return _matmul_precision
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Records 'highest', 'high' or 'medium' (PyTorch's TF32/bfloat16 matmul shortcuts on GPUs); ember's
+    CPU matmuls always compute in full float32, so nothing else changes. Other values warn and are ignored."""
+    global _matmul_precision
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            "setFloat32MatmulPrecision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _matmul_precision = precision
+
+
+def is_signed(input: Tensor) -> bool:
+    """Whether input's dtype is signed: every ember dtype but bool."""
+    return input.dtype != _C.dtype.bool
 
 
 def is_nonzero(input: Tensor) -> bool:
