@@ -73,8 +73,10 @@ def _as_tensor(x: Any, like: Tensor) -> Tensor:
 
 
 def _cumsum(t: Tensor, dim: int) -> Tensor:
-    """Cumulative sum along dim, as a matmul by a triangular matrix of ones: differentiable, and a stand-in
-    until the C++ core's cumsum lands (O(n^2) in the length of dim)."""
+    """Cumulative sum along dim: the C++ core's cumsum where this build has it, else a matmul by a
+    triangular matrix of ones (differentiable, O(n^2) in the length of dim)."""
+    if hasattr(_C, "cumsum"):
+        return _C.cumsum(t, dim)
     moved = t.transpose(dim, -1)
     n = moved.shape[-1]
     upper = _creation.ones(n, n, dtype=t.dtype).triu()
