@@ -17,6 +17,7 @@ def case(id_, inputs, fn, **opts):
 
 
 S = (3, 4)
+NAN, INF = float("nan"), float("inf")
 CASES = [
     case("einsum_matmul", [(3, 4), (4, 5)], lambda m, a, b: m.einsum("ij,jk->ik", a, b)),
     case("einsum_trace", [(3, 3)], lambda m, a: m.einsum("ii", a)),
@@ -99,6 +100,12 @@ CASES = [
     case("matrix_power_1", [(3, 3)], lambda m, a: a.matrix_power(1)),
     case("H", [(3, 4)], lambda m, a: a.H),
     case("mH", [(2, 3, 4)], lambda m, a: a.mH),
+    case("quantile", [(3, 6)], lambda m, a: a.quantile(m.tensor([0.2, 0.5], dtype=m.float64), dim=1, keepdim=True)),
+    case("quantile_nearest", [(4, 5)], lambda m, a: m.quantile(a, 0.375, 0, interpolation="nearest")),
+    case("nanquantile", [(3, 6)], lambda m, a: m.nanquantile(m.where(a > 1.5, a * NAN, a), 0.7, 1)),
+    case("aminmax", [(3, 4)], lambda m, a: m.aminmax(a, dim=0, keepdim=True)),
+    case("cdist", [(2, 3, 4), (2, 5, 4)], lambda m, a, b: m.cdist(a, b)),
+    case("cdist_inf", [(3, 4), (5, 4)], lambda m, a, b: m.cdist(a, b, p=float("inf"))),
     case("positive", [(3,)], lambda m, a: m.positive(a) * 1),
     case("resolve", [(3,)], lambda m, a: m.resolve_neg(m.resolve_conj(a.conj())) * 1),
 ]
@@ -159,7 +166,6 @@ def test_einsum_random_equations_against_torch():
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=eq)
 
 
-NAN, INF = float("nan"), float("inf")
 INTEGER_CASES = [
     lambda m: m.gcd(m.tensor([12, -18, 0, 7, 0]), m.tensor([18, 12, 5, 0, 0])),
     lambda m: m.lcm(m.tensor([4, -6, 0, 7]), m.tensor([6, 4, 5, 3])),

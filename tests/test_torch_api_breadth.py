@@ -48,6 +48,32 @@ def _np_sinc(x):
     return np.sinc(x)
 
 
+QS = [0.0, 0.25, 0.9, 1.0]
+WITH_NANS = np.array([[1.0, np.nan, 3.0, 0.5], [np.nan] * 4, [2.0, 1.0, 4.0, 3.0]])
+
+
+def _np_quantiles(a):
+    return np.quantile(a, QS)
+
+
+def _np_quantile_method(method):
+    return lambda a: np.quantile(a, 0.45, axis=-1, method=method)
+
+
+def _np_nanquantile(a):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row
+        return np.nanquantile(a, 0.4, axis=1)
+
+
+def _np_median_keepdim(a):
+    return np.quantile(a, 0.5, 0, keepdims=True)
+
+
+def _np_cdist(p):
+    return lambda a, b: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1)
+
+
 S, V = (3, 4), (4,)
 EINSUM = [
     ("ij,jk->ik", [(3, 4), (4, 5)]),
@@ -301,6 +327,24 @@ OPS = [
     case("cross_dim0", [(3, 2), (3, 1)], lambda a, b: a.cross(b.expand(3, 2), 0), lambda a, b: np.cross(a, b, axis=0)),
     case("matrix_power", [(2, 3, 3)], lambda a: ember.matrix_power(a, 5), lambda a: np.linalg.matrix_power(a, 5)),
     case("matrix_power_0", [(3, 3)], lambda a: a.matrix_power(0), lambda a: np.eye(3), grad=False),
+    case("quantile", [(3, 5)], lambda a: ember.quantile(a, 0.3, dim=1), lambda a: np.quantile(a, 0.3, axis=1)),
+    case("quantile_all_q_tensor", [(3, 5)], lambda a: a.quantile(ember.tensor(QS, dtype=a.dtype)), _np_quantiles),
+    case(
+        "quantile_keepdim",
+        [(4, 3)],
+        lambda a: a.quantile(0.5, 0, True),
+        lambda a: np.quantile(a, 0.5, 0, keepdims=True),
+    ),
+    *[
+        case(f"quantile_{m}", [(2, 6)], lambda a, m=m: a.quantile(0.45, -1, interpolation=m), _np_quantile_method(m))
+        for m in ("lower", "higher", "midpoint", "nearest")
+    ],
+    case("nanquantile", [WITH_NANS], lambda a: ember.nanquantile(a, 0.4, dim=1), _np_nanquantile, grad=False),
+    case("quantile_nan", [WITH_NANS], lambda a: a.quantile(0.5, dim=1), lambda a: np.quantile(a, 0.5, 1), grad=False),
+    case("aminmax", [(3, 4)], lambda a: ember.aminmax(a, dim=1), lambda a: (a.min(1), a.max(1))),
+    case("aminmax_all", [(3, 4)], lambda a: tuple(a.aminmax()), lambda a: (a.min(), a.max())),
+    case("cdist", [(2, 3, 4), (5, 4)], lambda a, b: ember.cdist(a, b), _np_cdist(2)),
+    case("cdist_p1", [(3, 4), (2, 4)], lambda a, b: ember.cdist(a, b, p=1), _np_cdist(1)),
     case("gcd", [np.array([12, -18, 0, 7, 0]), np.array([18, 12, 5, 0, 0])], lambda a, b: ember.gcd(a, b), np.gcd),
     case("lcm", [np.array([4, -6, 0, 7]), np.array([6, 4, 5, 3])], lambda a, b: a.lcm(b), np.lcm),
 ]
@@ -748,6 +792,11 @@ def test_backends():
         b.cudnn.benchmark = b.cudnn.deterministic = False
     b.cuda.matmul.allow_tf32 = True
     b.cuda.matmul.allow_tf32 = False
+
+
+def test_constants():
+    assert (ember.pi, ember.e, ember.inf, ember.newaxis) == (math.pi, math.e, math.inf, None)
+    assert math.isnan(ember.nan) and ember.ones(2)[:, ember.newaxis].shape == (2, 1)
 
 
 def test_functional_module():

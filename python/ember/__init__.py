@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import math as _math
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
@@ -53,6 +54,9 @@ float64 = double = dtype.float64
 int32 = int = dtype.int32
 int64 = long = dtype.int64
 bool = dtype.bool
+
+# PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, and torch.newaxis (x[:, ember.newaxis]).
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 
 _install_tensor_methods()
 _install_composite_methods()

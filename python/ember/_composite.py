@@ -39,11 +39,11 @@ for _name in __all__:
 
 # The Tensor methods PyTorch has for these functions (self is the first argument).
 _METHOD_NAMES = [
-    "addbmm", "addmv", "addr", "adjoint", "allclose", "angle", "argwhere", "baddbmm", "broadcast_to", "conj",
+    "addbmm", "addmv", "addr", "adjoint", "allclose", "aminmax", "angle", "argwhere", "baddbmm", "broadcast_to", "conj",
     "conj_physical", "copysign", "corrcoef", "cov", "cross", "deg2rad", "diagflat", "diff", "dist", "dsplit", "equal",
     "float_power", "fmax", "fmin", "gcd", "heaviside", "hsplit", "inner", "is_conj", "is_neg", "isclose",
     "isneginf", "isposinf", "isreal", "kron", "lcm", "ldexp", "logit",
-    "matrix_power", "moveaxis", "movedim", "narrow_copy", "positive",
+    "matrix_power", "moveaxis", "movedim", "nanquantile", "narrow_copy", "positive", "quantile",
     "rad2deg", "ravel", "renorm", "resolve_conj", "resolve_neg", "sgn", "sinc", "tensor_split", "unflatten",
     "vdot", "vsplit",
 ]  # fmt: skip

@@ -19,6 +19,7 @@ __all__ = [
     "addr",
     "baddbmm",
     "block_diag",
+    "cdist",
     "chain_matmul",
     "corrcoef",
     "cross",
@@ -411,6 +412,23 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     elif result is input:
         result = input.clone()
     return _out(out, result, "matrix_power")
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M):
+    shape (..., P, R), batch dims broadcast. ``compute_mode`` is accepted; ember always takes the
+    differences (exact, and its gradient is 0 at zero distance, as PyTorch's)."""
+    if x1.dim() < 2 or x2.dim() < 2:
+        bad, n = ("X1", x1.dim()) if x1.dim() < 2 else ("X2", x2.dim())
+        raise RuntimeError(f"cdist only supports at least 2D tensors, {bad} got: {n}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if not x1.is_floating_point() or not x2.is_floating_point():
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}")
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    return _C.norm(differences, p, -1)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:

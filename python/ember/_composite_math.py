@@ -3,6 +3,7 @@ trapezoid rules, closeness tests, sign and angle helpers, gcd/lcm, fmax/fmin, si
 
 from __future__ import annotations
 
+import collections
 import math
 import numbers
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from ._composite_shape import broadcast_tensors
 
 __all__ = [
     "allclose",
+    "aminmax",
     "angle",
     "conj",
     "conj_physical",
@@ -36,7 +38,9 @@ __all__ = [
     "lcm",
     "ldexp",
     "logit",
+    "nanquantile",
     "positive",
+    "quantile",
     "rad2deg",
     "renorm",
     "resolve_conj",
@@ -361,6 +365,98 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     g = gcd(input, other)
     safe_g = _C.where(g == 0, _creation.ones_like(g), g)
     return _out(out, (input.floor_divide(safe_g) * other).abs(), "lcm")
+
+
+# ------------------------------------------------------------------------------------------ statistics
+
+_AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """The minimum and the maximum of ``input`` (over ``dim``, or all elements), as ``(min, max)``."""
+    if dim is None:
+        return _AminmaxResult(input.amin(keepdim=keepdim), input.amax(keepdim=keepdim))
+    return _AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name: str, input: Tensor, q: Tensor | float, dim: int | None, keepdim: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:  # fmt: skip
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. Got {interpolation}"
+        )
+    scalar_q = not isinstance(q, Tensor)
+    if scalar_q:
+        q = _creation.tensor([float(q)], dtype=input.dtype)
+    elif q.dim() > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    elif q.dtype != input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    else:
+        scalar_q = q.dim() == 0
+        q = q.reshape(-1)
+    if q.numel() and (bool((q < 0).any()) or bool((q > 1).any())):
+        bad = q[(q < 0) | (q > 1)][0].item()
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {bad:g}")
+    # The values to pick from, sorted along the last dim (NaN sorts last).
+    if dim is None:
+        x = input.reshape(-1)
+    else:
+        dim = dim % max(input.dim(), 1)
+        x = input.movedim(dim, -1) if input.dim() else input.reshape(1)
+    if x.shape[-1] == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    xs = x.sort(-1).values
+    nan = xs.isnan()
+    q = q.detach()
+    # How many values each quantile is taken among: all of them, or the non-NaN ones for nanquantile.
+    count = (~nan).sum(-1, keepdim=True) if ignore_nan else _creation.full((1,), x.shape[-1], dtype=_C.dtype.int64)
+    pos = q * (count.to(q.dtype) - 1).clamp(0)  # (..., len(q)): the fractional rank
+    lo = pos.to(_C.dtype.int64)  # pos >= 0, so truncation is floor
+    frac = pos - lo.to(pos.dtype)
+    hi = lo + (frac > 0).to(_C.dtype.int64)
+    shape = list(xs.shape[:-1]) + [q.shape[0]]
+    lo, hi, frac = lo.expand(shape), hi.expand(shape), frac.expand(shape)
+    below, above = xs.gather(-1, lo), xs.gather(-1, hi)
+    if interpolation == "linear":
+        result = below + (above - below) * frac
+    elif interpolation == "lower":
+        result = below
+    elif interpolation == "higher":
+        result = above
+    elif interpolation == "midpoint":
+        result = (below + above) / 2
+    else:  # nearest, ties to the even rank, as round() does
+        odd = lo.remainder(2) == 1
+        result = _C.where((frac > 0.5) | ((frac == 0.5) & odd), above, below)
+    undefined = (count == 0) if ignore_nan else nan.any(-1, keepdim=True)  # all NaN / any NaN: the result is NaN
+    result = _C.where(undefined, _creation.full((), math.nan, dtype=result.dtype), result)
+    if keepdim:
+        if dim is None:
+            result = result.reshape([1] * input.dim() + [q.shape[0]])
+        else:
+            result = result.unsqueeze(dim) if input.dim() else result
+    result = result.movedim(-1, 0)  # the quantiles lead, as PyTorch's
+    return result.squeeze(0) if scalar_q else result
+
+
+def quantile(input: Tensor, q: Tensor | float, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear", out: Tensor | None = None) -> Tensor:  # fmt: skip
+    """The q-th quantiles of ``input`` over ``dim`` (all elements when None); ``q`` a number or a 1-D tensor
+    of them in [0, 1] (its values then lead the result's dims). Between two values the result follows
+    ``interpolation``: linear, lower, higher, midpoint or nearest. A NaN in a slice makes its result NaN."""
+    return _out(out, _quantile("quantile", input, q, dim, keepdim, interpolation, False), "quantile")
+
+
+def nanquantile(input: Tensor, q: Tensor | float, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear", out: Tensor | None = None) -> Tensor:  # fmt: skip
+    """``quantile`` ignoring NaN: the quantiles of each slice's other values (NaN when all are NaN)."""
+    return _out(out, _quantile("nanquantile", input, q, dim, keepdim, interpolation, True), "nanquantile")
 
 
 # ---------------------------------------------------------------------------------------------- renorm

@@ -1,11 +1,11 @@
 """``torch.functional``: the module PyTorch defines its Python-level tensor functions in. The names are the
-same objects as ``ember.einsum`` & co; PyTorch's ``stft``, ``istft``, ``lu``, ``cdist``, ``pca_lowrank`` and
+same objects as ``ember.einsum`` & co; PyTorch's ``stft``, ``istft``, ``lu``, ``pca_lowrank`` and
 ``svd_lowrank`` are not in ember."""
 
 from __future__ import annotations
 
 from ._C import norm, split, unique, unique_consecutive
-from ._composite_linalg import block_diag, chain_matmul, einsum, tensordot
+from ._composite_linalg import block_diag, cdist, chain_matmul, einsum, tensordot
 from ._composite_shape import (
     atleast_1d,
     atleast_2d,
@@ -25,6 +25,7 @@ __all__ = [
     "broadcast_shapes",
     "broadcast_tensors",
     "cartesian_prod",
+    "cdist",
     "chain_matmul",
     "einsum",
     "meshgrid",
