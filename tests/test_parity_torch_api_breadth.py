@@ -18,6 +18,7 @@ def case(id_, inputs, fn, **opts):
 
 S = (3, 4)
 NAN, INF = float("nan"), float("inf")
+COORDS = [0.0, 1.0, 2.5, 3.0]
 CASES = [
     case("einsum_matmul", [(3, 4), (4, 5)], lambda m, a, b: m.einsum("ij,jk->ik", a, b)),
     case("einsum_trace", [(3, 3)], lambda m, a: m.einsum("ii", a)),
@@ -106,6 +107,15 @@ CASES = [
     case("aminmax", [(3, 4)], lambda m, a: m.aminmax(a, dim=0, keepdim=True)),
     case("cdist", [(2, 3, 4), (2, 5, 4)], lambda m, a, b: m.cdist(a, b)),
     case("cdist_inf", [(3, 4), (5, 4)], lambda m, a, b: m.cdist(a, b, p=float("inf"))),
+    case("gradient", [(3, 4, 5)], lambda m, a: m.gradient(a, spacing=[1.0, 2.0], dim=(0, 2), edge_order=2)),
+    case(
+        "gradient_coords",
+        [(4, 3)],
+        lambda m, a: m.gradient(a, spacing=(m.tensor([0.0, 1.0, 2.5, 3.0], dtype=m.float64),), dim=0),
+    ),
+    case("slice_scatter", [(3, 6), (3, 2)], lambda m, a, b: m.slice_scatter(a, b, dim=1, start=1, step=3)),
+    case("select_scatter", [(2, 3, 4), (2, 4)], lambda m, a, b: m.select_scatter(a, b, 1, -1)),
+    case("diagonal_scatter", [(2, 3, 3), (3, 2)], lambda m, a, b: a.diagonal_scatter(b, 0, 0, 2)),
     case("positive", [(3,)], lambda m, a: m.positive(a) * 1),
     case("resolve", [(3,)], lambda m, a: m.resolve_neg(m.resolve_conj(a.conj())) * 1),
 ]

@@ -66,6 +66,38 @@ def _np_nanquantile(a):
         return np.nanquantile(a, 0.4, axis=1)
 
 
+COORDS = ember.tensor([0.0, 0.5, 1.5, 1.75, 3.0], dtype=ember.float64)
+
+
+def _np_gradient_e2(a):
+    return (np.gradient(a, 0.5, axis=1, edge_order=2),)
+
+
+def _np_gradient_coords(edge_order):
+    return lambda a: (np.gradient(a, COORDS.numpy(), axis=1, edge_order=edge_order),)
+
+
+_np_grad_c2 = _np_gradient_coords(2)
+
+
+def _np_slice_scatter(a, b):
+    out = a.copy()
+    out[1:5:2] = b
+    return out
+
+
+def _np_select_scatter(a, b):
+    out = a.copy()
+    out[1] = b
+    return out
+
+
+def _np_diagonal_scatter(a, b):
+    out = a.copy()
+    out[np.arange(3), np.arange(3) + 1] = b
+    return out
+
+
 def _np_median_keepdim(a):
     return np.quantile(a, 0.5, 0, keepdims=True)
 
@@ -345,6 +377,20 @@ OPS = [
     case("aminmax_all", [(3, 4)], lambda a: tuple(a.aminmax()), lambda a: (a.min(), a.max())),
     case("cdist", [(2, 3, 4), (5, 4)], lambda a, b: ember.cdist(a, b), _np_cdist(2)),
     case("cdist_p1", [(3, 4), (2, 4)], lambda a, b: ember.cdist(a, b, p=1), _np_cdist(1)),
+    case("gradient", [(4, 5)], lambda a: ember.gradient(a), np.gradient),
+    case(
+        "gradient_edge2_dim", [(4, 5)], lambda a: ember.gradient(a, spacing=0.5, dim=1, edge_order=2), _np_gradient_e2
+    ),
+    case("gradient_coords", [(3, 5)], lambda a: ember.gradient(a, spacing=(COORDS,), dim=[1]), _np_gradient_coords(1)),
+    case(
+        "gradient_coords_e2",
+        [(3, 5)],
+        lambda a: ember.gradient(a, spacing=[COORDS], dim=1, edge_order=2),
+        _np_gradient_coords(2),
+    ),
+    case("slice_scatter", [(5, 3), (2, 3)], lambda a, b: ember.slice_scatter(a, b, 0, 1, 5, 2), _np_slice_scatter),
+    case("select_scatter", [(2, 3), (3,)], lambda a, b: a.select_scatter(b, 0, 1), _np_select_scatter),
+    case("diagonal_scatter", [(3, 4), (3,)], lambda a, b: a.diagonal_scatter(b, 1), _np_diagonal_scatter),
     case("gcd", [np.array([12, -18, 0, 7, 0]), np.array([18, 12, 5, 0, 0])], lambda a, b: ember.gcd(a, b), np.gcd),
     case("lcm", [np.array([4, -6, 0, 7]), np.array([6, 4, 5, 3])], lambda a, b: a.lcm(b), np.lcm),
 ]

@@ -38,21 +38,19 @@ for _name in __all__:
         globals()[_name] = _axis_alias(_fn)
 
 # The Tensor methods PyTorch has for these functions (self is the first argument).
-_METHOD_NAMES = [
-    "addbmm", "addmv", "addr", "adjoint", "allclose", "aminmax", "angle", "argwhere", "baddbmm", "broadcast_to", "conj",
-    "conj_physical", "copysign", "corrcoef", "cov", "cross", "deg2rad", "diagflat", "diff", "dist", "dsplit", "equal",
-    "float_power", "fmax", "fmin", "gcd", "heaviside", "hsplit", "inner", "is_conj", "is_neg", "isclose",
-    "isneginf", "isposinf", "isreal", "kron", "lcm", "ldexp", "logit",
-    "matrix_power", "moveaxis", "movedim", "nanquantile", "narrow_copy", "positive", "quantile",
-    "rad2deg", "ravel", "renorm", "resolve_conj", "resolve_neg", "sgn", "sinc", "tensor_split", "unflatten",
-    "vdot", "vsplit",
-]  # fmt: skip
+_METHOD_NAMES = """
+    addbmm addmv addr adjoint allclose aminmax angle argwhere baddbmm broadcast_to conj conj_physical copysign
+    corrcoef cov cross deg2rad diagflat diagonal_scatter diff dist dsplit equal float_power fmax fmin gcd
+    heaviside hsplit inner is_conj is_neg isclose isneginf isposinf isreal kron lcm ldexp logit matrix_power
+    moveaxis movedim nanquantile narrow_copy positive quantile rad2deg ravel renorm resolve_conj resolve_neg
+    select_scatter sgn sinc slice_scatter tensor_split unflatten vdot vsplit
+""".split()
 
 # The in-place forms: the result computed, then written into self.
-_INPLACE_NAMES = [
-    "addbmm", "addmv", "addr", "baddbmm", "conj_physical", "copysign", "deg2rad", "float_power", "gcd",
-    "heaviside", "lcm", "ldexp", "logit", "rad2deg", "renorm", "sgn", "sinc",
-]  # fmt: skip
+_INPLACE_NAMES = """
+    addbmm addmv addr baddbmm conj_physical copysign deg2rad float_power gcd heaviside lcm ldexp logit rad2deg
+    renorm sgn sinc
+""".split()
 
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}

@@ -28,6 +28,7 @@ __all__ = [
     "fmax",
     "fmin",
     "gcd",
+    "gradient",
     "heaviside",
     "is_conj",
     "is_neg",
@@ -162,6 +163,80 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None
         return y.narrow(dim, 0, 0)
     areas = _trapezoid_areas(_floating(y), x, dx, dim)
     return _cumsum(areas, dim) if areas.shape[dim] else areas
+
+
+def _gradient_along_last(f: Tensor, spacing: float | Tensor, edge_order: int) -> Tensor:
+    """numpy.gradient's estimate along the last dim: second-order central differences inside, one-sided
+    differences of order ``edge_order`` at the two ends; ``spacing`` a step or the sample coordinates."""
+    n = f.shape[-1]
+
+    def at(start: int, length: int) -> Tensor:
+        return f.narrow(-1, start % n, length)
+
+    if not isinstance(spacing, Tensor):
+        h = float(spacing)
+        inside = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first, last = (at(1, 1) - at(0, 1)) / h, (at(-1, 1) - at(-2, 1)) / h
+        else:
+            first = (-3 * at(0, 1) + 4 * at(1, 1) - at(2, 1)) / (2 * h)
+            last = (3 * at(-1, 1) - 4 * at(-2, 1) + at(-3, 1)) / (2 * h)
+        return _C.cat([first, inside, last], -1)
+    dx = diff(spacing.to(f.dtype))
+    d1, d2 = dx.narrow(0, 0, n - 2), dx.narrow(0, 1, n - 2)
+    inside = (
+        -d2 / (d1 * (d1 + d2)) * at(0, n - 2)
+        + (d2 - d1) / (d1 * d2) * at(1, n - 2)
+        + d1 / (d2 * (d1 + d2)) * at(2, n - 2)
+    )
+    if edge_order == 1:
+        first = (at(1, 1) - at(0, 1)) / dx.narrow(0, 0, 1)
+        last = (at(-1, 1) - at(-2, 1)) / dx.narrow(0, n - 2, 1)
+    else:
+        a1, a2 = dx.narrow(0, 0, 1), dx.narrow(0, 1, 1)
+        first = (
+            -(2 * a1 + a2) / (a1 * (a1 + a2)) * at(0, 1)
+            + (a1 + a2) / (a1 * a2) * at(1, 1)
+            - a1 / (a2 * (a1 + a2)) * at(2, 1)
+        )
+        b1, b2 = dx.narrow(0, n - 3, 1), dx.narrow(0, n - 2, 1)
+        last = (
+            b2 / (b1 * (b1 + b2)) * at(-3, 1)
+            - (b1 + b2) / (b1 * b2) * at(-2, 1)
+            + (2 * b2 + b1) / (b2 * (b1 + b2)) * at(-1, 1)
+        )
+    return _C.cat([first, inside, last], -1)
+
+
+def gradient(input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None = None,
+             edge_order: int = 1) -> tuple[Tensor, ...]:  # fmt: skip
+    """Estimates of the partial derivatives of the function sampled by ``input``, one tensor per dim in
+    ``dim`` (all dims when None), as numpy.gradient: ``spacing`` is one step for every dim, one step per
+    dim, or per dim a 1-D tensor of the sample coordinates; ``edge_order`` (1 or 2) is the order of the
+    one-sided differences at the ends."""
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}")
+    dims = list(range(input.dim())) if dim is None else [dim] if isinstance(dim, numbers.Integral) else list(dim)
+    dims = [d % input.dim() for d in dims]
+    if isinstance(spacing, (numbers.Number, Tensor)) and not (isinstance(spacing, Tensor) and spacing.dim() == 1):
+        spacing = [spacing.item() if isinstance(spacing, Tensor) else spacing] * len(dims)
+    spacing = list(spacing)
+    if len(spacing) != len(dims):
+        raise RuntimeError(
+            f"torch.gradient expected spacing to be unspecified, a scalar, or a list of length {len(dims)} "
+            f"(one per dim), but got a list of length {len(spacing)}"
+        )
+    f = _floating(input)
+    results = []
+    for d, step in zip(dims, spacing):
+        if f.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+        if isinstance(step, Tensor) and (step.dim() != 1 or step.shape[0] != f.shape[d]):
+            raise RuntimeError(
+                f"torch.gradient expected each tensor in spacing to be 1-D with the size of dim {d} ({f.shape[d]})"
+            )
+        results.append(_gradient_along_last(f.movedim(d, -1), step, edge_order).movedim(-1, d))
+    return tuple(results)
 
 
 # ------------------------------------------------------------------------------------------ closeness

@@ -28,6 +28,7 @@ __all__ = [
     "column_stack",
     "combinations",
     "diagflat",
+    "diagonal_scatter",
     "dsplit",
     "dstack",
     "hsplit",
@@ -38,6 +39,8 @@ __all__ = [
     "narrow_copy",
     "ravel",
     "row_stack",
+    "select_scatter",
+    "slice_scatter",
     "tensor_split",
     "tril_indices",
     "triu_indices",
@@ -416,6 +419,36 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int, *, out: Tensor
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """A 2-D tensor with the flattened ``input`` on diagonal ``offset``."""
     return _C.diag(input.reshape(-1), offset)
+
+
+def _scatter_into(input: Tensor, view: Any, src: Tensor, name: str) -> Tensor:
+    """A copy of ``input`` with ``src`` written into the part ``view(copy)`` selects; differentiable in both."""
+    out = input.clone()
+    part = view(out)
+    if tuple(part.shape) != tuple(src.shape):
+        raise RuntimeError(
+            f"{name}: expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+            f"slice size = {list(part.shape)}"
+        )
+    part.copy_(src)
+    return out
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
+                  step: int = 1) -> Tensor:  # fmt: skip
+    """A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of dim ``dim``."""
+    index = (slice(None),) * (dim % input.dim()) + (slice(start, end, step),)
+    return _scatter_into(input, lambda t: t[index], src, "slice_scatter")
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
+    return _scatter_into(input, lambda t: t.select(dim, index), src, "select_scatter")
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """A copy of ``input`` with ``src`` written into its diagonal ``input.diagonal(offset, dim1, dim2)``."""
+    return _scatter_into(input, lambda t: t.diagonal(offset, dim1, dim2), src, "diagonal_scatter")
 
 
 def adjoint(input: Tensor) -> Tensor:
