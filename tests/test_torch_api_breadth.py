@@ -840,6 +840,10 @@ def test_backends():
     b.cuda.matmul.allow_tf32 = False
 
 
+def test_special_names():
+    assert ember.special.logit is ember.logit and ember.special.sinc is ember.sinc
+
+
 def test_constants():
     assert (ember.pi, ember.e, ember.inf, ember.newaxis) == (math.pi, math.e, math.inf, None)
     assert math.isnan(ember.nan) and ember.ones(2)[:, ember.newaxis].shape == (2, 1)
