@@ -20,6 +20,7 @@ from ember.utils.data import (
     Subset,
     SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     default_collate,
     default_convert,
     get_worker_info,
@@ -151,6 +152,41 @@ def test_random_sampler():
         RandomSampler(data, replacement=1)
     with pytest.raises(ValueError, match="num_samples should be a positive integer value, but got num_samples=0"):
         RandomSampler([])
+
+
+def test_random_sampler_with_replacement_is_lazy():
+    it = iter(RandomSampler(range(5), replacement=True, num_samples=10**12, generator=gen(0)))
+    first = [next(it) for _ in range(100)]  # a trillion draws are never made up front
+    assert set(first) <= set(range(5))
+
+
+def test_weighted_random_sampler():
+    weights = [0.0, 1.0, 3.0, 0.0]
+    drawn = list(WeightedRandomSampler(weights, 4000, generator=gen(0)))
+    counts = collections.Counter(drawn)
+    assert set(counts) == {1, 2} and 0.2 < counts[1] / 4000 < 0.3  # P(1) = 1/4
+    assert drawn == list(WeightedRandomSampler(weights, 4000, generator=gen(0)))
+    assert len(WeightedRandomSampler(weights, 7)) == 7
+    unique = list(WeightedRandomSampler(ember.tensor([1.0, 5.0, 2.0, 0.0, 1.0]), 4, replacement=False))
+    assert sorted(unique) == [0, 1, 2, 4]
+    for generator in (np.random.default_rng(0), np.random.RandomState(0), random.Random(0)):
+        assert set(WeightedRandomSampler(weights, 20, generator=generator)) <= {1, 2}
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value"):
+        WeightedRandomSampler(weights, 0)
+    with pytest.raises(ValueError, match="replacement should be a boolean value"):
+        WeightedRandomSampler(weights, 2, replacement=1)
+    with pytest.raises(ValueError, match="weights should be a 1d sequence"):
+        WeightedRandomSampler([[1.0, 2.0]], 2)
+    with pytest.raises(RuntimeError, match="not enough non-negative category"):
+        WeightedRandomSampler(weights, 3, replacement=False)
+    with pytest.raises(RuntimeError, match="invalid multinomial distribution"):
+        WeightedRandomSampler([1.0, -1.0], 2)
+
+
+def test_weighted_sampler_in_a_loader():
+    ds = TensorDataset(ember.arange(6.0))
+    loader = DataLoader(ds, batch_size=4, sampler=WeightedRandomSampler([0, 0, 0, 0, 0, 1], 8))
+    assert [b[0].tolist() for b in loader] == [[5.0] * 4, [5.0] * 4]
 
 
 def test_subset_random_sampler_and_base():

@@ -710,8 +710,10 @@ def test_max_pool2d_module():
     np.testing.assert_array_equal(np_(pool(t64(x))), ref)
     xe = t64(arr(1, 1, 4, 4), True)
     assert gradcheck(nn.MaxPool2d(3, 1, 1), (xe,))
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        nn.MaxPool2d(2, return_indices=True)(ember.randn(1, 1, 4, 4))
+    values, indices = nn.MaxPool2d(2, return_indices=True)(t64(x))
+    np.testing.assert_array_equal(np_(values), ref)
+    flat = x.reshape(2, 3, 24)
+    np.testing.assert_array_equal(np.take_along_axis(flat, np_(indices).reshape(2, 3, -1), 2).reshape(ref.shape), ref)
 
 
 def test_small_cnn_trains_end_to_end():

@@ -150,9 +150,7 @@ def test_bincount_against_numpy():
     x = np.random.default_rng(0).integers(0, 7, size=50)
     w = np.random.default_rng(1).random(50)
     np.testing.assert_array_equal(ember.bincount(ember.tensor(x)).numpy(), np.bincount(x))
-    np.testing.assert_allclose(
-        ember.bincount(ember.tensor(x), ember.tensor(w)).numpy(), np.bincount(x, w), rtol=1e-12
-    )
+    np.testing.assert_allclose(ember.bincount(ember.tensor(x), ember.tensor(w)).numpy(), np.bincount(x, w), rtol=1e-12)
     assert ember.tensor(x).bincount(minlength=10).shape == (10,)
     assert ember.bincount(ember.tensor([], dtype=ember.int64)).shape == (0,)
     assert ember.bincount(ember.tensor([0, 1]), ember.tensor([1.0, 2.0])).dtype == ember.float32

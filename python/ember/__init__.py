@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import math as _math
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
@@ -19,6 +20,13 @@ from . import _C
 # types: _C.__all__ lists them (Note [Op registry] in csrc/python/registry.h).
 from ._C import *
 from ._creation import *
+from ._composite import *
+from ._composite import install as _install_composite_methods
+from ._dtype_info import *
+from ._legacy import *
+from ._legacy import install as _install_legacy
+from ._runtime import *
+from ._runtime import seed_at_import as _seed_at_import
 from ._creation import layout, strided  # noqa: F401  (PyTorch's torch.layout / torch.strided)
 from ._tensor import Size
 from ._tensor import install as _install_tensor_methods
@@ -32,13 +40,29 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
-from . import autograd, cuda, func, nn, optim, special, utils
+from . import autograd, backends, cuda, func, functional, nn, optim, special, utils
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
 from ._histogram import bincount, histc, histogram
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from . import _histogram, _random
+
+# torch.* spellings of the composed convolution, pooling and pixel-shuffle functions (PyTorch has them at top level).
+from .nn.functional import (
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    channel_shuffle,
+    conv1d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    max_pool1d,
+    max_pool3d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 
 try:
     __version__ = _version("ember")  # one source: the version in pyproject.toml
@@ -51,9 +75,15 @@ int32 = int = dtype.int32
 int64 = long = dtype.int64
 bool = dtype.bool
 
+# PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, and torch.newaxis (x[:, ember.newaxis]).
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
 _install_tensor_methods()
 _histogram.install()
 _random.install()
+_install_composite_methods()
+_install_legacy()
+_seed_at_import()
 dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "eye",
     "full",
     "full_like",
+    "get_default_device",
     "get_default_dtype",
     "linspace",
     "ones",
@@ -28,6 +29,8 @@ __all__ = [
     "randn",
     "randn_like",
     "randperm",
+    "set_default_device",
+    "set_default_dtype",
     "tensor",
     "zeros",
     "zeros_like",
@@ -48,9 +51,41 @@ _NUMPY_TO_DTYPE = {
 }
 
 
+# What Python floats and the creation functions (tensor, zeros, randn, ...) produce when no dtype is given.
+# The C++ core's own type promotion (int tensor / 2, exp(int tensor)) keeps float32: it has no setter.
+_default_dtype = float32
+
+
 def get_default_dtype() -> _C.dtype:
-    """Returns the default floating point dtype: always ``ember.float32``."""
-    return float32
+    """Returns the default floating point dtype (``ember.float32`` unless ``set_default_dtype`` changed it)."""
+    return _default_dtype
+
+
+def set_default_dtype(d: _C.dtype) -> None:
+    """Sets the default floating point dtype (float32 or float64) of creation functions and Python floats.
+
+    It is the dtype of Python floats in ``tensor()`` and of ``zeros``, ``ones``, ``empty``, ``rand``,
+    ``randn``, ``full``, ``arange``, ``linspace``, ``eye`` and nn layers' parameters when no dtype is given.
+
+    Unlike PyTorch, the C++ core's promotions (``int_tensor / 2``, ``exp(int_tensor)``, ``int_tensor * 1.5``)
+    still give float32."""
+    global _default_dtype
+    if not isinstance(d, _C.dtype) or d not in (float32, float64):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_dtype = d
+
+
+def get_default_device() -> _C.device:
+    """Returns the device new tensors are made on: ``cpu`` (the only device of this build)."""
+    return _C.device("cpu")
+
+
+def set_default_device(device: str | _C.device | None) -> None:
+    """Sets the device new tensors are made on: only ``cpu`` (or None) is accepted in this build.
+
+    Other devices raise the RuntimeError of a tensor made there."""
+    if device is not None:
+        _check_device(device)
 
 
 def _check_device(device: str | _C.device | None, pin_memory: bool = False) -> None:
@@ -110,7 +145,7 @@ def tensor(
             if dtype is None:
                 dtype = float32 if arr.dtype.kind == "f" else int64
         elif arr.dtype.kind == "f":
-            dtype = float32  # Python floats give the default dtype
+            dtype = _default_dtype  # Python floats give the default dtype
         elif arr.dtype.kind in "iu":
             dtype = int64
         elif arr.dtype.kind == "b":
@@ -155,7 +190,8 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     ) -> Tensor:
         _check_device(device, pin_memory)
         return _finish(
-            _into(out, fn(_size(size), dtype or (out.dtype if out is not None else float32)), name), requires_grad
+            _into(out, fn(_size(size), dtype or (out.dtype if out is not None else _default_dtype)), name),
+            requires_grad,
         )
 
     create.__name__ = fn.__name__.lstrip("_")
@@ -176,7 +212,7 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         pin_memory: bool = False,
     ) -> Tensor:
         _check_device(device, pin_memory)
-        t = fn(_size(size), dtype or (out.dtype if out is not None else float32), generator)
+        t = fn(_size(size), dtype or (out.dtype if out is not None else _default_dtype), generator)
         return _finish(_into(out, t, name), requires_grad)
 
     create.__name__ = fn.__name__.lstrip("_")
@@ -184,9 +220,9 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     return create
 
 
-zeros = _make(_C._zeros, "Returns a tensor filled with 0, of the shape given by ``size`` (float32 by default).")
-ones = _make(_C._ones, "Returns a tensor filled with 1, of the shape given by ``size`` (float32 by default).")
-empty = _make(_C._empty, "Returns an uninitialized tensor of the shape given by ``size`` (float32 by default).")
+zeros = _make(_C._zeros, "Returns a tensor filled with 0, of the shape given by ``size`` (of the default dtype).")
+ones = _make(_C._ones, "Returns a tensor filled with 1, of the shape given by ``size`` (of the default dtype).")
+empty = _make(_C._empty, "Returns an uninitialized tensor of the shape given by ``size`` (of the default dtype).")
 rand = _make_random(_C._rand, "Returns a tensor of random numbers uniform on [0, 1), of the shape given by ``size``.")
 randn = _make_random(
     _C._randn,
@@ -199,7 +235,7 @@ def _infer_scalar_dtype(*values: Any) -> _C.dtype:
         return bool_
     if all(isinstance(v, numbers.Integral) or (isinstance(v, Tensor) and not v.is_floating_point()) for v in values):
         return int64
-    return float32
+    return _default_dtype
 
 
 def full(
@@ -210,8 +246,8 @@ def full(
     requires_grad: bool = False,
     out: Tensor | None = None,
 ) -> Tensor:
-    """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or float32)
-    follows ``fill_value`` unless given."""
+    """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or the default
+    dtype) follows ``fill_value`` unless given."""
     _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -233,7 +269,8 @@ def arange(
     out: Tensor | None = None,
 ) -> Tensor:
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
-    ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else float32."""
+    ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else the default
+    dtype (float32 unless ``set_default_dtype`` changed it)."""
     _check_device(device)
     if end is None:
         start, end = 0, start
@@ -254,7 +291,7 @@ def linspace(
 ) -> Tensor:
     """Returns a 1-D tensor of ``steps`` values evenly spaced from ``start`` to ``end``, both included."""
     _check_device(device)
-    t = _C._linspace(float(start), float(end), int(steps), dtype or (out.dtype if out is not None else float32))
+    t = _C._linspace(float(start), float(end), int(steps), dtype or (out.dtype if out is not None else _default_dtype))
     return _finish(_into(out, t, "linspace"), requires_grad)
 
 
@@ -267,7 +304,7 @@ def eye(
 ) -> Tensor:
     """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere."""
     _check_device(device)
-    return _finish(_C._eye(int(n), int(n if m is None else m), dtype or float32), requires_grad)
+    return _finish(_C._eye(int(n), int(n if m is None else m), dtype or _default_dtype), requires_grad)
 
 
 def randint(

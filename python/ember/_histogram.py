@@ -56,9 +56,7 @@ def _data_range(input: Tensor, low: float, high: float) -> tuple[float, float]:
     return low, high
 
 
-def histc(
-    input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None
-) -> Tensor:  # noqa: A002  (PyTorch's parameter names)
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:  # noqa: A002  (PyTorch's parameter names)
     """A histogram of `bins` equal bins between min and max (the data's range when they are equal)."""
     if not input.is_floating_point():
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_scalar_name(input)}'")

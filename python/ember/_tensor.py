@@ -57,10 +57,13 @@ def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> numpy.n
 
 
 def _format(self: Tensor, spec: str) -> str:
-    """format(tensor, spec): a 0-d tensor formats as its value."""
-    if self.dim() == 0 and spec:
+    """format(tensor, spec): a 0-d tensor formats as its value (f"{t:.2f}"); other tensors take no format
+    spec, as in PyTorch."""
+    if self.dim() == 0:
         return self.item().__format__(spec)
-    return object.__format__(str(self), spec) if not spec else str(self).__format__(spec)
+    if spec:
+        raise TypeError("unsupported format string passed to Tensor.__format__")
+    return str(self)
 
 
 def _iter(self: Tensor) -> Iterator[Tensor]:
@@ -132,10 +135,19 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
 
 
 def _rebuild_tensor(values: numpy.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
-    """Unpickles a tensor (see _reduce_ex): a leaf holding a copy of the values."""
+    """Unpickles a tensor (see _reduce_ex): a leaf holding the values.
+
+    The array is fresh (unpickled, or copied by _reduce_ex for copy.copy), so
+    the tensor takes its memory instead of copying it once more: batches sent
+    from DataLoader workers are not copied again here."""
     from . import _creation
 
-    t = _creation.tensor(values, dtype=getattr(dtype, dtype_name))
+    ember_dtype = getattr(dtype, dtype_name)
+    fresh = isinstance(values, numpy.ndarray) and values.size and values.dtype == numpy.dtype(dtype_name)
+    if fresh and values.flags.c_contiguous and values.flags.writeable and values.flags.aligned:
+        t = _C.from_numpy(values)
+    else:
+        t = _creation.tensor(values, dtype=ember_dtype)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -228,21 +240,6 @@ def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Ge
         return self.copy_(_creation.randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean)
 
 
-def _type(self: Tensor, dtype: dtype | None = None, non_blocking: bool = False) -> str | Tensor:
-    """The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype (``non_blocking``
-    changes nothing on the CPU)."""
-    names = {
-        "float32": "FloatTensor",
-        "float64": "DoubleTensor",
-        "int64": "LongTensor",
-        "int32": "IntTensor",
-        "bool": "BoolTensor",
-    }
-    if dtype is None:
-        return "ember." + names[str(self.dtype).split(".")[-1]]
-    return self._to_dtype(dtype)
-
-
 def _volatile(self: Tensor) -> bool:
     """Removed in PyTorch 0.4 (no_grad replaced it): always False, with PyTorch's warning."""
     import warnings
@@ -273,7 +270,6 @@ _METHODS = {
     "new_tensor": _new_tensor,
     "uniform_": _uniform_,
     "normal_": _normal_,
-    "type": _type,
     "__array_priority__": 1000,  # numpy defers to Tensor operators (np_array * tensor -> Tensor)
 }
 

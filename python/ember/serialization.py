@@ -1,581 +1,1014 @@
-"""ember.save / ember.load: a safe file format for tensors and nested containers.
+"""ember.save / ember.load in PyTorch's own checkpoint format (``torch.save``'s zip archive).
 
 Note [Why not pickle]
 ---------------------
-``torch.save`` pickles, and unpickling runs whatever code the file names, so a
-downloaded checkpoint can execute arbitrary code on load.  ember's format holds
-only data: a JSON header that describes the saved object (containers, numbers,
-strings and references to tensors) followed by the tensors' raw bytes, in the
-manner of safetensors.  ``load`` builds objects of a fixed list of types from
-it and never imports or calls anything named by the file.
+Unpickling runs whatever code the file names, so a downloaded checkpoint loaded
+with plain ``pickle`` can execute arbitrary code.  ember nevertheless writes
+PyTorch's pickle-based zip format, because that is what every checkpoint in the
+wild is, and interchange with ``torch.save``/``torch.load`` in both directions
+is worth more than a format of ember's own; what makes loading safe is the
+unpickler, not the format.  As PyTorch 2.6+, ``load`` defaults to
+``weights_only=True``: a restricted unpickler that resolves only an allow-list
+of globals (tensor rebuild functions, storage types, dtypes, ``OrderedDict``,
+``torch.Size``, plain containers, the same list as PyTorch's
+``_weights_only_unpickler``) to ember's own harmless equivalents, and raises
+``pickle.UnpicklingError`` ("Weights only load failed ... Unsupported global")
+for anything else, before anything is called.  Numpy arrays are not on the
+list, as in PyTorch: allow-list them with ``add_safe_globals`` /
+``safe_globals``; ``get_unsafe_globals_in_checkpoint`` lists what a file
+would need, calling nothing.  Any other failure of a weights-only load is an
+``UnpicklingError`` too, as in PyTorch.  ``weights_only=False`` is a full
+unpickle for trusted files (whole modules need it, as in PyTorch).  Every tensor
+view is checked against the bounds of its storage, and bool storages for bytes
+other than 0 and 1, so a forged file cannot read memory it does not own.
 
-File layout (all integers little-endian)::
+ember's earlier JSON-header format (``EMBERSAV``) is gone: it was readable by
+nothing but ember, and the zip format carries a CRC-32 per record, which
+``load`` checks, so corruption is still detected.
 
-    offset 0   8 bytes   magic  b"EMBERSAV"
-           8   u32       format version (1)
-          12   u32       CRC-32 of the header bytes
-          16   u64       header length H in bytes
-          24   H bytes   UTF-8 JSON header, padded with spaces so data starts 8-aligned
-      24 + H   D bytes   data: each tensor's bytes, C-contiguous little-endian,
-                         at a 64-byte aligned offset, zero padding between
+File layout (as PyTorch writes it; an uncompressed zip, records 64-byte aligned)::
 
-The header is ``{"format": "ember", "version": 1, "data_size": D,
-"tensors": [{"dtype", "shape", "offset", "nbytes", "crc32", "requires_grad",
-"parameter"}, ...], "object": NODE}``.  A NODE is ``null``, ``true``/``false``,
-an integer, a finite float, a string, or an object with a ``"type"``:
-``tensor`` (``"index"`` into ``tensors``), ``list``/``tuple``/``Size``
-(``"items"``), ``dict``/``OrderedDict`` (``"items"``: ``[key, value]`` pairs,
-keys being NODEs of hashable type; an OrderedDict may carry ``"metadata"``,
-the ``_metadata`` attribute of a module's state_dict), ``float`` (``"value"``:
-``"nan"``, ``"inf"`` or ``"-inf"``) or ``dtype`` (``"name"``).
+    archive/data.pkl            the object, pickled (protocol 2 unless pickle_protocol says otherwise);
+                                a tensor is  torch._utils._rebuild_tensor_v2(storage, offset, size, stride,
+                                requires_grad, OrderedDict())  with the storage a persistent id
+                                ('storage', torch.FloatStorage, key, 'cpu', numel)
+    archive/.format_version     b"1"
+    archive/.storage_alignment  b"64"
+    archive/byteorder           b"little"
+    archive/data/<key>          each storage's raw little-endian bytes
+    archive/version             b"3\\n"
 
-What is and is not preserved:
-
-- Tensors come back as new CPU tensors with the saved dtype, shape, values and
-  ``requires_grad``; ``nn.Parameter`` comes back as ``nn.Parameter``.
-  Non-contiguous tensors (views) are saved by value.  The same tensor object
-  appearing several times is stored once and loads as one object, but distinct
-  tensors that share storage (a tensor and a view of it) are stored separately
-  and load as independent tensors: storage sharing is not preserved.
-- Gradients, ``grad_fn`` and hooks are not saved (as PyTorch).
-- Loading checks everything: the magic number, the version, both kinds of
-  checksum, that every tensor's byte range lies inside the data, that sizes
-  agree with shapes and dtypes, and that a file given by path has exactly the
-  expected length (a file object may hold more after the object: several
-  objects can be saved to one stream and loaded back in turn).  Any failure
-  raises ``RuntimeError`` naming the file and the problem.
+ember has no storage objects; ``save`` finds the storages from the tensors'
+memory: tensors of one dtype whose memory ranges overlap are views of one
+allocation and are written as one storage covering just the range they use
+(PyTorch writes the whole allocation), so views come back sharing memory, as in
+PyTorch.  ember objects pickle under PyTorch's names (``Parameter`` as
+``torch._utils._rebuild_parameter``, ``Size`` as ``torch.Size``, dtypes as
+``torch.float32``...), so ``torch.load`` reads ember's state dicts with
+``weights_only=True``; and ``load`` maps those names back to ember's.
 """
 
 from __future__ import annotations
 
+import _compat_pickle
+import bisect
 import collections
+import contextlib
+import ctypes
 import io
-import json
 import math
-import numbers
 import os
+import pickle
 import struct
 import sys
+import warnings
+import zipfile
 import zlib
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from . import _C
 from ._C import Tensor
 
-__all__ = ["save", "load"]
+__all__ = [
+    "save",
+    "load",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+    "safe_globals",
+]
 
-MAGIC = b"EMBERSAV"
-VERSION = 1
-_PREAMBLE = struct.Struct("<8sIIQ")  # magic, version, header crc32, header length
+DEFAULT_PROTOCOL = 2  # as torch.serialization
 _ALIGN = 64
-# A header bigger than this is not something ember.save writes for any sane
-# object; refusing it early stops a corrupted length field from allocating GiBs.
-_MAX_HEADER = 1 << 30
+_ARCHIVE = "archive"
 
-# dtype name -> little-endian numpy dtype of its bytes on disk
-_DISK_DTYPES = {
-    "float32": np.dtype("<f4"),
-    "float64": np.dtype("<f8"),
-    "int32": np.dtype("<i4"),
-    "int64": np.dtype("<i8"),
-    "bool": np.dtype("|b1"),
+# ----------------------------------------------------------------------------- names shared with PyTorch
+
+# torch dtype name -> (its legacy storage class, the numpy dtype of its bytes on disk)
+_TORCH_DTYPES = {
+    "float32": ("FloatStorage", "<f4"),
+    "float64": ("DoubleStorage", "<f8"),
+    "int64": ("LongStorage", "<i8"),
+    "int32": ("IntStorage", "<i4"),
+    "bool": ("BoolStorage", "|b1"),
+    "float16": ("HalfStorage", "<f2"),
+    "bfloat16": ("BFloat16Storage", "<u2"),  # numpy has no bfloat16: the raw 16 bits
+    "int16": ("ShortStorage", "<i2"),
+    "int8": ("CharStorage", "|i1"),
+    "uint8": ("ByteStorage", "|u1"),
+    "complex64": ("ComplexFloatStorage", "<c8"),
+    "complex128": ("ComplexDoubleStorage", "<c16"),
 }
+_TORCH_DTYPE_ALIASES = {"float": "float32", "double": "float64", "long": "int64", "int": "int32", "half": "float16"}
+# storage class name -> the torch dtype of its elements
+_STORAGE_DTYPES = {storage: dtype for dtype, (storage, _) in _TORCH_DTYPES.items()}
+_STORAGE_DTYPES["UntypedStorage"] = "uint8"  # bytes; _rebuild_tensor_v3 names the dtype
+# ember's nearest dtype for torch dtypes it lacks (loading converts, with a warning)
+_WIDENED = {"float16": "float32", "bfloat16": "float32", "int16": "int32", "int8": "int32", "uint8": "int32"}
 
 
-# ----------------------------------------------------------------------------- save
+class _StorageType:
+    """What a torch storage class name (``torch.FloatStorage``) unpickles to: its element type."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.dtype_name = _STORAGE_DTYPES[name]
+        self.np_dtype = np.dtype(_TORCH_DTYPES[self.dtype_name][1])
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
 
 
-class _Encoder:
-    def __init__(self) -> None:
-        self.tensors = []  # (tensor, entry) in file order
-        self.index_of = {}  # id(tensor) -> index: one tensor object saved once
-        self.keep_alive = []  # holds the tensors whose ids are in index_of
-        self.active = set()  # ids of containers being encoded (cycle check)
+class _ForeignDType:
+    """A torch dtype ember does not have (``torch.float16``...), kept by name."""
 
-    def encode(self, obj: Any, where: str) -> Any:
-        if obj is None or isinstance(obj, (bool, str)):
-            return obj
-        if isinstance(obj, Tensor):
-            return {"type": "tensor", "index": self._tensor_index(obj, where)}
-        if isinstance(obj, numbers.Integral) and not isinstance(obj, np.bool_):
-            return int(obj)
-        if isinstance(obj, np.bool_):
-            return bool(obj)
-        if isinstance(obj, numbers.Real):
-            x = float(obj)
-            if math.isfinite(x):
-                return x
-            return {"type": "float", "value": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
-        if isinstance(obj, _C.dtype):
-            return {"type": "dtype", "name": obj.name}
-        if isinstance(obj, (list, tuple, dict)):
-            if id(obj) in self.active:
-                raise ValueError(
-                    f"ember.save: {where} contains itself (a reference cycle); cyclic structures cannot be saved"
-                )
-            self.active.add(id(obj))
-            try:
-                return self._encode_container(obj, where)
-            finally:
-                self.active.discard(id(obj))
-        raise TypeError(
-            f"ember.save: cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__} "
-            f"at {where}; supported are tensors, dicts, OrderedDicts, lists, tuples, and Python "
-            "numbers, strings, bools and None (nested)"
-        )
+    def __init__(self, name: str) -> None:
+        self.name = name
 
-    def _encode_container(self, obj: list[Any] | tuple[Any, ...] | dict[Any, Any], where: str) -> dict[str, Any]:
-        if isinstance(obj, dict):
-            items = []
-            for k, v in obj.items():
-                self._check_key(k, where)
-                items.append([self.encode(k, where), self.encode(v, f"{where}[{k!r}]")])
-            node = {"type": "OrderedDict" if isinstance(obj, collections.OrderedDict) else "dict", "items": items}
-            metadata = getattr(obj, "_metadata", None)
-            if isinstance(obj, collections.OrderedDict) and metadata is not None:
-                node["metadata"] = self.encode(metadata, where + "._metadata")
-            return node
-        kind = "list"
-        if isinstance(obj, tuple):
-            kind = "Size" if type(obj).__name__ == "Size" else "tuple"
-        return {"type": kind, "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
-
-    @staticmethod
-    def _check_key(k: Any, where: str) -> None:
-        ok = k is None or isinstance(k, (bool, str, numbers.Integral, float))
-        if isinstance(k, tuple):
-            ok = all(x is None or isinstance(x, (bool, str, numbers.Integral, float)) for x in k)
-        if not ok:
-            raise TypeError(
-                f"ember.save: dict key {k!r} of type {type(k).__name__} at {where} is not supported; "
-                "keys may be str, int, float, bool, None or tuples of those"
-            )
-
-    def _tensor_index(self, t: Tensor, where: str) -> int:
-        idx = self.index_of.get(id(t))
-        if idx is not None:
-            return idx
-        if t.dtype.name not in _DISK_DTYPES:
-            raise TypeError(f"ember.save: tensor at {where} has unsupported dtype {t.dtype.name}")
-        if t.device.type != "cpu":
-            t_cpu = t.cpu()
-        else:
-            t_cpu = t
-        entry = {
-            "dtype": t.dtype.name,
-            "shape": [int(s) for s in t.shape],
-            "requires_grad": bool(t.requires_grad),
-            "parameter": type(t).__name__ == "Parameter",
-        }
-        idx = len(self.tensors)
-        self.tensors.append((t_cpu, entry))
-        self.index_of[id(t)] = idx
-        self.keep_alive.append(t)
-        return idx
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
 
 
-def _as_disk_array(t: Tensor, disk_dtype: np.dtype) -> np.ndarray:
-    """The tensor's values as a C-contiguous little-endian numpy array (a copy only when needed)."""
-    arr = t.detach().numpy()
-    arr = np.ascontiguousarray(arr)
-    if arr.dtype != disk_dtype:
-        arr = arr.astype(disk_dtype)
+_STORAGE_TYPE_OBJECTS = {name: _StorageType(name) for name in _STORAGE_DTYPES}
+_FOREIGN_DTYPES = {name: _ForeignDType(name) for name in _TORCH_DTYPES if not hasattr(_C.dtype, name)}
+
+
+# ----------------------------------------------------------------------------- rebuilding tensors (load)
+
+
+class _LoadedStorage:
+    """One storage read from the archive: its raw bytes (shared by every tensor viewing it)."""
+
+    def __init__(self, data: np.ndarray, storage_type: _StorageType, location: str) -> None:
+        self.data = data  # 1-D uint8, writable
+        self.storage_type = storage_type
+        self.location = location
+        self.bools_checked = False
+
+
+def _ember_dtype_name(torch_name: str) -> tuple[str, bool]:
+    """(ember dtype name, widened?) for a torch dtype name."""
+    if hasattr(_C.dtype, torch_name):
+        return torch_name, False
+    if torch_name in _WIDENED:
+        return _WIDENED[torch_name], True
+    raise TypeError(f"ember.load: the file holds a tensor of dtype torch.{torch_name}, which ember does not support")
+
+
+def _typed_view(storage: _LoadedStorage, np_dtype: np.dtype) -> np.ndarray:
+    raw = storage.data
+    if raw.nbytes % np_dtype.itemsize:
+        raise pickle.UnpicklingError(f"storage of {raw.nbytes} bytes is not a whole number of {np_dtype} elements")
+    arr = raw.view(np_dtype)
+    if np_dtype.byteorder == "<" and sys.byteorder != "little":
+        arr = arr.astype(np_dtype.newbyteorder("="))
     return arr
 
 
-def _file_name(f: str | bytes | os.PathLike | IO[bytes]) -> str:
+def _check_view(numel: int, offset: Any, size: Any, stride: Any) -> None:
+    """Refuse a view that would reach outside its storage (a forged file must not read foreign memory)."""
+    ok = isinstance(offset, int) and offset >= 0 and len(size) == len(stride)
+    ok = ok and all(isinstance(x, int) and x >= 0 for x in (*size, *stride))
+    if ok and math.prod(size) > 0:
+        ok = offset + sum((n - 1) * s for n, s in zip(size, stride)) < numel
+    if not ok:
+        raise pickle.UnpicklingError(
+            f"invalid tensor view: offset {offset}, size {tuple(size)}, stride {tuple(stride)} "
+            f"of a storage of {numel} elements"
+        )
+
+
+def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any) -> Tensor:
+    """The tensor (size, stride, offset) over a loaded storage's bytes, sharing them."""
+    if not isinstance(storage, _LoadedStorage):
+        raise pickle.UnpicklingError(f"expected a storage, got {type(storage).__name__}")
+    try:
+        size, stride = tuple(size), tuple(stride)
+    except TypeError:
+        raise pickle.UnpicklingError(f"invalid tensor size {size!r} or stride {stride!r}") from None
+    arr = _typed_view(storage, np.dtype(_TORCH_DTYPES[dtype_name][1]))
+    _check_view(arr.size, offset, size, stride)
+    if dtype_name == "bool" and not storage.bools_checked:
+        # any byte but 0 and 1 in a bool tensor is undefined behaviour in C++: refuse forged ones
+        if arr.size and arr.view(np.uint8).max() > 1:
+            raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
+        storage.bools_checked = True
+    name, widened = _ember_dtype_name(dtype_name)
+    if math.prod(size) == 0:
+        return _C._empty(list(size), getattr(_C.dtype, name))
+    view = np.lib.stride_tricks.as_strided(
+        arr[offset:], shape=size, strides=[s * arr.itemsize for s in stride], writeable=True
+    )
+    if widened:
+        warnings.warn(
+            f"ember.load: ember has no dtype torch.{dtype_name}; the tensor is loaded as {name}", stacklevel=4
+        )
+        if dtype_name == "bfloat16":  # the upper half of a float32
+            view = (view.astype(np.uint32) << 16).view(np.float32)
+        return _C.from_numpy(np.ascontiguousarray(view, dtype=np.dtype(name)))
+    return _C.from_numpy(view)  # shares the storage's memory with the other views of it
+
+
+def _dtype_name_of_storage(storage: Any) -> str:
+    if not isinstance(storage, _LoadedStorage):
+        raise pickle.UnpicklingError(f"expected a storage, got {type(storage).__name__}")
+    return storage.storage_type.dtype_name
+
+
+def _finish(t: Tensor, requires_grad: Any) -> Tensor:
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_tensor_v2(
+    storage: Any, storage_offset: int, size: Any, stride: Any, requires_grad: bool, backward_hooks: Any, metadata=None
+) -> Tensor:
+    """ember's ``torch._utils._rebuild_tensor_v2``: a view of a loaded storage."""
+    return _finish(_view_of(storage, _dtype_name_of_storage(storage), storage_offset, size, stride), requires_grad)
+
+
+def _rebuild_tensor_v3(
+    storage: Any,
+    storage_offset: int,
+    size: Any,
+    stride: Any,
+    requires_grad: bool,
+    backward_hooks: Any,
+    dtype: Any,
+    metadata=None,
+) -> Tensor:
+    """ember's ``torch._utils._rebuild_tensor_v3``: as v2 with the dtype given apart from the storage."""
+    name = dtype.name if isinstance(dtype, (_C.dtype, _ForeignDType)) else None
+    if name not in _TORCH_DTYPES:
+        raise pickle.UnpicklingError(f"invalid dtype {dtype!r}")
+    return _finish(_view_of(storage, name, storage_offset, size, stride), requires_grad)
+
+
+def _rebuild_tensor(storage: Any, storage_offset: int, size: Any, stride: Any) -> Tensor:
+    """ember's ``torch._utils._rebuild_tensor`` (older files)."""
+    return _view_of(storage, _dtype_name_of_storage(storage), storage_offset, size, stride)
+
+
+def _parameter_class() -> type:
+    from .nn import Parameter
+
+    return Parameter
+
+
+def _rebuild_parameter(data: Any, requires_grad: bool, backward_hooks: Any) -> Tensor:
+    """ember's ``torch._utils._rebuild_parameter``: an ``nn.Parameter`` sharing ``data``'s memory."""
+    if not isinstance(data, Tensor):
+        raise pickle.UnpicklingError(f"Parameter data must be a tensor, got {type(data).__name__}")
+    return _parameter_class()(data, requires_grad=bool(requires_grad))
+
+
+def _rebuild_parameter_with_state(data: Any, requires_grad: bool, backward_hooks: Any, state: Any) -> Tensor:
+    """ember's ``torch._utils._rebuild_parameter_with_state``: a Parameter with extra attributes."""
+    param = _rebuild_parameter(data, requires_grad, backward_hooks)
+    _set_state(param, state)
+    return param
+
+
+def _set_state(obj: Any, state: Any) -> None:
+    if isinstance(state, tuple) and len(state) == 2:  # (dict state, slots state)
+        state = {**(state[0] or {}), **(state[1] or {})}
+    if isinstance(state, dict):
+        for k, v in state.items():
+            if isinstance(k, str) and not k.startswith("__"):
+                setattr(obj, k, v)
+
+
+def _rebuild_from_type_v2(func: Callable, new_type: Any, args: tuple, state: Any) -> Any:
+    """ember's ``torch._tensor._rebuild_from_type_v2`` for plain tensors and Parameters with attributes."""
+    if func not in _REBUILD_FUNCTIONS:
+        raise pickle.UnpicklingError(f"_rebuild_from_type_v2 with the function {func!r} is not allowed")
+    ret = func(*args)
+    if new_type is _parameter_class() and type(ret) is not new_type:
+        ret = _parameter_class()(ret, requires_grad=ret.requires_grad)
+    _set_state(ret, state)
+    return ret
+
+
+def _unsupported(what: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"ember.load: the file holds {what}, which ember does not support")
+
+    return refuse
+
+
+def _make_size(*args: Any) -> Any:
+    from ._tensor import Size
+
+    return Size(*args)
+
+
+def _make_device(*args: Any) -> Any:
+    return _C.device(*args)
+
+
+def _get_layout(name: str) -> str:
+    return name
+
+
+_REBUILD_FUNCTIONS = {_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter}
+_REBUILD_FUNCTIONS.add(_rebuild_parameter_with_state)
+
+
+def _default_safe_globals() -> dict[str, Any]:
+    """What each global PyTorch's weights-only unpickler allows resolves to in ember."""
+    import codecs
+
+    table: dict[str, Any] = {
+        "collections.OrderedDict": collections.OrderedDict,
+        "collections.Counter": collections.Counter,
+        "torch.nn.parameter.Parameter": _parameter_class,  # resolved lazily: see _SafeUnpickler
+        "torch.serialization._get_layout": _get_layout,
+        "torch.Size": _make_size,
+        "torch.Tensor": Tensor,
+        "torch.device": _make_device,
+        "_codecs.encode": codecs.encode,
+        "builtins.bytearray": bytearray,
+        "builtins.set": set,
+        "builtins.complex": complex,
+        "torch._utils._rebuild_tensor": _rebuild_tensor,
+        "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
+        "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
+        "torch._utils._rebuild_parameter": _rebuild_parameter,
+        "torch._utils._rebuild_parameter_with_state": _rebuild_parameter_with_state,
+        "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
+    }
+    for name in ("sparse_tensor", "nested_tensor", "qtensor", "meta_tensor_no_storage", "wrapper_subclass"):
+        table[f"torch._utils._rebuild_{name}"] = _unsupported(name.replace("_", " ") + "s")
+    table["torch._utils._rebuild_device_tensor_from_numpy"] = _unsupported("device tensors")
+    table["torch._utils._rebuild_device_tensor_from_cpu_tensor"] = _unsupported("device tensors")
+    for name, obj in _STORAGE_TYPE_OBJECTS.items():
+        table[f"torch.{name}"] = obj
+        table[f"torch.storage.{name}"] = obj
+    table["torch.storage.TypedStorage"] = _unsupported("TypedStorage objects")
+    for name in _TORCH_DTYPES:
+        table[f"torch.{name}"] = getattr(_C.dtype, name, None) or _FOREIGN_DTYPES[name]
+    for alias, name in _TORCH_DTYPE_ALIASES.items():
+        table[f"torch.{alias}"] = table[f"torch.{name}"]
+    return table
+
+
+_DEFAULT_SAFE_GLOBALS = _default_safe_globals()
+_user_safe_globals: dict[str, Any] = {}
+
+
+def _global_name(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def add_safe_globals(safe_globals: list[Callable | tuple[Callable, str]]) -> None:
+    """Allow ``load(weights_only=True)`` to resolve these globals too (classes, functions).
+
+    An entry is an object, named by its ``__module__`` and ``__qualname__``, or
+    ``(object, "module.name")`` for an object the file names differently, as
+    ``torch.serialization.add_safe_globals``.  E.g. numpy arrays need
+    ``[np._core.multiarray._reconstruct, np.ndarray, np.dtype]`` plus numpy's
+    dtype classes (``type(np.dtype(np.float32))``).
+    """
+    for entry in safe_globals:
+        if isinstance(entry, tuple):
+            obj, name = entry
+        else:
+            obj, name = entry, _global_name(entry)
+        _user_safe_globals[name] = obj
+
+
+def get_safe_globals() -> list[Callable | tuple[Callable, str]]:
+    """The globals added with ``add_safe_globals`` (not the default ones)."""
+    return [obj if _global_name_or_none(obj) == name else (obj, name) for name, obj in _user_safe_globals.items()]
+
+
+def _global_name_or_none(obj: Any) -> str | None:
+    try:
+        return _global_name(obj)
+    except AttributeError:
+        return None
+
+
+def clear_safe_globals() -> None:
+    """Forget the globals added with ``add_safe_globals``."""
+    _user_safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: list[Callable | tuple[Callable, str]]) -> Iterator[None]:
+    """Context manager: ``add_safe_globals(safe_globals)`` inside the ``with`` block only."""
+    saved = dict(_user_safe_globals)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _user_safe_globals.clear()
+        _user_safe_globals.update(saved)
+
+
+_WEIGHTS_ONLY_HELP = (
+    "Weights only load failed. Re-running `ember.load` with `weights_only` set to `False` will likely succeed, "
+    "but it can result in arbitrary code execution. Do it only if you got the file from a trusted source.\n"
+    "WeightsUnpickler error: {}"
+)
+
+
+def _allowed_class(value: Any) -> Any:
+    return _parameter_class() if value is _parameter_class else value
+
+
+class _UnpicklerMixin:
+    """persistent_load for the archive's storages, and torch's names mapped to ember's."""
+
+    archive: _Archive
+    storages: dict[str, _LoadedStorage]
+
+    def persistent_load(self, pid: Any) -> Any:
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
+        _, storage_type, key, location, numel = pid
+        if not isinstance(storage_type, _StorageType):
+            raise pickle.UnpicklingError(f"unsupported storage type {storage_type!r}")
+        key = str(key)
+        storage = self.storages.get(key)
+        if storage is None:
+            location = location.decode("ascii") if isinstance(location, bytes) else str(location)
+            data = self.archive.storage_bytes(key)
+            itemsize = storage_type.np_dtype.itemsize
+            if isinstance(numel, int) and numel * itemsize > data.nbytes:
+                raise pickle.UnpicklingError(
+                    f"storage {key} should hold {numel} elements but its record has only {data.nbytes} bytes"
+                )
+            storage = _LoadedStorage(data, storage_type, location)
+            self.storages[key] = storage
+        return storage
+
+
+def _python3_name(module: str, name: str) -> str:
+    """'module.name' with Python 2's names (``__builtin__.set``, which protocol 2 writes) mapped to Python 3's."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+    elif module in _compat_pickle.IMPORT_MAPPING:
+        module = _compat_pickle.IMPORT_MAPPING[module]
+    return f"{module}.{name}"
+
+
+class _SafeUnpickler(_UnpicklerMixin, pickle.Unpickler):
+    """weights_only=True: only the allow-listed globals resolve (Note [Why not pickle])."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        full = _python3_name(module, name)
+        if full in _DEFAULT_SAFE_GLOBALS:
+            return _allowed_class(_DEFAULT_SAFE_GLOBALS[full])
+        if full in _user_safe_globals:
+            return _user_safe_globals[full]
+        raise pickle.UnpicklingError(
+            _WEIGHTS_ONLY_HELP.format(
+                f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
+                f"`ember.serialization.add_safe_globals([{full}])` or the "
+                f"`ember.serialization.safe_globals([{full}])` context manager to allowlist this global if you "
+                "trust this class/function."
+            )
+        )
+
+
+def _full_unpickler(base: type) -> type:
+    class _FullUnpickler(_UnpicklerMixin, base):
+        """weights_only=False: any global (trusted files); torch's tensor names still map to ember's."""
+
+        def find_class(self, module: str, name: str) -> Any:
+            full = _python3_name(module, name)
+            if full in _DEFAULT_SAFE_GLOBALS and full not in ("_codecs.encode",) and not full.startswith("builtins"):
+                return _allowed_class(_DEFAULT_SAFE_GLOBALS[full])
+            return super().find_class(module, name)
+
+    return _FullUnpickler
+
+
+# ----------------------------------------------------------------------------- the archive (load)
+
+
+class _ArchiveError(RuntimeError):
+    """The zip archive is damaged or is not a checkpoint (load() adds the file's name)."""
+
+
+@contextlib.contextmanager
+def _zip_errors() -> Iterator[None]:
+    try:
+        yield
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as exc:
+        raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: {exc}") from None
+
+
+class _Archive:
+    """Reads the records of a PyTorch zip checkpoint (any top-level folder name, as torch.load)."""
+
+    def __init__(self, zf: zipfile.ZipFile, mmap_path: str | None) -> None:
+        self.zf = zf
+        names = zf.namelist()
+        if not names:
+            raise _ArchiveError("PytorchStreamReader failed reading zip archive: the archive is empty")
+        self.prefix = names[0].split("/", 1)[0] + "/"
+        self.names = set(names)
+        self.mmap_path = mmap_path
+        if self.prefix + "data.pkl" not in self.names:
+            if self.prefix + "constants.pkl" in self.names:
+                raise _ArchiveError("it is a TorchScript archive (torch.jit.save), which ember cannot load")
+            raise _ArchiveError(f"PytorchStreamReader failed locating file {self.prefix}data.pkl: file not found")
+
+    def read(self, name: str) -> bytes:
+        with _zip_errors():
+            return self.zf.read(self.prefix + name)
+
+    def storage_bytes(self, key: str) -> np.ndarray:
+        name = f"{self.prefix}data/{key}"
+        if name not in self.names:
+            raise _ArchiveError(f"PytorchStreamReader failed locating file data/{key}: file not found")
+        with _zip_errors():
+            return self._storage_bytes(key, self.zf.getinfo(name))
+
+    def _storage_bytes(self, key: str, info: zipfile.ZipInfo) -> np.ndarray:
+        if self.mmap_path is not None and info.compress_type == zipfile.ZIP_STORED and info.file_size:
+            # copy-on-write ("c"): writes to the tensors stay in memory, as torch's MAP_PRIVATE mmap
+            return np.memmap(self.mmap_path, np.uint8, mode="c", offset=self._data_offset(info), shape=info.file_size)
+        arr = np.empty(info.file_size, np.uint8)
+        if info.compress_type == zipfile.ZIP_STORED and info.file_size:
+            # straight from the file into the array: zipfile's reader goes through small chunks
+            fp = self.zf.fp
+            fp.seek(self._data_offset(info))
+            got = fp.readinto(memoryview(arr))
+            if got != info.file_size:
+                raise _ArchiveError(f"PytorchStreamReader failed reading record data/{key}: truncated")
+            if zlib.crc32(arr) != info.CRC:
+                raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: Bad CRC-32 for file data/{key}")
+            return arr
+        with self.zf.open(info) as fh:
+            got = fh.readinto(memoryview(arr)) if info.file_size else 0
+            if got != info.file_size or fh.read(1):
+                raise _ArchiveError(f"PytorchStreamReader failed reading record data/{key}: truncated")
+        return arr
+
+    def _data_offset(self, info: zipfile.ZipInfo) -> int:
+        fp = self.zf.fp
+        pos = fp.tell()
+        fp.seek(info.header_offset)
+        header = fp.read(30)
+        fp.seek(pos)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: bad local header of {info.filename}")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        return info.header_offset + 30 + name_len + extra_len
+
+
+def _file_name(f: Any) -> str:
     if isinstance(f, (str, bytes, os.PathLike)):
         return repr(os.fsdecode(f))
     name = getattr(f, "name", None)
     return repr(name) if isinstance(name, str) else f"<{type(f).__name__} object>"
 
 
-def save(
-    obj: object,
-    f: str | bytes | os.PathLike | IO[bytes],
-    pickle_module: Any = None,
-    pickle_protocol: int | None = None,
-    _use_new_zipfile_serialization: bool = True,
-) -> None:
-    """Save ``obj`` (tensors, state dicts and nested containers of them) to ``f``.
-
-    ``f`` is a path (str or os.PathLike) or a binary file object opened for
-    writing.  The format is described in this module's docstring: data only,
-    no pickle.  ``pickle_module`` and ``pickle_protocol`` are accepted for
-    PyTorch compatibility and must be left at their defaults.
-    """
-    if pickle_module is not None or pickle_protocol is not None:
-        raise ValueError("ember.save does not use pickle: pickle_module and pickle_protocol are not supported")
-    enc = _Encoder()
-    root = enc.encode(obj, "root")
-
-    arrays = []
-    offset = 0
-    for t, entry in enc.tensors:
-        arr = _as_disk_array(t, _DISK_DTYPES[entry["dtype"]])
-        offset = -(-offset // _ALIGN) * _ALIGN
-        entry["offset"] = offset
-        entry["nbytes"] = int(arr.nbytes)
-        entry["crc32"] = zlib.crc32(memoryview(arr).cast("B")) if arr.nbytes else 0
-        arrays.append((offset, arr))
-        offset += arr.nbytes
-    header = {
-        "format": "ember",
-        "version": VERSION,
-        "data_size": offset,
-        "tensors": [entry for _, entry in enc.tensors],
-        "object": root,
-    }
-    hbytes = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    hbytes += b" " * (-(len(hbytes) + _PREAMBLE.size) % 8)
-    preamble = _PREAMBLE.pack(MAGIC, VERSION, zlib.crc32(hbytes), len(hbytes))
-
-    def write(fh: IO[bytes]) -> None:
-        fh.write(preamble)
-        fh.write(hbytes)
-        pos = 0
-        for off, arr in arrays:
-            if off > pos:
-                fh.write(b"\0" * (off - pos))
-            if arr.nbytes:
-                fh.write(memoryview(arr).cast("B"))
-            pos = off + arr.nbytes
-
-    if isinstance(f, (str, bytes, os.PathLike)):
-        with open(f, "wb") as fh:
-            write(fh)
-    else:
-        if not hasattr(f, "write"):
-            raise TypeError(f"ember.save: f must be a path or a binary file object, not {type(f).__name__}")
-        write(f)
-
-
-# ----------------------------------------------------------------------------- load
-
-
-class _Corrupt(Exception):
-    """A problem with the file's contents; load() turns it into a RuntimeError naming the file."""
-
-
-def _read_upto(fh: IO[bytes], n: int) -> bytes:
-    """Up to n bytes: fewer only at the end of the file."""
-    chunks = []
-    remaining = n
-    while remaining > 0:
-        chunk = fh.read(min(remaining, 1 << 26))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
-    data = _read_upto(fh, n)
-    if len(data) != n:
-        raise _Corrupt(f"truncated: expected {n} bytes of {what}, found only {len(data)}")
-    return data
-
-
-def _remaining_size(fh: IO[bytes]) -> int | None:
-    """Bytes from the current position to the end of the file, or None when it cannot be known."""
-    try:
-        pos = fh.tell()
-        end = fh.seek(0, io.SEEK_END)
-        fh.seek(pos)
-        return end - pos
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _require(cond: object, message: str) -> None:
-    if not cond:
-        raise _Corrupt("corrupted header: " + message)
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _check_tensor_entry(i: int, e: Any, data_size: int) -> None:
-    _require(isinstance(e, dict), f"tensor {i} is not an object")
-    dtype = e.get("dtype")
-    _require(isinstance(dtype, str) and dtype in _DISK_DTYPES, f"tensor {i} has unknown dtype {dtype!r}")
-    shape = e.get("shape")
-    _require(
-        isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape),
-        f"tensor {i} has an invalid shape {shape!r}",
-    )
-    for key in ("offset", "nbytes", "crc32"):
-        _require(_is_int(e.get(key)) and e[key] >= 0, f"tensor {i} has an invalid {key} {e.get(key)!r}")
-    for key in ("requires_grad", "parameter"):
-        _require(isinstance(e.get(key), bool), f"tensor {i} has an invalid {key} {e.get(key)!r}")
-    _require(
-        not e["requires_grad"] or dtype in ("float32", "float64"), f"tensor {i} of dtype {dtype} cannot require grad"
-    )
-    numel = math.prod(shape)
-    expected = numel * _DISK_DTYPES[dtype].itemsize
-    _require(
-        e["nbytes"] == expected,
-        f"tensor {i} ({dtype} {shape}) should hold {expected} bytes, the header says {e['nbytes']}",
-    )
-    _require(
-        e["offset"] + e["nbytes"] <= data_size,
-        f"tensor {i} ({dtype} {shape}) lies at bytes {e['offset']}..{e['offset'] + e['nbytes']} "
-        f"of the data, past its end ({data_size} bytes)",
-    )
-
-
-def _parse_header(raw: bytes) -> dict[str, Any]:
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _Corrupt(f"corrupted header: not valid JSON ({exc})") from None
-    _require(isinstance(header, dict), "the header is not a JSON object")
-    _require(header.get("format") == "ember", f"unknown format {header.get('format')!r}")
-    _require(_is_int(header.get("data_size")) and header["data_size"] >= 0, "invalid data_size")
-    tensors = header.get("tensors")
-    _require(isinstance(tensors, list), "'tensors' is not a list")
-    for i, e in enumerate(tensors):
-        _check_tensor_entry(i, e, header["data_size"])
-    _require("object" in header, "no 'object' entry")
-    return header
-
-
-def _resolve_map_location(
-    map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None,
-) -> Callable[[Tensor], Tensor] | None:
-    """A function tensor -> tensor applying map_location, or None to leave tensors on the CPU."""
+def _map_location_fn(map_location: Any) -> Callable | None:
+    """A function (tensor, location) -> tensor for map_location, or None to leave tensors on the CPU."""
     if map_location is None:
         return None
     if callable(map_location) and not isinstance(map_location, (str, _C.device)):
+        return lambda t, loc: (lambda out: t if out is None else out)(map_location(t, loc))
 
-        def apply(t: Tensor) -> Tensor:
-            out = map_location(t, "cpu")
-            return t if out is None else out
+    def target(loc: str) -> Any:
+        if isinstance(map_location, dict):
+            return map_location.get(loc, loc)
+        return map_location
 
-        return apply
-    if isinstance(map_location, dict):
-        target = map_location.get("cpu", "cpu")
-    else:
-        target = map_location
-    device = target if isinstance(target, _C.device) else _C.device(str(target))
-    if device.type == "cpu":
-        return None
-    return lambda t: t.to(device)
+    def move(t: Tensor, loc: str) -> Tensor:
+        dest = target(loc)
+        device = dest if isinstance(dest, _C.device) else _C.device(str(dest))
+        return t if device.type == "cpu" else t.to(device)
 
-
-class _Decoder:
-    def __init__(self, make_tensor: Callable[[Any], Tensor]) -> None:
-        self.make_tensor = make_tensor
-
-    def decode(self, node: Any, depth: int = 0) -> Any:
-        if node is None or isinstance(node, (bool, str, int, float)):
-            return node
-        # save() itself fails long before this depth (it recurses twice per level)
-        _require(depth < sys.getrecursionlimit() // 2, "nesting too deep")
-        _require(isinstance(node, dict), f"unexpected JSON value of type {type(node).__name__}")
-        kind = node.get("type")
-        if kind == "tensor":
-            return self.make_tensor(node.get("index"))
-        if kind in ("list", "tuple", "Size"):
-            items = node.get("items")
-            _require(isinstance(items, list), f"{kind} without an item list")
-            values = [self.decode(v, depth + 1) for v in items]
-            if kind == "list":
-                return values
-            if kind == "Size":
-                from ._tensor import Size
-
-                _require(all(_is_int(v) for v in values), "Size with non-integer items")
-                return Size(values)
-            return tuple(values)
-        if kind in ("dict", "OrderedDict"):
-            items = node.get("items")
-            _require(isinstance(items, list), f"{kind} without an item list")
-            out = {} if kind == "dict" else collections.OrderedDict()
-            for pair in items:
-                _require(isinstance(pair, list) and len(pair) == 2, f"{kind} item is not a [key, value] pair")
-                key = self.decode(pair[0], depth + 1)
-                _require(
-                    key is None
-                    or isinstance(key, (bool, str, int, float))
-                    or (
-                        isinstance(key, tuple) and all(k is None or isinstance(k, (bool, str, int, float)) for k in key)
-                    ),
-                    f"{kind} key of type {type(key).__name__}",
-                )
-                out[key] = self.decode(pair[1], depth + 1)
-            if kind == "OrderedDict" and "metadata" in node:
-                out._metadata = self.decode(node["metadata"], depth + 1)
-            return out
-        if kind == "float":
-            value = node.get("value")
-            _require(value in ("nan", "inf", "-inf"), f"invalid special float {value!r}")
-            return float(value)
-        if kind == "dtype":
-            name = node.get("name")
-            _require(isinstance(name, str) and name in _DISK_DTYPES, f"unknown dtype {name!r}")
-            return getattr(_C.dtype, name)
-        raise _Corrupt(f"corrupted header: unknown node type {kind!r}")
-
-
-def _read_into(fh: IO[bytes], mv: memoryview, what: str) -> None:
-    """Fill the writable byte memoryview `mv` from fh; _Corrupt when the file ends first."""
-    n = len(mv)
-    got = 0
-    readinto = getattr(fh, "readinto", None)
-    while got < n:
-        if readinto is not None:
-            k = readinto(mv[got:])
-        else:
-            chunk = fh.read(min(n - got, 1 << 26))
-            k = len(chunk) if chunk else 0
-            mv[got : got + k] = chunk
-        if not k:
-            raise _Corrupt(f"truncated: expected {n} bytes of {what}, found only {got}")
-        got += k
-
-
-def _skip_padding(fh: IO[bytes], n: int, what: str) -> None:
-    if n:
-        pad = _read_exact(fh, n, what)
-        if pad.count(0) != n:
-            raise _Corrupt(f"corrupted data: non-zero bytes in the padding before {what}")
-
-
-def _read_tensor(fh: IO[bytes], i: int, e: dict[str, Any]) -> Tensor:
-    """Read tensor i's bytes into a fresh array of its own (no buffer shared between tensors)."""
-    disk = _DISK_DTYPES[e["dtype"]]
-    what = f"tensor {i} ({e['dtype']} {e['shape']})"
-    try:
-        arr = np.empty(e["shape"], dtype=disk)
-    except (MemoryError, ValueError) as exc:
-        raise _Corrupt(f"cannot allocate {what}: {exc}") from None
-    if arr.nbytes:
-        mv = memoryview(arr).cast("B")
-        _read_into(fh, mv, "data of " + what)
-        crc = zlib.crc32(mv)
-    else:
-        crc = 0
-    if crc != e["crc32"]:
-        raise _Corrupt(f"data of {what} is corrupted: checksum mismatch")
-    if e["dtype"] == "bool" and arr.size and arr.view(np.uint8).max() > 1:
-        # unreachable past the checksum in practice, but a bool tensor must never hold other bytes
-        raise _Corrupt(f"data of {what} holds bytes other than 0 and 1")
-    if disk.byteorder == "<" and sys.byteorder != "little":
-        arr = arr.astype(disk.newbyteorder("="))
-    # from_numpy keeps numpy's strides, which for an empty array make ember call it non-contiguous
-    t = _C.from_numpy(arr) if arr.size else _C._empty(list(arr.shape), getattr(_C.dtype, e["dtype"]))
-    if e["parameter"]:
-        try:
-            from .nn import Parameter
-        except ImportError:
-            Parameter = None
-        if Parameter is not None:
-            return Parameter(t, requires_grad=e["requires_grad"])
-    if e["requires_grad"]:
-        t.requires_grad_(True)
-    return t
+    return move
 
 
 def load(
-    f: str | bytes | os.PathLike | IO[bytes],
-    map_location: str | _C.device | dict[str, str | _C.device] | Callable[[Tensor, str], Any] | None = None,
+    f: str | os.PathLike | IO[bytes],
+    map_location: str | _C.device | dict[str, str] | Callable[[Tensor, str], Any] | None = None,
     pickle_module: Any = None,
     *,
-    weights_only: bool = True,
+    weights_only: bool | None = None,
     mmap: bool | None = None,
     **pickle_load_args: Any,
 ) -> Any:
-    """Load an object saved by ``ember.save`` from ``f`` (a path or a binary file object).
+    """Load an object saved by ``ember.save`` or ``torch.save`` (PyTorch's zip format) from ``f``.
 
-    Loading only builds tensors, dicts, OrderedDicts, lists, tuples, numbers,
-    strings, bools and None: it never imports or runs code named by the file,
-    so ``weights_only`` is always effectively True (the argument is accepted for
-    PyTorch compatibility, as are ``mmap`` and ``pickle_load_args``, which are
-    ignored).  ``map_location`` may be None, ``"cpu"``, a device,
-    a dict ``{"cpu": device}`` or a callable ``(tensor, "cpu") -> tensor``.
+    ``f`` is a path, a path-like or a binary file object.  ``weights_only``
+    (None means True, as PyTorch 2.6+) allows only tensors, containers, numbers,
+    strings, dtypes and the globals of ``add_safe_globals``; a file naming any
+    other global raises ``pickle.UnpicklingError`` before anything runs.
+    ``weights_only=False`` unpickles anything, so only use it on trusted files
+    (it is needed for whole modules).  Tensors come back on the CPU; views that
+    shared a storage when saved share memory again.
 
-    Raises ``RuntimeError`` naming the file when it is not an ember file, is
-    truncated, or is corrupted.
+    ``map_location``: None, ``"cpu"``, a device, a dict ``{saved location:
+    target}`` or a callable ``(tensor, location) -> tensor or None``; ember has
+    no storage objects, so a callable receives each tensor where PyTorch passes
+    a storage (``lambda storage, loc: storage`` works unchanged).
+    ``mmap=True`` (``f`` a path) maps the tensors' bytes from the file
+    copy-on-write instead of reading them.  ``pickle_load_args`` (e.g.
+    ``encoding``) go to the unpickler.  Tensors of torch dtypes ember lacks
+    (float16, bfloat16, int8, int16, uint8) load widened to float32/int32,
+    with a warning.
     """
-    if pickle_module is not None:
-        raise ValueError("ember.load does not use pickle: pickle_module is not supported")
+    if weights_only is None:
+        weights_only = True
+    if weights_only and pickle_module is not None:
+        raise RuntimeError(
+            "Can not safely load weights when explicit pickle_module is specified (use weights_only=False)"
+        )
+    if mmap and not isinstance(f, (str, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    pickle_load_args.setdefault("encoding", "utf-8")
     name = _file_name(f)
-    mapper = _resolve_map_location(map_location)
-    try:
-        if isinstance(f, (str, bytes, os.PathLike)):
-            with open(f, "rb") as fh:
-                return _load(fh, mapper, check_trailing=True)
-        if not hasattr(f, "read"):
-            raise TypeError(f"ember.load: f must be a path or a binary file object, not {type(f).__name__}")
-        return _load(f, mapper, check_trailing=False)
-    except _Corrupt as exc:
-        raise RuntimeError(f"ember.load: {name} is not a valid ember file: {exc}") from None
-
-
-def _load(fh: IO[bytes], mapper: Callable[[Tensor], Tensor] | None, check_trailing: bool) -> Any:
-    available = _remaining_size(fh)
-    raw = _read_upto(fh, _PREAMBLE.size)
-    if raw[:4] == b"PK\x03\x04":
-        raise _Corrupt(
-            "it is a zip archive (a PyTorch torch.save file?); ember.load reads only files written by ember.save"
-        )
-    if len(raw) < _PREAMBLE.size:
-        raise _Corrupt(
-            f"truncated: {len(raw)} bytes, fewer than the {_PREAMBLE.size}-byte preamble "
-            "(magic number, version, header length)"
-        )
-    magic, version, header_crc, header_len = _PREAMBLE.unpack(raw)
-    if magic != MAGIC:
-        raise _Corrupt(f"bad magic number {magic!r} (expected {MAGIC!r}); was it written by ember.save?")
-    if version != VERSION:
-        raise _Corrupt(
-            f"format version {version} is not supported (this ember reads version {VERSION}"
-            + ("; the file was written by a newer ember)" if version > VERSION else ")")
-        )
-    if available is not None and header_len > available - _PREAMBLE.size:
-        raise _Corrupt(
-            f"truncated: the header length says {header_len} bytes but only "
-            f"{available - _PREAMBLE.size} bytes follow the preamble"
-        )
-    if header_len > _MAX_HEADER:
-        raise _Corrupt(f"corrupted header length {header_len}")
-    hbytes = _read_exact(fh, header_len, "header")
-    if zlib.crc32(hbytes) != header_crc:
-        raise _Corrupt("corrupted header: checksum mismatch")
-    header = _parse_header(hbytes)
-    data_size = header["data_size"]
-    if available is not None:
-        rest = available - _PREAMBLE.size - header_len
-        if rest < data_size:
-            raise _Corrupt(
-                f"truncated: the header describes {data_size} bytes of tensor data but only {rest} bytes follow it"
-            )
-        if check_trailing and rest > data_size:
-            raise _Corrupt(f"{rest - data_size} unexpected bytes after the end of the tensor data")
-    # Tensors are read in file order straight into their own arrays: no second copy
-    # of the data in memory, and no tensor keeps another's bytes alive.
-    entries = header["tensors"]
-    tensors = [None] * len(entries)
-    pos = 0
-    for i in sorted(range(len(entries)), key=lambda j: entries[j]["offset"]):
-        e = entries[i]
-        if e["offset"] < pos:
-            raise _Corrupt(f"corrupted header: tensor {i} overlaps the tensor stored before it")
-        _skip_padding(fh, e["offset"] - pos, f"tensor {i}")
-        tensors[i] = _read_tensor(fh, i, e)
-        pos = e["offset"] + e["nbytes"]
-    _skip_padding(fh, data_size - pos, "the end of the data")
-
+    with contextlib.ExitStack() as stack:
+        try:
+            archive = _open_archive(f, stack, name, mmap=bool(mmap))
+            if weights_only:
+                unpickler_class: type = _SafeUnpickler
+            else:
+                unpickler_class = _full_unpickler((pickle_module or pickle).Unpickler)
+            unpickler = unpickler_class(io.BytesIO(archive.read("data.pkl")), **pickle_load_args)
+            unpickler.archive = archive
+            unpickler.storages = {}
+            result = _unpickle(unpickler, weights_only)
+        except _ArchiveError as exc:
+            raise RuntimeError(f"ember.load: {name}: {exc}") from None
+    mapper = _map_location_fn(map_location)
     if mapper is not None:
-        tensors = [mapper(t) for t in tensors]
+        result = _map_tensors(result, mapper)
+    return result
 
-    def make_tensor(index: Any) -> Tensor:
-        _require(_is_int(index) and 0 <= index < len(tensors), f"tensor reference {index!r} out of range")
-        return tensors[index]
 
-    return _Decoder(make_tensor).decode(header["object"])
+def _open_archive(f: Any, stack: contextlib.ExitStack, name: str, mmap: bool = False) -> _Archive:
+    """The zip checkpoint in f (a path or a binary file), its files closed by `stack`."""
+    if isinstance(f, (str, bytes, os.PathLike)):
+        fh = stack.enter_context(open(f, "rb"))
+    elif hasattr(f, "read"):
+        fh = f
+        if not (hasattr(fh, "seekable") and fh.seekable()):
+            fh = io.BytesIO(fh.read())
+    else:
+        raise TypeError(f"ember.load: f must be a path or a binary file object, not {type(f).__name__}")
+    start = fh.tell()
+    magic = fh.read(8)
+    fh.seek(start)
+    if magic[:4] != b"PK\x03\x04":
+        raise pickle.UnpicklingError(_not_a_checkpoint(name, magic))
+    with _zip_errors():
+        zf = stack.enter_context(zipfile.ZipFile(fh))
+    return _Archive(zf, os.fspath(f) if mmap else None)
+
+
+class _Stub:
+    """Stands for every global while get_unsafe_globals_in_checkpoint reads a pickle: does nothing."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(_Stub)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Stub:
+        return _Stub()
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def append(self, value: Any) -> None:
+        pass
+
+    def extend(self, values: Any) -> None:
+        pass
+
+
+class _GlobalsLister(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        self.names.append(_python3_name(module, name))
+        return _Stub
+
+    def persistent_load(self, pid: Any) -> Any:
+        return _Stub()
+
+
+def get_unsafe_globals_in_checkpoint(f: str | os.PathLike | IO[bytes]) -> list[str]:
+    """The globals the checkpoint ``f`` names that ``load(weights_only=True)`` would refuse, as
+    ``"module.name"`` strings, in order; nothing in the file is called (every global reads as a stub)."""
+    name = _file_name(f)
+    with contextlib.ExitStack() as stack:
+        try:
+            archive = _open_archive(f, stack, name)
+            lister = _GlobalsLister(io.BytesIO(archive.read("data.pkl")), encoding="utf-8")
+            lister.names = []
+            try:
+                lister.load()
+            except Exception as exc:  # a damaged pickle: report what was found before it, as a failure
+                raise pickle.UnpicklingError(f"ember: cannot read the pickle of {name}: {exc}") from exc
+        except _ArchiveError as exc:
+            raise RuntimeError(f"ember: {name}: {exc}") from None
+    unsafe = (n for n in lister.names if n not in _DEFAULT_SAFE_GLOBALS and n not in _user_safe_globals)
+    return list(dict.fromkeys(unsafe))
+
+
+def _unpickle(unpickler: Any, weights_only: bool) -> Any:
+    """unpickler.load(); with weights_only, any failure is an UnpicklingError, as PyTorch's."""
+    try:
+        return unpickler.load()
+    except (_ArchiveError, pickle.UnpicklingError):
+        raise
+    except Exception as exc:
+        if not weights_only:
+            raise
+        raise pickle.UnpicklingError(_WEIGHTS_ONLY_HELP.format(f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _not_a_checkpoint(name: str, magic: bytes) -> str:
+    if magic == b"EMBERSAV":
+        return f"{name} is in ember's former EMBERSAV format, which this ember no longer reads"
+    if magic[:2] == b"\x80\x02":
+        return f"{name} is in PyTorch's legacy (pre-1.6, non-zip) format, which ember does not read"
+    return f"{name} is not a PyTorch/ember checkpoint (a zip archive): invalid load key, {magic[:1]!r}."
+
+
+def _map_tensors(obj: Any, mapper: Callable[[Tensor, str], Tensor]) -> Any:
+    """Apply map_location to every tensor in nested containers (each tensor object once)."""
+    done: dict[int, Any] = {}
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, Tensor):
+            if id(x) not in done:
+                done[id(x)] = mapper(x, "cpu")
+            return done[id(x)]
+        if isinstance(x, dict):
+            for k, v in x.items():
+                x[k] = walk(v)
+            return x
+        if isinstance(x, list):
+            x[:] = [walk(v) for v in x]
+            return x
+        if type(x) is tuple:
+            return tuple(walk(v) for v in x)
+        return x
+
+    return walk(obj)
+
+
+# ----------------------------------------------------------------------------- save
+
+
+class _StoragePlan:
+    """Which storage each tensor lands in: overlapping memory ranges of one dtype are one storage."""
+
+    def __init__(self, ranges: Iterable[tuple[str, int, int, int]]) -> None:
+        # ranges: (dtype name, itemsize, lo, hi) byte addresses of each non-empty tensor
+        by_kind: dict[tuple[str, int], list[list[int]]] = {}
+        for dtype, itemsize, lo, hi in sorted(ranges, key=lambda r: (r[0], r[2] % r[1], r[2])):
+            merged = by_kind.setdefault((dtype, lo % itemsize), [])
+            if merged and lo < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        self.by_kind = by_kind
+        self.starts = {kind: [lo for lo, _ in spans] for kind, spans in by_kind.items()}
+
+    def locate(self, dtype: str, itemsize: int, lo: int) -> tuple[int, int]:
+        """The (start, end) byte addresses of the storage holding a tensor starting at lo."""
+        kind = (dtype, lo % itemsize)
+        i = bisect.bisect_right(self.starts[kind], lo) - 1
+        start, end = self.by_kind[kind][i]
+        return start, end
+
+
+def _byte_range(t: Tensor) -> tuple[int, int] | None:
+    if t.numel() == 0:
+        return None
+    lo = t.data_ptr()
+    extent = 1 + sum((n - 1) * s for n, s in zip(t.shape, t.stride()))
+    return lo, lo + extent * t.element_size()
+
+
+class _StorageRef:
+    """Stands for a storage in data.pkl: persistent_id turns it into PyTorch's storage tuple."""
+
+    def __init__(self, key: str, dtype: str, numel: int) -> None:
+        self.key, self.dtype, self.numel = key, dtype, numel
+
+
+class _Pickler(pickle._Pickler):
+    """Pickles ember objects under PyTorch's names.
+
+    The pure-Python pickler, because writing a global that is not importable
+    here (``torch._utils._rebuild_tensor_v2``) needs ``save_global`` overridden;
+    data.pkl holds no tensor bytes, so its speed does not matter.
+    """
+
+    def __init__(self, file: IO[bytes], protocol: int, plan: _StoragePlan, cpu_copies: dict[int, Any]) -> None:
+        super().__init__(file, protocol)
+        self.plan = plan
+        self.cpu_copies = cpu_copies
+        self.storages: dict[tuple[str, int], tuple[str, int, int]] = {}  # (dtype, start) -> (key, start, end)
+        self.empty_storages: dict[str, str] = {}
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is _StorageRef:
+            storage_type = _STORAGE_TYPE_OBJECTS[_TORCH_DTYPES[obj.dtype][0]]
+            return ("storage", storage_type, obj.key, "cpu", obj.numel)
+        return None
+
+    def save_global(self, obj: Any, name: str | None = None) -> None:
+        torch_name = _TORCH_NAMES.get(id(obj))
+        if torch_name is None:
+            if isinstance(obj, _C.dtype):
+                torch_name = ("torch", obj.name)
+            else:
+                return super().save_global(obj, name)
+        module, qualname = torch_name
+        if self.proto >= 4:
+            self.save(module)
+            self.save(qualname)
+            self.write(pickle.STACK_GLOBAL)
+        else:
+            self.write(pickle.GLOBAL + f"{module}\n{qualname}\n".encode("utf-8"))
+        self.memoize(obj)
+
+    def reducer_override(self, obj: Any) -> Any:
+        if id(obj) in _TORCH_NAMES or type(obj) is _StorageType:
+            return "global"  # -> save_global
+        if isinstance(obj, Tensor):
+            if isinstance(obj, _parameter_class()):
+                return _rebuild_parameter, (obj.detach(), obj.requires_grad, collections.OrderedDict())
+            return self._reduce_tensor(obj)
+        if isinstance(obj, _C.dtype):
+            return "global"
+        if isinstance(obj, tuple) and type(obj).__name__ == "Size" and type(obj).__module__.startswith("ember"):
+            return _make_size, (tuple(int(s) for s in obj),)
+        if isinstance(obj, _C.device):
+            return _make_device, (str(obj),)
+        return NotImplemented
+
+    def _reduce_tensor(self, t: Tensor) -> Any:
+        t = _on_cpu(t, self.cpu_copies)
+        dtype = t.dtype.name
+        size, stride = tuple(int(s) for s in t.shape), tuple(int(s) for s in t.stride())
+        hooks = collections.OrderedDict()
+        itemsize = t.element_size()
+        rng = _byte_range(t)
+        if rng is None:
+            key = self.empty_storages.setdefault(dtype, str(len(self.storages) + len(self.empty_storages)))
+            ref, offset = _StorageRef(key, dtype, 0), 0
+        else:
+            start, end = self.plan.locate(dtype, itemsize, rng[0])
+            key = self.storages.get((dtype, start), (None,))[0]
+            if key is None:
+                key = str(len(self.storages) + len(self.empty_storages))
+                self.storages[(dtype, start)] = (key, start, end)
+            ref, offset = _StorageRef(key, dtype, (end - start) // itemsize), (rng[0] - start) // itemsize
+        return _rebuild_tensor_v2, (ref, offset, size, stride, t.requires_grad, hooks)
+
+
+class _NullWriter:
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+def _on_cpu(t: Tensor, cpu_copies: dict[int, Any]) -> Tensor:
+    """t, or its CPU copy (one per tensor, shared by both passes)."""
+    if t.device.type == "cpu":
+        return t
+    return cpu_copies.setdefault(id(t), (t, t.detach().cpu()))[1]  # t kept: its id stays unique
+
+
+class _TensorCollector(pickle.Pickler):
+    """Pass 1, with the C pickler (fast): every tensor of the object, as pass 2 will meet them."""
+
+    def __init__(self, protocol: int, cpu_copies: dict[int, Any]) -> None:
+        super().__init__(_NullWriter(), protocol)
+        self.cpu_copies = cpu_copies
+        self.tensors: list[Tensor] = []  # kept alive until saved: their addresses identify storages
+
+    def reducer_override(self, obj: Any) -> Any:
+        if not isinstance(obj, Tensor):
+            return NotImplemented
+        if isinstance(obj, _parameter_class()):  # as _Pickler reduces it: its data is a new tensor object
+            return _rebuild_parameter, (obj.detach(), obj.requires_grad, None)
+        t = _on_cpu(obj, self.cpu_copies)
+        if t.dtype.name not in _TORCH_DTYPES:
+            raise TypeError(f"ember.save: tensors of dtype {t.dtype.name} are not supported")
+        self.tensors.append(t)
+        return _rebuild_tensor_v2, (None,)
+
+
+# ember function -> the (module, name) data.pkl names it by
+_TORCH_NAMES = {
+    id(_rebuild_tensor_v2): ("torch._utils", "_rebuild_tensor_v2"),
+    id(_rebuild_parameter): ("torch._utils", "_rebuild_parameter"),
+    id(_make_size): ("torch", "Size"),
+    id(_make_device): ("torch", "device"),
+}
+for _name, _obj in _STORAGE_TYPE_OBJECTS.items():
+    _TORCH_NAMES[id(_obj)] = ("torch", _name)
+
+
+class _AlignedZipWriter:
+    """Writes uncompressed records whose data start 64-byte aligned (as PyTorch's, for mmap)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.zf = zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
+
+    def write(self, name: str, data: Any) -> None:
+        info = zipfile.ZipInfo(f"{_ARCHIVE}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_STORED
+        nbytes = memoryview(data).nbytes
+        zip64 = nbytes * 1.05 > zipfile.ZIP64_LIMIT
+        try:
+            pos = self.zf.fp.tell()
+        except (AttributeError, OSError):
+            pos = None
+        if pos is not None:
+            header = 30 + len(info.filename.encode("utf-8")) + (20 if zip64 else 0)
+            pad = -(pos + header + 4) % _ALIGN  # 4: the padding field's own id and length
+            info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad  # field id "FB", as PyTorch
+        with self.zf.open(info, mode="w", force_zip64=zip64) as dest:
+            dest.write(data)
+
+    def close(self) -> None:
+        self.zf.close()
+
+
+def _storage_bytes(start: int, end: int) -> memoryview:
+    """The bytes [start, end) of live tensor memory, without a copy (the tensors are kept alive)."""
+    return memoryview((ctypes.c_char * (end - start)).from_address(start)).cast("B")
+
+
+def save(
+    obj: object,
+    f: str | os.PathLike | IO[bytes],
+    pickle_module: Any = pickle,
+    pickle_protocol: int = DEFAULT_PROTOCOL,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
+    """Save ``obj`` to ``f`` (a path, path-like or writable binary file) in PyTorch's zip format.
+
+    ``obj`` may be anything picklable: tensors, state dicts, optimizer states,
+    containers, numbers, numpy arrays, whole modules.  ``torch.load`` reads the
+    file, and with ``weights_only=True`` (its default) whatever holds only
+    tensors, containers, numbers and strings; ember's ``Parameter``, ``Size``,
+    dtypes and devices are written under PyTorch's names.  Views that share
+    memory are saved once, sharing.  Only the ``pickle`` module and the zip
+    format are supported (``pickle_module``/``_use_new_zipfile_serialization``
+    left at their defaults).
+    """
+    if pickle_module not in (None, pickle):
+        raise ValueError("ember.save supports only the standard pickle module as pickle_module")
+    if not _use_new_zipfile_serialization:
+        raise ValueError("ember.save writes only the zip format (_use_new_zipfile_serialization=True)")
+    if isinstance(f, (str, bytes, os.PathLike)):
+        with open(f, "wb") as fh:
+            _save(obj, fh, pickle_protocol, not _disable_byteorder_record)
+    elif hasattr(f, "write"):
+        _save(obj, f, pickle_protocol, not _disable_byteorder_record)
+    else:
+        raise TypeError(f"ember.save: f must be a path or a binary file object, not {type(f).__name__}")
+
+
+def _save(obj: Any, fh: IO[bytes], protocol: int, byteorder: bool) -> None:
+    # Pass 1 finds every tensor, so that each storage's extent (which its
+    # persistent id states) is known before pass 2 writes data.pkl.
+    cpu_copies: dict[int, Any] = {}
+    first = _TensorCollector(protocol, cpu_copies)
+    first.dump(obj)
+    ranges = []
+    for t in first.tensors:
+        rng = _byte_range(t)
+        if rng is not None:
+            ranges.append((t.dtype.name, t.element_size(), *rng))
+    buf = io.BytesIO()
+    second = _Pickler(buf, protocol, _StoragePlan(ranges), cpu_copies)
+    second.dump(obj)
+
+    writer = _AlignedZipWriter(fh)
+    writer.write("data.pkl", buf.getbuffer())
+    writer.write(".format_version", b"1")
+    writer.write(".storage_alignment", str(_ALIGN).encode())
+    if byteorder:
+        writer.write("byteorder", sys.byteorder.encode())
+    records = [(key, start, end) for key, start, end in second.storages.values()]
+    records += [(key, 0, 0) for key in second.empty_storages.values()]
+    for key, start, end in sorted(records, key=lambda r: int(r[0])):
+        writer.write(f"data/{key}", _storage_bytes(start, end) if end > start else b"")
+    writer.write("version", b"3\n")
+    writer.close()
+    del first, second  # the tensors stay alive until their bytes are written

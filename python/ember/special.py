@@ -32,6 +32,7 @@ from ._C import igammac as gammaincc  # noqa: F401
 from ._C import lgamma as gammaln  # noqa: F401
 from ._C import mvlgamma as multigammaln  # noqa: F401
 from ._C import sigmoid as expit  # noqa: F401
+from ._composite_math import logit, sinc  # noqa: F401  (composed in Python, shared with ember.logit/sinc)
 
 __all__ = [
     "digamma",
@@ -48,6 +49,7 @@ __all__ = [
     "log1p",
     "log_ndtr",
     "log_softmax",
+    "logit",
     "logsumexp",
     "multigammaln",
     "ndtr",
@@ -55,6 +57,7 @@ __all__ = [
     "polygamma",
     "psi",
     "round",
+    "sinc",
     "softmax",
     "xlog1py",
     "xlogy",

@@ -1,4 +1,4 @@
-"""The channel-wise and alpha dropouts, RMS and local response normalisation and channel_shuffle of
+"""The channel-wise and alpha dropouts, RMS and local response normalisation of
 nn.functional (re-exported by it), composed of other ops."""
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ __all__ = [
     "dropout3d",
     "rms_norm",
     "local_response_norm",
-    "channel_shuffle",
-    "native_channel_shuffle",
 ]
 
 # The SELU constants' negative saturation value alpha * scale: where alpha dropout sets a dropped unit.
@@ -178,20 +176,3 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     for i in range(1, size):
         window = window + padded.narrow(1, i, c)
     return input / (window / size * alpha + k).pow(beta)
-
-
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """Divides the C channels of input (N, C, *) into `groups` groups and interleaves them: channel g * (C / groups)
-    + i moves to i * groups + g."""
-    if groups <= 0:
-        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
-    if input.dim() <= 2:
-        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
-    n, c = input.shape[0], input.shape[1]
-    if c % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    rest = tuple(input.shape[2:])
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
-
-
-native_channel_shuffle = channel_shuffle

@@ -4,7 +4,8 @@ Most functions are composed from differentiable ember ops, so gradients (and
 double backward) come for free, and the grad_fn of a result is that of the last
 op used (gelu ends in MulBackward0 where PyTorch shows GeluBackward0). linear
 (2-D input with bias) is one addmm and nll_loss / cross_entropy with class
-indices end in NllLossBackward0, as PyTorch; conv2d and max_pool2d are C++ ops.
+indices end in NllLossBackward0, as PyTorch; conv2d and max_pool2d are C++ ops, and the other convolution,
+pooling and resampling functions are composed over them (_functional_conv/_pool/_sample.py).
 
 Losses take reduction='mean' (the default), 'sum' or 'none' (no reduction: one loss per element or
 sample); size_average and reduce are the deprecated spellings of it, as PyTorch.
@@ -22,6 +23,7 @@ from .._distance import cosine_similarity, pairwise_distance, pdist
 from ..grad_mode import no_grad
 from ._functional_activation import *  # noqa: F403
 from ._functional_activation import __all__ as _activation_all
+from ._functional_attention import embedding_bag, multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_loss import *  # noqa: F403
 from ._functional_loss import __all__ as _loss_all
 from ._functional_misc import *  # noqa: F403
@@ -55,12 +57,55 @@ __all__ = [
     "relu6",
     "dropout",
     "embedding",
+    "embedding_bag",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
     "layer_norm",
     "batch_norm",
     "instance_norm",
     "group_norm",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "unfold",
+    "fold",
+    "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "channel_shuffle",
+    "native_channel_shuffle",
+    "affine_grid",
+    "grid_sample",
     "one_hot",
     "pad",
     "normalize",
@@ -84,7 +129,7 @@ __all__ = [
     "pdist",
 ]
 # The rest of torch.nn.functional lives in private modules by area, re-exported here: more activations
-# (_functional_activation), losses (_functional_loss), dropout variants, normalisations and channel_shuffle
+# (_functional_activation), losses (_functional_loss), dropout variants and normalisations
 # (_functional_misc); the distances are ember._distance's (ember.cdist, ember.pdist, ...).
 __all__ += _activation_all + _loss_all + _misc_all
 
@@ -499,56 +544,55 @@ def group_norm(
 # convolution and pooling
 
 
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-def conv2d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: int | tuple[int, int] = 1,
-    padding: str | int | tuple[int, int] = 0,
-    dilation: int | tuple[int, int] = 1,
-    groups: int = 1,
-) -> Tensor:
-    """Applies a 2-D convolution (cross-correlation) over an input image composed of several input planes.
-
-    input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in // groups, kH, kW), bias (C_out,);
-    padding may be an int, a pair, 'valid' (no padding) or 'same' (output size = input size, stride 1 only).
-    """
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = 0
-        elif padding == "same":
-            if any(s != 1 for s in _pair(stride)):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            dh, dw = _pair(dilation)
-            total = (dh * (weight.shape[2] - 1), dw * (weight.shape[3] - 1))
-            padding = (total[0] // 2, total[1] // 2)
-            extra = (total[0] - 2 * padding[0], total[1] - 2 * padding[1])
-            if any(extra):  # odd total padding: the extra row/column goes on the bottom/right, as PyTorch
-                input = pad(input, (0, extra[1], 0, extra[0]))
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
-    return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def max_pool2d(
-    input: Tensor,
-    kernel_size: int | tuple[int, int],
-    stride: int | tuple[int, int] | None = None,
-    padding: int | tuple[int, int] = 0,
-    dilation: int | tuple[int, int] = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Tensor:
-    """Applies a 2-D max pooling over an input (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
-    return_indices=True is not supported."""
-    if return_indices:
-        raise NotImplementedError("ember: max_pool2d(return_indices=True) is not supported")
-    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
-
+# Composed from the C++ conv2d / max_pool2d and differentiable ember ops, in files by area; re-exported here.
+from ._functional_conv import (  # noqa: E402
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    fold,
+    unfold,
+)
+from ._functional_pool import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from ._functional_sample import (  # noqa: E402
+    affine_grid,
+    channel_shuffle,
+    grid_sample,
+    interpolate,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # tensor utilities

@@ -61,6 +61,16 @@ class _WorkerError:
         raise error
 
 
+def _seed_numpy(seed: int, worker_id: int) -> None:
+    """Seed numpy's global generator per worker (as PyTorch does), so forked workers do not share
+    its state; the value mixes seed and worker id, so workers of one epoch get unrelated streams."""
+    try:
+        import numpy as np
+    except ImportError:
+        return
+    np.random.seed(np.random.SeedSequence([seed - worker_id, worker_id]).generate_state(4))
+
+
 def _worker_loop(
     fetcher: Any,
     index_queue: Any,
@@ -79,6 +89,7 @@ def _worker_loop(
     ember.autograd.set_parallel_backward(False)
     ember.manual_seed(seed)
     random.seed(seed)
+    _seed_numpy(seed, worker_id)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, fetcher.dataset)
     try:
         if init_fn is not None:
@@ -141,10 +152,12 @@ class WorkerPool:
                 waited += wait
                 dead = [p.pid for p in self.processes if not p.is_alive()]
                 if dead:
+                    self.shutdown(grace=0.1)
                     raise RuntimeError(
                         f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) exited unexpectedly"
                     ) from None
                 if self.timeout and waited >= self.timeout:
+                    self.shutdown(grace=0.1)  # a worker is stuck: no point waiting for it to stop
                     raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
                 continue
             if isinstance(data, _WorkerError):
@@ -152,16 +165,18 @@ class WorkerPool:
                 data.reraise()
             return task_id, data
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = _POLL_SECONDS) -> None:
+        """Ask the workers to stop, wait up to `grace` seconds for each, then terminate those still running."""
         for q in self.index_queues:
             try:
                 q.put(None)
             except (OSError, ValueError):  # already closed
                 pass
         for p in self.processes:
-            p.join(timeout=5)
-            if p.is_alive():
+            p.join(timeout=grace)
+            if p.is_alive():  # stuck in __getitem__ (a timeout) or ignoring the stop signal
                 p.terminate()
+                p.join(timeout=_POLL_SECONDS)
         for q in [*self.index_queues, self.result_queue]:
             q.cancel_join_thread()
             q.close()
@@ -206,7 +221,7 @@ def run_epoch(
         sent += 1
         return True
 
-    for _ in range(prefetch * len(workers)):
+    for _ in range(max(1, prefetch) * len(workers)):  # prefetch_factor=0 still needs one batch in flight
         if not send_next():
             break
     while owner or buffered:

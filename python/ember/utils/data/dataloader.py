@@ -176,6 +176,32 @@ class _IterableFetcher:
         raise StopIteration
 
 
+def _check_context(context: Any, num_workers: int) -> Any:
+    """A multiprocessing context from a start method's name or a context, checked as PyTorch does."""
+    import multiprocessing
+    import multiprocessing.context
+
+    if num_workers == 0:
+        raise ValueError(
+            "multiprocessing_context can only be used with multi-process loading (num_workers > 0), but got "
+            f"num_workers={num_workers}"
+        )
+    if isinstance(context, str):
+        valid = multiprocessing.get_all_start_methods()
+        if context not in valid:
+            raise ValueError(
+                f"multiprocessing_context option should specify a valid start method in {valid!r}, but got "
+                f"multiprocessing_context={context!r}"
+            )
+        return multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(
+            "multiprocessing_context option should be a valid context object or a string specifying the start "
+            f"method, but got multiprocessing_context={context}"
+        )
+    return context
+
+
 class DataLoader:
     """Combines a dataset and a sampler, and iterates over the dataset in batches, as
     ``torch.utils.data.DataLoader``.
@@ -188,8 +214,13 @@ class DataLoader:
     ``num_workers > 0`` makes the batches in worker processes (see
     ``get_worker_info``; ``prefetch_factor``, ``persistent_workers``,
     ``worker_init_fn``, ``multiprocessing_context``, ``timeout`` and
-    ``in_order`` as in PyTorch). ``pin_memory=True`` warns, as PyTorch does
-    without an accelerator, and has nothing to pin for.
+    ``in_order`` as in PyTorch). Worker ``i`` seeds ember's global generator
+    and Python's ``random`` with ``base_seed + i`` (``base_seed`` drawn from
+    ``generator`` each epoch, as PyTorch) and numpy's global generator with a
+    value derived from both. Batches travel from the workers pickled.
+    ``pin_memory=True`` is accepted and does nothing (ember tensors live on the
+    CPU, with nothing to pin them for); it warns, as PyTorch does without an
+    accelerator.
 
     Args:
         batch_size: samples per batch; None turns auto-batching off (``collate_fn`` then gets single samples).
@@ -226,6 +257,10 @@ class DataLoader:
                 "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to enable "
                 "multiprocessing, otherwise set prefetch_factor to None."
             )
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if multiprocessing_context is not None:
+            multiprocessing_context = _check_context(multiprocessing_context, num_workers)
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if pin_memory:

@@ -72,6 +72,26 @@ def _randint(high: int, size: int, generator: _GeneratorLike = None) -> list[int
     )
 
 
+def _uniform(size: int, generator: _GeneratorLike = None) -> np.ndarray:
+    """`size` float64 values uniform in [0, 1), from the same sources as _randperm."""
+    if isinstance(generator, np.random.Generator):
+        return generator.random(size)
+    if isinstance(generator, np.random.RandomState):
+        return generator.random_sample(size)
+    if isinstance(generator, _pyrandom.Random):
+        return np.array([generator.random() for _ in range(size)], dtype=np.float64)
+    from ... import _creation
+
+    if generator is None:
+        return _creation.rand(size, dtype=_creation.float64).numpy()
+    if isinstance(generator, Generator):
+        return _creation.rand(size, dtype=_creation.float64, generator=generator).numpy()
+    raise TypeError(
+        "generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
+        f"or a random.Random, not {type(generator).__name__}"
+    )
+
+
 class Dataset(Generic[T_co]):
     """A map-style dataset: subclasses define ``__getitem__(index)`` and usually ``__len__``."""
 

@@ -10,9 +10,18 @@ from __future__ import annotations
 import numbers
 from typing import Generic, Iterable, Iterator, Sequence, Sized, TypeVar
 
-from .dataset import _GeneratorLike, _randint, _randperm
+import numpy as np
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
+from .dataset import _GeneratorLike, _randint, _randperm, _uniform
+
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -107,6 +116,60 @@ class SubsetRandomSampler(Sampler[int]):
     def __len__(self) -> int:
         """The number of indices."""
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler[int]):
+    """``num_samples`` indices in ``range(len(weights))``, index i drawn with probability proportional to
+    ``weights[i]``; without ``replacement`` each index at most once (``torch.multinomial``'s semantics).
+
+    Weights need not sum to one; they must be non-negative, finite, and not all zero.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: _GeneratorLike = None,
+    ) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        values = weights.detach().numpy() if hasattr(weights, "detach") else weights
+        w = np.asarray(values, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (weights must be finite, non-negative, sum > 0)")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise RuntimeError(
+                "invalid multinomial distribution (with replacement=False, not enough non-negative category to sample)"
+            )
+        from ... import _creation
+
+        self.weights = _creation.tensor(w, dtype=_creation.float64)
+        self._w = w
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        """Draw the indices of one epoch."""
+        u = _uniform(self.num_samples if self.replacement else len(self._w), self.generator)
+        if self.replacement:  # inverse of the cumulative distribution
+            cdf = np.cumsum(self._w)
+            picks = np.searchsorted(cdf, u * cdf[-1], side="right")
+            yield from (int(i) for i in np.minimum(picks, len(self._w) - 1))
+            return
+        # Efraimidis-Spirakis: the k smallest of -log(u)/w are a weighted draw without replacement
+        with np.errstate(divide="ignore"):
+            keys = -np.log1p(-u) / self._w
+        yield from (int(i) for i in np.argsort(keys, kind="stable")[: self.num_samples])
+
+    def __len__(self) -> int:
+        """``num_samples``."""
+        return self.num_samples
 
 
 class BatchSampler(Sampler[list]):

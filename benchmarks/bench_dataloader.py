@@ -1,0 +1,74 @@
+"""DataLoader worker processes: one epoch over a dataset whose ``__getitem__`` sleeps
+10 ms (as one that reads and decodes files), with 0 and with 2 workers; the ratio
+is the speed-up, which should be at least 1.8x. Worker start-up is inside the
+timed epoch, as it is in training. PyTorch's DataLoader is timed alike when it
+is importable.
+
+    python benchmarks/bench_dataloader.py [--samples N] [--repeats R]
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+
+def make_dataset(data_module, lib):
+    class Sleepy(data_module.Dataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, i):
+            time.sleep(0.01)
+            return lib.from_numpy(np.full(64, i, dtype=np.float32))
+
+    return Sleepy
+
+
+def epoch_seconds(data_module, lib, samples, num_workers, repeats):
+    dataset = make_dataset(data_module, lib)(samples)
+    times = []
+    for _ in range(repeats):
+        timeout = 60 if num_workers else 0
+        loader = data_module.DataLoader(dataset, batch_size=4, num_workers=num_workers, timeout=timeout)
+        start = time.perf_counter()
+        n = sum(1 for _ in loader)
+        times.append(time.perf_counter() - start)
+        assert n == -(-samples // 4)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    import ember
+    import ember.utils.data
+
+    print(f"{args.samples} samples of 10 ms each, batch_size=4, median of {args.repeats} epochs")
+    report("ember", ember, ember.utils.data, args)
+    try:  # imported only now: workers forked from a process holding torch start slower
+        import torch
+        import torch.utils.data
+    except ImportError:
+        return
+    report("torch", torch, torch.utils.data, args)
+
+
+def report(name, lib, data_module, args):
+    serial = epoch_seconds(data_module, lib, args.samples, 0, args.repeats)
+    parallel = epoch_seconds(data_module, lib, args.samples, 2, args.repeats)
+    print(
+        f"{name:6s} num_workers=0: {serial * 1e3:7.1f} ms   num_workers=2: {parallel * 1e3:7.1f} ms   "
+        f"speed-up {serial / parallel:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

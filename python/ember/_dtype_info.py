@@ -1,0 +1,95 @@
+"""Facts about dtypes, as PyTorch's finfo/iinfo, promote_types, can_cast and is_complex give them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _C, _creation
+from ._C import Tensor, dtype
+
+__all__ = ["can_cast", "finfo", "iinfo", "is_complex", "promote_types"]
+
+_NUMPY = {
+    dtype.float32: np.float32,
+    dtype.float64: np.float64,
+    dtype.int32: np.int32,
+    dtype.int64: np.int64,
+}
+
+
+class finfo:
+    """Machine limits of a floating point dtype (the default dtype when none is given): ``bits``, ``eps``,
+    ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution`` and ``dtype`` (its name)."""
+
+    def __init__(self, type: dtype | None = None) -> None:
+        type = _creation.get_default_dtype() if type is None else type
+        if not isinstance(type, dtype) or type not in (dtype.float32, dtype.float64):
+            raise TypeError(f"ember.finfo() requires a floating point input type. Use ember.iinfo to handle '{type}'")
+        info = np.finfo(_NUMPY[type])
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)  # as PyTorch: 1e-06 for float32, not its float32 rounding
+        self.dtype = type.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+            f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """Machine limits of an integer dtype: ``bits``, ``max``, ``min`` and ``dtype`` (its name)."""
+
+    def __init__(self, type: dtype) -> None:
+        if type == dtype.bool:
+            raise TypeError("ember.bool is not supported by ember.iinfo")
+        if not isinstance(type, dtype) or type not in (dtype.int32, dtype.int64):
+            raise TypeError(f"ember.iinfo() requires an integer input type. Use ember.finfo to handle '{type}'")
+        info = np.iinfo(_NUMPY[type])
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = type.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def _category(d: dtype) -> int:
+    """0 bool, 1 integer, 2 floating: PyTorch's promotion and casting compare these."""
+    return 0 if d == dtype.bool else 2 if d in (dtype.float32, dtype.float64) else 1
+
+
+def _check_dtype(d: Any, fn: str, arg: str) -> None:
+    if not isinstance(d, dtype):
+        raise TypeError(f"{fn}(): argument '{arg}' must be ember.dtype, not {type(d).__name__}")
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The smallest dtype both ``type1`` and ``type2`` convert to without losing their category
+    (``promote_types(int32, float32)`` is float32)."""
+    _check_dtype(type1, "promote_types", "type1")
+    _check_dtype(type2, "promote_types", "type2")
+    # 1-D tensors, not 0-d ones, so the dimensioned-tensor promotion rule applies to both.
+    return _C.result_type(_C._empty([0], type1), _C._empty([0], type2))
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether PyTorch's casting rules allow ``from_`` into ``to``: not to a lower category
+    (floating to integer, or anything but bool to bool)."""
+    _check_dtype(from_, "can_cast", "from_")
+    _check_dtype(to, "can_cast", "to")
+    return _category(from_) <= _category(to)
+
+
+def is_complex(input: Tensor) -> bool:
+    """Whether input's dtype is complex: always False, as ember has no complex dtypes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_complex(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return False

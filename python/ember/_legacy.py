@@ -1,0 +1,186 @@
+"""PyTorch's legacy tensor names, kept because real scripts still use them: the ``ember.Tensor(...)``
+constructor, the typed classes (``FloatTensor``, ``LongTensor``, ...), ``Tensor.type(...)`` with
+their names, and ``typename``/``is_storage``."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from . import _C, _creation
+from ._C import Tensor, dtype
+
+__all__ = [
+    "BFloat16Tensor",
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
+    "is_storage",
+    "typename",
+]
+
+
+def _is_size(args: tuple[Any, ...]) -> bool:
+    """Tensor(2, 3) and Tensor(ember.Size([2, 3])) give a shape; Tensor([2, 3]) and Tensor((2, 3)) give data."""
+    if len(args) == 1 and type(args[0]).__name__ == "Size":
+        return True
+    return bool(args) and all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args)
+
+
+def _legacy_new(dt: dtype, name: str, args: tuple[Any, ...], device: Any, size: Any) -> Tensor:
+    """What ``FloatTensor(...)`` and ``Tensor(...)`` build: empty of a shape, a copy of data, or nothing."""
+    _creation._check_device(device)
+    if size is not None:
+        if args:
+            raise TypeError(f"{name}(): size= cannot be given with positional arguments")
+        return _C._empty(_creation._size((size,) if isinstance(size, numbers.Integral) else tuple(size)), dt)
+    if not args:
+        return _C._empty([0], dt)
+    if _is_size(args):
+        return _C._empty(_creation._size(args), dt)
+    if len(args) > 1:
+        raise TypeError(
+            f"{name}(): expected a sequence of ints (a shape) or one data argument, got {len(args)} arguments"
+        )
+    data = args[0]
+    if isinstance(data, Tensor):
+        if data.dtype != dt:
+            raise TypeError(f"{name}(): expected a tensor of dtype {dt}, got {data.dtype}")
+        return data
+    if isinstance(data, numbers.Number) or (isinstance(data, np.ndarray) and data.ndim == 0):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    return _creation.tensor(data, dtype=dt)
+
+
+# The original pybind11 constructor, Tensor(t): a fresh leaf sharing t's storage (nn.Parameter builds on it).
+_pybind_init = Tensor.__init__
+
+
+def _tensor_init(self: Tensor, *args: Any, device: Any = None, size: Any = None) -> None:
+    """``ember.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` is an uninitialised tensor of the
+    default dtype and that shape, ``Tensor([1., 2.])`` a copy of the data in the default dtype, ``Tensor()``
+    an empty one, ``Tensor(size=(2, 3))`` as ``Tensor(2, 3)``, and ``Tensor(t)`` a tensor sharing t's data."""
+    if len(args) == 1 and isinstance(args[0], Tensor) and size is None:
+        _pybind_init(self, args[0])
+        return
+    _pybind_init(self, _legacy_new(_creation.get_default_dtype(), "Tensor", args, device, size))
+
+
+class _LegacyTensorType(type):
+    """The metaclass of FloatTensor & co: ``isinstance(t, FloatTensor)`` holds for float32 tensors, as in PyTorch."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and cls.dtype is not None and obj.dtype == cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'ember.{cls.__name__}'>"
+
+
+def _legacy_class(name: str, dt: dtype | None, missing: str = "") -> type:
+    def __new__(cls: type, *args: Any, device: Any = None, size: Any = None) -> Tensor:
+        if dt is None:
+            raise TypeError(
+                f"ember has no {missing} dtype, so {name} is not supported (ember's dtypes: float32, float64, "
+                "int32, int64, bool)"
+            )
+        return _legacy_new(dt, name, args, device, size)
+
+    doc = (
+        f"``{name}(...)``: PyTorch's legacy constructor of {dt} tensors (a shape, data, or nothing); "
+        f"``isinstance(t, {name})`` tells whether t is a {dt} tensor."
+        if dt is not None
+        else f"PyTorch's {missing} tensor type: ember has no {missing} dtype, so making one raises TypeError."
+    )
+    attrs = {"__new__": __new__, "__doc__": doc, "dtype": dt, "is_cuda": False, "is_sparse": False}
+    cls = _LegacyTensorType(name, (), attrs)
+    cls.__module__ = "ember"
+    return cls
+
+
+FloatTensor = _legacy_class("FloatTensor", dtype.float32)
+DoubleTensor = _legacy_class("DoubleTensor", dtype.float64)
+LongTensor = _legacy_class("LongTensor", dtype.int64)
+IntTensor = _legacy_class("IntTensor", dtype.int32)
+BoolTensor = _legacy_class("BoolTensor", dtype.bool)
+ByteTensor = _legacy_class("ByteTensor", None, "uint8")
+CharTensor = _legacy_class("CharTensor", None, "int8")
+ShortTensor = _legacy_class("ShortTensor", None, "int16")
+HalfTensor = _legacy_class("HalfTensor", None, "float16")
+BFloat16Tensor = _legacy_class("BFloat16Tensor", None, "bfloat16")
+
+_CLASSES = (
+    FloatTensor,
+    DoubleTensor,
+    LongTensor,
+    IntTensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    ShortTensor,
+    HalfTensor,
+    BFloat16Tensor,
+)
+_BY_DTYPE = {c.dtype: c for c in _CLASSES if c.dtype is not None}
+_BY_NAME = {c.__name__: c for c in _CLASSES}
+
+
+def legacy_type_name(t: Tensor) -> str:
+    """'ember.FloatTensor' for a float32 tensor, and so on."""
+    return "ember." + _BY_DTYPE[t.dtype].__name__
+
+
+def _dtype_from_type_arg(arg: Any) -> dtype:
+    """The dtype that ``Tensor.type(arg)`` converts to: a dtype, a legacy class, or its name."""
+    if isinstance(arg, dtype):
+        return arg
+    if isinstance(arg, _LegacyTensorType):
+        return arg(0).dtype  # raises the "no uint8 dtype" TypeError for the missing ones
+    if isinstance(arg, str):
+        module, _, name = arg.rpartition(".")
+        if module in ("torch.cuda", "ember.cuda"):
+            _C._check_device(_C.device("cuda"))  # raises: this build has no CUDA
+        if module in ("torch", "ember") and name in _BY_NAME:
+            return _dtype_from_type_arg(_BY_NAME[name])
+    raise ValueError(f"invalid type: '{arg}'")
+
+
+def tensor_type(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
+    """With no argument, the legacy type name ('ember.FloatTensor'); else self converted to ``dtype``: a dtype,
+    a legacy class (``ember.DoubleTensor``) or its name ('torch.DoubleTensor' or 'ember.DoubleTensor').
+    Returns self when the dtype already matches, as PyTorch; ``non_blocking`` changes nothing on the CPU."""
+    if dtype is None:
+        return legacy_type_name(self)
+    target = _dtype_from_type_arg(dtype)
+    return self if target == self.dtype else self._to_dtype(target)
+
+
+def typename(obj: Any) -> str:
+    """The type name PyTorch's torch.typename gives: 'ember.FloatTensor' for tensors, the qualified class
+    name otherwise."""
+    if isinstance(obj, Tensor):
+        return legacy_type_name(obj)
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module = type(obj).__module__
+        qualname = type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def is_storage(obj: Any) -> bool:
+    """Whether obj is a tensor storage object: always False, as ember exposes no storage objects."""
+    return False
+
+
+def install() -> None:
+    """Attaches the legacy constructor and ``type()`` to ember.Tensor."""
+    Tensor.__init__ = _tensor_init
+    Tensor.type = tensor_type

@@ -1,0 +1,430 @@
+"""Convolutions over 1, 2 and 3 spatial dims, their transposes, and unfold/fold (im2col/col2im).
+
+Only conv2d is a C++ op (im2col + BLAS). The rest are compositions of differentiable ember ops, so their
+gradients come from autograd:
+
+- conv1d is conv2d over a height-1 image;
+- conv3d gathers the kD depth slices each output plane needs into the channel dim and makes one conv2d call
+  (a (O, C/g, kD, kH, kW) weight is a (O, C/g * kD, kH, kW) one once the slices sit next to their channel);
+- conv_transposeNd, the adjoint of convNd, is a matmul of the weight with the input (per group) giving each
+  input element's contribution to its output window, summed into place by col2im (scatter_add);
+- unfold gathers the sliding blocks with index_select; fold is col2im.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import _C
+from .._creation import tensor, zeros
+from . import functional as F  # F.pad, looked up at call time (functional imports this module)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._C import Tensor
+
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "unfold",
+    "fold",
+]
+
+
+def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
+    """(value,) * n for an int (or a 1-sequence, as PyTorch accepts), tuple(value) otherwise."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    return value * n if len(value) == 1 else value
+
+
+def _index(values: np.ndarray) -> Tensor:
+    """An int64 ember tensor of numpy index values (a constant of the graph)."""
+    return tensor(np.ascontiguousarray(values, dtype=np.int64))
+
+
+def _pad_spec(lo: Sequence[int], hi: Sequence[int]) -> list[int]:
+    """F.pad's (last-dim-first) padding list for per-spatial-dim low/high pads given first-dim-first."""
+    spec: list[int] = []
+    for a, b in zip(reversed(lo), reversed(hi)):
+        spec += [a, b]
+    return spec
+
+
+def same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[list[int], list[int]]:
+    """padding='same' as PyTorch: dilation * (k - 1) in total per dim, half on each side, the odd one on the
+    high (right/bottom/back) side. Returns (low, high) per spatial dim."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return [t // 2 for t in total], [t - t // 2 for t in total]
+
+
+def _check_conv_shapes(name: str, input: Tensor, weight: Tensor, nd: int, groups: int, transposed: bool) -> None:
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input of size: "
+            f"{list(input.shape)}"
+        )
+    if weight.dim() != nd + 2:
+        raise RuntimeError(
+            "weight should have at least three dimensions" if nd == 1 else f"{name}: expected a {nd + 2}-D weight"
+        )
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    channels = input.shape[0 if input.dim() == nd + 1 else 1]
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if channels != expected:
+        batched_shape = list(input.shape) if input.dim() == nd + 2 else [1, *input.shape]
+        given = "transposed=1" if transposed else f"groups={groups}"
+        raise RuntimeError(
+            f"Given {given}, weight of size {list(weight.shape)}, expected input{batched_shape} to have "
+            f"{expected} channels, but got {channels} channels instead"
+        )
+    if weight.shape[0] % groups != 0:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
+            f"size {list(weight.shape)} instead"
+        )
+
+
+def _conv3d_batched(x, weight, bias, stride, padding, dilation, groups):
+    """conv3d of a batched (N, C, D, H, W) x as one conv2d over (N * D_out, C * kD, H, W)."""
+    n, c, depth, h, w = x.shape
+    o, kd = weight.shape[0], weight.shape[2]
+    if padding[0]:
+        x = F.pad(x, (0, 0, 0, 0, padding[0], padding[0]))
+        depth += 2 * padding[0]
+    d_out = (depth - dilation[0] * (kd - 1) - 1) // stride[0] + 1
+    if d_out < 1:
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({depth} x {h + 2 * padding[1]} x {w + 2 * padding[2]}). "
+            f"Kernel size: ({kd} x {weight.shape[3]} x {weight.shape[4]}). Kernel size can't be greater than actual "
+            "input size"
+        )
+    # Depth index of kernel offset j for output plane t: t * stride + j * dilation.
+    depth_index = np.arange(d_out)[:, None] * stride[0] + np.arange(kd)[None, :] * dilation[0]
+    cols = x.index_select(2, _index(depth_index.ravel())).reshape(n, c, d_out, kd, h, w)
+    cols = cols.permute(0, 2, 1, 3, 4, 5).reshape(n * d_out, c * kd, h, w)  # channel c * kD + j, as the weight
+    w2 = weight.reshape(o, weight.shape[1] * kd, weight.shape[3], weight.shape[4])
+    out = _C.conv2d(cols, w2, bias, stride[1:], padding[1:], dilation[1:], groups)
+    return out.reshape(n, d_out, o, out.shape[2], out.shape[3]).permute(0, 2, 1, 3, 4)
+
+
+def _conv_batched(x, weight, bias, stride, padding, dilation, groups, nd):
+    """The convolution of a batched input with symmetric int padding, by spatial rank."""
+    if nd == 2:
+        return _C.conv2d(x, weight, bias, stride, padding, dilation, groups)
+    if nd == 1:
+        out = _C.conv2d(
+            x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]), groups
+        )
+        return out.squeeze(2)
+    return _conv3d_batched(x, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv(name, input, weight, bias, stride, padding, dilation, groups, nd):
+    _check_conv_shapes(name, input, weight, nd, groups, transposed=False)
+    stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
+    batched = input.dim() == nd + 2
+    x = input if batched else input.unsqueeze(0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0,) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):  # RuntimeError here, ValueError from the modules, as PyTorch
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            lo, hi = same_padding(weight.shape[2:], dilation)
+            if lo != hi:  # odd total padding: the extra element goes on the high side, as PyTorch
+                x = F.pad(x, _pad_spec([0] * nd, [b - a for a, b in zip(lo, hi)]))
+            padding = tuple(lo)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    out = _conv_batched(x, weight, bias, stride, _ntuple(padding, nd), dilation, groups, nd)
+    return out if batched else out.squeeze(0)
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: str | int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """Applies a 1-D convolution (cross-correlation) over an input signal composed of several input planes.
+
+    input (N, C_in, L) or (C_in, L), weight (C_out, C_in // groups, k), bias (C_out,); padding may be an int,
+    'valid' (none) or 'same' (output length = input length, stride 1 only).
+    L_out = (L + 2 * padding - dilation * (k - 1) - 1) // stride + 1.
+    """
+    return _conv("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: str | int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """Applies a 2-D convolution (cross-correlation) over an input image composed of several input planes.
+
+    input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in // groups, kH, kW), bias (C_out,);
+    padding may be an int, a pair, 'valid' (no padding) or 'same' (output size = input size, stride 1 only).
+    """
+    if not isinstance(padding, str):  # the C++ op checks shapes and options itself
+        return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
+    return _conv("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int, int] = 1,
+    padding: str | int | tuple[int, int, int] = 0,
+    dilation: int | tuple[int, int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """Applies a 3-D convolution (cross-correlation) over an input volume composed of several input planes.
+
+    input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_out, C_in // groups, kD, kH, kW), bias (C_out,);
+    padding may be an int, a triple, 'valid' or 'same' (stride 1 only). Composed as one conv2d over the
+    gathered depth slices (memory: kD / stride_D times the input).
+    """
+    return _conv("conv3d", input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
+    _check_conv_shapes(name, input, weight, nd, groups, transposed=True)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    stride, padding, dilation = _ntuple(stride, nd), _ntuple(padding, nd), _ntuple(dilation, nd)
+    output_padding = _ntuple(output_padding, nd)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(
+            f"output padding must be smaller than either stride or dilation, but got output_padding={output_padding}, "
+            f"stride={stride} and dilation={dilation}"
+        )
+    batched = input.dim() == nd + 2
+    x = input if batched else input.unsqueeze(0)
+    n, spatial, kernel = x.shape[0], list(x.shape[2:]), list(weight.shape[2:])
+    out_sizes = [
+        (size - 1) * st - 2 * p + dl * (k - 1) + op + 1
+        for size, st, p, dl, k, op in zip(spatial, stride, padding, dilation, kernel, output_padding)
+    ]
+    if any(size < 1 for size in out_sizes):
+        raise RuntimeError(f"{name}: the calculated output size {out_sizes} is too small (input {list(input.shape)})")
+    # Every input element scatters weight * value onto the output window it would have been computed from:
+    # columns (C_out/g * K, C_in/g) @ (C_in/g, L) per group, then summed into place by col2im.
+    c_in, c_out_g = weight.shape[0], weight.shape[1]
+    k_total, length = int(np.prod(kernel)), int(np.prod(spatial))
+    w = weight.reshape(groups, c_in // groups, c_out_g * k_total).transpose(1, 2)
+    cols = w.matmul(x.reshape(n, groups, c_in // groups, length))  # (N, g, C_out/g * K, L)
+    out = _col2im(
+        cols.reshape(n, groups * c_out_g, k_total, length), spatial, out_sizes, kernel, dilation, padding, stride
+    )
+    if bias is not None:
+        out = out + bias.reshape(-1, *([1] * nd))
+    return out if batched else out.squeeze(0)
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    output_padding: int | tuple[int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int] = 1,
+) -> Tensor:
+    """Applies a 1-D transposed convolution ("deconvolution"), the adjoint of conv1d.
+
+    input (N, C_in, L) or (C_in, L), weight (C_in, C_out // groups, k), bias (C_out,);
+    L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1.
+    """
+    return _conv_transpose(
+        "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, 1
+    )
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    output_padding: int | tuple[int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> Tensor:
+    """Applies a 2-D transposed convolution ("deconvolution"), the adjoint of conv2d.
+
+    input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out // groups, kH, kW), bias (C_out,);
+    H_out = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kH - 1) + output_padding[0] + 1, W likewise.
+    """
+    return _conv_transpose(
+        "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups, dilation, 2
+    )
+
+
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int, int] = 1,
+    padding: int | tuple[int, int, int] = 0,
+    output_padding: int | tuple[int, int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int, int] = 1,
+) -> Tensor:
+    """Applies a 3-D transposed convolution ("deconvolution"), the adjoint of conv3d.
+
+    input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_in, C_out // groups, kD, kH, kW), bias (C_out,).
+    """
+    return _conv_transpose(
+        "conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups, dilation, 3
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# unfold / fold (im2col / col2im)
+
+
+def _block_index(size, kernel, dilation, padding, stride):
+    """(blocks, k) positions in the padded input of each sliding block's elements along one dim."""
+    blocks = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    return np.arange(max(blocks, 0))[:, None] * stride + np.arange(kernel)[None, :] * dilation
+
+
+def _col2im(cols, blocks, out_sizes, kernel, dilation, padding, stride):
+    """cols (N, C, K, L) -> (N, C, *out_sizes): element k of block l added at its place in the output, K running
+    over the kernel positions and L over the blocks, both row-major. Output position along dim i of kernel
+    position k_i of block b_i: b_i * stride_i + k_i * dilation_i - padding_i; those outside are dropped."""
+    n, c, k_total, length = cols.shape
+    nd = len(blocks)
+    # A canvas that holds every position (the padding and any overhang included), cropped at the end.
+    canvas = [
+        max(p + size, (b - 1) * st + dl * (k - 1) + 1)
+        for b, size, k, dl, p, st in zip(blocks, out_sizes, kernel, dilation, padding, stride)
+    ]
+    flat = np.zeros((), dtype=np.int64)
+    for i in range(nd):
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = kernel[i], blocks[i]
+        pos = np.arange(kernel[i])[:, None] * dilation[i] + np.arange(blocks[i])[None, :] * stride[i]
+        flat = flat * canvas[i] + pos.reshape(shape)
+    index = _index(flat.reshape(-1)).expand(n, c, k_total * length)
+    out = zeros(n, c, int(np.prod(canvas)), dtype=cols.dtype).scatter_add(2, index, cols.reshape(n, c, -1))
+    crop = tuple(slice(p, p + size) for p, size in zip(padding, out_sizes))
+    return out.reshape(n, c, *canvas)[(slice(None), slice(None)) + crop]
+
+
+def unfold(
+    input: Tensor,
+    kernel_size: int | tuple[int, int],
+    dilation: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> Tensor:
+    """Extracts sliding local blocks from a batched input (N, C, H, W) (or unbatched (C, H, W)) into
+    (N, C * kH * kW, L), L the number of blocks; the channel dim runs over (c, kh, kw), c slowest."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D)")
+    kernel, dilation = _ntuple(kernel_size, 2), _ntuple(dilation, 2)
+    padding, stride = _ntuple(padding, 2), _ntuple(stride, 2)
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    n, c, h, w = x.shape
+    rows = _block_index(h, kernel[0], dilation[0], padding[0], stride[0])
+    cols = _block_index(w, kernel[1], dilation[1], padding[1], stride[1])
+    if rows.shape[0] < 1 or cols.shape[0] < 1:
+        raise RuntimeError(
+            f"Given input with spatial size ({h}, {w}), kernel_size={kernel}, dilation={dilation}, "
+            f"padding={padding}, calculated shape of the array of sliding blocks as "
+            f"({rows.shape[0]}, {cols.shape[0]}), but its components must be at least one."
+        )
+    x = F.pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    x = x.index_select(2, _index(rows.ravel())).reshape(n, c, rows.shape[0], kernel[0], x.shape[3])
+    x = x.index_select(4, _index(cols.ravel())).reshape(n, c, rows.shape[0], kernel[0], cols.shape[0], kernel[1])
+    out = x.permute(0, 1, 3, 5, 2, 4).reshape(n, c * kernel[0] * kernel[1], rows.shape[0] * cols.shape[0])
+    return out if batched else out.squeeze(0)
+
+
+def fold(
+    input: Tensor,
+    output_size: int | tuple[int, int],
+    kernel_size: int | tuple[int, int],
+    dilation: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> Tensor:
+    """Combines an array of sliding local blocks (N, C * kH * kW, L) (or (C * kH * kW, L)) into a tensor
+    (N, C, *output_size), summing overlapping values: the adjoint of unfold."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {input.dim()}D)"
+        )
+    size, kernel = _ntuple(output_size, 2), _ntuple(kernel_size, 2)
+    dilation, padding, stride = _ntuple(dilation, 2), _ntuple(padding, 2), _ntuple(stride, 2)
+    batched = input.dim() == 3
+    x = input if batched else input.unsqueeze(0)
+    n, ck, length = x.shape
+    k = kernel[0] * kernel[1]
+    if ck % k != 0:
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
+            f"input.size(1)={ck} and kernel_size={kernel}."
+        )
+    rows = _block_index(size[0], kernel[0], dilation[0], padding[0], stride[0])
+    cols = _block_index(size[1], kernel[1], dilation[1], padding[1], stride[1])
+    if rows.shape[0] * cols.shape[0] != length:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+            f"stride={stride}, expected size of input's dimension 2 to match the calculated number of sliding "
+            f"blocks {rows.shape[0]} * {cols.shape[0]} = {rows.shape[0] * cols.shape[0]}, but got "
+            f"input.size(2)={length}."
+        )
+    blocks = [rows.shape[0], cols.shape[0]]
+    out = _col2im(x.reshape(n, ck // k, k, length), blocks, size, kernel, dilation, padding, stride)
+    return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the padding modes of the Conv modules
+
+
+_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad_by_mode(input: Tensor, pad: Sequence[int], mode: str) -> Tensor:
+    """reflect / replicate / circular padding of the trailing dims (pad as F.pad's, last dim first), one
+    index_select per padded dim; the indices are numpy.pad of an arange. Private to the Conv modules'
+    padding_mode (F.pad's own non-constant modes belong to F.pad)."""
+    x = input
+    for i in range(len(pad) // 2):
+        d = input.dim() - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo == hi == 0:
+            continue
+        size = x.shape[d]
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(
+                "Argument #4: Padding size should be less than the corresponding input dimension, but got: "
+                f"padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)}"
+            )
+        if mode == "circular" and (lo > size or hi > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        x = x.index_select(d, _index(np.pad(np.arange(size), (lo, hi), mode=_NUMPY_PAD_MODE[mode])))
+    return x
