@@ -164,16 +164,21 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return attach(n, out);
 }
 
+// Integer division by zero has no value (PyTorch raises the same error). The divisor is checked
+// as the kernel will see it: a Python number cast to the tensor's dtype may become 0 (2**63 as int32).
+void check_integer_divisor(const Tensor& b, DType compute) {
+  if (is_floating(compute)) return;
+  NoGradGuard ng;
+  Tensor seen = cast_for_kernel(b, compute);
+  EMBER_CHECK(!item_as_double(any(eq(seen, scalar(0.0, DType::Int64)), std::nullopt, false)), "ZeroDivisionError");
+}
+
 Tensor div_rounding(const Tensor& a, const Tensor& b, const std::optional<std::string>& mode) {
   if (!mode) return div(a, b);
   EMBER_CHECK(*mode == "trunc" || *mode == "floor",
               "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", *mode, "'");
   DType rt = result_type(a, b);
-  // Integer division by zero has no value (PyTorch raises the same error).
-  if (!is_floating(rt)) {
-    NoGradGuard ng;
-    EMBER_CHECK(!item_as_double(any(eq(b, scalar(0.0, DType::Int64)), std::nullopt, false)), "ZeroDivisionError");
-  }
+  check_integer_divisor(b, rt);
   Tensor out = binary_forward(*mode == "trunc" ? BinaryOp::TruncDivide : BinaryOp::FloorDivide, a, b, rt, rt);
   // A step function: zero gradient for both inputs (PyTorch's DivBackward2 with rounding_mode).
   auto n = make_node<DivState>("DivBackward2", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {

@@ -12,6 +12,10 @@ Tensor binary_forward(kernels::BinaryOp op, const Tensor& a, const Tensor& b, DT
 // The same for a float-only function: integer and bool inputs compute in the default float dtype.
 Tensor binary_forward_float(kernels::BinaryOp op, const Tensor& a, const Tensor& b);
 
+// Raises ZeroDivisionError when an integer division (compute dtype not floating) would divide by
+// zero, looking at the divisor as the kernel will see it (cast to `compute`).
+void check_integer_divisor(const Tensor& b, DType compute);
+
 // Broadcasting binary ops sum each input's gradient back to that input's
 // shape; when both inputs had the output's shape (the common case) there is
 // nothing to sum, and no shape is copied.

@@ -57,10 +57,7 @@ Tensor floor_divide(const Tensor& a, const Tensor& b) { return div_rounding(a, b
 // gradient of a is the incoming one, that of b is -q times it.
 static Tensor rounded_remainder(const Tensor& a, const Tensor& b, bool python_style) {
   DType rt = result_type(a, b);
-  if (!is_floating(rt)) {
-    NoGradGuard ng;
-    EMBER_CHECK(!item_as_double(any(eq(b, num(0.0)), std::nullopt, false)), "ZeroDivisionError");
-  }
+  check_integer_divisor(b, rt);
   Tensor out = binary_forward(python_style ? BinaryOp::Remainder : BinaryOp::Fmod, a, b, rt, rt);
   // Backward0 when other is a number (only self has a gradient), Backward1 for two tensors.
   const char* name = b->is_wrapped_number ? (python_style ? "RemainderBackward0" : "FmodBackward0")

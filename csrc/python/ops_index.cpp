@@ -106,8 +106,14 @@ void register_reorder(OpRegistry& r) {
   r.op(
       "flip", kFunction | kOut, "A copy with the order of elements reversed along dims.",
       [](const Tensor& t, py::handle dims) { return flip(t, int_or_dims(dims)); }, py::arg("dims"));
-  r.method("flip", 0, "A copy with the order of elements reversed along dims (as arguments or one sequence).",
-           [](const Tensor& t, py::args dims) {
+  r.method("flip", 0, "A copy with the order of elements reversed along dims (as arguments, one sequence or dims=).",
+           [](const Tensor& t, py::args dims, py::kwargs kwargs) {
+             if (kwargs.contains("dims")) {
+               if (dims.size() || kwargs.size() > 1)
+                 throw py::type_error("flip() takes the dims as arguments or as dims=, not both");
+               return flip(t, int_or_dims(kwargs["dims"]));
+             }
+             if (kwargs.size()) throw py::type_error("flip() got an unexpected keyword argument");
              return flip(t, dims.size() == 1 ? int_or_dims(dims[0]) : shape_args(dims));
            });
   r.op("fliplr", kFunction | kMethod | kOut, "A copy reversed left to right (dim 1).", [](const Tensor& t) {

@@ -94,11 +94,11 @@ void register_reduce_ops(OpRegistry& r) {
         return prod(t, opt_dim(dim), keepdim, dtype_arg(dtype));
       },
       py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  r.op("max", kFunction | kMethod,
+  r.op("max", kFunction | kMethod | kOut,
        "The maximum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise "
        "maximum.",
        Extreme{true}, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  r.op("min", kFunction | kMethod,
+  r.op("min", kFunction | kMethod | kOut,
        "The minimum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise "
        "minimum.",
        Extreme{false}, py::arg("dim") = py::none(), py::arg("keepdim") = false);
@@ -171,7 +171,7 @@ void register_reduce_ops(OpRegistry& r) {
       [](const Tensor& t, int64_t dim) { return logcumsumexp(t, dim); }, py::arg("dim"));
   for (bool is_max : {true, false})
     r.op(
-        is_max ? "cummax" : "cummin", kFunction | kMethod,
+        is_max ? "cummax" : "cummin", kFunction | kMethod | kOut,
         is_max ? "The named tuple (values, indices) of the running maximum along dim (NaN propagates)."
                : "The named tuple (values, indices) of the running minimum along dim (NaN propagates).",
         [is_max](const Tensor& t, int64_t dim) {

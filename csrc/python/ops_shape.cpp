@@ -39,7 +39,17 @@ void register_views(OpRegistry& r, TensorClass& cls) {
         return inplace_view(t, transpose(t, a, b), "TransposeBackward1");
       },
       py::arg("dim0"), py::arg("dim1"));
-  r.alias("swapaxes", "transpose").alias("swapdims", "transpose");
+  r.alias("swapdims", "transpose");
+  // numpy's name, with numpy's parameter names (PyTorch's swapaxes takes axis0/axis1).
+  r.op(
+      "swapaxes", kFunction | kMethod, "A view with axes axis0 and axis1 swapped (transpose's numpy name).",
+      [](const Tensor& t, int64_t a, int64_t b) { return transpose(t, a, b); }, py::arg("axis0"), py::arg("axis1"));
+  r.inplace(
+      "swapaxes", "Swaps axes axis0 and axis1 of self in place (its geometry; no data moves).",
+      [](Tensor& t, int64_t a, int64_t b) -> Tensor& {
+        return inplace_view(t, transpose(t, a, b), "TransposeBackward1");
+      },
+      py::arg("axis0"), py::arg("axis1"));
   r.op("t", kFunction | kMethod, "The transpose of a matrix (a 0-D or 1-D tensor as is).",
        [](const Tensor& t) { return t_(t); });
   r.inplace("t", "Transposes a matrix in place (its geometry; no data moves).",
@@ -140,14 +150,16 @@ void register_joining(OpRegistry& r) {
   r.function(
       "stack", kOut, "Stacks tensors of equal shape along a new dim.",
       [](const TensorList& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
-  r.op(
-      "split", kFunction | kMethod, "Views of consecutive pieces along dim: of one size, or of the sizes listed.",
-      [](const Tensor& t, py::handle size, int64_t dim) {
-        TensorList parts =
-            PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim) : split_sizes(t, dims_arg(size), dim);
-        return py::tuple(py::cast(parts));
-      },
-      py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  // torch.split(tensor, split_size_or_sections, dim) and Tensor.split(split_size, dim): PyTorch's names.
+  auto split_any = [](const Tensor& t, py::handle size, int64_t dim) {
+    TensorList parts =
+        PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim) : split_sizes(t, dims_arg(size), dim);
+    return py::tuple(py::cast(parts));
+  };
+  r.function("split", 0, "Views of consecutive pieces along dim: of one size, or of the sizes listed.", split_any,
+             py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  r.method("split", 0, "Views of consecutive pieces along dim: of one size, or of the sizes listed.", split_any,
+           py::arg("split_size"), py::arg("dim") = 0);
   r.method("repeat", 0, "The tensor tiled sizes[i] times along each dim (as arguments or one sequence).",
            [](const Tensor& t, py::args sizes) { return repeat(t, shape_args(sizes)); });
   r.op(
@@ -236,7 +248,7 @@ void register_joining(OpRegistry& r) {
       },
       py::arg("mask"), py::arg("value"));
   r.op(
-      "nonzero", kFunction | kMethod | kNoGrad,
+      "nonzero", kFunction | kMethod | kOut | kNoGrad,
       "The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.",
       [](const Tensor& t, bool as_tuple) -> py::object { return as_tuple ? nonzero_tuple(t) : py::cast(nonzero(t)); },
       py::kw_only(), py::arg("as_tuple") = false);

@@ -37,7 +37,7 @@ std::optional<int64_t> opt_dim(OptionalDim d) {
 void register_sort_ops(OpRegistry& r) {
   r.family("sorting and searching");
   r.op(
-      "sort", kFunction | kMethod,
+      "sort", kFunction | kMethod | kOut,
       "The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).",
       [](const Tensor& t, int64_t dim, bool descending, bool stable) {
         auto [v, i] = sort(t, dim, descending, stable);
@@ -54,23 +54,24 @@ void register_sort_ops(OpRegistry& r) {
   r.op("msort", kFunction | kMethod | kOut, "input sorted along its first dim (sort(input, 0)'s values).",
        [](const Tensor& t) { return sort(t, 0, false, false).first; });
   r.op(
-      "topk", kFunction | kMethod, "The named tuple (values, indices) of the k largest (or smallest) along dim.",
+      "topk", kFunction | kMethod | kOut, "The named tuple (values, indices) of the k largest (or smallest) along dim.",
       [](const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
         auto [v, i] = topk(t, k, dim, largest, sorted);
         return make_return_pair("topk", v, i);
       },
       py::arg("k"), py::arg("dim") = -1, py::arg("largest") = true, py::arg("sorted") = true);
   r.op(
-      "kthvalue", kFunction | kMethod, "The named tuple (values, indices) of the k-th smallest element along dim.",
+      "kthvalue", kFunction | kMethod | kOut,
+      "The named tuple (values, indices) of the k-th smallest element along dim.",
       [](const Tensor& t, int64_t k, int64_t dim, bool keepdim) {
         auto [v, i] = kthvalue(t, k, dim, keepdim);
         return make_return_pair("kthvalue", v, i);
       },
       py::arg("k"), py::arg("dim") = -1, py::arg("keepdim") = false);
-  r.op("median", kFunction | kMethod,
+  r.op("median", kFunction | kMethod | kOut,
        "The lower median of all elements (NaN if any is NaN); with dim, the named tuple (values, indices).",
        Median{false}, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  r.op("nanmedian", kFunction | kMethod,
+  r.op("nanmedian", kFunction | kMethod | kOut,
        "median ignoring NaN (NaN when a slice has only NaN); with dim, the named tuple (values, indices).",
        Median{true}, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   r.function(

@@ -105,6 +105,20 @@ Tensor write_out(py::handle out_arg, const Tensor& result, const char* op) {
   return out;
 }
 
+py::object write_out_tuple(py::handle out_arg, const py::object& result, const char* op) {
+  const size_t n = py::len(result);
+  if (!py::isinstance<py::tuple>(out_arg) && !py::isinstance<py::list>(out_arg))
+    throw py::type_error(std::string(op) + "(): argument 'out' must be tuple of Tensors, not " +
+                         std::string(py::str(py::type::handle_of(out_arg).attr("__name__"))));
+  py::sequence outs = out_arg.cast<py::sequence>();
+  if (py::len(outs) != n)
+    throw py::type_error(std::string(op) + "(): argument 'out' must be a tuple of " + std::to_string(n) +
+                         " Tensors, got " + std::to_string(py::len(outs)));
+  py::list written;
+  for (size_t i = 0; i < n; ++i) written.append(write_out(outs[i], result[py::int_(i)].cast<Tensor>(), op));
+  return py::type::handle_of(result)(*written);
+}
+
 namespace {
 
 // Splits "a: int, b: list[int] = [1, 2]" at the commas outside brackets and quotes.

@@ -46,6 +46,9 @@ struct OpInfo {
 // out=: checks, resizes `out` to the result's shape (warning when it had
 // elements, as PyTorch) and copies the result into it; returns `out`.
 Tensor write_out(py::handle out, const Tensor& result, const char* op);
+// out= of an op returning a (named) tuple of tensors (sort, max(dim), ...): `out` a tuple of as many
+// tensors, each written as write_out does; returns the result's tuple type holding the out tensors.
+py::object write_out_tuple(py::handle out, const py::object& result, const char* op);
 
 // Whether a Python argument of an op is a tensor that requires grad (decides
 // whether an in-place op records a node).
@@ -175,6 +178,7 @@ class OpRegistry {
         auto with = [fn, name](Args... args, OptionalTensor out) -> py::object {
           py::object r = fn(std::forward<Args>(args)...);
           if (out.is_none()) return r;
+          if (py::isinstance<py::tuple>(r)) return write_out_tuple(out, r, name);
           if (!is_tensor(r)) throw py::type_error(std::string(name) + "(): out= is not supported for these arguments");
           return py::cast(write_out(out, r.cast<Tensor>(), name));
         };

@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import types
 import typing
-__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
+__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
     The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.
@@ -159,35 +159,398 @@ class Tensor:
         """
     absolute = abs
     absolute_ = abs_
+    @staticmethod
+    def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1, out: Tensor | None = None) -> Tensor:
+        """
+        ``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``, ``input`` broadcast to (n, p).
+        """
+    @staticmethod
+    def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1, out: Tensor | None = None) -> Tensor:
+        """
+        ``beta * input + alpha * (mat @ vec)``, ``input`` broadcast to (n,).
+        """
+    @staticmethod
+    def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: float = 1, alpha: float = 1, out: Tensor | None = None) -> Tensor:
+        """
+        ``beta * input + alpha * outer(vec1, vec2)``, ``input`` broadcast to (n, m).
+        """
+    @staticmethod
+    def adjoint(input: Tensor) -> Tensor:
+        """
+        The conjugate transpose of the last two dims (a view; the conjugation changes nothing for real dtypes).
+        """
+    @staticmethod
+    def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """
+        Whether every element of ``input`` is close to ``other``'s (see ``isclose``).
+        """
+    @staticmethod
+    def aminmax(*args, **kwargs) -> tuple[Tensor, Tensor]:
+        """
+        The minimum and the maximum of ``input`` (over ``dim``, or all elements), as ``(min, max)``;
+            ``out=(min, max)`` receives them.
+        """
+    @staticmethod
+    def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The argument of each element as a complex number: pi for negative reals, 0 otherwise (NaN stays NaN).
+        """
+    arccos = acos
+    arccos_ = acos_
+    arccosh = acosh
+    arccosh_ = acosh_
+    arcsin = asin
+    arcsin_ = asin_
+    arcsinh = asinh
+    arcsinh_ = asinh_
+    arctan = atan
     arctan2 = atan2
     arctan2_ = atan2_
+    arctan_ = atan_
+    arctanh = atanh
+    arctanh_ = atanh_
+    @staticmethod
+    def argwhere(input: Tensor) -> Tensor:
+        """
+        The indices of the nonzero elements of ``input``, one row per element (as ``nonzero``).
+        """
+    @staticmethod
+    def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1, out: Tensor | None = None) -> Tensor:
+        """
+        ``beta * input + alpha * bmm(batch1, batch2)``, ``input`` broadcast to (b, n, p).
+        """
+    @staticmethod
+    def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        """
+        How often each non-negative integer occurs in 1-D input (or the sum of its weights).
+        """
+    @staticmethod
+    def broadcast_to(input: Tensor, size: typing.Sequence[int]) -> Tensor:
+        """
+        ``input`` expanded (a view) to ``size``; -1 keeps a dim's size.
+        """
     clip = clamp
     clip_ = clamp_
+    @staticmethod
+    def conj(input: Tensor) -> Tensor:
+        """
+        The complex conjugate: input itself for ember's real dtypes.
+        """
+    @staticmethod
+    def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The complex conjugate, computed: input itself for ember's real dtypes (a copy with ``out=``).
+        """
+    @staticmethod
+    def copysign(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+        """
+        The magnitude of ``input`` with the sign (sign bit, so -0.0 counts as negative) of ``other``;
+            a floating result. The gradient flows to ``input`` only.
+        """
+    @staticmethod
+    def corrcoef(input: Tensor) -> Tensor:
+        """
+        The Pearson correlation coefficients of the variables in the rows of ``input`` (clipped to [-1, 1]).
+        """
+    @staticmethod
+    def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None) -> Tensor:
+        """
+        The covariance matrix of the variables in the rows of ``input`` (observations in its columns; a 1-D
+            input is one variable), with integer frequency weights ``fweights``, observation weights ``aweights``
+            and ``correction`` (1: Bessel's, the unbiased estimate; 0: the maximum likelihood one).
+        """
+    @staticmethod
+    def cross(*args, **kwargs) -> Tensor:
+        """
+        The cross product of 3-vectors along ``dim`` (broadcast); without ``dim``, the first dim of size 3
+            (deprecated in PyTorch, which warns).
+        """
+    @staticmethod
+    def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        Each angle converted from degrees to radians.
+        """
+    @staticmethod
+    def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+        """
+        A 2-D tensor with the flattened ``input`` on diagonal ``offset``.
+        """
+    @staticmethod
+    def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """
+        A copy of ``input`` with ``src`` written into its diagonal ``input.diagonal(offset, dim1, dim2)``.
+        """
+    @staticmethod
+    def diff(*args, **kwargs) -> Tensor:
+        """
+        The n-th forward difference along ``dim`` (``input[i + 1] - input[i]``, or xor for bool), after
+            joining ``prepend`` and ``append`` (same dims as ``input``) on either side.
+        """
+    @staticmethod
+    def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+        """
+        The p-norm of ``input - other`` (broadcast).
+        """
     divide = div
     divide_ = div_
+    @staticmethod
+    def dsplit(input: Tensor, indices_or_sections: typing.Any) -> tuple[Tensor, ...]:
+        """
+        ``tensor_split`` along dim 2 of a tensor of 3 or more dims; an int must divide that dim's size.
+        """
+    @staticmethod
+    def equal(input: Tensor, other: Tensor) -> bool:
+        """
+        Whether ``input`` and ``other`` have the same shape and elements.
+        """
+    fix = trunc
+    fix_ = trunc_
+    @staticmethod
+    def float_power(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+        """
+        ``input ** exponent`` computed in float64 (both converted first).
+        """
+    @staticmethod
+    def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The elementwise maximum, ignoring NaN: a NaN loses to a number (``maximum`` propagates it).
+        """
+    @staticmethod
+    def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The elementwise minimum, ignoring NaN: a NaN loses to a number (``minimum`` propagates it).
+        """
+    @staticmethod
+    def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The elementwise greatest common divisor (non-negative; gcd(0, 0) = 0) of integer tensors.
+        """
     ger = outer
     greater = gt
     greater_ = gt_
     greater_equal = ge
     greater_equal_ = ge_
+    @staticmethod
+    def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The Heaviside step: 0 where input < 0, 1 where input > 0, ``values`` where input == 0.
+        """
+    @staticmethod
+    def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:
+        """
+        A histogram of `bins` equal bins between min and max (the data's range when they are equal).
+        """
+    @staticmethod
+    def histogram(input: Tensor, bins: int | Tensor | typing.Sequence[float] = 100, *, range: tuple[float, float] | None = None, weight: Tensor | None = None, density: bool = False, out: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        """
+        (hist, bin_edges): counts (or weights) of input's values in the bins, equal bins over range, or the
+            given edges; density=True divides by the total and the bin widths.
+        """
+    @staticmethod
+    def hsplit(input: Tensor, indices_or_sections: typing.Any) -> tuple[Tensor, ...]:
+        """
+        ``tensor_split`` along dim 1 (dim 0 for a 1-D tensor); an int must divide that dim's size.
+        """
+    @staticmethod
+    def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The dot product over the last dims of ``input`` and ``other`` (their product when one is 0-d).
+        """
+    @staticmethod
+    def is_complex(input: Tensor) -> bool:
+        """
+        Whether input's dtype is complex: always False, as ember has no complex dtypes.
+        """
+    @staticmethod
+    def is_conj(input: Tensor) -> bool:
+        """
+        Whether input is a lazily conjugated view: never in ember.
+        """
+    @staticmethod
+    def is_neg(input: Tensor) -> bool:
+        """
+        Whether input is a lazily negated view: never in ember.
+        """
+    @staticmethod
+    def is_nonzero(input: Tensor) -> bool:
+        """
+        Whether a one-element tensor is nonzero; other sizes raise RuntimeError, as ``bool(tensor)``.
+        """
+    @staticmethod
+    def is_same_size(input: Tensor, other: Tensor) -> bool:
+        """
+        Whether ``input`` and ``other`` have the same shape.
+        """
+    @staticmethod
+    def is_signed(input: Tensor) -> bool:
+        """
+        Whether input's dtype is signed: every ember dtype but bool.
+        """
+    @staticmethod
+    def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+        """
+        Elementwise ``|input - other| <= atol + rtol * |other|`` (or equal, which covers infinities); NaNs
+            are close to each other only with ``equal_nan``.
+        """
+    @staticmethod
+    def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        Elementwise whether input is -inf.
+        """
+    @staticmethod
+    def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        Elementwise whether input is +inf.
+        """
+    @staticmethod
+    def isreal(input: Tensor) -> Tensor:
+        """
+        Elementwise whether input is real: all True, as ember has no complex dtypes.
+        """
+    @staticmethod
+    def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The Kronecker product: each element of ``input`` times the whole of ``other``, the blocks laid out
+            as ``input``'s elements (shape: the dimwise product of the shapes, the shorter one padded with 1s).
+        """
+    @staticmethod
+    def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The elementwise least common multiple (non-negative; 0 when either is 0) of integer tensors.
+        """
+    @staticmethod
+    def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        ``input * 2 ** other``, a floating result.
+        """
     less = lt
     less_ = lt_
     less_equal = le
     less_equal_ = le_
+    @staticmethod
+    def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
+        """
+        ``log(p / (1 - p))``, with ``p`` clamped to [eps, 1 - eps] when eps is given (there the gradient is 0).
+        """
+    @staticmethod
+    def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
+        """
+        ``input`` (a square matrix or batch of them) multiplied by itself n times, n >= 0 (by repeated
+            squaring); n = 0 gives the identity. Negative n needs a matrix inverse, which ember does not have.
+        """
+    @staticmethod
+    def moveaxis(input: Tensor, source: int | typing.Sequence[int], destination: int | typing.Sequence[int]) -> Tensor:
+        """
+        ``input`` with its dims ``source`` moved to positions ``destination`` (a view); the others keep
+            their order.
+        """
+    @staticmethod
+    def movedim(input: Tensor, source: int | typing.Sequence[int], destination: int | typing.Sequence[int]) -> Tensor:
+        """
+        ``input`` with its dims ``source`` moved to positions ``destination`` (a view); the others keep
+            their order.
+        """
     multiply = mul
     multiply_ = mul_
+    @staticmethod
+    def nanquantile(*args, **kwargs) -> Tensor:
+        """
+        ``quantile`` ignoring NaN: the quantiles of each slice's other values (NaN when all are NaN).
+        """
+    @staticmethod
+    def narrow_copy(*args, **kwargs) -> Tensor:
+        """
+        A copy of ``input.narrow(dim, start, length)``.
+        """
     negative = neg
     negative_ = neg_
     not_equal = ne
     not_equal_ = ne_
+    @staticmethod
+    def positive(input: Tensor) -> Tensor:
+        """
+        ``+input``: input itself (bool tensors refuse, as PyTorch's unary plus).
+        """
+    @staticmethod
+    def quantile(*args, **kwargs) -> Tensor:
+        """
+        The q-th quantiles of ``input`` over ``dim`` (all elements when None); ``q`` a number or a 1-D tensor
+            of them in [0, 1] (its values then lead the result's dims). Between two values the result follows
+            ``interpolation``: linear, lower, higher, midpoint or nearest. A NaN in a slice makes its result NaN.
+        """
+    @staticmethod
+    def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        Each angle converted from radians to degrees.
+        """
+    @staticmethod
+    def ravel(input: Tensor) -> Tensor:
+        """
+        ``input`` flattened to 1-D (a view when contiguous, else a copy).
+        """
+    @staticmethod
+    def renorm(*args, **kwargs) -> Tensor:
+        """
+        ``input`` with each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``.
+        """
+    @staticmethod
+    def resolve_conj(input: Tensor) -> Tensor:
+        """
+        input itself: ember has no lazily conjugated tensors (no complex dtypes).
+        """
+    @staticmethod
+    def resolve_neg(input: Tensor) -> Tensor:
+        """
+        input itself: ember has no lazily negated tensors.
+        """
+    @staticmethod
+    def select_scatter(*args, **kwargs) -> Tensor:
+        """
+        A copy of ``input`` with ``src`` written into ``input.select(dim, index)``.
+        """
+    @staticmethod
+    def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The sign of each element (-1, 0 or 1): ``sign``, which it extends to complex numbers in PyTorch.
+        """
+    @staticmethod
+    def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0 (where its gradient is 0).
+        """
+    @staticmethod
+    def slice_scatter(*args, **kwargs) -> Tensor:
+        """
+        A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of dim ``dim``.
+        """
     subtract = sub
     subtract_ = sub_
-    swapaxes = transpose
-    swapaxes_ = transpose_
     swapdims = transpose
     swapdims_ = transpose_
+    @staticmethod
+    def tensor_split(*args, **kwargs) -> tuple[Tensor, ...]:
+        """
+        Views of ``input`` split along ``dim``: into n nearly equal parts (the first ``size % n`` one larger)
+            when given an int n, or at the given indices (a list, or a 1-D int tensor). PyTorch's keyword names
+            for each form, ``sections=``, ``indices=`` and ``tensor_indices_or_sections=``, work too.
+        """
     true_divide = div
     true_divide_ = div_
+    @staticmethod
+    def unflatten(*args, **kwargs) -> Tensor:
+        """
+        ``input`` with dim ``dim`` split into ``sizes`` (one of which may be -1).
+        """
+    @staticmethod
+    def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The dot product of two 1-D tensors (the first conjugated, which changes nothing for real dtypes).
+        """
+    @staticmethod
+    def vsplit(input: Tensor, indices_or_sections: typing.Any) -> tuple[Tensor, ...]:
+        """
+        ``tensor_split`` along dim 0 of a tensor of 2 or more dims; an int must divide that dim's size.
+        """
     def __abs__(self) -> Tensor:
         """
         abs(self)
@@ -230,7 +593,8 @@ class Tensor:
         """
     def __format__(self, spec: str) -> str:
         """
-        format(tensor, spec): a 0-d tensor formats as its value.
+        format(tensor, spec): a 0-d tensor formats as its value (f"{t:.2f}"); other tensors take no format
+            spec, as in PyTorch.
         """
     def __ge__(self, other: typing.Any) -> typing.Any:
         """
@@ -276,8 +640,12 @@ class Tensor:
         """
         The value of a one-element integer tensor, for use as an index.
         """
-    def __init__(self, data: Tensor) -> None:
-        ...
+    def __init__(self, *args: typing.Any, device: typing.Any = None, size: typing.Any = None) -> None:
+        """
+        ``ember.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` is an uninitialised tensor of the
+            default dtype and that shape, ``Tensor([1., 2.])`` a copy of the data in the default dtype, ``Tensor()``
+            an empty one, ``Tensor(size=(2, 3))`` as ``Tensor(2, 3)``, and ``Tensor(t)`` a tensor sharing t's data.
+        """
     def __int__(self) -> typing.Any:
         """
         The value of a one-element tensor as a Python int.
@@ -451,6 +819,22 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.abs`.
         """
+    def acos(self) -> Tensor:
+        """
+        Returns the arccosine of each element.
+        """
+    def acos_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.acos`.
+        """
+    def acosh(self) -> Tensor:
+        """
+        Returns the inverse hyperbolic cosine of each element.
+        """
+    def acosh_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.acosh`.
+        """
     def add(self, other: Tensor | float, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         Adds other, scaled by alpha, to input: input + alpha * other (broadcasting).
@@ -459,6 +843,26 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.add`.
         """
+    def addbmm_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``addbmm``: the result written into self, which is returned.
+        """
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        input + value * tensor1 / tensor2 (broadcasting; float division).
+        """
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.addcdiv`.
+        """
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        input + value * tensor1 * tensor2 (broadcasting).
+        """
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.addcmul`.
+        """
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape.
@@ -466,6 +870,14 @@ class Tensor:
     def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         In-place version of :meth:`Tensor.addmm`.
+        """
+    def addmv_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``addmv``: the result written into self, which is returned.
+        """
+    def addr_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``addr``: the result written into self, which is returned.
         """
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """
@@ -495,6 +907,26 @@ class Tensor:
         """
         The indices that sort input along dim (sort's indices).
         """
+    def asin(self) -> Tensor:
+        """
+        Returns the arcsine of each element.
+        """
+    def asin_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.asin`.
+        """
+    def asinh(self) -> Tensor:
+        """
+        Returns the inverse hyperbolic sine of each element.
+        """
+    def asinh_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.asinh`.
+        """
+    def atan(self) -> Tensor:
+        """
+        Returns the arctangent of each element.
+        """
     def atan2(self, other: Tensor | float) -> Tensor:
         """
         The angle of the point (other, input): atan(input / other) in the right quadrant.
@@ -503,9 +935,33 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.atan2`.
         """
+    def atan_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.atan`.
+        """
+    def atanh(self) -> Tensor:
+        """
+        Returns the inverse hyperbolic tangent of each element.
+        """
+    def atanh_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.atanh`.
+        """
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: typing.Sequence[Tensor] | Tensor | None = None) -> None:
         """
         Computes the gradient of this tensor w.r.t. graph leaves (accumulated into .grad).
+        """
+    def baddbmm_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``baddbmm``: the result written into self, which is returned.
+        """
+    def bernoulli(self, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+        """
+        0/1 samples, 1 with probability self (or p) at each element.
+        """
+    def bernoulli_(self, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with 0/1 samples, 1 with probability p; returns self.
         """
     def bitwise_and(self, other: Tensor | float) -> Tensor:
         """
@@ -563,6 +1019,18 @@ class Tensor:
         """
         self converted to bool.
         """
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with Cauchy samples; returns self.
+        """
+    def ceil(self) -> Tensor:
+        """
+        Rounds each element up to an integer (integers unchanged).
+        """
+    def ceil_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.ceil`.
+        """
     def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         Splits into `chunks` views of (nearly) equal size along dim.
@@ -575,9 +1043,29 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.clamp`.
         """
+    def clamp_max(self, max: Tensor | float) -> Tensor:
+        """
+        Clamps each element to at most max (a number or a tensor).
+        """
+    def clamp_max_(self, max: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.clamp_max`.
+        """
+    def clamp_min(self, min: Tensor | float) -> Tensor:
+        """
+        Clamps each element to at least min (a number or a tensor).
+        """
+    def clamp_min_(self, min: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.clamp_min`.
+        """
     def clone(self) -> Tensor:
         """
         A copy of input with its own storage (differentiable).
+        """
+    def conj_physical_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``conj_physical``: the result written into self, which is returned.
         """
     def contiguous(self) -> Tensor:
         """
@@ -587,6 +1075,10 @@ class Tensor:
         """
         Copies src into self (broadcasting, converting dtype); returns self.
         """
+    def copysign_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``copysign``: the result written into self, which is returned.
+        """
     def cos(self) -> Tensor:
         """
         Returns the cosine of each element.
@@ -594,6 +1086,14 @@ class Tensor:
     def cos_(self) -> Tensor:
         """
         In-place version of :meth:`Tensor.cos`.
+        """
+    def cosh(self) -> Tensor:
+        """
+        Returns the hyperbolic cosine of each element.
+        """
+    def cosh_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.cosh`.
         """
     def count_nonzero(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
         """
@@ -607,9 +1107,37 @@ class Tensor:
         """
         The tensor on a CUDA device: raises RuntimeError, as this build has no CUDA.
         """
+    def cummax(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        The named tuple (values, indices) of the running maximum along dim (NaN propagates).
+        """
+    def cummin(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        The named tuple (values, indices) of the running minimum along dim (NaN propagates).
+        """
+    def cumprod(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: dtype | None = None) -> Tensor:
+        """
+        The running product along dim; integers multiply as int64 unless dtype says otherwise.
+        """
+    def cumprod_(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: dtype | None = None) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.cumprod`.
+        """
+    def cumsum(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: dtype | None = None) -> Tensor:
+        """
+        The running sum along dim; integers sum as int64 unless dtype says otherwise.
+        """
+    def cumsum_(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: dtype | None = None) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.cumsum`.
+        """
     def data_ptr(self) -> int:
         """
         The address of the first element.
+        """
+    def deg2rad_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``deg2rad``: the result written into self, which is returned.
         """
     def detach(self) -> Tensor:
         """
@@ -630,6 +1158,14 @@ class Tensor:
     def diagonal(self, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = 0, dim2: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
         """
         A view of the diagonal of dims dim1 and dim2 (offset above it), as a last dim.
+        """
+    def digamma(self) -> Tensor:
+        """
+        Returns the digamma function (the derivative of lgamma) of each element.
+        """
+    def digamma_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.digamma`.
         """
     def dim(self) -> int:
         """
@@ -671,9 +1207,33 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.erf`.
         """
+    def erfc(self) -> Tensor:
+        """
+        Returns the complementary error function 1 - erf(input) of each element.
+        """
+    def erfc_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.erfc`.
+        """
+    def erfinv(self) -> Tensor:
+        """
+        Returns the inverse error function of each element.
+        """
+    def erfinv_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.erfinv`.
+        """
     def exp(self) -> Tensor:
         """
         Returns e raised to each element.
+        """
+    def exp2(self) -> Tensor:
+        """
+        Returns 2 raised to each element.
+        """
+    def exp2_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.exp2`.
         """
     def exp_(self) -> Tensor:
         """
@@ -695,6 +1255,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.expm1`.
         """
+    def exponential_(self, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with exponential samples of rate lambd; returns self.
+        """
     def fill_(self, value: Tensor | float) -> Tensor:
         """
         Fills self with value (a number or a 0-d tensor); returns self.
@@ -703,9 +1267,33 @@ class Tensor:
         """
         input with dims start_dim..end_dim merged into one.
         """
+    def flip(self, *args, **kwargs) -> Tensor:
+        """
+        A copy with the order of elements reversed along dims (as arguments, one sequence or dims=).
+        """
+    def fliplr(self) -> Tensor:
+        """
+        A copy reversed left to right (dim 1).
+        """
+    def flipud(self) -> Tensor:
+        """
+        A copy reversed up to down (dim 0).
+        """
     def float(self) -> Tensor:
         """
         self converted to float32.
+        """
+    def float_power_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``float_power``: the result written into self, which is returned.
+        """
+    def floor(self) -> Tensor:
+        """
+        Rounds each element down to an integer (integers unchanged).
+        """
+    def floor_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.floor`.
         """
     def floor_divide(self, other: Tensor | float) -> Tensor:
         """
@@ -723,9 +1311,21 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.fmod`.
         """
+    def frac(self) -> Tensor:
+        """
+        The fractional part of each element: input - trunc(input).
+        """
+    def frac_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.frac`.
+        """
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
         """
         out[i][j] = input[index[i][j]][j] (for dim 0): values along dim at index.
+        """
+    def gcd_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``gcd``: the result written into self, which is returned.
         """
     def ge(self, other: Tensor | float) -> Tensor:
         """
@@ -735,6 +1335,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.ge`.
         """
+    def geometric_(self, p: float, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with the number of Bernoulli(p) trials up to the first success; returns self.
+        """
     def gt(self, other: Tensor | float) -> Tensor:
         """
         input > other, elementwise (bool).
@@ -742,6 +1346,18 @@ class Tensor:
     def gt_(self, other: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.gt`.
+        """
+    def heaviside_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``heaviside``: the result written into self, which is returned.
+        """
+    def hypot(self, other: Tensor | float) -> Tensor:
+        """
+        sqrt(input ** 2 + other ** 2), without overflow.
+        """
+    def hypot_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.hypot`.
         """
     def igamma(self, other: Tensor | float) -> Tensor:
         """
@@ -758,6 +1374,38 @@ class Tensor:
     def igammac_(self, other: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.igammac`.
+        """
+    def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        A copy of input with alpha * source added into the slices index picks along dim.
+        """
+    def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.index_add`.
+        """
+    def index_copy(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor) -> Tensor:
+        """
+        A copy of input with the slices of source written where index points along dim.
+        """
+    def index_copy_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.index_copy`.
+        """
+    def index_fill(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, value: Tensor | float) -> Tensor:
+        """
+        A copy of input with value written in the slices index picks.
+        """
+    def index_fill_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, value: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.index_fill`.
+        """
+    def index_put(self, indices: collections.abc.Sequence[Tensor], values: Tensor, accumulate: bool = False) -> Tensor:
+        """
+        A copy of input with values written (or added, accumulate=True) at the positions of a tuple of index tensors, one per leading dim.
+        """
+    def index_put_(self, indices: collections.abc.Sequence[Tensor], values: Tensor, accumulate: bool = False) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.index_put`.
         """
     def index_reduce(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
         """
@@ -807,6 +1455,14 @@ class Tensor:
         """
         The named tuple (values, indices) of the k-th smallest element along dim.
         """
+    def lcm_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``lcm``: the result written into self, which is returned.
+        """
+    def ldexp_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``ldexp``: the result written into self, which is returned.
+        """
     def le(self, other: Tensor | float) -> Tensor:
         """
         input <= other, elementwise (bool).
@@ -815,9 +1471,33 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.le`.
         """
+    def lerp(self, end: Tensor, weight: Tensor | float) -> Tensor:
+        """
+        Linear interpolation input + weight * (end - input); weight a number or a tensor.
+        """
+    def lerp_(self, end: Tensor, weight: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.lerp`.
+        """
+    def lgamma(self) -> Tensor:
+        """
+        Returns log |Gamma(input)| for each element.
+        """
+    def lgamma_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.lgamma`.
+        """
     def log(self) -> Tensor:
         """
         Returns the natural logarithm of each element.
+        """
+    def log10(self) -> Tensor:
+        """
+        Returns the base-10 logarithm of each element.
+        """
+    def log10_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.log10`.
         """
     def log1p(self) -> Tensor:
         """
@@ -827,13 +1507,45 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.log1p`.
         """
+    def log2(self) -> Tensor:
+        """
+        Returns the base-2 logarithm of each element.
+        """
+    def log2_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.log2`.
+        """
     def log_(self) -> Tensor:
         """
         In-place version of :meth:`Tensor.log`.
         """
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with exp of normal samples of the given mean and std; returns self.
+        """
     def log_softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: dtype | None = None) -> Tensor:
         """
         log(softmax(input)) along dim, computed stably; dtype= casts first.
+        """
+    def logaddexp(self, other: Tensor | float) -> Tensor:
+        """
+        log(exp(input) + exp(other)), without overflow.
+        """
+    def logaddexp2(self, other: Tensor | float) -> Tensor:
+        """
+        log2(2 ** input + 2 ** other), without overflow.
+        """
+    def logaddexp2_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.logaddexp2`.
+        """
+    def logaddexp_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.logaddexp`.
+        """
+    def logcumsumexp(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        log(cumsum(exp(input))) along dim, computed without overflow.
         """
     def logical_and(self, other: Tensor) -> Tensor:
         """
@@ -867,6 +1579,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.logical_xor`.
         """
+    def logit_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``logit``: the result written into self, which is returned.
+        """
     def logsumexp(self, dim: int | tuple[int, ...] | None, keepdim: bool = False) -> Tensor:
         """
         log(sum(exp(input))) over dim, computed without overflow.
@@ -890,6 +1606,18 @@ class Tensor:
     def masked_fill_(self, mask: Tensor, value: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.masked_fill`.
+        """
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """
+        A copy of input with source's leading elements written, in order, where mask is true.
+        """
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.masked_scatter`.
+        """
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """
+        The 1-D tensor of input's elements where mask is true.
         """
     def matmul(self, other: Tensor) -> Tensor:
         """
@@ -935,13 +1663,41 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.mul`.
         """
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
+        """
+        Indices sampled from the categories of each row of self, weighted by its values.
+        """
     def mv(self, vec: Tensor) -> Tensor:
         """
         The product of a matrix (n, m) and a vector (m).
         """
+    def mvlgamma(self, p: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        The multivariate log-gamma function of dimension p, elementwise.
+        """
+    def mvlgamma_(self, p: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.mvlgamma`.
+        """
+    def nan_to_num(self, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
+        """
+        Replaces NaN by `nan`, +inf by `posinf` and -inf by `neginf` (by default 0 and the dtype's largest and lowest values).
+        """
+    def nan_to_num_(self, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.nan_to_num`.
+        """
+    def nanmean(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        """
+        The mean of the elements that are not NaN.
+        """
     def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> typing.Any:
         """
         median ignoring NaN (NaN when a slice has only NaN); with dim, the named tuple (values, indices).
+        """
+    def nansum(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        """
+        sum treating NaN as zero.
         """
     def narrow(self, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
@@ -1019,6 +1775,14 @@ class Tensor:
         """
         A view with the dims reordered (as arguments or one sequence).
         """
+    def polygamma(self, n: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        The n-th derivative of the digamma function, elementwise.
+        """
+    def polygamma_(self, n: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.polygamma`.
+        """
     def pow(self, exponent: Tensor | float) -> Tensor:
         """
         Raises self to the power exponent, elementwise.
@@ -1030,6 +1794,22 @@ class Tensor:
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
         """
         The product of input's elements, over one dim or all of them.
+        """
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """
+        A copy of input with source written (or added, accumulate=True) at the flat positions of index.
+        """
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.put`.
+        """
+    def rad2deg_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``rad2deg``: the result written into self, which is returned.
+        """
+    def random_(self, *args: int | None, generator: Generator | None = None, **bounds: int | None) -> Tensor:
+        """
+        Fills self with integers uniform on [from, to): random_(), random_(to), random_(from, to).
         """
     def reciprocal(self) -> Tensor:
         """
@@ -1063,9 +1843,17 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.remainder`.
         """
+    def renorm_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``renorm``: the result written into self, which is returned.
+        """
     def repeat(self, *args) -> Tensor:
         """
         The tensor tiled sizes[i] times along each dim (as arguments or one sequence).
+        """
+    def repeat_interleave(self, repeats: Tensor | float | None = None, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+        """
+        Each element (or slice along dim) repeated `repeats` times in place; repeats a number or one count per element. repeat_interleave(repeats) alone: the indices 0, 1, ... each repeated.
         """
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """
@@ -1091,6 +1879,22 @@ class Tensor:
         """
         Makes a non-leaf keep its .grad during backward.
         """
+    def roll(self, shifts: typing.Any, dims: typing.Any = ()) -> Tensor:
+        """
+        A copy with elements shifted along dims, wrapping around (the flattened tensor when dims is empty).
+        """
+    def rot90(self, k: typing.SupportsInt | typing.SupportsIndex = 1, dims: typing.Any = (0, 1)) -> Tensor:
+        """
+        A copy rotated k quarter turns in the plane of dims.
+        """
+    def round(self, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        Rounds each element to the nearest integer, half to even, or to `decimals` decimal places.
+        """
+    def round_(self, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.round`.
+        """
     def rsqrt(self) -> Tensor:
         """
         Returns the reciprocal of the square root of each element.
@@ -1098,6 +1902,14 @@ class Tensor:
     def rsqrt_(self) -> Tensor:
         """
         In-place version of :meth:`Tensor.rsqrt`.
+        """
+    def scatter(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor | float | None = None, *, value: Tensor | float | None = None, reduce: str | None = None) -> Tensor:
+        """
+        A copy of input with src (or value) written at index along dim; reduce='add' or 'multiply' combines instead.
+        """
+    def scatter_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor | float | None = None, *, value: Tensor | float | None = None, reduce: str | None = None) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.scatter`.
         """
     def scatter_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> Tensor:
         """
@@ -1122,6 +1934,10 @@ class Tensor:
     def set_(self, source: Tensor | None = None) -> Tensor:
         """
         Makes self show source's memory and geometry (an empty tensor without source).
+        """
+    def sgn_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``sgn``: the result written into self, which is returned.
         """
     def sigmoid(self) -> Tensor:
         """
@@ -1151,6 +1967,18 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.sin`.
         """
+    def sinc_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        In-place ``sinc``: the result written into self, which is returned.
+        """
+    def sinh(self) -> Tensor:
+        """
+        Returns the hyperbolic sine of each element.
+        """
+    def sinh_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.sinh`.
+        """
     def size(self, dim: int | None = None) -> typing.Any:
         """
         The shape (an ember.Size), or the size of dim.
@@ -1163,7 +1991,7 @@ class Tensor:
         """
         The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).
         """
-    def split(self, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         Views of consecutive pieces along dim: of one size, or of the sizes listed.
         """
@@ -1219,6 +2047,18 @@ class Tensor:
         """
         Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.
         """
+    def sum_to_size(self, *size: int | typing.Sequence[int]) -> Tensor:
+        """
+        self summed to ``size``, a shape self expands from (the reverse of ``expand``).
+        """
+    def swapaxes(self, axis0: typing.SupportsInt | typing.SupportsIndex, axis1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        A view with axes axis0 and axis1 swapped (transpose's numpy name).
+        """
+    def swapaxes_(self, axis0: typing.SupportsInt | typing.SupportsIndex, axis1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        Swaps axes axis0 and axis1 of self in place (its geometry; no data moves).
+        """
     def t(self) -> Tensor:
         """
         The transpose of a matrix (a 0-D or 1-D tensor as is).
@@ -1226,6 +2066,14 @@ class Tensor:
     def t_(self) -> Tensor:
         """
         Transposes a matrix in place (its geometry; no data moves).
+        """
+    def take(self, index: Tensor) -> Tensor:
+        """
+        The elements of the flattened input at index (in index's shape).
+        """
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        """
+        The values at indices along dim (indices broadcast with input elsewhere); of the flattened input when dim is None.
         """
     def tan(self) -> Tensor:
         """
@@ -1289,10 +2137,19 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.triu`.
         """
-    def type(self, dtype: dtype | None = None, non_blocking: bool = False) -> str | Tensor:
+    def trunc(self) -> Tensor:
         """
-        The legacy type name ('ember.FloatTensor'), or the tensor converted to dtype (``non_blocking``
-            changes nothing on the CPU).
+        Rounds each element toward zero (integers unchanged).
+        """
+    def trunc_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.trunc`.
+        """
+    def type(self, dtype: typing.Any = None, non_blocking: bool = False) -> str | Tensor:
+        """
+        With no argument, the legacy type name ('ember.FloatTensor'); else self converted to ``dtype``: a dtype,
+            a legacy class (``ember.DoubleTensor``) or its name ('torch.DoubleTensor' or 'ember.DoubleTensor').
+            Returns self when the dtype already matches, as PyTorch; ``non_blocking`` changes nothing on the CPU.
         """
     def type_as(self, other: Tensor) -> Tensor:
         """
@@ -1351,9 +2208,22 @@ class Tensor:
         """
         Chooses self where condition is true, else other, elementwise.
         """
+    def xlogy(self, other: Tensor | float) -> Tensor:
+        """
+        input * log(other), 0 where input is 0.
+        """
+    def xlogy_(self, other: Tensor | float) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.xlogy`.
+        """
     def zero_(self) -> Tensor:
         """
         Fills self with zeros; returns self.
+        """
+    @property
+    def H(self) -> Tensor:
+        """
+        The conjugate transpose of a matrix (2-D tensor): its transpose.
         """
     @property
     def T(self) -> Tensor:
@@ -1418,6 +2288,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         """
         Whether the tensor was created by the user rather than by a recorded op.
+        """
+    @property
+    def mH(self) -> Tensor:
+        """
+        The conjugate transpose of the last two dims (a view).
         """
     @property
     def mT(self) -> Tensor:
@@ -1585,6 +2460,10 @@ class Generator:
     def manual_seed(self, seed: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
         """
         Seeds the generator; returns it.
+        """
+    def seed(self) -> int:
+        """
+        Seeds this generator with a non-deterministic 64-bit number and returns it.
         """
     def set_state(self, new_state: Tensor) -> typing.Any:
         """
@@ -1787,6 +2666,14 @@ def _softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex =
     """
     softplus as one node.
     """
+def _special_xlog1py(input: Tensor, other: Tensor | float) -> Tensor:
+    """
+    input * log1p(other), 0 where input is 0.
+    """
+def _special_zeta(input: Tensor, other: Tensor | float) -> Tensor:
+    """
+    The Hurwitz zeta function of input (s) and other (q).
+    """
 def _tensor_for_edge(node: Node, output_nr: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     A tensor standing for a GradientEdge (autograd.grad's inputs/outputs).
@@ -1807,9 +2694,25 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the absolute value of each element.
     """
+def acos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the arccosine of each element.
+    """
+def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the inverse hyperbolic cosine of each element.
+    """
 def add(input: Tensor, other: Tensor | float, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, out: Tensor | None = None) -> Tensor:
     """
     Adds other, scaled by alpha, to input: input + alpha * other (broadcasting).
+    """
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: typing.SupportsFloat | typing.SupportsIndex = 1.0, out: Tensor | None = None) -> Tensor:
+    """
+    input + value * tensor1 / tensor2 (broadcasting; float division).
+    """
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: typing.SupportsFloat | typing.SupportsIndex = 1.0, out: Tensor | None = None) -> Tensor:
+    """
+    input + value * tensor1 * tensor2 (broadcasting).
     """
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, out: Tensor | None = None) -> Tensor:
     """
@@ -1843,9 +2746,25 @@ def argsort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, 
     """
     The indices that sort input along dim (sort's indices).
     """
+def asin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the arcsine of each element.
+    """
+def asinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the inverse hyperbolic sine of each element.
+    """
+def atan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the arctangent of each element.
+    """
 def atan2(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     The angle of the point (other, input): atan(input / other) in the right quadrant.
+    """
+def atanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the inverse hyperbolic tangent of each element.
     """
 def bitwise_and(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
@@ -1883,6 +2802,10 @@ def cat(tensors: collections.abc.Sequence[Tensor], dim: typing.SupportsInt | typ
     """
     Concatenates tensors along an existing dim.
     """
+def ceil(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Rounds each element up to an integer (integers unchanged).
+    """
 def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     Splits into `chunks` views of (nearly) equal size along dim.
@@ -1890,6 +2813,14 @@ def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim:
 def clamp(input: Tensor, min: Tensor | float | None = None, max: Tensor | float | None = None, *, out: Tensor | None = None) -> Tensor:
     """
     Clamps each element into [min, max]; each bound a number, a tensor or None.
+    """
+def clamp_max(input: Tensor, max: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    Clamps each element to at most max (a number or a tensor).
+    """
+def clamp_min(input: Tensor, min: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    Clamps each element to at least min (a number or a tensor).
     """
 def clone(input: Tensor) -> Tensor:
     """
@@ -1903,9 +2834,29 @@ def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the cosine of each element.
     """
+def cosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the hyperbolic cosine of each element.
+    """
 def count_nonzero(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     """
     The number of nonzero elements over dim (all dims when None).
+    """
+def cummax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, out: Tensor | None = None) -> typing.Any:
+    """
+    The named tuple (values, indices) of the running maximum along dim (NaN propagates).
+    """
+def cummin(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, out: Tensor | None = None) -> typing.Any:
+    """
+    The named tuple (values, indices) of the running minimum along dim (NaN propagates).
+    """
+def cumprod(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    The running product along dim; integers multiply as int64 unless dtype says otherwise.
+    """
+def cumsum(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    The running sum along dim; integers sum as int64 unless dtype says otherwise.
     """
 def detach(input: Tensor) -> Tensor:
     """
@@ -1923,6 +2874,10 @@ def diagonal(input: Tensor, offset: typing.SupportsInt | typing.SupportsIndex = 
     """
     A view of the diagonal of dims dim1 and dim2 (offset above it), as a last dim.
     """
+def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the digamma function (the derivative of lgamma) of each element.
+    """
 def div(input: Tensor, other: Tensor | float, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """
     Divides input by other, elementwise: true division (integers give floats), or rounded with rounding_mode 'trunc' or 'floor' (integers stay integers; zero gradient).
@@ -1939,9 +2894,21 @@ def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the error function of each element.
     """
+def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the complementary error function 1 - erf(input) of each element.
+    """
+def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the inverse error function of each element.
+    """
 def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns e raised to each element.
+    """
+def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns 2 raised to each element.
     """
 def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -1951,6 +2918,22 @@ def flatten(input: Tensor, start_dim: typing.SupportsInt | typing.SupportsIndex 
     """
     input with dims start_dim..end_dim merged into one.
     """
+def flip(input: Tensor, dims: typing.Any, *, out: Tensor | None = None) -> Tensor:
+    """
+    A copy with the order of elements reversed along dims.
+    """
+def fliplr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    A copy reversed left to right (dim 1).
+    """
+def flipud(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    A copy reversed up to down (dim 0).
+    """
+def floor(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Rounds each element down to an integer (integers unchanged).
+    """
 def floor_divide(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     input / other rounded toward -inf (integers stay integers; zero gradient).
@@ -1958,6 +2941,10 @@ def floor_divide(input: Tensor, other: Tensor | float, *, out: Tensor | None = N
 def fmod(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     C's fmod: the remainder of truncating division, with the sign of input.
+    """
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    The fractional part of each element: input - trunc(input).
     """
 def from_numpy(ndarray: numpy.ndarray) -> Tensor:
     """
@@ -1983,6 +2970,10 @@ def gt(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Te
     """
     input > other, elementwise (bool).
     """
+def hypot(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    sqrt(input ** 2 + other ** 2), without overflow.
+    """
 def igamma(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     The regularized lower incomplete gamma function P(input, other).
@@ -1990,6 +2981,22 @@ def igamma(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -
 def igammac(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other).
+    """
+def index_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, out: Tensor | None = None) -> Tensor:
+    """
+    A copy of input with alpha * source added into the slices index picks along dim.
+    """
+def index_copy(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    A copy of input with the slices of source written where index points along dim.
+    """
+def index_fill(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, value: Tensor | float) -> Tensor:
+    """
+    A copy of input with value written in the slices index picks.
+    """
+def index_put(input: Tensor, indices: collections.abc.Sequence[Tensor], values: Tensor, accumulate: bool = False) -> Tensor:
+    """
+    A copy of input with values written (or added, accumulate=True) at the positions of a tuple of index tensors, one per leading dim.
     """
 def index_reduce(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True, out: Tensor | None = None) -> Tensor:
     """
@@ -2035,7 +3042,7 @@ def isnan(input: Tensor) -> Tensor:
     """
     Whether each element is NaN.
     """
-def kthvalue(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: bool = False) -> typing.Any:
+def kthvalue(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: bool = False, *, out: Tensor | None = None) -> typing.Any:
     """
     The named tuple (values, indices) of the k-th smallest element along dim.
     """
@@ -2043,17 +3050,45 @@ def le(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Te
     """
     input <= other, elementwise (bool).
     """
+def lerp(input: Tensor, end: Tensor, weight: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    Linear interpolation input + weight * (end - input); weight a number or a tensor.
+    """
+def lgamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns log |Gamma(input)| for each element.
+    """
 def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the natural logarithm of each element.
+    """
+def log10(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the base-10 logarithm of each element.
     """
 def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns log(1 + input), accurate for small input.
     """
+def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the base-2 logarithm of each element.
+    """
 def log_softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: dtype | None = None) -> Tensor:
     """
     log(softmax(input)) along dim, computed stably; dtype= casts first.
+    """
+def logaddexp(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    log(exp(input) + exp(other)), without overflow.
+    """
+def logaddexp2(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    log2(2 ** input + 2 ** other), without overflow.
+    """
+def logcumsumexp(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, out: Tensor | None = None) -> Tensor:
+    """
+    log(cumsum(exp(input))) along dim, computed without overflow.
     """
 def logical_and(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -2087,11 +3122,19 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | float) -> Tensor:
     """
     input with value written where mask is true.
     """
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """
+    A copy of input with source's leading elements written, in order, where mask is true.
+    """
+def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    The 1-D tensor of input's elements where mask is true.
+    """
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     The matrix product of two tensors: dot, matrix-vector, matrix or batched (broadcast batch dims).
     """
-def max(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+def max(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, out: Tensor | None = None) -> typing.Any:
     """
     The maximum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise maximum.
     """
@@ -2107,11 +3150,11 @@ def mean(input: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool 
     """
     The mean of input over dim (all dims when None); floating dtypes only.
     """
-def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> typing.Any:
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> typing.Any:
     """
     The lower median of all elements (NaN if any is NaN); with dim, the named tuple (values, indices).
     """
-def min(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+def min(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, out: Tensor | None = None) -> typing.Any:
     """
     The minimum of all elements; with dim, the named tuple (values, indices); with a tensor, the elementwise minimum.
     """
@@ -2135,9 +3178,25 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     The product of a matrix (n, m) and a vector (m).
     """
-def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> typing.Any:
+def mvlgamma(input: Tensor, p: typing.SupportsInt | typing.SupportsIndex, *, out: Tensor | None = None) -> Tensor:
+    """
+    The multivariate log-gamma function of dimension p, elementwise.
+    """
+def nan_to_num(input: Tensor, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None, *, out: Tensor | None = None) -> Tensor:
+    """
+    Replaces NaN by `nan`, +inf by `posinf` and -inf by `neginf` (by default 0 and the dtype's largest and lowest values).
+    """
+def nanmean(input: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    The mean of the elements that are not NaN.
+    """
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> typing.Any:
     """
     median ignoring NaN (NaN when a slice has only NaN); with dim, the named tuple (values, indices).
+    """
+def nansum(input: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    sum treating NaN as zero.
     """
 def narrow(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
@@ -2151,7 +3210,7 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns -input.
     """
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> typing.Any:
+def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None) -> typing.Any:
     """
     The indices of the nonzero elements: one row per element, or with as_tuple=True one 1-D tensor per dim.
     """
@@ -2167,6 +3226,10 @@ def permute(input: Tensor, dims: typing.Any) -> Tensor:
     """
     A view of input with the dims reordered.
     """
+def polygamma(n: typing.SupportsInt | typing.SupportsIndex, input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    The n-th derivative of the digamma function, elementwise.
+    """
 def pow(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     Raises input to the power exponent, elementwise; either may be a Python number.
@@ -2174,6 +3237,10 @@ def pow(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None =
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """
     The product of input's elements, over one dim or all of them.
+    """
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """
+    A copy of input with source written (or added, accumulate=True) at the flat positions of index.
     """
 def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -2187,6 +3254,10 @@ def remainder(input: Tensor, other: Tensor | float, *, out: Tensor | None = None
     """
     Python's input % other: the remainder of floor division, with the sign of other.
     """
+def repeat_interleave(input: Tensor, repeats: Tensor | float | None = None, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+    """
+    Each element (or slice along dim) repeated `repeats` times in place; repeats a number or one count per element. repeat_interleave(repeats) alone: the indices 0, 1, ... each repeated.
+    """
 def reshape(input: Tensor, shape: typing.Any) -> Tensor:
     """
     input with another shape: a view when the strides allow, else a copy.
@@ -2195,9 +3266,25 @@ def result_type(tensor1: typing.Any, tensor2: typing.Any) -> dtype:
     """
     The dtype an op on tensor1 and tensor2 computes in (PyTorch's promotion).
     """
+def roll(input: Tensor, shifts: typing.Any, dims: typing.Any = (), *, out: Tensor | None = None) -> Tensor:
+    """
+    A copy with elements shifted along dims, wrapping around (the flattened tensor when dims is empty).
+    """
+def rot90(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex = 1, dims: typing.Any = (0, 1), *, out: Tensor | None = None) -> Tensor:
+    """
+    A copy rotated k quarter turns in the plane of dims.
+    """
+def round(input: Tensor, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0, out: Tensor | None = None) -> Tensor:
+    """
+    Rounds each element to the nearest integer, half to even, or to `decimals` decimal places.
+    """
 def rsqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the reciprocal of the square root of each element.
+    """
+def scatter(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor | float | None = None, *, value: Tensor | float | None = None, reduce: str | None = None, out: Tensor | None = None) -> Tensor:
+    """
+    A copy of input with src (or value) written at index along dim; reduce='add' or 'multiply' combines instead.
     """
 def scatter_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -2239,15 +3326,19 @@ def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     Returns the sine of each element.
     """
+def sinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the hyperbolic sine of each element.
+    """
 def softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: dtype | None = None) -> Tensor:
     """
     exp(input) / sum(exp(input)) along dim; dtype= casts first.
     """
-def sort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> typing.Any:
+def sort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False, out: Tensor | None = None) -> typing.Any:
     """
     The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).
     """
-def split(input: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+def split(tensor: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     Views of consecutive pieces along dim: of one size, or of the sizes listed.
     """
@@ -2287,9 +3378,21 @@ def sum(input: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool =
     """
     Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.
     """
+def swapaxes(input: Tensor, axis0: typing.SupportsInt | typing.SupportsIndex, axis1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    A view with axes axis0 and axis1 swapped (transpose's numpy name).
+    """
 def t(input: Tensor) -> Tensor:
     """
     The transpose of a matrix (a 0-D or 1-D tensor as is).
+    """
+def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    The elements of the flattened input at index (in index's shape).
+    """
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
+    """
+    The values at indices along dim (indices broadcast with input elsewhere); of the flattened input when dim is None.
     """
 def tan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
@@ -2303,7 +3406,7 @@ def tile(input: Tensor, dims: typing.Any) -> Tensor:
     """
     input tiled dims[i] times along each dim (missing leading dims count as 1).
     """
-def topk(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+def topk(input: Tensor, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True, *, out: Tensor | None = None) -> typing.Any:
     """
     The named tuple (values, indices) of the k largest (or smallest) along dim.
     """
@@ -2322,6 +3425,10 @@ def tril(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0,
 def triu(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0, *, out: Tensor | None = None) -> Tensor:
     """
     The upper triangle of the last two dims (on and above the diagonal-th diagonal); zeros elsewhere.
+    """
+def trunc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Rounds each element toward zero (integers unchanged).
     """
 def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
@@ -2363,6 +3470,10 @@ def where(condition: Tensor, input: Tensor | float | None = None, other: Tensor 
     """
     Chooses input where condition is true, else other, elementwise (broadcasting); where(condition) alone is nonzero(condition, as_tuple=True).
     """
+def xlogy(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """
+    input * log(other), 0 where input is 0.
+    """
 default_generator: Generator
 return_types: types.SimpleNamespace
 subtract = sub
@@ -2372,6 +3483,13 @@ true_divide = div
 arctan2 = atan2
 negative = neg
 absolute = abs
+fix = trunc
+arcsin = asin
+arccos = acos
+arctan = atan
+arcsinh = asinh
+arccosh = acosh
+arctanh = atanh
 clip = clamp
 not_equal = ne
 less = lt
@@ -2379,7 +3497,6 @@ less_equal = le
 greater = gt
 greater_equal = ge
 ger = outer
-swapaxes = transpose
 swapdims = transpose
 concat = cat
 concatenate = cat

@@ -18,15 +18,20 @@ from ._composite_shape import *  # noqa: F403
 __all__ = _composite_creation.__all__ + _composite_linalg.__all__ + _composite_math.__all__ + _composite_shape.__all__
 
 
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
 def _axis_alias(fn: Callable) -> Callable:
-    """Adds numpy's ``axis=`` as another name for ``dim=``, as the registry's ops accept it."""
+    """Adds numpy's ``axis=`` and ``keepdims=`` as other names for ``dim=`` and ``keepdim=``, as the
+    registry's ops accept them."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if "axis" in kwargs:
-            if "dim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'")
-            kwargs["dim"] = kwargs.pop("axis")
+        for alias, name in _NUMPY_NAMES.items():
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{alias}'")
+                kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
     return wrapper

@@ -447,11 +447,18 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 _AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
 
 
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """The minimum and the maximum of ``input`` (over ``dim``, or all elements), as ``(min, max)``."""
+def aminmax(
+    input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: tuple[Tensor, Tensor] | None = None
+) -> tuple[Tensor, Tensor]:
+    """The minimum and the maximum of ``input`` (over ``dim``, or all elements), as ``(min, max)``;
+    ``out=(min, max)`` receives them."""
     if dim is None:
-        return _AminmaxResult(input.amin(keepdim=keepdim), input.amax(keepdim=keepdim))
-    return _AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim))
+        result = _AminmaxResult(input.amin(keepdim=keepdim), input.amax(keepdim=keepdim))
+    else:
+        result = _AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim))
+    if out is None:
+        return result
+    return _AminmaxResult(*(_out(o, r, "aminmax") for o, r in zip(out, result)))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

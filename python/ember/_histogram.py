@@ -67,7 +67,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out
     with no_grad():
         low, high = _data_range(input, float(min), float(max))
         r = _bin_counts(input, low, high, bins, None).to(input.dtype)
-    return r if out is None else out.copy_(r)
+    return r if out is None else _C._write_out(out, r, "histc")
 
 
 def histogram(

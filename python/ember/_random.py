@@ -39,7 +39,7 @@ def bernoulli(
             if bool(((input < 0) | (input > 1)).any()):
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
         r = (_uniform_like(input, generator) < probs).to(input.dtype)
-    return r if out is None else out.copy_(r)
+    return r if out is None else _C._write_out(out, r, "bernoulli")
 
 
 def _bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -85,7 +85,7 @@ def multinomial(
             keys = -u.log() / w  # zero weights give inf: drawn last
             r = keys.topk(num_samples, dim=1, largest=False).indices
         r = r.reshape(*input.shape[:-1], num_samples)
-    return r if out is None else out.copy_(r)
+    return r if out is None else _C._write_out(out, r, "multinomial")
 
 
 def normal(
@@ -108,7 +108,7 @@ def normal(
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         r = randn(*size, dtype=dtype or (out.dtype if out is not None else None), generator=generator) * std + mean
         r.requires_grad_(requires_grad)
-        return r if out is None else out.copy_(r)
+        return r if out is None else _C._write_out(out, r, "normal")
     if isinstance(std, Tensor) and bool((std < 0).any()):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     shape = (mean * std).shape if len(tensors) == 2 else tensors[0].shape  # the broadcast shape
@@ -116,7 +116,7 @@ def normal(
     dt = like.dtype if like.is_floating_point() else _C.dtype.float32
     noise = randn(*shape, dtype=dt, generator=generator)
     r = noise * std + mean
-    return r if out is None else out.copy_(r)
+    return r if out is None else _C._write_out(out, r, "normal")
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
@@ -199,12 +199,22 @@ def randint_like(
     return r.requires_grad_(requires_grad) if requires_grad else r
 
 
+def _bernoulli(self: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+    """0/1 samples, 1 with probability self (or p) at each element."""
+    return bernoulli(self, p, generator=generator)
+
+
+def _multinomial(
+    self: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None
+) -> Tensor:
+    """Indices sampled from the categories of each row of self, weighted by its values."""
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
 _METHODS = {
-    "bernoulli": lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator),
+    "bernoulli": _bernoulli,
     "bernoulli_": _bernoulli_,
-    "multinomial": lambda self, num_samples, replacement=False, *, generator=None: multinomial(
-        self, num_samples, replacement, generator=generator
-    ),
+    "multinomial": _multinomial,
     "exponential_": _exponential_,
     "geometric_": _geometric_,
     "cauchy_": _cauchy_,

@@ -67,35 +67,38 @@ __all__ = [
 
 def xlog1py(input: Tensor | float, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """input * log1p(other), 0 where input is 0."""
-    r = _C._special_xlog1py(_as_tensor(input, other), other)
-    return r if out is None else out.copy_(r)
+    return _into(out, _C._special_xlog1py(_as_tensor(input, other), other))
 
 
 def zeta(input: Tensor | float, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """The Hurwitz zeta function: the sum over k >= 0 of (k + other) ** -input."""
-    r = _C._special_zeta(_as_tensor(input, other), other)
-    return r if out is None else out.copy_(r)
+    return _into(out, _C._special_zeta(_as_tensor(input, other), other))
 
 
-def ndtr(input: Tensor) -> Tensor:
+def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The standard normal distribution function: the area under the Gaussian left of input."""
-    return erfc(input * -math.sqrt(0.5)) * 0.5
+    return _into(out, erfc(input * -math.sqrt(0.5)) * 0.5)
 
 
-def ndtri(input: Tensor) -> Tensor:
+def ndtri(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ndtr: the x whose ndtr(x) is input."""
-    return erfinv(input * 2 - 1) * math.sqrt(2.0)
+    return _into(out, erfinv(input * 2 - 1) * math.sqrt(2.0))
 
 
-def log_ndtr(input: Tensor) -> Tensor:
+def log_ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """log(ndtr(input))."""
-    return ndtr(input).log()
+    return _into(out, ndtr(input).log())
 
 
-def entr(input: Tensor) -> Tensor:
+def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The entropy term -x * log(x): 0 at 0, -inf for negative x."""
     r = 0 - xlogy(input, input)  # 0, not -0, at 0
-    return _C.where(input < 0, -math.inf, r)
+    return _into(out, _C.where(input < 0, -math.inf, r))
+
+
+def _into(out: Tensor | None, result: Tensor) -> Tensor:
+    """out=: the result written into out (resized and checked as the registry's out= does), or the result."""
+    return result if out is None else _C._write_out(out, result, "special")
 
 
 def _as_tensor(x: Tensor | float, like: Tensor | float) -> Tensor:
