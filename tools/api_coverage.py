@@ -326,6 +326,18 @@ def scenario(shape):
         "low": lambda lib: 0,
         "high": lambda lib: 4,
         "obj": tensor,
+        # image-shaped inputs (see images()): resampling and shuffling factors
+        "output_size": lambda lib: 2,
+        "upscale_factor": lambda lib: 2,
+        "downscale_factor": lambda lib: 2,
+        "groups": lambda lib: 2,
+        "scale_factor": lambda lib: 2.0,
+        "num_samples": lambda lib: 2,
+        "row": lambda lib: 3,
+        "col": lambda lib: 3,
+        "window_length": lambda lib: 4,
+        "maxnorm": lambda lib: 1.0,
+        "indices_or_sections": lambda lib: 2,
     }
 
 
@@ -346,7 +358,20 @@ def integers(shape):
     return {**scenario(shape), **{k: t for k in ("input", "other", "tensor", "x", "y", "a", "b")}}
 
 
-TEMPLATES = [scenario((4, 4)), scenario((4,)), scenario((2, 4, 4)), numbers((4, 4)), integers((4, 4))]
+def images(shape):
+    """scenario(shape) for (N, C, H, W[, D]) inputs: a weight of the same shape convolves them to one value."""
+    return scenario(shape)
+
+
+TEMPLATES = [
+    scenario((4, 4)),
+    scenario((4,)),
+    scenario((2, 4, 4)),
+    numbers((4, 4)),
+    integers((4, 4)),
+    images((1, 4, 4, 4)),
+    images((1, 4, 2, 2, 2)),
+]
 NUMPY_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
 
 

@@ -35,10 +35,10 @@ def logspace(
 
 
 def _window(name: str, window_length: int, periodic: bool, dtype: _C.dtype | None, layout: Any, device: Any,
-            requires_grad: bool, formula: Any) -> Tensor:  # fmt: skip
+            requires_grad: bool, formula: Any, pin_memory: bool = False) -> Tensor:  # fmt: skip
     """A window of ``window_length`` points from ``formula(phase)``, phase = 2 pi n / N running over [0, 2 pi]
     (N = length for a periodic window, the DFT's convention; length - 1 for a symmetric one)."""
-    _creation._check_layout_and_pinning(layout, False, name)
+    _creation._check_layout_and_pinning(layout, pin_memory, name)
     _creation._check_device(device)
     dtype = dtype or _creation.get_default_dtype()
     if not (dtype == _C.dtype.float32 or dtype == _C.dtype.float64):
@@ -55,29 +55,31 @@ def _window(name: str, window_length: int, periodic: bool, dtype: _C.dtype | Non
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype: _C.dtype | None = None, layout: Any = None,
-                device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+                device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     """The Hann window: ``0.5 - 0.5 cos(2 pi n / N)``."""
     return _window("hann_window", window_length, periodic, dtype, layout, device, requires_grad,
-                   lambda p, n: 0.5 - 0.5 * p.cos())  # fmt: skip
+                   lambda p, n: 0.5 - 0.5 * p.cos(), pin_memory)  # fmt: skip
 
 
 def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54, beta: float = 0.46, *,
                    dtype: _C.dtype | None = None, layout: Any = None, device: Any = None,
-                   requires_grad: bool = False) -> Tensor:  # fmt: skip
+                   requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     """The Hamming window: ``alpha - beta cos(2 pi n / N)``."""
     return _window("hamming_window", window_length, periodic, dtype, layout, device, requires_grad,
-                   lambda p, n: alpha - beta * p.cos())  # fmt: skip
+                   lambda p, n: alpha - beta * p.cos(), pin_memory)  # fmt: skip
 
 
 def blackman_window(window_length: int, periodic: bool = True, *, dtype: _C.dtype | None = None,
-                    layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+                    layout: Any = None, device: Any = None, requires_grad: bool = False,
+                    pin_memory: bool = False) -> Tensor:  # fmt: skip
     """The Blackman window: ``0.42 - 0.5 cos(2 pi n / N) + 0.08 cos(4 pi n / N)``."""
     return _window("blackman_window", window_length, periodic, dtype, layout, device, requires_grad,
-                   lambda p, n: 0.42 - 0.5 * p.cos() + 0.08 * (2 * p).cos())  # fmt: skip
+                   lambda p, n: 0.42 - 0.5 * p.cos() + 0.08 * (2 * p).cos(), pin_memory)  # fmt: skip
 
 
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype: _C.dtype | None = None,
-                    layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+                    layout: Any = None, device: Any = None, requires_grad: bool = False,
+                    pin_memory: bool = False) -> Tensor:  # fmt: skip
     """The Bartlett (triangular) window: ``1 - |2 n / N - 1|``."""
     return _window("bartlett_window", window_length, periodic, dtype, layout, device, requires_grad,
-                   lambda p, n: 1 - (p / math.pi - 1).abs())  # fmt: skip
+                   lambda p, n: 1 - (p / math.pi - 1).abs(), pin_memory)  # fmt: skip
