@@ -102,3 +102,44 @@ def test_extreme_logits_stay_finite():
     loss.backward()
     assert np.isfinite(loss.item()) and np.isfinite(x.grad.numpy()).all()
     assert np.isfinite(F.softplus(ember.tensor([1e4, -1e4])).numpy()).all()
+
+
+# ------------------------------------------------------------------ the fused LSTM cell
+
+
+def _lstm_cell_by_ops(gates, c_prev):
+    i, f, g, o = gates.chunk(4, 1)
+    c = i.sigmoid() * g.tanh() + f.sigmoid() * c_prev
+    return o.sigmoid() * c.tanh(), c
+
+
+def test_lstm_cell_is_one_node_matching_the_composed_step():
+    rng = np.random.default_rng(0)
+    gates = ember.tensor(rng.normal(size=(3, 8)) * 3, requires_grad=True)
+    c_prev = ember.tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    h, c = ember._C._lstm_cell(gates, c_prev)
+    assert h.grad_fn is c.grad_fn and h.grad_fn.name() == "ThnnFusedLstmCellBackward0"
+    h_ref, c_ref = _lstm_cell_by_ops(gates, c_prev)
+    np.testing.assert_allclose(h.detach().numpy(), h_ref.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(c.detach().numpy(), c_ref.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("outputs", ["both", "h", "c"])
+def test_lstm_cell_first_and_second_derivatives(outputs):
+    rng = np.random.default_rng(1)
+    gates = ember.tensor(rng.normal(size=(2, 12)), dtype=ember.float64, requires_grad=True)
+    c_prev = ember.tensor(rng.normal(size=(2, 3)), dtype=ember.float64, requires_grad=True)
+    pick = {"both": lambda r: r, "h": lambda r: r[0], "c": lambda r: r[1]}[outputs]
+
+    def f(g, c):
+        return pick(ember._C._lstm_cell(g, c))
+
+    assert ember.autograd.gradcheck(f, (gates, c_prev))
+    assert ember.autograd.gradgradcheck(f, (gates, c_prev))
+
+
+def test_lstm_cell_checks_shapes_and_dtypes():
+    with pytest.raises(RuntimeError, match="expected gates \\(B, 4H\\) and c \\(B, H\\)"):
+        ember._C._lstm_cell(ember.zeros(2, 7), ember.zeros(2, 2))
+    with pytest.raises(RuntimeError, match="one floating dtype"):
+        ember._C._lstm_cell(ember.zeros(2, 8), ember.zeros(2, 2, dtype=ember.float64))

@@ -349,6 +349,9 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index);
 
+// ---- recurrent cells (rnn.cpp): gates (B, 4H) pre-activations, c_prev (B, H) -> (h, c)
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
+
 // ---- fused optimizer updates (optim.cpp): in place, outside autograd
 TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList momentum_buffers, double lr,
                      double momentum, double dampening, double weight_decay, bool nesterov, bool maximize);

@@ -46,6 +46,14 @@ void register_nn_ops(OpRegistry& r) {
       },
       "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
   m.def("_silu", &silu, "silu as one node.", py::arg("input"));
+  m.def(
+      "_lstm_cell",
+      [](const Tensor& gates, const Tensor& c_prev) {
+        auto [h, c] = lstm_cell(gates, c_prev);
+        return py::make_tuple(h, c);
+      },
+      "One LSTM step after the gate pre-activations (B, 4H): (h, c), as one node.", py::arg("gates"),
+      py::arg("c_prev"));
   m.def("_softplus", &softplus, "softplus as one node.", py::arg("input"), py::arg("beta") = 1.0,
         py::arg("threshold") = 20.0);
   m.def(

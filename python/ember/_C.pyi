@@ -2566,6 +2566,10 @@ def _logsigmoid(input: Tensor) -> Tensor:
     """
     logsigmoid as one node.
     """
+def _lstm_cell(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
+    """
+    One LSTM step after the gate pre-activations (B, 4H): (h, c), as one node.
+    """
 def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: list, arg4: list, arg5: list, arg6: list, arg7: list, arg8: bool) -> list:
     """
     Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).

@@ -1,0 +1,85 @@
+#include "kernels/cpu/rnn.h"
+
+#include <cmath>
+
+#include "kernels/cpu/loops.h"
+#include "kernels/cpu/vec_math.h"
+
+namespace ember {
+namespace kernels {
+
+// y = fn(x) over n contiguous values: the SIMD variant when there is one (Note [Vector math]).
+template <class T>
+static void activate(VecFn fn, const T* x, T* y, int64_t n) {
+  if (vec_math(fn, x, y, n)) return;
+  for (int64_t k = 0; k < n; ++k) {
+    if (fn == VecFn::Tanh) {
+      y[k] = std::tanh(x[k]);
+    } else {
+      const T t = std::exp(-std::fabs(x[k]));  // no overflow for very negative x
+      y[k] = (x[k] >= T(0) ? T(1) : t) / (T(1) + t);
+    }
+  }
+}
+
+void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
+               const Tensor& c_prev) {
+  const int64_t B = c_prev->size(0), H = c_prev->size(1);
+  dispatch(gates->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *g = gates->data<T>(), *cp = c_prev->data<T>();
+      T *ho = h->data<T>(), *co = c->data<T>(), *a = act->data<T>(), *tc = tanh_c->data<T>();
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (B * H * 4 >= kParallelGrain && B > 1)
+      for (int64_t b = 0; b < B; ++b) {
+        const T* gb = g + b * 4 * H;
+        T* ab = a + b * 4 * H;
+        activate(VecFn::Sigmoid, gb, ab, 2 * H);              // input, forget
+        activate(VecFn::Tanh, gb + 2 * H, ab + 2 * H, H);     // cell
+        activate(VecFn::Sigmoid, gb + 3 * H, ab + 3 * H, H);  // output
+        const T *i = ab, *f = ab + H, *gg = ab + 2 * H, *o = ab + 3 * H;
+        T *cb = co + b * H, *tb = tc + b * H, *hb = ho + b * H;
+        const T* cpb = cp + b * H;
+        for (int64_t j = 0; j < H; ++j) cb[j] = f[j] * cpb[j] + i[j] * gg[j];
+        activate(VecFn::Tanh, cb, tb, H);
+        for (int64_t j = 0; j < H; ++j) hb[j] = o[j] * tb[j];
+      }
+    } else {
+      EMBER_FAIL(NotImplemented, "lstm_cell: floating point inputs only");
+    }
+  });
+}
+
+void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Tensor& gh, const Tensor& gc,
+                        const Tensor& act, const Tensor& tanh_c, const Tensor& c_prev) {
+  const int64_t B = c_prev->size(0), H = c_prev->size(1);
+  dispatch(act->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *dh = gh ? gh->data<T>() : nullptr, *dc_in = gc ? gc->data<T>() : nullptr, *a = act->data<T>(),
+              *tc = tanh_c->data<T>(), *cp = c_prev->data<T>();
+      T *dg = d_gates->data<T>(), *dcp = d_c_prev->data<T>();
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (B * H * 4 >= kParallelGrain && B > 1)
+      for (int64_t b = 0; b < B; ++b) {
+        const T* ab = a + b * 4 * H;
+        T* db = dg + b * 4 * H;
+        for (int64_t j = 0; j < H; ++j) {
+          const int64_t k = b * H + j;
+          const T i = ab[j], f = ab[H + j], gg = ab[2 * H + j], o = ab[3 * H + j], t = tc[k];
+          const T dhk = dh ? dh[k] : T(0);
+          const T dc = (dc_in ? dc_in[k] : T(0)) + dhk * o * (T(1) - t * t);
+          db[j] = dc * gg * i * (T(1) - i);
+          db[H + j] = dc * cp[k] * f * (T(1) - f);
+          db[2 * H + j] = dc * i * (T(1) - gg * gg);
+          db[3 * H + j] = dhk * t * o * (T(1) - o);
+          dcp[k] = dc * f;
+        }
+      }
+    } else {
+      EMBER_FAIL(NotImplemented, "lstm_cell: floating point inputs only");
+    }
+  });
+}
+
+}  // namespace kernels
+}  // namespace ember
