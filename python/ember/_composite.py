@@ -8,12 +8,13 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from . import _C, _composite_creation, _composite_linalg, _composite_math, _composite_shape, _dtype_info, _runtime
+from . import _composite_creation, _composite_linalg, _composite_math, _composite_shape, _dtype_info, _runtime
 from ._C import Tensor
 from ._composite_creation import *  # noqa: F403
 from ._composite_linalg import *  # noqa: F403
 from ._composite_math import *  # noqa: F403
 from ._composite_shape import *  # noqa: F403
+from ._dtype_info import _scalar_name
 
 __all__ = _composite_creation.__all__ + _composite_linalg.__all__ + _composite_math.__all__ + _composite_shape.__all__
 
@@ -56,14 +57,6 @@ _INPLACE_NAMES = """
     addbmm addmv addr baddbmm conj_physical copysign deg2rad float_power gcd heaviside lcm ldexp logit rad2deg
     renorm sgn sinc
 """.split()
-
-
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
-
-
-def _scalar_name(dt: _C.dtype) -> str:
-    """PyTorch's scalar type name of a dtype, as its messages say it ('Float' for float32)."""
-    return _SCALAR_NAMES[dt.name]
 
 
 def _inplace(name: str, fn: Callable) -> Callable:

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _C, _creation, _dtype_info
 from ._C import Tensor
-from ._composite_shape import broadcast_shapes
+from ._composite_shape import _out, broadcast_shapes
 
 __all__ = [
     "addbmm",
@@ -31,11 +31,6 @@ __all__ = [
     "tensordot",
     "vdot",
 ]
-
-
-def _out(out: Tensor | None, result: Tensor, name: str) -> Tensor:
-    """``out=``: the result written into ``out`` (resized as needed), as the registry's ops do."""
-    return result if out is None else _C._write_out(out, result, name)
 
 
 # ---------------------------------------------------------------------------------------------- einsum

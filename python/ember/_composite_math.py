@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _C, _creation
 from ._C import Tensor
-from ._composite_shape import broadcast_tensors
+from ._composite_shape import _out, broadcast_tensors
 
 __all__ = [
     "allclose",
@@ -51,11 +51,6 @@ __all__ = [
     "trapezoid",
     "trapz",
 ]
-
-
-def _out(out: Tensor | None, result: Tensor, name: str) -> Tensor:
-    """``out=``: the result written into ``out`` (resized as needed), as the registry's ops do."""
-    return result if out is None else _C._write_out(out, result, name)
 
 
 def _floating(t: Tensor) -> Tensor:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import _C
 from ._creation import ones, ones_like
+from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
 
 if TYPE_CHECKING:
@@ -16,10 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["cdist", "pdist", "pairwise_distance", "cosine_similarity"]
 
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
-
-
-def _scalar_name(t):
-    return t.type().split(".")[-1].replace("Tensor", "")  # 'ember.LongTensor' -> 'Long', as PyTorch's messages
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
@@ -39,9 +36,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     for name, t in (("X1", x1), ("X2", x2)):
         if not t.is_floating_point():
-            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_scalar_name(t)}")
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_scalar_name(t.dtype)}")
     if x1.dtype != x2.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(x1)} but found {_scalar_name(x2)}")
+        raise RuntimeError(f"expected scalar type {_scalar_name(x1.dtype)} but found {_scalar_name(x2.dtype)}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     mode = _CDIST_MODES.index(compute_mode)

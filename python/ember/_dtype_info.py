@@ -18,6 +18,13 @@ _NUMPY = {
     dtype.int64: np.int64,
 }
 
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
+
+
+def _scalar_name(dt: dtype) -> str:
+    """PyTorch's scalar type name of a dtype, as its messages say it ('Float' for float32)."""
+    return _SCALAR_NAMES.get(dt.name, str(dt))
+
 
 class finfo:
     """Machine limits of a floating point dtype (the default dtype when none is given): ``bits``, ``eps``,

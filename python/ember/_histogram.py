@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from . import _C
 from ._C import Tensor
 from ._creation import linspace, ones_like, tensor, zeros
+from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
 
 __all__ = ["bincount", "histc", "histogram"]
@@ -59,7 +60,7 @@ def _data_range(input: Tensor, low: float, high: float) -> tuple[float, float]:
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:  # noqa: A002  (PyTorch's parameter names)
     """A histogram of `bins` equal bins between min and max (the data's range when they are equal)."""
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_scalar_name(input)}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
     if min > max:
@@ -82,7 +83,7 @@ def histogram(
     """(hist, bin_edges): counts (or weights) of input's values in the bins, equal bins over range, or the
     given edges; density=True divides by the total and the bin widths."""
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_scalar_name(input)}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
     with no_grad():
         if isinstance(bins, int):
             low, high = _data_range(input, *(range if range is not None else (0.0, 0.0)))
@@ -106,10 +107,6 @@ def histogram(
         out[1].copy_(result.bin_edges)
         return histogram_result(*out)
     return result
-
-
-def _scalar_name(t: Tensor) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(str(t.dtype).split(".")[-1], str(t.dtype))
 
 
 _METHODS = {"bincount": bincount, "histc": histc, "histogram": histogram}

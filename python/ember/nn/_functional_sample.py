@@ -36,6 +36,7 @@ __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "channel_shuffle",
+    "native_channel_shuffle",
     "affine_grid",
     "grid_sample",
 ]

@@ -20,15 +20,22 @@ from typing import TYPE_CHECKING
 from .. import _C
 from .._creation import arange, full, ones, zeros
 from .._distance import cosine_similarity, pairwise_distance, pdist
+from .._dtype_info import _scalar_name
 from ..grad_mode import no_grad
 from ._functional_activation import *  # noqa: F403
 from ._functional_activation import __all__ as _activation_all
 from ._functional_attention import embedding_bag, multi_head_attention_forward, scaled_dot_product_attention
+from ._functional_conv import *  # noqa: F403
+from ._functional_conv import __all__ as _conv_all
 from ._functional_loss import *  # noqa: F403
 from ._functional_loss import __all__ as _loss_all
 from ._functional_misc import *  # noqa: F403
 from ._functional_misc import __all__ as _misc_all
 from ._functional_misc import _check_p, _dropout
+from ._functional_pool import *  # noqa: F403
+from ._functional_pool import __all__ as _pool_all
+from ._functional_sample import *  # noqa: F403
+from ._functional_sample import __all__ as _sample_all
 from ._functional_utils import _get_reduction, _inplace, _normalized_dims, _reduce, _softmax_dim
 
 if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
@@ -64,48 +71,9 @@ __all__ = [
     "batch_norm",
     "instance_norm",
     "group_norm",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "unfold",
-    "fold",
-    "max_pool1d",
-    "max_pool2d",
-    "max_pool3d",
-    "avg_pool1d",
-    "avg_pool2d",
-    "avg_pool3d",
-    "lp_pool1d",
-    "lp_pool2d",
-    "lp_pool3d",
-    "adaptive_max_pool1d",
-    "adaptive_max_pool2d",
-    "adaptive_max_pool3d",
-    "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
-    "adaptive_avg_pool3d",
-    "max_pool1d_with_indices",
-    "max_pool2d_with_indices",
-    "max_pool3d_with_indices",
-    "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices",
-    "adaptive_max_pool3d_with_indices",
-    "max_unpool1d",
-    "max_unpool2d",
-    "max_unpool3d",
-    "interpolate",
-    "upsample",
-    "upsample_nearest",
-    "upsample_bilinear",
-    "pixel_shuffle",
-    "pixel_unshuffle",
-    "channel_shuffle",
-    "native_channel_shuffle",
-    "affine_grid",
-    "grid_sample",
+    *_conv_all,
+    *_pool_all,
+    *_sample_all,
     "one_hot",
     "pad",
     "normalize",
@@ -132,13 +100,6 @@ __all__ = [
 # (_functional_activation), losses (_functional_loss), dropout variants and normalisations
 # (_functional_misc); the distances are ember._distance's (ember.cdist, ember.pdist, ...).
 __all__ += _activation_all + _loss_all + _misc_all
-
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
-
-
-def _scalar_name(dtype):
-    return _SCALAR_NAMES.get(str(dtype).split(".")[-1], str(dtype))
-
 
 # ---------------------------------------------------------------------------------------------------------------------
 # linear layers
@@ -543,56 +504,6 @@ def group_norm(
 # ---------------------------------------------------------------------------------------------------------------------
 # convolution and pooling
 
-
-# Composed from the C++ conv2d / max_pool2d and differentiable ember ops, in files by area; re-exported here.
-from ._functional_conv import (  # noqa: E402
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    conv_transpose3d,
-    fold,
-    unfold,
-)
-from ._functional_pool import (  # noqa: E402
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool1d_with_indices,
-    adaptive_max_pool2d,
-    adaptive_max_pool2d_with_indices,
-    adaptive_max_pool3d,
-    adaptive_max_pool3d_with_indices,
-    avg_pool1d,
-    avg_pool2d,
-    avg_pool3d,
-    lp_pool1d,
-    lp_pool2d,
-    lp_pool3d,
-    max_pool1d,
-    max_pool1d_with_indices,
-    max_pool2d,
-    max_pool2d_with_indices,
-    max_pool3d,
-    max_pool3d_with_indices,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-)
-from ._functional_sample import (  # noqa: E402
-    affine_grid,
-    channel_shuffle,
-    grid_sample,
-    interpolate,
-    native_channel_shuffle,
-    pixel_shuffle,
-    pixel_unshuffle,
-    upsample,
-    upsample_bilinear,
-    upsample_nearest,
-)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # tensor utilities

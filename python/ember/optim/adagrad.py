@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from .._C import Tensor
 from .._creation import full_like
-from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_differentiable,
+    _check_non_negative,
+    _no_grad_step,
+    _step_tensor,
+    _weight_decay,
+)
 
 __all__ = ["Adagrad"]
 
@@ -74,23 +82,18 @@ class Adagrad(Optimizer):
                 state["step"] = _step_tensor()
                 state["sum"] = full_like(p, initial_accumulator_value)
 
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        # a parameter added with add_param_group (the constructor fills the others); PyTorch reads the defaults here
+        state["sum"] = full_like(p, self.defaults["initial_accumulator_value"])
+
     @_no_grad_step
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             lr, lr_decay, eps, weight_decay = float(group["lr"]), group["lr_decay"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:  # a parameter added with add_param_group; PyTorch reads the defaults here
-                    state["step"] = _step_tensor()
-                    state["sum"] = full_like(p, self.defaults["initial_accumulator_value"])
-                state["step"].add_(1)
+            for p, grad, state in self._params_with_grad(group):
                 step = state["step"].item()
-                grad = -p.grad if group["maximize"] else p.grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = _weight_decay(p, grad, weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]
                 state_sum.add_(grad * grad)  # addcmul_(grad, grad, value=1)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from .. import _C
 from .._C import Tensor
 from .._creation import zeros_like
-from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import Optimizer, ParamsT, _check_adam_args, _check_differentiable, _no_grad_step, _step_tensor
 
 __all__ = ["Adam", "AdamW"]
 
@@ -37,12 +37,7 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        _check_non_negative(lr=lr, eps=eps)
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        _check_non_negative(weight_decay=weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
         if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
         _check_differentiable(differentiable)

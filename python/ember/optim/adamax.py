@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from .. import _C
 from .._C import Tensor
@@ -10,12 +10,11 @@ from .._creation import zeros_like
 from .optimizer import (
     Optimizer,
     ParamsT,
-    _check_betas,
+    _check_adam_args,
     _check_differentiable,
-    _check_non_negative,
     _lerp_,
     _no_grad_step,
-    _step_tensor,
+    _weight_decay,
 )
 
 __all__ = ["Adamax"]
@@ -52,9 +51,7 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        _check_non_negative(lr=lr, eps=eps)
-        _check_betas(betas)
-        _check_non_negative(weight_decay=weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
         _check_differentiable(differentiable)
         defaults = dict(
             lr=lr,
@@ -68,24 +65,18 @@ class Adamax(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        state["exp_avg"] = zeros_like(p)
+        state["exp_inf"] = zeros_like(p)
+
     @_no_grad_step
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_inf"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
-                state["step"].add_(1)
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+            for p, grad, state in self._params_with_grad(group):
+                grad = _weight_decay(p, grad, weight_decay)
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 _lerp_(exp_avg, grad, 1 - beta1)
                 _C.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)

@@ -3,19 +3,21 @@ wrapper)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-from .. import _C
 from .._C import Tensor
 from .._creation import zeros_like
-from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_differentiable,
+    _check_non_negative,
+    _no_grad_step,
+    _step_tensor,
+    _weight_decay,
+)
 
 __all__ = ["ASGD"]
-
-
-def _scalar_tensor(value: float) -> Tensor:
-    # eta and mu are float32 0-d tensors, as PyTorch keeps them
-    return _C._full([], float(value), _C.dtype.float32)
 
 
 class ASGD(Optimizer):
@@ -67,26 +69,20 @@ class ASGD(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        state["eta"] = _step_tensor(float(group["lr"]))
+        state["mu"] = _step_tensor(1.0)
+        state["ax"] = zeros_like(p)
+
     @_no_grad_step
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             lr, lambd, alpha, t0 = float(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             weight_decay = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["eta"] = _scalar_tensor(lr)
-                    state["mu"] = _scalar_tensor(1.0)
-                    state["ax"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
+            for p, grad, state in self._params_with_grad(group):
                 mu, ax, eta = state["mu"], state["ax"], state["eta"]
-                state["step"].add_(1)
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = _weight_decay(p, grad, weight_decay)
                 eta_value = eta.item()
                 p.mul_(1 - lambd * eta_value)  # decay term
                 p.add_(grad, alpha=-eta_value)  # update parameter

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-from .. import _C
 from .._C import Tensor
 from .._creation import zeros_like
 from .optimizer import (
     Optimizer,
     ParamsT,
-    _check_betas,
+    _check_adam_args,
     _check_differentiable,
     _check_non_negative,
     _lerp_,
     _no_grad_step,
     _step_tensor,
+    _weight_decay,
 )
 
 __all__ = ["NAdam"]
@@ -58,9 +58,8 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_non_negative(lr=lr, eps=eps)
-        _check_betas(betas)
-        _check_non_negative(weight_decay=weight_decay, momentum_decay=momentum_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
+        _check_non_negative(momentum_decay=momentum_decay)
         _check_differentiable(differentiable)
         defaults = dict(
             lr=lr,
@@ -76,6 +75,11 @@ class NAdam(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        state["mu_product"] = _step_tensor(1.0)
+        state["exp_avg"] = zeros_like(p)
+        state["exp_avg_sq"] = zeros_like(p)
+
     @_no_grad_step
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
@@ -83,25 +87,11 @@ class NAdam(Optimizer):
             lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
             momentum_decay = group["momentum_decay"]
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _C._full([], 1.0, _C.dtype.float32)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
+            for p, grad, state in self._params_with_grad(group):
                 exp_avg, exp_avg_sq, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
-                state["step"].add_(1)
                 step = state["step"].item()
                 bias_correction2 = 1 - beta2**step
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
+                grad = _weight_decay(p, grad, weight_decay, lr, group["decoupled_weight_decay"])
                 # the momentum cache mu^t and mu^(t+1)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))

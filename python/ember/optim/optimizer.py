@@ -7,7 +7,7 @@ import warnings
 from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
-from typing import Any, Callable, Dict, Iterable, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, Tuple, Union
 
 from .. import _C
 from .._C import Tensor
@@ -62,6 +62,13 @@ def _check_betas(betas: tuple[Any, Any]) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
+def _check_adam_args(lr: Any, betas: tuple[Any, Any], eps: float, weight_decay: float) -> None:
+    """The checks of the Adam family (Adam, Adamax, NAdam, RAdam), in PyTorch's order: lr, eps, betas, weight_decay."""
+    _check_non_negative(lr=lr, eps=eps)
+    _check_betas(betas)
+    _check_non_negative(weight_decay=weight_decay)
+
+
 def _check_differentiable(differentiable: bool) -> None:
     # PyTorch's differentiable=True steps build a graph through the update; ember's fused steps cannot
     if differentiable:
@@ -69,8 +76,21 @@ def _check_differentiable(differentiable: bool) -> None:
 
 
 def _step_tensor(value: float = 0.0) -> Tensor:
-    # PyTorch keeps `step` as a float32 0-d CPU tensor; so does ember, so state_dicts look alike
+    # PyTorch keeps `step` (and the other scalars of a state: ASGD's eta and mu, NAdam's mu_product) as a
+    # float32 0-d CPU tensor; so does ember, so state_dicts look alike
     return _C._full([], float(value), _C.dtype.float32)
+
+
+def _weight_decay(p: Tensor, grad: Tensor, weight_decay: float, lr: float = 0.0, decoupled: bool = False) -> Tensor:
+    """PyTorch's weight decay, as its single-tensor steps apply it: the L2 penalty ``weight_decay * p`` added to
+    the gradient or, ``decoupled`` (as AdamW), the parameter shrunk by ``1 - lr * weight_decay``. Returns the
+    gradient to use."""
+    if weight_decay != 0:
+        if decoupled:
+            p.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    return grad
 
 
 def _lerp_(a: Tensor, b: Tensor, weight: float) -> Tensor:
@@ -200,6 +220,25 @@ class Optimizer:
                     else:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
+
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        """Fill the empty ``state`` of ``p`` (which has its ``step`` already) with the optimizer's buffers;
+        ``_params_with_grad`` calls it on a parameter's first step (PyTorch's lazy state initialization)."""
+        raise NotImplementedError
+
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, Tensor, dict[str, Any]]]:
+        """``(p, grad, state)`` for each parameter of ``group`` that has a gradient, as PyTorch's single-tensor
+        steps begin: an empty state gets ``step`` (a float32 0-d tensor) and ``_init_state``'s buffers,
+        ``step`` is counted, and ``grad`` is ``-p.grad`` when the group maximizes."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = _step_tensor()
+                self._init_state(group, p, state)
+            state["step"].add_(1)
+            yield p, (-p.grad if group["maximize"] else p.grad), state
 
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """Perform a single optimization step (parameter update); returns ``closure()``'s loss when given.

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from .._C import Tensor
 from .._creation import zeros_like
 from .optimizer import (
     Optimizer,
     ParamsT,
-    _check_betas,
+    _check_adam_args,
     _check_differentiable,
-    _check_non_negative,
     _lerp_,
     _no_grad_step,
-    _step_tensor,
+    _weight_decay,
 )
 
 __all__ = ["RAdam"]
@@ -56,9 +55,7 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_non_negative(lr=lr, eps=eps)
-        _check_betas(betas)
-        _check_non_negative(weight_decay=weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
         _check_differentiable(differentiable)
         defaults = dict(
             lr=lr,
@@ -73,29 +70,20 @@ class RAdam(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        state["exp_avg"] = zeros_like(p)
+        state["exp_avg_sq"] = zeros_like(p)
+
     @_no_grad_step
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
+            for p, grad, state in self._params_with_grad(group):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                state["step"].add_(1)
                 step = state["step"].item()
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
+                grad = _weight_decay(p, grad, weight_decay, lr, group["decoupled_weight_decay"])
                 _lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).add_(grad * (1 - beta2) * grad)  # addcmul_(grad, grad, value=1 - beta2)
                 bias_correction1 = 1 - beta1**step

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from .._C import Tensor
 from .._creation import full_like, zeros_like
-from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step, _step_tensor
+from .optimizer import Optimizer, ParamsT, _check_differentiable, _check_non_negative, _no_grad_step
 
 __all__ = ["Rprop"]
 
@@ -58,23 +58,18 @@ class Rprop(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _init_state(self, group: dict[str, Any], p: Tensor, state: dict[str, Any]) -> None:
+        state["prev"] = zeros_like(p)
+        state["step_size"] = full_like(p.grad, float(group["lr"]))
+
     @_no_grad_step
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["prev"] = zeros_like(p)
-                    state["step_size"] = full_like(p.grad, float(group["lr"]))
-                grad = -p.grad if group["maximize"] else p.grad
+            for p, grad, state in self._params_with_grad(group):
                 prev, step_size = state["prev"], state["step_size"]
-                state["step"].add_(1)
                 sign = grad.mul(prev).sign()
                 sign[sign.gt(0)] = etaplus
                 sign[sign.lt(0)] = etaminus
