@@ -321,6 +321,11 @@ class Tensor:
         The elementwise minimum, ignoring NaN: a NaN loses to a number (``minimum`` propagates it).
         """
     @staticmethod
+    def frexp(input: Tensor, *, out: tuple[Tensor, Tensor] | None = None):
+        """
+        (mantissa, exponent): input = mantissa * 2 ** exponent, mantissa in [0.5, 1) (int32 exponents).
+        """
+    @staticmethod
     def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         The elementwise greatest common divisor (non-negative; gcd(0, 0) = 0) of integer tensors.
@@ -439,6 +444,12 @@ class Tensor:
             squaring); n = 0 gives the identity. Negative n needs a matrix inverse, which ember does not have.
         """
     @staticmethod
+    def mode(*args, **kwargs):
+        """
+        (values, indices): the most frequent value along dim (the smallest of ties) and its last index; the
+            values carry the gradient to the elements they came from.
+        """
+    @staticmethod
     def moveaxis(input: Tensor, source: int | typing.Sequence[int], destination: int | typing.Sequence[int]) -> Tensor:
         """
         ``input`` with its dims ``source`` moved to positions ``destination`` (a view); the others keep
@@ -464,6 +475,11 @@ class Tensor:
         """
     negative = neg
     negative_ = neg_
+    @staticmethod
+    def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        The next floating-point value after input toward other, elementwise (no gradient).
+        """
     not_equal = ne
     not_equal_ = ne_
     @staticmethod
@@ -895,6 +911,10 @@ class Tensor:
         """
         Whether any element is nonzero, over dim or everywhere.
         """
+    def apply_(self, callable: typing.Callable[[typing.Any], typing.Any]) -> Tensor:
+        """
+        Replaces each element x by callable(x), in place (a Python loop: slow, as PyTorch says of it too).
+        """
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """
         The index of the maximum over dim (of the flattened input when None).
@@ -1263,6 +1283,11 @@ class Tensor:
         """
         Fills self with value (a number or a 0-d tensor); returns self.
         """
+    def fill_diagonal_(self, fill_value: float, wrap: bool = False) -> Tensor:
+        """
+        Writes fill_value on the main diagonal (all dims of one size beyond 2-D); a tall matrix restarts its
+            diagonal every N + 1 rows when wrap=True, as PyTorch.
+        """
     def flatten(self, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
         """
         input with dims start_dim..end_dim merged into one.
@@ -1435,6 +1460,14 @@ class Tensor:
         """
         Whether the tensor was made in inference mode (or is a view of one that was).
         """
+    def is_pinned(self, device = None):
+        """
+        Whether the tensor is in page-locked memory: never (this build has no accelerator).
+        """
+    def is_shared(self):
+        """
+        Whether the tensor is in shared memory: never in ember (DataLoader workers pickle batches).
+        """
     def isfinite(self) -> Tensor:
         """
         Whether each element is finite (not NaN, not inf).
@@ -1598,6 +1631,10 @@ class Tensor:
     def lt_(self, other: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.lt`.
+        """
+    def map_(self, other: Tensor, callable: typing.Callable[[typing.Any, typing.Any], typing.Any]) -> Tensor:
+        """
+        Replaces each element x by callable(x, y), y the matching element of other (broadcast), in place.
         """
     def masked_fill(self, mask: Tensor, value: Tensor | float) -> Tensor:
         """
@@ -1775,6 +1812,10 @@ class Tensor:
         """
         A view with the dims reordered (as arguments or one sequence).
         """
+    def pin_memory(self, device: typing.Any = None) -> Tensor:
+        """
+        Page-locked memory needs an accelerator: this build has none, so this raises as PyTorch does then.
+        """
     def polygamma(self, n: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         The n-th derivative of the digamma function, elementwise.
@@ -1938,6 +1979,10 @@ class Tensor:
     def sgn_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """
         In-place ``sgn``: the result written into self, which is returned.
+        """
+    def share_memory_(self):
+        """
+        Moves the storage to shared memory: a no-op in ember; returns self.
         """
     def sigmoid(self) -> Tensor:
         """
@@ -2159,6 +2204,11 @@ class Tensor:
         """
         The views of each element along dim, without that dim.
         """
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """
+        The windows of `size` elements every `step` along dimension: that dim becomes the window count and
+            a last dim of `size` is added (a copy, differentiable; PyTorch returns a view).
+        """
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None, **bounds: float) -> Tensor:
         """
         Fills self with samples uniform on [a, b), outside autograd; returns self. PyTorch's keyword
@@ -2290,6 +2340,11 @@ class Tensor:
         Whether the tensor was created by the user rather than by a recorded op.
         """
     @property
+    def itemsize(self):
+        """
+        The size of one element in bytes.
+        """
+    @property
     def mH(self) -> Tensor:
         """
         The conjugate transpose of the last two dims (a view).
@@ -2298,6 +2353,11 @@ class Tensor:
     def mT(self) -> Tensor:
         """
         A view with the last two dims swapped (batched matrix transpose).
+        """
+    @property
+    def nbytes(self):
+        """
+        The size of the elements in bytes.
         """
     @property
     def ndim(self) -> int:

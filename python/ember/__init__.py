@@ -46,7 +46,8 @@ from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
 from ._histogram import bincount, histc, histogram
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
-from . import _histogram, _random
+from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frexp, mode, nextafter, range  # noqa: A004
+from . import _histogram, _random, _tensor_extras
 
 # torch.* spellings of the composed convolution, pooling and pixel-shuffle functions (PyTorch has them at top level).
 from .nn.functional import (
@@ -58,11 +59,17 @@ from .nn.functional import (
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
+    group_norm,
+    hardshrink,
+    layer_norm,
     max_pool1d,
     max_pool3d,
     pixel_shuffle,
     pixel_unshuffle,
+    rrelu,
 )
+from .nn.functional import celu as celu
+from .nn.functional import selu as selu
 
 try:
     __version__ = _version("ember")  # one source: the version in pyproject.toml
@@ -81,6 +88,7 @@ pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 _install_tensor_methods()
 _histogram.install()
 _random.install()
+_tensor_extras.install()
 _install_composite_methods()
 _install_legacy()
 _seed_at_import()

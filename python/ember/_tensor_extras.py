@@ -1,0 +1,226 @@
+"""Smaller pieces of torch's API that real scripts reach for: ``mode``, ``range``, ``empty_strided``,
+``asarray``, ``frexp``, ``nextafter`` and the Tensor methods ``unfold``, ``fill_diagonal_``,
+``apply_``/``map_``, ``nbytes``/``itemsize`` and the storage-sharing ones, which on ember's CPU
+tensors are facts (``is_shared()`` False) or no-ops (``share_memory_()``)."""
+
+from __future__ import annotations
+
+import builtins
+import warnings
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._C import Tensor
+from ._composite import _axis_alias
+from ._creation import arange, empty, get_default_dtype, tensor
+from .grad_mode import no_grad
+
+_builtin_range = builtins.range  # `range` below is torch.range
+
+__all__ = ["alpha_dropout", "asarray", "dropout", "empty_strided", "frexp", "mode", "nextafter", "range"]
+
+_ModeResult = namedtuple("mode", ["values", "indices"])
+_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def _mode_row(row: np.ndarray) -> int:
+    """The index of the mode of a 1-D row: the smallest of the most frequent values, at its last place."""
+    values, counts = np.unique(row, return_counts=True)
+    best = values[np.argmax(counts)]  # unique sorts, so the first maximum is the smallest value
+    return int(np.flatnonzero(row == best)[-1])
+
+
+@_axis_alias
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tensor, Tensor] | None = None):
+    """(values, indices): the most frequent value along dim (the smallest of ties) and its last index; the
+    values carry the gradient to the elements they came from."""
+    d = dim % max(input.dim(), 1)
+    with no_grad():
+        moved = np.moveaxis(input.detach().numpy().reshape(input.shape or (1,)), d, -1)
+        flat = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(-1, 0)
+        idx = np.array([_mode_row(r) for r in flat], dtype=np.int64).reshape(moved.shape[:-1])
+        indices = tensor(np.expand_dims(idx, d) if input.dim() else idx.reshape(()))
+    values = input.gather(d, indices) if input.dim() else input.clone()
+    if not keepdim and input.dim():
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    result = _ModeResult(values, indices)
+    if out is not None:
+        return _ModeResult(*(_C._write_out(o, r, "mode") for o, r in zip(out, result)))
+    return result
+
+
+def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype: _C.dtype | None = None,
+          **kwargs: Any) -> Tensor:  # fmt: skip
+    """Values from start to end *inclusive* by step, in the default float dtype; deprecated in PyTorch
+    (it warns, as here): use arange, whose end is exclusive."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+        "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if end is None:
+        start, end = 0, start
+    count = int((end - start) // step) + 1
+    return arange(count, dtype=_C.dtype.float64).mul(step).add(start).to(dtype or get_default_dtype())
+
+
+def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype | None = None, **kwargs: Any):
+    """An uninitialised tensor with the given sizes and strides (over a storage just large enough)."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: got {len(stride)} strides for {len(size)} dimensions"
+        )
+    extent = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
+    base = empty(extent, dtype=dtype or get_default_dtype())
+    result = empty(0, dtype=base.dtype).set_(base, 0, size, stride)
+    return result.requires_grad_(True) if kwargs.get("requires_grad") else result
+
+
+def asarray(obj: Any, *, dtype: _C.dtype | None = None, copy: bool | None = None, **kwargs: Any) -> Tensor:
+    """obj as a tensor: shared with a tensor or numpy array when no conversion is needed and copy is not True."""
+    if isinstance(obj, Tensor):
+        r = obj if dtype is None or obj.dtype == dtype else obj.to(dtype)
+        return r.clone() if copy and r is obj else r
+    if isinstance(obj, np.ndarray) and not copy:
+        r = _C.from_numpy(np.ascontiguousarray(obj)) if obj.dtype.kind in "fiub" else tensor(obj)
+        return r if dtype is None else r.to(dtype)
+    return tensor(obj, dtype=dtype)
+
+
+def frexp(input: Tensor, *, out: tuple[Tensor, Tensor] | None = None):
+    """(mantissa, exponent): input = mantissa * 2 ** exponent, mantissa in [0.5, 1) (int32 exponents)."""
+    if not input.is_floating_point():
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(input.detach().numpy())
+    result = _FrexpResult(tensor(m, dtype=input.dtype), tensor(e.astype(np.int32)))
+    if out is not None:
+        return _FrexpResult(*(_C._write_out(o, r, "frexp") for o, r in zip(out, result)))
+    return result
+
+
+def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The next floating-point value after input toward other, elementwise (no gradient)."""
+    a, b = input.detach().numpy(), other.detach().numpy()
+    r = tensor(np.nextafter(a, b.astype(a.dtype)), dtype=input.dtype)
+    return r if out is None else _C._write_out(out, r, "nextafter")
+
+
+def dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.dropout: nn.functional.dropout with PyTorch's top-level parameter names."""
+    from .nn import functional as F
+
+    return F.dropout(input, p, train)
+
+
+def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.alpha_dropout: nn.functional.alpha_dropout with PyTorch's top-level parameter names."""
+    from .nn import functional as F
+
+    return F.alpha_dropout(input, p, train)
+
+
+# ------------------------------------------------------------------------------------------ Tensor methods
+
+
+def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """The windows of `size` elements every `step` along dimension: that dim becomes the window count and
+    a last dim of `size` is added (a copy, differentiable; PyTorch returns a view)."""
+    d = dimension % max(self.dim(), 1)
+    n = self.shape[d] if self.dim() else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    count = (n - size) // step + 1
+    index = (arange(count) * step).unsqueeze(1) + arange(size)  # (count, size)
+    x = self if self.dim() else self.reshape(1)
+    picked = x.index_select(d, index.reshape(-1))  # dim d holds count * size elements
+    shape = list(x.shape)
+    shape[d : d + 1] = [count, size]
+    return picked.reshape(shape).movedim(d + 1, -1)
+
+
+def _fill_diagonal_(self: Tensor, fill_value: float, wrap: bool = False) -> Tensor:
+    """Writes fill_value on the main diagonal (all dims of one size beyond 2-D); a tall matrix restarts its
+    diagonal every N + 1 rows when wrap=True, as PyTorch."""
+    if self.dim() < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.dim() > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    rows, cols = self.shape[0], self.shape[-1]
+    if self.dim() == 2:
+        stride, length = cols + 1, min(rows, cols)
+        if wrap and rows > cols:
+            length = (rows * cols + cols) // (cols + 1)
+    else:
+        stride, length = sum(cols**k for k in _builtin_range(self.dim())), cols
+    flat = arange(length) * stride
+    flat = flat[flat < self.numel()]
+    return self.put_(flat, _filled(flat, fill_value, self))
+
+
+def _filled(index: Tensor, value: float, like: Tensor) -> Tensor:
+    from ._creation import full
+
+    return full(tuple(index.shape), value, dtype=like.dtype)
+
+
+def _apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
+    """Replaces each element x by callable(x), in place (a Python loop: slow, as PyTorch says of it too)."""
+    if self.requires_grad:
+        raise RuntimeError("apply_ is only implemented on CPU tensors that do not require grad")
+    values = [callable(v) for v in self.reshape(-1).tolist()]
+    with no_grad():
+        return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+
+
+def _map_(self: Tensor, other: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+    """Replaces each element x by callable(x, y), y the matching element of other (broadcast), in place."""
+    if self.requires_grad:
+        raise RuntimeError("map_ is only implemented on CPU tensors that do not require grad")
+    ys = other.expand(self.shape).reshape(-1).tolist()
+    values = [callable(x, y) for x, y in zip(self.reshape(-1).tolist(), ys)]
+    with no_grad():
+        return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+
+
+def _pin_memory(self: Tensor, device: Any = None) -> Tensor:
+    """Page-locked memory needs an accelerator: this build has none, so this raises as PyTorch does then."""
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+_METHODS: dict[str, Any] = {
+    "unfold": _unfold,
+    "fill_diagonal_": _fill_diagonal_,
+    "apply_": _apply_,
+    "map_": _map_,
+    "mode": mode,
+    "frexp": frexp,
+    "nextafter": nextafter,
+    "nbytes": property(lambda self: self.numel() * self.element_size(), doc="The size of the elements in bytes."),
+    "itemsize": property(lambda self: self.element_size(), doc="The size of one element in bytes."),
+    "is_shared": lambda self: False,
+    "share_memory_": lambda self: self,
+    "is_pinned": lambda self, device=None: False,
+    "pin_memory": _pin_memory,
+}
+
+
+def install() -> None:
+    """Attaches the methods above to ember.Tensor."""
+    docs = {
+        "is_shared": "Whether the tensor is in shared memory: never in ember (DataLoader workers pickle batches).",
+        "share_memory_": "Moves the storage to shared memory: a no-op in ember; returns self.",
+        "is_pinned": "Whether the tensor is in page-locked memory: never (this build has no accelerator).",
+    }
+    for name, fn in _METHODS.items():
+        if name in docs:
+            fn.__doc__ = docs[name]
+            fn.__name__ = name
+        setattr(Tensor, name, fn)

@@ -1,0 +1,108 @@
+"""mode, unfold, fill_diagonal_, range, empty_strided, asarray, frexp, nextafter, apply_/map_, nbytes and
+the storage facts: against numpy, with gradients where torch has them, and against PyTorch when present."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_mode_picks_the_smallest_most_frequent_value_at_its_last_index():
+    x = ember.tensor([[1.0, 2.0, 2.0, 3.0, 3.0, 1.0], [5.0, 5.0, 4.0, 4.0, 4.0, 0.0]], requires_grad=True)
+    values, indices = ember.mode(x, 1)
+    assert values.tolist() == [1.0, 4.0] and indices.tolist() == [5, 4]
+    values.sum().backward()
+    expected = np.zeros((2, 6))
+    expected[0, 5] = expected[1, 4] = 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    kept = x.mode(axis=0, keepdims=True)
+    assert kept.values.shape == (1, 6) and type(kept).__name__ == "mode"
+
+
+def test_unfold_windows_and_gradient():
+    x = ember.arange(10.0, dtype=ember.float64).requires_grad_()
+    w = x.unfold(0, 3, 2)
+    ref = np.lib.stride_tricks.sliding_window_view(np.arange(10.0), 3)[::2]
+    np.testing.assert_array_equal(w.detach().numpy(), ref)
+    assert ember.autograd.gradcheck(
+        lambda t: t.unfold(1, 2, 1), (ember.randn(2, 4, 3, dtype=ember.float64).requires_grad_(),)
+    )
+    assert ember.arange(24.0).reshape(2, 3, 4).unfold(1, 2, 1).shape == (2, 2, 4, 2)
+    with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 10 but size is 11"):
+        x.unfold(0, 11, 1)
+
+
+@pytest.mark.parametrize(
+    "shape, wrap", [((3, 3), False), ((5, 3), True), ((5, 3), False), ((2, 4), False), ((3, 3, 3), False)]
+)
+def test_fill_diagonal(shape, wrap):
+    t = ember.zeros(*shape)
+    assert t.fill_diagonal_(2.0, wrap=wrap) is t
+    ref = np.zeros(shape)
+    np.fill_diagonal(ref, 2.0, wrap=wrap)
+    np.testing.assert_array_equal(t.numpy(), ref)
+
+
+def test_range_is_inclusive_and_deprecated():
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        r = ember.range(0, 1, 0.25)
+    assert r.dtype == ember.float32 and r.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_empty_strided_and_asarray():
+    e = ember.empty_strided((2, 3), (1, 2))
+    assert e.shape == (2, 3) and e.stride() == (1, 2)
+    a = np.arange(3.0)
+    shared = ember.asarray(a)
+    a[0] = 7.0
+    assert shared[0].item() == 7.0  # no copy unless asked
+    assert ember.asarray(a, copy=True) is not None and ember.asarray([1, 2]).dtype == ember.int64
+    t = ember.ones(2)
+    assert ember.asarray(t) is t and ember.asarray(t, copy=True) is not t
+
+
+def test_frexp_and_nextafter_against_numpy():
+    x = np.array([8.0, 0.3, -5.5, 0.0])
+    m, e = ember.frexp(ember.tensor(x, dtype=ember.float64))
+    rm, re = np.frexp(x)
+    np.testing.assert_array_equal(m.numpy(), rm)
+    np.testing.assert_array_equal(e.numpy(), re)
+    assert e.dtype == ember.int32
+    n = ember.nextafter(ember.tensor([1.0]), ember.tensor([2.0]))
+    assert n.item() == np.nextafter(np.float32(1), np.float32(2))
+
+
+def test_apply_map_and_storage_facts():
+    t = ember.tensor([1.0, 2.0, 3.0])
+    assert t.apply_(lambda v: v * 10) is t and t.tolist() == [10.0, 20.0, 30.0]
+    t.map_(ember.tensor([1.0, 2.0, 3.0]), lambda a, b: a + b)
+    assert t.tolist() == [11.0, 22.0, 33.0]
+    with pytest.raises(RuntimeError, match="do not require grad"):
+        ember.ones(2, requires_grad=True).apply_(abs)
+    assert t.nbytes == 12 and t.itemsize == 4 and ember.zeros(2, dtype=ember.float64).nbytes == 16
+    assert not t.is_shared() and t.share_memory_() is t and not t.is_pinned()
+
+
+def test_top_level_functional_names():
+    x = ember.randn(2, 3)
+    np.testing.assert_allclose(ember.layer_norm(x, (3,)).numpy(), ember.nn.functional.layer_norm(x, (3,)).numpy())
+    assert ember.dropout(x, 0.5, False) is not None and (ember.dropout(x, 0.5, False) == x).all()
+    np.testing.assert_allclose(ember.selu(x).numpy(), ember.nn.functional.selu(x).numpy())
+
+
+def test_against_pytorch():
+    torch = pytest.importorskip("torch")
+    warnings.simplefilter("ignore")
+    data = np.random.default_rng(0).integers(0, 4, size=(3, 7)).astype(np.float64)
+    for dim in (0, 1):
+        e, t = ember.mode(ember.tensor(data), dim), torch.mode(torch.tensor(data), dim)
+        np.testing.assert_array_equal(e.values.numpy(), t.values.numpy())
+        np.testing.assert_array_equal(e.indices.numpy(), t.indices.numpy())
+    for shape, wrap in [((7, 3), True), ((4, 4, 4), False)]:
+        e, t = ember.zeros(*shape), torch.zeros(*shape)
+        np.testing.assert_array_equal(e.fill_diagonal_(1.5, wrap).numpy(), t.fill_diagonal_(1.5, wrap).numpy())
+    x = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(ember.tensor(x).unfold(2, 3, 1).numpy(), torch.tensor(x).unfold(2, 3, 1).numpy())
+    np.testing.assert_array_equal(ember.range(1, 2, 0.3).numpy(), torch.range(1, 2, 0.3).numpy())
