@@ -4,8 +4,8 @@ One step = embedding (vocab 1000, dim 64) -> 2-layer LSTM (hidden 256) -> Linear
 CrossEntropyLoss over every position, zero_grad, backward, SGD step; sequence 32, batch 32.
 
 Each library runs in a child process of its own, so that neither library's thread pools and
-allocator caches weigh on the other's timing. ember's time loop is Python (one addmm and one fused
-LSTM-cell node per step and layer); PyTorch's is a fused C++ kernel.
+allocator caches weigh on the other's timing. ember runs each layer's time loop as one C++ node
+(Note [LSTM layer]), as PyTorch runs its fused C++ kernel.
 
     python benchmarks/bench_lstm.py [--quick] [--json PATH] [--threads N]
 

@@ -143,3 +143,43 @@ def test_lstm_cell_checks_shapes_and_dtypes():
         ember._C._lstm_cell(ember.zeros(2, 7), ember.zeros(2, 2))
     with pytest.raises(RuntimeError, match="one floating dtype"):
         ember._C._lstm_cell(ember.zeros(2, 8), ember.zeros(2, 2, dtype=ember.float64))
+
+
+# ------------------------------------------------------------------ the LSTM layer (Note [LSTM layer])
+
+
+def _layer_by_cells(xw, h0, c0, w_hh, reverse):
+    steps = xw.shape[0]
+    h, c, outs = h0, c0, [None] * steps
+    for k in range(steps):
+        t = steps - 1 - k if reverse else k
+        h, c = ember._C._lstm_cell(ember.addmm(xw[t], h, w_hh.t()), c)
+        outs[t] = h
+    return ember.stack(outs), h, c
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_layer_is_one_node_matching_the_steps(reverse):
+    rng = np.random.default_rng(2)
+    args = [ember.tensor(rng.normal(size=s) * 0.7, dtype=ember.float64, requires_grad=True)
+            for s in [(4, 2, 12), (2, 3), (2, 3), (12, 3)]]  # fmt: skip
+    out, h_n, c_n = ember._C._lstm_layer(*args, reverse)
+    assert out.grad_fn is h_n.grad_fn is c_n.grad_fn and out.grad_fn.name() == "LstmLayerBackward0"
+    for a, b in zip((out, h_n, c_n), _layer_by_cells(*args, reverse)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    for pick in (lambda r: r, lambda r: r[0], lambda r: r[2]):
+        assert ember.autograd.gradcheck(lambda *z, pick=pick: pick(ember._C._lstm_layer(*z, reverse)), tuple(args))
+    assert ember.autograd.gradgradcheck(lambda *z: ember._C._lstm_layer(*z, reverse)[0], tuple(args))
+
+
+def test_lstm_module_uses_one_node_per_layer_and_direction():
+    lstm = ember.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    out, _ = lstm(ember.randn(5, 2, 3))
+    names, stack = set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node.name() in names:
+            continue
+        names.add(node.name())
+        stack.extend(f for f, _ in node.next_functions)
+    assert "LstmLayerBackward0" in names and "ThnnFusedLstmCellBackward0" not in names

@@ -351,6 +351,10 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 
 // ---- recurrent cells (rnn.cpp): gates (B, 4H) pre-activations, c_prev (B, H) -> (h, c)
 std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
+// One LSTM layer and direction (Note [LSTM layer]): xw (T, B, 4H) the input projections with both
+// biases, h0 and c0 (B, H), w_hh (4H, H) -> output (T, B, H), h_n, c_n (B, H).
+std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                                 bool reverse);
 
 // ---- fused optimizer updates (optim.cpp): in place, outside autograd
 TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList momentum_buffers, double lr,

@@ -2,6 +2,13 @@
 // one node (PyTorch's _thnn_fused_lstm_cell), so a step records an addmm and
 // this node instead of a dozen elementwise nodes. The backward is a kernel too;
 // under create_graph it is the same derivative written with differentiable ops.
+//
+// Note [LSTM layer]: a whole layer's time loop (one direction) as one node. The
+// forward keeps every step's activated gates, tanh(c) and c; the backward runs
+// the steps in reverse with the cell kernel and one product per step for the
+// hidden state's gradient, then forms the recurrent weight's gradient of all
+// steps in one product (dW_hh = sum_t dgates_t^T h_(t-1)), where a per-step
+// graph would compute T products and accumulate T weight-sized gradients.
 #include "kernels/cpu/rnn.h"
 #include "ops/op_node.h"
 
@@ -58,6 +65,118 @@ std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates_in, const Tensor& c_prev
     attach(n, c);
   }
   return {h, c};
+}
+
+namespace {  // a State is private to its op's file (Note [Node state])
+struct LstmLayerState {
+  bool reverse = false;
+  void fields(StateFields& f) const { f.add("reverse", reverse); }
+};
+}  // namespace
+
+// The order steps run in: forwards, or backwards for the reverse direction.
+static int64_t step_at(int64_t k, int64_t T, bool reverse) { return reverse ? T - 1 - k : k; }
+
+// Every step's hidden input h_(t-1), laid out as the steps: (T, B, H).
+static Tensor previous_hidden(const Tensor& out, const Tensor& h0, bool reverse) {
+  const int64_t T = out->size(0);
+  Tensor first = unsqueeze(h0, 0);
+  if (T == 1) return first;
+  return reverse ? cat({narrow(out, 0, 1, T - 1), first}, 0) : cat({first, narrow(out, 0, 0, T - 1)}, 0);
+}
+
+// The layer's derivative with differentiable ops, for create_graph: the steps recomputed, then the
+// same reverse loop as the kernels'.
+static variable_list lstm_layer_backward_ops(const variable_list& g, const Tensor& xw, const Tensor& h0,
+                                             const Tensor& c0, const Tensor& w_hh, bool reverse) {
+  const int64_t T = xw->size(0);
+  TensorList gates(T), c_prev(T), h_prev(T);
+  Tensor h = h0, c = c0, wt = transpose(w_hh, 0, 1);
+  for (int64_t k = 0; k < T; ++k) {
+    const int64_t t = step_at(k, T, reverse);
+    gates[t] = addmm(select(xw, 0, t), h, wt);
+    c_prev[t] = c, h_prev[t] = h;
+    auto hc = lstm_cell(gates[t], c);
+    h = hc.first, c = hc.second;
+  }
+  Tensor dh = g[1] ? g[1] : zeros_like(h0), dc = g[2] ? g[2] : zeros_like(c0), dw;
+  TensorList dxw(T);
+  for (int64_t k = T - 1; k >= 0; --k) {
+    const int64_t t = step_at(k, T, reverse);
+    Tensor dh_t = g[0] ? add(dh, select(g[0], 0, t)) : dh;
+    variable_list d = lstm_cell_backward_ops(dh_t, dc, gates[t], c_prev[t]);
+    dxw[t] = d[0];
+    Tensor step_dw = mm(transpose(d[0], 0, 1), h_prev[t]);
+    dw = dw ? add(dw, step_dw) : step_dw;
+    dh = mm(d[0], w_hh), dc = d[1];
+  }
+  return {stack(dxw, 0), dh, dc, dw};
+}
+
+std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                                 bool reverse) {
+  EMBER_CHECK(xw->dim() == 3 && h0->dim() == 2 && c0->sizes() == h0->sizes() && w_hh->dim() == 2 &&
+                  xw->size(1) == h0->size(0) && xw->size(2) == 4 * h0->size(1) && w_hh->size(0) == xw->size(2) &&
+                  w_hh->size(1) == h0->size(1) && xw->size(0) > 0,
+              "lstm_layer: expected xw (T, B, 4H), h0 and c0 (B, H), w_hh (4H, H); got ", detail::cat(xw->sizes()),
+              ", ", detail::cat(h0->sizes()), ", ", detail::cat(c0->sizes()), ", ", detail::cat(w_hh->sizes()));
+  const int64_t T = xw->size(0), B = h0->size(0), H = h0->size(1);
+  const DType dt = xw->dtype();
+  Tensor out = empty({T, B, H}, dt), cs = empty({T, B, H}, dt), tanhs = empty({T, B, H}, dt);
+  Tensor acts = empty({T, B, 4 * H}, dt);
+  {
+    NoGradGuard ng;
+    Tensor x = contiguous(xw), wt = transpose(w_hh, 0, 1), h = contiguous(h0), c = contiguous(c0);
+    for (int64_t k = 0; k < T; ++k) {
+      const int64_t t = step_at(k, T, reverse);
+      Tensor gates = addmm(select(x, 0, t), h, wt);
+      Tensor h_t = select(out, 0, t), c_t = select(cs, 0, t);
+      kernels::lstm_cell(h_t, c_t, select(acts, 0, t), select(tanhs, 0, t), gates, c);
+      h = h_t, c = c_t;
+    }
+  }
+  const int64_t last = step_at(T - 1, T, reverse);
+  Tensor h_n, c_n;
+  {
+    NoGradGuard ng;
+    h_n = clone(select(out, 0, last)), c_n = clone(select(cs, 0, last));
+  }
+  auto n = make_node<LstmLayerState>("LstmLayerBackward0", {&xw, &h0, &c0, &w_hh}, [](auto& n, variable_list& g) {
+    Tensor xw = n.saved_at(0), h0 = n.saved_at(1), c0 = n.saved_at(2), w_hh = n.saved_at(3);
+    const bool reverse = n.state.reverse;
+    if (GradMode::is_enabled()) return lstm_layer_backward_ops(g, xw, h0, c0, w_hh, reverse);
+    Tensor out = n.saved_at(4), cs = n.saved_at(5), acts = n.saved_at(6), tanhs = n.saved_at(7);
+    const int64_t T = xw->size(0), B = h0->size(0), H = h0->size(1);
+    Tensor dxw = empty({T, B, 4 * H}, xw->dtype());
+    Tensor dh = g[1] ? contiguous(g[1]) : zeros(h0->sizes(), xw->dtype());
+    Tensor dc = g[2] ? contiguous(g[2]) : Tensor();
+    Tensor gout = g[0] ? contiguous(g[0]) : Tensor();
+    Tensor c0c = contiguous(c0);
+    for (int64_t k = T - 1; k >= 0; --k) {
+      const int64_t t = step_at(k, T, reverse);
+      Tensor dh_t = gout ? add(dh, select(gout, 0, t)) : dh;
+      Tensor c_prev = k == 0 ? c0c : select(cs, 0, step_at(k - 1, T, reverse));
+      Tensor dgates = select(dxw, 0, t), dc_prev = empty({B, H}, xw->dtype());
+      kernels::lstm_cell_backward(dgates, dc_prev, dh_t, dc, select(acts, 0, t), select(tanhs, 0, t), c_prev);
+      dh = mm(dgates, w_hh), dc = dc_prev;
+    }
+    Tensor dw;
+    if (n.needs(3))
+      dw = mm(transpose(reshape(dxw, {T * B, 4 * H}), 0, 1), reshape(previous_hidden(out, h0, reverse), {T * B, H}));
+    return variable_list{dxw, dh, dc ? dc : zeros(h0->sizes(), xw->dtype()), dw};
+  });
+  if (n) {
+    n->state.reverse = reverse;
+    for (auto* t : {&xw, &h0, &c0, &w_hh}) n->save("input", *t);
+    n->save("output", out);
+    n->save("cy", cs);
+    n->save("workspace", acts);
+    n->save("tanh_cy", tanhs);
+    attach(n, out);
+    attach(n, h_n);
+    attach(n, c_n);
+  }
+  return {out, h_n, c_n};
 }
 
 }  // namespace ember

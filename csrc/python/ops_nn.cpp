@@ -54,6 +54,14 @@ void register_nn_ops(OpRegistry& r) {
       },
       "One LSTM step after the gate pre-activations (B, 4H): (h, c), as one node.", py::arg("gates"),
       py::arg("c_prev"));
+  m.def(
+      "_lstm_layer",
+      [](const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse) {
+        auto r = lstm_layer(xw, h0, c0, w_hh, reverse);
+        return py::make_tuple(r[0], r[1], r[2]);
+      },
+      "One LSTM layer and direction over a padded sequence (Note [LSTM layer]): (output, h_n, c_n), one node.",
+      py::arg("xw"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"), py::arg("reverse") = false);
   m.def("_softplus", &softplus, "softplus as one node.", py::arg("input"), py::arg("beta") = 1.0,
         py::arg("threshold") = 20.0);
   m.def(

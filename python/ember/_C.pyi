@@ -2630,6 +2630,10 @@ def _lstm_cell(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
     """
     One LSTM step after the gate pre-activations (B, 4H): (h, c), as one node.
     """
+def _lstm_layer(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """
+    One LSTM layer and direction over a padded sequence (Note [LSTM layer]): (output, h_n, c_n), one node.
+    """
 def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: list, arg4: list, arg5: list, arg6: list, arg7: list, arg8: bool) -> list:
     """
     Wires the outputs of a custom Function's forward into the graph (the C++ half of Function.apply).

@@ -336,9 +336,16 @@ class RNNBase(Module):
                 else:
                     steps, batch = layer_input.shape[0], layer_input.shape[1]
                     flat = layer_input.reshape(steps * batch, layer_input.shape[2])
-                    xw_steps = _input_projection(self.mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, -1).unbind(0)
+                    xw = _input_projection(self.mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, -1)
+                    xw_steps = xw.unbind(0)
                 index = layer * directions + direction
                 state = tuple(h[index] for h in hx)
+                if self.mode == "LSTM" and not packed and w_hr is None and steps > 0:
+                    # The whole time loop as one node (Note [LSTM layer] in csrc/ops/rnn.cpp).
+                    out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, direction == 1)
+                    outputs.append(out)
+                    finals.append((h_n, c_n))
+                    continue
                 outs, final = _run_direction(step, xw_steps, batch_sizes, state, (w_hh, b_hh, w_hr), direction == 1)
                 outputs.append(_C.cat(outs) if packed else _C.stack(outs))
                 finals.append(final)
