@@ -1,3 +1,6 @@
+# Copied from https://github.com/karpathy/makemore/blob/988aa59e4d8fefa526d06f3b453ad116258398d4/makemore.py
+# Licence: MIT, see LICENSE.
+# Unchanged apart from this header; names.txt here is the first 1000 lines of the repository's names.txt.
 """
 you give this script some words (one per line) and it will generate more things like it.
 uses super state of the art Transformer AI tech

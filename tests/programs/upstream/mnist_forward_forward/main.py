@@ -1,3 +1,6 @@
+# Copied from https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8/mnist_forward_forward/main.py
+# Licence: BSD-3-Clause, see LICENSE.
+# Unchanged apart from this header; torchvision is the offline shim in tests/programs/shims (synthetic MNIST).
 # This code is based on the implementation of Mohammad Pezeshki available at
 # https://github.com/mohammadpz/pytorch_forward_forward and licensed under the MIT License.
 # Modifications/Improvements to the original code have been made by Vivek V Patel.

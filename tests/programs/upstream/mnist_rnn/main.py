@@ -1,3 +1,6 @@
+# Copied from https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8/mnist_rnn/main.py
+# Licence: BSD-3-Clause, see LICENSE.
+# Unchanged apart from this header; torchvision is the offline shim in tests/programs/shims (synthetic MNIST).
 from __future__ import print_function
 
 import argparse

@@ -1,4 +1,7 @@
 # -*- coding: utf-8 -*-
+# Copied from https://github.com/pytorch/tutorials/blob/96efa19f4e1be1b64c5474c1f3ae18a47d98aa90/beginner_source/examples_nn/polynomial_optim.py
+# Licence: BSD-3-Clause, see LICENSE.
+# Unchanged apart from this header.
 """
 PyTorch: optim
 --------------

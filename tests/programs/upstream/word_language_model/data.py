@@ -1,3 +1,6 @@
+# Copied from https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8/word_language_model/data.py
+# Licence: BSD-3-Clause, see LICENSE.
+# Unchanged apart from this header.
 import os
 from io import open
 import torch
