@@ -59,6 +59,7 @@ PROGRAMS = {
         "tutorials/polynomial_custom_function.py", loss_pattern=ITERATION_AND_LOSS
     ),
     "tutorial_polynomial_optim": Program("tutorials/polynomial_optim.py", loss_pattern=ITERATION_AND_LOSS),
+    "tutorial_quickstart": Program("tutorials/quickstart_tutorial.py"),
     "regression": Program("regression/main.py", final_loss_below=1e-3),
     # The data file is a pickled numpy array, which torch.load (weights_only=True by default
     # since PyTorch 2.6) refuses; PyTorch's documented switch for such files is this variable.

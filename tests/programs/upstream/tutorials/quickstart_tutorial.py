@@ -1,3 +1,6 @@
+# Copied from https://github.com/pytorch/tutorials/blob/afcd669d56554c2ef46f2da92edbfaf8c54043ec/beginner_source/basics/quickstart_tutorial.py
+# Licence: BSD-3-Clause, see LICENSE.
+# Unchanged apart from this header; torchvision is the offline shim in tests/programs/shims (synthetic FashionMNIST).
 """
 `Learn the Basics <intro.html>`_ ||
 **Quickstart** ||
