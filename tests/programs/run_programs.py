@@ -203,7 +203,7 @@ def main():
         rows.append(
             (
                 name,
-                "yes" if ok else f"no: {shorten(ember.error)}",
+                "yes" if ok else f"no (exit {ember.returncode}): {shorten(ember.error)}",
                 f"{ember.seconds:.1f}",
                 "-" if torch is None else f"{torch.seconds:.1f}",
                 first_last(ember.losses),
