@@ -24,6 +24,9 @@ KNOWN_MISSING = {
         "so traindata.pt, a pickled numpy array, is refused: UnpicklingError: Weights only load failed "
         "(numpy._core.multiarray._reconstruct)"
     ),
+    "mnist_cnn_default_device": (
+        "main.py asks torch.accelerator.is_available(): AttributeError: module 'ember' has no attribute 'accelerator'"
+    ),
     "word_language_model_lstm": "main.py does `import torch.onnx`: ModuleNotFoundError: No module named 'torch.onnx'",
     "word_language_model_transformer": (
         "`import torch.onnx` (no ember.onnx), then main.py's safe_globals list names "

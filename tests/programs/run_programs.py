@@ -73,6 +73,8 @@ PROGRAMS = {
     "word_language_model_transformer": Program(f"{WLM}/main.py", ("--model", "Transformer", *WLM_ARGS)),
     # The MNIST programs read the synthetic MNIST of shims/torchvision; --no-accel keeps them on the CPU.
     "mnist_cnn": Program("mnist/main.py", ("--no-accel", "--epochs", "2", "--test-batch-size", "256")),
+    # As a user runs it, without --no-accel: asks torch.accelerator whether to use a GPU.
+    "mnist_cnn_default_device": Program("mnist/main.py", ("--epochs", "1", "--test-batch-size", "256")),
     "mnist_rnn": Program("mnist_rnn/main.py", ("--epochs", "2", "--log-interval", "2")),
     "mnist_vae": Program("vae/main.py", ("--no-accel", "--epochs", "2", "--log-interval", "2")),
     "mnist_forward_forward": Program(
