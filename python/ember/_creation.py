@@ -323,6 +323,8 @@ def randint(
     _check_device(device)
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...): the one positional bound is the upper one
+        low, high = 0, low
     if high is None:
         raise TypeError("randint() missing required argument 'high'")
     return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64, generator), requires_grad)
