@@ -18,22 +18,7 @@ _spec.loader.exec_module(run_programs)
 
 # Programs that fail on ember because ember lacks something: strict xfails, so a test
 # turns red (XPASS) once the missing piece lands and the entry should be deleted.
-KNOWN_MISSING = {
-    "time_sequence_prediction": (
-        "ember.load ignores TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (PyTorch's switch back to weights_only=False), "
-        "so traindata.pt, a pickled numpy array, is refused: UnpicklingError: Weights only load failed "
-        "(numpy._core.multiarray._reconstruct)"
-    ),
-    "mnist_cnn_default_device": (
-        "main.py asks torch.accelerator.is_available(): AttributeError: module 'ember' has no attribute 'accelerator'"
-    ),
-    "word_language_model_lstm": "main.py does `import torch.onnx`: ModuleNotFoundError: No module named 'torch.onnx'",
-    "word_language_model_transformer": (
-        "`import torch.onnx` (no ember.onnx), then main.py's safe_globals list names "
-        "torch.nn.modules.activation.MultiheadAttention and torch.nn.modules.linear.NonDynamicallyQuantizableLinear, "
-        "which ember does not have"
-    ),
-}
+KNOWN_MISSING: dict[str, str] = {}
 
 
 def _params():

@@ -591,6 +591,19 @@ def _map_location_fn(map_location: Any) -> Callable | None:
     return move
 
 
+def _env_truthy(name: str) -> bool:
+    return os.getenv(name) in ("1", "y", "yes", "true")
+
+
+def _weights_only_setting(weights_only: bool | None) -> bool:
+    """weights_only as PyTorch settles it: its environment switches, then the default True."""
+    if _env_truthy("TORCH_FORCE_WEIGHTS_ONLY_LOAD"):
+        return True
+    if weights_only is None:
+        return not _env_truthy("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+    return weights_only
+
+
 def load(
     f: str | os.PathLike | IO[bytes],
     map_location: str | _C.device | dict[str, str] | Callable[[Tensor, str], Any] | None = None,
@@ -618,10 +631,11 @@ def load(
     copy-on-write instead of reading them.  ``pickle_load_args`` (e.g.
     ``encoding``) go to the unpickler.  Tensors of torch dtypes ember lacks
     (float16, bfloat16, int8, int16, uint8) load widened to float32/int32,
-    with a warning.
+    with a warning.  PyTorch's environment switches work: ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes
+    every load weights-only, ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load that does not pass
+    ``weights_only`` a full unpickling (for trusted files only).
     """
-    if weights_only is None:
-        weights_only = True
+    weights_only = _weights_only_setting(weights_only)
     if weights_only and pickle_module is not None:
         raise RuntimeError(
             "Can not safely load weights when explicit pickle_module is specified (use weights_only=False)"

@@ -424,3 +424,7 @@ class Hardshrink(_Shrink):
     def forward(self, input: Tensor) -> Tensor:
         """Returns hardshrink(input, lambd)."""
         return F.hardshrink(input, self.lambd)
+
+
+# PyTorch defines MultiheadAttention in torch.nn.modules.activation; checkpoints and safe_globals name it there.
+from .attention import MultiheadAttention  # noqa: E402, F401

@@ -8,7 +8,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ._utils import new_empty
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
@@ -69,7 +69,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(new_empty((3 * embed_dim,), device, dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         if add_bias_kv:
             self.bias_k = Parameter(new_empty((1, 1, embed_dim), device, dtype))
             self.bias_v = Parameter(new_empty((1, 1, embed_dim), device, dtype))
