@@ -106,3 +106,30 @@ def test_against_pytorch():
     x = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(ember.tensor(x).unfold(2, 3, 1).numpy(), torch.tensor(x).unfold(2, 3, 1).numpy())
     np.testing.assert_array_equal(ember.range(1, 2, 0.3).numpy(), torch.range(1, 2, 0.3).numpy())
+
+
+def test_accelerator_and_onnx_say_what_this_build_has():
+    assert ember.accelerator.is_available() is False and ember.accelerator.device_count() == 0
+    assert ember.accelerator.current_accelerator() is None
+    assert ember.onnx.is_in_onnx_export() is False
+    with pytest.raises(NotImplementedError, match="cannot export ONNX"):
+        ember.onnx.export(ember.nn.Linear(2, 2), ember.zeros(1, 2), "model.onnx")
+    mha = ember.nn.MultiheadAttention(4, 2)
+    assert type(mha.out_proj).__name__ == "NonDynamicallyQuantizableLinear"
+    assert ember.nn.modules.activation.MultiheadAttention is ember.nn.MultiheadAttention
+
+
+def test_load_honours_pytorchs_weights_only_switches(tmp_path, monkeypatch):
+    import pickle
+
+    path = tmp_path / "array.pt"
+    ember.save({"a": np.arange(3.0)}, path)  # a numpy array: not a weights-only global
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        ember.load(path)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    np.testing.assert_array_equal(ember.load(path)["a"], np.arange(3.0))
+    with pytest.raises(pickle.UnpicklingError):
+        ember.load(path, weights_only=True)  # an explicit argument wins over the switch
+    monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.raises(pickle.UnpicklingError):
+        ember.load(path, weights_only=False)  # the forcing switch wins over everything
