@@ -17,6 +17,7 @@ programs are seeded but the two libraries draw different random numbers).
 
 import argparse
 import dataclasses
+import importlib.util
 import os
 import pathlib
 import re
@@ -28,7 +29,18 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 UPSTREAM = HERE / "upstream"
 LAUNCH = HERE / "launch.py"
-PYTHON_DIR = HERE.parent.parent / "python"  # ember's package, as in the checkout
+
+
+def _ember_dir():
+    """The folder holding the ember this interpreter imports (installed, editable or on PYTHONPATH), so
+    that the programs' subprocesses use the same one; the checkout's python/ when ember is not importable."""
+    spec = importlib.util.find_spec("ember")
+    if spec is None or spec.origin is None:
+        return HERE.parent.parent / "python"
+    return pathlib.Path(spec.origin).resolve().parent.parent
+
+
+PYTHON_DIR = _ember_dir()
 
 LOSS_FACTOR = 5.0
 # The number after "loss" in "loss: 0.5", "Loss: 2.30", "loss  3.87 | ppl", "Average loss: 536.9".
