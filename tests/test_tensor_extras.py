@@ -133,3 +133,12 @@ def test_load_honours_pytorchs_weights_only_switches(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "1")
     with pytest.raises(pickle.UnpicklingError):
         ember.load(path, weights_only=False)  # the forcing switch wins over everything
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+def test_norm_gradient_is_finite_at_zero_elements(p):
+    # d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1): 0 at a zero element (x |x|^(p-2) made NaN there).
+    x = ember.tensor([0.0, 1.0, -2.0], dtype=ember.float64, requires_grad=True)
+    ember.norm(x, p).backward()
+    n = (1 + 2**p) ** (1 / p)
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, n ** (1 - p), -(2 ** (p - 1)) * n ** (1 - p)])

@@ -392,8 +392,10 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim) {
                                     Tensor count = sum(hit, red.dims(), true);
                                     return {div(mul(mul(gk, sign(x)), hit), count)};
                                   }
-                                  // d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0.
-                                  Tensor scale = p == 2 ? x : mul(x, pow(abs(x), num(p - 2)));
+                                  // d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0, and
+                                  // (p < 1, where |0|^(p-1) is inf) 0 at zero elements, as PyTorch's.
+                                  Tensor scale = p == 2 ? x : mul(sign(x), pow(abs(x), num(p - 1)));
+                                  if (p < 1) scale = where(eq(x, num(0.0)), zero, scale);
                                   Tensor denom = p == 2 ? r : pow(r, num(p - 1));
                                   return {where(eq(r, num(0.0)), zero, div(mul(gk, scale), denom))};
                                 });
