@@ -229,6 +229,12 @@ class Tensor:
         """
         ``input`` expanded (a view) to ``size``; -1 keeps a dim's size.
         """
+    @staticmethod
+    def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.cholesky (deprecated in PyTorch for linalg.cholesky, which it warns once): the factor,
+            lower or upper.
+        """
     clip = clamp
     clip_ = clamp_
     @staticmethod
@@ -269,6 +275,11 @@ class Tensor:
     def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         Each angle converted from degrees to radians.
+        """
+    @staticmethod
+    def det(input: Tensor) -> Tensor:
+        """
+        torch.det: linalg.det.
         """
     @staticmethod
     def diagflat(input: Tensor, offset: int = 0) -> Tensor:
@@ -357,6 +368,11 @@ class Tensor:
         The dot product over the last dims of ``input`` and ``other`` (their product when one is 0-d).
         """
     @staticmethod
+    def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.inverse: linalg.inv.
+        """
+    @staticmethod
     def is_complex(input: Tensor) -> bool:
         """
         Whether input's dtype is complex: always False, as ember has no complex dtypes.
@@ -428,6 +444,11 @@ class Tensor:
     less_equal = le
     less_equal_ = le_
     @staticmethod
+    def logdet(input: Tensor) -> Tensor:
+        """
+        torch.logdet: log det(input); nan for a negative determinant, -inf for a zero one.
+        """
+    @staticmethod
     def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
         """
         ``log(p / (1 - p))``, with ``p`` clamped to [eps, 1 - eps] when eps is given (there the gradient is 0).
@@ -435,8 +456,8 @@ class Tensor:
     @staticmethod
     def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
         """
-        ``input`` (a square matrix or batch of them) multiplied by itself n times, n >= 0 (by repeated
-            squaring); n = 0 gives the identity. Negative n needs a matrix inverse, which ember does not have.
+        ``input`` (a square matrix or batch of them) multiplied by itself n times (by repeated
+            squaring); n = 0 gives the identity; negative n powers the inverse (linalg.inv).
         """
     @staticmethod
     def moveaxis(input: Tensor, source: int | typing.Sequence[int], destination: int | typing.Sequence[int]) -> Tensor:
@@ -467,9 +488,20 @@ class Tensor:
     not_equal = ne
     not_equal_ = ne_
     @staticmethod
+    def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+        """
+        torch.pinverse: linalg.pinv with rtol=rcond.
+        """
+    @staticmethod
     def positive(input: Tensor) -> Tensor:
         """
         ``+input``: input itself (bool tensors refuse, as PyTorch's unary plus).
+        """
+    @staticmethod
+    def qr(input: Tensor, some: bool = True, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.qr (deprecated in PyTorch, which warns once): linalg.qr with some=True as mode
+            'reduced', some=False as 'complete'.
         """
     @staticmethod
     def quantile(*args, **kwargs) -> Tensor:
@@ -523,8 +555,19 @@ class Tensor:
         """
         A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of dim ``dim``.
         """
+    @staticmethod
+    def slogdet(input: Tensor, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.slogdet: linalg.slogdet.
+        """
     subtract = sub
     subtract_ = sub_
+    @staticmethod
+    def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.svd: ``(U, S, V)`` with V (not Vh); some=False gives the full U and V; compute_uv=False
+            gives zero-filled U (m x m) and V (n x n).
+        """
     swapdims = transpose
     swapdims_ = transpose_
     @staticmethod
