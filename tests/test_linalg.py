@@ -235,7 +235,10 @@ def test_norm_defaults_and_dtype():
     close(LA.norm(T(a), dim=2), np.linalg.norm(a, axis=2))
     x = ember.tensor([3.0, 4.0])
     assert LA.vector_norm(x, dtype=ember.float64).dtype == ember.float64
-    assert LA.vector_norm(ember.tensor([3, 4]), dtype=ember.float32).item() == 5.0
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        LA.vector_norm(ember.tensor([3, 4]), dtype=ember.float32)  # as PyTorch: dtype= does not convert ints
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        LA.matrix_norm(ember.ones(2, 2, dtype=ember.int64), dtype=ember.float64)
 
 
 def test_small_functions():
@@ -361,6 +364,13 @@ GRAD_CASES = [
     ("vecdot", LA.vecdot, [rand(2, 3), rand(2, 3)]),
     ("cross", LA.cross, [rand(2, 3), rand(2, 3)]),
     ("pinverse", ember.pinverse, [rand(4, 3)]),
+    ("cond", LA.cond, [square(3)]),
+    ("cond-fro", lambda a: LA.cond(a, "fro"), [square(3)]),
+    ("tensorinv", lambda a: LA.tensorinv(a, ind=2), [square(6).reshape(2, 3, 6)]),
+    ("tensorsolve", LA.tensorsolve, [square(6).reshape(2, 3, 6), rand(2, 3)]),
+    ("vander", lambda x: LA.vander(x, N=4), [rand(2, 3)]),
+    ("matrix_exp", LA.matrix_exp, [rand(2, 3, 3)]),
+    ("matrix_exp-large", LA.matrix_exp, [3 * rand(3, 3)]),
 ]
 
 
@@ -371,7 +381,7 @@ def test_gradcheck(name, f, arrays):
 
 
 GRADGRAD = {"inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr-tall", "qr-wide", "eigh"}
-GRADGRAD |= {"svd-tall", "svd-U-Vh", "pinv", "matrix_norm-nuc", "matrix_power-neg"}
+GRADGRAD |= {"svd-tall", "svd-U-Vh", "pinv", "matrix_norm-nuc", "matrix_power-neg", "matrix_exp"}
 
 
 GRADGRAD_CASES = [c for c in GRAD_CASES if c[0] in GRADGRAD]
@@ -448,3 +458,28 @@ def test_ex_variants_report_info():
         LA.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]]), check_errors=True)
     result, info = LA.solve_ex(singular, ember.ones(2, 2))
     assert info.tolist() == [0, 2]
+
+
+def test_cond_tensorinv_tensorsolve_vander_matrix_exp():
+    a = square(3)
+    s = np.linalg.svd(a, compute_uv=False)
+    close(LA.cond(T(a)), s[0] / s[-1])
+    close(LA.cond(T(a), -2), s[-1] / s[0])
+    for p in ["fro", "nuc", math.inf, -math.inf, 1, -1]:
+        close(LA.cond(T(a), p), np.linalg.cond(a, p))
+    assert LA.cond(T(np.array([[1.0, 2.0], [2.0, 4.0]])), 1).item() == math.inf
+    t = square(6).reshape(2, 3, 6)
+    close(LA.tensorinv(T(t)), np.linalg.tensorinv(t))
+    b = rand(2, 3)
+    close(LA.tensorsolve(T(t), T(b)), np.linalg.tensorsolve(t, b))
+    t2 = np.moveaxis(t, 2, 0)
+    close(LA.tensorsolve(T(t2), T(b), dims=(0,)), np.linalg.tensorsolve(t2, b, axes=(0,)))
+    x = rand(4)
+    close(LA.vander(T(x)), np.vander(x, increasing=True))
+    close(LA.vander(T(x), N=2), np.vander(x, 2, increasing=True))
+    w = rand(3)
+    q = np.linalg.qr(rand(3, 3))[0]
+    m = q @ np.diag(w) @ q.T  # exp of a symmetric matrix, by its eigendecomposition
+    close(LA.matrix_exp(T(m)), q @ np.diag(np.exp(w)) @ q.T, 1e-12)
+    close(ember.matrix_exp(T(5 * m)), q @ np.diag(np.exp(5 * w)) @ q.T, 1e-9)
+    close(T(np.zeros((2, 2))).matrix_exp(), np.eye(2))

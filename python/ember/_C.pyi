@@ -454,6 +454,11 @@ class Tensor:
         ``log(p / (1 - p))``, with ``p`` clamped to [eps, 1 - eps] when eps is given (there the gradient is 0).
         """
     @staticmethod
+    def matrix_exp(input: Tensor) -> Tensor:
+        """
+        torch.matrix_exp: linalg.matrix_exp.
+        """
+    @staticmethod
     def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
         """
         ``input`` (a square matrix or batch of them) multiplied by itself n times (by repeated

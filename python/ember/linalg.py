@@ -35,6 +35,7 @@ __all__ = [
     "LinAlgError",
     "cholesky",
     "cholesky_ex",
+    "cond",
     "cross",
     "det",
     "diagonal",
@@ -44,6 +45,7 @@ __all__ = [
     "inv_ex",
     "lstsq",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",
@@ -57,6 +59,9 @@ __all__ = [
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]
@@ -920,8 +925,7 @@ def vector_norm(
     -inf: min|x|, 0: the number of nonzeros."""
     if not isinstance(x, Tensor):
         raise TypeError(f"linalg.vector_norm(): argument 'x' (position 1) must be Tensor, not {type(x).__name__}")
-    if not x.is_floating_point() and dtype is None:
-        _check_float("linalg.vector_norm", x)
+    _check_float("linalg.vector_norm", x)
     if isinstance(dim, numbers.Integral):
         dim = (int(dim),)
     if dim is not None:
@@ -955,8 +959,7 @@ def matrix_norm(
     """The matrix norm over the two dims ``dim``: 'fro', 'nuc', inf/-inf (max/min row sum of |A|),
     1/-1 (max/min column sum), 2/-2 (largest/smallest singular value)."""
     name = "linalg.matrix_norm"
-    if not (isinstance(A, Tensor) and A.is_floating_point()) and dtype is None:
-        _check_float(name, A)
+    _check_float(name, A)
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if dtype is not None:
@@ -1086,6 +1089,93 @@ def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     return _composite_linalg.matrix_power(A, n, out=out)
 
 
+def cond(A: Tensor, p: Any = None, *, out: Tensor | None = None) -> Tensor:
+    """The condition number of A in the matrix norm p: None or 2 (the ratio of the largest to the
+    smallest singular value), -2 (its inverse), or 'fro', 'nuc', inf, -inf, 1, -1 (norm(A) norm(A^-1),
+    square A only; inf for a singular matrix)."""
+    name = "linalg.cond"
+    _check_float(name, A)
+    _check_matrix(name, A)
+    if p is None or p in (2, -2):
+        S = svdvals(A)
+        big, small = S.narrow(-1, 0, 1).squeeze(-1), S.narrow(-1, S.shape[-1] - 1, 1).squeeze(-1)
+        return _out(out, big / small if p != -2 else small / big, name)
+    if p not in ("fro", "nuc", math.inf, -math.inf, 1, -1):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    _check_square(name, A)
+    inverse, info = LinalgInvEx.apply(A)
+    result = matrix_norm(A, p) * matrix_norm(_C.where(_C.isfinite(inverse), inverse, _creation.zeros_like(A)), p)
+    singular = (info != 0).reshape(list(result.shape))
+    result = _C.where(singular, _creation.full_like(result, math.inf), result)
+    return _out(out, result, name)
+
+
+def _prod(sizes: Sequence[int]) -> int:
+    return int(np.prod(list(sizes), dtype=np.int64)) if len(sizes) else 1
+
+
+def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> Tensor:
+    """The inverse of A for tensordot over its first ``ind`` dims: shape A.shape[ind:] + A.shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = list(A.shape[:ind]), list(A.shape[ind:])
+    if _prod(rows) != _prod(cols):
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), "
+            f"but got {_prod(cols)} != {_prod(rows)}"
+        )
+    return _out(out, inv(A.reshape(_prod(rows), _prod(cols))).reshape(cols + rows), "linalg.tensorinv")
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None, *, out: Tensor | None = None) -> Tensor:
+    """The X with ``tensordot(A, X, X.ndim) == B``; ``dims``: A's dims moved to its end first."""
+    if dims is not None:
+        nd = A.dim()
+        moved = [d % nd for d in dims]
+        A = A.permute([d for d in range(nd) if d not in moved] + moved)
+    x_shape = list(A.shape[B.dim() :])
+    if _prod(x_shape) != _prod(list(B.shape)):
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+            f"but got {_prod(x_shape)} != {_prod(list(A.shape[: B.dim()]))}"
+        )
+    n = _prod(list(B.shape))
+    return _out(out, solve(A.reshape(n, n), B.reshape(n)).reshape(x_shape), "linalg.tensorsolve")
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of x (its last dim): columns x^0, x^1, ..., x^(N-1), N = x.size(-1)."""
+    if x.dim() < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        if n < 0:
+            raise RuntimeError("N must be greater than 1.")
+        return _creation.ones(*x.shape, n, dtype=x.dtype)
+    ones = _creation.ones(*x.shape, 1, dtype=x.dtype)
+    powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
+    return _C.cat([ones, powers], -1)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential, by scaling and squaring around a degree-18 Taylor polynomial, all in
+    differentiable ember ops (PyTorch uses Pade-type polynomials and a node of its own)."""
+    _check_square("linalg.matrix_exp", A)
+    n = A.shape[-1]
+    if n == 0 or A.numel() == 0:
+        return A.clone()
+    norm1 = float(np.abs(_np(A)).sum(-2).max()) if A.numel() else 0.0
+    s = max(0, int(math.ceil(math.log2(norm1))) + 1) if norm1 > 0.5 else 0
+    X = A / (2.0**s) if s else A
+    eye = _creation.eye(n, dtype=A.dtype)
+    result = eye + X / 18.0
+    for k in range(17, 0, -1):  # Horner: I + X/1 (I + X/2 (I + ... ))
+        result = eye + _C.matmul(X, result) / float(k)
+    for _ in range(s):
+        result = _C.matmul(result, result)
+    return result
+
+
 # ------------------------------------------------------------------------------- torch-level names
 
 
@@ -1163,6 +1253,11 @@ def _torch_det(input: Tensor) -> Tensor:
     return det(input)
 
 
+def _torch_matrix_exp(input: Tensor) -> Tensor:
+    """torch.matrix_exp: linalg.matrix_exp."""
+    return matrix_exp(input)
+
+
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """torch.pinverse: linalg.pinv with rtol=rcond."""
     return pinv(input, rtol=rcond)
@@ -1177,6 +1272,7 @@ _TORCH_LEVEL = {
     "qr": _torch_qr,
     "svd": _torch_svd,
     "pinverse": pinverse,
+    "matrix_exp": _torch_matrix_exp,
 }
 
 
