@@ -364,6 +364,20 @@ GRAD_CASES = [
     ("vecdot", LA.vecdot, [rand(2, 3), rand(2, 3)]),
     ("cross", LA.cross, [rand(2, 3), rand(2, 3)]),
     ("pinverse", ember.pinverse, [rand(4, 3)]),
+    ("lu_factor", lambda a: LA.lu_factor(a).LU, [rand(2, 3, 3)]),
+    ("lu", lambda a: tuple(LA.lu(a))[1:], [rand(4, 4)]),
+    ("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), [square(3), rand(3, 2)]),
+    ("lu_solve-adjoint", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, adjoint=True), [square(3), rand(3, 2)]),
+    ("lu_solve-right", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False), [square(3), rand(2, 3)]),
+    (
+        "lu_solve-right-adjoint",
+        lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False, adjoint=True),
+        [square(3), rand(2, 3)],
+    ),
+    ("cholesky_solve", lambda a, b: ember.cholesky_solve(b, LA.cholesky(pd(a))), [rand(3, 3), rand(3, 2)]),
+    ("cholesky_inverse", lambda a: ember.cholesky_inverse(LA.cholesky(pd(a), upper=True), True), [rand(3, 3)]),
+    ("triangular_solve", lambda a, b: ember.triangular_solve(b, a, transpose=True).solution, [square(3), rand(3, 2)]),
+    ("lu_unpack", lambda a: tuple(ember.lu_unpack(*LA.lu_factor(a)))[1:], [rand(3, 3)]),
     ("cond", LA.cond, [square(3)]),
     ("cond-fro", lambda a: LA.cond(a, "fro"), [square(3)]),
     ("tensorinv", lambda a: LA.tensorinv(a, ind=2), [square(6).reshape(2, 3, 6)]),
@@ -381,7 +395,7 @@ def test_gradcheck(name, f, arrays):
 
 
 GRADGRAD = {"inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr-tall", "qr-wide", "eigh"}
-GRADGRAD |= {"svd-tall", "svd-U-Vh", "pinv", "matrix_norm-nuc", "matrix_power-neg", "matrix_exp"}
+GRADGRAD |= {"svd-tall", "svd-U-Vh", "pinv", "matrix_norm-nuc", "matrix_power-neg", "matrix_exp", "lu", "lu_solve"}
 
 
 GRADGRAD_CASES = [c for c in GRAD_CASES if c[0] in GRADGRAD]
@@ -483,3 +497,56 @@ def test_cond_tensorinv_tensorsolve_vander_matrix_exp():
     close(LA.matrix_exp(T(m)), q @ np.diag(np.exp(w)) @ q.T, 1e-12)
     close(ember.matrix_exp(T(5 * m)), q @ np.diag(np.exp(5 * w)) @ q.T, 1e-9)
     close(T(np.zeros((2, 2))).matrix_exp(), np.eye(2))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (2, 3, 3), (5, 3), (3, 5)])
+def test_lu(shape):
+    a = rand(*shape)
+    P, L, U = LA.lu(T(a))
+    close(P.numpy() @ L.numpy() @ U.numpy(), a)
+    k = min(shape[-2:])
+    assert L.shape[-2:] == (shape[-2], k) and U.shape[-2:] == (k, shape[-1])
+    close(L.numpy(), np.tril(L.numpy()))
+    close(np.diagonal(L.numpy(), axis1=-2, axis2=-1), np.ones(L.shape[:-2] + (k,)))
+    LU, piv, info = LA.lu_factor_ex(T(a))
+    assert piv.dtype == ember.int32 and piv.shape == LU.shape[:-2] + (k,) and (info == 0).all()
+    close(np.triu(LU.numpy())[..., :k, :], U.numpy())
+
+
+def test_lu_solve_and_singular_info():
+    a, b = square(3, (2,)), rand(2, 3, 2)
+    LU, piv = LA.lu_factor(T(a))
+    close(LA.lu_solve(LU, piv, T(b)), np.linalg.solve(a, b))
+    close(LA.lu_solve(LU, piv, T(b), adjoint=True), np.linalg.solve(np.swapaxes(a, -1, -2), b))
+    bt = np.swapaxes(b, -1, -2)
+    close(LA.lu_solve(LU, piv, T(bt), left=False), np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), b), -1, -2))
+    s = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    assert LA.lu_factor_ex(T(s)).info.item() == 3
+    with pytest.raises(RuntimeError, match="singular"):
+        LA.lu_factor_ex(T(s), check_errors=True)
+
+
+def test_lu_gradient_of_non_square_is_not_implemented():
+    x = T(rand(4, 3), grad=True)
+    with pytest.raises(NotImplementedError, match="non-square"):
+        LA.lu(x).U.sum().backward()
+    with pytest.raises(NotImplementedError, match="non-square"):
+        LA.lu_factor(x).LU.sum().backward()
+
+
+def test_torch_level_factor_solvers():
+    a, b = spd(3), rand(3, 2)
+    L = LA.cholesky(T(a))
+    close(ember.cholesky_solve(T(b), L), np.linalg.solve(a, b))
+    close(ember.cholesky_solve(T(b), L.mT, upper=True), np.linalg.solve(a, b))
+    close(ember.cholesky_inverse(L), np.linalg.inv(a))
+    u = np.triu(square(3))
+    sol, coef = ember.triangular_solve(T(b), T(u))
+    close(sol, np.linalg.solve(u, b))
+    close(coef, u)
+    P, Lf, U = ember.lu_unpack(*LA.lu_factor(T(a)))
+    close(P.numpy() @ Lf.numpy() @ U.numpy(), a)
+    LU, piv = ember.lu(T(a))
+    close(ember.lu_solve(T(b), LU, piv), np.linalg.solve(a, b))
+    assert len(T(a).lu(get_infos=True)) == 3
+    assert not hasattr(ember.Tensor, "lu_unpack")

@@ -235,6 +235,17 @@ class Tensor:
         torch.cholesky (deprecated in PyTorch for linalg.cholesky, which it warns once): the factor,
             lower or upper.
         """
+    @staticmethod
+    def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.cholesky_inverse: the inverse of A from its Cholesky factor ``input``.
+        """
+    @staticmethod
+    def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.cholesky_solve: the solution of A X = B from A's Cholesky factor (lower L, A = L L^H;
+            upper: A = U^H U), by two triangular solves.
+        """
     clip = clamp
     clip_ = clamp_
     @staticmethod
@@ -454,6 +465,17 @@ class Tensor:
         ``log(p / (1 - p))``, with ``p`` clamped to [eps, 1 - eps] when eps is given (there the gradient is 0).
         """
     @staticmethod
+    def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: typing.Any = None) -> typing.Any:
+        """
+        torch.lu (deprecated in PyTorch for linalg.lu_factor, which it warns once): ``(LU, pivots)``,
+            and ``info`` with get_infos=True (else a singular matrix raises).
+        """
+    @staticmethod
+    def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.lu_solve: linalg.lu_solve(LU_data, LU_pivots, b).
+        """
+    @staticmethod
     def matrix_exp(input: Tensor) -> Tensor:
         """
         torch.matrix_exp: linalg.matrix_exp.
@@ -581,6 +603,12 @@ class Tensor:
         Views of ``input`` split along ``dim``: into n nearly equal parts (the first ``size % n`` one larger)
             when given an int n, or at the given indices (a list, or a 1-D int tensor). PyTorch's keyword names
             for each form, ``sections=``, ``indices=`` and ``tensor_indices_or_sections=``, work too.
+        """
+    @staticmethod
+    def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.triangular_solve (deprecated in PyTorch for linalg.solve_triangular, which it warns
+            once): ``(solution, cloned_coefficient)`` of A X = input (A^T X = input with transpose=True).
         """
     true_divide = div
     true_divide_ = div_

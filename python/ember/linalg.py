@@ -44,6 +44,10 @@ __all__ = [
     "inv",
     "inv_ex",
     "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
     "matmul",
     "matrix_exp",
     "matrix_norm",
@@ -74,9 +78,14 @@ _Slogdet = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 _QR = collections.namedtuple("linalg_qr", ["Q", "R"])
 _Eigh = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 _SVD = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+_LuFactor = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
+_LuFactorEx = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_Lu = collections.namedtuple("linalg_lu", ["P", "L", "U"])
 _Lstsq = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 _TorchSlogdet = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 _TorchQR = collections.namedtuple("qr", ["Q", "R"])
+_TriangularSolve = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+_LuUnpack = collections.namedtuple("lu_unpack", ["P", "L", "U"])
 _TorchSVD = collections.namedtuple("svd", ["U", "S", "V"])
 
 
@@ -131,32 +140,16 @@ def _batches(shape: tuple[int, ...]) -> Any:
     return np.ndindex(*shape) if shape else [()]
 
 
-def _zero_pivot(a: np.ndarray) -> int:
-    """The 1-based index of the first zero pivot of the LU factorization with partial pivoting of a
-    square matrix (0 when there is none): LAPACK's getrf ``info``. Rounding makes an exact zero rare
-    in our elimination, so a pivot below n*eps*max|a| counts as zero."""
-    a = np.array(a, dtype=np.float64)
-    n = a.shape[0]
-    tol = n * np.finfo(np.float64).eps * max(np.abs(a).max(), 1e-300)
-    for k in range(n):
-        p = k + int(np.argmax(np.abs(a[k:, k])))
-        if abs(a[p, k]) <= tol:
-            return k + 1
-        a[[k, p]] = a[[p, k]]
-        a[k + 1 :, k:] -= np.outer(a[k + 1 :, k] / a[k, k], a[k, k:])
-    return 0
-
-
 def _lu_info(a: np.ndarray) -> np.ndarray:
-    """getrf's ``info`` for each matrix of a batch (int32, the batch's shape)."""
-    info = np.zeros(a.shape[:-2], dtype=np.int32)
+    """getrf's ``info`` for each matrix of a batch (int32, the batch's shape): the first zero pivot
+    of ember's LU (_getrf, below), checked against numpy's LAPACK on each matrix."""
+    info = _getrf(a)[2]
     for idx in _batches(a.shape[:-2]):
-        m = a[idx]
         try:
-            np.linalg.inv(m)
+            np.linalg.inv(a[idx])
             info[idx] = 0
         except np.linalg.LinAlgError:
-            info[idx] = _zero_pivot(m) or m.shape[-1]
+            info[idx] = info[idx] or a.shape[-1]
     return info
 
 
@@ -574,6 +567,177 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Te
     if bool((info != 0).any()):
         raise _not_pd_error("linalg.cholesky", info.numpy())
     return _out(out, L, "linalg.cholesky")
+
+
+# ----------------------------------------------------------------------------------------------- lu
+
+
+def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LU with partial pivoting of a batch of m x n matrices, as LAPACK's getrf (unblocked, in the
+    input's precision): the packed factors, the 1-based row swaps (int32) and ``info``."""
+    a = np.array(a, copy=True, order="C")
+    batch, (m, n) = a.shape[:-2], a.shape[-2:]
+    k = min(m, n)
+    flat = a.reshape(-1, m, n)
+    piv = np.zeros((flat.shape[0], k), dtype=np.int32)
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    rows = np.arange(flat.shape[0])
+    for j in range(k):
+        p = j + np.argmax(np.abs(flat[:, j:, j]), axis=1)
+        piv[:, j] = p + 1
+        top = flat[rows, j, :].copy()
+        flat[rows, j, :] = flat[rows, p, :]
+        flat[rows, p, :] = top
+        pivot = flat[:, j, j]
+        zero = pivot == 0
+        info[zero & (info == 0)] = j + 1
+        col = flat[:, j + 1 :, j] / np.where(zero, 1, pivot)[:, None]
+        flat[:, j + 1 :, j] = col
+        flat[:, j + 1 :, j + 1 :] -= col[:, :, None] * flat[:, j, None, j + 1 :]
+    return flat.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _permutation(pivots: np.ndarray, m: int) -> np.ndarray:
+    """P of A = P L U from getrf's row swaps (float64, the batch's shape + (m, m))."""
+    batch, k = pivots.shape[:-1], pivots.shape[-1]
+    piv = pivots.reshape(-1, k) - 1
+    perm = np.tile(np.arange(m), (piv.shape[0], 1))
+    rows = np.arange(piv.shape[0])
+    for j in range(k):
+        a, b = perm[rows, j].copy(), perm[rows, piv[:, j]].copy()
+        perm[rows, j], perm[rows, piv[:, j]] = b, a
+    P = np.zeros((piv.shape[0], m, m))
+    P[rows[:, None], perm, np.arange(m)[None, :]] = 1  # P^T A = A[perm]: column i of P is e_perm[i]
+    return P.reshape(batch + (m, m))
+
+
+def _lu_backward(P: Tensor, L: Tensor, U: Tensor, gL: Tensor | None, gU: Tensor | None) -> Tensor:
+    """PyTorch's linalg_lu_backward, square case: gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}."""
+    if L.shape[-1] != U.shape[-2] or L.shape[-2] != U.shape[-1]:
+        raise NotImplementedError("ember.linalg: the gradient of the LU factorization of a non-square matrix")
+    gR = None
+    if gL is not None:
+        gR = _C.matmul(_mT(L), gL).tril(-1)
+    if gU is not None:
+        t = _C.matmul(gU, _mT(U)).triu()
+        gR = t if gR is None else gR + t
+    gA = solve_triangular(_mT(L), gR, upper=True, left=True, unitriangular=True)
+    gA = solve_triangular(_mT(U), gA, upper=False, left=False)
+    return _C.matmul(P, gA)
+
+
+class LinalgLuFactorEx(Function):
+    """lu_factor_ex's node: the LU gradient with gL = tril(gLU, -1), gU = triu(gLU)."""
+
+    _node_name = "LinalgLuFactorExBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> Any:
+        lu_, piv, info = _getrf(_np(A))
+        LU = _tensor(lu_, A.dtype)
+        piv_t, info_t = _int_tensor(piv, _C.dtype.int32), _int_tensor(info, _C.dtype.int32)
+        ctx.mark_non_differentiable(piv_t, info_t)
+        ctx.save_for_backward(LU)
+        ctx.P = _permutation(piv, A.shape[-2])
+        return LU, piv_t, info_t
+
+    @staticmethod
+    def backward(ctx: Any, gLU: Tensor, _gp: Any, _gi: Any) -> Tensor:
+        (LU,) = ctx.saved_tensors
+        n = LU.shape[-1]
+        if LU.shape[-2] != n:
+            raise NotImplementedError("ember.linalg: the gradient of the LU factorization of a non-square matrix")
+        L = LU.tril(-1) + _creation.eye(n, dtype=LU.dtype)
+        return _lu_backward(_tensor(ctx.P, LU.dtype), L, LU.triu(), gLU.tril(-1), gLU.triu())
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out: Any = None) -> Any:
+    """The packed LU factorization with partial pivoting (L unit lower, U upper, in one matrix), the
+    row swaps (1-based, int32) and LAPACK's ``info`` (k > 0: U's k-th diagonal element is zero), as
+    ``(LU, pivots, info)``."""
+    name = "linalg.lu_factor_ex"
+    _check_float(name, A)
+    _check_matrix(name, A)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    LU, piv, info = LinalgLuFactorEx.apply(A)
+    if check_errors and bool((info != 0).any()):
+        raise _singular_error(name, info.numpy())
+    return _out_tuple(out, (LU, piv, info), _LuFactorEx, name)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> Any:
+    """The packed LU factorization with partial pivoting and its row swaps, as ``(LU, pivots)``; a
+    singular matrix still factors (as PyTorch's, which raises only in lu_solve's results)."""
+    LU, piv, _ = lu_factor_ex(A, pivot=pivot)
+    return _out_tuple(out, (LU, piv), _LuFactor, "linalg.lu_factor")
+
+
+class LinalgLu(Function):
+    """lu's node (PyTorch's linalg_lu_backward, square A)."""
+
+    _node_name = "LinalgLuBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> Any:
+        lu_, piv, _ = _getrf(_np(A))
+        m, n = A.shape[-2], A.shape[-1]
+        k = min(m, n)
+        low = np.tril(lu_[..., :, :k], -1) + np.eye(m, k)
+        up = np.triu(lu_[..., :k, :])
+        P = _tensor(_permutation(piv, m), A.dtype)
+        L, U = _tensor(low, A.dtype), _tensor(up, A.dtype)
+        ctx.mark_non_differentiable(P)
+        ctx.save_for_backward(P, L, U)
+        return P, L, U
+
+    @staticmethod
+    def backward(ctx: Any, _gP: Any, gL: Tensor, gU: Tensor) -> Tensor:
+        P, L, U = ctx.saved_tensors
+        return _lu_backward(P, L, U, gL, gU)
+
+
+def lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> Any:
+    """The LU factorization with partial pivoting A = P L U, as ``(P, L, U)``."""
+    name = "linalg.lu"
+    _check_float(name, A)
+    _check_matrix(name, A)
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+    return _out_tuple(out, LinalgLu.apply(A), _Lu, name)
+
+
+def lu_solve(
+    LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False, out: Tensor | None = None
+) -> Tensor:
+    """The solution of ``A X = B`` (``X A = B`` with left=False; A^H with adjoint=True) from A's
+    ``lu_factor``: two triangular solves and the row swaps, differentiable in LU and B."""
+    name = "linalg.lu_solve"
+    _check_float(name, LU)
+    _check_float(name, B)
+    _check_matrix(name, LU, "LU")
+    _check_matrix(name, B, "B")
+    if LU.shape[-1] != LU.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {LU.shape[-2]} by {LU.shape[-1]} matrices"
+        )
+    if pivots.dtype != _C.dtype.int32:
+        raise RuntimeError(f"{name}: pivots should be a Tensor of scalar type int32")
+    P = _tensor(_permutation(pivots.detach().numpy(), LU.shape[-1]), LU.dtype)
+    lower = dict(upper=False, unitriangular=True)
+    if left and not adjoint:  # X = U^-1 L^-1 P^T B
+        X = solve_triangular(LU, _C.matmul(_mT(P), B), **lower)
+        X = solve_triangular(LU, X, upper=True)
+    elif left:  # A^H X = B: X = P L^-H U^-H B
+        X = solve_triangular(_mT(LU), B, upper=False)
+        X = _C.matmul(P, solve_triangular(_mT(LU), X, upper=True, unitriangular=True))
+    elif not adjoint:  # X A = B: X = B U^-1 L^-1 P^T
+        X = solve_triangular(LU, B, upper=True, left=False)
+        X = _C.matmul(solve_triangular(LU, X, left=False, **lower), _mT(P))
+    else:  # X A^H = B: X = B P L^-H U^-H
+        X = solve_triangular(_mT(LU), _C.matmul(B, P), upper=True, left=False, unitriangular=True)
+        X = solve_triangular(_mT(LU), X, upper=False, left=False)
+    return _out(out, X, name)
 
 
 # ----------------------------------------------------------------------------------------------- qr
@@ -1263,6 +1427,90 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     return pinv(input, rtol=rcond)
 
 
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """torch.cholesky_solve: the solution of A X = B from A's Cholesky factor (lower L, A = L L^H;
+    upper: A = U^H U), by two triangular solves."""
+    _check_float("cholesky_solve", B)
+    _check_float("cholesky_solve", L)
+    if upper:
+        X = solve_triangular(_mT(L), B, upper=False)
+        X = solve_triangular(L, X, upper=True)
+    else:
+        X = solve_triangular(L, B, upper=False)
+        X = solve_triangular(_mT(L), X, upper=True)
+    return _out(out, X, "cholesky_solve")
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """torch.cholesky_inverse: the inverse of A from its Cholesky factor ``input``."""
+    L = input
+    _check_square("cholesky_inverse", L, "input")
+    eye = _creation.eye(L.shape[-1], dtype=L.dtype).expand(L.shape)
+    return _out(out, cholesky_solve(eye, L, upper), "cholesky_inverse")
+
+
+def triangular_solve(
+    input: Tensor,
+    A: Tensor,
+    upper: bool = True,
+    transpose: bool = False,
+    unitriangular: bool = False,
+    *,
+    out: Any = None,
+) -> Any:
+    """torch.triangular_solve (deprecated in PyTorch for linalg.solve_triangular, which it warns
+    once): ``(solution, cloned_coefficient)`` of A X = input (A^T X = input with transpose=True)."""
+    b = input
+    _warn_once(
+        "triangular_solve",
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed in a "
+        "future PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed and does not return a "
+        "copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
+        "X = torch.linalg.solve_triangular(A, B).",
+    )
+    coef = _mT(A) if transpose else A
+    X = solve_triangular(coef, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _out_tuple(out, (X, A.clone()), _TriangularSolve, "triangular_solve")
+
+
+def _torch_lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """torch.lu_solve: linalg.lu_solve(LU_data, LU_pivots, b)."""
+    return lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+def lu_unpack(
+    LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True, *, out: Any = None
+) -> Any:
+    """torch.lu_unpack: ``(P, L, U)`` from lu_factor's packed factors (L and U differentiable); empty
+    tensors for the parts not asked for."""
+    m, n = LU_data.shape[-2], LU_data.shape[-1]
+    k = min(m, n)
+    empty = _creation.empty(0, dtype=LU_data.dtype)
+    if unpack_data:
+        eye = _creation.eye(m, k, dtype=LU_data.dtype)
+        L = LU_data.narrow(-1, 0, k).tril(-1) + eye
+        U = LU_data.narrow(-2, 0, k).triu()
+    else:
+        L = U = empty
+    P = _tensor(_permutation(LU_pivots.detach().numpy(), m), LU_data.dtype) if unpack_pivots else empty
+    return _out_tuple(out, (P, L, U), _LuUnpack, "lu_unpack")
+
+
+def _torch_lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: Any = None) -> Any:
+    """torch.lu (deprecated in PyTorch for linalg.lu_factor, which it warns once): ``(LU, pivots)``,
+    and ``info`` with get_infos=True (else a singular matrix raises)."""
+    _warn_once(
+        "lu",
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be removed "
+        "in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\n"
+        "LU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = torch.lu(A, "
+        "compute_pivots, get_infos=True)\nshould be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, "
+        "compute_pivots)",
+    )
+    LU, piv, info = lu_factor_ex(A, pivot=pivot, check_errors=not get_infos)
+    return (LU, piv, info) if get_infos else (LU, piv)
+
+
 _TORCH_LEVEL = {
     "inverse": inverse,
     "det": _torch_det,
@@ -1273,6 +1521,12 @@ _TORCH_LEVEL = {
     "svd": _torch_svd,
     "pinverse": pinverse,
     "matrix_exp": _torch_matrix_exp,
+    "cholesky_solve": cholesky_solve,
+    "cholesky_inverse": cholesky_inverse,
+    "triangular_solve": triangular_solve,
+    "lu_solve": _torch_lu_solve,
+    "lu_unpack": lu_unpack,
+    "lu": _torch_lu,
 }
 
 
@@ -1285,7 +1539,8 @@ def _install() -> None:
         fn.__name__ = name
         fn.__qualname__ = name
         setattr(package, name, fn)
-        setattr(Tensor, name, fn)
+        if name != "lu_unpack":  # the one that is no Tensor method in PyTorch
+            setattr(Tensor, name, fn)
 
 
 _install()
