@@ -550,3 +550,21 @@ def test_torch_level_factor_solvers():
     close(ember.lu_solve(T(b), LU, piv), np.linalg.solve(a, b))
     assert len(T(a).lu(get_infos=True)) == 3
     assert not hasattr(ember.Tensor, "lu_unpack")
+
+
+# Forward AD (jvp): the Functions that have one; the composed functions follow from their parts.
+FORWARD_AD = {"inv", "inv-batch", "det", "slogdet", "logdet", "solve", "solve-broadcast", "solve-vector"}
+FORWARD_AD |= {"solve-left-false", "solve_triangular", "solve_triangular-right-unit", "cholesky", "cholesky-upper"}
+FORWARD_AD |= {"eigh", "eigh-upper", "eigvalsh", "matrix_power-neg", "cholesky_solve", "tensorsolve"}
+FORWARD_AD_CASES = [c for c in GRAD_CASES if c[0] in FORWARD_AD]
+
+
+@pytest.mark.parametrize("name,f,arrays", FORWARD_AD_CASES, ids=[c[0] for c in FORWARD_AD_CASES])
+def test_forward_ad(name, f, arrays):
+    inputs = [T(a, grad=True) for a in arrays]
+    assert gradcheck(f, inputs, check_forward_ad=True)
+
+
+def test_forward_ad_of_singular_det_is_the_adjugate():
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    assert gradcheck(LA.det, [T(a, grad=True)], check_forward_ad=True)

@@ -338,3 +338,27 @@ def test_gaussian_process_program():
     le, lt = gp_fit(ember), gp_fit(torch)
     np.testing.assert_allclose(le[0], lt[0], rtol=1e-9)
     np.testing.assert_allclose(le[1:], lt[1:], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda m, a: m.linalg.inv(a),
+        lambda m, a: m.linalg.det(a),
+        lambda m, a: m.linalg.slogdet(a)[1],
+        lambda m, a: m.linalg.solve(a, a.sum(-1)),
+        lambda m, a: m.linalg.cholesky(a @ a.mT),
+        lambda m, a: m.linalg.eigh(a + a.mT)[0],
+    ],
+)
+def test_forward_ad_tangents_match(f):
+    a, da = square(3), rand(3, 3)
+    import torch.autograd.forward_ad as tfw
+
+    import ember.autograd.forward_ad as efw
+
+    with efw.dual_level():
+        te = efw.unpack_dual(f(ember, efw.make_dual(ember.tensor(a), ember.tensor(da)))).tangent
+    with tfw.dual_level():
+        tt = tfw.unpack_dual(f(torch, tfw.make_dual(torch.tensor(a), torch.tensor(da)))).tangent
+    np.testing.assert_allclose(te.numpy(), tt.numpy(), rtol=1e-8, atol=1e-9)

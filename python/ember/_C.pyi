@@ -473,7 +473,7 @@ class Tensor:
     @staticmethod
     def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
-        torch.lu_solve: linalg.lu_solve(LU_data, LU_pivots, b).
+        torch.lu_solve (deprecated in PyTorch, which warns once): linalg.lu_solve(LU_data, LU_pivots, b).
         """
     @staticmethod
     def matrix_exp(input: Tensor) -> Tensor:

@@ -1,19 +1,22 @@
-"""ember.linalg: PyTorch's torch.linalg (inv, det, slogdet, solve, cholesky, qr, eigh, svd, pinv, lstsq,
-norms, ...) and the torch-level names real scripts use (inverse, det, logdet, slogdet, cholesky, qr, svd,
-pinverse and their Tensor methods).
+"""ember.linalg: PyTorch's torch.linalg (inv, det, slogdet, solve, solve_triangular, cholesky, qr, lu,
+eigh, svd, pinv, lstsq, matrix_rank, norms, cond, matrix_exp, ...) and the torch-level names real
+scripts use (inverse, det, logdet, slogdet, cholesky, qr, svd, pinverse, lu, lu_solve, lu_unpack,
+cholesky_solve, cholesky_inverse, triangular_solve, matrix_exp, and their Tensor methods).
 
 Decision (recorded): the factorizations run LAPACK through numpy for now -- ``numpy.linalg`` on
 ``t.detach().numpy()`` (float32/float64; batches through numpy's broadcasting), the result copied back
-into an ember tensor of the input's dtype. The C++ LAPACK path through the OpenBLAS ember already links
-comes later; the Python API, the error words and the backward formulas stay as they are then.
+into an ember tensor of the input's dtype. numpy has no LU, so ``_getrf`` below is LAPACK's unblocked
+getrf in numpy (same pivots as PyTorch's). The C++ LAPACK path through the OpenBLAS ember already
+links comes later; the Python API, the error words and the derivative formulas stay as they are then.
 
 Each differentiable factorization is an ``ember.autograd.Function`` whose backward is written with
 differentiable ember ops (matmul, mT, triu/tril, diag_embed) and with this module's own functions
-(solve, solve_triangular, ...), so double backward works. The formulas are PyTorch's
-(derivatives.yaml / FunctionsManual.cpp); each node is named as PyTorch names it
-(``LinalgInvExBackward0``, ``LinalgCholeskyExBackward0``, ...). Functions PyTorch differentiates with
-a node of their own but ember composes (pinv, lstsq, matrix_norm, svdvals without U and V) show the
-nodes of their parts instead.
+(solve, solve_triangular, inv), so double backward works. The formulas are PyTorch's (derivatives.yaml
+/ FunctionsManual.cpp); each node is named as PyTorch's (``LinalgInvExBackward0``,
+``LinalgCholeskyExBackward0``, ...). inv, det, slogdet, solve, solve_triangular, cholesky and eigh
+also have a jvp (forward AD), computed through numpy without recording. Functions PyTorch
+differentiates with a node of their own but ember composes (pinv, lstsq, matrix_norm, cond,
+lu_solve, matrix_exp, logdet, ...) show the nodes of their parts instead.
 """
 
 from __future__ import annotations
@@ -162,6 +165,17 @@ def _singular_error(name: str, info: np.ndarray) -> RuntimeError:
     )
 
 
+def _forward_ad_active() -> bool:
+    """Whether a forward-AD dual level is open: only then do the Functions keep what their jvp needs."""
+    from .autograd import function
+
+    return function._forward_ad is not None and function._forward_ad._current_level >= 0
+
+
+def _trace(t: Tensor) -> Tensor:
+    return t.diagonal(0, -2, -1).sum(-1)
+
+
 def _mT(t: Tensor) -> Tensor:
     return t.transpose(-2, -1)
 
@@ -213,6 +227,8 @@ class LinalgInvEx(Function):
         info_t = _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(info_t)
         ctx.save_for_backward(inverse)
+        if _forward_ad_active():
+            ctx.save_for_forward(inverse)
         return inverse, info_t
 
     @staticmethod
@@ -220,6 +236,11 @@ class LinalgInvEx(Function):
         (inverse,) = ctx.saved_tensors
         inv_h = _mT(inverse)
         return -_C.matmul(_C.matmul(inv_h, g), inv_h)
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor) -> Any:
+        (inverse,) = ctx.saved_tensors
+        return -_C.matmul(_C.matmul(inverse, dA), inverse), None
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> Any:
@@ -268,6 +289,8 @@ class LinalgDet(Function):
     def forward(ctx: Any, A: Tensor) -> Tensor:
         d = _tensor(np.linalg.det(_np(A)), A.dtype)
         ctx.save_for_backward(A, d)
+        if _forward_ad_active():
+            ctx.save_for_forward(A, d)
         return d
 
     @staticmethod
@@ -277,6 +300,21 @@ class LinalgDet(Function):
             return g.unsqueeze(-1).unsqueeze(-1) * _adjugate_t(A)
         gd = (g * d).unsqueeze(-1).unsqueeze(-1)
         return gd * _mT(inv(A))
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor) -> Tensor:
+        A, d = ctx.saved_tensors  # d det = tr(adj(A) dA): det(A) tr(A^-1 dA) where A is invertible
+        a = _np(A)
+        adj_t = np.zeros_like(a)
+        for idx in _batches(a.shape[:-2]):
+            m = a[idx]
+            try:
+                adj_t[idx] = np.linalg.det(m) * np.linalg.inv(m).T
+            except np.linalg.LinAlgError:  # singular: the adjugate through the SVD
+                u, sv, vh = np.linalg.svd(m)
+                others = np.array([np.prod(np.delete(sv, i)) for i in range(len(sv))])
+                adj_t[idx] = np.linalg.det(u) * np.linalg.det(vh) * (u * others) @ vh
+        return (_tensor(adj_t, A.dtype) * dA).sum((-2, -1))
 
 
 def det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -296,12 +334,19 @@ class LinalgSlogdet(Function):
         sign_t, logabs_t = _tensor(sign, A.dtype), _tensor(logabs, A.dtype)
         ctx.mark_non_differentiable(sign_t)
         ctx.save_for_backward(A)
+        if _forward_ad_active():
+            ctx.save_for_forward(A)
         return sign_t, logabs_t
 
     @staticmethod
     def backward(ctx: Any, _gsign: Any, glogabs: Tensor) -> Tensor:
         (A,) = ctx.saved_tensors
         return glogabs.unsqueeze(-1).unsqueeze(-1) * _mT(inv(A))
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor) -> Any:
+        (A,) = ctx.saved_tensors
+        return None, _trace(_raw_solve(A, dA))
 
 
 def slogdet(A: Tensor, *, out: Any = None) -> Any:
@@ -345,6 +390,8 @@ class LinalgSolveEx(Function):
         info_t = _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(info_t)
         ctx.save_for_backward(A, X)
+        if _forward_ad_active():
+            ctx.save_for_forward(A, X)
         ctx.shapes = (tuple(A.shape), tuple(B.shape))
         return X, info_t
 
@@ -355,6 +402,11 @@ class LinalgSolveEx(Function):
         gB = solve(_mT(A), g)
         gA = -_C.matmul(gB, _mT(X)) if ctx.needs_input_grad[0] else None
         return (_sum_to(gA, a_shape) if gA is not None else None), _sum_to(gB, b_shape)
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor, dB: Tensor) -> Any:
+        A, X = ctx.saved_tensors
+        return _raw_solve(A, dB - _C.matmul(dA, X)), None
 
 
 def _solve(name: str, A: Tensor, B: Tensor, left: bool) -> tuple[Tensor, Tensor]:
@@ -407,6 +459,38 @@ def _tri_mask(t: Tensor, upper: bool, unitriangular: bool) -> Tensor:
     return t.tril(-1 if unitriangular else 0)
 
 
+def _raw_solve_triangular(A: Tensor, B: Tensor, upper: bool, left: bool, unitriangular: bool) -> Tensor:
+    """solve_triangular's values, through numpy, recording nothing (forward and the jvps)."""
+    a, b = _np(A), _np(B)
+    a = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        a = a.copy()
+        idx = np.arange(a.shape[-1])
+        a[..., idx, idx] = 1
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    with np.errstate(all="ignore"):
+        try:
+            if left:
+                x = np.linalg.solve(a, b)
+            else:
+                x = np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+        except np.linalg.LinAlgError:  # a zero on the diagonal: inf/nan as the substitution gives
+            x = np.full(batch + b.shape[-2:], np.nan, dtype=b.dtype)
+    return _tensor(x, A.dtype)
+
+
+def _raw_solve(A: Tensor, B: Tensor) -> Tensor:
+    """A^-1 B (B a batch of matrices), through numpy, recording nothing (for the jvps: a jvp that
+    called this module's Functions would re-enter forward AD)."""
+    a, b = _np(A), _np(B)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return _tensor(
+        np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, batch + b.shape[-2:])), A.dtype
+    )
+
+
 class LinalgSolveTriangular(Function):
     """solve_triangular's node: gB = A^{-H} g (left) or g A^{-H} (right), gA = -gB X^H or -X^H gB,
     restricted to A's triangle."""
@@ -415,26 +499,10 @@ class LinalgSolveTriangular(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, B: Tensor, upper: bool, left: bool, unitriangular: bool) -> Tensor:
-        a, b = _np(A), _np(B)
-        a = np.triu(a) if upper else np.tril(a)
-        if unitriangular:
-            a = a.copy()
-            idx = np.arange(a.shape[-1])
-            a[..., idx, idx] = 1
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        a = np.broadcast_to(a, batch + a.shape[-2:])
-        b = np.broadcast_to(b, batch + b.shape[-2:])
-        with np.errstate(all="ignore"):
-            try:
-                x = (
-                    np.linalg.solve(a, b)
-                    if left
-                    else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
-                )
-            except np.linalg.LinAlgError:  # a zero on the diagonal: inf/nan as the substitution gives
-                x = np.full(batch + b.shape[-2:], np.nan, dtype=b.dtype)
-        X = _tensor(x, A.dtype)
+        X = _raw_solve_triangular(A, B, upper, left, unitriangular)
         ctx.save_for_backward(A, X)
+        if _forward_ad_active():
+            ctx.save_for_forward(A, X)
         ctx.opts = (upper, left, unitriangular, tuple(A.shape), tuple(B.shape))
         return X
 
@@ -448,6 +516,14 @@ class LinalgSolveTriangular(Function):
             gA = -_C.matmul(gB, _mT(X)) if left else -_C.matmul(_mT(X), gB)
             gA = _sum_to(_tri_mask(gA, upper, unitri), a_shape)
         return gA, _sum_to(gB, b_shape), None, None, None
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor, dB: Tensor, *_: Any) -> Tensor:
+        A, X = ctx.saved_tensors
+        upper, left, unitri = ctx.opts[:3]
+        dA = _tri_mask(dA, upper, unitri)
+        rhs = dB - (_C.matmul(dA, X) if left else _C.matmul(X, dA))
+        return _raw_solve_triangular(A, rhs, upper, left, unitri)
 
 
 def solve_triangular(
@@ -525,6 +601,8 @@ class LinalgCholeskyEx(Function):
         info_t = _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(info_t)
         ctx.save_for_backward(L)
+        if _forward_ad_active():
+            ctx.save_for_forward(L)
         ctx.upper = upper
         return L, info_t
 
@@ -538,6 +616,18 @@ class LinalgCholeskyEx(Function):
         gA = solve_triangular(_mT(L), gA, upper=True, left=True)
         gA = solve_triangular(L, gA, upper=False, left=False)
         return gA, None
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor, _dupper: Any) -> Any:
+        # PyTorch's cholesky_jvp: dL = L phi(L^-1 dA L^-H), phi: the lower triangle, half the diagonal.
+        (L,) = ctx.saved_tensors
+        if ctx.upper:
+            L = _mT(L)
+        t = _raw_solve_triangular(L, dA, False, True, False)
+        t = _raw_solve_triangular(_mT(L), t, True, False, False)
+        phi = t.tril(-1) + 0.5 * _C.diag_embed(t.diagonal(0, -2, -1))
+        dL = _C.matmul(L, phi)
+        return (_mT(dL) if ctx.upper else dL), None
 
 
 def _not_pd_error(name: str, info: np.ndarray) -> RuntimeError:
@@ -824,6 +914,8 @@ class LinalgEigh(Function):
         w, v = np.linalg.eigh(_np(A), UPLO=UPLO)
         L, V = _tensor(w, A.dtype), _tensor(v, A.dtype)
         ctx.save_for_backward(L, V)
+        if _forward_ad_active():
+            ctx.save_for_forward(L, V)
         return L, V
 
     @staticmethod
@@ -840,6 +932,16 @@ class LinalgEigh(Function):
             d = _C.diag_embed(gL)
             inner = d if inner is None else inner + d
         return _C.matmul(_C.matmul(V, inner), _mT(V)), None
+
+    @staticmethod
+    def jvp(ctx: Any, dA: Tensor, _duplo: Any) -> Any:
+        L, V = ctx.saved_tensors
+        t = _C.matmul(_C.matmul(_mT(V), dA), V)
+        dL = t.diagonal(0, -2, -1)
+        E = L.unsqueeze(-2) - L.unsqueeze(-1)
+        off = _C.diag_embed(_creation.ones_like(L))
+        dV = _C.matmul(V, (t / (E + off)) * (1 - off))
+        return dL, dV
 
 
 def _check_uplo(name: str, UPLO: str) -> None:
@@ -1474,7 +1576,13 @@ def triangular_solve(
 
 
 def _torch_lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """torch.lu_solve: linalg.lu_solve(LU_data, LU_pivots, b)."""
+    """torch.lu_solve (deprecated in PyTorch, which warns once): linalg.lu_solve(LU_data, LU_pivots, b)."""
+    _warn_once(
+        "lu_solve",
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future PyTorch "
+        "release.\nNote that torch.linalg.lu_solve has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\n"
+        "should be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)",
+    )
     return lu_solve(LU_data, LU_pivots, b, out=out)
 
 
