@@ -229,6 +229,23 @@ class Tensor:
         """
         ``input`` expanded (a view) to ``size``; -1 keeps a dim's size.
         """
+    @staticmethod
+    def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.cholesky (deprecated in PyTorch for linalg.cholesky, which it warns once): the factor,
+            lower or upper.
+        """
+    @staticmethod
+    def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.cholesky_inverse: the inverse of A from its Cholesky factor ``input``.
+        """
+    @staticmethod
+    def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.cholesky_solve: the solution of A X = B from A's Cholesky factor (lower L, A = L L^H;
+            upper: A = U^H U), by two triangular solves.
+        """
     clip = clamp
     clip_ = clamp_
     @staticmethod
@@ -269,6 +286,11 @@ class Tensor:
     def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         Each angle converted from degrees to radians.
+        """
+    @staticmethod
+    def det(input: Tensor) -> Tensor:
+        """
+        torch.det: linalg.det.
         """
     @staticmethod
     def diagflat(input: Tensor, offset: int = 0) -> Tensor:
@@ -362,6 +384,11 @@ class Tensor:
         The dot product over the last dims of ``input`` and ``other`` (their product when one is 0-d).
         """
     @staticmethod
+    def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.inverse: linalg.inv.
+        """
+    @staticmethod
     def is_complex(input: Tensor) -> bool:
         """
         Whether input's dtype is complex: always False, as ember has no complex dtypes.
@@ -433,15 +460,36 @@ class Tensor:
     less_equal = le
     less_equal_ = le_
     @staticmethod
+    def logdet(input: Tensor) -> Tensor:
+        """
+        torch.logdet: log det(input); nan for a negative determinant, -inf for a zero one.
+        """
+    @staticmethod
     def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
         """
         ``log(p / (1 - p))``, with ``p`` clamped to [eps, 1 - eps] when eps is given (there the gradient is 0).
         """
     @staticmethod
+    def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: typing.Any = None) -> typing.Any:
+        """
+        torch.lu (deprecated in PyTorch for linalg.lu_factor, which it warns once): ``(LU, pivots)``,
+            and ``info`` with get_infos=True (else a singular matrix raises).
+        """
+    @staticmethod
+    def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
+        """
+        torch.lu_solve (deprecated in PyTorch, which warns once): linalg.lu_solve(LU_data, LU_pivots, b).
+        """
+    @staticmethod
+    def matrix_exp(input: Tensor) -> Tensor:
+        """
+        torch.matrix_exp: linalg.matrix_exp.
+        """
+    @staticmethod
     def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
         """
-        ``input`` (a square matrix or batch of them) multiplied by itself n times, n >= 0 (by repeated
-            squaring); n = 0 gives the identity. Negative n needs a matrix inverse, which ember does not have.
+        ``input`` (a square matrix or batch of them) multiplied by itself n times (by repeated
+            squaring); n = 0 gives the identity; negative n powers the inverse (linalg.inv).
         """
     @staticmethod
     def mode(*args, **kwargs):
@@ -483,9 +531,20 @@ class Tensor:
     not_equal = ne
     not_equal_ = ne_
     @staticmethod
+    def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+        """
+        torch.pinverse: linalg.pinv with rtol=rcond.
+        """
+    @staticmethod
     def positive(input: Tensor) -> Tensor:
         """
         ``+input``: input itself (bool tensors refuse, as PyTorch's unary plus).
+        """
+    @staticmethod
+    def qr(input: Tensor, some: bool = True, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.qr (deprecated in PyTorch, which warns once): linalg.qr with some=True as mode
+            'reduced', some=False as 'complete'.
         """
     @staticmethod
     def quantile(*args, **kwargs) -> Tensor:
@@ -539,8 +598,19 @@ class Tensor:
         """
         A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of dim ``dim``.
         """
+    @staticmethod
+    def slogdet(input: Tensor, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.slogdet: linalg.slogdet.
+        """
     subtract = sub
     subtract_ = sub_
+    @staticmethod
+    def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.svd: ``(U, S, V)`` with V (not Vh); some=False gives the full U and V; compute_uv=False
+            gives zero-filled U (m x m) and V (n x n).
+        """
     swapdims = transpose
     swapdims_ = transpose_
     @staticmethod
@@ -549,6 +619,12 @@ class Tensor:
         Views of ``input`` split along ``dim``: into n nearly equal parts (the first ``size % n`` one larger)
             when given an int n, or at the given indices (a list, or a 1-D int tensor). PyTorch's keyword names
             for each form, ``sections=``, ``indices=`` and ``tensor_indices_or_sections=``, work too.
+        """
+    @staticmethod
+    def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False, *, out: typing.Any = None) -> typing.Any:
+        """
+        torch.triangular_solve (deprecated in PyTorch for linalg.solve_triangular, which it warns
+            once): ``(solution, cloned_coefficient)`` of A X = input (A^T X = input with transpose=True).
         """
     true_divide = div
     true_divide_ = div_

@@ -384,15 +384,17 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor |
 
 
 def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
-    """``input`` (a square matrix or batch of them) multiplied by itself n times, n >= 0 (by repeated
-    squaring); n = 0 gives the identity. Negative n needs a matrix inverse, which ember does not have."""
+    """``input`` (a square matrix or batch of them) multiplied by itself n times (by repeated
+    squaring); n = 0 gives the identity; negative n powers the inverse (linalg.inv)."""
     if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
         rows, cols = (input.shape[-2], input.shape[-1]) if input.dim() >= 2 else (input.numel(), 1)
         raise RuntimeError(
             f"linalg.matrix_power: A must be batches of square matrices, but they are {rows} by {cols} matrices"
         )
     if n < 0:
-        raise NotImplementedError("matrix_power with a negative exponent needs a matrix inverse, which ember lacks")
+        from .linalg import inv
+
+        input, n = inv(input), -n
     result, square = None, input
     while n:
         if n & 1:
