@@ -142,3 +142,11 @@ def test_norm_gradient_is_finite_at_zero_elements(p):
     ember.norm(x, p).backward()
     n = (1 + 2**p) ** (1 / p)
     np.testing.assert_allclose(x.grad.numpy(), [0.0, n ** (1 - p), -(2 ** (p - 1)) * n ** (1 - p)])
+
+
+def test_amax_amin_of_an_empty_tensor_over_nonempty_dims():
+    assert ember.ones(0, 3).amin(1).shape == (0,) and ember.ones(0, 3).amax(1, keepdim=True).shape == (0, 1)
+    with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
+        ember.ones(0, 3).amax(0)
+    with pytest.raises(IndexError, match="Expected reduction dim to be specified"):
+        ember.ones(0, 3).amin()

@@ -223,9 +223,15 @@ static Tensor extreme_all(const Tensor& t, bool is_max) {
 }
 
 static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool is_max, const char* name) {
-  uint64_t mask = mask_of(t, dims, is_max ? "amax" : "amin");
-  if (t->numel() == 0)
-    EMBER_FAIL(Index, is_max ? "amax" : "amin", "(): Expected reduction dim to be specified for input.numel() == 0.");
+  const char* op = is_max ? "amax" : "amin";
+  uint64_t mask = mask_of(t, dims, op);
+  if (t->numel() == 0) {
+    // An empty tensor reduced over non-empty dims gives an empty result, as PyTorch's; an empty dim has no extreme.
+    if (dims.empty()) EMBER_FAIL(Index, op, "(): Expected reduction dim to be specified for input.numel() == 0.");
+    for (int64_t d = 0; d < t->dim(); ++d)
+      EMBER_CHECK_KIND(!((mask >> d) & 1) || t->size(d) > 0, Index, op, "(): Expected reduction dim ", d,
+                       " to have non-zero size.");
+  }
   Tensor out = reduce_forward(is_max ? ReduceOp::Max : ReduceOp::Min, t, mask, keepdim, t->dtype());
   auto n = make_node<ReduceState>(name, {&t}, [](auto& n, variable_list& g) -> variable_list {
     // Ties share the gradient evenly.
