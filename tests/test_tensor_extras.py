@@ -150,3 +150,15 @@ def test_amax_amin_of_an_empty_tensor_over_nonempty_dims():
         ember.ones(0, 3).amax(0)
     with pytest.raises(IndexError, match="Expected reduction dim to be specified"):
         ember.ones(0, 3).amin()
+
+
+def test_misuse_of_the_new_ops_raises_cleanly():
+    # a 0-d tensor has nothing to flip, and cumprod's gradient (which flips) works on it
+    assert ember.flip(ember.tensor(3.0), [0]).item() == 3.0
+    x = ember.tensor(2.0, requires_grad=True)
+    ember.cumprod(x, 0).backward()
+    assert x.grad.item() == 1.0
+    with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
+        ember.mode(ember.zeros(0))
+    with pytest.raises(RuntimeError, match="total number of repeats overflows"):
+        ember.repeat_interleave(ember.tensor([1.0, 2.0]), 2**62)

@@ -1,6 +1,7 @@
 // Ops that move elements without changing them: flip, roll, rot90 and
 // repeat_interleave, with PyTorch's node names and formulas.
 #include <algorithm>
+#include <limits>
 
 #include "ops/op_node.h"
 
@@ -41,8 +42,9 @@ Tensor flip(const Tensor& t, const DimList& dims_in) {
   Tensor out;
   {
     NoGradGuard ng;
-    out = t->dim() ? t : clone(t);
-    for (int64_t d : dims) out = index_select(out, d, reversed_positions(t->size(d)));
+    out = t;
+    if (t->dim())  // a 0-d tensor (dims [0] or [-1]) has nothing to reverse
+      for (int64_t d : dims) out = index_select(out, d, reversed_positions(t->size(d)));
     if (out.get() == t.get()) out = clone(t);
   }
   auto n = make_node<FlipState>("FlipBackward0", {&t},
@@ -123,6 +125,8 @@ Tensor repeat_interleave_index(const Tensor& repeats, std::optional<int64_t> out
   int64_t total = 0;
   for (int64_t i = 0; i < r->numel(); ++i) {
     EMBER_CHECK(p[i] >= 0, "repeats can not be negative");
+    EMBER_CHECK(p[i] <= std::numeric_limits<int64_t>::max() - total,
+                "repeat_interleave: the total number of repeats overflows int64");
     total += p[i];
   }
   if (output_size) EMBER_CHECK(*output_size == total, "allocated size does not match required size");

@@ -16,7 +16,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._composite import _axis_alias
-from ._creation import arange, empty, get_default_dtype, tensor
+from ._creation import arange, empty, full, get_default_dtype, tensor
 from .grad_mode import no_grad
 
 _builtin_range = builtins.range  # `range` below is torch.range
@@ -39,6 +39,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tens
     """(values, indices): the most frequent value along dim (the smallest of ties) and its last index; the
     values carry the gradient to the elements they came from."""
     d = dim % max(input.dim(), 1)
+    if input.numel() == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     with no_grad():
         moved = np.moveaxis(input.detach().numpy().reshape(input.shape or (1,)), d, -1)
         flat = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(-1, 0)
@@ -162,13 +164,7 @@ def _fill_diagonal_(self: Tensor, fill_value: float, wrap: bool = False) -> Tens
         stride, length = sum(cols**k for k in _builtin_range(self.dim())), cols
     flat = arange(length) * stride
     flat = flat[flat < self.numel()]
-    return self.put_(flat, _filled(flat, fill_value, self))
-
-
-def _filled(index: Tensor, value: float, like: Tensor) -> Tensor:
-    from ._creation import full
-
-    return full(tuple(index.shape), value, dtype=like.dtype)
+    return self.put_(flat, full(tuple(flat.shape), fill_value, dtype=self.dtype))
 
 
 def _apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
