@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from . import _C
 from ._C import Tensor
+from ._composite_shape import _out
 from ._creation import linspace, ones_like, tensor, zeros
 from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
@@ -68,7 +69,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out
     with no_grad():
         low, high = _data_range(input, float(min), float(max))
         r = _bin_counts(input, low, high, bins, None).to(input.dtype)
-    return r if out is None else _C._write_out(out, r, "histc")
+    return _out(out, r, "histc")
 
 
 def histogram(

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _C
 from ._C import Generator, Tensor
+from ._composite_shape import _out
 from ._creation import rand, randint, randn, tensor
 from .grad_mode import no_grad
 
@@ -39,7 +40,7 @@ def bernoulli(
             if bool(((input < 0) | (input > 1)).any()):
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
         r = (_uniform_like(input, generator) < probs).to(input.dtype)
-    return r if out is None else _C._write_out(out, r, "bernoulli")
+    return _out(out, r, "bernoulli")
 
 
 def _bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -85,7 +86,7 @@ def multinomial(
             keys = -u.log() / w  # zero weights give inf: drawn last
             r = keys.topk(num_samples, dim=1, largest=False).indices
         r = r.reshape(*input.shape[:-1], num_samples)
-    return r if out is None else _C._write_out(out, r, "multinomial")
+    return _out(out, r, "multinomial")
 
 
 def normal(
@@ -108,7 +109,7 @@ def normal(
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         r = randn(*size, dtype=dtype or (out.dtype if out is not None else None), generator=generator) * std + mean
         r.requires_grad_(requires_grad)
-        return r if out is None else _C._write_out(out, r, "normal")
+        return _out(out, r, "normal")
     if isinstance(std, Tensor) and bool((std < 0).any()):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     shape = (mean * std).shape if len(tensors) == 2 else tensors[0].shape  # the broadcast shape
@@ -116,7 +117,7 @@ def normal(
     dt = like.dtype if like.is_floating_point() else _C.dtype.float32
     noise = randn(*shape, dtype=dt, generator=generator)
     r = noise * std + mean
-    return r if out is None else _C._write_out(out, r, "normal")
+    return _out(out, r, "normal")
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:

@@ -33,6 +33,7 @@ from ._C import lgamma as gammaln  # noqa: F401
 from ._C import mvlgamma as multigammaln  # noqa: F401
 from ._C import sigmoid as expit  # noqa: F401
 from ._composite_math import logit, sinc  # noqa: F401  (composed in Python, shared with ember.logit/sinc)
+from ._composite_shape import _out
 
 __all__ = [
     "digamma",
@@ -67,38 +68,33 @@ __all__ = [
 
 def xlog1py(input: Tensor | float, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """input * log1p(other), 0 where input is 0."""
-    return _into(out, _C._special_xlog1py(_as_tensor(input, other), other))
+    return _out(out, _C._special_xlog1py(_as_tensor(input, other), other), "xlog1py")
 
 
 def zeta(input: Tensor | float, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """The Hurwitz zeta function: the sum over k >= 0 of (k + other) ** -input."""
-    return _into(out, _C._special_zeta(_as_tensor(input, other), other))
+    return _out(out, _C._special_zeta(_as_tensor(input, other), other), "zeta")
 
 
 def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The standard normal distribution function: the area under the Gaussian left of input."""
-    return _into(out, erfc(input * -math.sqrt(0.5)) * 0.5)
+    return _out(out, erfc(input * -math.sqrt(0.5)) * 0.5, "ndtr")
 
 
 def ndtri(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ndtr: the x whose ndtr(x) is input."""
-    return _into(out, erfinv(input * 2 - 1) * math.sqrt(2.0))
+    return _out(out, erfinv(input * 2 - 1) * math.sqrt(2.0), "ndtri")
 
 
 def log_ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """log(ndtr(input))."""
-    return _into(out, ndtr(input).log())
+    return _out(out, ndtr(input).log(), "log_ndtr")
 
 
 def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The entropy term -x * log(x): 0 at 0, -inf for negative x."""
     r = 0 - xlogy(input, input)  # 0, not -0, at 0
-    return _into(out, _C.where(input < 0, -math.inf, r))
-
-
-def _into(out: Tensor | None, result: Tensor) -> Tensor:
-    """out=: the result written into out (resized and checked as the registry's out= does), or the result."""
-    return result if out is None else _C._write_out(out, result, "special")
+    return _out(out, _C.where(input < 0, -math.inf, r), "entr")
 
 
 def _as_tensor(x: Tensor | float, like: Tensor | float) -> Tensor:

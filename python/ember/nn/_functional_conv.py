@@ -399,32 +399,3 @@ def fold(
     blocks = [rows.shape[0], cols.shape[0]]
     out = _col2im(x.reshape(n, ck // k, k, length), blocks, size, kernel, dilation, padding, stride)
     return out if batched else out.squeeze(0)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# the padding modes of the Conv modules
-
-
-_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def _pad_by_mode(input: Tensor, pad: Sequence[int], mode: str) -> Tensor:
-    """reflect / replicate / circular padding of the trailing dims (pad as F.pad's, last dim first), one
-    index_select per padded dim; the indices are numpy.pad of an arange. Private to the Conv modules'
-    padding_mode (F.pad's own non-constant modes belong to F.pad)."""
-    x = input
-    for i in range(len(pad) // 2):
-        d = input.dim() - 1 - i
-        lo, hi = pad[2 * i], pad[2 * i + 1]
-        if lo == hi == 0:
-            continue
-        size = x.shape[d]
-        if mode == "reflect" and (lo >= size or hi >= size):
-            raise RuntimeError(
-                "Argument #4: Padding size should be less than the corresponding input dimension, but got: "
-                f"padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)}"
-            )
-        if mode == "circular" and (lo > size or hi > size):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-        x = x.index_select(d, _index(np.pad(np.arange(size), (lo, hi), mode=_NUMPY_PAD_MODE[mode])))
-    return x

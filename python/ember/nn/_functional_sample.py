@@ -391,9 +391,8 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
 
 
 def _floor(x: Tensor) -> Tensor:
-    """floor of a tensor without a gradient (a private stand-in for ember.floor)."""
-    with no_grad():
-        return x.detach().floor_divide(1)
+    """floor of a tensor, outside autograd (grid positions: no gradient flows through them)."""
+    return x.detach().floor()
 
 
 def _round_half_even(x: Tensor) -> Tensor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ... import _C
 from ..._C import Tensor
 from .. import functional as F
-from .._functional_conv import _ntuple, _pad_by_mode, same_padding
+from .._functional_conv import _ntuple, same_padding
 from ..parameter import Parameter
 from ._utils import new_empty, register_weight_and_bias, reset_kaiming_uniform
 from .module import Module
@@ -147,7 +147,7 @@ class _Conv(_ConvNd):
         """The convolution of input with the given weight and bias and the layer's options (padding_mode applied
         first); PyTorch's hook for subclasses that transform the weight (weight standardisation, ...)."""
         if self.padding_mode != "zeros":
-            padded = _pad_by_mode(input, self._reversed_padding_repeated_twice, self.padding_mode)
+            padded = F.pad(input, self._reversed_padding_repeated_twice, self.padding_mode)
             return self._conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
         return self._conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
