@@ -162,3 +162,24 @@ def test_misuse_of_the_new_ops_raises_cleanly():
         ember.mode(ember.zeros(0))
     with pytest.raises(RuntimeError, match="total number of repeats overflows"):
         ember.repeat_interleave(ember.tensor([1.0, 2.0]), 2**62)
+
+
+def test_creation_keywords_act_or_refuse():
+    # every keyword these accept does something: requires_grad and out= apply, devices/layouts they
+    # cannot honour are refused, unknown keywords are a TypeError
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ember.range(0, 2, requires_grad=True).requires_grad
+        out = ember.empty(0)
+        assert ember.range(0, 1, out=out) is out and out.tolist() == [0.0, 1.0]
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            ember.range(0, 1, foo=1)
+    assert ember.empty_strided((2, 2), (2, 1), requires_grad=True).requires_grad
+    assert ember.asarray([1.0], requires_grad=True).requires_grad
+    for make in (
+        lambda: ember.asarray([1.0], device="cuda"),
+        lambda: ember.empty_strided((2,), (1,), pin_memory=True),
+        lambda: ember.randint_like(ember.zeros(2), 3, memory_format=object()),
+    ):
+        with pytest.raises(RuntimeError):
+            make()

@@ -19,7 +19,7 @@ import numpy as np
 from . import _C
 from ._C import Generator, Tensor
 from ._composite_shape import _out
-from ._creation import rand, randint, randn, tensor
+from ._creation import _check_device, _check_layout_and_pinning, rand, randint, randn, tensor
 from .grad_mode import no_grad
 
 __all__ = ["bernoulli", "multinomial", "normal", "poisson", "randint_like"]
@@ -190,10 +190,16 @@ def randint_like(
     *,
     dtype: _C.dtype | None = None,
     generator: Generator | None = None,
+    layout: object = None,
+    device: object = None,
     requires_grad: bool = False,
-    **_: object,
+    memory_format: object = None,
 ) -> Tensor:
     """Integers uniform on [low, high) in input's shape (and dtype, unless dtype says); randint_like(input, high)."""
+    _check_layout_and_pinning(layout, False, "randint_like")
+    _check_device(device)
+    if memory_format is not None:  # ember has no memory formats: any would be ignored, so refuse it
+        raise RuntimeError(f"randint_like(): memory_format is not supported by ember (got {memory_format})")
     if high is None:
         low, high = 0, low
     r = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator)

@@ -16,7 +16,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._composite import _axis_alias
-from ._creation import arange, empty, full, get_default_dtype, tensor
+from ._creation import _check_device, _check_layout_and_pinning, _finish, arange, empty, full, get_default_dtype, tensor
 from .grad_mode import no_grad
 
 _builtin_range = builtins.range  # `range` below is torch.range
@@ -55,8 +55,9 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tens
     return result
 
 
-def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype: _C.dtype | None = None,
-          **kwargs: Any) -> Tensor:  # fmt: skip
+def range(start: float = 0, end: float | None = None, step: float = 1, *, out: Tensor | None = None,
+          dtype: _C.dtype | None = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Values from start to end *inclusive* by step, in the default float dtype; deprecated in PyTorch
     (it warns, as here): use arange, whose end is exclusive."""
     warnings.warn(
@@ -67,12 +68,18 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype:
     )
     if end is None:
         start, end = 0, start
+    _check_layout_and_pinning(layout, False, "range")
+    _check_device(device)
     count = int((end - start) // step) + 1
-    return arange(count, dtype=_C.dtype.float64).mul(step).add(start).to(dtype or get_default_dtype())
+    r = arange(count, dtype=_C.dtype.float64).mul(step).add(start).to(dtype or get_default_dtype())
+    return _finish(r if out is None else _C._write_out(out, r, "range"), requires_grad)
 
 
-def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype | None = None, **kwargs: Any):
+def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype | None = None, layout: Any = None,
+                  device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     """An uninitialised tensor with the given sizes and strides (over a storage just large enough)."""
+    _check_layout_and_pinning(layout, pin_memory, "empty_strided")
+    _check_device(device)
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError(
@@ -80,12 +87,17 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype
         )
     extent = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
     base = empty(extent, dtype=dtype or get_default_dtype())
-    result = empty(0, dtype=base.dtype).set_(base, 0, size, stride)
-    return result.requires_grad_(True) if kwargs.get("requires_grad") else result
+    return _finish(empty(0, dtype=base.dtype).set_(base, 0, size, stride), requires_grad)
 
 
-def asarray(obj: Any, *, dtype: _C.dtype | None = None, copy: bool | None = None, **kwargs: Any) -> Tensor:
+def asarray(obj: Any, *, dtype: _C.dtype | None = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:  # fmt: skip
     """obj as a tensor: shared with a tensor or numpy array when no conversion is needed and copy is not True."""
+    _check_device(device)
+    return _finish(_as_array_tensor(obj, dtype, copy), requires_grad)
+
+
+def _as_array_tensor(obj: Any, dtype: _C.dtype | None, copy: bool | None) -> Tensor:
     if isinstance(obj, Tensor):
         r = obj if dtype is None or obj.dtype == dtype else obj.to(dtype)
         return r.clone() if copy and r is obj else r
