@@ -150,8 +150,9 @@ PYBIND11_MODULE(_C, m) {
   bind::init_types(m);
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> tensor(
       m, "Tensor", "A multi-dimensional array of one dtype on one device, with autograd history.", py::dynamic_attr(),
-      py::custom_type_setup(&bind::tensor_type_setup));
+      py::buffer_protocol(), py::custom_type_setup(&bind::tensor_type_setup));
   bind::init_tensor(m, tensor);
+  bind::init_interop(m, tensor);
   bind::init_autograd(m, tensor);
 
   // Note [Op registry]

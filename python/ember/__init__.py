@@ -44,6 +44,7 @@ from . import accelerator, autograd, backends, cuda, func, functional, linalg, n
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
+from .utils.dlpack import from_dlpack
 from ._histogram import bincount, histc, histogram
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frexp, mode, nextafter, range  # noqa: A004

@@ -1,0 +1,254 @@
+// Zero-copy exchange of tensor memory with other libraries: the Python buffer
+// protocol (memoryview, mpi4py, struct, array) and DLPack (numpy, PyTorch,
+// JAX, CuPy: `np.from_dlpack(t)`, `ember.from_dlpack(x)`). See Note [Zero-copy interop].
+#include "autograd/grad_mode.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+
+// Note [Zero-copy interop]
+// Both protocols hand out the tensor's own memory, never a copy, so a
+// collective (ember.distributed) or a foreign library writes straight into
+// the tensor. The exporter keeps the storage alive: the buffer protocol holds
+// a reference to the Tensor object, a DLPack capsule a shared_ptr to the
+// storage until the consumer calls the deleter. As numpy() does, both refuse a
+// tensor that requires grad while grad mode is on (the foreign library could
+// change it behind autograd's back) and a tensor that is not on the CPU.
+
+// DLPack's C ABI, declared here from the specification (dmlc/dlpack,
+// include/dlpack/dlpack.h): the unversioned "dltensor" capsule (0.8) that
+// every consumer reads, and the "dltensor_versioned" one (1.x) with flags,
+// which consumers that ask for it (numpy 2) need to see a writable tensor.
+namespace dlpack {
+enum DeviceType : int32_t { kDLCPU = 1, kDLCUDA = 2 };
+enum TypeCode : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBfloat = 4, kDLComplex = 5, kDLBool = 6 };
+struct Device {
+  int32_t device_type;
+  int32_t device_id;
+};
+struct DataType {
+  uint8_t code;
+  uint8_t bits;
+  uint16_t lanes;
+};
+struct DLTensor {
+  void* data;
+  Device device;
+  int32_t ndim;
+  DataType dtype;
+  int64_t* shape;
+  int64_t* strides;  // in elements; may be null for a compact row-major tensor
+  uint64_t byte_offset;
+};
+struct ManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(ManagedTensor* self);
+};
+struct Version {
+  uint32_t major;
+  uint32_t minor;
+};
+constexpr uint64_t kFlagReadOnly = 1;
+struct ManagedTensorVersioned {
+  Version version;
+  void* manager_ctx;
+  void (*deleter)(ManagedTensorVersioned* self);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
+}  // namespace dlpack
+
+static void check_exportable(const TensorImpl& t, const char* what) {
+  EMBER_CHECK(!(t.requires_grad() && GradMode::is_enabled()), "Can't export tensors that require gradient through ",
+              what, ", use tensor.detach()");
+  EMBER_CHECK(t.device().is_cpu(), "can't export a ", t.device().str(), " tensor through ", what,
+              ": ember exchanges host memory only. Use Tensor.cpu() first.");
+}
+
+static const char* buffer_format(DType d) {
+  switch (d) {
+    case DType::Bool: return "?";
+    case DType::Int32: return "i";
+    case DType::Int64: return "q";
+    case DType::Float32: return "f";
+    case DType::Float64: return "d";
+  }
+  throw std::logic_error("unknown dtype");
+}
+
+static py::buffer_info tensor_buffer(TensorImpl& t) {
+  check_exportable(t, "the buffer protocol");
+  auto item = (py::ssize_t)itemsize(t.dtype());
+  std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end()), strides;
+  for (auto s : t.strides()) strides.push_back(s * item);
+  return py::buffer_info(t.data_ptr(), item, buffer_format(t.dtype()), t.dim(), shape, strides);
+}
+
+// What the capsule owns: the DLPack struct, the shape and strides it points
+// into, and the storage that keeps the memory alive.
+struct ExportedTensor {
+  dlpack::ManagedTensor managed{};
+  dlpack::ManagedTensorVersioned versioned{};
+  std::vector<int64_t> shape, strides;
+  std::shared_ptr<Storage> storage;
+};
+
+static dlpack::DataType dlpack_dtype(DType d) {
+  uint8_t bits = (uint8_t)(8 * itemsize(d));
+  switch (d) {
+    case DType::Bool: return {dlpack::kDLBool, bits, 1};
+    case DType::Int32:
+    case DType::Int64: return {dlpack::kDLInt, bits, 1};
+    case DType::Float32:
+    case DType::Float64: return {dlpack::kDLFloat, bits, 1};
+  }
+  throw std::logic_error("unknown dtype");
+}
+
+static const char* const kCapsuleName = "dltensor";
+static const char* const kUsedCapsuleName = "used_dltensor";
+static const char* const kVersionedCapsuleName = "dltensor_versioned";
+static const char* const kUsedVersionedCapsuleName = "used_dltensor_versioned";
+
+// A capsule nobody consumed still owns the tensor; a consumed one was renamed
+// "used_..." and its consumer calls the deleter.
+template <typename Managed>
+static py::capsule owning_capsule(Managed* managed, const char* name) {
+  PyCapsule_Destructor release;
+  if constexpr (std::is_same_v<Managed, dlpack::ManagedTensor>)
+    release = [](PyObject* capsule) {
+      if (!PyCapsule_IsValid(capsule, kCapsuleName)) return;
+      auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(capsule, kCapsuleName));
+      m->deleter(m);
+    };
+  else
+    release = [](PyObject* capsule) {
+      if (!PyCapsule_IsValid(capsule, kVersionedCapsuleName)) return;
+      auto* m = static_cast<dlpack::ManagedTensorVersioned*>(PyCapsule_GetPointer(capsule, kVersionedCapsuleName));
+      m->deleter(m);
+    };
+  PyObject* capsule = PyCapsule_New(managed, name, release);
+  if (!capsule) throw py::error_already_set();
+  return py::reinterpret_steal<py::capsule>(capsule);
+}
+
+// Tensor.__dlpack__(stream=None, *, max_version=None, dl_device=None, copy=None):
+// a capsule viewing the tensor; versioned (1.0) when the consumer's
+// max_version allows it, else the unversioned one.
+static py::capsule to_dlpack(const Tensor& t, bool versioned, py::object copy) {
+  check_exportable(*t, "DLPack");
+  EMBER_CHECK_KIND(copy.is_none() || !copy.cast<bool>(), Value,
+                   "__dlpack__(copy=True): ember exports its tensors' own memory; copy with clone() first");
+  auto* out = new ExportedTensor;
+  out->shape.assign(t->sizes().begin(), t->sizes().end());
+  out->strides.assign(t->strides().begin(), t->strides().end());
+  out->storage = t->storage();
+  dlpack::DLTensor dl;
+  dl.data = t->data_ptr();
+  dl.device = {dlpack::kDLCPU, 0};
+  dl.ndim = (int32_t)t->dim();
+  dl.dtype = dlpack_dtype(t->dtype());
+  dl.shape = out->shape.data();
+  dl.strides = out->strides.data();
+  dl.byte_offset = 0;
+  if (versioned) {
+    out->versioned = {{1, 0}, out, [](dlpack::ManagedTensorVersioned* self) {
+                        delete static_cast<ExportedTensor*>(self->manager_ctx);
+                      }, 0, dl};
+    return owning_capsule(&out->versioned, kVersionedCapsuleName);
+  }
+  out->managed = {dl, out, [](dlpack::ManagedTensor* self) { delete static_cast<ExportedTensor*>(self->manager_ctx); }};
+  return owning_capsule(&out->managed, kCapsuleName);
+}
+
+static DType dtype_from_dlpack(dlpack::DataType t) {
+  EMBER_CHECK_KIND(t.lanes == 1, Type, "from_dlpack: vector dtypes (lanes=", t.lanes, ") are not supported");
+  if (t.code == dlpack::kDLBool && t.bits == 8) return DType::Bool;
+  if (t.code == dlpack::kDLInt && t.bits == 32) return DType::Int32;
+  if (t.code == dlpack::kDLInt && t.bits == 64) return DType::Int64;
+  if (t.code == dlpack::kDLFloat && t.bits == 32) return DType::Float32;
+  if (t.code == dlpack::kDLFloat && t.bits == 64) return DType::Float64;
+  throw py::type_error("from_dlpack: unsupported dtype (DLPack type code " + std::to_string(t.code) + ", " +
+                       std::to_string(t.bits) + " bits); ember has bool, int32, int64, float32 and float64");
+}
+
+// A tensor viewing a DLTensor's memory; `release` runs when the last tensor
+// sharing that memory is freed.
+static Tensor tensor_from_dltensor(const dlpack::DLTensor& dl, std::function<void()> release) {
+  EMBER_CHECK(dl.device.device_type == dlpack::kDLCPU, "from_dlpack: the tensor lives on DLPack device type ",
+              dl.device.device_type, "; ember reads host (CPU) memory only");
+  DType dt = dtype_from_dlpack(dl.dtype);
+  Shape sizes(dl.shape, dl.shape + dl.ndim), strides(dl.ndim);
+  int64_t extent = 1, contiguous = 1;
+  bool empty_tensor = false;
+  for (int d = dl.ndim - 1; d >= 0; --d) {
+    strides[d] = dl.strides ? dl.strides[d] : contiguous;
+    contiguous *= sizes[d];
+    EMBER_CHECK_KIND(strides[d] >= 0, Value, "from_dlpack: negative strides are not supported; copy the array first");
+    if (sizes[d] == 0) empty_tensor = true;
+    extent += (sizes[d] - 1) * strides[d];
+  }
+  auto storage = std::make_shared<Storage>();
+  storage->data = static_cast<char*>(dl.data) + dl.byte_offset;
+  storage->nbytes = empty_tensor ? 0 : (size_t)extent * itemsize(dt);
+  storage->release_foreign = std::move(release);
+  return std::make_shared<TensorImpl>(storage, sizes, strides, 0, dt);
+}
+
+// ember.from_dlpack's core: consumes a "dltensor" or "dltensor_versioned"
+// capsule (renaming it "used_...", as the protocol asks), so it can be
+// consumed only once.
+static Tensor from_dlpack_capsule(py::capsule capsule) {
+  PyObject* c = capsule.ptr();
+  Tensor out;
+  const char* used;
+  if (PyCapsule_IsValid(c, kVersionedCapsuleName)) {
+    auto* m = static_cast<dlpack::ManagedTensorVersioned*>(PyCapsule_GetPointer(c, kVersionedCapsuleName));
+    EMBER_CHECK_KIND(m->version.major == 1, Value, "from_dlpack: DLPack version ", m->version.major, ".",
+                     m->version.minor, " is not supported (ember reads 1.x)");
+    out = tensor_from_dltensor(m->dl_tensor, [m] {
+      if (m->deleter) m->deleter(m);
+    });
+    used = kUsedVersionedCapsuleName;
+  } else {
+    EMBER_CHECK_KIND(PyCapsule_IsValid(c, kCapsuleName), Value,
+                     "from_dlpack expects a DLPack capsule named 'dltensor' or 'dltensor_versioned' (a capsule can be "
+                     "consumed only once)");
+    auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(c, kCapsuleName));
+    out = tensor_from_dltensor(m->dl_tensor, [m] {
+      if (m->deleter) m->deleter(m);
+    });
+    used = kUsedCapsuleName;
+  }
+  if (PyCapsule_SetName(c, used) != 0) throw py::error_already_set();
+  return out;
+}
+
+void init_interop(py::module_& m, TensorClass& cls) {
+  cls.def_buffer(&tensor_buffer);
+  cls.def(
+      "__dlpack__",
+      [](const Tensor& t, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
+        (void)stream;  // CPU memory: there is no stream to synchronise with
+        bool versioned = !max_version.is_none() && max_version.cast<std::pair<int, int>>().first >= 1;
+        if (!dl_device.is_none()) {
+          auto dev = dl_device.cast<std::pair<int, int>>();
+          EMBER_CHECK_KIND(dev.first == dlpack::kDLCPU, Value, "__dlpack__: ember exports host memory only (dl_device=(",
+                           dev.first, ", ", dev.second, "))");
+        }
+        return to_dlpack(t, versioned, copy);
+      },
+      "A DLPack capsule viewing the tensor's memory (the DLPack protocol; see ember.from_dlpack).",
+      py::arg("stream") = py::none(), py::kw_only(), py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(),
+      py::arg("copy") = py::none());
+  cls.def(
+      "__dlpack_device__", [](const Tensor&) { return py::make_tuple((int)dlpack::kDLCPU, 0); },
+      "(device type, index) of the DLPack protocol: (1, 0) for CPU memory.");
+  m.def("_from_dlpack_capsule", &from_dlpack_capsule, "A tensor viewing the memory of a DLPack capsule.",
+        py::arg("capsule"));
+}
+
+}  // namespace bind
+}  // namespace ember

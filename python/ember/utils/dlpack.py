@@ -1,0 +1,40 @@
+"""ember.utils.dlpack: zero-copy exchange with numpy, PyTorch, JAX, CuPy... through DLPack, as torch.utils.dlpack.
+
+``ember.from_dlpack(x)`` views the memory of any object with ``__dlpack__`` (or a DLPack capsule); an ember
+tensor's ``__dlpack__`` lets ``numpy.from_dlpack(t)`` and ``torch.from_dlpack(t)`` view it. Both directions
+share memory: writes through one are seen by the other. ember exchanges host (CPU) memory of dtypes bool,
+int32, int64, float32 and float64; see Note [Zero-copy interop] in csrc/python/interop.cpp.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _C
+
+__all__ = ["from_dlpack", "to_dlpack"]
+
+
+def to_dlpack(tensor: _C.Tensor) -> Any:
+    """A DLPack capsule ("dltensor") viewing ``tensor``'s memory, for consumers that take capsules."""
+    return tensor.__dlpack__()
+
+
+def from_dlpack(ext_tensor: Any) -> _C.Tensor:
+    """A tensor viewing the memory of ``ext_tensor``: an object with ``__dlpack__`` (numpy array, PyTorch or
+    JAX tensor, ...) or a DLPack capsule (consumed: a capsule can be read only once)."""
+    if hasattr(ext_tensor, "__dlpack__"):
+        device_type, _ = ext_tensor.__dlpack_device__()
+        if device_type != 1:  # kDLCPU; anything else is refused before asking for a capsule
+            raise RuntimeError(
+                f"from_dlpack: the tensor lives on DLPack device type {device_type}; ember reads host (CPU) memory only"
+            )
+        try:
+            capsule = ext_tensor.__dlpack__(max_version=(1, 0))
+        except TypeError:  # a producer older than DLPack 1.0 takes no max_version
+            capsule = ext_tensor.__dlpack__()
+    else:
+        capsule = ext_tensor
+    if type(capsule).__name__ != "PyCapsule":
+        raise TypeError(f"from_dlpack expects an object with __dlpack__ or a DLPack capsule, got {type(ext_tensor).__name__}")
+    return _C._from_dlpack_capsule(capsule)
