@@ -40,7 +40,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
-from . import accelerator, autograd, backends, cuda, func, functional, linalg, nn, onnx, optim, special, utils
+from . import accelerator, autograd, backends, cuda, distributed, func, functional, linalg, nn, onnx, optim, special, utils
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
