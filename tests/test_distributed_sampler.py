@@ -4,6 +4,7 @@ padding and truncation, and the same errors."""
 import itertools
 import math
 import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -208,3 +209,32 @@ def test_with_dataloader_unshuffled_drop_last():
     sampler = DistributedSampler(dataset, num_replicas=2, rank=1, shuffle=False, drop_last=True)
     batches = [b[0].tolist() for b in DataLoader(dataset, batch_size=2, sampler=sampler)]
     assert batches == [[1, 3], [5, 7], [9]]
+
+
+def _fake_distributed(monkeypatch, initialized):
+    import types
+
+    fake = types.ModuleType("ember.distributed")
+    fake.is_available = lambda: True
+    fake.is_initialized = lambda: initialized
+    fake.get_world_size = lambda: 4
+    fake.get_rank = lambda: 2
+    monkeypatch.setitem(sys.modules, "ember.distributed", fake)
+    monkeypatch.setattr(ember, "distributed", fake, raising=False)
+
+
+def test_num_replicas_and_rank_from_process_group(monkeypatch):
+    _fake_distributed(monkeypatch, initialized=True)
+    s = DistributedSampler(range(10), shuffle=False)
+    assert (s.num_replicas, s.rank, s.num_samples) == (4, 2, 3)
+    assert list(s) == [2, 6, 0]
+    s = DistributedSampler(range(10), rank=0, shuffle=False)  # an explicit value wins
+    assert (s.num_replicas, s.rank) == (4, 0)
+    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
+        DistributedSampler(range(10), num_replicas=2)
+
+
+def test_process_group_not_initialized(monkeypatch):
+    _fake_distributed(monkeypatch, initialized=False)
+    with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
+        DistributedSampler(range(10))
