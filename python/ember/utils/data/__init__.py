@@ -2,12 +2,14 @@
 
 ``DataLoader(num_workers=n)`` makes batches in n worker processes (``get_worker_info()`` inside them).
 Shuffling draws from ember's global generator (seed it with ``ember.manual_seed``)
-unless a ``generator`` is given; see ``DataLoader``.
+unless a ``generator`` is given; see ``DataLoader``. ``DistributedSampler`` gives each process of a
+distributed job its own share of a dataset (``ember.utils.data.distributed``).
 """
 
 from ._worker import WorkerInfo, get_worker_info
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .distributed import DistributedSampler
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -23,6 +25,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "RandomSampler",
     "Sampler",
