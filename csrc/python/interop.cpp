@@ -12,9 +12,10 @@ namespace bind {
 // collective (ember.distributed) or a foreign library writes straight into
 // the tensor. The exporter keeps the storage alive: the buffer protocol holds
 // a reference to the Tensor object, a DLPack capsule a shared_ptr to the
-// storage until the consumer calls the deleter. As numpy() does, both refuse a
-// tensor that requires grad while grad mode is on (the foreign library could
-// change it behind autograd's back) and a tensor that is not on the CPU.
+// storage until the consumer calls the deleter. Both refuse a tensor that
+// requires grad (the foreign library could change it behind autograd's back):
+// the buffer protocol while grad mode is on, as numpy() does, DLPack always,
+// as PyTorch does; and both refuse a tensor that is not on the CPU.
 
 // DLPack's C ABI, declared here from the specification (dmlc/dlpack,
 // include/dlpack/dlpack.h): the unversioned "dltensor" capsule (0.8) that
@@ -60,9 +61,11 @@ struct ManagedTensorVersioned {
 };
 }  // namespace dlpack
 
-static void check_exportable(const TensorImpl& t, const char* what) {
-  EMBER_CHECK(!(t.requires_grad() && GradMode::is_enabled()), "Can't export tensors that require gradient through ",
-              what, ", use tensor.detach()");
+// grad_mode_matters: the buffer protocol, like numpy(), allows a tensor that
+// requires grad under no_grad; DLPack refuses it in any mode, as PyTorch does.
+static void check_exportable(const TensorImpl& t, const char* what, bool grad_mode_matters) {
+  EMBER_CHECK(!(t.requires_grad() && (GradMode::is_enabled() || !grad_mode_matters)),
+              "Can't export tensors that require gradient through ", what, ", use tensor.detach()");
   EMBER_CHECK(t.device().is_cpu(), "can't export a ", t.device().str(), " tensor through ", what,
               ": ember exchanges host memory only. Use Tensor.cpu() first.");
 }
@@ -79,7 +82,7 @@ static const char* buffer_format(DType d) {
 }
 
 static py::buffer_info tensor_buffer(TensorImpl& t) {
-  check_exportable(t, "the buffer protocol");
+  check_exportable(t, "the buffer protocol", true);
   auto item = (py::ssize_t)itemsize(t.dtype());
   std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end()), strides;
   for (auto s : t.strides()) strides.push_back(s * item);
@@ -138,7 +141,7 @@ static py::capsule owning_capsule(Managed* managed, const char* name) {
 // a capsule viewing the tensor; versioned (1.0) when the consumer's
 // max_version allows it, else the unversioned one.
 static py::capsule to_dlpack(const Tensor& t, bool versioned, py::object copy) {
-  check_exportable(*t, "DLPack");
+  check_exportable(*t, "DLPack", false);
   EMBER_CHECK_KIND(copy.is_none() || !copy.cast<bool>(), Value,
                    "__dlpack__(copy=True): ember exports its tensors' own memory; copy with clone() first");
   auto* out = new ExportedTensor;
@@ -154,13 +157,29 @@ static py::capsule to_dlpack(const Tensor& t, bool versioned, py::object copy) {
   dl.strides = out->strides.data();
   dl.byte_offset = 0;
   if (versioned) {
-    out->versioned = {{1, 0}, out, [](dlpack::ManagedTensorVersioned* self) {
-                        delete static_cast<ExportedTensor*>(self->manager_ctx);
-                      }, 0, dl};
+    out->versioned = {
+        {1, 0},
+        out,
+        [](dlpack::ManagedTensorVersioned* self) { delete static_cast<ExportedTensor*>(self->manager_ctx); },
+        0,
+        dl};
     return owning_capsule(&out->versioned, kVersionedCapsuleName);
   }
   out->managed = {dl, out, [](dlpack::ManagedTensor* self) { delete static_cast<ExportedTensor*>(self->manager_ctx); }};
   return owning_capsule(&out->managed, kCapsuleName);
+}
+
+// The dtype's usual name ("uint8", "float16", ...), for the error that refuses it.
+static std::string dlpack_dtype_name(dlpack::DataType t) {
+  const char* kind = t.code == dlpack::kDLInt       ? "int"
+                     : t.code == dlpack::kDLUInt    ? "uint"
+                     : t.code == dlpack::kDLFloat   ? "float"
+                     : t.code == dlpack::kDLBfloat  ? "bfloat"
+                     : t.code == dlpack::kDLComplex ? "complex"
+                     : t.code == dlpack::kDLBool    ? "bool"
+                                                    : nullptr;
+  if (!kind) return "DLPack type code " + std::to_string(t.code) + " of " + std::to_string(t.bits) + " bits";
+  return std::string(kind) + std::to_string(t.bits);
 }
 
 static DType dtype_from_dlpack(dlpack::DataType t) {
@@ -170,8 +189,8 @@ static DType dtype_from_dlpack(dlpack::DataType t) {
   if (t.code == dlpack::kDLInt && t.bits == 64) return DType::Int64;
   if (t.code == dlpack::kDLFloat && t.bits == 32) return DType::Float32;
   if (t.code == dlpack::kDLFloat && t.bits == 64) return DType::Float64;
-  throw py::type_error("from_dlpack: unsupported dtype (DLPack type code " + std::to_string(t.code) + ", " +
-                       std::to_string(t.bits) + " bits); ember has bool, int32, int64, float32 and float64");
+  throw py::type_error("from_dlpack: unsupported dtype " + dlpack_dtype_name(t) +
+                       "; ember has bool, int32, int64, float32 and float64");
 }
 
 // A tensor viewing a DLTensor's memory; `release` runs when the last tensor
@@ -235,14 +254,15 @@ void init_interop(py::module_& m, TensorClass& cls) {
         bool versioned = !max_version.is_none() && max_version.cast<std::pair<int, int>>().first >= 1;
         if (!dl_device.is_none()) {
           auto dev = dl_device.cast<std::pair<int, int>>();
-          EMBER_CHECK_KIND(dev.first == dlpack::kDLCPU, Value, "__dlpack__: ember exports host memory only (dl_device=(",
-                           dev.first, ", ", dev.second, "))");
+          EMBER_CHECK_KIND(dev.first == dlpack::kDLCPU, Value,
+                           "__dlpack__: ember exports host memory only (dl_device=(", dev.first, ", ", dev.second,
+                           "))");
         }
         return to_dlpack(t, versioned, copy);
       },
       "A DLPack capsule viewing the tensor's memory (the DLPack protocol; see ember.from_dlpack).",
-      py::arg("stream") = py::none(), py::kw_only(), py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(),
-      py::arg("copy") = py::none());
+      py::arg("stream") = py::none(), py::kw_only(), py::arg("max_version") = py::none(),
+      py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
   cls.def(
       "__dlpack_device__", [](const Tensor&) { return py::make_tuple((int)dlpack::kDLCPU, 0); },
       "(device type, index) of the DLPack protocol: (1, 0) for CPU memory.");

@@ -21,10 +21,12 @@ PER_RANK = 6
 
 
 class Net(nn.Module):
-    def __init__(self) -> None:
+    """width 4096 makes parameters of 256 KB and more, which DDP reduces in place (Note [DDP buckets])."""
+
+    def __init__(self, width: int = 16) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 3))
-        self.extra = nn.Linear(5, 3)  # used for the rows of rank 0 only when `extra` is given
+        self.body = nn.Sequential(nn.Linear(5, width), nn.Tanh(), nn.Linear(width, 16), nn.Tanh(), nn.Linear(16, 3))
+        self.extra = nn.Sequential(nn.Linear(5, 2 * width), nn.Linear(2 * width, 3))  # for rank 0's rows only
         self.never = nn.Linear(5, 3)  # used by no rank
 
     def forward(self, x: ember.Tensor, extra: ember.Tensor | None = None) -> ember.Tensor:
@@ -38,10 +40,12 @@ def batch(step: int, dtype: ember.dtype) -> tuple[ember.Tensor, ember.Tensor]:
     return ember.tensor(x, dtype=dtype), ember.tensor(y, dtype=dtype)
 
 
-def train(dtype: ember.dtype, steps: int = 20, accumulate: int = 1, unused: bool = False, **ddp_kwargs) -> None:
-    what = f"{dtype}, accumulate={accumulate}, unused={unused}, {ddp_kwargs}"
+def train(
+    dtype: ember.dtype, steps: int = 20, accumulate: int = 1, unused: bool = False, width: int = 16, **ddp_kwargs
+) -> None:
+    what = f"{dtype}, accumulate={accumulate}, unused={unused}, width={width}, {ddp_kwargs}"
     ember.manual_seed(1234 + rank)  # every rank starts differently: DDP must broadcast rank 0's parameters
-    local = Net().to(dtype)
+    local = Net(width).to(dtype)
     if not unused:  # frozen parameters are not DDP's: only the unused-parameter runs keep them trainable
         local.extra.requires_grad_(False)
         local.never.requires_grad_(False)
@@ -51,8 +55,9 @@ def train(dtype: ember.dtype, steps: int = 20, accumulate: int = 1, unused: bool
     for theirs in everyone:
         assert all(np.array_equal(a, b) for a, b in zip(theirs, everyone[0])), "parameters differ after construction"
     reference = copy.deepcopy(local)  # one process, the global batch
-    opt = ember.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    ref_opt = ember.optim.SGD(reference.parameters(), lr=0.05, momentum=0.9)
+    lr = 0.05 * 16 / width  # wide layers take smaller steps, or training diverges
+    opt = ember.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    ref_opt = ember.optim.SGD(reference.parameters(), lr=lr, momentum=0.9)
     rows = slice(rank * PER_RANK, (rank + 1) * PER_RANK)
     for step in range(steps):
         x, y = batch(step, dtype)
@@ -80,7 +85,7 @@ def train(dtype: ember.dtype, steps: int = 20, accumulate: int = 1, unused: bool
         if not unused and name.startswith("extra"):
             assert p.grad is None, f"{what}: {name} was not used"
             continue
-        err = (p - q).abs().max().item()
+        err = ((p - q).abs().max() / q.abs().max().clamp(min=1)).item()  # relative to the largest weight
         if err > tol:
             sys.exit(f"rank {rank}: {what}: {name} differs from one process on the global batch by {err}")
     assert list(model.state_dict())[0].startswith("module."), list(model.state_dict())
@@ -115,6 +120,8 @@ for dtype in (ember.float64, ember.float32):
 train(ember.float64, bucket_cap_mb=0.0005, gradient_as_bucket_view=True)  # many buckets of uneven sizes
 train(ember.float64, bucket_cap_mb=0.0002, unused=True)
 train(ember.float64, accumulate=2)
+train(ember.float64, steps=5, width=4096)  # large parameters, reduced in their gradients' memory
+train(ember.float32, steps=5, width=4096, unused=True, gradient_as_bucket_view=True)
 train(ember.float64, accumulate=3, gradient_as_bucket_view=True, bucket_cap_mb=0.001)
 unused_parameter_error()
 buffers_follow_rank_0()

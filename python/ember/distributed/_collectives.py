@@ -67,11 +67,23 @@ class ReduceOp:
 reduce_op = ReduceOp  # PyTorch's deprecated name
 
 _BITWISE = (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR)
+_BOOL = _C.dtype.bool
+
+
+_OPS: dict[tuple[Any, Any], Any] = {}  # (op, dtype) -> MPI operation, once checked
 
 
 def _mpi_op(op: Any, dtype: Any, what: str) -> Any:
-    """MPI's operation for `op` on `dtype`. Booleans reduce logically (SUM and MAX as OR, PRODUCT and MIN as
-    AND); AVG is a SUM that the caller divides afterwards."""
+    """MPI's operation for `op` on `dtype`, checked once per pair."""
+    found = _OPS.get((op, dtype))
+    if found is None:
+        found = _OPS[op, dtype] = _choose_mpi_op(op, dtype, what)
+    return found
+
+
+def _choose_mpi_op(op: Any, dtype: Any, what: str) -> Any:
+    """Booleans reduce logically (SUM and MAX as OR, PRODUCT and MIN as AND); AVG is a SUM that the caller
+    divides afterwards; bitwise reductions need integers, AVG floating point."""
     mpi = _mpi()
     try:
         op = RedOpType(op)
@@ -79,24 +91,18 @@ def _mpi_op(op: Any, dtype: Any, what: str) -> Any:
         raise ValueError(
             f"{what}: unknown reduction {op!r}; use dist.ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, ..."
         ) from None
-    if dtype == _C.dtype.bool:
-        return {
-            RedOpType.SUM: mpi.LOR, RedOpType.MAX: mpi.LOR, RedOpType.BOR: mpi.LOR,
-            RedOpType.PRODUCT: mpi.LAND, RedOpType.MIN: mpi.LAND, RedOpType.BAND: mpi.LAND,
-            RedOpType.BXOR: mpi.LXOR,
-        }.get(op) or _refuse(what, op, dtype)  # fmt: skip
+    if dtype == _BOOL:
+        logical = {"SUM": mpi.LOR, "MAX": mpi.LOR, "BOR": mpi.LOR, "PRODUCT": mpi.LAND, "MIN": mpi.LAND,
+                   "BAND": mpi.LAND, "BXOR": mpi.LXOR}  # fmt: skip
+        if op.name not in logical:
+            raise ValueError(f"{what}: ReduceOp.{op.name} is not defined for {dtype} tensors")
+        return logical[op.name]
     if op in _BITWISE and dtype.is_floating_point:
         raise ValueError(f"{what}: Cannot use ReduceOp.{op.name} with non-integral dtype {dtype}")
     if op == RedOpType.AVG and not dtype.is_floating_point:
         raise ValueError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {dtype} (use SUM and divide)")
-    return {
-        RedOpType.SUM: mpi.SUM, RedOpType.AVG: mpi.SUM, RedOpType.PRODUCT: mpi.PROD, RedOpType.MIN: mpi.MIN,
-        RedOpType.MAX: mpi.MAX, RedOpType.BAND: mpi.BAND, RedOpType.BOR: mpi.BOR, RedOpType.BXOR: mpi.BXOR,
-    }[op]  # fmt: skip
-
-
-def _refuse(what: str, op: Any, dtype: Any) -> Any:
-    raise ValueError(f"{what}: ReduceOp.{op.name} is not defined for {dtype} tensors")
+    names = {"AVG": "SUM", "PRODUCT": "PROD"}
+    return getattr(mpi, names.get(op.name, op.name))
 
 
 def _memory(tensor: Any, what: str) -> Any:

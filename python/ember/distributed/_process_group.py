@@ -146,15 +146,21 @@ class _State:
     previous_excepthook: Any = None
 
 
+_MPI: Any = None  # the mpi4py.MPI module, once imported
+
+
 def _mpi() -> Any:
-    try:
-        from mpi4py import MPI
-    except ImportError as e:
-        raise RuntimeError(
-            "ember.distributed needs mpi4py and an MPI library: pip install 'ember[distributed]' (mpi4py and the "
-            "mpich wheels, no compiler needed)"
-        ) from e
-    return MPI
+    global _MPI
+    if _MPI is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise RuntimeError(
+                "ember.distributed needs mpi4py and an MPI library: pip install 'ember[distributed]' (mpi4py and "
+                "the mpich wheels, no compiler needed)"
+            ) from e
+        _MPI = MPI
+    return _MPI
 
 
 def _set_world(pg: ProcessGroup | None) -> None:

@@ -4,13 +4,17 @@ and gradients are averaged across ranks during backward.
 Note [DDP buckets]
 As PyTorch's reducer: the parameters are grouped, in reverse order (the order backward produces their
 gradients), into buckets of one dtype and about bucket_cap_mb (the first one 1 MB, so communication starts
-early). Each parameter has a post-accumulate-grad hook; it copies the gradient, divided by the world size,
-into its slot of the bucket's flat buffer. When every slot of a bucket is filled, and every bucket before it
-has been launched, the bucket's all-reduce starts as a non-blocking MPI operation, while backward goes on
-computing the earlier layers' gradients. Buckets launch strictly in order on every rank, whatever order the
-executor's threads finish in, since MPI requires every rank to start collectives in one order. A callback
-queued for the end of backward waits for the all-reduces and writes the averages back into .grad (or, with
-gradient_as_bucket_view, makes .grad a view of the bucket).
+early). Each parameter has a post-accumulate-grad hook; it writes the gradient, divided by the world size, into
+its slot of the bucket's flat buffer (one pass: the copy is the division). Unlike PyTorch, a parameter of 256 KB
+or more is a bucket of its own, reduced in its gradient's own memory: no copy in, no copy out. Copies are what
+DDP costs beyond the all-reduce itself, and ranks copying at the same time share the memory bandwidth (on this
+2-core machine each copy ran 2x slower beside the other rank's); a gradient that large also needs no company to
+amortise an all-reduce's fixed cost. When every slot of a bucket is filled, and every bucket before it has been
+launched, the bucket's all-reduce starts as a non-blocking MPI operation, while backward goes on computing the
+earlier layers' gradients. Buckets launch strictly in order on every rank, whatever order the executor's threads
+finish in, since MPI requires every rank to start collectives in one order. A callback queued for the end of
+backward waits for the all-reduces and writes the averages back into .grad (or, with gradient_as_bucket_view,
+makes .grad a view of the bucket).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ... import _C
+from ..._C import div
 from ..._creation import tensor, zeros
 from ...grad_mode import no_grad
 from ..modules.module import Module
@@ -39,6 +44,9 @@ _UNFINISHED_REDUCTION = (
 )
 
 
+_OWN_BUCKET_BYTES = 256 * 1024  # parameters this large are reduced in their gradient's memory
+
+
 class _Bucket:
     def __init__(self, params: list[tuple[int, Any]]) -> None:
         self.params = params  # (index in the module's parameter list, parameter)
@@ -46,16 +54,23 @@ class _Bucket:
         for _, p in params:
             self.offsets.append(total)
             total += p.numel()
-        self.flat = zeros(total, dtype=params[0][1].dtype)
+        # A bucket of one large parameter reduces that parameter's gradient in place: no flat buffer.
+        self.in_place = len(params) == 1 and total * params[0][1].element_size() >= _OWN_BUCKET_BYTES
+        self.flat = None if self.in_place else zeros(total, dtype=params[0][1].dtype)
+        self.buffer: Any = None  # what this iteration's all-reduce runs on
         self.pending = len(params)
         self.work: Any = None
 
 
 def _assign_buckets(params: list[Any], first_cap: int, cap: int) -> list[_Bucket]:
-    """Parameters in reverse order into buckets of one dtype each, closed once they reach the byte cap."""
+    """Parameters in reverse order into buckets of one dtype each, closed once they reach the byte cap; a
+    parameter of _OWN_BUCKET_BYTES or more is a bucket of its own (Note [DDP buckets])."""
     buckets, open_buckets = [], {}
     for index in reversed(range(len(params))):
         p = params[index]
+        if p.numel() * p.element_size() >= _OWN_BUCKET_BYTES:
+            buckets.append(_Bucket([(index, p)]))
+            continue
         members = open_buckets.setdefault(p.dtype, [])
         members.append((index, p))
         limit = first_cap if not buckets else cap
@@ -139,11 +154,19 @@ class _Reducer:
             self._fill(p, p.grad)
 
     def _fill(self, p: Any, grad: Any) -> None:
+        """Writes grad / world size into p's slot (zeros for no gradient), and launches the buckets now ready."""
         b, s = self.slot[id(p)]
         bucket = self.buckets[b]
-        piece = bucket.flat[bucket.offsets[s] : bucket.offsets[s] + p.numel()]
+        ranks = self.pg.size()
         with no_grad():
-            piece.copy_(grad.reshape(-1)) if grad is not None else piece.zero_()
+            if bucket.in_place and grad is not None and grad.is_contiguous():
+                bucket.buffer = grad.div_(ranks)
+            elif bucket.in_place:  # no gradient, or a strided one: reduce a contiguous copy
+                bucket.buffer = zeros(p.numel(), dtype=p.dtype) if grad is None else div(grad.reshape(-1), ranks)
+            else:
+                piece = bucket.flat[bucket.offsets[s] : bucket.offsets[s] + p.numel()]
+                div(grad.reshape(-1), ranks, out=piece) if grad is not None else piece.zero_()
+                bucket.buffer = bucket.flat
         bucket.pending -= 1
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].pending == 0:
             self._launch(self.buckets[self.next_bucket])
@@ -154,9 +177,7 @@ class _Reducer:
     def _launch(self, bucket: _Bucket) -> None:
         from ... import distributed as dist
 
-        with no_grad():
-            bucket.flat.div_(self.pg.size())
-        bucket.work = dist.all_reduce(bucket.flat, group=self.pg, async_op=True)
+        bucket.work = dist.all_reduce(bucket.buffer, group=self.pg, async_op=True)
 
     def _finish(self) -> None:
         """End of backward: wait for the reductions and write the averaged gradients."""
@@ -181,9 +202,11 @@ class _Reducer:
             for (index, p), offset in zip(bucket.params, bucket.offsets):
                 if globally_used is not None and not globally_used[index]:
                     continue  # no rank computed a gradient for it: .grad stays as it was, as in PyTorch
-                average = bucket.flat[offset : offset + p.numel()].view(p.shape)
-                if self.as_view or p.grad is None:
-                    p.grad = average if self.as_view else average.clone()
+                if bucket.buffer is p.grad:
+                    continue  # reduced in place
+                average = bucket.buffer[offset : offset + p.numel()].view(p.shape)
+                if p.grad is None or (self.as_view and not bucket.in_place):
+                    p.grad = average if self.as_view or bucket.in_place else average.clone()
                 else:
                     p.grad.copy_(average)
 

@@ -21,14 +21,11 @@ T_co = TypeVar("T_co", covariant=True)
 
 
 def _from_process_group(what: str) -> int:
-    """The world size or rank of the default process group; RuntimeError, as PyTorch, when there is none."""
-    # Imported here, not at module level: ember.distributed is optional, and a sampler given num_replicas and
-    # rank explicitly must work without it.
-    try:
-        from ... import distributed as dist
-    except ImportError:
-        dist = None
-    if dist is None or not dist.is_available() or not dist.is_initialized():
+    """The world size or rank of the default process group: as PyTorch, RuntimeError without mpi4py, and
+    ember.distributed's ValueError before init_process_group."""
+    from ... import distributed as dist  # here: ember.distributed imports ember.utils' neighbours
+
+    if not dist.is_available():
         raise RuntimeError("Requires distributed package to be available")
     return dist.get_world_size() if what == "world_size" else dist.get_rank()
 
