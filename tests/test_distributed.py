@@ -4,6 +4,7 @@ one process on the global batch themselves). Skipped without mpi4py and an mpiex
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -57,7 +58,19 @@ def test_collectives_match_numpy_on_every_rank(ranks):
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_ddp_trains_as_one_process_on_the_global_batch(ranks):
-    assert_ok(run_mpi(ranks, str(SCRIPTS / "check_ddp.py")), ranks, "DDP matches one process")
+    result = run_mpi(ranks, str(SCRIPTS / "check_ddp.py"))
+    assert_ok(result, ranks, "DDP matches one process")
+    assert_ok(result, ranks, "SyncBatchNorm matches BatchNorm on the global batch")
+
+
+@needs_mpi
+def test_digits_ddp_example_reaches_the_accuracy_of_one_process():
+    pytest.importorskip("sklearn")
+    example = Path(__file__).parent.parent / "examples" / "digits_ddp.py"
+    result = run_mpi(2, str(example), "--epochs", "5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    accuracy = float(result.stdout.split("test accuracy ")[-1].split("%")[0]) / 100
+    assert accuracy >= 0.95, result.stdout  # one process reaches 0.95 in 5 epochs too (test_examples.py)
 
 
 @needs_mpi
@@ -83,6 +96,17 @@ def test_each_rank_takes_its_share_of_the_cores():
     assert lines == [f"threads {max(1, cores // 2)} {r} 2" for r in range(2)], lines
     result = run_mpi(2, "-c", code, env={"OMP_NUM_THREADS": "3"})  # an explicit setting wins
     assert sorted(line.split()[1] for line in result.stdout.splitlines()) == ["3", "3"], result.stdout + result.stderr
+
+
+def test_sync_batchnorm_outside_a_process_group_is_batchnorm():
+    ember.manual_seed(0)
+    bn = ember.nn.BatchNorm2d(3).double()
+    sync = ember.nn.SyncBatchNorm.convert_sync_batchnorm(ember.nn.Sequential(copy.deepcopy(bn)))[0]
+    assert type(sync) is ember.nn.SyncBatchNorm and sync.weight is not bn.weight
+    x = ember.randn(4, 3, 2, 2, dtype=ember.float64)
+    assert ember.equal(sync(x), bn(x)) and ember.equal(sync.running_var, bn.running_var)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        sync(ember.ones(3))
 
 
 def test_without_init_process_group_pytorchs_error():

@@ -66,6 +66,7 @@ NAMESPACES = [
     ("utils.data", "torch.utils.data", "ember.utils.data"),
     ("special", "torch.special", "ember.special"),
     ("fft", "torch.fft", "ember.fft"),
+    ("distributed", "torch.distributed", "ember.distributed"),
 ]
 CALL_CHECKED = {"torch", "Tensor", "nn.functional", "linalg", "special", "fft"}
 # The namespaces the issue sets targets for (the summary's second total).
@@ -111,7 +112,17 @@ EXCLUSIONS = [
     (r"^(refine_names|rename_?|align_to|align_as|align_tensors|names|has_names)$", "named tensors"),
     (r"nested|^to_padded_tensor$", "nested tensors"),
     (r"^(Sym\w+|sym_\w+)$", "symbolic shapes (torch.compile)"),
-    (r"^is_distributed$|DataParallel|SyncBatchNorm|^DistributedSampler$", "distributed"),
+    (r"^is_distributed$", "distributed tensors"),
+    (
+        r"Store$|^(rendezvous|register_rendezvous_handler)$",
+        "key-value stores and rendezvous: mpiexec starts and connects the ranks",
+    ),
+    (
+        r"^(\w+Options|Reducer|Logger|GradBucket|BuiltinCommHookType|BackendConfig|get_backend_config|"
+        r"ProcessGroupGloo|GroupName|record_comm)$",
+        "c10d internals and other backends (ember.distributed runs on MPI)",
+    ),
+    (r"^(DeviceMesh|init_device_mesh)$", "DeviceMesh / DTensor (multi-dimensional parallelism)"),
 ]
 
 

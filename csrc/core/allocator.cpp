@@ -5,6 +5,9 @@
 #include <mutex>
 #include <unordered_map>
 #include <vector>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "core/error.h"
 
@@ -38,14 +41,31 @@ Cache& cache() {
   return *c;
 }
 
+// Note [Huge pages]
+// Buffers of 4 MB and more are aligned to 2 MB and marked MADV_HUGEPAGE, as
+// numpy marks its arrays: where transparent huge pages are "madvise" (the
+// common default), only marked memory gets them. One TLB entry then covers
+// 2 MB instead of 4 KB; a 16 MB all-reduce through MPI's shared memory ran
+// 20% slower from unmarked ember memory than from numpy's.
+constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kHugePagesFrom = size_t(4) << 20;
+
 void* system_alloc(size_t size) {
-  auto attempt = [size] { return kExact ? std::malloc(size ? size : 1) : std::aligned_alloc(kAlignment, size); };
+  const bool huge = !kExact && size >= kHugePagesFrom;
+  const size_t huge_size = (size + kHugePage - 1) / kHugePage * kHugePage;
+  auto attempt = [&] {
+    if (kExact) return std::malloc(size ? size : 1);
+    return huge ? std::aligned_alloc(kHugePage, huge_size) : std::aligned_alloc(kAlignment, size);
+  };
   void* p = attempt();
   if (!p) {
     empty_cache();  // the cache may be holding what the system needs
     p = attempt();
   }
   EMBER_CHECK(p, "ember: out of memory allocating ", size, " bytes");
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(p, huge_size, MADV_HUGEPAGE);  // a hint: failure leaves ordinary pages
+#endif
   return p;
 }
 

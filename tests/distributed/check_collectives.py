@@ -178,6 +178,39 @@ got = [None]
 dist.scatter_object_list(got, [f"item {r}" for r in range(size)] if rank == 0 else None, src=0)
 assert got == [f"item {rank}"], got
 
+# object messages, coalesced collectives, subgroups by enumeration, the launcher's environment
+if size > 1:
+    if rank == 0:
+        dist.send_object_list([{"to": 1}, "two"], dst=1)
+    elif rank == 1:
+        got = [None, None]
+        assert dist.recv_object_list(got) == 0 and got == [{"to": 1}, "two"], got
+pair = [tensor(data(90 + rank, shape=(2,))), tensor(data(95 + rank, shape=(3, 2)))]
+dist.all_reduce_coalesced(pair, op=dist.ReduceOp.AVG)
+check(pair[0], np.mean([data(90 + r, shape=(2,)) for r in range(size)], axis=0), "all_reduce_coalesced, first")
+check(pair[1], np.mean([data(95 + r, shape=(3, 2)) for r in range(size)], axis=0), "all_reduce_coalesced, second")
+outputs = [[ember.zeros(2, dtype=ember.float64), ember.zeros(1, dtype=ember.float64)] for _ in range(size)]
+dist.all_gather_coalesced(
+    outputs, [tensor(data(rank, shape=(2,))), tensor(data(rank + 9, shape=(1,)))], async_op=True
+).wait()
+for r in range(size):
+    check(outputs[r][0], data(r, shape=(2,)), "all_gather_coalesced")
+    check(outputs[r][1], data(r + 9, shape=(1,)), "all_gather_coalesced")
+mine, subgroups = dist.new_subgroups_by_enumeration([[r] for r in range(size)])
+assert len(subgroups) == size and dist.get_process_group_ranks(mine) == [rank]
+assert dist.get_node_local_rank() == rank and dist.get_pg_count() == 1 + size  # one machine: local rank = rank
+halves = [list(range(0, size, 2)), list(range(1, size, 2))] if size > 1 else [[0]]
+half = dist.split_group(split_ranks=halves)
+assert dist.get_process_group_ranks(half) == halves[rank % 2] and dist.get_rank(half) == rank // 2
+if size > 1 and rank != size - 1:  # the last rank is left out and does not call it
+    shrunk = dist.shrink_group([size - 1])
+    t = tensor(everyone[rank])
+    dist.all_reduce(t, group=shrunk)
+    check(t, np.sum(everyone[:-1], axis=0), "all_reduce on a shrunk group")
+big = ember.zeros(size * 3, 4, dtype=ember.float64)
+dist.all_gather_single(big, tensor(everyone[rank]))
+check(big, np.concatenate(everyone), "all_gather_single")
+
 # groups: a group of the even ranks; ranks outside it get NON_GROUP_MEMBER and skip its collectives
 evens = dist.new_group([r for r in range(size) if r % 2 == 0])
 if rank % 2 == 0:

@@ -130,3 +130,33 @@ try:
 except ValueError as e:
     assert "CPU" in str(e)
 print(f"rank {rank} of {size}: DDP matches one process")
+
+
+def sync_batchnorm_equals_batchnorm_on_the_global_batch() -> None:
+    ember.manual_seed(5)
+    reference = nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2))
+    reference = reference.double()
+    local = nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(reference))
+    assert isinstance(local[1], nn.SyncBatchNorm)
+    model = DDP(local)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+    ref_opt = ember.optim.SGD(reference.parameters(), lr=0.1)
+    rows = ember.arange(rank * 3, rank * 3 + 3)
+    for step in range(5):
+        rng = np.random.default_rng(step)
+        x = ember.tensor(rng.standard_normal((3 * size, 2, 4, 4)) + step)
+        y = ember.tensor(rng.standard_normal((3 * size, 2)))
+        opt.zero_grad()
+        (((model(x[rows]) - y[rows]) ** 2).sum() / 3).backward()  # this rank's mean: DDP averages the ranks
+        opt.step()
+        ref_opt.zero_grad()
+        (((reference(x) - y) ** 2).sum() / (3 * size)).backward()
+        ref_opt.step()
+    for (name, a), b in zip(local.state_dict().items(), reference.state_dict().values()):
+        err = (a.double() - b.double()).abs().max().item()
+        if err > 1e-12:
+            sys.exit(f"rank {rank}: SyncBatchNorm: {name} differs from BatchNorm on the global batch by {err}")
+
+
+sync_batchnorm_equals_batchnorm_on_the_global_batch()
+print(f"rank {rank} of {size}: SyncBatchNorm matches BatchNorm on the global batch")

@@ -18,7 +18,10 @@ __all__ = [
     "ReduceOp",
     "all_gather",
     "all_gather_into_tensor",
+    "all_gather_single",
+    "all_gather_coalesced",
     "all_reduce",
+    "all_reduce_coalesced",
     "all_to_all",
     "all_to_all_single",
     "barrier",
@@ -32,6 +35,7 @@ __all__ = [
     "reduce",
     "reduce_op",
     "reduce_scatter",
+    "reduce_scatter_single",
     "reduce_scatter_tensor",
     "scatter",
     "send",
@@ -252,6 +256,55 @@ def all_gather(tensor_list: list[Any], tensor: Any, group: Any = None, async_op:
     flat = _flat_empty(counts, buf.dtype)
     start = lambda c: c.Iallgatherv(buf, [flat, counts])  # noqa: E731
     return _run(pg, "all_gather", start, async_op, _copy_out(flat, tensor_list, counts), tensor_list, (buf, flat))
+
+
+def all_reduce_coalesced(
+    tensors: list[Any], op: Any = ReduceOp.SUM, group: Any = None, async_op: bool = False
+) -> Work | None:
+    """all_reduce of several tensors of one dtype as one operation (their elements end to end), as PyTorch's
+    deprecated all_reduce_coalesced."""
+    pg = _member(group, "all_reduce_coalesced")
+    if pg is None:
+        return None
+    if not tensors:
+        return Work([], pg.timeout, "all_reduce_coalesced") if async_op else None
+    _same_dtype(tensors, tensors[0].dtype, "all_reduce_coalesced")
+    flat = _concatenated(tensors, tensors[0].dtype)
+    counts = [t.numel() for t in tensors]
+    work = all_reduce(flat, op, group, async_op=True)
+    work._finish, after = _copy_out(flat, tensors, counts), work._finish
+    if after is not None:  # AVG's division first, then the copies
+        copy = work._finish
+        work._finish = lambda: (after(), copy())
+    work._result = list(tensors)
+    if async_op:
+        return work
+    work.wait()
+    return None
+
+
+def all_gather_coalesced(
+    output_tensor_lists: list[list[Any]], input_tensor_list: list[Any], group: Any = None, async_op: bool = False
+) -> Work | None:
+    """all_gather of each tensor of input_tensor_list: output_tensor_lists[i][j] is rank i's j-th tensor."""
+    pg = _member(group, "all_gather_coalesced")
+    if pg is None:
+        return None
+    if len(output_tensor_lists) != pg.size():
+        raise ValueError(
+            f"all_gather_coalesced: {len(output_tensor_lists)} output lists, the group has {pg.size()} ranks"
+        )
+    works = [
+        all_gather([out[j] for out in output_tensor_lists], t, group, async_op=True)
+        for j, t in enumerate(input_tensor_list)
+    ]
+    if not async_op:
+        for w in works:
+            w.wait()
+        return None
+    done = Work([r for w in works for r in w._requests], pg.timeout, "all_gather_coalesced")
+    done._finish = lambda: [w.wait() for w in works] and None
+    return done
 
 
 def all_gather_into_tensor(
@@ -540,3 +593,8 @@ def batch_isend_irecv(p2p_op_list: list[P2POp]) -> list[Work]:
         if work is not None:
             works.append(work)
     return works
+
+
+# PyTorch's names for the single-tensor forms.
+all_gather_single = all_gather_into_tensor
+reduce_scatter_single = reduce_scatter_tensor

@@ -9,10 +9,20 @@ from typing import Any
 
 import numpy as np
 
-from ._process_group import _group_rank, _member
+from ._process_group import _group_rank, _member, _mpi
 from ._work import Work
 
-__all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]
+# Point-to-point object messages travel under their own tag, apart from the tensors of send/recv (tag 0, ...).
+_OBJECT_TAG = 32767
+
+__all__ = [
+    "all_gather_object",
+    "broadcast_object_list",
+    "gather_object",
+    "recv_object_list",
+    "scatter_object_list",
+    "send_object_list",
+]
 
 
 def _pickled(objects: list[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -135,3 +145,36 @@ def scatter_object_list(
     received = np.empty(int(size[0]), dtype=np.uint8)
     _done(pg, pg.comm.Iscatterv(layout, received, root), "scatter_object_list")
     scatter_object_output_list[0] = pickle.loads(received.tobytes())
+
+
+def send_object_list(
+    object_list: list[Any], dst: int | None = None, group: Any = None, device: Any = None, group_dst: int | None = None
+) -> None:
+    """Sends the picklable objects of object_list to rank dst, which receives them with recv_object_list."""
+    pg = _member(group, "send_object_list")
+    if pg is None:
+        return
+    peer = _group_rank(pg, dst, group_dst, "dst")
+    data, sizes = _pickled(object_list)
+    _done(pg, pg.comm.Isend(sizes, peer, _OBJECT_TAG), "send_object_list")
+    _done(pg, pg.comm.Isend(data, peer, _OBJECT_TAG), "send_object_list")
+
+
+def recv_object_list(
+    object_list: list[Any], src: int | None = None, group: Any = None, device: Any = None, group_src: int | None = None
+) -> int:
+    """Fills object_list (as long as the sender's) with the objects rank src sent (any rank for None); returns
+    the sender's rank."""
+    pg = _member(group, "recv_object_list")
+    if pg is None:
+        return -1
+    mpi = _mpi()
+    peer = mpi.ANY_SOURCE if src is None and group_src is None else _group_rank(pg, src, group_src, "src")
+    sizes = np.empty(len(object_list), dtype=np.int64)
+    status = mpi.Status()
+    Work([pg.comm.Irecv(sizes, peer, _OBJECT_TAG)], pg.timeout, "recv_object_list", statuses=[status]).wait()
+    sender = status.Get_source()
+    data = np.empty(int(sizes.sum()), dtype=np.uint8)
+    _done(pg, pg.comm.Irecv(data, sender, _OBJECT_TAG), "recv_object_list")
+    object_list[:] = _unpickled(data, sizes)
+    return pg.ranks[sender]

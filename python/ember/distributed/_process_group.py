@@ -6,6 +6,7 @@ does not train data-parallel pays nothing for it.
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 import warnings
@@ -14,6 +15,26 @@ from typing import Any
 
 __all__ = [
     "Backend",
+    "breakpoint",
+    "DebugLevel",
+    "DistBackendError",
+    "DistError",
+    "DistNetworkError",
+    "DistStoreError",
+    "QueueEmptyError",
+    "get_debug_level",
+    "get_default_backend_for_device",
+    "get_node_local_rank",
+    "get_pg_count",
+    "is_backend_available",
+    "is_ucc_available",
+    "is_xccl_available",
+    "new_subgroups_by_enumeration",
+    "set_debug_level",
+    "set_debug_level_from_env",
+    "shrink_group",
+    "split_group",
+    "supports_complex",
     "GroupMember",
     "ProcessGroup",
     "destroy_process_group",
@@ -82,6 +103,98 @@ def is_nccl_available() -> bool:
     return False
 
 
+def is_ucc_available() -> bool:
+    """False: ember runs on MPI, not UCC."""
+    return False
+
+
+def is_xccl_available() -> bool:
+    """False: ember runs on MPI, not XCCL."""
+    return False
+
+
+def is_backend_available(backend: str) -> bool:
+    """Whether `backend` can be used: only "mpi", when mpi4py is installed."""
+    return str(backend).lower() == Backend.MPI and is_available()
+
+
+def get_default_backend_for_device(device: Any) -> str:
+    """ "mpi" for the CPU, ember's only distributed device."""
+    if str(device).split(":")[0] != "cpu":
+        raise ValueError(f"ember.distributed has no backend for device {device!r}; it runs on the CPU over MPI")
+    return Backend.MPI
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank on its machine: LOCAL_RANK (set under mpiexec, see _export_launcher_environment),
+    else fallback_rank, else RuntimeError."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow `get_node_local_rank` to "
+        "work, assuming you are not running in a multi-device context and want the code to run locally instead."
+    )
+
+
+class DistError(RuntimeError):
+    """Base of the errors ember.distributed raises, as torch.distributed.DistError."""
+
+
+class DistBackendError(DistError):
+    """A collective failed or timed out."""
+
+
+class DistStoreError(DistError):
+    """A key-value store failed (ember has none: MPI does the rendezvous)."""
+
+
+class DistNetworkError(DistError):
+    """The network failed."""
+
+
+class QueueEmptyError(DistStoreError):
+    """A store's queue was empty."""
+
+
+def supports_complex(reduceOp: Any) -> bool:  # noqa: N803  (PyTorch's keyword name)
+    """Whether the reduction is defined for complex tensors (not MAX, MIN, PRODUCT or the bitwise ones)."""
+    return getattr(reduceOp, "name", str(reduceOp)) not in ("MAX", "MIN", "PRODUCT", "BAND", "BOR", "BXOR")
+
+
+class DebugLevel(enum.Enum):
+    """TORCH_DISTRIBUTED_DEBUG's levels; ember keeps the setting, its collectives always check their arguments."""
+
+    OFF = 0
+    INFO = 1
+    DETAIL = 2
+
+
+_debug_level = [DebugLevel.OFF]
+
+
+def get_debug_level() -> DebugLevel:
+    return _debug_level[0]
+
+
+def set_debug_level(level: DebugLevel) -> None:
+    _debug_level[0] = DebugLevel(level)
+
+
+def set_debug_level_from_env() -> None:
+    """Reads TORCH_DISTRIBUTED_DEBUG (OFF, INFO or DETAIL)."""
+    value = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()
+    if value not in DebugLevel.__members__:
+        raise ValueError(f"TORCH_DISTRIBUTED_DEBUG must be OFF, INFO or DETAIL, got {value!r}")
+    _debug_level[0] = DebugLevel[value]
+
+
+def get_pg_count() -> int:
+    """How many process groups have been created, the default one included."""
+    return _State.created
+
+
 def is_torchelastic_launched() -> bool:
     """True under torchrun/torchelastic (TORCHELASTIC_RUN_ID set), as PyTorch; ember itself runs under mpiexec."""
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
@@ -142,7 +255,8 @@ _UNINITIALISED = "Default process group has not been initialized, please make su
 
 
 class _State:
-    groups: list[ProcessGroup] = []
+    groups: list[ProcessGroup] = []  # the groups this rank belongs to
+    created = 0  # every group created, as PyTorch counts them (those this rank is not in included)
     previous_excepthook: Any = None
 
 
@@ -257,7 +371,7 @@ def init_process_group(
     comm = world.Dup()  # a communicator of its own: the user's own mpi4py messages never meet ember's
     pg = ProcessGroup(comm, list(range(comm.Get_size())), timeout or default_pg_timeout)
     _set_world(pg)
-    _State.groups = [pg]
+    _State.groups, _State.created = [pg], 1
     _export_launcher_environment()
     if pg.size() > 1 and _State.previous_excepthook is None:
         _State.previous_excepthook = sys.excepthook
@@ -278,7 +392,7 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:  # noqa: F
     _world()
     for member in _State.groups:
         member.comm.Free()
-    _State.groups = []
+    _State.groups, _State.created = [], 0
     _set_world(None)
     if _State.previous_excepthook is not None:
         sys.excepthook, _State.previous_excepthook = _State.previous_excepthook, None
@@ -362,6 +476,7 @@ def new_group(
             f"new_group: ranks must be distinct ranks of the default group (0..{world.size() - 1}), got {ranks}"
         )
     comm = world.comm.Create(world.comm.Get_group().Incl(members))
+    _State.created += 1
     if comm == _mpi().COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
     pg = ProcessGroup(comm, members, timeout or world.timeout)
@@ -384,3 +499,94 @@ def new_subgroups(group_size: int | None = None, group: Any = None, **kwargs: An
         if pg is not GroupMember.NON_GROUP_MEMBER:
             mine = pg
     return mine, subgroups
+
+
+def new_subgroups_by_enumeration(
+    ranks_per_subgroup_list: list[list[int]], timeout: timedelta | None = None, **kwargs: Any
+) -> tuple[Any, list[Any]]:
+    """One group per list of ranks (each rank in at most one): (this rank's subgroup or None, all subgroups)."""
+    seen: set[int] = set()
+    for ranks in ranks_per_subgroup_list:
+        if seen & set(ranks):
+            raise ValueError(f"Rank {sorted(seen & set(ranks))[0]} has appeared in multiple subgroups.")
+        seen |= set(ranks)
+    subgroups, mine = [], None
+    for ranks in ranks_per_subgroup_list:
+        pg = new_group(ranks, timeout=timeout, **kwargs)
+        subgroups.append(pg)
+        if pg is not GroupMember.NON_GROUP_MEMBER:
+            mine = pg
+    return mine, subgroups
+
+
+def _subgroup(parent: ProcessGroup, comm: Any, members: list[int]) -> ProcessGroup | None:
+    _State.created += 1
+    if comm == _mpi().COMM_NULL:
+        return None
+    pg = ProcessGroup(comm, members, parent.timeout)
+    _State.groups.append(pg)
+    return pg
+
+
+def split_group(
+    parent_pg: ProcessGroup | None = None,
+    split_ranks: list[list[int]] | None = None,
+    timeout: timedelta | None = None,
+    pg_options: Any = None,
+    group_desc: str | None = None,
+    backend: str | None = None,
+) -> ProcessGroup | None:
+    """Splits parent_pg into disjoint groups of the global ranks of each list of split_ranks (one MPI_Comm_split,
+    every rank of the parent calls it); returns this rank's group, or None when no list holds it."""
+    parent = _resolve(parent_pg)
+    if not split_ranks:
+        raise ValueError("split_ranks cannot be None or empty")
+    mine, seen = None, set()
+    for color, ranks in enumerate(split_ranks):
+        if seen & set(ranks) or any(r not in parent.ranks for r in ranks):
+            raise ValueError(f"split_group: split_ranks must be disjoint lists of the parent's ranks {parent.ranks}")
+        seen |= set(ranks)
+        if parent.ranks[parent.rank()] in ranks:
+            mine = (color, sorted(ranks))
+    mpi = _mpi()
+    color, members = mine if mine is not None else (mpi.UNDEFINED, [])
+    key = members.index(parent.ranks[parent.rank()]) if mine is not None else 0
+    return _subgroup(parent, parent.comm.Split(color, key), members)
+
+
+def shrink_group(
+    ranks_to_exclude: list[int], group: ProcessGroup | None = None, shrink_flags: int = 0, pg_options: Any = None
+) -> ProcessGroup:  # noqa: F811
+    """A new group of `group`'s ranks (the default group's for None) without ranks_to_exclude (ranks of that
+    group). Only the ranks that stay call it: MPI_Comm_create_group involves the new group's members only, so
+    the excluded ranks may be gone."""
+    parent = _resolve(group)
+    excluded = set(ranks_to_exclude)
+    if not excluded or any(not 0 <= r < parent.size() for r in excluded):
+        raise ValueError(f"shrink_group: ranks_to_exclude must be ranks of the group (0..{parent.size() - 1})")
+    if parent.rank() in excluded:
+        raise ValueError(f"shrink_group: rank {parent.rank()} is excluded and must not call it")
+    keep = [r for r in range(parent.size()) if r not in excluded]
+    comm = parent.comm.Create_group(parent.comm.Get_group().Incl(keep))
+    return _subgroup(parent, comm, [parent.ranks[r] for r in keep])
+
+
+_breakpoint_hits: dict[tuple[str, int], int] = {}
+
+
+def breakpoint(rank: int = 0, skip: int = 0, timeout_s: float = 3600) -> None:  # noqa: A001  (PyTorch's name)
+    """Stops in pdb on one rank; the others wait (up to timeout_s) at a barrier until it continues. The first
+    `skip` calls from the same line do not stop."""
+    import inspect as _inspect
+    import pdb
+
+    caller = _inspect.stack()[1]
+    site = (caller.filename, caller.lineno)
+    _breakpoint_hits[site] = _breakpoint_hits.get(site, 0) + 1
+    if _breakpoint_hits[site] <= skip:
+        return
+    if get_rank() == rank:
+        pdb.Pdb().set_trace(sys._getframe(1))
+    from ._collectives import barrier
+
+    barrier(timeout=timedelta(seconds=timeout_s))

@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from typing import Any, Callable
 
-from ._process_group import _mpi
+from ._process_group import DistBackendError, _mpi
 
 __all__ = ["Work"]
 
@@ -36,7 +36,7 @@ def _wait(requests: list[Any], statuses: list[Any] | None, timeout: timedelta, w
     while not test(requests, statuses):
         now = time.monotonic()
         if now > deadline:
-            raise RuntimeError(
+            raise DistBackendError(
                 f"{what} timed out after {timeout.total_seconds():g} s waiting for the other ranks (a rank stopped, "
                 "failed or runs a different collective); init_process_group(timeout=...) sets the limit"
             )
@@ -80,8 +80,8 @@ class Work:
             finish()
 
     def wait(self, timeout: timedelta | None = None) -> bool:
-        """Blocks until the operation completes; True. Raises RuntimeError after the timeout (the group's
-        unless given)."""
+        """Blocks until the operation completes; True. Raises DistBackendError (a RuntimeError) after the
+        timeout (the group's unless given)."""
         if not self._done:
             try:
                 _wait(self._requests, self._statuses, timeout or self._timeout, self._what)

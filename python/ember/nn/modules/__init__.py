@@ -172,6 +172,7 @@ from .sparse import (  # noqa: F401
     Embedding,
     EmbeddingBag,
 )
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401
 from .transformer import (  # noqa: F401
     Transformer,
     TransformerDecoder,
@@ -308,6 +309,7 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "SyncBatchNorm",
     "Tanh",
     "Tanhshrink",
     "Threshold",
