@@ -62,7 +62,10 @@ def worker_allreduce(lib, quick):
     return rows
 
 
-def worker_ddp(lib, quick, mode):
+MODELS = {"mlp": [IN, HIDDEN, OUT], "deep": [IN, 1024, 1024, 1024, OUT]}
+
+
+def worker_ddp(lib, quick, mode, model_name="mlp"):
     torch = __import__(lib)
     torch.set_num_threads(1)
     if mode not in ("single", "independent"):
@@ -74,7 +77,11 @@ def worker_ddp(lib, quick, mode):
         torch.distributed.init_process_group("gloo" if lib == "torch" else "mpi")
     torch.manual_seed(0)
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(IN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, OUT))
+    widths = MODELS[model_name]
+    layers = []
+    for a, b in zip(widths, widths[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
     if mode == "ddp":
         model = nn.parallel.DistributedDataParallel(model)
     elif mode == "ddp_after_backward":  # one bucket: its all-reduce can only start when backward is done
@@ -89,7 +96,8 @@ def worker_ddp(lib, quick, mode):
         opt.step()
 
     barrier = torch.distributed.barrier if mode not in ("single", "independent") else (lambda: None)
-    return [{"mode": mode, "us": _timed(step, barrier, 40 if quick else 200) * 1e6}]
+    steps = (40 if quick else 200) if model_name == "mlp" else (10 if quick else 40)
+    return [{"mode": mode, "us": _timed(step, barrier, steps) * 1e6}]
 
 
 def launch(ranks, *args):
@@ -119,7 +127,7 @@ def main():
         rows = (
             worker_allreduce(lib, "--quick" in rest)
             if kind == "allreduce"
-            else worker_ddp(lib, "--quick" in rest, rest[0])
+            else worker_ddp(lib, "--quick" in rest, *[r for r in rest if r != "--quick"])
         )
         if MPI.COMM_WORLD.Get_rank() == 0:
             print(json.dumps(rows))
@@ -140,22 +148,24 @@ def main():
             ratio = e["busbw_GBps"] / m["busbw_GBps"]
             print(f"  {ranks} ranks {e['bytes'] / 1024:>8.0f} KB   ember {e['busbw_GBps']:7.3f}  mpi4py "
                   f"{m['busbw_GBps']:7.3f}   ratio {ratio:.2f}   ({e['us']:.0f} us vs {m['us']:.0f} us)")  # fmt: skip
-    print(f"\n(2) {IN}-{HIDDEN}-{OUT} MLP step, batch {BATCH} per rank, 1 thread per rank, ms")
-    print("    (DDP on N ranks / one process: target <= 1.15)")
-    for lib in peers:
-        single = launch(1, "ddp", lib, "single", *quick)[0]["us"]
-        results["ddp"][lib] = {"single": single}
-        print(f"  {lib:6s} one process, no DDP      {single / 1e3:7.3f}")
-        for ranks in args.ranks:
-            for mode in ("ddp", "ddp_after_backward"):
-                us = launch(ranks, "ddp", lib, mode, *quick)[0]["us"]
-                results["ddp"][lib][f"{mode}_{ranks}"] = us
-                label = "DDP" if mode == "ddp" else "DDP, one bucket after backward"
-                print(f"  {lib:6s} {label:31s} {ranks} ranks {us / 1e3:7.3f}   x{us / single:.2f} of one process")
-    if "torch" in results["ddp"]:
-        for ranks in args.ranks:
-            e, t = results["ddp"]["ember"][f"ddp_{ranks}"], results["ddp"]["torch"][f"ddp_{ranks}"]
-            print(f"  DDP step on {ranks} ranks, ember / torch: {e / t:.2f}")
+    print(f"\n(2) training step, batch {BATCH} per rank, 1 thread per rank, ms; x: time / one process's")
+    print(f"    (target for the {IN}-{HIDDEN}-{OUT} MLP: DDP on 2 ranks <= 1.15x one process)")
+    for model in MODELS:
+        print(f"  {'-'.join(map(str, MODELS[model]))} MLP")
+        for lib in peers:
+            single = launch(1, "ddp", lib, "single", model, *quick)[0]["us"]
+            row = results["ddp"].setdefault(model, {}).setdefault(lib, {"single": single})
+            print(f"    {lib:6s} one process, no DDP                    {single / 1e3:8.3f}")
+            for ranks in args.ranks if model == "mlp" else args.ranks[:1]:
+                for mode, label in (("independent", "independent processes, no DDP"), ("ddp", "DDP"),
+                                    ("ddp_after_backward", "DDP, one bucket after backward")):  # fmt: skip
+                    us = launch(ranks, "ddp", lib, mode, model, *quick)[0]["us"]
+                    row[f"{mode}_{ranks}"] = us
+                    print(f"    {lib:6s} {label:30s} {ranks} ranks {us / 1e3:8.3f}   x{us / single:.2f}")
+        if "torch" in peers:
+            for ranks in args.ranks if model == "mlp" else args.ranks[:1]:
+                e, t = (results["ddp"][model][lib][f"ddp_{ranks}"] for lib in ("ember", "torch"))
+                print(f"    DDP step on {ranks} ranks, ember / torch: {e / t:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

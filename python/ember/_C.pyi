@@ -7,6 +7,7 @@ import collections.abc
 import numpy
 import types
 import typing
+import typing_extensions
 __all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
@@ -670,6 +671,14 @@ class Tensor:
     def __deepcopy__(self, memo: dict) -> Tensor:
         """
         copy.deepcopy(tensor): a detached copy of a leaf, with its requires_grad and a copy of its grad.
+        """
+    def __dlpack__(self, stream: typing.Any = None, *, max_version: typing.Any = None, dl_device: typing.Any = None, copy: typing.Any = None) -> typing_extensions.CapsuleType:
+        """
+        A DLPack capsule viewing the tensor's memory (the DLPack protocol; see ember.from_dlpack).
+        """
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """
+        (device type, index) of the DLPack protocol: (1, 0) for CPU memory.
         """
     def __eq__(self, other: typing.Any) -> typing.Any:
         """
@@ -2657,6 +2666,10 @@ def _empty_cache() -> None:
 def _eye(n: typing.SupportsInt | typing.SupportsIndex, m: typing.SupportsInt | typing.SupportsIndex, dtype: dtype) -> Tensor:
     """
     An n x m identity matrix.
+    """
+def _from_dlpack_capsule(capsule: typing_extensions.CapsuleType) -> Tensor:
+    """
+    A tensor viewing the memory of a DLPack capsule.
     """
 def _from_numpy_copy(array: numpy.ndarray, dtype: dtype | None = None) -> Tensor:
     """

@@ -40,7 +40,8 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
-from . import accelerator, autograd, backends, cuda, distributed, func, functional, linalg, nn, onnx, optim, special, utils
+from . import accelerator, autograd, backends, cuda, distributed, func, functional, linalg, nn, onnx, optim, special
+from . import utils
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save

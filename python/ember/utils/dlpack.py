@@ -36,5 +36,6 @@ def from_dlpack(ext_tensor: Any) -> _C.Tensor:
     else:
         capsule = ext_tensor
     if type(capsule).__name__ != "PyCapsule":
-        raise TypeError(f"from_dlpack expects an object with __dlpack__ or a DLPack capsule, got {type(ext_tensor).__name__}")
+        kind = type(ext_tensor).__name__
+        raise TypeError(f"from_dlpack expects an object with __dlpack__ or a DLPack capsule, got {kind}")
     return _C._from_dlpack_capsule(capsule)
