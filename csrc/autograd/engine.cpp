@@ -33,6 +33,7 @@
 // create_graph pass run serially. set_parallel_backward(false) turns all of
 // this off.
 #include "autograd/engine.h"
+#include "core/profiler.h"
 
 #include <algorithm>
 #include <atomic>
@@ -361,6 +362,8 @@ variable_list run_node(GraphTask& task, int id) {
     // intact, or freed (PyTorch's "backward through the graph a second
     // time" error), never half-freed.
     std::lock_guard<std::recursive_mutex> lock(node->mutex);
+    // Note [Profiler events]: the node's name is built only while profiling.
+    profiler::Scope event(profiler::Kind::Backward, nullptr, profiler::active() ? node->name() : std::string());
     if (any_defined) {
       // Formulas see zeros, never undefined, for outputs that got no gradient.
       if (node->materializes_grads())

@@ -7,6 +7,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/meta.h"
 #include "core/allocator.h"
+#include "core/profiler.h"
 
 namespace ember {
 
@@ -14,10 +15,12 @@ void (*ThreadRelease::release)(void**) = nullptr;
 void (*ThreadRelease::reacquire)(void*) = nullptr;
 
 Storage::~Storage() {
-  if (release_foreign)
+  if (release_foreign) {
     release_foreign();
-  else
+  } else {
+    if (profiler::active()) profiler::on_memory(-(int64_t)nbytes);
     cpu_free(data, nbytes);
+  }
 }
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
@@ -26,6 +29,7 @@ std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
   st->data = nbytes ? cpu_alloc(nbytes) : nullptr;
   st->nbytes = nbytes;
   st->device = device;
+  if (profiler::active()) profiler::on_memory((int64_t)nbytes);
   return st;
 }
 

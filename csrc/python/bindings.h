@@ -9,6 +9,7 @@ using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
 void init_tensor(py::module_& m, TensorClass& cls);    // tensor.cpp: attributes, numpy, indexing
 void init_autograd(py::module_& m, TensorClass& cls);  // autograd.cpp: engine, hooks, Function, grad modes
 void init_interop(py::module_& m, TensorClass& cls);   // interop.cpp: buffer protocol, DLPack
+void init_profiler(py::module_& m);                    // profiler.cpp: sessions, user ranges
 void tensor_type_setup(PyHeapTypeObject* heap_type);   // autograd.cpp: Note [Python objects held by C++]
 
 }  // namespace bind

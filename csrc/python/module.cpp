@@ -153,6 +153,7 @@ PYBIND11_MODULE(_C, m) {
       py::buffer_protocol(), py::custom_type_setup(&bind::tensor_type_setup));
   bind::init_tensor(m, tensor);
   bind::init_interop(m, tensor);
+  bind::init_profiler(m);
   bind::init_autograd(m, tensor);
 
   // Note [Op registry]

@@ -1,6 +1,8 @@
 // The op registry (Note [Op registry]): what every entry shares.
 #include "python/registry.h"
 
+#include <set>
+
 #include <algorithm>
 
 namespace ember {
@@ -189,6 +191,11 @@ void add_text_signature(PyObject* fn) {
 
 void add_text_signatures(py::handle scope) {
   for (auto item : scope.attr("__dict__").attr("values")()) add_text_signature(item.ptr());
+}
+
+const char* interned_name(const char* name) {
+  static auto* names = new std::set<std::string>();  // never destroyed: the module's functions point into it
+  return names->insert(name).first->c_str();
 }
 
 }  // namespace bind

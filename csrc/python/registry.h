@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "core/profiler.h"
 #include "ops/op_node.h"
 #include "python/bindings.h"
 
@@ -67,6 +68,45 @@ bool arg_requires_grad(const T& a) {
     return false;
 }
 
+// An argument's entry in a profiler event's input shapes: a tensor's sizes,
+// [] for anything else (as PyTorch's "Input Shapes" column).
+template <class T>
+std::vector<int64_t> profiled_shape(const T& a) {
+  using U = std::decay_t<T>;
+  if constexpr (std::is_same_v<U, Tensor>)
+    return a ? std::vector<int64_t>(a->sizes().begin(), a->sizes().end()) : std::vector<int64_t>();
+  else if constexpr (std::is_base_of_v<py::handle, U>)
+    return is_tensor(a) ? profiled_shape(a.template cast<Tensor>()) : std::vector<int64_t>();
+  else
+    return {};
+}
+
+// An op as the registry binds it: while a profiler session runs, each call
+// is an event named after the op (Note [Profiler events]); otherwise the
+// cost is one relaxed atomic load. Functors of one type stay one type, so
+// ops sharing a functor still share their compiled dispatcher.
+template <class F, class Sig>
+struct Profiled;
+template <class F, class R, class C, class... A>
+struct Profiled<F, R (C::*)(A...) const> {
+  F fn;
+  const char* name;
+  R operator()(A... a) const {
+    if (!profiler::active()) return fn(std::forward<A>(a)...);
+    profiler::Scope event(profiler::Kind::Op, name);
+    if (event.handle() >= 0 && profiler::recording_shapes())
+      profiler::set_shapes(event.handle(), {profiled_shape(a)...});
+    return fn(std::forward<A>(a)...);
+  }
+};
+// A copy of `name` that lives as long as the module: some ops are registered
+// under names built at registration time.
+const char* interned_name(const char* name);
+template <class F>
+Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
+  return {std::move(fn), interned_name(name)};
+}
+
 // Note [Keyword aliases]
 // PyTorch's argument parser also accepts numpy's names: axis= for dim=,
 // keepdims= for keepdim=. pybind11 matches keywords by one name, so an op with
@@ -101,10 +141,12 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& op(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms, doc);
+    auto pf = profiled(name, fn);
+    using P = decltype(pf);
     if (forms & kMethod)
-      def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, fn, doc, e...); }, extra...);
-    if (forms & kFunction) def_function(name, doc, forms & kOut, fn, &F::operator(), py::arg("input"), extra...);
-    if (forms & kInPlace) def_inplace(name, fn, &F::operator(), extra...);
+      def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, pf, doc, e...); }, extra...);
+    if (forms & kFunction) def_function(name, doc, forms & kOut, pf, &P::operator(), py::arg("input"), extra...);
+    if (forms & kInPlace) def_inplace(name, fn, &F::operator(), extra...);  // recorded under its own name
     return *this;
   }
   // A function whose parameters are all given in `extra` (its first one is
@@ -112,14 +154,16 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& function(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms | kFunction, doc);
-    def_function(name, doc, forms & kOut, fn, &F::operator(), extra...);
+    auto pf = profiled(name, fn);
+    def_function(name, doc, forms & kOut, pf, &decltype(pf)::operator(), extra...);
     return *this;
   }
   // A method only (Tensor.view, Tensor.float, operators such as __add__).
   template <class F, class... Extra>
   OpRegistry& method(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms | kMethod, doc);
-    def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, fn, doc, e...); }, extra...);
+    auto pf = profiled(name, fn);
+    def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, pf, doc, e...); }, extra...);
     return *this;
   }
   // The in-place method `name`_ of op `name`, with its own implementation.
@@ -127,7 +171,8 @@ class OpRegistry {
   OpRegistry& inplace(const char* name, const char* doc, F fn, const Extra&... extra) {
     record(name, kInPlace, nullptr);
     const char* method = inplace_names_.emplace_back(std::string(name) + "_").c_str();  // lives as long as this
-    def_with_aliases(cls_, method, [&](const auto&... e) { cls_.def(method, fn, doc, e...); }, extra...);
+    auto pf = profiled(method, fn);
+    def_with_aliases(cls_, method, [&](const auto&... e) { cls_.def(method, pf, doc, e...); }, extra...);
     return *this;
   }
   // `alias` names the same function, method and in-place method as `target`.
@@ -200,10 +245,10 @@ class OpRegistry {
       // The registry is gone once the module is built: the method keeps its own copy of the name.
       const char* inplace_name = inplace_names_.emplace_back(std::string(name) + "_").c_str();
       std::string doc = "In-place version of :meth:`Tensor." + std::string(name) + "`.";
-      auto method = [fn, op = std::string(inplace_name)](Tensor& self, Rest... rest) -> Tensor& {
+      auto method = profiled(inplace_name, [fn, op = std::string(inplace_name)](Tensor& self, Rest... rest) -> Tensor& {
         bool records = GradMode::is_enabled() && (arg_requires_grad(self) || (arg_requires_grad(rest) || ...));
         return apply_inplace(self, records, op.c_str(), [&](const Tensor& s) { return fn(s, rest...); });
-      };
+      });
       def_with_aliases(
           cls_, inplace_name, [&](const auto&... e) { cls_.def(inplace_name, method, doc.c_str(), e...); }, extra...);
     } else {
