@@ -37,3 +37,14 @@ def test_examples_run_unchanged_on_pytorch_too():
     pytest.importorskip("sklearn")
     pytest.importorskip("tqdm")
     assert load_example("digits_mlp").main("mlp", epochs=5, backend="torch", progress=False) >= 0.95
+
+
+def test_inspect_autograd_writes_the_graph(tmp_path, capsys):
+    written = load_example("inspect_autograd").main(out=tmp_path)
+    text = capsys.readouterr().out
+    assert "output (): MseLossBackward0 #1" in text and "AccumulateGrad #8: 0.weight (8, 4)" in text
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph autograd {")
+    if "svg" in written:
+        assert "<svg" in (tmp_path / "graph.svg").read_text()
+    else:
+        assert "graph.svg not written" in text

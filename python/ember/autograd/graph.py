@@ -1,7 +1,8 @@
 """ember.autograd.graph: the graph's nodes and edges, saved-tensor hooks, multi-tensor hooks.
 
-As PyTorch's torch.autograd.graph. Saved-tensor hooks are thread-local (Note
-[Saved tensor hooks] in csrc/autograd/saved_variable.h).
+As PyTorch's torch.autograd.graph, plus pictures of the graph (``to_dot``, ``draw``,
+``format_graph``, torchviz's ``make_dot``; in _graph_pictures and _graph_render). Saved-tensor
+hooks are thread-local (Note [Saved tensor hooks] in csrc/autograd/saved_variable.h).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any, Callable, Literal, NamedTuple, Sequence
 
 from .. import _C
 from .._C import Tensor
+from ._graph_pictures import format_graph, to_dot
+from ._graph_render import GraphPicture, draw, make_dot
 
 __all__ = [
     "Node",
@@ -23,6 +26,12 @@ __all__ = [
     "disable_saved_tensors_hooks",
     "register_multi_grad_hook",
     "allow_mutation_on_saved_tensors",
+    # Pictures of the graph (ember's own; torchviz's make_dot for ember tensors)
+    "to_dot",
+    "draw",
+    "format_graph",
+    "make_dot",
+    "GraphPicture",
 ]
 
 
