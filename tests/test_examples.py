@@ -1,6 +1,7 @@
 """The examples, shortened, as tests: they must train to the accuracy their docs state."""
 
 import importlib.util
+import json
 import pathlib
 
 import pytest
@@ -39,7 +40,7 @@ def test_examples_run_unchanged_on_pytorch_too():
     assert load_example("digits_mlp").main("mlp", epochs=5, backend="torch", progress=False) >= 0.95
 
 
-def test_inspect_autograd_writes_the_graph(tmp_path, capsys):
+def test_inspect_autograd_writes_the_graph_and_the_profile(tmp_path, capsys):
     written = load_example("inspect_autograd").main(out=tmp_path)
     text = capsys.readouterr().out
     assert "output (): MseLossBackward0 #1" in text and "AccumulateGrad #8: 0.weight (8, 4)" in text
@@ -48,3 +49,6 @@ def test_inspect_autograd_writes_the_graph(tmp_path, capsys):
         assert "<svg" in (tmp_path / "graph.svg").read_text()
     else:
         assert "graph.svg not written" in text
+    assert "aten::addmm" in text and "Self CPU time total" in text and "Optimizer.step#SGD.step" in text
+    trace = json.loads((tmp_path / "trace.json").read_text())["traceEvents"]
+    assert any(t.get("name") == "AddmmBackward0" for t in trace)

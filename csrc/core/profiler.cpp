@@ -2,6 +2,7 @@
 #include "core/profiler.h"
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -18,7 +19,7 @@ struct ThreadBuffer {
   std::mutex mutex;
   int32_t number = 0;
   uint64_t session = 0;       // the session its events belong to
-  std::vector<Event> events;  // this session's events, in the order they opened
+  std::deque<Event> events;   // this session's events, in order of opening; chunked: growing never copies them
   std::vector<int64_t> open;  // indices of the open events, innermost last
 };
 

@@ -2755,6 +2755,18 @@ def _pop_saved_tensors_hooks() -> None:
     """
     Pops this thread's innermost saved-tensor hooks.
     """
+def _profiler_enabled() -> bool:
+    """
+    Whether a profiler session is recording.
+    """
+def _profiler_start(record_shapes: bool, profile_memory: bool) -> None:
+    """
+    Starts recording events (RuntimeError when a session is running).
+    """
+def _profiler_stop() -> list:
+    """
+    Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, shapes) tuples, kind 0 for an op, 1 a backward node, 2 a user range.
+    """
 def _push_saved_tensors_hooks(pack_hook: collections.abc.Callable, unpack_hook: collections.abc.Callable) -> None:
     """
     Pushes a pair of saved-tensor hooks on this thread.
@@ -2778,6 +2790,14 @@ def _randn(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIn
 def _randperm(n: typing.SupportsInt | typing.SupportsIndex, dtype: dtype, generator: Generator = None) -> Tensor:
     """
     A random permutation of 0..n-1.
+    """
+def _record_function_enter(name: str) -> int:
+    """
+    Opens a user range (record_function); returns its handle.
+    """
+def _record_function_exit(handle: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Closes a user range.
     """
 def _run_backward(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.Sequence[Tensor], arg2: bool, arg3: bool, arg4: collections.abc.Sequence[Tensor], arg5: bool, arg6: bool) -> list:
     """

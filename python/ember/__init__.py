@@ -41,6 +41,7 @@ from .grad_mode import (
 )
 
 from . import accelerator, autograd, backends, cuda, distributed, func, functional, linalg, nn, onnx, optim, special
+from . import profiler
 from . import utils
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled

@@ -12,6 +12,8 @@ from . import (
     forward_ad,  # noqa: F401
     functional,  # noqa: F401
     graph,  # noqa: F401
+    profiler,  # noqa: F401
+    profiler_util,  # noqa: F401
 )
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401

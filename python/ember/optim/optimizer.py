@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, Tuple, Union
 
 from .. import _C
 from .._C import Tensor
+from ..autograd.profiler import profiled_method
 from ..grad_mode import enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
@@ -126,6 +127,13 @@ class Optimizer:
     parameter (the tensor object) to a dict of its state tensors.
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each optimizer's step is a range of the profile, as PyTorch names it: Optimizer.step#SGD.step.
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "__wrapped_for_profiler__", False):
+            cls.step = profiled_method(lambda self: f"Optimizer.step#{type(self).__name__}.step")(step)
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         if isinstance(params, Tensor):
@@ -206,6 +214,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    @profiled_method(lambda self: f"Optimizer.zero_grad#{type(self).__name__}.zero_grad")
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad``: to None (default), or to zeros in place."""
         for group in self.param_groups:
