@@ -190,3 +190,35 @@ def test_op_names_are_pytorchs():
         program(torch)
     theirs_names = {e.name for e in theirs.events()}
     assert set(ops(ours.events())) <= theirs_names, set(ops(ours.events())) - theirs_names
+
+
+def test_custom_functions_and_python_threads_are_recorded():
+    import threading
+
+    class Cube(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x**2 * grad
+
+    x = ember.randn(4, requires_grad=True)
+
+    def work():
+        for _ in range(20):
+            ember.ones(4) * 3
+
+    with profile() as prof:
+        helper = threading.Thread(target=work)
+        helper.start()
+        Cube.apply(x).sum().backward()
+        work()
+        helper.join()
+    events = prof.events()
+    assert any(e.kind == "backward" and e.name.startswith("Cube") for e in events), [e.name for e in events]
+    mul_threads = {e.thread for e in events if e.name == "aten::mul"}
+    assert len(mul_threads) == 2 and sum(e.name == "aten::mul" for e in events) >= 40
