@@ -73,14 +73,19 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Normalises input with the batch statistics (training) or the running ones (eval)."""
-        self._check_input_dim(input)
+    def _running_stats_factor(self) -> float:
+        """The weight of this batch's statistics in the running ones; counts the batch when training."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
             # momentum=None means a cumulative (equal-weight) average over the batches seen.
             factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        return factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalises input with the batch statistics (training) or the running ones (eval)."""
+        self._check_input_dim(input)
+        factor = self._running_stats_factor()
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_buffers = not self.training or self.track_running_stats
         return F.batch_norm(

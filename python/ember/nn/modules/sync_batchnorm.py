@@ -115,11 +115,7 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         if not self.training or self.world_size <= 1:
             return super().forward(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        return _SyncBatchNormFunction.apply(input, self.weight, self.bias, self, factor)
+        return _SyncBatchNormFunction.apply(input, self.weight, self.bias, self, self._running_stats_factor())
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
