@@ -42,6 +42,8 @@ def main():
         alias_torch_to_ember()
     elif backend != "torch":
         sys.exit(f"unknown backend {backend!r}: expected 'ember' or 'torch'")
+    else:
+        import torch  # noqa: F401  (seeded below)
     if importlib.util.find_spec("tensorboard") is None:
         # torch.utils.tensorboard (and ember's) needs the tensorboard package; logging to it
         # is beside the point here, so a no-op writer stands in (for either backend).
@@ -51,6 +53,9 @@ def main():
     # modules), then the shims, ahead of any real torchvision or matplotlib.
     sys.path[:1] = [os.path.dirname(script), os.path.join(HERE, "shims")]
     sys.argv = [script, *args]
+    # Seeded, so that a run is repeatable: the unseeded programs (the quickstart tutorial) otherwise
+    # lower their loss by a few thousandths or not, by chance, in their few shortened steps.
+    sys.modules["torch"].manual_seed(0)  # ember under PyTorch's name, or PyTorch
     runpy.run_path(script, run_name="__main__")
 
 
