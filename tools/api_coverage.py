@@ -67,6 +67,8 @@ NAMESPACES = [
     ("special", "torch.special", "ember.special"),
     ("fft", "torch.fft", "ember.fft"),
     ("distributed", "torch.distributed", "ember.distributed"),
+    ("profiler", "torch.profiler", "ember.profiler"),
+    ("autograd.profiler", "torch.autograd.profiler", "ember.autograd.profiler"),
 ]
 CALL_CHECKED = {"torch", "Tensor", "nn.functional", "linalg", "special", "fft"}
 # The namespaces the issue sets targets for (the summary's second total).
@@ -123,6 +125,11 @@ EXCLUSIONS = [
         "c10d internals and other backends (ember.distributed runs on MPI)",
     ),
     (r"^(DeviceMesh|init_device_mesh)$", "DeviceMesh / DTensor (multi-dimensional parallelism)"),
+    (r"^(emit_nvtx|emit_itt|load_nvprof|parse_nvprof_trace)$", "NVIDIA / Intel tracing tools"),
+    (
+        r"^(KinetoStepTracker|EnforceUnique|MemRecordsAcc|ExecutionTraceObserver)$",
+        "Kineto and execution-trace internals (ember records its own events)",
+    ),
 ]
 
 

@@ -25,12 +25,14 @@ from ..autograd.profiler import record_function
 from ..autograd.profiler_util import EventList, events_from_records
 
 __all__ = [
+    "DeviceType",
     "ProfilerAction",
     "ProfilerActivity",
     "profile",
     "record_function",
     "schedule",
     "supported_activities",
+    "kineto_available",
     "tensorboard_trace_handler",
 ]
 
@@ -48,6 +50,18 @@ class ProfilerActivity(enum.Enum):
 
 def supported_activities() -> set[ProfilerActivity]:
     return {ProfilerActivity.CPU}
+
+
+class DeviceType(enum.Enum):
+    """The device an event ran on; ember's events are all CPU."""
+
+    CPU = 0
+    CUDA = 1
+
+
+def kineto_available() -> bool:
+    """False: ember records its events itself, without PyTorch's Kineto library."""
+    return False
 
 
 class ProfilerAction(enum.Enum):
