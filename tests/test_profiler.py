@@ -109,11 +109,15 @@ def test_parallel_backward_nodes_carry_their_executor_threads():
     ember.manual_seed(0)
     x = ember.randn(256, 256, requires_grad=True)
     branches = [ember.randn(256, 256, requires_grad=True) for _ in range(4)]
-    loss = sum(((x @ w).tanh() @ w).sum() for w in branches)
-    with profile() as prof:
-        loss.backward()
-    threads = {e.thread for e in prof.events() if e.kind == "backward"}
-    assert len(threads) >= 2, threads  # branches ran side by side, on different executor threads
+    seen = []
+    for _ in range(5):  # on a loaded machine a helper thread may wake too late to take a branch: try again
+        loss = sum(((x @ w).tanh() @ w).sum() for w in branches)
+        with profile() as prof:
+            loss.backward()
+        seen.append({e.thread for e in prof.events() if e.kind == "backward"})
+        if len(seen[-1]) >= 2:
+            break
+    assert len(seen[-1]) >= 2, seen  # branches ran side by side, on different executor threads
 
 
 def test_chrome_trace_is_json_with_a_track_per_thread(tmp_path):
