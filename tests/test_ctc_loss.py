@@ -206,3 +206,13 @@ def test_speed_report() -> None:
         F.ctc_loss(x.log_softmax(-1), targets, [50] * 16, [10] * 16).backward()
     print(f"ctc_loss T=50 N=16 C=20 S=10 forward+backward: {(time.perf_counter() - start) / 5 * 1e3:.2f} ms")
     assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_inf_loss_gradient_and_empty_input_match_torch() -> None:
+    """Without zero_infinity an impossible sample's gradient is nan, as PyTorch's; no frames and an empty target
+    cost 0 and get no gradient."""
+    targets = [[1, 1, 1], [2, 0, 0]]
+    ours, ref, g, rg = _both(_logits((4, 2, 4), seed=15), "float64", targets, [4, 0], [3, 0], reduction="none")
+    np.testing.assert_array_equal(ours.detach().numpy(), ref.detach().numpy())
+    assert np.isnan(g.numpy()[:, 0]).all() and np.isnan(rg.numpy()[:, 0]).all()
+    assert np.all(g.numpy()[:, 1] == 0)
