@@ -27,6 +27,7 @@ from ._functional_activation import __all__ as _activation_all
 from ._functional_attention import embedding_bag, multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_conv import *  # noqa: F403
 from ._functional_conv import __all__ as _conv_all
+from ._functional_ctc import ctc_loss
 from ._functional_loss import *  # noqa: F403
 from ._functional_loss import __all__ as _loss_all
 from ._functional_misc import *  # noqa: F403
@@ -85,6 +86,7 @@ __all__ = [
     "cross_entropy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "ctc_loss",
     "selu",
     "celu",
     "elu_",

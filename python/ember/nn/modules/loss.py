@@ -7,7 +7,7 @@ are its deprecated spellings, as PyTorch.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..._C import Tensor
 from .. import functional as F
@@ -35,6 +35,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "CTCLoss",
 ]
 
 
@@ -423,4 +424,33 @@ class TripletMarginWithDistanceLoss(_Loss):
             margin=self.margin,
             swap=self.swap,
             reduction=self.reduction,
+        )
+
+
+class CTCLoss(_Loss):
+    """The Connectionist Temporal Classification loss, for unsegmented sequence labelling (speech, handwriting):
+    -log of the total probability of every alignment of the target to the input frames. See
+    nn.functional.ctc_loss for the shapes; zero_infinity zeroes the losses of impossible alignments."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(
+        self,
+        log_probs: Tensor,
+        targets: Tensor,
+        input_lengths: Tensor | Sequence[int],
+        target_lengths: Tensor | Sequence[int],
+    ) -> Tensor:
+        """Returns ctc_loss(log_probs, targets, input_lengths, target_lengths) with the layer's options."""
+        return F.ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank=self.blank,
+            reduction=self.reduction,
+            zero_infinity=self.zero_infinity,
         )
