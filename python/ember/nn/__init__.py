@@ -10,6 +10,16 @@ from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .modules.module import register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
-from .parameter import Buffer, Parameter  # noqa: F401
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
 
-__all__ = ["Buffer", "DataParallel", "Parameter", "functional", "init", "parallel", "utils"] + _modules_all
+__all__ = [
+    "Buffer",
+    "DataParallel",
+    "Parameter",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+    "functional",
+    "init",
+    "parallel",
+    "utils",
+] + _modules_all

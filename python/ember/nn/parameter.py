@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import _C
 from .._C import Tensor
 from .._creation import empty
 
@@ -70,3 +71,133 @@ class Buffer(metaclass=_BufferMeta):
         t._is_buffer = True
         t.persistent = persistent
         return t
+
+
+_UNINITIALIZED_SHAPE_MSG = (
+    "Can't access the shape of an uninitialized parameter or buffer. "
+    "This error usually happens in `load_state_dict` when trying to load "
+    "an uninitialized parameter into an initialized one. "
+    "Call `forward` to initialize the parameters before accessing their attributes."
+)
+
+
+class UninitializedTensorMixin:
+    """The state of a lazy module's parameter or buffer before its shape is known (PyTorch's mixin of that name).
+
+    It holds an empty tensor that only carries dtype and requires_grad, so that module.to(dtype) and optimizers
+    built before the first forward keep working; its shape raises, because any shape read from it would be a lie.
+    `materialize` gives it storage in place (the same Python object), so references held elsewhere stay valid.
+    """
+
+    cls_to_become: type | None = None
+
+    def materialize(self, shape: tuple[int, ...], device: object = None, dtype: object = None) -> None:
+        """Gives the tensor uninitialised storage of `shape` (dtype kept unless given) and turns it into
+        `cls_to_become` (Parameter); a buffer, whose C++ class can't be assigned, is only marked materialized
+        (the lazy module then swaps it for a plain tensor sharing its storage)."""
+        if device is not None:
+            _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
+        self.data = empty(*shape, dtype=dtype if dtype is not None else self.dtype)
+        if self.cls_to_become is not None and self.cls_to_become is not Tensor:
+            self.__class__ = self.cls_to_become
+        else:
+            self._materialized = True
+
+    @property
+    def shape(self):  # noqa: ANN201 - ember.Size
+        """Raises while uninitialized, as PyTorch: a lazy module's parameter has no shape before its forward."""
+        if getattr(self, "_materialized", False):
+            return Tensor.shape.__get__(self)
+        raise RuntimeError(_UNINITIALIZED_SHAPE_MSG)
+
+    def share_memory_(self):  # noqa: ANN201
+        """Refused, as PyTorch: there is nothing to share yet."""
+        raise RuntimeError(
+            "Can't share memory on an uninitialized parameter or buffer. "
+            "Call `forward` to initialize the parameters before calling "
+            "`module.share_memory()`."
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+    __str__ = __repr__
+
+
+def is_lazy(param: object) -> bool:
+    """Whether `param` is an UninitializedParameter or a not yet materialized UninitializedBuffer."""
+    return isinstance(param, UninitializedTensorMixin) and not getattr(param, "_materialized", False)
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter whose shape is not known yet (lazy modules); becomes a Parameter when materialized.
+
+    Args:
+        requires_grad: whether the materialized parameter requires grad.
+        device: only the CPU exists; checked.
+        dtype: the dtype of the materialized parameter (the default dtype when None).
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device: object = None, dtype: _C.dtype | None = None) -> None:
+        if device is not None:
+            _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
+        super().__init__(empty(0, dtype=dtype), requires_grad)
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        return (_rebuild_uninitialized, (type(self), self.requires_grad, self.dtype))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.requires_grad, dtype=self.dtype)
+        memo[id(self)] = result
+        return result
+
+    __hash__ = Tensor.__hash__
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet (lazy norm layers' running statistics).
+
+    Args:
+        requires_grad: whether the materialized buffer requires grad.
+        device: only the CPU exists; checked.
+        dtype: the dtype of the materialized buffer (the default dtype when None).
+        persistent: whether the buffer goes into state_dict.
+    """
+
+    cls_to_become = Tensor
+
+    def __init__(
+        self,
+        requires_grad: bool = False,
+        device: object = None,
+        dtype: _C.dtype | None = None,
+        persistent: bool = True,
+    ) -> None:
+        if device is not None:
+            _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
+        super().__init__(empty(0, dtype=dtype))
+        if requires_grad:
+            self.requires_grad_(True)
+        self.persistent = persistent
+        self._is_buffer = True
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        return (_rebuild_uninitialized, (type(self), self.requires_grad, self.dtype))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.requires_grad, dtype=self.dtype, persistent=getattr(self, "persistent", True))
+        memo[id(self)] = result
+        return result
+
+    __hash__ = Tensor.__hash__
+
+
+def _rebuild_uninitialized(cls: type, requires_grad: bool, dtype: _C.dtype) -> UninitializedTensorMixin:
+    """Unpickles an UninitializedParameter or UninitializedBuffer (it has no values to save)."""
+    return cls(requires_grad, dtype=dtype)

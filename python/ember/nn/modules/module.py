@@ -68,6 +68,14 @@ class RemovableHandle:
         if hooks_dict is not None:
             hooks_dict.pop(self.id, None)
 
+    def __getstate__(self) -> tuple[dict[int, Any] | None, int]:
+        # A weakref can't be pickled: save the dict itself (pickle's memo makes it the module's dict again on load).
+        return (self.hooks_dict_ref(), self.id)
+
+    def __setstate__(self, state: tuple[dict[int, Any] | None, int]) -> None:
+        hooks_dict, self.id = state
+        self.hooks_dict_ref = weakref.ref(hooks_dict if hooks_dict is not None else OrderedDict())
+
     def __enter__(self) -> RemovableHandle:
         return self
 
