@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import time
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -318,6 +319,9 @@ def _abort_on_uncaught_exception(exc_type: Any, exc: Any, tb: Any) -> None:
     _State.previous_excepthook(exc_type, exc, tb)
     sys.stderr.flush()
     sys.stdout.flush()
+    # mpiexec forwards each rank's output through its proxies; aborting at once could kill them before the
+    # traceback reached the terminal (seen with MPICH's Hydra: an empty output, 1 run in 6).
+    time.sleep(0.5)
     _mpi().COMM_WORLD.Abort(1)
 
 
