@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -327,3 +328,26 @@ def test_make_dot_is_torchvizs_signature_on_ember_tensors():
     assert len(parse(dot.source)[0]) == count_graph(loss)[0] + 1 + 6  # and the output and 6 saved tensors
     short = make_dot(loss, show_attrs=True, max_attr_chars=3).source
     assert "self_sym_sizes: ..." in short and "alpha: 1.0" in short
+
+
+def test_real_torchviz_draws_ember_graphs_when_torch_names_ember():
+    pytest.importorskip("torchviz")
+    pytest.importorskip("graphviz")
+    code = """
+import importlib, pkgutil, sys
+import ember
+sys.modules["torch"] = ember  # "import ember as torch" for every module, as tests/programs/launch.py does
+for info in pkgutil.walk_packages(ember.__path__, "ember."):
+    try:
+        sys.modules["torch" + info.name[len("ember"):]] = importlib.import_module(info.name)
+    except Exception:
+        pass
+from torchviz import make_dot
+model = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.Tanh(), ember.nn.Linear(8, 1))
+dot = make_dot(model(ember.randn(2, 4)).sum(), params=dict(model.named_parameters()))
+print(dot.source)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    for label in ("TanhBackward0", "AddmmBackward0", "AccumulateGrad", "0.weight", "2.bias"):
+        assert label in out.stdout, label

@@ -248,7 +248,14 @@ def _volatile(self: Tensor) -> bool:
     return False
 
 
+def _is_view(self: Tensor) -> bool:
+    """Whether the tensor is a view of another (its _base); PyTorch's private method, which tools such as
+    torchviz call."""
+    return self._base is not None
+
+
 _METHODS = {
+    "_is_view": _is_view,
     "volatile": property(_volatile),
     "backward": _backward,
     "tolist": _tolist,
