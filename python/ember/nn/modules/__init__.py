@@ -30,6 +30,9 @@ from .activation import (  # noqa: F401
     Tanhshrink,
     Threshold,
 )
+from .adaptive import (  # noqa: F401
+    AdaptiveLogSoftmaxWithLoss,
+)
 from .attention import (  # noqa: F401
     MultiheadAttention,
 )
@@ -206,6 +209,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",

@@ -1,0 +1,143 @@
+"""The rarer torch.nn layers against PyTorch (float64 values and gradients): AdaptiveLogSoftmaxWithLoss,
+NLLLoss2d and Container (deprecated spellings), CrossMapLRN2d, functional.conv_tbc and fractional max pooling
+(with the same _random_samples the regions, values and indices equal PyTorch's exactly)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+TOL = dict(rtol=1e-10, atol=1e-12)
+
+
+def to_np(t):
+    return t.detach().numpy()
+
+
+def _pair(a, requires_grad=True):
+    """The same float64 array as an ember and a torch leaf."""
+    return (
+        ember.tensor(a, dtype=ember.float64, requires_grad=requires_grad),
+        torch.tensor(a, dtype=torch.float64, requires_grad=requires_grad),
+    )
+
+
+def _close(e, t, what="value"):
+    assert tuple(e.shape) == tuple(t.shape), what
+    np.testing.assert_allclose(to_np(e), to_np(t), err_msg=what, **TOL)
+
+
+def _copy_params(module_e, module_t):
+    """torch's parameters into ember's module through load_state_dict (the same keys and shapes)."""
+    state = {k: ember.tensor(v.detach().numpy()) for k, v in module_t.state_dict().items()}
+    module_e.load_state_dict(state)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# AdaptiveLogSoftmaxWithLoss
+
+
+def _asm_pair(in_features=16, n_classes=20, cutoffs=(4, 10, 15), div_value=2.0, head_bias=True):
+    torch.manual_seed(0)
+    mt = torch.nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, list(cutoffs), div_value, head_bias).double()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero-sized tail Linear layers warn in both libraries
+        me = ember.nn.AdaptiveLogSoftmaxWithLoss(
+            in_features, n_classes, cutoffs, div_value, head_bias, dtype=ember.float64
+        )
+    _copy_params(me, mt)
+    return me, mt
+
+
+def test_adaptive_log_softmax_structure_and_repr():
+    me, mt = _asm_pair()
+    assert repr(me) == repr(mt)
+    assert list(me.state_dict().keys()) == list(mt.state_dict().keys())
+    for k, v in mt.state_dict().items():
+        assert tuple(me.state_dict()[k].shape) == tuple(v.shape), k
+    for name in ("shortlist_size", "n_clusters", "head_size", "cutoffs", "in_features", "n_classes", "div_value"):
+        assert getattr(me, name) == getattr(mt, name), name
+    assert isinstance(me.tail, ember.nn.ModuleList) and isinstance(me.tail[0], ember.nn.Sequential)
+    assert "AdaptiveLogSoftmaxWithLoss" in ember.nn.__all__
+
+
+@pytest.mark.parametrize("head_bias", [False, True])
+def test_adaptive_log_softmax_forward_and_grads(head_bias):
+    me, mt = _asm_pair(head_bias=head_bias)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((12, 16))
+    target = np.array([0, 3, 4, 9, 10, 14, 15, 19, 2, 11, 17, 5])
+    xe, xt = _pair(x)
+    oe = me(xe, ember.tensor(target))
+    ot = mt(xt, torch.tensor(target))
+    assert type(oe).__name__ == "_ASMoutput" and oe._fields == ("output", "loss")
+    _close(oe.output, ot.output, "output")
+    _close(oe.loss, ot.loss, "loss")
+    w = rng.standard_normal(12)
+    (oe.loss + (oe.output * ember.tensor(w)).sum()).backward()
+    (ot.loss + (ot.output * torch.tensor(w)).sum()).backward()
+    _close(xe.grad, xt.grad, "input grad")
+    pe, pt = dict(me.named_parameters()), dict(mt.named_parameters())
+    assert pe.keys() == pt.keys()
+    for k in pt:
+        _close(pe[k].grad, pt[k].grad, f"grad {k}")
+
+
+def test_adaptive_log_softmax_unbatched_and_only_shortlist():
+    me, mt = _asm_pair()
+    x = np.random.default_rng(2).standard_normal(16)
+    for target in (2, 12):
+        oe = me(ember.tensor(x), ember.tensor(target))
+        ot = mt(torch.tensor(x), torch.tensor(target))
+        _close(oe.output, ot.output)
+        _close(oe.loss, ot.loss)
+    xs = np.random.default_rng(3).standard_normal((3, 16))
+    _close(me(ember.tensor(xs), ember.tensor([0, 1, 3])).loss, mt(torch.tensor(xs), torch.tensor([0, 1, 3])).loss)
+
+
+def test_adaptive_log_softmax_log_prob_and_predict():
+    me, mt = _asm_pair()
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((30, 16)) * 3
+    xe, xt = _pair(x)
+    le, lt = me.log_prob(xe), mt.log_prob(xt)
+    _close(le, lt, "log_prob")
+    np.testing.assert_allclose(np.exp(to_np(le)).sum(1), 1.0, rtol=1e-12)
+    g = rng.standard_normal((30, 20))
+    (le * ember.tensor(g)).sum().backward()
+    (lt * torch.tensor(g)).sum().backward()
+    _close(xe.grad, xt.grad, "log_prob input grad")
+    for k, p in mt.named_parameters():
+        _close(dict(me.named_parameters())[k].grad, p.grad, f"log_prob grad {k}")
+    pe, pt = me.predict(ember.tensor(x)), mt.predict(torch.tensor(x))
+    np.testing.assert_array_equal(pe.numpy(), pt.numpy())
+    assert pe.dtype == ember.int64
+    # all rows in the shortlist / all rows in clusters: bias the head to force each branch
+    with ember.no_grad(), torch.no_grad():
+        for col_range in (slice(0, 4), slice(4, 7)):
+            bias = np.zeros(7)
+            bias[col_range] = 50.0
+            me.head.bias.copy_(ember.tensor(bias))
+            mt.head.bias.copy_(torch.tensor(bias))
+            np.testing.assert_array_equal(me.predict(ember.tensor(x)).numpy(), mt.predict(torch.tensor(x)).numpy())
+
+
+def test_adaptive_log_softmax_errors():
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of length larger than 0"):
+        ember.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [])
+    for bad in ([5, 3], [0, 3], [3, 10], [3, 3], [2.5]):
+        with pytest.raises(ValueError, match="unique, positive"):
+            ember.nn.AdaptiveLogSoftmaxWithLoss(8, 10, bad)
+    me, _ = _asm_pair()
+    with pytest.raises(RuntimeError, match="same size in the batch dimension"):
+        me(ember.zeros(3, 16, dtype=ember.float64), ember.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 19\]"):
+        me(ember.zeros(2, 16, dtype=ember.float64), ember.tensor([0, 20]))
+    with pytest.raises(RuntimeError, match="multi-target not supported"):
+        me(ember.zeros(2, 16, dtype=ember.float64), ember.tensor([[0, 1]]))
