@@ -141,3 +141,68 @@ def test_adaptive_log_softmax_errors():
         me(ember.zeros(2, 16, dtype=ember.float64), ember.tensor([0, 20]))
     with pytest.raises(RuntimeError, match="multi-target not supported"):
         me(ember.zeros(2, 16, dtype=ember.float64), ember.tensor([[0, 1]]))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# NLLLoss2d and Container: PyTorch's deprecated spellings
+
+
+def test_nll_loss2d_deprecated_and_equal_to_nll_loss():
+    with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated"):
+        le = ember.nn.NLLLoss2d(ignore_index=1, reduction="sum")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lt = torch.nn.NLLLoss2d(ignore_index=1, reduction="sum")
+    assert isinstance(le, ember.nn.NLLLoss) and repr(le) == repr(lt) == "NLLLoss2d()"
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 4, 3, 3))
+    target = rng.integers(0, 4, (2, 3, 3))
+    xe, xt = _pair(x)
+    oe = le(ember.nn.functional.log_softmax(xe, 1), ember.tensor(target))
+    ot = lt(torch.log_softmax(xt, 1), torch.tensor(target))
+    _close(oe, ot)
+    oe.backward()
+    ot.backward()
+    _close(xe.grad, xt.grad, "grad")
+    assert "NLLLoss2d" in ember.nn.__all__
+
+
+def test_container_deprecated_kwargs_become_children():
+    with pytest.warns(FutureWarning, match="`nn.Container` is deprecated"):
+        ce = ember.nn.Container(fc=ember.nn.Linear(2, 3), act=ember.nn.ReLU())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        ct = torch.nn.Container(fc=torch.nn.Linear(2, 3), act=torch.nn.ReLU())
+    assert repr(ce) == repr(ct)
+    assert [n for n, _ in ce.named_children()] == ["fc", "act"]
+    assert list(ce.state_dict().keys()) == list(ct.state_dict().keys())
+    assert isinstance(ce, ember.nn.Module) and "Container" in ember.nn.__all__
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CrossMapLRN2d
+
+
+@pytest.mark.parametrize("channels,size", [(7, 5), (7, 3), (3, 5), (6, 4), (1, 3), (8, 2), (10, 7)])
+def test_cross_map_lrn2d_values_and_grads(channels, size):
+    rng = np.random.default_rng(channels * 10 + size)
+    x = rng.standard_normal((2, channels, 3, 4))
+    me, mt = ember.nn.CrossMapLRN2d(size, alpha=0.3, beta=0.75, k=2.0), torch.nn.CrossMapLRN2d(size, 0.3, 0.75, 2.0)
+    assert repr(me) == repr(mt)
+    xe, xt = _pair(x)
+    oe, ot = me(xe), mt(xt)
+    _close(oe, ot, "output")
+    g = rng.standard_normal(x.shape)
+    oe.backward(ember.tensor(g))
+    ot.backward(torch.tensor(g))
+    _close(xe.grad, xt.grad, "grad (PyTorch's legacy backward formula)")
+
+
+def test_cross_map_lrn2d_defaults_and_errors():
+    assert repr(ember.nn.CrossMapLRN2d(3)) == repr(torch.nn.CrossMapLRN2d(3))
+    x = np.random.default_rng(0).standard_normal((1, 4, 2, 2)) * 10
+    _close(ember.nn.CrossMapLRN2d(3)(ember.tensor(x)), torch.nn.CrossMapLRN2d(3)(torch.tensor(x)))
+    # size 1 (no neighbours): the values agree; PyTorch's own backward raises for it, so no gradient comparison
+    _close(ember.nn.CrossMapLRN2d(1)(ember.tensor(x)), torch.nn.CrossMapLRN2d(1)(torch.tensor(x)))
+    with pytest.raises(ValueError, match="Expected input to be 4D, got 3D instead"):
+        ember.nn.CrossMapLRN2d(3)(ember.zeros(2, 3, 4))

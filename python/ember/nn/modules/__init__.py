@@ -45,6 +45,7 @@ from .channelshuffle import (  # noqa: F401
     ChannelShuffle,
 )
 from .container import (  # noqa: F401
+    Container,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -121,6 +122,7 @@ from .loss import (  # noqa: F401
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
@@ -131,6 +133,7 @@ from .module import (  # noqa: F401
     Module,
 )
 from .normalization import (  # noqa: F401
+    CrossMapLRN2d,
     GroupNorm,
     LayerNorm,
     LocalResponseNorm,
@@ -231,6 +234,7 @@ __all__ = [
     "ConstantPad1d",
     "ConstantPad2d",
     "ConstantPad3d",
+    "Container",
     "Conv1d",
     "Conv2d",
     "Conv3d",
@@ -240,6 +244,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "CrossMapLRN2d",
     "CTCLoss",
     "Dropout",
     "Dropout1d",
@@ -310,6 +315,7 @@ __all__ = [
     "MultiMarginLoss",
     "MultiheadAttention",
     "NLLLoss",
+    "NLLLoss2d",
     "PReLU",
     "PairwiseDistance",
     "ParameterDict",
