@@ -206,3 +206,37 @@ def test_cross_map_lrn2d_defaults_and_errors():
     _close(ember.nn.CrossMapLRN2d(1)(ember.tensor(x)), torch.nn.CrossMapLRN2d(1)(torch.tensor(x)))
     with pytest.raises(ValueError, match="Expected input to be 4D, got 3D instead"):
         ember.nn.CrossMapLRN2d(3)(ember.zeros(2, 3, 4))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# conv_tbc
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_conv_tbc_values_and_grads(pad):
+    rng = np.random.default_rng(pad)
+    x, w, b = rng.standard_normal((7, 3, 4)), rng.standard_normal((3, 4, 5)), rng.standard_normal(5)
+    (xe, xt), (we, wt), (be, bt) = _pair(x), _pair(w), _pair(b)
+    oe = ember.nn.functional.conv_tbc(xe, we, be, pad)
+    ot = torch.nn.functional.conv_tbc(xt, wt, bt, pad)
+    _close(oe, ot, "output")
+    g = rng.standard_normal(tuple(ot.shape))
+    oe.backward(ember.tensor(g))
+    ot.backward(torch.tensor(g))
+    for e, t, what in ((xe, xt, "input"), (we, wt, "weight"), (be, bt, "bias")):
+        _close(e.grad, t.grad, f"grad {what}")
+    assert "conv_tbc" in ember.nn.functional.__all__
+
+
+def test_conv_tbc_errors():
+    F = ember.nn.functional
+    z = ember.zeros
+    cases = [
+        ((3, 2), (2, 2, 6), (6,), "Input must have 3 dims"),
+        ((3, 2, 4), (2, 4), (6,), "Weight tensor must have 3 dims"),
+        ((3, 2, 4), (2, 4, 6), (5,), "Bias size must equal dim 2"),
+        ((3, 2, 4), (2, 5, 6), (6,), "Input dim 2 \\(input channels\\) is not == dim 1"),
+    ]
+    for xs, ws, bs, msg in cases:
+        with pytest.raises(RuntimeError, match=msg):
+            F.conv_tbc(z(*xs), z(*ws), z(*bs))
