@@ -240,3 +240,105 @@ def test_conv_tbc_errors():
     for xs, ws, bs, msg in cases:
         with pytest.raises(RuntimeError, match=msg):
             F.conv_tbc(z(*xs), z(*ws), z(*bs))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# fractional max pooling
+
+
+FRACTIONAL_CASES = [
+    # (nd, input shape, kernel_size, output_size, output_ratio)
+    (2, (2, 3, 9, 11), 3, (4, 5), None),
+    (2, (2, 3, 10, 10), (2, 3), None, (0.5, 0.7)),
+    (2, (3, 7, 7), 2, 6, None),
+    (2, (1, 2, 5, 6), 2, 1, None),
+    (3, (2, 2, 7, 8, 9), 2, (4, 5, 3), None),
+    (3, (2, 6, 7, 5), (2, 3, 2), None, 0.5),
+]
+
+
+@pytest.mark.parametrize("case", FRACTIONAL_CASES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fractional_max_pool_matches_torch(case, dtype):
+    nd, shape, kernel_size, output_size, output_ratio = case
+    edtype, tdtype = getattr(ember, dtype), getattr(torch, dtype)
+    rng = np.random.default_rng(len(shape) * 7 + nd)
+    x = rng.standard_normal(shape)
+    batch = shape[0] if len(shape) == nd + 2 else 1
+    samples = rng.random((batch, shape[-nd - 1], nd))
+    fe = getattr(ember.nn.functional, f"fractional_max_pool{nd}d")
+    ft = getattr(torch.nn.functional, f"fractional_max_pool{nd}d")
+    xe = ember.tensor(x, dtype=edtype, requires_grad=True)
+    xt = torch.tensor(x, dtype=tdtype, requires_grad=True)
+    kwargs = dict(output_size=output_size, output_ratio=output_ratio, return_indices=True)
+    ve, ie = fe(xe, kernel_size, _random_samples=ember.tensor(samples, dtype=edtype), **kwargs)
+    vt, it = ft(xt, kernel_size, _random_samples=torch.tensor(samples, dtype=tdtype), **kwargs)
+    assert ie.dtype == ember.int64
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    np.testing.assert_array_equal(to_np(ve), to_np(vt))
+    g = rng.standard_normal(tuple(vt.shape))
+    ve.backward(ember.tensor(g, dtype=edtype))
+    vt.backward(torch.tensor(g, dtype=tdtype))
+    np.testing.assert_allclose(to_np(xe.grad), to_np(xt.grad), rtol=1e-6, atol=1e-6)
+    # the module, with the samples as its buffer, and the _with_indices spelling agree
+    me = getattr(ember.nn, f"FractionalMaxPool{nd}d")(
+        kernel_size, output_size, output_ratio, _random_samples=ember.tensor(samples, dtype=edtype)
+    )
+    np.testing.assert_array_equal(to_np(me(xe)), to_np(vt))
+    with_indices = getattr(ember.nn.functional, f"fractional_max_pool{nd}d_with_indices")
+    np.testing.assert_array_equal(
+        with_indices(xe, kernel_size, output_size, output_ratio, _random_samples=ember.tensor(samples, dtype=edtype))[
+            1
+        ].numpy(),
+        it.numpy(),
+    )
+
+
+def test_fractional_max_pool_ties_nan_and_random_samples():
+    F = ember.nn.functional
+    x = np.zeros((1, 1, 6, 6))
+    x[0, 0, 2, 3] = np.nan
+    x[0, 0, 3, 3] = np.nan
+    s = np.random.default_rng(0).random((1, 1, 2))
+    ve, ie = F.fractional_max_pool2d(ember.tensor(x), 3, 3, return_indices=True, _random_samples=ember.tensor(s))
+    vt, it = torch.nn.functional.fractional_max_pool2d(
+        torch.tensor(x), 3, 3, return_indices=True, _random_samples=torch.tensor(s)
+    )
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    np.testing.assert_array_equal(ve.numpy(), vt.numpy())
+    # without _random_samples: fresh samples each call, every output a max of a kernel window
+    xr = ember.randn(2, 3, 8, 8, dtype=ember.float64)
+    v, i = F.fractional_max_pool2d(xr, 2, output_ratio=0.5, return_indices=True)
+    assert tuple(v.shape) == (2, 3, 4, 4)
+    np.testing.assert_array_equal(
+        v.numpy(), np.take_along_axis(xr.numpy().reshape(2, 3, -1), i.numpy().reshape(2, 3, -1), 2).reshape(2, 3, 4, 4)
+    )
+
+
+def test_fractional_max_pool_modules_and_errors():
+    for nd in (2, 3):
+        me = getattr(ember.nn, f"FractionalMaxPool{nd}d")(2, output_ratio=0.5, return_indices=True)
+        mt = getattr(torch.nn, f"FractionalMaxPool{nd}d")(2, output_ratio=0.5, return_indices=True)
+        assert repr(me) == repr(mt)
+        for attr in ("kernel_size", "output_size", "output_ratio", "return_indices"):
+            assert getattr(me, attr) == getattr(mt, attr), attr
+        assert list(me.state_dict()) == list(mt.state_dict()) == []
+        assert f"FractionalMaxPool{nd}d" in ember.nn.__all__
+        assert f"fractional_max_pool{nd}d_with_indices" in ember.nn.functional.__all__
+    with pytest.raises(ValueError, match="requires specifying either an output size, or a pooling ratio"):
+        ember.nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="only one of output_size and output_ratio"):
+        ember.nn.FractionalMaxPool2d(2, 3, 0.5)
+    with pytest.raises(ValueError, match="output_ratio must be between 0 and 1"):
+        ember.nn.FractionalMaxPool3d(2, output_ratio=1.5)
+    with pytest.raises(ValueError, match="kernel_size must be greater than 0"):
+        ember.nn.FractionalMaxPool2d(0, output_size=2)
+    F = ember.nn.functional
+    with pytest.raises(ValueError, match="fractional_max_pool2d requires specifying either an output_size"):
+        F.fractional_max_pool2d(ember.zeros(1, 1, 4, 4), 2)
+    with pytest.raises(RuntimeError, match="pool height 3 too large relative to input height 4"):
+        F.fractional_max_pool2d(ember.zeros(1, 2, 4, 4), 3, 3)
+    with pytest.raises(RuntimeError, match="pool time 3 too large relative to input time 4"):
+        F.fractional_max_pool3d(ember.zeros(1, 2, 4, 4, 4), 3, 3)
+    with pytest.raises(RuntimeError, match="no less then input batch size"):
+        F.fractional_max_pool2d(ember.zeros(2, 2, 4, 4), 2, 2, _random_samples=ember.rand(1, 2, 2))
