@@ -33,6 +33,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
+    "conv_tbc",
     "unfold",
     "fold",
 ]
@@ -166,6 +167,23 @@ def conv1d(
     L_out = (L + 2 * padding - dilation * (k - 1) - 1) // stride + 1.
     """
     return _conv("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    """Applies a 1-D sequence convolution over input (time, batch, in_channels), the layout of fairseq's
+    sequence models: weight (kernel_width, in_channels, out_channels), bias (out_channels,), pad time steps of
+    zeros at both ends. It is conv1d on the (batch, channels, time) view, so its gradients are conv1d's;
+    the result is (time + 2 * pad - kernel_width + 1, batch, out_channels)."""
+    if input.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
+    if bias.dim() != 1 or bias.shape[0] != weight.shape[2]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return out.permute(2, 0, 1)
 
 
 def conv2d(

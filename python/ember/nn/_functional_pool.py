@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _C
-from .._creation import ones, tensor, zeros
+from .._creation import ones, rand, tensor, zeros
 from ..grad_mode import no_grad
 from . import functional as F  # F.pad, looked up at call time (functional imports this module)
 from ._functional_conv import _conv_batched, _index, _ntuple, _pad_spec
@@ -53,6 +53,10 @@ __all__ = [
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices",
 ]
 
 
@@ -560,3 +564,117 @@ def max_unpool3d(
 ) -> Tensor:
     """The partial inverse of max_pool3d: each value of input put back at its flat index in a zero volume."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# fractional max pooling
+
+
+def _fractional_intervals(samples: np.ndarray, input_size: int, output_size: int, pool_size: int) -> np.ndarray:
+    """PyTorch's generate_intervals for every plane at once: window starts (..., output_size) from samples (...,)
+    in [0, 1). Computed in the input's floating type (samples' dtype), as PyTorch's scalar_t, so the int
+    truncations and hence the windows agree exactly."""
+    dtype = samples.dtype.type
+    i = np.arange(output_size, dtype=samples.dtype)
+    seq = np.zeros((*samples.shape, output_size), dtype=np.int64)
+    if output_size > 1:
+        alpha = dtype(input_size - pool_size) / dtype(output_size - 1)
+        u = samples[..., None]
+        seq = ((i + u) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)
+    if output_size > 0:
+        seq[..., output_size - 1] = input_size - pool_size
+    return seq
+
+
+def _fractional_max_pool(name, input, nd, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    """Max over pseudo-random windows of fixed size kernel_size: window starts per (batch, channel, dim) from
+    _random_samples (N, C, nd) (fresh uniform samples when None), samples[..., j] driving spatial dim j for
+    fractional_max_pool3d and samples[..., 0] the width, [..., 1] the height for fractional_max_pool2d, as
+    PyTorch's kernels. The argmax (first maximum in scan order, a NaN wins) is found in numpy without a graph,
+    and the values are gathered at it so the gradient goes to exactly those elements."""
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    sizes = [input.size(d) for d in range(-nd, 0)]
+    if output_size is None:
+        if nd == 2 and not isinstance(output_ratio, (int, float)) and len(output_ratio) > 2:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
+        output_size = [int(size * r) for size, r in zip(sizes, ratio)]
+    outs = list(_ntuple(output_size, nd))
+    ks = list(_ntuple(kernel_size, nd))
+    batched = input.dim() == nd + 2
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    channels = input.size(-nd - 1)
+    if _random_samples is None:
+        n_batch = input.size(0) if batched else 1
+        _random_samples = rand(n_batch, channels, nd, dtype=input.dtype, device=input.device)
+    x = input if batched else input.unsqueeze(0)
+    n = x.size(0)
+    if _random_samples.size(0) < n:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    words = ["height", "width"] if nd == 2 else ["time", "height", "width"]
+    where = name if nd == 2 else f"{name}_out"
+    for word, out, k, size in zip(words, outs, ks, sizes):
+        if out + k - 1 > size:
+            raise RuntimeError(f"{where}(): pool {word} {k} too large relative to input {word} {size}")
+    samples = _random_samples.detach().cpu().numpy()[:n]
+    # PyTorch reads the samples of a 2-D pool as (width, height), of a 3-D pool as (time, height, width).
+    columns = [1, 0] if nd == 2 else [0, 1, 2]
+    flat = np.zeros((n, channels, *outs, *([1] * nd)), dtype=np.int64)
+    stride = 1
+    for j in reversed(range(nd)):
+        starts = _fractional_intervals(samples[:, :channels, columns[j]], sizes[j], outs[j], ks[j])  # (N, C, out_j)
+        pos = starts[..., None] + np.arange(ks[j])  # (N, C, out_j, k_j)
+        shape = [n, channels] + [1] * (2 * nd)
+        shape[2 + j], shape[2 + nd + j] = outs[j], ks[j]
+        flat = flat + pos.reshape(shape) * stride
+        stride *= sizes[j]
+    flat = flat.reshape(n, channels, *outs, -1)  # the window's plane indices in scan order
+    plane = x.detach().cpu().numpy().reshape(n, channels, -1)
+    window = np.take_along_axis(plane, flat.reshape(n, channels, -1), axis=2).reshape(flat.shape)
+    nan = np.isnan(window)
+    last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    pick = np.where(nan.any(-1), last_nan, np.argmax(np.where(nan, -np.inf, window), axis=-1))
+    indices_np = np.take_along_axis(flat, pick[..., None], axis=-1)[..., 0]
+    indices = tensor(indices_np).to(input.device)
+    values = x.reshape(n, channels, -1).gather(-1, indices.reshape(n, channels, -1)).reshape(n, channels, *outs)
+    if not batched:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return (values, indices) if return_indices else values
+
+
+def fractional_max_pool2d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int],
+    output_size: int | tuple[int, int] | None = None,
+    output_ratio: float | tuple[float, float] | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies 2-D fractional max pooling (Graham, 2014) over input (N, C, H, W) or (C, H, W): kernel_size
+    windows at pseudo-random, overlapping positions that shrink the plane to output_size (or
+    int(size * output_ratio)). _random_samples (N, C, 2) in [0, 1) fixes the positions (a fresh ember.rand draw
+    otherwise); indices are flat h * W + w positions in the input plane."""
+    return _fractional_max_pool(
+        "fractional_max_pool2d", input, 2, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
+
+
+def fractional_max_pool3d(
+    input: Tensor,
+    kernel_size: int | tuple[int, int, int],
+    output_size: int | tuple[int, int, int] | None = None,
+    output_ratio: float | tuple[float, float, float] | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Applies 3-D fractional max pooling over input (N, C, T, H, W) or (C, T, H, W), as fractional_max_pool2d;
+    _random_samples is (N, C, 3) and indices are flat (t * H + h) * W + w positions."""
+    return _fractional_max_pool(
+        "fractional_max_pool3d", input, 3, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
+
+
+fractional_max_pool2d_with_indices = _always_with_indices(fractional_max_pool2d)
+fractional_max_pool3d_with_indices = _always_with_indices(fractional_max_pool3d)

@@ -1,8 +1,10 @@
-"""Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict, as torch.nn's containers."""
+"""Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict, as torch.nn's containers (and the deprecated
+Container)."""
 
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict, abc
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain, islice
@@ -12,7 +14,7 @@ from ..._C import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent, _typename
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+__all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _abs_index(idx, size):
@@ -20,6 +22,22 @@ def _abs_index(idx, size):
     if not -size <= idx < size:
         raise IndexError(f"index {idx} is out of range")
     return idx % size
+
+
+class Container(Module):
+    """Deprecated (as in PyTorch): a Module whose keyword arguments become its named submodules. Kept so old
+    code that builds nn.Container(name=module, ...) runs; it warns a FutureWarning on construction."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        warnings.warn(
+            "`nn.Container` is deprecated. "
+            "All of its functionality is now implemented in `nn.Module`. Subclass that instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class Sequential(Module):

@@ -20,6 +20,7 @@ __all__ = [
     "HuberLoss",
     "SmoothL1Loss",
     "NLLLoss",
+    "NLLLoss2d",
     "CrossEntropyLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -134,6 +135,28 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Returns nll_loss(input, target) with the layer's options."""
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated (as in PyTorch): NLLLoss under its old name for (N, C, H, W) input; it warns a FutureWarning on
+    construction and behaves exactly as NLLLoss."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        warnings.warn(
+            "`NLLLoss2d` has been deprecated. "
+            "Please use `NLLLoss` instead as a drop-in replacement and see "
+            "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
