@@ -908,6 +908,11 @@ class Tensor:
         """
         self ^ other (bitwise; logical for bool)
         """
+    def _is_view(self) -> bool:
+        """
+        Whether the tensor is a view of another (its _base); PyTorch's private method, which tools such as
+            torchviz call.
+        """
     def _to_dtype(self, dtype: dtype) -> Tensor:
         """
         self converted to dtype (used by Tensor.to).
