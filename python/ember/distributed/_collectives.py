@@ -272,10 +272,7 @@ def all_reduce_coalesced(
     flat = _concatenated(tensors, tensors[0].dtype)
     counts = [t.numel() for t in tensors]
     work = all_reduce(flat, op, group, async_op=True)
-    work._finish, after = _copy_out(flat, tensors, counts), work._finish
-    if after is not None:  # AVG's division first, then the copies
-        copy = work._finish
-        work._finish = lambda: (after(), copy())
+    work._then(_copy_out(flat, tensors, counts))  # after AVG's division of `flat`
     work._result = list(tensors)
     if async_op:
         return work
@@ -302,9 +299,12 @@ def all_gather_coalesced(
         for w in works:
             w.wait()
         return None
-    done = Work([r for w in works for r in w._requests], pg.timeout, "all_gather_coalesced")
-    done._finish = lambda: [w.wait() for w in works] and None
-    return done
+
+    def copy_out() -> None:  # each all_gather's copies into its output lists
+        for w in works:
+            w.wait()
+
+    return Work([r for w in works for r in w._requests], pg.timeout, "all_gather_coalesced", copy_out)
 
 
 def all_gather_into_tensor(

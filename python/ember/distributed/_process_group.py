@@ -376,7 +376,6 @@ def init_process_group(
     pg = ProcessGroup(comm, list(range(comm.Get_size())), timeout or default_pg_timeout)
     _set_world(pg)
     _State.groups, _State.created = [pg], 1
-    _export_launcher_environment()
     if pg.size() > 1 and _State.previous_excepthook is None:
         _State.previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_uncaught_exception

@@ -72,6 +72,19 @@ class Work:
         self._done = False
         self._exception: BaseException | None = None
 
+    def _then(self, step: Callable[[], None]) -> None:
+        """Adds `step` after what completing already does (ReduceOp.AVG's division, say)."""
+        first = self._finish
+        if first is None:
+            self._finish = step
+            return
+
+        def both() -> None:
+            first()
+            step()
+
+        self._finish = both
+
     def _complete(self) -> None:
         self._done = True
         self._keep = ()

@@ -128,11 +128,14 @@ class _Reducer:
         self.unfinished: list[int] = []
         self.handles = [p.register_post_accumulate_grad_hook(self._on_gradient) for p in params]
 
-    def prepare(self, outputs: Any) -> None:
-        """Called by forward when this iteration's gradients are to be averaged."""
+    def check_finished(self) -> None:
+        """PyTorch's error when the previous backward left parameters without gradient (raised once)."""
         if self.unfinished:
             indices, self.unfinished = self.unfinished, []
             raise RuntimeError(_UNFINISHED_REDUCTION.format(rank=self.pg.rank(), indices=" ".join(map(str, indices))))
+
+    def prepare(self, outputs: Any) -> None:
+        """Called by forward, after the module ran, when this iteration's gradients are to be averaged."""
         for bucket in self.buckets:
             bucket.pending, bucket.work = len(bucket.params), None
         self.next_bucket, self.used, self.started, self.armed = 0, set(), False, True
@@ -285,8 +288,8 @@ class DistributedDataParallel(Module):
         if self.broadcast_buffers and self.require_forward_param_sync:
             self._broadcast(list(self.module.buffers()))
         sync = _C.is_grad_enabled() and self.require_backward_grad_sync
-        if sync and self._reducer.unfinished:
-            self._reducer.prepare(None)  # raises PyTorch's error before running the forward
+        if sync:
+            self._reducer.check_finished()  # before running the forward, as PyTorch
         output = self.module(*inputs, **kwargs)
         if sync:
             self._reducer.prepare(output)
