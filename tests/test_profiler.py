@@ -226,3 +226,10 @@ def test_custom_functions_and_python_threads_are_recorded():
     assert any(e.kind == "backward" and e.name.startswith("Cube") for e in events), [e.name for e in events]
     mul_threads = {e.thread for e in events if e.name == "aten::mul"}
     assert len(mul_threads) == 2 and sum(e.name == "aten::mul" for e in events) >= 40
+
+
+def test_options_ember_does_not_record_warn_instead_of_being_silently_ignored():
+    with pytest.warns(UserWarning, match="does not record with_flops, with_stack: ignored"):
+        profile(with_stack=True, with_flops=True)
+    with pytest.warns(UserWarning, match="does not record use_cuda"):
+        autograd_profile(use_cuda=True)

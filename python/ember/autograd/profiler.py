@@ -11,7 +11,7 @@ import functools
 from typing import Any, Callable
 
 from .. import _C
-from .profiler_util import EventList, FunctionEvent, FunctionEventAvg, events_from_records
+from .profiler_util import EventList, FunctionEvent, FunctionEventAvg, events_from_records, warn_unrecorded
 
 __all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "profile", "record_function"]
 
@@ -25,8 +25,8 @@ class profile:  # noqa: N801  (PyTorch's name)
 
     enabled=False makes it do nothing. record_shapes keeps each op's input shapes; profile_memory the
     bytes its tensors allocate and free. Only one profiler runs at a time (RuntimeError otherwise, as
-    PyTorch's "Profiler is already enabled"). use_cuda and the other devices' options are accepted; ember
-    records CPU work.
+    PyTorch's "Profiler is already enabled"). use_cuda, with_stack, with_flops and with_modules are accepted
+    with a warning: ember records CPU work, without stacks, FLOPs or module names.
     """
 
     def __init__(self, enabled: bool = True, *, use_cuda: bool = False, use_device: Any = None,
@@ -34,6 +34,9 @@ class profile:  # noqa: N801  (PyTorch's name)
                  with_stack: bool = False, with_modules: bool = False, use_kineto: bool = False,
                  use_cpu: bool = True, experimental_config: Any = None, acc_events: bool = False,
                  custom_trace_id_callback: Any = None) -> None:  # fmt: skip
+        warn_unrecorded(use_cuda=use_cuda, use_device=use_device, with_flops=with_flops, with_stack=with_stack,
+                        with_modules=with_modules, experimental_config=experimental_config, acc_events=acc_events,
+                        custom_trace_id_callback=custom_trace_id_callback)  # fmt: skip
         self.enabled = enabled
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory

@@ -146,6 +146,16 @@ def events_from_records(records: Iterable[tuple]) -> EventList:
     return EventList(sorted(events, key=lambda e: (e.time_range.start, e.id)))
 
 
+def warn_unrecorded(**options: Any) -> None:
+    """One warning naming the profiler options that were asked for and that ember does not record (stacks,
+    FLOPs, modules, devices other than the CPU): accepted, so PyTorch scripts run, but not silently."""
+    asked = sorted(name for name, value in options.items() if value not in (None, False))
+    if asked:
+        import warnings
+
+        warnings.warn(f"ember's profiler does not record {', '.join(asked)}: ignored", UserWarning, stacklevel=3)
+
+
 def _format_time(us: float) -> str:
     if us >= 1e6:
         return f"{us / 1e6:.3f}s"

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 from .. import _C
 from ..autograd.profiler import record_function
-from ..autograd.profiler_util import EventList, events_from_records
+from ..autograd.profiler_util import EventList, events_from_records, warn_unrecorded
 
 __all__ = [
     "DeviceType",
@@ -124,6 +124,10 @@ class profile:  # noqa: N801  (PyTorch's name)
         self.activities = set(activities) if activities is not None else supported_activities()
         if self.activities - supported_activities():
             warnings.warn("ember.profiler records CPU activity only; the other activities record nothing", stacklevel=2)
+        warn_unrecorded(with_stack=with_stack, with_flops=with_flops, with_modules=with_modules, use_cuda=use_cuda,
+                        experimental_config=experimental_config,
+                        execution_trace_observer=execution_trace_observer, acc_events=acc_events,
+                        custom_trace_id_callback=custom_trace_id_callback)  # fmt: skip
         self.schedule = schedule or _always_record
         self.on_trace_ready = on_trace_ready
         self.record_shapes = record_shapes
