@@ -319,11 +319,6 @@ def test_transforms_inside_a_dual_level():
         close(fwAD.unpack_dual(g).tangent, 6 * x * v)
 
 
-def test_vmap_is_not_available():
-    with pytest.raises(NotImplementedError, match="ember has no vmap yet"):
-        F.vmap(lambda a: a)
-
-
 # --------------------------------------------------------------------------------- functional_call
 class Tied(ember.nn.Module):
     def __init__(self):

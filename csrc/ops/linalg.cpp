@@ -27,6 +27,18 @@ static Tensor blas_ready(const Tensor& t) {
 
 // out (B, M, N) = a (B, M, K) @ b (B, K, N), no autograd.
 static Tensor bmm_forward(const Tensor& a, const Tensor& b) {
+  const int64_t B = a->size(0), M = a->size(1), N = b->size(2);
+  const int64_t row_stride = M == 1 ? a->stride(0) : a->stride(1);
+  if (B > 1 && b->stride(0) == 0 && a->stride(0) == M * row_stride) {
+    // One b for every batch (an expanded weight: vmap's per-sample gradients) and a whose batch
+    // and rows merge: one (B * M, K) @ (K, N) product instead of B thin ones.
+    Tensor rows = make_view(a, {1, B * M, a->size(2)}, {0, row_stride, a->stride(2)}, a->offset());
+    Tensor one_b = make_view(b, {1, b->size(1), N}, {0, b->stride(1), b->stride(2)}, b->offset());
+    Tensor out = empty({1, B * M, N}, a->dtype());
+    NoGradGuard ng;
+    kernels::bmm(out, blas_ready(rows), blas_ready(one_b));
+    return make_view(out, {B, M, N}, contiguous_strides({B, M, N}), 0);
+  }
   Tensor out = empty({a->size(0), a->size(1), b->size(2)}, a->dtype());
   NoGradGuard ng;
   kernels::bmm(out, blas_ready(a), blas_ready(b));

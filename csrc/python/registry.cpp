@@ -54,7 +54,96 @@ void show_first_overload(PyObject* fn) {
   set_doc(f, d.substr(first + 5, second - first - 5) + "\n");
 }
 
+namespace batching {
+std::atomic<bool> g_active{false};
+namespace {
+PyObject* g_hook = nullptr;         // ember.func._vmap's dispatcher (a strong reference, kept for the module's life)
+PyTypeObject* g_batched = nullptr;  // its BatchedTensor class
+}  // namespace
+
+bool holds_batched(py::handle h) {
+  if (!g_batched || !h) return false;
+  if (PyObject_TypeCheck(h.ptr(), g_batched)) return true;
+  if (PyTuple_Check(h.ptr()) || PyList_Check(h.ptr()))
+    for (py::handle e : h)
+      if (PyObject_TypeCheck(e.ptr(), g_batched)) return true;
+  return false;
+}
+
+py::object dispatch(const char* name, bool method, const py::args& args, const py::kwargs& kwargs) {
+  if (active() && g_hook) {
+    py::object r = py::reinterpret_borrow<py::object>(g_hook)(name, method, args, kwargs);
+    if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
+  }
+  throw py::reference_cast_error();
+}
+
+void install(py::module_& m) {
+  m.def(
+      "_set_batching_hook",
+      [](py::object hook, py::object batched_type) {
+        Py_XDECREF(g_hook);
+        g_hook = hook.release().ptr();
+        g_batched = reinterpret_cast<PyTypeObject*>(batched_type.release().ptr());
+      },
+      py::arg("hook"), py::arg("batched_type"),
+      "Installs vmap's dispatcher for calls with BatchedTensor arguments (Note [Batched dispatch]).");
+  m.def(
+      "_add_catch_all_overloads",
+      [m](const std::vector<std::string>& names) mutable {
+        for (const std::string& n : names) {
+          const char* name = interned_name(n.c_str());
+          m.def(name,
+                [name](const py::args& args, const py::kwargs& kwargs) { return dispatch(name, false, args, kwargs); });
+        }
+      },
+      py::arg("names"), "Gives module functions bound outside the registry (the fused nn ops) the catch-all overload.");
+  m.def(
+      "_set_batching_active", [](bool on) { g_active.store(on, std::memory_order_relaxed); }, py::arg("on"),
+      "Turns the batching checks on while any vmap runs (Note [Batched dispatch]).");
+}
+}  // namespace batching
+
+namespace {
+
+// Removes the catch-all overload from an overload set's docstring, leaving a lone overload's
+// docstring as pybind11 writes it for a single function.
+void hide_catch_all(PyObject* fn) {
+  PyCFunctionObject* f = as_cfunction(fn);
+  if (!f || !f->m_ml->ml_doc) return;
+  std::string d = f->m_ml->ml_doc;
+  size_t last = d.rfind("(*args, **kwargs) -> object");
+  size_t head = last == std::string::npos ? last : d.rfind("\n\n", last);
+  if (head == std::string::npos) return;
+  if (d.compare(head, 5, "\n\n2. ") == 0)
+    show_first_overload(fn);  // one real overload left: its docstring alone, as for a single function
+  else
+    set_doc(f, d.substr(0, head + 1));
+}
+
+}  // namespace
+
 void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
+  for (const OpInfo& i : infos_) {
+    const char* name = interned_name(i.name.c_str());
+    auto catch_all = [](const char* op, bool method) {
+      return [op, method](const py::args& args, const py::kwargs& kwargs) {
+        return batching::dispatch(op, method, args, kwargs);
+      };
+    };
+    if (i.forms & kFunction) m_.def(name, catch_all(name, false));
+    if (i.forms & kMethod) cls_.def(name, catch_all(name, true));
+    if (i.forms & kInPlace) {
+      const char* inplace = interned_name((i.name + "_").c_str());
+      cls_.def(inplace, catch_all(inplace, true));
+    }
+  }
+  for (const OpInfo& i : infos_) {
+    std::string inplace = i.name + "_";
+    if (i.forms & kFunction) hide_catch_all(m_.attr(i.name.c_str()).ptr());
+    if (i.forms & kMethod) hide_catch_all(cls_.attr(i.name.c_str()).ptr());
+    if (i.forms & kInPlace) hide_catch_all(cls_.attr(inplace.c_str()).ptr());
+  }
   for (auto& [scope, name] : aliased_) show_first_overload(scope.attr(name).ptr());
   py::list all;
   for (const char* name : extra_exports) all.append(name);

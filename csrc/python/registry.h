@@ -16,6 +16,7 @@
 // and tests/test_registry.py checks that each op is exported, documented and
 // gradient-checked (tests/op_db.py). An op with its own in-place kernel
 // registers it with r.inplace(); names PyTorch also accepts with r.alias().
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -81,10 +82,44 @@ std::vector<int64_t> profiled_shape(const T& a) {
     return {};
 }
 
+// Note [Batched dispatch]
+// ember.func.vmap passes BatchedTensors (python/ember/func/_vmap.py): Python
+// objects, not tensors, that stand for one tensor per batch entry. No op's
+// compiled code knows them. Every registered function and method ends its
+// overload set with a catch-all (*args, **kwargs) overload, added last by
+// publish(), that hands the call to the batching hook vmap installs; the
+// hook applies the op's batching rule, or answers NotImplemented, and the
+// catch-all then raises reference_cast_error, which pybind11 reads as "no
+// match here": the usual "incompatible function arguments" TypeError. A
+// Tensor parameter refuses a BatchedTensor before any op runs; a parameter
+// taking any object (a number or a tensor) would accept it, so while a vmap
+// runs the Profiled wrapper refuses such a call the same way. Outside vmap
+// this costs one relaxed atomic load per call.
+namespace batching {
+extern std::atomic<bool> g_active;
+inline bool active() { return g_active.load(std::memory_order_relaxed); }
+// Whether `h`, or an element of `h` when it is a tuple or list, is a BatchedTensor.
+bool holds_batched(py::handle h);
+// The catch-all overload's body: the hook's answer, or reference_cast_error.
+py::object dispatch(const char* name, bool method, const py::args& args, const py::kwargs& kwargs);
+// Binds _C._set_batching_hook and _C._set_batching_active.
+void install(py::module_& m);
+}  // namespace batching
+
+template <class T>
+bool batched_arg(const T& a) {
+  if constexpr (std::is_base_of_v<py::handle, std::decay_t<T>>)
+    return batching::holds_batched(a);
+  else
+    return false;
+}
+
 // An op as the registry binds it: while a profiler session runs, each call
-// is an event named after the op (Note [Profiler events]); otherwise the
-// cost is one relaxed atomic load. Functors of one type stay one type, so
-// ops sharing a functor still share their compiled dispatcher.
+// is an event named after the op (Note [Profiler events]); while a vmap runs,
+// a call with a BatchedTensor argument goes to the catch-all overload (Note
+// [Batched dispatch]); otherwise the cost is two relaxed atomic loads.
+// Functors of one type stay one type, so ops sharing a functor still share
+// their compiled dispatcher.
 template <class F, class Sig>
 struct Profiled;
 template <class F, class R, class C, class... A>
@@ -92,6 +127,8 @@ struct Profiled<F, R (C::*)(A...) const> {
   F fn;
   const char* name;
   R operator()(A... a) const {
+    if (!profiler::active() && !batching::active()) return fn(std::forward<A>(a)...);
+    if (batching::active() && (batched_arg(a) || ...)) throw py::reference_cast_error();
     if (!profiler::active()) return fn(std::forward<A>(a)...);
     profiler::Scope event(profiler::Kind::Op, name);
     if (event.handle() >= 0 && profiler::recording_shapes())
@@ -181,7 +218,8 @@ class OpRegistry {
   TensorClass& tensor_class() { return cls_; }
   py::module_& module() { return m_; }
 
-  // Sets _C.__all__ and _C._op_registry() from what was registered.
+  // Adds the catch-all overloads (Note [Batched dispatch]), sets _C.__all__
+  // and _C._op_registry() from what was registered.
   void publish(const std::vector<const char*>& extra_exports);
 
  private:

@@ -42,6 +42,7 @@ from .grad_mode import (
 
 from . import accelerator, autograd, backends, cuda, distributed, func, functional, linalg, nn, onnx, optim, special
 from . import profiler
+from .func import vmap
 from . import utils
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -50,7 +51,7 @@ from .utils.dlpack import from_dlpack
 from ._histogram import bincount, histc, histogram
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frexp, mode, nextafter, range  # noqa: A004
-from . import _histogram, _random, _tensor_extras
+from . import _batched, _histogram, _random, _tensor_extras
 
 # torch.* spellings of the composed convolution, pooling and pixel-shuffle functions (PyTorch has them at top level).
 from .nn.functional import (
@@ -94,6 +95,7 @@ _random.install()
 _tensor_extras.install()
 _install_composite_methods()
 _install_legacy()
+_batched.install()
 _seed_at_import()
 dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
 

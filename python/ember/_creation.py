@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _C
+from . import _batched, _C
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -212,7 +212,10 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         pin_memory: bool = False,
     ) -> Tensor:
         _check_device(device, pin_memory)
-        t = fn(_size(size), dtype or (out.dtype if out is not None else _default_dtype), generator)
+        dt = dtype or (out.dtype if out is not None else _default_dtype)
+        if _batched.levels():  # inside vmap: the level's randomness mode decides (Note [Batched tensors])
+            return _batched.random_hook(lambda s: _finish(fn(s, dt, generator), requires_grad), _size(size))
+        t = fn(_size(size), dt, generator)
         return _finish(_into(out, t, name), requires_grad)
 
     create.__name__ = fn.__name__.lstrip("_")
@@ -327,7 +330,8 @@ def randint(
         low, high = 0, low
     if high is None:
         raise TypeError("randint() missing required argument 'high'")
-    return _finish(_C._randint(int(low), int(high), _size(tuple(size)), dtype or int64, generator), requires_grad)
+    make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad)  # noqa: E731
+    return _batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size)))
 
 
 def randperm(
@@ -384,6 +388,8 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         if memory_format is not None:  # ember has no memory formats: any would be ignored, so refuse it
             raise RuntimeError(f"{create.__name__}(): memory_format is not supported by ember (got {memory_format})")
         extra = {"generator": generator} if random else {}
+        if not random and isinstance(input, _batched.BatchedTensor):  # inside vmap: one result per entry
+            return input._map_value(lambda v: create(v, dtype=dtype, device=device, requires_grad=requires_grad))
         if generator is not None and not random:
             raise TypeError(f"{create.__name__}() got an unexpected keyword argument 'generator'")
         return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **extra)

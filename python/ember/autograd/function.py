@@ -7,7 +7,7 @@ import inspect
 import warnings
 from typing import Any, Callable
 
-from .. import _C
+from .. import _batched, _C
 from .._C import Tensor
 from ..grad_mode import no_grad
 
@@ -90,7 +90,7 @@ class Function:
     clear_saved_tensors_on_access = False
     # forward_ad's own Functions: applied to duals, they are part of forward AD, not users of it.
     _forward_ad_internal = False
-    # PyTorch's switch for deriving a vmap rule from forward/setup_context; ember has no vmap yet.
+    # PyTorch's switch for vmap support: with it, ember applies the Function once per batch entry.
     generate_vmap_rule = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -154,7 +154,8 @@ class Function:
 
     @staticmethod
     def vmap(info: Any, in_dims: Any, *args: Any) -> Any:
-        """PyTorch's batching rule of a custom Function; ember has no vmap yet (see the README)."""
+        """The batching rule of a custom Function, as PyTorch's: ``info`` has ``batch_size`` and
+        ``randomness``; ``in_dims`` one int or None per argument; returns ``(outputs, out_dims)``."""
         raise NotImplementedError(
             "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
             "generate_vmap_rule=True."
@@ -168,6 +169,8 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and, when an input requires grad, record the call in the graph."""
+        if _batched.levels() and any(type(a) is _batched.BatchedTensor for a in (*args, *kwargs.values())):
+            return _batched.apply_function(cls, Function.vmap, args, kwargs)
         ctx = FunctionCtx()
         separate_setup = cls.setup_context is not Function.setup_context
         if separate_setup:

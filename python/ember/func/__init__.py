@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from .. import _C, _creation
+from .. import _batched, _C, _creation
 from .. import autograd as _autograd
 from .._C import Tensor
 from ..autograd import forward_ad as _fwad
@@ -47,6 +47,8 @@ __all__ = [
     "jacfwd",
     "hessian",
     "functional_call",
+    "linearize",
+    "stack_module_state",
     "vmap",
 ]
 
@@ -131,7 +133,7 @@ def _unflatten(leaves: Sequence[Any], spec: _Spec) -> Any:
 
 def _tree_map_tensors(fn: Callable[[Tensor], Any], tree: Any) -> Any:
     leaves, spec = _flatten(tree)
-    return _unflatten([fn(x) if isinstance(x, Tensor) else x for x in leaves], spec)
+    return _unflatten([fn(x) if _batched.is_tensor(x) else x for x in leaves], spec)
 
 
 # ---------------------------------------------------------------------------------------- argnums
@@ -183,9 +185,15 @@ class _Call:
 
     def fresh(self, x: Any) -> Tensor:
         """A new tensor for an input: a leaf requiring grad, or a differentiable alias of a tensor
-        of the caller's that requires grad (so results can keep a graph to it)."""
-        if not isinstance(x, Tensor):
+        of the caller's that requires grad (so results can keep a graph to it). Inside vmap, x is
+        first batched at every level, so gradients are per batch entry (Note [Batched tensors])."""
+        if not _batched.is_tensor(x):
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+        if _batched.levels():
+            new, leaf = _batched.fresh_input(x)
+            if leaf is not None:
+                self.own(leaf)
+            return new
         if x.requires_grad:
             return x.view_as(x)
         t = x.detach().requires_grad_()
@@ -202,7 +210,8 @@ class _Call:
         when the caller had grad mode off, unless ``check_mode`` is False)."""
         if check_mode and not self.grad_enabled:
             return False
-        return _fwad._reaches_outside([t for t in tensors if isinstance(t, Tensor)], self.internal)
+        bottoms = [_batched.physical(t) for t in tensors if _batched.is_tensor(t)]
+        return _fwad._reaches_outside(bottoms, self.internal)
 
     def finish(self, tree: Any, check_mode: bool = True) -> Any:
         """Detaches each tensor of ``tree`` unless it depends on a tensor from outside the call."""
@@ -233,7 +242,7 @@ def _check_outputs(flat: list[Any], api: str, what: str) -> None:
     if (len(flat) == 1 and flat[0] is None) or len(flat) < 1:
         raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {flat})")
     for o in flat:
-        if not isinstance(o, Tensor):
+        if not _batched.is_tensor(o):
             raise RuntimeError(f"{api}: expected {what} to return only tensors, got unsupported type {type(o)}")
 
 
@@ -257,7 +266,7 @@ def grad_and_value(func: Callable[..., Any], argnums: _argnums_t = 0, has_aux: b
             fresh = [call.fresh(x) for x in leaves]
             output = func(*_replace_args(args, _unflatten(fresh, spec), wrapped), **kwargs)
             output, aux = _split_aux(output, has_aux, "grad_and_value(f)(*args)")
-            if not isinstance(output, Tensor):
+            if not _batched.is_tensor(output):
                 raise RuntimeError(
                     f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(output)}"
                 )
@@ -382,7 +391,7 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         if len(flat) == 0:
             raise RuntimeError(f"{api}: Expected {name} to contain at least one Tensor.")
         for x in flat:
-            if not isinstance(x, Tensor):
+            if not _batched.is_tensor(x):
                 raise RuntimeError(f"{api}: Expected {name} to only contain Tensors, got {type(x)}")
     for p, t in zip(flat_primals, flat_tangents):
         if not p.is_floating_point():
@@ -445,6 +454,10 @@ def jacrev(
             flat_out, out_spec = _flatten(output)
             _check_outputs(flat_out, "vjp(f, *primals)", "f(*primals)")
             keep = call.outside(flat_out)
+            vectorized = _vectorized(lambda: _jacrev_rows(func, args, argnums, has_aux, flat_out, chunk_size))
+            if vectorized is not None:
+                jac = _unflatten([call.finish(_unflatten(blocks, spec)) for blocks in vectorized], out_spec)
+                return (jac, call.finish(aux)) if has_aux else jac
             per_output = []
             for o in flat_out:
                 rows: list[list[Tensor]] = [[] for _ in fresh]
@@ -486,6 +499,10 @@ def jacfwd(
             flat_out, out_spec = _flatten(output)
             _check_outputs(flat_out, api, "f(*args)")
             keep = call.outside(flat_out)
+            vectorized = _vectorized(lambda: _jacfwd_columns(func, args, argnums, has_aux, flat_out, leaves, randomness))
+            if vectorized is not None:
+                jac = _unflatten([call.finish(_unflatten(blocks, spec)) for blocks in vectorized], out_spec)
+                return (jac, call.finish(aux)) if has_aux else jac
             columns = _jvp_columns(call, flat_out, fresh, keep)
             # blocks[i][j]: d output i / d input j, built column by column.
             blocks: list[list[Tensor]] = [[] for _ in flat_out]
@@ -513,20 +530,255 @@ def jacfwd(
     return wrapper_fn
 
 
+# Note [Vectorized Jacobians]
+# jacrev and jacfwd compute a Jacobian in one batched pass: vmap over the rows of the identity
+# (the one-hot cotangents of the outputs, for jacrev; the one-hot tangents of the inputs, for
+# jacfwd) of a vjp/jvp of func, so func runs once more, batched over the basis, and one backward
+# pass serves every row. (PyTorch vmaps only the backward pass; ember's engine cannot run one
+# backward pass over a batch of cotangents, so the forward pass is batched with it.) When func
+# cannot run under vmap (a vmap error: data-dependent control flow, randomness, .item()), the
+# Jacobian is built one backward pass per row instead, and func has then run twice.
+def _vectorized(compute: Callable[[], Any]) -> Any:
+    """compute() (a vectorized Jacobian), or None when func cannot run under vmap."""
+    try:
+        return compute()
+    except RuntimeError as err:
+        if str(err).startswith("vmap:"):
+            return None
+        raise
+
+
+def _basis(tensors: Sequence[Any]) -> list[Tensor]:
+    """For tensors of n elements in all: per tensor, n one-hot rows shaped like it, the k-th row
+    of the whole basis having its 1 in the k-th element counting across the tensors."""
+    total = sum(t.numel() for t in tensors)
+    rows, start = [], 0
+    for t in tensors:
+        identity = _creation.eye(total, dtype=t.dtype)
+        rows.append(identity.narrow(1, start, t.numel()).reshape(total, *t.shape))
+        start += t.numel()
+    return rows
+
+
+def _split_rows(stacked: Tensor, sizes: Sequence[int]) -> list[Tensor]:
+    out, start = [], 0
+    for n in sizes:
+        out.append(stacked.narrow(0, start, n))
+        start += n
+    return out
+
+
+def _jacrev_rows(
+    func: Callable[..., Any], args: tuple, argnums: Any, has_aux: bool, flat_out: list, chunk_size: int | None
+) -> list[list[Tensor]]:
+    """jacrev's blocks [output][input] from one vmapped vjp over the outputs' one-hot cotangents."""
+    diff, wrapped = _slice_argnums(args, argnums)
+    leaves, spec = _flatten(diff)
+    out_spec = _flatten([o for o in flat_out])[1]
+
+    def one_row(*cotangents: Tensor) -> list[Tensor]:
+        def f(*xs: Any) -> Any:
+            out = func(*_replace_args(args, _unflatten(list(xs), spec), wrapped))
+            return list(_flatten(_split_aux(out, has_aux, "vjp(f, *primals)")[0])[0])
+
+        _, vjp_fn = vjp(f, *leaves)
+        return list(vjp_fn(_unflatten(list(cotangents), out_spec)))
+
+    rows = vmap(one_row, chunk_size=chunk_size)(*_basis(flat_out))  # per input: (n_out, *x.shape)
+    sizes = [o.numel() for o in flat_out]
+    per_input = [_split_rows(r, sizes) for r in rows]
+    return [
+        [per_input[j][i].reshape(*o.shape, *x.shape) for j, x in enumerate(leaves)] for i, o in enumerate(flat_out)
+    ]
+
+
+def _jacfwd_columns(
+    func: Callable[..., Any], args: tuple, argnums: Any, has_aux: bool, flat_out: list, leaves: list, randomness: str
+) -> list[list[Tensor]]:
+    """jacfwd's blocks [output][input] from one vmapped jvp over the inputs' one-hot tangents."""
+    diff, wrapped = _slice_argnums(args, argnums)
+    _, spec = _flatten(diff)
+    primals = list(leaves)
+
+    def one_column(*tangents: Tensor) -> list[Tensor]:
+        def f(*xs: Any) -> Any:
+            out = func(*_replace_args(args, _unflatten(list(xs), spec), wrapped))
+            return list(_flatten(_split_aux(out, has_aux, "jvp(f, primals, tangents)")[0])[0])
+
+        return list(jvp(f, tuple(primals), tuple(tangents))[1])
+
+    columns = vmap(one_column, randomness=randomness)(*_basis(leaves))  # per output: (n_in, *o.shape)
+    sizes = [x.numel() for x in leaves]
+    blocks = []
+    for i, o in enumerate(flat_out):
+        parts = _split_rows(columns[i], sizes)
+        blocks.append(
+            [p.movedim(0, -1).reshape(*o.shape, *x.shape) if p.dim() > 1 else p.reshape(*o.shape, *x.shape)
+             for p, x in zip(parts, leaves)]
+        )  # fmt: skip
+    return blocks
+
+
 def hessian(func: Callable[..., Any], argnums: _argnums_t = 0) -> Callable[..., Any]:
     """Returns a function computing the Hessian of ``func`` w.r.t. the argument(s) ``argnums``:
     ``jacfwd(jacrev(func, argnums), argnums)``, as in PyTorch."""
     return jacfwd(jacrev(func, argnums), argnums)
 
 
+def _in_dims_leaves(in_dims: Any, args: tuple, api: str) -> list[Any]:
+    """One in_dim per leaf of ``args``: in_dims broadcast over the argument structure."""
+    if isinstance(in_dims, int) or in_dims is None:
+        return [in_dims] * len(_flatten(args)[0])
+    if not isinstance(in_dims, tuple):
+        raise ValueError(
+            f"{api}: expected `in_dims` to be int or a (potentially nested) tuple matching the structure of inputs, "
+            f"got: {type(in_dims)}."
+        )
+    if len(in_dims) != len(args):
+        raise ValueError(
+            f"{api}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
+            f"{_flatten(in_dims)[1].pprint()} but inputs has structure {_flatten(args)[1].pprint()}."
+        )
+    out: list[Any] = []
+    for d, a in zip(in_dims, args):
+        leaves = _flatten(a)[0]
+        if isinstance(d, int) or d is None:
+            out.extend([d] * len(leaves))
+        else:
+            sub = _flatten(d)
+            if sub[1] != _flatten(a)[1]:
+                raise ValueError(
+                    f"{api}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
+                    f"{sub[1].pprint()} but inputs has structure {_flatten(a)[1].pprint()}."
+                )
+            out.extend(sub[0])
+    return out
+
+
 def vmap(
-    func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", **kwargs: Any
-) -> Any:
-    """Not available: ember has no vmap (no batching rules) yet."""
-    raise NotImplementedError(
-        "ember.func.vmap: ember has no vmap yet (it has no batching rules). Loop over the batch instead, "
-        "e.g. ember.stack([func(x) for x in xs]), or use jacrev/jacfwd for Jacobians."
-    )
+    func: Callable[..., Any],
+    in_dims: Any = 0,
+    out_dims: Any = 0,
+    randomness: str = "error",
+    *,
+    chunk_size: int | None = None,
+) -> Callable[..., Any]:
+    """Vectorizing map: ``vmap(func)(x)`` computes ``func`` on every slice of ``x`` along dim
+    ``in_dims`` at once and stacks the results along ``out_dims``, with batched ops (each op's
+    batching rule), not a Python loop. ``in_dims``: an int or None (not mapped) for every input,
+    or a tuple with one entry (int, None or a nested structure) per argument; ``out_dims`` the
+    same for the outputs. ``randomness``: "error" (random ops raise), "same" (one draw shared by
+    the batch) or "different" (a draw per entry). ``chunk_size`` computes the batch that many
+    entries at a time. Nests, and composes with grad, vjp, jvp, jacrev, jacfwd and hessian."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
+        )
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+    name = getattr(func, "__name__", repr(func))
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        api = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
+        leaves, spec = _flatten(args)
+        dims = _in_dims_leaves(in_dims, args, api)
+        sizes = []
+        for x, d in zip(leaves, dims):
+            if d is None:
+                continue
+            if not isinstance(d, int):
+                raise ValueError(f"{api}: in_dims must be int or None, got {type(d)}")
+            if not _batched.is_tensor(x):
+                raise ValueError(
+                    f"{api}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot vmap over "
+                    "non-Tensor arguments, please use None as the respective in_dim"
+                )
+            if not -x.dim() <= d < max(x.dim(), 1) or x.dim() == 0:
+                raise ValueError(
+                    f"{api}: Got in_dim={d} for some input, but that input is a Tensor of dimensionality {x.dim()} "
+                    f"so expected in_dim to satisfy -{x.dim()} <= in_dim < {x.dim()}."
+                )
+            sizes.append(x.shape[d])
+        if not sizes:
+            raise ValueError(
+                f"{api}: at least one input must be a Tensor and be vmapped over (i.e. have an in_dim that is not None)"
+            )
+        if len(set(sizes)) > 1:
+            raise ValueError(
+                f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} for the "
+                "mapped dimension"
+            )
+        size = sizes[0]
+        if chunk_size is not None and chunk_size < size:
+            return _vmap_chunks(leaves, dims, spec, kwargs, size)
+        return _vmap_once(leaves, dims, spec, kwargs, size)
+
+    def _vmap_once(leaves: list, dims: list, spec: _Spec, kwargs: dict, size: int) -> Any:
+        level = _batched.push(size, randomness)
+        try:
+            batched = [
+                x if d is None else _batched.BatchedTensor(x.movedim(d, 0), level) for x, d in zip(leaves, dims)
+            ]
+            output = func(*_unflatten(batched, spec), **kwargs)
+        finally:
+            _batched.pop(level)
+        return _unbatch_outputs(output, level, size)
+
+    def _vmap_chunks(leaves: list, dims: list, spec: _Spec, kwargs: dict, size: int) -> Any:
+        parts = []
+        for start in range(0, size, chunk_size):
+            n = min(chunk_size, size - start)
+            chunk = [x if d is None else x.narrow(d, start, n) for x, d in zip(leaves, dims)]
+            parts.append(_vmap_once(chunk, dims, spec, kwargs, n))
+        flat_parts = [_flatten(p) for p in parts]
+        out_spec = flat_parts[0][1]
+        out_leaves = _out_dims_leaves(out_dims, len(flat_parts[0][0]), out_spec)
+        joined = []
+        for i, d in enumerate(out_leaves):
+            pieces = [fp[0][i] for fp in flat_parts]
+            joined.append(pieces[0] if d is None else _C.cat(pieces, d))
+        return _unflatten(joined, out_spec)
+
+    def _unbatch_outputs(output: Any, level: _batched.Level, size: int) -> Any:
+        flat, out_spec = _flatten(output)
+        dims = _out_dims_leaves(out_dims, len(flat), out_spec)
+        results = []
+        for o, d in zip(flat, dims):
+            batched = type(o) is _batched.BatchedTensor and o._level is level
+            if d is None:
+                if batched:
+                    raise ValueError(
+                        f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None"
+                    )
+                results.append(o)
+                continue
+            if not _batched.is_tensor(o):
+                raise ValueError(
+                    f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(o)}. Did you mean to set "
+                    "out_dims= to None for output?"
+                )
+            value = o._value if batched else o.unsqueeze(0).expand(size, *o.shape)
+            results.append(value.movedim(0, d) if d != 0 else value)
+        return _unflatten(results, out_spec)
+
+    def _out_dims_leaves(dims: Any, n: int, out_spec: _Spec) -> list[Any]:
+        if isinstance(dims, int) or dims is None:
+            return [dims] * n
+        flat, dspec = _flatten(dims)
+        if len(flat) == n:
+            return flat
+        if out_spec.kind is not None and isinstance(dims, tuple) and len(dims) == len(out_spec.children):
+            out: list[Any] = []
+            for d, child in zip(dims, out_spec.children):
+                out.extend([d] * child.num_leaves if isinstance(d, int) or d is None else _flatten(d)[0])
+            return out
+        raise ValueError(
+            f"vmap({name}, ..., out_dims={dims})(<inputs>): out_dims is not compatible with the structure of "
+            f"`outputs`. out_dims has structure {dspec.pprint()} but outputs has structure {out_spec.pprint()}."
+        )
+
+    return wrapped
 
 
 # ------------------------------------------------------------------------------- functional_call
@@ -661,3 +913,47 @@ def functional_call(
             current[name] = _swap_tensor(_submodule(module, prefix), attr, orig)
         # A module that rebinds a parameter or buffer during the call: the caller's dict gets the new one.
         tensors.update({k: current[k] for k in tensors if k in current and current[k] is not _MISSING})
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The parameters and buffers of same-shaped ``models``, each stacked along a new dim 0 (for
+    model ensembling: ``vmap(lambda p, b, x: functional_call(base, (p, b), (x,)), in_dims=(0, 0, None))``).
+    Stacked parameters are new leaves that require grad when the models' do."""
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    first = type(models[0])
+    if not all(type(m) is first for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named: list[dict[str, Tensor]], leaf: bool) -> dict[str, Tensor]:
+        out = {}
+        for key in named[0]:
+            ts = [n[key] for n in named]
+            value = _C.stack([t.detach() for t in ts], 0)
+            out[key] = value.requires_grad_() if leaf and all(t.requires_grad for t in ts) else value
+        return out
+
+    params = stacked([dict(m.named_parameters()) for m in models], leaf=True)
+    buffers = stacked([dict(m.named_buffers()) for m in models], leaf=False)
+    return params, buffers
+
+
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """Returns ``(func(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the Jacobian-vector
+    product of ``func`` at ``primals``. ember computes each call as a ``jvp`` (it records no
+    trace of ``func``, as PyTorch's make_fx does), so the results match PyTorch's."""
+    output = func(*primals)
+    _, primals_spec = _flatten(primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        _, tangents_spec = _flatten(tangents)
+        if tangents_spec != primals_spec:
+            raise RuntimeError(
+                f"Expected the tangents {tangents_spec.pprint()} to have the same argument structure as the primals "
+                f"{primals_spec.pprint()}"
+            )
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn

@@ -1,0 +1,601 @@
+"""vmap's machinery: batch levels, BatchedTensor and the dispatcher (Note [Batched tensors]).
+
+The batching rules themselves live in ``_batch_rules.py``; ``vmap`` itself in ``__init__.py``.
+"""
+
+# Note [Batched tensors]
+# vmap(f)(x) calls f once, on BatchedTensors. A BatchedTensor stands for one tensor of the
+# shape f sees (its logical shape) per batch entry, and holds them all as one tensor, its
+# `value`, whose dim 0 is the batch: always dim 0, so a rule never searches for it. It belongs
+# to one vmap level; nested vmaps nest BatchedTensors (a level-2 value may be a level-1
+# BatchedTensor), so the tensor at the bottom holds the batch dims of the levels it belongs to,
+# outermost first, then the logical dims.
+#
+# An op called with BatchedTensor arguments reaches `dispatch`: from the compiled catch-all
+# overload of every registered function and method (Note [Batched dispatch]) or from
+# BatchedTensor's own methods and operators. `dispatch` takes the highest level among the
+# arguments and runs the op's batching rule on the arguments of that level unwrapped (their
+# values) and the others as they are; the rule calls ember ops again (which dispatch for the
+# lower levels) and wraps its result. An op without a rule runs once per batch entry and the
+# results are stacked (the fallback, which warns once per op, as PyTorch does).
+#
+# Autograd sees only the tensors at the bottom: the graph is recorded on them, and the
+# transforms of ember.func differentiate them per batch entry by summing over the batch, which
+# is exact because batch entries never mix (each differentiated input is first made batched at
+# every level, see `lift`).
+
+from __future__ import annotations
+
+import inspect
+import threading
+import types
+import warnings
+from typing import Any, Callable, Iterator
+
+from . import _C
+from ._C import Tensor
+
+
+class Level:
+    """One running vmap: its batch size and randomness mode."""
+
+    __slots__ = ("depth", "size", "randomness", "alive")
+
+    def __init__(self, depth: int, size: int, randomness: str) -> None:
+        self.depth, self.size, self.randomness, self.alive = depth, size, randomness, True
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.levels: list[Level] = []
+
+
+_state = _State()
+_active_count = 0  # vmaps running in any thread: the compiled checks are on while it is > 0
+_active_lock = threading.Lock()
+
+
+def levels() -> list[Level]:
+    """The vmaps running on this thread, outermost first."""
+    return _state.levels
+
+
+def push(size: int, randomness: str) -> Level:
+    global _active_count
+    level = Level(len(_state.levels) + 1, size, randomness)
+    _state.levels.append(level)
+    with _active_lock:
+        _active_count += 1
+        _C._set_batching_active(True)
+    return level
+
+
+def pop(level: Level) -> None:
+    global _active_count
+    level.alive = False
+    _state.levels.remove(level)
+    with _active_lock:
+        _active_count -= 1
+        if _active_count == 0:
+            _C._set_batching_active(False)
+
+
+def _vmap_error(what: str) -> RuntimeError:
+    return RuntimeError(f"vmap: {what}")
+
+
+class BatchedTensor:
+    """A tensor per batch entry of one vmap level, as ``func`` inside ``vmap`` sees them: shape,
+    methods and operators are those of one entry (Note [Batched tensors])."""
+
+    __slots__ = ("_value", "_level", "__weakref__")
+
+    def __init__(self, value: Any, level: Level) -> None:
+        self._value = value
+        self._level = level
+
+    # isinstance(x, ember.Tensor) holds, as for PyTorch's BatchedTensor, so code that checks its
+    # arguments accepts it (isinstance consults __class__); type(x) stays BatchedTensor.
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return Tensor
+
+    # ----------------------------------------------------------------------------- metadata
+    @property
+    def shape(self) -> Any:
+        return self._value.shape[1:]
+
+    def size(self, dim: int | None = None) -> Any:
+        shape = self.shape
+        if dim is None:
+            return shape
+        return shape[_wrap_dim(dim, len(shape), "size")]
+
+    def dim(self) -> int:
+        return self._value.dim() - 1
+
+    ndim = property(dim)
+
+    def ndimension(self) -> int:
+        return self.dim()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def __len__(self) -> int:
+        if self.dim() == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    @property
+    def dtype(self) -> Any:
+        return self._value.dtype
+
+    @property
+    def device(self) -> Any:
+        return self._value.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> Any:
+        return self._value.layout
+
+    def is_floating_point(self) -> bool:
+        return self._value.is_floating_point()
+
+    def is_complex(self) -> bool:
+        return False
+
+    def element_size(self) -> int:
+        return self._value.element_size()
+
+    def get_device(self) -> int:
+        return -1
+
+    # ----------------------------------------------------------------------------- autograd
+    @property
+    def requires_grad(self) -> bool:
+        return self._value.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self._value.requires_grad = flag
+
+    def requires_grad_(self, requires_grad: bool = True) -> BatchedTensor:
+        self._value.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._value.grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._value.is_leaf
+
+    def _map_value(self, fn: Callable[[Any], Any]) -> BatchedTensor:
+        """fn applied to the batched value (batch at dim 0), as a BatchedTensor of the same level."""
+        return BatchedTensor(fn(self._value), self._level)
+
+    @property
+    def data(self) -> BatchedTensor:
+        return BatchedTensor(self._value.data, self._level)
+
+    def backward(self, *args: Any, **kwargs: Any) -> None:
+        raise _vmap_error(
+            "backward() is not supported on a tensor inside vmap; use ember.func.grad or vjp inside the "
+            "vmapped function instead"
+        )
+
+    # ------------------------------------------------------------------ values it cannot give
+    def item(self) -> Any:
+        raise _vmap_error(
+            "It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() on a "
+            "Tensor, please try to rewrite what you're doing with other operations. If error is occurring "
+            "somewhere inside PyTorch internals, please file a bug report."
+        )
+
+    def _data_dependent(self, *args: Any) -> Any:
+        raise _vmap_error(
+            "It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't "
+            "support that yet, please shout over at https://github.com/pytorch/functorch/issues/257 ."
+        )
+
+    __bool__ = __float__ = __int__ = __index__ = __complex__ = _data_dependent
+    tolist = numpy = __array__ = _data_dependent
+
+    def data_ptr(self) -> int:
+        raise _vmap_error("data_ptr() of a BatchedTensor: a batched tensor has no storage of its own")
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        inner = repr(self._value).replace("\n", "\n    ")
+        return f"BatchedTensor(lvl={self._level.depth}, bdim=0, value=\n    {inner}\n)"
+
+    def __format__(self, spec: str) -> str:
+        return repr(self) if not spec else self._data_dependent()
+
+    # ------------------------------------------------------------------------ everything else
+    def __getattr__(self, name: str) -> Any:
+        attr = inspect.getattr_static(Tensor, name, None)
+        if attr is None or name.startswith(("__", "_pybind11")):
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        # Tensor's methods and properties written in Python run on the BatchedTensor itself: they
+        # decompose into ops that have rules. Compiled ones dispatch.
+        if isinstance(attr, property):
+            return attr.fget(self)  # type: ignore[misc]
+        if isinstance(attr, types.FunctionType):
+            return types.MethodType(attr, self)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return dispatch(name, True, (self, *args), kwargs)
+
+        method.__name__ = name
+        return method
+
+    def __iter__(self) -> Iterator[BatchedTensor]:
+        if self.dim() == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(dispatch("unbind", True, (self, 0), {}))
+
+    def __getitem__(self, index: Any) -> Any:
+        return dispatch("__getitem__", True, (self, index), {})
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        dispatch("__setitem__", True, (self, index, value), {})
+
+    @property
+    def T(self) -> Any:
+        return dispatch("permute", True, (self, *reversed(range(self.dim()))), {})
+
+    @property
+    def mT(self) -> Any:
+        return dispatch("transpose", True, (self, -2, -1), {})
+
+    mH = mT
+
+    @property
+    def H(self) -> Any:
+        return self.T
+
+
+def _operator(name: str) -> Callable[..., Any]:
+    def op(self: BatchedTensor, *args: Any) -> Any:
+        return dispatch(name, True, (self, *args), {})
+
+    op.__name__ = name
+    return op
+
+
+# The operators of Tensor (the registry's "operators" family) that a BatchedTensor forwards.
+for _name in (
+    "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift "
+    "radd rsub rmul rtruediv rfloordiv rmod rpow rmatmul rand ror rxor rlshift rrshift "
+    "iadd isub imul itruediv ifloordiv imod ipow iand ior ixor ilshift irshift "
+    "eq ne lt le gt ge neg pos abs invert"
+).split():
+    setattr(BatchedTensor, f"__{_name}__", _operator(f"__{_name}__"))
+
+
+def _wrap_dim(dim: int, rank: int, op: str) -> int:
+    """``dim`` as a non-negative index into ``rank`` dims, PyTorch's IndexError otherwise."""
+    top = max(rank, 1)
+    if not -top <= dim < top:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-top}, {top - 1}], but got {dim})"
+        )
+    return dim % top
+
+
+# ------------------------------------------------------------------------------- dispatching
+Rule = Callable[["Op", tuple, dict], Any]
+RULES: dict[str, Rule] = {}
+
+
+class Op:
+    """The call a rule handles: the op's name, whether it was called as a method, its level."""
+
+    __slots__ = ("name", "method", "level")
+
+    def __init__(self, name: str, method: bool, level: Level) -> None:
+        self.name, self.method, self.level = name, method, level
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs the op itself (on unwrapped or lower-level arguments)."""
+        return call(self.name, self.method, args, kwargs)
+
+    @property
+    def size(self) -> int:
+        return self.level.size
+
+    def unwrap(self, x: Any) -> tuple[Any, bool]:
+        """(x's value, True) for a BatchedTensor of this level; (x, False) for anything else."""
+        if type(x) is BatchedTensor and x._level is self.level:
+            return x._value, True
+        return x, False
+
+    def wrap(self, result: Any) -> Any:
+        """Results of the op on values, as BatchedTensors of this level (tuples element-wise)."""
+        if is_tensor(result):
+            return BatchedTensor(result, self.level)
+        if isinstance(result, tuple):
+            items = [self.wrap(r) for r in result]
+            return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
+        if isinstance(result, list):
+            return [self.wrap(r) for r in result]
+        return result
+
+    def batched(self, x: Any) -> Any:
+        """x's value as a batched value of this level: an unbatched tensor expanded along a new dim 0."""
+        v, is_batched = self.unwrap(x)
+        if is_batched:
+            return v
+        return v.unsqueeze(0).expand(self.size, *v.shape)
+
+
+def is_tensor(x: Any) -> bool:
+    return isinstance(x, (Tensor, BatchedTensor))
+
+
+def call(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
+    """Calls ember's op `name` (a Tensor method when `method`) as the user would."""
+    if method:
+        return getattr(args[0], name)(*args[1:], **kwargs)
+    return getattr(_C, name)(*args, **kwargs)
+
+
+def _top_level(args: tuple, kwargs: dict) -> Level | None:
+    top: Level | None = None
+    for a in (*args, *kwargs.values()):
+        items = a if isinstance(a, (tuple, list)) else (a,)
+        for x in items:
+            if type(x) is BatchedTensor and (top is None or x._level.depth > top.depth):
+                top = x._level
+    return top
+
+
+def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
+    """Runs op `name` on arguments some of which are BatchedTensors (Note [Batched tensors]);
+    NotImplemented when none is."""
+    level = _top_level(args, kwargs)
+    if level is None:
+        return NotImplemented
+    if not level.alive:
+        raise _vmap_error(
+            f"{name}: a BatchedTensor was used after the vmap that made it returned. Return it from the vmapped "
+            "function instead of keeping it elsewhere."
+        )
+    rule = RULES.get(name, fallback)
+    return rule(Op(name, method, level), args, kwargs)
+
+
+_warned: set[str] = set()
+
+
+def fallback(op: Op, args: tuple, kwargs: dict) -> Any:
+    """The op once per batch entry, results stacked: correct for any op, and slow."""
+    if op.name not in _warned:
+        _warned.add(op.name)
+        warnings.warn(
+            f"There is a performance drop because we have not yet implemented the batching rule for "
+            f"{op.name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if op.method and op.name.endswith("_") and not op.name.startswith("__"):
+        if not op.unwrap(args[0])[1]:
+            raise_inplace_error(op.name)
+
+    def entry(x: Any, b: int) -> Any:
+        v, is_batched = op.unwrap(x)
+        if is_batched:
+            return v.select(0, b)
+        if isinstance(x, (tuple, list)):
+            return type(x)(entry(e, b) for e in x)
+        return x
+
+    results = [op(*(entry(a, b) for a in args), **{k: entry(v, b) for k, v in kwargs.items()}) for b in range(op.size)]
+    return _stack_results(op, results)
+
+
+def _stack_results(op: Op, results: list) -> Any:
+    first = results[0]
+    if is_tensor(first):
+        return op.wrap(_C.stack(results, 0))
+    if isinstance(first, (tuple, list)) and first and all(is_tensor(r) for r in first):
+        stacked = [_C.stack([r[i] for r in results], 0) for i in range(len(first))]
+        if hasattr(first, "_fields"):
+            return op.wrap(type(first)(*stacked))
+        return op.wrap(type(first)(stacked))
+    raise _vmap_error(
+        f"{op.name} returned {type(first).__name__}, which cannot be batched; ember has no batching rule for it"
+    )
+
+
+def raise_inplace_error(name: str) -> None:
+    raise _vmap_error(
+        f"inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor `other` in "
+        f"extra_args that has more elements than `self`. This happened due to `other` being vmapped over but "
+        f"`self` not being vmapped over in a vmap ({name}). Please try to use out-of-place operators instead of "
+        "inplace arithmetic. If said operator is being called inside the PyTorch framework, please file a bug "
+        "report instead."
+    )
+
+
+# ------------------------------------------------------------------------------- randomness
+def random_hook(make: Callable[[tuple], Any], size: tuple) -> Any:
+    """A random creation function (rand, randn, randint, ...) of `size` called inside vmap:
+    PyTorch's error for randomness="error", one draw for all entries for "same", a draw per
+    entry of every level for "different"."""
+    levels = _state.levels
+    if not levels:
+        return make(size)
+    different = []
+    for level in levels:
+        if level.randomness == "error":
+            raise _vmap_error(
+                "called random operation while in randomness error mode. Please either use the 'same' or "
+                "'different' randomness flags on vmap or perform the randomness operation out of vmap"
+            )
+        if level.randomness == "different":
+            different.append(level)
+    result = make(tuple(lv.size for lv in different) + tuple(size))
+    for level in different:
+        result = BatchedTensor(result, level)
+    return result
+
+
+# ---------------------------------------------------------------------------- transforms' view
+def lift(x: Any, to: list[Level] | None = None) -> Any:
+    """x as a BatchedTensor of every level running on this thread (or of `to`), expanded along the
+    levels it is not batched at, nested outermost first: the form in which gradients w.r.t. x are
+    per batch entry. x's own levels are among them."""
+    to = _state.levels if to is None else to
+    if not to:
+        return x
+    *outer, last = to
+    if type(x) is BatchedTensor and x._level is last:
+        return BatchedTensor(lift(x._value, outer), last)
+    inner = lift(x, outer)
+    return BatchedTensor(inner.unsqueeze(0).expand(last.size, *inner.shape), last)
+
+
+def physical(x: Any) -> Tensor:
+    """The tensor at the bottom of a lifted x."""
+    while type(x) is BatchedTensor:
+        x = x._value
+    return x
+
+
+def rewrap(t: Tensor, like: Any) -> Any:
+    """`t` (shaped like physical(like)) wrapped in the levels of `like`."""
+    chain = []
+    while type(like) is BatchedTensor:
+        chain.append(like._level)
+        like = like._value
+    for level in reversed(chain):
+        t = BatchedTensor(t, level)
+    return t
+
+
+def install() -> None:
+    """Hands the dispatcher to the compiled module (Note [Batched dispatch])."""
+    from . import _batch_rules  # noqa: F401  (fills RULES)
+
+    _C._set_batching_hook(dispatch, BatchedTensor)
+    _C._add_catch_all_overloads(_batch_rules.UNREGISTERED)
+
+
+# ------------------------------------------------------------------------------------ autograd
+class _VmapInfo:
+    __slots__ = ("batch_size", "randomness")
+
+    def __init__(self, level: Level) -> None:
+        self.batch_size, self.randomness = level.size, level.randomness
+
+
+def apply_function(cls: Any, default_vmap: Any, args: tuple, kwargs: dict) -> Any:
+    """A custom autograd.Function applied to BatchedTensors: its own vmap staticmethod, or with
+    generate_vmap_rule=True, the Function applied once per batch entry (so its backward gives
+    per-entry gradients); PyTorch's error otherwise."""
+    level = _top_level(args, kwargs)
+    assert level is not None
+    op = Op(cls.__name__, False, level)
+    if cls.vmap is not default_vmap:
+        unwrapped = [op.unwrap(a) for a in args]
+        in_dims = tuple(0 if is_batched else None for _, is_batched in unwrapped)
+        outputs, out_dims = cls.vmap(_VmapInfo(level), in_dims, *(v for v, _ in unwrapped), **kwargs)
+        many = isinstance(outputs, tuple)
+        outs = outputs if many else (outputs,)
+        dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(outs)
+        wrapped = tuple(o if d is None else BatchedTensor(o.movedim(d, 0), level) for o, d in zip(outs, dims))
+        return wrapped if many else wrapped[0]
+    if not cls.generate_vmap_rule:
+        raise RuntimeError(
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
+            "generate_vmap_rule=True."
+        )
+
+    def entry(x: Any, b: int) -> Any:
+        v, is_batched = op.unwrap(x)
+        return v.select(0, b) if is_batched else x
+
+    results = [cls.apply(*(entry(a, b) for a in args), **kwargs) for b in range(level.size)]
+    return _stack_results(op, results)
+
+
+
+def levels_of(x: Any) -> list[Level]:
+    """The levels x is batched at, outermost first."""
+    chain = []
+    while type(x) is BatchedTensor:
+        chain.append(x._level)
+        x = x._value
+    return chain[::-1]
+
+
+def holds_batched(*groups: list) -> bool:
+    return any(type(x) is BatchedTensor for group in groups for x in group)
+
+
+def batched_grad(
+    grad: Callable[..., Any],
+    outputs: list,
+    inputs: list,
+    grad_outputs: list,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    materialize_grads: bool,
+) -> tuple:
+    """autograd.grad inside vmap: on the tensors at the bottom, each output summed over its batch
+    entries, which gives each input's gradient per entry when the input is batched at every level
+    of the outputs (Note [Batched tensors])."""
+    for x in inputs:
+        missing = [lv for o in outputs for lv in levels_of(o) if lv not in levels_of(x)]
+        if missing:
+            raise _vmap_error(
+                "autograd.grad inside vmap w.r.t. a tensor that is not batched at the vmap level of the outputs would "
+                "sum the gradients of all batch entries; differentiate inside the vmapped function with "
+                "ember.func.grad or vjp instead"
+            )
+    grad_outputs = list(grad_outputs) + [None] * (len(outputs) - len(grad_outputs))
+    seeds = []
+    for o, g in zip(outputs, grad_outputs):
+        if g is None:
+            if o.dim() != 0:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            seeds.append(physical(o).new_ones(tuple(physical(o).shape)))
+        else:
+            seeds.append(physical(lift(g, levels_of(o))) if is_tensor(g) else g)
+    result = grad(
+        [physical(o) for o in outputs],
+        [physical(x) for x in inputs],
+        seeds,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        allow_unused=allow_unused,
+        materialize_grads=materialize_grads,
+    )
+    return tuple(None if r is None else rewrap(r, x) for r, x in zip(result, inputs))
+
+
+def fresh_input(x: Any) -> tuple[Any, Tensor | None]:
+    """An ember.func transform's fresh input inside vmap: x lifted to every level with a new leaf
+    (or, when x requires grad, a differentiable alias) at the bottom; and that leaf, if new."""
+    lifted = lift(x)
+    bottom = physical(lifted)
+    if bottom.requires_grad:
+        return rewrap(bottom.view_as(bottom), lifted), None
+    leaf = bottom.detach().requires_grad_()
+    return rewrap(leaf, lifted), leaf
