@@ -439,3 +439,8 @@ def test_threads_and_gc_together():
     stop.set()
     for t in threads:
         t.join()
+
+
+def test_polygamma_of_a_huge_order_returns():
+    # n! overflows to inf long before n = 2**62; the factorial loop must stop there instead of running 2**62 times
+    assert not ember.polygamma(2**62, ember.tensor(1.0)).isfinite().item()

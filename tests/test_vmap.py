@@ -438,3 +438,46 @@ def test_custom_functions_under_vmap():
     _close(vmap(Twice.apply)(xs), xs * 2)
     with pytest.raises(RuntimeError, match="you must either override the vmap staticmethod or set generate_vmap_rule"):
         vmap(Plain.apply)(xs)
+
+
+def test_linearize_functionalize_and_batch_norm_replacement():
+    from ember.func import functionalize, linearize, replace_all_batch_norm_modules_
+
+    x = ember.randn(3, dtype=ember.float64)
+    out, jvp_fn = linearize(lambda v: v.sin() * 2, x)
+    _close(out, x.sin() * 2)
+    t = ember.randn(3, dtype=ember.float64)
+    _close(jvp_fn(t), x.cos() * 2 * t)
+
+    def mutate(v):
+        y = v.clone()
+        y.add_(1)
+        return y
+
+    _close(functionalize(mutate)(x), x + 1)
+    with pytest.raises(RuntimeError, match="received invalid argument for remove"):
+        functionalize(mutate, remove="views")
+
+    net = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.BatchNorm1d(4))
+    replace_all_batch_norm_modules_(net)
+    assert net[1].running_mean is None and not net[1].track_running_stats
+    xb = ember.randn(5, 6, 3)  # 5 models' worth of batches of 6
+    _assert_stacked(vmap(net)(xb), [net(xb[b]) for b in range(5)])
+
+
+def test_stack_module_state_errors():
+    with pytest.raises(RuntimeError, match="Expected at least one model, got 0"):
+        stack_module_state([])
+    a, b = ember.nn.Linear(2, 2), ember.nn.Linear(2, 2)
+    b.eval()
+    with pytest.raises(RuntimeError, match="same training/eval mode"):
+        stack_module_state([a, b])
+
+
+def test_catch_all_overload_keeps_type_errors_and_docs():
+    with pytest.raises(TypeError, match="incompatible function arguments"):
+        ember.exp("not a tensor")
+    with pytest.raises(TypeError):
+        ember.randn(2) + "text"
+    assert "Overloaded function" not in ember.exp.__doc__
+    assert "*args" not in ember._C._gelu.__doc__

@@ -185,7 +185,7 @@ static Tensor polygamma_forward(int64_t order, const Tensor& x) {
   if (order == 0) return unary_forward(UnaryOp::Digamma, x, true);
   const DType dt = is_floating(x->dtype()) ? x->dtype() : kDefaultFloat;
   double factorial = 1;
-  for (int64_t k = 2; k <= order; ++k) factorial *= double(k);
+  for (int64_t k = 2; k <= order && std::isfinite(factorial); ++k) factorial *= double(k);  // inf past 170!
   Tensor s = wrapped_scalar(double(order + 1), dt);
   Tensor zeta = binary_forward_float(kernels::BinaryOp::Zeta, s, x);
   NoGradGuard ng;

@@ -54,6 +54,25 @@ void show_first_overload(PyObject* fn) {
   set_doc(f, d.substr(first + 5, second - first - 5) + "\n");
 }
 
+namespace {
+
+// Removes the catch-all overload from an overload set's docstring, leaving a lone overload's
+// docstring as pybind11 writes it for a single function.
+void hide_catch_all(PyObject* fn) {
+  PyCFunctionObject* f = as_cfunction(fn);
+  if (!f || !f->m_ml->ml_doc) return;
+  std::string d = f->m_ml->ml_doc;
+  size_t last = d.rfind("(*args, **kwargs) -> object");
+  size_t head = last == std::string::npos ? last : d.rfind("\n\n", last);
+  if (head == std::string::npos) return;
+  if (d.compare(head, 5, "\n\n2. ") == 0)
+    show_first_overload(fn);  // one real overload left: its docstring alone, as for a single function
+  else
+    set_doc(f, d.substr(0, head + 1));
+}
+
+}  // namespace
+
 namespace batching {
 std::atomic<bool> g_active{false};
 namespace {
@@ -95,6 +114,7 @@ void install(py::module_& m) {
           const char* name = interned_name(n.c_str());
           m.def(name,
                 [name](const py::args& args, const py::kwargs& kwargs) { return dispatch(name, false, args, kwargs); });
+          hide_catch_all(m.attr(name).ptr());
         }
       },
       py::arg("names"), "Gives module functions bound outside the registry (the fused nn ops) the catch-all overload.");
@@ -103,25 +123,6 @@ void install(py::module_& m) {
       "Turns the batching checks on while any vmap runs (Note [Batched dispatch]).");
 }
 }  // namespace batching
-
-namespace {
-
-// Removes the catch-all overload from an overload set's docstring, leaving a lone overload's
-// docstring as pybind11 writes it for a single function.
-void hide_catch_all(PyObject* fn) {
-  PyCFunctionObject* f = as_cfunction(fn);
-  if (!f || !f->m_ml->ml_doc) return;
-  std::string d = f->m_ml->ml_doc;
-  size_t last = d.rfind("(*args, **kwargs) -> object");
-  size_t head = last == std::string::npos ? last : d.rfind("\n\n", last);
-  if (head == std::string::npos) return;
-  if (d.compare(head, 5, "\n\n2. ") == 0)
-    show_first_overload(fn);  // one real overload left: its docstring alone, as for a single function
-  else
-    set_doc(f, d.substr(0, head + 1));
-}
-
-}  // namespace
 
 void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
   for (const OpInfo& i : infos_) {

@@ -2628,6 +2628,10 @@ def _adam_step_(params: collections.abc.Sequence[Tensor], grads: collections.abc
     """
     One fused Adam/AdamW update of a parameter group, in place.
     """
+def _add_catch_all_overloads(names: collections.abc.Sequence[str]) -> None:
+    """
+    Gives module functions bound outside the registry (the fused nn ops) the catch-all overload.
+    """
 def _allocator_stats() -> dict:
     """
     The caching allocator's hits, misses and cached bytes.
@@ -2811,6 +2815,14 @@ def _run_backward(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.
 def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """
     Turns anomaly detection on or off (process-wide).
+    """
+def _set_batching_active(on: bool) -> None:
+    """
+    Turns the batching checks on while any vmap runs (Note [Batched dispatch]).
+    """
+def _set_batching_hook(hook: typing.Any, batched_type: typing.Any) -> None:
+    """
+    Installs vmap's dispatcher for calls with BatchedTensor arguments (Note [Batched dispatch]).
     """
 def _set_caching_allocator(enabled: bool) -> None:
     """

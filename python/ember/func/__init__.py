@@ -47,7 +47,9 @@ __all__ = [
     "jacfwd",
     "hessian",
     "functional_call",
+    "functionalize",
     "linearize",
+    "replace_all_batch_norm_modules_",
     "stack_module_state",
     "vmap",
 ]
@@ -957,3 +959,38 @@ def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..
         return jvp(func, primals, tangents)[1]
 
     return output, jvp_fn
+
+
+def functionalize(func: Callable[..., Any], *, remove: str = "mutations") -> Callable[..., Any]:
+    """PyTorch's functionalize: ``func`` with its in-place ops replaced by out-of-place ones. ember
+    traces nothing, and its transforms already accept in-place ops, so the function returned
+    computes what ``func`` computes (the same results, mutations of the inputs included)."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. Valid options are:\n"
+            "     remove='mutations': all inplace and out= operators will be removed from the program, and replaced "
+            "with their out-of-place equivalents.\n"
+            "     remove='mutations_and_views': In addition to the above, all aliasing operators {view} will be "
+            "replaced with their non-aliasing counterparts, {view}_copy.\n"
+        )
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapped
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """In place: every BatchNorm module under ``root`` stops tracking running statistics (so it
+    normalizes with the statistics of its input, also under vmap, where updating shared running
+    statistics from batched values is not possible). Returns ``root``."""
+    from ..nn.modules.batchnorm import _BatchNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
