@@ -4,17 +4,18 @@ and composition with the other transforms; against torch.func when PyTorch is im
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
 import pytest
+from test_registry import ROWS, primary
 
 import ember
 import ember._batched as batched
 import ember.nn.functional as F
 from ember.func import functional_call, grad, hessian, jacfwd, jacrev, jvp, stack_module_state, vjp, vmap
 from op_db import CASES, OpCase
-from test_registry import ROWS, primary
 
 N = 3  # batch size of the op cases
 
@@ -115,7 +116,7 @@ def test_the_ops_that_still_loop():
         batched._warned.discard(case.name)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            vmap(lambda *a: case.invoke(primary(ROWS[case.name]), *a), in_dims=tuple(dims))(*ts)
+            vmap(functools.partial(case.invoke, primary(ROWS[case.name])), in_dims=tuple(dims))(*ts)
         if any("performance drop" in str(w.message) for w in caught):
             uses_fallback.add(case.name)
     assert uses_fallback == FALLBACK_OPS
@@ -269,6 +270,9 @@ def test_batched_tensor_repr_and_escape():
 
 
 # ------------------------------------------------------------------------- nn under vmap
+TWOS = ember.full((3,), 2.0, dtype=ember.float64)  # class weights
+
+
 def _close(a, b, tol=1e-10):
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
 
@@ -280,7 +284,7 @@ def _close(a, b, tol=1e-10):
         lambda x, w: F.gelu(x @ w.t()),
         lambda x, w: F.cross_entropy((x @ w.t()).unsqueeze(0), ember.tensor([1])),
         lambda x, w: F.cross_entropy(x @ w.t(), ember.tensor(2)),
-        lambda x, w: F.nll_loss(F.log_softmax(x @ w.t(), -1).unsqueeze(0), ember.tensor([0]), weight=ember.ones(3, dtype=ember.float64) * 2),
+        lambda x, w: F.nll_loss(F.log_softmax(x @ w.t(), -1).unsqueeze(0), ember.tensor([0]), weight=TWOS),
         lambda x, w: F.mse_loss(x @ w.t(), ember.ones(3, dtype=ember.float64)),
         lambda x, w: F.smooth_l1_loss(x @ w.t(), ember.zeros(3, dtype=ember.float64), reduction="sum"),
         lambda x, w: F.binary_cross_entropy_with_logits(x @ w.t(), ember.ones(3, dtype=ember.float64) * 0.3),
@@ -366,6 +370,7 @@ def test_vmap_composes_with_every_transform():
     _close(vmap(lambda v: vjp(g, v)[1](t)[0])(xs), loop(lambda v: vjp(g, v)[1](t)[0]))
     # grad of a vmapped function (vmap inside grad)
     _close(grad(lambda v: vmap(lambda r: (r * r).sum())(v).sum())(xs), 2 * xs)
+
     # autograd.grad inside vmap w.r.t. a batched input: per entry
     def inner(v):
         v = v.detach().requires_grad_()

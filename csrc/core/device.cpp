@@ -18,8 +18,10 @@ Device parse_device(const std::string& spec, int index) {
     d.type = DeviceType::CPU;
   else if (type == "cuda")
     d.type = DeviceType::CUDA;
+  else if (type == "meta")
+    d.type = DeviceType::Meta;
   else
-    EMBER_FAIL(Runtime, "Expected one of cpu, cuda device type at start of device string: ", spec);
+    EMBER_FAIL(Runtime, "Expected one of cpu, cuda, meta device type at start of device string: ", spec);
   d.index = index;
   return d;
 }
@@ -27,6 +29,10 @@ Device parse_device(const std::string& spec, int index) {
 bool cuda_is_available() { return false; }
 
 void check_device_available(const Device& d) {
+  if (d.type == DeviceType::Meta)
+    EMBER_FAIL(Runtime,
+               "this function cannot make tensors on the meta device (they have no data); ember makes meta "
+               "tensors with its creation functions (ember.empty(..., device='meta'), ...)");
   if (d.type == DeviceType::CUDA)
     EMBER_FAIL(Runtime, "ember was built without CUDA support (device '", d.str(),
                "' requested): ember.cuda.is_available() is False; use device='cpu'");

@@ -21,7 +21,6 @@ from typing import Any, Callable
 from . import _C
 from ._batched import RULES, BatchedTensor, Op, fallback, is_tensor, raise_inplace_error
 
-
 # Module functions bound outside the op registry that take tensors (fused nn ops): they get the
 # catch-all overload at import (Note [Batched dispatch]).
 UNREGISTERED = """_binary_cross_entropy _binary_cross_entropy_with_logits _elu _gelu _hardtanh _leaky_relu _logsigmoid
@@ -410,7 +409,9 @@ def getitem(op: Op, args: tuple, kwargs: dict) -> Any:
         # Separated advanced indices put their dims first, before the batch dim: move it back.
         import numpy as _np
 
-        lead = _np.broadcast_shapes(*[tuple(items[i].shape) if is_tensor(items[i]) else _np.shape(items[i]) for i in advanced])
+        lead = _np.broadcast_shapes(
+            *[tuple(items[i].shape) if is_tensor(items[i]) else _np.shape(items[i]) for i in advanced]
+        )
         result = result.movedim(len(lead), 0)
     return op.wrap(result)
 
@@ -468,7 +469,10 @@ def indexed(op: Op, args: tuple, kwargs: dict) -> Any:
         return fallback(op, args, kwargs)
     x = args[0]
     d = args[1] if len(args) > 1 else kwargs.pop("dim")
-    rest = [op.batched(a) if is_tensor(a) and not (op.name.startswith("index_") and i == 0) else a for i, a in enumerate(args[2:])]
+    rest = [
+        op.batched(a) if is_tensor(a) and not (op.name.startswith("index_") and i == 0) else a
+        for i, a in enumerate(args[2:])
+    ]
     result = op(op.batched(x), _shift(d, x.dim(), op.name), *rest, **kwargs)
     return args[0] if _is_inplace(op) else op.wrap(result)
 
@@ -479,7 +483,7 @@ def matmul(op: Op, args: tuple, kwargs: dict) -> Any:
     a, b = (args[1], args[0]) if op.name == "__rmatmul__" else (args[0], args[1] if len(args) > 1 else kwargs["other"])
     ra, rb = _logical_dim(a, op), _logical_dim(b, op)
     if ra == 0 or rb == 0:
-        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are " f"{ra}D and {rb}D")
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {ra}D and {rb}D")
     (va, ba), (vb, bb) = op.unwrap(a), op.unwrap(b)
     if ra == 1 and rb == 1:
         return op.wrap((va * vb).sum(-1))

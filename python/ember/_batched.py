@@ -52,7 +52,20 @@ class _State(threading.local):
 
 _state = _State()
 _active_count = 0  # vmaps running in any thread: the compiled checks are on while it is > 0
+_meta_made = False  # or once a meta tensor exists (Note [Meta tensors])
 _active_lock = threading.Lock()
+
+
+def meta_made() -> bool:
+    return _meta_made
+
+
+def keep_checks_on() -> None:
+    """Turns the compiled argument checks on for good (a MetaTensor now exists)."""
+    global _meta_made
+    if not _meta_made:
+        _meta_made = True
+        _C._set_batching_active(True)
 
 
 def levels() -> list[Level]:
@@ -76,7 +89,7 @@ def pop(level: Level) -> None:
     _state.levels.remove(level)
     with _active_lock:
         _active_count -= 1
-        if _active_count == 0:
+        if _active_count == 0 and not _meta_made:
             _C._set_batching_active(False)
 
 
@@ -84,7 +97,15 @@ def _vmap_error(what: str) -> RuntimeError:
     return RuntimeError(f"vmap: {what}")
 
 
-class BatchedTensor:
+class TensorLike:
+    """The Python objects that stand for tensors without being ember.Tensor: vmap's BatchedTensor
+    and the meta device's MetaTensor. The compiled catch-all overloads hand calls with them to
+    `hook` (Note [Batched dispatch])."""
+
+    __slots__ = ()
+
+
+class BatchedTensor(TensorLike):
     """A tensor per batch entry of one vmap level, as ``func`` inside ``vmap`` sees them: shape,
     methods and operators are those of one entry (Note [Batched tensors])."""
 
@@ -227,21 +248,7 @@ class BatchedTensor:
 
     # ------------------------------------------------------------------------ everything else
     def __getattr__(self, name: str) -> Any:
-        attr = inspect.getattr_static(Tensor, name, None)
-        if attr is None or name.startswith(("__", "_pybind11")):
-            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
-        # Tensor's methods and properties written in Python run on the BatchedTensor itself: they
-        # decompose into ops that have rules. Compiled ones dispatch.
-        if isinstance(attr, property):
-            return attr.fget(self)  # type: ignore[misc]
-        if isinstance(attr, types.FunctionType):
-            return types.MethodType(attr, self)
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return dispatch(name, True, (self, *args), kwargs)
-
-        method.__name__ = name
-        return method
+        return tensor_attribute(self, name)
 
     def __iter__(self) -> Iterator[BatchedTensor]:
         if self.dim() == 0:
@@ -269,22 +276,42 @@ class BatchedTensor:
         return self.T
 
 
-def _operator(name: str) -> Callable[..., Any]:
-    def op(self: BatchedTensor, *args: Any) -> Any:
-        return dispatch(name, True, (self, *args), {})
+def tensor_attribute(obj: TensorLike, name: str) -> Any:
+    """`obj.name` for a Tensor attribute a TensorLike does not define itself: Tensor's methods and
+    properties written in Python run on obj (they decompose into ops that reach `hook`); compiled
+    methods go to `hook` directly."""
+    attr = inspect.getattr_static(Tensor, name, None)
+    if attr is None or name.startswith(("__", "_pybind11")):
+        raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+    if isinstance(attr, property):
+        return attr.fget(obj)  # type: ignore[misc]
+    if isinstance(attr, types.FunctionType):
+        return types.MethodType(attr, obj)
 
-    op.__name__ = name
-    return op
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return hook(name, True, (obj, *args), kwargs)
+
+    method.__name__ = name
+    return method
 
 
-# The operators of Tensor (the registry's "operators" family) that a BatchedTensor forwards.
-for _name in (
+# The operators of Tensor (the registry's "operators" family) that a TensorLike forwards.
+OPERATORS = (
     "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift "
     "radd rsub rmul rtruediv rfloordiv rmod rpow rmatmul rand ror rxor rlshift rrshift "
     "iadd isub imul itruediv ifloordiv imod ipow iand ior ixor ilshift irshift "
     "eq ne lt le gt ge neg pos abs invert"
-).split():
-    setattr(BatchedTensor, f"__{_name}__", _operator(f"__{_name}__"))
+).split()
+
+
+def add_operators(cls: type, make: Callable[[str], Callable[..., Any]]) -> None:
+    for name in OPERATORS:
+        op = make(f"__{name}__")
+        op.__name__ = f"__{name}__"
+        setattr(cls, f"__{name}__", op)
+
+
+add_operators(BatchedTensor, lambda name: lambda self, *args: dispatch(name, True, (self, *args), {}))
 
 
 def _wrap_dim(dim: int, rank: int, op: str) -> int:
@@ -488,11 +515,24 @@ def rewrap(t: Tensor, like: Any) -> Any:
     return t
 
 
+def hook(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
+    """Where the compiled catch-all overloads send calls with TensorLike arguments: vmap's
+    dispatcher for BatchedTensors, the meta device's for MetaTensors; NotImplemented otherwise."""
+    result = dispatch(name, method, args, kwargs)
+    if result is NotImplemented and _meta_made:
+        from . import _meta
+
+        if _meta.holds_meta(args, kwargs):
+            return _meta.dispatch(name, method, args, kwargs)
+    return result
+
+
 def install() -> None:
     """Hands the dispatcher to the compiled module (Note [Batched dispatch])."""
-    from . import _batch_rules  # noqa: F401  (fills RULES)
+    from . import _batch_rules, _meta  # noqa: F401  (fills RULES)
 
-    _C._set_batching_hook(dispatch, BatchedTensor)
+    _meta.install()
+    _C._set_batching_hook(hook, TensorLike)
     _C._add_catch_all_overloads(_batch_rules.UNREGISTERED)
 
 
@@ -532,7 +572,6 @@ def apply_function(cls: Any, default_vmap: Any, args: tuple, kwargs: dict) -> An
 
     results = [cls.apply(*(entry(a, b) for a in args), **kwargs) for b in range(level.size)]
     return _stack_results(op, results)
-
 
 
 def levels_of(x: Any) -> list[Level]:

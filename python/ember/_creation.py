@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _batched, _C
+from . import _C, _batched, _meta
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -75,17 +76,47 @@ def set_default_dtype(d: _C.dtype) -> None:
     _default_dtype = d
 
 
+_default_device = "cpu"
+_device_stack: list[str] = []  # `with ember.device(...)` blocks, innermost last
+
+
 def get_default_device() -> _C.device:
-    """Returns the device new tensors are made on: ``cpu`` (the only device of this build)."""
-    return _C.device("cpu")
+    """Returns the device new tensors are made on: ``cpu`` unless ``set_default_device`` or a
+    ``with ember.device(...)`` block says ``meta``."""
+    return _C.device(_device_stack[-1] if _device_stack else _default_device)
 
 
 def set_default_device(device: str | _C.device | None) -> None:
-    """Sets the device new tensors are made on: only ``cpu`` (or None) is accepted in this build.
+    """Sets the device new tensors are made on: ``cpu`` (or None) or ``meta`` in this build.
 
     Other devices raise the RuntimeError of a tensor made there."""
-    if device is not None:
+    global _default_device
+    if device is not None and _C.device(device).type != "meta":
         _check_device(device)
+    _default_device = "cpu" if device is None else _C.device(device).type
+
+
+def _enter_device(self: _C.device) -> _C.device:
+    """``with ember.device("meta"):``: creation functions make tensors there inside the block."""
+    if self.type != "meta":
+        _check_device(self)
+    _device_stack.append(self.type)
+    return self
+
+
+def _exit_device(self: _C.device, *exc: Any) -> None:
+    _device_stack.pop()
+
+
+_C.device.__enter__ = _enter_device
+_C.device.__exit__ = _exit_device
+
+
+def _on_meta(device: str | _C.device | None) -> bool:
+    """Whether a creation function called with ``device`` makes a meta tensor (Note [Meta tensors])."""
+    if device is None:
+        return (_device_stack[-1] if _device_stack else _default_device) == "meta"
+    return (device if isinstance(device, str) else device.type).split(":")[0] == "meta"
 
 
 def _check_device(device: str | _C.device | None, pin_memory: bool = False) -> None:
@@ -128,6 +159,11 @@ def tensor(
     pin_memory: bool = False,
 ) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
+    if _on_meta(device):
+        if isinstance(data, _meta.MetaTensor):
+            return _meta.empty(tuple(data.shape), dtype or data.dtype, requires_grad)
+        real = tensor(data, dtype=dtype, device="cpu")  # for its shape and dtype
+        return _meta.empty(tuple(real.shape), real.dtype, requires_grad)
     _check_device(device, pin_memory)
     if isinstance(data, Tensor):
         t = data.detach().clone()
@@ -188,6 +224,8 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
+        if _on_meta(device):
+            return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
         return _finish(
             _into(out, fn(_size(size), dtype or (out.dtype if out is not None else _default_dtype)), name),
@@ -211,6 +249,8 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
+        if _on_meta(device):
+            return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
         dt = dtype or (out.dtype if out is not None else _default_dtype)
         if _batched.levels():  # inside vmap: the level's randomness mode decides (Note [Batched tensors])
@@ -251,6 +291,9 @@ def full(
 ) -> Tensor:
     """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or the default
     dtype) follows ``fill_value`` unless given."""
+    if _on_meta(device):
+        shape = _size((size,) if isinstance(size, numbers.Integral) else tuple(size))
+        return _meta.empty(shape, dtype or _infer_scalar_dtype(fill_value), requires_grad)
     _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -274,11 +317,14 @@ def arange(
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
     ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else the default
     dtype (float32 unless ``set_default_dtype`` changed it)."""
-    _check_device(device)
+    if not _on_meta(device):
+        _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     dtype = dtype or (out.dtype if out is not None else _infer_scalar_dtype(*vals))
+    if _on_meta(device):
+        return _meta.empty((max(0, math.ceil((vals[1] - vals[0]) / vals[2])),), dtype, requires_grad)
     t = _C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype)
     return _finish(_into(out, t, "arange"), requires_grad)
 
@@ -293,6 +339,8 @@ def linspace(
     out: Tensor | None = None,
 ) -> Tensor:
     """Returns a 1-D tensor of ``steps`` values evenly spaced from ``start`` to ``end``, both included."""
+    if _on_meta(device):
+        return _meta.empty((int(steps),), dtype or _default_dtype, requires_grad)
     _check_device(device)
     t = _C._linspace(float(start), float(end), int(steps), dtype or (out.dtype if out is not None else _default_dtype))
     return _finish(_into(out, t, "linspace"), requires_grad)
@@ -306,6 +354,8 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere."""
+    if _on_meta(device):
+        return _meta.empty((int(n), int(n if m is None else m)), dtype or _default_dtype, requires_grad)
     _check_device(device)
     return _finish(_C._eye(int(n), int(n if m is None else m), dtype or _default_dtype), requires_grad)
 
@@ -323,13 +373,16 @@ def randint(
 
     Called as ``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch.
     """
-    _check_device(device)
+    if not _on_meta(device):
+        _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...): the one positional bound is the upper one
         low, high = 0, low
     if high is None:
         raise TypeError("randint() missing required argument 'high'")
+    if _on_meta(device):
+        return _meta.empty(_size(tuple(size)), dtype or int64, requires_grad)
     make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad)  # noqa: E731
     return _batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size)))
 
@@ -345,6 +398,8 @@ def randperm(
     layout: Any = None,
 ) -> Tensor:
     """Returns a random permutation of the integers 0 .. n - 1 (int64 by default)."""
+    if _on_meta(device):
+        return _meta.empty((int(n),), dtype or int64, requires_grad)
     _check_device(device)
     _check_layout_and_pinning(layout, pin_memory, "randperm")
     t = _C._randperm(int(n), dtype or (out.dtype if out is not None else int64), generator)
@@ -388,6 +443,8 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         if memory_format is not None:  # ember has no memory formats: any would be ignored, so refuse it
             raise RuntimeError(f"{create.__name__}(): memory_format is not supported by ember (got {memory_format})")
         extra = {"generator": generator} if random else {}
+        if device is None and isinstance(input, _meta.MetaTensor):
+            device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given
         if not random and isinstance(input, _batched.BatchedTensor):  # inside vmap: one result per entry
             return input._map_value(lambda v: create(v, dtype=dtype, device=device, requires_grad=requires_grad))
         if generator is not None and not random:
@@ -414,4 +471,6 @@ def full_like(
     requires_grad: bool = False,
 ) -> Tensor:
     """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given."""
+    if device is None and isinstance(input, _meta.MetaTensor):
+        device = "meta"
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any, Iterable, Sequence
 
-from .. import _C
+from .. import _C, _batched, _meta
 from .._C import Tensor
-from .. import _batched
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import (
     forward_ad,  # noqa: F401
@@ -119,8 +118,11 @@ def grad(
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     if _batched.levels() and _batched.holds_batched(outs, ins, _as_list(grad_outputs)):
-        return _batched.batched_grad(grad, outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused,
-                                  materialize_grads)
+        return _batched.batched_grad(
+            grad, outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused, materialize_grads
+        )
+    if _batched.meta_made() and _meta.holds_meta((*outs, *ins), {}):
+        return _meta.grad(outs, ins, allow_unused, materialize_grads)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if materialize_grads and allow_unused is False:

@@ -7,7 +7,7 @@ import inspect
 import warnings
 from typing import Any, Callable
 
-from .. import _batched, _C
+from .. import _C, _batched
 from .._C import Tensor
 from ..grad_mode import no_grad
 

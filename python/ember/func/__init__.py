@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from .. import _batched, _C, _creation
+from .. import _C, _batched, _creation
 from .. import autograd as _autograd
 from .._C import Tensor
 from ..autograd import forward_ad as _fwad
@@ -501,7 +501,9 @@ def jacfwd(
             flat_out, out_spec = _flatten(output)
             _check_outputs(flat_out, api, "f(*args)")
             keep = call.outside(flat_out)
-            vectorized = _vectorized(lambda: _jacfwd_columns(func, args, argnums, has_aux, flat_out, leaves, randomness))
+            vectorized = _vectorized(
+                lambda: _jacfwd_columns(func, args, argnums, has_aux, flat_out, leaves, randomness)
+            )
             if vectorized is not None:
                 jac = _unflatten([call.finish(_unflatten(blocks, spec)) for blocks in vectorized], out_spec)
                 return (jac, call.finish(aux)) if has_aux else jac
@@ -589,9 +591,7 @@ def _jacrev_rows(
     rows = vmap(one_row, chunk_size=chunk_size)(*_basis(flat_out))  # per input: (n_out, *x.shape)
     sizes = [o.numel() for o in flat_out]
     per_input = [_split_rows(r, sizes) for r in rows]
-    return [
-        [per_input[j][i].reshape(*o.shape, *x.shape) for j, x in enumerate(leaves)] for i, o in enumerate(flat_out)
-    ]
+    return [[per_input[j][i].reshape(*o.shape, *x.shape) for j, x in enumerate(leaves)] for i, o in enumerate(flat_out)]
 
 
 def _jacfwd_columns(
@@ -673,9 +673,7 @@ def vmap(
     the batch) or "different" (a draw per entry). ``chunk_size`` computes the batch that many
     entries at a time. Nests, and composes with grad, vjp, jvp, jacrev, jacfwd and hessian."""
     if randomness not in ("error", "different", "same"):
-        raise RuntimeError(
-            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
-        )
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
     name = getattr(func, "__name__", repr(func))
@@ -719,9 +717,7 @@ def vmap(
     def _vmap_once(leaves: list, dims: list, spec: _Spec, kwargs: dict, size: int) -> Any:
         level = _batched.push(size, randomness)
         try:
-            batched = [
-                x if d is None else _batched.BatchedTensor(x.movedim(d, 0), level) for x, d in zip(leaves, dims)
-            ]
+            batched = [x if d is None else _batched.BatchedTensor(x.movedim(d, 0), level) for x, d in zip(leaves, dims)]
             output = func(*_unflatten(batched, spec), **kwargs)
         finally:
             _batched.pop(level)
@@ -750,9 +746,7 @@ def vmap(
             batched = type(o) is _batched.BatchedTensor and o._level is level
             if d is None:
                 if batched:
-                    raise ValueError(
-                        f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None"
-                    )
+                    raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
                 results.append(o)
                 continue
             if not _batched.is_tensor(o):

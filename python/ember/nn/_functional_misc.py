@@ -49,7 +49,7 @@ def _dropout(input, p, training, inplace, feature=False, alpha=False):
     keep = 1.0 - p
     # The noise is built outside the graph; the recorded ops are one multiply (and one add for alpha dropout).
     with no_grad():
-        noise = (rand(*shape, dtype=input.dtype) < keep).to(input.dtype)
+        noise = (rand(*shape, dtype=input.dtype, device=input.device) < keep).to(input.dtype)
         if alpha:
             a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * keep)
             shift = (noise - 1).mul_(_ALPHA * a).add_(_ALPHA * a * p)

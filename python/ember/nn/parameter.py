@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import _C
+from typing import Any
+
+from .. import _C, _meta
 from .._C import Tensor
 from .._creation import empty
 
@@ -17,6 +19,11 @@ class Parameter(Tensor):
         data: the parameter's values; an empty tensor when None.
         requires_grad: whether the parameter requires gradient.
     """
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Any:
+        if type(data) is _meta.MetaTensor:  # a parameter on the meta device (Note [Meta tensors])
+            return _meta.parameter(data, requires_grad)
+        return super().__new__(cls)
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:

@@ -635,6 +635,23 @@ class Module:
         """Casts all parameters and buffers to dst_type; returns self."""
         return self._apply(lambda t: t.to(dst_type))
 
+    def to_empty(self: _M, *, device: str | _C.device | None, recurse: bool = True) -> _M:
+        """Gives every parameter and buffer new, uninitialized storage on ``device`` (their shapes and
+        dtypes kept): how a model built on the meta device gets memory. Returns self."""
+        from ..._creation import empty
+
+        def fresh(t: Tensor) -> Tensor:
+            return empty(tuple(t.shape), dtype=t.dtype, device=device)
+
+        for module in self.modules() if recurse else [self]:
+            for key, param in module._parameters.items():
+                if param is not None:
+                    module._parameters[key] = Parameter(fresh(param), requires_grad=param.requires_grad)
+            for key, buf in module._buffers.items():
+                if buf is not None:
+                    module._buffers[key] = fresh(buf)
+        return self
+
     def cpu(self: _M) -> _M:
         """Moves all parameters and buffers to the CPU, where they already are; returns self."""
         return self

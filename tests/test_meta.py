@@ -1,0 +1,197 @@
+"""The meta device (Note [Meta tensors]): tensors with shape, dtype and strides and no data; every
+registered op's result metadata on meta against running it on the CPU; modules built on meta."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from test_registry import ROWS, primary
+
+import ember
+import ember.nn.functional as F
+from op_db import CASES
+
+DYNAMIC_SHAPE = {"nonzero", "masked_select", "unique", "unique_consecutive"}
+# Cases whose result size is read from a tensor's values (repeat counts): PyTorch's meta kernels refuse them too.
+VALUE_SIZED = {"repeat_interleave-counts"}
+
+
+def _meta_like(x):
+    if isinstance(x, ember.Tensor):
+        return ember.empty_like(x, device="meta") if x.dim() > 0 else x
+    return x
+
+
+def _real_inputs(case):
+    rng = np.random.default_rng(0)
+    arrays = [x if isinstance(x, np.ndarray) else rng.uniform(0.5, 1.5, x) for x in case.inputs]
+    return [ember.tensor(a, dtype=ember.float64) if a.dtype.kind == "f" else ember.tensor(a) for a in arrays]
+
+
+def _check_same_metadata(got, ref):
+    if isinstance(ref, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(ref)
+        for g, r in zip(got, ref):
+            _check_same_metadata(g, r)
+        return
+    if not isinstance(ref, ember.Tensor):
+        assert got == ref
+        return
+    assert got.device.type == "meta"
+    assert tuple(got.shape) == tuple(ref.shape) and got.dtype == ref.dtype
+
+
+# Ops that take index tensors read their values (they are kept on the CPU here only for 0-d inputs):
+# their meta shapes are checked with meta indices where the result does not depend on values.
+CASES_ON_META = [c for c in CASES if c.inputs and c.name not in DYNAMIC_SHAPE and str(c) not in VALUE_SIZED]
+
+
+@pytest.mark.parametrize("case", CASES_ON_META, ids=str)
+def test_every_op_on_meta_matches_its_cpu_shapes(case):
+    op = primary(ROWS[case.name])
+    real = _real_inputs(case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = case.invoke(op, *real)
+        metas = [_meta_like(t) for t in real]
+        with ember.device("meta"):  # index tensors the case makes itself are meta too
+            got = case.invoke(op, *metas)
+    _check_same_metadata(got, ref)
+
+
+def test_creation_and_printing_as_pytorch():
+    x = ember.empty(2, 3, device="meta")
+    assert repr(x) == "tensor(..., device='meta', size=(2, 3))"
+    assert x.device == ember.device("meta") and x.is_meta and x.stride() == (3, 1)
+    assert (
+        repr(ember.zeros(2, dtype=ember.int64, device="meta"))
+        == "tensor(..., device='meta', size=(2,), dtype=ember.int64)"
+    )
+    assert (
+        repr(ember.ones((), device="meta", requires_grad=True))
+        == "tensor(..., device='meta', size=(), requires_grad=True)"
+    )
+    assert ember.arange(10, device="meta").shape == (10,) and ember.arange(0, 1, 0.25, device="meta").shape == (4,)
+    assert (
+        ember.eye(3, 4, device="meta").shape == (3, 4)
+        and ember.randint(0, 5, (2, 2), device="meta").dtype == ember.int64
+    )
+    assert ember.full((2,), 1.5, device="meta").dtype == ember.float32
+    assert ember.tensor([[1, 2], [3, 4]], device="meta").shape == (2, 2)
+    assert isinstance(x, ember.Tensor) and ember.is_tensor(x)
+    # a huge tensor costs nothing
+    big = ember.empty(1 << 20, 1 << 20, device="meta")
+    assert (big @ big.t()).shape == (1 << 20, 1 << 20)
+
+
+def test_reading_values_raises_pytorchs_errors():
+    x = ember.empty(2, 3, device="meta")
+    with pytest.raises(RuntimeError, match="cannot be called on meta tensors"):
+        x.sum().item()
+    with pytest.raises(RuntimeError, match="cannot be called on meta tensors"):
+        bool(x[0, 0])
+    with pytest.raises(TypeError, match="can't convert meta device type tensor to numpy"):
+        x.numpy()
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor; no data!"):
+        x.tolist()
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor"):
+        x.to("cpu")
+    with pytest.raises(RuntimeError, match="is not on the expected device meta"):
+        x + ember.ones(2, 3)
+    with pytest.raises(NotImplementedError):
+        ember.nonzero(x)
+
+
+def test_views_have_pytorchs_strides():
+    x = ember.empty(2, 3, 4, device="meta")
+    t = x.transpose(0, 2)
+    assert t.shape == (4, 3, 2) and t.stride() == (1, 4, 12) and not t.is_contiguous()
+    assert x.permute(1, 0, 2).stride() == (4, 12, 1)
+    e = ember.empty(3, 1, device="meta").expand(2, 3, 5)
+    assert e.shape == (2, 3, 5) and e.stride() == (0, 1, 0)
+    assert x[1, :, ::2].shape == (3, 2) and x[None, ..., 0].shape == (1, 2, 3)
+    assert x.unsqueeze(1).shape == (2, 1, 3, 4) and x.view(6, -1).shape == (6, 4)
+    assert [p.shape for p in x.split(2, dim=2)] == [(2, 3, 2), (2, 3, 2)]
+    with pytest.raises(RuntimeError, match="is invalid for input of size 24"):
+        x.view(5, -1)
+    with pytest.raises(RuntimeError, match="must match the existing size"):
+        x.expand(2, 5, 4)
+    with pytest.raises(IndexError, match="out of range"):
+        x.select(0, 2)
+
+
+def test_bad_shapes_raise_on_meta_as_on_cpu():
+    a, b = ember.empty(2, 3, device="meta"), ember.empty(4, 5, device="meta")
+    with pytest.raises(RuntimeError):
+        a @ b
+    with pytest.raises(RuntimeError):
+        a + b
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        ember.cat([a, b])
+
+
+def test_autograd_on_meta():
+    w = ember.empty(4, 3, device="meta", requires_grad=True)
+    x = ember.empty(8, 3, device="meta")
+    loss = F.cross_entropy(x @ w.t(), ember.empty(8, dtype=ember.int64, device="meta"))
+    assert loss.shape == () and loss.requires_grad and loss.grad_fn is not None
+    loss.backward()
+    assert w.grad.shape == (4, 3) and w.grad.device.type == "meta"
+    (g,) = ember.autograd.grad((w * 2).sum(), w)
+    assert g.shape == (4, 3) and g.is_meta
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        (w * 2).backward()
+
+
+def test_modules_on_meta_then_to_empty_and_load_state_dict_assign():
+    with ember.device("meta"):
+        model = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
+    assert ember.get_default_device().type == "cpu"
+    w = model[0].weight
+    assert w.is_meta and isinstance(w, ember.nn.Parameter) and w.requires_grad
+    assert repr(w) == "Parameter containing:\ntensor(..., device='meta', size=(8, 4), requires_grad=True)"
+    assert model(ember.empty(5, 4, device="meta")).shape == (5, 2)
+    # materialize, then initialize with Module.apply
+    model.to_empty(device="cpu")
+    assert not model[0].weight.is_meta if hasattr(model[0].weight, "is_meta") else True
+    model.apply(lambda m: ember.nn.init.zeros_(m.weight) if isinstance(m, ember.nn.Linear) else None)
+    assert float(model[2].weight.abs().sum()) == 0.0
+    out = model(ember.randn(3, 4))
+    assert out.shape == (3, 2)
+    # load real weights into a meta model without allocating twice
+    source = ember.nn.Linear(4, 8)
+    with ember.device("meta"):
+        target = ember.nn.Linear(4, 8)
+    target.load_state_dict(source.state_dict(), assign=True)
+    assert ember.equal(target.weight, source.weight) and isinstance(target.weight, ember.nn.Parameter)
+    # empty_like of a meta tensor on the CPU
+    real = ember.empty_like(ember.empty(2, 5, device="meta"), device="cpu")
+    assert real.shape == (2, 5) and real.device.type == "cpu"
+
+
+def test_set_default_device():
+    ember.set_default_device("meta")
+    try:
+        assert ember.zeros(3).is_meta and ember.nn.Linear(2, 2).weight.is_meta
+        assert ember.get_default_device() == ember.device("meta")
+    finally:
+        ember.set_default_device("cpu")
+    assert not getattr(ember.zeros(3), "is_meta", False)
+
+
+def test_against_torch_meta():
+    torch = pytest.importorskip("torch")
+    for make in (
+        lambda lib, d: lib.nn.functional.conv2d(
+            lib.empty(2, 3, 17, 19, device=d), lib.empty(8, 3, 5, 3, device=d), stride=2, padding=1
+        ),
+        lambda lib, d: lib.nn.functional.max_pool2d(lib.empty(2, 3, 17, 19, device=d), 3, 2, ceil_mode=True),
+        lambda lib, d: lib.empty(3, 4, 5, device=d).sum(1, keepdim=True),
+        lambda lib, d: lib.empty(7, 1, 5, device=d) * lib.empty(6, 1, device=d),
+        lambda lib, d: lib.einsum("bij,bjk->bik", lib.empty(2, 3, 4, device=d), lib.empty(2, 4, 5, device=d)),
+        lambda lib, d: lib.empty(10, 4, device=d).softmax(-1).topk(2)[1],
+    ):  # fmt: skip
+        e, t = make(ember, "meta"), make(torch, "meta")
+        assert tuple(e.shape) == tuple(t.shape) and str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
