@@ -195,3 +195,33 @@ def test_against_torch_meta():
     ):  # fmt: skip
         e, t = make(ember, "meta"), make(torch, "meta")
         assert tuple(e.shape) == tuple(t.shape) and str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+
+
+F32 = ember.float32
+LAYERS = [
+    (lambda: ember.nn.Linear(6, 3), (4, 6), ember.float32),
+    (lambda: ember.nn.Conv2d(3, 8, 3, padding=1, stride=2), (2, 3, 9, 9), ember.float32),
+    (lambda: ember.nn.Conv1d(3, 4, 5), (2, 3, 20), ember.float32),
+    (lambda: ember.nn.BatchNorm2d(3), (2, 3, 5, 5), ember.float32),
+    (lambda: ember.nn.LayerNorm(6), (4, 6), ember.float32),
+    (lambda: ember.nn.Embedding(50, 7), (3, 4), ember.int64),
+    (lambda: ember.nn.LSTM(6, 5, num_layers=2, batch_first=True), (2, 7, 6), ember.float32),
+    (lambda: ember.nn.GRU(6, 5, bidirectional=True), (7, 2, 6), ember.float32),
+    (lambda: ember.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), (2, 5, 8), ember.float32),
+    (lambda: ember.nn.MaxPool2d(2), (2, 3, 8, 8), ember.float32),
+    (lambda: ember.nn.AvgPool2d(3, stride=2), (2, 3, 9, 9), ember.float32),
+    (lambda: ember.nn.Sequential(ember.nn.Flatten(), ember.nn.Dropout(), ember.nn.Linear(12, 2)), (5, 3, 4), F32),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make,shape,dtype", LAYERS, ids=lambda v: "" if not callable(v) else type(v()).__name__)
+def test_layers_on_meta_give_their_cpu_shapes(make, shape, dtype):
+    ember.manual_seed(0)
+    real = make()
+    x = ember.zeros(shape, dtype=dtype)
+    ref = real(x)
+    with ember.device("meta"):
+        meta = make()
+    assert all(p.is_meta for p in meta.parameters())
+    got = meta(ember.empty(shape, dtype=dtype, device="meta"))
+    _check_same_metadata(got[0] if isinstance(got, tuple) else got, ref[0] if isinstance(ref, tuple) else ref)

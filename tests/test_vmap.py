@@ -486,3 +486,60 @@ def test_catch_all_overload_keeps_type_errors_and_docs():
         ember.randn(2) + "text"
     assert "Overloaded function" not in ember.exp.__doc__
     assert "*args" not in ember._C._gelu.__doc__
+
+
+def test_batched_indices_into_tensors():
+    w = ember.randn(10, 3)
+    idx = ember.tensor([[1, 2], [3, 9], [0, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a rule, not the loop
+        _assert_stacked(vmap(lambda i: w[i])(idx), [w[i] for i in idx])
+
+    def scatter_ones(z, i):
+        z = z.clone()
+        z[i] = 1.0
+        return z
+
+    zs = ember.zeros(3, 10)
+    _assert_stacked(vmap(scatter_ones)(zs, idx), [scatter_ones(zs[b], idx[b]) for b in range(3)])
+    with pytest.raises(RuntimeError, match="inplace arithmetic"):
+        vmap(lambda i: ember.zeros(10).__setitem__(i, 1.0))(idx)
+
+
+def test_per_sample_gradients_and_transforms_match_torch_func():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    w1, b1, w2 = rng.normal(size=(6, 4)), rng.normal(size=6), rng.normal(size=(3, 6))
+    x, t = rng.normal(size=(5, 4)), rng.integers(0, 3, 5)
+
+    def loss_of(lib):
+        fn = lib.nn.functional
+
+        def loss(p, xi, ti):
+            h = fn.gelu(fn.linear(xi, p[0], p[1]))
+            return fn.cross_entropy(fn.linear(h, p[2]).unsqueeze(0), ti.unsqueeze(0))
+
+        return loss
+
+    ours = vmap(grad(loss_of(ember)), in_dims=(None, 0, 0))(
+        [ember.tensor(a) for a in (w1, b1, w2)], ember.tensor(x), ember.tensor(t)
+    )
+    theirs = torch.func.vmap(torch.func.grad(loss_of(torch)), in_dims=(None, 0, 0))(
+        [torch.tensor(a) for a in (w1, b1, w2)], torch.tensor(x), torch.tensor(t)
+    )
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+    def g(lib):
+        return lambda v: lib.sin(v) * v.sum()
+
+    tan = rng.normal(size=4)
+    e_tan, t_tan = ember.tensor(tan), torch.tensor(tan)
+    for ours_fn, theirs_fn in (
+        (lambda v: jvp(g(ember), (v,), (e_tan,))[1], lambda v: torch.func.jvp(g(torch), (v,), (t_tan,))[1]),
+        (lambda v: vjp(g(ember), v)[1](e_tan)[0], lambda v: torch.func.vjp(g(torch), v)[1](t_tan)[0]),
+        (jacfwd(g(ember)), torch.func.jacfwd(g(torch))),
+    ):
+        np.testing.assert_allclose(
+            vmap(ours_fn)(ember.tensor(x)).numpy(), torch.func.vmap(theirs_fn)(torch.tensor(x)).numpy(), rtol=1e-10
+        )

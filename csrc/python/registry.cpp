@@ -139,6 +139,13 @@ void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
       cls_.def(inplace, catch_all(inplace, true));
     }
   }
+  for (const OpInfo& i : infos_) {  // aliases name the overload sets that now end with the catch-all
+    for (const std::string& a : i.aliases) {
+      if (i.forms & kFunction) m_.attr(a.c_str()) = m_.attr(i.name.c_str());
+      if (i.forms & kMethod) cls_.attr(a.c_str()) = cls_.attr(i.name.c_str());
+      if (i.forms & kInPlace) cls_.attr((a + "_").c_str()) = cls_.attr((i.name + "_").c_str());
+    }
+  }
   for (const OpInfo& i : infos_) {
     std::string inplace = i.name + "_";
     if (i.forms & kFunction) hide_catch_all(m_.attr(i.name.c_str()).ptr());

@@ -106,10 +106,16 @@ class device:
         
         pickle support for every protocol.
         """
+    def __enter__(self) -> typing.Any:
+        """
+        ``with ember.device("meta"):``: creation functions make tensors there inside the block.
+        """
     def __eq__(self, other: typing.Any) -> bool:
         """
         Equal to a device or a device string naming the same device.
         """
+    def __exit__(self, *exc: typing.Any) -> None:
+        ...
     def __getstate__(self) -> tuple[str]:
         ...
     def __hash__(self) -> int:
@@ -701,7 +707,7 @@ class Tensor:
         """
         self >= other, elementwise
         """
-    def __getitem__(self, index: typing.Any) -> Tensor:
+    def __getitem__(self, index: typing.Any) -> typing.Any:
         """
         self[index]: integers, slices, None, ..., integer or bool tensors and lists.
         """

@@ -401,18 +401,25 @@ def getitem(op: Op, args: tuple, kwargs: dict) -> Any:
     x, index = args
     v, batched = op.unwrap(x)
     items = index if isinstance(index, tuple) else (index,)
-    if not batched or any(type(e) is BatchedTensor for e in items):
+    batched_items = [i for i, e in enumerate(items) if type(e) is BatchedTensor and e._level is op.level]
+    if batched_items:
+        # A lookup by batched indices (an embedding-like gather): x[idx] with idx first and the only
+        # advanced index puts the index's dims, batch first, in front.
+        rest = items[1:]
+        simple = batched_items == [0] and not any(is_tensor(e) or isinstance(e, list) or e is None for e in rest)
+        if simple and not batched:
+            return op.wrap(v[(op.unwrap(items[0])[0], *rest)])
+        return fallback(op, args, kwargs)
+    if not batched:
         return fallback(op, args, kwargs)
     result = v[(slice(None), *items)]
-    advanced = [i for i, e in enumerate(items) if is_tensor(e) or isinstance(e, (list,))]
+    advanced = [i for i, e in enumerate(items) if is_tensor(e) or isinstance(e, list)]
     if advanced and advanced[-1] - advanced[0] + 1 != len(advanced):
         # Separated advanced indices put their dims first, before the batch dim: move it back.
-        import numpy as _np
+        import numpy as np
 
-        lead = _np.broadcast_shapes(
-            *[tuple(items[i].shape) if is_tensor(items[i]) else _np.shape(items[i]) for i in advanced]
-        )
-        result = result.movedim(len(lead), 0)
+        shapes = [tuple(items[i].shape) if is_tensor(items[i]) else np.shape(items[i]) for i in advanced]
+        result = result.movedim(len(np.broadcast_shapes(*shapes)), 0)
     return op.wrap(result)
 
 
@@ -422,11 +429,13 @@ def setitem(op: Op, args: tuple, kwargs: dict) -> Any:
     v, batched = op.unwrap(x)
     items = index if isinstance(index, tuple) else (index,)
     if not batched:
-        if type(value) is BatchedTensor:
-            raise_inplace_error("__setitem__")
-        return fallback(op, args, kwargs)
-    if any(type(e) is BatchedTensor for e in items):
-        return fallback(op, args, kwargs)
+        raise_inplace_error("__setitem__")  # a batched index or value written into an unbatched tensor
+    if any(type(e) is BatchedTensor and e._level is op.level for e in items):
+        for b in range(op.size):  # per entry: its own indices
+            entry = tuple(op.unwrap(e)[0].select(0, b) if op.unwrap(e)[1] else e for e in items)
+            val, val_batched = op.unwrap(value)
+            v.select(0, b)[entry] = val.select(0, b) if val_batched else val
+        return None
     target = v[(slice(None), *items)]
     val, val_batched = op.unwrap(value)
     if val_batched:

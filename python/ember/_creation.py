@@ -96,7 +96,7 @@ def set_default_device(device: str | _C.device | None) -> None:
     _default_device = "cpu" if device is None else _C.device(device).type
 
 
-def _enter_device(self: _C.device) -> _C.device:
+def _enter_device(self: Any) -> Any:
     """``with ember.device("meta"):``: creation functions make tensors there inside the block."""
     if self.type != "meta":
         _check_device(self)
@@ -104,7 +104,7 @@ def _enter_device(self: _C.device) -> _C.device:
     return self
 
 
-def _exit_device(self: _C.device, *exc: Any) -> None:
+def _exit_device(self: Any, *exc: Any) -> None:
     _device_stack.pop()
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 from . import _C, _batched
 from ._C import Tensor
 
-_PRIMES = ([11, 13, 17, 19, 23, 29, 31, 37, 41, 43], [47, 53, 59, 61, 67, 71, 73, 79, 83, 89])
+_PRIMES = ([5, 11, 17, 23, 31, 41, 47, 59, 67, 73], [7, 13, 19, 29, 37, 43, 53, 61, 71, 79])
 _PROXY_LIMIT = 1 << 22  # elements of one proxy tensor
 
 

@@ -525,3 +525,22 @@ def numel(args: tuple, kwargs: dict) -> int:
 @_rule("dim")
 def dim(args: tuple, kwargs: dict) -> int:
     return args[0].dim()
+
+
+@_rule("_lstm_layer")
+def lstm_layer(args: tuple, kwargs: dict) -> tuple:
+    """One LSTM layer's time loop: xw (T, B, 4H), h0 and c0 (B, H) -> out (T, B, H), h_n, c_n."""
+    xw, h0 = args[0], args[1]
+    steps, batch, hidden = xw.shape[0], h0.shape[0], h0.shape[1]
+    return (
+        MetaTensor((steps, batch, hidden), xw.dtype),
+        MetaTensor((batch, hidden), xw.dtype),
+        MetaTensor((batch, hidden), xw.dtype),
+    )
+
+
+@_rule("_lstm_cell")
+def lstm_cell(args: tuple, kwargs: dict) -> tuple:
+    """One LSTM step after the gate pre-activations (B, 4H): (h, c), each shaped like c_prev."""
+    c_prev = args[1]
+    return MetaTensor(tuple(c_prev.shape), c_prev.dtype), MetaTensor(tuple(c_prev.shape), c_prev.dtype)

@@ -281,7 +281,7 @@ def _avg_pool(name, input, nd, kernel_size, stride, padding, ceil_mode, count_in
     # Pad with zeros (they add nothing to a sum), far enough for ceil_mode's overhanging last window.
     high = [max((o - 1) * si + ki - (size + pi), pi) for o, si, ki, size, pi in zip(outs, s, k, sizes, p)]
     x = F.pad(input.reshape(-1, 1, *sizes), _pad_spec(p, high))
-    kernel = ones(1, 1, *k, dtype=input.dtype)
+    kernel = ones(1, 1, *k, dtype=input.dtype, device=input.device)
     sums = _conv_batched(x, kernel, None, s, (0,) * nd, (1,) * nd, 1, nd).reshape(*lead, *outs)
     if divisor_override is not None:
         if divisor_override == 0:
@@ -291,7 +291,7 @@ def _avg_pool(name, input, nd, kernel_size, stride, padding, ceil_mode, count_in
     for i in range(nd):
         counts = _window_sizes(sizes[i], k[i], s[i], p[i], outs[i], count_include_pad)
         divisor = divisor[..., None] * counts
-    return sums / tensor(divisor, dtype=input.dtype)
+    return sums / tensor(divisor, dtype=input.dtype, device=input.device)
 
 
 def avg_pool1d(

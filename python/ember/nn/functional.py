@@ -562,7 +562,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         lo, hi = max(pad[2 * i], 0), max(pad[2 * i + 1], 0)
         index[d] = slice(lo, lo + shape[d])
         shape[d] += lo + hi
-    out = full(tuple(shape), 0.0 if value is None else value, dtype=input.dtype)
+    out = full(tuple(shape), 0.0 if value is None else value, dtype=input.dtype, device=input.device)
     # One allocation and one copy; autograd sees CopySlices (PyTorch: ConstantPadNdBackward0).
     out[tuple(index)] = x
     return out

@@ -20,9 +20,10 @@ class Parameter(Tensor):
         requires_grad: whether the parameter requires gradient.
     """
 
-    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Any:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        data = args[0] if args else kwargs.get("data")
         if type(data) is _meta.MetaTensor:  # a parameter on the meta device (Note [Meta tensors])
-            return _meta.parameter(data, requires_grad)
+            return _meta.parameter(data, args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
         return super().__new__(cls)
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:

@@ -7,17 +7,17 @@ from typing import Any
 
 from ... import _C
 from ..._C import Tensor
-from ..._creation import empty
+from ..._creation import _on_meta, empty
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
 
 def factory_kwargs(device: str | _C.device | None, dtype: _C.dtype | None) -> dict[str, Any]:
-    """Checks device (only the CPU exists) and returns the creation keyword arguments for dtype."""
-    if device is not None:
+    """Checks device (the CPU, or meta: Note [Meta tensors]) and returns the creation keyword arguments."""
+    if device is not None and not _on_meta(device):
         _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
-    return {"dtype": dtype}
+    return {"dtype": dtype, "device": device}
 
 
 def new_empty(shape: tuple[int, ...], device: str | _C.device | None = None, dtype: _C.dtype | None = None) -> Tensor:

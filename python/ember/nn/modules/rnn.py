@@ -300,7 +300,7 @@ class RNNBase(Module):
             batch_sizes = [batch] * seq.shape[0]
         if hx is None:
             rows = self.num_layers * directions
-            hx = tuple(zeros(rows, batch, size, dtype=seq.dtype) for size in self._state_sizes())
+            hx = tuple(zeros(rows, batch, size, dtype=seq.dtype, device=seq.device) for size in self._state_sizes())
         else:
             self._check_hidden(hx, batch)
             if sorted_indices is not None:  # the user's hidden state is in the original batch order
@@ -499,7 +499,10 @@ class RNNCellBase(Module):
         if not batched:
             input = input.unsqueeze(0)
         if state is None:
-            state = tuple(zeros(input.shape[0], self.hidden_size, dtype=input.dtype) for _ in range(self._states))
+            rows = input.shape[0]
+            state = tuple(
+                zeros(rows, self.hidden_size, dtype=input.dtype, device=input.device) for _ in range(self._states)
+            )
         elif not batched:
             state = tuple(s.unsqueeze(0) for s in state)
         if input.shape[1] != self.input_size:
