@@ -568,3 +568,21 @@ def test_forward_ad(name, f, arrays):
 def test_forward_ad_of_singular_det_is_the_adjugate():
     a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
     assert gradcheck(LA.det, [T(a, grad=True)], check_forward_ad=True)
+
+
+def test_batched_outer_products_and_batch_broadcast_operands():
+    # bmm with K = 1 runs as a broadcast multiply, and a b shared by every batch (stride 0) as one product
+    # (vmap's per-sample gradients produce both): values and gradients as the general path's.
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(4, 5, 1)), rng.normal(size=(4, 1, 3))
+    np.testing.assert_allclose(ember.bmm(ember.tensor(a), ember.tensor(b)).numpy(), a @ b, rtol=1e-12)
+    w = rng.normal(size=(6, 3))
+    x = rng.normal(size=(4, 2, 6))
+    shared = ember.tensor(w).unsqueeze(0).expand(4, 6, 3)
+    np.testing.assert_allclose(ember.bmm(ember.tensor(x), shared).numpy(), x @ w, rtol=1e-12)
+    ta = ember.tensor(a, requires_grad=True)
+    tb = ember.tensor(b, requires_grad=True)
+    assert ember.autograd.gradcheck(ember.bmm, (ta, tb))
+    tx = ember.tensor(x, requires_grad=True)
+    tw = ember.tensor(w, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda p, q: ember.bmm(p, q.unsqueeze(0).expand(4, 6, 3)), (tx, tw))
