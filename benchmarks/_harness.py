@@ -131,3 +131,19 @@ def run_benchmark(doc, cases, argv, quick, full):
     if args.json:
         write_json(args.json, results, libs, quick=args.quick)
     return results
+
+
+def run_child(script, lib_name, *args):
+    """Runs `script --child lib_name args...` in a fresh process and returns the JSON its last line
+    prints; None when the library is PyTorch and it is not installed."""
+    import json
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, script, "--child", lib_name, *map(str, args)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        if lib_name == "torch" and "No module named 'torch'" in done.stderr:
+            return None
+        raise RuntimeError(f"{lib_name} benchmark failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -12,11 +12,10 @@ Cases (written once against the PyTorch API):
 
 import json
 import statistics
-import subprocess
 import sys
 import time
 
-from _harness import cli, print_table, write_json
+from _harness import cli, print_table, run_child, write_json
 
 BATCH, IN, HIDDEN, OUT = 64, 784, 128, 10
 CASES = [
@@ -86,22 +85,12 @@ def child(lib_name, iters, repeats):
     print(json.dumps({"us": times, "version": getattr(lib, "__version__", None)}))
 
 
-def run_child(lib_name, iters, repeats):
-    cmd = [sys.executable, __file__, "--child", lib_name, str(iters), str(repeats)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        if lib_name == "torch" and "No module named 'torch'" in done.stderr:
-            return None
-        raise RuntimeError(f"{lib_name} benchmark failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     args = cli(__doc__, list(sys.argv[1:] if argv is None else argv))
     iters, repeats = (3, 3) if args.quick else (10, 5)
     per_lib, versions = {}, {}
     for lib_name in ("ember", "torch"):
-        result = run_child(lib_name, iters, repeats)
+        result = run_child(__file__, lib_name, iters, repeats)
         if result is not None:
             per_lib[lib_name], versions[lib_name] = result["us"], result["version"]
     results = []

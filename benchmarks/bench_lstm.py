@@ -14,11 +14,10 @@ machine shared with other work, --threads 1 gives the steadier ratio.
 """
 
 import json
-import subprocess
 import sys
 
 import numpy as np
-from _harness import cli, measure, print_table, write_json
+from _harness import cli, measure, print_table, run_child, write_json
 
 VOCAB, EMBED, HIDDEN, LAYERS, SEQ, BATCH = 1000, 64, 256, 2, 32, 32
 CASE = f"2-layer LSTM LM step (emb {EMBED}, hidden {HIDDEN}, seq {SEQ}, batch {BATCH})"
@@ -65,16 +64,6 @@ def child(lib_name, iters, repeats, threads):
     print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
 
 
-def run_child(lib_name, iters, repeats, threads):
-    cmd = [sys.executable, __file__, "--child", lib_name, str(iters), str(repeats), str(threads)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        if lib_name == "torch" and "No module named 'torch'" in done.stderr:
-            return None
-        raise RuntimeError(f"{lib_name} benchmark failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     threads = 0  # 0: each library's default
@@ -87,7 +76,7 @@ def main(argv=None):
     row = {"case": CASE}
     versions = {}
     for lib_name in ("ember", "torch"):
-        result = run_child(lib_name, iters, repeats, threads)
+        result = run_child(__file__, lib_name, iters, repeats, threads)
         if result is not None:
             row[lib_name + "_us"] = result["us"]
             versions[lib_name] = result["version"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import _C
-from ._batched import RULES, BatchedTensor, Op, fallback, is_tensor, raise_inplace_error
+from ._batched import RULES, BatchedTensor, Op, fallback, is_tensor, raise_inplace_error, registrar
 
 # Module functions bound outside the op registry that take tensors (fused nn ops): they get the
 # catch-all overload at import (Note [Batched dispatch]).
@@ -28,12 +28,7 @@ _lstm_cell _lstm_layer _mse_loss _nll_loss _silu _smooth_l1_loss _softplus _spec
 
 
 def _rule(*names: str) -> Callable[[Callable], Callable]:
-    def register(fn: Callable) -> Callable:
-        for n in names:
-            RULES[n] = fn
-        return fn
-
-    return register
+    return registrar(RULES, *names)
 
 
 def _logical_dim(x: Any, op: Op) -> int:
@@ -519,35 +514,22 @@ def _expect_rank(x: Any, rank: int, op: Op, what: str) -> None:
         raise RuntimeError(f"{op.name}: {what} must be a {rank}D tensor, got {x.dim()}D")
 
 
-@_rule("mm")
-def mm(op: Op, args: tuple, kwargs: dict) -> Any:
-    a, b = args[0], args[1] if len(args) > 1 else kwargs["mat2"]
-    _expect_rank(a, 2, op, "self")
-    _expect_rank(b, 2, op, "mat2")
-    return _C.matmul(a, b)
+# The 2-D/3-D/1-D products: the ranks their operands must have (and PyTorch's names for them); batched
+# they are all one matmul.
+_PRODUCTS = {
+    "mm": ((2, "self"), (2, "mat2")),
+    "bmm": ((3, "batch1"), (3, "batch2")),
+    "mv": ((2, "self"), (1, "vec")),
+    "dot": ((1, "self"), (1, "tensor")),
+}
 
 
-@_rule("bmm")
-def bmm(op: Op, args: tuple, kwargs: dict) -> Any:
-    a, b = args[0], args[1] if len(args) > 1 else kwargs["mat2"]
-    _expect_rank(a, 3, op, "batch1")
-    _expect_rank(b, 3, op, "batch2")
-    return _C.matmul(a, b)
-
-
-@_rule("mv")
-def mv(op: Op, args: tuple, kwargs: dict) -> Any:
-    a, b = args[0], args[1] if len(args) > 1 else kwargs["vec"]
-    _expect_rank(a, 2, op, "self")
-    _expect_rank(b, 1, op, "vec")
-    return _C.matmul(a, b)
-
-
-@_rule("dot")
-def dot(op: Op, args: tuple, kwargs: dict) -> Any:
-    a, b = args[0], args[1] if len(args) > 1 else kwargs["tensor"]
-    _expect_rank(a, 1, op, "self")
-    _expect_rank(b, 1, op, "tensor")
+@_rule(*_PRODUCTS)
+def fixed_rank_product(op: Op, args: tuple, kwargs: dict) -> Any:
+    (rank_a, name_a), (rank_b, name_b) = _PRODUCTS[op.name]
+    a, b = args[0], args[1] if len(args) > 1 else kwargs[name_b]
+    _expect_rank(a, rank_a, op, name_a)
+    _expect_rank(b, rank_b, op, name_b)
     return _C.matmul(a, b)
 
 

@@ -100,9 +100,37 @@ def _vmap_error(what: str) -> RuntimeError:
 class TensorLike:
     """The Python objects that stand for tensors without being ember.Tensor: vmap's BatchedTensor
     and the meta device's MetaTensor. The compiled catch-all overloads hand calls with them to
-    `hook` (Note [Batched dispatch])."""
+    `hook` (Note [Batched dispatch]); so do the operators and methods they share, below."""
 
     __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return tensor_attribute(self, name)
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.dim() == 0:  # type: ignore[attr-defined]
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(hook("unbind", True, (self, 0), {}))
+
+    def __getitem__(self, index: Any) -> Any:
+        return hook("__getitem__", True, (self, index), {})
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        hook("__setitem__", True, (self, index, value), {})
+
+    @property
+    def T(self) -> Any:
+        return hook("permute", True, (self, *reversed(range(self.dim()))), {})  # type: ignore[attr-defined]
+
+    @property
+    def mT(self) -> Any:
+        return hook("transpose", True, (self, -2, -1), {})
+
+    mH = mT
+
+    @property
+    def H(self) -> Any:
+        return self.T
 
 
 class BatchedTensor(TensorLike):
@@ -246,35 +274,6 @@ class BatchedTensor(TensorLike):
     def __format__(self, spec: str) -> str:
         return repr(self) if not spec else self._data_dependent()
 
-    # ------------------------------------------------------------------------ everything else
-    def __getattr__(self, name: str) -> Any:
-        return tensor_attribute(self, name)
-
-    def __iter__(self) -> Iterator[BatchedTensor]:
-        if self.dim() == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return iter(dispatch("unbind", True, (self, 0), {}))
-
-    def __getitem__(self, index: Any) -> Any:
-        return dispatch("__getitem__", True, (self, index), {})
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        dispatch("__setitem__", True, (self, index, value), {})
-
-    @property
-    def T(self) -> Any:
-        return dispatch("permute", True, (self, *reversed(range(self.dim()))), {})
-
-    @property
-    def mT(self) -> Any:
-        return dispatch("transpose", True, (self, -2, -1), {})
-
-    mH = mT
-
-    @property
-    def H(self) -> Any:
-        return self.T
-
 
 def tensor_attribute(obj: TensorLike, name: str) -> Any:
     """`obj.name` for a Tensor attribute a TensorLike does not define itself: Tensor's methods and
@@ -311,7 +310,18 @@ def add_operators(cls: type, make: Callable[[str], Callable[..., Any]]) -> None:
         setattr(cls, f"__{name}__", op)
 
 
-add_operators(BatchedTensor, lambda name: lambda self, *args: dispatch(name, True, (self, *args), {}))
+add_operators(TensorLike, lambda name: lambda self, *args: hook(name, True, (self, *args), {}))
+
+
+def registrar(table: dict, *names: str) -> Callable[[Callable], Callable]:
+    """A decorator putting a rule into `table` under each of `names`."""
+
+    def register(fn: Callable) -> Callable:
+        for n in names:
+            table[n] = fn
+        return fn
+
+    return register
 
 
 def _wrap_dim(dim: int, rank: int, op: str) -> int:

@@ -299,33 +299,11 @@ class MetaTensor(_batched.TensorLike):
             return lambda *args, **kwargs: self
         return _batched.tensor_attribute(self, name)
 
-    def __iter__(self) -> Iterator[MetaTensor]:
-        if not self._shape:
-            raise TypeError("iteration over a 0-d tensor")
-        return iter(dispatch("unbind", True, (self, 0), {}))
-
-    def __getitem__(self, index: Any) -> Any:
-        return dispatch("__getitem__", True, (self, index), {})
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        dispatch("__setitem__", True, (self, index, value), {})
-
-    @property
-    def T(self) -> Any:
-        return dispatch("permute", True, (self, *reversed(range(self.dim()))), {})
-
-    @property
-    def mT(self) -> Any:
-        return dispatch("transpose", True, (self, -2, -1), {})
-
 
 def _rebuild(shape: tuple, dtype: Any, requires_grad: bool, parameter: bool) -> MetaTensor:
     t = MetaTensor(shape, dtype, requires_grad)
     t._parameter = parameter
     return t
-
-
-_batched.add_operators(MetaTensor, lambda name: lambda self, *args: dispatch(name, True, (self, *args), {}))
 
 
 def _itemsize(dtype: Any) -> int:

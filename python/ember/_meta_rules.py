@@ -7,17 +7,12 @@ import math
 import numbers
 from typing import Any, Callable
 
-from ._batched import _wrap_dim, is_tensor
+from ._batched import _wrap_dim, is_tensor, registrar
 from ._meta import RULES, MetaTensor
 
 
 def _rule(*names: str) -> Callable[[Callable], Callable]:
-    def register(fn: Callable) -> Callable:
-        for n in names:
-            RULES[n] = fn
-        return fn
-
-    return register
+    return registrar(RULES, *names)
 
 
 def _sizes(rest: tuple, kwargs: dict, *keys: str) -> tuple:
