@@ -1,16 +1,18 @@
 """ember.func: PyTorch's ``torch.func`` function transforms, on ember's reverse-mode autograd.
 
-``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian`` and
-``functional_call`` as in PyTorch; ``vmap`` raises NotImplementedError (ember has no
-batching). Each transform calls ``func`` on fresh tensors (new leaves that require grad,
+``vmap``, ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``,
+``linearize``, ``functional_call`` and ``stack_module_state`` as in PyTorch. ``vmap`` runs ``func``
+once on BatchedTensors (Note [Batched tensors] in ember/_batched.py). Each other transform calls
+``func`` on fresh tensors (new leaves that require grad,
 or, for a tensor of the caller's that requires grad, a differentiable alias of it) and
 differentiates w.r.t. them:
 
 - reverse mode (``grad``, ``vjp``, ``jacrev``): ``ember.autograd.grad``, one backward pass
-  per vector (per output element for ``jacrev``);
+  per vector (``jacrev``: one vmapped pass over the output elements);
 - forward mode (``jvp``, ``jacfwd``): the double-backward trick: with seeds ``u`` that
   require grad, ``g = u^T J`` is recorded once, and ``J v`` is the gradient of ``g . v``
-  w.r.t. ``u`` (one backward pass per tangent, per input element for ``jacfwd``).
+  w.r.t. ``u`` (one backward pass per tangent; ``jacfwd``: one vmapped pass over the input
+  elements).
 
 Transforms nest (``hessian`` is ``jacfwd(jacrev(f))``) because a result keeps its graph
 exactly when it depends on a tensor from outside the transform that requires grad (an
@@ -19,9 +21,8 @@ transform, or a dual of ``ember.autograd.forward_ad``); otherwise results are pl
 tensors that do not require grad, as in PyTorch. Arguments and outputs may be pytrees of
 tuples, lists and dicts of tensors.
 
-Deviations from PyTorch: no vmap (and so no batching anywhere: ``chunk_size`` and
-``randomness`` are accepted and unused); results are computed one backward pass per
-row/column; ``jvp``'s tangents have the dtype of the outputs (PyTorch keeps a tangent's
+Deviations from PyTorch: ``jacrev``/``jacfwd`` batch func's forward pass with the backward
+(Note [Vectorized Jacobians]); ``jvp``'s tangents have the dtype of the outputs (PyTorch keeps a tangent's
 own dtype); the outer ``no_grad`` is obeyed for the results (they never keep a graph
 under it), and a ``func`` that reads ``torch.is_grad_enabled()`` sees True.
 """
