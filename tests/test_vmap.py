@@ -104,9 +104,7 @@ def test_per_sample_gradients_of_every_differentiable_op(case):
 
 # Registered ops without a batching rule: vmap runs them once per entry and stacks (with PyTorch's
 # performance warning). This list may only shrink.
-FALLBACK_OPS = {
-    "bucketize", "diag", "index_put", "index_reduce", "isin", "masked_scatter", "put", "rot90", "searchsorted", "take",
-}  # fmt: skip
+FALLBACK_OPS = {"diag", "index_put", "index_reduce", "masked_scatter", "put", "searchsorted"}
 
 
 def test_the_ops_that_still_loop():
@@ -123,13 +121,13 @@ def test_the_ops_that_still_loop():
 
 
 def test_fallback_warns_once_per_op():
-    batched._warned.discard("rot90")
-    x = ember.randn(4, 2, 3)
+    batched._warned.discard("diag")
+    x = ember.randn(4, 3)
     with pytest.warns(UserWarning, match="performance drop because we have not yet implemented the batching rule"):
-        vmap(lambda t: t.rot90())(x)
+        vmap(lambda t: t.diag())(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        vmap(lambda t: t.rot90())(x)
+        vmap(lambda t: t.diag())(x)
 
 
 @pytest.mark.parametrize("name", sorted(DYNAMIC_SHAPE))
@@ -486,6 +484,25 @@ def test_catch_all_overload_keeps_type_errors_and_docs():
         ember.randn(2) + "text"
     assert "Overloaded function" not in ember.exp.__doc__
     assert "*args" not in ember._C._gelu.__doc__
+
+
+def test_rules_of_take_rot90_searchsorted_bucketize_isin():
+    x = ember.randn(4, 3, 5)
+    seq = ember.tensor([-1.0, 0.0, 1.0])
+    cases = [
+        lambda t: t.rot90(),
+        lambda t: t.rot90(3, (1, 0)),
+        lambda t: t.rot90(2),
+        lambda t: ember.take(t, ember.tensor([0, 7, 14])),
+        lambda t: ember.searchsorted(seq, t, right=True),
+        lambda t: ember.bucketize(t, seq),
+        lambda t: ember.isin(t.round(), seq),
+    ]
+    for fn in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # rules, not the loop
+            got = vmap(fn)(x)
+        _assert_stacked(got, [fn(x[b]) for b in range(4)])
 
 
 def test_batched_indices_into_tensors():

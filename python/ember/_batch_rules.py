@@ -388,7 +388,46 @@ def flip_family(op: Op, args: tuple, kwargs: dict) -> Any:
         return x.flip(1)
     if op.name == "flipud":
         return x.flip(0)
-    return fallback(op, args, kwargs)
+    # rot90 as flips and a transpose of the logical dims (each has a rule)
+    k = (args[1] if len(args) > 1 else kwargs.get("k", 1)) % 4
+    d0, d1 = args[2] if len(args) > 2 else kwargs.get("dims", (0, 1))
+    if k == 1:
+        return x.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return x.flip((d0, d1))
+    if k == 3:
+        return x.transpose(d0, d1).flip(d1)
+    return x.clone()
+
+
+@_rule("take")
+def take(op: Op, args: tuple, kwargs: dict) -> Any:
+    """take(input, index): the flattened input indexed (getitem's rules, batched indices included)."""
+    x, index = args[0], args[1] if len(args) > 1 else kwargs["index"]
+    return x.reshape(-1)[index]
+
+
+@_rule("bucketize", "isin")
+def against_a_fixed_set(op: Op, args: tuple, kwargs: dict) -> Any:
+    """bucketize(input, boundaries) / isin(elements, test_elements): elementwise in their first
+    operand, whose batch passes through when the set it is compared with is unbatched."""
+    other = args[1] if len(args) > 1 else kwargs.get("boundaries", kwargs.get("test_elements"))
+    v, batched = op.unwrap(args[0])
+    if not batched or (type(other) is BatchedTensor and other._level is op.level):
+        return fallback(op, args, kwargs)
+    return op.wrap(op(v, *args[1:], **kwargs))
+
+
+@_rule("searchsorted")
+def searchsorted(op: Op, args: tuple, kwargs: dict) -> Any:
+    """searchsorted(sorted_sequence, values): a 1-D unbatched sequence searched for batched values."""
+    seq = args[0] if args else kwargs["sorted_sequence"]
+    values = args[1] if len(args) > 1 else kwargs["input"]
+    v, batched = op.unwrap(values)
+    if type(seq) is BatchedTensor or not batched or seq.dim() != 1 or kwargs.get("sorter") is not None:
+        return fallback(op, args, kwargs)
+    rest = {k: a for k, a in kwargs.items() if k not in ("sorted_sequence", "input")}
+    return op.wrap(op(seq, v, **rest))
 
 
 @_rule("__getitem__")
