@@ -118,6 +118,14 @@ void install(py::module_& m) {
         }
       },
       py::arg("names"), "Gives module functions bound outside the registry (the fused nn ops) the catch-all overload.");
+  // Indexing is bound outside the registry too; its overloads refuse stand-in indices and values.
+  py::object tensor = m.attr("Tensor");
+  for (const char* name : {"__getitem__", "__setitem__"}) {
+    tensor.attr(name) = py::cpp_function(
+        [name](const py::args& args, const py::kwargs& kwargs) { return dispatch(name, true, args, kwargs); },
+        py::name(name), py::is_method(tensor), py::sibling(tensor.attr(name)));
+    hide_catch_all(tensor.attr(name).ptr());
+  }
   m.def(
       "_set_batching_active", [](bool on) { g_active.store(on, std::memory_order_relaxed); }, py::arg("on"),
       "Turns the batching checks on while any vmap runs (Note [Batched dispatch]).");

@@ -268,22 +268,17 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           py::kw_only(), py::arg("force") = false)
       .def(
           "__getitem__",
-          [](const Tensor& t, py::handle idx) -> py::object {
-            if (batching::active() && batching::holds_batched(idx))  // Note [Batched dispatch]
-              return batching::dispatch(
-                  "__getitem__", true, py::reinterpret_steal<py::args>(py::make_tuple(t, idx).release()), py::kwargs());
-            return py::cast(index(t, parse_index(idx)));
+          [](const Tensor& t, py::handle idx) {
+            // A BatchedTensor or MetaTensor index: the catch-all overload takes the call (Note [Batched dispatch]).
+            if (batching::active() && batching::holds_batched(idx)) throw py::reference_cast_error();
+            return index(t, parse_index(idx));
           },
           "self[index]: integers, slices, None, ..., integer or bool tensors and lists.", py::arg("index"))
       .def(
           "__setitem__",
           [](Tensor& t, py::handle idx, py::handle value) {
-            if (batching::active() && (batching::holds_batched(idx) || batching::holds_batched(value))) {
-              batching::dispatch("__setitem__", true,
-                                 py::reinterpret_steal<py::args>(py::make_tuple(t, idx, value).release()),
-                                 py::kwargs());
-              return;
-            }
+            if (batching::active() && (batching::holds_batched(idx) || batching::holds_batched(value)))
+              throw py::reference_cast_error();  // to the catch-all overload (Note [Batched dispatch])
             Tensor v = operand(value);
             if (!v)
               v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();

@@ -707,7 +707,7 @@ class Tensor:
         """
         self >= other, elementwise
         """
-    def __getitem__(self, index: typing.Any) -> typing.Any:
+    def __getitem__(self, index: typing.Any) -> Tensor:
         """
         self[index]: integers, slices, None, ..., integer or bool tensors and lists.
         """

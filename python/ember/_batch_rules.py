@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from . import _C
 from ._batched import RULES, BatchedTensor, Op, fallback, is_tensor, raise_inplace_error, registrar
+from ._creation import _size
 
 # Module functions bound outside the op registry that take tensors (fused nn ops): they get the
 # catch-all overload at import (Note [Batched dispatch]).
@@ -112,7 +113,6 @@ _DIM_OPS = {
     **{n: _Dims(1, default=None) for n in "softmax log_softmax cumsum cumprod logcumsumexp cummax cummin".split()},
     **{n: _Dims(1, default=-1) for n in "sort argsort".split()},
     **{n: _Dims(2, default=-1) for n in "topk kthvalue".split()},
-    "msort": _Dims(99, default=0),
     "squeeze": _Dims(1, default="squeeze"),
     "unsqueeze": _Dims(1, default=None, extra=1),
     "select": _Dims(1, default=None),
@@ -179,8 +179,6 @@ def dims(op: Op, args: tuple, kwargs: dict) -> Any:
                 return fallback(op, args, kwargs)
         else:
             d = spec.default
-    if op.name in ("msort",):
-        return op.wrap(v.sort(1)[0])
     if rank == 0 and spec.extra == 0:
         return _scalar_dim_op(op, v, *_with_dim(rest, kwargs, at, spec.kw, 1))
     rest, kwargs = _with_dim(rest, kwargs, at, spec.kw, _shift(d, rank, op.name))
@@ -228,6 +226,11 @@ def _scalar_dim_op(op: Op, v: Any, rest: list, kwargs: dict) -> Any:
 _rule(*_DIM_OPS)(dims)
 
 
+@_rule("msort")
+def msort(op: Op, args: tuple, kwargs: dict) -> Any:
+    return args[0].sort(0)[0]  # sort's rule
+
+
 @_rule("max", "min")
 def max_min(op: Op, args: tuple, kwargs: dict) -> Any:
     """max/min: elementwise with a tensor `other`, a reduction with a dim, of every dim without."""
@@ -248,18 +251,16 @@ def max_min(op: Op, args: tuple, kwargs: dict) -> Any:
 
 # --------------------------------------------------------------------------- shapes and views
 def _sizes(args: tuple) -> tuple:
-    """The sizes of view(2, 3) or view((2, 3))."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
+    """The sizes of view(2, 3) or view((2, 3)), as the creation functions read theirs."""
+    return tuple(_size(args))
 
 
 @_rule("view", "reshape")
 def view(op: Op, args: tuple, kwargs: dict) -> Any:
     v, _ = op.unwrap(args[0])
-    shape = _sizes(args[1:]) if len(args) > 1 else tuple(kwargs.get("shape", kwargs.get("size", ())))
-    if len(shape) == 1 and not isinstance(shape[0], int) and not hasattr(shape[0], "__index__"):
+    if len(args) == 2 and isinstance(args[1], _C.dtype):
         return fallback(op, args, kwargs)  # view(dtype)
+    shape = _sizes(args[1:]) if len(args) > 1 else tuple(kwargs.get("shape", kwargs.get("size", ())))
     return op.wrap(op(v, (v.shape[0], *shape)))
 
 

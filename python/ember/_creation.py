@@ -116,7 +116,7 @@ def _on_meta(device: str | _C.device | None) -> bool:
     """Whether a creation function called with ``device`` makes a meta tensor (Note [Meta tensors])."""
     if device is None:
         return (_device_stack[-1] if _device_stack else _default_device) == "meta"
-    return (device if isinstance(device, str) else device.type).split(":")[0] == "meta"
+    return str(device).split(":")[0] == "meta"  # a str, an ember.device or an index
 
 
 def _check_device(device: str | _C.device | None, pin_memory: bool = False) -> None:

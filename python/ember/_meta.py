@@ -148,15 +148,15 @@ class MetaTensor(_batched.TensorLike):
         return False
 
     def element_size(self) -> int:
-        return _itemsize(self._dtype)
+        return self._dtype.itemsize
 
     @property
     def itemsize(self) -> int:
-        return _itemsize(self._dtype)
+        return self._dtype.itemsize
 
     @property
     def nbytes(self) -> int:
-        return self.numel() * _itemsize(self._dtype)
+        return self.numel() * self._dtype.itemsize
 
     def get_device(self) -> int:
         return -1
@@ -261,7 +261,7 @@ class MetaTensor(_batched.TensorLike):
             raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         if dtype is None or dtype == self._dtype:
             return self
-        return _result(self, "_to_copy", (self,), MetaTensor(self._shape, dtype))
+        return _record("_to_copy", [self], MetaTensor(self._shape, dtype))
 
     def __hash__(self) -> int:
         return id(self)
@@ -276,7 +276,7 @@ class MetaTensor(_batched.TensorLike):
             parts.append(f"grad_fn=<{self._node.name()}>")
         elif self._requires_grad:
             parts.append("requires_grad=True")
-        text = "tensor(..., " + ", ".join(parts).replace("(%d,)" % 0, "(0,)") + ")"
+        text = "tensor(..., " + ", ".join(parts) + ")"
         return ("Parameter containing:\n" + text) if self._parameter else text
 
     __str__ = __repr__
@@ -306,10 +306,6 @@ def _rebuild(shape: tuple, dtype: Any, requires_grad: bool, parameter: bool) -> 
     return t
 
 
-def _itemsize(dtype: Any) -> int:
-    return {"float64": 8, "int64": 8, "float32": 4, "int32": 4, "bool": 1}.get(str(dtype).split(".")[-1], 4)
-
-
 def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     dtype, device = kwargs.get("dtype"), kwargs.get("device")
     for a in args:
@@ -323,6 +319,14 @@ def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
 
 
 def empty(shape: Any, dtype: Any, requires_grad: bool = False) -> MetaTensor:
+    """A meta tensor made by a creation function, with its checks of size and dtype."""
+    if not isinstance(dtype, _C.dtype):
+        raise TypeError(f"dtype must be an ember.dtype, not {type(dtype).__name__}")
+    negative = [s for s in shape if s < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: {list(shape)}")
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     return MetaTensor(tuple(shape), dtype, requires_grad)
 
 
@@ -401,10 +405,6 @@ def _record(name: str, metas: list[MetaTensor], result: Any) -> Any:
             if type(o) is MetaTensor and o._dtype.is_floating_point and name not in _NO_GRAD:
                 o._requires_grad, o._inputs, o._node = True, needs, node
     return result
-
-
-def _result(source: MetaTensor, name: str, inputs: tuple, out: MetaTensor) -> MetaTensor:
-    return _record(name, [t for t in inputs if type(t) is MetaTensor], out)
 
 
 _DYNAMIC = {"nonzero", "masked_select", "unique", "unique_consecutive", "argwhere", "bincount", "histc"}

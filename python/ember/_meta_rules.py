@@ -8,6 +8,7 @@ import numbers
 from typing import Any, Callable
 
 from ._batched import _wrap_dim, is_tensor, registrar
+from ._creation import _size
 from ._meta import RULES, MetaTensor
 
 
@@ -16,15 +17,13 @@ def _rule(*names: str) -> Callable[[Callable], Callable]:
 
 
 def _sizes(rest: tuple, kwargs: dict, *keys: str) -> tuple:
-    """view(2, 3), view((2, 3)) or view(size=(2, 3))."""
+    """view(2, 3), view((2, 3)) or view(size=(2, 3)), as the creation functions read theirs."""
     if not rest:
         for k in keys:
             if k in kwargs:
-                return tuple(int(s) for s in kwargs[k])
+                return tuple(_size((kwargs[k],)))
         return ()
-    if len(rest) == 1 and not isinstance(rest[0], numbers.Integral):
-        return tuple(int(s) for s in rest[0])
-    return tuple(int(s) for s in rest)
+    return tuple(_size(rest))
 
 
 def _arg(args: tuple, kwargs: dict, i: int, key: str, default: Any = None) -> Any:

@@ -441,7 +441,8 @@ def jacrev(
 ) -> Callable[..., Any]:
     """Returns a function computing the Jacobian of ``func`` w.r.t. the argument(s) ``argnums`` by
     reverse mode: for each output ``o`` and input ``x``, a tensor shaped ``o.shape + x.shape``, in the
-    structure of the output (then of ``argnums``). ``chunk_size`` is accepted and unused."""
+    structure of the output (then of ``argnums``). ``chunk_size``: the vmap over the output elements
+    runs that many at a time (Note [Vectorized Jacobians])."""
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
@@ -487,7 +488,7 @@ def jacfwd(
 ) -> Callable[..., Any]:
     """Returns a function computing the Jacobian of ``func`` w.r.t. the argument(s) ``argnums`` by
     forward mode (a JVP per input element); the result as for :func:`jacrev`. ``randomness`` is
-    accepted and unused (there is no vmap)."""
+    the mode of the vmap over the input elements (Note [Vectorized Jacobians])."""
 
     @functools.wraps(func)
     def wrapper_fn(*args: Any) -> Any:
