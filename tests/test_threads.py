@@ -1,5 +1,6 @@
 """ember.set_num_threads / get_num_threads: one budget for ember's kernels and its BLAS calls."""
 
+import json
 import os
 import subprocess
 import threading
@@ -74,3 +75,46 @@ def test_results_are_bitwise_the_same_for_any_thread_count(restore_threads):
     for other in results[1:]:
         for got, expected in zip(other, results[0]):
             np.testing.assert_array_equal(got, expected)
+
+
+# Note [Busy machine]: a default budget runs parallel regions on one thread while other processes
+# keep every core busy; an explicit budget, or EMBER_ADAPTIVE_THREADS=0, is kept as given.
+BUSY_MACHINE = """
+import os, subprocess, sys, time
+import ember
+x = ember.ones(1 << 20)
+def threads_seen(seconds):
+    seen, end = set(), time.monotonic() + seconds
+    while time.monotonic() < end:
+        (x * 2).sum()
+        seen.add(ember._C._parallel_threads())
+    return sorted(seen)
+budget = ember.get_num_threads()
+burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in os.sched_getaffinity(0)]
+try:
+    time.sleep(0.3)
+    busy = threads_seen(2.0)
+    budget_while_busy = ember.get_num_threads()
+    ember.set_num_threads(budget)
+    explicit = threads_seen(0.3)
+finally:
+    for b in burners:
+        b.kill()
+import json
+print(json.dumps([budget, busy, budget_while_busy, explicit]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
+@pytest.mark.parametrize("adaptive", ["1", "0"])
+def test_parallel_regions_shrink_while_the_machine_is_busy(adaptive):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["EMBER_ADAPTIVE_THREADS"] = adaptive
+    out = subprocess.run([*python_command(), "-c", BUSY_MACHINE], env=env, capture_output=True, text=True, check=True)
+    budget, busy, budget_while_busy, explicit = json.loads(out.stdout)
+    assert budget >= 2 and budget_while_busy == budget  # get_num_threads reports the budget, busy or not
+    assert explicit == [budget]
+    if adaptive == "1":
+        assert 1 in busy, f"parallel regions kept {busy} threads beside {budget} busy processes"
+    else:
+        assert busy == [budget]

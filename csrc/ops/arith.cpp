@@ -58,11 +58,6 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compu
 
 namespace {  // a State is private to its op's file (Note [Node state])
 
-struct BinaryState {
-  Broadcast bc;
-  void fields(StateFields&) const {}
-};
-
 // div's node: true division records rounding_mode None, as PyTorch's DivBackward nodes show it.
 struct DivState {
   Broadcast bc;
@@ -312,7 +307,8 @@ Tensor unary_with_result(UnaryOp op, const char* name, Formula fn, const Tensor&
   return out;
 }
 
-static Tensor num(double v) { return scalar(v, DType::Float64); }
+// A float64 0-d tensor constant (not a wrapped number) in a backward formula.
+static Tensor f64_scalar(double v) { return scalar(v, DType::Float64); }
 
 Tensor neg(const Tensor& t) {
   Tensor out = unary_forward(UnaryOp::Neg, t, false);
@@ -328,14 +324,14 @@ Tensor abs(const Tensor& t) {
 Tensor sqrt(const Tensor& t) {
   return unary_with_result(
       UnaryOp::Sqrt, "SqrtBackward0",
-      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], mul(n.saved_at(0), num(2.0)))}; }, t);
+      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], mul(n.saved_at(0), f64_scalar(2.0)))}; }, t);
 }
 Tensor rsqrt(const Tensor& t) {
   return unary_with_result(
       UnaryOp::Rsqrt, "RsqrtBackward0",
       [](auto& n, variable_list& g) -> variable_list {
         Tensor r = n.saved_at(0);
-        return {mul(g[0], mul(pow(r, num(3.0)), num(-0.5)))};
+        return {mul(g[0], mul(pow(r, f64_scalar(3.0)), f64_scalar(-0.5)))};
       },
       t);
 }
@@ -352,12 +348,13 @@ Tensor log(const Tensor& t) {
 Tensor log1p(const Tensor& t) {
   return unary_with_input(
       UnaryOp::Log1p, "Log1PBackward0",
-      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], add(n.saved_at(0), num(1.0)))}; }, t, true);
+      [](auto& n, variable_list& g) -> variable_list { return {div(g[0], add(n.saved_at(0), f64_scalar(1.0)))}; }, t,
+      true);
 }
 Tensor expm1(const Tensor& t) {
   return unary_with_result(
       UnaryOp::Expm1, "Expm1Backward0",
-      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], add(n.saved_at(0), num(1.0)))}; }, t);
+      [](auto& n, variable_list& g) -> variable_list { return {mul(g[0], add(n.saved_at(0), f64_scalar(1.0)))}; }, t);
 }
 Tensor sin(const Tensor& t) {
   return unary_with_input(
@@ -374,7 +371,7 @@ Tensor tan(const Tensor& t) {
       UnaryOp::Tan, "TanBackward0",
       [](auto& n, variable_list& g) -> variable_list {
         Tensor r = n.saved_at(0);
-        return {mul(g[0], add(mul(r, r), num(1.0)))};
+        return {mul(g[0], add(mul(r, r), f64_scalar(1.0)))};
       },
       t);
 }
@@ -408,7 +405,7 @@ Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
       [](auto& n, variable_list& g) -> variable_list {
         Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go (1 - y^2)] = -2 go y
         return {n.needs(0) ? tanh_backward(g[0], y) : Tensor(),
-                n.needs(1) ? mul(mul(g[0], go), mul(y, num(-2.0))) : Tensor()};
+                n.needs(1) ? mul(mul(g[0], go), mul(y, f64_scalar(-2.0))) : Tensor()};
       },
       grad, y);
 }
@@ -418,7 +415,7 @@ Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
       [](auto& n, variable_list& g) -> variable_list {
         Tensor go = n.saved_at(0), y = n.saved_at(1);  // d/dy [go y (1 - y)] = go (1 - 2y)
         return {n.needs(0) ? sigmoid_backward(g[0], y) : Tensor(),
-                n.needs(1) ? mul(mul(g[0], go), sub(num(1.0), mul(y, num(2.0)))) : Tensor()};
+                n.needs(1) ? mul(mul(g[0], go), sub(f64_scalar(1.0), mul(y, f64_scalar(2.0)))) : Tensor()};
       },
       grad, y);
 }
@@ -447,7 +444,7 @@ Tensor erf(const Tensor& t) {
       UnaryOp::Erf, "ErfBackward0",
       [](auto& n, variable_list& g) -> variable_list {
         Tensor x = n.saved_at(0);  // d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
-        return {mul(g[0], mul(exp(neg(mul(x, x))), num(1.1283791670955126)))};
+        return {mul(g[0], mul(exp(neg(mul(x, x))), f64_scalar(1.1283791670955126)))};
       },
       t, true);
 }
@@ -479,8 +476,8 @@ Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi
     Tensor x = n.saved_at(0);
     const auto& s = n.state;
     Tensor keep;
-    if (s.min) keep = ge(x, num(*s.min));
-    if (s.max) keep = keep ? logical_and(keep, le(x, num(*s.max))) : le(x, num(*s.max));
+    if (s.min) keep = ge(x, f64_scalar(*s.min));
+    if (s.max) keep = keep ? logical_and(keep, le(x, f64_scalar(*s.max))) : le(x, f64_scalar(*s.max));
     return {where(keep, g[0], zeros({}, g[0]->dtype()))};
   });
   if (n) {

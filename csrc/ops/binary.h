@@ -33,4 +33,10 @@ struct Broadcast {
   Tensor grad(const Tensor& g, int i) const { return same_shapes ? g : sum_to(g, i ? other_sizes : self_sizes); }
 };
 
+// The State of a broadcasting binary op's node (Note [Node state]).
+struct BinaryState {
+  Broadcast bc;
+  void fields(StateFields&) const {}
+};
+
 }  // namespace ember

@@ -14,7 +14,6 @@ namespace ember {
 
 namespace {  // a State is private to its op's file (Note [Node state])
 
-Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
 Tensor zero_like_scalar(const Tensor& like) { return zeros({}, like->dtype()); }
 
 struct GeluState {

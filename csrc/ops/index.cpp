@@ -350,7 +350,7 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
 namespace {  // a State is private to its op's file (Note [Node state])
 
 // gather, scatter_add, index_select: the dim they index and the input's shape.
-struct DimState {
+struct DimAndSizesState {
   int64_t dim = 0;
   Shape self_sizes;
   void fields(StateFields& f) const {
@@ -420,7 +420,7 @@ Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
   if (t->dim() == 0) return reshape(gather(as_vector(t), 0, as_vector(index)), index->sizes());
   Tensor out = empty(index->sizes(), t->dtype());
   kernels::gather_offsets(out, t, along_dim_offsets(t, d, index), {0});
-  auto n = make_node<DimState>("GatherBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimAndSizesState>("GatherBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {scatter_add(zeros(n.state.self_sizes, g[0]->dtype()), n.state.dim, n.saved_at(0), g[0])};
   });
   if (n) {
@@ -446,9 +446,10 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
   kernels::copy(out, t);
   Tensor vals = contiguous(make_view(src, index->sizes(), src->strides(), src->offset()));
   kernels::scatter_offsets(out, vals, along_dim_offsets(out, d, index), {0}, true);
-  auto n = make_node<DimState>("ScatterAddBackward0", {&t, &src}, [](auto& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? g[0] : Tensor(), n.needs(1) ? gather(g[0], n.state.dim, n.saved_at(0)) : Tensor()};
-  });
+  auto n =
+      make_node<DimAndSizesState>("ScatterAddBackward0", {&t, &src}, [](auto& n, variable_list& g) -> variable_list {
+        return {n.needs(0) ? g[0] : Tensor(), n.needs(1) ? gather(g[0], n.state.dim, n.saved_at(0)) : Tensor()};
+      });
   if (n) {
     n->state = {d, t->sizes()};
     n->save("index", index);
@@ -487,7 +488,7 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
                                                        : Shape{});
   }
   out = contiguous(out);
-  auto n = make_node<DimState>("IndexSelectBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
+  auto n = make_node<DimAndSizesState>("IndexSelectBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     AdvIndex a = make_adv({n.state.dim}, {n.saved_at(0)});
     return {index_put_adv(zeros(n.state.self_sizes, g[0]->dtype()), a, g[0], true)};
   });

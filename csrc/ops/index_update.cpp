@@ -11,8 +11,6 @@
 
 namespace ember {
 
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
 namespace {  // a State is private to its op's file (Note [Node state])
 struct IndexDimState {
   int64_t dim = 0;

@@ -6,12 +6,6 @@ namespace ember {
 
 namespace {  // a State is private to its op's file (Note [Node state])
 
-// The dim an op joins or splits along.
-struct DimState {
-  int64_t dim = 0;
-  void fields(StateFields& f) const { f.add("dim", dim); }
-};
-
 // cat: the length each input had along `dim` (-1: a skipped legacy empty tensor).
 struct CatState {
   int64_t dim = 0;

@@ -178,4 +178,15 @@ void rebase_inplace(const Tensor& self, const Tensor& result);
 // of a contiguous layout of base (PyTorch's CopySlices).
 Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset);
 
+// A State several ops' files share (Note [Node state]): the dim an op joins,
+// splits or unsqueezes along.
+struct DimState {
+  int64_t dim = 0;
+  void fields(StateFields& f) const { f.add("dim", dim); }
+};
+
+// A float64 constant in a backward formula: a wrapped number, so it takes the
+// gradient's dtype as a Python scalar would.
+inline Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
+
 }  // namespace ember

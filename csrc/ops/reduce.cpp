@@ -8,8 +8,6 @@
 namespace ember {
 
 using kernels::ReduceOp;
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
 static DimList shape_to_dims(uint64_t mask) {
   DimList d;
   for (int64_t i = 0; i < 64; ++i)

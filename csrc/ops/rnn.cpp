@@ -14,8 +14,6 @@
 
 namespace ember {
 
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
 // d(h, c)/d(gates, c_prev) from (gh, gc) with differentiable ops: a second backward differentiates it.
 static variable_list lstm_cell_backward_ops(const Tensor& gh_in, const Tensor& gc, const Tensor& gates,
                                             const Tensor& c_prev) {

@@ -7,8 +7,6 @@ namespace ember {
 
 using kernels::ScanOp;
 
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
 namespace {  // a State is private to its op's file (Note [Node state])
 struct ScanState {
   int64_t dim = 0;

@@ -12,8 +12,6 @@
 
 namespace ember {
 
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
 namespace {  // a State is private to its op's file (Note [Node state])
 enum class Reduce { Sum, Prod, Mean, Amax, Amin };
 

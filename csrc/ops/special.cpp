@@ -9,15 +9,6 @@ namespace ember {
 
 using kernels::BinaryOp;
 
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
-namespace {  // a State is private to its op's file (Note [Node state])
-struct BinaryState {
-  Broadcast bc;
-  void fields(StateFields&) const {}
-};
-}  // namespace
-
 // The float dtype a float-only function of a and b computes in (integers promote to the default float).
 static DType float_result(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);

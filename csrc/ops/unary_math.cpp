@@ -13,8 +13,6 @@ namespace ember {
 
 using kernels::UnaryOp;
 
-static Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
-
 namespace {  // a State is private to its op's file (Note [Node state])
 struct DecimalsState {
   int64_t decimals = 0;

@@ -284,14 +284,6 @@ Tensor squeeze(const Tensor& t, std::optional<DimList> dims) {
   return attach(n, out);
 }
 
-namespace {  // a State is private to its op's file (Note [Node state])
-
-struct DimState {
-  int64_t dim = 0;
-  void fields(StateFields& f) const { f.add("dim", dim); }
-};
-}  // namespace
-
 Tensor unsqueeze(const Tensor& t, int64_t dim) {
   int64_t d = wrap_dim(dim, t->dim() + 1);
   Shape s = t->sizes(), st = t->strides();

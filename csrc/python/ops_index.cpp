@@ -7,8 +7,6 @@ namespace ember {
 namespace bind {
 namespace {
 
-constexpr unsigned kAll = kFunction | kMethod | kInPlace | kOut;
-
 // A dims argument given as an int or a sequence.
 DimList int_or_dims(py::handle h) {
   if (PyLong_Check(h.ptr())) return {h.cast<int64_t>()};

@@ -6,8 +6,6 @@ namespace ember {
 namespace bind {
 namespace {
 
-constexpr unsigned kAll = kFunction | kMethod | kInPlace | kOut;
-
 py::object not_implemented() { return py::reinterpret_borrow<py::object>(Py_NotImplemented); }
 
 // One functor type per shape of op, so that all unary ops (and all binary

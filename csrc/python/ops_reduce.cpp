@@ -75,7 +75,6 @@ struct Softmax {
 void register_reduce_ops(OpRegistry& r) {
   r.family("reductions");
   const unsigned forms = kFunction | kMethod | kOut;
-  const unsigned kAll = forms | kInPlace;
   r.op(
       "sum", forms, "Sums input over dim (all dims when None); dtype= casts first; integers sum as int64.",
       [](const Tensor& t, Dims dim, bool keepdim, OptionalDType dtype) {

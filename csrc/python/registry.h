@@ -38,6 +38,7 @@ enum Form : unsigned {
   kOut = 8,       // ember.<name>(..., out=tensor)
   kNoGrad = 16,   // its results never require grad (comparisons, argmax, ...)
 };
+constexpr unsigned kAll = kFunction | kMethod | kInPlace | kOut;
 
 struct OpInfo {
   std::string name, family, doc;

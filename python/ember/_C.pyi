@@ -2766,6 +2766,8 @@ def _parallel_backward_stats() -> tuple[int, int]:
     """
     (parallel passes, nodes run by helper threads) since start-up.
     """
+def _parallel_threads() -> int:
+    ...
 def _pop_saved_tensors_hooks() -> None:
     """
     Pops this thread's innermost saved-tensor hooks.

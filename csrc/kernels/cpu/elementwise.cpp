@@ -113,13 +113,6 @@ static void rounding_typed(BinaryOp op, const Tensor& out, const Tensor& a, cons
   }
 }
 
-// log(e^x + e^y) without overflow: the larger plus log1p of the smaller's share.
-template <class T>
-static T log_add_exp(T x, T y) {
-  if (std::isinf(x) && x == y) return x;  // -inf + -inf, inf + inf: no inf - inf
-  T m = std::max(x, y);
-  return m + std::log1p(std::exp(-std::fabs(x - y)));
-}
 template <class T>
 static T log_add_exp2(T x, T y) {
   if (std::isinf(x) && x == y) return x;

@@ -9,7 +9,9 @@
 // strides so the compiler can vectorise the contiguous case. Above kParallelGrain
 // elements the range is split across OpenMP threads.
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "core/tensor.h"
@@ -21,9 +23,19 @@
 namespace ember {
 namespace kernels {
 
+// Whether v is NaN; false for integer types (NaN ranks above every number in sort and the scans).
+template <class T>
+inline bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::isnan(v);
+  else
+    return false;
+}
+
 constexpr int64_t kParallelGrain = 32768;
 
-int max_threads();            // the thread budget (threads.cpp)
+int thread_budget();          // the threads ember may use (threads.cpp; get_num_threads)
+int max_threads();            // what a parallel region takes now: the budget, or 1 while the machine is busy
 void set_num_threads(int n);  // n >= 1
 // While alive, max_threads() on this thread returns at most n.
 struct ThreadCap {

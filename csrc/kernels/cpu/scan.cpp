@@ -7,24 +7,10 @@
 
 #include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/special_math.h"
 
 namespace ember {
 namespace kernels {
-
-template <class T>
-static T log_add_exp(T a, T b) {
-  if (std::isinf(a) && a == b) return a;  // no inf - inf
-  T m = std::max(a, b);
-  return m + std::log1p(std::exp(-std::fabs(a - b)));
-}
-
-template <class T>
-static bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return std::isnan(v);
-  else
-    return false;
-}
 
 // Row j of the scan from row j - 1 (prev) and input row j, across `inner`
 // contiguous elements: the loop the compiler vectorises for sum and prod.

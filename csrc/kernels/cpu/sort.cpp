@@ -12,13 +12,6 @@ namespace kernels {
 
 // NaN ranks above every number, as in PyTorch's sort.
 template <class T>
-static bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return std::isnan(v);
-  else
-    return false;
-}
-template <class T>
 static bool less_nan_last(T a, T b) {
   return is_nan(b) ? !is_nan(a) : a < b;
 }

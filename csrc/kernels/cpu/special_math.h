@@ -3,11 +3,20 @@
 // 1 - P(a, x) (igammac), after Cephes' igam/igamc: a power series for
 // x < a + 1, a continued fraction above (each converges fast on its side), and
 // the other as 1 minus the one computed. Special values as PyTorch and scipy.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace ember {
 namespace kernels {
+
+// log(e^x + e^y) without overflow: the larger plus log1p of the smaller's share.
+template <class T>
+inline T log_add_exp(T x, T y) {
+  if (std::isinf(x) && x == y) return x;  // -inf + -inf, inf + inf: no inf - inf
+  T m = std::max(x, y);
+  return m + std::log1p(std::exp(-std::fabs(x - y)));
+}
 
 namespace igamma_detail {
 constexpr double kEps = 1.11022302462515654042e-16;  // 2^-53

@@ -7,7 +7,10 @@
 #include <cstring>
 #include <thread>
 #ifdef __linux__
+#include <fcntl.h>
 #include <sched.h>
+#include <time.h>
+#include <unistd.h>
 #endif
 
 #include "kernels/cpu/loops.h"
@@ -74,15 +77,108 @@ static int default_threads() {
   return n;
 }
 
+// Whether the budget is ember's default (no OMP_NUM_THREADS, no set_num_threads):
+// only a default budget adapts to a busy machine.
+static bool default_budget() {
+  static const bool from_environment = std::getenv("OMP_NUM_THREADS") != nullptr;
+  static const bool adaptive = [] {
+    const char* env = std::getenv("EMBER_ADAPTIVE_THREADS");
+    return !(env && std::strcmp(env, "0") == 0);
+  }();
+  return adaptive && !from_environment && g_num_threads.load(std::memory_order_relaxed) == 0;
+}
+
+int thread_budget() {
+  int n = g_num_threads.load(std::memory_order_relaxed);
+  if (n == 0) n = default_threads();
+  return t_cap > 0 && t_cap < n ? t_cap : n;
+}
+
+// Note [Busy machine]
+// The budget assumes the cores are free. When something else wants them (a
+// second training process, numpy's BLAS threads spinning after a product, a
+// test runner), an OpenMP team waits at every region's end for its slowest
+// thread, and a thread the OS descheduled costs a whole time slice: a 512
+// product took 3.5-4.9x its time beside a second process. So a default budget
+// watches the kernel's account of how long the calling thread waited for a CPU
+// (/proc/thread-self/schedstat: time run, time runnable but waiting), at most
+// every 10 ms per thread. When the thread waited more than a fifth of the time
+// it wanted a CPU, parallel regions run on one thread for 50 ms; if the
+// machine is busy again right after, the next hold is twice as long (up to
+// 0.8 s), so two ember processes settle on a core each instead of taking
+// turns. A window that ran serially and saw no waiting ends the hold. Costs:
+// a coarse clock read per parallel region, one pread per thread per 10 ms.
+// An explicit budget (set_num_threads, OMP_NUM_THREADS) is kept as given;
+// EMBER_ADAPTIVE_THREADS=0 turns this off.
+#ifdef __linux__
+namespace {
+constexpr int64_t kLookEveryNs = 10'000'000;
+constexpr int64_t kHoldNs = 50'000'000;
+constexpr int kMaxDoublings = 4;
+std::atomic<int64_t> g_serial_until{0};
+std::atomic<int> g_doublings{0};
+
+int64_t coarse_now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// The calling thread's CPU time and run-queue wait, as last read.
+struct RunQueueWait {
+  int fd = -2;  // -2: not opened yet; -1: unavailable (no /proc, or no schedstat)
+  int64_t at = 0, ran = 0, waited = 0;
+  ~RunQueueWait() {
+    if (fd >= 0) close(fd);
+  }
+  bool read(int64_t& ran_ns, int64_t& waited_ns) {
+    if (fd == -2) fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    char text[128];
+    ssize_t n = fd >= 0 ? pread(fd, text, sizeof(text) - 1, 0) : -1;
+    long long r = 0, w = 0;
+    if (n > 0) text[n] = 0;
+    if (n <= 0 || std::sscanf(text, "%lld %lld", &r, &w) != 2) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+      return false;
+    }
+    ran_ns = r, waited_ns = w;
+    return true;
+  }
+};
+thread_local RunQueueWait t_wait;
+
+bool machine_busy() {
+  int64_t now = coarse_now_ns();
+  int64_t serial_until = g_serial_until.load(std::memory_order_relaxed);
+  if (now < serial_until) return true;
+  RunQueueWait& w = t_wait;
+  if (w.fd == -1 || now - w.at < kLookEveryNs) return false;
+  int64_t ran, waited;
+  if (!w.read(ran, waited)) return false;
+  const int64_t window = now - w.at, wanted = (ran - w.ran) + (waited - w.waited), waits = waited - w.waited;
+  w.at = now, w.ran = ran, w.waited = waited;
+  // A window longer than a second, or one in which the thread hardly ran, says little about now.
+  if (window > 1'000'000'000 || wanted < 2'000'000 || waits * 5 < wanted) return false;
+  const bool again = now - serial_until < 4 * kHoldNs;
+  int doublings = again ? std::min(g_doublings.load(std::memory_order_relaxed) + 1, kMaxDoublings) : 0;
+  g_doublings.store(doublings, std::memory_order_relaxed);
+  g_serial_until.store(now + (kHoldNs << doublings), std::memory_order_relaxed);
+  return true;
+}
+}  // namespace
+#else
+static bool machine_busy() { return false; }
+#endif
+
 // Every parallel loop passes this as its num_threads clause, so the setting
 // reaches threads that never called set_num_threads (OpenMP's own count is
 // per thread). Without OpenMP (the ThreadSanitizer build) the kernels' loops
 // run serially whatever this says, but the budget still sizes the backward
 // executor's pool.
 int max_threads() {
-  int n = g_num_threads.load(std::memory_order_relaxed);
-  if (n == 0) n = default_threads();
-  return t_cap > 0 && t_cap < n ? t_cap : n;
+  int n = thread_budget();
+  return n > 1 && default_budget() && machine_busy() ? 1 : n;
 }
 
 ThreadCap::ThreadCap(int n) : previous(t_cap) { t_cap = n; }
