@@ -13,6 +13,7 @@ import os
 import platform
 
 import bench_kernels
+import bench_models
 import bench_overhead
 import bench_parallel
 import bench_training
@@ -29,6 +30,9 @@ TARGETS = [
     ("exp(2x+1) 4M vs torch", bench_kernels, "exp(2x + 1)", "ember/torch", 1.0),
     ("4 branches: parallel vs serial", bench_parallel, "4 branches", "parallel/serial", 1 / 1.5),
     ("4 branches vs torch", bench_parallel, "4 branches", "ember/torch", 0.8),
+    ("CNN train step", bench_models, "CNN step", "ember/torch", 0.8),
+    ("2-layer LSTM LM train step", bench_models, "2-layer LSTM", "ember/torch", 0.8),
+    ("4-layer transformer train step", bench_models, "4-layer transformer", "ember/torch", 0.9),
 ]
 
 
@@ -46,7 +50,7 @@ def machine():
 def collect(quick):
     flags = ["--quick"] if quick else []
     results = {}
-    for module in (bench_overhead, bench_training, bench_kernels, bench_parallel):
+    for module in (bench_overhead, bench_training, bench_kernels, bench_parallel, bench_models):
         print(f"\n== {module.__name__} ==")
         results[module.__name__] = module.main(flags)
     return results

@@ -235,6 +235,8 @@ def test_max_pool_ties_and_nan_pick_torchs_index():
     nan[0, 0, 1, 1] = nan[0, 1, 2, 3] = nan[0, 1, 3, 3] = np.nan  # NaN beats numbers; the last NaN wins
     for x in (ties, nan):
         check_f("max_pool2d", (x,), 3, 2, 1, 1, True, return_indices=True)
+        check_f("max_pool2d", (x,), 2, return_indices=True)  # the 2x2 stride-2 fast path
+        check_f("max_pool2d", (x[..., :5, :7],), 2, ceil_mode=True)  # partial windows: the general path
         check_f("adaptive_max_pool2d", (x,), (4, 3), return_indices=True)
         check_f("max_pool1d", (x[:, 0],), 3, 1, 1, 2, return_indices=True)
 

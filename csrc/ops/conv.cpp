@@ -86,6 +86,28 @@ static Tensor im2col_g(const Tensor& x, const Conv2dGeometry& g) {
   return attach(n, cols);
 }
 
+// Note [Convolution as one product]
+// The whole batch's patches as one (K, N*L) matrix (K = C*kh*kw, L = out_h*out_w):
+// a convolution is then one GEMM of the (O, K) weight by it, and its weight
+// gradient one GEMM of the (O, N*L) gradient by its transpose. As N products of
+// (O, K) by (K, L), OpenBLAS ran small matrices: the second convolution of a
+// digits CNN took 5.6 ms against PyTorch's 2.1. No graph: the forward and a
+// first-order backward use these; a backward that records a graph
+// (create_graph) goes through the differentiable im2col_g/col2im_g.
+static Tensor patch_matrix(const Tensor& x, const Conv2dGeometry& g) {
+  const int64_t N = x->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
+  Tensor rows = empty({K, N, L}, x->dtype());
+  kernels::im2col(permute(rows, {1, 0, 2}), contiguous(x), g);
+  return reshape(rows, {K, N * L});
+}
+// The input gradient from the patches' (K, N*L) gradient: col2im of the same layout.
+static Tensor sum_patches(const Tensor& patch_grad, int64_t batch, const Conv2dGeometry& g) {
+  const int64_t K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
+  Tensor x = empty({batch, g.channels, g.height, g.width}, patch_grad->dtype());
+  kernels::col2im(x, permute(reshape(contiguous(patch_grad), {K, batch, L}), {1, 0, 2}), g);
+  return x;
+}
+
 static void check_pairs(const char* op, const Pair& k, const Pair& s, const Pair& p, const Pair& d) {
   for (int i = 0; i < 2; ++i) {
     EMBER_CHECK(k[i] > 0, op, ": kernel size should be greater than zero, but got kernel_size=", k[i]);
@@ -130,13 +152,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
               "). Output size is too small (input ", detail::cat(x->sizes()), ", kernel ", w->size(2), "x", w->size(3),
               ")");
   const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw;  // L = out_h * out_w
+  const int64_t L = g.out_h * g.out_w;
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor cols = im2col_g(x, g);  // (N, K, L)
-    Tensor w2 = reshape(contiguous(w), {1, O, K});
-    out = bmm(expand(w2, {N, O, K}), cols);  // (N, O, L)
-    if (b) out = add(out, reshape(b, {1, O, 1}));
+    Tensor product = reshape(mm(reshape(contiguous(w), {O, K}), patch_matrix(x, g)), {O, N, L});
+    Tensor by_image = permute(product, {1, 0, 2});  // (N, O, L): the bias add or a copy lays it out
+    out = b ? add(by_image, reshape(b, {1, O, 1})) : contiguous(by_image);
     out = reshape(out, {N, O, g.out_h, g.out_w});
   }
   auto n =
@@ -146,6 +168,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
         const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
         Tensor g3 = reshape(gr[0], {N, O, L});
         Tensor gx, gw, gb;
+        if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
+        if (!GradMode::is_enabled()) {  // Note [Convolution as one product]
+          Tensor g2 = reshape(contiguous(transpose(g3, 0, 1)), {O, N * L});
+          if (n.needs(0)) gx = sum_patches(mm(t_(reshape(contiguous(w), {O, K})), g2), N, g);
+          if (n.needs(1)) gw = reshape(mm(g2, t_(patch_matrix(x, g))), w->sizes());
+          return {gx, gw, gb};
+        }
         if (n.needs(0)) gx = col2im_g(matmul(t_(reshape(w, {O, K})), g3), N, g);
         if (n.needs(1)) {
           // One big GEMM over the whole batch: (O, N*L) @ (N*L, K).
@@ -153,7 +182,6 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
           gw = reshape(mm(reshape(transpose(g3, 0, 1), {O, N * L}), reshape(transpose(cols, 1, 2), {N * L, K})),
                        w->sizes());
         }
-        if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
         return {gx, gw, gb};
       });
   if (n) {
@@ -185,6 +213,11 @@ Tensor max_pool2d(const Tensor& x_in, const Pair& kernel, const Pair& stride, co
   auto n = make_node<MaxPoolState>(
       "MaxPool2DWithIndicesBackward0", {&x_in}, [](auto& n, variable_list& gr) -> variable_list {
         const Shape& s = n.state.self_sizes;
+        if (!GradMode::is_enabled()) {  // a first-order backward: one pass, no graph
+          Tensor grad_in = empty(s, gr[0]->dtype());
+          kernels::max_pool2d_backward(grad_in, contiguous(gr[0]), n.saved_at(0));
+          return {grad_in};
+        }
         Tensor idx = reshape(n.saved_at(0), {s[0], s[1], -1});
         Tensor flat =
             scatter_add(zeros({s[0], s[1], s[2] * s[3]}, gr[0]->dtype()), 2, idx, reshape(gr[0], {s[0], s[1], -1}));

@@ -11,17 +11,19 @@ namespace kernels {
 void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
   const int64_t N = x->size(0), C = g.channels, H = g.height, W = g.width;
   const int64_t L = g.out_h * g.out_w, K = C * g.kh * g.kw;
+  EMBER_ASSERT(cols->stride(2) == 1 || L == 1);
   AllowThreads allow(N * K * L >= kParallelGrain);
   dispatch(x->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = x->data<T>();
     T* dst = cols->data<T>();
+    const int64_t n_stride = cols->stride(0), row_stride = cols->stride(1);
 #pragma omp parallel for num_threads(max_threads()) collapse(2) schedule(static) if (N * K * L >= kParallelGrain)
     for (int64_t n = 0; n < N; ++n)
       for (int64_t row = 0; row < K; ++row) {
         const int64_t c = row / (g.kh * g.kw), ki = (row / g.kw) % g.kh, kj = row % g.kw;
         const T* plane = src + (n * C + c) * H * W;
-        T* out = dst + (n * K + row) * L;
+        T* out = dst + n * n_stride + row * row_stride;
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + ki * g.dh;
           T* o = out + oh * g.out_w;
@@ -41,11 +43,13 @@ void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
 void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
   const int64_t N = x->size(0), C = g.channels, H = g.height, W = g.width;
   const int64_t L = g.out_h * g.out_w, K = C * g.kh * g.kw;
+  EMBER_ASSERT(cols->stride(2) == 1 || L == 1);
   AllowThreads allow(N * K * L >= kParallelGrain);
   dispatch(x->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* dst = x->data<T>();
     const T* src = cols->data<T>();
+    const int64_t n_stride = cols->stride(0), row_stride = cols->stride(1);
     // Each (n, c) plane is written by its own rows only: planes run in parallel.
 #pragma omp parallel for num_threads(max_threads()) collapse(2) schedule(static) if (N * K * L >= kParallelGrain)
     for (int64_t n = 0; n < N; ++n)
@@ -54,7 +58,7 @@ void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
         for (int64_t i = 0; i < H * W; ++i) plane[i] = T(0);
         for (int64_t ki = 0; ki < g.kh; ++ki)
           for (int64_t kj = 0; kj < g.kw; ++kj) {
-            const T* in = src + (n * K + (c * g.kh + ki) * g.kw + kj) * L;
+            const T* in = src + n * n_stride + ((c * g.kh + ki) * g.kw + kj) * row_stride;
             for (int64_t oh = 0; oh < g.out_h; ++oh) {
               const int64_t ih = oh * g.sh - g.ph + ki * g.dh;
               if (ih < 0 || ih >= H) continue;
@@ -76,10 +80,26 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
     const T* src = x->data<T>();
     T* vo = values->data<T>();
     int64_t* io = indices->data<int64_t>();
+    const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
+                            g.dw == 1 && 2 * g.out_h <= H && 2 * g.out_w <= W;
 #pragma omp parallel for num_threads(max_threads()) \
     schedule(static) if (values->numel() * g.kh * g.kw >= kParallelGrain)
     for (int64_t p = 0; p < planes; ++p) {
       const T* plane = src + p * H * W;
+      if (two_by_two) {  // the common 2x2 window, stride 2, all inside: no bounds to check
+        for (int64_t oh = 0; oh < g.out_h; ++oh)
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const int64_t top = 2 * oh * W + 2 * ow;
+            const int64_t at[4] = {top, top + 1, top + W, top + W + 1};
+            int k = 0;  // the first maximum in scan order, or the last NaN (as PyTorch)
+            for (int j = 1; j < 4; ++j)
+              if (plane[at[j]] > plane[at[k]] || std::isnan(plane[at[j]])) k = j;
+            const int64_t o = (p * g.out_h + oh) * g.out_w + ow;
+            vo[o] = plane[at[k]];
+            io[o] = at[k];
+          }
+        continue;
+      }
       for (int64_t oh = 0; oh < g.out_h; ++oh)
         for (int64_t ow = 0; ow < g.out_w; ++ow) {
           T best = -std::numeric_limits<T>::infinity();
@@ -91,18 +111,35 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
               const int64_t iw = ow * g.sw - g.pw + kj * g.dw;
               if (iw < 0 || iw >= W) continue;
               const T v = plane[ih * W + iw];
-              if (bi < 0 || v > best || std::isnan(v)) {
+              if (bi < 0 || v > best || std::isnan(v)) {  // ties: the first; NaN: the last (as PyTorch)
                 best = v;
                 bi = ih * W + iw;
-                if (std::isnan(v)) goto done;
               }
             }
           }
-        done:
           const int64_t o = (p * g.out_h + oh) * g.out_w + ow;
           vo[o] = best;
           io[o] = bi;
         }
+    }
+  });
+}
+
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices) {
+  const int64_t planes = grad_in->size(0) * grad_in->size(1), HW = grad_in->size(2) * grad_in->size(3);
+  const int64_t L = grad_out->size(2) * grad_out->size(3);
+  AllowThreads allow(planes * (HW + L) >= kParallelGrain);
+  dispatch_floating(grad_in->dtype(), "max_pool2d_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* gi = grad_in->data<T>();
+    const T* go = grad_out->data<T>();
+    const int64_t* idx = indices->data<int64_t>();
+    // Each plane's gradient comes from its own outputs only: planes run in parallel.
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (planes * (HW + L) >= kParallelGrain)
+    for (int64_t p = 0; p < planes; ++p) {
+      T* plane = gi + p * HW;
+      for (int64_t i = 0; i < HW; ++i) plane[i] = T(0);
+      for (int64_t l = 0; l < L; ++l) plane[idx[p * L + l]] += go[p * L + l];
     }
   });
 }

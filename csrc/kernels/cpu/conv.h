@@ -11,13 +11,17 @@ struct Conv2dGeometry {
   int64_t out_h, out_w;
 };
 
-// x: (N, C, H, W) contiguous -> cols: (N, C*kh*kw, out_h*out_w) contiguous; padding reads 0
+// x: (N, C, H, W) contiguous -> cols: (N, C*kh*kw, out_h*out_w), any strides for its first two dims
+// (a (K, N, L) buffer seen as (N, K, L) makes the whole batch one (K, N*L) matrix); padding reads 0
 void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g);
-// cols: (N, C*kh*kw, out_h*out_w) contiguous -> x: (N, C, H, W) contiguous, zeroed then summed into
+// cols: (N, C*kh*kw, out_h*out_w), strided as im2col's -> x: (N, C, H, W) contiguous, zeroed then summed into
 void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g);
 // x: (N, C, H, W) contiguous -> values, indices: (N, C, out_h, out_w); index = h * W + w of the max
-// within its plane (PyTorch's convention); padding never wins; NaN propagates.
+// within its plane (PyTorch's convention: the first of equal maxima, the last NaN); padding never wins.
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g);
+// grad_out, indices: (N, C, out_h, out_w) contiguous, as max_pool2d made them -> grad_in: (N, C, H, W)
+// contiguous, zeroed then each output's gradient added at its max.
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices);
 
 }  // namespace kernels
 }  // namespace ember

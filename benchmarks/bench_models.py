@@ -1,0 +1,119 @@
+"""Real models' training steps: ember beside PyTorch, each library and model in a process of its own.
+
+- CNN: Conv2d 1->16 3x3, ReLU, MaxPool 2, Conv2d 16->32 3x3, ReLU, MaxPool 2, Linear to 10 classes,
+  batch 64 of 1x28x28 images (the digits-sized CNN of issue 14).
+- LSTM LM: benchmarks/bench_lstm.py's step (embedding 64, 2 layers of hidden 256, seq 32, batch 32).
+- Transformer: 4 encoder layers (d_model 128, 4 heads, feed-forward 512, causal mask) over
+  sequences of 64 tokens, batch 16, embedding and head over a vocabulary of 1000.
+
+Each step is zero_grad, forward, cross-entropy, backward, SGD step, written once against the
+PyTorch API. Each library runs with its own default thread count.
+
+    python benchmarks/bench_models.py [--quick] [--json PATH]
+"""
+
+import json
+import sys
+
+import numpy as np
+from _harness import cli, measure, print_table, run_child, write_json
+from bench_lstm import CASE as LSTM_CASE
+from bench_lstm import train_step as lstm_step
+
+VOCAB = 1000
+
+
+def sgd_step(lib, model, inputs, targets, logits_of=lambda out: out):
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        logits = logits_of(model(inputs))
+        lib.nn.functional.cross_entropy(logits, targets).backward()
+        opt.step()
+
+    return step
+
+
+def cnn_step(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 5 * 5, 10),
+    )
+    rng = np.random.default_rng(0)
+    images = lib.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    labels = lib.tensor(rng.integers(0, 10, 64))
+    return sgd_step(lib, model, images, labels)
+
+
+def transformer_step(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    seq, batch, d_model = 64, 16, 128
+
+    class TransformerLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(VOCAB, d_model)
+            layer = nn.TransformerEncoderLayer(d_model, 4, dim_feedforward=512, dropout=0.0, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 4, enable_nested_tensor=False)
+            self.head = nn.Linear(d_model, VOCAB)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(seq))
+
+        def forward(self, tokens):
+            return self.head(self.encoder(self.embed(tokens), mask=self.mask, is_causal=True))
+
+    rng = np.random.default_rng(0)
+    tokens = lib.tensor(rng.integers(0, VOCAB, (batch, seq + 1)))
+    inputs, targets = tokens[:, :-1], tokens[:, 1:].reshape(-1)
+    return sgd_step(lib, TransformerLM(), inputs, targets, lambda out: out.reshape(-1, VOCAB))
+
+
+CASES = {
+    "CNN step (conv 1-16-32 3x3, maxpool, linear; batch 64)": cnn_step,
+    LSTM_CASE: lstm_step,
+    "4-layer transformer step (d_model 128, 4 heads, seq 64, batch 16, causal)": transformer_step,
+}
+
+
+def child(lib_name, case, iters, repeats):
+    """Times one case with one library; prints {"us": median microseconds, "version": ...} as JSON."""
+    lib = __import__(lib_name)
+    times = measure({lib_name: CASES[case](lib)}, iters, repeats)
+    print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
+
+
+def main(argv=None):
+    args = cli(__doc__, list(sys.argv[1:] if argv is None else argv))
+    iters, repeats = (3, 3) if args.quick else (10, 5)
+    results, versions = [], {}
+    for case in CASES:
+        row = {"case": case}
+        for lib_name in ("ember", "torch"):
+            result = run_child(__file__, lib_name, case, iters, repeats)
+            if result is not None:
+                row[lib_name + "_us"] = result["us"]
+                versions[lib_name] = result["version"]
+        if "torch_us" in row:
+            row["ember/torch"] = row["ember_us"] / row["torch_us"]
+        results.append(row)
+    print_table(results)
+    if args.json:
+        libs = [(name, type("lib", (), {"__version__": v})) for name, v in versions.items()]
+        write_json(args.json, results, libs, quick=args.quick, separate_processes=True)
+    return results
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()
