@@ -112,6 +112,28 @@ def write_json(path, results, libs, **meta):
         json.dump({"meta": info, "results": results}, f, indent=2)
 
 
+def write_json_of_children(path, results, versions, **meta):
+    """write_json for libraries timed in child processes: `versions` maps a library's name to the
+    version its child reported."""
+    libs = [(name, type("lib", (), {"__version__": v})) for name, v in versions.items()]
+    write_json(path, results, libs, separate_processes=True, **meta)
+
+
+def row_of_children(script, case, *child_args, versions):
+    """One result row: `case` timed by ember and by PyTorch, each in a child process of its own
+    (run_child(script, lib, *child_args) prints {"us": ..., "version": ...}); records each
+    library's version in `versions`."""
+    row = {"case": case}
+    for lib_name in ("ember", "torch"):
+        result = run_child(script, lib_name, *child_args)
+        if result is not None:
+            row[lib_name + "_us"] = result["us"]
+            versions[lib_name] = result["version"]
+    if "torch_us" in row:
+        row["ember/torch"] = row["ember_us"] / row["torch_us"]
+    return row
+
+
 def cli(doc, argv):
     """The command line every benchmark takes: [--quick] [--json PATH]."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from _harness import cli, print_table, run_child, write_json
+from _harness import cli, print_table, run_child, write_json_of_children
 
 BATCH, IN, HIDDEN, OUT = 64, 784, 128, 10
 CASES = [
@@ -105,8 +105,7 @@ def main(argv=None):
         results[1][f"{lib_name} loop/vmap"] = times[CASES[1]] / times[CASES[0]]
     print_table(results)
     if args.json:
-        libs = [(name, type("lib", (), {"__version__": v})) for name, v in versions.items()]
-        write_json(args.json, results, libs, quick=args.quick, separate_processes=True)
+        write_json_of_children(args.json, results, versions, quick=args.quick)
     return results
 
 

@@ -17,7 +17,7 @@ import json
 import sys
 
 import numpy as np
-from _harness import cli, measure, print_table, run_child, write_json
+from _harness import cli, measure, print_table, row_of_children, write_json_of_children
 
 VOCAB, EMBED, HIDDEN, LAYERS, SEQ, BATCH = 1000, 64, 256, 2, 32, 32
 CASE = f"2-layer LSTM LM step (emb {EMBED}, hidden {HIDDEN}, seq {SEQ}, batch {BATCH})"
@@ -73,20 +73,11 @@ def main(argv=None):
         del argv[at : at + 2]
     args = cli(__doc__, argv)
     iters, repeats = (3, 3) if args.quick else (10, 5)
-    row = {"case": CASE}
     versions = {}
-    for lib_name in ("ember", "torch"):
-        result = run_child(__file__, lib_name, iters, repeats, threads)
-        if result is not None:
-            row[lib_name + "_us"] = result["us"]
-            versions[lib_name] = result["version"]
-    if "torch_us" in row:
-        row["ember/torch"] = row["ember_us"] / row["torch_us"]
-    results = [row]
+    results = [row_of_children(__file__, CASE, iters, repeats, threads, versions=versions)]
     print_table(results)
     if args.json:
-        libs = [(name, type("lib", (), {"__version__": v})) for name, v in versions.items()]
-        write_json(args.json, results, libs, quick=args.quick, separate_processes=True, threads=threads or None)
+        write_json_of_children(args.json, results, versions, quick=args.quick, threads=threads or None)
     return results
 
 

@@ -16,7 +16,7 @@ import json
 import sys
 
 import numpy as np
-from _harness import cli, measure, print_table, run_child, write_json
+from _harness import cli, measure, print_table, row_of_children, write_json_of_children
 from bench_lstm import CASE as LSTM_CASE
 from bench_lstm import train_step as lstm_step
 
@@ -94,21 +94,11 @@ def child(lib_name, case, iters, repeats):
 def main(argv=None):
     args = cli(__doc__, list(sys.argv[1:] if argv is None else argv))
     iters, repeats = (3, 3) if args.quick else (10, 5)
-    results, versions = [], {}
-    for case in CASES:
-        row = {"case": case}
-        for lib_name in ("ember", "torch"):
-            result = run_child(__file__, lib_name, case, iters, repeats)
-            if result is not None:
-                row[lib_name + "_us"] = result["us"]
-                versions[lib_name] = result["version"]
-        if "torch_us" in row:
-            row["ember/torch"] = row["ember_us"] / row["torch_us"]
-        results.append(row)
+    versions = {}
+    results = [row_of_children(__file__, case, case, iters, repeats, versions=versions) for case in CASES]
     print_table(results)
     if args.json:
-        libs = [(name, type("lib", (), {"__version__": v})) for name, v in versions.items()]
-        write_json(args.json, results, libs, quick=args.quick, separate_processes=True)
+        write_json_of_children(args.json, results, versions, quick=args.quick)
     return results
 
 

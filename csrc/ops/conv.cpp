@@ -151,8 +151,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
   EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "Calculated output size: (", x->size(1), "x", g.out_h, "x", g.out_w,
               "). Output size is too small (input ", detail::cat(x->sizes()), ", kernel ", w->size(2), "x", w->size(3),
               ")");
-  const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw;  // L = out_h * out_w
-  const int64_t L = g.out_h * g.out_w;
+  const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
   Tensor out;
   {
     NoGradGuard ng;
