@@ -86,8 +86,10 @@ def test_a_failing_rank_ends_the_job_instead_of_hanging_it(mode, words):
 
 @needs_mpi
 def test_each_rank_takes_its_share_of_the_cores():
+    # One write per rank: print() writes its arguments one by one, and two ranks' pieces interleaved.
     code = (
-        "import ember, os; e = os.environ; print('threads', ember.get_num_threads(), e['LOCAL_RANK'], e['WORLD_SIZE'])"
+        "import ember, os, sys; e = os.environ; "
+        "sys.stdout.write(f\"threads {ember.get_num_threads()} {e['LOCAL_RANK']} {e['WORLD_SIZE']}\\n\")"
     )
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     result = run_mpi(2, "-c", code)
