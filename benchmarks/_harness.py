@@ -169,3 +169,35 @@ def run_child(script, lib_name, *args):
             return None
         raise RuntimeError(f"{lib_name} benchmark failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_case_in_child(make, lib_name, iters, repeats):
+    """A child process's work: times make(lib) with one library and prints {"us": median microseconds,
+    "version": ...} as JSON for run_child to read."""
+    import json
+
+    lib = __import__(lib_name)
+    times = measure({lib_name: make(lib)}, iters, repeats)
+    print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
+
+
+def cases_in_children(doc, script, cases, argv, quick=(3, 3), full=(10, 5)):
+    """The benchmark whose cases (a dict name -> make(lib)) each run in a child process per library:
+    `script --child lib case iters repeats` times one (run it with time_case_in_child), this prints the
+    table and writes the JSON when asked; returns the result rows."""
+    args = cli(doc, argv)
+    iters, repeats = quick if args.quick else full
+    versions = {}
+    results = [row_of_children(script, case, case, iters, repeats, versions=versions) for case in cases]
+    print_table(results)
+    if args.json:
+        write_json_of_children(args.json, results, versions, quick=args.quick)
+    return results
+
+
+def child_or_main(cases, doc, script):
+    """The `__main__` of a cases_in_children benchmark: the child's timing, or the whole run."""
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        time_case_in_child(cases[sys.argv[3]], sys.argv[2], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        cases_in_children(doc, script, cases, sys.argv[1:])

@@ -12,11 +12,10 @@ PyTorch API. Each library runs with its own default thread count.
     python benchmarks/bench_models.py [--quick] [--json PATH]
 """
 
-import json
 import sys
 
 import numpy as np
-from _harness import cli, measure, print_table, row_of_children, write_json_of_children
+from _harness import cases_in_children, child_or_main
 from bench_lstm import CASE as LSTM_CASE
 from bench_lstm import train_step as lstm_step
 
@@ -84,26 +83,9 @@ CASES = {
 }
 
 
-def child(lib_name, case, iters, repeats):
-    """Times one case with one library; prints {"us": median microseconds, "version": ...} as JSON."""
-    lib = __import__(lib_name)
-    times = measure({lib_name: CASES[case](lib)}, iters, repeats)
-    print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
-
-
 def main(argv=None):
-    args = cli(__doc__, list(sys.argv[1:] if argv is None else argv))
-    iters, repeats = (3, 3) if args.quick else (10, 5)
-    versions = {}
-    results = [row_of_children(__file__, case, case, iters, repeats, versions=versions) for case in CASES]
-    print_table(results)
-    if args.json:
-        write_json_of_children(args.json, results, versions, quick=args.quick)
-    return results
+    return cases_in_children(__doc__, __file__, CASES, list(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
-    else:
-        main()
+    child_or_main(CASES, __doc__, __file__)

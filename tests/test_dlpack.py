@@ -226,7 +226,7 @@ def test_negative_strides_are_refused():
     assert ember.from_dlpack(np.arange(5)[::-1].copy()).tolist() == [4, 3, 2, 1, 0]
 
 
-@pytest.mark.parametrize("np_dtype,name", [(np.uint8, "uint8"), (np.float16, "float16"), (np.int16, "int16")])
+@pytest.mark.parametrize("np_dtype,name", [(np.uint16, "uint16"), (np.uint32, "uint32"), (np.complex64, "complex64")])
 def test_unsupported_dtype(np_dtype, name):
     a = np.zeros(3, dtype=np_dtype)
     before = sys.getrefcount(a)
@@ -423,6 +423,6 @@ def test_torch_refusals():
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="require gradient"):
         torch.from_dlpack(ember.ones(2, requires_grad=True))
-    for dtype in [torch.uint8, torch.float16, torch.int16, torch.bfloat16, torch.complex64]:
+    for dtype in [torch.uint16, torch.uint32, torch.complex64]:
         with pytest.raises(TypeError, match="unsupported dtype"):
             ember.from_dlpack(torch.zeros(2, dtype=dtype))

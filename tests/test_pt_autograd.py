@@ -62,9 +62,6 @@ EMBER_KNOWN_FAILURES = {
     # --- inference mode
     # --- missing tensor methods / ops
     "test_autograd_inplace_views_creation_meta[as_strided_]": "missing Tensor.as_strided_",
-    "test_set_requires_grad_only_for_floats[int8]": "missing ember.int8",
-    "test_set_requires_grad_only_for_floats[int16]": "missing ember.int16",
-    "test_copy_": "missing ember.float16",
     "test_advanced_indexing_backwards_memory_format": "missing ember.channels_last (memory formats)",
     "test_strided_leaf_grad_layout": "missing ember.contiguous_format / channels_last (memory formats)",
     "test_checkpointing_non_reentrant_autocast_cpu": "missing ember.autocast",

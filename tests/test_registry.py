@@ -270,6 +270,17 @@ def test_dtype_conversions():
     (y * 2).sum().backward()
     assert x.grad.dtype == ember.float32 and x.grad.tolist() == [2.0, 2.0, 2.0]
     assert not x.long().requires_grad
+    # the narrow dtypes: half floats carry the gradient back in float32, integers carry none
+    for method, dtype in [("half", ember.float16), ("bfloat16", ember.bfloat16)]:
+        x.grad = None
+        h = getattr(x, method)()
+        assert h.dtype == dtype and h.tolist() == [1.5, -2.0, 0.0] and h.grad_fn.name() == "ToCopyBackward0"
+        (h * 3).sum().backward()
+        assert x.grad.dtype == ember.float32 and x.grad.tolist() == [3.0, 3.0, 3.0]
+    for method, dtype in [("short", ember.int16), ("char", ember.int8), ("byte", ember.uint8)]:
+        small = getattr(x, method)()
+        assert small.dtype == dtype and small.tolist() == [1, -2 % 256 if dtype == ember.uint8 else -2, 0]
+        assert not small.requires_grad
 
 
 def test_utilities():

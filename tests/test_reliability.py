@@ -444,3 +444,21 @@ def test_threads_and_gc_together():
 def test_polygamma_of_a_huge_order_returns():
     # n! overflows to inf long before n = 2**62; the factorial loop must stop there instead of running 2**62 times
     assert not ember.polygamma(2**62, ember.tensor(1.0)).isfinite().item()
+
+
+def test_mvlgamma_of_a_huge_dimension_returns():
+    # PyTorch's domain check (x > (p - 1) / 2) refuses it before a loop of 2**62 terms; an empty input has no terms
+    with pytest.raises(RuntimeError, match=r"All elements must be greater than \(p-1\)/2"):
+        ember.mvlgamma(ember.ones(2), 2**62)
+    x = ember.empty(0, requires_grad=True)
+    y = ember.mvlgamma(x, 2**62)
+    y.sum().backward()
+    assert y.shape == (0,) and y.grad_fn.name() == "MvlgammaBackward0" and x.grad.shape == (0,)
+
+
+def test_index_put_without_indices_raises():
+    # an empty index tuple (or an empty tensor iterated as one) once reached the kernel with nothing to index by
+    x = ember.zeros(0, 1, 4, 3, dtype=ember.int32)
+    for indices in [(), x]:
+        with pytest.raises(RuntimeError, match="index_put"):
+            x.index_put_(indices, x)

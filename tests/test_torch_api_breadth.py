@@ -646,8 +646,7 @@ def test_typed_tensor_classes():
     assert not isinstance(1.0, ember.FloatTensor)
     assert ember.FloatTensor.dtype == ember.float32
     for name, dt in [("ByteTensor", "uint8"), ("HalfTensor", "float16"), ("CharTensor", "int8")]:
-        with pytest.raises(TypeError, match=f"ember has no {dt} dtype"):
-            getattr(ember, name)([1])
+        assert getattr(ember, name)([1]).dtype == getattr(ember, dt)
         assert not isinstance(ember.zeros(1), getattr(ember, name))
     with pytest.raises(TypeError, match="expected a tensor of dtype"):
         ember.FloatTensor(ember.tensor([1, 2]))
@@ -663,8 +662,7 @@ def test_tensor_type_conversions():
     assert x.type(dtype="torch.FloatTensor") is x
     with pytest.raises(ValueError, match="invalid type: 'torch.foo'"):
         x.type("torch.foo")
-    with pytest.raises(TypeError, match="uint8"):
-        x.type(ember.ByteTensor)
+    assert x.type(ember.ByteTensor).dtype == ember.uint8 and x.type("torch.BFloat16Tensor").dtype == ember.bfloat16
     with pytest.raises(RuntimeError):
         x.type("torch.cuda.FloatTensor")
     assert ember.typename(x) == "ember.FloatTensor" and ember.typename(1) == "int"

@@ -1,77 +1,203 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "core/error.h"
 
 namespace ember {
 
-// Ordered by promotion rank: promote(a, b) is the larger of the two.
-enum class DType : uint8_t { Bool = 0, Int32 = 1, Int64 = 2, Float32 = 3, Float64 = 4 };
-constexpr int kNumDTypes = 5;
+// Note [Storage dtypes]
+// The first five dtypes are the compute dtypes: every kernel has a loop for
+// each. The storage dtypes (uint8, int8, int16, float16, bfloat16) are held,
+// viewed, copied, converted, filled, gathered and scattered natively; every
+// other kernel computes them in their compute dtype (int32 for the small
+// integers, float32 for the half floats, as PyTorch's CPU kernels accumulate
+// half floats in float) and narrows the result into the output
+// (kernels/cpu/widen.h). Integer results wrap exactly as in the narrow type,
+// and a half-float result is rounded once per op, as PyTorch's CPU kernels
+// round it. The op layer sees ten first-class dtypes (promotion, checks, grad);
+// only the kernels' loops stay at five, which keeps the build small.
+// The numbers are stable: a pickled dtype is its number.
+enum class DType : uint8_t {
+  Bool = 0,
+  Int32 = 1,
+  Int64 = 2,
+  Float32 = 3,
+  Float64 = 4,
+  UInt8 = 5,
+  Int8 = 6,
+  Int16 = 7,
+  Float16 = 8,
+  BFloat16 = 9
+};
+constexpr int kNumDTypes = 10;
+constexpr DType kAllDTypes[kNumDTypes] = {DType::Bool,    DType::UInt8,  DType::Int8,    DType::Int16,
+                                          DType::Int32,   DType::Int64,  DType::Float16, DType::BFloat16,
+                                          DType::Float32, DType::Float64};
 
 inline size_t itemsize(DType t) {
   switch (t) {
-    case DType::Bool: return 1;
-    case DType::Int32: return 4;
-    case DType::Int64: return 8;
+    case DType::Bool:
+    case DType::UInt8:
+    case DType::Int8: return 1;
+    case DType::Int16:
+    case DType::Float16:
+    case DType::BFloat16: return 2;
+    case DType::Int32:
     case DType::Float32: return 4;
+    case DType::Int64:
     case DType::Float64: return 8;
   }
   return 0;
 }
 
-inline const char* dtype_name(DType t) {
-  switch (t) {
-    case DType::Bool: return "bool";
-    case DType::Int32: return "int32";
-    case DType::Int64: return "int64";
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
-  }
-  return "?";
+// One row per dtype: its name, PyTorch's legacy tensor type name (used in the
+// in-place error message) and PyTorch's scalar type name ("Float", "Long",
+// used in its kernel error messages).
+struct DTypeNames {
+  const char* name;
+  const char* legacy;
+  const char* scalar;
+};
+inline const DTypeNames& dtype_names(DType t) {
+  static const DTypeNames rows[kNumDTypes] = {
+      {"bool", "BoolTensor", "Bool"},        {"int32", "IntTensor", "Int"},
+      {"int64", "LongTensor", "Long"},       {"float32", "FloatTensor", "Float"},
+      {"float64", "DoubleTensor", "Double"}, {"uint8", "ByteTensor", "Byte"},
+      {"int8", "CharTensor", "Char"},        {"int16", "ShortTensor", "Short"},
+      {"float16", "HalfTensor", "Half"},     {"bfloat16", "BFloat16Tensor", "BFloat16"}};
+  return rows[(int)t < kNumDTypes ? (int)t : 0];
 }
+inline const char* dtype_name(DType t) { return dtype_names(t).name; }
+inline const char* legacy_type_name(DType t) { return dtype_names(t).legacy; }
+inline const char* scalar_type_name(DType t) { return dtype_names(t).scalar; }
 
-// PyTorch's legacy tensor type names, used in the in-place error message.
-inline const char* legacy_type_name(DType t) {
-  switch (t) {
-    case DType::Bool: return "BoolTensor";
-    case DType::Int32: return "IntTensor";
-    case DType::Int64: return "LongTensor";
-    case DType::Float32: return "FloatTensor";
-    case DType::Float64: return "DoubleTensor";
-  }
-  return "?";
+inline bool is_floating(DType t) {
+  return t == DType::Float32 || t == DType::Float64 || t == DType::Float16 || t == DType::BFloat16;
 }
-
-// PyTorch's scalar type names ("Float", "Long"), used in its kernel error messages.
-inline const char* scalar_type_name(DType t) {
-  switch (t) {
-    case DType::Bool: return "Bool";
-    case DType::Int32: return "Int";
-    case DType::Int64: return "Long";
-    case DType::Float32: return "Float";
-    case DType::Float64: return "Double";
-  }
-  return "?";
-}
-
-inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Float64; }
 inline bool is_integral(DType t, bool include_bool) {
-  return t == DType::Int32 || t == DType::Int64 || (include_bool && t == DType::Bool);
+  switch (t) {
+    case DType::UInt8:
+    case DType::Int8:
+    case DType::Int16:
+    case DType::Int32:
+    case DType::Int64: return true;
+    case DType::Bool: return include_bool;
+    default: return false;
+  }
 }
 // 0 bool, 1 integer, 2 floating: the categories PyTorch's promotion compares.
 inline int dtype_category(DType t) { return t == DType::Bool ? 0 : is_floating(t) ? 2 : 1; }
-inline DType promote(DType a, DType b) { return a > b ? a : b; }
+
+// Storage dtypes compute in a wider dtype (Note [Storage dtypes]).
+inline bool is_storage_only(DType t) { return (int)t >= 5; }
+inline DType compute_dtype(DType t) {
+  if (!is_storage_only(t)) return t;
+  return is_floating(t) ? DType::Float32 : DType::Int32;
+}
+
+// PyTorch's promotion table (c10/core/ScalarType.cpp): the smallest dtype
+// holding both, except that uint8 with a signed integer gives the next signed
+// size up, and float16 with bfloat16 gives float32.
+inline DType promote(DType a, DType b) {
+  if (a == b) return a;
+  const int ca = dtype_category(a), cb = dtype_category(b);
+  if (ca != cb) return ca > cb ? a : b;
+  if (ca == 2) {
+    if (a == DType::Float64 || b == DType::Float64) return DType::Float64;
+    if (a == DType::Float32 || b == DType::Float32) return DType::Float32;
+    return DType::Float32;  // float16 with bfloat16
+  }
+  // Two integers: the wider one; uint8 with int8 needs int16 for both ranges.
+  if (itemsize(a) == itemsize(b)) return DType::Int16;
+  return itemsize(a) > itemsize(b) ? a : b;
+}
 constexpr DType kDefaultFloat = DType::Float32;
+
+// IEEE half and bfloat16 as storage: 16 bits, converted through float with
+// round-to-nearest-even (PyTorch's c10::Half and c10::BFloat16 do the same).
+struct Half {
+  uint16_t bits = 0;
+  Half() = default;
+  Half(float f) : bits(from_float(f)) {}
+  template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
+  Half(T v) : Half(static_cast<float>(v)) {}
+  operator float() const { return to_float(bits); }
+  static uint16_t from_float(float f);
+  static float to_float(uint16_t h);
+};
+
+struct BFloat16 {
+  uint16_t bits = 0;
+  BFloat16() = default;
+  BFloat16(float f) : bits(from_float(f)) {}
+  template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
+  BFloat16(T v) : BFloat16(static_cast<float>(v)) {}
+  operator float() const {
+    uint32_t u = uint32_t(bits) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+  static uint16_t from_float(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // NaN stays a quiet NaN
+    return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);                 // round to nearest even
+  }
+};
+
+inline uint16_t Half::from_float(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t sign = (u >> 16) & 0x8000u;
+  u &= 0x7fffffffu;
+  if (u > 0x7f800000u) return uint16_t(sign | 0x7e00u);   // NaN
+  if (u >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds to infinity (>= 65520)
+  if (u < 0x38800000u) {                                  // below 2^-14: a subnormal half (or zero)
+    float a;
+    std::memcpy(&a, &u, 4);
+    // Adding 0.5 aligns the value's bits so the float unit rounds it to the
+    // subnormal grid (2^-24) with round-to-nearest-even.
+    float shifted = a + 0.5f;
+    uint32_t v;
+    std::memcpy(&v, &shifted, 4);
+    return uint16_t(sign | (v - 0x3f000000u));
+  }
+  const uint32_t odd = (u >> 13) & 1u;
+  u += 0xc8000fffu + odd;  // rebias the exponent (-112 << 23) and round to nearest even
+  return uint16_t(sign | (u >> 13));
+}
+
+inline float Half::to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
+  uint32_t u;
+  if (exp == 0x1fu) {
+    u = sign | 0x7f800000u | (man << 13);  // inf, NaN
+  } else if (exp == 0) {
+    float f = float(man) * 5.9604644775390625e-08f;  // man * 2^-24 (zero and subnormals)
+    std::memcpy(&u, &f, 4);
+    u |= sign;
+  } else {
+    u = sign | ((exp + 112u) << 23) | (man << 13);
+  }
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 
 template <class T>
 struct type_tag {
   using type = T;
 };
 
-// Calls f(type_tag<T>{}) with T the C++ type of dtype t.
+// Calls f(type_tag<T>{}) with T the C++ type of compute dtype t. Kernels
+// that reach it with a storage dtype were not widened (kernels/cpu/widen.h).
 template <class F>
 decltype(auto) dispatch(DType t, F&& f) {
   switch (t) {
@@ -80,8 +206,22 @@ decltype(auto) dispatch(DType t, F&& f) {
     case DType::Int64: return f(type_tag<int64_t>{});
     case DType::Float32: return f(type_tag<float>{});
     case DType::Float64: return f(type_tag<double>{});
+    default: break;
   }
-  throw std::logic_error("ember: unknown dtype");
+  throw std::logic_error(std::string("ember: a compute kernel reached the storage dtype ") + dtype_name(t));
+}
+
+// Every dtype: for the kernels that only move, convert or fill values.
+template <class F>
+decltype(auto) dispatch_all(DType t, F&& f) {
+  switch (t) {
+    case DType::UInt8: return f(type_tag<uint8_t>{});
+    case DType::Int8: return f(type_tag<int8_t>{});
+    case DType::Int16: return f(type_tag<int16_t>{});
+    case DType::Float16: return f(type_tag<Half>{});
+    case DType::BFloat16: return f(type_tag<BFloat16>{});
+    default: return dispatch(t, std::forward<F>(f));
+  }
 }
 
 template <class F>
@@ -114,6 +254,47 @@ constexpr DType dtype_of<float>() {
 template <>
 constexpr DType dtype_of<double>() {
   return DType::Float64;
+}
+
+template <>
+constexpr DType dtype_of<uint8_t>() {
+  return DType::UInt8;
+}
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return DType::Int8;
+}
+template <>
+constexpr DType dtype_of<int16_t>() {
+  return DType::Int16;
+}
+template <>
+constexpr DType dtype_of<Half>() {
+  return DType::Float16;
+}
+template <>
+constexpr DType dtype_of<BFloat16>() {
+  return DType::BFloat16;
+}
+
+// One value converted as PyTorch's casts do: nonzero is true; a float into a
+// small integer goes through int64 and wraps (-1.0 into uint8 is 255).
+template <class O, class I>
+O convert(I x) {
+  if constexpr (std::is_same_v<O, I>) {
+    return x;
+  } else if constexpr (std::is_same_v<O, bool>) {
+    if constexpr (std::is_class_v<I>)
+      return static_cast<float>(x) != 0.0f;
+    else
+      return x != I(0);
+  } else if constexpr (std::is_integral_v<O> && sizeof(O) < 4 && !std::is_integral_v<I>) {
+    return static_cast<O>(static_cast<int64_t>(static_cast<double>(x)));
+  } else if constexpr (std::is_class_v<I>) {
+    return static_cast<O>(static_cast<float>(x));
+  } else {
+    return static_cast<O>(x);
+  }
 }
 
 }  // namespace ember

@@ -122,25 +122,25 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
 
 Tensor wrapped_scalar(double v, DType dtype) {
   Tensor t = empty({}, dtype);
-  dispatch(dtype, [&](auto tag) {
+  dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    *t->data<T>() = static_cast<T>(v);
+    *t->data<T>() = convert<T>(v);
   });
   t->is_wrapped_number = true;
   return t;
 }
 
 int64_t item_as_int64(const Tensor& t) {
-  return dispatch(t->dtype(), [&](auto tag) -> int64_t {
+  return dispatch_all(t->dtype(), [&](auto tag) -> int64_t {
     using T = typename decltype(tag)::type;
-    return static_cast<int64_t>(*t->data<T>());
+    return convert<int64_t>(*t->data<T>());
   });
 }
 
 double item_as_double(const Tensor& t) {
-  return dispatch(t->dtype(), [&](auto tag) -> double {
+  return dispatch_all(t->dtype(), [&](auto tag) -> double {
     using T = typename decltype(tag)::type;
-    return static_cast<double>(*t->data<T>());
+    return convert<double>(*t->data<T>());
   });
 }
 

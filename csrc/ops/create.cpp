@@ -31,7 +31,16 @@ Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t->sizes(), t->dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t->sizes(), t->dtype()); }
 
+// A storage dtype's values are made in its compute dtype, then narrowed
+// (Note [Storage dtypes]): one rounding, as PyTorch's float accumulation.
+static Tensor narrowed(const Tensor& wide, DType dtype) {
+  Tensor t = empty(wide->sizes(), dtype);
+  kernels::copy(t, wide);
+  return t;
+}
+
 Tensor arange(double start, double end, double step, DType dtype) {
+  if (is_storage_only(dtype)) return narrowed(arange(start, end, step, compute_dtype(dtype)), dtype);
   EMBER_CHECK(step != 0, "arange: step must be nonzero");
   EMBER_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
   EMBER_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
@@ -47,6 +56,7 @@ Tensor arange(double start, double end, double step, DType dtype) {
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  if (is_storage_only(dtype)) return narrowed(linspace(start, end, steps, compute_dtype(dtype)), dtype);
   EMBER_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
   Tensor t = empty({steps}, dtype);
   dispatch(dtype, [&](auto tag) {
@@ -71,6 +81,7 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype) {
+  if (is_storage_only(dtype)) return narrowed(eye(n, m, compute_dtype(dtype)), dtype);
   EMBER_CHECK(n >= 0 && m >= 0, "eye: n and m must be non-negative, got ", n, " and ", m);
   Tensor t = zeros({n, m}, dtype);
   dispatch(dtype, [&](auto tag) {
@@ -82,6 +93,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
 
 template <class Fill>
 static Tensor random_fill(const Shape& shape, DType dtype, Generator* gen, Fill fill) {
+  if (is_storage_only(dtype)) return narrowed(random_fill(shape, compute_dtype(dtype), gen, fill), dtype);
   Tensor t = empty(shape, dtype);
   auto& g = gen ? *gen : Generator::default_cpu();
   std::lock_guard<std::mutex> lock(g.mutex);
@@ -96,9 +108,13 @@ static Tensor random_fill(const Shape& shape, DType dtype, Generator* gen, Fill 
 Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK(is_floating(dtype), "\"check_uniform_bounds\" not implemented for '", dtype_name(dtype), "'");
   std::uniform_real_distribution<double> dist(0.0, 1.0);
+  const double half_grid = dtype == DType::Float16 ? 2048.0 : 256.0;
   return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) {
     double v = dist(e);
-    return dtype == DType::Float32 && (float)v >= 1.0f ? 0.0 : v;  // stay in [0, 1) after rounding
+    // Stay in [0, 1) after rounding: a half float takes a multiple of 2^-digits
+    // of its mantissa, as PyTorch's uniform kernel does.
+    if (dtype == DType::Float16 || dtype == DType::BFloat16) return std::floor(v * half_grid) / half_grid;
+    return dtype == DType::Float32 && (float)v >= 1.0f ? 0.0 : v;
   });
 }
 
@@ -124,9 +140,9 @@ Tensor randperm(int64_t n, DType dtype, Generator* gen) {
     std::shuffle(perm.begin(), perm.end(), g.engine);
   }
   Tensor t = empty({n}, dtype);
-  dispatch(dtype, [&](auto tag) {
+  dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t i = 0; i < n; ++i) t->data<T>()[i] = static_cast<T>(perm[i]);
+    for (int64_t i = 0; i < n; ++i) t->data<T>()[i] = convert<T>(perm[i]);
   });
   return t;
 }

@@ -363,11 +363,11 @@ struct DimAndSizesState {
 Tensor nonzero(const Tensor& t) {
   Tensor c = contiguous(t);
   std::vector<int64_t> hits;
-  dispatch(c->dtype(), [&](auto tag) {
+  dispatch_all(c->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* p = c->data<T>();
     for (int64_t i = 0; i < c->numel(); ++i)
-      if (p[i] != T(0)) hits.push_back(i);
+      if (convert<bool>(p[i])) hits.push_back(i);
   });
   int64_t nd = t->dim();
   Tensor out = empty({(int64_t)hits.size(), nd}, DType::Int64);

@@ -11,6 +11,11 @@ static const char* c_type(DType t) {
     case DType::Float64: return "double";
     case DType::Int64: return "long int";
     case DType::Int32: return "int";
+    case DType::Int16: return "short int";
+    case DType::Int8: return "signed char";
+    case DType::UInt8: return "unsigned char";
+    case DType::Float16: return "c10::Half";
+    case DType::BFloat16: return "c10::BFloat16";
     default: return "bool";
   }
 }

@@ -41,7 +41,11 @@ Tensor cast_for_kernel(const Tensor& t, DType dtype);
 Tensor clone(const Tensor& t);
 Tensor contiguous(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);  // differentiable between float dtypes
-Tensor detach(const Tensor& t);                 // shares storage and version counter
+// t in its compute dtype (Note [Storage dtypes]): a composite forward (softmax,
+// var, ...) computes a half float in float32 and rounds its result once, as
+// PyTorch's fused CPU kernels do. Call it under NoGradGuard.
+inline Tensor widened(const Tensor& t) { return to_dtype(t, compute_dtype(t->dtype())); }
+Tensor detach(const Tensor& t);  // shares storage and version counter
 Tensor& copy_(Tensor& self, const Tensor& src);
 
 // ---- elementwise (arith.cpp)

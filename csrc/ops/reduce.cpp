@@ -163,15 +163,16 @@ Tensor mean(const Tensor& t, const DimList& dims, bool keepdim) {
   EMBER_CHECK(is_floating(t->dtype()),
               "mean(): could not infer output dtype. Input dtype must be either a floating "
               "point or complex dtype. Got: ",
-              legacy_type_name(t->dtype()));
+              scalar_type_name(t->dtype()));
   uint64_t mask = mask_of(t, dims, "mean");
-  Tensor out = reduce_forward(ReduceOp::Sum, t, mask, keepdim, t->dtype());
+  // A half float sums and scales in float32 and rounds once (Note [Storage dtypes]).
+  Tensor out = reduce_forward(ReduceOp::Sum, t, mask, keepdim, compute_dtype(t->dtype()));
   int64_t count = t->numel() / std::max<int64_t>(out->numel(), 1);
   if (out->numel() == 0 || t->numel() == 0) count = 0;
   {
     NoGradGuard ng;
     Tensor scale = wrapped_scalar(count ? 1.0 / (double)count : NAN, DType::Float64);
-    out = mul(out, scale);
+    out = to_dtype(mul(out, scale), t->dtype());
   }
   auto n = make_node<MeanState>(dims.empty() ? "MeanBackward0" : "MeanBackward1", {&t},
                                 [](auto& n, variable_list& g) -> variable_list {
@@ -320,8 +321,9 @@ Tensor var(const Tensor& t, const DimList& dims, double correction, bool keepdim
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor c = centered(t, mask);
+    Tensor c = centered(widened(t), mask);
     out = div(sum(mul(c, c), shape_to_dims(mask), keepdim), num(std::max(state.divisor(), 0.0)));
+    out = to_dtype(out, t->dtype());
   }
   auto n = make_node<VarState>("VarBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0);
@@ -424,12 +426,13 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor x = is_floating(t->dtype()) ? t : to_dtype(t, kDefaultFloat);
+    Tensor x = is_floating(t->dtype()) ? widened(t) : to_dtype(t, kDefaultFloat);
     // Shift by the max so exp cannot overflow; an all -inf slice keeps shift 0.
     Tensor m = max_shift(x, rd);
     m = where(isinf(m), zeros({}, m->dtype()), m);
     out = add(log(sum(exp(sub(x, m)), rd, true)), m);
     out = keepdim ? out : maybe_squeeze(contiguous(out), mask, false);
+    if (is_floating(t->dtype())) out = to_dtype(out, t->dtype());
   }
   auto n = make_node<ReduceState>("LogsumexpBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), r = n.state.r.keep(n.saved_at(1));
@@ -460,9 +463,9 @@ Tensor softmax(const Tensor& t, int64_t dim) {
   Tensor out;
   {
     NoGradGuard ng;
-    const Tensor& x = t;
+    const Tensor x = widened(t);
     Tensor e = exp(sub(x, max_shift(x, rd)));
-    out = div(e, sum(e, rd, true));
+    out = to_dtype(div(e, sum(e, rd, true)), t->dtype());
   }
   auto n = make_node<SoftmaxState>("SoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);
@@ -485,12 +488,12 @@ Tensor log_softmax(const Tensor& t, int64_t dim) {
   Tensor out;
   {
     NoGradGuard ng;
-    const Tensor& x = t;
+    const Tensor x = widened(t);
     // (x - max) - log sum exp(x - max), not x - logsumexp(x): with logits near
     // 1e4, max + log(...) rounds log(2) to the float spacing at 1e4 (~1e-3).
     // An infinite max makes the slice NaN, as in PyTorch.
     Tensor s = sub(x, max_shift(x, rd));
-    out = sub(s, log(sum(exp(s), rd, true)));
+    out = to_dtype(sub(s, log(sum(exp(s), rd, true))), t->dtype());
   }
   auto n = make_node<SoftmaxState>("LogSoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor y = n.saved_at(0);

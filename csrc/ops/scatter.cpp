@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/widen.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -170,13 +171,16 @@ static Tensor scatter_reduce_impl(const Tensor& t, int64_t dim, const Tensor& in
   kernels::copy(out, t);
   std::vector<int64_t> offs = along_dim_offsets(out, d, index);
   Tensor vals = contiguous(detach(src));
-  dispatch(out->dtype(), [&](auto tag) {
+  kernels::Widening widening;  // out and vals are contiguous, so the offsets hold for their buffers
+  const Tensor wide_out = widening.inout(out), wide_vals = widening.in(vals);
+  dispatch(wide_out->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, bool>)
       EMBER_FAIL(NotImplemented, op, "(): bool tensors are not supported by ember");
     else
-      reduce_into<T>(out->data<T>(), vals->data<T>(), offs, out->numel(), r, include_self);
+      reduce_into<T>(wide_out->data<T>(), wide_vals->data<T>(), offs, out->numel(), r, include_self);
   });
+  widening.finish();
   auto n = make_node<ScatterReduceState>(
       std::string(op) == "index_reduce" ? "IndexReduceBackward0" : "ScatterReduceBackward0", {&t, &src},
       scatter_reduce_backward);

@@ -208,12 +208,15 @@ Tensor mvlgamma(const Tensor& t, int64_t p) {
   Tensor out;
   {
     NoGradGuard ng;
-    out = full(t->sizes(), double(p * (p - 1)) / 4.0 * std::log(M_PI), t->dtype());
-    for (int64_t i = 0; i < p; ++i) out = add(out, lgamma(sub(t, num(0.5 * double(i)))));
+    // PyTorch's domain check; it also bounds the loop below by the inputs' values.
+    EMBER_CHECK(item_as_double(all(gt(t, num(0.5 * (double(p) - 1))), std::nullopt, false)),
+                "All elements must be greater than (p-1)/2");
+    out = full(t->sizes(), double(p) * (double(p) - 1) / 4.0 * std::log(M_PI), t->dtype());
+    for (int64_t i = 0; i < p && t->numel() > 0; ++i) out = add(out, lgamma(sub(t, num(0.5 * double(i)))));
   }
   auto n = make_node<OrderState>("MvlgammaBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), d = digamma(x);
-    for (int64_t i = 1; i < n.state.n; ++i) d = add(d, digamma(sub(x, num(0.5 * double(i)))));
+    for (int64_t i = 1; i < n.state.n && x->numel() > 0; ++i) d = add(d, digamma(sub(x, num(0.5 * double(i)))));
     return {mul(g[0], d)};
   });
   if (n) {

@@ -73,12 +73,17 @@ static void check_exportable(const TensorImpl& t, const char* what, bool grad_mo
 static const char* buffer_format(DType d) {
   switch (d) {
     case DType::Bool: return "?";
+    case DType::UInt8: return "B";
+    case DType::Int8: return "b";
+    case DType::Int16: return "h";
     case DType::Int32: return "i";
     case DType::Int64: return "q";
+    case DType::Float16: return "e";
     case DType::Float32: return "f";
     case DType::Float64: return "d";
+    case DType::BFloat16: break;
   }
-  throw std::logic_error("unknown dtype");
+  EMBER_FAIL(Type, "the buffer protocol has no format for ", dtype_name(d), "; use DLPack or convert first");
 }
 
 static py::buffer_info tensor_buffer(TensorImpl& t) {
@@ -102,10 +107,15 @@ static dlpack::DataType dlpack_dtype(DType d) {
   uint8_t bits = (uint8_t)(8 * itemsize(d));
   switch (d) {
     case DType::Bool: return {dlpack::kDLBool, bits, 1};
+    case DType::UInt8: return {dlpack::kDLUInt, bits, 1};
+    case DType::Int8:
+    case DType::Int16:
     case DType::Int32:
     case DType::Int64: return {dlpack::kDLInt, bits, 1};
+    case DType::Float16:
     case DType::Float32:
     case DType::Float64: return {dlpack::kDLFloat, bits, 1};
+    case DType::BFloat16: return {dlpack::kDLBfloat, bits, 1};
   }
   throw std::logic_error("unknown dtype");
 }
@@ -184,13 +194,12 @@ static std::string dlpack_dtype_name(dlpack::DataType t) {
 
 static DType dtype_from_dlpack(dlpack::DataType t) {
   EMBER_CHECK_KIND(t.lanes == 1, Type, "from_dlpack: vector dtypes (lanes=", t.lanes, ") are not supported");
-  if (t.code == dlpack::kDLBool && t.bits == 8) return DType::Bool;
-  if (t.code == dlpack::kDLInt && t.bits == 32) return DType::Int32;
-  if (t.code == dlpack::kDLInt && t.bits == 64) return DType::Int64;
-  if (t.code == dlpack::kDLFloat && t.bits == 32) return DType::Float32;
-  if (t.code == dlpack::kDLFloat && t.bits == 64) return DType::Float64;
+  for (DType d : kAllDTypes) {
+    const dlpack::DataType ours = dlpack_dtype(d);
+    if (ours.code == t.code && ours.bits == t.bits) return d;
+  }
   throw py::type_error("from_dlpack: unsupported dtype " + dlpack_dtype_name(t) +
-                       "; ember has bool, int32, int64, float32 and float64");
+                       "; ember has bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32 and float64");
 }
 
 // A tensor viewing a DLTensor's memory; `release` runs when the last tensor

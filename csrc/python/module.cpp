@@ -33,23 +33,22 @@ py::handle dtype_object(DType d) { return g_dtype_objects[(int)d]; }
 
 static void init_types(py::module_& m) {
   py::enum_<DType> dtype(m, "dtype",
-                         "The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.");
-  dtype.value("bool", DType::Bool)
-      .value("int32", DType::Int32)
-      .value("int64", DType::Int64)
-      .value("float32", DType::Float32)
-      .value("float64", DType::Float64)
-      .def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
+                         "The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, "
+                         "int64, int32, int16, int8, uint8, bool.");
+  for (DType d : kAllDTypes) dtype.value(dtype_name(d), d);
+  dtype.def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def_property_readonly(
           "is_floating_point", [](DType d) { return is_floating(d); }, "Whether it is a float dtype.")
       .def_property_readonly(
           "itemsize", [](DType d) { return itemsize(d); }, "The size of one element in bytes.")
-      .def_property_readonly("is_signed", [](DType d) { return d != DType::Bool; }, "Whether it holds signed values.");
+      .def_property_readonly(
+          "is_signed", [](DType d) { return d != DType::Bool && d != DType::UInt8; },
+          "Whether it holds signed values.");
   // A dtype is not a number: without this, pybind11 would take ember.float32
   // as the int 3 wherever an int is expected (x.chunk(ember.int64), a dim...).
   // The enum's hash and pickle state used int(self); they read the value directly.
-  for (DType d : {DType::Bool, DType::Int32, DType::Int64, DType::Float32, DType::Float64})
+  for (DType d : kAllDTypes)
     g_dtype_objects[(int)d] = dtype.attr(dtype_name(d)).ptr();  // the enum's members live as long as the type
   dtype.attr("__index__") = py::none();
   dtype.attr("__int__") = py::none();

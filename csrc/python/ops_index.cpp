@@ -45,6 +45,7 @@ void register_index_updates(OpRegistry& r) {
       "A copy of input with values written (or added, accumulate=True) at the positions of a tuple of index "
       "tensors, one per leading dim.",
       [](const Tensor& t, const TensorList& indices, const Tensor& values, bool accumulate) {
+        EMBER_CHECK(!indices.empty(), "index_put(): expected at least one index tensor, got none");
         EMBER_CHECK_KIND((int64_t)indices.size() <= t->dim(), Index, "too many indices for tensor of dimension ",
                          t->dim(), " (got ", indices.size(), ")");
         DimList dims;

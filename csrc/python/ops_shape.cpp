@@ -266,6 +266,11 @@ void register_conversions(OpRegistry& r) {
   r.method("long", kNoGrad, "self converted to int64.", ToDType{DType::Int64});
   r.method("int", kNoGrad, "self converted to int32.", ToDType{DType::Int32});
   r.method("bool", kNoGrad, "self converted to bool.", ToDType{DType::Bool});
+  r.method("half", 0, "self converted to float16.", ToDType{DType::Float16});
+  r.method("bfloat16", 0, "self converted to bfloat16.", ToDType{DType::BFloat16});
+  r.method("short", kNoGrad, "self converted to int16.", ToDType{DType::Int16});
+  r.method("char", kNoGrad, "self converted to int8.", ToDType{DType::Int8});
+  r.method("byte", kNoGrad, "self converted to uint8.", ToDType{DType::UInt8});
   r.method(
       "type_as", 0, "self converted to other's dtype.",
       [](const Tensor& t, const Tensor& o) { return to_dtype(t, o->dtype()); }, py::arg("other"));

@@ -8,26 +8,21 @@ namespace ember {
 namespace bind {
 
 static py::dtype numpy_dtype(DType d) {
-  switch (d) {
-    case DType::Bool: return py::dtype::of<bool>();
-    case DType::Int32: return py::dtype::of<int32_t>();
-    case DType::Int64: return py::dtype::of<int64_t>();
-    case DType::Float32: return py::dtype::of<float>();
-    case DType::Float64: return py::dtype::of<double>();
-  }
-  throw std::logic_error("unknown dtype");
+  // numpy has no bfloat16; PyTorch refuses it with these words.
+  EMBER_CHECK_KIND(d != DType::BFloat16, Type, "Got unsupported ScalarType BFloat16");
+  return py::dtype(d == DType::Bool ? std::string("bool") : dtype_name(d));
 }
 
 static DType dtype_from_numpy(const py::dtype& dt) {
-  char kind = dt.kind();
-  size_t size = dt.itemsize();
-  if (kind == 'b') return DType::Bool;
-  if (kind == 'f' && size == 4) return DType::Float32;
-  if (kind == 'f' && size == 8) return DType::Float64;
-  if (kind == 'i' && size == 8) return DType::Int64;
-  if (kind == 'i' && size == 4) return DType::Int32;
+  const char kind = dt.kind();
+  const size_t size = dt.itemsize();
+  for (DType d : kAllDTypes) {
+    const char ours = d == DType::Bool ? 'b' : d == DType::UInt8 ? 'u' : is_floating(d) ? 'f' : 'i';
+    if (d != DType::BFloat16 && ours == kind && itemsize(d) == size) return d;
+  }
   throw py::type_error("can't convert np.ndarray of type " + std::string(py::str(dt)) +
-                       ". The only supported types are: float64, float32, int64, int32, and bool.");
+                       ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, "
+                       "uint8, and bool.");
 }
 
 // A numpy array viewing the tensor's memory; the array keeps the storage alive.
@@ -91,7 +86,7 @@ static Tensor from_numpy_copy(py::array arr, std::optional<DType> dtype) {
 
 static py::object item(const Tensor& t) {
   EMBER_CHECK(t->numel() == 1, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
-  return dispatch(t->dtype(), [&](auto tag) -> py::object {
+  return dispatch_all(t->dtype(), [&](auto tag) -> py::object {
     using T = typename decltype(tag)::type;
     T v = *t->data<T>();
     if constexpr (std::is_same_v<T, bool>)
@@ -99,7 +94,7 @@ static py::object item(const Tensor& t) {
     else if constexpr (std::is_integral_v<T>)
       return py::int_((int64_t)v);
     else
-      return py::float_((double)v);
+      return py::float_(convert<double>(v));
   });
 }
 
@@ -129,6 +124,13 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
       ix.step = get("step").value_or(1);
     } else if (is_tensor(h)) {
       Tensor t = h.cast<Tensor>();
+      if (t->dtype() == DType::UInt8) {  // a mask, as in PyTorch (which deprecates it)
+        if (PyErr_WarnEx(PyExc_UserWarning,
+                         "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                         1) < 0)
+          throw py::error_already_set();
+        t = to_dtype(t, DType::Bool);
+      }
       if (t->dim() == 0 && t->dtype() == DType::Bool) {
         ix.kind = TensorIndex::Boolean;
         ix.integer = *t->data<bool>();
@@ -136,7 +138,7 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
         ix.kind = TensorIndex::Integer;
         ix.integer = item_as_int64(t);
       } else {
-        EMBER_CHECK_KIND(t->dtype() == DType::Bool || is_integral(t->dtype(), false), Index,
+        EMBER_CHECK_KIND(t->dtype() == DType::Bool || t->dtype() == DType::Int64 || t->dtype() == DType::Int32, Index,
                          "tensors used as indices must be long, int, byte or bool tensors");
         ix.kind = TensorIndex::TensorIdx;
         ix.tensor = t;

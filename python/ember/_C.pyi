@@ -11,15 +11,25 @@ import typing_extensions
 __all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
-    The element type of a tensor: ember.float32 (default), float64, int32, int64, bool.
+    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool.
     
     Members:
     
       bool
     
+      uint8
+    
+      int8
+    
+      int16
+    
       int32
     
       int64
+    
+      float16
+    
+      bfloat16
     
       float32
     
@@ -28,11 +38,16 @@ class dtype:
     __index__ = None
     __int__ = None
     __members__: typing.ClassVar[dict[str, dtype]]
+    bfloat16: typing.ClassVar[dtype]
     bool: typing.ClassVar[dtype]
+    float16: typing.ClassVar[dtype]
     float32: typing.ClassVar[dtype]
     float64: typing.ClassVar[dtype]
+    int16: typing.ClassVar[dtype]
     int32: typing.ClassVar[dtype]
     int64: typing.ClassVar[dtype]
+    int8: typing.ClassVar[dtype]
+    uint8: typing.ClassVar[dtype]
     @staticmethod
     def __getstate__(*args, **kwargs):
         """
@@ -1079,6 +1094,10 @@ class Tensor:
         """
         Fills self with 0/1 samples, 1 with probability p; returns self.
         """
+    def bfloat16(self) -> Tensor:
+        """
+        self converted to bfloat16.
+        """
     def bitwise_and(self, other: Tensor | float) -> Tensor:
         """
         Bitwise AND of integer or bool tensors (logical AND for bool).
@@ -1135,6 +1154,10 @@ class Tensor:
         """
         self converted to bool.
         """
+    def byte(self) -> Tensor:
+        """
+        self converted to uint8.
+        """
     def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
         """
         Fills self with Cauchy samples; returns self.
@@ -1146,6 +1169,10 @@ class Tensor:
     def ceil_(self) -> Tensor:
         """
         In-place version of :meth:`Tensor.ceil`.
+        """
+    def char(self) -> Tensor:
+        """
+        self converted to int8.
         """
     def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
@@ -1467,6 +1494,10 @@ class Tensor:
     def gt_(self, other: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.gt`.
+        """
+    def half(self) -> Tensor:
+        """
+        self converted to float16.
         """
     def heaviside_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """
@@ -2079,6 +2110,10 @@ class Tensor:
     def share_memory_(self):
         """
         Moves the storage to shared memory: a no-op in ember; returns self.
+        """
+    def short(self) -> Tensor:
+        """
+        self converted to int16.
         """
     def sigmoid(self) -> Tensor:
         """

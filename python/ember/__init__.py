@@ -84,6 +84,11 @@ float32 = float = dtype.float32
 float64 = double = dtype.float64
 int32 = int = dtype.int32
 int64 = long = dtype.int64
+int16 = short = dtype.int16
+int8 = dtype.int8
+uint8 = dtype.uint8
+float16 = half = dtype.float16
+bfloat16 = dtype.bfloat16
 bool = dtype.bool
 
 # PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, and torch.newaxis (x[:, ember.newaxis]).

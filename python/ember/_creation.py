@@ -43,9 +43,14 @@ int32 = dtype.int32
 int64 = dtype.int64
 bool_ = dtype.bool
 
+# Every numpy dtype ember holds as it is (numpy has no bfloat16).
 _NUMPY_TO_DTYPE = {
+    np.dtype(np.float16): dtype.float16,
     np.dtype(np.float32): float32,
     np.dtype(np.float64): float64,
+    np.dtype(np.uint8): dtype.uint8,
+    np.dtype(np.int8): dtype.int8,
+    np.dtype(np.int16): dtype.int16,
     np.dtype(np.int32): int32,
     np.dtype(np.int64): int64,
     np.dtype(np.bool_): bool_,
@@ -71,7 +76,7 @@ def set_default_dtype(d: _C.dtype) -> None:
     Unlike PyTorch, the C++ core's promotions (``int_tensor / 2``, ``exp(int_tensor)``, ``int_tensor * 1.5``)
     still give float32."""
     global _default_dtype
-    if not isinstance(d, _C.dtype) or d not in (float32, float64):
+    if not isinstance(d, _C.dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_dtype = d
 
@@ -174,7 +179,7 @@ def tensor(
         if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
             raise TypeError(
                 f"can't convert np.ndarray of type {arr.dtype}. The only supported types are: "
-                "float64, float32, int64, int32, and bool."
+                "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
             )
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             dtype = _NUMPY_TO_DTYPE.get(arr.dtype)
@@ -188,7 +193,7 @@ def tensor(
             dtype = bool_
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
-    if arr.dtype.kind == "u" or arr.dtype not in _NUMPY_TO_DTYPE:
+    if arr.dtype not in _NUMPY_TO_DTYPE:
         arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
     t = _C._from_numpy_copy(np.asarray(arr, order="C"), dtype)
     return _finish(t, requires_grad)

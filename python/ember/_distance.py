@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _C
+from . import _C, _dtype_info
 from ._creation import ones, ones_like
 from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
@@ -106,9 +106,10 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *
     if axis is not None:
         dim = axis
     common = _C.result_type(x1, x2)
-    if common not in (_C.dtype.float32, _C.dtype.float64):
-        name = {_C.dtype.int64: "Long", _C.dtype.int32: "Int", _C.dtype.bool: "Bool"}.get(common, str(common))
-        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {name}")
+    if not common.is_floating_point:
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is {_dtype_info._scalar_name(common)}"
+        )
     shape = _broadcast_shape(x1.shape, x2.shape)
     x1, x2 = x1.to(common).expand(shape), x2.to(common).expand(shape)
     n1 = x1.norm(2, dim, keepdim=True).clone()

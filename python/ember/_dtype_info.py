@@ -12,13 +12,32 @@ from ._C import Tensor, dtype
 __all__ = ["can_cast", "finfo", "iinfo", "is_complex", "promote_types"]
 
 _NUMPY = {
+    dtype.float16: np.float16,
     dtype.float32: np.float32,
     dtype.float64: np.float64,
+    dtype.uint8: np.uint8,
+    dtype.int8: np.int8,
+    dtype.int16: np.int16,
     dtype.int32: np.int32,
     dtype.int64: np.int64,
 }
+_FLOATS = (dtype.float16, dtype.bfloat16, dtype.float32, dtype.float64)
 
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
+# bfloat16, which numpy lacks: float32's range with an 8-bit significand (PyTorch's finfo values).
+_BFLOAT16 = {"bits": 16, "eps": 2.0**-7, "max": 3.3895313892515355e38, "tiny": 2.0**-126, "resolution": 0.01}
+
+_SCALAR_NAMES = {
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "float32": "Float",
+    "float64": "Double",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "bool": "Bool",
+}
 
 
 def _scalar_name(dt: dtype) -> str:
@@ -32,15 +51,25 @@ class finfo:
 
     def __init__(self, type: dtype | None = None) -> None:
         type = _creation.get_default_dtype() if type is None else type
-        if not isinstance(type, dtype) or type not in (dtype.float32, dtype.float64):
+        if not isinstance(type, dtype) or type not in _FLOATS:
             raise TypeError(f"ember.finfo() requires a floating point input type. Use ember.iinfo to handle '{type}'")
-        info = np.finfo(_NUMPY[type])
-        self.bits = int(info.bits)
-        self.eps = float(info.eps)
-        self.max = float(info.max)
-        self.min = float(info.min)
-        self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = 10.0 ** -int(info.precision)  # as PyTorch: 1e-06 for float32, not its float32 rounding
+        if type == dtype.bfloat16:
+            facts = dict(_BFLOAT16)
+        else:
+            info = np.finfo(_NUMPY[type])
+            facts = {
+                "bits": int(info.bits),
+                "eps": float(info.eps),
+                "max": float(info.max),
+                "tiny": float(info.smallest_normal),
+                "resolution": 10.0 ** -int(info.precision),  # as PyTorch: 1e-06 for float32, not its rounding
+            }
+        self.bits = facts["bits"]
+        self.eps = facts["eps"]
+        self.max = facts["max"]
+        self.min = -facts["max"]
+        self.tiny = self.smallest_normal = facts["tiny"]
+        self.resolution = facts["resolution"]
         self.dtype = type.name
 
     def __repr__(self) -> str:
@@ -56,7 +85,7 @@ class iinfo:
     def __init__(self, type: dtype) -> None:
         if type == dtype.bool:
             raise TypeError("ember.bool is not supported by ember.iinfo")
-        if not isinstance(type, dtype) or type not in (dtype.int32, dtype.int64):
+        if not isinstance(type, dtype) or type.is_floating_point:
             raise TypeError(f"ember.iinfo() requires an integer input type. Use ember.finfo to handle '{type}'")
         info = np.iinfo(_NUMPY[type])
         self.bits = int(info.bits)
@@ -70,7 +99,7 @@ class iinfo:
 
 def _category(d: dtype) -> int:
     """0 bool, 1 integer, 2 floating: PyTorch's promotion and casting compare these."""
-    return 0 if d == dtype.bool else 2 if d in (dtype.float32, dtype.float64) else 1
+    return 0 if d == dtype.bool else 2 if d.is_floating_point else 1
 
 
 def _check_dtype(d: Any, fn: str, arg: str) -> None:

@@ -78,26 +78,19 @@ class _LegacyTensorType(type):
     """The metaclass of FloatTensor & co: ``isinstance(t, FloatTensor)`` holds for float32 tensors, as in PyTorch."""
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, Tensor) and cls.dtype is not None and obj.dtype == cls.dtype
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
 
     def __repr__(cls) -> str:
         return f"<class 'ember.{cls.__name__}'>"
 
 
-def _legacy_class(name: str, dt: dtype | None, missing: str = "") -> type:
+def _legacy_class(name: str, dt: dtype) -> type:
     def __new__(cls: type, *args: Any, device: Any = None, size: Any = None) -> Tensor:
-        if dt is None:
-            raise TypeError(
-                f"ember has no {missing} dtype, so {name} is not supported (ember's dtypes: float32, float64, "
-                "int32, int64, bool)"
-            )
         return _legacy_new(dt, name, args, device, size)
 
     doc = (
         f"``{name}(...)``: PyTorch's legacy constructor of {dt} tensors (a shape, data, or nothing); "
         f"``isinstance(t, {name})`` tells whether t is a {dt} tensor."
-        if dt is not None
-        else f"PyTorch's {missing} tensor type: ember has no {missing} dtype, so making one raises TypeError."
     )
     attrs = {"__new__": __new__, "__doc__": doc, "dtype": dt, "is_cuda": False, "is_sparse": False}
     cls = _LegacyTensorType(name, (), attrs)
@@ -110,11 +103,11 @@ DoubleTensor = _legacy_class("DoubleTensor", dtype.float64)
 LongTensor = _legacy_class("LongTensor", dtype.int64)
 IntTensor = _legacy_class("IntTensor", dtype.int32)
 BoolTensor = _legacy_class("BoolTensor", dtype.bool)
-ByteTensor = _legacy_class("ByteTensor", None, "uint8")
-CharTensor = _legacy_class("CharTensor", None, "int8")
-ShortTensor = _legacy_class("ShortTensor", None, "int16")
-HalfTensor = _legacy_class("HalfTensor", None, "float16")
-BFloat16Tensor = _legacy_class("BFloat16Tensor", None, "bfloat16")
+ByteTensor = _legacy_class("ByteTensor", dtype.uint8)
+CharTensor = _legacy_class("CharTensor", dtype.int8)
+ShortTensor = _legacy_class("ShortTensor", dtype.int16)
+HalfTensor = _legacy_class("HalfTensor", dtype.float16)
+BFloat16Tensor = _legacy_class("BFloat16Tensor", dtype.bfloat16)
 
 _CLASSES = (
     FloatTensor,
@@ -128,7 +121,7 @@ _CLASSES = (
     HalfTensor,
     BFloat16Tensor,
 )
-_BY_DTYPE = {c.dtype: c for c in _CLASSES if c.dtype is not None}
+_BY_DTYPE = {c.dtype: c for c in _CLASSES}
 _BY_NAME = {c.__name__: c for c in _CLASSES}
 
 
@@ -142,7 +135,7 @@ def _dtype_from_type_arg(arg: Any) -> dtype:
     if isinstance(arg, dtype):
         return arg
     if isinstance(arg, _LegacyTensorType):
-        return arg(0).dtype  # raises the "no uint8 dtype" TypeError for the missing ones
+        return arg.dtype
     if isinstance(arg, str):
         module, _, name = arg.rpartition(".")
         if module in ("torch.cuda", "ember.cuda"):

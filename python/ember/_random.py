@@ -163,7 +163,18 @@ def _log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator
         return self.copy_((randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean).exp())
 
 
-_RANDOM_TOP = {"float32": 2**24, "float64": 2**53, "int32": 2**31 - 1, "int64": 2**63 - 1, "bool": 2}
+_RANDOM_TOP = {
+    "float16": 2**11,
+    "bfloat16": 2**8,
+    "float32": 2**24,
+    "float64": 2**53,
+    "uint8": 2**8,
+    "int8": 2**7,
+    "int16": 2**15,
+    "int32": 2**31 - 1,
+    "int64": 2**63 - 1,
+    "bool": 2,
+}
 
 
 def _random_(self: Tensor, *args: int | None, generator: Generator | None = None, **bounds: int | None) -> Tensor:

@@ -47,7 +47,10 @@ def _backward(
 
 def _tolist(self: Tensor) -> Any:
     """The tensor's values as a (nested) list of Python numbers."""
-    return self.detach().numpy().tolist()
+    t = self.detach()
+    if t.dtype == _C.dtype.bfloat16:  # numpy has no bfloat16; its values are exact in float32
+        t = t.float()
+    return t.numpy().tolist()
 
 
 def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> numpy.ndarray:

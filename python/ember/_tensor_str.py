@@ -101,6 +101,8 @@ def _dtype_name(t: Tensor) -> str:
 
 def _to_numpy(t: Tensor, floating: bool) -> np.ndarray:
     t = t.detach()
+    if _dtype_name(t) == "bfloat16":  # numpy has no bfloat16; its values are exact in float32
+        t = t.float()
     if t.device.type == "cpu":
         a = np.asarray(t.numpy())
     else:

@@ -32,6 +32,7 @@ import numpy as np
 from . import _C, _composite_linalg, _creation
 from ._C import Tensor
 from ._composite import _axis_alias
+from ._dtype_info import _SCALAR_NAMES
 from .autograd.function import Function
 
 __all__ = [
@@ -95,9 +96,6 @@ _TorchSVD = collections.namedtuple("svd", ["U", "S", "V"])
 class LinAlgError(RuntimeError):
     """A factorization failed on its input (singular, not positive-definite): PyTorch's
     torch.linalg.LinAlgError, a RuntimeError."""
-
-
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
 
 
 # ------------------------------------------------------------------------------------------- helpers

@@ -61,7 +61,6 @@ import os
 import pickle
 import struct
 import sys
-import warnings
 import zipfile
 import zlib
 from typing import IO, Any, Callable, Iterable, Iterator
@@ -106,8 +105,6 @@ _TORCH_DTYPE_ALIASES = {"float": "float32", "double": "float64", "long": "int64"
 # storage class name -> the torch dtype of its elements
 _STORAGE_DTYPES = {storage: dtype for dtype, (storage, _) in _TORCH_DTYPES.items()}
 _STORAGE_DTYPES["UntypedStorage"] = "uint8"  # bytes; _rebuild_tensor_v3 names the dtype
-# ember's nearest dtype for torch dtypes it lacks (loading converts, with a warning)
-_WIDENED = {"float16": "float32", "bfloat16": "float32", "int16": "int32", "int8": "int32", "uint8": "int32"}
 
 
 class _StorageType:
@@ -149,12 +146,10 @@ class _LoadedStorage:
         self.bools_checked = False
 
 
-def _ember_dtype_name(torch_name: str) -> tuple[str, bool]:
-    """(ember dtype name, widened?) for a torch dtype name."""
+def _ember_dtype_name(torch_name: str) -> str:
+    """ember's dtype name for a torch dtype name."""
     if hasattr(_C.dtype, torch_name):
-        return torch_name, False
-    if torch_name in _WIDENED:
-        return _WIDENED[torch_name], True
+        return torch_name
     raise TypeError(f"ember.load: the file holds a tensor of dtype torch.{torch_name}, which ember does not support")
 
 
@@ -196,19 +191,14 @@ def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any)
         if arr.size and arr.view(np.uint8).max() > 1:
             raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
         storage.bools_checked = True
-    name, widened = _ember_dtype_name(dtype_name)
+    name = _ember_dtype_name(dtype_name)
     if math.prod(size) == 0:
         return _C._empty(list(size), getattr(_C.dtype, name))
     view = np.lib.stride_tricks.as_strided(
         arr[offset:], shape=size, strides=[s * arr.itemsize for s in stride], writeable=True
     )
-    if widened:
-        warnings.warn(
-            f"ember.load: ember has no dtype torch.{dtype_name}; the tensor is loaded as {name}", stacklevel=4
-        )
-        if dtype_name == "bfloat16":  # the upper half of a float32
-            view = (view.astype(np.uint32) << 16).view(np.float32)
-        return _C.from_numpy(np.ascontiguousarray(view, dtype=np.dtype(name)))
+    if dtype_name == "bfloat16":  # numpy has no bfloat16: the upper half of a float32, converted exactly (a copy)
+        return _C.from_numpy(np.ascontiguousarray((view.astype(np.uint32) << 16).view(np.float32))).bfloat16()
     return _C.from_numpy(view)  # shares the storage's memory with the other views of it
 
 
@@ -629,9 +619,9 @@ def load(
     a storage (``lambda storage, loc: storage`` works unchanged).
     ``mmap=True`` (``f`` a path) maps the tensors' bytes from the file
     copy-on-write instead of reading them.  ``pickle_load_args`` (e.g.
-    ``encoding``) go to the unpickler.  Tensors of torch dtypes ember lacks
-    (float16, bfloat16, int8, int16, uint8) load widened to float32/int32,
-    with a warning.  PyTorch's environment switches work: ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes
+    ``encoding``) go to the unpickler.  A bfloat16 tensor loads as a copy
+    (numpy, which views the other dtypes' bytes, has no bfloat16).  PyTorch's
+    environment switches work: ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes
     every load weights-only, ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load that does not pass
     ``weights_only`` a full unpickling (for trusted files only).
     """

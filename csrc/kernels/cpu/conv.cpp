@@ -4,11 +4,17 @@
 #include <limits>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
 
 void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
+  if (any_storage_only(cols, x)) {
+    Widening w;
+    im2col(w.out(cols), w.in(x), g);
+    return w.finish();
+  }
   const int64_t N = x->size(0), C = g.channels, H = g.height, W = g.width;
   const int64_t L = g.out_h * g.out_w, K = C * g.kh * g.kw;
   EMBER_ASSERT(cols->stride(2) == 1 || L == 1);
@@ -41,6 +47,11 @@ void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
 }
 
 void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
+  if (any_storage_only(x, cols)) {
+    Widening w;
+    col2im(w.inout(x), w.in(cols), g);
+    return w.finish();
+  }
   const int64_t N = x->size(0), C = g.channels, H = g.height, W = g.width;
   const int64_t L = g.out_h * g.out_w, K = C * g.kh * g.kw;
   EMBER_ASSERT(cols->stride(2) == 1 || L == 1);
@@ -73,6 +84,11 @@ void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
 }
 
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g) {
+  if (any_storage_only(values, x)) {
+    Widening w;
+    max_pool2d(w.out(values), indices, w.in(x), g);
+    return w.finish();
+  }
   const int64_t planes = x->size(0) * g.channels, H = g.height, W = g.width;
   AllowThreads allow(values->numel() * g.kh * g.kw >= kParallelGrain);
   dispatch_floating(x->dtype(), "max_pool2d", [&](auto tag) {
@@ -126,6 +142,11 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
 }
 
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices) {
+  if (any_storage_only(grad_in, grad_out)) {
+    Widening w;
+    max_pool2d_backward(w.inout(grad_in), w.in(grad_out), indices);
+    return w.finish();
+  }
   const int64_t planes = grad_in->size(0) * grad_in->size(1), HW = grad_in->size(2) * grad_in->size(3);
   const int64_t L = grad_out->size(2) * grad_out->size(3);
   AllowThreads allow(planes * (HW + L) >= kParallelGrain);

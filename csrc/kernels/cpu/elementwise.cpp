@@ -8,6 +8,7 @@
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/special_math.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
@@ -269,6 +270,11 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
 }
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (any_storage_only(out, a, b)) {
+    Widening w;
+    binary(op, w.out(out), w.in(a), w.in(b));
+    return w.finish();
+  }
   dispatch(a->dtype(), [&](auto tag) { binary_typed<typename decltype(tag)::type>(op, out, a, b); });
 }
 
@@ -409,26 +415,28 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
 }
 
 void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  if (any_storage_only(out, a)) {
+    Widening w;
+    unary(op, w.out(out), w.in(a));
+    return w.finish();
+  }
   dispatch(a->dtype(), [&](auto tag) { any_unary<typename decltype(tag)::type>(op, out, a); });
 }
 
 void copy(const Tensor& dst, const Tensor& src) {
-  dispatch(dst->dtype(), [&](auto out_tag) {
+  dispatch_all(dst->dtype(), [&](auto out_tag) {
     using O = typename decltype(out_tag)::type;
-    dispatch(src->dtype(), [&](auto in_tag) {
+    dispatch_all(src->dtype(), [&](auto in_tag) {
       using I = typename decltype(in_tag)::type;
-      if constexpr (std::is_same_v<O, bool>)
-        unary_loop<O, I>(dst, src, [](I x) { return x != I(0); });
-      else
-        unary_loop<O, I>(dst, src, [](I x) { return static_cast<O>(x); });
+      unary_loop<O, I>(dst, src, [](I x) { return convert<O>(x); });
     });
   });
 }
 
 void fill(const Tensor& dst, double value) {
-  dispatch(dst->dtype(), [&](auto tag) {
+  dispatch_all(dst->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T v = static_cast<T>(value);
+    const T v = convert<T>(value);
     auto plan = make_plan<1>(dst->sizes(), {dst.get()}, {&dst->strides()});
     for_each_run<1>(plan, [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
       if (s[0] == sizeof(T)) {
@@ -442,6 +450,11 @@ void fill(const Tensor& dst, double value) {
 }
 
 void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi) {
+  if (any_storage_only(out, a)) {
+    Widening w;
+    clamp(w.out(out), w.in(a), lo, hi);
+    return w.finish();
+  }
   dispatch(a->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, bool>) {
@@ -460,7 +473,7 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
 }
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
-  dispatch(out->dtype(), [&](auto tag) {
+  dispatch_all(out->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     OperandStrides sc(*cond, out->sizes()), sa(*a, out->sizes()), sb(*b, out->sizes());
     auto plan = make_plan<4>(out->sizes(), {out.get(), cond.get(), a.get(), b.get()},

@@ -26,7 +26,7 @@ std::vector<int64_t> strided_offsets(const Shape& sizes, const Shape& strides) {
 
 void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
                     const std::vector<int64_t>& inner) {
-  dispatch(src->dtype(), [&](auto tag) {
+  dispatch_all(src->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out->data<T>();
     const T* s = src->data<T>();
@@ -39,7 +39,7 @@ void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int6
 
 void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
                      const std::vector<int64_t>& inner, bool accumulate) {
-  dispatch(dst->dtype(), [&](auto tag) {
+  dispatch_all(dst->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* d = dst->data<T>();
     const T* v = values->data<T>();
@@ -50,6 +50,8 @@ void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<
         if (accumulate) {
           if constexpr (std::is_same_v<T, bool>)
             d[outer[i] + inner[r]] = d[outer[i] + inner[r]] || v[i * nr + r];
+          else if constexpr (std::is_class_v<T>)  // a half float adds in float
+            d[outer[i] + inner[r]] = T(float(d[outer[i] + inner[r]]) + float(v[i * nr + r]));
           else
             d[outer[i] + inner[r]] += v[i * nr + r];
         } else {

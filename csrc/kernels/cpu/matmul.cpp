@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
@@ -114,6 +115,11 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
 void blas_single_threaded() { scipy_openblas_set_num_threads(1); }
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
+  if (any_storage_only(out, a, b)) {
+    Widening w;
+    bmm(beta == 0 ? w.out(out) : w.inout(out), w.in(a), w.in(b), alpha, beta);
+    return w.finish();
+  }
   const int64_t B = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
   if (out->numel() == 0) return;  // nothing to write (an empty operand's strides may be anything)
   AllowThreads allow(B * M * N * K >= kParallelGrain);

@@ -3,12 +3,18 @@
 #include <cmath>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
                 double dampening, double weight_decay, bool nesterov, bool maximize) {
+  if (any_storage_only(p, g, buf)) {
+    Widening w;
+    sgd_update(w.inout(p), w.in(g), w.inout(buf), first, lr, momentum, dampening, weight_decay, nesterov, maximize);
+    return w.finish();
+  }
   dispatch_floating(p->dtype(), "sgd", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();
@@ -31,6 +37,11 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
 
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamScalars& s) {
+  if (any_storage_only(p, g, m, v, vmax)) {
+    Widening w;
+    adam_update(w.inout(p), w.in(g), w.inout(m), w.inout(v), w.inout(vmax), s);
+    return w.finish();
+  }
   dispatch_floating(p->dtype(), "adam", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();

@@ -1,4 +1,5 @@
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/widen.h"
 
 #include <cmath>
 #include <type_traits>
@@ -185,6 +186,11 @@ void reduce_dispatch(const Tensor& out, const Tensor& in, uint64_t mask) {
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
+  if (any_storage_only(out, in)) {
+    Widening w;
+    reduce(op, w.out(out), w.in(in), mask);
+    return w.finish();
+  }
   switch (op) {
     case ReduceOp::Sum: return reduce_dispatch<ReduceOp::Sum>(out, in, mask);
     case ReduceOp::Prod: return reduce_dispatch<ReduceOp::Prod>(out, in, mask);
@@ -196,6 +202,11 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
 }
 
 void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim) {
+  if (any_storage_only(values, in)) {
+    Widening w;
+    reduce_arg(is_max, w.out(values), indices, w.in(in), dim);
+    return w.finish();
+  }
   dispatch(in->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     ReducePlan p = make_reduce_plan(in, 1ull << dim);

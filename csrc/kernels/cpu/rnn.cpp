@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
@@ -24,6 +25,11 @@ static void activate(VecFn fn, const T* x, T* y, int64_t n) {
 
 void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
                const Tensor& c_prev) {
+  if (any_storage_only(h, c, act, tanh_c, gates, c_prev)) {
+    Widening w;
+    lstm_cell(w.out(h), w.out(c), w.out(act), w.out(tanh_c), w.in(gates), w.in(c_prev));
+    return w.finish();
+  }
   const int64_t B = c_prev->size(0), H = c_prev->size(1);
   dispatch(gates->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -52,6 +58,11 @@ void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor
 
 void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Tensor& gh, const Tensor& gc,
                         const Tensor& act, const Tensor& tanh_c, const Tensor& c_prev) {
+  if (any_storage_only(d_gates, d_c_prev, gh, gc, act, tanh_c, c_prev)) {
+    Widening w;
+    lstm_cell_backward(w.out(d_gates), w.out(d_c_prev), w.in(gh), w.in(gc), w.in(act), w.in(tanh_c), w.in(c_prev));
+    return w.finish();
+  }
   const int64_t B = c_prev->size(0), H = c_prev->size(1);
   dispatch(act->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

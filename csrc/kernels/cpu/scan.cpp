@@ -8,6 +8,7 @@
 #include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/special_math.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
@@ -60,6 +61,11 @@ static void scan_slab(ScanOp op, T* out, int64_t* idx, const T* x, int64_t n, in
 
 void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, int64_t outer, int64_t n,
           int64_t inner) {
+  if (any_storage_only(out, x)) {
+    Widening w;
+    scan(op, w.out(out), indices, w.in(x), outer, n, inner);
+    return w.finish();
+  }
   if (outer * n * inner == 0) return;
   dispatch(x->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

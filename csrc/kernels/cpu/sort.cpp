@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
@@ -17,6 +18,11 @@ static bool less_nan_last(T a, T b) {
 }
 
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {
+  if (any_storage_only(values, x)) {
+    Widening w;
+    sort_rows(w.out(values), indices, w.in(x), descending);
+    return w.finish();
+  }
   const int64_t n = x->dim() ? x->size(x->dim() - 1) : 1;
   const int64_t rows = n ? x->numel() / n : 0;
   dispatch(x->dtype(), [&](auto tag) {
@@ -39,6 +45,11 @@ void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, boo
 }
 
 void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right) {
+  if (any_storage_only(sorted, values)) {
+    Widening w;
+    search_rows(out, w.in(sorted), w.in(values), right);
+    return w.finish();
+  }
   const int64_t n = sorted->size(sorted->dim() - 1), m = values->dim() ? values->size(values->dim() - 1) : 1;
   const int64_t rows = m ? values->numel() / m : 0;
   const bool shared = sorted->numel() == n;
@@ -63,6 +74,11 @@ void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, 
 }
 
 void isin(const Tensor& out, const Tensor& elements, const Tensor& test, bool invert) {
+  if (any_storage_only(elements, test)) {
+    Widening w;
+    isin(out, w.in(elements), w.in(test), invert);
+    return w.finish();
+  }
   dispatch(elements->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     std::vector<T> t(test->data<T>(), test->data<T>() + test->numel());
@@ -78,6 +94,11 @@ void isin(const Tensor& out, const Tensor& elements, const Tensor& test, bool in
 }
 
 void unique_rows(const Tensor& x, bool consecutive, std::vector<int64_t>& order, std::vector<char>& starts) {
+  if (any_storage_only(x)) {
+    Widening w;
+    unique_rows(w.in(x), consecutive, order, starts);
+    return w.finish();
+  }
   const int64_t n = x->size(0), len = x->dim() > 1 ? x->size(1) : 1;
   order.resize(n);
   std::iota(order.begin(), order.end(), int64_t(0));

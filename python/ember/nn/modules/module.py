@@ -631,6 +631,14 @@ class Module:
         """Casts all floating point parameters and buffers to float64; returns self."""
         return self.to(_C.dtype.float64)
 
+    def half(self: _M) -> _M:
+        """Casts all floating point parameters and buffers to float16; returns self."""
+        return self.to(_C.dtype.float16)
+
+    def bfloat16(self: _M) -> _M:
+        """Casts all floating point parameters and buffers to bfloat16; returns self."""
+        return self.to(_C.dtype.bfloat16)
+
     def type(self: _M, dst_type: _C.dtype) -> _M:
         """Casts all parameters and buffers to dst_type; returns self."""
         return self._apply(lambda t: t.to(dst_type))

@@ -1,0 +1,146 @@
+"""uint8, int8, int16, float16 and bfloat16 against PyTorch itself: the promotion table, values of the
+common ops (bit for bit where PyTorch rounds once), reprs, and checkpoints and DLPack in both
+directions. Runs only where PyTorch is importable."""
+
+import io
+import itertools
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import ember  # noqa: E402
+
+NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
+NARROW = ["uint8", "int8", "int16", "float16", "bfloat16"]
+
+
+def both(name):
+    return getattr(ember, name), getattr(torch, name)
+
+
+def assert_same(e, t):
+    assert e.dtype.name == str(t.dtype).split(".")[-1]
+    assert e.shape == tuple(t.shape)
+    if t.dtype == torch.bfloat16:
+        np.testing.assert_array_equal(e.float().numpy(), t.float().numpy())
+    else:
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("a,b", list(itertools.product(NAMES, NAMES)))
+def test_promotion_table(a, b):
+    (ea, ta), (eb, tb) = both(a), both(b)
+    assert ember.promote_types(ea, eb).name == str(torch.promote_types(ta, tb)).split(".")[-1]
+
+
+def data(name, seed=0):
+    rng = np.random.default_rng(seed)
+    if name in ("float16", "bfloat16"):
+        t = torch.from_numpy(rng.standard_normal((4, 6)).astype(np.float32) * 3).to(getattr(torch, name))
+    else:
+        info = np.iinfo(np.dtype(name))
+        t = torch.from_numpy(rng.integers(info.min, info.max + 1, (4, 6)).astype(name))
+    e = (
+        ember.from_numpy(t.float().numpy()).to(getattr(ember, name))
+        if name == "bfloat16"
+        else (ember.from_numpy(t.numpy().copy()))
+    )
+    return e, t
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "max": lambda a, b: a.maximum(b),
+    "lt": lambda a, b: a < b,
+    "where": lambda a, b: a.where(a > b, b),
+}
+UNARY = {
+    "neg_or_abs": lambda a: a.abs(),
+    "sum": lambda a: a.sum(1),
+    "max": lambda a: a.max(0).values,
+    "argmax": lambda a: a.argmax(1),
+    "sort": lambda a: a.sort(1).values,
+    "cumsum": lambda a: a.cumsum(1),
+    "t_contiguous": lambda a: a.t().contiguous(),
+    "index": lambda a: a[[2, 0, 2]],
+    "float": lambda a: a.float(),
+    "short": lambda a: a.short(),
+    "byte": lambda a: a.byte(),
+    "scalar": lambda a: a * 3,
+}
+
+
+@pytest.mark.parametrize("name", NARROW)
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_ops_match(name, op):
+    (ea, ta), (eb, tb) = data(name, 1), data(name, 2)
+    if op == "div" and name not in ("float16", "bfloat16"):
+        tb = tb.clamp(min=1) if name == "uint8" else tb.abs().clamp(min=1)
+        eb = ember.from_numpy(tb.numpy().copy())
+    assert_same(BINARY[op](ea, eb), BINARY[op](ta, tb))
+
+
+@pytest.mark.parametrize("name", NARROW)
+@pytest.mark.parametrize("op", sorted(UNARY))
+def test_unary_ops_match(name, op):
+    e, t = data(name, 3)
+    assert_same(UNARY[op](e), UNARY[op](t))
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_float_kernels_round_once_as_pytorch(name):
+    (ea, ta), (eb, tb) = data(name, 4), data(name, 5)
+    assert_same(ea @ eb.t(), ta @ tb.t())
+    assert_same(ea.softmax(1), ta.softmax(1))
+    assert_same(ea.log_softmax(0), ta.log_softmax(0))
+    assert_same(ea.mean(1), ta.mean(1))
+    for fn in ("exp", "tanh", "sigmoid", "sin"):
+        got, want = getattr(ea, fn)(), getattr(ta, fn)()
+        np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=ember.finfo(ea.dtype).eps)
+
+
+@pytest.mark.parametrize("name", NARROW)
+def test_repr_matches(name):
+    e, t = data(name, 6)
+    assert repr(e).replace("ember.", "torch.") == repr(t)
+    assert repr(e[0, 0]).replace("ember.", "torch.") == repr(t[0, 0])
+
+
+@pytest.mark.parametrize("name", NARROW)
+def test_checkpoints_open_both_ways(name):
+    e, t = data(name, 7)
+    buf = io.BytesIO()
+    torch.save({"w": t, "view": t[1:, ::2]}, buf)
+    buf.seek(0)
+    loaded = ember.load(buf)
+    assert_same(loaded["w"], t)
+    assert_same(loaded["view"], t[1:, ::2])
+    buf = io.BytesIO()
+    ember.save({"w": e}, buf)
+    buf.seek(0)
+    assert_same(e, torch.load(buf)["w"])
+
+
+@pytest.mark.parametrize("name", NARROW)
+def test_dlpack_both_ways(name):
+    e, t = data(name, 8)
+    assert_same(e, torch.from_dlpack(e))
+    back = ember.from_dlpack(t)
+    assert_same(back, t)
+    back[0, 0] = 1  # shares memory
+    assert t[0, 0].item() == 1
+
+
+def test_errors_match():
+    with pytest.raises(RuntimeError, match="floating point"):
+        ember.zeros(2, dtype=ember.uint8, requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating point"):
+        torch.zeros(2, dtype=torch.uint8, requires_grad=True)
+    with pytest.raises(TypeError, match="BFloat16"):
+        ember.ones(1, dtype=ember.bfloat16).numpy()
+    with pytest.raises(TypeError, match="BFloat16"):
+        torch.ones(1, dtype=torch.bfloat16).numpy()
