@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import ember
-from fuzz_ops import programs
+from fuzz_ops import ALL_DTYPES, programs
 from helpers import python_command
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +28,7 @@ ROWS = [
     and not r["name"].startswith("_")
 ]
 BATCH = st.lists(programs(ROWS), min_size=20, max_size=20)
+BATCH_ALL_DTYPES = st.lists(programs(ROWS, dtypes=ALL_DTYPES), min_size=20, max_size=20)
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
@@ -54,7 +55,7 @@ def run_batch(tmp_path, batch, *extra):
 
 
 @FUZZ_SETTINGS
-@given(batch=BATCH)
+@given(batch=BATCH_ALL_DTYPES)
 def test_random_programs_never_crash(tmp_path_factory, batch):
     results = run_batch(tmp_path_factory.mktemp("fuzz"), batch)["ember"]
     internal = [o for outcomes in results for o in outcomes if o[0] == "error" and "internal assert" in o[2]]
