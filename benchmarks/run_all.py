@@ -12,6 +12,7 @@ import json
 import os
 import platform
 
+import bench_dtypes
 import bench_kernels
 import bench_models
 import bench_overhead
@@ -50,7 +51,7 @@ def machine():
 def collect(quick):
     flags = ["--quick"] if quick else []
     results = {}
-    for module in (bench_overhead, bench_training, bench_kernels, bench_parallel, bench_models):
+    for module in (bench_overhead, bench_training, bench_kernels, bench_parallel, bench_models, bench_dtypes):
         print(f"\n== {module.__name__} ==")
         results[module.__name__] = module.main(flags)
     return results

@@ -299,3 +299,65 @@ def test_pin_memory_is_accepted_and_changes_nothing():
     with pytest.warns(UserWarning, match="pin_memory"):
         loader = DataLoader(Samples(), batch_size=4, num_workers=2, pin_memory=True, timeout=TIMEOUT)
     assert batches(loader) == batches(DataLoader(Samples(), batch_size=4))
+
+
+class Images(Dataset):
+    """Samples large enough to cross in shared memory, in every dtype a batch may hold."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        return {
+            "image": ember.full((3, 16, 16), float(i)),
+            "mask": ember.full((64, 64), i % 2 == 0),
+            "pixels": ember.full((4096,), i, dtype=ember.uint8),
+            "half": ember.full((2048,), i / 4, dtype=ember.bfloat16),
+            "small": ember.tensor([i]),
+        }
+
+
+def shm_files():
+    import os
+
+    return sorted(f for f in os.listdir("/dev/shm") if f.startswith("ember_dl_"))
+
+
+@pytest.mark.skipif(not ember.utils.data._shared.available(), reason="no writable /dev/shm")
+def test_batches_cross_in_shared_memory_and_leave_no_files():
+    before = shm_files()
+    loader = DataLoader(Images(), batch_size=4, num_workers=2, timeout=TIMEOUT)
+    for got, want in zip(loader, DataLoader(Images(), batch_size=4)):
+        for key in want:
+            assert got[key].dtype == want[key].dtype and got[key].tolist() == want[key].tolist()
+    assert shm_files() == before
+    # dropped mid-epoch: the files the workers wrote and nobody took are removed at shutdown
+    it = iter(DataLoader(Images(), batch_size=1, num_workers=2, prefetch_factor=4, timeout=TIMEOUT))
+    next(it)
+    del it
+    gc.collect()
+    assert shm_files() == before
+
+
+def test_a_large_tensor_pickles_as_a_file_name_in_a_worker():
+    import pickle
+    import subprocess
+    import sys
+
+    # in a fresh process that registered the worker's reducer, a 4 MB tensor pickles to a few hundred bytes
+    code = (
+        "import pickle, ember\n"
+        "from multiprocessing.reduction import ForkingPickler\n"
+        "from ember.utils.data import _shared\n"
+        "_shared.send_tensors_through_shared_memory()\n"
+        "t = ember.arange(1 << 20, dtype=ember.float32).view(1024, 1024).t()\n"
+        "import sys; sys.stdout.buffer.write(bytes(ForkingPickler.dumps(t)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    if not ember.utils.data._shared.available():
+        return
+    assert len(done.stdout) < 1000
+    t = pickle.loads(done.stdout)  # maps and unlinks the file
+    assert t.shape == (1024, 1024) and t[3, 5].item() == 5 * 1024 + 3
+    assert t.contiguous().sum().item() == sum(range(1 << 20))

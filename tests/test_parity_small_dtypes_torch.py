@@ -144,3 +144,12 @@ def test_errors_match():
         ember.ones(1, dtype=ember.bfloat16).numpy()
     with pytest.raises(TypeError, match="BFloat16"):
         torch.ones(1, dtype=torch.bfloat16).numpy()
+
+
+@pytest.mark.parametrize("src,dst", [(a, b) for a in NAMES[1:] for b in NAMES[1:]])
+def test_view_dtype_matches(src, dst):
+    # every pair but bool (PyTorch lets bytes other than 0 and 1 through; ember refuses them)
+    raw = np.random.default_rng(9).integers(0, 256, (2, 16), dtype=np.uint8)
+    t = torch.from_numpy(raw.copy()).view(getattr(torch, src))
+    e = ember.from_numpy(raw.copy()).view(getattr(ember, src))
+    assert_same(e.view(getattr(ember, dst)), t.view(getattr(torch, dst)))

@@ -372,3 +372,41 @@ def test_repr_and_limits():
     assert (ember.iinfo(ember.uint8).min, ember.iinfo(ember.uint8).max) == (0, 255)
     assert (ember.iinfo(ember.int8).min, ember.iinfo(ember.int16).max) == (-128, 32767)
     assert ember.tensor([70000.0]).half().isinf().item()
+
+
+# ----------------------------------------------------------------------------- view(dtype)
+
+
+def test_view_dtype_reads_the_same_bytes():
+    a = np.array([[1.0, -2.5], [3.0, 0.1]], np.float32)
+    x = ember.from_numpy(a.copy())
+    np.testing.assert_array_equal(x.view(ember.int32).numpy(), a.view(np.int32))
+    np.testing.assert_array_equal(x.view(ember.uint8).numpy(), a.view(np.uint8))
+    np.testing.assert_array_equal(x.view(ember.int16).numpy(), a.view(np.int16))
+    np.testing.assert_array_equal(x.view(ember.float64).numpy(), a.view(np.float64))
+    halves = (a.view(np.uint16).astype(np.uint32) << 16).view(np.float32)  # each 16 bits as a bfloat16
+    np.testing.assert_array_equal(x.view(ember.bfloat16).float().numpy(), halves)
+    h = ember.tensor([1.0, -2.0], dtype=ember.float16)
+    np.testing.assert_array_equal(h.view(ember.int16).numpy(), np.array([1.0, -2.0], np.float16).view(np.int16))
+    # a view: writes show through, and the version counter is shared
+    u = x.view(ember.uint8)
+    u[0, :4] = ember.tensor([0, 0, 128, 63], dtype=ember.uint8)  # 1.0 little-endian
+    assert x[0, 0].item() == 1.0 and x._version == u._version
+    # a strided row of whole elements views; the sizes follow PyTorch's rules and words
+    assert x[1:].view(ember.int8).shape == (1, 8) and x[:, :1].view(ember.int16).shape == (2, 2)
+    with pytest.raises(RuntimeError, match=r"self.stride\(-1\) must be 1 to view Float as Byte"):
+        x.t().view(ember.uint8)
+    with pytest.raises(RuntimeError, match=r"self.size\(-1\) must be divisible by 2 to view Float as Double"):
+        ember.ones(3).view(ember.float64)
+    with pytest.raises(RuntimeError, match="self.dim\\(\\) cannot be 0"):
+        ember.tensor(1.0).view(ember.uint8)
+    w = ember.ones(2, requires_grad=True)
+    assert not w.view(ember.int32).requires_grad and w.view(ember.float32).requires_grad
+
+
+def test_view_as_bool_refuses_bytes_other_than_0_and_1():
+    assert ember.tensor([0, 1], dtype=ember.uint8).view(ember.bool).tolist() == [False, True]
+    with pytest.raises(RuntimeError, match="other than 0 and 1"):
+        ember.tensor([0, 2], dtype=ember.uint8).view(ember.bool)
+    with ember.device("meta"):
+        assert ember.ones(2, 4).view(ember.float16).shape == (2, 8)

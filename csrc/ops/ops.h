@@ -230,6 +230,7 @@ Tensor outer(const Tensor& a, const Tensor& b);
 
 // ---- views (view.cpp): share storage and version counter
 Tensor view(const Tensor& t, const Shape& shape);
+Tensor view_dtype(const Tensor& t, DType dtype);  // the same bytes read as another dtype
 Tensor reshape(const Tensor& t, const Shape& shape);
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
 Tensor t_(const Tensor& t);     // .t()

@@ -132,6 +132,52 @@ Tensor view(const Tensor& t, const Shape& shape_in) {
   return attach(n, out);
 }
 
+// view(dtype): the same bytes read as another dtype, with PyTorch's rules and
+// words. Between element sizes the last dim scales, so it must be contiguous.
+// Not differentiable: the result never requires grad, as in PyTorch.
+Tensor view_dtype(const Tensor& t, DType dtype) {
+  if (dtype == t->dtype()) return view(t, t->sizes());
+  const int64_t from = (int64_t)itemsize(t->dtype()), to = (int64_t)itemsize(dtype);
+  Shape sizes = t->sizes(), strides = t->strides();
+  int64_t offset = t->offset();
+  if (from != to) {
+    const std::string what =
+        std::string(scalar_type_name(t->dtype())) + " as " + scalar_type_name(dtype) + " (different element sizes)";
+    EMBER_CHECK(t->dim() > 0, "self.dim() cannot be 0 to view ", what);
+    const size_t last = sizes.size() - 1;
+    EMBER_CHECK(strides[last] == 1, "self.stride(-1) must be 1 to view ", what, ", but got ", strides[last]);
+    if (to < from) {
+      const int64_t ratio = from / to;
+      sizes[last] *= ratio;
+      for (size_t d = 0; d < last; ++d) strides[d] *= ratio;
+      offset *= ratio;
+    } else {
+      const int64_t ratio = to / from;
+      EMBER_CHECK(sizes[last] % ratio == 0, "self.size(-1) must be divisible by ", ratio, " to view ", what,
+                  ", but got ", sizes[last]);
+      EMBER_CHECK(offset % ratio == 0, "self.storage_offset() must be divisible by ", ratio, " to view ", what,
+                  ", but got ", offset);
+      for (size_t d = 0; d < last; ++d) {
+        EMBER_CHECK(strides[d] % ratio == 0, "self.stride(", d, ") must be divisible by ", ratio, " to view ", what,
+                    ", but got ", strides[d]);
+        strides[d] /= ratio;
+      }
+      sizes[last] /= ratio;
+      offset /= ratio;
+    }
+  }
+  auto out = std::make_shared<TensorImpl>(t->storage(), std::move(sizes), std::move(strides), offset, dtype);
+  out->share_version_counter_of(*t);
+  out->is_inference = t->is_inference;
+  if (dtype == DType::Bool && t->numel() > 0) {
+    // A bool byte other than 0 or 1 is undefined behaviour in C++: refuse what PyTorch lets through.
+    NoGradGuard ng;
+    EMBER_CHECK(item_as_int64(amax(view_dtype(t, DType::UInt8), {}, false)) <= 1,
+                "view(ember.bool): the bytes hold values other than 0 and 1");
+  }
+  return out;
+}
+
 Tensor reshape(const Tensor& t, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, t->numel());
   if (view_strides(t, shape)) return view(t, shape);

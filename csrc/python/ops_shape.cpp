@@ -8,12 +8,11 @@ namespace {
 
 void register_views(OpRegistry& r, TensorClass& cls) {
   r.family("views and shape");
-  r.method("view", 0, "A view of self with another shape (sizes as arguments or one sequence; -1 is inferred).",
+  r.method("view", 0,
+           "A view of self with another shape (sizes as arguments or one sequence; -1 is inferred), or "
+           "view(dtype): its bytes read as another dtype.",
            [](const Tensor& t, py::args shape) {
-             if (shape.size() == 1 && py::isinstance<DType>(shape[0]))
-               EMBER_FAIL(NotImplemented,
-                          "view(dtype) (reinterpreting the bytes as another dtype) is not supported "
-                          "by ember; use .to(dtype) to convert values");
+             if (shape.size() == 1 && py::isinstance<DType>(shape[0])) return view_dtype(t, shape[0].cast<DType>());
              return view(t, shape_args(shape));
            });
   r.method(

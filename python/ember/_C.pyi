@@ -2379,7 +2379,7 @@ class Tensor:
         """
     def view(self, *args) -> Tensor:
         """
-        A view of self with another shape (sizes as arguments or one sequence; -1 is inferred).
+        A view of self with another shape (sizes as arguments or one sequence; -1 is inferred), or view(dtype): its bytes read as another dtype.
         """
     def view_as(self, other: Tensor) -> Tensor:
         """

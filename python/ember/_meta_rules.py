@@ -7,6 +7,7 @@ import math
 import numbers
 from typing import Any, Callable
 
+from . import _C
 from ._batched import _wrap_dim, is_tensor, registrar
 from ._creation import _size
 from ._meta import RULES, MetaTensor
@@ -52,6 +53,14 @@ def _view(x: MetaTensor, shape: tuple, strides: tuple | None = None) -> MetaTens
 @_rule("view", "reshape")
 def view(args: tuple, kwargs: dict) -> MetaTensor:
     x = args[0]
+    if len(args) == 2 and isinstance(args[1], _C.dtype):  # view(dtype): the last dim scales by the sizes' ratio
+        dtype = args[1]
+        shape = list(x.shape)
+        if dtype.itemsize != x._dtype.itemsize:
+            if not shape:
+                raise RuntimeError(f"self.dim() cannot be 0 to view {x._dtype} as {dtype} (different element sizes)")
+            shape[-1] = shape[-1] * x._dtype.itemsize // dtype.itemsize
+        return MetaTensor(tuple(shape), dtype)
     return _view(x, _infer(_sizes(args[1:], kwargs, "shape", "size"), x.numel()))
 
 

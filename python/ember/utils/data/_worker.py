@@ -2,7 +2,8 @@
 
 The main process walks the sampler and sends each batch's indices to a worker
 (round robin, ``prefetch_factor`` batches ahead per worker); a worker fetches
-and collates the batch and sends it back (tensors travel pickled). Batches are
+and collates the batch and sends it back, its tensors through shared memory
+(``_shared.py``; small ones pickled). Batches are
 yielded in sampler order unless ``in_order=False``. An exception in a worker
 is raised again in the main process with the worker's traceback; a worker that
 dies or a ``timeout`` that passes raise RuntimeError. For an IterableDataset
@@ -18,6 +19,8 @@ import random
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+
+from . import _shared
 
 _POLL_SECONDS = 5.0  # how often a waiting main process checks that its workers are alive
 
@@ -87,6 +90,7 @@ def _worker_loop(
     # does not survive fork); backward, if a dataset runs one, stays serial.
     ember.set_num_threads(1)
     ember.autograd.set_parallel_backward(False)
+    _shared.send_tensors_through_shared_memory()
     ember.manual_seed(seed)
     random.seed(seed)
     _seed_numpy(seed, worker_id)
@@ -177,6 +181,7 @@ class WorkerPool:
             if p.is_alive():  # stuck in __getitem__ (a timeout) or ignoring the stop signal
                 p.terminate()
                 p.join(timeout=_POLL_SECONDS)
+        _shared.remove_leftovers([p.pid for p in self.processes])
         for q in [*self.index_queues, self.result_queue]:
             q.cancel_join_thread()
             q.close()
