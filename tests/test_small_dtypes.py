@@ -410,3 +410,68 @@ def test_view_as_bool_refuses_bytes_other_than_0_and_1():
         ember.tensor([0, 2], dtype=ember.uint8).view(ember.bool)
     with ember.device("meta"):
         assert ember.ones(2, 4).view(ember.float16).shape == (2, 8)
+
+
+# ----------------------------------------------------------------------------- every op
+
+
+def _tensors_of(out):
+    if isinstance(out, ember.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _tensors_of(o)]
+    return []
+
+
+@pytest.mark.parametrize("dt", HALVES)
+def test_every_op_case_runs_in_half_floats_as_in_float32(dt):
+    """Each float case of tests/op_db.py, its float inputs rounded to dt: what runs in float32 runs in dt,
+    and every float result agrees with float32's to within dt's precision (a few roundings)."""
+    import warnings
+
+    from helpers import random_array
+    from op_db import CASES
+
+    tol = 8 * ember.finfo(dt).eps
+    checked, failures = 0, []
+    for case in CASES:
+        opts = case.opts
+        if opts.get("integer"):
+            continue
+        rng = np.random.default_rng(0)
+        low, high, min_abs = opts.get("low", -2.0), opts.get("high", 2.0), opts.get("min_abs", 0.0)
+        arrays = [
+            a if isinstance(a, np.ndarray) else random_array(a, rng, low, high, False, min_abs) for a in case.inputs
+        ]
+        if not any(a.dtype.kind == "f" for a in arrays):
+            continue
+        op = getattr(ember, case.name, None) or getattr(ember.Tensor, case.name)
+
+        def run(dtype, case=case, op=op, arrays=arrays):
+            tensors = [
+                ember.tensor(as_dtype(a.astype(np.float32), dt)).to(dtype) if a.dtype.kind == "f" else ember.tensor(a)
+                for a in arrays
+            ]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return _tensors_of(case.invoke(op, *tensors))
+
+        try:
+            want = run(ember.float32)
+        except Exception:  # noqa: BLE001 (a case that raises by design, in every dtype)
+            continue
+        try:
+            got = run(dt)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"{case.name} {case.id}: {type(exc).__name__}: {exc}")
+            continue
+        checked += 1
+        for w, g in zip(want, got):
+            if not w.dtype.is_floating_point:
+                continue
+            w, g = w.detach().double().numpy(), g.detach().double().numpy()
+            if w.shape != g.shape or np.isnan(w).tolist() != np.isnan(g).tolist():
+                failures.append(f"{case.name} {case.id}: shape or NaNs differ")
+            elif w.size and np.nanmax(np.abs(w - g) / np.maximum(np.abs(w), 1.0)) > tol:
+                failures.append(f"{case.name} {case.id}: off by {np.nanmax(np.abs(w - g)):.3g}")
+    assert checked >= 200 and not failures, (checked, failures[:10])
