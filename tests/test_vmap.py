@@ -104,7 +104,7 @@ def test_per_sample_gradients_of_every_differentiable_op(case):
 
 # Registered ops without a batching rule: vmap runs them once per entry and stacks (with PyTorch's
 # performance warning). This list may only shrink.
-FALLBACK_OPS = {"diag", "index_put", "index_reduce", "masked_scatter", "put", "searchsorted"}
+FALLBACK_OPS = {"index_put", "index_reduce", "masked_scatter", "put"}
 
 
 def test_the_ops_that_still_loop():
@@ -120,14 +120,33 @@ def test_the_ops_that_still_loop():
     assert uses_fallback == FALLBACK_OPS
 
 
+def test_diag_and_searchsorted_rules_match_a_loop():
+    x, m = ember.randn(4, 3), ember.randn(4, 3, 5)
+    for k in (0, 1, -2):
+        assert ember.equal(vmap(lambda t, k=k: t.diag(k))(x), ember.stack([r.diag(k) for r in x]))
+        assert ember.equal(vmap(lambda t, k=k: ember.diag(t, k))(m), ember.stack([ember.diag(r, k) for r in m]))
+    seqs = ember.randn(4, 6).sort().values
+    vals = ember.randn(4, 2, 3)
+    for right in (False, True):
+        search = functools.partial(ember.searchsorted, right=right)
+        loop = ember.stack([search(s, v) for s, v in zip(seqs, vals)])
+        assert ember.equal(vmap(search)(seqs, vals), loop)  # a 1-D sequence per entry, 2-D values
+        assert ember.equal(
+            vmap(search, in_dims=(0, None))(seqs, vals[0]), ember.stack([search(s, vals[0]) for s in seqs])
+        )
+        assert ember.equal(
+            vmap(search)(seqs, vals[:, 0, 0]), ember.stack([search(s, v) for s, v in zip(seqs, vals[:, 0, 0])])
+        )
+
+
 def test_fallback_warns_once_per_op():
-    batched._warned.discard("diag")
+    batched._warned.discard("put")
     x = ember.randn(4, 3)
     with pytest.warns(UserWarning, match="performance drop because we have not yet implemented the batching rule"):
-        vmap(lambda t: t.diag())(x)
+        vmap(lambda t: t.put(ember.tensor([0]), ember.tensor([1.0])))(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        vmap(lambda t: t.diag())(x)
+        vmap(lambda t: t.put(ember.tensor([0]), ember.tensor([1.0])))(x)
 
 
 @pytest.mark.parametrize("name", sorted(DYNAMIC_SHAPE))

@@ -421,14 +421,38 @@ def against_a_fixed_set(op: Op, args: tuple, kwargs: dict) -> Any:
 
 @_rule("searchsorted")
 def searchsorted(op: Op, args: tuple, kwargs: dict) -> Any:
-    """searchsorted(sorted_sequence, values): a 1-D unbatched sequence searched for batched values."""
+    """searchsorted(sorted_sequence, values). An unbatched 1-D sequence is searched for the batched values
+    as they are; a batched sequence becomes an N-D one, its rows searched for the values of the same
+    leading dims (a per-entry 1-D sequence expanded over the values' leading dims)."""
     seq = args[0] if args else kwargs["sorted_sequence"]
     values = args[1] if len(args) > 1 else kwargs["input"]
+    s, seq_batched = op.unwrap(seq)
     v, batched = op.unwrap(values)
-    if type(seq) is BatchedTensor or not batched or seq.dim() != 1 or kwargs.get("sorter") is not None:
-        return fallback(op, args, kwargs)
     rest = {k: a for k, a in kwargs.items() if k not in ("sorted_sequence", "input")}
-    return op.wrap(op(seq, v, **rest))
+    if len(args) > 2 or rest.get("sorter") is not None or not is_tensor(values):
+        return fallback(op, args, kwargs)
+    if not seq_batched:
+        if not batched or s.dim() != 1:
+            return fallback(op, args, kwargs)
+        return op.wrap(op(s, v, **rest))
+    v = op.batched(values)
+    if v.dim() == 1:  # a number per entry: a one-value row
+        return op.wrap(op(s, v.unsqueeze(-1), **rest).squeeze(-1))
+    if s.dim() == 2 and v.dim() > 2:
+        s = s.reshape(s.shape[0], *([1] * (v.dim() - 2)), s.shape[-1]).expand(*v.shape[:-1], s.shape[-1])
+    if s.dim() != v.dim():
+        return fallback(op, args, kwargs)
+    return op.wrap(op(s.contiguous(), v.contiguous(), **rest))
+
+
+@_rule("diag")
+def diag(op: Op, args: tuple, kwargs: dict) -> Any:
+    """diag(vector) is a matrix with it on a diagonal (diag_embed); diag(matrix) its diagonal."""
+    v, batched = op.unwrap(args[0])
+    k = args[1] if len(args) > 1 else kwargs.get("diagonal", 0)
+    if not batched or len(args) > 2 or set(kwargs) - {"diagonal"} or v.dim() not in (2, 3):
+        return fallback(op, args, kwargs)
+    return op.wrap(_C.diag_embed(v, k) if v.dim() == 2 else v.diagonal(k, 1, 2))
 
 
 @_rule("__getitem__")
