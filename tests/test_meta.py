@@ -225,3 +225,18 @@ def test_layers_on_meta_give_their_cpu_shapes(make, shape, dtype):
     assert all(p.is_meta for p in meta.parameters())
     got = meta(ember.empty(shape, dtype=dtype, device="meta"))
     _check_same_metadata(got[0] if isinstance(got, tuple) else got, ref[0] if isinstance(ref, tuple) else ref)
+
+
+def test_tensor_and_module_to_meta():
+    x = ember.ones(2, 3, requires_grad=True)
+    y = x.to("meta")
+    assert y.device.type == "meta" and y.shape == (2, 3) and y.dtype == ember.float32 and y.requires_grad
+    assert x.to(device="meta", dtype=ember.float16).dtype == ember.float16
+    model = ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.BatchNorm1d(3)).to("meta", ember.float64)
+    assert all(p.device.type == "meta" and p.dtype == ember.float64 for p in model.parameters())
+    assert model[1].num_batches_tracked.dtype == ember.int64 and model[1].running_mean.device.type == "meta"
+    assert model(ember.empty(4, 2, device="meta", dtype=ember.float64)).shape == (4, 3)
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor; no data!"):
+        model.to("cpu")
+    model.to_empty(device="cpu")
+    assert all(p.device.type == "cpu" for p in model.parameters())

@@ -613,12 +613,21 @@ class Module:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
             )
+        if device is not None and str(device) == "meta":  # the shapes and dtypes stay, the data goes
+            if dtype is not None:
+                self.to(dtype)
+            return self.to_empty(device="meta")
         if device is not None:
             _C._check_device(
                 _C.device(f"cuda:{device}" if isinstance(device, int) else device)
                 if not isinstance(device, _C.device)
                 else device
             )
+            if any(t.device.type == "meta" for t in [*self.parameters(), *self.buffers()]):
+                raise NotImplementedError(
+                    "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() instead of "
+                    "torch.nn.Module.to() when moving module from meta to a different device."
+                )
         if dtype is None:
             return self
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
