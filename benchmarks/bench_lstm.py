@@ -21,10 +21,11 @@ from _harness import cli, measure, print_table, row_of_children, write_json_of_c
 
 VOCAB, EMBED, HIDDEN, LAYERS, SEQ, BATCH = 1000, 64, 256, 2, 32, 32
 CASE = f"2-layer LSTM LM step (emb {EMBED}, hidden {HIDDEN}, seq {SEQ}, batch {BATCH})"
+GRU_CASE = CASE.replace("LSTM", "GRU")
 
 
-def train_step(lib):
-    """The step, written once against the PyTorch API."""
+def train_step(lib, cell="LSTM"):
+    """The step, written once against the PyTorch API; cell="GRU" makes it a GRU language model."""
     nn = lib.nn
     lib.manual_seed(0)
 
@@ -32,7 +33,7 @@ def train_step(lib):
         def __init__(self):
             super().__init__()
             self.embed = nn.Embedding(VOCAB, EMBED)
-            self.lstm = nn.LSTM(EMBED, HIDDEN, num_layers=LAYERS)
+            self.lstm = getattr(nn, cell)(EMBED, HIDDEN, num_layers=LAYERS)
             self.head = nn.Linear(HIDDEN, VOCAB)
 
         def forward(self, tokens):

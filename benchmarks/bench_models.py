@@ -2,7 +2,8 @@
 
 - CNN: Conv2d 1->16 3x3, ReLU, MaxPool 2, Conv2d 16->32 3x3, ReLU, MaxPool 2, Linear to 10 classes,
   batch 64 of 1x28x28 images (the digits-sized CNN of issue 14).
-- LSTM LM: benchmarks/bench_lstm.py's step (embedding 64, 2 layers of hidden 256, seq 32, batch 32).
+- LSTM LM: benchmarks/bench_lstm.py's step (embedding 64, 2 layers of hidden 256, seq 32, batch 32);
+  GRU LM: the same with a GRU.
 - Transformer: 4 encoder layers (d_model 128, 4 heads, feed-forward 512, causal mask) over
   sequences of 64 tokens, batch 16, embedding and head over a vocabulary of 1000.
 
@@ -12,11 +13,13 @@ PyTorch API. Each library runs with its own default thread count.
     python benchmarks/bench_models.py [--quick] [--json PATH]
 """
 
+import functools
 import sys
 
 import numpy as np
 from _harness import cases_in_children, child_or_main
 from bench_lstm import CASE as LSTM_CASE
+from bench_lstm import GRU_CASE
 from bench_lstm import train_step as lstm_step
 
 VOCAB = 1000
@@ -79,6 +82,7 @@ def transformer_step(lib):
 CASES = {
     "CNN step (conv 1-16-32 3x3, maxpool, linear; batch 64)": cnn_step,
     LSTM_CASE: lstm_step,
+    GRU_CASE: functools.partial(lstm_step, cell="GRU"),
     "4-layer transformer step (d_model 128, 4 heads, seq 64, batch 16, causal)": transformer_step,
 }
 

@@ -172,9 +172,8 @@ def test_lstm_layer_is_one_node_matching_the_steps(reverse):
     assert ember.autograd.gradgradcheck(lambda *z: ember._C._lstm_layer(*z, reverse)[0], tuple(args))
 
 
-def test_lstm_module_uses_one_node_per_layer_and_direction():
-    lstm = ember.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
-    out, _ = lstm(ember.randn(5, 2, 3))
+def graph_node_names(out):
+    """The names of every node of out's backward graph."""
     names, stack = set(), [out.grad_fn]
     while stack:
         node = stack.pop()
@@ -182,4 +181,58 @@ def test_lstm_module_uses_one_node_per_layer_and_direction():
             continue
         names.add(node.name())
         stack.extend(f for f, _ in node.next_functions)
+    return names
+
+
+def test_lstm_module_uses_one_node_per_layer_and_direction():
+    lstm = ember.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    out, _ = lstm(ember.randn(5, 2, 3))
+    names = graph_node_names(out)
     assert "LstmLayerBackward0" in names and "ThnnFusedLstmCellBackward0" not in names
+
+
+# ------------------------------------------------------------------ the GRU layer (Note [GRU layer])
+
+
+def _gru_by_steps(xw, h0, w_hh, b_hh, reverse):
+    """PyTorch's GRU equations, one step at a time with plain ops."""
+    steps, hidden = xw.shape[0], h0.shape[1]
+    h, outs = h0, [None] * steps
+    for k in range(steps):
+        t = steps - 1 - k if reverse else k
+        gh = h @ w_hh.t() + (b_hh if b_hh is not None else 0)
+        r = (xw[t, :, :hidden] + gh[:, :hidden]).sigmoid()
+        z = (xw[t, :, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden]).sigmoid()
+        n = (xw[t, :, 2 * hidden :] + r * gh[:, 2 * hidden :]).tanh()
+        h = (1 - z) * n + z * h
+        outs[t] = h
+    return ember.stack(outs), h
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_layer_is_one_node_matching_the_steps(reverse, bias):
+    rng = np.random.default_rng(3)
+    shapes = [(4, 2, 9), (2, 3), (9, 3)] + ([(9,)] if bias else [])
+    args = [ember.tensor(rng.normal(size=s) * 0.7, dtype=ember.float64, requires_grad=True) for s in shapes]
+    full = args if bias else [*args, None]
+    out, h_n = ember._C._gru_layer(*full, reverse)
+    assert out.grad_fn is h_n.grad_fn and out.grad_fn.name() == "GruLayerBackward0"
+    for a, b in zip((out, h_n), _gru_by_steps(*full, reverse)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+
+    def layer(*z):
+        return ember._C._gru_layer(*z, *([] if bias else [None]), reverse)
+
+    for pick in (lambda r: r, lambda r: r[0], lambda r: r[1]):
+        assert ember.autograd.gradcheck(lambda *z, pick=pick: pick(layer(*z)), tuple(args))
+    assert ember.autograd.gradgradcheck(lambda *z: layer(*z)[0], tuple(args))
+
+
+def test_gru_module_uses_one_node_per_layer_and_direction():
+    gru = ember.nn.GRU(3, 4, num_layers=2, bidirectional=True)
+    out, h_n = gru(ember.randn(5, 2, 3))
+    names = graph_node_names(out)
+    assert "GruLayerBackward0" in names and "SigmoidBackward0" not in names
+    with pytest.raises(RuntimeError, match="gru_layer: expected xw"):
+        ember._C._gru_layer(ember.zeros(2, 1, 7), ember.zeros(1, 3), ember.zeros(9, 3))

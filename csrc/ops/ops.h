@@ -360,6 +360,10 @@ std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
 // biases, h0 and c0 (B, H), w_hh (4H, H) -> output (T, B, H), h_n, c_n (B, H).
 std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
                                  bool reverse);
+// One GRU layer and direction (Note [GRU layer]): xw (T, B, 3H) the input projections with b_ih, h0 (B, H),
+// w_hh (3H, H), b_hh (3H) or null -> output (T, B, H), h_n (B, H).
+std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
+                                bool reverse);
 
 // ---- fused optimizer updates (optim.cpp): in place, outside autograd
 TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList momentum_buffers, double lr,

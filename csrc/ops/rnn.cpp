@@ -177,4 +177,107 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
   return {out, h_n, c_n};
 }
 
+// Note [GRU layer]: a GRU layer's time loop (one direction) as one node, as
+// Note [LSTM layer] does for the LSTM, here with ember ops rather than a fused
+// cell kernel. The forward keeps every step's gates r, z, n and the hidden
+// part of n's pre-activation (W_hn h + b_hn, which r multiplies); the backward
+// runs the steps in reverse, then forms the recurrent weight's and bias's
+// gradients of all steps in one product and one sum. With create_graph it
+// recomputes the steps with recorded ops and runs the same reverse loop on them.
+namespace {
+struct GruSteps {
+  TensorList r, z, n, ghn, h_prev;  // per step, in time order
+  Tensor out, h_last;
+};
+}  // namespace
+
+// xw (T, B, 3H): the input projections with b_ih; h0 (B, H); w_hh (3H, H); b_hh (3H) or null.
+static GruSteps gru_steps(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh, bool reverse) {
+  const int64_t T = xw->size(0), H = h0->size(1);
+  GruSteps s;
+  for (auto* list : {&s.r, &s.z, &s.n, &s.ghn, &s.h_prev}) list->resize(T);
+  TensorList outs(T);
+  Tensor h = h0, wt = transpose(w_hh, 0, 1);
+  for (int64_t k = 0; k < T; ++k) {
+    const int64_t t = step_at(k, T, reverse);
+    Tensor x = select(xw, 0, t);
+    Tensor gh = b_hh ? addmm(b_hh, h, wt) : mm(h, wt);
+    Tensor rz = sigmoid(add(narrow(x, 1, 0, 2 * H), narrow(gh, 1, 0, 2 * H)));
+    s.r[t] = narrow(rz, 1, 0, H), s.z[t] = narrow(rz, 1, H, H), s.ghn[t] = narrow(gh, 1, 2 * H, H);
+    s.n[t] = tanh(add(narrow(x, 1, 2 * H, H), mul(s.r[t], s.ghn[t])));
+    s.h_prev[t] = h;
+    h = add(s.n[t], mul(s.z[t], sub(h, s.n[t])));  // (1 - z) * n + z * h
+    outs[t] = h;
+  }
+  s.out = stack(outs, 0);
+  s.h_last = h;
+  return s;
+}
+
+// The gradients of (xw, h0, w_hh, b_hh) from those of (output, h_n), through the steps.
+static variable_list gru_backward_steps(const variable_list& g, const GruSteps& s, const Tensor& h0, const Tensor& w_hh,
+                                        bool has_bias, bool reverse) {
+  const int64_t T = (int64_t)s.r.size(), B = h0->size(0), H = h0->size(1);
+  Tensor dh = g[1] ? g[1] : zeros_like(h0);
+  TensorList dxw(T), dgh(T);
+  for (int64_t k = T - 1; k >= 0; --k) {
+    const int64_t t = step_at(k, T, reverse);
+    const Tensor &r = s.r[t], &z = s.z[t], &n = s.n[t];
+    Tensor dh_t = g[0] ? add(dh, select(g[0], 0, t)) : dh;
+    Tensor dn_pre = mul(mul(dh_t, sub(num(1.0), z)), sub(num(1.0), mul(n, n)));
+    Tensor dr_pre = mul(mul(dn_pre, s.ghn[t]), mul(r, sub(num(1.0), r)));
+    Tensor dz_pre = mul(mul(dh_t, sub(s.h_prev[t], n)), mul(z, sub(num(1.0), z)));
+    dxw[t] = cat({dr_pre, dz_pre, dn_pre}, 1);
+    dgh[t] = cat({dr_pre, dz_pre, mul(dn_pre, r)}, 1);
+    dh = add(mul(dh_t, z), mm(dgh[t], w_hh));
+  }
+  Tensor dgh_all = reshape(stack(dgh, 0), {T * B, 3 * H});
+  Tensor dw = mm(transpose(dgh_all, 0, 1), reshape(stack(s.h_prev, 0), {T * B, H}));
+  return {stack(dxw, 0), dh, dw, has_bias ? sum(dgh_all, {0}, false) : Tensor()};
+}
+
+std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
+                                bool reverse) {
+  EMBER_CHECK(xw->dim() == 3 && h0->dim() == 2 && w_hh->dim() == 2 && xw->size(1) == h0->size(0) &&
+                  xw->size(2) == 3 * h0->size(1) && w_hh->size(0) == xw->size(2) && w_hh->size(1) == h0->size(1) &&
+                  xw->size(0) > 0 && (!b_hh || (b_hh->dim() == 1 && b_hh->size(0) == xw->size(2))),
+              "gru_layer: expected xw (T, B, 3H), h0 (B, H), w_hh (3H, H), b_hh (3H); got ", detail::cat(xw->sizes()),
+              ", ", detail::cat(h0->sizes()), ", ", detail::cat(w_hh->sizes()),
+              b_hh ? ", " + detail::cat(b_hh->sizes()) : std::string(", no b_hh"));
+  GruSteps s;
+  Tensor gates;  // (4, T, B, H): r, z, n and W_hn h + b_hn of every step, for the backward
+  {
+    NoGradGuard ng;
+    s = gru_steps(xw, h0, w_hh, b_hh, reverse);
+    gates = stack({stack(s.r, 0), stack(s.z, 0), stack(s.n, 0), stack(s.ghn, 0)}, 0);
+  }
+  auto n = make_node<LstmLayerState>("GruLayerBackward0", {&xw, &h0, &w_hh, &b_hh}, [](auto& n, variable_list& g) {
+    Tensor xw = n.saved_at(0), h0 = n.saved_at(1), w_hh = n.saved_at(2), b_hh = n.saved_at(3);
+    const bool reverse = n.state.reverse;
+    if (GradMode::is_enabled())
+      return gru_backward_steps(g, gru_steps(xw, h0, w_hh, b_hh, reverse), h0, w_hh, (bool)b_hh, reverse);
+    Tensor out = n.saved_at(4), gates = n.saved_at(5);
+    const int64_t T = xw->size(0);
+    GruSteps s;
+    for (auto* list : {&s.r, &s.z, &s.n, &s.ghn, &s.h_prev}) list->resize(T);
+    Tensor h_prev = previous_hidden(out, h0, reverse);
+    for (int64_t t = 0; t < T; ++t) {
+      s.r[t] = select(select(gates, 0, 0), 0, t), s.z[t] = select(select(gates, 0, 1), 0, t);
+      s.n[t] = select(select(gates, 0, 2), 0, t), s.ghn[t] = select(select(gates, 0, 3), 0, t);
+      s.h_prev[t] = select(h_prev, 0, t);
+    }
+    return gru_backward_steps(g, s, h0, w_hh, (bool)b_hh, reverse);
+  });
+  Tensor h_n = s.h_last;
+  if (n) {
+    n->state.reverse = reverse;
+    for (auto* t : {&xw, &h0, &w_hh, &b_hh}) n->save("input", *t);
+    n->save("output", s.out);
+    n->save("workspace", gates);
+    attach(n, s.out);
+    attach(n, h_n);
+  }
+  return {s.out, h_n};
+}
+
 }  // namespace ember

@@ -2737,6 +2737,10 @@ def _gradient_edge(tensor: Tensor) -> tuple[Node, int]:
     """
     (node, output number): where the tensor's gradient enters the graph.
     """
+def _gru_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, reverse: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    One GRU layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.
+    """
 def _hardtanh(input: Tensor, min_val: typing.SupportsFloat | typing.SupportsIndex, max_val: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
     hardtanh as one node.

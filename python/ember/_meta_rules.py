@@ -542,6 +542,14 @@ def lstm_layer(args: tuple, kwargs: dict) -> tuple:
     )
 
 
+@_rule("_gru_layer")
+def gru_layer(args: tuple, kwargs: dict) -> tuple:
+    """One GRU layer's time loop: xw (T, B, 3H), h0 (B, H) -> out (T, B, H), h_n."""
+    xw, h0 = args[0], args[1]
+    steps, batch, hidden = xw.shape[0], h0.shape[0], h0.shape[1]
+    return MetaTensor((steps, batch, hidden), xw.dtype), MetaTensor((batch, hidden), xw.dtype)
+
+
 @_rule("_lstm_cell")
 def lstm_cell(args: tuple, kwargs: dict) -> tuple:
     """One LSTM step after the gate pre-activations (B, 4H): (h, c), each shaped like c_prev."""

@@ -346,6 +346,11 @@ class RNNBase(Module):
                     outputs.append(out)
                     finals.append((h_n, c_n))
                     continue
+                if self.mode == "GRU" and not packed and steps > 0:  # Note [GRU layer]
+                    out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, direction == 1)
+                    outputs.append(out)
+                    finals.append((h_n,))
+                    continue
                 outs, final = _run_direction(step, xw_steps, batch_sizes, state, (w_hh, b_hh, w_hr), direction == 1)
                 outputs.append(_C.cat(outs) if packed else _C.stack(outs))
                 finals.append(final)
