@@ -236,3 +236,33 @@ def test_gru_module_uses_one_node_per_layer_and_direction():
     assert "GruLayerBackward0" in names and "SigmoidBackward0" not in names
     with pytest.raises(RuntimeError, match="gru_layer: expected xw"):
         ember._C._gru_layer(ember.zeros(2, 1, 7), ember.zeros(1, 3), ember.zeros(9, 3))
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_rnn_layer_is_one_node_matching_the_steps(relu, reverse):
+    rng = np.random.default_rng(4)
+    args = [ember.tensor(rng.normal(size=s) * 0.7, dtype=ember.float64, requires_grad=True)
+            for s in [(4, 2, 3), (2, 3), (3, 3)]]  # fmt: skip
+    out, h_n = ember._C._rnn_layer(*args, relu, reverse)
+    assert out.grad_fn is h_n.grad_fn and out.grad_fn.name() == "RnnLayerBackward0"
+    xw, h, w_hh = args
+    steps = [None] * 4
+    for k in range(4):
+        t = 3 - k if reverse else k
+        pre = xw[t] + h @ w_hh.t()
+        h = steps[t] = pre.relu() if relu else pre.tanh()
+    np.testing.assert_allclose(out.detach().numpy(), ember.stack(steps).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h_n.detach().numpy(), h.detach().numpy(), rtol=1e-12)
+    for pick in (lambda r: r, lambda r: r[0], lambda r: r[1]):
+        assert ember.autograd.gradcheck(lambda *z, pick=pick: pick(ember._C._rnn_layer(*z, relu, reverse)), tuple(args))
+    assert ember.autograd.gradgradcheck(lambda *z: ember._C._rnn_layer(*z, relu, reverse)[0], tuple(args))
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_module_uses_one_node_per_layer_and_direction(nonlinearity):
+    rnn = ember.nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity=nonlinearity)
+    out, _ = rnn(ember.randn(5, 2, 3))
+    assert "RnnLayerBackward0" in graph_node_names(out)
+    with pytest.raises(RuntimeError, match="rnn_layer: expected xw"):
+        ember._C._rnn_layer(ember.zeros(2, 1, 4), ember.zeros(1, 3), ember.zeros(3, 3))

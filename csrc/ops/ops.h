@@ -362,6 +362,9 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
                                  bool reverse);
 // One GRU layer and direction (Note [GRU layer]): xw (T, B, 3H) the input projections with b_ih, h0 (B, H),
 // w_hh (3H, H), b_hh (3H) or null -> output (T, B, H), h_n (B, H).
+// One Elman RNN layer and direction (Note [GRU layer]): xw (T, B, H) with both biases, h0 (B, H), w_hh (H, H),
+// tanh or relu -> output (T, B, H), h_n (B, H).
+std::array<Tensor, 2> rnn_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse);
 std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
                                 bool reverse);
 

@@ -280,4 +280,73 @@ std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor
   return {s.out, h_n};
 }
 
+// The Elman RNN's layer, as Note [GRU layer]: h_t = act(xw_t + h_(t-1) W_hh^T), act tanh or relu (xw
+// holds both biases). out (T, B, H) in time order.
+static Tensor rnn_steps(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu_act, bool reverse) {
+  const int64_t T = xw->size(0);
+  TensorList outs(T);
+  Tensor h = h0, wt = transpose(w_hh, 0, 1);
+  for (int64_t k = 0; k < T; ++k) {
+    const int64_t t = step_at(k, T, reverse);
+    Tensor pre = addmm(select(xw, 0, t), h, wt);
+    h = outs[t] = relu_act ? relu(pre) : tanh(pre);
+  }
+  return stack(outs, 0);
+}
+
+static variable_list rnn_backward_steps(const variable_list& g, const Tensor& out, const Tensor& h0, const Tensor& w_hh,
+                                        bool relu_act, bool reverse) {
+  const int64_t T = out->size(0), B = h0->size(0), H = h0->size(1);
+  Tensor dh = g[1] ? g[1] : zeros_like(h0);
+  TensorList dpre(T);
+  for (int64_t k = T - 1; k >= 0; --k) {
+    const int64_t t = step_at(k, T, reverse);
+    Tensor h_t = select(out, 0, t);
+    Tensor dh_t = g[0] ? add(dh, select(g[0], 0, t)) : dh;
+    dpre[t] = relu_act ? threshold_backward(dh_t, h_t) : mul(dh_t, sub(num(1.0), mul(h_t, h_t)));
+    dh = mm(dpre[t], w_hh);
+  }
+  Tensor dxw = stack(dpre, 0);
+  Tensor dw = mm(transpose(reshape(dxw, {T * B, H}), 0, 1), reshape(previous_hidden(out, h0, reverse), {T * B, H}));
+  return {dxw, dh, dw};
+}
+
+namespace {
+struct RnnLayerState {
+  bool relu = false, reverse = false;
+  void fields(StateFields& f) const {
+    f.add("relu", relu);
+    f.add("reverse", reverse);
+  }
+};
+}  // namespace
+
+std::array<Tensor, 2> rnn_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu_act, bool reverse) {
+  EMBER_CHECK(xw->dim() == 3 && h0->dim() == 2 && w_hh->dim() == 2 && xw->size(1) == h0->size(0) &&
+                  xw->size(2) == h0->size(1) && w_hh->size(0) == h0->size(1) && w_hh->size(1) == h0->size(1) &&
+                  xw->size(0) > 0,
+              "rnn_layer: expected xw (T, B, H), h0 (B, H), w_hh (H, H); got ", detail::cat(xw->sizes()), ", ",
+              detail::cat(h0->sizes()), ", ", detail::cat(w_hh->sizes()));
+  Tensor out, h_n;
+  {
+    NoGradGuard ng;
+    out = rnn_steps(xw, h0, w_hh, relu_act, reverse);
+    h_n = clone(select(out, 0, step_at(xw->size(0) - 1, xw->size(0), reverse)));
+  }
+  auto n = make_node<RnnLayerState>("RnnLayerBackward0", {&xw, &h0, &w_hh}, [](auto& n, variable_list& g) {
+    Tensor xw = n.saved_at(0), h0 = n.saved_at(1), w_hh = n.saved_at(2);
+    const bool relu_act = n.state.relu, reverse = n.state.reverse;
+    Tensor out = GradMode::is_enabled() ? rnn_steps(xw, h0, w_hh, relu_act, reverse) : n.saved_at(3);
+    return rnn_backward_steps(g, out, h0, w_hh, relu_act, reverse);
+  });
+  if (n) {
+    n->state = {relu_act, reverse};
+    for (auto* t : {&xw, &h0, &w_hh}) n->save("input", *t);
+    n->save("output", out);
+    attach(n, out);
+    attach(n, h_n);
+  }
+  return {out, h_n};
+}
+
 }  // namespace ember

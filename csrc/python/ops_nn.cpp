@@ -63,6 +63,14 @@ void register_nn_ops(OpRegistry& r) {
       "One LSTM layer and direction over a padded sequence (Note [LSTM layer]): (output, h_n, c_n), one node.",
       py::arg("xw"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"), py::arg("reverse") = false);
   m.def(
+      "_rnn_layer",
+      [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse) {
+        auto r = rnn_layer(xw, h0, w_hh, relu, reverse);
+        return py::make_tuple(r[0], r[1]);
+      },
+      "One Elman RNN layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.",
+      py::arg("xw"), py::arg("h0"), py::arg("w_hh"), py::arg("relu") = false, py::arg("reverse") = false);
+  m.def(
       "_gru_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, std::optional<Tensor> b_hh, bool reverse) {
         auto r = gru_layer(xw, h0, w_hh, b_hh ? *b_hh : Tensor(), reverse);

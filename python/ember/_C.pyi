@@ -2855,6 +2855,10 @@ def _record_function_exit(handle: typing.SupportsInt | typing.SupportsIndex) -> 
     """
     Closes a user range.
     """
+def _rnn_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool = False, reverse: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    One Elman RNN layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.
+    """
 def _run_backward(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.Sequence[Tensor], arg2: bool, arg3: bool, arg4: collections.abc.Sequence[Tensor], arg5: bool, arg6: bool) -> list:
     """
     Runs the engine from roots (the C++ half of autograd.backward and autograd.grad).

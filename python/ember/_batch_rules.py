@@ -25,8 +25,8 @@ from ._creation import _size
 # Module functions bound outside the op registry that take tensors (fused nn ops): they get the
 # catch-all overload at import (Note [Batched dispatch]).
 UNREGISTERED = """_binary_cross_entropy _binary_cross_entropy_with_logits _elu _gelu _gru_layer _hardtanh _leaky_relu
-_logsigmoid _lstm_cell _lstm_layer _mse_loss _nll_loss _silu _smooth_l1_loss _softplus _special_xlog1py
-_special_zeta""".split()
+_logsigmoid _lstm_cell _lstm_layer _mse_loss _nll_loss _rnn_layer _silu _smooth_l1_loss _softplus
+_special_xlog1py _special_zeta""".split()
 
 
 def _rule(*names: str) -> Callable[[Callable], Callable]:

@@ -542,9 +542,9 @@ def lstm_layer(args: tuple, kwargs: dict) -> tuple:
     )
 
 
-@_rule("_gru_layer")
+@_rule("_gru_layer", "_rnn_layer")
 def gru_layer(args: tuple, kwargs: dict) -> tuple:
-    """One GRU layer's time loop: xw (T, B, 3H), h0 (B, H) -> out (T, B, H), h_n."""
+    """One GRU or Elman RNN layer's time loop: xw (T, B, 3H or H), h0 (B, H) -> out (T, B, H), h_n."""
     xw, h0 = args[0], args[1]
     steps, batch, hidden = xw.shape[0], h0.shape[0], h0.shape[1]
     return MetaTensor((steps, batch, hidden), xw.dtype), MetaTensor((batch, hidden), xw.dtype)

@@ -346,8 +346,11 @@ class RNNBase(Module):
                     outputs.append(out)
                     finals.append((h_n, c_n))
                     continue
-                if self.mode == "GRU" and not packed and steps > 0:  # Note [GRU layer]
-                    out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, direction == 1)
+                if self.mode != "LSTM" and not packed and steps > 0:  # Note [GRU layer]
+                    if self.mode == "GRU":
+                        out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, direction == 1)
+                    else:
+                        out, h_n = _C._rnn_layer(xw, state[0], w_hh, self.mode == "RNN_RELU", direction == 1)
                     outputs.append(out)
                     finals.append((h_n,))
                     continue
