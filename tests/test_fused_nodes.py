@@ -236,6 +236,10 @@ def test_gru_module_uses_one_node_per_layer_and_direction():
     assert "GruLayerBackward0" in names and "SigmoidBackward0" not in names
     with pytest.raises(RuntimeError, match="gru_layer: expected xw"):
         ember._C._gru_layer(ember.zeros(2, 1, 7), ember.zeros(1, 3), ember.zeros(9, 3))
+    with pytest.raises(RuntimeError, match="gru_layer: expected inputs of one dtype, got Float and Double"):
+        ember._C._gru_layer(ember.zeros(2, 1, 9), ember.zeros(1, 3, dtype=ember.float64), ember.zeros(9, 3))
+    with pytest.raises(RuntimeError, match="gru_layer: expected floating point inputs, got Long"):
+        ember._C._gru_layer(*(ember.zeros(*s, dtype=ember.int64) for s in [(2, 1, 9), (1, 3), (9, 3)]))
 
 
 @pytest.mark.parametrize("relu", [False, True])
@@ -266,3 +270,5 @@ def test_rnn_module_uses_one_node_per_layer_and_direction(nonlinearity):
     assert "RnnLayerBackward0" in graph_node_names(out)
     with pytest.raises(RuntimeError, match="rnn_layer: expected xw"):
         ember._C._rnn_layer(ember.zeros(2, 1, 4), ember.zeros(1, 3), ember.zeros(3, 3))
+    with pytest.raises(RuntimeError, match="rnn_layer: expected inputs of one dtype, got Float and Half"):
+        ember._C._rnn_layer(ember.zeros(2, 1, 3), ember.zeros(1, 3), ember.zeros(3, 3, dtype=ember.float16))

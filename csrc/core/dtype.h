@@ -107,11 +107,8 @@ inline DType promote(DType a, DType b) {
   if (a == b) return a;
   const int ca = dtype_category(a), cb = dtype_category(b);
   if (ca != cb) return ca > cb ? a : b;
-  if (ca == 2) {
-    if (a == DType::Float64 || b == DType::Float64) return DType::Float64;
-    if (a == DType::Float32 || b == DType::Float32) return DType::Float32;
-    return DType::Float32;  // float16 with bfloat16
-  }
+  // Two floats: float64 if either is; else float32 (float16 with bfloat16 too).
+  if (ca == 2) return a == DType::Float64 || b == DType::Float64 ? DType::Float64 : DType::Float32;
   // Two integers: the wider one; uint8 with int8 needs int16 for both ranges.
   if (itemsize(a) == itemsize(b)) return DType::Int16;
   return itemsize(a) > itemsize(b) ? a : b;

@@ -177,6 +177,15 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
   return {out, h_n, c_n};
 }
 
+// The layers below mix their inputs in products: one floating dtype for all, named as the op.
+static void check_layer_dtypes(const char* op, std::initializer_list<const Tensor*> inputs) {
+  const DType dt = (**inputs.begin())->dtype();
+  EMBER_CHECK(is_floating(dt), op, ": expected floating point inputs, got ", scalar_type_name(dt));
+  for (const Tensor* t : inputs)
+    EMBER_CHECK(!*t || (*t)->dtype() == dt, op, ": expected inputs of one dtype, got ", scalar_type_name(dt), " and ",
+                scalar_type_name((*t)->dtype()));
+}
+
 // Note [GRU layer]: a GRU layer's time loop (one direction) as one node, as
 // Note [LSTM layer] does for the LSTM, here with ember ops rather than a fused
 // cell kernel. The forward keeps every step's gates r, z, n and the hidden
@@ -244,12 +253,11 @@ std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor
               "gru_layer: expected xw (T, B, 3H), h0 (B, H), w_hh (3H, H), b_hh (3H); got ", detail::cat(xw->sizes()),
               ", ", detail::cat(h0->sizes()), ", ", detail::cat(w_hh->sizes()),
               b_hh ? ", " + detail::cat(b_hh->sizes()) : std::string(", no b_hh"));
+  check_layer_dtypes("gru_layer", {&xw, &h0, &w_hh, &b_hh});
   GruSteps s;
-  Tensor gates;  // (4, T, B, H): r, z, n and W_hn h + b_hn of every step, for the backward
   {
     NoGradGuard ng;
     s = gru_steps(xw, h0, w_hh, b_hh, reverse);
-    gates = stack({stack(s.r, 0), stack(s.z, 0), stack(s.n, 0), stack(s.ghn, 0)}, 0);
   }
   auto n = make_node<LstmLayerState>("GruLayerBackward0", {&xw, &h0, &w_hh, &b_hh}, [](auto& n, variable_list& g) {
     Tensor xw = n.saved_at(0), h0 = n.saved_at(1), w_hh = n.saved_at(2), b_hh = n.saved_at(3);
@@ -260,10 +268,10 @@ std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor
     const int64_t T = xw->size(0);
     GruSteps s;
     for (auto* list : {&s.r, &s.z, &s.n, &s.ghn, &s.h_prev}) list->resize(T);
-    Tensor h_prev = previous_hidden(out, h0, reverse);
+    const Tensor r = select(gates, 0, 0), z = select(gates, 0, 1), nn = select(gates, 0, 2), ghn = select(gates, 0, 3);
+    const Tensor h_prev = previous_hidden(out, h0, reverse);
     for (int64_t t = 0; t < T; ++t) {
-      s.r[t] = select(select(gates, 0, 0), 0, t), s.z[t] = select(select(gates, 0, 1), 0, t);
-      s.n[t] = select(select(gates, 0, 2), 0, t), s.ghn[t] = select(select(gates, 0, 3), 0, t);
+      s.r[t] = select(r, 0, t), s.z[t] = select(z, 0, t), s.n[t] = select(nn, 0, t), s.ghn[t] = select(ghn, 0, t);
       s.h_prev[t] = select(h_prev, 0, t);
     }
     return gru_backward_steps(g, s, h0, w_hh, (bool)b_hh, reverse);
@@ -273,7 +281,11 @@ std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor
     n->state.reverse = reverse;
     for (auto* t : {&xw, &h0, &w_hh, &b_hh}) n->save("input", *t);
     n->save("output", s.out);
-    n->save("workspace", gates);
+    {
+      // (4, T, B, H): r, z, n and W_hn h + b_hn of every step; only a backward reads them.
+      NoGradGuard ng;
+      n->save("workspace", stack({stack(s.r, 0), stack(s.z, 0), stack(s.n, 0), stack(s.ghn, 0)}, 0));
+    }
     attach(n, s.out);
     attach(n, h_n);
   }
@@ -327,6 +339,7 @@ std::array<Tensor, 2> rnn_layer(const Tensor& xw, const Tensor& h0, const Tensor
                   xw->size(0) > 0,
               "rnn_layer: expected xw (T, B, H), h0 (B, H), w_hh (H, H); got ", detail::cat(xw->sizes()), ", ",
               detail::cat(h0->sizes()), ", ", detail::cat(w_hh->sizes()));
+  check_layer_dtypes("rnn_layer", {&xw, &h0, &w_hh});
   Tensor out, h_n;
   {
     NoGradGuard ng;
