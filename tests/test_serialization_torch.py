@@ -175,6 +175,11 @@ def test_narrow_torch_dtypes_load_as_themselves_without_a_warning():
     assert out["half"].dtype == ember.float16 and out["half"].tolist() == [1.5, -2.0]
     assert out["bf16"].dtype == ember.bfloat16 and out["bf16"].tolist() == [1.5, -2.0]
     assert out["u8"].dtype == ember.uint8 and out["u8"].tolist() == [0, 255]
+    # views of one storage stay views of one storage, bfloat16 (which numpy lacks) included
+    base = torch.tensor([[1.5, -2.0, 3.25], [0.5, 7.0, -1.0]], dtype=torch.bfloat16)
+    views = torch_to_ember({"all": base, "col": base[:, 1]})
+    views["all"][1, 1] = 9.0
+    assert views["col"].tolist() == [-2.0, 9.0]
 
 
 def test_malicious_pickles_refused_by_both_with_the_same_kind_of_error(tmp_path, monkeypatch):

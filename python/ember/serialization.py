@@ -197,8 +197,8 @@ def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any)
     view = np.lib.stride_tricks.as_strided(
         arr[offset:], shape=size, strides=[s * arr.itemsize for s in stride], writeable=True
     )
-    if dtype_name == "bfloat16":  # numpy has no bfloat16: the upper half of a float32, converted exactly (a copy)
-        return _C.from_numpy(np.ascontiguousarray((view.astype(np.uint32) << 16).view(np.float32))).bfloat16()
+    if dtype_name == "bfloat16":  # numpy has no bfloat16: its 16 bits viewed as int16, then as bfloat16
+        return _C.from_numpy(view.view(np.int16)).view(_C.dtype.bfloat16)
     return _C.from_numpy(view)  # shares the storage's memory with the other views of it
 
 
@@ -619,8 +619,7 @@ def load(
     a storage (``lambda storage, loc: storage`` works unchanged).
     ``mmap=True`` (``f`` a path) maps the tensors' bytes from the file
     copy-on-write instead of reading them.  ``pickle_load_args`` (e.g.
-    ``encoding``) go to the unpickler.  A bfloat16 tensor loads as a copy
-    (numpy, which views the other dtypes' bytes, has no bfloat16).  PyTorch's
+    ``encoding``) go to the unpickler.  PyTorch's
     environment switches work: ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes
     every load weights-only, ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load that does not pass
     ``weights_only`` a full unpickling (for trusted files only).
