@@ -406,6 +406,13 @@ CASES: list[OpCase] = [
         call=lambda op, x, v, **k: op(x, (ember.tensor([0, 2]),), v, **k),
     ),
     OpCase(
+        "index_put",
+        lambda x, v: _np_assign(x, np.array([True, False, True]), v),
+        [S, (4,)],
+        call=lambda op, x, v, **k: op(x, (ember.tensor([True, False, True]),), v, accumulate=True, **k),
+        id="index_put-mask",
+    ),
+    OpCase(
         "scatter",
         lambda x, s: _np_assign(x, ([2, 1, 0, 2], [0, 1, 2, 3]), s[0]),
         [S, (2, 4)],

@@ -462,3 +462,14 @@ def test_index_put_without_indices_raises():
     for indices in [(), x]:
         with pytest.raises(RuntimeError, match="index_put"):
             x.index_put_(indices, x)
+
+
+def test_index_put_takes_masks_as_pytorch():
+    # a boolean (or, deprecated, uint8) index is a mask over the dims it covers, as in __setitem__
+    x = ember.zeros(3, 2)
+    mask = ember.tensor([True, False, True])
+    assert x.index_put((mask,), ember.tensor([1.0, 2.0])).tolist() == [[1, 2], [0, 0], [1, 2]]
+    with pytest.warns(UserWarning, match="uint8 is now deprecated"):
+        assert ember.equal(x.index_put((mask.byte(),), ember.tensor(5.0)), x.index_put((mask,), ember.tensor(5.0)))
+    with pytest.raises(IndexError, match=r"The shape of the mask \[2\] at index 0 does not match"):
+        x.index_put_((ember.tensor([True, False]),), ember.tensor(1.0))

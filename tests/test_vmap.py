@@ -104,7 +104,7 @@ def test_per_sample_gradients_of_every_differentiable_op(case):
 
 # Registered ops without a batching rule: vmap runs them once per entry and stacks (with PyTorch's
 # performance warning). This list may only shrink.
-FALLBACK_OPS = {"index_put", "index_reduce", "masked_scatter", "put"}
+FALLBACK_OPS: set[str] = set()
 
 
 def test_the_ops_that_still_loop():
@@ -140,13 +140,85 @@ def test_diag_and_searchsorted_rules_match_a_loop():
 
 
 def test_fallback_warns_once_per_op():
-    batched._warned.discard("put")
-    x = ember.randn(4, 3)
+    batched._warned.discard("bucketize")
+    x = ember.randn(4, 3)  # batched boundaries: no rule (a per-entry set of bins)
     with pytest.warns(UserWarning, match="performance drop because we have not yet implemented the batching rule"):
-        vmap(lambda t: t.put(ember.tensor([0]), ember.tensor([1.0])))(x)
+        vmap(lambda t: ember.bucketize(t, t.sort().values))(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        vmap(lambda t: t.put(ember.tensor([0]), ember.tensor([1.0])))(x)
+        vmap(lambda t: ember.bucketize(t, t.sort().values))(x)
+
+
+def _loop_and_vmap_agree(f, *args, in_dims=0):
+    """f under vmap against f per entry, values and the gradients of their sum w.r.t. every float input
+    that is batched (each entry's own)."""
+    dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+    leaves = [a.detach().requires_grad_() if a.is_floating_point() else a for a in args]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a rule, not the fallback
+        got = vmap(f, in_dims=dims)(*leaves)
+    loop = ember.stack([f(*_entry(leaves, list(dims), b)) for b in range(args[0].shape[0])])
+    np.testing.assert_allclose(got.detach().numpy(), loop.detach().numpy())
+    wrt = [t for t, d in zip(leaves, dims) if t.is_floating_point() and d == 0]
+    if wrt:
+        for a, b in zip(ember.autograd.grad(got.sum(), wrt), ember.autograd.grad(loop.sum(), wrt)):
+            np.testing.assert_allclose(a.numpy(), b.numpy())
+
+
+def test_index_put_rule():
+    x, v = ember.randn(4, 5, 3, dtype=ember.float64), ember.randn(4, 2, 3, dtype=ember.float64)
+    rows, cols = ember.tensor([4, 0]), ember.tensor([[0, 2], [1, 1]])
+    _loop_and_vmap_agree(lambda t, u: t.index_put((rows,), u), x, v)
+    _loop_and_vmap_agree(lambda t, u: t.index_put((rows,), u, accumulate=True), x, v[:, :1], in_dims=(0, 0))
+    _loop_and_vmap_agree(lambda t, u: ember.index_put(t, (rows, ember.tensor([2, -1])), u), x, v[:, 0, :2])
+    _loop_and_vmap_agree(lambda t, u: t.index_put((cols, ember.tensor([2, 0])), u), x, v[0, 0, :2], in_dims=(0, None))
+    _loop_and_vmap_agree(lambda t, i: t.index_put((i,), ember.tensor(7.0, dtype=t.dtype)), x, ember.stack([rows] * 4))
+    mask = ember.tensor([True, False, True, False, False])
+    _loop_and_vmap_agree(lambda t, u: t.index_put((mask,), u), x, v)
+
+    def in_place(t, u):
+        t = t.clone()
+        t.index_put_((rows,), u, accumulate=True)
+        t[rows] += u  # __setitem__ too
+        return t
+
+    _loop_and_vmap_agree(in_place, x, v)
+    with pytest.raises(IndexError, match="out of bounds"):
+        vmap(lambda t: t.index_put((ember.tensor([5]),), ember.tensor(1.0, dtype=t.dtype)))(x)
+
+
+def test_masked_scatter_and_put_rules():
+    x = ember.randn(4, 2, 3, dtype=ember.float64)
+    masks = ember.rand(4, 2, 3) > 0.5
+    source = ember.randn(4, 6, dtype=ember.float64)
+    _loop_and_vmap_agree(lambda t, m, s: t.masked_scatter(m, s), x, masks, source)
+    _loop_and_vmap_agree(lambda t, s: ember.masked_scatter(t, masks[0, 0], s), x, source)  # a broadcast mask
+    _loop_and_vmap_agree(lambda t, m: t.clone().masked_scatter_(m, source[0]), x, masks)
+    with pytest.raises(RuntimeError, match="at least"):
+        vmap(lambda t: t.masked_scatter(t == t, source[0, :2]))(x)
+
+    index = ember.tensor([[0, -1], [5, 0]])
+    _loop_and_vmap_agree(lambda t, s: t.put(index, s, accumulate=True), x, source[:, :4].reshape(4, 2, 2))
+    _loop_and_vmap_agree(lambda t, i: t.put(i, source[0, :2]), x, ember.tensor([[1, 3], [0, 2], [5, 5], [-6, 4]]))
+    _loop_and_vmap_agree(lambda t, s: t.clone().put_(index[0], s), x, source[:, :2])
+    with pytest.raises(IndexError, match="out of bounds"):
+        vmap(lambda t: t.put(ember.tensor([6]), source[0, :1]))(x)
+    with pytest.raises(RuntimeError, match="inplace arithmetic"):
+        vmap(lambda s: x[0].put_(index[0], s))(source[:, :2])
+
+
+def test_inplace_indexed_writes_use_their_rules():
+    x, src = ember.randn(4, 5, 3, dtype=ember.float64), ember.randn(4, 2, 3, dtype=ember.float64)
+    rows = ember.tensor([3, 3])
+    for name, extra in [("index_add_", ()), ("index_copy_", ()), ("index_reduce_", ("amax",))]:
+        _loop_and_vmap_agree(
+            lambda t, s, name=name, extra=extra: getattr(t.clone(), name)(
+                0, rows[:1] if name == "index_copy_" else rows, s[:1] if name == "index_copy_" else s, *extra
+            ),
+            x,
+            src,
+        )
+    _loop_and_vmap_agree(lambda t, s: t.clone().scatter_add_(0, ember.tensor([[1, 0, 4]]), s[:1]), x, src)
 
 
 @pytest.mark.parametrize("name", sorted(DYNAMIC_SHAPE))

@@ -109,6 +109,7 @@ struct IndexState {
   }
 };
 }  // namespace
+
 void save_adv(StateNode<IndexState>& n, const AdvIndex& a) {
   n.state.dims = a.dims;
   for (auto& t : a.idx) n.save("indices[]", t);  // a list: _saved_indices is a tuple
@@ -186,6 +187,20 @@ struct CopySlicesState {
 };
 }  // namespace
 
+int64_t mask_as_positions(const Tensor& mask, const Tensor& t, int64_t first, DimList& dims, TensorList& idx) {
+  EMBER_CHECK_KIND(first + mask->dim() <= t->dim(), Index, "too many indices for tensor of dimension ", t->dim());
+  for (int64_t k = 0; k < mask->dim(); ++k)
+    EMBER_CHECK_KIND(mask->size(k) == t->size(first + k), Index, "The shape of the mask ", detail::cat(mask->sizes()),
+                     " at index ", k, " does not match the shape of the indexed tensor ", detail::cat(t->sizes()),
+                     " at index ", first + k);
+  Tensor nz = nonzero(mask);
+  for (int64_t k = 0; k < mask->dim(); ++k) {
+    dims.push_back(first + k);
+    idx.push_back(select(nz, 1, k));
+  }
+  return first + mask->dim();
+}
+
 Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset) {
   Tensor out = empty(base->sizes(), base->dtype());
   kernels::copy(out, base);
@@ -262,17 +277,7 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
       case TensorIndex::TensorIdx: {
         const Tensor& m = ix.tensor;
         if (m->dtype() == DType::Bool) {
-          for (int64_t k = 0; k < m->dim(); ++k)
-            EMBER_CHECK_KIND(m->size(k) == r.view->size(d + k), Index, "The shape of the mask ",
-                             detail::cat(m->sizes()), " at index ", k,
-                             " does not match the shape of the indexed tensor ", detail::cat(r.view->sizes()),
-                             " at index ", d + k);
-          Tensor nz = nonzero(m);
-          for (int64_t k = 0; k < m->dim(); ++k) {
-            r.adv_dims.push_back(d + k);
-            r.adv_idx.push_back(select(nz, 1, k));
-          }
-          d += m->dim();
+          d = mask_as_positions(m, r.view, d, r.adv_dims, r.adv_idx);
         } else {
           r.adv_dims.push_back(d++);
           r.adv_idx.push_back(ix.tensor);

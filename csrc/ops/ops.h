@@ -297,6 +297,9 @@ Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices);
 Tensor index_along(const Tensor& t, const DimList& dims, const TensorList& idx);
 Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList& idx, const Tensor& values,
                        bool accumulate);
+// A boolean mask indexing t's dims from `first` on: the positions of its ones, one int64 index per
+// dim it covers, appended to dims/idx (PyTorch's IndexError if its shape differs). The next dim.
+int64_t mask_as_positions(const Tensor& mask, const Tensor& t, int64_t first, DimList& dims, TensorList& idx);
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value);
 Tensor gather(const Tensor& t, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src);

@@ -177,6 +177,15 @@ inline Shape shape_or_keyword(const py::args& args, const py::kwargs& kw, const 
 
 std::optional<DType> dtype_arg(py::handle h);
 // nonzero(t, as_tuple=True): one index tensor per dim (a 0-d t counts as 1-d).
+// A uint8 index is a mask, as in PyTorch, which deprecates it with this warning.
+inline Tensor byte_index_as_mask(const Tensor& index) {
+  if (index->dtype() != DType::UInt8) return index;
+  if (PyErr_WarnEx(PyExc_UserWarning,
+                   "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.", 1) < 0)
+    throw py::error_already_set();
+  return to_dtype(index, DType::Bool);
+}
+
 inline py::tuple nonzero_tuple(const Tensor& t) {
   Tensor nz = nonzero(t->dim() ? t : reshape(t, {1}));
   py::tuple out(nz->size(1));

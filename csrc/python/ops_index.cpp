@@ -49,8 +49,17 @@ void register_index_updates(OpRegistry& r) {
         EMBER_CHECK_KIND((int64_t)indices.size() <= t->dim(), Index, "too many indices for tensor of dimension ",
                          t->dim(), " (got ", indices.size(), ")");
         DimList dims;
-        for (size_t k = 0; k < indices.size(); ++k) dims.push_back((int64_t)k);
-        return index_put_along(t, dims, indices, to_dtype(values, t->dtype()), accumulate);
+        TensorList positions;
+        for (Tensor index : indices) {
+          index = byte_index_as_mask(index);
+          if (index->dtype() == DType::Bool && index->dim() > 0) {  // a mask: the positions of its ones
+            mask_as_positions(index, t, (int64_t)dims.size(), dims, positions);
+          } else {
+            dims.push_back((int64_t)dims.size());
+            positions.push_back(index);
+          }
+        }
+        return index_put_along(t, dims, positions, to_dtype(values, t->dtype()), accumulate);
       },
       py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
   r.op(

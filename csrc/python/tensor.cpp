@@ -124,13 +124,7 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
       ix.step = get("step").value_or(1);
     } else if (is_tensor(h)) {
       Tensor t = h.cast<Tensor>();
-      if (t->dtype() == DType::UInt8) {  // a mask, as in PyTorch (which deprecates it)
-        if (PyErr_WarnEx(PyExc_UserWarning,
-                         "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
-                         1) < 0)
-          throw py::error_already_set();
-        t = to_dtype(t, DType::Bool);
-      }
+      t = byte_index_as_mask(t);
       if (t->dim() == 0 && t->dtype() == DType::Bool) {
         ix.kind = TensorIndex::Boolean;
         ix.integer = *t->data<bool>();

@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import _C
-from ._batched import RULES, BatchedTensor, Op, fallback, is_tensor, raise_inplace_error, registrar
-from ._creation import _size
+from ._batched import RULES, BatchedTensor, Op, fallback, is_tensor, per_entry, raise_inplace_error, registrar
+from ._composite_shape import broadcast_shapes
+from ._creation import _size, arange
 
 # Module functions bound outside the op registry that take tensors (fused nn ops): they get the
 # catch-all overload at import (Note [Batched dispatch]).
@@ -525,7 +526,10 @@ def cat(op: Op, args: tuple, kwargs: dict) -> Any:
     return op.wrap(op(values, _shift(d, rank, op.name), **kwargs))
 
 
-@_rule("gather", "take_along_dim", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill")
+_INDEXED_WRITES = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_reduce")
+
+
+@_rule("gather", "take_along_dim", *_INDEXED_WRITES, *(n + "_" for n in _INDEXED_WRITES))
 def indexed(op: Op, args: tuple, kwargs: dict) -> Any:
     """Ops of (input, dim, index[, src]): every tensor operand batched, dim past the batch."""
     _check_inplace(op, args)
@@ -544,6 +548,100 @@ def indexed(op: Op, args: tuple, kwargs: dict) -> Any:
     ]
     result = op(op.batched(x), _shift(d, x.dim(), op.name), *rest, **kwargs)
     return args[0] if _is_inplace(op) else op.wrap(result)
+
+
+def _bind(names: tuple, args: tuple, kwargs: dict) -> dict:
+    """The arguments by name, as the op's signature (`names`, in order) binds them."""
+    bound = dict(zip(names, args))
+    bound.update(kwargs)
+    return bound
+
+
+def _finish(op: Op, args: tuple, target: Any, result: Any) -> Any:
+    """An op computed out of place on batched values: an in-place form writes it into its input's value."""
+    if _is_inplace(op):
+        target.copy_(result)
+        return args[0]
+    return op.wrap(result)
+
+
+def _out_of_range(index: Any, size: int) -> bool:
+    return index.numel() > 0 and bool((index.min() < -size) | (index.max() >= size))
+
+
+@_rule("index_put", "index_put_")
+def index_put(op: Op, args: tuple, kwargs: dict) -> Any:
+    """x.index_put(indices, values): the batch is one more advanced index, arange(B) in front of the
+    others, so each entry writes into its own slice. A boolean mask stands for the indices of its ones."""
+    _check_inplace(op, args)
+    bound = _bind(("input", "indices", "values", "accumulate"), args, kwargs)
+    x, values = bound["input"], bound["values"]
+    items = []
+    for e in bound["indices"]:
+        v, is_batched = op.unwrap(e)
+        if v is None or (v.dtype == _C.dtype.bool and is_batched):
+            return fallback(op, args, kwargs)
+        items.extend((i, False) for i in v.nonzero().unbind(1)) if v.dtype == _C.dtype.bool else items.append(
+            (v, is_batched)
+        )
+    xv = op.batched(x)
+    if len(items) > xv.dim() - 1 or any(_out_of_range(v, xv.shape[1 + k]) for k, (v, _) in enumerate(items)):
+        return per_entry(op, args, kwargs)  # raises the op's own error
+    rank = max((v.dim() - b for v, b in items), default=0)
+    positions = arange(op.size, device=xv.device).reshape(op.size, *([1] * rank))
+    indices = (positions, *(_pad(v, rank - (v.dim() - 1)) if b else v for v, b in items))
+    vals, vals_batched = op.unwrap(values)
+    if vals_batched:
+        vals = _pad(vals, 1 + rank + (xv.dim() - 1 - len(items)) - vals.dim())
+    accumulate = bound.get("accumulate", False)
+    if _is_inplace(op):
+        xv.index_put_(indices, vals, accumulate)
+        return args[0]
+    return op.wrap(xv.index_put(indices, vals, accumulate))
+
+
+@_rule("masked_scatter", "masked_scatter_")
+def masked_scatter(op: Op, args: tuple, kwargs: dict) -> Any:
+    """Each entry's source fills its mask's ones in order: a one's place in the source is the count of
+    ones before it, so one gather and one where serve every entry."""
+    _check_inplace(op, args)
+    bound = _bind(("input", "mask", "source"), args, kwargs)
+    x, mask = bound["input"], bound["mask"]
+    width = max(x.dim(), mask.dim())
+    xv, mv = (_pad(op.batched(t), width - t.dim()) for t in (x, mask))
+    shape = broadcast_shapes(tuple(xv.shape), tuple(mv.shape))
+    source = op.batched(bound["source"]).reshape(op.size, -1)
+    ones = mv.expand(shape).reshape(op.size, -1)
+    if (
+        mv.dtype != _C.dtype.bool
+        or source.dtype != xv.dtype
+        or (_is_inplace(op) and tuple(shape) != tuple(xv.shape))
+        or bool(ones.sum(1).max() > source.shape[1])
+    ):
+        return per_entry(op, args, kwargs)  # raises the op's own error
+    if source.shape[1] == 0:  # no ones anywhere
+        return _finish(op, args, xv, xv.expand(shape).clone())
+    place = (ones.long().cumsum(1) - 1).clamp_min(0)
+    filled = _C.where(mv.expand(shape), source.gather(1, place).reshape(shape), xv.expand(shape))
+    return _finish(op, args, xv, filled)
+
+
+@_rule("put", "put_")
+def put(op: Op, args: tuple, kwargs: dict) -> Any:
+    """input.put(index, source): each entry's flattened input written at its indices, one scatter
+    along the elements of a (batch, elements) view."""
+    _check_inplace(op, args)
+    bound = _bind(("input", "index", "source", "accumulate"), args, kwargs)
+    xv = op.batched(bound["input"])
+    size = xv[0].numel()
+    index = op.batched(bound["index"]).reshape(op.size, -1)
+    source = op.batched(bound["source"]).reshape(op.size, -1)
+    if index.shape != source.shape or source.dtype != xv.dtype or _out_of_range(index, size):
+        return per_entry(op, args, kwargs)  # raises the op's own error
+    index = _C.where(index < 0, index + size, index)
+    flat = xv.reshape(op.size, size)
+    written = flat.scatter_add(1, index, source) if bound.get("accumulate", False) else flat.scatter(1, index, source)
+    return _finish(op, args, xv, written.reshape(xv.shape))
 
 
 # ------------------------------------------------------------------------------ linear algebra
@@ -652,8 +750,7 @@ def pointwise_loss(op: Op, args: tuple, kwargs: dict) -> Any:
         "_binary_cross_entropy": ("input", "target", "weight", "reduction"),
         "_binary_cross_entropy_with_logits": ("input", "target", "weight", "pos_weight", "reduction"),
     }[op.name]
-    bound = dict(zip(names, args))
-    bound.update(kwargs)
+    bound = _bind(names, args, kwargs)
     reduction = bound["reduction"]
     bound["reduction"] = "none"
     # input and target must have one shape: both batched; weights broadcast as elementwise operands.
@@ -666,9 +763,7 @@ def pointwise_loss(op: Op, args: tuple, kwargs: dict) -> Any:
 
 @_rule("_nll_loss")
 def nll_loss(op: Op, args: tuple, kwargs: dict) -> Any:
-    names = ("input", "target", "weight", "ignore_index", "reduction")
-    bound = dict(zip(names, args))
-    bound.update(kwargs)
+    bound = _bind(("input", "target", "weight", "ignore_index", "reduction"), args, kwargs)
     x, target, weight = bound["input"], bound["target"], bound.get("weight")
     reduction, ignore = bound.get("reduction", "mean"), bound.get("ignore_index", -100)
     if type(weight) is BatchedTensor or x.dim() not in (1, 2):

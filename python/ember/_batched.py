@@ -429,6 +429,12 @@ def fallback(op: Op, args: tuple, kwargs: dict) -> Any:
             UserWarning,
             stacklevel=3,
         )
+    return per_entry(op, args, kwargs)
+
+
+def per_entry(op: Op, args: tuple, kwargs: dict) -> Any:
+    """The op once per batch entry, results stacked, without the fallback's warning: what a rule
+    calls for arguments it does not handle itself, e.g. to raise the op's own error for bad ones."""
     if op.method and op.name.endswith("_") and not op.name.startswith("__"):
         if not op.unwrap(args[0])[1]:
             raise_inplace_error(op.name)
