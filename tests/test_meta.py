@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from test_registry import ROWS, primary
+from test_vmap import VMAP_CASES, _batched_inputs, _entry
 
 import ember
 import ember.nn.functional as F
@@ -231,6 +232,10 @@ def test_tensor_and_module_to_meta():
     x = ember.ones(2, 3, requires_grad=True)
     y = x.to("meta")
     assert y.device.type == "meta" and y.shape == (2, 3) and y.dtype == ember.float32 and y.requires_grad
+    assert not y.is_leaf and y.grad_fn.name() == "ToCopyBackward0"  # as PyTorch's
+    with ember.no_grad():
+        assert x.to("meta").is_leaf
+    assert ember.ones(2).to("meta").grad_fn is None
     assert x.to(device="meta", dtype=ember.float16).dtype == ember.float16
     model = ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.BatchNorm1d(3)).to("meta", ember.float64)
     assert all(p.device.type == "meta" and p.dtype == ember.float64 for p in model.parameters())
@@ -240,3 +245,62 @@ def test_tensor_and_module_to_meta():
         model.to("cpu")
     model.to_empty(device="cpu")
     assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+# ------------------------------------------------------------------------------ transforms on meta
+def _first(x):
+    return x[0] if isinstance(x, tuple) else x
+
+
+@pytest.mark.parametrize("case,which", VMAP_CASES)
+def test_vmap_over_meta_tensors_gives_the_cpu_metadata(case, which):
+    """vmap of every op case over meta inputs: the shape and dtype of vmap over CPU inputs; where the op
+    refuses one entry's meta inputs (a CPU index tensor made inside the call), vmap refuses too."""
+    from ember.func import vmap
+
+    op = primary(ROWS[case.name])
+    ts, dims = _batched_inputs(case, which)
+
+    def f(*a):
+        return case.invoke(op, *a)
+
+    metas = [_meta_like(t) for t in ts]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _first(vmap(f, in_dims=tuple(dims))(*ts))
+        try:
+            f(*_entry(metas, dims, 0))
+        except (RuntimeError, NotImplementedError, IndexError):
+            with pytest.raises((RuntimeError, NotImplementedError, IndexError)):
+                vmap(f, in_dims=tuple(dims))(*metas)
+            return
+        got = _first(vmap(f, in_dims=tuple(dims))(*metas))
+    assert got.is_meta and tuple(got.shape) == tuple(ref.shape) and got.dtype == ref.dtype
+
+
+def test_function_transforms_on_meta_tensors():
+    from ember.func import grad, hessian, jacfwd, jacrev, vmap
+
+    def loss(w, x):
+        return F.linear(x, w).tanh().sum()
+
+    def shapes(device):
+        w, x = ember.empty(4, 3, device=device), ember.empty(5, 3, device=device)
+        return [
+            grad(loss)(w, x[0]).shape,
+            vmap(grad(loss), in_dims=(None, 0))(w, x).shape,
+            jacrev(lambda v: F.linear(v, w).tanh())(x[0]).shape,
+            jacfwd(lambda v: F.linear(v, w).tanh())(x[0]).shape,
+            hessian(lambda v: loss(w, v))(x[0]).shape,
+        ]
+
+    assert shapes("meta") == shapes("cpu") == [(4, 3), (5, 4, 3), (4, 3), (4, 3), (3, 3)]
+
+
+def test_meta_graph_has_next_functions():
+    a = ember.empty(2, device="meta", requires_grad=True)
+    y = (a * 2).sin()
+    ((mul, _),) = y.grad_fn.next_functions
+    assert mul.name() == "MulBackward0"
+    ((acc, _),) = mul.next_functions
+    assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is a and acc.next_functions == ()

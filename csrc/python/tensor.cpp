@@ -238,6 +238,11 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           "is_cuda", [](const Tensor& t) { return !t->device().is_cpu(); },
           "Whether the tensor lives on a CUDA device.")
       .def_property_readonly(
+          "is_cpu", [](const Tensor& t) { return t->device().is_cpu(); }, "Whether the tensor lives in host memory.")
+      .def_property_readonly(
+          "is_meta", [](const Tensor&) { return false; },
+          "Whether the tensor is on the meta device (only ember.MetaTensor stand-ins are).")
+      .def_property_readonly(
           "_version",
           [](const Tensor& t) {
             EMBER_CHECK(!t->is_inference, "Inference tensors do not track version counter.");

@@ -2461,6 +2461,11 @@ class Tensor:
         The Node that created the tensor, or None for a leaf.
         """
     @property
+    def is_cpu(self) -> bool:
+        """
+        Whether the tensor lives in host memory.
+        """
+    @property
     def is_cuda(self) -> bool:
         """
         Whether the tensor lives on a CUDA device.
@@ -2469,6 +2474,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         """
         Whether the tensor was created by the user rather than by a recorded op.
+        """
+    @property
+    def is_meta(self) -> bool:
+        """
+        Whether the tensor is on the meta device (only ember.MetaTensor stand-ins are).
         """
     @property
     def itemsize(self):

@@ -566,7 +566,8 @@ def _finish(op: Op, args: tuple, target: Any, result: Any) -> Any:
 
 
 def _out_of_range(index: Any, size: int) -> bool:
-    return index.numel() > 0 and bool((index.min() < -size) | (index.max() >= size))
+    """Whether an index tensor points outside [-size, size); a meta index has no values to check."""
+    return not index.is_meta and index.numel() > 0 and bool((index.min() < -size) | (index.max() >= size))
 
 
 @_rule("index_put", "index_put_")
@@ -616,7 +617,7 @@ def masked_scatter(op: Op, args: tuple, kwargs: dict) -> Any:
         mv.dtype != _C.dtype.bool
         or source.dtype != xv.dtype
         or (_is_inplace(op) and tuple(shape) != tuple(xv.shape))
-        or bool(ones.sum(1).max() > source.shape[1])
+        or (not ones.is_meta and bool(ones.sum(1).max() > source.shape[1]))
     ):
         return per_entry(op, args, kwargs)  # raises the op's own error
     if source.shape[1] == 0:  # no ones anywhere

@@ -35,18 +35,41 @@ def contiguous_strides(shape: tuple) -> tuple:
 
 
 class _MetaNode:
-    """What a meta result's grad_fn shows: the backward node's name (no formula runs on meta)."""
+    """What a meta result's grad_fn shows: the backward node's name and the nodes of its inputs (no
+    formula runs on meta)."""
 
-    __slots__ = ("_name",)
+    __slots__ = ("_name", "_inputs")
 
-    def __init__(self, name: str) -> None:
-        self._name = name
+    def __init__(self, name: str, inputs: list[MetaTensor] | None = None) -> None:
+        self._name, self._inputs = name, inputs or []
 
     def name(self) -> str:
         return self._name
 
+    @property
+    def next_functions(self) -> tuple:
+        """(node, 0) per input that requires grad, as PyTorch's: a leaf's AccumulateGrad, else its grad_fn."""
+        return tuple((t._node or AccumulateGrad(t), 0) for t in self._inputs)
+
     def __repr__(self) -> str:
         return f"<{self._name} object at {hex(id(self))}>"
+
+
+class AccumulateGrad:
+    """A meta leaf's node in next_functions (the graph walks of ember.func look for this name)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: MetaTensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 def _node_name(op: str) -> str:
@@ -133,7 +156,7 @@ class MetaTensor(_batched.TensorLike):
         return _C.device("meta")
 
     is_meta = True
-    is_cuda = False
+    is_cuda = is_cpu = False
 
     @property
     def layout(self) -> Any:
@@ -330,6 +353,18 @@ def empty(shape: Any, dtype: Any, requires_grad: bool = False) -> MetaTensor:
     return MetaTensor(tuple(shape), dtype, requires_grad)
 
 
+def copied(t: Tensor, dtype: Any) -> MetaTensor:
+    """t.to("meta"): t's shape in `dtype`, without the data. As in PyTorch, a non-leaf (ToCopyBackward0)
+    when t requires grad and grad mode is on; a backward through it stops there (no meta gradient
+    reaches a tensor with data)."""
+    from .grad_mode import is_grad_enabled
+
+    out = empty(tuple(t.shape), dtype)
+    if t.requires_grad and is_grad_enabled() and dtype.is_floating_point:
+        out._requires_grad, out._node = True, _MetaNode("ToCopyBackward0")
+    return out
+
+
 def parameter(data: MetaTensor, requires_grad: bool) -> MetaTensor:
     """nn.Parameter(meta tensor): a meta leaf that Modules take as a Parameter."""
     p = MetaTensor(data._shape, data._dtype, requires_grad, data._strides)
@@ -400,7 +435,7 @@ def _record(name: str, metas: list[MetaTensor], result: Any) -> Any:
     needs = [m for m in metas if m._requires_grad]
     outs = result if isinstance(result, (tuple, list)) else (result,)
     if needs and is_grad_enabled():
-        node = _MetaNode(_node_name(name))
+        node = _MetaNode(_node_name(name), needs)
         for o in outs:
             if type(o) is MetaTensor and o._dtype.is_floating_point and name not in _NO_GRAD:
                 o._requires_grad, o._inputs, o._node = True, needs, node

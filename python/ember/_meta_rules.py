@@ -226,6 +226,22 @@ def diag(args: tuple, kwargs: dict) -> MetaTensor:
     return MetaTensor(diagonal((x, k, 0, 1), {})._shape, x._dtype)
 
 
+@_rule("diag_embed")
+def diag_embed(args: tuple, kwargs: dict) -> MetaTensor:
+    """The last dim's n values on a diagonal of an (n + |offset|)-square plane at dims dim1, dim2 of the
+    result; the other dims are the input's leading ones, in order."""
+    x = args[0]
+    offset = int(_arg(args, kwargs, 1, "offset", 0))
+    rank = x.dim() + 1
+    a = _wrap_dim(_arg(args, kwargs, 2, "dim1", -2), rank, "diag_embed")
+    b = _wrap_dim(_arg(args, kwargs, 3, "dim2", -1), rank, "diag_embed")
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {a}, {b}")
+    n = x._shape[-1] + abs(offset)
+    lead = iter(x._shape[:-1])
+    return MetaTensor(tuple(n if i in (a, b) else next(lead) for i in range(rank)), x._dtype)
+
+
 @_rule("repeat_interleave")
 def repeat_interleave(args: tuple, kwargs: dict) -> MetaTensor:
     x = args[0]

@@ -102,11 +102,9 @@ def _to(
         elif a is not None:
             raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__}")
     if device is not None and str(device) == "meta":
-        # Shape and dtype without the data. PyTorch's result is a non-leaf (ToCopyBackward0) when self
-        # requires grad; ember's is a leaf that requires grad.
         from . import _meta
 
-        return _meta.empty(tuple(self.shape), dtype or self.dtype, self.requires_grad)
+        return _meta.copied(self, dtype or self.dtype)
     if device is not None:
         _C._check_device(_C.device(device) if isinstance(device, str) else device)
     if dtype is None or dtype == self.dtype:
