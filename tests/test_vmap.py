@@ -651,3 +651,20 @@ def test_per_sample_gradients_and_transforms_match_torch_func():
         np.testing.assert_allclose(
             vmap(ours_fn)(ember.tensor(x)).numpy(), torch.func.vmap(theirs_fn)(torch.tensor(x)).numpy(), rtol=1e-10
         )
+
+
+@pytest.mark.parametrize("input_batched", [False, True])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("single_image", [False, True])
+def test_conv2d_with_a_weight_per_entry(input_batched, groups, single_image):
+    """An ensemble of convolutions (weights and bias batched) over shared or per-entry images: one
+    grouped convolution, values and gradients as a loop."""
+    image = (4, 7, 6) if single_image else (2, 4, 7, 6)
+    x = ember.randn(3, *image, dtype=ember.float64) if input_batched else ember.randn(*image, dtype=ember.float64)
+    w, b = ember.randn(3, 6, 4 // groups, 3, 2, dtype=ember.float64), ember.randn(3, 6, dtype=ember.float64)
+
+    def f(w, b, x):
+        return F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=groups)
+
+    in_dims = (0, 0, 0 if input_batched else None)
+    _loop_and_vmap_agree(f, w, b, x, in_dims=in_dims)

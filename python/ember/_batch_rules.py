@@ -719,6 +719,8 @@ def batch_of_images(op: Op, args: tuple, kwargs: dict) -> Any:
     """Ops on (N, C, H, W) or (C, H, W) inputs with unbatched weights: the batch folds into N."""
     x, rest = args[0], args[1:]
     v, batched = op.unwrap(x)
+    if op.name == "conv2d" and any(op.unwrap(a)[1] for a in (*rest, *kwargs.values())):
+        return _conv2d_of_batched_weights(op, args, kwargs)
     if not batched or any(type(a) is BatchedTensor for a in (*rest, *kwargs.values())):
         return fallback(op, args, kwargs)
     if v.dim() == 4:  # one (C, H, W) image per entry
@@ -732,6 +734,31 @@ def batch_of_images(op: Op, args: tuple, kwargs: dict) -> Any:
     if isinstance(result, tuple):
         return op.wrap(type(result)(*(unfold(r) for r in result)))
     return op.wrap(unfold(result))
+
+
+def _conv2d_of_batched_weights(op: Op, args: tuple, kwargs: dict) -> Any:
+    """conv2d with a weight (or bias) per entry, as in an ensemble of models: one convolution whose
+    output channels are every entry's, (entry, channel) in order. An unbatched input is shared by all
+    (groups=1); a batched one joins the channels too, as groups * B groups, so each entry's weights
+    see only its own input."""
+    bound = _bind(("input", "weight", "bias", "stride", "padding", "dilation", "groups"), args, kwargs)
+    options = [bound.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1))]
+    groups, size = bound.get("groups", 1), op.size
+    weight = op.batched(bound["weight"])
+    out_channels = weight.shape[1]
+    weight = weight.reshape(size * out_channels, *weight.shape[2:])
+    bias = None if bound.get("bias") is None else op.batched(bound["bias"]).reshape(-1)
+    x, batched = op.unwrap(bound["input"])
+    single = bound["input"].dim() == 3  # one (C, H, W) image per entry
+    if not batched and groups == 1:
+        out = _C.conv2d(x.unsqueeze(0) if single else x, weight, bias, *options, 1)
+    else:
+        x = op.batched(bound["input"])
+        x = x.unsqueeze(1) if single else x  # (B, N, C, H, W)
+        joined = x.movedim(0, 1).reshape(x.shape[1], size * x.shape[2], *x.shape[3:])
+        out = _C.conv2d(joined, weight, bias, *options, groups * size)
+    out = out.reshape(out.shape[0], size, out_channels, *out.shape[2:]).movedim(1, 0)  # (B, N, O, H', W')
+    return op.wrap(out.squeeze(1) if single else out)
 
 
 def _reduce(loss: Any, reduction: str) -> Any:
