@@ -571,11 +571,17 @@ def test_forward_ad_of_singular_det_is_the_adjugate():
 
 
 def test_batched_outer_products_and_batch_broadcast_operands():
-    # bmm with K = 1 runs as a broadcast multiply, and a b shared by every batch (stride 0) as one product
-    # (vmap's per-sample gradients produce both): values and gradients as the general path's.
+    # bmm with K = 1 runs as one pass of outer products (streaming stores when the output is far larger than
+    # the caches, Note [Streaming stores]), and a b shared by every batch (stride 0) as one product (vmap's
+    # per-sample gradients produce both): values and gradients as the general path's.
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(4, 5, 1)), rng.normal(size=(4, 1, 3))
     np.testing.assert_allclose(ember.bmm(ember.tensor(a), ember.tensor(b)).numpy(), a @ b, rtol=1e-12)
+    for dtype, (batch, m, n) in [(np.float32, (64, 784, 128)), (np.float64, (9, 700, 512)), (np.float32, (3, 5, 7))]:
+        big_a, big_b = rng.normal(size=(batch, m, 1)).astype(dtype), rng.normal(size=(batch, n, 1)).astype(dtype)
+        # b as a transposed view (strided rows) and as a contiguous copy; products of one term are exact
+        for right in (ember.tensor(big_b).transpose(1, 2), ember.tensor(big_b).transpose(1, 2).contiguous()):
+            assert np.array_equal(ember.bmm(ember.tensor(big_a), right).numpy(), big_a @ big_b.transpose(0, 2, 1))
     w = rng.normal(size=(6, 3))
     x = rng.normal(size=(4, 2, 6))
     shared = ember.tensor(w).unsqueeze(0).expand(4, 6, 3)

