@@ -348,6 +348,13 @@ def test_randomness_modes():
     assert not ember.equal(drop[0], drop[1]) and set(np.unique(drop.numpy())) <= {0.0, 2.0}
     nested = vmap(vmap(lambda t: t + ember.rand(()), randomness="different"), randomness="same")(ember.zeros(3, 5))
     assert ember.equal(nested[0], nested[1]) and not ember.equal(nested[0, 0], nested[0, 1])
+    # randperm too: refused, one permutation for all, or one per entry
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        vmap(lambda t: t + ember.randperm(3))(x)
+    same = vmap(lambda t: t + ember.randperm(3), randomness="same")(x)
+    assert all(ember.equal(same[0], same[i]) for i in range(4)) and sorted(same[0].tolist()) == [0, 1, 2]
+    perms = vmap(lambda t: t + ember.randperm(50), randomness="different")(ember.zeros(4, 50))
+    assert all(sorted(p.tolist()) == list(range(50)) for p in perms) and not ember.equal(perms[0], perms[1])
 
 
 def test_batched_tensor_repr_and_escape():

@@ -407,7 +407,18 @@ def randperm(
         return _meta.empty((int(n),), dtype or int64, requires_grad)
     _check_device(device)
     _check_layout_and_pinning(layout, pin_memory, "randperm")
-    t = _C._randperm(int(n), dtype or (out.dtype if out is not None else int64), generator)
+    dt = dtype or (out.dtype if out is not None else int64)
+    if _batched.levels() and out is None:  # inside vmap: a permutation per entry where randomness="different"
+
+        def permutations(lead: tuple) -> Tensor:
+            count = math.prod(lead)
+            rows = [_C._randperm(int(n), dt, generator) for _ in range(count)]
+            return _finish(
+                _C.stack(rows, 0).reshape(*lead, int(n)) if count else _C._empty((*lead, int(n)), dt), requires_grad
+            )
+
+        return _batched.random_hook(permutations, ())
+    t = _C._randperm(int(n), dt, generator)
     return _finish(_into(out, t, "randperm"), requires_grad)
 
 
