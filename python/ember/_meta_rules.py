@@ -242,6 +242,18 @@ def diag_embed(args: tuple, kwargs: dict) -> MetaTensor:
     return MetaTensor(tuple(n if i in (a, b) else next(lead) for i in range(rank)), x._dtype)
 
 
+@_rule("result_type")
+def result_type(args: tuple, kwargs: dict) -> Any:
+    """A dtype, not a tensor: PyTorch's promotion of the operands' dtypes, each meta operand standing in
+    as an empty CPU tensor of its dtype and tier (0-d or not)."""
+    from . import _C
+
+    def stand_in(x: Any) -> Any:
+        return _C._empty(() if x.dim() == 0 else (0,), x._dtype) if isinstance(x, MetaTensor) else x
+
+    return _C.result_type(*(stand_in(a) for a in args), **{k: stand_in(v) for k, v in kwargs.items()})
+
+
 @_rule("repeat_interleave")
 def repeat_interleave(args: tuple, kwargs: dict) -> MetaTensor:
     x = args[0]

@@ -371,7 +371,7 @@ def embedding_bag(
                 f"sequences. However, found offsets of type {type(offsets)}"
             )
         bags = input.shape[0]
-        bag_of = arange(bags).unsqueeze(1).expand(bags, input.shape[1]).reshape(-1)
+        bag_of = arange(bags, device=input.device).unsqueeze(1).expand(bags, input.shape[1]).reshape(-1)
         input = input.reshape(-1)
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights.reshape(-1)
@@ -407,7 +407,7 @@ def embedding_bag(
             f"but got {input.type()} instead (while checking arguments for embedding_bag)"
         )
     num = weight.shape[0]
-    if input.numel():
+    if input.numel() and not input.is_meta:  # a meta index has no values to check
         bad = ((input < 0).logical_or(input >= num)).nonzero()
         if bad.numel():
             pos = int(bad[0, 0].item())
@@ -432,11 +432,14 @@ def embedding_bag(
     index = bag_of.unsqueeze(1).expand(bag_of.shape[0], dim)
     if mode == "max":
         # include_self=False: empty bags keep the zero they start from, as PyTorch.
-        return zeros(bags, dim, dtype=weight.dtype).scatter_reduce(0, index, rows, "amax", include_self=False)
-    out = zeros(bags, dim, dtype=weight.dtype).scatter_add(0, index, rows)
+        return zeros(bags, dim, dtype=weight.dtype, device=weight.device).scatter_reduce(
+            0, index, rows, "amax", include_self=False
+        )
+    out = zeros(bags, dim, dtype=weight.dtype, device=weight.device).scatter_add(0, index, rows)
     if mode == "mean":
         with no_grad():
-            counts = zeros(bags, dtype=weight.dtype).scatter_add(0, bag_of, ones(bag_of.shape[0], dtype=weight.dtype))
+            counts = zeros(bags, dtype=weight.dtype, device=weight.device)
+            counts = counts.scatter_add(0, bag_of, ones(bag_of.shape[0], dtype=weight.dtype, device=weight.device))
         out = out / counts.clamp(min=1).unsqueeze(1)
     return out
 

@@ -47,9 +47,10 @@ def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
     return value * n if len(value) == 1 else value
 
 
-def _index(values: np.ndarray) -> Tensor:
-    """An int64 ember tensor of numpy index values (a constant of the graph)."""
-    return tensor(np.ascontiguousarray(values, dtype=np.int64))
+def _index(values: np.ndarray, like: Tensor) -> Tensor:
+    """An int64 ember tensor of numpy index values (a constant of the graph), on like's device (a meta
+    input gets a meta index: the shapes are all a meta op reads)."""
+    return tensor(np.ascontiguousarray(values, dtype=np.int64), device=like.device)
 
 
 def _pad_spec(lo: Sequence[int], hi: Sequence[int]) -> list[int]:
@@ -111,7 +112,7 @@ def _conv3d_batched(x, weight, bias, stride, padding, dilation, groups):
         )
     # Depth index of kernel offset j for output plane t: t * stride + j * dilation.
     depth_index = np.arange(d_out)[:, None] * stride[0] + np.arange(kd)[None, :] * dilation[0]
-    cols = x.index_select(2, _index(depth_index.ravel())).reshape(n, c, d_out, kd, h, w)
+    cols = x.index_select(2, _index(depth_index.ravel(), x)).reshape(n, c, d_out, kd, h, w)
     cols = cols.permute(0, 2, 1, 3, 4, 5).reshape(n * d_out, c * kd, h, w)  # channel c * kD + j, as the weight
     w2 = weight.reshape(o, weight.shape[1] * kd, weight.shape[3], weight.shape[4])
     out = _C.conv2d(cols, w2, bias, stride[1:], padding[1:], dilation[1:], groups)
@@ -343,8 +344,10 @@ def _col2im(cols, blocks, out_sizes, kernel, dilation, padding, stride):
         shape[i], shape[nd + i] = kernel[i], blocks[i]
         pos = np.arange(kernel[i])[:, None] * dilation[i] + np.arange(blocks[i])[None, :] * stride[i]
         flat = flat * canvas[i] + pos.reshape(shape)
-    index = _index(flat.reshape(-1)).expand(n, c, k_total * length)
-    out = zeros(n, c, int(np.prod(canvas)), dtype=cols.dtype).scatter_add(2, index, cols.reshape(n, c, -1))
+    index = _index(flat.reshape(-1), cols).expand(n, c, k_total * length)
+    out = zeros(n, c, int(np.prod(canvas)), dtype=cols.dtype, device=cols.device).scatter_add(
+        2, index, cols.reshape(n, c, -1)
+    )
     crop = tuple(slice(p, p + size) for p, size in zip(padding, out_sizes))
     return out.reshape(n, c, *canvas)[(slice(None), slice(None)) + crop]
 
@@ -374,8 +377,8 @@ def unfold(
             f"({rows.shape[0]}, {cols.shape[0]}), but its components must be at least one."
         )
     x = F.pad(x, (padding[1], padding[1], padding[0], padding[0]))
-    x = x.index_select(2, _index(rows.ravel())).reshape(n, c, rows.shape[0], kernel[0], x.shape[3])
-    x = x.index_select(4, _index(cols.ravel())).reshape(n, c, rows.shape[0], kernel[0], cols.shape[0], kernel[1])
+    x = x.index_select(2, _index(rows.ravel(), x)).reshape(n, c, rows.shape[0], kernel[0], x.shape[3])
+    x = x.index_select(4, _index(cols.ravel(), x)).reshape(n, c, rows.shape[0], kernel[0], cols.shape[0], kernel[1])
     out = x.permute(0, 1, 3, 5, 2, 4).reshape(n, c * kernel[0] * kernel[1], rows.shape[0] * cols.shape[0])
     return out if batched else out.squeeze(0)
 

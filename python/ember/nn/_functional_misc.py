@@ -170,7 +170,12 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     n, c = input.shape[0], input.shape[1]
     rest = tuple(input.shape[2:])
     padded = _C.cat(
-        [zeros(n, size // 2, *rest, dtype=input.dtype), sq, zeros(n, (size - 1) // 2, *rest, dtype=input.dtype)], 1
+        [
+            zeros(n, size // 2, *rest, dtype=input.dtype, device=input.device),
+            sq,
+            zeros(n, (size - 1) // 2, *rest, dtype=input.dtype, device=input.device),
+        ],
+        1,
     )
     window = padded.narrow(1, 0, c)
     for i in range(1, size):

@@ -121,7 +121,7 @@ def _take_positions(x: Tensor, dim: int, column: np.ndarray, size: int, pad: int
         index = [slice(None)] * x.dim()
         index[dim] = slice(start, last + 1, step)
         return x[tuple(index)]
-    return x.index_select(dim, _index(np.clip(column, 0, size - 1) + pad))
+    return x.index_select(dim, _index(np.clip(column, 0, size - 1) + pad, x))
 
 
 def _window_argmax(padded: Tensor, index_per_dim: list[np.ndarray], sizes: list[int], pads: list[int]) -> Tensor:
@@ -138,8 +138,8 @@ def _window_argmax(padded: Tensor, index_per_dim: list[np.ndarray], sizes: list[
 
     def update(candidate, position, inside):
         outs = candidate.shape[lead:]
-        position = _index(np.broadcast_to(position, outs))
-        inside = tensor(np.ascontiguousarray(np.broadcast_to(inside, outs)))
+        position = _index(np.broadcast_to(position, outs), candidate)
+        inside = tensor(np.ascontiguousarray(np.broadcast_to(inside, outs)), device=candidate.device)
         if not state:
             state.update(best=candidate, argmax=position.expand(candidate.shape), found=inside.expand(candidate.shape))
             return
@@ -418,7 +418,7 @@ def _adaptive_avg(name, input, nd, output_size):
         start, end = _bins(size, out)
         cols = np.arange(size)[None, :]
         inside = (cols >= start[:, None]) & (cols < end[:, None])
-        averaging = tensor(inside / (end - start)[:, None], dtype=input.dtype)  # (out, size)
+        averaging = tensor(inside / (end - start)[:, None], dtype=input.dtype, device=input.device)  # (out, size)
         d = input.dim() - nd + i
         x = x.transpose(d, -1).matmul(averaging.t()).transpose(d, -1)
     return x

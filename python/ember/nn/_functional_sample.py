@@ -132,9 +132,9 @@ def _resample_dim(x: Tensor, dim: int, taps) -> Tensor:
     shape[dim] = -1
     out = None
     for index, weight in taps:
-        term = x.index_select(dim, _index(index))
+        term = x.index_select(dim, _index(index, x))
         if weight is not None:
-            term = term * tensor(weight, dtype=x.dtype).reshape(shape)
+            term = term * tensor(weight, dtype=x.dtype, device=x.device).reshape(shape)
         out = term if out is None else out + term
     return out
 
