@@ -1088,6 +1088,36 @@ def test_init_functions_statistics():
     np.testing.assert_array_equal(np_(e), np.eye(3, 4))
 
 
+def test_truncated_orthogonal_dirac_and_sparse_init():
+    ember.manual_seed(0)
+    w = nn.Parameter(ember.empty(500, 400))
+    assert nn.init.trunc_normal_(w, 0.5, 2.0, -1.0, 3.0) is w and w.is_leaf
+    a = np_(w)
+    # a normal N(0.5, 2^2) cut to [-1, 3]: its mean is mu + sigma (phi(alpha) - phi(beta)) / Z
+    alpha, beta = (-1 - 0.5) / 2, (3 - 0.5) / 2
+    phi = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda x: (1 + math.erf(x / math.sqrt(2))) / 2  # noqa: E731
+    assert a.min() >= -1 and a.max() <= 3
+    assert abs(a.mean() - (0.5 + 2 * (phi(alpha) - phi(beta)) / (cdf(beta) - cdf(alpha)))) < 0.01
+    for shape in [(6, 3, 2, 2), (12, 5), (4, 9)]:
+        q = nn.init.orthogonal_(ember.empty(*shape, dtype=ember.float64), gain=2.0)
+        m = np_(q).reshape(shape[0], -1)
+        gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m  # the shorter side is orthonormal, times gain
+        np.testing.assert_allclose(gram, 4 * np.eye(len(gram)), atol=1e-12)
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions are supported"):
+        nn.init.orthogonal_(ember.empty(3))
+    # dirac: a convolution with it keeps the input's channels (per group)
+    d = nn.init.dirac_(ember.empty(4, 2, 3, 3), groups=2)
+    x = ember.randn(1, 4, 5, 5)
+    np.testing.assert_array_equal(np_(F.conv2d(x, d, padding=1, groups=2)), np_(x))
+    with pytest.raises(ValueError, match="dim 0 must be divisible by groups"):
+        nn.init.dirac_(ember.empty(3, 3, 3), groups=2)
+    sp = nn.init.sparse_(ember.empty(10, 6), sparsity=0.3)
+    assert ((np_(sp) == 0).sum(0) == 3).all() and abs(np_(sp)).max() < 0.1
+    with pytest.warns(FutureWarning, match="`nn.init.xavier_uniform` is now deprecated in favor of"):
+        nn.init.xavier_uniform(ember.empty(3, 3))
+
+
 def test_init_generator_reproducible():
     g1, g2 = ember.Generator().manual_seed(7), ember.Generator().manual_seed(7)
     a = nn.init.normal_(ember.empty(4), generator=g1)

@@ -3,11 +3,12 @@ so they may be applied to parameters (leaves that require grad)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
-from .._creation import rand, randn
+from .._creation import rand, randn, randperm
 from ..grad_mode import no_grad
 
 if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
@@ -25,6 +26,21 @@ __all__ = [
     "xavier_normal_",
     "kaiming_uniform_",
     "kaiming_normal_",
+    "trunc_normal_",
+    "orthogonal_",
+    "dirac_",
+    "sparse_",
+    "uniform",
+    "normal",
+    "constant",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
 ]
 
 
@@ -165,3 +181,112 @@ def kaiming_normal_(
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=1)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Fills tensor in place from N(mean, std^2) truncated to [a, b] (a and b absolute, not in stds), as
+    PyTorch: uniform draws between the normal CDF's values at a and b, mapped back through its inverse."""
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be "
+            "incorrect.",
+            stacklevel=2,
+        )
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    with no_grad():
+        u = rand(*tensor.shape, dtype=tensor.dtype, generator=generator) * (2 * hi - 2 * lo) + (2 * lo - 1)
+        return tensor.copy_((u.erfinv() * (std * math.sqrt(2.0)) + mean).clamp(min=a, max=b))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
+    """Fills tensor in place with a (semi-)orthogonal matrix times gain: the Q of the QR decomposition of a
+    normal matrix, its signs fixed by R's diagonal (Saxe et al.); dims after the first are flattened."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor  # nothing to fill
+    from ..linalg import qr
+
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = randn(rows, cols, dtype=tensor.dtype, generator=generator)
+    if rows < cols:
+        flat = flat.t()
+    q, r = qr(flat)
+    q = q * r.diagonal().sign()
+    if rows < cols:
+        q = q.t()
+    with no_grad():
+        return tensor.copy_(q.reshape(tuple(tensor.shape)) * gain)
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fills the 3-, 4- or 5-D tensor in place with the Dirac delta: a convolution with it keeps its input's
+    channels (as many as fit, per group of output channels); returns it."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    center = tuple(s // 2 for s in sizes[2:])
+    with no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                tensor[(g * per_group + d, d, *center)] = 1
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
+    """Fills the 2-D tensor in place from N(0, std^2), then zeroes ceil(sparsity * rows) random rows of each
+    column (a dense tensor: "sparse" is the pattern, Martens 2010); returns it."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros_per_column = int(math.ceil(sparsity * rows))
+    with no_grad():
+        normal_(tensor, 0, std, generator)
+        for col in range(cols):
+            tensor[randperm(rows, generator=generator)[:zeros_per_column], col] = 0
+    return tensor
+
+
+def _deprecated(new: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """PyTorch's old names without the trailing underscore: the same initialiser, with its FutureWarning."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(
+            f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.", FutureWarning, stacklevel=2
+        )
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = old
+    deprecated_init.__doc__ = f"Deprecated alias of {new.__name__} (warns)."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
