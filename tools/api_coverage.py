@@ -66,6 +66,7 @@ NAMESPACES = [
     ("utils.data", "torch.utils.data", "ember.utils.data"),
     ("special", "torch.special", "ember.special"),
     ("fft", "torch.fft", "ember.fft"),
+    ("distributions", "torch.distributions", "ember.distributions"),
     ("distributed", "torch.distributed", "ember.distributed"),
     ("profiler", "torch.profiler", "ember.profiler"),
     ("autograd.profiler", "torch.autograd.profiler", "ember.autograd.profiler"),

@@ -40,7 +40,21 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
-from . import accelerator, autograd, backends, cuda, distributed, func, functional, linalg, nn, onnx, optim, special
+from . import (
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    distributed,
+    distributions,
+    func,
+    functional,
+    linalg,
+    nn,
+    onnx,
+    optim,
+    special,
+)
 from . import profiler
 from .func import vmap
 from . import utils

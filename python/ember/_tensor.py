@@ -31,6 +31,18 @@ class Size(tuple):
         r = super().__getitem__(item)
         return Size(r) if isinstance(item, slice) else r
 
+    # Joined or repeated shapes stay Sizes, as torch.Size's (batch_shape + event_shape).
+    def __add__(self, other: Any) -> Any:
+        return Size(tuple(self) + tuple(other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other: Any) -> Any:
+        return Size(tuple(other) + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, count: Any) -> Any:
+        return Size(tuple(self) * count)
+
+    __rmul__ = __mul__
+
 
 def _backward(
     self: Tensor,

@@ -1,0 +1,259 @@
+"""Discrete distributions with PyTorch's formulas: Bernoulli, Categorical, OneHotCategorical, Poisson.
+Bernoulli and Categorical take ``probs`` or ``logits``; the other is made from it on first use."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .. import _C
+from .._creation import arange, eye, full
+from .._dtype_info import finfo
+from .._random import multinomial, poisson
+from .._tensor import Size
+from ..grad_mode import no_grad
+from ..nn import functional as F
+from . import constraints
+from .distribution import NO_SHAPE, Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson"]
+
+
+def _one_of(probs: Any, logits: Any) -> None:
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+def _support_values(values: Any, batch_shape: Size, expand: bool) -> Any:
+    """Every value of a finite support along a new first dim, broadcast (or expanded) over the batch."""
+    values = values.view((-1,) + (1,) * len(batch_shape))
+    return values.expand((-1, *batch_shape)) if expand else values
+
+
+class Bernoulli(Distribution):
+    """A coin that comes up 1 with probability ``probs`` (or sigmoid(``logits``))."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        _one_of(probs, logits)
+        if probs is not None:
+            scalar = isinstance(probs, numbers.Number)
+            (self.probs,) = broadcast_all(probs)
+        else:
+            scalar = isinstance(logits, numbers.Number)
+            (self.logits,) = broadcast_all(logits)
+        self._param = self.probs if probs is not None else self.logits
+        super().__init__(Size() if scalar else self._param.size(), validate_args=validate_args)
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> Size:
+        return self._param.size()
+
+    @property
+    def mean(self) -> Any:
+        return self.probs
+
+    @property
+    def mode(self) -> Any:
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return _C.where(self.probs == 0.5, float("nan"), mode)
+
+    @property
+    def variance(self) -> Any:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return self.probs.expand(*shape).bernoulli()
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self) -> Any:
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand: bool = True) -> Any:
+        return _support_values(arange(2, dtype=self._param.dtype), self._batch_shape, expand)
+
+
+class Categorical(Distribution):
+    """One of K categories, with probabilities ``probs`` (normalized over the last dim) or
+    softmax(``logits``); the last dim of the parameter is the categories, the others the batch."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        _one_of(probs, logits)
+        if probs is not None:
+            if probs.dim() < 1:
+                raise ValueError("`probs` parameter must be at least one-dimensional.")
+            self.probs = probs / probs.sum(-1, keepdim=True)
+        else:
+            if logits.dim() < 1:
+                raise ValueError("`logits` parameter must be at least one-dimensional.")
+            self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)  # normalized
+        self._param = self.probs if probs is not None else self.logits
+        self._num_events = self._param.size()[-1]
+        batch_shape = self._param.size()[:-1] if self._param.dim() > 1 else Size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self._num_events - 1)
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits)
+
+    @property
+    def param_shape(self) -> Size:
+        return self._param.size()
+
+    @property
+    def mean(self) -> Any:
+        return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype)
+
+    @property
+    def mode(self) -> Any:
+        return self.probs.argmax(-1)
+
+    @property
+    def variance(self) -> Any:
+        return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype)
+
+    def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        sample_shape = Size(tuple(sample_shape))
+        probs_2d = self.probs.reshape(-1, self._num_events)
+        with no_grad():
+            samples_2d = multinomial(probs_2d, sample_shape.numel(), True).T
+        return samples_2d.reshape(*self._extended_shape(sample_shape))
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        value = value.long().unsqueeze(-1)
+        value, log_pmf = broadcast_all(value, self.logits)
+        return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
+
+    def entropy(self) -> Any:
+        logits = self.logits.clamp(min=finfo(self.logits.dtype).min)
+        return -(logits * self.probs).sum(-1)
+
+    def enumerate_support(self, expand: bool = True) -> Any:
+        return _support_values(arange(self._num_events, dtype=_C.dtype.int64), self._batch_shape, expand)
+
+
+class OneHotCategorical(Distribution):
+    """A Categorical whose samples are one-hot vectors of length K (the event)."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.independent(constraints.boolean, 1)  # one-hot: checked as 0/1 entries
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        self._categorical = Categorical(probs, logits)
+        param = self._categorical._param
+        super().__init__(self._categorical.batch_shape, param.size()[-1:], validate_args=validate_args)
+
+    @property
+    def probs(self) -> Any:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Any:
+        return self._categorical.logits
+
+    @property
+    def _param(self) -> Any:
+        return self._categorical._param
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape
+
+    @property
+    def mean(self) -> Any:
+        return self._categorical.probs
+
+    @property
+    def mode(self) -> Any:
+        probs = self._categorical.probs
+        return F.one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
+
+    @property
+    def variance(self) -> Any:
+        return self._categorical.probs * (1 - self._categorical.probs)
+
+    def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        probs = self._categorical.probs
+        indices = self._categorical.sample(sample_shape)
+        return F.one_hot(indices, probs.shape[-1]).to(probs.dtype)
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        return self._categorical.log_prob(value.max(-1)[1])
+
+    def entropy(self) -> Any:
+        return self._categorical.entropy()
+
+    def enumerate_support(self, expand: bool = True) -> Any:
+        n = self.event_shape[0]
+        values = eye(n, dtype=self._param.dtype).view((n,) + (1,) * len(self.batch_shape) + (n,))
+        return values.expand((n, *self.batch_shape, n)) if expand else values
+
+
+class Poisson(Distribution):
+    """The Poisson distribution with rate lambda: P(k) = lambda^k exp(-lambda) / k!."""
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
+        (self.rate,) = broadcast_all(rate)
+        scalar = isinstance(rate, numbers.Number)
+        super().__init__(Size() if scalar else self.rate.size(), validate_args=validate_args)
+
+    @property
+    def mean(self) -> Any:
+        return self.rate
+
+    @property
+    def mode(self) -> Any:
+        return self.rate.floor()
+
+    @property
+    def variance(self) -> Any:
+        return self.rate
+
+    def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return poisson(self.rate.expand(*shape).contiguous())
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return value.xlogy(rate) - rate - (value + 1).lgamma()

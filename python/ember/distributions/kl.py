@@ -1,0 +1,133 @@
+"""KL divergences KL(p || q) between distributions, as torch.distributions.kl: a registry of closed forms
+by the pair of types, the most specific registered pair chosen through the types' MROs."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import linalg
+from .._composite_shape import broadcast_shapes
+from ..nn import functional as F
+from .continuous import Exponential, Laplace, Normal, Uniform
+from .discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
+from .distribution import Distribution
+from .multivariate import Independent, MultivariateNormal, _batch_mahalanobis
+from .utils import sum_rightmost
+
+__all__ = ["kl_divergence", "register_kl"]
+
+_KL_REGISTRY: dict[tuple[type, type], Callable[[Any, Any], Any]] = {}
+
+
+def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
+    """A decorator registering fn(p, q) as KL(p || q) for p of type_p and q of type_q."""
+    if not (isinstance(type_p, type) and issubclass(type_p, Distribution)):
+        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
+    if not (isinstance(type_q, type) and issubclass(type_q, Distribution)):
+        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
+
+    def decorator(fn: Callable) -> Callable:
+        _KL_REGISTRY[type_p, type_q] = fn
+        return fn
+
+    return decorator
+
+
+def _dispatch(type_p: type, type_q: type) -> Callable | None:
+    """The registered function of the pair nearest to (type_p, type_q) in both MROs."""
+    matches = [
+        (type_p.__mro__.index(p), type_q.__mro__.index(q), fn)
+        for (p, q), fn in _KL_REGISTRY.items()
+        if issubclass(type_p, p) and issubclass(type_q, q)
+    ]
+    return min(matches, key=lambda m: (m[0] + m[1], m[0]))[2] if matches else None
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Any:
+    """KL(p || q) = E_p[log p(x) - log q(x)], per batch element; NotImplementedError for unregistered pairs."""
+    fn = _dispatch(type(p), type(q))
+    if fn is None:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+        )
+    return fn(p, q)
+
+
+def _infinite_where(result: Any, condition: Any) -> Any:
+    return result.masked_fill(condition.expand_as(result), float("inf"))
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p: Normal, q: Normal) -> Any:
+    var_ratio = (p.scale / q.scale).pow(2)
+    t1 = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Any:
+    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t1 = _infinite_where(t1, q.probs == 0).masked_fill(p.probs == 0, 0.0)
+    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    t2 = _infinite_where(t2, q.probs == 1).masked_fill(p.probs == 1, 0.0)
+    return t1 + t2
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Any:
+    t = p.probs * (p.logits - q.logits)
+    t = _infinite_where(t, q.probs == 0)
+    t = t.masked_fill((p.probs == 0).expand_as(t), 0.0)
+    return t.sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehotcategorical_onehotcategorical(p: OneHotCategorical, q: OneHotCategorical) -> Any:
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Any:
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return _infinite_where(result, (q.low > p.low) | (q.high < p.high))
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p: Exponential, q: Exponential) -> Any:
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Any:
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Any:
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal, q: MultivariateNormal) -> Any:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different event shapes cannot be computed"
+        )
+    p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = q_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) - p_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    n = p.event_shape[0]
+    batch = broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2]))
+    solved = linalg.solve_triangular(q_tril.expand(*batch, n, n), p_tril.expand(*batch, n, n), upper=False)
+    term2 = solved.pow(2).sum((-2, -1))  # trace(M M^T) for M = Lq^-1 Lp
+    term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> Any:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
