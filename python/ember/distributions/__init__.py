@@ -2,15 +2,46 @@
 torch.distributions (Normal, Categorical, Bernoulli, MultivariateNormal, ...): the same classes, shapes,
 validation errors and formulas, built from ember ops so log_prob, entropy and rsample differentiate."""
 
-from . import constraints
-from .continuous import Exponential, Laplace, Normal, Uniform
-from .discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
+from . import constraints, transforms
+from .continuous import Cauchy, Exponential, Laplace, Normal, Uniform
+from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Distribution
 from .kl import kl_divergence, register_kl
 from .multivariate import Independent, MultivariateNormal
+from .transformed import Gumbel, HalfNormal, LogNormal, TransformedDistribution
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftplusTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 
 __all__ = [
+    "AbsTransform",
+    "AffineTransform",
     "Bernoulli",
+    "Binomial",
+    "Cauchy",
+    "ComposeTransform",
+    "ExpTransform",
+    "Geometric",
+    "Gumbel",
+    "HalfNormal",
+    "LogNormal",
+    "PowerTransform",
+    "SigmoidTransform",
+    "SoftplusTransform",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
+    "identity_transform",
+    "transforms",
     "Categorical",
     "Distribution",
     "Exponential",

@@ -7,14 +7,14 @@ import math
 import numbers
 from typing import Any
 
-from .._creation import rand, randn
+from .._creation import full, rand, randn
 from .._dtype_info import finfo
 from .._tensor import Size
 from . import constraints
 from .distribution import NO_SHAPE, Distribution
 from .utils import broadcast_all
 
-__all__ = ["Exponential", "Laplace", "Normal", "Uniform"]
+__all__ = ["Cauchy", "Exponential", "Laplace", "Normal", "Uniform"]
 
 
 def _batch_shape(params: tuple, tensors: tuple) -> Size:
@@ -226,3 +226,48 @@ class Laplace(Distribution):
 
     def entropy(self) -> Any:
         return 1 + (2 * self.scale).log()
+
+
+class Cauchy(Distribution):
+    """The Cauchy (Lorentz) distribution: density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or
+    variance (nan and inf, as PyTorch)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(_batch_shape((loc, scale), (self.loc,)), validate_args=validate_args)
+
+    @property
+    def mean(self) -> Any:
+        return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype)
+
+    @property
+    def mode(self) -> Any:
+        return self.loc
+
+    @property
+    def variance(self) -> Any:
+        return full(tuple(self._extended_shape()), math.inf, dtype=self.loc.dtype)
+
+    def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        u = rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        return self.loc + self.scale * (math.pi * (u - 0.5)).tan()
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        return -math.log(math.pi) - self.scale.log() - (((value - self.loc) / self.scale) ** 2).log1p()
+
+    def cdf(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
+
+    def icdf(self, value: Any) -> Any:
+        return (math.pi * (value - 0.5)).tan() * self.scale + self.loc
+
+    def entropy(self) -> Any:
+        return math.log(4 * math.pi) + self.scale.log()

@@ -7,7 +7,7 @@ import numbers
 from typing import Any
 
 from .. import _C
-from .._creation import arange, eye, full
+from .._creation import arange, eye, full, rand
 from .._dtype_info import finfo
 from .._random import multinomial, poisson
 from .._tensor import Size
@@ -17,7 +17,7 @@ from . import constraints
 from .distribution import NO_SHAPE, Distribution
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson"]
+__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Poisson"]
 
 
 def _one_of(probs: Any, logits: Any) -> None:
@@ -257,3 +257,147 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return value.xlogy(rate) - rate - (value + 1).lgamma()
+
+
+def _binary_param(probs: Any, logits: Any) -> tuple[Any, bool, bool]:
+    """(the given parameter as a tensor, whether it was a number, whether it is probs)."""
+    _one_of(probs, logits)
+    given = probs if probs is not None else logits
+    return broadcast_all(given)[0], isinstance(given, numbers.Number), probs is not None
+
+
+class Geometric(Distribution):
+    """The number of failures before the first success of Bernoulli(probs) trials."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        param, scalar, is_probs = _binary_param(probs, logits)
+        if is_probs:
+            self.probs = param
+        else:
+            self.logits = param
+        super().__init__(Size() if scalar else param.size(), validate_args=validate_args)
+        if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
+            raise ValueError(
+                f"Expected parameter probs ({type(self.probs).__name__} of shape {tuple(self.probs.shape)}) of "
+                f"distribution {self!r} to satisfy the constraint {constraints.unit_interval!r} and be positive, "
+                f"but found invalid values:\n{self.probs}"
+            )
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def mean(self) -> Any:
+        return 1.0 / self.probs - 1.0
+
+    @property
+    def mode(self) -> Any:
+        return self.probs.new_zeros(tuple(self.probs.shape))
+
+    @property
+    def variance(self) -> Any:
+        return (1.0 / self.probs - 1.0) / self.probs
+
+    def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            u = rand(*shape, dtype=self.probs.dtype).clamp(min=finfo(self.probs.dtype).tiny)
+            return (u.log() / (-self.probs).log1p()).floor()
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        value, probs = broadcast_all(value, self.probs)
+        probs = probs.masked_fill((probs == 1) & (value == 0), 0.0)  # 0 * log(0) is 0 here
+        return value * (-probs).log1p() + self.probs.log()
+
+    def entropy(self) -> Any:
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+
+
+def _clamp_by_zero(x: Any) -> Any:
+    """max(x, 0) with a gradient of 1/2 at 0, as PyTorch's Binomial uses."""
+    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
+
+
+class Binomial(Distribution):
+    """The number of successes in total_count Bernoulli(probs) trials."""
+
+    arg_constraints = {
+        "total_count": constraints.nonnegative_integer,
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
+    has_enumerate_support = True
+
+    def __init__(
+        self, total_count: Any = 1, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        _one_of(probs, logits)
+        given = probs if probs is not None else logits
+        self.total_count, param = broadcast_all(total_count, given)
+        self.total_count = self.total_count.type_as(param)
+        if probs is not None:
+            self.probs = param
+        else:
+            self.logits = param
+        self._param = param
+        super().__init__(param.size(), validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self.total_count)
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> Size:
+        return self._param.size()
+
+    @property
+    def mean(self) -> Any:
+        return self.total_count * self.probs
+
+    @property
+    def mode(self) -> Any:
+        return ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count)
+
+    @property
+    def variance(self) -> Any:
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
+        shape = tuple(self._extended_shape(sample_shape))
+        with no_grad():
+            trials = int(self.total_count.max().item()) if self.total_count.numel() else 0
+            p = self.probs.expand(*shape).unsqueeze(-1)
+            n = self.total_count.expand(*shape).unsqueeze(-1)
+            success = (rand(*shape, trials, dtype=p.dtype) < p) & (arange(trials, dtype=p.dtype) < n)
+            return success.sum(-1).to(p.dtype)
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        n = self.total_count
+        normalize = n * _clamp_by_zero(self.logits) + n * (-self.logits.abs()).exp().log1p() - (n + 1).lgamma()
+        return value * self.logits - (value + 1).lgamma() - (n - value + 1).lgamma() - normalize
+
+    def enumerate_support(self, expand: bool = True) -> Any:
+        total = int(self.total_count.max().item())
+        if not bool((self.total_count == total).all()):
+            raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
+        return _support_values(arange(1 + total, dtype=self._param.dtype), self._batch_shape, expand)
