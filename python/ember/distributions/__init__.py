@@ -6,6 +6,7 @@ from . import constraints, transforms
 from .continuous import Cauchy, Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Distribution
+from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .kl import kl_divergence, register_kl
 from .multivariate import Independent, MultivariateNormal
 from .transformed import Gumbel, HalfNormal, LogNormal, TransformedDistribution
@@ -26,10 +27,13 @@ __all__ = [
     "AbsTransform",
     "AffineTransform",
     "Bernoulli",
+    "Beta",
     "Binomial",
     "Cauchy",
+    "Chi2",
     "ComposeTransform",
     "ExpTransform",
+    "Gamma",
     "Geometric",
     "Gumbel",
     "HalfNormal",
@@ -37,12 +41,14 @@ __all__ = [
     "PowerTransform",
     "SigmoidTransform",
     "SoftplusTransform",
+    "StudentT",
     "TanhTransform",
     "Transform",
     "TransformedDistribution",
     "identity_transform",
     "transforms",
     "Categorical",
+    "Dirichlet",
     "Distribution",
     "Exponential",
     "Independent",
