@@ -407,7 +407,7 @@ CASES: list[OpCase] = [
     ),
     OpCase(
         "index_put",
-        lambda x, v: _np_assign(x, np.array([True, False, True]), v),
+        lambda x, v: _np_assign(x, np.array([True, False, True]), x[[0, 2]] + v),  # accumulate=True
         [S, (4,)],
         call=lambda op, x, v, **k: op(x, (ember.tensor([True, False, True]),), v, accumulate=True, **k),
         id="index_put-mask",
