@@ -170,6 +170,7 @@ PYBIND11_MODULE(_C, m) {
   bind::register_threads(registry);
   registry.publish({"Tensor", "dtype", "device", "Generator", "default_generator", "from_numpy"});
   bind::batching::install(m);
+  bind::autocast::install(m);
   // pickle's protocols 0 and 1 make copyreg construct pybind11's base class,
   // which aborts the interpreter; these pickle through protocol 2 whatever
   // protocol is asked (their py::pickle state is the same).

@@ -26,6 +26,7 @@
 #include "autograd/grad_mode.h"
 #include "core/profiler.h"
 #include "ops/op_node.h"
+#include "python/autocast.h"
 #include "python/bindings.h"
 
 namespace ember {
@@ -127,14 +128,20 @@ template <class F, class R, class C, class... A>
 struct Profiled<F, R (C::*)(A...) const> {
   F fn;
   const char* name;
+  autocast::Policy cast = autocast::Policy::None;  // Note [Autocast]
   R operator()(A... a) const {
-    if (!profiler::active() && !batching::active()) return fn(std::forward<A>(a)...);
+    if (cast != autocast::Policy::None && autocast::active()) return call(autocast::cast_arg<A>(a, cast)...);
+    return call(std::forward<A>(a)...);
+  }
+  template <class... B>
+  R call(B&&... a) const {
+    if (!profiler::active() && !batching::active()) return fn(std::forward<B>(a)...);
     if (batching::active() && (batched_arg(a) || ...)) throw py::reference_cast_error();
-    if (!profiler::active()) return fn(std::forward<A>(a)...);
+    if (!profiler::active()) return fn(std::forward<B>(a)...);
     profiler::Scope event(profiler::Kind::Op, name);
     if (event.handle() >= 0 && profiler::recording_shapes())
       profiler::set_shapes(event.handle(), {profiled_shape(a)...});
-    return fn(std::forward<A>(a)...);
+    return fn(std::forward<B>(a)...);
   }
 };
 // A copy of `name` that lives as long as the module: some ops are registered
@@ -142,7 +149,7 @@ struct Profiled<F, R (C::*)(A...) const> {
 const char* interned_name(const char* name);
 template <class F>
 Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
-  return {std::move(fn), interned_name(name)};
+  return {std::move(fn), interned_name(name), autocast::policy_of(name)};
 }
 
 // Note [Keyword aliases]

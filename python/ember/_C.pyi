@@ -2691,6 +2691,10 @@ def _arange(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Supp
     """
     Values from start to end (exclusive) by step.
     """
+def _autocast_state() -> tuple[bool, dtype]:
+    """
+    (enabled, dtype) of this thread's CPU autocast (Note [Autocast]).
+    """
 def _binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     """
     binary_cross_entropy as one node.
@@ -2876,6 +2880,10 @@ def _run_backward(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.
 def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """
     Turns anomaly detection on or off (process-wide).
+    """
+def _set_autocast_state(enabled: bool, dtype: dtype) -> None:
+    """
+    Sets this thread's CPU autocast (Note [Autocast]).
     """
 def _set_batching_active(on: bool) -> None:
     """

@@ -42,8 +42,10 @@ from .grad_mode import (
 
 from . import (
     accelerator,
+    amp,
     autograd,
     backends,
+    cpu,
     cuda,
     distributed,
     distributions,
@@ -56,6 +58,24 @@ from . import (
     special,
 )
 from . import profiler
+from .amp import GradScaler, autocast
+from .amp.autocast_mode import (
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
 from .func import vmap
 from . import utils
 from ._distance import cdist, cosine_similarity, pairwise_distance, pdist

@@ -305,12 +305,19 @@ def _check_dims(name: str, **tensors: tuple[Tensor, int]) -> None:
             raise RuntimeError(f"{name}: {arg} must be a {nd}D tensor, got {t.dim()}D")
 
 
+def _autocast_input(input: Tensor) -> Tensor:
+    """The added input of baddbmm/addbmm in CPU autocast's dtype while it is on, as its product is
+    (Note [Autocast]), so the sum stays in that dtype as PyTorch's."""
+    enabled, dtype = _C._autocast_state()
+    return input.to(dtype) if enabled and isinstance(input, Tensor) and input.dtype == _C.dtype.float32 else input
+
+
 def baddbmm(
     input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1, out: Tensor | None = None
 ) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``, ``input`` broadcast to (b, n, p)."""
     _check_dims("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
-    return _out(out, _scaled_sum(input, _C.bmm(batch1, batch2), beta, alpha), "baddbmm")
+    return _out(out, _scaled_sum(_autocast_input(input), _C.bmm(batch1, batch2), beta, alpha), "baddbmm")
 
 
 def addbmm(
@@ -318,7 +325,7 @@ def addbmm(
 ) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``, ``input`` broadcast to (n, p)."""
     _check_dims("addbmm", batch1=(batch1, 3), batch2=(batch2, 3))
-    return _out(out, _scaled_sum(input, _C.bmm(batch1, batch2).sum(0), beta, alpha), "addbmm")
+    return _out(out, _scaled_sum(_autocast_input(input), _C.bmm(batch1, batch2).sum(0), beta, alpha), "addbmm")
 
 
 def addmv(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import _C
+from . import amp  # noqa: F401  (torch.cuda.amp's deprecated names)
 
 
 def is_available() -> bool:

@@ -1,0 +1,68 @@
+#pragma once
+// Note [Autocast]
+// ember.autocast("cpu", dtype=bfloat16) runs the products and convolutions
+// PyTorch's CPU autocast lists (matmul, mm, bmm, addmm, baddbmm, addbmm,
+// conv2d, ...) in the lower dtype: the registry's call wrapper (Profiled,
+// registry.h) casts their float32 tensor arguments first, so the result has
+// PyTorch's dtype. Ops PyTorch keeps in float32 under autocast (prod, cdist,
+// trace, ...) get half-float arguments widened back. The state is per thread,
+// as PyTorch's; while no thread has autocast on, the wrapper pays one relaxed
+// atomic load. Backward formulas call ops in C++, past the wrapper, so a
+// backward pass keeps the dtypes its forward pass had.
+#include <atomic>
+#include <type_traits>
+#include <utility>
+
+#include "core/dtype.h"
+#include "ops/ops.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+namespace autocast {
+
+enum class Policy : unsigned char { None, Lower, Float32 };
+
+struct State {
+  bool enabled = false;
+  DType dtype = DType::BFloat16;
+};
+
+extern std::atomic<int> g_threads_on;  // threads whose autocast is on
+State& state();                        // this thread's
+inline bool active() { return g_threads_on.load(std::memory_order_relaxed) > 0 && state().enabled; }
+
+// The policy of a registered op, by name (PyTorch's CPU autocast lists).
+Policy policy_of(const char* name);
+
+inline Tensor cast_tensor(const Tensor& t, Policy policy) {
+  if (!t || !t->device().is_cpu()) return t;
+  if (policy == Policy::Lower && t->dtype() == DType::Float32) return to_dtype(t, state().dtype);
+  if (policy == Policy::Float32 && (t->dtype() == DType::Float16 || t->dtype() == DType::BFloat16))
+    return to_dtype(t, DType::Float32);
+  return t;
+}
+
+// An argument declared as A (a parameter of the op's functor) as the policy
+// wants it: a float tensor cast; anything else, and a tensor the op writes
+// through a non-const reference, passed on unchanged.
+template <class A>
+decltype(auto) cast_arg(std::remove_reference_t<A>& a, Policy policy) {
+  using U = std::decay_t<A>;
+  constexpr bool mutable_ref = std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>;
+  if constexpr (std::is_same_v<U, Tensor> && !mutable_ref) {
+    return cast_tensor(a, policy);
+  } else if constexpr (std::is_base_of_v<py::object, U> && !mutable_ref) {
+    if (!py::isinstance<TensorImpl>(a)) return U(a);  // a number: promotion does the rest
+    return py::reinterpret_steal<U>(py::cast(cast_tensor(a.template cast<Tensor>(), policy)).release());
+  } else {
+    return std::forward<A>(a);
+  }
+}
+
+// Binds _C._autocast_state() and _C._set_autocast_state(enabled, dtype).
+void install(py::module_& m);
+
+}  // namespace autocast
+}  // namespace bind
+}  // namespace ember

@@ -1,0 +1,180 @@
+"""ember.amp (Note [Autocast]): CPU autocast runs PyTorch's listed products and convolutions in the lower
+dtype (against torch.autocast when PyTorch is importable), per thread, nested and restored; GradScaler
+scales, unscales, skips overflowing steps and adapts its scale as PyTorch's; the deprecated
+torch.cuda.amp / torch.cpu.amp names warn as PyTorch's."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+BF16, F16, F32 = ember.bfloat16, ember.float16, ember.float32
+
+
+def _products(lib, x, w, b, img, kernel):
+    return {
+        "matmul": x @ w,
+        "mm": lib.mm(x, w),
+        "bmm": lib.bmm(x.unsqueeze(0), w.unsqueeze(0)),
+        "addmm": lib.addmm(b, x, w),
+        "baddbmm": lib.baddbmm(b.unsqueeze(0), x.unsqueeze(0), w.unsqueeze(0)),
+        "linear": F.linear(x, w.t(), b) if lib is ember else lib.nn.functional.linear(x, w.t(), b),
+        "conv2d": (F if lib is ember else lib.nn.functional).conv2d(img, kernel),
+        "exp": x.exp(),
+        "add": x + 1,
+        "prod": (x @ w).prod(),
+    }
+
+
+def _inputs(lib):
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=s).astype(np.float32) for s in [(4, 3), (3, 5), (5,), (1, 2, 6, 6), (3, 2, 3, 3)]]
+    return [lib.tensor(a) for a in arrays]
+
+
+@pytest.mark.parametrize("dtype", [BF16, F16])
+def test_cpu_autocast_runs_products_in_the_lower_dtype(dtype):
+    inputs = _inputs(ember)
+    plain = _products(ember, *inputs)
+    with ember.autocast("cpu", dtype=dtype):
+        assert ember.is_autocast_enabled("cpu") and ember.get_autocast_dtype("cpu") == dtype
+        cast = _products(ember, *inputs)
+    assert not ember.is_autocast_enabled("cpu")
+    for name, value in cast.items():
+        expected = F32 if name in ("exp", "add", "prod") else dtype  # prod: PyTorch's float32 list
+        assert value.dtype == expected, name
+        tol = 0.05 if expected != F32 else 1e-6
+        np.testing.assert_allclose(value.float().numpy(), plain[name].numpy(), rtol=tol, atol=tol * 4)
+    # float64 is not cast, nor are ops outside the region; the state nests and is restored
+    d = ember.randn(2, 2, dtype=ember.float64)
+    with ember.autocast("cpu"):
+        assert (d @ d).dtype == ember.float64
+        with ember.autocast("cpu", enabled=False):
+            assert (inputs[0] @ inputs[1]).dtype == F32
+        with ember.autocast("cpu", dtype=F16):
+            assert (inputs[0] @ inputs[1]).dtype == F16
+        assert (inputs[0] @ inputs[1]).dtype == BF16
+
+
+def test_autocast_against_torch():
+    torch = pytest.importorskip("torch")
+    with ember.autocast("cpu"):
+        ours = {k: v.dtype for k, v in _products(ember, *_inputs(ember)).items()}
+    with torch.autocast("cpu"):
+        theirs = {k: v.dtype for k, v in _products(torch, *_inputs(torch)).items()}
+    assert {k: str(v).split(".")[-1] for k, v in ours.items()} == {k: str(v).split(".")[-1] for k, v in theirs.items()}
+
+
+def test_autocast_training_step_decorator_and_threads():
+    def train(enabled):
+        ember.manual_seed(0)
+        model = ember.nn.Sequential(ember.nn.Linear(8, 16), ember.nn.ReLU(), ember.nn.Linear(16, 3))
+        opt = ember.optim.SGD(model.parameters(), lr=0.5)
+        x, y = ember.randn(32, 8), ember.randint(0, 3, (32,))
+        losses = []
+        for _ in range(30):
+            opt.zero_grad()
+            with ember.autocast("cpu", dtype=BF16, enabled=enabled):
+                out = model(x)
+                assert out.dtype == (BF16 if enabled else F32)
+                loss = F.cross_entropy(out.float(), y)
+            loss.backward()  # outside the region, as PyTorch recommends
+            assert all(p.grad.dtype == F32 for p in model.parameters())  # the casts differentiate back
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    mixed, full = train(True), train(False)
+    assert mixed[-1] < 0.7 * mixed[0]
+    np.testing.assert_allclose(mixed, full, atol=0.05)  # bfloat16 products track the float32 run
+
+    @ember.autocast("cpu")
+    def product(a, b):
+        return a @ b
+
+    assert product(ember.ones(2, 2), ember.ones(2, 2)).dtype == BF16
+    seen = []
+    with ember.autocast("cpu"):
+        worker = threading.Thread(target=lambda: seen.append((ember.ones(2, 2) @ ember.ones(2, 2)).dtype))
+        worker.start()
+        worker.join()
+    assert seen == [F32]  # the state is per thread, as PyTorch's
+
+
+def test_autocast_warnings_and_errors_as_pytorch():
+    with pytest.warns(UserWarning, match="User provided device_type of 'cuda', but CUDA is not available. Disabling"):
+        with ember.autocast("cuda"):
+            assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype == F32
+    with pytest.warns(UserWarning, match="In CPU autocast, but the target dtype is not supported"):
+        ember.autocast("cpu", dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="unsupported autocast device_type 'gpu'"):
+        ember.autocast("gpu")
+    with pytest.warns(FutureWarning, match=r"`torch.cpu.amp.autocast\(args...\)` is deprecated"):
+        with ember.cpu.amp.autocast():
+            assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype == BF16
+    with pytest.warns(UserWarning, match="CUDA is not available. Disabling"):
+        with pytest.warns(FutureWarning, match=r"`torch.cuda.amp.autocast\(args...\)` is deprecated"):
+            ember.cuda.amp.autocast()
+
+
+def _scaled_steps(lib, grads_per_step, **kwargs):
+    """Runs GradScaler over steps whose gradient is given (inf for an overflow); returns (scale, param)
+    after each update."""
+    p = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+    opt = lib.optim.SGD([p], lr=0.1)
+    scaler = lib.amp.GradScaler("cpu", **kwargs)
+    history = []
+    for g in grads_per_step:
+        opt.zero_grad()
+        loss = scaler.scale((p * lib.tensor(g)).sum())
+        loss.backward()
+        scaler.step(opt)
+        scaler.update()
+        history.append((scaler.get_scale(), p.detach().clone().numpy().tolist()))
+    return history
+
+
+def test_grad_scaler():
+    steps = [[1.0, 1.0], [float("inf"), 1.0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
+    history = _scaled_steps(ember, steps, init_scale=1024.0, growth_interval=2)
+    scales = [h[0] for h in history]
+    assert scales == [1024.0, 512.0, 512.0, 1024.0, 1024.0]  # backoff after the overflow, growth after 2 clean steps
+    assert history[1][1] == history[0][1]  # the overflowing step was skipped
+    np.testing.assert_allclose(history[0][1], [0.9, 1.9], rtol=1e-6)  # unscaled gradients were applied
+    scaler = ember.amp.GradScaler("cpu")
+    p = ember.nn.Parameter(ember.ones(2))
+    opt = ember.optim.SGD([p], lr=1.0)
+    scaler.scale(p.sum()).backward()
+    scaler.unscale_(opt)
+    with pytest.raises(RuntimeError, match=r"unscale_\(\) has already been called on this optimizer"):
+        scaler.unscale_(opt)
+    scaler.step(opt)
+    with pytest.raises(RuntimeError, match=r"step\(\) has already been called since the last update\(\)"):
+        scaler.step(opt)
+    scaler.update()
+    state = scaler.state_dict()
+    assert state["scale"] == 65536.0 and state["_growth_tracker"] == 1
+    other = ember.amp.GradScaler("cpu")
+    other.load_state_dict(state)
+    assert other.get_scale() == 65536.0
+    off = ember.amp.GradScaler("cpu", enabled=False)
+    t = ember.tensor(3.0)
+    assert off.scale(t) is t and off.get_scale() == 1.0 and off.state_dict() == {}
+    with pytest.warns(UserWarning, match="GradScaler is enabled, but CUDA is not available.  Disabling."):
+        assert not ember.amp.GradScaler().is_enabled()
+    with pytest.warns(FutureWarning, match=r"`torch.cuda.amp.GradScaler\(args...\)` is deprecated"):
+        ember.cuda.amp.GradScaler(enabled=False)
+
+
+def test_grad_scaler_against_torch():
+    torch = pytest.importorskip("torch")
+    steps = [[1.0, 1.0], [float("nan"), 1.0], [0.5, 0.5], [0.25, 2.0], [0.5, 0.5], [float("inf"), 0.0]]
+    kwargs = {"init_scale": 256.0, "growth_interval": 2, "growth_factor": 4.0, "backoff_factor": 0.25}
+    ours, theirs = _scaled_steps(ember, steps, **kwargs), _scaled_steps(torch, steps, **kwargs)
+    assert [h[0] for h in ours] == [h[0] for h in theirs]
+    np.testing.assert_allclose([h[1] for h in ours], [h[1] for h in theirs], rtol=1e-6)
