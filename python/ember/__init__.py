@@ -58,6 +58,7 @@ from . import (
     special,
 )
 from . import profiler
+from ._torch_level_nn import *  # noqa: F403  (needs nn)
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
     autocast_decrement_nesting,
