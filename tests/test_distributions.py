@@ -371,3 +371,22 @@ def test_gamma_family_samples_and_reparameterized_gradients():
     a, z = np.array([0.3, 1.0, 2.5, 9.0]), np.array([0.05, 0.9, 3.0, 7.0])
     ref = torch._standard_gamma_grad(torch.tensor(a), torch.tensor(z)).numpy()  # PyTorch's approximation
     np.testing.assert_allclose(_standard_gamma_grad(T(a), T(z)).numpy(), ref, rtol=1e-3)
+
+
+def test_policy_gradient_with_categorical_learns():
+    """REINFORCE on a three-armed bandit: sample actions from Categorical(logits), weight log_prob by the
+    reward; the policy must come to prefer the best arm (as torch.distributions programs do)."""
+    ember.manual_seed(0)
+    logits = ember.zeros(3, requires_grad=True)
+    optimizer = ember.optim.Adam([logits], lr=0.1)
+    payout = ember.tensor([0.2, 0.9, 0.4])
+    for _ in range(150):
+        policy = Categorical(logits=logits)
+        actions = policy.sample((32,))
+        rewards = (ember.rand(32) < payout[actions]).float()
+        loss = -(policy.log_prob(actions) * (rewards - rewards.mean())).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert Categorical(logits=logits).probs.argmax().item() == 1
+    assert Categorical(logits=logits).probs[1].item() > 0.8
