@@ -432,6 +432,21 @@ CASES: list[OpCase] = [
         [S, MASK, S],
     ),
     OpCase(
+        "as_strided",
+        lambda x: np.lib.stride_tricks.as_strided(x, (3, 2), (8, 8))[:, :].copy(),  # overlapping windows
+        [S],
+        call=lambda op, x, **k: op(x, (3, 2), (1, 1), **k),
+        opts={"noncontig": False},  # a view of the storage: a transposed input's storage differs
+    ),
+    OpCase(
+        "as_strided",
+        lambda x: x.reshape(-1)[2:].reshape(5, 2),
+        [S],
+        call=lambda op, x, **k: op(x, (5, 2), (2, 1), 2, **k),
+        opts={"noncontig": False},
+        id="as_strided-offset",
+    ),
+    OpCase(
         "take",
         lambda x: x.reshape(-1)[np.array([[0, -1], [5, 3]])],
         [S],

@@ -61,15 +61,16 @@ EMBER_KNOWN_FAILURES = {
     # --- gradcheck
     # --- inference mode
     # --- missing tensor methods / ops
-    "test_autograd_inplace_views_creation_meta[as_strided_]": "missing Tensor.as_strided_",
     "test_advanced_indexing_backwards_memory_format": "missing ember.channels_last (memory formats)",
     "test_strided_leaf_grad_layout": "missing ember.contiguous_format / channels_last (memory formats)",
-    "test_checkpointing_non_reentrant_autocast_cpu": "missing ember.autocast",
     "test_inplace_on_view_backward": (
         "threshold_(view) then create_graph: ember's graph (CopySlices through the view's old node, threshold "
         "as where) has no ThresholdBackwardBackward0 where PyTorch's has"
     ),
-    "test_grad_fn_attr_bindings": "missing Tensor.as_strided (for grad_fn._saved_storage_offset)",
+    "test_grad_fn_attr_bindings": (
+        "AsStridedBackward0._saved_storage_offset is the offset used (input's by default), where PyTorch keeps "
+        "the optional argument (None)"
+    ),
     # --- GradientEdge
     # --- hooks
     "test_grad_fn_prehooks_multiple_outputs": (

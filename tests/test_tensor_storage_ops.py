@@ -1,4 +1,4 @@
-"""Tensor.resize_, resize_as_ and set_: storage-level in-place methods, as PyTorch's."""
+"""Tensor.resize_, resize_as_, set_ and as_strided: storage-level methods, as PyTorch's."""
 
 import numpy as np
 import pytest
@@ -72,3 +72,55 @@ def test_set_with_a_geometry_views_the_source_storage():
         y.set_(src, 5, (2, 3))
     with pytest.raises(RuntimeError, match="overflowed|does not fit"):
         y.set_(src, 0, (2**62, 4), (2**62, 1))
+
+
+def test_as_strided_views_storage_and_sums_gradients_of_repeated_elements():
+    base = ember.arange(12.0).reshape(3, 4)
+    x = base[:, 1:]  # storage offset 1, strides (4, 1)
+    assert x.as_strided((2, 2), (1, 2)).tolist() == [[1.0, 3.0], [2.0, 4.0]]  # from x's own offset
+    assert ember.as_strided(x, (2, 2), (1, 2), 0).tolist() == [[0.0, 2.0], [1.0, 3.0]]
+    view = base.as_strided((2,), (5,))
+    view.mul_(10)  # a view: the write reaches base
+    assert base[0, 0].item() == 0.0 and base[1, 1].item() == 50.0
+    a = ember.arange(6.0, requires_grad=True)
+    windows = a.as_strided((3, 2), (1, 1))  # overlapping windows [0,1], [1,2], [2,3]
+    assert windows.grad_fn.name() == "AsStridedBackward0"
+    windows.sum().backward()
+    assert a.grad.tolist() == [1.0, 2.0, 2.0, 1.0, 0.0, 0.0]
+    t = ember.randn(4, 5, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda u: u.t().as_strided((3, 3), (2, 1), 1), (t,))  # a non-contiguous input
+    assert ember.autograd.gradgradcheck(lambda u: u.as_strided((4, 2), (3, 1)) ** 2, (t,))
+    with pytest.raises(RuntimeError, match=r"setStorage: sizes \[3, 3\], strides \[2, 2\], storage offset 0"):
+        ember.arange(6.0).as_strided((3, 3), (2, 2))
+    with pytest.raises(RuntimeError, match="Negative strides are not supported"):
+        ember.arange(6.0).as_strided((3,), (-1,))
+    y = ember.zeros(2, 3)
+    assert y.as_strided_((3, 2), (2, 1)) is y and y.shape == (3, 2)
+    src = ember.ones(2, 2)
+    scattered = ember.as_strided_scatter(ember.zeros(3, 3), src, (2, 2), (3, 1), 1)
+    assert scattered.tolist() == [[0, 1, 1], [0, 1, 1], [0, 0, 0]]
+    assert ember.as_strided_copy(base, (2,), (5,)).tolist() == view.tolist()
+
+
+def test_as_strided_under_vmap_and_on_meta():
+    from ember.func import vmap
+
+    x = ember.randn(4, 6)
+    for fn in (lambda r: r.as_strided((2, 2), (1, 2)), lambda r: r.as_strided((3,), (2,), 1)):
+        loop = ember.stack([fn(r) for r in x])
+        assert ember.equal(vmap(fn)(x), loop)
+    meta = ember.empty(4, 6, device="meta").as_strided((2, 3), (1, 2))
+    assert meta.is_meta and meta.shape == (2, 3) and meta.stride() == (1, 2)
+
+
+def test_as_strided_against_torch():
+    torch = pytest.importorskip("torch")
+    data = np.arange(20.0).reshape(4, 5)
+    for args in [((3, 2), (1, 1)), ((2, 3), (5, 2), 3), ((4,), (6,))]:
+        ours = ember.tensor(data, requires_grad=True)
+        theirs = torch.tensor(data, requires_grad=True)
+        a, b = ours.as_strided(*args), theirs.as_strided(*args)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        (a * a).sum().backward()
+        (b * b).sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())

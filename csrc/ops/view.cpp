@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
 
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
@@ -586,10 +587,79 @@ Tensor& set_(Tensor& self, const Tensor& source, int64_t offset, const Shape& si
   return self;
 }
 
+namespace {  // a State is private to its op's file (Note [Node state])
+
+// as_strided's node: the input's geometry and the view's, both in storage positions.
+struct AsStridedState {
+  Region input, view;
+  void fields(StateFields& f) const { view.fields(f); }
+};
+
+// Storage position of each element of a (sizes, strides, offset) geometry, in row-major order.
+std::vector<int64_t> storage_positions(const Shape& sizes, const Shape& strides, int64_t offset) {
+  std::vector<int64_t> pos(1, offset);
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    std::vector<int64_t> next;
+    next.reserve(pos.size() * sizes[d]);
+    for (int64_t p : pos)
+      for (int64_t i = 0; i < sizes[d]; ++i) next.push_back(p + i * strides[d]);
+    pos.swap(next);
+  }
+  return pos;
+}
+
+Tensor int64_tensor(const std::vector<int64_t>& values) {
+  Tensor t = empty({(int64_t)values.size()}, DType::Int64);
+  std::copy(values.begin(), values.end(), t->data<int64_t>());
+  return t;
+}
+
+// The gradient of an as_strided view w.r.t. its input: each view element's gradient added to the
+// input element at the same storage position (several when the view overlaps itself; none when it
+// looks at storage the input does not cover).
+variable_list as_strided_backward(StateNode<AsStridedState>& n, variable_list& g) {
+  const Region &in = n.state.input, &view = n.state.view;
+  std::vector<int64_t> in_pos = storage_positions(in.sizes, in.strides, in.offset);
+  std::unordered_map<int64_t, int64_t> element_at;
+  for (size_t i = 0; i < in_pos.size(); ++i) element_at.emplace(in_pos[i], (int64_t)i);
+  std::vector<int64_t> from, to;
+  std::vector<int64_t> view_pos = storage_positions(view.sizes, view.strides, view.offset);
+  for (size_t k = 0; k < view_pos.size(); ++k) {
+    auto it = element_at.find(view_pos[k]);
+    if (it == element_at.end()) continue;
+    from.push_back((int64_t)k);
+    to.push_back(it->second);
+  }
+  Tensor flat = reshape(g[0], {-1});
+  Tensor picked = from.size() == view_pos.size() ? flat : index_select(flat, 0, int64_tensor(from));
+  Tensor grad = index_add(zeros({(int64_t)in_pos.size()}, g[0]->dtype()), 0, int64_tensor(to), picked, 1.0);
+  return {reshape(grad, in.sizes)};
+}
+}  // namespace
+
+// A view of t's storage with the given sizes, strides (in elements) and storage offset, as PyTorch's.
 Tensor as_strided(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset) {
-  EMBER_CHECK(sizes.size() == strides.size(), "as_strided: mismatch in length of strides and shape");
-  EMBER_ASSERT(t->is_contiguous());  // used on contiguous gradients only
-  return region_view(t, "AsStridedBackward0", sizes, strides, offset, strides, offset - t->offset());
+  EMBER_CHECK(sizes.size() == strides.size(), "mismatch in length of strides and shape");
+  for (int64_t st : strides)
+    EMBER_CHECK(st >= 0,
+                "as_strided: Negative strides are not supported at the moment, got strides: ", detail::cat(strides));
+  for (int64_t sz : sizes)
+    EMBER_CHECK(sz >= 0, "Trying to create tensor with negative dimension ", sz, ": ", detail::cat(sizes));
+  EMBER_CHECK(offset >= 0, "Tensor: invalid storage offset ", offset);
+  int64_t last = offset, numel = 1;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    numel *= sizes[d];
+    if (sizes[d] > 0) last += (sizes[d] - 1) * strides[d];
+  }
+  const int64_t item = itemsize(t->dtype()), storage = t->storage() ? (int64_t)t->storage()->nbytes / item : 0;
+  EMBER_CHECK(numel == 0 || last < storage, "setStorage: sizes ", detail::cat(sizes), ", strides ",
+              detail::cat(strides), ", storage offset ", offset, ", and itemsize ", item,
+              " requiring a storage size of ", (last + 1) * item, " are out of bounds for storage of size ",
+              storage * item);
+  Tensor out = make_child_view(t, sizes, strides, offset);
+  auto n = make_node<AsStridedState>("AsStridedBackward0", {&t}, as_strided_backward);
+  if (n) n->state = {Region{t->sizes(), t->strides(), t->offset()}, Region{sizes, strides, offset}};
+  return attach(n, out);
 }
 
 }  // namespace ember

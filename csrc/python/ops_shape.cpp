@@ -112,6 +112,20 @@ void register_views(OpRegistry& r, TensorClass& cls) {
       "select", kFunction | kMethod, "A view of element index of dim, without that dim.",
       [](const Tensor& t, int64_t d, int64_t i) { return select(t, d, i); }, py::arg("dim"), py::arg("index"));
   r.op(
+      "as_strided", kFunction | kMethod,
+      "A view of input's storage with the given size, stride (in elements) and storage_offset (input's by "
+      "default); its gradient sums over elements the view repeats.",
+      [](const Tensor& t, const Shape& size, const Shape& stride, std::optional<int64_t> storage_offset) {
+        return as_strided(t, size, stride, storage_offset.value_or(t->offset()));
+      },
+      py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
+  r.inplace(
+      "as_strided", "Gives self the size, stride and storage_offset given (a view of its own storage).",
+      [](Tensor& t, const Shape& size, const Shape& stride, std::optional<int64_t> storage_offset) -> Tensor& {
+        return inplace_view(t, as_strided(t, size, stride, storage_offset.value_or(t->offset())), "AsStridedBackward0");
+      },
+      py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
+  r.op(
       "diagonal", kFunction | kMethod, "A view of the diagonal of dims dim1 and dim2 (offset above it), as a last dim.",
       [](const Tensor& t, int64_t offset, int64_t d1, int64_t d2) { return diagonal(t, offset, d1, d2); },
       py::arg("offset") = 0, py::arg("dim1") = 0, py::arg("dim2") = 1);

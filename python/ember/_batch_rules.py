@@ -403,6 +403,21 @@ def flip_family(op: Op, args: tuple, kwargs: dict) -> Any:
     return x.clone()
 
 
+@_rule("as_strided")
+def as_strided(op: Op, args: tuple, kwargs: dict) -> Any:
+    """Each entry's view of its own storage: the batch dim strides as the value's (the entries' default
+    offsets step by it); an explicit storage_offset is the same storage position for every entry."""
+    v, batched = op.unwrap(args[0])
+    size = tuple(args[1] if len(args) > 1 else kwargs["size"])
+    stride = tuple(args[2] if len(args) > 2 else kwargs["stride"])
+    offset = args[3] if len(args) > 3 else kwargs.get("storage_offset")
+    if not batched:
+        return fallback(op, args, kwargs)
+    if offset is None:
+        return op.wrap(v.as_strided((op.size, *size), (v.stride(0), *stride), v.storage_offset()))
+    return op.wrap(v.as_strided((op.size, *size), (0, *stride), offset))
+
+
 @_rule("take")
 def take(op: Op, args: tuple, kwargs: dict) -> Any:
     """take(input, index): the flattened input indexed (getitem's rules, batched indices included)."""

@@ -40,6 +40,8 @@ __all__ = [
     "ravel",
     "row_stack",
     "select_scatter",
+    "as_strided_scatter",
+    "as_strided_copy",
     "slice_scatter",
     "tensor_split",
     "tril_indices",
@@ -444,6 +446,20 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
     return _scatter_into(input, lambda t: t.select(dim, index), src, "select_scatter")
+
+
+def as_strided_scatter(
+    input: Tensor, src: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
+    """A copy of ``input`` with ``src`` written into its ``as_strided(size, stride, storage_offset)`` view."""
+    return _scatter_into(input, lambda t: t.as_strided(size, stride, storage_offset), src, "as_strided_scatter")
+
+
+def as_strided_copy(
+    input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
+    """A copy of ``input.as_strided(size, stride, storage_offset)``."""
+    return input.as_strided(size, stride, storage_offset).clone()
 
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

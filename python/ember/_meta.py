@@ -181,6 +181,9 @@ class MetaTensor(_batched.TensorLike):
     def nbytes(self) -> int:
         return self.numel() * self._dtype.itemsize
 
+    def storage_offset(self) -> int:
+        return 0  # no storage: views of meta tensors start where their storage would
+
     def get_device(self) -> int:
         return -1
 

@@ -226,6 +226,17 @@ def diag(args: tuple, kwargs: dict) -> MetaTensor:
     return MetaTensor(diagonal((x, k, 0, 1), {})._shape, x._dtype)
 
 
+@_rule("as_strided")
+def as_strided(args: tuple, kwargs: dict) -> MetaTensor:
+    """A view with the sizes and strides given (a meta tensor has no storage to bound them by)."""
+    x = args[0]
+    size = tuple(_arg(args, kwargs, 1, "size"))
+    stride = tuple(_arg(args, kwargs, 2, "stride"))
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    return MetaTensor(size, x._dtype, strides=stride, base=x)
+
+
 @_rule("diag_embed")
 def diag_embed(args: tuple, kwargs: dict) -> MetaTensor:
     """The last dim's n values on a diagonal of an (n + |offset|)-square plane at dims dim1, dim2 of the

@@ -43,24 +43,29 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In place: input's elements <= threshold replaced by value (F.threshold(..., inplace=True))."""
     return F.threshold(input, threshold, value, inplace=True)
 
 
 def selu_(input: Tensor) -> Tensor:
+    """In place: SELU of input (F.selu(input, inplace=True))."""
     return F.selu(input, inplace=True)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In place: CELU of input with alpha (F.celu(input, alpha, inplace=True))."""
     return F.celu(input, alpha, inplace=True)
 
 
 def rrelu_(
     input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, generator: Any = None
 ) -> Tensor:
+    """In place: randomized leaky ReLU of input (F.rrelu(..., inplace=True)); the mean slope when not training."""
     return F.rrelu(input, lower, upper, training, inplace=True)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """PReLU: max(0, x) + weight * min(0, x), weight per channel (dim 1) or one for all."""
     return F.prelu(input, weight)
 
 
@@ -108,6 +113,7 @@ def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x1^T A x2 + b per output feature (F.bilinear)."""
     return F.bilinear(input1, input2, weight, bias)
 
 
@@ -122,6 +128,8 @@ def batch_norm(
     eps: float,
     cudnn_enabled: bool,
 ) -> Tensor:
+    """Batch normalization with ATen's argument order: (input, weight, bias, running_mean, running_var,
+    training, momentum, eps, cudnn_enabled)."""
     return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
@@ -136,12 +144,14 @@ def instance_norm(
     eps: float,
     cudnn_enabled: bool,
 ) -> Tensor:
+    """Instance normalization with ATen's argument order (use_input_stats as F.instance_norm's)."""
     return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
 
 
 def rms_norm(
     input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None, eps: float | None = None
 ) -> Tensor:
+    """Root-mean-square normalization over the last dims of normalized_shape (F.rms_norm)."""
     return F.rms_norm(input, normalized_shape, weight, eps)
 
 
@@ -151,6 +161,7 @@ def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tens
 
 
 def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    """1-D convolution of a (time, batch, channels) input (F.conv_tbc)."""
     return F.conv_tbc(input, weight, bias, pad)
 
 
@@ -166,6 +177,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *, log_target: boo
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, pos_weight: Tensor | None = None, reduction: int = 1
 ) -> Tensor:
+    """Binary cross entropy of sigmoid(input) and target; reduction as ATen's int (0 none, 1 mean, 2 sum)."""
     return F.binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
     )
@@ -174,20 +186,24 @@ def binary_cross_entropy_with_logits(
 def cosine_embedding_loss(
     input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
 ) -> Tensor:
+    """Cosine embedding loss (F.cosine_embedding_loss); reduction as ATen's int."""
     return F.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1) -> Tensor:
+    """Hinge embedding loss (F.hinge_embedding_loss); reduction as ATen's int."""
     return F.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
 def margin_ranking_loss(
     input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
 ) -> Tensor:
+    """Margin ranking loss max(0, -target * (input1 - input2) + margin); reduction as ATen's int."""
     return F.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool, eps: float, reduction: int) -> Tensor:
+    """Poisson negative log likelihood (F.poisson_nll_loss), every argument positional as ATen's."""
     return F.poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=_reduction(reduction))
 
 
@@ -201,6 +217,7 @@ def triplet_margin_loss(
     swap: bool = False,
     reduction: int = 1,
 ) -> Tensor:
+    """Triplet margin loss of anchor, positive and negative (F.triplet_margin_loss); reduction as ATen's int."""
     return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction))
 
 

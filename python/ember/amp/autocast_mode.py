@@ -99,7 +99,7 @@ def get_autocast_dtype(device_type: str) -> Any:
 
 
 def set_autocast_enabled(device_type: Any, enabled: bool | None = None) -> None:
-    """set_autocast_enabled(device_type, enabled), or the legacy set_autocast_enabled(enabled) (CUDA)."""
+    """Turns autocast on device_type on or off; the legacy one-argument form (CUDA's) changes nothing here."""
     if enabled is None:
         return  # the legacy form sets CUDA's, which this build does not run
     _check_device(device_type)
@@ -108,6 +108,7 @@ def set_autocast_enabled(device_type: Any, enabled: bool | None = None) -> None:
 
 
 def set_autocast_dtype(device_type: str, dtype: Any) -> None:
+    """Sets the dtype autocast casts to on device_type."""
     _check_device(device_type)
     if device_type == "cpu":
         _C._set_autocast_state(_C._autocast_state()[0], dtype)
@@ -116,34 +117,42 @@ def set_autocast_dtype(device_type: str, dtype: Any) -> None:
 
 
 def is_autocast_cpu_enabled() -> bool:
+    """Whether CPU autocast is on in this thread."""
     return is_autocast_enabled("cpu")
 
 
 def set_autocast_cpu_enabled(enabled: bool) -> None:
+    """Turns this thread's CPU autocast on or off."""
     set_autocast_enabled("cpu", enabled)
 
 
 def get_autocast_cpu_dtype() -> Any:
+    """The dtype CPU autocast casts to (bfloat16 unless set)."""
     return get_autocast_dtype("cpu")
 
 
 def set_autocast_cpu_dtype(dtype: Any) -> None:
+    """Sets the dtype CPU autocast casts to."""
     set_autocast_dtype("cpu", dtype)
 
 
 def get_autocast_gpu_dtype() -> Any:
+    """The dtype CUDA autocast would cast to (float16 unless set)."""
     return get_autocast_dtype("cuda")
 
 
 def set_autocast_gpu_dtype(dtype: Any) -> None:
+    """Sets the dtype CUDA autocast would cast to."""
     set_autocast_dtype("cuda", dtype)
 
 
 def is_autocast_cache_enabled() -> bool:
+    """Whether autocast's cache of cast weights is on (accepted; ember casts per call)."""
     return _cache_enabled[0]
 
 
 def set_autocast_cache_enabled(enabled: bool) -> None:
+    """Turns autocast's cache flag on or off (ember casts per call either way)."""
     _cache_enabled[0] = bool(enabled)
 
 
@@ -152,11 +161,13 @@ def clear_autocast_cache() -> None:
 
 
 def autocast_increment_nesting() -> int:
+    """Counts one more open autocast region; returns the count."""
     _nesting[0] += 1
     return _nesting[0]
 
 
 def autocast_decrement_nesting() -> int:
+    """Counts one autocast region closed; returns the count."""
     _nesting[0] -= 1
     return _nesting[0]
 

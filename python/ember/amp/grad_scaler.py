@@ -20,6 +20,8 @@ class OptState:
 
 
 class GradScaler:
+    """Loss scaling for mixed-precision training: scale(loss).backward(), step(optimizer), update()."""
+
     def __init__(
         self,
         device: str = "cuda",

@@ -136,6 +136,18 @@ def _replayed_rng(state: Tensor | None) -> Iterator[None]:
             _C.set_rng_state(callers)
 
 
+@contextlib.contextmanager
+def _replayed_autocast(state: tuple) -> Iterator[None]:
+    """Runs the recomputation under the autocast state of the forward pass (Note [Autocast]), as
+    PyTorch's checkpoint does, so that it makes tensors of the forward's dtypes."""
+    callers = _C._autocast_state()
+    _C._set_autocast_state(*state)
+    try:
+        yield
+    finally:
+        _C._set_autocast_state(*callers)
+
+
 # --- the reentrant variant -----------------------------------------------------------------
 
 
@@ -148,6 +160,7 @@ class CheckpointFunction(Function):
         check_backward_validity(args)
         ctx.run_function = run_function
         ctx.fwd_rng_state = _C.get_rng_state() if preserve_rng_state else None
+        ctx.autocast_state = _C._autocast_state()
         ctx.non_tensor_args = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
         with no_grad():
@@ -166,7 +179,7 @@ class CheckpointFunction(Function):
             )
         saved = iter(ctx.saved_tensors)
         args = tuple(next(saved) if a is None else a for a in ctx.non_tensor_args)
-        with _replayed_rng(ctx.fwd_rng_state):
+        with _replayed_rng(ctx.fwd_rng_state), _replayed_autocast(ctx.autocast_state):
             detached = detach_variable(args)
             with enable_grad():
                 outputs = ctx.run_function(*detached)
@@ -436,9 +449,10 @@ def _checkpoint_without_reentrant(
         raise ValueError(f"determinism_check should be one of {list(_METADATA_FNS)}, but got {determinism_check}")
     forward_context, recompute_context = context_fn()
     rng_state = _C.get_rng_state() if preserve_rng_state else None
+    autocast_state = _C._autocast_state()
 
     def recompute_fn(*inputs: Any) -> None:
-        with _replayed_rng(rng_state), recompute_context:
+        with _replayed_rng(rng_state), _replayed_autocast(autocast_state), recompute_context:
             function(*inputs, **kwargs)
 
     frame = _Frame(
