@@ -36,31 +36,24 @@ class CpuAutocast(_autocast):
         super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
 
-class CudaGradScaler(_GradScaler):
-    """torch.cuda.amp.GradScaler(...): disabled with PyTorch's warning where CUDA is not available."""
+def _deprecated_scaler(device: str) -> type:
+    """torch.<device>.amp.GradScaler(...): torch.amp.GradScaler(device, ...) after PyTorch's FutureWarning."""
 
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        _warn("GradScaler", "cuda")
-        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+    class GradScaler(_GradScaler):
+        def __init__(
+            self,
+            init_scale: float = 2.0**16,
+            growth_factor: float = 2.0,
+            backoff_factor: float = 0.5,
+            growth_interval: int = 2000,
+            enabled: bool = True,
+        ) -> None:
+            _warn("GradScaler", device)
+            super().__init__(device, init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+    GradScaler.__doc__ = f"torch.{device}.amp.GradScaler: deprecated; torch.amp.GradScaler('{device}', ...)."
+    return GradScaler
 
 
-class CpuGradScaler(_GradScaler):
-    """torch.cpu.amp.GradScaler(...)."""
-
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        _warn("GradScaler", "cpu")
-        super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+CudaGradScaler = _deprecated_scaler("cuda")
+CpuGradScaler = _deprecated_scaler("cpu")

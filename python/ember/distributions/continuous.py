@@ -14,7 +14,7 @@ from . import constraints
 from .distribution import NO_SHAPE, Distribution
 from .utils import broadcast_all
 
-__all__ = ["Cauchy", "Exponential", "Laplace", "Normal", "Uniform"]
+__all__ = ["Cauchy", "Exponential", "Laplace", "LocationScale", "Normal", "Uniform"]
 
 
 def _batch_shape(params: tuple, tensors: tuple) -> Size:
@@ -22,8 +22,9 @@ def _batch_shape(params: tuple, tensors: tuple) -> Size:
     return Size() if all(isinstance(p, numbers.Number) for p in params) else tensors[0].size()
 
 
-class Normal(Distribution):
-    """The normal (Gaussian) distribution N(loc, scale^2)."""
+class LocationScale(Distribution):
+    """A family on the real line with a location ``loc`` and a positive ``scale`` (Normal, Laplace, Cauchy,
+    Gumbel): their parameters, support and mode (the location)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -40,6 +41,10 @@ class Normal(Distribution):
     @property
     def mode(self) -> Any:
         return self.loc
+
+
+class Normal(LocationScale):
+    """The normal (Gaussian) distribution N(loc, scale^2)."""
 
     @property
     def stddev(self) -> Any:
@@ -177,24 +182,8 @@ class Exponential(Distribution):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """The Laplace distribution: density exp(-|x - loc| / scale) / (2 scale)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(_batch_shape((loc, scale), (self.loc,)), validate_args=validate_args)
-
-    @property
-    def mean(self) -> Any:
-        return self.loc
-
-    @property
-    def mode(self) -> Any:
-        return self.loc
 
     @property
     def variance(self) -> Any:
@@ -228,25 +217,13 @@ class Laplace(Distribution):
         return 1 + (2 * self.scale).log()
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     """The Cauchy (Lorentz) distribution: density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or
     variance (nan and inf, as PyTorch)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(_batch_shape((loc, scale), (self.loc,)), validate_args=validate_args)
 
     @property
     def mean(self) -> Any:
         return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype)
-
-    @property
-    def mode(self) -> Any:
-        return self.loc
 
     @property
     def variance(self) -> Any:

@@ -31,7 +31,20 @@ def _support_values(values: Any, batch_shape: Size, expand: bool) -> Any:
     return values.expand((-1, *batch_shape)) if expand else values
 
 
-class Bernoulli(Distribution):
+class _BinaryOutcome(Distribution):
+    """Families of success/failure trials, given the success probability ``probs`` or its log-odds ``logits``:
+    the other made on first use."""
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class Bernoulli(_BinaryOutcome):
     """A coin that comes up 1 with probability ``probs`` (or sigmoid(``logits``))."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -48,14 +61,6 @@ class Bernoulli(Distribution):
             (self.logits,) = broadcast_all(logits)
         self._param = self.probs if probs is not None else self.logits
         super().__init__(Size() if scalar else self._param.size(), validate_args=validate_args)
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Size:
@@ -266,7 +271,7 @@ def _binary_param(probs: Any, logits: Any) -> tuple[Any, bool, bool]:
     return broadcast_all(given)[0], isinstance(given, numbers.Number), probs is not None
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryOutcome):
     """The number of failures before the first success of Bernoulli(probs) trials."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -285,14 +290,6 @@ class Geometric(Distribution):
                 f"distribution {self!r} to satisfy the constraint {constraints.unit_interval!r} and be positive, "
                 f"but found invalid values:\n{self.probs}"
             )
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self) -> Any:
@@ -328,7 +325,7 @@ def _clamp_by_zero(x: Any) -> Any:
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryOutcome):
     """The number of successes in total_count Bernoulli(probs) trials."""
 
     arg_constraints = {
@@ -355,14 +352,6 @@ class Binomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> constraints.Constraint:
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Size:

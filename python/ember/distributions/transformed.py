@@ -11,11 +11,11 @@ from .._dtype_info import finfo
 from .._tensor import Size
 from ..grad_mode import no_grad
 from . import constraints
-from .continuous import Normal, _batch_shape
+from .continuous import LocationScale, Normal
 from .distribution import NO_SHAPE, Distribution
 from .multivariate import Independent
 from .transforms import AbsTransform, ComposeTransform, ExpTransform, Transform
-from .utils import broadcast_all, sum_rightmost
+from .utils import sum_rightmost
 
 __all__ = ["Gumbel", "HalfNormal", "LogNormal", "TransformedDistribution"]
 
@@ -174,16 +174,8 @@ class HalfNormal(TransformedDistribution):
 _EULER = 0.57721566490153286060
 
 
-class Gumbel(Distribution):
+class Gumbel(LocationScale):
     """The Gumbel (type-I extreme value) distribution: loc - scale * log(-log(U))."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(_batch_shape((loc, scale), (self.loc,)), validate_args=validate_args)
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         info = finfo(self.loc.dtype)
@@ -205,10 +197,6 @@ class Gumbel(Distribution):
     @property
     def mean(self) -> Any:
         return self.loc + self.scale * _EULER
-
-    @property
-    def mode(self) -> Any:
-        return self.loc
 
     @property
     def stddev(self) -> Any:
