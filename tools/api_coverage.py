@@ -67,6 +67,7 @@ NAMESPACES = [
     ("special", "torch.special", "ember.special"),
     ("fft", "torch.fft", "ember.fft"),
     ("distributions", "torch.distributions", "ember.distributions"),
+    ("testing", "torch.testing", "ember.testing"),
     ("distributed", "torch.distributed", "ember.distributed"),
     ("profiler", "torch.profiler", "ember.profiler"),
     ("autograd.profiler", "torch.autograd.profiler", "ember.autograd.profiler"),

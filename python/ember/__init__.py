@@ -56,6 +56,7 @@ from . import (
     onnx,
     optim,
     special,
+    testing,
 )
 from . import profiler
 from ._torch_level_nn import *  # noqa: F403  (needs nn)
