@@ -473,3 +473,25 @@ class Dies(Dataset):
 def test_a_dead_worker_is_reported():
     with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
         list(DataLoader(Dies(), batch_size=1, num_workers=1))
+
+
+def test_stack_dataset_tuples_and_dicts():
+    from ember.utils.data import DataLoader, StackDataset, TensorDataset
+
+    images, labels = TensorDataset(ember.arange(10.0).reshape(5, 2)), TensorDataset(ember.arange(5))
+    pairs = StackDataset(images, labels)
+    (image,), (label,) = pairs[2]  # each part's sample: a TensorDataset gives a 1-tuple
+    assert len(pairs) == 5 and image.tolist() == [4.0, 5.0] and label.item() == 2
+    named = StackDataset(image=images, label=labels)
+    assert named[4]["label"][0].item() == 4
+    batch = next(iter(DataLoader(named, batch_size=3)))
+    assert batch["image"][0].tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    assert batch["label"][0].tolist() == [0, 1, 2]
+    fetched = pairs.__getitems__([0, 3])
+    assert [f[1][0].item() for f in fetched] == [0, 3] and fetched[1][0][0].tolist() == [6.0, 7.0]
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset(images, TensorDataset(ember.arange(4)))
+    with pytest.raises(ValueError, match="At least one dataset should be passed"):
+        StackDataset()
+    with pytest.raises(ValueError, match="but both types are given"):
+        StackDataset(images, label=labels)

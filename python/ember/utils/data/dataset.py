@@ -14,7 +14,16 @@ import numpy as np
 
 from ..._C import Generator, Tensor
 
-__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = [
+    "Dataset",
+    "IterableDataset",
+    "ChainDataset",
+    "TensorDataset",
+    "StackDataset",
+    "Subset",
+    "ConcatDataset",
+    "random_split",
+]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -215,6 +224,48 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][idx - start]
+
+
+class StackDataset(Dataset):
+    """Several map-style datasets of one length side by side: sample i is the tuple of their samples i
+    (``StackDataset(a, b)``) or the dict of them by name (``StackDataset(image=a, label=b)``)."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/output, but both "
+                "types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets: tuple | dict = args if args else kwargs
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError("Size mismatch between datasets")
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {name: d[index] for name, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch of samples; a part that fetches batches itself (``__getitems__``) is asked once."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.items() if named else enumerate(self.datasets)
+        columns = {}
+        for key, d in parts:
+            fetch = getattr(d, "__getitems__", None)
+            column = fetch(indices) if callable(fetch) else [d[i] for i in indices]
+            if len(column) != len(indices):
+                raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(column)}")
+            columns[key] = column
+        if named:
+            return [{key: columns[key][j] for key in columns} for j in range(len(indices))]
+        return [tuple(columns[k][j] for k in range(len(columns))) for j in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: _GeneratorLike = None) -> list[Subset]:
