@@ -1,5 +1,7 @@
 """Tensor.resize_, resize_as_, set_ and as_strided: storage-level methods, as PyTorch's."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,31 @@ def test_as_strided_against_torch():
         (a * a).sum().backward()
         (b * b).sum().backward()
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_storages_are_windows_onto_the_tensor_memory():
+    base = ember.arange(6.0)
+    t = base.reshape(2, 3)[:, 1:]
+    u = t.untyped_storage()
+    assert u.nbytes() == u.size() == len(u) == 24 and u.element_size() == 1
+    assert u.data_ptr() == t.data_ptr() - t.storage_offset() * 4 == base.untyped_storage().data_ptr()
+    assert u.tolist()[4:8] == list(np.float32(1.0).tobytes())
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        s = t.storage()
+    assert s.size() == 6 and s.dtype == ember.float32 and s.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    s[0] = 9.0  # a window: the write reaches the tensors sharing the memory
+    assert base[0].item() == 9.0
+    assert ember.FloatStorage(3).size() == 3 and ember.LongStorage([1, 2]).tolist() == [1, 2]
+    assert ember.zeros(2).untyped_storage().data_ptr() != base.untyped_storage().data_ptr()
+
+
+def test_storages_against_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (ember, torch):
+        t = lib.arange(12.0, dtype=lib.float64).reshape(3, 4)[1:, ::2]
+        u = t.untyped_storage()
+        assert (u.nbytes(), len(u), u.data_ptr() == t.data_ptr() - t.storage_offset() * 8) == (96, 96, True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch warns once per process
+            s = t.storage()
+        assert (s.size(), s.element_size(), s.tolist()[:3], s[5]) == (12, 8, [0.0, 1.0, 2.0], 5.0)

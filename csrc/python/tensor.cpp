@@ -200,6 +200,10 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           "The size of the first dim.")
       .def("storage_offset", &TensorImpl::offset, "The offset of the first element in the storage, in elements.")
       .def(
+          "_storage_nbytes",
+          [](const Tensor& t) -> int64_t { return t->storage() ? (int64_t)t->storage()->nbytes : 0; },
+          "The size of the tensor's storage in bytes (Tensor.untyped_storage().nbytes()).")
+      .def(
           "resize_", [](Tensor& t, py::args sizes) -> Tensor& { return resize_(t, shape_args(sizes)); },
           "Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when "
           "needed; new elements are uninitialised). Not for tensors that require grad.")

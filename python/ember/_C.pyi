@@ -934,6 +934,10 @@ class Tensor:
         Whether the tensor is a view of another (its _base); PyTorch's private method, which tools such as
             torchviz call.
         """
+    def _storage_nbytes(self) -> int:
+        """
+        The size of the tensor's storage in bytes (Tensor.untyped_storage().nbytes()).
+        """
     def _to_dtype(self, dtype: dtype) -> Tensor:
         """
         self converted to dtype (used by Tensor.to).
@@ -2211,9 +2215,17 @@ class Tensor:
         """
         The standard deviation over dim (see var for the correction).
         """
+    def storage(self) -> typing.Any:
+        """
+        The memory this tensor views, as elements of its dtype (deprecated in PyTorch: it warns).
+        """
     def storage_offset(self) -> int:
         """
         The offset of the first element in the storage, in elements.
+        """
+    def storage_type(self) -> type:
+        """
+        The class of this tensor's storage().
         """
     def stride(self, dim: int | None = None) -> typing.Any:
         """
@@ -2380,6 +2392,10 @@ class Tensor:
     def unsqueeze_(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         Inserts a size-1 dim at dim of self in place.
+        """
+    def untyped_storage(self) -> typing.Any:
+        """
+        The memory this tensor views, as bytes (shared, not copied).
         """
     def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
         """

@@ -59,6 +59,21 @@ from . import (
     testing,
 )
 from . import profiler
+from ._storage import (
+    BFloat16Storage,
+    BoolStorage,
+    ByteStorage,
+    CharStorage,
+    DoubleStorage,
+    FloatStorage,
+    HalfStorage,
+    IntStorage,
+    LongStorage,
+    ShortStorage,
+    TypedStorage,
+    UntypedStorage,
+)
+from ._storage import install as _install_storage
 from ._torch_level_nn import *  # noqa: F403  (needs nn)
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
@@ -135,6 +150,7 @@ _histogram.install()
 _random.install()
 _tensor_extras.install()
 _install_composite_methods()
+_install_storage()
 _install_legacy()
 _batched.install()
 _seed_at_import()
