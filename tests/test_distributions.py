@@ -31,6 +31,8 @@ from ember.distributions import (
     Independent,
     Laplace,
     LogNormal,
+    MixtureSameFamily,
+    Multinomial,
     MultivariateNormal,
     Normal,
     OneHotCategorical,
@@ -390,3 +392,59 @@ def test_policy_gradient_with_categorical_learns():
         optimizer.step()
     assert Categorical(logits=logits).probs.argmax().item() == 1
     assert Categorical(logits=logits).probs[1].item() > 0.8
+
+
+def test_multinomial_and_mixture():
+    probs = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    m = Multinomial(5, probs=T(probs))
+    counts = np.array([[1.0, 3.0, 1.0], [5.0, 0.0, 0.0]])
+    expected = [
+        math.lgamma(6) - sum(math.lgamma(c + 1) for c in row) + (row * np.log(p)).sum() for row, p in zip(counts, probs)
+    ]
+    np.testing.assert_allclose(m.log_prob(T(counts)).numpy(), expected, rtol=1e-12)
+    ember.manual_seed(0)
+    draws = m.sample((20_000,)).numpy()
+    assert (draws.sum(-1) == 5).all() and draws.shape == (20_000, 2, 3)
+    np.testing.assert_allclose(draws.mean(0), 5 * probs, atol=0.05)
+    with pytest.raises(ValueError, match="to be within the support"):
+        m.log_prob(T([[1.0, 1.0, 1.0], [5.0, 0.0, 0.0]]))  # counts summing to 3, not 5
+    weights, locs, scales = np.array([0.3, 0.7]), np.array([-1.0, 2.0]), np.array([0.5, 1.5])
+    mix = MixtureSameFamily(Categorical(T(weights)), Normal(T(locs), T(scales)))
+    x = np.array([0.1, 1.0, -2.0])
+    density = (weights * np.exp(-((x[:, None] - locs) ** 2) / (2 * scales**2)) / (scales * np.sqrt(2 * np.pi))).sum(-1)
+    np.testing.assert_allclose(mix.log_prob(T(x)).numpy(), np.log(density), rtol=1e-12)
+    np.testing.assert_allclose(mix.mean.item(), (weights * locs).sum())
+    s = mix.sample((100_000,)).numpy()
+    assert abs(s.mean() - mix.mean.item()) < 0.03 and abs(s.var() / mix.variance.item() - 1) < 0.03
+    # a mixture density network's loss differentiates through the weights and the components
+    lg, mu, sd = T([0.2, -0.3], True), T(locs, True), T(scales, True)
+    assert gradcheck(
+        lambda a, b, c: MixtureSameFamily(Categorical(logits=a), Normal(b, c)).log_prob(T(x)), (lg, mu, sd)
+    )
+    batched = MixtureSameFamily(
+        Categorical(ember.ones(4, 3)), Independent(Normal(ember.zeros(4, 3, 2), ember.ones(4, 3, 2)), 1)
+    )
+    assert batched.batch_shape == (4,) and batched.event_shape == (2,) and batched.sample((5,)).shape == (5, 4, 2)
+    with pytest.raises(ValueError, match="does not equal `component_distribution.batch_shape"):
+        MixtureSameFamily(Categorical(ember.ones(3)), Normal(ember.zeros(2), ember.ones(2)))
+
+
+def test_multinomial_and_mixture_against_torch():
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+    probs = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    counts = np.array([[1.0, 3.0, 1.0], [5.0, 0.0, 0.0]])
+    ours, theirs = Multinomial(5, probs=T(probs)), td.Multinomial(5, probs=torch.tensor(probs))
+    np.testing.assert_allclose(ours.log_prob(T(counts)).numpy(), theirs.log_prob(torch.tensor(counts)).numpy())
+    assert repr(ours) == repr(theirs)
+    x = np.array([0.1, 1.0, -2.0])
+    ours = MixtureSameFamily(Categorical(T([0.3, 0.7])), Normal(T([-1.0, 2.0]), T([0.5, 1.5])))
+    theirs = td.MixtureSameFamily(
+        td.Categorical(torch.tensor([0.3, 0.7], dtype=torch.float64)),
+        td.Normal(torch.tensor([-1.0, 2.0], dtype=torch.float64), torch.tensor([0.5, 1.5], dtype=torch.float64)),
+    )
+    for name in ("log_prob", "cdf"):
+        np.testing.assert_allclose(getattr(ours, name)(T(x)).numpy(), getattr(theirs, name)(torch.tensor(x)).numpy())
+    for name in ("mean", "variance"):
+        np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy())
+    assert repr(ours).replace("ember.", "torch.") == repr(theirs)

@@ -8,6 +8,7 @@ from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategor
 from .distribution import Distribution
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .kl import kl_divergence, register_kl
+from .mixture import MixtureSameFamily, Multinomial
 from .multivariate import Independent, MultivariateNormal
 from .transformed import Gumbel, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import (
@@ -38,6 +39,8 @@ __all__ = [
     "Gumbel",
     "HalfNormal",
     "LogNormal",
+    "MixtureSameFamily",
+    "Multinomial",
     "PowerTransform",
     "SigmoidTransform",
     "SoftplusTransform",
