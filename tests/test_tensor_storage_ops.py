@@ -142,6 +142,9 @@ def test_storages_are_windows_onto_the_tensor_memory():
     assert base[0].item() == 9.0
     assert ember.FloatStorage(3).size() == 3 and ember.LongStorage([1, 2]).tolist() == [1, 2]
     assert ember.zeros(2).untyped_storage().data_ptr() != base.untyped_storage().data_ptr()
+    assert ember.UntypedStorage(5).nbytes() == 5 and ember.FloatStorage(2).dtype == ember.float32
+    with pytest.raises(RuntimeError, match="without CUDA support"):
+        ember.UntypedStorage(3, device="cuda")
 
 
 def test_storages_against_torch():

@@ -85,3 +85,14 @@ def test_make_tensor():
     assert make_tensor(2, 3, dtype=ember.float32, device="meta").is_meta
     with pytest.raises(ValueError, match="low must be less than or equal to high"):
         make_tensor(2, dtype=ember.float32, device="cpu", low=3, high=1)
+    with pytest.raises(RuntimeError, match="without CUDA support"):
+        make_tensor(2, dtype=ember.float32, device="cuda")
+    with pytest.raises(NotImplementedError, match="no memory formats"):
+        make_tensor(2, dtype=ember.float32, device="cpu", memory_format="channels_last")
+
+
+def test_allow_subclasses():
+    p = ember.nn.Parameter(ember.ones(2))
+    assert_close(p, ember.ones(2))  # a Parameter is a Tensor
+    with pytest.raises(TypeError, match="No comparison pair was able to handle inputs of type"):
+        assert_close(p, ember.ones(2), allow_subclasses=False)

@@ -75,6 +75,13 @@ def test_functional_forms_with_aten_signatures():
     per_channel = dropped.reshape(2, 4, -1)
     assert bool(((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all())  # whole channels
     assert ember.equal(ember.feature_dropout(d, 0.5, False), d)
+    # rrelu_'s generator draws the slopes: two generators of one seed give the same result
+    x = ember.randn(50)
+    a = ember.rrelu_(x.clone(), training=True, generator=ember.Generator().manual_seed(3))
+    b = ember.rrelu_(x.clone(), training=True, generator=ember.Generator().manual_seed(3))
+    assert ember.equal(a, b) and not ember.equal(a, x)
+    with pytest.raises(RuntimeError, match="pin_memory"):
+        ember.scalar_tensor(1.0, pin_memory=True)
 
 
 def test_against_torch():

@@ -15,136 +15,121 @@ __all__ = ["TypedStorage", "UntypedStorage"]
 _dt = _C.dtype
 
 
-class UntypedStorage:
-    """A tensor's memory as bytes."""
+class _StorageWindow:
+    """What both storages share: a tensor (`_owner`) whose storage they show, through `_view()`, a 1-D
+    tensor over the whole storage in the storage's unit."""
 
-    def __init__(self, size: int = 0, *, device: Any = None) -> None:
-        from ._creation import zeros
-
-        self._owner = zeros(int(size), dtype=_dt.uint8)  # a new storage of `size` bytes
+    _owner: Any
 
     @classmethod
-    def _of(cls, t: Any) -> UntypedStorage:
+    def _of(cls, t: Any) -> Any:
         storage = cls.__new__(cls)
         storage._owner = t
         return storage
 
-    def _bytes(self) -> Any:
-        """The whole storage as a uint8 tensor (a view)."""
-        t = self._owner
-        return t.as_strided((t._storage_nbytes() // t.element_size(),), (1,), 0).view(_dt.uint8)
+    def _view(self) -> Any:
+        raise NotImplementedError
 
-    def data_ptr(self) -> int:
-        t = self._owner
-        return t.data_ptr() - t.storage_offset() * t.element_size()
+    def size(self) -> int:
+        return self.nbytes() // self.element_size()
+
+    def __len__(self) -> int:
+        return self.size()
 
     def nbytes(self) -> int:
         return self._owner._storage_nbytes()
 
-    def size(self) -> int:
-        return self.nbytes()
-
-    __len__ = size
-
-    def element_size(self) -> int:
-        return 1
+    def data_ptr(self) -> int:
+        t = self._owner
+        return t.data_ptr() - t.storage_offset() * t.element_size()
 
     @property
     def device(self) -> Any:
         return self._owner.device
 
     def tolist(self) -> list:
-        return self._bytes().tolist()
+        return self._view().tolist()
 
     def __getitem__(self, index: Any) -> Any:
-        return self._bytes()[index].tolist()
+        return self._view()[index].tolist()
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._bytes()[index] = value
+        self._view()[index] = value
 
-    def fill_(self, value: int) -> UntypedStorage:
-        self._bytes().fill_(value)
+    def fill_(self, value: Any) -> Any:
+        self._view().fill_(value)
         return self
 
     def is_shared(self) -> bool:
         return self._owner.is_shared()
 
+    def _describe(self) -> str:
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         body = "\n".join(f" {v}" for v in self.tolist())
-        return f"{body}\n[ember.storage.UntypedStorage(device={self.device}) of size {self.size()}]"
+        return f"{body}\n[ember.storage.{type(self).__name__}({self._describe()}) of size {self.size()}]"
 
 
-class TypedStorage:
+def _new_owner(count: int, dtype: Any, device: Any) -> Any:
+    """A fresh tensor of count elements: the owner of a storage made by a constructor."""
+    from ._creation import _check_device, zeros
+
+    _check_device(device)
+    return zeros(int(count), dtype=dtype)
+
+
+class UntypedStorage(_StorageWindow):
+    """A tensor's memory as bytes."""
+
+    def __init__(self, size: int = 0, *, device: Any = None) -> None:
+        self._owner = _new_owner(size, _dt.uint8, device)
+
+    def _view(self) -> Any:
+        t = self._owner
+        return t.as_strided((t._storage_nbytes() // t.element_size(),), (1,), 0).view(_dt.uint8)
+
+    def element_size(self) -> int:
+        return 1
+
+    def _describe(self) -> str:
+        return f"device={self.device}"
+
+
+class TypedStorage(_StorageWindow):
     """A tensor's memory as elements of its dtype (deprecated in PyTorch, which warns on Tensor.storage())."""
 
-    dtype: Any = None
-
     def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
-        from ._creation import tensor, zeros
+        from ._creation import _check_device, tensor
 
-        dtype = dtype or type(self).dtype or _dt.float32
-        if len(args) == 1 and not isinstance(args[0], int):
-            self._owner = tensor(list(args[0]), dtype=dtype)  # FloatStorage([1.0, 2.0])
+        dtype = dtype or getattr(type(self), "_legacy_dtype", None) or _dt.float32
+        if len(args) == 1 and not isinstance(args[0], int):  # FloatStorage([1.0, 2.0])
+            _check_device(device)
+            self._owner = tensor(list(args[0]), dtype=dtype)
         else:
-            self._owner = zeros(int(args[0]) if args else 0, dtype=dtype)
-        self.dtype = dtype
+            self._owner = _new_owner(args[0] if args else 0, dtype, device)
 
-    @classmethod
-    def _of(cls, t: Any) -> TypedStorage:
-        storage = cls.__new__(cls)
-        storage._owner, storage.dtype = t, t.dtype
-        return storage
+    @property
+    def dtype(self) -> Any:
+        return self._owner.dtype
 
-    def _elements(self) -> Any:
-        t = self._owner
-        return t.as_strided((self.size(),), (1,), 0)
-
-    def size(self) -> int:
-        return self._owner._storage_nbytes() // self._owner.element_size()
-
-    __len__ = size
+    def _view(self) -> Any:
+        return self._owner.as_strided((self.size(),), (1,), 0)
 
     def element_size(self) -> int:
         return self._owner.element_size()
-
-    def nbytes(self) -> int:
-        return self._owner._storage_nbytes()
-
-    def data_ptr(self) -> int:
-        return UntypedStorage._of(self._owner).data_ptr()
-
-    @property
-    def device(self) -> Any:
-        return self._owner.device
 
     def untyped(self) -> UntypedStorage:
         return UntypedStorage._of(self._owner)
 
     _untyped_storage = property(untyped)
 
-    def tolist(self) -> list:
-        return self._elements().tolist()
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._elements()[index].tolist()
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._elements()[index] = value
-
-    def fill_(self, value: Any) -> TypedStorage:
-        self._elements().fill_(value)
-        return self
-
-    def is_shared(self) -> bool:
-        return self._owner.is_shared()
-
-    def __repr__(self) -> str:
-        body = "\n".join(f" {v}" for v in self.tolist())
-        return f"{body}\n[ember.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {self.size()}]"
+    def _describe(self) -> str:
+        return f"dtype={self.dtype}, device={self.device}"
 
 
 def _legacy(name: str, dtype: Any) -> type:
-    return type(name, (TypedStorage,), {"dtype": dtype, "__doc__": f"TypedStorage of {dtype} (a legacy name)."})
+    return type(name, (TypedStorage,), {"_legacy_dtype": dtype, "__doc__": f"TypedStorage of {dtype} (a legacy name)."})
 
 
 FloatStorage = _legacy("FloatStorage", _dt.float32)

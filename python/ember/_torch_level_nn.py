@@ -42,26 +42,18 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     return F.threshold(input, threshold, value)
 
 
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    """In place: input's elements <= threshold replaced by value (F.threshold(..., inplace=True))."""
-    return F.threshold(input, threshold, value, inplace=True)
-
-
-def selu_(input: Tensor) -> Tensor:
-    """In place: SELU of input (F.selu(input, inplace=True))."""
-    return F.selu(input, inplace=True)
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In place: CELU of input with alpha (F.celu(input, alpha, inplace=True))."""
-    return F.celu(input, alpha, inplace=True)
+# F's in-place activations are torch's, argument for argument.
+threshold_, selu_, celu_ = F.threshold_, F.selu_, F.celu_
 
 
 def rrelu_(
     input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, generator: Any = None
 ) -> Tensor:
-    """In place: randomized leaky ReLU of input (F.rrelu(..., inplace=True)); the mean slope when not training."""
-    return F.rrelu(input, lower, upper, training, inplace=True)
+    """In place: randomized leaky ReLU of input, its slopes drawn from generator in training; the mean
+    slope otherwise."""
+    from .nn._functional_activation import _rrelu
+
+    return _rrelu(input, lower, upper, training, True, generator)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -231,8 +223,9 @@ def scalar_tensor(
     s: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: bool | None = None
 ) -> Tensor:
     """A 0-d tensor holding s, of the default float dtype unless dtype says."""
-    from ._creation import get_default_dtype, tensor
+    from ._creation import _check_layout_and_pinning, get_default_dtype, tensor
 
+    _check_layout_and_pinning(layout, bool(pin_memory), "scalar_tensor")
     return tensor(s, dtype=dtype or get_default_dtype(), device=device)
 
 

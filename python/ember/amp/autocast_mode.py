@@ -181,7 +181,7 @@ def custom_fwd(fwd: Callable | None = None, *, device_type: str = "cpu", cast_in
     @functools.wraps(fwd)
     def decorate_fwd(*args: Any, **kwargs: Any) -> Any:
         args[0]._autocast_state = _C._autocast_state()
-        if cast_inputs is None or not is_autocast_enabled("cpu"):
+        if cast_inputs is None or not is_autocast_enabled(device_type):
             return fwd(*args, **kwargs)
 
         def cast(x: Any) -> Any:

@@ -169,12 +169,11 @@ class Categorical(Distribution):
         return _support_values(arange(self._num_events, dtype=_C.dtype.int64), self._batch_shape, expand)
 
 
-class OneHotCategorical(Distribution):
-    """A Categorical whose samples are one-hot vectors of length K (the event)."""
+class OverCategories(Distribution):
+    """A distribution over vectors of K category entries driven by one Categorical (OneHotCategorical,
+    Multinomial): its parameters, and the K categories as the event."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.independent(constraints.boolean, 1)  # one-hot: checked as 0/1 entries
-    has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         self._categorical = Categorical(probs, logits)
@@ -196,6 +195,13 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._categorical.param_shape
+
+
+class OneHotCategorical(OverCategories):
+    """A Categorical whose samples are one-hot vectors of length K (the event)."""
+
+    support = constraints.independent(constraints.boolean, 1)  # one-hot: checked as 0/1 entries
+    has_enumerate_support = True
 
     @property
     def mean(self) -> Any:

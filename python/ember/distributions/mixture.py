@@ -10,7 +10,7 @@ from .. import _C
 from .._tensor import Size
 from ..grad_mode import no_grad
 from . import constraints
-from .discrete import Categorical
+from .discrete import Categorical, OverCategories
 from .distribution import NO_SHAPE, Distribution
 from .utils import broadcast_all
 
@@ -33,11 +33,9 @@ class _Counts(constraints.Constraint):
         return f"Multinomial(upper_bound={self.upper_bound})"
 
 
-class Multinomial(Distribution):
+class Multinomial(OverCategories):
     """How often each of K categories comes up in ``total_count`` independent draws with ``probs`` (or
     softmax(``logits``)); the counts vector is the event."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(
         self, total_count: int = 1, probs: Any = None, logits: Any = None, validate_args: bool | None = None
@@ -45,25 +43,11 @@ class Multinomial(Distribution):
         if not isinstance(total_count, int):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
-        self._categorical = Categorical(probs=probs, logits=logits)
-        param = self._categorical._param
-        super().__init__(self._categorical.batch_shape, param.shape[-1:], validate_args=validate_args)
+        super().__init__(probs, logits, validate_args=validate_args)
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> constraints.Constraint:
         return _Counts(self.total_count)
-
-    @property
-    def probs(self) -> Any:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Any:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Any:
@@ -120,7 +104,6 @@ class MixtureSameFamily(Distribution):
                 f"`mixture_distribution component` ({km}) does not equal "
                 f"`component_distribution.batch_shape[-1]` ({kc})"
             )
-        self._num_component = km
         self._event_ndims = len(component_distribution.event_shape)
         super().__init__(component_batch, component_distribution.event_shape, validate_args=validate_args)
 

@@ -8,7 +8,7 @@ written with where() on the same conditions as PyTorch's backward formulas, so t
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _C
 from .._creation import empty_like, ones_like, zeros_like
@@ -86,13 +86,18 @@ def rrelu(
 ) -> Tensor:
     """Randomized leaky ReLU: in training, each x <= 0 is multiplied by a slope drawn uniformly from
     [lower, upper] (the gradient uses the same slopes); otherwise leaky_relu with slope (lower + upper) / 2."""
+    return _rrelu(input, lower, upper, training, inplace)
+
+
+def _rrelu(input: Tensor, lower: float, upper: float, training: bool, inplace: bool, generator: Any = None) -> Tensor:
+    """rrelu, its slopes drawn from generator (torch.rrelu_'s keyword; the global generator when None)."""
     _check_rrelu_bounds(lower, upper)
     if inplace:
-        return _inplace(input, lambda x: rrelu(x, lower, upper, training))
+        return _inplace(input, lambda x: _rrelu(x, lower, upper, training, False, generator))
     if not training:
         return _C._leaky_relu(input, (lower + upper) / 2)
     with no_grad():
-        slopes = _C.where(input <= 0, empty_like(input).uniform_(lower, upper), 1.0)
+        slopes = _C.where(input <= 0, empty_like(input).uniform_(lower, upper, generator=generator), 1.0)
     return input * slopes
 
 

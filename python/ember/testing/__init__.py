@@ -37,7 +37,7 @@ class _Mismatch(Exception):
 
 
 def _as_tensor(x: Any) -> Any:
-    if isinstance(x, _C.Tensor) or (hasattr(x, "is_meta") and hasattr(x, "shape") and not isinstance(x, np.ndarray)):
+    if isinstance(x, _C.Tensor):  # meta tensors and Parameters too
         return x
     if isinstance(x, np.ndarray):
         return tensor(x)
@@ -60,23 +60,13 @@ def _check_attributes(actual: Any, expected: Any, check_device: bool, check_dtyp
         raise _Mismatch(f"The values for attribute '{name}' do not match: {a} != {e}.")
 
     if tuple(actual.shape) != tuple(expected.shape):
-        differ("shape", _C_size(actual.shape), _C_size(expected.shape))
+        differ("shape", actual.shape, expected.shape)
     if check_device and str(actual.device) != str(expected.device):
         differ("device", actual.device, expected.device)
     if check_dtype and actual.dtype != expected.dtype:
         differ("dtype", actual.dtype, expected.dtype)
     if check_stride and actual.numel() > 1 and tuple(actual.stride()) != tuple(expected.stride()):
         differ("stride()", tuple(actual.stride()), tuple(expected.stride()))
-
-
-def _C_size(shape: Any) -> Any:
-    from .._tensor import Size
-
-    return Size(tuple(shape))
-
-
-def _number(x: float) -> str:
-    return repr(int(x)) if float(x).is_integer() and not isinstance(x, float) else repr(float(x))
 
 
 def _compare_tensors(actual: Any, expected: Any, rtol: float, atol: float, equal_nan: bool) -> None:
@@ -154,6 +144,10 @@ def _compare(actual: Any, expected: Any, options: dict) -> None:
     """Compares one pair, recursing into sequences and mappings; a failure inside a container names its item."""
     ta, te = _as_tensor(actual), _as_tensor(expected)
     if ta is not None and te is not None:
+        if not options["allow_subclasses"] and type(actual) is not type(expected):
+            raise _Mismatch(
+                f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}.", TypeError
+            )
         _check_attributes(ta, te, options["check_device"], options["check_dtype"], options["check_stride"])
         rtol, atol = _tolerances(ta.dtype, te.dtype, rtol=options["rtol"], atol=options["atol"])
         _compare_tensors(ta, te, rtol, atol, options["equal_nan"])
@@ -211,6 +205,7 @@ def assert_close(
     element (exactly equal for integer and bool dtypes), after checking shape, device, dtype (and stride with
     check_stride). rtol and atol default by dtype as PyTorch's (float32: 1.3e-6 and 1e-5)."""
     options = {
+        "allow_subclasses": allow_subclasses,
         "rtol": rtol,
         "atol": atol,
         "equal_nan": equal_nan,
@@ -263,11 +258,18 @@ def make_tensor(
     """A tensor of random values for tests: floats uniform in [low, high) (default [-9, 9)), integers in
     [low, high) (default [-9, 10), unsigned from 0), bools at random; noncontiguous gives a strided view,
     exclude_zero replaces zeros (with the dtype's tiny, or 1)."""
+    from .._creation import _check_device
+
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     shape = tuple(int(s) for s in shape)
     if low is not None and high is not None and low > high:
         raise ValueError(f"low must be less than or equal to high, but got low={low} and high={high}")
+    if memory_format is not None:
+        raise NotImplementedError("make_tensor: ember has no memory formats (every tensor is row-major strided)")
+    if device is not None and str(device) == "meta":
+        return empty(*shape, dtype=dtype, device="meta", requires_grad=requires_grad)
+    _check_device(device)
     last = shape[-1] * 2 if noncontiguous and shape else None
     full_shape = (*shape[:-1], last) if last is not None else shape
     if dtype == _dt.bool:
@@ -285,8 +287,6 @@ def make_tensor(
     if exclude_zero and dtype != _dt.bool:
         replacement = finfo(dtype).tiny if dtype.is_floating_point else 1
         result = result.masked_fill(result == 0, replacement)
-    if device is not None and str(device) == "meta":
-        return empty(*shape, dtype=dtype, device="meta", requires_grad=requires_grad)
     if requires_grad:
         result.requires_grad_()
     return result
