@@ -448,3 +448,12 @@ def test_multinomial_and_mixture_against_torch():
     for name in ("mean", "variance"):
         np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy())
     assert repr(ours).replace("ember.", "torch.") == repr(theirs)
+
+
+def test_binomial_samples_scalar_parameters_and_refuses_huge_counts():
+    ember.manual_seed(0)
+    draws = Binomial(10, ember.tensor(0.3)).sample((20_000,)).numpy()
+    assert draws.shape == (20_000,) and abs(draws.mean() - 3.0) < 0.05 and draws.max() <= 10
+    assert Binomial(4, ember.tensor(0.5)).sample().shape == ()
+    with pytest.raises(NotImplementedError, match="Binomial.sample: ember draws each trial"):
+        Binomial(10**12, ember.tensor(0.5)).sample()
