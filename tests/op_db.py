@@ -257,6 +257,7 @@ CASES: list[OpCase] = [
     OpCase("erfinv", np_erfinv, [UNIT]),
     OpCase("lgamma", np_lgamma, [S], opts={"low": 0.3, "high": 4.0}),
     OpCase("digamma", np_digamma, [S], opts={"low": 0.3, "high": 4.0}),
+    OpCase("i0", np.i0, [S], opts={"low": -4.0, "high": 4.0, "gradgrad": True}),
     OpCase(
         "polygamma",
         None if _scipy_special is None else (lambda x: _scipy_special.polygamma(2, x)),

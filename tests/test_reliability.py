@@ -473,3 +473,27 @@ def test_index_put_takes_masks_as_pytorch():
         assert ember.equal(x.index_put((mask.byte(),), ember.tensor(5.0)), x.index_put((mask,), ember.tensor(5.0)))
     with pytest.raises(IndexError, match=r"The shape of the mask \[2\] at index 0 does not match"):
         x.index_put_((ember.tensor([True, False]),), ember.tensor(1.0))
+
+
+def test_lerp_with_a_number_weight_keeps_float64_precision():
+    # 1 - weight was once computed as a float32 tensor: a float64 lerp at weight >= 0.5 had float32 precision
+    start = ember.zeros(3, dtype=ember.float64, requires_grad=True)
+    end = ember.ones(3, dtype=ember.float64)
+    for w in [0.3, 0.7, 0.9]:
+        out = start.lerp(end, w)
+        assert out[0].item() == w
+        (grad,) = ember.autograd.grad(out.sum(), start)
+        assert grad[0].item() == 1 - w
+
+
+def test_add_with_alpha_scales_a_narrow_operand_in_the_result_dtype():
+    # float32 + 0.3 * bfloat16(1) is 0.3 in float32, not 0.3 rounded to bfloat16 (0.30078125)
+    one = ember.ones(2, dtype=ember.bfloat16)
+    want = np.float32(0.3)
+    assert ember.add(ember.zeros(2), one, alpha=0.3)[0].item() == want
+    assert ember.sub(ember.zeros(2), one, alpha=0.3)[0].item() == -want
+    a = ember.zeros(2)
+    a.add_(one, alpha=0.3)
+    assert a[0].item() == want
+    a.sub_(one, alpha=0.3)
+    assert a[0].item() == 0.0

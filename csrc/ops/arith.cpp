@@ -36,10 +36,13 @@ DType result_type(const Tensor& a, const Tensor& b) {
 static Tensor scalar(double v, DType dtype) { return wrapped_scalar(v, dtype); }
 
 // other * alpha as a kernel input (the node of add/sub records alpha itself).
-static Tensor scaled(const Tensor& t, double alpha) {
+// alpha * t in the dtype the sum computes in (a bfloat16 t added to a float32 tensor is scaled in
+// float32, as PyTorch, not rounded to bfloat16 first).
+static Tensor scaled(const Tensor& t, double alpha, DType compute) {
   if (alpha == 1.0) return t;
   NoGradGuard no_grad;
-  return mul(t, alpha_scalar(t, alpha));
+  const Tensor& widened = t->dtype() == compute || t->is_wrapped_number ? t : to_dtype(t, compute);
+  return mul(widened, alpha_scalar(t, alpha));
 }
 
 Tensor alpha_scalar(const Tensor& other, double alpha) {
@@ -97,7 +100,7 @@ struct ClampState {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  Tensor bb = scaled(b, alpha);
+  Tensor bb = scaled(b, alpha, result_type(a, b));
   Tensor out = binary_forward(BinaryOp::Add, a, bb, result_type(a, b), result_type(a, b));
   auto n = make_node<AlphaState>("AddBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     double alpha = n.state.alpha;
@@ -115,7 +118,7 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   EMBER_CHECK(a->dtype() != DType::Bool || b->dtype() != DType::Bool,
               "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
               "operator instead.");
-  Tensor bb = scaled(b, alpha);
+  Tensor bb = scaled(b, alpha, result_type(a, b));
   Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
   auto n = make_node<AlphaState>("SubBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),

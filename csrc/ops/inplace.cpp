@@ -228,7 +228,12 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
 
 Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
   // mul records a node only when `other` requires grad, so alpha's gradient is right either way.
-  if (alpha != 1.0) return add_(self, mul(other, alpha_scalar(other, alpha)), 1.0);
+  if (alpha != 1.0) {
+    // scaled in the dtype the sum computes in: a bfloat16 `other` on a float32 tensor is not rounded first
+    const DType compute = result_type(self, other);
+    const bool widen = other->dtype() != compute && !other->is_wrapped_number && is_floating(compute);
+    return add_(self, mul(widen ? to_dtype(other, compute) : other, alpha_scalar(other, alpha)), 1.0);
+  }
   return binary_inplace(self, other, kernels::BinaryOp::Add, "add_", false,
                         [](const Tensor& a, const Tensor& b) { return add(a, b); });
 }

@@ -149,6 +149,24 @@ Tensor lgamma(const Tensor& t);
 Tensor digamma(const Tensor& t);
 Tensor polygamma(int64_t n, const Tensor& t);
 Tensor mvlgamma(const Tensor& t, int64_t p);
+// bessel.cpp: i0, i0e, i1, i1e and erfcx differentiable; the rest forward-only, as in PyTorch
+Tensor i0(const Tensor& t);
+Tensor special_i0e(const Tensor& t);
+Tensor special_i1(const Tensor& t);
+Tensor special_i1e(const Tensor& t);
+Tensor special_erfcx(const Tensor& t);
+Tensor bessel_j0(const Tensor& t);
+Tensor bessel_j1(const Tensor& t);
+Tensor bessel_y0(const Tensor& t);
+Tensor bessel_y1(const Tensor& t);
+Tensor modified_bessel_i0(const Tensor& t);
+Tensor modified_bessel_i1(const Tensor& t);
+Tensor modified_bessel_k0(const Tensor& t);
+Tensor modified_bessel_k1(const Tensor& t);
+Tensor scaled_modified_bessel_k0(const Tensor& t);
+Tensor scaled_modified_bessel_k1(const Tensor& t);
+Tensor airy_ai(const Tensor& t);
+Tensor spherical_bessel_j0(const Tensor& t);
 Tensor nan_to_num(const Tensor& t, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf);
 

@@ -192,6 +192,12 @@ struct AddcState {  // addcmul / addcdiv
 static Tensor sum_back(const Tensor& g, const Shape& shape) { return g->sizes() == shape ? g : sum_to(g, shape); }
 
 // input + weight * (end - input), computed from the nearer end (PyTorch's numerics).
+// 1 - weight; a number weight stays a number (sub of two numbers would make a default-dtype
+// tensor, and a float64 lerp would then round its weight to float32).
+static Tensor one_minus(const Tensor& weight) {
+  return weight->is_wrapped_number ? num(1.0 - item_as_double(weight)) : sub(num(1.0), weight);
+}
+
 Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
   const bool number_weight = weight->is_wrapped_number;
   EMBER_CHECK(is_floating(self->dtype()) && self->dtype() == end->dtype(),
@@ -202,14 +208,14 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
     NoGradGuard ng;
     Tensor diff = sub(end, self);
     Tensor near_start = add(self, mul(weight, diff));
-    Tensor near_end = sub(end, mul(diff, sub(num(1.0), weight)));
+    Tensor near_end = sub(end, mul(diff, one_minus(weight)));
     out = where(lt(abs(weight), num(0.5)), near_start, near_end);
     if (out->dtype() != self->dtype()) out = to_dtype(out, self->dtype());
   }
   auto fn = [](auto& n, variable_list& g) -> variable_list {
     Tensor w = n.saved_at(0);
     Tensor gs, ge, gw;
-    if (n.needs(0)) gs = sum_back(mul(g[0], sub(num(1.0), w)), n.state.self_end.self_sizes);
+    if (n.needs(0)) gs = sum_back(mul(g[0], one_minus(w)), n.state.self_end.self_sizes);
     if (n.needs(1)) ge = sum_back(mul(g[0], w), n.state.self_end.other_sizes);
     if (n.needs(2)) gw = sum_back(mul(g[0], sub(n.saved_at(2), n.saved_at(1))), n.state.weight_sizes);
     return {gs, ge, gw};

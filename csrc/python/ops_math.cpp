@@ -235,6 +235,7 @@ void register_unary_math(OpRegistry& r) {
       {"erfinv", erfinv, "Returns the inverse error function of each element."},
       {"lgamma", lgamma, "Returns log |Gamma(input)| for each element."},
       {"digamma", digamma, "Returns the digamma function (the derivative of lgamma) of each element."},
+      {"i0", i0, "Returns the modified Bessel function of the first kind of order 0, I0, of each element."},
   };
   for (auto& op : unary) r.op(op.name, kAll, op.doc, Unary{op.fn});
   r.alias("fix", "trunc").alias("arcsin", "asin").alias("arccos", "acos").alias("arctan", "atan");
@@ -289,6 +290,32 @@ void register_unary_math(OpRegistry& r) {
   r.module().def(
       "_special_zeta", [](const Tensor& a, TensorOrNumber b) { return zeta(a, require_operand(b, "zeta")); },
       "The Hurwitz zeta function of input (s) and other (q).", py::arg("input"), py::arg("other"));
+  const struct {
+    const char* name;
+    Tensor (*fn)(const Tensor&);
+    const char* doc;
+  } special[] = {
+      {"_special_i0e", special_i0e, "The exponentially scaled modified Bessel function of order 0: exp(-|x|) I0(x)."},
+      {"_special_i1", special_i1, "The modified Bessel function of the first kind of order 1, I1."},
+      {"_special_i1e", special_i1e, "The exponentially scaled modified Bessel function of order 1: exp(-|x|) I1(x)."},
+      {"_special_erfcx", special_erfcx, "The scaled complementary error function exp(x^2) erfc(x)."},
+      {"_special_bessel_j0", bessel_j0, "The Bessel function of the first kind of order 0 (not differentiable)."},
+      {"_special_bessel_j1", bessel_j1, "The Bessel function of the first kind of order 1 (not differentiable)."},
+      {"_special_bessel_y0", bessel_y0, "The Bessel function of the second kind of order 0 (not differentiable)."},
+      {"_special_bessel_y1", bessel_y1, "The Bessel function of the second kind of order 1 (not differentiable)."},
+      {"_special_modified_bessel_i0", modified_bessel_i0, "I0, as i0 but not differentiable."},
+      {"_special_modified_bessel_i1", modified_bessel_i1, "I1, as i1 but not differentiable."},
+      {"_special_modified_bessel_k0", modified_bessel_k0,
+       "The modified Bessel function of the second kind of order 0 (not differentiable)."},
+      {"_special_modified_bessel_k1", modified_bessel_k1,
+       "The modified Bessel function of the second kind of order 1 (not differentiable)."},
+      {"_special_scaled_modified_bessel_k0", scaled_modified_bessel_k0, "exp(x) K0(x) (not differentiable)."},
+      {"_special_scaled_modified_bessel_k1", scaled_modified_bessel_k1, "exp(x) K1(x) (not differentiable)."},
+      {"_special_airy_ai", airy_ai, "Airy's function Ai (not differentiable)."},
+      {"_special_spherical_bessel_j0", spherical_bessel_j0,
+       "The spherical Bessel function of the first kind of order 0, sin(x)/x (not differentiable)."},
+  };
+  for (auto& op : special) r.module().def(op.name, op.fn, op.doc, py::arg("input"));
 }
 
 void register_elementwise(OpRegistry& r) {

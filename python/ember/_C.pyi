@@ -8,7 +8,7 @@ import numpy
 import types
 import typing
 import typing_extensions
-__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'as_strided', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
+__all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'i0', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'as_strided', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
     The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool.
@@ -1523,6 +1523,14 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.hypot`.
         """
+    def i0(self) -> Tensor:
+        """
+        Returns the modified Bessel function of the first kind of order 0, I0, of each element.
+        """
+    def i0_(self) -> Tensor:
+        """
+        In-place version of :meth:`Tensor.i0`.
+        """
     def igamma(self, other: Tensor | float) -> Tensor:
         """
         The regularized lower incomplete gamma function P(input, other).
@@ -2953,6 +2961,70 @@ def _softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex =
     """
     softplus as one node.
     """
+def _special_airy_ai(input: Tensor) -> Tensor:
+    """
+    Airy's function Ai (not differentiable).
+    """
+def _special_bessel_j0(input: Tensor) -> Tensor:
+    """
+    The Bessel function of the first kind of order 0 (not differentiable).
+    """
+def _special_bessel_j1(input: Tensor) -> Tensor:
+    """
+    The Bessel function of the first kind of order 1 (not differentiable).
+    """
+def _special_bessel_y0(input: Tensor) -> Tensor:
+    """
+    The Bessel function of the second kind of order 0 (not differentiable).
+    """
+def _special_bessel_y1(input: Tensor) -> Tensor:
+    """
+    The Bessel function of the second kind of order 1 (not differentiable).
+    """
+def _special_erfcx(input: Tensor) -> Tensor:
+    """
+    The scaled complementary error function exp(x^2) erfc(x).
+    """
+def _special_i0e(input: Tensor) -> Tensor:
+    """
+    The exponentially scaled modified Bessel function of order 0: exp(-|x|) I0(x).
+    """
+def _special_i1(input: Tensor) -> Tensor:
+    """
+    The modified Bessel function of the first kind of order 1, I1.
+    """
+def _special_i1e(input: Tensor) -> Tensor:
+    """
+    The exponentially scaled modified Bessel function of order 1: exp(-|x|) I1(x).
+    """
+def _special_modified_bessel_i0(input: Tensor) -> Tensor:
+    """
+    I0, as i0 but not differentiable.
+    """
+def _special_modified_bessel_i1(input: Tensor) -> Tensor:
+    """
+    I1, as i1 but not differentiable.
+    """
+def _special_modified_bessel_k0(input: Tensor) -> Tensor:
+    """
+    The modified Bessel function of the second kind of order 0 (not differentiable).
+    """
+def _special_modified_bessel_k1(input: Tensor) -> Tensor:
+    """
+    The modified Bessel function of the second kind of order 1 (not differentiable).
+    """
+def _special_scaled_modified_bessel_k0(input: Tensor) -> Tensor:
+    """
+    exp(x) K0(x) (not differentiable).
+    """
+def _special_scaled_modified_bessel_k1(input: Tensor) -> Tensor:
+    """
+    exp(x) K1(x) (not differentiable).
+    """
+def _special_spherical_bessel_j0(input: Tensor) -> Tensor:
+    """
+    The spherical Bessel function of the first kind of order 0, sin(x)/x (not differentiable).
+    """
 def _special_xlog1py(input: Tensor, other: Tensor | float) -> Tensor:
     """
     input * log1p(other), 0 where input is 0.
@@ -3264,6 +3336,10 @@ def gt(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Te
 def hypot(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """
     sqrt(input ** 2 + other ** 2), without overflow.
+    """
+def i0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """
+    Returns the modified Bessel function of the first kind of order 0, I0, of each element.
     """
 def igamma(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """

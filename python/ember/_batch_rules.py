@@ -27,7 +27,11 @@ from ._creation import _size, arange
 # catch-all overload at import (Note [Batched dispatch]).
 UNREGISTERED = """_binary_cross_entropy _binary_cross_entropy_with_logits _elu _gelu _gru_layer _hardtanh _leaky_relu
 _logsigmoid _lstm_cell _lstm_layer _mse_loss _nll_loss _rnn_layer _silu _smooth_l1_loss _softplus
-_special_xlog1py _special_zeta""".split()
+_special_xlog1py _special_zeta
+_special_i0e _special_i1 _special_i1e _special_erfcx _special_bessel_j0 _special_bessel_j1 _special_bessel_y0
+_special_bessel_y1 _special_modified_bessel_i0 _special_modified_bessel_i1 _special_modified_bessel_k0
+_special_modified_bessel_k1 _special_scaled_modified_bessel_k0 _special_scaled_modified_bessel_k1
+_special_airy_ai _special_spherical_bessel_j0""".split()
 
 
 def _rule(*names: str) -> Callable[[Callable], Callable]:
@@ -66,6 +70,10 @@ eq ne lt le gt ge logical_and logical_or logical_xor logical_not bitwise_and bit
 bitwise_left_shift bitwise_right_shift bitwise_not isnan isinf isfinite signbit copy_ fill_ zero_
 masked_fill float double long int bool type_as _to_dtype contiguous clone detach
 _silu _gelu _elu _softplus _leaky_relu _hardtanh _logsigmoid _special_xlog1py _special_zeta
+i0 _special_i0e _special_i1 _special_i1e _special_erfcx _special_bessel_j0 _special_bessel_j1 _special_bessel_y0
+_special_bessel_y1 _special_modified_bessel_i0 _special_modified_bessel_i1 _special_modified_bessel_k0
+_special_modified_bessel_k1 _special_scaled_modified_bessel_k0 _special_scaled_modified_bessel_k1
+_special_airy_ai _special_spherical_bessel_j0
 __add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __pow__ __rpow__
 __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__
 __lshift__ __rlshift__ __rshift__ __rrshift__ __floordiv__ __rfloordiv__ __mod__ __rmod__

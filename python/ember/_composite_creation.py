@@ -1,5 +1,5 @@
 """torch-level creation functions composed from ember's ops: logspace and the signal windows
-(hann, hamming, blackman, bartlett), of the default dtype unless one is given."""
+(hann, hamming, blackman, bartlett, kaiser), of the default dtype unless one is given."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from . import _C, _creation
 from ._C import Tensor
 
-__all__ = ["bartlett_window", "blackman_window", "hamming_window", "hann_window", "logspace"]
+__all__ = ["bartlett_window", "blackman_window", "hamming_window", "hann_window", "kaiser_window", "logspace"]
 
 
 def logspace(
@@ -83,3 +83,21 @@ def bartlett_window(window_length: int, periodic: bool = True, *, dtype: _C.dtyp
     """The Bartlett (triangular) window: ``1 - |2 n / N - 1|``."""
     return _window("bartlett_window", window_length, periodic, dtype, layout, device, requires_grad,
                    lambda p, n: 1 - (p / math.pi - 1).abs(), pin_memory)  # fmt: skip
+
+
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype: _C.dtype | None = None,
+                  layout: Any = None, device: Any = None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:  # fmt: skip
+    """The Kaiser window: ``I0(beta sqrt(1 - (2n/N - 1)^2)) / I0(beta)``."""
+
+    def formula(phase: Tensor, n: int) -> Tensor:
+        ratio = phase * (1 / math.pi) - 1  # 2n/N - 1, from -1 to 1
+        arg = ((1 - ratio * ratio).clamp_min(0.0)).sqrt() * beta
+        # exp(-|x|) I0(x) keeps a large beta finite: I0(a) / I0(b) = i0e(a) / i0e(b) * exp(a - b)
+        return (
+            _C._special_i0e(arg)
+            / _C._special_i0e(_creation.tensor(float(beta), dtype=_C.dtype.float64))
+            * (arg - beta).exp()
+        )
+
+    return _window("kaiser_window", window_length, periodic, dtype, layout, device, requires_grad, formula, pin_memory)

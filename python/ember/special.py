@@ -3,11 +3,14 @@
 Most are other names of ember's functions (``gammaln`` is ``lgamma``, ``expit``
 is ``sigmoid``); ``xlog1py`` and ``zeta`` are ops of their own, and ``ndtr``,
 ``ndtri``, ``log_ndtr`` and ``entr`` are written with differentiable ops.
+The Bessel functions and ``erfcx`` are kernels (Note [Bessel functions]); the
+orthogonal polynomials are their three-term recurrences, evaluated in ember ops.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from . import _C
 from ._C import (  # noqa: F401
@@ -18,6 +21,7 @@ from ._C import (  # noqa: F401
     erfinv,
     exp2,
     expm1,
+    i0,
     log1p,
     log_softmax,
     logsumexp,
@@ -33,7 +37,7 @@ from ._C import lgamma as gammaln  # noqa: F401
 from ._C import mvlgamma as multigammaln  # noqa: F401
 from ._C import sigmoid as expit  # noqa: F401
 from ._composite_math import logit, sinc  # noqa: F401  (composed in Python, shared with ember.logit/sinc)
-from ._composite_shape import _out
+from ._composite_shape import _out, broadcast_shapes
 
 __all__ = [
     "digamma",
@@ -42,6 +46,35 @@ __all__ = [
     "erfc",
     "erfinv",
     "exp2",
+    "i0",
+    "i0e",
+    "i1",
+    "i1e",
+    "erfcx",
+    "bessel_j0",
+    "bessel_j1",
+    "bessel_y0",
+    "bessel_y1",
+    "modified_bessel_i0",
+    "modified_bessel_i1",
+    "modified_bessel_k0",
+    "modified_bessel_k1",
+    "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1",
+    "airy_ai",
+    "spherical_bessel_j0",
+    "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u",
+    "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w",
+    "hermite_polynomial_h",
+    "hermite_polynomial_he",
+    "laguerre_polynomial_l",
+    "legendre_polynomial_p",
     "expit",
     "expm1",
     "gammainc",
@@ -105,3 +138,101 @@ def _as_tensor(x: Tensor | float, like: Tensor | float) -> Tensor:
     from ._creation import tensor
 
     return tensor(x, dtype=dtype)
+
+
+def _unary_special(name: str, doc: str) -> Callable[..., Tensor]:
+    """torch.special.<name>(input, *, out=None) on the kernel ember._C._special_<name>."""
+    kernel = getattr(_C, "_special_" + name)
+
+    def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        return _out(out, kernel(input), name)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+i0e = _unary_special("i0e", "The exponentially scaled modified Bessel function of order 0: exp(-|x|) * i0(x).")
+i1 = _unary_special("i1", "The modified Bessel function of the first kind of order 1.")
+i1e = _unary_special("i1e", "The exponentially scaled modified Bessel function of order 1: exp(-|x|) * i1(x).")
+erfcx = _unary_special("erfcx", "The scaled complementary error function exp(x**2) * erfc(x), without overflow.")
+bessel_j0 = _unary_special("bessel_j0", "The Bessel function of the first kind of order 0 (not differentiable).")
+bessel_j1 = _unary_special("bessel_j1", "The Bessel function of the first kind of order 1 (not differentiable).")
+bessel_y0 = _unary_special("bessel_y0", "The Bessel function of the second kind of order 0 (not differentiable).")
+bessel_y1 = _unary_special("bessel_y1", "The Bessel function of the second kind of order 1 (not differentiable).")
+modified_bessel_i0 = _unary_special("modified_bessel_i0", "I0, as i0 but not differentiable.")
+modified_bessel_i1 = _unary_special("modified_bessel_i1", "I1, as i1 but not differentiable.")
+modified_bessel_k0 = _unary_special(
+    "modified_bessel_k0", "The modified Bessel function of the second kind of order 0 (not differentiable)."
+)
+modified_bessel_k1 = _unary_special(
+    "modified_bessel_k1", "The modified Bessel function of the second kind of order 1 (not differentiable)."
+)
+scaled_modified_bessel_k0 = _unary_special("scaled_modified_bessel_k0", "exp(x) * K0(x) (not differentiable).")
+scaled_modified_bessel_k1 = _unary_special("scaled_modified_bessel_k1", "exp(x) * K1(x) (not differentiable).")
+airy_ai = _unary_special("airy_ai", "Airy's function Ai (not differentiable).")
+spherical_bessel_j0 = _unary_special(
+    "spherical_bessel_j0", "The spherical Bessel function of the first kind of order 0, sin(x)/x (not differentiable)."
+)
+
+
+# --------------------------------------------------------------------- orthogonal polynomials
+# Each is (p_0(x), p_1(x), step(k, x, p_k, p_k-1) -> p_k+1), evaluated up to the largest n with
+# no graph (PyTorch's are not differentiable either); n is truncated to an integer, and a
+# negative n gives 0, as in PyTorch.
+_RECURRENCES: dict[str, tuple[Callable, Callable, Callable]] = {
+    "chebyshev_polynomial_t": (lambda x: x, lambda k, x, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_u": (lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_v": (lambda x: 2 * x - 1, lambda k, x, p, q: 2 * x * p - q),
+    "chebyshev_polynomial_w": (lambda x: 2 * x + 1, lambda k, x, p, q: 2 * x * p - q),
+    "hermite_polynomial_h": (lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - 2 * k * q),
+    "hermite_polynomial_he": (lambda x: x, lambda k, x, p, q: x * p - k * q),
+    "laguerre_polynomial_l": (lambda x: 1 - x, lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1)),
+    "legendre_polynomial_p": (lambda x: x, lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1)),
+}
+
+
+def _polynomial(name: str, shifted: bool) -> Callable[..., Tensor]:
+    first, step = _RECURRENCES[name.replace("shifted_", "")]
+    kind = name.split("_")[-2].capitalize() + " " + name.split("_")[-1].upper()
+
+    def fn(input: Tensor | float, n: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+        from . import _creation
+        from .grad_mode import no_grad
+
+        with no_grad():
+            x, degree = (a if isinstance(a, Tensor) else _creation.tensor(a) for a in (input, n))
+            dtype = _C.result_type(x, degree)
+            if not dtype.is_floating_point:
+                dtype = _creation.get_default_dtype()
+            x = x.to(dtype)
+            if shifted:
+                x = 2 * x - 1
+            degree = degree.long() if degree.is_floating_point() else degree
+            shape = broadcast_shapes(x.shape, degree.shape)
+            x, degree = x.expand(shape), degree.expand(shape)
+            result = _C.where(degree == 0, 1.0, 0.0).to(dtype)
+            top = int(degree.max()) if degree.numel() else 0
+            previous, current = _creation.ones_like(x), first(x)
+            for k in range(1, top + 1):
+                result = _C.where(degree == k, current, result)
+                previous, current = current, step(k, x, current, previous)
+            return _out(out, result, name)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"The {'shifted ' if shifted else ''}{kind} polynomial of degree n at input (not differentiable)."
+    return fn
+
+
+chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", False)
+chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", False)
+chebyshev_polynomial_v = _polynomial("chebyshev_polynomial_v", False)
+chebyshev_polynomial_w = _polynomial("chebyshev_polynomial_w", False)
+shifted_chebyshev_polynomial_t = _polynomial("shifted_chebyshev_polynomial_t", True)
+shifted_chebyshev_polynomial_u = _polynomial("shifted_chebyshev_polynomial_u", True)
+shifted_chebyshev_polynomial_v = _polynomial("shifted_chebyshev_polynomial_v", True)
+shifted_chebyshev_polynomial_w = _polynomial("shifted_chebyshev_polynomial_w", True)
+hermite_polynomial_h = _polynomial("hermite_polynomial_h", False)
+hermite_polynomial_he = _polynomial("hermite_polynomial_he", False)
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", False)
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", False)

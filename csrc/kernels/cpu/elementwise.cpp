@@ -9,6 +9,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/cpu/bessel_math.h"
 #include "kernels/cpu/integer.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/special_math.h"
@@ -305,6 +306,9 @@ static void vec_unary(VecFn fn, const Tensor& out, const Tensor& a, F f) {
 }
 
 template <class T>
+static void bessel_unary(UnaryOp op, const Tensor& out, const Tensor& a);
+
+template <class T>
 static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   switch (op) {
     case UnaryOp::Sqrt: return unary_loop<T, T>(out, a, [](T x) -> T { return std::sqrt(x); });
@@ -348,6 +352,31 @@ static void float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::Erfc: return unary_loop<T, T>(out, a, [](T x) -> T { return std::erfc(x); });
     case UnaryOp::Erfinv: return unary_loop<T, T>(out, a, [](T x) -> T { return T(erfinv(double(x))); });
     case UnaryOp::Digamma: return unary_loop<T, T>(out, a, [](T x) -> T { return T(digamma(double(x))); });
+    default: return bessel_unary<T>(op, out, a);
+  }
+}
+
+// The functions of bessel_math.h, in double precision, rounded once to T.
+template <class T>
+static void bessel_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  auto run = [&](double (*f)(double)) { unary_loop<T, T>(out, a, [f](T x) -> T { return T(f(double(x))); }); };
+  switch (op) {
+    case UnaryOp::I0: return run([](double x) { return bessel_i(0, x, false); });
+    case UnaryOp::I0e: return run([](double x) { return bessel_i(0, x, true); });
+    case UnaryOp::I1: return run([](double x) { return bessel_i(1, x, false); });
+    case UnaryOp::I1e: return run([](double x) { return bessel_i(1, x, true); });
+    case UnaryOp::Erfcx: return run(erfcx);
+    case UnaryOp::BesselJ0: return run([](double x) { return bessel_j(0, x); });
+    case UnaryOp::BesselJ1: return run([](double x) { return bessel_j(1, x); });
+    case UnaryOp::BesselY0: return run([](double x) { return bessel_y(0, x); });
+    case UnaryOp::BesselY1: return run([](double x) { return bessel_y(1, x); });
+    case UnaryOp::ModifiedBesselK0: return run([](double x) { return bessel_k(0, x, false); });
+    case UnaryOp::ModifiedBesselK1: return run([](double x) { return bessel_k(1, x, false); });
+    case UnaryOp::ScaledModifiedBesselK0: return run([](double x) { return bessel_k(0, x, true); });
+    case UnaryOp::ScaledModifiedBesselK1: return run([](double x) { return bessel_k(1, x, true); });
+    case UnaryOp::AiryAi: return run(airy_ai);
+    case UnaryOp::SphericalBesselJ0:
+      return run([](double x) { return x == 0 ? 1.0 : std::isinf(x) ? 0.0 : std::sin(x) / x; });
     default: break;
   }
   EMBER_ASSERT(false);
