@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _C
+from .._dtype_info import finfo
+
 __all__ = [
     "Constraint",
     "boolean",
+    "cat",
+    "corr_cholesky",
     "dependent",
     "dependent_property",
     "greater_than",
@@ -20,14 +25,21 @@ __all__ = [
     "is_dependent",
     "less_than",
     "lower_cholesky",
+    "lower_triangular",
+    "multinomial",
     "nonnegative",
     "nonnegative_integer",
+    "one_hot",
     "positive",
     "positive_definite",
     "positive_integer",
+    "positive_semidefinite",
     "real",
     "real_vector",
     "simplex",
+    "square",
+    "stack",
+    "symmetric",
     "unit_interval",
 ]
 
@@ -39,6 +51,7 @@ class Constraint:
     event_dim = 0
 
     def check(self, value: Any) -> Any:
+        """A bool tensor: whether each event of value lies in the region."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -74,6 +87,7 @@ class _Dependent(Constraint):
 
 
 def is_dependent(constraint: Any) -> bool:
+    """Whether constraint is the placeholder `dependent` (or a dependent_property), which is never checked."""
     return isinstance(constraint, _Dependent)
 
 
@@ -93,6 +107,16 @@ class _Boolean(Constraint):
 
     def check(self, value: Any) -> Any:
         return (value == 0) | (value == 1)
+
+
+class _OneHot(Constraint):
+    """Vectors of zeros with a single one."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value: Any) -> Any:
+        return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
 class _IntegerInterval(Constraint):
@@ -184,6 +208,31 @@ class _Simplex(Constraint):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
+class _Multinomial(Constraint):
+    """Vectors of nonnegative integer counts summing to upper_bound (PyTorch checks only a sum <= it)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, total_count: int) -> None:
+        self.upper_bound = total_count
+
+    def check(self, value: Any) -> Any:
+        return (value >= 0).all(-1) & (value % 1 == 0).all(-1) & (value.sum(-1) == self.upper_bound)
+
+    def __repr__(self) -> str:
+        return f"Multinomial(upper_bound={self.upper_bound})"
+
+
+class _LowerTriangular(Constraint):
+    """Lower-triangular matrices."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        return (value.tril() == value).flatten(-2).all(-1)
+
+
 class _LowerCholesky(Constraint):
     """Lower-triangular matrices with a positive diagonal."""
 
@@ -194,16 +243,120 @@ class _LowerCholesky(Constraint):
         return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
 
 
-class _PositiveDefinite(Constraint):
-    """Symmetric matrices whose Cholesky factorization succeeds."""
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: lower triangular, positive diagonal, rows of unit
+    norm (to 10 * n * eps)."""
 
     event_dim = 2
 
     def check(self, value: Any) -> Any:
         from .. import linalg
 
-        symmetric = value.isclose(value.mT, atol=1e-6).flatten(-2).all(-1)
-        return symmetric & (linalg.cholesky_ex(value).info == 0)
+        tol = finfo(value.dtype).eps * value.size(-1) * 10
+        unit_rows = ((linalg.vector_norm(value.detach(), dim=-1) - 1.0).abs() <= tol).all(-1)
+        return lower_cholesky.check(value) & unit_rows
+
+
+class _Square(Constraint):
+    """Square matrices."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        from .._creation import full
+
+        return full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=_C.dtype.bool)
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose (to atol 1e-6)."""
+
+    def check(self, value: Any) -> Any:
+        square = super().check(value)
+        if not bool(square.all()):
+            return square
+        return value.isclose(value.mT, atol=1e-6).flatten(-2).all(-1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices without negative eigenvalues."""
+
+    def check(self, value: Any) -> Any:
+        from .. import linalg
+
+        symmetric = super().check(value)
+        if not bool(symmetric.all()):
+            return symmetric
+        return (linalg.eigvalsh(value) >= 0).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    """Symmetric matrices whose Cholesky factorization succeeds."""
+
+    def check(self, value: Any) -> Any:
+        from .. import linalg
+
+        symmetric = super().check(value)
+        if not bool(symmetric.all()):
+            return symmetric
+        return linalg.cholesky_ex(value).info == 0
+
+
+def _check_dim(dim: int, value: Any) -> None:
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
+
+
+class _Cat(Constraint):
+    """Pieces of a value along ``dim`` (of ``lengths``, 1 each by default), each in its own constraint."""
+
+    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value: Any) -> Any:
+        _check_dim(self.dim, value)
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start += length
+        return _C.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """The slices of a value along ``dim``, each in its own constraint."""
+
+    def __init__(self, cseq: Any, dim: int = 0) -> None:
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq, self.dim = list(cseq), dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value: Any) -> Any:
+        _check_dim(self.dim, value)
+        slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return _C.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
 
 
 class _IndependentConstraint(Constraint):
@@ -235,6 +388,7 @@ class _IndependentConstraint(Constraint):
 
 dependent = _Dependent()
 boolean = _Boolean()
+one_hot = _OneHot()
 nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 integer_interval = _IntegerInterval
@@ -249,6 +403,14 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+multinomial = _Multinomial
+lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack
 independent = _IndependentConstraint

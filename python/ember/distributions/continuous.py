@@ -12,6 +12,7 @@ from .._dtype_info import finfo
 from .._tensor import Size
 from . import constraints
 from .distribution import NO_SHAPE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Cauchy", "Exponential", "Laplace", "LocationScale", "Normal", "Uniform"]
@@ -43,8 +44,17 @@ class LocationScale(Distribution):
         return self.loc
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
     """The normal (Gaussian) distribution N(loc, scale^2)."""
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x: Any, y: Any) -> Any:
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
 
     @property
     def stddev(self) -> Any:
@@ -134,7 +144,7 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution with rate lambda: density lambda * exp(-lambda x) on [0, inf)."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -180,6 +190,15 @@ class Exponential(Distribution):
 
     def entropy(self) -> Any:
         return 1.0 - self.rate.log()
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return -(-x).log()
 
 
 class Laplace(LocationScale):

@@ -16,6 +16,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from . import constraints
 from .distribution import NO_SHAPE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Poisson"]
@@ -45,7 +46,7 @@ class _BinaryOutcome(Distribution):
         return logits_to_probs(self.logits, is_binary=True)
 
 
-class Bernoulli(_BinaryOutcome):
+class Bernoulli(_BinaryOutcome, ExponentialFamily):
     """A coin that comes up 1 with probability ``probs`` (or sigmoid(``logits``))."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -83,7 +84,7 @@ class Bernoulli(_BinaryOutcome):
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return self.probs.expand(*shape).bernoulli()
+            return self.probs.expand((*shape,)).bernoulli()
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
@@ -96,6 +97,15 @@ class Bernoulli(_BinaryOutcome):
 
     def enumerate_support(self, expand: bool = True) -> Any:
         return _support_values(arange(2, dtype=self._param.dtype), self._batch_shape, expand)
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return x.exp().log1p()
 
 
 class Categorical(Distribution):
@@ -197,11 +207,20 @@ class OverCategories(Distribution):
     def param_shape(self) -> Size:
         return self._categorical.param_shape
 
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The distribution with its Categorical expanded to batch_shape (views, no copies)."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._categorical = self._categorical.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
 
 class OneHotCategorical(OverCategories):
     """A Categorical whose samples are one-hot vectors of length K (the event)."""
 
-    support = constraints.independent(constraints.boolean, 1)  # one-hot: checked as 0/1 entries
+    support = constraints.one_hot
     has_enumerate_support = True
 
     @property
@@ -236,7 +255,7 @@ class OneHotCategorical(OverCategories):
         return values.expand((n, *self.batch_shape, n)) if expand else values
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The Poisson distribution with rate lambda: P(k) = lambda^k exp(-lambda) / k!."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -262,13 +281,21 @@ class Poisson(Distribution):
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return poisson(self.rate.expand(*shape).contiguous())
+            rates = self.rate.expand((*shape,)).reshape(-1).contiguous()  # ember.poisson wants a dim or more
+            return poisson(rates).reshape(tuple(shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return value.xlogy(rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return x.exp()
 
 
 def _binary_param(probs: Any, logits: Any) -> tuple[Any, bool, bool]:
@@ -402,6 +429,14 @@ class Binomial(_BinaryOutcome):
         n = self.total_count
         normalize = n * _clamp_by_zero(self.logits) + n * (-self.logits.abs()).exp().log1p() - (n + 1).lgamma()
         return value * self.logits - (value + 1).lgamma() - (n - value + 1).lgamma() - normalize
+
+    def entropy(self) -> Any:
+        """-sum_k P(k) log P(k) over the whole support (so for a common, not too large total_count)."""
+        total = int(self.total_count.max().item())
+        if not bool((self.total_count == total).all()):
+            raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
 
     def enumerate_support(self, expand: bool = True) -> Any:
         total = int(self.total_count.max().item())

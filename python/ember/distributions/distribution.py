@@ -80,7 +80,7 @@ class Distribution:
             if param in self.__dict__:
                 value = self.__dict__[param]
                 event = tuple(value.shape[len(self._batch_shape) :])
-                setattr(new, param, value.expand(*batch_shape, *event))
+                setattr(new, param, value.expand((*batch_shape, *event)))  # a tuple: no sizes is valid too
         for key, value in self.__dict__.items():
             if key.startswith("_") and key not in ("_batch_shape", "_event_shape"):
                 setattr(new, key, value)
@@ -118,26 +118,33 @@ class Distribution:
         raise NotImplementedError
 
     def sample_n(self, n: int) -> Any:
+        """Deprecated: sample((n,))."""
         warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning, stacklevel=2)
         return self.sample(Size((n,)))
 
     # ------------------------------------------------------------------------------ density
     def log_prob(self, value: Any) -> Any:
+        """The log density (or log mass) of value, one per batch element (event dims reduced)."""
         raise NotImplementedError
 
     def cdf(self, value: Any) -> Any:
+        """The cumulative distribution function P(X <= value)."""
         raise NotImplementedError
 
     def icdf(self, value: Any) -> Any:
+        """The inverse of cdf: the value with P(X <= value) = the given probability."""
         raise NotImplementedError
 
     def enumerate_support(self, expand: bool = True) -> Any:
+        """Every value of a finite support along a new first dim (expanded over the batch if expand)."""
         raise NotImplementedError
 
     def entropy(self) -> Any:
+        """The (differential) entropy -E[log p(X)], one per batch element."""
         raise NotImplementedError
 
     def perplexity(self) -> Any:
+        """exp(entropy)."""
         return self.entropy().exp()
 
     def _validate_sample(self, value: Any) -> None:

@@ -16,6 +16,7 @@ from ..autograd.function import Function
 from ..grad_mode import no_grad
 from . import constraints
 from .distribution import NO_SHAPE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Beta", "Chi2", "Dirichlet", "Gamma", "StudentT"]
@@ -84,7 +85,7 @@ def _batch_of(params: tuple, tensor: Any) -> Size:
     return Size() if all(isinstance(p, numbers.Number) for p in params) else tensor.size()
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The gamma distribution with shape ``concentration`` and ``rate``: density
     rate^k x^(k-1) exp(-rate x) / Gamma(k)."""
 
@@ -110,7 +111,7 @@ class Gamma(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
-        value = standard_gamma(self.concentration.expand(*shape)) / self.rate.expand(*shape)
+        value = standard_gamma(self.concentration.expand((*shape,))) / self.rate.expand((*shape,))
         return value.clamp(min=finfo(value.dtype).tiny)
 
     def log_prob(self, value: Any) -> Any:
@@ -128,6 +129,15 @@ class Gamma(Distribution):
         k = self.concentration
         return k - self.rate.log() + k.lgamma() + (1.0 - k) * k.digamma()
 
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x: Any, y: Any) -> Any:
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
+
 
 class Chi2(Gamma):
     """The chi-squared distribution with ``df`` degrees of freedom: Gamma(df / 2, 1 / 2)."""
@@ -142,8 +152,17 @@ class Chi2(Gamma):
     def df(self) -> Any:
         return self.concentration * 2
 
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The distribution with its parameters expanded (views) to batch_shape."""
+        new = type(self).__new__(type(self))
+        batch_shape = Size(batch_shape)
+        new.concentration, new.rate = self.concentration.expand(batch_shape), self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
-class Dirichlet(Distribution):
+
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over probability vectors, with ``concentration`` (the last dim is the
     event): density prod x_i^(a_i - 1) / B(a)."""
 
@@ -159,7 +178,7 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
-        g = standard_gamma(self.concentration.expand(*shape))
+        g = standard_gamma(self.concentration.expand((*shape,)))
         info = finfo(g.dtype)
         return (g / g.sum(-1, keepdim=True)).clamp(min=info.tiny, max=1 - info.eps)
 
@@ -196,8 +215,15 @@ class Dirichlet(Distribution):
         a0 = a.sum(-1)
         return a.lgamma().sum(-1) - a0.lgamma() - (k - a0) * a0.digamma() - ((a - 1.0) * a.digamma()).sum(-1)
 
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x: Any) -> Any:
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on [0, 1] with ``concentration1`` (alpha) and ``concentration0`` (beta): the
     first coordinate of a two-category Dirichlet."""
 
@@ -209,6 +235,15 @@ class Beta(Distribution):
         c1, c0 = broadcast_all(concentration1, concentration0)
         self._dirichlet = Dirichlet(_C.stack([c1, c0], -1), validate_args=validate_args)
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The distribution with its parameters expanded (views) to batch_shape."""
+        new = type(self).__new__(type(self))
+        batch_shape = Size(batch_shape)
+        new._dirichlet = self._dirichlet.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     @property
     def concentration1(self) -> Any:
@@ -242,6 +277,13 @@ class Beta(Distribution):
     def entropy(self) -> Any:
         return self._dirichlet.entropy()
 
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x: Any, y: Any) -> Any:
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()
+
 
 class StudentT(Distribution):
     """Student's t distribution with ``df`` degrees of freedom, location ``loc`` and ``scale``."""
@@ -254,6 +296,12 @@ class StudentT(Distribution):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         self._chi2 = Chi2(self.df)
         super().__init__(self.df.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The distribution with its parameters expanded (views) to batch_shape."""
+        new = super().expand(batch_shape, _instance)
+        new._chi2 = self._chi2.expand(batch_shape)
+        return new
 
     @property
     def mean(self) -> Any:

@@ -7,10 +7,13 @@ from typing import Any, Callable
 
 from .. import linalg
 from .._composite_shape import broadcast_shapes
+from ..autograd import grad
+from ..grad_mode import enable_grad
 from ..nn import functional as F
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Beta, Dirichlet, Gamma
 from .multivariate import Independent, MultivariateNormal, _batch_mahalanobis
 from .transformed import Gumbel, TransformedDistribution
@@ -45,18 +48,40 @@ def _dispatch(type_p: type, type_q: type) -> Callable | None:
     return min(matches, key=lambda m: (m[0] + m[1], m[0]))[2] if matches else None
 
 
+def _no_kl(p: Distribution, q: Distribution) -> str:
+    return f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Any:
     """KL(p || q) = E_p[log p(x) - log q(x)], per batch element; NotImplementedError for unregistered pairs."""
     fn = _dispatch(type(p), type(q))
     if fn is None:
-        raise NotImplementedError(
-            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
-        )
+        raise NotImplementedError(_no_kl(p, q))
     return fn(p, q)
 
 
 def _infinite_where(result: Any, condition: Any) -> Any:
     return result.masked_fill(condition.expand_as(result), float("inf"))
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Any:
+    """The Bregman divergence of the log normalizer F between the natural parameters: F(theta_q) -
+    F(theta_p) - <theta_q - theta_p, grad F(theta_p)>, for two members of one family."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            _no_kl(p, q) + ". The cross KL-divergence between different exponential families cannot be computed "
+            "using Bregman divergences"
+        )
+    p_params = [t.detach().requires_grad_() for t in p._natural_params]
+    q_params = q._natural_params
+    with enable_grad():
+        p_norm = p._log_normalizer(*p_params)
+        gradients = grad(p_norm.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - p_norm
+    for pp, qp, g in zip(p_params, q_params, gradients):
+        result = result - sum_rightmost((qp - pp) * g, len(q.event_shape))
+    return result
 
 
 @register_kl(Normal, Normal)

@@ -17,22 +17,6 @@ from .utils import broadcast_all
 __all__ = ["MixtureSameFamily", "Multinomial"]
 
 
-class _Counts(constraints.Constraint):
-    """Vectors of nonnegative integer counts summing to total_count."""
-
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, total_count: int) -> None:
-        self.upper_bound = total_count
-
-    def check(self, value: Any) -> Any:
-        return (value >= 0).all(-1) & (value % 1 == 0).all(-1) & (value.sum(-1) == self.upper_bound)
-
-    def __repr__(self) -> str:
-        return f"Multinomial(upper_bound={self.upper_bound})"
-
-
 class Multinomial(OverCategories):
     """How often each of K categories comes up in ``total_count`` independent draws with ``probs`` (or
     softmax(``logits``)); the counts vector is the event."""
@@ -47,7 +31,7 @@ class Multinomial(OverCategories):
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> constraints.Constraint:
-        return _Counts(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def mean(self) -> Any:

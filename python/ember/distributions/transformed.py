@@ -63,9 +63,52 @@ class TransformedDistribution(Distribution):
             support = constraints.independent(support, len(self.event_shape) - support.event_dim)
         return support
 
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The distribution over a larger batch_shape: the base distribution expanded to the batch shape
+        the transforms map onto it, the parameters stored on this one expanded too."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        batch_shape = Size(batch_shape)
+        shape = tuple(batch_shape + self._event_shape)
+        for transform in reversed(self.transforms):
+            shape = tuple(transform.inverse_shape(shape))
+        new.base_dist = self.base_dist.expand(shape[: len(shape) - len(self.base_dist.event_shape)])
+        new.transforms = self.transforms
+        for key, value in self.__dict__.items():
+            if key in self.arg_constraints:
+                value = value.expand((*batch_shape, *value.shape[len(self._batch_shape) :]))
+            if key not in new.__dict__ and key not in ("_batch_shape", "_event_shape"):
+                setattr(new, key, value)
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         with no_grad():
             return self.rsample(sample_shape) if self.has_rsample else self._push(self.base_dist.sample(sample_shape))
+
+    def _monotonize_cdf(self, value: Any) -> Any:
+        """value, or 1 - value where the composed transform decreases."""
+        sign: Any = 1
+        for transform in self.transforms:
+            sign = sign * transform.sign
+        if isinstance(sign, int) and sign == 1:
+            return value
+        return sign * (value - 0.5) + 0.5
+
+    def cdf(self, value: Any) -> Any:
+        """The base cdf of the inverse image (monotone transforms only)."""
+        for transform in reversed(self.transforms):
+            value = transform.inv(value)
+        if self._validate_args:
+            self.base_dist._validate_sample(value)
+        return self._monotonize_cdf(self.base_dist.cdf(value))
+
+    def icdf(self, value: Any) -> Any:
+        """The base icdf pushed through the transforms (monotone transforms only)."""
+        value = self.base_dist.icdf(self._monotonize_cdf(value))
+        for transform in self.transforms:
+            value = transform(value)
+        return value
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         return self._push(self.base_dist.rsample(sample_shape))

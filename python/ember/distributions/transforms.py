@@ -19,11 +19,21 @@ from .utils import sum_rightmost
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
     "ExpTransform",
+    "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
     "PowerTransform",
+    "ReshapeTransform",
     "SigmoidTransform",
+    "SoftmaxTransform",
     "SoftplusTransform",
+    "StackTransform",
+    "StickBreakingTransform",
     "TanhTransform",
     "Transform",
     "identity_transform",
@@ -62,9 +72,12 @@ class Transform:
         raise NotImplementedError
 
     def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with a cache of cache_size (0 or 1) last (x, y) pairs."""
         if self._cache_size == cache_size:
             return self
-        raise NotImplementedError(f"{type(self).__name__}.with_cache is not implemented")
+        if type(self).__init__ is Transform.__init__:
+            return type(self)(cache_size=cache_size)
+        raise NotImplementedError(f"{type(self)}.with_cache is not implemented")
 
     def __call__(self, x: Any) -> Any:
         if self._cache_size == 0:
@@ -93,12 +106,15 @@ class Transform:
         raise NotImplementedError
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        """log |det dy/dx| at x (with y = t(x)), summed over the transform's event dims."""
         raise NotImplementedError
 
     def forward_shape(self, shape: Any) -> Any:
+        """The shape of t(x) for x of this shape."""
         return shape
 
     def inverse_shape(self, shape: Any) -> Any:
+        """The shape of t.inv(y) for y of this shape."""
         return shape
 
     def __eq__(self, other: object) -> bool:
@@ -372,4 +388,422 @@ class AffineTransform(Transform):
         if self._event_dim:
             result = result.reshape(*result.shape[: result.dim() - self._event_dim], -1).sum(-1)
             shape = shape[: len(shape) - self._event_dim]
-        return result.expand(*shape)
+        return result.expand((*shape,))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Transforms between structured spaces (vectors, simplices, matrices) and transforms built from others.
+
+
+def _eye(n: int, like: Any) -> Any:
+    from .._creation import eye
+
+    return eye(n, dtype=like.dtype, device=like.device)
+
+
+class SoftmaxTransform(Transform):
+    """y = softmax(x) over the last dim: onto the simplex, not bijective (the inverse gives log y)."""
+
+    domain, codomain = constraints.real_vector, constraints.simplex
+
+    def _call(self, x: Any) -> Any:
+        probs = (x - x.max(-1, True)[0]).exp()
+        return probs / probs.sum(-1, True)
+
+    def _inverse(self, y: Any) -> Any:
+        return y.log()
+
+    def forward_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape
+
+    inverse_shape = forward_shape
+
+
+def _stick_offsets(k: int, like: Any) -> Any:
+    """log(k), log(k - 1), ..., log(1): shifts that map x = 0 to the simplex's centre."""
+    return (k + 1 - like.new_ones(k).cumsum(-1)).log()
+
+
+class StickBreakingTransform(Transform):
+    """A bijection from R^K onto the (K+1)-simplex: entry i takes a sigmoid fraction of the stick left
+    by the entries before it."""
+
+    domain, codomain, bijective = constraints.real_vector, constraints.simplex, True
+
+    def _call(self, x: Any) -> Any:
+        z = x - _stick_offsets(x.shape[-1], x)
+        info = finfo(x.dtype)
+        z = z.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
+        left = (1 - z).cumprod(-1)
+        return F.pad(z, [0, 1], value=1.0) * F.pad(left, [1, 0], value=1.0)
+
+    def _inverse(self, y: Any) -> Any:
+        head = y[..., :-1]
+        left = (1 - head.cumsum(-1)).clamp(min=finfo(y.dtype).tiny)
+        return head.log() - left.log() + _stick_offsets(head.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        z = x - _stick_offsets(x.shape[-1], x)
+        return (-z + F.logsigmoid(z) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class LowerCholeskyTransform(Transform):
+    """A square matrix to a lower-triangular one with a positive diagonal: its strictly lower part and
+    the exp of its diagonal (not bijective: the upper part is dropped)."""
+
+    domain, codomain = constraints.independent(constraints.real, 2), constraints.lower_cholesky
+
+    def _call(self, x: Any) -> Any:
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y: Any) -> Any:
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """A square matrix to L L^T for L its LowerCholeskyTransform: a positive definite matrix."""
+
+    domain, codomain = constraints.independent(constraints.real, 2), constraints.positive_definite
+
+    def _call(self, x: Any) -> Any:
+        tril = LowerCholeskyTransform()(x)
+        return tril @ tril.mT
+
+    def _inverse(self, y: Any) -> Any:
+        from .. import linalg
+
+        return LowerCholeskyTransform().inv(linalg.cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """A bijection from vectors of D (D - 1) / 2 reals onto Cholesky factors of D x D correlation
+    matrices: tanh makes partial correlations in (-1, 1), then each row is filled by stick breaking so
+    that its norm is 1 (as in the LKJ paper and Stan)."""
+
+    domain, codomain, bijective = constraints.real_vector, constraints.corr_cholesky, True
+
+    def _call(self, x: Any) -> Any:
+        from .utils import vec_to_tril_matrix
+
+        eps = finfo(x.dtype).eps
+        r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        remaining = (1 - r.pow(2)).sqrt().cumprod(-1)  # the part of each row's unit norm still free
+        r = r + _eye(r.shape[-1], r)
+        return r * F.pad(remaining[..., :-1], [1, 0], value=1.0)
+
+    def _inverse(self, y: Any) -> Any:
+        from .utils import tril_matrix_to_vec
+
+        left = F.pad((1 - (y * y).cumsum(-1))[..., :-1], [1, 0], value=1.0)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(left, diag=-1).sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        from .utils import tril_matrix_to_vec
+
+        left = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        stick = 0.5 * left.log().sum(-1)
+        tanh = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick + tanh
+
+    def forward_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return tuple(shape[:-1]) + (d, d)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return tuple(shape[:-2]) + (d * (d - 1) // 2,)
+
+
+class ReshapeTransform(Transform):
+    """Reshapes the rightmost dims from in_shape to out_shape (a bijection with zero log-Jacobian)."""
+
+    bijective = True
+
+    def __init__(self, in_shape: Any, out_shape: Any, cache_size: int = 0) -> None:
+        from .._tensor import Size
+
+        self.in_shape, self.out_shape = Size(in_shape), Size(out_shape)
+        if self.in_shape.numel() != self.out_shape.numel():
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with a cache of cache_size (0 or 1) last (x, y) pairs."""
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x: Any) -> Any:
+        return x.reshape(*x.shape[: x.dim() - len(self.in_shape)], *self.out_shape)
+
+    def _inverse(self, y: Any) -> Any:
+        return y.reshape(*y.shape[: y.dim() - len(self.out_shape)], *self.in_shape)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        return x.new_zeros(tuple(x.shape[: x.dim() - len(self.in_shape)]))
+
+    @staticmethod
+    def _swap_tail(shape: Any, old: Any, new: Any) -> Any:
+        if len(shape) < len(old):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(old)
+        if tuple(shape[cut:]) != tuple(old):
+            raise ValueError(f"Shape mismatch: expected {tuple(shape[cut:])} but got {tuple(old)}")
+        return tuple(shape[:cut]) + tuple(new)
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self._swap_tail(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self._swap_tail(shape, self.out_shape, self.in_shape)
+
+
+class IndependentTransform(Transform):
+    """base_transform with its rightmost ``reinterpreted_batch_ndims`` dims treated as one event: the
+    log-Jacobian is summed over them."""
+
+    def __init__(self, base_transform: Transform, reinterpreted_batch_ndims: int, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform.with_cache(cache_size)
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with a cache of cache_size (0 or 1) last (x, y) pairs."""
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return self.base_transform.bijective
+
+    @property
+    def sign(self) -> Any:
+        return self.base_transform.sign
+
+    def _call(self, x: Any) -> Any:
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y: Any) -> Any:
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self.base_transform.inverse_shape(shape)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.base_transform!r}, {self.reinterpreted_batch_ndims})"
+
+
+def _check_transforms(tseq: Any) -> None:
+    if not all(isinstance(t, Transform) for t in tseq):
+        raise AssertionError("All elements of tseq must be Transform instances")
+
+
+def _check_along(name: str, value: Any, dim: int, size: int, what: str) -> None:
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"dim {dim} out of range for {name} with {value.dim()} dimensions")
+    if value.size(dim) != size:
+        raise AssertionError(f"{name}.size({dim}) = {value.size(dim)} must equal {what} {size}")
+
+
+class CatTransform(Transform):
+    """Applies tseq[i] to the i-th piece (of lengths[i], 1 by default) of its input along ``dim`` and
+    concatenates the results: a transform of each block of a parameter vector."""
+
+    def __init__(self, tseq: Any, dim: int = 0, lengths: Any = None, cache_size: int = 0) -> None:
+        _check_transforms(tseq)
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self) -> int:
+        """The size of the input along dim: the sum of lengths."""
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with a cache of cache_size (0 or 1) last (x, y) pairs."""
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _pieces(self, value: Any) -> list:
+        pieces, start = [], 0
+        for length in self.lengths:
+            pieces.append(value.narrow(self.dim, start, length))
+            start += length
+        return pieces
+
+    def _call(self, x: Any) -> Any:
+        from .. import _C
+
+        _check_along("x", x, self.dim, self.length, "length")
+        return _C.cat([t(p) for t, p in zip(self.transforms, self._pieces(x))], self.dim)
+
+    def _inverse(self, y: Any) -> Any:
+        from .. import _C
+
+        _check_along("y", y, self.dim, self.length, "length")
+        return _C.cat([t.inv(p) for t, p in zip(self.transforms, self._pieces(y))], self.dim)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        from .. import _C
+
+        _check_along("x", x, self.dim, self.length, "length")
+        _check_along("y", y, self.dim, self.length, "length")
+        terms = []
+        for t, xs, ys in zip(self.transforms, self._pieces(x), self._pieces(y)):
+            terms.append(sum_rightmost(t.log_abs_det_jacobian(xs, ys), self.event_dim - t.event_dim))
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return _C.cat(terms, dim) if dim < 0 else functools.reduce(operator.add, terms)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies tseq[i] to the i-th slice of its input along ``dim`` and stacks the results."""
+
+    def __init__(self, tseq: Any, dim: int = 0, cache_size: int = 0) -> None:
+        _check_transforms(tseq)
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms, self.dim = list(tseq), dim
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with a cache of cache_size (0 or 1) last (x, y) pairs."""
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, value: Any) -> list:
+        return [value.select(self.dim, i) for i in range(value.size(self.dim))]
+
+    def _call(self, x: Any) -> Any:
+        from .. import _C
+
+        _check_along("x", x, self.dim, len(self.transforms), "len(transforms)")
+        return _C.stack([t(s) for t, s in zip(self.transforms, self._slices(x))], self.dim)
+
+    def _inverse(self, y: Any) -> Any:
+        from .. import _C
+
+        _check_along("y", y, self.dim, len(self.transforms), "len(transforms)")
+        return _C.stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], self.dim)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        from .. import _C
+
+        _check_along("x", x, self.dim, len(self.transforms), "len(transforms)")
+        _check_along("y", y, self.dim, len(self.transforms), "len(transforms)")
+        terms = [t.log_abs_det_jacobian(xs, ys) for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y))]
+        return _C.stack(terms, self.dim)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x): onto the unit interval (a copula's margins); the inverse is its icdf and
+    log |dy/dx| its log_prob."""
+
+    bijective, codomain, sign = True, constraints.unit_interval, 1
+
+    def __init__(self, distribution: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return self.distribution.support
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with a cache of cache_size (0 or 1) last (x, y) pairs."""
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+    def _call(self, x: Any) -> Any:
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y: Any) -> Any:
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        return self.distribution.log_prob(x)

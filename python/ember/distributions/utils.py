@@ -11,7 +11,15 @@ from .._creation import tensor
 from .._dtype_info import finfo
 from ..nn import functional as F
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+__all__ = [
+    "broadcast_all",
+    "clamp_probs",
+    "lazy_property",
+    "logits_to_probs",
+    "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
+]
 
 
 def broadcast_all(*values: Any) -> tuple:
@@ -66,3 +74,35 @@ class lazy_property:
 def sum_rightmost(value: Any, dim: int) -> Any:
     """value summed over its `dim` rightmost dims."""
     return value.reshape(*value.shape[: value.dim() - dim], -1).sum(-1) if dim > 0 else value
+
+
+def _tril_positions(n: int, diag: int) -> list[int]:
+    """Flat positions (row-major) of the entries of an n x n matrix on or below diagonal `diag`."""
+    return [i * n + j for i in range(n) for j in range(n) if j <= i + diag]
+
+
+def tril_matrix_to_vec(mat: Any, diag: int = 0) -> Any:
+    """The entries of a (batch of) square matrices on or below diagonal `diag`, row by row, as vectors."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    index = tensor(_tril_positions(n, diag), device=mat.device).long()
+    return mat.flatten(-2)[..., index]
+
+
+def vec_to_tril_matrix(vec: Any, diag: int = 0) -> Any:
+    """The inverse of tril_matrix_to_vec: a (batch of) square matrices, zero above diagonal `diag`."""
+    b = 1 + 2 * diag
+    n = (-b + (b * b + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as "
+            "the lower triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    # every entry picks an element of [0, *vec]: 0 above the diagonal (an index, so it differentiates)
+    picks = [0] * (n * n)
+    for k, pos in enumerate(_tril_positions(n, diag)):
+        picks[pos] = k + 1
+    padded = F.pad(vec, [1, 0], value=0.0)
+    return padded[..., tensor(picks, device=vec.device).long()].reshape(*vec.shape[:-1], n, n)
