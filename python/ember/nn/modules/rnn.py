@@ -111,6 +111,67 @@ def _run_direction(step, xw_steps, batch_sizes, state, weights, reverse):
     return outputs, state
 
 
+def _run_layers(
+    mode: str,
+    seq: Tensor,
+    batch_sizes: list[int],
+    hx: tuple[Tensor, ...],
+    weights: list[tuple[Tensor | None, ...]],
+    bidirectional: bool,
+    dropout: float,
+    training: bool,
+    packed: bool,
+):
+    """The stack of layers of RNNBase's forward, from plain tensors (also behind torch.lstm and co.).
+
+    seq: (T, B, I) padded, or the packed data (N, I) with batch_sizes; hx: the initial states (h, or h and c),
+    each (num_layers * num_directions, B, size); weights: (w_ih, w_hh, b_ih, b_hh, w_hr) per layer and
+    direction in that order (None where absent); dropout (applied in training between layers). Returns
+    (output like seq, final states per layer and direction).
+    """
+    step = _STEPS[mode]
+    directions = 2 if bidirectional else 1
+    num_layers = len(weights) // directions
+    finals = []
+    layer_input = seq
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            index = layer * directions + direction
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[index]
+            # The input projection of every step at once: one matmul for the whole sequence.
+            if packed:
+                xw = _input_projection(mode, layer_input, w_ih, b_ih, b_hh)
+                xw_steps = xw.split_with_sizes(batch_sizes, 0)
+            else:
+                steps, batch = layer_input.shape[0], layer_input.shape[1]
+                flat = layer_input.reshape(steps * batch, layer_input.shape[2])
+                xw = _input_projection(mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, -1)
+                xw_steps = xw.unbind(0)
+            state = tuple(h[index] for h in hx)
+            if mode == "LSTM" and not packed and w_hr is None and steps > 0:
+                # The whole time loop as one node (Note [LSTM layer] in csrc/ops/rnn.cpp).
+                out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, direction == 1)
+                outputs.append(out)
+                finals.append((h_n, c_n))
+                continue
+            if mode != "LSTM" and not packed and steps > 0:  # Note [GRU layer]
+                if mode == "GRU":
+                    out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, direction == 1)
+                else:
+                    out, h_n = _C._rnn_layer(xw, state[0], w_hh, mode == "RNN_RELU", direction == 1)
+                outputs.append(out)
+                finals.append((h_n,))
+                continue
+            outs, final = _run_direction(step, xw_steps, batch_sizes, state, (w_hh, b_hh, w_hr), direction == 1)
+            outputs.append(_C.cat(outs) if packed else _C.stack(outs))
+            finals.append(final)
+        layer_input = outputs[0] if directions == 1 else _C.cat(outputs, -1)
+        if dropout > 0 and training and layer < num_layers - 1:
+            layer_input = F.dropout(layer_input, dropout, True)
+    return layer_input, finals
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # multi-layer recurrent layers
 
@@ -321,46 +382,11 @@ class RNNBase(Module):
     def _layers(self, seq: Tensor, batch_sizes: list[int], hx: tuple[Tensor, ...], packed: bool):
         """seq: (T, B, I) padded, or the packed data (N, I). Returns (output like seq, final states per
         layer and direction)."""
-        step = _STEPS[self.mode]
         directions = 2 if self.bidirectional else 1
-        finals = []
-        layer_input = seq
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, direction)
-                # The input projection of every step at once: one matmul for the whole sequence.
-                if packed:
-                    xw = _input_projection(self.mode, layer_input, w_ih, b_ih, b_hh)
-                    xw_steps = xw.split_with_sizes(batch_sizes, 0)
-                else:
-                    steps, batch = layer_input.shape[0], layer_input.shape[1]
-                    flat = layer_input.reshape(steps * batch, layer_input.shape[2])
-                    xw = _input_projection(self.mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, -1)
-                    xw_steps = xw.unbind(0)
-                index = layer * directions + direction
-                state = tuple(h[index] for h in hx)
-                if self.mode == "LSTM" and not packed and w_hr is None and steps > 0:
-                    # The whole time loop as one node (Note [LSTM layer] in csrc/ops/rnn.cpp).
-                    out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, direction == 1)
-                    outputs.append(out)
-                    finals.append((h_n, c_n))
-                    continue
-                if self.mode != "LSTM" and not packed and steps > 0:  # Note [GRU layer]
-                    if self.mode == "GRU":
-                        out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, direction == 1)
-                    else:
-                        out, h_n = _C._rnn_layer(xw, state[0], w_hh, self.mode == "RNN_RELU", direction == 1)
-                    outputs.append(out)
-                    finals.append((h_n,))
-                    continue
-                outs, final = _run_direction(step, xw_steps, batch_sizes, state, (w_hh, b_hh, w_hr), direction == 1)
-                outputs.append(_C.cat(outs) if packed else _C.stack(outs))
-                finals.append(final)
-            layer_input = outputs[0] if directions == 1 else _C.cat(outputs, -1)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True)
-        return layer_input, finals
+        weights = [self._layer_weights(layer, d) for layer in range(self.num_layers) for d in range(directions)]
+        return _run_layers(
+            self.mode, seq, batch_sizes, hx, weights, self.bidirectional, self.dropout, self.training, packed
+        )
 
 
 class RNN(RNNBase):
