@@ -179,13 +179,16 @@ def test_clip_grad_norm_warning_matches_torch():
     assert [w.category for w in ew] == [w.category for w in tw]
 
 
-def test_memory_format_converters_return_module_unchanged():
-    m = nn.Sequential(nn.Conv2d(2, 3, 3), nn.Conv3d(3, 1, 1))
+def test_memory_format_converters_lay_out_conv_weights():
+    m = nn.Sequential(nn.Conv2d(2, 3, 3), nn.Sequential(nn.Conv3d(3, 1, 1), nn.ConvTranspose2d(3, 2, 2)))
     before = {k: npy(v).copy() for k, v in m.state_dict().items()}
-    for fmt in ("channels_last", "contiguous_format", None):
-        assert convert_conv2d_weight_memory_format(m, fmt) is m
-        assert convert_conv3d_weight_memory_format(m, fmt) is m
+    assert convert_conv2d_weight_memory_format(m, ember.channels_last) is m
+    assert m[0].weight.is_contiguous(memory_format=ember.channels_last)
+    assert m[1][1].weight.is_contiguous(memory_format=ember.channels_last)  # nested, transposed conv too
+    assert m[1][0].weight.is_contiguous()  # 3-D convs are convert_conv3d's
+    assert convert_conv3d_weight_memory_format(m, ember.channels_last_3d) is m
+    assert m[1][0].weight.is_contiguous(memory_format=ember.channels_last_3d)
+    assert isinstance(m[0].weight, nn.Parameter)
     assert all(np.array_equal(before[k], npy(v)) for k, v in m.state_dict().items())
-    torch = pytest.importorskip("torch")
-    assert convert_conv2d_weight_memory_format(m, torch.channels_last) is m
-    assert convert_conv3d_weight_memory_format(m, torch.channels_last_3d) is m
+    convert_conv2d_weight_memory_format(m, ember.contiguous_format)
+    assert m[0].weight.is_contiguous()

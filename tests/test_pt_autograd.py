@@ -61,8 +61,6 @@ EMBER_KNOWN_FAILURES = {
     # --- gradcheck
     # --- inference mode
     # --- missing tensor methods / ops
-    "test_advanced_indexing_backwards_memory_format": "missing ember.channels_last (memory formats)",
-    "test_strided_leaf_grad_layout": "missing ember.contiguous_format / channels_last (memory formats)",
     "test_inplace_on_view_backward": (
         "threshold_(view) then create_graph: ember's graph (CopySlices through the view's old node, threshold "
         "as where) has no ThresholdBackwardBackward0 where PyTorch's has"

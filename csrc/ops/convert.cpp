@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
@@ -12,14 +14,68 @@ Tensor cast_for_kernel(const Tensor& t, DType dtype) {
   return out;
 }
 
-Tensor clone(const Tensor& t) {
-  Tensor out = empty(t->sizes(), t->dtype());
+Tensor clone(const Tensor& t) { return clone_strided(t, contiguous_strides(t->sizes())); }
+
+Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
+
+Tensor empty_dense_strided(const Shape& sizes, const Shape& strides, DType dtype) {
+  if (strides == contiguous_strides(sizes)) return empty(sizes, dtype);
+  return std::make_shared<TensorImpl>(allocate_storage(storage_bytes(sizes, itemsize(dtype)), Device{}), sizes, strides,
+                                      0, dtype);
+}
+
+Tensor clone_strided(const Tensor& t, const Shape& strides) {
+  Tensor out = empty_dense_strided(t->sizes(), strides, t->dtype());
   kernels::copy(out, t);
   auto node = make_node("CloneBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {g[0]}; });
   return attach(node, out);
 }
 
-Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
+// Channels-last orders: the dims from innermost to outermost (channels innermost).
+static const std::vector<int64_t>& channels_last_order(MemoryFormat f) {
+  static const std::vector<int64_t> two_d = {1, 3, 2, 0}, three_d = {1, 4, 3, 2, 0};
+  return f == MemoryFormat::ChannelsLast ? two_d : three_d;
+}
+
+static void check_rank(const Tensor& t, MemoryFormat f) {
+  if (f == MemoryFormat::ChannelsLast) EMBER_CHECK(t->dim() == 4, "required rank 4 tensor to use channels_last format");
+  if (f == MemoryFormat::ChannelsLast3d)
+    EMBER_CHECK(t->dim() == 5, "required rank 5 tensor to use channels_last_3d format");
+}
+
+Shape memory_format_strides(const Tensor& t, MemoryFormat f) {
+  if (f == MemoryFormat::Preserve) return non_overlapping_and_dense(*t) ? t->strides() : contiguous_strides(t->sizes());
+  if (f == MemoryFormat::Contiguous) return contiguous_strides(t->sizes());
+  check_rank(t, f);
+  Shape strides(t->sizes().size());
+  int64_t next = 1;
+  for (int64_t d : channels_last_order(f)) {
+    strides[d] = next;
+    next *= std::max<int64_t>(t->size(d), 1);
+  }
+  return strides;
+}
+
+bool is_contiguous_as(const Tensor& t, MemoryFormat f) {
+  if (f == MemoryFormat::Contiguous || f == MemoryFormat::Preserve) return t->is_contiguous();
+  if (t->dim() != (f == MemoryFormat::ChannelsLast ? 4 : 5)) return false;
+  if (t->numel() == 0) return true;
+  int64_t expected = 1;  // as PyTorch: dims of size 1 may have any stride
+  for (int64_t d : channels_last_order(f)) {
+    if (t->size(d) == 1) continue;
+    if (t->stride(d) != expected) return false;
+    expected *= t->size(d);
+  }
+  return true;
+}
+
+Tensor clone(const Tensor& t, MemoryFormat f) { return clone_strided(t, memory_format_strides(t, f)); }
+
+Tensor contiguous(const Tensor& t, MemoryFormat f) {
+  if (is_contiguous_as(t, f)) return t;
+  EMBER_CHECK(f != MemoryFormat::Preserve, "preserve memory format is unsupported by the contiguous operator");
+  return clone(t, f);
+}
 
 namespace {  // a State is private to its op's file (Note [Node state])
 

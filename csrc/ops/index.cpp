@@ -183,6 +183,7 @@ Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values
 struct CopySlicesState {
   Region region;
   Shape values_sizes;
+  std::optional<Shape> base_strides;  // set when the region is in base's own (dense) layout
   void fields(StateFields& f) const { region.fields(f); }
 };
 }  // namespace
@@ -201,8 +202,18 @@ int64_t mask_as_positions(const Tensor& mask, const Tensor& t, int64_t first, Di
   return first + mask->dim();
 }
 
-Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset) {
-  Tensor out = empty(base->sizes(), base->dtype());
+// g laid out with `strides` (itself when it already is).
+static Tensor in_layout(const Tensor& g, const Shape& strides) {
+  if (g->strides() == strides) return g;
+  Tensor out = empty_dense_strided(g->sizes(), strides, g->dtype());
+  kernels::copy(out, g);
+  return out;
+}
+
+Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset,
+                  bool in_base_layout) {
+  const Shape layout = in_base_layout ? base->strides() : contiguous_strides(base->sizes());
+  Tensor out = empty_dense_strided(base->sizes(), layout, base->dtype());
   kernels::copy(out, base);
   Tensor region = make_view(out, sizes, strides, offset);
   Shape b = broadcast_shapes(value->sizes(), sizes);
@@ -211,13 +222,17 @@ Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, c
   kernels::copy(region, value);
   auto n = make_node<CopySlicesState>("CopySlices", {&base, &value}, [](auto& n, variable_list& g) -> variable_list {
     const Region& r = n.state.region;
-    Tensor gc = contiguous(g[0]);
+    const auto& base_strides = n.state.base_strides;
+    Tensor gc = base_strides ? in_layout(g[0], *base_strides) : contiguous(g[0]);
     Tensor gb, gv;
-    if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), r.sizes, r.strides, r.offset);
+    if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), r.sizes, r.strides, r.offset, bool(base_strides));
     if (n.needs(1)) gv = sum_to(as_strided(gc, r.sizes, r.strides, r.offset + gc->offset()), n.state.values_sizes);
     return {gb, gv};
   });
-  if (n) n->state = {Region{sizes, strides, offset}, value->sizes()};
+  if (n) {
+    n->state = {Region{sizes, strides, offset}, value->sizes(), std::nullopt};
+    if (in_base_layout) n->state.base_strides = layout;
+  }
   return attach(n, out);
 }
 

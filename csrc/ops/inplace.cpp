@@ -61,8 +61,8 @@ void check_inplace(const Tensor& self, const char* op, bool records_grad) {
     EMBER_FAIL(Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
   if (self->is_leaf() && self->requires_grad())
     EMBER_FAIL(Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
-  if (self->view_base) {
-    EMBER_CHECK_KIND(self->view_base->is_contiguous(), NotImplemented, op,
+  if (self->view_base) {  // a dense base of any strides works (region_put in its layout); a sparser one not yet
+    EMBER_CHECK_KIND(non_overlapping_and_dense(*self->view_base), NotImplemented, op,
                      ": in-place operation on a view of a non-contiguous tensor that takes part in autograd is not "
                      "supported by ember yet; use the out-of-place op (e.g. y = y * 2) or .clone() the base first");
   }
@@ -114,7 +114,8 @@ static Tensor history_alias(const Tensor& self, bool copy_values) {
 static void rebase_view(const Tensor& self, const Tensor& result) {
   Tensor base = self->view_base;
   Tensor new_base =
-      region_put(history_alias(base, false), result, self->sizes(), self->strides(), self->offset() - base->offset());
+      region_put(history_alias(base, false), result, self->sizes(), self->strides(), self->offset() - base->offset(),
+                 /*in_base_layout=*/!base->is_contiguous());
   rebase_history(base, new_base->autograd()->grad_fn, new_base->autograd()->output_nr);
   Tensor v = as_strided(base, self->sizes(), self->strides(), self->offset());
   rebase_history(self, v->autograd()->grad_fn, v->autograd()->output_nr);

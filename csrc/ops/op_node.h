@@ -175,8 +175,10 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result);
 // result's history (a custom Function's mark_dirty).
 void rebase_inplace(const Tensor& self, const Tensor& result);
 // A copy of `base` with `value` written into the region `sizes/strides/offset`
-// of a contiguous layout of base (PyTorch's CopySlices).
-Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset);
+// of a contiguous layout of base (PyTorch's CopySlices); with `in_base_layout`, of
+// base's own layout (dense: a view's geometry on a channels-last or transposed base).
+Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, const Shape& strides, int64_t offset,
+                  bool in_base_layout = false);
 
 // A State several ops' files share (Note [Node state]): the dim an op joins,
 // splits or unsqueezes along.

@@ -40,6 +40,19 @@ uint64_t initial_seed();
 Tensor cast_for_kernel(const Tensor& t, DType dtype);
 Tensor clone(const Tensor& t);
 Tensor contiguous(const Tensor& t);
+// Note [Memory formats]: ember.contiguous_format / channels_last / channels_last_3d /
+// preserve_format. A format is a choice of strides at creation and copy (clone, contiguous,
+// *_like, empty, to); the ops themselves return row-major results whatever their inputs' strides.
+enum class MemoryFormat { Preserve, Contiguous, ChannelsLast, ChannelsLast3d };
+// The strides of a copy of t in format f (preserve: t's own when dense and non-overlapping).
+Shape memory_format_strides(const Tensor& t, MemoryFormat f);
+bool is_contiguous_as(const Tensor& t, MemoryFormat f);
+// An uninitialised tensor with the given strides (dense and non-overlapping).
+Tensor empty_dense_strided(const Shape& sizes, const Shape& strides, DType dtype);
+// A copy with the given strides (dense and non-overlapping), recorded as CloneBackward0.
+Tensor clone_strided(const Tensor& t, const Shape& strides);
+Tensor clone(const Tensor& t, MemoryFormat f);
+Tensor contiguous(const Tensor& t, MemoryFormat f);
 Tensor to_dtype(const Tensor& t, DType dtype);  // differentiable between float dtypes
 // t in its compute dtype (Note [Storage dtypes]): a composite forward (softmax,
 // var, ...) computes a half float in float32 and rounds its result once, as

@@ -196,3 +196,15 @@ py::object make_return_pair(const char* kind, const Tensor& values, const Tensor
 
 }  // namespace bind
 }  // namespace ember
+
+namespace ember {
+// A memory_format argument (Note [Memory formats]): one of ember's format objects (they carry
+// their MemoryFormat as `_ember_memory_format`), or None for `if_none`.
+inline MemoryFormat memory_format_arg(py::handle h, MemoryFormat if_none, const char* op) {
+  if (h.is_none()) return if_none;
+  if (!py::hasattr(h, "_ember_memory_format"))
+    throw py::type_error(std::string(op) + "(): argument 'memory_format' must be ember.memory_format, not " +
+                         py::str(py::type::handle_of(h).attr("__name__")).cast<std::string>());
+  return static_cast<MemoryFormat>(h.attr("_ember_memory_format").cast<int>());
+}
+}  // namespace ember

@@ -146,10 +146,27 @@ void register_views(OpRegistry& r, TensorClass& cls) {
       "triu", kFunction | kMethod | kInPlace | kOut,
       "The upper triangle of the last two dims (on and above the diagonal-th diagonal); zeros elsewhere.",
       [](const Tensor& t, int64_t k) { return triu(t, k); }, py::arg("diagonal") = 0);
-  r.method("contiguous", 0, "self if contiguous, else a contiguous copy.",
-           [](const Tensor& t) { return contiguous(t); });
-  r.op("clone", kFunction | kMethod, "A copy of input with its own storage (differentiable).",
-       [](const Tensor& t) { return clone(t); });
+  r.method(
+      "contiguous", 0, "self if contiguous (in memory_format's order, row-major by default), else a copy that is.",
+      [](const Tensor& t, py::object memory_format) {
+        return contiguous(t, memory_format_arg(memory_format, MemoryFormat::Contiguous, "contiguous"));
+      },
+      py::kw_only(), py::arg("memory_format") = py::none());
+  r.op(
+      "clone", kFunction | kMethod,
+      "A copy of input with its own storage (differentiable); by default (preserve_format) with input's strides "
+      "when they are dense.",
+      [](const Tensor& t, py::object memory_format) {
+        return clone(t, memory_format_arg(memory_format, MemoryFormat::Preserve, "clone"));
+      },
+      py::kw_only(), py::arg("memory_format") = py::none());
+  r.module().def(
+      "_memory_format_strides",
+      [](const Tensor& t, py::object memory_format) {
+        return memory_format_strides(t, memory_format_arg(memory_format, MemoryFormat::Preserve, "memory_format"));
+      },
+      "The strides a copy of input in memory_format gets (Note [Memory formats]).", py::arg("input"),
+      py::arg("memory_format") = py::none());
   r.op("detach", kFunction | kMethod | kNoGrad, "A view of input outside the graph: shares storage, requires no grad.",
        [](const Tensor& t) { return detach(t); });
 }

@@ -229,8 +229,12 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def(
           "element_size", [](const Tensor& t) { return itemsize(t->dtype()); }, "The size of one element in bytes.")
       .def(
-          "is_contiguous", [](const Tensor& t) { return t->is_contiguous(); },
-          "Whether the elements lie in row-major order without gaps.")
+          "is_contiguous",
+          [](const Tensor& t, py::object memory_format) {
+            return is_contiguous_as(t, memory_format_arg(memory_format, MemoryFormat::Contiguous, "is_contiguous"));
+          },
+          "Whether the elements lie without gaps in row-major order (or memory_format's order).", py::kw_only(),
+          py::arg("memory_format") = py::none())
       .def(
           "is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); },
           "Whether the dtype is a floating point dtype.")

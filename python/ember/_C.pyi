@@ -1214,17 +1214,17 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.clamp_min`.
         """
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: typing.Any = None) -> Tensor:
         """
-        A copy of input with its own storage (differentiable).
+        A copy of input with its own storage (differentiable); by default (preserve_format) with input's strides when they are dense.
         """
     def conj_physical_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """
         In-place ``conj_physical``: the result written into self, which is returned.
         """
-    def contiguous(self) -> Tensor:
+    def contiguous(self, *, memory_format: typing.Any = None) -> Tensor:
         """
-        self if contiguous, else a contiguous copy.
+        self if contiguous (in memory_format's order, row-major by default), else a copy that is.
         """
     def copy_(self, src: Tensor | float) -> Tensor:
         """
@@ -1325,6 +1325,10 @@ class Tensor:
     def dim(self) -> int:
         """
         The number of dims.
+        """
+    def dim_order(self, *, ambiguity_check: bool | list = False) -> tuple[int, ...]:
+        """
+        The dims from outermost to innermost in memory (larger strides first; ties in dim order).
         """
     def div(self, other: Tensor | float, *, rounding_mode: str | None = None) -> Tensor:
         """
@@ -1595,9 +1599,9 @@ class Tensor:
         """
         self converted to int32.
         """
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, *, memory_format: typing.Any = None) -> bool:
         """
-        Whether the elements lie in row-major order without gaps.
+        Whether the elements lie without gaps in row-major order (or memory_format's order).
         """
     def is_floating_point(self) -> bool:
         """
@@ -2299,9 +2303,10 @@ class Tensor:
         """
         input tiled dims[i] times along each dim (missing leading dims count as 1).
         """
-    def to(self, *args: typing.Any, dtype: dtype | None = None, device: str | device | None = None, non_blocking: bool = False, copy: bool = False) -> Tensor:
+    def to(self, *args: typing.Any, dtype: dtype | None = None, device: str | device | None = None, non_blocking: bool = False, copy: bool = False, memory_format: typing.Any = None) -> Tensor:
         """
-        to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies.
+        to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies;
+            memory_format=ember.channels_last (or contiguous_format, ...) lays the result out so.
         
             non_blocking has nothing to overlap on the CPU (as in PyTorch for CPU tensors).
         """
@@ -2831,6 +2836,10 @@ def _mark_custom_function_views(arg0: list) -> None:
     """
     Marks the views among the outputs of a custom Function run without recording (Note [View creation]).
     """
+def _memory_format_strides(input: Tensor, memory_format: typing.Any = None) -> list[int]:
+    """
+    The strides a copy of input in memory_format gets (Note [Memory formats]).
+    """
 def _mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     """
     mse_loss as one node.
@@ -3185,9 +3194,9 @@ def clamp_min(input: Tensor, min: Tensor | float, *, out: Tensor | None = None) 
     """
     Clamps each element to at least min (a number or a tensor).
     """
-def clone(input: Tensor) -> Tensor:
+def clone(input: Tensor, *, memory_format: typing.Any = None) -> Tensor:
     """
-    A copy of input with its own storage (differentiable).
+    A copy of input with its own storage (differentiable); by default (preserve_format) with input's strides when they are dense.
     """
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, groups: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
     """

@@ -28,6 +28,7 @@ from ._legacy import install as _install_legacy
 from ._runtime import *
 from ._runtime import seed_at_import as _seed_at_import
 from ._creation import layout, strided  # noqa: F401  (PyTorch's torch.layout / torch.strided)
+from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._tensor import Size
 from ._tensor import install as _install_tensor_methods
 from ._tensor_str import set_printoptions
@@ -75,6 +76,7 @@ from ._storage import (
 )
 from ._storage import install as _install_storage
 from ._torch_level_nn import *  # noqa: F403  (needs nn)
+from ._torch_level_rnn import *  # noqa: F403  (needs nn)
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
     autocast_decrement_nesting,

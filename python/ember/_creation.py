@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _C, _batched, _meta
+from . import _C, _batched, _memory_format, _meta
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -270,7 +270,29 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
 
 zeros = _make(_C._zeros, "Returns a tensor filled with 0, of the shape given by ``size`` (of the default dtype).")
 ones = _make(_C._ones, "Returns a tensor filled with 1, of the shape given by ``size`` (of the default dtype).")
-empty = _make(_C._empty, "Returns an uninitialized tensor of the shape given by ``size`` (of the default dtype).")
+_empty_row_major = _make(_C._empty, "")
+
+
+def empty(
+    *size: int | Sequence[int],
+    out: Tensor | None = None,
+    dtype: _C.dtype | None = None,
+    device: str | _C.device | None = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
+    """Returns an uninitialized tensor of the shape given by ``size`` (of the default dtype), row-major unless
+    ``memory_format`` is ``channels_last``/``channels_last_3d``."""
+    if memory_format is not None and not _on_meta(device):
+        _check_device(device, pin_memory)
+        laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format)
+        if laid_out is not None:
+            return _finish(_into(out, laid_out, "empty"), requires_grad)
+    return _empty_row_major(*size, out=out, dtype=dtype, device=device, requires_grad=requires_grad,
+                            pin_memory=pin_memory)  # fmt: skip
+
+
 rand = _make_random(_C._rand, "Returns a tensor of random numbers uniform on [0, 1), of the shape given by ``size``.")
 randn = _make_random(
     _C._randn,
@@ -456,8 +478,6 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         generator: _C.Generator | None = None,
     ) -> Tensor:
         _check_layout_and_pinning(layout, pin_memory, create.__name__)
-        if memory_format is not None:  # ember has no memory formats: any would be ignored, so refuse it
-            raise RuntimeError(f"{create.__name__}(): memory_format is not supported by ember (got {memory_format})")
         extra = {"generator": generator} if random else {}
         if device is None and isinstance(input, _meta.MetaTensor):
             device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given
@@ -465,7 +485,10 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
             return input._map_value(lambda v: create(v, dtype=dtype, device=device, requires_grad=requires_grad))
         if generator is not None and not random:
             raise TypeError(f"{create.__name__}() got an unexpected keyword argument 'generator'")
-        return fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **extra)
+        result = fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **extra)
+        if isinstance(input, (_meta.MetaTensor, _batched.BatchedTensor)) or str(result.device) == "meta":
+            return result
+        return _memory_format.laid_out_like(result, input, memory_format, create.__name__)
 
     create.__name__ = fn.__name__ + "_like"
     create.__doc__ = f"Returns ``{fn.__name__}`` of the shape of ``input``, and of its dtype unless ``dtype`` is given."

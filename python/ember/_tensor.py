@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy
 
-from . import _C
+from . import _C, _memory_format
 from ._C import Generator, Tensor, device, dtype
 from ._tensor_str import tensor_repr
 
@@ -100,10 +100,17 @@ def _to(
     device: str | device | None = None,
     non_blocking: bool = False,
     copy: bool = False,
+    memory_format: Any = None,
 ) -> Tensor:
-    """to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies.
+    """to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies;
+    memory_format=ember.channels_last (or contiguous_format, ...) lays the result out so.
 
     non_blocking has nothing to overlap on the CPU (as in PyTorch for CPU tensors)."""
+    if memory_format is not None and memory_format is not _memory_format.preserve_format:
+        _memory_format.check(memory_format, "to")
+        converted = _to(self, *args, dtype=dtype, device=device, copy=copy)
+        laid_out = converted.contiguous(memory_format=memory_format)
+        return laid_out.clone(memory_format=memory_format) if copy and laid_out is self else laid_out
     for a in args:
         if isinstance(a, _C.dtype):
             dtype = a
@@ -275,6 +282,7 @@ def _is_view(self: Tensor) -> bool:
 
 _METHODS = {
     "_is_view": _is_view,
+    "dim_order": _memory_format.dim_order,
     "volatile": property(_volatile),
     "backward": _backward,
     "tolist": _tolist,

@@ -32,7 +32,8 @@ def _f32(x: float) -> float:
 
 
 def _fma_lerp(a: Tensor, b: Tensor, weight: float) -> Tensor:
-    """``a.lerp(b, weight)`` as a new tensor, rounded as PyTorch's float32 kernel (Note [fused multiply-add ...])."""
+    """``a.lerp(b, weight)`` as a new tensor, rounded as PyTorch's float32 kernel
+    (Note [fused multiply-add in optimizer updates])."""
     if a.dtype != float32:
         return _lerp_(a.clone(), b, weight)
     w = _f32(weight)

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from .. import _C
 from .._C import Tensor
 from .._creation import zeros_like
+from .._memory_format import contiguous_format  # the fused step walks its state row-major
 from .optimizer import Optimizer, ParamsT, _check_adam_args, _check_differentiable, _no_grad_step, _step_tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -69,10 +70,10 @@ class Adam(Optimizer):
             for p, state in zip(params, states):
                 if len(state) == 0:  # lazy state initialization, as PyTorch
                     state["step"] = _step_tensor()
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
+                    state["exp_avg"] = zeros_like(p, memory_format=contiguous_format)
+                    state["exp_avg_sq"] = zeros_like(p, memory_format=contiguous_format)
                     if amsgrad:
-                        state["max_exp_avg_sq"] = zeros_like(p)
+                        state["max_exp_avg_sq"] = zeros_like(p, memory_format=contiguous_format)
                 state["step"].add_(1)
             beta1, beta2 = group["betas"]
             _C._adam_step_(

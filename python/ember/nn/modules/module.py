@@ -597,7 +597,7 @@ class Module:
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
         for a in args:
@@ -628,6 +628,9 @@ class Module:
                     "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() instead of "
                     "torch.nn.Module.to() when moving module from meta to a different device."
                 )
+        if memory_format is not None:  # 4-D (channels_last) or 5-D (channels_last_3d) tensors take the format
+            rank = {"channels_last": 4, "channels_last_3d": 5}.get(getattr(memory_format, "_name", None))
+            self._apply(lambda t: t.contiguous(memory_format=memory_format) if t.dim() == rank else t)
         if dtype is None:
             return self
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)

@@ -1,14 +1,12 @@
-"""convert_conv2d_weight_memory_format / convert_conv3d_weight_memory_format (torch.nn.utils.memory_format).
-
-ember stores every tensor contiguous (row-major) and has no channels_last layout, so there is nothing to convert:
-these accept any memory format (torch.contiguous_format, torch.channels_last, channels_last_3d, or a name) and
-return the module unchanged, so that code written for PyTorch runs; results are the same, only speed differs.
-"""
+"""convert_conv2d_weight_memory_format / convert_conv3d_weight_memory_format (torch.nn.utils.memory_format):
+the weights of every Conv2d/ConvTranspose2d (Conv3d/ConvTranspose3d) in a module laid out in a memory format
+(Note [Memory formats]); the values, and so the results, are unchanged."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from ..modules.conv import Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d
 from ..modules.module import Module
 
 __all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
@@ -16,11 +14,18 @@ __all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_
 M = TypeVar("M", bound=Module)
 
 
-def convert_conv2d_weight_memory_format(module: M, memory_format: object) -> M:
-    """Returns module itself: ember's only layout is the contiguous one (see the module docstring)."""
+def _convert(module: M, memory_format: Any, kinds: tuple[type, ...]) -> M:
+    for m in module.modules():
+        if isinstance(m, kinds):
+            m.weight.data = m.weight.detach().clone(memory_format=memory_format)
     return module
 
 
-def convert_conv3d_weight_memory_format(module: M, memory_format: object) -> M:
-    """Returns module itself: ember's only layout is the contiguous one (see the module docstring)."""
-    return module
+def convert_conv2d_weight_memory_format(module: M, memory_format: Any) -> M:
+    """Lays out the weight of every Conv2d and ConvTranspose2d in ``module`` in ``memory_format``; returns module."""
+    return _convert(module, memory_format, (Conv2d, ConvTranspose2d))
+
+
+def convert_conv3d_weight_memory_format(module: M, memory_format: Any) -> M:
+    """Lays out the weight of every Conv3d and ConvTranspose3d in ``module`` in ``memory_format``; returns module."""
+    return _convert(module, memory_format, (Conv3d, ConvTranspose3d))

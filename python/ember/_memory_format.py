@@ -1,0 +1,88 @@
+"""Memory formats, as torch.memory_format: ``contiguous_format``, ``channels_last``,
+``channels_last_3d`` and ``preserve_format`` (Note [Memory formats] in csrc/ops/ops.h).
+
+A format chooses the strides of a tensor being created or copied: ``contiguous``,
+``clone``, ``is_contiguous`` (compiled, reading each object's ``_ember_memory_format``),
+and ``empty``, the ``*_like`` functions and ``Tensor.to`` here. ember's ops return
+row-major results whatever their inputs' strides (PyTorch's keep channels-last)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _C
+from ._C import Tensor
+
+__all__ = ["channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format"]
+
+
+class memory_format:
+    """A memory format (torch.memory_format): the order of a tensor's dims in memory."""
+
+    __slots__ = ("_ember_memory_format", "_name")
+
+    def __init__(self, name: str, code: int) -> None:
+        self._name, self._ember_memory_format = name, code  # code: MemoryFormat in csrc/ops/ops.h
+
+    def __repr__(self) -> str:
+        return f"ember.{self._name}"
+
+    def __reduce__(self) -> str:
+        return self._name  # pickled by name: unpickling gives the same object
+
+
+preserve_format = memory_format("preserve_format", 0)
+contiguous_format = memory_format("contiguous_format", 1)
+channels_last = memory_format("channels_last", 2)
+channels_last_3d = memory_format("channels_last_3d", 3)
+
+
+def check(value: Any, op: str) -> None:
+    """PyTorch's TypeError for a memory_format that is not one."""
+    if value is not None and not isinstance(value, memory_format):
+        raise TypeError(f"{op}(): argument 'memory_format' must be ember.memory_format, not {type(value).__name__}")
+
+
+def laid_out_like(result: Tensor, input: Tensor, fmt: Any, op: str) -> Tensor:
+    """``result`` (row-major, of input's shape) with the strides ``fmt`` gives a copy of ``input``
+    (preserve_format, the default: input's own when they are dense). No copy in the common case."""
+    check(fmt, op)
+    if fmt is None or fmt is preserve_format:
+        if input.is_contiguous():
+            return result
+    elif fmt is contiguous_format:
+        return result
+    strides = tuple(_C._memory_format_strides(input, fmt))
+    return with_strides(result, strides)
+
+
+def with_strides(t: Tensor, strides: tuple[int, ...]) -> Tensor:
+    """``t``'s values in a new tensor with ``strides`` (dense), keeping its requires_grad as a leaf."""
+    if tuple(t.stride()) == strides:
+        return t
+    from ._tensor_extras import empty_strided
+    from .grad_mode import no_grad
+
+    out = empty_strided(t.shape, strides, dtype=t.dtype)
+    with no_grad():
+        out.copy_(t)
+    return out.requires_grad_(t.requires_grad)
+
+
+def empty_in_format(size: tuple[int, ...], dtype: Any, fmt: Any) -> Tensor | None:
+    """``empty(size, memory_format=fmt)``'s tensor when fmt asks for other strides than row-major; else None."""
+    check(fmt, "empty")
+    if fmt is None or fmt is contiguous_format:
+        return None
+    if fmt is preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    from ._creation import empty
+
+    plain = empty(size, dtype=dtype)
+    return with_strides(plain, tuple(_C._memory_format_strides(plain, fmt)))
+
+
+def dim_order(self: Tensor, *, ambiguity_check: bool | list = False) -> tuple[int, ...]:
+    """The dims from outermost to innermost in memory (larger strides first; ties in dim order)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.dim()), key=lambda d: (-strides[d], d)))
