@@ -25,6 +25,7 @@ ARGS = {
     "resize_as_": (ember.zeros(2, 6),),
     "addmv_": (ember.ones(3, 4), ember.ones(4)),
     "logit_": (1e-3,),
+    "as_strided_": ((2, 3), (4, 1), 1),
 }
 
 

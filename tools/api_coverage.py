@@ -92,13 +92,15 @@ EXCLUSIONS = [
         "other backend (MKLDNN, XPU, MPS, HIP, ...)",
     ),
     (
-        r"(^|_)(q|qint\d*|quint\w*|quantize\w*|quantized|dequantize|qscheme|int_repr|fbgemm|fake)(_|$)|fake_quant",
+        r"(^|_)(q|qint\d*|quint\w*|quantize\w*|quantized|dequantize|qscheme|qparams|int_repr|fbgemm|fake)(_|$)|"
+        r"fake_quant",
         "quantization",
     ),
-    (r"^(float8_\w+|float4_\w+|bits\w+|u?int[1-7])$", "bit-packed / sub-byte dtypes (quantization)"),
+    (r"^(float8_\w+|float4_\w+|bits\w+|bit|u?int[1-7])$", "bit-packed / sub-byte dtypes (quantization)"),
     (
-        r"sparse|(^|_)(coo|csr|csc|bsr|bsc|coalesced?|[sh]?spmm|smm|sspaddmm|saddmm|to_dense|dense_dim)(_|$)|"
-        r"^(crow|ccol|col|row)_indices$|^(indices|values)$",
+        r"sparse|^SparseAdam$|(^|_)(coo|csr|csc|bsr|bsc|coalesced?|[sh]?spmm|[dh]?smm|sspaddmm|saddmm|to_dense|dense_dim)"
+        r"(_|$)|"
+        r"^(crow|ccol|col|row)_indices(_copy)?$|^(indices|values)(_copy)?$",
         "sparse tensors",
     ),
     (
@@ -127,6 +129,27 @@ EXCLUSIONS = [
         "c10d internals and other backends (ember.distributed runs on MPI)",
     ),
     (r"^(DeviceMesh|init_device_mesh)$", "DeviceMesh / DTensor (multi-dimensional parallelism)"),
+    (
+        r"fft|^(complex\d*|c(half|float|double)|polar|real|imag|view_as_(real|complex)(_copy)?|i?stft|eig|eigvals)$",
+        "complex dtypes and FFTs (complex64 may stay out, issue 11)",
+    ),
+    (r"(^|_)xla(_|$)", "XLA devices"),
+    (r"^(Stream|Event|record_stream)$", "accelerator streams and events"),
+    (r"^(ModuleDict|ParameterDict|BufferDict)$", "TorchScript's C++ containers (torch.nn's are in ember.nn)"),
+    (
+        r"^(PyTorchFileReader|PyTorchFileWriter|(De)?[Ss]erializationStorageContext)$",
+        "the C++ internals of the zip checkpoint format (ember.save/load read and write the format itself)",
+    ),
+    (
+        r"DataPipe|^(DataChunk|functional_datapipe|guaranteed_datapipes_determinism|non_deterministic|"
+        r"argument_validation|runtime_validation\w*)$",
+        "DataPipes (deprecated in PyTorch, moved to torchdata)",
+    ),
+    (
+        r"^batch_norm_(stats|elemt|backward_elemt|backward_reduce|gather_stats\w*|update_stats)$",
+        "SyncBatchNorm's per-device CUDA kernel entry points",
+    ),
+    (r"^(scaled_mm|scaled_grouped_mm)$", "float8 scaled matrix products (GPU)"),
     (r"^(emit_nvtx|emit_itt|load_nvprof|parse_nvprof_trace)$", "NVIDIA / Intel tracing tools"),
     (
         r"^(KinetoStepTracker|EnforceUnique|MemRecordsAcc|ExecutionTraceObserver)$",

@@ -375,6 +375,11 @@ class Tensor:
         The elementwise greatest common divisor (non-negative; gcd(0, 0) = 0) of integer tensors.
         """
     ger = outer
+    @staticmethod
+    def get_device(input: Tensor) -> int:
+        """
+        The index of the tensor's device: -1 for a CPU tensor, as PyTorch.
+        """
     greater = gt
     greater_ = gt_
     greater_equal = ge
@@ -549,6 +554,12 @@ class Tensor:
     def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         The next floating-point value after input toward other, elementwise (no gradient).
+        """
+    @staticmethod
+    def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+        """
+        The indices of input's nonzero elements as nonzero() gives them, cut or padded with fill_value to
+            ``size`` rows (a shape known in advance).
         """
     not_equal = ne
     not_equal_ = ne_
@@ -1050,6 +1061,15 @@ class Tensor:
         """
         Gives self the size, stride and storage_offset given (a view of its own storage).
         """
+    def as_strided_scatter(self, src: Tensor, size: typing.Any, stride: typing.Any, storage_offset: typing.Any = None) -> Tensor:
+        """
+        ember.as_strided_scatter(self, src, size, stride, storage_offset).
+        """
+    def as_subclass(self, cls: type) -> Tensor:
+        """
+        self as an instance of the Tensor subclass cls, sharing its data. ember refuses a tensor that is in
+            the graph (PyTorch keeps the result attached; ember's subclass instance would start a new leaf).
+        """
     def asin(self) -> Tensor:
         """
         Returns the arcsine of each element.
@@ -1222,6 +1242,10 @@ class Tensor:
         """
         In-place ``conj_physical``: the result written into self, which is returned.
         """
+    def const_data_ptr(self):
+        """
+        The address of the first element (read-only use): data_ptr().
+        """
     def contiguous(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self if contiguous (in memory_format's order, row-major by default), else a copy that is.
@@ -1345,6 +1369,10 @@ class Tensor:
     def double(self) -> Tensor:
         """
         self converted to float64.
+        """
+    def eig(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        """
+        Removed from PyTorch: raises its RuntimeError, which says what replaced it.
         """
     def element_size(self) -> int:
         """
@@ -1515,6 +1543,10 @@ class Tensor:
         """
         self converted to float16.
         """
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        """
+        F.hardshrink(self, lambd).
+        """
     def heaviside_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """
         In-place ``heaviside``: the result written into self, which is returned.
@@ -1614,6 +1646,10 @@ class Tensor:
     def is_pinned(self, device = None):
         """
         Whether the tensor is in page-locked memory: never (this build has no accelerator).
+        """
+    def is_set_to(self, other: Tensor) -> bool:
+        """
+        Whether self and other are the same view: one storage, offset, sizes and strides.
         """
     def is_shared(self):
         """
@@ -1775,6 +1811,10 @@ class Tensor:
         """
         self converted to int64.
         """
+    def lstsq(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        """
+        Removed from PyTorch: raises its RuntimeError, which says what replaced it.
+        """
     def lt(self, other: Tensor | float) -> Tensor:
         """
         input < other, elementwise (bool).
@@ -1782,6 +1822,10 @@ class Tensor:
     def lt_(self, other: Tensor | float) -> Tensor:
         """
         In-place version of :meth:`Tensor.lt`.
+        """
+    def map2_(self, x: Tensor, y: Tensor, callable: typing.Callable[[typing.Any, typing.Any, typing.Any], typing.Any]) -> Tensor:
+        """
+        Replaces each element s by callable(s, a, b), a and b the matching elements of x and y, in place.
         """
     def map_(self, other: Tensor, callable: typing.Callable[[typing.Any, typing.Any], typing.Any]) -> Tensor:
         """
@@ -1838,6 +1882,11 @@ class Tensor:
     def mm(self, mat2: Tensor) -> Tensor:
         """
         The product of two matrices (n, m) @ (m, p).
+        """
+    def module_load(self, other: Tensor, assign: bool = False) -> Tensor:
+        """
+        What Module.load_state_dict puts in place of self: other detached (assign=True), else self with
+            other's values copied in, detached.
         """
     def msort(self) -> Tensor:
         """
@@ -1915,9 +1964,18 @@ class Tensor:
         """
         The number of elements (an alias of numel()).
         """
+    def new(self, *args: typing.Any, dtype: typing.Any = None, device: typing.Any = None) -> Tensor:
+        """
+        Legacy constructor of a tensor of self's dtype: new(*sizes) or new(ember.Size) uninitialised,
+            new(sequence or array) of that data, new(tensor) sharing its data, new() empty.
+        """
     def new_empty(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
         ember.empty(*size) with this tensor's dtype unless dtype is given.
+        """
+    def new_empty_strided(self, size: typing.Sequence[int], stride: typing.Sequence[int], *, dtype: typing.Any = None, layout: typing.Any = None, device: typing.Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+        """
+        ember.empty_strided(size, stride) with self's dtype unless dtype is given.
         """
     def new_full(self, size: typing.Sequence[int], fill_value: float, dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False) -> Tensor:
         """
@@ -1934,6 +1992,10 @@ class Tensor:
     def new_zeros(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
         ember.zeros(*size) with this tensor's dtype unless dtype is given.
+        """
+    def nextafter_(self, other: Tensor) -> Tensor:
+        """
+        In place: the next representable value after each element toward other's.
         """
     def nonzero(self, *, as_tuple: bool = False) -> typing.Any:
         """
@@ -1983,6 +2045,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.pow`.
         """
+    def prelu(self, weight: Tensor) -> Tensor:
+        """
+        F.prelu(self, weight).
+        """
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
         """
         The product of input's elements, over one dim or all of them.
@@ -2018,6 +2084,10 @@ class Tensor:
     def register_post_accumulate_grad_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
         """
         Registers hook(tensor) to run after the leaf's .grad was accumulated. Returns a RemovableHandle.
+        """
+    def reinforce(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        """
+        Removed from PyTorch: raises its RuntimeError, which says what replaced it.
         """
     def relu(self) -> Tensor:
         """
@@ -2059,9 +2129,17 @@ class Tensor:
         """
         self.reshape(other.shape).
         """
+    def resize(self, *sizes: typing.Any) -> Tensor:
+        """
+        Deprecated: self viewed in another shape of as many elements (PyTorch's non-inplace resize).
+        """
     def resize_(self, *args) -> Tensor:
         """
         Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when needed; new elements are uninitialised). Not for tensors that require grad.
+        """
+    def resize_as(self, other: Tensor) -> Tensor:
+        """
+        Deprecated: self viewed in other's shape (PyTorch's non-inplace resize_as).
         """
     def resize_as_(self, the_template: Tensor) -> Tensor:
         """
@@ -2187,6 +2265,10 @@ class Tensor:
         """
         exp(input) / sum(exp(input)) along dim; dtype= casts first.
         """
+    def solve(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        """
+        Removed from PyTorch: raises its RuntimeError, which says what replaced it.
+        """
     def sort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> typing.Any:
         """
         The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).
@@ -2266,6 +2348,10 @@ class Tensor:
     def swapaxes_(self, axis0: typing.SupportsInt | typing.SupportsIndex, axis1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         Swaps axes axis0 and axis1 of self in place (its geometry; no data moves).
+        """
+    def symeig(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        """
+        Removed from PyTorch: raises its RuntimeError, which says what replaced it.
         """
     def t(self) -> Tensor:
         """
@@ -2518,9 +2604,19 @@ class Tensor:
         Whether the tensor is on the meta device (only ember.MetaTensor stand-ins are).
         """
     @property
+    def is_xla(self):
+        """
+        Whether the tensor is on an XLA device: never in ember.
+        """
+    @property
     def itemsize(self):
         """
         The size of one element in bytes.
+        """
+    @property
+    def layout(self):
+        """
+        The memory layout: ember.strided (ember's only one).
         """
     @property
     def mH(self) -> Tensor:

@@ -77,6 +77,8 @@ from ._storage import (
 from ._storage import install as _install_storage
 from ._torch_level_nn import *  # noqa: F403  (needs nn)
 from ._torch_level_rnn import *  # noqa: F403  (needs nn)
+from ._torch_misc import *
+from ._torch_misc import install as _install_torch_misc
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
     autocast_decrement_nesting,
@@ -101,7 +103,7 @@ from ._distance import cdist, cosine_similarity, pairwise_distance, pdist
 from ._C import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .serialization import load, save
 from .utils.dlpack import from_dlpack
-from ._histogram import bincount, histc, histogram
+from ._histogram import bincount, histc, histogram, histogramdd
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frexp, mode, nextafter, range  # noqa: A004
 from . import _batched, _histogram, _random, _tensor_extras
@@ -154,6 +156,7 @@ _tensor_extras.install()
 _install_composite_methods()
 _install_storage()
 _install_legacy()
+_install_torch_misc()
 _batched.install()
 _seed_at_import()
 dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name

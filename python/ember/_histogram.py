@@ -6,8 +6,12 @@ as ember kernels, not Python loops.
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from . import _C
 from ._C import Tensor
@@ -16,7 +20,7 @@ from ._creation import linspace, ones_like, tensor, zeros
 from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
 
-__all__ = ["bincount", "histc", "histogram"]
+__all__ = ["bincount", "histc", "histogram", "histogramdd"]
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 
@@ -108,6 +112,38 @@ def histogram(
         out[1].copy_(result.bin_edges)
         return histogram_result(*out)
     return result
+
+
+_histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+
+
+def histogramdd(
+    input: Tensor,
+    bins: int | Sequence[int] | Sequence[Tensor] = 10,
+    *,
+    range: Sequence[float] | None = None,  # noqa: A002  (PyTorch's parameter name)
+    weight: Tensor | None = None,
+    density: bool = False,
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """(hist, bin_edges): the D-dimensional histogram of the points in input's rows (its last dim is D):
+    ``bins`` a count for every dim, a count per dim, or edges per dim; ``range`` (min0, max0, min1, ...)."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"histogramdd_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
+    points = input.detach().reshape(-1, input.shape[-1]).double().numpy()
+    dims = points.shape[1]
+    if isinstance(bins, int):
+        np_bins: Any = [bins] * dims
+    else:
+        np_bins = [b.detach().double().numpy() if isinstance(b, Tensor) else b for b in bins]
+        if len(np_bins) != dims:
+            raise RuntimeError(
+                f"histogramdd: The size of bins must be equal to the innermost dimension of the input. "
+                f"Got {len(np_bins)} and {dims}"
+            )
+    np_range = None if range is None else [(range[2 * d], range[2 * d + 1]) for d in builtins.range(dims)]
+    w = None if weight is None else weight.detach().reshape(-1).double().numpy()
+    hist, edges = np.histogramdd(points, bins=np_bins, range=np_range, weights=w, density=density)
+    return _histogramdd_result(tensor(hist, dtype=input.dtype), tuple(tensor(e, dtype=input.dtype) for e in edges))
 
 
 _METHODS = {"bincount": bincount, "histc": histc, "histogram": histogram}

@@ -15,7 +15,7 @@ _INPLACE_METHODS = """abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_
 atan_ atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ conj_physical_ cos_ cosh_ deg2rad_ detach_ erf_ erfc_
 exp2_ exp_ expm1_ fill_ fix_ floor_ frac_ gcd_ index_put_ lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_
 nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ resize_as_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_
-sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_""".split()
+sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_ as_strided_""".split()
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
@@ -199,6 +199,24 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool,
     return F.poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=_reduction(reduction))
 
 
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Sequence[int] | Tensor,
+    target_lengths: Sequence[int] | Tensor,
+    blank: int = 0,
+    reduction: int = 0,
+    zero_infinity: bool = False,
+) -> Tensor:
+    """The CTC loss (F.ctc_loss) with ATen's positional arguments; the lengths may be lists, and the reduction
+    is ATen's int, none by default (as torch.ctc_loss, unlike F.ctc_loss)."""
+    from ._creation import tensor
+
+    lengths = [x if isinstance(x, Tensor) else tensor(list(x)) for x in (input_lengths, target_lengths)]
+    return F.ctc_loss(log_probs, targets, *lengths, blank=blank, reduction=_reduction(reduction),
+                      zero_infinity=zero_infinity)  # fmt: skip
+
+
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -253,6 +271,7 @@ __all__ = [
     "constant_pad_nd",
     "conv_tbc",
     "cosine_embedding_loss",
+    "ctc_loss",
     "dropout_",
     "embedding",
     "embedding_renorm_",

@@ -53,7 +53,21 @@ __all__ = [
     "replace_all_batch_norm_modules_",
     "stack_module_state",
     "vmap",
+    "debug_unwrap",
 ]
+
+
+def debug_unwrap(tensor: Any, *, recurse: bool = True) -> Any:
+    """The tensor under vmap's batching wrappers (the whole batch), for printing in a debugger; every level
+    when ``recurse``, else one. Other values come back as they are."""
+    from .._batched import BatchedTensor
+
+    while type(tensor) is BatchedTensor:
+        tensor = tensor._value
+        if not recurse:
+            break
+    return tensor
+
 
 _argnums_t = Any  # int | tuple[int, ...]
 

@@ -1,0 +1,449 @@
+"""Small torch names real programs check or call: the exception classes, build facts
+(``has_openmp``, ...), ``get_device``, ``set_default_tensor_type``, the deterministic debug
+mode, ``frombuffer``/``from_file``, ``empty_permuted``, ``nonzero_static``, ``fill``,
+``binomial``, ``cond``, ``get_device_module``; and the Tensor methods ``layout``,
+``get_device``, ``new``, ``as_subclass``, ``const_data_ptr``, ``is_xla``, ``is_set_to``,
+``new_empty_strided``, ``resize``/``resize_as``, ``nonzero_static``, ``map2_``,
+``module_load``, ``nextafter_``, ``prelu``, ``hardshrink`` and the removed methods that
+raise PyTorch's error (``solve``, ``lstsq``, ``eig``, ``symeig``, ``reinforce``)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._C import Tensor
+
+__all__ = [
+    "AcceleratorError",
+    "FatalError",
+    "OutOfMemoryError",
+    "binomial",
+    "cond",
+    "empty_permuted",
+    "fill",
+    "from_file",
+    "frombuffer",
+    "get_deterministic_debug_mode",
+    "get_device",
+    "get_device_module",
+    "has_lapack",
+    "has_mkl",
+    "has_openmp",
+    "has_spectral",
+    "i0_",
+    "init_num_threads",
+    "nonzero_static",
+    "set_default_tensor_type",
+    "set_deterministic_debug_mode",
+    "set_flush_denormal",
+]
+
+
+class OutOfMemoryError(RuntimeError):
+    """Raised when a device runs out of memory (torch.OutOfMemoryError; CUDA builds raise it)."""
+
+
+class AcceleratorError(RuntimeError):
+    """Raised for an error reported by an accelerator's runtime (torch.AcceleratorError)."""
+
+
+class FatalError(Exception):
+    """A fatal error of the runtime (torch.FatalError)."""
+
+
+# Build facts, as torch's: OpenMP is what ember's kernels use; LAPACK comes through numpy; no MKL, no FFT.
+has_openmp = True
+has_lapack = True
+has_mkl = False
+has_spectral = False
+
+
+def get_device(input: Tensor) -> int:
+    """The index of the tensor's device: -1 for a CPU tensor, as PyTorch."""
+    index = input.device.index
+    return -1 if input.device.type == "cpu" or index is None else index
+
+
+def get_device_module(device: Any = None) -> Any:
+    """The module of a device type (``ember.cpu`` for "cpu", ``ember.cuda`` for "cuda"); the CPU's by default."""
+    from . import cpu, cuda
+
+    kind = "cpu" if device is None else (device if isinstance(device, str) else device.type).split(":")[0]
+    modules = {"cpu": cpu, "cuda": cuda}
+    if kind not in modules:
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'ember.{kind}'.")
+    return modules[kind]
+
+
+def set_default_tensor_type(t: Any, /) -> None:
+    """Deprecated (PyTorch 2.1): sets the default floating dtype from a tensor type or its name
+    (``ember.DoubleTensor``, ``"torch.FloatTensor"``); use set_default_dtype."""
+    from ._creation import set_default_dtype
+    from ._legacy import _dtype_from_type_arg
+
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
+        "torch.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
+    dtype = _dtype_from_type_arg(t)
+    if not dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(dtype)
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode: int | str) -> None:
+    """Deterministic algorithms as a mode: 0/"default" off, 1/"warn" warn only, 2/"error" on."""
+    from ._runtime import use_deterministic_algorithms
+
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(
+                f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but got {debug_mode}"
+            )
+        debug_mode = _DEBUG_MODES[debug_mode]
+    if not isinstance(debug_mode, int) or debug_mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    """The deterministic debug mode: 0 off, 1 warn only, 2 on (see set_deterministic_debug_mode)."""
+    from ._runtime import are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled
+
+    if not are_deterministic_algorithms_enabled():
+        return 0
+    return 1 if is_deterministic_algorithms_warn_only_enabled() else 2
+
+
+def init_num_threads() -> None:
+    """Initialises the thread pool of the calling thread: ember's kernels need no initialisation (a no-op)."""
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Flushing denormals to zero is not offered by ember: returns False (PyTorch's answer where unsupported)."""
+    return False
+
+
+def _numpy_dtype(dt: Any, op: str) -> np.dtype:
+    """The numpy dtype holding ember dtype dt's bytes (bfloat16 has none)."""
+    from ._creation import _NUMPY_TO_DTYPE
+
+    for np_dtype, ember_dtype in _NUMPY_TO_DTYPE.items():
+        if ember_dtype == dt:
+            return np_dtype
+    raise TypeError(f"{op}: dtype {dt} is not supported (numpy has no such dtype to read the bytes with)")
+
+
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over the memory of an object with the buffer protocol (shared, not copied)."""
+    from ._C import from_numpy
+
+    array = np.frombuffer(buffer, dtype=_numpy_dtype(dtype, "frombuffer"), count=count, offset=offset)
+    if not array.flags.writeable:  # bytes and other read-only buffers: PyTorch's warning, and a copy here
+        warnings.warn(
+            "The given buffer is not writable, and PyTorch does not support non-writable tensors. This means you can "
+            "write to the underlying (supposedly non-writable) buffer using the tensor. You may want to copy the "
+            "buffer to protect its data or make it writable before converting it to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    t = from_numpy(array if array.flags.writeable else array.copy())
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def from_file(
+    filename: str,
+    shared: bool | None = None,
+    size: int = 0,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    pin_memory: bool = False,
+) -> Tensor:
+    """A 1-D tensor of ``size`` elements read from a file (``shared=True``: a memory map whose writes reach it)."""
+    from ._C import from_numpy
+    from ._creation import _check_device, _check_layout_and_pinning, get_default_dtype
+
+    _check_layout_and_pinning(layout, pin_memory, "from_file")
+    _check_device(device)
+    np_dtype = _numpy_dtype(dtype or get_default_dtype(), "from_file")
+    if shared:
+        array = np.memmap(filename, dtype=np_dtype, mode="r+", shape=(size,))
+    else:
+        array = np.fromfile(filename, dtype=np_dtype, count=size)
+        if array.size < size:
+            raise RuntimeError(
+                f"from_file: the file {filename!r} holds {array.size * np_dtype.itemsize} bytes, fewer than the "
+                f"{size * np_dtype.itemsize} asked for"
+            )
+    return from_numpy(np.asarray(array))
+
+
+def empty_permuted(
+    size: Sequence[int],
+    physical_layout: Sequence[int],
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    """An uninitialised tensor of ``size`` whose dims lie in memory in the order ``physical_layout``
+    (outermost first)."""
+    from ._tensor_extras import empty_strided
+
+    size, order = tuple(size), tuple(physical_layout)
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(
+            f"empty_permuted: physical_layout {list(order)} is not a permutation of the dims of size {list(size)}"
+        )
+    strides = [0] * len(size)
+    step = 1
+    for d in reversed(order):
+        strides[d] = step
+        step *= max(size[d], 1)
+    return empty_strided(size, strides, dtype=dtype, layout=layout, device=device, requires_grad=requires_grad,
+                         pin_memory=pin_memory)  # fmt: skip
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """The indices of input's nonzero elements as nonzero() gives them, cut or padded with fill_value to
+    ``size`` rows (a shape known in advance)."""
+    if not isinstance(size, int) or size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got size: {size}")
+    found = input.nonzero()
+    rows = found.shape[0]
+    if rows >= size:
+        return found[:size].clone()
+    from ._C import cat
+    from ._creation import full
+
+    return cat([found, full((size - rows, input.dim()), fill_value, dtype=found.dtype)])
+
+
+def fill(input: Tensor, value: float | Tensor) -> Tensor:
+    """A new tensor of input's shape and dtype filled with value (the functional form of fill_)."""
+    return input.clone().fill_(value)
+
+
+def i0_(input: Tensor) -> Tensor:
+    """In place: input.i0_(), which returns input."""
+    return input.i0_()
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """Samples of Binomial(count, prob), elementwise, of prob's dtype (not differentiable)."""
+    from .distributions import Binomial
+
+    if generator is not None:
+        raise NotImplementedError("binomial: generator= is not supported by ember yet (uses the global stream)")
+    return Binomial(total_count=count, probs=prob, validate_args=False).sample().to(prob.dtype)
+
+
+def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], operands: Any = ()) -> Any:
+    """true_fn(*operands) if pred else false_fn(*operands) (pred a bool or a one-element tensor), run eagerly."""
+    if isinstance(pred, Tensor):
+        if pred.numel() != 1:
+            raise RuntimeError(f"Expected pred to be bool or single-element tensor, but got {pred}.")
+        pred = bool(pred.item())
+    elif not isinstance(pred, (bool, int)):
+        raise RuntimeError(f"Expected pred to be bool or tensor, but got {pred}.")
+    if not isinstance(operands, (tuple, list)):
+        raise RuntimeError(f"Expected operands to be a tuple of possibly nested dict/list/tuple but got {operands}")
+    return (true_fn if pred else false_fn)(*operands)
+
+
+# ----------------------------------------------------------------------------------- Tensor methods
+def _new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Legacy constructor of a tensor of self's dtype: new(*sizes) or new(ember.Size) uninitialised,
+    new(sequence or array) of that data, new(tensor) sharing its data, new() empty."""
+    from ._creation import _check_device, empty, tensor
+    from ._tensor import Size
+
+    _check_device(device)
+    dtype = dtype or self.dtype
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0] if args[0].dtype == dtype else args[0].to(dtype)
+    if len(args) == 1 and isinstance(args[0], Size):
+        return empty(*args[0], dtype=dtype)
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+        return tensor(args[0], dtype=dtype)
+    return empty(*args, dtype=dtype) if args else empty(0, dtype=dtype)
+
+
+def _as_subclass(self: Tensor, cls: type) -> Tensor:
+    """self as an instance of the Tensor subclass cls, sharing its data. ember refuses a tensor that is in
+    the graph (PyTorch keeps the result attached; ember's subclass instance would start a new leaf)."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass: expected a subclass of Tensor, got {cls!r}")
+    if self.requires_grad:
+        raise NotImplementedError("as_subclass of a tensor that requires grad is not supported by ember yet")
+    result = Tensor.__new__(cls)
+    Tensor.__init__(result, self)
+    return result
+
+
+def _is_set_to(self: Tensor, other: Tensor) -> bool:
+    """Whether self and other are the same view: one storage, offset, sizes and strides."""
+    return (
+        self.untyped_storage().data_ptr() == other.untyped_storage().data_ptr()
+        and self.storage_offset() == other.storage_offset()
+        and tuple(self.shape) == tuple(other.shape)
+        and self.stride() == other.stride()
+    )
+
+
+def _new_empty_strided(
+    self: Tensor,
+    size: Sequence[int],
+    stride: Sequence[int],
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    """ember.empty_strided(size, stride) with self's dtype unless dtype is given."""
+    from ._tensor_extras import empty_strided
+
+    return empty_strided(size, stride, dtype=dtype or self.dtype, layout=layout, device=device,
+                         requires_grad=requires_grad, pin_memory=pin_memory)  # fmt: skip
+
+
+def _resize(self: Tensor, *sizes: Any) -> Tensor:
+    """Deprecated: self viewed in another shape of as many elements (PyTorch's non-inplace resize)."""
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)) else sizes
+    return self.reshape(shape)
+
+
+def _resize_as(self: Tensor, other: Tensor) -> Tensor:
+    """Deprecated: self viewed in other's shape (PyTorch's non-inplace resize_as)."""
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return self.reshape(tuple(other.shape))
+
+
+def _map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+    """Replaces each element s by callable(s, a, b), a and b the matching elements of x and y, in place."""
+    from ._creation import tensor
+    from .grad_mode import no_grad
+
+    if self.requires_grad:
+        raise RuntimeError("map2_ is only implemented on CPU tensors that do not require grad")
+    xs, ys = (t.expand(self.shape).reshape(-1).tolist() for t in (x, y))
+    values = [callable(s, a, b) for s, a, b in zip(self.reshape(-1).tolist(), xs, ys)]
+    with no_grad():
+        return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+
+
+def _module_load(self: Tensor, other: Tensor, assign: bool = False) -> Tensor:
+    """What Module.load_state_dict puts in place of self: other detached (assign=True), else self with
+    other's values copied in, detached."""
+    if assign:
+        return other.detach()
+    return self.copy_(other).detach()
+
+
+def _removed(message: str) -> Callable[..., Any]:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(message)
+
+    method.__doc__ = "Removed from PyTorch: raises its RuntimeError, which says what replaced it."
+    return method
+
+
+_REMOVED_1_9 = "This function was deprecated since version 1.9 and is now removed. "
+_REMOVED = {
+    "solve": _REMOVED_1_9 + "`torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has "
+    "its arguments reversed and does not return the LU factorization.\n\nTo get the LU factorization see `torch.lu`, "
+    "which can be used with `torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution should be "
+    "replaced with:\nX = torch.linalg.solve(A, B)",
+    "lstsq": _REMOVED_1_9 + "`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has "
+    "reversed arguments and does not return the QR decomposition in the returned tuple (although it returns other "
+    "information about the problem).\n\nTo get the QR decomposition consider using `torch.linalg.qr`.",
+    "eig": _REMOVED_1_9 + "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than real "
+    "tensors mimicking complex tensors.",
+    "symeig": _REMOVED_1_9 + "The default behavior has changed from using the upper triangular portion of the matrix "
+    "by default to using the lower triangular portion.\n\nL, V = torch.symeig(A, eigenvectors=True) should be "
+    "replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+    "reinforce": "reinforce() was removed.\nUse torch.distributions instead.\n"
+    "See https://pytorch.org/docs/main/distributions.html",
+}
+
+
+def _nextafter_(self: Tensor, other: Tensor) -> Tensor:
+    """In place: the next representable value after each element toward other's."""
+    from ._tensor_extras import nextafter
+    from .grad_mode import no_grad
+
+    with no_grad():
+        return self.copy_(nextafter(self, other))
+
+
+def _prelu(self: Tensor, weight: Tensor) -> Tensor:
+    """F.prelu(self, weight)."""
+    from .nn import functional as F
+
+    return F.prelu(self, weight)
+
+
+def _hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
+    """F.hardshrink(self, lambd)."""
+    from .nn import functional as F
+
+    return F.hardshrink(self, lambd)
+
+
+def _as_strided_scatter(self: Tensor, src: Tensor, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:
+    """ember.as_strided_scatter(self, src, size, stride, storage_offset)."""
+    from ._composite_shape import as_strided_scatter
+
+    return as_strided_scatter(self, src, size, stride, storage_offset)
+
+
+_METHODS: dict[str, Any] = {
+    "layout": property(lambda self: _strided(), doc="The memory layout: ember.strided (ember's only one)."),
+    "get_device": get_device,
+    "new": _new,
+    "as_subclass": _as_subclass,
+    "const_data_ptr": lambda self: self.data_ptr(),
+    "is_xla": property(lambda self: False, doc="Whether the tensor is on an XLA device: never in ember."),
+    "is_set_to": _is_set_to,
+    "new_empty_strided": _new_empty_strided,
+    "resize": _resize,
+    "resize_as": _resize_as,
+    "nonzero_static": nonzero_static,
+    "map2_": _map2_,
+    "module_load": _module_load,
+    "nextafter_": _nextafter_,
+    "prelu": _prelu,
+    "hardshrink": _hardshrink,
+    "as_strided_scatter": _as_strided_scatter,
+    **{name: _removed(message) for name, message in _REMOVED.items()},
+}
+
+
+def _strided() -> Any:
+    from ._creation import strided
+
+    return strided
+
+
+def install() -> None:
+    """Attaches the methods above to ember.Tensor."""
+    _METHODS["const_data_ptr"].__doc__ = "The address of the first element (read-only use): data_ptr()."
+    _METHODS["const_data_ptr"].__name__ = "const_data_ptr"
+    for name, fn in _METHODS.items():
+        setattr(Tensor, name, fn)
