@@ -78,19 +78,10 @@ class LogitRelaxedBernoulli(Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """A Bernoulli relaxed onto (0, 1): sigmoid of a LogitRelaxedBernoulli; samples approach 0/1 as the
-    temperature goes to 0."""
+class _ParametersOfBase:
+    """temperature, logits and probs of a relaxed distribution: its base distribution's."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(
-        self, temperature: Any, probs: Any = None, logits: Any = None, validate_args: bool | None = None
-    ) -> None:
-        base = LogitRelaxedBernoulli(temperature, probs, logits)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
+    base_dist: Any
 
     @property
     def temperature(self) -> Any:
@@ -103,6 +94,21 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self) -> Any:
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(_ParametersOfBase, TransformedDistribution):
+    """A Bernoulli relaxed onto (0, 1): sigmoid of a LogitRelaxedBernoulli; samples approach 0/1 as the
+    temperature goes to 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(
+        self, temperature: Any, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        base = LogitRelaxedBernoulli(temperature, probs, logits)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -158,7 +164,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_ParametersOfBase, TransformedDistribution):
     """A OneHotCategorical relaxed onto the simplex (Gumbel-softmax / Concrete): softmax((logits +
     Gumbel noise) / temperature)."""
 
@@ -171,18 +177,6 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     ) -> None:
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    @property
-    def temperature(self) -> Any:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Any:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Any:
-        return self.base_dist.probs
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):
