@@ -1531,6 +1531,10 @@ class Tensor:
         """
         Fills self with the number of Bernoulli(p) trials up to the first success; returns self.
         """
+    def geqrf(self) -> typing.Any:
+        """
+        ember.geqrf(self): (a, tau), the QR decomposition in LAPACK's compact form.
+        """
     def gt(self, other: Tensor | float) -> Tensor:
         """
         input > other, elementwise (bool).
@@ -2016,6 +2020,14 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> numpy.ndarray:
         """
         A numpy array sharing the tensor's memory (CPU tensors that do not require grad; force=True detaches first).
+        """
+    def orgqr(self, input2: Tensor) -> Tensor:
+        """
+        ember.orgqr(self, input2): the Q of geqrf's compact QR (self, tau).
+        """
+    def ormqr(self, input2: Tensor, input3: Tensor, left: bool = True, transpose: bool = False) -> Tensor:
+        """
+        ember.ormqr(self, input2, input3, left, transpose): Q (or Q^T) times input3, Q from (self, input2).
         """
     def outer(self, vec2: Tensor) -> Tensor:
         """

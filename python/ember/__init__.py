@@ -76,7 +76,9 @@ from ._storage import (
 )
 from ._storage import install as _install_storage
 from ._torch_level_nn import *  # noqa: F403  (needs nn)
+from ._torch_level_aten import *  # noqa: F403  (needs nn)
 from ._torch_level_rnn import *  # noqa: F403  (needs nn)
+from ._householder import geqrf, orgqr, ormqr
 from ._torch_misc import *
 from ._torch_misc import install as _install_torch_misc
 from .amp import GradScaler, autocast

@@ -413,6 +413,27 @@ def _as_strided_scatter(self: Tensor, src: Tensor, size: Any, stride: Any, stora
     return as_strided_scatter(self, src, size, stride, storage_offset)
 
 
+def _geqrf(self: Tensor) -> Any:
+    """ember.geqrf(self): (a, tau), the QR decomposition in LAPACK's compact form."""
+    from ._householder import geqrf
+
+    return geqrf(self)
+
+
+def _orgqr(self: Tensor, input2: Tensor) -> Tensor:
+    """ember.orgqr(self, input2): the Q of geqrf's compact QR (self, tau)."""
+    from ._householder import orgqr
+
+    return orgqr(self, input2)
+
+
+def _ormqr(self: Tensor, input2: Tensor, input3: Tensor, left: bool = True, transpose: bool = False) -> Tensor:
+    """ember.ormqr(self, input2, input3, left, transpose): Q (or Q^T) times input3, Q from (self, input2)."""
+    from ._householder import ormqr
+
+    return ormqr(self, input2, input3, left, transpose)
+
+
 _METHODS: dict[str, Any] = {
     "layout": property(lambda self: _strided(), doc="The memory layout: ember.strided (ember's only one)."),
     "get_device": get_device,
@@ -431,6 +452,9 @@ _METHODS: dict[str, Any] = {
     "prelu": _prelu,
     "hardshrink": _hardshrink,
     "as_strided_scatter": _as_strided_scatter,
+    "geqrf": _geqrf,
+    "orgqr": _orgqr,
+    "ormqr": _ormqr,
     **{name: _removed(message) for name, message in _REMOVED.items()},
 }
 

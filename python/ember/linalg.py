@@ -33,10 +33,12 @@ from . import _C, _composite_linalg, _creation
 from ._C import Tensor
 from ._composite import _axis_alias
 from ._dtype_info import _SCALAR_NAMES
+from ._householder import householder_product
 from .autograd.function import Function
 
 __all__ = [
     "LinAlgError",
+    "householder_product",
     "cholesky",
     "cholesky_ex",
     "cond",

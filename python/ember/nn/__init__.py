@@ -23,3 +23,21 @@ __all__ = [
     "parallel",
     "utils",
 ] + _modules_all
+
+
+def factory_kwargs(kwargs: dict | None) -> dict:
+    """kwargs checked and canonicalised for a factory function (ember.empty(..., **result)): only device,
+    dtype and memory_format are allowed, plus a factory_kwargs dict whose entries must not repeat them."""
+    if kwargs is None:
+        return {}
+    allowed = {"device", "dtype", "memory_format", "factory_kwargs"}
+    unexpected = kwargs.keys() - allowed
+    if unexpected:
+        raise TypeError(f"unexpected kwargs {unexpected}")
+    result = dict(kwargs)
+    nested = result.pop("factory_kwargs", None) or {}
+    for key, value in nested.items():
+        if key in result:
+            raise TypeError(f"{key} specified twice, in **kwargs and in factory_kwargs")
+        result[key] = value
+    return result

@@ -897,3 +897,69 @@ def binary_cross_entropy_with_logits(
     if pos_weight is not None and pos_weight.shape != input.shape:
         pos_weight = pos_weight.expand_as(input)
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# linear + cross entropy in one call; torch's small argument helpers
+
+
+def linear_cross_entropy(
+    input: Tensor,
+    linear_weight: Tensor,
+    target: Tensor,
+    *,
+    linear_bias: Tensor | None = None,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    options: object = None,
+) -> Tensor:
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...) for input (N, in) or (in,).
+
+    linear_weight (C, in) gives C classes; (C, d1, ..., dK, in) gives a K-dimensional loss whose logits are
+    (N, C, d1, ..., dK), linear_bias then (C, d1, ..., dK). target holds class indices, or class
+    probabilities of the logits' shape (then ignore_index must stay None; otherwise None means -100).
+    options (PyTorch's chunking settings, which change memory use, not values) is accepted and ignored.
+    """
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    batch, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(
+            "expected equal input and linear_weight last dimensions (in_features), "
+            f"got {in_features} and {linear_weight.shape[-1]}, respectively"
+        )
+    num_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got {tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires batched "
+            f"input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}"
+        )
+    logits_shape = (*batch, num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    rows = math.prod(out_features, start=num_classes)
+    logits = linear(
+        input,
+        linear_weight.reshape(rows, in_features),
+        None if linear_bias is None else linear_bias.reshape(rows),
+    ).reshape(logits_shape)
+    return cross_entropy(
+        logits,
+        target,
+        weight=weight,
+        reduction=reduction,
+        ignore_index=-100 if ignore_index is None else ignore_index,
+        label_smoothing=label_smoothing,
+    )
+
+
+def assert_int_or_pair(arg: list[int], arg_name: str, message: str) -> None:
+    """Raises AssertionError(message.format(arg_name)) unless arg is an int or has two elements."""
+    if not (isinstance(arg, int) or len(arg) == 2):
+        raise AssertionError(message.format(arg_name))
