@@ -381,7 +381,8 @@ def test_grid_sample_and_affine_grid_gradients():
     x = t64(1, 2, 4, 5)
     grid = ember.tensor(rng.uniform(-1.2, 1.2, (1, 3, 3, 2)), requires_grad=True)
     for padding_mode in ("zeros", "border", "reflection"):
-        assert gradcheck(lambda x, g, mode=padding_mode: F.grid_sample(x, g, "bilinear", mode, False), (x, grid))
+        for kind in ("bilinear", "bicubic"):
+            assert gradcheck(lambda x, g, p=padding_mode, k=kind: F.grid_sample(x, g, k, p, False), (x, grid))
     volume = t64(1, 1, 2, 3, 3)
     points = ember.tensor(rng.uniform(-1.2, 1.2, (1, 2, 2, 2, 3)), requires_grad=True)
     assert gradcheck(lambda x, g: F.grid_sample(x, g, "bilinear", "zeros", True), (volume, points))
@@ -432,9 +433,9 @@ def test_grid_sample_and_affine_grid_gradients():
         (lambda: F.affine_grid(ember.ones(1, 2, 3), (1, 1, 4), False), NotImplementedError, "4D and 5D sizes"),
         (lambda: F.affine_grid(ember.ones(1, 2, 3), (1, 1, 0, 4), False), ValueError, "positive output size"),
         (
-            lambda: F.grid_sample(ember.ones(1, 1, 2, 2), ember.ones(1, 1, 1, 2), mode="bicubic", align_corners=False),
-            NotImplementedError,
-            "bicubic",
+            lambda: F.grid_sample(ember.ones(1, 1, 2, 2, 2), ember.ones(1, 1, 1, 1, 3), mode="bicubic"),
+            RuntimeError,
+            "bicubic interpolation only supports 4D input",
         ),
         (
             lambda: F.grid_sample(ember.ones(1, 1, 2, 2), ember.ones(1, 1, 1, 3), align_corners=False),

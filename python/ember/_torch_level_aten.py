@@ -397,72 +397,7 @@ def _grid_sample(
         raise RuntimeError(f"grid_sampler(): unknown interpolation mode {interpolation_mode}")
     if padding_mode not in _PADDING:
         raise RuntimeError(f"grid_sampler(): unknown padding mode {padding_mode}")
-    if interpolation_mode == 2 and input.dim() != 4:
-        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    if interpolation_mode == 2:
-        return _bicubic_grid_sample(input, grid, _PADDING[padding_mode], align_corners)
     return F.grid_sample(input, grid, _INTERPOLATION[interpolation_mode], _PADDING[padding_mode], align_corners)
-
-
-def _reflect(x: Tensor, twice_low: int, twice_high: int) -> Tensor:
-    """x reflected into [twice_low / 2, twice_high / 2] off its ends, as often as needed."""
-    if twice_low == twice_high:
-        return x * 0
-    low, span = twice_low / 2, (twice_high - twice_low) / 2
-    x = (x - low).abs()
-    flips = (x / span).floor()
-    extra = x - flips * span
-    return _e().where(flips.remainder(2) == 0, extra + low, span - extra + low)
-
-
-def _tap_index(i: Tensor, size: int, padding: str, align_corners: bool) -> tuple[Tensor, Tensor]:
-    """(index into [0, size), in bounds) of integer tap positions i after padding's rule for the outside."""
-    if padding == "border":
-        i = i.clamp(0, size - 1)
-    elif padding == "reflection":
-        i = _reflect(i, 0, 2 * (size - 1)) if align_corners else _reflect(i, -1, 2 * size - 1)
-        i = i.clamp(0, size - 1)
-    inside = (i >= 0) & (i <= size - 1)
-    return i.clamp(0, size - 1).long(), inside
-
-
-def _cubic_weights(t: Tensor) -> list[Tensor]:
-    """The four cubic-convolution weights (A = -0.75) of taps at -1, 0, 1, 2 for a fraction t in [0, 1)."""
-    a = -0.75
-
-    def near(x: Tensor) -> Tensor:  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
-
-
-def _bicubic_grid_sample(input: Tensor, grid: Tensor, padding: str, align_corners: bool) -> Tensor:
-    """grid_sample's bicubic mode, which ember's F.grid_sample lacks: 16 taps around each point, each tap's
-    position padded by padding's rule (zeros: outside taps read 0), weighted by cubic convolution."""
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
-    gx, gy = grid[..., 0], grid[..., 1]
-    if align_corners:
-        x, y = (gx + 1) / 2 * (w - 1), (gy + 1) / 2 * (h - 1)
-    else:
-        x, y = ((gx + 1) * w - 1) / 2, ((gy + 1) * h - 1) / 2
-    x0, y0 = x.detach().floor(), y.detach().floor()
-    wx, wy = _cubic_weights(x - x0), _cubic_weights(y - y0)
-    flat = input.reshape(n, c, h * w)
-    out = None
-    for j in range(4):
-        iy, in_y = _tap_index(y0 + (j - 1), h, padding, align_corners)
-        for i in range(4):
-            ix, in_x = _tap_index(x0 + (i - 1), w, padding, align_corners)
-            index = (iy * w + ix).reshape(n, 1, ho * wo).expand(n, c, ho * wo)
-            value = flat.gather(2, index).reshape(n, c, ho, wo)
-            weight = (wx[i] * wy[j] * (in_x & in_y).to(grid.dtype)).unsqueeze(1)
-            term = value * weight
-            out = term if out is None else out + term
-    return out
 
 
 def grid_sampler(

@@ -427,6 +427,56 @@ def _source_coordinate(coord: Tensor, size: int, padding_mode: str, align_corner
     return coord
 
 
+def _tap_index(i: Tensor, size: int, padding: str, align_corners: bool) -> tuple[Tensor, Tensor]:
+    """(index into [0, size), in bounds) of integer tap positions i after padding's rule for the outside."""
+    if padding == "border":
+        i = i.clamp(0, size - 1)
+    elif padding == "reflection":
+        i = _reflect(i, 0, 2 * (size - 1)) if align_corners else _reflect(i, -1, 2 * size - 1)
+        i = i.clamp(0, size - 1)
+    inside = (i >= 0) & (i <= size - 1)
+    return i.clamp(0, size - 1).long(), inside
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """The four cubic-convolution weights (A = -0.75) of taps at -1, 0, 1, 2 for a fraction t in [0, 1)."""
+    a = -0.75
+
+    def near(x: Tensor) -> Tensor:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _bicubic_grid_sample(input: Tensor, grid: Tensor, padding: str, align_corners: bool) -> Tensor:
+    """grid_sample's bicubic mode: 16 taps around each point, each tap's
+    position padded by padding's rule (zeros: outside taps read 0), weighted by cubic convolution."""
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    gx, gy = grid[..., 0], grid[..., 1]
+    if align_corners:
+        x, y = (gx + 1) / 2 * (w - 1), (gy + 1) / 2 * (h - 1)
+    else:
+        x, y = ((gx + 1) * w - 1) / 2, ((gy + 1) * h - 1) / 2
+    x0, y0 = x.detach().floor(), y.detach().floor()
+    wx, wy = _cubic_weights(x - x0), _cubic_weights(y - y0)
+    flat = input.reshape(n, c, h * w)
+    out = None
+    for j in range(4):
+        iy, in_y = _tap_index(y0 + (j - 1), h, padding, align_corners)
+        for i in range(4):
+            ix, in_x = _tap_index(x0 + (i - 1), w, padding, align_corners)
+            index = (iy * w + ix).reshape(n, 1, ho * wo).expand(n, c, ho * wo)
+            value = flat.gather(2, index).reshape(n, c, ho, wo)
+            weight = (wx[i] * wy[j] * (in_x & in_y).to(grid.dtype)).unsqueeze(1)
+            term = value * weight
+            out = term if out is None else out + term
+    return out
+
+
 def grid_sample(
     input: Tensor,
     grid: Tensor,
@@ -436,7 +486,8 @@ def grid_sample(
 ) -> Tensor:
     """Samples input (N, C, H, W) at the normalised (x, y) positions of grid (N, H_out, W_out, 2) ((-1, -1) the
     top-left, (1, 1) the bottom-right): output (N, C, H_out, W_out); likewise a volume (N, C, D, H, W) at the
-    (x, y, z) of grid (N, D_out, H_out, W_out, 3). mode 'bilinear' (trilinear for volumes) or 'nearest';
+    (x, y, z) of grid (N, D_out, H_out, W_out, 3). mode 'bilinear' (trilinear for volumes), 'nearest' or
+    'bicubic' (4-D only);
     padding_mode 'zeros', 'border' or 'reflection' for points outside. The gradient flows to input and grid."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(
@@ -448,8 +499,6 @@ def grid_sample(
             f"but got: '{padding_mode}'"
         )
     align_corners = _grid_alignment_default(align_corners)
-    if mode == "bicubic":
-        raise NotImplementedError("ember: grid_sample(mode='bicubic') is not supported")
     nd = input.dim() - 2
     if nd not in (2, 3):
         raise RuntimeError(
@@ -461,6 +510,10 @@ def grid_sample(
             f"grid_sampler(): expected grid to have size {nd} in last dimension and the same batch size as input, "
             f"but got grid with sizes {list(grid.shape)} and input with sizes {list(input.shape)}"
         )
+    if mode == "bicubic":
+        if nd != 2:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+        return _bicubic_grid_sample(input, grid, padding_mode, align_corners)
     n, c, sizes = input.shape[0], input.shape[1], list(input.shape[2:])
     out_spatial = list(grid.shape[1:-1])
     points = int(np.prod(out_spatial))
