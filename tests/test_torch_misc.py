@@ -200,3 +200,62 @@ def test_parity_with_torch():
             torch.ctc_loss(torch.tensor(lp), torch.tensor([[1, 2], [3, 3]]), [6, 5], [2, 1], 0, reduction).numpy(),
             rtol=1e-10,
         )
+
+
+REARRANGE_CASES = [
+    ("b h w -> b (h w)", {}),
+    ("b (h1 h2) w -> b h1 h2 w", {"h1": 3}),
+    ("... w -> w ...", {}),
+    ("b h w -> b h w 1", {}),
+    ("b h w -> b () h w", {}),
+    ("b h w -> (w b) h", {}),
+    ("b h (w1 w2) -> w2 b h w1", {"w2": 2}),
+    ("b ... -> b (...)", {}),
+]
+
+
+def _np_rearrange(x, pattern):
+    """The cases above written out in numpy."""
+    b, h, w = x.shape
+    return {
+        "b h w -> b (h w)": lambda: x.reshape(b, h * w),
+        "b (h1 h2) w -> b h1 h2 w": lambda: x.reshape(b, 3, h // 3, w),
+        "... w -> w ...": lambda: np.moveaxis(x, -1, 0),
+        "b h w -> b h w 1": lambda: x[..., None],
+        "b h w -> b () h w": lambda: x[:, None],
+        "b h w -> (w b) h": lambda: x.transpose(2, 0, 1).reshape(w * b, h),
+        "b h (w1 w2) -> w2 b h w1": lambda: x.reshape(b, h, w // 2, 2).transpose(3, 0, 1, 2),
+        "b ... -> b (...)": lambda: x.reshape(b, h * w),
+    }[pattern]()
+
+
+@pytest.mark.parametrize("pattern,lengths", REARRANGE_CASES)
+def test_rearrange(pattern, lengths):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    got = ember.func.rearrange(ember.tensor(x), pattern, **lengths)
+    np.testing.assert_array_equal(got.numpy(), _np_rearrange(x, pattern))
+    t = ember.tensor(x, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a: ember.func.rearrange(a, pattern, **lengths), (t,))
+    torch = pytest.importorskip("torch")
+    assert got.tolist() == torch.func.rearrange(torch.tensor(x), pattern, **lengths).tolist()
+
+
+def test_rearrange_errors_and_lists():
+    x = ember.ones(2, 3, 4)
+    assert ember.func.rearrange([x, x], "n b h w -> b n w h").shape == (2, 2, 4, 3)
+    with pytest.raises(ValueError, match="Number of dimensions in pattern \\(2\\)"):
+        ember.func.rearrange(x, "b h -> b h")
+    with pytest.raises(ValueError, match="Identifiers only on one side"):
+        ember.func.rearrange(x, "b h w -> b h")
+    with pytest.raises(ValueError, match="cannot infer the sizes of two dimensions at once"):
+        ember.func.rearrange(x, "b (h1 h2) w -> b h1 h2 w")
+
+
+def test_enforce_grad_layout_policy_keeps_the_contract():
+    p = ember.randn(3, 4).t().requires_grad_()  # a transposed leaf: its gradient takes its strides
+    for enable in (True, False):
+        p.grad = None
+        with ember.autograd.enforce_grad_layout_policy(enable):
+            (p * 2).sum().backward()
+        assert p.grad.stride() == p.stride()
+    assert ember.autograd.enforce_grad_layout_policy()(lambda: 5)() == 5

@@ -164,3 +164,27 @@ def is_grad_enabled() -> bool:
 def is_inference_mode_enabled() -> bool:
     """Returns True if inference mode is currently enabled (on this thread)."""
     return _C.is_inference_mode_enabled()
+
+
+class enforce_grad_layout_policy:
+    """Context manager (and decorator) of PyTorch's gradient layout contract: accumulated gradients take their
+    parameter's strides (row-major where the parameter is not dense). ember's AccumulateGrad always honours
+    the contract; ``enable=False``, which lets PyTorch keep a stolen gradient's other layout to save a copy,
+    is accepted and changes nothing here."""
+
+    def __init__(self, enable: bool = True) -> None:
+        self.enable = bool(enable)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def __call__(self, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapped

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 
 from .. import _C, _batched, _meta
 from .._C import Tensor
-from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+from ..grad_mode import enable_grad, enforce_grad_layout_policy, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import (
     forward_ad,  # noqa: F401
     functional,  # noqa: F401

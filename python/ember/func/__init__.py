@@ -54,6 +54,7 @@ __all__ = [
     "stack_module_state",
     "vmap",
     "debug_unwrap",
+    "rearrange",
 ]
 
 
@@ -1007,3 +1008,6 @@ def replace_all_batch_norm_modules_(root: Any) -> Any:
             module.num_batches_tracked = None
             module.track_running_stats = False
     return root
+
+
+from ._rearrange import rearrange  # noqa: E402  (einops' rearrange on ember ops)
