@@ -95,6 +95,8 @@ def test_poisson_mean_and_variance_equal_the_rate():
     assert draws.dtype == ember.float32
     np.testing.assert_allclose(draws.mean(0).numpy(), [0.5, 4.0, 50.0], rtol=0.05)
     np.testing.assert_allclose(draws.var(0).numpy(), [0.5, 4.0, 50.0], rtol=0.1)
+    one = ember.poisson(ember.tensor(1e6, dtype=ember.float64))  # a 0-d rate (once failed: numpy drew a scalar)
+    assert one.shape == () and one.dtype == ember.float64 and abs(one.item() - 1e6) < 6e3
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     seed = int(randint(0, 2**62, (1,), generator=generator).item())
     rates = input.detach().double().numpy()
-    draws = np.random.default_rng(seed).poisson(rates).astype(np.float64)
+    draws = np.asarray(np.random.default_rng(seed).poisson(rates), dtype=np.float64)  # a 0-d rate draws a scalar
     return tensor(draws, dtype=input.dtype)
 
 
