@@ -10,8 +10,6 @@ namespace ember {
 
 using kernels::UnaryOp;
 
-constexpr double kTwoOverSqrtPi = 1.1283791670955126;
-
 // x with its zeros replaced by one, for formulas that divide by x and take a limit at 0.
 static Tensor nonzero_or_one(const Tensor& x) { return where(eq(x, num(0.0)), num(1.0), x); }
 

@@ -7,6 +7,9 @@
 
 namespace ember {
 
+// 2 / sqrt(pi), erf's derivative at 0 (erfc, erfinv and erfcx's formulas).
+inline constexpr double kTwoOverSqrtPi = 1.1283791670955126;
+
 // out = op(t); a float function (`float_op`) of an integer tensor computes in the default float dtype.
 Tensor unary_forward(kernels::UnaryOp op, const Tensor& t, bool float_op);
 // A unary op whose derivative needs its input (saved as "self").

@@ -147,8 +147,6 @@ Tensor exp2(const Tensor& t) {
 
 // ---- special functions
 
-constexpr double kTwoOverSqrtPi = 1.1283791670955126;
-
 Tensor erfc(const Tensor& t) {
   return unary_with_input(
       UnaryOp::Erfc, "ErfcBackward0",
