@@ -101,6 +101,9 @@ def test_pareto_weibull_halfcauchy_inverse_gamma_fisher_against_scipy():
     close(d.icdf(T([0.2, 0.7])), ref.ppf([0.2, 0.7]))
     close(d.entropy(), ref.entropy())
     assert HalfCauchy(T(scale), validate_args=False).log_prob(T([-1.0, 1.0]))[0].item() == -math.inf
+    # HalfNormal and HalfCauchy share one folding: -inf outside [0, inf), NaN included, as PyTorch's
+    for half in (HalfCauchy, ember.distributions.HalfNormal):
+        assert half(T(scale), validate_args=False).log_prob(T([math.nan, math.nan]))[0].item() == -math.inf
 
     a, rate = np.array([3.5, 1.5]), np.array([2.0, 0.5])
     d, ref = InverseGamma(T(a), T(rate)), stats.invgamma(a, scale=rate)

@@ -12,8 +12,8 @@ from .._creation import full
 from . import constraints
 from .continuous import Cauchy, Exponential, Normal, Uniform
 from .gamma import Gamma
-from .transformed import _EULER, TransformedDistribution
-from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform, StickBreakingTransform
+from .transformed import _EULER, TransformedDistribution, _Folded
+from .transforms import AffineTransform, ExpTransform, PowerTransform, StickBreakingTransform
 from .utils import broadcast_all
 
 __all__ = ["HalfCauchy", "InverseGamma", "Kumaraswamy", "LogisticNormal", "Pareto", "Weibull"]
@@ -93,48 +93,19 @@ class Weibull(TransformedDistribution):
         return _EULER * (1 - r) + (self.scale * r).log() + 1
 
 
-class HalfCauchy(TransformedDistribution):
+class HalfCauchy(_Folded):
     """|X| for X ~ Cauchy(0, scale): density 2 / (pi scale (1 + (x / scale)^2)) on [0, inf)."""
 
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
-
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
-        super().__init__(Cauchy(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
-
-    @property
-    def scale(self) -> Any:
-        return self.base_dist.scale
+        super().__init__(Cauchy(0, scale, validate_args=False), validate_args=validate_args)
 
     @property
     def mean(self) -> Any:
         return full(tuple(self._extended_shape()), math.inf, dtype=self.scale.dtype)
 
     @property
-    def mode(self) -> Any:
-        return self.scale.new_zeros(tuple(self.scale.shape))
-
-    @property
     def variance(self) -> Any:
         return self.base_dist.variance
-
-    def log_prob(self, value: Any) -> Any:
-        if self._validate_args:
-            self._validate_sample(value)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return _C.where(value >= 0, log_prob, -math.inf)
-
-    def cdf(self, value: Any) -> Any:
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob: Any) -> Any:
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self) -> Any:
-        return self.base_dist.entropy() - math.log(2)
 
 
 class InverseGamma(TransformedDistribution):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._C import where
 from .._creation import rand
 from .._dtype_info import finfo
 from .._tensor import Size
@@ -169,15 +170,15 @@ class LogNormal(TransformedDistribution):
         return self.base_dist.entropy() + self.loc
 
 
-class HalfNormal(TransformedDistribution):
-    """|X| for X ~ Normal(0, scale)."""
+class _Folded(TransformedDistribution):
+    """|X| for X of a distribution symmetric about 0 with a scale (HalfNormal, HalfCauchy): twice the base's
+    density on [0, inf), -inf below."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
 
-    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
-        base = Normal(0, scale, validate_args=False)
+    def __init__(self, base: Distribution, validate_args: bool | None = None) -> None:
         super().__init__(base, AbsTransform(), validate_args=validate_args)
 
     @property
@@ -185,22 +186,14 @@ class HalfNormal(TransformedDistribution):
         return self.base_dist.scale
 
     @property
-    def mean(self) -> Any:
-        return self.scale * math.sqrt(2 / math.pi)
-
-    @property
     def mode(self) -> Any:
         return self.scale.new_zeros(tuple(self.scale.shape))
-
-    @property
-    def variance(self) -> Any:
-        return self.scale.pow(2) * (1 - 2 / math.pi)
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
         log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return log_prob.masked_fill(value < 0, -math.inf)
+        return where(value >= 0, log_prob, -math.inf)
 
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
@@ -212,6 +205,21 @@ class HalfNormal(TransformedDistribution):
 
     def entropy(self) -> Any:
         return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Folded):
+    """|X| for X ~ Normal(0, scale)."""
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__(Normal(0, scale, validate_args=False), validate_args=validate_args)
+
+    @property
+    def mean(self) -> Any:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self) -> Any:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
 
 
 _EULER = 0.57721566490153286060
