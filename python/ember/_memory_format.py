@@ -76,10 +76,11 @@ def empty_in_format(size: tuple[int, ...], dtype: Any, fmt: Any) -> Tensor | Non
         return None
     if fmt is preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
-    from ._creation import empty
+    from ._tensor_extras import empty_strided
 
-    plain = empty(size, dtype=dtype)
-    return with_strides(plain, tuple(_C._memory_format_strides(plain, fmt)))
+    # a stride-0 stand-in of that shape (one element of memory) carries the sizes the strides are made for
+    stand_in = empty_strided(size, (0,) * len(size), dtype=dtype)
+    return empty_strided(size, tuple(_C._memory_format_strides(stand_in, fmt)), dtype=dtype)
 
 
 def dim_order(self: Tensor, *, ambiguity_check: bool | list = False) -> tuple[int, ...]:

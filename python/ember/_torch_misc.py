@@ -135,12 +135,11 @@ def set_flush_denormal(mode: bool) -> bool:
 
 def _numpy_dtype(dt: Any, op: str) -> np.dtype:
     """The numpy dtype holding ember dtype dt's bytes (bfloat16 has none)."""
-    from ._creation import _NUMPY_TO_DTYPE
+    from ._dtype_info import _NUMPY
 
-    for np_dtype, ember_dtype in _NUMPY_TO_DTYPE.items():
-        if ember_dtype == dt:
-            return np_dtype
-    raise TypeError(f"{op}: dtype {dt} is not supported (numpy has no such dtype to read the bytes with)")
+    if dt not in _NUMPY:
+        raise TypeError(f"{op}: dtype {dt} is not supported (numpy has no such dtype to read the bytes with)")
+    return np.dtype(_NUMPY[dt])
 
 
 def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
