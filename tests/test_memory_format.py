@@ -145,6 +145,14 @@ def test_dim_order():
     assert ember.ones(2, 3).t().dim_order() == (1, 0)
     assert ember.ones(*NCHW).to(memory_format=channels_last).dim_order() == (0, 2, 3, 1)
     assert ember.ones(1, 3, 1, 1).dim_order() == (0, 1, 2, 3)
+    # ambiguity_check: a size-one dim (or equal neighbouring strides) admits several orders
+    assert ember.ones(2, 3).dim_order(ambiguity_check=True) == (0, 1)
+    with pytest.raises(RuntimeError, match="cannot map to exact one of the given memory formats"):
+        ember.ones(1, 3, 1, 1).dim_order(ambiguity_check=True)
+    with pytest.raises(RuntimeError, match="^The tensor does not have unique dim order.$"):
+        ember.ones(1, 3, 1, 1).dim_order(ambiguity_check=[contiguous_format])
+    with pytest.raises(TypeError, match="ambiguity_check must be a bool or a list"):
+        ember.ones(2).dim_order(ambiguity_check="yes")
 
 
 def test_parity_with_torch():

@@ -1353,6 +1353,9 @@ class Tensor:
     def dim_order(self, *, ambiguity_check: bool | list = False) -> tuple[int, ...]:
         """
         The dims from outermost to innermost in memory (larger strides first; ties in dim order).
+        
+            ambiguity_check (True, or a list of memory formats) raises, as PyTorch, when several orders fit the
+            tensor: a dim of size one, or two neighbouring dims with equal strides.
         """
     def div(self, other: Tensor | float, *, rounding_mode: str | None = None) -> Tensor:
         """

@@ -84,6 +84,20 @@ def empty_in_format(size: tuple[int, ...], dtype: Any, fmt: Any) -> Tensor | Non
 
 
 def dim_order(self: Tensor, *, ambiguity_check: bool | list = False) -> tuple[int, ...]:
-    """The dims from outermost to innermost in memory (larger strides first; ties in dim order)."""
+    """The dims from outermost to innermost in memory (larger strides first; ties in dim order).
+
+    ambiguity_check (True, or a list of memory formats) raises, as PyTorch, when several orders fit the
+    tensor: a dim of size one, or two neighbouring dims with equal strides."""
+    if not isinstance(ambiguity_check, (bool, list)):
+        raise TypeError(
+            f"dim_order(): ambiguity_check must be a bool or a list of memory formats, not {ambiguity_check}"
+        )
     strides = self.stride()
+    if ambiguity_check is not False and (1 in self.shape or any(a == b for a, b in zip(strides, strides[1:]))):
+        formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+        if sum(self.is_contiguous(memory_format=f) for f in formats) != 1:
+            raise RuntimeError(
+                "The tensor does not have unique dim order, or cannot map to exact one of the given memory formats."
+            )
+        raise RuntimeError("The tensor does not have unique dim order.")
     return tuple(sorted(range(self.dim()), key=lambda d: (-strides[d], d)))
