@@ -47,6 +47,10 @@ def test_gradients_and_errors():
     assert type(out.a.grad_fn).__name__ == "GeqrfBackward0"
     with pytest.raises(RuntimeError, match="the derivative for 'geqrf' is not implemented"):
         out.a.sum().backward()
+    with pytest.raises(TypeError, match="argument 'tau' \\(position 2\\) must be Tensor, not NoneType"):
+        ember.linalg.householder_product(_t(a), None)
+    with pytest.raises(TypeError, match="argument 'input3' \\(position 3\\) must be Tensor, not NoneType"):
+        ember.ormqr(_t(a), _t([1.0, 2.0, 3.0]), None)
     with pytest.raises(RuntimeError, match="input must have at least 2 dimensions"):
         ember.geqrf(_t([1.0, 2.0]))
     with pytest.raises(RuntimeError, match=r"input.shape\[-2\] must be greater than or equal to input.shape\[-1\]"):

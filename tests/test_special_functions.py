@@ -177,6 +177,8 @@ def test_polynomials_against_scipy(name):
     np.testing.assert_allclose(f(ember.tensor(x, dtype=ember.float64), 3.7).numpy(), POLYNOMIALS[name](3, x))
     assert f(0.5, ember.tensor([2, 3])).dtype == ember.float32
     assert not f(ember.tensor(x, requires_grad=True), 2).requires_grad
+    with pytest.raises(NotImplementedError, match="degree 1000000000 is above the 100000"):
+        f(ember.tensor([0.5]), 10**9)  # one step of tensor ops per degree: refused, not hours of work
 
 
 def test_kaiser_window_against_numpy():

@@ -101,6 +101,7 @@ def test_binomial_and_cond():
     draws = ember.binomial(counts, probs)
     assert draws.dtype == ember.float32 and draws.min() >= 0 and draws.max() <= 10
     assert abs(draws.mean().item() - 3.0) < 0.05 and abs(draws.var().item() - 2.1) < 0.1
+    assert ember.binomial(ember.tensor([-1.0, 0.0]), ember.tensor([0.5, 0.5])).tolist() == [0.0, 0.0]
     ops = (ember.ones(2),)
     assert ember.cond(True, lambda a: a + 1, lambda a: a - 1, ops).tolist() == [2, 2]
     assert ember.cond(ember.tensor(False), lambda a: a + 1, lambda a: a - 1, ops).tolist() == [0, 0]
@@ -157,6 +158,8 @@ def test_histogramdd_against_numpy():
     )
     want, _ = np.histogramdd(points, bins=2, range=[(0, 1), (0, 2), (0, 1)], weights=w, density=True)
     np.testing.assert_allclose(got.hist.numpy(), want)
+    with pytest.raises(RuntimeError, match="input tensor should have at least 2 dimensions"):
+        ember.histogramdd(ember.rand(10), bins=3)
     with pytest.raises(RuntimeError, match="The size of bins must be equal"):
         ember.histogramdd(ember.tensor(points), bins=[2, 2])
 

@@ -129,6 +129,8 @@ def histogramdd(
     ``bins`` a count for every dim, a count per dim, or edges per dim; ``range`` (min0, max0, min1, ...)."""
     if not input.is_floating_point():
         raise NotImplementedError(f"\"histogramdd_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
+    if input.dim() < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     points = input.detach().reshape(-1, input.shape[-1]).double().numpy()
     dims = points.shape[1]
     if isinstance(bins, int):

@@ -22,6 +22,14 @@ __all__ = ["geqrf", "householder_product", "orgqr", "ormqr"]
 _GeqrfResult = namedtuple("geqrf", ["a", "tau"])
 
 
+def _check_tensors(op: str, **args: Any) -> None:
+    """PyTorch's TypeError for an argument that is not a tensor (None, a list, ...)."""
+    for position, (arg, value) in enumerate(args.items(), start=1):
+        if not isinstance(value, Tensor):
+            kind = type(value).__name__
+            raise TypeError(f"{op}(): argument '{arg}' (position {position}) must be Tensor, not {kind}")
+
+
 def _check_float_matrix(name: str, t: Tensor, arg: str) -> None:
     if t.dim() < 2:
         raise RuntimeError(f"torch.{name}: {arg} must have at least 2 dimensions.")
@@ -48,6 +56,7 @@ class Geqrf(Function):
 def geqrf(input: Tensor, *, out: Any = None) -> Any:
     """(a, tau): the QR decomposition in LAPACK's compact form (R on and above a's diagonal, the Householder
     vectors below it, their scales in tau)."""
+    _check_tensors("geqrf", input=input)
     _check_float_matrix("geqrf", input, "input")
     a, tau = Geqrf.apply(input)
     if out is not None:
@@ -80,6 +89,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) ->
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T with v_i the i-th column of A below
     the diagonal (1 on it): the Q of geqrf's compact QR."""
     name = "linalg.householder_product"
+    _check_tensors("linalg_householder_product", input=A, tau=tau)
     _check_float_matrix(name, A, "input")
     m, n = A.shape[-2], A.shape[-1]
     if m < n:
@@ -106,6 +116,7 @@ def ormqr(
     input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False, *, out: Tensor | None = None
 ) -> Tensor:
     """Q other (left) or other Q (right), Q^T with transpose; Q the product of geqrf's reflections in input/tau."""
+    _check_tensors("ormqr", input=input, input2=tau, input3=other)
     _check_float_matrix("ormqr", input, "input")
     _check_float_matrix("ormqr", other, "other")
     side = -2 if left else -1

@@ -247,7 +247,8 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
 
     if generator is not None:
         raise NotImplementedError("binomial: generator= is not supported by ember yet (uses the global stream)")
-    return Binomial(total_count=count, probs=prob, validate_args=False).sample().to(prob.dtype)
+    # a count of zero or less draws 0 successes, as PyTorch's kernel gives
+    return Binomial(total_count=count.clamp_min(0), probs=prob, validate_args=False).sample().to(prob.dtype)
 
 
 def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], operands: Any = ()) -> Any:

@@ -192,6 +192,9 @@ _RECURRENCES: dict[str, tuple[Callable, Callable, Callable]] = {
 }
 
 
+_MAX_DEGREE = 100_000
+
+
 def _polynomial(name: str, shifted: bool) -> Callable[..., Tensor]:
     first, step = _RECURRENCES[name.replace("shifted_", "")]
     kind = name.split("_")[-2].capitalize() + " " + name.split("_")[-1].upper()
@@ -213,6 +216,10 @@ def _polynomial(name: str, shifted: bool) -> Callable[..., Tensor]:
             x, degree = x.expand(shape), degree.expand(shape)
             result = _C.where(degree == 0, 1.0, 0.0).to(dtype)
             top = int(degree.max()) if degree.numel() else 0
+            if top > _MAX_DEGREE:  # each degree is a step of tensor ops here (PyTorch's kernel loops in C++)
+                raise NotImplementedError(
+                    f"{name}: degree {top} is above the {_MAX_DEGREE} ember evaluates (a step of tensor ops per degree)"
+                )
             previous, current = _creation.ones_like(x), first(x)
             for k in range(1, top + 1):
                 result = _C.where(degree == k, current, result)
