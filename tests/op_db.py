@@ -493,6 +493,24 @@ CASES: list[OpCase] = [
     OpCase("logsumexp", lambda x: np_logsumexp(x, 1), [S], kwargs={"dim": 1}),
     OpCase("softmax", lambda x: np_softmax(x, 1), [S], kwargs={"dim": 1}),
     OpCase("log_softmax", lambda x: np.log(np_softmax(x, 0)), [S], kwargs={"dim": 0}),
+    # the fused kernels' two layouts (Note [Fused softmax]): slices along the last dim, blocks along a middle one;
+    # gradgrad: the backward under create_graph is the formula in ember ops
+    *[
+        OpCase(
+            name,
+            lambda x, r=ref, d=dim: r(x, d),
+            [(2, 3, 5)],
+            kwargs={"dim": dim},
+            opts={"gradgrad": True},
+            id=f"{name}-dim{dim}",
+        )
+        for name, ref in [
+            ("softmax", np_softmax),
+            ("log_softmax", lambda x, dim: np.log(np_softmax(x, dim))),
+            ("_safe_softmax", np_softmax),
+        ]
+        for dim in (-1, 1)
+    ],
     # ------------------------------------------------------------ linear algebra
     OpCase("matmul", np.matmul, [(2, 3, 4), (4, 5)]),
     OpCase("mm", np.matmul, [(3, 4), (4, 2)], opts={"gradgrad": True}),

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -230,6 +231,13 @@ Tensor norm(const Tensor& t, double p, const DimList& dims, bool keepdim);
 Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim);
 Tensor softmax(const Tensor& t, int64_t dim);
 Tensor log_softmax(const Tensor& t, int64_t dim);
+// softmax, with zeros for a slice of -inf only instead of NaN (PyTorch's _safe_softmax: attention rows
+// with every key masked).
+Tensor safe_softmax(const Tensor& t, int64_t dim);
+// (output, mean, rstd) of layer normalisation over the trailing dims `normalized_shape` (weight and bias
+// may be null); mean and rstd shaped input.shape[:-k] + (1,) * k, without grad (ops/norm.cpp).
+std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const Shape& normalized_shape,
+                                                     const Tensor& weight, const Tensor& bias, double eps);
 Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
 Tensor any(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
 // Sums a broadcast gradient back to `shape` (the reverse of broadcasting).

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/softmax.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -459,57 +460,74 @@ static void check_softmax_input(const Tensor& t, const char* kernel) {
               scalar_type_name(t->dtype()), "'");
 }
 
-Tensor softmax(const Tensor& t, int64_t dim) {
-  check_softmax_input(t, "softmax_lastdim_kernel_impl");
+// The (outer, n, inner) sizes around dim d of `t` (a 0-d tensor: one slice of one element).
+static std::array<int64_t, 3> softmax_layout(const Tensor& t, int64_t d) {
+  std::array<int64_t, 3> sizes{1, t->dim() ? t->size(d) : 1, 1};
+  for (int64_t k = 0; k < t->dim(); ++k)
+    if (k != d) sizes[k < d ? 0 : 2] *= t->size(k);
+  return sizes;
+}
+
+// softmax, log_softmax or _safe_softmax of a float32/float64 tensor along d, one kernel (Note
+// [Fused softmax]); a safe softmax along a dim other than the last zeroes its all -inf slices after.
+static Tensor softmax_forward(const Tensor& x, int64_t d, kernels::SoftmaxKind kind) {
+  Tensor c = contiguous(x);
+  Tensor out = empty(c->sizes(), c->dtype());
+  auto [outer, n, inner] = softmax_layout(c, d);
+  const bool safe_after = kind == kernels::SoftmaxKind::SafeSoftmax && inner != 1;
+  if (c->numel()) kernels::softmax(out, c, outer, n, inner, safe_after ? kernels::SoftmaxKind::Softmax : kind);
+  if (safe_after) out = masked_fill(out, all(eq(c, num(-INFINITY)), d, true), num(0.0));
+  return out;
+}
+
+// The gradient of softmax (log: log_softmax) from its result y. A first-order backward of a float32/
+// float64 result is one kernel; under create_graph, ember ops, so that it is differentiable again.
+static Tensor softmax_grad(const Tensor& g, const Tensor& y, int64_t d, bool log) {
+  const bool fused_dtype = (y->dtype() == DType::Float32 || y->dtype() == DType::Float64) && g->dtype() == y->dtype();
+  if (GradMode::is_enabled() || !fused_dtype || g->sizes() != y->sizes()) {
+    if (log) return sub(g, mul(exp(y), sum(g, {d}, true)));
+    Tensor gy = mul(g, y);
+    return sub(gy, mul(y, sum(gy, {d}, true)));
+  }
+  Tensor gc = contiguous(g), yc = contiguous(y);
+  Tensor gx = empty(yc->sizes(), yc->dtype());
+  auto [outer, n, inner] = softmax_layout(yc, d);
+  if (yc->numel()) kernels::softmax_backward(gx, gc, yc, outer, n, inner, log);
+  return gx;
+}
+
+template <kernels::SoftmaxKind Kind>
+static variable_list softmax_formula(StateNode<SoftmaxState>& n, variable_list& g) {
+  // A safe softmax's zero slices give zero gradients through softmax's formula.
+  return {softmax_grad(g[0], n.saved_at(0), n.state.dim, Kind == kernels::SoftmaxKind::LogSoftmax)};
+}
+
+static Tensor softmax_op(const Tensor& t, int64_t dim, kernels::SoftmaxKind kind) {
+  using kernels::SoftmaxKind;
+  const bool log = kind == SoftmaxKind::LogSoftmax;
+  const char* name = log ? "log_softmax" : kind == SoftmaxKind::Softmax ? "softmax" : "_safe_softmax";
+  check_softmax_input(t, log ? "log_softmax_lastdim_kernel_impl" : "softmax_lastdim_kernel_impl");
   if (!is_floating(t->dtype())) return empty(t->sizes(), t->dtype());  // empty: nothing to compute
-  int64_t d = wrap_dim(dim, t->dim(), "softmax");
-  DimList rd{t->dim() ? d : 0};
+  const int64_t d = wrap_dim(dim, t->dim(), name);                     // a 0-d tensor: 0
   Tensor out;
   {
     NoGradGuard ng;
-    const Tensor x = widened(t);
-    Tensor e = exp(sub(x, max_shift(x, rd)));
-    out = to_dtype(div(e, sum(e, rd, true)), t->dtype());
+    out = to_dtype(softmax_forward(widened(t), d, kind), t->dtype());
   }
-  auto n = make_node<SoftmaxState>("SoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    Tensor y = n.saved_at(0);
-    Tensor gy = mul(g[0], y);
-    return {sub(gy, mul(y, sum(gy, {n.state.dim}, true)))};
-  });
+  auto n = log ? make_node<SoftmaxState>("LogSoftmaxBackward0", {&t}, softmax_formula<SoftmaxKind::LogSoftmax>)
+               : make_node<SoftmaxState>(kind == SoftmaxKind::Softmax ? "SoftmaxBackward0" : "SafeSoftmaxBackward0",
+                                         {&t}, softmax_formula<SoftmaxKind::Softmax>);
   if (n) {
-    n->state.dim = rd[0];
+    n->state.dim = d;
     attach(n, out);
     n->save_output("result", out);
   }
   return out;
 }
 
-Tensor log_softmax(const Tensor& t, int64_t dim) {
-  check_softmax_input(t, "log_softmax_lastdim_kernel_impl");
-  if (!is_floating(t->dtype())) return empty(t->sizes(), t->dtype());  // empty: nothing to compute
-  int64_t d = wrap_dim(dim, t->dim(), "log_softmax");
-  DimList rd{t->dim() ? d : 0};
-  Tensor out;
-  {
-    NoGradGuard ng;
-    const Tensor x = widened(t);
-    // (x - max) - log sum exp(x - max), not x - logsumexp(x): with logits near
-    // 1e4, max + log(...) rounds log(2) to the float spacing at 1e4 (~1e-3).
-    // An infinite max makes the slice NaN, as in PyTorch.
-    Tensor s = sub(x, max_shift(x, rd));
-    out = to_dtype(sub(s, log(sum(exp(s), rd, true))), t->dtype());
-  }
-  auto n = make_node<SoftmaxState>("LogSoftmaxBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
-    Tensor y = n.saved_at(0);
-    return {sub(g[0], mul(exp(y), sum(g[0], {n.state.dim}, true)))};
-  });
-  if (n) {
-    n->state.dim = rd[0];
-    attach(n, out);
-    n->save_output("result", out);
-  }
-  return out;
-}
+Tensor softmax(const Tensor& t, int64_t dim) { return softmax_op(t, dim, kernels::SoftmaxKind::Softmax); }
+Tensor log_softmax(const Tensor& t, int64_t dim) { return softmax_op(t, dim, kernels::SoftmaxKind::LogSoftmax); }
+Tensor safe_softmax(const Tensor& t, int64_t dim) { return softmax_op(t, dim, kernels::SoftmaxKind::SafeSoftmax); }
 
 static Tensor logical_reduce(ReduceOp op, const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   uint64_t mask = dim ? mask_of(t, {*dim}, "all") : mask_of(t, {}, "all");

@@ -47,6 +47,17 @@ void register_nn_ops(OpRegistry& r) {
       "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
   m.def("_silu", &silu, "silu as one node.", py::arg("input"));
   m.def(
+      "_native_layer_norm",
+      [](const Tensor& x, const std::vector<int64_t>& normalized_shape, std::optional<Tensor> weight,
+         std::optional<Tensor> bias, double eps) {
+        auto [out, mean, rstd] =
+            native_layer_norm(x, normalized_shape, weight ? *weight : Tensor(), bias ? *bias : Tensor(), eps);
+        return py::make_tuple(out, mean, rstd);
+      },
+      "Layer normalisation as one node, NativeLayerNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).",
+      py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
+      py::arg("eps") = 1e-5);
+  m.def(
       "_lstm_cell",
       [](const Tensor& gates, const Tensor& c_prev) {
         auto [h, c] = lstm_cell(gates, c_prev);

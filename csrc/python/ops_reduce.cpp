@@ -185,6 +185,10 @@ void register_reduce_ops(OpRegistry& r) {
        py::arg("dim"), py::arg("dtype") = py::none());
   r.op("log_softmax", kFunction | kMethod, "log(softmax(input)) along dim, computed stably; dtype= casts first.",
        Softmax{log_softmax}, py::arg("dim"), py::arg("dtype") = py::none());
+  r.op("_safe_softmax", kFunction,
+       "softmax along dim, with zeros for a slice whose values are all -inf (attention rows with every key "
+       "masked) instead of NaN.",
+       Softmax{safe_softmax}, py::arg("dim"), py::arg("dtype") = py::none());
 }
 
 }  // namespace bind

@@ -147,6 +147,37 @@ struct Profiled<F, R (C::*)(A...) const> {
 // A copy of `name` that lives as long as the module: some ops are registered
 // under names built at registration time.
 const char* interned_name(const char* name);
+// Note [Shared dispatchers]
+// pybind11 compiles a dispatcher (argument conversion, call, result
+// conversion) for each C++ type it binds, and every lambda is a type of its
+// own: with three forms per op (function with out=, method, in-place), the
+// binding files compiled for 20-40 s each, most of it in these near-identical
+// copies. A lambda without captures is therefore bound through a plain
+// function pointer (OpPointer): ops of one signature share one type, so one
+// dispatcher per form, whatever the number of ops. The price is an indirect
+// call, ~1 ns against pybind11's ~100 ns of argument conversion.
+template <class Sig>
+struct OpPointer;
+template <class R, class... A>
+struct OpPointer<R(A...)> {
+  R (*fn)(A...);
+  R operator()(A... a) const { return fn(std::forward<A>(a)...); }
+};
+template <class Sig>
+struct SignatureOf;
+template <class R, class C, class... A>
+struct SignatureOf<R (C::*)(A...) const> {
+  using type = R(A...);
+};
+// F as the registry binds it: OpPointer when F has no captures, else F itself.
+template <class F>
+auto erase_type(F fn) {
+  using Sig = typename SignatureOf<decltype(&F::operator())>::type;
+  if constexpr (std::is_convertible_v<F, Sig*>)
+    return OpPointer<Sig>{static_cast<Sig*>(fn)};
+  else
+    return fn;
+}
 template <class F>
 Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
   return {std::move(fn), interned_name(name), autocast::policy_of(name)};
@@ -186,12 +217,7 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& op(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms, doc);
-    auto pf = profiled(name, fn);
-    using P = decltype(pf);
-    if (forms & kMethod)
-      def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, pf, doc, e...); }, extra...);
-    if (forms & kFunction) def_function(name, doc, forms & kOut, pf, &P::operator(), py::arg("input"), extra...);
-    if (forms & kInPlace) def_inplace(name, fn, &F::operator(), extra...);  // recorded under its own name
+    bind_op(name, forms, doc, erase_type(std::move(fn)), extra...);
     return *this;
   }
   // A function whose parameters are all given in `extra` (its first one is
@@ -199,7 +225,7 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& function(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms | kFunction, doc);
-    auto pf = profiled(name, fn);
+    auto pf = profiled(name, erase_type(std::move(fn)));
     def_function(name, doc, forms & kOut, pf, &decltype(pf)::operator(), extra...);
     return *this;
   }
@@ -207,8 +233,7 @@ class OpRegistry {
   template <class F, class... Extra>
   OpRegistry& method(const char* name, unsigned forms, const char* doc, F fn, const Extra&... extra) {
     record(name, forms | kMethod, doc);
-    auto pf = profiled(name, fn);
-    def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, pf, doc, e...); }, extra...);
+    def_method(name, doc, profiled(name, erase_type(std::move(fn))), extra...);
     return *this;
   }
   // The in-place method `name`_ of op `name`, with its own implementation.
@@ -216,8 +241,7 @@ class OpRegistry {
   OpRegistry& inplace(const char* name, const char* doc, F fn, const Extra&... extra) {
     record(name, kInPlace, nullptr);
     const char* method = inplace_names_.emplace_back(std::string(name) + "_").c_str();  // lives as long as this
-    auto pf = profiled(method, fn);
-    def_with_aliases(cls_, method, [&](const auto&... e) { cls_.def(method, pf, doc, e...); }, extra...);
+    def_method(method, doc, profiled(method, erase_type(std::move(fn))), extra...);
     return *this;
   }
   // `alias` names the same function, method and in-place method as `target`.
@@ -245,6 +269,20 @@ class OpRegistry {
       aliased_.emplace_back(scope, name);
     };
     again(with_numpy_names(extra, renamed)...);
+  }
+
+  // op()'s work, on the erased type (Note [Shared dispatchers]): one instantiation per signature.
+  template <class E, class... Extra>
+  void bind_op(const char* name, unsigned forms, const char* doc, E fn, const Extra&... extra) {
+    auto pf = profiled(name, fn);
+    using P = decltype(pf);
+    if (forms & kMethod) def_method(name, doc, pf, extra...);
+    if (forms & kFunction) def_function(name, doc, forms & kOut, pf, &P::operator(), py::arg("input"), extra...);
+    if (forms & kInPlace) def_inplace(name, fn, &E::operator(), extra...);  // recorded under its own name
+  }
+  template <class P, class... Extra>
+  void def_method(const char* name, const char* doc, const P& pf, const Extra&... extra) {
+    def_with_aliases(cls_, name, [&](const auto&... e) { cls_.def(name, pf, doc, e...); }, extra...);
   }
 
   template <class F, class R, class... Args, class... Extra>

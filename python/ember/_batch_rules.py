@@ -120,7 +120,10 @@ _DIM_OPS = {
     "logsumexp": _Dims(1, default=None),
     "norm": _Dims(2),
     **{n: _Dims(1, tuple_ok=False) for n in "prod argmax argmin all any median nanmedian".split()},
-    **{n: _Dims(1, default=None) for n in "softmax log_softmax cumsum cumprod logcumsumexp cummax cummin".split()},
+    **{
+        n: _Dims(1, default=None)
+        for n in "softmax log_softmax _safe_softmax cumsum cumprod logcumsumexp cummax cummin".split()
+    },
     **{n: _Dims(1, default=-1) for n in "sort argsort".split()},
     **{n: _Dims(2, default=-1) for n in "topk kthvalue".split()},
     "squeeze": _Dims(1, default="squeeze"),

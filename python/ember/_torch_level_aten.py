@@ -272,15 +272,7 @@ def native_layer_norm(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """(F.layer_norm's output, mean, rstd): mean and 1/sqrt(var + eps) over the last len(normalized_shape)
     dims, shaped input.shape[:-k] + (1,) * k, without grad (as PyTorch's)."""
-    normalized_shape = [int(s) for s in normalized_shape]
-    output = F.layer_norm(input, normalized_shape, weight, bias, eps)
-    k = len(normalized_shape)
-    dims = tuple(range(input.dim() - k, input.dim()))
-    with _e().no_grad():
-        x = input.detach()
-        mean = x.mean(dims, keepdim=True)
-        rstd = _rstd(x.var(dims, unbiased=False, keepdim=True), eps)
-    return output, mean, rstd
+    return _C._native_layer_norm(input, [int(s) for s in normalized_shape], weight, bias, eps)
 
 
 def native_batch_norm(

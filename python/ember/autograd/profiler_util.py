@@ -33,8 +33,10 @@ _OPERATOR_NAMES = {
 
 
 def op_name(registry_name: str) -> str:
-    """PyTorch's profiler name of an ember op: aten::<name>."""
-    return "aten::" + _OPERATOR_NAMES.get(registry_name, registry_name.strip("_") or registry_name)
+    """PyTorch's profiler name of an ember op: aten::<name> (aten::add_, aten::_safe_softmax as PyTorch names them;
+    an operator method without an entry above loses its dunder underscores)."""
+    dunder = registry_name.startswith("__") and registry_name.endswith("__") and len(registry_name) > 4
+    return "aten::" + _OPERATOR_NAMES.get(registry_name, registry_name[2:-2] if dunder else registry_name)
 
 
 class Interval:

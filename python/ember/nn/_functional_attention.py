@@ -34,20 +34,13 @@ def _repeat_heads(t: Tensor, times: int) -> Tensor:
 def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float, safe: bool):
     """softmax(q @ k^T + mask) @ v with q already scaled; returns (output, weights).
 
-    safe: rows whose keys are all masked (-inf everywhere) give zero weights instead of NaN, as the
-    math backend of PyTorch's scaled_dot_product_attention; the masked scores are replaced before the
-    softmax so that no NaN reaches the gradient either.
+    safe: rows whose keys are all masked (-inf everywhere) give zero weights (and zero gradients)
+    instead of NaN, as the math backend of PyTorch's scaled_dot_product_attention (its _safe_softmax).
     """
     scores = q.matmul(k.transpose(-2, -1))
     if mask is not None:
         scores = scores + mask
-    fully_masked = None
-    if safe and mask is not None:
-        fully_masked = (scores == _NEG_INF).all(-1, keepdim=True)
-        scores = scores.masked_fill(fully_masked, 0.0)
-    weights = scores.softmax(-1)
-    if fully_masked is not None:
-        weights = weights.masked_fill(fully_masked, 0.0)
+    weights = _C._safe_softmax(scores, -1) if safe and mask is not None else scores.softmax(-1)
     if dropout_p > 0.0:
         from .functional import dropout
 

@@ -18,6 +18,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from .. import _C
+from .._batched import TensorLike
 from .._creation import arange, full, ones, zeros
 from .._distance import cosine_similarity, pairwise_distance, pdist
 from .._dtype_info import _scalar_name
@@ -111,10 +112,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Applies a linear transformation to the incoming data: y = input @ weight.T + bias.
 
     input (*, in_features), weight (out_features, in_features), bias (out_features,); a 2-D input with a
-    bias is one addmm (AddmmBackward0, as PyTorch).
+    bias is one addmm (AddmmBackward0, as PyTorch), and so is a contiguous 3-D one, viewed as 2-D and back
+    (ViewBackward0, as PyTorch): the bias is added inside the product instead of by a pass of its own.
     """
     if bias is not None and input.dim() == 2:
         return _C.addmm(bias, input, weight.t())
+    if bias is not None and input.dim() == 3 and input.is_contiguous():
+        rows, cols = input.shape[0] * input.shape[1], input.shape[2]
+        out = _C.addmm(bias, input.view(rows, cols), weight.t())
+        return out.view(input.shape[0], input.shape[1], out.shape[1])
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
 
@@ -373,7 +379,11 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Applies Layer Normalization over the trailing dims given by normalized_shape:
-    (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance."""
+    (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. One node,
+    NativeLayerNormBackward0 (as PyTorch); under vmap, composed of ember ops."""
+    if all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in (input, weight, bias)):
+        shape = [normalized_shape] if isinstance(normalized_shape, int) else [int(s) for s in normalized_shape]
+        return _C._native_layer_norm(input, shape, weight, bias, eps)[0]
     dims = _normalized_dims(input, normalized_shape)
     mean = input.mean(dims, keepdim=True)
     var = input.var(dims, keepdim=True, unbiased=False)
