@@ -297,3 +297,21 @@ def test_sum_over_leading_dims_matches_numpy_and_the_strided_path(shape, dims, d
     assert not strided.is_contiguous()
     np.testing.assert_array_equal(strided.sum(dims).numpy(), fast.numpy())
     assert x.sum(dims, keepdim=True).shape == tuple(1 if i in np.atleast_1d(dims) else s for i, s in enumerate(shape))
+
+
+@pytest.mark.parametrize("exponent", [2, 1, 3, 0.5, -0.5, -1, -2, 0, 1.5, -3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pow_of_a_number_exponent_matches_numpy(exponent, dtype):
+    # the exponents with a path of their own (products, sqrt, division) and two through std::pow;
+    # a transposed input goes through the strided loop
+    x = np.array([[-2.5, -1, -0.0, 0.0, 0.3, 1], [2, np.inf, -np.inf, np.nan, 1e-30, 7.25]], dtype)
+    with np.errstate(all="ignore"):
+        ref = np.power(x, dtype(exponent))
+    if exponent == -0.5:
+        ref[0, 2], ref[1, 2] = -np.inf, np.nan  # PyTorch's 1 / sqrt(x) at -0.0 and -inf (C's pow: +inf, 0)
+    got = ember.tensor(x) ** exponent
+    np.testing.assert_allclose(got.numpy(), ref, rtol=4 * np.finfo(dtype).eps)
+    np.testing.assert_allclose((ember.tensor(x).t() ** exponent).numpy(), ref.T, rtol=4 * np.finfo(dtype).eps)
+    t = ember.tensor(x[:, 4:], requires_grad=True)
+    (t**exponent).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), exponent * np.power(x[:, 4:], dtype(exponent - 1)), rtol=1e-5)

@@ -205,6 +205,22 @@ static void bitwise_typed(BinaryOp op, const Tensor& out, const Tensor& a, const
   }
 }
 
+// x ** e for one exponent e (a tensor ** number, and PowBackward0's x ** (e - 1)), as PyTorch's
+// pow_tensor_scalar kernel computes it: the exponents programs use most (2 in squared errors, 1 in
+// the gradient of a square, 3, 0.5, -0.5, -1, -2) as products, square roots and divisions, which
+// vectorise; std::pow per element took 1.5 ms for the gradient of a square of 131k floats (6x PyTorch).
+template <class T>
+static void pow_scalar_exponent(const Tensor& out, const Tensor& a, T e) {
+  if (e == T(2)) return unary_loop<T, T>(out, a, [](T x) -> T { return x * x; });
+  if (e == T(1)) return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+  if (e == T(3)) return unary_loop<T, T>(out, a, [](T x) -> T { return x * x * x; });
+  if (e == T(0.5)) return unary_loop<T, T>(out, a, [](T x) -> T { return std::sqrt(x); });
+  if (e == T(-0.5)) return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / std::sqrt(x); });
+  if (e == T(-1)) return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / x; });
+  if (e == T(-2)) return unary_loop<T, T>(out, a, [](T x) -> T { return T(1) / (x * x); });
+  unary_loop<T, T>(out, a, [e](T x) -> T { return std::pow(x, e); });
+}
+
 template <class T>
 static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   switch (op) {
@@ -229,6 +245,8 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
         EMBER_FAIL(NotImplemented, "\"pow\" not implemented for 'Bool'");
       else if constexpr (std::is_integral_v<T>)
         return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return int_pow(x, y); });
+      else if (b->numel() == 1)
+        return pow_scalar_exponent<T>(out, a, *b->data<T>());
       else
         return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return y == T(2) ? x * x : std::pow(x, y); });
     case BinaryOp::Maximum: return binary_loop<T, T>(out, a, b, [](T x, T y) -> T { return nan_max(x, y); });
