@@ -123,3 +123,11 @@ def test_half_precision_and_empty_inputs():
     empty = ember.zeros(0, 4, requires_grad=True)
     F.layer_norm(empty, (4,), ember.ones(4)).sum().backward()
     assert tuple(empty.grad.shape) == (0, 4)
+
+
+def test_the_profiler_shows_the_forward_and_the_node():
+    x = ember.randn(4, 8, requires_grad=True)
+    with ember.profiler.profile() as prof:
+        F.layer_norm(x, (8,)).sum().backward()
+    names = [event.key for event in prof.key_averages()]
+    assert "aten::native_layer_norm" in names and "NativeLayerNormBackward0" in names

@@ -50,6 +50,8 @@ void register_nn_ops(OpRegistry& r) {
       "_native_layer_norm",
       [](const Tensor& x, const std::vector<int64_t>& normalized_shape, std::optional<Tensor> weight,
          std::optional<Tensor> bias, double eps) {
+        // An event of its own (registry ops get theirs from the registry), named as PyTorch's kernel.
+        profiler::Scope event(profiler::Kind::Op, "native_layer_norm");
         auto [out, mean, rstd] =
             native_layer_norm(x, normalized_shape, weight ? *weight : Tensor(), bias ? *bias : Tensor(), eps);
         return py::make_tuple(out, mean, rstd);
