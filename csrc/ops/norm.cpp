@@ -1,5 +1,6 @@
-// Layer normalisation as one op and one node, NativeLayerNormBackward0 as in
-// PyTorch (Note [Fused layer norm] in kernels/cpu/layer_norm.cpp).
+// Layer and group normalisation as one op and one node each, NativeLayerNormBackward0 and
+// NativeGroupNormBackward0 as in PyTorch (Note [Fused layer norm] in kernels/cpu/layer_norm.cpp):
+// a group norm is a layer norm over rows of N * group, then a per-channel affine.
 #include <cmath>
 #include <sstream>
 
@@ -50,12 +51,19 @@ variable_list layer_norm_backward_ops(const Tensor& g, const Tensor& x, const Te
   return {gx, gw, gb};
 }
 
+// Whether a backward runs the row kernel: a first-order one (no create_graph) of float32/float64 with
+// the gradient and weight of the input's dtype; else the formula in ember ops.
+bool kernel_backward(const Tensor& g, const Tensor& x, const Tensor& w) {
+  const DType dt = x->dtype();
+  return !GradMode::is_enabled() && (dt == DType::Float32 || dt == DType::Float64) && g->dtype() == dt &&
+         (!w || w->dtype() == dt);
+}
+
 variable_list layer_norm_formula(StateNode<LayerNormState>& n, variable_list& g) {
   Tensor x = n.saved_at(0), mean_t = n.saved_at(1), rstd = n.saved_at(2), w = n.saved_at(3);
   const bool need_x = n.needs(0), need_w = n.needs(1), need_b = n.needs(2);
   const DType dt = x->dtype();
-  const bool fused = (dt == DType::Float32 || dt == DType::Float64) && g[0]->dtype() == dt && (!w || w->dtype() == dt);
-  if (GradMode::is_enabled() || !fused) return layer_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
+  if (!kernel_backward(g[0], x, w)) return layer_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
   Tensor gc = contiguous(g[0]), xc = contiguous(x);
   Tensor gx = need_x ? empty(x->sizes(), dt) : Tensor();
   Tensor gw = need_w ? empty(n.state.normalized_shape, dt) : Tensor();
@@ -65,7 +73,108 @@ variable_list layer_norm_formula(StateNode<LayerNormState>& n, variable_list& g)
   return {gx, gw, gb};
 }
 
+struct GroupNormState {
+  int64_t N = 0, C = 0, HxW = 0, group = 1;
+  double eps = 1e-5;
+  void fields(StateFields& f) const {
+    f.add("N", N);
+    f.add("C", C);
+    f.add("HxW", HxW);
+    f.add("group", group);
+  }
+};
+
+// x as (N, group, C / group * HxW) and the per-channel view (1, C, 1) of a weight.
+Tensor by_group(const Tensor& t, const GroupNormState& s) { return reshape(t, {s.N, s.group, -1}); }
+Tensor per_channel(const Tensor& w, const GroupNormState& s) { return reshape(w, {1, s.C, 1}); }
+
+// The gradients of (x, weight, bias) of group_norm in ember ops (create_graph, narrow dtypes):
+// the statistics recomputed from x, as layer_norm_backward_ops does.
+variable_list group_norm_backward_ops(const Tensor& g, const Tensor& x, const Tensor& w, const GroupNormState& s,
+                                      bool need_x, bool need_w, bool need_b) {
+  Tensor xg = by_group(x, s);
+  Tensor rstd = rsqrt(add(var(xg, {2}, 0, true), num(s.eps)));
+  Tensor xhat = reshape(mul(sub(xg, mean(xg, {2}, true)), rstd), {s.N, s.C, s.HxW});
+  Tensor g3 = reshape(g, {s.N, s.C, s.HxW});
+  Tensor gx, gw, gb;
+  if (need_x) {
+    Tensor gwx = by_group(w ? mul(g3, per_channel(w, s)) : g3, s), xh = by_group(xhat, s);
+    Tensor d = mul(rstd, sub(sub(gwx, mean(gwx, {2}, true)), mul(xh, mean(mul(gwx, xh), {2}, true))));
+    gx = reshape(d, x->sizes());
+  }
+  if (need_w) gw = sum(mul(g3, xhat), {0, 2}, false);
+  if (need_b) gb = sum(g3, {0, 2}, false);
+  return {gx, gw, gb};
+}
+
+variable_list group_norm_formula(StateNode<GroupNormState>& n, variable_list& g) {
+  Tensor x = n.saved_at(0), w = n.saved_at(1), mean_t = n.saved_at(2), rstd = n.saved_at(3);
+  const bool need_x = n.needs(0), need_w = n.needs(1), need_b = n.needs(2);
+  const DType dt = x->dtype();
+  if (!kernel_backward(g[0], x, w)) return group_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
+  const GroupNormState& s = n.state;
+  Tensor g3 = contiguous(reshape(g[0], {s.N, s.C, s.HxW})), xc = contiguous(x);
+  Tensor gx, gw, gb;
+  if (need_x) {  // layer norm's row kernel, rows = N * group, on g scaled by the weight
+    gx = empty(x->sizes(), dt);
+    Tensor gwx = w ? contiguous(mul(g3, per_channel(w, s))) : g3;
+    kernels::layer_norm_backward(gx, Tensor(), Tensor(), gwx, xc, contiguous(mean_t), contiguous(rstd), Tensor());
+  }
+  if (need_w || need_b) {
+    if (need_w) {
+      Tensor m = reshape(mean_t, {s.N, s.group, 1}), r = reshape(rstd, {s.N, s.group, 1});
+      Tensor xhat = reshape(mul(sub(by_group(xc, s), m), r), {s.N, s.C, s.HxW});
+      gw = sum(mul(g3, xhat), {0, 2}, false);
+    }
+    if (need_b) gb = sum(g3, {0, 2}, false);
+  }
+  return {gx, gw, gb};
+}
+
 }  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                                                     int64_t N, int64_t C, int64_t HxW, int64_t group, double eps) {
+  EMBER_CHECK(input->numel() == N * C * HxW, "Expected X.numel() == N * C * HxW to be true, but got false.");
+  EMBER_CHECK(group > 0 && C % group == 0,
+              "Expected number of channels in input to be divisible by num_groups, but got input of shape ",
+              shape_text(input->sizes()), " and num_groups=", group);
+  for (const auto& [t, name] : {std::pair<const Tensor&, const char*>{weight, "weight"}, {bias, "bias"}})
+    EMBER_CHECK(!t || (t->dim() == 1 && t->numel() == C), "Expected ", name,
+                " to be a vector of size equal to the number of channels in input, but got ", name, " of shape ",
+                shape_text(t->sizes()), " and input of shape ", shape_text(input->sizes()));
+  EMBER_CHECK(is_floating(input->dtype()), "\"GroupNormKernelImpl\" not implemented for '",
+              scalar_type_name(input->dtype()), "'");
+  GroupNormState s{N, C, HxW, group, eps};
+  Tensor out, mean_t, rstd;
+  {
+    NoGradGuard ng;
+    const Tensor x = contiguous(widened(input));
+    const DType ct = x->dtype();
+    Tensor normed = empty(x->sizes(), ct);
+    mean_t = empty({N, group}, ct);
+    rstd = empty({N, group}, ct);
+    if (x->numel()) kernels::layer_norm(normed, mean_t, rstd, x, Tensor(), Tensor(), eps);
+    if (N * group > 0 && x->numel() == 0) {  // groups without values: PyTorch's NaN statistics
+      mean_t = full({N, group}, NAN, ct);
+      rstd = full({N, group}, NAN, ct);
+    }
+    Tensor y = reshape(normed, {N, C, HxW});
+    if (weight) y = mul(y, per_channel(to_dtype(weight, ct), s));
+    if (bias) y = add(y, per_channel(to_dtype(bias, ct), s));
+    out = to_dtype(reshape(y, input->sizes()), input->dtype());
+  }
+  auto n = make_node<GroupNormState>("NativeGroupNormBackward0", {&input, &weight, &bias}, group_norm_formula);
+  if (n) {
+    n->state = s;
+    n->save("input", input);
+    n->save("weight", weight);
+    n->save("result1", mean_t);
+    n->save("result2", rstd);
+    attach(n, out);
+  }
+  return {out, mean_t, rstd};
+}
 
 std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const Shape& normalized_shape,
                                                      const Tensor& weight, const Tensor& bias, double eps) {

@@ -47,6 +47,18 @@ void register_nn_ops(OpRegistry& r) {
       "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
   m.def("_silu", &silu, "silu as one node.", py::arg("input"));
   m.def(
+      "_native_group_norm",
+      [](const Tensor& x, std::optional<Tensor> weight, std::optional<Tensor> bias, int64_t N, int64_t C, int64_t HxW,
+         int64_t group, double eps) {
+        profiler::Scope event(profiler::Kind::Op, "native_group_norm");
+        auto [out, mean, rstd] =
+            native_group_norm(x, weight ? *weight : Tensor(), bias ? *bias : Tensor(), N, C, HxW, group, eps);
+        return py::make_tuple(out, mean, rstd);
+      },
+      "Group normalisation as one node, NativeGroupNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).",
+      py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("N"), py::arg("C"), py::arg("HxW"),
+      py::arg("group"), py::arg("eps"));
+  m.def(
       "_native_layer_norm",
       [](const Tensor& x, const std::vector<int64_t>& normalized_shape, std::optional<Tensor> weight,
          std::optional<Tensor> bias, double eps) {

@@ -2955,6 +2955,10 @@ def _mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     """
     mse_loss as one node.
     """
+def _native_group_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, N: typing.SupportsInt | typing.SupportsIndex, C: typing.SupportsInt | typing.SupportsIndex, HxW: typing.SupportsInt | typing.SupportsIndex, group: typing.SupportsInt | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex) -> tuple[Tensor, Tensor, Tensor]:
+    """
+    Group normalisation as one node, NativeGroupNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).
+    """
 def _native_layer_norm(input: Tensor, normalized_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weight: Tensor | None = None, bias: Tensor | None = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> tuple[Tensor, Tensor, Tensor]:
     """
     Layer normalisation as one node, NativeLayerNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).

@@ -492,7 +492,8 @@ def group_norm(
     input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
 ) -> Tensor:
     """Applies Group Normalization: the channels of each sample (N, C, *) split into num_groups groups, each
-    normalised over its channels and spatial dims, then a per-channel affine."""
+    normalised over its channels and spatial dims, then a per-channel affine. One node,
+    NativeGroupNormBackward0 (as PyTorch); under vmap, composed of ember ops."""
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     n, c = input.shape[0], input.shape[1]
@@ -501,6 +502,9 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
         )
+    if all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in (input, weight, bias)):
+        per_channel = input.numel() // (n * c) if n * c else 0
+        return _C._native_group_norm(input, weight, bias, n, c, per_channel, num_groups, eps)[0]
     grouped = input.reshape(n, num_groups, -1)
     mean = grouped.mean(-1, keepdim=True)
     var = grouped.var(-1, keepdim=True, unbiased=False)
