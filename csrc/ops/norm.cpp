@@ -2,7 +2,7 @@
 // NativeGroupNormBackward0 as in PyTorch (Note [Fused layer norm] in kernels/cpu/layer_norm.cpp):
 // a group norm is a layer norm over rows of N * group, then a per-channel affine.
 #include <cmath>
-#include <sstream>
+#include <string>
 
 #include "kernels/cpu/layer_norm.h"
 #include "ops/op_node.h"
@@ -16,14 +16,6 @@ struct LayerNormState {
   double eps = 1e-5;
   void fields(StateFields& f) const { f.add("normalized_shape", normalized_shape); }
 };
-
-std::string shape_text(const Shape& s) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < s.size(); ++i) out << (i ? ", " : "") << s[i];
-  out << "]";
-  return out.str();
-}
 
 // The normalised dims (the last k) of a tensor of `dim` dims.
 DimList layer_norm_dims(int64_t dim, size_t k) {
@@ -120,14 +112,12 @@ variable_list group_norm_formula(StateNode<GroupNormState>& n, variable_list& g)
     Tensor gwx = w ? contiguous(mul(g3, per_channel(w, s))) : g3;
     kernels::layer_norm_backward(gx, Tensor(), Tensor(), gwx, xc, contiguous(mean_t), contiguous(rstd), Tensor());
   }
-  if (need_w || need_b) {
-    if (need_w) {
-      Tensor m = reshape(mean_t, {s.N, s.group, 1}), r = reshape(rstd, {s.N, s.group, 1});
-      Tensor xhat = reshape(mul(sub(by_group(xc, s), m), r), {s.N, s.C, s.HxW});
-      gw = sum(mul(g3, xhat), {0, 2}, false);
-    }
-    if (need_b) gb = sum(g3, {0, 2}, false);
+  if (need_w) {
+    Tensor m = reshape(mean_t, {s.N, s.group, 1}), r = reshape(rstd, {s.N, s.group, 1});
+    Tensor xhat = reshape(mul(sub(by_group(xc, s), m), r), {s.N, s.C, s.HxW});
+    gw = sum(mul(g3, xhat), {0, 2}, false);
   }
+  if (need_b) gb = sum(g3, {0, 2}, false);
   return {gx, gw, gb};
 }
 
@@ -138,11 +128,11 @@ std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const 
   EMBER_CHECK(input->numel() == N * C * HxW, "Expected X.numel() == N * C * HxW to be true, but got false.");
   EMBER_CHECK(group > 0 && C % group == 0,
               "Expected number of channels in input to be divisible by num_groups, but got input of shape ",
-              shape_text(input->sizes()), " and num_groups=", group);
+              input->sizes(), " and num_groups=", group);
   for (const auto& [t, name] : {std::pair<const Tensor&, const char*>{weight, "weight"}, {bias, "bias"}})
     EMBER_CHECK(!t || (t->dim() == 1 && t->numel() == C), "Expected ", name,
                 " to be a vector of size equal to the number of channels in input, but got ", name, " of shape ",
-                shape_text(t->sizes()), " and input of shape ", shape_text(input->sizes()));
+                t->sizes(), " and input of shape ", input->sizes());
   EMBER_CHECK(is_floating(input->dtype()), "\"GroupNormKernelImpl\" not implemented for '",
               scalar_type_name(input->dtype()), "'");
   GroupNormState s{N, C, HxW, group, eps};
@@ -185,13 +175,13 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const 
   if (!matches) {
     std::string star = "[*";
     for (int64_t s : normalized_shape) star += ", " + std::to_string(s);
-    EMBER_FAIL(Runtime, "Given normalized_shape=", shape_text(normalized_shape), ", expected input with shape ", star,
-               "], but got input of size", shape_text(input->sizes()));
+    EMBER_FAIL(Runtime, "Given normalized_shape=", normalized_shape, ", expected input with shape ", star,
+               "], but got input of size", input->sizes());
   }
   for (const auto& [t, name] : {std::pair<const Tensor&, const char*>{weight, "weight"}, {bias, "bias"}})
     EMBER_CHECK(!t || t->sizes() == normalized_shape, "Expected ", name,
-                " to be of same shape as normalized_shape, but got ", name, " of shape ", shape_text(t->sizes()),
-                " and normalized_shape = ", shape_text(normalized_shape));
+                " to be of same shape as normalized_shape, but got ", name, " of shape ", t->sizes(),
+                " and normalized_shape = ", normalized_shape);
   EMBER_CHECK(is_floating(input->dtype()), "\"LayerNormKernelImpl\" not implemented for '",
               scalar_type_name(input->dtype()), "'");
   Tensor out, mean_t, rstd;

@@ -14,7 +14,7 @@
 // on attention scores (16x4x64x64), 3.8x once a causal mask put -inf in them.
 // Here each slice along the normalised dim is one sweep of its own: the max,
 // the shifted values, their exp (libmvec, Note [Vector math]; the same
-// function ember.exp runs), the sum in double, the division. A slice's result
+// function ember.exp runs), the sum in double, the scaling by 1 / sum. A slice's result
 // depends on that slice only, so it does not depend on the thread split. A NaN
 // makes its whole slice NaN, and so does an all -inf slice (x - max is
 // -inf + inf), as the unfused formula and PyTorch do. The gradients are one sweep as well;
@@ -88,6 +88,8 @@ void softmax_slice(const T* x, T* y, int64_t n, SoftmaxKind kind, T* tmp) {
 #pragma omp simd reduction(+ : s)
   for (int64_t i = 0; i < n; ++i) s += tmp[i];
   if (log) {
+    // (x - max) - log sum exp(x - max), not x - logsumexp(x): with logits near 1e4, max + log(...)
+    // rounds log(2) to the float spacing at 1e4 (~1e-3).
     const T log_sum = (T)std::log(s);
     for (int64_t i = 0; i < n; ++i) y[i] -= log_sum;
   } else {

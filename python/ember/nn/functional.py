@@ -371,6 +371,12 @@ def _embedding_renorm_(weight, flat_idx, max_norm, norm_type):
         weight.mul_(scale)
 
 
+def _plain_tensors(*tensors: Tensor | None) -> bool:
+    """Whether each argument is None or an ember.Tensor, not a vmap BatchedTensor or a meta tensor (which the
+    fused normalisation ops do not take: those go through the composite formula)."""
+    return all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in tensors)
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -381,7 +387,7 @@ def layer_norm(
     """Applies Layer Normalization over the trailing dims given by normalized_shape:
     (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. One node,
     NativeLayerNormBackward0 (as PyTorch); under vmap, composed of ember ops."""
-    if all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in (input, weight, bias)):
+    if _plain_tensors(input, weight, bias):
         shape = [normalized_shape] if isinstance(normalized_shape, int) else [int(s) for s in normalized_shape]
         return _C._native_layer_norm(input, shape, weight, bias, eps)[0]
     dims = _normalized_dims(input, normalized_shape)
@@ -502,7 +508,7 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
         )
-    if all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in (input, weight, bias)):
+    if _plain_tensors(input, weight, bias):
         per_channel = input.numel() // (n * c) if n * c else 0
         return _C._native_group_norm(input, weight, bias, n, c, per_channel, num_groups, eps)[0]
     grouped = input.reshape(n, num_groups, -1)
