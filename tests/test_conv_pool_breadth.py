@@ -297,6 +297,50 @@ def test_unfold_matches_numpy_and_fold_counts_overlaps():
     assert nn.Fold(4, 2, stride=2)(t64(1, 12, 4, requires_grad=False)).shape == (1, 3, 4, 4)
 
 
+def test_unfold_and_fold_are_one_node_each_as_pytorch():
+    # Note [Unfold as im2col]: PyTorch's node names and saved fields, batched and unbatched.
+    x = t64(2, 3, 5, 6)
+    cols = F.unfold(x, (2, 3), padding=1, stride=2)
+    node = cols.grad_fn
+    assert node.name() == "Im2ColBackward0" and node.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+    assert (node._saved_kernel_size, node._saved_dilation, node._saved_padding, node._saved_stride) == (
+        (2, 3), (1, 1), (1, 1), (2, 2),
+    )  # fmt: skip
+    assert (node._saved_self_sym_argsize_minus_2, node._saved_self_sym_argsize_minus_1) == (5, 6)
+    image = F.fold(cols, (5, 6), (2, 3), padding=1, stride=2)
+    assert image.grad_fn.name() == "Col2ImBackward0" and image.grad_fn._saved_kernel_size == (2, 3)
+    assert F.unfold(t64(3, 5, 6), 2).grad_fn.name() == "Im2ColBackward0"
+    assert F.fold(t64(12, 20), (5, 6), 2).grad_fn.name() == "Col2ImBackward0"
+    # Each is the other's backward: a second backward runs through both.
+    assert gradgradcheck(lambda x: F.unfold(x, (2, 3), 2, 1, (2, 1)), (t64(1, 2, 5, 6),))
+    assert gradgradcheck(lambda c: F.fold(c, (5, 6), 2, 1, 1, (2, 1)), (t64(8, 21),))
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float16, ember.bfloat16, ember.int64])
+def test_unfold_and_fold_kernels_agree_with_the_composite_path(dtype):
+    # Floating point tensors take the C++ kernels; integers the index_select/scatter_add composite, exact
+    # for small integers as every dtype here is: both paths must give the same blocks and sums.
+    x = ember.tensor(rng.integers(-8, 8, (2, 3, 7, 6))).to(dtype)
+    args = ((3, 2), (2, 1), (1, 2), (2, 3))  # kernel, dilation, padding, stride
+    cols = F.unfold(x, *args)
+    assert cols.dtype == dtype
+    expected = F.unfold(x.to(ember.int64), *args)
+    np.testing.assert_array_equal(np_(cols.to(ember.int64)), np_(expected))
+    summed = F.fold(cols, (7, 6), *args)
+    np.testing.assert_array_equal(np_(summed.to(ember.int64)), np_(F.fold(expected, (7, 6), *args)))
+
+
+def test_conv_transpose2d_with_output_padding_beyond_the_stride():
+    # An output_padding of a stride or more (allowed under a larger dilation) adds a row of blocks that
+    # col2im's kernel cannot take: the composite path sums them; the adjoint identity holds either way.
+    x, w = t64(1, 2, 3, 4), t64(2, 3, 3, 3)
+    out = F.conv_transpose2d(x, w, stride=1, dilation=2, output_padding=1)
+    assert out.shape == (1, 3, 8, 9)
+    y = rng.standard_normal(tuple(out.shape))
+    forward = np_(F.conv2d(ember.tensor(y), w.detach(), None, 1, 0, 2))[..., :3, :4]  # the padding's blocks cut
+    np.testing.assert_allclose((np_(out) * y).sum(), (np_(x) * forward).sum(), rtol=1e-10)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # resampling
 

@@ -15,12 +15,13 @@ static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, 
   return o;
 }
 
-static Conv2dGeometry geometry(const Tensor& x, const Pair& k, const Pair& s, const Pair& p, const Pair& d,
-                               bool ceil_mode) {
+// An image plane's sliding-window geometry (channels x height x width input).
+static Conv2dGeometry geometry(int64_t channels, int64_t height, int64_t width, const Pair& k, const Pair& s,
+                               const Pair& p, const Pair& d, bool ceil_mode) {
   Conv2dGeometry g;
-  g.channels = x->size(1);
-  g.height = x->size(2);
-  g.width = x->size(3);
+  g.channels = channels;
+  g.height = height;
+  g.width = width;
   g.kh = k[0];
   g.kw = k[1];
   g.sh = s[0];
@@ -32,6 +33,12 @@ static Conv2dGeometry geometry(const Tensor& x, const Pair& k, const Pair& s, co
   g.out_h = out_size(g.height, g.kh, g.sh, g.ph, g.dh, ceil_mode);
   g.out_w = out_size(g.width, g.kw, g.sw, g.pw, g.dw, ceil_mode);
   return g;
+}
+
+// x: (N, C, H, W).
+static Conv2dGeometry geometry(const Tensor& x, const Pair& k, const Pair& s, const Pair& p, const Pair& d,
+                               bool ceil_mode) {
+  return geometry(x->size(1), x->size(2), x->size(3), k, s, p, d, ceil_mode);
 }
 
 // The geometry as PyTorch's nodes name it (ConvolutionBackward0, MaxPool2DWithIndicesBackward0).
@@ -46,7 +53,8 @@ namespace {  // a State is private to its op's file (Note [Node state])
 
 struct GeometryState {
   Conv2dGeometry g;
-  int64_t batch = 0;  // im2col's input batch size
+  int64_t batch = 0;    // im2col's input batch size
+  bool batched = true;  // F.fold's input had its batch dim (Note [Unfold as im2col])
   void fields(StateFields& f) const { geometry_fields(f, g); }
 };
 
@@ -106,6 +114,75 @@ static Tensor sum_patches(const Tensor& patch_grad, int64_t batch, const Conv2dG
   Tensor x = empty({batch, g.channels, g.height, g.width}, patch_grad->dtype());
   kernels::col2im(x, permute(reshape(contiguous(patch_grad), {K, batch, L}), {1, 0, 2}), g);
   return x;
+}
+
+namespace {
+// F.unfold's node: the geometry, and whether the input had its batch dim.
+struct UnfoldState {
+  Conv2dGeometry g;
+  int64_t batch = 0;
+  bool batched = true;
+  void fields(StateFields& f) const {
+    f.add("kernel_size", std::vector<int64_t>{g.kh, g.kw});
+    f.add("dilation", std::vector<int64_t>{g.dh, g.dw});
+    f.add("padding", std::vector<int64_t>{g.ph, g.pw});
+    f.add("stride", std::vector<int64_t>{g.sh, g.sw});
+    f.add("self_sym_argsize_minus_1", g.width);
+    f.add("self_sym_argsize_minus_2", g.height);
+  }
+};
+}  // namespace
+
+// Note [Unfold as im2col]
+// F.unfold and F.fold are PyTorch's im2col and col2im: one kernel pass each
+// (the kernels of the convolution, Note [Patch rows]) and one node each,
+// Im2ColBackward0 and Col2ImBackward0, each the other's backward, so a second
+// backward differentiates them too. The unbatched forms (C, H, W) and
+// (C*kh*kw, L) run as a batch of one, and their nodes take and give the
+// unbatched shapes.
+Tensor im2col(const Tensor& x, const Pair& kernel, const Pair& dilation, const Pair& padding, const Pair& stride) {
+  EMBER_CHECK(x->dim() == 3 || x->dim() == 4, "im2col: expected 3D or 4D input, got ", detail::cat(x->sizes()));
+  const bool batched = x->dim() == 4;
+  Tensor images = batched ? x : unsqueeze(detach(x), 0);
+  const Conv2dGeometry g = geometry(images, kernel, stride, padding, dilation, false);
+  EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "im2col: the input ", detail::cat(x->sizes()), " has no sliding block");
+  Tensor cols = empty({images->size(0), g.channels * g.kh * g.kw, g.out_h * g.out_w}, x->dtype());
+  kernels::im2col(cols, contiguous(images), g);
+  if (!batched) cols = squeeze(cols, DimList{0});
+  auto n = make_node<UnfoldState>("Im2ColBackward0", {&x}, [](auto& n, variable_list& gr) -> variable_list {
+    const UnfoldState& s = n.state;
+    Tensor grad = col2im_g(s.batched ? gr[0] : unsqueeze(gr[0], 0), s.batch, s.g);
+    return {s.batched ? grad : squeeze(grad, DimList{0})};
+  });
+  if (n) n->state = {g, images->size(0), batched};
+  return attach(n, cols);
+}
+
+Tensor col2im(const Tensor& cols, const Pair& output_size, const Pair& kernel, const Pair& dilation,
+              const Pair& padding, const Pair& stride) {
+  EMBER_CHECK(cols->dim() == 2 || cols->dim() == 3, "col2im: expected 2D or 3D input, got ",
+              detail::cat(cols->sizes()));
+  const bool batched = cols->dim() == 3;
+  Tensor blocks = batched ? cols : unsqueeze(detach(cols), 0);
+  const int64_t per_channel = kernel[0] * kernel[1];
+  EMBER_CHECK(per_channel > 0 && blocks->size(1) % per_channel == 0, "col2im: input ", detail::cat(cols->sizes()),
+              " does not hold whole channels of ", kernel[0], "x", kernel[1], " blocks");
+  // The geometry of the image the blocks came from.
+  const Conv2dGeometry g =
+      geometry(blocks->size(1) / per_channel, output_size[0], output_size[1], kernel, stride, padding, dilation, false);
+  EMBER_CHECK(g.out_h * g.out_w == blocks->size(2), "col2im: input ", detail::cat(cols->sizes()), " has ",
+              blocks->size(2), " blocks; output_size ", output_size[0], "x", output_size[1], " gives ",
+              g.out_h * g.out_w);
+  Tensor images = empty({blocks->size(0), g.channels, g.height, g.width}, cols->dtype());
+  kernels::col2im(images, contiguous(blocks), g);
+  if (!batched) images = squeeze(images, DimList{0});
+  auto n = make_node<GeometryState>("Col2ImBackward0", {&cols}, [](auto& n, variable_list& gr) -> variable_list {
+    const bool batched = n.state.batched;
+    Tensor grad = im2col_g(batched ? gr[0] : unsqueeze(gr[0], 0), n.state.g);
+    return {batched ? grad : squeeze(grad, DimList{0})};
+  });
+  if (n) n->state = {g, blocks->size(0), batched};
+  return attach(n, images);
 }
 
 static void check_pairs(const char* op, const Pair& k, const Pair& s, const Pair& p, const Pair& d) {

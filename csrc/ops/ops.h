@@ -377,6 +377,10 @@ Tensor index_reduce(const Tensor& t, int64_t dim, const Tensor& index, const Ten
 using Pair = std::array<int64_t, 2>;
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Pair& stride, const Pair& padding,
               const Pair& dilation, int64_t groups);
+// F.unfold / F.fold (Note [Unfold as im2col]): (N, C, H, W) or (C, H, W) <-> (N, C*kh*kw, L) or (C*kh*kw, L).
+Tensor im2col(const Tensor& x, const Pair& kernel, const Pair& dilation, const Pair& padding, const Pair& stride);
+Tensor col2im(const Tensor& cols, const Pair& output_size, const Pair& kernel, const Pair& dilation,
+              const Pair& padding, const Pair& stride);
 Tensor max_pool2d(const Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& dilation,
                   bool ceil_mode);
 

@@ -46,6 +46,24 @@ void register_nn_ops(OpRegistry& r) {
       },
       "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
   m.def("_silu", &silu, "silu as one node.", py::arg("input"));
+  // F.unfold / F.fold's kernels (Note [Unfold as im2col]), named and profiled as PyTorch's.
+  m.def(
+      "_im2col",
+      [](const Tensor& x, const Pair& kernel_size, const Pair& dilation, const Pair& padding, const Pair& stride) {
+        profiler::Scope event(profiler::Kind::Op, "im2col");
+        return im2col(x, kernel_size, dilation, padding, stride);
+      },
+      "F.unfold's patches as one node, Im2ColBackward0.", py::arg("input"), py::arg("kernel_size"), py::arg("dilation"),
+      py::arg("padding"), py::arg("stride"));
+  m.def(
+      "_col2im",
+      [](const Tensor& x, const Pair& output_size, const Pair& kernel_size, const Pair& dilation, const Pair& padding,
+         const Pair& stride) {
+        profiler::Scope event(profiler::Kind::Op, "col2im");
+        return col2im(x, output_size, kernel_size, dilation, padding, stride);
+      },
+      "F.fold's sum of blocks as one node, Col2ImBackward0.", py::arg("input"), py::arg("output_size"),
+      py::arg("kernel_size"), py::arg("dilation"), py::arg("padding"), py::arg("stride"));
   m.def(
       "_native_group_norm",
       [](const Tensor& x, std::optional<Tensor> weight, std::optional<Tensor> bias, int64_t N, int64_t C, int64_t HxW,

@@ -2855,6 +2855,10 @@ def _check_device(device: device) -> None:
     """
     Raises RuntimeError unless tensors can live on device.
     """
+def _col2im(input: Tensor, output_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], dilation: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> Tensor:
+    """
+    F.fold's sum of blocks as one node, Col2ImBackward0.
+    """
 def _cuda_is_available() -> bool:
     """
     Whether this build has CUDA and a GPU is present (never, today).
@@ -2906,6 +2910,10 @@ def _gru_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None,
 def _hardtanh(input: Tensor, min_val: typing.SupportsFloat | typing.SupportsIndex, max_val: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
     hardtanh as one node.
+    """
+def _im2col(input: Tensor, kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], dilation: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> Tensor:
+    """
+    F.unfold's patches as one node, Im2ColBackward0.
     """
 def _increment_version(tensor: Tensor) -> None:
     """

@@ -8,7 +8,9 @@ gradients come from autograd:
   (a (O, C/g, kD, kH, kW) weight is a (O, C/g * kD, kH, kW) one once the slices sit next to their channel);
 - conv_transposeNd, the adjoint of convNd, is a matmul of the weight with the input (per group) giving each
   input element's contribution to its output window, summed into place by col2im (scatter_add);
-- unfold gathers the sliding blocks with index_select; fold is col2im.
+- unfold and fold are the C++ im2col and col2im (Note [Unfold as im2col]) for plain floating point tensors,
+  and conv_transpose2d sums its blocks with that col2im; elsewhere (vmap, meta, integers, 1-D and 3-D) unfold
+  gathers the sliding blocks with index_select and col2im is a scatter_add.
 """
 
 from __future__ import annotations
@@ -250,9 +252,18 @@ def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, 
     k_total, length = int(np.prod(kernel)), int(np.prod(spatial))
     w = weight.reshape(groups, c_in // groups, c_out_g * k_total).transpose(1, 2)
     cols = w.matmul(x.reshape(n, groups, c_in // groups, length))  # (N, g, C_out/g * K, L)
-    out = _col2im(
-        cols.reshape(n, groups * c_out_g, k_total, length), spatial, out_sizes, kernel, dilation, padding, stride
+    # The col2im kernel, where the output size gives back the input's block count (an output_padding
+    # of a stride or more, allowed under a larger dilation, adds blocks).
+    whole = all(
+        (o + 2 * p - dl * (k - 1) - 1) // st + 1 == size
+        for o, p, dl, k, st, size in zip(out_sizes, padding, dilation, kernel, stride, spatial)
     )
+    if nd == 2 and whole and _kernel_ready(cols):
+        out = _C._col2im(cols.reshape(n, -1, length), out_sizes, kernel, dilation, padding, stride)
+    else:
+        out = _col2im(
+            cols.reshape(n, groups * c_out_g, k_total, length), spatial, out_sizes, kernel, dilation, padding, stride
+        )
     if bias is not None:
         out = out + bias.reshape(-1, *([1] * nd))
     return out if batched else out.squeeze(0)
@@ -327,6 +338,12 @@ def _block_index(size, kernel, dilation, padding, stride):
     return np.arange(max(blocks, 0))[:, None] * stride + np.arange(kernel)[None, :] * dilation
 
 
+def _kernel_ready(*tensors):
+    """Whether im2col/col2im's C++ kernels take these: plain floating point tensors (not vmap's or meta ones,
+    which take the composite path below; integer tensors too, which PyTorch refuses and ember sums exactly)."""
+    return F._plain_tensors(*tensors) and all(t.is_floating_point() for t in tensors)
+
+
 def _col2im(cols, blocks, out_sizes, kernel, dilation, padding, stride):
     """cols (N, C, K, L) -> (N, C, *out_sizes): element k of block l added at its place in the output, K running
     over the kernel positions and L over the blocks, both row-major. Output position along dim i of kernel
@@ -376,6 +393,8 @@ def unfold(
             f"padding={padding}, calculated shape of the array of sliding blocks as "
             f"({rows.shape[0]}, {cols.shape[0]}), but its components must be at least one."
         )
+    if _kernel_ready(input):  # one pass and one node, Im2ColBackward0 (Note [Unfold as im2col])
+        return _C._im2col(input, kernel, dilation, padding, stride)
     x = F.pad(x, (padding[1], padding[1], padding[0], padding[0]))
     x = x.index_select(2, _index(rows.ravel(), x)).reshape(n, c, rows.shape[0], kernel[0], x.shape[3])
     x = x.index_select(4, _index(cols.ravel(), x)).reshape(n, c, rows.shape[0], kernel[0], cols.shape[0], kernel[1])
@@ -417,6 +436,8 @@ def fold(
             f"blocks {rows.shape[0]} * {cols.shape[0]} = {rows.shape[0] * cols.shape[0]}, but got "
             f"input.size(2)={length}."
         )
+    if _kernel_ready(input):  # one pass and one node, Col2ImBackward0 (Note [Unfold as im2col])
+        return _C._col2im(input, size, kernel, dilation, padding, stride)
     blocks = [rows.shape[0], cols.shape[0]]
     out = _col2im(x.reshape(n, ck // k, k, length), blocks, size, kernel, dilation, padding, stride)
     return out if batched else out.squeeze(0)
