@@ -47,6 +47,54 @@ def conv_nd_numpy(x, w, stride, padding, dilation, groups):
 # convolutions
 
 
+def conv2d_by_unfold(x, w, b, stride, padding, dilation):
+    """conv2d as unfold, a batched product and a reshape: an independent path to the same values and gradients."""
+    n, o = x.shape[0], w.shape[0]
+    cols = F.unfold(x, w.shape[2:], dilation, padding, stride)  # (N, K, L)
+    out = w.reshape(o, -1).matmul(cols) + b.reshape(1, o, 1)
+    h = (x.shape[2] + 2 * padding - dilation * (w.shape[2] - 1) - 1) // stride + 1
+    return out.reshape(n, o, h, -1)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), (1, 2, 2)])
+@pytest.mark.parametrize("dtype", [ember.float64, ember.float32])
+def test_conv2d_by_image_blocks_matches_unfold_and_matmul(stride, padding, dilation, dtype):
+    # Note [Convolution by image blocks]: a batch whose patches make eight or more L2-sized blocks takes the
+    # blocked forward and backward (here one image per block: 16 * 3 * 3 * 30 * 30 patch elements an image).
+    x = ember.tensor(rng.standard_normal((9, 16, 30 + 2 * dilation, 32)), dtype=dtype, requires_grad=True)
+    w = ember.tensor(rng.standard_normal((5, 16, 3, 3)), dtype=dtype, requires_grad=True)
+    b = ember.tensor(rng.standard_normal(5), dtype=dtype, requires_grad=True)
+    out = F.conv2d(x, w, b, stride, padding, dilation)
+    expected = conv2d_by_unfold(x, w, b, stride, padding, dilation)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == ember.float64 else dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np_(out), np_(expected), **tol)
+    upstream = ember.tensor(rng.standard_normal(tuple(out.shape)), dtype=dtype)
+    got = ember.autograd.grad(out, (x, w, b), upstream)
+    want = ember.autograd.grad(expected, (x, w, b), upstream)
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(np_(g), np_(e), **tol)
+    # Only the weight's gradient, and only the input's: each alone is the same as with the other.
+    assert ember.allclose(ember.autograd.grad(F.conv2d(x, w, b, stride, padding, dilation), w, upstream)[0], got[1])
+    x_only = F.conv2d(x, w.detach(), None, stride, padding, dilation)
+    np.testing.assert_allclose(np_(ember.autograd.grad(x_only, x, upstream)[0]), np_(got[0]), **tol)
+
+
+def test_conv2d_by_image_blocks_is_bitwise_the_same_for_any_thread_count():
+    x = ember.tensor(rng.standard_normal((17, 8, 34, 34)), dtype=ember.float32, requires_grad=True)
+    w = ember.tensor(rng.standard_normal((6, 8, 3, 3)), dtype=ember.float32, requires_grad=True)
+    before, results = ember.get_num_threads(), []
+    try:
+        for threads in (1, 2, 3):
+            ember.set_num_threads(threads)
+            out = F.conv2d(x, w, padding=1)
+            results.append([out.detach().numpy()] + [g.numpy() for g in ember.autograd.grad(out.sum(), (x, w))])
+    finally:
+        ember.set_num_threads(before)
+    for other in results[1:]:
+        for got, expected in zip(other, results[0]):
+            np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize(
     "stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 2, 2), ((1, 2, 3), (0, 1, 2), 1, 1)]
 )

@@ -232,10 +232,15 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor product = reshape(mm(reshape(contiguous(w), {O, K}), patch_matrix(x, g)), {O, N, L});
-    Tensor by_image = permute(product, {1, 0, 2});  // (N, O, L): the bias add or a copy lays it out
-    out = b ? add(by_image, reshape(b, {1, O, 1})) : contiguous(by_image);
-    out = reshape(out, {N, O, g.out_h, g.out_w});
+    if (kernels::conv2d_by_image_blocks(x, g)) {  // Note [Convolution by image blocks]
+      out = empty({N, O, g.out_h, g.out_w}, x->dtype());
+      kernels::conv2d_forward(out, contiguous(x), contiguous(w), b ? contiguous(b) : Tensor(), g);
+    } else {  // one wide product (Note [Convolution as one product]); half and bfloat16 widened by mm
+      Tensor product = reshape(mm(reshape(contiguous(w), {O, K}), patch_matrix(x, g)), {O, N, L});
+      Tensor by_image = permute(product, {1, 0, 2});  // (N, O, L): the bias add or a copy lays it out
+      out = b ? add(by_image, reshape(b, {1, O, 1})) : contiguous(by_image);
+      out = reshape(out, {N, O, g.out_h, g.out_w});
+    }
   }
   auto n =
       make_node<GeometryState>("ConvolutionBackward0", {&x, &w, &b}, [](auto& n, variable_list& gr) -> variable_list {
@@ -245,6 +250,12 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
         Tensor g3 = reshape(gr[0], {N, O, L});
         Tensor gx, gw, gb;
         if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
+        if (!GradMode::is_enabled() && kernels::conv2d_by_image_blocks(x, g)) {
+          if (n.needs(0)) gx = empty(x->sizes(), x->dtype());
+          if (n.needs(1)) gw = empty(w->sizes(), w->dtype());
+          if (gx || gw) kernels::conv2d_backward(gx, gw, contiguous(gr[0]), contiguous(x), contiguous(w), g);
+          return {gx, gw, gb};
+        }
         if (!GradMode::is_enabled()) {  // Note [Convolution as one product]
           Tensor g2 = reshape(contiguous(transpose(g3, 0, 1)), {O, N * L});
           if (n.needs(0)) gx = sum_patches(mm(t_(reshape(contiguous(w), {O, K})), g2), N, g);

@@ -170,6 +170,17 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
 
 void blas_single_threaded() { scipy_openblas_set_num_threads(1); }
 
+void gemm_on_thread(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm<float>(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, a, lda, b, ldb,
+              beta, c, ldc);
+}
+void gemm_on_thread(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda,
+                    const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  gemm<double>(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0, a, lda, b, ldb,
+               beta, c, ldc);
+}
+
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
   if (any_storage_only(out, a, b)) {
     Widening w;

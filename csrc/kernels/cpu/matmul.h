@@ -17,6 +17,13 @@ namespace ember {
 namespace kernels {
 // Keeps OpenBLAS on the calling thread; bmm threads with OpenMP (Note [BLAS threads]).
 void blas_single_threaded();
+// c (M, N; row stride ldc) = op(a) (M, K) @ op(b) (K, N) + beta * c, row-major, op transposing when
+// asked (a then stored (K, M) with row stride lda; b (N, K) with ldb), on the calling thread: for
+// kernels that split their own work across threads.
+void gemm_on_thread(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm_on_thread(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda,
+                    const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
 // Whether bmm can hand a (rows, cols) operand with these strides to BLAS as is.
 bool blas_can_read(int64_t rows, int64_t cols, int64_t rs, int64_t cs);
 }  // namespace kernels
