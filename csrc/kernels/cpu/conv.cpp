@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -177,6 +178,25 @@ bool conv2d_by_image_blocks(const Tensor& x, const Conv2dGeometry& g) {
   return ImageBlocks(x->size(0), 1, g.channels * g.kh * g.kw, g.out_h * g.out_w).blocks >= kMinImageBlocks;
 }
 
+// Per-thread work buffers, allocated before the parallel region: an allocation that fails inside one
+// would end the process instead of raising (MemoryError). Left uninitialised: every use writes first.
+template <typename T>
+class ThreadScratch {
+ public:
+  ThreadScratch(int threads, int64_t each) : each_(each), buffer_(new T[threads * each]) {}
+  T* mine() const {
+#ifdef _OPENMP
+    return buffer_.get() + omp_get_thread_num() * each_;
+#else
+    return buffer_.get();
+#endif
+  }
+
+ private:
+  int64_t each_;
+  std::unique_ptr<T[]> buffer_;
+};
+
 // A block's patches, (K, count * L): row (c, ki, kj), then image, then output position.
 template <typename T>
 static void block_patches(T* patches, const T* images, int64_t count, const Conv2dGeometry& g) {
@@ -204,17 +224,21 @@ void conv2d_forward(const Tensor& out, const Tensor& x, const Tensor& weight, co
       const T* w = weight->data<T>();
       const T* b = bias ? bias->data<T>() : nullptr;
       T* dst = out->data<T>();
-#pragma omp parallel num_threads(max_threads()) if (parallel)
+      const int64_t patch_size = K * per_block * L, each = patch_size + O * per_block * L;
+      const int threads = parallel ? max_threads() : 1;
+      ThreadScratch<T> scratch(threads, each);
+#pragma omp parallel num_threads(threads)
       {
-        std::vector<T> patches(K * per_block * L), product(O * per_block * L);
+        T* patches = scratch.mine();
+        T* product = patches + patch_size;
 #pragma omp for schedule(static)
         for (int64_t block = 0; block < blocks; ++block) {
           const int64_t n0 = block * per_block, images = std::min(per_block, N - n0), width = images * L;
-          block_patches(patches.data(), src + n0 * C * HW, images, g);
-          gemm_on_thread(false, false, O, width, K, w, K, patches.data(), width, T(0), product.data(), width);
+          block_patches(patches, src + n0 * C * HW, images, g);
+          gemm_on_thread(false, false, O, width, K, w, K, patches, width, T(0), product, width);
           for (int64_t i = 0; i < images; ++i)
             for (int64_t o = 0; o < O; ++o) {
-              const T* from = product.data() + o * width + i * L;
+              const T* from = product + o * width + i * L;
               T* to = dst + ((n0 + i) * O + o) * L;
               const T shift = b ? b[o] : T(0);
               for (int64_t l = 0; l < L; ++l) to[l] = from[l] + shift;
@@ -248,27 +272,30 @@ void conv2d_backward(const Tensor& grad_x, const Tensor& grad_w, const Tensor& g
       const T* go = grad_out->data<T>();
       T* gx = grad_x ? grad_x->data<T>() : nullptr;
       std::vector<T> sums(grad_w ? partials * O * K : 0, T(0));
-#pragma omp parallel num_threads(max_threads()) if (split.parallel)
+      const int64_t grad_size = O * per_block * L, each = grad_size + K * per_block * L;
+      const int threads = split.parallel ? max_threads() : 1;
+      ThreadScratch<T> scratch(threads, each);
+#pragma omp parallel num_threads(threads)
       {
-        std::vector<T> grad_block(O * per_block * L), patches(K * per_block * L);
+        T* grad_block = scratch.mine();
+        T* patches = grad_block + grad_size;
 #pragma omp for schedule(static)
         for (int64_t part = 0; part < partials; ++part)
           for (int64_t block = part; block < blocks; block += partials) {
             const int64_t n0 = block * per_block, images = std::min(per_block, N - n0), width = images * L;
             for (int64_t o = 0; o < O; ++o)
               for (int64_t i = 0; i < images; ++i)
-                std::copy_n(go + ((n0 + i) * O + o) * L, L, grad_block.data() + o * width + i * L);
+                std::copy_n(go + ((n0 + i) * O + o) * L, L, grad_block + o * width + i * L);
             if (grad_w) {
-              block_patches(patches.data(), src + n0 * C * HW, images, g);
-              gemm_on_thread(false, true, O, K, width, grad_block.data(), width, patches.data(), width, T(1),
+              block_patches(patches, src + n0 * C * HW, images, g);
+              gemm_on_thread(false, true, O, K, width, grad_block, width, patches, width, T(1),
                              sums.data() + part * O * K, K);
             }
             if (gx) {  // the patches' gradient (K, width), in the patch buffer, then summed into place
-              gemm_on_thread(true, false, K, width, O, w, K, grad_block.data(), width, T(0), patches.data(), width);
+              gemm_on_thread(true, false, K, width, O, w, K, grad_block, width, T(0), patches, width);
               for (int64_t i = 0; i < images; ++i)
                 for (int64_t c = 0; c < C; ++c)
-                  sum_patch_rows(gx + ((n0 + i) * C + c) * HW, patches.data() + c * g.kh * g.kw * width + i * L, width,
-                                 g);
+                  sum_patch_rows(gx + ((n0 + i) * C + c) * HW, patches + c * g.kh * g.kw * width + i * L, width, g);
             }
           }
       }
