@@ -262,7 +262,8 @@ void conv2d_backward(const Tensor& grad_x, const Tensor& grad_w, const Tensor& g
   const int64_t K = C * g.kh * g.kw, L = g.out_h * g.out_w;
   const ImageBlocks split(N, O, K, L);
   const int64_t per_block = split.per_block, blocks = split.blocks;
-  const int64_t partials = std::min<int64_t>(blocks, 8);  // each runs its blocks in turn
+  constexpr int64_t kWeightPartials = 8;  // partial sums of the weight gradient, each over every 8th block
+  const int64_t partials = std::min(blocks, kWeightPartials);
   AllowThreads allow(split.parallel);
   dispatch_floating(x->dtype(), "conv2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -255,8 +255,8 @@ def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, 
     # The col2im kernel, where the output size gives back the input's block count (an output_padding
     # of a stride or more, allowed under a larger dilation, adds blocks).
     whole = all(
-        (o + 2 * p - dl * (k - 1) - 1) // st + 1 == size
-        for o, p, dl, k, st, size in zip(out_sizes, padding, dilation, kernel, stride, spatial)
+        _block_count(o, k, dl, p, st) == size
+        for o, k, dl, p, st, size in zip(out_sizes, kernel, dilation, padding, stride, spatial)
     )
     if nd == 2 and whole and _kernel_ready(cols):
         out = _C._col2im(cols.reshape(n, -1, length), out_sizes, kernel, dilation, padding, stride)
@@ -332,9 +332,14 @@ def conv_transpose3d(
 # unfold / fold (im2col / col2im)
 
 
+def _block_count(size, kernel, dilation, padding, stride):
+    """How many sliding blocks fit along one dim (0 or less: none)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
 def _block_index(size, kernel, dilation, padding, stride):
     """(blocks, k) positions in the padded input of each sliding block's elements along one dim."""
-    blocks = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    blocks = _block_count(size, kernel, dilation, padding, stride)
     return np.arange(max(blocks, 0))[:, None] * stride + np.arange(kernel)[None, :] * dilation
 
 
