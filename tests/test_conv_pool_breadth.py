@@ -364,6 +364,21 @@ def test_unfold_and_fold_are_one_node_each_as_pytorch():
     assert gradgradcheck(lambda c: F.fold(c, (5, 6), 2, 1, 1, (2, 1)), (t64(8, 21),))
 
 
+def test_im2col_and_col2im_refuse_bad_geometry():
+    # F.unfold/F.fold check their arguments in Python; their C++ ops check again, so a direct call with a
+    # zero stride raises rather than dividing by zero.
+    x, cols = t64(2, 3, 5, 6), t64(2, 12, 20)
+    for call, words in [
+        (lambda: ember._C._im2col(x, (2, 2), (1, 1), (0, 0), (0, 1)), "stride should be greater than zero"),
+        (lambda: ember._C._im2col(x, (0, 2), (1, 1), (0, 0), (1, 1)), "kernel size should be greater than zero"),
+        (lambda: ember._C._col2im(cols, (5, 6), (2, 2), (1, 1), (0, 0), (0, 1)), "stride should be greater than zero"),
+        (lambda: ember._C._col2im(cols, (-5, 6), (2, 2), (1, 1), (0, 0), (1, 1)), "output_size should be positive"),
+        (lambda: ember._C._col2im(cols, (5, 6), (2, 2), (1, 1), (0, 0), (2, 1)), "has 20 blocks"),
+    ]:
+        with pytest.raises(RuntimeError, match=words):
+            call()
+
+
 @pytest.mark.parametrize("dtype", [ember.float32, ember.float16, ember.bfloat16, ember.int64])
 def test_unfold_and_fold_kernels_agree_with_the_composite_path(dtype):
     # Floating point tensors take the C++ kernels; integers the index_select/scatter_add composite, exact

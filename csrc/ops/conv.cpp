@@ -116,17 +116,20 @@ static Tensor sum_patches(const Tensor& patch_grad, int64_t batch, const Conv2dG
   return x;
 }
 
+static void check_pairs(const char* op, const Pair& k, const Pair& s, const Pair& p, const Pair& d) {
+  for (int i = 0; i < 2; ++i) {
+    EMBER_CHECK(k[i] > 0, op, ": kernel size should be greater than zero, but got kernel_size=", k[i]);
+    EMBER_CHECK(s[i] > 0, op, ": stride should be greater than zero, but got stride=", s[i]);
+    EMBER_CHECK(p[i] >= 0, op, ": negative padding is not supported, got padding=", p[i]);
+    EMBER_CHECK(d[i] > 0, op, ": dilation should be greater than zero, but got dilation=", d[i]);
+  }
+}
+
 namespace {
-// F.unfold's node: the geometry, and whether the input had its batch dim.
-struct UnfoldState {
-  Conv2dGeometry g;
-  int64_t batch = 0;
-  bool batched = true;
+// F.unfold's node: GeometryState's, and the input's last two sizes as PyTorch's Im2ColBackward0 names them.
+struct UnfoldState : GeometryState {
   void fields(StateFields& f) const {
-    f.add("kernel_size", std::vector<int64_t>{g.kh, g.kw});
-    f.add("dilation", std::vector<int64_t>{g.dh, g.dw});
-    f.add("padding", std::vector<int64_t>{g.ph, g.pw});
-    f.add("stride", std::vector<int64_t>{g.sh, g.sw});
+    GeometryState::fields(f);
     f.add("self_sym_argsize_minus_1", g.width);
     f.add("self_sym_argsize_minus_2", g.height);
   }
@@ -142,6 +145,7 @@ struct UnfoldState {
 // unbatched shapes.
 Tensor im2col(const Tensor& x, const Pair& kernel, const Pair& dilation, const Pair& padding, const Pair& stride) {
   EMBER_CHECK(x->dim() == 3 || x->dim() == 4, "im2col: expected 3D or 4D input, got ", detail::cat(x->sizes()));
+  check_pairs("im2col", kernel, stride, padding, dilation);
   const bool batched = x->dim() == 4;
   Tensor images = batched ? x : unsqueeze(detach(x), 0);
   const Conv2dGeometry g = geometry(images, kernel, stride, padding, dilation, false);
@@ -154,7 +158,7 @@ Tensor im2col(const Tensor& x, const Pair& kernel, const Pair& dilation, const P
     Tensor grad = col2im_g(s.batched ? gr[0] : unsqueeze(gr[0], 0), s.batch, s.g);
     return {s.batched ? grad : squeeze(grad, DimList{0})};
   });
-  if (n) n->state = {g, images->size(0), batched};
+  if (n) n->state = {{g, images->size(0), batched}};
   return attach(n, cols);
 }
 
@@ -162,6 +166,9 @@ Tensor col2im(const Tensor& cols, const Pair& output_size, const Pair& kernel, c
               const Pair& padding, const Pair& stride) {
   EMBER_CHECK(cols->dim() == 2 || cols->dim() == 3, "col2im: expected 2D or 3D input, got ",
               detail::cat(cols->sizes()));
+  check_pairs("col2im", kernel, stride, padding, dilation);
+  EMBER_CHECK(output_size[0] > 0 && output_size[1] > 0, "col2im: output_size should be positive, got ", output_size[0],
+              "x", output_size[1]);
   const bool batched = cols->dim() == 3;
   Tensor blocks = batched ? cols : unsqueeze(detach(cols), 0);
   const int64_t per_channel = kernel[0] * kernel[1];
@@ -183,15 +190,6 @@ Tensor col2im(const Tensor& cols, const Pair& output_size, const Pair& kernel, c
   });
   if (n) n->state = {g, blocks->size(0), batched};
   return attach(n, images);
-}
-
-static void check_pairs(const char* op, const Pair& k, const Pair& s, const Pair& p, const Pair& d) {
-  for (int i = 0; i < 2; ++i) {
-    EMBER_CHECK(k[i] > 0, op, ": kernel size should be greater than zero, but got kernel_size=", k[i]);
-    EMBER_CHECK(s[i] > 0, op, ": stride should be greater than zero, but got stride=", s[i]);
-    EMBER_CHECK(p[i] >= 0, op, ": negative padding is not supported, got padding=", p[i]);
-    EMBER_CHECK(d[i] > 0, op, ": dilation should be greater than zero, but got dilation=", d[i]);
-  }
 }
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& stride, const Pair& padding,
@@ -247,7 +245,6 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
         const Conv2dGeometry& g = n.state.g;
         Tensor x = n.saved_at(0), w = n.saved_at(1);
         const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
-        Tensor g3 = reshape(gr[0], {N, O, L});
         Tensor gx, gw, gb;
         if (n.needs(2)) gb = sum(gr[0], {0, 2, 3}, false);
         if (!GradMode::is_enabled() && kernels::conv2d_by_image_blocks(x, g)) {
@@ -256,6 +253,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
           if (gx || gw) kernels::conv2d_backward(gx, gw, contiguous(gr[0]), contiguous(x), contiguous(w), g);
           return {gx, gw, gb};
         }
+        Tensor g3 = reshape(gr[0], {N, O, L});
         if (!GradMode::is_enabled()) {  // Note [Convolution as one product]
           Tensor g2 = reshape(contiguous(transpose(g3, 0, 1)), {O, N * L});
           if (n.needs(0)) gx = sum_patches(mm(t_(reshape(contiguous(w), {O, K})), g2), N, g);
