@@ -13,6 +13,7 @@ import ember  # noqa: E402
 
 NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
 NARROW = ["uint8", "int8", "int16", "float16", "bfloat16"]
+UNSIGNED = ["uint16", "uint32", "uint64"]  # PyTorch's shell dtypes: few ops, no promotion with integers
 
 
 def both(name):
@@ -34,13 +35,25 @@ def test_promotion_table(a, b):
     assert ember.promote_types(ea, eb).name == str(torch.promote_types(ta, tb)).split(".")[-1]
 
 
+@pytest.mark.parametrize("a,b", [(u, o) for u in UNSIGNED for o in NAMES + UNSIGNED] + [(o, "uint32") for o in NAMES])
+def test_unsigned_promotion_matches_including_refusals(a, b):
+    (ea, ta), (eb, tb) = both(a), both(b)
+    try:
+        want = str(torch.promote_types(ta, tb)).split(".")[-1]
+    except RuntimeError as err:
+        with pytest.raises(RuntimeError, match=str(err).replace("(", "\\(").replace(")", "\\)")):
+            ember.promote_types(ea, eb)
+    else:
+        assert ember.promote_types(ea, eb).name == want
+
+
 def data(name, seed=0):
     rng = np.random.default_rng(seed)
     if name in ("float16", "bfloat16"):
         t = torch.from_numpy(rng.standard_normal((4, 6)).astype(np.float32) * 3).to(getattr(torch, name))
     else:
         info = np.iinfo(np.dtype(name))
-        t = torch.from_numpy(rng.integers(info.min, info.max + 1, (4, 6)).astype(name))
+        t = torch.from_numpy(rng.integers(info.min, info.max, (4, 6), dtype=name, endpoint=True))
     e = (
         ember.from_numpy(t.float().numpy()).to(getattr(ember, name))
         if name == "bfloat16"
@@ -103,14 +116,14 @@ def test_float_kernels_round_once_as_pytorch(name):
         np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=ember.finfo(ea.dtype).eps)
 
 
-@pytest.mark.parametrize("name", NARROW)
+@pytest.mark.parametrize("name", NARROW + UNSIGNED)
 def test_repr_matches(name):
     e, t = data(name, 6)
     assert repr(e).replace("ember.", "torch.") == repr(t)
     assert repr(e[0, 0]).replace("ember.", "torch.") == repr(t[0, 0])
 
 
-@pytest.mark.parametrize("name", NARROW)
+@pytest.mark.parametrize("name", NARROW + UNSIGNED)
 def test_checkpoints_open_both_ways(name):
     e, t = data(name, 7)
     buf = io.BytesIO()
@@ -125,7 +138,7 @@ def test_checkpoints_open_both_ways(name):
     assert_same(e, torch.load(buf)["w"])
 
 
-@pytest.mark.parametrize("name", NARROW)
+@pytest.mark.parametrize("name", NARROW + UNSIGNED)
 def test_dlpack_both_ways(name):
     e, t = data(name, 8)
     assert_same(e, torch.from_dlpack(e))
@@ -146,10 +159,43 @@ def test_errors_match():
         torch.ones(1, dtype=torch.bfloat16).numpy()
 
 
-@pytest.mark.parametrize("src,dst", [(a, b) for a in NAMES[1:] for b in NAMES[1:]])
+@pytest.mark.parametrize("src,dst", [(a, b) for a in NAMES[1:] + UNSIGNED for b in NAMES[1:] + UNSIGNED])
 def test_view_dtype_matches(src, dst):
     # every pair but bool (PyTorch lets bytes other than 0 and 1 through; ember refuses them)
     raw = np.random.default_rng(9).integers(0, 256, (2, 16), dtype=np.uint8)
     t = torch.from_numpy(raw.copy()).view(getattr(torch, src))
     e = ember.from_numpy(raw.copy()).view(getattr(ember, src))
     assert_same(e.view(getattr(ember, dst)), t.view(getattr(torch, dst)))
+
+
+UNSIGNED_OPS = {  # the ops PyTorch 2.x implements for uint16/32/64 on the CPU
+    "mul": lambda a: a * a,
+    "eq": lambda a: a == a[[1, 0, 3, 2]],
+    "and": lambda a: a & a[[3, 2, 1, 0]],
+    "or": lambda a: a | 3,
+    "sum": lambda a: a.sum(1),
+    "cumsum": lambda a: a.cumsum(1),
+    "sort": lambda a: a.sort(1).values,
+    "unique": lambda a: a.unique(),
+    "cat": None,  # below: ember.cat and torch.cat
+    "index": lambda a: a[[2, 0, 2]],
+    "float": lambda a: a.double(),
+    "to_long": lambda a: a.long(),
+    "div": lambda a: a / 7,
+}
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+@pytest.mark.parametrize("op", sorted(UNSIGNED_OPS))
+def test_unsigned_ops_match(name, op):
+    e, t = data(name, 11)
+    if name == "uint64":  # ember computes uint64 in int64: values below 2**63
+        t = torch.from_numpy(t.numpy() // 2)
+        e = ember.from_numpy(t.numpy().copy())
+    fn = UNSIGNED_OPS[op]
+    if op == "cat":
+        got, want = ember.cat([e, e[:1]]), torch.cat([t, t[:1]])
+    else:
+        got, want = fn(e), fn(t)
+    assert got.dtype.name == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

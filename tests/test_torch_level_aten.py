@@ -550,3 +550,106 @@ def test_errors_against_torch(name, fn):
         fn(_Ember())
     first = str(theirs.value).split("(Could this")[0].strip().split("\n")[0]
     assert first.rstrip(".") in str(ours.value) or str(ours.value).rstrip(".") in first, (str(ours.value), first)
+
+
+# ----------------------------------------------------------------------------- embedding_bag, grouped_mm
+
+
+def _bags(indices, starts, total):
+    ends = list(starts[1:]) + [total]
+    return [indices[s:e] for s, e in zip(starts, ends)]
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_embedding_bag_aten_form_returns_four_results(mode):
+    w = RNG.normal(size=(10, 3))
+    idx, starts = np.array([1, 2, 4, 5, 4, 3, 2, 9]), [0, 4, 4]  # the middle bag is empty
+    out, offset2bag, bag_size, max_indices = ember.embedding_bag(
+        ember.from_numpy(w), ember.from_numpy(idx), ember.tensor(starts), False, mode
+    )
+    bags = _bags(idx, starts, len(idx))
+    reduce = [np.sum, np.mean, np.max][mode]
+    want = np.stack([reduce(w[b], axis=0) if len(b) else np.zeros(3) for b in bags])
+    np.testing.assert_allclose(out.detach().numpy(), want)
+    sizes = [len(b) for b in bags]
+    if mode == 0:
+        assert offset2bag.shape == (0,) and bag_size.tolist() == [0, 0, 0] and max_indices.tolist() == [0, 0, 0]
+    else:
+        assert offset2bag.tolist() == [0, 0, 0, 0, 2, 2, 2, 2] and bag_size.tolist() == sizes
+    if mode == 2:
+        rows = [b[np.argmax(w[b], axis=0)] if len(b) else np.zeros(3, int) for b in bags]
+        np.testing.assert_array_equal(max_indices.numpy(), np.stack(rows))
+    w_t = ember.from_numpy(w).requires_grad_()
+    assert gradcheck(lambda w: ember.embedding_bag(w, ember.from_numpy(idx), ember.tensor([0, 4]), False, 1)[0], (w_t,))
+
+
+def test_embedding_bag_aten_form_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    w = RNG.normal(size=(10, 3)).astype(np.float32)
+    idx, off = np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 3])
+    for mode in (0, 1, 2):
+        for padding_idx in (None, 2):
+            args = (False, mode, False, None, False, padding_idx)
+            got = ember.embedding_bag(ember.from_numpy(w), ember.from_numpy(idx), ember.from_numpy(off), *args)
+            want = torch.embedding_bag(torch.from_numpy(w), torch.from_numpy(idx), torch.from_numpy(off), *args)
+            np.testing.assert_allclose(got[0].detach().numpy(), want[0].detach().numpy(), rtol=1e-6)
+            for g, t in zip(got[1:], want[1:]):
+                np.testing.assert_array_equal(g.numpy(), t.numpy())
+
+
+def _grouped_reference(a, b, ends):
+    starts = [0] + list(ends[:-1])
+    if a.ndim == 2 and b.ndim == 3:
+        out = np.zeros((a.shape[0], b.shape[2]))
+        for g, (s, e) in enumerate(zip(starts, ends)):
+            out[s:e] = a[s:e] @ b[g]
+        return out
+    if a.ndim == 3 and b.ndim == 2:
+        out = np.zeros((a.shape[1], b.shape[1]))
+        for g, (s, e) in enumerate(zip(starts, ends)):
+            out[:, s:e] = a[g] @ b[:, s:e]
+        return out
+    return np.stack([a[:, s:e] @ b[s:e] for s, e in zip(starts, ends)])
+
+
+@pytest.mark.parametrize(
+    "shape_a,shape_b,ends",
+    [
+        ((7, 4), (3, 4, 5), [2, 2, 6]),
+        ((3, 2, 4), (4, 9), [3, 5, 8]),
+        ((2, 8), (8, 3), [3, 8]),
+        ((3, 2, 4), (3, 4, 5), None),
+    ],
+)
+def test_grouped_mm_against_numpy_and_gradcheck(shape_a, shape_b, ends):
+    a, b = RNG.normal(size=shape_a), RNG.normal(size=shape_b)
+    offs = None if ends is None else ember.tensor(ends, dtype=ember.int32)
+    got = F.grouped_mm(ember.from_numpy(a), ember.from_numpy(b), offs=offs)
+    want = a @ b if ends is None else _grouped_reference(a, b, ends)  # rows past offs[-1] are zero
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    inputs = (ember.from_numpy(a).requires_grad_(), ember.from_numpy(b).requires_grad_())
+    assert gradcheck(lambda x, y: F.grouped_mm(x, y, offs=offs), inputs)
+
+
+def test_grouped_mm_errors():
+    a, b = ember.ones(6, 4), ember.ones(3, 4, 5)
+    with pytest.raises(RuntimeError, match="Bias not supported yet"):
+        F.grouped_mm(a, b, offs=ember.tensor([2, 4, 6], dtype=ember.int32), bias=ember.ones(3, 5))
+    with pytest.raises(RuntimeError, match="int32"):
+        F.grouped_mm(a, b, offs=ember.tensor([2, 4, 6]))
+    with pytest.raises(RuntimeError, match="contraction dimension of mat_a and mat_b must match"):
+        F.grouped_mm(ember.ones(6, 3), b, offs=ember.tensor([2, 4, 6], dtype=ember.int32))
+    with pytest.raises(RuntimeError, match="offs must be given"):
+        F.grouped_mm(a, b)
+    assert F.grouped_mm(a, b, offs=ember.tensor([2, 4, 6], dtype=ember.int32), out_dtype=ember.float64).dtype == (
+        ember.float64
+    )
+
+
+def test_grouped_mm_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = RNG.normal(size=(6, 8)).astype(np.float32), RNG.normal(size=(3, 8, 8)).astype(np.float32)
+    offs = np.array([2, 4, 6], dtype=np.int32)
+    got = F.grouped_mm(ember.from_numpy(a), ember.from_numpy(b), offs=ember.from_numpy(offs))
+    want = torch.nn.functional.grouped_mm(torch.from_numpy(a), torch.from_numpy(b), offs=torch.from_numpy(offs))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)

@@ -262,3 +262,49 @@ def test_enforce_grad_layout_policy_keeps_the_contract():
             (p * 2).sum().backward()
         assert p.grad.stride() == p.stride()
     assert ember.autograd.enforce_grad_layout_policy()(lambda: 5)() == 5
+
+
+# ----------------------------------------------------------------------------- hash_tensor, slice_inverse, ...
+
+
+def _xor_of_bits(a, axis=None, keepdims=False):
+    wide = a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64)
+    return np.bitwise_xor.reduce(np.ascontiguousarray(wide).view(np.uint64), axis=axis, keepdims=keepdims)
+
+
+def test_hash_tensor_xors_the_64_bit_patterns():
+    rng = np.random.default_rng(0)
+    for a in [rng.standard_normal((3, 4)).astype(np.float32), rng.integers(-9, 9, (3, 4)), np.array([True, False])]:
+        t = ember.from_numpy(a)
+        got = ember.hash_tensor(t)
+        assert got.dtype == ember.uint64 and got.dim() == 0 and got.item() == int(_xor_of_bits(a))
+    a = rng.standard_normal((3, 4, 2))
+    t = ember.from_numpy(a)
+    np.testing.assert_array_equal(t.hash_tensor(1).numpy(), _xor_of_bits(a, 1))
+    np.testing.assert_array_equal(ember.hash_tensor(t, (0, 2), keepdim=True).numpy(), _xor_of_bits(a, (0, 2), True))
+    assert ember.hash_tensor(ember.tensor([-1], dtype=ember.int8)).item() == 2**64 - 1  # sign-extended to 64 bits
+    assert ember.hash_tensor(ember.tensor([1, 2, 3])).item() == 0 and ember.hash_tensor(ember.ones(0)).item() == 0
+    with pytest.raises(RuntimeError, match="mode=0"):
+        ember.hash_tensor(t, mode=1)
+
+
+def test_slice_inverse_thread_safe_generator_and_name():
+    base = ember.zeros(4, 6)
+    src = ember.arange(24.0).view(4, 6)[:, 1:5:2]
+    inv = ember.slice_inverse(base[:, 1:5:2], src, dim=1, start=1, end=5, step=2)
+    assert inv.shape == src.shape and inv.stride() == src.stride() and inv.data_ptr() == base[:, 1:5:2].data_ptr()
+    inv += 1  # a view of base's memory
+    assert base[:, 1:5:2].sum().item() == 8 and base.sum().item() == 8
+    assert ember.thread_safe_generator() is None  # ember's DataLoader workers are processes
+    assert ember.ones(2).name is None
+    with pytest.raises(AttributeError):
+        ember.ones(2).name = "x"
+
+
+def test_hash_tensor_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float16)
+    for args in [(), (0,), (1,)]:
+        np.testing.assert_array_equal(
+            ember.hash_tensor(ember.from_numpy(a), *args).numpy(), torch.hash_tensor(torch.from_numpy(a), *args).numpy()
+        )

@@ -155,6 +155,11 @@ EXCLUSIONS = [
         r"^(KinetoStepTracker|EnforceUnique|MemRecordsAcc|ExecutionTraceObserver)$",
         "Kineto and execution-trace internals (ember records its own events)",
     ),
+    (r"^index$", "first-class dimensions (functorch.dim's Tensor.index binds dims to Dim objects)"),
+    (
+        r"^NestedIOFunction$",
+        "the legacy non-static autograd.Function (deprecated since PyTorch 1.3; ember has the static form)",
+    ),
 ]
 
 

@@ -12,15 +12,18 @@ namespace ember {
 
 // Note [Storage dtypes]
 // The first five dtypes are the compute dtypes: every kernel has a loop for
-// each. The storage dtypes (uint8, int8, int16, float16, bfloat16) are held,
-// viewed, copied, converted, filled, gathered and scattered natively; every
-// other kernel computes them in their compute dtype (int32 for the small
-// integers, float32 for the half floats, as PyTorch's CPU kernels accumulate
-// half floats in float) and narrows the result into the output
-// (kernels/cpu/widen.h). Integer results wrap exactly as in the narrow type,
-// and a half-float result is rounded once per op, as PyTorch's CPU kernels
-// round it. The op layer sees ten first-class dtypes (promotion, checks, grad);
-// only the kernels' loops stay at five, which keeps the build small.
+// each. The storage dtypes (uint8, int8, int16, float16, bfloat16, uint16,
+// uint32, uint64) are held, viewed, copied, converted, filled, gathered and
+// scattered natively; every other kernel computes them in their compute dtype
+// (int32 for the small integers, int64 for uint32 and uint64, float32 for the
+// half floats, as PyTorch's CPU kernels accumulate half floats in float) and
+// narrows the result into the output (kernels/cpu/widen.h). Integer results
+// wrap exactly as in the narrow type, and a half-float result is rounded once
+// per op, as PyTorch's CPU kernels round it. uint64 values of 2**63 and more
+// have no int64 counterpart: widening refuses them rather than compute with
+// wrong numbers. The op layer sees thirteen first-class dtypes (promotion,
+// checks, grad); only the kernels' loops stay at five, which keeps the build
+// small.
 // The numbers are stable: a pickled dtype is its number.
 enum class DType : uint8_t {
   Bool = 0,
@@ -32,12 +35,15 @@ enum class DType : uint8_t {
   Int8 = 6,
   Int16 = 7,
   Float16 = 8,
-  BFloat16 = 9
+  BFloat16 = 9,
+  UInt16 = 10,
+  UInt32 = 11,
+  UInt64 = 12
 };
-constexpr int kNumDTypes = 10;
-constexpr DType kAllDTypes[kNumDTypes] = {DType::Bool,    DType::UInt8,  DType::Int8,    DType::Int16,
-                                          DType::Int32,   DType::Int64,  DType::Float16, DType::BFloat16,
-                                          DType::Float32, DType::Float64};
+constexpr int kNumDTypes = 13;
+constexpr DType kAllDTypes[kNumDTypes] = {DType::Bool,   DType::UInt8,   DType::Int8,     DType::Int16,  DType::Int32,
+                                          DType::Int64,  DType::Float16, DType::BFloat16, DType::Float32, DType::Float64,
+                                          DType::UInt16, DType::UInt32,  DType::UInt64};
 
 inline size_t itemsize(DType t) {
   switch (t) {
@@ -45,11 +51,14 @@ inline size_t itemsize(DType t) {
     case DType::UInt8:
     case DType::Int8: return 1;
     case DType::Int16:
+    case DType::UInt16:
     case DType::Float16:
     case DType::BFloat16: return 2;
     case DType::Int32:
+    case DType::UInt32:
     case DType::Float32: return 4;
     case DType::Int64:
+    case DType::UInt64:
     case DType::Float64: return 8;
   }
   return 0;
@@ -69,7 +78,9 @@ inline const DTypeNames& dtype_names(DType t) {
       {"int64", "LongTensor", "Long"},       {"float32", "FloatTensor", "Float"},
       {"float64", "DoubleTensor", "Double"}, {"uint8", "ByteTensor", "Byte"},
       {"int8", "CharTensor", "Char"},        {"int16", "ShortTensor", "Short"},
-      {"float16", "HalfTensor", "Half"},     {"bfloat16", "BFloat16Tensor", "BFloat16"}};
+      {"float16", "HalfTensor", "Half"},     {"bfloat16", "BFloat16Tensor", "BFloat16"},
+      {"uint16", "UInt16Tensor", "UInt16"},  {"uint32", "UInt32Tensor", "UInt32"},
+      {"uint64", "UInt64Tensor", "UInt64"}};
   return rows[(int)t < kNumDTypes ? (int)t : 0];
 }
 inline const char* dtype_name(DType t) { return dtype_names(t).name; }
@@ -85,7 +96,10 @@ inline bool is_integral(DType t, bool include_bool) {
     case DType::Int8:
     case DType::Int16:
     case DType::Int32:
-    case DType::Int64: return true;
+    case DType::Int64:
+    case DType::UInt16:
+    case DType::UInt32:
+    case DType::UInt64: return true;
     case DType::Bool: return include_bool;
     default: return false;
   }
@@ -95,8 +109,12 @@ inline int dtype_category(DType t) { return t == DType::Bool ? 0 : is_floating(t
 
 // Storage dtypes compute in a wider dtype (Note [Storage dtypes]).
 inline bool is_storage_only(DType t) { return (int)t >= 5; }
+// uint16, uint32 and uint64: PyTorch's "shell" unsigned dtypes, which it
+// does not promote with any other integer or bool dtype.
+inline bool is_wide_unsigned(DType t) { return (int)t >= (int)DType::UInt16; }
 inline DType compute_dtype(DType t) {
   if (!is_storage_only(t)) return t;
+  if (t == DType::UInt32 || t == DType::UInt64) return DType::Int64;
   return is_floating(t) ? DType::Float32 : DType::Int32;
 }
 
@@ -106,6 +124,10 @@ inline DType compute_dtype(DType t) {
 inline DType promote(DType a, DType b) {
   if (a == b) return a;
   const int ca = dtype_category(a), cb = dtype_category(b);
+  const bool both_exact = ca < 2 && cb < 2;  // a float with a shell unsigned is the float
+  EMBER_CHECK(!(both_exact && (is_wide_unsigned(a) || is_wide_unsigned(b))),
+              "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote ",
+              dtype_names(a).scalar, " and ", dtype_names(b).scalar);
   if (ca != cb) return ca > cb ? a : b;
   // Two floats: float64 if either is; else float32 (float16 with bfloat16 too).
   if (ca == 2) return a == DType::Float64 || b == DType::Float64 ? DType::Float64 : DType::Float32;
@@ -217,6 +239,9 @@ decltype(auto) dispatch_all(DType t, F&& f) {
     case DType::Int16: return f(type_tag<int16_t>{});
     case DType::Float16: return f(type_tag<Half>{});
     case DType::BFloat16: return f(type_tag<BFloat16>{});
+    case DType::UInt16: return f(type_tag<uint16_t>{});
+    case DType::UInt32: return f(type_tag<uint32_t>{});
+    case DType::UInt64: return f(type_tag<uint64_t>{});
     default: return dispatch(t, std::forward<F>(f));
   }
 }
@@ -273,9 +298,23 @@ template <>
 constexpr DType dtype_of<BFloat16>() {
   return DType::BFloat16;
 }
+template <>
+constexpr DType dtype_of<uint16_t>() {
+  return DType::UInt16;
+}
+template <>
+constexpr DType dtype_of<uint32_t>() {
+  return DType::UInt32;
+}
+template <>
+constexpr DType dtype_of<uint64_t>() {
+  return DType::UInt64;
+}
 
 // One value converted as PyTorch's casts do: nonzero is true; a float into a
-// small integer goes through int64 and wraps (-1.0 into uint8 is 255).
+// narrower or unsigned integer goes through int64 and wraps (-1.0 into uint8
+// is 255, into uint32 4294967295); into uint64, values from 2**63 up convert
+// directly, as int64 cannot hold them.
 template <class O, class I>
 O convert(I x) {
   if constexpr (std::is_same_v<O, I>) {
@@ -285,7 +324,10 @@ O convert(I x) {
       return static_cast<float>(x) != 0.0f;
     else
       return x != I(0);
-  } else if constexpr (std::is_integral_v<O> && sizeof(O) < 4 && !std::is_integral_v<I>) {
+  } else if constexpr (std::is_same_v<O, uint64_t> && !std::is_integral_v<I>) {
+    const double d = static_cast<double>(x);
+    return d >= 9223372036854775808.0 ? static_cast<uint64_t>(d) : static_cast<uint64_t>(static_cast<int64_t>(d));
+  } else if constexpr (std::is_integral_v<O> && (sizeof(O) < 4 || std::is_unsigned_v<O>) && !std::is_integral_v<I>) {
     return static_cast<O>(static_cast<int64_t>(static_cast<double>(x)));
   } else if constexpr (std::is_class_v<I>) {
     return static_cast<O>(static_cast<float>(x));

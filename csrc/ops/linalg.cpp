@@ -14,6 +14,9 @@ static const char* c_type(DType t) {
     case DType::Int16: return "short int";
     case DType::Int8: return "signed char";
     case DType::UInt8: return "unsigned char";
+    case DType::UInt16: return "unsigned short";
+    case DType::UInt32: return "unsigned int";
+    case DType::UInt64: return "unsigned long";
     case DType::Float16: return "c10::Half";
     case DType::BFloat16: return "c10::BFloat16";
     default: return "bool";

@@ -81,6 +81,9 @@ static const char* buffer_format(DType d) {
     case DType::Float16: return "e";
     case DType::Float32: return "f";
     case DType::Float64: return "d";
+    case DType::UInt16: return "H";
+    case DType::UInt32: return "I";
+    case DType::UInt64: return "Q";
     case DType::BFloat16: break;
   }
   EMBER_FAIL(Type, "the buffer protocol has no format for ", dtype_name(d), "; use DLPack or convert first");
@@ -107,7 +110,10 @@ static dlpack::DataType dlpack_dtype(DType d) {
   uint8_t bits = (uint8_t)(8 * itemsize(d));
   switch (d) {
     case DType::Bool: return {dlpack::kDLBool, bits, 1};
-    case DType::UInt8: return {dlpack::kDLUInt, bits, 1};
+    case DType::UInt8:
+    case DType::UInt16:
+    case DType::UInt32:
+    case DType::UInt64: return {dlpack::kDLUInt, bits, 1};
     case DType::Int8:
     case DType::Int16:
     case DType::Int32:
@@ -199,7 +205,8 @@ static DType dtype_from_dlpack(dlpack::DataType t) {
     if (ours.code == t.code && ours.bits == t.bits) return d;
   }
   throw py::type_error("from_dlpack: unsupported dtype " + dlpack_dtype_name(t) +
-                       "; ember has bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32 and float64");
+                       "; ember has bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, bfloat16, float32 "
+                       "and float64");
 }
 
 // A tensor viewing a DLTensor's memory; `release` runs when the last tensor

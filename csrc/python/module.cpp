@@ -34,7 +34,7 @@ py::handle dtype_object(DType d) { return g_dtype_objects[(int)d]; }
 static void init_types(py::module_& m) {
   py::enum_<DType> dtype(m, "dtype",
                          "The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, "
-                         "int64, int32, int16, int8, uint8, bool.");
+                         "int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool.");
   for (DType d : kAllDTypes) dtype.value(dtype_name(d), d);
   dtype.def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); })
@@ -43,7 +43,7 @@ static void init_types(py::module_& m) {
       .def_property_readonly(
           "itemsize", [](DType d) { return itemsize(d); }, "The size of one element in bytes.")
       .def_property_readonly(
-          "is_signed", [](DType d) { return d != DType::Bool && d != DType::UInt8; },
+          "is_signed", [](DType d) { return d != DType::Bool && d != DType::UInt8 && !is_wide_unsigned(d); },
           "Whether it holds signed values.");
   // A dtype is not a number: without this, pybind11 would take ember.float32
   // as the int 3 wherever an int is expected (x.chunk(ember.int64), a dim...).

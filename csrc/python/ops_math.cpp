@@ -182,6 +182,7 @@ void register_operators(OpRegistry& r) {
   });
   r.method("__int__", kNoGrad, "The value of a one-element tensor as a Python int.", [](const Tensor& t) -> py::object {
     EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
+    if (t->dtype() == DType::UInt64) return py::int_(*t->data<uint64_t>());  // from 2**63 up too
     if (!is_floating(t->dtype())) return py::int_(item_as_int64(t));
     // Python's int(float): ValueError for NaN, OverflowError for inf, exact for large values
     PyObject* v = PyLong_FromDouble(item_as_double(t));

@@ -17,12 +17,15 @@ static DType dtype_from_numpy(const py::dtype& dt) {
   const char kind = dt.kind();
   const size_t size = dt.itemsize();
   for (DType d : kAllDTypes) {
-    const char ours = d == DType::Bool ? 'b' : d == DType::UInt8 ? 'u' : is_floating(d) ? 'f' : 'i';
+    const char ours = d == DType::Bool                              ? 'b'
+                      : d == DType::UInt8 || is_wide_unsigned(d) ? 'u'
+                      : is_floating(d)                            ? 'f'
+                                                                  : 'i';
     if (d != DType::BFloat16 && ours == kind && itemsize(d) == size) return d;
   }
   throw py::type_error("can't convert np.ndarray of type " + std::string(py::str(dt)) +
                        ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, "
-                       "uint8, and bool.");
+                       "uint64, uint32, uint16, uint8, and bool.");
 }
 
 // A numpy array viewing the tensor's memory; the array keeps the storage alive.
@@ -91,6 +94,8 @@ static py::object item(const Tensor& t) {
     T v = *t->data<T>();
     if constexpr (std::is_same_v<T, bool>)
       return py::bool_(v);
+    else if constexpr (std::is_unsigned_v<T>)
+      return py::int_((uint64_t)v);  // uint64 values from 2**63 up stay positive
     else if constexpr (std::is_integral_v<T>)
       return py::int_((int64_t)v);
     else

@@ -11,7 +11,7 @@ import typing_extensions
 __all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'i0', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', '_safe_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'as_strided', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
-    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool.
+    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool.
     
     Members:
     
@@ -34,6 +34,12 @@ class dtype:
       float32
     
       float64
+    
+      uint16
+    
+      uint32
+    
+      uint64
     """
     __index__ = None
     __int__ = None
@@ -47,6 +53,9 @@ class dtype:
     int32: typing.ClassVar[dtype]
     int64: typing.ClassVar[dtype]
     int8: typing.ClassVar[dtype]
+    uint16: typing.ClassVar[dtype]
+    uint32: typing.ClassVar[dtype]
+    uint64: typing.ClassVar[dtype]
     uint8: typing.ClassVar[dtype]
     @staticmethod
     def __getstate__(*args, **kwargs):
@@ -385,6 +394,12 @@ class Tensor:
     greater_equal = ge
     greater_equal_ = ge_
     @staticmethod
+    def hash_tensor(*args, **kwargs) -> Tensor:
+        """
+        A uint64 hash of input's elements (over ``dim``, one int or several, or all): each element
+            upcast to float64 or int64 (bool to 0/1), its 64 bits XOR-reduced, as PyTorch's ``mode=0``.
+        """
+    @staticmethod
     def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         The Heaviside step: 0 where input < 0, 1 where input > 0, ``values`` where input == 0.
@@ -625,6 +640,12 @@ class Tensor:
     def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         The normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0 (where its gradient is 0).
+        """
+    @staticmethod
+    def slice_inverse(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1) -> Tensor:
+        """
+        The inverse of ``src = base[..., start:end:step, ...]`` for functionalization: a view of input's
+            memory with src's sizes, strides and offset (as PyTorch's, which reads only src's geometry).
         """
     @staticmethod
     def slice_scatter(*args, **kwargs) -> Tensor:
@@ -1654,9 +1675,9 @@ class Tensor:
         """
         Whether the tensor is in page-locked memory: never (this build has no accelerator).
         """
-    def is_set_to(self, other: Tensor) -> bool:
+    def is_set_to(self, tensor: Tensor) -> bool:
         """
-        Whether self and other are the same view: one storage, offset, sizes and strides.
+        Whether self and tensor are the same view: one storage, offset, sizes and strides.
         """
     def is_shared(self):
         """
@@ -2152,9 +2173,9 @@ class Tensor:
         """
         Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when needed; new elements are uninitialised). Not for tensors that require grad.
         """
-    def resize_as(self, other: Tensor) -> Tensor:
+    def resize_as(self, tensor: Tensor) -> Tensor:
         """
-        Deprecated: self viewed in other's shape (PyTorch's non-inplace resize_as).
+        Deprecated: self viewed in tensor's shape (PyTorch's non-inplace resize_as).
         """
     def resize_as_(self, the_template: Tensor) -> Tensor:
         """
@@ -2642,6 +2663,11 @@ class Tensor:
     def mT(self) -> Tensor:
         """
         A view with the last two dims swapped (batched matrix transpose).
+        """
+    @property
+    def name(self):
+        """
+        PyTorch's unnamed tensor's name: always None.
         """
     @property
     def nbytes(self):

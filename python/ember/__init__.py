@@ -79,6 +79,7 @@ from ._torch_level_nn import *  # noqa: F403  (needs nn)
 from ._torch_level_aten import *  # noqa: F403  (needs nn)
 from ._torch_level_rnn import *  # noqa: F403  (needs nn)
 from ._householder import geqrf, orgqr, ormqr
+from ._lobpcg import lobpcg
 from ._torch_misc import *
 from ._torch_misc import install as _install_torch_misc
 from .amp import GradScaler, autocast
@@ -144,6 +145,9 @@ int64 = long = dtype.int64
 int16 = short = dtype.int16
 int8 = dtype.int8
 uint8 = dtype.uint8
+uint16 = dtype.uint16
+uint32 = dtype.uint32
+uint64 = dtype.uint64
 float16 = half = dtype.float16
 bfloat16 = dtype.bfloat16
 bool = dtype.bool

@@ -49,6 +49,9 @@ _NUMPY_TO_DTYPE = {
     np.dtype(np.float32): float32,
     np.dtype(np.float64): float64,
     np.dtype(np.uint8): dtype.uint8,
+    np.dtype(np.uint16): dtype.uint16,
+    np.dtype(np.uint32): dtype.uint32,
+    np.dtype(np.uint64): dtype.uint64,
     np.dtype(np.int8): dtype.int8,
     np.dtype(np.int16): dtype.int16,
     np.dtype(np.int32): int32,
@@ -179,7 +182,7 @@ def tensor(
         if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
             raise TypeError(
                 f"can't convert np.ndarray of type {arr.dtype}. The only supported types are: "
-                "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+                "float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
             )
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             dtype = _NUMPY_TO_DTYPE.get(arr.dtype)
@@ -188,6 +191,8 @@ def tensor(
         elif arr.dtype.kind == "f":
             dtype = _default_dtype  # Python floats give the default dtype
         elif arr.dtype.kind in "iu":
+            if arr.dtype == np.uint64:  # Python ints of 2**63 and more: PyTorch's words
+                raise ValueError("Overflow when unpacking long long")
             dtype = int64
         elif arr.dtype.kind == "b":
             dtype = bool_

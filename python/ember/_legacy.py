@@ -126,8 +126,10 @@ _BY_NAME = {c.__name__: c for c in _CLASSES}
 
 
 def legacy_type_name(t: Tensor) -> str:
-    """'ember.FloatTensor' for a float32 tensor, and so on."""
-    return "ember." + _BY_DTYPE[t.dtype].__name__
+    """'ember.FloatTensor' for a float32 tensor, and so on ('ember.UInt32Tensor' for the unsigned dtypes
+    that have no legacy class, as PyTorch names them)."""
+    cls = _BY_DTYPE.get(t.dtype)
+    return "ember." + (cls.__name__ if cls else f"UInt{8 * t.element_size()}Tensor")
 
 
 def _dtype_from_type_arg(arg: Any) -> dtype:

@@ -1,7 +1,8 @@
 """torch-level ATen ops that real scripts and exported graphs call: the ``*_copy`` forms of view ops (the
 view's values as a new contiguous tensor), ``convolution`` with ATen's nine arguments, the ``native_*``
-normalizations that also return their statistics, ``grid_sampler`` with ATen's int modes, and the pools
-that return indices. Each is composed of ember ops, so each differentiates like the ops it is made of.
+normalizations that also return their statistics, ``grid_sampler`` with ATen's int modes, the pools
+that return indices and ``embedding_bag`` with ATen's four results. Each is composed of ember ops, so
+each differentiates like the ops it is made of.
 
 grad_fn names: PyTorch names the node of a ``*_copy`` result ``<View>Backward0_copy``; ember's result is
 a clone of the view, so its grad_fn is ``CloneBackward0`` (the gradient is the same)."""
@@ -21,6 +22,7 @@ __all__ = [
     "convolution",
     "detach_copy",
     "diagonal_copy",
+    "embedding_bag",
     "expand_copy",
     "grid_sampler",
     "grid_sampler_2d",
@@ -67,6 +69,9 @@ _CPP_TYPES = {
     "int16": "short int",
     "int8": "signed char",
     "uint8": "unsigned char",
+    "uint16": "unsigned short",
+    "uint32": "unsigned int",
+    "uint64": "unsigned long",
     "bool": "bool",
 }
 
@@ -447,3 +452,63 @@ def max_pool1d_with_indices(
     kernel_size."""
     no_stride = not isinstance(stride, int) and len(stride) == 0
     return F.max_pool1d(input, kernel_size, None if no_stride else stride, padding, dilation, ceil_mode, True)
+
+
+_BAG_MODES = {0: "sum", 1: "mean", 2: "max"}
+
+
+def embedding_bag(
+    weight: Tensor,
+    indices: Tensor,
+    offsets: Tensor,
+    scale_grad_by_freq: bool = False,
+    mode: int = 0,
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """ATen's embedding_bag (mode 0 sum, 1 mean, 2 max): ``(output, offset2bag, bag_size, max_indices)``,
+    output as ``F.embedding_bag``'s. The other three are what PyTorch's CPU kernel returns: the bag of each
+    index (empty for sum without padding_idx), each bag's size (zeros for sum) and, for max, the weight
+    row that gave each maximum (else bag_size again, or zeros for sum)."""
+    import numpy as np
+
+    if mode not in _BAG_MODES:
+        raise RuntimeError(f"embedding_bag: mode must be 0 (sum), 1 (mean) or 2 (max), got {mode}")
+    output = F.embedding_bag(
+        indices,
+        weight,
+        offsets,
+        None,
+        2,
+        scale_grad_by_freq,
+        _BAG_MODES[mode],
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+    )
+    idx = indices.reshape(-1).numpy().astype(np.int64)
+    bags = output.shape[0]
+    starts = offsets.numpy().astype(np.int64)[:bags] if indices.dim() == 1 else np.arange(bags) * indices.shape[1]
+    offset2bag = np.searchsorted(starts, np.arange(idx.size), side="right") - 1
+    counted = idx != padding_idx if padding_idx is not None else np.ones(idx.size, bool)
+    sizes = np.bincount(offset2bag[counted], minlength=bags)[:bags] if idx.size else np.zeros(bags, np.int64)
+    long = _C.dtype.int64
+
+    def as_long(a: Any) -> Tensor:
+        return _C.from_numpy(np.ascontiguousarray(a, dtype=np.int64))
+
+    if mode == 0:
+        o2b = as_long(offset2bag) if padding_idx is not None else _C._empty([0], long)
+        return output, o2b, _C._zeros([bags], long), _C._zeros([bags], long)
+    if mode == 1:
+        return output, as_long(offset2bag), as_long(sizes), as_long(sizes)
+    w = weight.detach().numpy()
+    best = np.zeros((bags, w.shape[1]), dtype=np.int64)
+    for b in range(bags):
+        rows = idx[(offset2bag == b) & counted]
+        if rows.size:
+            best[b] = rows[np.argmax(w[rows], axis=0)]
+    return output, as_long(offset2bag), as_long(sizes), as_long(best)

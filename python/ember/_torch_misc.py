@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _C
 from ._C import Tensor
+from ._composite import _axis_alias
 
 __all__ = [
     "AcceleratorError",
@@ -30,6 +32,7 @@ __all__ = [
     "get_deterministic_debug_mode",
     "get_device",
     "get_device_module",
+    "hash_tensor",
     "has_lapack",
     "has_mkl",
     "has_openmp",
@@ -40,6 +43,8 @@ __all__ = [
     "set_default_tensor_type",
     "set_deterministic_debug_mode",
     "set_flush_denormal",
+    "slice_inverse",
+    "thread_safe_generator",
 ]
 
 
@@ -265,6 +270,40 @@ def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], o
 
 
 # ----------------------------------------------------------------------------------- Tensor methods
+@_axis_alias
+def hash_tensor(input: Tensor, dim: Any = None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
+    """A uint64 hash of input's elements (over ``dim``, one int or several, or all): each element
+    upcast to float64 or int64 (bool to 0/1), its 64 bits XOR-reduced, as PyTorch's ``mode=0``."""
+    if mode != 0:
+        raise RuntimeError(f"hash_tensor only supports mode=0 (xor reduction), but got mode={mode}")
+    bits = _C.from_numpy(_upcast_bits(input))
+    dims = tuple(range(input.dim())) if dim is None or dim == () else (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(d % max(input.dim(), 1) for d in dims) if input.dim() else ()
+    reduced = np.bitwise_xor.reduce(bits.numpy(), axis=dims, keepdims=keepdim) if dims else bits.numpy()
+    return _C.from_numpy(np.array(reduced, dtype=np.uint64, order="C"))  # 0-d stays 0-d
+
+
+def _upcast_bits(input: Tensor) -> np.ndarray:
+    """input's values as 64-bit patterns (uint64): floats through float64, integers through int64."""
+    t = input.detach()
+    wide = t.double() if t.is_floating_point() else t.long()
+    return np.ascontiguousarray(wide.numpy()).view(np.uint64)
+
+
+def slice_inverse(
+    input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1
+) -> Tensor:
+    """The inverse of ``src = base[..., start:end:step, ...]`` for functionalization: a view of input's
+    memory with src's sizes, strides and offset (as PyTorch's, which reads only src's geometry)."""
+    return input.as_strided(tuple(src.shape), tuple(src.stride()), src.storage_offset())
+
+
+def thread_safe_generator() -> Any:
+    """The random generator for the current DataLoader thread worker, or None (the global one). ember's
+    DataLoader workers are processes, each with its own seeded global generator, so this is always None."""
+    return None
+
+
 def _new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Legacy constructor of a tensor of self's dtype: new(*sizes) or new(ember.Size) uninitialised,
     new(sequence or array) of that data, new(tensor) sharing its data, new() empty."""
@@ -294,13 +333,13 @@ def _as_subclass(self: Tensor, cls: type) -> Tensor:
     return result
 
 
-def _is_set_to(self: Tensor, other: Tensor) -> bool:
-    """Whether self and other are the same view: one storage, offset, sizes and strides."""
+def _is_set_to(self: Tensor, tensor: Tensor) -> bool:
+    """Whether self and tensor are the same view: one storage, offset, sizes and strides."""
     return (
-        self.untyped_storage().data_ptr() == other.untyped_storage().data_ptr()
-        and self.storage_offset() == other.storage_offset()
-        and tuple(self.shape) == tuple(other.shape)
-        and self.stride() == other.stride()
+        self.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr()
+        and self.storage_offset() == tensor.storage_offset()
+        and tuple(self.shape) == tuple(tensor.shape)
+        and self.stride() == tensor.stride()
     )
 
 
@@ -329,10 +368,10 @@ def _resize(self: Tensor, *sizes: Any) -> Tensor:
     return self.reshape(shape)
 
 
-def _resize_as(self: Tensor, other: Tensor) -> Tensor:
-    """Deprecated: self viewed in other's shape (PyTorch's non-inplace resize_as)."""
+def _resize_as(self: Tensor, tensor: Tensor) -> Tensor:
+    """Deprecated: self viewed in tensor's shape (PyTorch's non-inplace resize_as)."""
     warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
-    return self.reshape(tuple(other.shape))
+    return self.reshape(tuple(tensor.shape))
 
 
 def _map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
@@ -455,6 +494,9 @@ _METHODS: dict[str, Any] = {
     "geqrf": _geqrf,
     "orgqr": _orgqr,
     "ormqr": _ormqr,
+    "hash_tensor": hash_tensor,
+    "slice_inverse": slice_inverse,
+    "name": property(lambda self: None, doc="PyTorch's unnamed tensor's name: always None."),
     **{name: _removed(message) for name, message in _REMOVED.items()},
 }
 

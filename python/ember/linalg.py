@@ -1,5 +1,5 @@
 """ember.linalg: PyTorch's torch.linalg (inv, det, slogdet, solve, solve_triangular, cholesky, qr, lu,
-eigh, svd, pinv, lstsq, matrix_rank, norms, cond, matrix_exp, ...) and the torch-level names real
+eigh, svd, pinv, lstsq, matrix_rank, norms, cond, matrix_exp, ldl_factor/ldl_solve, ...) and the torch-level names real
 scripts use (inverse, det, logdet, slogdet, cholesky, qr, svd, pinverse, lu, lu_solve, lu_unpack,
 cholesky_solve, cholesky_inverse, triangular_solve, matrix_exp, and their Tensor methods).
 
@@ -34,6 +34,7 @@ from ._C import Tensor
 from ._composite import _axis_alias
 from ._dtype_info import _SCALAR_NAMES
 from ._householder import householder_product
+from ._ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from .autograd.function import Function
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
     "eigvalsh",
     "inv",
     "inv_ex",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
     "lstsq",
     "lu",
     "lu_factor",

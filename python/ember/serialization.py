@@ -98,6 +98,10 @@ _TORCH_DTYPES = {
     "int16": ("ShortStorage", "<i2"),
     "int8": ("CharStorage", "|i1"),
     "uint8": ("ByteStorage", "|u1"),
+    # no legacy class: PyTorch saves these as bytes (UntypedStorage) with _rebuild_tensor_v3
+    "uint16": ("UntypedStorage", "<u2"),
+    "uint32": ("UntypedStorage", "<u4"),
+    "uint64": ("UntypedStorage", "<u8"),
     "complex64": ("ComplexFloatStorage", "<c8"),
     "complex128": ("ComplexDoubleStorage", "<c16"),
 }
@@ -826,8 +830,9 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is _StorageRef:
-            storage_type = _STORAGE_TYPE_OBJECTS[_TORCH_DTYPES[obj.dtype][0]]
-            return ("storage", storage_type, obj.key, "cpu", obj.numel)
+            storage_name, byte_format = _TORCH_DTYPES[obj.dtype]
+            numel = obj.numel * np.dtype(byte_format).itemsize if storage_name == "UntypedStorage" else obj.numel
+            return ("storage", _STORAGE_TYPE_OBJECTS[storage_name], obj.key, "cpu", numel)
         return None
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
@@ -878,6 +883,8 @@ class _Pickler(pickle._Pickler):
                 key = str(len(self.storages) + len(self.empty_storages))
                 self.storages[(dtype, start)] = (key, start, end)
             ref, offset = _StorageRef(key, dtype, (end - start) // itemsize), (rng[0] - start) // itemsize
+        if _TORCH_DTYPES[dtype][0] == "UntypedStorage":  # bytes: the dtype goes apart, as PyTorch writes it
+            return _rebuild_tensor_v3, (ref, offset, size, stride, t.requires_grad, hooks, t.dtype)
         return _rebuild_tensor_v2, (ref, offset, size, stride, t.requires_grad, hooks)
 
 
@@ -916,12 +923,13 @@ class _TensorCollector(pickle.Pickler):
 # ember function -> the (module, name) data.pkl names it by
 _TORCH_NAMES = {
     id(_rebuild_tensor_v2): ("torch._utils", "_rebuild_tensor_v2"),
+    id(_rebuild_tensor_v3): ("torch._utils", "_rebuild_tensor_v3"),
     id(_rebuild_parameter): ("torch._utils", "_rebuild_parameter"),
     id(_make_size): ("torch", "Size"),
     id(_make_device): ("torch", "device"),
 }
 for _name, _obj in _STORAGE_TYPE_OBJECTS.items():
-    _TORCH_NAMES[id(_obj)] = ("torch", _name)
+    _TORCH_NAMES[id(_obj)] = ("torch.storage" if _name == "UntypedStorage" else "torch", _name)
 
 
 class _AlignedZipWriter:

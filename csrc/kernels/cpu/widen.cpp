@@ -6,10 +6,22 @@
 namespace ember {
 namespace kernels {
 
+// uint64 computes in int64, which holds it exactly only below 2**63; a larger
+// value would come out of the int64 loop as a negative number.
+static void check_fits_int64(const Tensor& wide) {
+  const int64_t* v = wide->data<int64_t>();
+  bool negative = false;
+  for (int64_t i = 0, n = wide->numel(); i < n; ++i) negative |= v[i] < 0;
+  EMBER_CHECK(!negative,
+              "ember computes uint64 tensors in int64, which cannot hold this op's value of 2**63 or more; copies, "
+              "views and conversions (to(), float(), ...) keep such values exactly");
+}
+
 Tensor Widening::in(const Tensor& t) const {
   if (!t || !is_storage_only(t->dtype())) return t;
   Tensor wide = empty(t->sizes(), compute_dtype(t->dtype()));
   copy(wide, t);
+  if (t->dtype() == DType::UInt64) check_fits_int64(wide);
   return wide;
 }
 

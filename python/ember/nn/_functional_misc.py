@@ -1,5 +1,5 @@
-"""The channel-wise and alpha dropouts, RMS and local response normalisation of
-nn.functional (re-exported by it), composed of other ops."""
+"""The channel-wise and alpha dropouts, RMS and local response normalisation and the grouped
+matrix product of nn.functional (re-exported by it), composed of other ops."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ __all__ = [
     "dropout3d",
     "rms_norm",
     "local_response_norm",
+    "grouped_mm",
 ]
 
 # The SELU constants' negative saturation value alpha * scale: where alpha dropout sets a dropped unit.
@@ -181,3 +182,66 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     for i in range(1, size):
         window = window + padded.narrow(1, i, c)
     return input / (window / size * alpha + k).pow(beta)
+
+
+def _group_bounds(offs, groups: int, total: int, what: str) -> list[tuple[int, int]]:
+    """(start, end) of each group from offs, the groups' cumulative ends (int32, PyTorch's layout)."""
+    if offs is None:
+        raise RuntimeError(f"grouped_mm: offs must be given when {what} is 2D")
+    if offs.dtype != _C.dtype.int32 or offs.dim() != 1:
+        raise RuntimeError(f"grouped_mm: offs must be a 1D int32 tensor, got {offs.dim()}D {offs.dtype}")
+    ends = [int(e) for e in offs.tolist()]
+    if len(ends) != groups and groups != -1:
+        raise RuntimeError(f"grouped_mm: offs has {len(ends)} groups, but mat_b has {groups}")
+    starts = [0] + ends[:-1]
+    if any(e < s for s, e in zip(starts, ends)) or (ends and ends[-1] > total):
+        raise RuntimeError(f"grouped_mm: offs {ends} must be non-decreasing and at most {total}")
+    return list(zip(starts, ends))
+
+
+def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
+    """Matrix products over groups of rows or columns, as Mixture-of-Experts layers use (PyTorch's
+    F.grouped_mm, which runs on the CPU for float32 too). ``offs`` holds each group's cumulative end:
+
+    - a 2D (M, K), b 3D (G, K, N): rows offs[g-1]:offs[g] of a times b[g], an (M, N) result;
+    - a 3D (G, M, K), b 3D (G, K, N): one product per group (offs None), (G, M, N);
+    - a 2D (M, K), b 2D (K, N): the K range of each group (weight gradients), (G, M, N);
+    - a 3D (G, M, K), b 2D (K, N): a[g] times columns offs[g-1]:offs[g] of b, (M, N).
+
+    Rows or columns past offs[-1] are zero (PyTorch leaves them unwritten). Composed of matmuls, so
+    backward works (PyTorch's CPU backward does not)."""
+    if bias is not None:
+        raise RuntimeError("Bias not supported yet")
+    if mat_a.dim() not in (2, 3) or mat_b.dim() not in (2, 3):
+        raise RuntimeError(f"grouped_mm: mat_a and mat_b must be 2D or 3D, got {mat_a.dim()}D and {mat_b.dim()}D")
+    if mat_a.dtype != mat_b.dtype:
+        raise RuntimeError(f"grouped_mm: mat_a and mat_b must have the same dtype, got {mat_a.dtype} and {mat_b.dtype}")
+    if mat_a.shape[-1] != mat_b.shape[-2]:
+        raise RuntimeError("contraction dimension of mat_a and mat_b must match")
+    a3, b3 = mat_a.dim() == 3, mat_b.dim() == 3
+    if a3 and b3:
+        if offs is not None:
+            raise RuntimeError("grouped_mm: offs must be None when mat_a and mat_b are both 3D")
+        if mat_a.shape[0] != mat_b.shape[0]:
+            raise RuntimeError(f"grouped_mm: {mat_a.shape[0]} groups in mat_a but {mat_b.shape[0]} in mat_b")
+        out = _C.matmul(mat_a, mat_b)
+    elif b3:  # groups of a's rows
+        m = mat_a.shape[0]
+        bounds = _group_bounds(offs, mat_b.shape[0], m, "mat_a")
+        parts = [_C.matmul(mat_a[s:e], mat_b[g]) for g, (s, e) in enumerate(bounds)]
+        done = bounds[-1][1] if bounds else 0
+        if done < m:
+            parts.append(zeros(m - done, mat_b.shape[-1], dtype=mat_a.dtype))
+        out = _C.cat(parts, 0)
+    elif a3:  # groups of b's columns
+        n = mat_b.shape[1]
+        bounds = _group_bounds(offs, mat_a.shape[0], n, "mat_b")
+        parts = [_C.matmul(mat_a[g], mat_b[:, s:e]) for g, (s, e) in enumerate(bounds)]
+        done = bounds[-1][1] if bounds else 0
+        if done < n:
+            parts.append(zeros(mat_a.shape[1], n - done, dtype=mat_a.dtype))
+        out = _C.cat(parts, 1)
+    else:  # groups of the shared K
+        bounds = _group_bounds(offs, -1, mat_a.shape[1], "mat_a")
+        out = _C.stack([_C.matmul(mat_a[:, s:e], mat_b[s:e]) for s, e in bounds], 0)
+    return out if out_dtype is None or out_dtype == out.dtype else out.to(out_dtype)

@@ -1,0 +1,209 @@
+"""linalg.ldl_factor, ldl_factor_ex and ldl_solve: LAPACK's sytrf and sytrs (Bunch-Kaufman pivoting),
+called through ctypes in the OpenBLAS ember._C links (ember._blas loads it; numpy has no LDL).
+
+The results are LAPACK's compact form, as PyTorch returns it: ``LD`` holds L below the diagonal and
+the 1x1 and 2x2 blocks of D on and next to it (its upper triangle zeroed), ``pivots`` the 1-based
+row interchanges (a negative pair marks a 2x2 block). ember's reals make ``hermitian`` the same as
+symmetric. As in PyTorch, neither function has a derivative: backward through them raises."""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._blas import _lib
+from ._C import Tensor
+from .autograd.function import Function
+
+_LdlFactor = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+_LdlFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+
+_INT = ctypes.POINTER(ctypes.c_int)
+_CHAR = ctypes.c_char_p
+
+
+def _routine(name: str) -> Any:
+    f = getattr(_lib, name)
+    f.restype = None
+    return f
+
+
+# LAPACK's Fortran symbols, prefixed by scipy-openblas; a trailing size_t is the Fortran length of uplo.
+_SYTRF = {np.dtype(np.float32): _routine("scipy_ssytrf_"), np.dtype(np.float64): _routine("scipy_dsytrf_")}
+_SYTRS = {np.dtype(np.float32): _routine("scipy_ssytrs_"), np.dtype(np.float64): _routine("scipy_dsytrs_")}
+
+
+def _ptr(a: np.ndarray) -> Any:
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+def _int(v: int) -> Any:
+    return ctypes.byref(ctypes.c_int(v))
+
+
+def _sytrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """One matrix: (LD lower triangle, 1-based pivots, info)."""
+    n = a.shape[-1]
+    work = np.asfortranarray(a)  # a fresh column-major copy: LAPACK writes the factors into it
+    ipiv = np.zeros(n, dtype=np.int32)
+    info = ctypes.c_int(0)
+    lwork = max(1, 64 * n)
+    scratch = np.empty(lwork, dtype=a.dtype)
+    _SYTRF[a.dtype](
+        _CHAR(b"L"),
+        _int(n),
+        _ptr(work),
+        _int(max(1, n)),
+        _ptr(ipiv),
+        _ptr(scratch),
+        _int(lwork),
+        ctypes.byref(info),
+        ctypes.c_size_t(1),
+    )
+    return np.tril(work), ipiv, info.value
+
+
+def _sytrs(ld: np.ndarray, ipiv: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n, nrhs = b.shape
+    x = np.asfortranarray(b)
+    info = ctypes.c_int(0)
+    ld_f = np.asfortranarray(ld)
+    ipiv = np.ascontiguousarray(ipiv, dtype=np.int32)
+    _SYTRS[b.dtype](
+        _CHAR(b"L"),
+        _int(n),
+        _int(nrhs),
+        _ptr(ld_f),
+        _int(max(1, n)),
+        _ptr(ipiv),
+        _ptr(x),
+        _int(max(1, n)),
+        ctypes.byref(info),
+        ctypes.c_size_t(1),
+    )
+    return np.ascontiguousarray(x)
+
+
+def _check_square_float(name: str, A: Tensor, arg: str = "A") -> None:
+    from .linalg import _check_square
+
+    _check_square(name, A, arg)
+
+
+def _from_numpy(a: np.ndarray) -> Tensor:
+    return _C.from_numpy(np.array(a, order="C"))  # a copy; 0-d stays 0-d
+
+
+class _LdlFactorEx(Function):
+    """ldl_factor_ex's node: PyTorch defines no derivative for it, so backward raises its error."""
+
+    _node_name = "LinalgLdlFactorExBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> Any:
+        a = A.detach().numpy()
+        batch, n = a.shape[:-2], a.shape[-1]
+        ld = np.zeros_like(a)
+        piv = np.zeros(batch + (n,), dtype=np.int32)
+        info = np.zeros(batch, dtype=np.int32)
+        for idx in np.ndindex(*batch):
+            ld[idx], piv[idx], info[idx] = _sytrf(a[idx])
+        piv_t, info_t = _from_numpy(piv), _from_numpy(info)
+        ctx.mark_non_differentiable(piv_t, info_t)
+        return _from_numpy(ld), piv_t, info_t
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False, out: Any = None) -> Any:
+    """The LDL factorization of a symmetric matrix (or of each of a batch), as LAPACK's sytrf with
+    Bunch-Kaufman pivoting: ``(LD, pivots, info)``. Only A's lower triangle is read. ``info`` > 0 is the
+    1-based index of a zero diagonal block of D (the factorization is complete, D singular); with
+    ``check_errors=True`` that raises. ``hermitian`` equals symmetric for ember's real dtypes."""
+    from .linalg import LinAlgError, _out_tuple
+
+    _check_square_float("torch.linalg.ldl_factor_ex", A)
+    LD, pivots, info = _LdlFactorEx.apply(A)
+    if check_errors and bool((info != 0).any()):
+        raise LinAlgError(_singular_d_message("torch.linalg.ldl_factor_ex", info))
+    return _out_tuple(out, (LD, pivots, info), _LdlFactorExResult, "linalg.ldl_factor_ex")
+
+
+def _singular_d_message(name: str, info: Tensor) -> str:
+    flat = info.reshape(-1).tolist()
+    batch = next(i for i, v in enumerate(flat) if v != 0)
+    where = f" (batch element {batch})" if info.dim() else ""
+    return (
+        f"{name}{where}: D[{flat[batch]}, {flat[batch]}] is exactly zero: the LDL factorization is complete, "
+        "but D is singular"
+    )
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False, out: Any = None) -> Any:
+    """The LDL factorization of a symmetric matrix (or of each of a batch): ``(LD, pivots)``, as
+    ``ldl_factor_ex`` computes them; a singular D raises ``LinAlgError``."""
+    from .linalg import LinAlgError, _out_tuple
+
+    _check_square_float("torch.linalg.ldl_factor", A)
+    LD, pivots, info = _LdlFactorEx.apply(A)
+    if bool((info != 0).any()):
+        raise LinAlgError(_singular_d_message("torch.linalg.ldl_factor", info))
+    return _out_tuple(out, (LD, pivots), _LdlFactor, "linalg.ldl_factor")
+
+
+class _LdlSolve(Function):
+    """ldl_solve's node: PyTorch defines no derivative for it, so backward raises its error."""
+
+    _node_name = "LinalgLdlSolveBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, LD: Tensor, pivots: Tensor, B: Tensor) -> Tensor:
+        ld, piv, b = LD.detach().numpy(), pivots.numpy(), B.detach().numpy()
+        batch = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
+        n = ld.shape[-1]
+        ld = np.broadcast_to(ld, batch + ld.shape[-2:])
+        piv = np.broadcast_to(piv, batch + (n,))
+        b = np.broadcast_to(b, batch + b.shape[-2:])
+        x = np.empty(batch + b.shape[-2:], dtype=b.dtype)
+        for idx in np.ndindex(*batch):
+            x[idx] = _sytrs(ld[idx], piv[idx], b[idx])
+        return _from_numpy(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False, out: Tensor | None = None) -> Tensor:
+    """Solves A X = B from A's LDL factorization (``LD, pivots`` of ``ldl_factor``), as LAPACK's sytrs;
+    batches broadcast."""
+    from .linalg import _out
+
+    _check_square_float("torch.linalg.ldl_solve", LD, "LD")
+    if B.dim() < 2:
+        raise RuntimeError("torch.linalg.ldl_solve: Expected B to have at least 2 dimensions, but it has 1 dimensions")
+    if LD.dtype != B.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {_scalar(B)} and A of type {_scalar(LD)}"
+            " instead."
+        )
+    if pivots.dtype != _C.dtype.int32:
+        raise RuntimeError(f"torch.linalg.ldl_solve: Expected pivots to be integers. Got {_scalar(pivots)}")
+    if pivots.shape[-1] != LD.shape[-1] or B.shape[-2] != LD.shape[-1]:
+        raise RuntimeError(
+            f"torch.linalg.ldl_solve: shapes do not match: LD {tuple(LD.shape)}, pivots {tuple(pivots.shape)}, "
+            f"B {tuple(B.shape)}"
+        )
+    return _out(out, _LdlSolve.apply(LD, pivots, B), "linalg.ldl_solve")
+
+
+def _scalar(t: Tensor) -> str:
+    from ._dtype_info import _scalar_name
+
+    return _scalar_name(t.dtype)
