@@ -377,6 +377,11 @@ def test_im2col_and_col2im_refuse_bad_geometry():
     ]:
         with pytest.raises(RuntimeError, match=words):
             call()
+    # not a tensor at all: PyTorch's TypeError, naming its im2col / col2im
+    with pytest.raises(TypeError, match="im2col\\(\\): argument 'input' \\(position 1\\) must be Tensor, not NoneType"):
+        F.unfold(None, 2)
+    with pytest.raises(TypeError, match="col2im\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"):
+        F.fold([[1.0]], 4, 2)
 
 
 @pytest.mark.parametrize("dtype", [ember.float32, ember.float16, ember.bfloat16, ember.int64])

@@ -178,25 +178,6 @@ bool conv2d_by_image_blocks(const Tensor& x, const Conv2dGeometry& g) {
   return ImageBlocks(x->size(0), 1, g.channels * g.kh * g.kw, g.out_h * g.out_w).blocks >= kMinImageBlocks;
 }
 
-// Per-thread work buffers, allocated before the parallel region: an allocation that fails inside one
-// would end the process instead of raising (MemoryError). Left uninitialised: every use writes first.
-template <typename T>
-class ThreadScratch {
- public:
-  ThreadScratch(int threads, int64_t each) : each_(each), buffer_(new T[threads * each]) {}
-  T* mine() const {
-#ifdef _OPENMP
-    return buffer_.get() + omp_get_thread_num() * each_;
-#else
-    return buffer_.get();
-#endif
-  }
-
- private:
-  int64_t each_;
-  std::unique_ptr<T[]> buffer_;
-};
-
 // A block's patches, (K, count * L): row (c, ki, kj), then image, then output position.
 template <typename T>
 static void block_patches(T* patches, const T* images, int64_t count, const Conv2dGeometry& g) {

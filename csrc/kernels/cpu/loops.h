@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -46,6 +47,25 @@ struct ThreadCap {
 
  private:
   int previous;
+};
+
+// Per-thread work buffers, allocated before the parallel region: an allocation that fails inside one
+// would end the process instead of raising (MemoryError). Left uninitialised: every use writes first.
+template <typename T>
+class ThreadScratch {
+ public:
+  ThreadScratch(int threads, int64_t each) : each_(each), buffer_(new T[threads * each]) {}
+  T* mine() const {
+#ifdef _OPENMP
+    return buffer_.get() + omp_get_thread_num() * each_;
+#else
+    return buffer_.get();
+#endif
+  }
+
+ private:
+  int64_t each_;
+  std::unique_ptr<T[]> buffer_;
 };
 
 // As PyTorch's TensorIterator: elementwise kernels take up to 25 dimensions.

@@ -164,15 +164,16 @@ void softmax_for_outer(int64_t outer, int64_t work, size_t scratch_bytes, F f) {
     f(0, outer, scratch.data());
     return;
   }
+  // doubles: each thread's slice starts aligned for the doubles and Ts the scratch holds
+  ThreadScratch<double> scratch(threads, (int64_t)(scratch_bytes + sizeof(double) - 1) / (int64_t)sizeof(double));
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<char> scratch(scratch_bytes);
 #ifdef _OPENMP
     const int64_t t = omp_get_thread_num(), count = omp_get_num_threads();
 #else
     const int64_t t = 0, count = 1;
 #endif
-    f(outer * t / count, outer * (t + 1) / count, scratch.data());
+    f(outer * t / count, outer * (t + 1) / count, reinterpret_cast<char*>(scratch.mine()));
   }
 }
 

@@ -374,6 +374,12 @@ def _col2im(cols, blocks, out_sizes, kernel, dilation, padding, stride):
     return out.reshape(n, c, *canvas)[(slice(None), slice(None)) + crop]
 
 
+def _check_tensor_like(op: str, input: object) -> None:
+    """PyTorch's TypeError for an input that is no tensor (vmap's and meta tensors have dim(), so pass)."""
+    if not hasattr(input, "dim"):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
 def unfold(
     input: Tensor,
     kernel_size: int | tuple[int, int],
@@ -383,6 +389,7 @@ def unfold(
 ) -> Tensor:
     """Extracts sliding local blocks from a batched input (N, C, H, W) (or unbatched (C, H, W)) into
     (N, C * kH * kW, L), L the number of blocks; the channel dim runs over (c, kh, kw), c slowest."""
+    _check_tensor_like("im2col", input)
     if input.dim() not in (3, 4):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D)")
     kernel, dilation = _ntuple(kernel_size, 2), _ntuple(dilation, 2)
@@ -417,6 +424,7 @@ def fold(
 ) -> Tensor:
     """Combines an array of sliding local blocks (N, C * kH * kW, L) (or (C * kH * kW, L)) into a tensor
     (N, C, *output_size), summing overlapping values: the adjoint of unfold."""
+    _check_tensor_like("col2im", input)
     if input.dim() not in (2, 3):
         raise RuntimeError(
             f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {input.dim()}D)"
