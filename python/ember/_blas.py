@@ -8,12 +8,16 @@ ember calls OpenBLAS single-threaded and splits products over its own threads
 with OPENBLAS_NUM_THREADS=1: it then starts no thread pool of its own, whose
 idle threads would spin beside ember's. The variable is restored at once, so a
 BLAS loaded later (numpy's) keeps its usual threads.
+
+At import, ember also maps the first pages of OpenBLAS's packing buffers
+(Note [BLAS buffer pages], below).
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Callable
 
 import scipy_openblas32
 
@@ -29,3 +33,86 @@ finally:
         del os.environ["OPENBLAS_NUM_THREADS"]
     else:
         os.environ["OPENBLAS_NUM_THREADS"] = _previous
+
+
+# Note [BLAS buffer pages]
+# OpenBLAS packs its operands into a 32 MB buffer it maps (untouched) at its
+# first product, one per caller running at once. Its Haswell kernels prefetch
+# ahead of what they pack, into pages never yet touched; on this project's
+# machines (AMD EPYC under a hypervisor) each such prefetch costs a failed page
+# walk, and float32 products ran at a third of their speed until some larger
+# product happened to touch those pages: 256x256x256 at 11 GFLOP/s on one core
+# instead of 31-33 (PyTorch's MKL: 37), an LSTM step's gate product 32x256 @
+# 256x1024 at 11, depending on what the process had computed before. Reading
+# the first 2 MB of each buffer once maps its pages (to the shared zero page
+# until OpenBLAS writes them), and every shape then ran at 31-33. ember maps
+# every page of each buffer that way: several buffers made at once sit side by
+# side, so their starts are not known, and zero-page mappings cost no memory
+# (one madvise(MADV_POPULATE_READ) call, or a read per page on kernels before
+# 5.14). The buffers
+# are found as the large stretches of private memory a warm-up product maps,
+# run on all of ember's threads (the kernel merges a new mapping with a
+# neighbour of the same kind, so the stretches are what the warm-up added to
+# the address space, not the new mappings); a read never changes memory, so a
+# stretch taken for a buffer by mistake is left as it was.
+_BUFFER_MIN_BYTES = 16 << 20
+_PAGE = 4096
+_MADV_POPULATE_READ = 22  # Linux 5.14+
+prefaulted_threads = 0  # the thread count the last warm-up ran with
+
+
+def _private_mappings() -> list[tuple[int, int]]:
+    """(start, end) of the process's anonymous writable mappings (Linux; else none)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            lines = maps.readlines()
+    except OSError:
+        return set()
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) != 5 or fields[1] != "rw-p":  # a sixth field names a file or [heap]/[stack]
+            continue
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        found.append((start, end))
+    return found
+
+
+def _added_stretches(before: list[tuple[int, int]], after: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of the `after` mappings that no `before` mapping covered."""
+    added = []
+    for start, end in after:
+        pieces = [(start, end)]
+        for old_start, old_end in before:
+            pieces = [
+                piece
+                for s, e in pieces
+                for piece in ((s, min(e, old_start)), (max(s, old_end), e))
+                if piece[1] > piece[0]
+            ]
+        added.extend(pieces)
+    return added
+
+
+def _map_pages(start: int, end: int) -> None:
+    """Maps every page of [start, end) without writing it (reads map the shared zero page)."""
+    madvise = getattr(_libc, "madvise", None)
+    if madvise is not None and madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), _MADV_POPULATE_READ) == 0:
+        return
+    for page in range(start, end, _PAGE):
+        ctypes.string_at(page, 1)
+
+
+_libc = ctypes.CDLL(None)
+
+
+def prefault_buffers(warm_up: Callable[[], object], threads: int) -> None:
+    """Runs warm_up (a float32 product on ember's threads) and maps the first pages of the OpenBLAS buffers
+    it created (Note [BLAS buffer pages])."""
+    global prefaulted_threads
+    before = _private_mappings()
+    warm_up()
+    for start, end in _added_stretches(before, _private_mappings()):
+        if end - start >= _BUFFER_MIN_BYTES:
+            _map_pages(start, end)
+    prefaulted_threads = max(prefaulted_threads, threads)

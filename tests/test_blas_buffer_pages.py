@@ -1,0 +1,73 @@
+"""Note [BLAS buffer pages] (python/ember/_blas.py): the stretches a warm-up adds to the address space are
+found exactly (merged neighbours included), every page of a large one is mapped without changing it, and
+other memory is left alone; ember.set_num_threads still sets the thread count."""
+
+import ctypes
+import os
+import struct
+import sys
+
+import pytest
+
+import ember
+from ember import _blas
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not os.path.exists("/proc/self/pagemap"), reason="needs /proc/self/pagemap"
+)
+
+
+def test_added_stretches_subtract_what_was_there():
+    assert _blas._added_stretches([(10, 20), (30, 40)], [(0, 50)]) == [(0, 10), (20, 30), (40, 50)]
+    assert _blas._added_stretches([(0, 50)], [(0, 50)]) == []
+    assert _blas._added_stretches([], [(5, 9), (20, 30)]) == [(5, 9), (20, 30)]
+    # a new mapping merged below an old one: only the new part counts
+    assert _blas._added_stretches([(100, 200)], [(60, 200)]) == [(60, 100)]
+
+
+def _present(addr):
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(addr // 4096 * 8)
+        return bool(struct.unpack("<Q", f.read(8))[0] >> 63)
+
+
+@linux_only
+def test_prefault_maps_every_page_of_a_new_buffer_without_changing_it():
+    libc = ctypes.CDLL(None)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    size, private_anonymous, read_write = 32 << 20, 0x22, 3
+    made = []
+
+    def warm_up():  # stands for OpenBLAS mapping its buffer during the first product
+        made.append(libc.mmap(None, size, read_write, private_anonymous, -1, 0))
+        ctypes.memmove(made[0] + 4096 * 3 + 7, b"kept", 4)
+
+    before = _blas.prefaulted_threads
+    _blas.prefault_buffers(warm_up, 1)
+    untouched = libc.mmap(None, size, read_write, private_anonymous, -1, 0)
+    try:
+        buffer = made[0]
+        assert all(_present(buffer + offset) for offset in range(0, size, 1 << 20))
+        assert ctypes.string_at(buffer + 4096 * 3 + 7, 4) == b"kept" and ctypes.string_at(buffer + (9 << 20), 8) == (
+            b"\0" * 8
+        )
+        assert not _present(untouched + (5 << 20))  # made after the warm-up: not the warm-up's
+        assert _blas.prefaulted_threads == max(before, 1)
+    finally:
+        libc.munmap(made[0], size)
+        libc.munmap(untouched, size)
+
+
+def test_set_num_threads_still_sets_threads_and_maps_new_buffers():
+    n = ember.get_num_threads()
+    assert _blas.prefaulted_threads >= 1  # the import's warm-up ran
+    try:
+        ember.set_num_threads(1)
+        assert ember.get_num_threads() == 1
+        a = ember.randn(300, 200)
+        assert ember.allclose(a @ a.T, ember.from_numpy(a.numpy() @ a.numpy().T), rtol=1e-4, atol=1e-3)
+    finally:
+        ember.set_num_threads(n)
+    assert ember.get_num_threads() == n and ember.set_num_threads.__doc__
