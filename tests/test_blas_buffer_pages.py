@@ -1,6 +1,6 @@
 """Note [BLAS buffer pages] (python/ember/_blas.py): the stretches a warm-up adds to the address space are
 found exactly (merged neighbours included), every page of a large one is mapped without changing it, and
-other memory is left alone; ember.set_num_threads still sets the thread count."""
+other memory is left alone."""
 
 import ctypes
 import os
@@ -60,7 +60,7 @@ def test_prefault_maps_every_page_of_a_new_buffer_without_changing_it():
         libc.munmap(untouched, size)
 
 
-def test_set_num_threads_still_sets_threads_and_maps_new_buffers():
+def test_products_stay_right_across_thread_counts():
     n = ember.get_num_threads()
     assert _blas.prefaulted_threads >= 1  # the import's warm-up ran
     try:
@@ -70,4 +70,4 @@ def test_set_num_threads_still_sets_threads_and_maps_new_buffers():
         assert ember.allclose(a @ a.T, ember.from_numpy(a.numpy() @ a.numpy().T), rtol=1e-4, atol=1e-3)
     finally:
         ember.set_num_threads(n)
-    assert ember.get_num_threads() == n and ember.set_num_threads.__doc__
+    assert ember.get_num_threads() == n

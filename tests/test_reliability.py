@@ -510,3 +510,23 @@ def test_narrow_float_norms_round_once():
             exact = np.linalg.norm(x.double().numpy())  # of the narrow values, in float64
             misses += x.norm().item() != ember.tensor(exact).to(dtype).item()
         assert misses <= 1, (dtype, misses)
+
+
+def test_kernels_without_a_dtype_raise_pytorchs_not_implemented_error():
+    # PyTorch's dispatch errors are NotImplementedError (a RuntimeError) naming its kernel and scalar type
+    long = ember.tensor([1, 2])
+    for call, words in [
+        (lambda: ember.rand(2, dtype=ember.int64), "\"check_uniform_bounds\" not implemented for 'Long'"),
+        (lambda: ember.randn(2, dtype=ember.int32), "\"normal_kernel_cpu\" not implemented for 'Int'"),
+        (lambda: ember.softmax(long, 0), "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'"),
+        (lambda: long.logcumsumexp(0), "\"logcumsumexp_out_cpu\" not implemented for 'Long'"),
+        (lambda: long.round(decimals=1), "\"round_cpu\" not implemented for 'Long'"),
+        (lambda: ember.nn.functional.layer_norm(long.view(1, 2), (2,)), '"LayerNormKernelImpl" not implemented'),
+        (lambda: ember.nn.functional.group_norm(long.view(1, 2, 1), 1), '"GroupNormKernelImpl" not implemented'),
+    ]:
+        with pytest.raises(NotImplementedError, match=words):
+            call()
+    # mvlgamma of integers computes in float32, as PyTorch's
+    got = ember.tensor([3, 2]).mvlgamma(2)
+    assert got.dtype == ember.float32
+    assert ember.allclose(got, ember.tensor([3.0, 2.0]).mvlgamma(2))

@@ -41,9 +41,9 @@ enum class DType : uint8_t {
   UInt64 = 12
 };
 constexpr int kNumDTypes = 13;
-constexpr DType kAllDTypes[kNumDTypes] = {DType::Bool,   DType::UInt8,   DType::Int8,     DType::Int16,  DType::Int32,
-                                          DType::Int64,  DType::Float16, DType::BFloat16, DType::Float32, DType::Float64,
-                                          DType::UInt16, DType::UInt32,  DType::UInt64};
+constexpr DType kAllDTypes[kNumDTypes] = {
+    DType::Bool,     DType::UInt8,   DType::Int8,    DType::Int16,  DType::Int32,  DType::Int64, DType::Float16,
+    DType::BFloat16, DType::Float32, DType::Float64, DType::UInt16, DType::UInt32, DType::UInt64};
 
 inline size_t itemsize(DType t) {
   switch (t) {
@@ -251,7 +251,7 @@ decltype(auto) dispatch_floating(DType t, const char* op, F&& f) {
   switch (t) {
     case DType::Float32: return f(type_tag<float>{});
     case DType::Float64: return f(type_tag<double>{});
-    default: EMBER_FAIL(Runtime, "\"", op, "\" not implemented for '", dtype_name(t), "'");
+    default: EMBER_FAIL(NotImplemented, "\"", op, "\" not implemented for '", dtype_names(t).scalar, "'");
   }
 }
 

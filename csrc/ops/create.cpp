@@ -106,7 +106,8 @@ static Tensor random_fill(const Shape& shape, DType dtype, Generator* gen, Fill 
 }
 
 Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
-  EMBER_CHECK(is_floating(dtype), "\"check_uniform_bounds\" not implemented for '", dtype_name(dtype), "'");
+  EMBER_CHECK_KIND(is_floating(dtype), NotImplemented, "\"check_uniform_bounds\" not implemented for '",
+                   scalar_type_name(dtype), "'");
   std::uniform_real_distribution<double> dist(0.0, 1.0);
   const double half_grid = dtype == DType::Float16 ? 2048.0 : 256.0;
   return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) {
@@ -119,7 +120,8 @@ Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
 }
 
 Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
-  EMBER_CHECK(is_floating(dtype), "\"normal_kernel_cpu\" not implemented for '", dtype_name(dtype), "'");
+  EMBER_CHECK_KIND(is_floating(dtype), NotImplemented, "\"normal_kernel_cpu\" not implemented for '",
+                   scalar_type_name(dtype), "'");
   std::normal_distribution<double> dist(0.0, 1.0);
   return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return dist(e); });
 }

@@ -133,8 +133,8 @@ std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const 
     EMBER_CHECK(!t || (t->dim() == 1 && t->numel() == C), "Expected ", name,
                 " to be a vector of size equal to the number of channels in input, but got ", name, " of shape ",
                 t->sizes(), " and input of shape ", input->sizes());
-  EMBER_CHECK(is_floating(input->dtype()), "\"GroupNormKernelImpl\" not implemented for '",
-              scalar_type_name(input->dtype()), "'");
+  EMBER_CHECK_KIND(is_floating(input->dtype()), NotImplemented, "\"GroupNormKernelImpl\" not implemented for '",
+                   scalar_type_name(input->dtype()), "'");
   GroupNormState s{N, C, HxW, group, eps};
   Tensor out, mean_t, rstd;
   {
@@ -182,8 +182,8 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const 
     EMBER_CHECK(!t || t->sizes() == normalized_shape, "Expected ", name,
                 " to be of same shape as normalized_shape, but got ", name, " of shape ", t->sizes(),
                 " and normalized_shape = ", normalized_shape);
-  EMBER_CHECK(is_floating(input->dtype()), "\"LayerNormKernelImpl\" not implemented for '",
-              scalar_type_name(input->dtype()), "'");
+  EMBER_CHECK_KIND(is_floating(input->dtype()), NotImplemented, "\"LayerNormKernelImpl\" not implemented for '",
+                   scalar_type_name(input->dtype()), "'");
   Tensor out, mean_t, rstd;
   {
     NoGradGuard ng;

@@ -456,8 +456,8 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
 // softmax and log_softmax compute in the input's float dtype; an integer input
 // has none (PyTorch's kernel error; dtype= converts first). An empty one stays as it is.
 static void check_softmax_input(const Tensor& t, const char* kernel) {
-  EMBER_CHECK(is_floating(t->dtype()) || t->numel() == 0, "\"", kernel, "\" not implemented for '",
-              scalar_type_name(t->dtype()), "'");
+  EMBER_CHECK_KIND(is_floating(t->dtype()) || t->numel() == 0, NotImplemented, "\"", kernel, "\" not implemented for '",
+                   scalar_type_name(t->dtype()), "'");
 }
 
 // The (outer, n, inner) sizes around dim d of `t` (a 0-d tensor: one slice of one element).

@@ -104,8 +104,8 @@ Tensor cumprod(const Tensor& t, int64_t dim, std::optional<DType> dtype) {
 // d out_j / d x_i = exp(x_i - out_j) for j >= i; the sum over j in log space,
 // the positive and negative parts of the gradient apart (no overflow).
 Tensor logcumsumexp(const Tensor& t, int64_t dim) {
-  EMBER_CHECK(is_floating(t->dtype()), "logcumsumexp(): expected a floating point input, but got ",
-              scalar_type_name(t->dtype()));
+  EMBER_CHECK_KIND(is_floating(t->dtype()), NotImplemented, "\"logcumsumexp_out_cpu\" not implemented for '",
+                   scalar_type_name(t->dtype()), "'");
   Tensor out = scan_forward(ScanOp::LogSumExp, t, dim, t->dtype()).first;
   auto n = make_node<ScanState>("LogcumsumexpBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
     Tensor x = n.saved_at(0), result = n.saved_at(1);

@@ -41,8 +41,8 @@ Tensor ceil(const Tensor& t) { return rounding(UnaryOp::Ceil, "CeilBackward0", t
 Tensor trunc(const Tensor& t) { return rounding(UnaryOp::Trunc, "TruncBackward0", t); }
 Tensor round(const Tensor& t, int64_t decimals) {
   if (decimals == 0) return rounding(UnaryOp::Round, "RoundBackward0", t);
-  EMBER_CHECK(is_floating(t->dtype()), "round_cpu with decimals is not implemented for '", scalar_type_name(t->dtype()),
-              "'");
+  EMBER_CHECK_KIND(is_floating(t->dtype()), NotImplemented, "\"round_cpu\" not implemented for '",
+                   scalar_type_name(t->dtype()), "'");
   // As PyTorch: x * 10^d rounded half to even, divided back (negative d rounds to tens, hundreds, ...).
   Tensor out;
   {
@@ -200,9 +200,10 @@ Tensor polygamma(int64_t order, const Tensor& t) {
   return attach(n, out);
 }
 // The multivariate log-gamma of dimension p: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi).
-Tensor mvlgamma(const Tensor& t, int64_t p) {
+Tensor mvlgamma(const Tensor& input, int64_t p) {
   EMBER_CHECK(p >= 1, "p has to be greater than or equal to 1");
-  EMBER_CHECK(is_floating(t->dtype()), "mvlgamma is not implemented for '", scalar_type_name(t->dtype()), "'");
+  // An integer input computes in float32, as PyTorch's (its result is float).
+  const Tensor t = is_floating(input->dtype()) ? input : to_dtype(input, kDefaultFloat);
   Tensor out;
   {
     NoGradGuard ng;

@@ -173,13 +173,6 @@ def _blas_warm_up(threads: _builtins.int) -> None:
     _C.matmul(_C._zeros([rows, 256], float32), _C._zeros([256, 256], float32))
 
 
-def set_num_threads(n: _builtins.int) -> None:
-    """Sets the number of threads ember's kernels use (at most the machine's; see ember.get_num_threads)."""
-    _C.set_num_threads(n)
-    if _C.get_num_threads() > _blas.prefaulted_threads:  # more concurrent BLAS callers: their buffers too
-        _blas.prefault_buffers(lambda: _blas_warm_up(_C.get_num_threads()), _C.get_num_threads())
-
-
 _blas.prefault_buffers(lambda: _blas_warm_up(_C.get_num_threads()), _C.get_num_threads())
 dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
 

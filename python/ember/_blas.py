@@ -51,7 +51,8 @@ finally:
 # (one madvise(MADV_POPULATE_READ) call, or a read per page on kernels before
 # 5.14). The buffers
 # are found as the large stretches of private memory a warm-up product maps,
-# run on all of ember's threads (the kernel merges a new mapping with a
+# run on all the threads ember has at import (a later set_num_threads above
+# that count gives its extra threads buffers left as OpenBLAS made them) (the kernel merges a new mapping with a
 # neighbour of the same kind, so the stretches are what the warm-up added to
 # the address space, not the new mappings); a read never changes memory, so a
 # stretch taken for a buffer by mistake is left as it was.
