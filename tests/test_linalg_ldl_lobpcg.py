@@ -52,6 +52,8 @@ def test_ldl_errors_info_and_no_derivative():
     with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
         ember.linalg.ldl_factor(ember.tensor([[1, 2], [2, 1]]))
     LD, pivots = ember.linalg.ldl_factor(ember.from_numpy(symmetric(3)))
+    with pytest.raises(TypeError, match="argument 'pivots' \\(position 2\\) must be Tensor, not NoneType"):
+        ember.linalg.ldl_solve(LD, None, ember.ones(3, 1))
     with pytest.raises(RuntimeError, match="Expected b and A to have the same dtype"):
         ember.linalg.ldl_solve(LD, pivots, ember.ones(3, 1))
     x = ember.from_numpy(symmetric(3)).requires_grad_()
@@ -120,3 +122,7 @@ def test_lobpcg_eigenvalue_gradients_and_refusals():
         ember.lobpcg(ember.from_numpy(spd(5)), k=2)
     with pytest.raises(ValueError, match="A must be square"):
         ember.lobpcg(ember.ones(4, 5))
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        ember.lobpcg(ember.from_numpy(spd(9)), k=0)
+    with pytest.raises(NotImplementedError, match="tracker"):
+        ember.lobpcg(ember.from_numpy(spd(9)), k=1, tracker=lambda worker: None)

@@ -641,6 +641,10 @@ def test_grouped_mm_errors():
         F.grouped_mm(ember.ones(6, 3), b, offs=ember.tensor([2, 4, 6], dtype=ember.int32))
     with pytest.raises(RuntimeError, match="offs must be given"):
         F.grouped_mm(a, b)
+    with pytest.raises(TypeError, match="argument 'mat_a' \\(position 1\\) must be Tensor, not NoneType"):
+        F.grouped_mm(None, b)
+    with pytest.raises(TypeError, match="argument 'weight' \\(position 1\\) must be Tensor"):
+        ember.embedding_bag(None, ember.tensor([1]), ember.tensor([0]))
     assert F.grouped_mm(a, b, offs=ember.tensor([2, 4, 6], dtype=ember.int32), out_dtype=ember.float64).dtype == (
         ember.float64
     )

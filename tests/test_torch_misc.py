@@ -286,6 +286,12 @@ def test_hash_tensor_xors_the_64_bit_patterns():
     assert ember.hash_tensor(ember.tensor([1, 2, 3])).item() == 0 and ember.hash_tensor(ember.ones(0)).item() == 0
     with pytest.raises(RuntimeError, match="mode=0"):
         ember.hash_tensor(t, mode=1)
+    scalar = ember.hash_tensor(ember.tensor(1.5), 0)  # a 0-d input is its own hash, still 0-d
+    assert scalar.dim() == 0 and scalar.item() == int(np.array(1.5).view(np.uint64))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.hash_tensor(t, 5)
+    with pytest.raises(TypeError, match="must be Tensor, not NoneType"):
+        ember.hash_tensor(None)
 
 
 def test_slice_inverse_thread_safe_generator_and_name():
@@ -295,6 +301,8 @@ def test_slice_inverse_thread_safe_generator_and_name():
     assert inv.shape == src.shape and inv.stride() == src.stride() and inv.data_ptr() == base[:, 1:5:2].data_ptr()
     inv += 1  # a view of base's memory
     assert base[:, 1:5:2].sum().item() == 8 and base.sum().item() == 8
+    with pytest.raises(TypeError, match="argument 'src' \\(position 2\\) must be Tensor"):
+        ember.slice_inverse(base, None)
     assert ember.thread_safe_generator() is None  # ember's DataLoader workers are processes
     assert ember.ones(2).name is None
     with pytest.raises(AttributeError):

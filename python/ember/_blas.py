@@ -9,7 +9,7 @@ with OPENBLAS_NUM_THREADS=1: it then starts no thread pool of its own, whose
 idle threads would spin beside ember's. The variable is restored at once, so a
 BLAS loaded later (numpy's) keeps its usual threads.
 
-At import, ember also maps the first pages of OpenBLAS's packing buffers
+At import, ember also maps the pages of OpenBLAS's packing buffers
 (Note [BLAS buffer pages], below).
 """
 
@@ -44,18 +44,18 @@ finally:
 # product happened to touch those pages: 256x256x256 at 11 GFLOP/s on one core
 # instead of 31-33 (PyTorch's MKL: 37), an LSTM step's gate product 32x256 @
 # 256x1024 at 11, depending on what the process had computed before. Reading
-# the first 2 MB of each buffer once maps its pages (to the shared zero page
-# until OpenBLAS writes them), and every shape then ran at 31-33. ember maps
-# every page of each buffer that way: several buffers made at once sit side by
-# side, so their starts are not known, and zero-page mappings cost no memory
-# (one madvise(MADV_POPULATE_READ) call, or a read per page on kernels before
-# 5.14). The buffers
-# are found as the large stretches of private memory a warm-up product maps,
-# run on all the threads ember has at import (a later set_num_threads above
-# that count gives its extra threads buffers left as OpenBLAS made them) (the kernel merges a new mapping with a
-# neighbour of the same kind, so the stretches are what the warm-up added to
-# the address space, not the new mappings); a read never changes memory, so a
-# stretch taken for a buffer by mistake is left as it was.
+# the first 2 MB of a buffer once maps those pages (to the shared zero page
+# until OpenBLAS writes them), and every shape then ran at 31-33.
+#
+# ember maps every page of each buffer that way: buffers made at once sit side
+# by side, so where each starts is not known, and zero-page mappings cost no
+# memory (one madvise(MADV_POPULATE_READ) call, or a read per page on kernels
+# before 5.14). The buffers are the large stretches of private memory that a
+# warm-up product, run at import on all of ember's threads, adds to the address
+# space: stretches, not new mappings, because the kernel merges a new mapping
+# with a neighbour of the same kind. A later set_num_threads above the import's
+# count leaves its extra threads' buffers as OpenBLAS made them. A read never
+# changes memory, so a stretch taken for a buffer by mistake is left as it was.
 _BUFFER_MIN_BYTES = 16 << 20
 _PAGE = 4096
 _MADV_POPULATE_READ = 22  # Linux 5.14+
@@ -68,7 +68,7 @@ def _private_mappings() -> list[tuple[int, int]]:
         with open("/proc/self/maps") as maps:
             lines = maps.readlines()
     except OSError:
-        return set()
+        return []
     found = []
     for line in lines:
         fields = line.split()
@@ -95,6 +95,9 @@ def _added_stretches(before: list[tuple[int, int]], after: list[tuple[int, int]]
     return added
 
 
+_libc = ctypes.CDLL(None)
+
+
 def _map_pages(start: int, end: int) -> None:
     """Maps every page of [start, end) without writing it (reads map the shared zero page)."""
     madvise = getattr(_libc, "madvise", None)
@@ -104,12 +107,9 @@ def _map_pages(start: int, end: int) -> None:
         ctypes.string_at(page, 1)
 
 
-_libc = ctypes.CDLL(None)
-
-
 def prefault_buffers(warm_up: Callable[[], object], threads: int) -> None:
-    """Runs warm_up (a float32 product on ember's threads) and maps the first pages of the OpenBLAS buffers
-    it created (Note [BLAS buffer pages])."""
+    """Runs warm_up (a float32 product on `threads` of ember's threads) and maps every page of the OpenBLAS
+    buffers it created (Note [BLAS buffer pages])."""
     global prefaulted_threads
     before = _private_mappings()
     warm_up()

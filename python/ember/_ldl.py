@@ -17,12 +17,13 @@ import numpy as np
 from . import _C
 from ._blas import _lib
 from ._C import Tensor
+from ._dtype_info import _scalar_name
+from ._householder import _check_tensors
 from .autograd.function import Function
 
 _LdlFactor = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
 _LdlFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
-_INT = ctypes.POINTER(ctypes.c_int)
 _CHAR = ctypes.c_char_p
 
 
@@ -88,12 +89,6 @@ def _sytrs(ld: np.ndarray, ipiv: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def _check_square_float(name: str, A: Tensor, arg: str = "A") -> None:
-    from .linalg import _check_square
-
-    _check_square(name, A, arg)
-
-
 def _from_numpy(a: np.ndarray) -> Tensor:
     return _C.from_numpy(np.array(a, order="C"))  # a copy; 0-d stays 0-d
 
@@ -126,9 +121,9 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     Bunch-Kaufman pivoting: ``(LD, pivots, info)``. Only A's lower triangle is read. ``info`` > 0 is the
     1-based index of a zero diagonal block of D (the factorization is complete, D singular); with
     ``check_errors=True`` that raises. ``hermitian`` equals symmetric for ember's real dtypes."""
-    from .linalg import LinAlgError, _out_tuple
+    from .linalg import LinAlgError, _check_square, _out_tuple
 
-    _check_square_float("torch.linalg.ldl_factor_ex", A)
+    _check_square("torch.linalg.ldl_factor_ex", A)
     LD, pivots, info = _LdlFactorEx.apply(A)
     if check_errors and bool((info != 0).any()):
         raise LinAlgError(_singular_d_message("torch.linalg.ldl_factor_ex", info))
@@ -148,9 +143,9 @@ def _singular_d_message(name: str, info: Tensor) -> str:
 def ldl_factor(A: Tensor, *, hermitian: bool = False, out: Any = None) -> Any:
     """The LDL factorization of a symmetric matrix (or of each of a batch): ``(LD, pivots)``, as
     ``ldl_factor_ex`` computes them; a singular D raises ``LinAlgError``."""
-    from .linalg import LinAlgError, _out_tuple
+    from .linalg import LinAlgError, _check_square, _out_tuple
 
-    _check_square_float("torch.linalg.ldl_factor", A)
+    _check_square("torch.linalg.ldl_factor", A)
     LD, pivots, info = _LdlFactorEx.apply(A)
     if bool((info != 0).any()):
         raise LinAlgError(_singular_d_message("torch.linalg.ldl_factor", info))
@@ -183,27 +178,24 @@ class _LdlSolve(Function):
 def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False, out: Tensor | None = None) -> Tensor:
     """Solves A X = B from A's LDL factorization (``LD, pivots`` of ``ldl_factor``), as LAPACK's sytrs;
     batches broadcast."""
-    from .linalg import _out
+    from .linalg import _check_square, _out
 
-    _check_square_float("torch.linalg.ldl_solve", LD, "LD")
+    _check_tensors("linalg_ldl_solve", LD=LD, pivots=pivots, B=B)
+    _check_square("torch.linalg.ldl_solve", LD, "LD")
     if B.dim() < 2:
-        raise RuntimeError("torch.linalg.ldl_solve: Expected B to have at least 2 dimensions, but it has 1 dimensions")
-    if LD.dtype != B.dtype:
         raise RuntimeError(
-            f"Expected b and A to have the same dtype, but found b of type {_scalar(B)} and A of type {_scalar(LD)}"
-            " instead."
+            f"torch.linalg.ldl_solve: Expected B to have at least 2 dimensions, but it has {B.dim()} dimensions"
+        )
+    if LD.dtype != B.dtype:
+        b_type, a_type = _scalar_name(B.dtype), _scalar_name(LD.dtype)
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {b_type} and A of type {a_type} instead."
         )
     if pivots.dtype != _C.dtype.int32:
-        raise RuntimeError(f"torch.linalg.ldl_solve: Expected pivots to be integers. Got {_scalar(pivots)}")
+        raise RuntimeError(f"torch.linalg.ldl_solve: Expected pivots to be integers. Got {_scalar_name(pivots.dtype)}")
     if pivots.shape[-1] != LD.shape[-1] or B.shape[-2] != LD.shape[-1]:
         raise RuntimeError(
             f"torch.linalg.ldl_solve: shapes do not match: LD {tuple(LD.shape)}, pivots {tuple(pivots.shape)}, "
             f"B {tuple(B.shape)}"
         )
     return _out(out, _LdlSolve.apply(LD, pivots, B), "linalg.ldl_solve")
-
-
-def _scalar(t: Tensor) -> str:
-    from ._dtype_info import _scalar_name
-
-    return _scalar_name(t.dtype)

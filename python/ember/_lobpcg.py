@@ -136,8 +136,9 @@ def lobpcg(
     (*, m, m): ``(E, X)``, E (*, k) and X (*, m, k). X gives the starting vectors (default random,
     n = k of them); iK is a preconditioner applied to the residuals; the iteration stops when every
     one of the k pairs has relative residual below tol (default sqrt of the dtype's eps) or after niter
-    steps (default 1000; -1: no limit). ``method`` ("ortho" or "basic"), ``tracker`` and the ``ortho_*``
-    tuning dicts are accepted for PyTorch compatibility; ember runs one robust variant for both."""
+    steps (default 1000; -1: no limit). ember runs one robust variant for both ``method``s ("ortho",
+    "basic"), so the ``ortho_*`` tuning dicts of PyTorch's ortho variant change nothing; a ``tracker``
+    (PyTorch calls it with its worker object each step) raises NotImplementedError."""
     from ._creation import randn
 
     if not isinstance(A, Tensor) or not A.is_floating_point():
@@ -146,6 +147,8 @@ def lobpcg(
         raise ValueError(f"A must be square, got shape {tuple(A.shape)}")
     if B is not None and tuple(B.shape) != tuple(A.shape):
         raise ValueError(f"A and B must have same shape, got {tuple(A.shape)} vs {tuple(B.shape)}")
+    if tracker is not None:  # PyTorch calls it with its LOBPCG worker each step; ember has no such object
+        raise NotImplementedError("lobpcg: ember does not support tracker")
     if method not in (None, "ortho", "basic"):
         raise ValueError(f"lobpcg: method must be 'ortho' or 'basic', got {method!r}")
     m = A.shape[-1]
@@ -156,6 +159,8 @@ def lobpcg(
             f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller than 3 x the "
             f"number of requested eigenpairs (={n})"
         )
+    if k < 1:
+        raise ValueError(f"lobpcg: k must be at least 1, got {k}")
     if k > n:
         raise ValueError(f"lobpcg: k (={k}) must not exceed the number of starting vectors n (={n})")
     name = "float64" if A.dtype == _C.dtype.float64 else "float32"

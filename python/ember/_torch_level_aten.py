@@ -474,6 +474,9 @@ def embedding_bag(
     row that gave each maximum (else bag_size again, or zeros for sum)."""
     import numpy as np
 
+    from ._householder import _check_tensors
+
+    _check_tensors("embedding_bag", weight=weight, indices=indices, offsets=offsets)
     if mode not in _BAG_MODES:
         raise RuntimeError(f"embedding_bag: mode must be 0 (sum), 1 (mean) or 2 (max), got {mode}")
     output = F.embedding_bag(

@@ -274,12 +274,18 @@ def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], o
 def hash_tensor(input: Tensor, dim: Any = None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
     """A uint64 hash of input's elements (over ``dim``, one int or several, or all): each element
     upcast to float64 or int64 (bool to 0/1), its 64 bits XOR-reduced, as PyTorch's ``mode=0``."""
+    from ._batched import _wrap_dim
+    from ._householder import _check_tensors
+
+    _check_tensors("hash_tensor", input=input)
     if mode != 0:
         raise RuntimeError(f"hash_tensor only supports mode=0 (xor reduction), but got mode={mode}")
-    bits = _C.from_numpy(_upcast_bits(input))
-    dims = tuple(range(input.dim())) if dim is None or dim == () else (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = tuple(d % max(input.dim(), 1) for d in dims) if input.dim() else ()
-    reduced = np.bitwise_xor.reduce(bits.numpy(), axis=dims, keepdims=keepdim) if dims else bits.numpy()
+    bits = _upcast_bits(input)
+    named = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(_wrap_dim(d, input.dim(), "hash_tensor") for d in named) or tuple(range(input.dim()))
+    if input.dim() == 0:  # a 0-d input is its own hash (dim 0 or -1 names it)
+        return _C.from_numpy(np.array(bits, dtype=np.uint64))
+    reduced = np.bitwise_xor.reduce(bits, axis=dims, keepdims=keepdim)
     return _C.from_numpy(np.array(reduced, dtype=np.uint64, order="C"))  # 0-d stays 0-d
 
 
@@ -287,7 +293,7 @@ def _upcast_bits(input: Tensor) -> np.ndarray:
     """input's values as 64-bit patterns (uint64): floats through float64, integers through int64."""
     t = input.detach()
     wide = t.double() if t.is_floating_point() else t.long()
-    return np.ascontiguousarray(wide.numpy()).view(np.uint64)
+    return wide.numpy().view(np.uint64)  # same item size: any strides, and 0-d stays 0-d
 
 
 def slice_inverse(
@@ -295,6 +301,9 @@ def slice_inverse(
 ) -> Tensor:
     """The inverse of ``src = base[..., start:end:step, ...]`` for functionalization: a view of input's
     memory with src's sizes, strides and offset (as PyTorch's, which reads only src's geometry)."""
+    from ._householder import _check_tensors
+
+    _check_tensors("slice_inverse", input=input, src=src)
     return input.as_strided(tuple(src.shape), tuple(src.stride()), src.storage_offset())
 
 

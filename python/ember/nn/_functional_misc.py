@@ -199,6 +199,13 @@ def _group_bounds(offs, groups: int, total: int, what: str) -> list[tuple[int, i
     return list(zip(starts, ends))
 
 
+def _cat_with_zeros(parts, filled: int, total: int, zeros_shape, dim: int, dtype):
+    """parts joined along dim, then zeros for what lies past the last group (filled of total)."""
+    if filled < total:
+        parts.append(zeros(*zeros_shape(total - filled), dtype=dtype))
+    return _C.cat(parts, dim)
+
+
 def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
     """Matrix products over groups of rows or columns, as Mixture-of-Experts layers use (PyTorch's
     F.grouped_mm, which runs on the CPU for float32 too). ``offs`` holds each group's cumulative end:
@@ -210,6 +217,9 @@ def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
 
     Rows or columns past offs[-1] are zero (PyTorch leaves them unwritten). Composed of matmuls, so
     backward works (PyTorch's CPU backward does not)."""
+    from .._householder import _check_tensors
+
+    _check_tensors("grouped_mm", mat_a=mat_a, mat_b=mat_b)
     if bias is not None:
         raise RuntimeError("Bias not supported yet")
     if mat_a.dim() not in (2, 3) or mat_b.dim() not in (2, 3):
@@ -229,18 +239,14 @@ def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
         m = mat_a.shape[0]
         bounds = _group_bounds(offs, mat_b.shape[0], m, "mat_a")
         parts = [_C.matmul(mat_a[s:e], mat_b[g]) for g, (s, e) in enumerate(bounds)]
-        done = bounds[-1][1] if bounds else 0
-        if done < m:
-            parts.append(zeros(m - done, mat_b.shape[-1], dtype=mat_a.dtype))
-        out = _C.cat(parts, 0)
+        filled = bounds[-1][1] if bounds else 0
+        out = _cat_with_zeros(parts, filled, m, lambda rest: (rest, mat_b.shape[-1]), 0, mat_a.dtype)
     elif a3:  # groups of b's columns
         n = mat_b.shape[1]
         bounds = _group_bounds(offs, mat_a.shape[0], n, "mat_b")
         parts = [_C.matmul(mat_a[g], mat_b[:, s:e]) for g, (s, e) in enumerate(bounds)]
-        done = bounds[-1][1] if bounds else 0
-        if done < n:
-            parts.append(zeros(mat_a.shape[1], n - done, dtype=mat_a.dtype))
-        out = _C.cat(parts, 1)
+        filled = bounds[-1][1] if bounds else 0
+        out = _cat_with_zeros(parts, filled, n, lambda rest: (mat_a.shape[1], rest), 1, mat_a.dtype)
     else:  # groups of the shared K
         bounds = _group_bounds(offs, -1, mat_a.shape[1], "mat_a")
         out = _C.stack([_C.matmul(mat_a[:, s:e], mat_b[s:e]) for s, e in bounds], 0)
