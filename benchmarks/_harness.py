@@ -119,18 +119,19 @@ def write_json_of_children(path, results, versions, **meta):
     write_json(path, results, libs, separate_processes=True, **meta)
 
 
-def row_of_children(script, case, *child_args, versions):
-    """One result row: `case` timed by ember and by PyTorch, each in a child process of its own
-    (run_child(script, lib, *child_args) prints {"us": ..., "version": ...}); records each
-    library's version in `versions`."""
+def row_of_children(script, case, *child_args, versions, libs=("ember", "torch")):
+    """One result row: `case` timed by ember and by PyTorch (and numpy, when `libs` names it), each
+    in a child process of its own (run_child(script, lib, *child_args) prints {"us": ...,
+    "version": ...}); records each library's version in `versions`."""
     row = {"case": case}
-    for lib_name in ("ember", "torch"):
+    for lib_name in libs:
         result = run_child(script, lib_name, *child_args)
         if result is not None:
             row[lib_name + "_us"] = result["us"]
             versions[lib_name] = result["version"]
-    if "torch_us" in row:
-        row["ember/torch"] = row["ember_us"] / row["torch_us"]
+    for peer in ("torch", "numpy"):
+        if peer + "_us" in row:
+            row["ember/" + peer] = row["ember_us"] / row[peer + "_us"]
     return row
 
 
@@ -181,23 +182,26 @@ def time_case_in_child(make, lib_name, iters, repeats):
     print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
 
 
-def cases_in_children(doc, script, cases, argv, quick=(3, 3), full=(10, 5)):
-    """The benchmark whose cases (a dict name -> make(lib)) each run in a child process per library:
-    `script --child lib case iters repeats` times one (run it with time_case_in_child), this prints the
-    table and writes the JSON when asked; returns the result rows."""
+def cases_in_children(doc, script, cases, argv, quick=(3, 3), full=(10, 5), libs=("ember", "torch")):
+    """The benchmark whose cases (a dict name -> make(lib)) each run in a child process per library
+    of `libs`: `script --child lib case iters repeats` times one (run it with time_case_in_child), this
+    prints the table and writes the JSON when asked; returns the result rows."""
     args = cli(doc, argv)
     iters, repeats = quick if args.quick else full
     versions = {}
-    results = [row_of_children(script, case, case, iters, repeats, versions=versions) for case in cases]
+    results = [row_of_children(script, case, case, iters, repeats, versions=versions, libs=libs) for case in cases]
     print_table(results)
     if args.json:
         write_json_of_children(args.json, results, versions, quick=args.quick)
     return results
 
 
-def child_or_main(cases, doc, script):
-    """The `__main__` of a cases_in_children benchmark: the child's timing, or the whole run."""
+def child_or_main(cases, doc, script, main=None):
+    """The `__main__` of a cases_in_children benchmark: the child's timing, or the whole run (`main`
+    when the benchmark has one)."""
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         time_case_in_child(cases[sys.argv[3]], sys.argv[2], int(sys.argv[4]), int(sys.argv[5]))
+    elif main is not None:
+        main()
     else:
         cases_in_children(doc, script, cases, sys.argv[1:])

@@ -14,6 +14,7 @@ import platform
 
 import bench_dtypes
 import bench_kernels
+import bench_linalg
 import bench_models
 import bench_overhead
 import bench_parallel
@@ -51,7 +52,8 @@ def machine():
 def collect(quick):
     flags = ["--quick"] if quick else []
     results = {}
-    for module in (bench_overhead, bench_training, bench_kernels, bench_parallel, bench_models, bench_dtypes):
+    modules = (bench_overhead, bench_training, bench_kernels, bench_parallel, bench_models, bench_dtypes, bench_linalg)
+    for module in modules:
         print(f"\n== {module.__name__} ==")
         results[module.__name__] = module.main(flags)
     return results

@@ -474,6 +474,59 @@ def test_ex_variants_report_info():
     assert info.tolist() == [0, 2]
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-4), (np.float64, 1e-10)])
+def test_factorizations_run_embers_lapack_not_numpys(monkeypatch, dtype, tol):
+    """ember.linalg calls LAPACK in the OpenBLAS it links (ember._C._lapack_*): with numpy.linalg's
+    factorizations made to fail, every one still gives numpy's values, in the input's dtype."""
+    a, b, s = square(4, (2, 3)).astype(dtype), rand(2, 3, 4, 2).astype(dtype), spd(4, (3,)).astype(dtype)
+    wide = rand(2, 3, 5).astype(dtype)
+    expected = {
+        "inv": np.linalg.inv(a),
+        "det": np.linalg.det(a),
+        "logabsdet": np.linalg.slogdet(a)[1],
+        "solve": np.linalg.solve(a, b),
+        "cholesky": np.linalg.cholesky(s),
+        "eigvalsh": np.linalg.eigvalsh(s),
+        "svdvals": np.linalg.svd(wide, compute_uv=False),
+        "R": np.abs(np.linalg.qr(wide)[1]),
+    }
+    for name in ("inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd"):
+        monkeypatch.setattr(np.linalg, name, lambda *args, **kwargs: pytest.fail("numpy.linalg was called"))
+    got = {
+        "inv": LA.inv(ember.tensor(a)),
+        "det": LA.det(ember.tensor(a)),
+        "logabsdet": LA.slogdet(ember.tensor(a)).logabsdet,
+        "solve": LA.solve(ember.tensor(a), ember.tensor(b)),
+        "cholesky": LA.cholesky(ember.tensor(s)),
+        "eigvalsh": LA.eigh(ember.tensor(s)).eigenvalues,
+        "svdvals": LA.svd(ember.tensor(wide)).S,
+        "R": LA.qr(ember.tensor(wide)).R.abs(),
+    }
+    for name, value in got.items():
+        assert value.dtype == ember.tensor(a).dtype, name
+        close(value, expected[name], tol * np.abs(expected[name]).max())
+    U, S, Vh = LA.svd(ember.tensor(wide), full_matrices=True)
+    close(U.numpy() @ (S.numpy()[..., :, None] * Vh.numpy()[..., :3, :]), wide, tol * 10)
+    w, V = LA.eigh(ember.tensor(s))
+    close(V.numpy() @ (w.numpy()[..., :, None] * np.swapaxes(V.numpy(), -1, -2)), s, tol * 100)
+
+
+def test_info_names_the_failing_matrix_and_minor():
+    """LAPACK's info per batch element: the first zero pivot of LU, the order of the first leading
+    minor that is not positive-definite; the other elements are computed."""
+    mats = np.stack([np.eye(3), [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]], 2 * np.eye(3)])
+    assert LA.lu_factor_ex(T(mats)).info.tolist() == [0, 2, 0]
+    inverse, info = LA.inv_ex(T(mats))
+    assert info.tolist() == [0, 2, 0] and bool(inverse[1].isnan().all())
+    close(inverse[2], np.eye(3) / 2)
+    not_pd = np.stack([np.eye(3), [[1.0, 0.0, 0.0], [0.0, 1.0, 2.0], [0.0, 2.0, 1.0]]])
+    L, info = LA.cholesky_ex(T(not_pd))
+    assert info.tolist() == [0, 3]
+    close(L[0], np.eye(3))
+    with pytest.raises(RuntimeError, match=r"\(Batch element 1\): The factorization could not be completed"):
+        LA.cholesky(T(not_pd))
+
+
 def test_cond_tensorinv_tensorsolve_vander_matrix_exp():
     a = square(3)
     s = np.linalg.svd(a, compute_uv=False)

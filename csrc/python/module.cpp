@@ -155,6 +155,7 @@ PYBIND11_MODULE(_C, m) {
   bind::init_tensor(m, tensor);
   bind::init_interop(m, tensor);
   bind::init_profiler(m);
+  bind::init_lapack(m);
   bind::init_autograd(m, tensor);
 
   // Note [Op registry]

@@ -5,6 +5,7 @@ ember's compiled core
 from __future__ import annotations
 import collections.abc
 import numpy
+import numpy.typing
 import types
 import typing
 import typing_extensions
@@ -2952,6 +2953,42 @@ def _is_checkpoint_valid() -> bool:
 def _is_parallel_backward_enabled() -> bool:
     """
     Whether the parallel executor is on.
+    """
+def _lapack_geqrf(a: numpy.ndarray, tau: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Householder QR, in place; returns info.
+    """
+def _lapack_gesdd(a: numpy.ndarray, s: numpy.ndarray, u: numpy.ndarray, vt: numpy.ndarray, jobz: str) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Singular values (and vectors) by divide and conquer; returns info.
+    """
+def _lapack_gesv(a: numpy.ndarray, b: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Solves A X = B in place (B becomes X); returns info.
+    """
+def _lapack_getrf(a: numpy.ndarray, ipiv: typing.Annotated[numpy.typing.ArrayLike, numpy.int32]) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    LU with partial pivoting, in place; returns info.
+    """
+def _lapack_orgqr(q: numpy.ndarray, tau: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Q from geqrf's reflectors, in place; returns info.
+    """
+def _lapack_potrf(a: numpy.ndarray, uplo: str) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Cholesky factor of the uplo triangle, in place; returns info.
+    """
+def _lapack_syevd(a: numpy.ndarray, w: numpy.ndarray, jobz: str, uplo: str) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Eigenvalues (and eigenvectors) of symmetric matrices; returns info.
+    """
+def _lapack_sytrf(a: numpy.ndarray, ipiv: typing.Annotated[numpy.typing.ArrayLike, numpy.int32]) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    LDL^T of the lower triangles (Bunch-Kaufman), in place; returns info.
+    """
+def _lapack_sytrs(ld: numpy.ndarray, ipiv: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], b: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Solves A X = B from sytrf's factors (B becomes X); returns info.
     """
 def _leaky_relu(input: Tensor, negative_slope: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, _lapack
 from ._C import Tensor
 from ._creation import arange, eye, tensor
 from .autograd.function import Function
@@ -44,7 +44,7 @@ class Geqrf(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        h, tau = np.linalg.qr(A.detach().numpy(), mode="raw")  # LAPACK's geqrf; h is a transposed
+        h, tau = _lapack.qr_raw(A.detach().numpy())  # LAPACK's geqrf; h is a transposed
         a = np.ascontiguousarray(np.swapaxes(h, -1, -2))
         return tensor(a, dtype=A.dtype), tensor(tau, dtype=A.dtype)
 

@@ -1,5 +1,5 @@
 """linalg.ldl_factor, ldl_factor_ex and ldl_solve: LAPACK's sytrf and sytrs (Bunch-Kaufman pivoting),
-called through ctypes in the OpenBLAS ember._C links (ember._blas loads it; numpy has no LDL).
+in the OpenBLAS ember._C links (ember._C._lapack_sytrf/_sytrs; numpy has no LDL).
 
 The results are LAPACK's compact form, as PyTorch returns it: ``LD`` holds L below the diagonal and
 the 1x1 and 2x2 blocks of D on and next to it (its upper triangle zeroed), ``pivots`` the 1-based
@@ -9,84 +9,19 @@ symmetric. As in PyTorch, neither function has a derivative: backward through th
 from __future__ import annotations
 
 import collections
-import ctypes
 from typing import Any
 
 import numpy as np
 
 from . import _C
-from ._blas import _lib
 from ._C import Tensor
 from ._dtype_info import _scalar_name
 from ._householder import _check_tensors
+from ._lapack import _back, _fortran
 from .autograd.function import Function
 
 _LdlFactor = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
 _LdlFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
-
-_CHAR = ctypes.c_char_p
-
-
-def _routine(name: str) -> Any:
-    f = getattr(_lib, name)
-    f.restype = None
-    return f
-
-
-# LAPACK's Fortran symbols, prefixed by scipy-openblas; a trailing size_t is the Fortran length of uplo.
-_SYTRF = {np.dtype(np.float32): _routine("scipy_ssytrf_"), np.dtype(np.float64): _routine("scipy_dsytrf_")}
-_SYTRS = {np.dtype(np.float32): _routine("scipy_ssytrs_"), np.dtype(np.float64): _routine("scipy_dsytrs_")}
-
-
-def _ptr(a: np.ndarray) -> Any:
-    return a.ctypes.data_as(ctypes.c_void_p)
-
-
-def _int(v: int) -> Any:
-    return ctypes.byref(ctypes.c_int(v))
-
-
-def _sytrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """One matrix: (LD lower triangle, 1-based pivots, info)."""
-    n = a.shape[-1]
-    work = np.asfortranarray(a)  # a fresh column-major copy: LAPACK writes the factors into it
-    ipiv = np.zeros(n, dtype=np.int32)
-    info = ctypes.c_int(0)
-    lwork = max(1, 64 * n)
-    scratch = np.empty(lwork, dtype=a.dtype)
-    _SYTRF[a.dtype](
-        _CHAR(b"L"),
-        _int(n),
-        _ptr(work),
-        _int(max(1, n)),
-        _ptr(ipiv),
-        _ptr(scratch),
-        _int(lwork),
-        ctypes.byref(info),
-        ctypes.c_size_t(1),
-    )
-    return np.tril(work), ipiv, info.value
-
-
-def _sytrs(ld: np.ndarray, ipiv: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n, nrhs = b.shape
-    x = np.asfortranarray(b)
-    info = ctypes.c_int(0)
-    ld_f = np.asfortranarray(ld)
-    ipiv = np.ascontiguousarray(ipiv, dtype=np.int32)
-    _SYTRS[b.dtype](
-        _CHAR(b"L"),
-        _int(n),
-        _int(nrhs),
-        _ptr(ld_f),
-        _int(max(1, n)),
-        _ptr(ipiv),
-        _ptr(x),
-        _int(max(1, n)),
-        ctypes.byref(info),
-        ctypes.c_size_t(1),
-    )
-    return np.ascontiguousarray(x)
 
 
 def _from_numpy(a: np.ndarray) -> Tensor:
@@ -101,12 +36,10 @@ class _LdlFactorEx(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
         a = A.detach().numpy()
-        batch, n = a.shape[:-2], a.shape[-1]
-        ld = np.zeros_like(a)
-        piv = np.zeros(batch + (n,), dtype=np.int32)
-        info = np.zeros(batch, dtype=np.int32)
-        for idx in np.ndindex(*batch):
-            ld[idx], piv[idx], info[idx] = _sytrf(a[idx])
+        ld = _fortran(a)
+        piv = np.zeros(a.shape[:-1], dtype=np.int32)
+        info = _C._lapack_sytrf(ld, piv) if a.size else np.zeros(a.shape[:-2], dtype=np.int32)
+        ld = np.tril(_back(ld))
         piv_t, info_t = _from_numpy(piv), _from_numpy(info)
         ctx.mark_non_differentiable(piv_t, info_t)
         return _from_numpy(ld), piv_t, info_t
@@ -162,13 +95,12 @@ class _LdlSolve(Function):
         ld, piv, b = LD.detach().numpy(), pivots.numpy(), B.detach().numpy()
         batch = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
         n = ld.shape[-1]
-        ld = np.broadcast_to(ld, batch + ld.shape[-2:])
-        piv = np.broadcast_to(piv, batch + (n,))
-        b = np.broadcast_to(b, batch + b.shape[-2:])
-        x = np.empty(batch + b.shape[-2:], dtype=b.dtype)
-        for idx in np.ndindex(*batch):
-            x[idx] = _sytrs(ld[idx], piv[idx], b[idx])
-        return _from_numpy(x)
+        ld = _fortran(np.broadcast_to(ld, batch + ld.shape[-2:]))
+        piv = np.ascontiguousarray(np.broadcast_to(piv, batch + (n,)), dtype=np.int32)
+        x = _fortran(np.broadcast_to(b, batch + b.shape[-2:]))
+        if x.size:
+            _C._lapack_sytrs(ld, piv, x)
+        return _from_numpy(_back(x))
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:

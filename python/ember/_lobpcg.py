@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, _lapack
 from ._C import Tensor
 from .autograd.function import Function
 
@@ -30,12 +30,12 @@ def _rayleigh_ritz(A: np.ndarray, B: np.ndarray | None, S: np.ndarray, largest: 
     """Ritz values and the coefficients Y (Ritz vectors = S @ Y) of A on span(S), best first."""
     BS = S if B is None else B @ S
     G = S.T @ BS
-    d, V = np.linalg.eigh((G + G.T) / 2)
+    d, V = _lapack.eigh((G + G.T) / 2)
     keep = d > d.max() * S.shape[0] * np.finfo(np.float64).eps
     T = V[:, keep] / np.sqrt(d[keep])  # S @ T is B-orthonormal
     Q = S @ T
     H = Q.T @ (A @ Q)
-    w, Z = np.linalg.eigh((H + H.T) / 2)
+    w, Z = _lapack.eigh((H + H.T) / 2)
     order = np.argsort(-w if largest else w, kind="stable")
     return w[order], T @ Z[:, order]
 

@@ -3,11 +3,10 @@ eigh, svd, pinv, lstsq, matrix_rank, norms, cond, matrix_exp, ldl_factor/ldl_sol
 scripts use (inverse, det, logdet, slogdet, cholesky, qr, svd, pinverse, lu, lu_solve, lu_unpack,
 cholesky_solve, cholesky_inverse, triangular_solve, matrix_exp, and their Tensor methods).
 
-Decision (recorded): the factorizations run LAPACK through numpy for now -- ``numpy.linalg`` on
-``t.detach().numpy()`` (float32/float64; batches through numpy's broadcasting), the result copied back
-into an ember tensor of the input's dtype. numpy has no LU, so ``_getrf`` below is LAPACK's unblocked
-getrf in numpy (same pivots as PyTorch's). The C++ LAPACK path through the OpenBLAS ember already
-links comes later; the Python API, the error words and the derivative formulas stay as they are then.
+The factorizations run LAPACK from the OpenBLAS ember links (getrf, gesv, potrf, geqrf/orgqr, syevd,
+gesdd, sytrf: ember._lapack and ember._ldl) on ``t.detach().numpy()`` (float32/float64, batches looped
+in C++ without the GIL), the result copied back into an ember tensor of the input's dtype; LAPACK's
+``info`` gives the ``*_ex`` functions' ``info`` and the singular/not-positive-definite errors.
 
 Each differentiable factorization is an ``ember.autograd.Function`` whose backward is written with
 differentiable ember ops (matmul, mT, triu/tril, diag_embed) and with this module's own functions
@@ -29,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _C, _composite_linalg, _creation
+from . import _C, _composite_linalg, _creation, _lapack
 from ._C import Tensor
 from ._composite import _axis_alias
 from ._dtype_info import _SCALAR_NAMES
@@ -147,19 +146,6 @@ def _batches(shape: tuple[int, ...]) -> Any:
     return np.ndindex(*shape) if shape else [()]
 
 
-def _lu_info(a: np.ndarray) -> np.ndarray:
-    """getrf's ``info`` for each matrix of a batch (int32, the batch's shape): the first zero pivot
-    of ember's LU (_getrf, below), checked against numpy's LAPACK on each matrix."""
-    info = _getrf(a)[2]
-    for idx in _batches(a.shape[:-2]):
-        try:
-            np.linalg.inv(a[idx])
-            info[idx] = 0
-        except np.linalg.LinAlgError:
-            info[idx] = info[idx] or a.shape[-1]
-    return info
-
-
 def _singular_error(name: str, info: np.ndarray) -> RuntimeError:
     bad = next(idx for idx in _batches(info.shape) if info[idx] != 0)
     prefix = f"(Batch element {int(np.ravel_multi_index(bad, info.shape)) if bad else 0}): " if info.ndim else ""
@@ -216,17 +202,8 @@ class LinalgInvEx(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        a = _np(A)
-        info = np.zeros(a.shape[:-2], dtype=np.int32)
-        try:
-            inv_a = np.linalg.inv(a)
-        except np.linalg.LinAlgError:
-            info = _lu_info(a)
-            with np.errstate(all="ignore"):
-                inv_a = np.full_like(a, np.nan)
-                for idx in _batches(a.shape[:-2]):
-                    if info[idx] == 0:
-                        inv_a[idx] = np.linalg.inv(a[idx])
+        inv_a, info = _lapack.inv_info(_np(A))
+        inv_a[info != 0] = np.nan
         inverse = _tensor(inv_a, A.dtype)
         info_t = _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(info_t)
@@ -280,7 +257,7 @@ def _adjugate_t(A: Tensor) -> Tensor:
             p = p * o
         parts.append(p)
     adj_s = _C.cat(parts, -1)
-    sign = _tensor(np.linalg.det(_np(U)) * np.linalg.det(_np(Vh)), A.dtype)
+    sign = _tensor(_lapack.det(_np(U)) * _lapack.det(_np(Vh)), A.dtype)
     return _C.matmul(U * adj_s.unsqueeze(-2), Vh) * sign.unsqueeze(-1).unsqueeze(-1)
 
 
@@ -291,7 +268,7 @@ class LinalgDet(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Tensor:
-        d = _tensor(np.linalg.det(_np(A)), A.dtype)
+        d = _tensor(_lapack.det(_np(A)), A.dtype)
         ctx.save_for_backward(A, d)
         if _forward_ad_active():
             ctx.save_for_forward(A, d)
@@ -313,11 +290,11 @@ class LinalgDet(Function):
         for idx in _batches(a.shape[:-2]):
             m = a[idx]
             try:
-                adj_t[idx] = np.linalg.det(m) * np.linalg.inv(m).T
-            except np.linalg.LinAlgError:  # singular: the adjugate through the SVD
-                u, sv, vh = np.linalg.svd(m)
+                adj_t[idx] = _lapack.det(m) * _lapack.inv(m).T
+            except _lapack.LinAlgError:  # singular: the adjugate through the SVD
+                u, sv, vh = _lapack.svd(m)
                 others = np.array([np.prod(np.delete(sv, i)) for i in range(len(sv))])
-                adj_t[idx] = np.linalg.det(u) * np.linalg.det(vh) * (u * others) @ vh
+                adj_t[idx] = _lapack.det(u) * _lapack.det(vh) * (u * others) @ vh
         return (_tensor(adj_t, A.dtype) * dA).sum((-2, -1))
 
 
@@ -334,7 +311,7 @@ class LinalgSlogdet(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        sign, logabs = np.linalg.slogdet(_np(A))
+        sign, logabs = _lapack.slogdet(_np(A))
         sign_t, logabs_t = _tensor(sign, A.dtype), _tensor(logabs, A.dtype)
         ctx.mark_non_differentiable(sign_t)
         ctx.save_for_backward(A)
@@ -377,19 +354,8 @@ class LinalgSolveEx(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, B: Tensor) -> Any:
-        a, b = _np(A), _np(B)
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        a = np.broadcast_to(a, batch + a.shape[-2:])
-        b = np.broadcast_to(b, batch + b.shape[-2:])
-        info = np.zeros(batch, dtype=np.int32)
-        try:
-            x = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:
-            info = _lu_info(a)
-            x = np.full(batch + b.shape[-2:], np.nan, dtype=b.dtype)
-            for idx in _batches(batch):
-                if info[idx] == 0:
-                    x[idx] = np.linalg.solve(a[idx], b[idx])
+        x, info = _lapack.solve_info(_np(A), _np(B))
+        x[info != 0] = np.nan
         X = _tensor(x, A.dtype)
         info_t = _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(info_t)
@@ -471,28 +437,19 @@ def _raw_solve_triangular(A: Tensor, B: Tensor, upper: bool, left: bool, unitria
         a = a.copy()
         idx = np.arange(a.shape[-1])
         a[..., idx, idx] = 1
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a = np.broadcast_to(a, batch + a.shape[-2:])
-    b = np.broadcast_to(b, batch + b.shape[-2:])
-    with np.errstate(all="ignore"):
-        try:
-            if left:
-                x = np.linalg.solve(a, b)
-            else:
-                x = np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
-        except np.linalg.LinAlgError:  # a zero on the diagonal: inf/nan as the substitution gives
-            x = np.full(batch + b.shape[-2:], np.nan, dtype=b.dtype)
+    if left:
+        x, info = _lapack.solve_info(a, b)
+    else:
+        x, info = _lapack.solve_info(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2))
+        x = np.swapaxes(x, -1, -2)
+    x[info != 0] = np.nan  # a zero on the diagonal
     return _tensor(x, A.dtype)
 
 
 def _raw_solve(A: Tensor, B: Tensor) -> Tensor:
     """A^-1 B (B a batch of matrices), through numpy, recording nothing (for the jvps: a jvp that
     called this module's Functions would re-enter forward AD)."""
-    a, b = _np(A), _np(B)
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    return _tensor(
-        np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, batch + b.shape[-2:])), A.dtype
-    )
+    return _tensor(_lapack.solve(_np(A), _np(B)), A.dtype)
 
 
 class LinalgSolveTriangular(Function):
@@ -562,26 +519,6 @@ def solve_triangular(
 # ----------------------------------------------------------------------------------------- cholesky
 
 
-def _potrf_info(a: np.ndarray) -> np.ndarray:
-    """potrf's ``info`` for each matrix of a batch: the order of the first leading minor that is not
-    positive-definite (0: none)."""
-    info = np.zeros(a.shape[:-2], dtype=np.int32)
-    for idx in _batches(a.shape[:-2]):
-        m = a[idx]
-        try:
-            np.linalg.cholesky(m)
-            continue
-        except np.linalg.LinAlgError:
-            pass
-        for k in range(1, m.shape[-1] + 1):
-            try:
-                np.linalg.cholesky(m[:k, :k])
-            except np.linalg.LinAlgError:
-                info[idx] = k
-                break
-    return info
-
-
 class LinalgCholeskyEx(Function):
     """cholesky's node (PyTorch's cholesky_backward): gA = L^{-H} Φ(L^H gL) L^{-1}, symmetrised."""
 
@@ -589,18 +526,8 @@ class LinalgCholeskyEx(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, upper: bool) -> Any:
-        a = _np(A)
-        info = np.zeros(a.shape[:-2], dtype=np.int32)
-        try:
-            low = np.linalg.cholesky(a)
-        except np.linalg.LinAlgError:
-            info = _potrf_info(a)
-            low = np.full_like(a, np.nan)
-            for idx in _batches(a.shape[:-2]):
-                if info[idx] == 0:
-                    low[idx] = np.linalg.cholesky(a[idx])
-                else:  # LAPACK leaves a partial factor; ember gives zeros there
-                    low[idx] = 0
+        low, info = _lapack.cholesky_info(_np(A))
+        low[info != 0] = 0  # LAPACK leaves a partial factor; ember gives zeros there
         L = _tensor(np.swapaxes(low, -1, -2) if upper else low, A.dtype)
         info_t = _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(info_t)
@@ -666,31 +593,6 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Te
 # ----------------------------------------------------------------------------------------------- lu
 
 
-def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """LU with partial pivoting of a batch of m x n matrices, as LAPACK's getrf (unblocked, in the
-    input's precision): the packed factors, the 1-based row swaps (int32) and ``info``."""
-    a = np.array(a, copy=True, order="C")
-    batch, (m, n) = a.shape[:-2], a.shape[-2:]
-    k = min(m, n)
-    flat = a.reshape(-1, m, n)
-    piv = np.zeros((flat.shape[0], k), dtype=np.int32)
-    info = np.zeros(flat.shape[0], dtype=np.int32)
-    rows = np.arange(flat.shape[0])
-    for j in range(k):
-        p = j + np.argmax(np.abs(flat[:, j:, j]), axis=1)
-        piv[:, j] = p + 1
-        top = flat[rows, j, :].copy()
-        flat[rows, j, :] = flat[rows, p, :]
-        flat[rows, p, :] = top
-        pivot = flat[:, j, j]
-        zero = pivot == 0
-        info[zero & (info == 0)] = j + 1
-        col = flat[:, j + 1 :, j] / np.where(zero, 1, pivot)[:, None]
-        flat[:, j + 1 :, j] = col
-        flat[:, j + 1 :, j + 1 :] -= col[:, :, None] * flat[:, j, None, j + 1 :]
-    return flat.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch)
-
-
 def _permutation(pivots: np.ndarray, m: int) -> np.ndarray:
     """P of A = P L U from getrf's row swaps (float64, the batch's shape + (m, m))."""
     batch, k = pivots.shape[:-1], pivots.shape[-1]
@@ -727,7 +629,7 @@ class LinalgLuFactorEx(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        lu_, piv, info = _getrf(_np(A))
+        lu_, piv, info = _lapack.getrf(_np(A))
         LU = _tensor(lu_, A.dtype)
         piv_t, info_t = _int_tensor(piv, _C.dtype.int32), _int_tensor(info, _C.dtype.int32)
         ctx.mark_non_differentiable(piv_t, info_t)
@@ -774,7 +676,7 @@ class LinalgLu(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        lu_, piv, _ = _getrf(_np(A))
+        lu_, piv, _ = _lapack.getrf(_np(A))
         m, n = A.shape[-2], A.shape[-1]
         k = min(m, n)
         low = np.tril(lu_[..., :, :k], -1) + np.eye(m, k)
@@ -860,7 +762,7 @@ class LinalgQr(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, mode: str) -> Any:
-        q, r = np.linalg.qr(_np(A), mode="complete" if mode == "complete" else "reduced")
+        q, r = _lapack.qr(_np(A), mode="complete" if mode == "complete" else "reduced")
         Q, R = _tensor(q, A.dtype), _tensor(r, A.dtype)
         ctx.save_for_backward(A, Q, R)
         ctx.mode = mode
@@ -915,7 +817,7 @@ class LinalgEigh(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, UPLO: str) -> Any:
-        w, v = np.linalg.eigh(_np(A), UPLO=UPLO)
+        w, v = _lapack.eigh(_np(A), UPLO=UPLO)
         L, V = _tensor(w, A.dtype), _tensor(v, A.dtype)
         ctx.save_for_backward(L, V)
         if _forward_ad_active():
@@ -967,7 +869,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor
     _check_uplo("linalg.eigvalsh", UPLO)
     if A.requires_grad and _C.is_grad_enabled():
         return _out(out, LinalgEigh.apply(A, UPLO.upper())[0], "linalg.eigvalsh")
-    return _out(out, _tensor(np.linalg.eigvalsh(_np(A), UPLO=UPLO.upper()), A.dtype), "linalg.eigvalsh")
+    return _out(out, _tensor(_lapack.eigvalsh(_np(A), UPLO=UPLO.upper()), A.dtype), "linalg.eigvalsh")
 
 
 # ---------------------------------------------------------------------------------------------- svd
@@ -980,7 +882,7 @@ class LinalgSvd(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, full_matrices: bool) -> Any:
-        u, s, vh = np.linalg.svd(_np(A), full_matrices=full_matrices)
+        u, s, vh = _lapack.svd(_np(A), full_matrices=full_matrices)
         U, S, Vh = _tensor(u, A.dtype), _tensor(s, A.dtype), _tensor(vh, A.dtype)
         ctx.save_for_backward(U, S, Vh)
         ctx.full = full_matrices
@@ -1045,7 +947,7 @@ def svdvals(A: Tensor, *, driver: str | None = None, out: Tensor | None = None) 
     _check_matrix("linalg.svdvals", A)
     if A.requires_grad and _C.is_grad_enabled():
         return _out(out, LinalgSvd.apply(A, False)[1], "linalg.svdvals")
-    return _out(out, _tensor(np.linalg.svd(_np(A), compute_uv=False), A.dtype), "linalg.svdvals")
+    return _out(out, _tensor(_lapack.svd(_np(A), compute_uv=False), A.dtype), "linalg.svdvals")
 
 
 # ------------------------------------------------------------------------------ pinv, lstsq, rank
