@@ -3,6 +3,7 @@
 sgemm 2048x2048      a @ b in float32 (ember and numpy both call OpenBLAS)
 exp(2x + 1), 4M      three elementwise passes over 4M float32 values
 tanh, 4096           one small elementwise op (the size of a hidden layer)
+randn / rand, 1M     random fills (weight init, noise); dropout 1M draws its mask from rand
 
   python benchmarks/bench_kernels.py [--quick] [--json PATH]
 """
@@ -48,10 +49,35 @@ def tanh(n):
     return case, np_case
 
 
+def random_fill(n, name):
+    def case(lib):
+        fill = getattr(lib, name)
+        return (lambda: fill(n)), n / 500
+
+    def np_case():
+        rng = np.random.default_rng(0)
+        if name == "randn":
+            return lambda: rng.standard_normal(n, np.float32)
+        return lambda: rng.random(n, np.float32)
+
+    return case, np_case
+
+
+def dropout(n):
+    def case(lib):
+        x = lib.ones(n)
+        return (lambda: lib.nn.functional.dropout(x, 0.1)), n / 500
+
+    return case, None
+
+
 CASES = [
     ("sgemm 2048x2048 float32", *sgemm(2048)),
     ("exp(2x + 1), 4M float32", *exp_affine(4_000_000)),
     ("tanh, 4096 float32", *tanh(4096)),
+    ("randn 1M float32", *random_fill(1_000_000, "randn")),
+    ("rand 1M float32", *random_fill(1_000_000, "rand")),
+    ("dropout(p=0.1) 1M float32", *dropout(1_000_000)),
 ]
 
 

@@ -762,9 +762,9 @@ def test_spectral_norm_divides_by_the_largest_singular_value(parametrized):
     w = np_(conv.weight).copy()
     sigma = np.linalg.svd(w.reshape(4, -1), compute_uv=False)[0]
     if parametrized:
-        nn.utils.parametrizations.spectral_norm(conv, n_power_iterations=30)
+        nn.utils.parametrizations.spectral_norm(conv, n_power_iterations=100)
     else:
-        nn.utils.spectral_norm(conv, n_power_iterations=30)
+        nn.utils.spectral_norm(conv, n_power_iterations=100)
     x = t64(rng.standard_normal((1, 2, 5, 5)))
     conv(x)  # training: power iteration
     np.testing.assert_allclose(np_(conv.weight), w / sigma, rtol=1e-6)

@@ -1081,6 +1081,30 @@ def test_random_creation():
     assert ember.randint(0, 3, (10,), dtype=ember.int64).dtype == ember.int64
 
 
+@pytest.mark.parametrize("dtype, bits", [(ember.float32, 24), (ember.float64, 53)])
+def test_random_fills_have_the_right_distribution_and_grid(dtype, bits):
+    """Note [Random fills]: uniforms are multiples of 2^-bits in [0, 1); normals (Box-Muller over blocks,
+    odd lengths and block tails included) have the standard normal's moments and tail masses."""
+    ember.manual_seed(3)
+    u = ember.rand(200_003, dtype=dtype).numpy().astype(np.float64)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    scaled = u * 2.0**bits
+    assert np.array_equal(scaled, np.floor(scaled))
+    counts = np.histogram(u, bins=10, range=(0, 1))[0]
+    assert np.abs(counts / len(u) - 0.1).max() < 0.005
+    for n in (200_003, 257, 1):
+        z = ember.randn(n, dtype=dtype).numpy().astype(np.float64)
+        assert np.isfinite(z).all()
+    z = ember.randn(400_001, dtype=dtype).numpy().astype(np.float64)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
+    assert abs(np.mean(np.abs(z) < 1.0) - 0.6827) < 0.005  # within one sigma
+    assert abs(np.mean(np.abs(z) > 3.0) - 0.0027) < 0.0005  # the tails
+    assert abs(np.mean(z[:-1] * z[1:])) < 0.01  # neighbours (a Box-Muller pair's halves too) uncorrelated
+    half = 128  # the two halves of one block are a pair's cos and sin parts: uncorrelated as well
+    blocks = z[: (len(z) // 256) * 256].reshape(-1, 256)
+    assert abs(np.mean(blocks[:, :half] * blocks[:, half:])) < 0.01
+
+
 def test_manual_seed_determinism():
     ember.manual_seed(1234)
     a = [ember.rand(5), ember.randn(2, 3), ember.randint(0, 100, (5,)), ember.randn_like(ember.zeros(4))]

@@ -252,7 +252,10 @@ def singular_values(m):
 @pytest.mark.parametrize("shape", [(8, 16), (16, 8), (12, 12), (5, 40)])
 def test_newton_schulz_orthogonalises(shape):
     ember.manual_seed(0)
-    g = ember.randn(*shape) * 3.0
+    # rows (or columns, the shorter side) scaled from 0.3 to 3: singular values far apart, as a gradient's are
+    k = min(shape)
+    scale = ember.linspace(0.3, 3.0, k)
+    g = ember.randn(*shape) * (scale.unsqueeze(1) if shape[0] == k else scale)
     out = _newton_schulz(g, (3.4445, -4.7750, 2.0315), 5, 1e-7)
     assert out.shape == shape and out.dtype == ember.bfloat16
     # the tuned quintic maps every singular value into about [0.7, 1.2] in five steps (not exactly to 1)
@@ -261,7 +264,6 @@ def test_newton_schulz_orthogonalises(shape):
     assert min(singular_values(g)) / max(singular_values(g)) < 0.5  # the input was far from orthogonal
     # the classic cubic-like coefficients converge to a true orthogonal factor, as far as bfloat16 allows
     out = _newton_schulz(g, (1.875, -1.25, 0.375), 40, 1e-7).to(ember.float64)
-    k = min(shape)
     gram = out @ out.T if shape[0] <= shape[1] else out.T @ out
     assert max_abs_diff(gram, ember.eye(k, dtype=ember.float64)) < 0.05
 

@@ -523,9 +523,14 @@ def test_kernels_without_a_dtype_raise_pytorchs_not_implemented_error():
         (lambda: long.round(decimals=1), "\"round_cpu\" not implemented for 'Long'"),
         (lambda: ember.nn.functional.layer_norm(long.view(1, 2), (2,)), '"LayerNormKernelImpl" not implemented'),
         (lambda: ember.nn.functional.group_norm(long.view(1, 2, 1), 1), '"GroupNormKernelImpl" not implemented'),
+        (lambda: ember.tensor([True]).clamp(min=True), "\"clamp_min_scalar_cpu\" not implemented for 'Bool'"),
+        (lambda: ember.tensor([True]).clamp_(max=False), "\"clamp_max_scalar_cpu\" not implemented for 'Bool'"),
+        (lambda: ember.clamp(ember.tensor([True]), False, True), "\"clamp_scalar_cpu\" not implemented for 'Bool'"),
     ]:
         with pytest.raises(NotImplementedError, match=words):
             call()
+    # bool bounds given as tensors clamp a bool tensor, as PyTorch's
+    assert ember.tensor([True, False]).clamp(min=ember.tensor(True)).tolist() == [True, True]
     # mvlgamma of integers computes in float32, as PyTorch's
     got = ember.tensor([3, 2]).mvlgamma(2)
     assert got.dtype == ember.float32

@@ -3,6 +3,7 @@
 
 #include "core/rng.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/random.h"
 #include "ops/ops.h"
 
 namespace ember {
@@ -105,25 +106,39 @@ static Tensor random_fill(const Shape& shape, DType dtype, Generator* gen, Fill 
   return t;
 }
 
+// Uniform or normal values (Note [Random fills]); a half float computes in float32 and narrows.
+template <class Fill>
+static Tensor float_random(const Shape& shape, DType dtype, Generator* gen, Fill fill) {
+  Tensor t = empty(shape, is_storage_only(dtype) ? DType::Float32 : dtype);
+  auto& g = gen ? *gen : Generator::default_cpu();
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    if (t->dtype() == DType::Float32)
+      fill(g.engine, t->data<float>(), t->numel());
+    else
+      fill(g.engine, t->data<double>(), t->numel());
+  }
+  return t;
+}
+
 Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK_KIND(is_floating(dtype), NotImplemented, "\"check_uniform_bounds\" not implemented for '",
                    scalar_type_name(dtype), "'");
-  std::uniform_real_distribution<double> dist(0.0, 1.0);
-  const double half_grid = dtype == DType::Float16 ? 2048.0 : 256.0;
-  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) {
-    double v = dist(e);
-    // Stay in [0, 1) after rounding: a half float takes a multiple of 2^-digits
-    // of its mantissa, as PyTorch's uniform kernel does.
-    if (dtype == DType::Float16 || dtype == DType::BFloat16) return std::floor(v * half_grid) / half_grid;
-    return dtype == DType::Float32 && (float)v >= 1.0f ? 0.0 : v;
-  });
+  Tensor t = float_random(shape, dtype, gen, [](auto& e, auto* p, int64_t n) { kernels::uniform_fill(e, p, n); });
+  if (!is_storage_only(dtype)) return t;
+  // Stay in [0, 1) after rounding: a half float takes a multiple of 2^-digits
+  // of its mantissa, as PyTorch's uniform kernel does.
+  const float grid = dtype == DType::Float16 ? 2048.0f : 256.0f;
+  float* p = t->data<float>();
+  for (int64_t i = 0; i < t->numel(); ++i) p[i] = std::floor(p[i] * grid) / grid;
+  return narrowed(t, dtype);
 }
 
 Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK_KIND(is_floating(dtype), NotImplemented, "\"normal_kernel_cpu\" not implemented for '",
                    scalar_type_name(dtype), "'");
-  std::normal_distribution<double> dist(0.0, 1.0);
-  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return dist(e); });
+  Tensor t = float_random(shape, dtype, gen, [](auto& e, auto* p, int64_t n) { kernels::normal_fill(e, p, n); });
+  return is_storage_only(dtype) ? narrowed(t, dtype) : t;
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {

@@ -159,11 +159,14 @@ def last_error_line(output):
 
 
 def learns(name, losses):
-    """Whether a run's losses show learning: last below first, or the program's one loss below its bound."""
+    """Whether a run's losses show learning: last below first, or (one minibatch's loss is noisy) the mean
+    of the later half below the mean of the first half; or the program's one loss below its bound."""
     bound = PROGRAMS[name].final_loss_below
     if bound is not None and len(losses) == 1:
         return losses[0] < bound
-    return len(losses) >= 2 and losses[-1] < losses[0]
+    half = len(losses) // 2
+    later_half_lower = half >= 2 and sum(losses[-half:]) < sum(losses[:half])
+    return len(losses) >= 2 and (losses[-1] < losses[0] or later_half_lower)
 
 
 def decreases_like(ember, torch):

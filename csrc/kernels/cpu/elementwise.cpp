@@ -553,7 +553,8 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
   dispatch(a->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, bool>) {
-      EMBER_FAIL(Runtime, "\"clamp\" not implemented for 'bool'");
+      const char* kernel = lo && hi ? "clamp_scalar_cpu" : (lo ? "clamp_min_scalar_cpu" : "clamp_max_scalar_cpu");
+      EMBER_FAIL(NotImplemented, "\"", kernel, "\" not implemented for 'Bool'");
     } else {
       const bool has_lo = lo != nullptr, has_hi = hi != nullptr;
       const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
