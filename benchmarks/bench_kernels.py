@@ -4,6 +4,7 @@ sgemm 2048x2048      a @ b in float32 (ember and numpy both call OpenBLAS)
 exp(2x + 1), 4M      three elementwise passes over 4M float32 values
 tanh, 4096           one small elementwise op (the size of a hidden layer)
 randn / rand, 1M     random fills (weight init, noise); dropout 1M draws its mask from rand
+randint, multinomial integers (random crops, batches) and a language model's next-token sample
 
   python benchmarks/bench_kernels.py [--quick] [--json PATH]
 """
@@ -63,6 +64,27 @@ def random_fill(n, name):
     return case, np_case
 
 
+def randint(n):
+    def case(lib):
+        return (lambda: lib.randint(0, 100, (n,))), n / 500
+
+    def np_case():
+        rng = np.random.default_rng(0)
+        return lambda: rng.integers(0, 100, n)
+
+    return case, np_case
+
+
+def next_token(vocab):
+    """One sample from a language model's softmax over a GPT-2-sized vocabulary."""
+
+    def case(lib):
+        probs = lib.softmax(lib.randn(1, vocab), -1)
+        return (lambda: lib.multinomial(probs, 1)), vocab / 500
+
+    return case, None
+
+
 def dropout(n):
     def case(lib):
         x = lib.ones(n)
@@ -77,6 +99,8 @@ CASES = [
     ("tanh, 4096 float32", *tanh(4096)),
     ("randn 1M float32", *random_fill(1_000_000, "randn")),
     ("rand 1M float32", *random_fill(1_000_000, "rand")),
+    ("randint(0, 100) 1M int64", *randint(1_000_000)),
+    ("multinomial(softmax over 50257, 1)", *next_token(50257)),
     ("dropout(p=0.1) 1M float32", *dropout(1_000_000)),
 ]
 

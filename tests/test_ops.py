@@ -1105,6 +1105,17 @@ def test_random_fills_have_the_right_distribution_and_grid(dtype, bits):
     assert abs(np.mean(blocks[:, :half] * blocks[:, half:])) < 0.01
 
 
+def test_randint_is_uniform_over_any_range():
+    ember.manual_seed(5)
+    counts = np.bincount(ember.randint(3, 13, (500_000,)).numpy() - 3, minlength=10)
+    assert counts.size == 10 and np.abs(counts / 500_000 - 0.1).max() < 0.003
+    wide = ember.randint(-(2**62), 2**62, (100_000,)).numpy() / 2.0**62  # a range beyond 32 bits
+    assert -1 <= wide.min() < -0.99 and 0.99 < wide.max() < 1 and abs(wide.mean()) < 0.01
+    full = ember.randint(-(2**63), 2**63 - 1, (1000,)).numpy()  # the largest range int64 holds
+    assert (full < 0).any() and (full > 0).any()
+    assert ember.randint(7, 8, (50,)).unique().tolist() == [7]
+
+
 def test_manual_seed_determinism():
     ember.manual_seed(1234)
     a = [ember.rand(5), ember.randn(2, 3), ember.randint(0, 100, (5,)), ember.randn_like(ember.zeros(4))]

@@ -40,6 +40,17 @@ def test_multinomial_with_replacement_follows_weights():
     np.testing.assert_allclose(freq, [0.1, 0.2, 0.7], atol=0.02)
 
 
+def test_multinomial_single_draws_follow_weights_and_never_pick_a_zero_weight():
+    # one sample per row (a language model's next token): the same law with or without replacement
+    w = ember.tensor([1.0, 0.0, 2.0, 7.0]).expand(N, 4)
+    for replacement in (False, True):
+        draws = ember.multinomial(w, 1, replacement=replacement)
+        assert draws.shape == (N, 1)
+        freq = np.bincount(draws.numpy().ravel(), minlength=4) / N
+        assert freq[1] == 0
+        np.testing.assert_allclose(freq, [0.1, 0.0, 0.2, 0.7], atol=0.02)
+
+
 def test_multinomial_without_replacement_draws_distinct_nonzero_categories():
     w = ember.tensor([[0.0, 1.0, 1.0, 5.0], [3.0, 0.0, 1.0, 1.0]])
     draws = ember.multinomial(w, 3)

@@ -143,8 +143,8 @@ Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
-  std::uniform_int_distribution<int64_t> dist(low, high - 1);
-  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return dist(e); });
+  kernels::UniformIndex index((uint64_t)high - (uint64_t)low);
+  return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return (int64_t)((uint64_t)low + index(e)); });
 }
 
 Tensor randperm(int64_t n, DType dtype, Generator* gen) {

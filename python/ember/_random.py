@@ -74,7 +74,7 @@ def multinomial(
         total = w.sum(1, keepdim=True)
         if bool((total <= 0).any()):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if replacement:
+        if replacement or num_samples == 1:  # one draw is the same with or without replacement
             # inverse CDF: each uniform draw falls in one category's stretch of the cumulative sum
             cdf = (w / total).cumsum(1)
             cdf[:, -1] = 1.0
