@@ -116,6 +116,29 @@ def test_float_kernels_round_once_as_pytorch(name):
         np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=ember.finfo(ea.dtype).eps)
 
 
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_product_sums_round_as_pytorch(name):
+    """baddbmm and addmv round once, addr rounds the outer product first, addbmm rounds after each
+    product: the values PyTorch gives, but for the odd last-bit difference of summation order."""
+    rng = np.random.default_rng(7)
+    arrays = {
+        "c2": (48, 96), "c": (48,), "w": (96,), "m": (48, 96), "b1": (4, 48, 8), "b2": (4, 8, 96),
+    }  # fmt: skip
+    e, t = {}, {}
+    for key, shape in arrays.items():
+        a = rng.standard_normal(shape).astype(np.float32)
+        e[key], t[key] = ember.tensor(a).to(getattr(ember, name)), torch.tensor(a).to(getattr(torch, name))
+    for call in (
+        lambda L, x: L.baddbmm(x["c2"], x["b1"], x["b2"], beta=0.5, alpha=0.3),
+        lambda L, x: L.addbmm(x["c2"], x["b1"], x["b2"], beta=0.5, alpha=0.3),
+        lambda L, x: L.addmv(x["c"], x["m"], x["w"]),
+        lambda L, x: L.addr(x["c2"], x["c"], x["w"], beta=0.5),
+    ):
+        got, want = call(ember, e).float().numpy(), call(torch, t).float().numpy()
+        assert np.mean(got != want) < 0.01
+        np.testing.assert_allclose(got, want, rtol=2 * ember.finfo(getattr(ember, name)).eps)
+
+
 @pytest.mark.parametrize("name", NARROW + UNSIGNED)
 def test_repr_matches(name):
     e, t = data(name, 6)

@@ -299,6 +299,20 @@ def _scaled_sum(input: Tensor, product: Tensor, beta: float, alpha: float) -> Te
     return product if beta == 0 else product + (input if beta == 1 else input * beta)
 
 
+_HALF_FLOATS = (_C.dtype.float16, _C.dtype.bfloat16)
+
+
+def _product_sum(input: Tensor, product: Any, a: Tensor, b: Tensor, beta: float, alpha: float) -> Tensor:
+    """beta * input + alpha * product(a, b). Half-float operands compute in float32 and round once, at
+    the end, as PyTorch's CPU kernels (rounding the product first and the sum again differed from
+    PyTorch in a quarter of baddbmm's bfloat16 elements)."""
+    half = a.dtype in _HALF_FLOATS and b.dtype == a.dtype and (not isinstance(input, Tensor) or input.dtype == a.dtype)
+    if not half:
+        return _scaled_sum(input, product(a, b), beta, alpha)
+    wide = input.float() if isinstance(input, Tensor) else input
+    return _scaled_sum(wide, product(a.float(), b.float()), beta, alpha).to(a.dtype)
+
+
 def _check_dims(name: str, **tensors: tuple[Tensor, int]) -> None:
     for arg, (t, nd) in tensors.items():
         if t.dim() != nd:
@@ -317,7 +331,7 @@ def baddbmm(
 ) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``, ``input`` broadcast to (b, n, p)."""
     _check_dims("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
-    return _out(out, _scaled_sum(_autocast_input(input), _C.bmm(batch1, batch2), beta, alpha), "baddbmm")
+    return _out(out, _product_sum(_autocast_input(input), _C.bmm, batch1, batch2, beta, alpha), "baddbmm")
 
 
 def addbmm(
@@ -325,7 +339,14 @@ def addbmm(
 ) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``, ``input`` broadcast to (n, p)."""
     _check_dims("addbmm", batch1=(batch1, 3), batch2=(batch2, 3))
-    return _out(out, _scaled_sum(_autocast_input(input), _C.bmm(batch1, batch2).sum(0), beta, alpha), "addbmm")
+    input = _autocast_input(input)
+    if batch1.dtype in _HALF_FLOATS and batch1.shape[0] > 0:
+        # PyTorch accumulates a half-float addbmm one product at a time, rounding each partial sum
+        acc = _C.addmm(input, batch1[0], batch2[0], beta=beta, alpha=alpha)
+        for i in range(1, batch1.shape[0]):
+            acc = _C.addmm(acc, batch1[i], batch2[i], alpha=alpha)
+        return _out(out, acc, "addbmm")
+    return _out(out, _scaled_sum(input, _C.bmm(batch1, batch2).sum(0), beta, alpha), "addbmm")
 
 
 def addmv(
@@ -333,7 +354,7 @@ def addmv(
 ) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``, ``input`` broadcast to (n,)."""
     _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
-    return _out(out, _scaled_sum(input, _C.mv(mat, vec), beta, alpha), "addmv")
+    return _out(out, _product_sum(input, _C.mv, mat, vec, beta, alpha), "addmv")
 
 
 def addr(
@@ -341,6 +362,7 @@ def addr(
 ) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``, ``input`` broadcast to (n, m)."""
     _check_dims("addr", vec1=(vec1, 1), vec2=(vec2, 1))
+    # a half-float outer product is rounded before the sum, as PyTorch's
     return _out(out, _scaled_sum(input, _C.outer(vec1, vec2), beta, alpha), "addr")
 
 
