@@ -450,10 +450,21 @@ def test_multinomial_and_mixture_against_torch():
     assert repr(ours).replace("ember.", "torch.") == repr(theirs)
 
 
-def test_binomial_samples_scalar_parameters_and_refuses_huge_counts():
+def test_binomial_samples_scalar_parameters_and_huge_counts_exactly():
     ember.manual_seed(0)
     draws = Binomial(10, ember.tensor(0.3)).sample((20_000,)).numpy()
     assert draws.shape == (20_000,) and abs(draws.mean() - 3.0) < 0.05 and draws.max() <= 10
     assert Binomial(4, ember.tensor(0.5)).sample().shape == ()
-    with pytest.raises(NotImplementedError, match="Binomial.sample: ember draws each trial"):
-        Binomial(10**12, ember.tensor(0.5)).sample()
+    # counts beyond any per-trial draw: the mean and spread of the exact law (sd 5e5 at n = 1e12)
+    big = Binomial(ember.tensor(1e12, dtype=ember.float64), ember.tensor(0.5, dtype=ember.float64))
+    huge = big.sample((2000,)).numpy()
+    assert abs(huge.mean() - 5e11) < 4 * 5e5 / np.sqrt(2000) and abs(huge.std() / 5e5 - 1) < 0.1
+    assert (huge == np.floor(huge)).all()
+    # a small probability, a large count (the Poisson-like tail): variance n p (1 - p)
+    rare = Binomial(ember.tensor(10_000.0, dtype=ember.float64), ember.tensor(1e-3, dtype=ember.float64))
+    r = rare.sample((20_000,)).numpy()
+    assert abs(r.mean() - 10) < 0.15 and abs(r.var() - 9.99) < 0.5
+    ember.manual_seed(4)
+    again = big.sample((3,))
+    ember.manual_seed(4)
+    assert big.sample((3,)).tolist() == again.tolist()  # reproducible from the seed

@@ -102,6 +102,12 @@ def test_binomial_and_cond():
     assert draws.dtype == ember.float32 and draws.min() >= 0 and draws.max() <= 10
     assert abs(draws.mean().item() - 3.0) < 0.05 and abs(draws.var().item() - 2.1) < 0.1
     assert ember.binomial(ember.tensor([-1.0, 0.0]), ember.tensor([0.5, 0.5])).tolist() == [0.0, 0.0]
+    # PyTorch's corner cases: a NaN probability gives NaN, a count broadcasts against the probabilities
+    got = ember.binomial(ember.tensor([10.0]), ember.tensor([float("nan"), 1.0]))
+    assert np.isnan(got[0].item()) and got[1].item() == 10.0
+    g = ember.Generator().manual_seed(7)
+    first = ember.binomial(counts[:5], probs[:5], generator=g)
+    assert ember.binomial(counts[:5], probs[:5], generator=g.manual_seed(7)).tolist() == first.tolist()
     ops = (ember.ones(2),)
     assert ember.cond(True, lambda a: a + 1, lambda a: a - 1, ops).tolist() == [2, 2]
     assert ember.cond(ember.tensor(False), lambda a: a + 1, lambda a: a - 1, ops).tolist() == [0, 0]

@@ -130,6 +130,19 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     return tensor(draws, dtype=input.dtype)
 
 
+def _binomial(count: Tensor, probs: Tensor, generator: Generator | None = None) -> Tensor:
+    """Exact Binomial(count, probs) samples, elementwise over tensors of one shape, in probs' dtype:
+    numpy's sampler (inversion, or BTPE for large counts) seeded from ember's stream, as poisson, so
+    manual_seed reproduces them and a count of any size costs the same. A NaN probability gives NaN and
+    a non-integral count is floored, as PyTorch's kernel."""
+    seed = int(randint(0, 2**62, (1,), generator=generator).item())
+    n = np.floor(np.maximum(count.detach().double().numpy(), 0)).astype(np.int64)
+    p = probs.detach().double().numpy()
+    nan = np.isnan(p)
+    draws = np.asarray(np.random.default_rng(seed).binomial(n, np.where(nan, 0.0, np.clip(p, 0.0, 1.0))), np.float64)
+    return tensor(np.where(nan, np.nan, draws), dtype=probs.dtype)
+
+
 def _exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fills self with exponential samples of rate lambd; returns self."""
     if lambd <= 0:

@@ -248,12 +248,11 @@ def i0_(input: Tensor) -> Tensor:
 
 def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     """Samples of Binomial(count, prob), elementwise, of prob's dtype (not differentiable)."""
-    from .distributions import Binomial
+    from ._composite_shape import broadcast_tensors
+    from ._random import _binomial
 
-    if generator is not None:
-        raise NotImplementedError("binomial: generator= is not supported by ember yet (uses the global stream)")
-    # a count of zero or less draws 0 successes, as PyTorch's kernel gives
-    return Binomial(total_count=count.clamp_min(0), probs=prob, validate_args=False).sample().to(prob.dtype)
+    count, prob = broadcast_tensors(count, prob)
+    return _binomial(count, prob, generator)  # a count of zero or less draws 0 successes, as PyTorch's
 
 
 def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], operands: Any = ()) -> Any:

@@ -3,14 +3,13 @@ Bernoulli and Categorical take ``probs`` or ``logits``; the other is made from i
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
 from .. import _C
 from .._creation import arange, eye, full, rand
 from .._dtype_info import finfo
-from .._random import multinomial, poisson
+from .._random import _binomial, multinomial, poisson
 from .._tensor import Size
 from ..grad_mode import no_grad
 from ..nn import functional as F
@@ -354,11 +353,6 @@ class Geometric(_BinaryOutcome):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
 
 
-# Binomial.sample draws every trial (rand of shape (*samples, trials)): beyond this many draws it refuses
-# instead of allocating them.
-_MAX_BINOMIAL_DRAWS = 1 << 28
-
-
 def _clamp_by_zero(x: Any) -> Any:
     """max(x, 0) with a gradient of 1/2 at 0, as PyTorch's Binomial uses."""
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
@@ -411,17 +405,7 @@ class Binomial(_BinaryOutcome):
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
         with no_grad():
-            trials = int(self.total_count.max().item()) if self.total_count.numel() else 0
-            elements = math.prod(shape)
-            if trials * elements > _MAX_BINOMIAL_DRAWS:
-                raise NotImplementedError(
-                    f"Binomial.sample: ember draws each trial, and {elements} samples of up to {trials} trials "
-                    f"exceed its limit of {_MAX_BINOMIAL_DRAWS} draws"
-                )
-            p = self.probs.expand(shape).unsqueeze(-1)
-            n = self.total_count.expand(shape).unsqueeze(-1)
-            success = (rand(*shape, trials, dtype=p.dtype) < p) & (arange(trials, dtype=p.dtype) < n)
-            return success.sum(-1).to(p.dtype)
+            return _binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
