@@ -4,6 +4,8 @@
   batch 64 of 1x28x28 images (the digits-sized CNN of issue 14).
 - LSTM LM: benchmarks/bench_lstm.py's step (embedding 64, 2 layers of hidden 256, seq 32, batch 32);
   GRU LM: the same with a GRU.
+- Residual CNN: a ResNet's stem and four residual stages (64-512 channels, batch norm, in-place ReLU)
+  on 28x28 images, batch 32.
 - Transformer: 4 encoder layers (d_model 128, 4 heads, feed-forward 512, causal mask) over
   sequences of 64 tokens, batch 16, embedding and head over a vocabulary of 1000.
 
@@ -56,6 +58,37 @@ def cnn_step(lib):
     return sgd_step(lib, model, images, labels)
 
 
+def residual_cnn_step(lib):
+    """A ResNet's shape in small: a 7x7 stride-2 stem, then a residual stage per width (64, 128, 256, 512)
+    of two 3x3 convolutions with batch norm and in-place ReLU, a strided 1x1 projection on the shortcut,
+    on 28x28 images: the deep layers see 4x4, 2x2 and 1x1 images with hundreds of channels."""
+    nn = lib.nn
+    lib.manual_seed(0)
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout),
+            )  # fmt: skip
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            return self.relu(self.body(x) + self.short(x))
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+        Block(64, 64, 1), Block(64, 128, 2), Block(128, 256, 2), Block(256, 512, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10),
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    images = lib.tensor(rng.standard_normal((32, 1, 28, 28)).astype(np.float32))
+    labels = lib.tensor(rng.integers(0, 10, 32))
+    return sgd_step(lib, model, images, labels)
+
+
 def transformer_step(lib):
     nn = lib.nn
     lib.manual_seed(0)
@@ -81,6 +114,7 @@ def transformer_step(lib):
 
 CASES = {
     "CNN step (conv 1-16-32 3x3, maxpool, linear; batch 64)": cnn_step,
+    "residual CNN step (ResNet-style, 64-512 channels, batch norm; 28x28, batch 32)": residual_cnn_step,
     LSTM_CASE: lstm_step,
     GRU_CASE: functools.partial(lstm_step, cell="GRU"),
     "4-layer transformer step (d_model 128, 4 heads, seq 64, batch 16, causal)": transformer_step,

@@ -79,6 +79,22 @@ def test_conv2d_by_image_blocks_matches_unfold_and_matmul(stride, padding, dilat
     np.testing.assert_allclose(np_(ember.autograd.grad(x_only, x, upstream)[0]), np_(got[0]), **tol)
 
 
+@pytest.mark.parametrize("height, stride", [(1, 1), (2, 2), (4, 1)])
+def test_deep_layers_of_small_images_match_unfold_and_matmul(height, stride):
+    # A ResNet's last layers: many channels, a few output positions per image, so blocks of images would
+    # be products a few columns wide (Note [Convolution by image blocks]: kMinBlockColumns); the batch
+    # takes the one wide product instead, with the same values and gradients.
+    x = ember.tensor(rng.standard_normal((32, 64, height, height)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((48, 64, 3, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(48), requires_grad=True)
+    out = F.conv2d(x, w, b, stride, 1)
+    expected = conv2d_by_unfold(x, w, b, stride, 1, 1)
+    np.testing.assert_allclose(np_(out), np_(expected), rtol=1e-4, atol=1e-4)
+    upstream = ember.tensor(rng.standard_normal(tuple(out.shape)), dtype=ember.float32)
+    for g, e in zip(ember.autograd.grad(out, (x, w, b), upstream), ember.autograd.grad(expected, (x, w, b), upstream)):
+        np.testing.assert_allclose(np_(g), np_(e), rtol=1e-4, atol=1e-3)
+
+
 def test_conv2d_by_image_blocks_is_bitwise_the_same_for_any_thread_count():
     x = ember.tensor(rng.standard_normal((17, 8, 34, 34)), dtype=ember.float32, requires_grad=True)
     w = ember.tensor(rng.standard_normal((6, 8, 3, 3)), dtype=ember.float32, requires_grad=True)

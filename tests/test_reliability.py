@@ -535,3 +535,19 @@ def test_kernels_without_a_dtype_raise_pytorchs_not_implemented_error():
     got = ember.tensor([3, 2]).mvlgamma(2)
     assert got.dtype == ember.float32
     assert ember.allclose(got, ember.tensor([3.0, 2.0]).mvlgamma(2))
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_clamp_keeps_nan_and_infinities_and_a_nan_bound_gives_nan(dtype):
+    # the branch-free clamp kernel: a missing bound is infinite, never the largest finite value
+    values = np.array([np.nan, -np.inf, -2.0, -0.0, 0.5, 3.0, np.inf])
+    x = ember.tensor(values, dtype=dtype)
+    np.testing.assert_array_equal(x.clamp(min=0).numpy(), np.fmax(values, 0) * np.where(np.isnan(values), np.nan, 1))
+    np.testing.assert_array_equal(x.clamp(max=1).numpy(), np.clip(values, -np.inf, 1))
+    np.testing.assert_array_equal(x.clamp(-1, 1).numpy(), np.clip(values, -1, 1))
+    assert bool(x.clamp(min=float("nan")).isnan().all()) and bool(x.clamp(max=float("nan")).isnan().all())
+    ints = ember.tensor([-(2**62), -3, 0, 5, 2**62])
+    assert ints.clamp(min=0).tolist() == [0, 0, 0, 5, 2**62] and ints.clamp(max=1).tolist() == [-(2**62), -3, 0, 1, 1]
+    y = ember.tensor(values, dtype=dtype, requires_grad=True)
+    relu = ember.nn.ReLU(inplace=True)(y * 1)
+    assert type(relu.grad_fn).__name__ == "ReluBackward0"  # as PyTorch's in-place ReLU

@@ -51,6 +51,7 @@
 #include "autograd/meta.h"
 #include "autograd/worker_pool.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/threads.h"
 #include "ops/ops.h"
 
 namespace ember {
@@ -477,8 +478,11 @@ void work_loop(GraphTask& task, bool is_caller) {
 void run_parallel(GraphTask& task) {
   g_parallel_passes.fetch_add(1, std::memory_order_relaxed);
   task.helpers.work = [&task] { work_loop(task, false); };
-  work_loop(task, true);
-  task.helpers.wait();  // helpers still inside work_loop hold references to `task`
+  {
+    kernels::OwnHelpersScope own;  // the pass's threads compete with each other, not with a busy machine
+    work_loop(task, true);
+    task.helpers.wait();  // helpers still inside work_loop hold references to `task`
+  }
   if (task.error) std::rethrow_exception(task.error);
 }
 

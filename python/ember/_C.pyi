@@ -1660,9 +1660,17 @@ class Tensor:
         """
         self converted to int32.
         """
+    def is_coalesced(self) -> bool:
+        """
+        Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.
+        """
     def is_contiguous(self, *, memory_format: typing.Any = None) -> bool:
         """
         Whether the elements lie without gaps in row-major order (or memory_format's order).
+        """
+    def is_distributed(self):
+        """
+        Whether the tensor is distributed: never.
         """
     def is_floating_point(self) -> bool:
         """
@@ -2631,9 +2639,19 @@ class Tensor:
         Whether the tensor lives on a CUDA device.
         """
     @property
+    def is_ipu(self):
+        """
+        False: ember tensors are dense CPU tensors (is_ipu).
+        """
+    @property
     def is_leaf(self) -> bool:
         """
         Whether the tensor was created by the user rather than by a recorded op.
+        """
+    @property
+    def is_maia(self):
+        """
+        False: ember tensors are dense CPU tensors (is_maia).
         """
     @property
     def is_meta(self) -> bool:
@@ -2641,9 +2659,54 @@ class Tensor:
         Whether the tensor is on the meta device (only ember.MetaTensor stand-ins are).
         """
     @property
+    def is_mkldnn(self):
+        """
+        False: ember tensors are dense CPU tensors (is_mkldnn).
+        """
+    @property
+    def is_mps(self):
+        """
+        False: ember tensors are dense CPU tensors (is_mps).
+        """
+    @property
+    def is_mtia(self):
+        """
+        False: ember tensors are dense CPU tensors (is_mtia).
+        """
+    @property
+    def is_nested(self):
+        """
+        False: ember tensors are dense CPU tensors (is_nested).
+        """
+    @property
+    def is_quantized(self):
+        """
+        False: ember tensors are dense CPU tensors (is_quantized).
+        """
+    @property
+    def is_sparse(self):
+        """
+        False: ember tensors are dense CPU tensors (is_sparse).
+        """
+    @property
+    def is_sparse_csr(self):
+        """
+        False: ember tensors are dense CPU tensors (is_sparse_csr).
+        """
+    @property
+    def is_vulkan(self):
+        """
+        False: ember tensors are dense CPU tensors (is_vulkan).
+        """
+    @property
     def is_xla(self):
         """
         Whether the tensor is on an XLA device: never in ember.
+        """
+    @property
+    def is_xpu(self):
+        """
+        False: ember tensors are dense CPU tensors (is_xpu).
         """
     @property
     def itemsize(self):

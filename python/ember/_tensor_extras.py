@@ -220,12 +220,27 @@ _METHODS: dict[str, Any] = {
 }
 
 
+def _is_coalesced(self: Tensor) -> bool:
+    raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got Strided")
+
+
+_METHODS["is_coalesced"] = _is_coalesced
+_METHODS["is_distributed"] = lambda self: False
+# Other backends' and layouts' flags, which scripts test before taking a device path (DCGAN's
+# `input.is_cuda or input.is_xpu`): an ember tensor is dense, on the CPU, never any of them.
+for _flag in ("is_xpu", "is_mps", "is_ipu", "is_maia", "is_mtia", "is_vulkan",
+              "is_mkldnn", "is_quantized", "is_sparse", "is_sparse_csr", "is_nested"):  # fmt: skip
+    _METHODS[_flag] = property(lambda self: False, doc=f"False: ember tensors are dense CPU tensors ({_flag}).")
+
+
 def install() -> None:
     """Attaches the methods above to ember.Tensor."""
     docs = {
         "is_shared": "Whether the tensor is in shared memory: never in ember (DataLoader workers pickle batches).",
         "share_memory_": "Moves the storage to shared memory: a no-op in ember; returns self.",
         "is_pinned": "Whether the tensor is in page-locked memory: never (this build has no accelerator).",
+        "is_coalesced": "Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.",
+        "is_distributed": "Whether the tensor is distributed: never.",
     }
     for name, fn in _METHODS.items():
         if name in docs:

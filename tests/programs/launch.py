@@ -34,6 +34,10 @@ def alias_torch_to_ember():
         except Exception:  # an optional submodule whose own dependency is missing
             continue
         sys.modules["torch" + info.name[len("ember") :]] = module
+    # Modules a package makes in its __init__ (ember.backends.cudnn, ...) have no file to walk.
+    for name, module in list(sys.modules.items()):
+        if name.startswith("ember."):
+            sys.modules.setdefault("torch" + name[len("ember") :], module)
 
 
 def main():

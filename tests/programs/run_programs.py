@@ -97,6 +97,37 @@ PROGRAMS = {
         "makemore/makemore.py", (*MAKEMORE_ARGS, "--type", "transformer", "--max-steps", "201")
     ),
     "makemore_gru": Program("makemore/makemore.py", (*MAKEMORE_ARGS, "--type", "gru", "--max-steps", "101")),
+    # ResNet-18 twins on pairs of the synthetic MNIST's images (shims/torchvision: models.resnet18).
+    "siamese_network": Program(
+        "siamese_network/main.py",
+        ("--no-accel", "--epochs", "1", "--batch-size", "32", "--test-batch-size", "64", "--log-interval", "2"),
+        env={"MNIST_TRAIN": "256", "MNIST_TEST": "128"},
+    ),
+    # A GAN on torchvision's FakeData (shims/torchvision): 8 steps of 32 images 64x64, two loader workers, and
+    # the discriminator's loss, which falls as it learns to tell the noise images from the generator's.
+    "dcgan": Program(
+        "dcgan/main.py",
+        (
+            "--dataset",
+            "fake",
+            "--ngf",
+            "8",
+            "--ndf",
+            "8",
+            "--nz",
+            "16",
+            "--batchSize",
+            "32",
+            "--niter",
+            "1",
+            "--workers",
+            "2",
+            "--manualSeed",
+            "1",
+        ),  # fmt: skip
+        env={"FAKEDATA_SIZE": "256"},
+        loss_pattern=re.compile(r"Loss_D: ([-+]?\d+(?:\.\d*)?)"),
+    ),
 }
 
 

@@ -158,6 +158,11 @@ namespace {
 // Batches that cannot make this many blocks (fewer images) would leave threads idle: the one wide
 // product of Note [Convolution as one product] (threaded by bmm) runs instead.
 constexpr int64_t kMinImageBlocks = 8;
+// Nor are blocks of fewer output columns (images * L) worth it: a product that narrow reads the whole
+// (O, K) weight for a few columns, once per block, and the weight gradient's partial sums are each
+// weight-sized. A deep layer of small images (a ResNet's 512 channels at 1x1: K = 4608, L = 1) made
+// 8 blocks of 4 columns, and its backward took 52 ms where the one wide product takes 8.
+constexpr int64_t kMinBlockColumns = 128;
 
 struct ImageBlocks {
   int64_t per_block, blocks;
@@ -175,7 +180,8 @@ struct ImageBlocks {
 
 bool conv2d_by_image_blocks(const Tensor& x, const Conv2dGeometry& g) {
   if (x->dtype() != DType::Float32 && x->dtype() != DType::Float64) return false;
-  return ImageBlocks(x->size(0), 1, g.channels * g.kh * g.kw, g.out_h * g.out_w).blocks >= kMinImageBlocks;
+  const ImageBlocks split(x->size(0), 1, g.channels * g.kh * g.kw, g.out_h * g.out_w);
+  return split.blocks >= kMinImageBlocks && split.per_block * g.out_h * g.out_w >= kMinBlockColumns;
 }
 
 // A block's patches, (K, count * L): row (c, ki, kj), then image, then output position.

@@ -556,13 +556,19 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
       const char* kernel = lo && hi ? "clamp_scalar_cpu" : (lo ? "clamp_min_scalar_cpu" : "clamp_max_scalar_cpu");
       EMBER_FAIL(NotImplemented, "\"", kernel, "\" not implemented for 'Bool'");
     } else {
-      const bool has_lo = lo != nullptr, has_hi = hi != nullptr;
-      const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
+      // A missing bound is the type's extreme; selects without branches, which vectorise: with
+      // branches a ReLU's clamp mispredicted half its elements and ran at 2 ns each. A NaN input
+      // compares false and passes through; a NaN bound makes every element NaN, as in PyTorch.
+      using Limits = std::numeric_limits<T>;
+      const T l = lo ? static_cast<T>(*lo) : (Limits::has_infinity ? -Limits::infinity() : Limits::lowest());
+      const T h = hi ? static_cast<T>(*hi) : (Limits::has_infinity ? Limits::infinity() : Limits::max());
+      if (l != l || h != h) {
+        unary_loop<T, T>(out, a, [](T) -> T { return std::numeric_limits<T>::quiet_NaN(); });
+        return;
+      }
       unary_loop<T, T>(out, a, [=](T x) -> T {
-        if (x != x) return x;
-        if (has_lo && (x < l || l != l)) x = l;  // a NaN bound gives NaN, as in PyTorch
-        if (has_hi && (x > h || h != h)) x = h;
-        return x;
+        const T above = l > x ? l : x;
+        return above > h ? h : above;
       });
     }
   });

@@ -14,6 +14,7 @@
 #endif
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/threads.h"
 
 namespace ember {
 namespace kernels {
@@ -110,6 +111,25 @@ int thread_budget() {
 // a coarse clock read per parallel region, one pread per thread per 10 ms.
 // An explicit budget (set_num_threads, OMP_NUM_THREADS) is kept as given;
 // EMBER_ADAPTIVE_THREADS=0 turns this off.
+// ember's own parallel backward (Note [Parallel backward]) puts helper threads
+// beside the kernels' teams; their waits are ember's doing, not another
+// process's, and holding the kernels to one thread for them made a ResNet-style
+// step 1.7x slower. While helpers work (OwnHelpersScope), nothing is judged,
+// and each thread starts a fresh window afterwards.
+namespace {
+std::atomic<int> g_own_helpers{0};
+std::atomic<unsigned> g_own_epoch{0};  // bumped as helpers start and stop: older windows are void
+}  // namespace
+
+OwnHelpersScope::OwnHelpersScope() {
+  g_own_helpers.fetch_add(1, std::memory_order_relaxed);
+  g_own_epoch.fetch_add(1, std::memory_order_relaxed);
+}
+OwnHelpersScope::~OwnHelpersScope() {
+  g_own_epoch.fetch_add(1, std::memory_order_relaxed);
+  g_own_helpers.fetch_sub(1, std::memory_order_relaxed);
+}
+
 #ifdef __linux__
 namespace {
 constexpr int64_t kLookEveryNs = 10'000'000;
@@ -128,6 +148,7 @@ int64_t coarse_now_ns() {
 struct RunQueueWait {
   int fd = -2;  // -2: not opened yet; -1: unavailable (no /proc, or no schedstat)
   int64_t at = 0, ran = 0, waited = 0;
+  unsigned epoch = 0;  // g_own_epoch when the window began
   ~RunQueueWait() {
     if (fd >= 0) close(fd);
   }
@@ -153,11 +174,14 @@ bool machine_busy() {
   int64_t serial_until = g_serial_until.load(std::memory_order_relaxed);
   if (now < serial_until) return true;
   RunQueueWait& w = t_wait;
-  if (w.fd == -1 || now - w.at < kLookEveryNs) return false;
+  if (w.fd == -1 || now - w.at < kLookEveryNs || g_own_helpers.load(std::memory_order_relaxed) > 0) return false;
   int64_t ran, waited;
   if (!w.read(ran, waited)) return false;
   const int64_t window = now - w.at, wanted = (ran - w.ran) + (waited - w.waited), waits = waited - w.waited;
-  w.at = now, w.ran = ran, w.waited = waited;
+  const unsigned epoch = g_own_epoch.load(std::memory_order_relaxed);
+  const bool spans_own_helpers = epoch != w.epoch;
+  w.at = now, w.ran = ran, w.waited = waited, w.epoch = epoch;
+  if (spans_own_helpers) return false;
   // A window longer than a second, or one in which the thread hardly ran, says little about now.
   if (window > 1'000'000'000 || wanted < 2'000'000 || waits * 5 < wanted) return false;
   const bool again = now - serial_until < 4 * kHoldNs;

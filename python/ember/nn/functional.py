@@ -151,7 +151,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the rectified linear unit elementwise: max(0, x)."""
-    return input.clamp_(min=0) if inplace else input.relu()
+    return input.relu_() if inplace else input.relu()
 
 
 def _threshold(input: Tensor, level: float, value: float) -> Tensor:
@@ -172,7 +172,7 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def relu_(input: Tensor) -> Tensor:
     """In-place version of relu."""
-    return input.clamp_(min=0)
+    return input.relu_()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

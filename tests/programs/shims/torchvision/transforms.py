@@ -1,4 +1,4 @@
-"""The transforms the MNIST programs compose, on the uint8 28x28 numpy images of datasets.MNIST."""
+"""The transforms the programs compose, on the uint8 numpy images of the shim's datasets (HxW or HxWxC)."""
 
 import numpy as np
 import torch
@@ -15,8 +15,9 @@ class Compose:
 
 
 class ToTensor:
-    def __call__(self, image):  # HxW uint8 -> 1xHxW float in [0, 1], as torchvision does
-        return torch.from_numpy(image.astype(np.float32)[None] / 255.0)
+    def __call__(self, image):  # HxW or HxWxC uint8 -> CxHxW float in [0, 1], as torchvision does
+        chw = image[None] if image.ndim == 2 else np.ascontiguousarray(image.transpose(2, 0, 1))
+        return torch.from_numpy(chw.astype(np.float32) / 255.0)
 
 
 class Normalize:
