@@ -125,12 +125,6 @@ def cholesky_info(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.tril(low), info
 
 
-def cholesky(a: np.ndarray) -> np.ndarray:
-    low, info = cholesky_info(a)
-    _raise_if(info, "Matrix is not positive definite")
-    return low
-
-
 def qr_raw(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """geqrf as numpy.linalg.qr(mode='raw'): ``h`` the column-major factors seen in C order (the
     transpose: (..., n, m)), ``tau`` the reflectors' scales."""
