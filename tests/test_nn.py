@@ -666,6 +666,27 @@ def test_batch_norm_gradients():
     check_module_grads(bn, t64(arr(4, 3), True))
 
 
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (3, 3, 4, 5), (2, 3, 2, 3, 2)])
+def test_fused_batch_norm_matches_numpy_and_second_derivatives(shape):
+    # Note [Fused batch norm]: training mode is one kernel and one NativeBatchNormBackward0 node, as PyTorch's
+    x = arr(*shape) * 2 + 0.5
+    w, b = arr(3), arr(3)
+    axes = (0,) + tuple(range(2, len(shape)))
+    view = (1, 3) + (1,) * (len(shape) - 2)
+    ref = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5) * w.reshape(view)
+    xt, wt, bt = t64(x, True), t64(w, True), t64(b, True)
+    out = F.batch_norm(xt, None, None, wt, bt, training=True)
+    assert type(out.grad_fn).__name__ == "NativeBatchNormBackward0"
+    np.testing.assert_allclose(np_(out), ref + b.reshape(view), rtol=1e-10, atol=1e-12)
+    f = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+    assert ember.autograd.gradcheck(f, (xt, wt, bt)) and ember.autograd.gradgradcheck(f, (xt, wt, bt))
+    # an in-place op on the output (a ResNet's ReLU(inplace=True)) keeps the gradient right
+    y = F.relu(F.batch_norm(xt, None, None, wt, bt, training=True), inplace=True)
+    (gx,) = ember.autograd.grad(y.sum(), xt)
+    (expected,) = ember.autograd.grad(F.relu(f(xt, wt, bt)).sum(), xt)
+    np.testing.assert_allclose(np_(gx), np_(expected), rtol=1e-12, atol=1e-12)
+
+
 def _conv_np(x, w, b, stride, padding):
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape

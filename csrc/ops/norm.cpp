@@ -1,9 +1,11 @@
 // Layer and group normalisation as one op and one node each, NativeLayerNormBackward0 and
 // NativeGroupNormBackward0 as in PyTorch (Note [Fused layer norm] in kernels/cpu/layer_norm.cpp):
 // a group norm is a layer norm over rows of N * group, then a per-channel affine.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/layer_norm.h"
 #include "ops/op_node.h"
 
@@ -24,6 +26,12 @@ DimList layer_norm_dims(int64_t dim, size_t k) {
   return dims;
 }
 
+// rstd * (gwx - mean(gwx) - xhat * mean(gwx * xhat)), the means over dims: a normalisation's input
+// gradient (gwx the output's gradient times the weight), in differentiable ops.
+Tensor normalized_input_grad(const Tensor& gwx, const Tensor& xhat, const Tensor& rstd, const DimList& dims) {
+  return mul(rstd, sub(sub(gwx, mean(gwx, dims, true)), mul(xhat, mean(mul(gwx, xhat), dims, true))));
+}
+
 // The gradients of (x, weight, bias) written with ember ops, differentiable again (create_graph):
 // mean and rstd recomputed from x so that their dependence on x is part of the graph.
 variable_list layer_norm_backward_ops(const Tensor& g, const Tensor& x, const Tensor& w, const LayerNormState& s,
@@ -36,7 +44,7 @@ variable_list layer_norm_backward_ops(const Tensor& g, const Tensor& x, const Te
   Tensor gx, gw, gb;
   if (need_x) {
     Tensor gwx = w ? mul(g, w) : g;
-    gx = mul(rstd, sub(sub(gwx, mean(gwx, dims, true)), mul(xhat, mean(mul(gwx, xhat), dims, true))));
+    gx = normalized_input_grad(gwx, xhat, rstd, dims);
   }
   if (need_w) gw = lead.empty() ? mul(g, xhat) : sum(mul(g, xhat), lead, false);
   if (need_b) gb = lead.empty() ? g : sum(g, lead, false);
@@ -91,8 +99,7 @@ variable_list group_norm_backward_ops(const Tensor& g, const Tensor& x, const Te
   Tensor gx, gw, gb;
   if (need_x) {
     Tensor gwx = by_group(w ? mul(g3, per_channel(w, s)) : g3, s), xh = by_group(xhat, s);
-    Tensor d = mul(rstd, sub(sub(gwx, mean(gwx, {2}, true)), mul(xh, mean(mul(gwx, xh), {2}, true))));
-    gx = reshape(d, x->sizes());
+    gx = reshape(normalized_input_grad(gwx, xh, rstd, {2}), x->sizes());
   }
   if (need_w) gw = sum(mul(g3, xhat), {0, 2}, false);
   if (need_b) gb = sum(g3, {0, 2}, false);
@@ -121,7 +128,89 @@ variable_list group_norm_formula(StateNode<GroupNormState>& n, variable_list& g)
   return {gx, gw, gb};
 }
 
+struct BatchNormState {
+  double eps = 1e-5;
+  void fields(StateFields& f) const {
+    f.add("eps", eps);
+    f.add("training", true);
+  }
+};
+
+// (N, C, S): the batch, the channels, the product of the spatial sizes.
+Shape channel_layout(const Tensor& x) {
+  return {x->size(0), x->size(1), x->dim() > 2 ? x->numel() / (x->size(0) * x->size(1)) : 1};
+}
+
+// The gradients of (x, weight, bias) of batch_norm in ember ops (create_graph, narrow dtypes): the
+// batch statistics recomputed from x, as layer_norm_backward_ops does.
+variable_list batch_norm_backward_ops(const Tensor& g, const Tensor& x, const Tensor& w, const BatchNormState& s,
+                                      bool need_x, bool need_w, bool need_b) {
+  const Shape layout = channel_layout(x);
+  Tensor x3 = reshape(x, layout), g3 = reshape(g, layout);
+  Tensor rstd = rsqrt(add(var(x3, {0, 2}, 0, true), num(s.eps)));
+  Tensor xhat = mul(sub(x3, mean(x3, {0, 2}, true)), rstd);
+  Tensor gx, gw, gb;
+  if (need_x) {
+    Tensor gwx = w ? mul(g3, reshape(w, {1, layout[1], 1})) : g3;
+    gx = reshape(normalized_input_grad(gwx, xhat, rstd, {0, 2}), x->sizes());
+  }
+  if (need_w) gw = sum(mul(g3, xhat), {0, 2}, false);
+  if (need_b) gb = sum(g3, {0, 2}, false);
+  return {gx, gw, gb};
+}
+
+variable_list batch_norm_formula(StateNode<BatchNormState>& n, variable_list& g) {
+  Tensor x = n.saved_at(0), w = n.saved_at(1), mean_t = n.saved_at(2), invstd = n.saved_at(3);
+  const bool need_x = n.needs(0), need_w = n.needs(1), need_b = n.needs(2);
+  const DType dt = x->dtype();
+  if (!kernel_backward(g[0], x, w)) return batch_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
+  const Shape layout = channel_layout(x);
+  Tensor gx = need_x ? empty(x->sizes(), dt) : Tensor();
+  Tensor gw = need_w ? empty({layout[1]}, dt) : Tensor();
+  Tensor gb = need_b ? empty({layout[1]}, dt) : Tensor();
+  kernels::batch_norm_backward(gx ? reshape(gx, layout) : Tensor(), gw, gb, contiguous(reshape(g[0], layout)),
+                               contiguous(reshape(x, layout)), mean_t, invstd, w ? contiguous(w) : Tensor());
+  return {gx, gw, gb};
+}
+
 }  // namespace
+
+std::tuple<Tensor, Tensor, Tensor, Tensor> native_batch_norm_train(const Tensor& input, const Tensor& weight,
+                                                                   const Tensor& bias, double eps) {
+  EMBER_CHECK(input->dim() >= 2, "batch_norm: expected an input of 2 or more dimensions, got ", input->dim());
+  const int64_t C = input->size(1);
+  for (const auto& [t, name] : {std::pair<const Tensor&, const char*>{weight, "weight"}, {bias, "bias"}})
+    EMBER_CHECK(!t || (t->dim() == 1 && t->numel() == C), "batch_norm: expected ", name, " of ", C,
+                " elements (the input's channels), got ", name, " of shape ", t->sizes(), " and input of shape ",
+                input->sizes());
+  EMBER_CHECK_KIND(is_floating(input->dtype()), NotImplemented, "\"batch_norm\" not implemented for '",
+                   scalar_type_name(input->dtype()), "'");
+  EMBER_CHECK(input->numel() / std::max<int64_t>(C, 1) > 1 || C == 0,
+              "Expected more than 1 value per channel when training, got input size ", input->sizes());
+  Tensor out, mean_t, var_t, invstd;
+  {
+    NoGradGuard ng;
+    const Tensor x = contiguous(widened(input));
+    const DType ct = x->dtype();
+    const Shape layout = channel_layout(x);
+    Tensor y = empty(x->sizes(), ct);  // the output itself, not a view of a no-grad reshape
+    mean_t = empty({C}, ct), var_t = empty({C}, ct), invstd = empty({C}, ct);
+    Tensor w = weight ? contiguous(to_dtype(weight, ct)) : Tensor(),
+           b = bias ? contiguous(to_dtype(bias, ct)) : Tensor();
+    kernels::batch_norm(reshape(y, layout), mean_t, var_t, invstd, reshape(x, layout), w, b, eps);
+    out = to_dtype(y, input->dtype());
+  }
+  auto n = make_node<BatchNormState>("NativeBatchNormBackward0", {&input, &weight, &bias}, batch_norm_formula);
+  if (n) {
+    n->state.eps = eps;
+    n->save("input", input);
+    n->save("weight", weight);
+    n->save("result1", mean_t);
+    n->save("result2", invstd);
+    attach(n, out);
+  }
+  return {out, mean_t, var_t, invstd};
+}
 
 std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                                                      int64_t N, int64_t C, int64_t HxW, int64_t group, double eps) {

@@ -77,6 +77,17 @@ void register_nn_ops(OpRegistry& r) {
       py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("N"), py::arg("C"), py::arg("HxW"),
       py::arg("group"), py::arg("eps"));
   m.def(
+      "_native_batch_norm",
+      [](const Tensor& x, std::optional<Tensor> weight, std::optional<Tensor> bias, double eps) {
+        profiler::Scope event(profiler::Kind::Op, "native_batch_norm");
+        auto [out, mean, var, invstd] =
+            native_batch_norm_train(x, weight ? *weight : Tensor(), bias ? *bias : Tensor(), eps);
+        return py::make_tuple(out, mean, var, invstd);
+      },
+      "Batch norm with the batch's statistics as one node, NativeBatchNormBackward0 "
+      "(Note [Fused batch norm]): (output, mean, biased variance, invstd).",
+      py::arg("input"), py::arg("weight") = py::none(), py::arg("bias") = py::none(), py::arg("eps") = 1e-5);
+  m.def(
       "_native_layer_norm",
       [](const Tensor& x, const std::vector<int64_t>& normalized_shape, std::optional<Tensor> weight,
          std::optional<Tensor> bias, double eps) {

@@ -3089,6 +3089,10 @@ def _mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     """
     mse_loss as one node.
     """
+def _native_batch_norm(input: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """
+    Batch norm with the batch's statistics as one node, NativeBatchNormBackward0 (Note [Fused batch norm]): (output, mean, biased variance, invstd).
+    """
 def _native_group_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, N: typing.SupportsInt | typing.SupportsIndex, C: typing.SupportsInt | typing.SupportsIndex, HxW: typing.SupportsInt | typing.SupportsIndex, group: typing.SupportsInt | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex) -> tuple[Tensor, Tensor, Tensor]:
     """
     Group normalisation as one node, NativeGroupNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).

@@ -401,6 +401,18 @@ def layer_norm(
     return out
 
 
+def _update_running_stats(
+    running_mean: Tensor | None, running_var: Tensor | None, mean: Tensor, var: Tensor, momentum: float, n: int
+) -> None:
+    """running = (1 - momentum) * running + momentum * batch, with the unbiased variance, as PyTorch."""
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1.0 - momentum).add_(mean.detach().to(running_mean.dtype) * momentum)
+        if running_var is not None:
+            unbiased = var.detach().to(running_var.dtype) * (momentum * n / (n - 1))
+            running_var.mul_(1.0 - momentum).add_(unbiased)
+
+
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -424,15 +436,15 @@ def batch_norm(
     if training and n == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.size()}")
     dims = (0,) + tuple(range(2, input.dim()))
-    if training:
+    if training and isinstance(input, _C.Tensor) and input.is_floating_point():
+        # one kernel and one NativeBatchNormBackward0 node (Note [Fused batch norm])
+        out, mean, var, _ = _C._native_batch_norm(input, weight, bias, eps)
+        _update_running_stats(running_mean, running_var, mean, var, momentum, n)
+        return out
+    if training:  # vmap's and meta tensors: the same in ember ops
         mean = input.mean(dims)
         var = input.var(dims, unbiased=False)
-        with no_grad():
-            if running_mean is not None:
-                running_mean.mul_(1.0 - momentum).add_(mean.detach().to(running_mean.dtype) * momentum)
-            if running_var is not None:
-                unbiased = var.detach().to(running_var.dtype) * (momentum * n / (n - 1))
-                running_var.mul_(1.0 - momentum).add_(unbiased)
+        _update_running_stats(running_mean, running_var, mean, var, momentum, n)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
