@@ -318,9 +318,20 @@ class Images(Dataset):
 
 
 def shm_files():
+    """The loader files in /dev/shm written by processes no longer alive: left behind. A live writer's
+    files (another test's workers, running beside this one under pytest-xdist) are still in use."""
     import os
 
-    return sorted(f for f in os.listdir("/dev/shm") if f.startswith("ember_dl_"))
+    def alive(name):
+        try:
+            os.kill(int(name[len("ember_dl_") :].split("_")[0]), 0)
+        except (ValueError, ProcessLookupError):
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    return sorted(f for f in os.listdir("/dev/shm") if f.startswith("ember_dl_") and not alive(f))
 
 
 @pytest.mark.skipif(not ember.utils.data._shared.available(), reason="no writable /dev/shm")
