@@ -687,6 +687,18 @@ def test_fused_batch_norm_matches_numpy_and_second_derivatives(shape):
     np.testing.assert_allclose(np_(gx), np_(expected), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4, 4), (2, 3, 0, 4)])
+def test_batch_norm_of_an_empty_batch_is_empty_and_keeps_running_stats(shape):
+    # as PyTorch: an empty output, zero gradients for weight and bias, running statistics untouched
+    bn = nn.BatchNorm1d(3) if len(shape) == 2 else nn.BatchNorm2d(3)
+    x = ember.randn(*shape, requires_grad=True)
+    out = bn(x)
+    out.sum().backward()
+    assert out.shape == shape and x.grad.shape == shape
+    assert bn.weight.grad.tolist() == [0.0] * 3 and bn.bias.grad.tolist() == [0.0] * 3
+    assert bn.running_mean.tolist() == [0.0] * 3 and bn.running_var.tolist() == [1.0] * 3
+
+
 def _conv_np(x, w, b, stride, padding):
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape

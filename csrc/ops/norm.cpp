@@ -138,7 +138,9 @@ struct BatchNormState {
 
 // (N, C, S): the batch, the channels, the product of the spatial sizes.
 Shape channel_layout(const Tensor& x) {
-  return {x->size(0), x->size(1), x->dim() > 2 ? x->numel() / (x->size(0) * x->size(1)) : 1};
+  int64_t spatial = 1;
+  for (int64_t d = 2; d < x->dim(); ++d) spatial *= x->size(d);
+  return {x->size(0), x->size(1), spatial};
 }
 
 // The gradients of (x, weight, bias) of batch_norm in ember ops (create_graph, narrow dtypes): the
@@ -185,7 +187,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> native_batch_norm_train(const Tensor&
                 input->sizes());
   EMBER_CHECK_KIND(is_floating(input->dtype()), NotImplemented, "\"batch_norm\" not implemented for '",
                    scalar_type_name(input->dtype()), "'");
-  EMBER_CHECK(input->numel() / std::max<int64_t>(C, 1) > 1 || C == 0,
+  EMBER_CHECK(input->numel() / std::max<int64_t>(C, 1) != 1,  // none (an empty batch) is allowed, as PyTorch
               "Expected more than 1 value per channel when training, got input size ", input->sizes());
   Tensor out, mean_t, var_t, invstd;
   {

@@ -89,7 +89,7 @@ void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, c
       T* dx = gx ? gx->data<T>() : nullptr;
       over_channels<T>(l, [&](int64_t c) {
         const T mu = m[c], rstd = r[c];
-        double sum_dy = 0, sum_dy_xhat = 0;
+        double sum_dy = 0, sum_dy_dev = 0;  // sums of dy and of dy * (x - mean)
         for (int64_t n = 0; n < l.N; ++n) {
           const T *run = in + l.at(n, c), *grad = dy + l.at(n, c);
           T part_dy = 0, part_dy_x = 0;
@@ -97,8 +97,10 @@ void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, c
             part_dy += grad[s];
             part_dy_x += grad[s] * (run[s] - mu);
           }
-          sum_dy += part_dy, sum_dy_xhat += (double)part_dy_x * rstd;
+          sum_dy += part_dy, sum_dy_dev += part_dy_x;
         }
+        // an empty channel has NaN statistics; its sums stay 0, as PyTorch's gradients
+        const double sum_dy_xhat = count > 0 ? sum_dy_dev * rstd : 0.0;
         if (gw) gw->data<T>()[c] = (T)sum_dy_xhat;
         if (gb) gb->data<T>()[c] = (T)sum_dy;
         if (!dx) return;

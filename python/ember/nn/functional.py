@@ -404,7 +404,10 @@ def layer_norm(
 def _update_running_stats(
     running_mean: Tensor | None, running_var: Tensor | None, mean: Tensor, var: Tensor, momentum: float, n: int
 ) -> None:
-    """running = (1 - momentum) * running + momentum * batch, with the unbiased variance, as PyTorch."""
+    """running = (1 - momentum) * running + momentum * batch, with the unbiased variance, as PyTorch; an
+    empty batch leaves them as they are."""
+    if n == 0:
+        return
     with no_grad():
         if running_mean is not None:
             running_mean.mul_(1.0 - momentum).add_(mean.detach().to(running_mean.dtype) * momentum)
