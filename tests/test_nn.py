@@ -697,6 +697,8 @@ def test_batch_norm_of_an_empty_batch_is_empty_and_keeps_running_stats(shape):
     assert out.shape == shape and x.grad.shape == shape
     assert bn.weight.grad.tolist() == [0.0] * 3 and bn.bias.grad.tolist() == [0.0] * 3
     assert bn.running_mean.tolist() == [0.0] * 3 and bn.running_var.tolist() == [1.0] * 3
+    with pytest.raises(RuntimeError, match="running_mean should contain 3 elements not 4"):
+        nn.BatchNorm2d(4)(ember.randn(2, 3, 2, 2))
 
 
 def _conv_np(x, w, b, stride, padding):

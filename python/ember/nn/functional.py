@@ -438,6 +438,9 @@ def batch_norm(
     n = input.numel() // c if c else 0
     if training and n == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.size()}")
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {stat.numel()}")  # PyTorch's words
     dims = (0,) + tuple(range(2, input.dim()))
     if training and isinstance(input, _C.Tensor) and input.is_floating_point():
         # one kernel and one NativeBatchNormBackward0 node (Note [Fused batch norm])
