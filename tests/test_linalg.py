@@ -511,6 +511,28 @@ def test_factorizations_run_embers_lapack_not_numpys(monkeypatch, dtype, tol):
     close(V.numpy() @ (w.numpy()[..., :, None] * np.swapaxes(V.numpy(), -1, -2)), s, tol * 100)
 
 
+def test_lapack_bindings_refuse_arrays_that_do_not_fit():
+    # ember._C._lapack_* write into the arrays they are given: one too small, of another dtype, strided,
+    # empty or not square raises instead of running past its end
+    C, a = ember._C, np.ones((2, 3, 3))
+    for call in (
+        lambda: C._lapack_getrf(a.copy(), np.zeros(1, np.int32)),
+        lambda: C._lapack_getrf(a.copy(), np.zeros((2, 3), np.int64)),
+        lambda: C._lapack_getrf(np.ones((3, 3))[:, ::2], np.zeros(2, np.int32)),
+        lambda: C._lapack_getrf(np.ones((3, 3), np.float16), np.zeros(3, np.int32)),
+        lambda: C._lapack_gesv(np.ones((2, 3, 4)), np.ones((2, 1, 3))),
+        lambda: C._lapack_gesv(a.copy(), np.ones((1, 1, 3))),
+        lambda: C._lapack_potrf(a.copy(), "X"),
+        lambda: C._lapack_syevd(a.copy(), np.zeros(1), "V", "L"),
+        lambda: C._lapack_gesdd(a.copy(), np.zeros((2, 3)), np.zeros(1), np.zeros(1), "A"),
+        lambda: C._lapack_geqrf(np.ones((2, 0, 3)), np.zeros(0)),
+        lambda: C._lapack_orgqr(np.ones((2, 4, 3)), np.zeros((2, 2))),
+        lambda: C._lapack_sytrs(a.copy(), np.zeros((2, 3), np.int32), np.ones(5)),
+    ):
+        with pytest.raises((RuntimeError, ValueError), match="_lapack: "):
+            call()
+
+
 def test_info_names_the_failing_matrix_and_minor():
     """LAPACK's info per batch element: the first zero pivot of LU, the order of the first leading
     minor that is not positive-definite; the other elements are computed."""

@@ -105,6 +105,14 @@ def test_binomial_and_cond():
     # PyTorch's corner cases: a NaN probability gives NaN, a count broadcasts against the probabilities
     got = ember.binomial(ember.tensor([10.0]), ember.tensor([float("nan"), 1.0]))
     assert np.isnan(got[0].item()) and got[1].item() == 10.0
+    for call, kind, words in [
+        (lambda: ember.binomial(None, probs), TypeError, "argument 'count' \\(position 1\\) must be Tensor"),
+        (lambda: ember.binomial(ember.tensor([3]), probs[:1]), ValueError, "dtypes for count, got: Long"),
+        (lambda: ember.binomial(counts[:1], ember.tensor([1])), ValueError, "floating-point dtypes for prob"),
+        (lambda: ember.binomial(counts[:1], probs[:1].double()), RuntimeError, "Found dtype Double but expected Float"),
+    ]:
+        with pytest.raises(kind, match=words):
+            call()
     g = ember.Generator().manual_seed(7)
     first = ember.binomial(counts[:5], probs[:5], generator=g)
     assert ember.binomial(counts[:5], probs[:5], generator=g.manual_seed(7)).tolist() == first.tolist()

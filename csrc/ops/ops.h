@@ -238,12 +238,12 @@ Tensor safe_softmax(const Tensor& t, int64_t dim);
 // may be null); mean and rstd shaped input.shape[:-k] + (1,) * k, without grad (ops/norm.cpp).
 std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const Shape& normalized_shape,
                                                      const Tensor& weight, const Tensor& bias, double eps);
-// (output, mean, rstd) of group normalisation: input (N, C, *) with HxW values per channel, the C channels in
-// `group` groups; mean and rstd (N, group), without grad (ops/norm.cpp).
 // Batch norm with the batch's statistics, as one node (NativeBatchNormBackward0; Note [Fused batch norm]):
 // (output, mean, biased variance, invstd), the last three per channel.
 std::tuple<Tensor, Tensor, Tensor, Tensor> native_batch_norm_train(const Tensor& input, const Tensor& weight,
                                                                    const Tensor& bias, double eps);
+// (output, mean, rstd) of group normalisation: input (N, C, *) with HxW values per channel, the C channels in
+// `group` groups; mean and rstd (N, group), without grad (ops/norm.cpp).
 std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                                                      int64_t N, int64_t C, int64_t HxW, int64_t group, double eps);
 Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim);

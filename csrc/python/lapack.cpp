@@ -13,6 +13,7 @@
 #include <lapack.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -90,12 +91,50 @@ struct Batch {
   Int count;
 };
 
-// The batch of `a` (all but its last two dimensions), checked: C-contiguous, the given dtype.
+// The batch of `a` (all but its last two dimensions), checked: C-contiguous, the given dtype, no
+// empty matrix (LAPACK refuses a leading dimension of 0; ember.linalg answers those itself).
 template <typename T>
 T* matrices(py::array& a, const char* what) {
-  if (!py::isinstance<py::array_t<T>>(a) || !(a.flags() & py::array::c_style) || a.ndim() < 2)
-    throw std::invalid_argument(std::string("_lapack: ") + what + " must be a C-contiguous batch of matrices");
+  if (!py::isinstance<py::array_t<T>>(a) || !(a.flags() & py::array::c_style) || a.ndim() < 2 ||
+      a.shape(a.ndim() - 1) < 1 || a.shape(a.ndim() - 2) < 1)
+    throw std::invalid_argument(std::string("_lapack: ") + what +
+                                " must be a C-contiguous batch of non-empty matrices");
   return static_cast<T*>(a.mutable_data());
+}
+
+// matrices(), square ones (n x n), for the routines that take one size.
+template <typename T>
+T* square(py::array& a, const char* what) {
+  T* data = matrices<T>(a, what);
+  if (a.shape(a.ndim() - 1) != a.shape(a.ndim() - 2))
+    throw std::invalid_argument(std::string("_lapack: ") + what + " must be a batch of square matrices");
+  return data;
+}
+
+// One of LAPACK's option letters, checked against those the routine takes.
+inline char option(char c, const char* allowed, const char* what) {
+  if (!std::strchr(allowed, c) || c == 0)
+    throw std::invalid_argument(std::string("_lapack: ") + what + " must be one of " + allowed);
+  return c;
+}
+
+// An array LAPACK reads or writes `each` values of per matrix of a `count` batch, checked the same way and
+// for its size, so that no call runs past its end.
+template <typename T>
+void check_per_matrix(const py::array& a, py::ssize_t count, py::ssize_t each, const char* what) {
+  if (!py::isinstance<py::array_t<T>>(a) || !(a.flags() & py::array::c_style) || a.size() != count * each)
+    throw std::invalid_argument(std::string("_lapack: ") + what + " must be a C-contiguous array of " +
+                                std::to_string(each) + " values per matrix, " + std::to_string(count) + " matrices");
+}
+template <typename T>
+T* per_matrix(py::array& a, py::ssize_t count, py::ssize_t each, const char* what) {
+  check_per_matrix<T>(a, count, each, what);
+  return static_cast<T*>(a.mutable_data());
+}
+template <typename T>  // one LAPACK only reads: it may be a read-only array
+const T* per_matrix_in(const py::array& a, py::ssize_t count, py::ssize_t each, const char* what) {
+  check_per_matrix<T>(a, count, each, what);
+  return static_cast<const T*>(a.data());
 }
 
 inline Batch batch_of(const py::array& a) {
@@ -109,11 +148,11 @@ inline Batch batch_of(const py::array& a) {
 
 // a: (..., n, m) holding m x n column-major matrices; ipiv: (..., min(m, n)) int32.
 template <typename T>
-py::array_t<Int> getrf_batch(py::array a, py::array_t<Int> ipiv) {
+py::array_t<Int> getrf_batch(py::array a, py::array ipiv) {
   T* data = matrices<T>(a, "a");
   Int n = (Int)a.shape(a.ndim() - 2), m = (Int)a.shape(a.ndim() - 1), k = std::min(m, n);
   Batch b = batch_of(a);
-  Int* piv = ipiv.mutable_data();
+  Int* piv = per_matrix<Int>(ipiv, b.count, k, "ipiv");
   py::gil_scoped_release release;
   for (Int i = 0; i < b.count; ++i) getrf(m, n, data + (size_t)i * m * n, piv + (size_t)i * k, b.infos + i);
   return b.info;
@@ -122,10 +161,10 @@ py::array_t<Int> getrf_batch(py::array a, py::array_t<Int> ipiv) {
 // a: (..., n, n), overwritten by its LU; rhs: (..., k, n) holding n x k column-major right-hand sides.
 template <typename T>
 py::array_t<Int> gesv_batch(py::array a, py::array rhs) {
-  T* data = matrices<T>(a, "a");
-  T* x = matrices<T>(rhs, "b");
-  Int n = (Int)a.shape(a.ndim() - 1), k = (Int)rhs.shape(rhs.ndim() - 2);
+  T* data = square<T>(a, "a");
+  Int n = (Int)a.shape(a.ndim() - 1), k = rhs.ndim() >= 2 ? (Int)rhs.shape(rhs.ndim() - 2) : 0;
   Batch b = batch_of(a);
+  T* x = per_matrix<T>(rhs, b.count, (py::ssize_t)n * k, "b");
   py::gil_scoped_release release;
   std::vector<Int> piv(std::max<Int>(n, 1));
   for (Int i = 0; i < b.count; ++i)
@@ -135,7 +174,8 @@ py::array_t<Int> gesv_batch(py::array a, py::array rhs) {
 
 template <typename T>
 py::array_t<Int> potrf_batch(py::array a, char uplo) {
-  T* data = matrices<T>(a, "a");
+  T* data = square<T>(a, "a");
+  option(uplo, "UL", "uplo");
   Int n = (Int)a.shape(a.ndim() - 1);
   Batch b = batch_of(a);
   py::gil_scoped_release release;
@@ -147,9 +187,9 @@ py::array_t<Int> potrf_batch(py::array a, char uplo) {
 template <typename T>
 py::array_t<Int> geqrf_batch(py::array a, py::array tau) {
   T* data = matrices<T>(a, "a");
-  T* taus = static_cast<T*>(tau.mutable_data());
   Int n = (Int)a.shape(a.ndim() - 2), m = (Int)a.shape(a.ndim() - 1), k = std::min(m, n);
   Batch b = batch_of(a);
+  T* taus = per_matrix<T>(tau, b.count, k, "tau");
   py::gil_scoped_release release;
   T size = 0;
   geqrf(m, n, data, taus, &size, -1, b.infos);
@@ -164,9 +204,11 @@ py::array_t<Int> geqrf_batch(py::array a, py::array tau) {
 template <typename T>
 py::array_t<Int> orgqr_batch(py::array q, py::array tau) {
   T* data = matrices<T>(q, "q");
-  T* taus = static_cast<T*>(tau.mutable_data());
-  Int n = (Int)q.shape(q.ndim() - 2), m = (Int)q.shape(q.ndim() - 1), k = (Int)tau.shape(tau.ndim() - 1);
+  Int n = (Int)q.shape(q.ndim() - 2), m = (Int)q.shape(q.ndim() - 1),
+      k = tau.ndim() ? (Int)tau.shape(tau.ndim() - 1) : 0;
+  if (k > n || n > m) throw std::invalid_argument("_lapack: orgqr needs rows >= columns >= reflectors");
   Batch b = batch_of(q);
+  T* taus = per_matrix<T>(tau, b.count, k, "tau");
   py::gil_scoped_release release;
   T size = 0;
   orgqr(m, n, k, data, taus, &size, -1, b.infos);
@@ -179,10 +221,11 @@ py::array_t<Int> orgqr_batch(py::array q, py::array tau) {
 // a: (..., n, n) symmetric, overwritten by the eigenvectors (columns) when jobz is 'V'; w: (..., n).
 template <typename T>
 py::array_t<Int> syevd_batch(py::array a, py::array w, char jobz, char uplo) {
-  T* data = matrices<T>(a, "a");
-  T* values = static_cast<T*>(w.mutable_data());
+  T* data = square<T>(a, "a");
+  option(jobz, "NV", "jobz"), option(uplo, "UL", "uplo");
   Int n = (Int)a.shape(a.ndim() - 1);
   Batch b = batch_of(a);
+  T* values = per_matrix<T>(w, b.count, n, "w");
   py::gil_scoped_release release;
   T size = 0;
   Int isize = 0;
@@ -200,15 +243,15 @@ py::array_t<Int> syevd_batch(py::array a, py::array w, char jobz, char uplo) {
 template <typename T>
 py::array_t<Int> gesdd_batch(py::array a, py::array s, py::array u, py::array vt, char jobz) {
   T* data = matrices<T>(a, "a");
-  T* values = static_cast<T*>(s.mutable_data());
   Int n = (Int)a.shape(a.ndim() - 2), m = (Int)a.shape(a.ndim() - 1), k = std::min(m, n);
-  bool vectors = jobz != 'N';
-  T* us = vectors ? matrices<T>(u, "u") : nullptr;
-  T* vts = vectors ? matrices<T>(vt, "vt") : nullptr;
-  Int ucols = vectors ? (Int)u.shape(u.ndim() - 2) : 0;
-  Int vtrows = vectors ? (Int)vt.shape(vt.ndim() - 1) : 1;
-  Int ldu = std::max<Int>(m, 1), ldvt = std::max<Int>(vtrows, 1);
+  option(jobz, "NAS", "jobz");
+  const bool vectors = jobz != 'N';
   Batch b = batch_of(a);
+  T* values = per_matrix<T>(s, b.count, k, "s");
+  const Int ucols = jobz == 'A' ? m : k, vtrows = jobz == 'A' ? n : k;  // U: m x ucols, VT: vtrows x n
+  T* us = vectors ? per_matrix<T>(u, b.count, (py::ssize_t)m * ucols, "u") : nullptr;
+  T* vts = vectors ? per_matrix<T>(vt, b.count, (py::ssize_t)vtrows * n, "vt") : nullptr;
+  Int ldu = m, ldvt = vtrows;
   py::gil_scoped_release release;
   T size = 0;
   T unused = 0;
@@ -225,11 +268,11 @@ py::array_t<Int> gesdd_batch(py::array a, py::array s, py::array u, py::array vt
 
 // a: (..., n, n) column-major, its lower triangle factored as L D L^T (Bunch-Kaufman); ipiv: (..., n).
 template <typename T>
-py::array_t<Int> sytrf_batch(py::array a, py::array_t<Int> ipiv) {
-  T* data = matrices<T>(a, "a");
+py::array_t<Int> sytrf_batch(py::array a, py::array ipiv) {
+  T* data = square<T>(a, "a");
   Int n = (Int)a.shape(a.ndim() - 1);
-  Int* piv = ipiv.mutable_data();
   Batch b = batch_of(a);
+  Int* piv = per_matrix<Int>(ipiv, b.count, n, "ipiv");
   py::gil_scoped_release release;
   T size = 0;
   sytrf(n, data, piv, &size, -1, b.infos);
@@ -241,12 +284,12 @@ py::array_t<Int> sytrf_batch(py::array a, py::array_t<Int> ipiv) {
 
 // ld, ipiv: sytrf's factors (..., n, n) and (..., n); rhs: (..., k, n), n x k column-major, overwritten by X.
 template <typename T>
-py::array_t<Int> sytrs_batch(py::array ld, py::array_t<Int> ipiv, py::array rhs) {
-  T* data = matrices<T>(ld, "ld");
-  T* x = matrices<T>(rhs, "b");
-  Int n = (Int)ld.shape(ld.ndim() - 1), k = (Int)rhs.shape(rhs.ndim() - 2);
-  const Int* piv = ipiv.data();
+py::array_t<Int> sytrs_batch(py::array ld, py::array ipiv, py::array rhs) {
+  T* data = square<T>(ld, "ld");
+  Int n = (Int)ld.shape(ld.ndim() - 1), k = rhs.ndim() >= 2 ? (Int)rhs.shape(rhs.ndim() - 2) : 0;
   Batch b = batch_of(ld);
+  const Int* piv = per_matrix_in<Int>(ipiv, b.count, n, "ipiv");
+  T* x = per_matrix<T>(rhs, b.count, (py::ssize_t)n * k, "b");
   py::gil_scoped_release release;
   for (Int i = 0; i < b.count; ++i)
     sytrs(n, k, data + (size_t)i * n * n, piv + (size_t)i * n, x + (size_t)i * n * k, b.infos + i);
@@ -268,9 +311,7 @@ void init_lapack(py::module_& m) {
   // Private names of ember._C (a submodule would turn the generated _C.pyi into a package).
   m.def(
       "_lapack_getrf",
-      [](py::array a, py::array_t<Int> ipiv) {
-        return by_precision(a, getrf_batch<float>, getrf_batch<double>)(a, ipiv);
-      },
+      [](py::array a, py::array ipiv) { return by_precision(a, getrf_batch<float>, getrf_batch<double>)(a, ipiv); },
       py::arg("a"), py::arg("ipiv"), "LU with partial pivoting, in place; returns info.");
   m.def(
       "_lapack_gesv",
@@ -290,13 +331,11 @@ void init_lapack(py::module_& m) {
       py::arg("q"), py::arg("tau"), "Q from geqrf's reflectors, in place; returns info.");
   m.def(
       "_lapack_sytrf",
-      [](py::array a, py::array_t<Int> ipiv) {
-        return by_precision(a, sytrf_batch<float>, sytrf_batch<double>)(a, ipiv);
-      },
+      [](py::array a, py::array ipiv) { return by_precision(a, sytrf_batch<float>, sytrf_batch<double>)(a, ipiv); },
       py::arg("a"), py::arg("ipiv"), "LDL^T of the lower triangles (Bunch-Kaufman), in place; returns info.");
   m.def(
       "_lapack_sytrs",
-      [](py::array ld, py::array_t<Int> ipiv, py::array rhs) {
+      [](py::array ld, py::array ipiv, py::array rhs) {
         return by_precision(ld, sytrs_batch<float>, sytrs_batch<double>)(ld, ipiv, rhs);
       },
       py::arg("ld"), py::arg("ipiv"), py::arg("b"), "Solves A X = B from sytrf's factors (B becomes X); returns info.");

@@ -3029,7 +3029,7 @@ def _lapack_gesv(a: numpy.ndarray, b: numpy.ndarray) -> numpy.typing.NDArray[num
     """
     Solves A X = B in place (B becomes X); returns info.
     """
-def _lapack_getrf(a: numpy.ndarray, ipiv: typing.Annotated[numpy.typing.ArrayLike, numpy.int32]) -> numpy.typing.NDArray[numpy.int32]:
+def _lapack_getrf(a: numpy.ndarray, ipiv: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
     """
     LU with partial pivoting, in place; returns info.
     """
@@ -3045,11 +3045,11 @@ def _lapack_syevd(a: numpy.ndarray, w: numpy.ndarray, jobz: str, uplo: str) -> n
     """
     Eigenvalues (and eigenvectors) of symmetric matrices; returns info.
     """
-def _lapack_sytrf(a: numpy.ndarray, ipiv: typing.Annotated[numpy.typing.ArrayLike, numpy.int32]) -> numpy.typing.NDArray[numpy.int32]:
+def _lapack_sytrf(a: numpy.ndarray, ipiv: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
     """
     LDL^T of the lower triangles (Bunch-Kaufman), in place; returns info.
     """
-def _lapack_sytrs(ld: numpy.ndarray, ipiv: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], b: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
+def _lapack_sytrs(ld: numpy.ndarray, ipiv: numpy.ndarray, b: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
     """
     Solves A X = B from sytrf's factors (B becomes X); returns info.
     """

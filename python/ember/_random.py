@@ -120,13 +120,18 @@ def normal(
     return _out(out, r, "normal")
 
 
+def _numpy_rng(generator: Generator | None) -> np.random.Generator:
+    """A numpy generator seeded from ember's stream (``generator``, or the default one): samplers ember
+    takes from numpy (poisson, binomial) are reproduced by manual_seed and advance ember's stream."""
+    return np.random.default_rng(int(randint(0, 2**62, (1,), generator=generator).item()))
+
+
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """Poisson samples with rates ``input`` (of input's dtype)."""
     if bool((input < 0).any()):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    seed = int(randint(0, 2**62, (1,), generator=generator).item())
     rates = input.detach().double().numpy()
-    draws = np.asarray(np.random.default_rng(seed).poisson(rates), dtype=np.float64)  # a 0-d rate draws a scalar
+    draws = np.asarray(_numpy_rng(generator).poisson(rates), dtype=np.float64)  # a 0-d rate draws a scalar
     return tensor(draws, dtype=input.dtype)
 
 
@@ -135,11 +140,10 @@ def _binomial(count: Tensor, probs: Tensor, generator: Generator | None = None) 
     numpy's sampler (inversion, or BTPE for large counts) seeded from ember's stream, as poisson, so
     manual_seed reproduces them and a count of any size costs the same. A NaN probability gives NaN and
     a non-integral count is floored, as PyTorch's kernel."""
-    seed = int(randint(0, 2**62, (1,), generator=generator).item())
     n = np.floor(np.maximum(count.detach().double().numpy(), 0)).astype(np.int64)
     p = probs.detach().double().numpy()
     nan = np.isnan(p)
-    draws = np.asarray(np.random.default_rng(seed).binomial(n, np.where(nan, 0.0, np.clip(p, 0.0, 1.0))), np.float64)
+    draws = np.asarray(_numpy_rng(generator).binomial(n, np.where(nan, 0.0, np.clip(p, 0.0, 1.0))), np.float64)
     return tensor(np.where(nan, np.nan, draws), dtype=probs.dtype)
 
 

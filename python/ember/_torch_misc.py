@@ -249,8 +249,16 @@ def i0_(input: Tensor) -> Tensor:
 def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     """Samples of Binomial(count, prob), elementwise, of prob's dtype (not differentiable)."""
     from ._composite_shape import broadcast_tensors
+    from ._dtype_info import _scalar_name
+    from ._householder import _check_tensors
     from ._random import _binomial
 
+    _check_tensors("binomial", count=count, prob=prob)
+    for name, t in (("count", count), ("prob", prob)):  # PyTorch's words
+        if not t.is_floating_point():
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: {_scalar_name(t.dtype)}")
+    if count.dtype != prob.dtype:
+        raise RuntimeError(f"Found dtype {_scalar_name(prob.dtype)} but expected {_scalar_name(count.dtype)}")
     count, prob = broadcast_tensors(count, prob)
     return _binomial(count, prob, generator)  # a count of zero or less draws 0 successes, as PyTorch's
 

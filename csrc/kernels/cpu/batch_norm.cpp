@@ -25,7 +25,7 @@ struct ChannelLayout {
   int64_t at(int64_t n, int64_t c) const { return (n * C + c) * S; }
 };
 
-template <typename T, typename F>
+template <typename F>
 void over_channels(const ChannelLayout& l, F per_channel) {
   const bool parallel = l.N * l.C * l.S >= kParallelGrain && l.C > 1;
   AllowThreads allow(parallel);
@@ -46,7 +46,7 @@ void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const 
       const T* w = weight ? weight->data<T>() : nullptr;
       const T* b = bias ? bias->data<T>() : nullptr;
       T *m = mean->data<T>(), *v = var->data<T>(), *r = invstd->data<T>();
-      over_channels<T>(l, [&](int64_t c) {
+      over_channels(l, [&](int64_t c) {
         double sum = 0;
         for (int64_t n = 0; n < l.N; ++n) {
           const T* run = in + l.at(n, c);
@@ -87,7 +87,7 @@ void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, c
       const T *in = x->data<T>(), *dy = g->data<T>(), *m = mean->data<T>(), *r = invstd->data<T>();
       const T* w = weight ? weight->data<T>() : nullptr;
       T* dx = gx ? gx->data<T>() : nullptr;
-      over_channels<T>(l, [&](int64_t c) {
+      over_channels(l, [&](int64_t c) {
         const T mu = m[c], rstd = r[c];
         double sum_dy = 0, sum_dy_dev = 0;  // sums of dy and of dy * (x - mean)
         for (int64_t n = 0; n < l.N; ++n) {
