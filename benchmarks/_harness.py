@@ -96,6 +96,19 @@ def print_table(results):
         print(line)
     if not any("torch_us" in r for r in results):
         print("(PyTorch not importable: no ember/torch ratios.)")
+    print(f"(ember's OpenBLAS ran its {blas_kernels()} kernels.)")
+
+
+def blas_kernels():
+    """The kernels ember's OpenBLAS picks here ("Haswell", "SkylakeX", ...): they follow the CPU, or
+    OPENBLAS_CORETYPE where that is set, and move every product-bound ratio."""
+    if "ember" in sys.modules:
+        return sys.modules["ember"]._blas.kernel_core()
+    import subprocess
+
+    code = "import ember._blas as b; print(b.kernel_core())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
 
 
 def write_json(path, results, libs, **meta):
@@ -106,6 +119,7 @@ def write_json(path, results, libs, **meta):
         "ember": getattr(mods.get("ember"), "__version__", None),
         "torch": getattr(mods.get("torch"), "__version__", None),
         "numpy": np.__version__,
+        "openblas_kernels": blas_kernels(),
     }
     info.update(meta)
     with open(path, "w") as f:

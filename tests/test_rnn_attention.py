@@ -3,6 +3,9 @@ multi-head attention, Transformer layers, EmbeddingBag. Forward against numpy re
 against finite differences in float64 (small sizes), packed against unpacked runs, and error cases."""
 
 import math
+import os
+import pickle
+import subprocess
 import warnings
 
 import numpy as np
@@ -22,6 +25,7 @@ from ember.nn.utils.rnn import (
     unpack_sequence,
     unpad_sequence,
 )
+from helpers import python_command
 
 rng = np.random.default_rng(0)
 
@@ -193,6 +197,89 @@ def test_rnn_parameters_names_shapes_and_init():
     m.flatten_parameters()  # a no-op
     assert repr(m) == "LSTM(3, 4, num_layers=2, bidirectional=True)"
     assert repr(nn.RNN(2, 3, nonlinearity="relu", batch_first=True)) == "RNN(2, 3, batch_first=True, nonlinearity=relu)"
+
+
+# Note [Packed recurrent products]: float32 layers multiply each step by a weight packed once, in
+# register tiles of up to 8 rows by panels of 16 or 32 columns. Batch 13 and hidden 37 leave partial
+# tiles and panels (4H = 148, 3H = 111); batch 32, hidden 64 runs the panels on several threads.
+PACKED_CASES = [(6, 13, 5, 37), (4, 32, 8, 64)]
+
+
+def float32_layers_and_grads(mode, T, B, In, H, seed=0):
+    """A 2-layer bidirectional float32 layer's output, final states and gradients (inputs, h0, every
+    parameter), with the float64 copy's for reference."""
+    cls, kw = MODES[mode]
+    ember.manual_seed(seed)
+    m = cls(In, H, num_layers=2, bidirectional=True, **kw)
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((T, B, In)).astype(np.float32)
+    states = [r.standard_normal((4, B, H)).astype(np.float32) for _ in range(2 if mode == "lstm" else 1)]
+    found = []
+    for module in (m, cls(In, H, num_layers=2, bidirectional=True, **kw).double()):
+        if module is not m:
+            module.load_state_dict({k: v.double() for k, v in m.state_dict().items()})
+        dt = next(module.parameters()).dtype
+        xs = ember.tensor(x, dtype=dt, requires_grad=True)
+        hs = [ember.tensor(h, dtype=dt, requires_grad=True) for h in states]
+        out, finals = module(xs, tuple(hs) if mode == "lstm" else hs[0])
+        finals = finals if mode == "lstm" else (finals,)
+        loss = (out * out).sum() + sum((f * (k + 2)).sum() for k, f in enumerate(finals))
+        loss.backward()
+        grads = [xs.grad, *(h.grad for h in hs), *(p.grad for p in module.parameters())]
+        found.append([np_(t).astype(np.float64) for t in (out, *finals, *grads)])
+    return found
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("T,B,In,H", PACKED_CASES)
+def test_float32_layers_match_float64(mode, T, B, In, H):
+    got, ref = float32_layers_and_grads(mode, T, B, In, H)
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_float32_layers_same_bits_on_any_thread_count(mode):
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = float32_layers_and_grads(mode, *PACKED_CASES[1])[0]
+        ember.set_num_threads(2)
+        two = float32_layers_and_grads(mode, *PACKED_CASES[1])[0]
+    finally:
+        ember.set_num_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def layers_in_child(isa):
+    """float32_layers_and_grads of every mode in a child with EMBER_PACKED_GEMM=isa: (isa used, results)."""
+    env = dict(os.environ, EMBER_PACKED_GEMM=isa)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env.get("PYTHONPATH", "")])
+    code = (
+        "import sys, pickle, ember, test_rnn_attention as t\n"
+        "got = {m: t.float32_layers_and_grads(m, *t.PACKED_CASES[0])[0] for m in t.MODES}\n"
+        "sys.stdout.buffer.write(pickle.dumps((ember._C._packed_gemm_isa(), got)))"
+    )
+    out = subprocess.run([*python_command(), "-c", code], env=env, capture_output=True)
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    return pickle.loads(out.stdout)
+
+
+def test_packed_kernels_of_each_isa_and_blas_agree():
+    here = {m: float32_layers_and_grads(m, *PACKED_CASES[0])[0] for m in MODES}
+    isa = ember._C._packed_gemm_isa()
+    if "EMBER_PACKED_GEMM" not in os.environ:
+        assert isa in ("avx512", "avx2", "off")
+    avx2_isa, avx2 = layers_in_child("avx2")
+    blas_isa, blas = layers_in_child("off")
+    assert blas_isa == "off"
+    for mode in MODES:
+        for a, b, c in zip(here[mode], avx2[mode], blas[mode]):
+            if avx2_isa == "avx2" and isa != "off":
+                # One fused multiply-add per term, in order, in either ISA: the same bits.
+                np.testing.assert_array_equal(a, b)
+            np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * np.abs(c).max())
 
 
 def test_rnn_dropout_between_layers():

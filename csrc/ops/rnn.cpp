@@ -10,9 +10,41 @@
 // steps in one product (dW_hh = sum_t dgates_t^T h_(t-1)), where a per-step
 // graph would compute T products and accumulate T weight-sized gradients.
 #include "kernels/cpu/rnn.h"
+#include "kernels/cpu/packed_gemm.h"
 #include "ops/op_node.h"
 
 namespace ember {
+
+// x (B, K) @ B (+ add), with B = w^T or w for one recurrent weight w, at every step of a layer: float32
+// outside autograd goes through the weight packed once (Note [Packed recurrent products]), the rest
+// through addmm and mm, which record their nodes when grad mode is on.
+class StepProduct {
+ public:
+  StepProduct(const Tensor& w, bool transpose_w) : w_(transpose_w ? transpose(w, 0, 1) : w) {
+    if (GradMode::is_enabled() || w->dtype() != DType::Float32 || !w->device().is_cpu()) return;
+    w_ = contiguous(w), transposed_ = transpose_w;
+    const int64_t K = w_->size(transposed_ ? 1 : 0), N = w_->size(transposed_ ? 0 : 1), H = w_->size(1);
+    packed_ = kernels::pack_matrix(w_->data<float>(), K, N, transposed_ ? 1 : H, transposed_ ? H : 1);
+  }
+
+  // `add` is (B, N) or a bias (N) broadcast over the rows; undefined for none.
+  Tensor operator()(const Tensor& x, const Tensor& add) const {
+    if (!packed_) {
+      const Tensor w = transposed_ ? transpose(w_, 0, 1) : w_;
+      return add ? addmm(add, x, w) : mm(x, w);
+    }
+    Tensor a = contiguous(x), extra = add ? contiguous(add) : Tensor();
+    Tensor out = empty({a->size(0), packed_.N}, DType::Float32);
+    kernels::packed_gemm(a->size(0), a->data<float>(), a->size(1), packed_, extra ? extra->data<float>() : nullptr,
+                         extra && extra->dim() == 2 ? packed_.N : 0, out->data<float>(), packed_.N);
+    return out;
+  }
+
+ private:
+  Tensor w_;
+  bool transposed_ = false;
+  kernels::PackedMatrix packed_;
+};
 
 // d(h, c)/d(gates, c_prev) from (gh, gc) with differentiable ops: a second backward differentiates it.
 static variable_list lstm_cell_backward_ops(const Tensor& gh_in, const Tensor& gc, const Tensor& gates,
@@ -124,10 +156,11 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
   Tensor acts = empty({T, B, 4 * H}, dt);
   {
     NoGradGuard ng;
-    Tensor x = contiguous(xw), wt = transpose(w_hh, 0, 1), h = contiguous(h0), c = contiguous(c0);
+    Tensor x = contiguous(xw), h = contiguous(h0), c = contiguous(c0);
+    const StepProduct times_w_hh_t(w_hh, true);
     for (int64_t k = 0; k < T; ++k) {
       const int64_t t = step_at(k, T, reverse);
-      Tensor gates = addmm(select(x, 0, t), h, wt);
+      Tensor gates = times_w_hh_t(h, select(x, 0, t));
       Tensor h_t = select(out, 0, t), c_t = select(cs, 0, t);
       kernels::lstm_cell(h_t, c_t, select(acts, 0, t), select(tanhs, 0, t), gates, c);
       h = h_t, c = c_t;
@@ -150,14 +183,19 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
     Tensor dc = g[2] ? contiguous(g[2]) : Tensor();
     Tensor gout = g[0] ? contiguous(g[0]) : Tensor();
     Tensor c0c = contiguous(c0);
+    const StepProduct times_w_hh(w_hh, false);
+    // dh_t: the gradient reaching step t's output, from the later steps and from `output`.
+    Tensor dh_t = gout ? add(dh, select(gout, 0, step_at(T - 1, T, reverse))) : dh;
     for (int64_t k = T - 1; k >= 0; --k) {
       const int64_t t = step_at(k, T, reverse);
-      Tensor dh_t = gout ? add(dh, select(gout, 0, t)) : dh;
       Tensor c_prev = k == 0 ? c0c : select(cs, 0, step_at(k - 1, T, reverse));
       Tensor dgates = select(dxw, 0, t), dc_prev = empty({B, H}, xw->dtype());
       kernels::lstm_cell_backward(dgates, dc_prev, dh_t, dc, select(acts, 0, t), select(tanhs, 0, t), c_prev);
-      dh = mm(dgates, w_hh), dc = dc_prev;
+      dc = dc_prev;
+      const bool from_output = gout && k > 0;  // the earlier step's own output gradient joins in the product
+      dh_t = times_w_hh(dgates, from_output ? select(gout, 0, step_at(k - 1, T, reverse)) : Tensor());
     }
+    dh = dh_t;
     Tensor dw;
     if (n.needs(3))
       dw = mm(transpose(reshape(dxw, {T * B, 4 * H}), 0, 1), reshape(previous_hidden(out, h0, reverse), {T * B, H}));
@@ -206,11 +244,12 @@ static GruSteps gru_steps(const Tensor& xw, const Tensor& h0, const Tensor& w_hh
   GruSteps s;
   for (auto* list : {&s.r, &s.z, &s.n, &s.ghn, &s.h_prev}) list->resize(T);
   TensorList outs(T);
-  Tensor h = h0, wt = transpose(w_hh, 0, 1);
+  Tensor h = h0;
+  const StepProduct times_w_hh_t(w_hh, true);
   for (int64_t k = 0; k < T; ++k) {
     const int64_t t = step_at(k, T, reverse);
     Tensor x = select(xw, 0, t);
-    Tensor gh = b_hh ? addmm(b_hh, h, wt) : mm(h, wt);
+    Tensor gh = times_w_hh_t(h, b_hh);
     Tensor rz = sigmoid(add(narrow(x, 1, 0, 2 * H), narrow(gh, 1, 0, 2 * H)));
     s.r[t] = narrow(rz, 1, 0, H), s.z[t] = narrow(rz, 1, H, H), s.ghn[t] = narrow(gh, 1, 2 * H, H);
     s.n[t] = tanh(add(narrow(x, 1, 2 * H, H), mul(s.r[t], s.ghn[t])));
@@ -229,6 +268,7 @@ static variable_list gru_backward_steps(const variable_list& g, const GruSteps& 
   const int64_t T = (int64_t)s.r.size(), B = h0->size(0), H = h0->size(1);
   Tensor dh = g[1] ? g[1] : zeros_like(h0);
   TensorList dxw(T), dgh(T);
+  const StepProduct times_w_hh(w_hh, false);
   for (int64_t k = T - 1; k >= 0; --k) {
     const int64_t t = step_at(k, T, reverse);
     const Tensor &r = s.r[t], &z = s.z[t], &n = s.n[t];
@@ -238,7 +278,7 @@ static variable_list gru_backward_steps(const variable_list& g, const GruSteps& 
     Tensor dz_pre = mul(mul(dh_t, sub(s.h_prev[t], n)), mul(z, sub(num(1.0), z)));
     dxw[t] = cat({dr_pre, dz_pre, dn_pre}, 1);
     dgh[t] = cat({dr_pre, dz_pre, mul(dn_pre, r)}, 1);
-    dh = add(mul(dh_t, z), mm(dgh[t], w_hh));
+    dh = times_w_hh(dgh[t], mul(dh_t, z));
   }
   Tensor dgh_all = reshape(stack(dgh, 0), {T * B, 3 * H});
   Tensor dw = mm(transpose(dgh_all, 0, 1), reshape(stack(s.h_prev, 0), {T * B, H}));
@@ -297,10 +337,11 @@ std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor
 static Tensor rnn_steps(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu_act, bool reverse) {
   const int64_t T = xw->size(0);
   TensorList outs(T);
-  Tensor h = h0, wt = transpose(w_hh, 0, 1);
+  Tensor h = h0;
+  const StepProduct times_w_hh_t(w_hh, true);
   for (int64_t k = 0; k < T; ++k) {
     const int64_t t = step_at(k, T, reverse);
-    Tensor pre = addmm(select(xw, 0, t), h, wt);
+    Tensor pre = times_w_hh_t(h, select(xw, 0, t));
     h = outs[t] = relu_act ? relu(pre) : tanh(pre);
   }
   return stack(outs, 0);
@@ -311,12 +352,13 @@ static variable_list rnn_backward_steps(const variable_list& g, const Tensor& ou
   const int64_t T = out->size(0), B = h0->size(0), H = h0->size(1);
   Tensor dh = g[1] ? g[1] : zeros_like(h0);
   TensorList dpre(T);
+  const StepProduct times_w_hh(w_hh, false);
   for (int64_t k = T - 1; k >= 0; --k) {
     const int64_t t = step_at(k, T, reverse);
     Tensor h_t = select(out, 0, t);
     Tensor dh_t = g[0] ? add(dh, select(g[0], 0, t)) : dh;
     dpre[t] = relu_act ? threshold_backward(dh_t, h_t) : mul(dh_t, sub(num(1.0), mul(h_t, h_t)));
-    dh = mm(dpre[t], w_hh);
+    dh = times_w_hh(dpre[t], Tensor());
   }
   Tensor dxw = stack(dpre, 0);
   Tensor dw = mm(transpose(reshape(dxw, {T * B, H}), 0, 1), reshape(previous_hidden(out, h0, reverse), {T * B, H}));

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/rng.h"
+#include "kernels/cpu/packed_gemm.h"
 #include "kernels/cpu/vec_math.h"
 #include "python/registry.h"
 
@@ -148,6 +149,8 @@ void register_creation_ops(OpRegistry& r) {
         "The SIMD variant of libmvec in use ('avx512', 'avx2', 'sse' or 'none').");
   m.def("_set_vec_math_enabled", &kernels::set_vec_math_enabled, "Switches the libmvec kernels on or off.",
         py::arg("enabled"));
+  m.def("_packed_gemm_isa", &kernels::packed_gemm_isa,
+        "The kernels of Note [Packed recurrent products] in use ('avx512', 'avx2' or 'off': BLAS).");
 }
 
 }  // namespace bind

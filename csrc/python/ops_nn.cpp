@@ -111,6 +111,7 @@ void register_nn_ops(OpRegistry& r) {
   m.def(
       "_lstm_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse) {
+        profiler::Scope event(profiler::Kind::Op, "lstm_layer");
         auto r = lstm_layer(xw, h0, c0, w_hh, reverse);
         return py::make_tuple(r[0], r[1], r[2]);
       },
@@ -119,6 +120,7 @@ void register_nn_ops(OpRegistry& r) {
   m.def(
       "_rnn_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse) {
+        profiler::Scope event(profiler::Kind::Op, "rnn_layer");
         auto r = rnn_layer(xw, h0, w_hh, relu, reverse);
         return py::make_tuple(r[0], r[1]);
       },
@@ -127,6 +129,7 @@ void register_nn_ops(OpRegistry& r) {
   m.def(
       "_gru_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, std::optional<Tensor> b_hh, bool reverse) {
+        profiler::Scope event(profiler::Kind::Op, "gru_layer");
         auto r = gru_layer(xw, h0, w_hh, b_hh ? *b_hh : Tensor(), reverse);
         return py::make_tuple(r[0], r[1]);
       },

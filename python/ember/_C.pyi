@@ -3113,6 +3113,10 @@ def _op_registry() -> list:
     """
     The registered ops (Note [Op registry]): one dict per op with its name, family, doc, forms and aliases.
     """
+def _packed_gemm_isa() -> str:
+    """
+    The kernels of Note [Packed recurrent products] in use ('avx512', 'avx2' or 'off': BLAS).
+    """
 def _parallel_backward_stats() -> tuple[int, int]:
     """
     (parallel passes, nodes run by helper threads) since start-up.

@@ -117,3 +117,11 @@ def prefault_buffers(warm_up: Callable[[], object], threads: int) -> None:
         if end - start >= _BUFFER_MIN_BYTES:
             _map_pages(start, end)
     prefaulted_threads = max(prefaulted_threads, threads)
+
+
+def kernel_core() -> str:
+    """The name of the kernels OpenBLAS picked at load ("Haswell", "SkylakeX", ...): it follows the CPU,
+    or OPENBLAS_CORETYPE where that is set, and benchmarks report it beside their numbers."""
+    corename = _lib.scipy_openblas_get_corename
+    corename.restype = ctypes.c_char_p
+    return corename().decode()
