@@ -272,3 +272,108 @@ def test_rnn_module_uses_one_node_per_layer_and_direction(nonlinearity):
         ember._C._rnn_layer(ember.zeros(2, 1, 4), ember.zeros(1, 3), ember.zeros(3, 3))
     with pytest.raises(RuntimeError, match="rnn_layer: expected inputs of one dtype, got Float and Half"):
         ember._C._rnn_layer(ember.zeros(2, 1, 3), ember.zeros(1, 3), ember.zeros(3, 3, dtype=ember.float16))
+
+
+# ------------------------------------------------------------------ packed batches (Note [Packed layer steps])
+
+LENGTHS = [4, 3, 3, 1]  # longest first, as a PackedSequence holds them
+BATCH_SIZES = [sum(n > t for n in LENGTHS) for t in range(max(LENGTHS))]  # [4, 3, 3, 1]
+
+# op name -> (gate count, call(xw, h0, c0, w_hh, b_hh, reverse, batch_sizes), node name)
+PACKED_LAYERS = {
+    "lstm": (4, lambda xw, h0, c, w, b, *rest: ember._C._lstm_layer(xw, h0, c, w, *rest), "LstmLayerBackward0"),
+    "gru": (3, lambda xw, h0, c, w, b, *rest: ember._C._gru_layer(xw, h0, w, b, *rest), "GruLayerBackward0"),
+    "gru_no_bias": (3, lambda xw, h0, c, w, _, *rest: ember._C._gru_layer(xw, h0, w, None, *rest), "GruLayerBackward0"),
+    "rnn_tanh": (1, lambda xw, h0, c, w, b, *rest: ember._C._rnn_layer(xw, h0, w, False, *rest), "RnnLayerBackward0"),
+    "rnn_relu": (1, lambda xw, h0, c, w, b, *rest: ember._C._rnn_layer(xw, h0, w, True, *rest), "RnnLayerBackward0"),
+}
+
+
+def packed_layer_args(gates, dtype=ember.float64, hidden=3, seed=5):
+    """(xw packed (N, G), h0, c0, w_hh, b_hh) for LENGTHS, each a leaf that requires grad."""
+    rng = np.random.default_rng(seed)
+    shapes = [(sum(LENGTHS), gates * hidden), (4, hidden), (4, hidden), (gates * hidden, hidden), (gates * hidden,)]
+    return [ember.tensor(rng.normal(size=s) * 0.7, dtype=dtype, requires_grad=True) for s in shapes]
+
+
+def packed_rows(t, i):
+    """The packed rows of sequence i: its step t at offset(t) + i."""
+    offsets = np.concatenate([[0], np.cumsum(BATCH_SIZES)[:-1]])
+    return [int(offsets[t]) + i for t in range(LENGTHS[i])]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("name", list(PACKED_LAYERS))
+def test_packed_layer_matches_each_sequence_alone(name, reverse):
+    gates, call, node = PACKED_LAYERS[name]
+    xw, h0, c0, w, b = packed_layer_args(gates)
+    found = call(xw, h0, c0, w, b, reverse, BATCH_SIZES)
+    assert found[0].shape == (sum(LENGTHS), 3) and found[0].grad_fn.name() == node
+    assert all(f.grad_fn is found[0].grad_fn for f in found)
+    for i in range(len(LENGTHS)):
+        alone = call(xw[packed_rows(None, i)].unsqueeze(1), h0[i : i + 1], c0[i : i + 1], w, b, reverse, [])
+        np.testing.assert_allclose(
+            found[0].detach().numpy()[packed_rows(None, i)], alone[0].detach().numpy()[:, 0], rtol=1e-12
+        )
+        for final, final_alone in zip(found[1:], alone[1:]):
+            np.testing.assert_allclose(final.detach().numpy()[i], final_alone.detach().numpy()[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("name", list(PACKED_LAYERS))
+def test_packed_layer_gradients(name, reverse):
+    gates, call, _ = PACKED_LAYERS[name]
+    args = packed_layer_args(gates)
+    used = [0, 1, 3] + ([2] if name == "lstm" else []) + ([4] if name == "gru" else [])
+    leaves = tuple(args[k] for k in used)
+
+    def layer(*z):
+        full = list(args)
+        for k, v in zip(used, z):
+            full[k] = v
+        return call(*full, reverse, BATCH_SIZES)
+
+    assert ember.autograd.gradcheck(layer, leaves)
+    assert ember.autograd.gradgradcheck(lambda *z: layer(*z)[0], leaves)
+
+
+@pytest.mark.parametrize("name", list(PACKED_LAYERS))
+def test_packed_float32_layer_matches_float64(name):
+    # float32 steps run Note [Packed recurrent products]' kernels over partial row tiles and panels.
+    gates, call, _ = PACKED_LAYERS[name]
+    found = []
+    for dtype in (ember.float32, ember.float64):
+        args = packed_layer_args(gates, dtype, hidden=37)
+        outs = call(*args, True, BATCH_SIZES)
+        sum((o * (k + 1)).sum() for k, o in enumerate(outs)).backward()
+        found.append([t.detach().numpy() for t in (*outs, *(a.grad for a in args if a.grad is not None))])
+    for a, b in zip(*found):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * np.abs(b).max())
+
+
+def test_packed_layer_errors():
+    xw, h0, c0, w, _ = packed_layer_args(4)
+    cases = {
+        (3, 4, 3, 1): "lstm_layer: batch_sizes must be positive, non-increasing and at most the batch \\(4\\)",
+        (4, 3, 3, 0, 1): "lstm_layer: batch_sizes must be positive",
+        (5, 3, 2, 1): "at most the batch \\(4\\), got \\[5, 3, 2, 1\\]",
+        (4, 3, 2, 1): "lstm_layer: batch_sizes \\[4, 3, 2, 1\\] do not describe 11 rows of a batch of 4",
+        (3, 3, 3, 2): "do not describe 11 rows of a batch of 4",
+    }
+    for sizes, words in cases.items():
+        with pytest.raises(RuntimeError, match=words):
+            ember._C._lstm_layer(xw, h0, c0, w, False, list(sizes))
+    with pytest.raises(RuntimeError, match="rnn_layer: expected xw \\(N, H\\) and h0 \\(B, H\\) with batch_sizes"):
+        ember._C._rnn_layer(ember.zeros(4, 1, 3), ember.zeros(1, 3), ember.zeros(3, 3), False, False, [1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_packed_module_runs_one_node_per_layer_and_direction(cls):
+    from ember.nn.utils.rnn import pack_padded_sequence
+
+    m = getattr(ember.nn, cls)(3, 4, num_layers=2, bidirectional=True)
+    packed = pack_padded_sequence(ember.randn(5, 3, 3), [5, 2, 4], enforce_sorted=False)
+    out, _ = m(packed)
+    names = graph_node_names(out.data)
+    assert cls.capitalize() + "LayerBackward0" in names
+    assert not names & {"ThnnFusedLstmCellBackward0", "SigmoidBackward0", "TanhBackward0", "ReluBackward0"}

@@ -411,16 +411,18 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 // ---- recurrent cells (rnn.cpp): gates (B, 4H) pre-activations, c_prev (B, H) -> (h, c)
 std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
 // One LSTM layer and direction (Note [LSTM layer]): xw (T, B, 4H) the input projections with both
-// biases, h0 and c0 (B, H), w_hh (4H, H) -> output (T, B, H), h_n, c_n (B, H).
-std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
-                                 bool reverse);
-// One GRU layer and direction (Note [GRU layer]): xw (T, B, 3H) the input projections with b_ih, h0 (B, H),
-// w_hh (3H, H), b_hh (3H) or null -> output (T, B, H), h_n (B, H).
-// One Elman RNN layer and direction (Note [GRU layer]): xw (T, B, H) with both biases, h0 (B, H), w_hh (H, H),
-// tanh or relu -> output (T, B, H), h_n (B, H).
-std::array<Tensor, 2> rnn_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse);
+// biases, or (N, 4H) packed with batch_sizes (Note [Packed layer steps]); h0 and c0 (B, H), w_hh (4H, H)
+// -> output (T, B, H) or (N, H), h_n, c_n (B, H).
+std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse,
+                                 const std::vector<int64_t>& batch_sizes = {});
+// One GRU layer and direction (Note [GRU layer]): xw (T, B, 3H) the input projections with b_ih (or packed
+// as lstm_layer's), h0 (B, H), w_hh (3H, H), b_hh (3H) or null -> output (T, B, H) or (N, H), h_n (B, H).
 std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
-                                bool reverse);
+                                bool reverse, const std::vector<int64_t>& batch_sizes = {});
+// One Elman RNN layer and direction (Note [GRU layer]): xw (T, B, H) with both biases (or packed), h0 (B, H),
+// w_hh (H, H), tanh or relu -> output (T, B, H) or (N, H), h_n (B, H).
+std::array<Tensor, 2> rnn_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse,
+                                const std::vector<int64_t>& batch_sizes = {});
 
 // ---- fused optimizer updates (optim.cpp): in place, outside autograd
 TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorList momentum_buffers, double lr,

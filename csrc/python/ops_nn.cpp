@@ -110,31 +110,40 @@ void register_nn_ops(OpRegistry& r) {
       py::arg("c_prev"));
   m.def(
       "_lstm_layer",
-      [](const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse) {
+      [](const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse,
+         const std::vector<int64_t>& batch_sizes) {
         profiler::Scope event(profiler::Kind::Op, "lstm_layer");
-        auto r = lstm_layer(xw, h0, c0, w_hh, reverse);
+        auto r = lstm_layer(xw, h0, c0, w_hh, reverse, batch_sizes);
         return py::make_tuple(r[0], r[1], r[2]);
       },
-      "One LSTM layer and direction over a padded sequence (Note [LSTM layer]): (output, h_n, c_n), one node.",
-      py::arg("xw"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"), py::arg("reverse") = false);
+      "One LSTM layer and direction over a padded sequence, or a packed one with batch_sizes (Note [LSTM layer]):"
+      " (output, h_n, c_n), one node.",
+      py::arg("xw"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"), py::arg("reverse") = false,
+      py::arg("batch_sizes") = std::vector<int64_t>{});
   m.def(
       "_rnn_layer",
-      [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse) {
+      [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse,
+         const std::vector<int64_t>& batch_sizes) {
         profiler::Scope event(profiler::Kind::Op, "rnn_layer");
-        auto r = rnn_layer(xw, h0, w_hh, relu, reverse);
+        auto r = rnn_layer(xw, h0, w_hh, relu, reverse, batch_sizes);
         return py::make_tuple(r[0], r[1]);
       },
-      "One Elman RNN layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.",
-      py::arg("xw"), py::arg("h0"), py::arg("w_hh"), py::arg("relu") = false, py::arg("reverse") = false);
+      "One Elman RNN layer and direction over a padded sequence, or a packed one with batch_sizes"
+      " (Note [GRU layer]): (output, h_n), one node.",
+      py::arg("xw"), py::arg("h0"), py::arg("w_hh"), py::arg("relu") = false, py::arg("reverse") = false,
+      py::arg("batch_sizes") = std::vector<int64_t>{});
   m.def(
       "_gru_layer",
-      [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, std::optional<Tensor> b_hh, bool reverse) {
+      [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, std::optional<Tensor> b_hh, bool reverse,
+         const std::vector<int64_t>& batch_sizes) {
         profiler::Scope event(profiler::Kind::Op, "gru_layer");
-        auto r = gru_layer(xw, h0, w_hh, b_hh ? *b_hh : Tensor(), reverse);
+        auto r = gru_layer(xw, h0, w_hh, b_hh ? *b_hh : Tensor(), reverse, batch_sizes);
         return py::make_tuple(r[0], r[1]);
       },
-      "One GRU layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.", py::arg("xw"),
-      py::arg("h0"), py::arg("w_hh"), py::arg("b_hh") = py::none(), py::arg("reverse") = false);
+      "One GRU layer and direction over a padded sequence, or a packed one with batch_sizes (Note [GRU layer]):"
+      " (output, h_n), one node.",
+      py::arg("xw"), py::arg("h0"), py::arg("w_hh"), py::arg("b_hh") = py::none(), py::arg("reverse") = false,
+      py::arg("batch_sizes") = std::vector<int64_t>{});
   m.def("_softplus", &softplus, "softplus as one node.", py::arg("input"), py::arg("beta") = 1.0,
         py::arg("threshold") = 20.0);
   m.def(

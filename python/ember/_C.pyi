@@ -2993,9 +2993,9 @@ def _gradient_edge(tensor: Tensor) -> tuple[Node, int]:
     """
     (node, output number): where the tensor's gradient enters the graph.
     """
-def _gru_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, reverse: bool = False) -> tuple[Tensor, Tensor]:
+def _gru_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, reverse: bool = False, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> tuple[Tensor, Tensor]:
     """
-    One GRU layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.
+    One GRU layer and direction over a padded sequence, or a packed one with batch_sizes (Note [GRU layer]): (output, h_n), one node.
     """
 def _hardtanh(input: Tensor, min_val: typing.SupportsFloat | typing.SupportsIndex, max_val: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
@@ -3069,9 +3069,9 @@ def _lstm_cell(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
     """
     One LSTM step after the gate pre-activations (B, 4H): (h, c), as one node.
     """
-def _lstm_layer(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+def _lstm_layer(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool = False, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> tuple[Tensor, Tensor, Tensor]:
     """
-    One LSTM layer and direction over a padded sequence (Note [LSTM layer]): (output, h_n, c_n), one node.
+    One LSTM layer and direction over a padded sequence, or a packed one with batch_sizes (Note [LSTM layer]): (output, h_n, c_n), one node.
     """
 def _make_function_node(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: list, arg4: list, arg5: list, arg6: list, arg7: list, arg8: bool) -> list:
     """
@@ -3171,9 +3171,9 @@ def _record_function_exit(handle: typing.SupportsInt | typing.SupportsIndex) -> 
     """
     Closes a user range.
     """
-def _rnn_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool = False, reverse: bool = False) -> tuple[Tensor, Tensor]:
+def _rnn_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool = False, reverse: bool = False, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> tuple[Tensor, Tensor]:
     """
-    One Elman RNN layer and direction over a padded sequence (Note [GRU layer]): (output, h_n), one node.
+    One Elman RNN layer and direction over a padded sequence, or a packed one with batch_sizes (Note [GRU layer]): (output, h_n), one node.
     """
 def _run_backward(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.Sequence[Tensor], arg2: bool, arg3: bool, arg4: collections.abc.Sequence[Tensor], arg5: bool, arg6: bool) -> list:
     """

@@ -571,22 +571,19 @@ def dim(args: tuple, kwargs: dict) -> int:
 
 @_rule("_lstm_layer")
 def lstm_layer(args: tuple, kwargs: dict) -> tuple:
-    """One LSTM layer's time loop: xw (T, B, 4H), h0 and c0 (B, H) -> out (T, B, H), h_n, c_n."""
-    xw, h0 = args[0], args[1]
-    steps, batch, hidden = xw.shape[0], h0.shape[0], h0.shape[1]
-    return (
-        MetaTensor((steps, batch, hidden), xw.dtype),
-        MetaTensor((batch, hidden), xw.dtype),
-        MetaTensor((batch, hidden), xw.dtype),
-    )
+    """One LSTM layer's time loop: xw (T, B, 4H), or (N, 4H) packed, h0 and c0 (B, H) -> out (T, B, H) or
+    (N, H), h_n, c_n."""
+    out, h_n = gru_layer(args, kwargs)
+    return out, h_n, MetaTensor(tuple(h_n.shape), h_n.dtype)
 
 
 @_rule("_gru_layer", "_rnn_layer")
 def gru_layer(args: tuple, kwargs: dict) -> tuple:
-    """One GRU or Elman RNN layer's time loop: xw (T, B, 3H or H), h0 (B, H) -> out (T, B, H), h_n."""
+    """One GRU or Elman RNN layer's time loop: xw (T, B, 3H or H), or (N, 3H or H) packed, h0 (B, H) -> out
+    (T, B, H) or (N, H), h_n."""
     xw, h0 = args[0], args[1]
-    steps, batch, hidden = xw.shape[0], h0.shape[0], h0.shape[1]
-    return MetaTensor((steps, batch, hidden), xw.dtype), MetaTensor((batch, hidden), xw.dtype)
+    hidden = h0.shape[1]
+    return MetaTensor((*xw.shape[:-1], hidden), xw.dtype), MetaTensor(tuple(h0.shape), xw.dtype)
 
 
 @_rule("_lstm_cell")

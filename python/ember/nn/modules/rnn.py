@@ -1,12 +1,11 @@
 """Recurrent layers: RNN, LSTM, GRU and their single-step cells, with PyTorch's parameters and semantics.
 
 Each layer and direction first projects the whole input sequence at once (one matmul, both biases
-folded in where the gate formula allows), then runs the time loop in Python with one addmm per step
-for all the gates of the hidden-to-hidden product. Every piece is a differentiable ember op, so
-autograd comes for free; fused C++ recurrent nodes would remove the per-step op overhead later.
-
+folded in where the gate formula allows), then runs its time loop as one C++ node (LstmLayerBackward0,
+GruLayerBackward0, RnnLayerBackward0: Note [LSTM layer] and Note [GRU layer] in csrc/ops/rnn.cpp).
 PackedSequence inputs run the steps on a shrinking batch (the sequences still going, as PyTorch), so
-the final hidden state of each sequence is the one at its own length.
+the final hidden state of each sequence is the one at its own length (Note [Packed layer steps]).
+An LSTM with proj_size runs its time loop here in Python, one addmm and one fused cell node per step.
 """
 
 from __future__ import annotations
@@ -111,6 +110,31 @@ def _run_direction(step, xw_steps, batch_sizes, state, weights, reverse):
     return outputs, state
 
 
+def _run_layer(mode, xw, batch_sizes, state, weights, direction):
+    """One layer and direction over xw, the input projections ((T, B, G) padded, or (N, G) packed with
+    batch_sizes): (output, final state). The time loop is one C++ node (Note [LSTM layer] and
+    Note [GRU layer] in csrc/ops/rnn.cpp; a packed batch as Note [Packed layer steps]); an LSTM with
+    proj_size runs step by step here."""
+    w_hh, b_hh, w_hr = weights
+    reverse = direction == 1
+    sizes = list(batch_sizes) if batch_sizes is not None else []
+    if w_hr is None:
+        if mode == "LSTM":
+            out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, reverse, sizes)
+            return out, (h_n, c_n)
+        if mode == "GRU":
+            out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, reverse, sizes)
+        else:
+            out, h_n = _C._rnn_layer(xw, state[0], w_hh, mode == "RNN_RELU", reverse, sizes)
+        return out, (h_n,)
+    if batch_sizes is not None:
+        xw_steps, sizes = xw.split_with_sizes(batch_sizes, 0), batch_sizes
+    else:
+        xw_steps, sizes = xw.unbind(0), [xw.shape[1]] * xw.shape[0]
+    outs, final = _run_direction(_STEPS[mode], xw_steps, sizes, state, weights, reverse)
+    return (_C.cat(outs) if batch_sizes is not None else _C.stack(outs)), final
+
+
 def _run_layers(
     mode: str,
     seq: Tensor,
@@ -129,7 +153,8 @@ def _run_layers(
     direction in that order (None where absent); dropout (applied in training between layers). Returns
     (output like seq, final states per layer and direction).
     """
-    step = _STEPS[mode]
+    if not packed and seq.shape[0] == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
     directions = 2 if bidirectional else 1
     num_layers = len(weights) // directions
     finals = []
@@ -142,29 +167,13 @@ def _run_layers(
             # The input projection of every step at once: one matmul for the whole sequence.
             if packed:
                 xw = _input_projection(mode, layer_input, w_ih, b_ih, b_hh)
-                xw_steps = xw.split_with_sizes(batch_sizes, 0)
             else:
                 steps, batch = layer_input.shape[0], layer_input.shape[1]
                 flat = layer_input.reshape(steps * batch, layer_input.shape[2])
                 xw = _input_projection(mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, -1)
-                xw_steps = xw.unbind(0)
             state = tuple(h[index] for h in hx)
-            if mode == "LSTM" and not packed and w_hr is None and steps > 0:
-                # The whole time loop as one node (Note [LSTM layer] in csrc/ops/rnn.cpp).
-                out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, direction == 1)
-                outputs.append(out)
-                finals.append((h_n, c_n))
-                continue
-            if mode != "LSTM" and not packed and steps > 0:  # Note [GRU layer]
-                if mode == "GRU":
-                    out, h_n = _C._gru_layer(xw, state[0], w_hh, b_hh, direction == 1)
-                else:
-                    out, h_n = _C._rnn_layer(xw, state[0], w_hh, mode == "RNN_RELU", direction == 1)
-                outputs.append(out)
-                finals.append((h_n,))
-                continue
-            outs, final = _run_direction(step, xw_steps, batch_sizes, state, (w_hh, b_hh, w_hr), direction == 1)
-            outputs.append(_C.cat(outs) if packed else _C.stack(outs))
+            out, final = _run_layer(mode, xw, batch_sizes if packed else None, state, (w_hh, b_hh, w_hr), direction)
+            outputs.append(out)
             finals.append(final)
         layer_input = outputs[0] if directions == 1 else _C.cat(outputs, -1)
         if dropout > 0 and training and layer < num_layers - 1:
