@@ -3,6 +3,7 @@ table printed and the JSON written. A benchmark is a list of cases; each case
 builds, for one library module, a zero-argument function to time."""
 
 import argparse
+import inspect
 import json
 import platform
 import statistics
@@ -15,8 +16,13 @@ import numpy as np
 def measure(fns, iters, repeats):
     """Median microseconds per call of each fn in `fns` (a dict name -> fn).
 
-    Repeats alternate between the functions, so drift on a busy machine
-    (frequency scaling, other processes) falls on every library alike.
+    One fn (a library alone in its process, as every benchmark here runs its
+    libraries): `repeats` back-to-back runs of `iters` calls after a warm-up,
+    with no pause between them, so whatever a user would meet (threads that
+    go to sleep and wake, another process) is in the numbers. Several fns (two
+    variants of one library, as the serial and parallel executors): repeats
+    alternate between them, so drift falls on each alike, after a pause that
+    lets the last one's spinning threads go to sleep.
     """
     for fn in fns.values():
         for _ in range(max(1, iters // 10)):  # warm-up: caches, lazy init, allocator
@@ -24,15 +30,13 @@ def measure(fns, iters, repeats):
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            # Each library keeps idle threads that spin for a while after a
-            # parallel region or a BLAS call (OpenMP workers for milliseconds,
-            # numpy's OpenBLAS pool for up to ~0.1 s); on 2 cores they would slow
-            # the next library timed. Let them go to sleep first. The first
-            # calls after the pause wake threads (and, in a VM, idle virtual
-            # CPUs) and can take milliseconds: they are not timed.
-            time.sleep(0.2)
-            for _ in range(2):
-                fn()
+            if len(fns) > 1:
+                # Each variant's idle threads spin for a while after a parallel
+                # region (OpenMP workers for milliseconds); on 2 cores they would
+                # slow the next one timed. Let them sleep, and wake them untimed.
+                time.sleep(0.2)
+                for _ in range(2):
+                    fn()
             start = time.perf_counter()
             for _ in range(iters):
                 fn()
@@ -40,44 +44,13 @@ def measure(fns, iters, repeats):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def import_optional(name):
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
-
-
-def libraries():
-    """[(name, module)]: ember, and PyTorch when it is importable, both seeded."""
-    import ember
-
-    torch = import_optional("torch")
-    libs = [("ember", ember)] + ([("torch", torch)] if torch is not None else [])
-    for _, lib in libs:
-        lib.manual_seed(0)
-    return libs
-
-
-def run_cases(cases, libs, base_iters, repeats):
-    """cases: [(name, case(lib) -> (fn, cost), numpy_case() -> fn or None)].
-    `cost` is how many single-op calls one call is worth: iterations scale down by it."""
-    results = []
-    for name, case, np_case in cases:
-        fns = {}
-        scale = 1
-        for lib_name, lib in libs:
-            fns[lib_name], scale = case(lib)
-        if np_case is not None:
-            fns["numpy"] = np_case()
-        times = measure(fns, max(3, int(base_iters // scale)), repeats)
-        row = {"case": name}
-        row.update({lib_name + "_us": t for lib_name, t in times.items()})
-        if "torch_us" in row:
-            row["ember/torch"] = row["ember_us"] / row["torch_us"]
-        if "numpy_us" in row:
-            row["ember/numpy"] = row["ember_us"] / row["numpy_us"]
-        results.append(row)
-    return results
+def calibrated_iters(fn, seconds):
+    """How many calls of fn take about `seconds` (at least 3): the count of a warm-up run that long."""
+    calls, start = 0, time.perf_counter()
+    while calls < 3 or time.perf_counter() - start < seconds:
+        fn()
+        calls += 1
+    return calls
 
 
 def print_table(results):
@@ -158,16 +131,44 @@ def cli(doc, argv):
 
 
 def run_benchmark(doc, cases, argv, quick, full):
-    """Parses the command line, times `cases` with (base_iters, repeats) = quick or full,
-    prints the table, writes the JSON if asked; returns the result rows."""
+    """The benchmark of `cases` ([(name, case(lib) -> fn, numpy_case() -> fn or None)]): each case
+    timed by ember, by PyTorch and (where it has one) by numpy's hand-written version, each in a process
+    of its own (the script that defines the cases, run with --child). `quick`/`full` are (seconds each
+    repeat runs, repeats). Parses the command line, prints the table, writes the JSON if asked; returns
+    the result rows. In a child (argv --child lib index seconds repeats) it times that one and prints
+    its JSON instead, returning None."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--child":
+        _time_one_case(cases, argv[1], int(argv[2]), float(argv[3]), int(argv[4]))
+        return None
     args = cli(doc, argv)
-    base_iters, repeats = quick if args.quick else full
-    libs = libraries()
-    results = run_cases(cases, libs, base_iters, repeats)
+    seconds, repeats = quick if args.quick else full
+    script = inspect.getfile(cases[0][1])
+    versions, results = {}, []
+    for index, (name, _, numpy_case) in enumerate(cases):
+        libs = ("ember", "torch") + (("numpy",) if numpy_case is not None else ())
+        results.append(row_of_children(script, name, index, seconds, repeats, versions=versions, libs=libs))
     print_table(results)
     if args.json:
-        write_json(args.json, results, libs, quick=args.quick)
+        write_json_of_children(args.json, results, versions, quick=args.quick)
     return results
+
+
+def _time_one_case(cases, lib_name, index, seconds, repeats):
+    """A child's work for run_benchmark: times case `index` with one library (numpy: the hand-written
+    version) and prints {"us": median microseconds, "version": ...} as JSON."""
+    import json
+
+    _, case, numpy_case = cases[index]
+    if lib_name == "numpy":
+        fn, version = numpy_case(), np.__version__
+    else:
+        lib = __import__(lib_name)
+        lib.manual_seed(0)
+        fn = case(lib)
+        version = getattr(lib, "__version__", None)
+    times = measure({lib_name: fn}, calibrated_iters(fn, seconds), repeats)
+    print(json.dumps({"us": times[lib_name], "version": version}))
 
 
 def run_child(script, lib_name, *args):

@@ -12,6 +12,7 @@ each batch crossing to the main process in shared memory (19 MB a batch).
 """
 
 import argparse
+import json
 import statistics
 import time
 
@@ -72,22 +73,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="64 samples, one epoch each (a few seconds)")
+    parser.add_argument("--json", metavar="PATH", help="write results as JSON to PATH")
     args = parser.parse_args()
+    if args.quick:
+        args.samples, args.repeats = 64, 1
 
     import ember
     import ember.utils.data
 
     print(f"{args.samples} samples of 10 ms each, batch_size=4, median of {args.repeats} epochs")
-    report("ember", ember, ember.utils.data, args)
+    results = {"ember": report("ember", ember, ember.utils.data, args)}
     try:  # imported only now: workers forked from a process holding torch start slower
         import torch
         import torch.utils.data
+
+        results["torch"] = report("torch", torch, torch.utils.data, args)
     except ImportError:
-        return
-    report("torch", torch, torch.utils.data, args)
+        pass
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"samples": args.samples, "repeats": args.repeats, "results": results}, f, indent=2)
 
 
 def report(name, lib, data_module, args):
+    """Prints and returns (as a dict of milliseconds) one library's epochs."""
     serial = epoch_seconds(data_module, lib, args.samples, 0, args.repeats)
     parallel = epoch_seconds(data_module, lib, args.samples, 2, args.repeats)
     print(
@@ -96,6 +106,7 @@ def report(name, lib, data_module, args):
     )
     images = image_epoch_seconds(data_module, lib, args.repeats)
     print(f"{name:6s} 512 images 3x224x224 float32, batch 32, num_workers=2: {images * 1e3:7.1f} ms")
+    return {"workers_0_ms": serial * 1e3, "workers_2_ms": parallel * 1e3, "images_workers_2_ms": images * 1e3}
 
 
 if __name__ == "__main__":

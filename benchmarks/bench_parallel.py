@@ -2,13 +2,17 @@
 one and against PyTorch (whose CPU engine runs every node on one thread).
 
 Four independent stacks of 4 x (Linear-like matmul + tanh) on one input, joined
-by a sum; one call = forward + backward.
+by a sum; one call = forward + backward. ember (both executors, alternating) and
+PyTorch each run in a process of their own.
 
     python benchmarks/bench_parallel.py [--quick] [--json PATH]
 """
 
+import json
+import sys
+
 import numpy as np
-from _harness import cli, libraries, measure, write_json
+from _harness import blas_kernels, cli, measure, run_child, write_json_of_children
 
 SHAPES = [(64, 128), (128, 256), (256, 512)]  # (batch, width)
 
@@ -51,28 +55,41 @@ def with_parallel(ember, enabled, fn):
     return run
 
 
+def child(lib_name, batch, width, iters, repeats):
+    """Times the step with one library; prints its median microseconds per call as JSON: ember's
+    with each executor ({"us": parallel, "serial_us": ...}), PyTorch's ({"us": ...})."""
+    lib = __import__(lib_name)
+    lib.manual_seed(0)
+    step = four_branches(lib, batch, width)
+    fns = {"us": step}
+    if lib_name == "ember":
+        fns = {"us": with_parallel(lib, True, step), "serial_us": with_parallel(lib, False, step)}
+    times = measure(fns, iters, repeats)
+    print(json.dumps({**times, "version": lib.__version__, "threads": lib.get_num_threads()}))
+
+
 def main(argv=None):
     args = cli(__doc__, argv)
     iters, repeats = (5, 3) if args.quick else (20, 7)
-    libs = dict(libraries())
-    ember, torch = libs["ember"], libs.get("torch")
-    results = []
+    results, versions, threads = [], {}, None
     for batch, width in SHAPES:
-        step = four_branches(ember, batch, width)
-        fns = {"ember": with_parallel(ember, True, step), "ember_serial": with_parallel(ember, False, step)}
-        if torch is not None:
-            fns["torch"] = four_branches(torch, batch, width)
-        scale = max(1, width // 64)
-        times = measure(fns, max(3, iters // scale), repeats)
         row = {"case": f"4 branches x 4 layers, batch {batch}, width {width}"}
-        row.update({name + "_us": t for name, t in times.items()})
+        scaled = max(3, iters // max(1, width // 64))
+        for lib_name in ("ember", "torch"):
+            found = run_child(__file__, lib_name, batch, width, scaled, repeats)
+            if found is None:
+                continue
+            versions[lib_name] = found["version"]
+            row[lib_name + "_us"] = found["us"]
+            if lib_name == "ember":
+                row["ember_serial_us"], threads = found["serial_us"], found["threads"]
         row["serial/parallel"] = row["ember_serial_us"] / row["ember_us"]
-        if torch is not None:
+        if "torch_us" in row:
             row["ember/torch"] = row["ember_us"] / row["torch_us"]
         results.append(row)
     print_rows(results)
     if args.json:
-        write_json(args.json, results, list(libs.items()), quick=args.quick, threads=ember.get_num_threads())
+        write_json_of_children(args.json, results, versions, quick=args.quick, threads=threads)
     return results
 
 
@@ -82,7 +99,11 @@ def print_rows(results):
     print(f"{'case':<{width}}" + "".join(f"{c:>17}" for c in cols))
     for r in results:
         print(f"{r['case']:<{width}}" + "".join(f"{r[c]:>17.2f}" if c in r else f"{'-':>17}" for c in cols))
+    print(f"(ember's OpenBLAS ran its {blas_kernels()} kernels.)")
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], *map(int, sys.argv[3:7]))
+    else:
+        main()

@@ -19,6 +19,7 @@ import bench_models
 import bench_overhead
 import bench_parallel
 import bench_training
+from _harness import blas_kernels
 
 # (label, benchmark module, case name prefix, ratio column, target: ratio must be <= target)
 TARGETS = [
@@ -46,7 +47,10 @@ def machine():
             model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
     except OSError:
         pass
-    return f"{model or platform.processor() or platform.machine()}, {cores} cores"
+    return (
+        f"{model or platform.processor() or platform.machine()}, {cores} cores, "
+        f"ember's OpenBLAS on its {blas_kernels()} kernels"
+    )
 
 
 def collect(quick):

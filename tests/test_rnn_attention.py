@@ -354,6 +354,9 @@ def test_rnn_errors():
         nn.GRU(3, 0)
     with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
         nn.GRU(3, 4, dropout=0.2)
+    for cls in (nn.RNN, nn.LSTM, nn.GRU):  # PyTorch's words for an empty padded sequence
+        with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
+            cls(3, 4)(ember.zeros(0, 2, 3))
     m = nn.LSTM(3, 4, num_layers=2)
     with pytest.raises(ValueError, match="LSTM: Expected input to be 2D or 3D, got 4D instead"):
         m(ember.zeros(1, 2, 3, 3))
