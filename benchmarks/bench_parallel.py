@@ -1,9 +1,11 @@
-"""Independent branches: ember's parallel backward executor against its serial
-one and against PyTorch (whose CPU engine runs every node on one thread).
+"""Independent branches: ember as it runs by default, with its parallel backward
+executor and with its serial one, against PyTorch (whose CPU engine runs every
+node on one thread).
 
 Four independent stacks of 4 x (Linear-like matmul + tanh) on one input, joined
-by a sum; one call = forward + backward. ember (both executors, alternating) and
-PyTorch each run in a process of their own.
+by a sum; one call = forward + backward. ember (its three settings, alternating)
+and PyTorch each run in a process of their own; ember/torch compares ember's
+default.
 
     python benchmarks/bench_parallel.py [--quick] [--json PATH]
 """
@@ -15,6 +17,8 @@ import numpy as np
 from _harness import blas_kernels, cli, measure, run_child, write_json_of_children
 
 SHAPES = [(64, 128), (128, 256), (256, 512)]  # (batch, width)
+# ember's variants: its default (the serial executor below 4 threads), the parallel executor, the serial one
+VARIANTS = {"us": None, "parallel_us": True, "serial_us": False}
 
 
 def four_branches(lib, batch, width, depth=4, branches=4):
@@ -44,8 +48,10 @@ def four_branches(lib, batch, width, depth=4, branches=4):
 
 
 def with_parallel(ember, enabled, fn):
+    """fn run with the parallel executor set on (True), off (False) or to its default (None)."""
+
     def run():
-        previous = ember.autograd.is_parallel_backward_enabled()
+        previous = ember._C._parallel_backward_setting()
         ember.autograd.set_parallel_backward(enabled)
         try:
             fn()
@@ -57,13 +63,13 @@ def with_parallel(ember, enabled, fn):
 
 def child(lib_name, batch, width, iters, repeats):
     """Times the step with one library; prints its median microseconds per call as JSON: ember's
-    with each executor ({"us": parallel, "serial_us": ...}), PyTorch's ({"us": ...})."""
+    by default and with each executor ({"us", "parallel_us", "serial_us"}), PyTorch's ({"us"})."""
     lib = __import__(lib_name)
     lib.manual_seed(0)
     step = four_branches(lib, batch, width)
     fns = {"us": step}
     if lib_name == "ember":
-        fns = {"us": with_parallel(lib, True, step), "serial_us": with_parallel(lib, False, step)}
+        fns = {setting: with_parallel(lib, value, step) for setting, value in VARIANTS.items()}
     times = measure(fns, iters, repeats)
     print(json.dumps({**times, "version": lib.__version__, "threads": lib.get_num_threads()}))
 
@@ -82,8 +88,9 @@ def main(argv=None):
             versions[lib_name] = found["version"]
             row[lib_name + "_us"] = found["us"]
             if lib_name == "ember":
-                row["ember_serial_us"], threads = found["serial_us"], found["threads"]
-        row["serial/parallel"] = row["ember_serial_us"] / row["ember_us"]
+                row["ember_parallel_us"], row["ember_serial_us"] = found["parallel_us"], found["serial_us"]
+                threads = found["threads"]
+        row["serial/parallel"] = row["ember_serial_us"] / row["ember_parallel_us"]
         if "torch_us" in row:
             row["ember/torch"] = row["ember_us"] / row["torch_us"]
         results.append(row)
@@ -94,11 +101,11 @@ def main(argv=None):
 
 
 def print_rows(results):
-    cols = ["ember_us", "ember_serial_us", "torch_us", "serial/parallel", "ember/torch"]
+    cols = ["ember_us", "ember_parallel_us", "ember_serial_us", "torch_us", "serial/parallel", "ember/torch"]
     width = max(len(r["case"]) for r in results)
-    print(f"{'case':<{width}}" + "".join(f"{c:>17}" for c in cols))
+    print(f"{'case':<{width}}" + "".join(f"{c:>19}" for c in cols))
     for r in results:
-        print(f"{r['case']:<{width}}" + "".join(f"{r[c]:>17.2f}" if c in r else f"{'-':>17}" for c in cols))
+        print(f"{r['case']:<{width}}" + "".join(f"{r[c]:>19.2f}" if c in r else f"{'-':>19}" for c in cols))
     print(f"(ember's OpenBLAS ran its {blas_kernels()} kernels.)")
 
 

@@ -363,6 +363,9 @@ def test_packed_layer_errors():
     for sizes, words in cases.items():
         with pytest.raises(RuntimeError, match=words):
             ember._C._lstm_layer(xw, h0, c0, w, False, list(sizes))
+    with pytest.raises(RuntimeError, match="lstm_layer: expected inputs of one dtype, got Float and Double"):
+        ember._C._lstm_layer(ember.zeros(2, 1, 12), ember.zeros(1, 3, dtype=ember.float64), ember.zeros(1, 3),
+                             ember.zeros(12, 3))  # fmt: skip
     with pytest.raises(RuntimeError, match="rnn_layer: expected xw \\(N, H\\) and h0 \\(B, H\\) with batch_sizes"):
         ember._C._rnn_layer(ember.zeros(4, 1, 3), ember.zeros(1, 3), ember.zeros(3, 3), False, False, [1, 1, 1, 1])
 

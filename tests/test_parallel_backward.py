@@ -18,11 +18,11 @@ SIZE = 96  # (96, 96) tensors: six nodes pass the executor's work threshold (kPa
 
 @pytest.fixture(autouse=True)
 def two_threads():
-    threads, enabled = ember.get_num_threads(), ember.autograd.is_parallel_backward_enabled()
+    threads = ember.get_num_threads()
     ember.set_num_threads(2)
     yield
     ember.set_num_threads(threads)
-    ember.autograd.set_parallel_backward(enabled)
+    ember.autograd.set_parallel_backward(None)  # the default again
 
 
 def build(program, leaves_np, hooks_fired):
@@ -225,3 +225,22 @@ def test_backward_through_a_recorded_graph_in_parallel_matches_serial():
     g_ser, h_ser = run(False)
     np.testing.assert_array_equal(g_par, g_ser)
     np.testing.assert_array_equal(h_par, h_ser)
+
+
+def test_default_runs_in_parallel_only_with_four_threads():
+    # Note [Parallel backward]: on 2 cores the serial executor with both threads in the kernels was faster.
+    rng = np.random.default_rng(0)
+    program = [("matmul", 0, 1), ("tanh", 2, 0), ("matmul", 1, 2), ("sigmoid", 0, 1), ("add", 3, 4)]
+    leaves_np = [rng.uniform(-1, 1, (SIZE, SIZE)) for _ in range(3)]
+    ember.autograd.set_parallel_backward(None)
+    assert ember.autograd.is_parallel_backward_enabled()
+    passes = ember._C._parallel_backward_stats()[0]
+    build(program, leaves_np, [])[0].backward()
+    assert ember._C._parallel_backward_stats()[0] == passes  # two threads: serial
+    ember.set_num_threads(4)
+    build(program, leaves_np, [])[0].backward()
+    assert ember._C._parallel_backward_stats()[0] == passes + 1
+    ember.autograd.set_parallel_backward(False)
+    assert not ember.autograd.is_parallel_backward_enabled()
+    build(program, leaves_np, [])[0].backward()
+    assert ember._C._parallel_backward_stats()[0] == passes + 1

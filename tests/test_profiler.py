@@ -106,8 +106,10 @@ def test_optimizer_steps_are_named_as_pytorch():
 def test_parallel_backward_nodes_carry_their_executor_threads():
     if ember.get_num_threads() < 2:
         pytest.skip("the parallel executor needs 2 threads")
-    # An explicit budget: a default one would go serial on a machine busy with the other tests (Note [Busy machine]).
+    # An explicit budget: a default one would go serial on a machine busy with the other tests (Note [Busy machine]);
+    # and the executor set on, as by default it waits for 4 threads (Note [Parallel backward]).
     ember.set_num_threads(ember.get_num_threads())
+    ember.autograd.set_parallel_backward(True)
     ember.manual_seed(0)
     x = ember.randn(256, 256, requires_grad=True)
     branches = [ember.randn(256, 256, requires_grad=True) for _ in range(4)]
@@ -119,6 +121,7 @@ def test_parallel_backward_nodes_carry_their_executor_threads():
         seen.append({e.thread for e in prof.events() if e.kind == "backward"})
         if len(seen[-1]) >= 2:
             break
+    ember.autograd.set_parallel_backward(None)
     assert len(seen[-1]) >= 2, seen  # branches ran side by side, on different executor threads
 
 

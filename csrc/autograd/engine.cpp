@@ -30,8 +30,8 @@
 // heavy ones gets a share of the kernel threads, not all of them, so the cores
 // are not oversubscribed.
 // A backward started on a pool thread (from a hook or a custom Function) and a
-// create_graph pass run serially. set_parallel_backward(false) turns all of
-// this off.
+// create_graph pass run serially. By default it needs kAutoParallelThreads
+// threads (below); set_parallel_backward(false) turns all of this off.
 #include "autograd/engine.h"
 #include "core/profiler.h"
 
@@ -56,11 +56,28 @@
 
 namespace ember {
 
-static std::atomic<bool> g_parallel_backward{true};
+// Unset (the default), the parallel executor runs only with at least
+// kAutoParallelThreads threads: on 2 cores every workload measured ran slower
+// with it than with the serial executor and both threads in the kernels (the
+// four-branch benchmark's smallest case 1.2-2.3 ms against 0.61-0.63, a
+// ResNet-style step 80-95 ms against 70-79), since the kernels already use
+// both cores and each hand-off wakes a sleeping thread. set_parallel_backward
+// sets it on (any budget above one thread) or off.
+constexpr int kAutoParallelThreads = 4;
+static std::atomic<int> g_parallel_backward{-1};  // -1 unset, 0 off, 1 on
 static std::atomic<uint64_t> g_parallel_passes{0}, g_helper_nodes{0};
 BackwardStats backward_stats() { return {g_parallel_passes.load(), g_helper_nodes.load()}; }
-void set_parallel_backward(bool enabled) { g_parallel_backward.store(enabled); }
-bool parallel_backward_enabled() { return g_parallel_backward.load(); }
+void set_parallel_backward(std::optional<bool> enabled) { g_parallel_backward.store(enabled ? *enabled : -1); }
+bool parallel_backward_enabled() { return g_parallel_backward.load() != 0; }
+std::optional<bool> parallel_backward_setting() {
+  const int setting = g_parallel_backward.load();
+  return setting < 0 ? std::nullopt : std::optional<bool>(setting == 1);
+}
+// Whether a pass with `budget` kernel threads may run on several threads.
+static bool parallel_backward_for(int budget) {
+  const int setting = g_parallel_backward.load();
+  return setting == 1 ? budget > 1 : setting < 0 && budget >= kAutoParallelThreads;
+}
 
 // The backward pass running on this thread (all empty outside one); a helper thread
 // running a pass's nodes takes the caller's.
@@ -561,7 +578,7 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   // A pass that records a graph (create_graph) stays serial: the nodes it creates
   // get their sequence numbers in a fixed order, and those order the summation
   // of a later backward through them (Note [Deterministic accumulation]).
-  if (parallel_backward_enabled() && budget > 1 && !on_worker_thread() && !opts.create_graph &&
+  if (parallel_backward_for(budget) && !on_worker_thread() && !opts.create_graph &&
       task.work >= kParallelBackwardWork) {
     run_parallel(task);
   } else {

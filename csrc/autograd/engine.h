@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include "autograd/node.h"
 
 namespace ember {
@@ -30,7 +31,9 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
                            const BackwardOptions& opts);
 
 // The switch for Note [Parallel backward] (on by default).
-void set_parallel_backward(bool enabled);
+// On, off, or (nullopt) back to the default: on with at least 4 threads (engine.cpp).
+void set_parallel_backward(std::optional<bool> enabled);
+std::optional<bool> parallel_backward_setting();  // what set_parallel_backward last set
 bool parallel_backward_enabled();
 // Counters since start-up: backward passes run in parallel mode, nodes run by helper threads.
 struct BackwardStats {

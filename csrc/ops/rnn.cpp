@@ -43,6 +43,7 @@ class StepProduct {
       Tensor result = add ? addmm(add, x, w) : mm(x, w);
       return into ? copy_(into, result) : result;
     }
+    EMBER_ASSERT(x->dtype() == DType::Float32 && (!add || add->dtype() == DType::Float32));  // the layers check
     Tensor a = contiguous(x), extra = add ? contiguous(add) : Tensor();
     if (!into) into = empty({a->size(0), packed_.N}, DType::Float32);
     kernels::packed_gemm(a->size(0), a->data<float>(), a->size(1), packed_, extra ? extra->data<float>() : nullptr,
@@ -208,6 +209,15 @@ static Tensor join_steps(const TensorList& outs, const LayerSteps& s) {
   return outs.size() == 1 ? outs[0] : cat(outs, 0);
 }
 
+// The layers mix their inputs in products: one floating dtype for all, named as the op.
+static void check_layer_dtypes(const char* op, std::initializer_list<const Tensor*> inputs) {
+  const DType dt = (**inputs.begin())->dtype();
+  EMBER_CHECK(is_floating(dt), op, ": expected floating point inputs, got ", scalar_type_name(dt));
+  for (const Tensor* t : inputs)
+    EMBER_CHECK(!*t || (*t)->dtype() == dt, op, ": expected inputs of one dtype, got ", scalar_type_name(dt), " and ",
+                scalar_type_name((*t)->dtype()));
+}
+
 // The layer's derivative with differentiable ops, for create_graph: the steps recomputed, then the
 // same reverse loop as the kernels'.
 static variable_list lstm_layer_backward_ops(const variable_list& g, const Tensor& xw, const Tensor& h0,
@@ -243,6 +253,7 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
                   w_hh->size(1) == h0->size(1),
               "lstm_layer: expected c0 ", detail::cat(h0->sizes()), " and w_hh (4H, H) for H = ", h0->size(1), ", got ",
               detail::cat(c0->sizes()), " and ", detail::cat(w_hh->sizes()));
+  check_layer_dtypes("lstm_layer", {&xw, &h0, &c0, &w_hh});
   const int64_t T = steps.count(), N = steps.rows, H = h0->size(1);
   const DType dt = xw->dtype();
   Tensor out = empty(output_shape(xw, H), dt), cs = empty({N, H}, dt), tanhs = empty({N, H}, dt);
@@ -303,15 +314,6 @@ std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tenso
     attach(n, c_n);
   }
   return {out, h_n, c_n};
-}
-
-// The layers below mix their inputs in products: one floating dtype for all, named as the op.
-static void check_layer_dtypes(const char* op, std::initializer_list<const Tensor*> inputs) {
-  const DType dt = (**inputs.begin())->dtype();
-  EMBER_CHECK(is_floating(dt), op, ": expected floating point inputs, got ", scalar_type_name(dt));
-  for (const Tensor* t : inputs)
-    EMBER_CHECK(!*t || (*t)->dtype() == dt, op, ": expected inputs of one dtype, got ", scalar_type_name(dt), " and ",
-                scalar_type_name((*t)->dtype()));
 }
 
 // Note [GRU layer]: a GRU layer's time loop (one direction) as one node, as

@@ -833,9 +833,12 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       },
       "Runs the engine from roots (the C++ half of autograd.backward and autograd.grad).");
 
-  m.def("_set_parallel_backward", &set_parallel_backward, "Switches the parallel backward executor on or off.",
+  m.def("_set_parallel_backward", &set_parallel_backward,
+        "Switches the parallel backward executor on or off; None: back to the default (on with 4+ threads).",
         py::arg("enabled"));
   m.def("_is_parallel_backward_enabled", &parallel_backward_enabled, "Whether the parallel executor is on.");
+  m.def("_parallel_backward_setting", &parallel_backward_setting,
+        "What _set_parallel_backward last set: True, False, or None for the default.");
   m.def(
       "_parallel_backward_stats",
       [] {

@@ -3117,6 +3117,10 @@ def _packed_gemm_isa() -> str:
     """
     The kernels of Note [Packed recurrent products] in use ('avx512', 'avx2' or 'off': BLAS).
     """
+def _parallel_backward_setting() -> bool | None:
+    """
+    What _set_parallel_backward last set: True, False, or None for the default.
+    """
 def _parallel_backward_stats() -> tuple[int, int]:
     """
     (parallel passes, nodes run by helper threads) since start-up.
@@ -3211,9 +3215,9 @@ def _set_inference_mode(mode: bool) -> None:
     """
     Sets inference mode on this thread.
     """
-def _set_parallel_backward(enabled: bool) -> None:
+def _set_parallel_backward(enabled: bool | None) -> None:
     """
-    Switches the parallel backward executor on or off.
+    Switches the parallel backward executor on or off; None: back to the default (on with 4+ threads).
     """
 def _set_vec_math_enabled(enabled: bool) -> bool:
     """

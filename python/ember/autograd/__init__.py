@@ -179,7 +179,7 @@ class set_multithreading_enabled:
     the previous setting on exit. (PyTorch's flag is per thread; ember's executor setting is global.)"""
 
     def __init__(self, mode: bool) -> None:
-        self._prev = _C._is_parallel_backward_enabled()
+        self._prev = _C._parallel_backward_setting()
         _C._set_parallel_backward(bool(mode))
 
     def __enter__(self) -> None:
@@ -194,17 +194,21 @@ def is_multithreading_enabled() -> bool:
     return _C._is_parallel_backward_enabled()
 
 
-def set_parallel_backward(enabled: bool) -> None:
-    """Turns the parallel backward executor on (the default) or off.
+def set_parallel_backward(enabled: bool | None) -> None:
+    """Turns the parallel backward executor on or off.
 
-    With more than one thread (``ember.set_num_threads``) and a graph that
+    On, with more than one thread (``ember.set_num_threads``) and a graph that
     branches with enough work, independent nodes of a backward pass run on
     several threads at once; gradients are bitwise the same either way. Off,
     every backward runs on the thread that called it, as PyTorch's CPU engine.
+    By default (and after ``set_parallel_backward(None)``) the executor runs
+    only where ember has at least 4 threads: on 2 cores the kernels' own
+    threads already use both, and every workload measured ran faster serially.
     """
-    _C._set_parallel_backward(bool(enabled))
+    _C._set_parallel_backward(None if enabled is None else bool(enabled))
 
 
 def is_parallel_backward_enabled() -> bool:
-    """Returns whether the parallel backward executor is on (see ``set_parallel_backward``)."""
+    """Returns whether the parallel backward executor may run (see ``set_parallel_backward``): True by
+    default, where it runs with at least 4 threads."""
     return _C._is_parallel_backward_enabled()
