@@ -47,10 +47,7 @@ def machine():
             model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
     except OSError:
         pass
-    return (
-        f"{model or platform.processor() or platform.machine()}, {cores} cores, "
-        f"ember's OpenBLAS on its {blas_kernels()} kernels"
-    )
+    return f"{model or platform.processor() or platform.machine()}, {cores} cores, OpenBLAS {blas_kernels()}"
 
 
 def collect(quick):
