@@ -66,7 +66,8 @@ void naive_mm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t ars,
 // ember splits each product over its own OpenMP threads: by batch when there
 // are several matrices, else by blocks of rows (or columns) of the output. Each
 // block is still a large GEMM, so OpenBLAS's packing and kernels stay efficient.
-constexpr int64_t kParallelFlops = 1 << 18;  // below ~64^3 one thread is faster
+constexpr int64_t kParallelFlops = 1 << 18;                         // below ~64^3 one thread is faster
+constexpr int64_t kMinBlockSide = 128, kMinParallelBlockSide = 32;  // see blas_bmm
 
 // Note [Streaming stores]
 // An outer product (K == 1) writes its whole output and reads next to nothing:
@@ -149,10 +150,13 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
     for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
     return;
   }
-  // One matrix: an even number (up to 8) of 16-aligned blocks along its longer side.
+  // One matrix: an even number (2 to 8) of 16-aligned blocks along its longer side, each at least
+  // kMinBlockSide wide where the side allows: every block re-packs the whole other operand, so 32-wide
+  // blocks of a 128x256x256 product packed its 128 KB left operand eight times and two threads ran it
+  // no faster than one (85 us either way with OpenBLAS's AVX-512 kernels; 41 us in two blocks of 128).
   const bool by_rows = M >= N;
   const int64_t len = by_rows ? M : N;
-  int64_t parts = std::max<int64_t>(1, std::min<int64_t>(8, len / 32));
+  int64_t parts = len < 2 * kMinParallelBlockSide ? 1 : std::min<int64_t>(8, std::max<int64_t>(2, len / kMinBlockSide));
   if (parts > 1) parts &= ~int64_t(1);
   const int64_t step = ((len + parts - 1) / parts + 15) / 16 * 16;
 #pragma omp parallel for num_threads(max_threads()) schedule(static)
