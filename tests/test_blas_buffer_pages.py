@@ -4,13 +4,16 @@ other memory is left alone."""
 
 import ctypes
 import os
+import platform
 import struct
+import subprocess
 import sys
 
 import pytest
 
 import ember
 from ember import _blas
+from helpers import python_command
 
 linux_only = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not os.path.exists("/proc/self/pagemap"), reason="needs /proc/self/pagemap"
@@ -71,3 +74,18 @@ def test_products_stay_right_across_thread_counts():
     finally:
         ember.set_num_threads(n)
     assert ember.get_num_threads() == n
+
+
+def test_kernel_core_names_what_openblas_runs():
+    # Benchmarks print it beside their numbers; OPENBLAS_CORETYPE, where set, decides it.
+    assert _blas.kernel_core()
+    if not sys.platform.startswith("linux") or platform.machine() != "x86_64":
+        pytest.skip("an x86-64 Linux CPU with AVX2 runs OpenBLAS's Haswell kernels on request")
+    with open("/proc/cpuinfo") as cpuinfo:
+        if "avx2" not in cpuinfo.read():
+            pytest.skip("no AVX2")
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
+    code = "import ember._blas as b; print(b.kernel_core())"
+    out = subprocess.run([*python_command(), "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "Haswell"
