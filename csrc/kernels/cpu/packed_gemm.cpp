@@ -31,6 +31,15 @@ namespace kernels {
 
 namespace {
 
+// One panel of a product over every row (packed_panel_rows's arguments), for one instruction set.
+using PackedPanelFn = void (*)(int64_t, int64_t, const float*, int64_t, const float*, const float*, int64_t, float*,
+                               int64_t, int64_t);
+
+struct PackedKernel {
+  PackedPanelFn run = nullptr;
+  int64_t panel = 0;  // columns per panel; 0: no kernel for this CPU
+};
+
 #if defined(__x86_64__) && defined(__GNUC__)
 template <int W>
 struct PackedLanes {
@@ -93,9 +102,6 @@ inline __attribute__((always_inline)) void packed_panel_rows(int64_t M, int64_t 
   }
 }
 
-using PackedPanelFn = void (*)(int64_t, int64_t, const float*, int64_t, const float*, const float*, int64_t, float*,
-                               int64_t, int64_t);
-
 // AVX-512: 8 rows x 32 columns, 16 sums in zmm registers. AVX2: 6 rows x 16 columns, 12 in ymm.
 __attribute__((target("avx512f"))) void panel_avx512(int64_t M, int64_t K, const float* a, int64_t lda,
                                                      const float* panel, const float* add, int64_t ld_add, float* c,
@@ -108,11 +114,6 @@ __attribute__((target("avx2,fma"))) void panel_avx2(int64_t M, int64_t K, const 
   packed_panel_rows<8, 2, 6>(M, K, a, lda, panel, add, ld_add, c, ldc, cols);
 }
 
-struct PackedKernel {
-  PackedPanelFn run = nullptr;
-  int64_t panel = 0;
-};
-
 // EMBER_PACKED_GEMM=avx2 caps the choice, =off turns the kernels off (tests reach every path).
 PackedKernel choose_packed_kernel() {
   const char* cap = std::getenv("EMBER_PACKED_GEMM");
@@ -124,11 +125,6 @@ PackedKernel choose_packed_kernel() {
   return {};
 }
 #else
-struct PackedKernel {
-  void (*run)(int64_t, int64_t, const float*, int64_t, const float*, const float*, int64_t, float*, int64_t,
-              int64_t) = nullptr;
-  int64_t panel = 0;
-};
 PackedKernel choose_packed_kernel() { return {}; }
 #endif
 
