@@ -357,6 +357,21 @@ def test_rnn_errors():
     for cls in (nn.RNN, nn.LSTM, nn.GRU):  # PyTorch's words for an empty padded sequence
         with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
             cls(3, 4)(ember.zeros(0, 2, 3))
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_empty_batch_gives_empty_outputs_and_zero_gradients(mode):
+    # As PyTorch: a batch of no sequences runs (the layer nodes take 0 rows per step).
+    cls, kw = MODES[mode]
+    m = cls(3, 4, num_layers=2, bidirectional=True, **kw)
+    x = ember.zeros(5, 0, 3, requires_grad=True)
+    out, finals = m(x)
+    finals = finals if mode == "lstm" else (finals,)
+    assert out.shape == (5, 0, 8) and all(f.shape == (4, 0, 4) for f in finals)
+    (out.sum() + sum(f.sum() for f in finals)).backward()
+    assert x.grad.shape == (5, 0, 3)
+    for p in m.parameters():
+        np.testing.assert_array_equal(np_(p.grad), 0)
     m = nn.LSTM(3, 4, num_layers=2)
     with pytest.raises(ValueError, match="LSTM: Expected input to be 2D or 3D, got 4D instead"):
         m(ember.zeros(1, 2, 3, 3))

@@ -145,7 +145,7 @@ static LayerSteps layer_steps(const char* op, const Tensor& xw, const Tensor& h0
   s.packed = packed;
   s.size = packed ? batch_sizes : std::vector<int64_t>(xw->size(0), h0->size(0));
   for (size_t t = 0; t < s.size.size(); ++t) {
-    EMBER_CHECK(s.size[t] > 0 && s.size[t] <= (t ? s.size[t - 1] : h0->size(0)), op,
+    EMBER_CHECK((s.size[t] > 0 || !packed) && s.size[t] <= (t ? s.size[t - 1] : h0->size(0)), op,
                 ": batch_sizes must be positive, non-increasing and at most the batch (", h0->size(0), "), got ",
                 detail::cat(batch_sizes));
     s.offset.push_back(s.rows);
@@ -157,6 +157,9 @@ static LayerSteps layer_steps(const char* op, const Tensor& xw, const Tensor& h0
 }
 
 static Tensor rows(const Tensor& t, int64_t start, int64_t length) { return narrow(t, 0, start, length); }
+
+// The pieces one after another along dim 0: the one piece itself (no copy) when there is one.
+static Tensor cat_rows(const TensorList& pieces) { return pieces.size() == 1 ? pieces[0] : cat(pieces, 0); }
 
 // A contiguous (T, B, G) or (N, G) tensor as (N, G): a view.
 static Tensor flat_rows(const Tensor& t) { return reshape(t, {-1, t->size(t->dim() - 1)}); }
@@ -182,13 +185,16 @@ static Tensor states_before(const Tensor& after, const Tensor& initial, const La
   const int64_t T = s.count();
   TensorList pieces(T);
   for (int64_t k = 0; k < T; ++k) pieces[step_at(k, T, reverse)] = state_before(after, initial, s, k, reverse);
-  return T == 1 ? pieces[0] : cat(pieces, 0);
+  return cat_rows(pieces);
 }
 
 // Each sequence's state after its last step, (B, H), from `after` (N, H).
 static Tensor final_state(const Tensor& after, const LayerSteps& s, bool reverse) {
   const int64_t T = s.count();
-  if (reverse) return clone(rows(after, 0, s.size[0]));  // step 0 runs last and covers every row
+  if (reverse || !s.packed) {  // the step run last covers every row
+    const int64_t last = step_at(T - 1, T, reverse);
+    return clone(rows(after, s.offset[last], s.size[last]));
+  }
   TensorList pieces;  // rows [size[t + 1], size[t]) end at step t: the later steps hold the lower rows
   for (int64_t t = T - 1; t >= 0; --t) {
     const int64_t next = t + 1 < T ? s.size[t + 1] : 0;
@@ -206,7 +212,7 @@ static Shape output_shape(const Tensor& xw, int64_t H) {
 // The steps' outputs (time order) as the layer's output: (T, B, H) stacked, or (N, H) packed.
 static Tensor join_steps(const TensorList& outs, const LayerSteps& s) {
   if (!s.packed) return stack(outs, 0);
-  return outs.size() == 1 ? outs[0] : cat(outs, 0);
+  return cat_rows(outs);
 }
 
 // The layers mix their inputs in products: one floating dtype for all, named as the op.
@@ -243,7 +249,7 @@ static variable_list lstm_layer_backward_ops(const variable_list& g, const Tenso
     dw = dw ? add(dw, step_dw) : step_dw;
     dh = with_rows(dh, mm(d[0], w_hh)), dc = with_rows(dc, d[1]);
   }
-  return {reshape(T == 1 ? dxw[0] : cat(dxw, 0), xw->sizes()), dh, dc, dw};
+  return {reshape(cat_rows(dxw), xw->sizes()), dh, dc, dw};
 }
 
 std::array<Tensor, 3> lstm_layer(const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse,
@@ -374,9 +380,9 @@ static variable_list gru_backward_steps(const variable_list& g, const GruSteps& 
     dgh[t] = cat({dr_pre, dz_pre, mul(dn_pre, r)}, 1);
     dh = with_rows(dh, times_w_hh(dgh[t], mul(dh_t, z)));
   }
-  Tensor dgh_all = T == 1 ? dgh[0] : cat(dgh, 0);
-  Tensor dw = mm(transpose(dgh_all, 0, 1), T == 1 ? s.h_prev[0] : cat(s.h_prev, 0));
-  return {reshape(T == 1 ? dxw[0] : cat(dxw, 0), xw->sizes()), dh, dw, has_bias ? sum(dgh_all, {0}, false) : Tensor()};
+  Tensor dgh_all = cat_rows(dgh);
+  Tensor dw = mm(transpose(dgh_all, 0, 1), cat_rows(s.h_prev));
+  return {reshape(cat_rows(dxw), xw->sizes()), dh, dw, has_bias ? sum(dgh_all, {0}, false) : Tensor()};
 }
 
 std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
@@ -419,8 +425,8 @@ std::array<Tensor, 2> gru_layer(const Tensor& xw, const Tensor& h0, const Tensor
     {
       // (5, N, H): r, z, n, W_hn h + b_hn and the starting state of every step; only a backward reads them.
       NoGradGuard ng;
-      auto all = [](const TensorList& l) { return l.size() == 1 ? l[0] : cat(l, 0); };
-      n->save("workspace", stack({all(s.r), all(s.z), all(s.n), all(s.ghn), all(s.h_prev)}, 0));
+      n->save("workspace",
+              stack({cat_rows(s.r), cat_rows(s.z), cat_rows(s.n), cat_rows(s.ghn), cat_rows(s.h_prev)}, 0));
     }
     attach(n, out);
     attach(n, h_n);
@@ -460,8 +466,8 @@ static variable_list rnn_backward_steps(const variable_list& g, const TensorList
     dpre[t] = relu_act ? threshold_backward(dh_t, h_t) : mul(dh_t, sub(num(1.0), mul(h_t, h_t)));
     dh = with_rows(dh, times_w_hh(dpre[t], Tensor()));
   }
-  Tensor dx = T == 1 ? dpre[0] : cat(dpre, 0);
-  Tensor dw = mm(transpose(dx, 0, 1), T == 1 ? h_prev[0] : cat(h_prev, 0));
+  Tensor dx = cat_rows(dpre);
+  Tensor dw = mm(transpose(dx, 0, 1), cat_rows(h_prev));
   return {reshape(dx, xw->sizes()), dh, dw};
 }
 
@@ -481,14 +487,13 @@ std::array<Tensor, 2> rnn_layer(const Tensor& xw, const Tensor& h0, const Tensor
   EMBER_CHECK(w_hh->dim() == 2 && w_hh->size(0) == h0->size(1) && w_hh->size(1) == h0->size(1),
               "rnn_layer: expected w_hh (H, H) for H = ", h0->size(1), ", got ", detail::cat(w_hh->sizes()));
   check_layer_dtypes("rnn_layer", {&xw, &h0, &w_hh});
-  const int64_t T = steps.count();
   Tensor out, h_n, h_prev_all;
   {
     NoGradGuard ng;
     auto [outs, h_prev] = rnn_steps(xw, h0, w_hh, relu_act, steps, reverse);
     out = join_steps(outs, steps);
     h_n = final_state(flat_rows(out), steps, reverse);
-    h_prev_all = T == 1 ? h_prev[0] : cat(h_prev, 0);
+    h_prev_all = cat_rows(h_prev);
   }
   auto n = make_node<RnnLayerState>("RnnLayerBackward0", {&xw, &h0, &w_hh}, [](auto& n, variable_list& g) {
     Tensor xw = n.saved_at(0), h0 = n.saved_at(1), w_hh = n.saved_at(2);

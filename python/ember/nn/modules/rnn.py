@@ -117,8 +117,9 @@ def _run_layer(mode, xw, batch_sizes, state, weights, direction):
     proj_size runs step by step here."""
     w_hh, b_hh, w_hr = weights
     reverse = direction == 1
-    sizes = list(batch_sizes) if batch_sizes is not None else []
+    packed = batch_sizes is not None
     if w_hr is None:
+        sizes = list(batch_sizes) if packed else []  # the C++ layers' "padded"
         if mode == "LSTM":
             out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, reverse, sizes)
             return out, (h_n, c_n)
@@ -127,12 +128,10 @@ def _run_layer(mode, xw, batch_sizes, state, weights, direction):
         else:
             out, h_n = _C._rnn_layer(xw, state[0], w_hh, mode == "RNN_RELU", reverse, sizes)
         return out, (h_n,)
-    if batch_sizes is not None:
-        xw_steps, sizes = xw.split_with_sizes(batch_sizes, 0), batch_sizes
-    else:
-        xw_steps, sizes = xw.unbind(0), [xw.shape[1]] * xw.shape[0]
-    outs, final = _run_direction(_STEPS[mode], xw_steps, sizes, state, weights, reverse)
-    return (_C.cat(outs) if batch_sizes is not None else _C.stack(outs)), final
+    xw_steps = xw.split_with_sizes(batch_sizes, 0) if packed else xw.unbind(0)
+    step_sizes = batch_sizes if packed else [xw.shape[1]] * xw.shape[0]
+    outs, final = _run_direction(_STEPS[mode], xw_steps, step_sizes, state, weights, reverse)
+    return (_C.cat(outs) if packed else _C.stack(outs)), final
 
 
 def _run_layers(
@@ -170,7 +169,7 @@ def _run_layers(
             else:
                 steps, batch = layer_input.shape[0], layer_input.shape[1]
                 flat = layer_input.reshape(steps * batch, layer_input.shape[2])
-                xw = _input_projection(mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, -1)
+                xw = _input_projection(mode, flat, w_ih, b_ih, b_hh).reshape(steps, batch, w_ih.shape[0])
             state = tuple(h[index] for h in hx)
             out, final = _run_layer(mode, xw, batch_sizes if packed else None, state, (w_hh, b_hh, w_hr), direction)
             outputs.append(out)
