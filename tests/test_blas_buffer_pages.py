@@ -89,3 +89,25 @@ def test_kernel_core_names_what_openblas_runs():
     out = subprocess.run([*python_command(), "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-1] == "Haswell"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc/self/task")
+def test_openblas_starts_no_threads_of_its_own():
+    # Note [BLAS threads]: ember calls OpenBLAS from its own threads, so the library must be loaded
+    # single-threaded; importing scipy_openblas32 loads it, and loaded with its default it started a
+    # thread per further core that spun beside ember's. Importing ember after numpy adds only the
+    # OpenMP team of its warm-up product (all its threads: the machine's load is not consulted here),
+    # and the user's OPENBLAS_NUM_THREADS (none here) is left as it was.
+    code = (
+        "import os, numpy\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "import ember\n"
+        "print(before + ember.get_num_threads() - 1, len(os.listdir('/proc/self/task')),"
+        " os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    env["EMBER_ADAPTIVE_THREADS"] = "0"
+    out = subprocess.run([*python_command(), "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    expected, threads, variable = out.stdout.split()[-3:]
+    assert (int(threads), variable) == (int(expected), "None")

@@ -361,6 +361,41 @@ def test_unfold_matches_numpy_and_fold_counts_overlaps():
     assert nn.Fold(4, 2, stride=2)(t64(1, 12, 4, requires_grad=False)).shape == (1, 3, 4, 4)
 
 
+def im2col_numpy(x, kernel, dilation, padding, stride):
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out_h = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    out_w = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    blocks = [
+        xp[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw].reshape(len(x), -1)
+        for i in range(out_h)
+        for j in range(out_w)
+    ]
+    return np.stack(blocks, -1)
+
+
+# Images whose output rows are narrower than 8 take Note [Patch tables]; wider rows Note [Patch rows].
+@pytest.mark.parametrize("width", [4, 9, 21])
+@pytest.mark.parametrize(
+    "args", [((3, 3), (1, 1), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 2), (2, 1)), ((1, 1), (1, 1), (0, 0), (2, 2))]
+)
+def test_patch_tables_and_patch_rows_match_numpy(width, args):
+    x = rng.standard_normal((3, 4, 6, width))
+    cols = F.unfold(ember.tensor(x), *args)
+    expected = im2col_numpy(x, *args)
+    np.testing.assert_array_equal(np_(cols), expected)
+    # fold is unfold's adjoint: <unfold(x), c> = <x, fold(c)>
+    c = rng.standard_normal(expected.shape)
+    folded = np_(F.fold(ember.tensor(c), (6, width), *args))
+    np.testing.assert_allclose((folded * x).sum(), (expected * c).sum(), rtol=1e-12)
+    # and the convolution's own patches (forward and both gradients) agree with the same numbers
+    w = rng.standard_normal((5, 4, *args[0]))
+    out = F.conv2d(ember.tensor(x), ember.tensor(w), None, args[3], args[2], args[1])
+    np.testing.assert_allclose(np_(out).reshape(3, 5, -1), np.einsum("ok,nkl->nol", w.reshape(5, -1), expected))
+    conv = lambda x, w: F.conv2d(x, w, None, args[3], args[2], args[1])  # noqa: E731
+    assert gradcheck(conv, (t64(1, 2, 6, width), t64(2, 2, *args[0])))
+
+
 def test_unfold_and_fold_are_one_node_each_as_pytorch():
     # Note [Unfold as im2col]: PyTorch's node names and saved fields, batched and unbatched.
     x = t64(2, 3, 5, 6)

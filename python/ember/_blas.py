@@ -19,11 +19,14 @@ import ctypes
 import os
 from collections.abc import Callable
 
-import scipy_openblas32
-
 _previous: str | None = os.environ.get("OPENBLAS_NUM_THREADS")
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 try:
+    # Importing the package already loads the library (it asks it for its configuration), so the
+    # variable is set first: loaded without it, OpenBLAS started a thread per further core, which
+    # spun beside ember's threads for a while after import and then slept for nothing.
+    import scipy_openblas32
+
     _lib: ctypes.CDLL = ctypes.CDLL(
         os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(fullname=True)),
         mode=ctypes.RTLD_GLOBAL,

@@ -1,6 +1,7 @@
 #include "kernels/cpu/rnn.h"
 
 #include <cmath>
+#include <vector>
 
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
@@ -56,6 +57,60 @@ void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor
   });
 }
 
+// Note [LSTM cell backward rows]
+// One row of lstm_cell_backward. The layer's backward updates its running dc
+// in place, so dc_in may be d_c_prev itself: each element is read before it is
+// written, which `omp simd` keeps. As a plain loop GCC vectorised nothing (the
+// pointers may alias), and a 32x256 step took 13 us of a 36 us step product on
+// two threads; compiled for AVX-512 below it takes ~3 us (see cell_backward_rows).
+template <class T>
+inline __attribute__((always_inline)) void cell_backward_row(int64_t H, const T* dh, const T* dc_in, const T* a,
+                                                             const T* tc, const T* cp, T* db, T* dcp) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j], t = tc[j];
+    const T dc = dc_in[j] + dh[j] * o * (T(1) - t * t);
+    db[j] = dc * gg * i * (T(1) - i);
+    db[H + j] = dc * cp[j] * f * (T(1) - f);
+    db[2 * H + j] = dc * i * (T(1) - gg * gg);
+    db[3 * H + j] = dh[j] * t * o * (T(1) - o);
+    dcp[j] = dc * f;
+  }
+}
+
+template <class T>
+using CellBackwardRow = void (*)(int64_t, const T*, const T*, const T*, const T*, const T*, T*, T*);
+
+template <class T>
+void cell_backward_row_base(int64_t H, const T* dh, const T* dc_in, const T* a, const T* tc, const T* cp, T* db,
+                            T* dcp) {
+  cell_backward_row(H, dh, dc_in, a, tc, cp, db, dcp);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+template <class T>
+__attribute__((target("avx512f"))) void cell_backward_row_avx512(int64_t H, const T* dh, const T* dc_in, const T* a,
+                                                                 const T* tc, const T* cp, T* db, T* dcp) {
+  cell_backward_row(H, dh, dc_in, a, tc, cp, db, dcp);
+}
+template <class T>
+__attribute__((target("avx2,fma"))) void cell_backward_row_avx2(int64_t H, const T* dh, const T* dc_in, const T* a,
+                                                                const T* tc, const T* cp, T* db, T* dcp) {
+  cell_backward_row(H, dh, dc_in, a, tc, cp, db, dcp);
+}
+#endif
+
+// The widest variant this CPU runs (the kernels are built for x86-64's baseline, SSE2).
+template <class T>
+CellBackwardRow<T> cell_backward_rows() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return cell_backward_row_avx512<T>;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return cell_backward_row_avx2<T>;
+#endif
+  return cell_backward_row_base<T>;
+}
+
 void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Tensor& gh, const Tensor& gc,
                         const Tensor& act, const Tensor& tanh_c, const Tensor& c_prev) {
   if (any_storage_only(d_gates, d_c_prev, gh, gc, act, tanh_c, c_prev)) {
@@ -67,25 +122,16 @@ void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Ten
   dispatch(act->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T>) {
-      const T *dh = gh ? gh->data<T>() : nullptr, *dc_in = gc ? gc->data<T>() : nullptr, *a = act->data<T>(),
-              *tc = tanh_c->data<T>(), *cp = c_prev->data<T>();
+      static const CellBackwardRow<T> row = cell_backward_rows<T>();
+      const std::vector<T> zeros(gh && gc ? 0 : H, T(0));  // an undefined gradient reads as zeros
+      const T *dh = gh ? gh->data<T>() : zeros.data(), *dc_in = gc ? gc->data<T>() : zeros.data();
+      const int64_t dh_rows = gh ? H : 0, dc_rows = gc ? H : 0;
+      const T *a = act->data<T>(), *tc = tanh_c->data<T>(), *cp = c_prev->data<T>();
       T *dg = d_gates->data<T>(), *dcp = d_c_prev->data<T>();
 #pragma omp parallel for num_threads(max_threads()) schedule(static) if (B * H * 4 >= kParallelGrain && B > 1)
-      for (int64_t b = 0; b < B; ++b) {
-        const T* ab = a + b * 4 * H;
-        T* db = dg + b * 4 * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const int64_t k = b * H + j;
-          const T i = ab[j], f = ab[H + j], gg = ab[2 * H + j], o = ab[3 * H + j], t = tc[k];
-          const T dhk = dh ? dh[k] : T(0);
-          const T dc = (dc_in ? dc_in[k] : T(0)) + dhk * o * (T(1) - t * t);
-          db[j] = dc * gg * i * (T(1) - i);
-          db[H + j] = dc * cp[k] * f * (T(1) - f);
-          db[2 * H + j] = dc * i * (T(1) - gg * gg);
-          db[3 * H + j] = dhk * t * o * (T(1) - o);
-          dcp[k] = dc * f;
-        }
-      }
+      for (int64_t b = 0; b < B; ++b)
+        row(H, dh + b * dh_rows, dc_in + b * dc_rows, a + b * 4 * H, tc + b * H, cp + b * H, dg + b * 4 * H,
+            dcp + b * H);
     } else {
       EMBER_FAIL(NotImplemented, "lstm_cell: floating point inputs only");
     }
