@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <limits>
 
 #include "autograd/accumulate_grad.h"
@@ -26,27 +27,47 @@ uint32_t Node::add_input_meta(const Tensor& t) {
   return (uint32_t)input_metas.size() - 1;
 }
 
+namespace {
+// The nodes a release has yet to drop: the first few in place, so that freeing
+// a small graph (an op's node and its inputs' AccumulateGrads) allocates nothing.
+struct PendingNodes {
+  std::shared_ptr<Node> first[8];
+  size_t count = 0;
+  std::vector<std::shared_ptr<Node>> more;
+  void push(std::shared_ptr<Node>&& node) {
+    if (count < std::size(first))
+      first[count++] = std::move(node);
+    else
+      more.push_back(std::move(node));
+  }
+  std::shared_ptr<Node> pop() {
+    if (!more.empty()) {
+      std::shared_ptr<Node> node = std::move(more.back());
+      more.pop_back();
+      return node;
+    }
+    return count ? std::move(first[--count]) : nullptr;
+  }
+};
+}  // namespace
+
 void release_node(std::shared_ptr<Node>&& node) {
   // Only the last owner destroys; it parks further nodes on a thread-local list
   // that is drained in a loop instead of by recursion.
-  thread_local std::vector<std::shared_ptr<Node>>* pending = nullptr;
+  thread_local PendingNodes* pending = nullptr;
   if (!node) return;
   if (node.use_count() > 1) {
     node.reset();
     return;
   }
   if (pending) {
-    pending->push_back(std::move(node));
+    pending->push(std::move(node));
     return;
   }
-  std::vector<std::shared_ptr<Node>> list;
+  PendingNodes list;
   pending = &list;
   node.reset();
-  while (!list.empty()) {
-    auto next = std::move(list.back());
-    list.pop_back();
-    next.reset();
-  }
+  while (std::shared_ptr<Node> next = list.pop()) next.reset();
   pending = nullptr;
 }
 

@@ -41,6 +41,9 @@ class SavedVariable {
     released_ = true;
   }
   bool defined() const { return was_defined_; }
+  // A built-in op's name for it ("self", "result"): grad_fn._saved_<name> finds it by this
+  // (Note [Node state]).
+  const char* name = nullptr;
   // grad_fn._raw_saved_x.register_hooks(pack, unpack): packs the saved tensor now.
   void register_hooks(std::shared_ptr<SavedTensorHooks> hooks);
 

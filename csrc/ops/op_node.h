@@ -72,8 +72,7 @@ struct NoState {
 
 struct OpNode : Node {
   const char* op_name;
-  std::vector<SavedVariable> saved;
-  std::vector<const char*> saved_names;  // parallel to `saved`
+  std::vector<SavedVariable> saved;  // each under its name (SavedVariable::name)
 
   explicit OpNode(const char* name) : op_name(name) {}
   std::string name() const override { return op_name; }
@@ -81,15 +80,9 @@ struct OpNode : Node {
     for (auto& s : saved) s.reset();
   }
   Tensor saved_at(size_t i) { return saved[i].unpack(shared_from_this()); }
-  void save(const char* name, const Tensor& t) {
-    saved.emplace_back(t, false);
-    saved_names.push_back(name);
-  }
+  void save(const char* name, const Tensor& t) { saved.emplace_back(t, false).name = name; }
   // Call after attach(): a node's own output is saved without a cycle.
-  void save_output(const char* name, const Tensor& t) {
-    saved.emplace_back(t, true);
-    saved_names.push_back(name);
-  }
+  void save_output(const char* name, const Tensor& t) { saved.emplace_back(t, true).name = name; }
   bool needs(size_t i) const { return should_compute_output(i); }
   // The State's values by name (Note [Node state]).
   virtual StateFields state_fields() const = 0;
@@ -131,7 +124,6 @@ std::shared_ptr<StateNode<State>> make_node(const char* name, std::initializer_l
   auto node = std::make_shared<StateNode<State>>(name, fn);
   node->next_edges.reserve(inputs.size());
   node->saved.reserve(2);  // most formulas keep one or two tensors: no regrowth
-  node->saved_names.reserve(2);
   for (auto* t : inputs) node->next_edges.push_back(gradient_edge(*t));
   return node;
 }

@@ -263,16 +263,16 @@ py::object saved_attribute(Node& node, const std::string& attr) {
   const std::string raw = "_raw_saved_";
   if (op && attr.compare(0, raw.size(), raw) == 0) {
     std::string key = attr.substr(raw.size());
-    for (size_t i = 0; i < op->saved_names.size(); ++i)
-      if (key == op->saved_names[i]) return py::cast(RawSavedTensor{op->shared_from_this(), i});
+    for (size_t i = 0; i < op->saved.size(); ++i)
+      if (key == op->saved[i].name) return py::cast(RawSavedTensor{op->shared_from_this(), i});
   }
   if (op && attr.compare(0, prefix.size(), prefix) == 0) {
     std::string key = attr.substr(prefix.size());
     py::list tensors;
     bool is_list = false;
-    for (size_t i = 0; i < op->saved_names.size(); ++i)
-      if (key == saved_name(op->saved_names[i])) {
-        is_list |= key != op->saved_names[i];
+    for (size_t i = 0; i < op->saved.size(); ++i)
+      if (key == saved_name(op->saved[i].name)) {
+        is_list |= key != op->saved[i].name;
         Tensor t = op->saved_at(i);
         tensors.append(t ? py::cast(t) : py::none());
       }
@@ -294,7 +294,7 @@ py::list saved_attribute_names(Node& node) {
     seen.push_back(attr);
     names.append(attr);
   };
-  for (const char* name : op->saved_names) add(name);
+  for (const SavedVariable& s : op->saved) add(s.name);
   for (auto& item : op->state_fields().items) add(item.first);
   return names;
 }
