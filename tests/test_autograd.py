@@ -265,6 +265,41 @@ def test_graph_is_freed_when_output_dies():
             gc.enable()
 
 
+def test_wide_and_deep_graphs_are_freed_whole():
+    """Freeing a node that holds many others (20 inputs of a stack, more than the release list keeps
+    in place) and a chain of 50k nodes (freed in a loop, not by recursion) frees every node."""
+    refs = []
+
+    class Marker:
+        pass
+
+    class Tagged(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.marker = Marker()
+            refs.append(weakref.ref(ctx.marker))
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = leaf([1.0])
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y = ember.stack([Tagged.apply(x) for _ in range(20)]).sum()
+        for _ in range(50_000):
+            y = y + 1
+        y = Tagged.apply(y)
+        assert all(r() is not None for r in refs)
+        del y
+        assert [r() for r in refs] == [None] * 21
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # ----------------------------------------------------------------- non-scalar outputs
 def test_vector_jacobian_product():
     x = leaf([1.0, 2.0, 3.0])
