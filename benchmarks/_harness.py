@@ -13,35 +13,20 @@ import time
 import numpy as np
 
 
-def measure(fns, iters, repeats):
-    """Median microseconds per call of each fn in `fns` (a dict name -> fn).
-
-    One fn (a library alone in its process, as every benchmark here runs its
-    libraries): `repeats` back-to-back runs of `iters` calls after a warm-up,
-    with no pause between them, so whatever a user would meet (threads that
-    go to sleep and wake, another process) is in the numbers. Several fns (two
-    variants of one library, as the serial and parallel executors): repeats
-    alternate between them, so drift falls on each alike, after a pause that
-    lets the last one's spinning threads go to sleep.
-    """
-    for fn in fns.values():
-        for _ in range(max(1, iters // 10)):  # warm-up: caches, lazy init, allocator
-            fn()
-    samples = {name: [] for name in fns}
+def measure(fn, iters, repeats):
+    """Median microseconds per call of fn, run alone in its process (as every benchmark here runs
+    each library, and each setting of one): `repeats` back-to-back runs of `iters` calls after a
+    warm-up, with no pause between them, so whatever a user would meet (threads that go to sleep
+    and wake, another process) is in the numbers."""
+    for _ in range(max(1, iters // 10)):  # warm-up: caches, lazy init, allocator
+        fn()
+    samples = []
     for _ in range(repeats):
-        for name, fn in fns.items():
-            if len(fns) > 1:
-                # Each variant's idle threads spin for a while after a parallel
-                # region (OpenMP workers for milliseconds); on 2 cores they would
-                # slow the next one timed. Let them sleep, and wake them untimed.
-                time.sleep(0.2)
-                for _ in range(2):
-                    fn()
-            start = time.perf_counter()
-            for _ in range(iters):
-                fn()
-            samples[name].append((time.perf_counter() - start) / iters * 1e6)
-    return {name: statistics.median(s) for name, s in samples.items()}
+        start = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        samples.append((time.perf_counter() - start) / iters * 1e6)
+    return statistics.median(samples)
 
 
 def calibrated_iters(fn, seconds):
@@ -167,8 +152,7 @@ def _time_one_case(cases, lib_name, index, seconds, repeats):
         lib.manual_seed(0)
         fn = case(lib)
         version = getattr(lib, "__version__", None)
-    times = measure({lib_name: fn}, calibrated_iters(fn, seconds), repeats)
-    print(json.dumps({"us": times[lib_name], "version": version}))
+    print(json.dumps({"us": measure(fn, calibrated_iters(fn, seconds), repeats), "version": version}))
 
 
 def run_child(script, lib_name, *args):
@@ -193,8 +177,7 @@ def time_case_in_child(make, lib_name, iters, repeats):
     import json
 
     lib = __import__(lib_name)
-    times = measure({lib_name: make(lib)}, iters, repeats)
-    print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
+    print(json.dumps({"us": measure(make(lib), iters, repeats), "version": getattr(lib, "__version__", None)}))
 
 
 def cases_in_children(doc, script, cases, argv, quick=(3, 3), full=(10, 5), libs=("ember", "torch")):

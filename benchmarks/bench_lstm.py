@@ -61,8 +61,8 @@ def child(lib_name, iters, repeats, threads):
     lib = __import__(lib_name)
     if threads > 0:
         lib.set_num_threads(threads)
-    times = measure({lib_name: train_step(lib)}, iters, repeats)
-    print(json.dumps({"us": times[lib_name], "version": getattr(lib, "__version__", None)}))
+    us = measure(train_step(lib), iters, repeats)
+    print(json.dumps({"us": us, "version": getattr(lib, "__version__", None)}))
 
 
 def main(argv=None):

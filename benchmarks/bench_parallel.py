@@ -3,9 +3,10 @@ executor and with its serial one, against PyTorch (whose CPU engine runs every
 node on one thread).
 
 Four independent stacks of 4 x (Linear-like matmul + tanh) on one input, joined
-by a sum; one call = forward + backward. ember (its three settings, alternating)
-and PyTorch each run in a process of their own; ember/torch compares ember's
-default.
+by a sum; one call = forward + backward. Each of ember's three settings, and
+PyTorch, runs in a process of its own (timed in one process, alternating, the
+parallel executor's idle helper threads slowed the default that followed it);
+ember/torch compares ember's default.
 
     python benchmarks/bench_parallel.py [--quick] [--json PATH]
 """
@@ -61,17 +62,16 @@ def with_parallel(ember, enabled, fn):
     return run
 
 
-def child(lib_name, batch, width, iters, repeats):
-    """Times the step with one library; prints its median microseconds per call as JSON: ember's
-    by default and with each executor ({"us", "parallel_us", "serial_us"}), PyTorch's ({"us"})."""
+def child(lib_name, batch, width, iters, repeats, setting=None):
+    """Times the step with one library (ember under one executor setting: VARIANTS's value, by its
+    key); prints {"us": median microseconds, "version", "threads"} as JSON."""
     lib = __import__(lib_name)
     lib.manual_seed(0)
     step = four_branches(lib, batch, width)
-    fns = {"us": step}
-    if lib_name == "ember":
-        fns = {setting: with_parallel(lib, value, step) for setting, value in VARIANTS.items()}
-    times = measure(fns, iters, repeats)
-    print(json.dumps({**times, "version": lib.__version__, "threads": lib.get_num_threads()}))
+    if lib_name == "ember" and VARIANTS[setting] is not None:  # the default runs as a user's code would
+        step = with_parallel(lib, VARIANTS[setting], step)
+    us = measure(step, iters, repeats)
+    print(json.dumps({"us": us, "version": lib.__version__, "threads": lib.get_num_threads()}))
 
 
 def main(argv=None):
@@ -81,15 +81,13 @@ def main(argv=None):
     for batch, width in SHAPES:
         row = {"case": f"4 branches x 4 layers, batch {batch}, width {width}"}
         scaled = max(3, iters // max(1, width // 64))
-        for lib_name in ("ember", "torch"):
-            found = run_child(__file__, lib_name, batch, width, scaled, repeats)
-            if found is None:
-                continue
-            versions[lib_name] = found["version"]
-            row[lib_name + "_us"] = found["us"]
-            if lib_name == "ember":
-                row["ember_parallel_us"], row["ember_serial_us"] = found["parallel_us"], found["serial_us"]
-                threads = found["threads"]
+        for setting in VARIANTS:
+            found = run_child(__file__, "ember", batch, width, scaled, repeats, setting)
+            row["ember_" + setting] = found["us"]
+            versions["ember"], threads = found["version"], found["threads"]
+        found = run_child(__file__, "torch", batch, width, scaled, repeats)
+        if found is not None:
+            versions["torch"], row["torch_us"] = found["version"], found["us"]
         row["serial/parallel"] = row["ember_serial_us"] / row["ember_parallel_us"]
         if "torch_us" in row:
             row["ember/torch"] = row["ember_us"] / row["torch_us"]
@@ -111,6 +109,6 @@ def print_rows(results):
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], *map(int, sys.argv[3:7]))
+        child(sys.argv[2], *map(int, sys.argv[3:7]), *sys.argv[7:8])
     else:
         main()
