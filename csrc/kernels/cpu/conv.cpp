@@ -98,7 +98,8 @@ EMBER_INLINE_LOOPS static void sum_patch_rows(T* plane, const T* rows, int64_t r
 // The deep layers of a ResNet-style network see small images (7x7 down to 1x1
 // outputs), where a patch row is a handful of elements and walking it run by
 // run (Note [Patch rows]) cost more than the copy: the patches of a 512-channel
-// 3x3 convolution on 2x2 images took 0.8 ms, half as long as its product.
+// 3x3 convolution on 2x2 images (batch 32) took 0.8 ms beside its 1.3 ms
+// product, and take 0.1 ms this way.
 // Below kTableBelowWidth outputs per row, im2col and col2im instead look up
 // each (kernel position, output) pair's input in a table made once per call,
 // the plane offset or -1 for padding, and run plane by plane with no
