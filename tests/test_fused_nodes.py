@@ -1,11 +1,15 @@
 """nn.functional ops that PyTorch records as one node (Note [Fused nodes]): the node's name, first and
 second derivatives against finite differences in float64, and values and gradients against PyTorch."""
 
+import os
+import subprocess
+
 import numpy as np
 import pytest
 
 import ember
 import ember.nn.functional as F
+from helpers import python_command
 
 # name -> (call on (F, x, t), PyTorch's node name). x: input in (0.05, 0.95) shifted by -0.5
 # for the activations; t: a target in (0, 1).
@@ -151,6 +155,23 @@ def test_lstm_cell_backward_rows_match_the_composed_step(dtype):
     tol = 1e-5 if dtype == ember.float32 else 1e-12
     for a, b in zip(fused, composed):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("cap", ["avx2", "sse", "none"])
+def test_lstm_cell_backward_rows_under_each_instruction_set_cap(cap):
+    # Note [LSTM cell backward rows]: EMBER_VEC_MATH caps the variant (AVX-512, AVX2, the SSE2 build),
+    # so every one this CPU has is checked against the composed step, in a process of its own.
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import test_fused_nodes as t\n"
+        "import ember\n"
+        "t.test_lstm_cell_backward_rows_match_the_composed_step(ember.float32)\n"
+        "t.test_lstm_cell_backward_rows_match_the_composed_step(ember.float64)\n"
+        "print('ok')\n"
+    ) % os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, EMBER_VEC_MATH=cap)
+    out = subprocess.run([*python_command(), "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split()[-1] == "ok", out.stderr[-2000:]
 
 
 def test_lstm_cell_checks_shapes_and_dtypes():

@@ -100,13 +100,15 @@ __attribute__((target("avx2,fma"))) void cell_backward_row_avx2(int64_t H, const
 }
 #endif
 
-// The widest variant this CPU runs (the kernels are built for x86-64's baseline, SSE2).
+// The widest variant this CPU runs (the kernels are built for x86-64's baseline, SSE2), capped as
+// libmvec's functions are (EMBER_VEC_MATH: tests reach every variant).
 template <class T>
 CellBackwardRow<T> cell_backward_rows() {
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return cell_backward_row_avx512<T>;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return cell_backward_row_avx2<T>;
+  const int cap = vec_isa_cap();
+  if (cap >= 3 && __builtin_cpu_supports("avx512f")) return cell_backward_row_avx512<T>;
+  if (cap >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return cell_backward_row_avx2<T>;
 #endif
   return cell_backward_row_base<T>;
 }

@@ -20,6 +20,17 @@ namespace kernels {
 
 static std::atomic<bool> g_enabled{true};
 
+// EMBER_VEC_MATH=avx2|sse|none caps the choice: tests reach every path, and a
+// user can reproduce the results of another machine or turn the whole thing off.
+int vec_isa_cap() {
+  static const int cap = [] {
+    const char* e = std::getenv("EMBER_VEC_MATH");
+    if (!e) return 3;
+    return !std::strcmp(e, "none") ? 0 : !std::strcmp(e, "sse") ? 1 : !std::strcmp(e, "avx2") ? 2 : 3;
+  }();
+  return cap;
+}
+
 bool set_vec_math_enabled(bool enabled) { return g_enabled.exchange(enabled); }
 
 #ifdef EMBER_HAVE_LIBMVEC
@@ -119,11 +130,7 @@ struct Table {
 
 Table load() {
   Table t;
-  // EMBER_VEC_MATH=avx2|sse|none caps the choice: tests reach every path, and a
-  // user can reproduce the results of another machine or turn the whole thing off.
-  int cap = 3;
-  if (const char* e = std::getenv("EMBER_VEC_MATH"))
-    cap = !std::strcmp(e, "none") ? 0 : !std::strcmp(e, "sse") ? 1 : !std::strcmp(e, "avx2") ? 2 : 3;
+  const int cap = vec_isa_cap();
   // Never closed: the table points into it for the life of the process.
   void* lib = cap ? dlopen("libmvec.so.1", RTLD_NOW | RTLD_LOCAL) : nullptr;
   if (!lib) return t;

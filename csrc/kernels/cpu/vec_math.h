@@ -46,6 +46,10 @@ bool vec_math(VecFn fn, const double* x, double* y, int64_t n);
 
 // Which variants run: "avx512", "avx2", "sse", or "none" (no libmvec).
 const char* vec_math_isa();
+// The widest instruction set ember's run-time-dispatched vector loops may use (libmvec's functions,
+// the LSTM cell's backward rows): 3 AVX-512, 2 AVX2, 1 SSE, 0 none; EMBER_VEC_MATH=avx2|sse|none
+// caps it (the CPU still decides below the cap).
+int vec_isa_cap();
 // Off: every kernel takes its scalar reference path (tests compare the two).
 // Returns the previous setting.
 bool set_vec_math_enabled(bool enabled);
