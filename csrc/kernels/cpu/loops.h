@@ -36,6 +36,7 @@ inline bool is_nan(T v) {
 constexpr int64_t kParallelGrain = 32768;
 
 int thread_budget();          // the threads ember may use (threads.cpp; get_num_threads)
+int machine_cores();          // the cores this process may use (affinity, cgroup quota), read once
 int max_threads();            // what a parallel region takes now: the budget, or 1 while the machine is busy
 void set_num_threads(int n);  // n >= 1
 // While alive, max_threads() on this thread returns at most n.

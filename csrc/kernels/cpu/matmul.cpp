@@ -137,10 +137,11 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
     gemm<T>(la.trans, lb.trans, r1 - r0, c1 - c0, K, alpha, ad + i * a->stride(0) + r0 * a->stride(1), la.ld,
             bd + i * b->stride(0) + c0 * b->stride(2), lb.ld, beta, c + i * out->stride(0) + r0 * ldc + c0, ldc);
   };
-  // Note [Deterministic products]: the blocks depend on the shapes only, never
-  // on the thread count (OpenBLAS picks its kernels by block size, and the last
-  // bits of a result with them), so a product is bitwise the same with one
-  // thread, with two, or under the parallel backward executor's thread caps.
+  // Note [Deterministic products]: the blocks depend on the shapes and on the
+  // machine's cores, never on the thread count (OpenBLAS picks its kernels by
+  // block size, and the last bits of a result with them), so a product is
+  // bitwise the same with one thread, with two, or under the parallel backward
+  // executor's thread caps.
   if (B * M * N * K < kParallelFlops) {
     for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
     return;
@@ -150,13 +151,18 @@ void blas_bmm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T be
     for (int64_t i = 0; i < B; ++i) block(i, 0, M, 0, N);
     return;
   }
-  // One matrix: an even number (2 to 8) of 16-aligned blocks along its longer side, each at least
-  // kMinBlockSide wide where the side allows: every block re-packs the whole other operand, so 32-wide
-  // blocks of a 128x256x256 product packed its 128 KB left operand eight times and two threads ran it
-  // no faster than one (85 us either way with OpenBLAS's AVX-512 kernels; 41 us in two blocks of 128).
+  // One matrix: an even number (2 to 8, and no more than the machine has cores) of 16-aligned blocks
+  // along its longer side, each at least kMinBlockSide wide where the side allows: every block re-packs
+  // the whole other operand, so 32-wide blocks of a 128x256x256 product packed its 128 KB left operand
+  // eight times and two threads ran it no faster than one (85 us either way with OpenBLAS's AVX-512
+  // kernels; 41 us in two blocks of 128). On 2 cores two blocks beat blocks of 128: 1024x256x1024 at
+  // 495 GFLOP/s instead of 452, 2048^3 at 486 instead of 436, a convolution's 128x1152x1568 at 460
+  // instead of 420 (OpenBLAS's SkylakeX kernels, two threads).
   const bool by_rows = M >= N;
   const int64_t len = by_rows ? M : N;
-  int64_t parts = len < 2 * kMinParallelBlockSide ? 1 : std::min<int64_t>(8, std::max<int64_t>(2, len / kMinBlockSide));
+  const int64_t most = std::min<int64_t>(8, std::max(2, machine_cores()));
+  int64_t parts =
+      len < 2 * kMinParallelBlockSide ? 1 : std::min<int64_t>(most, std::max<int64_t>(2, len / kMinBlockSide));
   if (parts > 1) parts &= ~int64_t(1);
   const int64_t step = ((len + parts - 1) / parts + 15) / 16 * 16;
 #pragma omp parallel for num_threads(max_threads()) schedule(static)

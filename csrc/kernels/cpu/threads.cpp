@@ -45,6 +45,11 @@ static int usable_cores() {
   return cores;
 }
 
+int machine_cores() {
+  static const int cores = usable_cores();
+  return cores;
+}
+
 // How many processes of the same MPI job share this machine, from the
 // variables each MPI launcher sets (Open MPI, MPICH/Hydra, Intel MPI and
 // MVAPICH; PMI_LOCAL_SIZE for PMI launchers); 1 outside MPI.
@@ -73,7 +78,7 @@ static int default_threads() {
 #else
     if (v > 0) return v;
 #endif
-    return std::max(1, usable_cores() / local_mpi_ranks());
+    return std::max(1, machine_cores() / local_mpi_ranks());
   }();
   return n;
 }
