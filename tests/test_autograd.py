@@ -1,6 +1,7 @@
 """Autograd behaviours of the PyTorch tutorials, the error words, grad modes,
 custom Functions, hooks, higher-order gradients, threads, repr."""
 
+import contextlib
 import gc
 import threading
 import warnings
@@ -228,12 +229,25 @@ def test_saved_tensors_of_custom_function_freed_after_backward():
         ctxs[0].saved_tensors  # noqa: B018
 
 
+class Marker:
+    """Something a Function's ctx holds, watched through a weakref: alive while its node is."""
+
+
+@contextlib.contextmanager
+def cycle_collector_off():
+    """Within it, objects are freed by reference counts alone, not by the cycle collector."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def test_graph_is_freed_when_output_dies():
     """A tensor saved by its own grad_fn must not keep that grad_fn alive (no cycle)."""
     refs = []
-
-    class Marker:
-        pass
 
     class Exp(Function):
         @staticmethod
@@ -250,9 +264,7 @@ def test_graph_is_freed_when_output_dies():
             return g * y
 
     x = leaf([1.0])
-    was_enabled = gc.isenabled()
-    gc.disable()  # freed by reference counts alone, not by the cycle collector
-    try:
+    with cycle_collector_off():
         y = Exp.apply(x)
         z = y * 2
         assert refs[0]() is not None
@@ -260,18 +272,12 @@ def test_graph_is_freed_when_output_dies():
         assert refs[0]() is not None  # still reachable through z.grad_fn
         del z
         assert refs[0]() is None
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def test_wide_and_deep_graphs_are_freed_whole():
     """Freeing a node that holds many others (20 inputs of a stack, more than the release list keeps
     in place) and a chain of 50k nodes (freed in a loop, not by recursion) frees every node."""
     refs = []
-
-    class Marker:
-        pass
 
     class Tagged(Function):
         @staticmethod
@@ -285,9 +291,7 @@ def test_wide_and_deep_graphs_are_freed_whole():
             return g
 
     x = leaf([1.0])
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with cycle_collector_off():
         y = ember.stack([Tagged.apply(x) for _ in range(20)]).sum()
         for _ in range(50_000):
             y = y + 1
@@ -295,9 +299,6 @@ def test_wide_and_deep_graphs_are_freed_whole():
         assert all(r() is not None for r in refs)
         del y
         assert [r() for r in refs] == [None] * 21
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ----------------------------------------------------------------- non-scalar outputs
