@@ -3,6 +3,7 @@ table printed and the JSON written. A benchmark is a list of cases; each case
 builds, for one library module, a zero-argument function to time."""
 
 import argparse
+import functools
 import inspect
 import json
 import platform
@@ -57,9 +58,11 @@ def print_table(results):
     print(f"(ember's OpenBLAS ran its {blas_kernels()} kernels.)")
 
 
+@functools.lru_cache(maxsize=None)
 def blas_kernels():
     """The kernels ember's OpenBLAS picks here ("Haswell", "SkylakeX", ...): they follow the CPU, or
-    OPENBLAS_CORETYPE where that is set, and move every product-bound ratio."""
+    OPENBLAS_CORETYPE where that is set, and move every product-bound ratio. Asked once per process: a
+    parent that never imports ember asks a child, and run_all.py prints it in every table."""
     if "ember" in sys.modules:
         return sys.modules["ember"]._blas.kernel_core()
     import subprocess
