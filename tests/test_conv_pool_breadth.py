@@ -396,6 +396,21 @@ def test_patch_tables_and_patch_rows_match_numpy(width, args):
     assert gradcheck(conv, (t64(1, 2, 6, width), t64(2, 2, *args[0])))
 
 
+@pytest.mark.parametrize("width", [4, 20])  # Note [Patch tables], Note [Patch rows]
+@pytest.mark.parametrize("shape", [(0, 3), (2, 0)])
+def test_unfold_fold_and_conv_of_empty_batches_and_no_channels(shape, width):
+    # as PyTorch: empty results and empty gradients (the backward's empty gradient once reached
+    # col2im as an expanded view and failed an internal assertion)
+    x = t64(*shape, 5, width)
+    cols = F.unfold(x, 3, padding=1)
+    assert cols.shape == (shape[0], shape[1] * 9, 5 * width)
+    cols.sum().backward()
+    assert x.grad.shape == x.shape
+    assert F.fold(t64(shape[0], shape[1] * 9, 5 * width), (5, width), 3, padding=1).shape == (*shape, 5, width)
+    out = F.conv2d(x, t64(4, shape[1], 3, 3), padding=1)
+    assert out.shape == (shape[0], 4, 5, width)
+
+
 def test_unfold_and_fold_are_one_node_each_as_pytorch():
     # Note [Unfold as im2col]: PyTorch's node names and saved fields, batched and unbatched.
     x = t64(2, 3, 5, 6)
@@ -425,6 +440,15 @@ def test_im2col_and_col2im_refuse_bad_geometry():
         (lambda: ember._C._col2im(cols, (5, 6), (2, 2), (1, 1), (0, 0), (0, 1)), "stride should be greater than zero"),
         (lambda: ember._C._col2im(cols, (-5, 6), (2, 2), (1, 1), (0, 0), (1, 1)), "output_size should be positive"),
         (lambda: ember._C._col2im(cols, (5, 6), (2, 2), (1, 1), (0, 0), (2, 1)), "has 20 blocks"),
+    ]:
+        with pytest.raises(RuntimeError, match=words):
+            call()
+    # the same words from F.unfold / F.fold, whose Python side counts the blocks first
+    for call, words in [
+        (lambda: F.unfold(x, 2, stride=0), "im2col: stride should be greater than zero"),
+        (lambda: F.unfold(x, (2, 0)), "im2col: kernel size should be greater than zero"),
+        (lambda: F.fold(cols, (5, 6), 2, dilation=0), "col2im: dilation should be greater than zero"),
+        (lambda: F.fold(cols, (5, 6), 2, padding=-1), "col2im: negative padding is not supported"),
     ]:
         with pytest.raises(RuntimeError, match=words):
             call()

@@ -332,6 +332,19 @@ def conv_transpose3d(
 # unfold / fold (im2col / col2im)
 
 
+def _check_blocks(op, kernel, dilation, padding, stride):
+    """The sliding-block options as the C++ im2col/col2im check them (before any block is counted)."""
+    for k, s, p, d in zip(kernel, stride, padding, dilation):
+        if k <= 0:
+            raise RuntimeError(f"{op}: kernel size should be greater than zero, but got kernel_size={k}")
+        if s <= 0:
+            raise RuntimeError(f"{op}: stride should be greater than zero, but got stride={s}")
+        if p < 0:
+            raise RuntimeError(f"{op}: negative padding is not supported, got padding={p}")
+        if d <= 0:
+            raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilation={d}")
+
+
 def _block_count(size, kernel, dilation, padding, stride):
     """How many sliding blocks fit along one dim (0 or less: none)."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
@@ -394,6 +407,7 @@ def unfold(
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D)")
     kernel, dilation = _ntuple(kernel_size, 2), _ntuple(dilation, 2)
     padding, stride = _ntuple(padding, 2), _ntuple(stride, 2)
+    _check_blocks("im2col", kernel, dilation, padding, stride)
     batched = input.dim() == 4
     x = input if batched else input.unsqueeze(0)
     n, c, h, w = x.shape
@@ -431,6 +445,7 @@ def fold(
         )
     size, kernel = _ntuple(output_size, 2), _ntuple(kernel_size, 2)
     dilation, padding, stride = _ntuple(dilation, 2), _ntuple(padding, 2), _ntuple(stride, 2)
+    _check_blocks("col2im", kernel, dilation, padding, stride)
     batched = input.dim() == 3
     x = input if batched else input.unsqueeze(0)
     n, ck, length = x.shape
