@@ -190,3 +190,8 @@ def python_command():
     import sys
 
     return [sys.executable, "-S"] if sys.flags.no_site else [sys.executable]
+
+
+# What making a CUDA tensor raises where CUDA cannot be used: a build without the CUDA backend,
+# a CUDA build without a driver, or a driver without GPUs (PyTorch's words for the last two).
+NO_CUDA_MESSAGE = "without CUDA support|Found no NVIDIA driver|No CUDA GPUs are available"

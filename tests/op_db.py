@@ -749,6 +749,7 @@ COVERED_ELSEWHERE = {
     "byte": "test_registry.py::test_dtype_conversions",
     "type_as": "test_registry.py::test_dtype_conversions",
     "_to_dtype": "test_registry.py::test_dtype_conversions",
+    "_to_device": "test_registry.py::test_dtype_conversions; across devices test_cuda.py (GPU)",
     "manual_seed": "test_autograd.py (seeded random tensors repeat)",
     "initial_seed": "test_registry.py::test_utilities",
     "get_rng_state": "test_registry.py::test_utilities",

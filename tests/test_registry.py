@@ -270,6 +270,14 @@ def test_dtype_conversions():
     (y * 2).sum().backward()
     assert x.grad.dtype == ember.float32 and x.grad.tolist() == [2.0, 2.0, 2.0]
     assert not x.long().requires_grad
+    # Tensor.to's copy between devices: on the same device it is the dtype conversion
+    x.grad = None
+    z = x._to_device(ember.device("cpu"), ember.float64)
+    assert z.dtype == ember.float64 and z.grad_fn.name() == "ToCopyBackward0"
+    (z * 4).sum().backward()
+    assert x.grad.dtype == ember.float32 and x.grad.tolist() == [4.0, 4.0, 4.0]
+    assert x._to_device(ember.device("cpu"), ember.float32) is x
+    x.grad = None
     # the narrow dtypes: half floats carry the gradient back in float32, integers carry none
     for method, dtype in [("half", ember.float16), ("bfloat16", ember.bfloat16)]:
         x.grad = None

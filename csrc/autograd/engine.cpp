@@ -383,6 +383,14 @@ variable_list run_node(GraphTask& task, int id) {
     // Note [Profiler events]: the node's name is built only while profiling.
     profiler::Scope event(profiler::Kind::Backward, nullptr, profiler::active() ? node->name() : std::string());
     if (any_defined) {
+      // Note [Op device]: the formulas' results go to the device of the gradients.
+      Device device;
+      for (auto& g : grads)
+        if (g) {
+          device = g->device();
+          break;
+        }
+      OpDeviceGuard on(device);
       // Formulas see zeros, never undefined, for outputs that got no gradient.
       if (node->materializes_grads())
         for (uint32_t k = 0; k < grads.size(); ++k)

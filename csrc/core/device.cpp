@@ -1,5 +1,7 @@
 #include "core/device.h"
 
+#include "core/cuda.h"
+
 namespace ember {
 
 Device parse_device(const std::string& spec, int index) {
@@ -26,16 +28,18 @@ Device parse_device(const std::string& spec, int index) {
   return d;
 }
 
-bool cuda_is_available() { return false; }
+bool cuda_is_available() { return cuda_device_count() > 0; }
 
 void check_device_available(const Device& d) {
   if (d.type == DeviceType::Meta)
     EMBER_FAIL(Runtime,
                "this function cannot make tensors on the meta device (they have no data); ember makes meta "
                "tensors with its creation functions (ember.empty(..., device='meta'), ...)");
-  if (d.type == DeviceType::CUDA)
-    EMBER_FAIL(Runtime, "ember was built without CUDA support (device '", d.str(),
-               "' requested): ember.cuda.is_available() is False; use device='cpu'");
+  if (d.type == DeviceType::CUDA) {
+    EMBER_CHECK(cuda_built(), "ember was built without CUDA support (device '", d.str(),
+                "' requested): ember.cuda.is_available() is False; use device='cpu'");
+    resolve_cuda_device(d);  // raises where no GPU can be used
+  }
 }
 
 }  // namespace ember

@@ -21,7 +21,7 @@ struct Device {
 
 // Parses "cpu", "cuda", "cuda:1", "meta" as torch.device does.
 Device parse_device(const std::string& spec, int index = -1);
-// CUDA kernels are not built yet: every CUDA request is refused here, in one place.
+// Raises unless tensors can be made on `d` (meta never here; CUDA: a CUDA build with a GPU).
 void check_device_available(const Device& d);
 bool cuda_is_available();
 

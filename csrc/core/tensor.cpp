@@ -7,6 +7,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/meta.h"
 #include "core/allocator.h"
+#include "core/cuda.h"
 #include "core/profiler.h"
 
 namespace ember {
@@ -17,6 +18,8 @@ void (*ThreadRelease::reacquire)(void*) = nullptr;
 Storage::~Storage() {
   if (release_foreign) {
     release_foreign();
+  } else if (device.type == DeviceType::CUDA) {
+    if (data) cuda_backend().free(data, nbytes, device.index);  // never throws: a destructor
   } else {
     if (profiler::active()) profiler::on_memory(-(int64_t)nbytes);
     cpu_free(data, nbytes);
@@ -24,8 +27,16 @@ Storage::~Storage() {
 }
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
-  check_device_available(device);
   auto st = std::make_shared<Storage>();
+  if (device.type == DeviceType::CUDA) {
+    device = resolve_cuda_device(device);
+    cuda::Backend& b = cuda_backend();
+    st->data = nbytes ? cuda_call([&] { return b.alloc(nbytes, device.index); }) : nullptr;
+    st->nbytes = nbytes;
+    st->device = device;
+    return st;
+  }
+  check_device_available(device);
   st->data = nbytes ? cpu_alloc(nbytes) : nullptr;
   st->nbytes = nbytes;
   st->device = device;
@@ -121,7 +132,7 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
 }
 
 Tensor wrapped_scalar(double v, DType dtype) {
-  Tensor t = empty({}, dtype);
+  Tensor t = empty({}, dtype, Device{});  // a number stays on the host (a CUDA kernel takes it by value)
   dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     *t->data<T>() = convert<T>(v);
@@ -130,14 +141,25 @@ Tensor wrapped_scalar(double v, DType dtype) {
   return t;
 }
 
-int64_t item_as_int64(const Tensor& t) {
+// A CUDA tensor's first element, copied to the host (the copy waits for the device).
+static Tensor on_host(const Tensor& t) {
+  if (t->device().is_cpu()) return t;
+  Tensor h = empty({}, t->dtype(), Device{});
+  cuda::Backend& b = cuda_backend();
+  cuda_call([&] { b.copy_bytes(h->raw_data_ptr(), -1, t->raw_data_ptr(), t->device().index, itemsize(t->dtype())); });
+  return h;
+}
+
+int64_t item_as_int64(const Tensor& tensor) {
+  Tensor t = on_host(tensor);
   return dispatch_all(t->dtype(), [&](auto tag) -> int64_t {
     using T = typename decltype(tag)::type;
     return convert<int64_t>(*t->data<T>());
   });
 }
 
-double item_as_double(const Tensor& t) {
+double item_as_double(const Tensor& tensor) {
+  Tensor t = on_host(tensor);
   return dispatch_all(t->dtype(), [&](auto tag) -> double {
     using T = typename decltype(tag)::type;
     return convert<double>(*t->data<T>());

@@ -43,6 +43,8 @@ std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);
 
 class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
+// Note [Missing CUDA kernels] (core/cuda.h)
+[[noreturn]] void fail_missing_kernel(const TensorImpl& t);
 
 class TensorImpl {
  public:
@@ -68,7 +70,13 @@ class TensorImpl {
   Device device() const { return storage_->device; }
   bool is_contiguous() const { return contiguous_; }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
-  char* data_ptr() const { return static_cast<char*>(storage_->data) + offset_ * (int64_t)itemsize(dtype_); }
+  // Host memory of the first element, for the CPU kernels; a CUDA tensor is refused (Note [Missing CUDA kernels]).
+  char* data_ptr() const {
+    if (__builtin_expect(storage_->device.type != DeviceType::CPU, 0)) fail_missing_kernel(*this);
+    return raw_data_ptr();
+  }
+  // The address of the first element on its device (DLPack, Tensor.data_ptr(), overlap checks).
+  char* raw_data_ptr() const { return static_cast<char*>(storage_->data) + offset_ * (int64_t)itemsize(dtype_); }
   template <class T>
   T* data() const {
     return reinterpret_cast<T*>(data_ptr());
@@ -150,8 +158,28 @@ class TensorImpl {
 bool has_internal_overlap(const TensorImpl& t);
 bool partially_overlaps(const TensorImpl& a, const TensorImpl& b);
 
-// A new contiguous tensor; contents uninitialised.
-Tensor empty(const Shape& sizes, DType dtype, Device device = Device{});
+// Note [Op device]
+// An op's C++ code makes its results with empty(sizes, dtype), which puts them
+// on the device of the op's inputs: the op registry (registry.h) sets it for
+// the duration of a call whose first tensor argument is on a CUDA device, and
+// the engine for a node's backward; otherwise it is the CPU, and costs nothing.
+// Ops that mix devices (copies between them) name the device explicitly.
+inline thread_local Device tls_op_device;
+inline Device op_device() { return tls_op_device; }
+class OpDeviceGuard {
+ public:
+  explicit OpDeviceGuard(Device d) : previous_(tls_op_device) { tls_op_device = d; }
+  ~OpDeviceGuard() { tls_op_device = previous_; }
+  OpDeviceGuard(const OpDeviceGuard&) = delete;
+  OpDeviceGuard& operator=(const OpDeviceGuard&) = delete;
+
+ private:
+  Device previous_;
+};
+
+// A new contiguous tensor; contents uninitialised. Without a device: op_device().
+Tensor empty(const Shape& sizes, DType dtype, Device device);
+inline Tensor empty(const Shape& sizes, DType dtype) { return empty(sizes, dtype, op_device()); }
 // A tensor over existing storage (a view); shares the version counter.
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset);
 // Whether the elements fill a block of memory exactly once, in some order of the dims.

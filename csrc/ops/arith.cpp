@@ -1,6 +1,7 @@
 // Elementwise ops: type promotion, broadcasting, and their derivatives.
 #include <cmath>
 
+#include "core/cuda.h"
 #include "ops/binary.h"
 #include "ops/unary.h"
 
@@ -54,7 +55,9 @@ Tensor alpha_scalar(const Tensor& other, double alpha) {
 }
 
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
-  Tensor out = empty(broadcast_shapes(a->sizes(), b->sizes()), out_dtype);
+  check_same_device(*a, *b);
+  Tensor out =
+      empty(broadcast_shapes(a->sizes(), b->sizes()), out_dtype, a->device().is_cpu() ? b->device() : a->device());
   kernels::binary(op, out, cast_for_kernel(a, compute), cast_for_kernel(b, compute));
   return out;
 }

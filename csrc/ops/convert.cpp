@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
@@ -8,7 +9,7 @@ namespace ember {
 // A same-valued tensor of `dtype` outside autograd (for kernel inputs).
 Tensor cast_for_kernel(const Tensor& t, DType dtype) {
   if (t->dtype() == dtype) return t;
-  Tensor out = empty(t->sizes(), dtype);
+  Tensor out = empty(t->sizes(), dtype, t->device());
   kernels::copy(out, t);
   out->is_wrapped_number = t->is_wrapped_number;
   return out;
@@ -20,11 +21,12 @@ Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
 
 Tensor empty_dense_strided(const Shape& sizes, const Shape& strides, DType dtype) {
   if (strides == contiguous_strides(sizes)) return empty(sizes, dtype);
-  return std::make_shared<TensorImpl>(allocate_storage(storage_bytes(sizes, itemsize(dtype)), Device{}), sizes, strides,
-                                      0, dtype);
+  return std::make_shared<TensorImpl>(allocate_storage(storage_bytes(sizes, itemsize(dtype)), op_device()), sizes,
+                                      strides, 0, dtype);
 }
 
 Tensor clone_strided(const Tensor& t, const Shape& strides) {
+  OpDeviceGuard on(t->device());
   Tensor out = empty_dense_strided(t->sizes(), strides, t->dtype());
   kernels::copy(out, t);
   auto node = make_node("CloneBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {g[0]}; });
@@ -81,6 +83,7 @@ namespace {  // a State is private to its op's file (Note [Node state])
 
 struct ToCopyState {
   DType self_dtype = kDefaultFloat;
+  Device self_device;
   void fields(StateFields& f) const { f.add("self_dtype", self_dtype); }
 };
 }  // namespace
@@ -94,6 +97,26 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
     return {to_dtype(g[0], n.state.self_dtype)};
   });
   if (node) node->state.self_dtype = t->dtype();
+  return attach(node, out);
+}
+
+// Across devices: a copy on `device` in `dtype`; its gradient goes back to t's device and dtype.
+Tensor to_device(const Tensor& t, Device device, DType dtype) {
+  if (device.type == DeviceType::CUDA)
+    device = resolve_cuda_device(device);
+  else
+    check_device_available(device);
+  if (device == t->device()) return to_dtype(t, dtype);
+  Tensor out = empty(t->sizes(), dtype, device);
+  kernels::copy(out, t);
+  if (!is_floating(dtype)) return out;
+  auto node = make_node<ToCopyState>("ToCopyBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
+    return {to_device(g[0], n.state.self_device, n.state.self_dtype)};
+  });
+  if (node) {
+    node->state.self_dtype = t->dtype();
+    node->state.self_device = t->device();
+  }
   return attach(node, out);
 }
 

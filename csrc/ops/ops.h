@@ -54,7 +54,8 @@ Tensor empty_dense_strided(const Shape& sizes, const Shape& strides, DType dtype
 Tensor clone_strided(const Tensor& t, const Shape& strides);
 Tensor clone(const Tensor& t, MemoryFormat f);
 Tensor contiguous(const Tensor& t, MemoryFormat f);
-Tensor to_dtype(const Tensor& t, DType dtype);  // differentiable between float dtypes
+Tensor to_dtype(const Tensor& t, DType dtype);                  // differentiable between float dtypes
+Tensor to_device(const Tensor& t, Device device, DType dtype);  // across devices; differentiable
 // t in its compute dtype (Note [Storage dtypes]): a composite forward (softmax,
 // var, ...) computes a half float in float32 and rounds its result once, as
 // PyTorch's fused CPU kernels do. Call it under NoGradGuard.

@@ -11,6 +11,7 @@ void init_autograd(py::module_& m, TensorClass& cls);  // autograd.cpp: engine, 
 void init_interop(py::module_& m, TensorClass& cls);   // interop.cpp: buffer protocol, DLPack
 void init_profiler(py::module_& m);                    // profiler.cpp: sessions, user ranges
 void init_lapack(py::module_& m);                      // lapack.cpp: ember._C._lapack_* for ember.linalg
+void init_cuda(py::module_& m);                        // cuda.cpp: ember._C._cuda_* for ember.cuda
 void tensor_type_setup(PyHeapTypeObject* heap_type);   // autograd.cpp: Note [Python objects held by C++]
 
 }  // namespace bind

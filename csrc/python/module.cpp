@@ -156,6 +156,7 @@ PYBIND11_MODULE(_C, m) {
   bind::init_interop(m, tensor);
   bind::init_profiler(m);
   bind::init_lapack(m);
+  bind::init_cuda(m);
   bind::init_autograd(m, tensor);
 
   // Note [Op registry]

@@ -2,6 +2,7 @@
 // (ember.zeros, ember.tensor, ...) parse their arguments in Python
 // (ember/_creation.py) and call the private ones here.
 #include <sstream>
+#include "kernels/cuda_dispatch.h"
 
 #include "core/rng.h"
 #include "kernels/cpu/packed_gemm.h"
@@ -128,7 +129,11 @@ void register_creation_ops(OpRegistry& r) {
   // An object, as torch.default_generator: the generator used when none is given.
   m.attr("default_generator") = py::cast(&Generator::default_cpu(), py::return_value_policy::reference);
   r.function(
-      "manual_seed", kNoGrad, "Seeds the default generator.", [](uint64_t seed) { manual_seed(seed); },
+      "manual_seed", kNoGrad, "Seeds the default generator.",
+      [](uint64_t seed) {
+        manual_seed(seed);
+        kernels::cuda_dispatch::manual_seed(seed);  // as torch.manual_seed: every device's generator
+      },
       py::arg("seed"));
   r.function("initial_seed", kNoGrad, "The seed of the default generator.", [] { return initial_seed(); });
   r.function("get_rng_state", kNoGrad, "The default generator's state (for set_rng_state).",

@@ -307,6 +307,10 @@ void register_conversions(OpRegistry& r) {
   r.method(
       "_to_dtype", 0, "self converted to dtype (used by Tensor.to).",
       [](const Tensor& t, DType d) { return to_dtype(t, d); }, py::arg("dtype"));
+  r.method(
+      "_to_device", 0, "self copied to device in dtype (used by Tensor.to, .cuda() and .cpu()).",
+      [](const Tensor& t, const Device& device, DType d) { return to_device(t, device, d); }, py::arg("device"),
+      py::arg("dtype"));
 }
 
 }  // namespace

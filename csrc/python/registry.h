@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "core/cuda.h"
 #include "core/profiler.h"
 #include "ops/op_node.h"
 #include "python/autocast.h"
@@ -108,6 +109,16 @@ py::object dispatch(const char* name, bool method, const py::args& args, const p
 void install(py::module_& m);
 }  // namespace batching
 
+// The first tensor argument of a call (Note [Op device]).
+template <class T>
+void first_tensor(const T& a, const TensorImpl*& first) {
+  if constexpr (std::is_same_v<std::decay_t<T>, Tensor>) {
+    if (!first && a) first = a.get();
+  } else if constexpr (std::is_same_v<std::decay_t<T>, TensorList>) {
+    if (!first && !a.empty() && a[0]) first = a[0].get();
+  }
+}
+
 template <class T>
 bool batched_arg(const T& a) {
   if constexpr (std::is_base_of_v<py::handle, std::decay_t<T>>)
@@ -135,6 +146,9 @@ struct Profiled<F, R (C::*)(A...) const> {
   }
   template <class... B>
   R call(B&&... a) const {
+    const TensorImpl* first = nullptr;
+    (first_tensor(a, first), ...);
+    if (first && first->device().type == DeviceType::CUDA) return on_device(first->device(), std::forward<B>(a)...);
     if (!profiler::active() && !batching::active()) return fn(std::forward<B>(a)...);
     if (batching::active() && (batched_arg(a) || ...)) throw py::reference_cast_error();
     if (!profiler::active()) return fn(std::forward<B>(a)...);
@@ -142,6 +156,22 @@ struct Profiled<F, R (C::*)(A...) const> {
     if (event.handle() >= 0 && profiler::recording_shapes())
       profiler::set_shapes(event.handle(), {profiled_shape(a)...});
     return fn(std::forward<B>(a)...);
+  }
+  // A call on CUDA tensors: results on their device (Note [Op device]), and the op's name in
+  // the error of a kernel ember lacks there (Note [Missing CUDA kernels]).
+  template <class... B>
+  R on_device(Device device, B&&... a) const {
+    OpDeviceGuard guard(device);
+    try {
+      if (profiler::active()) {
+        profiler::Scope event(profiler::Kind::Op, name);
+        return fn(std::forward<B>(a)...);
+      }
+      return fn(std::forward<B>(a)...);
+    } catch (const MissingKernel&) {
+      EMBER_FAIL(NotImplemented, "Could not run '", name, "' with arguments from the 'CUDA' backend: ember has no ",
+                 "CUDA kernel for it yet (inputs on ", device.str(), "); move them to the CPU with .cpu()");
+    }
   }
 };
 // A copy of `name` that lives as long as the module: some ops are registered

@@ -17,10 +17,10 @@ static DType dtype_from_numpy(const py::dtype& dt) {
   const char kind = dt.kind();
   const size_t size = dt.itemsize();
   for (DType d : kAllDTypes) {
-    const char ours = d == DType::Bool                              ? 'b'
+    const char ours = d == DType::Bool                           ? 'b'
                       : d == DType::UInt8 || is_wide_unsigned(d) ? 'u'
-                      : is_floating(d)                            ? 'f'
-                                                                  : 'i';
+                      : is_floating(d)                           ? 'f'
+                                                                 : 'i';
     if (d != DType::BFloat16 && ours == kind && itemsize(d) == size) return d;
   }
   throw py::type_error("can't convert np.ndarray of type " + std::string(py::str(dt)) +
@@ -33,8 +33,8 @@ static py::array to_numpy(const Tensor& t) {
   // As PyTorch: allowed under no_grad, where nothing could be recorded through it.
   EMBER_CHECK(!(t->requires_grad() && GradMode::is_enabled()),
               "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
-  EMBER_CHECK(t->device().is_cpu(), "can't convert ", t->device().str(),
-              " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
+  EMBER_CHECK_KIND(t->device().is_cpu(), Type, "can't convert ", t->device().str(),
+                   " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
   std::vector<py::ssize_t> shape(t->sizes().begin(), t->sizes().end()), strides;
   for (auto s : t->strides()) strides.push_back(s * (py::ssize_t)itemsize(t->dtype()));
   auto* keep = new std::shared_ptr<Storage>(t->storage());

@@ -971,6 +971,10 @@ class Tensor:
         """
         The size of the tensor's storage in bytes (Tensor.untyped_storage().nbytes()).
         """
+    def _to_device(self, device: device, dtype: dtype) -> Tensor:
+        """
+        self copied to device in dtype (used by Tensor.to, .cuda() and .cpu()).
+        """
     def _to_dtype(self, dtype: dtype) -> Tensor:
         """
         self converted to dtype (used by Tensor.to).
@@ -1300,13 +1304,14 @@ class Tensor:
         """
         The number of nonzero elements over dim (all dims when None).
         """
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: typing.Any = None) -> Tensor:
         """
-        The tensor on the CPU: itself (every tensor of this build lives there).
+        The tensor on the CPU: itself when it is there, else a copy (which waits for the GPU).
         """
     def cuda(self, device: int | str | device | None = None, non_blocking: bool = False) -> Tensor:
         """
-        The tensor on a CUDA device: raises RuntimeError, as this build has no CUDA.
+        The tensor on a CUDA device (the current one by default): itself when it is there, else a copy.
+            Raises RuntimeError where CUDA cannot be used.
         """
     def cummax(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
         """
@@ -2949,9 +2954,57 @@ def _col2im(input: Tensor, output_size: typing.Annotated[collections.abc.Sequenc
     """
     F.fold's sum of blocks as one node, Col2ImBackward0.
     """
+def _cuda_built() -> bool:
+    """
+    Whether ember was built with its CUDA backend (libember_cuda.so).
+    """
+def _cuda_current_device() -> int:
+    """
+    The current CUDA device's index.
+    """
+def _cuda_device_count() -> int:
+    """
+    The number of CUDA devices (0 without CUDA).
+    """
+def _cuda_device_name(device: typing.SupportsInt | typing.SupportsIndex = -1) -> str:
+    """
+    The device's name.
+    """
+def _cuda_empty_cache() -> None:
+    """
+    Gives the allocator's cached blocks back to CUDA.
+    """
+def _cuda_initial_seed() -> int:
+    """
+    The CUDA generator's seed.
+    """
 def _cuda_is_available() -> bool:
     """
     Whether this build has CUDA and a GPU is present (never, today).
+    """
+def _cuda_manual_seed(seed: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Seeds the CUDA generator (Philox).
+    """
+def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
+    """
+    The caching allocator's byte counts on the device (empty without CUDA).
+    """
+def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    Fills a CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.
+    """
+def _cuda_reset_peak_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
+    """
+    Resets the peaks to the current counts.
+    """
+def _cuda_set_device(device: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Makes `device` the current CUDA device.
+    """
+def _cuda_synchronize(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
+    """
+    Waits for every kernel queued on the device.
     """
 def _current_backward_pass_id() -> int:
     """
@@ -2968,6 +3021,10 @@ def _empty(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIn
 def _empty_cache() -> None:
     """
     Frees the CPU buffers the caching allocator keeps for reuse.
+    """
+def _empty_on(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype, device: device) -> Tensor:
+    """
+    An uninitialised tensor on `device`.
     """
 def _eye(n: typing.SupportsInt | typing.SupportsIndex, m: typing.SupportsInt | typing.SupportsIndex, dtype: dtype) -> Tensor:
     """

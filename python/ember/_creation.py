@@ -101,14 +101,14 @@ def set_default_device(device: str | _C.device | None) -> None:
     global _default_device
     if device is not None and _C.device(device).type != "meta":
         _check_device(device)
-    _default_device = "cpu" if device is None else _C.device(device).type
+    _default_device = "cpu" if device is None else str(_C.device(device))
 
 
 def _enter_device(self: Any) -> Any:
     """``with ember.device("meta"):``: creation functions make tensors there inside the block."""
     if self.type != "meta":
         _check_device(self)
-    _device_stack.append(self.type)
+    _device_stack.append(str(self))
     return self
 
 
@@ -134,7 +134,20 @@ def _check_device(device: str | _C.device | None, pin_memory: bool = False) -> N
         _C._check_device(_C.device(device) if not isinstance(device, _C.device) else device)
 
 
-def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+def _placement(device: str | int | _C.device | None) -> _C.device | None:
+    """The device a creation function called with ``device`` puts its tensor on, when not the CPU (where
+    creation functions compute; a CUDA tensor is made there and copied, or made on the device directly
+    by zeros/ones/empty/full/rand/randn)."""
+    if device is None:
+        device = _device_stack[-1] if _device_stack else _default_device
+    d = device if isinstance(device, _C.device) else _C.device(f"cuda:{device}" if isinstance(device, int) else device)
+    return None if d.type in ("cpu", "meta") else d
+
+
+def _finish(t: Tensor, requires_grad: bool, device: str | int | _C.device | None = None) -> Tensor:
+    target = _placement(device)
+    if target is not None and t.device != target:
+        t = t._to_device(target, t.dtype)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -176,7 +189,7 @@ def tensor(
     if isinstance(data, Tensor):
         t = data.detach().clone()
         t = t if dtype is None else t._to_dtype(dtype)
-        return _finish(t, requires_grad)
+        return _finish(t, requires_grad, device)
     arr = _data_to_numpy(data)
     if dtype is None:
         if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
@@ -201,7 +214,7 @@ def tensor(
     if arr.dtype not in _NUMPY_TO_DTYPE:
         arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
     t = _C._from_numpy_copy(np.asarray(arr, order="C"), dtype)
-    return _finish(t, requires_grad)
+    return _finish(t, requires_grad, device)
 
 
 def as_tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None) -> Tensor:
@@ -237,10 +250,12 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         if _on_meta(device):
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
-        return _finish(
-            _into(out, fn(_size(size), dtype or (out.dtype if out is not None else _default_dtype)), name),
-            requires_grad,
-        )
+        dt = dtype or (out.dtype if out is not None else _default_dtype)
+        target = _placement(device)
+        if target is not None and out is None:  # made on the device, not copied there
+            t = _C._empty_on(_size(size), dt, target)
+            return _finish(t if name == "empty" else t.fill_(0 if name == "zeros" else 1), requires_grad)
+        return _finish(_into(out, fn(_size(size), dt), name), requires_grad, device)
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -264,9 +279,14 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         _check_device(device, pin_memory)
         dt = dtype or (out.dtype if out is not None else _default_dtype)
         if _batched.levels():  # inside vmap: the level's randomness mode decides (Note [Batched tensors])
-            return _batched.random_hook(lambda s: _finish(fn(s, dt, generator), requires_grad), _size(size))
+            return _batched.random_hook(lambda s: _finish(fn(s, dt, generator), requires_grad, device), _size(size))
+        target = _placement(device)
+        if target is not None and out is None and generator is None and dt.is_floating_point:
+            # the device's Philox stream (Note [CUDA random numbers])
+            t = _C._cuda_random_(_C._empty_on(_size(size), dt, target), name == "randn", 0.0, 1.0)
+            return _finish(t, requires_grad)
         t = fn(_size(size), dt, generator)
-        return _finish(_into(out, t, name), requires_grad)
+        return _finish(_into(out, t, name), requires_grad, device)
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -293,7 +313,7 @@ def empty(
         _check_device(device, pin_memory)
         laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format)
         if laid_out is not None:
-            return _finish(_into(out, laid_out, "empty"), requires_grad)
+            return _finish(_into(out, laid_out, "empty"), requires_grad, device)
     return _empty_row_major(*size, out=out, dtype=dtype, device=device, requires_grad=requires_grad,
                             pin_memory=pin_memory)  # fmt: skip
 
@@ -334,7 +354,7 @@ def full(
         fill_value,
         dtype or (out.dtype if out is not None else _infer_scalar_dtype(fill_value)),
     )
-    return _finish(_into(out, t, "full"), requires_grad)
+    return _finish(_into(out, t, "full"), requires_grad, device)
 
 
 def arange(
@@ -358,7 +378,7 @@ def arange(
     if _on_meta(device):
         return _meta.empty((max(0, math.ceil((vals[1] - vals[0]) / vals[2])),), dtype, requires_grad)
     t = _C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype)
-    return _finish(_into(out, t, "arange"), requires_grad)
+    return _finish(_into(out, t, "arange"), requires_grad, device)
 
 
 def linspace(
@@ -375,7 +395,7 @@ def linspace(
         return _meta.empty((int(steps),), dtype or _default_dtype, requires_grad)
     _check_device(device)
     t = _C._linspace(float(start), float(end), int(steps), dtype or (out.dtype if out is not None else _default_dtype))
-    return _finish(_into(out, t, "linspace"), requires_grad)
+    return _finish(_into(out, t, "linspace"), requires_grad, device)
 
 
 def eye(
@@ -389,7 +409,7 @@ def eye(
     if _on_meta(device):
         return _meta.empty((int(n), int(n if m is None else m)), dtype or _default_dtype, requires_grad)
     _check_device(device)
-    return _finish(_C._eye(int(n), int(n if m is None else m), dtype or _default_dtype), requires_grad)
+    return _finish(_C._eye(int(n), int(n if m is None else m), dtype or _default_dtype), requires_grad, device)
 
 
 def randint(
@@ -415,7 +435,7 @@ def randint(
         raise TypeError("randint() missing required argument 'high'")
     if _on_meta(device):
         return _meta.empty(_size(tuple(size)), dtype or int64, requires_grad)
-    make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad)  # noqa: E731
+    make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad, device)  # noqa: E731
     return _batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size)))
 
 
@@ -446,7 +466,7 @@ def randperm(
 
         return _batched.random_hook(permutations, ())
     t = _C._randperm(int(n), dt, generator)
-    return _finish(_into(out, t, "randperm"), requires_grad)
+    return _finish(_into(out, t, "randperm"), requires_grad, device)
 
 
 class layout:
@@ -486,6 +506,8 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         extra = {"generator": generator} if random else {}
         if device is None and isinstance(input, _meta.MetaTensor):
             device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given
+        elif device is None and isinstance(input, Tensor) and input.device.type != "cpu":
+            device = input.device  # on the input's device, as PyTorch
         if not random and isinstance(input, _batched.BatchedTensor):  # inside vmap: one result per entry
             return input._map_value(lambda v: create(v, dtype=dtype, device=device, requires_grad=requires_grad))
         if generator is not None and not random:
@@ -517,4 +539,6 @@ def full_like(
     """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given."""
     if device is None and isinstance(input, _meta.MetaTensor):
         device = "meta"
+    elif device is None and isinstance(input, Tensor) and input.device.type != "cpu":
+        device = input.device
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

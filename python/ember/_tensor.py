@@ -59,7 +59,7 @@ def _backward(
 
 def _tolist(self: Tensor) -> Any:
     """The tensor's values as a (nested) list of Python numbers."""
-    t = self.detach()
+    t = self.detach().cpu()
     if t.dtype == _C.dtype.bfloat16:  # numpy has no bfloat16; its values are exact in float32
         t = t.float()
     return t.numpy().tolist()
@@ -125,21 +125,32 @@ def _to(
 
         return _meta.copied(self, dtype or self.dtype)
     if device is not None:
-        _C._check_device(_C.device(device) if isinstance(device, str) else device)
+        device = _C.device(f"cuda:{device}" if isinstance(device, int) else device)
+        if not _same_device(device, self.device):
+            return self._to_device(device, dtype or self.dtype)
     if dtype is None or dtype == self.dtype:
         return self.clone() if copy else self
     return self._to_dtype(dtype)
 
 
-def _cpu(self: Tensor) -> Tensor:
-    """The tensor on the CPU: itself (every tensor of this build lives there)."""
-    return self
+def _same_device(wanted: device, have: device) -> bool:
+    """Whether a tensor on ``have`` is already on ``wanted`` ('cuda' means the current CUDA device)."""
+    if wanted.type != have.type:
+        return False
+    if wanted.index is None or wanted.type == "cpu":
+        return wanted.type == "cpu" or have.index == _C._cuda_current_device()
+    return wanted.index == have.index
+
+
+def _cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor on the CPU: itself when it is there, else a copy (which waits for the GPU)."""
+    return self if self.device.type == "cpu" else self._to_device(_C.device("cpu"), self.dtype)
 
 
 def _cuda(self: Tensor, device: int | str | device | None = None, non_blocking: bool = False) -> Tensor:
-    """The tensor on a CUDA device: raises RuntimeError, as this build has no CUDA."""
-    _C._check_device(_C.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"))
-    raise AssertionError("unreachable: _check_device raises without CUDA")
+    """The tensor on a CUDA device (the current one by default): itself when it is there, else a copy.
+    Raises RuntimeError where CUDA cannot be used."""
+    return _to(self, _C.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"))
 
 
 def _deepcopy(self: Tensor, memo: dict) -> Tensor:

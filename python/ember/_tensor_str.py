@@ -103,8 +103,8 @@ def _to_numpy(t: Tensor, floating: bool) -> np.ndarray:
     t = t.detach()
     if _dtype_name(t) == "bfloat16":  # numpy has no bfloat16; its values are exact in float32
         t = t.float()
-    if t.device.type == "cpu":
-        a = np.asarray(t.numpy())
+    if t.device.type in ("cpu", "cuda"):
+        a = np.asarray(t.cpu().numpy())
     else:
         a = np.array(t.tolist())
     # float32 values are exact in float64, and the formatting rules

@@ -1,4 +1,5 @@
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cuda_dispatch.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -294,6 +295,7 @@ static void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const 
 }
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (on_cuda(out)) return cuda_dispatch::binary(op, out, a, b);
   if (any_storage_only(out, a, b)) {
     Widening w;
     binary(op, w.out(out), w.in(a), w.in(b));
@@ -467,6 +469,7 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
 }
 
 void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  if (on_cuda(out)) return cuda_dispatch::unary(op, out, a);
   if (any_storage_only(out, a)) {
     Widening w;
     unary(op, w.out(out), w.in(a));
@@ -518,6 +521,7 @@ static bool copy_half_float_f16c(const Tensor&, const Tensor&) { return false; }
 #endif
 
 void copy(const Tensor& dst, const Tensor& src) {
+  if (on_cuda(dst) || on_cuda(src)) return cuda_dispatch::copy(dst, src);
   if (copy_half_float_f16c(dst, src)) return;
   dispatch_all(dst->dtype(), [&](auto out_tag) {
     using O = typename decltype(out_tag)::type;
@@ -529,6 +533,7 @@ void copy(const Tensor& dst, const Tensor& src) {
 }
 
 void fill(const Tensor& dst, double value) {
+  if (on_cuda(dst)) return cuda_dispatch::fill(dst, value);
   dispatch_all(dst->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T v = convert<T>(value);
@@ -545,6 +550,7 @@ void fill(const Tensor& dst, double value) {
 }
 
 void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi) {
+  if (on_cuda(out)) return cuda_dispatch::clamp(out, a, lo, hi);
   if (any_storage_only(out, a)) {
     Widening w;
     clamp(w.out(out), w.in(a), lo, hi);
@@ -575,6 +581,7 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
 }
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  if (on_cuda(out)) return cuda_dispatch::where(out, cond, a, b);
   dispatch_all(out->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     OperandStrides sc(*cond, out->sizes()), sa(*a, out->sizes()), sb(*b, out->sizes());

@@ -1,4 +1,5 @@
 #include "kernels/cpu/matmul.h"
+#include "kernels/cuda_dispatch.h"
 
 #include <cblas.h>
 
@@ -192,6 +193,7 @@ void gemm_on_thread(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 }
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
+  if (on_cuda(out)) return cuda_dispatch::bmm(out, a, b, alpha, beta);
   if (any_storage_only(out, a, b)) {
     Widening w;
     bmm(beta == 0 ? w.out(out) : w.inout(out), w.in(a), w.in(b), alpha, beta);

@@ -1,5 +1,6 @@
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/widen.h"
+#include "kernels/cuda_dispatch.h"
 
 #include <cmath>
 #include <type_traits>
@@ -186,6 +187,7 @@ void reduce_dispatch(const Tensor& out, const Tensor& in, uint64_t mask) {
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
+  if (on_cuda(out)) return cuda_dispatch::reduce(op, out, in, mask);
   if (any_storage_only(out, in)) {
     Widening w;
     reduce(op, w.out(out), w.in(in), mask);

@@ -1,4 +1,5 @@
 #include "kernels/cpu/softmax.h"
+#include "kernels/cuda_dispatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -218,6 +219,7 @@ void softmax_backward_typed(const Tensor& gx, const Tensor& g, const Tensor& y, 
 }  // namespace
 
 void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind) {
+  if (on_cuda(out)) return cuda_dispatch::softmax(out, x, outer, n, inner, kind);
   EMBER_ASSERT(kind != SoftmaxKind::SafeSoftmax || inner == 1);
   if (x->dtype() == DType::Float64)
     softmax_typed<double>(out, x, outer, n, inner, kind);
@@ -227,6 +229,7 @@ void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64
 
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
                       bool log) {
+  if (on_cuda(gx)) return cuda_dispatch::softmax_backward(gx, g, y, outer, n, inner, log);
   if (y->dtype() == DType::Float64)
     softmax_backward_typed<double>(gx, g, y, outer, n, inner, log);
   else

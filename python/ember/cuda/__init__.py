@@ -1,24 +1,157 @@
-"""ember.cuda: CUDA kernels are not built in this version; every query says so."""
+"""ember.cuda: CUDA devices (Note [CUDA backend] in csrc/kernels/cuda/backend.h).
+
+A build with the CUDA backend (``EMBER_CUDA=ON pip install .``) runs tensors on NVIDIA GPUs; in a
+build without it, or on a machine without a GPU, every query answers as PyTorch's do there:
+``is_available()`` is False, ``device_count()`` is 0, the memory counters are 0, and making a CUDA
+tensor raises RuntimeError saying why."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from .. import _C
 from . import amp  # noqa: F401  (torch.cuda.amp's deprecated names)
 
 
 def is_available() -> bool:
-    """Returns whether CUDA can be used: False in this version."""
+    """Whether CUDA tensors can be made: a CUDA build, a driver and at least one GPU."""
     return _C._cuda_is_available()
 
 
+def is_built() -> bool:
+    """Whether this ember was built with its CUDA backend (a GPU may still be missing)."""
+    return _C._cuda_built()
+
+
 def device_count() -> int:
-    """Returns the number of CUDA devices: 0 in this version."""
-    return 0
+    """The number of CUDA devices (0 without CUDA)."""
+    return _C._cuda_device_count()
+
+
+def is_initialized() -> bool:
+    """Whether CUDA can be used (ember starts CUDA at its first CUDA tensor)."""
+    return is_available()
+
+
+def _index(device: Any) -> int:
+    """-1 (the current device) for None; the index of an int, 'cuda:N' or ember.device."""
+    if device is None:
+        return -1
+    if isinstance(device, int):
+        return device
+    d = device if isinstance(device, _C.device) else _C.device(device)
+    if d.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {d}")
+    return -1 if d.index is None else d.index
+
+
+def current_device() -> int:
+    """The index of the current CUDA device."""
+    return _C._cuda_current_device()
+
+
+def set_device(device: Any) -> None:
+    """Makes ``device`` (an index, 'cuda:N' or ember.device) the current CUDA device."""
+    index = _index(device)
+    if index >= 0:
+        _C._cuda_set_device(index)
+
+
+def synchronize(device: Any = None) -> None:
+    """Waits until every kernel queued on ``device`` (default: the current one) has finished."""
+    _C._cuda_synchronize(_index(device))
+
+
+def get_device_name(device: Any = None) -> str:
+    """The GPU's name, as the driver reports it."""
+    return _C._cuda_device_name(_index(device))
+
+
+class device:
+    """``with ember.cuda.device(1):`` makes device 1 current inside the block."""
+
+    def __init__(self, device: Any) -> None:
+        self.index = _index(device)
+        self.previous = -1
+
+    def __enter__(self) -> device:
+        if self.index >= 0:
+            self.previous = current_device()
+            set_device(self.index)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.index >= 0:
+            set_device(self.previous)
+
+
+def _stat(name: str, device: Any) -> int:
+    return int(_C._cuda_memory_stats(_index(device)).get(name, 0))
+
+
+def memory_allocated(device: Any = None) -> int:
+    """Bytes held by CUDA tensors on the device (rounded up as the caching allocator hands them out)."""
+    return _stat("allocated", device)
+
+
+def max_memory_allocated(device: Any = None) -> int:
+    """The peak of memory_allocated since the start or reset_peak_memory_stats()."""
+    return _stat("max_allocated", device)
+
+
+def memory_reserved(device: Any = None) -> int:
+    """Bytes the caching allocator holds from CUDA: in use plus cached for reuse."""
+    return _stat("reserved", device)
+
+
+def max_memory_reserved(device: Any = None) -> int:
+    """The peak of memory_reserved."""
+    return _stat("max_reserved", device)
+
+
+def memory_stats(device: Any = None) -> dict:
+    """The allocator's counters (PyTorch's keys for the ones ember keeps)."""
+    s = _C._cuda_memory_stats(_index(device))
+    return {
+        "allocated_bytes.all.current": s.get("allocated", 0),
+        "allocated_bytes.all.peak": s.get("max_allocated", 0),
+        "reserved_bytes.all.current": s.get("reserved", 0),
+        "reserved_bytes.all.peak": s.get("max_reserved", 0),
+        "num_alloc_retries": 0,
+        "allocation.all.allocated": s.get("allocations", 0),
+    }
+
+
+def reset_peak_memory_stats(device: Any = None) -> None:
+    """Sets the peaks to the current values."""
+    _C._cuda_reset_peak_memory_stats(_index(device))
+
+
+def empty_cache() -> None:
+    """Gives the cached, unused blocks back to CUDA (tensors in use keep theirs)."""
+    _C._cuda_empty_cache()
 
 
 def manual_seed(seed: int) -> None:
-    """A no-op without CUDA, as in PyTorch."""
+    """Seeds the CUDA generator (Philox); a no-op effect without CUDA, as in PyTorch."""
+    _C._cuda_manual_seed(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
 
 
 def manual_seed_all(seed: int) -> None:
-    """A no-op without CUDA, as in PyTorch."""
+    """Seeds the CUDA generator of every device (ember keeps one stream for all)."""
+    manual_seed(seed)
+
+
+def seed() -> None:
+    """Seeds the CUDA generator from a random number."""
+    import random
+
+    manual_seed(random.getrandbits(63))
+
+
+seed_all = seed
+
+
+def initial_seed() -> int:
+    """The CUDA generator's seed."""
+    return _C._cuda_initial_seed()

@@ -591,8 +591,8 @@ class Module:
         """Casts the module's parameters and buffers (the module is modified in place); returns self.
 
         to(device), to(dtype), to(device, dtype), to(tensor): floating parameters and buffers change dtype;
-        integer ones (e.g. num_batches_tracked) keep theirs. Only the CPU device is available (another device
-        raises a RuntimeError).
+        integer ones (e.g. num_batches_tracked) keep theirs. A device moves them all (CUDA needs a CUDA
+        build and a GPU, else RuntimeError).
         """
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
@@ -618,11 +618,8 @@ class Module:
                 self.to(dtype)
             return self.to_empty(device="meta")
         if device is not None:
-            _C._check_device(
-                _C.device(f"cuda:{device}" if isinstance(device, int) else device)
-                if not isinstance(device, _C.device)
-                else device
-            )
+            device = _C.device(f"cuda:{device}" if isinstance(device, int) else device)
+            _C._check_device(device)
             if any(t.device.type == "meta" for t in [*self.parameters(), *self.buffers()]):
                 raise NotImplementedError(
                     "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() instead of "
@@ -631,9 +628,13 @@ class Module:
         if memory_format is not None:  # 4-D (channels_last) or 5-D (channels_last_3d) tensors take the format
             rank = {"channels_last": 4, "channels_last_3d": 5}.get(getattr(memory_format, "_name", None))
             self._apply(lambda t: t.contiguous(memory_format=memory_format) if t.dim() == rank else t)
-        if dtype is None:
+        if dtype is None and device is None:
             return self
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+        def convert(t: Tensor) -> Tensor:
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+
+        return self._apply(convert)
 
     def float(self: _M) -> _M:
         """Casts all floating point parameters and buffers to float32; returns self."""
@@ -673,16 +674,13 @@ class Module:
         return self
 
     def cpu(self: _M) -> _M:
-        """Moves all parameters and buffers to the CPU, where they already are; returns self."""
-        return self
+        """Moves all parameters and buffers to the CPU; returns self."""
+        return self.to("cpu")
 
     def cuda(self: _M, device: int | str | _C.device | None = None) -> _M:
-        """Checks that the CUDA device is available, which it is not in this version (a RuntimeError: ember
-        computes on the CPU only); kept for PyTorch compatibility."""
-        _C._check_device(
-            _C.device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
-        )
-        return self
+        """Moves all parameters and buffers to a CUDA device (the current one by default); returns self.
+        Raises RuntimeError where CUDA cannot be used."""
+        return self.to(_C.device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device))
 
     # ---- state_dict ----------------------------------------------------------------------------------------------
 

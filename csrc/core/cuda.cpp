@@ -1,0 +1,148 @@
+// Loading the CUDA backend (Note [CUDA backend]) and asking the driver about devices.
+#include "core/cuda.h"
+
+#include <dlfcn.h>
+
+#include <sys/stat.h>
+#include <mutex>
+#include <string>
+
+namespace ember {
+namespace {
+
+// The folder holding ember._C (this code), where libember_cuda.so is installed.
+std::string module_folder() {
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void*>(&cuda_built), &info) || !info.dli_fname) return ".";
+  std::string path = info.dli_fname;
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+const std::string& backend_path() {
+  static const std::string path = module_folder() + "/libember_cuda.so";
+  return path;
+}
+
+// The driver's answer through libcuda itself, not the backend: asking must not
+// load cuBLAS. -1: no driver library at all.
+int driver_device_count() {
+  void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return -1;
+  using Init = int (*)(unsigned);
+  using Count = int (*)(int*);
+  auto init = reinterpret_cast<Init>(dlsym(lib, "cuInit"));
+  auto count = reinterpret_cast<Count>(dlsym(lib, "cuDeviceGetCount"));
+  int n = 0;
+  if (!init || !count || init(0) != 0 || count(&n) != 0) n = 0;
+  return n;  // the library stays loaded: the backend's cudart uses it next
+}
+
+int cached_driver_count() {
+  static const int n = driver_device_count();
+  return n;
+}
+
+}  // namespace
+
+bool cuda_built() {
+  struct stat st;
+  return stat(backend_path().c_str(), &st) == 0;
+}
+
+int cuda_device_count() { return cuda_built() ? std::max(cached_driver_count(), 0) : 0; }
+
+cuda::Backend& cuda_backend() {
+  static std::once_flag once;
+  static cuda::Backend* backend = nullptr;
+  static std::string failure;
+  std::call_once(once, [] {
+    if (!cuda_built()) {
+      failure = "ember was built without CUDA support: ember.cuda.is_available() is False; use device='cpu'";
+      return;
+    }
+    if (cached_driver_count() < 0) {
+      failure =
+          "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver "
+          "from http://www.nvidia.com/Download/index.aspx";
+      return;
+    }
+    if (cached_driver_count() == 0) {
+      failure = "No CUDA GPUs are available";
+      return;
+    }
+    void* lib = dlopen(backend_path().c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      failure = std::string("ember could not load its CUDA backend (") + dlerror() +
+                "); is nvidia-cublas installed (pip install ember[cuda])?";
+      return;
+    }
+    auto entry = reinterpret_cast<cuda::Backend* (*)()>(dlsym(lib, "ember_cuda_backend"));
+    cuda::Backend* b = entry ? entry() : nullptr;
+    if (!b || b->version() != cuda::kBackendVersion) {
+      failure = "ember's CUDA backend (" + backend_path() + ") is from another version of ember; reinstall ember";
+      return;
+    }
+    backend = b;
+  });
+  EMBER_CHECK(backend, failure);
+  return *backend;
+}
+
+Device resolve_cuda_device(Device device) {
+  cuda::Backend& b = cuda_backend();
+  if (device.index < 0) device.index = cuda_call([&] { return b.current_device(); });
+  EMBER_CHECK(device.index < cuda_device_count(), "CUDA error: invalid device ordinal (device ", device.str(),
+              " requested, ", cuda_device_count(), " available)");
+  return device;
+}
+
+cuda::TensorArg cuda_arg(const TensorImpl& t) {
+  EMBER_CHECK(t.dim() <= cuda::kMaxDims, "ember's CUDA kernels take tensors of at most ", cuda::kMaxDims,
+              " dimensions, got ", t.dim());
+  cuda::TensorArg a;
+  if (t.device().is_cpu()) {
+    EMBER_ASSERT(t.dim() == 0);  // check_same_device lets only 0-d CPU tensors join CUDA ones
+    a.host_scalar = true;
+    a.scalar = dispatch_all(t.dtype(), [&](auto tag) -> double {
+      using T = typename decltype(tag)::type;
+      return convert<double>(*reinterpret_cast<const T*>(t.raw_data_ptr()));
+    });
+    a.dtype = (int)t.dtype();
+    return a;
+  }
+  a.data = static_cast<char*>(t.storage()->data) + t.offset() * (int64_t)itemsize(t.dtype());
+  a.dtype = (int)t.dtype();
+  a.device = t.device().index;
+  a.ndim = (int)t.dim();
+  for (int d = 0; d < a.ndim; ++d) {
+    a.sizes[d] = t.size(d);
+    a.strides[d] = t.stride(d);
+  }
+  return a;
+}
+
+void rethrow_cuda_error() {
+  try {
+    throw;
+  } catch (const std::invalid_argument& e) { throw Error(ErrorKind::NotImplemented, e.what()); }
+}
+
+void fail_missing_kernel(const TensorImpl& t) {
+  throw MissingKernel(
+      "Could not run this op with arguments from the 'CUDA' backend: ember has no CUDA kernel for it "
+      "yet (input on " +
+      t.device().str() + "); move the tensors to the CPU with .cpu() for this op");
+}
+
+void check_same_device(const TensorImpl& a, const TensorImpl& b) {
+  if (a.device() == b.device()) return;
+  if ((a.device().is_cpu() && a.dim() == 0) || (b.device().is_cpu() && b.dim() == 0)) return;
+  // PyTorch names the CUDA device first, whichever operand it is
+  const Device& first = a.device().is_cpu() ? b.device() : a.device();
+  const Device& second = a.device().is_cpu() ? a.device() : b.device();
+  EMBER_FAIL(Runtime, "Expected all tensors to be on the same device, but found at least two devices, ", first.str(),
+             " and ", second.str(), "!");
+}
+
+}  // namespace ember

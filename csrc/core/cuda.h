@@ -1,0 +1,52 @@
+#pragma once
+// ember._C's side of the CUDA backend (Note [CUDA backend]): finding and
+// loading libember_cuda.so, the device queries, and the conversions between a
+// TensorImpl and what a CUDA kernel sees.
+#include "core/tensor.h"
+#include "kernels/cuda/backend.h"
+
+namespace ember {
+
+// Whether libember_cuda.so lies beside ember._C (a build with EMBER_CUDA).
+bool cuda_built();
+// The number of CUDA devices the driver sees, asked without loading the backend
+// (0 in a build without CUDA, without a driver, or without a GPU).
+int cuda_device_count();
+// The backend, loaded at the first call; raises PyTorch's errors where no GPU
+// can be used. Every call into it goes through cuda_call().
+cuda::Backend& cuda_backend();
+// `device` with its index resolved (cuda -> cuda:<current>); raises when it
+// cannot be used.
+Device resolve_cuda_device(Device device);
+
+// A kernel argument for `t` (on a CUDA device, at most cuda::kMaxDims dims).
+cuda::TensorArg cuda_arg(const TensorImpl& t);
+inline cuda::TensorArg cuda_arg(const Tensor& t) { return cuda_arg(*t); }
+
+// Runs f (calls into the backend), turning the backend's std::invalid_argument
+// (no kernel for this op or dtype) into NotImplementedError.
+void rethrow_cuda_error();
+template <class F>
+auto cuda_call(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::invalid_argument&) {
+    rethrow_cuda_error();
+    throw;
+  }
+}
+
+// Note [Missing CUDA kernels]
+// A CPU kernel reading a CUDA tensor would read device memory as host memory
+// (a crash at best). TensorImpl::data_ptr() refuses it with this error instead;
+// the op registry adds the op's name as it passes (registry.h), giving
+// PyTorch's "Could not run '<op>' with arguments from the 'CUDA' backend".
+struct MissingKernel : Error {
+  explicit MissingKernel(const std::string& msg) : Error(ErrorKind::NotImplemented, msg) {}
+};
+
+// "Expected all tensors to be on the same device, ..." unless `a` and `b` are
+// on one device; a 0-d CPU tensor may join a CUDA one (as a number), as in PyTorch.
+void check_same_device(const TensorImpl& a, const TensorImpl& b);
+
+}  // namespace ember

@@ -1,0 +1,105 @@
+#pragma once
+// Note [CUDA backend]
+// The CUDA kernels live in a library of their own, libember_cuda.so, which
+// ember._C loads with dlopen at the first CUDA tensor (core/cuda.cpp), never
+// at import: a CPU user of a CUDA build pays neither its load time nor
+// cuBLAS's memory. The two sides share only this header: plain structs and
+// one abstract class whose instance the library returns from
+// ember_cuda_backend(). Nothing of _C is linked into the library, so its
+// kernels see tensors as TensorArg (pointer, dtype, sizes, strides) and report
+// failures as exceptions of the standard library, which core/cuda.cpp turns
+// into ember's: std::invalid_argument for an op or dtype the backend has no
+// kernel for (NotImplementedError), std::runtime_error for a CUDA or cuBLAS
+// status (RuntimeError with CUDA's own words). The op layer stays the same on
+// both devices: each kernel entry of kernels/cpu/ hands a CUDA output to this
+// backend (the one dispatch point by device), and backward formulas are ember
+// ops, so they run on the device of their inputs.
+#include <cstddef>
+#include <cstdint>
+
+namespace ember {
+namespace cuda {
+
+constexpr int kBackendVersion = 1;  // bumped whenever Backend or TensorArg change
+constexpr int kMaxDims = 16;
+
+// A strided tensor as a kernel sees it; strides count elements. A 0-d CPU
+// tensor beside CUDA ones (a Python number, as PyTorch allows) comes by value:
+// host_scalar set, `scalar` its value, no data.
+struct TensorArg {
+  char* data = nullptr;  // the first element
+  bool host_scalar = false;
+  double scalar = 0;
+  int dtype = 0;  // ember::DType's number
+  int device = 0;
+  int ndim = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t strides[kMaxDims] = {};
+};
+
+struct MemoryStats {
+  uint64_t allocated = 0, max_allocated = 0, reserved = 0, max_reserved = 0;
+  uint64_t allocations = 0, cache_hits = 0;
+};
+
+// C = alpha * op(A) @ op(B) + beta * C, column-major as cuBLAS reads it, for
+// `batch` matrices `stride_*` elements apart (0: the same matrix for all).
+struct GemmArgs {
+  int dtype = 0, device = 0;
+  bool trans_a = false, trans_b = false;
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  const void* a = nullptr;
+  int64_t lda = 0, stride_a = 0;
+  const void* b = nullptr;
+  int64_t ldb = 0, stride_b = 0;
+  void* c = nullptr;
+  int64_t ldc = 0, stride_c = 0;
+  double alpha = 1.0, beta = 0.0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual int version() const { return kBackendVersion; }
+
+  // Devices: these take the driver's answer (0 devices without a driver).
+  virtual int device_count() = 0;
+  virtual int current_device() = 0;
+  virtual void set_device(int device) = 0;
+  virtual void synchronize(int device) = 0;
+  virtual const char* device_name(int device) = 0;
+
+  // The caching allocator (Note [CUDA caching allocator]).
+  virtual void* alloc(size_t nbytes, int device) = 0;
+  virtual void free(void* p, size_t nbytes, int device) = 0;
+  virtual MemoryStats memory_stats(int device) = 0;
+  virtual void reset_peak_memory_stats(int device) = 0;
+  virtual void empty_cache() = 0;
+
+  // Bytes between host (device -1) and devices; a copy to the host waits for it.
+  virtual void copy_bytes(void* dst, int dst_device, const void* src, int src_device, size_t nbytes) = 0;
+
+  // Kernels: `out` first, shapes as kernels/cpu/elementwise.h says.
+  virtual void copy(const TensorArg& dst, const TensorArg& src) = 0;  // converts dtype; src broadcast
+  virtual void fill(const TensorArg& dst, double value) = 0;
+  virtual void unary(int op, const TensorArg& out, const TensorArg& a) = 0;  // kernels::UnaryOp
+  virtual void binary(int op, const TensorArg& out, const TensorArg& a, const TensorArg& b) = 0;
+  virtual void where(const TensorArg& out, const TensorArg& cond, const TensorArg& a, const TensorArg& b) = 0;
+  virtual void clamp(const TensorArg& out, const TensorArg& a, const double* lo, const double* hi) = 0;
+  // out: in's shape with size 1 at the dims of `mask` (kernels::ReduceOp)
+  virtual void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask) = 0;
+  virtual void gemm(const GemmArgs& g) = 0;
+  // (outer, n, inner) layout as kernels/cpu/softmax.h; kind: kernels::SoftmaxKind
+  virtual void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) = 0;
+  virtual void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer,
+                                int64_t n, int64_t inner) = 0;
+  // Philox 4x32-10 counter-based numbers: the stream (seed, offset) decides every element.
+  virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
+  virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;
+};
+
+}  // namespace cuda
+}  // namespace ember
+
+// The library's one exported symbol.
+extern "C" ember::cuda::Backend* ember_cuda_backend();

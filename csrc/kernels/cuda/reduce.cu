@@ -1,0 +1,271 @@
+// Reductions (sum, prod, max, min, any, all over any set of dims) and softmax.
+// Note [CUDA reductions]
+// Each output element is reduced by one block (256 threads striding over its
+// elements, then a tree in shared memory) when it has many elements, or by one
+// thread when it has few. When there are few outputs of many elements each (a
+// full sum), each output is split across up to 1024 blocks writing partial
+// results, and a second launch reduces those: every SM takes part.
+#include <cfloat>
+#include <cmath>
+
+#include "kernels/cpu/reduce.h"
+#include "kernels/cpu/softmax.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/kernels.h"
+
+namespace ember {
+namespace cuda {
+namespace {
+
+using kernels::ReduceOp;
+
+// Output index -> input offset of its first element, and reduced index -> offset from there.
+struct ReduceGeometry {
+  int kept_ndim = 0, red_ndim = 0;
+  int64_t kept_sizes[kMaxDims], kept_strides[kMaxDims];  // input strides of the kept dims
+  int64_t red_sizes[kMaxDims], red_strides[kMaxDims];
+  int64_t outputs = 1, reduced = 1;
+  __device__ __forceinline__ int64_t base(int64_t o) const {
+    int64_t off = 0;
+    for (int d = kept_ndim - 1; d >= 0; --d) {
+      off += (o % kept_sizes[d]) * kept_strides[d];
+      o /= kept_sizes[d];
+    }
+    return off;
+  }
+  __device__ __forceinline__ int64_t inner(int64_t r) const {
+    int64_t off = 0;
+    for (int d = red_ndim - 1; d >= 0; --d) {
+      off += (r % red_sizes[d]) * red_strides[d];
+      r /= red_sizes[d];
+    }
+    return off;
+  }
+};
+
+template <class A>
+__device__ __forceinline__ A identity(int op) {
+  switch ((ReduceOp)op) {
+    case ReduceOp::Prod:
+    case ReduceOp::All: return A(1);
+    case ReduceOp::Max:
+      if constexpr (std::is_floating_point<A>::value)
+        return -INFINITY;
+      else
+        return A(INT64_MIN);
+    case ReduceOp::Min:
+      if constexpr (std::is_floating_point<A>::value)
+        return INFINITY;
+      else
+        return A(INT64_MAX);
+    default: return A(0);
+  }
+}
+
+template <class A>
+__device__ __forceinline__ A combine(int op, A x, A y) {
+  switch ((ReduceOp)op) {
+    case ReduceOp::Sum: return x + y;
+    case ReduceOp::Prod: return x * y;
+    case ReduceOp::Max:
+      if constexpr (std::is_floating_point<A>::value)
+        if (isnan(x) || isnan(y)) return isnan(x) ? x : y;
+      return x > y ? x : y;
+    case ReduceOp::Min:
+      if constexpr (std::is_floating_point<A>::value)
+        if (isnan(x) || isnan(y)) return isnan(x) ? x : y;
+      return x < y ? x : y;
+    case ReduceOp::Any: return A(x != A(0) || y != A(0));
+    default: return A(x != A(0) && y != A(0));  // All
+  }
+}
+
+// A block's threads combine their values; thread 0 gets the result.
+template <class A>
+__device__ A block_combine(int op, A v) {
+  __shared__ A shared[kThreads];
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) shared[threadIdx.x] = combine(op, shared[threadIdx.x], shared[threadIdx.x + s]);
+    __syncthreads();
+  }
+  return shared[0];
+}
+
+// grid: (outputs, splits); each block reduces its share of one output's elements into
+// `partial` (splits > 1) or the output itself.
+template <class A>
+__global__ void reduce_blocks(ReduceGeometry g, const char* in, int in_dtype, int in_size, char* out, int out_dtype,
+                              int out_size, int op, A* partial, int splits) {
+  int64_t o = blockIdx.x;
+  int split = blockIdx.y;
+  int64_t base = g.base(o);
+  A acc = identity<A>(op);
+  for (int64_t r = (int64_t)split * blockDim.x + threadIdx.x; r < g.reduced; r += (int64_t)splits * blockDim.x)
+    acc = combine(op, acc, load_as<A>(in + (base + g.inner(r)) * in_size, in_dtype));
+  acc = block_combine(op, acc);
+  if (threadIdx.x != 0) return;
+  if (splits > 1)
+    partial[o * splits + split] = acc;
+  else
+    store_as<A>(out + o * out_size, out_dtype, acc);
+}
+
+template <class A>
+__global__ void reduce_partials(const A* partial, int splits, char* out, int out_dtype, int out_size, int op) {
+  int64_t o = blockIdx.x;
+  A acc = identity<A>(op);
+  for (int s = threadIdx.x; s < splits; s += blockDim.x) acc = combine(op, acc, partial[o * splits + s]);
+  acc = block_combine(op, acc);
+  if (threadIdx.x == 0) store_as<A>(out + o * out_size, out_dtype, acc);
+}
+
+// One thread per output: outputs of few elements each.
+template <class A>
+__global__ void reduce_threads(ReduceGeometry g, const char* in, int in_dtype, int in_size, char* out, int out_dtype,
+                               int out_size, int op) {
+  for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < g.outputs;
+       o += (int64_t)gridDim.x * blockDim.x) {
+    int64_t base = g.base(o);
+    A acc = identity<A>(op);
+    for (int64_t r = 0; r < g.reduced; ++r)
+      acc = combine(op, acc, load_as<A>(in + (base + g.inner(r)) * in_size, in_dtype));
+    store_as<A>(out + o * out_size, out_dtype, acc);
+  }
+}
+
+}  // namespace
+
+void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask) {
+  ReduceGeometry g;
+  for (int d = 0; d < in.ndim; ++d) {
+    if (mask >> d & 1) {
+      g.red_sizes[g.red_ndim] = in.sizes[d];
+      g.red_strides[g.red_ndim++] = in.strides[d];
+      g.reduced *= in.sizes[d];
+    } else {
+      g.kept_sizes[g.kept_ndim] = in.sizes[d];
+      g.kept_strides[g.kept_ndim++] = in.strides[d];
+      g.outputs *= in.sizes[d];
+    }
+  }
+  if (g.outputs == 0) return;
+  const int in_size = itemsize_of(in.dtype), out_size = itemsize_of(out.dtype);
+  cudaStream_t s = stream_for(out.device);
+  // The accumulator: the input's compute type; any/all and integer sums in int64.
+  int acc_dtype = (op == (int)ReduceOp::Any || op == (int)ReduceOp::All) ? kInt64 : in.dtype;
+  if (in.dtype == kBool) acc_dtype = kInt64;
+  dispatch_compute(acc_dtype, [&](auto tag) {
+    using A = decltype(tag);
+    if (g.reduced < 64 && g.outputs >= 1024) {
+      reduce_threads<A>
+          <<<blocks_for(g.outputs), kThreads, 0, s>>>(g, in.data, in.dtype, in_size, out.data, out.dtype, out_size, op);
+      return;
+    }
+    int splits = 1;
+    if (g.outputs < 256) {  // few outputs: spread each over blocks (Note [CUDA reductions])
+      int64_t want = g.reduced / (kThreads * 16);
+      splits = (int)std::max<int64_t>(1, std::min<int64_t>(want, 1024 / g.outputs + 1));
+    }
+    if (splits == 1) {
+      reduce_blocks<A><<<dim3((unsigned)g.outputs, 1), kThreads, 0, s>>>(g, in.data, in.dtype, in_size, out.data,
+                                                                         out.dtype, out_size, op, nullptr, 1);
+      return;
+    }
+    Scratch partial((size_t)g.outputs * splits * sizeof(A), out.device);
+    A* p = static_cast<A*>(partial.data);
+    reduce_blocks<A><<<dim3((unsigned)g.outputs, splits), kThreads, 0, s>>>(g, in.data, in.dtype, in_size, out.data,
+                                                                            out.dtype, out_size, op, p, splits);
+    reduce_partials<A><<<(unsigned)g.outputs, kThreads, 0, s>>>(p, splits, out.data, out.dtype, out_size, op);
+  });
+  check_launch("a reduction");
+}
+
+namespace {
+
+using kernels::SoftmaxKind;
+
+// x, y: (outer, n, inner) contiguous; one block per (outer, inner) slice of n elements.
+template <class T>
+__global__ void softmax_kernel(const char* x, char* y, int dtype, int64_t n, int64_t inner, int kind) {
+  using A = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
+  const int64_t slice = blockIdx.x, o = slice / inner, i = slice % inner;
+  const int size = itemsize_of(dtype);
+  auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+  A m = -INFINITY;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    A v = load_as<A>(x + at(j) * size, dtype);
+    m = isnan(v) || v > m ? v : m;
+  }
+  m = block_combine((int)ReduceOp::Max, m);
+  __syncthreads();
+  A sum = 0;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += exp(load_as<A>(x + at(j) * size, dtype) - m);
+  sum = block_combine((int)ReduceOp::Sum, sum);
+  const bool all_masked = isinf(m) && m < 0;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    A v = load_as<A>(x + at(j) * size, dtype) - m;
+    A r;
+    if (kind == (int)SoftmaxKind::LogSoftmax)
+      r = v - log(sum);
+    else if (kind == (int)SoftmaxKind::SafeSoftmax && all_masked)
+      r = 0;
+    else
+      r = exp(v) / sum;
+    store_as<A>(y + at(j) * size, dtype, r);
+  }
+}
+
+template <class T>
+__global__ void softmax_backward_kernel(const char* g, const char* y, char* gx, int dtype, int64_t n, int64_t inner,
+                                        int kind) {
+  using A = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
+  const int64_t slice = blockIdx.x, o = slice / inner, i = slice % inner;
+  const int size = itemsize_of(dtype);
+  auto at = [&](int64_t j) { return ((o * n + j) * inner + i) * size; };
+  const bool log_kind = kind == (int)SoftmaxKind::LogSoftmax;
+  A dot = 0;  // softmax: sum(g * y); log_softmax: sum(g)
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    A gv = load_as<A>(g + at(j), dtype);
+    dot += log_kind ? gv : gv * load_as<A>(y + at(j), dtype);
+  }
+  dot = block_combine((int)ReduceOp::Sum, dot);
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    A gv = load_as<A>(g + at(j), dtype), yv = load_as<A>(y + at(j), dtype);
+    store_as<A>(gx + at(j), dtype, log_kind ? gv - exp(yv) * dot : yv * (gv - dot));
+  }
+}
+
+}  // namespace
+
+void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) {
+  if (outer * inner == 0 || n == 0) return;
+  cudaStream_t s = stream_for(out.device);
+  dispatch_compute(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point<T>::value)
+      softmax_kernel<T><<<(unsigned)(outer * inner), kThreads, 0, s>>>(x.data, out.data, x.dtype, n, inner, kind);
+    else
+      unsupported("softmax of an integer tensor");
+  });
+  check_launch("softmax");
+}
+
+void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer, int64_t n,
+                      int64_t inner) {
+  if (outer * inner == 0 || n == 0) return;
+  cudaStream_t s = stream_for(gx.device);
+  dispatch_compute(y.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point<T>::value)
+      softmax_backward_kernel<T>
+          <<<(unsigned)(outer * inner), kThreads, 0, s>>>(g.data, y.data, gx.data, y.dtype, n, inner, kind);
+    else
+      unsupported("softmax backward of an integer tensor");
+  });
+  check_launch("softmax backward");
+}
+
+}  // namespace cuda
+}  // namespace ember

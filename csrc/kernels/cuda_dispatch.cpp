@@ -1,0 +1,160 @@
+// Kernels of CUDA tensors, handed to libember_cuda.so (Note [CUDA backend]).
+#include "kernels/cuda_dispatch.h"
+
+#include <atomic>
+
+#include "core/cuda.h"
+
+namespace ember {
+namespace kernels {
+namespace cuda_dispatch {
+namespace {
+
+cuda::Backend& backend() { return cuda_backend(); }
+
+// A contiguous copy of `t` on its own device, in its own dtype (itself when it already is one).
+Tensor dense(const Tensor& t) {
+  if (t->is_contiguous()) return t;
+  Tensor out = empty(t->sizes(), t->dtype(), t->device());
+  kernels::copy(out, t);  // the CPU kernel for a CPU tensor, this file's for a CUDA one
+  return out;
+}
+
+// dst (contiguous, src's sizes and dtype) = src, on different devices.
+void copy_bytes(const Tensor& dst, const Tensor& src) {
+  size_t n = (size_t)src->numel() * itemsize(src->dtype());
+  if (n == 0) return;
+  auto index = [](const Tensor& t) { return t->device().is_cpu() ? -1 : t->device().index; };
+  cuda_call([&] { backend().copy_bytes(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), index(src), n); });
+}
+
+}  // namespace
+
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  cuda_call([&] { backend().binary((int)op, cuda_arg(out), cuda_arg(a), cuda_arg(b)); });
+}
+
+void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  cuda_call([&] { backend().unary((int)op, cuda_arg(out), cuda_arg(a)); });
+}
+
+void copy(const Tensor& dst, const Tensor& src) {
+  if (dst->numel() == 0) return;
+  const bool same_device = dst->device() == src->device();
+  if (same_device || (src->device().is_cpu() && src->dim() == 0)) {
+    cuda_call([&] { backend().copy(cuda_arg(dst), cuda_arg(src)); });
+    return;
+  }
+  // Across devices: bytes move in src's dtype and layout, then convert on dst's device.
+  Tensor from = dense(src);
+  const bool direct = dst->is_contiguous() && dst->dtype() == src->dtype() && dst->sizes() == src->sizes();
+  Tensor landing = direct ? dst : empty(src->sizes(), src->dtype(), dst->device());
+  copy_bytes(landing, from);
+  if (direct) return;
+  if (dst->device().is_cpu())
+    kernels::copy(dst, landing);
+  else
+    cuda_call([&] { backend().copy(cuda_arg(dst), cuda_arg(landing)); });
+}
+
+void fill(const Tensor& dst, double value) {
+  if (dst->numel()) cuda_call([&] { backend().fill(cuda_arg(dst), value); });
+}
+
+void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi) {
+  cuda_call([&] { backend().clamp(cuda_arg(out), cuda_arg(a), lo, hi); });
+}
+
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  check_same_device(*out, *cond);
+  cuda_call([&] { backend().where(cuda_arg(out), cuda_arg(cond), cuda_arg(a), cuda_arg(b)); });
+}
+
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
+  cuda_call([&] { backend().reduce((int)op, cuda_arg(out), cuda_arg(in), mask); });
+}
+
+// out: (B, M, N) contiguous = alpha * a @ b + beta * out. cuBLAS is column-major:
+// it computes out^T (N, M) = b^T @ a^T, which reads row-major b and a as they are.
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
+  check_same_device(*a, *b);
+  const int64_t batch = out->size(0), M = out->size(1), N = out->size(2), K = a->size(2);
+  if (out->numel() == 0) return;
+  if (K == 0) {
+    if (beta == 0)
+      fill(out, 0.0);
+    else
+      cuda_dispatch::binary(BinaryOp::Mul, out, out, wrapped_scalar(beta, out->dtype()));
+    return;
+  }
+  // An operand BLAS reads as is: rows or columns contiguous; otherwise a dense copy.
+  auto readable = [](const Tensor& t, bool& trans, int64_t& ld) -> Tensor {
+    int64_t rows = t->size(1), cols = t->size(2), rs = t->stride(1), cs = t->stride(2);
+    if (cs == 1 && rs >= std::max<int64_t>(cols, 1)) {
+      trans = false, ld = rows > 1 ? rs : std::max<int64_t>(cols, 1);
+      return t;
+    }
+    if (rs == 1 && cs >= std::max<int64_t>(rows, 1)) {
+      trans = true, ld = cols > 1 ? cs : std::max<int64_t>(rows, 1);
+      return t;
+    }
+    Tensor d = dense(t);
+    trans = false, ld = std::max<int64_t>(cols, 1);
+    return d;
+  };
+  bool ta = false, tb = false;
+  int64_t lda = 0, ldb = 0;
+  Tensor A = readable(a, ta, lda), B = readable(b, tb, ldb);
+  cuda::GemmArgs g;
+  g.dtype = (int)out->dtype();
+  g.device = out->device().index;
+  // column-major: C' (N x M) = B' (N x K) @ A' (K x M)
+  g.m = N, g.n = M, g.k = K, g.batch = batch;
+  g.a = B->raw_data_ptr(), g.lda = ldb, g.trans_a = tb, g.stride_a = B->size(0) == 1 ? 0 : B->stride(0);
+  g.b = A->raw_data_ptr(), g.ldb = lda, g.trans_b = ta, g.stride_b = A->size(0) == 1 ? 0 : A->stride(0);
+  g.c = out->raw_data_ptr(), g.ldc = N, g.stride_c = M * N;
+  g.alpha = alpha, g.beta = beta;
+  cuda_call([&] { backend().gemm(g); });
+}
+
+void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind) {
+  Tensor xd = dense(x);
+  cuda_call([&] { backend().softmax((int)kind, cuda_arg(out), cuda_arg(xd), outer, n, inner); });
+}
+
+void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
+                      bool log) {
+  Tensor gd = dense(g), yd = dense(y);
+  cuda_call([&] {
+    backend().softmax_backward((int)(log ? SoftmaxKind::LogSoftmax : SoftmaxKind::Softmax), cuda_arg(gx), cuda_arg(gd),
+                               cuda_arg(yd), outer, n, inner);
+  });
+}
+
+// Note [CUDA random numbers]
+// One Philox stream per process: (seed, offset). Each call takes the next
+// `numel` counters, so results depend only on the seed and the calls made
+// since, never on the launch geometry. ember.cuda.manual_seed sets the seed and
+// rewinds the offset.
+namespace {
+std::atomic<uint64_t> g_seed{67280421310721ull}, g_offset{0};
+}
+void manual_seed(uint64_t seed) {
+  g_seed = seed;
+  g_offset = 0;
+}
+uint64_t initial_seed() { return g_seed; }
+
+void uniform(const Tensor& out, double lo, double hi) {
+  uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);
+  cuda_call([&] { backend().uniform(cuda_arg(out), lo, hi, g_seed, offset); });
+}
+
+void normal(const Tensor& out, double mean, double std) {
+  uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);
+  cuda_call([&] { backend().normal(cuda_arg(out), mean, std, g_seed, offset); });
+}
+
+}  // namespace cuda_dispatch
+}  // namespace kernels
+}  // namespace ember

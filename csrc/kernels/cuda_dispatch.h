@@ -1,0 +1,37 @@
+#pragma once
+// The one place where kernels go by device (Note [CUDA backend]): each kernel
+// entry of kernels/cpu/ that has a CUDA counterpart starts with
+//   if (on_cuda(out)) return cuda_dispatch::binary(op, out, a, b);
+// and these functions hand the tensors to libember_cuda.so.
+#include "core/tensor.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/reduce.h"
+#include "kernels/cpu/softmax.h"
+
+namespace ember {
+namespace kernels {
+
+inline bool on_cuda(const Tensor& t) { return t->device().type == DeviceType::CUDA; }
+
+namespace cuda_dispatch {
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
+void unary(UnaryOp op, const Tensor& out, const Tensor& a);
+// dst = src converted and broadcast, across devices too (host <-> device copies)
+void copy(const Tensor& dst, const Tensor& src);
+void fill(const Tensor& dst, double value);
+void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi);
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask);
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta);
+void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind);
+void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
+                      bool log);
+// Note [CUDA random numbers]
+void manual_seed(uint64_t seed);
+uint64_t initial_seed();
+void uniform(const Tensor& out, double lo, double hi);
+void normal(const Tensor& out, double mean, double std);
+}  // namespace cuda_dispatch
+
+}  // namespace kernels
+}  // namespace ember

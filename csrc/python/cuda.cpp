@@ -1,0 +1,85 @@
+// ember.cuda's compiled half (python/ember/cuda/__init__.py): device queries,
+// the allocator's statistics, the CUDA generator's seed, and tensors made
+// directly on a device. Every function answers a build without CUDA or a
+// machine without a GPU as PyTorch's do (0 devices, zero bytes).
+#include "core/cuda.h"
+#include "kernels/cuda_dispatch.h"
+#include "python/bindings.h"
+
+namespace ember {
+namespace bind {
+
+namespace {
+
+int device_index(int device) {
+  return device >= 0 ? device : cuda_call([] { return cuda_backend().current_device(); });
+}
+
+}  // namespace
+
+void init_cuda(py::module_& m) {
+  m.def("_cuda_built", &cuda_built, "Whether ember was built with its CUDA backend (libember_cuda.so).");
+  m.def("_cuda_device_count", &cuda_device_count, "The number of CUDA devices (0 without CUDA).");
+  m.def("_cuda_current_device", [] { return device_index(-1); }, "The current CUDA device's index.");
+  m.def(
+      "_cuda_set_device",
+      [](int device) {
+        resolve_cuda_device(Device{DeviceType::CUDA, device});
+        cuda_call([&] { cuda_backend().set_device(device); });
+      },
+      "Makes `device` the current CUDA device.", py::arg("device"));
+  m.def(
+      "_cuda_synchronize",
+      [](int device) {
+        py::gil_scoped_release no_gil;
+        cuda_call([&] { cuda_backend().synchronize(device_index(device)); });
+      },
+      "Waits for every kernel queued on the device.", py::arg("device") = -1);
+  m.def(
+      "_cuda_device_name", [](int device) { return std::string(cuda_backend().device_name(device_index(device))); },
+      "The device's name.", py::arg("device") = -1);
+  m.def(
+      "_cuda_memory_stats",
+      [](int device) {
+        if (cuda_device_count() == 0) return py::dict();  // PyTorch's zeros without CUDA
+        cuda::MemoryStats s = cuda_call([&] { return cuda_backend().memory_stats(device_index(device)); });
+        return py::dict(py::arg("allocated") = s.allocated, py::arg("max_allocated") = s.max_allocated,
+                        py::arg("reserved") = s.reserved, py::arg("max_reserved") = s.max_reserved,
+                        py::arg("allocations") = s.allocations, py::arg("cache_hits") = s.cache_hits);
+      },
+      "The caching allocator's byte counts on the device (empty without CUDA).", py::arg("device") = -1);
+  m.def(
+      "_cuda_reset_peak_memory_stats",
+      [](int device) {
+        if (cuda_device_count()) cuda_call([&] { cuda_backend().reset_peak_memory_stats(device_index(device)); });
+      },
+      "Resets the peaks to the current counts.", py::arg("device") = -1);
+  m.def(
+      "_cuda_empty_cache",
+      [] {
+        if (cuda_device_count()) cuda_call([] { cuda_backend().empty_cache(); });
+      },
+      "Gives the allocator's cached blocks back to CUDA.");
+  m.def("_cuda_manual_seed", &kernels::cuda_dispatch::manual_seed, "Seeds the CUDA generator (Philox).",
+        py::arg("seed"));
+  m.def("_cuda_initial_seed", &kernels::cuda_dispatch::initial_seed, "The CUDA generator's seed.");
+  m.def(
+      "_empty_on", [](const Shape& s, DType d, const Device& device) { return empty(s, d, device); },
+      "An uninitialised tensor on `device`.", py::arg("size"), py::arg("dtype"), py::arg("device"));
+  m.def(
+      "_cuda_random_",
+      [](const Tensor& t, bool normal, double a, double b) {
+        EMBER_CHECK(t->device().type == DeviceType::CUDA, "_cuda_random_: expected a CUDA tensor");
+        if (normal)
+          kernels::cuda_dispatch::normal(t, a, b);
+        else
+          kernels::cuda_dispatch::uniform(t, a, b);
+        t->bump_version();
+        return t;
+      },
+      "Fills a CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.",
+      py::arg("tensor"), py::arg("normal"), py::arg("a"), py::arg("b"));
+}
+
+}  // namespace bind
+}  // namespace ember

@@ -1,0 +1,846 @@
+"""The CUDA backend: tensors on device="cuda" against the same computation on the CPU.
+
+Every test here carries the `cuda` marker (`pytest -m cuda` on a GPU machine runs them all). Those that need a
+GPU are skipped without one; the rest check what a build (with or without CUDA kernels) does on a machine
+without a GPU, as PyTorch does: `is_available()` is False, asking for a CUDA tensor raises a RuntimeError that
+names CUDA, the memory counters read 0, and importing ember never loads cuBLAS.
+"""
+
+import gc
+import importlib.util
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+from helpers import NO_CUDA_MESSAGE, python_command
+
+pytestmark = pytest.mark.cuda
+
+requires_gpu = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA GPU")
+without_gpu = pytest.mark.skipif(ember.cuda.is_available(), reason="a CUDA GPU is present")
+
+DTYPES = [
+    (ember.float32, np.float32),
+    (ember.float64, np.float64),
+    (ember.int64, np.int64),
+    (ember.int32, np.int32),
+    (ember.bool, np.bool_),
+    (ember.float16, np.float16),
+    (ember.uint8, np.uint8),
+]
+
+# (rtol, atol) for a CUDA result against ember's CPU result of the same computation
+TOL = {ember.float32: (1e-5, 1e-6), ember.float64: (1e-10, 1e-12)}
+# matrix products and gradients through them sum in another order (cuBLAS against OpenBLAS): values near 0
+# cancel, so the absolute tolerance is wider there
+TOL_SUMS = {ember.float32: (1e-5, 1e-5), ember.float64: (1e-10, 1e-10)}
+
+
+def on_cuda(t):
+    assert t.device.type == "cuda", f"expected a CUDA tensor, got device {t.device}"
+    assert t.is_cuda
+    return t
+
+
+def assert_close(cuda_t, cpu_t, tol=TOL, rtol=None, atol=None):
+    """cuda_t (on the GPU) has cpu_t's shape, dtype and values."""
+    on_cuda(cuda_t)
+    assert cpu_t.device.type == "cpu"
+    assert tuple(cuda_t.shape) == tuple(cpu_t.shape)
+    assert cuda_t.dtype == cpu_t.dtype, f"{cuda_t.dtype} != {cpu_t.dtype}"
+    got, want = cuda_t.detach().cpu().numpy(), cpu_t.detach().numpy()
+    if got.dtype.kind in "biu":
+        np.testing.assert_array_equal(got, want)
+        return
+    default_rtol, default_atol = tol.get(cuda_t.dtype, (1e-3, 1e-3))
+    np.testing.assert_allclose(
+        got,
+        want,
+        rtol=default_rtol if rtol is None else rtol,
+        atol=default_atol if atol is None else atol,
+        equal_nan=True,
+    )
+
+
+def pair(a, dtype=None, requires_grad=False):
+    """The same values as a CPU tensor and as a CUDA tensor (both leaves)."""
+    cpu = ember.tensor(a, dtype=dtype, requires_grad=requires_grad)
+    gpu = ember.tensor(a, dtype=dtype, device="cuda", requires_grad=requires_grad)
+    return cpu, gpu
+
+
+def uniform(shape, low=-2.0, high=2.0, seed=0):
+    return np.random.default_rng(seed).uniform(low, high, size=shape).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Without a GPU (here and in CI), and on a GPU machine where they still hold
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_is_available_agrees_with_device_count():
+    assert isinstance(ember.cuda.is_available(), bool)
+    assert isinstance(ember.cuda.device_count(), int)
+    assert ember.cuda.is_available() == (ember.cuda.device_count() > 0)
+
+
+@without_gpu
+def test_is_available_is_false_without_gpu():
+    assert ember.cuda.is_available() is False
+    assert ember.cuda.device_count() == 0
+
+
+@without_gpu
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ember.zeros(2, device="cuda"),
+        lambda: ember.ones(2, device="cuda:0"),
+        lambda: ember.tensor([1.0, 2.0], device="cuda"),
+        lambda: ember.ones(2).cuda(),
+        lambda: ember.ones(2).to("cuda"),
+        lambda: ember.ones(2).to(device="cuda"),
+        lambda: ember.ones(2).to(ember.device("cuda")),
+    ],
+    ids=["zeros", "ones-cuda:0", "tensor", ".cuda()", ".to('cuda')", ".to(device=)", ".to(device obj)"],
+)
+def test_cuda_tensor_without_gpu_raises(make):
+    with pytest.raises(RuntimeError, match=NO_CUDA_MESSAGE):  # PyTorch's words, and why
+        make()
+
+
+@without_gpu
+def test_memory_allocated_is_zero_without_gpu():
+    assert ember.cuda.memory_allocated() == 0
+
+
+@without_gpu
+def test_memory_counters_read_zero_and_empty_cache_is_a_no_op_without_gpu():
+    # as PyTorch's: nothing was allocated, so every counter reads 0 and freeing the cache does nothing
+    assert ember.cuda.memory_reserved() == 0
+    assert ember.cuda.max_memory_allocated() == 0
+    ember.cuda.empty_cache()
+    ember.cuda.reset_peak_memory_stats()
+    assert ember.cuda.memory_allocated() == 0
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc/self/maps")
+def test_import_and_is_available_do_not_load_cublas():
+    # cuBLAS is hundreds of MB: a CPU-only user (or `import ember` alone) must not pay for mapping it
+    code = (
+        "import ember\n"
+        "ember.cuda.is_available()\n"
+        "ember.cuda.device_count()\n"
+        "(ember.ones(3) * 2).sum()\n"
+        "maps = open('/proc/self/maps').read()\n"
+        "print('libcublas' in maps)\n"
+    )
+    out = subprocess.run([*python_command(), "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "False", "libcublas was mapped by `import ember` + is_available()"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Creation and copies
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@requires_gpu
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: ember.zeros(2, 3, device=d), np.zeros((2, 3), np.float32)),
+        (lambda d: ember.ones(2, 3, device=d), np.ones((2, 3), np.float32)),
+        (lambda d: ember.full((2, 3), 1.5, device=d), np.full((2, 3), 1.5, np.float32)),
+        (lambda d: ember.arange(5, device=d), np.arange(5, dtype=np.int64)),
+        (lambda d: ember.arange(0.0, 1.0, 0.25, device=d), np.arange(0.0, 1.0, 0.25, dtype=np.float32)),
+        (lambda d: ember.tensor([[1.0, 2.0], [3.0, 4.0]], device=d), np.array([[1, 2], [3, 4]], np.float32)),
+        (lambda d: ember.tensor([1, 2, 3], device=d), np.array([1, 2, 3], np.int64)),
+        (lambda d: ember.zeros(2, dtype=ember.float64, device=d), np.zeros(2, np.float64)),
+    ],
+    ids=["zeros", "ones", "full", "arange-int", "arange-float", "tensor-float", "tensor-int", "zeros-float64"],
+)
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "device-object"])
+def test_creation_on_device(make, expected, device):
+    t = make(ember.device("cuda:0") if device == "device-object" else device)
+    on_cuda(t)
+    assert str(t.device) == "cuda:0"
+    assert t.device.index == 0
+    assert t.dtype == ember.tensor(expected).dtype
+    np.testing.assert_array_equal(t.cpu().numpy(), expected)
+
+
+@requires_gpu
+def test_empty_rand_randn_on_device():
+    for fn in (ember.empty, ember.rand, ember.randn):
+        t = fn(3, 4, device="cuda")
+        on_cuda(t)
+        assert str(t.device) == "cuda:0"
+        assert tuple(t.shape) == (3, 4) and t.dtype == ember.float32
+    r = ember.rand(10000, device="cuda").cpu().numpy()
+    assert r.min() >= 0.0 and r.max() < 1.0 and abs(r.mean() - 0.5) < 0.02
+    n = ember.randn(10000, device="cuda").cpu().numpy()
+    assert abs(n.mean()) < 0.05 and abs(n.std() - 1.0) < 0.05
+    assert ember.empty(2, dtype=ember.float64, device="cuda").dtype == ember.float64
+
+
+@requires_gpu
+def test_repr_names_the_device():
+    t = ember.tensor([1.0, 2.0], device="cuda")
+    assert "device='cuda:0'" in repr(t)
+    assert repr(t) == "tensor([1., 2.], device='cuda:0')"
+    assert "device='cuda:0'" in repr(ember.ones(2, device="cuda", requires_grad=True))
+    assert "device=" not in repr(ember.tensor([1.0, 2.0]))
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype, np_dtype", DTYPES, ids=[str(d) for d, _ in DTYPES])
+def test_round_trip_every_dtype(dtype, np_dtype):
+    a = (np.arange(24).reshape(4, 6) % 5).astype(np_dtype)
+    x = ember.tensor(a)
+    assert x.dtype == dtype
+    for y in (x.cuda(), x.to("cuda"), x.to(device="cuda"), x.to(ember.device("cuda:0"))):
+        on_cuda(y)
+        assert y.dtype == dtype
+        back = y.cpu()
+        assert back.device.type == "cpu" and back.dtype == dtype
+        np.testing.assert_array_equal(back.numpy(), a)
+        assert back.numpy().dtype == np_dtype
+    # non-contiguous on either side
+    np.testing.assert_array_equal(x.t().cuda().cpu().numpy(), a.T)
+    np.testing.assert_array_equal(x.cuda().t().cpu().numpy(), a.T)
+    np.testing.assert_array_equal(x.cuda()[1:, ::2].cpu().numpy(), a[1:, ::2])
+
+
+@requires_gpu
+def test_round_trip_keeps_values_and_is_a_copy():
+    a = uniform((4, 6))
+    x = ember.tensor(a)
+    y = x.cuda()
+    np.testing.assert_array_equal(y.cpu().numpy(), a)
+    x.add_(1.0)  # the device copy does not share the host memory
+    np.testing.assert_array_equal(y.cpu().numpy(), a)
+    y.mul_(2.0)
+    np.testing.assert_array_equal(y.cpu().numpy(), a * 2)
+    np.testing.assert_array_equal(x.numpy(), a + 1)
+
+
+@requires_gpu
+def test_to_with_dtype_and_no_op_moves():
+    x = ember.tensor(uniform((3, 5)))
+    y = x.to("cuda", dtype=ember.float64)
+    on_cuda(y)
+    assert y.dtype == ember.float64
+    np.testing.assert_array_equal(y.cpu().numpy(), x.numpy().astype(np.float64))
+    z = x.to("cuda", ember.float16)
+    assert z.dtype == ember.float16 and z.is_cuda
+    assert y.to(ember.float32).is_cuda  # a dtype alone keeps the device
+    # already where asked: the same tensor comes back, as in PyTorch
+    assert y.cuda() is y
+    assert y.to("cuda") is y
+    assert x.cpu() is x
+    # to(other) takes the other tensor's device and dtype
+    w = x.to(y)
+    assert w.is_cuda and w.dtype == ember.float64
+
+
+@requires_gpu
+@pytest.mark.parametrize("view", ["transpose", "slice", "permute", "expand"])
+def test_non_contiguous_round_trip(view):
+    a = uniform((4, 6, 8))
+    x = ember.tensor(a)
+    views = {
+        "transpose": (lambda t: t.transpose(0, 2), lambda n: n.transpose(2, 1, 0)),
+        "slice": (lambda t: t[1:3, ::2, 1::3], lambda n: n[1:3, ::2, 1::3]),
+        "permute": (lambda t: t.permute(1, 2, 0), lambda n: n.transpose(1, 2, 0)),
+        "expand": (lambda t: t[:, :1, :].expand(4, 5, 8), lambda n: np.broadcast_to(n[:, :1, :], (4, 5, 8))),
+    }
+    f, np_f = views[view]
+    np.testing.assert_array_equal(f(x).cuda().cpu().numpy(), np_f(a))  # host view -> device
+    y = f(x.cuda())  # device view -> host
+    on_cuda(y)
+    np.testing.assert_array_equal(y.cpu().numpy(), np_f(a))
+    np.testing.assert_array_equal(y.contiguous().cpu().numpy(), np_f(a))
+    assert y.contiguous().is_contiguous() and y.contiguous().is_cuda
+
+
+@requires_gpu
+def test_item_on_cuda_scalars():
+    assert ember.tensor(3.5, device="cuda").item() == 3.5
+    assert ember.ones(3, device="cuda").sum().item() == 3.0
+    i = ember.tensor(7, device="cuda").item()
+    assert i == 7 and isinstance(i, int)
+    b = (ember.ones(1, device="cuda") > 0).item()
+    assert b is True
+    assert ember.tensor([2.0], device="cuda", dtype=ember.float64).item() == 2.0
+    assert ember.arange(6, device="cuda").tolist() == [0, 1, 2, 3, 4, 5]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Elementwise, reductions, products
+# ---------------------------------------------------------------------------------------------------------------
+
+UNARY = {
+    "neg": (lambda t: t.neg(), -2.0, 2.0),
+    "abs": (lambda t: t.abs(), -2.0, 2.0),
+    "exp": (lambda t: t.exp(), -2.0, 2.0),
+    "log": (lambda t: t.log(), 0.1, 3.0),
+    "sqrt": (lambda t: t.sqrt(), 0.1, 3.0),
+    "tanh": (lambda t: t.tanh(), -3.0, 3.0),
+    "sigmoid": (lambda t: t.sigmoid(), -4.0, 4.0),
+    "relu": (lambda t: t.relu(), -2.0, 2.0),
+    "sin": (lambda t: t.sin(), -3.0, 3.0),
+    "cos": (lambda t: t.cos(), -3.0, 3.0),
+    "floor": (lambda t: t.floor(), -3.0, 3.0),
+    "reciprocal": (lambda t: t.reciprocal(), 0.2, 3.0),
+    "erf": (lambda t: t.erf(), -2.0, 2.0),
+}
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary_forward(name, dtype):
+    fn, low, high = UNARY[name]
+    cpu, gpu = pair(uniform((5, 7), low, high), dtype=dtype)
+    assert_close(fn(gpu), fn(cpu))
+    # non-contiguous input
+    assert_close(fn(gpu.t()), fn(cpu.t()))
+    assert_close(fn(gpu[::2, 1::3]), fn(cpu[::2, 1::3]))
+    # the function spelling, where ember has one
+    if hasattr(ember, name):
+        assert_close(getattr(ember, name)(gpu), getattr(ember, name)(cpu))
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a.abs().add(0.5) ** b,
+    "maximum": lambda a, b: ember.maximum(a, b),
+    "minimum": lambda a, b: ember.minimum(a, b),
+    "eq": lambda a, b: a.round() == b.round(),
+    "lt": lambda a, b: a < b,
+    "ge": lambda a, b: a.round() >= b.round(),
+    "logical_and": lambda a, b: ember.logical_and(a > 0, b > 0),
+}
+
+
+def binary_inputs(dtype):
+    """(3, 1, 4) and (5, 1) operands, away from 0 (div), as CPU and CUDA tensors."""
+    a = uniform((3, 1, 4), seed=1)
+    b = uniform((5, 1), seed=2)
+    b = np.where(np.abs(b) < 0.25, 0.5, b).astype(np.float32)
+    return pair(a, dtype=dtype), pair(b, dtype=dtype), a, b
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_forward_broadcasting(name, dtype):
+    fn = BINARY[name]
+    (a_cpu, a_gpu), (b_cpu, b_gpu), _, _ = binary_inputs(dtype)
+    out = fn(a_gpu, b_gpu)
+    assert tuple(out.shape) == (3, 5, 4)
+    assert_close(out, fn(a_cpu, b_cpu))
+    assert_close(fn(b_gpu, a_gpu), fn(b_cpu, a_cpu))
+
+
+@requires_gpu
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_forward_non_contiguous(name):
+    fn = BINARY[name]
+    a, b = uniform((6, 8), seed=3), uniform((8, 6), seed=4)
+    b = np.where(np.abs(b) < 0.25, 0.5, b).astype(np.float32)
+    (a_cpu, a_gpu), (b_cpu, b_gpu) = pair(a), pair(b)
+    # a transposed operand, a strided slice, and a broadcast row of a transpose
+    assert_close(fn(a_gpu, b_gpu.t()), fn(a_cpu, b_cpu.t()))
+    assert_close(fn(a_gpu[::2, 1:], b_gpu.t()[::2, 1:]), fn(a_cpu[::2, 1:], b_cpu.t()[::2, 1:]))
+    assert_close(fn(a_gpu.t(), b_gpu[:1]), fn(a_cpu.t(), b_cpu[:1]))
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+def test_binary_with_python_scalars(dtype):
+    cpu, gpu = pair(uniform((4, 5), 0.5, 2.0), dtype=dtype)
+    for fn in (
+        lambda t: t + 1.5,
+        lambda t: 2 - t,
+        lambda t: t * 3,
+        lambda t: 1 / t,
+        lambda t: t**2,
+        lambda t: 2.0**t,
+        lambda t: t > 1.0,
+        lambda t: ember.maximum(t, ember.tensor(1.0, dtype=dtype, device=t.device)),
+    ):
+        out = fn(gpu)
+        assert_close(out, fn(cpu))
+        if out.is_floating_point():
+            assert out.dtype == dtype  # a Python scalar does not widen the tensor's dtype
+
+
+@requires_gpu
+def test_zero_dim_cpu_tensor_mixes_with_cuda_tensor():
+    # PyTorch lets a 0-d CPU tensor take part in an op on CUDA tensors, as it would a Python scalar
+    cpu, gpu = pair(uniform((3, 4)))
+    s = ember.tensor(2.5)
+    for fn in (lambda t: t + s, lambda t: s * t, lambda t: t / s, lambda t: ember.maximum(t, s), lambda t: t < s):
+        out = fn(gpu)
+        on_cuda(out)
+        assert_close(out, fn(cpu))
+
+
+@requires_gpu
+def test_integer_and_bool_elementwise():
+    a, b = np.arange(12).reshape(3, 4) - 5, np.arange(4) + 1
+    (a_cpu, a_gpu), (b_cpu, b_gpu) = pair(a), pair(b)
+    for fn in (lambda x, y: x + y, lambda x, y: x * y, lambda x, y: x // y, lambda x, y: x % y, lambda x, y: x == y):
+        assert_close(fn(a_gpu, b_gpu), fn(a_cpu, b_cpu))
+    assert_close((a_gpu > 0) & (b_gpu > 2), (a_cpu > 0) & (b_cpu > 2))
+    assert_close(a_gpu.float() / 2, a_cpu.float() / 2)
+    assert_close(a_gpu + 0.5, a_cpu + 0.5)  # int tensor with a float scalar gives float32
+
+
+REDUCTIONS = {
+    "sum": lambda t, **kw: t.sum(**kw),
+    "mean": lambda t, **kw: t.mean(**kw),
+    "amax": lambda t, **kw: t.amax(**kw),
+    "amin": lambda t, **kw: t.amin(**kw),
+    "prod": lambda t, **kw: t.prod(**kw),
+}
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_reductions(name, dtype):
+    fn = REDUCTIONS[name]
+    # positive values near 1: sums do not cancel, products neither overflow nor vanish
+    cpu, gpu = pair(uniform((6, 33, 5), 0.8, 1.2), dtype=dtype)
+    assert_close(fn(gpu), fn(cpu))
+    assert tuple(fn(gpu).shape) == ()
+    out = fn(gpu, dim=1, keepdim=True)
+    assert tuple(out.shape) == (6, 1, 5)
+    assert_close(out, fn(cpu, dim=1, keepdim=True))
+    assert_close(fn(gpu, dim=1), fn(cpu, dim=1))
+    assert_close(fn(gpu, dim=-1), fn(cpu, dim=-1))
+    assert_close(fn(gpu.transpose(0, 2), dim=1), fn(cpu.transpose(0, 2), dim=1))  # non-contiguous input
+    if name != "prod":  # prod takes one dim, as in PyTorch
+        assert_close(fn(gpu, dim=(0, 2)), fn(cpu, dim=(0, 2)))
+
+
+@requires_gpu
+def test_reductions_of_large_tensors():
+    # several blocks per row and more rows than a grid dimension holds at once
+    a = uniform((1 << 20,), 0.0, 1.0)
+    cpu, gpu = pair(a, dtype=ember.float64)
+    assert_close(gpu.sum(), cpu.sum())
+    assert_close(gpu.amax(), cpu.amax())
+    m = uniform((70000, 3), 0.0, 1.0)
+    cpu, gpu = pair(m, dtype=ember.float64)
+    assert_close(gpu.sum(dim=1), cpu.sum(dim=1))
+    assert_close(gpu.sum(dim=0), cpu.sum(dim=0))
+
+
+@requires_gpu
+def test_argmax_and_max_with_indices():
+    cpu, gpu = pair(uniform((7, 9)))
+    assert_close(gpu.argmax(dim=1), cpu.argmax(dim=1))
+    values, indices = gpu.max(dim=0)
+    cpu_values, cpu_indices = cpu.max(dim=0)
+    assert_close(values, cpu_values)
+    assert_close(indices, cpu_indices)
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+def test_matmul_family(dtype):
+    def p(shape, seed):
+        return pair(uniform(shape, -1.0, 1.0, seed=seed), dtype=dtype)
+
+    a, b = p((5, 16), 1), p((16, 3), 2)
+    c, d = p((4, 5, 16), 3), p((4, 16, 3), 4)
+    e, f = p((2, 1, 5, 16), 5), p((3, 16, 4), 6)
+    bias, x, w = p((3,), 7), p((8, 16), 8), p((3, 16), 9)
+    v = p((16,), 10)
+    cases = [
+        (lambda a, b: ember.mm(a, b), a, b),
+        (lambda a, b: a @ b, a, b),
+        (lambda c, d: ember.bmm(c, d), c, d),
+        (lambda e, f: ember.matmul(e, f), e, f),  # (2, 1, 5, 16) @ (3, 16, 4) -> (2, 3, 5, 4)
+        (lambda c, v: c @ v, c, v),  # matrix-vector, batched
+        (lambda v, b: v @ b, v, b),
+        (lambda x, w: x @ w.t(), x, w),  # a transposed operand, as Linear does it
+        (lambda a, b: a.t().t() @ b.t().contiguous().t(), a, b),
+        (lambda a, b: a[::2] @ b[:, ::2], a, b),  # strided slices
+    ]
+    for fn, (l_cpu, l_gpu), (r_cpu, r_gpu) in cases:
+        assert_close(fn(l_gpu, r_gpu), fn(l_cpu, r_cpu), tol=TOL_SUMS)
+    (b_cpu, b_gpu), (x_cpu, x_gpu), (w_cpu, w_gpu) = bias, x, w
+    assert_close(ember.addmm(b_gpu, x_gpu, w_gpu.t()), ember.addmm(b_cpu, x_cpu, w_cpu.t()), tol=TOL_SUMS)
+    assert_close(
+        ember.addmm(b_gpu, x_gpu, w_gpu.t(), beta=0.5, alpha=2.0),
+        ember.addmm(b_cpu, x_cpu, w_cpu.t(), beta=0.5, alpha=2.0),
+        tol=TOL_SUMS,
+    )
+    assert tuple(ember.matmul(e[1], f[1]).shape) == (2, 3, 5, 4)
+
+
+@requires_gpu
+def test_matmul_float32_is_not_tf32():
+    # PyTorch's default for float32 products is full float32 (allow_tf32 False): 10 mantissa bits would miss this
+    a = ember.tensor([[1.0 + 2.0**-20]], device="cuda")
+    b = ember.tensor([[1.0]], device="cuda")
+    assert (a @ b).item() == 1.0 + 2.0**-20
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+def test_softmax_log_softmax_cross_entropy(dtype):
+    cpu, gpu = pair(uniform((4, 5, 6), -3.0, 3.0), dtype=dtype)
+    for dim in (0, 1, -1):
+        assert_close(F.softmax(gpu, dim=dim), F.softmax(cpu, dim=dim))
+        assert_close(F.log_softmax(gpu, dim=dim), F.log_softmax(cpu, dim=dim))
+        assert_close(gpu.softmax(dim), cpu.softmax(dim))
+    assert_close(F.softmax(gpu.transpose(0, 2), dim=-1), F.softmax(cpu.transpose(0, 2), dim=-1))
+    # a row of 1000 classes, and large logits (the max is subtracted)
+    wide_cpu, wide_gpu = pair(uniform((3, 1000), -50.0, 50.0), dtype=dtype)
+    assert_close(F.log_softmax(wide_gpu, dim=1), F.log_softmax(wide_cpu, dim=1), rtol=1e-5, atol=1e-4)
+    logits_cpu, logits_gpu = pair(uniform((8, 10), -3.0, 3.0), dtype=dtype)
+    target = np.array([0, 3, 9, 1, 1, 5, 2, 7])
+    t_cpu, t_gpu = pair(target)
+    for kw in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1}):
+        assert_close(F.cross_entropy(logits_gpu, t_gpu, **kw), F.cross_entropy(logits_cpu, t_cpu, **kw))
+    assert_close(nn.CrossEntropyLoss()(logits_gpu, t_gpu), nn.CrossEntropyLoss()(logits_cpu, t_cpu))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Autograd
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def grads_match(fn, arrays, dtype=ember.float32, tol=TOL_SUMS):
+    """fn(*leaves) -> scalar loss, run on CPU leaves and on CUDA leaves: same loss, same .grad, grads on CUDA."""
+    cpu = [ember.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    gpu = [ember.tensor(a, dtype=dtype, device="cuda", requires_grad=True) for a in arrays]
+    loss_cpu, loss_gpu = fn(*cpu), fn(*gpu)
+    assert_close(loss_gpu, loss_cpu, tol=tol)
+    loss_cpu.backward()
+    loss_gpu.backward()
+    for g, c in zip(gpu, cpu):
+        assert g.grad is not None
+        on_cuda(g.grad)
+        assert_close(g.grad, c.grad, tol=tol)
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+def test_autograd_elementwise(dtype):
+    grads_match(lambda x, y: (x.exp() * y).sum(), [uniform((4, 5), seed=1), uniform((4, 5), seed=2)], dtype)
+    grads_match(
+        lambda x, b: ((x + b).tanh() * x.sigmoid() / (b.abs() + 1)).mean(),  # b broadcasts: its grad is summed
+        [uniform((3, 4), seed=3), uniform((4,), seed=4)],
+        dtype,
+    )
+    grads_match(lambda x: (x.t()[1:] ** 2).sum() + x.log_softmax(dim=1).amax(), [uniform((5, 6), seed=5)], dtype)
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+def test_autograd_through_matmul_and_cross_entropy(dtype):
+    x, w = uniform((8, 16), -1.0, 1.0, seed=1), uniform((16, 10), -1.0, 1.0, seed=2)
+    target = np.array([0, 3, 9, 1, 1, 5, 2, 7])
+    grads_match(lambda x, w: (x @ w).relu().mean(), [x, w], dtype)
+    grads_match(lambda x, w, b: F.linear(x, w.t(), b).softmax(-1)[:, 0].sum(), [x, w, uniform((10,))], dtype)
+
+    def ce(x, w):
+        t = ember.tensor(target, device=x.device)
+        return F.cross_entropy(x @ w, t)
+
+    grads_match(ce, [x, w], dtype)
+
+
+@requires_gpu
+def test_autograd_accumulates_and_crosses_devices():
+    x = ember.ones(3, device="cuda", requires_grad=True)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    assert_close(x.grad, ember.full((3,), 5.0))
+    # a CPU leaf moved to the GPU gets its gradient back on the CPU (ToCopyBackward0)
+    leaf = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ((leaf.cuda() ** 2).sum()).backward()
+    assert leaf.grad.device.type == "cpu"
+    np.testing.assert_allclose(leaf.grad.numpy(), [2.0, 4.0, 6.0])
+    # and a CUDA leaf used on the CPU gets it on the GPU
+    g = ember.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    (g.cpu() * 3).sum().backward()
+    assert_close(g.grad, ember.tensor([3.0, 3.0]))
+    # ember.autograd.grad on CUDA
+    y = ember.tensor([0.5, -1.0], device="cuda", requires_grad=True)
+    (dy,) = ember.autograd.grad((y**3).sum(), y)
+    assert_close(dy, ember.tensor([0.75, 3.0]))
+
+
+@requires_gpu
+def test_gradcheck_on_cuda_float64():
+    rng = np.random.default_rng(0)
+
+    def leaf(*shape):
+        return ember.tensor(rng.uniform(-1, 1, shape), dtype=ember.float64, device="cuda", requires_grad=True)
+
+    x, w, b = leaf(4, 5), leaf(5, 3), leaf(3)
+
+    def f(x, w, b):
+        h = (x @ w + b).tanh()
+        return F.log_softmax(h * x[:, :3].sigmoid(), dim=1).sum(dim=0) + x.exp().mean()
+
+    assert ember.autograd.gradcheck(f, (x, w, b), eps=1e-6, atol=1e-5, rtol=1e-3)
+    assert ember.autograd.gradgradcheck(lambda x: (x.sin() * x).sum(dim=1), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Errors, as PyTorch words them
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@requires_gpu
+def test_mixed_devices_raise():
+    msg = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
+    with pytest.raises(RuntimeError) as err:
+        ember.ones(2, device="cuda") + ember.ones(2)
+    assert msg in str(err.value)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        ember.ones(2, 2, device="cuda") @ ember.ones(2, 2)
+
+
+@requires_gpu
+def test_numpy_of_cuda_tensor_raises():
+    msg = "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
+    with pytest.raises(TypeError) as err:
+        ember.ones(2, device="cuda").numpy()
+    assert msg in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The caching allocator's counters
+# ---------------------------------------------------------------------------------------------------------------
+
+MB = 1 << 20
+
+
+@requires_gpu
+def test_memory_allocated_goes_down_after_del():
+    gc.collect()
+    ember.cuda.synchronize()
+    base = ember.cuda.memory_allocated()
+    x = ember.empty(16 * MB // 4, device="cuda")  # 16 MiB of float32
+    assert ember.cuda.memory_allocated() >= base + 16 * MB
+    assert ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()
+    del x
+    assert ember.cuda.memory_allocated() == base
+
+
+@requires_gpu
+def test_memory_reserved_is_reused_and_empty_cache_releases_it():
+    gc.collect()
+    ember.cuda.empty_cache()
+    x = ember.empty(64 * MB // 4, device="cuda")
+    reserved = ember.cuda.memory_reserved()
+    assert reserved >= ember.cuda.memory_allocated() >= 64 * MB
+    del x
+    assert ember.cuda.memory_reserved() == reserved  # cached, not returned to the driver
+    y = ember.empty(64 * MB // 4, device="cuda")  # the same size again: served from the cache
+    assert ember.cuda.memory_reserved() == reserved
+    del y
+    ember.cuda.empty_cache()
+    assert ember.cuda.memory_reserved() <= reserved - 64 * MB
+    assert ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()
+
+
+@requires_gpu
+def test_max_memory_allocated_and_reset_peak():
+    gc.collect()
+    ember.cuda.reset_peak_memory_stats()
+    assert ember.cuda.max_memory_allocated() == ember.cuda.memory_allocated()
+    x = ember.empty(8 * MB // 4, device="cuda")
+    y = ember.empty(8 * MB // 4, device="cuda")
+    peak = ember.cuda.memory_allocated()
+    del x, y
+    assert ember.cuda.max_memory_allocated() >= peak
+    assert ember.cuda.max_memory_allocated() > ember.cuda.memory_allocated()
+    ember.cuda.reset_peak_memory_stats()
+    assert ember.cuda.max_memory_allocated() == ember.cuda.memory_allocated()
+
+
+@requires_gpu
+def test_synchronize_and_device_queries():
+    ember.cuda.synchronize()
+    assert ember.cuda.device_count() >= 1
+    assert ember.cuda.is_available() is True
+    x = ember.randn(1000, device="cuda")
+    y = (x * 2).exp()
+    ember.cuda.synchronize()
+    np.testing.assert_allclose(y.cpu().numpy(), np.exp(2 * x.cpu().numpy()), rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Random numbers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@requires_gpu
+def test_cuda_manual_seed_repeats_draws():
+    ember.cuda.manual_seed(0)
+    a = ember.randn(4, device="cuda")
+    b = ember.randn(4, device="cuda")
+    ember.cuda.manual_seed(0)
+    c = ember.randn(4, device="cuda")
+    np.testing.assert_array_equal(a.cpu().numpy(), c.cpu().numpy())
+    assert not np.array_equal(a.cpu().numpy(), b.cpu().numpy())
+    ember.cuda.manual_seed_all(1)
+    d = ember.rand(4, device="cuda")
+    ember.cuda.manual_seed_all(1)
+    np.testing.assert_array_equal(d.cpu().numpy(), ember.rand(4, device="cuda").cpu().numpy())
+
+
+@requires_gpu
+def test_manual_seed_seeds_cuda_too():
+    # torch.manual_seed seeds every device's generator
+    ember.manual_seed(3)
+    a = ember.randn(4, device="cuda")
+    ember.manual_seed(3)
+    np.testing.assert_array_equal(a.cpu().numpy(), ember.randn(4, device="cuda").cpu().numpy())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# nn and optim
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+@requires_gpu
+@pytest.mark.parametrize("move", ["cuda", "to"])
+def test_module_to_cuda(move):
+    model = mlp()
+    moved = model.cuda() if move == "cuda" else model.to("cuda")
+    assert moved is model
+    assert all(p.is_cuda for p in model.parameters())
+    assert all(p.device.type == "cuda" for p in model.parameters())
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
+    out = model(ember.randn(5, 64, device="cuda"))
+    on_cuda(out)
+    assert tuple(out.shape) == (5, 10)
+    model.cpu()
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+@requires_gpu
+@pytest.mark.parametrize("opt", ["sgd-momentum", "adam"])
+def test_optimizer_steps_match_cpu(opt):
+    ember.manual_seed(0)
+    cpu_model = mlp()
+    gpu_model = mlp()
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    gpu_model.cuda()
+    for p_cpu, p_gpu in zip(cpu_model.parameters(), gpu_model.parameters()):
+        assert_close(p_gpu, p_cpu, rtol=0, atol=0)
+
+    def make_opt(params):
+        if opt == "adam":
+            return ember.optim.Adam(params, lr=1e-3)
+        return ember.optim.SGD(params, lr=0.1, momentum=0.9)
+
+    opt_cpu, opt_gpu = make_opt(cpu_model.parameters()), make_opt(gpu_model.parameters())
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # the second step uses the momentum buffers / moments of the first
+        x = rng.standard_normal((16, 64)).astype(np.float32)
+        y = rng.integers(0, 10, 16)
+        for model, optimizer, device in ((cpu_model, opt_cpu, "cpu"), (gpu_model, opt_gpu, "cuda")):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(ember.tensor(x, device=device)), ember.tensor(y, device=device))
+            loss.backward()
+            optimizer.step()
+    for (name, p_cpu), (_, p_gpu) in zip(cpu_model.named_parameters(), gpu_model.named_parameters()):
+        on_cuda(p_gpu)
+        np.testing.assert_allclose(
+            p_gpu.detach().cpu().numpy(), p_cpu.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=name
+        )
+    # the optimizer's state lives beside its parameter
+    for state in opt_gpu.state.values():
+        for value in state.values():
+            if isinstance(value, ember.Tensor) and value.dim() > 0:
+                on_cuda(value)
+
+
+def load_digits_example():
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "digits_mlp.py"
+    spec = importlib.util.spec_from_file_location("digits_mlp", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@requires_gpu
+def test_digits_mlp_trains_on_cuda():
+    # examples/digits_mlp.py takes no device: its data split and model, trained here on the GPU
+    pytest.importorskip("sklearn")
+    example = load_digits_example()
+    x_train, y_train, x_test, y_test = example.load_digits_split(0)
+    ember.manual_seed(0)
+    model = example.make_model(nn, "mlp").to("cuda")
+    optimizer = ember.optim.Adam(model.parameters(), lr=3e-3)
+    xs, ys = ember.tensor(x_train, device="cuda"), ember.tensor(y_train, device="cuda")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        order = ember.tensor(rng.permutation(len(x_train)), device="cuda")
+        for start in range(0, len(x_train), 32):
+            idx = order[start : start + 32]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(xs[idx]), ys[idx])
+            loss.backward()
+            optimizer.step()
+    on_cuda(loss)
+    assert loss.item() < 1.0
+    with ember.no_grad():
+        pred = model(ember.tensor(x_test, device="cuda")).argmax(dim=1)
+    on_cuda(pred)
+    accuracy = (pred == ember.tensor(y_test, device="cuda")).float().mean().item()
+    assert accuracy > 0.9
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DLPack with PyTorch
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@requires_gpu
+def test_dlpack_round_trip_with_pytorch_on_cuda():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch has no CUDA here")
+    t = torch.arange(12, dtype=torch.float32, device="cuda").reshape(3, 4)
+    e = ember.from_dlpack(t)
+    on_cuda(e)
+    assert tuple(e.shape) == (3, 4) and e.dtype == ember.float32
+    np.testing.assert_array_equal(e.cpu().numpy(), t.cpu().numpy())
+    # shared memory: a write through ember is seen by PyTorch
+    e.add_(1.0)
+    ember.cuda.synchronize()
+    np.testing.assert_array_equal(t.cpu().numpy(), np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
+    # and back: ember -> PyTorch, non-contiguous included
+    src = ember.arange(6.0, device="cuda").reshape(2, 3)
+    for view in (src, src.t()):
+        back = torch.from_dlpack(view)
+        assert back.device.type == "cuda"
+        torch.cuda.synchronize()
+        np.testing.assert_array_equal(back.cpu().numpy(), view.cpu().numpy())
