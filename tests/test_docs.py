@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for d in ("csrc", "python") for p in (ROOT / d).rglob("*") if p.suffix in (".h", ".cpp", ".cu", ".cuh", ".py")]
+CODE_SUFFIXES = (".h", ".cpp", ".cu", ".cuh", ".py")
+SOURCES = [p for d in ("csrc", "python") for p in (ROOT / d).rglob("*") if p.suffix in CODE_SUFFIXES]
 SOURCES += [ROOT / "CMakeLists.txt", ROOT / "pyproject.toml"]  # the build's Notes
 DEFINITION = re.compile(r"^\s*(?:(?://|#)\s*)?Note \[([^\]]+)\](?::|$)", re.M)  # C++ or Python comment, or a docstring
 MENTION = re.compile(r"Note \[([^\]]+)\]")

@@ -7,6 +7,13 @@
 
 namespace ember {
 namespace kernels {
+Tensor host_copy(const Tensor& t) {
+  if (!t || t->device().is_cpu()) return t;
+  Tensor h = empty(t->sizes(), t->dtype(), Device{});
+  copy(h, t);
+  return h;
+}
+
 namespace cuda_dispatch {
 namespace {
 
@@ -129,6 +136,61 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
     backend().softmax_backward((int)(log ? SoftmaxKind::LogSoftmax : SoftmaxKind::Softmax), cuda_arg(gx), cuda_arg(gd),
                                cuda_arg(yd), outer, n, inner);
   });
+}
+
+void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
+                    const std::vector<int64_t>& inner) {
+  check_same_device(*out, *src);
+  cuda_call([&] {
+    backend().gather(cuda_arg(out), cuda_arg(src), outer.data(), (int64_t)outer.size(), inner.data(),
+                     (int64_t)inner.size());
+  });
+}
+
+void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
+                     const std::vector<int64_t>& inner, bool accumulate) {
+  check_same_device(*dst, *values);
+  cuda_call([&] {
+    backend().scatter(cuda_arg(dst), cuda_arg(values), outer.data(), (int64_t)outer.size(), inner.data(),
+                      (int64_t)inner.size(), accumulate);
+  });
+}
+
+void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim) {
+  cuda_call([&] { backend().reduce_arg(is_max, cuda_arg(values), cuda_arg(indices), cuda_arg(in), (int)dim); });
+}
+
+void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
+                      int64_t ignore_index) {
+  check_same_device(*x, *target);
+  cuda::TensorArg w = weight ? cuda_arg(weight) : cuda::TensorArg();
+  try {
+    cuda_call([&] {
+      backend().nll_loss(cuda_arg(loss), cuda_arg(wt), cuda_arg(x), cuda_arg(target), weight ? &w : nullptr,
+                         ignore_index);
+    });
+  } catch (const std::out_of_range& e) { throw Error(ErrorKind::Index, e.what()); }
+}
+
+void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
+                double dampening, double weight_decay, bool nesterov, bool maximize) {
+  check_same_device(*p, *g);
+  cuda::SgdArgs s;
+  s.lr = lr, s.momentum = momentum, s.dampening = dampening, s.weight_decay = weight_decay;
+  s.nesterov = nesterov, s.maximize = maximize, s.first = first;
+  cuda::TensorArg b = buf ? cuda_arg(buf) : cuda::TensorArg();
+  cuda_call([&] { backend().sgd(cuda_arg(p), cuda_arg(g), buf ? &b : nullptr, s); });
+}
+
+void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
+                 const AdamScalars& a) {
+  check_same_device(*p, *g);
+  cuda::AdamArgs s;
+  s.lr = a.lr, s.beta1 = a.beta1, s.beta2 = a.beta2, s.eps = a.eps, s.weight_decay = a.weight_decay;
+  s.bias_correction1 = a.bias_correction1, s.bias_correction2_sqrt = a.bias_correction2_sqrt;
+  s.maximize = a.maximize, s.decoupled_weight_decay = a.decoupled_weight_decay;
+  cuda::TensorArg vm = vmax ? cuda_arg(vmax) : cuda::TensorArg();
+  cuda_call([&] { backend().adam(cuda_arg(p), cuda_arg(g), cuda_arg(m), cuda_arg(v), vmax ? &vm : nullptr, s); });
 }
 
 // Note [CUDA random numbers]

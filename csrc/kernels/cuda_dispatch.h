@@ -3,8 +3,11 @@
 // entry of kernels/cpu/ that has a CUDA counterpart starts with
 //   if (on_cuda(out)) return cuda_dispatch::binary(op, out, a, b);
 // and these functions hand the tensors to libember_cuda.so.
+#include <vector>
 #include "core/tensor.h"
+
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/optim.h"
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/softmax.h"
 
@@ -12,6 +15,9 @@ namespace ember {
 namespace kernels {
 
 inline bool on_cuda(const Tensor& t) { return t->device().type == DeviceType::CUDA; }
+// t itself on the CPU, else a CPU copy (which waits for the device): for ops that read index
+// values on the host to compute offsets (advanced indexing, gather, nonzero).
+Tensor host_copy(const Tensor& t);
 
 namespace cuda_dispatch {
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
@@ -26,6 +32,17 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, doub
 void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind);
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
                       bool log);
+void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
+                    const std::vector<int64_t>& inner);
+void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
+                     const std::vector<int64_t>& inner, bool accumulate);
+void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim);
+void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
+                      int64_t ignore_index);
+void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
+                double dampening, double weight_decay, bool nesterov, bool maximize);
+void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
+                 const AdamScalars& s);
 // Note [CUDA random numbers]
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();

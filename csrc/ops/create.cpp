@@ -29,8 +29,14 @@ Tensor full(const Shape& shape, double value, DType dtype) {
 }
 Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
 Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
-Tensor zeros_like(const Tensor& t) { return zeros(t->sizes(), t->dtype()); }
-Tensor ones_like(const Tensor& t) { return ones(t->sizes(), t->dtype()); }
+Tensor zeros_like(const Tensor& t) {
+  OpDeviceGuard on(t->device());
+  return zeros(t->sizes(), t->dtype());
+}
+Tensor ones_like(const Tensor& t) {
+  OpDeviceGuard on(t->device());
+  return ones(t->sizes(), t->dtype());
+}
 
 // A storage dtype's values are made in its compute dtype, then narrowed
 // (Note [Storage dtypes]): one rounding, as PyTorch's float accumulation.

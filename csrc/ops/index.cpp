@@ -1,6 +1,7 @@
 // Indexing: basic indices become views (select/slice/unsqueeze); tensor and
 // mask indices ("advanced") gather through offsets (kernels/cpu/index.h).
 #include <numeric>
+#include "kernels/cuda_dispatch.h"
 
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/index.h"
@@ -43,7 +44,8 @@ void adv_offsets(const Tensor& src, const AdvIndex& a, std::vector<int64_t>& out
   outer.assign(n, 0);
   for (size_t k = 0; k < a.dims.size(); ++k) {
     int64_t d = a.dims[k], size = src->size(d), stride = src->stride(d);
-    const int64_t* ix = a.idx[k]->data<int64_t>();
+    Tensor host = kernels::host_copy(a.idx[k]);  // offsets are computed on the host
+    const int64_t* ix = host->data<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
       int64_t v = ix[i];
       if (v < -size || v >= size)
@@ -381,6 +383,10 @@ struct DimAndSizesState {
 }  // namespace
 
 Tensor nonzero(const Tensor& t) {
+  if (t->device().type == DeviceType::CUDA) {  // found on the host, the indices go back to the device
+    OpDeviceGuard on_host(Device{});
+    return to_device(nonzero(kernels::host_copy(t)), t->device(), DType::Int64);
+  }
   Tensor c = contiguous(t);
   std::vector<int64_t> hits;
   dispatch_all(c->dtype(), [&](auto tag) {
@@ -416,7 +422,7 @@ void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const ch
 // Unlike indexing with [], gather and scatter_add do not wrap negative indices:
 // PyTorch raises a RuntimeError for them as for any index past the end.
 std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
-  Tensor ix = contiguous(index);
+  Tensor ix = kernels::host_copy(contiguous(index));
   const int64_t* p = ix->data<int64_t>();
   Shape st = t->strides();
   if (t->dim()) st[d] = 0;
@@ -489,7 +495,7 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   // Negative indices are out of bounds here (index_adv would wrap them), as in
   // PyTorch. PyTorch raises RuntimeError; ember keeps IndexError, which
   // nn.functional.embedding turns into PyTorch's "index out of range in self".
-  Tensor ix = contiguous(cast_for_kernel(reshape(index, {-1}), DType::Int64));
+  Tensor ix = kernels::host_copy(contiguous(cast_for_kernel(reshape(index, {-1}), DType::Int64)));
   const int64_t* p = ix->data<int64_t>();
   const int64_t size = t->dim() ? t->size(d) : 1;
   for (int64_t i = 0; i < ix->numel(); ++i)

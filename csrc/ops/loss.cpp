@@ -1,6 +1,7 @@
 // Loss functions that get a node of their own, as in PyTorch (the others are
 // composed in python/ember/nn/functional.py).
 #include "kernels/cpu/loss.h"
+#include "core/cuda.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -47,6 +48,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   EMBER_CHECK(!weight || weight->dtype() == input->dtype(), "nll_loss: expected weight of dtype ",
               dtype_name(input->dtype()), ", got ", dtype_name(weight->dtype()));
 
+  check_same_device(*input, *target);
+  OpDeviceGuard on(input->device());  // bound outside the registry (Note [Op device])
   Tensor x = contiguous(reshape(detach(input), {N, C}));
   Tensor t = contiguous(reshape(target, {N}));
   Tensor w = weight ? contiguous(detach(weight)) : Tensor();

@@ -45,7 +45,7 @@ TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorLi
     bool first = false;
     if (momentum != 0) {
       if (!bufs[i]) {
-        bufs[i] = empty(p->sizes(), p->dtype());
+        bufs[i] = empty(p->sizes(), p->dtype(), p->device());
         first = true;
       }
       check_pair(p, bufs[i], "momentum buffer", "sgd");

@@ -106,7 +106,7 @@ inline Tensor operand(py::handle h) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
     if (overflow) throw py::value_error("ember: Python integer too large for int64");
-    Tensor t = empty({}, DType::Int64);
+    Tensor t = empty({}, DType::Int64, Device{});  // a number stays on the host (Note [Op device])
     *t->data<int64_t>() = v;
     t->is_wrapped_number = true;
     return t;

@@ -1,6 +1,7 @@
 // Tensor attributes, numpy interop, indexing, conversions to Python values.
 #include "autograd/grad_mode.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cuda_dispatch.h"
 #include "python/bindings.h"
 #include "python/registry.h"
 
@@ -87,8 +88,9 @@ static Tensor from_numpy_copy(py::array arr, std::optional<DType> dtype) {
   return out;
 }
 
-static py::object item(const Tensor& t) {
-  EMBER_CHECK(t->numel() == 1, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
+static py::object item(const Tensor& tensor) {
+  EMBER_CHECK(tensor->numel() == 1, "a Tensor with ", tensor->numel(), " elements cannot be converted to Scalar");
+  const Tensor t = kernels::host_copy(tensor);  // a CUDA tensor's value: the copy waits for the device
   return dispatch_all(t->dtype(), [&](auto tag) -> py::object {
     using T = typename decltype(tag)::type;
     T v = *t->data<T>();
@@ -285,6 +287,7 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           [](const Tensor& t, py::handle idx) {
             // A BatchedTensor or MetaTensor index: the catch-all overload takes the call (Note [Batched dispatch]).
             if (batching::active() && batching::holds_batched(idx)) throw py::reference_cast_error();
+            OpDeviceGuard on(t->device());  // Note [Op device]: bound outside the registry
             return index(t, parse_index(idx));
           },
           "self[index]: integers, slices, None, ..., integer or bool tensors and lists.", py::arg("index"))
@@ -296,6 +299,7 @@ void init_tensor(py::module_& m, TensorClass& cls) {
             Tensor v = operand(value);
             if (!v)
               v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();
+            OpDeviceGuard on(t->device());
             index_put_(t, parse_index(idx), v);
           },
           "self[index] = value, in place (recorded by autograd).", py::arg("index"), py::arg("value"));

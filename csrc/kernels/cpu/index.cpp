@@ -1,4 +1,5 @@
 #include "kernels/cpu/index.h"
+#include "kernels/cuda_dispatch.h"
 
 #include "kernels/cpu/loops.h"
 
@@ -26,6 +27,7 @@ std::vector<int64_t> strided_offsets(const Shape& sizes, const Shape& strides) {
 
 void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
                     const std::vector<int64_t>& inner) {
+  if (on_cuda(out)) return cuda_dispatch::gather_offsets(out, src, outer, inner);
   dispatch_all(src->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out->data<T>();
@@ -39,6 +41,7 @@ void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int6
 
 void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
                      const std::vector<int64_t>& inner, bool accumulate) {
+  if (on_cuda(dst)) return cuda_dispatch::scatter_offsets(dst, values, outer, inner, accumulate);
   dispatch_all(dst->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* d = dst->data<T>();

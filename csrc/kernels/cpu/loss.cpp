@@ -1,4 +1,5 @@
 #include "kernels/cpu/loss.h"
+#include "kernels/cuda_dispatch.h"
 
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/widen.h"
@@ -8,6 +9,7 @@ namespace kernels {
 
 void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
                       int64_t ignore_index) {
+  if (on_cuda(loss)) return cuda_dispatch::nll_loss_forward(loss, wt, x, target, weight, ignore_index);
   if (any_storage_only(loss, wt, x, weight)) {
     Widening w;
     nll_loss_forward(w.out(loss), w.out(wt), w.in(x), target, w.in(weight), ignore_index);

@@ -1,4 +1,5 @@
 #include "kernels/cpu/optim.h"
+#include "kernels/cuda_dispatch.h"
 
 #include <cmath>
 
@@ -10,6 +11,8 @@ namespace kernels {
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
                 double dampening, double weight_decay, bool nesterov, bool maximize) {
+  if (on_cuda(p))
+    return cuda_dispatch::sgd_update(p, g, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize);
   if (any_storage_only(p, g, buf)) {
     Widening w;
     sgd_update(w.inout(p), w.in(g), w.inout(buf), first, lr, momentum, dampening, weight_decay, nesterov, maximize);
@@ -37,6 +40,7 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
 
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamScalars& s) {
+  if (on_cuda(p)) return cuda_dispatch::adam_update(p, g, m, v, vmax, s);
   if (any_storage_only(p, g, m, v, vmax)) {
     Widening w;
     adam_update(w.inout(p), w.in(g), w.inout(m), w.inout(v), w.inout(vmax), s);

@@ -204,6 +204,7 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
 }
 
 void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim) {
+  if (on_cuda(values)) return cuda_dispatch::reduce_arg(is_max, values, indices, in, dim);
   if (any_storage_only(values, in)) {
     Widening w;
     reduce_arg(is_max, w.out(values), indices, w.in(in), dim);

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kernels/cuda/caching_allocator.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
 
@@ -20,24 +21,7 @@ constexpr int kMaxDevices = 64;
 
 void set_current(int device) { check(cudaSetDevice(device), "cudaSetDevice"); }
 
-// Note [CUDA caching allocator]
-// cudaMalloc and cudaFree synchronise the device and cost tens of
-// microseconds; a training step would pay them for every op. Freed blocks are
-// kept on a free list per (device, rounded size) and handed out again. Every
-// kernel of a device runs on that device's one stream, in order, so a block
-// freed by the host can be handed to the next kernel at once: the kernel that
-// last used it runs first (stream order). When cudaMalloc fails, the cache is
-// released and the allocation tried again, before PyTorch's "CUDA out of
-// memory" error. Sizes round up to 512 bytes below 1 MiB, to 2 MiB above, so
-// that slightly different sizes share blocks.
-size_t rounded(size_t n) {
-  const size_t small = 512, large = size_t(2) << 20;
-  return n < (size_t(1) << 20) ? (n + small - 1) / small * small : (n + large - 1) / large * large;
-}
-
 struct DeviceState {
-  std::unordered_map<size_t, std::vector<void*>> free_lists;
-  MemoryStats stats;
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
   std::string name;
@@ -59,17 +43,36 @@ DeviceState& device_state(int device) {
   return state().devices[device];
 }
 
-void release_cached(int device) {
-  DeviceState& d = device_state(device);
+void* raw_alloc(size_t size, int device) {
   set_current(device);
-  for (auto& [size, blocks] : d.free_lists) {
-    for (void* p : blocks) cudaFree(p);
-    d.stats.reserved -= size * blocks.size();
+  void* p = nullptr;
+  cudaError_t status = cudaMalloc(&p, size);
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // clear it: the allocator empties its cache and asks again
+    return nullptr;
   }
-  d.free_lists.clear();
+  check(status, "cudaMalloc");
+  return p;
 }
 
-std::string mib(uint64_t bytes) { return std::to_string(bytes / (1024.0 * 1024.0)).substr(0, 8) + " MiB"; }
+void raw_free(void* p, int device) {
+  set_current(device);
+  cudaFree(p);  // no check: at exit the runtime may already be gone
+}
+
+std::string describe(int device) {
+  size_t free_bytes = 0, total = 0;
+  set_current(device);
+  cudaMemGetInfo(&free_bytes, &total);
+  return "a total capacity of " + std::to_string(total >> 20) + " MiB of which " + std::to_string(free_bytes >> 20) +
+         " MiB is free";
+}
+
+// Never destroyed, as State.
+CachingAllocator& allocator() {
+  static CachingAllocator* a = new CachingAllocator({&raw_alloc, &raw_free, &describe});
+  return *a;
+}
 
 const char* cublas_status(cublasStatus_t s) {
   // cublasGetStatusString exists in cuBLAS 11.4+
@@ -119,69 +122,16 @@ class CudaBackend final : public Backend {
     return d.name.c_str();
   }
 
-  void* alloc(size_t nbytes, int device) override {
-    size_t size = rounded(nbytes);
-    DeviceState& d = device_state(device);
-    {
-      std::lock_guard<std::mutex> lock(state().mutex);
-      auto it = d.free_lists.find(size);
-      if (it != d.free_lists.end() && !it->second.empty()) {
-        void* p = it->second.back();
-        it->second.pop_back();
-        note_allocated(d, size);
-        d.stats.cache_hits++;
-        return p;
-      }
-    }
-    set_current(device);
-    void* p = nullptr;
-    cudaError_t status = cudaMalloc(&p, size);
-    if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear it
-      std::lock_guard<std::mutex> lock(state().mutex);
-      release_cached(device);
-      status = cudaMalloc(&p, size);
-    }
-    if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      size_t free_bytes = 0, total = 0;
-      cudaMemGetInfo(&free_bytes, &total);
-      throw std::runtime_error("CUDA out of memory. Tried to allocate " + mib(size) + ". GPU " +
-                               std::to_string(device) + " has a total capacity of " + mib(total) + " of which " +
-                               mib(free_bytes) + " is free. Of the allocated memory " + mib(d.stats.allocated) +
-                               " is allocated by ember.");
-    }
-    check(status, "cudaMalloc");
-    std::lock_guard<std::mutex> lock(state().mutex);
-    d.stats.reserved += size;
-    d.stats.max_reserved = std::max(d.stats.max_reserved, d.stats.reserved);
-    note_allocated(d, size);
-    return p;
-  }
-  void free(void* p, size_t nbytes, int device) override {
-    size_t size = rounded(nbytes);
-    DeviceState& d = device_state(device);
-    std::lock_guard<std::mutex> lock(state().mutex);
-    d.free_lists[size].push_back(p);
-    d.stats.allocated -= size;
-  }
-  MemoryStats memory_stats(int device) override {
-    std::lock_guard<std::mutex> lock(state().mutex);
-    return device_state(device).stats;
-  }
-  void reset_peak_memory_stats(int device) override {
-    std::lock_guard<std::mutex> lock(state().mutex);
-    MemoryStats& s = device_state(device).stats;
-    s.max_allocated = s.allocated;
-    s.max_reserved = s.reserved;
-  }
+  void* alloc(size_t nbytes, int device) override { return allocator().alloc(nbytes, device); }
+  void free(void* p, size_t nbytes, int device) override { allocator().free(p, nbytes, device); }
+  MemoryStats memory_stats(int device) override { return allocator().stats(device); }
+  void reset_peak_memory_stats(int device) override { allocator().reset_peak(device); }
   void empty_cache() override {
     int n = device_count();
     for (int device = 0; device < n && device < kMaxDevices; ++device) {
       if (!state().devices[device].stream) continue;  // never used
       check(cudaStreamSynchronize(stream_for(device)), "empty_cache");
-      std::lock_guard<std::mutex> lock(state().mutex);
-      release_cached(device);
+      allocator().release(device);
     }
   }
 
@@ -225,18 +175,34 @@ class CudaBackend final : public Backend {
                         int64_t inner) override {
     cuda::softmax_backward(kind, gx, g, y, outer, n, inner);
   }
+  void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer, const int64_t* inner,
+              int64_t n_inner) override {
+    cuda::gather(out, src, outer, n_outer, inner, n_inner);
+  }
+  void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer,
+               const int64_t* inner, int64_t n_inner, bool accumulate) override {
+    cuda::scatter(dst, values, outer, n_outer, inner, n_inner, accumulate);
+  }
+  void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in,
+                  int dim) override {
+    cuda::reduce_arg(is_max, values, indices, in, dim);
+  }
+  void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
+                const TensorArg* weight, int64_t ignore_index) override {
+    cuda::nll_loss(loss, wt, x, target, weight, ignore_index);
+  }
+  void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) override {
+    cuda::sgd(p, g, buf, s);
+  }
+  void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
+            const AdamArgs& s) override {
+    cuda::adam(p, g, m, v, vmax, s);
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     cuda::uniform(out, lo, hi, seed, offset);
   }
   void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) override {
     cuda::normal(out, mean, std, seed, offset);
-  }
-
- private:
-  static void note_allocated(DeviceState& d, size_t size) {
-    d.stats.allocated += size;
-    d.stats.allocations++;
-    d.stats.max_allocated = std::max(d.stats.max_allocated, d.stats.allocated);
   }
 };
 

@@ -57,6 +57,16 @@ struct GemmArgs {
   double alpha = 1.0, beta = 0.0;
 };
 
+// The scalars of the fused optimizer steps (kernels/cpu/optim.h).
+struct SgdArgs {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false, first = false;  // first: the momentum buffer is new
+};
+struct AdamArgs {
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0, bias_correction1 = 1, bias_correction2_sqrt = 1;
+  bool maximize = false, decoupled_weight_decay = false;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -93,6 +103,23 @@ class Backend {
   virtual void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) = 0;
   virtual void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer,
                                 int64_t n, int64_t inner) = 0;
+  // Indexing by element offsets computed on the host (kernels/cpu/index.h):
+  // out[i * n_inner + r] = src[outer[i] + inner[r]]; scatter writes (or adds) the other way.
+  virtual void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer,
+                      const int64_t* inner, int64_t n_inner) = 0;
+  virtual void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer,
+                       const int64_t* inner, int64_t n_inner, bool accumulate) = 0;
+  // values, indices: in's shape with size 1 at `dim`; the first extreme wins, NaN counts as one
+  virtual void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in,
+                          int dim) = 0;
+  // kernels/cpu/loss.h's nll_loss_forward; weight may be null. An out-of-range target raises
+  // std::out_of_range (IndexError).
+  virtual void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
+                        const TensorArg* weight, int64_t ignore_index) = 0;
+  // One fused step over contiguous tensors of one float dtype; buf and vmax may be null.
+  virtual void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) = 0;
+  virtual void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v,
+                    const TensorArg* vmax, const AdamArgs& s) = 0;
   // Philox 4x32-10 counter-based numbers: the stream (seed, offset) decides every element.
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;

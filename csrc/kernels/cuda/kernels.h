@@ -16,6 +16,16 @@ void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask);
 void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner);
 void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer, int64_t n,
                       int64_t inner);
+void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer, const int64_t* inner,
+            int64_t n_inner);
+void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer, const int64_t* inner,
+             int64_t n_inner, bool accumulate);
+void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in, int dim);
+void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
+              const TensorArg* weight, int64_t ignore_index);
+void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s);
+void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
+          const AdamArgs& s);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);
 void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset);
 // Scratch memory from the caching allocator, given back when the holder goes.

@@ -17,69 +17,6 @@ namespace ember {
 namespace cuda {
 namespace {
 
-using kernels::ReduceOp;
-
-// Output index -> input offset of its first element, and reduced index -> offset from there.
-struct ReduceGeometry {
-  int kept_ndim = 0, red_ndim = 0;
-  int64_t kept_sizes[kMaxDims], kept_strides[kMaxDims];  // input strides of the kept dims
-  int64_t red_sizes[kMaxDims], red_strides[kMaxDims];
-  int64_t outputs = 1, reduced = 1;
-  __device__ __forceinline__ int64_t base(int64_t o) const {
-    int64_t off = 0;
-    for (int d = kept_ndim - 1; d >= 0; --d) {
-      off += (o % kept_sizes[d]) * kept_strides[d];
-      o /= kept_sizes[d];
-    }
-    return off;
-  }
-  __device__ __forceinline__ int64_t inner(int64_t r) const {
-    int64_t off = 0;
-    for (int d = red_ndim - 1; d >= 0; --d) {
-      off += (r % red_sizes[d]) * red_strides[d];
-      r /= red_sizes[d];
-    }
-    return off;
-  }
-};
-
-template <class A>
-__device__ __forceinline__ A identity(int op) {
-  switch ((ReduceOp)op) {
-    case ReduceOp::Prod:
-    case ReduceOp::All: return A(1);
-    case ReduceOp::Max:
-      if constexpr (std::is_floating_point<A>::value)
-        return -INFINITY;
-      else
-        return A(INT64_MIN);
-    case ReduceOp::Min:
-      if constexpr (std::is_floating_point<A>::value)
-        return INFINITY;
-      else
-        return A(INT64_MAX);
-    default: return A(0);
-  }
-}
-
-template <class A>
-__device__ __forceinline__ A combine(int op, A x, A y) {
-  switch ((ReduceOp)op) {
-    case ReduceOp::Sum: return x + y;
-    case ReduceOp::Prod: return x * y;
-    case ReduceOp::Max:
-      if constexpr (std::is_floating_point<A>::value)
-        if (isnan(x) || isnan(y)) return isnan(x) ? x : y;
-      return x > y ? x : y;
-    case ReduceOp::Min:
-      if constexpr (std::is_floating_point<A>::value)
-        if (isnan(x) || isnan(y)) return isnan(x) ? x : y;
-      return x < y ? x : y;
-    case ReduceOp::Any: return A(x != A(0) || y != A(0));
-    default: return A(x != A(0) && y != A(0));  // All
-  }
-}
-
 // A block's threads combine their values; thread 0 gets the result.
 template <class A>
 __device__ A block_combine(int op, A v) {
@@ -138,25 +75,11 @@ __global__ void reduce_threads(ReduceGeometry g, const char* in, int in_dtype, i
 }  // namespace
 
 void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask) {
-  ReduceGeometry g;
-  for (int d = 0; d < in.ndim; ++d) {
-    if (mask >> d & 1) {
-      g.red_sizes[g.red_ndim] = in.sizes[d];
-      g.red_strides[g.red_ndim++] = in.strides[d];
-      g.reduced *= in.sizes[d];
-    } else {
-      g.kept_sizes[g.kept_ndim] = in.sizes[d];
-      g.kept_strides[g.kept_ndim++] = in.strides[d];
-      g.outputs *= in.sizes[d];
-    }
-  }
+  ReduceGeometry g = reduce_geometry(in, mask);
   if (g.outputs == 0) return;
   const int in_size = itemsize_of(in.dtype), out_size = itemsize_of(out.dtype);
   cudaStream_t s = stream_for(out.device);
-  // The accumulator: the input's compute type; any/all and integer sums in int64.
-  int acc_dtype = (op == (int)ReduceOp::Any || op == (int)ReduceOp::All) ? kInt64 : in.dtype;
-  if (in.dtype == kBool) acc_dtype = kInt64;
-  dispatch_compute(acc_dtype, [&](auto tag) {
+  dispatch_compute(reduce_accumulator(op, in.dtype), [&](auto tag) {
     using A = decltype(tag);
     if (g.reduced < 64 && g.outputs >= 1024) {
       reduce_threads<A>
