@@ -193,6 +193,34 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
   cuda_call([&] { backend().adam(cuda_arg(p), cuda_arg(g), cuda_arg(m), cuda_arg(v), vmax ? &vm : nullptr, s); });
 }
 
+namespace {
+cuda::ConvArgs conv_args(const Conv2dGeometry& g) {
+  cuda::ConvArgs a;
+  a.channels = g.channels, a.height = g.height, a.width = g.width, a.kh = g.kh, a.kw = g.kw, a.sh = g.sh, a.sw = g.sw;
+  a.ph = g.ph, a.pw = g.pw, a.dh = g.dh, a.dw = g.dw, a.out_h = g.out_h, a.out_w = g.out_w;
+  return a;
+}
+}  // namespace
+
+void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
+  Tensor xd = dense(x);
+  cuda_call([&] { backend().im2col(cuda_arg(cols), cuda_arg(xd), conv_args(g)); });
+}
+
+void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
+  cuda_call([&] { backend().col2im(cuda_arg(x), cuda_arg(cols), conv_args(g)); });
+}
+
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g) {
+  Tensor xd = dense(x);
+  cuda_call([&] { backend().max_pool2d(cuda_arg(values), cuda_arg(indices), cuda_arg(xd), conv_args(g)); });
+}
+
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices) {
+  Tensor gd = dense(grad_out), id = dense(indices);
+  cuda_call([&] { backend().max_pool2d_backward(cuda_arg(grad_in), cuda_arg(gd), cuda_arg(id)); });
+}
+
 // Note [CUDA random numbers]
 // One Philox stream per process: (seed, offset). Each call takes the next
 // `numel` counters, so results depend only on the seed and the calls made

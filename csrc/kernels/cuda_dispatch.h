@@ -6,6 +6,7 @@
 #include <vector>
 #include "core/tensor.h"
 
+#include "kernels/cpu/conv.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/optim.h"
 #include "kernels/cpu/reduce.h"
@@ -43,6 +44,10 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
                 double dampening, double weight_decay, bool nesterov, bool maximize);
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamScalars& s);
+void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g);
+void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g);
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g);
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices);
 // Note [CUDA random numbers]
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();

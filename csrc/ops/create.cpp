@@ -46,7 +46,21 @@ static Tensor narrowed(const Tensor& wide, DType dtype) {
   return t;
 }
 
-Tensor arange(double start, double end, double step, DType dtype) {
+// Note [Op device]: the creation functions below write their values on the host; called
+// while an op runs on a CUDA device (an op's helper: flip's positions, a mask), the result
+// moves there.
+template <class Make>
+static Tensor made_on_host(Make make) {
+  const Device device = op_device();
+  if (device.is_cpu()) return make();
+  Tensor host;
+  {
+    OpDeviceGuard on_host(Device{});
+    host = make();
+  }
+  return to_device(host, device, host->dtype());
+}
+static Tensor arange_on_host(double start, double end, double step, DType dtype) {
   if (is_storage_only(dtype)) return narrowed(arange(start, end, step, compute_dtype(dtype)), dtype);
   EMBER_CHECK(step != 0, "arange: step must be nonzero");
   EMBER_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
@@ -61,8 +75,11 @@ Tensor arange(double start, double end, double step, DType dtype) {
   });
   return t;
 }
+Tensor arange(double start, double end, double step, DType dtype) {
+  return made_on_host([&] { return arange_on_host(start, end, step, dtype); });
+}
 
-Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+static Tensor linspace_on_host(double start, double end, int64_t steps, DType dtype) {
   if (is_storage_only(dtype)) return narrowed(linspace(start, end, steps, compute_dtype(dtype)), dtype);
   EMBER_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
   Tensor t = empty({steps}, dtype);
@@ -86,8 +103,11 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   });
   return t;
 }
+Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  return made_on_host([&] { return linspace_on_host(start, end, steps, dtype); });
+}
 
-Tensor eye(int64_t n, int64_t m, DType dtype) {
+static Tensor eye_on_host(int64_t n, int64_t m, DType dtype) {
   if (is_storage_only(dtype)) return narrowed(eye(n, m, compute_dtype(dtype)), dtype);
   EMBER_CHECK(n >= 0 && m >= 0, "eye: n and m must be non-negative, got ", n, " and ", m);
   Tensor t = zeros({n, m}, dtype);
@@ -96,6 +116,9 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
     for (int64_t i = 0; i < std::min(n, m); ++i) t->data<T>()[i * m + i] = T(1);
   });
   return t;
+}
+Tensor eye(int64_t n, int64_t m, DType dtype) {
+  return made_on_host([&] { return eye_on_host(n, m, dtype); });
 }
 
 template <class Fill>
@@ -127,7 +150,7 @@ static Tensor float_random(const Shape& shape, DType dtype, Generator* gen, Fill
   return t;
 }
 
-Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
+static Tensor rand_on_host(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK_KIND(is_floating(dtype), NotImplemented, "\"check_uniform_bounds\" not implemented for '",
                    scalar_type_name(dtype), "'");
   Tensor t = float_random(shape, dtype, gen, [](auto& e, auto* p, int64_t n) { kernels::uniform_fill(e, p, n); });
@@ -139,21 +162,30 @@ Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
   for (int64_t i = 0; i < t->numel(); ++i) p[i] = std::floor(p[i] * grid) / grid;
   return narrowed(t, dtype);
 }
+Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
+  return made_on_host([&] { return rand_on_host(shape, dtype, gen); });
+}
 
-Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
+static Tensor randn_on_host(const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK_KIND(is_floating(dtype), NotImplemented, "\"normal_kernel_cpu\" not implemented for '",
                    scalar_type_name(dtype), "'");
   Tensor t = float_random(shape, dtype, gen, [](auto& e, auto* p, int64_t n) { kernels::normal_fill(e, p, n); });
   return is_storage_only(dtype) ? narrowed(t, dtype) : t;
 }
+Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
+  return made_on_host([&] { return randn_on_host(shape, dtype, gen); });
+}
 
-Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
+static Tensor randint_on_host(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
   EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
   kernels::UniformIndex index((uint64_t)high - (uint64_t)low);
   return random_fill(shape, dtype, gen, [&](std::mt19937_64& e) { return (int64_t)((uint64_t)low + index(e)); });
 }
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
+  return made_on_host([&] { return randint_on_host(low, high, shape, dtype, gen); });
+}
 
-Tensor randperm(int64_t n, DType dtype, Generator* gen) {
+static Tensor randperm_on_host(int64_t n, DType dtype, Generator* gen) {
   EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
   std::vector<int64_t> perm(n);
   for (int64_t i = 0; i < n; ++i) perm[i] = i;
@@ -168,6 +200,9 @@ Tensor randperm(int64_t n, DType dtype, Generator* gen) {
     for (int64_t i = 0; i < n; ++i) t->data<T>()[i] = convert<T>(perm[i]);
   });
   return t;
+}
+Tensor randperm(int64_t n, DType dtype, Generator* gen) {
+  return made_on_host([&] { return randperm_on_host(n, dtype, gen); });
 }
 
 }  // namespace ember

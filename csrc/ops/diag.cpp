@@ -33,10 +33,11 @@ static Tensor triangle(const Tensor& t, int64_t k, bool lower) {
   const char* op = lower ? "tril" : "triu";
   EMBER_CHECK(t->dim() >= 2, op, ": input tensor must have at least 2 dimensions");
   const int64_t rows = t->size(t->dim() - 2), cols = t->size(t->dim() - 1);
-  Tensor mask = empty({rows, cols}, DType::Bool);
+  Tensor mask = empty({rows, cols}, DType::Bool, Device{});  // made on the host, moved to t's device
   bool* m = mask->data<bool>();
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) m[i * cols + j] = lower ? j - i <= k : j - i >= k;
+  if (!t->device().is_cpu()) mask = to_device(mask, t->device(), DType::Bool);
   return renamed(where(mask, t, zeros({}, t->dtype())), lower ? "TrilBackward0" : "TriuBackward0");
 }
 Tensor tril(const Tensor& t, int64_t k) { return triangle(t, k, true); }

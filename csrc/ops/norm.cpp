@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernels/cpu/batch_norm.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/layer_norm.h"
 #include "ops/op_node.h"
 
@@ -24,6 +25,17 @@ DimList layer_norm_dims(int64_t dim, size_t k) {
   DimList dims;
   for (int64_t d = dim - (int64_t)k; d < dim; ++d) dims.push_back(d);
   return dims;
+}
+
+// On CUDA, where ember has no fused normalisation kernel yet: the statistics over `dims` of x from
+// reduction kernels, written into the buffers the CPU kernels fill (out: x's shape; mean_t and rstd:
+// any shape of as many elements as the statistics).
+void normalize_by_ops(const Tensor& out, const Tensor& mean_t, const Tensor& rstd, const Tensor& x, const DimList& dims,
+                      double eps) {
+  Tensor m = mean(x, dims, true), r = rsqrt(add(var(x, dims, 0, true), num(eps)));
+  kernels::copy(out, mul(sub(x, m), r));
+  kernels::copy(mean_t, reshape(m, mean_t->sizes()));
+  kernels::copy(rstd, reshape(r, rstd->sizes()));
 }
 
 // rstd * (gwx - mean(gwx) - xhat * mean(gwx * xhat)), the means over dims: a normalisation's input
@@ -55,8 +67,8 @@ variable_list layer_norm_backward_ops(const Tensor& g, const Tensor& x, const Te
 // the gradient and weight of the input's dtype; else the formula in ember ops.
 bool kernel_backward(const Tensor& g, const Tensor& x, const Tensor& w) {
   const DType dt = x->dtype();
-  return !GradMode::is_enabled() && (dt == DType::Float32 || dt == DType::Float64) && g->dtype() == dt &&
-         (!w || w->dtype() == dt);
+  return !GradMode::is_enabled() && x->device().is_cpu() && (dt == DType::Float32 || dt == DType::Float64) &&
+         g->dtype() == dt && (!w || w->dtype() == dt);
 }
 
 variable_list layer_norm_formula(StateNode<LayerNormState>& n, variable_list& g) {
@@ -199,7 +211,17 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> native_batch_norm_train(const Tensor&
     mean_t = empty({C}, ct), var_t = empty({C}, ct), invstd = empty({C}, ct);
     Tensor w = weight ? contiguous(to_dtype(weight, ct)) : Tensor(),
            b = bias ? contiguous(to_dtype(bias, ct)) : Tensor();
-    kernels::batch_norm(reshape(y, layout), mean_t, var_t, invstd, reshape(x, layout), w, b, eps);
+    if (x->device().is_cpu()) {
+      kernels::batch_norm(reshape(y, layout), mean_t, var_t, invstd, reshape(x, layout), w, b, eps);
+    } else {
+      Tensor x3 = reshape(x, layout), y3 = reshape(y, layout);
+      normalize_by_ops(y3, mean_t, invstd, x3, {0, 2}, eps);
+      kernels::copy(var_t, var(x3, {0, 2}, 0, false));
+      if (w || b) {
+        Tensor scaled = w ? mul(y3, reshape(w, {1, C, 1})) : y3;
+        kernels::copy(y3, b ? add(scaled, reshape(b, {1, C, 1})) : scaled);
+      }
+    }
     out = to_dtype(y, input->dtype());
   }
   auto n = make_node<BatchNormState>("NativeBatchNormBackward0", {&input, &weight, &bias}, batch_norm_formula);
@@ -235,7 +257,10 @@ std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const 
     Tensor normed = empty(x->sizes(), ct);
     mean_t = empty({N, group}, ct);
     rstd = empty({N, group}, ct);
-    if (x->numel()) kernels::layer_norm(normed, mean_t, rstd, x, Tensor(), Tensor(), eps);
+    if (x->numel() && !x->device().is_cpu())
+      normalize_by_ops(normed, mean_t, rstd, reshape(x, {N, group, -1}), {2}, eps);
+    else if (x->numel())
+      kernels::layer_norm(normed, mean_t, rstd, x, Tensor(), Tensor(), eps);
     if (N * group > 0 && x->numel() == 0) {  // groups without values: PyTorch's NaN statistics
       mean_t = full({N, group}, NAN, ct);
       rstd = full({N, group}, NAN, ct);
@@ -287,7 +312,13 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const 
     mean_t = empty(stat_shape, ct);
     rstd = empty(stat_shape, ct);
     auto param = [&](const Tensor& p) { return p ? contiguous(to_dtype(p, ct)) : Tensor(); };
-    if (rows && x->numel()) kernels::layer_norm(out, mean_t, rstd, x, param(weight), param(bias), eps);
+    if (rows && x->numel() && !x->device().is_cpu()) {
+      normalize_by_ops(out, mean_t, rstd, x, layer_norm_dims(dim, k), eps);
+      if (weight) out = mul(out, param(weight));
+      if (bias) out = add(out, param(bias));
+    } else if (rows && x->numel()) {
+      kernels::layer_norm(out, mean_t, rstd, x, param(weight), param(bias), eps);
+    }
     if (!x->numel()) {  // no values: PyTorch's NaN statistics of an empty row
       mean_t = full(stat_shape, NAN, ct);
       rstd = full(stat_shape, NAN, ct);

@@ -285,11 +285,13 @@ void register_unary_math(OpRegistry& r) {
       [](const Tensor& t, const Tensor& a, const Tensor& b, double v) { return addcdiv(t, a, b, v); },
       py::arg("tensor1"), py::arg("tensor2"), py::kw_only(), py::arg("value") = 1.0);
   // torch.special's functions that torch has no top-level name for: private, re-exported by ember.special.
-  r.module().def(
-      "_special_xlog1py", [](const Tensor& a, TensorOrNumber b) { return xlog1py(a, require_operand(b, "xlog1py")); },
+  def_private(
+      r.module(), "_special_xlog1py",
+      [](const Tensor& a, TensorOrNumber b) { return xlog1py(a, require_operand(b, "xlog1py")); },
       "input * log1p(other), 0 where input is 0.", py::arg("input"), py::arg("other"));
-  r.module().def(
-      "_special_zeta", [](const Tensor& a, TensorOrNumber b) { return zeta(a, require_operand(b, "zeta")); },
+  def_private(
+      r.module(), "_special_zeta",
+      [](const Tensor& a, TensorOrNumber b) { return zeta(a, require_operand(b, "zeta")); },
       "The Hurwitz zeta function of input (s) and other (q).", py::arg("input"), py::arg("other"));
   const struct {
     const char* name;
@@ -316,7 +318,7 @@ void register_unary_math(OpRegistry& r) {
       {"_special_spherical_bessel_j0", spherical_bessel_j0,
        "The spherical Bessel function of the first kind of order 0, sin(x)/x (not differentiable)."},
   };
-  for (auto& op : special) r.module().def(op.name, op.fn, op.doc, py::arg("input"));
+  for (auto& op : special) def_private(r.module(), op.name, op.fn, op.doc, py::arg("input"));
 }
 
 void register_elementwise(OpRegistry& r) {

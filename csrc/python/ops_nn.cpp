@@ -27,8 +27,8 @@ void register_nn_ops(OpRegistry& r) {
   py::module_& m = r.module();
   r.family("neural networks");
   // Private: PyTorch has it only as nn.functional.nll_loss, which calls this.
-  m.def(
-      "_nll_loss",
+  def_private(
+      m, "_nll_loss",
       [](const Tensor& input, const Tensor& target, std::optional<Tensor> weight, int64_t ignore_index,
          const std::string& reduction) {
         return nll_loss(input, target, weight.value_or(Tensor()), reduction_arg(reduction), ignore_index);
@@ -37,26 +37,26 @@ void register_nn_ops(OpRegistry& r) {
       py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
       py::arg("reduction") = "mean");
   // Note [Fused nodes]: what nn.functional calls (private, as PyTorch's torch._C._nn).
-  m.def(
-      "_gelu",
+  def_private(
+      m, "_gelu",
       [](const Tensor& x, const std::string& approximate) {
         if (approximate != "none" && approximate != "tanh")
           throw py::value_error("approximate argument must be either none or tanh.");
         return gelu(x, approximate == "tanh");
       },
       "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
-  m.def("_silu", &silu, "silu as one node.", py::arg("input"));
+  def_private(m, "_silu", &silu, "silu as one node.", py::arg("input"));
   // F.unfold / F.fold's kernels (Note [Unfold as im2col]), named and profiled as PyTorch's.
-  m.def(
-      "_im2col",
+  def_private(
+      m, "_im2col",
       [](const Tensor& x, const Pair& kernel_size, const Pair& dilation, const Pair& padding, const Pair& stride) {
         profiler::Scope event(profiler::Kind::Op, "im2col");
         return im2col(x, kernel_size, dilation, padding, stride);
       },
       "F.unfold's patches as one node, Im2ColBackward0.", py::arg("input"), py::arg("kernel_size"), py::arg("dilation"),
       py::arg("padding"), py::arg("stride"));
-  m.def(
-      "_col2im",
+  def_private(
+      m, "_col2im",
       [](const Tensor& x, const Pair& output_size, const Pair& kernel_size, const Pair& dilation, const Pair& padding,
          const Pair& stride) {
         profiler::Scope event(profiler::Kind::Op, "col2im");
@@ -64,8 +64,8 @@ void register_nn_ops(OpRegistry& r) {
       },
       "F.fold's sum of blocks as one node, Col2ImBackward0.", py::arg("input"), py::arg("output_size"),
       py::arg("kernel_size"), py::arg("dilation"), py::arg("padding"), py::arg("stride"));
-  m.def(
-      "_native_group_norm",
+  def_private(
+      m, "_native_group_norm",
       [](const Tensor& x, std::optional<Tensor> weight, std::optional<Tensor> bias, int64_t N, int64_t C, int64_t HxW,
          int64_t group, double eps) {
         profiler::Scope event(profiler::Kind::Op, "native_group_norm");
@@ -76,8 +76,8 @@ void register_nn_ops(OpRegistry& r) {
       "Group normalisation as one node, NativeGroupNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).",
       py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("N"), py::arg("C"), py::arg("HxW"),
       py::arg("group"), py::arg("eps"));
-  m.def(
-      "_native_batch_norm",
+  def_private(
+      m, "_native_batch_norm",
       [](const Tensor& x, std::optional<Tensor> weight, std::optional<Tensor> bias, double eps) {
         profiler::Scope event(profiler::Kind::Op, "native_batch_norm");
         auto [out, mean, var, invstd] =
@@ -87,8 +87,8 @@ void register_nn_ops(OpRegistry& r) {
       "Batch norm with the batch's statistics as one node, NativeBatchNormBackward0 "
       "(Note [Fused batch norm]): (output, mean, biased variance, invstd).",
       py::arg("input"), py::arg("weight") = py::none(), py::arg("bias") = py::none(), py::arg("eps") = 1e-5);
-  m.def(
-      "_native_layer_norm",
+  def_private(
+      m, "_native_layer_norm",
       [](const Tensor& x, const std::vector<int64_t>& normalized_shape, std::optional<Tensor> weight,
          std::optional<Tensor> bias, double eps) {
         // An event of its own (registry ops get theirs from the registry), named as PyTorch's kernel.
@@ -100,16 +100,16 @@ void register_nn_ops(OpRegistry& r) {
       "Layer normalisation as one node, NativeLayerNormBackward0 (Note [Fused layer norm]): (output, mean, rstd).",
       py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
       py::arg("eps") = 1e-5);
-  m.def(
-      "_lstm_cell",
+  def_private(
+      m, "_lstm_cell",
       [](const Tensor& gates, const Tensor& c_prev) {
         auto [h, c] = lstm_cell(gates, c_prev);
         return py::make_tuple(h, c);
       },
       "One LSTM step after the gate pre-activations (B, 4H): (h, c), as one node.", py::arg("gates"),
       py::arg("c_prev"));
-  m.def(
-      "_lstm_layer",
+  def_private(
+      m, "_lstm_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool reverse,
          const std::vector<int64_t>& batch_sizes) {
         profiler::Scope event(profiler::Kind::Op, "lstm_layer");
@@ -120,8 +120,8 @@ void register_nn_ops(OpRegistry& r) {
       " (output, h_n, c_n), one node.",
       py::arg("xw"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"), py::arg("reverse") = false,
       py::arg("batch_sizes") = std::vector<int64_t>{});
-  m.def(
-      "_rnn_layer",
+  def_private(
+      m, "_rnn_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, bool relu, bool reverse,
          const std::vector<int64_t>& batch_sizes) {
         profiler::Scope event(profiler::Kind::Op, "rnn_layer");
@@ -132,8 +132,8 @@ void register_nn_ops(OpRegistry& r) {
       " (Note [GRU layer]): (output, h_n), one node.",
       py::arg("xw"), py::arg("h0"), py::arg("w_hh"), py::arg("relu") = false, py::arg("reverse") = false,
       py::arg("batch_sizes") = std::vector<int64_t>{});
-  m.def(
-      "_gru_layer",
+  def_private(
+      m, "_gru_layer",
       [](const Tensor& xw, const Tensor& h0, const Tensor& w_hh, std::optional<Tensor> b_hh, bool reverse,
          const std::vector<int64_t>& batch_sizes) {
         profiler::Scope event(profiler::Kind::Op, "gru_layer");
@@ -144,40 +144,41 @@ void register_nn_ops(OpRegistry& r) {
       " (output, h_n), one node.",
       py::arg("xw"), py::arg("h0"), py::arg("w_hh"), py::arg("b_hh") = py::none(), py::arg("reverse") = false,
       py::arg("batch_sizes") = std::vector<int64_t>{});
-  m.def("_softplus", &softplus, "softplus as one node.", py::arg("input"), py::arg("beta") = 1.0,
-        py::arg("threshold") = 20.0);
-  m.def(
-      "_elu",
+  def_private(m, "_softplus", &softplus, "softplus as one node.", py::arg("input"), py::arg("beta") = 1.0,
+              py::arg("threshold") = 20.0);
+  def_private(
+      m, "_elu",
       [](const Tensor& x, double alpha, double scale, double input_scale, bool celu) {
         return elu(x, alpha, scale, input_scale, celu ? "CeluBackward0" : "EluBackward0");
       },
       "elu/selu/celu as one node.", py::arg("input"), py::arg("alpha"), py::arg("scale") = 1.0,
       py::arg("input_scale") = 1.0, py::arg("celu") = false);
-  m.def("_leaky_relu", &leaky_relu, "leaky_relu as one node.", py::arg("input"), py::arg("negative_slope"));
-  m.def("_hardtanh", &hardtanh, "hardtanh as one node.", py::arg("input"), py::arg("min_val"), py::arg("max_val"));
-  m.def("_logsigmoid", &logsigmoid, "logsigmoid as one node.", py::arg("input"));
-  m.def(
-      "_mse_loss",
+  def_private(m, "_leaky_relu", &leaky_relu, "leaky_relu as one node.", py::arg("input"), py::arg("negative_slope"));
+  def_private(m, "_hardtanh", &hardtanh, "hardtanh as one node.", py::arg("input"), py::arg("min_val"),
+              py::arg("max_val"));
+  def_private(m, "_logsigmoid", &logsigmoid, "logsigmoid as one node.", py::arg("input"));
+  def_private(
+      m, "_mse_loss",
       [](const Tensor& x, const Tensor& t, const std::string& reduction) {
         return mse_loss(x, t, reduction_arg(reduction));
       },
       "mse_loss as one node.", py::arg("input"), py::arg("target"), py::arg("reduction"));
-  m.def(
-      "_smooth_l1_loss",
+  def_private(
+      m, "_smooth_l1_loss",
       [](const Tensor& x, const Tensor& t, const std::string& reduction, double beta, bool huber) {
         return smooth_l1_loss(x, t, reduction_arg(reduction), beta, huber);
       },
       "smooth_l1_loss / huber_loss as one node.", py::arg("input"), py::arg("target"), py::arg("reduction"),
       py::arg("beta"), py::arg("huber"));
-  m.def(
-      "_binary_cross_entropy",
+  def_private(
+      m, "_binary_cross_entropy",
       [](const Tensor& x, const Tensor& t, std::optional<Tensor> w, const std::string& reduction) {
         return binary_cross_entropy(x, t, w.value_or(Tensor()), reduction_arg(reduction));
       },
       "binary_cross_entropy as one node.", py::arg("input"), py::arg("target"), py::arg("weight"),
       py::arg("reduction"));
-  m.def(
-      "_binary_cross_entropy_with_logits",
+  def_private(
+      m, "_binary_cross_entropy_with_logits",
       [](const Tensor& x, const Tensor& t, std::optional<Tensor> w, std::optional<Tensor> pw,
          const std::string& reduction) {
         return binary_cross_entropy_with_logits(x, t, w.value_or(Tensor()), pw.value_or(Tensor()),
@@ -204,8 +205,8 @@ void register_nn_ops(OpRegistry& r) {
       },
       py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
       py::arg("dilation") = 1, py::arg("ceil_mode") = false);
-  m.def(
-      "_sgd_step_",
+  def_private(
+      m, "_sgd_step_",
       [](const TensorList& params, const TensorList& grads, py::list bufs, double lr, double momentum, double dampening,
          double weight_decay, bool nesterov, bool maximize) {
         TensorList b;
@@ -218,8 +219,8 @@ void register_nn_ops(OpRegistry& r) {
       "One fused SGD update of a parameter group, in place; returns the momentum buffers.", py::arg("params"),
       py::arg("grads"), py::arg("momentum_buffers"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"),
       py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"));
-  m.def(
-      "_adam_step_",
+  def_private(
+      m, "_adam_step_",
       [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs, const TensorList& exp_avg_sqs,
          const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr, double beta1, double beta2,
          double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled_weight_decay) {

@@ -29,6 +29,7 @@
 #include "ops/op_node.h"
 #include "python/autocast.h"
 #include "python/bindings.h"
+#include "python/host_fallback.h"
 
 namespace ember {
 namespace bind {
@@ -140,6 +141,7 @@ struct Profiled<F, R (C::*)(A...) const> {
   F fn;
   const char* name;
   autocast::Policy cast = autocast::Policy::None;  // Note [Autocast]
+  bool host_fallback = false;                      // Note [CUDA host fallback]
   R operator()(A... a) const {
     if (cast != autocast::Policy::None && autocast::active()) return call(autocast::cast_arg<A>(a, cast)...);
     return call(std::forward<A>(a)...);
@@ -159,16 +161,29 @@ struct Profiled<F, R (C::*)(A...) const> {
   }
   // A call on CUDA tensors: results on their device (Note [Op device]), and the op's name in
   // the error of a kernel ember lacks there (Note [Missing CUDA kernels]).
+  // The arguments are passed as lvalues: a host fallback may still need them.
   template <class... B>
   R on_device(Device device, B&&... a) const {
     OpDeviceGuard guard(device);
     try {
       if (profiler::active()) {
         profiler::Scope event(profiler::Kind::Op, name);
-        return fn(std::forward<B>(a)...);
+        return fn(a...);
       }
-      return fn(std::forward<B>(a)...);
+      return fn(a...);
     } catch (const MissingKernel&) {
+      // (an op taking Tensor& writes into its argument: never run on a copy)
+      if constexpr (host_fallback::returnable<R> &&
+                    std::is_invocable_v<const F&, decltype(host_fallback::to_host(std::declval<B&>()))...>) {
+        if (host_fallback) {  // Note [CUDA host fallback]
+          host_fallback::warn_once(name);
+          R result = [&] {
+            OpDeviceGuard on_host(Device{});
+            return fn(host_fallback::to_host(a)...);
+          }();
+          return host_fallback::back(result, device);
+        }
+      }
       EMBER_FAIL(NotImplemented, "Could not run '", name, "' with arguments from the 'CUDA' backend: ember has no ",
                  "CUDA kernel for it yet (inputs on ", device.str(), "); move them to the CPU with .cpu()");
     }
@@ -210,7 +225,18 @@ auto erase_type(F fn) {
 }
 template <class F>
 Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
-  return {std::move(fn), interned_name(name), autocast::policy_of(name)};
+  return {std::move(fn), interned_name(name), autocast::policy_of(name), host_fallback::enabled_for(name)};
+}
+
+// A private module function taking tensors that is not a registry op (nn.functional's fused
+// nodes, torch.special's extras): bound through the same call wrapper, for the profiler, the
+// op's device (Note [Op device]) and the missing-kernel error (Note [Missing CUDA kernels]).
+template <class F, class... Extra>
+void def_private(py::module_& m, const char* name, F fn, const Extra&... extra) {
+  if constexpr (std::is_pointer_v<F>)
+    m.def(name, profiled(name, OpPointer<std::remove_pointer_t<F>>{fn}), extra...);
+  else
+    m.def(name, profiled(name, erase_type(std::move(fn))), extra...);
 }
 
 // Note [Keyword aliases]

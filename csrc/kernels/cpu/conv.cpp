@@ -1,4 +1,5 @@
 #include "kernels/cpu/conv.h"
+#include "kernels/cuda_dispatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -123,6 +124,7 @@ static std::vector<int32_t> patch_table(const Conv2dGeometry& g) {
 }
 
 void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
+  if (on_cuda(cols)) return cuda_dispatch::im2col(cols, x, g);
   if (any_storage_only(cols, x)) {
     Widening w;
     im2col(w.out(cols), w.in(x), g);
@@ -163,6 +165,7 @@ void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g) {
 }
 
 void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g) {
+  if (on_cuda(x)) return cuda_dispatch::col2im(x, cols, g);
   if (any_storage_only(x, cols)) {
     Widening w;
     col2im(w.inout(x), w.in(cols), g);
@@ -239,6 +242,7 @@ struct ImageBlocks {
 }  // namespace
 
 bool conv2d_by_image_blocks(const Tensor& x, const Conv2dGeometry& g) {
+  if (on_cuda(x)) return false;  // CUDA: im2col and one cuBLAS product
   if (x->dtype() != DType::Float32 && x->dtype() != DType::Float64) return false;
   const ImageBlocks split(x->size(0), 1, g.channels * g.kh * g.kw, g.out_h * g.out_w);
   return split.blocks >= kMinImageBlocks && split.per_block * g.out_h * g.out_w >= kMinBlockColumns;
@@ -375,6 +379,7 @@ static inline T pick_bits(bool take, T a, T b) {
 }
 
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g) {
+  if (on_cuda(values)) return cuda_dispatch::max_pool2d(values, indices, x, g);
   if (any_storage_only(values, x)) {
     Widening w;
     max_pool2d(w.out(values), indices, w.in(x), g);
@@ -445,6 +450,7 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
 }
 
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices) {
+  if (on_cuda(grad_in)) return cuda_dispatch::max_pool2d_backward(grad_in, grad_out, indices);
   if (any_storage_only(grad_in, grad_out)) {
     Widening w;
     max_pool2d_backward(w.inout(grad_in), w.in(grad_out), indices);

@@ -7,6 +7,13 @@
 #include <cmath>
 #include <limits>
 
+// The functions marked so also compile into the CUDA kernels (kernels/cuda/portable.h).
+#ifdef __CUDACC__
+#define EMBER_MATH_HD __host__ __device__
+#else
+#define EMBER_MATH_HD
+#endif
+
 namespace ember {
 namespace kernels {
 
@@ -26,13 +33,13 @@ constexpr double kBigInv = 2.22044604925031308085e-16;
 constexpr int kMaxIter = 100000;  // a guard; convergence takes O(sqrt(a)) terms
 
 // x^a e^-x / Gamma(a), the factor both expansions share; 0 when it underflows.
-inline double prefactor(double a, double x) {
+EMBER_MATH_HD inline double prefactor(double a, double x) {
   double ax = a * std::log(x) - x - std::lgamma(a);
   return ax < -kMaxLog ? 0.0 : std::exp(ax);
 }
 
 // P(a, x) by its power series; for x <= a + 1.
-inline double series(double a, double x) {
+EMBER_MATH_HD inline double series(double a, double x) {
   double ax = prefactor(a, x);
   if (ax == 0.0) return 0.0;
   double r = a, c = 1.0, sum = 1.0;
@@ -45,7 +52,7 @@ inline double series(double a, double x) {
 }
 
 // Q(a, x) by its continued fraction; for x > a + 1.
-inline double continued_fraction(double a, double x) {
+EMBER_MATH_HD inline double continued_fraction(double a, double x) {
   double ax = prefactor(a, x);
   if (ax == 0.0) return 0.0;
   double y = 1.0 - a, z = x + y + 1.0, c = 0.0;
@@ -80,7 +87,7 @@ inline double continued_fraction(double a, double x) {
 }  // namespace igamma_detail
 
 // P(a, x) when `lower`, else Q(a, x).
-inline double incomplete_gamma(double a, double x, bool lower) {
+EMBER_MATH_HD inline double incomplete_gamma(double a, double x, bool lower) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (std::isnan(a) || std::isnan(x) || a < 0 || x < 0) return nan;
   if (a == 0) return x > 0 ? (lower ? 1.0 : 0.0) : nan;
@@ -94,12 +101,12 @@ inline double incomplete_gamma(double a, double x, bool lower) {
   double p = igamma_detail::series(a, x);
   return lower ? p : 1.0 - p;
 }
-inline double igamma(double a, double x) { return incomplete_gamma(a, x, true); }
-inline double igammac(double a, double x) { return incomplete_gamma(a, x, false); }
+EMBER_MATH_HD inline double igamma(double a, double x) { return incomplete_gamma(a, x, true); }
+EMBER_MATH_HD inline double igammac(double a, double x) { return incomplete_gamma(a, x, false); }
 
 // psi(x) = d/dx log Gamma(x): reflection for x < 0, the recurrence
 // psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series.
-inline double digamma(double x) {
+EMBER_MATH_HD inline double digamma(double x) {
   constexpr double kPi = 3.14159265358979323846;
   if (std::isnan(x) || x == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::quiet_NaN();
   if (x == 0) return std::copysign(std::numeric_limits<double>::infinity(), -x);  // as PyTorch: psi(+-0) = -+inf
@@ -120,21 +127,22 @@ inline double digamma(double x) {
 
 // zeta(s, q) = sum_k (k + q)^-s, s > 1: direct terms until q + k >= 9, then the
 // Euler-Maclaurin tail with the constants (2j)! / B_2j. Poles as scipy.
-inline double hurwitz_zeta(double s, double q) {
+EMBER_MATH_HD inline double hurwitz_zeta(double s, double q) {
   constexpr double kInf = std::numeric_limits<double>::infinity(), kNaN = std::numeric_limits<double>::quiet_NaN();
   constexpr double kEps = 1.11022302462515654042e-16;
-  static const double kTail[12] = {12.0,
-                                   -720.0,
-                                   30240.0,
-                                   -1209600.0,
-                                   47900160.0,
-                                   -1.8924375803183791606e9,
-                                   7.47242496e10,
-                                   -2.950130727918164224e12,
-                                   1.1646782814350067249e14,
-                                   -4.5979787224074726105e15,
-                                   1.8152105401943546773e17,
-                                   -7.1661652561756670113e18};
+  // not static: the CUDA kernels compile this function too
+  const double kTail[12] = {12.0,
+                            -720.0,
+                            30240.0,
+                            -1209600.0,
+                            47900160.0,
+                            -1.8924375803183791606e9,
+                            7.47242496e10,
+                            -2.950130727918164224e12,
+                            1.1646782814350067249e14,
+                            -4.5979787224074726105e15,
+                            1.8152105401943546773e17,
+                            -7.1661652561756670113e18};
   if (std::isnan(s) || std::isnan(q)) return kNaN;
   if (s == 1) return kInf;
   if (s < 1) return kNaN;
@@ -170,7 +178,7 @@ inline double hurwitz_zeta(double s, double q) {
 
 // erfinv(y): Giles' single-precision polynomial as the first guess, then
 // Newton steps on erf(x) - y to double precision.
-inline double erfinv(double y) {
+EMBER_MATH_HD inline double erfinv(double y) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   if (std::isnan(y) || y < -1 || y > 1) return std::numeric_limits<double>::quiet_NaN();
   if (y == 1) return kInf;

@@ -198,6 +198,14 @@ class CudaBackend final : public Backend {
             const AdamArgs& s) override {
     cuda::adam(p, g, m, v, vmax, s);
   }
+  void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) override { cuda::im2col(cols, x, g); }
+  void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g) override { cuda::col2im(x, cols, g); }
+  void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorArg& x, const ConvArgs& g) override {
+    cuda::max_pool2d(values, indices, x, g);
+  }
+  void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices) override {
+    cuda::max_pool2d_backward(grad_in, grad_out, indices);
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     cuda::uniform(out, lo, hi, seed, offset);
   }

@@ -67,6 +67,13 @@ struct AdamArgs {
   bool maximize = false, decoupled_weight_decay = false;
 };
 
+// A convolution's or pooling's window geometry (kernels/cpu/conv.h's Conv2dGeometry).
+struct ConvArgs {
+  int64_t channels = 0, height = 0, width = 0;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  int64_t out_h = 0, out_w = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -120,6 +127,13 @@ class Backend {
   virtual void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) = 0;
   virtual void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v,
                     const TensorArg* vmax, const AdamArgs& s) = 0;
+  // Convolution patches and pooling (kernels/cpu/conv.h): x (N, C, H, W) contiguous; cols
+  // (N, C*kh*kw, out_h*out_w) with any strides; col2im zeroes x and sums into it.
+  virtual void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) = 0;
+  virtual void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g) = 0;
+  virtual void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorArg& x, const ConvArgs& g) = 0;
+  // grad_in (N, C, H, W) zeroed, then each output's gradient added at its index
+  virtual void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices) = 0;
   // Philox 4x32-10 counter-based numbers: the stream (seed, offset) decides every element.
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;

@@ -37,6 +37,22 @@ void each(const Indexer<N>& ix, F f) {
   for (int64_t i = 0; i < ix.numel; ++i) f(i);
 }
 
+int64_t numel(const TensorArg& t) {
+  int64_t n = 1;
+  for (int d = 0; d < t.ndim; ++d) n *= t.sizes[d];
+  return n;
+}
+
+template <class F>
+void floating(int dtype, const char* op, F&& f) {
+  if (dtype == kFloat64)
+    f(double());
+  else if (is_float_dtype(dtype))
+    f(float());
+  else
+    unsupported(op);
+}
+
 void check_device(int device) {
   if (device != 0) throw std::runtime_error("CUDA error: invalid device ordinal (the emulation has one device)");
 }
@@ -303,6 +319,36 @@ class EmulatedBackend final : public Backend {
       run(double());
     else
       unsupported("the fused Adam step of this dtype");
+  }
+  void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) override {
+    floating(x.dtype, "im2col of an integer tensor", [&](auto tag) {
+      using A = decltype(tag);
+      for (int64_t e = 0; e < numel(cols); ++e) im2col_element<A>(e, g, x.data, cols.data, x.dtype, cols.strides);
+    });
+  }
+  void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g) override {
+    floating(x.dtype, "col2im of an integer tensor", [&](auto tag) {
+      using A = decltype(tag);
+      for (int64_t e = 0; e < numel(x); ++e) col2im_element<A>(e, g, x.data, cols.data, x.dtype, cols.strides);
+    });
+  }
+  void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorArg& x, const ConvArgs& g) override {
+    floating(x.dtype, "max_pool2d of an integer tensor", [&](auto tag) {
+      using A = decltype(tag);
+      for (int64_t o = 0; o < numel(values); ++o)
+        max_pool_element<A>(o, g, x.data, values.data, (int64_t*)indices.data, x.dtype);
+    });
+  }
+  void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices) override {
+    if (grad_in.dtype != kFloat32 && grad_in.dtype != kFloat64) unsupported("max_pool2d backward of this dtype");
+    fill(grad_in, 0.0);
+    const int64_t out_plane = grad_out.sizes[2] * grad_out.sizes[3], in_plane = grad_in.sizes[2] * grad_in.sizes[3];
+    floating(grad_in.dtype, "max_pool2d backward of an integer tensor", [&](auto tag) {
+      using A = decltype(tag);
+      const int64_t* at = (const int64_t*)indices.data;
+      for (int64_t o = 0; o < numel(grad_out); ++o)
+        ((A*)grad_in.data)[o / out_plane * in_plane + at[o]] += ((const A*)grad_out.data)[o];
+    });
   }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     const TensorArg* args[1] = {&out};

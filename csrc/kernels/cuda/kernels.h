@@ -26,6 +26,10 @@ void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, co
 void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s);
 void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
           const AdamArgs& s);
+void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g);
+void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g);
+void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorArg& x, const ConvArgs& g);
+void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);
 void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset);
 // Scratch memory from the caching allocator, given back when the holder goes.

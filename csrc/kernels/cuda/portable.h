@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/special_math.h"
 #include "kernels/cuda/backend.h"
 
 #ifdef __CUDACC__
@@ -40,10 +41,6 @@ namespace math {
 template <class T>
 __device__ inline T rsqrt(T x) {
   return ::rsqrt(x);
-}
-template <class T>
-__device__ inline T erfinv(T x) {
-  return ::erfinv(x);
 }
 template <class T>
 __device__ inline T erfcx(T x) {
@@ -77,13 +74,6 @@ __device__ inline T y1(T x) {
 template <class T>
 inline T rsqrt(T x) {
   return T(1) / std::sqrt(x);
-}
-template <class T>
-inline T erfinv(T y) {  // Newton's method on erf from a rough start: the host emulation only
-  if (!(y > -1 && y < 1)) return y == 1 ? INFINITY : y == -1 ? -INFINITY : NAN;
-  double x = y * (1.0 + 0.4 * y * y) / (1.0 - 0.4 * std::abs(y)), target = y;
-  for (int i = 0; i < 60; ++i) x -= (std::erf(x) - target) / (1.1283791670955126 * std::exp(-x * x));
-  return T(x);
 }
 template <class T>
 inline T erfcx(T x) {
@@ -407,7 +397,8 @@ EMBER_HD T unary_op(int op, T x) {
       case UnaryOp::Log10: return log10(x);
       case UnaryOp::Exp2: return exp2(x);
       case UnaryOp::Erfc: return erfc(x);
-      case UnaryOp::Erfinv: return math::erfinv(x);
+      case UnaryOp::Erfinv: return T(kernels::erfinv((double)x));  // kernels/cpu/special_math.h
+      case UnaryOp::Digamma: return T(kernels::digamma((double)x));
       case UnaryOp::I0: return math::i0(x);
       case UnaryOp::I1: return math::i1(x);
       case UnaryOp::Erfcx: return math::erfcx(x);
@@ -459,7 +450,6 @@ inline bool unary_supported(int op, bool floating) {
     case UnaryOp::Trunc:
     case UnaryOp::Round: return true;
     case UnaryOp::BitNot: return !floating;
-    case UnaryOp::Digamma:
     case UnaryOp::I0e:
     case UnaryOp::I1e:
     case UnaryOp::ModifiedBesselK0:
@@ -529,6 +519,9 @@ EMBER_HD T binary_op(int op, T a, T b) {
   if constexpr (fl) {
     switch ((BinaryOp)op) {
       case BinaryOp::Atan2: return atan2(a, b);
+      case BinaryOp::Igamma: return T(kernels::igamma((double)a, (double)b));
+      case BinaryOp::Igammac: return T(kernels::igammac((double)a, (double)b));
+      case BinaryOp::Zeta: return T(kernels::hurwitz_zeta((double)a, (double)b));
       case BinaryOp::Hypot: return hypot(a, b);
       case BinaryOp::LogAddExp: {
         T m = a > b ? a : b;
@@ -618,9 +611,9 @@ EMBER_HD inline A combine(int op, A x, A y) {
 
 inline bool binary_supported(int op, int compute) {
   switch ((BinaryOp)op) {
+    case BinaryOp::Zeta:
     case BinaryOp::Igamma:
     case BinaryOp::Igammac:
-    case BinaryOp::Zeta: return false;
     case BinaryOp::Atan2:
     case BinaryOp::Hypot:
     case BinaryOp::LogAddExp:
@@ -793,6 +786,63 @@ EMBER_HD inline bool nll_element(T* loss, T* wt, const T* x, const int64_t* targ
   loss[i] = -w * x[i * C + t];
   wt[i] = w;
   return true;
+}
+
+// Element e of im2col's cols, in (n, k, l) order; cs: cols' strides. Padding reads zero.
+template <class A>
+EMBER_HD inline void im2col_element(int64_t e, const ConvArgs& g, const char* x, char* cols, int dtype,
+                                    const int64_t* cs) {
+  const int64_t K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w, size = itemsize_of(dtype);
+  const int64_t n = e / (K * L), k = e / L % K, l = e % L;
+  const int64_t c = k / (g.kh * g.kw), i = k / g.kw % g.kh, j = k % g.kw;
+  const int64_t ih = l / g.out_w * g.sh - g.ph + i * g.dh, iw = l % g.out_w * g.sw - g.pw + j * g.dw;
+  A v = 0;
+  if (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
+    v = load_as<A>(x + (((n * g.channels + c) * g.height + ih) * g.width + iw) * size, dtype);
+  store_as<A>(cols + (n * cs[0] + k * cs[1] + l * cs[2]) * size, dtype, v);
+}
+
+// Element e of col2im's x (n, c, h, w): the sum of the patch entries that read it (no atomics).
+template <class A>
+EMBER_HD inline void col2im_element(int64_t e, const ConvArgs& g, char* x, const char* cols, int dtype,
+                                    const int64_t* cs) {
+  const int64_t size = itemsize_of(dtype), w = e % g.width, h = e / g.width % g.height;
+  const int64_t c = e / (g.width * g.height) % g.channels, n = e / (g.width * g.height * g.channels);
+  A acc = 0;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t oh_scaled = h + g.ph - i * g.dh;
+    if (oh_scaled < 0 || oh_scaled % g.sh || oh_scaled / g.sh >= g.out_h) continue;
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t ow_scaled = w + g.pw - j * g.dw;
+      if (ow_scaled < 0 || ow_scaled % g.sw || ow_scaled / g.sw >= g.out_w) continue;
+      const int64_t k = (c * g.kh + i) * g.kw + j, l = oh_scaled / g.sh * g.out_w + ow_scaled / g.sw;
+      acc += load_as<A>(cols + (n * cs[0] + k * cs[1] + l * cs[2]) * size, dtype);
+    }
+  }
+  store_as<A>(x + e * size, dtype, acc);
+}
+
+// Output o of max_pool2d, (plane, oh, ow) order: the first maximum in scan order, or the last NaN
+// (PyTorch's convention); padding never wins. Its index is h * W + w within the plane.
+template <class A>
+EMBER_HD inline void max_pool_element(int64_t o, const ConvArgs& g, const char* x, char* values, int64_t* indices,
+                                      int dtype) {
+  const int64_t size = itemsize_of(dtype), ow = o % g.out_w, oh = o / g.out_w % g.out_h, p = o / (g.out_w * g.out_h);
+  const char* plane = x + p * g.height * g.width * size;
+  A best = 0;
+  int64_t at = -1;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t h = oh * g.sh - g.ph + i * g.dh;
+    if (h < 0 || h >= g.height) continue;
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t w = ow * g.sw - g.pw + j * g.dw;
+      if (w < 0 || w >= g.width) continue;
+      const A v = load_as<A>(plane + (h * g.width + w) * size, dtype);
+      if (at < 0 || v > best || is_nan(v)) best = v, at = h * g.width + w;
+    }
+  }
+  store_as<A>(values + o * size, dtype, best);
+  indices[o] = at;
 }
 
 // Element i of uniform_/normal_ from the stream (seed, offset) (Note [CUDA random numbers]).

@@ -1,0 +1,135 @@
+"""Every case of the registry's table (tests/op_db.py) on a CUDA device: the op's result equals the
+CPU's and lives on the device, and its float64 gradient equals the CPU's; or the op raises
+NotImplementedError naming the CUDA backend (ember has no CUDA kernel for it yet: an xfail here,
+counted in the README) -- never another error, a crash or different numbers. Runs on a GPU, and
+without one on the host emulation (test_cuda_emulated.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from helpers import as_tuple
+from op_db import CASES, registry
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA device (test_cuda_emulated.py runs these)"),
+]
+
+ROWS = {row["name"]: row for row in registry()}
+
+
+def _op(case):
+    row = ROWS[case.name]
+    if row["function"]:
+        return getattr(ember, case.name)
+    return lambda t, *args, **kwargs: getattr(t, case.name)(*args, **kwargs)
+
+
+def _inputs(case, device, requires_grad=False):
+    rng = np.random.default_rng(0)
+    arrays = [x if isinstance(x, np.ndarray) else rng.uniform(0.5, 1.5, x) for x in case.inputs]
+    out = []
+    for a in arrays:
+        if a.dtype.kind == "f":
+            out.append(ember.tensor(a, dtype=ember.float64, device=device, requires_grad=requires_grad))
+        else:
+            out.append(ember.tensor(a, device=device))
+    return out
+
+
+def _run(case, device, requires_grad=False):
+    ember.manual_seed(0)
+    ts = _inputs(case, device, requires_grad)
+    return ts, case.invoke(_op(case), *ts)
+
+
+def _unsupported(err: Exception) -> bool:
+    return isinstance(err, NotImplementedError) and "'CUDA' backend" in str(err)
+
+
+def _cpu_tensors_in_call(err: Exception) -> bool:
+    """A case whose call makes its own CPU tensors (an index): PyTorch refuses the mix too."""
+    return isinstance(err, RuntimeError) and "Expected all tensors to be on the same device" in str(err)
+
+
+def _assert_matches(gpu, cpu, random: bool):
+    if isinstance(cpu, ember.Tensor):
+        assert isinstance(gpu, ember.Tensor) and gpu.device.type == "cuda", f"result on {gpu.device}"
+        assert gpu.dtype == cpu.dtype and gpu.shape == cpu.shape
+        if not random:
+            np.testing.assert_allclose(gpu.detach().cpu().numpy(), cpu.detach().numpy(), rtol=1e-9, atol=1e-12)
+    elif isinstance(cpu, (tuple, list)):
+        assert len(gpu) == len(cpu)
+        for g, c in zip(gpu, cpu):
+            _assert_matches(g, c, random)
+    elif not random:
+        assert gpu == cpu
+
+
+def _is_random(case) -> bool:
+    _, a = _run(case, "cpu")
+    ember.manual_seed(1)
+    ts = _inputs(case, "cpu")
+    b = case.invoke(_op(case), *ts)
+    return any(
+        isinstance(x, ember.Tensor) and not np.array_equal(x.detach().numpy(), y.detach().numpy(), equal_nan=True)
+        for x, y in zip(as_tuple(a), as_tuple(b))
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_op_on_cuda_matches_cpu(case):
+    _, cpu = _run(case, "cpu")
+    try:
+        _, gpu = _run(case, "cuda")
+    except Exception as err:
+        if _unsupported(err):
+            pytest.xfail(f"no CUDA kernel yet: {err}")
+        if _cpu_tensors_in_call(err):
+            pytest.skip("the case's call makes CPU tensors")
+        raise
+    _assert_matches(gpu, cpu, _is_random(case))
+
+
+def _weighted_sum(outputs):
+    """A scalar of every float output, weighted so that gradients do not cancel by symmetry."""
+    total = 0
+    for o in as_tuple(outputs):
+        if isinstance(o, ember.Tensor) and o.dtype.is_floating_point and o.requires_grad:
+            w = ember.arange(o.numel(), dtype=o.dtype, device=o.device).reshape(o.shape) * 0.01 + 1
+            total = total + (o * w).sum()
+    return total
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if ROWS[c.name]["differentiable"]], ids=str)
+def test_gradient_on_cuda_matches_cpu(case):
+    if not any(isinstance(x, tuple) or (isinstance(x, np.ndarray) and x.dtype.kind == "f") for x in case.inputs):
+        pytest.skip("no float input")
+    if _is_random(case):
+        pytest.skip("random: the devices draw different numbers")
+    cpu_in, cpu_out = _run(case, "cpu", requires_grad=True)
+    loss = _weighted_sum(cpu_out)
+    if not isinstance(loss, ember.Tensor):
+        pytest.skip("no differentiable output")
+    try:
+        loss.backward()
+    except NotImplementedError as err:  # as in PyTorch (igamma's input)
+        pytest.skip(f"no gradient on the CPU either: {err}")
+    try:
+        gpu_in, gpu_out = _run(case, "cuda", requires_grad=True)
+        _weighted_sum(gpu_out).backward()
+    except Exception as err:
+        if _unsupported(err):
+            pytest.xfail(f"no CUDA kernel yet: {err}")
+        if _cpu_tensors_in_call(err):
+            pytest.skip("the case's call makes CPU tensors")
+        raise
+    for g, c in zip(gpu_in, cpu_in):
+        if c.grad is None:
+            assert g.grad is None
+            continue
+        assert g.grad is not None and g.grad.device.type == "cuda"
+        np.testing.assert_allclose(g.grad.cpu().numpy(), c.grad.numpy(), rtol=1e-9, atol=1e-12)
