@@ -844,3 +844,37 @@ def test_dlpack_round_trip_with_pytorch_on_cuda():
         assert back.device.type == "cuda"
         torch.cuda.synchronize()
         np.testing.assert_array_equal(back.cpu().numpy(), view.cpu().numpy())
+
+
+@requires_gpu
+def test_dlpack_round_trip_on_the_device():
+    x = ember.arange(6.0, device="cuda").reshape(2, 3)
+    assert x.__dlpack_device__() == (2, 0)
+    y = ember.from_dlpack(x)  # ember's own capsule: the same device memory, no copy
+    assert y.device == x.device and y.data_ptr() == x.data_ptr()
+    y[0, 0] = 7.0
+    assert x[0, 0].item() == 7.0
+    t = ember.from_dlpack(x.t())  # a transposed view keeps its strides
+    assert t.stride() == (1, 3) and t.cpu().tolist() == x.t().cpu().tolist()
+    with pytest.raises(ValueError, match="not a copy"):
+        x.__dlpack__(dl_device=(1, 0))
+
+
+@requires_gpu
+def test_grad_scaler_on_the_device_matches_cpu():
+    results = []
+    for device in ("cpu", "cuda"):
+        ember.manual_seed(0)
+        model = nn.Linear(4, 3)
+        model.to(device)
+        opt = ember.optim.SGD(model.parameters(), lr=0.1)
+        scaler = ember.amp.GradScaler(device)
+        x = ember.linspace(-1, 1, 8, device=device).reshape(2, 4)
+        loss = model(x).square().sum()
+        scaled = scaler.scale(loss)
+        assert scaled.device.type == device
+        scaled.backward()
+        scaler.step(opt)
+        scaler.update()
+        results.append(model.weight.detach().cpu().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6, atol=1e-7)

@@ -6,8 +6,8 @@ child process, since the backend is chosen once per process."""
 from __future__ import annotations
 
 import os
-import re
 import pathlib
+import re
 import subprocess
 import sys
 

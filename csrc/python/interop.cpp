@@ -2,6 +2,7 @@
 // protocol (memoryview, mpi4py, struct, array) and DLPack (numpy, PyTorch,
 // JAX, CuPy: `np.from_dlpack(t)`, `ember.from_dlpack(x)`). See Note [Zero-copy interop].
 #include "autograd/grad_mode.h"
+#include "core/cuda.h"
 #include "python/bindings.h"
 
 namespace ember {
@@ -63,11 +64,17 @@ struct ManagedTensorVersioned {
 
 // grad_mode_matters: the buffer protocol, like numpy(), allows a tensor that
 // requires grad under no_grad; DLPack refuses it in any mode, as PyTorch does.
-static void check_exportable(const TensorImpl& t, const char* what, bool grad_mode_matters) {
+static void check_exportable(const TensorImpl& t, const char* what, bool grad_mode_matters, bool any_device = false) {
   EMBER_CHECK(!(t.requires_grad() && (GradMode::is_enabled() || !grad_mode_matters)),
               "Can't export tensors that require gradient through ", what, ", use tensor.detach()");
-  EMBER_CHECK(t.device().is_cpu(), "can't export a ", t.device().str(), " tensor through ", what,
-              ": ember exchanges host memory only. Use Tensor.cpu() first.");
+  EMBER_CHECK(any_device || t.device().is_cpu(), "can't export a ", t.device().str(), " tensor through ", what,
+              ": it shares host memory only. Use Tensor.cpu() first.");
+}
+
+// DLPack's (device type, index) of a tensor: CPU memory, or a CUDA device's.
+static dlpack::Device dlpack_device(const TensorImpl& t) {
+  if (t.device().type == DeviceType::CUDA) return {dlpack::kDLCUDA, (int32_t)t.device().index};
+  return {dlpack::kDLCPU, 0};
 }
 
 static const char* buffer_format(DType d) {
@@ -157,7 +164,10 @@ static py::capsule owning_capsule(Managed* managed, const char* name) {
 // a capsule viewing the tensor; versioned (1.0) when the consumer's
 // max_version allows it, else the unversioned one.
 static py::capsule to_dlpack(const Tensor& t, bool versioned, py::object copy) {
-  check_exportable(*t, "DLPack", false);
+  check_exportable(*t, "DLPack", false, true);
+  // A CUDA tensor's producer stream (the device's one stream) is finished before a consumer on any
+  // stream reads it: the simplest of the protocol's synchronisations.
+  if (t->device().type == DeviceType::CUDA) cuda_call([&] { cuda_backend().synchronize(t->device().index); });
   EMBER_CHECK_KIND(copy.is_none() || !copy.cast<bool>(), Value,
                    "__dlpack__(copy=True): ember exports its tensors' own memory; copy with clone() first");
   auto* out = new ExportedTensor;
@@ -165,8 +175,8 @@ static py::capsule to_dlpack(const Tensor& t, bool versioned, py::object copy) {
   out->strides.assign(t->strides().begin(), t->strides().end());
   out->storage = t->storage();
   dlpack::DLTensor dl;
-  dl.data = t->data_ptr();
-  dl.device = {dlpack::kDLCPU, 0};
+  dl.data = t->raw_data_ptr();
+  dl.device = dlpack_device(*t);
   dl.ndim = (int32_t)t->dim();
   dl.dtype = dlpack_dtype(t->dtype());
   dl.shape = out->shape.data();
@@ -204,16 +214,21 @@ static DType dtype_from_dlpack(dlpack::DataType t) {
     const dlpack::DataType ours = dlpack_dtype(d);
     if (ours.code == t.code && ours.bits == t.bits) return d;
   }
-  throw py::type_error("from_dlpack: unsupported dtype " + dlpack_dtype_name(t) +
-                       "; ember has bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, bfloat16, float32 "
-                       "and float64");
+  throw py::type_error(
+      "from_dlpack: unsupported dtype " + dlpack_dtype_name(t) +
+      "; ember has bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, bfloat16, float32 "
+      "and float64");
 }
 
 // A tensor viewing a DLTensor's memory; `release` runs when the last tensor
 // sharing that memory is freed.
 static Tensor tensor_from_dltensor(const dlpack::DLTensor& dl, std::function<void()> release) {
-  EMBER_CHECK(dl.device.device_type == dlpack::kDLCPU, "from_dlpack: the tensor lives on DLPack device type ",
-              dl.device.device_type, "; ember reads host (CPU) memory only");
+  EMBER_CHECK(dl.device.device_type == dlpack::kDLCPU || dl.device.device_type == dlpack::kDLCUDA,
+              "from_dlpack: the tensor lives on DLPack device type ", dl.device.device_type,
+              "; ember reads host (CPU) and CUDA memory only");
+  Device device;
+  if (dl.device.device_type == dlpack::kDLCUDA)
+    device = resolve_cuda_device(Device{DeviceType::CUDA, (int)dl.device.device_id});  // raises without CUDA
   DType dt = dtype_from_dlpack(dl.dtype);
   Shape sizes(dl.shape, dl.shape + dl.ndim), strides(dl.ndim);
   int64_t extent = 1, contiguous = 1;
@@ -229,6 +244,7 @@ static Tensor tensor_from_dltensor(const dlpack::DLTensor& dl, std::function<voi
   storage->data = static_cast<char*>(dl.data) + dl.byte_offset;
   storage->nbytes = empty_tensor ? 0 : (size_t)extent * itemsize(dt);
   storage->release_foreign = std::move(release);
+  storage->device = device;
   return std::make_shared<TensorImpl>(storage, sizes, strides, 0, dt);
 }
 
@@ -266,13 +282,14 @@ void init_interop(py::module_& m, TensorClass& cls) {
   cls.def(
       "__dlpack__",
       [](const Tensor& t, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
-        (void)stream;  // CPU memory: there is no stream to synchronise with
+        (void)stream;  // a CUDA tensor's work is finished before export (to_dlpack)
         bool versioned = !max_version.is_none() && max_version.cast<std::pair<int, int>>().first >= 1;
         if (!dl_device.is_none()) {
           auto dev = dl_device.cast<std::pair<int, int>>();
-          EMBER_CHECK_KIND(dev.first == dlpack::kDLCPU, Value,
-                           "__dlpack__: ember exports host memory only (dl_device=(", dev.first, ", ", dev.second,
-                           "))");
+          const dlpack::Device own = dlpack_device(*t);
+          EMBER_CHECK_KIND(dev.first == own.device_type && dev.second == own.device_id, Value,
+                           "__dlpack__: ember exports the tensor's own memory, on DLPack device (", own.device_type,
+                           ", ", own.device_id, "), not a copy to dl_device=(", dev.first, ", ", dev.second, ")");
         }
         return to_dlpack(t, versioned, copy);
       },
@@ -280,8 +297,12 @@ void init_interop(py::module_& m, TensorClass& cls) {
       py::arg("stream") = py::none(), py::kw_only(), py::arg("max_version") = py::none(),
       py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
   cls.def(
-      "__dlpack_device__", [](const Tensor&) { return py::make_tuple((int)dlpack::kDLCPU, 0); },
-      "(device type, index) of the DLPack protocol: (1, 0) for CPU memory.");
+      "__dlpack_device__",
+      [](const Tensor& t) {
+        const dlpack::Device d = dlpack_device(*t);
+        return py::make_tuple((int)d.device_type, (int)d.device_id);
+      },
+      "(device type, index) of the DLPack protocol: (1, 0) for CPU memory, (2, index) for a CUDA device.");
   m.def("_from_dlpack_capsule", &from_dlpack_capsule, "A tensor viewing the memory of a DLPack capsule.",
         py::arg("capsule"));
 }

@@ -246,7 +246,7 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           "is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); },
           "Whether the dtype is a floating point dtype.")
       .def(
-          "data_ptr", [](const Tensor& t) { return (uintptr_t)t->data_ptr(); }, "The address of the first element.")
+          "data_ptr", [](const Tensor& t) { return (uintptr_t)t->raw_data_ptr(); }, "The address of the first element.")
       .def_property_readonly("dtype", &TensorImpl::dtype, "The element type.")
       .def_property_readonly("device", &TensorImpl::device, "Where the tensor's memory lives.")
       .def_property_readonly(

@@ -732,7 +732,7 @@ class Tensor:
         """
     def __dlpack_device__(self) -> tuple[int, int]:
         """
-        (device type, index) of the DLPack protocol: (1, 0) for CPU memory.
+        (device type, index) of the DLPack protocol: (1, 0) for CPU memory, (2, index) for a CUDA device.
         """
     def __eq__(self, other: typing.Any) -> typing.Any:
         """

@@ -50,9 +50,10 @@ class GradScaler:
     def is_enabled(self) -> bool:
         return self._enabled
 
-    def _lazy_scale(self) -> Any:
+    def _lazy_scale(self, device: Any = None) -> Any:
+        """The scale, made at first use on the device of the first outputs scaled (as PyTorch's)."""
         if self._scale is None:
-            self._scale = full((1,), float(self._init_scale), dtype=_C.dtype.float32)
+            self._scale = full((1,), float(self._init_scale), dtype=_C.dtype.float32, device=device)
         return self._scale
 
     def _state(self, optimizer: Any) -> dict:
@@ -63,7 +64,7 @@ class GradScaler:
         if not self._enabled:
             return outputs
         if isinstance(outputs, _C.Tensor):
-            return outputs * self._lazy_scale()
+            return outputs * self._lazy_scale(outputs.device).to(outputs.device)
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
         raise ValueError("outputs must be a Tensor or an iterable of Tensors")

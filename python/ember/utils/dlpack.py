@@ -24,15 +24,23 @@ def from_dlpack(ext_tensor: Any) -> _C.Tensor:
     """A tensor viewing the memory of ``ext_tensor``: an object with ``__dlpack__`` (numpy array, PyTorch or
     JAX tensor, ...) or a DLPack capsule (consumed: a capsule can be read only once)."""
     if hasattr(ext_tensor, "__dlpack__"):
-        device_type, _ = ext_tensor.__dlpack_device__()
-        if device_type != 1:  # kDLCPU; anything else is refused before asking for a capsule
+        device_type, device_id = ext_tensor.__dlpack_device__()
+        if device_type == 2 and not _C._cuda_is_available():
             raise RuntimeError(
-                f"from_dlpack: the tensor lives on DLPack device type {device_type}; ember reads host (CPU) memory only"
+                f"from_dlpack: the tensor lives on DLPack device type 2 (CUDA device {device_id}), and CUDA is not "
+                "available to ember"
+            )
+        if device_type not in (1, 2):  # kDLCPU, kDLCUDA; anything else is refused before asking for a capsule
+            raise RuntimeError(
+                f"from_dlpack: the tensor lives on DLPack device type {device_type}; ember reads host (CPU) and "
+                "CUDA memory only"
             )
         try:
             capsule = ext_tensor.__dlpack__(max_version=(1, 0))
         except TypeError:  # a producer older than DLPack 1.0 takes no max_version
             capsule = ext_tensor.__dlpack__()
+        if device_type == 2:  # the producer's kernels, on whatever stream, finish before ember's read the memory
+            _C._cuda_synchronize(device_id)
     else:
         capsule = ext_tensor
     if type(capsule).__name__ != "PyCapsule":
