@@ -36,22 +36,6 @@ __global__ void max_pool_backward_kernel(int64_t n, int64_t out_plane, int64_t i
     atomicAdd(grad_in + o / out_plane * in_plane + indices[o], grad_out[o]);  // windows may overlap
 }
 
-int64_t numel(const TensorArg& t) {
-  int64_t n = 1;
-  for (int d = 0; d < t.ndim; ++d) n *= t.sizes[d];
-  return n;
-}
-
-template <class F>
-void floating(int dtype, const char* op, F&& f) {
-  if (dtype == kFloat64)
-    f(double());
-  else if (is_float_dtype(dtype))
-    f(float());
-  else
-    unsupported(op);
-}
-
 }  // namespace
 
 void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) {

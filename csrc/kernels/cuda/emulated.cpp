@@ -37,22 +37,6 @@ void each(const Indexer<N>& ix, F f) {
   for (int64_t i = 0; i < ix.numel; ++i) f(i);
 }
 
-int64_t numel(const TensorArg& t) {
-  int64_t n = 1;
-  for (int d = 0; d < t.ndim; ++d) n *= t.sizes[d];
-  return n;
-}
-
-template <class F>
-void floating(int dtype, const char* op, F&& f) {
-  if (dtype == kFloat64)
-    f(double());
-  else if (is_float_dtype(dtype))
-    f(float());
-  else
-    unsupported(op);
-}
-
 void check_device(int device) {
   if (device != 0) throw std::runtime_error("CUDA error: invalid device ordinal (the emulation has one device)");
 }
@@ -291,8 +275,7 @@ class EmulatedBackend final : public Backend {
       unsupported("nll_loss of this dtype");
   }
   void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) override {
-    int64_t n = 1;
-    for (int d = 0; d < p.ndim; ++d) n *= p.sizes[d];
+    const int64_t n = numel(p);
     auto run = [&](auto tag) {
       using T = decltype(tag);
       for (int64_t i = 0; i < n; ++i) sgd_element((T*)p.data, (const T*)g.data, buf ? (T*)buf->data : nullptr, i, s);
@@ -306,8 +289,7 @@ class EmulatedBackend final : public Backend {
   }
   void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
             const AdamArgs& s) override {
-    int64_t n = 1;
-    for (int d = 0; d < p.ndim; ++d) n *= p.sizes[d];
+    const int64_t n = numel(p);
     auto run = [&](auto tag) {
       using T = decltype(tag);
       for (int64_t i = 0; i < n; ++i)

@@ -18,12 +18,6 @@ __global__ void adam_kernel(T* x, const T* g, T* m, T* v, T* vmax, int64_t n, Ad
     adam_element(x, g, m, v, vmax, i, s);
 }
 
-int64_t numel(const TensorArg& t) {
-  int64_t n = 1;
-  for (int d = 0; d < t.ndim; ++d) n *= t.sizes[d];
-  return n;
-}
-
 }  // namespace
 
 void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) {

@@ -332,6 +332,23 @@ Indexer<N> make_indexer(const TensorArg* args[N]) {
   return ix;
 }
 
+inline int64_t numel(const TensorArg& t) {
+  int64_t n = 1;
+  for (int d = 0; d < t.ndim; ++d) n *= t.sizes[d];
+  return n;
+}
+
+// A kernel for the float dtypes: double for float64, float for float32 and the half floats.
+template <class F>
+void floating(int dtype, const char* op, F&& f) {
+  if (dtype == kFloat64)
+    f(double());
+  else if (is_float_dtype(dtype))
+    f(float());
+  else
+    unsupported(op);
+}
+
 // The compute type of a dtype (Note [Storage dtypes]): half floats compute in float,
 // small integers in int64 on the GPU (exact, and one instantiation fewer).
 template <class F>
