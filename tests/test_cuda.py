@@ -878,3 +878,22 @@ def test_grad_scaler_on_the_device_matches_cpu():
         scaler.update()
         results.append(model.weight.detach().cpu().numpy())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-6, atol=1e-7)
+
+
+@requires_gpu
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_on_the_device_match_cpu(kind):
+    ember.manual_seed(0)
+    layer = getattr(nn, kind)(5, 4, num_layers=2, bidirectional=True).double()
+    x = ember.randn(6, 3, 5, dtype=ember.float64)
+    out_cpu, _ = layer(x)
+    out_cpu.sum().backward()
+    grads_cpu = [p.grad.clone() for p in layer.parameters()]
+    layer.zero_grad()
+    layer.cuda()
+    out_gpu, _ = layer(x.cuda())
+    out_gpu.sum().backward()
+    np.testing.assert_allclose(out_gpu.detach().cpu().numpy(), out_cpu.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for p, g in zip(layer.parameters(), grads_cpu):
+        assert p.grad.device.type == "cuda"
+        np.testing.assert_allclose(p.grad.cpu().numpy(), g.numpy(), rtol=1e-9, atol=1e-11)
