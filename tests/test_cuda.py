@@ -897,3 +897,28 @@ def test_recurrent_layers_on_the_device_match_cpu(kind):
     for p, g in zip(layer.parameters(), grads_cpu):
         assert p.grad.device.type == "cuda"
         np.testing.assert_allclose(p.grad.cpu().numpy(), g.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@requires_gpu
+def test_default_device_and_device_context_make_cuda_tensors():
+    with ember.device("cuda"):
+        made = [ember.zeros(2), ember.randn(2), ember.tensor([1.0]), ember.arange(3), ember.full((2,), 7.0)]
+    assert all(t.device.type == "cuda" for t in made)
+    assert ember.ones(2).device.type == "cpu"
+    ember.set_default_device("cuda")
+    try:
+        assert ember.ones(2).device.type == "cuda" and ember.get_default_device().type == "cuda"
+    finally:
+        ember.set_default_device(None)
+    assert ember.ones(2).device.type == "cpu"
+
+
+@requires_gpu
+def test_device_index_out_of_range_raises():
+    n = ember.cuda.device_count()
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        ember.zeros(2, device=f"cuda:{n}")
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        ember.cuda.set_device(n)
+    x = ember.ones(2, device="cuda")
+    assert x.is_cuda and x.get_device() == 0
