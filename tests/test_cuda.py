@@ -922,3 +922,20 @@ def test_device_index_out_of_range_raises():
         ember.cuda.set_device(n)
     x = ember.ones(2, device="cuda")
     assert x.is_cuda and x.get_device() == 0
+
+
+@requires_gpu
+def test_autocast_on_the_device_runs_products_in_half_floats():
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 4)).cuda()
+    x = ember.randn(5, 16, device="cuda")
+    with ember.autocast("cuda", dtype=ember.float16):
+        assert ember.is_autocast_enabled("cuda") and ember.get_autocast_dtype("cuda") == ember.float16
+        y = model(x)
+        cpu_side = ember.ones(2, 2) @ ember.ones(2, 2)  # CPU tensors stay float32 in a CUDA region
+    assert y.dtype == ember.float16 and y.device.type == "cuda" and cpu_side.dtype == ember.float32
+    assert not ember.is_autocast_enabled("cuda")
+    reference = model(x)
+    np.testing.assert_allclose(y.float().detach().cpu().numpy(), reference.detach().cpu().numpy(), atol=2e-2)
+    y.float().sum().backward()
+    assert model[0].weight.grad.dtype == ember.float32 and model[0].weight.grad.device.type == "cuda"

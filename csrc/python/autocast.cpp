@@ -28,17 +28,29 @@ Policy policy_of(const char* name) {
 
 void install(py::module_& m) {
   m.def(
-      "_autocast_state", [] { return py::make_tuple(state().enabled, state().dtype); },
-      "(enabled, dtype) of this thread's CPU autocast (Note [Autocast]).");
+      "_autocast_state",
+      [](const std::string& device) {
+        const State& s = state();
+        return device == "cuda" ? py::make_tuple(s.cuda_enabled, s.cuda_dtype) : py::make_tuple(s.enabled, s.dtype);
+      },
+      "(enabled, dtype) of this thread's autocast on device ('cpu' or 'cuda'; Note [Autocast]).",
+      py::arg("device") = "cpu");
   m.def(
       "_set_autocast_state",
-      [](bool enabled, DType dtype) {
+      [](bool enabled, DType dtype, const std::string& device) {
         State& s = state();
-        if (enabled != s.enabled) g_threads_on.fetch_add(enabled ? 1 : -1, std::memory_order_relaxed);
-        s.enabled = enabled;
-        s.dtype = dtype;
+        const bool was_on = s.any();
+        if (device == "cuda") {
+          s.cuda_enabled = enabled;
+          s.cuda_dtype = dtype;
+        } else {
+          s.enabled = enabled;
+          s.dtype = dtype;
+        }
+        if (s.any() != was_on) g_threads_on.fetch_add(s.any() ? 1 : -1, std::memory_order_relaxed);
       },
-      py::arg("enabled"), py::arg("dtype"), "Sets this thread's CPU autocast (Note [Autocast]).");
+      py::arg("enabled"), py::arg("dtype"), py::arg("device") = "cpu",
+      "Sets this thread's autocast on device ('cpu' or 'cuda'; Note [Autocast]).");
 }
 
 }  // namespace autocast

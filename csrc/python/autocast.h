@@ -8,7 +8,9 @@
 // trace, ...) get half-float arguments widened back. The state is per thread,
 // as PyTorch's; while no thread has autocast on, the wrapper pays one relaxed
 // atomic load. Backward formulas call ops in C++, past the wrapper, so a
-// backward pass keeps the dtypes its forward pass had.
+// backward pass keeps the dtypes its forward pass had. autocast("cuda") applies
+// the same lists to CUDA tensors, with a state of its own (float16 by default);
+// each state casts only the tensors of its device.
 #include <atomic>
 #include <type_traits>
 #include <utility>
@@ -26,18 +28,25 @@ enum class Policy : unsigned char { None, Lower, Float32 };
 struct State {
   bool enabled = false;
   DType dtype = DType::BFloat16;
+  // autocast("cuda"): the same lists, applied to CUDA tensors (PyTorch's CUDA lists are longer)
+  bool cuda_enabled = false;
+  DType cuda_dtype = DType::Float16;
+  bool any() const { return enabled || cuda_enabled; }
 };
 
 extern std::atomic<int> g_threads_on;  // threads whose autocast is on
 State& state();                        // this thread's
-inline bool active() { return g_threads_on.load(std::memory_order_relaxed) > 0 && state().enabled; }
+inline bool active() { return g_threads_on.load(std::memory_order_relaxed) > 0 && state().any(); }
 
 // The policy of a registered op, by name (PyTorch's CPU autocast lists).
 Policy policy_of(const char* name);
 
 inline Tensor cast_tensor(const Tensor& t, Policy policy) {
-  if (!t || !t->device().is_cpu()) return t;
-  if (policy == Policy::Lower && t->dtype() == DType::Float32) return to_dtype(t, state().dtype);
+  if (!t) return t;
+  const State& s = state();
+  const bool cuda = t->device().type == DeviceType::CUDA;
+  if (!(cuda ? s.cuda_enabled : s.enabled && t->device().is_cpu())) return t;
+  if (policy == Policy::Lower && t->dtype() == DType::Float32) return to_dtype(t, cuda ? s.cuda_dtype : s.dtype);
   if (policy == Policy::Float32 && (t->dtype() == DType::Float16 || t->dtype() == DType::BFloat16))
     return to_dtype(t, DType::Float32);
   return t;

@@ -2934,9 +2934,9 @@ def _arange(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Supp
     """
     Values from start to end (exclusive) by step.
     """
-def _autocast_state() -> tuple[bool, dtype]:
+def _autocast_state(device: str = 'cpu') -> tuple[bool, dtype]:
     """
-    (enabled, dtype) of this thread's CPU autocast (Note [Autocast]).
+    (enabled, dtype) of this thread's autocast on device ('cpu' or 'cuda'; Note [Autocast]).
     """
 def _binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     """
@@ -3248,9 +3248,9 @@ def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """
     Turns anomaly detection on or off (process-wide).
     """
-def _set_autocast_state(enabled: bool, dtype: dtype) -> None:
+def _set_autocast_state(enabled: bool, dtype: dtype, device: str = 'cpu') -> None:
     """
-    Sets this thread's CPU autocast (Note [Autocast]).
+    Sets this thread's autocast on device ('cpu' or 'cuda'; Note [Autocast]).
     """
 def _set_batching_active(on: bool) -> None:
     """

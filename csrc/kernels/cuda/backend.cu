@@ -215,15 +215,30 @@ class CudaBackend final : public Backend {
 };
 
 // float32 products in full FP32, as PyTorch's default (allow_tf32 False): cuBLAS's default math mode.
+// float16/bfloat16 (autocast's products): cublasGemmEx with float accumulation, as PyTorch's default.
+void gemm_half(cublasHandle_t h, const GemmArgs& g) {
+  const cudaDataType_t type = g.dtype == kFloat16 ? CUDA_R_16F : CUDA_R_16BF;
+  const float alpha = (float)g.alpha, beta = (float)g.beta;
+  auto op = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
+  check_blas(
+      cublasGemmStridedBatchedEx(h, op(g.trans_a), op(g.trans_b), (int)g.m, (int)g.n, (int)g.k, &alpha, g.a, type,
+                                 (int)g.lda, g.stride_a, g.b, type, (int)g.ldb, g.stride_b, &beta, g.c, type,
+                                 (int)g.ldc, g.stride_c, (int)g.batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+      "cublasGemmStridedBatchedEx");
+}
+
 void CudaBackend::gemm(const GemmArgs& g) {
-  if (g.dtype != kFloat32 && g.dtype != kFloat64) unsupported("matmul of this dtype");
+  if (g.dtype != kFloat32 && g.dtype != kFloat64 && g.dtype != kFloat16 && g.dtype != kBFloat16)
+    unsupported("matmul of this dtype");
   cublasHandle_t h = blas_for(g.device);
   auto op = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
   // cuBLAS takes 32-bit sizes: larger products are refused rather than wrapped.
   auto fits = [](int64_t v) { return v <= INT32_MAX; };
   if (!fits(g.m) || !fits(g.n) || !fits(g.k) || !fits(g.lda) || !fits(g.ldb) || !fits(g.ldc) || !fits(g.batch))
     unsupported("matmul with a side of 2**31 or more");
-  if (g.dtype == kFloat32) {
+  if (g.dtype == kFloat16 || g.dtype == kBFloat16) {
+    gemm_half(h, g);
+  } else if (g.dtype == kFloat32) {
     float alpha = (float)g.alpha, beta = (float)g.beta;
     check_blas(cublasSgemmStridedBatched(h, op(g.trans_a), op(g.trans_b), (int)g.m, (int)g.n, (int)g.k, &alpha,
                                          static_cast<const float*>(g.a), (int)g.lda, g.stride_a,

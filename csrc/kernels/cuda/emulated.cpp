@@ -41,28 +41,25 @@ void check_device(int device) {
   if (device != 0) throw std::runtime_error("CUDA error: invalid device ordinal (the emulation has one device)");
 }
 
-// The column-major product cuBLAS computes: C = alpha op(A) op(B) + beta C, batched.
+// The column-major product cuBLAS computes: C = alpha op(A) op(B) + beta C, batched; T accumulates
+// (half floats in float, as cublasGemmEx with CUBLAS_COMPUTE_32F).
 template <class T>
 void gemm_typed(const GemmArgs& g) {
-  auto A = static_cast<const T*>(g.a);
-  auto B = static_cast<const T*>(g.b);
-  auto C = static_cast<T*>(g.c);
-  for (int64_t b = 0; b < g.batch; ++b) {
-    const T* a = A + b * g.stride_a;
-    const T* bm = B + b * g.stride_b;
-    T* c = C + b * g.stride_c;
+  const int size = itemsize_of(g.dtype);
+  auto at = [&](const void* base, int64_t index) { return load_as<T>((const char*)base + index * size, g.dtype); };
+  for (int64_t b = 0; b < g.batch; ++b)
     for (int64_t j = 0; j < g.n; ++j)
       for (int64_t i = 0; i < g.m; ++i) {
         T acc = 0;
         for (int64_t l = 0; l < g.k; ++l) {
-          T av = g.trans_a ? a[l + i * g.lda] : a[i + l * g.lda];    // op(A)(i, l)
-          T bv = g.trans_b ? bm[j + l * g.ldb] : bm[l + j * g.ldb];  // op(B)(l, j)
+          T av = at(g.a, b * g.stride_a + (g.trans_a ? l + i * g.lda : i + l * g.lda));  // op(A)(i, l)
+          T bv = at(g.b, b * g.stride_b + (g.trans_b ? j + l * g.ldb : l + j * g.ldb));  // op(B)(l, j)
           acc += av * bv;
         }
-        T& out = c[i + j * g.ldc];
-        out = (T)g.alpha * acc + (g.beta == 0 ? T(0) : (T)g.beta * out);  // beta 0: C not read (cuBLAS)
+        char* out = (char*)g.c + (b * g.stride_c + i + j * g.ldc) * size;
+        T old = g.beta == 0 ? T(0) : load_as<T>(out, g.dtype);  // beta 0: C not read (cuBLAS)
+        store_as<T>(out, g.dtype, (T)g.alpha * acc + (T)g.beta * old);
       }
-  }
 }
 
 template <class A>
@@ -199,7 +196,7 @@ class EmulatedBackend final : public Backend {
     });
   }
   void gemm(const GemmArgs& g) override {
-    if (g.dtype == kFloat32)
+    if (g.dtype == kFloat32 || g.dtype == kFloat16 || g.dtype == kBFloat16)
       gemm_typed<float>(g);
     else if (g.dtype == kFloat64)
       gemm_typed<double>(g);

@@ -21,8 +21,8 @@ _cuda_dtype = [_C.dtype.float16]
 
 
 def is_autocast_available(device_type: str) -> bool:
-    """Whether autocast works on device_type: the CPU only, in this build."""
-    return device_type == "cpu"
+    """Whether autocast works on device_type: the CPU, and CUDA where it is available."""
+    return device_type == "cpu" or (device_type == "cuda" and _C._cuda_is_available())
 
 
 class autocast:
@@ -54,19 +54,19 @@ class autocast:
         self._enabled = enabled
 
     def __enter__(self) -> autocast:
-        self._previous = _C._autocast_state() if self.device == "cpu" else None
+        self._previous = _C._autocast_state(self.device) if self.device in ("cpu", "cuda") else None
         self._previous_cache = _cache_enabled[0]
         _nesting[0] += 1
         _cache_enabled[0] = self._cache_enabled
-        if self.device == "cpu":
-            _C._set_autocast_state(self._enabled, self.fast_dtype)
+        if self.device in ("cpu", "cuda"):
+            _C._set_autocast_state(self._enabled, self.fast_dtype, self.device)
         return self
 
     def __exit__(self, *exc: Any) -> bool:
         _nesting[0] -= 1
         _cache_enabled[0] = self._previous_cache
         if self._previous is not None:
-            _C._set_autocast_state(*self._previous)
+            _C._set_autocast_state(*self._previous, self.device)
         return False
 
     def __call__(self, func: Callable) -> Callable:
@@ -85,9 +85,10 @@ def _check_device(device_type: str) -> None:
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:
     """Whether autocast is on for device_type (CUDA's, PyTorch's legacy default, without one)."""
-    if device_type is None or device_type != "cpu":
-        if device_type is not None:
-            _check_device(device_type)
+    if device_type is None or device_type == "cuda":
+        return _C._autocast_state("cuda")[0]
+    if device_type != "cpu":
+        _check_device(device_type)
         return False
     return _C._autocast_state()[0]
 
@@ -100,11 +101,11 @@ def get_autocast_dtype(device_type: str) -> Any:
 
 def set_autocast_enabled(device_type: Any, enabled: bool | None = None) -> None:
     """Turns autocast on device_type on or off; the legacy one-argument form (CUDA's) changes nothing here."""
-    if enabled is None:
-        return  # the legacy form sets CUDA's, which this build does not run
+    if enabled is None:  # the legacy form: CUDA's
+        device_type, enabled = "cuda", device_type
     _check_device(device_type)
-    if device_type == "cpu":
-        _C._set_autocast_state(bool(enabled), _C._autocast_state()[1])
+    if device_type in ("cpu", "cuda"):
+        _C._set_autocast_state(bool(enabled), _C._autocast_state(device_type)[1], device_type)
 
 
 def set_autocast_dtype(device_type: str, dtype: Any) -> None:
@@ -114,6 +115,7 @@ def set_autocast_dtype(device_type: str, dtype: Any) -> None:
         _C._set_autocast_state(_C._autocast_state()[0], dtype)
     else:
         _cuda_dtype[0] = dtype
+        _C._set_autocast_state(_C._autocast_state("cuda")[0], dtype, "cuda")
 
 
 def is_autocast_cpu_enabled() -> bool:
