@@ -396,7 +396,7 @@ Tensor nonzero(const Tensor& t) {
       if (convert<bool>(p[i])) hits.push_back(i);
   });
   int64_t nd = t->dim();
-  Tensor out = empty({(int64_t)hits.size(), nd}, DType::Int64);
+  Tensor out = empty({(int64_t)hits.size(), nd}, DType::Int64, Device{});  // t is on the host here
   int64_t* o = out->data<int64_t>();
   for (size_t h = 0; h < hits.size(); ++h) {
     int64_t rem = hits[h];
