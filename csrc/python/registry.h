@@ -117,8 +117,11 @@ void first_tensor(const T& a, const TensorImpl*& first) {
     if (!first && a) first = a.get();
   } else if constexpr (std::is_same_v<std::decay_t<T>, TensorList>) {
     if (!first && !a.empty() && a[0]) first = a[0].get();
-  } else if constexpr (std::is_base_of_v<py::handle, std::decay_t<T>>) {         // a tensor or a number
-    if (!first && is_tensor(a)) first = a.template cast<const Tensor&>().get();  // the object keeps it alive
+  } else if constexpr (std::is_base_of_v<py::handle, std::decay_t<T>>) {  // a tensor or a number
+    if (!first && is_tensor(a)) {  // not a vmap BatchedTensor, a Python subclass without a C++ tensor
+      py::detail::make_caster<Tensor> caster;
+      if (caster.load(a, false)) first = py::detail::cast_op<const Tensor&>(caster).get();  // a keeps it alive
+    }
   }
 }
 
