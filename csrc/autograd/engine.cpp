@@ -33,6 +33,8 @@
 // create_graph pass run serially. By default it needs kAutoParallelThreads
 // threads (below); set_parallel_backward(false) turns all of this off.
 #include "autograd/engine.h"
+
+#include <optional>
 #include "core/profiler.h"
 
 #include <algorithm>
@@ -383,14 +385,14 @@ variable_list run_node(GraphTask& task, int id) {
     // Note [Profiler events]: the node's name is built only while profiling.
     profiler::Scope event(profiler::Kind::Backward, nullptr, profiler::active() ? node->name() : std::string());
     if (any_defined) {
-      // Note [Op device]: the formulas' results go to the device of the gradients.
-      Device device;
+      // Note [Op device]: the formulas' results go to the device of the gradients (a guard only
+      // for a device other than the CPU: none on the CPU path).
+      std::optional<OpDeviceGuard> on;
       for (auto& g : grads)
         if (g) {
-          device = g->device();
+          if (!g->device().is_cpu()) on.emplace(g->device());
           break;
         }
-      OpDeviceGuard on(device);
       // Formulas see zeros, never undefined, for outputs that got no gradient.
       if (node->materializes_grads())
         for (uint32_t k = 0; k < grads.size(); ++k)

@@ -164,17 +164,28 @@ bool partially_overlaps(const TensorImpl& a, const TensorImpl& b);
 // the duration of a call whose first tensor argument is on a CUDA device, and
 // the engine for a node's backward; otherwise it is the CPU, and costs nothing.
 // Ops that mix devices (copies between them) name the device explicitly.
+// While no thread holds a guard to another device (g_device_guards == 0), the
+// answer is the CPU without reading thread-local storage (a call in a shared
+// library): a CPU program pays one relaxed load per allocation.
+inline std::atomic<int> g_device_guards{0};
 inline thread_local Device tls_op_device;
-inline Device op_device() { return tls_op_device; }
+inline Device op_device() { return g_device_guards.load(std::memory_order_relaxed) ? tls_op_device : Device{}; }
 class OpDeviceGuard {
  public:
-  explicit OpDeviceGuard(Device d) : previous_(tls_op_device) { tls_op_device = d; }
-  ~OpDeviceGuard() { tls_op_device = previous_; }
+  explicit OpDeviceGuard(Device d) : previous_(op_device()), counted_(!d.is_cpu()) {
+    if (counted_) g_device_guards.fetch_add(1, std::memory_order_relaxed);
+    tls_op_device = d;
+  }
+  ~OpDeviceGuard() {
+    tls_op_device = previous_;
+    if (counted_) g_device_guards.fetch_sub(1, std::memory_order_relaxed);
+  }
   OpDeviceGuard(const OpDeviceGuard&) = delete;
   OpDeviceGuard& operator=(const OpDeviceGuard&) = delete;
 
  private:
   Device previous_;
+  bool counted_;
 };
 
 // A new contiguous tensor; contents uninitialised. Without a device: op_device().

@@ -221,6 +221,12 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Te
   cuda_call([&] { backend().max_pool2d_backward(cuda_arg(grad_in), cuda_arg(gd), cuda_arg(id)); });
 }
 
+void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, int64_t outer, int64_t n,
+          int64_t inner) {
+  cuda::TensorArg idx = indices ? cuda_arg(indices) : cuda::TensorArg();
+  cuda_call([&] { backend().scan((int)op, cuda_arg(out), indices ? &idx : nullptr, cuda_arg(x), outer, n, inner); });
+}
+
 // Note [CUDA random numbers]
 // One Philox stream per process: (seed, offset). Each call takes the next
 // `numel` counters, so results depend only on the seed and the calls made

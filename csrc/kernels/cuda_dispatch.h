@@ -10,6 +10,7 @@
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/optim.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/scan.h"
 #include "kernels/cpu/softmax.h"
 
 namespace ember {
@@ -48,6 +49,8 @@ void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g);
 void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g);
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g);
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices);
+void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, int64_t outer, int64_t n,
+          int64_t inner);
 // Note [CUDA random numbers]
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();

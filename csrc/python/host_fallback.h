@@ -3,7 +3,7 @@
 // Ops ember has no CUDA kernel for yet raise PyTorch's "Could not run '<op>'
 // with arguments from the 'CUDA' backend" (Note [Missing CUDA kernels]). For a
 // list of ops that only compute a new result from their inputs (sort, topk,
-// cumsum, unique, ...), the registry instead runs the op on host copies of its
+// unique, searchsorted, ...), the registry instead runs the op on host copies of its
 // tensor arguments and moves the results back to the device, warning once per
 // op as PyTorch's MPS fallback does. The copies are ember's differentiable
 // to_device, so gradients flow back to the device tensors. It is correct and

@@ -140,6 +140,8 @@ def _placement(device: str | int | _C.device | None) -> _C.device | None:
     by zeros/ones/empty/full/rand/randn)."""
     if device is None:
         device = _device_stack[-1] if _device_stack else _default_device
+    if device == "cpu":  # the common case, without making a device object
+        return None
     d = device if isinstance(device, _C.device) else _C.device(f"cuda:{device}" if isinstance(device, int) else device)
     return None if d.type in ("cpu", "meta") else d
 

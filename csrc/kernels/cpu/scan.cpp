@@ -9,6 +9,7 @@
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/special_math.h"
 #include "kernels/cpu/widen.h"
+#include "kernels/cuda_dispatch.h"
 
 namespace ember {
 namespace kernels {
@@ -61,6 +62,7 @@ static void scan_slab(ScanOp op, T* out, int64_t* idx, const T* x, int64_t n, in
 
 void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, int64_t outer, int64_t n,
           int64_t inner) {
+  if (on_cuda(out)) return cuda_dispatch::scan(op, out, indices, x, outer, n, inner);
   if (any_storage_only(out, x)) {
     Widening w;
     scan(op, w.out(out), indices, w.in(x), outer, n, inner);

@@ -206,6 +206,10 @@ class CudaBackend final : public Backend {
   void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices) override {
     cuda::max_pool2d_backward(grad_in, grad_out, indices);
   }
+  void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer, int64_t n,
+            int64_t inner) override {
+    cuda::scan(op, out, indices, x, outer, n, inner);
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     cuda::uniform(out, lo, hi, seed, offset);
   }

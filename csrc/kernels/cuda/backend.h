@@ -134,6 +134,10 @@ class Backend {
   virtual void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorArg& x, const ConvArgs& g) = 0;
   // grad_in (N, C, H, W) zeroed, then each output's gradient added at its index
   virtual void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices) = 0;
+  // Inclusive scans (kernels/cpu/scan.h's ScanOp) along the middle dim of (outer, n, inner)
+  // contiguous x and out; indices (int64) for max/min only, else null.
+  virtual void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer,
+                    int64_t n, int64_t inner) = 0;
   // Philox 4x32-10 counter-based numbers: the stream (seed, offset) decides every element.
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;

@@ -329,6 +329,15 @@ class EmulatedBackend final : public Backend {
         ((A*)grad_in.data)[o / out_plane * in_plane + at[o]] += ((const A*)grad_out.data)[o];
     });
   }
+  void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer, int64_t n,
+            int64_t inner) override {
+    if (x.dtype == kBool) unsupported("a scan of a bool tensor");
+    dispatch_compute(x.dtype, [&](auto tag) {
+      using A = decltype(tag);
+      for (int64_t c = 0; c < outer * inner && n; ++c)
+        scan_column<A>(op, out.data, indices ? (int64_t*)indices->data : nullptr, x.data, x.dtype, n, inner, c);
+    });
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     const TensorArg* args[1] = {&out};
     Indexer<1> ix = make_indexer<1>(args);

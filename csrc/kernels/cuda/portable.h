@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/scan.h"
 #include "kernels/cpu/special_math.h"
 #include "kernels/cuda/backend.h"
 
@@ -860,6 +861,48 @@ EMBER_HD inline void max_pool_element(int64_t o, const ConvArgs& g, const char* 
   }
   store_as<A>(values + o * size, dtype, best);
   indices[o] = at;
+}
+
+// Column c = (o, i) of an inclusive scan over n rows of (outer, n, inner) contiguous x, as
+// kernels/cpu/scan.cpp: integers wrap, max/min take the latest of equal values and keep a NaN.
+template <class A>
+EMBER_HD inline void scan_column(int op, char* out, int64_t* indices, const char* x, int dtype, int64_t n,
+                                 int64_t inner, int64_t c) {
+  const int64_t size = itemsize_of(dtype), base = c / inner * n * inner + c % inner;
+  A acc = load_as<A>(x + base * size, dtype);
+  int64_t at = 0;
+  store_as<A>(out + base * size, dtype, acc);
+  if (indices) indices[base] = 0;
+  for (int64_t j = 1; j < n; ++j) {
+    const int64_t k = base + j * inner;
+    const A v = load_as<A>(x + k * size, dtype);
+    switch ((kernels::ScanOp)op) {
+      case kernels::ScanOp::Sum:
+        if constexpr (std::is_integral<A>::value)
+          acc = (A)((uint64_t)acc + (uint64_t)v);  // wraps, as the narrow type would
+        else
+          acc = acc + v;
+        break;
+      case kernels::ScanOp::Prod:
+        if constexpr (std::is_integral<A>::value)
+          acc = (A)((uint64_t)acc * (uint64_t)v);
+        else
+          acc = acc * v;
+        break;
+      case kernels::ScanOp::LogSumExp:
+        if constexpr (std::is_floating_point<A>::value) {
+          const A m = acc > v ? acc : v;
+          acc = isinf(m) && acc == v ? m : m + log1p(exp(-fabs(acc - v)));
+        }
+        break;
+      default: {  // Max, Min
+        const bool is_max = op == (int)kernels::ScanOp::Max;
+        if (is_nan(v) || (!is_nan(acc) && (is_max ? v >= acc : v <= acc))) acc = v, at = j;
+      }
+    }
+    store_as<A>(out + k * size, dtype, acc);
+    if (indices) indices[k] = at;
+  }
 }
 
 // Element i of uniform_/normal_ from the stream (seed, offset) (Note [CUDA random numbers]).

@@ -162,6 +162,31 @@ __global__ void softmax_backward_kernel(const char* g, const char* y, char* gx, 
 
 }  // namespace
 
+namespace {
+template <class A>
+__global__ void scan_kernel(int op, char* out, int64_t* indices, const char* x, int dtype, int64_t n, int64_t inner,
+                            int64_t columns) {
+  for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < columns; c += (int64_t)gridDim.x * blockDim.x)
+    scan_column<A>(op, out, indices, x, dtype, n, inner, c);
+}
+}  // namespace
+
+// One thread per (outer, inner) column, sequential along n: enough columns keep the GPU busy; a
+// single long scan would want a parallel prefix sum (not yet).
+void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer, int64_t n,
+          int64_t inner) {
+  const int64_t columns = outer * inner;
+  if (columns == 0 || n == 0) return;
+  if (x.dtype == kBool) unsupported("a scan of a bool tensor");
+  cudaStream_t s = stream_for(out.device);
+  dispatch_compute(x.dtype, [&](auto tag) {
+    using A = decltype(tag);
+    scan_kernel<A><<<blocks_for(columns), kThreads, 0, s>>>(op, out.data, indices ? (int64_t*)indices->data : nullptr,
+                                                            x.data, x.dtype, n, inner, columns);
+  });
+  check_launch("a cumulative op");
+}
+
 void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) {
   if (outer * inner == 0 || n == 0) return;
   cudaStream_t s = stream_for(out.device);
