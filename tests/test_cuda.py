@@ -939,3 +939,19 @@ def test_autocast_on_the_device_runs_products_in_half_floats():
     np.testing.assert_allclose(y.float().detach().cpu().numpy(), reference.detach().cpu().numpy(), atol=2e-2)
     y.float().sum().backward()
     assert model[0].weight.grad.dtype == ember.float32 and model[0].weight.grad.device.type == "cuda"
+
+
+def test_cuda_methods_refuse_other_devices():
+    with pytest.raises(RuntimeError, match="Invalid device, must be cuda device"):
+        ember.ones(2).cuda("cpu")
+    with pytest.raises(RuntimeError, match="Invalid device, must be cuda device"):
+        nn.Linear(2, 2).cuda("cpu")
+    with pytest.raises(ValueError, match="got:None"):
+        ember.cuda.set_device(None)
+
+
+@requires_gpu
+def test_missing_kernel_errors_name_the_op_and_dtype():
+    x = ember.ones(2, 2, dtype=ember.int64, device="cuda")
+    with pytest.raises(NotImplementedError, match=r"Could not run 'matmul' .*'CUDA' backend.*matmul on Long tensors"):
+        ember.matmul(x, x)

@@ -46,13 +46,19 @@ def _run(case, device, requires_grad=False):
     return ts, case.invoke(_op(case), *ts)
 
 
-def _unsupported(err: Exception) -> bool:
-    return isinstance(err, NotImplementedError) and "'CUDA' backend" in str(err)
-
-
-def _cpu_tensors_in_call(err: Exception) -> bool:
-    """A case whose call makes its own CPU tensors (an index): PyTorch refuses the mix too."""
-    return isinstance(err, RuntimeError) and "Expected all tensors to be on the same device" in str(err)
+def _on_device(run):
+    """run() on the device; an op without a CUDA kernel is an xfail, and a case whose call makes its own
+    CPU tensors (an index) a skip, as PyTorch refuses that mix too; any other error fails."""
+    try:
+        return run()
+    except NotImplementedError as err:
+        if "'CUDA' backend" in str(err):
+            pytest.xfail(f"no CUDA kernel yet: {err}")
+        raise
+    except RuntimeError as err:
+        if "Expected all tensors to be on the same device" in str(err):
+            pytest.skip("the case's call makes CPU tensors")
+        raise
 
 
 def _assert_matches(gpu, cpu, random: bool):
@@ -83,14 +89,7 @@ def _is_random(case) -> bool:
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_op_on_cuda_matches_cpu(case):
     _, cpu = _run(case, "cpu")
-    try:
-        _, gpu = _run(case, "cuda")
-    except Exception as err:
-        if _unsupported(err):
-            pytest.xfail(f"no CUDA kernel yet: {err}")
-        if _cpu_tensors_in_call(err):
-            pytest.skip("the case's call makes CPU tensors")
-        raise
+    _, gpu = _on_device(lambda: _run(case, "cuda"))
     _assert_matches(gpu, cpu, _is_random(case))
 
 
@@ -118,15 +117,13 @@ def test_gradient_on_cuda_matches_cpu(case):
         loss.backward()
     except NotImplementedError as err:  # as in PyTorch (igamma's input)
         pytest.skip(f"no gradient on the CPU either: {err}")
-    try:
+
+    def forward_and_backward():
         gpu_in, gpu_out = _run(case, "cuda", requires_grad=True)
         _weighted_sum(gpu_out).backward()
-    except Exception as err:
-        if _unsupported(err):
-            pytest.xfail(f"no CUDA kernel yet: {err}")
-        if _cpu_tensors_in_call(err):
-            pytest.skip("the case's call makes CPU tensors")
-        raise
+        return gpu_in
+
+    gpu_in = _on_device(forward_and_backward)
     for g, c in zip(gpu_in, cpu_in):
         if c.grad is None:
             assert g.grad is None

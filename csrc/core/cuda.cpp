@@ -136,14 +136,11 @@ cuda::TensorArg cuda_arg(const TensorImpl& t) {
 void rethrow_cuda_error() {
   try {
     throw;
-  } catch (const std::invalid_argument& e) { throw Error(ErrorKind::NotImplemented, e.what()); }
+  } catch (const std::invalid_argument& e) { throw MissingKernel(e.what()); }
 }
 
 void fail_missing_kernel(const TensorImpl& t) {
-  throw MissingKernel(
-      "Could not run this op with arguments from the 'CUDA' backend: ember has no CUDA kernel for it "
-      "yet (input on " +
-      t.device().str() + "); move the tensors to the CPU with .cpu() for this op");
+  throw MissingKernel("ember has no CUDA kernel for it yet (input on " + t.device().str() + ")");
 }
 
 void check_same_device(const TensorImpl& a, const TensorImpl& b) {

@@ -24,7 +24,7 @@ cuda::TensorArg cuda_arg(const TensorImpl& t);
 inline cuda::TensorArg cuda_arg(const Tensor& t) { return cuda_arg(*t); }
 
 // Runs f (calls into the backend), turning the backend's std::invalid_argument
-// (no kernel for this op or dtype) into NotImplementedError.
+// (no kernel for this op or dtype) into MissingKernel (NotImplementedError).
 void rethrow_cuda_error();
 template <class F>
 auto cuda_call(F&& f) -> decltype(f()) {
@@ -41,8 +41,13 @@ auto cuda_call(F&& f) -> decltype(f()) {
 // (a crash at best). TensorImpl::data_ptr() refuses it with this error instead;
 // the op registry adds the op's name as it passes (registry.h), giving
 // PyTorch's "Could not run '<op>' with arguments from the 'CUDA' backend".
+// `detail` says what is missing; the registry puts the op's name before it.
 struct MissingKernel : Error {
-  explicit MissingKernel(const std::string& msg) : Error(ErrorKind::NotImplemented, msg) {}
+  explicit MissingKernel(const std::string& what)
+      : Error(ErrorKind::NotImplemented, "Could not run this op with arguments from the 'CUDA' backend: " + what +
+                                             "; move its inputs to the CPU with .cpu()"),
+        detail(what) {}
+  std::string detail;
 };
 
 // "Expected all tensors to be on the same device, ..." unless `a` and `b` are

@@ -49,7 +49,6 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
               dtype_name(input->dtype()), ", got ", dtype_name(weight->dtype()));
 
   check_same_device(*input, *target);
-  OpDeviceGuard on(input->device());  // bound outside the registry (Note [Op device])
   Tensor x = contiguous(reshape(detach(input), {N, C}));
   Tensor t = contiguous(reshape(target, {N}));
   Tensor w = weight ? contiguous(detach(weight)) : Tensor();

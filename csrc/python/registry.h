@@ -155,9 +155,10 @@ struct Profiled<F, R (C::*)(A...) const> {
   R call(B&&... a) const {
     const TensorImpl* first = nullptr;
     (first_tensor(a, first), ...);
-    if (first && first->device().type == DeviceType::CUDA) return on_device(first->device(), std::forward<B>(a)...);
-    if (!profiler::active() && !batching::active()) return fn(std::forward<B>(a)...);
+    const bool on_cuda = first && first->device().type == DeviceType::CUDA;
+    if (!on_cuda && !profiler::active() && !batching::active()) return fn(std::forward<B>(a)...);
     if (batching::active() && (batched_arg(a) || ...)) throw py::reference_cast_error();
+    if (on_cuda) return on_device(first->device(), std::forward<B>(a)...);
     if (!profiler::active()) return fn(std::forward<B>(a)...);
     profiler::Scope event(profiler::Kind::Op, name);
     if (event.handle() >= 0 && profiler::recording_shapes())
@@ -176,7 +177,7 @@ struct Profiled<F, R (C::*)(A...) const> {
         return fn(a...);
       }
       return fn(a...);
-    } catch (const MissingKernel&) {
+    } catch (const MissingKernel& missing) {
       // (an op taking Tensor& writes into its argument: never run on a copy)
       if constexpr (host_fallback::returnable<R> &&
                     std::is_invocable_v<const F&, decltype(host_fallback::to_host(std::declval<B&>()))...>) {
@@ -189,8 +190,8 @@ struct Profiled<F, R (C::*)(A...) const> {
           return host_fallback::back(result, device);
         }
       }
-      EMBER_FAIL(NotImplemented, "Could not run '", name, "' with arguments from the 'CUDA' backend: ember has no ",
-                 "CUDA kernel for it yet (inputs on ", device.str(), "); move them to the CPU with .cpu()");
+      EMBER_FAIL(NotImplemented, "Could not run '", name, "' with arguments from the 'CUDA' backend: ", missing.detail,
+                 "; move its inputs to the CPU with .cpu()");
     }
   }
 };

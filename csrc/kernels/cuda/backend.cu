@@ -233,7 +233,7 @@ void gemm_half(cublasHandle_t h, const GemmArgs& g) {
 
 void CudaBackend::gemm(const GemmArgs& g) {
   if (g.dtype != kFloat32 && g.dtype != kFloat64 && g.dtype != kFloat16 && g.dtype != kBFloat16)
-    unsupported("matmul of this dtype");
+    unsupported("matmul on " + dtype_label(g.dtype) + " tensors");
   cublasHandle_t h = blas_for(g.device);
   auto op = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
   // cuBLAS takes 32-bit sizes: larger products are refused rather than wrapped.

@@ -81,7 +81,7 @@ void fill(const TensorArg& dst, double value) {
 }
 
 void unary(int op, const TensorArg& out, const TensorArg& a) {
-  if (!unary_supported(op, is_float_dtype(a.dtype))) unsupported("unary op " + std::to_string(op));
+  if (!unary_supported(op, is_float_dtype(a.dtype))) unsupported("it on " + dtype_label(a.dtype) + " tensors");
   const TensorArg* args[2] = {&out, &a};
   Indexer<2> ix = make_indexer<2>(args);
   if (ix.numel == 0) return;
@@ -95,7 +95,7 @@ void unary(int op, const TensorArg& out, const TensorArg& a) {
 
 void binary(int op, const TensorArg& out, const TensorArg& a, const TensorArg& b) {
   int compute = a.host_scalar ? b.dtype : a.dtype;
-  if (!binary_supported(op, compute)) unsupported("binary op " + std::to_string(op));
+  if (!binary_supported(op, compute)) unsupported("it on " + dtype_label(compute) + " tensors");
   const TensorArg* args[3] = {&out, &a, &b};
   Indexer<3> ix = make_indexer<3>(args);
   if (ix.numel == 0) return;

@@ -140,7 +140,7 @@ class EmulatedBackend final : public Backend {
     });
   }
   void unary(int op, const TensorArg& out, const TensorArg& a) override {
-    if (!unary_supported(op, is_float_dtype(a.dtype))) unsupported("unary op " + std::to_string(op));
+    if (!unary_supported(op, is_float_dtype(a.dtype))) unsupported("it on " + dtype_label(a.dtype) + " tensors");
     const TensorArg* args[2] = {&out, &a};
     Indexer<2> ix = make_indexer<2>(args);
     dispatch_compute(a.dtype, [&](auto tag) {
@@ -150,7 +150,7 @@ class EmulatedBackend final : public Backend {
   }
   void binary(int op, const TensorArg& out, const TensorArg& a, const TensorArg& b) override {
     int compute = a.host_scalar ? b.dtype : a.dtype;
-    if (!binary_supported(op, compute)) unsupported("binary op " + std::to_string(op));
+    if (!binary_supported(op, compute)) unsupported("it on " + dtype_label(compute) + " tensors");
     const TensorArg* args[3] = {&out, &a, &b};
     Indexer<3> ix = make_indexer<3>(args);
     dispatch_compute(compute, [&](auto tag) {
@@ -201,7 +201,7 @@ class EmulatedBackend final : public Backend {
     else if (g.dtype == kFloat64)
       gemm_typed<double>(g);
     else
-      unsupported("matmul of this dtype");
+      unsupported("matmul on " + dtype_label(g.dtype) + " tensors");
   }
   void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) override {
     if (!is_float_dtype(x.dtype)) unsupported("softmax of an integer tensor");

@@ -173,11 +173,11 @@ EMBER_HD inline uint16_t float_to_bfloat16(float f) {
 }
 
 // No kernel for this op or dtype (NotImplementedError on the Python side).
+// core/cuda.cpp turns it into NotImplementedError, the op's name before the words.
 [[noreturn]] inline void unsupported(const std::string& what) {
-  throw std::invalid_argument("Could not run '" + what +
-                              "' with arguments from the 'CUDA' backend: ember has no "
-                              "CUDA kernel for it yet");
+  throw std::invalid_argument("ember has no CUDA kernel for " + what + " yet");
 }
+inline std::string dtype_label(int dtype) { return scalar_type_name((DType)dtype); }
 
 // ember::DType numbers (core/dtype.h)
 enum Dt : int {

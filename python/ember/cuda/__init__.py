@@ -52,6 +52,8 @@ def current_device() -> int:
 
 def set_device(device: Any) -> None:
     """Makes ``device`` (an index, 'cuda:N' or ember.device) the current CUDA device."""
+    if device is None:
+        raise ValueError("Expected a torch.device with a specified index or an integer, but got:None")
     index = _index(device)
     if index >= 0:
         _C._cuda_set_device(index)

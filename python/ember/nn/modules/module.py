@@ -680,7 +680,10 @@ class Module:
     def cuda(self: _M, device: int | str | _C.device | None = None) -> _M:
         """Moves all parameters and buffers to a CUDA device (the current one by default); returns self.
         Raises RuntimeError where CUDA cannot be used."""
-        return self.to(_C.device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device))
+        target = _C.device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        if target.type != "cuda":
+            raise RuntimeError("Invalid device, must be cuda device")
+        return self.to(target)
 
     # ---- state_dict ----------------------------------------------------------------------------------------------
 
