@@ -1,7 +1,11 @@
 // libember_cuda.so's Backend (Note [CUDA backend]): devices and their streams,
 // the caching allocator, host <-> device copies, cuBLAS products, and the
 // forwarding of kernel calls to elementwise.cu, reduce.cu and random.cu.
+#ifdef EMBER_CUDA_EMULATED
+#include "kernels/cuda/emulation/cublas.h"
+#else
 #include <cublas_v2.h>
+#endif
 
 #include <algorithm>
 #include <mutex>

@@ -1,6 +1,13 @@
 #pragma once
-// What the CUDA kernels share besides portable.h: status checks and launch sizes.
+// What the CUDA kernels share besides portable.h: status checks, launches and their sizes.
+#ifdef EMBER_CUDA_EMULATED
+#include "kernels/cuda/emulation/runtime.h"
+// The host emulation runs a launch's threads itself (Note [CUDA host emulation]).
+#define EMBER_LAUNCH(kernel, grid, block, stream) ::ember::cuda::emulation::launch(grid, block, stream, kernel)
+#else
 #include <cuda_runtime.h>
+#define EMBER_LAUNCH(kernel, grid, block, stream) kernel<<<grid, block, 0, stream>>>
+#endif
 
 #include <cstdint>
 #include <stdexcept>

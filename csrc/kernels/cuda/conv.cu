@@ -45,7 +45,7 @@ void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) {
   cudaStream_t s = stream_for(cols.device);
   floating(x.dtype, "im2col of an integer tensor", [&](auto tag) {
     using A = decltype(tag);
-    im2col_kernel<A><<<blocks_for(n), kThreads, 0, s>>>(n, g, x.data, cols.data, x.dtype, cs);
+    EMBER_LAUNCH(im2col_kernel<A>, blocks_for(n), kThreads, s)(n, g, x.data, cols.data, x.dtype, cs);
   });
   check_launch("im2col");
 }
@@ -57,7 +57,7 @@ void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g) {
   cudaStream_t s = stream_for(x.device);
   floating(x.dtype, "col2im of an integer tensor", [&](auto tag) {
     using A = decltype(tag);
-    col2im_kernel<A><<<blocks_for(n), kThreads, 0, s>>>(n, g, x.data, cols.data, x.dtype, cs);
+    EMBER_LAUNCH(col2im_kernel<A>, blocks_for(n), kThreads, s)(n, g, x.data, cols.data, x.dtype, cs);
   });
   check_launch("col2im");
 }
@@ -68,7 +68,8 @@ void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorA
   cudaStream_t s = stream_for(values.device);
   floating(x.dtype, "max_pool2d of an integer tensor", [&](auto tag) {
     using A = decltype(tag);
-    max_pool_kernel<A><<<blocks_for(n), kThreads, 0, s>>>(n, g, x.data, values.data, (int64_t*)indices.data, x.dtype);
+    EMBER_LAUNCH(max_pool_kernel<A>, blocks_for(n), kThreads, s)(n, g, x.data, values.data, (int64_t*)indices.data,
+                                                                 x.dtype);
   });
   check_launch("max_pool2d");
 }
@@ -80,10 +81,10 @@ void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, co
   const int64_t out_plane = grad_out.sizes[2] * grad_out.sizes[3], in_plane = grad_in.sizes[2] * grad_in.sizes[3];
   cudaStream_t s = stream_for(grad_in.device);
   if (grad_in.dtype == kFloat32)
-    max_pool_backward_kernel<float><<<blocks_for(n), kThreads, 0, s>>>(
+    EMBER_LAUNCH(max_pool_backward_kernel<float>, blocks_for(n), kThreads, s)(
         n, out_plane, in_plane, (float*)grad_in.data, (const float*)grad_out.data, (const int64_t*)indices.data);
   else if (grad_in.dtype == kFloat64)
-    max_pool_backward_kernel<double><<<blocks_for(n), kThreads, 0, s>>>(
+    EMBER_LAUNCH(max_pool_backward_kernel<double>, blocks_for(n), kThreads, s)(
         n, out_plane, in_plane, (double*)grad_in.data, (const double*)grad_out.data, (const int64_t*)indices.data);
   else
     unsupported("max_pool2d backward of this dtype");

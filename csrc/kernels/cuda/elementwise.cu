@@ -63,7 +63,7 @@ void copy(const TensorArg& dst, const TensorArg& src) {
   cudaStream_t s = stream_for(dst.device);
   dispatch_compute(compute, [&](auto tag) {
     using T = decltype(tag);
-    copy_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix);
+    EMBER_LAUNCH(copy_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix);
   });
   check_launch("copy_");
 }
@@ -75,7 +75,7 @@ void fill(const TensorArg& dst, double value) {
   cudaStream_t s = stream_for(dst.device);
   dispatch_compute(dst.dtype, [&](auto tag) {
     using T = decltype(tag);
-    fill_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix, (T)value);
+    EMBER_LAUNCH(fill_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, (T)value);
   });
   check_launch("fill_");
 }
@@ -88,7 +88,7 @@ void unary(int op, const TensorArg& out, const TensorArg& a) {
   cudaStream_t s = stream_for(out.device);
   dispatch_compute(a.dtype, [&](auto tag) {
     using T = decltype(tag);
-    unary_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix, op);
+    EMBER_LAUNCH(unary_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, op);
   });
   check_launch("a unary op");
 }
@@ -102,7 +102,7 @@ void binary(int op, const TensorArg& out, const TensorArg& a, const TensorArg& b
   cudaStream_t s = stream_for(out.device);
   dispatch_compute(compute, [&](auto tag) {
     using T = decltype(tag);
-    binary_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix, op);
+    EMBER_LAUNCH(binary_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, op);
   });
   check_launch("a binary op");
 }
@@ -114,7 +114,7 @@ void where(const TensorArg& out, const TensorArg& cond, const TensorArg& a, cons
   cudaStream_t s = stream_for(out.device);
   dispatch_compute(out.dtype, [&](auto tag) {
     using T = decltype(tag);
-    where_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix);
+    EMBER_LAUNCH(where_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix);
   });
   check_launch("where");
 }
@@ -126,8 +126,8 @@ void clamp(const TensorArg& out, const TensorArg& a, const double* lo, const dou
   cudaStream_t s = stream_for(out.device);
   dispatch_compute(a.dtype, [&](auto tag) {
     using T = decltype(tag);
-    clamp_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix, lo != nullptr, lo ? (T)*lo : T(0), hi != nullptr,
-                                                              hi ? (T)*hi : T(0));
+    EMBER_LAUNCH(clamp_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, lo != nullptr, lo ? (T)*lo : T(0),
+                                                                     hi != nullptr, hi ? (T)*hi : T(0));
   });
   check_launch("clamp");
 }

@@ -94,7 +94,7 @@ void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, in
   cudaStream_t s = stream_for(out.device);
   by_width(out.dtype, [&](auto tag) {
     using U = decltype(tag);
-    gather_kernel<U><<<blocks_for(n_outer * n_inner), kThreads, 0, s>>>(
+    EMBER_LAUNCH(gather_kernel<U>, blocks_for(n_outer * n_inner), kThreads, s)(
         reinterpret_cast<U*>(out.data), reinterpret_cast<const U*>(src.data), o.get(), r.get(), n_outer, n_inner);
   });
   check_launch("a gather");
@@ -110,7 +110,7 @@ void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer
     DeviceOffsets o(outer, n_outer, dst.device), r(inner, n_inner, dst.device);
     auto launch = [&](auto tag) {
       using T = decltype(tag);
-      scatter_add_kernel<T><<<blocks_for(n_outer * n_inner), kThreads, 0, s>>>(
+      EMBER_LAUNCH(scatter_add_kernel<T>, blocks_for(n_outer * n_inner), kThreads, s)(
           reinterpret_cast<T*>(dst.data), reinterpret_cast<const T*>(values.data), o.get(), r.get(), n_outer, n_inner);
     };
     if (dst.dtype == kFloat32) launch(float());
@@ -121,7 +121,7 @@ void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer
     DeviceOffsets o(outer, n_outer, dst.device), r(inner, n_inner, dst.device);
     by_width(dst.dtype, [&](auto tag) {
       using U = decltype(tag);
-      scatter_kernel<U><<<blocks_for(n_outer * n_inner), kThreads, 0, s>>>(
+      EMBER_LAUNCH(scatter_kernel<U>, blocks_for(n_outer * n_inner), kThreads, s)(
           reinterpret_cast<U*>(dst.data), reinterpret_cast<const U*>(values.data), o.get(), r.get(), n_outer, n_inner);
     });
   }
@@ -134,9 +134,9 @@ void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, 
   cudaStream_t s = stream_for(values.device);
   dispatch_compute(in.dtype, [&](auto tag) {
     using A = decltype(tag);
-    arg_kernel<A><<<blocks_for(g.outputs), kThreads, 0, s>>>(g, in.data, in.dtype, itemsize_of(in.dtype), is_max,
-                                                             values.data, values.dtype,
-                                                             reinterpret_cast<int64_t*>(indices.data));
+    EMBER_LAUNCH(arg_kernel<A>, blocks_for(g.outputs), kThreads, s)(g, in.data, in.dtype, itemsize_of(in.dtype), is_max,
+                                                                    values.data, values.dtype,
+                                                                    reinterpret_cast<int64_t*>(indices.data));
   });
   check_launch("argmax/argmin");
 }
@@ -150,11 +150,11 @@ void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, co
   check(cudaMemsetAsync(bad.data, 0, 2 * sizeof(unsigned long long), s), "nll_loss");
   auto flag = static_cast<unsigned long long*>(bad.data);
   if (x.dtype == kFloat32)
-    nll_kernel<float><<<blocks_for(N), kThreads, 0, s>>>(
+    EMBER_LAUNCH(nll_kernel<float>, blocks_for(N), kThreads, s)(
         (float*)loss.data, (float*)wt.data, (const float*)x.data, (const int64_t*)target.data,
         weight ? (const float*)weight->data : nullptr, N, C, ignore_index, flag);
   else if (x.dtype == kFloat64)
-    nll_kernel<double><<<blocks_for(N), kThreads, 0, s>>>(
+    EMBER_LAUNCH(nll_kernel<double>, blocks_for(N), kThreads, s)(
         (double*)loss.data, (double*)wt.data, (const double*)x.data, (const int64_t*)target.data,
         weight ? (const double*)weight->data : nullptr, N, C, ignore_index, flag);
   else

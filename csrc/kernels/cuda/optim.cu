@@ -25,11 +25,11 @@ void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const Sgd
   if (n == 0) return;
   cudaStream_t st = stream_for(p.device);
   if (p.dtype == kFloat32)
-    sgd_kernel<float><<<blocks_for(n), kThreads, 0, st>>>((float*)p.data, (const float*)g.data,
-                                                          buf ? (float*)buf->data : nullptr, n, s);
+    EMBER_LAUNCH(sgd_kernel<float>, blocks_for(n), kThreads, st)((float*)p.data, (const float*)g.data,
+                                                                 buf ? (float*)buf->data : nullptr, n, s);
   else if (p.dtype == kFloat64)
-    sgd_kernel<double><<<blocks_for(n), kThreads, 0, st>>>((double*)p.data, (const double*)g.data,
-                                                           buf ? (double*)buf->data : nullptr, n, s);
+    EMBER_LAUNCH(sgd_kernel<double>, blocks_for(n), kThreads, st)((double*)p.data, (const double*)g.data,
+                                                                  buf ? (double*)buf->data : nullptr, n, s);
   else
     unsupported("the fused SGD step of this dtype");
   check_launch("the SGD step");
@@ -41,12 +41,13 @@ void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const Tens
   if (n == 0) return;
   cudaStream_t st = stream_for(p.device);
   if (p.dtype == kFloat32)
-    adam_kernel<float><<<blocks_for(n), kThreads, 0, st>>>((float*)p.data, (const float*)g.data, (float*)m.data,
-                                                           (float*)v.data, vmax ? (float*)vmax->data : nullptr, n, s);
+    EMBER_LAUNCH(adam_kernel<float>, blocks_for(n), kThreads, st)((float*)p.data, (const float*)g.data, (float*)m.data,
+                                                                  (float*)v.data, vmax ? (float*)vmax->data : nullptr,
+                                                                  n, s);
   else if (p.dtype == kFloat64)
-    adam_kernel<double><<<blocks_for(n), kThreads, 0, st>>>((double*)p.data, (const double*)g.data, (double*)m.data,
-                                                            (double*)v.data, vmax ? (double*)vmax->data : nullptr, n,
-                                                            s);
+    EMBER_LAUNCH(adam_kernel<double>, blocks_for(n), kThreads, st)((double*)p.data, (const double*)g.data,
+                                                                   (double*)m.data, (double*)v.data,
+                                                                   vmax ? (double*)vmax->data : nullptr, n, s);
   else
     unsupported("the fused Adam step of this dtype");
   check_launch("the Adam step");

@@ -34,7 +34,7 @@ void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t
   dispatch_compute(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point<T>::value)
-      uniform_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix, lo, hi, philox(seed), offset);
+      EMBER_LAUNCH(uniform_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, lo, hi, philox(seed), offset);
   });
   check_launch("uniform_");
 }
@@ -48,7 +48,7 @@ void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64
   dispatch_compute(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point<T>::value)
-      normal_kernel<T><<<blocks_for(ix.numel), kThreads, 0, s>>>(ix, mean, std, philox(seed), offset);
+      EMBER_LAUNCH(normal_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, mean, std, philox(seed), offset);
   });
   check_launch("normal_");
 }

@@ -23,7 +23,7 @@ __device__ A block_combine(int op, A v) {
   __shared__ A shared[kThreads];
   shared[threadIdx.x] = v;
   __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
     if (threadIdx.x < s) shared[threadIdx.x] = combine(op, shared[threadIdx.x], shared[threadIdx.x + s]);
     __syncthreads();
   }
@@ -82,8 +82,8 @@ void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask) {
   dispatch_compute(reduce_accumulator(op, in.dtype), [&](auto tag) {
     using A = decltype(tag);
     if (g.reduced < 64 && g.outputs >= 1024) {
-      reduce_threads<A>
-          <<<blocks_for(g.outputs), kThreads, 0, s>>>(g, in.data, in.dtype, in_size, out.data, out.dtype, out_size, op);
+      EMBER_LAUNCH(reduce_threads<A>, blocks_for(g.outputs), kThreads, s)(g, in.data, in.dtype, in_size, out.data,
+                                                                          out.dtype, out_size, op);
       return;
     }
     int splits = 1;
@@ -92,15 +92,15 @@ void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask) {
       splits = (int)std::max<int64_t>(1, std::min<int64_t>(want, 1024 / g.outputs + 1));
     }
     if (splits == 1) {
-      reduce_blocks<A><<<dim3((unsigned)g.outputs, 1), kThreads, 0, s>>>(g, in.data, in.dtype, in_size, out.data,
-                                                                         out.dtype, out_size, op, nullptr, 1);
+      EMBER_LAUNCH(reduce_blocks<A>, dim3((unsigned)g.outputs, 1), kThreads, s)(g, in.data, in.dtype, in_size, out.data,
+                                                                                out.dtype, out_size, op, nullptr, 1);
       return;
     }
     Scratch partial((size_t)g.outputs * splits * sizeof(A), out.device);
     A* p = static_cast<A*>(partial.data);
-    reduce_blocks<A><<<dim3((unsigned)g.outputs, splits), kThreads, 0, s>>>(g, in.data, in.dtype, in_size, out.data,
-                                                                            out.dtype, out_size, op, p, splits);
-    reduce_partials<A><<<(unsigned)g.outputs, kThreads, 0, s>>>(p, splits, out.data, out.dtype, out_size, op);
+    EMBER_LAUNCH(reduce_blocks<A>, dim3((unsigned)g.outputs, splits), kThreads, s)(
+        g, in.data, in.dtype, in_size, out.data, out.dtype, out_size, op, p, splits);
+    EMBER_LAUNCH(reduce_partials<A>, (unsigned)g.outputs, kThreads, s)(p, splits, out.data, out.dtype, out_size, op);
   });
   check_launch("a reduction");
 }
@@ -181,8 +181,8 @@ void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorAr
   cudaStream_t s = stream_for(out.device);
   dispatch_compute(x.dtype, [&](auto tag) {
     using A = decltype(tag);
-    scan_kernel<A><<<blocks_for(columns), kThreads, 0, s>>>(op, out.data, indices ? (int64_t*)indices->data : nullptr,
-                                                            x.data, x.dtype, n, inner, columns);
+    EMBER_LAUNCH(scan_kernel<A>, blocks_for(columns), kThreads, s)(
+        op, out.data, indices ? (int64_t*)indices->data : nullptr, x.data, x.dtype, n, inner, columns);
   });
   check_launch("a cumulative op");
 }
@@ -193,7 +193,8 @@ void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, 
   dispatch_compute(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point<T>::value)
-      softmax_kernel<T><<<(unsigned)(outer * inner), kThreads, 0, s>>>(x.data, out.data, x.dtype, n, inner, kind);
+      EMBER_LAUNCH(softmax_kernel<T>, (unsigned)(outer * inner), kThreads, s)(x.data, out.data, x.dtype, n, inner,
+                                                                              kind);
     else
       unsupported("softmax of an integer tensor");
   });
@@ -207,8 +208,8 @@ void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const T
   dispatch_compute(y.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point<T>::value)
-      softmax_backward_kernel<T>
-          <<<(unsigned)(outer * inner), kThreads, 0, s>>>(g.data, y.data, gx.data, y.dtype, n, inner, kind);
+      EMBER_LAUNCH(softmax_backward_kernel<T>, (unsigned)(outer * inner), kThreads, s)(g.data, y.data, gx.data, y.dtype,
+                                                                                       n, inner, kind);
     else
       unsupported("softmax backward of an integer tensor");
   });

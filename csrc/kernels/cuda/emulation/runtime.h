@@ -1,0 +1,121 @@
+#pragma once
+// The part of CUDA's runtime API that ember's kernels use, on the host (Note [CUDA host emulation]):
+// the .cu files include this in place of <cuda_runtime.h> when EMBER_CUDA_EMULATED is defined, and
+// their kernels run as written, every thread of every block, __syncthreads included.
+#include <cstddef>
+#include <cstdint>
+#include <tuple>
+#include <utility>
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+// A block's shared memory: one copy per host thread, which runs one block at a time.
+#define __shared__ static thread_local
+
+struct uint3 {
+  unsigned x = 0, y = 0, z = 0;
+};
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
+};
+
+// The built-in variables, set by the block scheduler before it resumes a thread.
+inline thread_local uint3 threadIdx;
+inline thread_local uint3 blockIdx;
+inline thread_local dim3 blockDim;
+inline thread_local dim3 gridDim;
+
+typedef enum cudaError {
+  cudaSuccess = 0,
+  cudaErrorInvalidValue = 1,
+  cudaErrorMemoryAllocation = 2,
+  cudaErrorInvalidConfiguration = 9,
+  cudaErrorNoDevice = 100,
+  cudaErrorInvalidDevice = 101,
+  cudaErrorLaunchFailure = 719,
+} cudaError_t;
+
+enum cudaMemcpyKind {
+  cudaMemcpyHostToHost = 0,
+  cudaMemcpyHostToDevice = 1,
+  cudaMemcpyDeviceToHost = 2,
+  cudaMemcpyDeviceToDevice = 3,
+};
+
+struct CUstream_st;
+typedef CUstream_st* cudaStream_t;
+constexpr unsigned cudaStreamNonBlocking = 1;
+
+struct cudaDeviceProp {
+  char name[256];
+};
+
+const char* cudaGetErrorString(cudaError_t status);
+cudaError_t cudaGetLastError();
+cudaError_t cudaGetDeviceCount(int* count);
+cudaError_t cudaGetDevice(int* device);
+cudaError_t cudaSetDevice(int device);
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device);
+cudaError_t cudaDeviceSynchronize();
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
+cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaMalloc(void** p, size_t size);
+cudaError_t cudaFree(void* p);
+cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t stream);
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t n,
+                                cudaStream_t stream);
+cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t stream);
+
+// Atomics: the threads of a launch take turns on one host thread and switch only at
+// __syncthreads, so a read-modify-write is never interleaved.
+template <class T>
+T atomicAdd(T* p, T v) {
+  T old = *p;
+  *p = old + v;
+  return old;
+}
+inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long compare, unsigned long long v) {
+  unsigned long long old = *p;
+  if (old == compare) *p = v;
+  return old;
+}
+
+namespace ember {
+namespace cuda {
+namespace emulation {
+
+// Runs `thread(data)` for every thread of every block of the grid, in order, each thread on
+// a fiber of its own so that __syncthreads can suspend it (runtime.cpp).
+void run_grid(dim3 grid, dim3 block, void (*thread)(const void*), const void* data);
+void syncthreads();
+
+template <class... P>
+struct Launch {
+  dim3 grid, block;
+  void (*kernel)(P...);
+  template <class... A>
+  void operator()(A&&... args) const {
+    struct Call {
+      void (*kernel)(P...);
+      std::tuple<P...> params;  // converted once, as a launch copies its arguments
+    } call{kernel, std::tuple<P...>(std::forward<A>(args)...)};
+    run_grid(
+        grid, block,
+        [](const void* d) { std::apply(static_cast<const Call*>(d)->kernel, static_cast<const Call*>(d)->params); },
+        &call);
+  }
+};
+template <class... P>
+Launch<P...> launch(dim3 grid, dim3 block, cudaStream_t, void (*kernel)(P...)) {
+  return {grid, block, kernel};
+}
+
+}  // namespace emulation
+}  // namespace cuda
+}  // namespace ember
+
+inline void __syncthreads() { ember::cuda::emulation::syncthreads(); }
