@@ -11,6 +11,7 @@ import importlib.util
 import os
 import pathlib
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -603,6 +604,144 @@ def test_gradcheck_on_cuda_float64():
 
     assert ember.autograd.gradcheck(f, (x, w, b), eps=1e-6, atol=1e-5, rtol=1e-3)
     assert ember.autograd.gradgradcheck(lambda x: (x.sin() * x).sum(dim=1), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@requires_gpu
+def test_backward_runs_cuda_nodes_on_the_device_thread_and_cpu_nodes_on_the_caller():
+    # as PyTorch's engine: a device's nodes (and the hooks of its tensors) run on that device's own thread
+    caller, seen = threading.get_ident(), {}
+    x = ember.ones(3, device="cuda", requires_grad=True)
+    c = ember.ones(3, requires_grad=True)
+    y, z = x * 2, c * 3
+    y.register_hook(lambda g: seen.update(cuda=threading.get_ident()))
+    z.register_hook(lambda g: seen.update(cpu=threading.get_ident()))
+    (y.sum() + z.sum().to("cuda")).backward()
+    assert seen["cpu"] == caller
+    assert seen["cuda"] != caller
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(c.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+@requires_gpu
+def test_error_in_a_cuda_node_reaches_the_caller_and_the_engine_goes_on():
+    x = ember.ones(4, device="cuda", requires_grad=True)
+
+    def fail(g):
+        raise ValueError("hook failed on the device thread")
+
+    cpu_side = ember.ones(4, requires_grad=True)
+    y = x.exp()
+    y.register_hook(fail)
+    with pytest.raises(ValueError, match="hook failed on the device thread"):
+        (y.sum() + (cpu_side * 2).sum().cuda()).backward()
+    x2 = ember.ones(4, device="cuda", requires_grad=True)
+    (x2 * 5).sum().backward()  # the device thread is free again
+    np.testing.assert_array_equal(x2.grad.cpu().numpy(), [5.0] * 4)
+
+
+class _GradInsideBackward(ember.autograd.Function):
+    """A backward that runs another backward (as checkpointing does), on whatever device x is."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        w = ember.ones(2, device="cuda", requires_grad=True)
+        with ember.enable_grad():  # backward runs without grad mode, as in PyTorch
+            (gw,) = ember.autograd.grad((w * 3).sum(), w)
+        return g * gw.sum().to(g.device)
+
+
+@requires_gpu
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_backward_inside_backward_while_the_pass_holds_cuda_nodes(device):
+    # from a CPU node on the caller (the nested pass uses the device thread the outer one waits on) and from a
+    # CUDA node on the device thread (the nested pass runs there)
+    x = ember.ones(3, device="cuda", requires_grad=True)
+    out = _GradInsideBackward.apply(x.to(device)).sum()
+    out.backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [6.0] * 3)
+
+
+class _MakesTensorsInBackward(ember.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        _MakesTensorsInBackward.made = [ember.zeros(2), ember.arange(3), ember.tensor([1.0]), ember.get_rng_state()]
+        return g
+
+
+@requires_gpu
+def test_tensors_made_in_a_cuda_nodes_python_backward_go_where_it_says():
+    # the node's device steers its formulas' own results, never the Python code it calls (CPU by default)
+    x = ember.ones(3, device="cuda", requires_grad=True)
+    _MakesTensorsInBackward.apply(x).sum().backward()
+    assert [t.device.type for t in _MakesTensorsInBackward.made] == ["cpu"] * 4
+
+
+@requires_gpu
+def test_reentrant_backward_100_deep_on_cuda():
+    # nested passes move to a fresh thread every 32 levels; from a device thread they stay serial there
+    class Deep(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, depth):
+            ctx.depth = depth
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            if ctx.depth > 0:
+                y = ember.ones(1, device="cuda", requires_grad=True)
+                with ember.enable_grad():
+                    Deep.apply(y, ctx.depth - 1).sum().backward()
+            return g, None
+
+    x = ember.ones(1, device="cuda", requires_grad=True)
+    Deep.apply(x, 100).sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+@requires_gpu
+def test_reentrant_checkpoint_on_cuda_matches_plain_backward():
+    from ember.utils.checkpoint import checkpoint
+
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 2)).cuda()
+    x = ember.randn(4, 5).cuda()
+    model(x).pow(2).sum().backward()
+    want = [p.grad.cpu().numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    checkpoint(model, x.requires_grad_(), use_reentrant=True).pow(2).sum().backward()
+    for p, w in zip(model.parameters(), want):
+        np.testing.assert_allclose(p.grad.cpu().numpy(), w, rtol=1e-6, atol=1e-7)
+
+
+@requires_gpu
+def test_backward_from_several_threads_on_cuda():
+    results, errors = {}, []
+
+    def train(seed):
+        try:
+            w = ember.full((6,), float(seed), device="cuda", requires_grad=True)
+            for _ in range(20):
+                ((w * w).sum() + (w.cpu() * 2).sum().cuda()).backward()
+            results[seed] = w.grad.cpu().numpy()
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=train, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for seed in range(4):
+        np.testing.assert_allclose(results[seed], [20 * (2.0 * seed + 2.0)] * 6)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -32,6 +32,21 @@
 // A backward started on a pool thread (from a hook or a custom Function) and a
 // create_graph pass run serially. By default it needs kAutoParallelThreads
 // threads (below); set_parallel_backward(false) turns all of this off.
+//
+// Note [Device threads]
+// As PyTorch's engine, a pass that holds nodes of a CUDA device runs them on that
+// device's own thread (worker_pool.h), which only queues kernels on the device's
+// stream, while the calling thread runs the CPU nodes: a CPU branch and a GPU branch
+// of one graph proceed side by side, and the caller's Python is free for hooks of CPU
+// tensors. A node's device is that of its gradients (its input metadata). Ready
+// nodes of a device go to its thread's queue (shared by every pass, so a backward
+// started inside a node while a pass waits on that device still gets its nodes run);
+// the caller runs its CPU nodes and waits until no node of the pass is queued or
+// running anywhere, and after an error until the device threads have dropped what
+// they held of the pass. The summation order stays fixed
+// (Note [Deterministic accumulation]): the gradients are bitwise those of a
+// serial run. A pass started on a device thread or a pool thread, and a
+// create_graph pass, runs serially where it was started.
 #include "autograd/engine.h"
 
 #include <optional>
@@ -161,6 +176,7 @@ struct GraphTask {
   std::vector<Node*> nodes;
   std::vector<int> deps;
   std::vector<char> needed, is_target, heavy;
+  std::vector<int> lane;  // 0: the calling thread; d + 1: CUDA device d's thread (Note [Device threads])
   // Edge -> child id and the child's input slot (-1 for an invalid edge), rank among that slot's producers.
   std::vector<int> edge_begin, edge_child, edge_slot, edge_rank;
   std::vector<int> slot_begin;
@@ -186,6 +202,8 @@ struct GraphTask {
   int heavy_ready = 0, heavy_running = 0, costly_ready = 0;  // costly: not cheap
   int waiting = 0;                                           // threads blocked on `changed`
   bool helpers_asked = false;
+  bool on_device_threads = false;  // Note [Device threads]
+  int outstanding = 0;             // its nodes queued or running on any thread (device threads in use)
   std::exception_ptr error;
   HelperGroup helpers;
 
@@ -235,7 +253,13 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
   }
   const int num_nodes = (int)task.nodes.size();
   task.heavy.assign(num_nodes, 0);
+  task.lane.assign(num_nodes, 0);
   for (int i = 0; i < num_nodes; ++i) {
+    for (auto& m : task.nodes[i]->input_metas)
+      if (m.is_tensor) {
+        if (m.device.type == DeviceType::CUDA) task.lane[i] = std::max(m.device.index, 0) + 1;
+        break;
+      }
     // What a node receives and what it produces: SumBackward takes a scalar
     // and hands on a whole tensor, AddmmBackward the other way round.
     int64_t received = 0, produced = 0;
@@ -425,7 +449,17 @@ variable_list run_node(GraphTask& task, int id) {
   return outputs;
 }
 
+void run_on_device_thread(GraphTask& task, int id);
+
 void push_ready(GraphTask& task, int id) {
+  if (task.on_device_threads) {
+    ++task.outstanding;
+    if (task.lane[id] > 0) {
+      post_to_device_thread(task.lane[id] - 1, task.nodes[id]->sequence_nr,
+                            [&task, id] { run_on_device_thread(task, id); });
+      return;
+    }
+  }
   task.ready.push(id);
   task.heavy_ready += task.heavy[id];
   task.costly_ready += !task.nodes[id]->cheap;
@@ -502,6 +536,54 @@ void work_loop(GraphTask& task, bool is_caller) {
   }
 }
 
+// A node of a pass on device threads, run by its device's thread (Note [Device threads]).
+void run_on_device_thread(GraphTask& task, int id) {
+  PassScope pass(task.pass);
+  bool failed;
+  {
+    std::lock_guard<std::mutex> lock(task.mutex);
+    failed = (bool)task.error;
+  }
+  variable_list outputs;
+  std::exception_ptr err;
+  if (!failed) try {
+      outputs = run_node(task, id);
+    } catch (...) { err = std::current_exception(); }
+  std::lock_guard<std::mutex> lock(task.mutex);  // released before `outputs` goes: the last touch of `task`
+  if (err && !task.error) task.error = err;
+  if (!failed && !err && task.needed[id]) deliver(task, id, outputs);
+  --task.outstanding;
+  task.changed.notify_all();
+}
+
+// The calling thread's share of a pass on device threads: its CPU nodes, then the wait.
+void run_with_device_threads(GraphTask& task) {
+  AutoGradMode grad_mode(false);
+  std::unique_lock<std::mutex> lock(task.mutex);
+  for (;;) {
+    task.changed.wait(lock, [&] { return task.error || !task.ready.empty() || task.outstanding == 0; });
+    if (task.error) {
+      task.outstanding -= (int)task.ready.size();  // its own queue: dropped
+      task.ready = decltype(task.ready)(GraphTask::ByPriority{&task.nodes});
+      task.changed.wait(lock, [&] { return task.outstanding == 0; });  // device threads drop theirs
+      std::rethrow_exception(task.error);
+    }
+    if (task.ready.empty()) return;  // nothing queued or running anywhere: done
+    int id = task.ready.top();
+    task.ready.pop();
+    lock.unlock();
+    variable_list outputs;
+    std::exception_ptr err;
+    try {
+      outputs = run_node(task, id);
+    } catch (...) { err = std::current_exception(); }
+    lock.lock();
+    if (err && !task.error) task.error = err;
+    if (!err && (id == 0 || task.needed[id])) deliver(task, id, outputs);
+    --task.outstanding;
+  }
+}
+
 void run_parallel(GraphTask& task) {
   g_parallel_passes.fetch_add(1, std::memory_order_relaxed);
   task.helpers.work = [&task] { work_loop(task, false); };
@@ -529,6 +611,9 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
 // this thread's grad modes) while this one waits.
 constexpr int kMaxReentrantDepth = 32;
 static thread_local int t_reentrant_depth = 0;
+// Set on the fresh thread of a pass nested on a device thread: it keeps running serially
+// (the device thread it would hand nodes to is waiting for it).
+static thread_local bool t_nested_on_device_thread = false;
 
 uintptr_t current_backward_pass_id() { return t_pass.id; }
 bool current_backward_pass_has_inputs() { return t_pass.has_inputs; }
@@ -551,9 +636,11 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
   variable_list result;
   std::exception_ptr error;
   const bool grad_mode = GradMode::is_enabled(), inference = GradMode::is_inference();
+  const bool serial_only = on_device_thread() || t_nested_on_device_thread;
   std::thread fresh([&] {
     GradMode::set_enabled(grad_mode);
     GradMode::set_inference(inference);
+    t_nested_on_device_thread = serial_only;
     try {
       result = run_backward(roots, grad_roots, inputs, opts);
     } catch (...) { error = std::current_exception(); }
@@ -582,14 +669,19 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   PassScope pass(task.pass);
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
+  task.on_device_threads = !opts.create_graph && !on_worker_thread() && !on_device_thread() &&
+                           !t_nested_on_device_thread &&
+                           std::any_of(task.lane.begin(), task.lane.end(), [](int l) { return l > 0; });
   push_ready(task, 0);
 
   const int budget = kernels::max_threads();
   // A pass that records a graph (create_graph) stays serial: the nodes it creates
   // get their sequence numbers in a fixed order, and those order the summation
   // of a later backward through them (Note [Deterministic accumulation]).
-  if (parallel_backward_for(budget) && !on_worker_thread() && !opts.create_graph &&
-      task.work >= kParallelBackwardWork) {
+  if (task.on_device_threads) {
+    run_with_device_threads(task);
+  } else if (parallel_backward_for(budget) && !on_worker_thread() && !opts.create_graph &&
+             task.work >= kParallelBackwardWork) {
     run_parallel(task);
   } else {
     AutoGradMode grad_mode(opts.create_graph);

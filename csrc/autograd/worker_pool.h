@@ -3,6 +3,7 @@
 // same time (Note [Parallel backward] in engine.cpp). Started on first use,
 // they sleep on a condition variable until a backward pass asks for help.
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 
@@ -33,5 +34,12 @@ class WorkerPool {
 // True on a pool thread: a backward started there (a hook or a custom Function
 // calling backward inside a backward) runs serially on that thread.
 bool on_worker_thread();
+
+// The thread of CUDA device `device` (Note [Device threads] in engine.cpp), started on first
+// use, runs `work`; among queued items the highest `priority` runs first. Items of several
+// backward passes (nested ones included) share the queue.
+void post_to_device_thread(int device, uint64_t priority, std::function<void()> work);
+// True on a device thread: a backward started there runs serially on it.
+bool on_device_thread();
 
 }  // namespace ember

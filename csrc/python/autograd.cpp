@@ -35,7 +35,7 @@ struct PyFunctionNode : Node {
   }
 
   variable_list apply(variable_list&& grads) override {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     // Only a node no tensor can reach loses its state to the garbage collector.
     EMBER_ASSERT(ctx && backward);
     py::tuple args(output_slots.size() + 1);
@@ -109,11 +109,11 @@ void mark_custom_function_view(TensorImpl& view, uint32_t output_nr, const py::l
 // Note [Saved tensor hooks]: a Python pack/unpack pair.
 struct PyHooks : SavedTensorHooks {
   std::shared_ptr<void> pack(const Tensor& t) override {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     return std::make_shared<PyRef>(pack_fn()(t));
   }
   Tensor unpack(const std::shared_ptr<void>& packed) override {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     py::object r = unpack_fn()(static_cast<PyRef*>(packed.get())->obj);
     if (!is_tensor(r))
       throw py::type_error("Output of saved tensor unpack_hook expected to be a Tensor but got result of type " +
@@ -183,7 +183,7 @@ struct HookHandle {
 Node::GradsHook python_node_hook(py::function fn, bool is_post) {
   auto ref = std::make_shared<PyRef>(fn);
   return [ref, is_post](const variable_list& grads, const variable_list& incoming) -> variable_list {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     auto as_tuple = [](const variable_list& v) {
       py::tuple t(v.size());
       for (size_t i = 0; i < v.size(); ++i) t[i] = v[i] ? py::cast(v[i]) : py::none();
@@ -215,7 +215,7 @@ Node::GradsHook python_node_hook(py::function fn, bool is_post) {
 Hook python_hook(py::function fn) {
   auto ref = std::make_shared<PyRef>(fn);
   return [ref](const Tensor& g) -> Tensor {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     py::object r = ref->obj(g);
     if (r.is_none()) return Tensor();
     if (!is_tensor(r)) throw py::type_error("hook must return None or a Tensor");
@@ -713,7 +713,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         h.id = next_hook_id();
         h.leaf = t;
         Hook hook = [ref](const Tensor& leaf) -> Tensor {
-          py::gil_scoped_acquire gil;
+          EnterPython python;
           py::object r = ref->obj(leaf);
           EMBER_CHECK(r.is_none(), "hooks should return None.");
           return Tensor();
@@ -761,7 +761,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       [](py::function fn) {
         auto ref = std::make_shared<PyRef>(fn);
         queue_backward_callback([ref] {
-          py::gil_scoped_acquire gil;
+          EnterPython python;
           ref->obj();
         });
       },
@@ -785,14 +785,14 @@ void init_autograd(py::module_& m, TensorClass& cls) {
 
   // Note [Anomaly mode]: the Python halves.
   AnomalyMode::on_node_created = [](Node& node) {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     py::object stack = py::module_::import("traceback").attr("format_stack")();
     if (!node.py_state) node.py_state = std::make_shared<PyRef>(py::dict());
     py::dict meta = static_cast<PyRef*>(node.py_state.get())->obj;
     meta["traceback_"] = stack;
   };
   AnomalyMode::report_failure = [](const Node& node) {
-    py::gil_scoped_acquire gil;
+    EnterPython python;
     py::object stack;
     if (node.py_state) {
       py::dict meta = static_cast<PyRef*>(node.py_state.get())->obj;

@@ -86,6 +86,14 @@ struct PyRef {
   }
 };
 
+// Entering Python from C++ (a node's backward, a hook, a callback): the GIL, and no op
+// device (Note [Op device]), so the tensors the Python code makes go where it says, not to
+// the device of the node that runs it.
+struct EnterPython {
+  OpDeviceGuard on_host{Device{}};
+  py::gil_scoped_acquire gil;
+};
+
 inline bool is_tensor(py::handle h) { return py::isinstance<TensorImpl>(h); }
 
 // Parameter types that name what they accept in signatures and stubs; the

@@ -150,8 +150,10 @@ def _cpu(self: Tensor, memory_format: Any = None) -> Tensor:
 def _cuda(self: Tensor, device: int | str | device | None = None, non_blocking: bool = False) -> Tensor:
     """The tensor on a CUDA device (the current one by default): itself when it is there, else a copy.
     Raises RuntimeError where CUDA cannot be used."""
-    target = device if isinstance(device, _C.device) else _C.device(
-        "cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"
+    target = (
+        device
+        if isinstance(device, _C.device)
+        else _C.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}")
     )
     if target.type != "cuda":
         raise RuntimeError("Invalid device, must be cuda device")
