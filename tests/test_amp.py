@@ -70,6 +70,53 @@ def test_autocast_against_torch():
     assert {k: str(v).split(".")[-1] for k, v in ours.items()} == {k: str(v).split(".")[-1] for k, v in theirs.items()}
 
 
+def _losses(lib, y, t):
+    """Ops on a half-float y under autocast: PyTorch's lists run the losses in float32 on the CPU."""
+    F_ = F if lib is ember else lib.nn.functional
+    p, labels = t.sigmoid(), lib.tensor([0, 2, 1, 0])
+    signs = lib.tensor([1.0, -1.0, 1.0, -1.0])
+    return {
+        "mse_loss": F_.mse_loss(y, t),
+        "l1_loss": F_.l1_loss(y, t),
+        "smooth_l1_loss": F_.smooth_l1_loss(y, t),
+        "huber_loss": F_.huber_loss(y, t),
+        "kl_div": F_.kl_div(y, p, reduction="batchmean"),
+        "bce_with_logits": F_.binary_cross_entropy_with_logits(y, p),
+        "bce": F_.binary_cross_entropy(y.sigmoid(), p),
+        "nll_loss": F_.nll_loss(y, labels),
+        "cross_entropy": F_.cross_entropy(y, labels),
+        "soft_margin_loss": F_.soft_margin_loss(y, t.sign()),
+        "hinge_embedding_loss": F_.hinge_embedding_loss(y, t.sign()),
+        "margin_ranking_loss": F_.margin_ranking_loss(y[:, 0], y[:, 1], signs),
+        "cosine_embedding_loss": F_.cosine_embedding_loss(y, t, signs),
+        "triplet_margin_loss": F_.triplet_margin_loss(y, t, t.flip(0)),
+        "multi_margin_loss": F_.multi_margin_loss(y, labels),
+        "poisson_nll_loss": F_.poisson_nll_loss(y, p),
+        "cdist": lib.cdist(y, y),
+        "softmax": y.softmax(-1),  # not listed on the CPU: stays in the lower dtype
+        "sum": y.sum(),
+    }
+
+
+def _loss_dtypes(lib, dtype):
+    rng = np.random.default_rng(1)
+    x, w, t = (lib.tensor(rng.normal(size=s).astype(np.float32)) for s in [(4, 5), (5, 3), (4, 3)])
+    with lib.autocast("cpu", dtype=dtype):
+        y = x @ w
+        return {k: str(v.dtype).split(".")[-1] for k, v in _losses(lib, y, t).items()}
+
+
+def test_cpu_autocast_runs_losses_in_float32():
+    dtypes = _loss_dtypes(ember, BF16)
+    assert {k for k, v in dtypes.items() if v != "float32"} == {"softmax", "sum"}
+    assert dtypes["softmax"] == dtypes["sum"] == "bfloat16"
+
+
+def test_cpu_autocast_losses_against_torch():
+    torch = pytest.importorskip("torch")
+    assert _loss_dtypes(ember, BF16) == _loss_dtypes(torch, torch.bfloat16)
+
+
 def test_autocast_training_step_decorator_and_threads():
     def train(enabled):
         ember.manual_seed(0)

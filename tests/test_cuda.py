@@ -1080,6 +1080,47 @@ def test_autocast_on_the_device_runs_products_in_half_floats():
     assert model[0].weight.grad.dtype == ember.float32 and model[0].weight.grad.device.type == "cuda"
 
 
+@requires_gpu
+def test_autocast_cuda_follows_pytorchs_cuda_lists():
+    x, w, t = (ember.randn(*s, device="cuda") for s in [(4, 5), (3, 5), (4, 3)])
+    labels = ember.tensor([0, 1, 2, 0], device="cuda")
+    with ember.autocast("cuda", dtype=ember.float16):
+        y = F.linear(x, w)
+        assert y.dtype == ember.float16
+        lower = {
+            "add": y + y,
+            "relu": y.relu(),
+            "mv": ember.mv(x, w[0]),
+            "baddbmm": ember.baddbmm(ember.zeros(1, 4, 4, device="cuda"), y[None], y.t()[None]),
+        }
+        float32 = {
+            "softmax": y.softmax(-1),
+            "log_softmax": F.log_softmax(y, -1),
+            "exp": y.exp(),
+            "log": y.abs().log(),
+            "pow": y**2,
+            "rdiv": 1 / y,
+            "sum": y.sum(),
+            "cumsum": y.cumsum(0),
+            "layer_norm": F.layer_norm(y, (3,)),
+            "mse_loss": F.mse_loss(y, t),
+            "l1_loss": F.l1_loss(y, t),
+            "cross_entropy": F.cross_entropy(y, labels),
+            "bce_with_logits": F.binary_cross_entropy_with_logits(y, t.sigmoid()),
+            "cosine_similarity": F.cosine_similarity(y, t),
+            "softplus": F.softplus(y),
+        }
+        with pytest.raises(RuntimeError, match="binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast"):
+            F.binary_cross_entropy(y.sigmoid(), t.sigmoid())
+        z = y.clone()
+        z.exp_()  # in-place ops are not autocast, as in PyTorch
+        cpu_side = ember.ones(2, dtype=ember.float16).exp()  # a CPU tensor in a CUDA region: not cast
+    assert {k for k, v in lower.items() if v.dtype != ember.float16} == set()
+    assert {k for k, v in float32.items() if v.dtype != ember.float32} == set()
+    assert z.dtype == ember.float16 and cpu_side.dtype == ember.float16
+    np.testing.assert_allclose(float32["softmax"].cpu().numpy(), y.float().softmax(-1).cpu().numpy(), rtol=1e-6)
+
+
 def test_cuda_methods_refuse_other_devices():
     with pytest.raises(RuntimeError, match="Invalid device, must be cuda device"):
         ember.ones(2).cuda("cpu")

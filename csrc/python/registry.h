@@ -145,10 +145,10 @@ template <class F, class R, class C, class... A>
 struct Profiled<F, R (C::*)(A...) const> {
   F fn;
   const char* name;
-  autocast::Policy cast = autocast::Policy::None;  // Note [Autocast]
-  bool host_fallback = false;                      // Note [CUDA host fallback]
+  autocast::Policies cast;     // Note [Autocast]
+  bool host_fallback = false;  // Note [CUDA host fallback]
   R operator()(A... a) const {
-    if (cast != autocast::Policy::None && autocast::active()) return call(autocast::cast_arg<A>(a, cast)...);
+    if (cast.any() && autocast::active()) return call(autocast::cast_arg<A>(a, cast, name)...);
     return call(std::forward<A>(a)...);
   }
   template <class... B>

@@ -2934,6 +2934,10 @@ def _arange(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Supp
     """
     Values from start to end (exclusive) by step.
     """
+def _autocast_active() -> bool:
+    """
+    Whether this thread has autocast on for some device (Note [Autocast]).
+    """
 def _autocast_state(device: str = 'cpu') -> tuple[bool, dtype]:
     """
     (enabled, dtype) of this thread's autocast on device ('cpu' or 'cuda'; Note [Autocast]).

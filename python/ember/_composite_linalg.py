@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _C, _creation, _dtype_info
+from ._autocast import float32_under_autocast
 from ._C import Tensor
 from ._composite_shape import _out, broadcast_shapes
 
@@ -320,10 +321,12 @@ def _check_dims(name: str, **tensors: tuple[Tensor, int]) -> None:
 
 
 def _autocast_input(input: Tensor) -> Tensor:
-    """The added input of baddbmm/addbmm in CPU autocast's dtype while it is on, as its product is
-    (Note [Autocast]), so the sum stays in that dtype as PyTorch's."""
-    enabled, dtype = _C._autocast_state()
-    return input.to(dtype) if enabled and isinstance(input, Tensor) and input.dtype == _C.dtype.float32 else input
+    """The added input of baddbmm/addbmm in autocast's dtype for its device while autocast is on there,
+    as its product is (Note [Autocast]), so the sum stays in that dtype as PyTorch's."""
+    if not isinstance(input, Tensor) or input.dtype != _C.dtype.float32 or not _C._autocast_active():
+        return input
+    enabled, dtype = _C._autocast_state(input.device.type)
+    return input.to(dtype) if enabled else input
 
 
 def baddbmm(
@@ -441,6 +444,7 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of ``input - other`` (broadcast)."""
+    input, other = float32_under_autocast(("cuda",), input, other)
     return _C.norm(input - other, p)
 
 

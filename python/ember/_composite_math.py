@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _C, _creation
+from ._autocast import float32_under_autocast
 from ._C import Tensor
 from ._composite_shape import _out, broadcast_tensors
 
@@ -541,6 +542,7 @@ def nanquantile(input: Tensor, q: Tensor | float, dim: int | None = None, keepdi
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | None = None) -> Tensor:
     """``input`` with each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``."""
+    (input,) = float32_under_autocast(("cuda",), input)
     if p <= 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
     if maxnorm < 0:

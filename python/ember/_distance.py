@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import _C, _dtype_info
+from ._autocast import float32_under_autocast
 from ._creation import ones, ones_like
 from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
@@ -27,6 +28,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     compute_mode='use_mm_for_euclid_dist', or with the default when P or R exceeds 25; otherwise, and with
     'donot_use_mm_for_euclid_dist', as the norm of the differences (more exact, (*, P, R, M) memory).
     """
+    x1, x2 = float32_under_autocast(("cpu", "cuda"), x1, x2)
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, t in (("X1", x1), ("X2", x2)):
@@ -62,6 +64,7 @@ def _euclidean_dist(x1, x2):
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distance between each pair of rows of input (N, M), i < j, in row-major order: N (N - 1) / 2
     values (the upper triangle of cdist(input, input), without the diagonal)."""
+    (input,) = float32_under_autocast(("cuda",), input)
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if not input.is_floating_point():
@@ -103,6 +106,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *
     Each norm is raised to eps at least for the value only, as PyTorch (the gradient flows through the norm
     as computed), so a zero vector gives 0. axis is numpy's name for dim.
     """
+    x1, x2 = float32_under_autocast(("cuda",), x1, x2)
     if axis is not None:
         dim = axis
     common = _C.result_type(x1, x2)

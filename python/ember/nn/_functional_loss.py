@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import _C
+from .._autocast import float32_under_autocast
 from .._creation import arange, ones_like, zeros
 from .._distance import pairwise_distance
 from ..grad_mode import no_grad
@@ -63,6 +64,7 @@ def kl_div(
     reduction='batchmean' divides the sum by the batch size (input.size(0)), the divergence's definition;
     'mean' divides by the number of elements (with PyTorch's warning about it).
     """
+    input, target = float32_under_autocast(("cpu", "cuda"), input, target)
     if size_average is not None or reduce is not None:
         how = _get_reduction(reduction, size_average, reduce)
     else:
@@ -97,6 +99,7 @@ def poisson_nll_loss(
     """The negative log likelihood of target under a Poisson distribution of rate input: exp(input) -
     target * input (log_input=True), or input - target * log(input + eps). full adds the Stirling approximation
     of log(target!), target * log(target) - target + 0.5 * log(2 pi target), where target > 1."""
+    input, target = float32_under_autocast(("cpu", "cuda"), input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     if log_input:
         loss = input.exp() - target * input
@@ -158,6 +161,7 @@ def margin_ranking_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """max(0, -target * (input1 - input2) + margin): target 1 asks for input1 ranked above input2, -1 below."""
+    input1, input2, target = float32_under_autocast(("cpu", "cuda"), input1, input2, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(
@@ -177,6 +181,7 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """input where target is 1, max(0, margin - input) where target is -1 (both terms for other targets, as
     PyTorch); input is typically a distance."""
+    input, target = float32_under_autocast(("cpu", "cuda"), input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     loss = _C.where(target != 1, (margin - input).clamp(min=0), 0.0) + _C.where(target != -1, input, 0.0)
     return _reduce(loss, reduction)
@@ -190,6 +195,7 @@ def soft_margin_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """The two-class logistic loss log(1 + exp(-target * input)), target in {1, -1}; computed without overflow."""
+    input, target = float32_under_autocast(("cpu", "cuda"), input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     return _reduce(_C._softplus(-input * target, 1.0, math.inf), reduction)
 
@@ -243,6 +249,7 @@ def multilabel_margin_loss(
 
     target (int64) has input's shape and lists the target classes first, ended by -1 (or by the end of the row).
     """
+    (input,) = float32_under_autocast(("cpu", "cuda"), input)
     reduction = _get_reduction(reduction, size_average, reduce)
     n, c = _check_margin_input(input)
     _check_long(target)
@@ -279,6 +286,7 @@ def multi_margin_loss(
 ) -> Tensor:
     """The multi-class hinge loss: for each sample with target class y, the sum over the other classes i of
     max(0, margin - x[y] + x[i])^p (times weight[y]), divided by the number of classes. p is 1 or 2."""
+    input, weight = float32_under_autocast(("cpu", "cuda"), input, weight)
     reduction = _get_reduction(reduction, size_average, reduce)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -317,6 +325,7 @@ def cosine_embedding_loss(
 ) -> Tensor:
     """1 - cos(input1, input2) where target is 1, max(0, cos(input1, input2) - margin) where target is -1;
     inputs (N, D) with target (N,), or (D,) with a 0-d target."""
+    input1, input2, target = float32_under_autocast(("cpu", "cuda"), input1, input2, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     dim = target.dim()
     if dim > 1:
@@ -367,6 +376,7 @@ def triplet_margin_loss(
 ) -> Tensor:
     """max(0, margin + d(anchor, positive) - d(anchor, negative)) with d the pairwise_distance of norm p (eps
     added to the difference); swap uses d(positive, negative) where it is smaller."""
+    anchor, positive, negative = float32_under_autocast(("cpu", "cuda"), anchor, positive, negative)
     reduction = _get_reduction(reduction, size_average, reduce)
     _check_triplet(anchor, positive, negative, margin)
 

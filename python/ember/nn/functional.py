@@ -18,6 +18,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from .. import _C
+from .._autocast import float32_under_autocast
 from .._batched import TensorLike
 from .._creation import arange, full, ones, zeros
 from .._distance import cosine_similarity, pairwise_distance, pdist
@@ -299,6 +300,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     """Divides input by its p-norm along dim: x / max(||x||_p, eps); the result is written into out if given."""
+    (input,) = float32_under_autocast(("cuda",), input)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     return input / denom if out is None else _C.div(input, denom, out=out)
 
@@ -708,6 +710,7 @@ def l1_loss(
     weight: Tensor | None = None,
 ) -> Tensor:
     """Measures the elementwise mean absolute error |x - y|; weight, if given, scales each element."""
+    input, target = float32_under_autocast(("cpu", "cuda"), input, target)
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     loss = (input - target).abs()
@@ -719,6 +722,7 @@ def huber_loss(
 ) -> Tensor:
     """Huber loss: 0.5 * (x - y)^2 where |x - y| < delta, else delta * (|x - y| - 0.5 * delta); weight, if given,
     scales each element."""
+    input, target, weight = float32_under_autocast(("cpu", "cuda"), input, target, weight)
     _warn_size(input, target)
     reduction = _get_reduction(reduction)
     if weight is None:
@@ -738,6 +742,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ) -> Tensor:
     """Smooth L1 loss: 0.5 * (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 * beta."""
+    input, target = float32_under_autocast(("cpu", "cuda"), input, target)
     _warn_size(input, target)
     reduction = _get_reduction(reduction, size_average, reduce)
     return _C._smooth_l1_loss(input, target, reduction, beta, False)
