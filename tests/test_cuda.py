@@ -957,6 +957,62 @@ def test_digits_mlp_trains_on_cuda():
     assert accuracy > 0.9
 
 
+@requires_gpu
+def test_pinned_memory_and_non_blocking_copies():
+    x = ember.arange(12.0).reshape(3, 4)
+    pinned = x.pin_memory()
+    assert pinned.is_pinned() and not x.is_pinned() and pinned.device.type == "cpu"
+    assert pinned.pin_memory() is pinned  # already pinned: itself, as PyTorch
+    np.testing.assert_array_equal(pinned.numpy(), x.numpy())
+    on_gpu = pinned.to("cuda", non_blocking=True)  # queued without waiting (Note [Pinned memory])
+    assert on_gpu.device.type == "cuda" and pinned.cuda(non_blocking=True).device.type == "cuda"
+    np.testing.assert_array_equal(on_gpu.cpu().numpy(), x.numpy())
+    # a transposed pinned source lands in the right layout
+    np.testing.assert_array_equal(pinned.t().to("cuda", non_blocking=True).cpu().numpy(), x.numpy().T)
+    made = [
+        ember.zeros(3, pin_memory=True),
+        ember.empty(2, 3, pin_memory=True),
+        ember.tensor([1, 2], pin_memory=True),
+        ember.full((2,), 3.0, pin_memory=True),
+        ember.rand(4, pin_memory=True),
+        ember.ones_like(x, pin_memory=True),
+        x.new_zeros(2, pin_memory=True),
+        ember.empty_strided((2, 3), (3, 1), pin_memory=True),
+    ]
+    assert all(t.is_pinned() and t.device.type == "cpu" for t in made)
+    with pytest.raises(RuntimeError, match="Only dense CPU tensors can be pinned"):
+        ember.zeros(2, device="cuda", pin_memory=True)
+    with pytest.raises(RuntimeError, match="only dense CPU tensors can be pinned"):
+        on_gpu.pin_memory()
+    # differentiable, as PyTorch's
+    a = ember.ones(3, requires_grad=True)
+    b = a.pin_memory()
+    assert type(b.grad_fn).__name__ == "PinMemoryBackward0"
+    (b * 2).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0] * 3)
+    # freed pinned blocks come back for later pins; empty_cache gives the idle ones back
+    for _ in range(20):
+        staged = ember.randn(4096).pin_memory()
+        staged.to("cuda", non_blocking=True)
+        del staged
+    ember.cuda.synchronize()
+    ember.cuda.empty_cache()
+
+
+@requires_gpu
+def test_dataloader_pins_batches_where_a_gpu_is():
+    from ember.utils.data import DataLoader, TensorDataset
+
+    data = TensorDataset(ember.randn(10, 3), ember.arange(10))
+    loader = DataLoader(data, batch_size=4, pin_memory=True)
+    batches = list(loader)
+    assert all(xb.is_pinned() and yb.is_pinned() for xb, yb in batches)
+    np.testing.assert_array_equal(ember.cat([xb for xb, _ in batches]).numpy(), data.tensors[0].numpy())
+    dicts = DataLoader([{"x": ember.ones(2), "name": "a"}] * 3, batch_size=2, pin_memory=True)
+    first = next(iter(dicts))
+    assert first["x"].is_pinned() and first["name"] == ["a", "a"]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # DLPack with PyTorch
 # ---------------------------------------------------------------------------------------------------------------

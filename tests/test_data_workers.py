@@ -295,7 +295,8 @@ def test_argument_errors():
         DataLoader(Samples(), persistent_workers=True)
 
 
-def test_pin_memory_is_accepted_and_changes_nothing():
+@pytest.mark.skipif(ember.cuda.is_available(), reason="with a GPU the batches are pinned (test_cuda.py)")
+def test_pin_memory_without_a_gpu_warns_and_changes_nothing():
     with pytest.warns(UserWarning, match="pin_memory"):
         loader = DataLoader(Samples(), batch_size=4, num_workers=2, pin_memory=True, timeout=TIMEOUT)
     assert batches(loader) == batches(DataLoader(Samples(), batch_size=4))

@@ -81,8 +81,9 @@ def test_functional_forms_with_aten_signatures():
     a = ember.rrelu_(x.clone(), training=True, generator=ember.Generator().manual_seed(3))
     b = ember.rrelu_(x.clone(), training=True, generator=ember.Generator().manual_seed(3))
     assert ember.equal(a, b) and not ember.equal(a, x)
-    with pytest.raises(RuntimeError, match="pin_memory"):
-        ember.scalar_tensor(1.0, pin_memory=True)
+    if not ember.cuda.is_available():
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+            ember.scalar_tensor(1.0, pin_memory=True)
 
 
 def test_against_torch():

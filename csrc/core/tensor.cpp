@@ -26,6 +26,20 @@ Storage::~Storage() {
   }
 }
 
+std::shared_ptr<Storage> allocate_pinned_storage(size_t nbytes) {
+  EMBER_CHECK(cuda_device_count() > 0, "Cannot access accelerator device when none is available.");
+  cuda::Backend& b = cuda_backend();
+  auto st = std::make_shared<Storage>();
+  st->data = nbytes ? cuda_call([&] { return b.host_alloc(nbytes); }) : nullptr;
+  st->nbytes = nbytes;
+  st->pinned = true;
+  void* p = st->data;
+  st->release_foreign = [p, nbytes] {
+    if (p) cuda_backend().host_free(p, nbytes);
+  };
+  return st;
+}
+
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
   auto st = std::make_shared<Storage>();
   if (device.type == DeviceType::CUDA) {

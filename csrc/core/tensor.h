@@ -32,6 +32,7 @@ struct Storage {
   // Frees memory that ember does not own (releases the numpy array behind
   // from_numpy); when empty, `data` came from cpu_alloc (core/allocator.h).
   std::function<void()> release_foreign;
+  bool pinned = false;  // page-locked host memory (Note [Pinned memory])
 
   Storage() = default;
   Storage(const Storage&) = delete;
@@ -40,6 +41,9 @@ struct Storage {
 };
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);
+// CPU storage in page-locked memory from the CUDA backend (Note [Pinned memory]); raises
+// PyTorch's error where no GPU can be used.
+std::shared_ptr<Storage> allocate_pinned_storage(size_t nbytes);
 
 class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;

@@ -27,15 +27,25 @@ Tensor dense(const Tensor& t) {
   return out;
 }
 
+thread_local bool t_non_blocking = false;
+
 // dst (contiguous, src's sizes and dtype) = src, on different devices.
 void copy_bytes(const Tensor& dst, const Tensor& src) {
   size_t n = (size_t)src->numel() * itemsize(src->dtype());
   if (n == 0) return;
   auto index = [](const Tensor& t) { return t->device().is_cpu() ? -1 : t->device().index; };
+  if (t_non_blocking && src->storage()->pinned && !dst->device().is_cpu()) {
+    // the pinned block is not handed out again before the copy has run (Note [Pinned memory])
+    cuda_call([&] { backend().copy_to_device_async(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), n); });
+    return;
+  }
   cuda_call([&] { backend().copy_bytes(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), index(src), n); });
 }
 
 }  // namespace
+
+NonBlockingCopies::NonBlockingCopies(bool on) : previous_(t_non_blocking) { t_non_blocking = on; }
+NonBlockingCopies::~NonBlockingCopies() { t_non_blocking = previous_; }
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   cuda_call([&] { backend().binary((int)op, cuda_arg(out), cuda_arg(a), cuda_arg(b)); });

@@ -22,6 +22,18 @@ inline bool on_cuda(const Tensor& t) { return t->device().type == DeviceType::CU
 Tensor host_copy(const Tensor& t);
 
 namespace cuda_dispatch {
+// While one is alive on this thread, a copy from pinned host memory to a device is queued
+// without waiting for it (non_blocking=True; Note [Pinned memory]).
+class NonBlockingCopies {
+ public:
+  explicit NonBlockingCopies(bool on);
+  ~NonBlockingCopies();
+  NonBlockingCopies(const NonBlockingCopies&) = delete;
+  NonBlockingCopies& operator=(const NonBlockingCopies&) = delete;
+
+ private:
+  bool previous_;
+};
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
 void unary(UnaryOp op, const Tensor& out, const Tensor& a);
 // dst = src converted and broadcast, across devices too (host <-> device copies)

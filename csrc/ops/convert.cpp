@@ -120,6 +120,20 @@ Tensor to_device(const Tensor& t, Device device, DType dtype) {
   return attach(node, out);
 }
 
+// A copy of CPU tensor t in page-locked memory (Note [Pinned memory]); t itself when it is there.
+Tensor pin_memory(const Tensor& t) {
+  EMBER_CHECK(t->device().is_cpu(), "cannot pin '", t->device().str(),
+              "' tensor: only dense CPU tensors can be pinned");
+  if (t->storage()->pinned) return t;
+  auto storage = allocate_pinned_storage(storage_bytes(t->sizes(), itemsize(t->dtype())));
+  Tensor out =
+      std::make_shared<TensorImpl>(std::move(storage), t->sizes(), contiguous_strides(t->sizes()), 0, t->dtype());
+  kernels::copy(out, t);
+  auto node =
+      make_node<NoState>("PinMemoryBackward0", {&t}, [](auto&, variable_list& g) -> variable_list { return {g[0]}; });
+  return attach(node, out);
+}
+
 Tensor detach(const Tensor& t) { return make_view(t, t->sizes(), t->strides(), t->offset()); }
 
 }  // namespace ember

@@ -5,6 +5,7 @@
 #include "core/cuda.h"
 #include "kernels/cuda_dispatch.h"
 #include "python/bindings.h"
+#include "python/registry.h"
 
 namespace ember {
 namespace bind {
@@ -66,6 +67,12 @@ void init_cuda(py::module_& m) {
   m.def(
       "_empty_on", [](const Shape& s, DType d, const Device& device) { return empty(s, d, device); },
       "An uninitialised tensor on `device`.", py::arg("size"), py::arg("dtype"), py::arg("device"));
+  def_private(
+      m, "_pin_memory", [](const Tensor& t) { return pin_memory(t); },
+      "A copy of a CPU tensor in page-locked memory (itself when it is there; Note [Pinned memory]).", py::arg("self"));
+  m.def(
+      "_is_pinned", [](const Tensor& t) { return t->storage()->pinned; },
+      "Whether the tensor's memory is page-locked (Note [Pinned memory]).", py::arg("self"));
   m.def(
       "_cuda_random_",
       [](const Tensor& t, bool normal, double a, double b) {

@@ -1,5 +1,6 @@
 // Registry entries (Note [Op registry]) of views, joining and splitting,
 // indexing ops and dtype conversions.
+#include "kernels/cuda_dispatch.h"
 #include "python/registry.h"
 
 namespace ember {
@@ -309,8 +310,11 @@ void register_conversions(OpRegistry& r) {
       [](const Tensor& t, DType d) { return to_dtype(t, d); }, py::arg("dtype"));
   r.method(
       "_to_device", 0, "self copied to device in dtype (used by Tensor.to, .cuda() and .cpu()).",
-      [](const Tensor& t, const Device& device, DType d) { return to_device(t, device, d); }, py::arg("device"),
-      py::arg("dtype"));
+      [](const Tensor& t, const Device& device, DType d, bool non_blocking) {
+        kernels::cuda_dispatch::NonBlockingCopies copies(non_blocking);
+        return to_device(t, device, d);
+      },
+      py::arg("device"), py::arg("dtype"), py::arg("non_blocking") = false);
 }
 
 }  // namespace

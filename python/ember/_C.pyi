@@ -971,7 +971,7 @@ class Tensor:
         """
         The size of the tensor's storage in bytes (Tensor.untyped_storage().nbytes()).
         """
-    def _to_device(self, device: device, dtype: dtype) -> Tensor:
+    def _to_device(self, device: device, dtype: dtype, non_blocking: bool = False) -> Tensor:
         """
         self copied to device in dtype (used by Tensor.to, .cuda() and .cpu()).
         """
@@ -1687,7 +1687,7 @@ class Tensor:
         """
     def is_pinned(self, device = None):
         """
-        Whether the tensor is in page-locked memory: never (this build has no accelerator).
+        Whether the tensor is in page-locked host memory (Tensor.pin_memory()).
         """
     def is_set_to(self, tensor: Tensor) -> bool:
         """
@@ -2077,7 +2077,9 @@ class Tensor:
         """
     def pin_memory(self, device: typing.Any = None) -> Tensor:
         """
-        Page-locked memory needs an accelerator: this build has none, so this raises as PyTorch does then.
+        A copy in page-locked host memory, from which copies to the GPU run without waiting
+            (``.to("cuda", non_blocking=True)``); the tensor itself when it is pinned already. Raises PyTorch's
+            error where no GPU can be used (Note [Pinned memory]).
         """
     def polygamma(self, n: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
@@ -2444,7 +2446,8 @@ class Tensor:
         to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies;
             memory_format=ember.channels_last (or contiguous_format, ...) lays the result out so.
         
-            non_blocking has nothing to overlap on the CPU (as in PyTorch for CPU tensors).
+            non_blocking=True: a copy from pinned memory (``pin_memory()``) to a GPU is queued without waiting for it,
+            as PyTorch's (Note [Pinned memory]); other copies wait as before.
         """
     def tolist(self) -> typing.Any:
         """
@@ -3078,6 +3081,10 @@ def _is_parallel_backward_enabled() -> bool:
     """
     Whether the parallel executor is on.
     """
+def _is_pinned(self: Tensor) -> bool:
+    """
+    Whether the tensor's memory is page-locked (Note [Pinned memory]).
+    """
 def _lapack_geqrf(a: numpy.ndarray, tau: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
     """
     Householder QR, in place; returns info.
@@ -3188,6 +3195,10 @@ def _parallel_backward_stats() -> tuple[int, int]:
     """
 def _parallel_threads() -> int:
     ...
+def _pin_memory(self: Tensor) -> Tensor:
+    """
+    A copy of a CPU tensor in page-locked memory (itself when it is there; Note [Pinned memory]).
+    """
 def _pop_saved_tensors_hooks() -> None:
     """
     Pops this thread's innermost saved-tensor hooks.

@@ -27,7 +27,7 @@ from ._creation import _size, arange
 # catch-all overload at import (Note [Batched dispatch]).
 UNREGISTERED = """_binary_cross_entropy _binary_cross_entropy_with_logits _elu _gelu _gru_layer _hardtanh _leaky_relu
 _logsigmoid _lstm_cell _lstm_layer _mse_loss _native_batch_norm _nll_loss _rnn_layer _silu _smooth_l1_loss _softplus
-_special_xlog1py _special_zeta _cuda_random_
+_special_xlog1py _special_zeta _cuda_random_ _pin_memory _is_pinned
 _special_i0e _special_i1 _special_i1e _special_erfcx _special_bessel_j0 _special_bessel_j1 _special_bessel_y0
 _special_bessel_y1 _special_modified_bessel_i0 _special_modified_bessel_i1 _special_modified_bessel_k0
 _special_modified_bessel_k1 _special_scaled_modified_bessel_k0 _special_scaled_modified_bessel_k1

@@ -38,8 +38,8 @@ def _window(name: str, window_length: int, periodic: bool, dtype: _C.dtype | Non
             requires_grad: bool, formula: Any, pin_memory: bool = False) -> Tensor:  # fmt: skip
     """A window of ``window_length`` points from ``formula(phase)``, phase = 2 pi n / N running over [0, 2 pi]
     (N = length for a periodic window, the DFT's convention; length - 1 for a symmetric one)."""
-    _creation._check_layout_and_pinning(layout, pin_memory, name)
     _creation._check_device(device)
+    _creation._check_layout_and_pinning(layout, pin_memory, name, device)
     dtype = dtype or _creation.get_default_dtype()
     if not (dtype == _C.dtype.float32 or dtype == _C.dtype.float64):
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dtype}")
@@ -51,7 +51,7 @@ def _window(name: str, window_length: int, periodic: bool, dtype: _C.dtype | Non
         n = window_length if periodic else window_length - 1
         phase = _creation.arange(window_length, dtype=_C.dtype.float64) * (2 * math.pi / n)
         result = formula(phase, n).to(dtype)
-    return result.requires_grad_(True) if requires_grad else result
+    return _creation._finish(result, requires_grad, device, pin_memory)
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype: _C.dtype | None = None, layout: Any = None,

@@ -128,10 +128,24 @@ def _on_meta(device: str | _C.device | None) -> bool:
 
 
 def _check_device(device: str | _C.device | None, pin_memory: bool = False) -> None:
-    if pin_memory:  # page-locked memory is for copies to a GPU, which this build has none of
-        raise RuntimeError("Cannot access accelerator device when none is available.")
     if device is not None:
         _C._check_device(_C.device(device) if not isinstance(device, _C.device) else device)
+    if pin_memory:
+        _check_pinnable(device)
+
+
+def _check_pinnable(device: Any) -> None:
+    """pin_memory=True (Note [Pinned memory]): page-locked memory is for copies to a GPU, and only CPU tensors
+    live in it; PyTorch's errors otherwise."""
+    if not _C._cuda_device_count():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if _placement(device) is not None:
+        raise RuntimeError("Only dense CPU tensors can be pinned")
+
+
+def _pinned(t: Tensor, pin_memory: bool | None) -> Tensor:
+    """``t`` in page-locked memory when ``pin_memory`` (creation functions' pin_memory=True)."""
+    return _C._pin_memory(t) if pin_memory else t
 
 
 def _placement(device: str | int | _C.device | None) -> _C.device | None:
@@ -146,10 +160,13 @@ def _placement(device: str | int | _C.device | None) -> _C.device | None:
     return None if d.type in ("cpu", "meta") else d
 
 
-def _finish(t: Tensor, requires_grad: bool, device: str | int | _C.device | None = None) -> Tensor:
+def _finish(
+    t: Tensor, requires_grad: bool, device: str | int | _C.device | None = None, pin_memory: bool = False
+) -> Tensor:
     target = _placement(device)
     if target is not None and t.device != target:
         t = t._to_device(target, t.dtype)
+    t = _pinned(t, pin_memory)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -191,7 +208,7 @@ def tensor(
     if isinstance(data, Tensor):
         t = data.detach().clone()
         t = t if dtype is None else t._to_dtype(dtype)
-        return _finish(t, requires_grad, device)
+        return _finish(t, requires_grad, device, pin_memory)
     arr = _data_to_numpy(data)
     if dtype is None:
         if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
@@ -216,7 +233,7 @@ def tensor(
     if arr.dtype not in _NUMPY_TO_DTYPE:
         arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
     t = _C._from_numpy_copy(np.asarray(arr, order="C"), dtype)
-    return _finish(t, requires_grad, device)
+    return _finish(t, requires_grad, device, pin_memory)
 
 
 def as_tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device | None = None) -> Tensor:
@@ -257,7 +274,7 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         if target is not None and out is None:  # made on the device, not copied there
             t = _C._empty_on(_size(size), dt, target)
             return _finish(t if name == "empty" else t.fill_(0 if name == "zeros" else 1), requires_grad)
-        return _finish(_into(out, fn(_size(size), dt), name), requires_grad, device)
+        return _finish(_into(out, fn(_size(size), dt), name), requires_grad, device, pin_memory)
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -288,7 +305,7 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
             t = _C._cuda_random_(_C._empty_on(_size(size), dt, target), name == "randn", 0.0, 1.0)
             return _finish(t, requires_grad)
         t = fn(_size(size), dt, generator)
-        return _finish(_into(out, t, name), requires_grad, device)
+        return _finish(_into(out, t, name), requires_grad, device, pin_memory)
 
     create.__name__ = fn.__name__.lstrip("_")
     create.__doc__ = doc
@@ -315,7 +332,7 @@ def empty(
         _check_device(device, pin_memory)
         laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format)
         if laid_out is not None:
-            return _finish(_into(out, laid_out, "empty"), requires_grad, device)
+            return _finish(_into(out, laid_out, "empty"), requires_grad, device, pin_memory)
     return _empty_row_major(*size, out=out, dtype=dtype, device=device, requires_grad=requires_grad,
                             pin_memory=pin_memory)  # fmt: skip
 
@@ -342,6 +359,9 @@ def full(
     device: str | _C.device | None = None,
     requires_grad: bool = False,
     out: Tensor | None = None,
+    *,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Returns a tensor of shape ``size`` filled with ``fill_value``; the dtype (bool, int64 or the default
     dtype) follows ``fill_value`` unless given."""
@@ -349,6 +369,7 @@ def full(
         shape = _size((size,) if isinstance(size, numbers.Integral) else tuple(size))
         return _meta.empty(shape, dtype or _infer_scalar_dtype(fill_value), requires_grad)
     _check_device(device)
+    _check_layout_and_pinning(layout, pin_memory, "full", device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     t = _C._full(
@@ -356,7 +377,7 @@ def full(
         fill_value,
         dtype or (out.dtype if out is not None else _infer_scalar_dtype(fill_value)),
     )
-    return _finish(_into(out, t, "full"), requires_grad, device)
+    return _finish(_into(out, t, "full"), requires_grad, device, pin_memory)
 
 
 def arange(
@@ -455,7 +476,7 @@ def randperm(
     if _on_meta(device):
         return _meta.empty((int(n),), dtype or int64, requires_grad)
     _check_device(device)
-    _check_layout_and_pinning(layout, pin_memory, "randperm")
+    _check_layout_and_pinning(layout, pin_memory, "randperm", device)
     dt = dtype or (out.dtype if out is not None else int64)
     if _batched.levels() and out is None:  # inside vmap: a permutation per entry where randomness="different"
 
@@ -468,7 +489,7 @@ def randperm(
 
         return _batched.random_hook(permutations, ())
     t = _C._randperm(int(n), dt, generator)
-    return _finish(_into(out, t, "randperm"), requires_grad, device)
+    return _finish(_into(out, t, "randperm"), requires_grad, device, pin_memory)
 
 
 class layout:
@@ -484,12 +505,12 @@ class layout:
 strided = layout("strided")
 
 
-def _check_layout_and_pinning(layout: Any, pin_memory: bool, op: str) -> None:
-    """PyTorch's layout= and pin_memory= keywords: ember has strided CPU tensors only."""
+def _check_layout_and_pinning(layout: Any, pin_memory: bool, op: str, device: Any = None) -> None:
+    """PyTorch's layout= and pin_memory= keywords: ember has strided tensors only; pinning needs a GPU."""
     if layout is not None and layout is not strided:
         raise RuntimeError(f"{op}(): ember supports only the strided layout, got {layout}")
     if pin_memory:
-        raise RuntimeError(f"{op}(): pin_memory=True needs a GPU; this build of ember has none")
+        _check_pinnable(device)
 
 
 def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
@@ -504,7 +525,7 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         pin_memory: bool = False,
         generator: _C.Generator | None = None,
     ) -> Tensor:
-        _check_layout_and_pinning(layout, pin_memory, create.__name__)
+        _check_layout_and_pinning(layout, pin_memory, create.__name__, device)
         extra = {"generator": generator} if random else {}
         if device is None and isinstance(input, _meta.MetaTensor):
             device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given
@@ -517,7 +538,7 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         result = fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **extra)
         if isinstance(input, (_meta.MetaTensor, _batched.BatchedTensor)) or str(result.device) == "meta":
             return result
-        return _memory_format.laid_out_like(result, input, memory_format, create.__name__)
+        return _pinned(_memory_format.laid_out_like(result, input, memory_format, create.__name__), pin_memory)
 
     create.__name__ = fn.__name__ + "_like"
     create.__doc__ = f"Returns ``{fn.__name__}`` of the shape of ``input``, and of its dtype unless ``dtype`` is given."

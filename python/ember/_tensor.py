@@ -105,10 +105,11 @@ def _to(
     """to(dtype), to(device), to(device, dtype), to(other), with keyword forms; copy=True always copies;
     memory_format=ember.channels_last (or contiguous_format, ...) lays the result out so.
 
-    non_blocking has nothing to overlap on the CPU (as in PyTorch for CPU tensors)."""
+    non_blocking=True: a copy from pinned memory (``pin_memory()``) to a GPU is queued without waiting for it,
+    as PyTorch's (Note [Pinned memory]); other copies wait as before."""
     if memory_format is not None and memory_format is not _memory_format.preserve_format:
         _memory_format.check(memory_format, "to")
-        converted = _to(self, *args, dtype=dtype, device=device, copy=copy)
+        converted = _to(self, *args, dtype=dtype, device=device, copy=copy, non_blocking=non_blocking)
         laid_out = converted.contiguous(memory_format=memory_format)
         return laid_out.clone(memory_format=memory_format) if copy and laid_out is self else laid_out
     for a in args:
@@ -127,7 +128,7 @@ def _to(
     if device is not None:
         device = _C.device(f"cuda:{device}" if isinstance(device, int) else device)
         if not _same_device(device, self.device):
-            return self._to_device(device, dtype or self.dtype)
+            return self._to_device(device, dtype or self.dtype, non_blocking)
     if dtype is None or dtype == self.dtype:
         return self.clone() if copy else self
     return self._to_dtype(dtype)
@@ -157,7 +158,7 @@ def _cuda(self: Tensor, device: int | str | device | None = None, non_blocking: 
     )
     if target.type != "cuda":
         raise RuntimeError("Invalid device, must be cuda device")
-    return _to(self, target)
+    return _to(self, target, non_blocking=non_blocking)
 
 
 def _deepcopy(self: Tensor, memo: dict) -> Tensor:
@@ -216,7 +217,7 @@ def _new(factory: str) -> Any:
     ) -> Tensor:
         from . import _creation
 
-        _creation._check_layout_and_pinning(layout, pin_memory, f"new_{factory}")
+        _creation._check_layout_and_pinning(layout, False, f"new_{factory}")
         if size is not None:  # PyTorch's keyword form: x.new_zeros(size=(2, 3))
             size = (tuple(size),)
         return getattr(_creation, factory)(
@@ -224,6 +225,7 @@ def _new(factory: str) -> Any:
             dtype=dtype or self.dtype,
             device=device,
             requires_grad=requires_grad,
+            pin_memory=pin_memory,
         )
 
     method.__name__ = f"new_{factory}"
@@ -244,8 +246,15 @@ def _new_full(
     """ember.full(size, fill_value) with this tensor's dtype unless dtype is given."""
     from . import _creation
 
-    _creation._check_layout_and_pinning(layout, pin_memory, "new_full")
-    return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return _creation.full(
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
+    )
 
 
 def _new_tensor(

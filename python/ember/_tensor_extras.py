@@ -16,7 +16,17 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._composite import _axis_alias
-from ._creation import _check_device, _check_layout_and_pinning, _finish, arange, empty, full, get_default_dtype, tensor
+from ._creation import (
+    _check_device,
+    _check_layout_and_pinning,
+    _finish,
+    _pinned,
+    arange,
+    empty,
+    full,
+    get_default_dtype,
+    tensor,
+)
 from .grad_mode import no_grad
 
 _builtin_range = builtins.range  # `range` below is torch.range
@@ -78,16 +88,18 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, out: T
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype | None = None, layout: Any = None,
                   device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     """An uninitialised tensor with the given sizes and strides (over a storage just large enough)."""
-    _check_layout_and_pinning(layout, pin_memory, "empty_strided")
     _check_device(device)
+    _check_layout_and_pinning(layout, pin_memory, "empty_strided", device)
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError(
             f"mismatch in length of strides and shape: got {len(stride)} strides for {len(size)} dimensions"
         )
     extent = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
-    base = empty(extent, dtype=dtype or get_default_dtype())
-    return _finish(empty(0, dtype=base.dtype).set_(base, 0, size, stride), requires_grad)
+    dt = dtype or get_default_dtype()
+    base = empty(extent, dtype=dt, device=device)
+    strided = empty(0, dtype=dt, device=device).set_(base, 0, size, stride)
+    return _finish(_pinned(strided, pin_memory), requires_grad)
 
 
 def asarray(obj: Any, *, dtype: _C.dtype | None = None, device: Any = None, copy: bool | None = None,
@@ -199,8 +211,12 @@ def _map_(self: Tensor, other: Tensor, callable: Callable[[Any, Any], Any]) -> T
 
 
 def _pin_memory(self: Tensor, device: Any = None) -> Tensor:
-    """Page-locked memory needs an accelerator: this build has none, so this raises as PyTorch does then."""
-    raise RuntimeError("Cannot access accelerator device when none is available.")
+    """A copy in page-locked host memory, from which copies to the GPU run without waiting
+    (``.to("cuda", non_blocking=True)``); the tensor itself when it is pinned already. Raises PyTorch's
+    error where no GPU can be used (Note [Pinned memory])."""
+    if self.device.type == "cpu" and not _C._cuda_device_count():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    return _C._pin_memory(self)
 
 
 _METHODS: dict[str, Any] = {
@@ -215,7 +231,7 @@ _METHODS: dict[str, Any] = {
     "itemsize": property(lambda self: self.element_size(), doc="The size of one element in bytes."),
     "is_shared": lambda self: False,
     "share_memory_": lambda self: self,
-    "is_pinned": lambda self, device=None: False,
+    "is_pinned": lambda self, device=None: _C._is_pinned(self),
     "pin_memory": _pin_memory,
 }
 
@@ -238,7 +254,7 @@ def install() -> None:
     docs = {
         "is_shared": "Whether the tensor is in shared memory: never in ember (DataLoader workers pickle batches).",
         "share_memory_": "Moves the storage to shared memory: a no-op in ember; returns self.",
-        "is_pinned": "Whether the tensor is in page-locked memory: never (this build has no accelerator).",
+        "is_pinned": "Whether the tensor is in page-locked host memory (Tensor.pin_memory()).",
         "is_coalesced": "Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.",
         "is_distributed": "Whether the tensor is distributed: never.",
     }

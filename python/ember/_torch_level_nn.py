@@ -243,8 +243,8 @@ def scalar_tensor(
     """A 0-d tensor holding s, of the default float dtype unless dtype says."""
     from ._creation import _check_layout_and_pinning, get_default_dtype, tensor
 
-    _check_layout_and_pinning(layout, bool(pin_memory), "scalar_tensor")
-    return tensor(s, dtype=dtype or get_default_dtype(), device=device)
+    _check_layout_and_pinning(layout, False, "scalar_tensor")
+    return tensor(s, dtype=dtype or get_default_dtype(), device=device, pin_memory=bool(pin_memory))
 
 
 def frobenius_norm(input: Tensor, dim: Sequence[int] = (-2, -1), keepdim: bool = False) -> Tensor:

@@ -176,10 +176,10 @@ def from_file(
 ) -> Tensor:
     """A 1-D tensor of ``size`` elements read from a file (``shared=True``: a memory map whose writes reach it)."""
     from ._C import from_numpy
-    from ._creation import _check_device, _check_layout_and_pinning, get_default_dtype
+    from ._creation import _check_device, _check_layout_and_pinning, _pinned, get_default_dtype
 
-    _check_layout_and_pinning(layout, pin_memory, "from_file")
     _check_device(device)
+    _check_layout_and_pinning(layout, pin_memory, "from_file", device)
     np_dtype = _numpy_dtype(dtype or get_default_dtype(), "from_file")
     if shared:
         array = np.memmap(filename, dtype=np_dtype, mode="r+", shape=(size,))
@@ -190,7 +190,7 @@ def from_file(
                 f"from_file: the file {filename!r} holds {array.size * np_dtype.itemsize} bytes, fewer than the "
                 f"{size * np_dtype.itemsize} asked for"
             )
-    return from_numpy(np.asarray(array))
+    return _pinned(from_numpy(np.asarray(array)), pin_memory)
 
 
 def empty_permuted(

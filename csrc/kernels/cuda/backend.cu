@@ -16,6 +16,7 @@
 #include "kernels/cuda/caching_allocator.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
+#include "kernels/cuda/pinned_pool.h"
 
 namespace ember {
 namespace cuda {
@@ -78,6 +79,21 @@ CachingAllocator& allocator() {
   return *a;
 }
 
+// Never destroyed, as State.
+PinnedPool& pinned_pool() {
+  static PinnedPool* p = new PinnedPool();
+  return *p;
+}
+
+// The streams made so far: a copy from pinned memory may be queued on any of them.
+std::vector<cudaStream_t> streams_in_use() {
+  std::vector<cudaStream_t> streams;
+  std::lock_guard<std::mutex> lock(state().mutex);
+  for (auto& d : state().devices)
+    if (d.stream) streams.push_back(d.stream);
+  return streams;
+}
+
 const char* cublas_status(cublasStatus_t s) {
   // cublasGetStatusString exists in cuBLAS 11.4+
   return cublasGetStatusString(s);
@@ -137,6 +153,7 @@ class CudaBackend final : public Backend {
       check(cudaStreamSynchronize(stream_for(device)), "empty_cache");
       allocator().release(device);
     }
+    pinned_pool().release_idle();
   }
 
   void copy_bytes(void* dst, int dst_device, const void* src, int src_device, size_t nbytes) override {
@@ -154,6 +171,13 @@ class CudaBackend final : public Backend {
     check(cudaMemcpyAsync(dst, src, nbytes, kind, s), "cudaMemcpyAsync");
     // The host reads (or frees) its side next: wait for the copy.
     if (kind != cudaMemcpyDeviceToDevice) check(cudaStreamSynchronize(s), "copy to or from the host");
+  }
+
+  void* host_alloc(size_t nbytes) override { return pinned_pool().alloc(nbytes); }
+  void host_free(void* p, size_t nbytes) override { pinned_pool().free(p, nbytes, streams_in_use()); }
+  void copy_to_device_async(void* dst, int dst_device, const void* pinned_src, size_t nbytes) override {
+    check(cudaMemcpyAsync(dst, pinned_src, nbytes, cudaMemcpyHostToDevice, stream_for(dst_device)),
+          "cudaMemcpyAsync (non_blocking)");
   }
 
   void copy(const TensorArg& dst, const TensorArg& src) override { cuda::copy(dst, src); }

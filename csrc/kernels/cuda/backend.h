@@ -20,7 +20,7 @@
 namespace ember {
 namespace cuda {
 
-constexpr int kBackendVersion = 1;  // bumped whenever Backend or TensorArg change
+constexpr int kBackendVersion = 2;  // bumped whenever Backend or TensorArg change
 constexpr int kMaxDims = 16;
 
 // A strided tensor as a kernel sees it; strides count elements. A 0-d CPU
@@ -95,6 +95,11 @@ class Backend {
 
   // Bytes between host (device -1) and devices; a copy to the host waits for it.
   virtual void copy_bytes(void* dst, int dst_device, const void* src, int src_device, size_t nbytes) = 0;
+  // Note [Pinned memory]: page-locked host memory, cached; a freed block is handed out again only
+  // once the copies queued from it have run. A copy from it to a device may return at once.
+  virtual void* host_alloc(size_t nbytes) = 0;
+  virtual void host_free(void* p, size_t nbytes) = 0;
+  virtual void copy_to_device_async(void* dst, int dst_device, const void* pinned_src, size_t nbytes) = 0;
 
   // Kernels: `out` first, shapes as kernels/cpu/elementwise.h says.
   virtual void copy(const TensorArg& dst, const TensorArg& src) = 0;  // converts dtype; src broadcast

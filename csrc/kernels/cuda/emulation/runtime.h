@@ -49,6 +49,11 @@ struct CUstream_st;
 typedef CUstream_st* cudaStream_t;
 constexpr unsigned cudaStreamNonBlocking = 1;
 
+struct CUevent_st;
+typedef CUevent_st* cudaEvent_t;
+constexpr unsigned cudaEventDisableTiming = 2;
+constexpr unsigned cudaHostAllocDefault = 0;
+
 struct cudaDeviceProp {
   char name[256];
 };
@@ -69,6 +74,12 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind
 cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t n,
                                 cudaStream_t stream);
 cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t stream);
+cudaError_t cudaHostAlloc(void** p, size_t size, unsigned flags);
+cudaError_t cudaFreeHost(void* p);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream);
+cudaError_t cudaEventQuery(cudaEvent_t event);
+cudaError_t cudaEventDestroy(cudaEvent_t event);
 
 // Atomics: the threads of a launch take turns on one host thread and switch only at
 // __syncthreads, so a read-modify-write is never interleaved.

@@ -14,8 +14,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ... import _creation
+from ... import _C, _creation
 from ..._C import Tensor, stack
+from ._pin import pin_memory
 from ._worker import WorkerPool, run_epoch
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset, _GeneratorLike, _randint
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
@@ -218,9 +219,9 @@ class DataLoader:
     and Python's ``random`` with ``base_seed + i`` (``base_seed`` drawn from
     ``generator`` each epoch, as PyTorch) and numpy's global generator with a
     value derived from both. Batches travel from the workers pickled.
-    ``pin_memory=True`` is accepted and does nothing (ember tensors live on the
-    CPU, with nothing to pin them for); it warns, as PyTorch does without an
-    accelerator.
+    ``pin_memory=True`` puts each batch's tensors in page-locked memory where a
+    GPU is available (for ``.to("cuda", non_blocking=True)``); elsewhere it
+    warns and does nothing, as PyTorch does without an accelerator.
 
     Args:
         batch_size: samples per batch; None turns auto-batching off (``collate_fn`` then gets single samples).
@@ -263,7 +264,7 @@ class DataLoader:
             multiprocessing_context = _check_context(multiprocessing_context, num_workers)
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if pin_memory:
+        if pin_memory and not _C._cuda_device_count():
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory won't "
                 "be used.",
@@ -344,9 +345,14 @@ class DataLoader:
         # Drawn every epoch, with workers or not (as PyTorch), so that a seeded
         # shuffle gives the same order whatever num_workers is.
         base_seed = _randint(2**62, 1, self.generator)[0]
-        if self.num_workers > 0:
-            return self._iter_workers(fetcher, iterable, base_seed)
-        return self._iter_here(fetcher, iterable)
+        batches = (
+            self._iter_workers(fetcher, iterable, base_seed)
+            if self.num_workers > 0
+            else self._iter_here(fetcher, iterable)
+        )
+        if self.pin_memory and _C._cuda_device_count():
+            return map(pin_memory, batches)
+        return batches
 
     def _fetcher(self) -> Any:
         if isinstance(self.dataset, IterableDataset):

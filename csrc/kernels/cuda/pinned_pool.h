@@ -1,0 +1,92 @@
+#pragma once
+// Note [Pinned memory]
+// Tensor.pin_memory() and pin_memory=True put a CPU tensor in page-locked host
+// memory (cudaHostAlloc), from which a copy to the GPU runs by DMA without a
+// staging copy and, with non_blocking=True, without the host waiting for it: a
+// DataLoader's next batch crosses while the GPU computes. cudaHostAlloc costs
+// milliseconds, so freed blocks are cached by rounded size, as PyTorch's
+// caching host allocator does. A freed block may still be the source of a
+// queued copy, so it is handed out again only once an event recorded on every
+// stream at its release has completed. empty_cache() releases the idle blocks.
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/cuda/caching_allocator.h"
+#include "kernels/cuda/common.cuh"
+
+namespace ember {
+namespace cuda {
+
+class PinnedPool {
+ public:
+  void* alloc(size_t nbytes) {
+    const size_t size = CachingAllocator::rounded(nbytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      collect_locked();
+      auto& idle = idle_[size];
+      if (!idle.empty()) {
+        void* p = idle.back();
+        idle.pop_back();
+        return p;
+      }
+    }
+    void* p = nullptr;
+    check(cudaHostAlloc(&p, size, cudaHostAllocDefault), "cudaHostAlloc (pin_memory)");
+    return p;
+  }
+
+  // `streams`: every stream a copy from the block may be queued on.
+  void free(void* p, size_t nbytes, const std::vector<cudaStream_t>& streams) {
+    Pending block{p, CachingAllocator::rounded(nbytes), {}};
+    for (cudaStream_t s : streams) {
+      cudaEvent_t e;
+      if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) continue;  // no check: a destructor
+      cudaEventRecord(e, s);
+      block.events.push_back(e);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.push_back(std::move(block));
+  }
+
+  void release_idle() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    collect_locked();
+    for (auto& [size, blocks] : idle_)
+      for (void* p : blocks) cudaFreeHost(p);
+    idle_.clear();
+  }
+
+ private:
+  struct Pending {
+    void* p;
+    size_t size;
+    std::vector<cudaEvent_t> events;
+  };
+
+  // Pending blocks whose copies have all run become idle.
+  void collect_locked() {
+    for (size_t i = 0; i < pending_.size();) {
+      Pending& b = pending_[i];
+      bool done = true;
+      for (cudaEvent_t e : b.events) done = done && cudaEventQuery(e) == cudaSuccess;
+      if (!done) {
+        ++i;
+        continue;
+      }
+      cudaGetLastError();  // a query that was not ready leaves no error behind
+      for (cudaEvent_t e : b.events) cudaEventDestroy(e);
+      idle_[b.size].push_back(b.p);
+      b = std::move(pending_.back());
+      pending_.pop_back();
+    }
+  }
+
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> idle_;
+  std::vector<Pending> pending_;
+};
+
+}  // namespace cuda
+}  // namespace ember
