@@ -25,6 +25,7 @@ pytestmark = pytest.mark.cuda
 
 requires_gpu = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA GPU")
 without_gpu = pytest.mark.skipif(ember.cuda.is_available(), reason="a CUDA GPU is present")
+requires_two_gpus = pytest.mark.skipif(ember.cuda.device_count() < 2, reason="fewer than two CUDA GPUs")
 
 DTYPES = [
     (ember.float32, np.float32),
@@ -1011,6 +1012,39 @@ def test_dataloader_pins_batches_where_a_gpu_is():
     dicts = DataLoader([{"x": ember.ones(2), "name": "a"}] * 3, batch_size=2, pin_memory=True)
     first = next(iter(dicts))
     assert first["x"].is_pinned() and first["name"] == ["a", "a"]
+
+
+@requires_two_gpus
+def test_two_gpus_current_device_copies_errors_and_backward():
+    # Note [Current CUDA device]: a kernel on cuda:0 does not change what set_device chose
+    a, b = ember.ones(3, device="cuda:0"), ember.full((3,), 2.0, device="cuda:1")
+    previous = ember.cuda.current_device()
+    try:
+        ember.cuda.set_device(1)
+        a + a
+        assert ember.cuda.current_device() == 1 and ember.zeros(1, device="cuda").device.index == 1
+        with ember.cuda.device(0):
+            assert ember.zeros(1, device="cuda").device.index == 0
+        assert ember.cuda.current_device() == 1
+    finally:
+        ember.cuda.set_device(previous)
+    with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cuda:1"):
+        a + b
+    moved = a.to("cuda:1")
+    assert moved.device.index == 1
+    np.testing.assert_array_equal((moved + b).cpu().numpy(), [3.0] * 3)
+    # a graph across both devices: each device's nodes on its own thread (Note [Device threads])
+    w0 = ember.ones(3, device="cuda:0", requires_grad=True)
+    w1 = ember.ones(3, device="cuda:1", requires_grad=True)
+    ((w0 * 2).sum().to("cuda:1") + (w1 * 3).sum()).backward()
+    assert w0.grad.device.index == 0 and w1.grad.device.index == 1
+    np.testing.assert_array_equal(w0.grad.cpu().numpy(), [2.0] * 3)
+    np.testing.assert_array_equal(w1.grad.cpu().numpy(), [3.0] * 3)
+    model = nn.Linear(3, 2).to("cuda:1")
+    opt = ember.optim.Adam(model.parameters())
+    model(ember.randn(4, 3, device="cuda:1")).sum().backward()
+    opt.step()
+    assert model.weight.device.index == 1 and opt.state[model.weight]["exp_avg"].device.index == 1
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ EMULATION = pathlib.Path(ember.__file__).parent / "libember_cuda_emulated.so"
 @pytest.mark.skipif(not EMULATION.exists(), reason="this build has no libember_cuda_emulated.so")
 @pytest.mark.skipif(ember.cuda.is_available(), reason="a real GPU runs test_cuda.py itself")
 def test_gpu_tests_pass_on_the_host_emulation():
-    env = dict(os.environ, EMBER_CUDA_BACKEND="emulated")
+    # two emulated devices: the tests of several GPUs run too
+    env = dict(os.environ, EMBER_CUDA_BACKEND="emulated", EMBER_CUDA_EMULATED_DEVICES="2")
     run = subprocess.run(
         [
             sys.executable,

@@ -177,7 +177,7 @@ def test_creation_keywords_act_or_refuse():
     assert ember.empty_strided((2, 2), (2, 1), requires_grad=True).requires_grad
     assert ember.asarray([1.0], requires_grad=True).requires_grad
     for make in (
-        lambda: ember.asarray([1.0], device="cuda"),
+        lambda: ember.asarray([1.0], device="cuda:99"),  # no such device, with a GPU or without
         lambda: ember.empty_strided((2,), (1,), device="cuda", pin_memory=True),
         lambda: ember.randint_like(ember.zeros(2), 3, memory_format=object()),
     ):

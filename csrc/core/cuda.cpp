@@ -49,8 +49,15 @@ int driver_device_count() {
   return n;  // the library stays loaded: the backend's cudart uses it next
 }
 
+// The emulation's devices: EMBER_CUDA_EMULATED_DEVICES (1 to 8, 1 by default), as its runtime counts them.
+int emulated_device_count() {
+  const char* v = std::getenv("EMBER_CUDA_EMULATED_DEVICES");
+  int k = v ? std::atoi(v) : 1;
+  return k < 1 ? 1 : k > 8 ? 8 : k;
+}
+
 int cached_driver_count() {
-  static const int n = emulated() ? 1 : driver_device_count();
+  static const int n = emulated() ? emulated_device_count() : driver_device_count();
   return n;
 }
 

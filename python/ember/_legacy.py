@@ -36,7 +36,11 @@ def _is_size(args: tuple[Any, ...]) -> bool:
 
 
 def _legacy_new(dt: dtype, name: str, args: tuple[Any, ...], device: Any, size: Any) -> Tensor:
-    """What ``FloatTensor(...)`` and ``Tensor(...)`` build: empty of a shape, a copy of data, or nothing."""
+    """What ``FloatTensor(...)`` and ``Tensor(...)`` build: empty of a shape, a copy of data, or nothing (on the
+    CPU only, as PyTorch's legacy constructors)."""
+    kind = (device if isinstance(device, _C.device) else _C.device(device)).type if device is not None else "cpu"
+    if kind != "cpu":
+        raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {kind} was passed")
     _creation._check_device(device)
     if size is not None:
         if args:
@@ -127,33 +131,36 @@ _BY_NAME = {c.__name__: c for c in _CLASSES}
 
 def legacy_type_name(t: Tensor) -> str:
     """'ember.FloatTensor' for a float32 tensor, and so on ('ember.UInt32Tensor' for the unsigned dtypes
-    that have no legacy class, as PyTorch names them)."""
+    that have no legacy class, as PyTorch names them); 'ember.cuda.FloatTensor' on a GPU."""
     cls = _BY_DTYPE.get(t.dtype)
-    return "ember." + (cls.__name__ if cls else f"UInt{8 * t.element_size()}Tensor")
+    prefix = "ember.cuda." if t.device.type == "cuda" else "ember."
+    return prefix + (cls.__name__ if cls else f"UInt{8 * t.element_size()}Tensor")
 
 
-def _dtype_from_type_arg(arg: Any) -> dtype:
-    """The dtype that ``Tensor.type(arg)`` converts to: a dtype, a legacy class, or its name."""
+def _target_of_type_arg(arg: Any) -> tuple[dtype, str | None]:
+    """The dtype, and the device type ('cpu', 'cuda', or None for the tensor's own), that ``Tensor.type(arg)``
+    converts to: a dtype, a legacy class, or a type name ('torch.DoubleTensor', 'torch.cuda.FloatTensor')."""
     if isinstance(arg, dtype):
-        return arg
+        return arg, None
     if isinstance(arg, _LegacyTensorType):
-        return arg.dtype
+        return arg.dtype, "cpu"
     if isinstance(arg, str):
         module, _, name = arg.rpartition(".")
-        if module in ("torch.cuda", "ember.cuda"):
-            _C._check_device(_C.device("cuda"))  # raises: this build has no CUDA
-        if module in ("torch", "ember") and name in _BY_NAME:
-            return _dtype_from_type_arg(_BY_NAME[name])
+        if module in ("torch", "ember", "torch.cuda", "ember.cuda") and name in _BY_NAME:
+            return _BY_NAME[name].dtype, "cuda" if module.endswith("cuda") else "cpu"
     raise ValueError(f"invalid type: '{arg}'")
 
 
 def tensor_type(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
     """With no argument, the legacy type name ('ember.FloatTensor'); else self converted to ``dtype``: a dtype,
-    a legacy class (``ember.DoubleTensor``) or its name ('torch.DoubleTensor' or 'ember.DoubleTensor').
-    Returns self when the dtype already matches, as PyTorch; ``non_blocking`` changes nothing on the CPU."""
+    a legacy class (``ember.DoubleTensor``) or its name ('torch.DoubleTensor' or 'ember.DoubleTensor'; a
+    'torch.cuda.' name moves it to the current GPU, a CPU name to the CPU). Returns self when the type
+    already matches, as PyTorch."""
     if dtype is None:
         return legacy_type_name(self)
-    target = _dtype_from_type_arg(dtype)
+    target, device = _target_of_type_arg(dtype)
+    if device is not None and device != self.device.type:
+        return self.to(device, target, non_blocking=non_blocking)
     return self if target == self.dtype else self._to_dtype(target)
 
 

@@ -87,8 +87,8 @@ def get_device_module(device: Any = None) -> Any:
 def set_default_tensor_type(t: Any, /) -> None:
     """Deprecated (PyTorch 2.1): sets the default floating dtype from a tensor type or its name
     (``ember.DoubleTensor``, ``"torch.FloatTensor"``); use set_default_dtype."""
-    from ._creation import set_default_dtype
-    from ._legacy import _dtype_from_type_arg
+    from ._creation import set_default_device, set_default_dtype
+    from ._legacy import _target_of_type_arg
 
     warnings.warn(
         "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
@@ -96,10 +96,12 @@ def set_default_tensor_type(t: Any, /) -> None:
         UserWarning,
         stacklevel=2,
     )
-    dtype = _dtype_from_type_arg(t)
+    dtype, device = _target_of_type_arg(t)
     if not dtype.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     set_default_dtype(dtype)
+    if device == "cuda":  # 'torch.cuda.FloatTensor': new tensors on the GPU, as PyTorch
+        set_default_device("cuda")
 
 
 _DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}

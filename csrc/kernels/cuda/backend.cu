@@ -24,7 +24,20 @@ namespace {
 
 constexpr int kMaxDevices = 64;
 
-void set_current(int device) { check(cudaSetDevice(device), "cudaSetDevice"); }
+// Note [Current CUDA device]
+// A kernel runs on the device that is current when it is launched, so every
+// launch makes its tensors' device current (per host thread; skipped when it
+// already is, asking CUDA, as another library may have changed it). That must
+// not change what the user set: ember.cuda.current_device() (where
+// device="cuda" goes) is this thread's own choice, from set_device, and starts
+// as CUDA's current device.
+thread_local int t_user_device = -1;  // ember.cuda.set_device's, -1 until asked
+
+void set_current(int device) {
+  int current = -1;
+  if (cudaGetDevice(&current) == cudaSuccess && current == device) return;
+  check(cudaSetDevice(device), "cudaSetDevice");
+}
 
 struct DeviceState {
   cudaStream_t stream = nullptr;
@@ -122,11 +135,13 @@ class CudaBackend final : public Backend {
     return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;  // no driver (error 35) or no GPU: none
   }
   int current_device() override {
-    int d = 0;
-    check(cudaGetDevice(&d), "cudaGetDevice");
-    return d;
+    if (t_user_device < 0) check(cudaGetDevice(&t_user_device), "cudaGetDevice");
+    return t_user_device;
   }
-  void set_device(int device) override { set_current(device); }
+  void set_device(int device) override {
+    set_current(device);
+    t_user_device = device;
+  }
   void synchronize(int device) override {
     set_current(device);
     check(cudaDeviceSynchronize(), "synchronize");

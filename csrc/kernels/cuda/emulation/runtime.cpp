@@ -229,13 +229,24 @@ cudaError_t cudaGetLastError() {
   return status;
 }
 
-cudaError_t cudaGetDeviceCount(int* count) {
-  *count = 1;
-  return cudaSuccess;
-}
-
 namespace {
 thread_local int current_device = 0;
+
+// EMBER_CUDA_EMULATED_DEVICES=n (1 to 8; 1 by default) devices, for tests of several GPUs.
+int device_count() {
+  static const int n = [] {
+    const char* v = std::getenv("EMBER_CUDA_EMULATED_DEVICES");
+    int k = v ? std::atoi(v) : 1;
+    return k < 1 ? 1 : k > 8 ? 8 : k;
+  }();
+  return n;
+}
+bool valid(int device) { return device >= 0 && device < device_count(); }
+}  // namespace
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  *count = device_count();
+  return cudaSuccess;
 }
 
 cudaError_t cudaGetDevice(int* device) {
@@ -244,13 +255,13 @@ cudaError_t cudaGetDevice(int* device) {
 }
 
 cudaError_t cudaSetDevice(int device) {
-  if (device != 0) return fail(cudaErrorInvalidDevice);  // the emulation has one device
+  if (!valid(device)) return fail(cudaErrorInvalidDevice);
   current_device = device;
   return cudaSuccess;
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
-  if (device != 0) return fail(cudaErrorInvalidDevice);
+  if (!valid(device)) return fail(cudaErrorInvalidDevice);
   std::strncpy(prop->name, "ember CUDA host emulation", sizeof prop->name);
   return cudaSuccess;
 }
@@ -290,7 +301,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind
 }
 
 cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t n, cudaStream_t) {
-  if (dst_device != 0 || src_device != 0) return fail(cudaErrorInvalidDevice);
+  if (!valid(dst_device) || !valid(src_device)) return fail(cudaErrorInvalidDevice);
   std::memmove(dst, src, n);
   return cudaSuccess;
 }
