@@ -608,10 +608,12 @@ std::vector<int64_t> storage_positions(const Shape& sizes, const Shape& strides,
   return pos;
 }
 
+// Positions computed on the host, on the op's device (Note [Op device]).
 Tensor int64_tensor(const std::vector<int64_t>& values) {
-  Tensor t = empty({(int64_t)values.size()}, DType::Int64);
+  Tensor t = empty({(int64_t)values.size()}, DType::Int64, Device{});
   std::copy(values.begin(), values.end(), t->data<int64_t>());
-  return t;
+  const Device device = op_device();
+  return device.is_cpu() ? t : to_device(t, device, DType::Int64);
 }
 
 // The gradient of an as_strided view w.r.t. its input: each view element's gradient added to the
