@@ -12,6 +12,7 @@ import os
 import pathlib
 import subprocess
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -449,6 +450,28 @@ def test_reductions_of_large_tensors():
     cpu, gpu = pair(m, dtype=ember.float64)
     assert_close(gpu.sum(dim=1), cpu.sum(dim=1))
     assert_close(gpu.sum(dim=0), cpu.sum(dim=0))
+
+
+@requires_gpu
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_on_the_device_is_the_cpus_stable_order(descending):
+    # ties and NaN: the order of kernels/cpu/sort.cpp, NaN last ascending and first descending
+    rng = np.random.default_rng(3)
+    for shape, dim in [((5, 7), 1), ((3, 1000), -1), ((6, 4, 9), 1), ((2, 3), 0)]:
+        a = rng.integers(0, 4, size=shape).astype(np.float32)
+        a.flat[1] = np.nan
+        a.flat[-1] = np.nan
+        cpu, gpu = pair(a)
+        vc, ic = cpu.sort(dim, descending=descending)
+        vg, ig = gpu.sort(dim, descending=descending)
+        np.testing.assert_array_equal(vg.cpu().numpy(), vc.numpy())
+        np.testing.assert_array_equal(ig.cpu().numpy(), ic.numpy())
+    ints_cpu, ints_gpu = pair(rng.integers(-5, 5, size=(4, 33)))
+    assert_close(ints_gpu.topk(6, dim=1, largest=not descending)[1], ints_cpu.topk(6, dim=1, largest=not descending)[1])
+    long_cpu, long_gpu = pair(rng.normal(size=3000).astype(np.float32))  # longer than a block sorts: the host
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fallback's warning, once per process
+        assert_close(long_gpu.sort(descending=descending)[0], long_cpu.sort(descending=descending)[0])
 
 
 @requires_gpu

@@ -74,6 +74,10 @@ void copy(const Tensor& dst, const Tensor& src) {
     cuda_call([&] { backend().copy(cuda_arg(dst), cuda_arg(landing)); });
 }
 
+void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {
+  cuda_call([&] { backend().sort_rows(cuda_arg(values), cuda_arg(indices), cuda_arg(x), descending); });
+}
+
 void fill(const Tensor& dst, double value) {
   if (dst->numel()) cuda_call([&] { backend().fill(cuda_arg(dst), value); });
 }

@@ -48,6 +48,7 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
                       bool log);
 void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
                     const std::vector<int64_t>& inner);
+void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
 void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
                      const std::vector<int64_t>& inner, bool accumulate);
 void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim);

@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/widen.h"
+#include "kernels/cuda_dispatch.h"
 
 namespace ember {
 namespace kernels {
@@ -18,6 +19,7 @@ static bool less_nan_last(T a, T b) {
 }
 
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {
+  if (on_cuda(values)) return cuda_dispatch::sort_rows(values, indices, x, descending);
   if (any_storage_only(values, x)) {
     Widening w;
     sort_rows(w.out(values), indices, w.in(x), descending);

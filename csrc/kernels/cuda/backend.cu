@@ -253,6 +253,9 @@ class CudaBackend final : public Backend {
             int64_t inner) override {
     cuda::scan(op, out, indices, x, outer, n, inner);
   }
+  void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) override {
+    cuda::sort_rows(values, indices, x, descending);
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     cuda::uniform(out, lo, hi, seed, offset);
   }

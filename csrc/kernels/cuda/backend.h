@@ -144,6 +144,8 @@ class Backend {
   virtual void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer,
                     int64_t n, int64_t inner) = 0;
   // Philox 4x32-10 counter-based numbers: the stream (seed, offset) decides every element.
+  // x: (rows, n) contiguous -> values and int64 indices, each row sorted stably (kernels/cpu/sort.h)
+  virtual void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) = 0;
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;
 };

@@ -24,3 +24,4 @@
 #include "kernels/cuda/optim.cu"
 #include "kernels/cuda/random.cu"
 #include "kernels/cuda/reduce.cu"
+#include "kernels/cuda/sort.cu"

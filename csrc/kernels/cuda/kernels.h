@@ -32,6 +32,8 @@ void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorA
 void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices);
 void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer, int64_t n,
           int64_t inner);
+// x: (rows, n) contiguous -> values, indices (int64) of its shape: each row sorted stably (sort.cu).
+void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);
 void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset);
 // Scratch memory from the caching allocator, given back when the holder goes.
