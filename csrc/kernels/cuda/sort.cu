@@ -2,8 +2,8 @@
 // one block per row, a bitonic network in shared memory over (value, index)
 // pairs. The index breaks ties, so the order is the stable one of the CPU's
 // kernels/cpu/sort.cpp: NaN after every number ascending, before them
-// descending. Rows longer than kSortMax go to the host fallback (Note [CUDA
-// host fallback]) through unsupported().
+// descending. Rows longer than kSortMax are refused with unsupported(), and
+// so go to the host fallback (Note [CUDA host fallback]).
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
 
