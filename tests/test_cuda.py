@@ -663,6 +663,39 @@ def test_error_in_a_cuda_node_reaches_the_caller_and_the_engine_goes_on():
     np.testing.assert_array_equal(x2.grad.cpu().numpy(), [5.0] * 4)
 
 
+@requires_gpu
+def test_error_on_the_caller_while_a_device_node_runs_does_not_hang():
+    # the caller fails a CPU node while the device thread is inside a slow node whose results would queue
+    # more CPU work: the pass must drain and raise, not wait for work nobody will run
+    import time
+
+    c = ember.ones(3, requires_grad=True)
+    on_gpu = c.to("cuda")  # its node runs on the device thread and hands c's gradient to the caller
+    on_gpu.register_hook(lambda g: time.sleep(0.4))
+    y = on_gpu * 2
+    z = ember.ones(3, requires_grad=True) * 3
+
+    def fail(g):
+        time.sleep(0.1)  # the device thread is inside the slow node by now
+        raise ValueError("CPU hook failed")
+
+    z.register_hook(fail)
+    loss = y.sum() + z.sum().cuda()
+    outcome = []
+
+    def run():
+        try:
+            loss.backward()
+        except ValueError as e:
+            outcome.append(str(e))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "backward hung after an error"
+    assert outcome == ["CPU hook failed"]
+
+
 class _GradInsideBackward(ember.autograd.Function):
     """A backward that runs another backward (as checkpointing does), on whatever device x is."""
 

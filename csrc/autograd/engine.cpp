@@ -551,7 +551,8 @@ void run_on_device_thread(GraphTask& task, int id) {
     } catch (...) { err = std::current_exception(); }
   std::lock_guard<std::mutex> lock(task.mutex);  // released before `outputs` goes: the last touch of `task`
   if (err && !task.error) task.error = err;
-  if (!failed && !err && task.needed[id]) deliver(task, id, outputs);
+  // After another thread's error nothing more is queued: the caller is waiting for the pass to drain.
+  if (!task.error && task.needed[id]) deliver(task, id, outputs);
   --task.outstanding;
   task.changed.notify_all();
 }
@@ -579,7 +580,7 @@ void run_with_device_threads(GraphTask& task) {
     } catch (...) { err = std::current_exception(); }
     lock.lock();
     if (err && !task.error) task.error = err;
-    if (!err && (id == 0 || task.needed[id])) deliver(task, id, outputs);
+    if (!task.error && (id == 0 || task.needed[id])) deliver(task, id, outputs);
     --task.outstanding;
   }
 }
