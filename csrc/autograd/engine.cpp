@@ -176,7 +176,8 @@ struct GraphTask {
   std::vector<Node*> nodes;
   std::vector<int> deps;
   std::vector<char> needed, is_target, heavy;
-  std::vector<int> lane;  // 0: the calling thread; d + 1: CUDA device d's thread (Note [Device threads])
+  // 0: the calling thread; d + 1: CUDA device d's thread (Note [Device threads]); empty without CUDA nodes
+  std::vector<int> lane;
   // Edge -> child id and the child's input slot (-1 for an invalid edge), rank among that slot's producers.
   std::vector<int> edge_begin, edge_child, edge_slot, edge_rank;
   std::vector<int> slot_begin;
@@ -253,17 +254,19 @@ void build_graph(GraphTask& task, Node* root, const variable_list& inputs, std::
   }
   const int num_nodes = (int)task.nodes.size();
   task.heavy.assign(num_nodes, 0);
-  task.lane.assign(num_nodes, 0);
   for (int i = 0; i < num_nodes; ++i) {
-    for (auto& m : task.nodes[i]->input_metas)
-      if (m.is_tensor) {
-        if (m.device.type == DeviceType::CUDA) task.lane[i] = std::max(m.device.index, 0) + 1;
-        break;
-      }
     // What a node receives and what it produces: SumBackward takes a scalar
     // and hands on a whole tensor, AddmmBackward the other way round.
     int64_t received = 0, produced = 0;
-    for (auto& m : task.nodes[i]->input_metas) received += shape_numel(m.shape);
+    bool placed = false;  // its device's lane is its first tensor gradient's (Note [Device threads])
+    for (auto& m : task.nodes[i]->input_metas) {
+      received += shape_numel(m.shape);
+      if (placed || !m.is_tensor) continue;
+      placed = true;
+      if (m.device.type != DeviceType::CUDA) continue;
+      if (task.lane.empty()) task.lane.assign(num_nodes, 0);  // only graphs with CUDA nodes have lanes
+      task.lane[i] = std::max(m.device.index, 0) + 1;
+    }
     for (auto& e : task.nodes[i]->next_edges)
       if (e.valid()) produced += shape_numel(e.fn->input_metas[e.input_nr].shape);
     task.work += received;
@@ -670,9 +673,8 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   PassScope pass(task.pass);
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
-  task.on_device_threads = !opts.create_graph && !on_worker_thread() && !on_device_thread() &&
-                           !t_nested_on_device_thread &&
-                           std::any_of(task.lane.begin(), task.lane.end(), [](int l) { return l > 0; });
+  task.on_device_threads = !task.lane.empty() && !opts.create_graph && !on_worker_thread() && !on_device_thread() &&
+                           !t_nested_on_device_thread;
   push_ready(task, 0);
 
   const int budget = kernels::max_threads();
