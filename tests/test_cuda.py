@@ -475,6 +475,27 @@ def test_sort_on_the_device_is_the_cpus_stable_order(descending):
 
 
 @requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])
+def test_layer_norm_on_the_device(dtype):
+    # one fused kernel per row on CUDA: values and gradients as the CPU's
+    for shape, normalized in [((4, 10), (10,)), ((2, 3, 300), (300,)), ((2, 3, 4, 5), (4, 5)), ((5, 1), (1,))]:
+        x_cpu, x_gpu = pair(uniform(shape, -3.0, 3.0), dtype=dtype, requires_grad=True)
+        w_cpu, w_gpu = pair(uniform(normalized, 0.5, 1.5, seed=1), dtype=dtype, requires_grad=True)
+        b_cpu, b_gpu = pair(uniform(normalized, seed=2), dtype=dtype, requires_grad=True)
+        y_cpu = F.layer_norm(x_cpu, normalized, w_cpu, b_cpu, eps=1e-5)
+        y_gpu = F.layer_norm(x_gpu, normalized, w_gpu, b_gpu, eps=1e-5)
+        assert_close(y_gpu, y_cpu, rtol=1e-4 if dtype == ember.float32 else 1e-10, atol=1e-5)
+        assert_close(F.layer_norm(x_gpu, normalized), F.layer_norm(x_cpu, normalized), atol=1e-5)
+        g = uniform(shape, seed=3)
+        y_cpu.backward(ember.tensor(g, dtype=dtype))
+        y_gpu.backward(ember.tensor(g, dtype=dtype, device="cuda"))
+        for got, want in [(x_gpu, x_cpu), (w_gpu, w_cpu), (b_gpu, b_cpu)]:
+            assert_close(got.grad, want.grad, rtol=1e-4 if dtype == ember.float32 else 1e-9, atol=1e-4)
+    half = ember.randn(3, 8, device="cuda").half()
+    assert F.layer_norm(half, (8,)).dtype == ember.float16  # computed in float32, returned in the input's dtype
+
+
+@requires_gpu
 def test_argmax_and_max_with_indices():
     cpu, gpu = pair(uniform((7, 9)))
     assert_close(gpu.argmax(dim=1), cpu.argmax(dim=1))

@@ -74,6 +74,16 @@ void copy(const Tensor& dst, const Tensor& src) {
     cuda_call([&] { backend().copy(cuda_arg(dst), cuda_arg(landing)); });
 }
 
+void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
+                const Tensor& bias, double eps) {
+  check_same_device(*out, *x);
+  cuda_call([&] {
+    cuda::TensorArg w = weight ? cuda_arg(weight) : cuda::TensorArg(), b = bias ? cuda_arg(bias) : cuda::TensorArg();
+    backend().layer_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(rstd), cuda_arg(x), weight ? &w : nullptr,
+                         bias ? &b : nullptr, eps);
+  });
+}
+
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {
   cuda_call([&] { backend().sort_rows(cuda_arg(values), cuda_arg(indices), cuda_arg(x), descending); });
 }

@@ -27,7 +27,7 @@ DimList layer_norm_dims(int64_t dim, size_t k) {
   return dims;
 }
 
-// On CUDA, where ember has no fused normalisation kernel yet: the statistics over `dims` of x from
+// Batch and group norm on CUDA, where ember has no fused kernel for them yet: the statistics over `dims` of x from
 // reduction kernels, written into the buffers the CPU kernels fill (out: x's shape; mean_t and rstd:
 // any shape of as many elements as the statistics).
 void normalize_by_ops(const Tensor& out, const Tensor& mean_t, const Tensor& rstd, const Tensor& x, const DimList& dims,
@@ -312,13 +312,7 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, const 
     mean_t = empty(stat_shape, ct);
     rstd = empty(stat_shape, ct);
     auto param = [&](const Tensor& p) { return p ? contiguous(to_dtype(p, ct)) : Tensor(); };
-    if (rows && x->numel() && !x->device().is_cpu()) {
-      normalize_by_ops(out, mean_t, rstd, x, layer_norm_dims(dim, k), eps);
-      if (weight) out = mul(out, param(weight));
-      if (bias) out = add(out, param(bias));
-    } else if (rows && x->numel()) {
-      kernels::layer_norm(out, mean_t, rstd, x, param(weight), param(bias), eps);
-    }
+    if (rows && x->numel()) kernels::layer_norm(out, mean_t, rstd, x, param(weight), param(bias), eps);
     if (!x->numel()) {  // no values: PyTorch's NaN statistics of an empty row
       mean_t = full(stat_shape, NAN, ct);
       rstd = full(stat_shape, NAN, ct);

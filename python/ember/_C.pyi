@@ -2496,8 +2496,9 @@ class Tensor:
     def type(self, dtype: typing.Any = None, non_blocking: bool = False) -> str | Tensor:
         """
         With no argument, the legacy type name ('ember.FloatTensor'); else self converted to ``dtype``: a dtype,
-            a legacy class (``ember.DoubleTensor``) or its name ('torch.DoubleTensor' or 'ember.DoubleTensor').
-            Returns self when the dtype already matches, as PyTorch; ``non_blocking`` changes nothing on the CPU.
+            a legacy class (``ember.DoubleTensor``) or its name ('torch.DoubleTensor' or 'ember.DoubleTensor'; a
+            'torch.cuda.' name moves it to the current GPU, a CPU name to the CPU). Returns self when the type
+            already matches, as PyTorch.
         """
     def type_as(self, other: Tensor) -> Tensor:
         """

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cuda_dispatch.h"
 
 // Note [Fused layer norm]
 // F.layer_norm was eight ops (mean, var, sub, add, rsqrt, mul, then weight
@@ -121,6 +122,7 @@ void layer_norm_backward_typed(const Tensor& gx, const Tensor& gw, const Tensor&
 
 void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
                 const Tensor& bias, double eps) {
+  if (on_cuda(out)) return cuda_dispatch::layer_norm(out, mean, rstd, x, weight, bias, eps);
   if (x->dtype() == DType::Float64)
     layer_norm_typed<double>(out, mean, rstd, x, weight, bias, eps);
   else

@@ -253,6 +253,10 @@ class CudaBackend final : public Backend {
             int64_t inner) override {
     cuda::scan(op, out, indices, x, outer, n, inner);
   }
+  void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
+                  const TensorArg* weight, const TensorArg* bias, double eps) override {
+    cuda::layer_norm(out, mean, rstd, x, weight, bias, eps);
+  }
   void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) override {
     cuda::sort_rows(values, indices, x, descending);
   }

@@ -144,6 +144,9 @@ class Backend {
   virtual void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer,
                     int64_t n, int64_t inner) = 0;
   // Philox 4x32-10 counter-based numbers: the stream (seed, offset) decides every element.
+  // kernels/cpu/layer_norm.h's forward: x (rows, cols) contiguous; weight, bias (cols) or null
+  virtual void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
+                          const TensorArg* weight, const TensorArg* bias, double eps) = 0;
   // x: (rows, n) contiguous -> values and int64 indices, each row sorted stably (kernels/cpu/sort.h)
   virtual void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) = 0;
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;

@@ -32,6 +32,9 @@ void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorA
 void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, const TensorArg& indices);
 void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorArg& x, int64_t outer, int64_t n,
           int64_t inner);
+// x: (rows, cols) contiguous float32/float64, weight and bias (cols) or null -> out, and mean/rstd (rows).
+void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
+                const TensorArg* weight, const TensorArg* bias, double eps);
 // x: (rows, n) contiguous -> values, indices (int64) of its shape: each row sorted stably (sort.cu).
 void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);

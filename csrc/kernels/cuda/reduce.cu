@@ -187,6 +187,54 @@ void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorAr
   check_launch("a cumulative op");
 }
 
+namespace {
+// One block per row of x (rows, cols), all contiguous in A: the row's mean and variance from two block
+// sums (the biased variance of var(x, 0), as the CPU kernel), then y = (x - mean) * rstd * w + b.
+template <class A>
+__global__ void layer_norm_kernel(const A* x, const A* w, const A* b, A* y, A* mean, A* rstd, int64_t cols,
+                                  double eps) {
+  const int64_t row = blockIdx.x;
+  const A* xr = x + row * cols;
+  A sum = 0;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) sum += xr[j];
+  const A m = block_combine((int)ReduceOp::Sum, sum) / A(cols);
+  __syncthreads();  // the shared buffer is used again
+  A squares = 0;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) squares += (xr[j] - m) * (xr[j] - m);
+  const A r = A(1) / sqrt(block_combine((int)ReduceOp::Sum, squares) / A(cols) + A(eps));
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+    A v = (xr[j] - m) * r;
+    if (w) v *= w[j];
+    if (b) v += b[j];
+    y[row * cols + j] = v;
+  }
+  if (threadIdx.x == 0) {
+    mean[row] = m;
+    rstd[row] = r;
+  }
+}
+}  // namespace
+
+void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
+                const TensorArg* weight, const TensorArg* bias, double eps) {
+  const int64_t rows = numel(mean), cols = rows ? numel(x) / rows : 0;
+  if (rows == 0 || cols == 0) return;
+  cudaStream_t s = stream_for(out.device);
+  auto launch = [&](auto tag) {
+    using A = decltype(tag);
+    EMBER_LAUNCH(layer_norm_kernel<A>, (unsigned)rows, kThreads, s)(
+        (const A*)x.data, weight ? (const A*)weight->data : nullptr, bias ? (const A*)bias->data : nullptr,
+        (A*)out.data, (A*)mean.data, (A*)rstd.data, cols, eps);
+  };
+  if (x.dtype == kFloat64)
+    launch(double());
+  else if (x.dtype == kFloat32)
+    launch(float());
+  else
+    unsupported("layer_norm of " + dtype_label(x.dtype) + " tensors");
+  check_launch("layer_norm");
+}
+
 void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) {
   if (outer * inner == 0 || n == 0) return;
   cudaStream_t s = stream_for(out.device);
