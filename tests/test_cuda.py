@@ -493,6 +493,16 @@ def test_layer_norm_on_the_device(dtype):
             assert_close(got.grad, want.grad, rtol=1e-4 if dtype == ember.float32 else 1e-9, atol=1e-4)
     half = ember.randn(3, 8, device="cuda").half()
     assert F.layer_norm(half, (8,)).dtype == ember.float16  # computed in float32, returned in the input's dtype
+    # only the input's gradient wanted (the kernel skips the others), and a second derivative (through ops)
+    x_cpu, x_gpu = pair(uniform((3, 7)), dtype=dtype, requires_grad=True)
+    w_cpu, w_gpu = pair(uniform((7,), 0.5, 1.5), dtype=dtype)
+    grads = []
+    for x, w in ((x_cpu, w_cpu), (x_gpu, w_gpu)):
+        (gx,) = ember.autograd.grad((F.layer_norm(x, (7,), w) ** 3).sum(), x, create_graph=True)
+        (ggx,) = ember.autograd.grad(gx.square().sum(), x)
+        grads.append((gx, ggx))
+    assert_close(grads[1][0], grads[0][0], rtol=1e-4, atol=1e-4)
+    assert_close(grads[1][1], grads[0][1], rtol=1e-3, atol=1e-3)
 
 
 @requires_gpu

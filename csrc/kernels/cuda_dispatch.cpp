@@ -29,6 +29,9 @@ Tensor dense(const Tensor& t) {
 
 thread_local bool t_non_blocking = false;
 
+// An optional tensor's argument (an empty one for a null tensor; the caller passes a null pointer then).
+cuda::TensorArg optional_arg(const Tensor& t) { return t ? cuda_arg(t) : cuda::TensorArg(); }
+
 // dst (contiguous, src's sizes and dtype) = src, on different devices.
 void copy_bytes(const Tensor& dst, const Tensor& src) {
   size_t n = (size_t)src->numel() * itemsize(src->dtype());
@@ -78,9 +81,19 @@ void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const
                 const Tensor& bias, double eps) {
   check_same_device(*out, *x);
   cuda_call([&] {
-    cuda::TensorArg w = weight ? cuda_arg(weight) : cuda::TensorArg(), b = bias ? cuda_arg(bias) : cuda::TensorArg();
+    cuda::TensorArg w = optional_arg(weight), b = optional_arg(bias);
     backend().layer_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(rstd), cuda_arg(x), weight ? &w : nullptr,
                          bias ? &b : nullptr, eps);
+  });
+}
+
+void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
+                         const Tensor& mean, const Tensor& rstd, const Tensor& weight) {
+  check_same_device(*g, *x);
+  cuda_call([&] {
+    cuda::TensorArg ax = optional_arg(gx), aw = optional_arg(gw), ab = optional_arg(gb), w = optional_arg(weight);
+    backend().layer_norm_backward(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g), cuda_arg(x),
+                                  cuda_arg(mean), cuda_arg(rstd), weight ? &w : nullptr);
   });
 }
 

@@ -63,12 +63,12 @@ variable_list layer_norm_backward_ops(const Tensor& g, const Tensor& x, const Te
   return {gx, gw, gb};
 }
 
-// Whether a backward runs the row kernel: a first-order one (no create_graph) of float32/float64 with
-// the gradient and weight of the input's dtype; else the formula in ember ops.
+// Whether a backward runs the row kernel (CPU or CUDA): a first-order one (no create_graph) of
+// float32/float64 with the gradient and weight of the input's dtype; else the formula in ember ops.
 bool kernel_backward(const Tensor& g, const Tensor& x, const Tensor& w) {
   const DType dt = x->dtype();
-  return !GradMode::is_enabled() && x->device().is_cpu() && (dt == DType::Float32 || dt == DType::Float64) &&
-         g->dtype() == dt && (!w || w->dtype() == dt);
+  return !GradMode::is_enabled() && (dt == DType::Float32 || dt == DType::Float64) && g->dtype() == dt &&
+         (!w || w->dtype() == dt);
 }
 
 variable_list layer_norm_formula(StateNode<LayerNormState>& n, variable_list& g) {

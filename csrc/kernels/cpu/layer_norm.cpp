@@ -131,6 +131,7 @@ void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const
 
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight) {
+  if (on_cuda(g)) return cuda_dispatch::layer_norm_backward(gx, gw, gb, g, x, mean, rstd, weight);
   if (x->dtype() == DType::Float64)
     layer_norm_backward_typed<double>(gx, gw, gb, g, x, mean, rstd, weight);
   else

@@ -257,6 +257,11 @@ class CudaBackend final : public Backend {
                   const TensorArg* weight, const TensorArg* bias, double eps) override {
     cuda::layer_norm(out, mean, rstd, x, weight, bias, eps);
   }
+  void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                           const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,
+                           const TensorArg* weight) override {
+    cuda::layer_norm_backward(gx, gw, gb, g, x, mean, rstd, weight);
+  }
   void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) override {
     cuda::sort_rows(values, indices, x, descending);
   }

@@ -147,6 +147,10 @@ class Backend {
   // kernels/cpu/layer_norm.h's forward: x (rows, cols) contiguous; weight, bias (cols) or null
   virtual void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
                           const TensorArg* weight, const TensorArg* bias, double eps) = 0;
+  // kernels/cpu/layer_norm.h's backward; gx, gw, gb null when not wanted
+  virtual void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                                   const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,
+                                   const TensorArg* weight) = 0;
   // x: (rows, n) contiguous -> values and int64 indices, each row sorted stably (kernels/cpu/sort.h)
   virtual void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) = 0;
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;

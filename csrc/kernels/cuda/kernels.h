@@ -35,6 +35,9 @@ void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorAr
 // x: (rows, cols) contiguous float32/float64, weight and bias (cols) or null -> out, and mean/rstd (rows).
 void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
                 const TensorArg* weight, const TensorArg* bias, double eps);
+// layer_norm's first-order backward: gx (rows, cols), gw and gb (cols) each null when not wanted.
+void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                         const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight);
 // x: (rows, n) contiguous -> values, indices (int64) of its shape: each row sorted stably (sort.cu).
 void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);

@@ -213,7 +213,68 @@ __global__ void layer_norm_kernel(const A* x, const A* w, const A* b, A* y, A* m
     rstd[row] = r;
   }
 }
+// The input's gradient, one block per row: rstd * (g*w - mean(g*w) - xhat * mean(g*w * xhat)).
+template <class A>
+__global__ void layer_norm_grad_input_kernel(const A* g, const A* x, const A* mean, const A* rstd, const A* w, A* gx,
+                                             int64_t cols) {
+  const int64_t row = blockIdx.x;
+  const A *gr = g + row * cols, *xr = x + row * cols;
+  const A m = mean[row], q = rstd[row];
+  A sum_gw = 0, sum_gwx = 0;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+    const A gw = w ? gr[j] * w[j] : gr[j];
+    sum_gw += gw;
+    sum_gwx += gw * (xr[j] - m) * q;
+  }
+  const A mean_gw = block_combine((int)ReduceOp::Sum, sum_gw) / A(cols);
+  __syncthreads();  // the shared buffer is used again
+  const A mean_gwx = block_combine((int)ReduceOp::Sum, sum_gwx) / A(cols);
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+    const A gw = w ? gr[j] * w[j] : gr[j];
+    gx[row * cols + j] = q * (gw - mean_gw - (xr[j] - m) * q * mean_gwx);
+  }
+}
+
+// The weight's and bias's gradients, a thread per column: sums over rows of g * xhat and of g.
+template <class A>
+__global__ void layer_norm_grad_params_kernel(const A* g, const A* x, const A* mean, const A* rstd, A* gw, A* gb,
+                                              int64_t rows, int64_t cols) {
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < cols; j += (int64_t)gridDim.x * blockDim.x) {
+    A sum_w = 0, sum_b = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const A gv = g[r * cols + j];
+      sum_w += gv * (x[r * cols + j] - mean[r]) * rstd[r];
+      sum_b += gv;
+    }
+    if (gw) gw[j] = sum_w;
+    if (gb) gb[j] = sum_b;
+  }
+}
 }  // namespace
+
+void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                         const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight) {
+  const int64_t rows = numel(mean), cols = rows ? numel(x) / rows : 0;
+  if (rows == 0 || cols == 0) return;
+  cudaStream_t s = stream_for(g.device);
+  auto launch = [&](auto tag) {
+    using A = decltype(tag);
+    auto at = [](const TensorArg* t) { return t ? (A*)t->data : nullptr; };
+    if (gx)
+      EMBER_LAUNCH(layer_norm_grad_input_kernel<A>, (unsigned)rows, kThreads, s)(
+          (const A*)g.data, (const A*)x.data, (const A*)mean.data, (const A*)rstd.data, at(weight), at(gx), cols);
+    if (gw || gb)
+      EMBER_LAUNCH(layer_norm_grad_params_kernel<A>, blocks_for(cols), kThreads, s)(
+          (const A*)g.data, (const A*)x.data, (const A*)mean.data, (const A*)rstd.data, at(gw), at(gb), rows, cols);
+  };
+  if (x.dtype == kFloat64)
+    launch(double());
+  else if (x.dtype == kFloat32)
+    launch(float());
+  else
+    unsupported("layer_norm backward of " + dtype_label(x.dtype) + " tensors");
+  check_launch("layer_norm backward");
+}
 
 void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
                 const TensorArg* weight, const TensorArg* bias, double eps) {
