@@ -213,6 +213,17 @@ __global__ void layer_norm_kernel(const A* x, const A* w, const A* b, A* y, A* m
     rstd[row] = r;
   }
 }
+// Kernels over float32 or float64 data (callers widen half floats first).
+template <class F>
+void float32_or_64(int dtype, const char* op, F&& launch) {
+  if (dtype == kFloat64)
+    launch(double());
+  else if (dtype == kFloat32)
+    launch(float());
+  else
+    unsupported(std::string(op) + " of " + dtype_label(dtype) + " tensors");
+}
+
 // The input's gradient, one block per row: rstd * (g*w - mean(g*w) - xhat * mean(g*w * xhat)).
 template <class A>
 __global__ void layer_norm_grad_input_kernel(const A* g, const A* x, const A* mean, const A* rstd, const A* w, A* gx,
@@ -267,12 +278,7 @@ void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorA
       EMBER_LAUNCH(layer_norm_grad_params_kernel<A>, blocks_for(cols), kThreads, s)(
           (const A*)g.data, (const A*)x.data, (const A*)mean.data, (const A*)rstd.data, at(gw), at(gb), rows, cols);
   };
-  if (x.dtype == kFloat64)
-    launch(double());
-  else if (x.dtype == kFloat32)
-    launch(float());
-  else
-    unsupported("layer_norm backward of " + dtype_label(x.dtype) + " tensors");
+  float32_or_64(x.dtype, "layer_norm backward", launch);
   check_launch("layer_norm backward");
 }
 
@@ -287,12 +293,7 @@ void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rs
         (const A*)x.data, weight ? (const A*)weight->data : nullptr, bias ? (const A*)bias->data : nullptr,
         (A*)out.data, (A*)mean.data, (A*)rstd.data, cols, eps);
   };
-  if (x.dtype == kFloat64)
-    launch(double());
-  else if (x.dtype == kFloat32)
-    launch(float());
-  else
-    unsupported("layer_norm of " + dtype_label(x.dtype) + " tensors");
+  float32_or_64(x.dtype, "layer_norm", launch);
   check_launch("layer_norm");
 }
 
