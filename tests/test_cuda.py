@@ -506,6 +506,28 @@ def test_layer_norm_on_the_device(dtype):
 
 
 @requires_gpu
+def test_group_norm_and_batch_norm_on_the_device():
+    x_cpu, x_gpu = pair(uniform((4, 6, 5, 3), -2.0, 2.0), requires_grad=True)
+    w_cpu, w_gpu = pair(uniform((6,), 0.5, 1.5, seed=1), requires_grad=True)
+    b_cpu, b_gpu = pair(uniform((6,), seed=2), requires_grad=True)
+    g = uniform((4, 6, 5, 3), seed=3)
+    for norm in (
+        lambda x, w, b: F.group_norm(x, 3, w, b),
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+    ):
+        y_cpu, y_gpu = norm(x_cpu, w_cpu, b_cpu), norm(x_gpu, w_gpu, b_gpu)
+        assert_close(y_gpu, y_cpu, rtol=1e-4, atol=1e-5)
+        for t in (x_cpu, w_cpu, b_cpu, x_gpu, w_gpu, b_gpu):
+            t.grad = None
+        y_cpu.backward(ember.tensor(g))
+        y_gpu.backward(ember.tensor(g, device="cuda"))
+        for got, want in [(x_gpu, x_cpu), (w_gpu, w_cpu), (b_gpu, b_cpu)]:
+            assert_close(got.grad, want.grad, rtol=1e-4, atol=1e-4)
+    model = nn.Sequential(nn.Conv2d(6, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.BatchNorm2d(4)).cuda()
+    assert model(x_gpu.detach()).shape == (4, 4, 5, 3)
+
+
+@requires_gpu
 def test_argmax_and_max_with_indices():
     cpu, gpu = pair(uniform((7, 9)))
     assert_close(gpu.argmax(dim=1), cpu.argmax(dim=1))

@@ -27,7 +27,7 @@ DimList layer_norm_dims(int64_t dim, size_t k) {
   return dims;
 }
 
-// Batch and group norm on CUDA, where ember has no fused kernel for them yet: the statistics over `dims` of x from
+// Batch norm on CUDA, where ember has no fused kernel for it yet: the statistics over `dims` of x from
 // reduction kernels, written into the buffers the CPU kernels fill (out: x's shape; mean_t and rstd:
 // any shape of as many elements as the statistics).
 void normalize_by_ops(const Tensor& out, const Tensor& mean_t, const Tensor& rstd, const Tensor& x, const DimList& dims,
@@ -177,7 +177,9 @@ variable_list batch_norm_formula(StateNode<BatchNormState>& n, variable_list& g)
   Tensor x = n.saved_at(0), w = n.saved_at(1), mean_t = n.saved_at(2), invstd = n.saved_at(3);
   const bool need_x = n.needs(0), need_w = n.needs(1), need_b = n.needs(2);
   const DType dt = x->dtype();
-  if (!kernel_backward(g[0], x, w)) return batch_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
+  // (the CPU's kernel only: on CUDA, where batch norm runs from reductions, its gradient does too)
+  if (!x->device().is_cpu() || !kernel_backward(g[0], x, w))
+    return batch_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
   const Shape layout = channel_layout(x);
   Tensor gx = need_x ? empty(x->sizes(), dt) : Tensor();
   Tensor gw = need_w ? empty({layout[1]}, dt) : Tensor();
@@ -257,10 +259,7 @@ std::tuple<Tensor, Tensor, Tensor> native_group_norm(const Tensor& input, const 
     Tensor normed = empty(x->sizes(), ct);
     mean_t = empty({N, group}, ct);
     rstd = empty({N, group}, ct);
-    if (x->numel() && !x->device().is_cpu())
-      normalize_by_ops(normed, mean_t, rstd, reshape(x, {N, group, -1}), {2}, eps);
-    else if (x->numel())
-      kernels::layer_norm(normed, mean_t, rstd, x, Tensor(), Tensor(), eps);
+    if (x->numel()) kernels::layer_norm(normed, mean_t, rstd, x, Tensor(), Tensor(), eps);  // rows of a group
     if (N * group > 0 && x->numel() == 0) {  // groups without values: PyTorch's NaN statistics
       mean_t = full({N, group}, NAN, ct);
       rstd = full({N, group}, NAN, ct);
