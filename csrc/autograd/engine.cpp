@@ -539,6 +539,16 @@ void work_loop(GraphTask& task, bool is_caller) {
   }
 }
 
+// deliver() for a pass on device threads: a failure (summing gradients may raise) becomes the pass's
+// error, so that no thread leaves while another still holds work of the pass.
+void deliver_or_fail(GraphTask& task, int id, variable_list& outputs) {
+  try {
+    deliver(task, id, outputs);
+  } catch (...) {
+    if (!task.error) task.error = std::current_exception();
+  }
+}
+
 // A node of a pass on device threads, run by its device's thread (Note [Device threads]).
 void run_on_device_thread(GraphTask& task, int id) {
   PassScope pass(task.pass);
@@ -555,7 +565,7 @@ void run_on_device_thread(GraphTask& task, int id) {
   std::lock_guard<std::mutex> lock(task.mutex);  // released before `outputs` goes: the last touch of `task`
   if (err && !task.error) task.error = err;
   // After another thread's error nothing more is queued: the caller is waiting for the pass to drain.
-  if (!task.error && task.needed[id]) deliver(task, id, outputs);
+  if (!task.error && task.needed[id]) deliver_or_fail(task, id, outputs);
   --task.outstanding;
   task.changed.notify_all();
 }
@@ -583,7 +593,7 @@ void run_with_device_threads(GraphTask& task) {
     } catch (...) { err = std::current_exception(); }
     lock.lock();
     if (err && !task.error) task.error = err;
-    if (!task.error && (id == 0 || task.needed[id])) deliver(task, id, outputs);
+    if (!task.error && (id == 0 || task.needed[id])) deliver_or_fail(task, id, outputs);
     --task.outstanding;
   }
 }
