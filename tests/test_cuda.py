@@ -525,6 +525,12 @@ def test_group_norm_and_batch_norm_on_the_device():
             assert_close(got.grad, want.grad, rtol=1e-4, atol=1e-4)
     model = nn.Sequential(nn.Conv2d(6, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.BatchNorm2d(4)).cuda()
     assert model(x_gpu.detach()).shape == (4, 4, 5, 3)
+    # running statistics (from the kernel's mean and biased variance) as the CPU's
+    bn_cpu, bn_gpu = nn.BatchNorm2d(6), nn.BatchNorm2d(6).cuda()
+    bn_cpu(x_cpu.detach())
+    bn_gpu(x_gpu.detach())
+    assert_close(bn_gpu.running_mean, bn_cpu.running_mean, atol=1e-6)
+    assert_close(bn_gpu.running_var, bn_cpu.running_var, atol=1e-6)
 
 
 @requires_gpu

@@ -87,6 +87,16 @@ void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const
   });
 }
 
+void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const Tensor& invstd, const Tensor& x,
+                const Tensor& weight, const Tensor& bias, double eps) {
+  check_same_device(*out, *x);
+  cuda_call([&] {
+    cuda::TensorArg w = optional_arg(weight), b = optional_arg(bias);
+    backend().batch_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(var), cuda_arg(invstd), cuda_arg(x),
+                         weight ? &w : nullptr, bias ? &b : nullptr, eps);
+  });
+}
+
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight) {
   check_same_device(*g, *x);

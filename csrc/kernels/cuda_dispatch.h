@@ -51,6 +51,8 @@ void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int6
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
 void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
                 const Tensor& bias, double eps);
+void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const Tensor& invstd, const Tensor& x,
+                const Tensor& weight, const Tensor& bias, double eps);
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight);
 void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,

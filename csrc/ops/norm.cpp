@@ -27,17 +27,6 @@ DimList layer_norm_dims(int64_t dim, size_t k) {
   return dims;
 }
 
-// Batch norm on CUDA, where ember has no fused kernel for it yet: the statistics over `dims` of x from
-// reduction kernels, written into the buffers the CPU kernels fill (out: x's shape; mean_t and rstd:
-// any shape of as many elements as the statistics).
-void normalize_by_ops(const Tensor& out, const Tensor& mean_t, const Tensor& rstd, const Tensor& x, const DimList& dims,
-                      double eps) {
-  Tensor m = mean(x, dims, true), r = rsqrt(add(var(x, dims, 0, true), num(eps)));
-  kernels::copy(out, mul(sub(x, m), r));
-  kernels::copy(mean_t, reshape(m, mean_t->sizes()));
-  kernels::copy(rstd, reshape(r, rstd->sizes()));
-}
-
 // rstd * (gwx - mean(gwx) - xhat * mean(gwx * xhat)), the means over dims: a normalisation's input
 // gradient (gwx the output's gradient times the weight), in differentiable ops.
 Tensor normalized_input_grad(const Tensor& gwx, const Tensor& xhat, const Tensor& rstd, const DimList& dims) {
@@ -213,17 +202,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> native_batch_norm_train(const Tensor&
     mean_t = empty({C}, ct), var_t = empty({C}, ct), invstd = empty({C}, ct);
     Tensor w = weight ? contiguous(to_dtype(weight, ct)) : Tensor(),
            b = bias ? contiguous(to_dtype(bias, ct)) : Tensor();
-    if (x->device().is_cpu()) {
-      kernels::batch_norm(reshape(y, layout), mean_t, var_t, invstd, reshape(x, layout), w, b, eps);
-    } else {
-      Tensor x3 = reshape(x, layout), y3 = reshape(y, layout);
-      normalize_by_ops(y3, mean_t, invstd, x3, {0, 2}, eps);
-      kernels::copy(var_t, var(x3, {0, 2}, 0, false));
-      if (w || b) {
-        Tensor scaled = w ? mul(y3, reshape(w, {1, C, 1})) : y3;
-        kernels::copy(y3, b ? add(scaled, reshape(b, {1, C, 1})) : scaled);
-      }
-    }
+    kernels::batch_norm(reshape(y, layout), mean_t, var_t, invstd, reshape(x, layout), w, b, eps);
     out = to_dtype(y, input->dtype());
   }
   auto n = make_node<BatchNormState>("NativeBatchNormBackward0", {&input, &weight, &bias}, batch_norm_formula);

@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cuda_dispatch.h"
 
 namespace ember {
 namespace kernels {
@@ -36,6 +37,7 @@ void over_channels(const ChannelLayout& l, F per_channel) {
 
 void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const Tensor& invstd, const Tensor& x,
                 const Tensor& weight, const Tensor& bias, double eps) {
+  if (on_cuda(out)) return cuda_dispatch::batch_norm(out, mean, var, invstd, x, weight, bias, eps);
   const ChannelLayout l{x->size(0), x->size(1), x->size(2)};
   const double count = (double)(l.N * l.S);
   dispatch_floating(x->dtype(), "batch_norm", [&](auto tag) {

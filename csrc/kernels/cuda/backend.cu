@@ -257,6 +257,10 @@ class CudaBackend final : public Backend {
                   const TensorArg* weight, const TensorArg* bias, double eps) override {
     cuda::layer_norm(out, mean, rstd, x, weight, bias, eps);
   }
+  void batch_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& invstd,
+                  const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps) override {
+    cuda::batch_norm(out, mean, var, invstd, x, weight, bias, eps);
+  }
   void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
                            const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,
                            const TensorArg* weight) override {

@@ -35,6 +35,9 @@ void scan(int op, const TensorArg& out, const TensorArg* indices, const TensorAr
 // x: (rows, cols) contiguous float32/float64, weight and bias (cols) or null -> out, and mean/rstd (rows).
 void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
                 const TensorArg* weight, const TensorArg* bias, double eps);
+// x (N, C, S) contiguous float32/float64 -> out (N, C, S); mean, var (biased), invstd (C) (kernels/cpu/batch_norm.h).
+void batch_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& invstd,
+                const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps);
 // layer_norm's first-order backward: gx (rows, cols), gw and gb (cols) each null when not wanted.
 void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
                          const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight);

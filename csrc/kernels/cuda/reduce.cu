@@ -224,6 +224,29 @@ void float32_or_64(int dtype, const char* op, F&& launch) {
     unsupported(std::string(op) + " of " + dtype_label(dtype) + " tensors");
 }
 
+// Batch norm's training forward, one block per channel of x (N, C, S): the channel's mean and biased
+// variance over its N * S values from two block sums, then y = (x - mean) * invstd * w + b.
+template <class A>
+__global__ void batch_norm_kernel(const A* x, const A* w, const A* b, A* y, A* mean, A* var, A* invstd, int64_t N,
+                                  int64_t C, int64_t S, double eps) {
+  const int64_t c = blockIdx.x, count = N * S;
+  auto at = [&](int64_t e) { return (e / S * C + c) * S + e % S; };
+  A sum = 0;
+  for (int64_t e = threadIdx.x; e < count; e += blockDim.x) sum += x[at(e)];
+  const A m = block_combine((int)ReduceOp::Sum, sum) / A(count);
+  __syncthreads();  // the shared buffer is used again
+  A squares = 0;
+  for (int64_t e = threadIdx.x; e < count; e += blockDim.x) squares += (x[at(e)] - m) * (x[at(e)] - m);
+  const A v = block_combine((int)ReduceOp::Sum, squares) / A(count), r = A(1) / sqrt(v + A(eps));
+  const A scale = w ? w[c] * r : r, shift = b ? b[c] : A(0);
+  for (int64_t e = threadIdx.x; e < count; e += blockDim.x) y[at(e)] = (x[at(e)] - m) * scale + shift;
+  if (threadIdx.x == 0) {
+    mean[c] = m;
+    var[c] = v;
+    invstd[c] = r;
+  }
+}
+
 // The input's gradient, one block per row: rstd * (g*w - mean(g*w) - xhat * mean(g*w * xhat)).
 template <class A>
 __global__ void layer_norm_grad_input_kernel(const A* g, const A* x, const A* mean, const A* rstd, const A* w, A* gx,
@@ -280,6 +303,20 @@ void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorA
   };
   float32_or_64(x.dtype, "layer_norm backward", launch);
   check_launch("layer_norm backward");
+}
+
+void batch_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& invstd,
+                const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps) {
+  const int64_t N = x.sizes[0], C = x.sizes[1], S = x.sizes[2];
+  if (C == 0 || N * S == 0) return;
+  cudaStream_t s = stream_for(out.device);
+  float32_or_64(x.dtype, "batch_norm", [&](auto tag) {
+    using A = decltype(tag);
+    EMBER_LAUNCH(batch_norm_kernel<A>, (unsigned)C, kThreads, s)(
+        (const A*)x.data, weight ? (const A*)weight->data : nullptr, bias ? (const A*)bias->data : nullptr,
+        (A*)out.data, (A*)mean.data, (A*)var.data, (A*)invstd.data, N, C, S, eps);
+  });
+  check_launch("batch_norm");
 }
 
 void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rstd, const TensorArg& x,
