@@ -49,15 +49,9 @@ int driver_device_count() {
   return n;  // the library stays loaded: the backend's cudart uses it next
 }
 
-// The emulation's devices: EMBER_CUDA_EMULATED_DEVICES (1 to 8, 1 by default), as its runtime counts them.
-int emulated_device_count() {
-  const char* v = std::getenv("EMBER_CUDA_EMULATED_DEVICES");
-  int k = v ? std::atoi(v) : 1;
-  return k < 1 ? 1 : k > 8 ? 8 : k;
-}
-
+// The emulation has at least one device; how many, its runtime says (cuda_device_count).
 int cached_driver_count() {
-  static const int n = emulated() ? emulated_device_count() : driver_device_count();
+  static const int n = emulated() ? 1 : driver_device_count();
   return n;
 }
 
@@ -68,7 +62,14 @@ bool cuda_built() {
   return stat(backend_path().c_str(), &st) == 0;
 }
 
-int cuda_device_count() { return cuda_built() ? std::max(cached_driver_count(), 0) : 0; }
+int cuda_device_count() {
+  if (!cuda_built()) return 0;
+  if (emulated()) {  // EMBER_CUDA_EMULATED_DEVICES, read by the emulation's runtime alone
+    static const int n = cuda_call([] { return cuda_backend().device_count(); });
+    return n;
+  }
+  return std::max(cached_driver_count(), 0);
+}
 
 cuda::Backend& cuda_backend() {
   static std::once_flag once;
