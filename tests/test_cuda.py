@@ -491,6 +491,8 @@ def test_layer_norm_on_the_device(dtype):
         y_gpu.backward(ember.tensor(g, dtype=dtype, device="cuda"))
         for got, want in [(x_gpu, x_cpu), (w_gpu, w_cpu), (b_gpu, b_cpu)]:
             assert_close(got.grad, want.grad, rtol=1e-4 if dtype == ember.float32 else 1e-9, atol=1e-4)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        F.layer_norm(ember.randn(2, 4, device="cuda", dtype=dtype), (4,), ember.ones(4, dtype=dtype))
     half = ember.randn(3, 8, device="cuda").half()
     assert F.layer_norm(half, (8,)).dtype == ember.float16  # computed in float32, returned in the input's dtype
     # only the input's gradient wanted (the kernel skips the others), and a second derivative (through ops)
@@ -525,12 +527,43 @@ def test_group_norm_and_batch_norm_on_the_device():
             assert_close(got.grad, want.grad, rtol=1e-4, atol=1e-4)
     model = nn.Sequential(nn.Conv2d(6, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.BatchNorm2d(4)).cuda()
     assert model(x_gpu.detach()).shape == (4, 4, 5, 3)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        F.batch_norm(x_gpu.detach(), None, None, ember.ones(6), training=True)
     # running statistics (from the kernel's mean and biased variance) as the CPU's
     bn_cpu, bn_gpu = nn.BatchNorm2d(6), nn.BatchNorm2d(6).cuda()
     bn_cpu(x_cpu.detach())
     bn_gpu(x_gpu.detach())
     assert_close(bn_gpu.running_mean, bn_cpu.running_mean, atol=1e-6)
     assert_close(bn_gpu.running_var, bn_cpu.running_var, atol=1e-6)
+
+
+@requires_gpu
+def test_integer_division_by_python_numbers():
+    # the divisor check runs on the number's own device (it crashed: a CUDA reduction over a host scalar)
+    cpu, gpu = pair(np.array([-7, 0, 2, 9]))
+    for fn in (
+        lambda t: t % 5,
+        lambda t: t // 2,
+        lambda t: t.remainder(-3),
+        lambda t: t.fmod(4),
+        lambda t: 11 % (t + 8),
+    ):
+        assert_close(fn(gpu), fn(cpu))
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        gpu // 0
+
+
+@requires_gpu
+def test_cpu_operands_of_cuda_kernels_get_the_device_error():
+    x, target = ember.randn(4, 5, device="cuda"), ember.tensor([0, 1, 2, 3], device="cuda")
+    for call in (
+        lambda: F.cross_entropy(x, target, weight=ember.ones(5)),
+        lambda: ember.where(x > 0, x, ember.zeros(4, 5)),
+        lambda: ember.where(x > 0, ember.zeros(4, 5), x),
+    ):
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            call()
+    assert_close(ember.where(x > 0, x, ember.tensor(0.0)), ember.where(x.cpu() > 0, x.cpu(), ember.tensor(0.0)))
 
 
 @requires_gpu

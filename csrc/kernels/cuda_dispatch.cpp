@@ -29,8 +29,20 @@ Tensor dense(const Tensor& t) {
 
 thread_local bool t_non_blocking = false;
 
-// An optional tensor's argument (an empty one for a null tensor; the caller passes a null pointer then).
-cuda::TensorArg optional_arg(const Tensor& t) { return t ? cuda_arg(t) : cuda::TensorArg(); }
+// An input a kernel reads as an array, on out's device: a CPU tensor here (even a 0-d one, which
+// elementwise kernels take as a number) is a bug of ember's, an internal error rather than a crash.
+cuda::TensorArg array_arg(const Tensor& t, const Tensor& out) {
+  EMBER_ASSERT(t->device() == out->device());
+  return cuda_arg(t);
+}
+
+// An optional tensor's argument, on the device of `like` (PyTorch's mixed-device error otherwise);
+// an empty one for a null tensor (the caller passes a null pointer then).
+cuda::TensorArg optional_arg(const Tensor& t, const Tensor& like) {
+  if (!t) return cuda::TensorArg();
+  check_same_device(*like, *t);
+  return cuda_arg(t);
+}
 
 // dst (contiguous, src's sizes and dtype) = src, on different devices.
 void copy_bytes(const Tensor& dst, const Tensor& src) {
@@ -79,36 +91,34 @@ void copy(const Tensor& dst, const Tensor& src) {
 
 void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
                 const Tensor& bias, double eps) {
-  check_same_device(*out, *x);
   cuda_call([&] {
-    cuda::TensorArg w = optional_arg(weight), b = optional_arg(bias);
-    backend().layer_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(rstd), cuda_arg(x), weight ? &w : nullptr,
+    cuda::TensorArg w = optional_arg(weight, x), b = optional_arg(bias, x);
+    backend().layer_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(rstd), array_arg(x, out), weight ? &w : nullptr,
                          bias ? &b : nullptr, eps);
   });
 }
 
 void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const Tensor& invstd, const Tensor& x,
                 const Tensor& weight, const Tensor& bias, double eps) {
-  check_same_device(*out, *x);
   cuda_call([&] {
-    cuda::TensorArg w = optional_arg(weight), b = optional_arg(bias);
-    backend().batch_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(var), cuda_arg(invstd), cuda_arg(x),
+    cuda::TensorArg w = optional_arg(weight, x), b = optional_arg(bias, x);
+    backend().batch_norm(cuda_arg(out), cuda_arg(mean), cuda_arg(var), cuda_arg(invstd), array_arg(x, out),
                          weight ? &w : nullptr, bias ? &b : nullptr, eps);
   });
 }
 
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight) {
-  check_same_device(*g, *x);
   cuda_call([&] {
-    cuda::TensorArg ax = optional_arg(gx), aw = optional_arg(gw), ab = optional_arg(gb), w = optional_arg(weight);
-    backend().layer_norm_backward(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g), cuda_arg(x),
-                                  cuda_arg(mean), cuda_arg(rstd), weight ? &w : nullptr);
+    cuda::TensorArg ax = optional_arg(gx, g), aw = optional_arg(gw, g), ab = optional_arg(gb, g),
+                    w = optional_arg(weight, g);
+    backend().layer_norm_backward(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g),
+                                  array_arg(x, g), cuda_arg(mean), cuda_arg(rstd), weight ? &w : nullptr);
   });
 }
 
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {
-  cuda_call([&] { backend().sort_rows(cuda_arg(values), cuda_arg(indices), cuda_arg(x), descending); });
+  cuda_call([&] { backend().sort_rows(cuda_arg(values), cuda_arg(indices), array_arg(x, values), descending); });
 }
 
 void fill(const Tensor& dst, double value) {
@@ -120,12 +130,12 @@ void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* h
 }
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
-  check_same_device(*out, *cond);
+  for (const Tensor* t : {&cond, &a, &b}) check_same_device(*out, **t);  // a 0-d CPU tensor joins as a number
   cuda_call([&] { backend().where(cuda_arg(out), cuda_arg(cond), cuda_arg(a), cuda_arg(b)); });
 }
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
-  cuda_call([&] { backend().reduce((int)op, cuda_arg(out), cuda_arg(in), mask); });
+  cuda_call([&] { backend().reduce((int)op, cuda_arg(out), array_arg(in, out), mask); });
 }
 
 // out: (B, M, N) contiguous = alpha * a @ b + beta * out. cuBLAS is column-major:
@@ -173,7 +183,7 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, doub
 
 void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind) {
   Tensor xd = dense(x);
-  cuda_call([&] { backend().softmax((int)kind, cuda_arg(out), cuda_arg(xd), outer, n, inner); });
+  cuda_call([&] { backend().softmax((int)kind, cuda_arg(out), array_arg(xd, out), outer, n, inner); });
 }
 
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
@@ -204,13 +214,14 @@ void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<
 }
 
 void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim) {
-  cuda_call([&] { backend().reduce_arg(is_max, cuda_arg(values), cuda_arg(indices), cuda_arg(in), (int)dim); });
+  cuda_call(
+      [&] { backend().reduce_arg(is_max, cuda_arg(values), cuda_arg(indices), array_arg(in, values), (int)dim); });
 }
 
 void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
                       int64_t ignore_index) {
   check_same_device(*x, *target);
-  cuda::TensorArg w = weight ? cuda_arg(weight) : cuda::TensorArg();
+  cuda::TensorArg w = optional_arg(weight, x);
   try {
     cuda_call([&] {
       backend().nll_loss(cuda_arg(loss), cuda_arg(wt), cuda_arg(x), cuda_arg(target), weight ? &w : nullptr,
@@ -271,7 +282,8 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Te
 void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, int64_t outer, int64_t n,
           int64_t inner) {
   cuda::TensorArg idx = indices ? cuda_arg(indices) : cuda::TensorArg();
-  cuda_call([&] { backend().scan((int)op, cuda_arg(out), indices ? &idx : nullptr, cuda_arg(x), outer, n, inner); });
+  cuda_call(
+      [&] { backend().scan((int)op, cuda_arg(out), indices ? &idx : nullptr, array_arg(x, out), outer, n, inner); });
 }
 
 // Note [CUDA random numbers]

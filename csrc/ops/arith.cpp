@@ -170,6 +170,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 void check_integer_divisor(const Tensor& b, DType compute) {
   if (is_floating(compute)) return;
   NoGradGuard ng;
+  OpDeviceGuard on(b->device());  // Note [Op device]: a Python number divides a CUDA tensor on the host
   Tensor seen = cast_for_kernel(b, compute);
   EMBER_CHECK(!item_as_double(any(eq(seen, scalar(0.0, DType::Int64)), std::nullopt, false)), "ZeroDivisionError");
 }

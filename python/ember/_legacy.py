@@ -38,7 +38,12 @@ def _is_size(args: tuple[Any, ...]) -> bool:
 def _legacy_new(dt: dtype, name: str, args: tuple[Any, ...], device: Any, size: Any) -> Tensor:
     """What ``FloatTensor(...)`` and ``Tensor(...)`` build: empty of a shape, a copy of data, or nothing (on the
     CPU only, as PyTorch's legacy constructors)."""
-    kind = (device if isinstance(device, _C.device) else _C.device(device)).type if device is not None else "cpu"
+    if device is None:
+        kind = "cpu"
+    else:  # an index means a CUDA device, as in PyTorch
+        kind = (
+            "cuda" if isinstance(device, int) else (device if isinstance(device, _C.device) else _C.device(device)).type
+        )
     if kind != "cpu":
         raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {kind} was passed")
     _creation._check_device(device)
