@@ -567,6 +567,149 @@ def test_cpu_operands_of_cuda_kernels_get_the_device_error():
 
 
 @requires_gpu
+def test_cpu_index_mask_and_bias_arguments_get_the_device_error():
+    # PyTorch refuses a CPU index/mask of a CUDA tensor in the functional ops (x[cpu_index] is allowed),
+    # a 0-d one too; and F.embedding of CUDA indices into a CPU weight
+    x = ember.randn(4, 5, device="cuda")
+    index, mask = ember.tensor([[0, 1, 2, 3, 0]]), ember.ones(4, 5, dtype=ember.bool)
+    for call in (
+        lambda: x.gather(0, index),
+        lambda: x.scatter(0, index, 1.0),
+        lambda: x.scatter_add(0, index, x),
+        lambda: x.index_select(0, ember.tensor([0, 2])),
+        lambda: x.index_select(0, ember.tensor(1)),
+        lambda: x.index_add(0, ember.tensor([0]), x[:1]),
+        lambda: x.index_fill(1, ember.tensor([0]), 2.0),
+        lambda: x.take(ember.tensor([0, 3])),
+        lambda: x.put(ember.tensor([0]), x[0, :1]),
+        lambda: x.masked_select(mask),
+        lambda: ember.take_along_dim(x, index, 0),
+        lambda: F.embedding(ember.tensor([0, 1], device="cuda"), ember.randn(3, 2)),
+        lambda: ember.addmm(ember.zeros(4, 2), x, ember.randn(5, 2, device="cuda")),
+        lambda: ember.addmm(ember.tensor(0.5), x, x.T),  # PyTorch's addmm takes no 0-d CPU bias either
+    ):
+        with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cpu!"):
+            call()
+    assert_close(x[ember.tensor([0, 2])], x.cpu()[ember.tensor([0, 2])])  # indexing moves a CPU index
+
+
+@requires_gpu
+def test_new_and_like_functions_follow_the_tensors_device():
+    # as PyTorch: x.new_*(...) and *_like(x) on x's device, a transposed x too (strides kept), and a CPU x
+    # stays on the CPU under a CUDA default device
+    x = ember.ones(2, 3, device="cuda").t()
+    made = [x.new_zeros(2), x.new_ones(2), x.new_empty(2), x.new_full((2,), 1.0), x.new_tensor([1, 2])]
+    made += [ember.zeros_like(x), ember.ones_like(x), ember.empty_like(x), ember.full_like(x, 2), ember.rand_like(x)]
+    assert [t.device.type for t in made] == ["cuda"] * len(made)
+    assert ember.zeros_like(x).stride() == x.stride()
+    ember.set_default_device("cuda")
+    try:
+        y = ember.ones(2, 3, device="cpu").t()
+        made = [y.new_zeros(2), y.new_tensor([1]), ember.zeros_like(y), ember.full_like(y, 2), ember.ones_like(y)]
+        assert [t.device.type for t in made] == ["cpu"] * len(made)
+        (y.requires_grad_() * 2).sum().backward()  # the seed gradient on the output's device
+        assert y.grad.device.type == "cpu"
+    finally:
+        ember.set_default_device(None)
+
+
+@requires_gpu
+def test_pickle_brings_cuda_tensors_back_on_their_device():
+    import copy
+    import pickle
+
+    x = ember.randn(3, device="cuda", requires_grad=True)
+    p = nn.Parameter(ember.randn(2, 2, device="cuda"))
+    for original, back in ((x, pickle.loads(pickle.dumps(x))), (p, pickle.loads(pickle.dumps(p))), (x, copy.copy(x))):
+        assert back.device == original.device and back.requires_grad == original.requires_grad
+        assert_close(back, original.detach().cpu())
+    assert isinstance(pickle.loads(pickle.dumps(p)), nn.Parameter)
+
+
+@requires_gpu
+def test_numbers_and_0d_cpu_tensors_join_cuda_ops():
+    x = ember.randn(3, 4, device="cuda")
+    index = ember.tensor([[0, 2, 1, 0]], device="cuda")
+    assert_close(x.scatter(0, index, -1.0), x.cpu().scatter(0, index.cpu(), -1.0))  # a number's 0-d tensor
+    assert_close(ember.where(ember.tensor(True), x, -x), x.cpu())  # a 0-d CPU condition
+    # int64 numbers past 2**53 stay exact on the way to the device and in kernels
+    big = 2**62 + 1
+    assert ember.tensor(big).cuda().item() == big
+    assert (ember.arange(2, device="cuda") + big).cpu().tolist() == [big, big + 1]
+
+
+@requires_gpu
+@pytest.mark.parametrize("op", ["scatter_reduce_", "index_reduce_"])
+def test_in_place_forms_of_host_fallback_ops(op):
+    # run on a host copy of self, written back with copy_: values, gradients and the version as on the CPU
+    def run(device):
+        x = ember.tensor([1.0, 2.0, 3.0, 4.0], dtype=ember.float64, device=device, requires_grad=True)
+        src = ember.tensor([5.0, 0.5, 7.0], dtype=ember.float64, device=device, requires_grad=True)
+        y = x * 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fallback's warning
+            getattr(y, op)(
+                0, ember.tensor([0, 0, 3], device=device), src, "amax" if op == "scatter_reduce_" else "prod"
+            )
+        assert y._version == 1
+        (y * ember.arange(1.0, 5.0, dtype=ember.float64, device=device)).sum().backward()
+        return y, x.grad, src.grad
+
+    for gpu, cpu in zip(run("cuda"), run("cpu")):
+        assert_close(gpu, cpu)
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float16, ember.bfloat16], ids=["float16", "bfloat16"])
+def test_cross_entropy_of_half_floats(dtype):
+    # computed in float32 as on the CPU; the gradient's scatter adds in float32 too
+    logits, target = ember.randn(6, 5).to(dtype), ember.tensor([0, 1, 4, 2, 2, 3])
+    gpu_in, cpu_in = logits.cuda().requires_grad_(), logits.clone().requires_grad_()
+    gpu, cpu = F.cross_entropy(gpu_in, target.cuda()), F.cross_entropy(cpu_in, target)
+    gpu.backward()
+    cpu.backward()
+    assert gpu.dtype == dtype and gpu_in.grad.dtype == dtype
+    assert_close(gpu.float(), cpu.float(), rtol=1e-2, atol=1e-2)
+    assert_close(gpu_in.grad.float(), cpu_in.grad.float(), rtol=1e-2, atol=1e-2)
+
+
+@requires_gpu
+def test_copy_from_another_device_sends_the_gradient_back_there():
+    # PyTorch's CopyBackwards: the source's gradient on the source's device
+    src = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    dst = ember.zeros(3, dtype=ember.float64, device="cuda")
+    dst.copy_(src)
+    (dst * 2).sum().backward()
+    assert src.grad.device.type == "cpu" and src.grad.tolist() == [2.0, 2.0, 2.0]
+    back = ember.zeros(3, dtype=ember.float64)
+    gpu_src = ember.randn(3, dtype=ember.float64, device="cuda", requires_grad=True)
+    back.copy_(gpu_src)
+    (back * 3).sum().backward()
+    assert gpu_src.grad.device.type == "cuda" and gpu_src.grad.cpu().tolist() == [3.0, 3.0, 3.0]
+
+
+@requires_gpu
+def test_new_cuda_tensors_start_at_version_0():
+    # as PyTorch's (and ember's CPU) creation functions: filling a new tensor is not a write to count
+    for make in (ember.zeros, ember.ones, ember.rand, ember.randn, ember.empty):
+        t = make(3, device="cuda")
+        assert t._version == 0, make.__name__
+    t = ember.ones(3, device="cuda")
+    t.add_(1)
+    assert t._version == 1
+
+
+@requires_gpu
+@pytest.mark.parametrize("exponent", [0.5, -0.5, 2.0])
+def test_pow_by_a_number_keeps_the_cpus_signed_zeros_and_nans(exponent):
+    # x ** 0.5 is sqrt(x) as in PyTorch: (-0.0) ** 0.5 is -0.0 and (-inf) ** 0.5 NaN (C's pow: 0.0, inf)
+    cpu = ember.tensor([-0.0, 0.0, -np.inf, np.inf, -1.0, 4.0, np.nan])
+    got, want = (cpu.cuda() ** exponent).cpu().numpy(), (cpu**exponent).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@requires_gpu
 def test_argmax_and_max_with_indices():
     cpu, gpu = pair(uniform((7, 9)))
     assert_close(gpu.argmax(dim=1), cpu.argmax(dim=1))
@@ -834,8 +977,9 @@ def test_tensors_made_in_a_cuda_nodes_python_backward_go_where_it_says():
 
 
 @requires_gpu
-def test_reentrant_backward_100_deep_on_cuda():
-    # nested passes move to a fresh thread every 32 levels; from a device thread they stay serial there
+def test_reentrant_backward_2000_deep_on_cuda():
+    # nested passes move to a fresh thread every 32 levels; from a device thread they stay serial there.
+    # 2000 levels hold 63 threads at once, each launching kernels (on the emulation each maps fiber stacks)
     class Deep(ember.autograd.Function):
         @staticmethod
         def forward(ctx, x, depth):
@@ -851,7 +995,7 @@ def test_reentrant_backward_100_deep_on_cuda():
             return g, None
 
     x = ember.ones(1, device="cuda", requires_grad=True)
-    Deep.apply(x, 100).sum().backward()
+    Deep.apply(x, 2000).sum().backward()
     assert x.grad.tolist() == [1.0]
 
 
@@ -904,8 +1048,20 @@ def test_mixed_devices_raise():
     with pytest.raises(RuntimeError) as err:
         ember.ones(2, device="cuda") + ember.ones(2)
     assert msg in str(err.value)
-    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
-        ember.ones(2, 2, device="cuda") @ ember.ones(2, 2)
+    cpu, gpu = ember.ones(3), ember.ones(3, device="cuda")
+    for call in (
+        lambda: ember.ones(2, 2, device="cuda") @ ember.ones(2, 2),
+        lambda: ember.mm(cpu.view(3, 1), gpu.view(1, 3)),
+        lambda: ember.dot(cpu, gpu),
+        lambda: ember.cat([cpu, gpu]),
+        lambda: ember.stack([gpu, cpu]),
+        lambda: cpu.add_(gpu),  # in place: an internal error or a missing-kernel error before
+        lambda: gpu.mul_(cpu),
+    ):
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            call()
+    gpu.mul_(ember.tensor(2.0))  # a 0-d CPU operand is a number
+    assert gpu.cpu().tolist() == [2.0, 2.0, 2.0]
 
 
 @requires_gpu

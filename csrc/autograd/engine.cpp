@@ -625,9 +625,17 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
 // this thread's grad modes) while this one waits.
 constexpr int kMaxReentrantDepth = 32;
 static thread_local int t_reentrant_depth = 0;
-// Set on the fresh thread of a pass nested on a device thread: it keeps running serially
-// (the device thread it would hand nodes to is waiting for it).
-static thread_local bool t_nested_on_device_thread = false;
+// Set on the fresh thread of a pass nested on a device thread (the device thread it would
+// hand nodes to is waiting for it), and while a checkpoint recomputation holds the generator's
+// lock (a node on another thread could wait for that lock while this thread waits for it):
+// the passes started here run all their nodes on this thread.
+static thread_local bool t_serial_passes = false;
+
+bool set_serial_backward(bool on) {
+  const bool before = t_serial_passes;
+  t_serial_passes = on;
+  return before;
+}
 
 uintptr_t current_backward_pass_id() { return t_pass.id; }
 bool current_backward_pass_has_inputs() { return t_pass.has_inputs; }
@@ -650,11 +658,11 @@ variable_list run_backward(const variable_list& roots, const variable_list& grad
   variable_list result;
   std::exception_ptr error;
   const bool grad_mode = GradMode::is_enabled(), inference = GradMode::is_inference();
-  const bool serial_only = on_device_thread() || t_nested_on_device_thread;
+  const bool serial_only = on_device_thread() || t_serial_passes;
   std::thread fresh([&] {
     GradMode::set_enabled(grad_mode);
     GradMode::set_inference(inference);
-    t_nested_on_device_thread = serial_only;
+    t_serial_passes = serial_only;
     try {
       result = run_backward(roots, grad_roots, inputs, opts);
     } catch (...) { error = std::current_exception(); }
@@ -683,8 +691,8 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   PassScope pass(task.pass);
   std::vector<Edge> input_edges;
   build_graph(task, root.get(), inputs, input_edges);
-  task.on_device_threads = !task.lane.empty() && !opts.create_graph && !on_worker_thread() && !on_device_thread() &&
-                           !t_nested_on_device_thread;
+  task.on_device_threads =
+      !task.lane.empty() && !opts.create_graph && !on_worker_thread() && !on_device_thread() && !t_serial_passes;
   push_ready(task, 0);
 
   const int budget = kernels::max_threads();
@@ -693,7 +701,7 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   // of a later backward through them (Note [Deterministic accumulation]).
   if (task.on_device_threads) {
     run_with_device_threads(task);
-  } else if (parallel_backward_for(budget) && !on_worker_thread() && !opts.create_graph &&
+  } else if (parallel_backward_for(budget) && !on_worker_thread() && !opts.create_graph && !t_serial_passes &&
              task.work >= kParallelBackwardWork) {
     run_parallel(task);
   } else {

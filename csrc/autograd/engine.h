@@ -27,6 +27,11 @@ uintptr_t current_backward_pass_id();
 // Whether the pass on this thread was started with `inputs` (false outside a pass).
 bool current_backward_pass_has_inputs();
 
+// While on, the backward passes this thread starts run every node on it (no device threads, no
+// parallel workers); returns the previous setting. utils/checkpoint.py turns it on while a
+// recomputation holds the generator's lock.
+bool set_serial_backward(bool on);
+
 variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, const variable_list& inputs,
                            const BackwardOptions& opts);
 

@@ -123,9 +123,11 @@ cuda::TensorArg cuda_arg(const TensorImpl& t) {
   if (t.device().is_cpu()) {
     EMBER_ASSERT(t.dim() == 0);  // check_same_device lets only 0-d CPU tensors join CUDA ones
     a.host_scalar = true;
-    a.scalar = dispatch_all(t.dtype(), [&](auto tag) -> double {
+    dispatch_all(t.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      return convert<double>(*reinterpret_cast<const T*>(t.raw_data_ptr()));
+      const T v = *reinterpret_cast<const T*>(t.raw_data_ptr());
+      a.scalar = convert<double>(v);
+      a.int_scalar = convert<int64_t>(v);
     });
     a.dtype = (int)t.dtype();
     return a;
@@ -151,14 +153,26 @@ void fail_missing_kernel(const TensorImpl& t) {
   throw MissingKernel("ember has no CUDA kernel for it yet (input on " + t.device().str() + ")");
 }
 
-void check_same_device(const TensorImpl& a, const TensorImpl& b) {
-  if (a.device() == b.device()) return;
-  if ((a.device().is_cpu() && a.dim() == 0) || (b.device().is_cpu() && b.dim() == 0)) return;
+[[noreturn]] static void fail_two_devices(const TensorImpl& a, const TensorImpl& b) {
   // PyTorch names the CUDA device first, whichever operand it is
   const Device& first = a.device().is_cpu() ? b.device() : a.device();
   const Device& second = a.device().is_cpu() ? a.device() : b.device();
   EMBER_FAIL(Runtime, "Expected all tensors to be on the same device, but found at least two devices, ", first.str(),
              " and ", second.str(), "!");
+}
+
+void check_same_device(const TensorImpl& a, const TensorImpl& b) {
+  if (a.device() == b.device()) return;
+  if ((a.device().is_cpu() && a.dim() == 0) || (b.device().is_cpu() && b.dim() == 0)) return;
+  fail_two_devices(a, b);
+}
+
+void check_device_strict(const TensorImpl& a, const TensorImpl& b) {
+  if (a.device() != b.device()) fail_two_devices(a, b);
+}
+
+void check_operand_device(const TensorImpl& self, const TensorImpl& other) {
+  if (self.device() != other.device() && !(other.device().is_cpu() && other.dim() == 0)) fail_two_devices(self, other);
 }
 
 }  // namespace ember

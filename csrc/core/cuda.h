@@ -53,5 +53,11 @@ struct MissingKernel : Error {
 // "Expected all tensors to be on the same device, ..." unless `a` and `b` are
 // on one device; a 0-d CPU tensor may join a CUDA one (as a number), as in PyTorch.
 void check_same_device(const TensorImpl& a, const TensorImpl& b);
+// The same error with no exception for 0-d tensors, for the arguments PyTorch checks
+// so: the index or mask of gather, index_select, embedding, ..., addmm's bias, the
+// operands of products and of cat.
+void check_device_strict(const TensorImpl& a, const TensorImpl& b);
+// An in-place op's operand: on self's device, or a 0-d CPU tensor (a number).
+void check_operand_device(const TensorImpl& self, const TensorImpl& other);
 
 }  // namespace ember

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "core/cuda.h"
+#include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
@@ -207,6 +208,11 @@ void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int6
 void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
                      const std::vector<int64_t>& inner, bool accumulate) {
   check_same_device(*dst, *values);
+  if (accumulate && is_storage_only(dst->dtype())) {  // half floats add up in float32 (the kernels' atomics)
+    Widening wide;
+    scatter_offsets(wide.inout(dst), wide.in(values), outer, inner, true);
+    return wide.finish();
+  }
   cuda_call([&] {
     backend().scatter(cuda_arg(dst), cuda_arg(values), outer.data(), (int64_t)outer.size(), inner.data(),
                       (int64_t)inner.size(), accumulate);
@@ -290,7 +296,7 @@ void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, 
 // One Philox stream per process: (seed, offset). Each call takes the next
 // `numel` counters, so results depend only on the seed and the calls made
 // since, never on the launch geometry. ember.cuda.manual_seed sets the seed and
-// rewinds the offset.
+// rewinds the offset; ember.cuda.get_rng_state is the pair, as PyTorch's 16 bytes.
 namespace {
 std::atomic<uint64_t> g_seed{67280421310721ull}, g_offset{0};
 }
@@ -299,6 +305,11 @@ void manual_seed(uint64_t seed) {
   g_offset = 0;
 }
 uint64_t initial_seed() { return g_seed; }
+std::pair<uint64_t, uint64_t> rng_state() { return {g_seed.load(), g_offset.load()}; }
+void set_rng_state(uint64_t seed, uint64_t offset) {
+  g_seed = seed;
+  g_offset = offset;
+}
 
 void uniform(const Tensor& out, double lo, double hi) {
   uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);

@@ -3,6 +3,7 @@
 // entry of kernels/cpu/ that has a CUDA counterpart starts with
 //   if (on_cuda(out)) return cuda_dispatch::binary(op, out, a, b);
 // and these functions hand the tensors to libember_cuda.so.
+#include <utility>
 #include <vector>
 #include "core/tensor.h"
 
@@ -73,6 +74,8 @@ void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, 
 // Note [CUDA random numbers]
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();
+std::pair<uint64_t, uint64_t> rng_state();  // (seed, offset): Note [CUDA random numbers]
+void set_rng_state(uint64_t seed, uint64_t offset);
 void uniform(const Tensor& out, double lo, double hi);
 void normal(const Tensor& out, double mean, double std);
 }  // namespace cuda_dispatch

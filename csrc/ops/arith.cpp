@@ -500,7 +500,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
               dtype_name(cond->dtype()));
   DType rt = result_type(a, b);
   Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
-  Tensor out = empty(shape, rt);
+  // on the values' device: a 0-d CPU condition joins CUDA values as a number (the kernel refuses a larger one)
+  const Device device = !a->device().is_cpu() ? a->device() : !b->device().is_cpu() ? b->device() : cond->device();
+  Tensor out = empty(shape, rt, device);
   kernels::where(out, cond, cast_for_kernel(a, rt), cast_for_kernel(b, rt));
   auto n = make_node<BinaryState>("WhereBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor c = n.saved_at(0);

@@ -1,6 +1,7 @@
 // Indexing: basic indices become views (select/slice/unsqueeze); tensor and
 // mask indices ("advanced") gather through offsets (kernels/cpu/index.h).
 #include <numeric>
+#include "core/cuda.h"
 #include "kernels/cuda_dispatch.h"
 
 #include "kernels/cpu/elementwise.h"
@@ -409,6 +410,7 @@ Tensor nonzero(const Tensor& t) {
 }
 
 void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op) {
+  check_device_strict(*t, *index);
   EMBER_CHECK(index->dtype() == DType::Int64, op, "(): Expected dtype int64 for index");
   EMBER_CHECK(index->dim() == t->dim() || (t->dim() == 0 && index->dim() <= 1),
               "Index tensor must have the same number of dimensions as input tensor");
@@ -486,6 +488,7 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
 Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   EMBER_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
   EMBER_CHECK(is_integral(index->dtype(), false), "index_select(): Expected dtype int32/int64 for index");
+  check_device_strict(*t, *index);
   int64_t d = wrap_dim(dim, t->dim());
   if (t->dim() == 0) {
     EMBER_CHECK_KIND(index->numel() == 1, Index, "index_select(): Index to scalar can have only 1 value, got ",

@@ -5,6 +5,7 @@
 // gather's offsets, so bounds are checked in one place.
 #include <algorithm>
 
+#include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/index.h"
 #include "ops/op_node.h"
@@ -28,7 +29,8 @@ struct ShapeState {  // the shapes gradients are summed or reshaped back to
 };
 }  // namespace
 
-static void check_index_vector(const Tensor& index, const char* op) {
+static void check_index_vector(const Tensor& t, const Tensor& index, const char* op) {
+  check_device_strict(*t, *index);
   EMBER_CHECK_KIND(index->dim() <= 1, Index, op, "(): Index is supposed to be a vector");
   EMBER_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32, op,
               "(): Expected dtype int32/int64 for index");
@@ -53,7 +55,7 @@ static void check_source(const Tensor& t, int64_t d, const Tensor& index, const 
 }
 
 Tensor index_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source, double alpha) {
-  check_index_vector(index, "index_add");
+  check_index_vector(t, index, "index_add");
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
   check_source(t, d, index, source, "index_add");
   Tensor scaled = source;
@@ -83,7 +85,7 @@ static Tensor zero_along(const Tensor& g, int64_t dim, const Tensor& index) {
 }
 
 Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source) {
-  check_index_vector(index, "index_copy");
+  check_index_vector(t, index, "index_copy");
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
   check_source(t, d, index, source, "index_copy");
   Tensor out = write_along(t, d, index, source, false);
@@ -101,7 +103,7 @@ Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tenso
 }
 
 Tensor index_fill(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& value) {
-  check_index_vector(index, "index_fill");
+  check_index_vector(t, index, "index_fill");
   EMBER_CHECK(value->dim() == 0, "index_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value->dim(), " dimension(s).");
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
@@ -163,7 +165,9 @@ Tensor scatter_value(const Tensor& t, int64_t dim, const Tensor& index, const Te
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
   check_gather_args(t, d, index, "scatter");
   if (t->dim() == 0) return reshape(scatter_value(reshape(t, {1}), 0, reshape(index, {-1}), value), {});
-  Tensor out = scatter_forward(t, d, index, expand(cast_for_kernel(value, t->dtype()), index->sizes()));
+  // the value (a number: a 0-d CPU tensor) is written from t's device
+  const Tensor v = value->device() == t->device() ? value : to_device(value, t->device(), value->dtype());
+  Tensor out = scatter_forward(t, d, index, expand(cast_for_kernel(v, t->dtype()), index->sizes()));
   auto n = make_node<IndexDimState>("ScatterBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {scatter_value(g[0], n.state.dim, n.saved_at(0), zeros({}, g[0]->dtype()))};
   });
@@ -186,12 +190,13 @@ static DimList all_dims(int64_t n) {
   for (int64_t k = 0; k < n; ++k) d[k] = k;
   return d;
 }
-static void check_bool_mask(const Tensor& mask, const char* op) {
+static void check_bool_mask(const Tensor& t, const Tensor& mask, const char* op) {
+  check_device_strict(*t, *mask);
   EMBER_CHECK(mask->dtype() == DType::Bool, op, ": expected BoolTensor for mask");
 }
 
 Tensor masked_select(const Tensor& t, const Tensor& mask) {
-  check_bool_mask(mask, "masked_select");
+  check_bool_mask(t, mask, "masked_select");
   const Shape shape = broadcast_shapes(t->sizes(), mask->sizes());
   Tensor out;
   {
@@ -216,7 +221,7 @@ Tensor masked_select(const Tensor& t, const Tensor& mask) {
 }
 
 Tensor masked_scatter(const Tensor& t, const Tensor& mask, const Tensor& source) {
-  check_bool_mask(mask, "masked_scatter_");
+  check_bool_mask(t, mask, "masked_scatter_");
   EMBER_CHECK(source->dtype() == t->dtype(), "masked_scatter_: expected self and source to have same dtypes but got ",
               scalar_type_name(t->dtype()), " and ", scalar_type_name(source->dtype()));
   const Shape shape = broadcast_shapes(t->sizes(), mask->sizes());
@@ -259,6 +264,7 @@ Tensor masked_scatter(const Tensor& t, const Tensor& mask, const Tensor& source)
 Tensor take(const Tensor& t, const Tensor& index) {
   EMBER_CHECK(index->dtype() == DType::Int64, "take(): Expected a long tensor for index, but got ",
               scalar_type_name(index->dtype()));
+  check_device_strict(*t, *index);
   Tensor out;
   {
     NoGradGuard ng;
@@ -287,6 +293,7 @@ Tensor put(const Tensor& t, const Tensor& index, const Tensor& source, bool accu
               "put_(): Expected source and index to have the same number of "
               "elements, but got source.numel() = ",
               source->numel(), ", index.numel() = ", index->numel());
+  check_device_strict(*t, *index);
   Tensor out;
   {
     NoGradGuard ng;

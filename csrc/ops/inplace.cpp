@@ -10,6 +10,7 @@
 // before the in-place op keep their old history (PyTorch regenerates those).
 #include <algorithm>
 
+#include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
@@ -165,6 +166,7 @@ static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::Binary
   DType rt =
       op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? kDefaultFloat : result_type(self, other);
   check_result_dtype(self, rt, name);
+  check_operand_device(*self, *other);
   check_inplace_shape(self, other, name);
   check_no_internal_overlap(self);
   check_no_partial_overlap(self, other);
@@ -260,6 +262,7 @@ namespace {  // a State is private to its op's file (Note [Node state])
 struct OverwriteState {
   Shape value_sizes;
   DType value_dtype = kDefaultFloat;
+  Device value_device;  // copy_ from another device: the gradient goes back there
   void fields(StateFields& f) const { f.add("src_sym_sizes", value_sizes); }
 };
 }  // namespace
@@ -272,10 +275,12 @@ static Tensor overwrite(const Tensor& self, const Tensor& value, const char* nam
   Tensor out = empty(self->sizes(), self->dtype());
   kernels::copy(out, value);
   auto n = make_node<OverwriteState>(name, {&self, &value}, [](auto& n, variable_list& g) -> variable_list {
-    return {n.needs(0) ? zeros_like(g[0]) : Tensor(),
-            n.needs(1) ? sum_to(to_dtype(g[0], n.state.value_dtype), n.state.value_sizes) : Tensor()};
+    if (!n.needs(1)) return {n.needs(0) ? zeros_like(g[0]) : Tensor(), Tensor()};
+    Tensor gv = sum_to(to_dtype(g[0], n.state.value_dtype), n.state.value_sizes);
+    if (gv->device() != n.state.value_device) gv = to_device(gv, n.state.value_device, gv->dtype());
+    return {n.needs(0) ? zeros_like(g[0]) : Tensor(), gv};
   });
-  if (n) n->state = {value->sizes(), value->dtype()};
+  if (n) n->state = {value->sizes(), value->dtype(), value->device()};
   return attach(n, out);
 }
 

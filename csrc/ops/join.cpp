@@ -1,4 +1,5 @@
 // Joining (cat, stack) and splitting (split, chunk, unbind).
+#include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
@@ -24,8 +25,10 @@ Tensor cat(const TensorList& ts, int64_t dim) {
       break;
     }
   if (!ref) ref = &ts[0];
-  for (size_t i = 0; i < ts.size(); ++i)
+  for (size_t i = 0; i < ts.size(); ++i) {
     EMBER_CHECK(ts[i]->dim() > 0, "zero-dimensional tensor (at position ", i, ") cannot be concatenated");
+    check_device_strict(*ts[0], *ts[i]);
+  }
   int64_t nd = (*ref)->dim();
   int64_t d = wrap_dim(dim, nd);
   DType dt = ts[0]->dtype();

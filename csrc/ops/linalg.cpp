@@ -1,4 +1,5 @@
 // Matrix products. Every product reaches kernels::bmm (BLAS for float dtypes).
+#include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
 #include "ops/op_node.h"
@@ -35,6 +36,7 @@ static Tensor blas_ready(const Tensor& t) {
 
 // out (B, M, N) = a (B, M, K) @ b (B, K, N), no autograd.
 static Tensor bmm_forward(const Tensor& a, const Tensor& b) {
+  check_device_strict(*a, *b);
   const int64_t B = a->size(0), M = a->size(1), N = b->size(2);
   const int64_t row_stride = M == 1 ? a->stride(0) : a->stride(1);
   if (B > 1 && b->stride(0) == 0 && a->stride(0) == M * row_stride) {
@@ -126,6 +128,8 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta,
               " and ", b->size(0), "x", b->size(1), ")");
   check_same_dtype(a, b, "mat1 and mat2");
   check_same_dtype(input, a, "self and mat2");
+  check_same_device(*a, *b);
+  check_device_strict(*a, *input);  // PyTorch's addmm refuses a 0-d CPU bias too
   Shape shape{a->size(0), b->size(1)};
   EMBER_CHECK(expand_compatible(input->sizes(), shape), "addmm: self of shape ", detail::cat(input->sizes()),
               " cannot be broadcast to the product's shape ", detail::cat(shape));

@@ -750,6 +750,9 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           }
       },
       "Marks the views among the outputs of a custom Function run without recording (Note [View creation]).");
+  m.def("_set_serial_backward", &set_serial_backward,
+        "While on, backward passes this thread starts run all their nodes on it; returns the previous setting.",
+        py::arg("on"));
   m.def("_current_backward_pass_id", &current_backward_pass_id,
         "An id of the backward pass running on this thread, 0 outside one.");
   m.def(

@@ -64,9 +64,18 @@ void init_cuda(py::module_& m) {
   m.def("_cuda_manual_seed", &kernels::cuda_dispatch::manual_seed, "Seeds the CUDA generator (Philox).",
         py::arg("seed"));
   m.def("_cuda_initial_seed", &kernels::cuda_dispatch::initial_seed, "The CUDA generator's seed.");
+  m.def("_cuda_rng_state", &kernels::cuda_dispatch::rng_state, "The CUDA generator's (seed, offset).");
+  m.def("_cuda_set_rng_state", &kernels::cuda_dispatch::set_rng_state, "Sets the CUDA generator's seed and offset.",
+        py::arg("seed"), py::arg("offset"));
   m.def(
-      "_empty_on", [](const Shape& s, DType d, const Device& device) { return empty(s, d, device); },
-      "An uninitialised tensor on `device`.", py::arg("size"), py::arg("dtype"), py::arg("device"));
+      "_empty_on",
+      [](const Shape& s, DType d, const Device& device, std::optional<double> fill) {
+        Tensor t = empty(s, d, device);
+        if (fill) kernels::fill(t, *fill);  // made so, not written after: version 0, as PyTorch's zeros
+        return t;
+      },
+      "A tensor on `device`, uninitialised or filled with `fill`.", py::arg("size"), py::arg("dtype"),
+      py::arg("device"), py::arg("fill") = py::none());
   def_private(
       m, "_pin_memory", [](const Tensor& t) { return pin_memory(t); },
       "A copy of a CPU tensor in page-locked memory (itself when it is there; Note [Pinned memory]).", py::arg("self"));
@@ -81,10 +90,9 @@ void init_cuda(py::module_& m) {
           kernels::cuda_dispatch::normal(t, a, b);
         else
           kernels::cuda_dispatch::uniform(t, a, b);
-        t->bump_version();
-        return t;
+        return t;  // a fresh tensor's values: its version stays 0, as PyTorch's randn
       },
-      "Fills a CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.",
+      "Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.",
       py::arg("tensor"), py::arg("normal"), py::arg("a"), py::arg("b"));
 }
 

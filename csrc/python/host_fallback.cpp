@@ -27,8 +27,11 @@ bool enabled_for(const char* op) {
                                      "igamma",         "igammac",
                                      "quantile",       "nanquantile",
                                      "count_nonzero"};
+  // and their in-place forms (scatter_reduce_), which write the result back into self
+  const size_t n = std::strlen(op);
+  const size_t base = n > 1 && op[n - 1] == '_' ? n - 1 : n;
   for (const char* name : kOps)
-    if (std::strcmp(name, op) == 0) return true;
+    if (std::strlen(name) == base && std::strncmp(name, op, base) == 0) return true;
   return false;
 }
 

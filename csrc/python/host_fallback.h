@@ -8,7 +8,8 @@
 // op as PyTorch's MPS fallback does. The copies are ember's differentiable
 // to_device, so gradients flow back to the device tensors. It is correct and
 // slow (the device waits for each copy): a bridge until those ops have kernels,
-// never used for an op that writes into its arguments or returns a view.
+// never used for an op that returns a view. An in-place form (scatter_reduce_)
+// runs on a host copy of self, which copy_ writes back into self.
 #include <tuple>
 #include <type_traits>
 #include <utility>

@@ -189,9 +189,28 @@ struct Profiled<F, R (C::*)(A...) const> {
           }();
           return host_fallback::back(result, device);
         }
+      } else if constexpr (std::is_same_v<R, Tensor&>) {
+        if (host_fallback) return in_place_on_host(a...);
       }
       EMBER_FAIL(NotImplemented, "Could not run '", name, "' with arguments from the 'CUDA' backend: ", missing.detail,
                  "; move its inputs to the CPU with .cpu()");
+    }
+  }
+  // The in-place form of a host-fallback op (x.scatter_reduce_(...)): it writes into a host copy
+  // of self, which copy_ then writes back (one in-place write of self for autograd and versions).
+  template <class S, class... Rest>
+  R in_place_on_host(S& self, Rest&... rest) const {
+    if constexpr (std::is_same_v<std::decay_t<S>, Tensor> &&
+                  std::is_invocable_v<const F&, Tensor&, decltype(host_fallback::to_host(std::declval<Rest&>()))...>) {
+      host_fallback::warn_once(name);
+      Tensor host = host_fallback::to_host(self);
+      {
+        OpDeviceGuard on_host(Device{});
+        fn(host, host_fallback::to_host(rest)...);
+      }
+      return copy_(self, host);
+    } else {
+      EMBER_FAIL(NotImplemented, "Could not run '", name, "' with arguments from the 'CUDA' backend");
     }
   }
 };

@@ -896,7 +896,8 @@ class Tensor:
     def __reduce_ex__(self, protocol: int) -> tuple:
         """
         pickle (any protocol), copy and multiprocessing: the values, dtype, requires_grad and the attributes set on
-            the tensor. As in PyTorch, the graph is not pickled: a tensor that requires grad comes back as a leaf.
+            the tensor, and the device of a CUDA tensor (it comes back there, as in PyTorch). As in PyTorch, the graph is
+            not pickled: a tensor that requires grad comes back as a leaf.
         """
     def __rfloordiv__(self, other: typing.Any) -> typing.Any:
         """
@@ -2013,7 +2014,7 @@ class Tensor:
         """
     def new_empty(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
-        ember.empty(*size) with this tensor's dtype unless dtype is given.
+        ember.empty(*size) with this tensor's dtype and device unless they are given.
         """
     def new_empty_strided(self, size: typing.Sequence[int], stride: typing.Sequence[int], *, dtype: typing.Any = None, layout: typing.Any = None, device: typing.Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
         """
@@ -2021,19 +2022,19 @@ class Tensor:
         """
     def new_full(self, size: typing.Sequence[int], fill_value: float, dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False) -> Tensor:
         """
-        ember.full(size, fill_value) with this tensor's dtype unless dtype is given.
+        ember.full(size, fill_value) with this tensor's dtype and device unless they are given.
         """
     def new_ones(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
-        ember.ones(*size) with this tensor's dtype unless dtype is given.
+        ember.ones(*size) with this tensor's dtype and device unless they are given.
         """
     def new_tensor(self, data: typing.Any, dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False) -> Tensor:
         """
-        ember.tensor(data) with this tensor's dtype unless dtype is given.
+        ember.tensor(data) with this tensor's dtype and device unless they are given.
         """
     def new_zeros(self, *size_args: int | typing.Sequence[int], dtype: dtype | None = None, device: str | device | None = None, requires_grad: bool = False, layout: typing.Any = None, pin_memory: bool = False, size: typing.Sequence[int] | None = None) -> Tensor:
         """
-        ember.zeros(*size) with this tensor's dtype unless dtype is given.
+        ember.zeros(*size) with this tensor's dtype and device unless they are given.
         """
     def nextafter_(self, other: Tensor) -> Tensor:
         """
@@ -3000,15 +3001,23 @@ def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -
     """
 def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
-    Fills a CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.
+    Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.
     """
 def _cuda_reset_peak_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """
     Resets the peaks to the current counts.
     """
+def _cuda_rng_state() -> tuple[int, int]:
+    """
+    The CUDA generator's (seed, offset).
+    """
 def _cuda_set_device(device: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Makes `device` the current CUDA device.
+    """
+def _cuda_set_rng_state(seed: typing.SupportsInt | typing.SupportsIndex, offset: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Sets the CUDA generator's seed and offset.
     """
 def _cuda_synchronize(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """
@@ -3030,9 +3039,9 @@ def _empty_cache() -> None:
     """
     Frees the CPU buffers the caching allocator keeps for reuse.
     """
-def _empty_on(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype, device: device) -> Tensor:
+def _empty_on(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype, device: device, fill: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
     """
-    An uninitialised tensor on `device`.
+    A tensor on `device`, uninitialised or filled with `fill`.
     """
 def _eye(n: typing.SupportsInt | typing.SupportsIndex, m: typing.SupportsInt | typing.SupportsIndex, dtype: dtype) -> Tensor:
     """
@@ -3291,6 +3300,10 @@ def _set_inference_mode(mode: bool) -> None:
 def _set_parallel_backward(enabled: bool | None) -> None:
     """
     Switches the parallel backward executor on or off; None: back to the default (on with 4+ threads).
+    """
+def _set_serial_backward(on: bool) -> bool:
+    """
+    While on, backward passes this thread starts run all their nodes on it; returns the previous setting.
     """
 def _set_vec_math_enabled(enabled: bool) -> bool:
     """

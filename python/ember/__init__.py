@@ -56,6 +56,7 @@ from . import (
     nn,
     onnx,
     optim,
+    random,
     special,
     testing,
 )

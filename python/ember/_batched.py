@@ -191,7 +191,7 @@ class BatchedTensor(TensorLike):
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self._value.is_cuda
 
     @property
     def layout(self) -> Any:
@@ -207,7 +207,7 @@ class BatchedTensor(TensorLike):
         return self._value.element_size()
 
     def get_device(self) -> int:
-        return -1
+        return self._value.get_device()
 
     # ----------------------------------------------------------------------------- autograd
     @property

@@ -27,7 +27,7 @@ def logspace(
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced on a log scale."""
     _creation._check_layout_and_pinning(layout, False, "logspace")
     exponents = _creation.linspace(start, end, steps, dtype=_C.dtype.float64, device=device)
-    values = _C.pow(_creation.full((steps,), float(base), dtype=_C.dtype.float64), exponents)
+    values = _C.pow(_creation.full((steps,), float(base), dtype=_C.dtype.float64, device=device), exponents)
     # Computed in float64, then converted (integer dtypes truncate, as a cast does).
     target = dtype or (out.dtype if out is not None else _creation.get_default_dtype())
     result = _creation._into(out, values.to(target), "logspace")

@@ -435,7 +435,7 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
         if n:
             square = _C.matmul(square, square)
     if result is None:
-        eye = _creation.eye(input.shape[-1], dtype=input.dtype)
+        eye = _creation.eye(input.shape[-1], dtype=input.dtype, device=_creation._device_of(input))
         result = eye.expand(input.shape).clone()
     elif result is input:
         result = input.clone()
@@ -467,7 +467,12 @@ def block_diag(*tensors: Tensor) -> Tensor:
     rows, left = [], 0
     for b in blocks:
         r, c = b.shape
-        parts = [_creation.zeros(r, left, dtype=dt), b.to(dt), _creation.zeros(r, cols - left - c, dtype=dt)]
+        device = _creation._device_of(b)
+        parts = [
+            _creation.zeros(r, left, dtype=dt, device=device),
+            b.to(dt),
+            _creation.zeros(r, cols - left - c, dtype=dt, device=device),
+        ]
         rows.append(_C.cat(parts, 1))
         left += c
     return _C.cat(rows, 0)

@@ -63,11 +63,12 @@ def _as_tensor(x: Any, like: Tensor) -> Tensor:
     """A Python number as a 0-d tensor of like's dtype category (a wrapped number, as PyTorch's)."""
     if isinstance(x, Tensor):
         return x
+    device = _creation._device_of(like)
     if isinstance(x, bool):
-        return _creation.tensor(x)
+        return _creation.tensor(x, device=device)
     if isinstance(x, numbers.Integral):
-        return _creation.tensor(x, dtype=like.dtype if not like.dtype == _C.dtype.bool else None)
-    return _creation.tensor(x, dtype=like.dtype if like.is_floating_point() else None)
+        return _creation.tensor(x, dtype=like.dtype if not like.dtype == _C.dtype.bool else None, device=device)
+    return _creation.tensor(x, dtype=like.dtype if like.is_floating_point() else None, device=device)
 
 
 # ------------------------------------------------------------------------------ differences, integrals
@@ -80,7 +81,7 @@ def _cumsum(t: Tensor, dim: int) -> Tensor:
         return _C.cumsum(t, dim)
     moved = t.transpose(dim, -1)
     n = moved.shape[-1]
-    upper = _creation.ones(n, n, dtype=t.dtype).triu()
+    upper = _creation.ones(n, n, dtype=t.dtype, device=_creation._device_of(t)).triu()
     return _C.matmul(moved, upper).transpose(dim, -1)
 
 
@@ -364,7 +365,10 @@ def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input * 2 ** other``, a floating result."""
     other = _as_tensor(other, input)
     two = _creation.full(
-        (), 2.0, dtype=_C.dtype.float64 if input.dtype == _C.dtype.float64 else _creation.get_default_dtype()
+        (),
+        2.0,
+        dtype=_C.dtype.float64 if input.dtype == _C.dtype.float64 else _creation.get_default_dtype(),
+        device=_creation._device_of(input),
     )
     return _out(out, _floating(input) * _C.pow(two, other.to(two.dtype)), "ldexp")
 
@@ -375,7 +379,7 @@ def float_power(input: Tensor | float, exponent: Tensor | float, *, out: Tensor 
     base = input.to(f64) if isinstance(input, Tensor) else float(input)
     exp = exponent.to(f64) if isinstance(exponent, Tensor) else float(exponent)
     if not isinstance(base, Tensor):
-        base = _creation.tensor(base, dtype=f64)
+        base = _creation.tensor(base, dtype=f64, device=_creation._device_of(exp) if isinstance(exp, Tensor) else None)
     return _out(out, _C.pow(base, exp), "float_power")
 
 
@@ -470,7 +474,7 @@ def _quantile(name: str, input: Tensor, q: Tensor | float, dim: int | None, keep
         )
     scalar_q = not isinstance(q, Tensor)
     if scalar_q:
-        q = _creation.tensor([float(q)], dtype=input.dtype)
+        q = _creation.tensor([float(q)], dtype=input.dtype, device=_creation._device_of(input))
     elif q.dim() > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
     elif q.dtype != input.dtype:
@@ -493,7 +497,11 @@ def _quantile(name: str, input: Tensor, q: Tensor | float, dim: int | None, keep
     nan = xs.isnan()
     q = q.detach()
     # How many values each quantile is taken among: all of them, or the non-NaN ones for nanquantile.
-    count = (~nan).sum(-1, keepdim=True) if ignore_nan else _creation.full((1,), x.shape[-1], dtype=_C.dtype.int64)
+    count = (
+        (~nan).sum(-1, keepdim=True)
+        if ignore_nan
+        else _creation.full((1,), x.shape[-1], dtype=_C.dtype.int64, device=_creation._device_of(x))
+    )
     pos = q * (count.to(q.dtype) - 1).clamp(0)  # (..., len(q)): the fractional rank
     lo = pos.to(_C.dtype.int64)  # pos >= 0, so truncation is floor
     frac = pos - lo.to(pos.dtype)
@@ -513,7 +521,9 @@ def _quantile(name: str, input: Tensor, q: Tensor | float, dim: int | None, keep
         odd = lo.remainder(2) == 1
         result = _C.where((frac > 0.5) | ((frac == 0.5) & odd), above, below)
     undefined = (count == 0) if ignore_nan else nan.any(-1, keepdim=True)  # all NaN / any NaN: the result is NaN
-    result = _C.where(undefined, _creation.full((), math.nan, dtype=result.dtype), result)
+    result = _C.where(
+        undefined, _creation.full((), math.nan, dtype=result.dtype, device=_creation._device_of(result)), result
+    )
     if keepdim:
         if dim is None:
             result = result.reshape([1] * input.dim() + [q.shape[0]])

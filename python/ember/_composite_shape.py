@@ -299,7 +299,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     # The combinations of positions (no data touched), then one gather: differentiable w.r.t. input.
     rows = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    index = _creation.tensor(rows.reshape(-1))
+    index = _creation.tensor(rows.reshape(-1), device=_creation._device_of(input))
     return input.index_select(0, index).reshape(-1, r)
 
 
@@ -311,7 +311,7 @@ def tril_indices(
     _creation._check_layout_and_pinning(layout, False, "tril_indices")
     _creation._check_device(device)
     r, c = np.tril_indices(row, offset, col)
-    return _creation.tensor(np.stack([r, c]).reshape(2, -1), dtype=dtype or _C.dtype.int64)
+    return _creation.tensor(np.stack([r, c]).reshape(2, -1), dtype=dtype or _C.dtype.int64, device=device)
 
 
 def triu_indices(
@@ -322,7 +322,7 @@ def triu_indices(
     _creation._check_layout_and_pinning(layout, False, "triu_indices")
     _creation._check_device(device)
     r, c = np.triu_indices(row, offset, col)
-    return _creation.tensor(np.stack([r, c]).reshape(2, -1), dtype=dtype or _C.dtype.int64)
+    return _creation.tensor(np.stack([r, c]).reshape(2, -1), dtype=dtype or _C.dtype.int64, device=device)
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:

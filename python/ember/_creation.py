@@ -94,6 +94,12 @@ def get_default_device() -> _C.device:
     return _C.device(_device_stack[-1] if _device_stack else _default_device)
 
 
+def _device_of(t: Tensor) -> _C.device | None:
+    """The device= argument for a tensor made to go with t: t's device, or None where that is where
+    tensors are made anyway (a CPU tensor under the CPU default: None is the faster path)."""
+    return t.device if t.is_cuda or _device_stack or _default_device != "cpu" else None
+
+
 def set_default_device(device: str | _C.device | None) -> None:
     """Sets the device new tensors are made on: ``cpu`` (or None) or ``meta`` in this build.
 
@@ -272,8 +278,8 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         dt = dtype or (out.dtype if out is not None else _default_dtype)
         target = _placement(device)
         if target is not None and out is None:  # made on the device, not copied there
-            t = _C._empty_on(_size(size), dt, target)
-            return _finish(t if name == "empty" else t.fill_(0 if name == "zeros" else 1), requires_grad)
+            t = _C._empty_on(_size(size), dt, target, None if name == "empty" else float(name == "ones"))
+            return _finish(t, requires_grad)
         return _finish(_into(out, fn(_size(size), dt), name), requires_grad, device, pin_memory)
 
     create.__name__ = fn.__name__.lstrip("_")
@@ -529,8 +535,8 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         extra = {"generator": generator} if random else {}
         if device is None and isinstance(input, _meta.MetaTensor):
             device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given
-        elif device is None and isinstance(input, Tensor) and input.device.type != "cpu":
-            device = input.device  # on the input's device, as PyTorch
+        elif device is None and isinstance(input, Tensor):
+            device = _device_of(input)  # on the input's device, as PyTorch
         if not random and isinstance(input, _batched.BatchedTensor):  # inside vmap: one result per entry
             return input._map_value(lambda v: create(v, dtype=dtype, device=device, requires_grad=requires_grad))
         if generator is not None and not random:
@@ -562,6 +568,6 @@ def full_like(
     """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given."""
     if device is None and isinstance(input, _meta.MetaTensor):
         device = "meta"
-    elif device is None and isinstance(input, Tensor) and input.device.type != "cpu":
-        device = input.device
+    elif device is None and isinstance(input, Tensor):
+        device = _device_of(input)
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import _C, _dtype_info
 from ._autocast import float32_under_autocast
-from ._creation import ones, ones_like
+from ._creation import _device_of, ones, ones_like
 from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
 
@@ -72,7 +72,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
-    pairs = ones(n, n).triu(1).nonzero()
+    pairs = ones(n, n, device=_device_of(input)).triu(1).nonzero()
     return (input.index_select(0, pairs[:, 0]) - input.index_select(0, pairs[:, 1])).norm(p, -1)
 
 

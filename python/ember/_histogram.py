@@ -16,7 +16,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._composite_shape import _out
-from ._creation import linspace, ones_like, tensor, zeros
+from ._creation import _device_of, linspace, ones_like, tensor, zeros
 from ._dtype_info import _scalar_name
 from .grad_mode import no_grad
 
@@ -36,10 +36,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     with no_grad():
         n = max(int(input.max()) + 1 if input.numel() else 0, minlength)
         index = input.long()
+        device = _device_of(input)
         if weights is None:
-            return zeros(n, dtype=_C.dtype.int64).index_add_(0, index, ones_like(index))
+            return zeros(n, dtype=_C.dtype.int64, device=device).index_add_(0, index, ones_like(index))
         dtype = weights.dtype if weights.is_floating_point() else _C.dtype.float64
-        return zeros(n, dtype=dtype).index_add_(0, index, weights.to(dtype))
+        return zeros(n, dtype=dtype, device=device).index_add_(0, index, weights.to(dtype))
 
 
 def _bin_counts(input: Tensor, edges_low: float, edges_high: float, bins: int, weight: Tensor | None) -> Tensor:
@@ -50,7 +51,7 @@ def _bin_counts(input: Tensor, edges_low: float, edges_high: float, bins: int, w
     x, w = x[inside], w[inside]
     width = (edges_high - edges_low) / bins
     index = ((x - edges_low) / width).floor().long().clamp(0, bins - 1)
-    return zeros(bins, dtype=_C.dtype.float64).index_add_(0, index, w)
+    return zeros(bins, dtype=_C.dtype.float64, device=_device_of(x)).index_add_(0, index, w)
 
 
 def _data_range(input: Tensor, low: float, high: float) -> tuple[float, float]:
@@ -92,17 +93,19 @@ def histogram(
     with no_grad():
         if isinstance(bins, int):
             low, high = _data_range(input, *(range if range is not None else (0.0, 0.0)))
-            edges = linspace(low, high, bins + 1, dtype=input.dtype)
+            edges = linspace(low, high, bins + 1, dtype=input.dtype, device=_device_of(input))
             hist = _bin_counts(input, low, high, bins, weight)
         else:
-            edges = bins if isinstance(bins, Tensor) else tensor(list(bins), dtype=input.dtype)
+            edges = (
+                bins if isinstance(bins, Tensor) else tensor(list(bins), dtype=input.dtype, device=_device_of(input))
+            )
             x = input.reshape(-1).double()
             e = edges.double()
             w = weight.reshape(-1).double() if weight is not None else ones_like(x)
             inside = (x >= e[0]) & (x <= e[-1])
             x, w = x[inside], w[inside]
             index = (_C.searchsorted(e.contiguous(), x, right=True) - 1).clamp(0, e.numel() - 2)
-            hist = zeros(e.numel() - 1, dtype=_C.dtype.float64).index_add_(0, index, w)
+            hist = zeros(e.numel() - 1, dtype=_C.dtype.float64, device=_device_of(x)).index_add_(0, index, w)
         if density:
             widths = edges.double()[1:] - edges.double()[:-1]
             hist = hist / (hist.sum() * widths)
@@ -131,21 +134,26 @@ def histogramdd(
         raise NotImplementedError(f"\"histogramdd_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
     if input.dim() < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
-    points = input.detach().reshape(-1, input.shape[-1]).double().numpy()
+    # numpy counts on the host; the results go back to input's device
+    points = input.detach().reshape(-1, input.shape[-1]).double().cpu().numpy()
     dims = points.shape[1]
     if isinstance(bins, int):
         np_bins: Any = [bins] * dims
     else:
-        np_bins = [b.detach().double().numpy() if isinstance(b, Tensor) else b for b in bins]
+        np_bins = [b.detach().double().cpu().numpy() if isinstance(b, Tensor) else b for b in bins]
         if len(np_bins) != dims:
             raise RuntimeError(
                 f"histogramdd: The size of bins must be equal to the innermost dimension of the input. "
                 f"Got {len(np_bins)} and {dims}"
             )
     np_range = None if range is None else [(range[2 * d], range[2 * d + 1]) for d in builtins.range(dims)]
-    w = None if weight is None else weight.detach().reshape(-1).double().numpy()
+    w = None if weight is None else weight.detach().reshape(-1).double().cpu().numpy()
     hist, edges = np.histogramdd(points, bins=np_bins, range=np_range, weights=w, density=density)
-    return _histogramdd_result(tensor(hist, dtype=input.dtype), tuple(tensor(e, dtype=input.dtype) for e in edges))
+    device = _device_of(input)
+    return _histogramdd_result(
+        tensor(hist, dtype=input.dtype, device=device),
+        tuple(tensor(e, dtype=input.dtype, device=device) for e in edges),
+    )
 
 
 _METHODS = {"bincount": bincount, "histc": histc, "histogram": histogram}

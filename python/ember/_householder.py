@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _C, _lapack
 from ._C import Tensor
-from ._creation import arange, eye, tensor
+from ._creation import _device_of, arange, eye, tensor
 from .autograd.function import Function
 
 __all__ = ["geqrf", "householder_product", "orgqr", "ormqr"]
@@ -44,9 +44,11 @@ class Geqrf(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        h, tau = _lapack.qr_raw(A.detach().numpy())  # LAPACK's geqrf; h is a transposed
+        host = A.detach().cpu() if A.is_cuda else A.detach()
+        h, tau = _lapack.qr_raw(host.numpy())  # LAPACK's geqrf, on the host; h is a transposed
         a = np.ascontiguousarray(np.swapaxes(h, -1, -2))
-        return tensor(a, dtype=A.dtype), tensor(tau, dtype=A.dtype)
+        device = _device_of(A)  # the results go back to A's device
+        return tensor(a, dtype=A.dtype, device=device), tensor(tau, dtype=A.dtype, device=device)
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -70,7 +72,7 @@ def _reflector(V: Tensor, tau: Tensor, i: int) -> tuple[Tensor, Tensor]:
     """v_i (a column, 1 at row i, zeros above, V's entries below) and tau_i, batched as (..., m, 1) and (..., 1, 1)."""
     m = V.shape[-2]
     column = V[..., :, i : i + 1]
-    rows = arange(m).reshape(m, 1)
+    rows = arange(m, device=_device_of(V)).reshape(m, 1)
     v = _C.where(rows > i, column, _C.where(rows == i, 1.0, 0.0).to(V.dtype))
     return v, tau[..., i : i + 1].unsqueeze(-1)
 
@@ -101,7 +103,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) ->
             f"torch.{name}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
             f"{list(tau.shape[:-1])}"
         )
-    X = eye(m, dtype=A.dtype)[:, :n].expand(*A.shape[:-2], m, n)
+    X = eye(m, dtype=A.dtype, device=_device_of(A))[:, :n].expand(*A.shape[:-2], m, n)
     for i in reversed(range(tau.shape[-1])):
         X = _apply_left(X, *_reflector(A, tau, i))
     return X if out is None else out.copy_(X)

@@ -24,8 +24,16 @@ _LdlFactor = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
 _LdlFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
-def _from_numpy(a: np.ndarray) -> Tensor:
-    return _C.from_numpy(np.array(a, order="C"))  # a copy; 0-d stays 0-d
+def _from_numpy(a: np.ndarray, like: Tensor) -> Tensor:
+    """A host result as an ember tensor (a copy; 0-d stays 0-d) on ``like``'s device."""
+    t = _C.from_numpy(np.array(a, order="C"))
+    return t.to(like.device) if like.is_cuda else t
+
+
+def _host(t: Tensor) -> np.ndarray:
+    """t's values for LAPACK, on the host (a copy of a CUDA tensor)."""
+    t = t.detach()
+    return t.cpu().numpy() if t.is_cuda else t.numpy()
 
 
 class _LdlFactorEx(Function):
@@ -35,14 +43,14 @@ class _LdlFactorEx(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
-        a = A.detach().numpy()
+        a = _host(A)
         ld = _fortran(a)
         piv = np.zeros(a.shape[:-1], dtype=np.int32)
         info = _C._lapack_sytrf(ld, piv) if a.size else np.zeros(a.shape[:-2], dtype=np.int32)
         ld = np.tril(_back(ld))
-        piv_t, info_t = _from_numpy(piv), _from_numpy(info)
+        piv_t, info_t = _from_numpy(piv, A), _from_numpy(info, A)
         ctx.mark_non_differentiable(piv_t, info_t)
-        return _from_numpy(ld), piv_t, info_t
+        return _from_numpy(ld, A), piv_t, info_t
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -92,7 +100,7 @@ class _LdlSolve(Function):
 
     @staticmethod
     def forward(ctx: Any, LD: Tensor, pivots: Tensor, B: Tensor) -> Tensor:
-        ld, piv, b = LD.detach().numpy(), pivots.numpy(), B.detach().numpy()
+        ld, piv, b = _host(LD), _host(pivots), _host(B)
         batch = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
         n = ld.shape[-1]
         ld = _fortran(np.broadcast_to(ld, batch + ld.shape[-2:]))
@@ -100,7 +108,7 @@ class _LdlSolve(Function):
         x = _fortran(np.broadcast_to(b, batch + b.shape[-2:]))
         if x.size:
             _C._lapack_sytrs(ld, piv, x)
-        return _from_numpy(_back(x))
+        return _from_numpy(_back(x), B)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
@@ -110,7 +118,7 @@ class _LdlSolve(Function):
 def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False, out: Tensor | None = None) -> Tensor:
     """Solves A X = B from A's LDL factorization (``LD, pivots`` of ``ldl_factor``), as LAPACK's sytrs;
     batches broadcast."""
-    from .linalg import _check_square, _out
+    from .linalg import _check_same_device, _check_square, _out
 
     _check_tensors("linalg_ldl_solve", LD=LD, pivots=pivots, B=B)
     _check_square("torch.linalg.ldl_solve", LD, "LD")
@@ -130,4 +138,5 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
             f"torch.linalg.ldl_solve: shapes do not match: LD {tuple(LD.shape)}, pivots {tuple(pivots.shape)}, "
             f"B {tuple(B.shape)}"
         )
+    _check_same_device(LD, pivots, B)
     return _out(out, _LdlSolve.apply(LD, pivots, B), "linalg.ldl_solve")

@@ -26,6 +26,12 @@ __all__ = ["lobpcg"]
 _EPS = {"float32": 1.2e-07, "float64": 2.23e-16}
 
 
+def _host(t: Tensor) -> np.ndarray:
+    """t's values in float64 on the host (a copy of a CUDA tensor), where the iteration runs."""
+    t = t.detach()
+    return (t.cpu() if t.is_cuda else t).numpy().astype(np.float64)
+
+
 def _rayleigh_ritz(A: np.ndarray, B: np.ndarray | None, S: np.ndarray, largest: bool) -> tuple[np.ndarray, np.ndarray]:
     """Ritz values and the coefficients Y (Ritz vectors = S @ Y) of A on span(S), best first."""
     BS = S if B is None else B @ S
@@ -82,10 +88,10 @@ class _Lobpcg(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor, B: Any, X0: Tensor, iK: Any, k: int, niter: int, tol: float, largest: bool):
-        a = A.detach().numpy().astype(np.float64)
-        b = None if B is None else B.detach().numpy().astype(np.float64)
-        x0 = X0.detach().numpy().astype(np.float64)
-        ik = None if iK is None else iK.detach().numpy().astype(np.float64)
+        a = _host(A)
+        b = None if B is None else _host(B)
+        x0 = _host(X0)
+        ik = None if iK is None else _host(iK)
         batch, m = a.shape[:-2], a.shape[-1]
         E = np.empty(batch + (k,))
         X = np.empty(batch + (m, k))
@@ -94,6 +100,8 @@ class _Lobpcg(Function):
         np_dtype = np.float32 if A.dtype == _C.dtype.float32 else np.float64
         E_t = _C.from_numpy(np.array(E, dtype=np_dtype, order="C"))
         X_t = _C.from_numpy(np.array(X, dtype=np_dtype, order="C"))
+        if A.is_cuda:  # computed on the host; the results go back to A's device
+            E_t, X_t = E_t.to(A.device), X_t.to(A.device)
         ctx.save_for_backward(E_t, X_t)
         ctx.has_B = B is not None
         return E_t, X_t
@@ -139,7 +147,7 @@ def lobpcg(
     steps (default 1000; -1: no limit). ember runs one robust variant for both ``method``s ("ortho",
     "basic"), so the ``ortho_*`` tuning dicts of PyTorch's ortho variant change nothing; a ``tracker``
     (PyTorch calls it with its worker object each step) raises NotImplementedError."""
-    from ._creation import randn
+    from ._creation import _device_of, randn
 
     if not isinstance(A, Tensor) or not A.is_floating_point():
         raise TypeError("lobpcg: A must be a floating point Tensor")
@@ -166,7 +174,7 @@ def lobpcg(
     name = "float64" if A.dtype == _C.dtype.float64 else "float32"
     tol = _EPS[name] ** 0.5 if tol is None else tol
     if X is None:
-        X = randn(*A.shape[:-2], m, n, dtype=A.dtype)
+        X = randn(*A.shape[:-2], m, n, dtype=A.dtype, device=_device_of(A))
     elif tuple(X.shape) != tuple(A.shape[:-2]) + (m, n):
         X = X.expand(*A.shape[:-2], m, n)
     E, V = _Lobpcg.apply(A, B, X, iK, k, 1000 if niter is None else niter, tol, True if largest is None else largest)

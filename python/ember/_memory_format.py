@@ -63,7 +63,7 @@ def with_strides(t: Tensor, strides: tuple[int, ...]) -> Tensor:
     from ._tensor_extras import empty_strided
     from .grad_mode import no_grad
 
-    out = empty_strided(t.shape, strides, dtype=t.dtype)
+    out = empty_strided(t.shape, strides, dtype=t.dtype, device=t.device)
     with no_grad():
         out.copy_(t)
     return out.requires_grad_(t.requires_grad)

@@ -19,7 +19,7 @@ import numpy as np
 from . import _C
 from ._C import Generator, Tensor
 from ._composite_shape import _out
-from ._creation import _check_device, _check_layout_and_pinning, rand, randint, randn, tensor
+from ._creation import _check_device, _check_layout_and_pinning, _device_of, rand, randint, randn, tensor
 from .grad_mode import no_grad
 
 __all__ = ["bernoulli", "multinomial", "normal", "poisson", "randint_like"]
@@ -27,7 +27,7 @@ __all__ = ["bernoulli", "multinomial", "normal", "poisson", "randint_like"]
 
 def _uniform_like(t: Tensor, generator: Generator | None) -> Tensor:
     dtype = t.dtype if t.is_floating_point() else _C.dtype.float64
-    return rand(*t.shape, dtype=dtype, generator=generator)
+    return rand(*t.shape, dtype=dtype, device=_device_of(t), generator=generator)
 
 
 def bernoulli(
@@ -78,11 +78,11 @@ def multinomial(
             # inverse CDF: each uniform draw falls in one category's stretch of the cumulative sum
             cdf = (w / total).cumsum(1)
             cdf[:, -1] = 1.0
-            u = rand(w.shape[0], num_samples, dtype=_C.dtype.float64, generator=generator)
+            u = rand(w.shape[0], num_samples, dtype=_C.dtype.float64, device=_device_of(w), generator=generator)
             r = _C.searchsorted(cdf.contiguous(), u, right=True).clamp_max(n - 1)
         else:
             # Efraimidis-Spirakis: the k smallest of -log(u) / w are a weighted draw without replacement
-            u = rand(*w.shape, dtype=_C.dtype.float64, generator=generator).clamp_min(1e-300)
+            u = rand(*w.shape, dtype=_C.dtype.float64, device=_device_of(w), generator=generator).clamp_min(1e-300)
             keys = -u.log() / w  # zero weights give inf: drawn last
             r = keys.topk(num_samples, dim=1, largest=False).indices
         r = r.reshape(*input.shape[:-1], num_samples)
@@ -115,7 +115,7 @@ def normal(
     shape = (mean * std).shape if len(tensors) == 2 else tensors[0].shape  # the broadcast shape
     like = tensors[0]
     dt = like.dtype if like.is_floating_point() else _C.dtype.float32
-    noise = randn(*shape, dtype=dt, generator=generator)
+    noise = randn(*shape, dtype=dt, device=_device_of(like), generator=generator)
     r = noise * std + mean
     return _out(out, r, "normal")
 
@@ -130,9 +130,9 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """Poisson samples with rates ``input`` (of input's dtype)."""
     if bool((input < 0).any()):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    rates = input.detach().double().numpy()
+    rates = input.detach().double().cpu().numpy()  # numpy draws them on the host
     draws = np.asarray(_numpy_rng(generator).poisson(rates), dtype=np.float64)  # a 0-d rate draws a scalar
-    return tensor(draws, dtype=input.dtype)
+    return tensor(draws, dtype=input.dtype, device=_device_of(input))
 
 
 def _binomial(count: Tensor, probs: Tensor, generator: Generator | None = None) -> Tensor:
@@ -140,11 +140,11 @@ def _binomial(count: Tensor, probs: Tensor, generator: Generator | None = None) 
     numpy's sampler (inversion, or BTPE for large counts) seeded from ember's stream, as poisson, so
     manual_seed reproduces them and a count of any size costs the same. A NaN probability gives NaN and
     a non-integral count is floored, as PyTorch's kernel."""
-    n = np.floor(np.maximum(count.detach().double().numpy(), 0)).astype(np.int64)
-    p = probs.detach().double().numpy()
+    n = np.floor(np.maximum(count.detach().double().cpu().numpy(), 0)).astype(np.int64)  # drawn on the host
+    p = probs.detach().double().cpu().numpy()
     nan = np.isnan(p)
     draws = np.asarray(_numpy_rng(generator).binomial(n, np.where(nan, 0.0, np.clip(p, 0.0, 1.0))), np.float64)
-    return tensor(np.where(nan, np.nan, draws), dtype=probs.dtype)
+    return tensor(np.where(nan, np.nan, draws), dtype=probs.dtype, device=_device_of(probs))
 
 
 def _exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -161,7 +161,7 @@ def _geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     with no_grad():
-        u = rand(*self.shape, dtype=_C.dtype.float64, generator=generator)
+        u = rand(*self.shape, dtype=_C.dtype.float64, device=_device_of(self), generator=generator)
         return self.copy_(((1 - u).log() / math.log1p(-p)).ceil().clamp_min(1))
 
 
@@ -177,7 +177,8 @@ def _log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     with no_grad():
-        return self.copy_((randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean).exp())
+        noise = randn(*self.shape, dtype=self.dtype, device=_device_of(self), generator=generator)
+        return self.copy_((noise * std + mean).exp())
 
 
 _RANDOM_TOP = {
@@ -211,7 +212,7 @@ def _random_(self: Tensor, *args: int | None, generator: Generator | None = None
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
     with no_grad():
-        return self.copy_(randint(lo, hi, tuple(self.shape), generator=generator))
+        return self.copy_(randint(lo, hi, tuple(self.shape), device=_device_of(self), generator=generator))
 
 
 def randint_like(
@@ -233,7 +234,8 @@ def randint_like(
         raise RuntimeError(f"randint_like(): memory_format is not supported by ember (got {memory_format})")
     if high is None:
         low, high = 0, low
-    r = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+    device = device if device is not None else _device_of(input)  # input's device unless device says
+    r = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device, generator=generator)
     return r.requires_grad_(requires_grad) if requires_grad else r
 
 

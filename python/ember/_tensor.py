@@ -179,8 +179,8 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
     return out
 
 
-def _rebuild_tensor(values: numpy.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
-    """Unpickles a tensor (see _reduce_ex): a leaf holding the values.
+def _rebuild_tensor(values: numpy.ndarray, dtype_name: str, requires_grad: bool, device: str | None = None) -> Tensor:
+    """Unpickles a tensor (see _reduce_ex): a leaf holding the values, on ``device`` when given (a CUDA tensor's).
 
     The array is fresh (unpickled, or copied by _reduce_ex for copy.copy), so
     the tensor takes its memory instead of copying it once more: batches sent
@@ -192,15 +192,18 @@ def _rebuild_tensor(values: numpy.ndarray, dtype_name: str, requires_grad: bool)
     if fresh and values.flags.c_contiguous and values.flags.writeable and values.flags.aligned:
         t = _C.from_numpy(values)
     else:
-        t = _creation.tensor(values, dtype=ember_dtype)
+        t = _creation.tensor(values, dtype=ember_dtype, device="cpu")
+    if device is not None:
+        t = t.to(device)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def _reduce_ex(self: Tensor, protocol: int) -> tuple:
     """pickle (any protocol), copy and multiprocessing: the values, dtype, requires_grad and the attributes set on
-    the tensor. As in PyTorch, the graph is not pickled: a tensor that requires grad comes back as a leaf."""
-    values = self.detach().contiguous().numpy().copy()
-    args = (values, self.dtype.name, self.requires_grad)
+    the tensor, and the device of a CUDA tensor (it comes back there, as in PyTorch). As in PyTorch, the graph is
+    not pickled: a tensor that requires grad comes back as a leaf."""
+    values = self.detach().contiguous().cpu().numpy().copy()
+    args = (values, self.dtype.name, self.requires_grad) + ((str(self.device),) if self.is_cuda else ())
     return (_rebuild_tensor, args, dict(self.__dict__) or None)
 
 
@@ -223,13 +226,13 @@ def _new(factory: str) -> Any:
         return getattr(_creation, factory)(
             *(size if size is not None else size_args),
             dtype=dtype or self.dtype,
-            device=device,
+            device=device if device is not None else _creation._device_of(self),
             requires_grad=requires_grad,
             pin_memory=pin_memory,
         )
 
     method.__name__ = f"new_{factory}"
-    method.__doc__ = f"ember.{factory}(*size) with this tensor's dtype unless dtype is given."
+    method.__doc__ = f"ember.{factory}(*size) with this tensor's dtype and device unless they are given."
     return method
 
 
@@ -243,14 +246,14 @@ def _new_full(
     layout: Any = None,
     pin_memory: bool = False,
 ) -> Tensor:
-    """ember.full(size, fill_value) with this tensor's dtype unless dtype is given."""
+    """ember.full(size, fill_value) with this tensor's dtype and device unless they are given."""
     from . import _creation
 
     return _creation.full(
         size,
         fill_value,
         dtype=dtype or self.dtype,
-        device=device,
+        device=device if device is not None else _creation._device_of(self),
         requires_grad=requires_grad,
         layout=layout,
         pin_memory=pin_memory,
@@ -264,9 +267,10 @@ def _new_tensor(
     device: str | device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """ember.tensor(data) with this tensor's dtype unless dtype is given."""
+    """ember.tensor(data) with this tensor's dtype and device unless they are given."""
     from . import _creation
 
+    device = device if device is not None else _creation._device_of(self)
     return _creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 

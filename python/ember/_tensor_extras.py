@@ -19,6 +19,7 @@ from ._composite import _axis_alias
 from ._creation import (
     _check_device,
     _check_layout_and_pinning,
+    _device_of,
     _finish,
     _pinned,
     arange,
@@ -52,10 +53,11 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tens
     if input.numel() == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     with no_grad():
-        moved = np.moveaxis(input.detach().numpy().reshape(input.shape or (1,)), d, -1)
+        # the modes are found on the host (np.unique per row); only the indices go back to input's device
+        moved = np.moveaxis(input.detach().cpu().numpy().reshape(input.shape or (1,)), d, -1)
         flat = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(-1, 0)
         idx = np.array([_mode_row(r) for r in flat], dtype=np.int64).reshape(moved.shape[:-1])
-        indices = tensor(np.expand_dims(idx, d) if input.dim() else idx.reshape(()))
+        indices = tensor(np.expand_dims(idx, d) if input.dim() else idx.reshape(()), device=_device_of(input))
     values = input.gather(d, indices) if input.dim() else input.clone()
     if not keepdim and input.dim():
         values, indices = values.squeeze(d), indices.squeeze(d)
@@ -81,8 +83,10 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, out: T
     _check_layout_and_pinning(layout, False, "range")
     _check_device(device)
     count = int((end - start) // step) + 1
-    r = arange(count, dtype=_C.dtype.float64).mul(step).add(start).to(dtype or get_default_dtype())
-    return _finish(r if out is None else _C._write_out(out, r, "range"), requires_grad)
+    where = device if out is None else out.device  # made where it goes: device=, out's, or the default device
+    r = arange(count, dtype=_C.dtype.float64, device=where).mul(step).add(start).to(dtype or get_default_dtype())
+    r = r if out is None else _C._write_out(out, r, "range")
+    return r.requires_grad_(True) if requires_grad else r
 
 
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype | None = None, layout: Any = None,
@@ -99,14 +103,17 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: _C.dtype
     dt = dtype or get_default_dtype()
     base = empty(extent, dtype=dt, device=device)
     strided = empty(0, dtype=dt, device=device).set_(base, 0, size, stride)
-    return _finish(_pinned(strided, pin_memory), requires_grad)
+    return _finish(_pinned(strided, pin_memory), requires_grad, strided.device)
 
 
 def asarray(obj: Any, *, dtype: _C.dtype | None = None, device: Any = None, copy: bool | None = None,
             requires_grad: bool = False) -> Tensor:  # fmt: skip
     """obj as a tensor: shared with a tensor or numpy array when no conversion is needed and copy is not True."""
     _check_device(device)
-    return _finish(_as_array_tensor(obj, dtype, copy), requires_grad)
+    r = _as_array_tensor(obj, dtype, copy)  # a tensor or array stays where it is; other data: the default device
+    if device is not None:
+        r = r.to(device)
+    return r.requires_grad_(True) if requires_grad else r
 
 
 def _as_array_tensor(obj: Any, dtype: _C.dtype | None, copy: bool | None) -> Tensor:
@@ -123,8 +130,9 @@ def frexp(input: Tensor, *, out: tuple[Tensor, Tensor] | None = None):
     """(mantissa, exponent): input = mantissa * 2 ** exponent, mantissa in [0.5, 1) (int32 exponents)."""
     if not input.is_floating_point():
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    m, e = np.frexp(input.detach().numpy())
-    result = _FrexpResult(tensor(m, dtype=input.dtype), tensor(e.astype(np.int32)))
+    m, e = np.frexp(input.detach().cpu().numpy())  # on the host; the results go back to input's device
+    device = _device_of(input)
+    result = _FrexpResult(tensor(m, dtype=input.dtype, device=device), tensor(e.astype(np.int32), device=device))
     if out is not None:
         return _FrexpResult(*(_C._write_out(o, r, "frexp") for o, r in zip(out, result)))
     return result
@@ -132,8 +140,8 @@ def frexp(input: Tensor, *, out: tuple[Tensor, Tensor] | None = None):
 
 def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The next floating-point value after input toward other, elementwise (no gradient)."""
-    a, b = input.detach().numpy(), other.detach().numpy()
-    r = tensor(np.nextafter(a, b.astype(a.dtype)), dtype=input.dtype)
+    a, b = input.detach().cpu().numpy(), other.detach().cpu().numpy()  # on the host, back to input's device
+    r = tensor(np.nextafter(a, b.astype(a.dtype)), dtype=input.dtype, device=_device_of(input))
     return r if out is None else _C._write_out(out, r, "nextafter")
 
 
@@ -164,7 +172,8 @@ def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     count = (n - size) // step + 1
-    index = (arange(count) * step).unsqueeze(1) + arange(size)  # (count, size)
+    device = _device_of(self)
+    index = (arange(count, device=device) * step).unsqueeze(1) + arange(size, device=device)  # (count, size)
     x = self if self.dim() else self.reshape(1)
     picked = x.index_select(d, index.reshape(-1))  # dim d holds count * size elements
     shape = list(x.shape)
@@ -186,9 +195,10 @@ def _fill_diagonal_(self: Tensor, fill_value: float, wrap: bool = False) -> Tens
             length = (rows * cols + cols) // (cols + 1)
     else:
         stride, length = sum(cols**k for k in _builtin_range(self.dim())), cols
-    flat = arange(length) * stride
+    device = _device_of(self)
+    flat = arange(length, device=device) * stride
     flat = flat[flat < self.numel()]
-    return self.put_(flat, full(tuple(flat.shape), fill_value, dtype=self.dtype))
+    return self.put_(flat, full(tuple(flat.shape), fill_value, dtype=self.dtype, device=device))
 
 
 def _apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
@@ -197,7 +207,7 @@ def _apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
         raise RuntimeError("apply_ is only implemented on CPU tensors that do not require grad")
     values = [callable(v) for v in self.reshape(-1).tolist()]
     with no_grad():
-        return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+        return self.copy_(tensor(values, dtype=self.dtype, device=_device_of(self)).reshape(self.shape))
 
 
 def _map_(self: Tensor, other: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
@@ -207,7 +217,7 @@ def _map_(self: Tensor, other: Tensor, callable: Callable[[Any, Any], Any]) -> T
     ys = other.expand(self.shape).reshape(-1).tolist()
     values = [callable(x, y) for x, y in zip(self.reshape(-1).tolist(), ys)]
     with no_grad():
-        return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+        return self.copy_(tensor(values, dtype=self.dtype, device=_device_of(self)).reshape(self.shape))
 
 
 def _pin_memory(self: Tensor, device: Any = None) -> Tensor:

@@ -329,12 +329,15 @@ def native_dropout(input: Tensor, p: float, train: bool | None) -> tuple[Tensor,
     """(output, mask): in training each element kept with probability 1 - p and scaled by 1 / (1 - p),
     mask (bool) saying which; with train False, output a copy of input and mask all True. train None
     means training, as in PyTorch."""
+    from ._creation import _device_of
+
+    device = _device_of(input)
     if train is not None and not train:
-        return input.clone(), _e().ones(input.shape, dtype=_e().bool)
+        return input.clone(), _e().ones(input.shape, dtype=_e().bool, device=device)
     if p >= 1:
-        mask = _e().zeros(input.shape, dtype=_e().bool)
+        mask = _e().zeros(input.shape, dtype=_e().bool, device=device)
         return input * mask, mask
-    mask = _e().rand(input.shape, dtype=input.dtype) >= p
+    mask = _e().rand(input.shape, dtype=input.dtype, device=device) >= p
     return input * mask / (1.0 - p), mask
 
 
@@ -492,23 +495,25 @@ def embedding_bag(
         include_last_offset,
         padding_idx,
     )
-    idx = indices.reshape(-1).numpy().astype(np.int64)
+    # the bookkeeping outputs are counted on the host, then go to weight's device
+    idx = indices.reshape(-1).cpu().numpy().astype(np.int64)
     bags = output.shape[0]
-    starts = offsets.numpy().astype(np.int64)[:bags] if indices.dim() == 1 else np.arange(bags) * indices.shape[1]
+    starts = offsets.cpu().numpy().astype(np.int64)[:bags] if indices.dim() == 1 else np.arange(bags) * indices.shape[1]
     offset2bag = np.searchsorted(starts, np.arange(idx.size), side="right") - 1
     counted = idx != padding_idx if padding_idx is not None else np.ones(idx.size, bool)
     sizes = np.bincount(offset2bag[counted], minlength=bags)[:bags] if idx.size else np.zeros(bags, np.int64)
-    long = _C.dtype.int64
+    device = output.device
 
     def as_long(a: Any) -> Tensor:
-        return _C.from_numpy(np.ascontiguousarray(a, dtype=np.int64))
+        t = _C.from_numpy(np.ascontiguousarray(a, dtype=np.int64))
+        return t if device.type == "cpu" else t.to(device)
 
     if mode == 0:
-        o2b = as_long(offset2bag) if padding_idx is not None else _C._empty([0], long)
-        return output, o2b, _C._zeros([bags], long), _C._zeros([bags], long)
+        o2b = as_long(offset2bag) if padding_idx is not None else as_long(np.zeros(0))
+        return output, o2b, as_long(np.zeros(bags)), as_long(np.zeros(bags))
     if mode == 1:
         return output, as_long(offset2bag), as_long(sizes), as_long(sizes)
-    w = weight.detach().numpy()
+    w = weight.detach().cpu().numpy()
     best = np.zeros((bags, w.shape[1]), dtype=np.int64)
     for b in range(bags):
         rows = idx[(offset2bag == b) & counted]

@@ -178,7 +178,7 @@ def from_file(
 ) -> Tensor:
     """A 1-D tensor of ``size`` elements read from a file (``shared=True``: a memory map whose writes reach it)."""
     from ._C import from_numpy
-    from ._creation import _check_device, _check_layout_and_pinning, _pinned, get_default_dtype
+    from ._creation import _check_device, _check_layout_and_pinning, _finish, _pinned, get_default_dtype
 
     _check_device(device)
     _check_layout_and_pinning(layout, pin_memory, "from_file", device)
@@ -192,7 +192,8 @@ def from_file(
                 f"from_file: the file {filename!r} holds {array.size * np_dtype.itemsize} bytes, fewer than the "
                 f"{size * np_dtype.itemsize} asked for"
             )
-    return _pinned(from_numpy(np.asarray(array)), pin_memory)
+    t = from_numpy(np.asarray(array))
+    return _pinned(t, pin_memory) if device is None else _finish(t, False, device, pin_memory)  # device=: a copy
 
 
 def empty_permuted(
@@ -233,9 +234,9 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     if rows >= size:
         return found[:size].clone()
     from ._C import cat
-    from ._creation import full
+    from ._creation import _device_of, full
 
-    return cat([found, full((size - rows, input.dim()), fill_value, dtype=found.dtype)])
+    return cat([found, full((size - rows, input.dim()), fill_value, dtype=found.dtype, device=_device_of(found))])
 
 
 def fill(input: Tensor, value: float | Tensor) -> Tensor:
@@ -293,16 +294,24 @@ def hash_tensor(input: Tensor, dim: Any = None, *, keepdim: bool = False, mode: 
     named = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
     dims = tuple(_wrap_dim(d, input.dim(), "hash_tensor") for d in named) or tuple(range(input.dim()))
     if input.dim() == 0:  # a 0-d input is its own hash (dim 0 or -1 names it)
-        return _C.from_numpy(np.array(bits, dtype=np.uint64))
+        return _on_device_of(_C.from_numpy(np.array(bits, dtype=np.uint64)), input)
     reduced = np.bitwise_xor.reduce(bits, axis=dims, keepdims=keepdim)
-    return _C.from_numpy(np.array(reduced, dtype=np.uint64, order="C"))  # 0-d stays 0-d
+    return _on_device_of(_C.from_numpy(np.array(reduced, dtype=np.uint64, order="C")), input)  # 0-d stays 0-d
+
+
+def _on_device_of(result: Tensor, input: Tensor) -> Tensor:
+    """A result computed on the host, moved to input's device (a 0-d one as one element: the copy of a 0-d
+    64-bit integer tensor to CUDA goes through a double and loses the low bits)."""
+    if input.device.type != "cuda":
+        return result
+    return result.reshape(-1).to(input.device).reshape(tuple(result.shape))
 
 
 def _upcast_bits(input: Tensor) -> np.ndarray:
     """input's values as 64-bit patterns (uint64): floats through float64, integers through int64."""
     t = input.detach()
     wide = t.double() if t.is_floating_point() else t.long()
-    return wide.numpy().view(np.uint64)  # same item size: any strides, and 0-d stays 0-d
+    return wide.cpu().numpy().view(np.uint64)  # on the host; same item size: any strides, and 0-d stays 0-d
 
 
 def slice_inverse(
@@ -325,18 +334,19 @@ def thread_safe_generator() -> Any:
 def _new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Legacy constructor of a tensor of self's dtype: new(*sizes) or new(ember.Size) uninitialised,
     new(sequence or array) of that data, new(tensor) sharing its data, new() empty."""
-    from ._creation import _check_device, empty, tensor
+    from ._creation import _check_device, _device_of, empty, tensor
     from ._tensor import Size
 
     _check_device(device)
     dtype = dtype or self.dtype
     if len(args) == 1 and isinstance(args[0], Tensor):
         return args[0] if args[0].dtype == dtype else args[0].to(dtype)
+    device = device if device is not None else _device_of(self)  # self's device unless device says
     if len(args) == 1 and isinstance(args[0], Size):
-        return empty(*args[0], dtype=dtype)
+        return empty(*args[0], dtype=dtype, device=device)
     if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
-        return tensor(args[0], dtype=dtype)
-    return empty(*args, dtype=dtype) if args else empty(0, dtype=dtype)
+        return tensor(args[0], dtype=dtype, device=device)
+    return empty(*args, dtype=dtype, device=device) if args else empty(0, dtype=dtype, device=device)
 
 
 def _as_subclass(self: Tensor, cls: type) -> Tensor:
@@ -394,7 +404,7 @@ def _resize_as(self: Tensor, tensor: Tensor) -> Tensor:
 
 def _map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
     """Replaces each element s by callable(s, a, b), a and b the matching elements of x and y, in place."""
-    from ._creation import tensor
+    from ._creation import _device_of, tensor
     from .grad_mode import no_grad
 
     if self.requires_grad:
@@ -402,7 +412,7 @@ def _map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any
     xs, ys = (t.expand(self.shape).reshape(-1).tolist() for t in (x, y))
     values = [callable(s, a, b) for s, a, b in zip(self.reshape(-1).tolist(), xs, ys)]
     with no_grad():
-        return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+        return self.copy_(tensor(values, dtype=self.dtype, device=_device_of(self)).reshape(self.shape))
 
 
 def _module_load(self: Tensor, other: Tensor, assign: bool = False) -> Tensor:

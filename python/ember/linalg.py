@@ -5,8 +5,9 @@ cholesky_solve, cholesky_inverse, triangular_solve, matrix_exp, and their Tensor
 
 The factorizations run LAPACK from the OpenBLAS ember links (getrf, gesv, potrf, geqrf/orgqr, syevd,
 gesdd, sytrf: ember._lapack and ember._ldl) on ``t.detach().numpy()`` (float32/float64, batches looped
-in C++ without the GIL), the result copied back into an ember tensor of the input's dtype; LAPACK's
-``info`` gives the ``*_ex`` functions' ``info`` and the singular/not-positive-definite errors.
+in C++ without the GIL; a CUDA tensor is copied to the host first), the result copied back into an
+ember tensor of the input's dtype, on the input's device; LAPACK's ``info`` gives the ``*_ex``
+functions' ``info`` (on the input's device too) and the singular/not-positive-definite errors.
 
 Each differentiable factorization is an ``ember.autograd.Function`` whose backward is written with
 differentiable ember ops (matmul, mT, triu/tril, diag_embed) and with this module's own functions
@@ -31,6 +32,7 @@ import numpy as np
 from . import _C, _composite_linalg, _creation, _lapack
 from ._C import Tensor
 from ._composite import _axis_alias
+from ._creation import _device_of
 from ._dtype_info import _SCALAR_NAMES
 from ._householder import householder_product
 from ._ldl import ldl_factor, ldl_factor_ex, ldl_solve
@@ -107,17 +109,36 @@ class LinAlgError(RuntimeError):
 
 
 def _np(t: Tensor) -> np.ndarray:
-    return t.detach().numpy()
+    """t's values as a numpy array for LAPACK: a host copy of a CUDA tensor."""
+    t = t.detach()
+    return t.cpu().numpy() if t.is_cuda else t.numpy()
 
 
-def _tensor(a: Any, dtype: _C.dtype) -> Tensor:
-    """A numpy result as a fresh ember tensor of ``dtype``."""
-    arr = np.array(a, dtype=np.float32 if dtype == _C.dtype.float32 else np.float64, copy=True, order="C")
-    return _C.from_numpy(arr)
+def _on(t: Tensor, like: Tensor) -> Tensor:
+    """A host result ``t`` on ``like``'s device (LAPACK runs on the host; results go where the input is)."""
+    return t.to(like.device) if like.is_cuda else t
 
 
-def _int_tensor(a: Any, dtype: _C.dtype = None) -> Tensor:
-    return _C.from_numpy(np.array(a, dtype=np.int32 if dtype == _C.dtype.int32 else np.int64, copy=True, order="C"))
+def _tensor(a: Any, like: Tensor) -> Tensor:
+    """A numpy result as a fresh ember tensor of ``like``'s dtype, on its device."""
+    arr = np.array(a, dtype=np.float32 if like.dtype == _C.dtype.float32 else np.float64, copy=True, order="C")
+    return _on(_C.from_numpy(arr), like)
+
+
+def _int_tensor(a: Any, dtype: _C.dtype, like: Tensor) -> Tensor:
+    """A numpy result (info, pivots) as an int32/int64 ember tensor on ``like``'s device."""
+    arr = np.array(a, dtype=np.int32 if dtype == _C.dtype.int32 else np.int64, copy=True, order="C")
+    return _on(_C.from_numpy(arr), like)
+
+
+def _check_same_device(*tensors: Tensor) -> None:
+    """ember's error for tensors on two devices (the LAPACK paths copy to the host and would mix them silently)."""
+    devices = {str(t.device) for t in tensors}
+    if len(devices) > 1:
+        a, b = sorted(devices, key=lambda d: d == "cpu")[:2]
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!"
+        )
 
 
 def _check_float(name: str, A: Tensor, arg: str = "input") -> None:
@@ -189,7 +210,7 @@ def _out_tuple(out: Any, result: tuple, kind: Any, name: str) -> Any:
 
 
 def _eye_like(A: Tensor, n: int) -> Tensor:
-    return _creation.eye(n, dtype=A.dtype)
+    return _creation.eye(n, dtype=A.dtype, device=_device_of(A))
 
 
 # ----------------------------------------------------------------------------------------- inv, det
@@ -204,8 +225,8 @@ class LinalgInvEx(Function):
     def forward(ctx: Any, A: Tensor) -> Any:
         inv_a, info = _lapack.inv_info(_np(A))
         inv_a[info != 0] = np.nan
-        inverse = _tensor(inv_a, A.dtype)
-        info_t = _int_tensor(info, _C.dtype.int32)
+        inverse = _tensor(inv_a, A)
+        info_t = _int_tensor(info, _C.dtype.int32, A)
         ctx.mark_non_differentiable(info_t)
         ctx.save_for_backward(inverse)
         if _forward_ad_active():
@@ -230,7 +251,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> Any:
     _check_square("linalg.inv_ex", A)
     inverse, info = LinalgInvEx.apply(A)
     if check_errors and bool((info != 0).any()):
-        raise _singular_error("linalg.inv_ex", info.numpy())
+        raise _singular_error("linalg.inv_ex", _np(info))
     return _out_tuple(out, (inverse, info), _InvEx, "linalg.inv_ex")
 
 
@@ -239,7 +260,7 @@ def inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_square("linalg.inv", A)
     inverse, info = LinalgInvEx.apply(A)
     if bool((info != 0).any()):
-        raise _singular_error("linalg.inv", info.numpy())
+        raise _singular_error("linalg.inv", _np(info))
     return _out(out, inverse, "linalg.inv")
 
 
@@ -257,7 +278,7 @@ def _adjugate_t(A: Tensor) -> Tensor:
             p = p * o
         parts.append(p)
     adj_s = _C.cat(parts, -1)
-    sign = _tensor(_lapack.det(_np(U)) * _lapack.det(_np(Vh)), A.dtype)
+    sign = _tensor(_lapack.det(_np(U)) * _lapack.det(_np(Vh)), A)
     return _C.matmul(U * adj_s.unsqueeze(-2), Vh) * sign.unsqueeze(-1).unsqueeze(-1)
 
 
@@ -268,7 +289,7 @@ class LinalgDet(Function):
 
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Tensor:
-        d = _tensor(_lapack.det(_np(A)), A.dtype)
+        d = _tensor(_lapack.det(_np(A)), A)
         ctx.save_for_backward(A, d)
         if _forward_ad_active():
             ctx.save_for_forward(A, d)
@@ -295,7 +316,7 @@ class LinalgDet(Function):
                 u, sv, vh = _lapack.svd(m)
                 others = np.array([np.prod(np.delete(sv, i)) for i in range(len(sv))])
                 adj_t[idx] = _lapack.det(u) * _lapack.det(vh) * (u * others) @ vh
-        return (_tensor(adj_t, A.dtype) * dA).sum((-2, -1))
+        return (_tensor(adj_t, A) * dA).sum((-2, -1))
 
 
 def det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -312,7 +333,7 @@ class LinalgSlogdet(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
         sign, logabs = _lapack.slogdet(_np(A))
-        sign_t, logabs_t = _tensor(sign, A.dtype), _tensor(logabs, A.dtype)
+        sign_t, logabs_t = _tensor(sign, A), _tensor(logabs, A)
         ctx.mark_non_differentiable(sign_t)
         ctx.save_for_backward(A)
         if _forward_ad_active():
@@ -356,8 +377,8 @@ class LinalgSolveEx(Function):
     def forward(ctx: Any, A: Tensor, B: Tensor) -> Any:
         x, info = _lapack.solve_info(_np(A), _np(B))
         x[info != 0] = np.nan
-        X = _tensor(x, A.dtype)
-        info_t = _int_tensor(info, _C.dtype.int32)
+        X = _tensor(x, A)
+        info_t = _int_tensor(info, _C.dtype.int32, A)
         ctx.mark_non_differentiable(info_t)
         ctx.save_for_backward(A, X)
         if _forward_ad_active():
@@ -382,6 +403,7 @@ class LinalgSolveEx(Function):
 def _solve(name: str, A: Tensor, B: Tensor, left: bool) -> tuple[Tensor, Tensor]:
     _check_square(name, A)
     _check_float(name, B)
+    _check_same_device(A, B)
     if A.dtype != B.dtype:
         raise RuntimeError(
             f"{name}: Expected A and B to have the same dtype, but found A of type "
@@ -410,7 +432,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     """``solve`` with LAPACK's ``info`` instead of an error for singular matrices, as ``(result, info)``."""
     X, info = _solve("linalg.solve_ex", A, B, left)
     if check_errors and bool((info != 0).any()):
-        raise _singular_error("linalg.solve_ex", info.numpy())
+        raise _singular_error("linalg.solve_ex", _np(info))
     return _out_tuple(out, (X, info), _SolveEx, "linalg.solve_ex")
 
 
@@ -443,13 +465,13 @@ def _raw_solve_triangular(A: Tensor, B: Tensor, upper: bool, left: bool, unitria
         x, info = _lapack.solve_info(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2))
         x = np.swapaxes(x, -1, -2)
     x[info != 0] = np.nan  # a zero on the diagonal
-    return _tensor(x, A.dtype)
+    return _tensor(x, A)
 
 
 def _raw_solve(A: Tensor, B: Tensor) -> Tensor:
     """A^-1 B (B a batch of matrices), through numpy, recording nothing (for the jvps: a jvp that
     called this module's Functions would re-enter forward AD)."""
-    return _tensor(_lapack.solve(_np(A), _np(B)), A.dtype)
+    return _tensor(_lapack.solve(_np(A), _np(B)), A)
 
 
 class LinalgSolveTriangular(Function):
@@ -503,6 +525,7 @@ def solve_triangular(
     _check_float(name, B)
     _check_matrix(name, A)
     _check_matrix(name, B, "B")
+    _check_same_device(A, B)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
@@ -528,8 +551,8 @@ class LinalgCholeskyEx(Function):
     def forward(ctx: Any, A: Tensor, upper: bool) -> Any:
         low, info = _lapack.cholesky_info(_np(A))
         low[info != 0] = 0  # LAPACK leaves a partial factor; ember gives zeros there
-        L = _tensor(np.swapaxes(low, -1, -2) if upper else low, A.dtype)
-        info_t = _int_tensor(info, _C.dtype.int32)
+        L = _tensor(np.swapaxes(low, -1, -2) if upper else low, A)
+        info_t = _int_tensor(info, _C.dtype.int32, A)
         ctx.mark_non_differentiable(info_t)
         ctx.save_for_backward(L)
         if _forward_ad_active():
@@ -576,7 +599,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     _check_square("linalg.cholesky_ex", A)
     L, info = LinalgCholeskyEx.apply(A, upper)
     if check_errors and bool((info != 0).any()):
-        raise _not_pd_error("linalg.cholesky_ex", info.numpy())
+        raise _not_pd_error("linalg.cholesky_ex", _np(info))
     return _out_tuple(out, (L, info), _CholeskyEx, "linalg.cholesky_ex")
 
 
@@ -586,7 +609,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Te
     _check_square("linalg.cholesky", A)
     L, info = LinalgCholeskyEx.apply(A, upper)
     if bool((info != 0).any()):
-        raise _not_pd_error("linalg.cholesky", info.numpy())
+        raise _not_pd_error("linalg.cholesky", _np(info))
     return _out(out, L, "linalg.cholesky")
 
 
@@ -630,8 +653,8 @@ class LinalgLuFactorEx(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Any:
         lu_, piv, info = _lapack.getrf(_np(A))
-        LU = _tensor(lu_, A.dtype)
-        piv_t, info_t = _int_tensor(piv, _C.dtype.int32), _int_tensor(info, _C.dtype.int32)
+        LU = _tensor(lu_, A)
+        piv_t, info_t = _int_tensor(piv, _C.dtype.int32, A), _int_tensor(info, _C.dtype.int32, A)
         ctx.mark_non_differentiable(piv_t, info_t)
         ctx.save_for_backward(LU)
         ctx.P = _permutation(piv, A.shape[-2])
@@ -643,8 +666,8 @@ class LinalgLuFactorEx(Function):
         n = LU.shape[-1]
         if LU.shape[-2] != n:
             raise NotImplementedError("ember.linalg: the gradient of the LU factorization of a non-square matrix")
-        L = LU.tril(-1) + _creation.eye(n, dtype=LU.dtype)
-        return _lu_backward(_tensor(ctx.P, LU.dtype), L, LU.triu(), gLU.tril(-1), gLU.triu())
+        L = LU.tril(-1) + _eye_like(LU, n)
+        return _lu_backward(_tensor(ctx.P, LU), L, LU.triu(), gLU.tril(-1), gLU.triu())
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out: Any = None) -> Any:
@@ -658,7 +681,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, piv, info = LinalgLuFactorEx.apply(A)
     if check_errors and bool((info != 0).any()):
-        raise _singular_error(name, info.numpy())
+        raise _singular_error(name, _np(info))
     return _out_tuple(out, (LU, piv, info), _LuFactorEx, name)
 
 
@@ -681,8 +704,8 @@ class LinalgLu(Function):
         k = min(m, n)
         low = np.tril(lu_[..., :, :k], -1) + np.eye(m, k)
         up = np.triu(lu_[..., :k, :])
-        P = _tensor(_permutation(piv, m), A.dtype)
-        L, U = _tensor(low, A.dtype), _tensor(up, A.dtype)
+        P = _tensor(_permutation(piv, m), A)
+        L, U = _tensor(low, A), _tensor(up, A)
         ctx.mark_non_differentiable(P)
         ctx.save_for_backward(P, L, U)
         return P, L, U
@@ -719,7 +742,7 @@ def lu_solve(
         )
     if pivots.dtype != _C.dtype.int32:
         raise RuntimeError(f"{name}: pivots should be a Tensor of scalar type int32")
-    P = _tensor(_permutation(pivots.detach().numpy(), LU.shape[-1]), LU.dtype)
+    P = _tensor(_permutation(_np(pivots), LU.shape[-1]), LU)
     lower = dict(upper=False, unitriangular=True)
     if left and not adjoint:  # X = U^-1 L^-1 P^T B
         X = solve_triangular(LU, _C.matmul(_mT(P), B), **lower)
@@ -763,7 +786,7 @@ class LinalgQr(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor, mode: str) -> Any:
         q, r = _lapack.qr(_np(A), mode="complete" if mode == "complete" else "reduced")
-        Q, R = _tensor(q, A.dtype), _tensor(r, A.dtype)
+        Q, R = _tensor(q, A), _tensor(r, A)
         ctx.save_for_backward(A, Q, R)
         ctx.mode = mode
         return Q, R
@@ -803,7 +826,7 @@ def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:
         )
     Q, R = LinalgQr.apply(A, mode)
     if mode == "r":
-        Q = _creation.empty(0, dtype=A.dtype)
+        Q = _creation.empty(0, dtype=A.dtype, device=_device_of(A))
     return _out_tuple(out, (Q, R), _QR, "linalg.qr")
 
 
@@ -818,7 +841,7 @@ class LinalgEigh(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor, UPLO: str) -> Any:
         w, v = _lapack.eigh(_np(A), UPLO=UPLO)
-        L, V = _tensor(w, A.dtype), _tensor(v, A.dtype)
+        L, V = _tensor(w, A), _tensor(v, A)
         ctx.save_for_backward(L, V)
         if _forward_ad_active():
             ctx.save_for_forward(L, V)
@@ -869,7 +892,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor
     _check_uplo("linalg.eigvalsh", UPLO)
     if A.requires_grad and _C.is_grad_enabled():
         return _out(out, LinalgEigh.apply(A, UPLO.upper())[0], "linalg.eigvalsh")
-    return _out(out, _tensor(_lapack.eigvalsh(_np(A), UPLO=UPLO.upper()), A.dtype), "linalg.eigvalsh")
+    return _out(out, _tensor(_lapack.eigvalsh(_np(A), UPLO=UPLO.upper()), A), "linalg.eigvalsh")
 
 
 # ---------------------------------------------------------------------------------------------- svd
@@ -883,7 +906,7 @@ class LinalgSvd(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor, full_matrices: bool) -> Any:
         u, s, vh = _lapack.svd(_np(A), full_matrices=full_matrices)
-        U, S, Vh = _tensor(u, A.dtype), _tensor(s, A.dtype), _tensor(vh, A.dtype)
+        U, S, Vh = _tensor(u, A), _tensor(s, A), _tensor(vh, A)
         ctx.save_for_backward(U, S, Vh)
         ctx.full = full_matrices
         return U, S, Vh
@@ -947,7 +970,7 @@ def svdvals(A: Tensor, *, driver: str | None = None, out: Tensor | None = None) 
     _check_matrix("linalg.svdvals", A)
     if A.requires_grad and _C.is_grad_enabled():
         return _out(out, LinalgSvd.apply(A, False)[1], "linalg.svdvals")
-    return _out(out, _tensor(_lapack.svd(_np(A), compute_uv=False), A.dtype), "linalg.svdvals")
+    return _out(out, _tensor(_lapack.svd(_np(A), compute_uv=False), A), "linalg.svdvals")
 
 
 # ------------------------------------------------------------------------------ pinv, lstsq, rank
@@ -1064,11 +1087,11 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     eps = float(np.finfo(np.float32 if A.dtype == _C.dtype.float32 else np.float64).eps)
     rtol = eps * max(m, n) if rcond is None or rcond < 0 else rcond
     X = _C.matmul(pinv(A, rtol=rtol), Bm)
-    empty = _creation.empty(0, dtype=A.dtype)
+    empty = _creation.empty(0, dtype=A.dtype, device=_device_of(A))
     with _no_grad():
         S = svdvals(A)
         rank_t = (S > _tolerances(S, m, n, None, rtol)).sum(-1)
-    rank = rank_t if driver != "gels" else _creation.empty(0, dtype=_C.dtype.int64)
+    rank = rank_t if driver != "gels" else _creation.empty(0, dtype=_C.dtype.int64, device=_device_of(A))
     sv = S if driver in ("gelsd", "gelss") else empty
     residuals = empty
     # As PyTorch's: none for gelsy; for gelsd and gelss only when every matrix is full-rank.
@@ -1323,8 +1346,8 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     if n <= 1:
         if n < 0:
             raise RuntimeError("N must be greater than 1.")
-        return _creation.ones(*x.shape, n, dtype=x.dtype)
-    ones = _creation.ones(*x.shape, 1, dtype=x.dtype)
+        return _creation.ones(*x.shape, n, dtype=x.dtype, device=_device_of(x))
+    ones = _creation.ones(*x.shape, 1, dtype=x.dtype, device=_device_of(x))
     powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
     return _C.cat([ones, powers], -1)
 
@@ -1336,10 +1359,10 @@ def matrix_exp(A: Tensor) -> Tensor:
     n = A.shape[-1]
     if n == 0 or A.numel() == 0:
         return A.clone()
-    norm1 = float(np.abs(_np(A)).sum(-2).max()) if A.numel() else 0.0
+    norm1 = float(A.detach().abs().sum(-2).amax())  # the 1-norm, read on the host (A stays on its device)
     s = max(0, int(math.ceil(math.log2(norm1))) + 1) if norm1 > 0.5 else 0
     X = A / (2.0**s) if s else A
-    eye = _creation.eye(n, dtype=A.dtype)
+    eye = _eye_like(A, n)
     result = eye + X / 18.0
     for k in range(17, 0, -1):  # Horner: I + X/1 (I + X/2 (I + ... ))
         result = eye + _C.matmul(X, result) / float(k)
@@ -1413,8 +1436,8 @@ def _torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out
         m, n = input.shape[-2], input.shape[-1]
         batch = list(input.shape[:-2])
         S = svdvals(input)
-        zeros_u = _creation.zeros(*batch, m, m, dtype=input.dtype)
-        zeros_v = _creation.zeros(*batch, n, n, dtype=input.dtype)
+        zeros_u = _creation.zeros(*batch, m, m, dtype=input.dtype, device=_device_of(input))
+        zeros_v = _creation.zeros(*batch, n, n, dtype=input.dtype, device=_device_of(input))
         return _out_tuple(out, (zeros_u, S, zeros_v), _TorchSVD, "svd")
     U, S, Vh = svd(input, full_matrices=not some)
     return _out_tuple(out, (U, S, _mT(Vh)), _TorchSVD, "svd")
@@ -1453,7 +1476,7 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None =
     """torch.cholesky_inverse: the inverse of A from its Cholesky factor ``input``."""
     L = input
     _check_square("cholesky_inverse", L, "input")
-    eye = _creation.eye(L.shape[-1], dtype=L.dtype).expand(L.shape)
+    eye = _eye_like(L, L.shape[-1]).expand(L.shape)
     return _out(out, cholesky_solve(eye, L, upper), "cholesky_inverse")
 
 
@@ -1499,14 +1522,14 @@ def lu_unpack(
     tensors for the parts not asked for."""
     m, n = LU_data.shape[-2], LU_data.shape[-1]
     k = min(m, n)
-    empty = _creation.empty(0, dtype=LU_data.dtype)
+    empty = _creation.empty(0, dtype=LU_data.dtype, device=_device_of(LU_data))
     if unpack_data:
-        eye = _creation.eye(m, k, dtype=LU_data.dtype)
+        eye = _creation.eye(m, k, dtype=LU_data.dtype, device=_device_of(LU_data))
         L = LU_data.narrow(-1, 0, k).tril(-1) + eye
         U = LU_data.narrow(-2, 0, k).triu()
     else:
         L = U = empty
-    P = _tensor(_permutation(LU_pivots.detach().numpy(), m), LU_data.dtype) if unpack_pivots else empty
+    P = _tensor(_permutation(_np(LU_pivots), m), LU_data) if unpack_pivots else empty
     return _out_tuple(out, (P, L, U), _LuUnpack, "lu_unpack")
 
 

@@ -31,7 +31,8 @@ File layout (as PyTorch writes it; an uncompressed zip, records 64-byte aligned)
     archive/data.pkl            the object, pickled (protocol 2 unless pickle_protocol says otherwise);
                                 a tensor is  torch._utils._rebuild_tensor_v2(storage, offset, size, stride,
                                 requires_grad, OrderedDict())  with the storage a persistent id
-                                ('storage', torch.FloatStorage, key, 'cpu', numel)
+                                ('storage', torch.FloatStorage, key, location, numel), the location
+                                'cpu' or 'cuda:N' (the device the storage was on)
     archive/.format_version     b"1"
     archive/.storage_alignment  b"64"
     archive/byteorder           b"little"
@@ -39,10 +40,13 @@ File layout (as PyTorch writes it; an uncompressed zip, records 64-byte aligned)
     archive/version             b"3\\n"
 
 ember has no storage objects; ``save`` finds the storages from the tensors'
-memory: tensors of one dtype whose memory ranges overlap are views of one
-allocation and are written as one storage covering just the range they use
-(PyTorch writes the whole allocation), so views come back sharing memory, as in
-PyTorch.  ember objects pickle under PyTorch's names (``Parameter`` as
+memory: tensors of one dtype on one device whose memory ranges overlap are views
+of one allocation and are written as one storage covering just the range they
+use (PyTorch writes the whole allocation; a CUDA storage is copied to the host
+once), so views come back sharing memory, as in PyTorch.  ``load`` puts each
+storage where its location (or ``map_location``) says, once, before making the
+views of it: CUDA tensors come back on their device, still sharing.  ember
+objects pickle under PyTorch's names (``Parameter`` as
 ``torch._utils._rebuild_parameter``, ``Size`` as ``torch.Size``, dtypes as
 ``torch.float32``...), so ``torch.load`` reads ember's state dicts with
 ``weights_only=True``; and ``load`` maps those names back to ember's.
@@ -148,6 +152,24 @@ class _LoadedStorage:
         self.storage_type = storage_type
         self.location = location
         self.bools_checked = False
+        # its elements where map_location / its location put them (a 1-D tensor, its views made
+        # with as_strided); None: on the CPU, as read, its views made over `data` itself
+        self.moved: Tensor | None = None
+
+    def as_tensor(self) -> Tensor:
+        """The storage's elements as a 1-D CPU tensor sharing its bytes (what a callable map_location receives)."""
+        arr = _typed_view(self, self.storage_type.np_dtype)
+        if self.storage_type.dtype_name == "bfloat16":
+            return _C.from_numpy(arr.view(np.int16)).view(_C.dtype.bfloat16)
+        return _C.from_numpy(arr)
+
+
+def _check_bools(storage: _LoadedStorage) -> None:
+    """Any byte but 0 and 1 in a bool tensor is undefined behaviour in C++: refuse forged ones."""
+    if not storage.bools_checked:
+        if storage.data.size and storage.data.max() > 1:
+            raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
+        storage.bools_checked = True
 
 
 def _ember_dtype_name(torch_name: str) -> str:
@@ -190,14 +212,17 @@ def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any)
         raise pickle.UnpicklingError(f"invalid tensor size {size!r} or stride {stride!r}") from None
     arr = _typed_view(storage, np.dtype(_TORCH_DTYPES[dtype_name][1]))
     _check_view(arr.size, offset, size, stride)
-    if dtype_name == "bool" and not storage.bools_checked:
-        # any byte but 0 and 1 in a bool tensor is undefined behaviour in C++: refuse forged ones
-        if arr.size and arr.view(np.uint8).max() > 1:
-            raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
-        storage.bools_checked = True
-    name = _ember_dtype_name(dtype_name)
+    if dtype_name == "bool":
+        _check_bools(storage)
+    dtype = getattr(_C.dtype, _ember_dtype_name(dtype_name))
+    base = storage.moved
     if math.prod(size) == 0:
-        return _C._empty(list(size), getattr(_C.dtype, name))
+        empty = _C._empty(list(size), dtype)
+        return empty if base is None else empty.to(base.device)
+    if base is not None:  # the storage moved (to a CUDA device...): its views share the moved copy
+        if base.dtype != dtype:  # an UntypedStorage's bytes (_rebuild_tensor_v3): the same bytes retyped
+            base = base.view(dtype)
+        return base.as_strided(size, stride, offset)
     view = np.lib.stride_tricks.as_strided(
         arr[offset:], shape=size, strides=[s * arr.itemsize for s in stride], writeable=True
     )
@@ -415,11 +440,21 @@ def _allowed_class(value: Any) -> Any:
     return _parameter_class() if value is _parameter_class else value
 
 
+class _RestoreError(Exception):
+    """Carries an error of putting a storage where it belongs (a CUDA device that is missing,
+    map_location's own) out of the unpickler, which load raises unchanged, as PyTorch does."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _UnpicklerMixin:
     """persistent_load for the archive's storages, and torch's names mapped to ember's."""
 
     archive: _Archive
     storages: dict[str, _LoadedStorage]
+    restore_location: Callable[[_LoadedStorage], Tensor | None]
 
     def persistent_load(self, pid: Any) -> Any:
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
@@ -430,7 +465,7 @@ class _UnpicklerMixin:
         key = str(key)
         storage = self.storages.get(key)
         if storage is None:
-            location = location.decode("ascii") if isinstance(location, bytes) else str(location)
+            location = _location_str(location)
             data = self.archive.storage_bytes(key)
             itemsize = storage_type.np_dtype.itemsize
             if isinstance(numel, int) and numel * itemsize > data.nbytes:
@@ -438,6 +473,12 @@ class _UnpicklerMixin:
                     f"storage {key} should hold {numel} elements but its record has only {data.nbytes} bytes"
                 )
             storage = _LoadedStorage(data, storage_type, location)
+            if storage_type.dtype_name == "bool":
+                _check_bools(storage)  # before any tensor (map_location's) is made of it
+            try:
+                storage.moved = self.restore_location(storage)
+            except Exception as exc:
+                raise _RestoreError(exc) from None
             self.storages[key] = storage
         return storage
 
@@ -565,24 +606,82 @@ def _file_name(f: Any) -> str:
     return repr(name) if isinstance(name, str) else f"<{type(f).__name__} object>"
 
 
-def _map_location_fn(map_location: Any) -> Callable | None:
-    """A function (tensor, location) -> tensor for map_location, or None to leave tensors on the CPU."""
-    if map_location is None:
+def _cuda_device(location: str) -> _C.device:
+    """The CUDA device a location ('cuda:N', 'cuda') names, which must exist (PyTorch's _validate_device)."""
+    from . import cuda
+
+    device = _C.device(location)
+    if not cuda.is_available():
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but ember.cuda.is_available() is False. "
+            "If you are running on a CPU-only machine, please use ember.load with "
+            "map_location=ember.device('cpu') to map your storages to the CPU."
+        )
+    index = cuda.current_device() if device.index is None else device.index
+    count = cuda.device_count()
+    if index >= count:
+        raise RuntimeError(
+            f"Attempting to deserialize object on CUDA device {index} but ember.cuda.device_count() is {count}. "
+            "Please use ember.load with map_location to map your storages to an existing device."
+        )
+    return _C.device("cuda", index)
+
+
+def _default_restore(storage: _LoadedStorage, location: str) -> Tensor | None:
+    """PyTorch's default_restore_location: the storage moved to the device `location` names (None: the CPU)."""
+    if location == "cpu" or location.startswith("cpu:"):
         return None
-    if callable(map_location) and not isinstance(map_location, (str, _C.device)):
-        return lambda t, loc: (lambda out: t if out is None else out)(map_location(t, loc))
+    if location == "cuda" or location.startswith("cuda:"):
+        return storage.as_tensor().to(_cuda_device(location))
+    raise RuntimeError(f"don't know how to restore data location of a storage (tagged with {location})")
 
-    def target(loc: str) -> Any:
-        if isinstance(map_location, dict):
-            return map_location.get(loc, loc)
-        return map_location
 
-    def move(t: Tensor, loc: str) -> Tensor:
-        dest = target(loc)
-        device = dest if isinstance(dest, _C.device) else _C.device(str(dest))
-        return t if device.type == "cpu" else t.to(device)
+def _restore_location_fn(map_location: Any) -> Callable[[_LoadedStorage], Tensor | None]:
+    """For each loaded storage, where map_location puts it, as PyTorch's _get_restore_location: a
+    1-D tensor of its elements on that device, or None for the CPU tensor as read."""
+    if map_location is None:
+        return lambda storage: _default_restore(storage, storage.location)
+    if isinstance(map_location, dict):
 
-    return move
+        def restore_mapped(storage: _LoadedStorage) -> Tensor | None:
+            return _default_restore(storage, _location_str(map_location.get(storage.location, storage.location)))
+
+        return restore_mapped
+    if isinstance(map_location, (str, bytes, _C.device)):
+        target = _location_str(map_location)
+        return lambda storage: _default_restore(storage, target)
+    if not callable(map_location):
+        raise TypeError(
+            "ember.load: map_location must be None, a string, a device, a dict or a callable, "
+            f"not {type(map_location).__name__}"
+        )
+
+    def restore(storage: _LoadedStorage) -> Tensor | None:
+        given = storage.as_tensor()
+        out = map_location(given, storage.location)  # the real saved location: 'cpu', 'cuda:0'...
+        if out is None:
+            return _default_restore(storage, storage.location)
+        if out is given:
+            return None
+        if not (isinstance(out, Tensor) and tuple(out.shape) == tuple(given.shape) and out.dtype == given.dtype):
+            if isinstance(out, Tensor):
+                what = f"a tensor of shape {tuple(out.shape)} and dtype {out.dtype}"
+            else:
+                what = f"an object of type {type(out).__name__}"
+            raise RuntimeError(
+                f"ember.load: map_location returned {what}; it must return None or a tensor like the one it "
+                f"was given (shape {tuple(given.shape)}, dtype {given.dtype}), on any device"
+            )
+        out = out.detach()
+        if out.storage_offset() or out.stride() != (1,) * out.dim():
+            out = out.clone()  # its views are made with as_strided, which counts from its storage's start
+        return out
+
+    return restore
+
+
+def _location_str(location: Any) -> str:
+    return location.decode("ascii") if isinstance(location, bytes) else str(location)
 
 
 def _env_truthy(name: str) -> bool:
@@ -614,13 +713,21 @@ def load(
     strings, dtypes and the globals of ``add_safe_globals``; a file naming any
     other global raises ``pickle.UnpicklingError`` before anything runs.
     ``weights_only=False`` unpickles anything, so only use it on trusted files
-    (it is needed for whole modules).  Tensors come back on the CPU; views that
-    shared a storage when saved share memory again.
+    (it is needed for whole modules).  Tensors come back on the device they were
+    saved from (the location the file records for their storage: ``'cpu'`` or
+    ``'cuda:N'``), as in PyTorch; a CUDA location raises ``RuntimeError`` when
+    CUDA is not available or device N does not exist (use ``map_location``).
+    Views that shared a storage when saved share memory again, on any device.
 
-    ``map_location``: None, ``"cpu"``, a device, a dict ``{saved location:
-    target}`` or a callable ``(tensor, location) -> tensor or None``; ember has
-    no storage objects, so a callable receives each tensor where PyTorch passes
-    a storage (``lambda storage, loc: storage`` works unchanged).
+    ``map_location`` puts the storages elsewhere: None (where they were saved),
+    ``"cpu"``, ``"cuda:1"`` or a device (everything there), a dict ``{saved
+    location: target}`` (``{"cuda:1": "cuda:0"}``; other locations unchanged) or
+    a callable ``(storage, location) -> tensor or None``, called once per storage
+    with its saved location (``"cuda:0"``) and returning None for the default.
+    ember has no storage objects, so the callable receives the storage as a 1-D
+    CPU tensor of its elements where PyTorch passes a storage, and returns such a
+    tensor on any device (``lambda storage, loc: storage`` and
+    ``lambda storage, loc: storage.cuda(1)`` work unchanged).
     ``mmap=True`` (``f`` a path) maps the tensors' bytes from the file
     copy-on-write instead of reading them.  ``pickle_load_args`` (e.g.
     ``encoding``) go to the unpickler.  PyTorch's
@@ -635,6 +742,7 @@ def load(
         )
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
+    restore_location = _restore_location_fn(map_location)
     pickle_load_args.setdefault("encoding", "utf-8")
     name = _file_name(f)
     with contextlib.ExitStack() as stack:
@@ -647,13 +755,10 @@ def load(
             unpickler = unpickler_class(io.BytesIO(archive.read("data.pkl")), **pickle_load_args)
             unpickler.archive = archive
             unpickler.storages = {}
-            result = _unpickle(unpickler, weights_only)
+            unpickler.restore_location = restore_location
+            return _unpickle(unpickler, weights_only)
         except _ArchiveError as exc:
             raise RuntimeError(f"ember.load: {name}: {exc}") from None
-    mapper = _map_location_fn(map_location)
-    if mapper is not None:
-        result = _map_tensors(result, mapper)
-    return result
 
 
 def _open_archive(f: Any, stack: contextlib.ExitStack, name: str, mmap: bool = False) -> _Archive:
@@ -735,6 +840,8 @@ def _unpickle(unpickler: Any, weights_only: bool) -> Any:
         return unpickler.load()
     except (_ArchiveError, pickle.UnpicklingError):
         raise
+    except _RestoreError as exc:
+        raise exc.error from None
     except Exception as exc:
         if not weights_only:
             raise
@@ -749,40 +856,17 @@ def _not_a_checkpoint(name: str, magic: bytes) -> str:
     return f"{name} is not a PyTorch/ember checkpoint (a zip archive): invalid load key, {magic[:1]!r}."
 
 
-def _map_tensors(obj: Any, mapper: Callable[[Tensor, str], Tensor]) -> Any:
-    """Apply map_location to every tensor in nested containers (each tensor object once)."""
-    done: dict[int, Any] = {}
-
-    def walk(x: Any) -> Any:
-        if isinstance(x, Tensor):
-            if id(x) not in done:
-                done[id(x)] = mapper(x, "cpu")
-            return done[id(x)]
-        if isinstance(x, dict):
-            for k, v in x.items():
-                x[k] = walk(v)
-            return x
-        if isinstance(x, list):
-            x[:] = [walk(v) for v in x]
-            return x
-        if type(x) is tuple:
-            return tuple(walk(v) for v in x)
-        return x
-
-    return walk(obj)
-
-
 # ----------------------------------------------------------------------------- save
 
 
 class _StoragePlan:
-    """Which storage each tensor lands in: overlapping memory ranges of one dtype are one storage."""
+    """Which storage each tensor lands in: overlapping memory ranges of one dtype on one device are one storage."""
 
-    def __init__(self, ranges: Iterable[tuple[str, int, int, int]]) -> None:
-        # ranges: (dtype name, itemsize, lo, hi) byte addresses of each non-empty tensor
-        by_kind: dict[tuple[str, int], list[list[int]]] = {}
-        for dtype, itemsize, lo, hi in sorted(ranges, key=lambda r: (r[0], r[2] % r[1], r[2])):
-            merged = by_kind.setdefault((dtype, lo % itemsize), [])
+    def __init__(self, ranges: Iterable[tuple[str, str, int, int, int]]) -> None:
+        # ranges: (location, dtype name, itemsize, lo, hi) byte addresses (on its device) of each non-empty tensor
+        by_kind: dict[tuple[str, str, int], list[list[int]]] = {}
+        for location, dtype, itemsize, lo, hi in sorted(ranges, key=lambda r: (r[0], r[1], r[3] % r[2], r[3])):
+            merged = by_kind.setdefault((location, dtype, lo % itemsize), [])
             if merged and lo < merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], hi)
             else:
@@ -790,12 +874,22 @@ class _StoragePlan:
         self.by_kind = by_kind
         self.starts = {kind: [lo for lo, _ in spans] for kind, spans in by_kind.items()}
 
-    def locate(self, dtype: str, itemsize: int, lo: int) -> tuple[int, int]:
+    def locate(self, location: str, dtype: str, itemsize: int, lo: int) -> tuple[int, int]:
         """The (start, end) byte addresses of the storage holding a tensor starting at lo."""
-        kind = (dtype, lo % itemsize)
+        kind = (location, dtype, lo % itemsize)
         i = bisect.bisect_right(self.starts[kind], lo) - 1
         start, end = self.by_kind[kind][i]
         return start, end
+
+
+def _location(t: Tensor) -> str:
+    """The location PyTorch records for t's storage: 'cpu', or 'cuda:N' for CUDA device N."""
+    device = t.device
+    if device.type == "cpu":
+        return "cpu"
+    if device.type == "cuda":
+        return f"cuda:{device.index}"
+    raise NotImplementedError(f"ember.save: tensors on the {device.type} device have no data to save")
 
 
 def _byte_range(t: Tensor) -> tuple[int, int] | None:
@@ -809,8 +903,8 @@ def _byte_range(t: Tensor) -> tuple[int, int] | None:
 class _StorageRef:
     """Stands for a storage in data.pkl: persistent_id turns it into PyTorch's storage tuple."""
 
-    def __init__(self, key: str, dtype: str, numel: int) -> None:
-        self.key, self.dtype, self.numel = key, dtype, numel
+    def __init__(self, key: str, dtype: str, numel: int, location: str = "cpu") -> None:
+        self.key, self.dtype, self.numel, self.location = key, dtype, numel, location
 
 
 class _Pickler(pickle._Pickler):
@@ -821,18 +915,24 @@ class _Pickler(pickle._Pickler):
     data.pkl holds no tensor bytes, so its speed does not matter.
     """
 
-    def __init__(self, file: IO[bytes], protocol: int, plan: _StoragePlan, cpu_copies: dict[int, Any]) -> None:
+    def __init__(
+        self,
+        file: IO[bytes],
+        protocol: int,
+        plan: _StoragePlan,
+        storages: dict[tuple[str, str, int], tuple[str, int, int, Tensor]] | None = None,
+    ) -> None:
         super().__init__(file, protocol)
         self.plan = plan
-        self.cpu_copies = cpu_copies
-        self.storages: dict[tuple[str, int], tuple[str, int, int]] = {}  # (dtype, start) -> (key, start, end)
-        self.empty_storages: dict[str, str] = {}
+        # (location, dtype, start) -> (key, start, end, a tensor in it: the way to a CUDA storage's bytes)
+        self.storages = {} if storages is None else storages
+        self.empty_storages: dict[tuple[str, str], str] = {}  # (location, dtype) -> key
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is _StorageRef:
             storage_name, byte_format = _TORCH_DTYPES[obj.dtype]
             numel = obj.numel * np.dtype(byte_format).itemsize if storage_name == "UntypedStorage" else obj.numel
-            return ("storage", _STORAGE_TYPE_OBJECTS[storage_name], obj.key, "cpu", numel)
+            return ("storage", _STORAGE_TYPE_OBJECTS[storage_name], obj.key, obj.location, numel)
         return None
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
@@ -867,22 +967,23 @@ class _Pickler(pickle._Pickler):
         return NotImplemented
 
     def _reduce_tensor(self, t: Tensor) -> Any:
-        t = _on_cpu(t, self.cpu_copies)
-        dtype = t.dtype.name
+        location, dtype = _location(t), t.dtype.name
         size, stride = tuple(int(s) for s in t.shape), tuple(int(s) for s in t.stride())
         hooks = collections.OrderedDict()
         itemsize = t.element_size()
         rng = _byte_range(t)
         if rng is None:
-            key = self.empty_storages.setdefault(dtype, str(len(self.storages) + len(self.empty_storages)))
-            ref, offset = _StorageRef(key, dtype, 0), 0
+            n = len(self.storages) + len(self.empty_storages)
+            key = self.empty_storages.setdefault((location, dtype), str(n))
+            ref, offset = _StorageRef(key, dtype, 0, location), 0
         else:
-            start, end = self.plan.locate(dtype, itemsize, rng[0])
-            key = self.storages.get((dtype, start), (None,))[0]
+            start, end = self.plan.locate(location, dtype, itemsize, rng[0])
+            key = self.storages.get((location, dtype, start), (None,))[0]
             if key is None:
                 key = str(len(self.storages) + len(self.empty_storages))
-                self.storages[(dtype, start)] = (key, start, end)
-            ref, offset = _StorageRef(key, dtype, (end - start) // itemsize), (rng[0] - start) // itemsize
+                self.storages[(location, dtype, start)] = (key, start, end, t)
+            ref = _StorageRef(key, dtype, (end - start) // itemsize, location)
+            offset = (rng[0] - start) // itemsize
         if _TORCH_DTYPES[dtype][0] == "UntypedStorage":  # bytes: the dtype goes apart, as PyTorch writes it
             return _rebuild_tensor_v3, (ref, offset, size, stride, t.requires_grad, hooks, t.dtype)
         return _rebuild_tensor_v2, (ref, offset, size, stride, t.requires_grad, hooks)
@@ -893,19 +994,19 @@ class _NullWriter:
         return len(data)
 
 
-def _on_cpu(t: Tensor, cpu_copies: dict[int, Any]) -> Tensor:
-    """t, or its CPU copy (one per tensor, shared by both passes)."""
-    if t.device.type == "cpu":
-        return t
-    return cpu_copies.setdefault(id(t), (t, t.detach().cpu()))[1]  # t kept: its id stays unique
+def _host_copy(t: Tensor, start: int, end: int) -> Tensor:
+    """The bytes [start, end) of the device memory t lives in, copied to a CPU tensor."""
+    t = t.detach()
+    itemsize = t.element_size()
+    first = t.storage_offset() - (t.data_ptr() - start) // itemsize  # the element at `start`, in t's storage
+    return t.as_strided(((end - start) // itemsize,), (1,), first).cpu()
 
 
 class _TensorCollector(pickle.Pickler):
     """Pass 1, with the C pickler (fast): every tensor of the object, as pass 2 will meet them."""
 
-    def __init__(self, protocol: int, cpu_copies: dict[int, Any]) -> None:
+    def __init__(self, protocol: int) -> None:
         super().__init__(_NullWriter(), protocol)
-        self.cpu_copies = cpu_copies
         self.tensors: list[Tensor] = []  # kept alive until saved: their addresses identify storages
 
     def reducer_override(self, obj: Any) -> Any:
@@ -913,10 +1014,10 @@ class _TensorCollector(pickle.Pickler):
             return NotImplemented
         if isinstance(obj, _parameter_class()):  # as _Pickler reduces it: its data is a new tensor object
             return _rebuild_parameter, (obj.detach(), obj.requires_grad, None)
-        t = _on_cpu(obj, self.cpu_copies)
-        if t.dtype.name not in _TORCH_DTYPES:
-            raise TypeError(f"ember.save: tensors of dtype {t.dtype.name} are not supported")
-        self.tensors.append(t)
+        if obj.dtype.name not in _TORCH_DTYPES:
+            raise TypeError(f"ember.save: tensors of dtype {obj.dtype.name} are not supported")
+        _location(obj)  # refuses a device it cannot save from
+        self.tensors.append(obj)
         return _rebuild_tensor_v2, (None,)
 
 
@@ -978,9 +1079,10 @@ def save(
     file, and with ``weights_only=True`` (its default) whatever holds only
     tensors, containers, numbers and strings; ember's ``Parameter``, ``Size``,
     dtypes and devices are written under PyTorch's names.  Views that share
-    memory are saved once, sharing.  Only the ``pickle`` module and the zip
-    format are supported (``pickle_module``/``_use_new_zipfile_serialization``
-    left at their defaults).
+    memory are saved once, sharing.  Each storage's device is recorded as PyTorch
+    does (``'cpu'``, ``'cuda:N'``), so ``load`` puts CUDA tensors back on it.
+    Only the ``pickle`` module and the zip format are supported
+    (``pickle_module``/``_use_new_zipfile_serialization`` left at their defaults).
     """
     if pickle_module not in (None, pickle):
         raise ValueError("ember.save supports only the standard pickle module as pickle_module")
@@ -998,16 +1100,15 @@ def save(
 def _save(obj: Any, fh: IO[bytes], protocol: int, byteorder: bool) -> None:
     # Pass 1 finds every tensor, so that each storage's extent (which its
     # persistent id states) is known before pass 2 writes data.pkl.
-    cpu_copies: dict[int, Any] = {}
-    first = _TensorCollector(protocol, cpu_copies)
+    first = _TensorCollector(protocol)
     first.dump(obj)
     ranges = []
     for t in first.tensors:
         rng = _byte_range(t)
         if rng is not None:
-            ranges.append((t.dtype.name, t.element_size(), *rng))
+            ranges.append((_location(t), t.dtype.name, t.element_size(), *rng))
     buf = io.BytesIO()
-    second = _Pickler(buf, protocol, _StoragePlan(ranges), cpu_copies)
+    second = _Pickler(buf, protocol, _StoragePlan(ranges))
     second.dump(obj)
 
     writer = _AlignedZipWriter(fh)
@@ -1016,9 +1117,12 @@ def _save(obj: Any, fh: IO[bytes], protocol: int, byteorder: bool) -> None:
     writer.write(".storage_alignment", str(_ALIGN).encode())
     if byteorder:
         writer.write("byteorder", sys.byteorder.encode())
-    records = [(key, start, end) for key, start, end in second.storages.values()]
-    records += [(key, 0, 0) for key in second.empty_storages.values()]
-    for key, start, end in sorted(records, key=lambda r: int(r[0])):
+    records: list[tuple[str, int, int, Tensor | None]] = list(second.storages.values())
+    records += [(key, 0, 0, None) for key in second.empty_storages.values()]
+    for key, start, end, t in sorted(records, key=lambda r: int(r[0])):
+        if t is not None and t.device.type != "cpu":  # one storage at a time through host memory
+            t = _host_copy(t, start, end)
+            start, end = t.data_ptr(), t.data_ptr() + (end - start)
         writer.write(f"data/{key}", _storage_bytes(start, end) if end > start else b"")
     writer.write("version", b"3\n")
     writer.close()

@@ -135,9 +135,9 @@ def _as_tensor(x: Tensor | float, like: Tensor | float) -> Tensor:
     if isinstance(x, Tensor):
         return x
     dtype = like.dtype if isinstance(like, Tensor) and like.is_floating_point() else None
-    from ._creation import tensor
+    from ._creation import _device_of, tensor
 
-    return tensor(x, dtype=dtype)
+    return tensor(x, dtype=dtype, device=_device_of(like) if isinstance(like, Tensor) else None)
 
 
 def _unary_special(name: str, doc: str) -> Callable[..., Tensor]:
@@ -204,7 +204,10 @@ def _polynomial(name: str, shifted: bool) -> Callable[..., Tensor]:
         from .grad_mode import no_grad
 
         with no_grad():
-            x, degree = (a if isinstance(a, Tensor) else _creation.tensor(a) for a in (input, n))
+            # a number goes to the device of the other operand (the default device when both are numbers)
+            like = next((a for a in (input, n) if isinstance(a, Tensor)), None)
+            device = None if like is None else _creation._device_of(like)
+            x, degree = (a if isinstance(a, Tensor) else _creation.tensor(a, device=device) for a in (input, n))
             dtype = _C.result_type(x, degree)
             if not dtype.is_floating_point:
                 dtype = _creation.get_default_dtype()

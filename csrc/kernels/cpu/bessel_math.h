@@ -17,6 +17,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/special_math.h"  // EMBER_MATH_HD: these compile into the CUDA kernels too
+
 namespace ember {
 namespace kernels {
 
@@ -27,7 +29,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // sum_k (x/2)^(2k+nu) / (k! (k+nu)!), x >= 0, nu in {0, 1}: positive terms.
-inline double i_series(int nu, double x) {
+EMBER_MATH_HD inline double i_series(int nu, double x) {
   const double q = x * x / 4;
   double term = nu ? x / 2 : 1.0, sum = term;
   for (int k = 1; k < 1000 && term > sum * 1e-18; ++k) {
@@ -39,7 +41,7 @@ inline double i_series(int nu, double x) {
 
 // The asymptotic series sum_k s^k a_k(nu) / x^k, a_k = prod_j (4 nu^2 - (2j-1)^2) / (8 j),
 // summed while its terms shrink; s = -1 for I, +1 for K.
-inline double large_x_series(double nu, double x, double s) {
+EMBER_MATH_HD inline double large_x_series(double nu, double x, double s) {
   const double mu = 4 * nu * nu;
   double term = 1.0, sum = 1.0;
   for (int k = 1; k < 200; ++k) {
@@ -52,14 +54,14 @@ inline double large_x_series(double nu, double x, double s) {
 }
 
 // e^-|x| I_nu(|x|), nu in {0, 1}.
-inline double scaled_i_abs(int nu, double ax) {
+EMBER_MATH_HD inline double scaled_i_abs(int nu, double ax) {
   if (ax <= 20) return i_series(nu, ax) * std::exp(-ax);
   return large_x_series(nu, ax, -1.0) / std::sqrt(2 * kPi * ax);
 }
 }  // namespace bessel_detail
 
 // I_nu(x) (scaled: e^-|x| I_nu(x)) for nu in {0, 1}; I0 even, I1 odd.
-inline double bessel_i(int nu, double x, bool scaled) {
+EMBER_MATH_HD inline double bessel_i(int nu, double x, bool scaled) {
   using namespace bessel_detail;
   if (std::isnan(x)) return x;
   const double ax = std::fabs(x);
@@ -74,7 +76,7 @@ inline double bessel_i(int nu, double x, bool scaled) {
 }
 
 // e^x K_nu(x) for real nu >= 0, x > 0.
-inline double scaled_bessel_k_positive(double nu, double x) {
+EMBER_MATH_HD inline double scaled_bessel_k_positive(double nu, double x) {
   using namespace bessel_detail;
   if (x > 20) return large_x_series(nu, x, 1.0) * std::sqrt(kPi / (2 * x));
   constexpr double h = 0.05;  // the trapezoidal rule's step (Note [Bessel functions])
@@ -90,7 +92,7 @@ inline double scaled_bessel_k_positive(double nu, double x) {
 }
 
 // K_nu(x) (scaled: e^x K_nu(x)) for nu in {0, 1}: inf at 0, NaN below.
-inline double bessel_k(int nu, double x, bool scaled) {
+EMBER_MATH_HD inline double bessel_k(int nu, double x, bool scaled) {
   using namespace bessel_detail;
   if (std::isnan(x) || x < 0) return kNaN;
   if (x == 0) return kInf;
@@ -104,7 +106,7 @@ namespace bessel_detail {
 struct SmallJY {
   double j0, j1, y0, y1;
 };
-inline SmallJY small_jy(double x) {
+EMBER_MATH_HD inline SmallJY small_jy(double x) {
   if (x < 1e-5) {  // the series' first terms (the next are 1e-20 relative); the recurrence would overflow
     const double lg = std::log(x / 2) + kEulerGamma, q = x * x / 4;
     return {1 - q, x / 2 * (1 - q / 2), 2 / kPi * (lg * (1 - q) + q), -2 / (kPi * x) + x / kPi * (lg - 0.5)};
@@ -137,7 +139,7 @@ inline SmallJY small_jy(double x) {
 
 // Hankel's expansion for x > 25: J = sqrt(2/(pi x)) (P cos c - Q sin c), Y = ... (P sin c + Q cos c),
 // c = x - (nu/2 + 1/4) pi; cos c and sin c from cos x and sin x, which the library reduces exactly.
-inline void large_jy(int nu, double x, double* jv, double* yv) {
+EMBER_MATH_HD inline void large_jy(int nu, double x, double* jv, double* yv) {
   const double mu = 4.0 * nu * nu;
   double p = 1, q = 0, term = 1;
   for (int k = 1; k < 200; ++k) {
@@ -158,7 +160,7 @@ inline void large_jy(int nu, double x, double* jv, double* yv) {
 }  // namespace bessel_detail
 
 // J_nu(x) for nu in {0, 1}: J0 even, J1 odd.
-inline double bessel_j(int nu, double x) {
+EMBER_MATH_HD inline double bessel_j(int nu, double x) {
   using namespace bessel_detail;
   if (std::isnan(x)) return x;
   const double ax = std::fabs(x);
@@ -175,7 +177,7 @@ inline double bessel_j(int nu, double x) {
 }
 
 // Y_nu(x) for nu in {0, 1}: -inf at 0, NaN below.
-inline double bessel_y(int nu, double x) {
+EMBER_MATH_HD inline double bessel_y(int nu, double x) {
   using namespace bessel_detail;
   if (std::isnan(x) || x < 0) return kNaN;
   if (x == 0) return -kInf;
@@ -191,7 +193,7 @@ inline double bessel_y(int nu, double x) {
 
 // Airy's Ai(x): for x > 2, sqrt(x/3)/pi K_1/3(2/3 x^1.5); for x < -8 the oscillating
 // asymptotic form; between, its Maclaurin series (at most ~7 digits of cancellation at -8).
-inline double airy_ai(double x) {
+EMBER_MATH_HD inline double airy_ai(double x) {
   using namespace bessel_detail;
   if (std::isnan(x) || std::isinf(x)) return kNaN;  // NaN at both infinities, as PyTorch
   const double zeta = 2.0 / 3.0 * std::pow(std::fabs(x), 1.5);
@@ -224,8 +226,13 @@ inline double airy_ai(double x) {
   return c1 * f - c2 * g;
 }
 
+// sin(x) / x, 1 at 0 and 0 at both infinities.
+EMBER_MATH_HD inline double spherical_bessel_j0(double x) {
+  return x == 0 ? 1.0 : std::isinf(x) ? 0.0 : std::sin(x) / x;
+}
+
 // exp(x^2) erfc(x), the scaled complementary error function.
-inline double erfcx(double x) {
+EMBER_MATH_HD inline double erfcx(double x) {
   using namespace bessel_detail;
   if (std::isnan(x)) return x;
   if (x < 0) {

@@ -395,8 +395,7 @@ static void bessel_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::ScaledModifiedBesselK0: return run([](double x) { return bessel_k(0, x, true); });
     case UnaryOp::ScaledModifiedBesselK1: return run([](double x) { return bessel_k(1, x, true); });
     case UnaryOp::AiryAi: return run(airy_ai);
-    case UnaryOp::SphericalBesselJ0:
-      return run([](double x) { return x == 0 ? 1.0 : std::isinf(x) ? 0.0 : std::sin(x) / x; });
+    case UnaryOp::SphericalBesselJ0: return run(spherical_bessel_j0);
     default: break;
   }
   EMBER_ASSERT(false);

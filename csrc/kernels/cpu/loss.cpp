@@ -9,12 +9,12 @@ namespace kernels {
 
 void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
                       int64_t ignore_index) {
-  if (on_cuda(loss)) return cuda_dispatch::nll_loss_forward(loss, wt, x, target, weight, ignore_index);
-  if (any_storage_only(loss, wt, x, weight)) {
+  if (any_storage_only(loss, wt, x, weight)) {  // half floats compute in float32, on either device
     Widening w;
     nll_loss_forward(w.out(loss), w.out(wt), w.in(x), target, w.in(weight), ignore_index);
     return w.finish();
   }
+  if (on_cuda(loss)) return cuda_dispatch::nll_loss_forward(loss, wt, x, target, weight, ignore_index);
   const int64_t N = x->size(0), C = x->size(1);
   const int64_t* t = target->data<int64_t>();
   // Bounds first, so a bad target raises before anything is written.

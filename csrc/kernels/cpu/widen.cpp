@@ -19,15 +19,15 @@ static void check_fits_int64(const Tensor& wide) {
 
 Tensor Widening::in(const Tensor& t) const {
   if (!t || !is_storage_only(t->dtype())) return t;
-  Tensor wide = empty(t->sizes(), compute_dtype(t->dtype()));
+  Tensor wide = empty(t->sizes(), compute_dtype(t->dtype()), t->device());
   copy(wide, t);
-  if (t->dtype() == DType::UInt64) check_fits_int64(wide);
+  if (t->dtype() == DType::UInt64 && wide->device().is_cpu()) check_fits_int64(wide);
   return wide;
 }
 
 Tensor Widening::buffer(const Tensor& t, bool keep_values) {
   if (!t || !is_storage_only(t->dtype())) return t;
-  Tensor wide = keep_values ? in(t) : empty(t->sizes(), compute_dtype(t->dtype()));
+  Tensor wide = keep_values ? in(t) : empty(t->sizes(), compute_dtype(t->dtype()), t->device());
   writebacks_.emplace_back(t, wide);
   return wide;
 }

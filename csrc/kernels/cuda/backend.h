@@ -20,7 +20,7 @@
 namespace ember {
 namespace cuda {
 
-constexpr int kBackendVersion = 2;  // bumped whenever Backend or TensorArg change
+constexpr int kBackendVersion = 3;  // bumped whenever Backend or TensorArg change
 constexpr int kMaxDims = 16;
 
 // A strided tensor as a kernel sees it; strides count elements. A 0-d CPU
@@ -30,7 +30,8 @@ struct TensorArg {
   char* data = nullptr;  // the first element
   bool host_scalar = false;
   double scalar = 0;
-  int dtype = 0;  // ember::DType's number
+  int64_t int_scalar = 0;  // the same value exactly, read by integer kernels (int64 past 2^53)
+  int dtype = 0;           // ember::DType's number
   int device = 0;
   int ndim = 0;
   int64_t sizes[kMaxDims] = {};

@@ -94,6 +94,10 @@ void unary(int op, const TensorArg& out, const TensorArg& a) {
 }
 
 void binary(int op, const TensorArg& out, const TensorArg& a, const TensorArg& b) {
+  // x ** 0.5 and x ** -0.5 by a number are square roots, as in PyTorch's pow_tensor_scalar and
+  // ember's CPU kernel: (-0.0) ** 0.5 is -0.0 and (-inf) ** 0.5 NaN, where pow gives 0.0 and inf.
+  if (op == (int)BinaryOp::Pow && b.host_scalar && is_float_dtype(a.dtype) && std::fabs(b.scalar) == 0.5)
+    return unary((int)(b.scalar > 0 ? UnaryOp::Sqrt : UnaryOp::Rsqrt), out, a);
   int compute = a.host_scalar ? b.dtype : a.dtype;
   if (!binary_supported(op, compute)) unsupported("it on " + dtype_label(compute) + " tensors");
   const TensorArg* args[3] = {&out, &a, &b};

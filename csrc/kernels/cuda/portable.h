@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 
+#include "kernels/cpu/bessel_math.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/scan.h"
@@ -72,37 +73,38 @@ __device__ inline T y1(T x) {
   return ::y1(x);
 }
 #else
+// On the host (the emulation), the CPU kernels' functions (kernels/cpu/bessel_math.h).
 template <class T>
 inline T rsqrt(T x) {
   return T(1) / std::sqrt(x);
 }
 template <class T>
 inline T erfcx(T x) {
-  return T(std::exp((double)x * x) * std::erfc((double)x));
+  return T(kernels::erfcx((double)x));
 }
 template <class T>
 inline T i0(T x) {
-  return T(std::cyl_bessel_i(0.0, std::abs((double)x)));
+  return T(kernels::bessel_i(0, (double)x, false));
 }
 template <class T>
 inline T i1(T x) {
-  return T((x < 0 ? -1 : 1) * std::cyl_bessel_i(1.0, std::abs((double)x)));
+  return T(kernels::bessel_i(1, (double)x, false));
 }
 template <class T>
 inline T j0(T x) {
-  return T(::j0((double)x));
+  return T(kernels::bessel_j(0, (double)x));
 }
 template <class T>
 inline T j1(T x) {
-  return T(::j1((double)x));
+  return T(kernels::bessel_j(1, (double)x));
 }
 template <class T>
 inline T y0(T x) {
-  return T(::y0((double)x));
+  return T(kernels::bessel_y(0, (double)x));
 }
 template <class T>
 inline T y1(T x) {
-  return T(::y1((double)x));
+  return T(kernels::bessel_y(1, (double)x));
 }
 #endif
 EMBER_HD inline uint32_t umulhi(uint32_t a, uint32_t b) {
@@ -276,6 +278,7 @@ struct Indexer {
   int itemsize[N];
   bool scalar[N];
   double scalar_value[N];
+  int64_t scalar_int[N];  // the host scalar for integer types: exact past 2^53
 
   EMBER_HD inline int64_t offset(int k, int64_t i) const {
     if (contiguous) return i;
@@ -289,7 +292,12 @@ struct Indexer {
   }
   template <class T>
   EMBER_HD inline T load(int k, int64_t i) const {
-    if (scalar[k]) return T(scalar_value[k]);
+    if (scalar[k]) {
+      if constexpr (std::is_integral<T>::value)
+        return T(scalar_int[k]);
+      else
+        return T(scalar_value[k]);
+    }
     return load_as<T>(data[k] + offset(k, i) * itemsize[k], dtype[k]);
   }
   template <class T>
@@ -315,6 +323,7 @@ Indexer<N> make_indexer(const TensorArg* args[N]) {
     ix.itemsize[k] = itemsize_of(a.dtype);
     ix.scalar[k] = a.host_scalar;
     ix.scalar_value[k] = a.scalar;
+    ix.scalar_int[k] = a.int_scalar;
     int64_t expected = 1;
     for (int d = out.ndim - 1; d >= 0; --d) {
       int ad = d - (out.ndim - a.ndim);  // the operand's dims align to the right
@@ -424,6 +433,15 @@ EMBER_HD T unary_op(int op, T x) {
       case UnaryOp::BesselJ1: return math::j1(x);
       case UnaryOp::BesselY0: return math::y0(x);
       case UnaryOp::BesselY1: return math::y1(x);
+      // the ones CUDA's library lacks: the CPU's double-precision functions (kernels/cpu/bessel_math.h)
+      case UnaryOp::I0e: return T(kernels::bessel_i(0, (double)x, true));
+      case UnaryOp::I1e: return T(kernels::bessel_i(1, (double)x, true));
+      case UnaryOp::ModifiedBesselK0: return T(kernels::bessel_k(0, (double)x, false));
+      case UnaryOp::ModifiedBesselK1: return T(kernels::bessel_k(1, (double)x, false));
+      case UnaryOp::ScaledModifiedBesselK0: return T(kernels::bessel_k(0, (double)x, true));
+      case UnaryOp::ScaledModifiedBesselK1: return T(kernels::bessel_k(1, (double)x, true));
+      case UnaryOp::AiryAi: return T(kernels::airy_ai((double)x));
+      case UnaryOp::SphericalBesselJ0: return T(kernels::spherical_bessel_j0((double)x));
       case UnaryOp::LogicalNot: return T(x == T(0));
       case UnaryOp::IsNan: return T(isnan(x));
       case UnaryOp::IsInf: return T(isinf(x));
@@ -468,14 +486,6 @@ inline bool unary_supported(int op, bool floating) {
     case UnaryOp::Trunc:
     case UnaryOp::Round: return true;
     case UnaryOp::BitNot: return !floating;
-    case UnaryOp::I0e:
-    case UnaryOp::I1e:
-    case UnaryOp::ModifiedBesselK0:
-    case UnaryOp::ModifiedBesselK1:
-    case UnaryOp::ScaledModifiedBesselK0:
-    case UnaryOp::ScaledModifiedBesselK1:
-    case UnaryOp::AiryAi:
-    case UnaryOp::SphericalBesselJ0: return false;
     default: return floating;
   }
 }

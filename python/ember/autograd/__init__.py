@@ -43,12 +43,11 @@ def _make_grads(outputs: list[Tensor], grads: list[Any]) -> list[Tensor]:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             from .. import _creation
 
-            # on the output's device (passed only off the CPU: backward's seed is on the hot path)
-            g = _creation.ones(*out.shape, dtype=out.dtype, device=out.device if out.is_cuda else None)
+            g = _creation.ones(*out.shape, dtype=out.dtype, device=_creation._device_of(out))
         elif not isinstance(g, Tensor):
             from .. import _creation
 
-            g = _creation.full(tuple(out.shape), g, dtype=out.dtype, device=out.device if out.is_cuda else None)
+            g = _creation.full(tuple(out.shape), g, dtype=out.dtype, device=_creation._device_of(out))
         elif tuple(g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{len(result)}] has a shape of {g.shape} and "

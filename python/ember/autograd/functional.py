@@ -319,7 +319,7 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, create_graph: bool, strict: b
                 if tangent_of is None or inp.nelement() == 0:
                     row.append(out.new_zeros(shape))
                     continue
-                basis = _creation.eye(inp.nelement(), dtype=inp.dtype)
+                basis = _creation.eye(inp.nelement(), dtype=inp.dtype, device=_creation._device_of(inp))
                 columns = []
                 for k in range(inp.nelement()):
                     tangents: list[Tensor | None] = [None] * len(inputs)

@@ -191,7 +191,7 @@ def _forward_jacobian(func, inputs, diff_inputs, n_outputs):
         rows = [np.zeros((x.numel(), 0)) for _ in range(n_outputs)]
         per_output = [[] for _ in range(n_outputs)]
         for m in range(x.numel()):
-            tangent = lib.zeros(tuple(x.shape), dtype=x.dtype)
+            tangent = lib.zeros(tuple(x.shape), dtype=x.dtype, device=x.device)
             tangent.reshape(-1)[m] = 1.0
             with fwAD.dual_level():
                 args = [fwAD.make_dual(a.detach(), tangent) if a is x else a for a in inputs]

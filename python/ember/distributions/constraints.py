@@ -263,9 +263,11 @@ class _Square(Constraint):
     event_dim = 2
 
     def check(self, value: Any) -> Any:
-        from .._creation import full
+        from .._creation import _device_of, full
 
-        return full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=_C.dtype.bool)
+        return full(
+            tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=_C.dtype.bool, device=_device_of(value)
+        )
 
 
 class _Symmetric(_Square):

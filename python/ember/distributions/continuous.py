@@ -7,7 +7,7 @@ import math
 import numbers
 from typing import Any
 
-from .._creation import full, rand, randn
+from .._creation import _device_of, full, rand, randn
 from .._dtype_info import finfo
 from .._tensor import Size
 from . import constraints
@@ -66,7 +66,7 @@ class Normal(LocationScale, ExponentialFamily):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
-        return self.loc + randn(*shape, dtype=self.loc.dtype) * self.scale
+        return self.loc + randn(*shape, dtype=self.loc.dtype, device=_device_of(self.loc)) * self.scale
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
@@ -123,7 +123,7 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
-        return self.low + rand(*shape, dtype=self.low.dtype) * (self.high - self.low)
+        return self.low + rand(*shape, dtype=self.low.dtype, device=_device_of(self.low)) * (self.high - self.low)
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
@@ -215,7 +215,9 @@ class Laplace(LocationScale):
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
         eps = finfo(self.loc.dtype).eps
-        u = rand(*shape, dtype=self.loc.dtype) * (2 - eps) + (eps - 1)  # uniform on [eps - 1, 1)
+        u = rand(*shape, dtype=self.loc.dtype, device=_device_of(self.loc)) * (2 - eps) + (
+            eps - 1
+        )  # uniform on [eps - 1, 1)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Any) -> Any:
@@ -242,14 +244,14 @@ class Cauchy(LocationScale):
 
     @property
     def mean(self) -> Any:
-        return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype)
+        return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype, device=_device_of(self.loc))
 
     @property
     def variance(self) -> Any:
-        return full(tuple(self._extended_shape()), math.inf, dtype=self.loc.dtype)
+        return full(tuple(self._extended_shape()), math.inf, dtype=self.loc.dtype, device=_device_of(self.loc))
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
-        u = rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        u = rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype, device=_device_of(self.loc))
         return self.loc + self.scale * (math.pi * (u - 0.5)).tan()
 
     def log_prob(self, value: Any) -> Any:

@@ -7,7 +7,7 @@ import numbers
 from typing import Any
 
 from .. import _C
-from .._creation import arange, eye, full, rand
+from .._creation import _device_of, arange, eye, full, rand
 from .._dtype_info import finfo
 from .._random import _binomial, multinomial, poisson
 from .._tensor import Size
@@ -95,7 +95,9 @@ class Bernoulli(_BinaryOutcome, ExponentialFamily):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand: bool = True) -> Any:
-        return _support_values(arange(2, dtype=self._param.dtype), self._batch_shape, expand)
+        return _support_values(
+            arange(2, dtype=self._param.dtype, device=_device_of(self._param)), self._batch_shape, expand
+        )
 
     _mean_carrier_measure = 0
 
@@ -147,7 +149,7 @@ class Categorical(Distribution):
 
     @property
     def mean(self) -> Any:
-        return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype)
+        return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype, device=_device_of(self.probs))
 
     @property
     def mode(self) -> Any:
@@ -155,7 +157,7 @@ class Categorical(Distribution):
 
     @property
     def variance(self) -> Any:
-        return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype)
+        return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype, device=_device_of(self.probs))
 
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         sample_shape = Size(tuple(sample_shape))
@@ -176,7 +178,9 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Any:
-        return _support_values(arange(self._num_events, dtype=_C.dtype.int64), self._batch_shape, expand)
+        return _support_values(
+            arange(self._num_events, dtype=_C.dtype.int64, device=_device_of(self._param)), self._batch_shape, expand
+        )
 
 
 class OverCategories(Distribution):
@@ -250,7 +254,9 @@ class OneHotCategorical(OverCategories):
 
     def enumerate_support(self, expand: bool = True) -> Any:
         n = self.event_shape[0]
-        values = eye(n, dtype=self._param.dtype).view((n,) + (1,) * len(self.batch_shape) + (n,))
+        values = eye(n, dtype=self._param.dtype, device=_device_of(self._param)).view(
+            (n,) + (1,) * len(self.batch_shape) + (n,)
+        )
         return values.expand((n, *self.batch_shape, n)) if expand else values
 
 
@@ -339,7 +345,9 @@ class Geometric(_BinaryOutcome):
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            u = rand(*shape, dtype=self.probs.dtype).clamp(min=finfo(self.probs.dtype).tiny)
+            u = rand(*shape, dtype=self.probs.dtype, device=_device_of(self.probs)).clamp(
+                min=finfo(self.probs.dtype).tiny
+            )
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value: Any) -> Any:
@@ -426,4 +434,6 @@ class Binomial(_BinaryOutcome):
         total = int(self.total_count.max().item())
         if not bool((self.total_count == total).all()):
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
-        return _support_values(arange(1 + total, dtype=self._param.dtype), self._batch_shape, expand)
+        return _support_values(
+            arange(1 + total, dtype=self._param.dtype, device=_device_of(self._param)), self._batch_shape, expand
+        )

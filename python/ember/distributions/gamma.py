@@ -9,7 +9,7 @@ import numbers
 from typing import Any
 
 from .. import _C
-from .._creation import arange, rand, randn
+from .._creation import _device_of, arange, rand, randn
 from .._dtype_info import finfo
 from .._tensor import Size
 from ..autograd.function import Function
@@ -30,16 +30,17 @@ def _sample_standard_gamma(alpha: Any) -> Any:
     d = _C.where(boosted, a + 1, a) - 1.0 / 3
     c = 1.0 / (9 * d).sqrt()
     out = a.new_zeros((a.numel(),))
-    pending = arange(a.numel())
+    device = _device_of(a)
+    pending = arange(a.numel(), device=device)
     while pending.numel():
         dp, cp = d[pending], c[pending]
-        x = randn(pending.numel(), dtype=_C.dtype.float64)
+        x = randn(pending.numel(), dtype=_C.dtype.float64, device=device)
         v = (1 + cp * x) ** 3
-        u = rand(pending.numel(), dtype=_C.dtype.float64)
+        u = rand(pending.numel(), dtype=_C.dtype.float64, device=device)
         ok = (v > 0) & (u.log() < 0.5 * x * x + dp - dp * v + dp * v.clamp(min=1e-300).log())
         out[pending[ok]] = (dp * v)[ok]
         pending = pending[~ok]
-    u = rand(a.numel(), dtype=_C.dtype.float64)
+    u = rand(a.numel(), dtype=_C.dtype.float64, device=device)
     out = _C.where(boosted, out * u.pow(1.0 / a), out)
     return out.reshape(tuple(alpha.shape)).to(alpha.dtype).clamp(min=finfo(alpha.dtype).tiny)
 
@@ -319,7 +320,7 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
-        x = randn(*shape, dtype=self.df.dtype)
+        x = randn(*shape, dtype=self.df.dtype, device=_device_of(self.df))
         z = self._chi2.rsample(sample_shape)
         return self.loc + self.scale * x * (z / self.df).rsqrt()
 

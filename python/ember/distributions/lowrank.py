@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import linalg
 from .._composite_shape import broadcast_tensors
-from .._creation import eye, randn
+from .._creation import _device_of, eye, randn
 from .._tensor import Size
 from . import constraints
 from .distribution import NO_SHAPE, Distribution
@@ -23,7 +23,7 @@ def _capacitance_tril(W: Any, D: Any) -> Any:
     """The Cholesky factor of I + W^T D^-1 W (m x m)."""
     m = W.size(-1)
     K = (W.mT / D.unsqueeze(-2)) @ W
-    return linalg.cholesky(K + eye(m, dtype=W.dtype))
+    return linalg.cholesky(K + eye(m, dtype=W.dtype, device=_device_of(W)))
 
 
 def _lowrank_logdet(W: Any, D: Any, capacitance_tril: Any) -> Any:
@@ -104,7 +104,7 @@ class LowRankMultivariateNormal(Distribution):
         n = self._event_shape[0]
         root_d = self._unbroadcasted_cov_diag.sqrt().unsqueeze(-1)
         scaled = self._unbroadcasted_cov_factor / root_d
-        K = scaled @ scaled.mT + eye(n, dtype=scaled.dtype)
+        K = scaled @ scaled.mT + eye(n, dtype=scaled.dtype, device=_device_of(scaled))
         return (root_d * linalg.cholesky(K)).expand((*self._matrix_shape(),))
 
     @lazy_property
@@ -121,8 +121,8 @@ class LowRankMultivariateNormal(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
-        eps_w = randn(*shape[:-1], self.cov_factor.shape[-1], dtype=self.loc.dtype)
-        eps_d = randn(*shape, dtype=self.loc.dtype)
+        eps_w = randn(*shape[:-1], self.cov_factor.shape[-1], dtype=self.loc.dtype, device=_device_of(self.loc))
+        eps_d = randn(*shape, dtype=self.loc.dtype, device=_device_of(self.loc))
         return self.loc + _batch_mv(self._unbroadcasted_cov_factor, eps_w) + self._unbroadcasted_cov_diag.sqrt() * eps_d
 
     def _logdet(self) -> Any:

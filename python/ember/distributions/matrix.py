@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import _C, linalg
 from .._composite_shape import broadcast_shapes
-from .._creation import arange, eye, randn, tensor
+from .._creation import _device_of, arange, eye, randn, tensor
 from .._dtype_info import finfo
 from .._tensor import Size
 from ..grad_mode import no_grad
@@ -31,7 +31,7 @@ def _mvdigamma(x: Any, p: int) -> Any:
     """The multivariate digamma function: sum_i digamma(x - i / 2) for i < p."""
     if not bool((x > (p - 1) / 2).all()):
         raise AssertionError("Wrong domain for multivariate digamma function.")
-    return (x.unsqueeze(-1) - arange(p, dtype=x.dtype) / 2).digamma().sum(-1)
+    return (x.unsqueeze(-1) - arange(p, dtype=x.dtype, device=_device_of(x)) / 2).digamma().sum(-1)
 
 
 class Wishart(ExponentialFamily):
@@ -69,7 +69,7 @@ class Wishart(ExponentialFamily):
             raise ValueError("scale_tril must be at least two-dimensional, with optional leading batch dimensions")
         if isinstance(df, numbers.Number):
             batch_shape = Size(param.shape[:-2])
-            self.df = tensor(float(df), dtype=param.dtype)
+            self.df = tensor(float(df), dtype=param.dtype, device=_device_of(param))
         else:
             batch_shape = Size(broadcast_shapes(tuple(param.shape[:-2]), tuple(df.shape)))
             self.df = df.expand((*batch_shape,))
@@ -94,7 +94,9 @@ class Wishart(ExponentialFamily):
     def _bartlett_chi2(self) -> Chi2:
         """The chi-squared laws of the squared diagonal of Bartlett's factor: df - i degrees for row i."""
         p = self._event_shape[-1]
-        offsets = arange(p, dtype=self._unbroadcasted_scale_tril.dtype).expand((*self._batch_shape, p))
+        offsets = arange(
+            p, dtype=self._unbroadcasted_scale_tril.dtype, device=_device_of(self._unbroadcasted_scale_tril)
+        ).expand((*self._batch_shape, p))
         return Chi2(df=self.df.unsqueeze(-1) - offsets)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Wishart:
@@ -123,7 +125,11 @@ class Wishart(ExponentialFamily):
 
     @lazy_property
     def precision_matrix(self) -> Any:
-        identity = eye(self._event_shape[-1], dtype=self._unbroadcasted_scale_tril.dtype)
+        identity = eye(
+            self._event_shape[-1],
+            dtype=self._unbroadcasted_scale_tril.dtype,
+            device=_device_of(self._unbroadcasted_scale_tril),
+        )
         return linalg.cholesky_solve(identity, self._unbroadcasted_scale_tril).expand(
             *self._batch_shape, *self._event_shape
         )
@@ -151,7 +157,7 @@ class Wishart(ExponentialFamily):
         p = self._event_shape[-1]
         diag = self._dist_chi2.rsample(sample_shape).sqrt()
         diag = diag.clamp(min=finfo(diag.dtype).eps)
-        below = randn(*sample_shape, *self._batch_shape, p * (p - 1) // 2, dtype=diag.dtype)
+        below = randn(*sample_shape, *self._batch_shape, p * (p - 1) // 2, dtype=diag.dtype, device=_device_of(diag))
         factor = self._unbroadcasted_scale_tril @ (diag.diag_embed() + vec_to_tril_matrix(below, diag=-1))
         return factor @ factor.mT
 
@@ -222,7 +228,7 @@ class LKJCholesky(Distribution):
         # diagonal is Beta(i / 2, conc + (dim - 1 - i) / 2) for i >= 1 (row 0 has none: a placeholder). PyTorch
         # 2.13 uses Beta(i - 1/2, ...), which gives rows below the second correlations of the wrong spread.
         marginal = self.concentration + 0.5 * (dim - 2)
-        offset = arange(dim - 1, dtype=self.concentration.dtype)
+        offset = arange(dim - 1, dtype=self.concentration.dtype, device=_device_of(self.concentration))
         offset = _C.cat([offset.new_zeros((1,)), offset])
         self._beta = Beta(0.5 * offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
         super().__init__(self.concentration.size(), Size((dim, dim)), validate_args)
@@ -241,7 +247,7 @@ class LKJCholesky(Distribution):
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
         with no_grad():
             y = self._beta.sample(sample_shape).unsqueeze(-1)
-            u = randn(*self._extended_shape(sample_shape), dtype=y.dtype).tril(-1)
+            u = randn(*self._extended_shape(sample_shape), dtype=y.dtype, device=_device_of(y)).tril(-1)
             norms = u.norm(dim=-1, keepdim=True)
             direction = u / norms.masked_fill(norms == 0, 1.0)  # the first row has no entries below the diagonal
             w = y.sqrt() * direction
@@ -252,7 +258,7 @@ class LKJCholesky(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         diag = value.diagonal(dim1=-1, dim2=-2)[..., 1:]
-        order = arange(2, self.dim + 1, dtype=self.concentration.dtype)
+        order = arange(2, self.dim + 1, dtype=self.concentration.dtype, device=_device_of(self.concentration))
         order = 2 * (self.concentration - 1).unsqueeze(-1) + self.dim - order
         unnormalized = (order * diag.log()).sum(-1)
         dm1 = self.dim - 1

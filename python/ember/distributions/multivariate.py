@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import linalg
 from .._composite_shape import broadcast_shapes
-from .._creation import eye, randn
+from .._creation import _device_of, eye, randn
 from .._tensor import Size
 from . import constraints
 from .distribution import NO_SHAPE, Distribution
@@ -34,7 +34,7 @@ def _precision_to_scale_tril(precision: Any) -> Any:
     """The lower Cholesky factor of precision^-1, from the Cholesky factor of the flipped precision."""
     flipped = linalg.cholesky(precision.flip((-2, -1)))
     inverse_tril = flipped.flip((-2, -1)).transpose(-2, -1)
-    identity = eye(precision.shape[-1], dtype=precision.dtype)
+    identity = eye(precision.shape[-1], dtype=precision.dtype, device=_device_of(precision))
     return linalg.solve_triangular(inverse_tril, identity, upper=False)
 
 
@@ -117,7 +117,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)
-        eps = randn(*shape, dtype=self.loc.dtype)
+        eps = randn(*shape, dtype=self.loc.dtype, device=_device_of(self.loc))
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
     def _half_log_det(self) -> Any:

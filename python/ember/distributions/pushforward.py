@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from .. import _C
-from .._creation import full
+from .._creation import _device_of, full
 from . import constraints
 from .continuous import Cauchy, Exponential, Normal, Uniform
 from .gamma import Gamma
@@ -101,7 +101,7 @@ class HalfCauchy(_Folded):
 
     @property
     def mean(self) -> Any:
-        return full(tuple(self._extended_shape()), math.inf, dtype=self.scale.dtype)
+        return full(tuple(self._extended_shape()), math.inf, dtype=self.scale.dtype, device=_device_of(self.scale))
 
     @property
     def variance(self) -> Any:

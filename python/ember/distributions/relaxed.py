@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from .._creation import rand
+from .._creation import _device_of, rand
 from .._tensor import Size
 from . import constraints
 from .discrete import Categorical, OneHotCategorical, _one_of
@@ -67,7 +67,7 @@ class LogitRelaxedBernoulli(Distribution):
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
         probs = clamp_probs(self.probs.expand((*shape,)))
-        u = clamp_probs(rand(*shape, dtype=probs.dtype))
+        u = clamp_probs(rand(*shape, dtype=probs.dtype, device=_device_of(probs)))
         return (u.log() - (-u).log1p() + probs.log() - (-probs).log1p()) / self.temperature
 
     def log_prob(self, value: Any) -> Any:
@@ -148,7 +148,7 @@ class ExpRelaxedCategorical(Distribution):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         shape = tuple(self._extended_shape(sample_shape))
-        u = clamp_probs(rand(*shape, dtype=self.logits.dtype))
+        u = clamp_probs(rand(*shape, dtype=self.logits.dtype, device=_device_of(self.logits)))
         scores = (self.logits - (-u.log()).log()) / self.temperature
         return scores - scores.logsumexp(dim=-1, keepdim=True)
 

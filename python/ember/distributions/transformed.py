@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from .._C import where
-from .._creation import rand
+from .._creation import _device_of, rand
 from .._dtype_info import finfo
 from .._tensor import Size
 from ..grad_mode import no_grad
@@ -230,7 +230,9 @@ class Gumbel(LocationScale):
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
         info = finfo(self.loc.dtype)
-        u = rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype).clamp(min=info.tiny, max=1 - info.eps)
+        u = rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype, device=_device_of(self.loc)).clamp(
+            min=info.tiny, max=1 - info.eps
+        )
         return self.loc - self.scale * (-u.log()).log()
 
     def log_prob(self, value: Any) -> Any:

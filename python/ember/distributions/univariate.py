@@ -8,7 +8,7 @@ import numbers
 from typing import Any
 
 from .. import _C
-from .._creation import rand
+from .._creation import _device_of, rand
 from .._dtype_info import finfo
 from .._random import poisson
 from .._tensor import Size
@@ -106,12 +106,14 @@ class ContinuousBernoulli(ExponentialFamily):
         return _C.where(self._outside_unstable_region(), variances, taylor)
 
     def sample(self, sample_shape: Any = NO_SHAPE) -> Any:
-        u = rand(*self._extended_shape(sample_shape), dtype=self.probs.dtype)
+        u = rand(*self._extended_shape(sample_shape), dtype=self.probs.dtype, device=_device_of(self.probs))
         with no_grad():
             return self.icdf(u)
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
-        return self.icdf(rand(*self._extended_shape(sample_shape), dtype=self.probs.dtype))
+        return self.icdf(
+            rand(*self._extended_shape(sample_shape), dtype=self.probs.dtype, device=_device_of(self.probs))
+        )
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
@@ -221,7 +223,7 @@ class GeneralizedPareto(Distribution):
         return eq_zero, _C.where(eq_zero, c.new_ones(()), c)
 
     def rsample(self, sample_shape: Any = NO_SHAPE) -> Any:
-        return self.icdf(rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype))
+        return self.icdf(rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype, device=_device_of(self.loc)))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:

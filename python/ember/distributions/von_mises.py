@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from .. import _C, special
-from .._creation import arange, rand
+from .._creation import _device_of, arange, rand
 from .._tensor import Size
 from ..grad_mode import no_grad
 from . import constraints
@@ -39,7 +39,7 @@ def _asymptotic_coefficients(nu: int) -> list:
 def _log_bessel_fallback(x: Any, nu: int) -> Any:
     """log I_nu(x), nu in {0, 1}: the series below _SERIES_LIMIT, the asymptotic expansion above."""
     small = x.clamp(max=_SERIES_LIMIT)
-    k = arange(_SERIES_TERMS, dtype=x.dtype)
+    k = arange(_SERIES_TERMS, dtype=x.dtype, device=_device_of(x))
     log_half = (small / 2).clamp(min=1e-300).log().unsqueeze(-1)
     log_terms = (2 * k + nu) * log_half - (k + 1).lgamma() - (k + 1 + nu).lgamma()
     series = log_terms.logsumexp(-1)
@@ -94,7 +94,7 @@ class VonMises(Distribution):
             x = loc.new_zeros(shape)
             done = x.new_zeros(shape).bool()
             while not bool(done.all()):
-                u1, u2, u3 = rand(3, *shape, dtype=_C.dtype.float64).unbind(0)
+                u1, u2, u3 = rand(3, *shape, dtype=_C.dtype.float64, device=_device_of(loc)).unbind(0)
                 z = (math.pi * u1).cos()
                 f = (1 + r * z) / (r + z)
                 c = kappa * (r - f)

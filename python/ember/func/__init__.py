@@ -268,7 +268,7 @@ def _check_outputs(flat: list[Any], api: str, what: str) -> None:
 
 
 def _one_hot(like: Tensor, k: int) -> Tensor:
-    e = _creation.zeros(like.numel(), dtype=like.dtype)
+    e = _creation.zeros(like.numel(), dtype=like.dtype, device=_creation._device_of(like))
     e[k] = 1
     return e.view(tuple(like.shape))
 
@@ -578,7 +578,7 @@ def _basis(tensors: Sequence[Any]) -> list[Tensor]:
     total = sum(t.numel() for t in tensors)
     rows, start = [], 0
     for t in tensors:
-        identity = _creation.eye(total, dtype=t.dtype)
+        identity = _creation.eye(total, dtype=t.dtype, device=_creation._device_of(t))
         rows.append(identity.narrow(1, start, t.numel()).reshape(total, *t.shape))
         start += t.numel()
     return rows

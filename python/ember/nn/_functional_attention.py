@@ -11,7 +11,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from .. import _C
-from .._creation import arange, ones, tensor, zeros
+from .._creation import _device_of, arange, ones, tensor, zeros
 from ..grad_mode import no_grad
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: flo
 
 def _float_mask(mask: Tensor, dtype) -> Tensor:
     """A boolean mask (True = masked out) as an additive float mask: -inf where True, 0 elsewhere."""
-    return zeros(*mask.shape, dtype=dtype).masked_fill(mask, _NEG_INF)
+    return zeros(*mask.shape, dtype=dtype, device=_device_of(mask)).masked_fill(mask, _NEG_INF)
 
 
 def scaled_dot_product_attention(
@@ -93,7 +93,7 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     mask = None
     if is_causal:
-        allowed = ones(length, source, dtype=_C.dtype.bool).tril()
+        allowed = ones(length, source, dtype=_C.dtype.bool, device=_device_of(query)).tril()
         mask = _float_mask(allowed.logical_not(), query.dtype)
     elif attn_mask is not None:
         mask = _float_mask(attn_mask.logical_not(), query.dtype) if attn_mask.dtype == _C.dtype.bool else attn_mask
@@ -279,8 +279,8 @@ def multi_head_attention_forward(
     k = _static_or_split(static_k, k, bsz, num_heads, head_dim, "static_k")
     v = _static_or_split(static_v, v, bsz, num_heads, head_dim, "static_v")
     if add_zero_attn:
-        k = _C.cat([k, zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)], 1)
-        v = _C.cat([v, zeros(bsz * num_heads, 1, head_dim, dtype=v.dtype)], 1)
+        k = _C.cat([k, zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype, device=_device_of(k))], 1)
+        v = _C.cat([v, zeros(bsz * num_heads, 1, head_dim, dtype=v.dtype, device=_device_of(v))], 1)
         attn_mask = _pad_last(attn_mask)
         key_padding_mask = _pad_last(key_padding_mask)
     src_len = k.shape[1]
@@ -313,7 +313,7 @@ def _pad_last(mask: Tensor | None) -> Tensor | None:
     """A float mask with one more key column (0: the added key takes part)."""
     if mask is None:
         return None
-    return _C.cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype)], -1)
+    return _C.cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype, device=_device_of(mask))], -1)
 
 
 def _static_or_split(static, t, bsz, num_heads, head_dim, name):
@@ -373,7 +373,7 @@ def embedding_bag(
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        bags, bag_of = _bags_from_offsets(offsets, input.shape[0], include_last_offset)
+        bags, bag_of = _bags_from_offsets(offsets, input.shape[0], include_last_offset, _device_of(input))
         if bag_of.shape[0] < input.shape[0]:
             input = input.narrow(0, 0, bag_of.shape[0])
             if per_sample_weights is not None:
@@ -437,7 +437,7 @@ def embedding_bag(
     return out
 
 
-def _bags_from_offsets(offsets: Tensor, count: int, include_last_offset: bool):
+def _bags_from_offsets(offsets: Tensor, count: int, include_last_offset: bool, device=None):
     """(number of bags, bag index of each of the `count` input positions) from 1-D offsets."""
     starts = [int(v) for v in offsets.tolist()]
     if starts and starts[0] != 0:
@@ -456,4 +456,4 @@ def _bags_from_offsets(offsets: Tensor, count: int, include_last_offset: bool):
         raise RuntimeError(f"offsets have to be non-decreasing and at most the input size {count}, got {starts}")
     # With include_last_offset, positions past the last offset belong to no bag: the caller drops them.
     bag_of = [b for b, (a, e) in enumerate(zip(starts, ends)) for _ in range(e - a)]
-    return len(starts), tensor(bag_of, dtype=_C.dtype.int64)
+    return len(starts), tensor(bag_of, dtype=_C.dtype.int64, device=device)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .. import _C
 from .._autocast import float32_under_autocast
-from .._creation import arange, ones_like, zeros
+from .._creation import _device_of, arange, ones_like, zeros
 from .._distance import pairwise_distance
 from ..grad_mode import no_grad
 from ._functional_utils import _get_reduction, _reduce
@@ -262,10 +262,11 @@ def multilabel_margin_loss(
         return _reduce(x.sum(1), reduction)
     with no_grad():
         # The targets of a row are the entries before its first -1.
-        first_end = _C.where(t < 0, arange(c), c).amin(1, keepdim=True)
-        listed = arange(c) < first_end
+        classes = arange(c, device=_device_of(t))
+        first_end = _C.where(t < 0, classes, c).amin(1, keepdim=True)
+        listed = classes < first_end
         tc = t.clamp(min=0)
-        is_target = zeros(n, c).scatter_add(1, tc, listed.float()) > 0
+        is_target = zeros(n, c, device=_device_of(t)).scatter_add(1, tc, listed.float()) > 0
         counted = listed.unsqueeze(2).logical_and(is_target.logical_not().unsqueeze(1))  # (n, target j, class i)
     hinge = (1 - x.gather(1, tc).unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)
     loss = _C.where(counted, hinge, 0.0).sum((1, 2)) / c
@@ -310,7 +311,7 @@ def multi_margin_loss(
         z = z * z
     if weight is not None:
         z = z * weight.index_select(0, t.reshape(-1)).unsqueeze(1)
-    loss = _C.where(arange(c) == t, 0.0, z).sum(1) / c
+    loss = _C.where(arange(c, device=_device_of(t)) == t, 0.0, z).sum(1) / c
     return _reduce(loss.reshape(target.shape), reduction)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import _C
-from .._creation import rand, zeros
+from .._creation import _device_of, rand, zeros
 from ..grad_mode import no_grad
 from ._functional_utils import _normalized_dims
 
@@ -199,10 +199,11 @@ def _group_bounds(offs, groups: int, total: int, what: str) -> list[tuple[int, i
     return list(zip(starts, ends))
 
 
-def _cat_with_zeros(parts, filled: int, total: int, zeros_shape, dim: int, dtype):
-    """parts joined along dim, then zeros for what lies past the last group (filled of total)."""
+def _cat_with_zeros(parts, filled: int, total: int, zeros_shape, dim: int, like: Tensor):
+    """parts joined along dim, then zeros (of like's dtype and device) for what lies past the last group
+    (filled of total)."""
     if filled < total:
-        parts.append(zeros(*zeros_shape(total - filled), dtype=dtype))
+        parts.append(zeros(*zeros_shape(total - filled), dtype=like.dtype, device=_device_of(like)))
     return _C.cat(parts, dim)
 
 
@@ -240,13 +241,13 @@ def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
         bounds = _group_bounds(offs, mat_b.shape[0], m, "mat_a")
         parts = [_C.matmul(mat_a[s:e], mat_b[g]) for g, (s, e) in enumerate(bounds)]
         filled = bounds[-1][1] if bounds else 0
-        out = _cat_with_zeros(parts, filled, m, lambda rest: (rest, mat_b.shape[-1]), 0, mat_a.dtype)
+        out = _cat_with_zeros(parts, filled, m, lambda rest: (rest, mat_b.shape[-1]), 0, mat_a)
     elif a3:  # groups of b's columns
         n = mat_b.shape[1]
         bounds = _group_bounds(offs, mat_a.shape[0], n, "mat_b")
         parts = [_C.matmul(mat_a[g], mat_b[:, s:e]) for g, (s, e) in enumerate(bounds)]
         filled = bounds[-1][1] if bounds else 0
-        out = _cat_with_zeros(parts, filled, n, lambda rest: (mat_a.shape[1], rest), 1, mat_a.dtype)
+        out = _cat_with_zeros(parts, filled, n, lambda rest: (mat_a.shape[1], rest), 1, mat_a)
     else:  # groups of the shared K
         bounds = _group_bounds(offs, -1, mat_a.shape[1], "mat_a")
         out = _C.stack([_C.matmul(mat_a[:, s:e], mat_b[s:e]) for s, e in bounds], 0)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _C
-from .._creation import ones, rand, tensor, zeros
+from .._creation import _device_of, ones, rand, tensor, zeros
 from ..grad_mode import no_grad
 from . import functional as F  # F.pad, looked up at call time (functional imports this module)
 from ._functional_conv import _conv_batched, _index, _ntuple, _pad_spec
@@ -522,7 +522,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
         )
     lead = input.shape[:-nd]
     rows = int(np.prod(lead))
-    out = zeros(rows, plane, dtype=input.dtype)
+    out = zeros(rows, plane, dtype=input.dtype, device=_device_of(input))
     # scatter_add: overlapping windows that picked the same element add up (PyTorch keeps one of them).
     out = out.scatter_add(1, indices.reshape(rows, -1), input.reshape(rows, -1))
     return out.reshape(*lead, *sizes)
@@ -637,7 +637,7 @@ def _fractional_max_pool(name, input, nd, kernel_size, output_size, output_ratio
     last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
     pick = np.where(nan.any(-1), last_nan, np.argmax(np.where(nan, -np.inf, window), axis=-1))
     indices_np = np.take_along_axis(flat, pick[..., None], axis=-1)[..., 0]
-    indices = tensor(indices_np).to(input.device)
+    indices = tensor(indices_np, device=input.device)
     values = x.reshape(n, channels, -1).gather(-1, indices.reshape(n, channels, -1)).reshape(n, channels, *outs)
     if not batched:
         values, indices = values.squeeze(0), indices.squeeze(0)

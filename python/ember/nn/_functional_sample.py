@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _C
-from .._creation import linspace, ones, tensor
+from .._creation import _device_of, linspace, ones, tensor
 from ..grad_mode import no_grad
 from ._functional_conv import _index
 from ._functional_pool import _adaptive_avg
@@ -338,11 +338,11 @@ def _grid_alignment_default(align_corners):
     return align_corners
 
 
-def _base_coordinates(steps: int, align_corners: bool, dtype) -> Tensor:
+def _base_coordinates(steps: int, align_corners: bool, dtype, device=None) -> Tensor:
     """Normalised [-1, 1] coordinates of `steps` pixels: their centres, or their corners with align_corners."""
     if steps <= 1:
-        return tensor([0.0], dtype=dtype)
-    coords = linspace(-1, 1, steps, dtype=dtype)
+        return tensor([0.0], dtype=dtype, device=device)
+    coords = linspace(-1, 1, steps, dtype=dtype, device=device)
     return coords if align_corners else coords * ((steps - 1) / steps)
 
 
@@ -378,13 +378,14 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         )
     spatial = size[2:]
     # (*spatial, nd + 1) homogeneous coordinates (x, y[, z], 1): x runs along the last dim.
-    axes = [_base_coordinates(s, align_corners, theta.dtype) for s in spatial]
+    device = _device_of(theta)
+    axes = [_base_coordinates(s, align_corners, theta.dtype, device) for s in spatial]
     columns = []
     for i in range(len(spatial)):
         view = [1] * len(spatial)
         view[len(spatial) - 1 - i] = -1
         columns.append(axes[len(spatial) - 1 - i].reshape(view).expand(*spatial))
-    columns.append(ones(*spatial, dtype=theta.dtype))
+    columns.append(ones(*spatial, dtype=theta.dtype, device=device))
     base = _C.stack(columns, -1).reshape(1, -1, len(spatial) + 1)
     grid = base.matmul(theta.transpose(1, 2))  # (N, prod(spatial), nd)
     return grid.reshape(size[0], *spatial, len(spatial))
@@ -534,7 +535,7 @@ def grid_sample(
         return values * (weight * inside.to(weight.dtype)).unsqueeze(1)
 
     if mode == "nearest":
-        return corner([_round_half_even(v) for v in source], ones(1, dtype=input.dtype))
+        return corner([_round_half_even(v) for v in source], ones(1, dtype=input.dtype, device=_device_of(input)))
     low = [_floor(v) for v in source]
     out = None
     for upper in itertools.product((False, True), repeat=nd):  # the 2^nd corners around each point

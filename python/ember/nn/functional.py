@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .. import _C
 from .._autocast import float32_under_autocast
 from .._batched import TensorLike
-from .._creation import arange, full, ones, zeros
+from .._creation import _device_of, arange, full, ones, zeros
 from .._distance import cosine_similarity, pairwise_distance, pdist
 from .._dtype_info import _scalar_name
 from ..grad_mode import no_grad
@@ -365,8 +365,8 @@ def embedding(
 def _embedding_renorm_(weight, flat_idx, max_norm, norm_type):
     """Rescales, in place, the rows referenced by flat_idx whose norm exceeds max_norm (as torch.embedding_renorm_)."""
     with no_grad():
-        used = zeros(weight.shape[0], dtype=weight.dtype).scatter_add(
-            0, flat_idx, ones(flat_idx.shape[0], dtype=weight.dtype)
+        used = zeros(weight.shape[0], dtype=weight.dtype, device=weight.device).scatter_add(
+            0, flat_idx, ones(flat_idx.shape[0], dtype=weight.dtype, device=weight.device)
         )
         norms = weight.norm(norm_type, 1, keepdim=True)
         scale = _C.where((norms > max_norm).logical_and(used.unsqueeze(1) > 0), max_norm / (norms + 1e-7), 1.0)
@@ -567,7 +567,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             num_classes = top + 1
         elif top >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=_device_of(tensor))).long()
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
@@ -633,7 +633,7 @@ def _pad_by_index(input, pad, mode, value):
             f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other non-zero "
             f"dimensions for input, but got: {shape}"
         )
-    x = input
+    x, device = input, _device_of(input)
     for i in range(k):
         d, lo, hi = ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
         size = shape[d]
@@ -649,11 +649,11 @@ def _pad_by_index(input, pad, mode, value):
                 raise RuntimeError("Padding value causes wrapping around more than once.")
             if out < 0:
                 raise RuntimeError("Negative padding value is resulting in an empty dimension.")
-            index = (arange(out) - max(lo, 0)).remainder(max(kept, 1)) + max(-lo, 0)
+            index = (arange(out, device=device) - max(lo, 0)).remainder(max(kept, 1)) + max(-lo, 0)
         else:
             if out < (1 if k == 1 else 0):
                 raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {out}")
-            index = arange(out) - lo
+            index = arange(out, device=device) - lo
             if mode == "replicate":
                 index = index.clamp(0, size - 1)
             else:  # one reflection each side at most (|pad| < size): -j on the left, 2 (size - 1) - j on the right

@@ -8,7 +8,7 @@ import math
 import warnings
 from typing import TYPE_CHECKING, Any, Callable
 
-from .._creation import rand, randn, randperm
+from .._creation import _device_of, rand, randn, randperm
 from ..grad_mode import no_grad
 
 if TYPE_CHECKING:  # annotation-only names, kept out of the module's public namespace
@@ -89,13 +89,15 @@ def _calculate_correct_fan(tensor, mode):
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fills tensor in place with values drawn from the uniform distribution U(a, b); returns it."""
     with no_grad():
-        return tensor.copy_(rand(*tensor.shape, dtype=tensor.dtype, generator=generator) * (b - a) + a)
+        draws = rand(*tensor.shape, dtype=tensor.dtype, device=_device_of(tensor), generator=generator)
+        return tensor.copy_(draws * (b - a) + a)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fills tensor in place with values drawn from the normal distribution N(mean, std^2); returns it."""
     with no_grad():
-        return tensor.copy_(randn(*tensor.shape, dtype=tensor.dtype, generator=generator) * std + mean)
+        draws = randn(*tensor.shape, dtype=tensor.dtype, device=_device_of(tensor), generator=generator)
+        return tensor.copy_(draws * std + mean)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -122,7 +124,7 @@ def eye_(tensor: Tensor) -> Tensor:
     from .._creation import eye
 
     with no_grad():
-        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
+        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype, device=_device_of(tensor)))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
@@ -205,7 +207,8 @@ def trunc_normal_(
         )
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     with no_grad():
-        u = rand(*tensor.shape, dtype=tensor.dtype, generator=generator) * (2 * hi - 2 * lo) + (2 * lo - 1)
+        u = rand(*tensor.shape, dtype=tensor.dtype, device=_device_of(tensor), generator=generator)
+        u = u * (2 * hi - 2 * lo) + (2 * lo - 1)
         return tensor.copy_((u.erfinv() * (std * math.sqrt(2.0)) + mean).clamp(min=a, max=b))
 
 
@@ -220,7 +223,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
 
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = randn(rows, cols, dtype=tensor.dtype, generator=generator)
+    flat = randn(rows, cols, dtype=tensor.dtype, device=_device_of(tensor), generator=generator)
     if rows < cols:
         flat = flat.t()
     q, r = qr(flat)
@@ -259,7 +262,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Gener
     with no_grad():
         normal_(tensor, 0, std, generator)
         for col in range(cols):
-            tensor[randperm(rows, generator=generator)[:zeros_per_column], col] = 0
+            tensor[randperm(rows, device=_device_of(tensor), generator=generator)[:zeros_per_column], col] = 0
     return tensor
 
 

@@ -105,7 +105,9 @@ class UninitializedTensorMixin:
         (the lazy module then swaps it for a plain tensor sharing its storage)."""
         if device is not None:
             _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
-        self.data = empty(*shape, dtype=dtype if dtype is not None else self.dtype)
+        # Where it was made (PyTorch's materialize: the device and dtype of the placeholder unless given).
+        dtype = dtype if dtype is not None else self.dtype
+        self.data = empty(*shape, dtype=dtype, device=device if device is not None else self.device)
         if self.cls_to_become is not None and self.cls_to_become is not Tensor:
             self.__class__ = self.cls_to_become
         else:
@@ -142,7 +144,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 
     Args:
         requires_grad: whether the materialized parameter requires grad.
-        device: only the CPU exists; checked.
+        device: where it is made (the default device when None).
         dtype: the dtype of the materialized parameter (the default dtype when None).
     """
 
@@ -151,7 +153,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     def __init__(self, requires_grad: bool = True, device: object = None, dtype: _C.dtype | None = None) -> None:
         if device is not None:
             _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
-        super().__init__(empty(0, dtype=dtype), requires_grad)
+        super().__init__(empty(0, dtype=dtype, device=device), requires_grad)
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         return (_rebuild_uninitialized, (type(self), self.requires_grad, self.dtype))
@@ -159,7 +161,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(self.requires_grad, dtype=self.dtype)
+        result = type(self)(self.requires_grad, device=self.device, dtype=self.dtype)
         memo[id(self)] = result
         return result
 
@@ -171,7 +173,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
     Args:
         requires_grad: whether the materialized buffer requires grad.
-        device: only the CPU exists; checked.
+        device: where it is made (the default device when None).
         dtype: the dtype of the materialized buffer (the default dtype when None).
         persistent: whether the buffer goes into state_dict.
     """
@@ -187,7 +189,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     ) -> None:
         if device is not None:
             _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
-        super().__init__(empty(0, dtype=dtype))
+        super().__init__(empty(0, dtype=dtype, device=device))
         if requires_grad:
             self.requires_grad_(True)
         self.persistent = persistent
@@ -199,7 +201,9 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(self.requires_grad, dtype=self.dtype, persistent=getattr(self, "persistent", True))
+        result = type(self)(
+            self.requires_grad, device=self.device, dtype=self.dtype, persistent=getattr(self, "persistent", True)
+        )
         memo[id(self)] = result
         return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .._C import Tensor
-from .._creation import zeros_like
+from .._creation import _device_of, zeros_like
 from .._dtype_info import finfo
 from ._fma import _fma_add_, _fma_lerp_
 from .optimizer import Optimizer, ParamsT, _no_grad_step
@@ -102,8 +102,9 @@ class Adafactor(Optimizer):
         grad = p.grad
         if grad.dim() > 1:
             shape = list(grad.shape)
-            state["row_var"] = grad.new_zeros(shape[:-1] + [1])
-            state["col_var"] = grad.new_zeros(shape[:-2] + [1, shape[-1]])
+            device = _device_of(grad)
+            state["row_var"] = grad.new_zeros(shape[:-1] + [1], device=device)
+            state["col_var"] = grad.new_zeros(shape[:-2] + [1, shape[-1]], device=device)
         else:
             state["variance"] = zeros_like(grad)
 

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from .. import _C
 from .._C import Tensor
+from .._creation import _device_of
 from ..grad_mode import enable_grad, no_grad
 from .optimizer import Optimizer, ParamsT, _check_non_negative
 
@@ -226,7 +227,7 @@ class LBFGS(Optimizer):
         views = []
         for p in self._params:
             if p.grad is None:
-                views.append(p.new_zeros(p.numel()))
+                views.append(p.new_zeros(p.numel(), device=_device_of(p)))
             else:
                 views.append(p.grad.reshape(-1))
         return _C.cat(views, 0)

@@ -310,11 +310,14 @@ class Optimizer:
 
 
 def _cast(param: Tensor, value: Any, key: str | None) -> Any:
-    """A state value for ``param``: tensors take the parameter's floating dtype, except ``step``."""
+    """A state value for ``param``: tensors take the parameter's device and floating dtype, except ``step``
+    (as PyTorch's, which keeps ``step`` where it was)."""
     if isinstance(value, Tensor):
-        if key == "step" or not param.is_floating_point():
+        if key == "step":
             return value
-        return value.to(dtype=param.dtype)
+        if not param.is_floating_point():
+            return value.to(device=param.device)
+        return value.to(dtype=param.dtype, device=param.device)
     if key == "step":  # a plain number from an older state_dict: PyTorch turns it into a tensor too
         return _step_tensor(value)
     if isinstance(value, dict):

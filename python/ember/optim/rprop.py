@@ -71,13 +71,13 @@ class Rprop(Optimizer):
             for p, grad, state in self._params_with_grad(group):
                 prev, step_size = state["prev"], state["step_size"]
                 sign = grad.mul(prev).sign()
-                sign[sign.gt(0)] = etaplus
-                sign[sign.lt(0)] = etaminus
-                sign[sign.eq(0)] = 1
+                sign.masked_fill_(sign.gt(0), etaplus)
+                sign.masked_fill_(sign.lt(0), etaminus)
+                sign.masked_fill_(sign.eq(0), 1)
                 # update the step sizes
                 step_size.mul_(sign).clamp_(step_size_min, step_size_max)
                 # where the sign flipped, this step leaves the element alone (and forgets its gradient)
                 grad = grad.clone()
-                grad[sign.eq(etaminus)] = 0
+                grad.masked_fill_(sign.eq(etaminus), 0)
                 p.add_(grad.sign() * -1 * step_size)  # addcmul_(grad.sign(), step_size, value=-1)
                 prev.copy_(grad)

@@ -75,7 +75,7 @@ def _compare_tensors(actual: Any, expected: Any, rtol: float, atol: float, equal
 
     def values(t: Any) -> np.ndarray:
         t = t.detach()
-        return (t.float() if t.dtype == _dt.bfloat16 else t).numpy()
+        return (t.float() if t.dtype == _dt.bfloat16 else t).cpu().numpy()  # compared on the host
 
     a, e = values(actual), values(expected)
     integral = a.dtype.kind in "iub" and e.dtype.kind in "iub"
@@ -273,15 +273,15 @@ def make_tensor(
     last = shape[-1] * 2 if noncontiguous and shape else None
     full_shape = (*shape[:-1], last) if last is not None else shape
     if dtype == _dt.bool:
-        result = rand(*full_shape) < 0.5
+        result = rand(*full_shape, device=device) < 0.5
     elif dtype.is_floating_point:
         lo, hi = (-9.0 if low is None else low), (9.0 if high is None else high)
-        result = (rand(*full_shape, dtype=_dt.float64) * (hi - lo) + lo).to(dtype)
+        result = (rand(*full_shape, dtype=_dt.float64, device=device) * (hi - lo) + lo).to(dtype)
     else:
         unsigned = dtype == _dt.uint8
         lo = int(math.ceil(low)) if low is not None else (0 if unsigned else -9)
         hi = int(math.ceil(high)) if high is not None else 10
-        result = randint(lo, max(hi, lo + 1), full_shape, dtype=_dt.int64).to(dtype)
+        result = randint(lo, max(hi, lo + 1), full_shape, dtype=_dt.int64, device=device).to(dtype)
     if last is not None:
         result = result[..., ::2]
     if exclude_zero and dtype != _dt.bool:

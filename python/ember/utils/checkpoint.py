@@ -42,10 +42,12 @@ import weakref
 from typing import Any, Callable, ContextManager, Iterable, Iterator
 
 from .. import _C
+from .. import cuda as _cuda
 from .._C import Tensor
 from ..autograd import Function
 from ..autograd.graph import saved_tensors_hooks
 from ..grad_mode import enable_grad, no_grad
+from ..random import fork_rng
 
 __all__ = [
     "checkpoint",
@@ -120,20 +122,33 @@ def check_backward_validity(inputs: Iterable[Any]) -> None:
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2)
 
 
+def _rng_states(args: Iterable[Any]) -> tuple[Tensor, Tensor | None]:
+    """The generators' states a rerun replays: the CPU one's and, where an argument is a CUDA tensor,
+    the CUDA one's (PyTorch stashes the states of its arguments' devices; ember's CUDA devices share
+    one Philox stream)."""
+    on_cuda = any(isinstance(a, Tensor) and a.is_cuda for a in args)
+    return _C.get_rng_state(), _cuda.get_rng_state() if on_cuda else None
+
+
 @contextlib.contextmanager
-def _replayed_rng(state: Tensor | None) -> Iterator[None]:
-    """Runs the block from the generator state ``state`` and gives the caller's state back
-    afterwards (None: the block draws from the current state, which it advances)."""
-    if state is None:
+def _replayed_rng(states: tuple[Tensor, Tensor | None] | None) -> Iterator[None]:
+    """Runs the block from the generator states ``states`` (``_rng_states``) and gives the caller's
+    states back afterwards (None: the block draws from the current states, which it advances)."""
+    if states is None:
         yield
         return
-    with _rng_lock:
-        callers = _C.get_rng_state()
-        _C.set_rng_state(state)
+    cpu_state, cuda_state = states
+    with _rng_lock, fork_rng(devices=[] if cuda_state is None else [0]):
+        _C.set_rng_state(cpu_state)
+        if cuda_state is not None:
+            _cuda.set_rng_state(cuda_state)
+        # a backward inside the rerun (autograd.grad in the function) runs its nodes on this thread:
+        # a node on a device thread or parallel worker could wait for the lock this thread holds
+        serial_before = _C._set_serial_backward(True)
         try:
             yield
         finally:
-            _C.set_rng_state(callers)
+            _C._set_serial_backward(serial_before)
 
 
 @contextlib.contextmanager
@@ -159,7 +174,7 @@ class CheckpointFunction(Function):
         """Runs ``run_function(*args)`` without recording; keeps the arguments and the RNG state."""
         check_backward_validity(args)
         ctx.run_function = run_function
-        ctx.fwd_rng_state = _C.get_rng_state() if preserve_rng_state else None
+        ctx.fwd_rng_state = _rng_states(args) if preserve_rng_state else None
         ctx.autocast_state = _C._autocast_state()
         ctx.non_tensor_args = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
@@ -448,7 +463,7 @@ def _checkpoint_without_reentrant(
     if determinism_check not in _METADATA_FNS:
         raise ValueError(f"determinism_check should be one of {list(_METADATA_FNS)}, but got {determinism_check}")
     forward_context, recompute_context = context_fn()
-    rng_state = _C.get_rng_state() if preserve_rng_state else None
+    rng_state = _rng_states(itertools.chain(args, kwargs.values())) if preserve_rng_state else None
     autocast_state = _C._autocast_state()
 
     def recompute_fn(*inputs: Any) -> None:

@@ -96,15 +96,22 @@ struct Block {
   const void* data = nullptr;
   bool failed = false;
 
+  int guarded = 0;  // the stacks below this one have their guard page
+
   Block() {
     const size_t total = (kStackBytes + kGuardBytes) * kMaxThreadsPerBlock;
     void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) std::abort();
     stacks = static_cast<char*>(p);
-    for (int t = 0; t < kMaxThreadsPerBlock; ++t)
-      mprotect(stacks + t * (kStackBytes + kGuardBytes), kGuardBytes, PROT_NONE);
   }
   ~Block() { munmap(stacks, (kStackBytes + kGuardBytes) * kMaxThreadsPerBlock); }
+  // Guard pages are set as blocks need them: each one splits the mapping, and 1024 per host
+  // thread ran 64 nested backward threads into the kernel's limit on mappings (thread creation
+  // then failed with EAGAIN); most launches use 256 threads.
+  void guard(int n_threads) {
+    for (; guarded < n_threads; ++guarded)
+      if (mprotect(stacks + guarded * (kStackBytes + kGuardBytes), kGuardBytes, PROT_NONE) != 0) std::abort();
+  }
   char* stack_top(int t) { return stacks + (t + 1) * (kStackBytes + kGuardBytes); }
 };
 
@@ -135,6 +142,7 @@ void set_thread_index(const dim3& shape, int t) {
 }
 
 void run_block(Block& b, const dim3& shape, int n_threads, bool reversed) {
+  b.guard(n_threads);
   for (int t = 0; t < n_threads; ++t) {
     start(b.fibers[t], b.stack_top(t), &fiber_entry);
     b.state[t] = ThreadState::Running;

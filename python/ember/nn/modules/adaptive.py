@@ -108,9 +108,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
         batch_size = target.size(0)
         used_rows = 0
-        output = input.new_zeros(batch_size)
+        output = input.new_zeros(batch_size, device=input.device)
         # The head column each row is scored by: its own class in the shortlist, else its cluster's logit.
-        gather_inds = target.new_zeros(batch_size)
+        gather_inds = target.new_zeros(batch_size, device=target.device)
         cutoff_values = [0] + self.cutoffs
         for i in range(len(cutoff_values) - 1):
             low_idx, high_idx = cutoff_values[i], cutoff_values[i + 1]

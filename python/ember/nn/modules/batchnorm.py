@@ -51,7 +51,7 @@ class _BatchNorm(Module):
             kw = factory_kwargs(device, dtype)
             self.register_buffer("running_mean", zeros(num_features, **kw))
             self.register_buffer("running_var", ones(num_features, **kw))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=_C.dtype.int64))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=_C.dtype.int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

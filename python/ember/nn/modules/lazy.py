@@ -322,7 +322,7 @@ class _LazyNormBase(LazyModuleMixin):
         if track_running_stats:
             self.running_mean = UninitializedBuffer(**kw)
             self.running_var = UninitializedBuffer(**kw)
-            self.num_batches_tracked = tensor(0, dtype=_C.dtype.int64)
+            self.num_batches_tracked = tensor(0, dtype=_C.dtype.int64, device=device)
 
     def reset_parameters(self) -> None:
         """The norm's initialisation (ones, zeros, reset statistics) once the shapes are known."""

@@ -36,8 +36,8 @@ class _SyncBatchNormFunction(Function):
         count = x.numel() // x.shape[1]
         mean = x.mean(dims)
         var = x.var(dims, unbiased=False)
-        local = _C.cat([mean, var, mean.new_full((1,), float(count))])
-        everyone = local.new_zeros(module.world_size, local.numel())
+        local = _C.cat([mean, var, mean.new_full((1,), float(count), device=mean.device)])
+        everyone = local.new_zeros(module.world_size, local.numel(), device=local.device)
         dist.all_gather_into_tensor(everyone, local, group=module.process_group)
         means, variances, counts = everyone[:, : mean.numel()], everyone[:, mean.numel() : -1], everyone[:, -1:]
         total = counts.sum()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ... import _C
 from ..._C import Tensor
-from ..._creation import full
+from ..._creation import _device_of, full
 from .. import functional as F
 from .. import init
 from .._functional_attention import _canonical_mask
@@ -36,7 +36,7 @@ __all__ = [
 
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
     """A float (sz, sz) mask: 0 on and below the diagonal, -inf above (position i sees 0..i)."""
-    return full((sz, sz), float("-inf"), dtype=dtype or _C.dtype.float32).triu(1)
+    return full((sz, sz), float("-inf"), dtype=dtype or _C.dtype.float32, device=device).triu(1)
 
 
 def _activation_fn(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
@@ -201,7 +201,7 @@ def _causal_hint(mask: Tensor | None, is_causal: bool | None, size: int | None) 
     if mask is None:
         return False
     sz = size if size is not None else mask.shape[-2]
-    causal = _generate_square_subsequent_mask(sz, dtype=mask.dtype)
+    causal = _generate_square_subsequent_mask(sz, device=_device_of(mask), dtype=mask.dtype)
     return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all().item())
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from ... import _C
 from ..._C import div
-from ..._creation import tensor, zeros
+from ..._creation import _device_of, tensor, zeros
 from ...grad_mode import no_grad
 from ..modules.module import Module
 
@@ -56,7 +56,8 @@ class _Bucket:
             total += p.numel()
         # A bucket of one large parameter reduces that parameter's gradient in place: no flat buffer.
         self.in_place = len(params) == 1 and total * params[0][1].element_size() >= _OWN_BUCKET_BYTES
-        self.flat = None if self.in_place else zeros(total, dtype=params[0][1].dtype)
+        first = params[0][1]
+        self.flat = None if self.in_place else zeros(total, dtype=first.dtype, device=_device_of(first))
         self.buffer: Any = None  # what this iteration's all-reduce runs on
         self.pending = len(params)
         self.work: Any = None
@@ -165,7 +166,10 @@ class _Reducer:
             if bucket.in_place and grad is not None and grad.is_contiguous():
                 bucket.buffer = grad.div_(ranks)
             elif bucket.in_place:  # no gradient, or a strided one: reduce a contiguous copy
-                bucket.buffer = zeros(p.numel(), dtype=p.dtype) if grad is None else div(grad.reshape(-1), ranks)
+                if grad is None:
+                    bucket.buffer = zeros(p.numel(), dtype=p.dtype, device=_device_of(p))
+                else:
+                    bucket.buffer = div(grad.reshape(-1), ranks)
             else:
                 piece = bucket.flat[bucket.offsets[s] : bucket.offsets[s] + p.numel()]
                 div(grad.reshape(-1), ranks, out=piece) if grad is not None else piece.zero_()
@@ -193,7 +197,8 @@ class _Reducer:
             )
         globally_used = None
         if self.find_unused:
-            flags = tensor([int(id(p) in self.used) for p in self.params], dtype=_C.dtype.int32)
+            used = [int(id(p) in self.used) for p in self.params]
+            flags = tensor(used, dtype=_C.dtype.int32, device="cpu")  # the collectives take CPU tensors
             dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=self.pg)
             globally_used = flags.tolist()
         for bucket in self.buckets[: self.next_bucket]:

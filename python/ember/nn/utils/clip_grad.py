@@ -36,8 +36,9 @@ def get_total_norm(
     norm_type = float(norm_type)
     if not tensors:
         return tensor(0.0)
-    dtype = tensors[0].dtype
-    norms = [t.norm(norm_type).to(dtype) for t in tensors]
+    dtype, device = tensors[0].dtype, tensors[0].device
+    # each norm on the first tensor's device (they may live on several), as PyTorch
+    norms = [t.norm(norm_type).to(device=device, dtype=dtype) for t in tensors]
     total_norm = norms[0] if len(norms) == 1 else _C.stack(norms).norm(norm_type)
     if error_if_nonfinite and not total_norm.isfinite().item():
         raise RuntimeError(
@@ -58,7 +59,7 @@ def clip_grads_with_norm_(
         return
     coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
     for g in grads:
-        g.mul_(coef.to(g.dtype))
+        g.mul_(coef.to(device=g.device, dtype=g.dtype))
 
 
 def clip_grad_norm_(

@@ -75,8 +75,10 @@ class _SpectralNorm(Module):
             self.n_power_iterations = n_power_iterations
             weight_mat = self._reshape_weight_to_matrix(weight)
             h, w = weight_mat.shape
-            self.register_buffer("_u", F.normalize(weight_mat.new_empty(h).normal_(0, 1), dim=0, eps=self.eps))
-            self.register_buffer("_v", F.normalize(weight_mat.new_empty(w).normal_(0, 1), dim=0, eps=self.eps))
+            u = weight_mat.new_empty(h, device=weight_mat.device).normal_(0, 1)
+            v = weight_mat.new_empty(w, device=weight_mat.device).normal_(0, 1)
+            self.register_buffer("_u", F.normalize(u, dim=0, eps=self.eps))
+            self.register_buffer("_v", F.normalize(v, dim=0, eps=self.eps))
             self._power_method(weight_mat, 15)
 
     def _reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
@@ -219,7 +221,7 @@ class _Orthogonal(Module):
             # n k - k (k - 1) / 2 free parameters: the lower triangle, padded to a square matrix.
             X = X.tril()
             if n != k:
-                X = _C.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
+                X = _C.cat([X, X.new_zeros(n, n - k, device=X.device).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - X.mH
             if self.orthogonal_map == _OrthMaps.matrix_exp:
                 Q = linalg.matrix_exp(A)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ... import _C
-from ..._creation import full, tensor
+from ..._creation import _device_of, full, tensor
 
 if TYPE_CHECKING:
     from ..._C import Tensor
@@ -61,17 +61,26 @@ class PackedSequence(_PackedSequenceBase):
             data, batch_sizes = data
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def _with_data(self, data: Tensor) -> PackedSequence:
-        return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
-
     def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
-        """The same sequence with data converted by Tensor.to (batch_sizes stays int64 on the CPU)."""
-        data = self.data.to(*args, **kwargs)
-        return self if data is self.data else self._with_data(data)
+        """The same sequence with data converted by Tensor.to; sorted_indices and unsorted_indices follow data to
+        its device, batch_sizes stays int64 on the CPU (as PyTorch)."""
+        return self._with_moved_data(self.data.to(*args, **kwargs))
 
     def cpu(self) -> PackedSequence:
-        """Itself: ember tensors live on the CPU."""
-        return self
+        """The sequence with its data (and permutations) on the CPU."""
+        return self._with_moved_data(self.data.cpu())
+
+    def cuda(self, device: Any = None) -> PackedSequence:
+        """The sequence with its data (and permutations) on a CUDA device (the current one when None)."""
+        return self._with_moved_data(self.data.cuda(device))
+
+    def _with_moved_data(self, data: Tensor) -> PackedSequence:
+        if data is self.data:
+            return self
+        sorted_indices, unsorted_indices = (
+            None if t is None else t.to(data.device) for t in (self.sorted_indices, self.unsorted_indices)
+        )
+        return type(self)(data, self.batch_sizes, sorted_indices, unsorted_indices)
 
     def double(self) -> PackedSequence:
         """data as float64."""
@@ -91,8 +100,8 @@ class PackedSequence(_PackedSequenceBase):
 
     @property
     def is_cuda(self) -> bool:
-        """False: ember tensors live on the CPU."""
-        return False
+        """Whether data is on a CUDA device."""
+        return self.data.is_cuda
 
     def is_pinned(self) -> bool:
         """False: ember has no pinned memory."""
@@ -130,7 +139,7 @@ def pack_padded_sequence(
     sorted_indices = None
     if not enforce_sorted:
         order = sorted(range(len(lens)), key=lambda i: -lens[i])  # stable, as torch.sort(descending=True)
-        sorted_indices = tensor(order, dtype=_C.dtype.int64)
+        sorted_indices = tensor(order, dtype=_C.dtype.int64, device=_device_of(input))
         lens = [lens[i] for i in order]
     elif any(a < b for a, b in zip(lens, lens[1:])):
         raise RuntimeError(
@@ -155,8 +164,10 @@ def pack_padded_sequence(
     # One gather: row t * B + b of the (T * B, *) input for each (t, b) still going, in packed order.
     src = order if sorted_indices is not None else list(range(batch))
     rows = [t * batch + src[b] for t, n in enumerate(batch_sizes) for b in range(n)]
-    data = input.reshape(steps * batch, *input.shape[2:]).index_select(0, tensor(rows, dtype=_C.dtype.int64))
-    return PackedSequence(data, tensor(batch_sizes, dtype=_C.dtype.int64), sorted_indices, None)
+    rows = tensor(rows, dtype=_C.dtype.int64, device=_device_of(input))
+    data = input.reshape(steps * batch, *input.shape[2:]).index_select(0, rows)
+    # batch_sizes lives on the CPU whatever the data's device, as PyTorch's.
+    return PackedSequence(data, tensor(batch_sizes, dtype=_C.dtype.int64, device="cpu"), sorted_indices, None)
 
 
 def pad_packed_sequence(
@@ -194,10 +205,12 @@ def pad_packed_sequence(
             b, t = outer(i, j)
             s = order[b]  # the position of original sequence b in the sorted batch
             rows.append(offsets[t] + s if t < len(batch_sizes) and s < batch_sizes[t] else pad_row)
-    filler = full((1, *data.shape[1:]), padding_value, dtype=data.dtype)
-    padded = _C.cat([data, filler]).index_select(0, tensor(rows, dtype=_C.dtype.int64))
+    device = _device_of(data)
+    filler = full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=device)
+    padded = _C.cat([data, filler]).index_select(0, tensor(rows, dtype=_C.dtype.int64, device=device))
     padded = padded.reshape(first, second, *data.shape[1:])
-    return padded, tensor([lengths[s] for s in order], dtype=_C.dtype.int64)
+    # The lengths are on the CPU whatever the data's device, as PyTorch's.
+    return padded, tensor([lengths[s] for s in order], dtype=_C.dtype.int64, device="cpu")
 
 
 def pad_sequence(
@@ -224,7 +237,7 @@ def pad_sequence(
     for s in sequences:
         missing = longest - s.shape[0]
         if missing:
-            filler = full((missing, *s.shape[1:]), padding_value, dtype=s.dtype)
+            filler = full((missing, *s.shape[1:]), padding_value, dtype=s.dtype, device=_device_of(s))
             s = _C.cat([s, filler] if padding_side == "right" else [filler, s])
         padded.append(s)
     return _C.stack(padded, 0 if batch_first else 1)

@@ -78,9 +78,10 @@ class SpectralNorm:
 
     def _solve_v_and_rescale(self, weight_mat: Tensor, u: Tensor, target_sigma: Tensor) -> Tensor:
         # v with u = W v / sigma, for checkpoints from before v was saved (a least-squares solve, in numpy).
-        w = weight_mat.detach().numpy()
-        v = np.linalg.pinv(w.T @ w) @ w.T @ u.detach().numpy()
-        v = _C.from_numpy(np.ascontiguousarray(v)).to(weight_mat.dtype)
+        # A one-off when loading such a checkpoint: the host values of a CUDA weight are solved for on the CPU.
+        w = weight_mat.detach().cpu().numpy()
+        v = np.linalg.pinv(w.T @ w) @ w.T @ u.detach().cpu().numpy()
+        v = _C.from_numpy(np.ascontiguousarray(v)).to(device=weight_mat.device, dtype=weight_mat.dtype)
         return v.mul_(target_sigma / _C.dot(u, _C.mv(weight_mat, v)))
 
     @staticmethod
@@ -96,8 +97,8 @@ class SpectralNorm:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
         with no_grad():
             h, w = fn.reshape_weight_to_matrix(weight).shape
-            u = F.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)
-            v = F.normalize(weight.new_empty(w).normal_(0, 1), dim=0, eps=fn.eps)
+            u = F.normalize(weight.new_empty(h, device=weight.device).normal_(0, 1), dim=0, eps=fn.eps)
+            v = F.normalize(weight.new_empty(w, device=weight.device).normal_(0, 1), dim=0, eps=fn.eps)
         delattr(module, fn.name)
         module.register_parameter(fn.name + "_orig", weight)
         # A plain attribute until the first forward recomputes it; weight.data keeps it out of the graph.

@@ -142,8 +142,13 @@ class _MapFetcher:
         columns = _tensor_columns(self.dataset, index) if self.default_collate else None
         if columns is not None:
             tensors, indices = columns
-            positions = _creation.tensor(indices, dtype=_creation.int64)
-            return [t.index_select(0, positions) for t in tensors]
+            # the index on each tensor's device (one copy per device: a dataset's tensors may live apart)
+            positions = {}
+            for t in tensors:
+                if t.device not in positions:
+                    device = _creation._device_of(t)
+                    positions[t.device] = _creation.tensor(indices, dtype=_creation.int64, device=device)
+            return [t.index_select(0, positions[t.device]) for t in tensors]
         getitems = getattr(self.dataset, "__getitems__", None)
         samples = getitems(index) if callable(getitems) else [self.dataset[i] for i in index]
         return self.collate_fn(samples)

@@ -42,7 +42,7 @@ def _randperm(n: int, generator: _GeneratorLike = None) -> list[int]:
     if generator is None:
         from ..._creation import randperm
 
-        return randperm(n).tolist()
+        return randperm(n, device="cpu").tolist()  # on the CPU whatever the default device: the same draws
     if isinstance(generator, (np.random.Generator, np.random.RandomState)):
         return [int(i) for i in generator.permutation(n)]
     if isinstance(generator, _pyrandom.Random):
@@ -52,7 +52,7 @@ def _randperm(n: int, generator: _GeneratorLike = None) -> list[int]:
     import ember
 
     if getattr(ember, "Generator", None) is not None and isinstance(generator, ember.Generator):
-        return ember.randperm(n, generator=generator).tolist()
+        return ember.randperm(n, generator=generator, device=generator.device).tolist()
     raise TypeError(
         "generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
         f"or a random.Random, not {type(generator).__name__}"
@@ -64,7 +64,7 @@ def _randint(high: int, size: int, generator: _GeneratorLike = None) -> list[int
     if generator is None:
         from ..._creation import randint
 
-        return randint(0, high, (size,)).tolist()
+        return randint(0, high, (size,), device="cpu").tolist()
     if isinstance(generator, np.random.Generator):
         return [int(i) for i in generator.integers(0, high, size)]
     if isinstance(generator, np.random.RandomState):
@@ -74,7 +74,7 @@ def _randint(high: int, size: int, generator: _GeneratorLike = None) -> list[int
     import ember
 
     if getattr(ember, "Generator", None) is not None and isinstance(generator, ember.Generator):
-        return ember.randint(0, high, (size,), generator=generator).tolist()
+        return ember.randint(0, high, (size,), generator=generator, device=generator.device).tolist()
     raise TypeError(
         "generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
         f"or a random.Random, not {type(generator).__name__}"
@@ -92,9 +92,9 @@ def _uniform(size: int, generator: _GeneratorLike = None) -> np.ndarray:
     from ... import _creation
 
     if generator is None:
-        return _creation.rand(size, dtype=_creation.float64).numpy()
+        return _creation.rand(size, dtype=_creation.float64, device="cpu").numpy()
     if isinstance(generator, Generator):
-        return _creation.rand(size, dtype=_creation.float64, generator=generator).numpy()
+        return _creation.rand(size, dtype=_creation.float64, generator=generator, device=generator.device).cpu().numpy()
     raise TypeError(
         "generator must be None, an ember.Generator, a numpy.random.Generator or RandomState, "
         f"or a random.Random, not {type(generator).__name__}"

@@ -82,7 +82,7 @@ class DistributedSampler(Sampler[T_co]):
 
             g = _C.Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices = _creation.randperm(n, generator=g).tolist()
+            indices = _creation.randperm(n, generator=g, device="cpu").tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:

@@ -136,7 +136,7 @@ class WeightedRandomSampler(Sampler[int]):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        values = weights.detach().numpy() if hasattr(weights, "detach") else weights
+        values = weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights
         w = np.asarray(values, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}")
@@ -148,7 +148,8 @@ class WeightedRandomSampler(Sampler[int]):
             )
         from ... import _creation
 
-        self.weights = _creation.tensor(w, dtype=_creation.float64)
+        # on the device of the weights given as a tensor, as PyTorch's as_tensor (the draws use the host copy _w)
+        self.weights = _creation.tensor(w, dtype=_creation.float64, device=getattr(weights, "device", None))
         self._w = w
         self.num_samples = num_samples
         self.replacement = replacement

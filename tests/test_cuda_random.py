@@ -1,0 +1,132 @@
+"""The CUDA generator's state, as PyTorch exposes it: ember.cuda.get_rng_state/set_rng_state (16 bytes),
+ember.random.fork_rng over the CPU and CUDA generators, and checkpoint replaying dropout on the GPU."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+from ember.utils.checkpoint import checkpoint
+
+pytestmark = pytest.mark.cuda
+
+requires_gpu = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA GPU")
+
+
+def draws():
+    return ember.rand(3).numpy(), ember.randn(5, device="cuda").cpu().numpy()
+
+
+@requires_gpu
+def test_cuda_rng_state_is_16_bytes_and_replays_the_draws():
+    ember.cuda.manual_seed(5)
+    ember.randn(7, device="cuda")
+    state = ember.cuda.get_rng_state()
+    assert state.dtype == ember.uint8 and state.shape == (16,) and state.device.type == "cpu"
+    first = ember.randn(9, device="cuda").cpu().numpy()
+    assert not np.array_equal(ember.randn(9, device="cuda").cpu().numpy(), first)
+    ember.cuda.set_rng_state(state)
+    np.testing.assert_array_equal(ember.randn(9, device="cuda").cpu().numpy(), first)
+    # the seed is the first 8 bytes, little-endian, as PyTorch's Philox state
+    assert int(state[:8].numpy().view("<u8")[0]) == ember.cuda.initial_seed() == 5
+    states = ember.cuda.get_rng_state_all()
+    assert len(states) == ember.cuda.device_count()
+    ember.cuda.set_rng_state_all(states)
+    with pytest.raises(RuntimeError, match="16-byte uint8"):
+        ember.cuda.set_rng_state(ember.zeros(4, dtype=ember.uint8))
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="a CUDA GPU is present")
+def test_cuda_rng_state_without_a_gpu_raises_and_fork_rng_still_works():
+    with pytest.raises(RuntimeError):
+        ember.cuda.get_rng_state()
+    ember.manual_seed(1)
+    with ember.random.fork_rng():
+        inside = ember.rand(3).numpy()
+    np.testing.assert_array_equal(ember.rand(3).numpy(), inside)
+
+
+@requires_gpu
+def test_fork_rng_puts_both_generators_back():
+    ember.manual_seed(2)
+    with ember.random.fork_rng(devices=[0]):
+        inside = draws()
+    after = draws()
+    for a, b in zip(inside, after):
+        np.testing.assert_array_equal(a, b)
+    with ember.random.fork_rng(enabled=False):
+        skipped = draws()
+    assert not np.array_equal(draws()[1], skipped[1])
+
+
+def test_ember_random_has_torch_randoms_names():
+    for name in ("fork_rng", "get_rng_state", "initial_seed", "manual_seed", "seed", "set_rng_state"):
+        assert callable(getattr(ember.random, name)), name
+    ember.random.manual_seed(4)
+    assert ember.random.initial_seed() == 4
+    state = ember.random.get_rng_state()
+    a = ember.rand(2).numpy()
+    ember.random.set_rng_state(state)
+    np.testing.assert_array_equal(ember.rand(2).numpy(), a)
+
+
+def cuda_mlp():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3)).double().cuda()
+
+
+def gradients(net, x, forward):
+    net.zero_grad()
+    x.grad = None
+    ember.manual_seed(7)
+    out = forward(net, x)
+    (out * out).sum().backward()
+    after = ember.rand(4, device="cuda").cpu().numpy()  # the generator goes on from the forward's draws
+    return [x.grad.cpu().numpy()] + [p.grad.cpu().numpy() for p in net.parameters()] + [after]
+
+
+@requires_gpu
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_checkpoint_replays_dropout_on_the_gpu(use_reentrant):
+    net = cuda_mlp()
+    x = ember.tensor(np.random.default_rng(1).standard_normal((6, 4)), device="cuda", requires_grad=True)
+    plain = gradients(net, x, lambda n, t: n(t))
+    ckpt = gradients(net, x, lambda n, t: checkpoint(n, t, use_reentrant=use_reentrant))
+    for a, b in zip(plain, ckpt):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def grad_of(fn):
+    def wrapper(x):
+        with ember.enable_grad():
+            return ember.autograd.grad(fn(x), x, create_graph=True)[0]
+
+    return wrapper
+
+
+def checkpointed(fn):
+    return lambda x: checkpoint(fn, x, use_reentrant=False)
+
+
+def takes_gradients_inside(x):
+    ember.autograd.grad(x.sin().exp().sin(), x)  # a backward pass inside the checkpointed function
+    return x.sin()
+
+
+@requires_gpu
+def test_backward_inside_a_checkpoint_rerun_finishes_on_the_gpu():
+    # the rerun holds the generator's lock while the inner pass runs; its nodes used to go to the
+    # device thread, which waited for that lock when it met the inner checkpoint: a deadlock
+    x = ember.randn((), device="cuda", requires_grad=True)
+    calls = [
+        checkpointed(grad_of(grad_of(checkpointed(takes_gradients_inside)))),
+        grad_of(grad_of(takes_gradients_inside)),
+    ]
+    results = []
+    worker = threading.Thread(target=lambda: results.extend(call(x) for call in calls), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the backward inside the checkpoint's rerun hung"
+    np.testing.assert_allclose(results[0].item(), results[1].item(), rtol=1e-6)
