@@ -453,6 +453,30 @@ def test_reductions_of_large_tensors():
 
 
 @requires_gpu
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_and_bucketize_run_on_the_device(right):
+    # a binary search per value on the device (no host fallback's warning): ties, NaN last, rows, int32
+    boundaries = ember.tensor([1.0, 2.0, 2.0, 3.0, float("nan")])
+    values = ember.tensor([[0.0, 2.0, 2.5, float("nan"), 9.0]])
+    rows, per_row = ember.sort(ember.randn(3, 7)).values, ember.randn(3, 4)
+    unsorted, sorter = boundaries.flip(0), ember.tensor([4, 2, 3, 1, 0])
+    cases = [
+        ((boundaries, values), {}),
+        ((rows, per_row), {"out_int32": True}),
+        ((ember.tensor([1, 5, 9]), ember.tensor(6)), {}),
+        ((unsorted, values), {"sorter": sorter}),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for (seq, v), kwargs in cases:
+            on_gpu = {k: t.cuda() for k, t in kwargs.items() if isinstance(t, ember.Tensor)}
+            gpu = ember.searchsorted(seq.cuda(), v.cuda(), right=right, **{**kwargs, **on_gpu})
+            assert_close(gpu, ember.searchsorted(seq, v, right=right, **kwargs))
+        gpu = ember.bucketize(per_row.cuda(), boundaries.cuda(), right=right)
+        assert_close(gpu, ember.bucketize(per_row, boundaries, right=right))
+
+
+@requires_gpu
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_on_the_device_is_the_cpus_stable_order(descending):
     # ties and NaN: the order of kernels/cpu/sort.cpp, NaN last ascending and first descending

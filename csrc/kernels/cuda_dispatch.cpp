@@ -122,6 +122,10 @@ void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, boo
   cuda_call([&] { backend().sort_rows(cuda_arg(values), cuda_arg(indices), array_arg(x, values), descending); });
 }
 
+void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right) {
+  cuda_call([&] { backend().search_rows(cuda_arg(out), array_arg(sorted, out), array_arg(values, out), right); });
+}
+
 void fill(const Tensor& dst, double value) {
   if (dst->numel()) cuda_call([&] { backend().fill(cuda_arg(dst), value); });
 }

@@ -50,6 +50,7 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
 void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
                     const std::vector<int64_t>& inner);
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
+void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right);
 void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
                 const Tensor& bias, double eps);
 void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const Tensor& invstd, const Tensor& x,

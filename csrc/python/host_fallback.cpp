@@ -18,7 +18,6 @@ bool enabled_for(const char* op) {
                                      "nanmedian",      "mode",
 
                                      "unique",         "unique_consecutive",
-                                     "searchsorted",   "bucketize",
                                      "isin",           "repeat_interleave",
                                      "histc",          "bincount",
                                      "scatter_reduce", "index_reduce",

@@ -52,6 +52,7 @@ void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, 
     search_rows(out, w.in(sorted), w.in(values), right);
     return w.finish();
   }
+  if (on_cuda(out)) return cuda_dispatch::search_rows(out, sorted, values, right);
   const int64_t n = sorted->size(sorted->dim() - 1), m = values->dim() ? values->size(values->dim() - 1) : 1;
   const int64_t rows = m ? values->numel() / m : 0;
   const bool shared = sorted->numel() == n;

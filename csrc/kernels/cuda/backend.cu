@@ -269,6 +269,9 @@ class CudaBackend final : public Backend {
   void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) override {
     cuda::sort_rows(values, indices, x, descending);
   }
+  void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) override {
+    cuda::search_rows(out, sorted, values, right);
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     cuda::uniform(out, lo, hi, seed, offset);
   }

@@ -157,6 +157,8 @@ class Backend {
                                    const TensorArg* weight) = 0;
   // x: (rows, n) contiguous -> values and int64 indices, each row sorted stably (kernels/cpu/sort.h)
   virtual void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) = 0;
+  // searchsorted/bucketize: kernels/cpu/sort.h's search_rows
+  virtual void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) = 0;
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;
 };

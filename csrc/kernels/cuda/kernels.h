@@ -43,6 +43,9 @@ void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorA
                          const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight);
 // x: (rows, n) contiguous -> values, indices (int64) of its shape: each row sorted stably (sort.cu).
 void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending);
+// sorted: (..., n) contiguous, one row or one per row of values (contiguous, its dtype) -> out
+// (int32 or int64, values' shape): each value's insertion position (sort.cu).
+void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);
 void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset);
 // Scratch memory from the caching allocator, given back when the holder goes.
