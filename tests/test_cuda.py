@@ -6,10 +6,12 @@ without a GPU, as PyTorch does: `is_available()` is False, asking for a CUDA ten
 names CUDA, the memory counters read 0, and importing ember never loads cuBLAS.
 """
 
+import copy
 import gc
 import importlib.util
 import os
 import pathlib
+import pickle
 import subprocess
 import threading
 import warnings
@@ -639,9 +641,6 @@ def test_new_and_like_functions_follow_the_tensors_device():
 
 @requires_gpu
 def test_pickle_brings_cuda_tensors_back_on_their_device():
-    import copy
-    import pickle
-
     x = ember.randn(3, device="cuda", requires_grad=True)
     p = nn.Parameter(ember.randn(2, 2, device="cuda"))
     for original, back in ((x, pickle.loads(pickle.dumps(x))), (p, pickle.loads(pickle.dumps(p))), (x, copy.copy(x))):
@@ -710,6 +709,17 @@ def test_copy_from_another_device_sends_the_gradient_back_there():
     back.copy_(gpu_src)
     (back * 3).sum().backward()
     assert gpu_src.grad.device.type == "cuda" and gpu_src.grad.cpu().tolist() == [3.0, 3.0, 3.0]
+
+
+@requires_gpu
+def test_anomaly_mode_finds_nan_gradients_on_the_device():
+    # the NaN check runs on the gradient's device (it read device memory on the host before)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ember.autograd.detect_anomaly():
+            a = ember.tensor([0.0], device="cuda", requires_grad=True)
+            with pytest.raises(RuntimeError, match="Function 'DivBackward0' returned nan values in its 1th output"):
+                (a / a).sum().backward()
 
 
 @requires_gpu
@@ -1287,6 +1297,38 @@ def test_digits_mlp_trains_on_cuda():
 
 
 @requires_gpu
+def test_digits_cnn_trains_on_cuda_as_on_the_cpu():
+    # the same initial weights and batches on both devices: the losses stay together step by step and the
+    # test accuracy is the CPU's (what differs: float32 summation orders in conv, pooling and cuBLAS)
+    pytest.importorskip("sklearn")
+    example = load_digits_example()
+    x_train, y_train, x_test, y_test = example.load_digits_split(0)
+    ember.manual_seed(0)
+    cpu_model = example.make_model(nn, "cnn")
+    gpu_model = copy.deepcopy(cpu_model).to("cuda")
+    order = np.random.default_rng(0).permutation(len(x_train))
+    runs = {}
+    for device, model in (("cpu", cpu_model), ("cuda", gpu_model)):
+        optimizer = ember.optim.Adam(model.parameters(), lr=3e-3)
+        xs = ember.tensor(x_train, device=device).reshape(-1, 1, 8, 8)
+        ys = ember.tensor(y_train, device=device)
+        losses = []
+        for _ in range(2):  # epochs
+            for start in range(0, len(x_train), 32):
+                idx = ember.tensor(order[start : start + 32], device=device)
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(xs[idx]), ys[idx])
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+        with ember.no_grad():
+            pred = model(ember.tensor(x_test, device=device).reshape(-1, 1, 8, 8)).argmax(dim=1).cpu()
+        runs[device] = (np.array(losses), (pred.numpy() == y_test).mean())
+    np.testing.assert_allclose(runs["cuda"][0], runs["cpu"][0], rtol=1e-3, atol=1e-4)
+    assert abs(runs["cuda"][1] - runs["cpu"][1]) <= 1 / len(y_test) and runs["cuda"][1] > 0.9
+
+
+@requires_gpu
 def test_pinned_memory_and_non_blocking_copies():
     x = ember.arange(12.0).reshape(3, 4)
     pinned = x.pin_memory()
@@ -1454,6 +1496,32 @@ def test_recurrent_layers_on_the_device_match_cpu(kind):
     for p, g in zip(layer.parameters(), grads_cpu):
         assert p.grad.device.type == "cuda"
         np.testing.assert_allclose(p.grad.cpu().numpy(), g.numpy(), rtol=1e-9, atol=1e-11)
+    # each layer and direction is one fused node on the device too (the LSTM cell's kernel in rnn.cu)
+    names, todo = set(), [out_gpu.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is not None and node.name() not in names:
+            names.add(node.name())
+            todo.extend(next_node for next_node, _ in node.next_functions)
+    assert f"{kind.capitalize()}LayerBackward0" in names
+
+
+@requires_gpu
+def test_packed_lstm_and_the_lstm_cell_on_the_device():
+    ember.manual_seed(0)
+    layer = nn.LSTM(5, 4).double()
+    x = ember.randn(5, 3, 5, dtype=ember.float64)
+    packed = nn.utils.rnn.pack_padded_sequence(x, [5, 3, 2])
+    out_cpu, (h_cpu, c_cpu) = layer(packed)
+    out_gpu, (h_gpu, c_gpu) = copy.deepcopy(layer).cuda()(nn.utils.rnn.pack_padded_sequence(x.cuda(), [5, 3, 2]))
+    for gpu, cpu in ((out_gpu.data, out_cpu.data), (h_gpu, h_cpu), (c_gpu, c_cpu)):
+        assert_close(gpu, cpu, rtol=1e-10, atol=1e-12)
+    cell = nn.LSTMCell(3, 4).double().cuda()
+    state = tuple(ember.randn(2, 4, dtype=ember.float64, device="cuda", requires_grad=True) for _ in range(2))
+    inputs = (ember.randn(2, 3, dtype=ember.float64, device="cuda", requires_grad=True), *state)
+    assert cell(inputs[0], state)[0].grad_fn.name() == "ThnnFusedLstmCellBackward0"  # as PyTorch on CUDA
+    assert ember.autograd.gradcheck(lambda x, h, c: cell(x, (h, c)), inputs)
+    assert ember.autograd.gradgradcheck(lambda x, h, c: cell(x, (h, c))[1], inputs)
 
 
 @requires_gpu

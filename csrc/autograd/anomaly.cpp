@@ -14,6 +14,7 @@ void check_anomalous_output(const Node& node, const variable_list& outputs) {
     const Tensor& g = outputs[i];
     if (!g || !is_floating(g->dtype()) || g->numel() == 0) continue;
     NoGradGuard no_grad;
+    OpDeviceGuard on_its_device(g->device());  // Note [Op device]: the check's tensors where g is
     if (item_as_double(any(isnan(g), std::nullopt, false)) != 0.0)
       EMBER_FAIL(Runtime, "Function '", node.name(), "' returned nan values in its ", i, "th output.");
   }

@@ -126,6 +126,24 @@ void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, 
   cuda_call([&] { backend().search_rows(cuda_arg(out), array_arg(sorted, out), array_arg(values, out), right); });
 }
 
+void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
+               const Tensor& c_prev) {
+  cuda_call([&] {
+    backend().lstm_cell(cuda_arg(h), cuda_arg(c), cuda_arg(act), cuda_arg(tanh_c), array_arg(gates, h),
+                        array_arg(c_prev, h));
+  });
+}
+
+void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Tensor& gh, const Tensor& gc,
+                        const Tensor& act, const Tensor& tanh_c, const Tensor& c_prev) {
+  cuda_call([&] {
+    const cuda::TensorArg dh = gh ? array_arg(gh, d_gates) : cuda::TensorArg{},
+                          dc = gc ? array_arg(gc, d_gates) : cuda::TensorArg{};
+    backend().lstm_cell_backward(cuda_arg(d_gates), cuda_arg(d_c_prev), gh ? &dh : nullptr, gc ? &dc : nullptr,
+                                 array_arg(act, d_gates), array_arg(tanh_c, d_gates), array_arg(c_prev, d_gates));
+  });
+}
+
 void fill(const Tensor& dst, double value) {
   if (dst->numel()) cuda_call([&] { backend().fill(cuda_arg(dst), value); });
 }

@@ -6,6 +6,7 @@
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
 #include "kernels/cpu/widen.h"
+#include "kernels/cuda_dispatch.h"
 
 namespace ember {
 namespace kernels {
@@ -31,6 +32,7 @@ void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor
     lstm_cell(w.out(h), w.out(c), w.out(act), w.out(tanh_c), w.in(gates), w.in(c_prev));
     return w.finish();
   }
+  if (on_cuda(h)) return cuda_dispatch::lstm_cell(h, c, act, tanh_c, gates, c_prev);
   const int64_t B = c_prev->size(0), H = c_prev->size(1);
   dispatch(gates->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -120,6 +122,7 @@ void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Ten
     lstm_cell_backward(w.out(d_gates), w.out(d_c_prev), w.in(gh), w.in(gc), w.in(act), w.in(tanh_c), w.in(c_prev));
     return w.finish();
   }
+  if (on_cuda(d_gates)) return cuda_dispatch::lstm_cell_backward(d_gates, d_c_prev, gh, gc, act, tanh_c, c_prev);
   const int64_t B = c_prev->size(0), H = c_prev->size(1);
   dispatch(act->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

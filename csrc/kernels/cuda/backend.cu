@@ -272,6 +272,14 @@ class CudaBackend final : public Backend {
   void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) override {
     cuda::search_rows(out, sorted, values, right);
   }
+  void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
+                 const TensorArg& gates, const TensorArg& c_prev) override {
+    cuda::lstm_cell(h, c, act, tanh_c, gates, c_prev);
+  }
+  void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, const TensorArg* gh, const TensorArg* gc,
+                          const TensorArg& act, const TensorArg& tanh_c, const TensorArg& c_prev) override {
+    cuda::lstm_cell_backward(d_gates, d_c_prev, gh, gc, act, tanh_c, c_prev);
+  }
   void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
     cuda::uniform(out, lo, hi, seed, offset);
   }

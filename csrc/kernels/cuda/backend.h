@@ -159,6 +159,12 @@ class Backend {
   virtual void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) = 0;
   // searchsorted/bucketize: kernels/cpu/sort.h's search_rows
   virtual void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) = 0;
+  // kernels/cpu/rnn.h's fused LSTM cell and its backward; gh and gc may be null (zero)
+  virtual void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
+                         const TensorArg& gates, const TensorArg& c_prev) = 0;
+  virtual void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, const TensorArg* gh,
+                                  const TensorArg* gc, const TensorArg& act, const TensorArg& tanh_c,
+                                  const TensorArg& c_prev) = 0;
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;
 };

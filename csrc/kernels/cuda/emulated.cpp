@@ -24,4 +24,5 @@
 #include "kernels/cuda/optim.cu"
 #include "kernels/cuda/random.cu"
 #include "kernels/cuda/reduce.cu"
+#include "kernels/cuda/rnn.cu"
 #include "kernels/cuda/sort.cu"

@@ -46,6 +46,11 @@ void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorAr
 // sorted: (..., n) contiguous, one row or one per row of values (contiguous, its dtype) -> out
 // (int32 or int64, values' shape): each value's insertion position (sort.cu).
 void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right);
+// The fused LSTM cell and its backward, as kernels/cpu/rnn.h's; gh and gc may be null (zero) (rnn.cu).
+void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
+               const TensorArg& gates, const TensorArg& c_prev);
+void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, const TensorArg* gh, const TensorArg* gc,
+                        const TensorArg& act, const TensorArg& tanh_c, const TensorArg& c_prev);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);
 void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset);
 // Scratch memory from the caching allocator, given back when the holder goes.

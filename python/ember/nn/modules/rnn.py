@@ -54,15 +54,9 @@ def _relu_step(xw, state, w_hh, b_hh, w_hr):
 
 def _lstm_step(xw, state, w_hh, b_hh, w_hr):
     h, c = state
-    # The gate pre-activations in one addmm; the rest of the step is one fused kernel and node (on the
-    # CPU; on a CUDA device, where that kernel does not exist yet, the same formula in ember ops).
+    # The gate pre-activations in one addmm; the rest of the step is one fused kernel and node.
     gates = _C.addmm(xw, h, w_hh.t())
-    if gates.device.type == "cpu":
-        h, c = _C._lstm_cell(gates, c)
-    else:
-        i, f, g, o = gates.chunk(4, 1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
+    h, c = _C._lstm_cell(gates, c)
     if w_hr is not None:
         h = h.matmul(w_hr.t())
     return h, c
@@ -120,12 +114,12 @@ def _run_direction(step, xw_steps, batch_sizes, state, weights, reverse):
 def _run_layer(mode, xw, batch_sizes, state, weights, direction):
     """One layer and direction over xw, the input projections ((T, B, G) padded, or (N, G) packed with
     batch_sizes): (output, final state). The time loop is one C++ node (Note [LSTM layer] and
-    Note [GRU layer] in csrc/ops/rnn.cpp; a packed batch as Note [Packed layer steps]); an LSTM with
-    proj_size, and any layer on a CUDA device, runs step by step here."""
+    Note [GRU layer] in csrc/ops/rnn.cpp; a packed batch as Note [Packed layer steps]), on the CPU and on
+    CUDA devices; an LSTM with proj_size runs step by step here."""
     w_hh, b_hh, w_hr = weights
     reverse = direction == 1
     packed = batch_sizes is not None
-    if w_hr is None and xw.device.type == "cpu":  # the fused layers have CPU kernels only: CUDA runs the steps
+    if w_hr is None:
         sizes = list(batch_sizes) if packed else []  # the C++ layers' "padded"
         if mode == "LSTM":
             out, h_n, c_n = _C._lstm_layer(xw, state[0], state[1], w_hh, reverse, sizes)
