@@ -723,6 +723,54 @@ def test_anomaly_mode_finds_nan_gradients_on_the_device():
 
 
 @requires_gpu
+@pytest.mark.parametrize("dtype", [ember.float16, ember.bfloat16], ids=["float16", "bfloat16"])
+def test_a_half_float_network_trains_on_the_device_as_on_the_cpu(dtype):
+    # conv, max pooling's backward (its atomics add in float32), cross_entropy and the fused Adam and
+    # SGD steps in half floats; rand in half floats stays below 1
+    assert float(ember.rand(4096, device="cuda", dtype=dtype).max()) < 1.0
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+    cpu_model = model.to(dtype)
+    gpu_model = copy.deepcopy(cpu_model).cuda()
+    x, y = ember.randn(8, 1, 4, 4).to(dtype), ember.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    for optimizer in (ember.optim.Adam, ember.optim.SGD):
+        losses = {}
+        for device, m in (("cpu", cpu_model), ("cuda", gpu_model)):
+            opt = optimizer(m.parameters(), lr=1e-2, **({"momentum": 0.9} if optimizer is ember.optim.SGD else {}))
+            for _ in range(3):
+                opt.zero_grad()
+                loss = F.cross_entropy(m(x.to(device)), y.to(device))
+                loss.backward()
+                opt.step()
+            losses[device] = loss.float().item()
+            assert all(p.dtype == dtype and p.device.type == device for p in m.parameters())
+        assert abs(losses["cuda"] - losses["cpu"]) <= 0.05 * abs(losses["cpu"]) + 0.02, losses
+
+
+@requires_gpu
+def test_copies_between_devices_keep_a_dense_layout():
+    # as PyTorch's preserve_format: channels_last (or any dense permutation) stays so on the other device
+    x = ember.randn(2, 3, 4, 5).to(memory_format=ember.channels_last)
+    on_gpu = x.cuda()
+    assert on_gpu.stride() == x.stride() and on_gpu.is_contiguous(memory_format=ember.channels_last)
+    assert on_gpu.cpu().stride() == x.stride() and ember.zeros_like(on_gpu).stride() == x.stride()
+    assert ember.empty(2, 3, 4, 5, memory_format=ember.channels_last, device="cuda").stride() == x.stride()
+    assert x[:, :, ::2].cuda().is_contiguous()  # not dense: row-major
+    assert_close(on_gpu, x)
+
+
+@requires_gpu
+def test_profiler_records_the_shapes_of_cuda_ops():
+    from ember.profiler import profile
+
+    x, w = ember.randn(3, 4, device="cuda"), ember.randn(4, 2, device="cuda")
+    with profile(record_shapes=True) as prof:
+        (x @ w).relu()
+    shapes = {e.name: e.input_shapes for e in prof.events() if e.kind == "cpu_op"}
+    assert shapes["aten::matmul"] == [[3, 4], [4, 2]] and shapes["aten::relu"] == [[3, 2]]
+
+
+@requires_gpu
 def test_new_cuda_tensors_start_at_version_0():
     # as PyTorch's (and ember's CPU) creation functions: filling a new tensor is not a write to count
     for make in (ember.zeros, ember.ones, ember.rand, ember.randn, ember.empty):

@@ -6,11 +6,13 @@ without one on the host emulation (test_cuda_emulated.py)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import ember
-from helpers import as_tuple
+from helpers import as_tuple, random_array
 from op_db import CASES, registry
 
 pytestmark = [
@@ -131,3 +133,58 @@ def test_gradient_on_cuda_matches_cpu(case):
             continue
         assert g.grad is not None and g.grad.device.type == "cuda"
         np.testing.assert_allclose(g.grad.cpu().numpy(), c.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _half_case_inputs(case, dtype, device):
+    """The case's inputs with its float ones in ``dtype`` (rounded once from float32)."""
+    rng = np.random.default_rng(0)
+    opts = case.opts
+    arrays = [
+        a
+        if isinstance(a, np.ndarray)
+        else random_array(
+            a, rng, opts.get("low", -2.0), opts.get("high", 2.0), False, opts.get("min_abs", 0.0)
+        )  # fmt: skip
+        for a in case.inputs
+    ]
+    return [
+        ember.tensor(a.astype(np.float32)).to(dtype).to(device)
+        if a.dtype.kind == "f"
+        else ember.tensor(a, device=device)
+        for a in arrays
+    ]
+
+
+@pytest.mark.parametrize("dtype", [ember.float16, ember.bfloat16], ids=["float16", "bfloat16"])
+def test_every_op_runs_in_half_floats_on_the_device_as_on_the_cpu(dtype):
+    # float16/bfloat16 compute in float32 on both devices and round once: the same values, but for
+    # summation orders (a few roundings of the half float apart)
+    tol = 8 * ember.finfo(dtype).eps
+    failures, checked = [], 0
+    for case in CASES:
+        if case.opts.get("integer") or not any(
+            not isinstance(x, np.ndarray) or x.dtype.kind == "f" for x in case.inputs
+        ):
+            continue
+        op = _op(case)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = [t for t in as_tuple(case.invoke(op, *_half_case_inputs(case, dtype, "cpu")))]
+        except Exception:  # noqa: BLE001 (what the CPU refuses in half floats is not asked of the GPU)
+            continue
+        try:
+            with warnings.catch_warnings(), ember.device("cuda"):
+                warnings.simplefilter("ignore")
+                got = [t for t in as_tuple(case.invoke(op, *_half_case_inputs(case, dtype, "cuda")))]
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"{case}: {type(exc).__name__}: {exc}")
+            continue
+        checked += 1
+        for g, w in zip(got, want):
+            if isinstance(w, ember.Tensor) and w.dtype.is_floating_point:
+                a, b = g.detach().cpu().float().numpy(), w.detach().float().numpy()
+                scale = max(1.0, float(np.nanmax(np.abs(b))) if b.size and np.isfinite(b).any() else 1.0)
+                if g.dtype != w.dtype or not np.allclose(a, b, rtol=tol, atol=tol * scale, equal_nan=True):
+                    failures.append(f"{case}: {g.dtype} {np.nanmax(np.abs(a - b)) if a.size else 0}")
+    assert checked > 200 and not failures, (checked, failures)

@@ -303,6 +303,11 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, co
 }
 
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices) {
+  if (is_storage_only(grad_in->dtype())) {  // half floats add up in float32 (the kernel's atomics)
+    Widening wide;
+    max_pool2d_backward(wide.out(grad_in), wide.in(grad_out), indices);
+    return wide.finish();
+  }
   Tensor gd = dense(grad_out), id = dense(indices);
   cuda_call([&] { backend().max_pool2d_backward(cuda_arg(grad_in), cuda_arg(gd), cuda_arg(id)); });
 }

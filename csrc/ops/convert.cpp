@@ -107,7 +107,11 @@ Tensor to_device(const Tensor& t, Device device, DType dtype) {
   else
     check_device_available(device);
   if (device == t->device()) return to_dtype(t, dtype);
-  Tensor out = empty(t->sizes(), dtype, device);
+  Tensor out;
+  {
+    OpDeviceGuard on(device);  // in t's layout where it is dense (channels_last stays so), as PyTorch
+    out = empty_dense_strided(t->sizes(), memory_format_strides(t, MemoryFormat::Preserve), dtype);
+  }
   kernels::copy(out, t);
   if (!is_floating(dtype)) return out;
   auto node = make_node<ToCopyState>("ToCopyBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {

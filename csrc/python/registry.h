@@ -161,9 +161,13 @@ struct Profiled<F, R (C::*)(A...) const> {
     if (on_cuda) return on_device(first->device(), std::forward<B>(a)...);
     if (!profiler::active()) return fn(std::forward<B>(a)...);
     profiler::Scope event(profiler::Kind::Op, name);
+    record_shapes(event, a...);
+    return fn(std::forward<B>(a)...);
+  }
+  template <class... B>
+  static void record_shapes(const profiler::Scope& event, const B&... a) {
     if (event.handle() >= 0 && profiler::recording_shapes())
       profiler::set_shapes(event.handle(), {profiled_shape(a)...});
-    return fn(std::forward<B>(a)...);
   }
   // A call on CUDA tensors: results on their device (Note [Op device]), and the op's name in
   // the error of a kernel ember lacks there (Note [Missing CUDA kernels]).
@@ -174,6 +178,7 @@ struct Profiled<F, R (C::*)(A...) const> {
     try {
       if (profiler::active()) {
         profiler::Scope event(profiler::Kind::Op, name);
+        record_shapes(event, a...);
         return fn(a...);
       }
       return fn(a...);

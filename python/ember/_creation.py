@@ -308,7 +308,12 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         target = _placement(device)
         if target is not None and out is None and generator is None and dt.is_floating_point:
             # the device's Philox stream (Note [CUDA random numbers])
-            t = _C._cuda_random_(_C._empty_on(_size(size), dt, target), name == "randn", 0.0, 1.0)
+            half = dt in (_C.dtype.float16, _C.dtype.bfloat16)
+            t = _C._cuda_random_(_C._empty_on(_size(size), _C.dtype.float32 if half else dt, target), name == "randn",
+                                 0.0, 1.0)  # fmt: skip
+            if half:  # rand stays below 1 in a half float: a multiple of 2^-digits, as on the CPU
+                grid = 2048.0 if dt == _C.dtype.float16 else 256.0
+                t = (t if name == "randn" else (t * grid).floor_().div_(grid)).to(dt)
             return _finish(t, requires_grad)
         t = fn(_size(size), dt, generator)
         return _finish(_into(out, t, name), requires_grad, device, pin_memory)
@@ -336,7 +341,7 @@ def empty(
     ``memory_format`` is ``channels_last``/``channels_last_3d``."""
     if memory_format is not None and not _on_meta(device):
         _check_device(device, pin_memory)
-        laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format)
+        laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format, device)
         if laid_out is not None:
             return _finish(_into(out, laid_out, "empty"), requires_grad, device, pin_memory)
     return _empty_row_major(*size, out=out, dtype=dtype, device=device, requires_grad=requires_grad,

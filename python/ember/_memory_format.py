@@ -69,8 +69,9 @@ def with_strides(t: Tensor, strides: tuple[int, ...]) -> Tensor:
     return out.requires_grad_(t.requires_grad)
 
 
-def empty_in_format(size: tuple[int, ...], dtype: Any, fmt: Any) -> Tensor | None:
-    """``empty(size, memory_format=fmt)``'s tensor when fmt asks for other strides than row-major; else None."""
+def empty_in_format(size: tuple[int, ...], dtype: Any, fmt: Any, device: Any = None) -> Tensor | None:
+    """``empty(size, memory_format=fmt, device=device)``'s tensor when fmt asks for other strides than row-major;
+    else None."""
     check(fmt, "empty")
     if fmt is None or fmt is contiguous_format:
         return None
@@ -80,7 +81,7 @@ def empty_in_format(size: tuple[int, ...], dtype: Any, fmt: Any) -> Tensor | Non
 
     # a stride-0 stand-in of that shape (one element of memory) carries the sizes the strides are made for
     stand_in = empty_strided(size, (0,) * len(size), dtype=dtype)
-    return empty_strided(size, tuple(_C._memory_format_strides(stand_in, fmt)), dtype=dtype)
+    return empty_strided(size, tuple(_C._memory_format_strides(stand_in, fmt)), dtype=dtype, device=device)
 
 
 def dim_order(self: Tensor, *, ambiguity_check: bool | list = False) -> tuple[int, ...]:

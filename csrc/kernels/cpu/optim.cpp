@@ -11,13 +11,13 @@ namespace kernels {
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
                 double dampening, double weight_decay, bool nesterov, bool maximize) {
-  if (on_cuda(p))
-    return cuda_dispatch::sgd_update(p, g, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize);
-  if (any_storage_only(p, g, buf)) {
+  if (any_storage_only(p, g, buf)) {  // half floats step in float32, on either device
     Widening w;
     sgd_update(w.inout(p), w.in(g), w.inout(buf), first, lr, momentum, dampening, weight_decay, nesterov, maximize);
     return w.finish();
   }
+  if (on_cuda(p))
+    return cuda_dispatch::sgd_update(p, g, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize);
   dispatch_floating(p->dtype(), "sgd", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();
@@ -40,12 +40,12 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
 
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamScalars& s) {
-  if (on_cuda(p)) return cuda_dispatch::adam_update(p, g, m, v, vmax, s);
-  if (any_storage_only(p, g, m, v, vmax)) {
+  if (any_storage_only(p, g, m, v, vmax)) {  // half floats step in float32, on either device
     Widening w;
     adam_update(w.inout(p), w.in(g), w.inout(m), w.inout(v), w.inout(vmax), s);
     return w.finish();
   }
+  if (on_cuda(p)) return cuda_dispatch::adam_update(p, g, m, v, vmax, s);
   dispatch_floating(p->dtype(), "adam", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();

@@ -647,7 +647,7 @@ inline bool binary_supported(int op, int compute) {
     case BinaryOp::LogAddExp:
     case BinaryOp::LogAddExp2:
     case BinaryOp::Xlogy:
-    case BinaryOp::Xlog1py: return compute == kFloat64 || compute == kFloat32;
+    case BinaryOp::Xlog1py: return is_float_dtype(compute);  // half floats compute in float32
     case BinaryOp::BitAnd:
     case BinaryOp::BitOr:
     case BinaryOp::BitXor: return !is_float_dtype(compute);
