@@ -35,6 +35,7 @@ def test_gpu_tests_pass_on_the_host_emulation():
             str(HERE / "test_cuda.py"),
             str(HERE / "test_cuda_ops.py"),
             str(HERE / "test_cuda_random.py"),
+            str(HERE / "test_cuda_api.py"),
             str(HERE / "test_cuda_serialization.py"),
             str(HERE / "test_cuda_nn_devices.py"),
             str(HERE / "test_cuda_linalg_optim_devices.py"),

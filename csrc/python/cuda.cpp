@@ -40,6 +40,57 @@ void init_cuda(py::module_& m) {
       "_cuda_device_name", [](int device) { return std::string(cuda_backend().device_name(device_index(device))); },
       "The device's name.", py::arg("device") = -1);
   m.def(
+      "_cuda_device_properties",
+      [](int device) {
+        const cuda::DeviceProperties p =
+            cuda_call([&] { return cuda_backend().device_properties(device_index(device)); });
+        py::dict d;
+        d["name"] = std::string(p.name);
+        d["major"] = p.major, d["minor"] = p.minor, d["multi_processor_count"] = p.multi_processor_count;
+        d["total_memory"] = p.total_memory;
+        return d;
+      },
+      "The device's name, compute capability, memory and multiprocessor count.", py::arg("device") = -1);
+  m.def(
+      "_cuda_mem_get_info",
+      [](int device) {
+        uint64_t free_bytes = 0, total = 0;
+        cuda_call([&] { cuda_backend().mem_get_info(device_index(device), &free_bytes, &total); });
+        return py::make_tuple(free_bytes, total);
+      },
+      "The device's free and total memory in bytes, as the driver counts them.", py::arg("device") = -1);
+  // Events as integer handles: ember.cuda.Event owns one and destroys it.
+  m.def(
+      "_cuda_event_create",
+      [](int device, bool timing) {
+        return reinterpret_cast<uintptr_t>(
+            cuda_call([&] { return cuda_backend().event_create(device_index(device), timing); }));
+      },
+      "A CUDA event on `device` (with timing: elapsed_time works).", py::arg("device"), py::arg("timing"));
+  m.def(
+      "_cuda_event_destroy", [](uintptr_t e) { cuda_call([&] { cuda_backend().event_destroy((void*)e); }); },
+      "Destroys an event.", py::arg("event"));
+  m.def(
+      "_cuda_event_record",
+      [](uintptr_t e, int device) { cuda_call([&] { cuda_backend().event_record((void*)e, device_index(device)); }); },
+      "Records the event on the device's stream.", py::arg("event"), py::arg("device"));
+  m.def(
+      "_cuda_event_synchronize",
+      [](uintptr_t e) {
+        py::gil_scoped_release released;
+        cuda_call([&] { cuda_backend().event_synchronize((void*)e); });
+      },
+      "Waits for the work recorded before the event.", py::arg("event"));
+  m.def(
+      "_cuda_event_query", [](uintptr_t e) { return cuda_call([&] { return cuda_backend().event_query((void*)e); }); },
+      "Whether the work recorded before the event has run.", py::arg("event"));
+  m.def(
+      "_cuda_event_elapsed_ms",
+      [](uintptr_t start, uintptr_t end) {
+        return cuda_call([&] { return cuda_backend().event_elapsed_ms((void*)start, (void*)end); });
+      },
+      "Milliseconds between two recorded timing events.", py::arg("start"), py::arg("end"));
+  m.def(
       "_cuda_memory_stats",
       [](int device) {
         if (cuda_device_count() == 0) return py::dict();  // PyTorch's zeros without CUDA

@@ -1,5 +1,7 @@
 // ember._C: the compiled module. Types (dtype, device, Tensor) are defined
 // here; the op, autograd and tensor-method bindings live in their own files.
+#include <cstring>
+
 #include "core/allocator.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/matmul.h"
@@ -122,6 +124,12 @@ PYBIND11_MODULE(_C, m) {
   m.doc() = "ember's compiled core";
   kernels::blas_single_threaded();  // Note [BLAS threads]
 
+  // torch.OutOfMemoryError: a RuntimeError; the caching allocator's "CUDA out of memory" raises it
+  // (the CUDA library throws a std::runtime_error with those first words: no type crosses its dlopen).
+  static PyObject* out_of_memory = PyErr_NewExceptionWithDoc(
+      "ember.OutOfMemoryError", "Raised when a device runs out of memory (torch.OutOfMemoryError).", PyExc_RuntimeError,
+      nullptr);
+  m.attr("OutOfMemoryError") = py::handle(out_of_memory);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -135,7 +143,12 @@ PYBIND11_MODULE(_C, m) {
         default: break;
       }
       PyErr_SetString(kind, e.what());
-    } catch (const std::logic_error& e) { PyErr_SetString(PyExc_RuntimeError, e.what()); }
+    } catch (const std::logic_error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const std::runtime_error& e) {
+      if (std::strncmp(e.what(), "CUDA out of memory", 18) != 0) throw;  // the others as pybind11 translates them
+      PyErr_SetString(out_of_memory, e.what());
+    }
   });
 
   ThreadRelease::release = [](void** state) { *state = PyGILState_Check() ? PyEval_SaveThread() : nullptr; };

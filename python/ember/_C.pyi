@@ -4,6 +4,7 @@ ember's compiled core
 """
 from __future__ import annotations
 import collections.abc
+from ember import OutOfMemoryError
 import numpy
 import numpy.typing
 import types
@@ -2979,9 +2980,37 @@ def _cuda_device_name(device: typing.SupportsInt | typing.SupportsIndex = -1) ->
     """
     The device's name.
     """
+def _cuda_device_properties(device: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
+    """
+    The device's name, compute capability, memory and multiprocessor count.
+    """
 def _cuda_empty_cache() -> None:
     """
     Gives the allocator's cached blocks back to CUDA.
+    """
+def _cuda_event_create(device: typing.SupportsInt | typing.SupportsIndex, timing: bool) -> int:
+    """
+    A CUDA event on `device` (with timing: elapsed_time works).
+    """
+def _cuda_event_destroy(event: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Destroys an event.
+    """
+def _cuda_event_elapsed_ms(start: typing.SupportsInt | typing.SupportsIndex, end: typing.SupportsInt | typing.SupportsIndex) -> float:
+    """
+    Milliseconds between two recorded timing events.
+    """
+def _cuda_event_query(event: typing.SupportsInt | typing.SupportsIndex) -> bool:
+    """
+    Whether the work recorded before the event has run.
+    """
+def _cuda_event_record(event: typing.SupportsInt | typing.SupportsIndex, device: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Records the event on the device's stream.
+    """
+def _cuda_event_synchronize(event: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Waits for the work recorded before the event.
     """
 def _cuda_initial_seed() -> int:
     """
@@ -2994,6 +3023,10 @@ def _cuda_is_available() -> bool:
 def _cuda_manual_seed(seed: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Seeds the CUDA generator (Philox).
+    """
+def _cuda_mem_get_info(device: typing.SupportsInt | typing.SupportsIndex = -1) -> tuple[int, int]:
+    """
+    The device's free and total memory in bytes, as the driver counts them.
     """
 def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
     """

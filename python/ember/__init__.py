@@ -57,6 +57,7 @@ from . import (
     onnx,
     optim,
     random,
+    version,
     special,
     testing,
 )

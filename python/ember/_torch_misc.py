@@ -48,8 +48,7 @@ __all__ = [
 ]
 
 
-class OutOfMemoryError(RuntimeError):
-    """Raised when a device runs out of memory (torch.OutOfMemoryError; CUDA builds raise it)."""
+OutOfMemoryError = _C.OutOfMemoryError  # torch.OutOfMemoryError: the CUDA caching allocator raises it
 
 
 class AcceleratorError(RuntimeError):

@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -155,6 +156,51 @@ class CudaBackend final : public Backend {
       d.name = prop.name;
     }
     return d.name.c_str();
+  }
+
+  DeviceProperties device_properties(int device) override {
+    cudaDeviceProp prop;
+    check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+    DeviceProperties out;
+    std::strncpy(out.name, prop.name, sizeof out.name - 1);
+    out.major = prop.major, out.minor = prop.minor, out.multi_processor_count = prop.multiProcessorCount;
+    out.total_memory = prop.totalGlobalMem;
+    return out;
+  }
+
+  void mem_get_info(int device, uint64_t* free_bytes, uint64_t* total_bytes) override {
+    set_current(device);
+    size_t free_now = 0, total = 0;
+    check(cudaMemGetInfo(&free_now, &total), "cudaMemGetInfo");
+    *free_bytes = free_now, *total_bytes = total;
+  }
+
+  void* event_create(int device, bool timing) override {
+    set_current(device);
+    cudaEvent_t event;
+    check(cudaEventCreateWithFlags(&event, timing ? 0 : cudaEventDisableTiming), "cudaEventCreate");
+    return event;
+  }
+  void event_destroy(void* event) override { check(cudaEventDestroy((cudaEvent_t)event), "cudaEventDestroy"); }
+  void event_record(void* event, int device) override {
+    check(cudaEventRecord((cudaEvent_t)event, stream_for(device)), "cudaEventRecord");
+  }
+  void event_synchronize(void* event) override {
+    check(cudaEventSynchronize((cudaEvent_t)event), "cudaEventSynchronize");
+  }
+  bool event_query(void* event) override {
+    const cudaError_t status = cudaEventQuery((cudaEvent_t)event);
+    if (status == cudaErrorNotReady) {
+      cudaGetLastError();  // not an error: the work before it is still running
+      return false;
+    }
+    check(status, "cudaEventQuery");
+    return true;
+  }
+  float event_elapsed_ms(void* start, void* end) override {
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, (cudaEvent_t)start, (cudaEvent_t)end), "cudaEventElapsedTime");
+    return ms;
   }
 
   void* alloc(size_t nbytes, int device) override { return allocator().alloc(nbytes, device); }

@@ -38,6 +38,12 @@ struct TensorArg {
   int64_t strides[kMaxDims] = {};
 };
 
+struct DeviceProperties {
+  char name[256] = {};
+  int major = 0, minor = 0, multi_processor_count = 0;
+  uint64_t total_memory = 0;
+};
+
 struct MemoryStats {
   uint64_t allocated = 0, max_allocated = 0, reserved = 0, max_reserved = 0;
   uint64_t allocations = 0, cache_hits = 0;
@@ -86,6 +92,15 @@ class Backend {
   virtual void set_device(int device) = 0;
   virtual void synchronize(int device) = 0;
   virtual const char* device_name(int device) = 0;
+  virtual DeviceProperties device_properties(int device) = 0;
+  virtual void mem_get_info(int device, uint64_t* free_bytes, uint64_t* total_bytes) = 0;
+  // Events (ember.cuda.Event) on a device's one stream; elapsed_ms needs events made with timing.
+  virtual void* event_create(int device, bool timing) = 0;
+  virtual void event_destroy(void* event) = 0;
+  virtual void event_record(void* event, int device) = 0;
+  virtual void event_synchronize(void* event) = 0;
+  virtual bool event_query(void* event) = 0;
+  virtual float event_elapsed_ms(void* start, void* end) = 0;
 
   // The caching allocator (Note [CUDA caching allocator]).
   virtual void* alloc(size_t nbytes, int device) = 0;

@@ -10,7 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _C
-from . import amp  # noqa: F401  (torch.cuda.amp's deprecated names)
+from . import (
+    amp,  # noqa: F401  (torch.cuda.amp's deprecated names)
+    nvtx,  # noqa: F401
+)
+from .streams import (  # noqa: F401
+    Event,
+    ExternalStream,
+    Stream,
+    StreamContext,
+    current_stream,
+    default_stream,
+    set_stream,
+    stream,
+)
 
 
 def is_available() -> bool:
@@ -199,3 +212,91 @@ def set_rng_state_all(new_states: Any) -> None:
     """``set_rng_state`` of each device from ``get_rng_state_all()``'s list."""
     for i, state in enumerate(new_states):
         set_rng_state(state, i)
+
+
+OutOfMemoryError = _C.OutOfMemoryError  # a RuntimeError, raised when the caching allocator runs out
+
+
+def init() -> None:
+    """Starts CUDA (ember does at its first CUDA tensor): raises PyTorch's error where it cannot be used."""
+    _checked(None)
+
+
+class _CudaDeviceProperties:
+    """``get_device_properties``'s answer: name, compute capability, memory and multiprocessors."""
+
+    def __init__(self, name: str, major: int, minor: int, total_memory: int, multi_processor_count: int) -> None:
+        self.name, self.major, self.minor = name, major, minor
+        self.total_memory, self.multi_processor_count = total_memory, multi_processor_count
+
+    def __repr__(self) -> str:
+        return (
+            f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+            f"total_memory={self.total_memory // (1 << 20)}MB, multi_processor_count={self.multi_processor_count})"
+        )
+
+
+def get_device_properties(device: Any = None) -> _CudaDeviceProperties:
+    """The device's properties (the current device's by default)."""
+    return _CudaDeviceProperties(**_C._cuda_device_properties(_index(device)))
+
+
+def get_device_capability(device: Any = None) -> tuple[int, int]:
+    """The device's compute capability (major, minor): (9, 0) for an H100."""
+    p = get_device_properties(device)
+    return p.major, p.minor
+
+
+def mem_get_info(device: Any = None) -> tuple[int, int]:
+    """(free, total) bytes of the device's memory, as the driver counts them (the cache's blocks are not free)."""
+    return tuple(_C._cuda_mem_get_info(_index(device)))
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """Whether bfloat16 tensors work on the current device: natively from compute capability 8.0; ember
+    computes them in float32 on any GPU, which ``including_emulation`` counts."""
+    if not is_available():
+        return False
+    return including_emulation or get_device_capability() >= (8, 0)
+
+
+def _architectures() -> list[str]:
+    try:
+        from .._cuda_build import ARCHITECTURES
+    except ImportError:  # a build without the CUDA backend
+        return []
+    return [a.split("-")[0] for a in ARCHITECTURES.split(";") if a]
+
+
+def get_arch_list() -> list[str]:
+    """The architectures this build's kernels are compiled for (['sm_80', 'sm_90']); [] without CUDA."""
+    return [f"sm_{a}" for a in _architectures()] if is_available() else []
+
+
+def get_gencode_flags() -> str:
+    """nvcc's -gencode flags for get_arch_list()'s architectures."""
+    return " ".join(f"-gencode compute=compute_{a},code=sm_{a}" for a in _architectures()) if is_available() else ""
+
+
+def ipc_collect() -> None:
+    """Frees memory shared with other processes: ember shares none (a no-op, as PyTorch's without any)."""
+
+
+def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
+    """The caching allocator's counters as a table (PyTorch prints more of them)."""
+    s = memory_stats(device)
+    rows = [
+        ("Allocated memory", s["allocated_bytes.all.current"], s["allocated_bytes.all.peak"]),
+        ("GPU reserved memory", s["reserved_bytes.all.current"], s["reserved_bytes.all.peak"]),
+    ]
+    lines = [f"{'Metric':<24}{'Cur Usage':>14}{'Peak Usage':>14}"]
+    lines += [f"{name:<24}{cur / 2**20:>11.1f} MB{peak / 2**20:>11.1f} MB" for name, cur, peak in rows]
+    lines.append(f"{'Allocations':<24}{s['allocation.all.allocated']:>14}")
+    return "\n".join(lines) + "\n"
+
+
+class device_of(device):  # noqa: N801 (torch.cuda.device_of)
+    """``with ember.cuda.device_of(t):`` makes t's device current inside the block (nothing for a CPU tensor)."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__(obj.get_device() if getattr(obj, "is_cuda", False) else -1)

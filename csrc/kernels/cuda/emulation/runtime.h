@@ -35,6 +35,7 @@ typedef enum cudaError {
   cudaErrorInvalidConfiguration = 9,
   cudaErrorNoDevice = 100,
   cudaErrorInvalidDevice = 101,
+  cudaErrorNotReady = 600,
   cudaErrorLaunchFailure = 719,
 } cudaError_t;
 
@@ -56,6 +57,8 @@ constexpr unsigned cudaHostAllocDefault = 0;
 
 struct cudaDeviceProp {
   char name[256];
+  size_t totalGlobalMem;
+  int major, minor, multiProcessorCount;
 };
 
 const char* cudaGetErrorString(cudaError_t status);
@@ -79,6 +82,8 @@ cudaError_t cudaFreeHost(void* p);
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream);
 cudaError_t cudaEventQuery(cudaEvent_t event);
+cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 
 // Atomics: the threads of a launch take turns on one host thread and switch only at

@@ -1,0 +1,161 @@
+"""ember.cuda.Stream and ember.cuda.Event, as torch.cuda's.
+
+ember queues every kernel of a device on one stream (Note [CUDA backend]), so a ``Stream`` stands for that
+stream: work in ``with ember.cuda.stream(s):`` runs on it in order, which is always a correct schedule of what
+several streams would allow. Events record a point of that stream: ``synchronize``/``query`` wait for or ask
+about the work before it, ``elapsed_time`` times the work between two of them (``enable_timing=True``)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+from .. import _C
+
+
+def _device_index(device: Any) -> int:
+    from . import _index, current_device
+
+    index = _index(device)
+    return current_device() if index < 0 else index
+
+
+class Event:
+    """A point in a device's stream (made at the first ``record``, on the stream's device)."""
+
+    def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False) -> None:
+        if interprocess:
+            raise NotImplementedError("ember.cuda.Event: interprocess events are not supported by ember")
+        self.enable_timing, self.blocking, self.interprocess = enable_timing, blocking, interprocess
+        self._handle: int | None = None
+        self._device: int | None = None
+
+    def record(self, stream: Stream | None = None) -> None:
+        """Marks the current point of ``stream`` (default: the current device's)."""
+        device = stream.device_index if stream is not None else _device_index(None)
+        if self._handle is None:
+            self._handle, self._device = _C._cuda_event_create(device, self.enable_timing), device
+        elif device != self._device:
+            raise RuntimeError(
+                f"Event device {self._device} does not match recording stream's device {device}."
+            )  # PyTorch's words
+        _C._cuda_event_record(self._handle, device)
+
+    def wait(self, stream: Stream | None = None) -> None:
+        """Makes ``stream`` wait for the event: already so on the event's own device (one stream); on another
+        device, the host waits for it."""
+        device = stream.device_index if stream is not None else _device_index(None)
+        if self._handle is not None and device != self._device:
+            self.synchronize()
+
+    def query(self) -> bool:
+        """Whether the work recorded before the event has run (True for an event never recorded)."""
+        return self._handle is None or _C._cuda_event_query(self._handle)
+
+    def synchronize(self) -> None:
+        """Waits for the work recorded before the event."""
+        if self._handle is not None:
+            _C._cuda_event_synchronize(self._handle)
+
+    def elapsed_time(self, end_event: Event) -> float:
+        """Milliseconds from this event's record to ``end_event``'s (both recorded, with enable_timing)."""
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
+        if self._handle is None or end_event._handle is None:
+            raise RuntimeError("Both events must be recorded before calculating elapsed time.")
+        return _C._cuda_event_elapsed_ms(self._handle, end_event._handle)
+
+    def ipc_handle(self) -> Any:
+        raise NotImplementedError("ember.cuda.Event: interprocess events are not supported by ember")
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            with contextlib.suppress(Exception):  # at interpreter exit the module may be gone
+                _C._cuda_event_destroy(self._handle)
+
+    def __repr__(self) -> str:
+        return f"<ember.cuda.Event {'uninitialized' if self._handle is None else hex(self._handle)}>"
+
+
+class Stream:
+    """A device's stream (ember runs each device's work on one, in order)."""
+
+    def __init__(self, device: Any = None, priority: int = 0, **kwargs: Any) -> None:
+        self.device_index = _device_index(device)
+        self.priority = priority
+
+    @property
+    def device(self) -> _C.device:
+        return _C.device("cuda", self.device_index)
+
+    @property
+    def cuda_stream(self) -> int:
+        return 0  # ember does not hand out its cudaStream_t
+
+    def synchronize(self) -> None:
+        """Waits for the work queued on the stream."""
+        _C._cuda_synchronize(self.device_index)
+
+    def query(self) -> bool:
+        """Whether the work queued on the stream has run."""
+        event = Event()
+        event.record(self)
+        return event.query()
+
+    def wait_event(self, event: Event) -> None:
+        event.wait(self)
+
+    def wait_stream(self, stream: Stream) -> None:
+        """Work queued here after this call runs after the work queued on ``stream`` so far."""
+        if stream.device_index != self.device_index:
+            stream.synchronize()
+
+    def record_event(self, event: Event | None = None) -> Event:
+        event = event if event is not None else Event()
+        event.record(self)
+        return event
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Stream) and other.device_index == self.device_index
+
+    def __hash__(self) -> int:
+        return hash(("ember.cuda.Stream", self.device_index))
+
+    def __repr__(self) -> str:
+        return f"<ember.cuda.Stream device=cuda:{self.device_index} cuda_stream=0x0>"
+
+
+ExternalStream = Stream
+
+
+def current_stream(device: Any = None) -> Stream:
+    """The stream ember queues ``device``'s work on (the current device's by default)."""
+    return Stream(device)
+
+
+default_stream = current_stream
+
+
+def set_stream(stream: Stream | None) -> None:
+    """Makes ``stream``'s device current (its work goes on that device's one stream)."""
+    if stream is not None:
+        _C._cuda_set_device(stream.device_index)
+
+
+@contextlib.contextmanager
+def stream(stream: Stream | None) -> Iterator[None]:
+    """``with ember.cuda.stream(s):`` runs the block on ``s``'s device (and so on its stream)."""
+    if stream is None:
+        yield
+        return
+    from . import current_device
+
+    before = current_device()
+    _C._cuda_set_device(stream.device_index)
+    try:
+        yield
+    finally:
+        _C._cuda_set_device(before)
+
+
+StreamContext = stream

@@ -1,0 +1,89 @@
+"""ember.cuda's runtime API beyond tensors, as torch.cuda's: events and their timing, streams (ember runs a
+device's work on one stream), device properties and memory, OutOfMemoryError, nvtx, ember.version.cuda."""
+
+import numpy as np
+import pytest
+
+import ember
+
+pytestmark = pytest.mark.cuda
+
+requires_gpu = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA GPU")
+without_gpu = pytest.mark.skipif(ember.cuda.is_available(), reason="a CUDA GPU is present")
+
+
+@requires_gpu
+def test_events_time_and_order_the_work():
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    assert start.query()  # never recorded: nothing to wait for
+    start.record()
+    x = ember.randn(128, 128, device="cuda")
+    y = x @ x
+    end.record()
+    end.synchronize()
+    assert end.query() and start.elapsed_time(end) >= 0.0
+    np.testing.assert_allclose(y.cpu().numpy(), x.cpu().numpy() @ x.cpu().numpy(), rtol=1e-4, atol=1e-4)
+    with pytest.raises(RuntimeError, match="enable_timing=True"):
+        ember.cuda.Event().elapsed_time(end)
+    with pytest.raises(RuntimeError, match="must be recorded"):
+        ember.cuda.Event(enable_timing=True).elapsed_time(end)
+    with pytest.raises(NotImplementedError):
+        ember.cuda.Event(interprocess=True)
+
+
+@requires_gpu
+def test_streams_stand_for_the_devices_one_stream():
+    s = ember.cuda.Stream()
+    assert s == ember.cuda.current_stream() == ember.cuda.default_stream() and s.device == ember.device("cuda", 0)
+    with ember.cuda.stream(s):
+        out = ember.ones(3, device="cuda") * 2
+    event = s.record_event()
+    s.wait_event(event)
+    s.wait_stream(ember.cuda.current_stream())
+    s.synchronize()
+    assert s.query() and event.query() and out.cpu().tolist() == [2.0, 2.0, 2.0]
+    with ember.cuda.stream(None):  # PyTorch accepts None: no change
+        pass
+
+
+@requires_gpu
+def test_device_properties_memory_and_support_queries():
+    p = ember.cuda.get_device_properties(0)
+    assert isinstance(p.name, str) and p.total_memory > 0 and p.multi_processor_count > 0
+    assert ember.cuda.get_device_capability(0) == (p.major, p.minor) and p.major >= 5
+    assert repr(p).startswith("_CudaDeviceProperties(name='")
+    free, total = ember.cuda.mem_get_info()
+    assert 0 <= free <= total == p.total_memory
+    assert ember.cuda.is_bf16_supported() and ember.cuda.get_arch_list()
+    assert "Allocated memory" in ember.cuda.memory_summary()
+    ember.cuda.init()
+    ember.cuda.ipc_collect()
+    t = ember.zeros(1, device="cuda")
+    with ember.cuda.device_of(t):
+        assert ember.cuda.current_device() == t.get_device()
+
+
+@requires_gpu
+def test_running_out_of_device_memory_raises_out_of_memory_error():
+    assert ember.OutOfMemoryError is ember.cuda.OutOfMemoryError and issubclass(ember.OutOfMemoryError, RuntimeError)
+    with pytest.raises(ember.cuda.OutOfMemoryError, match="CUDA out of memory"):
+        ember.empty(1 << 50, device="cuda")
+    assert ember.ones(2, device="cuda").sum().item() == 2.0  # the allocator goes on
+
+
+def test_nvtx_ranges_nest_and_version_names_the_toolkit():
+    nvtx = ember.cuda.nvtx
+    assert nvtx.range_push("outer") == 0 and nvtx.range_push("inner") == 1
+    assert nvtx.range_pop() == 1 and nvtx.range_pop() == 0 and nvtx.range_pop() == -1
+    with nvtx.range("step {}", 3):
+        nvtx.mark("inside")
+    cuda = ember.version.cuda
+    assert cuda is None or (cuda.count(".") == 1 and ember.cuda.is_built())
+
+
+@without_gpu
+def test_without_a_gpu_the_queries_answer_as_pytorch():
+    assert not ember.cuda.is_bf16_supported() and ember.cuda.get_arch_list() == []
+    for call in (ember.cuda.init, lambda: ember.cuda.get_device_properties(0), ember.cuda.mem_get_info):
+        with pytest.raises(RuntimeError):
+            call()
