@@ -479,6 +479,28 @@ def test_searchsorted_and_bucketize_run_on_the_device(right):
 
 
 @requires_gpu
+def test_repeat_interleave_runs_on_the_device():
+    # the repeats' checks and total on the host (one wait, as PyTorch's), the index by searchsorted there
+    x = ember.arange(6.0).reshape(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no host fallback
+        for repeats in (ember.tensor([1, 0, 3]), ember.tensor(2)):
+            assert_close(
+                ember.repeat_interleave(x.cuda(), repeats.cuda(), dim=0), ember.repeat_interleave(x, repeats, dim=0)
+            )
+        assert_close(
+            ember.repeat_interleave(ember.tensor([2, 0, 1], device="cuda")),
+            ember.repeat_interleave(ember.tensor([2, 0, 1])),
+        )
+        assert_close(
+            ember.repeat_interleave(x.cuda(), ember.tensor([1, 2, 1]), dim=0),
+            ember.repeat_interleave(x, ember.tensor([1, 2, 1]), dim=0),
+        )
+    with pytest.raises(RuntimeError, match="repeats can not be negative"):
+        ember.repeat_interleave(ember.tensor([1, -1], device="cuda"))
+
+
+@requires_gpu
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_on_the_device_is_the_cpus_stable_order(descending):
     # ties and NaN: the order of kernels/cpu/sort.cpp, NaN last ascending and first descending

@@ -28,8 +28,8 @@ step "device"
 (cd /tmp && python3 -c "import ember; print(ember.__file__, ember.cuda.is_available(), ember.cuda.get_device_name())") \
   2>&1 | tee "$OUT/device.txt"
 step "GPU tests"
-(cd /tmp && python3 -m pytest -q -p no:cacheprovider --rootdir="$OLDPWD" "$OLDPWD/tests/test_cuda.py" \
-  "$OLDPWD/tests/test_cuda_ops.py" -rfEx 2>&1) | tail -60 | tee "$OUT/tests.txt"
+(cd /tmp && python3 -m pytest -q -p no:cacheprovider --rootdir="$OLDPWD" "$OLDPWD"/tests/test_cuda*.py \
+  -rfEx 2>&1) | tail -60 | tee "$OUT/tests.txt"
 step "benchmark"
 (cd /tmp && timeout 300 python3 "$OLDPWD/benchmarks/bench_cuda.py" --quick --json "$OUT/bench_cuda.json" 2>&1) \
   | tee "$OUT/bench_cuda.txt"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/cuda_dispatch.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -121,6 +122,8 @@ Tensor repeat_interleave_index(const Tensor& repeats, std::optional<int64_t> out
   EMBER_CHECK(repeats->dim() <= 1, "repeat_interleave only accept 1D vector as repeat");
   EMBER_CHECK(is_integral(repeats->dtype(), false), "repeats has to be Long or Int tensor");
   Tensor r = contiguous(cast_for_kernel(reshape(repeats, {-1}), DType::Int64));
+  const bool on_device = !r->device().is_cpu();
+  if (on_device) r = kernels::host_copy(r);  // the checks and the total on the host: one wait, as PyTorch's
   const int64_t* p = r->data<int64_t>();
   int64_t total = 0;
   for (int64_t i = 0; i < r->numel(); ++i) {
@@ -130,11 +133,15 @@ Tensor repeat_interleave_index(const Tensor& repeats, std::optional<int64_t> out
     total += p[i];
   }
   if (output_size) EMBER_CHECK(*output_size == total, "allocated size does not match required size");
-  Tensor out = empty({total}, DType::Int64);
+  if (on_device) {  // position k's index: the first i whose running total of repeats passes k
+    const Tensor ends = cumsum(reshape(repeats, {-1}), 0, DType::Int64);
+    return searchsorted(ends, arange(0, (double)total, 1, DType::Int64), false, true, Tensor());
+  }
+  Tensor out = empty({total}, DType::Int64, Device{});
   int64_t* o = out->data<int64_t>();
   for (int64_t i = 0, at = 0; i < r->numel(); ++i)
     for (int64_t c = 0; c < p[i]; ++c) o[at++] = i;
-  return out;
+  return op_device().is_cpu() ? out : to_device(out, op_device(), DType::Int64);  // CPU repeats of a CUDA input
 }
 
 Tensor repeat_interleave(const Tensor& t, const Tensor& repeats, std::optional<int64_t> dim,

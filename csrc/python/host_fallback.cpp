@@ -18,7 +18,7 @@ bool enabled_for(const char* op) {
                                      "nanmedian",      "mode",
 
                                      "unique",         "unique_consecutive",
-                                     "isin",           "repeat_interleave",
+                                     "isin",
                                      "histc",          "bincount",
                                      "scatter_reduce", "index_reduce",
                                      "lgamma",         "digamma",
