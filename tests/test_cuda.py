@@ -479,6 +479,28 @@ def test_searchsorted_and_bucketize_run_on_the_device(right):
 
 
 @requires_gpu
+def test_isin_runs_on_the_device():
+    # the test values sorted and a binary search per element; NaN is in nothing; longer test sets than a
+    # block sorts go to the host fallback
+    elements = ember.tensor([[1.0, 2.0, float("nan")], [3.0, 4.0, 5.0]])
+    test = ember.tensor([2.0, 5.0, float("nan"), 7.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for invert in (False, True):
+            assert_close(
+                ember.isin(elements.cuda(), test.cuda(), invert=invert), ember.isin(elements, test, invert=invert)
+            )
+        assert_close(ember.isin(elements.cuda(), 2.0), ember.isin(elements, 2.0))
+        empty = ember.tensor([], dtype=ember.int64, device="cuda")
+        assert ember.isin(ember.tensor([1, 2], device="cuda"), empty).cpu().tolist() == [False, False]
+        assert ember.searchsorted(ember.tensor([1.0, 2.0, 3.0], device="cuda"), 2.5).item() == 2  # a number
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        big = ember.arange(3000.0)
+        assert_close(ember.isin(elements.cuda(), big.cuda()), ember.isin(elements, big))
+
+
+@requires_gpu
 def test_repeat_interleave_runs_on_the_device():
     # the repeats' checks and total on the host (one wait, as PyTorch's), the index by searchsorted there
     x = ember.arange(6.0).reshape(3, 2)

@@ -3,6 +3,7 @@
 // median with dim) share one backward: the gradient scattered to the indices.
 #include <cmath>
 
+#include "core/cuda.h"
 #include "kernels/cpu/sort.h"
 #include "ops/op_node.h"
 
@@ -171,7 +172,10 @@ Tensor median_all(const Tensor& t, bool ignore_nan) {
   return out;
 }
 
-Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool out_int32, bool right, const Tensor& sorter) {
+Tensor searchsorted(const Tensor& sorted, const Tensor& values_in, bool out_int32, bool right, const Tensor& sorter) {
+  check_same_device(*sorted, *values_in);  // a number (a 0-d CPU tensor) is searched for on the device
+  const Tensor values =
+      values_in->device() == sorted->device() ? values_in : to_device(values_in, sorted->device(), values_in->dtype());
   EMBER_CHECK(sorted->dim() >= 1,
               "searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension");
   bool leading_match = sorted->dim() == values->dim();
@@ -196,9 +200,24 @@ Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool out_int32, 
   return out;
 }
 
+// isin on a CUDA device: the test values sorted, then a binary search per element (NaN equals nothing).
+static Tensor isin_by_search(const Tensor& elements, const Tensor& test_elements, DType dt, bool invert) {
+  check_same_device(*elements, *test_elements);  // a number (a 0-d CPU tensor) may join
+  const Tensor test = test_elements->device() == elements->device()
+                          ? test_elements
+                          : to_device(test_elements, elements->device(), test_elements->dtype());
+  const Tensor sorted = sort(reshape(cast_for_kernel(test, dt), {-1}), 0, false, false).first;
+  const Tensor e = cast_for_kernel(elements, dt);
+  if (sorted->numel() == 0) return full(e->sizes(), invert ? 1.0 : 0.0, DType::Bool);
+  const Tensor at = clamp(searchsorted(sorted, e, false, false, Tensor()), std::nullopt, double(sorted->numel() - 1));
+  const Tensor found = eq(reshape(gather(sorted, 0, reshape(at, {-1})), e->sizes()), e);
+  return invert ? logical_not(found) : found;
+}
+
 Tensor isin(const Tensor& elements, const Tensor& test_elements, bool invert) {
   NoGradGuard ng;
   DType dt = result_type(elements, test_elements);
+  if (!elements->device().is_cpu()) return isin_by_search(elements, test_elements, dt, invert);
   Tensor out = empty(elements->sizes(), DType::Bool);
   kernels::isin(out, contiguous(cast_for_kernel(elements, dt)), contiguous(cast_for_kernel(test_elements, dt)), invert);
   return out;
