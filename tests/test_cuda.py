@@ -1361,48 +1361,23 @@ def load_digits_example():
 
 
 @requires_gpu
-def test_digits_mlp_trains_on_cuda():
-    # examples/digits_mlp.py takes no device: its data split and model, trained here on the GPU
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_digits_examples_train_on_cuda_as_on_the_cpu(kind):
+    # examples/digits_mlp.py's split and models, with the same initial weights and batches on both devices:
+    # the losses stay together step by step and the test accuracy is the CPU's (what differs: float32
+    # summation orders in conv, pooling and cuBLAS)
     pytest.importorskip("sklearn")
     example = load_digits_example()
     x_train, y_train, x_test, y_test = example.load_digits_split(0)
+    shape = (-1, 64) if kind == "mlp" else (-1, 1, 8, 8)
     ember.manual_seed(0)
-    model = example.make_model(nn, "mlp").to("cuda")
-    optimizer = ember.optim.Adam(model.parameters(), lr=3e-3)
-    xs, ys = ember.tensor(x_train, device="cuda"), ember.tensor(y_train, device="cuda")
-    rng = np.random.default_rng(0)
-    for _ in range(5):
-        order = ember.tensor(rng.permutation(len(x_train)), device="cuda")
-        for start in range(0, len(x_train), 32):
-            idx = order[start : start + 32]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(xs[idx]), ys[idx])
-            loss.backward()
-            optimizer.step()
-    on_cuda(loss)
-    assert loss.item() < 1.0
-    with ember.no_grad():
-        pred = model(ember.tensor(x_test, device="cuda")).argmax(dim=1)
-    on_cuda(pred)
-    accuracy = (pred == ember.tensor(y_test, device="cuda")).float().mean().item()
-    assert accuracy > 0.9
-
-
-@requires_gpu
-def test_digits_cnn_trains_on_cuda_as_on_the_cpu():
-    # the same initial weights and batches on both devices: the losses stay together step by step and the
-    # test accuracy is the CPU's (what differs: float32 summation orders in conv, pooling and cuBLAS)
-    pytest.importorskip("sklearn")
-    example = load_digits_example()
-    x_train, y_train, x_test, y_test = example.load_digits_split(0)
-    ember.manual_seed(0)
-    cpu_model = example.make_model(nn, "cnn")
+    cpu_model = example.make_model(nn, kind)
     gpu_model = copy.deepcopy(cpu_model).to("cuda")
     order = np.random.default_rng(0).permutation(len(x_train))
     runs = {}
     for device, model in (("cpu", cpu_model), ("cuda", gpu_model)):
         optimizer = ember.optim.Adam(model.parameters(), lr=3e-3)
-        xs = ember.tensor(x_train, device=device).reshape(-1, 1, 8, 8)
+        xs = ember.tensor(x_train, device=device).reshape(shape)
         ys = ember.tensor(y_train, device=device)
         losses = []
         for _ in range(2):  # epochs
@@ -1414,7 +1389,7 @@ def test_digits_cnn_trains_on_cuda_as_on_the_cpu():
                 optimizer.step()
                 losses.append(loss.item())
         with ember.no_grad():
-            pred = model(ember.tensor(x_test, device=device).reshape(-1, 1, 8, 8)).argmax(dim=1).cpu()
+            pred = model(ember.tensor(x_test, device=device).reshape(shape)).argmax(dim=1).cpu()
         runs[device] = (np.array(losses), (pred.numpy() == y_test).mean())
     np.testing.assert_allclose(runs["cuda"][0], runs["cpu"][0], rtol=1e-3, atol=1e-4)
     assert abs(runs["cuda"][1] - runs["cpu"][1]) <= 1 / len(y_test) and runs["cuda"][1] > 0.9

@@ -80,14 +80,11 @@ void max_pool2d_backward(const TensorArg& grad_in, const TensorArg& grad_out, co
   if (n == 0) return;
   const int64_t out_plane = grad_out.sizes[2] * grad_out.sizes[3], in_plane = grad_in.sizes[2] * grad_in.sizes[3];
   cudaStream_t s = stream_for(grad_in.device);
-  if (grad_in.dtype == kFloat32)
-    EMBER_LAUNCH(max_pool_backward_kernel<float>, blocks_for(n), kThreads, s)(
-        n, out_plane, in_plane, (float*)grad_in.data, (const float*)grad_out.data, (const int64_t*)indices.data);
-  else if (grad_in.dtype == kFloat64)
-    EMBER_LAUNCH(max_pool_backward_kernel<double>, blocks_for(n), kThreads, s)(
-        n, out_plane, in_plane, (double*)grad_in.data, (const double*)grad_out.data, (const int64_t*)indices.data);
-  else
-    unsupported("max_pool2d backward of this dtype");
+  float32_or_64(grad_in.dtype, "max_pool2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    EMBER_LAUNCH(max_pool_backward_kernel<T>, blocks_for(n), kThreads, s)(
+        n, out_plane, in_plane, (T*)grad_in.data, (const T*)grad_out.data, (const int64_t*)indices.data);
+  });
   check_launch("max_pool2d backward");
 }
 

@@ -149,16 +149,12 @@ void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, co
   Scratch bad(2 * sizeof(unsigned long long), loss.device);
   check(cudaMemsetAsync(bad.data, 0, 2 * sizeof(unsigned long long), s), "nll_loss");
   auto flag = static_cast<unsigned long long*>(bad.data);
-  if (x.dtype == kFloat32)
-    EMBER_LAUNCH(nll_kernel<float>, blocks_for(N), kThreads, s)(
-        (float*)loss.data, (float*)wt.data, (const float*)x.data, (const int64_t*)target.data,
-        weight ? (const float*)weight->data : nullptr, N, C, ignore_index, flag);
-  else if (x.dtype == kFloat64)
-    EMBER_LAUNCH(nll_kernel<double>, blocks_for(N), kThreads, s)(
-        (double*)loss.data, (double*)wt.data, (const double*)x.data, (const int64_t*)target.data,
-        weight ? (const double*)weight->data : nullptr, N, C, ignore_index, flag);
-  else
-    unsupported("nll_loss of this dtype");
+  float32_or_64(x.dtype, "nll_loss", [&](auto tag) {
+    using T = decltype(tag);
+    EMBER_LAUNCH(nll_kernel<T>, blocks_for(N), kThreads, s)(
+        (T*)loss.data, (T*)wt.data, (const T*)x.data, (const int64_t*)target.data,
+        weight ? (const T*)weight->data : nullptr, N, C, ignore_index, flag);
+  });
   check_launch("nll_loss");
   unsigned long long host[2];  // the check PyTorch makes with a device assertion, as an IndexError
   check(cudaMemcpyAsync(host, flag, sizeof host, cudaMemcpyDeviceToHost, s), "nll_loss");

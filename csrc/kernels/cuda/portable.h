@@ -359,6 +359,17 @@ void floating(int dtype, const char* op, F&& f) {
     unsupported(op);
 }
 
+// Kernels over float32 or float64 data as plain arrays (callers widen half floats first).
+template <class F>
+void float32_or_64(int dtype, const char* op, F&& launch) {
+  if (dtype == kFloat64)
+    launch(double());
+  else if (dtype == kFloat32)
+    launch(float());
+  else
+    unsupported(std::string(op) + " of " + dtype_label(dtype) + " tensors");
+}
+
 // The compute type of a dtype (Note [Storage dtypes]): half floats compute in float,
 // small integers in int64 on the GPU (exact, and one instantiation fewer).
 template <class F>

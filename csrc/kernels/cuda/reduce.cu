@@ -213,17 +213,6 @@ __global__ void layer_norm_kernel(const A* x, const A* w, const A* b, A* y, A* m
     rstd[row] = r;
   }
 }
-// Kernels over float32 or float64 data (callers widen half floats first).
-template <class F>
-void float32_or_64(int dtype, const char* op, F&& launch) {
-  if (dtype == kFloat64)
-    launch(double());
-  else if (dtype == kFloat32)
-    launch(float());
-  else
-    unsupported(std::string(op) + " of " + dtype_label(dtype) + " tensors");
-}
-
 // Batch norm's training forward, one block per channel of x (N, C, S): the channel's mean and biased
 // variance over its N * S values from two block sums, then y = (x - mean) * invstd * w + b.
 template <class A>

@@ -57,17 +57,11 @@ void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, con
   const int64_t B = c_prev.sizes[0], H = c_prev.sizes[1];
   if (B * H == 0) return;
   cudaStream_t s = stream_for(h.device);
-  auto launch = [&](auto tag) {
+  float32_or_64(gates.dtype, "lstm_cell", [&](auto tag) {
     using T = decltype(tag);
     EMBER_LAUNCH(lstm_cell_kernel<T>, blocks_for(B * H), kThreads, s)(
         (T*)h.data, (T*)c.data, (T*)act.data, (T*)tanh_c.data, (const T*)gates.data, (const T*)c_prev.data, B, H);
-  };
-  if (gates.dtype == kFloat32)
-    launch(float());
-  else if (gates.dtype == kFloat64)
-    launch(double());
-  else
-    unsupported("lstm_cell of this dtype");
+  });
   check_launch("lstm_cell");
 }
 
@@ -76,18 +70,12 @@ void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, con
   const int64_t B = c_prev.sizes[0], H = c_prev.sizes[1];
   if (B * H == 0) return;
   cudaStream_t s = stream_for(d_gates.device);
-  auto launch = [&](auto tag) {
+  float32_or_64(act.dtype, "lstm_cell's backward", [&](auto tag) {
     using T = decltype(tag);
     EMBER_LAUNCH(lstm_cell_backward_kernel<T>, blocks_for(B * H), kThreads, s)(
         (T*)d_gates.data, (T*)d_c_prev.data, optional_data<T>(gh), optional_data<T>(gc), (const T*)act.data,
         (const T*)tanh_c.data, (const T*)c_prev.data, B, H);
-  };
-  if (act.dtype == kFloat32)
-    launch(float());
-  else if (act.dtype == kFloat64)
-    launch(double());
-  else
-    unsupported("lstm_cell's backward of this dtype");
+  });
   check_launch("lstm_cell's backward");
 }
 

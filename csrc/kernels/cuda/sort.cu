@@ -107,7 +107,7 @@ void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg&
   dispatch_compute(values.dtype, [&](auto tag) {
     using A = decltype(tag);
     EMBER_LAUNCH(search_kernel<A>, blocks_for(total), kThreads, s)(sorted.data, values.data, out.data, values.dtype,
-                                                                    out.dtype == kInt32, n, m, total, shared, right);
+                                                                   out.dtype == kInt32, n, m, total, shared, right);
   });
   check_launch("a searchsorted");
 }
