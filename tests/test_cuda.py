@@ -9,6 +9,7 @@ names CUDA, the memory counters read 0, and importing ember never loads cuBLAS.
 import copy
 import gc
 import importlib.util
+import itertools
 import os
 import pathlib
 import pickle
@@ -476,6 +477,37 @@ def test_searchsorted_and_bucketize_run_on_the_device(right):
             assert_close(gpu, ember.searchsorted(seq, v, right=right, **kwargs))
         gpu = ember.bucketize(per_row.cuda(), boundaries.cuda(), right=right)
         assert_close(gpu, ember.bucketize(per_row, boundaries, right=right))
+
+
+@requires_gpu
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_runs_on_the_device(reduce):
+    # atomics on the device (compare-and-swap for prod, amax and amin; NaN wins as on the CPU): the CPU's
+    # values for each dtype and include_self, and the gradient; index_reduce through the same kernel
+    x = ember.tensor([[1.0, 5.0, float("nan")], [3.0, -4.0, 2.0]], dtype=ember.float64)
+    index = ember.tensor([[0, 0, 1], [1, 0, 1]])
+    src = ember.tensor([[2.0, -1.0, 7.0], [0.5, 9.0, 3.0]], dtype=ember.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no host fallback
+        for dtype, include_self in itertools.product((ember.float64, ember.float32, ember.int64), (True, False)):
+            gpu = (
+                x.to(dtype)
+                .cuda()
+                .scatter_reduce(0, index.cuda(), src.to(dtype).cuda(), reduce, include_self=include_self)
+            )
+            assert_close(gpu, x.to(dtype).scatter_reduce(0, index, src.to(dtype), reduce, include_self=include_self))
+        grads = []
+        for device in ("cuda", "cpu"):
+            a, b = x.nan_to_num().to(device).requires_grad_(), src.to(device).requires_grad_()
+            a.scatter_reduce(0, index.to(device), b, reduce).sum().backward()
+            grads.append((a.grad, b.grad))
+        for g, c in zip(*grads):
+            assert_close(g, c)
+        if reduce != "sum":
+            rows = ember.tensor([1, 0])
+            assert_close(
+                x.cuda().index_reduce(0, rows.cuda(), src.cuda(), reduce), x.index_reduce(0, rows, src, reduce)
+            )
 
 
 @requires_gpu

@@ -126,6 +126,14 @@ void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, 
   cuda_call([&] { backend().search_rows(cuda_arg(out), array_arg(sorted, out), array_arg(values, out), right); });
 }
 
+void scatter_reduce(int op, const Tensor& dst, const Tensor& values, const std::vector<int64_t>& offsets,
+                    bool include_self) {
+  cuda_call([&] {
+    backend().scatter_reduce(op, cuda_arg(dst), array_arg(values, dst), offsets.data(), (int64_t)offsets.size(),
+                             include_self);
+  });
+}
+
 void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
                const Tensor& c_prev) {
   cuda_call([&] {

@@ -51,6 +51,8 @@ void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int6
                     const std::vector<int64_t>& inner);
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
 void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right);
+void scatter_reduce(int op, const Tensor& dst, const Tensor& values, const std::vector<int64_t>& offsets,
+                    bool include_self);
 void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
                const Tensor& c_prev);
 void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Tensor& gh, const Tensor& gc,

@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/widen.h"
+#include "kernels/cuda_dispatch.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -173,13 +174,16 @@ static Tensor scatter_reduce_impl(const Tensor& t, int64_t dim, const Tensor& in
   Tensor vals = contiguous(detach(src));
   kernels::Widening widening;  // out and vals are contiguous, so the offsets hold for their buffers
   const Tensor wide_out = widening.inout(out), wide_vals = widening.in(vals);
-  dispatch(wide_out->dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, bool>)
-      EMBER_FAIL(NotImplemented, op, "(): bool tensors are not supported by ember");
-    else
-      reduce_into<T>(wide_out->data<T>(), wide_vals->data<T>(), offs, out->numel(), r, include_self);
-  });
+  if (kernels::on_cuda(wide_out))
+    kernels::cuda_dispatch::scatter_reduce((int)r, wide_out, wide_vals, offs, include_self);
+  else
+    dispatch(wide_out->dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, bool>)
+        EMBER_FAIL(NotImplemented, op, "(): bool tensors are not supported by ember");
+      else
+        reduce_into<T>(wide_out->data<T>(), wide_vals->data<T>(), offs, out->numel(), r, include_self);
+    });
   widening.finish();
   auto n = make_node<ScatterReduceState>(
       std::string(op) == "index_reduce" ? "IndexReduceBackward0" : "ScatterReduceBackward0", {&t, &src},

@@ -318,6 +318,10 @@ class CudaBackend final : public Backend {
   void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) override {
     cuda::search_rows(out, sorted, values, right);
   }
+  void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+                      bool include_self) override {
+    cuda::scatter_reduce(op, dst, values, offsets, n, include_self);
+  }
   void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
                  const TensorArg& gates, const TensorArg& c_prev) override {
     cuda::lstm_cell(h, c, act, tanh_c, gates, c_prev);

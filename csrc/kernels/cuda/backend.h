@@ -174,6 +174,9 @@ class Backend {
   virtual void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorArg& x, bool descending) = 0;
   // searchsorted/bucketize: kernels/cpu/sort.h's search_rows
   virtual void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) = 0;
+  // ops/scatter.cpp's scatter_reduce at element offsets (op: sum, prod, mean, amax, amin)
+  virtual void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+                              bool include_self) = 0;
   // kernels/cpu/rnn.h's fused LSTM cell and its backward; gh and gc may be null (zero)
   virtual void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
                          const TensorArg& gates, const TensorArg& c_prev) = 0;

@@ -54,6 +54,74 @@ __global__ void scatter_add_kernel(T* dst, const T* values, const int64_t* outer
     atomic_add(dst + outer[k / n_inner] + inner[k % n_inner], values[k]);
 }
 
+// scatter_reduce's reductions (ops/scatter.cpp's Reduce order: sum, prod, mean, amax, amin), NaN winning
+// amax and amin as on the CPU; applied by compare-and-swap on the element's bits.
+enum ReduceKind { kSum, kProd, kMean, kAmax, kAmin };
+
+template <class T>
+__device__ inline T reduce_pair(int op, T a, T b) {
+  if (op == kProd) return T(a * b);
+  if (op == kAmax || op == kAmin) {
+    if (is_nan(a) || is_nan(b)) return is_nan(a) ? a : b;
+    return (op == kAmax ? b > a : b < a) ? b : a;
+  }
+  return T(a + b);
+}
+
+template <class T>
+__device__ void atomic_reduce(int op, T* p, T v) {
+  using U = typename std::conditional<sizeof(T) == 4, unsigned int, unsigned long long>::type;
+  U* word = reinterpret_cast<U*>(p);
+  U old = *word, assumed;
+  do {
+    assumed = old;
+    T current, next;
+    memcpy(&current, &assumed, sizeof(T));
+    next = reduce_pair(op, current, v);
+    U bits;
+    memcpy(&bits, &next, sizeof(T));
+    old = atomicCAS(word, assumed, bits);
+  } while (old != assumed);
+}
+
+template <class T>
+__global__ void scatter_reduce_kernel(int op, T* dst, const T* values, const int64_t* offsets, int64_t n,
+                                      bool set_identity, T identity) {
+  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x) {
+    if (set_identity)
+      dst[offsets[k]] = identity;  // every writer writes the same value
+    else
+      atomic_reduce(op, dst + offsets[k], values[k]);
+  }
+}
+
+// The mean: each target's count (1 for self when it takes part), then the division where it is over one.
+__global__ void count_kernel(unsigned long long* counts, const int64_t* offsets, int64_t n) {
+  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x)
+    atomicAdd(counts + offsets[k], 1ull);
+}
+
+template <class T>
+__global__ void mean_kernel(T* dst, const unsigned long long* counts, int64_t numel, unsigned long long self) {
+  for (int64_t p = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; p < numel; p += (int64_t)gridDim.x * blockDim.x) {
+    const unsigned long long c = counts[p] + (counts[p] ? self : 0);
+    if (c <= 1) continue;
+    if constexpr (std::is_integral<T>::value)
+      dst[p] = T(floor(double(dst[p]) / double(c)));
+    else
+      dst[p] = dst[p] / T(c);
+  }
+}
+
+template <class T>
+T reduce_identity(int op) {
+  using L = std::numeric_limits<T>;
+  if (op == kProd) return T(1);
+  if (op == kAmax) return L::has_infinity ? -L::infinity() : L::lowest();
+  if (op == kAmin) return L::has_infinity ? L::infinity() : L::max();
+  return T(0);
+}
+
 // Elements moved as unsigned words of the dtype's size: gather and plain scatter never convert.
 template <class F>
 void by_width(int dtype, F&& f) {
@@ -126,6 +194,35 @@ void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer
     });
   }
   check_launch("a scatter");
+}
+
+void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+                    bool include_self) {
+  if (n == 0) return;
+  if (dst.dtype != kFloat32 && dst.dtype != kFloat64 && dst.dtype != kInt64)
+    unsupported("scatter_reduce of " + dtype_label(dst.dtype) + " tensors");
+  cudaStream_t s = stream_for(dst.device);
+  DeviceOffsets o(offsets, n, dst.device);
+  auto launch = [&](auto tag) {
+    using T = decltype(tag);
+    T* d = reinterpret_cast<T*>(dst.data);
+    const T* v = reinterpret_cast<const T*>(values.data);
+    const T identity = reduce_identity<T>(op);
+    if (!include_self)
+      EMBER_LAUNCH(scatter_reduce_kernel<T>, blocks_for(n), kThreads, s)(op, d, v, o.get(), n, true, identity);
+    EMBER_LAUNCH(scatter_reduce_kernel<T>, blocks_for(n), kThreads, s)(op, d, v, o.get(), n, false, identity);
+    if (op != kMean) return;
+    const int64_t total = numel(dst);
+    Scratch counts((size_t)total * sizeof(unsigned long long), dst.device);
+    auto c = static_cast<unsigned long long*>(counts.data);
+    check(cudaMemsetAsync(c, 0, (size_t)total * sizeof(unsigned long long), s), "scatter_reduce");
+    EMBER_LAUNCH(count_kernel, blocks_for(n), kThreads, s)(c, o.get(), n);
+    EMBER_LAUNCH(mean_kernel<T>, blocks_for(total), kThreads, s)(d, c, total, include_self ? 1ull : 0ull);
+  };
+  if (dst.dtype == kFloat32) launch(float());
+  if (dst.dtype == kFloat64) launch(double());
+  if (dst.dtype == kInt64) launch(int64_t());
+  check_launch("scatter_reduce");
 }
 
 void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in, int dim) {

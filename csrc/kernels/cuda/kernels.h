@@ -46,6 +46,10 @@ void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorAr
 // sorted: (..., n) contiguous, one row or one per row of values (contiguous, its dtype) -> out
 // (int32 or int64, values' shape): each value's insertion position (sort.cu).
 void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right);
+// scatter_reduce at element offsets of dst (contiguous; values contiguous, one per offset); op in
+// ops/scatter.cpp's order (sum, prod, mean, amax, amin) (gather.cu).
+void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+                    bool include_self);
 // The fused LSTM cell and its backward, as kernels/cpu/rnn.h's; gh and gc may be null (zero) (rnn.cu).
 void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
                const TensorArg& gates, const TensorArg& c_prev);

@@ -94,8 +94,9 @@ T atomicAdd(T* p, T v) {
   *p = old + v;
   return old;
 }
-inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long compare, unsigned long long v) {
-  unsigned long long old = *p;
+template <class U>  // unsigned int and unsigned long long, as CUDA's
+U atomicCAS(U* p, U compare, U v) {
+  U old = *p;
   if (old == compare) *p = v;
   return old;
 }
