@@ -37,8 +37,8 @@ static Tensor triangle(const Tensor& t, int64_t k, bool lower) {
   bool* m = mask->data<bool>();
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) m[i * cols + j] = lower ? j - i <= k : j - i >= k;
-  if (!t->device().is_cpu()) mask = to_device(mask, t->device(), DType::Bool);
-  return renamed(where(mask, t, zeros({}, t->dtype())), lower ? "TrilBackward0" : "TriuBackward0");
+  return renamed(where(moved_to(mask, t->device()), t, zeros({}, t->dtype())),
+                 lower ? "TrilBackward0" : "TriuBackward0");
 }
 Tensor tril(const Tensor& t, int64_t k) { return triangle(t, k, true); }
 Tensor triu(const Tensor& t, int64_t k) { return triangle(t, k, false); }

@@ -166,7 +166,7 @@ Tensor scatter_value(const Tensor& t, int64_t dim, const Tensor& index, const Te
   check_gather_args(t, d, index, "scatter");
   if (t->dim() == 0) return reshape(scatter_value(reshape(t, {1}), 0, reshape(index, {-1}), value), {});
   // the value (a number: a 0-d CPU tensor) is written from t's device
-  const Tensor v = value->device() == t->device() ? value : to_device(value, t->device(), value->dtype());
+  const Tensor v = moved_to(value, t->device());
   Tensor out = scatter_forward(t, d, index, expand(cast_for_kernel(v, t->dtype()), index->sizes()));
   auto n = make_node<IndexDimState>("ScatterBackward1", {&t}, [](auto& n, variable_list& g) -> variable_list {
     return {scatter_value(g[0], n.state.dim, n.saved_at(0), zeros({}, g[0]->dtype()))};

@@ -277,8 +277,7 @@ static Tensor overwrite(const Tensor& self, const Tensor& value, const char* nam
   auto n = make_node<OverwriteState>(name, {&self, &value}, [](auto& n, variable_list& g) -> variable_list {
     if (!n.needs(1)) return {n.needs(0) ? zeros_like(g[0]) : Tensor(), Tensor()};
     Tensor gv = sum_to(to_dtype(g[0], n.state.value_dtype), n.state.value_sizes);
-    if (gv->device() != n.state.value_device) gv = to_device(gv, n.state.value_device, gv->dtype());
-    return {n.needs(0) ? zeros_like(g[0]) : Tensor(), gv};
+    return {n.needs(0) ? zeros_like(g[0]) : Tensor(), moved_to(gv, n.state.value_device)};
   });
   if (n) n->state = {value->sizes(), value->dtype(), value->device()};
   return attach(n, out);

@@ -56,6 +56,10 @@ Tensor clone(const Tensor& t, MemoryFormat f);
 Tensor contiguous(const Tensor& t, MemoryFormat f);
 Tensor to_dtype(const Tensor& t, DType dtype);                  // differentiable between float dtypes
 Tensor to_device(const Tensor& t, Device device, DType dtype);  // across devices; differentiable
+// t on `device`: itself when it is there, else to_device's copy (a number's 0-d CPU tensor joining a CUDA op).
+inline Tensor moved_to(const Tensor& t, Device device) {
+  return t->device() == device ? t : to_device(t, device, t->dtype());
+}
 Tensor pin_memory(const Tensor& t);  // in page-locked host memory (Note [Pinned memory]); differentiable
 // t in its compute dtype (Note [Storage dtypes]): a composite forward (softmax,
 // var, ...) computes a half float in float32 and rounds its result once, as

@@ -141,7 +141,7 @@ Tensor repeat_interleave_index(const Tensor& repeats, std::optional<int64_t> out
   int64_t* o = out->data<int64_t>();
   for (int64_t i = 0, at = 0; i < r->numel(); ++i)
     for (int64_t c = 0; c < p[i]; ++c) o[at++] = i;
-  return op_device().is_cpu() ? out : to_device(out, op_device(), DType::Int64);  // CPU repeats of a CUDA input
+  return moved_to(out, op_device());  // CPU repeats of a CUDA input: the index on its device
 }
 
 Tensor repeat_interleave(const Tensor& t, const Tensor& repeats, std::optional<int64_t> dim,

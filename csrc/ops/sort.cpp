@@ -174,8 +174,7 @@ Tensor median_all(const Tensor& t, bool ignore_nan) {
 
 Tensor searchsorted(const Tensor& sorted, const Tensor& values_in, bool out_int32, bool right, const Tensor& sorter) {
   check_same_device(*sorted, *values_in);  // a number (a 0-d CPU tensor) is searched for on the device
-  const Tensor values =
-      values_in->device() == sorted->device() ? values_in : to_device(values_in, sorted->device(), values_in->dtype());
+  const Tensor values = moved_to(values_in, sorted->device());
   EMBER_CHECK(sorted->dim() >= 1,
               "searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension");
   bool leading_match = sorted->dim() == values->dim();
@@ -203,9 +202,7 @@ Tensor searchsorted(const Tensor& sorted, const Tensor& values_in, bool out_int3
 // isin on a CUDA device: the test values sorted, then a binary search per element (NaN equals nothing).
 static Tensor isin_by_search(const Tensor& elements, const Tensor& test_elements, DType dt, bool invert) {
   check_same_device(*elements, *test_elements);  // a number (a 0-d CPU tensor) may join
-  const Tensor test = test_elements->device() == elements->device()
-                          ? test_elements
-                          : to_device(test_elements, elements->device(), test_elements->dtype());
+  const Tensor test = moved_to(test_elements, elements->device());
   const Tensor sorted = sort(reshape(cast_for_kernel(test, dt), {-1}), 0, false, false).first;
   const Tensor e = cast_for_kernel(elements, dt);
   if (sorted->numel() == 0) return full(e->sizes(), invert ? 1.0 : 0.0, DType::Bool);

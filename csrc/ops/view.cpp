@@ -612,8 +612,7 @@ std::vector<int64_t> storage_positions(const Shape& sizes, const Shape& strides,
 Tensor int64_tensor(const std::vector<int64_t>& values) {
   Tensor t = empty({(int64_t)values.size()}, DType::Int64, Device{});
   std::copy(values.begin(), values.end(), t->data<int64_t>());
-  const Device device = op_device();
-  return device.is_cpu() ? t : to_device(t, device, DType::Int64);
+  return moved_to(t, op_device());
 }
 
 // The gradient of an as_strided view w.r.t. its input: each view element's gradient added to the

@@ -28,7 +28,7 @@ template <class T>
 auto to_host(const T& a) {
   using U = std::decay_t<T>;
   if constexpr (std::is_same_v<U, Tensor>) {
-    return a && !a->device().is_cpu() ? to_device(a, Device{}, a->dtype()) : a;
+    return a ? moved_to(a, Device{}) : a;
   } else if constexpr (std::is_same_v<U, TensorList>) {
     TensorList out;
     for (const Tensor& t : a) out.push_back(to_host(t));
@@ -44,7 +44,7 @@ auto to_host(const T& a) {
   }
 }
 
-inline Tensor back(const Tensor& t, Device d) { return t && t->device() != d ? to_device(t, d, t->dtype()) : t; }
+inline Tensor back(const Tensor& t, Device d) { return t ? moved_to(t, d) : t; }
 inline TensorList back(const TensorList& ts, Device d) {
   TensorList out;
   for (const Tensor& t : ts) out.push_back(back(t, d));

@@ -55,17 +55,14 @@ __global__ void scatter_add_kernel(T* dst, const T* values, const int64_t* outer
 }
 
 // scatter_reduce's reductions (ops/scatter.cpp's Reduce order: sum, prod, mean, amax, amin), NaN winning
-// amax and amin as on the CPU; applied by compare-and-swap on the element's bits.
+// amax and amin as on the CPU; prod, amax and amin applied by compare-and-swap on the element's bits.
 enum ReduceKind { kSum, kProd, kMean, kAmax, kAmin };
 
 template <class T>
 __device__ inline T reduce_pair(int op, T a, T b) {
   if (op == kProd) return T(a * b);
-  if (op == kAmax || op == kAmin) {
-    if (is_nan(a) || is_nan(b)) return is_nan(a) ? a : b;
-    return (op == kAmax ? b > a : b < a) ? b : a;
-  }
-  return T(a + b);
+  if (is_nan(a) || is_nan(b)) return is_nan(a) ? a : b;
+  return (op == kAmax ? b > a : b < a) ? b : a;
 }
 
 template <class T>
@@ -90,6 +87,8 @@ __global__ void scatter_reduce_kernel(int op, T* dst, const T* values, const int
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x) {
     if (set_identity)
       dst[offsets[k]] = identity;  // every writer writes the same value
+    else if (op == kSum || op == kMean)
+      atomic_add(dst + offsets[k], values[k]);
     else
       atomic_reduce(op, dst + offsets[k], values[k]);
   }
