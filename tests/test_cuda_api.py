@@ -52,6 +52,9 @@ def test_device_properties_memory_and_support_queries():
     assert isinstance(p.name, str) and p.total_memory > 0 and p.multi_processor_count > 0
     assert ember.cuda.get_device_capability(0) == (p.major, p.minor) and p.major >= 5
     assert repr(p).startswith("_CudaDeviceProperties(name='")
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        ember.cuda.get_device_properties(ember.cuda.device_count() + 5)
+    assert (ember.ones(2, device="cuda") + 1).cpu().tolist() == [2.0, 2.0]  # the error is not left for the next op
     free, total = ember.cuda.mem_get_info()
     assert 0 <= free <= total == p.total_memory
     assert ember.cuda.is_bf16_supported()

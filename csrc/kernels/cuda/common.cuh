@@ -20,8 +20,11 @@ namespace cuda {
 
 // A CUDA status as RuntimeError with CUDA's words (core/cuda.cpp maps the exception).
 inline void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess)
-    throw std::runtime_error(std::string("CUDA error: ") + cudaGetErrorString(status) + " (" + what + ")");
+  if (status == cudaSuccess) return;
+  // The runtime also keeps the error as its last one: reported here, it must not fail the next
+  // launch's check_launch too (a bad device index made the following kernel's error).
+  cudaGetLastError();
+  throw std::runtime_error(std::string("CUDA error: ") + cudaGetErrorString(status) + " (" + what + ")");
 }
 // After every launch: a bad configuration shows here, a fault in the kernel at the next synchronisation.
 inline void check_launch(const char* op) {
