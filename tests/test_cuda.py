@@ -512,8 +512,7 @@ def test_scatter_reduce_runs_on_the_device(reduce):
 
 @requires_gpu
 def test_isin_runs_on_the_device():
-    # the test values sorted and a binary search per element; NaN is in nothing; longer test sets than a
-    # block sorts go to the host fallback
+    # the test values sorted and a binary search per element; NaN is in nothing
     elements = ember.tensor([[1.0, 2.0, float("nan")], [3.0, 4.0, 5.0]])
     test = ember.tensor([2.0, 5.0, float("nan"), 7.0])
     with warnings.catch_warnings():
@@ -526,8 +525,6 @@ def test_isin_runs_on_the_device():
         empty = ember.tensor([], dtype=ember.int64, device="cuda")
         assert ember.isin(ember.tensor([1, 2], device="cuda"), empty).cpu().tolist() == [False, False]
         assert ember.searchsorted(ember.tensor([1.0, 2.0, 3.0], device="cuda"), 2.5).item() == 2  # a number
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
         big = ember.arange(3000.0)
         assert_close(ember.isin(elements.cuda(), big.cuda()), ember.isin(elements, big))
 
@@ -570,10 +567,53 @@ def test_sort_on_the_device_is_the_cpus_stable_order(descending):
         np.testing.assert_array_equal(ig.cpu().numpy(), ic.numpy())
     ints_cpu, ints_gpu = pair(rng.integers(-5, 5, size=(4, 33)))
     assert_close(ints_gpu.topk(6, dim=1, largest=not descending)[1], ints_cpu.topk(6, dim=1, largest=not descending)[1])
-    long_cpu, long_gpu = pair(rng.normal(size=3000).astype(np.float32))  # longer than a block sorts: the host
+    # rows longer than a block sorts: sorted chunks merged on the device, in the same order
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the fallback's warning, once per process
-        assert_close(long_gpu.sort(descending=descending)[0], long_cpu.sort(descending=descending)[0])
+        warnings.simplefilter("error")  # no host fallback
+        for shape, dtype in [((3, 2049), np.float32), ((2, 5000), np.float64), ((9000,), np.int64), ((4097,), bool)]:
+            a = rng.integers(0, 40, size=shape).astype(dtype)
+            if dtype != bool and np.issubdtype(dtype, np.floating):
+                a.reshape(-1)[::11] = np.nan
+            cpu, gpu = pair(a)
+            vc, ic = cpu.sort(-1, descending=descending)
+            vg, ig = gpu.sort(-1, descending=descending)
+            np.testing.assert_array_equal(vg.cpu().numpy(), vc.numpy())
+            np.testing.assert_array_equal(ig.cpu().numpy(), ic.numpy())
+        long_cpu, long_gpu = pair(rng.normal(size=(2, 7000)).astype(np.float32))
+        assert_close(long_gpu.topk(5, largest=not descending)[1], long_cpu.topk(5, largest=not descending)[1])
+        assert_close(long_gpu.kthvalue(4000)[0], long_cpu.kthvalue(4000)[0])
+
+
+@requires_gpu
+def test_unique_and_median_run_on_the_device():
+    # unique: rows sorted by a stable sort per column, then compared with their neighbours; median: the
+    # picked place computed on the device. Values, inverse, counts and indices as the CPU's, NaN included.
+    rng = np.random.default_rng(5)
+    inputs = [
+        rng.integers(0, 5, size=(7, 3)).astype(np.float32),
+        np.array([[1.0, np.nan], [1.0, np.nan], [0.0, 2.0], [0.0, 2.0]]),
+        rng.integers(0, 3, size=(6, 2, 2)),
+        rng.integers(0, 2, size=8).astype(bool),
+        rng.integers(0, 4, size=3000).astype(np.float16),
+        np.zeros((0, 3), np.float32),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no host fallback
+        for a in inputs:
+            cpu, gpu = pair(a)
+            for dim in [None, *range(cpu.dim())] if cpu.numel() else [None, 0]:
+                for fn in (ember.unique, ember.unique_consecutive):
+                    got = fn(gpu, return_inverse=True, return_counts=True, dim=dim)
+                    want = fn(cpu, return_inverse=True, return_counts=True, dim=dim)
+                    for g, w in zip(got, want):
+                        assert g.device.type == "cuda" and g.dtype == w.dtype
+                        np.testing.assert_array_equal(g.cpu().numpy(), w.numpy())
+        a = np.array([[1.0, np.nan, 3.0, 2.0], [np.nan] * 4, [2.0, 1.0, np.nan, np.nan], [4.0, 0.0, 1.0, 2.0]])
+        cpu, gpu = pair(a)
+        for name in ("median", "nanmedian"):
+            for got, want in zip(getattr(gpu, name)(1), getattr(cpu, name)(1)):
+                np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+            np.testing.assert_array_equal(getattr(gpu, name)().cpu().numpy(), getattr(cpu, name)().numpy())
 
 
 @requires_gpu

@@ -135,16 +135,14 @@ std::pair<Tensor, Tensor> median_dim(const Tensor& t, int64_t dim, bool keepdim,
   Tensor pos;
   {
     NoGradGuard ng;
-    pos = contiguous(sum(isnan(t), {d}, true));
-  }
-  int64_t n = t->size(d);
-  int64_t* p = pos->data<int64_t>();
-  for (int64_t j = 0; j < pos->numel(); ++j) {
-    int64_t nans = p[j], numbers = n - nans;
-    if (ignore_nan)
-      p[j] = ((numbers ? numbers : n) - 1) / 2;
+    const int64_t n = t->size(d);
+    auto integer = [](int64_t v) { return wrapped_scalar(double(v), DType::Int64); };
+    const Tensor nans = sum(isnan(t), {d}, true), numbers = sub(integer(n), nans);
+    if (ignore_nan)  // (numbers ? numbers : n) - 1) / 2
+      pos = floor_divide(sub(where(gt(numbers, integer(0)), numbers, integer(n)), integer(1)), integer(2));
     else
-      p[j] = nans ? numbers : (n - 1) / 2;
+      pos = where(gt(nans, integer(0)), numbers, integer((n - 1) / 2));
+    pos = contiguous(pos);
   }
   auto [v, i] = pick_sorted(t, d, pos, keepdim);
   return {attach_pick(name, t, v, i, d, keepdim), i};
@@ -220,6 +218,31 @@ Tensor isin(const Tensor& elements, const Tensor& test_elements, bool invert) {
   return out;
 }
 
+// unique's rows (one per value to compare) in sorted order (int64), and whether each begins a new value (bool).
+static std::pair<Tensor, Tensor> unique_order_on_host(const Tensor& rows, bool consecutive) {
+  std::vector<int64_t> order;
+  std::vector<char> starts;
+  kernels::unique_rows(rows, consecutive, order, starts);
+  const int64_t n = (int64_t)order.size();
+  Tensor order_t = empty({n}, DType::Int64, Device{}), starts_t = empty({n}, DType::Bool, Device{});
+  std::copy(order.begin(), order.end(), order_t->data<int64_t>());
+  std::copy(starts.begin(), starts.end(), starts_t->data<bool>());
+  return {order_t, starts_t};
+}
+// The same on a device: a stable sort per column, last column first, sorts the rows lexicographically
+// (NaN last; NaNs tie, as less_nan_last's), and a row starts a value unless it equals the one before
+// (NaN equals nothing).
+static std::pair<Tensor, Tensor> unique_order_by_sorts(const Tensor& rows, bool consecutive) {
+  const int64_t n = rows->size(0), len = rows->size(1);
+  Tensor order = arange(0, double(n), 1, DType::Int64);
+  for (int64_t c = len - 1; c >= 0 && !consecutive; --c)
+    order = index_select(order, 0, sort(index_select(select(rows, 1, c), 0, order), 0, false, true).second);
+  if (n == 0) return {order, empty({0}, DType::Bool, rows->device())};
+  const Tensor sorted = index_select(rows, 0, order);
+  const Tensor differs = any(ne(narrow(sorted, 0, 1, n - 1), narrow(sorted, 0, 0, n - 1)), 1, false);
+  return {order, cat({full({1}, 1.0, DType::Bool), differs}, 0)};
+}
+
 std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool consecutive) {
   int64_t d = 0;
   if (dim) {
@@ -237,30 +260,24 @@ std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool c
     else
       rows = contiguous(reshape(contiguous(transpose(t, 0, d)), {t->size(d), t->size(d) ? -1 : 0}));
   }
-  std::vector<int64_t> order;
-  std::vector<char> starts;
-  kernels::unique_rows(rows, consecutive, order, starts);
-  const int64_t n = (int64_t)order.size();
-  std::vector<int64_t> firsts, counts;
-  Tensor inverse = empty({n}, DType::Int64);
-  int64_t* inv = inverse->data<int64_t>();
-  for (int64_t j = 0; j < n; ++j) {
-    if (starts[j]) {
-      firsts.push_back(order[j]);
-      counts.push_back(0);
-    }
-    counts.back() += 1;
-    inv[order[j]] = (int64_t)firsts.size() - 1;
+  Tensor firsts, inverse, counts;
+  {
+    NoGradGuard ng;
+    const int64_t n = rows->size(0);
+    auto [order, starts] =
+        rows->device().is_cpu() ? unique_order_on_host(rows, consecutive) : unique_order_by_sorts(rows, consecutive);
+    // Each sorted row's value number; the rows that start a value; how many rows each value has.
+    const Tensor group = sub(cumsum(starts, 0, DType::Int64), wrapped_scalar(1.0, DType::Int64));
+    inverse = scatter(empty({n}, DType::Int64, rows->device()), 0, order, group);
+    const Tensor at = reshape(nonzero(starts), {-1});  // the one wait: the number of values
+    firsts = index_select(order, 0, at);
+    counts = n ? sub(cat({narrow(at, 0, 1, at->numel() - 1), full({1}, double(n), DType::Int64)}, 0), at)
+               : empty({0}, DType::Int64, rows->device());
   }
-  auto as_tensor = [](const std::vector<int64_t>& v) {
-    Tensor r = empty({(int64_t)v.size()}, DType::Int64);
-    std::copy(v.begin(), v.end(), r->data<int64_t>());
-    return r;
-  };
   Tensor values;
   {
     NoGradGuard ng;
-    values = dim ? index_select(t, d, as_tensor(firsts)) : index_select(reshape(t, {-1}), 0, as_tensor(firsts));
+    values = dim ? index_select(t, d, firsts) : index_select(reshape(t, {-1}), 0, firsts);
     if (!dim) inverse = reshape(inverse, t->sizes());
   }
   const char* name = dim ? (consecutive ? "UniqueDimConsecutiveBackward0" : "UniqueDimBackward0")
@@ -271,7 +288,7 @@ std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool c
   if (node)
     node->state.op = dim ? (consecutive ? "unique_dim_consecutive" : "unique_dim")
                          : (consecutive ? "unique_consecutive" : "_unique2");
-  return {attach(node, values), inverse, as_tensor(counts)};
+  return {attach(node, values), inverse, counts};
 }
 
 }  // namespace ember

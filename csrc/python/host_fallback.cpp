@@ -18,7 +18,7 @@ bool enabled_for(const char* op) {
                                      "nanmedian",      "mode",
 
                                      "unique",         "unique_consecutive",
-                                     "isin",  // on the device up to 2048 test values (a sort)
+                                     "isin",  // on the device but for uint64 (a sort)
                                      "histc",          "bincount",
                                      "scatter_reduce", "index_reduce",
                                      "lgamma",         "digamma",

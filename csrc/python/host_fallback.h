@@ -2,8 +2,8 @@
 // Note [CUDA host fallback]
 // Ops ember has no CUDA kernel for yet raise PyTorch's "Could not run '<op>'
 // with arguments from the 'CUDA' backend" (Note [Missing CUDA kernels]). For a
-// list of ops that only compute a new result from their inputs (sort, topk,
-// unique, searchsorted, ...), the registry instead runs the op on host copies of its
+// list of ops that only compute a new result from their inputs (sort and unique
+// of uint64, scatter_reduce of other dtypes, ...), the registry instead runs the op on host copies of its
 // tensor arguments and moves the results back to the device, warning once per
 // op as PyTorch's MPS fallback does. The copies are ember's differentiable
 // to_device, so gradients flow back to the device tensors. It is correct and

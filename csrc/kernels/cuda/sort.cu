@@ -1,10 +1,10 @@
 // Sorting rows on the device (sort, argsort, msort, topk, kthvalue, median):
-// one block per row, a bitonic network in shared memory over (value, index)
-// pairs; and searching sorted rows (searchsorted, bucketize): a binary search
-// per value. The index breaks ties, so the order is the stable one of the CPU's
-// kernels/cpu/sort.cpp: NaN after every number ascending, before them
-// descending. Rows longer than kSortMax are refused with unsupported(), and
-// so go to the host fallback (Note [CUDA host fallback]).
+// one block per chunk of kSortMax elements, a bitonic network in shared memory
+// over (value, index) pairs; longer rows then merge their sorted chunks in
+// passes of doubling width. Searching sorted rows (searchsorted, bucketize): a
+// binary search per value. The index breaks ties, so the order is the stable
+// one of the CPU's kernels/cpu/sort.cpp: NaN after every number ascending,
+// before them descending.
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
 
@@ -12,12 +12,11 @@ namespace ember {
 namespace cuda {
 namespace {
 
-constexpr int kSortMax = 2048;  // a row's pairs in shared memory: 2048 x (8 + 4) bytes
+constexpr int kSortMax = 2048;  // a chunk's pairs in shared memory: 2048 x (8 + 4) bytes
 
-// Whether (a, ia) comes before (b, ib); indices at or past n are padding, after everything.
+// Whether (a, ia) comes before (b, ib). No two elements of a row share an index, so this is a strict total order.
 template <class A>
-__device__ inline bool before(A a, int ia, A b, int ib, int n, bool descending) {
-  if (ia >= n || ib >= n) return ib >= n && ia < n;
+__device__ inline bool before(A a, int64_t ia, A b, int64_t ib, bool descending) {
   const bool a_nan = is_nan(a), b_nan = is_nan(b);
   if (a_nan || b_nan) {
     if (a_nan && b_nan) return ia < ib;
@@ -27,15 +26,21 @@ __device__ inline bool before(A a, int ia, A b, int ib, int n, bool descending) 
   return ia < ib;
 }
 
+// Sorts each chunk of kSortMax elements of each row (block b: row b / chunks, chunk b % chunks). Rows of one
+// chunk write the result (values in the dtype); longer rows write keys in the compute type A for the merges.
 template <class A>
-__global__ void sort_rows_kernel(const char* x, char* values, int64_t* indices, int dtype, int n, int padded,
-                                 bool descending) {
+__global__ void sort_chunks_kernel(const char* x, int dtype, int64_t n, int64_t chunks, bool descending, char* values,
+                                   A* keys_out, int64_t* indices) {
   __shared__ A keys[kSortMax];
-  __shared__ int at[kSortMax];
+  __shared__ int at[kSortMax];  // a place in the chunk; places at or past `len` are padding, after everything
   const int size = itemsize_of(dtype);
-  const int64_t row = blockIdx.x;
+  const int64_t row = blockIdx.x / chunks, first = blockIdx.x % chunks * kSortMax;
+  const int len = (int)(n - first < kSortMax ? n - first : kSortMax);
+  int padded = 1;
+  while (padded < len) padded <<= 1;
+  const int64_t base = row * n + first;
   for (int i = threadIdx.x; i < padded; i += blockDim.x) {
-    keys[i] = i < n ? load_as<A>(x + (row * n + i) * size, dtype) : A(0);
+    keys[i] = i < len ? load_as<A>(x + (base + i) * size, dtype) : A(0);
     at[i] = i;
   }
   __syncthreads();
@@ -44,10 +49,10 @@ __global__ void sort_rows_kernel(const char* x, char* values, int64_t* indices, 
       for (int i = threadIdx.x; i < padded; i += blockDim.x) {
         const int partner = i ^ j;
         if (partner <= i) continue;
-        const bool ascending_run = (i & k) == 0;
-        const bool swap = ascending_run ? before(keys[partner], at[partner], keys[i], at[i], n, descending)
-                                        : before(keys[i], at[i], keys[partner], at[partner], n, descending);
-        if (swap) {
+        // (lo, hi): the pair's places in the order this run wants
+        const int lo = (i & k) == 0 ? i : partner, hi = lo == i ? partner : i;
+        const bool in_order = at[hi] >= len || (at[lo] < len && before(keys[lo], at[lo], keys[hi], at[hi], descending));
+        if (!in_order) {
           A key = keys[i];
           keys[i] = keys[partner];
           keys[partner] = key;
@@ -58,9 +63,42 @@ __global__ void sort_rows_kernel(const char* x, char* values, int64_t* indices, 
       }
       __syncthreads();
     }
-  for (int i = threadIdx.x; i < n; i += blockDim.x) {
-    store_as<A>(values + (row * n + i) * size, dtype, keys[i]);
-    indices[row * n + i] = at[i];
+  for (int i = threadIdx.x; i < len; i += blockDim.x) {
+    if (keys_out)
+      keys_out[base + i] = keys[i];
+    else
+      store_as<A>(values + (base + i) * size, dtype, keys[i]);
+    indices[base + i] = first + at[i];
+  }
+}
+
+// One merge pass over rows of sorted runs `width` long: runs 2r and 2r+1 become one. An element's place in the
+// merged run is its place in its own run plus the number of the partner run's elements that come before it.
+// The last pass (values set) writes the result in the dtype.
+template <class A>
+__global__ void merge_runs_kernel(const A* keys, const int64_t* at, int64_t n, int64_t width, int64_t total,
+                                  bool descending, A* keys_out, int64_t* at_out, char* values, int dtype) {
+  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < total; k += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t row = k / n * n, p = k % n, run = p / width, start = run * width;
+    const bool left = (run & 1) == 0;
+    const int64_t from = left ? start + width : start - width;
+    int64_t lo = from, hi = left ? from + width : start;
+    if (hi > n) hi = n;
+    const A key = keys[k];
+    const int64_t index = at[k];
+    while (lo < hi) {  // the first partner element not before this one
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (before(keys[row + mid], at[row + mid], key, index, descending))
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    const int64_t place = row + (left ? start : from) + (p - start) + (lo > from ? lo - from : 0);
+    if (values)
+      store_as<A>(values + place * itemsize_of(dtype), dtype, key);
+    else
+      keys_out[place] = key;
+    at_out[place] = index;
   }
 }
 
@@ -116,15 +154,30 @@ void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorAr
   const int64_t n = x.ndim ? x.sizes[x.ndim - 1] : 1;
   const int64_t rows = n ? numel(x) / n : 0;
   if (rows == 0) return;
-  if (n > kSortMax) unsupported("a sort of rows longer than " + std::to_string(kSortMax));
   if (x.dtype == kUInt64) unsupported("a sort of uint64 tensors");
-  int padded = 1;
-  while (padded < n) padded <<= 1;
+  const int64_t chunks = (n + kSortMax - 1) / kSortMax, total = rows * n;
   cudaStream_t s = stream_for(values.device);
+  auto* out_at = reinterpret_cast<int64_t*>(indices.data);
   dispatch_compute(x.dtype, [&](auto tag) {
     using A = decltype(tag);
-    EMBER_LAUNCH(sort_rows_kernel<A>, (unsigned)rows, kThreads, s)(x.data, values.data, (int64_t*)indices.data, x.dtype,
-                                                                   (int)n, padded, descending);
+    if (chunks == 1) {
+      EMBER_LAUNCH(sort_chunks_kernel<A>, (unsigned)rows, kThreads, s)(x.data, x.dtype, n, 1, descending, values.data,
+                                                                       nullptr, out_at);
+      return;
+    }
+    // Keys and places in two halves of scratch, passed back and forth by the merges.
+    Scratch keys(2 * total * sizeof(A), values.device), places(2 * total * sizeof(int64_t), values.device);
+    A* key_buf[2] = {static_cast<A*>(keys.data), static_cast<A*>(keys.data) + total};
+    int64_t* at_buf[2] = {static_cast<int64_t*>(places.data), static_cast<int64_t*>(places.data) + total};
+    EMBER_LAUNCH(sort_chunks_kernel<A>, (unsigned)(rows * chunks), kThreads, s)(x.data, x.dtype, n, chunks, descending,
+                                                                                nullptr, key_buf[0], at_buf[0]);
+    int from = 0;
+    for (int64_t width = kSortMax; width < n; width <<= 1, from ^= 1) {
+      const bool last = width * 2 >= n;
+      EMBER_LAUNCH(merge_runs_kernel<A>, blocks_for(total), kThreads, s)(
+          key_buf[from], at_buf[from], n, width, total, descending, key_buf[from ^ 1], last ? out_at : at_buf[from ^ 1],
+          last ? values.data : nullptr, x.dtype);
+    }
   });
   check_launch("a sort");
 }
