@@ -13,6 +13,7 @@ import itertools
 import os
 import pathlib
 import pickle
+import re
 import subprocess
 import threading
 import warnings
@@ -582,6 +583,99 @@ def test_sort_on_the_device_is_the_cpus_stable_order(descending):
         long_cpu, long_gpu = pair(rng.normal(size=(2, 7000)).astype(np.float32))
         assert_close(long_gpu.topk(5, largest=not descending)[1], long_cpu.topk(5, largest=not descending)[1])
         assert_close(long_gpu.kthvalue(4000)[0], long_cpu.kthvalue(4000)[0])
+
+
+def emulation_waits():
+    """How many times ember has waited for the emulated device; None on a real GPU."""
+    if os.environ.get("EMBER_CUDA_BACKEND") != "emulated":
+        return None
+    import ctypes
+
+    lib = ctypes.CDLL(str(pathlib.Path(ember.__file__).parent / "libember_cuda_emulated.so"))
+    lib.ember_emulation_waits.restype = ctypes.c_ulonglong
+    return lib.ember_emulation_waits()
+
+
+def bad_index_cases():
+    x = ember.arange(10.0, device="cuda").reshape(2, 5)
+    col = ember.tensor([[5]], device="cuda")
+    return [  # (call, exception, the CPU's words)
+        (lambda: x[:, ember.tensor([1, 7], device="cuda")], IndexError, "index 7 is out of bounds for dimension 1"),
+        (lambda: x.index_select(1, ember.tensor([-1], device="cuda")), IndexError, "index_select(): index -1"),
+        (lambda: x.gather(1, col), RuntimeError, "index 5 is out of bounds for dimension 1 with size 5"),
+        (lambda: x.scatter_add(1, col, x), RuntimeError, "index 5 is out of bounds"),
+        (lambda: x.scatter_reduce(1, col, x, "amax"), RuntimeError, "index 5 is out of bounds"),
+        (lambda: x.index_put((ember.tensor([2], device="cuda"),), x[0, 0]), IndexError, "index 2"),
+        (lambda: F.cross_entropy(x, ember.tensor([1, 9], device="cuda")), IndexError, "Target 9 is out of bounds"),
+    ]
+
+
+@requires_gpu
+def test_index_kernels_check_their_indices_on_the_device():
+    # Note [Deferred index errors]: no wait per call; a bad index raises at the device's next wait, with
+    # the CPU's words and exception type, and the device works on afterwards
+    for call, error, words in bad_index_cases():
+        result = call()  # queued: the kernel has not been waited for
+        with pytest.raises(error, match=re.escape(words)):
+            result.cpu()
+        assert "CUDA_LAUNCH_BLOCKING=1" in str(pytest.raises(error, lambda: (call(), ember.cuda.synchronize())).value)
+        assert (ember.ones(3, device="cuda") * 2).sum().item() == 6.0  # raised once, then cleared
+    # good indices, negative ones wrapping where indexing wraps, give the CPU's values
+    x = ember.randn(4, 6, device="cuda")
+    i = ember.tensor([-1, 0, 3, 3], device="cuda")
+    assert_close(x[i, 1:], x.cpu()[i.cpu(), 1:])
+    assert_close(x[i, i.abs() + 1], x.cpu()[i.cpu(), i.cpu().abs() + 1])
+    assert_close(x[ember.tensor([1, -2])], x.cpu()[ember.tensor([1, -2])])  # a CPU index of a CUDA tensor
+
+
+@requires_gpu
+@pytest.mark.skipif(os.environ.get("EMBER_CUDA_BACKEND") != "emulated", reason="counts the emulation's waits")
+def test_a_training_step_with_indices_never_waits_for_the_device():
+    emb, lin = nn.Embedding(50, 16).cuda(), nn.Linear(16, 50).cuda()
+    opt = ember.optim.Adam([*emb.parameters(), *lin.parameters()])
+    tokens = ember.randint(0, 50, (8, 12), device="cuda")
+    targets = ember.randint(0, 50, (96,), device="cuda")
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(lin(emb(tokens)).reshape(-1, 50), targets)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()  # (Adam's state made)
+    x = ember.randn(10, 5, device="cuda")
+    i, zero = ember.tensor([1, 3], device="cuda"), ember.tensor(0.0, device="cuda")  # (a copy from the host waits)
+    before = emulation_waits()
+    for _ in range(3):
+        loss = step()
+    x[i], x.gather(0, i.view(2, 1).expand(2, 5)), x.index_select(0, i), x.take(i)
+    x.index_put_((i,), zero)
+    assert emulation_waits() == before
+    loss.item()
+    assert emulation_waits() > before
+
+
+def test_launch_blocking_raises_index_errors_at_the_call():
+    if not ember.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    script = """
+import re, sys, ember, pytest
+sys.path.insert(0, "tests")
+from test_cuda import bad_index_cases
+for call, error, words in bad_index_cases():
+    with pytest.raises(error, match=re.escape(words)) as caught:
+        call()
+    assert "queued earlier" not in str(caught.value)
+x = ember.randn(3, 4, device="cuda")
+with pytest.raises(IndexError, match="index out of range in self"):
+    ember.nn.functional.embedding(ember.tensor([3], device="cuda"), x)
+print("raised at the call")
+"""
+    env = dict(os.environ, CUDA_LAUNCH_BLOCKING="1")
+    root = pathlib.Path(__file__).parent.parent
+    done = subprocess.run([*python_command(), "-c", script], env=env, cwd=root, capture_output=True, text=True)
+    assert "raised at the call" in done.stdout, done.stderr
 
 
 @requires_gpu

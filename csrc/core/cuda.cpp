@@ -146,7 +146,9 @@ cuda::TensorArg cuda_arg(const TensorImpl& t) {
 void rethrow_cuda_error() {
   try {
     throw;
-  } catch (const std::invalid_argument& e) { throw MissingKernel(e.what()); }
+  } catch (const std::invalid_argument& e) { throw MissingKernel(e.what()); } catch (const std::out_of_range& e) {
+    throw Error(ErrorKind::Index, e.what());
+  }
 }
 
 void fail_missing_kernel(const TensorImpl& t) {

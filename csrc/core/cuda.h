@@ -24,13 +24,14 @@ cuda::TensorArg cuda_arg(const TensorImpl& t);
 inline cuda::TensorArg cuda_arg(const Tensor& t) { return cuda_arg(*t); }
 
 // Runs f (calls into the backend), turning the backend's std::invalid_argument
-// (no kernel for this op or dtype) into MissingKernel (NotImplementedError).
+// (no kernel for this op or dtype) into MissingKernel (NotImplementedError) and
+// its std::out_of_range (an index error, Note [Deferred index errors]) into IndexError.
 void rethrow_cuda_error();
 template <class F>
 auto cuda_call(F&& f) -> decltype(f()) {
   try {
     return f();
-  } catch (const std::invalid_argument&) {
+  } catch (const std::logic_error&) {  // std::invalid_argument, std::out_of_range
     rethrow_cuda_error();
     throw;
   }

@@ -126,12 +126,9 @@ void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, 
   cuda_call([&] { backend().search_rows(cuda_arg(out), array_arg(sorted, out), array_arg(values, out), right); });
 }
 
-void scatter_reduce(int op, const Tensor& dst, const Tensor& values, const std::vector<int64_t>& offsets,
-                    bool include_self) {
-  cuda_call([&] {
-    backend().scatter_reduce(op, cuda_arg(dst), array_arg(values, dst), offsets.data(), (int64_t)offsets.size(),
-                             include_self);
-  });
+void scatter_reduce(int op, const Tensor& dst, const Tensor& values, const Tensor& offsets, bool include_self) {
+  cuda_call(
+      [&] { backend().scatter_reduce(op, cuda_arg(dst), array_arg(values, dst), cuda_arg(offsets), include_self); });
 }
 
 void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
@@ -226,17 +223,19 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
   });
 }
 
-void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
-                    const std::vector<int64_t>& inner) {
-  check_same_device(*out, *src);
-  cuda_call([&] {
-    backend().gather(cuda_arg(out), cuda_arg(src), outer.data(), (int64_t)outer.size(), inner.data(),
-                     (int64_t)inner.size());
-  });
+void index_offsets(const Tensor& offsets, const Tensor& index, const cuda::IndexArgs& a) {
+  check_same_device(*offsets, *index);
+  cuda_call([&] { backend().index_offsets(cuda_arg(offsets), cuda_arg(index), a); });
 }
 
-void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
-                     const std::vector<int64_t>& inner, bool accumulate) {
+void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner) {
+  check_same_device(*out, *src);
+  cuda_call(
+      [&] { backend().gather(cuda_arg(out), cuda_arg(src), cuda_arg(outer), inner.data(), (int64_t)inner.size()); });
+}
+
+void scatter_offsets(const Tensor& dst, const Tensor& values, const Tensor& outer, const std::vector<int64_t>& inner,
+                     bool accumulate) {
   check_same_device(*dst, *values);
   if (accumulate && is_storage_only(dst->dtype())) {  // half floats add up in float32 (the kernels' atomics)
     Widening wide;
@@ -244,8 +243,8 @@ void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<
     return wide.finish();
   }
   cuda_call([&] {
-    backend().scatter(cuda_arg(dst), cuda_arg(values), outer.data(), (int64_t)outer.size(), inner.data(),
-                      (int64_t)inner.size(), accumulate);
+    backend().scatter(cuda_arg(dst), cuda_arg(values), cuda_arg(outer), inner.data(), (int64_t)inner.size(),
+                      accumulate);
   });
 }
 
@@ -258,12 +257,10 @@ void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, con
                       int64_t ignore_index) {
   check_same_device(*x, *target);
   cuda::TensorArg w = optional_arg(weight, x);
-  try {
-    cuda_call([&] {
-      backend().nll_loss(cuda_arg(loss), cuda_arg(wt), cuda_arg(x), cuda_arg(target), weight ? &w : nullptr,
-                         ignore_index);
-    });
-  } catch (const std::out_of_range& e) { throw Error(ErrorKind::Index, e.what()); }
+  cuda_call([&] {
+    backend().nll_loss(cuda_arg(loss), cuda_arg(wt), cuda_arg(x), cuda_arg(target), weight ? &w : nullptr,
+                       ignore_index);
+  });
 }
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,

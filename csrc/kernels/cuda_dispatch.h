@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/index.h"
 #include "kernels/cpu/optim.h"
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/scan.h"
@@ -47,12 +48,11 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, doub
 void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind);
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
                       bool log);
-void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
-                    const std::vector<int64_t>& inner);
+void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& a);
+void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner);
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
 void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right);
-void scatter_reduce(int op, const Tensor& dst, const Tensor& values, const std::vector<int64_t>& offsets,
-                    bool include_self);
+void scatter_reduce(int op, const Tensor& dst, const Tensor& values, const Tensor& offsets, bool include_self);
 void lstm_cell(const Tensor& h, const Tensor& c, const Tensor& act, const Tensor& tanh_c, const Tensor& gates,
                const Tensor& c_prev);
 void lstm_cell_backward(const Tensor& d_gates, const Tensor& d_c_prev, const Tensor& gh, const Tensor& gc,
@@ -63,8 +63,8 @@ void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const 
                 const Tensor& weight, const Tensor& bias, double eps);
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight);
-void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
-                     const std::vector<int64_t>& inner, bool accumulate);
+void scatter_offsets(const Tensor& dst, const Tensor& values, const Tensor& outer, const std::vector<int64_t>& inner,
+                     bool accumulate);
 void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim);
 void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
                       int64_t ignore_index);

@@ -17,6 +17,7 @@ struct AdvIndex {
   DimList dims;
   TensorList idx;
   Shape shape;
+  int kind = cuda::kIndexWrapping;  // index_select's indices do not wrap
 };
 
 bool adjacent(const DimList& dims) {
@@ -39,20 +40,15 @@ AdvIndex make_adv(DimList dims, TensorList idx) {
   return a;
 }
 
-// Offsets of each indexed position (outer) and of each element of the rest (inner).
-void adv_offsets(const Tensor& src, const AdvIndex& a, std::vector<int64_t>& outer, std::vector<int64_t>& inner) {
-  int64_t n = shape_numel(a.shape);
-  outer.assign(n, 0);
+// Offsets of each indexed position (outer: int64 of the index shape, on src's device) and of each
+// element of the rest (inner).
+Tensor adv_offsets(const Tensor& src, const AdvIndex& a, std::vector<int64_t>& inner) {
+  Tensor outer = empty(a.shape, DType::Int64, src->device());
   for (size_t k = 0; k < a.dims.size(); ++k) {
-    int64_t d = a.dims[k], size = src->size(d), stride = src->stride(d);
-    Tensor host = kernels::host_copy(a.idx[k]);  // offsets are computed on the host
-    const int64_t* ix = host->data<int64_t>();
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t v = ix[i];
-      if (v < -size || v >= size)
-        EMBER_FAIL(Index, "index ", v, " is out of bounds for dimension ", d, " with size ", size);
-      outer[i] += (v < 0 ? v + size : v) * stride;
-    }
+    kernels::IndexArgs args;
+    args.dim = a.dims[k], args.size = src->size(args.dim), args.stride = src->stride(args.dim);
+    args.kind = a.kind, args.add = k > 0;
+    kernels::index_offsets(outer, moved_to(a.idx[k], src->device()), args);  // (x[cpu_index] is allowed)
   }
   Shape rs, rst;
   for (int64_t d = 0; d < src->dim(); ++d)
@@ -61,6 +57,7 @@ void adv_offsets(const Tensor& src, const AdvIndex& a, std::vector<int64_t>& out
       rst.push_back(src->stride(d));
     }
   inner = kernels::strided_offsets(rs, rst);
+  return outer;
 }
 
 // Shape of the result laid out as index dims then the rest, and the
@@ -126,8 +123,8 @@ AdvIndex load_adv(StateNode<IndexState>& n) {
 }
 
 Tensor index_adv(const Tensor& src, const AdvIndex& a) {
-  std::vector<int64_t> outer, inner;
-  adv_offsets(src, a, outer, inner);
+  std::vector<int64_t> inner;
+  const Tensor outer = adv_offsets(src, a, inner);
   Tensor out = empty(gathered_shape(src, a), src->dtype());
   kernels::gather_offsets(out, src, outer, inner);
   DimList p = result_permutation(src, a);
@@ -159,8 +156,8 @@ Tensor scatter_layout(const Tensor& base, const AdvIndex& a, const Tensor& value
 }
 
 void scatter_into(const Tensor& dst, const AdvIndex& a, const Tensor& values, bool accumulate) {
-  std::vector<int64_t> outer, inner;
-  adv_offsets(dst, a, outer, inner);
+  std::vector<int64_t> inner;
+  const Tensor outer = adv_offsets(dst, a, inner);
   kernels::scatter_offsets(dst, scatter_layout(dst, a, values), outer, inner, accumulate);
 }
 
@@ -423,19 +420,14 @@ void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const ch
 // Offsets of t's elements addressed by `index` along `d` (gather/scatter layout).
 // Unlike indexing with [], gather and scatter_add do not wrap negative indices:
 // PyTorch raises a RuntimeError for them as for any index past the end.
-std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
-  Tensor ix = kernels::host_copy(contiguous(index));
-  const int64_t* p = ix->data<int64_t>();
-  Shape st = t->strides();
-  if (t->dim()) st[d] = 0;
-  std::vector<int64_t> offs = kernels::strided_offsets(ix->sizes(), st.empty() ? Shape{} : st);
-  int64_t size = t->dim() ? t->size(d) : 1, stride = t->dim() ? t->stride(d) : 0;
-  for (size_t i = 0; i < offs.size(); ++i) {
-    int64_t v = p[i];
-    EMBER_CHECK(v >= 0 && v < size, "index ", v, " is out of bounds for dimension ", d, " with size ", size);
-    offs[i] += v * stride;
-  }
-  return offs;
+Tensor along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
+  Tensor offsets = empty(index->sizes(), DType::Int64, t->device());
+  kernels::IndexArgs a;
+  a.size = t->dim() ? t->size(d) : 1, a.stride = t->dim() ? t->stride(d) : 0, a.dim = d;
+  a.kind = cuda::kIndexAlongDim;
+  for (int64_t k = 0; k < t->dim(); ++k) a.place_strides[k] = k == d ? 0 : t->stride(k);
+  kernels::index_offsets(offsets, contiguous(index), a);
+  return offsets;
 }
 
 // gather, scatter_add and index_select of a 0-d tensor: the same op on it as a
@@ -498,16 +490,12 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   // Negative indices are out of bounds here (index_adv would wrap them), as in
   // PyTorch. PyTorch raises RuntimeError; ember keeps IndexError, which
   // nn.functional.embedding turns into PyTorch's "index out of range in self".
-  Tensor ix = kernels::host_copy(contiguous(cast_for_kernel(reshape(index, {-1}), DType::Int64)));
-  const int64_t* p = ix->data<int64_t>();
-  const int64_t size = t->dim() ? t->size(d) : 1;
-  for (int64_t i = 0; i < ix->numel(); ++i)
-    EMBER_CHECK_KIND(p[i] >= 0 && p[i] < size, Index, "index_select(): index ", p[i],
-                     " is out of bounds for dimension ", d, " with size ", size);
+  AdvIndex a = make_adv({d}, {reshape(index, {-1})});
+  a.kind = cuda::kIndexSelect;
   Tensor out;
   {
     NoGradGuard ng;
-    out = index_adv(t, make_adv({d}, {ix}));
+    out = index_adv(t, a);
     if (index->dim() == 0 && t->dim() > 0)
       out = reshape(contiguous(out), t->sizes().size() ? [&] {
         Shape s = t->sizes();

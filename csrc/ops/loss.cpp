@@ -55,7 +55,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   Tensor per_sample = empty({N}, input->dtype()), wt = empty({N}, input->dtype());
   kernels::nll_loss_forward(per_sample, wt, x, t, w, ignore_index);
 
-  double total_weight = 1.0;
+  Tensor total_weight;  // the mean's divisor, 0-d on the input's device (no wait for it on CUDA)
   Tensor out;
   {
     NoGradGuard ng;
@@ -64,8 +64,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     } else {
       out = sum_all(per_sample);
       if (reduction == 1) {
-        total_weight = item_as_double(sum_all(wt));
-        out = div(out, wrapped_scalar(total_weight, DType::Float64));  // 0 / 0 = nan, as PyTorch
+        total_weight = sum_all(wt);
+        out = div(out, total_weight);  // 0 / 0 = nan, as PyTorch
       }
     }
   }
@@ -82,7 +82,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     // Ignored targets point at column 0: their coefficient is 0, so they add nothing.
     Tensor safe_t = where(eq(t, wrapped_scalar((double)ignore_index, DType::Int64)), zeros({N}, DType::Int64), t);
     n->save("target", unsqueeze(safe_t, 1));
-    n->save("coefficient", mul(wt, wrapped_scalar(reduction == 1 ? -1.0 / total_weight : -1.0, DType::Float64)));
+    n->save("coefficient", reduction == 1 ? div(wt, neg(total_weight)) : neg(wt));
     n->save("weight", weight);  // not used by the formula: grad_fn._saved_weight shows it (None without one)
   }
   return attach(n, out);

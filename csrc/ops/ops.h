@@ -361,7 +361,7 @@ Tensor nonzero(const Tensor& t);
 Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value);
 // Checks of gather-like ops and the offsets of t's elements addressed by `index` along d.
 void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op);
-std::vector<int64_t> along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index);
+Tensor along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index);  // int64 on t's device
 
 // ---- writes and reads along an index (index_update.cpp)
 Tensor index_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source, double alpha);

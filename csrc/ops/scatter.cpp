@@ -46,17 +46,18 @@ static Tensor delayed_error(const Tensor& t, std::string message) {
 
 // out[offs[i]] = reduce(out[offs[i]], v[i]) over i, then the mean's division.
 template <class T>
-static void reduce_into(T* o, const T* v, const std::vector<int64_t>& offs, int64_t numel, Reduce r,
-                        bool include_self) {
+static void reduce_into(T* o, const T* v, const Tensor& offsets, int64_t numel, Reduce r, bool include_self) {
+  const int64_t* offs = offsets->data<int64_t>();
+  const int64_t n = offsets->numel();
   T lowest =
       std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
   T highest = std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
   std::vector<int64_t> count(r == Reduce::Mean ? numel : 0, include_self ? 1 : 0);
   if (!include_self)
-    for (int64_t off : offs)
-      o[off] = r == Reduce::Prod ? T(1) : (r == Reduce::Amax ? lowest : (r == Reduce::Amin ? highest : T(0)));
+    for (int64_t i = 0; i < n; ++i)
+      o[offs[i]] = r == Reduce::Prod ? T(1) : (r == Reduce::Amax ? lowest : (r == Reduce::Amin ? highest : T(0)));
   auto isnan = [](T x) { return x != x; };
-  for (size_t i = 0; i < offs.size(); ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     T& a = o[offs[i]];
     T b = v[i];
     switch (r) {
@@ -170,7 +171,7 @@ static Tensor scatter_reduce_impl(const Tensor& t, int64_t dim, const Tensor& in
     if (src->size(k) != index->size(k)) src = narrow(src, k, 0, index->size(k));
   Tensor out = empty(t->sizes(), t->dtype());
   kernels::copy(out, t);
-  std::vector<int64_t> offs = along_dim_offsets(out, d, index);
+  const Tensor offs = along_dim_offsets(out, d, index);
   Tensor vals = contiguous(detach(src));
   kernels::Widening widening;  // out and vals are contiguous, so the offsets hold for their buffers
   const Tensor wide_out = widening.inout(out), wide_vals = widening.in(vals);

@@ -25,28 +25,47 @@ std::vector<int64_t> strided_offsets(const Shape& sizes, const Shape& strides) {
   return offs;
 }
 
-void gather_offsets(const Tensor& out, const Tensor& src, const std::vector<int64_t>& outer,
-                    const std::vector<int64_t>& inner) {
-  if (on_cuda(out)) return cuda_dispatch::gather_offsets(out, src, outer, inner);
+void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& a) {
+  if (on_cuda(offsets)) return cuda_dispatch::index_offsets(offsets, index, a);
+  int64_t* o = offsets->data<int64_t>();
+  const int64_t* ix = index->data<int64_t>();
+  const Shape& sizes = offsets->sizes();
+  const std::vector<int64_t> places =
+      a.add ? std::vector<int64_t>() : strided_offsets(sizes, Shape(a.place_strides, a.place_strides + sizes.size()));
+  for (int64_t i = 0; i < offsets->numel(); ++i) {
+    const int64_t v = ix[i], wrapped = v < 0 && a.kind == cuda::kIndexWrapping ? v + a.size : v;
+    if (wrapped < 0 || wrapped >= a.size) {
+      const std::string text = cuda::index_error_text(a.kind, v, a.dim, a.size);
+      if (a.kind == cuda::kIndexAlongDim) EMBER_FAIL(Runtime, text);
+      EMBER_FAIL(Index, text);
+    }
+    o[i] = (a.add ? o[i] : places[i]) + wrapped * a.stride;
+  }
+}
+
+void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer_t, const std::vector<int64_t>& inner) {
+  if (on_cuda(out)) return cuda_dispatch::gather_offsets(out, src, outer_t, inner);
+  const int64_t* outer = outer_t->data<int64_t>();
   dispatch_all(src->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out->data<T>();
     const T* s = src->data<T>();
-    const int64_t ni = (int64_t)outer.size(), nr = (int64_t)inner.size();
+    const int64_t ni = outer_t->numel(), nr = (int64_t)inner.size();
 #pragma omp parallel for num_threads(max_threads()) schedule(static) if (ni * nr >= kParallelGrain)
     for (int64_t i = 0; i < ni; ++i)
       for (int64_t r = 0; r < nr; ++r) o[i * nr + r] = s[outer[i] + inner[r]];
   });
 }
 
-void scatter_offsets(const Tensor& dst, const Tensor& values, const std::vector<int64_t>& outer,
-                     const std::vector<int64_t>& inner, bool accumulate) {
-  if (on_cuda(dst)) return cuda_dispatch::scatter_offsets(dst, values, outer, inner, accumulate);
+void scatter_offsets(const Tensor& dst, const Tensor& values, const Tensor& outer_t, const std::vector<int64_t>& inner,
+                     bool accumulate) {
+  if (on_cuda(dst)) return cuda_dispatch::scatter_offsets(dst, values, outer_t, inner, accumulate);
+  const int64_t* outer = outer_t->data<int64_t>();
   dispatch_all(dst->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* d = dst->data<T>();
     const T* v = values->data<T>();
-    const int64_t ni = (int64_t)outer.size(), nr = (int64_t)inner.size();
+    const int64_t ni = outer_t->numel(), nr = (int64_t)inner.size();
     // Serial: duplicate indices must add up (or overwrite) deterministically.
     for (int64_t i = 0; i < ni; ++i)
       for (int64_t r = 0; r < nr; ++r) {

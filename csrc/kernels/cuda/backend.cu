@@ -8,6 +8,8 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -44,6 +46,8 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
   std::string name;
+  IndexErrorRecord* index_errors = nullptr;  // Note [Deferred index errors]
+  std::atomic<bool> index_kernels_queued{false};
 };
 
 struct State {
@@ -146,6 +150,7 @@ class CudaBackend final : public Backend {
   void synchronize(int device) override {
     set_current(device);
     check(cudaDeviceSynchronize(), "synchronize");
+    raise_index_error(device);
   }
   const char* device_name(int device) override {
     DeviceState& d = device_state(device);
@@ -187,6 +192,7 @@ class CudaBackend final : public Backend {
   }
   void event_synchronize(void* event) override {
     check(cudaEventSynchronize((cudaEvent_t)event), "cudaEventSynchronize");
+    raise_index_error(-1);
   }
   bool event_query(void* event) override {
     const cudaError_t status = cudaEventQuery((cudaEvent_t)event);
@@ -231,7 +237,9 @@ class CudaBackend final : public Backend {
     }
     check(cudaMemcpyAsync(dst, src, nbytes, kind, s), "cudaMemcpyAsync");
     // The host reads (or frees) its side next: wait for the copy.
-    if (kind != cudaMemcpyDeviceToDevice) check(cudaStreamSynchronize(s), "copy to or from the host");
+    if (kind == cudaMemcpyDeviceToDevice) return;
+    check(cudaStreamSynchronize(s), "copy to or from the host");
+    raise_index_error(device);
   }
 
   void* host_alloc(size_t nbytes) override { return pinned_pool().alloc(nbytes); }
@@ -264,13 +272,16 @@ class CudaBackend final : public Backend {
                         int64_t inner) override {
     cuda::softmax_backward(kind, gx, g, y, outer, n, inner);
   }
-  void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer, const int64_t* inner,
-              int64_t n_inner) override {
-    cuda::gather(out, src, outer, n_outer, inner, n_inner);
+  void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a) override {
+    cuda::index_offsets(offsets, index, a);
   }
-  void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer,
-               const int64_t* inner, int64_t n_inner, bool accumulate) override {
-    cuda::scatter(dst, values, outer, n_outer, inner, n_inner, accumulate);
+  void gather(const TensorArg& out, const TensorArg& src, const TensorArg& outer, const int64_t* inner,
+              int64_t n_inner) override {
+    cuda::gather(out, src, outer, inner, n_inner);
+  }
+  void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& outer, const int64_t* inner,
+               int64_t n_inner, bool accumulate) override {
+    cuda::scatter(dst, values, outer, inner, n_inner, accumulate);
   }
   void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in,
                   int dim) override {
@@ -318,9 +329,9 @@ class CudaBackend final : public Backend {
   void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) override {
     cuda::search_rows(out, sorted, values, right);
   }
-  void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+  void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const TensorArg& offsets,
                       bool include_self) override {
-    cuda::scatter_reduce(op, dst, values, offsets, n, include_self);
+    cuda::scatter_reduce(op, dst, values, offsets, include_self);
   }
   void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
                  const TensorArg& gates, const TensorArg& c_prev) override {
@@ -389,6 +400,56 @@ cudaStream_t stream_for(int device) {
     if (!d.stream) check(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking), "cudaStreamCreate");
   }
   return d.stream;
+}
+
+// Note [Deferred index errors]
+IndexErrorRecord* index_error_record(int device) {
+  DeviceState& d = device_state(device);
+  cudaStream_t s = stream_for(device);
+  std::lock_guard<std::mutex> lock(state().mutex);
+  if (!d.index_errors) {  // made once per device, never freed (as the stream)
+    void* p = nullptr;
+    check(cudaMalloc(&p, sizeof(IndexErrorRecord)), "cudaMalloc");
+    check(cudaMemsetAsync(p, 0, sizeof(IndexErrorRecord), s), "cudaMemsetAsync");
+    d.index_errors = static_cast<IndexErrorRecord*>(p);
+  }
+  return d.index_errors;
+}
+
+static bool launch_blocking() {
+  static const bool blocking = [] {
+    const char* v = std::getenv("CUDA_LAUNCH_BLOCKING");
+    return v && std::string(v) == "1";
+  }();
+  return blocking;
+}
+
+void index_kernel_launched(int device) {
+  device_state(device).index_kernels_queued.store(true);
+  if (!launch_blocking()) return;
+  check(cudaStreamSynchronize(stream_for(device)), "CUDA_LAUNCH_BLOCKING");
+  raise_index_error(device);
+}
+
+void raise_index_error(int device) {
+  if (device < 0) {
+    for (int i = 0; i < kMaxDevices; ++i) raise_index_error(i);
+    return;
+  }
+  DeviceState& d = device_state(device);
+  if (!d.index_kernels_queued.exchange(false)) return;  // (the record exists once a kernel was queued)
+  cudaStream_t s = stream_for(device);
+  IndexErrorRecord r;
+  check(cudaMemcpyAsync(&r, d.index_errors, sizeof r, cudaMemcpyDeviceToHost, s), "reading index errors");
+  check(cudaStreamSynchronize(s), "reading index errors");
+  if (!r.set) return;
+  check(cudaMemsetAsync(d.index_errors, 0, sizeof r, s), "cudaMemsetAsync");
+  std::string text = index_error_text(r.kind, r.value, r.dim, r.size);
+  if (!launch_blocking())
+    text += " (found on cuda:" + std::to_string(device) +
+            " by a kernel queued earlier; CUDA_LAUNCH_BLOCKING=1 raises it at its call)";
+  if (r.kind == kIndexAlongDim) throw std::runtime_error(text);
+  throw std::out_of_range(text);
 }
 
 Scratch::Scratch(size_t n, int dev) : nbytes(n), device(dev) { data = ember_cuda_backend()->alloc(n, dev); }

@@ -16,11 +16,12 @@
 // ops, so they run on the device of their inputs.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ember {
 namespace cuda {
 
-constexpr int kBackendVersion = 3;  // bumped whenever Backend or TensorArg change
+constexpr int kBackendVersion = 4;  // bumped whenever Backend or TensorArg change
 constexpr int kMaxDims = 16;
 
 // A strided tensor as a kernel sees it; strides count elements. A 0-d CPU
@@ -81,6 +82,40 @@ struct ConvArgs {
   int64_t out_h = 0, out_w = 0;
 };
 
+// Note [Deferred index errors]
+// Index kernels (advanced indexing, index_select, gather, scatter, nll_loss's
+// targets) check their indices on the device, so a call does not wait for the
+// GPU to read them on the host. A kernel that meets an index out of range
+// skips that element (no access out of bounds) and records the first such
+// index in its device's error record; the backend raises it at the device's
+// next wait (.item(), .cpu(), synchronize, a copy to the host), as PyTorch's
+// device-side assertions surface, but with the CPU's words and exception type.
+// CUDA_LAUNCH_BLOCKING=1 makes each such kernel wait and raise at its own call.
+enum IndexErrorKind {
+  kIndexWrapping,  // x[i]: -size <= i < size (IndexError)
+  kIndexAlongDim,  // gather/scatter: 0 <= i < size (RuntimeError)
+  kIndexSelect,    // index_select/embedding: 0 <= i < size (IndexError)
+  kNllTarget,      // nll_loss: 0 <= target < classes (IndexError)
+};
+// An index error's words, the same on both devices.
+inline std::string index_error_text(int kind, long long value, long long dim, long long size) {
+  const std::string bounds =
+      " is out of bounds for dimension " + std::to_string(dim) + " with size " + std::to_string(size);
+  if (kind == kNllTarget)
+    return "nll_loss: Target " + std::to_string(value) + " is out of bounds (" + std::to_string(size) + " classes).";
+  return (kind == kIndexSelect ? "index_select(): index " : "index ") + std::to_string(value) + bounds;
+}
+
+// offsets[i] = (add ? offsets[i] : the offset of place i of `offsets`' shape under place_strides) +
+// v * stride, v = index[i] wrapped when negative and `wrap` (kIndexWrapping). index and offsets are
+// contiguous int64 of one shape; an index out of range adds nothing (Note [Deferred index errors]).
+struct IndexArgs {
+  int64_t size = 0, stride = 0, dim = 0;
+  int kind = kIndexWrapping;
+  bool add = false;
+  int64_t place_strides[kMaxDims] = {};
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -131,17 +166,19 @@ class Backend {
   virtual void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner) = 0;
   virtual void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer,
                                 int64_t n, int64_t inner) = 0;
-  // Indexing by element offsets computed on the host (kernels/cpu/index.h):
+  // Indexing by element offsets (kernels/cpu/index.h), `outer` on the device (int64, contiguous) and
+  // `inner` (the offsets of the elements each index addresses) from the host:
   // out[i * n_inner + r] = src[outer[i] + inner[r]]; scatter writes (or adds) the other way.
-  virtual void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer,
-                      const int64_t* inner, int64_t n_inner) = 0;
-  virtual void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer,
-                       const int64_t* inner, int64_t n_inner, bool accumulate) = 0;
+  virtual void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a) = 0;
+  virtual void gather(const TensorArg& out, const TensorArg& src, const TensorArg& outer, const int64_t* inner,
+                      int64_t n_inner) = 0;
+  virtual void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& outer, const int64_t* inner,
+                       int64_t n_inner, bool accumulate) = 0;
   // values, indices: in's shape with size 1 at `dim`; the first extreme wins, NaN counts as one
   virtual void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in,
                           int dim) = 0;
   // kernels/cpu/loss.h's nll_loss_forward; weight may be null. An out-of-range target raises
-  // std::out_of_range (IndexError).
+  // std::out_of_range (IndexError) at the next wait (Note [Deferred index errors]).
   virtual void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
                         const TensorArg* weight, int64_t ignore_index) = 0;
   // One fused step over contiguous tensors of one float dtype; buf and vmax may be null.
@@ -175,7 +212,7 @@ class Backend {
   // searchsorted/bucketize: kernels/cpu/sort.h's search_rows
   virtual void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) = 0;
   // ops/scatter.cpp's scatter_reduce at element offsets (op: sum, prod, mean, amax, amin)
-  virtual void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+  virtual void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const TensorArg& offsets,
                               bool include_self) = 0;
   // kernels/cpu/rnn.h's fused LSTM cell and its backward; gh and gc may be null (zero)
   virtual void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,

@@ -36,6 +36,31 @@ inline void check_launch(const char* op) {
 // The one stream of each device (Note [CUDA caching allocator]); sets the device current.
 cudaStream_t stream_for(int device);
 
+// Note [Deferred index errors]: each device's record of the first index out of range a kernel met.
+struct IndexErrorRecord {
+  unsigned long long set;  // 0 until a kernel records an error
+  long long value, dim, size;
+  int kind;  // IndexErrorKind
+};
+// The record of `device`, for a kernel about to be launched there.
+IndexErrorRecord* index_error_record(int device);
+// After such a launch: the device's next wait looks at its record (CUDA_LAUNCH_BLOCKING=1: waits and looks now).
+void index_kernel_launched(int device);
+// After a wait for `device` (-1: for every device): raises the first error recorded there since the last look.
+void raise_index_error(int device);
+
+// Offsets of elements whose index was out of range: negative, and still negative after other offsets are added.
+constexpr int64_t kBadOffset = INT64_MIN / 4;
+
+__device__ inline int64_t record_index_error(IndexErrorRecord* r, int kind, long long value, long long dim,
+                                             long long size) {
+  if (atomicCAS(&r->set, 0ull, 1ull) == 0ull) {
+    r->value = value, r->dim = dim, r->size = size;
+    r->kind = kind;
+  }
+  return kBadOffset;
+}
+
 constexpr int kThreads = 256;
 inline unsigned blocks_for(int64_t n) {
   int64_t b = (n + kThreads - 1) / kThreads;

@@ -1,5 +1,5 @@
-// Indexing by offsets (gather, scatter), argmax/argmin along a dim, and
-// nll_loss's per-sample forward.
+// Indexing by offsets (index offsets, gather, scatter), argmax/argmin along a
+// dim, and nll_loss's per-sample forward.
 #include <vector>
 
 #include "kernels/cuda/common.cuh"
@@ -22,12 +22,33 @@ struct DeviceOffsets {
   const int64_t* get() const { return static_cast<const int64_t*>(scratch.data); }
 };
 
+// Note [Deferred index errors]: offsets[i] from index[i]; one out of range is recorded and made kBadOffset.
+__global__ void index_offsets_kernel(int64_t* offsets, const int64_t* index, int64_t n, TensorArg shape, IndexArgs a,
+                                     IndexErrorRecord* errors) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t base = 0;
+    if (a.add) {
+      base = offsets[i];
+    } else {  // the offset of place i under place_strides
+      for (int64_t d = shape.ndim - 1, rest = i; d >= 0; --d) {
+        base += rest % shape.sizes[d] * a.place_strides[d];
+        rest /= shape.sizes[d];
+      }
+    }
+    const int64_t v = index[i], wrapped = v < 0 && a.kind == kIndexWrapping ? v + a.size : v;
+    offsets[i] = wrapped >= 0 && wrapped < a.size ? base + wrapped * a.stride
+                                                  : record_index_error(errors, a.kind, v, a.dim, a.size);
+  }
+}
+
 template <class U>
 __global__ void gather_kernel(U* out, const U* src, const int64_t* outer, const int64_t* inner, int64_t n_outer,
                               int64_t n_inner) {
   const int64_t n = n_outer * n_inner;
-  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x)
-    out[k] = src[outer[k / n_inner] + inner[k % n_inner]];
+  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t o = outer[k / n_inner];
+    out[k] = o < 0 ? U(0) : src[o + inner[k % n_inner]];  // a bad index's element reads nothing
+  }
 }
 
 template <class U>
@@ -35,7 +56,7 @@ __global__ void scatter_kernel(U* dst, const U* values, const int64_t* outer, co
                                int64_t n_inner) {
   const int64_t n = n_outer * n_inner;
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x)
-    dst[outer[k / n_inner] + inner[k % n_inner]] = values[k];
+    if (outer[k / n_inner] >= 0) dst[outer[k / n_inner] + inner[k % n_inner]] = values[k];
 }
 
 template <class T>
@@ -51,7 +72,7 @@ __global__ void scatter_add_kernel(T* dst, const T* values, const int64_t* outer
                                    int64_t n_inner) {
   const int64_t n = n_outer * n_inner;
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x)
-    atomic_add(dst + outer[k / n_inner] + inner[k % n_inner], values[k]);
+    if (outer[k / n_inner] >= 0) atomic_add(dst + outer[k / n_inner] + inner[k % n_inner], values[k]);
 }
 
 // scatter_reduce's reductions (ops/scatter.cpp's Reduce order: sum, prod, mean, amax, amin), NaN winning
@@ -85,6 +106,7 @@ template <class T>
 __global__ void scatter_reduce_kernel(int op, T* dst, const T* values, const int64_t* offsets, int64_t n,
                                       bool set_identity, T identity) {
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x) {
+    if (offsets[k] < 0) continue;  // a bad index
     if (set_identity)
       dst[offsets[k]] = identity;  // every writer writes the same value
     else if (op == kSum || op == kMean)
@@ -97,7 +119,7 @@ __global__ void scatter_reduce_kernel(int op, T* dst, const T* values, const int
 // The mean: each target's count (1 for self when it takes part), then the division where it is over one.
 __global__ void count_kernel(unsigned long long* counts, const int64_t* offsets, int64_t n) {
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x)
-    atomicAdd(counts + offsets[k], 1ull);
+    if (offsets[k] >= 0) atomicAdd(counts + offsets[k], 1ull);
 }
 
 template <class T>
@@ -143,79 +165,90 @@ __global__ void arg_kernel(ReduceGeometry g, const char* in, int dtype, int size
   }
 }
 
-// bad[0]: set when a target is out of range, bad[1]: that target
 template <class T>
 __global__ void nll_kernel(T* loss, T* wt, const T* x, const int64_t* target, const T* weight, int64_t N, int64_t C,
-                           int64_t ignore_index, unsigned long long* bad) {
+                           int64_t ignore_index, IndexErrorRecord* errors) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < N; i += (int64_t)gridDim.x * blockDim.x)
-    if (!nll_element(loss, wt, x, target, weight, C, ignore_index, i) && atomicCAS(bad, 0ull, 1ull) == 0ull)
-      bad[1] = (unsigned long long)target[i];
+    if (!nll_element(loss, wt, x, target, weight, C, ignore_index, i))
+      record_index_error(errors, kNllTarget, target[i], 1, C);
 }
 
 }  // namespace
 
-void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer, const int64_t* inner,
-            int64_t n_inner) {
+void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a) {
+  if (numel(offsets) == 0) return;
+  EMBER_LAUNCH(index_offsets_kernel, blocks_for(numel(offsets)), kThreads, stream_for(offsets.device))(
+      reinterpret_cast<int64_t*>(offsets.data), reinterpret_cast<const int64_t*>(index.data), numel(offsets), offsets,
+      a, index_error_record(offsets.device));
+  check_launch("index offsets");
+  index_kernel_launched(offsets.device);
+}
+
+void gather(const TensorArg& out, const TensorArg& src, const TensorArg& outer, const int64_t* inner, int64_t n_inner) {
+  const int64_t n_outer = numel(outer);
   if (n_outer * n_inner == 0) return;
-  DeviceOffsets o(outer, n_outer, out.device), r(inner, n_inner, out.device);
+  DeviceOffsets r(inner, n_inner, out.device);
+  const auto* o = reinterpret_cast<const int64_t*>(outer.data);
   cudaStream_t s = stream_for(out.device);
   by_width(out.dtype, [&](auto tag) {
     using U = decltype(tag);
     EMBER_LAUNCH(gather_kernel<U>, blocks_for(n_outer * n_inner), kThreads, s)(
-        reinterpret_cast<U*>(out.data), reinterpret_cast<const U*>(src.data), o.get(), r.get(), n_outer, n_inner);
+        reinterpret_cast<U*>(out.data), reinterpret_cast<const U*>(src.data), o, r.get(), n_outer, n_inner);
   });
   check_launch("a gather");
 }
 
-void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer, const int64_t* inner,
+void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& outer, const int64_t* inner,
              int64_t n_inner, bool accumulate) {
+  const int64_t n_outer = numel(outer);
   if (n_outer * n_inner == 0) return;
   cudaStream_t s = stream_for(dst.device);
+  DeviceOffsets r(inner, n_inner, dst.device);
+  const auto* o = reinterpret_cast<const int64_t*>(outer.data);
   if (accumulate) {
     if (dst.dtype != kFloat32 && dst.dtype != kFloat64 && dst.dtype != kInt64 && dst.dtype != kInt32)
       unsupported("index_put_/scatter_add_ accumulating this dtype");
-    DeviceOffsets o(outer, n_outer, dst.device), r(inner, n_inner, dst.device);
     auto launch = [&](auto tag) {
       using T = decltype(tag);
       EMBER_LAUNCH(scatter_add_kernel<T>, blocks_for(n_outer * n_inner), kThreads, s)(
-          reinterpret_cast<T*>(dst.data), reinterpret_cast<const T*>(values.data), o.get(), r.get(), n_outer, n_inner);
+          reinterpret_cast<T*>(dst.data), reinterpret_cast<const T*>(values.data), o, r.get(), n_outer, n_inner);
     };
     if (dst.dtype == kFloat32) launch(float());
     if (dst.dtype == kFloat64) launch(double());
     if (dst.dtype == kInt64) launch(int64_t());
     if (dst.dtype == kInt32) launch(int());
   } else {
-    DeviceOffsets o(outer, n_outer, dst.device), r(inner, n_inner, dst.device);
     by_width(dst.dtype, [&](auto tag) {
       using U = decltype(tag);
       EMBER_LAUNCH(scatter_kernel<U>, blocks_for(n_outer * n_inner), kThreads, s)(
-          reinterpret_cast<U*>(dst.data), reinterpret_cast<const U*>(values.data), o.get(), r.get(), n_outer, n_inner);
+          reinterpret_cast<U*>(dst.data), reinterpret_cast<const U*>(values.data), o, r.get(), n_outer, n_inner);
     });
   }
   check_launch("a scatter");
 }
 
-void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
+void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const TensorArg& offsets,
                     bool include_self) {
+  const int64_t n = numel(offsets);
   if (n == 0) return;
   if (dst.dtype != kFloat32 && dst.dtype != kFloat64 && dst.dtype != kInt64)
     unsupported("scatter_reduce of " + dtype_label(dst.dtype) + " tensors");
   cudaStream_t s = stream_for(dst.device);
-  DeviceOffsets o(offsets, n, dst.device);
+  const auto* o = reinterpret_cast<const int64_t*>(offsets.data);
   auto launch = [&](auto tag) {
     using T = decltype(tag);
     T* d = reinterpret_cast<T*>(dst.data);
     const T* v = reinterpret_cast<const T*>(values.data);
     const T identity = reduce_identity<T>(op);
     if (!include_self)
-      EMBER_LAUNCH(scatter_reduce_kernel<T>, blocks_for(n), kThreads, s)(op, d, v, o.get(), n, true, identity);
-    EMBER_LAUNCH(scatter_reduce_kernel<T>, blocks_for(n), kThreads, s)(op, d, v, o.get(), n, false, identity);
+      EMBER_LAUNCH(scatter_reduce_kernel<T>, blocks_for(n), kThreads, s)(op, d, v, o, n, true, identity);
+    EMBER_LAUNCH(scatter_reduce_kernel<T>, blocks_for(n), kThreads, s)(op, d, v, o, n, false, identity);
     if (op != kMean) return;
     const int64_t total = numel(dst);
     Scratch counts((size_t)total * sizeof(unsigned long long), dst.device);
     auto c = static_cast<unsigned long long*>(counts.data);
     check(cudaMemsetAsync(c, 0, (size_t)total * sizeof(unsigned long long), s), "scatter_reduce");
-    EMBER_LAUNCH(count_kernel, blocks_for(n), kThreads, s)(c, o.get(), n);
+    EMBER_LAUNCH(count_kernel, blocks_for(n), kThreads, s)(c, o, n);
     EMBER_LAUNCH(mean_kernel<T>, blocks_for(total), kThreads, s)(d, c, total, include_self ? 1ull : 0ull);
   };
   if (dst.dtype == kFloat32) launch(float());
@@ -242,22 +275,14 @@ void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, co
   const int64_t N = x.sizes[0], C = x.sizes[1];
   if (N == 0) return;
   cudaStream_t s = stream_for(loss.device);
-  Scratch bad(2 * sizeof(unsigned long long), loss.device);
-  check(cudaMemsetAsync(bad.data, 0, 2 * sizeof(unsigned long long), s), "nll_loss");
-  auto flag = static_cast<unsigned long long*>(bad.data);
   float32_or_64(x.dtype, "nll_loss", [&](auto tag) {
     using T = decltype(tag);
     EMBER_LAUNCH(nll_kernel<T>, blocks_for(N), kThreads, s)(
         (T*)loss.data, (T*)wt.data, (const T*)x.data, (const int64_t*)target.data,
-        weight ? (const T*)weight->data : nullptr, N, C, ignore_index, flag);
+        weight ? (const T*)weight->data : nullptr, N, C, ignore_index, index_error_record(loss.device));
   });
   check_launch("nll_loss");
-  unsigned long long host[2];  // the check PyTorch makes with a device assertion, as an IndexError
-  check(cudaMemcpyAsync(host, flag, sizeof host, cudaMemcpyDeviceToHost, s), "nll_loss");
-  check(cudaStreamSynchronize(s), "nll_loss");
-  if (host[0])
-    throw std::out_of_range("nll_loss: Target " + std::to_string((long long)host[1]) + " is out of bounds (" +
-                            std::to_string(C) + " classes).");
+  index_kernel_launched(loss.device);
 }
 
 }  // namespace cuda

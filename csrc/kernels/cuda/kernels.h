@@ -16,9 +16,9 @@ void reduce(int op, const TensorArg& out, const TensorArg& in, uint64_t mask);
 void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, int64_t n, int64_t inner);
 void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer, int64_t n,
                       int64_t inner);
-void gather(const TensorArg& out, const TensorArg& src, const int64_t* outer, int64_t n_outer, const int64_t* inner,
-            int64_t n_inner);
-void scatter(const TensorArg& dst, const TensorArg& values, const int64_t* outer, int64_t n_outer, const int64_t* inner,
+void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a);
+void gather(const TensorArg& out, const TensorArg& src, const TensorArg& outer, const int64_t* inner, int64_t n_inner);
+void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& outer, const int64_t* inner,
              int64_t n_inner, bool accumulate);
 void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in, int dim);
 void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
@@ -46,10 +46,10 @@ void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorAr
 // sorted: (..., n) contiguous, one row or one per row of values (contiguous, its dtype) -> out
 // (int32 or int64, values' shape): each value's insertion position (sort.cu).
 void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right);
-// scatter_reduce at element offsets of dst (contiguous; values contiguous, one per offset); op in
+// scatter_reduce at element offsets of dst (contiguous; values contiguous, one per offset; offsets int64 on the
+// device, negative for a bad index); op in
 // ops/scatter.cpp's order (sum, prod, mean, amax, amin) (gather.cu).
-void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const int64_t* offsets, int64_t n,
-                    bool include_self);
+void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const TensorArg& offsets, bool include_self);
 // The fused LSTM cell and its backward, as kernels/cpu/rnn.h's; gh and gc may be null (zero) (rnn.cu).
 void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, const TensorArg& tanh_c,
                const TensorArg& gates, const TensorArg& c_prev);
