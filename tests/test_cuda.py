@@ -765,6 +765,27 @@ def test_group_norm_and_batch_norm_on_the_device():
     assert model(x_gpu.detach()).shape == (4, 4, 5, 3)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         F.batch_norm(x_gpu.detach(), None, None, ember.ones(6), training=True)
+    # batch norm's backward kernel (a block per channel): float64 to rounding, without a weight, only some
+    # gradients wanted; a second derivative (through ops) as the CPU's
+    for shape in [(4, 6, 5, 3), (3, 6), (2, 6, 700)]:
+        x64_cpu, x64_gpu = pair(uniform(shape), dtype=ember.float64, requires_grad=True)
+        w64_cpu, w64_gpu = pair(uniform((6,), 0.5, 1.5, seed=1), dtype=ember.float64, requires_grad=True)
+        g64_cpu, g64_gpu = pair(uniform(shape, seed=4), dtype=ember.float64)
+        for weighted, wanted in [(True, "xwb"), (False, "x"), (True, "w")]:
+            grads = []
+            for x, w, g in [(x64_cpu, w64_cpu, g64_cpu), (x64_gpu, w64_gpu, g64_gpu)]:
+                y = F.batch_norm(x, None, None, w if weighted else None, w * 0.5 if weighted else None, training=True)
+                inputs = [x] * ("x" in wanted) + [w] * (weighted and "w" in wanted)
+                grads.append(ember.autograd.grad(y, inputs, g))
+            for want, got in zip(*grads):
+                assert_close(got, want, rtol=1e-10, atol=1e-12)
+        grads = []
+        for x, w in [(x64_cpu, w64_cpu), (x64_gpu, w64_gpu)]:
+            (gx,) = ember.autograd.grad(
+                F.batch_norm(x, None, None, w, training=True).pow(3).sum(), x, create_graph=True
+            )
+            grads.append(ember.autograd.grad(gx.square().sum(), w))
+        assert_close(grads[1][0], grads[0][0], rtol=1e-9)
     # running statistics (from the kernel's mean and biased variance) as the CPU's
     bn_cpu, bn_gpu = nn.BatchNorm2d(6), nn.BatchNorm2d(6).cuda()
     bn_cpu(x_cpu.detach())

@@ -108,6 +108,16 @@ void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const 
   });
 }
 
+void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
+                         const Tensor& mean, const Tensor& invstd, const Tensor& weight) {
+  cuda_call([&] {
+    cuda::TensorArg ax = optional_arg(gx, g), aw = optional_arg(gw, g), ab = optional_arg(gb, g),
+                    w = optional_arg(weight, g);
+    backend().batch_norm_backward(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g),
+                                  array_arg(x, g), cuda_arg(mean), cuda_arg(invstd), weight ? &w : nullptr);
+  });
+}
+
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight) {
   cuda_call([&] {

@@ -61,6 +61,8 @@ void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const
                 const Tensor& bias, double eps);
 void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const Tensor& invstd, const Tensor& x,
                 const Tensor& weight, const Tensor& bias, double eps);
+void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
+                         const Tensor& mean, const Tensor& invstd, const Tensor& weight);
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight);
 void scatter_offsets(const Tensor& dst, const Tensor& values, const Tensor& outer, const std::vector<int64_t>& inner,

@@ -166,9 +166,7 @@ variable_list batch_norm_formula(StateNode<BatchNormState>& n, variable_list& g)
   Tensor x = n.saved_at(0), w = n.saved_at(1), mean_t = n.saved_at(2), invstd = n.saved_at(3);
   const bool need_x = n.needs(0), need_w = n.needs(1), need_b = n.needs(2);
   const DType dt = x->dtype();
-  // (the CPU's kernel only: on CUDA, where batch norm runs from reductions, its gradient does too)
-  if (!x->device().is_cpu() || !kernel_backward(g[0], x, w))
-    return batch_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
+  if (!kernel_backward(g[0], x, w)) return batch_norm_backward_ops(g[0], x, w, n.state, need_x, need_w, need_b);
   const Shape layout = channel_layout(x);
   Tensor gx = need_x ? empty(x->sizes(), dt) : Tensor();
   Tensor gw = need_w ? empty({layout[1]}, dt) : Tensor();

@@ -81,6 +81,7 @@ void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const 
 
 void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& invstd, const Tensor& weight) {
+  if (on_cuda(g)) return cuda_dispatch::batch_norm_backward(gx, gw, gb, g, x, mean, invstd, weight);
   const ChannelLayout l{x->size(0), x->size(1), x->size(2)};
   const double count = (double)(l.N * l.S);
   dispatch_floating(x->dtype(), "batch_norm_backward", [&](auto tag) {

@@ -318,6 +318,11 @@ class CudaBackend final : public Backend {
                   const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps) override {
     cuda::batch_norm(out, mean, var, invstd, x, weight, bias, eps);
   }
+  void batch_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                           const TensorArg& x, const TensorArg& mean, const TensorArg& invstd,
+                           const TensorArg* weight) override {
+    cuda::batch_norm_backward(gx, gw, gb, g, x, mean, invstd, weight);
+  }
   void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
                            const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,
                            const TensorArg* weight) override {

@@ -203,6 +203,10 @@ class Backend {
   // kernels/cpu/batch_norm.h's training forward: x (N, C, S) contiguous; weight, bias (C) or null
   virtual void batch_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& invstd,
                           const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps) = 0;
+  // kernels/cpu/batch_norm.h's backward; gx, gw, gb null when not wanted
+  virtual void batch_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                                   const TensorArg& x, const TensorArg& mean, const TensorArg& invstd,
+                                   const TensorArg* weight) = 0;
   // kernels/cpu/layer_norm.h's backward; gx, gw, gb null when not wanted
   virtual void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
                                    const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,

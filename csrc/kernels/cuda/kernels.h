@@ -38,6 +38,9 @@ void layer_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& rs
 // x (N, C, S) contiguous float32/float64 -> out (N, C, S); mean, var (biased), invstd (C) (kernels/cpu/batch_norm.h).
 void batch_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& invstd,
                 const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps);
+// batch_norm's first-order backward from g (N, C, S): gx (N, C, S), gw and gb (C) each null when not wanted.
+void batch_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                         const TensorArg& x, const TensorArg& mean, const TensorArg& invstd, const TensorArg* weight);
 // layer_norm's first-order backward: gx (rows, cols), gw and gb (cols) each null when not wanted.
 void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
                          const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight);

@@ -236,6 +236,33 @@ __global__ void batch_norm_kernel(const A* x, const A* w, const A* b, A* y, A* m
   }
 }
 
+// Batch norm's first-order backward, one block per channel (kernels/cpu/batch_norm.cpp's formula): the sums
+// of g and of g * (x - mean) over the channel's N * S values, then gw, gb and
+// gx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)). An empty channel gives zero sums.
+template <class A>
+__global__ void batch_norm_grad_kernel(const A* g, const A* x, const A* mean, const A* invstd, const A* w, A* gx, A* gw,
+                                       A* gb, int64_t N, int64_t C, int64_t S) {
+  const int64_t c = blockIdx.x, count = N * S;
+  auto at = [&](int64_t e) { return (e / S * C + c) * S + e % S; };
+  const A mu = mean[c], rstd = invstd[c];
+  A part_g = 0, part_gx = 0;
+  for (int64_t e = threadIdx.x; e < count; e += blockDim.x) {
+    part_g += g[at(e)];
+    part_gx += g[at(e)] * (x[at(e)] - mu);
+  }
+  const A sum_g = block_combine((int)ReduceOp::Sum, part_g);
+  __syncthreads();  // the shared buffer is used again
+  const A sum_g_xhat = count > 0 ? block_combine((int)ReduceOp::Sum, part_gx) * rstd : A(0);
+  if (threadIdx.x == 0) {
+    if (gw) gw[c] = sum_g_xhat;
+    if (gb) gb[c] = sum_g;
+  }
+  if (!gx) return;
+  const A scale = (w ? w[c] : A(1)) * rstd, mean_g = sum_g / A(count), xhat_coef = sum_g_xhat / A(count) * rstd;
+  for (int64_t e = threadIdx.x; e < count; e += blockDim.x)
+    gx[at(e)] = scale * (g[at(e)] - mean_g - (x[at(e)] - mu) * xhat_coef);
+}
+
 // The input's gradient, one block per row: rstd * (g*w - mean(g*w) - xhat * mean(g*w * xhat)).
 template <class A>
 __global__ void layer_norm_grad_input_kernel(const A* g, const A* x, const A* mean, const A* rstd, const A* w, A* gx,
@@ -292,6 +319,21 @@ void layer_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorA
   };
   float32_or_64(x.dtype, "layer_norm backward", launch);
   check_launch("layer_norm backward");
+}
+
+void batch_norm_backward(const TensorArg* gx, const TensorArg* gw, const TensorArg* gb, const TensorArg& g,
+                         const TensorArg& x, const TensorArg& mean, const TensorArg& invstd, const TensorArg* weight) {
+  const int64_t N = x.sizes[0], C = x.sizes[1], S = x.sizes[2];
+  if (C == 0) return;
+  cudaStream_t s = stream_for(g.device);
+  float32_or_64(x.dtype, "batch_norm backward", [&](auto tag) {
+    using A = decltype(tag);
+    auto at = [](const TensorArg* t) { return t ? (A*)t->data : nullptr; };
+    EMBER_LAUNCH(batch_norm_grad_kernel<A>, (unsigned)C, kThreads, s)((const A*)g.data, (const A*)x.data,
+                                                                      (const A*)mean.data, (const A*)invstd.data,
+                                                                      at(weight), at(gx), at(gw), at(gb), N, C, S);
+  });
+  check_launch("batch_norm backward");
 }
 
 void batch_norm(const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& invstd,
