@@ -52,9 +52,13 @@ def test_device_properties_memory_and_support_queries():
     assert isinstance(p.name, str) and p.total_memory > 0 and p.multi_processor_count > 0
     assert ember.cuda.get_device_capability(0) == (p.major, p.minor) and p.major >= 5
     assert repr(p).startswith("_CudaDeviceProperties(name='")
+    for bad in (-3, -1, ember.cuda.device_count() + 5):  # PyTorch's check of the index
+        with pytest.raises(AssertionError, match="Invalid device id"):
+            ember.cuda.get_device_properties(bad)
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
-        ember.cuda.get_device_properties(ember.cuda.device_count() + 5)
+        ember.cuda.mem_get_info(ember.cuda.device_count() + 5)
     assert (ember.ones(2, device="cuda") + 1).cpu().tolist() == [2.0, 2.0]  # the error is not left for the next op
+    assert ember.cuda.is_tf32_supported() == (p.major >= 8) and ember.cuda.has_half
     free, total = ember.cuda.mem_get_info()
     assert 0 <= free <= total == p.total_memory
     assert ember.cuda.is_bf16_supported()
@@ -92,3 +96,84 @@ def test_without_a_gpu_the_queries_answer_as_pytorch():
     for call in (ember.cuda.init, lambda: ember.cuda.get_device_properties(0), ember.cuda.mem_get_info):
         with pytest.raises(RuntimeError):
             call()
+
+
+@requires_gpu
+def test_memory_fraction_caps_the_allocator():
+    total = ember.cuda.get_device_properties(0).total_memory
+    assert ember.cuda.get_per_process_memory_fraction() == 1.0
+    ember.cuda.empty_cache()
+    try:
+        ember.cuda.set_per_process_memory_fraction(0.5)
+        assert ember.cuda.get_per_process_memory_fraction() == 0.5
+        with pytest.raises(ember.cuda.OutOfMemoryError, match=r"may hold at most .* \(memory fraction 0.5\)"):
+            ember.empty(int(total * 0.6) // 4, device="cuda")
+        assert ember.ones(3, device="cuda").sum().item() == 3.0  # small blocks still fit
+    finally:
+        ember.cuda.set_per_process_memory_fraction(1.0)
+    for bad, error in [(1.5, ValueError), (1, TypeError)]:
+        with pytest.raises(error):
+            ember.cuda.set_per_process_memory_fraction(bad)
+
+
+@requires_gpu
+def test_memory_counters_under_pytorchs_older_names():
+    ember.cuda.reset_max_memory_allocated()
+    assert ember.cuda.max_memory_allocated() == ember.cuda.memory_allocated()
+    assert ember.cuda.memory_cached() == ember.cuda.memory_reserved()
+    assert ember.cuda.max_memory_cached() >= ember.cuda.memory_cached()
+    x = ember.ones(1000, device="cuda")
+    nested = ember.cuda.memory_stats_as_nested_dict()
+    assert nested["allocated_bytes"]["all"]["current"] == ember.cuda.memory_allocated() >= x.numel() * 4
+    ember.cuda.reset_accumulated_memory_stats()
+    assert ember.cuda.memory_stats()["allocation.all.allocated"] == 0
+    ember.ones(3, device="cuda")
+    assert ember.cuda.memory_stats()["allocation.all.allocated"] == 1
+
+
+@requires_gpu
+def test_sync_debug_mode_reports_waits_for_the_gpu():
+    # Note [Sync debug mode]: copies to and from the host wait and are reported; kernels, index checks
+    # included (Note [Deferred index errors]), are not
+    emb = ember.nn.Embedding(10, 4).cuda()
+    tokens = ember.tensor([1, 2, 3], device="cuda")
+    assert ember.cuda.get_sync_debug_mode() == 0
+    try:
+        ember.cuda.set_sync_debug_mode("error")
+        assert ember.cuda.get_sync_debug_mode() == 2
+        loss = ember.nn.functional.cross_entropy(emb(tokens), tokens)
+        loss.backward()
+        ember.cuda.synchronize()  # asked for: not reported
+        with pytest.raises(RuntimeError, match="called a synchronizing CUDA operation"):
+            loss.item()
+        with pytest.raises(RuntimeError, match="called a synchronizing CUDA operation"):
+            ember.tensor([1.0], device="cuda")
+        ember.cuda.set_sync_debug_mode("warn")
+        with pytest.warns(UserWarning, match="called a synchronizing CUDA operation"):
+            assert loss.item() > 0
+    finally:
+        ember.cuda.set_sync_debug_mode("default")
+    with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
+        ember.cuda.set_sync_debug_mode("loud")
+
+
+def test_legacy_cuda_tensor_classes():
+    c = ember.cuda
+    cpu = ember.ones(2)
+    assert repr(c.FloatTensor) == "<class 'ember.cuda.FloatTensor'>" and c.FloatTensor.is_cuda
+    assert not isinstance(cpu, c.FloatTensor) and isinstance(cpu, ember.FloatTensor)
+    with pytest.raises(RuntimeError, match="expects device type: cuda but device type: cpu"):
+        c.FloatTensor(2, device="cpu")
+    if not c.is_available():
+        return
+    t = c.FloatTensor(2, 3)
+    assert t.device.type == "cuda" and t.dtype == ember.float32 and t.shape == (2, 3)
+    assert (
+        isinstance(t, c.FloatTensor) and not isinstance(t, ember.FloatTensor) and t.type() == "ember.cuda.FloatTensor"
+    )
+    assert c.LongTensor([1, 2]).cpu().tolist() == [1, 2] and c.BoolTensor(size=(4,)).dtype == ember.bool
+    moved = cpu.type(c.DoubleTensor)
+    assert moved.device.type == "cuda" and moved.dtype == ember.float64
+    assert moved.type(ember.FloatTensor).device.type == "cpu"
+    if c.device_count() > 1:
+        assert c.can_device_access_peer(0, 1) and not c.can_device_access_peer(0, 0)

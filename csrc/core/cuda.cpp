@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 
 #include <sys/stat.h>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -149,6 +150,20 @@ void rethrow_cuda_error() {
   } catch (const std::invalid_argument& e) { throw MissingKernel(e.what()); } catch (const std::out_of_range& e) {
     throw Error(ErrorKind::Index, e.what());
   }
+}
+
+// Note [Sync debug mode]
+static std::atomic<int> g_sync_debug_mode{0};
+static std::atomic<void (*)(const char*)> g_sync_warning_handler{nullptr};
+void set_sync_debug_mode(int mode) { g_sync_debug_mode.store(mode); }
+int sync_debug_mode() { return g_sync_debug_mode.load(std::memory_order_relaxed); }
+void set_sync_warning_handler(void (*handler)(const char*)) { g_sync_warning_handler.store(handler); }
+void note_synchronizing_op() {
+  const int mode = sync_debug_mode();
+  if (mode == 0) return;
+  static const char* const kWords = "called a synchronizing CUDA operation";
+  if (mode == 2) EMBER_FAIL(Runtime, kWords);
+  if (auto handler = g_sync_warning_handler.load()) handler(kWords);
 }
 
 void fail_missing_kernel(const TensorImpl& t) {

@@ -27,6 +27,16 @@ inline cuda::TensorArg cuda_arg(const Tensor& t) { return cuda_arg(*t); }
 // (no kernel for this op or dtype) into MissingKernel (NotImplementedError) and
 // its std::out_of_range (an index error, Note [Deferred index errors]) into IndexError.
 void rethrow_cuda_error();
+
+// Note [Sync debug mode]: ember.cuda.set_sync_debug_mode. A copy between the host and a device
+// that waits for the device (.item(), .cpu(), nonzero's count, a tensor made on the device from host
+// data) calls note_synchronizing_op() first: 0 lets it be, 1 warns, 2 raises RuntimeError, with
+// PyTorch's words "called a synchronizing CUDA operation". ember.cuda.synchronize() is not counted.
+void set_sync_debug_mode(int mode);
+int sync_debug_mode();
+void note_synchronizing_op();
+// How mode 1 warns: set by the Python module (a UserWarning; it takes the GIL).
+void set_sync_warning_handler(void (*handler)(const char* message));
 template <class F>
 auto cuda_call(F&& f) -> decltype(f()) {
   try {

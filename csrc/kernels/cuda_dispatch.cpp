@@ -55,6 +55,7 @@ void copy_bytes(const Tensor& dst, const Tensor& src) {
     cuda_call([&] { backend().copy_to_device_async(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), n); });
     return;
   }
+  if (dst->device().is_cpu() || src->device().is_cpu()) note_synchronizing_op();  // Note [Sync debug mode]
   cuda_call([&] { backend().copy_bytes(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), index(src), n); });
 }
 

@@ -18,7 +18,39 @@ int device_index(int device) {
 
 }  // namespace
 
+// Note [Sync debug mode]: a warning where Python code can see it (possibly from the device thread).
+static void warn_synchronizing_op(const char* message) {
+  py::gil_scoped_acquire gil;
+  if (PyErr_WarnEx(PyExc_UserWarning, message, 1) != 0) throw py::error_already_set();
+}
+
 void init_cuda(py::module_& m) {
+  set_sync_warning_handler(&warn_synchronizing_op);
+  m.def("_cuda_set_sync_debug_mode", &set_sync_debug_mode, "Note [Sync debug mode]: 0, 1 (warn) or 2 (raise).",
+        py::arg("mode"));
+  m.def("_cuda_get_sync_debug_mode", &sync_debug_mode, "The sync debug mode (0, 1 or 2).");
+  m.def(
+      "_cuda_reset_accumulated_memory_stats",
+      [](int device) {
+        if (cuda_device_count())
+          cuda_call([&] { cuda_backend().reset_accumulated_memory_stats(device_index(device)); });
+      },
+      "Sets the allocator's counts (allocations, cache hits) to zero.", py::arg("device") = -1);
+  m.def(
+      "_cuda_set_memory_fraction",
+      [](double fraction, int device) {
+        cuda_call([&] { cuda_backend().set_memory_fraction(device_index(device), fraction); });
+      },
+      "Caps the bytes the caching allocator holds on the device at fraction * its memory.", py::arg("fraction"),
+      py::arg("device") = -1);
+  m.def(
+      "_cuda_memory_fraction",
+      [](int device) { return cuda_call([&] { return cuda_backend().memory_fraction(device_index(device)); }); },
+      "The device's memory fraction (1.0 unless set).", py::arg("device") = -1);
+  m.def(
+      "_cuda_can_access_peer",
+      [](int device, int peer) { return cuda_call([&] { return cuda_backend().can_access_peer(device, peer); }); },
+      "Whether `device` can read `peer`'s memory directly.", py::arg("device"), py::arg("peer"));
   m.def("_cuda_built", &cuda_built, "Whether ember was built with its CUDA backend (libember_cuda.so).");
   m.def("_cuda_device_count", &cuda_device_count, "The number of CUDA devices (0 without CUDA).");
   m.def("_cuda_current_device", [] { return device_index(-1); }, "The current CUDA device's index.");

@@ -2968,6 +2968,10 @@ def _cuda_built() -> bool:
     """
     Whether ember was built with its CUDA backend (libember_cuda.so).
     """
+def _cuda_can_access_peer(device: typing.SupportsInt | typing.SupportsIndex, peer: typing.SupportsInt | typing.SupportsIndex) -> bool:
+    """
+    Whether `device` can read `peer`'s memory directly.
+    """
 def _cuda_current_device() -> int:
     """
     The current CUDA device's index.
@@ -3012,6 +3016,10 @@ def _cuda_event_synchronize(event: typing.SupportsInt | typing.SupportsIndex) ->
     """
     Waits for the work recorded before the event.
     """
+def _cuda_get_sync_debug_mode() -> int:
+    """
+    The sync debug mode (0, 1 or 2).
+    """
 def _cuda_initial_seed() -> int:
     """
     The CUDA generator's seed.
@@ -3028,6 +3036,10 @@ def _cuda_mem_get_info(device: typing.SupportsInt | typing.SupportsIndex = -1) -
     """
     The device's free and total memory in bytes, as the driver counts them.
     """
+def _cuda_memory_fraction(device: typing.SupportsInt | typing.SupportsIndex = -1) -> float:
+    """
+    The device's memory fraction (1.0 unless set).
+    """
 def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
     """
     The caching allocator's byte counts on the device (empty without CUDA).
@@ -3035,6 +3047,10 @@ def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -
 def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
     Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.
+    """
+def _cuda_reset_accumulated_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
+    """
+    Sets the allocator's counts (allocations, cache hits) to zero.
     """
 def _cuda_reset_peak_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """
@@ -3048,9 +3064,17 @@ def _cuda_set_device(device: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Makes `device` the current CUDA device.
     """
+def _cuda_set_memory_fraction(fraction: typing.SupportsFloat | typing.SupportsIndex, device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
+    """
+    Caps the bytes the caching allocator holds on the device at fraction * its memory.
+    """
 def _cuda_set_rng_state(seed: typing.SupportsInt | typing.SupportsIndex, offset: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Sets the CUDA generator's seed and offset.
+    """
+def _cuda_set_sync_debug_mode(mode: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Note [Sync debug mode]: 0, 1 (warn) or 2 (raise).
     """
 def _cuda_synchronize(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """

@@ -35,26 +35,33 @@ def _is_size(args: tuple[Any, ...]) -> bool:
     return bool(args) and all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args)
 
 
-def _legacy_new(dt: dtype, name: str, args: tuple[Any, ...], device: Any, size: Any) -> Tensor:
-    """What ``FloatTensor(...)`` and ``Tensor(...)`` build: empty of a shape, a copy of data, or nothing (on the
-    CPU only, as PyTorch's legacy constructors)."""
+def _legacy_new(
+    dt: dtype, name: str, args: tuple[Any, ...], device: Any, size: Any, device_type: str = "cpu"
+) -> Tensor:
+    """What ``FloatTensor(...)`` and ``Tensor(...)`` build: empty of a shape, a copy of data, or nothing, on the
+    CPU (``ember.cuda.FloatTensor``: on the current GPU), as PyTorch's legacy constructors."""
     if device is None:
-        kind = "cpu"
+        kind = device_type
     else:  # an index means a CUDA device, as in PyTorch
         kind = (
             "cuda" if isinstance(device, int) else (device if isinstance(device, _C.device) else _C.device(device)).type
         )
-    if kind != "cpu":
-        raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {kind} was passed")
+    if kind != device_type:
+        raise RuntimeError(f"legacy constructor expects device type: {device_type} but device type: {kind} was passed")
     _creation._check_device(device)
+    place = device if device is not None or device_type == "cpu" else "cuda"  # (None: the default device)
+
+    def empty(shape: Any) -> Tensor:
+        return _creation.empty(_creation._size(shape), dtype=dt, device=place)
+
     if size is not None:
         if args:
             raise TypeError(f"{name}(): size= cannot be given with positional arguments")
-        return _C._empty(_creation._size((size,) if isinstance(size, numbers.Integral) else tuple(size)), dt)
+        return empty((size,) if isinstance(size, numbers.Integral) else tuple(size))
     if not args:
-        return _C._empty([0], dt)
+        return empty((0,))
     if _is_size(args):
-        return _C._empty(_creation._size(args), dt)
+        return empty(args)
     if len(args) > 1:
         raise TypeError(
             f"{name}(): expected a sequence of ints (a shape) or one data argument, got {len(args)} arguments"
@@ -63,10 +70,12 @@ def _legacy_new(dt: dtype, name: str, args: tuple[Any, ...], device: Any, size: 
     if isinstance(data, Tensor):
         if data.dtype != dt:
             raise TypeError(f"{name}(): expected a tensor of dtype {dt}, got {data.dtype}")
+        if data.device.type != device_type:
+            raise TypeError(f"{name}(): expected a {device_type} tensor, got one on {data.device}")
         return data
     if isinstance(data, numbers.Number) or (isinstance(data, np.ndarray) and data.ndim == 0):
         raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-    return _creation.tensor(data, dtype=dt)
+    return _creation.tensor(data, dtype=dt, device=place)
 
 
 # The original pybind11 constructor, Tensor(t): a fresh leaf sharing t's storage (nn.Parameter builds on it).
@@ -84,26 +93,29 @@ def _tensor_init(self: Tensor, *args: Any, device: Any = None, size: Any = None)
 
 
 class _LegacyTensorType(type):
-    """The metaclass of FloatTensor & co: ``isinstance(t, FloatTensor)`` holds for float32 tensors, as in PyTorch."""
+    """The metaclass of FloatTensor & co: ``isinstance(t, FloatTensor)`` holds for float32 CPU tensors,
+    ``isinstance(t, ember.cuda.FloatTensor)`` for float32 CUDA tensors, as in PyTorch."""
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == cls.device_type
 
     def __repr__(cls) -> str:
-        return f"<class 'ember.{cls.__name__}'>"
+        return f"<class '{cls.__module__}.{cls.__name__}'>"
 
 
-def _legacy_class(name: str, dt: dtype) -> type:
+def _legacy_class(name: str, dt: dtype, device_type: str = "cpu") -> type:
     def __new__(cls: type, *args: Any, device: Any = None, size: Any = None) -> Tensor:
-        return _legacy_new(dt, name, args, device, size)
+        return _legacy_new(dt, name, args, device, size, device_type)
 
+    where = "" if device_type == "cpu" else " CUDA"
     doc = (
-        f"``{name}(...)``: PyTorch's legacy constructor of {dt} tensors (a shape, data, or nothing); "
-        f"``isinstance(t, {name})`` tells whether t is a {dt} tensor."
+        f"``{name}(...)``: PyTorch's legacy constructor of{where} {dt} tensors (a shape, data, or nothing); "
+        f"``isinstance(t, {name})`` tells whether t is a{where} {dt} tensor."
     )
-    attrs = {"__new__": __new__, "__doc__": doc, "dtype": dt, "is_cuda": False, "is_sparse": False}
+    attrs = {"__new__": __new__, "__doc__": doc, "dtype": dt, "device_type": device_type, "is_sparse": False}
+    attrs["is_cuda"] = device_type == "cuda"
     cls = _LegacyTensorType(name, (), attrs)
-    cls.__module__ = "ember"
+    cls.__module__ = "ember" if device_type == "cpu" else "ember.cuda"
     return cls
 
 
@@ -132,6 +144,8 @@ _CLASSES = (
 )
 _BY_DTYPE = {c.dtype: c for c in _CLASSES}
 _BY_NAME = {c.__name__: c for c in _CLASSES}
+# ember.cuda.FloatTensor & co (ember/cuda/__init__.py exports them)
+CUDA_CLASSES = {c.__name__: _legacy_class(c.__name__, c.dtype, "cuda") for c in _CLASSES}
 
 
 def legacy_type_name(t: Tensor) -> str:
@@ -148,7 +162,7 @@ def _target_of_type_arg(arg: Any) -> tuple[dtype, str | None]:
     if isinstance(arg, dtype):
         return arg, None
     if isinstance(arg, _LegacyTensorType):
-        return arg.dtype, "cpu"
+        return arg.dtype, arg.device_type
     if isinstance(arg, str):
         module, _, name = arg.rpartition(".")
         if module in ("torch", "ember", "torch.cuda", "ember.cuda") and name in _BY_NAME:

@@ -180,6 +180,12 @@ class CudaBackend final : public Backend {
     *free_bytes = free_now, *total_bytes = total;
   }
 
+  bool can_access_peer(int device, int peer) override {
+    int can = 0;
+    check(cudaDeviceCanAccessPeer(&can, device, peer), "cudaDeviceCanAccessPeer");
+    return can != 0;
+  }
+
   void* event_create(int device, bool timing) override {
     set_current(device);
     cudaEvent_t event;
@@ -213,6 +219,11 @@ class CudaBackend final : public Backend {
   void free(void* p, size_t nbytes, int device) override { allocator().free(p, nbytes, device); }
   MemoryStats memory_stats(int device) override { return allocator().stats(device); }
   void reset_peak_memory_stats(int device) override { allocator().reset_peak(device); }
+  void reset_accumulated_memory_stats(int device) override { allocator().reset_counts(device); }
+  void set_memory_fraction(int device, double fraction) override {
+    allocator().set_limit(device, fraction, (uint64_t)(fraction * (double)device_properties(device).total_memory));
+  }
+  double memory_fraction(int device) override { return allocator().fraction(device); }
   void empty_cache() override {
     int n = device_count();
     for (int device = 0; device < n && device < kMaxDevices; ++device) {

@@ -129,6 +129,7 @@ class Backend {
   virtual const char* device_name(int device) = 0;
   virtual DeviceProperties device_properties(int device) = 0;
   virtual void mem_get_info(int device, uint64_t* free_bytes, uint64_t* total_bytes) = 0;
+  virtual bool can_access_peer(int device, int peer) = 0;
   // Events (ember.cuda.Event) on a device's one stream; elapsed_ms needs events made with timing.
   virtual void* event_create(int device, bool timing) = 0;
   virtual void event_destroy(void* event) = 0;
@@ -142,6 +143,10 @@ class Backend {
   virtual void free(void* p, size_t nbytes, int device) = 0;
   virtual MemoryStats memory_stats(int device) = 0;
   virtual void reset_peak_memory_stats(int device) = 0;
+  virtual void reset_accumulated_memory_stats(int device) = 0;  // the counts (allocations, cache hits)
+  // set_per_process_memory_fraction: the allocator holds at most fraction * the device's memory.
+  virtual void set_memory_fraction(int device, double fraction) = 0;
+  virtual double memory_fraction(int device) = 0;
   virtual void empty_cache() = 0;
 
   // Bytes between host (device -1) and devices; a copy to the host waits for it.

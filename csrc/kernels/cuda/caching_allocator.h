@@ -8,7 +8,9 @@
 // last used it runs first (stream order). When the device has no memory left,
 // the cache is released and the allocation tried again, before PyTorch's "CUDA
 // out of memory" error. Sizes round up to 512 bytes below 1 MiB, to 2 MiB
-// above, so that slightly different sizes share blocks. The same class serves
+// above, so that slightly different sizes share blocks. A limit
+// (set_per_process_memory_fraction) caps the bytes reserved from CUDA: past it
+// the cache is released, then the allocation fails as out of memory. The same class serves
 // the host emulation (Note [CUDA host emulation]), with malloc underneath.
 #include <algorithm>
 #include <cstdio>
@@ -50,17 +52,25 @@ class CachingAllocator {
       d.stats.cache_hits++;
       return note_allocated(d, p, size);
     }
-    void* p = raw_.alloc(size, device);
-    if (!p) {
+    if (over_limit(d, size)) release_locked(device);
+    void* p = over_limit(d, size) ? nullptr : raw_.alloc(size, device);
+    if (!p && !over_limit(d, size)) {
       release_locked(device);
       p = raw_.alloc(size, device);
     }
     if (!p) {
       char mib[64];
       std::snprintf(mib, sizeof mib, "%.2f MiB", size / 1048576.0);
+      std::string limit;
+      if (d.limit) {
+        char cap[96];
+        std::snprintf(cap, sizeof cap, " The process may hold at most %.2f MiB (memory fraction %g).",
+                      d.limit / 1048576.0, d.fraction);
+        limit = cap;
+      }
       throw std::runtime_error(std::string("CUDA out of memory. Tried to allocate ") + mib + ". GPU " +
                                std::to_string(device) + ": " + raw_.describe(device) + "; " +
-                               std::to_string(d.stats.allocated >> 20) + " MiB is allocated by ember.");
+                               std::to_string(d.stats.allocated >> 20) + " MiB is allocated by ember." + limit);
     }
     d.stats.reserved += size;
     d.stats.max_reserved = std::max(d.stats.max_reserved, d.stats.reserved);
@@ -85,6 +95,22 @@ class CachingAllocator {
     s.max_allocated = s.allocated;
     s.max_reserved = s.reserved;
   }
+  void reset_counts(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    MemoryStats& s = at(device).stats;
+    s.allocations = s.cache_hits = 0;
+  }
+  // fraction 1 removes the limit.
+  void set_limit(int device, double fraction, uint64_t limit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PerDevice& d = at(device);
+    d.fraction = fraction;
+    d.limit = fraction >= 1.0 ? 0 : limit;
+  }
+  double fraction(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return at(device).fraction;
+  }
   // Gives the cached blocks of `device` back (the caller has waited for its stream).
   void release(int device) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -95,7 +121,10 @@ class CachingAllocator {
   struct PerDevice {
     std::unordered_map<size_t, std::vector<void*>> free_lists;  // rounded size -> blocks
     MemoryStats stats;
+    uint64_t limit = 0;  // bytes reserved at most; 0: no limit
+    double fraction = 1.0;
   };
+  static bool over_limit(const PerDevice& d, size_t size) { return d.limit && d.stats.reserved + size > d.limit; }
 
   PerDevice& at(int device) {
     if (device < 0 || device >= kMaxDevices) throw std::runtime_error("CUDA error: invalid device ordinal");

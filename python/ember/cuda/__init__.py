@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _C
+from .. import _C, _legacy
 from . import (
     amp,  # noqa: F401  (torch.cuda.amp's deprecated names)
     nvtx,  # noqa: F401
@@ -236,9 +236,21 @@ class _CudaDeviceProperties:
         )
 
 
+def _valid_index(device: Any) -> int:
+    """PyTorch's checked device index: None or 'cuda' the current device; AssertionError("Invalid device id")
+    for an index outside [0, device_count())."""
+    init()  # PyTorch's lazy init: its RuntimeError where CUDA cannot be used
+    index = _index(device)
+    if device is None or (index == -1 and not isinstance(device, int)):
+        index = current_device()
+    if index < 0 or index >= device_count():
+        raise AssertionError("Invalid device id")
+    return index
+
+
 def get_device_properties(device: Any = None) -> _CudaDeviceProperties:
     """The device's properties (the current device's by default)."""
-    return _CudaDeviceProperties(**_C._cuda_device_properties(_index(device)))
+    return _CudaDeviceProperties(**_C._cuda_device_properties(_valid_index(device)))
 
 
 def get_device_capability(device: Any = None) -> tuple[int, int]:
@@ -300,3 +312,89 @@ class device_of(device):  # noqa: N801 (torch.cuda.device_of)
 
     def __init__(self, obj: Any) -> None:
         super().__init__(obj.get_device() if getattr(obj, "is_cuda", False) else -1)
+
+
+def can_device_access_peer(device: Any, peer_device: Any) -> bool:
+    """Whether ``device`` can read ``peer_device``'s memory directly (CUDA's peer access)."""
+    return _C._cuda_can_access_peer(_valid_index(device), _valid_index(peer_device))
+
+
+def set_per_process_memory_fraction(fraction: float, device: Any = None) -> None:
+    """Caps the memory ember's caching allocator may hold on ``device`` at ``fraction`` of its capacity: past
+    it, the cache is released and then an allocation raises ``OutOfMemoryError``. 1.0 removes the cap."""
+    if not isinstance(fraction, float):
+        raise TypeError("Invalid type for fraction argument, must be `float`")
+    if fraction < 0 or fraction > 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    _C._cuda_set_memory_fraction(fraction, _valid_index(device))
+
+
+def get_per_process_memory_fraction(device: Any = None) -> float:
+    """The fraction set by set_per_process_memory_fraction (1.0 unless set)."""
+    return _C._cuda_memory_fraction(_valid_index(device))
+
+
+_SYNC_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_sync_debug_mode(debug_mode: int | str) -> None:
+    """Reports operations that wait for the GPU (Note [Sync debug mode]): 0 or "default" lets them be, 1 or "warn"
+    warns at each, 2 or "error" raises RuntimeError "called a synchronizing CUDA operation". A copy between the
+    host and a GPU that waits (``.item()``, ``.cpu()``, ``nonzero``, a tensor made on the GPU from host data)
+    counts; ``synchronize()`` does not."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _SYNC_DEBUG_MODES:
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, `error`")
+        debug_mode = _SYNC_DEBUG_MODES[debug_mode]
+    _C._cuda_set_sync_debug_mode(int(debug_mode))
+
+
+def get_sync_debug_mode() -> int:
+    """The sync debug mode: 0 (default), 1 (warn) or 2 (error)."""
+    return _C._cuda_get_sync_debug_mode()
+
+
+def is_tf32_supported() -> bool:
+    """Whether the GPU has TF32 tensor cores (compute capability 8.0 and up); ember's float32 products run in
+    full FP32 whatever the answer."""
+    return is_available() and get_device_capability() >= (8, 0)
+
+
+has_half = True  # float16 tensors work on CUDA
+has_magma = False  # ember's CUDA linear algebra runs on the host through LAPACK, not MAGMA
+
+# PyTorch's older names of the allocator counters.
+memory_cached = memory_reserved
+max_memory_cached = max_memory_reserved
+reset_max_memory_allocated = reset_peak_memory_stats
+reset_max_memory_cached = reset_peak_memory_stats
+
+
+def reset_accumulated_memory_stats(device: Any = None) -> None:
+    """Sets the allocator's counts that only grow (allocations made, cache hits) to zero."""
+    _C._cuda_reset_accumulated_memory_stats(_index(device))
+
+
+def memory_stats_as_nested_dict(device: Any = None) -> dict:
+    """memory_stats() nested at its dots: {'allocated_bytes': {'all': {'current': ...}}, ...}."""
+    nested: dict = {}
+    for key, value in memory_stats(device).items():
+        *path, last = key.split(".")
+        level = nested
+        for part in path:
+            level = level.setdefault(part, {})
+        level[last] = value
+    return nested
+
+
+# The legacy typed classes of CUDA tensors: ember.cuda.FloatTensor(2, 3) and isinstance(t, ember.cuda.FloatTensor).
+FloatTensor = _legacy.CUDA_CLASSES["FloatTensor"]
+DoubleTensor = _legacy.CUDA_CLASSES["DoubleTensor"]
+HalfTensor = _legacy.CUDA_CLASSES["HalfTensor"]
+BFloat16Tensor = _legacy.CUDA_CLASSES["BFloat16Tensor"]
+LongTensor = _legacy.CUDA_CLASSES["LongTensor"]
+IntTensor = _legacy.CUDA_CLASSES["IntTensor"]
+ShortTensor = _legacy.CUDA_CLASSES["ShortTensor"]
+CharTensor = _legacy.CUDA_CLASSES["CharTensor"]
+ByteTensor = _legacy.CUDA_CLASSES["ByteTensor"]
+BoolTensor = _legacy.CUDA_CLASSES["BoolTensor"]

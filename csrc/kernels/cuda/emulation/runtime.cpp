@@ -279,6 +279,13 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   return cudaSuccess;
 }
 
+// Emulated devices share host memory: each reaches every other one.
+cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer) {
+  if (!valid(device) || !valid(peer)) return fail(cudaErrorInvalidDevice);
+  *can = device != peer;
+  return cudaSuccess;
+}
+
 // Work runs when it is queued: waiting has nothing to wait for. The waits are counted
 // (ember_emulation_waits), so tests can check that a path never waits for the device.
 static std::atomic<unsigned long long> g_waits{0};
