@@ -1004,6 +1004,25 @@ def test_profiler_records_the_shapes_of_cuda_ops():
 
 
 @requires_gpu
+def test_profiler_counts_cuda_memory_apart_from_host_memory():
+    from ember.profiler import profile
+
+    x = ember.randn(64, 32, device="cuda")
+    with profile(profile_memory=True) as prof:
+        y = (x @ x.T).relu()  # two 64x64 float32 results on the device
+        h = ember.ones(100, dtype=ember.float64) * 2  # 800 bytes on the host
+    events = {e.name: e for e in prof.events()}
+    matmul, mul = events["aten::matmul"], events["aten::mul"]
+    assert matmul.self_device_memory_usage == matmul.self_cuda_memory_usage >= y.numel() * 4
+    assert matmul.self_cpu_memory_usage == 0 and mul.self_device_memory_usage == 0 and mul.self_cpu_memory_usage >= 800
+    averages = {e.key: e for e in prof.key_averages()}
+    assert averages["aten::relu"].cuda_memory_usage >= y.numel() * 4
+    table = prof.key_averages().table(sort_by="self_cuda_memory_usage")
+    assert "Self CUDA Mem" in table and "Self CPU Mem" in table
+    del h
+
+
+@requires_gpu
 def test_new_cuda_tensors_start_at_version_0():
     # as PyTorch's (and ember's CPU) creation functions: filling a new tensor is not a write to count
     for make in (ember.zeros, ember.ones, ember.rand, ember.randn, ember.empty):

@@ -147,12 +147,12 @@ void set_shapes(int64_t handle, std::vector<std::vector<int64_t>> shapes) {
   if (Event* e = event_of(b, handle)) e->shapes = std::move(shapes);
 }
 
-void on_memory(int64_t bytes) {
+void on_memory(int64_t bytes, bool device) {
   if (!g_profile_memory.load(std::memory_order_relaxed)) return;
   ThreadBuffer& b = buffer();
   std::lock_guard<std::mutex> lock(b.mutex);
   if (!b.open.empty() && b.session == g_session_id.load(std::memory_order_relaxed))
-    b.events[b.open.back()].self_bytes += bytes;
+    (device ? b.events[b.open.back()].self_device_bytes : b.events[b.open.back()].self_bytes) += bytes;
 }
 
 }  // namespace profiler

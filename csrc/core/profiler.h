@@ -29,6 +29,7 @@ struct Event {
   int32_t thread = 0;                        // the recording thread's number, in order of first event
   int64_t start_ns = 0, end_ns = -1;         // steady clock; end -1 while open
   int64_t self_bytes = 0;                    // allocated minus freed while it was the thread's innermost event
+  int64_t self_device_bytes = 0;             // the same on CUDA devices
   std::vector<std::vector<int64_t>> shapes;  // input shapes, with record_shapes
 };
 
@@ -48,8 +49,8 @@ int64_t open(Kind kind, const char* static_name, std::string name);
 void close(int64_t handle);
 // Input shapes of the event just opened on this thread.
 void set_shapes(int64_t handle, std::vector<std::vector<int64_t>> shapes);
-// Storage allocations (+) and frees (-), charged to this thread's innermost open event.
-void on_memory(int64_t bytes);
+// Storage allocations (+) and frees (-), host or CUDA memory, charged to this thread's innermost open event.
+void on_memory(int64_t bytes, bool device = false);
 
 // RAII: an event from construction to destruction, when a session is active.
 class Scope {

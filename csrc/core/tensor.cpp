@@ -19,6 +19,7 @@ Storage::~Storage() {
   if (release_foreign) {
     release_foreign();
   } else if (device.type == DeviceType::CUDA) {
+    if (profiler::active()) profiler::on_memory(-(int64_t)nbytes, true);
     if (data) cuda_backend().free(data, nbytes, device.index);  // never throws: a destructor
   } else {
     if (profiler::active()) profiler::on_memory(-(int64_t)nbytes);
@@ -48,6 +49,7 @@ std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
     st->data = nbytes ? cuda_call([&] { return b.alloc(nbytes, device.index); }) : nullptr;
     st->nbytes = nbytes;
     st->device = device;
+    if (profiler::active()) profiler::on_memory((int64_t)nbytes, true);
     return st;
   }
   check_device_available(device);

@@ -23,10 +23,11 @@ void init_profiler(py::module_& m) {
         py::list out;
         for (auto& e : events)
           out.append(py::make_tuple(e.static_name ? py::str(e.static_name) : py::str(e.name), (int)e.kind, e.thread,
-                                    e.start_ns, e.end_ns, e.self_bytes, py::cast(e.shapes)));
+                                    e.start_ns, e.end_ns, e.self_bytes, e.self_device_bytes, py::cast(e.shapes)));
         return out;
       },
-      "Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, shapes) tuples, kind 0 for "
+      "Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, self_device_bytes, shapes) "
+      "tuples (bytes of host and of CUDA memory), kind 0 for "
       "an op, 1 a backward node, 2 a user range.");
   m.def("_profiler_enabled", &profiler::active, "Whether a profiler session is recording.");
   m.def(

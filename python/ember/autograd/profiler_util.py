@@ -52,10 +52,11 @@ class Interval:
 class FunctionEvent:
     """One recorded op, backward node or user range: name, thread, time_range (us), input_shapes, its
     children on the same thread (cpu_children), cpu_time_total and self_cpu_time_total (us), and
-    cpu_memory_usage / self_cpu_memory_usage (bytes) when memory was profiled."""
+    cpu_memory_usage / self_cpu_memory_usage (bytes of host memory) and device_memory_usage /
+    self_device_memory_usage (of CUDA memory; also named cuda_memory_usage) when memory was profiled."""
 
     def __init__(self, id: int, name: str, kind: str, thread: int, start_us: float, end_us: float,  # noqa: A002
-                 self_bytes: int, input_shapes: list[list[int]]) -> None:  # fmt: skip
+                 self_bytes: int, input_shapes: list[list[int]], self_device_bytes: int = 0) -> None:  # fmt: skip
         self.id = id
         self.name = name
         self.kind = kind
@@ -63,6 +64,7 @@ class FunctionEvent:
         self.time_range = Interval(start_us, end_us)
         self.input_shapes = input_shapes
         self.self_cpu_memory_usage = self_bytes
+        self.self_device_memory_usage = self_device_bytes
         self.cpu_children: list[FunctionEvent] = []
         self.cpu_parent: FunctionEvent | None = None
         self.count = 1
@@ -89,6 +91,18 @@ class FunctionEvent:
     def cpu_memory_usage(self) -> int:
         return self.self_cpu_memory_usage + sum(c.cpu_memory_usage for c in self.cpu_children)
 
+    @property
+    def device_memory_usage(self) -> int:
+        return self.self_device_memory_usage + sum(c.device_memory_usage for c in self.cpu_children)
+
+    @property
+    def cuda_memory_usage(self) -> int:
+        return self.device_memory_usage
+
+    @property
+    def self_cuda_memory_usage(self) -> int:
+        return self.self_device_memory_usage
+
     def __repr__(self) -> str:
         return (f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} cpu_time_total="
                 f"{_format_time(self.cpu_time_total)} self_cpu_time_total={_format_time(self.self_cpu_time_total)} "
@@ -107,6 +121,16 @@ class FunctionEventAvg:
         self.self_cpu_time_total = 0.0
         self.cpu_memory_usage = 0
         self.self_cpu_memory_usage = 0
+        self.device_memory_usage = 0
+        self.self_device_memory_usage = 0
+
+    @property
+    def cuda_memory_usage(self) -> int:
+        return self.device_memory_usage
+
+    @property
+    def self_cuda_memory_usage(self) -> int:
+        return self.self_device_memory_usage
 
     def add(self, event: FunctionEvent | FunctionEventAvg) -> FunctionEventAvg:
         self.count += event.count
@@ -114,6 +138,8 @@ class FunctionEventAvg:
         self.self_cpu_time_total += event.self_cpu_time_total
         self.cpu_memory_usage += event.cpu_memory_usage
         self.self_cpu_memory_usage += event.self_cpu_memory_usage
+        self.device_memory_usage += event.device_memory_usage
+        self.self_device_memory_usage += event.self_device_memory_usage
         return self
 
     @property
@@ -127,15 +153,15 @@ class FunctionEventAvg:
 
 
 def events_from_records(records: Iterable[tuple]) -> EventList:
-    """FunctionEvents from the C++ records (name, kind, thread, start_ns, end_ns, self_bytes, shapes), each
-    thread's nested by time; times in microseconds from the first event."""
+    """FunctionEvents from the C++ records (name, kind, thread, start_ns, end_ns, self_bytes, self_device_bytes,
+    shapes), each thread's nested by time; times in microseconds from the first event."""
     records = [r for r in records if r[0] != "GraphRoot"]  # the engine's entry node: not a computation
     origin = min((r[3] for r in records), default=0)
     events = []
-    for i, (name, kind, thread, start, end, self_bytes, shapes) in enumerate(records):
+    for i, (name, kind, thread, start, end, self_bytes, device_bytes, shapes) in enumerate(records):
         label = op_name(name) if kind == 0 else name
         events.append(FunctionEvent(i, label, KINDS[kind], thread, (start - origin) / 1e3, (end - origin) / 1e3,
-                                    self_bytes, [list(s) for s in shapes]))  # fmt: skip
+                                    self_bytes, [list(s) for s in shapes], device_bytes))  # fmt: skip
     by_thread: dict[int, list[FunctionEvent]] = {}
     for e in sorted(events, key=lambda e: (e.thread, e.time_range.start, -e.time_range.end)):
         stack = by_thread.setdefault(e.thread, [])
@@ -175,6 +201,7 @@ def _format_memory(nbytes: int) -> str:
 
 _SORT_KEYS = {
     "cpu_time", "cpu_time_total", "self_cpu_time_total", "count", "cpu_memory_usage", "self_cpu_memory_usage",
+    "device_memory_usage", "self_device_memory_usage", "cuda_memory_usage", "self_cuda_memory_usage",
 }  # fmt: skip
 
 
@@ -217,6 +244,7 @@ class EventList(list):
         rows = rows[:row_limit] if row_limit and row_limit > 0 else rows
         total_self = self.self_cpu_time_total or 1.0
         with_memory = any(e.cpu_memory_usage or e.self_cpu_memory_usage for e in self)
+        with_device_memory = any(e.device_memory_usage or e.self_device_memory_usage for e in self)
         with_shapes = any(getattr(e, "input_shapes", None) is not None for e in self) and isinstance(
             self[0] if self else None, FunctionEventAvg
         )
@@ -232,6 +260,9 @@ class EventList(list):
         if with_memory:
             columns += [("CPU Mem", 12, lambda e: _format_memory(e.cpu_memory_usage)),
                         ("Self CPU Mem", 12, lambda e: _format_memory(e.self_cpu_memory_usage))]  # fmt: skip
+        if with_device_memory:
+            columns += [("CUDA Mem", 12, lambda e: _format_memory(e.device_memory_usage)),
+                        ("Self CUDA Mem", 13, lambda e: _format_memory(e.self_device_memory_usage))]  # fmt: skip
         columns.append(("# of Calls", 12, lambda e: str(e.count)))
         if with_shapes:
             columns.append(("Input Shapes", min(max_shapes_column_width, 28), lambda e: str(e.input_shapes)))
@@ -259,6 +290,8 @@ class EventList(list):
                 entry["args"]["Input Dims"] = e.input_shapes
             if e.self_cpu_memory_usage:
                 entry["args"]["Self CPU Mem"] = e.self_cpu_memory_usage
+            if e.self_device_memory_usage:
+                entry["args"]["Self CUDA Mem"] = e.self_device_memory_usage
             trace.append(entry)
         threads = sorted({e.thread for e in self})
         names = [{"ph": "M", "name": "thread_name", "pid": 0, "tid": t,
