@@ -653,9 +653,30 @@ def test_a_training_step_with_indices_never_waits_for_the_device():
         loss = step()
     x[i], x.gather(0, i.view(2, 1).expand(2, 5)), x.index_select(0, i), x.take(i)
     x.index_put_((i,), zero)
+    # small tensors from the host are staged in pinned memory (Note [Staged host copies])
+    ember.arange(12, device="cuda"), ember.full((3, 3), 2.0, device="cuda"), ember.tensor([[1, 2]], device="cuda")
     assert emulation_waits() == before
     loss.item()
-    assert emulation_waits() > before
+    assert emulation_waits() == before + 1
+    x[x > 0], x.masked_select(x < 0), ember.nonzero(x > 1)  # one wait each: the count sizes the result
+    assert emulation_waits() == before + 4
+
+
+@requires_gpu
+def test_nonzero_on_the_device():
+    # the running count of true elements places each; values as the CPU's for any shape and dtype
+    rng = np.random.default_rng(6)
+    for shape in [(10, 5), (3, 0, 2), (), (7,), (2, 3, 4)]:
+        a = rng.normal(size=shape) * (rng.normal(size=shape) > 0.3)
+        for dtype in (ember.float32, ember.int64, ember.bool):
+            cpu, gpu = pair(a, dtype=dtype)
+            got = ember.nonzero(gpu)
+            assert got.device.type == "cuda"
+            np.testing.assert_array_equal(got.cpu().numpy(), ember.nonzero(cpu).numpy())
+            for g, c in zip(ember.nonzero(gpu, as_tuple=True), ember.nonzero(cpu, as_tuple=True)):
+                np.testing.assert_array_equal(g.cpu().numpy(), c.numpy())
+    x = ember.tensor([[0.0, float("nan")], [1.0, 0.0]], device="cuda")  # NaN is not zero
+    assert ember.nonzero(x).cpu().tolist() == [[0, 1], [1, 0]]
 
 
 def test_launch_blocking_raises_index_errors_at_the_call():

@@ -147,7 +147,9 @@ def test_sync_debug_mode_reports_waits_for_the_gpu():
         with pytest.raises(RuntimeError, match="called a synchronizing CUDA operation"):
             loss.item()
         with pytest.raises(RuntimeError, match="called a synchronizing CUDA operation"):
-            ember.tensor([1.0], device="cuda")
+            ember.ones(1 << 19).cuda()  # 2 MiB from the host: waits
+        ember.tensor([1.0], device="cuda")  # small: staged in pinned memory, no wait (Note [Staged host copies])
+        ember.arange(5, device="cuda")
         ember.cuda.set_sync_debug_mode("warn")
         with pytest.warns(UserWarning, match="called a synchronizing CUDA operation"):
             assert loss.item() > 0

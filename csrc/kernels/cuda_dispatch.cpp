@@ -2,6 +2,7 @@
 #include "kernels/cuda_dispatch.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "core/cuda.h"
 #include "kernels/cpu/widen.h"
@@ -53,6 +54,20 @@ void copy_bytes(const Tensor& dst, const Tensor& src) {
   if (t_non_blocking && src->storage()->pinned && !dst->device().is_cpu()) {
     // the pinned block is not handed out again before the copy has run (Note [Pinned memory])
     cuda_call([&] { backend().copy_to_device_async(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), n); });
+    return;
+  }
+  // Note [Staged host copies]: a small copy from pageable host memory to a device goes through a pinned
+  // block of the pool: the host copies its bytes there at once and queues the rest, so the call does not
+  // wait for the device (the pool hands the block out again once the copy has run). Larger copies wait,
+  // as PyTorch's do: their transfer outlasts the wait, and pinning them would hold as much page-locked memory.
+  constexpr size_t kStagedCopyMax = size_t(1) << 20;
+  if (src->device().is_cpu() && !dst->device().is_cpu() && n <= kStagedCopyMax) {
+    cuda_call([&] {
+      void* staging = backend().host_alloc(n);
+      std::memcpy(staging, src->raw_data_ptr(), n);
+      backend().copy_to_device_async(dst->raw_data_ptr(), index(dst), staging, n);
+      backend().host_free(staging, n);
+    });
     return;
   }
   if (dst->device().is_cpu() || src->device().is_cpu()) note_synchronizing_op();  // Note [Sync debug mode]

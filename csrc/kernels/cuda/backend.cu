@@ -46,7 +46,8 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
   std::string name;
-  IndexErrorRecord* index_errors = nullptr;  // Note [Deferred index errors]
+  IndexErrorRecord* index_errors = nullptr;       // Note [Deferred index errors]: on the device
+  IndexErrorRecord* index_errors_read = nullptr;  // its copy in pinned host memory, read after a wait
   std::atomic<bool> index_kernels_queued{false};
 };
 
@@ -149,8 +150,9 @@ class CudaBackend final : public Backend {
   }
   void synchronize(int device) override {
     set_current(device);
+    const bool reading = queue_index_error_read(device);
     check(cudaDeviceSynchronize(), "synchronize");
-    raise_index_error(device);
+    if (reading) raise_read_index_error(device);
   }
   const char* device_name(int device) override {
     DeviceState& d = device_state(device);
@@ -249,8 +251,9 @@ class CudaBackend final : public Backend {
     check(cudaMemcpyAsync(dst, src, nbytes, kind, s), "cudaMemcpyAsync");
     // The host reads (or frees) its side next: wait for the copy.
     if (kind == cudaMemcpyDeviceToDevice) return;
+    const bool reading = queue_index_error_read(device);  // covered by the same wait
     check(cudaStreamSynchronize(s), "copy to or from the host");
-    raise_index_error(device);
+    if (reading) raise_read_index_error(device);
   }
 
   void* host_alloc(size_t nbytes) override { return pinned_pool().alloc(nbytes); }
@@ -425,8 +428,11 @@ IndexErrorRecord* index_error_record(int device) {
   std::lock_guard<std::mutex> lock(state().mutex);
   if (!d.index_errors) {  // made once per device, never freed (as the stream)
     void* p = nullptr;
+    void* host = nullptr;
     check(cudaMalloc(&p, sizeof(IndexErrorRecord)), "cudaMalloc");
+    check(cudaHostAlloc(&host, sizeof(IndexErrorRecord), cudaHostAllocDefault), "cudaHostAlloc");
     check(cudaMemsetAsync(p, 0, sizeof(IndexErrorRecord), s), "cudaMemsetAsync");
+    d.index_errors_read = static_cast<IndexErrorRecord*>(host);
     d.index_errors = static_cast<IndexErrorRecord*>(p);
   }
   return d.index_errors;
@@ -447,25 +453,37 @@ void index_kernel_launched(int device) {
   raise_index_error(device);
 }
 
-void raise_index_error(int device) {
-  if (device < 0) {
-    for (int i = 0; i < kMaxDevices; ++i) raise_index_error(i);
-    return;
-  }
+bool queue_index_error_read(int device) {
   DeviceState& d = device_state(device);
-  if (!d.index_kernels_queued.exchange(false)) return;  // (the record exists once a kernel was queued)
-  cudaStream_t s = stream_for(device);
-  IndexErrorRecord r;
-  check(cudaMemcpyAsync(&r, d.index_errors, sizeof r, cudaMemcpyDeviceToHost, s), "reading index errors");
-  check(cudaStreamSynchronize(s), "reading index errors");
+  if (!d.index_kernels_queued.exchange(false)) return false;  // (the record exists once a kernel was queued)
+  check(cudaMemcpyAsync(d.index_errors_read, d.index_errors, sizeof(IndexErrorRecord), cudaMemcpyDeviceToHost,
+                        stream_for(device)),
+        "reading index errors");
+  return true;
+}
+
+void raise_read_index_error(int device) {
+  DeviceState& d = device_state(device);
+  const IndexErrorRecord r = *d.index_errors_read;
   if (!r.set) return;
-  check(cudaMemsetAsync(d.index_errors, 0, sizeof r, s), "cudaMemsetAsync");
+  d.index_errors_read->set = 0;
+  check(cudaMemsetAsync(d.index_errors, 0, sizeof r, stream_for(device)), "cudaMemsetAsync");
   std::string text = index_error_text(r.kind, r.value, r.dim, r.size);
   if (!launch_blocking())
     text += " (found on cuda:" + std::to_string(device) +
             " by a kernel queued earlier; CUDA_LAUNCH_BLOCKING=1 raises it at its call)";
   if (r.kind == kIndexAlongDim) throw std::runtime_error(text);
   throw std::out_of_range(text);
+}
+
+void raise_index_error(int device) {
+  if (device < 0) {
+    for (int i = 0; i < kMaxDevices; ++i) raise_index_error(i);
+    return;
+  }
+  if (!queue_index_error_read(device)) return;
+  check(cudaStreamSynchronize(stream_for(device)), "reading index errors");
+  raise_read_index_error(device);
 }
 
 Scratch::Scratch(size_t n, int dev) : nbytes(n), device(dev) { data = ember_cuda_backend()->alloc(n, dev); }

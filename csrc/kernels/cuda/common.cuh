@@ -46,8 +46,12 @@ struct IndexErrorRecord {
 IndexErrorRecord* index_error_record(int device);
 // After such a launch: the device's next wait looks at its record (CUDA_LAUNCH_BLOCKING=1: waits and looks now).
 void index_kernel_launched(int device);
-// After a wait for `device` (-1: for every device): raises the first error recorded there since the last look.
+// Waits for `device` (-1: every device) and raises the first error recorded there since the last look.
 void raise_index_error(int device);
+// The same around a wait of one's own: queue_index_error_read before it (false: nothing to read), then
+// raise_read_index_error after it, so that one wait covers the record's copy to the host.
+bool queue_index_error_read(int device);
+void raise_read_index_error(int device);
 
 // Offsets of elements whose index was out of range: negative, and still negative after other offsets are added.
 constexpr int64_t kBadOffset = INT64_MIN / 4;
