@@ -1,4 +1,6 @@
 #include "kernels/cpu/index.h"
+
+#include <algorithm>
 #include "kernels/cuda_dispatch.h"
 
 #include "kernels/cpu/loops.h"
@@ -30,8 +32,10 @@ void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& 
   int64_t* o = offsets->data<int64_t>();
   const int64_t* ix = index->data<int64_t>();
   const Shape& sizes = offsets->sizes();
+  const bool placed =
+      !a.add && std::any_of(a.place_strides, a.place_strides + sizes.size(), [](int64_t s) { return s; });
   const std::vector<int64_t> places =
-      a.add ? std::vector<int64_t>() : strided_offsets(sizes, Shape(a.place_strides, a.place_strides + sizes.size()));
+      placed ? strided_offsets(sizes, Shape(a.place_strides, a.place_strides + sizes.size())) : std::vector<int64_t>();
   for (int64_t i = 0; i < offsets->numel(); ++i) {
     const int64_t v = ix[i], wrapped = v < 0 && a.kind == cuda::kIndexWrapping ? v + a.size : v;
     if (wrapped < 0 || wrapped >= a.size) {
@@ -39,7 +43,7 @@ void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& 
       if (a.kind == cuda::kIndexAlongDim) EMBER_FAIL(Runtime, text);
       EMBER_FAIL(Index, text);
     }
-    o[i] = (a.add ? o[i] : places[i]) + wrapped * a.stride;
+    o[i] = (a.add ? o[i] : placed ? places[i] : 0) + wrapped * a.stride;
   }
 }
 
