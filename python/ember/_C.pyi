@@ -3280,7 +3280,7 @@ def _profiler_start(record_shapes: bool, profile_memory: bool) -> None:
     """
 def _profiler_stop() -> list:
     """
-    Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, shapes) tuples, kind 0 for an op, 1 a backward node, 2 a user range.
+    Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, self_device_bytes, shapes) tuples (bytes of host and of CUDA memory), kind 0 for an op, 1 a backward node, 2 a user range.
     """
 def _push_saved_tensors_hooks(pack_hook: collections.abc.Callable, unpack_hook: collections.abc.Callable) -> None:
     """

@@ -49,7 +49,19 @@ class Interval:
         return self.end - self.start
 
 
-class FunctionEvent:
+class _CudaMemoryNames:
+    """PyTorch's older names of the device memory counts."""
+
+    @property
+    def cuda_memory_usage(self) -> int:
+        return self.device_memory_usage
+
+    @property
+    def self_cuda_memory_usage(self) -> int:
+        return self.self_device_memory_usage
+
+
+class FunctionEvent(_CudaMemoryNames):
     """One recorded op, backward node or user range: name, thread, time_range (us), input_shapes, its
     children on the same thread (cpu_children), cpu_time_total and self_cpu_time_total (us), and
     cpu_memory_usage / self_cpu_memory_usage (bytes of host memory) and device_memory_usage /
@@ -95,21 +107,13 @@ class FunctionEvent:
     def device_memory_usage(self) -> int:
         return self.self_device_memory_usage + sum(c.device_memory_usage for c in self.cpu_children)
 
-    @property
-    def cuda_memory_usage(self) -> int:
-        return self.device_memory_usage
-
-    @property
-    def self_cuda_memory_usage(self) -> int:
-        return self.self_device_memory_usage
-
     def __repr__(self) -> str:
         return (f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} cpu_time_total="
                 f"{_format_time(self.cpu_time_total)} self_cpu_time_total={_format_time(self.self_cpu_time_total)} "
                 f"input_shapes={self.input_shapes} cpu_memory_usage={self.cpu_memory_usage}>")  # fmt: skip
 
 
-class FunctionEventAvg:
+class FunctionEventAvg(_CudaMemoryNames):
     """The events of one key (a name, or a name and input shapes) added up: count, cpu_time_total,
     self_cpu_time_total, cpu_time (the average), cpu_memory_usage, self_cpu_memory_usage."""
 
@@ -123,14 +127,6 @@ class FunctionEventAvg:
         self.self_cpu_memory_usage = 0
         self.device_memory_usage = 0
         self.self_device_memory_usage = 0
-
-    @property
-    def cuda_memory_usage(self) -> int:
-        return self.device_memory_usage
-
-    @property
-    def self_cuda_memory_usage(self) -> int:
-        return self.self_device_memory_usage
 
     def add(self, event: FunctionEvent | FunctionEventAvg) -> FunctionEventAvg:
         self.count += event.count
