@@ -302,10 +302,7 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamScalars& a) {
   check_same_device(*p, *g);
-  cuda::AdamArgs s;
-  s.lr = a.lr, s.beta1 = a.beta1, s.beta2 = a.beta2, s.eps = a.eps, s.weight_decay = a.weight_decay;
-  s.bias_correction1 = a.bias_correction1, s.bias_correction2_sqrt = a.bias_correction2_sqrt;
-  s.maximize = a.maximize, s.decoupled_weight_decay = a.decoupled_weight_decay;
+  const cuda::AdamArgs s = adam_args(a);
   cuda::TensorArg vm = vmax ? cuda_arg(vmax) : cuda::TensorArg();
   cuda_call([&] { backend().adam(cuda_arg(p), cuda_arg(g), cuda_arg(m), cuda_arg(v), vmax ? &vm : nullptr, s); });
 }

@@ -1,9 +1,8 @@
 #include "kernels/cpu/optim.h"
 #include "kernels/cuda_dispatch.h"
 
-#include <cmath>
-
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/optim_step.h"
 #include "kernels/cpu/widen.h"
 
 namespace ember {
@@ -18,23 +17,19 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
   }
   if (on_cuda(p))
     return cuda_dispatch::sgd_update(p, g, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize);
+  cuda::SgdArgs a;
+  a.lr = lr, a.momentum = momentum, a.dampening = dampening, a.weight_decay = weight_decay;
+  a.nesterov = nesterov, a.maximize = maximize, a.first = first;
   dispatch_floating(p->dtype(), "sgd", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();
     const T* gr = g->data<T>();
     T* b = buf ? buf->data<T>() : nullptr;
-    const T wd = (T)weight_decay, mom = (T)momentum, damp = (T)(1.0 - dampening), neg_lr = (T)(-lr);
     const int64_t n = p->numel();
-#pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      T d = maximize ? -gr[i] : gr[i];
-      if (weight_decay != 0) d = d + wd * x[i];
-      if (b) {
-        b[i] = first ? d : b[i] * mom + damp * d;
-        d = nesterov ? d + mom * b[i] : b[i];
-      }
-      x[i] = x[i] + neg_lr * d;
-    }
+    const cuda::SgdStep<T> step(a);
+    // (firstprivate: each thread's own copy of the scalars, which no store through x can alias)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain) firstprivate(step)
+    for (int64_t i = 0; i < n; ++i) step(x, gr, b, i);
   });
 }
 
@@ -46,6 +41,7 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
     return w.finish();
   }
   if (on_cuda(p)) return cuda_dispatch::adam_update(p, g, m, v, vmax, s);
+  cuda::AdamArgs a = adam_args(s);
   dispatch_floating(p->dtype(), "adam", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();
@@ -53,29 +49,10 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
     T* ma = m->data<T>();
     T* va = v->data<T>();
     T* vm = vmax ? vmax->data<T>() : nullptr;
-    const T w1 = (T)(1.0 - s.beta1), b2 = (T)s.beta2, w2 = (T)(1.0 - s.beta2), wd = (T)s.weight_decay;
-    const T decay = (T)(1.0 - s.lr * s.weight_decay), bc2 = (T)s.bias_correction2_sqrt, eps = (T)s.eps;
-    const T neg_step = (T)(-(s.lr / s.bias_correction1));
     const int64_t n = p->numel();
-#pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      T d = s.maximize ? -gr[i] : gr[i];
-      if (s.weight_decay != 0) {
-        if (s.decoupled_weight_decay)
-          x[i] = x[i] * decay;
-        else
-          d = d + wd * x[i];
-      }
-      ma[i] = ma[i] + w1 * (d - ma[i]);  // lerp with weight < 0.5, as PyTorch
-      va[i] = va[i] * b2 + w2 * d * d;
-      T second = va[i];
-      if (vm) {
-        vm[i] = vm[i] > va[i] ? vm[i] : va[i];
-        second = vm[i];
-      }
-      const T denom = std::sqrt(second) / bc2 + eps;
-      x[i] = x[i] + neg_step * ma[i] / denom;
-    }
+    // (firstprivate: as sgd's)
+#pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain) firstprivate(a)
+    for (int64_t i = 0; i < n; ++i) cuda::adam_element(x, gr, ma, va, vm, i, a);
   });
 }
 

@@ -3,6 +3,7 @@
 // order of operations of PyTorch's single-tensor implementations so results
 // agree to float rounding. All tensors contiguous, same dtype and size.
 #include "core/tensor.h"
+#include "kernels/cuda/backend.h"
 
 namespace ember {
 namespace kernels {
@@ -18,6 +19,14 @@ struct AdamScalars {
 // p, g, m, v: (n,); vmax: (n,) when amsgrad else null
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamScalars& s);
+// The scalars as the step's elements take them (kernels/cpu/optim_step.h), on either device.
+inline cuda::AdamArgs adam_args(const AdamScalars& a) {
+  cuda::AdamArgs s;
+  s.lr = a.lr, s.beta1 = a.beta1, s.beta2 = a.beta2, s.eps = a.eps, s.weight_decay = a.weight_decay;
+  s.bias_correction1 = a.bias_correction1, s.bias_correction2_sqrt = a.bias_correction2_sqrt;
+  s.maximize = a.maximize, s.decoupled_weight_decay = a.decoupled_weight_decay;
+  return s;
+}
 
 }  // namespace kernels
 }  // namespace ember

@@ -8,8 +8,9 @@ namespace {
 
 template <class T>
 __global__ void sgd_kernel(T* x, const T* g, T* b, int64_t n, SgdArgs s) {
+  const SgdStep<T> step(s);
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    sgd_element(x, g, b, i, s);
+    step(x, g, b, i);
 }
 
 template <class T>

@@ -21,10 +21,8 @@
 #ifdef __CUDACC__
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
-#define EMBER_HD __host__ __device__
-#else
-#define EMBER_HD
 #endif
+#include "kernels/cpu/optim_step.h"  // EMBER_HD, and the fused optimizer steps' elements
 
 namespace ember {
 namespace cuda {
@@ -758,43 +756,6 @@ EMBER_HD inline double unit(const Philox& p, uint64_t index, bool wide) {
     return bits * (1.0 / 9007199254740992.0);
   }
   return (r.w[index % 2] >> 8) * (1.0 / 16777216.0);
-}
-
-// Element i of the fused optimizer steps, in the order of operations of kernels/cpu/optim.cpp
-// (PyTorch's single-tensor implementations).
-template <class T>
-EMBER_HD inline void sgd_element(T* x, const T* gr, T* b, int64_t i, const SgdArgs& s) {
-  const T wd = (T)s.weight_decay, mom = (T)s.momentum, damp = (T)(1.0 - s.dampening), neg_lr = (T)(-s.lr);
-  T d = s.maximize ? -gr[i] : gr[i];
-  if (s.weight_decay != 0) d = d + wd * x[i];
-  if (b) {
-    b[i] = s.first ? d : b[i] * mom + damp * d;
-    d = s.nesterov ? d + mom * b[i] : b[i];
-  }
-  x[i] = x[i] + neg_lr * d;
-}
-
-template <class T>
-EMBER_HD inline void adam_element(T* x, const T* gr, T* ma, T* va, T* vm, int64_t i, const AdamArgs& s) {
-  const T w1 = (T)(1.0 - s.beta1), b2 = (T)s.beta2, w2 = (T)(1.0 - s.beta2), wd = (T)s.weight_decay;
-  const T decay = (T)(1.0 - s.lr * s.weight_decay), bc2 = (T)s.bias_correction2_sqrt, eps = (T)s.eps;
-  const T neg_step = (T)(-(s.lr / s.bias_correction1));
-  T d = s.maximize ? -gr[i] : gr[i];
-  if (s.weight_decay != 0) {
-    if (s.decoupled_weight_decay)
-      x[i] = x[i] * decay;
-    else
-      d = d + wd * x[i];
-  }
-  ma[i] = ma[i] + w1 * (d - ma[i]);  // lerp with weight < 0.5, as PyTorch
-  va[i] = va[i] * b2 + w2 * d * d;
-  T second = va[i];
-  if (vm) {
-    vm[i] = vm[i] > va[i] ? vm[i] : va[i];
-    second = vm[i];
-  }
-  const T denom = sqrt(second) / bc2 + eps;
-  x[i] = x[i] + neg_step * ma[i] / denom;
 }
 
 // Output o of an argmax/argmin along the one reduced dim of g: (index, value).
