@@ -5,6 +5,7 @@ exp(2x + 1), 4M      three elementwise passes over 4M float32 values
 tanh, 4096           one small elementwise op (the size of a hidden layer)
 randn / rand, 1M     random fills (weight init, noise); dropout 1M draws its mask from rand
 randint, multinomial integers (random crops, batches) and a language model's next-token sample
+Adam / SGD step, 4M  one optimizer step over four 1M-float32 parameters (the fused per-parameter loops)
 
   python benchmarks/bench_kernels.py [--quick] [--json PATH]
 """
@@ -93,6 +94,18 @@ def dropout(n):
     return case, None
 
 
+def optimizer_step(name, **options):
+    def case(lib):
+        params = [lib.nn.Parameter(lib.randn(1_000_000)) for _ in range(4)]
+        for p in params:
+            p.grad = lib.randn(1_000_000)
+        opt = getattr(lib.optim, name)(params, **options)
+        opt.step()  # the state made once, as after a training's first step
+        return opt.step
+
+    return case, None
+
+
 CASES = [
     ("sgemm 2048x2048 float32", *sgemm(2048)),
     ("exp(2x + 1), 4M float32", *exp_affine(4_000_000)),
@@ -102,6 +115,8 @@ CASES = [
     ("randint(0, 100) 1M int64", *randint(1_000_000)),
     ("multinomial(softmax over 50257, 1)", *next_token(50257)),
     ("dropout(p=0.1) 1M float32", *dropout(1_000_000)),
+    ("Adam step, 4 x 1M float32", *optimizer_step("Adam", lr=1e-3)),
+    ("SGD step (momentum, nesterov), 4 x 1M float32", *optimizer_step("SGD", lr=0.1, momentum=0.9, nesterov=True)),
 ]
 
 
