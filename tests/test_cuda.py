@@ -490,7 +490,8 @@ def test_scatter_reduce_runs_on_the_device(reduce):
     src = ember.tensor([[2.0, -1.0, 7.0], [0.5, 9.0, 3.0]], dtype=ember.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no host fallback
-        for dtype, include_self in itertools.product((ember.float64, ember.float32, ember.int64), (True, False)):
+        dtypes = (ember.float64, ember.float32, ember.int64, ember.int32, ember.float16)
+        for dtype, include_self in itertools.product(dtypes, (True, False)):
             gpu = (
                 x.to(dtype)
                 .cuda()

@@ -179,3 +179,38 @@ def test_legacy_cuda_tensor_classes():
     assert moved.type(ember.FloatTensor).device.type == "cpu"
     if c.device_count() > 1:
         assert c.can_device_access_peer(0, 1) and not c.can_device_access_peer(0, 0)
+
+
+def test_nvml_queries_go_through_pynvml(monkeypatch):
+    # ember's glue to NVML, with a stand-in for the nvidia-ml-py module: which handle (CUDA_VISIBLE_DEVICES maps
+    # ember's index to NVML's), which query, and the missing module's error
+    import sys
+    import types
+
+    calls = []
+    fake = types.ModuleType("pynvml")
+    fake.NVMLError_DriverNotLoaded = type("NVMLError_DriverNotLoaded", (Exception,), {})
+    fake.nvmlInit = lambda: calls.append("init")
+    fake.nvmlDeviceGetHandleByIndex = lambda i: ("index", i)
+    fake.nvmlDeviceGetHandleByUUID = lambda u: ("uuid", u)
+    fake.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=87, memory=41, handle=h)
+    fake.nvmlDeviceGetTemperature = lambda h, sensor: 64 if sensor == 0 else -1
+    fake.nvmlDeviceGetPowerUsage = lambda h: 312000
+    fake.nvmlDeviceGetClockInfo = lambda h, kind: 1980 if kind == 1 else -1
+    fake.nvmlDeviceGetMemoryInfo = lambda h: types.SimpleNamespace(used=123 << 20)
+    fake.nvmlDeviceGetComputeRunningProcesses = lambda h: [types.SimpleNamespace(pid=4242, usedGpuMemory=3 << 20)]
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,GPU-abc")
+    c = ember.cuda
+    assert (c.utilization(0), c.memory_usage(0), c.temperature(0)) == (87, 41, 64)
+    assert (c.power_draw(0), c.clock_rate(0), c.device_memory_used(0)) == (312000, 1980, 123 << 20)
+    fake.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=h, memory=0)
+    assert c.utilization(0) == ("index", 3) and c.utilization(1) == ("uuid", "GPU-abc")
+    with pytest.raises(RuntimeError, match="device 2 is not visible"):
+        c.utilization(2)
+    assert c.list_gpu_processes(0) == "GPU:0\nprocess       4242 uses        3.000 MB GPU memory"
+    assert "init" in calls
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # not installed
+    with pytest.raises(ModuleNotFoundError, match="nvidia-ml-py does not seem to be installed"):
+        c.utilization()
+    assert c.list_gpu_processes() == "pynvml module not found, please install nvidia-ml-py"

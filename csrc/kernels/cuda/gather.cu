@@ -231,7 +231,7 @@ void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const
                     bool include_self) {
   const int64_t n = numel(offsets);
   if (n == 0) return;
-  if (dst.dtype != kFloat32 && dst.dtype != kFloat64 && dst.dtype != kInt64)
+  if (dst.dtype != kFloat32 && dst.dtype != kFloat64 && dst.dtype != kInt64 && dst.dtype != kInt32)
     unsupported("scatter_reduce of " + dtype_label(dst.dtype) + " tensors");
   cudaStream_t s = stream_for(dst.device);
   const auto* o = reinterpret_cast<const int64_t*>(offsets.data);
@@ -254,6 +254,7 @@ void scatter_reduce(int op, const TensorArg& dst, const TensorArg& values, const
   if (dst.dtype == kFloat32) launch(float());
   if (dst.dtype == kFloat64) launch(double());
   if (dst.dtype == kInt64) launch(int64_t());
+  if (dst.dtype == kInt32) launch(int32_t());
   check_launch("scatter_reduce");
 }
 

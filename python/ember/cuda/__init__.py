@@ -398,3 +398,13 @@ ShortTensor = _legacy.CUDA_CLASSES["ShortTensor"]
 CharTensor = _legacy.CUDA_CLASSES["CharTensor"]
 ByteTensor = _legacy.CUDA_CLASSES["ByteTensor"]
 BoolTensor = _legacy.CUDA_CLASSES["BoolTensor"]
+
+from ._monitoring import (  # noqa: E402 (nvidia-smi's numbers through NVML)
+    clock_rate,
+    device_memory_used,
+    list_gpu_processes,
+    memory_usage,
+    power_draw,
+    temperature,
+    utilization,
+)
