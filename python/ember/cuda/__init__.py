@@ -14,6 +14,15 @@ from . import (
     amp,  # noqa: F401  (torch.cuda.amp's deprecated names)
     nvtx,  # noqa: F401
 )
+from ._monitoring import (  # noqa: F401  (nvidia-smi's numbers through NVML)
+    clock_rate,
+    device_memory_used,
+    list_gpu_processes,
+    memory_usage,
+    power_draw,
+    temperature,
+    utilization,
+)
 from .streams import (  # noqa: F401
     Event,
     ExternalStream,
@@ -398,13 +407,3 @@ ShortTensor = _legacy.CUDA_CLASSES["ShortTensor"]
 CharTensor = _legacy.CUDA_CLASSES["CharTensor"]
 ByteTensor = _legacy.CUDA_CLASSES["ByteTensor"]
 BoolTensor = _legacy.CUDA_CLASSES["BoolTensor"]
-
-from ._monitoring import (  # noqa: E402 (nvidia-smi's numbers through NVML)
-    clock_rate,
-    device_memory_used,
-    list_gpu_processes,
-    memory_usage,
-    power_draw,
-    temperature,
-    utilization,
-)
