@@ -663,6 +663,60 @@ def test_a_training_step_with_indices_never_waits_for_the_device():
     assert emulation_waits() == before + 4
 
 
+def emulation_launches():
+    """How many kernels ember has launched on the emulated device; None on a real GPU."""
+    if os.environ.get("EMBER_CUDA_BACKEND") != "emulated":
+        return None
+    import ctypes
+
+    lib = ctypes.CDLL(str(pathlib.Path(ember.__file__).parent / "libember_cuda_emulated.so"))
+    lib.ember_emulation_launches.restype = ctypes.c_ulonglong
+    return lib.ember_emulation_launches()
+
+
+@requires_gpu
+@pytest.mark.parametrize("make", [
+    lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps: ember.optim.SGD(ps, lr=0.1, maximize=True),
+    lambda ps: ember.optim.Adam(ps, lr=0.01, amsgrad=True),
+    lambda ps: ember.optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+], ids=["sgd-nesterov", "sgd-maximize", "adam-amsgrad", "adamw"])  # fmt: skip
+def test_optimizer_steps_many_parameters_in_one_launch(make):
+    # Note [Multi-tensor steps]: float32 and float64 parameters (one longer than a chunk), a non-contiguous
+    # one and a float16 one step as on the CPU; the contiguous ones of each dtype in one launch
+    rng = np.random.default_rng(7)
+    shapes = [(3,), (70_000,), (4, 5), (6, 7), (2, 2)]
+    dtypes = [ember.float32, ember.float32, ember.float64, ember.float32, ember.float16]
+    values = [rng.normal(size=s) for s in shapes]
+    grads = [rng.normal(size=s) for s in shapes]
+
+    def run(device):
+        ps = [ember.nn.Parameter(ember.tensor(v, dtype=d, device=device)) for v, d in zip(values, dtypes)]
+        ps[3] = ember.nn.Parameter(ember.tensor(values[3].T, dtype=dtypes[3], device=device).T)  # not contiguous
+        opt = make(ps)
+        for step in range(3):
+            for p, g in zip(ps, grads):
+                p.grad = ember.tensor(g * (step + 1), dtype=p.dtype, device=device).reshape(p.shape)
+            opt.step()
+        return ps
+
+    gpu, cpu = run("cuda"), run("cpu")
+    for g, c in zip(gpu, cpu):
+        assert g.is_cuda and g.dtype == c.dtype
+        assert_close(
+            g, c, rtol=1e-3 if g.dtype == ember.float16 else 1e-5, atol=1e-3 if g.dtype == ember.float16 else 1e-6
+        )
+    if emulation_launches() is not None:  # the contiguous float32 ones in one launch, the float64 one in another
+        ps = [ember.nn.Parameter(ember.tensor(v, dtype=d, device="cuda")) for v, d in zip(values[:4], dtypes[:4])]
+        opt = make(ps)
+        for p, g in zip(ps, grads):
+            p.grad = ember.tensor(g, dtype=p.dtype, device="cuda")
+        opt.step()
+        before = emulation_launches()
+        opt.step()
+        assert emulation_launches() - before == 2
+
+
 @requires_gpu
 def test_nonzero_on_the_device():
     # the running count of true elements places each; values as the CPU's for any shape and dtype

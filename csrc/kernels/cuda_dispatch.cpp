@@ -289,22 +289,12 @@ void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, con
   });
 }
 
-void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
-                double dampening, double weight_decay, bool nesterov, bool maximize) {
-  check_same_device(*p, *g);
-  cuda::SgdArgs s;
-  s.lr = lr, s.momentum = momentum, s.dampening = dampening, s.weight_decay = weight_decay;
-  s.nesterov = nesterov, s.maximize = maximize, s.first = first;
-  cuda::TensorArg b = buf ? cuda_arg(buf) : cuda::TensorArg();
-  cuda_call([&] { backend().sgd(cuda_arg(p), cuda_arg(g), buf ? &b : nullptr, s); });
+void sgd_many(int device, DType dtype, const std::vector<cuda::SgdTensors>& params) {
+  cuda_call([&] { backend().sgd(device, (int)dtype, params.data(), (int64_t)params.size()); });
 }
 
-void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
-                 const AdamScalars& a) {
-  check_same_device(*p, *g);
-  const cuda::AdamArgs s = adam_args(a);
-  cuda::TensorArg vm = vmax ? cuda_arg(vmax) : cuda::TensorArg();
-  cuda_call([&] { backend().adam(cuda_arg(p), cuda_arg(g), cuda_arg(m), cuda_arg(v), vmax ? &vm : nullptr, s); });
+void adam_many(int device, DType dtype, const std::vector<cuda::AdamTensors>& params) {
+  cuda_call([&] { backend().adam(device, (int)dtype, params.data(), (int64_t)params.size()); });
 }
 
 namespace {

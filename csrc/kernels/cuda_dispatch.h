@@ -70,10 +70,9 @@ void scatter_offsets(const Tensor& dst, const Tensor& values, const Tensor& oute
 void reduce_arg(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim);
 void nll_loss_forward(const Tensor& loss, const Tensor& wt, const Tensor& x, const Tensor& target, const Tensor& weight,
                       int64_t ignore_index);
-void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
-                double dampening, double weight_decay, bool nesterov, bool maximize);
-void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
-                 const AdamScalars& s);
+// Note [Multi-tensor steps]: parameters of one float dtype on one device, one launch.
+void sgd_many(int device, DType dtype, const std::vector<cuda::SgdTensors>& params);
+void adam_many(int device, DType dtype, const std::vector<cuda::AdamTensors>& params);
 void im2col(const Tensor& cols, const Tensor& x, const Conv2dGeometry& g);
 void col2im(const Tensor& x, const Tensor& cols, const Conv2dGeometry& g);
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& x, const Conv2dGeometry& g);

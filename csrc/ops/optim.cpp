@@ -37,6 +37,7 @@ TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorLi
               "buffers as params, got ",
               params.size(), ", ", grads.size(), " and ", bufs.size());
   NoGradGuard ng;
+  std::vector<kernels::SgdParam> together;  // contiguous parameters: one multi-tensor step (Note [Multi-tensor steps])
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     Tensor g = contiguous(detach(grads[i]));
@@ -50,12 +51,18 @@ TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorLi
       }
       check_pair(p, bufs[i], "momentum buffer", "sgd");
     }
-    on_contiguous(p, [&](const Tensor& pc) {
-      kernels::sgd_update(pc, g, momentum != 0 ? bufs[i] : Tensor(), first, lr, momentum, dampening, weight_decay,
-                          nesterov, maximize);
-    });
+    const Tensor buf = momentum != 0 ? bufs[i] : Tensor();
+    if (p->is_contiguous()) {
+      together.push_back({p, g, buf, first});
+      p->bump_version();
+    } else {
+      on_contiguous(p, [&](const Tensor& pc) {
+        kernels::sgd_update(pc, g, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize);
+      });
+    }
     if (bufs[i]) bufs[i]->bump_version();
   }
+  kernels::sgd_update_many(together, lr, momentum, dampening, weight_decay, nesterov, maximize);
   return bufs;
 }
 
@@ -67,6 +74,7 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
                   (!o.amsgrad || max_exp_avg_sqs.size() == n),
               "adam: expected one grad, state and step per param");
   NoGradGuard ng;
+  std::vector<kernels::AdamParam> together;  // contiguous parameters: one multi-tensor step (Note [Multi-tensor steps])
   for (size_t i = 0; i < n; ++i) {
     const Tensor& p = params[i];
     Tensor g = contiguous(detach(grads[i]));
@@ -86,13 +94,18 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
                            o.amsgrad,
                            o.maximize,
                            o.decoupled_weight_decay};
-    on_contiguous(p, [&](const Tensor& pc) {
-      kernels::adam_update(pc, g, exp_avgs[i], exp_avg_sqs[i], o.amsgrad ? max_exp_avg_sqs[i] : Tensor(), s);
-    });
+    const Tensor vmax = o.amsgrad ? max_exp_avg_sqs[i] : Tensor();
+    if (p->is_contiguous()) {
+      together.push_back({p, g, exp_avgs[i], exp_avg_sqs[i], vmax, s});
+      p->bump_version();
+    } else {
+      on_contiguous(p, [&](const Tensor& pc) { kernels::adam_update(pc, g, exp_avgs[i], exp_avg_sqs[i], vmax, s); });
+    }
     exp_avgs[i]->bump_version();
     exp_avg_sqs[i]->bump_version();
     if (o.amsgrad) max_exp_avg_sqs[i]->bump_version();
   }
+  kernels::adam_update_many(together);
 }
 
 }  // namespace ember

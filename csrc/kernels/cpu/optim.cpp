@@ -1,12 +1,33 @@
 #include "kernels/cpu/optim.h"
 #include "kernels/cuda_dispatch.h"
 
+#include <map>
+
+#include "core/cuda.h"
+
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/optim_step.h"
 #include "kernels/cpu/widen.h"
 
 namespace ember {
 namespace kernels {
+
+static cuda::SgdArgs sgd_args(bool first, double lr, double momentum, double dampening, double weight_decay,
+                              bool nesterov, bool maximize) {
+  cuda::SgdArgs a;
+  a.lr = lr, a.momentum = momentum, a.dampening = dampening, a.weight_decay = weight_decay;
+  a.nesterov = nesterov, a.maximize = maximize, a.first = first;
+  return a;
+}
+
+// Whether a parameter steps in a multi-tensor launch: float32 or float64 on a CUDA device, its tensors there.
+static bool in_one_launch(const Tensor& p, const Tensor& g) {
+  return on_cuda(p) && (p->dtype() == DType::Float32 || p->dtype() == DType::Float64) && g->dtype() == p->dtype();
+}
+
+// Note [Multi-tensor steps]: the descriptors of each (device, dtype) group, in the parameters' order.
+template <class D>
+using Groups = std::map<std::pair<int, int>, std::vector<D>>;
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, double lr, double momentum,
                 double dampening, double weight_decay, bool nesterov, bool maximize) {
@@ -15,11 +36,12 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
     sgd_update(w.inout(p), w.in(g), w.inout(buf), first, lr, momentum, dampening, weight_decay, nesterov, maximize);
     return w.finish();
   }
-  if (on_cuda(p))
-    return cuda_dispatch::sgd_update(p, g, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize);
-  cuda::SgdArgs a;
-  a.lr = lr, a.momentum = momentum, a.dampening = dampening, a.weight_decay = weight_decay;
-  a.nesterov = nesterov, a.maximize = maximize, a.first = first;
+  if (on_cuda(p)) {
+    EMBER_CHECK(in_one_launch(p, g), "sgd: a gradient of dtype ", dtype_name(g->dtype()), " for a parameter of ",
+                dtype_name(p->dtype()));
+    return sgd_update_many({{p, g, buf, first}}, lr, momentum, dampening, weight_decay, nesterov, maximize);
+  }
+  const cuda::SgdArgs a = sgd_args(first, lr, momentum, dampening, weight_decay, nesterov, maximize);
   dispatch_floating(p->dtype(), "sgd", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* x = p->data<T>();
@@ -40,7 +62,11 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
     adam_update(w.inout(p), w.in(g), w.inout(m), w.inout(v), w.inout(vmax), s);
     return w.finish();
   }
-  if (on_cuda(p)) return cuda_dispatch::adam_update(p, g, m, v, vmax, s);
+  if (on_cuda(p)) {
+    EMBER_CHECK(in_one_launch(p, g), "adam: a gradient of dtype ", dtype_name(g->dtype()), " for a parameter of ",
+                dtype_name(p->dtype()));
+    return adam_update_many({{p, g, m, v, vmax, s}});
+  }
   cuda::AdamArgs a = adam_args(s);
   dispatch_floating(p->dtype(), "adam", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -54,6 +80,42 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
 #pragma omp parallel for num_threads(max_threads()) schedule(static) if (n >= kParallelGrain) firstprivate(a)
     for (int64_t i = 0; i < n; ++i) cuda::adam_element(x, gr, ma, va, vm, i, a);
   });
+}
+
+void sgd_update_many(const std::vector<SgdParam>& params, double lr, double momentum, double dampening,
+                     double weight_decay, bool nesterov, bool maximize) {
+  Groups<cuda::SgdTensors> groups;
+  for (const SgdParam& q : params) {
+    if (!in_one_launch(q.p, q.g)) {
+      sgd_update(q.p, q.g, q.buf, q.first, lr, momentum, dampening, weight_decay, nesterov, maximize);
+      continue;
+    }
+    check_same_device(*q.p, *q.g);
+    cuda::SgdTensors t;
+    t.p = q.p->raw_data_ptr(), t.g = q.g->raw_data_ptr(), t.buf = q.buf ? q.buf->raw_data_ptr() : nullptr;
+    t.n = q.p->numel();
+    t.s = sgd_args(q.first, lr, momentum, dampening, weight_decay, nesterov, maximize);
+    groups[{q.p->device().index, (int)q.p->dtype()}].push_back(t);
+  }
+  for (auto& [key, group] : groups) cuda_dispatch::sgd_many(key.first, (DType)key.second, group);
+}
+
+void adam_update_many(const std::vector<AdamParam>& params) {
+  Groups<cuda::AdamTensors> groups;
+  for (const AdamParam& q : params) {
+    if (!in_one_launch(q.p, q.g)) {
+      adam_update(q.p, q.g, q.m, q.v, q.vmax, q.s);
+      continue;
+    }
+    check_same_device(*q.p, *q.g);
+    cuda::AdamTensors t;
+    t.p = q.p->raw_data_ptr(), t.g = q.g->raw_data_ptr(), t.m = q.m->raw_data_ptr(), t.v = q.v->raw_data_ptr();
+    t.vmax = q.vmax ? q.vmax->raw_data_ptr() : nullptr;
+    t.n = q.p->numel();
+    t.s = adam_args(q.s);
+    groups[{q.p->device().index, (int)q.p->dtype()}].push_back(t);
+  }
+  for (auto& [key, group] : groups) cuda_dispatch::adam_many(key.first, (DType)key.second, group);
 }
 
 }  // namespace kernels

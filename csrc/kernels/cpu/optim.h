@@ -2,6 +2,8 @@
 // Fused per-parameter optimizer updates: one pass over the parameter, in the
 // order of operations of PyTorch's single-tensor implementations so results
 // agree to float rounding. All tensors contiguous, same dtype and size.
+#include <vector>
+
 #include "core/tensor.h"
 #include "kernels/cuda/backend.h"
 
@@ -27,6 +29,21 @@ inline cuda::AdamArgs adam_args(const AdamScalars& a) {
   s.maximize = a.maximize, s.decoupled_weight_decay = a.decoupled_weight_decay;
   return s;
 }
+
+// Note [Multi-tensor steps]: the steps of many parameters at once. Each parameter's tensors are contiguous,
+// of its dtype and size (buf, vmax null when not used); on a CUDA device, the float32 and float64 ones of
+// each device and dtype step in one launch, the others one by one as above.
+struct SgdParam {
+  Tensor p, g, buf;
+  bool first = false;
+};
+void sgd_update_many(const std::vector<SgdParam>& params, double lr, double momentum, double dampening,
+                     double weight_decay, bool nesterov, bool maximize);
+struct AdamParam {
+  Tensor p, g, m, v, vmax;
+  AdamScalars s;
+};
+void adam_update_many(const std::vector<AdamParam>& params);
 
 }  // namespace kernels
 }  // namespace ember

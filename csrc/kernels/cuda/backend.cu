@@ -305,12 +305,11 @@ class CudaBackend final : public Backend {
                 const TensorArg* weight, int64_t ignore_index) override {
     cuda::nll_loss(loss, wt, x, target, weight, ignore_index);
   }
-  void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) override {
-    cuda::sgd(p, g, buf, s);
+  void sgd(int device, int dtype, const SgdTensors* params, int64_t count) override {
+    cuda::sgd(device, dtype, params, count);
   }
-  void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
-            const AdamArgs& s) override {
-    cuda::adam(p, g, m, v, vmax, s);
+  void adam(int device, int dtype, const AdamTensors* params, int64_t count) override {
+    cuda::adam(device, dtype, params, count);
   }
   void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) override { cuda::im2col(cols, x, g); }
   void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g) override { cuda::col2im(x, cols, g); }
@@ -484,6 +483,14 @@ void raise_index_error(int device) {
   if (!queue_index_error_read(device)) return;
   check(cudaStreamSynchronize(stream_for(device)), "reading index errors");
   raise_read_index_error(device);
+}
+
+void copy_to_device_staged(void* dst, const void* src, size_t n, int device) {
+  if (n == 0) return;
+  void* staging = pinned_pool().alloc(n);
+  std::memcpy(staging, src, n);
+  check(cudaMemcpyAsync(dst, staging, n, cudaMemcpyHostToDevice, stream_for(device)), "cudaMemcpyAsync (staged)");
+  pinned_pool().free(staging, n, streams_in_use());  // handed out again once the copy has run
 }
 
 Scratch::Scratch(size_t n, int dev) : nbytes(n), device(dev) { data = ember_cuda_backend()->alloc(n, dev); }

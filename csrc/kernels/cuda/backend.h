@@ -75,6 +75,23 @@ struct AdamArgs {
   bool maximize = false, decoupled_weight_decay = false;
 };
 
+// One parameter of a multi-tensor step (Note [Multi-tensor steps]): its contiguous tensors, element count
+// and scalars; buf, vmax null when not used.
+struct SgdTensors {
+  void* p = nullptr;
+  const void* g = nullptr;
+  void* buf = nullptr;
+  int64_t n = 0;
+  SgdArgs s;
+};
+struct AdamTensors {
+  void* p = nullptr;
+  const void* g = nullptr;
+  void *m = nullptr, *v = nullptr, *vmax = nullptr;
+  int64_t n = 0;
+  AdamArgs s;
+};
+
 // A convolution's or pooling's window geometry (kernels/cpu/conv.h's Conv2dGeometry).
 struct ConvArgs {
   int64_t channels = 0, height = 0, width = 0;
@@ -186,10 +203,10 @@ class Backend {
   // std::out_of_range (IndexError) at the next wait (Note [Deferred index errors]).
   virtual void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
                         const TensorArg* weight, int64_t ignore_index) = 0;
-  // One fused step over contiguous tensors of one float dtype; buf and vmax may be null.
-  virtual void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) = 0;
-  virtual void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v,
-                    const TensorArg* vmax, const AdamArgs& s) = 0;
+  // Note [Multi-tensor steps]: the fused step of `count` parameters of one float dtype on one device, in
+  // one launch (PyTorch's foreach implementations launch about as few).
+  virtual void sgd(int device, int dtype, const SgdTensors* params, int64_t count) = 0;
+  virtual void adam(int device, int dtype, const AdamTensors* params, int64_t count) = 0;
   // Convolution patches and pooling (kernels/cpu/conv.h): x (N, C, H, W) contiguous; cols
   // (N, C*kh*kw, out_h*out_w) with any strides; col2im zeroes x and sums into it.
   virtual void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g) = 0;

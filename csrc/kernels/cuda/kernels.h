@@ -23,9 +23,11 @@ void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& out
 void reduce_arg(bool is_max, const TensorArg& values, const TensorArg& indices, const TensorArg& in, int dim);
 void nll_loss(const TensorArg& loss, const TensorArg& wt, const TensorArg& x, const TensorArg& target,
               const TensorArg* weight, int64_t ignore_index);
-void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s);
-void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
-          const AdamArgs& s);
+void sgd(int device, int dtype, const SgdTensors* params, int64_t count);
+void adam(int device, int dtype, const AdamTensors* params, int64_t count);
+// `n` bytes from the host to device memory at `dst`, queued without waiting: through a pinned block of the pool
+// (Note [Staged host copies]).
+void copy_to_device_staged(void* dst, const void* src, size_t n, int device);
 void im2col(const TensorArg& cols, const TensorArg& x, const ConvArgs& g);
 void col2im(const TensorArg& x, const TensorArg& cols, const ConvArgs& g);
 void max_pool2d(const TensorArg& values, const TensorArg& indices, const TensorArg& x, const ConvArgs& g);

@@ -1,4 +1,15 @@
-// The fused optimizer steps (kernels/cpu/optim.h), one thread per element.
+// The fused optimizer steps (kernels/cpu/optim.h) over many parameters in one launch.
+//
+// Note [Multi-tensor steps]
+// A model's parameters are many tensors; a launch per tensor costs a few
+// microseconds each on the host, which a step over a few hundred small
+// parameters pays in full. As PyTorch's foreach implementations do, the
+// parameters of one step are cut into chunks of kChunk elements, and one
+// launch runs a block per chunk; the table of parameters and chunks goes to
+// the device through a pinned block (Note [Staged host copies]), without
+// waiting. Each element steps as on the CPU (kernels/cpu/optim_step.h).
+#include <vector>
+
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
 
@@ -6,52 +17,68 @@ namespace ember {
 namespace cuda {
 namespace {
 
+constexpr int64_t kChunk = 64 * 1024;
+
+struct Chunk {
+  int64_t param, start;
+};
+
 template <class T>
-__global__ void sgd_kernel(T* x, const T* g, T* b, int64_t n, SgdArgs s) {
-  const SgdStep<T> step(s);
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    step(x, g, b, i);
+__global__ void sgd_kernel(const SgdTensors* params, const Chunk* chunks) {
+  const Chunk c = chunks[blockIdx.x];
+  const SgdTensors& t = params[c.param];
+  const SgdStep<T> step(t.s);
+  const int64_t end = c.start + kChunk < t.n ? c.start + kChunk : t.n;
+  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) step((T*)t.p, (const T*)t.g, (T*)t.buf, i);
 }
 
 template <class T>
-__global__ void adam_kernel(T* x, const T* g, T* m, T* v, T* vmax, int64_t n, AdamArgs s) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    adam_element(x, g, m, v, vmax, i, s);
+__global__ void adam_kernel(const AdamTensors* params, const Chunk* chunks) {
+  const Chunk c = chunks[blockIdx.x];
+  const AdamTensors& t = params[c.param];
+  const int64_t end = c.start + kChunk < t.n ? c.start + kChunk : t.n;
+  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x)
+    adam_element((T*)t.p, (const T*)t.g, (T*)t.m, (T*)t.v, (T*)t.vmax, i, t.s);
+}
+
+// The parameters' table and their chunks on the device, then kernel<T> over the chunks.
+template <class P, class Launch>
+void run_chunks(int device, const P* params, int64_t count, const char* what, Launch launch) {
+  std::vector<Chunk> chunks;
+  for (int64_t p = 0; p < count; ++p)
+    for (int64_t start = 0; start < params[p].n; start += kChunk) chunks.push_back({p, start});
+  if (chunks.empty()) return;
+  const size_t table = (size_t)count * sizeof(P), list = chunks.size() * sizeof(Chunk);
+  Scratch scratch(table + list, device);
+  char* base = static_cast<char*>(scratch.data);
+  copy_to_device_staged(base, params, table, device);
+  copy_to_device_staged(base + table, chunks.data(), list, device);
+  launch((unsigned)chunks.size(), reinterpret_cast<const P*>(base), reinterpret_cast<const Chunk*>(base + table),
+         stream_for(device));
+  check_launch(what);
 }
 
 }  // namespace
 
-void sgd(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const SgdArgs& s) {
-  const int64_t n = numel(p);
-  if (n == 0) return;
-  cudaStream_t st = stream_for(p.device);
-  if (p.dtype == kFloat32)
-    EMBER_LAUNCH(sgd_kernel<float>, blocks_for(n), kThreads, st)((float*)p.data, (const float*)g.data,
-                                                                 buf ? (float*)buf->data : nullptr, n, s);
-  else if (p.dtype == kFloat64)
-    EMBER_LAUNCH(sgd_kernel<double>, blocks_for(n), kThreads, st)((double*)p.data, (const double*)g.data,
-                                                                  buf ? (double*)buf->data : nullptr, n, s);
-  else
-    unsupported("the fused SGD step of this dtype");
-  check_launch("the SGD step");
+void sgd(int device, int dtype, const SgdTensors* params, int64_t count) {
+  if (dtype != kFloat32 && dtype != kFloat64) unsupported("the fused SGD step of this dtype");
+  run_chunks(device, params, count, "the SGD step", [&](unsigned blocks, const SgdTensors* p, const Chunk* c, auto s) {
+    if (dtype == kFloat32)
+      EMBER_LAUNCH(sgd_kernel<float>, blocks, kThreads, s)(p, c);
+    else
+      EMBER_LAUNCH(sgd_kernel<double>, blocks, kThreads, s)(p, c);
+  });
 }
 
-void adam(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v, const TensorArg* vmax,
-          const AdamArgs& s) {
-  const int64_t n = numel(p);
-  if (n == 0) return;
-  cudaStream_t st = stream_for(p.device);
-  if (p.dtype == kFloat32)
-    EMBER_LAUNCH(adam_kernel<float>, blocks_for(n), kThreads, st)((float*)p.data, (const float*)g.data, (float*)m.data,
-                                                                  (float*)v.data, vmax ? (float*)vmax->data : nullptr,
-                                                                  n, s);
-  else if (p.dtype == kFloat64)
-    EMBER_LAUNCH(adam_kernel<double>, blocks_for(n), kThreads, st)((double*)p.data, (const double*)g.data,
-                                                                   (double*)m.data, (double*)v.data,
-                                                                   vmax ? (double*)vmax->data : nullptr, n, s);
-  else
-    unsupported("the fused Adam step of this dtype");
-  check_launch("the Adam step");
+void adam(int device, int dtype, const AdamTensors* params, int64_t count) {
+  if (dtype != kFloat32 && dtype != kFloat64) unsupported("the fused Adam step of this dtype");
+  run_chunks(device, params, count, "the Adam step",
+             [&](unsigned blocks, const AdamTensors* p, const Chunk* c, auto s) {
+               if (dtype == kFloat32)
+                 EMBER_LAUNCH(adam_kernel<float>, blocks, kThreads, s)(p, c);
+               else
+                 EMBER_LAUNCH(adam_kernel<double>, blocks, kThreads, s)(p, c);
+             });
 }
 
 }  // namespace cuda

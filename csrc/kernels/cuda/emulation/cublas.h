@@ -42,6 +42,7 @@ cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, in
   if (m < 0 || n < 0 || k < 0 || batch < 0 || !at_least(lda, ta == CUBLAS_OP_N ? m : k) ||
       !at_least(ldb, tb == CUBLAS_OP_N ? k : n) || !at_least(ldc, m))
     return CUBLAS_STATUS_INVALID_VALUE;
+  count_launch();
   const int size = itemsize_of(dtype);
   auto load = [&](const void* base, int64_t index) { return load_as<T>((const char*)base + index * size, dtype); };
   for (int64_t p = 0; p < batch; ++p)

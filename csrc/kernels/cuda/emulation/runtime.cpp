@@ -180,7 +180,11 @@ void syncthreads() {
   switch_to(b.fibers[b.current], b.scheduler);
 }
 
+static std::atomic<unsigned long long> g_launches{0};
+void count_launch() { ++g_launches; }
+
 void run_grid(dim3 grid, dim3 shape, void (*thread)(const void*), const void* data) {
+  count_launch();
   const uint64_t n_threads = uint64_t(shape.x) * shape.y * shape.z;
   // CUDA's limits on a launch's shape; a launch outside them runs nothing.
   if (n_threads == 0 || n_threads > kMaxThreadsPerBlock || shape.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
@@ -376,5 +380,9 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
   return cudaSuccess;
 }
 
-// How many times ember waited for the emulated device (tests read it with ctypes).
+// How many times ember waited for the emulated device, and how many kernels it launched there (tests
+// and tools/cuda_launches.py read them with ctypes).
 extern "C" __attribute__((visibility("default"))) unsigned long long ember_emulation_waits() { return g_waits.load(); }
+extern "C" __attribute__((visibility("default"))) unsigned long long ember_emulation_launches() {
+  return ember::cuda::emulation::g_launches.load();
+}

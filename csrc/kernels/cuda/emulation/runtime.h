@@ -109,6 +109,8 @@ namespace emulation {
 // Runs `thread(data)` for every thread of every block of the grid, in order, each thread on
 // a fiber of its own so that __syncthreads can suspend it (runtime.cpp).
 void run_grid(dim3 grid, dim3 block, void (*thread)(const void*), const void* data);
+// Counts a launch (run_grid's, and each emulated cuBLAS call's): ember_emulation_launches() reads the count.
+void count_launch();
 void syncthreads();
 
 template <class... P>
