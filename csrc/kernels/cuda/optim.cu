@@ -26,19 +26,24 @@ struct Chunk {
 template <class T>
 __global__ void sgd_kernel(const SgdTensors* params, const Chunk* chunks) {
   const Chunk c = chunks[blockIdx.x];
-  const SgdTensors& t = params[c.param];
+  // (copies in registers: the stores through the parameters' pointers cannot reach them)
+  const SgdTensors t = params[c.param];
   const SgdStep<T> step(t.s);
+  T* x = (T*)t.p;
+  const T* g = (const T*)t.g;
+  T* b = (T*)t.buf;
   const int64_t end = c.start + kChunk < t.n ? c.start + kChunk : t.n;
-  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) step((T*)t.p, (const T*)t.g, (T*)t.buf, i);
+  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) step(x, g, b, i);
 }
 
 template <class T>
 __global__ void adam_kernel(const AdamTensors* params, const Chunk* chunks) {
   const Chunk c = chunks[blockIdx.x];
-  const AdamTensors& t = params[c.param];
+  const AdamTensors t = params[c.param];  // (as sgd_kernel's)
+  T *x = (T*)t.p, *m = (T*)t.m, *v = (T*)t.v, *vmax = (T*)t.vmax;
+  const T* g = (const T*)t.g;
   const int64_t end = c.start + kChunk < t.n ? c.start + kChunk : t.n;
-  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x)
-    adam_element((T*)t.p, (const T*)t.g, (T*)t.m, (T*)t.v, (T*)t.vmax, i, t.s);
+  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) adam_element(x, g, m, v, vmax, i, t.s);
 }
 
 // The parameters' table and their chunks on the device, then kernel<T> over the chunks.
