@@ -1298,3 +1298,16 @@ def test_gather_scatter_add_index_select_reject_negative_indices():
         x.index_select(1, ember.tensor([-4], dtype=ember.int32))
     # indexing with [] does wrap, as in PyTorch
     np.testing.assert_array_equal(x[:, ember.tensor([-1])].numpy(), [[3.0]])
+
+
+def test_gather_scatter_and_indexing_of_many_dims():
+    # the offsets' place strides hold any number of dims on the CPU (the CUDA kernels take up to 16)
+    shape = (1,) * 17 + (3,)
+    x = ember.arange(3.0).reshape(shape).requires_grad_()
+    index = ember.tensor([2, 0, 1]).reshape(shape)
+    np.testing.assert_array_equal(x.gather(-1, index).flatten().detach().numpy(), [2.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.detach().scatter_add(-1, index, x.detach()).flatten().numpy(), [1.0, 3.0, 2.0])
+    x[..., ember.tensor([2, 2])].sum().backward()
+    np.testing.assert_array_equal(x.grad.flatten().numpy(), [0.0, 0.0, 2.0])
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 17 with size 3"):
+        x.gather(-1, index + 1)

@@ -249,9 +249,14 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
   });
 }
 
-void index_offsets(const Tensor& offsets, const Tensor& index, const cuda::IndexArgs& a) {
+void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& b) {
   check_same_device(*offsets, *index);
-  cuda_call([&] { backend().index_offsets(cuda_arg(offsets), cuda_arg(index), a); });
+  cuda::IndexArgs a;
+  a.size = b.size, a.stride = b.stride, a.dim = b.dim, a.kind = b.kind, a.add = b.add;
+  const cuda::TensorArg out = cuda_arg(offsets);  // (refuses more dims than cuda::kMaxDims)
+  for (size_t k = 0; k < b.place_strides.size() && k < (size_t)cuda::kMaxDims; ++k)
+    a.place_strides[k] = b.place_strides[k];
+  cuda_call([&] { backend().index_offsets(out, cuda_arg(index), a); });
 }
 
 void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner) {

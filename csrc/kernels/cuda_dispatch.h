@@ -48,7 +48,7 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, doub
 void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind);
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
                       bool log);
-void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& a);
+void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& a);
 void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner);
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
 void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right);

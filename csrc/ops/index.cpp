@@ -45,7 +45,7 @@ AdvIndex make_adv(DimList dims, TensorList idx) {
 Tensor adv_offsets(const Tensor& src, const AdvIndex& a, std::vector<int64_t>& inner) {
   Tensor outer = empty(a.shape, DType::Int64, src->device());
   for (size_t k = 0; k < a.dims.size(); ++k) {
-    kernels::IndexArgs args;
+    kernels::IndexBounds args;
     args.dim = a.dims[k], args.size = src->size(args.dim), args.stride = src->stride(args.dim);
     args.kind = a.kind, args.add = k > 0;
     kernels::index_offsets(outer, moved_to(a.idx[k], src->device()), args);  // (x[cpu_index] is allowed)
@@ -442,10 +442,11 @@ void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const ch
 // PyTorch raises a RuntimeError for them as for any index past the end.
 Tensor along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
   Tensor offsets = empty(index->sizes(), DType::Int64, t->device());
-  kernels::IndexArgs a;
+  kernels::IndexBounds a;
   a.size = t->dim() ? t->size(d) : 1, a.stride = t->dim() ? t->stride(d) : 0, a.dim = d;
   a.kind = cuda::kIndexAlongDim;
-  for (int64_t k = 0; k < t->dim(); ++k) a.place_strides[k] = k == d ? 0 : t->stride(k);
+  a.place_strides = t->strides();
+  if (t->dim()) a.place_strides[d] = 0;
   kernels::index_offsets(offsets, contiguous(index), a);
   return offsets;
 }

@@ -27,15 +27,14 @@ std::vector<int64_t> strided_offsets(const Shape& sizes, const Shape& strides) {
   return offs;
 }
 
-void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& a) {
+void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& a) {
   if (on_cuda(offsets)) return cuda_dispatch::index_offsets(offsets, index, a);
   int64_t* o = offsets->data<int64_t>();
   const int64_t* ix = index->data<int64_t>();
-  const Shape& sizes = offsets->sizes();
   const bool placed =
-      !a.add && std::any_of(a.place_strides, a.place_strides + sizes.size(), [](int64_t s) { return s; });
+      !a.add && std::any_of(a.place_strides.begin(), a.place_strides.end(), [](int64_t s) { return s; });
   const std::vector<int64_t> places =
-      placed ? strided_offsets(sizes, Shape(a.place_strides, a.place_strides + sizes.size())) : std::vector<int64_t>();
+      placed ? strided_offsets(offsets->sizes(), a.place_strides) : std::vector<int64_t>();
   for (int64_t i = 0; i < offsets->numel(); ++i) {
     const int64_t v = ix[i], wrapped = v < 0 && a.kind == cuda::kIndexWrapping ? v + a.size : v;
     if (wrapped < 0 || wrapped >= a.size) {

@@ -13,11 +13,17 @@
 namespace ember {
 namespace kernels {
 
-using cuda::IndexArgs;
-// offsets (contiguous int64, index's shape) from index (contiguous int64) as backend.h's IndexArgs says.
+// offsets (contiguous int64, index's shape) from index (contiguous int64), as backend.h's IndexArgs
+// says: offsets[i] = (add ? offsets[i] : the offset of place i under place_strides) + index[i] * stride.
 // An index out of range raises here on the CPU (the kind's exception and words), at the device's next
-// wait on CUDA.
-void index_offsets(const Tensor& offsets, const Tensor& index, const IndexArgs& a);
+// wait on CUDA. (On the CPU, tensors of any number of dims; CUDA kernels take up to cuda::kMaxDims.)
+struct IndexBounds {
+  int64_t size = 0, stride = 0, dim = 0;
+  int kind = cuda::kIndexWrapping;
+  bool add = false;
+  Shape place_strides;  // empty: every place at offset 0
+};
+void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& a);
 // out: contiguous, numel == outer.numel() * inner.size(); out[i, r] = src[outer[i] + inner[r]]
 void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner);
 // values: contiguous, same dtype as dst; dst[outer[i] + inner[r]] (+)= values[i, r].
