@@ -586,15 +586,24 @@ def test_sort_on_the_device_is_the_cpus_stable_order(descending):
         assert_close(long_gpu.kthvalue(4000)[0], long_cpu.kthvalue(4000)[0])
 
 
-def emulation_waits():
-    """How many times ember has waited for the emulated device; None on a real GPU."""
+def emulation_count(what):
+    """The host emulation's count of `what` ("waits" for the device, kernel "launches"); None on a real GPU."""
     if os.environ.get("EMBER_CUDA_BACKEND") != "emulated":
         return None
     import ctypes
 
     lib = ctypes.CDLL(str(pathlib.Path(ember.__file__).parent / "libember_cuda_emulated.so"))
-    lib.ember_emulation_waits.restype = ctypes.c_ulonglong
-    return lib.ember_emulation_waits()
+    counter = getattr(lib, f"ember_emulation_{what}")
+    counter.restype = ctypes.c_ulonglong
+    return counter()
+
+
+def emulation_waits():
+    return emulation_count("waits")
+
+
+def emulation_launches():
+    return emulation_count("launches")
 
 
 def bad_index_cases():
@@ -661,17 +670,6 @@ def test_a_training_step_with_indices_never_waits_for_the_device():
     assert emulation_waits() == before + 1
     x[x > 0], x.masked_select(x < 0), ember.nonzero(x > 1)  # one wait each: the count sizes the result
     assert emulation_waits() == before + 4
-
-
-def emulation_launches():
-    """How many kernels ember has launched on the emulated device; None on a real GPU."""
-    if os.environ.get("EMBER_CUDA_BACKEND") != "emulated":
-        return None
-    import ctypes
-
-    lib = ctypes.CDLL(str(pathlib.Path(ember.__file__).parent / "libember_cuda_emulated.so"))
-    lib.ember_emulation_launches.restype = ctypes.c_ulonglong
-    return lib.ember_emulation_launches()
 
 
 @requires_gpu
