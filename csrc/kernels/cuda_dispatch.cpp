@@ -2,7 +2,6 @@
 #include "kernels/cuda_dispatch.h"
 
 #include <atomic>
-#include <cstring>
 
 #include "core/cuda.h"
 #include "kernels/cpu/widen.h"
@@ -62,12 +61,7 @@ void copy_bytes(const Tensor& dst, const Tensor& src) {
   // as PyTorch's do: their transfer outlasts the wait, and pinning them would hold as much page-locked memory.
   constexpr size_t kStagedCopyMax = size_t(1) << 20;
   if (src->device().is_cpu() && !dst->device().is_cpu() && n <= kStagedCopyMax) {
-    cuda_call([&] {
-      void* staging = backend().host_alloc(n);
-      std::memcpy(staging, src->raw_data_ptr(), n);
-      backend().copy_to_device_async(dst->raw_data_ptr(), index(dst), staging, n);
-      backend().host_free(staging, n);
-    });
+    cuda_call([&] { backend().copy_to_device_staged(dst->raw_data_ptr(), index(dst), src->raw_data_ptr(), n); });
     return;
   }
   if (dst->device().is_cpu() || src->device().is_cpu()) note_synchronizing_op();  // Note [Sync debug mode]
@@ -124,24 +118,31 @@ void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& var, const 
   });
 }
 
-void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
-                         const Tensor& mean, const Tensor& invstd, const Tensor& weight) {
+namespace {
+// batch_norm's and layer_norm's backward take the same arguments: gradients wanted (or null), g, x, the
+// statistics and the weight (or null).
+using NormBackward = void (cuda::Backend::*)(const cuda::TensorArg*, const cuda::TensorArg*, const cuda::TensorArg*,
+                                             const cuda::TensorArg&, const cuda::TensorArg&, const cuda::TensorArg&,
+                                             const cuda::TensorArg&, const cuda::TensorArg*);
+void norm_backward(NormBackward method, const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g,
+                   const Tensor& x, const Tensor& mean, const Tensor& scale, const Tensor& weight) {
   cuda_call([&] {
     cuda::TensorArg ax = optional_arg(gx, g), aw = optional_arg(gw, g), ab = optional_arg(gb, g),
                     w = optional_arg(weight, g);
-    backend().batch_norm_backward(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g),
-                                  array_arg(x, g), cuda_arg(mean), cuda_arg(invstd), weight ? &w : nullptr);
+    (backend().*method)(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g), array_arg(x, g),
+                        cuda_arg(mean), cuda_arg(scale), weight ? &w : nullptr);
   });
+}
+}  // namespace
+
+void batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
+                         const Tensor& mean, const Tensor& invstd, const Tensor& weight) {
+  norm_backward(&cuda::Backend::batch_norm_backward, gx, gw, gb, g, x, mean, invstd, weight);
 }
 
 void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                          const Tensor& mean, const Tensor& rstd, const Tensor& weight) {
-  cuda_call([&] {
-    cuda::TensorArg ax = optional_arg(gx, g), aw = optional_arg(gw, g), ab = optional_arg(gb, g),
-                    w = optional_arg(weight, g);
-    backend().layer_norm_backward(gx ? &ax : nullptr, gw ? &aw : nullptr, gb ? &ab : nullptr, cuda_arg(g),
-                                  array_arg(x, g), cuda_arg(mean), cuda_arg(rstd), weight ? &w : nullptr);
-  });
+  norm_backward(&cuda::Backend::layer_norm_backward, gx, gw, gb, g, x, mean, rstd, weight);
 }
 
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {

@@ -46,8 +46,8 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
   std::string name;
-  IndexErrorRecord* index_errors = nullptr;       // Note [Deferred index errors]: on the device
-  IndexErrorRecord* index_errors_read = nullptr;  // its copy in pinned host memory, read after a wait
+  std::atomic<IndexErrorRecord*> index_errors{nullptr};  // Note [Deferred index errors]: on the device
+  IndexErrorRecord* index_errors_read = nullptr;         // its copy in pinned host memory, read after a wait
   std::atomic<bool> index_kernels_queued{false};
 };
 
@@ -263,6 +263,10 @@ class CudaBackend final : public Backend {
           "cudaMemcpyAsync (non_blocking)");
   }
 
+  void copy_to_device_staged(void* dst, int dst_device, const void* src, size_t nbytes) override {
+    cuda::copy_to_device_staged(dst, src, nbytes, dst_device);
+  }
+
   void copy(const TensorArg& dst, const TensorArg& src) override { cuda::copy(dst, src); }
   void fill(const TensorArg& dst, double value) override { cuda::fill(dst, value); }
   void unary(int op, const TensorArg& out, const TensorArg& a) override { cuda::unary(op, out, a); }
@@ -423,6 +427,7 @@ cudaStream_t stream_for(int device) {
 // Note [Deferred index errors]
 IndexErrorRecord* index_error_record(int device) {
   DeviceState& d = device_state(device);
+  if (IndexErrorRecord* made = d.index_errors.load(std::memory_order_acquire)) return made;  // every launch but one
   cudaStream_t s = stream_for(device);
   std::lock_guard<std::mutex> lock(state().mutex);
   if (!d.index_errors) {  // made once per device, never freed (as the stream)

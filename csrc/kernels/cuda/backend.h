@@ -173,6 +173,8 @@ class Backend {
   virtual void* host_alloc(size_t nbytes) = 0;
   virtual void host_free(void* p, size_t nbytes) = 0;
   virtual void copy_to_device_async(void* dst, int dst_device, const void* pinned_src, size_t nbytes) = 0;
+  // Note [Staged host copies]: pageable host bytes copied into a pinned block at once, the rest queued.
+  virtual void copy_to_device_staged(void* dst, int dst_device, const void* src, size_t nbytes) = 0;
 
   // Kernels: `out` first, shapes as kernels/cpu/elementwise.h says.
   virtual void copy(const TensorArg& dst, const TensorArg& src) = 0;  // converts dtype; src broadcast
