@@ -155,8 +155,10 @@ def test_sync_debug_mode_reports_waits_for_the_gpu():
             assert loss.item() > 0
     finally:
         ember.cuda.set_sync_debug_mode("default")
-    with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
-        ember.cuda.set_sync_debug_mode("loud")
+    for bad in ("loud", 7):
+        with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
+            ember.cuda.set_sync_debug_mode(bad)
+    assert ember.cuda.get_sync_debug_mode() == 0
 
 
 def test_legacy_cuda_tensor_classes():
@@ -214,3 +216,15 @@ def test_nvml_queries_go_through_pynvml(monkeypatch):
     with pytest.raises(ModuleNotFoundError, match="nvidia-ml-py does not seem to be installed"):
         c.utilization()
     assert c.list_gpu_processes() == "pynvml module not found, please install nvidia-ml-py"
+
+
+def test_stream_keywords():
+    # PyTorch's keywords for a stream rebuilt from its parts are taken; others raise instead of being ignored
+    with pytest.raises(TypeError, match="unexpected keyword argument 'devce'"):
+        ember.cuda.Stream(devce=1)
+    if not ember.cuda.is_available():
+        return
+    s = ember.cuda.Stream(stream_id=0, device_index=0, device_type=1)
+    assert s.device == ember.device("cuda", 0) and s == ember.cuda.current_stream()
+    with pytest.raises(ValueError, match="expected a CUDA stream"):
+        ember.cuda.Stream(stream_id=0, device_index=0, device_type=0)

@@ -14,6 +14,7 @@ from . import (
     amp,  # noqa: F401  (torch.cuda.amp's deprecated names)
     nvtx,  # noqa: F401
 )
+from ._devices import _index
 from ._monitoring import (  # noqa: F401  (nvidia-smi's numbers through NVML)
     clock_rate,
     device_memory_used,
@@ -53,18 +54,6 @@ def device_count() -> int:
 def is_initialized() -> bool:
     """Whether CUDA can be used (ember starts CUDA at its first CUDA tensor)."""
     return is_available()
-
-
-def _index(device: Any) -> int:
-    """-1 (the current device) for None; the index of an int, 'cuda:N' or ember.device."""
-    if device is None:
-        return -1
-    if isinstance(device, int):
-        return device
-    d = device if isinstance(device, _C.device) else _C.device(device)
-    if d.type != "cuda":
-        raise ValueError(f"Expected a cuda device, but got: {d}")
-    return -1 if d.index is None else d.index
 
 
 def current_device() -> int:
@@ -304,7 +293,8 @@ def ipc_collect() -> None:
 
 
 def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
-    """The caching allocator's counters as a table (PyTorch prints more of them)."""
+    """The caching allocator's counters as a table (PyTorch prints more of them; ember's table is the short one,
+    ``abbreviated`` or not)."""
     s = memory_stats(device)
     rows = [
         ("Allocated memory", s["allocated_bytes.all.current"], s["allocated_bytes.all.peak"]),
@@ -355,6 +345,8 @@ def set_sync_debug_mode(debug_mode: int | str) -> None:
         if debug_mode not in _SYNC_DEBUG_MODES:
             raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, `error`")
         debug_mode = _SYNC_DEBUG_MODES[debug_mode]
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError("invalid value of debug_mode, expected one of 0,1,2")
     _C._cuda_set_sync_debug_mode(int(debug_mode))
 
 

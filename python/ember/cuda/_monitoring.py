@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ._devices import _device_index
+
 _MISSING = "nvidia-ml-py does not seem to be installed or it can't be imported."
 
 
@@ -25,11 +27,7 @@ def _nvml() -> Any:
 def _handle(nvml: Any, device: Any) -> Any:
     """NVML's handle of ember's device (None: the current one), through CUDA_VISIBLE_DEVICES: ember's index
     counts the visible GPUs, NVML's all of them; a visible GPU may be named by its UUID."""
-    from . import _index, current_device
-
-    index = _index(device)
-    if index < 0:
-        index = current_device()
+    index = _device_index(device)
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
         return nvml.nvmlDeviceGetHandleByIndex(index)
@@ -86,11 +84,9 @@ def list_gpu_processes(device: Any = None) -> str:
         return "pynvml module not found, please install nvidia-ml-py"
     except RuntimeError as e:
         return str(e)
-    from . import _index, current_device
-
-    index = _index(device)
-    lines = [f"GPU:{index if index >= 0 else current_device()}"]
-    processes = nvml.nvmlDeviceGetComputeRunningProcesses(_handle(nvml, device))
+    index = _device_index(device)
+    lines = [f"GPU:{index}"]
+    processes = nvml.nvmlDeviceGetComputeRunningProcesses(_handle(nvml, index))
     if not processes:
         lines.append("no processes are running")
     for p in processes:

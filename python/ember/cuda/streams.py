@@ -11,17 +11,13 @@ import contextlib
 from typing import Any, Iterator
 
 from .. import _C
-
-
-def _device_index(device: Any) -> int:
-    from . import _index, current_device
-
-    index = _index(device)
-    return current_device() if index < 0 else index
+from ._devices import _device_index
 
 
 class Event:
-    """A point in a device's stream (made at the first ``record``, on the stream's device)."""
+    """A point in a device's stream (made at the first ``record``, on the stream's device). ``blocking`` is
+    kept: PyTorch's choice between spinning and sleeping while ``synchronize`` waits, which gives the same
+    result either way."""
 
     def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False) -> None:
         if interprocess:
@@ -78,10 +74,17 @@ class Event:
 
 
 class Stream:
-    """A device's stream (ember runs each device's work on one, in order)."""
+    """A device's stream (ember runs each device's work on one, in order). ``priority`` is kept and
+    reported; with one stream per device there is nothing to order by it. PyTorch's keywords for a stream
+    rebuilt from its parts (``stream_id``, ``device_index``, ``device_type``) name that same stream."""
 
     def __init__(self, device: Any = None, priority: int = 0, **kwargs: Any) -> None:
-        self.device_index = _device_index(device)
+        unknown = set(kwargs) - {"stream_id", "device_index", "device_type"}
+        if unknown:
+            raise TypeError(f"Stream() got an unexpected keyword argument '{sorted(unknown)[0]}'")
+        if kwargs.get("device_type", 1) not in (1, "cuda"):  # 1: c10's DeviceType::CUDA
+            raise ValueError(f"Stream(): expected a CUDA stream, got device_type={kwargs['device_type']}")
+        self.device_index = _device_index(kwargs.get("device_index", device))
         self.priority = priority
 
     @property
