@@ -385,19 +385,18 @@ struct DimAndSizesState {
 static Tensor nonzero_on_device(const Tensor& t) {
   NoGradGuard ng;
   const int64_t n = t->numel(), nd = t->dim();
-  auto integer = [](int64_t v) { return wrapped_scalar(double(v), DType::Int64); };
-  const Tensor hit = reshape(t->dtype() == DType::Bool ? t : ne(t, integer(0)), {n});
+  const Tensor hit = reshape(t->dtype() == DType::Bool ? t : ne(t, int_num(0)), {n});
   const Tensor running = cumsum(hit, 0, DType::Int64);
   const int64_t count = n ? (int64_t)item_as_double(select(running, 0, n - 1)) : 0;
   // each true element to its row, the others to one spare row past the end
-  const Tensor row = where(hit, sub(running, integer(1)), integer(count));
+  const Tensor row = where(hit, sub(running, int_num(1)), int_num(count));
   const Tensor all = arange(0, double(n), 1, DType::Int64);
   const Tensor linear = narrow(scatter(empty({count + 1}, DType::Int64), 0, row, all), 0, 0, count);
   if (nd == 0 || count == 0) return empty({count, nd}, DType::Int64);
   TensorList coords(nd);
   int64_t stride = 1;
   for (int64_t d = nd - 1; d >= 0; --d) {
-    coords[d] = remainder(floor_divide(linear, integer(stride)), integer(std::max<int64_t>(t->size(d), 1)));
+    coords[d] = remainder(floor_divide(linear, int_num(stride)), int_num(std::max<int64_t>(t->size(d), 1)));
     stride *= t->size(d);
   }
   return stack(coords, 1);

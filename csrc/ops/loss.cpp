@@ -80,7 +80,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     NoGradGuard ng;
     n->state = {input->sizes(), N, C, reduction, ignore_index};
     // Ignored targets point at column 0: their coefficient is 0, so they add nothing.
-    Tensor safe_t = where(eq(t, wrapped_scalar((double)ignore_index, DType::Int64)), zeros({N}, DType::Int64), t);
+    Tensor safe_t = where(eq(t, int_num(ignore_index)), zeros({N}, DType::Int64), t);
     n->save("target", unsqueeze(safe_t, 1));
     n->save("coefficient", reduction == 1 ? div(wt, neg(total_weight)) : neg(wt));
     n->save("weight", weight);  // not used by the formula: grad_fn._saved_weight shows it (None without one)

@@ -182,5 +182,7 @@ struct DimState {
 // A float64 constant in a backward formula: a wrapped number, so it takes the
 // gradient's dtype as a Python scalar would.
 inline Tensor num(double v) { return wrapped_scalar(v, DType::Float64); }
+// An integer as ops take a Python int: it keeps an integer tensor's dtype.
+inline Tensor int_num(int64_t v) { return wrapped_scalar(double(v), DType::Int64); }
 
 }  // namespace ember

@@ -136,12 +136,11 @@ std::pair<Tensor, Tensor> median_dim(const Tensor& t, int64_t dim, bool keepdim,
   {
     NoGradGuard ng;
     const int64_t n = t->size(d);
-    auto integer = [](int64_t v) { return wrapped_scalar(double(v), DType::Int64); };
-    const Tensor nans = sum(isnan(t), {d}, true), numbers = sub(integer(n), nans);
+    const Tensor nans = sum(isnan(t), {d}, true), numbers = sub(int_num(n), nans);
     if (ignore_nan)  // (numbers ? numbers : n) - 1) / 2
-      pos = floor_divide(sub(where(gt(numbers, integer(0)), numbers, integer(n)), integer(1)), integer(2));
+      pos = floor_divide(sub(where(gt(numbers, int_num(0)), numbers, int_num(n)), int_num(1)), int_num(2));
     else
-      pos = where(gt(nans, integer(0)), numbers, integer((n - 1) / 2));
+      pos = where(gt(nans, int_num(0)), numbers, int_num((n - 1) / 2));
     pos = contiguous(pos);
   }
   auto [v, i] = pick_sorted(t, d, pos, keepdim);
@@ -267,7 +266,7 @@ std::array<Tensor, 3> unique(const Tensor& t, std::optional<int64_t> dim, bool c
     auto [order, starts] =
         rows->device().is_cpu() ? unique_order_on_host(rows, consecutive) : unique_order_by_sorts(rows, consecutive);
     // Each sorted row's value number; the rows that start a value; how many rows each value has.
-    const Tensor group = sub(cumsum(starts, 0, DType::Int64), wrapped_scalar(1.0, DType::Int64));
+    const Tensor group = sub(cumsum(starts, 0, DType::Int64), int_num(1));
     inverse = scatter(empty({n}, DType::Int64, rows->device()), 0, order, group);
     const Tensor at = reshape(nonzero(starts), {-1});  // the one wait: the number of values
     firsts = index_select(order, 0, at);
