@@ -1,6 +1,8 @@
 """ember.cuda's runtime API beyond tensors, as torch.cuda's: events and their timing, streams (ember runs a
 device's work on one stream), device properties and memory, OutOfMemoryError, nvtx, ember.version.cuda."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,8 @@ pytestmark = pytest.mark.cuda
 
 requires_gpu = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA GPU")
 without_gpu = pytest.mark.skipif(ember.cuda.is_available(), reason="a CUDA GPU is present")
+requires_two_gpus = pytest.mark.skipif(ember.cuda.device_count() < 2, reason="fewer than two CUDA GPUs")
+emulated = os.environ.get("EMBER_CUDA_BACKEND") == "emulated"
 
 
 @requires_gpu
@@ -44,6 +48,63 @@ def test_streams_stand_for_the_devices_one_stream():
     assert s.query() and event.query() and out.cpu().tolist() == [2.0, 2.0, 2.0]
     with ember.cuda.stream(None):  # PyTorch accepts None: no change
         pass
+    assert s.cuda_stream != 0 and repr(s) == f"<ember.cuda.Stream device=cuda:0 cuda_stream={s.cuda_stream:#x}>"
+
+
+@requires_gpu
+def test_an_external_stream_is_ordered_with_embers_own():
+    # ember's stream handle stands in for another library's stream: the ordering calls run, and the work with it
+    own = ember.cuda.current_stream()
+    external = ember.cuda.ExternalStream(own.cuda_stream)
+    assert external == own and external.cuda_stream == own.cuda_stream and "ExternalStream" in repr(external)
+    with ember.cuda.stream(external):
+        out = ember.arange(4.0, device="cuda") * 3
+    event = ember.cuda.Event()
+    event.record(external)
+    event.wait()
+    own.wait_stream(external)
+    assert out.cpu().tolist() == [0.0, 3.0, 6.0, 9.0]
+    with pytest.raises(TypeError, match="stream_ptr must be an int"):
+        ember.cuda.ExternalStream("0x1")
+
+
+@requires_gpu
+def test_interop_handles_errors_and_raw_allocations():
+    assert ember.cuda.current_blas_handle() != 0 and not ember.cuda.is_current_stream_capturing()
+    error = ember.cuda.CudaError(2)
+    assert isinstance(error, RuntimeError) and str(error) == "out of memory (2)"
+    ember.cuda.check_error(0)
+    with pytest.raises(ember.cuda.CudaError, match=r"invalid argument \(1\)"):
+        ember.cuda.check_error(1)
+    assert ember.cuda.get_allocator_backend() == "native"
+    before = ember.cuda.memory_allocated()
+    ptr = ember.cuda.caching_allocator_alloc(4 << 20, stream=ember.cuda.current_stream())
+    assert ptr != 0 and ember.cuda.memory_allocated() == before + (4 << 20)  # a multiple of 2 MiB: not rounded
+    ember.cuda.caching_allocator_delete(ptr)
+    assert ember.cuda.memory_allocated() == before
+    with pytest.raises(RuntimeError, match="was not allocated by caching_allocator_alloc"):
+        ember.cuda.caching_allocator_delete(ptr)
+    with pytest.raises(TypeError, match="Invalid type for stream argument"):
+        ember.cuda.caching_allocator_alloc(16, stream="s")
+    with pytest.raises(ValueError, match="queues cuda:0's work on stream"):
+        ember.cuda.caching_allocator_alloc(16, 0, stream=ember.cuda.current_stream().cuda_stream + 8)
+
+
+def test_memory_and_random_are_modules_as_in_pytorch():
+    import ember.cuda.memory
+    import ember.cuda.random
+
+    for name in ember.cuda.memory.__all__:
+        assert getattr(ember.cuda, name) is getattr(ember.cuda.memory, name), name
+    for name in ember.cuda.random.__all__:
+        assert getattr(ember.cuda, name) is getattr(ember.cuda.random, name), name
+    torch = pytest.importorskip("torch")
+    missing = set(torch.cuda.random.__all__) - set(ember.cuda.random.__all__)
+    assert not missing
+    kept_out = {"CUDAPluggableAllocator", "change_current_allocator", "MemPool", "use_mem_pool", "memory_snapshot"}
+    kept_out |= {"caching_allocator_enable", "caching_allocator_disabled", "host_memory_stats"}
+    kept_out |= {n for n in torch.cuda.memory.__all__ if "host_memory" in n}
+    assert set(torch.cuda.memory.__all__) - set(ember.cuda.memory.__all__) <= kept_out
 
 
 @requires_gpu
@@ -228,3 +289,29 @@ def test_stream_keywords():
     assert s.device == ember.device("cuda", 0) and s == ember.cuda.current_stream()
     with pytest.raises(ValueError, match="expected a CUDA stream"):
         ember.cuda.Stream(stream_id=0, device_index=0, device_type=0)
+
+
+@pytest.mark.skipif(not emulated, reason="needs the emulation's slow products to see the queue")
+def test_the_emulated_stream_runs_work_after_the_call_that_queued_it():
+    # Note [Asynchronous emulation]: the calls return while the products still wait on the stream's thread
+    a = ember.randn(200, 200, device="cuda")
+    ember.cuda.synchronize()
+    products = [a @ a for _ in range(20)]
+    assert not ember.cuda.current_stream().query()
+    ember.cuda.synchronize()
+    assert ember.cuda.current_stream().query()
+    expected = a.cpu().numpy() @ a.cpu().numpy()
+    np.testing.assert_allclose(products[-1].cpu().numpy(), expected, rtol=1e-4, atol=1e-3)
+
+
+@requires_two_gpus
+def test_a_copy_between_devices_reads_its_source_before_the_source_device_reuses_it():
+    # The copy is queued on cuda:1's stream, busy with a product; the source's memory, freed on the host
+    # at once, goes to the next tensor of cuda:0, whose stream must wait for the copy before writing it.
+    sources = [ember.arange(50000.0, device="cuda:0")]
+    busy = ember.randn(200, 200, device="cuda:1")
+    for round_, expected in enumerate((np.arange(50000.0), -1.0, -2.0)):
+        busy @ busy
+        copied = sources.pop().to("cuda:1")  # the source is freed here
+        sources.append(ember.full((50000,), -1.0 - round_, device="cuda:0"))  # may reuse the source's memory
+        np.testing.assert_array_equal(copied.cpu().numpy(), expected)

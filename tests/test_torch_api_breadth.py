@@ -828,7 +828,7 @@ def test_backends():
 
     b = ember.backends
     assert not b.mps.is_available() and not b.mps.is_built() and not b.cudnn.is_available()
-    assert b.openmp.is_available() and not b.mkldnn.is_available() and not b.cuda.is_built()
+    assert b.openmp.is_available() and not b.mkldnn.is_available() and b.cuda.is_built() == ember.cuda.is_built()
     assert cudnn is b.cudnn and b.cudnn.enabled and not b.cudnn.benchmark and not b.cudnn.deterministic
     try:
         b.cudnn.benchmark = True

@@ -122,6 +122,52 @@ void init_cuda(py::module_& m) {
         return cuda_call([&] { return cuda_backend().event_elapsed_ms((void*)start, (void*)end); });
       },
       "Milliseconds between two recorded timing events.", py::arg("start"), py::arg("end"));
+  // Interop with other CUDA code: handles as integers, as PyTorch's cuda_stream and current_blas_handle.
+  m.def(
+      "_cuda_stream_handle",
+      [](int device) {
+        return reinterpret_cast<uintptr_t>(
+            cuda_call([&] { return cuda_backend().stream_handle(device_index(device)); }));
+      },
+      "The cudaStream_t ember queues the device's work on.", py::arg("device") = -1);
+  m.def(
+      "_cuda_blas_handle",
+      [](int device) {
+        return reinterpret_cast<uintptr_t>(cuda_call([&] { return cuda_backend().blas_handle(device_index(device)); }));
+      },
+      "The device's cublasHandle_t.", py::arg("device") = -1);
+  m.def(
+      "_cuda_error_string",
+      [](int code) { return std::string(cuda_call([&] { return cuda_backend().error_string(code); })); },
+      "CUDA's words for a cudaError_t code.", py::arg("code"));
+  m.def(
+      "_cuda_stream_wait_event",
+      [](uintptr_t stream, uintptr_t event) {
+        cuda_call([&] { cuda_backend().stream_wait_event((void*)stream, (void*)event); });
+      },
+      "Work queued on the stream later runs after the event's recorded point.", py::arg("stream"), py::arg("event"));
+  m.def(
+      "_cuda_stream_wait_stream",
+      [](uintptr_t waiting, uintptr_t waited, int waited_device) {
+        cuda_call([&] { cuda_backend().stream_wait_stream((void*)waiting, (void*)waited, waited_device); });
+      },
+      "Work queued on `waiting` later runs after the work queued on `waited` so far.", py::arg("waiting"),
+      py::arg("waited"), py::arg("waited_device"));
+  m.def(
+      "_cuda_raw_alloc",
+      [](size_t nbytes, int device) {
+        return reinterpret_cast<uintptr_t>(
+            cuda_call([&] { return cuda_backend().alloc(nbytes, device_index(device)); }));
+      },
+      "nbytes of device memory from the caching allocator (caching_allocator_alloc).", py::arg("nbytes"),
+      py::arg("device") = -1);
+  m.def(
+      "_cuda_raw_free",
+      [](uintptr_t p, size_t nbytes, int device) {
+        cuda_call([&] { cuda_backend().free((void*)p, nbytes, device_index(device)); });
+      },
+      "Gives _cuda_raw_alloc's block back to the caching allocator.", py::arg("ptr"), py::arg("nbytes"),
+      py::arg("device"));
   m.def(
       "_cuda_memory_stats",
       [](int device) {

@@ -2964,6 +2964,10 @@ def _col2im(input: Tensor, output_size: typing.Annotated[collections.abc.Sequenc
     """
     F.fold's sum of blocks as one node, Col2ImBackward0.
     """
+def _cuda_blas_handle(device: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
+    """
+    The device's cublasHandle_t.
+    """
 def _cuda_built() -> bool:
     """
     Whether ember was built with its CUDA backend (libember_cuda.so).
@@ -2991,6 +2995,10 @@ def _cuda_device_properties(device: typing.SupportsInt | typing.SupportsIndex = 
 def _cuda_empty_cache() -> None:
     """
     Gives the allocator's cached blocks back to CUDA.
+    """
+def _cuda_error_string(code: typing.SupportsInt | typing.SupportsIndex) -> str:
+    """
+    CUDA's words for a cudaError_t code.
     """
 def _cuda_event_create(device: typing.SupportsInt | typing.SupportsIndex, timing: bool) -> int:
     """
@@ -3048,6 +3056,14 @@ def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing
     """
     Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.
     """
+def _cuda_raw_alloc(nbytes: typing.SupportsInt | typing.SupportsIndex, device: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
+    """
+    nbytes of device memory from the caching allocator (caching_allocator_alloc).
+    """
+def _cuda_raw_free(ptr: typing.SupportsInt | typing.SupportsIndex, nbytes: typing.SupportsInt | typing.SupportsIndex, device: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Gives _cuda_raw_alloc's block back to the caching allocator.
+    """
 def _cuda_reset_accumulated_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """
     Sets the allocator's counts (allocations, cache hits) to zero.
@@ -3075,6 +3091,18 @@ def _cuda_set_rng_state(seed: typing.SupportsInt | typing.SupportsIndex, offset:
 def _cuda_set_sync_debug_mode(mode: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Note [Sync debug mode]: 0, 1 (warn) or 2 (raise).
+    """
+def _cuda_stream_handle(device: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
+    """
+    The cudaStream_t ember queues the device's work on.
+    """
+def _cuda_stream_wait_event(stream: typing.SupportsInt | typing.SupportsIndex, event: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Work queued on the stream later runs after the event's recorded point.
+    """
+def _cuda_stream_wait_stream(waiting: typing.SupportsInt | typing.SupportsIndex, waited: typing.SupportsInt | typing.SupportsIndex, waited_device: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Work queued on `waiting` later runs after the work queued on `waited` so far.
     """
 def _cuda_synchronize(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """

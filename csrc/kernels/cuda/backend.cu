@@ -243,9 +243,13 @@ class CudaBackend final : public Backend {
                           : src_device < 0 ? cudaMemcpyHostToDevice
                                            : cudaMemcpyDeviceToDevice;
     if (kind == cudaMemcpyDeviceToDevice && dst_device != src_device) {
-      // Between devices: after both streams' earlier work.
-      check(cudaStreamSynchronize(stream_for(src_device)), "copy between devices");
+      // Between devices: after both streams' earlier work, and before the source device's later work
+      // (which may reuse the source's memory once the host frees it).
+      cudaStream_t src_stream = stream_for(src_device);
+      check(cudaStreamSynchronize(src_stream), "copy between devices");
+      s = stream_for(dst_device);
       check(cudaMemcpyPeerAsync(dst, dst_device, src, src_device, nbytes, s), "cudaMemcpyPeerAsync");
+      stream_wait_stream(src_stream, s, dst_device);
       return;
     }
     check(cudaMemcpyAsync(dst, src, nbytes, kind, s), "cudaMemcpyAsync");
@@ -368,6 +372,22 @@ class CudaBackend final : public Backend {
   }
   void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) override {
     cuda::normal(out, mean, std, seed, offset);
+  }
+
+  void* stream_handle(int device) override { return stream_for(device); }
+  void* blas_handle(int device) override { return blas_for(device); }
+  const char* error_string(int code) override { return cudaGetErrorString(static_cast<cudaError_t>(code)); }
+  void stream_wait_event(void* stream, void* event) override {
+    check(cudaStreamWaitEvent((cudaStream_t)stream, (cudaEvent_t)event, 0), "cudaStreamWaitEvent");
+  }
+  void stream_wait_stream(void* waiting, void* waited, int waited_device) override {
+    if (waiting == waited) return;  // a stream is in order with itself
+    set_current(waited_device);     // the event must be made on the device of the stream it is recorded on
+    cudaEvent_t reached;
+    check(cudaEventCreateWithFlags(&reached, cudaEventDisableTiming), "cudaEventCreate");
+    check(cudaEventRecord(reached, (cudaStream_t)waited), "cudaEventRecord");
+    check(cudaStreamWaitEvent((cudaStream_t)waiting, reached, 0), "cudaStreamWaitEvent");
+    check(cudaEventDestroy(reached), "cudaEventDestroy");  // CUDA keeps it until the wait is done
   }
 };
 

@@ -21,7 +21,7 @@
 namespace ember {
 namespace cuda {
 
-constexpr int kBackendVersion = 4;  // bumped whenever Backend or TensorArg change
+constexpr int kBackendVersion = 5;  // bumped whenever Backend or TensorArg change
 constexpr int kMaxDims = 16;
 
 // A strided tensor as a kernel sees it; strides count elements. A 0-d CPU
@@ -250,6 +250,16 @@ class Backend {
                                   const TensorArg& c_prev) = 0;
   virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;
+
+  // Interop (ember.cuda's stream_handle, ExternalStream, current_blas_handle, CudaError): the device's
+  // stream and cuBLAS handle as CUDA's own types; CUDA's words for a status code.
+  virtual void* stream_handle(int device) = 0;
+  virtual void* blas_handle(int device) = 0;
+  virtual const char* error_string(int code) = 0;
+  // Work queued on `stream` after this runs after the work queued before `event`'s record (no host wait).
+  virtual void stream_wait_event(void* stream, void* event) = 0;
+  // Work queued on `waiting` after this runs after the work queued on `waited` (of `waited_device`) so far.
+  virtual void stream_wait_stream(void* waiting, void* waited, int waited_device) = 0;
 };
 
 }  // namespace cuda

@@ -3,7 +3,8 @@
 // backend itself, the very .cu files of libember_cuda.so, compiled by the host
 // compiler against emulation/runtime.h and emulation/cublas.h in place of CUDA's
 // headers: one device whose memory is host memory (fresh allocations filled with
-// 0xff, never zero), streams that run work when it is queued, cuBLAS's products
+// 0xff, never zero), streams that run their work on host threads of their own
+// (Note [Asynchronous emulation]), cuBLAS's products
 // as column-major loops with cuBLAS's argument checks, and launches that run
 // every thread of every block. A block's threads are fibers on the calling
 // thread, resumed in turn, each to its next __syncthreads or its end, so shared
@@ -14,7 +15,7 @@
 // With EMBER_CUDA_BACKEND=emulated, ember loads it in place of libember_cuda.so
 // and reports one CUDA device, so tests/test_cuda.py's GPU tests run here
 // (tests/test_cuda_emulated.py). What it cannot check is the GPU itself: races
-// between threads (they take turns), warp-level timing, atomics under
+// between a kernel's threads (they take turns), warp-level timing, atomics under
 // contention, cuBLAS's own kernels, and the speed.
 #define EMBER_CUDA_EMULATED 1
 #include "kernels/cuda/backend.cu"

@@ -1,6 +1,8 @@
 """``torch.backends``: the availability of accelerator and library backends, and the flags scripts set on
-them. ember runs on the CPU with OpenBLAS and OpenMP only, so the accelerator backends say they are not
-available and their flags (``cudnn.benchmark``, ``cudnn.deterministic``, ...) are kept but change nothing."""
+them. ember's CPU kernels use OpenBLAS and OpenMP; its CUDA backend (when built) uses cuBLAS and its own
+kernels (``backends.cuda``, a module of its own). The backends ember does not use (cuDNN, oneDNN, MKL, MPS)
+say they are not available, and their flags (``cudnn.benchmark``, ``cudnn.deterministic``, ...) are kept
+but change nothing."""
 
 from __future__ import annotations
 
@@ -73,12 +75,6 @@ _submodule("mkl", "Intel MKL: not used by this build (ember uses OpenBLAS).", is
 _submodule("mps", "Apple's Metal (MPS): not available in this build.", is_available=_false, is_built=_false)
 _submodule("openmp", "OpenMP: ember's CPU kernels run their loops with it.", is_available=_true)
 _submodule(
-    "cuda",
-    "CUDA: not built into ember; the matmul flags are kept for scripts that set them.",
-    is_built=_false,
-    matmul=types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True),
-)
-_submodule(
     "opt_einsum",
     "opt_einsum: not used (ember.einsum contracts its operands left to right).",
     enabled=False,
@@ -86,5 +82,7 @@ _submodule(
     is_available=_false,
 )
 _submodule("cpu", "The CPU backend.", get_cpu_capability=lambda: "DEFAULT")
+
+from . import cuda  # noqa: E402  (a module of its own: the attention switches live there)
 
 __all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum"]

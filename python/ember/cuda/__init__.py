@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _C, _legacy
-from . import (
+from . import (  # noqa: F401  (torch.cuda.memory and torch.cuda.random, re-exported below)
     amp,  # noqa: F401  (torch.cuda.amp's deprecated names)
+    memory,
     nvtx,  # noqa: F401
+    random,
 )
-from ._devices import _index
+from ._devices import _checked, _index, _valid_index
 from ._monitoring import (  # noqa: F401  (nvidia-smi's numbers through NVML)
     clock_rate,
     device_memory_used,
@@ -24,6 +26,8 @@ from ._monitoring import (  # noqa: F401  (nvidia-smi's numbers through NVML)
     temperature,
     utilization,
 )
+from .memory import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403
 from .streams import (  # noqa: F401
     Event,
     ExternalStream,
@@ -98,118 +102,27 @@ class device:
             set_device(self.previous)
 
 
-def _stat(name: str, device: Any) -> int:
-    return int(_C._cuda_memory_stats(_index(device)).get(name, 0))
+class CudaError(RuntimeError):
+    """A CUDA runtime status other than success, with CUDA's words: ``CudaError(2)`` says "out of memory (2)"."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"{_C._cuda_error_string(int(code))} ({int(code)})")
 
 
-def memory_allocated(device: Any = None) -> int:
-    """Bytes held by CUDA tensors on the device (rounded up as the caching allocator hands them out)."""
-    return _stat("allocated", device)
+def check_error(res: int) -> None:
+    """Raises ``CudaError(res)`` unless ``res`` (a cudaError_t from other CUDA code) is 0, success."""
+    if res != 0:
+        raise CudaError(res)
 
 
-def max_memory_allocated(device: Any = None) -> int:
-    """The peak of memory_allocated since the start or reset_peak_memory_stats()."""
-    return _stat("max_allocated", device)
+def current_blas_handle() -> int:
+    """The current device's ``cublasHandle_t`` (as an integer), bound to the device's stream."""
+    return _C._cuda_blas_handle(_valid_index(None))
 
 
-def memory_reserved(device: Any = None) -> int:
-    """Bytes the caching allocator holds from CUDA: in use plus cached for reuse."""
-    return _stat("reserved", device)
-
-
-def max_memory_reserved(device: Any = None) -> int:
-    """The peak of memory_reserved."""
-    return _stat("max_reserved", device)
-
-
-def memory_stats(device: Any = None) -> dict:
-    """The allocator's counters (PyTorch's keys for the ones ember keeps)."""
-    s = _C._cuda_memory_stats(_index(device))
-    return {
-        "allocated_bytes.all.current": s.get("allocated", 0),
-        "allocated_bytes.all.peak": s.get("max_allocated", 0),
-        "reserved_bytes.all.current": s.get("reserved", 0),
-        "reserved_bytes.all.peak": s.get("max_reserved", 0),
-        "num_alloc_retries": 0,
-        "allocation.all.allocated": s.get("allocations", 0),
-    }
-
-
-def reset_peak_memory_stats(device: Any = None) -> None:
-    """Sets the peaks to the current values."""
-    _C._cuda_reset_peak_memory_stats(_index(device))
-
-
-def empty_cache() -> None:
-    """Gives the cached, unused blocks back to CUDA (tensors in use keep theirs)."""
-    _C._cuda_empty_cache()
-
-
-def manual_seed(seed: int) -> None:
-    """Seeds the CUDA generator (Philox); a no-op effect without CUDA, as in PyTorch."""
-    _C._cuda_manual_seed(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
-
-
-def manual_seed_all(seed: int) -> None:
-    """Seeds the CUDA generator of every device (ember keeps one stream for all)."""
-    manual_seed(seed)
-
-
-def seed() -> None:
-    """Seeds the CUDA generator from a random number."""
-    import random
-
-    manual_seed(random.getrandbits(63))
-
-
-seed_all = seed
-
-
-def initial_seed() -> int:
-    """The CUDA generator's seed."""
-    return _C._cuda_initial_seed()
-
-
-def _checked(device: Any) -> None:
-    """Raises PyTorch's error where CUDA cannot be used (no build, driver or GPU, or a bad index)."""
-    _C._cuda_device_name(_index(device))
-
-
-def get_rng_state(device: Any = "cuda") -> Any:
-    """The CUDA generator's state as PyTorch gives it: 16 uint8 bytes on the CPU, the Philox seed then
-    the offset (Note [CUDA random numbers]: ember keeps one stream for every device)."""
-    import numpy as np
-
-    from .. import _creation
-
-    _checked(device)
-    seed, offset = _C._cuda_rng_state()
-    return _creation.tensor(np.array([seed, offset], dtype="<u8").view(np.uint8), device="cpu")
-
-
-def set_rng_state(new_state: Any, device: Any = "cuda") -> None:
-    """Sets the CUDA generator's state from ``get_rng_state``'s 16 bytes."""
-    import numpy as np
-
-    _checked(device)
-    if new_state.dtype != _C.dtype.uint8 or new_state.numel() != 16:
-        raise RuntimeError(
-            f"Expected a 16-byte uint8 CUDA generator state (seed and offset), got {new_state.numel()} "
-            f"elements of {new_state.dtype}"
-        )
-    seed, offset = np.ascontiguousarray(new_state.cpu().numpy()).view("<u8")
-    _C._cuda_set_rng_state(int(seed), int(offset))
-
-
-def get_rng_state_all() -> list:
-    """``get_rng_state()`` of each device."""
-    return [get_rng_state(i) for i in range(device_count())]
-
-
-def set_rng_state_all(new_states: Any) -> None:
-    """``set_rng_state`` of each device from ``get_rng_state_all()``'s list."""
-    for i, state in enumerate(new_states):
-        set_rng_state(state, i)
+def is_current_stream_capturing() -> bool:
+    """False: ember does not capture CUDA graphs, so its streams never are."""
+    return False
 
 
 OutOfMemoryError = _C.OutOfMemoryError  # a RuntimeError, raised when the caching allocator runs out
@@ -234,18 +147,6 @@ class _CudaDeviceProperties:
         )
 
 
-def _valid_index(device: Any) -> int:
-    """PyTorch's checked device index: None or 'cuda' the current device; AssertionError("Invalid device id")
-    for an index outside [0, device_count())."""
-    init()  # PyTorch's lazy init: its RuntimeError where CUDA cannot be used
-    index = _index(device)
-    if device is None or (index == -1 and not isinstance(device, int)):
-        index = current_device()
-    if index < 0 or index >= device_count():
-        raise AssertionError("Invalid device id")
-    return index
-
-
 def get_device_properties(device: Any = None) -> _CudaDeviceProperties:
     """The device's properties (the current device's by default)."""
     return _CudaDeviceProperties(**_C._cuda_device_properties(_valid_index(device)))
@@ -255,11 +156,6 @@ def get_device_capability(device: Any = None) -> tuple[int, int]:
     """The device's compute capability (major, minor): (9, 0) for an H100."""
     p = get_device_properties(device)
     return p.major, p.minor
-
-
-def mem_get_info(device: Any = None) -> tuple[int, int]:
-    """(free, total) bytes of the device's memory, as the driver counts them (the cache's blocks are not free)."""
-    return tuple(_C._cuda_mem_get_info(_index(device)))
 
 
 def is_bf16_supported(including_emulation: bool = True) -> bool:
@@ -292,20 +188,6 @@ def ipc_collect() -> None:
     """Frees memory shared with other processes: ember shares none (a no-op, as PyTorch's without any)."""
 
 
-def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
-    """The caching allocator's counters as a table (PyTorch prints more of them; ember's table is the short one,
-    ``abbreviated`` or not)."""
-    s = memory_stats(device)
-    rows = [
-        ("Allocated memory", s["allocated_bytes.all.current"], s["allocated_bytes.all.peak"]),
-        ("GPU reserved memory", s["reserved_bytes.all.current"], s["reserved_bytes.all.peak"]),
-    ]
-    lines = [f"{'Metric':<24}{'Cur Usage':>14}{'Peak Usage':>14}"]
-    lines += [f"{name:<24}{cur / 2**20:>11.1f} MB{peak / 2**20:>11.1f} MB" for name, cur, peak in rows]
-    lines.append(f"{'Allocations':<24}{s['allocation.all.allocated']:>14}")
-    return "\n".join(lines) + "\n"
-
-
 class device_of(device):  # noqa: N801 (torch.cuda.device_of)
     """``with ember.cuda.device_of(t):`` makes t's device current inside the block (nothing for a CPU tensor)."""
 
@@ -316,21 +198,6 @@ class device_of(device):  # noqa: N801 (torch.cuda.device_of)
 def can_device_access_peer(device: Any, peer_device: Any) -> bool:
     """Whether ``device`` can read ``peer_device``'s memory directly (CUDA's peer access)."""
     return _C._cuda_can_access_peer(_valid_index(device), _valid_index(peer_device))
-
-
-def set_per_process_memory_fraction(fraction: float, device: Any = None) -> None:
-    """Caps the memory ember's caching allocator may hold on ``device`` at ``fraction`` of its capacity: past
-    it, the cache is released and then an allocation raises ``OutOfMemoryError``. 1.0 removes the cap."""
-    if not isinstance(fraction, float):
-        raise TypeError("Invalid type for fraction argument, must be `float`")
-    if fraction < 0 or fraction > 1:
-        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
-    _C._cuda_set_memory_fraction(fraction, _valid_index(device))
-
-
-def get_per_process_memory_fraction(device: Any = None) -> float:
-    """The fraction set by set_per_process_memory_fraction (1.0 unless set)."""
-    return _C._cuda_memory_fraction(_valid_index(device))
 
 
 _SYNC_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
@@ -363,29 +230,6 @@ def is_tf32_supported() -> bool:
 
 has_half = True  # float16 tensors work on CUDA
 has_magma = False  # ember's CUDA linear algebra runs on the host through LAPACK, not MAGMA
-
-# PyTorch's older names of the allocator counters.
-memory_cached = memory_reserved
-max_memory_cached = max_memory_reserved
-reset_max_memory_allocated = reset_peak_memory_stats
-reset_max_memory_cached = reset_peak_memory_stats
-
-
-def reset_accumulated_memory_stats(device: Any = None) -> None:
-    """Sets the allocator's counts that only grow (allocations made, cache hits) to zero."""
-    _C._cuda_reset_accumulated_memory_stats(_index(device))
-
-
-def memory_stats_as_nested_dict(device: Any = None) -> dict:
-    """memory_stats() nested at its dots: {'allocated_bytes': {'all': {'current': ...}}, ...}."""
-    nested: dict = {}
-    for key, value in memory_stats(device).items():
-        *path, last = key.split(".")
-        level = nested
-        for part in path:
-            level = level.setdefault(part, {})
-        level[last] = value
-    return nested
 
 
 # The legacy typed classes of CUDA tensors: ember.cuda.FloatTensor(2, 3) and isinstance(t, ember.cuda.FloatTensor).

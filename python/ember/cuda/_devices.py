@@ -24,3 +24,20 @@ def _device_index(device: Any) -> int:
     """The device's index, the current device's for None or 'cuda'."""
     index = _index(device)
     return _C._cuda_current_device() if index < 0 else index
+
+
+def _checked(device: Any) -> None:
+    """Raises PyTorch's error where CUDA cannot be used (no build, driver or GPU, or a bad index)."""
+    _C._cuda_device_name(_index(device))
+
+
+def _valid_index(device: Any) -> int:
+    """PyTorch's checked device index: None or 'cuda' the current device; AssertionError("Invalid device id")
+    for an index outside [0, device_count())."""
+    _checked(None)  # PyTorch's lazy init: its RuntimeError where CUDA cannot be used
+    index = _index(device)
+    if device is None or (index == -1 and not isinstance(device, int)):
+        index = _C._cuda_current_device()
+    if index < 0 or index >= _C._cuda_device_count():
+        raise AssertionError("Invalid device id")
+    return index

@@ -3,7 +3,10 @@
 ember queues every kernel of a device on one stream (Note [CUDA backend]), so a ``Stream`` stands for that
 stream: work in ``with ember.cuda.stream(s):`` runs on it in order, which is always a correct schedule of what
 several streams would allow. Events record a point of that stream: ``synchronize``/``query`` wait for or ask
-about the work before it, ``elapsed_time`` times the work between two of them (``enable_timing=True``)."""
+about the work before it, ``elapsed_time`` times the work between two of them (``enable_timing=True``).
+``cuda_stream`` is the real ``cudaStream_t``, so other CUDA code (CuPy, a custom kernel) can queue its work
+in order with ember's; ``ExternalStream`` wraps a stream of such code: inside ``with ember.cuda.stream(ext):``
+ember's work runs after what was queued on ``ext`` before the block, and ``ext``'s later work after ember's."""
 
 from __future__ import annotations
 
@@ -35,14 +38,16 @@ class Event:
             raise RuntimeError(
                 f"Event device {self._device} does not match recording stream's device {device}."
             )  # PyTorch's words
+        if isinstance(stream, ExternalStream):  # the point covers what was queued there too
+            _C._cuda_stream_wait_stream(_C._cuda_stream_handle(device), stream.cuda_stream, device)
         _C._cuda_event_record(self._handle, device)
 
     def wait(self, stream: Stream | None = None) -> None:
-        """Makes ``stream`` wait for the event: already so on the event's own device (one stream); on another
-        device, the host waits for it."""
-        device = stream.device_index if stream is not None else _device_index(None)
-        if self._handle is not None and device != self._device:
-            self.synchronize()
+        """Makes the work queued on ``stream`` (default: the current device's) from now on run after the work
+        recorded before the event, on any device; the host does not wait."""
+        if self._handle is not None:
+            target = stream if stream is not None else Stream()
+            _C._cuda_stream_wait_event(target.cuda_stream, self._handle)
 
     def query(self) -> bool:
         """Whether the work recorded before the event has run (True for an event never recorded)."""
@@ -93,7 +98,8 @@ class Stream:
 
     @property
     def cuda_stream(self) -> int:
-        return 0  # ember does not hand out its cudaStream_t
+        """The ``cudaStream_t`` ember queues the device's work on, as an integer."""
+        return _C._cuda_stream_handle(self.device_index)
 
     def synchronize(self) -> None:
         """Waits for the work queued on the stream."""
@@ -109,9 +115,8 @@ class Stream:
         event.wait(self)
 
     def wait_stream(self, stream: Stream) -> None:
-        """Work queued here after this call runs after the work queued on ``stream`` so far."""
-        if stream.device_index != self.device_index:
-            stream.synchronize()
+        """Work queued here after this call runs after the work queued on ``stream`` so far (no host wait)."""
+        _C._cuda_stream_wait_stream(self.cuda_stream, stream.cuda_stream, stream.device_index)
 
     def record_event(self, event: Event | None = None) -> Event:
         event = event if event is not None else Event()
@@ -119,16 +124,34 @@ class Stream:
         return event
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Stream) and other.device_index == self.device_index
+        return isinstance(other, Stream) and (other.device_index, other.cuda_stream) == (
+            self.device_index,
+            self.cuda_stream,
+        )
 
     def __hash__(self) -> int:
-        return hash(("ember.cuda.Stream", self.device_index))
+        return hash(("ember.cuda.Stream", self.device_index, self.cuda_stream))
 
     def __repr__(self) -> str:
-        return f"<ember.cuda.Stream device=cuda:{self.device_index} cuda_stream=0x0>"
+        return f"<ember.cuda.{type(self).__name__} device=cuda:{self.device_index} cuda_stream={self.cuda_stream:#x}>"
 
 
-ExternalStream = Stream
+class ExternalStream(Stream):
+    """A stream made by other CUDA code (``stream_ptr``: its ``cudaStream_t`` as an integer) on ``device``.
+    ember's work inside ``with ember.cuda.stream(ext):`` still runs on ember's stream, ordered after the work
+    queued on ``ext`` before the block; work queued on ``ext`` after the block runs after ember's."""
+
+    def __init__(self, stream_ptr: int, device: Any = None) -> None:
+        if not isinstance(stream_ptr, int):
+            raise TypeError(
+                f"ExternalStream(): stream_ptr must be an int (a cudaStream_t), got {type(stream_ptr).__name__}"
+            )
+        super().__init__(device)
+        self._stream_ptr = stream_ptr
+
+    @property
+    def cuda_stream(self) -> int:
+        return self._stream_ptr
 
 
 def current_stream(device: Any = None) -> Stream:
@@ -155,9 +178,15 @@ def stream(stream: Stream | None) -> Iterator[None]:
 
     before = current_device()
     _C._cuda_set_device(stream.device_index)
+    external = isinstance(stream, ExternalStream)
+    own = _C._cuda_stream_handle(stream.device_index)
+    if external:
+        _C._cuda_stream_wait_stream(own, stream.cuda_stream, stream.device_index)
     try:
         yield
     finally:
+        if external:
+            _C._cuda_stream_wait_stream(stream.cuda_stream, own, stream.device_index)
         _C._cuda_set_device(before)
 
 

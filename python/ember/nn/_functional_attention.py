@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .. import _C
 from .._creation import _device_of, arange, ones, tensor, zeros
 from ..grad_mode import no_grad
+from .attention import _check_available
 
 if TYPE_CHECKING:
     from .._C import Tensor
@@ -72,6 +73,7 @@ def scaled_dot_product_attention(
     dropout_p > 0 drops attention weights (always: this function has no training flag, as PyTorch's).
     Rows with every key masked give zeros.
     """
+    _check_available(query.is_cuda)
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if query.shape[-1] != key.shape[-1]:

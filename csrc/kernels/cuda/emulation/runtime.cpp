@@ -26,7 +26,6 @@ namespace cuda {
 namespace emulation {
 namespace {
 
-thread_local cudaError_t last_error = cudaSuccess;  // the sticky error of cudaGetLastError
 constexpr int kMaxThreadsPerBlock = 1024;
 constexpr size_t kStackBytes = 128 << 10;
 constexpr size_t kGuardBytes = 4096;  // below each stack: an overflow faults instead of corrupting the next
@@ -166,13 +165,26 @@ void run_block(Block& b, const dim3& shape, int n_threads, bool reversed) {
   }
 }
 
-// One stream: launches from several host threads run one after another.
-std::mutex& stream_mutex() {
-  static std::mutex m;
-  return m;
+}  // namespace
+
+thread_local cudaError_t last_error = cudaSuccess;
+thread_local int current_device = 0;
+
+cudaError_t fail(cudaError_t status) {
+  last_error = status;
+  return status;
 }
 
-}  // namespace
+// EMBER_CUDA_EMULATED_DEVICES=n (1 to 8; 1 by default) devices, for tests of several GPUs.
+int device_count() {
+  static const int n = [] {
+    const char* v = std::getenv("EMBER_CUDA_EMULATED_DEVICES");
+    int k = v ? std::atoi(v) : 1;
+    return k < 1 ? 1 : k > 8 ? 8 : k;
+  }();
+  return n;
+}
+bool valid_device(int device) { return device >= 0 && device < device_count(); }
 
 void syncthreads() {
   Block& b = *block;
@@ -183,16 +195,18 @@ void syncthreads() {
 static std::atomic<unsigned long long> g_launches{0};
 void count_launch() { ++g_launches; }
 
-void run_grid(dim3 grid, dim3 shape, void (*thread)(const void*), const void* data) {
-  count_launch();
+bool launch_shape_ok(dim3 grid, dim3 shape) {
   const uint64_t n_threads = uint64_t(shape.x) * shape.y * shape.z;
-  // CUDA's limits on a launch's shape; a launch outside them runs nothing.
   if (n_threads == 0 || n_threads > kMaxThreadsPerBlock || shape.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
       grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535) {
     last_error = cudaErrorInvalidConfiguration;
-    return;
+    return false;
   }
-  std::lock_guard<std::mutex> lock(stream_mutex());
+  return true;
+}
+
+void run_grid(dim3 grid, dim3 shape, void (*thread)(const void*), const void* data) {
+  const int n_threads = int(shape.x * shape.y * shape.z);  // launch_shape_ok checked it when it was queued
   Block& b = this_threads_block();
   block = &b;
   b.thread = thread;
@@ -206,7 +220,7 @@ void run_grid(dim3 grid, dim3 shape, void (*thread)(const void*), const void* da
         blockIdx.x = x;
         blockIdx.y = y;
         blockIdx.z = z;
-        run_block(b, shape, (int)n_threads, (x + y + z) % 2 == 1);
+        run_block(b, shape, n_threads, (x + y + z) % 2 == 1);
       }
   if (b.failed) last_error = cudaErrorLaunchFailure;
 }
@@ -215,14 +229,9 @@ void run_grid(dim3 grid, dim3 shape, void (*thread)(const void*), const void* da
 }  // namespace cuda
 }  // namespace ember
 
+using ember::cuda::emulation::fail;
 using ember::cuda::emulation::last_error;
-
-namespace {
-cudaError_t fail(cudaError_t status) {
-  last_error = status;
-  return status;
-}
-}  // namespace
+using ember::cuda::emulation::valid_device;
 
 const char* cudaGetErrorString(cudaError_t status) {
   switch (status) {
@@ -232,6 +241,7 @@ const char* cudaGetErrorString(cudaError_t status) {
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorNotReady: return "device not ready";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
   }
   return "unrecognized error code";
@@ -243,39 +253,24 @@ cudaError_t cudaGetLastError() {
   return status;
 }
 
-namespace {
-thread_local int current_device = 0;
-
-// EMBER_CUDA_EMULATED_DEVICES=n (1 to 8; 1 by default) devices, for tests of several GPUs.
-int device_count() {
-  static const int n = [] {
-    const char* v = std::getenv("EMBER_CUDA_EMULATED_DEVICES");
-    int k = v ? std::atoi(v) : 1;
-    return k < 1 ? 1 : k > 8 ? 8 : k;
-  }();
-  return n;
-}
-bool valid(int device) { return device >= 0 && device < device_count(); }
-}  // namespace
-
 cudaError_t cudaGetDeviceCount(int* count) {
-  *count = device_count();
+  *count = ember::cuda::emulation::device_count();
   return cudaSuccess;
 }
 
 cudaError_t cudaGetDevice(int* device) {
-  *device = current_device;
+  *device = ember::cuda::emulation::current_device;
   return cudaSuccess;
 }
 
 cudaError_t cudaSetDevice(int device) {
-  if (!valid(device)) return fail(cudaErrorInvalidDevice);
-  current_device = device;
+  if (!valid_device(device)) return fail(cudaErrorInvalidDevice);
+  ember::cuda::emulation::current_device = device;
   return cudaSuccess;
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
-  if (!valid(device)) return fail(cudaErrorInvalidDevice);
+  if (!valid_device(device)) return fail(cudaErrorInvalidDevice);
   std::strncpy(prop->name, "ember CUDA host emulation", sizeof prop->name);
   prop->totalGlobalMem = size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGE_SIZE));
   prop->major = 9, prop->minor = 0;  // what the build's newest architecture (sm_90) runs
@@ -285,104 +280,13 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 
 // Emulated devices share host memory: each reaches every other one.
 cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer) {
-  if (!valid(device) || !valid(peer)) return fail(cudaErrorInvalidDevice);
+  if (!valid_device(device) || !valid_device(peer)) return fail(cudaErrorInvalidDevice);
   *can = device != peer;
   return cudaSuccess;
 }
 
-// Work runs when it is queued: waiting has nothing to wait for. The waits are counted
-// (ember_emulation_waits), so tests can check that a path never waits for the device.
-static std::atomic<unsigned long long> g_waits{0};
-cudaError_t cudaDeviceSynchronize() {
-  ++g_waits;
-  return cudaSuccess;
-}
-cudaError_t cudaStreamSynchronize(cudaStream_t) {
-  ++g_waits;
-  return cudaSuccess;
-}
-
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
-  static char the_stream;
-  *stream = reinterpret_cast<cudaStream_t>(&the_stream);
-  return cudaSuccess;
-}
-
-cudaError_t cudaMalloc(void** p, size_t size) {
-  const size_t rounded = (size + 255) / 256 * 256;  // cudaMalloc's alignment
-  *p = rounded ? std::aligned_alloc(256, rounded) : nullptr;
-  if (rounded && !*p) return fail(cudaErrorMemoryAllocation);
-  if (*p) std::memset(*p, 0xff, rounded);  // fresh device memory is not zero: a kernel must not assume it
-  return cudaSuccess;
-}
-
-cudaError_t cudaFree(void* p) {
-  std::free(p);
-  return cudaSuccess;
-}
-
-cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total) {
-  *total = size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGE_SIZE));
-  *free_bytes = size_t(sysconf(_SC_AVPHYS_PAGES)) * size_t(sysconf(_SC_PAGE_SIZE));
-  return cudaSuccess;
-}
-
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind, cudaStream_t) {
-  std::memmove(dst, src, n);
-  return cudaSuccess;
-}
-
-cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t n, cudaStream_t) {
-  if (!valid(dst_device) || !valid(src_device)) return fail(cudaErrorInvalidDevice);
-  std::memmove(dst, src, n);
-  return cudaSuccess;
-}
-
-cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t) {
-  std::memset(p, value, n);
-  return cudaSuccess;
-}
-
-// Page-locked memory is host memory here, and an event completes when recorded (work runs when queued).
-cudaError_t cudaHostAlloc(void** p, size_t size, unsigned) {
-  *p = size ? std::aligned_alloc(4096, (size + 4095) / 4096 * 4096) : nullptr;
-  return size && !*p ? fail(cudaErrorMemoryAllocation) : cudaSuccess;
-}
-
-cudaError_t cudaFreeHost(void* p) {
-  std::free(p);
-  return cudaSuccess;
-}
-
-// An event holds the host time it was recorded at (the work before it has run by then).
-struct CUevent_st {
-  std::chrono::steady_clock::time_point recorded;
-};
-cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
-  *event = new CUevent_st{std::chrono::steady_clock::now()};
-  return cudaSuccess;
-}
-cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
-  event->recorded = std::chrono::steady_clock::now();
-  return cudaSuccess;
-}
-cudaError_t cudaEventQuery(cudaEvent_t) { return cudaSuccess; }
-cudaError_t cudaEventSynchronize(cudaEvent_t) {
-  ++g_waits;
-  return cudaSuccess;
-}
-cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
-  *ms = std::chrono::duration<float, std::milli>(end->recorded - start->recorded).count();
-  return cudaSuccess;
-}
-cudaError_t cudaEventDestroy(cudaEvent_t event) {
-  delete event;
-  return cudaSuccess;
-}
-
-// How many times ember waited for the emulated device, and how many kernels it launched there (tests
-// and tools/cuda_launches.py read them with ctypes).
-extern "C" __attribute__((visibility("default"))) unsigned long long ember_emulation_waits() { return g_waits.load(); }
+// How many kernels ember launched on the emulated device (tests and tools/cuda_launches.py read it
+// with ctypes; ember_emulation_waits, in streams.cpp, the waits).
 extern "C" __attribute__((visibility("default"))) unsigned long long ember_emulation_launches() {
   return ember::cuda::emulation::g_launches.load();
 }

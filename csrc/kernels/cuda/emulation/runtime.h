@@ -4,6 +4,7 @@
 // their kernels run as written, every thread of every block, __syncthreads included.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <tuple>
 #include <utility>
 
@@ -71,6 +72,9 @@ cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer);
 cudaError_t cudaDeviceSynchronize();
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaStreamQuery(cudaStream_t stream);
+cudaError_t cudaStreamDestroy(cudaStream_t stream);
+cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned flags);
 cudaError_t cudaMalloc(void** p, size_t size);
 cudaError_t cudaFree(void* p);
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total);
@@ -109,29 +113,47 @@ namespace emulation {
 // Runs `thread(data)` for every thread of every block of the grid, in order, each thread on
 // a fiber of its own so that __syncthreads can suspend it (runtime.cpp).
 void run_grid(dim3 grid, dim3 block, void (*thread)(const void*), const void* data);
-// Counts a launch (run_grid's, and each emulated cuBLAS call's): ember_emulation_launches() reads the count.
+// Whether a launch's shape is within CUDA's limits; if not, cudaGetLastError reports it at once.
+bool launch_shape_ok(dim3 grid, dim3 block);
+// Counts a launch (each kernel's, and each emulated cuBLAS call's) when it is queued:
+// ember_emulation_launches() reads the count.
 void count_launch();
 void syncthreads();
+
+extern thread_local cudaError_t last_error;  // what cudaGetLastError returns next
+extern thread_local int current_device;      // cudaSetDevice's
+cudaError_t fail(cudaError_t status);        // sets last_error, returns status
+int device_count();
+bool valid_device(int device);
+
+// Note [Asynchronous emulation]: queues `work` on the stream; it runs on the stream's own host
+// thread, after the work queued before it.
+void enqueue(cudaStream_t stream, std::function<void()> work);
 
 template <class... P>
 struct Launch {
   dim3 grid, block;
+  cudaStream_t stream;
   void (*kernel)(P...);
   template <class... A>
   void operator()(A&&... args) const {
+    if (!launch_shape_ok(grid, block)) return;
+    count_launch();
     struct Call {
       void (*kernel)(P...);
       std::tuple<P...> params;  // converted once, as a launch copies its arguments
     } call{kernel, std::tuple<P...>(std::forward<A>(args)...)};
-    run_grid(
-        grid, block,
-        [](const void* d) { std::apply(static_cast<const Call*>(d)->kernel, static_cast<const Call*>(d)->params); },
-        &call);
+    enqueue(stream, [grid = grid, block = block, call] {
+      run_grid(
+          grid, block,
+          [](const void* d) { std::apply(static_cast<const Call*>(d)->kernel, static_cast<const Call*>(d)->params); },
+          &call);
+    });
   }
 };
 template <class... P>
-Launch<P...> launch(dim3 grid, dim3 block, cudaStream_t, void (*kernel)(P...)) {
-  return {grid, block, kernel};
+Launch<P...> launch(dim3 grid, dim3 block, cudaStream_t stream, void (*kernel)(P...)) {
+  return {grid, block, stream, kernel};
 }
 
 }  // namespace emulation
