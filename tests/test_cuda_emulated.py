@@ -40,6 +40,7 @@ def test_gpu_tests_pass_on_the_host_emulation():
             str(HERE / "test_cuda_nn_devices.py"),
             str(HERE / "test_cuda_linalg_optim_devices.py"),
             str(HERE / "test_cuda_math_devices.py"),
+            str(HERE / "test_cuda_graphs.py"),
             "-m",
             "cuda",
         ],

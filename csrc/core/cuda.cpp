@@ -166,6 +166,16 @@ void note_synchronizing_op() {
   if (auto handler = g_sync_warning_handler.load()) handler(kWords);
 }
 
+void refuse_draw_in_capture(Device device) {
+  if (device.type != DeviceType::CUDA) return;
+  const bool capturing = cuda_call(
+      [&] { return cuda_backend().capturing(device.index >= 0 ? device.index : cuda_backend().current_device()); });
+  if (!capturing) return;
+  EMBER_FAIL(Runtime, "random numbers on ", device.str(),
+             " while a CUDA graph is captured: ember's graph would replay the same numbers every time; draw them "
+             "outside the capture, into a tensor the graph reads");
+}
+
 void fail_missing_kernel(const TensorImpl& t) {
   throw MissingKernel("ember has no CUDA kernel for it yet (input on " + t.device().str() + ")");
 }

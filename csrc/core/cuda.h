@@ -35,6 +35,9 @@ void rethrow_cuda_error();
 void set_sync_debug_mode(int mode);
 int sync_debug_mode();
 void note_synchronizing_op();
+// Note [CUDA graph pools]: random numbers on `device` while it captures a CUDA graph are refused (the
+// graph would replay the same numbers every time: the Philox counters are the kernels' arguments).
+void refuse_draw_in_capture(Device device);
 // How mode 1 warns: set by the Python module (a UserWarning; it takes the GIL).
 void set_sync_warning_handler(void (*handler)(const char* message));
 template <class F>

@@ -363,11 +363,13 @@ void set_rng_state(uint64_t seed, uint64_t offset) {
 }
 
 void uniform(const Tensor& out, double lo, double hi) {
+  refuse_draw_in_capture(out->device());
   uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);
   cuda_call([&] { backend().uniform(cuda_arg(out), lo, hi, g_seed, offset); });
 }
 
 void normal(const Tensor& out, double mean, double std) {
+  refuse_draw_in_capture(out->device());
   uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);
   cuda_call([&] { backend().normal(cuda_arg(out), mean, std, g_seed, offset); });
 }

@@ -153,6 +153,38 @@ void init_cuda(py::module_& m) {
       },
       "Work queued on `waiting` later runs after the work queued on `waited` so far.", py::arg("waiting"),
       py::arg("waited"), py::arg("waited_device"));
+  // CUDA graphs (python/ember/cuda/graphs.py): captured graphs as integer handles.
+  m.def(
+      "_cuda_capture_begin",
+      [](int device, uint64_t pool) { cuda_call([&] { cuda_backend().capture_begin(device_index(device), pool); }); },
+      "Starts capturing the device's stream into a graph; allocations come from the private pool.", py::arg("device"),
+      py::arg("pool"));
+  m.def(
+      "_cuda_capture_end",
+      [](int device) {
+        return reinterpret_cast<uintptr_t>(cuda_call([&] { return cuda_backend().capture_end(device_index(device)); }));
+      },
+      "Ends the capture: the graph, ready to replay.", py::arg("device"));
+  m.def(
+      "_cuda_graph_replay", [](uintptr_t g) { cuda_call([&] { cuda_backend().graph_replay((void*)g); }); },
+      "Queues the captured graph's work again.", py::arg("graph"));
+  m.def(
+      "_cuda_graph_destroy", [](uintptr_t g) { cuda_call([&] { cuda_backend().graph_destroy((void*)g); }); },
+      "Frees a captured graph.", py::arg("graph"));
+  m.def(
+      "_cuda_capturing",
+      [](int device) {
+        return cuda_device_count() > 0 && cuda_call([&] { return cuda_backend().capturing(device_index(device)); });
+      },
+      "Whether the device is capturing a graph.", py::arg("device") = -1);
+  m.def(
+      "_cuda_refuse_draw_in_capture", [](int device) { refuse_draw_in_capture(Device{DeviceType::CUDA, device}); },
+      "Raises while the device captures a CUDA graph (random numbers made on the host, then copied there).",
+      py::arg("device"));
+  m.def(
+      "_cuda_release_pool",
+      [](int device, uint64_t pool) { cuda_call([&] { cuda_backend().release_pool(device, pool); }); },
+      "Lets a private pool's blocks join the cache (no graph uses it any more).", py::arg("device"), py::arg("pool"));
   m.def(
       "_cuda_raw_alloc",
       [](size_t nbytes, int device) {

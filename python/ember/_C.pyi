@@ -2976,6 +2976,18 @@ def _cuda_can_access_peer(device: typing.SupportsInt | typing.SupportsIndex, pee
     """
     Whether `device` can read `peer`'s memory directly.
     """
+def _cuda_capture_begin(device: typing.SupportsInt | typing.SupportsIndex, pool: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Starts capturing the device's stream into a graph; allocations come from the private pool.
+    """
+def _cuda_capture_end(device: typing.SupportsInt | typing.SupportsIndex) -> int:
+    """
+    Ends the capture: the graph, ready to replay.
+    """
+def _cuda_capturing(device: typing.SupportsInt | typing.SupportsIndex = -1) -> bool:
+    """
+    Whether the device is capturing a graph.
+    """
 def _cuda_current_device() -> int:
     """
     The current CUDA device's index.
@@ -3028,6 +3040,14 @@ def _cuda_get_sync_debug_mode() -> int:
     """
     The sync debug mode (0, 1 or 2).
     """
+def _cuda_graph_destroy(graph: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Frees a captured graph.
+    """
+def _cuda_graph_replay(graph: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Queues the captured graph's work again.
+    """
 def _cuda_initial_seed() -> int:
     """
     The CUDA generator's seed.
@@ -3063,6 +3083,14 @@ def _cuda_raw_alloc(nbytes: typing.SupportsInt | typing.SupportsIndex, device: t
 def _cuda_raw_free(ptr: typing.SupportsInt | typing.SupportsIndex, nbytes: typing.SupportsInt | typing.SupportsIndex, device: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Gives _cuda_raw_alloc's block back to the caching allocator.
+    """
+def _cuda_refuse_draw_in_capture(device: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Raises while the device captures a CUDA graph (random numbers made on the host, then copied there).
+    """
+def _cuda_release_pool(device: typing.SupportsInt | typing.SupportsIndex, pool: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Lets a private pool's blocks join the cache (no graph uses it any more).
     """
 def _cuda_reset_accumulated_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """

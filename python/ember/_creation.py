@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _C, _batched, _memory_format, _meta
+from . import _C, _batched, _graph_capture, _memory_format, _meta
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -470,7 +470,15 @@ def randint(
     if _on_meta(device):
         return _meta.empty(_size(tuple(size)), dtype or int64, requires_grad)
     make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad, device)  # noqa: E731
-    return _batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size)))
+    return _drawn(_batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size))))
+
+
+def _drawn(t: Tensor) -> Tensor:
+    """Random numbers made on the host and copied to a GPU: refused there while a CUDA graph is captured (a replay
+    would copy the same numbers again; Note [CUDA graph pools])."""
+    if _graph_capture.depth and t.is_cuda:
+        _C._cuda_refuse_draw_in_capture(t.get_device())
+    return t
 
 
 def randperm(
@@ -500,7 +508,7 @@ def randperm(
 
         return _batched.random_hook(permutations, ())
     t = _C._randperm(int(n), dt, generator)
-    return _finish(_into(out, t, "randperm"), requires_grad, device, pin_memory)
+    return _drawn(_finish(_into(out, t, "randperm"), requires_grad, device, pin_memory))
 
 
 class layout:

@@ -49,6 +49,19 @@ struct DeviceState {
   std::atomic<IndexErrorRecord*> index_errors{nullptr};  // Note [Deferred index errors]: on the device
   IndexErrorRecord* index_errors_read = nullptr;         // its copy in pinned host memory, read after a wait
   std::atomic<bool> index_kernels_queued{false};
+  // While capturing a graph: the pinned blocks its copies read (kept for its replays), and whether a wait
+  // was refused (the capture then fails at its end). Guarded by State's mutex.
+  std::atomic<bool> capturing{false};
+  bool capture_failed = false;
+  std::vector<std::pair<void*, size_t>> capture_staging;
+};
+
+// A captured graph, instantiated, with the pinned blocks its copies read at every replay.
+struct CapturedGraph {
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  int device = 0;
+  std::vector<std::pair<void*, size_t>> staging;
 };
 
 struct State {
@@ -104,13 +117,26 @@ PinnedPool& pinned_pool() {
   return *p;
 }
 
-// The streams made so far: a copy from pinned memory may be queued on any of them.
+// The streams made so far: a copy from pinned memory may be queued on any of them. A capturing stream
+// runs nothing until a replay (and an event may not be recorded on it): its device waited before the
+// capture, and the blocks the capture reads are the graph's (CapturedGraph::staging).
 std::vector<cudaStream_t> streams_in_use() {
   std::vector<cudaStream_t> streams;
   std::lock_guard<std::mutex> lock(state().mutex);
   for (auto& d : state().devices)
-    if (d.stream) streams.push_back(d.stream);
+    if (d.stream && !d.capturing) streams.push_back(d.stream);
   return streams;
+}
+
+// Note [CUDA graph pools]: a wait for a capturing device is refused (CUDA's own words), and fails the capture.
+void refuse_while_capturing(int device, const char* what) {
+  DeviceState& d = device_state(device);
+  if (!d.capturing) return;
+  {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    d.capture_failed = true;
+  }
+  throw std::runtime_error(std::string("CUDA error: operation not permitted when stream is capturing (") + what + ")");
 }
 
 const char* cublas_status(cublasStatus_t s) {
@@ -149,6 +175,7 @@ class CudaBackend final : public Backend {
     t_user_device = device;
   }
   void synchronize(int device) override {
+    refuse_while_capturing(device, "synchronize");
     set_current(device);
     const bool reading = queue_index_error_read(device);
     check(cudaDeviceSynchronize(), "synchronize");
@@ -252,6 +279,7 @@ class CudaBackend final : public Backend {
       stream_wait_stream(src_stream, s, dst_device);
       return;
     }
+    if (kind != cudaMemcpyDeviceToDevice) refuse_while_capturing(device, "copy to or from the host");
     check(cudaMemcpyAsync(dst, src, nbytes, kind, s), "cudaMemcpyAsync");
     // The host reads (or frees) its side next: wait for the copy.
     if (kind == cudaMemcpyDeviceToDevice) return;
@@ -373,6 +401,61 @@ class CudaBackend final : public Backend {
   void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) override {
     cuda::normal(out, mean, std, seed, offset);
   }
+
+  void capture_begin(int device, uint64_t pool) override {
+    DeviceState& d = device_state(device);
+    if (d.capturing)
+      throw std::runtime_error("CUDA graph capture: cuda:" + std::to_string(device) + " is capturing already");
+    cudaStream_t s = stream_for(device);
+    index_error_record(device);  // made (and zeroed) now: made inside, its zeroing would be part of the graph
+    check(cudaStreamSynchronize(s), "CUDA graph capture");  // nothing of before runs during the capture
+    allocator().set_capture_pool(device, pool);
+    const cudaError_t status = cudaStreamBeginCapture(s, cudaStreamCaptureModeRelaxed);
+    if (status != cudaSuccess) allocator().set_capture_pool(device, 0);
+    check(status, "cudaStreamBeginCapture");
+    std::lock_guard<std::mutex> lock(state().mutex);
+    d.capture_failed = false;
+    d.capturing = true;
+  }
+  void* capture_end(int device) override {
+    DeviceState& d = device_state(device);
+    if (!d.capturing)
+      throw std::runtime_error("CUDA graph capture: cuda:" + std::to_string(device) + " is not capturing");
+    cudaStream_t s = stream_for(device);
+    auto* g = new CapturedGraph();
+    g->device = device;
+    bool failed;
+    {
+      std::lock_guard<std::mutex> lock(state().mutex);
+      d.capturing = false;
+      failed = d.capture_failed;
+      g->staging.swap(d.capture_staging);
+    }
+    allocator().set_capture_pool(device, 0);
+    cudaError_t status = cudaStreamEndCapture(s, &g->graph);
+    if (status == cudaSuccess && failed) status = cudaErrorStreamCaptureInvalidated;
+    if (status == cudaSuccess) status = cudaGraphInstantiate(&g->exec, g->graph, 0);
+    if (status != cudaSuccess) {
+      graph_destroy(g);
+      check(status, "CUDA graph capture");
+    }
+    return g;
+  }
+  void graph_replay(void* graph) override {
+    auto* g = static_cast<CapturedGraph*>(graph);
+    check(cudaGraphLaunch(g->exec, stream_for(g->device)), "cudaGraphLaunch");
+    device_state(g->device).index_kernels_queued.store(true);  // its index kernels may record an error
+  }
+  void graph_destroy(void* graph) override {
+    auto* g = static_cast<CapturedGraph*>(graph);
+    if (g->exec) cudaGraphExecDestroy(g->exec);  // no check: CUDA finishes a replay under way first
+    if (g->graph) cudaGraphDestroy(g->graph);
+    const std::vector<cudaStream_t> streams = streams_in_use();
+    for (auto& [p, n] : g->staging) pinned_pool().free(p, n, streams);  // reused once the replays have run
+    delete g;
+  }
+  bool capturing(int device) override { return device_state(device).capturing; }
+  void release_pool(int device, uint64_t pool) override { allocator().release_pool(device, pool); }
 
   void* stream_handle(int device) override { return stream_for(device); }
   void* blas_handle(int device) override { return blas_for(device); }
@@ -505,6 +588,7 @@ void raise_index_error(int device) {
     for (int i = 0; i < kMaxDevices; ++i) raise_index_error(i);
     return;
   }
+  if (device_state(device).capturing) return;  // read at the first wait after the capture
   if (!queue_index_error_read(device)) return;
   check(cudaStreamSynchronize(stream_for(device)), "reading index errors");
   raise_read_index_error(device);
@@ -515,6 +599,12 @@ void copy_to_device_staged(void* dst, const void* src, size_t n, int device) {
   void* staging = pinned_pool().alloc(n);
   std::memcpy(staging, src, n);
   check(cudaMemcpyAsync(dst, staging, n, cudaMemcpyHostToDevice, stream_for(device)), "cudaMemcpyAsync (staged)");
+  DeviceState& d = device_state(device);
+  if (d.capturing) {  // the graph reads the block at every replay: it keeps it
+    std::lock_guard<std::mutex> lock(state().mutex);
+    d.capture_staging.emplace_back(staging, n);
+    return;
+  }
   pinned_pool().free(staging, n, streams_in_use());  // handed out again once the copy has run
 }
 

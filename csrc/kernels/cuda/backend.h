@@ -260,6 +260,16 @@ class Backend {
   virtual void stream_wait_event(void* stream, void* event) = 0;
   // Work queued on `waiting` after this runs after the work queued on `waited` (of `waited_device`) so far.
   virtual void stream_wait_stream(void* waiting, void* waited, int waited_device) = 0;
+
+  // CUDA graphs (ember.cuda.CUDAGraph): the device's stream is captured from capture_begin to capture_end,
+  // which returns the graph, instantiated; its allocations come from the private `pool`
+  // (Note [CUDA graph pools]). A wait for the device while it captures raises, and capture_end then too.
+  virtual void capture_begin(int device, uint64_t pool) = 0;
+  virtual void* capture_end(int device) = 0;
+  virtual void graph_replay(void* graph) = 0;
+  virtual void graph_destroy(void* graph) = 0;
+  virtual bool capturing(int device) = 0;
+  virtual void release_pool(int device, uint64_t pool) = 0;
 };
 
 }  // namespace cuda

@@ -12,6 +12,15 @@
 // (set_per_process_memory_fraction) caps the bytes reserved from CUDA: past it
 // the cache is released, then the allocation fails as out of memory. The same class serves
 // the host emulation (Note [CUDA host emulation]), with malloc underneath.
+//
+// Note [CUDA graph pools]
+// A captured CUDA graph writes, at every replay, the very blocks its capture
+// was given; were they back in the cache, a later tensor would share them and
+// a replay would overwrite it. So while a device captures, its allocations come
+// from a private pool (ember.cuda.graph_pool_handle's number) and its frees of
+// the pool's blocks go back to that pool, which later captures sharing it may
+// use (replayed in their capture order, as PyTorch asks); the pool joins the
+// cache when no graph uses it any more (release_pool).
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -45,12 +54,13 @@ class CachingAllocator {
     const size_t size = rounded(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
     PerDevice& d = at(device);
-    auto it = d.free_lists.find(size);
-    if (it != d.free_lists.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
+    const uint64_t pool = d.capture_pool;
+    void* cached = pool ? take(d.pools[pool], size) : nullptr;
+    if (!cached) cached = take(d.free_lists, size);
+    if (cached) {
       d.stats.cache_hits++;
-      return note_allocated(d, p, size);
+      if (pool) d.pool_of[cached] = pool;
+      return note_allocated(d, cached, size);
     }
     if (over_limit(d, size)) release_locked(device);
     void* p = over_limit(d, size) ? nullptr : raw_.alloc(size, device);
@@ -74,6 +84,7 @@ class CachingAllocator {
     }
     d.stats.reserved += size;
     d.stats.max_reserved = std::max(d.stats.max_reserved, d.stats.reserved);
+    if (pool) d.pool_of[p] = pool;
     return note_allocated(d, p, size);
   }
 
@@ -81,8 +92,34 @@ class CachingAllocator {
     const size_t size = rounded(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
     PerDevice& d = at(device);
-    d.free_lists[size].push_back(p);
+    FreeLists* lists = &d.free_lists;
+    if (!d.pool_of.empty()) {  // (empty unless a graph was captured)
+      auto it = d.pool_of.find(p);
+      if (it != d.pool_of.end()) {
+        lists = &d.pools[it->second];
+        d.pool_of.erase(it);
+      }
+    }
+    (*lists)[size].push_back(p);
     d.stats.allocated -= size;
+  }
+
+  // Note [CUDA graph pools]: `device`'s allocations come from `pool` (0: the cache again).
+  void set_capture_pool(int device, uint64_t pool) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    at(device).capture_pool = pool;
+  }
+  // No graph replays `pool` any more: its free blocks join the cache, and so do its others when freed.
+  void release_pool(int device, uint64_t pool) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PerDevice& d = at(device);
+    auto found = d.pools.find(pool);
+    if (found != d.pools.end()) {
+      for (auto& [size, blocks] : found->second)
+        d.free_lists[size].insert(d.free_lists[size].end(), blocks.begin(), blocks.end());
+      d.pools.erase(found);
+    }
+    for (auto it = d.pool_of.begin(); it != d.pool_of.end();) it = it->second == pool ? d.pool_of.erase(it) : ++it;
   }
 
   MemoryStats stats(int device) {
@@ -118,12 +155,23 @@ class CachingAllocator {
   }
 
  private:
+  using FreeLists = std::unordered_map<size_t, std::vector<void*>>;  // rounded size -> blocks
   struct PerDevice {
-    std::unordered_map<size_t, std::vector<void*>> free_lists;  // rounded size -> blocks
+    FreeLists free_lists;
+    uint64_t capture_pool = 0;                      // Note [CUDA graph pools]: 0 unless capturing
+    std::unordered_map<uint64_t, FreeLists> pools;  // the private pools' free blocks
+    std::unordered_map<void*, uint64_t> pool_of;    // blocks handed out from a private pool
     MemoryStats stats;
     uint64_t limit = 0;  // bytes reserved at most; 0: no limit
     double fraction = 1.0;
   };
+  static void* take(FreeLists& lists, size_t size) {
+    auto it = lists.find(size);
+    if (it == lists.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    return p;
+  }
   static bool over_limit(const PerDevice& d, size_t size) { return d.limit && d.stats.reserved + size > d.limit; }
 
   PerDevice& at(int device) {

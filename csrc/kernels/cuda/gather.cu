@@ -10,14 +10,13 @@ namespace cuda {
 namespace {
 
 // Host offsets copied to the device for one launch (stream-ordered: the scratch is
-// handed out again only to later work on the same stream).
+// handed out again only to later work on the same stream), through pinned memory
+// (Note [Staged host copies]: no wait, and a CUDA graph can replay the copy).
 struct DeviceOffsets {
   Scratch scratch;
   DeviceOffsets(const int64_t* host, int64_t n, int device)
       : scratch((size_t)std::max<int64_t>(n, 1) * sizeof(int64_t), device) {
-    if (n)
-      check(cudaMemcpyAsync(scratch.data, host, n * sizeof(int64_t), cudaMemcpyHostToDevice, stream_for(device)),
-            "copying index offsets");
+    copy_to_device_staged(scratch.data, host, n * sizeof(int64_t), device);
   }
   const int64_t* get() const { return static_cast<const int64_t*>(scratch.data); }
 };

@@ -26,6 +26,7 @@ from ._monitoring import (  # noqa: F401  (nvidia-smi's numbers through NVML)
     temperature,
     utilization,
 )
+from .graphs import *  # noqa: F401,F403
 from .memory import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .streams import (  # noqa: F401
@@ -118,11 +119,6 @@ def check_error(res: int) -> None:
 def current_blas_handle() -> int:
     """The current device's ``cublasHandle_t`` (as an integer), bound to the device's stream."""
     return _C._cuda_blas_handle(_valid_index(None))
-
-
-def is_current_stream_capturing() -> bool:
-    """False: ember does not capture CUDA graphs, so its streams never are."""
-    return False
 
 
 OutOfMemoryError = _C.OutOfMemoryError  # a RuntimeError, raised when the caching allocator runs out

@@ -9,7 +9,7 @@ from copy import deepcopy
 from itertools import chain
 from typing import Any, Callable, Dict, Iterable, Iterator, Tuple, Union
 
-from .. import _C
+from .. import _C, _graph_capture
 from .._C import Tensor
 from ..autograd.profiler import profiled_method
 from ..grad_mode import enable_grad, no_grad
@@ -118,6 +118,24 @@ def _no_grad_step(step: Callable[..., None]) -> Callable[..., float | None]:
     return wrapper
 
 
+def _refusing_graph_capture(step: Callable) -> Callable:
+    """An optimizer that counts its steps (its ``capturable`` option) computes them on the host, so a CUDA graph
+    would replay one step forever: its step() refuses a capture, as PyTorch's without ``capturable=True``
+    (ember's takes no capturable step at all)."""
+
+    @functools.wraps(step)
+    def checked(self, *args: Any, **kwargs: Any) -> Any:
+        if _graph_capture.depth and "capturable" in self.defaults:
+            raise RuntimeError(
+                f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} but "
+                "param_groups' capturable is False. (ember's step counts live on the host: capture the forward "
+                "and backward, and step outside the graph)"
+            )
+        return step(self, *args, **kwargs)
+
+    return checked
+
+
 class Optimizer:
     """Base class of all optimizers.
 
@@ -132,7 +150,8 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "__wrapped_for_profiler__", False):
-            cls.step = profiled_method(lambda self: f"Optimizer.step#{type(self).__name__}.step")(step)
+            name = profiled_method(lambda self: f"Optimizer.step#{type(self).__name__}.step")
+            cls.step = name(_refusing_graph_capture(step))
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults

@@ -21,7 +21,10 @@
 // - cudaFree and cudaFreeHost wait for the device first, as CUDA's do.
 // EMBER_CUDA_EMULATED_SYNC=1 runs the work at its call instead, to tell an
 // ordering mistake from a kernel's. A forked child (no stream threads) does so
-// too.
+// too. A capturing stream (cudaStreamBeginCapture) keeps its work in the graph
+// instead of running it, and refuses what CUDA refuses there: a wait for it, a
+// copy to pageable host memory or from it (the graph could not read those bytes
+// at a replay); each refusal invalidates the capture, as in CUDA.
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,8 +46,17 @@
 using ember::cuda::emulation::fail;
 using ember::cuda::emulation::valid_device;
 
+struct CUgraph_st {
+  std::vector<std::function<void()>> work;
+  bool invalidated = false;  // a refused call during the capture
+};
+struct CUgraphExec_st {
+  std::vector<std::function<void()>> work;
+};
+
 struct CUstream_st {
   int device = 0;
+  CUgraph_st* capture = nullptr;  // while capturing: where queued work goes
   std::deque<std::function<void()>> work;
   bool running = false;             // the thread is running the front item
   cudaError_t error = cudaSuccess;  // a fault in its work, until a synchronisation reports it
@@ -144,6 +156,11 @@ void after_fork_in_child() { forked = true; }
 }  // namespace
 
 void enqueue(cudaStream_t stream, std::function<void()> work) {
+  if (stream && stream->capture) {
+    std::lock_guard<std::mutex> lock(lock_all());
+    stream->capture->work.push_back(std::move(work));
+    return;
+  }
   if (!stream || run_inline() || forked) {
     if (!stream) drain(current_device);  // the legacy default stream follows all others
     work();
@@ -182,8 +199,18 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
 // Streams are kept (their thread waits for work that never comes): ember destroys none.
 cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
 
+namespace {
+// A call CUDA refuses on a capturing stream: the capture is invalidated.
+cudaError_t refuse_in_capture(cudaStream_t s) {
+  std::lock_guard<std::mutex> lock(lock_all());
+  s->capture->invalidated = true;
+  return fail(cudaErrorStreamCaptureUnsupported);
+}
+}  // namespace
+
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   if (!s) return cudaDeviceSynchronize();
+  if (s->capture) return refuse_in_capture(s);
   std::unique_lock<std::mutex> lock(lock_all());
   wait_until(lock, [s] { return ember::cuda::emulation::idle(s); });
   return ember::cuda::emulation::take_error(s);
@@ -198,6 +225,11 @@ cudaError_t cudaDeviceSynchronize() {
   const int device = ember::cuda::emulation::current_device;
   std::unique_lock<std::mutex> lock(lock_all());
   auto& all = ember::cuda::emulation::streams();
+  for (CUstream_st* s : all)
+    if (s->device == device && s->capture) {
+      s->capture->invalidated = true;  // (refuse_in_capture, with the lock held)
+      return fail(cudaErrorStreamCaptureUnsupported);
+    }
   wait_until(lock, [&] {
     for (CUstream_st* s : all)
       if (s->device == device && !ember::cuda::emulation::idle(s)) return false;
@@ -242,6 +274,9 @@ bool is_pinned(const void* p) {
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
+  if (stream && stream->capture &&
+      ((kind == cudaMemcpyHostToDevice && !is_pinned(src)) || (kind == cudaMemcpyDeviceToHost && !is_pinned(dst))))
+    return refuse_in_capture(stream);
   if (kind == cudaMemcpyHostToDevice && !is_pinned(src)) {
     auto staged = std::make_shared<std::vector<char>>((const char*)src, (const char*)src + n);
     enqueue(stream, [dst, staged] { std::memcpy(dst, staged->data(), staged->size()); });
@@ -292,7 +327,9 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
   return cudaSuccess;
 }
 
+// Events inside a capture (graph nodes in CUDA) are not emulated: ember records none there.
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  if (stream && stream->capture) return refuse_in_capture(stream);
   uint64_t record;
   {
     std::lock_guard<std::mutex> lock(lock_all());
@@ -326,6 +363,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
+  if (stream && stream->capture) return refuse_in_capture(stream);
   uint64_t record;
   {
     std::lock_guard<std::mutex> lock(lock_all());
@@ -358,4 +396,57 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
 // How many times ember waited for the emulated device (tests read it with ctypes).
 extern "C" __attribute__((visibility("default"))) unsigned long long ember_emulation_waits() {
   return ember::cuda::emulation::g_waits.load();
+}
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode) {
+  if (!stream || stream->capture) return fail(cudaErrorInvalidValue);  // the legacy stream; a capture under way
+  std::lock_guard<std::mutex> lock(lock_all());
+  stream->capture = new CUgraph_st();
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
+  if (!stream || !stream->capture) return fail(cudaErrorInvalidValue);
+  std::lock_guard<std::mutex> lock(lock_all());
+  CUgraph_st* captured = stream->capture;
+  stream->capture = nullptr;
+  if (captured->invalidated) {
+    delete captured;
+    *graph = nullptr;
+    return fail(cudaErrorStreamCaptureInvalidated);
+  }
+  *graph = captured;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status) {
+  std::lock_guard<std::mutex> lock(lock_all());
+  *status = !stream || !stream->capture    ? cudaStreamCaptureStatusNone
+            : stream->capture->invalidated ? cudaStreamCaptureStatusInvalidated
+                                           : cudaStreamCaptureStatusActive;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long) {
+  *exec = new CUgraphExec_st{graph->work};
+  return cudaSuccess;
+}
+
+// A replay queues the captured work, in its order, as one item of the stream.
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
+  ember::cuda::emulation::count_launch();
+  enqueue(stream, [work = exec->work] {
+    for (const auto& item : work) item();
+  });
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  delete exec;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  delete graph;
+  return cudaSuccess;
 }

@@ -1,0 +1,174 @@
+"""CUDA graphs (ember.cuda.CUDAGraph, graph, make_graphed_callables), as torch.cuda's: a capture records the
+device's work, replays redo it on the capture's memory (Note [CUDA graph pools]), and what a capture cannot
+hold (waits for the device, random numbers, optimizers that count steps on the host) raises."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+
+pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA GPU")]
+
+
+def capture(fn):
+    g = ember.cuda.CUDAGraph()
+    with ember.cuda.graph(g):
+        out = fn()
+    return g, out
+
+
+def test_a_replay_recomputes_from_the_captured_inputs():
+    static_in = ember.zeros(8, 4, device="cuda")
+    w = ember.randn(4, 3, device="cuda")
+    assert not ember.cuda.is_current_stream_capturing()
+    seen = []
+
+    def step():
+        seen.append(ember.cuda.is_current_stream_capturing())
+        # arange is made on the host: its bytes are a copy the graph repeats (its pinned block is the graph's)
+        return (static_in @ w).relu() + ember.arange(3.0, device="cuda")
+
+    g, out = capture(step)
+    assert seen == [True] and not ember.cuda.is_current_stream_capturing()
+    for _ in range(3):
+        new = np.random.randn(8, 4).astype(np.float32)
+        static_in.copy_(ember.tensor(new, device="cuda"))
+        for _ in range(20):  # small host copies in between: they reuse pinned blocks, never the graph's
+            ember.tensor(np.full(3, -7.0, np.float32), device="cuda")
+        g.replay()
+        expected = np.maximum(new @ w.cpu().numpy(), 0) + np.arange(3.0)
+        np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_captures_memory_is_not_handed_to_later_tensors():
+    static_in = ember.ones(1000, device="cuda")
+    inner = []
+
+    def step():
+        temp = static_in * 2  # freed inside the capture: its block stays the graph's
+        inner.append(temp.data_ptr())
+        return temp + 1
+
+    g, out = capture(step)
+    later = [ember.full((1000,), 5.0, device="cuda") for _ in range(4)]
+    assert inner[0] not in {t.data_ptr() for t in later}
+    static_in.fill_(3.0)
+    g.replay()
+    assert out.cpu().tolist() == [7.0] * 1000 and all(t.cpu().tolist() == [5.0] * 1000 for t in later)
+    g.reset()
+    with pytest.raises(RuntimeError, match="replay without a preceding successful capture"):
+        g.replay()
+
+
+def test_graphs_sharing_a_pool_replay_in_their_order():
+    x = ember.full((64,), 2.0, device="cuda")
+    pool = ember.cuda.graph_pool_handle()
+    first, second = ember.cuda.CUDAGraph(), ember.cuda.CUDAGraph()
+    with ember.cuda.graph(first, pool=pool):
+        y = x * 3
+    with ember.cuda.graph(second, pool=first.pool()):
+        z = y + x
+    assert first.pool() == second.pool() == pool
+    x.fill_(1.0)
+    first.replay()
+    second.replay()
+    assert z.cpu().tolist() == [4.0] * 64
+
+
+def test_what_a_capture_cannot_hold_raises():
+    x = ember.ones(4, device="cuda")
+    for refused, words in (
+        (lambda: x.sum().item(), "operation not permitted when stream is capturing"),
+        (lambda: x.cpu(), "operation not permitted when stream is capturing"),
+        (lambda: ember.cuda.synchronize(), "operation not permitted when stream is capturing"),
+        (lambda: ember.randn(3, device="cuda"), "random numbers on cuda:0 while a CUDA graph is captured"),
+        (lambda: ember.randint(0, 5, (3,), device="cuda"), "random numbers on cuda:0"),
+        (lambda: nn.functional.dropout(x, 0.5), "random numbers on cuda:0"),
+    ):
+        g = ember.cuda.CUDAGraph()
+        with pytest.raises(RuntimeError, match=words), ember.cuda.graph(g):
+            refused()
+        with pytest.raises(RuntimeError, match="without a preceding successful capture"):
+            g.replay()
+    assert (x * 2).cpu().tolist() == [2.0] * 4  # the device works on after a failed capture
+    with pytest.raises(RuntimeError, match="Unknown capture error mode"):
+        ember.cuda.CUDAGraph().capture_begin(capture_error_mode="loose")
+    with pytest.raises(RuntimeError, match="capture_end called without a preceding capture_begin"):
+        ember.cuda.CUDAGraph().capture_end()
+
+
+def make_model():
+    ember.manual_seed(1)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)).cuda()
+
+
+def test_a_whole_training_step_with_sgd_replays_as_eager_steps():
+    data = [(ember.randn(16, 4, device="cuda"), ember.randn(16, 1, device="cuda")) for _ in range(6)]
+    eager = make_model()
+    eager_opt = ember.optim.SGD(eager.parameters(), lr=0.1, momentum=0.9)
+    for x, t in data:
+        eager_opt.zero_grad()
+        nn.functional.mse_loss(eager(x), t).backward()
+        eager_opt.step()
+    graphed = make_model()
+    opt = ember.optim.SGD(graphed.parameters(), lr=0.1, momentum=0.9)
+    for x, t in data[:2]:  # warm-up steps, as PyTorch's recipe: the momentum buffers exist before the capture
+        opt.zero_grad(set_to_none=True)
+        nn.functional.mse_loss(graphed(x), t).backward()
+        opt.step()
+    static_x, static_t = data[0][0].clone(), data[0][1].clone()
+    opt.zero_grad(set_to_none=True)
+    g = ember.cuda.CUDAGraph()
+    with ember.cuda.graph(g):
+        nn.functional.mse_loss(graphed(static_x), static_t).backward()
+        opt.step()
+    for x, t in data[2:]:
+        static_x.copy_(x)
+        static_t.copy_(t)
+        g.replay()
+    for a, b in zip(eager.parameters(), graphed.parameters()):
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_optimizers_counting_steps_on_the_host_refuse_a_capture():
+    model = make_model()
+    opt = ember.optim.Adam(model.parameters())
+    model(ember.ones(2, 4, device="cuda")).sum().backward()
+    opt.step()
+    with pytest.raises(
+        RuntimeError, match="capture of step\\(\\) for an instance of Adam but param_groups' capturable"
+    ):
+        with ember.cuda.graph(ember.cuda.CUDAGraph()):
+            opt.step()
+    opt.step()  # outside a capture it steps
+
+
+def test_make_graphed_callables_gives_the_eager_numbers_and_gradients():
+    graphed, eager = make_model(), make_model()
+
+    def scale(a, b):
+        return a * b.sum()
+
+    sample = ember.randn(5, 4, device="cuda", requires_grad=True)
+    graphed_model, graphed_scale = ember.cuda.make_graphed_callables(
+        (graphed, scale), ((sample,), (ember.randn(3, device="cuda", requires_grad=True), ember.ones(2, device="cuda")))
+    )
+    assert graphed_model is graphed
+    for _ in range(2):
+        x = ember.randn(5, 4, device="cuda", requires_grad=True)
+        x_eager = x.detach().clone().requires_grad_()
+        out, out_eager = graphed_model(x), eager(x_eager)
+        assert type(out.grad_fn).__name__ == "GraphedBackward"
+        out.square().sum().backward()
+        out_eager.square().sum().backward()
+        np.testing.assert_allclose(out.detach().cpu().numpy(), out_eager.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(x.grad.cpu().numpy(), x_eager.grad.cpu().numpy(), rtol=1e-5, atol=1e-6)
+    for a, b in zip(graphed.parameters(), eager.parameters()):  # two steps' gradients, accumulated
+        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.cpu().numpy(), rtol=1e-5, atol=1e-6)
+    a = ember.randn(3, device="cuda", requires_grad=True)
+    b = ember.tensor([1.0, 2.0], device="cuda")
+    graphed_scale(a, b).sum().backward()
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [3.0] * 3)
+    graphed.eval()  # outside the mode it was captured in, the module runs its own forward
+    assert graphed(ember.ones(1, 4, device="cuda")).grad_fn.name() != "GraphedBackward"
