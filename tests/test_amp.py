@@ -25,6 +25,7 @@ def _products(lib, x, w, b, img, kernel):
         "baddbmm": lib.baddbmm(b.unsqueeze(0), x.unsqueeze(0), w.unsqueeze(0)),
         "linear": F.linear(x, w.t(), b) if lib is ember else lib.nn.functional.linear(x, w.t(), b),
         "conv2d": (F if lib is ember else lib.nn.functional).conv2d(img, kernel),
+        "conv2d_bias": (F if lib is ember else lib.nn.functional).conv2d(img, kernel, b[:3]),  # the bias cast too
         "exp": x.exp(),
         "add": x + 1,
         "prod": (x @ w).prod(),

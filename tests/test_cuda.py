@@ -325,6 +325,43 @@ def test_unary_forward(name, dtype):
         assert_close(getattr(ember, name)(gpu), getattr(ember, name)(cpu))
 
 
+SPECIAL_UNARY = """neg abs sign sgn exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal sin cos tan tanh sinh cosh
+asin acos atan asinh acosh atanh sigmoid relu erf erfc erfinv floor ceil round trunc frac square lgamma digamma
+signbit isnan isinf isfinite isposinf isneginf nan_to_num logit i0 sinc""".split()
+
+
+@requires_gpu
+@pytest.mark.parametrize("name", SPECIAL_UNARY)
+def test_unary_ops_give_the_cpus_answers_at_special_values(name):
+    # infinities, signed zeros, NaN and the edges of the domains: the same answer (and sign) on both devices
+    values = np.array([-np.inf, -2.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.5, np.inf, np.nan], dtype=np.float64)
+    for dtype in (ember.float32, ember.float64):
+        cpu = ember.tensor(values, dtype=dtype)
+        expected = getattr(ember, name)(cpu)
+        got = getattr(ember, name)(cpu.cuda()).cpu()
+        assert got.dtype == expected.dtype
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=0, equal_nan=True, err_msg=name)
+        assert np.array_equal(np.signbit(got.numpy()), np.signbit(expected.numpy())), name
+
+
+@requires_gpu
+def test_uint64_from_2_to_the_63_up_on_the_device():
+    big = 2**64 - 2
+    t = ember.tensor([big, 5], dtype=ember.uint64, device="cuda")
+    assert int(t[0]) == big and t.tolist() == [big, 5] and t.double().tolist() == [float(big), 5.0]
+    # computed in int64 as on the CPU, whose error comes at the next wait (Note [Deferred index errors])
+    words = r"cannot hold this op's value of 2\*\*63 or more"
+    for compute in (lambda x: x + 1, lambda x: x.max(), lambda x: x < 3, lambda x: x.expand(3, 2)[:, ::2].sum()):
+        with pytest.raises(RuntimeError, match=words):
+            compute(t.cpu())
+        queued = compute(t)
+        with pytest.raises(RuntimeError, match=words):
+            queued.cpu()
+    assert (t[1:] + 1).tolist() == [6] and int(t[1:].max()) == 5
+    floats = ember.tensor([1.5e19, 3.0, 2.0**63], dtype=ember.float64)
+    assert floats.cuda().to(ember.uint64).tolist() == floats.to(ember.uint64).tolist() == [15 * 10**18, 3, 2**63]
+
+
 BINARY = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,

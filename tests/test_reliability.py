@@ -267,6 +267,9 @@ def test_python_number_edge_cases():
     assert int(ember.tensor(1e30, dtype=ember.float64)) == int(1e30)
     assert int(ember.tensor(2**62 + 1)) == 2**62 + 1  # exact, not through a double
     assert ember.sign(ember.tensor(float("nan"))).item() == 0.0
+    signed = np.array([-0.0, 0.0, -np.nan, -3.0], dtype=np.float32)
+    for dtype in (ember.float32, ember.float64, ember.float16):  # abs clears the sign bit, as numpy and PyTorch
+        np.testing.assert_array_equal(np.signbit(ember.tensor(signed, dtype=dtype).abs().float().numpy()), False)
     assert ember.tensor([1.0, 2.0]).clamp(min=float("nan")).isnan().all()
 
 

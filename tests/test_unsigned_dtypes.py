@@ -59,6 +59,11 @@ def test_uint64_from_2_to_the_63_up_is_kept_by_copies_and_conversions():
     assert t.tolist() == [big, 2**63] and t[0].item() == big
     assert t.clone()[1].item() == 2**63 and t.double()[0].item() == float(big)
     assert ember.tensor([1.5e19], dtype=ember.float64).to(ember.uint64).item() == 15000000000000000000
+    # beside small ints (numpy would make floats of them all), as PyTorch reads Python ints
+    assert ember.tensor([big, 5, 0], dtype=ember.uint64).tolist() == [big, 5, 0]
+    assert ember.tensor([[7], [big]], dtype=ember.uint64).tolist() == [[7], [big]]
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        ember.tensor([big, 5])
     assert t.view(ember.int64).tolist() == [-2, -(2**63)]
     with pytest.raises(RuntimeError, match="2\\*\\*63"):
         t + 1  # its int64 computation would give wrong numbers: refused, not wrong

@@ -30,11 +30,19 @@ Tensor dense(const Tensor& t) {
 
 thread_local bool t_non_blocking = false;
 
+// An input a kernel computes with. uint64 computes in int64 (Note [Storage dtypes]), which cannot hold
+// values from 2**63 up: the CPU raises at once, a GPU at its next wait (the values are on the device).
+cuda::TensorArg input_arg(const Tensor& t) {
+  cuda::TensorArg a = cuda_arg(t);
+  if (t->dtype() == DType::UInt64 && !a.host_scalar) backend().check_fits_int64(a);
+  return a;
+}
+
 // An input a kernel reads as an array, on out's device: a CPU tensor here (even a 0-d one, which
 // elementwise kernels take as a number) is a bug of ember's, an internal error rather than a crash.
 cuda::TensorArg array_arg(const Tensor& t, const Tensor& out) {
   EMBER_ASSERT(t->device() == out->device());
-  return cuda_arg(t);
+  return input_arg(t);
 }
 
 // An optional tensor's argument, on the device of `like` (PyTorch's mixed-device error otherwise);
@@ -74,11 +82,11 @@ NonBlockingCopies::NonBlockingCopies(bool on) : previous_(t_non_blocking) { t_no
 NonBlockingCopies::~NonBlockingCopies() { t_non_blocking = previous_; }
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
-  cuda_call([&] { backend().binary((int)op, cuda_arg(out), cuda_arg(a), cuda_arg(b)); });
+  cuda_call([&] { backend().binary((int)op, cuda_arg(out), input_arg(a), input_arg(b)); });
 }
 
 void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
-  cuda_call([&] { backend().unary((int)op, cuda_arg(out), cuda_arg(a)); });
+  cuda_call([&] { backend().unary((int)op, cuda_arg(out), input_arg(a)); });
 }
 
 void copy(const Tensor& dst, const Tensor& src) {
@@ -181,12 +189,12 @@ void fill(const Tensor& dst, double value) {
 }
 
 void clamp(const Tensor& out, const Tensor& a, const double* lo, const double* hi) {
-  cuda_call([&] { backend().clamp(cuda_arg(out), cuda_arg(a), lo, hi); });
+  cuda_call([&] { backend().clamp(cuda_arg(out), input_arg(a), lo, hi); });
 }
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   for (const Tensor* t : {&cond, &a, &b}) check_same_device(*out, **t);  // a 0-d CPU tensor joins as a number
-  cuda_call([&] { backend().where(cuda_arg(out), cuda_arg(cond), cuda_arg(a), cuda_arg(b)); });
+  cuda_call([&] { backend().where(cuda_arg(out), cuda_arg(cond), input_arg(a), input_arg(b)); });
 }
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint64_t mask) {
@@ -248,6 +256,10 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
     backend().softmax_backward((int)(log ? SoftmaxKind::LogSoftmax : SoftmaxKind::Softmax), cuda_arg(gx), cuda_arg(gd),
                                cuda_arg(yd), outer, n, inner);
   });
+}
+
+void check_fits_int64(const Tensor& wide) {
+  cuda_call([&] { backend().check_fits_int64(cuda_arg(wide)); });
 }
 
 void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& b) {

@@ -49,6 +49,8 @@ void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
                       bool log);
 void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& a);
+// A uint64 tensor widened to int64 on a GPU: values from 2**63 up raise at the next wait (the CPU's words).
+void check_fits_int64(const Tensor& wide);
 void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner);
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending);
 void search_rows(const Tensor& out, const Tensor& sorted, const Tensor& values, bool right);

@@ -15,6 +15,7 @@
 // type, and each state casts only the tensors of its device. Losses and
 // distances written in Python get the same treatment from _autocast.py.
 #include <atomic>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -74,6 +75,8 @@ decltype(auto) cast_arg(std::remove_reference_t<A>& a, Policies policies, const 
   constexpr bool mutable_ref = std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>;
   if constexpr (std::is_same_v<U, Tensor> && !mutable_ref) {
     return cast_tensor(a, policies, op);
+  } else if constexpr (std::is_same_v<U, std::optional<Tensor>> && !mutable_ref) {  // conv2d's bias
+    return a ? std::optional<Tensor>(cast_tensor(*a, policies, op)) : a;
   } else if constexpr (std::is_base_of_v<py::object, U> && !mutable_ref) {
     if (!py::isinstance<TensorImpl>(a)) return U(a);  // a number: promotion does the rest
     return py::reinterpret_steal<U>(py::cast(cast_tensor(a.template cast<Tensor>(), policies, op)).release());

@@ -1,5 +1,6 @@
 // Registry entries (Note [Op registry]) of the elementwise ops, comparisons,
 // logic and bitwise ops, and the Python operators of Tensor.
+#include "kernels/cuda_dispatch.h"
 #include "python/registry.h"
 
 namespace ember {
@@ -182,7 +183,7 @@ void register_operators(OpRegistry& r) {
   });
   r.method("__int__", kNoGrad, "The value of a one-element tensor as a Python int.", [](const Tensor& t) -> py::object {
     EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
-    if (t->dtype() == DType::UInt64) return py::int_(*t->data<uint64_t>());  // from 2**63 up too
+    if (t->dtype() == DType::UInt64) return py::int_(*kernels::host_copy(t)->data<uint64_t>());  // from 2**63 up
     if (!is_floating(t->dtype())) return py::int_(item_as_int64(t));
     // Python's int(float): ValueError for NaN, OverflowError for inf, exact for large values
     PyObject* v = PyLong_FromDouble(item_as_double(t));

@@ -194,6 +194,11 @@ def _data_to_numpy(data: Any) -> np.ndarray:
     arr = np.asarray(data)
     if arr.dtype == object:
         raise TypeError("Could not infer dtype of " + type(data).__name__)
+    if arr.dtype == np.float64 and arr.size and not isinstance(data, (np.ndarray, np.generic)):
+        if np.nanmax(np.abs(arr)) >= 2.0**63:  # numpy makes floats of ints from 2**63 up beside smaller ones
+            items = np.asarray(data, dtype=object).reshape(-1)
+            if all(isinstance(x, int) and 0 <= x < 2**64 for x in items):
+                return np.asarray(data, dtype=np.uint64)  # exact, as PyTorch reads Python ints
     return arr
 
 

@@ -423,6 +423,8 @@ static void any_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::Abs:
       if constexpr (std::is_same_v<T, bool>)
         return unary_loop<T, T>(out, a, [](T x) -> T { return x; });
+      else if constexpr (std::is_floating_point_v<T>)
+        return unary_loop<T, T>(out, a, [](T x) -> T { return std::fabs(x); });  // abs(-0.0) is 0.0, as PyTorch
       else
         return unary_loop<T, T>(out, a, [](T x) -> T { return x < 0 ? wrap_neg(x) : x; });
     case UnaryOp::Relu: return unary_loop<T, T>(out, a, [](T x) -> T { return x > T(0) ? x : (x != x ? x : T(0)); });

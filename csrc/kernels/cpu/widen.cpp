@@ -2,6 +2,8 @@
 #include "kernels/cpu/widen.h"
 
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cuda/backend.h"
+#include "kernels/cuda_dispatch.h"
 
 namespace ember {
 namespace kernels {
@@ -12,16 +14,19 @@ static void check_fits_int64(const Tensor& wide) {
   const int64_t* v = wide->data<int64_t>();
   bool negative = false;
   for (int64_t i = 0, n = wide->numel(); i < n; ++i) negative |= v[i] < 0;
-  EMBER_CHECK(!negative,
-              "ember computes uint64 tensors in int64, which cannot hold this op's value of 2**63 or more; copies, "
-              "views and conversions (to(), float(), ...) keep such values exactly");
+  EMBER_CHECK(!negative, cuda::index_error_text(cuda::kUInt64TooLarge, 0, 0, 0));  // the words of both devices
 }
 
 Tensor Widening::in(const Tensor& t) const {
   if (!t || !is_storage_only(t->dtype())) return t;
   Tensor wide = empty(t->sizes(), compute_dtype(t->dtype()), t->device());
   copy(wide, t);
-  if (t->dtype() == DType::UInt64 && wide->device().is_cpu()) check_fits_int64(wide);
+  if (t->dtype() == DType::UInt64) {
+    if (wide->device().is_cpu())
+      check_fits_int64(wide);
+    else
+      cuda_dispatch::check_fits_int64(wide);  // on the device: raised at its next wait
+  }
   return wide;
 }
 

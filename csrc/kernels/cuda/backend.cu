@@ -300,6 +300,7 @@ class CudaBackend final : public Backend {
   }
 
   void copy(const TensorArg& dst, const TensorArg& src) override { cuda::copy(dst, src); }
+  void check_fits_int64(const TensorArg& t) override { cuda::check_fits_int64(t); }
   void fill(const TensorArg& dst, double value) override { cuda::fill(dst, value); }
   void unary(int op, const TensorArg& out, const TensorArg& a) override { cuda::unary(op, out, a); }
   void binary(int op, const TensorArg& out, const TensorArg& a, const TensorArg& b) override {
@@ -579,7 +580,7 @@ void raise_read_index_error(int device) {
   if (!launch_blocking())
     text += " (found on cuda:" + std::to_string(device) +
             " by a kernel queued earlier; CUDA_LAUNCH_BLOCKING=1 raises it at its call)";
-  if (r.kind == kIndexAlongDim) throw std::runtime_error(text);
+  if (r.kind == kIndexAlongDim || r.kind == kUInt64TooLarge) throw std::runtime_error(text);
   throw std::out_of_range(text);
 }
 

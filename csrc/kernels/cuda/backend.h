@@ -101,18 +101,17 @@ struct ConvArgs {
 
 // Note [Deferred index errors]
 // Index kernels (advanced indexing, index_select, gather, scatter, nll_loss's
-// targets) check their indices on the device, so a call does not wait for the
-// GPU to read them on the host. A kernel that meets an index out of range
-// skips that element (no access out of bounds) and records the first such
-// index in its device's error record; the backend raises it at the device's
-// next wait (.item(), .cpu(), synchronize, a copy to the host), as PyTorch's
-// device-side assertions surface, but with the CPU's words and exception type.
-// CUDA_LAUNCH_BLOCKING=1 makes each such kernel wait and raise at its own call.
+// targets, and the check of uint64 values widened to int64) check their indices on the device, so a call does not wait
+// for the GPU to read them on the host. A kernel that meets an index out of range skips that element (no access out of
+// bounds) and records the first such index in its device's error record; the backend raises it at the device's next
+// wait (.item(), .cpu(), synchronize, a copy to the host), as PyTorch's device-side assertions surface, but with the
+// CPU's words and exception type. CUDA_LAUNCH_BLOCKING=1 makes each such kernel wait and raise at its own call.
 enum IndexErrorKind {
-  kIndexWrapping,  // x[i]: -size <= i < size (IndexError)
-  kIndexAlongDim,  // gather/scatter: 0 <= i < size (RuntimeError)
-  kIndexSelect,    // index_select/embedding: 0 <= i < size (IndexError)
-  kNllTarget,      // nll_loss: 0 <= target < classes (IndexError)
+  kIndexWrapping,   // x[i]: -size <= i < size (IndexError)
+  kIndexAlongDim,   // gather/scatter: 0 <= i < size (RuntimeError)
+  kIndexSelect,     // index_select/embedding: 0 <= i < size (IndexError)
+  kNllTarget,       // nll_loss: 0 <= target < classes (IndexError)
+  kUInt64TooLarge,  // a uint64 value from 2**63 up where ember computes in int64 (RuntimeError; Note [Storage dtypes])
 };
 // An index error's words, the same on both devices.
 inline std::string index_error_text(int kind, long long value, long long dim, long long size) {
@@ -120,6 +119,9 @@ inline std::string index_error_text(int kind, long long value, long long dim, lo
       " is out of bounds for dimension " + std::to_string(dim) + " with size " + std::to_string(size);
   if (kind == kNllTarget)
     return "nll_loss: Target " + std::to_string(value) + " is out of bounds (" + std::to_string(size) + " classes).";
+  if (kind == kUInt64TooLarge)
+    return "ember computes uint64 tensors in int64, which cannot hold this op's value of 2**63 or more; copies, views "
+           "and conversions (to(), float(), ...) keep such values exactly";
   return (kind == kIndexSelect ? "index_select(): index " : "index ") + std::to_string(value) + bounds;
 }
 
@@ -194,6 +196,10 @@ class Backend {
   // `inner` (the offsets of the elements each index addresses) from the host:
   // out[i * n_inner + r] = src[outer[i] + inner[r]]; scatter writes (or adds) the other way.
   virtual void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a) = 0;
+  // A uint64 tensor an int64 computation reads (any strides; or its int64 widened copy): an element from
+  // 2**63 up is recorded as kUInt64TooLarge, raised at the next wait as the CPU raises it at once
+  // (Note [Deferred index errors]).
+  virtual void check_fits_int64(const TensorArg& t) = 0;
   virtual void gather(const TensorArg& out, const TensorArg& src, const TensorArg& outer, const int64_t* inner,
                       int64_t n_inner) = 0;
   virtual void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& outer, const int64_t* inner,

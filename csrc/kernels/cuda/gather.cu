@@ -40,6 +40,19 @@ __global__ void index_offsets_kernel(int64_t* offsets, const int64_t* index, int
   }
 }
 
+// Note [Deferred index errors]: a uint64 value from 2**63 up (negative as int64) where ember computes in int64.
+__global__ void check_fits_int64_kernel(TensorArg t, int64_t n, IndexErrorRecord* errors) {
+  const int64_t* data = reinterpret_cast<const int64_t*>(t.data);
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t offset = 0;
+    for (int64_t d = t.ndim - 1, rest = i; d >= 0; --d) {
+      offset += rest % t.sizes[d] * t.strides[d];
+      rest /= t.sizes[d];
+    }
+    if (data[offset] < 0) record_index_error(errors, kUInt64TooLarge, 0, 0, 0);
+  }
+}
+
 template <class U>
 __global__ void gather_kernel(U* out, const U* src, const int64_t* outer, const int64_t* inner, int64_t n_outer,
                               int64_t n_inner) {
@@ -173,6 +186,15 @@ __global__ void nll_kernel(T* loss, T* wt, const T* x, const int64_t* target, co
 }
 
 }  // namespace
+
+void check_fits_int64(const TensorArg& t) {
+  const int64_t n = numel(t);
+  if (n == 0) return;
+  EMBER_LAUNCH(check_fits_int64_kernel, blocks_for(n), kThreads, stream_for(t.device))(t, n,
+                                                                                       index_error_record(t.device));
+  check_launch("the uint64 range check");
+  index_kernel_launched(t.device);
+}
 
 void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a) {
   if (numel(offsets) == 0) return;

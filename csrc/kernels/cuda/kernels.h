@@ -17,6 +17,7 @@ void softmax(int kind, const TensorArg& out, const TensorArg& x, int64_t outer, 
 void softmax_backward(int kind, const TensorArg& gx, const TensorArg& g, const TensorArg& y, int64_t outer, int64_t n,
                       int64_t inner);
 void index_offsets(const TensorArg& offsets, const TensorArg& index, const IndexArgs& a);
+void check_fits_int64(const TensorArg& t);
 void gather(const TensorArg& out, const TensorArg& src, const TensorArg& outer, const int64_t* inner, int64_t n_inner);
 void scatter(const TensorArg& dst, const TensorArg& values, const TensorArg& outer, const int64_t* inner,
              int64_t n_inner, bool accumulate);

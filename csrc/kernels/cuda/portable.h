@@ -242,6 +242,14 @@ EMBER_HD inline I to_int(T v) {
     return (I)v;
 }
 
+// uint64 from 2^63 up is out of int64's range: a float that large converts directly (as the CPU's).
+template <class T>
+EMBER_HD inline uint64_t to_uint64(T v) {
+  if constexpr (std::is_floating_point<T>::value)
+    if (v >= T(9223372036854775808.0)) return (uint64_t)v;
+  return (uint64_t)to_int<int64_t>(v);
+}
+
 template <class T>
 EMBER_HD inline void store_as(char* p, int d, T v) {
   switch (d) {
@@ -257,7 +265,7 @@ EMBER_HD inline void store_as(char* p, int d, T v) {
     case kBFloat16: *reinterpret_cast<uint16_t*>(p) = float_to_bfloat16((float)v); break;
     case kUInt16: *reinterpret_cast<uint16_t*>(p) = to_int<uint16_t>(v); break;
     case kUInt32: *reinterpret_cast<uint32_t*>(p) = to_int<uint32_t>(v); break;
-    default: *reinterpret_cast<uint64_t*>(p) = (uint64_t)to_int<int64_t>(v); break;
+    default: *reinterpret_cast<uint64_t*>(p) = to_uint64(v); break;
   }
 }
 
@@ -412,7 +420,7 @@ EMBER_HD T unary_op(int op, T x) {
       case UnaryOp::Tanh: return tanh(x);
       case UnaryOp::Sigmoid: return T(1) / (T(1) + exp(-x));
       case UnaryOp::Relu: return x > T(0) ? x : (isnan(x) ? x : T(0));
-      case UnaryOp::Sign: return isnan(x) ? x : T((x > T(0)) - (x < T(0)));
+      case UnaryOp::Sign: return T((x > T(0)) - (x < T(0)));  // NaN gives 0, as PyTorch on both devices
       case UnaryOp::Reciprocal: return T(1) / x;
       case UnaryOp::Erf: return erf(x);
       case UnaryOp::Lgamma: return lgamma(x);

@@ -18,7 +18,9 @@
 // - events complete when the stream reaches them, cudaStreamWaitEvent holds
 //   a stream there, and the synchronisations wait for real (and are counted:
 //   ember_emulation_waits, so tests can check that a path never waits);
-// - cudaFree and cudaFreeHost wait for the device first, as CUDA's do.
+// - cudaFree and cudaFreeHost wait for the device first, as CUDA's do;
+// - a stream holds at most 1024 queued items: past that the host waits, as
+//   with CUDA's launch queue.
 // EMBER_CUDA_EMULATED_SYNC=1 runs the work at its call instead, to tell an
 // ordering mistake from a kernel's. A forked child (no stream threads) does so
 // too. A capturing stream (cudaStreamBeginCapture) keeps its work in the graph
@@ -103,6 +105,7 @@ bool run_inline() {
   return sync;
 }
 std::atomic<bool> forked{false};  // in a child of fork(): the stream threads are gone
+constexpr size_t kQueueDepth = 1024;
 
 void stream_thread(CUstream_st* s) {
   std::unique_lock<std::mutex> lock(lock_all());
@@ -166,7 +169,10 @@ void enqueue(cudaStream_t stream, std::function<void()> work) {
     work();
     return;
   }
-  std::lock_guard<std::mutex> lock(lock_all());
+  std::unique_lock<std::mutex> lock(lock_all());
+  // A GPU's queue holds about a thousand launches; past that the host waits, as CUDA's does (else a host far
+  // ahead of its device would hold every staged copy's pinned block at once).
+  progress().wait(lock, [stream] { return stream->work.size() < kQueueDepth || forked; });
   stream->work.push_back(std::move(work));
   stream->wake.notify_one();
 }
