@@ -71,6 +71,21 @@ def test_autocast_against_torch():
     assert {k: str(v).split(".")[-1] for k, v in ours.items()} == {k: str(v).split(".")[-1] for k, v in theirs.items()}
 
 
+@pytest.mark.parametrize("given,region", [(F16, BF16), (BF16, F16), (ember.float64, BF16)])
+def test_autocast_casts_every_floating_dtype_but_float64_to_its_own(given, region):
+    # PyTorch's cached_cast: a bfloat16 operand of a product under float16 autocast becomes float16 too
+    a, b = ember.randn(3, 4).to(given), ember.randn(4, 2).to(given)
+    with ember.autocast("cpu", dtype=region):
+        got = a @ b
+    assert got.dtype == (given if given == ember.float64 else region)
+    np.testing.assert_allclose(got.double().numpy(), (a.double() @ b.double()).numpy(), rtol=0.05, atol=0.05)
+    torch = pytest.importorskip("torch")
+    dtypes = {F16: torch.float16, BF16: torch.bfloat16, ember.float64: torch.float64}
+    with torch.autocast("cpu", dtype=dtypes[region]):
+        theirs = torch.randn(3, 4).to(dtypes[given]) @ torch.randn(4, 2).to(dtypes[given])
+    assert str(theirs.dtype).split(".")[-1] == str(got.dtype).split(".")[-1]
+
+
 def _losses(lib, y, t):
     """Ops on a half-float y under autocast: PyTorch's lists run the losses in float32 on the CPU."""
     F_ = F if lib is ember else lib.nn.functional

@@ -130,3 +130,13 @@ def test_backward_inside_a_checkpoint_rerun_finishes_on_the_gpu():
     worker.join(timeout=120)
     assert not worker.is_alive(), "the backward inside the checkpoint's rerun hung"
     np.testing.assert_allclose(results[0].item(), results[1].item(), rtol=1e-6)
+
+
+@requires_gpu
+def test_a_generator_made_for_the_gpu_says_so_and_repeats_its_draws():
+    g = ember.Generator(device="cuda")
+    assert g.device == ember.device("cuda", 0) and ember.Generator("cuda:0").device == g.device
+    assert ember.Generator().device == ember.device("cpu")
+    first = ember.randn(5, generator=g.manual_seed(7), device="cuda")
+    again = ember.randn(5, generator=g.manual_seed(7), device="cuda")
+    assert first.device == g.device and ember.equal(first, again)

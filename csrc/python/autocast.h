@@ -60,7 +60,10 @@ inline Tensor cast_tensor(const Tensor& t, Policies policies, const char* op) {
   if (!(cuda ? s.cuda_enabled : s.enabled && t->device().is_cpu())) return t;
   const Policy policy = cuda ? policies.cuda : policies.cpu;
   if (policy == Policy::Banned) refuse_unsafe();
-  if (policy == Policy::Lower && t->dtype() == DType::Float32) return to_dtype(t, cuda ? s.cuda_dtype : s.dtype);
+  const DType lower = cuda ? s.cuda_dtype : s.dtype;
+  // PyTorch's cached_cast: every floating dtype but float64 (a bfloat16 input under float16 autocast too)
+  if (policy == Policy::Lower && is_floating(t->dtype()) && t->dtype() != DType::Float64 && t->dtype() != lower)
+    return to_dtype(t, lower);
   if (policy == Policy::Float32 && (t->dtype() == DType::Float16 || t->dtype() == DType::BFloat16))
     return to_dtype(t, DType::Float32);
   return t;

@@ -69,10 +69,14 @@ void register_creation_ops(OpRegistry& r) {
       py::arg("m"), py::arg("dtype"));
   py::class_<Generator>(m, "Generator", "A random number generator, passed as generator= to the random functions.")
       .def(py::init([](py::object device) {
-             if (!device.is_none())
-               check_device_available(py::isinstance<Device>(device) ? device.cast<Device>()
-                                                                     : parse_device(py::str(device)));
-             return new Generator();
+             auto g = std::make_unique<Generator>();
+             if (!device.is_none()) {
+               g->device = py::isinstance<Device>(device) ? device.cast<Device>() : parse_device(py::str(device));
+               check_device_available(g->device);
+               if (g->device.type == DeviceType::CUDA && g->device.index < 0)  // as PyTorch: the current device
+                 g->device.index = py::module_::import("ember.cuda").attr("current_device")().cast<int>();
+             }
+             return g.release();
            }),
            py::arg("device") = py::none())
       .def(
@@ -96,7 +100,7 @@ void register_creation_ops(OpRegistry& r) {
           },
           "Restores a state get_state() returned; returns the generator.", py::arg("new_state"))
       .def_property_readonly(
-          "device", [](Generator&) { return Device{}; }, "The generator's device (cpu).")
+          "device", [](Generator& g) { return g.device; }, "The device the generator was made for (cpu by default).")
       .def(py::pickle([](Generator& g) { return py::make_tuple(generator_state(g)); },
                       [](py::tuple t) {
                         auto g = std::make_unique<Generator>();
