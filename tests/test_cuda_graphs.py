@@ -170,5 +170,8 @@ def test_make_graphed_callables_gives_the_eager_numbers_and_gradients():
     b = ember.tensor([1.0, 2.0], device="cuda")
     graphed_scale(a, b).sum().backward()
     np.testing.assert_allclose(a.grad.cpu().numpy(), [3.0] * 3)
+    pair = ember.cuda.make_graphed_callables(lambda t: (t * 2, t.sum()), (ember.ones(3, device="cuda"),))
+    doubled, total = pair(ember.full((3,), 2.0, device="cuda"))  # a tuple stays a tuple
+    assert doubled.tolist() == [4.0] * 3 and total.item() == 6.0
     graphed.eval()  # outside the mode it was captured in, the module runs its own forward
     assert graphed(ember.ones(1, 4, device="cuda")).grad_fn.name() != "GraphedBackward"

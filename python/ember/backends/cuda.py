@@ -126,22 +126,23 @@ def sdp_kernel(
         yield context
 
 
-class _LinalgBackend(enum.Enum):
+class _LibraryChoice(enum.Enum):
+    """A library PyTorch may prefer, shown as PyTorch shows it (``_LinalgBackend.Default``)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+
+class _LinalgBackend(_LibraryChoice):
     Default = 0
     Cusolver = 1
     Magma = 2
 
-    def __repr__(self) -> str:
-        return f"_LinalgBackend.{self.name}"
 
-
-class _BlasBackend(enum.Enum):
+class _BlasBackend(_LibraryChoice):
     Cublas = 0
     Cublaslt = 1
     Ck = 2
-
-    def __repr__(self) -> str:
-        return f"_BlasBackend.{self.name}"
 
 
 def _preference(kind: type[enum.Enum], aliases: dict[str, str]):

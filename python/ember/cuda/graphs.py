@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 from .. import _C, _graph_capture
@@ -164,8 +163,6 @@ def make_graphed_callables(
     """Captures each callable's forward and backward into CUDA graphs and returns callables that replay them
     (modules keep their parameters; their forward is replaced while in the training mode they were captured
     in). ``sample_args``: a tuple of tensors per callable, the shapes and dtypes the graphed callable takes."""
-    from .. import autograd
-    from ..autograd import Function
     from ..nn import Module
 
     single = not isinstance(callables, tuple)
@@ -178,86 +175,72 @@ def make_graphed_callables(
                 "Modules must not have hooks registered at the time they are passed. However, registering hooks on "
                 "modules after passing them through make_graphed_callables is allowed."
             )
-        args = tuple(args)
-        params = tuple(p for p in fn.parameters() if p.requires_grad) if isinstance(fn, Module) else ()
-        graphed.append(_graph_one(fn, args, params, num_warmup_iters, allow_unused_input, pool, autograd, Function))
+        graphed.append(_graphed(fn, tuple(args), num_warmup_iters, allow_unused_input, pool))
     return graphed[0] if single else tuple(graphed)
 
 
-def _graph_one(fn, args, params, warmup, allow_unused, pool, autograd, function_base) -> Callable:
-    from .. import zeros_like
+def _graphed(fn: Any, args: tuple, warmup: int, allow_unused: bool, pool: tuple[int, int] | None) -> Any:
+    """One callable of make_graphed_callables: its forward graph, the graph of the gradients of what requires
+    grad among its inputs and parameters, and an autograd.Function that replays them."""
+    from .. import autograd, zeros_like
+    from ..nn import Module
     from . import synchronize
 
-    differentiable = tuple(t for t in args + params if t.requires_grad)
+    params = tuple(p for p in fn.parameters() if p.requires_grad) if isinstance(fn, Module) else ()
+    inputs = args + params
+    differentiable = tuple(t for t in inputs if t.requires_grad)
 
-    def forward_and_grads(outputs):
+    def gradients(outputs: tuple, grad_outputs: list) -> tuple:
         wanted = [o for o in outputs if o.requires_grad]
-        grads = autograd.grad(
-            wanted,
-            differentiable,
-            grad_outputs=[zeros_like(o) for o in wanted],
-            allow_unused=allow_unused,
-        )
-        return grads
+        return autograd.grad(wanted, differentiable, grad_outputs=grad_outputs, allow_unused=allow_unused)
 
     for _ in range(warmup):  # cuBLAS handles, the allocator's blocks, lazy state: made before the capture
         outputs = _as_tuple(fn(*args))
         if differentiable:
-            forward_and_grads(outputs)
+            gradients(outputs, [zeros_like(o) for o in outputs if o.requires_grad])
     synchronize()
     forward_graph, backward_graph = CUDAGraph(), CUDAGraph()
     with graph(forward_graph, pool=pool):
-        static_outputs = _as_tuple(fn(*args))
-    static_grad_outputs = tuple(zeros_like(o) if o.requires_grad else None for o in static_outputs)
+        returned = fn(*args)
+    returns_tuple, static_outputs = isinstance(returned, tuple), _as_tuple(returned)
+    static_grad_outputs = [zeros_like(o) if o.requires_grad else None for o in static_outputs]
     static_grads: tuple = ()
     if differentiable:
         with graph(backward_graph, pool=forward_graph.pool()):
-            static_grads = autograd.grad(
-                [o for o in static_outputs if o.requires_grad],
-                differentiable,
-                grad_outputs=[g for g in static_grad_outputs if g is not None],
-                allow_unused=allow_unused,
-            )
-    positions = {id(t): i for i, t in enumerate(args + params)}
-    grad_at = {positions[id(t)]: g for t, g in zip(differentiable, static_grads)}
+            static_grads = gradients(static_outputs, [g for g in static_grad_outputs if g is not None])
+    grad_of = dict(zip(map(id, differentiable), static_grads))
 
-    class Graphed(function_base):
+    class Graphed(autograd.Function):
         @staticmethod
-        def forward(ctx, *inputs):
-            for static, given in zip(args, inputs[: len(args)]):
-                if static.data_ptr() != given.data_ptr():
-                    static.copy_(given)
+        def forward(ctx: Any, *given: Any) -> tuple:
+            for static, new in zip(args, given):
+                if static.data_ptr() != new.data_ptr():
+                    static.copy_(new)
             forward_graph.replay()
             return tuple(o.detach() for o in static_outputs)
 
         @staticmethod
-        def backward(ctx, *grads):
-            for static, given in zip(static_grad_outputs, grads):
-                if static is not None and given is not None:
-                    static.copy_(given)
+        def backward(ctx: Any, *grads: Any) -> tuple:
+            for static, new in zip(static_grad_outputs, grads):
+                if static is not None and new is not None:
+                    static.copy_(new)
             backward_graph.replay()
-            return tuple(grad_at[i].detach() if grad_at.get(i) is not None else None for i in range(len(args + params)))
+            return tuple(None if grad_of.get(id(t)) is None else grad_of[id(t)].detach() for t in inputs)
 
-    single_output = not isinstance(static_outputs, tuple) or len(static_outputs) == 1
-
-    def run(*inputs):
-        out = Graphed.apply(*inputs, *params)
-        return out[0] if single_output and isinstance(out, tuple) else out
+    def run(*given: Any) -> Any:
+        out = Graphed.apply(*given, *params)
+        return out if returns_tuple else out[0]
 
     run._graphs = (forward_graph, backward_graph)  # kept alive with the callable
-    from ..nn import Module
+    if not isinstance(fn, Module):
+        return run
+    training, original = fn.training, fn.forward
 
-    if isinstance(fn, Module):
-        training, original = fn.training, fn.forward
+    def forward(*given: Any, **kwargs: Any) -> Any:
+        return run(*given) if fn.training == training and not kwargs else original(*given, **kwargs)
 
-        def forward(*inputs, **kwargs):
-            if fn.training == training and not kwargs:
-                return run(*inputs)
-            return original(*inputs, **kwargs)
-
-        fn.forward = forward
-        return fn
-    return run
+    fn.forward = forward
+    return fn
 
 
 def _as_tuple(x: Any) -> tuple:
