@@ -1,6 +1,7 @@
 """CUDA graphs (ember.cuda.CUDAGraph, graph, make_graphed_callables), as torch.cuda's: a capture records the
-device's work, replays redo it on the capture's memory (Note [CUDA graph pools]), and what a capture cannot
-hold (waits for the device, random numbers, optimizers that count steps on the host) raises."""
+device's work, replays redo it on the capture's memory (Note [CUDA graph pools]) with fresh random numbers
+(Note [CUDA graph random numbers]), and what a capture cannot hold (waits for the device, numbers drawn on the
+host, optimizers that count steps on the host) raises."""
 
 import numpy as np
 import pytest
@@ -82,9 +83,8 @@ def test_what_a_capture_cannot_hold_raises():
         (lambda: x.sum().item(), "operation not permitted when stream is capturing"),
         (lambda: x.cpu(), "operation not permitted when stream is capturing"),
         (lambda: ember.cuda.synchronize(), "operation not permitted when stream is capturing"),
-        (lambda: ember.randn(3, device="cuda"), "random numbers on cuda:0 while a CUDA graph is captured"),
-        (lambda: ember.randint(0, 5, (3,), device="cuda"), "random numbers on cuda:0"),
-        (lambda: nn.functional.dropout(x, 0.5), "random numbers on cuda:0"),
+        (lambda: ember.randint(0, 5, (3,), device="cuda"), "drawn on the host \\(randint, randperm\\) for cuda:0"),
+        (lambda: ember.randperm(5, device="cuda"), "while a CUDA graph is captured"),
     ):
         g = ember.cuda.CUDAGraph()
         with pytest.raises(RuntimeError, match=words), ember.cuda.graph(g):
@@ -96,6 +96,31 @@ def test_what_a_capture_cannot_hold_raises():
         ember.cuda.CUDAGraph().capture_begin(capture_error_mode="loose")
     with pytest.raises(RuntimeError, match="capture_end called without a preceding capture_begin"):
         ember.cuda.CUDAGraph().capture_end()
+
+
+def test_each_replay_draws_the_next_random_numbers_as_eager_calls_would():
+    # Note [CUDA graph random numbers]: the kernels take the generator's state at each replay
+    x = ember.ones(64, device="cuda")
+
+    def step():
+        return nn.functional.dropout(x, 0.5), ember.randn(8, device="cuda"), ember.rand(3, device="cuda")
+
+    ember.cuda.manual_seed(11)
+    eager = [[t.cpu().numpy() for t in step()] for _ in range(3)]
+    ember.cuda.manual_seed(11)
+    before = ember.cuda.get_rng_state()
+    g, outputs = capture(step)
+    assert ember.equal(ember.cuda.get_rng_state(), before)  # the capture itself draws nothing
+    for expected in eager:
+        g.replay()
+        for got, want in zip(outputs, expected):
+            np.testing.assert_array_equal(got.cpu().numpy(), want)
+    assert not np.array_equal(eager[0][0], eager[1][0])  # fresh masks: not one replayed over and over
+    after = ember.randn(8, device="cuda")  # eager draws go on after the replays' counters
+    ember.cuda.manual_seed(11)
+    for _ in range(3):
+        step()
+    np.testing.assert_array_equal(after.cpu().numpy(), ember.randn(8, device="cuda").cpu().numpy())
 
 
 def make_model():

@@ -362,6 +362,49 @@ void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, 
 // rewinds the offset; ember.cuda.get_rng_state is the pair, as PyTorch's 16 bytes.
 namespace {
 std::atomic<uint64_t> g_seed{67280421310721ull}, g_offset{0};
+// Note [CUDA graph random numbers]
+// A captured graph's kernels keep the arguments of their capture, so draws with
+// the Philox counters as arguments would repeat at every replay. While a device
+// captures, its draws count their offsets from the generator's offset when the
+// capture began, and pass the device's GraphRng: the kernels add its `base` and
+// take its seed. The capture itself consumes nothing (the offset goes back at
+// its end); each replay copies (seed, offset) into the GraphRng, queued before
+// it, and moves the generator past the graph's counters, so replays draw what
+// the same eager calls would have, as PyTorch's graph-safe generator does.
+// g_capture_start: the offset a device's capture began at (else -1).
+constexpr int kMaxCaptureDevices = 64;
+std::atomic<int64_t> g_capture_start[kMaxCaptureDevices];
+const bool g_capture_start_cleared = [] {
+  for (auto& s : g_capture_start) s = -1;
+  return true;
+}();
+
+// The offset and the GraphRng of a draw of `numel` values on `device`.
+std::pair<uint64_t, const void*> take_counters(int device, int64_t numel) {
+  const uint64_t offset = g_offset.fetch_add(((uint64_t)numel + 3) / 4 * 4);
+  const int64_t start = device >= 0 && device < kMaxCaptureDevices ? g_capture_start[device].load() : -1;
+  if (start < 0) return {offset, nullptr};
+  return {offset - (uint64_t)start, backend().graph_rng(device)};
+}
+}  // namespace
+
+void rng_capture_begin(int device) {
+  EMBER_CHECK(device >= 0 && device < kMaxCaptureDevices, "CUDA graph capture: device index ", device);
+  g_capture_start[device] = (int64_t)g_offset.load();
+}
+uint64_t rng_capture_end(int device) {
+  const int64_t start = g_capture_start[device].exchange(-1);
+  if (start < 0) return 0;
+  const uint64_t end = g_offset.exchange((uint64_t)start);  // the capture drew nothing yet: its replays will
+  return end - (uint64_t)start;
+}
+void graph_replay(void* graph, uint64_t counters) {
+  if (counters == 0) {
+    cuda_call([&] { backend().graph_replay(graph); });
+    return;
+  }
+  const uint64_t offset = g_offset.fetch_add(counters);
+  cuda_call([&] { backend().graph_replay_drawing(graph, g_seed, offset); });
 }
 void manual_seed(uint64_t seed) {
   g_seed = seed;
@@ -375,15 +418,17 @@ void set_rng_state(uint64_t seed, uint64_t offset) {
 }
 
 void uniform(const Tensor& out, double lo, double hi) {
-  refuse_draw_in_capture(out->device());
-  uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);
-  cuda_call([&] { backend().uniform(cuda_arg(out), lo, hi, g_seed, offset); });
+  cuda_call([&] {
+    auto [offset, graph] = take_counters(out->device().index, out->numel());
+    backend().uniform(cuda_arg(out), lo, hi, g_seed, offset, graph);
+  });
 }
 
 void normal(const Tensor& out, double mean, double std) {
-  refuse_draw_in_capture(out->device());
-  uint64_t offset = g_offset.fetch_add(((uint64_t)out->numel() + 3) / 4 * 4);
-  cuda_call([&] { backend().normal(cuda_arg(out), mean, std, g_seed, offset); });
+  cuda_call([&] {
+    auto [offset, graph] = take_counters(out->device().index, out->numel());
+    backend().normal(cuda_arg(out), mean, std, g_seed, offset, graph);
+  });
 }
 
 }  // namespace cuda_dispatch

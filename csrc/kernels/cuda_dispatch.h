@@ -49,6 +49,12 @@ void softmax(const Tensor& out, const Tensor& x, int64_t outer, int64_t n, int64
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n, int64_t inner,
                       bool log);
 void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds& a);
+// Note [CUDA graph random numbers]: the generator's side of a capture of `device` (its draws count from the
+// offset at its beginning; at its end the offset goes back there, and the counters the capture drew are
+// returned), and a replay that first moves the generator past those counters.
+void rng_capture_begin(int device);
+uint64_t rng_capture_end(int device);
+void graph_replay(void* graph, uint64_t counters);
 // A uint64 tensor widened to int64 on a GPU: values from 2**63 up raise at the next wait (the CPU's words).
 void check_fits_int64(const Tensor& wide);
 void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer, const std::vector<int64_t>& inner);

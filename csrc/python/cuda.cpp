@@ -156,18 +156,27 @@ void init_cuda(py::module_& m) {
   // CUDA graphs (python/ember/cuda/graphs.py): captured graphs as integer handles.
   m.def(
       "_cuda_capture_begin",
-      [](int device, uint64_t pool) { cuda_call([&] { cuda_backend().capture_begin(device_index(device), pool); }); },
+      [](int device, uint64_t pool) {
+        const int index = device_index(device);
+        cuda_call([&] { cuda_backend().capture_begin(index, pool); });
+        kernels::cuda_dispatch::rng_capture_begin(index);
+      },
       "Starts capturing the device's stream into a graph; allocations come from the private pool.", py::arg("device"),
       py::arg("pool"));
   m.def(
       "_cuda_capture_end",
       [](int device) {
-        return reinterpret_cast<uintptr_t>(cuda_call([&] { return cuda_backend().capture_end(device_index(device)); }));
+        const int index = device_index(device);
+        const uint64_t counters = kernels::cuda_dispatch::rng_capture_end(index);
+        const auto graph = reinterpret_cast<uintptr_t>(cuda_call([&] { return cuda_backend().capture_end(index); }));
+        return py::make_tuple(graph, counters);
       },
-      "Ends the capture: the graph, ready to replay.", py::arg("device"));
+      "Ends the capture: (the graph, ready to replay; the random counters each replay draws).", py::arg("device"));
   m.def(
-      "_cuda_graph_replay", [](uintptr_t g) { cuda_call([&] { cuda_backend().graph_replay((void*)g); }); },
-      "Queues the captured graph's work again.", py::arg("graph"));
+      "_cuda_graph_replay",
+      [](uintptr_t g, uint64_t counters) { kernels::cuda_dispatch::graph_replay((void*)g, counters); },
+      "Queues the captured graph's work again (its random numbers from the generator's next counters).",
+      py::arg("graph"), py::arg("counters"));
   m.def(
       "_cuda_graph_destroy", [](uintptr_t g) { cuda_call([&] { cuda_backend().graph_destroy((void*)g); }); },
       "Frees a captured graph.", py::arg("graph"));

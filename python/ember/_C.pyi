@@ -2980,9 +2980,9 @@ def _cuda_capture_begin(device: typing.SupportsInt | typing.SupportsIndex, pool:
     """
     Starts capturing the device's stream into a graph; allocations come from the private pool.
     """
-def _cuda_capture_end(device: typing.SupportsInt | typing.SupportsIndex) -> int:
+def _cuda_capture_end(device: typing.SupportsInt | typing.SupportsIndex) -> tuple[int, int]:
     """
-    Ends the capture: the graph, ready to replay.
+    Ends the capture: (the graph, ready to replay; the random counters each replay draws).
     """
 def _cuda_capturing(device: typing.SupportsInt | typing.SupportsIndex = -1) -> bool:
     """
@@ -3044,9 +3044,9 @@ def _cuda_graph_destroy(graph: typing.SupportsInt | typing.SupportsIndex) -> Non
     """
     Frees a captured graph.
     """
-def _cuda_graph_replay(graph: typing.SupportsInt | typing.SupportsIndex) -> None:
+def _cuda_graph_replay(graph: typing.SupportsInt | typing.SupportsIndex, counters: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
-    Queues the captured graph's work again.
+    Queues the captured graph's work again (its random numbers from the generator's next counters).
     """
 def _cuda_initial_seed() -> int:
     """

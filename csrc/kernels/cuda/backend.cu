@@ -53,6 +53,7 @@ struct DeviceState {
   // was refused (the capture then fails at its end). Guarded by State's mutex.
   std::atomic<bool> capturing{false};
   bool capture_failed = false;
+  GraphRng* graph_rng = nullptr;  // Note [CUDA graph random numbers]; made once, never freed
   std::vector<std::pair<void*, size_t>> capture_staging;
 };
 
@@ -396,11 +397,12 @@ class CudaBackend final : public Backend {
                           const TensorArg& act, const TensorArg& tanh_c, const TensorArg& c_prev) override {
     cuda::lstm_cell_backward(d_gates, d_c_prev, gh, gc, act, tanh_c, c_prev);
   }
-  void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) override {
-    cuda::uniform(out, lo, hi, seed, offset);
+  void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset, const void* graph) override {
+    cuda::uniform(out, lo, hi, seed, offset, graph);
   }
-  void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) override {
-    cuda::normal(out, mean, std, seed, offset);
+  void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset,
+              const void* graph) override {
+    cuda::normal(out, mean, std, seed, offset, graph);
   }
 
   void capture_begin(int device, uint64_t pool) override {
@@ -409,6 +411,7 @@ class CudaBackend final : public Backend {
       throw std::runtime_error("CUDA graph capture: cuda:" + std::to_string(device) + " is capturing already");
     cudaStream_t s = stream_for(device);
     index_error_record(device);  // made (and zeroed) now: made inside, its zeroing would be part of the graph
+    graph_rng(device);
     check(cudaStreamSynchronize(s), "CUDA graph capture");  // nothing of before runs during the capture
     allocator().set_capture_pool(device, pool);
     const cudaError_t status = cudaStreamBeginCapture(s, cudaStreamCaptureModeRelaxed);
@@ -456,6 +459,23 @@ class CudaBackend final : public Backend {
     delete g;
   }
   bool capturing(int device) override { return device_state(device).capturing; }
+  void* graph_rng(int device) override {
+    DeviceState& d = device_state(device);
+    std::lock_guard<std::mutex> lock(state().mutex);
+    if (!d.graph_rng) {
+      set_current(device);
+      void* p = nullptr;
+      check(cudaMalloc(&p, sizeof(GraphRng)), "cudaMalloc");
+      d.graph_rng = static_cast<GraphRng*>(p);
+    }
+    return d.graph_rng;
+  }
+  void graph_replay_drawing(void* graph, uint64_t seed, uint64_t offset) override {
+    const int device = static_cast<CapturedGraph*>(graph)->device;
+    const GraphRng state{seed, offset};
+    cuda::copy_to_device_staged(graph_rng(device), &state, sizeof state, device);  // queued before it: no wait
+    graph_replay(graph);
+  }
   void release_pool(int device, uint64_t pool) override { allocator().release_pool(device, pool); }
 
   void* stream_handle(int device) override { return stream_for(device); }

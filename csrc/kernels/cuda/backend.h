@@ -254,8 +254,12 @@ class Backend {
   virtual void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, const TensorArg* gh,
                                   const TensorArg* gc, const TensorArg& act, const TensorArg& tanh_c,
                                   const TensorArg& c_prev) = 0;
-  virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset) = 0;
-  virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset) = 0;
+  // `graph`: null, or graph_rng(device) while it captures (Note [CUDA graph random numbers]): the kernels then
+  // take the seed and the offsets' start from it at each replay, `offset` counting from there.
+  virtual void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset,
+                       const void* graph) = 0;
+  virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset,
+                      const void* graph) = 0;
 
   // Interop (ember.cuda's stream_handle, ExternalStream, current_blas_handle, CudaError): the device's
   // stream and cuBLAS handle as CUDA's own types; CUDA's words for a status code.
@@ -276,6 +280,10 @@ class Backend {
   virtual void graph_destroy(void* graph) = 0;
   virtual bool capturing(int device) = 0;
   virtual void release_pool(int device, uint64_t pool) = 0;
+  // Note [CUDA graph random numbers]: the device's GraphRng (device memory, made when a capture begins), and
+  // the replay of a graph that draws: the generator's state (seed, offset) is copied there, then the graph.
+  virtual void* graph_rng(int device) = 0;
+  virtual void graph_replay_drawing(void* graph, uint64_t seed, uint64_t offset) = 0;
 };
 
 }  // namespace cuda

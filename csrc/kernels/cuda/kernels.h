@@ -61,8 +61,8 @@ void lstm_cell(const TensorArg& h, const TensorArg& c, const TensorArg& act, con
                const TensorArg& gates, const TensorArg& c_prev);
 void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, const TensorArg* gh, const TensorArg* gc,
                         const TensorArg& act, const TensorArg& tanh_c, const TensorArg& c_prev);
-void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset);
-void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset);
+void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset, const void* graph);
+void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset, const void* graph);
 // Scratch memory from the caching allocator, given back when the holder goes.
 struct Scratch {
   Scratch(size_t nbytes, int device);

@@ -753,7 +753,13 @@ struct Philox {
   }
 };
 
-inline Philox philox(uint64_t seed) { return Philox{{(uint32_t)seed, (uint32_t)(seed >> 32)}}; }
+EMBER_HD inline Philox philox(uint64_t seed) { return Philox{{(uint32_t)seed, (uint32_t)(seed >> 32)}}; }
+
+// Note [CUDA graph random numbers]: a device's generator state for the draws of captured graphs, written
+// before each replay (the seed, and the offset the replay's draws start at), read by the kernels then.
+struct GraphRng {
+  uint64_t seed, base;
+};
 
 // A uniform double in [0, 1) from 53 random bits, or a float from 24.
 EMBER_HD inline double unit(const Philox& p, uint64_t index, bool wide) {

@@ -4,10 +4,12 @@ kernels costs the host one call. Replays read and write the very memory of the c
 into the tensors the capture read, and results are read from the tensors it made (Note [CUDA graph pools]
 keeps those blocks for the graph).
 
-While a device captures, what CUDA refuses there raises ``RuntimeError`` ("operation not permitted when
-stream is capturing") and fails the capture: anything that waits for the device (``.item()``, ``.cpu()``,
-``nonzero``, ``print``), and random numbers, which ember's graphs would replay unchanged (draw them outside,
-into a tensor the graph reads). Optimizers with a step count (Adam and its kin) refuse a capture of their
+Random numbers drawn on the device (``randn``, ``rand``, ``dropout``, ``normal_``) are new at each replay, as
+PyTorch's: a replay takes the generator's next counters (Note [CUDA graph random numbers]). While a device
+captures, what CUDA refuses there raises ``RuntimeError`` ("operation not permitted when stream is
+capturing") and fails the capture: anything that waits for the device (``.item()``, ``.cpu()``, ``nonzero``,
+``print``), and ``randint``/``randperm``, which ember draws on the host (a replay would repeat them).
+Optimizers with a step count (Adam and its kin) refuse a capture of their
 ``step()``, as PyTorch's do without ``capturable=True``; SGD's step is captured."""
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class CUDAGraph:
         self._handle: int | None = None
         self._device: int | None = None
         self._pool: tuple[int, int] | None = None
+        self._counters = 0  # the random-number counters a replay draws (Note [CUDA graph random numbers])
         self._capturing = False
 
     def capture_begin(self, pool: tuple[int, int] | None = None, capture_error_mode: str = "global") -> None:
@@ -71,7 +74,7 @@ class CUDAGraph:
         self._capturing = False
         _graph_capture.depth -= 1
         try:
-            self._handle = _C._cuda_capture_end(self._device)
+            self._handle, self._counters = _C._cuda_capture_end(self._device)
         except BaseException:
             self._leave_pool()
             raise
@@ -80,7 +83,7 @@ class CUDAGraph:
         """Queues the captured work again (the host does not wait for it)."""
         if self._handle is None:
             raise RuntimeError("Called CUDAGraph::replay without a preceding successful capture.")
-        _C._cuda_graph_replay(self._handle)
+        _C._cuda_graph_replay(self._handle, self._counters)
 
     def reset(self) -> None:
         """Frees the graph; its pool's memory goes back to the cache once no graph uses the pool."""
