@@ -140,3 +140,28 @@ def test_a_generator_made_for_the_gpu_says_so_and_repeats_its_draws():
     first = ember.randn(5, generator=g.manual_seed(7), device="cuda")
     again = ember.randn(5, generator=g.manual_seed(7), device="cuda")
     assert first.device == g.device and ember.equal(first, again)
+
+
+@requires_gpu
+def test_randint_and_randperm_draw_on_the_device_from_the_cuda_generator():
+    ember.cuda.manual_seed(4)
+    ints = ember.randint(3, 13, (30000,), device="cuda")
+    ember.cuda.manual_seed(4)
+    assert ints.device.type == "cuda" and ints.dtype == ember.int64
+    assert ember.equal(ints, ember.randint(3, 13, (30000,), device="cuda"))
+    counts = np.bincount(ints.cpu().numpy() - 3, minlength=10)
+    assert counts.sum() == 30000 and counts.min() > 2700 and counts.max() < 3300  # about 3000 each
+    cpu_state = ember.get_rng_state()
+    ember.randint(10, (5,), device="cuda")
+    assert ember.equal(ember.get_rng_state(), cpu_state)  # the CPU generator is left alone, as PyTorch's
+    assert ember.randint(-4, 4, (2, 3), dtype=ember.float64, device="cuda").dtype == ember.float64
+    big = ember.randint(2**62, 2**63 - 1, (100,), device="cuda").cpu().numpy()
+    assert big.min() >= 2**62 and len(set(big.tolist())) == 100
+    with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
+        ember.randint(5, 5, (2,), device="cuda")
+    for n in (0, 1, 7, 5000):  # 5000: longer than a block's sort, merged on the device
+        perm = ember.randperm(n, device="cuda", dtype=ember.int32)
+        assert perm.device.type == "cuda" and perm.dtype == ember.int32
+        np.testing.assert_array_equal(np.sort(perm.cpu().numpy()), np.arange(n))
+    seeded = ember.Generator().manual_seed(2)  # a CPU generator: drawn on the host, copied
+    assert ember.randint(10, (4,), generator=seeded, device="cuda").device.type == "cuda"

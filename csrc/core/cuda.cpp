@@ -171,7 +171,7 @@ void refuse_draw_in_capture(Device device) {
   const bool capturing = cuda_call(
       [&] { return cuda_backend().capturing(device.index >= 0 ? device.index : cuda_backend().current_device()); });
   if (!capturing) return;
-  EMBER_FAIL(Runtime, "random numbers drawn on the host (randint, randperm) for ", device.str(),
+  EMBER_FAIL(Runtime, "random numbers drawn on the host (with a CPU generator=) for ", device.str(),
              " while a CUDA graph is captured: ember's graph would replay the same numbers every time; draw them "
              "outside the capture, into a tensor the graph reads");
 }

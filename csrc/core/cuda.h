@@ -35,8 +35,8 @@ void rethrow_cuda_error();
 void set_sync_debug_mode(int mode);
 int sync_debug_mode();
 void note_synchronizing_op();
-// Note [CUDA graph pools]: random numbers drawn on the host for `device` (randint, randperm) while it
-// captures a CUDA graph are refused: the graph would copy the same numbers at every replay.
+// Note [CUDA graph pools]: random numbers drawn on the host for `device` (randint, randperm with a CPU
+// generator=) while it captures a CUDA graph are refused: the graph would copy the same numbers at every replay.
 void refuse_draw_in_capture(Device device);
 // How mode 1 warns: set by the Python module (a UserWarning; it takes the GIL).
 void set_sync_warning_handler(void (*handler)(const char* message));

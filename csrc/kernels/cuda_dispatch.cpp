@@ -424,6 +424,14 @@ void uniform(const Tensor& out, double lo, double hi) {
   });
 }
 
+void randint(const Tensor& out, int64_t low, int64_t high) {
+  EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+  cuda_call([&] {
+    auto [offset, graph] = take_counters(out->device().index, out->numel());
+    backend().randint(cuda_arg(out), low, (uint64_t)high - (uint64_t)low, g_seed, offset, graph);
+  });
+}
+
 void normal(const Tensor& out, double mean, double std) {
   cuda_call([&] {
     auto [offset, graph] = take_counters(out->device().index, out->numel());

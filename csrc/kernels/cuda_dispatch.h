@@ -94,6 +94,8 @@ std::pair<uint64_t, uint64_t> rng_state();  // (seed, offset): Note [CUDA random
 void set_rng_state(uint64_t seed, uint64_t offset);
 void uniform(const Tensor& out, double lo, double hi);
 void normal(const Tensor& out, double mean, double std);
+// Integers in [low, high) from the Philox stream, into out of any dtype (torch.randint on a GPU).
+void randint(const Tensor& out, int64_t low, int64_t high);
 }  // namespace cuda_dispatch
 
 }  // namespace kernels

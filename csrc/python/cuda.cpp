@@ -264,6 +264,15 @@ void init_cuda(py::module_& m) {
       },
       "Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.",
       py::arg("tensor"), py::arg("normal"), py::arg("a"), py::arg("b"));
+  m.def(
+      "_cuda_randint_",
+      [](const Tensor& t, int64_t low, int64_t high) {
+        EMBER_CHECK(t->device().type == DeviceType::CUDA, "_cuda_randint_: expected a CUDA tensor");
+        kernels::cuda_dispatch::randint(t, low, high);
+        return t;
+      },
+      "Fills a fresh CUDA tensor with integers in [low, high) from the Philox stream.", py::arg("tensor"),
+      py::arg("low"), py::arg("high"));
 }
 
 }  // namespace bind

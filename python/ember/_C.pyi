@@ -3072,6 +3072,10 @@ def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -
     """
     The caching allocator's byte counts on the device (empty without CUDA).
     """
+def _cuda_randint_(tensor: Tensor, low: typing.SupportsInt | typing.SupportsIndex, high: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    Fills a fresh CUDA tensor with integers in [low, high) from the Philox stream.
+    """
 def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
     Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.

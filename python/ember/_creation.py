@@ -474,13 +474,18 @@ def randint(
         raise TypeError("randint() missing required argument 'high'")
     if _on_meta(device):
         return _meta.empty(_size(tuple(size)), dtype or int64, requires_grad)
+    target = _placement(device)
+    if target is not None and target.type == "cuda" and generator is None and not _batched.levels():
+        # the device's Philox stream, as rand/randn (Note [CUDA random numbers])
+        t = _C._cuda_randint_(_C._empty_on(_size(tuple(size)), dtype or int64, target), int(low), int(high))
+        return _finish(t, requires_grad)
     make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad, device)  # noqa: E731
     return _drawn(_batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size))))
 
 
 def _drawn(t: Tensor) -> Tensor:
-    """Random numbers made on the host and copied to a GPU: refused there while a CUDA graph is captured (a replay
-    would copy the same numbers again; Note [CUDA graph pools])."""
+    """Random numbers made on the host (a CPU generator=) and copied to a GPU: refused there while a CUDA graph is
+    captured (a replay would copy the same numbers again; Note [CUDA graph pools])."""
     if _graph_capture.depth and t.is_cuda:
         _C._cuda_refuse_draw_in_capture(t.get_device())
     return t
@@ -512,6 +517,11 @@ def randperm(
             )
 
         return _batched.random_hook(permutations, ())
+    target = _placement(device)
+    if target is not None and target.type == "cuda" and generator is None:
+        # argsort of float64 uniform numbers on the device (ties among 2**53 values: negligible)
+        keys = _C._cuda_random_(_C._empty_on([int(n)], _C.dtype.float64, target), False, 0.0, 1.0)
+        return _finish(_into(out, keys.argsort().to(dt), "randperm"), requires_grad, device, pin_memory)
     t = _C._randperm(int(n), dt, generator)
     return _drawn(_finish(_into(out, t, "randperm"), requires_grad, device, pin_memory))
 

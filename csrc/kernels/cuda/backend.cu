@@ -404,6 +404,10 @@ class CudaBackend final : public Backend {
               const void* graph) override {
     cuda::normal(out, mean, std, seed, offset, graph);
   }
+  void randint(const TensorArg& out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset,
+               const void* graph) override {
+    cuda::randint(out, low, range, seed, offset, graph);
+  }
 
   void capture_begin(int device, uint64_t pool) override {
     DeviceState& d = device_state(device);

@@ -260,6 +260,9 @@ class Backend {
                        const void* graph) = 0;
   virtual void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset,
                       const void* graph) = 0;
+  // integers in [low, low + range), any dtype
+  virtual void randint(const TensorArg& out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset,
+                       const void* graph) = 0;
 
   // Interop (ember.cuda's stream_handle, ExternalStream, current_blas_handle, CudaError): the device's
   // stream and cuBLAS handle as CUDA's own types; CUDA's words for a status code.

@@ -63,6 +63,7 @@ void lstm_cell_backward(const TensorArg& d_gates, const TensorArg& d_c_prev, con
                         const TensorArg& act, const TensorArg& tanh_c, const TensorArg& c_prev);
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset, const void* graph);
 void normal(const TensorArg& out, double mean, double std, uint64_t seed, uint64_t offset, const void* graph);
+void randint(const TensorArg& out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset, const void* graph);
 // Scratch memory from the caching allocator, given back when the holder goes.
 struct Scratch {
   Scratch(size_t nbytes, int device);

@@ -909,6 +909,16 @@ EMBER_HD inline T uniform_value(const Philox& p, uint64_t offset, int64_t i, dou
   return v >= (T)hi && hi > lo ? (T)lo : v;  // rounding to the upper bound: stay in [lo, hi)
 }
 
+// Element i of randint from the stream (seed, offset): the 64 bits of uniform_'s unit, modulo the range
+// (a bias below range / 2^64).
+EMBER_HD inline int64_t randint_value(const Philox& p, uint64_t offset, int64_t i, int64_t low, uint64_t range) {
+  const uint64_t index = 2 * (offset + i);
+  Words r = p(index / 2);
+  const int pair = (int)(index % 2) * 2;
+  const uint64_t bits = (uint64_t)r.w[pair] << 32 | r.w[pair + 1];
+  return (int64_t)((uint64_t)low + bits % range);
+}
+
 // Box-Muller on units 2j and 2j+1 (j = element index rounded down to even): a call
 // of n elements at `offset` reads units [2 offset, 2 (offset + n)), as uniform_ does.
 template <class T>

@@ -28,7 +28,28 @@ __global__ void normal_kernel(Indexer<1> ix, double mean, double std, Philox p, 
     ix.store<T>(0, i, normal_value<T>(p, offset, i, mean, std));
 }
 
+template <class T>
+__global__ void randint_kernel(Indexer<1> ix, int64_t low, uint64_t range, Philox p, uint64_t offset,
+                               const GraphRng* graph) {
+  if (graph) p = philox(graph->seed), offset += graph->base;
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < ix.numel; i += (int64_t)gridDim.x * blockDim.x)
+    ix.store<T>(0, i, (T)randint_value(p, offset, i, low, range));
+}
+
 }  // namespace
+
+void randint(const TensorArg& out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset, const void* graph) {
+  const TensorArg* args[1] = {&out};
+  Indexer<1> ix = make_indexer<1>(args);
+  if (ix.numel == 0) return;
+  cudaStream_t s = stream_for(out.device);
+  dispatch_compute(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    EMBER_LAUNCH(randint_kernel<T>, blocks_for(ix.numel), kThreads, s)(ix, low, range, philox(seed), offset,
+                                                                       static_cast<const GraphRng*>(graph));
+  });
+  check_launch("randint");
+}
 
 void uniform(const TensorArg& out, double lo, double hi, uint64_t seed, uint64_t offset, const void* graph) {
   const TensorArg* args[1] = {&out};

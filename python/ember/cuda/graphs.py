@@ -4,11 +4,12 @@ kernels costs the host one call. Replays read and write the very memory of the c
 into the tensors the capture read, and results are read from the tensors it made (Note [CUDA graph pools]
 keeps those blocks for the graph).
 
-Random numbers drawn on the device (``randn``, ``rand``, ``dropout``, ``normal_``) are new at each replay, as
-PyTorch's: a replay takes the generator's next counters (Note [CUDA graph random numbers]). While a device
-captures, what CUDA refuses there raises ``RuntimeError`` ("operation not permitted when stream is
-capturing") and fails the capture: anything that waits for the device (``.item()``, ``.cpu()``, ``nonzero``,
-``print``), and ``randint``/``randperm``, which ember draws on the host (a replay would repeat them).
+Random numbers drawn on the device (``randn``, ``rand``, ``randint``, ``randperm``, ``dropout``,
+``normal_``) are new at each replay, as PyTorch's: a replay takes the generator's next counters
+(Note [CUDA graph random numbers]). While a device captures, what CUDA refuses there raises
+``RuntimeError`` ("operation not permitted when stream is capturing") and fails the capture: anything that
+waits for the device (``.item()``, ``.cpu()``, ``nonzero``, ``print``), and numbers drawn on the host with
+a CPU ``generator=`` (a replay would repeat them).
 Optimizers with a step count (Adam and its kin) refuse a capture of their
 ``step()``, as PyTorch's do without ``capturable=True``; SGD's step is captured."""
 
