@@ -31,6 +31,7 @@ def test_a_replay_recomputes_from_the_captured_inputs():
         return (static_in @ w).relu() + ember.arange(3.0, device="cuda")
 
     g, out = capture(step)
+    g.instantiate()  # PyTorch's keep_graph=True step: ember's graph is ready at its capture's end
     assert seen == [True] and not ember.cuda.is_current_stream_capturing()
     for _ in range(3):
         new = np.random.randn(8, 4).astype(np.float32)
@@ -60,6 +61,8 @@ def test_the_captures_memory_is_not_handed_to_later_tensors():
     g.reset()
     with pytest.raises(RuntimeError, match="replay without a preceding successful capture"):
         g.replay()
+    with pytest.raises(RuntimeError, match="instantiate without a preceding successful capture"):
+        g.instantiate()
 
 
 def test_graphs_sharing_a_pool_replay_in_their_order():

@@ -80,6 +80,12 @@ class CUDAGraph:
             self._leave_pool()
             raise
 
+    def instantiate(self) -> None:
+        """Makes the captured graph ready to replay: ember does so at ``capture_end``, so this only checks
+        there is one (PyTorch's ``keep_graph=True`` leaves it to this call or the first replay)."""
+        if self._handle is None:
+            raise RuntimeError("Called CUDAGraph::instantiate without a preceding successful capture.")
+
     def replay(self) -> None:
         """Queues the captured work again (the host does not wait for it)."""
         if self._handle is None:
