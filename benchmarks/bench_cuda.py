@@ -5,6 +5,7 @@
                                    against a plain copy y.copy_(x) of the same size, the bandwidth a kernel can reach
 (c) 4096-4096-4096-10 MLP step     batch 1024, Linear + ReLU, cross_entropy, SGD: time per step, ember/torch
 (d) 1-10-1 MLP step                100 samples, tanh, MSE, SGD (bench_training's (a)): launch and dispatch overhead
+(e) the same step in a CUDA graph  captured once (PyTorch's recipe: warm-up steps, then capture), one replay a step
 
     python benchmarks/bench_cuda.py [--quick] [--json PATH]
 
@@ -76,12 +77,29 @@ def mlp_step(sizes, batch, loss_kind, act):
     return case
 
 
+def graphed(make_step):
+    """A case's step captured in a CUDA graph after three warm-up steps; each call is one replay."""
+
+    def case(lib):
+        step = make_step(lib)
+        for _ in range(3):
+            step()
+        lib.cuda.synchronize()
+        g = lib.cuda.CUDAGraph()
+        with lib.cuda.graph(g):
+            step()
+        return g.replay
+
+    return case
+
+
 CASES = {
     "sgemm": sgemm,
     "exp": exp_affine,
     "copy": copy,
     "mlp4096": mlp_step((4096, 4096, 4096, 10), 1024, "ce", "relu"),
     "mlp1101": mlp_step((1, 10, 1), 100, "mse", "tanh"),
+    "mlp1101_graph": graphed(mlp_step((1, 10, 1), 100, "mse", "tanh")),
 }
 
 
@@ -220,6 +238,7 @@ def main(argv=None):
     results.append({"case": "    y.copy_(x), 64M float32", **timed["copy"], "ember_gbps": copy_e, "torch_gbps": copy_t})
     results.append({"case": "(c) 4096-4096-4096-10 MLP step, batch 1024", **timed["mlp4096"]})
     results.append({"case": "(d) 1-10-1 MLP step, 100 samples", **timed["mlp1101"]})
+    results.append({"case": "(e) the same step in a CUDA graph (replay)", **timed["mlp1101_graph"]})
 
     print(f"GPU: {meta.get('gpu', 'unknown')}")
     width = max(len(r["case"]) for r in results)
