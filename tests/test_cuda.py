@@ -345,6 +345,13 @@ def test_unary_ops_give_the_cpus_answers_at_special_values(name):
 
 
 @requires_gpu
+def test_clamp_with_nan_and_infinite_values_and_bounds_gives_the_cpus_answers():
+    values = ember.tensor([np.nan, -np.inf, -2.0, -0.0, 0.5, 3.0, np.inf], dtype=ember.float64)
+    for bounds in ((0.0, None), (None, 1.0), (-1.0, 1.0), (np.nan, None), (None, np.nan), (-np.inf, np.inf)):
+        np.testing.assert_array_equal(values.cuda().clamp(*bounds).cpu().numpy(), values.clamp(*bounds).numpy())
+
+
+@requires_gpu
 def test_uint64_from_2_to_the_63_up_on_the_device():
     big = 2**64 - 2
     t = ember.tensor([big, 5], dtype=ember.uint64, device="cuda")

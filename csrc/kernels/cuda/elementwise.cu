@@ -45,9 +45,9 @@ template <class T>
 __global__ void clamp_kernel(Indexer<2> ix, bool has_lo, T lo, bool has_hi, T hi) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < ix.numel; i += (int64_t)gridDim.x * blockDim.x) {
     T v = ix.load<T>(1, i);
-    if (!is_nan(v)) {
-      if (has_lo && v < lo) v = lo;
-      if (has_hi && v > hi) v = hi;
+    if (!is_nan(v)) {  // a NaN bound gives NaN, as PyTorch's (and the CPU's) min(max(v, lo), hi)
+      if (has_lo && (v < lo || is_nan(lo))) v = lo;
+      if (has_hi && (v > hi || is_nan(hi))) v = hi;
     }
     ix.store<T>(0, i, v);
   }
