@@ -126,15 +126,26 @@ void stream_thread(CUstream_st* s) {
 }
 
 bool idle(const CUstream_st* s) { return s->work.empty() && !s->running; }
+// Every stream of `device` (-1: of all devices) idle (lock held).
+bool device_idle(int device) {
+  for (CUstream_st* s : streams())
+    if ((device < 0 || s->device == device) && !idle(s)) return false;
+  return true;
+}
+
+// Waits (lock held) until `done`; at once in a forked child, which has no stream threads.
+template <class Done>
+void wait_for(std::unique_lock<std::mutex>& lock, Done done) {
+  if (!forked) progress().wait(lock, done);
+}
 
 std::atomic<unsigned long long> g_waits{0};
 
-// Waits (lock held) until `done`; a fault of the streams it waited for becomes last_error.
+// A wait of ember's for the device: counted (ember_emulation_waits).
 template <class Done>
-cudaError_t wait_until(std::unique_lock<std::mutex>& lock, Done done) {
+void wait_until(std::unique_lock<std::mutex>& lock, Done done) {
   ++g_waits;
-  if (!forked) progress().wait(lock, done);
-  return cudaSuccess;
+  wait_for(lock, done);
 }
 
 cudaError_t take_error(CUstream_st* s) {
@@ -146,12 +157,13 @@ cudaError_t take_error(CUstream_st* s) {
 // Waits for every stream of `device` (-1: of all devices), without counting a wait.
 void drain(int device) {
   std::unique_lock<std::mutex> lock(lock_all());
-  if (forked) return;
-  progress().wait(lock, [device] {
-    for (CUstream_st* s : streams())
-      if ((device < 0 || s->device == device) && !idle(s)) return false;
-    return true;
-  });
+  wait_for(lock, [device] { return device_idle(device); });
+}
+
+// A call CUDA refuses on a capturing stream (lock held): the capture is invalidated.
+cudaError_t refuse_in_capture_locked(CUstream_st* s) {
+  s->capture->invalidated = true;
+  return fail(cudaErrorStreamCaptureUnsupported);
 }
 
 void after_fork_in_child() { forked = true; }
@@ -172,7 +184,7 @@ void enqueue(cudaStream_t stream, std::function<void()> work) {
   std::unique_lock<std::mutex> lock(lock_all());
   // A GPU's queue holds about a thousand launches; past that the host waits, as CUDA's does (else a host far
   // ahead of its device would hold every staged copy's pinned block at once).
-  progress().wait(lock, [stream] { return stream->work.size() < kQueueDepth || forked; });
+  wait_for(lock, [stream] { return stream->work.size() < kQueueDepth; });
   stream->work.push_back(std::move(work));
   stream->wake.notify_one();
 }
@@ -183,9 +195,12 @@ void enqueue(cudaStream_t stream, std::function<void()> work) {
 
 using ember::cuda::emulation::drain;
 using ember::cuda::emulation::enqueue;
+using ember::cuda::emulation::idle;
 using ember::cuda::emulation::lock_all;
 using ember::cuda::emulation::pinned_blocks;
 using ember::cuda::emulation::progress;
+using ember::cuda::emulation::refuse_in_capture_locked;
+using ember::cuda::emulation::wait_for;
 using ember::cuda::emulation::wait_until;
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
@@ -202,15 +217,10 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
   return cudaSuccess;
 }
 
-// Streams are kept (their thread waits for work that never comes): ember destroys none.
-cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
-
 namespace {
-// A call CUDA refuses on a capturing stream: the capture is invalidated.
 cudaError_t refuse_in_capture(cudaStream_t s) {
   std::lock_guard<std::mutex> lock(lock_all());
-  s->capture->invalidated = true;
-  return fail(cudaErrorStreamCaptureUnsupported);
+  return refuse_in_capture_locked(s);
 }
 }  // namespace
 
@@ -218,13 +228,8 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   if (!s) return cudaDeviceSynchronize();
   if (s->capture) return refuse_in_capture(s);
   std::unique_lock<std::mutex> lock(lock_all());
-  wait_until(lock, [s] { return ember::cuda::emulation::idle(s); });
+  wait_until(lock, [s] { return idle(s); });
   return ember::cuda::emulation::take_error(s);
-}
-
-cudaError_t cudaStreamQuery(cudaStream_t s) {
-  std::lock_guard<std::mutex> lock(lock_all());
-  return !s || ember::cuda::emulation::idle(s) ? cudaSuccess : cudaErrorNotReady;
 }
 
 cudaError_t cudaDeviceSynchronize() {
@@ -232,15 +237,8 @@ cudaError_t cudaDeviceSynchronize() {
   std::unique_lock<std::mutex> lock(lock_all());
   auto& all = ember::cuda::emulation::streams();
   for (CUstream_st* s : all)
-    if (s->device == device && s->capture) {
-      s->capture->invalidated = true;  // (refuse_in_capture, with the lock held)
-      return fail(cudaErrorStreamCaptureUnsupported);
-    }
-  wait_until(lock, [&] {
-    for (CUstream_st* s : all)
-      if (s->device == device && !ember::cuda::emulation::idle(s)) return false;
-    return true;
-  });
+    if (s->device == device && s->capture) return refuse_in_capture_locked(s);
+  wait_until(lock, [device] { return ember::cuda::emulation::device_idle(device); });
   cudaError_t status = cudaSuccess;
   for (CUstream_st* s : all)
     if (s->device == device && s->error != cudaSuccess) status = ember::cuda::emulation::take_error(s);
@@ -280,19 +278,18 @@ bool is_pinned(const void* p) {
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  if (stream && stream->capture &&
-      ((kind == cudaMemcpyHostToDevice && !is_pinned(src)) || (kind == cudaMemcpyDeviceToHost && !is_pinned(dst))))
-    return refuse_in_capture(stream);
-  if (kind == cudaMemcpyHostToDevice && !is_pinned(src)) {
+  const bool from_pageable = kind == cudaMemcpyHostToDevice && !is_pinned(src);
+  const bool to_pageable = kind == cudaMemcpyDeviceToHost && !is_pinned(dst);
+  if (stream && stream->capture && (from_pageable || to_pageable)) return refuse_in_capture(stream);
+  if (from_pageable) {
     auto staged = std::make_shared<std::vector<char>>((const char*)src, (const char*)src + n);
     enqueue(stream, [dst, staged] { std::memcpy(dst, staged->data(), staged->size()); });
     return cudaSuccess;
   }
   enqueue(stream, [dst, src, n] { std::memmove(dst, src, n); });
-  if (kind == cudaMemcpyDeviceToHost && !is_pinned(dst) && stream) {
+  if (to_pageable && stream) {
     std::unique_lock<std::mutex> lock(lock_all());  // to pageable memory: CUDA returns when it is done
-    if (!ember::cuda::emulation::forked)
-      progress().wait(lock, [stream] { return ember::cuda::emulation::idle(stream); });
+    wait_for(lock, [stream] { return idle(stream); });
   }
   return cudaSuccess;
 }
@@ -340,7 +337,7 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   {
     std::lock_guard<std::mutex> lock(lock_all());
     record = ++event->recorded;
-    if (stream && ember::cuda::emulation::idle(stream) && !ember::cuda::emulation::run_inline()) {
+    if (stream && idle(stream) && !ember::cuda::emulation::run_inline()) {
       event->reached = record;  // nothing queued before it: reached at once
       event->time = std::chrono::steady_clock::now();
       return cudaSuccess;
@@ -365,7 +362,8 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   std::unique_lock<std::mutex> lock(lock_all());
   const uint64_t record = event->recorded;
-  return wait_until(lock, [event, record] { return event->reached >= record; });
+  wait_until(lock, [event, record] { return event->reached >= record; });
+  return cudaSuccess;
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
@@ -378,7 +376,7 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
   }
   enqueue(stream, [event, record] {
     std::unique_lock<std::mutex> lock(lock_all());
-    if (!ember::cuda::emulation::forked) progress().wait(lock, [event, record] { return event->reached >= record; });
+    wait_for(lock, [event, record] { return event->reached >= record; });
     ember::cuda::emulation::release_event(event);
   });
   return cudaSuccess;
@@ -422,14 +420,6 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
     return fail(cudaErrorStreamCaptureInvalidated);
   }
   *graph = captured;
-  return cudaSuccess;
-}
-
-cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status) {
-  std::lock_guard<std::mutex> lock(lock_all());
-  *status = !stream || !stream->capture    ? cudaStreamCaptureStatusNone
-            : stream->capture->invalidated ? cudaStreamCaptureStatusInvalidated
-                                           : cudaStreamCaptureStatusActive;
   return cudaSuccess;
 }
 
