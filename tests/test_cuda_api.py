@@ -86,6 +86,14 @@ def test_interop_handles_errors_and_raw_allocations():
         ember.cuda.caching_allocator_delete(ptr)
     with pytest.raises(TypeError, match="Invalid type for stream argument"):
         ember.cuda.caching_allocator_alloc(16, stream="s")
+    assert ember.cuda.caching_allocator_alloc(0) == 0  # no bytes: a null pointer, as PyTorch's
+    ember.cuda.caching_allocator_delete(0)
+    with pytest.raises(RuntimeError, match="size must be non-negative, got -1"):
+        ember.cuda.caching_allocator_alloc(-1)
+    with pytest.raises(TypeError):
+        ember.cuda.caching_allocator_alloc(2.5)
+    with pytest.raises(RuntimeError, match="None was not allocated by caching_allocator_alloc"):
+        ember.cuda.caching_allocator_delete(None)
     with pytest.raises(ValueError, match="queues cuda:0's work on stream"):
         ember.cuda.caching_allocator_alloc(16, 0, stream=ember.cuda.current_stream().cuda_stream + 8)
 

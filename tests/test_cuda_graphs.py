@@ -95,6 +95,10 @@ def test_what_a_capture_cannot_hold_raises():
         with pytest.raises(RuntimeError, match="without a preceding successful capture"):
             g.replay()
     assert (x * 2).cpu().tolist() == [2.0] * 4  # the device works on after a failed capture
+    for bad_pool in (5, (0,), "pool"):
+        with pytest.raises(TypeError, match="pool must be graph_pool_handle"):
+            ember.cuda.CUDAGraph().capture_begin(pool=bad_pool)
+    assert not ember.cuda.is_current_stream_capturing()
     with pytest.raises(RuntimeError, match="Unknown capture error mode"):
         ember.cuda.CUDAGraph().capture_begin(capture_error_mode="loose")
     with pytest.raises(RuntimeError, match="capture_end called without a preceding capture_begin"):

@@ -159,6 +159,9 @@ def test_randint_and_randperm_draw_on_the_device_from_the_cuda_generator():
     assert big.min() >= 2**62 and len(set(big.tolist())) == 100
     with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
         ember.randint(5, 5, (2,), device="cuda")
+    for device in ("cpu", "cuda"):  # the same words on both devices
+        with pytest.raises(RuntimeError, match="randperm: n must be non-negative, got -1"):
+            ember.randperm(-1, device=device)
     for n in (0, 1, 7, 5000):  # 5000: longer than a block's sort, merged on the device
         perm = ember.randperm(n, device="cuda", dtype=ember.int32)
         assert perm.device.type == "cuda" and perm.dtype == ember.int32

@@ -519,6 +519,8 @@ def randperm(
         return _batched.random_hook(permutations, ())
     target = _placement(device)
     if target is not None and target.type == "cuda" and generator is None:
+        if int(n) < 0:
+            raise RuntimeError(f"randperm: n must be non-negative, got {int(n)}")  # the CPU's words (ops/create.cpp)
         # argsort of float64 uniform numbers on the device (ties among 2**53 values: negligible)
         keys = _C._cuda_random_(_C._empty_on([int(n)], _C.dtype.float64, target), False, 0.0, 1.0)
         return _finish(_into(out, keys.argsort().to(dt), "randperm"), requires_grad, device, pin_memory)

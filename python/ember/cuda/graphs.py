@@ -61,10 +61,12 @@ class CUDAGraph:
             raise RuntimeError(
                 "This CUDAGraph instance already owns a captured graph. To capture a new graph, create a new instance."
             )
+        if pool is not None and not (isinstance(pool, tuple) and len(pool) == 2 and isinstance(pool[1], int)):
+            raise TypeError(f"CUDAGraph: pool must be graph_pool_handle()'s or a graph's pool(), got {pool!r}")
         device = _device_index(None)
         pool = pool if pool is not None else graph_pool_handle()
         _C._cuda_capture_begin(device, pool[1])
-        self._device, self._pool, self._capturing = device, tuple(pool), True
+        self._device, self._pool, self._capturing = device, pool, True
         _pool_users[(device, pool[1])] = _pool_users.get((device, pool[1]), 0) + 1
         _graph_capture.depth += 1
 

@@ -4,6 +4,7 @@ ember.cuda re-exports every name."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from .. import _C
@@ -165,14 +166,22 @@ def caching_allocator_alloc(size: int, device: Any = None, stream: Any = None) -
         )
     if stream not in (None, handle):
         raise ValueError(f"caching_allocator_alloc: ember queues cuda:{index}'s work on stream {handle:#x} only")
-    ptr = _C._cuda_raw_alloc(int(size), index)
-    _raw_blocks[ptr] = (int(size), index)
+    size = operator.index(size)  # a float size is a TypeError, as PyTorch's size_t argument
+    if size < 0:
+        raise RuntimeError(f"caching_allocator_alloc: size must be non-negative, got {size}")
+    if size == 0:
+        return 0  # a null pointer, as PyTorch's allocator gives for no bytes
+    ptr = _C._cuda_raw_alloc(size, index)
+    _raw_blocks[ptr] = (size, index)
     return ptr
 
 
 def caching_allocator_delete(mem_ptr: int) -> None:
-    """Gives ``caching_allocator_alloc``'s block back to the allocator (work queued on it runs first: one stream)."""
+    """Gives ``caching_allocator_alloc``'s block back to the allocator (work queued on it runs first: one stream).
+    0 (the null pointer of a 0-byte allocation) is let be."""
+    if mem_ptr == 0:
+        return
     if mem_ptr not in _raw_blocks:
-        raise RuntimeError(f"caching_allocator_delete: {mem_ptr:#x} was not allocated by caching_allocator_alloc")
+        raise RuntimeError(f"caching_allocator_delete: {mem_ptr!r} was not allocated by caching_allocator_alloc")
     size, device = _raw_blocks.pop(mem_ptr)
     _C._cuda_raw_free(mem_ptr, size, device)

@@ -39,7 +39,7 @@ class Event:
                 f"Event device {self._device} does not match recording stream's device {device}."
             )  # PyTorch's words
         if isinstance(stream, ExternalStream):  # the point covers what was queued there too
-            _C._cuda_stream_wait_stream(_C._cuda_stream_handle(device), stream.cuda_stream, device)
+            Stream(device).wait_stream(stream)
         _C._cuda_event_record(self._handle, device)
 
     def wait(self, stream: Stream | None = None) -> None:
@@ -179,14 +179,13 @@ def stream(stream: Stream | None) -> Iterator[None]:
     before = current_device()
     _C._cuda_set_device(stream.device_index)
     external = isinstance(stream, ExternalStream)
-    own = _C._cuda_stream_handle(stream.device_index)
-    if external:
-        _C._cuda_stream_wait_stream(own, stream.cuda_stream, stream.device_index)
+    if external:  # ember's work in the block runs after what was queued there
+        Stream(stream.device_index).wait_stream(stream)
     try:
         yield
     finally:
-        if external:
-            _C._cuda_stream_wait_stream(stream.cuda_stream, own, stream.device_index)
+        if external:  # and the stream's later work after ember's
+            stream.wait_stream(Stream(stream.device_index))
         _C._cuda_set_device(before)
 
 
