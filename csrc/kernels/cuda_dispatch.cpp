@@ -371,29 +371,29 @@ std::atomic<uint64_t> g_seed{67280421310721ull}, g_offset{0};
 // its end); each replay copies (seed, offset) into the GraphRng, queued before
 // it, and moves the generator past the graph's counters, so replays draw what
 // the same eager calls would have, as PyTorch's graph-safe generator does.
-// g_capture_start: the offset a device's capture began at (else -1).
-constexpr int kMaxCaptureDevices = 64;
-std::atomic<int64_t> g_capture_start[kMaxCaptureDevices];
-const bool g_capture_start_cleared = [] {
-  for (auto& s : g_capture_start) s = -1;
-  return true;
-}();
+struct CaptureStart {
+  std::atomic<int64_t> offset{-1};  // the offset a device's capture began at; -1: not capturing
+};
+CaptureStart g_capture_start[cuda::kMaxDevices];
+
+bool valid_device(int device) { return device >= 0 && device < cuda::kMaxDevices; }
 
 // The offset and the GraphRng of a draw of `numel` values on `device`.
 std::pair<uint64_t, const void*> take_counters(int device, int64_t numel) {
   const uint64_t offset = g_offset.fetch_add(((uint64_t)numel + 3) / 4 * 4);
-  const int64_t start = device >= 0 && device < kMaxCaptureDevices ? g_capture_start[device].load() : -1;
+  const int64_t start = valid_device(device) ? g_capture_start[device].offset.load() : -1;
   if (start < 0) return {offset, nullptr};
   return {offset - (uint64_t)start, backend().graph_rng(device)};
 }
 }  // namespace
 
 void rng_capture_begin(int device) {
-  EMBER_CHECK(device >= 0 && device < kMaxCaptureDevices, "CUDA graph capture: device index ", device);
-  g_capture_start[device] = (int64_t)g_offset.load();
+  EMBER_CHECK(valid_device(device), "CUDA graph capture: device index ", device);
+  g_capture_start[device].offset = (int64_t)g_offset.load();
 }
 uint64_t rng_capture_end(int device) {
-  const int64_t start = g_capture_start[device].exchange(-1);
+  if (!valid_device(device)) return 0;
+  const int64_t start = g_capture_start[device].offset.exchange(-1);
   if (start < 0) return 0;
   const uint64_t end = g_offset.exchange((uint64_t)start);  // the capture drew nothing yet: its replays will
   return end - (uint64_t)start;

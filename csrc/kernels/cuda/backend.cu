@@ -25,8 +25,6 @@ namespace ember {
 namespace cuda {
 namespace {
 
-constexpr int kMaxDevices = 64;
-
 // Note [Current CUDA device]
 // A kernel runs on the device that is current when it is launched, so every
 // launch makes its tensors' device current (per host thread; skipped when it

@@ -23,6 +23,7 @@ namespace cuda {
 
 constexpr int kBackendVersion = 5;  // bumped whenever Backend or TensorArg change
 constexpr int kMaxDims = 16;
+constexpr int kMaxDevices = 64;  // the device indices the per-device state (backend, allocator, generator) holds
 
 // A strided tensor as a kernel sees it; strides count elements. A 0-d CPU
 // tensor beside CUDA ones (a Python number, as PyTorch allows) comes by value:

@@ -41,7 +41,6 @@ class CachingAllocator {
     void (*free)(void* p, int device);
     std::string (*describe)(int device);  // the device's capacity, for the out-of-memory error
   };
-  static constexpr int kMaxDevices = 64;
 
   explicit CachingAllocator(Raw raw) : raw_(raw) {}
 
