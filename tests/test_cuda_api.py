@@ -66,6 +66,13 @@ def test_an_external_stream_is_ordered_with_embers_own():
     assert out.cpu().tolist() == [0.0, 3.0, 6.0, 9.0]
     with pytest.raises(TypeError, match="stream_ptr must be an int"):
         ember.cuda.ExternalStream("0x1")
+    if emulated:  # a handle that is no stream: CUDA's error, not a crash (a GPU's driver may not check it)
+        with (
+            pytest.raises(RuntimeError, match="invalid resource handle"),
+            ember.cuda.stream(ember.cuda.ExternalStream(12345)),
+        ):
+            pass
+        assert (ember.ones(2, device="cuda") * 2).tolist() == [2.0, 2.0]
 
 
 @requires_gpu

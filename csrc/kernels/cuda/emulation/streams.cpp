@@ -160,6 +160,14 @@ void drain(int device) {
   wait_for(lock, [device] { return device_idle(device); });
 }
 
+// A stream handle that came from outside (ExternalStream's): one of the emulation's, or CUDA's
+// "invalid resource handle" instead of a crash (lock held).
+bool known(const CUstream_st* s) {
+  for (CUstream_st* k : streams())
+    if (k == s) return true;
+  return false;
+}
+
 // A call CUDA refuses on a capturing stream (lock held): the capture is invalidated.
 cudaError_t refuse_in_capture_locked(CUstream_st* s) {
   s->capture->invalidated = true;
@@ -332,10 +340,11 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
 
 // Events inside a capture (graph nodes in CUDA) are not emulated: ember records none there.
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  if (stream && stream->capture) return refuse_in_capture(stream);
   uint64_t record;
   {
     std::lock_guard<std::mutex> lock(lock_all());
+    if (stream && !ember::cuda::emulation::known(stream)) return fail(cudaErrorInvalidResourceHandle);
+    if (stream && stream->capture) return refuse_in_capture_locked(stream);
     record = ++event->recorded;
     if (stream && idle(stream) && !ember::cuda::emulation::run_inline()) {
       event->reached = record;  // nothing queued before it: reached at once
@@ -367,10 +376,11 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
-  if (stream && stream->capture) return refuse_in_capture(stream);
   uint64_t record;
   {
     std::lock_guard<std::mutex> lock(lock_all());
+    if (stream && !ember::cuda::emulation::known(stream)) return fail(cudaErrorInvalidResourceHandle);
+    if (stream && stream->capture) return refuse_in_capture_locked(stream);
     record = event->recorded;
     ++event->queued;
   }
