@@ -1,7 +1,8 @@
 """CUDA graphs (ember.cuda.CUDAGraph, graph, make_graphed_callables), as torch.cuda's: a capture records the
 device's work, replays redo it on the capture's memory (Note [CUDA graph pools]) with fresh random numbers
 (Note [CUDA graph random numbers]), and what a capture cannot hold (waits for the device, numbers drawn on the
-host, optimizers that count steps on the host) raises."""
+host, optimizers that count steps on the host) raises; capturable Adam steps replay as eager steps
+(Note [Capturable steps])."""
 
 import numpy as np
 import pytest
@@ -141,17 +142,28 @@ def make_model():
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)).cuda()
 
 
-def test_a_whole_training_step_with_sgd_replays_as_eager_steps():
+STEPPERS = {
+    "sgd": lambda params, capturable: ember.optim.SGD(params, lr=0.1, momentum=0.9),
+    "adam": lambda params, capturable: ember.optim.Adam(params, lr=0.05, capturable=capturable),
+    "adamw_amsgrad": lambda params, capturable: ember.optim.AdamW(params, lr=0.05, amsgrad=True, capturable=capturable),
+}
+
+
+@pytest.mark.filterwarnings("ignore:This instance was constructed with capturable=True")
+@pytest.mark.parametrize("stepper", sorted(STEPPERS))
+def test_a_whole_training_step_replays_as_eager_steps(stepper):
+    # Adam's capturable=True counts its steps on the device (Note [Capturable steps]): each replay's bias
+    # corrections are the next step's, as eager steps with counts on the host
     data = [(ember.randn(16, 4, device="cuda"), ember.randn(16, 1, device="cuda")) for _ in range(6)]
     eager = make_model()
-    eager_opt = ember.optim.SGD(eager.parameters(), lr=0.1, momentum=0.9)
+    eager_opt = STEPPERS[stepper](eager.parameters(), False)
     for x, t in data:
         eager_opt.zero_grad()
         nn.functional.mse_loss(eager(x), t).backward()
         eager_opt.step()
     graphed = make_model()
-    opt = ember.optim.SGD(graphed.parameters(), lr=0.1, momentum=0.9)
-    for x, t in data[:2]:  # warm-up steps, as PyTorch's recipe: the momentum buffers exist before the capture
+    opt = STEPPERS[stepper](graphed.parameters(), True)
+    for x, t in data[:2]:  # warm-up steps, as PyTorch's recipe: the optimizer's state exists before the capture
         opt.zero_grad(set_to_none=True)
         nn.functional.mse_loss(graphed(x), t).backward()
         opt.step()
@@ -167,6 +179,8 @@ def test_a_whole_training_step_with_sgd_replays_as_eager_steps():
         g.replay()
     for a, b in zip(eager.parameters(), graphed.parameters()):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+    if stepper != "sgd":
+        assert all(s["step"].device.type == "cuda" and s["step"].item() == 6 for s in opt.state.values())
 
 
 def test_optimizers_counting_steps_on_the_host_refuse_a_capture():
@@ -180,6 +194,39 @@ def test_optimizers_counting_steps_on_the_host_refuse_a_capture():
         with ember.cuda.graph(ember.cuda.CUDAGraph()):
             opt.step()
     opt.step()  # outside a capture it steps
+    # ember's RMSprop counts on the host even with capturable=True: a capture would replay one step
+    rms = ember.optim.RMSprop(model.parameters(), capturable=True)
+    with pytest.warns(UserWarning, match="step\\(\\) is running without CUDA graph capture"):
+        rms.step()
+    with pytest.raises(RuntimeError, match="ember's RMSprop counts its steps on the host"):
+        with ember.cuda.graph(ember.cuda.CUDAGraph()):
+            rms.step()
+
+
+def test_capturable_and_fused_steps_keep_their_counts_on_the_device():
+    model = make_model()
+    model(ember.ones(2, 4, device="cuda")).sum().backward()
+    fused = ember.optim.AdamW(model.parameters(), fused=True)
+    plain = ember.optim.AdamW(model.parameters())
+    for opt in (fused, plain):
+        opt.step()
+    assert {s["step"].device.type for s in fused.state.values()} == {"cuda"}
+    assert {s["step"].device.type for s in plain.state.values()} == {"cpu"}
+    # as PyTorch's load_state_dict: the saved groups' options decide; a capturable or fused group's counts go to
+    # its parameters' devices (float32, here from a state_dict loaded to the CPU), the others' stay where they were
+    saved = fused.state_dict()
+    saved["state"] = {k: {n: t.cpu() for n, t in v.items()} for k, v in saved["state"].items()}
+    capturable = ember.optim.Adam(model.parameters(), capturable=True)
+    capturable.load_state_dict(saved)
+    assert {(s["step"].device.type, s["step"].dtype) for s in capturable.state.values()} == {("cuda", ember.float32)}
+    capturable.load_state_dict(plain.state_dict())
+    assert {s["step"].device.type for s in capturable.state.values()} == {"cpu"}
+    assert capturable.param_groups[0]["capturable"] is False  # the saved group's option, as PyTorch
+    capturable = ember.optim.Adam(model.parameters(), capturable=True)
+    with pytest.warns(UserWarning, match="capturable=True can impair performance"):
+        capturable.step()
+        capturable.step()
+    assert [s["step"].item() for s in capturable.state.values()] == [2.0] * 4
 
 
 def test_make_graphed_callables_gives_the_eager_numbers_and_gradients():

@@ -187,10 +187,19 @@ def test_adagrad_fused_and_foreach_together_raise():
         optim.Adagrad([ember.zeros(2, requires_grad=True)], foreach=True, fused=True)
 
 
-def test_capturable_is_accepted_where_pytorch_has_it():
+@pytest.mark.filterwarnings("ignore:This instance was constructed with capturable=True")
+def test_capturable_is_accepted_where_pytorch_has_it_and_refuses_cpu_parameters_at_the_step():
     p = ember.zeros(2, requires_grad=True)
-    for cls in (optim.Adadelta, optim.Adamax, optim.NAdam, optim.RAdam, optim.ASGD, optim.Rprop):
-        assert cls([p], capturable=True).param_groups[0]["capturable"] is True
+    classes = (optim.Adam, optim.AdamW, optim.Adadelta, optim.Adamax, optim.NAdam, optim.RAdam, optim.ASGD)
+    for cls in classes + (optim.Rprop, optim.RMSprop):
+        opt = cls([p], capturable=True)
+        assert opt.param_groups[0]["capturable"] is True
+        opt.step()  # no gradient: nothing to check
+        p.grad = ember.ones(2)
+        # as PyTorch: a capturable step needs its parameters on a GPU (AssertionError, PyTorch's words)
+        with pytest.raises(AssertionError, match=re.escape("If capturable=True, params and state_steps must be on")):
+            opt.step()
+        p.grad = None
 
 
 def test_constructor_defaults_are_pytorchs():

@@ -437,8 +437,10 @@ struct AdamOptions {
   double lr, beta1, beta2, eps, weight_decay;
   bool amsgrad, maximize, decoupled_weight_decay;
 };
+// steps[i]: the i-th count, already counted on the host; unless device_steps[i] is a CUDA parameter's float32
+// 0-d count on its device, which the step counts itself (Note [Capturable steps]). device_steps may be empty.
 void adam_step_(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
                 const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
-                const AdamOptions& o);
+                const TensorList& device_steps, const AdamOptions& o);
 
 }  // namespace ember

@@ -68,10 +68,10 @@ TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorLi
 
 void adam_step_(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
                 const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
-                const AdamOptions& o) {
+                const TensorList& device_steps, const AdamOptions& o) {
   size_t n = params.size();
   EMBER_CHECK(grads.size() == n && exp_avgs.size() == n && exp_avg_sqs.size() == n && steps.size() == n &&
-                  (!o.amsgrad || max_exp_avg_sqs.size() == n),
+                  (!o.amsgrad || max_exp_avg_sqs.size() == n) && (device_steps.empty() || device_steps.size() == n),
               "adam: expected one grad, state and step per param");
   NoGradGuard ng;
   std::vector<kernels::AdamParam> together;  // contiguous parameters: one multi-tensor step (Note [Multi-tensor steps])
@@ -83,7 +83,17 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
     check_pair(p, exp_avgs[i], "exp_avg", "adam");
     check_pair(p, exp_avg_sqs[i], "exp_avg_sq", "adam");
     if (o.amsgrad) check_pair(p, max_exp_avg_sqs[i], "max_exp_avg_sq", "adam");
-    EMBER_CHECK(steps[i] >= 1, "adam: step counts start at 1, got ", steps[i]);
+    const Tensor step = device_steps.empty() ? Tensor() : device_steps[i];
+    if (step) {
+      EMBER_CHECK(step->device() == p->device() && p->device().type == DeviceType::CUDA &&
+                      step->dtype() == DType::Float32 && step->numel() == 1 && step->is_contiguous(),
+                  "adam: a step count on the device must be a float32 tensor of one element on the parameter's "
+                  "CUDA device, got ",
+                  dtype_name(step->dtype()), " of shape ", detail::cat(step->sizes()), " on ", step->device().str(),
+                  " for a parameter on ", p->device().str());
+    } else {
+      EMBER_CHECK(steps[i] >= 1, "adam: step counts start at 1, got ", steps[i]);
+    }
     kernels::AdamScalars s{o.lr,
                            o.beta1,
                            o.beta2,
@@ -93,7 +103,9 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
                            std::sqrt(1.0 - std::pow(o.beta2, (double)steps[i])),
                            o.amsgrad,
                            o.maximize,
-                           o.decoupled_weight_decay};
+                           o.decoupled_weight_decay,
+                           step ? reinterpret_cast<float*>(step->raw_data_ptr()) : nullptr};
+    if (step) step->bump_version();
     const Tensor vmax = o.amsgrad ? max_exp_avg_sqs[i] : Tensor();
     if (p->is_contiguous()) {
       together.push_back({p, g, exp_avgs[i], exp_avg_sqs[i], vmax, s});

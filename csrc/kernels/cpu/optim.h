@@ -17,6 +17,7 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, bool first,
 struct AdamScalars {
   double lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2_sqrt;
   bool amsgrad, maximize, decoupled_weight_decay;
+  float* step = nullptr;  // a CUDA parameter's count on its device (Note [Capturable steps]); null: the above
 };
 // p, g, m, v: (n,); vmax: (n,) when amsgrad else null
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,

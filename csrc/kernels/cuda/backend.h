@@ -21,7 +21,7 @@
 namespace ember {
 namespace cuda {
 
-constexpr int kBackendVersion = 5;  // bumped whenever Backend or TensorArg change
+constexpr int kBackendVersion = 6;  // bumped whenever Backend, TensorArg or a step's table change
 constexpr int kMaxDims = 16;
 constexpr int kMaxDevices = 64;  // the device indices the per-device state (backend, allocator, generator) holds
 
@@ -91,6 +91,7 @@ struct AdamTensors {
   void *m = nullptr, *v = nullptr, *vmax = nullptr;
   int64_t n = 0;
   AdamArgs s;
+  float* step = nullptr;  // Note [Capturable steps]: the count on the device (s's bias corrections unused)
 };
 
 // A convolution's or pooling's window geometry (kernels/cpu/conv.h's Conv2dGeometry).

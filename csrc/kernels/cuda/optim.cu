@@ -36,14 +36,33 @@ __global__ void sgd_kernel(const SgdTensors* params, const Chunk* chunks) {
   for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) step(x, g, b, i);
 }
 
+// Note [Capturable steps]
+// A step whose count lives on the host (PyTorch's default) bakes its bias
+// corrections into the launch, so a CUDA graph would replay the first step's
+// forever. With capturable=True or fused=True, each count is a float32 0-d
+// tensor on the parameter's device, as PyTorch keeps it: count_steps adds one
+// to every count of the table, then adam_kernel computes the corrections from
+// the new count on the device. Two launches a group, no host wait, and a
+// replay steps the counts as eager calls would.
+__global__ void count_steps(const AdamTensors* params, int64_t count) {
+  const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < count && params[i].step) *params[i].step += 1.0f;
+}
+
 template <class T>
 __global__ void adam_kernel(const AdamTensors* params, const Chunk* chunks) {
   const Chunk c = chunks[blockIdx.x];
   const AdamTensors t = params[c.param];  // (as sgd_kernel's)
+  AdamArgs s = t.s;
+  if (t.step) {  // (as the host computes them from its count)
+    const double n = *t.step;
+    s.bias_correction1 = 1.0 - pow(s.beta1, n);
+    s.bias_correction2_sqrt = sqrt(1.0 - pow(s.beta2, n));
+  }
   T *x = (T*)t.p, *m = (T*)t.m, *v = (T*)t.v, *vmax = (T*)t.vmax;
   const T* g = (const T*)t.g;
   const int64_t end = c.start + kChunk < t.n ? c.start + kChunk : t.n;
-  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) adam_element(x, g, m, v, vmax, i, t.s);
+  for (int64_t i = c.start + threadIdx.x; i < end; i += blockDim.x) adam_element(x, g, m, v, vmax, i, s);
 }
 
 // The parameters' table and their chunks on the device, then kernel<T> over the chunks.
@@ -77,8 +96,11 @@ void sgd(int device, int dtype, const SgdTensors* params, int64_t count) {
 
 void adam(int device, int dtype, const AdamTensors* params, int64_t count) {
   if (dtype != kFloat32 && dtype != kFloat64) unsupported("the fused Adam step of this dtype");
+  bool device_steps = false;
+  for (int64_t i = 0; i < count; ++i) device_steps |= params[i].step != nullptr;
   run_chunks(device, params, count, "the Adam step",
              [&](unsigned blocks, const AdamTensors* p, const Chunk* c, auto s) {
+               if (device_steps) EMBER_LAUNCH(count_steps, blocks_for(count), kThreads, s)(p, count);
                if (dtype == kFloat32)
                  EMBER_LAUNCH(adam_kernel<float>, blocks, kThreads, s)(p, c);
                else

@@ -8,7 +8,14 @@ from .. import _C
 from .._C import Tensor
 from .._creation import zeros_like
 from .._memory_format import contiguous_format  # the fused step walks its state row-major
-from .optimizer import Optimizer, ParamsT, _check_adam_args, _check_differentiable, _no_grad_step, _step_tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_adam_args,
+    _check_differentiable,
+    _no_grad_step,
+    _step_tensor,
+)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -17,9 +24,11 @@ class Adam(Optimizer):
     """Implements the Adam algorithm, as ``torch.optim.Adam``.
 
     State per parameter: ``step`` (float32 0-d tensor), ``exp_avg``,
-    ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.  ``foreach``,
-    ``capturable`` and ``fused`` are accepted and recorded; ember's step is
-    always fused.
+    ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.  ember's step is
+    always fused (``foreach`` is recorded).  With ``capturable=True`` or
+    ``fused=True``, ``step`` lives on the parameter's device, as PyTorch's,
+    and a CUDA step counts it there: ``capturable=True`` steps can be
+    captured in a CUDA graph.
     """
 
     def __init__(
@@ -66,15 +75,20 @@ class Adam(Optimizer):
             if not params:
                 continue
             amsgrad = bool(group["amsgrad"])
+            on_device = bool(group["capturable"] or group["fused"])
             states = [self.state[p] for p in params]
             for p, state in zip(params, states):
                 if len(state) == 0:  # lazy state initialization, as PyTorch
-                    state["step"] = _step_tensor()
+                    state["step"] = _step_tensor(device=p.device if on_device else None)
                     state["exp_avg"] = zeros_like(p, memory_format=contiguous_format)
                     state["exp_avg_sq"] = zeros_like(p, memory_format=contiguous_format)
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_like(p, memory_format=contiguous_format)
-                state["step"].add_(1)
+            # Note [Capturable steps]: a count on a GPU is counted by the step itself, without a host wait
+            device_steps = [s["step"] if s["step"].is_cuda else None for s in states]
+            for state, counted in zip(states, device_steps):
+                if counted is None:
+                    state["step"].add_(1)
             beta1, beta2 = group["betas"]
             _C._adam_step_(
                 params,
@@ -82,7 +96,7 @@ class Adam(Optimizer):
                 [s["exp_avg"] for s in states],
                 [s["exp_avg_sq"] for s in states],
                 [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
-                [int(s["step"].item()) for s in states],
+                [0 if counted is not None else int(s["step"].item()) for s, counted in zip(states, device_steps)],
                 float(group["lr"]),
                 float(beta1),
                 float(beta2),
@@ -91,6 +105,7 @@ class Adam(Optimizer):
                 amsgrad,
                 bool(group["maximize"]),
                 bool(group["decoupled_weight_decay"]),
+                device_steps if any(c is not None for c in device_steps) else [],
             )
 
 

@@ -76,10 +76,23 @@ def _check_differentiable(differentiable: bool) -> None:
         raise NotImplementedError("ember.optim: differentiable=True is not supported")
 
 
-def _step_tensor(value: float = 0.0) -> Tensor:
+def _step_tensor(value: float = 0.0, device: Any = None) -> Tensor:
     # PyTorch keeps `step` (and the other scalars of a state: ASGD's eta and mu, NAdam's mu_product) as a
-    # float32 0-d CPU tensor; so does ember, so state_dicts look alike
-    return _C._full([], float(value), _C.dtype.float32)
+    # float32 0-d CPU tensor; so does ember, so state_dicts look alike. Capturable and fused steps keep it on the
+    # parameter's device (Note [Capturable steps]).
+    step = _C._full([], float(value), _C.dtype.float32)
+    return step if device is None or device.type == "cpu" else step.to(device)
+
+
+_CAPTURABLE_DEVICES = ["cuda", "xpu", "hpu", "privateuseone", "xla"]  # as PyTorch lists them
+
+
+def _check_capturable(params: list[Tensor]) -> None:
+    """PyTorch's check of a capturable step: its parameters (and their counts) on a GPU."""
+    if not all(p.device.type in _CAPTURABLE_DEVICES for p in params):
+        raise AssertionError(
+            f"If capturable=True, params and state_steps must be on supported devices: {_CAPTURABLE_DEVICES}."
+        )
 
 
 def _weight_decay(p: Tensor, grad: Tensor, weight_decay: float, lr: float = 0.0, decoupled: bool = False) -> Tensor:
@@ -118,22 +131,48 @@ def _no_grad_step(step: Callable[..., None]) -> Callable[..., float | None]:
     return wrapper
 
 
+# The optimizers whose capturable=True step counts on the device (Note [Capturable steps]); the others count on
+# the host whatever their option says.
+_CAPTURABLE_STEPS = ("Adam", "AdamW")
+
+
 def _refusing_graph_capture(step: Callable) -> Callable:
-    """An optimizer that counts its steps (its ``capturable`` option) computes them on the host, so a CUDA graph
-    would replay one step forever: its step() refuses a capture, as PyTorch's without ``capturable=True``
-    (ember's takes no capturable step at all)."""
+    """PyTorch's health check of an optimizer that counts its steps (it has a ``capturable`` option): a step
+    counted on the host would replay one step forever from a CUDA graph, so a capture needs ``capturable=True``
+    in every group; a capturable step outside a capture warns once that it is slower."""
 
     @functools.wraps(step)
     def checked(self, *args: Any, **kwargs: Any) -> Any:
-        if _graph_capture.depth and "capturable" in self.defaults:
-            raise RuntimeError(
-                f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} but "
-                "param_groups' capturable is False. (ember's step counts live on the host: capture the forward "
-                "and backward, and step outside the graph)"
-            )
+        if "capturable" in self.defaults:
+            capturable = all(group["capturable"] for group in self.param_groups)
+            if _graph_capture.depth and not (capturable and type(self).__name__ in _CAPTURABLE_STEPS):
+                ember_only = "" if not capturable else f" (ember's {type(self).__name__} counts its steps on the host)"
+                raise RuntimeError(
+                    f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} but "
+                    f"param_groups' capturable is False.{ember_only}"
+                )
+            if capturable and not _graph_capture.depth and not getattr(self, "_warned_capturable_if_run_uncaptured", 0):
+                _warn_capturable_uncaptured(self)
+            for group in self.param_groups:
+                if group["capturable"]:
+                    _check_capturable([p for p in group["params"] if p.grad is not None])
         return step(self, *args, **kwargs)
 
     return checked
+
+
+def _warn_capturable_uncaptured(optimizer: "Optimizer") -> None:
+    from .. import cuda
+
+    if cuda.is_available():  # as PyTorch: only where a capture could be
+        warnings.warn(
+            "This instance was constructed with capturable=True or some of all the param_groups came with "
+            "capturable=True, but step() is running without CUDA graph capture. If you never intend to "
+            "graph-capture this instance, capturable=True can impair performance, and you should set "
+            "capturable=False.",
+            stacklevel=4,
+        )
+        optimizer._warned_capturable_if_run_uncaptured = True
 
 
 class Optimizer:
@@ -311,11 +350,14 @@ class Optimizer:
                 chain.from_iterable(g["params"] for g in saved_groups), chain.from_iterable(g["params"] for g in groups)
             )
         )
+        on_device = {  # as PyTorch: a capturable or fused group keeps its counts on its parameters' devices
+            index for g in saved_groups if g.get("capturable") or g.get("fused") for index in g["params"]
+        }
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
-                state[param] = {key: _cast(param, value, key) for key, value in v.items()}
+                state[param] = {key: _cast(param, value, key, k in on_device) for key, value in v.items()}
             else:
                 state[k] = v
         for group, saved in zip(groups, saved_groups):
@@ -328,17 +370,18 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
-def _cast(param: Tensor, value: Any, key: str | None) -> Any:
+def _cast(param: Tensor, value: Any, key: str | None, step_on_device: bool = False) -> Any:
     """A state value for ``param``: tensors take the parameter's device and floating dtype, except ``step``
-    (as PyTorch's, which keeps ``step`` where it was)."""
+    (as PyTorch's, which keeps ``step`` where it was, or moves it to the parameter's device as float32 when
+    ``step_on_device``: a capturable or fused group's)."""
     if isinstance(value, Tensor):
         if key == "step":
-            return value
+            return value.to(dtype=_C.dtype.float32, device=param.device) if step_on_device else value
         if not param.is_floating_point():
             return value.to(device=param.device)
         return value.to(dtype=param.dtype, device=param.device)
     if key == "step":  # a plain number from an older state_dict: PyTorch turns it into a tensor too
-        return _step_tensor(value)
+        return _step_tensor(value, param.device if step_on_device else None)
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
