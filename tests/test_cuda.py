@@ -576,6 +576,28 @@ def test_isin_runs_on_the_device():
 
 
 @requires_gpu
+def test_uint64_sorts_and_searches_run_on_the_device():
+    # compared as uint64 on the device (no host fallback's warning), the CPU's results; values from 2**63 up
+    # are refused on both devices (ember computes uint64 in int64)
+    values = ember.tensor([2**62 + 3, 5, 2**40 + 1, 0, 7, 2**63 - 1, 5] * 400, dtype=ember.uint64)  # merged chunks
+    probes = ember.tensor([6, 2**41, 2**63 - 1], dtype=ember.uint64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = values.cuda()
+        pairs = [
+            (lambda v: v.sort(stable=True)), (lambda v: v.argsort(descending=True, stable=True)),
+            (lambda v: v.topk(5)), (lambda v: v.kthvalue(9)), (lambda v: v.median()), (lambda v: ember.msort(v)),
+            (lambda v: ember.unique(v, return_counts=True)), (lambda v: ember.isin(v, probes.to(v.device))),
+            (lambda v: ember.searchsorted(v.sort().values, probes.to(v.device), right=True)),
+        ]  # fmt: skip
+        for op in pairs:
+            gpu, cpu = op(x), op(values)
+            for a, b in zip(gpu if isinstance(gpu, tuple) else [gpu], cpu if isinstance(cpu, tuple) else [cpu]):
+                assert a.device.type == "cuda" and a.dtype == b.dtype
+                assert a.cpu().tolist() == b.tolist()
+
+
+@requires_gpu
 def test_repeat_interleave_runs_on_the_device():
     # the repeats' checks and total on the host (one wait, as PyTorch's), the index by searchsorted there
     x = ember.arange(6.0).reshape(3, 2)

@@ -11,21 +11,22 @@ namespace bind {
 namespace host_fallback {
 
 bool enabled_for(const char* op) {
-  // Ops that compute a new result from their inputs, without writing into them or viewing them.
-  static const char* const kOps[] = {"sort",           "argsort",
-                                     "msort",          "topk",
-                                     "kthvalue",       "median",
-                                     "nanmedian",      "mode",
+  // Ops that compute a new result from their inputs, without writing into them or viewing them. Each has CUDA
+  // kernels now but for scatter_reduce/index_reduce of bool tensors; the list stays a net for the cases a
+  // kernel refuses (MissingKernel).
+  static const char* const kOps[] = {"sort",         "argsort",
+                                     "msort",        "topk",
+                                     "kthvalue",     "median",
+                                     "nanmedian",    "mode",
 
-                                     "unique",         "unique_consecutive",
-                                     "isin",  // on the device but for uint64 (a sort)
-                                     "histc",          "bincount",
-                                     "scatter_reduce", "index_reduce",
-                                     "lgamma",         "digamma",
-                                     "polygamma",      "mvlgamma",
-                                     "igamma",         "igammac",
-                                     "quantile",       "nanquantile",
-                                     "count_nonzero"};
+                                     "unique",       "unique_consecutive",
+                                     "isin",         "histc",
+                                     "bincount",     "scatter_reduce",
+                                     "index_reduce", "lgamma",
+                                     "digamma",      "polygamma",
+                                     "mvlgamma",     "igamma",
+                                     "igammac",      "quantile",
+                                     "nanquantile",  "count_nonzero"};
   // and their in-place forms (scatter_reduce_), which write the result back into self
   const size_t n = std::strlen(op);
   const size_t base = n > 1 && op[n - 1] == '_' ? n - 1 : n;

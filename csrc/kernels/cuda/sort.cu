@@ -133,16 +133,25 @@ __global__ void search_kernel(const char* seq, const char* vals, char* out, int 
   }
 }
 
+// The compute type of a sort: dispatch_compute's, but uint64 compares as itself (its values from 2**63 up are
+// not int64's order).
+template <class F>
+void dispatch_sortable(int dtype, F&& f) {
+  if (dtype == kUInt64)
+    f(uint64_t());
+  else
+    dispatch_compute(dtype, f);
+}
+
 }  // namespace
 
 void search_rows(const TensorArg& out, const TensorArg& sorted, const TensorArg& values, bool right) {
   const int64_t total = numel(values);
   if (total == 0) return;
-  if (values.dtype == kUInt64) unsupported("a search of uint64 tensors");
   const int64_t n = sorted.sizes[sorted.ndim - 1], m = values.ndim ? values.sizes[values.ndim - 1] : 1;
   const bool shared = numel(sorted) == n;
   cudaStream_t s = stream_for(out.device);
-  dispatch_compute(values.dtype, [&](auto tag) {
+  dispatch_sortable(values.dtype, [&](auto tag) {
     using A = decltype(tag);
     EMBER_LAUNCH(search_kernel<A>, blocks_for(total), kThreads, s)(sorted.data, values.data, out.data, values.dtype,
                                                                    out.dtype == kInt32, n, m, total, shared, right);
@@ -154,11 +163,10 @@ void sort_rows(const TensorArg& values, const TensorArg& indices, const TensorAr
   const int64_t n = x.ndim ? x.sizes[x.ndim - 1] : 1;
   const int64_t rows = n ? numel(x) / n : 0;
   if (rows == 0) return;
-  if (x.dtype == kUInt64) unsupported("a sort of uint64 tensors");
   const int64_t chunks = (n + kSortMax - 1) / kSortMax, total = rows * n;
   cudaStream_t s = stream_for(values.device);
   auto* out_at = reinterpret_cast<int64_t*>(indices.data);
-  dispatch_compute(x.dtype, [&](auto tag) {
+  dispatch_sortable(x.dtype, [&](auto tag) {
     using A = decltype(tag);
     if (chunks == 1) {
       EMBER_LAUNCH(sort_chunks_kernel<A>, (unsigned)rows, kThreads, s)(x.data, x.dtype, n, 1, descending, values.data,
