@@ -542,6 +542,10 @@ def test_scatter_reduce_runs_on_the_device(reduce):
                 .scatter_reduce(0, index.cuda(), src.to(dtype).cuda(), reduce, include_self=include_self)
             )
             assert_close(gpu, x.to(dtype).scatter_reduce(0, index, src.to(dtype), reduce, include_self=include_self))
+        if reduce != "mean":  # bool: a logical or / and, counted in int32 on the device
+            flags, on = x > 2, src > 2
+            gpu = flags.cuda().scatter_reduce(0, index.cuda(), on.cuda(), reduce, include_self=False)
+            assert_close(gpu, flags.scatter_reduce(0, index, on, reduce, include_self=False))
         grads = []
         for device in ("cuda", "cpu"):
             a, b = x.nan_to_num().to(device).requires_grad_(), src.to(device).requires_grad_()
@@ -1036,23 +1040,29 @@ def test_numbers_and_0d_cpu_tensors_join_cuda_ops():
 
 @requires_gpu
 @pytest.mark.parametrize("op", ["scatter_reduce_", "index_reduce_"])
-def test_in_place_forms_of_host_fallback_ops(op):
-    # run on a host copy of self, written back with copy_: values, gradients and the version as on the CPU
+def test_in_place_reducing_scatters_give_the_cpus_values_gradients_and_version(op):
     def run(device):
         x = ember.tensor([1.0, 2.0, 3.0, 4.0], dtype=ember.float64, device=device, requires_grad=True)
         src = ember.tensor([5.0, 0.5, 7.0], dtype=ember.float64, device=device, requires_grad=True)
         y = x * 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the fallback's warning
-            getattr(y, op)(
-                0, ember.tensor([0, 0, 3], device=device), src, "amax" if op == "scatter_reduce_" else "prod"
-            )
+        getattr(y, op)(0, ember.tensor([0, 0, 3], device=device), src, "amax" if op == "scatter_reduce_" else "prod")
         assert y._version == 1
         (y * ember.arange(1.0, 5.0, dtype=ember.float64, device=device)).sum().backward()
         return y, x.grad, src.grad
 
     for gpu, cpu in zip(run("cuda"), run("cpu")):
         assert_close(gpu, cpu)
+
+
+@requires_gpu
+@pytest.mark.parametrize("op", ["index_reduce", "index_reduce_"])
+def test_the_host_fallback_warns_once_and_runs_the_cpus_op(op):
+    # Note [CUDA host fallback]: a case no CUDA kernel takes (today bool index_reduce) runs on host copies,
+    # with PyTorch MPS's warning; here the CPU refuses it, as PyTorch does, and the warning came first
+    flags = ember.tensor([True, False], device="cuda")
+    with pytest.warns(UserWarning, match=f"The operator '{op}' is not currently supported on the CUDA backend"):
+        with pytest.raises(NotImplementedError, match="bool tensors are not supported"):
+            getattr(flags, op)(0, ember.tensor([0, 0], device="cuda"), flags, "amax")
 
 
 @requires_gpu

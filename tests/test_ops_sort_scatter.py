@@ -345,6 +345,27 @@ def test_scatter_reduce_include_self_and_errors():
     assert z.tolist() == [[8.0, 15.0], [1.0, 1.0], [1.0, 1.0]]
 
 
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_of_bool_tensors_is_logical(include_self):
+    # as PyTorch's: sum and amax are a logical or, prod and amin an and (numpy's any/all over each target's
+    # values); mean is not implemented for bool
+    rng = np.random.default_rng(3)
+    x, src = rng.random((4, 3)) < 0.5, rng.random((6, 3)) < 0.5
+    index = rng.integers(0, 4, (6, 3))
+    for reduce, combine in (("sum", np.any), ("amax", np.any), ("prod", np.all), ("amin", np.all)):
+        expected = x.copy()
+        for i, j in np.ndindex(index.shape):
+            expected[index[i, j], j] = combine([src[k, j] for k in range(6) if index[k, j] == index[i, j]])
+            if include_self:
+                expected[index[i, j], j] = combine([expected[index[i, j], j], x[index[i, j], j]])
+        got = ember.tensor(x).scatter_reduce(
+            0, ember.tensor(index), ember.tensor(src), reduce, include_self=include_self
+        )
+        assert got.dtype == ember.bool and got.tolist() == expected.tolist(), reduce
+    with pytest.raises(NotImplementedError, match="reduce='mean' of bool tensors"):
+        ember.tensor(x).scatter_reduce(0, ember.tensor(index), ember.tensor(src), "mean")
+
+
 # ------------------------------------------------------------------ normalisation layers
 def test_instance_and_group_norm_against_numpy():
     rng = np.random.default_rng(0)

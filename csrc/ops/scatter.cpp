@@ -160,6 +160,15 @@ static Tensor scatter_reduce_impl(const Tensor& t, int64_t dim, const Tensor& in
   int64_t d = wrap_dim(dim, t->dim());
   check_gather_args(t, d, index, "scatter_reduce");
   EMBER_CHECK(src_in->dtype() == t->dtype(), "scatter_reduce(): Expected self.dtype to be equal to src.dtype");
+  if (t->dtype() == DType::Bool && std::string(op) == "scatter_reduce") {
+    // as PyTorch's: sum and amax are a logical or, prod and amin an and (counted in int32, then != 0); no mean
+    EMBER_CHECK_KIND(r != Reduce::Mean, NotImplemented,
+                     "scatter_reduce(): reduce='mean' of bool tensors is not "
+                     "supported, as in PyTorch (\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool')");
+    Tensor counted = scatter_reduce_impl(cast_for_kernel(t, DType::Int32), d, index,
+                                         cast_for_kernel(src_in, DType::Int32), reduce, include_self, op);
+    return cast_for_kernel(counted, DType::Bool);
+  }
   EMBER_CHECK(src_in->dim() == index->dim(), "Index tensor must have the same number of dimensions as src tensor");
   for (int64_t k = 0; k < index->dim(); ++k)
     EMBER_CHECK(index->size(k) <= src_in->size(k), "Expected index ", detail::cat(index->sizes()),
