@@ -135,6 +135,10 @@ def test_memory_counters_read_zero_and_empty_cache_is_a_no_op_without_gpu():
     ember.cuda.empty_cache()
     ember.cuda.reset_peak_memory_stats()
     assert ember.cuda.memory_allocated() == 0
+    assert ember.cuda.memory_snapshot() == [] and ember.cuda.host_memory_stats() == {}
+    ember.cuda.caching_allocator_enable(False)  # nothing to change, as PyTorch's before CUDA starts
+    ember.cuda.reset_peak_host_memory_stats()
+    assert ember.cuda.amp.amp_definitely_not_available()
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc/self/maps")

@@ -41,6 +41,7 @@ def test_gpu_tests_pass_on_the_host_emulation():
             str(HERE / "test_cuda_linalg_optim_devices.py"),
             str(HERE / "test_cuda_math_devices.py"),
             str(HERE / "test_cuda_graphs.py"),
+            str(HERE / "test_cuda_memory_pools.py"),
             "-m",
             "cuda",
         ],

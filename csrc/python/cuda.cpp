@@ -195,6 +195,60 @@ void init_cuda(py::module_& m) {
       [](int device, uint64_t pool) { cuda_call([&] { cuda_backend().release_pool(device, pool); }); },
       "Lets a private pool's blocks join the cache (no graph uses it any more).", py::arg("device"), py::arg("pool"));
   m.def(
+      "_cuda_use_pool", [](int device, uint64_t pool) { cuda_call([&] { cuda_backend().use_pool(device, pool); }); },
+      "Routes the device's allocations to a private pool while it does not capture (0: the cache again).",
+      py::arg("device"), py::arg("pool"));
+  m.def(
+      "_cuda_memory_blocks",
+      [](int device) {
+        py::list blocks;
+        if (cuda_device_count() == 0) return blocks;
+        std::vector<cuda::MemoryBlock> found(64);
+        int64_t n = 0;
+        while ((n = cuda_call([&] {
+                  return cuda_backend().memory_blocks(device, found.data(), (int64_t)found.size());
+                })) > (int64_t)found.size())
+          found.resize((size_t)n);
+        for (int64_t i = 0; i < n; ++i) {
+          const cuda::MemoryBlock& b = found[(size_t)i];
+          blocks.append(py::make_tuple(b.address, b.size, b.requested, b.pool, b.active));
+        }
+        return blocks;
+      },
+      "The caching allocator's blocks on the device: (address, size, requested, pool, active) each.",
+      py::arg("device"));
+  m.def(
+      "_cuda_set_caching",
+      [](bool enabled) {
+        if (cuda_device_count()) cuda_call([&] { cuda_backend().set_caching(enabled); });
+      },
+      "Whether freed blocks are cached for reuse (else given back to CUDA at once).", py::arg("enabled"));
+  m.def(
+      "_cuda_host_memory_stats",
+      []() {
+        py::dict out;
+        if (cuda_device_count() == 0) return out;
+        const cuda::HostMemoryStats s = cuda_call([&] { return cuda_backend().host_memory_stats(); });
+        auto stat = [&](const char* name, const cuda::HostStat& v) {
+          out[name] = py::make_tuple(v.current, v.peak, v.allocated, v.freed);
+        };
+        stat("allocations", s.allocations);
+        stat("allocated_bytes", s.allocated_bytes);
+        stat("active_requests", s.active_requests);
+        stat("active_bytes", s.active_bytes);
+        out["host_alloc_time"] = py::make_tuple(s.alloc_us_total, s.alloc_us_max, s.alloc_us_min, s.alloc_count);
+        out["host_free_time"] = py::make_tuple(s.free_us_total, s.free_us_max, s.free_us_min, s.free_count);
+        return out;
+      },
+      "The pinned host allocator's counters: (current, peak, allocated, freed) each, and (total, max, min, count) "
+      "microseconds of cudaHostAlloc and cudaFreeHost.");
+  m.def(
+      "_cuda_reset_host_memory_stats",
+      [](bool peaks) {
+        if (cuda_device_count()) cuda_call([&] { cuda_backend().reset_host_memory_stats(peaks); });
+      },
+      "Resets the pinned allocator's peaks (peaks=True) or its accumulated counts.", py::arg("peaks"));
+  m.def(
       "_cuda_raw_alloc",
       [](size_t nbytes, int device) {
         return reinterpret_cast<uintptr_t>(

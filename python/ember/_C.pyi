@@ -3048,6 +3048,10 @@ def _cuda_graph_replay(graph: typing.SupportsInt | typing.SupportsIndex, counter
     """
     Queues the captured graph's work again (its random numbers from the generator's next counters).
     """
+def _cuda_host_memory_stats() -> dict:
+    """
+    The pinned host allocator's counters: (current, peak, allocated, freed) each, and (total, max, min, count) microseconds of cudaHostAlloc and cudaFreeHost.
+    """
 def _cuda_initial_seed() -> int:
     """
     The CUDA generator's seed.
@@ -3063,6 +3067,10 @@ def _cuda_manual_seed(seed: typing.SupportsInt | typing.SupportsIndex) -> None:
 def _cuda_mem_get_info(device: typing.SupportsInt | typing.SupportsIndex = -1) -> tuple[int, int]:
     """
     The device's free and total memory in bytes, as the driver counts them.
+    """
+def _cuda_memory_blocks(device: typing.SupportsInt | typing.SupportsIndex) -> list:
+    """
+    The caching allocator's blocks on the device: (address, size, requested, pool, active) each.
     """
 def _cuda_memory_fraction(device: typing.SupportsInt | typing.SupportsIndex = -1) -> float:
     """
@@ -3100,6 +3108,10 @@ def _cuda_reset_accumulated_memory_stats(device: typing.SupportsInt | typing.Sup
     """
     Sets the allocator's counts (allocations, cache hits) to zero.
     """
+def _cuda_reset_host_memory_stats(peaks: bool) -> None:
+    """
+    Resets the pinned allocator's peaks (peaks=True) or its accumulated counts.
+    """
 def _cuda_reset_peak_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """
     Resets the peaks to the current counts.
@@ -3107,6 +3119,10 @@ def _cuda_reset_peak_memory_stats(device: typing.SupportsInt | typing.SupportsIn
 def _cuda_rng_state() -> tuple[int, int]:
     """
     The CUDA generator's (seed, offset).
+    """
+def _cuda_set_caching(enabled: bool) -> None:
+    """
+    Whether freed blocks are cached for reuse (else given back to CUDA at once).
     """
 def _cuda_set_device(device: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
@@ -3139,6 +3155,10 @@ def _cuda_stream_wait_stream(waiting: typing.SupportsInt | typing.SupportsIndex,
 def _cuda_synchronize(device: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
     """
     Waits for every kernel queued on the device.
+    """
+def _cuda_use_pool(device: typing.SupportsInt | typing.SupportsIndex, pool: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Routes the device's allocations to a private pool while it does not capture (0: the cache again).
     """
 def _current_backward_pass_id() -> int:
     """

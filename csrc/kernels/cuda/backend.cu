@@ -479,6 +479,16 @@ class CudaBackend final : public Backend {
     graph_replay(graph);
   }
   void release_pool(int device, uint64_t pool) override { allocator().release_pool(device, pool); }
+  void use_pool(int device, uint64_t pool) override { allocator().set_user_pool(device, pool); }
+  int64_t memory_blocks(int device, MemoryBlock* out, int64_t capacity) override {
+    return allocator().blocks(device, out, capacity);
+  }
+  void set_caching(bool enabled) override {
+    allocator().set_caching(enabled);
+    if (!enabled) empty_cache();  // and the blocks cached so far
+  }
+  HostMemoryStats host_memory_stats() override { return pinned_pool().stats(); }
+  void reset_host_memory_stats(bool peaks) override { pinned_pool().reset_stats(peaks); }
 
   void* stream_handle(int device) override { return stream_for(device); }
   void* blas_handle(int device) override { return blas_for(device); }

@@ -50,6 +50,21 @@ struct MemoryStats {
   uint64_t allocated = 0, max_allocated = 0, reserved = 0, max_reserved = 0;
   uint64_t allocations = 0, cache_hits = 0;
 };
+// One block of the caching allocator, for memory_snapshot: ember never splits a block, so each is its own segment.
+struct MemoryBlock {
+  uint64_t address = 0, size = 0, requested = 0;  // requested: the bytes asked for (0 for a cached block)
+  uint64_t pool = 0;                              // the private pool it belongs to (0: the cache)
+  bool active = false;                            // handed out, else cached
+};
+// A counter of the pinned host allocator, as PyTorch's host_memory_stats keeps them.
+struct HostStat {
+  int64_t current = 0, peak = 0, allocated = 0, freed = 0;
+};
+struct HostMemoryStats {
+  HostStat allocations, allocated_bytes, active_requests, active_bytes;  // blocks held, blocks handed out
+  double alloc_us_total = 0, alloc_us_max = 0, alloc_us_min = 0, free_us_total = 0, free_us_max = 0, free_us_min = 0;
+  int64_t alloc_count = 0, free_count = 0;  // cudaHostAlloc and cudaFreeHost calls
+};
 
 // C = alpha * op(A) @ op(B) + beta * C, column-major as cuBLAS reads it, for
 // `batch` matrices `stride_*` elements apart (0: the same matrix for all).
@@ -289,6 +304,16 @@ class Backend {
   // the replay of a graph that draws: the generator's state (seed, offset) is copied there, then the graph.
   virtual void* graph_rng(int device) = 0;
   virtual void graph_replay_drawing(void* graph, uint64_t seed, uint64_t offset) = 0;
+
+  // ember.cuda.MemPool: use_mem_pool routes the device's allocations to `pool` (0: the cache again).
+  virtual void use_pool(int device, uint64_t pool) = 0;
+  // memory_snapshot: the device's blocks (up to `capacity` written; returns how many there are).
+  virtual int64_t memory_blocks(int device, MemoryBlock* out, int64_t capacity) = 0;
+  // caching_allocator_enable: freed blocks kept for reuse (true) or given back to CUDA at once.
+  virtual void set_caching(bool enabled) = 0;
+  // host_memory_stats, and their resets (peaks: the peaks to the current values; else the accumulated counts).
+  virtual HostMemoryStats host_memory_stats() = 0;
+  virtual void reset_host_memory_stats(bool peaks) = 0;
 };
 
 }  // namespace cuda

@@ -20,7 +20,9 @@
 // from a private pool (ember.cuda.graph_pool_handle's number) and its frees of
 // the pool's blocks go back to that pool, which later captures sharing it may
 // use (replayed in their capture order, as PyTorch asks); the pool joins the
-// cache when no graph uses it any more (release_pool).
+// cache when no graph uses it any more (release_pool). ember.cuda.MemPool is
+// such a pool too, which use_mem_pool routes a device's allocations to while
+// no capture runs (user_pool); a capture's pool comes first.
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -53,13 +55,12 @@ class CachingAllocator {
     const size_t size = rounded(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
     PerDevice& d = at(device);
-    const uint64_t pool = d.capture_pool;
+    const uint64_t pool = d.capture_pool ? d.capture_pool : d.user_pool;
     void* cached = pool ? take(d.pools[pool], size) : nullptr;
     if (!cached) cached = take(d.free_lists, size);
     if (cached) {
       d.stats.cache_hits++;
-      if (pool) d.pool_of[cached] = pool;
-      return note_allocated(d, cached, size);
+      return note_allocated(d, cached, size, nbytes, pool);
     }
     if (over_limit(d, size)) release_locked(device);
     void* p = over_limit(d, size) ? nullptr : raw_.alloc(size, device);
@@ -83,24 +84,28 @@ class CachingAllocator {
     }
     d.stats.reserved += size;
     d.stats.max_reserved = std::max(d.stats.max_reserved, d.stats.reserved);
-    if (pool) d.pool_of[p] = pool;
-    return note_allocated(d, p, size);
+    return note_allocated(d, p, size, nbytes, pool);
   }
 
   void free(void* p, size_t nbytes, int device) {
     const size_t size = rounded(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
     PerDevice& d = at(device);
-    FreeLists* lists = &d.free_lists;
-    if (!d.pool_of.empty()) {  // (empty unless a graph was captured)
-      auto it = d.pool_of.find(p);
-      if (it != d.pool_of.end()) {
-        lists = &d.pools[it->second];
-        d.pool_of.erase(it);
-      }
+    uint64_t pool = 0;
+    auto it = d.in_use.find(p);
+    if (it != d.in_use.end()) {
+      pool = it->second.pool;
+      d.in_use.erase(it);
     }
-    (*lists)[size].push_back(p);
     d.stats.allocated -= size;
+    if (pool) {
+      d.pools[pool][size].push_back(p);
+    } else if (caching_) {
+      d.free_lists[size].push_back(p);
+    } else {  // caching_allocator_enable(False): back to CUDA at once (cudaFree waits for the device)
+      raw_.free(p, device);
+      d.stats.reserved -= size;
+    }
   }
 
   // Note [CUDA graph pools]: `device`'s allocations come from `pool` (0: the cache again).
@@ -108,7 +113,36 @@ class CachingAllocator {
     std::lock_guard<std::mutex> lock(mutex_);
     at(device).capture_pool = pool;
   }
-  // No graph replays `pool` any more: its free blocks join the cache, and so do its others when freed.
+  // use_mem_pool: the pool of `device`'s allocations while it does not capture (0: the cache).
+  void set_user_pool(int device, uint64_t pool) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    at(device).user_pool = pool;
+  }
+  // caching_allocator_enable: whether freed blocks are kept for reuse (those of private pools always are).
+  void set_caching(bool enabled) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    caching_ = enabled;
+  }
+
+  // memory_snapshot: the device's blocks, handed out and cached; up to `capacity` go to `out`, and the count
+  // is returned (call again with room for all when it is larger).
+  int64_t blocks(int device, MemoryBlock* out, int64_t capacity) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PerDevice& d = at(device);
+    int64_t count = 0;
+    auto add = [&](void* p, uint64_t size, uint64_t requested, uint64_t pool, bool active) {
+      if (count < capacity) out[count] = MemoryBlock{(uint64_t)(uintptr_t)p, size, requested, pool, active};
+      ++count;
+    };
+    for (auto& [p, block] : d.in_use) add(p, block.size, block.requested, block.pool, true);
+    for (auto& [size, blocks] : d.free_lists)
+      for (void* p : blocks) add(p, size, 0, 0, false);
+    for (auto& [pool, lists] : d.pools)
+      for (auto& [size, blocks] : lists)
+        for (void* p : blocks) add(p, size, 0, pool, false);
+    return count;
+  }
+  // No graph or MemPool uses `pool` any more: its free blocks join the cache, and so do its others when freed.
   void release_pool(int device, uint64_t pool) {
     std::lock_guard<std::mutex> lock(mutex_);
     PerDevice& d = at(device);
@@ -118,7 +152,8 @@ class CachingAllocator {
         d.free_lists[size].insert(d.free_lists[size].end(), blocks.begin(), blocks.end());
       d.pools.erase(found);
     }
-    for (auto it = d.pool_of.begin(); it != d.pool_of.end();) it = it->second == pool ? d.pool_of.erase(it) : ++it;
+    for (auto& [p, block] : d.in_use)
+      if (block.pool == pool) block.pool = 0;
   }
 
   MemoryStats stats(int device) {
@@ -155,11 +190,15 @@ class CachingAllocator {
 
  private:
   using FreeLists = std::unordered_map<size_t, std::vector<void*>>;  // rounded size -> blocks
+  struct InUse {
+    uint64_t size, requested, pool;  // pool: the private pool the block goes back to (0: the cache)
+  };
   struct PerDevice {
     FreeLists free_lists;
     uint64_t capture_pool = 0;                      // Note [CUDA graph pools]: 0 unless capturing
+    uint64_t user_pool = 0;                         // use_mem_pool's, 0 outside one
     std::unordered_map<uint64_t, FreeLists> pools;  // the private pools' free blocks
-    std::unordered_map<void*, uint64_t> pool_of;    // blocks handed out from a private pool
+    std::unordered_map<void*, InUse> in_use;        // the blocks handed out
     MemoryStats stats;
     uint64_t limit = 0;  // bytes reserved at most; 0: no limit
     double fraction = 1.0;
@@ -177,7 +216,8 @@ class CachingAllocator {
     if (device < 0 || device >= kMaxDevices) throw std::runtime_error("CUDA error: invalid device ordinal");
     return devices_[device];
   }
-  void* note_allocated(PerDevice& d, void* p, size_t size) {
+  void* note_allocated(PerDevice& d, void* p, size_t size, size_t requested, uint64_t pool) {
+    d.in_use[p] = InUse{size, requested, pool};
     d.stats.allocated += size;
     d.stats.allocations++;
     d.stats.max_allocated = std::max(d.stats.max_allocated, d.stats.allocated);
@@ -194,6 +234,7 @@ class CachingAllocator {
 
   Raw raw_;
   std::mutex mutex_;
+  bool caching_ = true;
   PerDevice devices_[kMaxDevices];
 };
 

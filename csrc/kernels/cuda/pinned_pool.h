@@ -8,6 +8,9 @@
 // caching host allocator does. A freed block may still be the source of a
 // queued copy, so it is handed out again only once an event recorded on every
 // stream at its release has completed. empty_cache() releases the idle blocks.
+// host_memory_stats() reads the counters PyTorch's host allocator keeps.
+#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -30,11 +33,18 @@ class PinnedPool {
       if (!idle.empty()) {
         void* p = idle.back();
         idle.pop_back();
+        handed_out_locked(size);
         return p;
       }
     }
     void* p = nullptr;
+    const auto start = std::chrono::steady_clock::now();
     check(cudaHostAlloc(&p, size, cudaHostAllocDefault), "cudaHostAlloc (pin_memory)");
+    std::lock_guard<std::mutex> lock(mutex_);
+    timed(stats_.alloc_us_total, stats_.alloc_us_min, stats_.alloc_us_max, stats_.alloc_count, start);
+    grow(stats_.allocations, 1);
+    grow(stats_.allocated_bytes, (int64_t)size);
+    handed_out_locked(size);
     return p;
   }
 
@@ -55,8 +65,36 @@ class PinnedPool {
     std::lock_guard<std::mutex> lock(mutex_);
     collect_locked();
     for (auto& [size, blocks] : idle_)
-      for (void* p : blocks) cudaFreeHost(p);
+      for (void* p : blocks) {
+        const auto start = std::chrono::steady_clock::now();
+        cudaFreeHost(p);
+        timed(stats_.free_us_total, stats_.free_us_min, stats_.free_us_max, stats_.free_count, start);
+        shrink(stats_.allocations, 1);
+        shrink(stats_.allocated_bytes, (int64_t)size);
+      }
     idle_.clear();
+  }
+
+  HostMemoryStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    collect_locked();
+    return stats_;
+  }
+  // peaks: each peak becomes its current value; else the accumulated counts and times start again
+  void reset_stats(bool peaks) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (HostStat* s : {&stats_.allocations, &stats_.allocated_bytes, &stats_.active_requests, &stats_.active_bytes}) {
+      if (peaks) {
+        s->peak = s->current;
+      } else {
+        s->allocated = s->freed = 0;
+      }
+    }
+    if (!peaks) {
+      stats_.alloc_us_total = stats_.alloc_us_max = stats_.alloc_us_min = 0;
+      stats_.free_us_total = stats_.free_us_max = stats_.free_us_min = 0;
+      stats_.alloc_count = stats_.free_count = 0;
+    }
   }
 
  private:
@@ -80,13 +118,38 @@ class PinnedPool {
       }
       for (cudaEvent_t e : b.events) cudaEventDestroy(e);
       idle_[b.size].push_back(b.p);
+      shrink(stats_.active_requests, 1);  // reusable now, as PyTorch counts it
+      shrink(stats_.active_bytes, (int64_t)b.size);
       pending_.pop_front();
     }
+  }
+
+  static void grow(HostStat& s, int64_t n) {
+    s.current += n;
+    s.allocated += n;
+    s.peak = std::max(s.peak, s.current);
+  }
+  static void shrink(HostStat& s, int64_t n) {
+    s.current -= n;
+    s.freed += n;
+  }
+  void handed_out_locked(size_t size) {
+    grow(stats_.active_requests, 1);
+    grow(stats_.active_bytes, (int64_t)size);
+  }
+  static void timed(double& total, double& min, double& max, int64_t& count,
+                    std::chrono::steady_clock::time_point start) {
+    const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    total += us;
+    min = count ? std::min(min, us) : us;
+    max = std::max(max, us);
+    ++count;
   }
 
   std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> idle_;
   std::deque<Pending> pending_;  // in the order they were freed
+  HostMemoryStats stats_;
 };
 
 }  // namespace cuda

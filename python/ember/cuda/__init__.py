@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _C, _legacy
+from .. import _C, _legacy, _torch_misc
 from . import (  # noqa: F401  (torch.cuda.memory and torch.cuda.random, re-exported below)
     amp,  # noqa: F401  (torch.cuda.amp's deprecated names)
     memory,
@@ -122,6 +122,16 @@ def current_blas_handle() -> int:
 
 
 OutOfMemoryError = _C.OutOfMemoryError  # a RuntimeError, raised when the caching allocator runs out
+AcceleratorError = _torch_misc.AcceleratorError  # torch.cuda's name of torch.AcceleratorError
+
+
+class DeferredCudaCallError(Exception):
+    """PyTorch's error for a call queued until CUDA starts that then failed (ember starts CUDA at once)."""
+
+
+def get_stream_from_external(data_ptr: int, device: Any = None) -> ExternalStream:
+    """A ``Stream`` for a ``cudaStream_t`` made by other CUDA code (``ExternalStream(data_ptr, device)``)."""
+    return ExternalStream(data_ptr, device)
 
 
 def init() -> None:

@@ -6,3 +6,10 @@ from ..amp._deprecated import CudaGradScaler as GradScaler
 from ..amp.autocast_mode import custom_bwd, custom_fwd
 
 __all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd"]
+
+
+def amp_definitely_not_available() -> bool:
+    """Whether CUDA autocast surely cannot run here: no CUDA GPU (as PyTorch's)."""
+    from . import is_available
+
+    return not is_available()

@@ -10,27 +10,25 @@ Random numbers drawn on the device (``randn``, ``rand``, ``randint``, ``randperm
 ``RuntimeError`` ("operation not permitted when stream is capturing") and fails the capture: anything that
 waits for the device (``.item()``, ``.cpu()``, ``nonzero``, ``print``), and numbers drawn on the host with
 a CPU ``generator=`` (a replay would repeat them).
-Optimizers with a step count (Adam and its kin) refuse a capture of their
-``step()``, as PyTorch's do without ``capturable=True``; SGD's step is captured."""
+Optimizers with a step count refuse a capture of their ``step()``, as PyTorch's do without
+``capturable=True``; SGD's step is captured, and so are Adam's and AdamW's with ``capturable=True``
+(Note [Capturable steps])."""
 
 from __future__ import annotations
 
 import gc
-import itertools
 from typing import Any
 
 from .. import _C, _graph_capture
 from ._devices import _device_index
+from .memory import _join_pool, _leave_pool, _new_pool_id
 
 __all__ = ["CUDAGraph", "graph", "graph_pool_handle", "is_current_stream_capturing", "make_graphed_callables"]
-
-_pool_numbers = itertools.count(1)
-_pool_users: dict[tuple[int, int], int] = {}  # (device, pool) -> graphs that use it
 
 
 def graph_pool_handle() -> tuple[int, int]:
     """A private memory pool for captures to share (``graph(g, pool=...)``), as PyTorch's pair of integers."""
-    return (0, next(_pool_numbers))
+    return _new_pool_id()
 
 
 def is_current_stream_capturing() -> bool:
@@ -62,12 +60,14 @@ class CUDAGraph:
                 "This CUDAGraph instance already owns a captured graph. To capture a new graph, create a new instance."
             )
         if pool is not None and not (isinstance(pool, tuple) and len(pool) == 2 and isinstance(pool[1], int)):
-            raise TypeError(f"CUDAGraph: pool must be graph_pool_handle()'s or a graph's pool(), got {pool!r}")
+            raise TypeError(
+                f"CUDAGraph: pool must be graph_pool_handle()'s, a graph's pool() or a MemPool's id, got {pool!r}"
+            )
         device = _device_index(None)
         pool = pool if pool is not None else graph_pool_handle()
         _C._cuda_capture_begin(device, pool[1])
         self._device, self._pool, self._capturing = device, pool, True
-        _pool_users[(device, pool[1])] = _pool_users.get((device, pool[1]), 0) + 1
+        _join_pool(device, pool[1])
         _graph_capture.depth += 1
 
     def capture_end(self) -> None:
@@ -79,7 +79,7 @@ class CUDAGraph:
         try:
             self._handle, self._counters = _C._cuda_capture_end(self._device)
         except BaseException:
-            self._leave_pool()
+            _leave_pool(self._device, self._pool[1])
             raise
 
     def instantiate(self) -> None:
@@ -99,20 +99,13 @@ class CUDAGraph:
         if self._handle is not None:
             _C._cuda_graph_destroy(self._handle)
             self._handle = None
-            self._leave_pool()
+            _leave_pool(self._device, self._pool[1])
 
     def pool(self) -> tuple[int, int]:
         """The graph's memory pool, to share with a later capture (``graph(g2, pool=g1.pool())``)."""
         if self._pool is None:
             raise RuntimeError("Called CUDAGraph::pool without a preceding successful capture.")
         return self._pool
-
-    def _leave_pool(self) -> None:
-        key = (self._device, self._pool[1])
-        _pool_users[key] -= 1
-        if not _pool_users[key]:
-            del _pool_users[key]
-            _C._cuda_release_pool(*key)
 
     def __del__(self) -> None:
         if getattr(self, "_handle", None) is not None:

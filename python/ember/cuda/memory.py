@@ -1,22 +1,29 @@
 """ember.cuda.memory, as torch.cuda.memory: the caching allocator's counters and limits
-(Note [CUDA caching allocator]), and its blocks for other CUDA code (``caching_allocator_alloc``).
-ember.cuda re-exports every name."""
+(Note [CUDA caching allocator]), its blocks for other CUDA code (``caching_allocator_alloc``), private
+memory pools (``MemPool``, ``use_mem_pool``; Note [CUDA graph pools]), ``memory_snapshot`` and the pinned
+host allocator's ``host_memory_stats``. ember.cuda re-exports every name."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import operator
-from typing import Any
+from typing import Any, Iterator
 
 from .. import _C
 from ._devices import _index, _valid_index
 from ._monitoring import list_gpu_processes  # noqa: F401  (torch.cuda.memory's too)
 
 __all__ = [
+    "MemPool",
     "caching_allocator_alloc",
     "caching_allocator_delete",
+    "caching_allocator_enable",
     "empty_cache",
     "get_allocator_backend",
     "get_per_process_memory_fraction",
+    "host_memory_stats",
+    "host_memory_stats_as_nested_dict",
     "list_gpu_processes",
     "max_memory_allocated",
     "max_memory_cached",
@@ -25,14 +32,18 @@ __all__ = [
     "memory_allocated",
     "memory_cached",
     "memory_reserved",
+    "memory_snapshot",
     "memory_stats",
     "memory_stats_as_nested_dict",
     "memory_summary",
+    "reset_accumulated_host_memory_stats",
     "reset_accumulated_memory_stats",
     "reset_max_memory_allocated",
     "reset_max_memory_cached",
+    "reset_peak_host_memory_stats",
     "reset_peak_memory_stats",
     "set_per_process_memory_fraction",
+    "use_mem_pool",
 ]
 
 
@@ -185,3 +196,196 @@ def caching_allocator_delete(mem_ptr: int) -> None:
         raise RuntimeError(f"caching_allocator_delete: {mem_ptr!r} was not allocated by caching_allocator_alloc")
     size, device = _raw_blocks.pop(mem_ptr)
     _C._cuda_raw_free(mem_ptr, size, device)
+
+
+def caching_allocator_enable(value: bool = True) -> None:
+    """Turns the caching of freed blocks on (the default) or off: off, each freed block goes back to CUDA at
+    once (``cudaFree``, which waits for the device), and the blocks cached so far go too. Private pools
+    (CUDA graphs, ``MemPool``) keep theirs."""
+    if _C._cuda_is_available():
+        _C._cuda_set_caching(bool(value))
+
+
+# ---- private pools (Note [CUDA graph pools]): CUDA graphs and MemPools hand their numbers to the allocator
+_pool_numbers = itertools.count(1)
+_pool_users: dict[tuple[int, int], int] = {}  # (device, pool number) -> graphs and MemPools that use it
+
+
+def _new_pool_id() -> tuple[int, int]:
+    return (0, next(_pool_numbers))
+
+
+def _join_pool(device: int, number: int) -> None:
+    _pool_users[(device, number)] = _pool_users.get((device, number), 0) + 1
+
+
+def _leave_pool(device: int, number: int) -> None:
+    """One user fewer; with none left, the pool's blocks join the cache."""
+    key = (device, number)
+    _pool_users[key] -= 1
+    if not _pool_users[key]:
+        del _pool_users[key]
+        _C._cuda_release_pool(*key)
+
+
+class MemPool:
+    """A private pool of the caching allocator, as ``torch.cuda.MemPool``: inside ``use_mem_pool(pool)``
+    the device's tensors take its blocks, and their blocks go back to it when freed, so no tensor made
+    outside shares them. When the pool object is gone, its blocks join the cache (as its tensors free them).
+    ``id`` may be given to a CUDA graph capture (``graph(g, pool=pool.id)``). ember serves every pool from
+    its own caching allocator: ``allocator`` must be None; ``use_on_oom`` and ``no_split`` are kept (ember
+    never splits a block)."""
+
+    def __init__(self, allocator: Any = None, use_on_oom: bool = False, no_split: bool = False) -> None:
+        if allocator is not None:
+            raise NotImplementedError(
+                "ember.cuda.MemPool: pluggable allocators are not supported; ember's caching allocator serves "
+                "every pool (pass allocator=None)"
+            )
+        self._id = _new_pool_id()
+        self._devices: set[int] = set()  # the devices whose allocator it has been a pool of
+        self.use_on_oom, self.no_split = bool(use_on_oom), bool(no_split)
+
+    @property
+    def id(self) -> tuple[int, int]:
+        """The pool's number, as PyTorch's pair of integers."""
+        return self._id
+
+    @property
+    def allocator(self) -> None:
+        """The pluggable allocator behind the pool: None, ember's caching allocator."""
+        return None
+
+    def use_count(self) -> int:
+        """How many hold the pool: the object itself, each ``use_mem_pool`` block and each CUDA graph
+        captured into it."""
+        return 1 + sum(n for (_, number), n in _pool_users.items() if number == self._id[1]) - len(self._devices)
+
+    def snapshot(self, include_traces: bool = True) -> list[dict]:
+        """``memory_snapshot`` of this pool's blocks."""
+        return memory_snapshot(self._id, include_traces=include_traces)
+
+    def _hold(self, device: int) -> None:
+        if device not in self._devices:
+            self._devices.add(device)
+            _join_pool(device, self._id[1])
+
+    def __del__(self) -> None:
+        for device in getattr(self, "_devices", ()):
+            try:
+                _leave_pool(device, self._id[1])
+            except Exception:  # at interpreter exit the allocator may be gone already
+                pass
+
+
+_routed: dict[int, list[int]] = {}  # device -> the pool numbers of the use_mem_pool blocks open, innermost last
+
+
+@contextlib.contextmanager
+def use_mem_pool(pool: MemPool, device: Any = None) -> Iterator[None]:
+    """Routes the device's allocations (the current device's by default) to ``pool`` inside the block, as
+    PyTorch's. ember queues a device's work on one stream, and the block routes all of that device's
+    allocations, a backward's on the engine's thread too (PyTorch routes only the calling thread's)."""
+    if not isinstance(pool, MemPool):
+        raise TypeError(f"use_mem_pool: pool must be a torch.cuda.MemPool, got {type(pool).__name__}")
+    index = _valid_index(device)
+    pool._hold(index)
+    _join_pool(index, pool.id[1])
+    stack = _routed.setdefault(index, [])
+    stack.append(pool.id[1])
+    _C._cuda_use_pool(index, pool.id[1])
+    try:
+        yield
+    finally:
+        stack.pop()
+        _C._cuda_use_pool(index, stack[-1] if stack else 0)
+        _leave_pool(index, pool.id[1])
+
+
+def memory_snapshot(mempool_id: tuple[int, int] | None = None, include_traces: bool = True) -> list[dict]:
+    """The caching allocator's blocks on every device, as PyTorch's list of segments (a pool's alone with
+    ``mempool_id``). ember never splits a block, so each segment holds one block: ``"active_allocated"`` when
+    a tensor holds it, ``"inactive"`` when cached. ember records no stack traces (``frames`` are empty)."""
+    segments = []
+    number = 0 if mempool_id is None else mempool_id[1]
+    for device in range(_C._cuda_device_count() if _C._cuda_is_available() else 0):
+        stream = _C._cuda_stream_handle(device)
+        for address, size, requested, pool, active in sorted(_C._cuda_memory_blocks(device)):
+            if number and pool != number:
+                continue
+            used = size if active else 0
+            block = {
+                "address": address,
+                "size": size,
+                "requested_size": requested,
+                "state": "active_allocated" if active else "inactive",
+                "frames": [],
+            }
+            segments.append(
+                {
+                    "device": device,
+                    "address": address,
+                    "total_size": size,
+                    "allocated_size": used,
+                    "active_size": used,
+                    "requested_size": requested,
+                    "stream": stream,
+                    "segment_type": "small" if size <= 1 << 20 else "large",
+                    "segment_pool_id": (0, pool),
+                    "is_expandable": False,
+                    "frames": [],
+                    "blocks": [block],
+                }
+            )
+    return segments
+
+
+# ---- the pinned host allocator (Note [Pinned memory])
+
+
+def host_memory_stats_as_nested_dict() -> dict[str, Any]:
+    """host_memory_stats() nested at its dots, as PyTorch's."""
+    raw = _C._cuda_host_memory_stats() if _C._cuda_is_available() else {}
+    if not raw:
+        return {}
+    nested: dict[str, Any] = {}
+    for name in ("allocations", "allocated_bytes", "active_requests", "active_bytes"):
+        nested[name] = dict(zip(("current", "peak", "allocated", "freed"), raw[name]))
+    for name, calls in (("host_alloc_time", "num_host_alloc"), ("host_free_time", "num_host_free")):
+        total, most, least, count = raw[name]
+        nested[calls] = count
+        nested[name] = {
+            "total": total,
+            "max": most,
+            "min": least,
+            "count": count,
+            "avg": total / count if count else 0.0,
+        }
+    return nested
+
+
+def host_memory_stats() -> dict[str, Any]:
+    """The pinned host allocator's counters (``pin_memory()`` blocks and ember's staged copies), as PyTorch's
+    sorted flat keys: ``allocations``/``allocated_bytes`` (blocks held, cached ones too),
+    ``active_requests``/``active_bytes`` (handed out), each ``.current``, ``.peak``, ``.allocated``,
+    ``.freed``; ``num_host_alloc``/``num_host_free`` and ``host_alloc_time``/``host_free_time`` (microseconds:
+    ``.total``, ``.max``, ``.min``, ``.count``, ``.avg``)."""
+    flat = []
+    for key, value in host_memory_stats_as_nested_dict().items():
+        if isinstance(value, dict):
+            flat += [(f"{key}.{k}", v) for k, v in value.items()]
+        else:
+            flat.append((key, value))
+    return dict(sorted(flat))
+
+
+def reset_peak_host_memory_stats() -> None:
+    """Sets the pinned allocator's peaks to the current values."""
+    if _C._cuda_is_available():
+        _C._cuda_reset_host_memory_stats(True)
+
+
+def reset_accumulated_host_memory_stats() -> None:
+    """Sets the pinned allocator's accumulated counts and times to zero."""
+    if _C._cuda_is_available():
+        _C._cuda_reset_host_memory_stats(False)
