@@ -247,3 +247,21 @@ def test_grad_scaler_against_torch():
     ours, theirs = _scaled_steps(ember, steps, **kwargs), _scaled_steps(torch, steps, **kwargs)
     assert [h[0] for h in ours] == [h[0] for h in theirs]
     np.testing.assert_allclose([h[1] for h in ours], [h[1] for h in theirs], rtol=1e-6)
+
+
+def test_get_autocast_dtype_is_the_current_blocks_per_device_type():
+    # as PyTorch's: the dtype of the autocast block the thread is in, even CUDA's where it is turned off for
+    # want of a GPU; set_autocast_dtype sets one device type's only
+    import warnings
+
+    assert ember.get_autocast_dtype("cuda") == F16 and ember.get_autocast_dtype("cpu") == BF16
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "CUDA is not available" where it is not
+        with ember.autocast("cuda", dtype=BF16):
+            assert ember.get_autocast_dtype("cuda") == BF16
+    assert ember.get_autocast_dtype("cuda") == F16
+    try:
+        ember.set_autocast_dtype("cuda", BF16)
+        assert ember.get_autocast_dtype("cuda") == BF16 and ember.get_autocast_dtype("xpu") == F16
+    finally:
+        ember.set_autocast_dtype("cuda", F16)

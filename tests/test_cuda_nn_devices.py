@@ -316,3 +316,53 @@ def test_spectral_norm_hook_upgrades_an_old_state_dict_on_cuda():
         return fresh(ember.tensor(np.eye(5), device=dev)).detach().cpu().numpy()
 
     np.testing.assert_allclose(build("cuda"), build("cpu"), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("use_reentrant", [False, True])
+def test_checkpoint_recomputes_under_the_forwards_cuda_autocast(use_reentrant):
+    # the recomputation runs on the GPU's engine thread: it takes the forward's autocast state of every
+    # device type, as PyTorch's checkpoint does (it made float32 tensors there and, without reentrance, raised)
+    from ember.utils.checkpoint import checkpoint
+
+    block = nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 4)).cuda()
+    x = ember.randn(3, 4, device="cuda", requires_grad=True)
+    grads = []
+    for wrap in (lambda f, a: f(a), lambda f, a: checkpoint(f, a, use_reentrant=use_reentrant)):
+        with ember.autocast("cuda", dtype=ember.bfloat16):
+            y = wrap(block, x)
+        assert y.dtype == ember.bfloat16
+        y.float().square().sum().backward()
+        grads.append([x.grad.clone()] + [p.grad.clone() for p in block.parameters()])
+        x.grad = None
+        block.zero_grad()
+    for plain, checkpointed in zip(*grads):
+        assert ember.equal(plain, checkpointed)
+
+
+@pytest.mark.parametrize("cast_inputs", [None, ember.float32])
+def test_custom_bwd_runs_under_the_forwards_cuda_autocast(cast_inputs):
+    seen = []
+
+    class Product(ember.autograd.Function):
+        @staticmethod
+        @ember.amp.custom_fwd(device_type="cuda", cast_inputs=cast_inputs)
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a @ b
+
+        @staticmethod
+        @ember.amp.custom_bwd(device_type="cuda")
+        def backward(ctx, grad):
+            seen.append((ember.is_autocast_enabled("cuda"), ember.get_autocast_dtype("cuda")))
+            a, b = ctx.saved_tensors
+            return grad @ b.mT, a.mT @ grad
+
+    a = ember.randn(2, 3, device="cuda", requires_grad=True)
+    b = ember.randn(3, 2, device="cuda", requires_grad=True)
+    with ember.autocast("cuda", dtype=ember.bfloat16):
+        out = Product.apply(a, b)
+    assert out.dtype == (ember.bfloat16 if cast_inputs is None else ember.float32)
+    out.float().sum().backward()  # outside autocast: the backward gets the forward's state back
+    # as PyTorch's: on as in the forward, but off where cast_inputs ran the forward without autocast
+    assert seen == [(cast_inputs is None, ember.bfloat16)]
+    assert a.grad.shape == a.shape and b.grad.dtype == ember.float32

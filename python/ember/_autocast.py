@@ -7,7 +7,8 @@ off the caller's line."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 from . import _C
 
@@ -29,3 +30,25 @@ def _widened(x: Any, device_types: tuple[str, ...]) -> Any:
     if kind not in device_types or not _C._autocast_state(kind)[0]:
         return x
     return x.float()
+
+
+_DEVICE_TYPES = ("cpu", "cuda")
+
+
+def states() -> tuple[tuple[bool, Any], ...]:
+    """This thread's autocast state of each device type, for ``applied`` to restore elsewhere: a backward's
+    recomputation runs on the engine's thread of its device (Note [Autocast])."""
+    return tuple(_C._autocast_state(kind) for kind in _DEVICE_TYPES)
+
+
+@contextlib.contextmanager
+def applied(saved: tuple[tuple[bool, Any], ...]) -> Iterator[None]:
+    """Runs the block under ``states()``'s ``saved`` autocast states, then restores this thread's."""
+    callers = states()
+    for kind, (enabled, dtype) in zip(_DEVICE_TYPES, saved):
+        _C._set_autocast_state(enabled, dtype, kind)
+    try:
+        yield
+    finally:
+        for kind, (enabled, dtype) in zip(_DEVICE_TYPES, callers):
+            _C._set_autocast_state(enabled, dtype, kind)

@@ -17,7 +17,7 @@ _CPU_DTYPES = (_C.dtype.bfloat16, _C.dtype.float16)
 _DEVICE_TYPES = ("cpu", "cuda", "xpu", "mps", "hpu", "xla", "mtia", "maia", "ipu", "meta")
 _nesting = [0]  # autocast_increment_nesting / autocast_decrement_nesting, as PyTorch counts
 _cache_enabled = [True]
-_cuda_dtype = [_C.dtype.float16]
+_other_dtypes: dict[str, Any] = {}  # set_autocast_dtype of the device types ember has no kernels for
 
 
 def is_autocast_available(device_type: str) -> bool:
@@ -96,7 +96,10 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
 def get_autocast_dtype(device_type: str) -> Any:
     """The dtype autocast uses on device_type: bfloat16 on the CPU, float16 on CUDA, unless set."""
     _check_device(device_type)
-    return _C._autocast_state()[1] if device_type == "cpu" else _cuda_dtype[0]
+    # this thread's, which an autocast block sets (even one CUDA's absence turned off, as PyTorch's)
+    if device_type in ("cpu", "cuda"):
+        return _C._autocast_state(device_type)[1]
+    return _other_dtypes.get(device_type, _C.dtype.float16)
 
 
 def set_autocast_enabled(device_type: Any, enabled: bool | None = None) -> None:
@@ -111,11 +114,10 @@ def set_autocast_enabled(device_type: Any, enabled: bool | None = None) -> None:
 def set_autocast_dtype(device_type: str, dtype: Any) -> None:
     """Sets the dtype autocast casts to on device_type."""
     _check_device(device_type)
-    if device_type == "cpu":
-        _C._set_autocast_state(_C._autocast_state()[0], dtype)
+    if device_type in ("cpu", "cuda"):
+        _C._set_autocast_state(_C._autocast_state(device_type)[0], dtype, device_type)
     else:
-        _cuda_dtype[0] = dtype
-        _C._set_autocast_state(_C._autocast_state("cuda")[0], dtype, "cuda")
+        _other_dtypes[device_type] = dtype
 
 
 def is_autocast_cpu_enabled() -> bool:
@@ -182,8 +184,10 @@ def custom_fwd(fwd: Callable | None = None, *, device_type: str = "cpu", cast_in
 
     @functools.wraps(fwd)
     def decorate_fwd(*args: Any, **kwargs: Any) -> Any:
-        args[0]._autocast_state = _C._autocast_state()
-        if cast_inputs is None or not is_autocast_enabled(device_type):
+        # as PyTorch's: the backward runs with device_type's autocast as this forward ran (off with cast_inputs)
+        enabled = is_autocast_enabled(device_type)
+        args[0]._autocast_state = (device_type, enabled and cast_inputs is None, get_autocast_dtype(device_type))
+        if cast_inputs is None or not enabled:
             return fwd(*args, **kwargs)
 
         def cast(x: Any) -> Any:
@@ -205,11 +209,8 @@ def custom_bwd(bwd: Callable | None = None, *, device_type: str = "cpu") -> Call
         state = getattr(args[0], "_autocast_state", None)
         if state is None:
             return bwd(*args, **kwargs)
-        previous = _C._autocast_state()
-        _C._set_autocast_state(*state)
-        try:
+        kind, enabled, dtype = state
+        with autocast(kind, enabled=enabled, dtype=dtype):
             return bwd(*args, **kwargs)
-        finally:
-            _C._set_autocast_state(*previous)
 
     return decorate_bwd

@@ -41,7 +41,7 @@ import warnings
 import weakref
 from typing import Any, Callable, ContextManager, Iterable, Iterator
 
-from .. import _C
+from .. import _C, _autocast
 from .. import cuda as _cuda
 from .._C import Tensor
 from ..autograd import Function
@@ -151,18 +151,6 @@ def _replayed_rng(states: tuple[Tensor, Tensor | None] | None) -> Iterator[None]
             _C._set_serial_backward(serial_before)
 
 
-@contextlib.contextmanager
-def _replayed_autocast(state: tuple) -> Iterator[None]:
-    """Runs the recomputation under the autocast state of the forward pass (Note [Autocast]), as
-    PyTorch's checkpoint does, so that it makes tensors of the forward's dtypes."""
-    callers = _C._autocast_state()
-    _C._set_autocast_state(*state)
-    try:
-        yield
-    finally:
-        _C._set_autocast_state(*callers)
-
-
 # --- the reentrant variant -----------------------------------------------------------------
 
 
@@ -175,7 +163,7 @@ class CheckpointFunction(Function):
         check_backward_validity(args)
         ctx.run_function = run_function
         ctx.fwd_rng_state = _rng_states(args) if preserve_rng_state else None
-        ctx.autocast_state = _C._autocast_state()
+        ctx.autocast_state = _autocast.states()
         ctx.non_tensor_args = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
         with no_grad():
@@ -194,7 +182,7 @@ class CheckpointFunction(Function):
             )
         saved = iter(ctx.saved_tensors)
         args = tuple(next(saved) if a is None else a for a in ctx.non_tensor_args)
-        with _replayed_rng(ctx.fwd_rng_state), _replayed_autocast(ctx.autocast_state):
+        with _replayed_rng(ctx.fwd_rng_state), _autocast.applied(ctx.autocast_state):
             detached = detach_variable(args)
             with enable_grad():
                 outputs = ctx.run_function(*detached)
@@ -464,10 +452,10 @@ def _checkpoint_without_reentrant(
         raise ValueError(f"determinism_check should be one of {list(_METADATA_FNS)}, but got {determinism_check}")
     forward_context, recompute_context = context_fn()
     rng_state = _rng_states(itertools.chain(args, kwargs.values())) if preserve_rng_state else None
-    autocast_state = _C._autocast_state()
+    autocast_state = _autocast.states()  # both device types: the recomputation may run on a GPU's thread
 
     def recompute_fn(*inputs: Any) -> None:
-        with _replayed_rng(rng_state), _replayed_autocast(autocast_state), recompute_context:
+        with _replayed_rng(rng_state), _autocast.applied(autocast_state), recompute_context:
             function(*inputs, **kwargs)
 
     frame = _Frame(
