@@ -183,6 +183,41 @@ def test_a_whole_training_step_replays_as_eager_steps(stepper):
         assert all(s["step"].device.type == "cuda" and s["step"].item() == 6 for s in opt.state.values())
 
 
+@pytest.mark.filterwarnings("ignore:This instance was constructed with capturable=True")
+def test_a_scheduled_tensor_lr_reaches_the_replays_of_a_capturable_adam_step():
+    # the lr tensor on the GPU is read by the step kernel, so the scheduler's fill_ between replays counts
+    data = [(ember.randn(16, 4, device="cuda"), ember.randn(16, 1, device="cuda")) for _ in range(6)]
+    schedule = lambda opt: ember.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)  # noqa: E731
+    eager = make_model()
+    eager_opt = ember.optim.AdamW(eager.parameters(), lr=0.05)
+    eager_sched = schedule(eager_opt)
+    for x, t in data:
+        eager_opt.zero_grad()
+        nn.functional.mse_loss(eager(x), t).backward()
+        eager_opt.step()
+        eager_sched.step()
+    graphed = make_model()
+    opt = ember.optim.AdamW(graphed.parameters(), lr=ember.tensor(0.05, device="cuda"), capturable=True)
+    sched = schedule(opt)
+    static_x, static_t = data[0][0].clone(), data[0][1].clone()
+    nn.functional.mse_loss(graphed(static_x), static_t).backward()  # a warm-up step: the state exists
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+    g = ember.cuda.CUDAGraph()
+    with ember.cuda.graph(g):
+        nn.functional.mse_loss(graphed(static_x), static_t).backward()
+        opt.step()
+    for x, t in data[1:]:
+        static_x.copy_(x)
+        static_t.copy_(t)
+        g.replay()
+        sched.step()
+    assert opt.param_groups[0]["lr"].device.type == "cuda"
+    for a, b in zip(eager.parameters(), graphed.parameters()):
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_optimizers_counting_steps_on_the_host_refuse_a_capture():
     model = make_model()
     opt = ember.optim.Adam(model.parameters())

@@ -439,8 +439,9 @@ struct AdamOptions {
 };
 // steps[i]: the i-th count, already counted on the host; unless device_steps[i] is a CUDA parameter's float32
 // 0-d count on its device, which the step counts itself (Note [Capturable steps]). device_steps may be empty.
+// device_lr: the learning rate as a one-element tensor on the parameters' GPU, read there (o.lr unused).
 void adam_step_(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
                 const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
-                const TensorList& device_steps, const AdamOptions& o);
+                const TensorList& device_steps, const AdamOptions& o, const Tensor& device_lr = Tensor());
 
 }  // namespace ember

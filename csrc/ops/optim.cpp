@@ -68,7 +68,7 @@ TensorList sgd_step_(const TensorList& params, const TensorList& grads, TensorLi
 
 void adam_step_(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
                 const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps,
-                const TensorList& device_steps, const AdamOptions& o) {
+                const TensorList& device_steps, const AdamOptions& o, const Tensor& device_lr) {
   size_t n = params.size();
   EMBER_CHECK(grads.size() == n && exp_avgs.size() == n && exp_avg_sqs.size() == n && steps.size() == n &&
                   (!o.amsgrad || max_exp_avg_sqs.size() == n) && (device_steps.empty() || device_steps.size() == n),
@@ -83,6 +83,13 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
     check_pair(p, exp_avgs[i], "exp_avg", "adam");
     check_pair(p, exp_avg_sqs[i], "exp_avg_sq", "adam");
     if (o.amsgrad) check_pair(p, max_exp_avg_sqs[i], "max_exp_avg_sq", "adam");
+    if (device_lr)
+      EMBER_CHECK(device_lr->device() == p->device() && device_lr->numel() == 1 && device_lr->is_contiguous() &&
+                      (device_lr->dtype() == DType::Float32 || device_lr->dtype() == DType::Float64),
+                  "adam: a tensor lr on the GPU must be a float32 or float64 tensor of one element on the parameter's "
+                  "device, got ",
+                  dtype_name(device_lr->dtype()), " of shape ", detail::cat(device_lr->sizes()), " on ",
+                  device_lr->device().str(), " for a parameter on ", p->device().str());
     const Tensor step = device_steps.empty() ? Tensor() : device_steps[i];
     if (step) {
       EMBER_CHECK(step->device() == p->device() && p->device().type == DeviceType::CUDA &&
@@ -104,7 +111,8 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
                            o.amsgrad,
                            o.maximize,
                            o.decoupled_weight_decay,
-                           step ? reinterpret_cast<float*>(step->raw_data_ptr()) : nullptr};
+                           step ? reinterpret_cast<float*>(step->raw_data_ptr()) : nullptr,
+                           device_lr ? &device_lr : nullptr};
     if (step) step->bump_version();
     const Tensor vmax = o.amsgrad ? max_exp_avg_sqs[i] : Tensor();
     if (p->is_contiguous()) {

@@ -224,18 +224,20 @@ void register_nn_ops(OpRegistry& r) {
       [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs, const TensorList& exp_avg_sqs,
          const TensorList& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr, double beta1, double beta2,
          double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled_weight_decay,
-         py::list device_steps) {
+         py::list device_steps, std::optional<Tensor> device_lr) {
         TensorList on_device;
         for (auto h : device_steps) on_device.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
         adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, on_device,
-                   AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay});
+                   AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay},
+                   device_lr.value_or(Tensor()));
       },
       "One fused Adam/AdamW update of a parameter group, in place. steps: the counts, counted on the host; "
       "device_steps (empty, or one per param): a CUDA parameter's count on its device, or None "
-      "(Note [Capturable steps]).",
+      "(Note [Capturable steps]); device_lr: a learning rate tensor on the parameters' GPU, read there.",
       py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("max_exp_avg_sqs"),
       py::arg("steps"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
-      py::arg("amsgrad"), py::arg("maximize"), py::arg("decoupled_weight_decay"), py::arg("device_steps") = py::list());
+      py::arg("amsgrad"), py::arg("maximize"), py::arg("decoupled_weight_decay"), py::arg("device_steps") = py::list(),
+      py::arg("device_lr") = py::none());
 }
 
 }  // namespace bind

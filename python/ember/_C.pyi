@@ -2924,9 +2924,9 @@ class Generator:
         """
         The device the generator was made for (cpu by default).
         """
-def _adam_step_(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool, device_steps: list = []) -> None:
+def _adam_step_(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool, device_steps: list = [], device_lr: Tensor | None = None) -> None:
     """
-    One fused Adam/AdamW update of a parameter group, in place. steps: the counts, counted on the host; device_steps (empty, or one per param): a CUDA parameter's count on its device, or None (Note [Capturable steps]).
+    One fused Adam/AdamW update of a parameter group, in place. steps: the counts, counted on the host; device_steps (empty, or one per param): a CUDA parameter's count on its device, or None (Note [Capturable steps]); device_lr: a learning rate tensor on the parameters' GPU, read there.
     """
 def _add_catch_all_overloads(names: collections.abc.Sequence[str]) -> None:
     """

@@ -67,7 +67,7 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
                 dtype_name(p->dtype()));
     return adam_update_many({{p, g, m, v, vmax, s}});
   }
-  EMBER_CHECK(!s.step, "adam: a step count on the GPU for a parameter on the CPU");
+  EMBER_CHECK(!s.step && !s.device_lr, "adam: a step count or learning rate on the GPU for a parameter on the CPU");
   cuda::AdamArgs a = adam_args(s);
   dispatch_floating(p->dtype(), "adam", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -115,6 +115,7 @@ void adam_update_many(const std::vector<AdamParam>& params) {
     t.n = q.p->numel();
     t.s = adam_args(q.s);
     t.step = q.s.step;
+    if (q.s.device_lr) t.lr = (*q.s.device_lr)->raw_data_ptr(), t.lr_dtype = (int)(*q.s.device_lr)->dtype();
     groups[{q.p->device().index, (int)q.p->dtype()}].push_back(t);
   }
   for (auto& [key, group] : groups) cuda_dispatch::adam_many(key.first, (DType)key.second, group);

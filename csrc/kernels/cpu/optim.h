@@ -18,6 +18,7 @@ struct AdamScalars {
   double lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2_sqrt;
   bool amsgrad, maximize, decoupled_weight_decay;
   float* step = nullptr;  // a CUDA parameter's count on its device (Note [Capturable steps]); null: the above
+  const Tensor* device_lr = nullptr;  // a learning rate on the parameter's device, read there; null: lr above
 };
 // p, g, m, v: (n,); vmax: (n,) when amsgrad else null
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,

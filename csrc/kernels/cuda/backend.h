@@ -106,7 +106,9 @@ struct AdamTensors {
   void *m = nullptr, *v = nullptr, *vmax = nullptr;
   int64_t n = 0;
   AdamArgs s;
-  float* step = nullptr;  // Note [Capturable steps]: the count on the device (s's bias corrections unused)
+  float* step = nullptr;     // Note [Capturable steps]: the count on the device (s's bias corrections unused)
+  const void* lr = nullptr;  // a learning rate on the device (float32 or float64, lr_dtype), else s.lr
+  int lr_dtype = 0;
 };
 
 // A convolution's or pooling's window geometry (kernels/cpu/conv.h's Conv2dGeometry).

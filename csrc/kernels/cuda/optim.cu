@@ -43,7 +43,9 @@ __global__ void sgd_kernel(const SgdTensors* params, const Chunk* chunks) {
 // tensor on the parameter's device, as PyTorch keeps it: count_steps adds one
 // to every count of the table, then adam_kernel computes the corrections from
 // the new count on the device. Two launches a group, no host wait, and a
-// replay steps the counts as eager calls would.
+// replay steps the counts as eager calls would. A learning rate given as a
+// tensor on the GPU is read there too, so a scheduler's fill_ between replays
+// takes effect.
 __global__ void count_steps(const AdamTensors* params, int64_t count) {
   const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i < count && params[i].step) *params[i].step += 1.0f;
@@ -54,6 +56,7 @@ __global__ void adam_kernel(const AdamTensors* params, const Chunk* chunks) {
   const Chunk c = chunks[blockIdx.x];
   const AdamTensors t = params[c.param];  // (as sgd_kernel's)
   AdamArgs s = t.s;
+  if (t.lr) s.lr = load_as<double>(static_cast<const char*>(t.lr), t.lr_dtype);  // (a scheduler may change it)
   if (t.step) {  // (as the host computes them from its count)
     const double n = *t.step;
     s.bias_correction1 = 1.0 - pow(s.beta1, n);

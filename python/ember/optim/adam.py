@@ -28,7 +28,8 @@ class Adam(Optimizer):
     always fused (``foreach`` is recorded).  With ``capturable=True`` or
     ``fused=True``, ``step`` lives on the parameter's device, as PyTorch's,
     and a CUDA step counts it there: ``capturable=True`` steps can be
-    captured in a CUDA graph.
+    captured in a CUDA graph. An ``lr`` given as a tensor on the GPU is
+    read there at each step, so a scheduler's changes reach replays.
     """
 
     def __init__(
@@ -90,6 +91,8 @@ class Adam(Optimizer):
                 if counted is None:
                     state["step"].add_(1)
             beta1, beta2 = group["betas"]
+            lr = group["lr"]
+            device_lr = lr if isinstance(lr, Tensor) and lr.is_cuda else None  # read on the GPU, as its counts
             _C._adam_step_(
                 params,
                 [p.grad for p in params],
@@ -97,7 +100,7 @@ class Adam(Optimizer):
                 [s["exp_avg_sq"] for s in states],
                 [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
                 [0 if counted is not None else int(s["step"].item()) for s, counted in zip(states, device_steps)],
-                float(group["lr"]),
+                0.0 if device_lr is not None else float(lr),
                 float(beta1),
                 float(beta2),
                 float(group["eps"]),
@@ -106,6 +109,7 @@ class Adam(Optimizer):
                 bool(group["maximize"]),
                 bool(group["decoupled_weight_decay"]),
                 device_steps if any(c is not None for c in device_steps) else [],
+                device_lr,
             )
 
 
