@@ -333,3 +333,49 @@ def test_a_copy_between_devices_reads_its_source_before_the_source_device_reuses
         copied = sources.pop().to("cuda:1")  # the source is freed here
         sources.append(ember.full((50000,), -1.0 - round_, device="cuda:0"))  # may reuse the source's memory
         np.testing.assert_array_equal(copied.cpu().numpy(), expected)
+
+
+@requires_gpu
+def test_the_profilers_cuda_activity_measures_the_gpu_time_of_ops_and_nodes():
+    # Note [Profiler device time]: a timing event on the op's stream when it opens and when it closes
+    from ember.profiler import ProfilerActivity, profile, record_function, supported_activities
+
+    assert ProfilerActivity.CUDA in supported_activities()
+    model = ember.nn.Sequential(ember.nn.Linear(64, 128), ember.nn.ReLU(), ember.nn.Linear(128, 4)).cuda()
+    x = ember.randn(32, 64, device="cuda")
+    model(x).sum().backward()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        with record_function("step"):
+            model(x).sum().backward()
+        ember.ones(3).exp()  # a CPU op: no GPU time
+    events = prof.events()
+    addmm = [e for e in events if e.name == "aten::addmm"]
+    assert len(addmm) == 2 and all(e.device_index == 0 and e.cuda_time_total > 0 for e in addmm)
+    assert all(e.self_device_time_total == e.device_time_total for e in addmm)  # no children
+    backward = [e for e in events if e.name == "AddmmBackward0"]
+    assert len(backward) == 2 and all(e.device_time_total > 0 for e in backward)
+    cpu_exp = next(e for e in events if e.name == "aten::exp")
+    assert not cpu_exp.device_timed and cpu_exp.device_time_total == 0
+    step = next(e for e in events if e.name == "step")  # a range: its children's GPU time on its thread
+    assert step.self_device_time_total == 0
+    assert step.device_time_total == pytest.approx(sum(c.device_time_total for c in step.cpu_children))
+    averages = prof.key_averages()
+    table = averages.table(sort_by="cuda_time_total", row_limit=5)
+    assert "Self CUDA" in table and "CUDA total" in table and "Self CUDA time total" in table
+    rows = sorted(averages, key=lambda e: e.cuda_time_total, reverse=True)
+    assert rows[0].key in table.splitlines()[3]  # sorted by it
+    assert next(a for a in averages if a.key == "aten::addmm").cuda_time == pytest.approx(
+        sum(e.device_time_total for e in addmm) / 2
+    )
+    with profile(activities=[ProfilerActivity.CPU]) as cpu_only:
+        model(x)
+    assert "CUDA total" not in cpu_only.key_averages().table()
+    assert not any(e.device_timed for e in cpu_only.events())
+    with ember.autograd.profiler.profile(use_device="cuda") as legacy:
+        model(x)
+    assert any(e.device_timed for e in legacy.function_events)
+    # none recorded while the device captures a CUDA graph (an event there would break the capture)
+    with profile(activities=[ProfilerActivity.CUDA]) as during_capture:
+        with ember.cuda.graph(ember.cuda.CUDAGraph()):
+            model(x)
+    assert not any(e.device_timed for e in during_capture.events())

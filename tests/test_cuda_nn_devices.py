@@ -318,6 +318,7 @@ def test_spectral_norm_hook_upgrades_an_old_state_dict_on_cuda():
     np.testing.assert_allclose(build("cuda"), build("cpu"), rtol=1e-8, atol=1e-12)
 
 
+@requires_gpu
 @pytest.mark.parametrize("use_reentrant", [False, True])
 def test_checkpoint_recomputes_under_the_forwards_cuda_autocast(use_reentrant):
     # the recomputation runs on the GPU's engine thread: it takes the forward's autocast state of every
@@ -339,6 +340,7 @@ def test_checkpoint_recomputes_under_the_forwards_cuda_autocast(use_reentrant):
         assert ember.equal(plain, checkpointed)
 
 
+@requires_gpu
 @pytest.mark.parametrize("cast_inputs", [None, ember.float32])
 def test_custom_bwd_runs_under_the_forwards_cuda_autocast(cast_inputs):
     seen = []

@@ -9,7 +9,7 @@ import pytest
 
 import ember
 from ember.autograd.profiler import profile as autograd_profile
-from ember.profiler import ProfilerAction, ProfilerActivity, profile, record_function, schedule
+from ember.profiler import ProfilerAction, ProfilerActivity, profile, record_function, schedule, supported_activities
 
 
 def ops(events):
@@ -236,5 +236,16 @@ def test_custom_functions_and_python_threads_are_recorded():
 def test_options_ember_does_not_record_warn_instead_of_being_silently_ignored():
     with pytest.warns(UserWarning, match="does not record with_flops, with_stack: ignored"):
         profile(with_stack=True, with_flops=True)
-    with pytest.warns(UserWarning, match="does not record use_cuda"):
+    # the CUDA activity is recorded where a GPU is (test_cuda_api.py); PyTorch's deprecations are kept
+    with pytest.warns(FutureWarning, match="please use ``use_device = 'cuda'`` instead"):
         autograd_profile(use_cuda=True)
+    with pytest.warns(FutureWarning, match="`use_cuda` is deprecated, use `activities` argument instead"):
+        profile(use_cuda=False)
+    with pytest.warns(UserWarning, match="the other activities record nothing"):
+        profile(activities=[ProfilerActivity.CPU, ProfilerActivity.XPU])
+    with pytest.raises(AssertionError, match="No valid profiler activities found"):
+        profile(activities=[ProfilerActivity.CUDA], use_cuda=False)
+    if not ember.cuda.is_available():
+        with pytest.warns(UserWarning, match="CUDA is not available, disabling CUDA profiling"):
+            autograd_profile(use_device="cuda")
+        assert supported_activities() == {ProfilerActivity.CPU}

@@ -409,17 +409,20 @@ variable_list run_node(GraphTask& task, int id) {
     // intact, or freed (PyTorch's "backward through the graph a second
     // time" error), never half-freed.
     std::lock_guard<std::recursive_mutex> lock(node->mutex);
+    // Note [Op device]: the formulas' results go to the device of the gradients (a guard only
+    // for a device other than the CPU: none on the CPU path).
+    Device device;
+    for (auto& g : grads)
+      if (g) {
+        device = g->device();
+        break;
+      }
     // Note [Profiler events]: the node's name is built only while profiling.
-    profiler::Scope event(profiler::Kind::Backward, nullptr, profiler::active() ? node->name() : std::string());
+    profiler::Scope event(profiler::Kind::Backward, nullptr, profiler::active() ? node->name() : std::string(),
+                          device.type == DeviceType::CUDA ? device.index : -1);
     if (any_defined) {
-      // Note [Op device]: the formulas' results go to the device of the gradients (a guard only
-      // for a device other than the CPU: none on the CPU path).
       std::optional<OpDeviceGuard> on;
-      for (auto& g : grads)
-        if (g) {
-          if (!g->device().is_cpu()) on.emplace(g->device());
-          break;
-        }
+      if (!device.is_cpu()) on.emplace(device);
       // Formulas see zeros, never undefined, for outputs that got no gradient.
       if (node->materializes_grads())
         for (uint32_t k = 0; k < grads.size(); ++k)

@@ -177,7 +177,7 @@ struct Profiled<F, R (C::*)(A...) const> {
     OpDeviceGuard guard(device);
     try {
       if (profiler::active()) {
-        profiler::Scope event(profiler::Kind::Op, name);
+        profiler::Scope event(profiler::Kind::Op, name, {}, device.index);  // Note [Profiler device time]
         record_shapes(event, a...);
         return fn(a...);
       }

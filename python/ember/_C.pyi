@@ -3354,13 +3354,13 @@ def _profiler_enabled() -> bool:
     """
     Whether a profiler session is recording.
     """
-def _profiler_start(record_shapes: bool, profile_memory: bool) -> None:
+def _profiler_start(record_shapes: bool, profile_memory: bool, device_time: bool = False) -> None:
     """
-    Starts recording events (RuntimeError when a session is running).
+    Starts recording events (RuntimeError when a session is running); device_time: the GPU time of the ops that run on one (Note [Profiler device time]).
     """
 def _profiler_stop() -> list:
     """
-    Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, self_device_bytes, shapes) tuples (bytes of host and of CUDA memory), kind 0 for an op, 1 a backward node, 2 a user range.
+    Stops recording; the events as (name, kind, thread, start_ns, end_ns, self_bytes, self_device_bytes, shapes, device_ns, device) tuples (bytes of host and of CUDA memory; device_ns -1 unless its GPU time was measured, on GPU `device`), kind 0 for an op, 1 a backward node, 2 a user range.
     """
 def _push_saved_tensors_hooks(pack_hook: collections.abc.Callable, unpack_hook: collections.abc.Callable) -> None:
     """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 from typing import Any, Callable
 
 from .. import _C
@@ -25,8 +26,9 @@ class profile:  # noqa: N801  (PyTorch's name)
 
     enabled=False makes it do nothing. record_shapes keeps each op's input shapes; profile_memory the
     bytes its tensors allocate and free. Only one profiler runs at a time (RuntimeError otherwise, as
-    PyTorch's "Profiler is already enabled"). use_cuda, with_stack, with_flops and with_modules are accepted
-    with a warning: ember records CPU work, without stacks, FLOPs or module names.
+    PyTorch's "Profiler is already enabled"). ``use_device="cuda"`` (or the deprecated ``use_cuda=True``)
+    adds the GPU time of the ops and nodes that run on one (Note [Profiler device time]); with_stack,
+    with_flops and with_modules are accepted with a warning: ember records no stacks, FLOPs or module names.
     """
 
     def __init__(self, enabled: bool = True, *, use_cuda: bool = False, use_device: Any = None,
@@ -34,9 +36,20 @@ class profile:  # noqa: N801  (PyTorch's name)
                  with_stack: bool = False, with_modules: bool = False, use_kineto: bool = False,
                  use_cpu: bool = True, experimental_config: Any = None, acc_events: bool = False,
                  custom_trace_id_callback: Any = None) -> None:  # fmt: skip
-        warn_unrecorded(use_cuda=use_cuda, use_device=use_device, with_flops=with_flops, with_stack=with_stack,
-                        with_modules=with_modules, experimental_config=experimental_config, acc_events=acc_events,
-                        custom_trace_id_callback=custom_trace_id_callback)  # fmt: skip
+        if use_cuda and enabled:
+            warnings.warn("The attribute `use_cuda` will be deprecated soon, please use ``use_device = 'cuda'`` "
+                          "instead.", FutureWarning, stacklevel=2)  # fmt: skip
+            use_device = "cuda"
+        device = str(use_device).split(":")[0] if use_device is not None else None
+        from .. import cuda
+
+        self._device_time = device == "cuda" and cuda.is_available()
+        if device == "cuda" and not self._device_time and enabled:
+            warnings.warn("CUDA is not available, disabling CUDA profiling", stacklevel=2)  # PyTorch's words
+        warn_unrecorded(use_device=None if device in (None, "cuda") else use_device, with_flops=with_flops,
+                        with_stack=with_stack, with_modules=with_modules, experimental_config=experimental_config,
+                        acc_events=acc_events, custom_trace_id_callback=custom_trace_id_callback)  # fmt: skip
+        self.use_cuda, self.use_device = use_cuda, use_device
         self.enabled = enabled
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
@@ -48,7 +61,7 @@ class profile:  # noqa: N801  (PyTorch's name)
             return self
         if self.entered:
             raise RuntimeError("Profiler context manager is not reentrant")
-        _C._profiler_start(self.record_shapes, self.profile_memory)
+        _C._profiler_start(self.record_shapes, self.profile_memory, self._device_time)
         self.entered = True
         return self
 

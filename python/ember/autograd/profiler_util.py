@@ -50,7 +50,7 @@ class Interval:
 
 
 class _CudaMemoryNames:
-    """PyTorch's older names of the device memory counts."""
+    """PyTorch's older names of the device memory counts and times."""
 
     @property
     def cuda_memory_usage(self) -> int:
@@ -60,15 +60,34 @@ class _CudaMemoryNames:
     def self_cuda_memory_usage(self) -> int:
         return self.self_device_memory_usage
 
+    @property
+    def cuda_time_total(self) -> float:
+        return self.device_time_total
+
+    @property
+    def self_cuda_time_total(self) -> float:
+        return self.self_device_time_total
+
+    @property
+    def device_time(self) -> float:
+        return self.device_time_total / self.count if self.count else 0.0
+
+    @property
+    def cuda_time(self) -> float:
+        return self.device_time
+
 
 class FunctionEvent(_CudaMemoryNames):
     """One recorded op, backward node or user range: name, thread, time_range (us), input_shapes, its
     children on the same thread (cpu_children), cpu_time_total and self_cpu_time_total (us), and
     cpu_memory_usage / self_cpu_memory_usage (bytes of host memory) and device_memory_usage /
-    self_device_memory_usage (of CUDA memory; also named cuda_memory_usage) when memory was profiled."""
+    self_device_memory_usage (of CUDA memory; also named cuda_memory_usage) when memory was profiled;
+    device_time_total / self_device_time_total (us of GPU time, also named cuda_time_total) with the CUDA
+    activity (Note [Profiler device time]): the event's own, or its children's on the GPU."""
 
     def __init__(self, id: int, name: str, kind: str, thread: int, start_us: float, end_us: float,  # noqa: A002
-                 self_bytes: int, input_shapes: list[list[int]], self_device_bytes: int = 0) -> None:  # fmt: skip
+                 self_bytes: int, input_shapes: list[list[int]], self_device_bytes: int = 0,
+                 device_us: float | None = None, device_index: int = -1) -> None:  # fmt: skip
         self.id = id
         self.name = name
         self.kind = kind
@@ -81,6 +100,9 @@ class FunctionEvent(_CudaMemoryNames):
         self.cpu_parent: FunctionEvent | None = None
         self.count = 1
         self.device_type = "CPU"
+        self.device_index = device_index  # the GPU its device time was measured on (-1: none)
+        self._device_us = device_us
+        self.device_timed = device_us is not None
         self.is_async = False
 
     @property
@@ -107,6 +129,19 @@ class FunctionEvent(_CudaMemoryNames):
     def device_memory_usage(self) -> int:
         return self.self_device_memory_usage + sum(c.device_memory_usage for c in self.cpu_children)
 
+    @property
+    def device_time_total(self) -> float:
+        """The GPU time between the event's marks on its device, or, unmarked, its children's."""
+        if self._device_us is not None:
+            return self._device_us
+        return sum(c.device_time_total for c in self.cpu_children)
+
+    @property
+    def self_device_time_total(self) -> float:
+        if self._device_us is None:
+            return 0.0
+        return max(self._device_us - sum(c.device_time_total for c in self.cpu_children), 0.0)
+
     def __repr__(self) -> str:
         return (f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} cpu_time_total="
                 f"{_format_time(self.cpu_time_total)} self_cpu_time_total={_format_time(self.self_cpu_time_total)} "
@@ -127,6 +162,9 @@ class FunctionEventAvg(_CudaMemoryNames):
         self.self_cpu_memory_usage = 0
         self.device_memory_usage = 0
         self.self_device_memory_usage = 0
+        self.device_time_total = 0.0
+        self.self_device_time_total = 0.0
+        self.device_timed = False
 
     def add(self, event: FunctionEvent | FunctionEventAvg) -> FunctionEventAvg:
         self.count += event.count
@@ -136,6 +174,9 @@ class FunctionEventAvg(_CudaMemoryNames):
         self.self_cpu_memory_usage += event.self_cpu_memory_usage
         self.device_memory_usage += event.device_memory_usage
         self.self_device_memory_usage += event.self_device_memory_usage
+        self.device_time_total += event.device_time_total
+        self.self_device_time_total += event.self_device_time_total
+        self.device_timed |= event.device_timed
         return self
 
     @property
@@ -150,14 +191,16 @@ class FunctionEventAvg(_CudaMemoryNames):
 
 def events_from_records(records: Iterable[tuple]) -> EventList:
     """FunctionEvents from the C++ records (name, kind, thread, start_ns, end_ns, self_bytes, self_device_bytes,
-    shapes), each thread's nested by time; times in microseconds from the first event."""
+    shapes, device_ns, device), each thread's nested by time; times in microseconds from the first event."""
     records = [r for r in records if r[0] != "GraphRoot"]  # the engine's entry node: not a computation
     origin = min((r[3] for r in records), default=0)
     events = []
-    for i, (name, kind, thread, start, end, self_bytes, device_bytes, shapes) in enumerate(records):
+    for i, (name, kind, thread, start, end, self_bytes, device_bytes, shapes, device_ns, device) in enumerate(records):
         label = op_name(name) if kind == 0 else name
+        device_us = device_ns / 1e3 if device_ns >= 0 else None
         events.append(FunctionEvent(i, label, KINDS[kind], thread, (start - origin) / 1e3, (end - origin) / 1e3,
-                                    self_bytes, [list(s) for s in shapes], device_bytes))  # fmt: skip
+                                    self_bytes, [list(s) for s in shapes], device_bytes, device_us,
+                                    device if device_us is not None else -1))  # fmt: skip
     by_thread: dict[int, list[FunctionEvent]] = {}
     for e in sorted(events, key=lambda e: (e.thread, e.time_range.start, -e.time_range.end)):
         stack = by_thread.setdefault(e.thread, [])
@@ -198,6 +241,8 @@ def _format_memory(nbytes: int) -> str:
 _SORT_KEYS = {
     "cpu_time", "cpu_time_total", "self_cpu_time_total", "count", "cpu_memory_usage", "self_cpu_memory_usage",
     "device_memory_usage", "self_device_memory_usage", "cuda_memory_usage", "self_cuda_memory_usage",
+    "device_time", "device_time_total", "self_device_time_total", "cuda_time", "cuda_time_total",
+    "self_cuda_time_total",
 }  # fmt: skip
 
 
@@ -225,11 +270,16 @@ class EventList(list):
     def self_cpu_time_total(self) -> float:
         return sum(e.self_cpu_time_total for e in self)
 
+    @property
+    def self_device_time_total(self) -> float:
+        return sum(e.self_device_time_total for e in self)
+
     def table(self, sort_by: str | None = None, row_limit: int = 100, max_src_column_width: int = 75,
               max_name_column_width: int = 55, max_shapes_column_width: int = 80, header: str | None = None,
               top_level_events_only: bool = False) -> str:  # fmt: skip
-        """PyTorch's table: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, the memory
-        columns when memory was profiled, # of Calls, and Input Shapes when grouped by them."""
+        """PyTorch's table: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, the CUDA time
+        columns when GPU time was recorded, the memory columns when memory was profiled, # of Calls, and Input
+        Shapes when grouped by them."""
         rows = list(self)
         if top_level_events_only:
             rows = [e for e in rows if getattr(e, "cpu_parent", None) is None]
@@ -239,6 +289,7 @@ class EventList(list):
             rows.sort(key=lambda e: getattr(e, sort_by), reverse=True)
         rows = rows[:row_limit] if row_limit and row_limit > 0 else rows
         total_self = self.self_cpu_time_total or 1.0
+        total_device = self.self_device_time_total
         with_memory = any(e.cpu_memory_usage or e.self_cpu_memory_usage for e in self)
         with_device_memory = any(e.device_memory_usage or e.self_device_memory_usage for e in self)
         with_shapes = any(getattr(e, "input_shapes", None) is not None for e in self) and isinstance(
@@ -253,6 +304,11 @@ class EventList(list):
             ("CPU total", 12, lambda e: _format_time(e.cpu_time_total)),
             ("CPU time avg", 12, lambda e: _format_time(e.cpu_time_total / max(e.count, 1))),
         ]
+        if any(e.device_timed for e in self):
+            columns += [("Self CUDA", 12, lambda e: _format_time(e.self_device_time_total)),
+                        ("Self CUDA %", 12, lambda e: f"{100 * e.self_device_time_total / (total_device or 1.0):.2f}%"),
+                        ("CUDA total", 12, lambda e: _format_time(e.device_time_total)),
+                        ("CUDA time avg", 13, lambda e: _format_time(e.device_time))]  # fmt: skip
         if with_memory:
             columns += [("CPU Mem", 12, lambda e: _format_memory(e.cpu_memory_usage)),
                         ("Self CPU Mem", 12, lambda e: _format_memory(e.self_cpu_memory_usage))]  # fmt: skip
@@ -267,7 +323,10 @@ class EventList(list):
         out += [line, "  ".join(f"{title:>{width}}" for title, width, _ in columns) + "  ", line]
         for e in rows:
             out.append("  ".join(f"{cell(e):>{width}}" for _, width, cell in columns) + "  ")
-        out += [line, f"Self CPU time total: {_format_time(self.self_cpu_time_total)}", ""]
+        out += [line, f"Self CPU time total: {_format_time(self.self_cpu_time_total)}"]
+        if any(c[0] == "Self CUDA" for c in columns):
+            out.append(f"Self CUDA time total: {_format_time(total_device)}")
+        out.append("")
         return "\n".join(out)
 
     def __str__(self) -> str:

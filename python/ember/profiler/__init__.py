@@ -38,7 +38,8 @@ __all__ = [
 
 
 class ProfilerActivity(enum.Enum):
-    """What to record: CPU (ember's ops and nodes); the device activities are accepted and record nothing."""
+    """What to record: CPU (ember's ops and nodes) and, where a GPU is, CUDA (the GPU time of the ops and nodes
+    that run there: Note [Profiler device time]); the other device activities are accepted and record nothing."""
 
     CPU = 0
     XPU = 1
@@ -49,7 +50,10 @@ class ProfilerActivity(enum.Enum):
 
 
 def supported_activities() -> set[ProfilerActivity]:
-    return {ProfilerActivity.CPU}
+    """The activities ember records here: the CPU's, and CUDA's where a GPU is available."""
+    from .. import cuda
+
+    return {ProfilerActivity.CPU, ProfilerActivity.CUDA} if cuda.is_available() else {ProfilerActivity.CPU}
 
 
 class DeviceType(enum.Enum):
@@ -122,9 +126,21 @@ class profile:  # noqa: N801  (PyTorch's name)
                  execution_trace_observer: Any = None, acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Any = None) -> None:  # fmt: skip
         self.activities = set(activities) if activities is not None else supported_activities()
+        if use_cuda is not None:  # PyTorch's deprecated switch of the CUDA activity
+            warnings.warn("`use_cuda` is deprecated, use `activities` argument instead", FutureWarning, stacklevel=2)
+            self.activities = (
+                self.activities | {ProfilerActivity.CUDA} if use_cuda else self.activities - {ProfilerActivity.CUDA}
+            )
+        if not self.activities:
+            raise AssertionError("No valid profiler activities found")
         if self.activities - supported_activities():
-            warnings.warn("ember.profiler records CPU activity only; the other activities record nothing", stacklevel=2)
-        warn_unrecorded(with_stack=with_stack, with_flops=with_flops, with_modules=with_modules, use_cuda=use_cuda,
+            warnings.warn(
+                "ember.profiler records the CPU activity, and CUDA's where a GPU is; the other activities record "
+                "nothing",
+                stacklevel=2,
+            )
+        self._device_time = ProfilerActivity.CUDA in self.activities & supported_activities()
+        warn_unrecorded(with_stack=with_stack, with_flops=with_flops, with_modules=with_modules,
                         experimental_config=experimental_config,
                         execution_trace_observer=execution_trace_observer, acc_events=acc_events,
                         custom_trace_id_callback=custom_trace_id_callback)  # fmt: skip
@@ -169,7 +185,7 @@ class profile:  # noqa: N801  (PyTorch's name)
                 if previous == ProfilerAction.RECORD_AND_SAVE and self.on_trace_ready is not None:
                     self.on_trace_ready(self)
         if current in _RECORDING and not self._recording:
-            _C._profiler_start(self.record_shapes, self.profile_memory)
+            _C._profiler_start(self.record_shapes, self.profile_memory, self._device_time)
             self._recording = True
 
     def _collect(self) -> None:
