@@ -347,7 +347,7 @@ def test_the_profilers_cuda_activity_measures_the_gpu_time_of_ops_and_nodes():
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         with record_function("step"):
             model(x).sum().backward()
-        ember.ones(3).exp()  # a CPU op: no GPU time
+        ember.ones(3, device="cpu").exp()  # a CPU op: no GPU time
     events = prof.events()
     addmm = [e for e in events if e.name == "aten::addmm"]
     assert len(addmm) == 2 and all(e.device_index == 0 and e.cuda_time_total > 0 for e in addmm)
