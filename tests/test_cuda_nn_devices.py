@@ -303,15 +303,17 @@ def test_initialisers_and_gradient_clipping_on_cuda():
 
 @requires_gpu
 def test_spectral_norm_hook_upgrades_an_old_state_dict_on_cuda():
+    # one checkpoint (its random start vectors drawn once, on the CPU), loaded on each device
+    lin = nn.utils.spectral_norm(module(lambda: nn.Linear(5, 3), "cpu"))
+    lin(ember.tensor(X[:, :5]))
+    sd = lin.state_dict()
+    # a version-0 checkpoint: no weight_v, which the hook solves for from weight_u and the weight
+    old = {"bias": sd["bias"], "weight_orig": sd["weight_orig"], "weight_u": sd["weight_u"]}
+    old["weight"] = lin.weight.detach()
+
     def build(dev):
-        lin = nn.utils.spectral_norm(module(lambda: nn.Linear(5, 3), dev))
-        lin(ember.tensor(X[:, :5], device=dev))
-        sd = lin.state_dict()
-        # a version-0 checkpoint: no weight_v, which the hook solves for from weight_u and the weight
-        old = {"bias": sd["bias"], "weight_orig": sd["weight_orig"], "weight_u": sd["weight_u"]}
-        old["weight"] = lin.weight.detach()
         fresh = nn.utils.spectral_norm(module(lambda: nn.Linear(5, 3), dev))
-        fresh.eval().load_state_dict(old, strict=False)
+        fresh.eval().load_state_dict({k: v.to(dev) for k, v in old.items()}, strict=False)
         assert fresh.weight_v.device.type == dev
         return fresh(ember.tensor(np.eye(5), device=dev)).detach().cpu().numpy()
 

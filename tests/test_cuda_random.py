@@ -1,6 +1,7 @@
 """The CUDA generator's state, as PyTorch exposes it: ember.cuda.get_rng_state/set_rng_state (16 bytes),
 ember.random.fork_rng over the CPU and CUDA generators, and checkpoint replaying dropout on the GPU."""
 
+import pickle
 import threading
 
 import numpy as np
@@ -140,6 +141,63 @@ def test_a_generator_made_for_the_gpu_says_so_and_repeats_its_draws():
     first = ember.randn(5, generator=g.manual_seed(7), device="cuda")
     again = ember.randn(5, generator=g.manual_seed(7), device="cuda")
     assert first.device == g.device and ember.equal(first, again)
+
+
+@requires_gpu
+def test_a_cuda_generator_draws_on_its_gpu_from_a_philox_stream_of_its_own():
+    # as PyTorch's: its own (seed, offset), apart from the default generator's; a fresh one seeded as the
+    # default one draws the same numbers; get_state is the 16 bytes, get_offset the counters taken
+    g = ember.Generator(device="cuda").manual_seed(7)
+    ember.cuda.manual_seed(7)
+    default_state = ember.cuda.get_rng_state()
+    mine = ember.randn(1000, device="cuda", generator=g)
+    assert ember.equal(ember.cuda.get_rng_state(), default_state)  # the default stream is left alone
+    assert ember.equal(mine, ember.randn(1000, device="cuda"))
+    assert g.get_offset() == 1000 and g.initial_seed() == 7
+    state = g.get_state()
+    assert state.dtype == ember.uint8 and state.shape == (16,)
+    ints = ember.randint(0, 100, (50,), device="cuda", generator=g)
+    perm = ember.randperm(20, device="cuda", generator=g)
+    g.set_state(state)
+    assert ember.equal(ints, ember.randint(0, 100, (50,), device="cuda", generator=g))
+    assert ember.equal(perm, ember.randperm(20, device="cuda", generator=g))
+    assert sorted(perm.cpu().tolist()) == list(range(20))
+    # a CPU tensor takes the generator's numbers, copied; the methods and samplers draw on the tensor's device
+    g.manual_seed(3)
+    on_gpu = ember.rand(6, device="cuda", generator=g)
+    assert ember.equal(ember.rand(6, generator=g.manual_seed(3)), on_gpu.cpu())
+    filled = ember.empty(6, device="cuda").uniform_(generator=g.manual_seed(3))
+    assert ember.equal(filled, on_gpu)
+    assert ember.bernoulli(ember.full((8,), 0.5, device="cuda"), generator=g).device.type == "cuda"
+    clone = pickle.loads(pickle.dumps(g))
+    assert clone.device == g.device and clone.get_offset() == g.get_offset()
+    assert ember.equal(ember.randn(4, device="cuda", generator=clone), ember.randn(4, device="cuda", generator=g))
+    with pytest.raises(RuntimeError, match="CPU Generator does not use offset"):
+        ember.Generator().get_offset()
+    with pytest.raises(RuntimeError, match="16 uint8 bytes"):
+        g.set_state(ember.Generator().get_state())
+    # its numbers in a CUDA graph would repeat at each replay: refused, as draws on the host are
+    with pytest.raises(RuntimeError, match='drawn from a Generator\\(device="cuda"\\) while cuda:0 captures'):
+        with ember.cuda.graph(ember.cuda.CUDAGraph()):
+            ember.randn(3, device="cuda", generator=g)
+
+
+@requires_gpu
+def test_tensor_uniform_and_normal_draw_on_the_gpu():
+    # from the device's Philox stream (they drew on the host and copied): a CUDA graph replays fresh numbers
+    ember.cuda.manual_seed(11)
+    cpu_state = ember.get_rng_state()
+    x = ember.empty(2000, device="cuda").uniform_(-2.0, 2.0)
+    y = ember.empty(2000, device="cuda").normal_(1.0, 0.5)
+    assert ember.equal(ember.get_rng_state(), cpu_state)  # the CPU generator is left alone
+    assert -2.0 <= x.min().item() and x.max().item() < 2.0 and abs(y.mean().item() - 1.0) < 0.05
+    g = ember.cuda.CUDAGraph()
+    with ember.cuda.graph(g):
+        z = ember.empty(100, device="cuda").normal_()
+    g.replay()
+    first = z.clone()
+    g.replay()
+    assert not ember.equal(first, z)
 
 
 @requires_gpu

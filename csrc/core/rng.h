@@ -13,9 +13,10 @@ struct Generator {
   std::mt19937_64 engine{67280421310721ull};
   uint64_t seed = 67280421310721ull;
   std::mutex mutex;
-  // Generator(device="cuda") reports its device; its numbers come from this engine on either device
-  // (drawn on the host and copied), so a seeded one repeats its draws wherever the tensors go.
+  // Generator(device="cuda") draws on its GPU from a Philox stream of its own, (seed, philox_offset), as
+  // the default CUDA generator does (Note [CUDA random numbers]); the engine serves CPU generators.
   Device device;
+  uint64_t philox_offset = 0;
   static Generator& default_cpu();
 };
 

@@ -360,6 +360,7 @@ void scan(ScanOp op, const Tensor& out, const Tensor& indices, const Tensor& x, 
 // `numel` counters, so results depend only on the seed and the calls made
 // since, never on the launch geometry. ember.cuda.manual_seed sets the seed and
 // rewinds the offset; ember.cuda.get_rng_state is the pair, as PyTorch's 16 bytes.
+// A Generator(device="cuda") keeps a stream of its own, (seed, philox_offset).
 namespace {
 std::atomic<uint64_t> g_seed{67280421310721ull}, g_offset{0};
 // Note [CUDA graph random numbers]
@@ -378,12 +379,28 @@ CaptureStart g_capture_start[cuda::kMaxDevices];
 
 bool valid_device(int device) { return device >= 0 && device < cuda::kMaxDevices; }
 
-// The offset and the GraphRng of a draw of `numel` values on `device`.
-std::pair<uint64_t, const void*> take_counters(int device, int64_t numel) {
-  const uint64_t offset = g_offset.fetch_add(((uint64_t)numel + 3) / 4 * 4);
+struct Counters {
+  uint64_t seed, offset;
+  const void* graph;  // the device's GraphRng while it captures, else null
+};
+
+// The seed, offset and GraphRng of a draw of `numel` values on `device`, from `gen`'s own stream when given
+// (Note [CUDA random numbers]: a Generator(device="cuda") keeps its (seed, offset) as the default one does).
+Counters take_counters(int device, int64_t numel, Generator* gen) {
+  const uint64_t count = ((uint64_t)numel + 3) / 4 * 4;
   const int64_t start = valid_device(device) ? g_capture_start[device].offset.load() : -1;
-  if (start < 0) return {offset, nullptr};
-  return {offset - (uint64_t)start, backend().graph_rng(device)};
+  if (gen) {
+    EMBER_CHECK(start < 0, "random numbers drawn from a Generator(device=\"cuda\") while cuda:", device,
+                " captures a CUDA graph: ember's graph would replay the same numbers every time; draw them from the "
+                "default CUDA generator (no generator=), whose replays draw anew");
+    std::lock_guard<std::mutex> lock(gen->mutex);
+    const uint64_t offset = gen->philox_offset;
+    gen->philox_offset += count;
+    return {gen->seed, offset, nullptr};
+  }
+  const uint64_t offset = g_offset.fetch_add(count);
+  if (start < 0) return {g_seed, offset, nullptr};
+  return {g_seed, offset - (uint64_t)start, backend().graph_rng(device)};
 }
 }  // namespace
 
@@ -417,26 +434,20 @@ void set_rng_state(uint64_t seed, uint64_t offset) {
   g_offset = offset;
 }
 
-void uniform(const Tensor& out, double lo, double hi) {
-  cuda_call([&] {
-    auto [offset, graph] = take_counters(out->device().index, out->numel());
-    backend().uniform(cuda_arg(out), lo, hi, g_seed, offset, graph);
-  });
+void uniform(const Tensor& out, double lo, double hi, Generator* gen) {
+  const Counters c = take_counters(out->device().index, out->numel(), gen);
+  cuda_call([&] { backend().uniform(cuda_arg(out), lo, hi, c.seed, c.offset, c.graph); });
 }
 
-void randint(const Tensor& out, int64_t low, int64_t high) {
+void randint(const Tensor& out, int64_t low, int64_t high, Generator* gen) {
   EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
-  cuda_call([&] {
-    auto [offset, graph] = take_counters(out->device().index, out->numel());
-    backend().randint(cuda_arg(out), low, (uint64_t)high - (uint64_t)low, g_seed, offset, graph);
-  });
+  const Counters c = take_counters(out->device().index, out->numel(), gen);
+  cuda_call([&] { backend().randint(cuda_arg(out), low, (uint64_t)high - (uint64_t)low, c.seed, c.offset, c.graph); });
 }
 
-void normal(const Tensor& out, double mean, double std) {
-  cuda_call([&] {
-    auto [offset, graph] = take_counters(out->device().index, out->numel());
-    backend().normal(cuda_arg(out), mean, std, g_seed, offset, graph);
-  });
+void normal(const Tensor& out, double mean, double std, Generator* gen) {
+  const Counters c = take_counters(out->device().index, out->numel(), gen);
+  cuda_call([&] { backend().normal(cuda_arg(out), mean, std, c.seed, c.offset, c.graph); });
 }
 
 }  // namespace cuda_dispatch

@@ -5,6 +5,7 @@
 // and these functions hand the tensors to libember_cuda.so.
 #include <utility>
 #include <vector>
+#include "core/rng.h"
 #include "core/tensor.h"
 
 #include "kernels/cpu/conv.h"
@@ -92,10 +93,11 @@ void manual_seed(uint64_t seed);
 uint64_t initial_seed();
 std::pair<uint64_t, uint64_t> rng_state();  // (seed, offset): Note [CUDA random numbers]
 void set_rng_state(uint64_t seed, uint64_t offset);
-void uniform(const Tensor& out, double lo, double hi);
-void normal(const Tensor& out, double mean, double std);
+// gen: a Generator(device="cuda") whose own Philox stream draws (null: the default one's).
+void uniform(const Tensor& out, double lo, double hi, Generator* gen = nullptr);
+void normal(const Tensor& out, double mean, double std, Generator* gen = nullptr);
 // Integers in [low, high) from the Philox stream, into out of any dtype (torch.randint on a GPU).
-void randint(const Tensor& out, int64_t low, int64_t high);
+void randint(const Tensor& out, int64_t low, int64_t high, Generator* gen = nullptr);
 }  // namespace cuda_dispatch
 
 }  // namespace kernels

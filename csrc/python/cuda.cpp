@@ -10,6 +10,15 @@
 namespace ember {
 namespace bind {
 
+// generator= of the private random fills: None (the default stream) or a Generator(device="cuda").
+static Generator* cuda_generator(const py::object& generator) {
+  if (generator.is_none()) return nullptr;
+  auto* g = generator.cast<Generator*>();
+  EMBER_CHECK(g->device.type == DeviceType::CUDA, "Expected a 'cuda' device type for generator but found '",
+              g->device.type_name(), "'");
+  return g;
+}
+
 namespace {
 
 int device_index(int device) {
@@ -308,25 +317,27 @@ void init_cuda(py::module_& m) {
       "Whether the tensor's memory is page-locked (Note [Pinned memory]).", py::arg("self"));
   m.def(
       "_cuda_random_",
-      [](const Tensor& t, bool normal, double a, double b) {
+      [](const Tensor& t, bool normal, double a, double b, py::object generator) {
         EMBER_CHECK(t->device().type == DeviceType::CUDA, "_cuda_random_: expected a CUDA tensor");
+        Generator* gen = cuda_generator(generator);
         if (normal)
-          kernels::cuda_dispatch::normal(t, a, b);
+          kernels::cuda_dispatch::normal(t, a, b, gen);
         else
-          kernels::cuda_dispatch::uniform(t, a, b);
+          kernels::cuda_dispatch::uniform(t, a, b, gen);
         return t;  // a fresh tensor's values: its version stays 0, as PyTorch's randn
       },
-      "Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.",
-      py::arg("tensor"), py::arg("normal"), py::arg("a"), py::arg("b"));
+      "Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream "
+      "(generator's own, a Generator(device='cuda'), when given).",
+      py::arg("tensor"), py::arg("normal"), py::arg("a"), py::arg("b"), py::arg("generator") = py::none());
   m.def(
       "_cuda_randint_",
-      [](const Tensor& t, int64_t low, int64_t high) {
+      [](const Tensor& t, int64_t low, int64_t high, py::object generator) {
         EMBER_CHECK(t->device().type == DeviceType::CUDA, "_cuda_randint_: expected a CUDA tensor");
-        kernels::cuda_dispatch::randint(t, low, high);
+        kernels::cuda_dispatch::randint(t, low, high, cuda_generator(generator));
         return t;
       },
-      "Fills a fresh CUDA tensor with integers in [low, high) from the Philox stream.", py::arg("tensor"),
-      py::arg("low"), py::arg("high"));
+      "Fills a fresh CUDA tensor with integers in [low, high) from the Philox stream (generator's own when given).",
+      py::arg("tensor"), py::arg("low"), py::arg("high"), py::arg("generator") = py::none());
 }
 
 }  // namespace bind

@@ -1,6 +1,7 @@
 // Creation and random-number bindings. The public creation functions
 // (ember.zeros, ember.tensor, ...) parse their arguments in Python
 // (ember/_creation.py) and call the private ones here.
+#include <cstring>
 #include <sstream>
 #include "kernels/cuda_dispatch.h"
 
@@ -12,10 +13,19 @@
 namespace ember {
 namespace bind {
 
-// A generator's state as a uint8 tensor (torch.Generator.get_state's form):
-// the seed, then the engine's state in the standard library's text form.
+static bool on_cuda(const Generator& g) { return g.device.type == DeviceType::CUDA; }
+
+// A generator's state as a tensor (torch.Generator.get_state's form): a CUDA generator's 16 uint8
+// bytes, its Philox seed then offset (as ember.cuda.get_rng_state); otherwise the seed, then the
+// engine's state in the standard library's text form.
 static Tensor generator_state(Generator& g) {
   std::lock_guard<std::mutex> lock(g.mutex);
+  if (on_cuda(g)) {
+    Tensor t = empty({16}, DType::UInt8);
+    const uint64_t words[2] = {g.seed, g.philox_offset};
+    std::memcpy(t->data<uint8_t>(), words, sizeof words);
+    return t;
+  }
   std::ostringstream s;
   s << g.seed << ' ' << g.engine;
   std::string text = s.str();
@@ -25,6 +35,18 @@ static Tensor generator_state(Generator& g) {
 }
 
 static void set_generator_state(Generator& g, const Tensor& state) {
+  if (on_cuda(g)) {
+    EMBER_CHECK(state->dim() == 1 && state->numel() == 16 && state->dtype() == DType::UInt8,
+                "set_state: a CUDA generator's state is the 16 uint8 bytes get_state() returns, got a ",
+                dtype_name(state->dtype()), " tensor of shape ", detail::cat(state->sizes()));
+    Tensor c = contiguous(state->device().is_cpu() ? state : to_device(state, Device{}, state->dtype()));
+    uint64_t words[2];
+    std::memcpy(words, c->data<uint8_t>(), sizeof words);
+    std::lock_guard<std::mutex> lock(g.mutex);
+    g.seed = words[0];
+    g.philox_offset = words[1];
+    return;
+  }
   EMBER_CHECK(state->dim() == 1 && is_integral(state->dtype(), false),
               "set_state: expected the 1-D integer tensor get_state() returned, got a ", dtype_name(state->dtype()),
               " tensor of shape ", detail::cat(state->sizes()));
@@ -86,6 +108,7 @@ void register_creation_ops(OpRegistry& r) {
             std::lock_guard<std::mutex> lock(g.mutex);
             g.seed = seed;
             g.engine.seed(seed);
+            g.philox_offset = 0;
             return self;
           },
           "Seeds the generator; returns it.", py::arg("seed"))
@@ -101,9 +124,28 @@ void register_creation_ops(OpRegistry& r) {
           "Restores a state get_state() returned; returns the generator.", py::arg("new_state"))
       .def_property_readonly(
           "device", [](Generator& g) { return g.device; }, "The device the generator was made for (cpu by default).")
-      .def(py::pickle([](Generator& g) { return py::make_tuple(generator_state(g)); },
+      .def(
+          "get_offset",
+          [](Generator& g) {
+            EMBER_CHECK(on_cuda(g), "CPU Generator does not use offset");
+            std::lock_guard<std::mutex> lock(g.mutex);
+            return g.philox_offset;
+          },
+          "A CUDA generator's Philox offset: the counters its draws have taken.")
+      .def(
+          "set_offset",
+          [](py::object self, uint64_t offset) {
+            auto& g = self.cast<Generator&>();
+            EMBER_CHECK(on_cuda(g), "CPU Generator does not use offset");
+            std::lock_guard<std::mutex> lock(g.mutex);
+            g.philox_offset = offset;
+            return self;
+          },
+          "Sets a CUDA generator's Philox offset; returns the generator.", py::arg("offset"))
+      .def(py::pickle([](Generator& g) { return py::make_tuple(generator_state(g), g.device); },
                       [](py::tuple t) {
                         auto g = std::make_unique<Generator>();
+                        if (t.size() > 1) g->device = t[1].cast<Device>();  // (older pickles: the state alone)
                         set_generator_state(*g, t[0].cast<Tensor>());
                         return g;
                       }));

@@ -2893,12 +2893,16 @@ class Generator:
         
         pickle support for every protocol.
         """
-    def __getstate__(self) -> tuple[Tensor]:
+    def __getstate__(self) -> tuple[Tensor, device]:
         ...
     def __init__(self, device: typing.Any = None) -> None:
         ...
     def __setstate__(self, arg0: tuple) -> None:
         ...
+    def get_offset(self) -> int:
+        """
+        A CUDA generator's Philox offset: the counters its draws have taken.
+        """
     def get_state(self) -> Tensor:
         """
         The generator's state, a 1-D integer tensor for set_state().
@@ -2914,6 +2918,10 @@ class Generator:
     def seed(self) -> int:
         """
         Seeds this generator with a non-deterministic 64-bit number and returns it.
+        """
+    def set_offset(self, offset: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        Sets a CUDA generator's Philox offset; returns the generator.
         """
     def set_state(self, new_state: Tensor) -> typing.Any:
         """
@@ -3080,13 +3088,13 @@ def _cuda_memory_stats(device: typing.SupportsInt | typing.SupportsIndex = -1) -
     """
     The caching allocator's byte counts on the device (empty without CUDA).
     """
-def _cuda_randint_(tensor: Tensor, low: typing.SupportsInt | typing.SupportsIndex, high: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+def _cuda_randint_(tensor: Tensor, low: typing.SupportsInt | typing.SupportsIndex, high: typing.SupportsInt | typing.SupportsIndex, generator: typing.Any = None) -> Tensor:
     """
-    Fills a fresh CUDA tensor with integers in [low, high) from the Philox stream.
+    Fills a fresh CUDA tensor with integers in [low, high) from the Philox stream (generator's own when given).
     """
-def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+def _cuda_random_(tensor: Tensor, normal: bool, a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex, generator: typing.Any = None) -> Tensor:
     """
-    Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream.
+    Fills a fresh CUDA tensor with uniform [a, b) or normal (mean a, std b) numbers from the Philox stream (generator's own, a Generator(device='cuda'), when given).
     """
 def _cuda_raw_alloc(nbytes: typing.SupportsInt | typing.SupportsIndex, device: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
     """

@@ -292,6 +292,15 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     return create
 
 
+def _philox_device(generator: _C.Generator | None, target: _C.device | None) -> _C.device | None:
+    """The GPU whose Philox stream a draw takes (Note [CUDA random numbers]): a Generator(device="cuda")'s
+    own, whatever the tensor's device (copied there); else the default CUDA generator's for a CUDA tensor
+    without a generator; None: the numbers come from a CPU generator, on the host."""
+    if generator is not None:
+        return generator.device if generator.device.type == "cuda" else None
+    return target
+
+
 def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     name = fn.__name__.lstrip("_")
 
@@ -311,16 +320,20 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         if _batched.levels():  # inside vmap: the level's randomness mode decides (Note [Batched tensors])
             return _batched.random_hook(lambda s: _finish(fn(s, dt, generator), requires_grad, device), _size(size))
         target = _placement(device)
-        if target is not None and out is None and generator is None and dt.is_floating_point:
-            # the device's Philox stream (Note [CUDA random numbers])
+        draw_on = _philox_device(generator, target)
+        if draw_on is not None and (out is None or generator is not None) and dt.is_floating_point:
+            # the device's Philox stream, or the CUDA generator's own (Note [CUDA random numbers])
             half = dt in (_C.dtype.float16, _C.dtype.bfloat16)
-            t = _C._cuda_random_(_C._empty_on(_size(size), _C.dtype.float32 if half else dt, target), name == "randn",
-                                 0.0, 1.0)  # fmt: skip
+            t = _C._cuda_random_(_C._empty_on(_size(size), _C.dtype.float32 if half else dt, draw_on),
+                                 name == "randn", 0.0, 1.0, generator)  # fmt: skip
             if half:  # rand stays below 1 in a half float: a multiple of 2^-digits, as on the CPU
                 grid = 2048.0 if dt == _C.dtype.float16 else 256.0
                 t = (t if name == "randn" else (t * grid).floor_().div_(grid)).to(dt)
-            return _finish(t, requires_grad)
-        t = fn(_size(size), dt, generator)
+            if out is None and target == draw_on:
+                return _finish(t, requires_grad)
+            t = t if target is not None else t.cpu()  # a CUDA generator's numbers for a CPU tensor
+        else:
+            t = fn(_size(size), dt, generator)
         return _finish(_into(out, t, name), requires_grad, device, pin_memory)
 
     create.__name__ = fn.__name__.lstrip("_")
@@ -475,10 +488,11 @@ def randint(
     if _on_meta(device):
         return _meta.empty(_size(tuple(size)), dtype or int64, requires_grad)
     target = _placement(device)
-    if target is not None and target.type == "cuda" and generator is None and not _batched.levels():
+    draw_on = _philox_device(generator, target)
+    if draw_on is not None and not _batched.levels():
         # the device's Philox stream, as rand/randn (Note [CUDA random numbers])
-        t = _C._cuda_randint_(_C._empty_on(_size(tuple(size)), dtype or int64, target), int(low), int(high))
-        return _finish(t, requires_grad)
+        t = _C._cuda_randint_(_C._empty_on(_size(tuple(size)), dtype or int64, draw_on), int(low), int(high), generator)
+        return _finish(t if target is not None else t.cpu(), requires_grad, device)
     make = lambda s: _finish(_C._randint(int(low), int(high), s, dtype or int64, generator), requires_grad, device)  # noqa: E731
     return _drawn(_batched.random_hook(make, _size(tuple(size))) if _batched.levels() else make(_size(tuple(size))))
 
@@ -518,12 +532,15 @@ def randperm(
 
         return _batched.random_hook(permutations, ())
     target = _placement(device)
-    if target is not None and target.type == "cuda" and generator is None:
+    draw_on = _philox_device(generator, target)
+    if draw_on is not None:
         if int(n) < 0:
             raise RuntimeError(f"randperm: n must be non-negative, got {int(n)}")  # the CPU's words (ops/create.cpp)
         # argsort of float64 uniform numbers on the device (ties among 2**53 values: negligible)
-        keys = _C._cuda_random_(_C._empty_on([int(n)], _C.dtype.float64, target), False, 0.0, 1.0)
-        return _finish(_into(out, keys.argsort().to(dt), "randperm"), requires_grad, device, pin_memory)
+        keys = _C._cuda_random_(_C._empty_on([int(n)], _C.dtype.float64, draw_on), False, 0.0, 1.0, generator)
+        perm = keys.argsort().to(dt)
+        return _finish(_into(out, perm if target is not None else perm.cpu(), "randperm"), requires_grad, device,
+                       pin_memory)  # fmt: skip
     t = _C._randperm(int(n), dt, generator)
     return _drawn(_finish(_into(out, t, "randperm"), requires_grad, device, pin_memory))
 

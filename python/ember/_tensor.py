@@ -286,7 +286,14 @@ def _uniform_(
         raise TypeError(f"uniform_() got an unexpected keyword argument '{unknown.pop()}'")
     a, b = bounds.get("from", a), bounds.get("to", b)
     with grad_mode.no_grad():
-        return self.copy_(_creation.rand(*self.shape, dtype=self.dtype, generator=generator) * (b - a) + a)
+        # drawn on self's device (a GPU's Philox stream, Note [CUDA random numbers]), not on the host and copied
+        draws = _creation.rand(*self.shape, dtype=self.dtype, device=_random_device(self), generator=generator)
+        return self.copy_(draws * (b - a) + a)
+
+
+def _random_device(t: Tensor) -> Any:
+    """Where uniform_/normal_ draw for ``t``: its own device, the CPU for a meta tensor."""
+    return "cpu" if t.device.type == "meta" else t.device
 
 
 def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -294,7 +301,8 @@ def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Ge
     from . import _creation, grad_mode
 
     with grad_mode.no_grad():
-        return self.copy_(_creation.randn(*self.shape, dtype=self.dtype, generator=generator) * std + mean)
+        draws = _creation.randn(*self.shape, dtype=self.dtype, device=_random_device(self), generator=generator)
+        return self.copy_(draws * std + mean)
 
 
 def _volatile(self: Tensor) -> bool:
