@@ -430,8 +430,14 @@ void register_elementwise(OpRegistry& r) {
   r.alias("clip", "clamp");
   r.family("in-place");
   r.method(
-      "copy_", 0, "Copies src into self (broadcasting, converting dtype); returns self.",
-      [](Tensor& t, TensorOrNumber src) -> Tensor& { return copy_(t, require_operand(src, "copy_")); }, py::arg("src"));
+      "copy_", 0,
+      "Copies src into self (broadcasting, converting dtype); returns self. non_blocking: a copy from pinned host "
+      "memory to a GPU is queued without waiting for it, as Tensor.to's.",
+      [](Tensor& t, TensorOrNumber src, bool non_blocking) -> Tensor& {
+        kernels::cuda_dispatch::NonBlockingCopies copies(non_blocking);
+        return copy_(t, require_operand(src, "copy_"));
+      },
+      py::arg("src"), py::arg("non_blocking") = false);
   r.method(
       "fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
       [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_")); }, py::arg("value"));

@@ -1278,9 +1278,9 @@ class Tensor:
         """
         self if contiguous (in memory_format's order, row-major by default), else a copy that is.
         """
-    def copy_(self, src: Tensor | float) -> Tensor:
+    def copy_(self, src: Tensor | float, non_blocking: bool = False) -> Tensor:
         """
-        Copies src into self (broadcasting, converting dtype); returns self.
+        Copies src into self (broadcasting, converting dtype); returns self. non_blocking: a copy from pinned host memory to a GPU is queued without waiting for it, as Tensor.to's.
         """
     def copysign_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """

@@ -83,6 +83,7 @@ from ._torch_level_rnn import *  # noqa: F403  (needs nn)
 from ._householder import geqrf, orgqr, ormqr
 from ._lobpcg import lobpcg
 from ._torch_misc import *
+from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
 from ._torch_misc import install as _install_torch_misc
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
