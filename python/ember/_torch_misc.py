@@ -20,6 +20,7 @@ from ._C import Tensor
 from ._composite import _axis_alias
 
 __all__ = [
+    "_assert",
     "AcceleratorError",
     "FatalError",
     "OutOfMemoryError",
@@ -540,3 +541,10 @@ def install() -> None:
     _METHODS["const_data_ptr"].__name__ = "const_data_ptr"
     for name, fn in _METHODS.items():
         setattr(Tensor, name, fn)
+
+
+def _assert(condition: Any, message: str) -> None:
+    """``torch._assert``: ``assert condition, message`` that a traced program would keep (an AssertionError)."""
+    if isinstance(condition, _C.Tensor):
+        condition = bool(condition)
+    assert condition, message

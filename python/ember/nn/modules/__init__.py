@@ -1,5 +1,6 @@
 """The layers of ember.nn, one area per file."""
 
+from . import utils  # noqa: F401  (torch.nn.modules.utils: _pair and its kin)
 from .activation import (  # noqa: F401
     CELU,
     ELU,

@@ -6,6 +6,7 @@ unless a ``generator`` is given; see ``DataLoader``. ``DistributedSampler`` give
 distributed job its own share of a dataset (``ember.utils.data.distributed``).
 """
 
+from . import _utils  # noqa: F401  (torch.utils.data._utils.collate)
 from ._worker import WorkerInfo, get_worker_info
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import (

@@ -1,0 +1,31 @@
+"""ember._dynamo: the ``torch._dynamo`` calls eager code makes (``is_compiling``, ``disable``, ``config``, marking
+dims dynamic), answered as ``ember.compiler`` answers them: ember compiles nothing."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from ..compiler import allow_in_graph, assume_constant_result, disable, is_compiling, reset  # noqa: F401
+
+__all__ = ["allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling", "mark_dynamic",
+           "mark_static", "maybe_mark_dynamic", "reset"]  # fmt: skip
+
+# torch._dynamo.config's settings that scripts write (and read back); they change nothing in ember.
+config = types.SimpleNamespace(
+    suppress_errors=False, cache_size_limit=8, accumulated_cache_size_limit=256, verbose=False,
+    capture_scalar_outputs=False, capture_dynamic_output_shape_ops=False, optimize_ddp=True,
+    automatic_dynamic_shapes=True, assume_static_by_default=True, recompile_limit=8,
+)  # fmt: skip
+
+
+def mark_dynamic(t: Any, index: Any, **kwargs: Any) -> None:
+    """Accepted: ember has no compiled graphs whose shapes to generalise."""
+
+
+def maybe_mark_dynamic(t: Any, index: Any) -> None:
+    """Accepted, as mark_dynamic."""
+
+
+def mark_static(t: Any, index: Any = None) -> None:
+    """Accepted, as mark_dynamic."""

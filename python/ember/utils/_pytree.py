@@ -1,0 +1,183 @@
+"""ember.utils._pytree, as ``torch.utils._pytree``: flattening nested containers into their leaves and back.
+
+Tuples, lists, dicts (in insertion order), OrderedDicts, defaultdicts and namedtuples are nodes;
+``register_pytree_node`` adds a type; everything else (None too, as PyTorch's) is a leaf."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Callable, Iterable, NamedTuple
+
+__all__ = [
+    "LeafSpec", "TreeSpec", "register_pytree_node", "tree_all", "tree_any", "tree_flatten", "tree_leaves",
+    "tree_map", "tree_map_", "tree_map_only", "tree_structure", "tree_unflatten",
+]  # fmt: skip
+
+
+class _NodeDef(NamedTuple):
+    flatten: Callable[[Any], tuple[list[Any], Any]]  # node -> (children, context)
+    unflatten: Callable[[Iterable[Any], Any], Any]  # (children, context) -> node
+
+
+_REGISTRY: dict[type, _NodeDef] = {}
+
+
+def register_pytree_node(cls: type, flatten_fn: Callable, unflatten_fn: Callable, *,
+                         serialized_type_name: str | None = None, to_dumpable_context: Any = None,
+                         from_dumpable_context: Any = None, flatten_with_keys_fn: Any = None) -> None:  # fmt: skip
+    """Makes ``cls`` a node: ``flatten_fn(node) -> (children, context)``, ``unflatten_fn(children, context)``."""
+    if cls in _REGISTRY:
+        raise ValueError(f"{cls} is already registered as pytree node.")
+    _REGISTRY[cls] = _NodeDef(flatten_fn, unflatten_fn)
+
+
+def _dict_unflatten(values: Iterable[Any], keys: Any) -> dict:
+    return dict(zip(keys, values))
+
+
+register_pytree_node(tuple, lambda t: (list(t), None), lambda v, _: tuple(v))
+register_pytree_node(list, lambda t: (list(t), None), lambda v, _: list(v))
+register_pytree_node(dict, lambda d: (list(d.values()), list(d.keys())), _dict_unflatten)
+register_pytree_node(
+    collections.OrderedDict,
+    lambda d: (list(d.values()), list(d.keys())),
+    lambda v, keys: collections.OrderedDict(zip(keys, v)),
+)
+register_pytree_node(
+    collections.defaultdict,
+    lambda d: (list(d.values()), (d.default_factory, list(d.keys()))),
+    lambda v, ctx: collections.defaultdict(ctx[0], zip(ctx[1], v)),
+)
+
+
+def _node_def(tree: Any) -> _NodeDef | None:
+    kind = type(tree)
+    if kind in _REGISTRY:
+        return _REGISTRY[kind]
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a namedtuple: rebuilt as its own type
+        return _NodeDef(lambda t: (list(t), type(t)), lambda v, cls: cls(*v))
+    return None
+
+
+class TreeSpec:
+    """The structure of a pytree: its node type, context and children's specs (a leaf: ``LeafSpec``)."""
+
+    def __init__(self, type: Any, context: Any, children_specs: list[TreeSpec]) -> None:  # noqa: A002
+        self.type, self.context, self.children_specs = type, context, children_specs
+        self.num_leaves = sum(c.num_leaves for c in children_specs)
+
+    @property
+    def num_children(self) -> int:
+        return len(self.children_specs)
+
+    def is_leaf(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TreeSpec)
+            and other.is_leaf() == self.is_leaf()
+            and (self.type, self.context, self.children_specs) == (other.type, other.context, other.children_specs)
+        )
+
+    def __repr__(self) -> str:
+        return f"TreeSpec({getattr(self.type, '__name__', self.type)}, {self.context}, {self.children_specs})"
+
+    def unflatten(self, leaves: Iterable[Any]) -> Any:
+        return tree_unflatten(leaves, self)
+
+
+class LeafSpec(TreeSpec):
+    """The spec of one leaf."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None, [])
+        self.num_leaves = 1
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "*"
+
+
+def _flatten(tree: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None) -> TreeSpec:
+    node = None if is_leaf is not None and is_leaf(tree) else _node_def(tree)
+    if node is None:
+        leaves.append(tree)
+        return LeafSpec()
+    children, context = node.flatten(tree)
+    specs = [_flatten(child, leaves, is_leaf) for child in children]
+    return TreeSpec(type(tree), context, specs)
+
+
+def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], TreeSpec]:
+    """The leaves of ``tree``, left to right, and its structure."""
+    leaves: list[Any] = []
+    return leaves, _flatten(tree, leaves, is_leaf)
+
+
+def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[Any]:
+    return tree_flatten(tree, is_leaf)[0]
+
+
+def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> TreeSpec:
+    return tree_flatten(tree, is_leaf)[1]
+
+
+def tree_unflatten(leaves: Iterable[Any], treespec: TreeSpec) -> Any:
+    """The tree of ``treespec``'s structure with ``leaves`` in its places."""
+    leaves = list(leaves)
+    if len(leaves) != treespec.num_leaves:
+        raise ValueError(
+            f"treespec.unflatten(leaves): `leaves` has length {len(leaves)} but the spec refers to a pytree that "
+            f"holds {treespec.num_leaves} items ({treespec})."
+        )
+    position = iter(leaves)
+
+    def build(spec: TreeSpec) -> Any:
+        if spec.is_leaf():
+            return next(position)
+        children = [build(child) for child in spec.children_specs]
+        node = _REGISTRY.get(spec.type)
+        if node is None:  # a namedtuple
+            return spec.context(*children)
+        return node.unflatten(children, spec.context)
+
+    return build(treespec)
+
+
+def tree_map(func: Callable[..., Any], tree: Any, *rests: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """``func`` applied to each leaf (and the matching leaves of ``rests``, trees of the same structure)."""
+    leaves, spec = tree_flatten(tree, is_leaf)
+    others = [spec_leaves for spec_leaves in (_leaves_like(r, spec, is_leaf) for r in rests)]
+    return tree_unflatten([func(*xs) for xs in zip(leaves, *others)], spec)
+
+
+def _leaves_like(tree: Any, spec: TreeSpec, is_leaf: Callable[[Any], bool] | None) -> list[Any]:
+    leaves, other = tree_flatten(tree, is_leaf)
+    if other != spec:
+        raise ValueError(f"tree_map: the trees' structures differ: {spec} and {other}")
+    return leaves
+
+
+def tree_map_(func: Callable[..., Any], tree: Any, *rests: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """``func`` called on each leaf for its effect; returns ``tree``."""
+    leaves, spec = tree_flatten(tree, is_leaf)
+    for xs in zip(leaves, *(_leaves_like(r, spec, is_leaf) for r in rests)):
+        func(*xs)
+    return tree
+
+
+def tree_map_only(type_or_types: Any, func: Callable[[Any], Any], tree: Any,
+                  is_leaf: Callable[[Any], bool] | None = None) -> Any:  # fmt: skip
+    """``func`` applied to the leaves of the given type(s), the others kept."""
+    return tree_map(lambda x: func(x) if isinstance(x, type_or_types) else x, tree, is_leaf=is_leaf)
+
+
+def tree_all(pred: Callable[[Any], bool], tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    return all(map(pred, tree_leaves(tree, is_leaf)))
+
+
+def tree_any(pred: Callable[[Any], bool], tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    return any(map(pred, tree_leaves(tree, is_leaf)))

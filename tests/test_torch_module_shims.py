@@ -1,0 +1,169 @@
+"""The torch modules that other libraries and scripts call around the model code, as ember answers them:
+ember.jit, ember.compiler and ember._dynamo (nothing compiled: decorators return what they get, queries say
+False), ember._assert, ember.utils._pytree, ember.nn.modules.utils, ember.utils.hooks, the collate module
+path, ember.multiprocessing (spawn raising the child's error) and ember.hub (checkpoints fetched into the
+hub's cache)."""
+
+import collections
+import hashlib
+import os
+import pathlib
+import typing
+
+import pytest
+
+import ember
+from ember.utils import _pytree as pytree
+
+
+@pytest.mark.filterwarnings("ignore:ember.jit.trace returns")
+def test_jit_returns_what_it_is_given_and_says_it_is_not_scripting():
+    model = ember.nn.Linear(2, 2)
+    with pytest.warns(UserWarning, match="ember has no TorchScript compiler"):
+        assert ember.jit.script(model) is model
+    ember.jit.script(model)  # warned once
+    assert ember.jit.trace(model, ember.ones(1, 2)) is model
+    assert not ember.jit.is_scripting() and not ember.jit.is_tracing()
+
+    @ember.jit.ignore
+    def helper(x):
+        return x + 1
+
+    @ember.jit.ignore(drop=True)
+    def dropped(x):
+        return x * 2
+
+    assert helper(1) == 2 and dropped(2) == 4
+    assert ember.jit.unused(helper) is helper and ember.jit.export(helper) is helper
+    assert ember.jit.annotate(typing.List[int], []) == []
+    assert ember.jit.isinstance([1, 2], typing.List[int]) and not ember.jit.isinstance([1, "a"], typing.List[int])
+    assert ember.jit.isinstance({"a": 1}, typing.Dict[str, int])
+    assert ember.jit.wait(ember.jit.fork(lambda a, b: a * b, 3, b=4)) == 12
+    assert ember.jit.Attribute(5, int) == 5 and not isinstance(model, ember.jit.ScriptModule)
+    assert ember.jit.Final[int] == typing.Final[int]
+    with pytest.raises(NotImplementedError, match="needs a TorchScript program"):
+        ember.jit.save(model, "m.pt")
+    with pytest.raises(NotImplementedError, match="needs a TorchScript program"):
+        ember.jit.load("m.pt")
+
+
+def test_compiler_and_dynamo_compile_nothing():
+    assert not ember.compiler.is_compiling() and not ember.compiler.is_dynamo_compiling()
+    assert not ember._dynamo.is_compiling()
+
+    def f(x):
+        return x + 1
+
+    assert ember.compiler.disable(f) is f and ember.compiler.disable()(f) is f
+    assert ember._dynamo.disable(f) is f and ember.compiler.allow_in_graph(f) is f
+    assert ember.compiler.compile is ember.compile
+    ember._dynamo.config.cache_size_limit = 64  # scripts set it; it is kept
+    assert ember._dynamo.config.cache_size_limit == 64
+    ember._dynamo.mark_dynamic(ember.ones(3), 0)
+    ember.compiler.reset()
+    ember.compiler.cudagraph_mark_step_begin()
+
+
+def test_assert_raises_assertion_error_with_the_message():
+    ember._assert(True, "fine")
+    ember._assert(ember.tensor(True), "fine")
+    with pytest.raises(AssertionError, match="shapes differ"):
+        ember._assert(ember.tensor(False), "shapes differ")
+
+
+Point = collections.namedtuple("Point", "x y")
+
+
+class Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+
+pytree.register_pytree_node(Pair, lambda p: ([p.a, p.b], None), lambda v, _: Pair(*v))
+
+
+def test_pytree_flattens_nested_containers_and_registered_types():
+    tree = {"a": [1, (2, 3)], "b": Point(4, {"c": 5}), "d": None, "e": collections.OrderedDict(z=6, y=7)}
+    leaves, spec = pytree.tree_flatten(tree)
+    assert leaves == [1, 2, 3, 4, 5, None, 6, 7] and spec.num_leaves == 8  # None is a leaf, as PyTorch's
+    rebuilt = pytree.tree_unflatten([v * 10 if v is not None else v for v in leaves], spec)
+    assert rebuilt["b"] == Point(40, {"c": 50}) and rebuilt["d"] is None
+    assert list(rebuilt["e"].items()) == [("z", 60), ("y", 70)] and type(rebuilt["e"]) is collections.OrderedDict
+    assert pytree.tree_map(lambda a, b: a + b, [1, (2,)], [10, (20,)]) == [11, (22,)]
+    mapped = pytree.tree_map(lambda p: p, Pair(1, [2]))
+    assert isinstance(mapped, Pair) and mapped.b == [2]
+    assert pytree.tree_map_only(int, lambda v: -v, [1, "s", 2.5]) == [-1, "s", 2.5]
+    assert pytree.tree_leaves([1, [2]], is_leaf=lambda x: isinstance(x, list) and len(x) == 1) == [1, [2]]
+    assert pytree.tree_all(lambda v: v > 0, [1, (2,)]) and pytree.tree_any(lambda v: v > 1, [1, (2,)])
+    with pytest.raises(ValueError, match="has length 1 but the spec refers to a pytree that holds 2 items"):
+        pytree.tree_unflatten([1], pytree.tree_structure([1, 2]))
+    with pytest.raises(ValueError, match="structures differ"):
+        pytree.tree_map(lambda a, b: a, [1, 2], [1, [2]])
+    with pytest.raises(ValueError, match="already registered"):
+        pytree.register_pytree_node(Pair, lambda p: ([], None), lambda v, _: None)
+    torch_pytree = pytest.importorskip("torch.utils._pytree")
+
+    same = {"a": [1, (2, 3)], "b": Point(4, {"c": 5}), "d": None}
+    assert pytree.tree_leaves(same) == torch_pytree.tree_leaves(same)
+
+
+def test_module_paths_other_libraries_import():
+    from ember.nn.modules.utils import _ntuple, _pair, _quadruple, _reverse_repeat_tuple, _single, _triple
+
+    assert (_single(2), _pair(3), _triple((1, 2, 3)), _quadruple(0)) == ((2,), (3, 3), (1, 2, 3), (0, 0, 0, 0))
+    assert _ntuple(5)(1) == (1,) * 5 and _reverse_repeat_tuple((1, 2), 2) == (2, 2, 1, 1)
+    from ember.utils.data._utils.collate import default_collate
+    from ember.utils.hooks import RemovableHandle
+
+    handle = ember.nn.Linear(1, 1).register_forward_hook(lambda *a: None)
+    assert isinstance(handle, RemovableHandle)
+    assert default_collate([ember.ones(2), ember.zeros(2)]).shape == (2, 2)
+
+
+def _child(i, queue, fail):
+    if fail and i == 1:
+        raise ValueError(f"process {i} refuses")
+    queue.put((i, float(ember.ones(2).sum() * i)))
+
+
+def test_multiprocessing_spawns_and_raises_a_childs_error():
+    mp = ember.multiprocessing
+    assert mp.get_sharing_strategy() in mp.get_all_sharing_strategies() and mp.Queue is not None
+    mp.set_sharing_strategy("file_system")
+    assert mp.get_sharing_strategy() == "file_system"
+    mp.set_sharing_strategy("file_descriptor")
+    context = mp.get_context("fork")
+    queue = context.SimpleQueue()
+    mp.start_processes(_child, args=(queue, False), nprocs=2, start_method="fork")
+    assert sorted(queue.get() for _ in range(2)) == [(0, 0.0), (1, 2.0)]
+    with pytest.raises(mp.ProcessRaisedException, match="ValueError: process 1 refuses"):
+        mp.start_processes(_child, args=(context.SimpleQueue(), True), nprocs=2, start_method="fork")
+
+
+def test_hub_fetches_a_checkpoint_into_its_cache_once(tmp_path, monkeypatch):
+    state = ember.nn.Linear(3, 2).state_dict()
+    source = tmp_path / "source.pth"
+    ember.save(state, source)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    named = tmp_path / f"linear-{digest[:8]}.pth"  # torchvision's naming: the digest's first hex digits
+    named.write_bytes(source.read_bytes())
+    ember.hub.set_dir(tmp_path / "hub")
+    try:
+        assert ember.hub.get_dir() == str(tmp_path / "hub")
+        loaded = ember.hub.load_state_dict_from_url(named.as_uri(), check_hash=True, progress=False)
+        assert all(ember.equal(loaded[k], state[k]) for k in state)
+        cached = pathlib.Path(ember.hub.get_dir()) / "checkpoints" / named.name
+        assert cached.exists()
+        named.unlink()  # a second call reads the cache
+        assert ember.utils.model_zoo.load_url(named.as_uri(), progress=False).keys() == state.keys()
+        wrong = tmp_path / "linear-00000000.pth"
+        wrong.write_bytes(source.read_bytes())
+        with pytest.raises(RuntimeError, match="invalid hash value"):
+            ember.hub.load_state_dict_from_url(wrong.as_uri(), check_hash=True, progress=False)
+        assert not (cached.parent / wrong.name).exists()  # no partial file left behind
+    finally:
+        ember.hub._hub_dir[0] = None
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    assert ember.hub.get_dir() == os.path.join(str(tmp_path / "th"), "hub")
+    with pytest.raises(NotImplementedError, match="runs no repository's hubconf.py"):
+        ember.hub.load("pytorch/vision", "resnet18")
