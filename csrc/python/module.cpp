@@ -184,6 +184,7 @@ PYBIND11_MODULE(_C, m) {
   bind::register_creation_ops(registry);
   bind::register_threads(registry);
   registry.publish({"Tensor", "dtype", "device", "Generator", "default_generator", "from_numpy"});
+  bind::add_lenient_forms(m);
   bind::batching::install(m);
   bind::autocast::install(m);
   // pickle's protocols 0 and 1 make copyreg construct pybind11's base class,

@@ -453,15 +453,22 @@ def linspace(
 def eye(
     n: int,
     m: int | None = None,
+    *,
+    out: Tensor | None = None,
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere."""
+    """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere
+    (written into ``out``, resized and of its dtype, when given)."""
+    dt = dtype or (out.dtype if out is not None else _default_dtype)
     if _on_meta(device):
-        return _meta.empty((int(n), int(n if m is None else m)), dtype or _default_dtype, requires_grad)
+        return _meta.empty((int(n), int(n if m is None else m)), dt, requires_grad)
     _check_device(device)
-    return _finish(_C._eye(int(n), int(n if m is None else m), dtype or _default_dtype), requires_grad, device)
+    t = _C._eye(int(n), int(n if m is None else m), dt)
+    if out is not None:
+        out.resize_(t.shape)  # as PyTorch's eye: out takes the shape, without the resize warning
+    return _finish(_into(out, t, "eye"), requires_grad, device)
 
 
 def randint(
