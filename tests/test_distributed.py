@@ -56,6 +56,13 @@ def test_collectives_match_numpy_on_every_rank(ranks):
 
 
 @needs_mpi
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_distributed_nn_collectives_carry_gradients_to_every_rank(ranks):
+    result = run_mpi(ranks, str(SCRIPTS / "check_nn_functional.py"))
+    assert_ok(result, ranks, "distributed.nn values and gradients match")
+
+
+@needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_ddp_trains_as_one_process_on_the_global_batch(ranks):
     result = run_mpi(ranks, str(SCRIPTS / "check_ddp.py"))
