@@ -2050,3 +2050,15 @@ def test_missing_kernel_errors_name_the_op_and_dtype():
     x = ember.ones(2, 2, dtype=ember.int64, device="cuda")
     with pytest.raises(NotImplementedError, match=r"Could not run 'matmul' .*'CUDA' backend.*matmul on Long tensors"):
         ember.matmul(x, x)
+
+
+@requires_gpu
+def test_a_0d_bool_mask_on_the_gpu_indexes_as_on_the_cpu():
+    # its one value is read on the host (it was read as host memory: a missing-kernel error)
+    for device in ("cuda", "cpu"):
+        y = ember.tensor(1.0, device=device)
+        assert y[ember.tensor(True, device=device)].tolist() == [1.0]
+        assert y[ember.tensor(False, device=device)].shape == (0,)
+        y[ember.tensor(True, device=device)] = ember.tensor([3.0], device=device)
+        assert y.item() == 3.0
+        assert ember.arange(3.0, device=device)[ember.tensor(True, device=device)].shape == (1, 3)

@@ -167,3 +167,9 @@ def test_hub_fetches_a_checkpoint_into_its_cache_once(tmp_path, monkeypatch):
     assert ember.hub.get_dir() == os.path.join(str(tmp_path / "th"), "hub")
     with pytest.raises(NotImplementedError, match="runs no repository's hubconf.py"):
         ember.hub.load("pytorch/vision", "resnet18")
+
+
+def test_usage_logging_entry_points_exist_and_do_nothing():
+    # torchmetrics, Lightning and torchvision call torch._C._log_api_usage_once on import and use
+    assert ember._C._log_api_usage_once("torchmetrics.metric") is None
+    assert ember._C._log_api_usage_metadata("x", {"k": "v"}) is None

@@ -134,7 +134,7 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
       t = byte_index_as_mask(t);
       if (t->dim() == 0 && t->dtype() == DType::Bool) {
         ix.kind = TensorIndex::Boolean;
-        ix.integer = *t->data<bool>();
+        ix.integer = item_as_int64(t) != 0;  // (read on the host: a CUDA mask's one value too)
       } else if (t->dim() == 0 && is_integral(t->dtype(), false)) {
         ix.kind = TensorIndex::Integer;
         ix.integer = item_as_int64(t);

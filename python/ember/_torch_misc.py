@@ -541,6 +541,13 @@ def install() -> None:
     _METHODS["const_data_ptr"].__name__ = "const_data_ptr"
     for name, fn in _METHODS.items():
         setattr(Tensor, name, fn)
+    # torch._C's entry points that libraries call on import (torchmetrics, Lightning, torchvision): usage logging
+    _C._log_api_usage_once = _log_api_usage_once
+    _C._log_api_usage_metadata = _log_api_usage_once
+
+
+def _log_api_usage_once(*args: Any, **kwargs: Any) -> None:
+    """``torch._C._log_api_usage_once``: PyTorch's internal usage logging; ember logs nothing."""
 
 
 def _assert(condition: Any, message: str) -> None:
