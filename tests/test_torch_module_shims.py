@@ -173,3 +173,25 @@ def test_usage_logging_entry_points_exist_and_do_nothing():
     # torchmetrics, Lightning and torchvision call torch._C._log_api_usage_once on import and use
     assert ember._C._log_api_usage_once("torchmetrics.metric") is None
     assert ember._C._log_api_usage_metadata("x", {"k": "v"}) is None
+
+
+def test_overrides_and_other_import_time_names():
+    # ember dispatches through no __torch_function__: nothing has one, and a mode sees no calls (it says so)
+    assert not ember.overrides.has_torch_function((ember.ones(1),))
+    assert ember.overrides.is_tensor_like(ember.ones(1)) and not ember.overrides.is_tensor_like(1.0)
+
+    class Counting(ember.overrides.TorchFunctionMode):
+        calls = 0
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            Counting.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    with pytest.warns(UserWarning, match="sees no calls"):
+        with Counting():
+            assert ember.add(ember.ones(1), 1).item() == 2.0
+    assert Counting.calls == 0
+    from ember.distributed.constants import default_pg_timeout
+
+    assert default_pg_timeout == ember.distributed.default_pg_timeout
+    assert isinstance(ember.Tensor, ember._C._TensorMeta)

@@ -544,6 +544,7 @@ def install() -> None:
     # torch._C's entry points that libraries call on import (torchmetrics, Lightning, torchvision): usage logging
     _C._log_api_usage_once = _log_api_usage_once
     _C._log_api_usage_metadata = _log_api_usage_once
+    _C._TensorMeta = type(Tensor)  # torch._C._TensorMeta: the Tensor class's metaclass
 
 
 def _log_api_usage_once(*args: Any, **kwargs: Any) -> None:
