@@ -195,3 +195,26 @@ def test_overrides_and_other_import_time_names():
 
     assert default_pg_timeout == ember.distributed.default_pg_timeout
     assert isinstance(ember.Tensor, ember._C._TensorMeta)
+
+
+def test_pytorch_file_reader_and_writer_copy_a_checkpoints_records(tmp_path):
+    state = {"w": ember.arange(6.0).reshape(2, 3), "n": 3}
+    ember.save(state, tmp_path / "ckpt.pt")
+    reader = ember.PyTorchFileReader(str(tmp_path / "ckpt.pt"))
+    records = reader.get_all_records()
+    assert "data.pkl" in records and reader.has_record("data/0") and not reader.has_record("nothing")
+    assert reader.get_storage_from_record("data/0", 6, ember.float32).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    with pytest.raises(RuntimeError, match="failed locating file nothing"):
+        reader.get_record("nothing")
+    raw = (tmp_path / "ckpt.pt").read_bytes()
+    offset = reader.get_record_offset("data.pkl")
+    assert raw[offset : offset + 2] == reader.get_record("data.pkl")[:2]
+    writer = ember.PyTorchFileWriter(str(tmp_path / "copy.pt"))
+    for name in records:
+        if name != ".data/version":
+            writer.write_record(name, reader.get_record(name), len(reader.get_record(name)))
+    writer.write_end_of_file()
+    copied = ember.load(tmp_path / "copy.pt")
+    assert copied["n"] == 3 and ember.equal(copied["w"], state["w"])
+    torch = pytest.importorskip("torch")
+    assert torch.load(tmp_path / "copy.pt")["w"].tolist() == state["w"].tolist()

@@ -85,6 +85,7 @@ from ._householder import geqrf, orgqr, ormqr
 from ._lobpcg import lobpcg
 from ._torch_misc import *
 from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
+from ._zip_records import PyTorchFileReader, PyTorchFileWriter
 from ._torch_misc import install as _install_torch_misc
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..compiler import allow_in_graph, assume_constant_result, disable, is_compiling, reset  # noqa: F401
 
-__all__ = ["allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling", "mark_dynamic",
-           "mark_static", "maybe_mark_dynamic", "reset"]  # fmt: skip
+__all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling",
+           "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset"]  # fmt: skip
 
 # torch._dynamo.config's settings that scripts write (and read back); they change nothing in ember.
 config = types.SimpleNamespace(
@@ -17,6 +17,11 @@ config = types.SimpleNamespace(
     capture_scalar_outputs=False, capture_dynamic_output_shape_ops=False, optimize_ddp=True,
     automatic_dynamic_shapes=True, assume_static_by_default=True, recompile_limit=8,
 )  # fmt: skip
+
+
+class OptimizedModule:
+    """The type of a module ``torch.compile`` compiled: ember.compile returns the module itself, so no object
+    is one (``isinstance(m, OptimizedModule)`` is False, as for an uncompiled module in PyTorch)."""
 
 
 def mark_dynamic(t: Any, index: Any, **kwargs: Any) -> None:

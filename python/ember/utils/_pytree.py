@@ -9,26 +9,31 @@ import collections
 from typing import Any, Callable, Iterable, NamedTuple
 
 __all__ = [
-    "LeafSpec", "TreeSpec", "register_pytree_node", "tree_all", "tree_any", "tree_flatten", "tree_leaves",
-    "tree_map", "tree_map_", "tree_map_only", "tree_structure", "tree_unflatten",
+    "SUPPORTED_NODES", "LeafSpec", "PyTree", "TreeSpec", "register_pytree_node", "tree_all", "tree_any",
+    "tree_flatten", "tree_leaves", "tree_map", "tree_map_", "tree_map_only", "tree_structure", "tree_unflatten",
 ]  # fmt: skip
 
 
-class _NodeDef(NamedTuple):
-    flatten: Callable[[Any], tuple[list[Any], Any]]  # node -> (children, context)
-    unflatten: Callable[[Iterable[Any], Any], Any]  # (children, context) -> node
+PyTree = Any
 
 
-_REGISTRY: dict[type, _NodeDef] = {}
+class NodeDef(NamedTuple):
+    type: Any
+    flatten_fn: Callable[[Any], tuple[list[Any], Any]]  # node -> (children, context)
+    unflatten_fn: Callable[[Iterable[Any], Any], Any]  # (children, context) -> node
+
+
+# the node types, as PyTorch's registry (namedtuples under the key collections.namedtuple)
+SUPPORTED_NODES: dict[Any, NodeDef] = {}
 
 
 def register_pytree_node(cls: type, flatten_fn: Callable, unflatten_fn: Callable, *,
                          serialized_type_name: str | None = None, to_dumpable_context: Any = None,
                          from_dumpable_context: Any = None, flatten_with_keys_fn: Any = None) -> None:  # fmt: skip
     """Makes ``cls`` a node: ``flatten_fn(node) -> (children, context)``, ``unflatten_fn(children, context)``."""
-    if cls in _REGISTRY:
+    if cls in SUPPORTED_NODES:
         raise ValueError(f"{cls} is already registered as pytree node.")
-    _REGISTRY[cls] = _NodeDef(flatten_fn, unflatten_fn)
+    SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn)
 
 
 def _dict_unflatten(values: Iterable[Any], keys: Any) -> dict:
@@ -50,13 +55,18 @@ register_pytree_node(
 )
 
 
-def _node_def(tree: Any) -> _NodeDef | None:
-    kind = type(tree)
-    if kind in _REGISTRY:
-        return _REGISTRY[kind]
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a namedtuple: rebuilt as its own type
-        return _NodeDef(lambda t: (list(t), type(t)), lambda v, cls: cls(*v))
-    return None
+register_pytree_node(collections.namedtuple, lambda t: (list(t), type(t)), lambda v, cls: cls(*v))
+
+
+def _get_node_type(tree: Any) -> Any:
+    """The registry key of ``tree``'s type: collections.namedtuple for a namedtuple, else its type."""
+    if isinstance(tree, tuple) and hasattr(tree, "_fields") and type(tree) not in SUPPORTED_NODES:
+        return collections.namedtuple
+    return type(tree)
+
+
+def _node_def(tree: Any) -> NodeDef | None:
+    return SUPPORTED_NODES.get(_get_node_type(tree))
 
 
 class TreeSpec:
@@ -106,9 +116,9 @@ def _flatten(tree: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None
     if node is None:
         leaves.append(tree)
         return LeafSpec()
-    children, context = node.flatten(tree)
+    children, context = node.flatten_fn(tree)
     specs = [_flatten(child, leaves, is_leaf) for child in children]
-    return TreeSpec(type(tree), context, specs)
+    return TreeSpec(node.type, context, specs)
 
 
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], TreeSpec]:
@@ -139,10 +149,7 @@ def tree_unflatten(leaves: Iterable[Any], treespec: TreeSpec) -> Any:
         if spec.is_leaf():
             return next(position)
         children = [build(child) for child in spec.children_specs]
-        node = _REGISTRY.get(spec.type)
-        if node is None:  # a namedtuple
-            return spec.context(*children)
-        return node.unflatten(children, spec.context)
+        return SUPPORTED_NODES[spec.type].unflatten_fn(children, spec.context)
 
     return build(treespec)
 

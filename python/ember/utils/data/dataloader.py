@@ -208,6 +208,39 @@ def _check_context(context: Any, num_workers: int) -> Any:
     return context
 
 
+class _BaseDataLoaderIter:
+    """An epoch's iterator, of PyTorch's class names (code checks ``isinstance(it, _BaseDataLoaderIter)``):
+    ``next()`` gives the batches, ``len()`` the loader's length, ``_num_yielded`` the batches given so far."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+        self._dataset = loader.dataset
+        self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
+        self._pin_memory = loader.pin_memory
+        self._length = loader
+        self._batches = batches
+        self._num_yielded = 0
+
+    def __iter__(self) -> _BaseDataLoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        batch = next(self._batches)
+        self._num_yielded += 1
+        return batch
+
+    def __len__(self) -> int:
+        return len(self._length)
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """The iterator of a loader without workers."""
+
+
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
+    """The iterator of a loader with worker processes."""
+
+
 class DataLoader:
     """Combines a dataset and a sampler, and iterates over the dataset in batches, as
     ``torch.utils.data.DataLoader``.
@@ -315,6 +348,7 @@ class DataLoader:
         self.multiprocessing_context = multiprocessing_context
         self.in_order = in_order
         self._workers: WorkerPool | None = None
+        self._iterator: _BaseDataLoaderIter | None = None  # the latest epoch's, as PyTorch keeps it
         self._default_collate = collate_fn is None
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
@@ -356,8 +390,10 @@ class DataLoader:
             else self._iter_here(fetcher, iterable)
         )
         if self.pin_memory and _C._cuda_device_count():
-            return map(pin_memory, batches)
-        return batches
+            batches = map(pin_memory, batches)
+        kind = _MultiProcessingDataLoaderIter if self.num_workers > 0 else _SingleProcessDataLoaderIter
+        self._iterator = kind(self, batches)
+        return self._iterator
 
     def _fetcher(self) -> Any:
         if isinstance(self.dataset, IterableDataset):
