@@ -142,6 +142,27 @@ def make_model():
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)).cuda()
 
 
+def capture_training_step(model, opt, first):
+    """A CUDA graph of one training step of ``model`` on copies of the batch ``first``, and those copies."""
+    static_x, static_t = first[0].clone(), first[1].clone()
+    opt.zero_grad(set_to_none=True)
+    g = ember.cuda.CUDAGraph()
+    with ember.cuda.graph(g):
+        nn.functional.mse_loss(model(static_x), static_t).backward()
+        opt.step()
+    return g, static_x, static_t
+
+
+def replay_each(captured, batches, after=lambda: None):
+    """Replays the captured step on each batch (copied into its static inputs), calling ``after`` after each."""
+    g, static_x, static_t = captured
+    for x, t in batches:
+        static_x.copy_(x)
+        static_t.copy_(t)
+        g.replay()
+        after()
+
+
 STEPPERS = {
     "sgd": lambda params, capturable: ember.optim.SGD(params, lr=0.1, momentum=0.9),
     "adam": lambda params, capturable: ember.optim.Adam(params, lr=0.05, capturable=capturable),
@@ -167,16 +188,7 @@ def test_a_whole_training_step_replays_as_eager_steps(stepper):
         opt.zero_grad(set_to_none=True)
         nn.functional.mse_loss(graphed(x), t).backward()
         opt.step()
-    static_x, static_t = data[0][0].clone(), data[0][1].clone()
-    opt.zero_grad(set_to_none=True)
-    g = ember.cuda.CUDAGraph()
-    with ember.cuda.graph(g):
-        nn.functional.mse_loss(graphed(static_x), static_t).backward()
-        opt.step()
-    for x, t in data[2:]:
-        static_x.copy_(x)
-        static_t.copy_(t)
-        g.replay()
+    replay_each(capture_training_step(graphed, opt, data[0]), data[2:])
     for a, b in zip(eager.parameters(), graphed.parameters()):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
     if stepper != "sgd":
@@ -199,20 +211,10 @@ def test_a_scheduled_tensor_lr_reaches_the_replays_of_a_capturable_adam_step():
     graphed = make_model()
     opt = ember.optim.AdamW(graphed.parameters(), lr=ember.tensor(0.05, device="cuda"), capturable=True)
     sched = schedule(opt)
-    static_x, static_t = data[0][0].clone(), data[0][1].clone()
-    nn.functional.mse_loss(graphed(static_x), static_t).backward()  # a warm-up step: the state exists
+    nn.functional.mse_loss(graphed(data[0][0]), data[0][1]).backward()  # a warm-up step: the state exists
     opt.step()
     sched.step()
-    opt.zero_grad(set_to_none=True)
-    g = ember.cuda.CUDAGraph()
-    with ember.cuda.graph(g):
-        nn.functional.mse_loss(graphed(static_x), static_t).backward()
-        opt.step()
-    for x, t in data[1:]:
-        static_x.copy_(x)
-        static_t.copy_(t)
-        g.replay()
-        sched.step()
+    replay_each(capture_training_step(graphed, opt, data[0]), data[1:], after=sched.step)
     assert opt.param_groups[0]["lr"].device.type == "cuda"
     for a, b in zip(eager.parameters(), graphed.parameters()):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
