@@ -195,6 +195,9 @@ def test_overrides_and_other_import_time_names():
 
     assert default_pg_timeout == ember.distributed.default_pg_timeout
     assert isinstance(ember.Tensor, ember._C._TensorMeta)
+    from ember.storage import TypedStorage, UntypedStorage
+
+    assert isinstance(ember.ones(2).untyped_storage(), UntypedStorage) and TypedStorage is ember.TypedStorage
 
 
 def test_pytorch_file_reader_and_writer_copy_a_checkpoints_records(tmp_path):

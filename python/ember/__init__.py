@@ -62,7 +62,7 @@ from . import (
     testing,
 )
 from . import profiler
-from . import _dynamo, compiler, hub, jit, multiprocessing, overrides  # noqa: F401  (torch's module names)
+from . import _dynamo, compiler, hub, jit, multiprocessing, overrides, storage  # noqa: F401  (torch's module names)
 from ._storage import (
     BFloat16Storage,
     BoolStorage,
