@@ -217,6 +217,11 @@ def test_pytorch_file_reader_and_writer_copy_a_checkpoints_records(tmp_path):
         if name != ".data/version":
             writer.write_record(name, reader.get_record(name), len(reader.get_record(name)))
     writer.write_end_of_file()
+    extra = ember.PyTorchFileWriter(str(tmp_path / "storage.pt"))
+    extra.write_record("s", ember.arange(3.0).untyped_storage(), 12)  # a storage's bytes, as PyTorch's
+    extra.write_end_of_file()
+    stored = ember.PyTorchFileReader(str(tmp_path / "storage.pt")).get_storage_from_record("s", 3, ember.float32)
+    assert stored.tolist() == [0.0, 1.0, 2.0]
     copied = ember.load(tmp_path / "copy.pt")
     assert copied["n"] == 3 and ember.equal(copied["w"], state["w"])
     torch = pytest.importorskip("torch")

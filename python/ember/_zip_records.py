@@ -91,7 +91,11 @@ class PyTorchFileWriter:
 
     def write_record(self, name: str, data: Any, nbytes: int | None = None) -> None:
         """Writes ``data`` (bytes-like, or a tensor's untyped storage) as record ``name``."""
-        raw = bytes(memoryview(data).cast("B")) if not isinstance(data, bytes) else data
+        if hasattr(data, "_view"):  # an UntypedStorage: its bytes, from the host
+            data = data._view().cpu().numpy()
+        elif hasattr(data, "untyped_storage"):  # a tensor: its storage's bytes, as PyTorch writes them
+            data = data.untyped_storage()._view().cpu().numpy()
+        raw = data if isinstance(data, bytes) else bytes(memoryview(data).cast("B"))
         if nbytes is not None:
             raw = raw[: int(nbytes)]
         if name in self._written:
