@@ -226,3 +226,21 @@ def test_pytorch_file_reader_and_writer_copy_a_checkpoints_records(tmp_path):
     assert copied["n"] == 3 and ember.equal(copied["w"], state["w"])
     torch = pytest.importorskip("torch")
     assert torch.load(tmp_path / "copy.pt")["w"].tolist() == state["w"].tolist()
+
+
+def test_names_lightning_imports():
+    # with these (and the modules above) PyTorch Lightning's Trainer.fit runs through an import alias
+    assert not isinstance(ember.nn.Linear(1, 1), (ember.ScriptModule, ember.ScriptFunction))
+    with pytest.raises(NotImplementedError, match="no FX tracer"):
+        ember.fx.symbolic_trace(ember.nn.Linear(1, 1))
+    counter = ember.utils.flop_counter.FlopCounterMode(display=False)
+    assert counter.get_total_flops() == 0 and counter.get_flop_counts() == {}
+    with pytest.raises(NotImplementedError, match="needs a __torch_dispatch__ hook"):
+        with counter:
+            pass
+    with ember.autograd.profiler.emit_nvtx(record_shapes=True):
+        ember.ones(2).exp()
+    parse = ember._C._nn._parse_to
+    assert parse("cpu", ember.float16, True) == (ember.device("cpu"), ember.float16, True, None)
+    assert parse(ember.ones(1, dtype=ember.float64)) == (ember.device("cpu"), ember.float64, False, None)
+    assert parse(dtype=ember.float32, memory_format=ember.channels_last)[3] is ember.channels_last

@@ -62,7 +62,8 @@ from . import (
     testing,
 )
 from . import profiler
-from . import _dynamo, compiler, hub, jit, multiprocessing, overrides, storage  # noqa: F401  (torch's module names)
+from . import _dynamo, compiler, fx, hub, jit, multiprocessing, overrides, storage  # noqa: F401  (torch's module names)
+from .jit import ScriptFunction, ScriptModule  # noqa: F401  (torch.ScriptModule: never an ember object's type)
 from ._storage import (
     BFloat16Storage,
     BoolStorage,

@@ -9,6 +9,7 @@ raise PyTorch's error (``solve``, ``lstsq``, ``eig``, ``symeig``, ``reinforce``)
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -545,6 +546,9 @@ def install() -> None:
     _C._log_api_usage_once = _log_api_usage_once
     _C._log_api_usage_metadata = _log_api_usage_once
     _C._TensorMeta = type(Tensor)  # torch._C._TensorMeta: the Tensor class's metaclass
+    from .nn.modules.module import _parse_to
+
+    _C._nn = types.SimpleNamespace(_parse_to=_parse_to)  # torch._C._nn._parse_to, as Module.to parses
 
 
 def _log_api_usage_once(*args: Any, **kwargs: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from .. import _C
 from .profiler_util import EventList, FunctionEvent, FunctionEventAvg, events_from_records, warn_unrecorded
 
-__all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "profile", "record_function"]
+__all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "emit_itt", "emit_nvtx", "profile", "record_function"]
 
 
 class profile:  # noqa: N801  (PyTorch's name)
@@ -132,3 +132,21 @@ def profiled_method(label: Callable[[Any], str]) -> Callable[[Callable[..., Any]
         return profiled
 
     return wrap
+
+
+class emit_nvtx(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
+    """``torch.autograd.profiler.emit_nvtx``: PyTorch marks each op as an NVTX range for Nsight; ember's NVTX
+    marks nothing (as ``ember.cuda.nvtx``), so the block runs unmarked. ``ember.profiler`` records the ops."""
+
+    def __init__(self, enabled: bool = True, record_shapes: bool = False) -> None:
+        self.enabled, self.record_shapes = enabled, record_shapes
+
+    def __enter__(self) -> emit_nvtx:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+class emit_itt(emit_nvtx):  # noqa: N801  (PyTorch's name)
+    """``torch.autograd.profiler.emit_itt``: Intel VTune's ranges, which ember does not mark either."""

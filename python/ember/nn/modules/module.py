@@ -52,6 +52,33 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
+def _parse_to(*args: Any, **kwargs: Any) -> tuple[Any, Any, bool, Any]:
+    """``to()``'s arguments as ``(device, dtype, non_blocking, memory_format)``, None where not given: the
+    device as an ember.device (an int is a CUDA index), a tensor's dtype and device. ``torch._C._nn._parse_to``,
+    which libraries call to mirror Module.to."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    non_blocking = bool(kwargs.pop("non_blocking", False))
+    memory_format = kwargs.pop("memory_format", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, _C.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, bool):  # (before int: a bool is one) to(device, dtype, non_blocking)
+            non_blocking = a
+        elif isinstance(a, (str, _C.device, int)):
+            device = a
+        elif a is not None:
+            raise TypeError(f"to() received an invalid combination of arguments: {_typename(a)}")
+    if device is not None and not isinstance(device, _C.device):
+        device = _C.device(f"cuda:{device}" if isinstance(device, int) else device)
+    return device, dtype, non_blocking, memory_format
+
+
 class RemovableHandle:
     """Returned by register_*_hook; remove() takes the hook out of its dict. Usable as a context manager."""
 
@@ -594,21 +621,7 @@ class Module:
         integer ones (e.g. num_batches_tracked) keep theirs. A device moves them all (CUDA needs a CUDA
         build and a GPU, else RuntimeError).
         """
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        memory_format = kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, _C.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (str, _C.device, int)):
-                device = a
-            elif a is not None:
-                raise TypeError(f"to() received an invalid combination of arguments: {_typename(a)}")
+        device, dtype, _, memory_format = _parse_to(*args, **kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
@@ -618,7 +631,6 @@ class Module:
                 self.to(dtype)
             return self.to_empty(device="meta")
         if device is not None:
-            device = _C.device(f"cuda:{device}" if isinstance(device, int) else device)
             _C._check_device(device)
             if any(t.device.type == "meta" for t in [*self.parameters(), *self.buffers()]):
                 raise NotImplementedError(

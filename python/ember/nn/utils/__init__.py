@@ -3,7 +3,7 @@ hook-based functions and, in parametrizations, their parametrize-based successor
 nn.utils.rnn) packed sequences, conv/linear + BatchNorm fusion, skip_init, and the memory-format converters
 (no-ops: ember has one layout)."""
 
-from . import fusion, memory_format, parametrizations, parametrize, rnn  # noqa: F401
+from . import fusion, memory_format, parametrizations, parametrize, prune, rnn  # noqa: F401
 from .clip_grad import (  # noqa: F401
     clip_grad_norm,
     clip_grad_norm_,
