@@ -1,0 +1,50 @@
+"""import ember.as_torch: `import torch` in code written for PyTorch then gives ember (checked in a child
+process, so this process's modules stay as they are)."""
+
+import subprocess
+import sys
+import textwrap
+
+
+def run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+
+
+def test_a_library_written_for_torch_runs_on_ember():
+    result = run(
+        """
+        import ember.as_torch
+        import torch
+        import torch.nn.functional as F
+        from torch.utils.data import DataLoader, TensorDataset
+        from torch import nn
+        import torch.distributed.nn
+        import ember
+        assert torch is ember and F is ember.nn.functional and nn is ember.nn
+        model = nn.Linear(3, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x, y in DataLoader(TensorDataset(torch.randn(8, 3), torch.randn(8, 1)), batch_size=4):
+            opt.zero_grad(); F.mse_loss(model(x), y).backward(); opt.step()
+        try:
+            import torch.not_a_module
+        except ModuleNotFoundError as e:
+            print("missing:", e.name)
+        print("ok", type(model.weight).__module__)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "missing: torch.not_a_module" in result.stdout and "ok ember" in result.stdout
+
+
+def test_after_pytorch_itself_it_refuses():
+    result = run(
+        """
+        import sys, types
+        sys.modules["torch"] = types.ModuleType("torch")  # PyTorch imported first
+        try:
+            import ember.as_torch
+        except ImportError as e:
+            print(e)
+        """
+    )
+    assert "PyTorch is imported already; import ember.as_torch before anything imports torch" in result.stdout
