@@ -20,7 +20,10 @@ def test_a_library_written_for_torch_runs_on_ember():
         from torch import nn
         import torch.distributed.nn
         import ember
-        assert torch is ember and F is ember.nn.functional and nn is ember.nn
+        assert torch.Tensor is ember.Tensor and F is ember.nn.functional and nn is ember.nn
+        # libraries choose their code paths by PyTorch's version: the one ember's API follows
+        assert torch.__version__ == "2.13.0" and torch.__version__ >= "2.4" and not torch.__version__ < "2.10"
+        assert ember.__version__ != torch.__version__
         model = nn.Linear(3, 1)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         for x, y in DataLoader(TensorDataset(torch.randn(8, 3), torch.randn(8, 1)), batch_size=4):

@@ -244,3 +244,9 @@ def test_names_lightning_imports():
     assert parse("cpu", ember.float16, True) == (ember.device("cpu"), ember.float16, True, None)
     assert parse(ember.ones(1, dtype=ember.float64)) == (ember.device("cpu"), ember.float64, False, None)
     assert parse(dtype=ember.float32, memory_format=ember.channels_last)[3] is ember.channels_last
+
+
+def test_config_describes_this_build():
+    shown = ember.__config__.show()
+    assert "USE_MKL=OFF" in shown and "OpenBLAS" in shown and ember.version.__version__ in shown
+    assert f"at::get_num_threads() : {ember.get_num_threads()}" in ember.__config__.parallel_info()

@@ -62,7 +62,7 @@ from . import (
     testing,
 )
 from . import profiler
-from . import _dynamo, compiler, fx, hub, jit, multiprocessing, overrides, storage  # noqa: F401  (torch's module names)
+from . import __config__, _dynamo, compiler, fx, hub, jit, multiprocessing, overrides, storage  # noqa: F401  (torch's)
 from .jit import ScriptFunction, ScriptModule  # noqa: F401  (torch.ScriptModule: never an ember object's type)
 from ._storage import (
     BFloat16Storage,

@@ -4,10 +4,13 @@ library runs on ember unchanged. Run through it, x-transformers, ema-pytorch, li
 vector-quantize-pytorch, einops' layers, torchmetrics, torch-optimizer and PyTorch Lightning's Trainer.fit
 work (README, "PyTorch's API, name by name").
 
-The alias covers modules imported by name; a library that asks for PyTorch's installed version through its
-package metadata (``importlib.metadata.version("torch")``) still needs a PyTorch distribution to answer, and
-one that loads PyTorch's C++ extensions (torchvision, torchaudio) cannot run on ember. Importing this module
-after PyTorch itself was imported raises ImportError: the two would mix."""
+``torch`` is then a module that forwards every name to ember, but for ``torch.__version__``: the version of
+PyTorch whose API ember follows (``TORCH_API_VERSION``, comparable as PyTorch's ``TorchVersion`` is), since
+libraries choose their code paths by it; ``ember.__version__`` stays ember's own. A library that asks for
+PyTorch's installed version through its package metadata (``importlib.metadata.version("torch")``) still
+needs a PyTorch distribution to answer, and one that loads PyTorch's C++ extensions (torchvision,
+torchaudio) cannot run on ember. Importing this module after PyTorch itself was imported raises ImportError:
+the two would mix."""
 
 from __future__ import annotations
 
@@ -19,7 +22,67 @@ from types import ModuleType
 
 import ember
 
-__all__ = ["install"]
+__all__ = ["TORCH_API_VERSION", "install"]
+
+
+class TorchVersion(str):
+    """A version string that compares as versions do (``"2.13.0" >= "2.4"``), as PyTorch's TorchVersion."""
+
+    def _key(self, other: object) -> tuple[int, ...]:
+        text = str(other).split("+")[0]
+        return tuple(int(part) if part.isdigit() else 0 for part in text.split("."))
+
+    def _cmp(self, other: object) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        mine, theirs = self._key(self), self._key(other)
+        width = max(len(mine), len(theirs))
+        return mine + (0,) * (width - len(mine)), theirs + (0,) * (width - len(theirs))
+
+    def __lt__(self, other: object) -> bool:
+        a, b = self._cmp(other)
+        return a < b
+
+    def __le__(self, other: object) -> bool:
+        a, b = self._cmp(other)
+        return a <= b
+
+    def __gt__(self, other: object) -> bool:
+        a, b = self._cmp(other)
+        return a > b
+
+    def __ge__(self, other: object) -> bool:
+        a, b = self._cmp(other)
+        return a >= b
+
+    def __eq__(self, other: object) -> bool:
+        a, b = self._cmp(other)
+        return a == b
+
+    __hash__ = str.__hash__
+
+
+TORCH_API_VERSION = TorchVersion("2.13.0")  # the PyTorch ember's API follows (docs/api-coverage.md's)
+
+
+class _Torch(ModuleType):
+    """``torch``: ember's names, with PyTorch's version."""
+
+    __version__ = TORCH_API_VERSION
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(ember, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name.startswith("__") and name.endswith("__"):
+            super().__setattr__(name, value)
+        else:
+            setattr(ember, name, value)
+
+    def __dir__(self) -> list[str]:
+        return dir(ember)
+
+
+_torch = _Torch("torch", ember.__doc__)
+_torch.__path__ = []  # a package: torch.X imports through the finder
 
 
 class _EmberLoader(importlib.abc.Loader):
@@ -37,7 +100,7 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
     """``torch.X.Y`` is ``ember.X.Y``."""
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname != "torch" and not fullname.startswith("torch."):
+        if not fullname.startswith("torch."):
             return None
         try:
             module = importlib.import_module("ember" + fullname[len("torch") :])
@@ -49,15 +112,16 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
 def install() -> None:
     """Makes ``torch`` and its submodules ember's (once; done on import of this module)."""
     existing = sys.modules.get("torch")
-    if existing is ember:
+    if existing is _torch:
         return
     if existing is not None:
         raise ImportError(
             "ember.as_torch: PyTorch is imported already; import ember.as_torch before anything imports torch"
         )
     for name, module in list(sys.modules.items()):
-        if name == "ember" or name.startswith("ember."):
+        if name.startswith("ember."):
             sys.modules["torch" + name[len("ember") :]] = module
+    sys.modules["torch"] = _torch
     if not any(isinstance(f, _TorchFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _TorchFinder())
 
