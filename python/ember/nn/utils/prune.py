@@ -173,43 +173,43 @@ def _count(amount: float | int, n: int) -> int:
     return round(amount * n)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` of the entries, chosen at random."""
+class _PrunesLowestScores(BasePruningMethod):
+    """Unstructured pruning of the ``amount`` entries of the lowest ``_scores``."""
 
     PRUNING_TYPE = "unstructured"
 
     def __init__(self, amount: float | int) -> None:
         self.amount = amount
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        from ..._creation import rand
+    def _scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
 
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         k = _count(self.amount, t.numel())
         mask = default_mask.clone()
         if k:
-            scores = rand(*t.shape, device=t.device)
-            mask.view(-1)[scores.view(-1).topk(k).indices] = 0
+            mask.view(-1)[self._scores(t).reshape(-1).topk(k, largest=False).indices] = 0
         return mask
+
+
+class RandomUnstructured(_PrunesLowestScores):
+    """Prunes ``amount`` of the entries, chosen at random."""
+
+    def _scores(self, t: Tensor) -> Tensor:
+        from ..._creation import rand
+
+        return rand(*t.shape, device=t.device)
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: float | int) -> RandomUnstructured:  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_PrunesLowestScores):
     """Prunes ``amount`` of the entries, those of the smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: float | int) -> None:
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        k = _count(self.amount, t.numel())
-        mask = default_mask.clone()
-        if k:
-            mask.view(-1)[t.abs().reshape(-1).topk(k, largest=False).indices] = 0
-        return mask
+    def _scores(self, t: Tensor) -> Tensor:
+        return t.abs()
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: float | int, importance_scores: Tensor | None = None):  # type: ignore[override]
