@@ -5,8 +5,11 @@ ember's compiled core
 from __future__ import annotations
 import collections.abc
 from ember import OutOfMemoryError
+from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
+from ember._torch_misc import _log_api_usage_once
 import numpy
 import numpy.typing
+from pybind11_builtins import pybind11_type as _TensorMeta
 import types
 import typing
 import typing_extensions
@@ -4350,6 +4353,7 @@ def xlogy(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) ->
     """
     input * log(other), 0 where input is 0.
     """
+_nn: types.SimpleNamespace
 default_generator: Generator
 return_types: types.SimpleNamespace
 subtract = sub
