@@ -216,61 +216,56 @@ class L1Unstructured(_PrunesLowestScores):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-def _structured_mask(t: Tensor, default_mask: Tensor, dim: int, keep: Any) -> Tensor:
-    """default_mask with the slices along ``dim`` not in ``keep`` zeroed."""
-    mask = zeros_like(default_mask)
-    index = [slice(None)] * t.dim()
-    index[dim] = keep
-    mask[tuple(index)] = 1
-    return mask * default_mask
-
-
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` of the slices along ``dim``, chosen at random."""
+class _PrunesLowestSlices(BasePruningMethod):
+    """Structured pruning of the ``amount`` slices along ``dim`` of the lowest ``_slice_scores``."""
 
     PRUNING_TYPE = "structured"
+    dim: int
 
-    def __init__(self, amount: float | int, dim: int = -1) -> None:
-        self.amount, self.dim = amount, dim
+    def _slice_scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        from ..._creation import rand
-
         if t.dim() < 1:
             raise ValueError(
                 "Structured pruning can only be applied to multidimensional tensors. Found tensor of 0 dims"
             )
-        n = t.shape[self.dim]
-        k = _count(self.amount, n)
-        keep = rand(n, device=t.device).topk(n - k).indices
-        return _structured_mask(t, default_mask, self.dim, keep)
+        size = t.shape[self.dim]
+        keep = self._slice_scores(t).topk(size - _count(self.amount, size)).indices
+        mask = zeros_like(default_mask)
+        index = [slice(None)] * t.dim()
+        index[self.dim] = keep
+        mask[tuple(index)] = 1
+        return mask * default_mask
+
+
+class RandomStructured(_PrunesLowestSlices):
+    """Prunes ``amount`` of the slices along ``dim``, chosen at random."""
+
+    def __init__(self, amount: float | int, dim: int = -1) -> None:
+        self.amount, self.dim = amount, dim
+
+    def _slice_scores(self, t: Tensor) -> Tensor:
+        from ..._creation import rand
+
+        return rand(t.shape[self.dim], device=t.device)
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: float | int, dim: int = -1) -> RandomStructured:  # type: ignore[override]
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_PrunesLowestSlices):
     """Prunes ``amount`` of the slices along ``dim``, those of the smallest L``n`` norm."""
-
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount: float | int, n: Any, dim: int = -1) -> None:
         self.amount, self.n, self.dim = amount, n, dim
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+    def _slice_scores(self, t: Tensor) -> Tensor:
         from ... import linalg
 
-        if t.dim() < 1:
-            raise ValueError(
-                "Structured pruning can only be applied to multidimensional tensors. Found tensor of 0 dims"
-            )
-        size = t.shape[self.dim]
-        k = _count(self.amount, size)
         dims = [d for d in range(t.dim()) if d != self.dim % t.dim()]
-        norms = linalg.vector_norm(t, self.n, dim=dims) if dims else t.abs()
-        keep = norms.topk(size - k).indices
-        return _structured_mask(t, default_mask, self.dim, keep)
+        return linalg.vector_norm(t, self.n, dim=dims) if dims else t.abs()
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: float | int, n: Any, dim: int, importance_scores: Any = None):  # type: ignore[override]
