@@ -13,24 +13,27 @@ def _no_fx(what: str) -> NotImplementedError:
     return NotImplementedError(f"ember.fx.{what}: ember has no FX tracer (its ops are bound in C++)")
 
 
-class GraphModule:
+class _Untraceable:
+    """A torch.fx class by name: making one raises, as there is no graph to build."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise _no_fx("GraphModule")
+        raise _no_fx(type(self).__name__)
 
 
-class Graph:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise _no_fx("Graph")
+class GraphModule(_Untraceable):
+    pass
 
 
-class Tracer:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise _no_fx("Tracer")
+class Graph(_Untraceable):
+    pass
 
 
-class Proxy:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise _no_fx("Proxy")
+class Tracer(_Untraceable):
+    pass
+
+
+class Proxy(_Untraceable):
+    pass
 
 
 def symbolic_trace(root: Any, concrete_args: Any = None) -> Any:
