@@ -10,8 +10,6 @@ import os
 import zipfile
 from typing import IO, Any
 
-import numpy as np
-
 __all__ = ["PyTorchFileReader", "PyTorchFileWriter"]
 
 
@@ -43,13 +41,9 @@ class PyTorchFileReader:
 
     def get_record_offset(self, name: str) -> int:
         """Where the record's bytes start in the file (a stored record can be memory-mapped from there)."""
-        info = self._zf.getinfo(self._prefix + name)
-        fp = self._zf.fp
-        here = fp.tell()
-        fp.seek(info.header_offset + 26)
-        name_len, extra_len = np.frombuffer(fp.read(4), "<u2")
-        fp.seek(here)
-        return info.header_offset + 30 + int(name_len) + int(extra_len)
+        from .serialization import record_offset
+
+        return record_offset(self._zf, self._zf.getinfo(self._prefix + name))
 
     def get_storage_from_record(self, name: str, numel: int, dtype: Any) -> Any:
         """The record's first ``numel`` elements of ``dtype`` as a 1-D tensor (a copy)."""

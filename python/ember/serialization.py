@@ -588,15 +588,21 @@ class _Archive:
         return arr
 
     def _data_offset(self, info: zipfile.ZipInfo) -> int:
-        fp = self.zf.fp
-        pos = fp.tell()
-        fp.seek(info.header_offset)
-        header = fp.read(30)
-        fp.seek(pos)
-        if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: bad local header of {info.filename}")
-        name_len, extra_len = struct.unpack("<HH", header[26:30])
-        return info.header_offset + 30 + name_len + extra_len
+        return record_offset(self.zf, info)
+
+
+def record_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Where a record's bytes start in the archive's file: after its local header (whose name and extra
+    fields may differ from the central directory's), so a stored record can be read or mapped from there."""
+    fp = zf.fp
+    pos = fp.tell()
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    fp.seek(pos)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise _ArchiveError(f"PytorchStreamReader failed reading zip archive: bad local header of {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return info.header_offset + 30 + name_len + extra_len
 
 
 def _file_name(f: Any) -> str:
