@@ -250,3 +250,14 @@ def test_config_describes_this_build():
     shown = ember.__config__.show()
     assert "USE_MKL=OFF" in shown and "OpenBLAS" in shown and ember.version.__version__ in shown
     assert f"at::get_num_threads() : {ember.get_num_threads()}" in ember.__config__.parallel_info()
+
+
+def test_misuse_of_the_added_modules_names_what_is_wrong():
+    import ember.distributed.nn as dist_nn
+
+    with pytest.raises(TypeError, match=r"ember.distributed.nn.all_reduce\(\): expected a Tensor, got NoneType"):
+        dist_nn.all_reduce(None)
+    with pytest.raises(TypeError, match=r"ember.distributed.nn.scatter\(\): expected a Tensor, got list"):
+        dist_nn.scatter([[1.0]])
+    with pytest.raises(TypeError, match="Expected `treespec` to be instance of TreeSpec"):
+        pytree.tree_unflatten([1], None)

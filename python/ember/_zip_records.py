@@ -67,7 +67,9 @@ class PyTorchFileReader:
 
 class PyTorchFileWriter:
     """Writes records into a zip checkpoint under one top folder (the file's name without its extension,
-    or ``archive``); ``write_end_of_file()`` adds ``.data/version`` and closes it."""
+    or ``archive``); ``write_end_of_file()`` adds ``.data/version`` and closes it. Every record gets its CRC-32
+    and none is padded: ``compute_crc32`` and ``storage_alignment`` are accepted for PyTorch's signature
+    (ember.load reads unaligned records, memory-mapped too)."""
 
     def __init__(self, file: str | os.PathLike | IO[bytes], compute_crc32: bool = True, storage_alignment: int = 64):
         if isinstance(file, (str, os.PathLike)):

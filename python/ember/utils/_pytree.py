@@ -137,6 +137,11 @@ def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> T
 
 def tree_unflatten(leaves: Iterable[Any], treespec: TreeSpec) -> Any:
     """The tree of ``treespec``'s structure with ``leaves`` in its places."""
+    if not isinstance(treespec, TreeSpec):
+        raise TypeError(
+            f"tree_unflatten(leaves, treespec): Expected `treespec` to be instance of TreeSpec but got item of "
+            f"type {type(treespec)}."
+        )
     leaves = list(leaves)
     if len(leaves) != treespec.num_leaves:
         raise ValueError(

@@ -21,6 +21,14 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _checked(tensor: Any, op: str) -> Any:
+    from ..._C import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"ember.distributed.nn.{op}(): expected a Tensor, got {type(tensor).__name__}")
+    return tensor
+
+
 def _rank(group: Any) -> int:
     return pg.get_rank(group)
 
@@ -46,7 +54,7 @@ class _AllReduce(Function):
 
 def all_reduce(tensor: Any, op: Any = c.ReduceOp.SUM, group: Any = None) -> Any:
     """The all-reduced tensor (a new one; ``tensor`` is left as it is)."""
-    return _AllReduce.apply(op, group, tensor)
+    return _AllReduce.apply(op, group, _checked(tensor, "all_reduce"))
 
 
 class _AllGather(Function):
@@ -69,7 +77,7 @@ class _AllGather(Function):
 
 def all_gather(tensor: Any, group: Any = None) -> tuple[Any, ...]:
     """Every rank's ``tensor``, in rank order."""
-    return _AllGather.apply(group, tensor)
+    return _AllGather.apply(group, _checked(tensor, "all_gather"))
 
 
 class _Broadcast(Function):
@@ -88,7 +96,7 @@ class _Broadcast(Function):
 
 def broadcast(tensor: Any, src: int, group: Any = None) -> Any:
     """``src``'s tensor, on every rank."""
-    return _Broadcast.apply(src, group, tensor)
+    return _Broadcast.apply(src, group, _checked(tensor, "broadcast"))
 
 
 class _Reduce(Function):
@@ -106,7 +114,7 @@ class _Reduce(Function):
 
 def reduce(tensor: Any, dst: int, op: Any = c.ReduceOp.SUM, group: Any = None) -> Any:
     """The reduction on ``dst`` (the other ranks' results are their partial values, as MPI leaves them)."""
-    return _Reduce.apply(dst, op, group, tensor)
+    return _Reduce.apply(dst, op, group, _checked(tensor, "reduce"))
 
 
 class _Gather(Function):
@@ -124,7 +132,7 @@ class _Gather(Function):
 
 def gather(tensor: Any, dst: int = 0, group: Any = None) -> tuple[Any, ...]:
     """Every rank's ``tensor`` on ``dst`` (zeros on the other ranks)."""
-    return _Gather.apply(dst, group, tensor)
+    return _Gather.apply(dst, group, _checked(tensor, "gather"))
 
 
 class _Scatter(Function):
@@ -142,7 +150,7 @@ class _Scatter(Function):
 
 def scatter(tensors: list[Any], src: int = 0, group: Any = None) -> Any:
     """This rank's tensor of ``src``'s list (every rank passes a list of the right shapes)."""
-    return _Scatter.apply(src, group, *tensors)
+    return _Scatter.apply(src, group, *[_checked(t, "scatter") for t in tensors])
 
 
 class _AllToAll(Function):
@@ -166,14 +174,17 @@ class _AllToAll(Function):
 def all_to_all(output_tensor_list: list[Any], input_tensor_list: list[Any], group: Any = None) -> tuple[Any, ...]:
     """Tensor j of the input goes to rank j; the result holds, in rank order, what each rank sent here
     (``output_tensor_list`` gives the shapes and is left as it is)."""
-    return _AllToAll.apply(group, *output_tensor_list, *input_tensor_list)
+    tensors = [_checked(t, "all_to_all") for t in [*output_tensor_list, *input_tensor_list]]
+    return _AllToAll.apply(group, *tensors)
 
 
 def all_to_all_single(output: Any, input: Any, output_split_sizes: Any = None, input_split_sizes: Any = None,
                       group: Any = None) -> Any:  # noqa: A002  # fmt: skip
     """``input`` split along dim 0 and exchanged (``all_to_all_single``'s splits); a new tensor of ``output``'s
     shape."""
-    return _AllToAllSingle.apply(group, output, input_split_sizes, output_split_sizes, input)
+    _checked(output, "all_to_all_single")
+    checked = _checked(input, "all_to_all_single")
+    return _AllToAllSingle.apply(group, output, input_split_sizes, output_split_sizes, checked)
 
 
 class _AllToAllSingle(Function):

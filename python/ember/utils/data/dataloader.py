@@ -217,7 +217,7 @@ class _BaseDataLoaderIter:
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
         self._pin_memory = loader.pin_memory
-        self._length = loader
+        self._loader = loader
         self._batches = batches
         self._num_yielded = 0
 
@@ -230,7 +230,7 @@ class _BaseDataLoaderIter:
         return batch
 
     def __len__(self) -> int:
-        return len(self._length)
+        return len(self._loader)
 
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
