@@ -62,7 +62,7 @@ from . import (
     testing,
 )
 from . import profiler
-from . import __config__, _dynamo, compiler, fx, hub, jit, multiprocessing, overrides, storage  # noqa: F401  (torch's)
+from . import __config__, _dynamo, compiler, fx, jit, overrides, storage  # noqa: F401  (torch's)
 from .jit import ScriptFunction, ScriptModule  # noqa: F401  (torch.ScriptModule: never an ember object's type)
 from ._storage import (
     BFloat16Storage,
@@ -220,3 +220,15 @@ def set_warn_always(b: _builtins.bool) -> None:
 def is_warn_always_enabled() -> _builtins.bool:
     """Whether set_warn_always(True) is in force."""
     return _warn_always
+
+
+_LAZY_SUBMODULES = ("hub", "multiprocessing")  # urllib's and multiprocessing's imports cost start-up time
+
+
+def __getattr__(name: str) -> object:
+    """``ember.hub`` and ``ember.multiprocessing`` load at their first use, as most programs use neither."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
