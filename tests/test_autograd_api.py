@@ -516,3 +516,18 @@ def test_views_changed_through_a_sibling_get_the_new_history(lib):
     c[0][0] = 3  # through a view of c: c itself must see it
     c.sum().backward()
     assert a.grad.tolist() == [[0.0], [2.0], [2.0]]
+
+
+def test_grad_with_batched_seeds_gives_one_gradient_per_seed(lib):
+    # is_grads_batched: dim 0 of each grad_output indexes seeds (a Jacobian's rows, as zuko's exact CNF takes)
+    x = lib.tensor(np.random.default_rng(0).normal(size=(4, 3)), requires_grad=True)
+    y = x**2 * x.sum(1, keepdim=True)
+    seeds = lib.eye(3, dtype=lib.float64).unsqueeze(1).expand(3, 4, 3)
+    (rows,) = lib.autograd.grad(y, x, seeds, is_grads_batched=True, retain_graph=True)
+    expected = [lib.autograd.grad(y, x, seeds[i], retain_graph=True)[0] for i in range(3)]
+    assert tuple(rows.shape) == (3, 4, 3)
+    np.testing.assert_allclose(rows.detach().numpy(), np.stack([e.numpy() for e in expected]))
+    (again,) = lib.autograd.grad(y, x, seeds, is_grads_batched=True, create_graph=True)
+    assert again.requires_grad  # differentiable again under create_graph
+    with pytest.raises(RuntimeError):  # a missing seed: no implicit one for a non-scalar output
+        lib.autograd.grad(x.sum(1), x, [None], is_grads_batched=True)

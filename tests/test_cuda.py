@@ -1753,7 +1753,11 @@ def test_digits_examples_train_on_cuda_as_on_the_cpu(kind):
         with ember.no_grad():
             pred = model(ember.tensor(x_test, device=device).reshape(shape)).argmax(dim=1).cpu()
         runs[device] = (np.array(losses), (pred.numpy() == y_test).mean())
-    np.testing.assert_allclose(runs["cuda"][0], runs["cpu"][0], rtol=1e-3, atol=1e-4)
+    # the first epoch step by step within 1e-3; the second within 5e-3, as float32 rounding differences
+    # (which also depend on the CPU's BLAS and vector-math kernels: AVX2 or AVX-512) grow through training
+    first_epoch = len(runs["cpu"][0]) // 2
+    np.testing.assert_allclose(runs["cuda"][0][:first_epoch], runs["cpu"][0][:first_epoch], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(runs["cuda"][0], runs["cpu"][0], rtol=5e-3, atol=1e-4)
     assert abs(runs["cuda"][1] - runs["cpu"][1]) <= 1 / len(y_test) and runs["cuda"][1] > 0.9
 
 
@@ -2062,3 +2066,20 @@ def test_a_0d_bool_mask_on_the_gpu_indexes_as_on_the_cpu():
         y[ember.tensor(True, device=device)] = ember.tensor([3.0], device=device)
         assert y.item() == 3.0
         assert ember.arange(3.0, device=device)[ember.tensor(True, device=device)].shape == (1, 3)
+
+
+@requires_two_gpus
+def test_parallel_steps_scatter_across_two_gpus_and_gather_back():
+    from ember.nn.parallel import gather, parallel_apply, replicate, scatter
+
+    x = ember.arange(12.0).reshape(6, 2).requires_grad_()
+    parts = scatter(x, [0, 1])
+    assert [p.device for p in parts] == [ember.device("cuda", 0), ember.device("cuda", 1)]
+    net = ember.nn.Linear(2, 3)
+    replicas = replicate(net, [0, 1])
+    assert replicas[1].weight.device == ember.device("cuda", 1)
+    joined = gather(parallel_apply(replicas, [(p,) for p in parts]), -1)
+    assert joined.device == ember.device("cpu")
+    np.testing.assert_allclose(joined.detach().numpy(), net(x).detach().numpy(), rtol=1e-6)
+    joined.sum().backward()
+    np.testing.assert_allclose(net.weight.grad.numpy(), np.tile(x.detach().numpy().sum(0), (3, 1)), rtol=1e-6)

@@ -211,6 +211,13 @@ def test_independent_and_kl():
     assert kl_divergence(MyNormal(0.0, 1.0), Bernoulli(0.5)).item() == 7.0
     assert kl_divergence(MyNormal(0.0, 1.0), Normal(0.0, 1.0)).item() == 0.0  # the parent's closed form
 
+    class ForeignBase:  # pyro registers KLs for its own base class, which is not ember's Distribution
+        pass
+
+    assert register_kl(ForeignBase, ForeignBase)(_kl) is _kl
+    with pytest.raises(TypeError, match="Expected type_p to be a Distribution subclass"):
+        register_kl("Normal", Bernoulli)
+
 
 def test_shapes_reprs_and_errors_as_pytorch():
     d = Normal(0.0, 1.0)

@@ -1240,3 +1240,38 @@ def test_scalar_parameters_and_class_hierarchy_as_torch():
                     name,
                     base,
                 )
+
+
+def test_pytorchs_module_paths_name_the_distributions():
+    # libraries import each distribution from its own module, as PyTorch lays them out (pyro, captum)
+    import importlib
+
+    from ember.distributions.categorical import Categorical as ByPath
+    from ember.distributions.utils import _standard_normal, _sum_rightmost, euler_constant
+
+    assert ByPath is ember.distributions.Categorical
+    for path, name in [
+        ("normal", "Normal"),
+        ("studentT", "StudentT"),
+        ("relaxed_categorical", "ExpRelaxedCategorical"),
+    ]:
+        module = importlib.import_module(f"ember.distributions.{path}")
+        assert getattr(module, name) is getattr(ember.distributions, name) and name in module.__all__
+    assert _sum_rightmost(ember.ones(2, 3, 4), 2).tolist() == [12.0, 12.0]
+    assert _standard_normal((2, 3), ember.float64, "cpu").shape == (2, 3)
+    assert math.isclose(euler_constant, 0.5772156649015329)
+
+
+def test_mixture_same_family_support_checks_every_component():
+    from ember.distributions import Categorical, MixtureSameFamily, Normal, constraints
+
+    mix = MixtureSameFamily(Categorical(ember.ones(2)), Normal(ember.zeros(2), ember.ones(2)))
+    assert isinstance(mix.support, constraints.MixtureSameFamilyConstraint)
+    assert repr(mix.support) == "MixtureSameFamilyConstraint(Real())" and mix.support.event_dim == 0
+    assert mix.support.check(ember.tensor([0.5, 1.0])).tolist() == [True, True]
+    bounded = constraints.MixtureSameFamilyConstraint(
+        constraints.interval(ember.tensor([0.0, 0.0]), ember.tensor([1.0, 2.0]))
+    )
+    assert bounded.check(ember.tensor([0.5, 1.5])).tolist() == [True, False]  # 1.5 lies outside [0, 1]
+    with pytest.raises(AssertionError, match="base_constraint must be a Constraint"):
+        constraints.MixtureSameFamilyConstraint(1.0)

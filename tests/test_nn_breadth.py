@@ -709,6 +709,28 @@ def test_data_parallel_is_a_pass_through_wrapper():
     np.testing.assert_array_equal(np_(nn.parallel.data_parallel(Kw(), (x,), module_kwargs={"scale": 3.0})), np_(x) * 3)
 
 
+def test_parallel_steps_split_replicate_apply_and_gather_with_gradients():
+    from ember.nn.parallel import gather, parallel_apply, replicate, scatter, scatter_kwargs
+
+    x = ember.arange(10.0).reshape(5, 2).requires_grad_()
+    parts = scatter((x, 3, {"k": x}), ["cpu", "cpu"], dim=0)
+    assert len(parts) == 2 and [p[0].shape for p in parts] == [(3, 2), (2, 2)] and parts[1][1] == 3
+    np.testing.assert_array_equal(np_(parts[1][2]["k"]), np_(x)[3:])
+    args, kwargs = scatter_kwargs((x,), {"scale": 2.0}, ["cpu", "cpu"])
+    assert len(args) == len(kwargs) == 2 and kwargs[1] == {"scale": 2.0}
+    net = nn.Linear(2, 1)
+    replicas = replicate(net, ["cpu", "cpu"])
+    outputs = parallel_apply(replicas, [(p[0],) for p in parts])
+    joined = gather(outputs, -1, dim=0)
+    np.testing.assert_allclose(np_(joined), np_(net(x)), rtol=1e-6)
+    joined.sum().backward()  # through the replicas' copies to the network's own parameters and to x
+    np.testing.assert_allclose(np_(net.weight.grad), np_(x).sum(0, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(np_(x.grad), np.repeat(np_(net.weight), 5, 0), rtol=1e-6)
+    assert all(not p.requires_grad for p in replicate(net, ["cpu"], detach=True)[0].parameters())
+    nested = gather([{"a": (ember.ones(1), None)}, {"a": (ember.zeros(2), None)}], "cpu")
+    assert nested["a"][0].tolist() == [1.0, 0.0, 0.0] and nested["a"][1] is None
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # nn.utils: weight_norm, spectral_norm, parametrize
 

@@ -159,3 +159,16 @@ def test_storages_against_torch():
             warnings.simplefilter("ignore")  # PyTorch warns once per process
             s = t.storage()
         assert (s.size(), s.element_size(), s.tolist()[:3], s[5]) == (12, 8, [0.0, 1.0, 2.0], 5.0)
+
+
+@pytest.mark.parametrize("sizes", [(2, 1, 1), (1, 1), (3,), (2, 2)])
+def test_repeat_copies_its_tiles_into_new_memory(sizes):
+    # a repeat of leading new dims reshapes an expanded view without a copy; the result must not alias
+    base = ember.eye(3) if len(sizes) > 1 else ember.ones(3)
+    out = base.repeat(*sizes)
+    assert out.is_contiguous() and out.untyped_storage().data_ptr() != base.untyped_storage().data_ptr()
+    expected = np.tile(base.numpy(), sizes)
+    out.view(-1)[0] = 7.0  # writes one tile, not every tile nor the input
+    expected.reshape(-1)[0] = 7.0
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert base.view(-1)[0].item() == 1.0

@@ -10,6 +10,7 @@ import os
 import pathlib
 import typing
 
+import numpy as np
 import pytest
 
 import ember
@@ -173,6 +174,7 @@ def test_usage_logging_entry_points_exist_and_do_nothing():
     # torchmetrics, Lightning and torchvision call torch._C._log_api_usage_once on import and use
     assert ember._C._log_api_usage_once("torchmetrics.metric") is None
     assert ember._C._log_api_usage_metadata("x", {"k": "v"}) is None
+    assert ember._C._get_tracing_state() is None  # pyro asks whether the TorchScript tracer runs
 
 
 def test_overrides_and_other_import_time_names():
@@ -244,6 +246,130 @@ def test_names_lightning_imports():
     assert parse("cpu", ember.float16, True) == (ember.device("cpu"), ember.float16, True, None)
     assert parse(ember.ones(1, dtype=ember.float64)) == (ember.device("cpu"), ember.float64, False, None)
     assert parse(dtype=ember.float32, memory_format=ember.channels_last)[3] is ember.channels_last
+
+
+def test_names_kornia_imports():
+    # kornia asks whether a tensor is fake or a proxy mode traces, and reads the hub's checkpoint-name pattern
+    from ember._subclasses.fake_tensor import FakeTensor, FakeTensorMode, is_fake
+    from ember.fx.experimental.proxy_tensor import get_proxy_mode, make_fx
+
+    assert not is_fake(ember.ones(1)) and not isinstance(ember.ones(1), FakeTensor)
+    assert get_proxy_mode() is None
+    with pytest.raises(NotImplementedError, match="needs a __torch_dispatch__ hook"):
+        with FakeTensorMode():
+            pass
+    with pytest.raises(NotImplementedError, match="no FX tracer"):
+        make_fx(lambda x: x)
+    assert ember.hub.HASH_REGEX.search("resnet18-f37072fd.pth").group(1) == "f37072fd"
+    assert ember.hub.ENV_TORCH_HOME == "TORCH_HOME"
+
+
+def test_futures_complete_once_chain_and_collect():
+    from ember.futures import Future, collect_all, wait_all
+
+    f = Future()
+    seen = []
+    f.add_done_callback(lambda done: seen.append(done.value()))
+    chained = f.then(lambda done: done.value() + 1)
+    assert not f.done() and not chained.done()
+    with pytest.raises(RuntimeError, match="has not completed yet"):
+        f.value()
+    f.set_result(3)
+    assert f.done() and f.wait() == 3 and chained.wait() == 4 and seen == [3]
+    with pytest.raises(RuntimeError, match="can only be marked completed once"):
+        f.set_result(4)
+    failed = Future()
+    after = failed.then(lambda done: done.value())
+    failed.set_exception(ValueError("bad"))
+    with pytest.raises(ValueError, match="bad"):
+        failed.wait()
+    with pytest.raises(RuntimeError, match="Got the following error when running the callback: ValueError: bad"):
+        after.wait()
+    assert wait_all([f, chained]) == [3, 4] and collect_all([]).wait() == []
+    # a Future completed from another thread wakes its waiter
+    import threading
+
+    later = Future()
+    threading.Timer(0.01, later.set_result, args=("done",)).start()
+    assert later.wait() == "done"
+    assert ember.jit.fork(lambda x: x * 2, 3).wait() == 6 and ember.Future is Future
+
+
+def test_tensor_methods_are_hashable_as_pytorchs_method_descriptors():
+    # __torch_function__ tables key dicts by Tensor methods (linear_operator: HANDLED[torch.Tensor.matmul])
+    import collections.abc
+
+    handled = {ember.Tensor.matmul: "matmul", ember.Tensor.add: "add"}
+    assert handled[ember.Tensor.matmul] == "matmul" and ember.Tensor.add in handled
+    assert isinstance(ember.Tensor.matmul, collections.abc.Hashable)
+    assert ember.Tensor.matmul == ember.Tensor.matmul and ember.Tensor.matmul != ember.Tensor.add
+    assert ember.ones(2).add(1).tolist() == [2.0, 2.0]  # binding to an instance is unchanged
+
+
+def test_serialization_names_libraries_import(tmp_path):
+    from ember import serialization as ser
+
+    assert ser.MAP_LOCATION is not None and ser.FileLike is not None and issubclass(ser.SourceChangeWarning, Warning)
+    assert ser.get_default_load_endianness() is None
+    ser.set_default_load_endianness(ser.LoadEndianness.LITTLE)
+    assert ser.get_default_load_endianness() is ser.LoadEndianness.LITTLE
+    ser.set_default_load_endianness(None)
+    with pytest.raises(TypeError, match="Invalid argument type"):
+        ser.set_default_load_endianness("big")
+    assert ser.location_tag(ember.ones(1)) == "cpu"
+    assert ser.check_module_version_greater_or_equal(np, (1, 0)) and not ser.check_module_version_greater_or_equal(
+        np, (999,)
+    )
+
+
+def test_pytree_key_paths_name_each_leaf():
+    tree = {"a": [1, (2, 3)], "b": Point(4, 5), "c": collections.OrderedDict(z=6)}
+    keyed, spec = pytree.tree_flatten_with_path(tree)
+    assert [pytree.keystr(path) for path, _ in keyed] == [
+        "['a'][0]", "['a'][1][0]", "['a'][1][1]", "['b'].x", "['b'].y", "['c']['z']"
+    ]  # fmt: skip
+    assert [leaf for _, leaf in keyed] == [1, 2, 3, 4, 5, 6] and spec == pytree.tree_structure(tree)
+    assert keyed[0][0] == (pytree.MappingKey("a"), pytree.SequenceKey(0)) and keyed[0][0][1].get([7]) == 7
+    assert pytree.tree_map_with_path(lambda path, x: pytree.keystr(path), {"k": [0, 0]}) == {
+        "k": ["['k'][0]", "['k'][1]"]
+    }
+    assert pytree._dict_flatten_with_keys({"a": 1}) == ([(pytree.MappingKey("a"), 1)], ["a"])
+    # a node registered without flatten_with_keys_fn has no paths (PyTorch's error)
+    with pytest.raises(ValueError, match="Did not find a flatten_with_keys_fn"):
+        pytree.tree_flatten_with_path(Pair(1, 2))
+
+
+def test_distributed_sharding_names_are_values_and_sharding_raises():
+    from ember.distributed import _functional_collectives as funcol
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
+    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+    from ember.distributed.tensor.placement_types import _StridedShard
+
+    assert (
+        Shard(1) == Shard(1) and Shard(0) != Shard(1) and str(Shard(0)) == "S(0)" and repr(Replicate()) == "Replicate()"
+    )
+    assert (
+        Partial().reduce_op == "sum"
+        and Shard(0).is_shard()
+        and Replicate().is_replicate()
+        and len({Shard(2), Shard(2)}) == 1
+    )
+    assert [Shard.local_shard_size_and_offset(10, 3, r) for r in range(3)] == [(4, 0), (4, 4), (2, 8)]
+    assert _StridedShard(0, split_factor=2).split_factor == 2
+    assert not isinstance(ember.ones(1), DTensor) and not isinstance(ember.nn.Linear(1, 1), FSDPModule)
+    assert MixedPrecisionPolicy(param_dtype=ember.bfloat16).param_dtype is ember.bfloat16
+    for make in (lambda: distribute_tensor(ember.ones(2), None, [Shard(0)]), lambda: fully_shard(ember.nn.Linear(1, 1)),
+                 lambda: init_device_mesh("cpu", (2,)), lambda: DTensor()):  # fmt: skip
+        with pytest.raises(NotImplementedError, match="ember"):
+            make()
+    t = ember.ones(2)
+    assert funcol.wait_tensor(t) is t
+    from ember._dynamo._trace_wrapped_higher_order_op import TransformGetItemToIndex
+
+    with TransformGetItemToIndex():  # ember's vmap indexes by 0-d batched tensors already
+        picked = ember.func.vmap(lambda i: t.cumsum(0)[i])(ember.tensor([1, 0]))
+    assert picked.tolist() == [2.0, 1.0]
 
 
 def test_config_describes_this_build():

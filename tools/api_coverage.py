@@ -117,7 +117,6 @@ EXCLUSIONS = [
     ),
     (r"^(refine_names|rename_?|align_to|align_as|align_tensors|names|has_names)$", "named tensors"),
     (r"nested|^to_padded_tensor$", "nested tensors"),
-    (r"^(Sym\w+|sym_\w+)$", "symbolic shapes (torch.compile)"),
     (r"^is_distributed$", "distributed tensors"),
     (
         r"Store$|^(rendezvous|register_rendezvous_handler)$",

@@ -38,9 +38,29 @@ enum class DType : uint8_t {
   BFloat16 = 9,
   UInt16 = 10,
   UInt32 = 11,
-  UInt64 = 12
+  UInt64 = 12,
+  // Note [Named-only dtypes]: the complex and float8 dtypes are named, never
+  // held. PyTorch code names them in dtype tables and checks (safetensors,
+  // kornia, transformers), so the names exist and compare, promote and report
+  // as PyTorch's; a tensor of one is refused where every tensor is made
+  // (TensorImpl's constructor), so no kernel meets them.
+  Complex32 = 13,
+  Complex64 = 14,
+  Complex128 = 15,
+  Float8_e4m3fn = 16,
+  Float8_e5m2 = 17,
+  Float8_e4m3fnuz = 18,
+  Float8_e5m2fnuz = 19,
+  Float8_e8m0fnu = 20
 };
-constexpr int kNumDTypes = 13;
+constexpr int kNumDTypes = 13;      // the dtypes a tensor can have
+constexpr int kNumDTypeNames = 21;  // with the named-only ones
+constexpr DType kNamedOnlyDTypes[8] = {DType::Complex32,       DType::Complex64,     DType::Complex128,
+                                       DType::Float8_e4m3fn,   DType::Float8_e5m2,   DType::Float8_e4m3fnuz,
+                                       DType::Float8_e5m2fnuz, DType::Float8_e8m0fnu};
+inline bool is_named_only(DType t) { return t >= DType::Complex32; }
+inline bool is_complex(DType t) { return t >= DType::Complex32 && t <= DType::Complex128; }
+inline bool is_float8(DType t) { return t >= DType::Float8_e4m3fn; }
 constexpr DType kAllDTypes[kNumDTypes] = {
     DType::Bool,     DType::UInt8,   DType::Int8,    DType::Int16,  DType::Int32,  DType::Int64, DType::Float16,
     DType::BFloat16, DType::Float32, DType::Float64, DType::UInt16, DType::UInt32, DType::UInt64};
@@ -49,6 +69,11 @@ inline size_t itemsize(DType t) {
   switch (t) {
     case DType::Bool:
     case DType::UInt8:
+    case DType::Float8_e4m3fn:
+    case DType::Float8_e5m2:
+    case DType::Float8_e4m3fnuz:
+    case DType::Float8_e5m2fnuz:
+    case DType::Float8_e8m0fnu:
     case DType::Int8: return 1;
     case DType::Int16:
     case DType::UInt16:
@@ -56,10 +81,13 @@ inline size_t itemsize(DType t) {
     case DType::BFloat16: return 2;
     case DType::Int32:
     case DType::UInt32:
+    case DType::Complex32:
     case DType::Float32: return 4;
     case DType::Int64:
     case DType::UInt64:
+    case DType::Complex64:
     case DType::Float64: return 8;
+    case DType::Complex128: return 16;
   }
   return 0;
 }
@@ -73,15 +101,28 @@ struct DTypeNames {
   const char* scalar;
 };
 inline const DTypeNames& dtype_names(DType t) {
-  static const DTypeNames rows[kNumDTypes] = {
-      {"bool", "BoolTensor", "Bool"},        {"int32", "IntTensor", "Int"},
-      {"int64", "LongTensor", "Long"},       {"float32", "FloatTensor", "Float"},
-      {"float64", "DoubleTensor", "Double"}, {"uint8", "ByteTensor", "Byte"},
-      {"int8", "CharTensor", "Char"},        {"int16", "ShortTensor", "Short"},
-      {"float16", "HalfTensor", "Half"},     {"bfloat16", "BFloat16Tensor", "BFloat16"},
-      {"uint16", "UInt16Tensor", "UInt16"},  {"uint32", "UInt32Tensor", "UInt32"},
-      {"uint64", "UInt64Tensor", "UInt64"}};
-  return rows[(int)t < kNumDTypes ? (int)t : 0];
+  static const DTypeNames rows[kNumDTypeNames] = {{"bool", "BoolTensor", "Bool"},
+                                                  {"int32", "IntTensor", "Int"},
+                                                  {"int64", "LongTensor", "Long"},
+                                                  {"float32", "FloatTensor", "Float"},
+                                                  {"float64", "DoubleTensor", "Double"},
+                                                  {"uint8", "ByteTensor", "Byte"},
+                                                  {"int8", "CharTensor", "Char"},
+                                                  {"int16", "ShortTensor", "Short"},
+                                                  {"float16", "HalfTensor", "Half"},
+                                                  {"bfloat16", "BFloat16Tensor", "BFloat16"},
+                                                  {"uint16", "UInt16Tensor", "UInt16"},
+                                                  {"uint32", "UInt32Tensor", "UInt32"},
+                                                  {"uint64", "UInt64Tensor", "UInt64"},
+                                                  {"complex32", "ComplexHalfTensor", "ComplexHalf"},
+                                                  {"complex64", "ComplexFloatTensor", "ComplexFloat"},
+                                                  {"complex128", "ComplexDoubleTensor", "ComplexDouble"},
+                                                  {"float8_e4m3fn", "Float8_e4m3fnTensor", "Float8_e4m3fn"},
+                                                  {"float8_e5m2", "Float8_e5m2Tensor", "Float8_e5m2"},
+                                                  {"float8_e4m3fnuz", "Float8_e4m3fnuzTensor", "Float8_e4m3fnuz"},
+                                                  {"float8_e5m2fnuz", "Float8_e5m2fnuzTensor", "Float8_e5m2fnuz"},
+                                                  {"float8_e8m0fnu", "Float8_e8m0fnuTensor", "Float8_e8m0fnu"}};
+  return rows[(int)t < kNumDTypeNames ? (int)t : 0];
 }
 inline const char* dtype_name(DType t) { return dtype_names(t).name; }
 inline const char* legacy_type_name(DType t) { return dtype_names(t).legacy; }
@@ -108,10 +149,10 @@ inline bool is_integral(DType t, bool include_bool) {
 inline int dtype_category(DType t) { return t == DType::Bool ? 0 : is_floating(t) ? 2 : 1; }
 
 // Storage dtypes compute in a wider dtype (Note [Storage dtypes]).
-inline bool is_storage_only(DType t) { return (int)t >= 5; }
+inline bool is_storage_only(DType t) { return (int)t >= 5 && !is_named_only(t); }
 // uint16, uint32 and uint64: PyTorch's "shell" unsigned dtypes, which it
 // does not promote with any other integer or bool dtype.
-inline bool is_wide_unsigned(DType t) { return (int)t >= (int)DType::UInt16; }
+inline bool is_wide_unsigned(DType t) { return t >= DType::UInt16 && t <= DType::UInt64; }
 inline DType compute_dtype(DType t) {
   if (!is_storage_only(t)) return t;
   if (t == DType::UInt32 || t == DType::UInt64) return DType::Int64;

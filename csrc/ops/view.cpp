@@ -480,7 +480,9 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
 
 // x.repeat(*sizes): the tensor tiled sizes[i] times along each dim (leading
 // dims added for extra sizes). Composed of reshape/expand, whose gradients sum
-// the tiles back; the last node carries PyTorch's name.
+// the tiles back; the last node carries PyTorch's name. The tiles are copied, as
+// PyTorch's are: a reshape of the expanded view alone can stay a view (stride 0
+// over a repeated leading dim), which would make the tiles one memory.
 Tensor repeat(const Tensor& t, const DimList& repeats) {
   EMBER_CHECK(repeats.size() >= (size_t)t->dim(),
               "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
@@ -495,7 +497,7 @@ Tensor repeat(const Tensor& t, const DimList& repeats) {
     expanded.insert(expanded.end(), {repeats[i], padded[i]});
     result.push_back(repeats[i] * padded[i]);
   }
-  Tensor out = reshape(expand(reshape(t, interleaved), expanded), result);
+  Tensor out = reshape(clone(expand(reshape(t, interleaved), expanded)), result);
   return renamed(out, "RepeatBackward0");
 }
 

@@ -39,10 +39,25 @@ class type_caster<std::shared_ptr<ember::TensorImpl>>
 
 // A dtype reaching Python is always the one object of its kind, so
 // `t.dtype is ember.float32` holds as in PyTorch (pybind11 would make a new
-// enum object per cast).
+// enum object per cast). Python's number types stand for dtypes wherever one
+// is taken, as PyTorch's argument parser reads them: int is int64, float
+// float64, bool bool, complex complex128 (zuko writes as_tensor(x, dtype=int)).
 template <>
 class type_caster<ember::DType> : public type_caster_base<ember::DType> {
  public:
+  bool load(handle src, bool convert) {
+    static ember::DType python_types[] = {ember::DType::Int64, ember::DType::Float64, ember::DType::Bool,
+                                          ember::DType::Complex128};
+    PyObject* type = src.ptr();
+    const int index = type == (PyObject*)&PyLong_Type      ? 0
+                      : type == (PyObject*)&PyFloat_Type   ? 1
+                      : type == (PyObject*)&PyBool_Type    ? 2
+                      : type == (PyObject*)&PyComplex_Type ? 3
+                                                           : -1;
+    if (index < 0) return type_caster_base<ember::DType>::load(src, convert);
+    value = &python_types[index];
+    return true;
+  }
   static handle cast(const ember::DType& src, return_value_policy policy, handle parent) {
     handle obj = ember::bind::dtype_object(src);  // null while the enum itself is being made
     return obj ? obj.inc_ref() : type_caster_base<ember::DType>::cast(src, policy, parent);

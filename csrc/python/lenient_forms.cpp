@@ -70,7 +70,7 @@ void add_lenient_forms(py::module_& m) {
       kw["alpha"] = alpha;
       return fn(input, other, **kw);
     });
-    for (const std::string method : {std::string(name), std::string(name) + "_"}) {
+    for (const std::string& method : {std::string(name), std::string(name) + "_"}) {
       py::object bound = tensor.attr(method.c_str());
       append_overload(tensor, interned_name(method.c_str()), true,
                       [bound, method](py::object self, double alpha, const Tensor& other) {
@@ -91,7 +91,7 @@ void add_lenient_forms(py::module_& m) {
                       kw["value"] = value;
                       return fn(input, a, b, **kw);
                     });
-    for (const std::string method : {std::string(name), std::string(name) + "_"}) {
+    for (const std::string& method : {std::string(name), std::string(name) + "_"}) {
       py::object bound = tensor.attr(method.c_str());
       append_overload(tensor, interned_name(method.c_str()), true,
                       [bound, method](py::object self, double value, const Tensor& a, const Tensor& b) {

@@ -29,28 +29,36 @@ std::optional<DType> dtype_arg(py::handle h) {
 }
 
 // The dtype objects, made once by init_types (kept for the interpreter's life).
-static PyObject* g_dtype_objects[kNumDTypes] = {};
+static PyObject* g_dtype_objects[kNumDTypeNames] = {};
 
 py::handle dtype_object(DType d) { return g_dtype_objects[(int)d]; }
 
 static void init_types(py::module_& m) {
   py::enum_<DType> dtype(m, "dtype",
                          "The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, "
-                         "int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool.");
+                         "int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool; complex32, "
+                         "complex64, complex128 and the float8 dtypes are names only (no tensor has them yet).");
   for (DType d : kAllDTypes) dtype.value(dtype_name(d), d);
+  for (DType d : kNamedOnlyDTypes) dtype.value(dtype_name(d), d);
   dtype.def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def_property_readonly(
-          "is_floating_point", [](DType d) { return is_floating(d); }, "Whether it is a float dtype.")
+          "is_floating_point", [](DType d) { return is_floating(d) || is_float8(d); }, "Whether it is a float dtype.")
+      .def_property_readonly(
+          "is_complex", [](DType d) { return is_complex(d); }, "Whether it is a complex dtype.")
       .def_property_readonly(
           "itemsize", [](DType d) { return itemsize(d); }, "The size of one element in bytes.")
       .def_property_readonly(
-          "is_signed", [](DType d) { return d != DType::Bool && d != DType::UInt8 && !is_wide_unsigned(d); },
+          "is_signed",
+          [](DType d) {
+            return d != DType::Bool && d != DType::UInt8 && d != DType::Float8_e8m0fnu && !is_wide_unsigned(d);
+          },
           "Whether it holds signed values.");
   // A dtype is not a number: without this, pybind11 would take ember.float32
   // as the int 3 wherever an int is expected (x.chunk(ember.int64), a dim...).
   // The enum's hash and pickle state used int(self); they read the value directly.
-  for (DType d : kAllDTypes)
+  for (DType d : kAllDTypes) g_dtype_objects[(int)d] = dtype.attr(dtype_name(d)).ptr();
+  for (DType d : kNamedOnlyDTypes)
     g_dtype_objects[(int)d] = dtype.attr(dtype_name(d)).ptr();  // the enum's members live as long as the type
   dtype.attr("__index__") = py::none();
   dtype.attr("__int__") = py::none();
@@ -119,10 +127,27 @@ static void register_threads(OpRegistry& r) {
 }  // namespace bind
 }  // namespace ember
 
+// Note [Hashable methods]
+// pybind11 binds a class's methods as `instancemethod` objects, which
+// Python leaves unhashable (they compare by their function but define no
+// hash); PyTorch's Tensor methods are hashable method descriptors, and
+// libraries key dicts by them (linear_operator's and every
+// __torch_function__ table: HANDLED[torch.Tensor.matmul]). The hash given
+// here is the function's, agreeing with instancemethod's equality. Only
+// extension modules make instancemethods, so no Python code sees a change
+// but that hash() now answers.
+static Py_hash_t instancemethod_hash(PyObject* self) { return PyObject_Hash(PyInstanceMethod_GET_FUNCTION(self)); }
+
 PYBIND11_MODULE(_C, m) {
   using namespace ember;
   m.doc() = "ember's compiled core";
-  kernels::blas_single_threaded();  // Note [BLAS threads]
+  kernels::blas_single_threaded();                        // Note [BLAS threads]
+  PyInstanceMethod_Type.tp_hash = instancemethod_hash;    // Note [Hashable methods]
+  PyObject* method_dict = PyInstanceMethod_Type.tp_dict;  // its __hash__ = None says "unhashable" to Python code
+  if (method_dict && PyDict_GetItemString(method_dict, "__hash__") == Py_None) {
+    PyDict_DelItemString(method_dict, "__hash__");
+    PyType_Modified(&PyInstanceMethod_Type);
+  }
 
   // torch.OutOfMemoryError: a RuntimeError; the caching allocator's "CUDA out of memory" raises it
   // (the CUDA library throws a std::runtime_error with those first words: no type crosses its dlopen).

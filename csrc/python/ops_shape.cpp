@@ -13,7 +13,9 @@ void register_views(OpRegistry& r, TensorClass& cls) {
            "A view of self with another shape (sizes as arguments or one sequence; -1 is inferred), or "
            "view(dtype): its bytes read as another dtype.",
            [](const Tensor& t, py::args shape) {
-             if (shape.size() == 1 && py::isinstance<DType>(shape[0])) return view_dtype(t, shape[0].cast<DType>());
+             py::detail::make_caster<DType> dtype;  // an ember dtype, or Python's int/float/bool
+             if (shape.size() == 1 && dtype.load(shape[0], false))
+               return view_dtype(t, py::detail::cast_op<DType>(dtype));
              return view(t, shape_args(shape));
            });
   r.method(

@@ -5,6 +5,8 @@ ember's compiled core
 from __future__ import annotations
 import collections.abc
 from ember import OutOfMemoryError
+from ember._symbolic import _are_functorch_transforms_active
+from ember._torch_misc import _get_tracing_state
 from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
 from ember._torch_misc import _log_api_usage_once
 import numpy
@@ -16,7 +18,7 @@ import typing_extensions
 __all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'i0', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', '_safe_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'as_strided', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
-    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool.
+    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool; complex32, complex64, complex128 and the float8 dtypes are names only (no tensor has them yet).
     
     Members:
     
@@ -45,15 +47,39 @@ class dtype:
       uint32
     
       uint64
+    
+      complex32
+    
+      complex64
+    
+      complex128
+    
+      float8_e4m3fn
+    
+      float8_e5m2
+    
+      float8_e4m3fnuz
+    
+      float8_e5m2fnuz
+    
+      float8_e8m0fnu
     """
     __index__ = None
     __int__ = None
     __members__: typing.ClassVar[dict[str, dtype]]
     bfloat16: typing.ClassVar[dtype]
     bool: typing.ClassVar[dtype]
+    complex128: typing.ClassVar[dtype]
+    complex32: typing.ClassVar[dtype]
+    complex64: typing.ClassVar[dtype]
     float16: typing.ClassVar[dtype]
     float32: typing.ClassVar[dtype]
     float64: typing.ClassVar[dtype]
+    float8_e4m3fn: typing.ClassVar[dtype]
+    float8_e4m3fnuz: typing.ClassVar[dtype]
+    float8_e5m2: typing.ClassVar[dtype]
+    float8_e5m2fnuz: typing.ClassVar[dtype]
+    float8_e8m0fnu: typing.ClassVar[dtype]
     int16: typing.ClassVar[dtype]
     int32: typing.ClassVar[dtype]
     int64: typing.ClassVar[dtype]
@@ -103,6 +129,20 @@ class dtype:
         ...
     def __str__(self):
         ...
+    def to_complex(self: dtype) -> dtype:
+        """
+        ``dtype.to_complex()``: the complex dtype with parts of this float dtype (float32 -> complex64; bfloat16
+            -> complex64, as PyTorch's); a complex dtype itself.
+        """
+    def to_real(self: dtype) -> dtype:
+        """
+        ``dtype.to_real()``: a complex dtype's parts' dtype (complex64 -> float32); any other dtype itself.
+        """
+    @property
+    def is_complex(self) -> bool:
+        """
+        Whether it is a complex dtype.
+        """
     @property
     def is_floating_point(self) -> bool:
         """
@@ -438,7 +478,7 @@ class Tensor:
     @staticmethod
     def is_complex(input: Tensor) -> bool:
         """
-        Whether input's dtype is complex: always False, as ember has no complex dtypes.
+        Whether input's dtype is complex: never so yet (Note [Named-only dtypes]).
         """
     @staticmethod
     def is_conj(input: Tensor) -> bool:

@@ -62,7 +62,9 @@ from . import (
     testing,
 )
 from . import profiler
-from . import __config__, _dynamo, compiler, fx, jit, overrides, storage  # noqa: F401  (torch's)
+from . import __config__, _dynamo, compiler, fft, futures, fx, jit, library, overrides, storage  # noqa: F401
+from .library import ops  # noqa: F401  (torch.ops: custom ops by namespace)
+from .futures import Future  # noqa: F401  (torch.Future)
 from .jit import ScriptFunction, ScriptModule  # noqa: F401  (torch.ScriptModule: never an ember object's type)
 from ._storage import (
     BFloat16Storage,
@@ -86,6 +88,7 @@ from ._householder import geqrf, orgqr, ormqr
 from ._lobpcg import lobpcg
 from ._torch_misc import *
 from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
+from ._symbolic import *  # noqa: F403  (torch.SymInt, sym_max, _assert_async)
 from ._zip_records import PyTorchFileReader, PyTorchFileWriter
 from ._torch_misc import install as _install_torch_misc
 from .amp import GradScaler, autocast
@@ -157,6 +160,9 @@ uint64 = dtype.uint64
 float16 = half = dtype.float16
 bfloat16 = dtype.bfloat16
 bool = dtype.bool
+complex32, complex64, complex128 = chalf, cfloat, cdouble = dtype.complex32, dtype.complex64, dtype.complex128
+float8_e4m3fn, float8_e5m2, float8_e8m0fnu = dtype.float8_e4m3fn, dtype.float8_e5m2, dtype.float8_e8m0fnu
+float8_e4m3fnuz, float8_e5m2fnuz = dtype.float8_e4m3fnuz, dtype.float8_e5m2fnuz
 
 # PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, and torch.newaxis (x[:, ember.newaxis]).
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None

@@ -25,9 +25,18 @@ _NUMPY = {
     dtype.int64: np.int64,
 }
 _FLOATS = (dtype.float16, dtype.bfloat16, dtype.float32, dtype.float64)
+_FLOAT8_NAMES = ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu")
 
 # bfloat16, which numpy lacks: float32's range with an 8-bit significand (PyTorch's finfo values).
 _BFLOAT16 = {"bits": 16, "eps": 2.0**-7, "max": 3.3895313892515355e38, "tiny": 2.0**-126, "resolution": 0.01}
+# The float8 formats (named only, Note [Named-only dtypes]): PyTorch's finfo values.
+_FLOAT8 = {
+    "float8_e4m3fn": {"eps": 0.125, "max": 448.0, "tiny": 2.0**-6},
+    "float8_e5m2": {"eps": 0.25, "max": 57344.0, "tiny": 2.0**-14},
+    "float8_e4m3fnuz": {"eps": 0.125, "max": 240.0, "tiny": 2.0**-7},
+    "float8_e5m2fnuz": {"eps": 0.125, "max": 57344.0, "tiny": 2.0**-15},
+    "float8_e8m0fnu": {"eps": 1.0, "max": 2.0**127, "tiny": 2.0**-127, "min": 2.0**-127},
+}
 
 _SCALAR_NAMES = {
     "float16": "Half",
@@ -43,6 +52,10 @@ _SCALAR_NAMES = {
     "int32": "Int",
     "int64": "Long",
     "bool": "Bool",
+    "complex32": "ComplexHalf",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+    **{name: name[0].upper() + name[1:] for name in _FLOAT8_NAMES},
 }
 
 
@@ -57,6 +70,11 @@ class finfo:
 
     def __init__(self, type: dtype | None = None) -> None:
         type = _creation.get_default_dtype() if type is None else type
+        if isinstance(type, dtype) and type.is_complex:  # a complex dtype's parts, as PyTorch's
+            type = to_real(type)
+        if isinstance(type, dtype) and type.name in _FLOAT8:
+            self._float8(type.name)
+            return
         if not isinstance(type, dtype) or type not in _FLOATS:
             raise TypeError(f"ember.finfo() requires a floating point input type. Use ember.iinfo to handle '{type}'")
         if type == dtype.bfloat16:
@@ -78,6 +96,13 @@ class finfo:
         self.resolution = facts["resolution"]
         self.dtype = type.name
 
+    def _float8(self, name: str) -> None:
+        facts = _FLOAT8[name]
+        self.bits, self.resolution, self.dtype = 8, 1.0, name
+        self.eps, self.max = facts["eps"], facts["max"]
+        self.min = facts.get("min", -facts["max"])
+        self.tiny = self.smallest_normal = facts["tiny"]
+
     def __repr__(self) -> str:
         return (
             f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
@@ -91,7 +116,7 @@ class iinfo:
     def __init__(self, type: dtype) -> None:
         if type == dtype.bool:
             raise TypeError("ember.bool is not supported by ember.iinfo")
-        if not isinstance(type, dtype) or type.is_floating_point:
+        if not isinstance(type, dtype) or type.is_floating_point or type.is_complex:
             raise TypeError(f"ember.iinfo() requires an integer input type. Use ember.finfo to handle '{type}'")
         info = np.iinfo(_NUMPY[type])
         self.bits = int(info.bits)
@@ -104,8 +129,28 @@ class iinfo:
 
 
 def _category(d: dtype) -> int:
-    """0 bool, 1 integer, 2 floating: PyTorch's promotion and casting compare these."""
-    return 0 if d == dtype.bool else 2 if d.is_floating_point else 1
+    """0 bool, 1 integer, 2 floating, 3 complex: PyTorch's promotion and casting compare these."""
+    return 0 if d == dtype.bool else 2 if d.is_floating_point else 3 if d.is_complex else 1
+
+
+# Note [Named-only dtypes]: a complex dtype and its parts' dtype.
+_COMPLEX_OF = {dtype.float16: dtype.complex32, dtype.float32: dtype.complex64, dtype.float64: dtype.complex128}
+_REAL_OF = {c: r for r, c in _COMPLEX_OF.items()}
+
+
+def to_real(self: dtype) -> dtype:
+    """``dtype.to_real()``: a complex dtype's parts' dtype (complex64 -> float32); any other dtype itself."""
+    return _REAL_OF.get(self, self)
+
+
+def to_complex(self: dtype) -> dtype:
+    """``dtype.to_complex()``: the complex dtype with parts of this float dtype (float32 -> complex64; bfloat16
+    -> complex64, as PyTorch's); a complex dtype itself."""
+    if self.is_complex:
+        return self
+    if self not in _COMPLEX_OF and self != dtype.bfloat16:
+        raise RuntimeError(f"Unknown Complex ScalarType for {_scalar_name(self)}")
+    return _COMPLEX_OF.get(self, dtype.complex64)
 
 
 def _check_dtype(d: Any, fn: str, arg: str) -> None:
@@ -118,6 +163,25 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
     (``promote_types(int32, float32)`` is float32)."""
     _check_dtype(type1, "promote_types", "type1")
     _check_dtype(type2, "promote_types", "type2")
+    float8 = [t for t in (type1, type2) if t.name in _FLOAT8]
+    if float8 and type1 != type2:
+        raise RuntimeError(
+            f"Promotion for Float8 Types is not supported, attempted to promote {_scalar_name(type1)} and "
+            f"{_scalar_name(type2)}"
+        )
+    if float8:
+        return type1
+    if type1.is_complex or type2.is_complex:  # no tensor of theirs exists: promote their parts
+        parts = [to_real(t) if t.is_complex else t for t in (type1, type2)]
+        if any(_category(p) < 2 for p in parts):  # with bool or an integer: the complex one
+            for t in (type1, type2):
+                if t.name in ("uint16", "uint32", "uint64"):
+                    raise RuntimeError(
+                        "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                        f"{_scalar_name(type1)} and {_scalar_name(type2)}"
+                    )
+            return type1 if type1.is_complex else type2
+        return to_complex(promote_types(*parts))
     # 1-D tensors, not 0-d ones, so the dimensioned-tensor promotion rule applies to both.
     return _C.result_type(_C._empty([0], type1), _C._empty([0], type2))
 
@@ -131,7 +195,11 @@ def can_cast(from_: dtype, to: dtype) -> bool:
 
 
 def is_complex(input: Tensor) -> bool:
-    """Whether input's dtype is complex: always False, as ember has no complex dtypes."""
+    """Whether input's dtype is complex: never so yet (Note [Named-only dtypes])."""
     if not isinstance(input, Tensor):
         raise TypeError(f"is_complex(): argument 'input' must be Tensor, not {type(input).__name__}")
-    return False
+    return input.dtype.is_complex
+
+
+dtype.to_real = to_real
+dtype.to_complex = to_complex

@@ -93,6 +93,10 @@ def _contains(self: Tensor, element: Any) -> bool:
     return bool((self == element).any())
 
 
+# Python's number types where a dtype is taken (common.h's dtype caster reads them so too)
+_PYTHON_DTYPES = {int: _C.dtype.int64, float: _C.dtype.float64, bool: _C.dtype.bool, complex: _C.dtype.complex128}
+
+
 def _to(
     self: Tensor,
     *args: Any,
@@ -113,7 +117,7 @@ def _to(
         laid_out = converted.contiguous(memory_format=memory_format)
         return laid_out.clone(memory_format=memory_format) if copy and laid_out is self else laid_out
     for a in args:
-        if isinstance(a, _C.dtype):
+        if isinstance(a, _C.dtype) or a in _PYTHON_DTYPES:
             dtype = a
         elif isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
@@ -121,6 +125,7 @@ def _to(
             device = a
         elif a is not None:
             raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__}")
+    dtype = _PYTHON_DTYPES.get(dtype, dtype)  # x.to(float), as PyTorch's argument parser reads it
     if device is not None and str(device) == "meta":
         from . import _meta
 

@@ -546,9 +546,16 @@ def install() -> None:
     _C._log_api_usage_once = _log_api_usage_once
     _C._log_api_usage_metadata = _log_api_usage_once
     _C._TensorMeta = type(Tensor)  # torch._C._TensorMeta: the Tensor class's metaclass
+    _C._get_tracing_state = _get_tracing_state
     from .nn.modules.module import _parse_to
 
     _C._nn = types.SimpleNamespace(_parse_to=_parse_to)  # torch._C._nn._parse_to, as Module.to parses
+
+
+def _get_tracing_state() -> None:
+    """``torch._C._get_tracing_state``: the TorchScript tracer's state, None when not tracing: always so in
+    ember, which has no tracer (pyro asks before drawing)."""
+    return None
 
 
 def _log_api_usage_once(*args: Any, **kwargs: Any) -> None:

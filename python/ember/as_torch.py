@@ -69,6 +69,8 @@ class _Torch(ModuleType):
     __version__ = TORCH_API_VERSION
 
     def __getattr__(self, name: str) -> object:
+        if name == "torch":  # PyTorch's module names itself (``torch.torch.Tensor`` works there)
+            return self
         return getattr(ember, name)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -83,6 +85,8 @@ class _Torch(ModuleType):
 
 _torch = _Torch("torch", ember.__doc__)
 _torch.__path__ = []  # a package: torch.X imports through the finder
+# importlib.util.find_spec("torch") reads it (transformers asks so whether PyTorch is there)
+_torch.__spec__ = importlib.machinery.ModuleSpec("torch", None, is_package=True)
 
 
 class _EmberLoader(importlib.abc.Loader):

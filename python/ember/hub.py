@@ -19,7 +19,9 @@ from typing import Any
 __all__ = ["download_url_to_file", "get_dir", "help", "list", "load", "load_state_dict_from_url", "set_dir"]
 
 _hub_dir: list[str | None] = [None]
-_HASH_IN_NAME = re.compile(r"-([a-f0-9]*)\.")  # torchvision's names: resnet18-f37072fd.pth
+HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")  # torchvision's names: resnet18-f37072fd.pth
+ENV_TORCH_HOME, ENV_XDG_CACHE_HOME, ENV_GITHUB_TOKEN = "TORCH_HOME", "XDG_CACHE_HOME", "GITHUB_TOKEN"
+MAP_LOCATION = Any  # as torch.hub's alias: see ember.serialization.MAP_LOCATION
 
 
 def get_dir() -> str:
@@ -27,8 +29,8 @@ def get_dir() -> str:
     ``~/.cache/torch/hub``), as PyTorch's."""
     if _hub_dir[0] is not None:
         return _hub_dir[0]
-    cache = os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
-    return os.path.join(os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(cache, "torch"))), "hub")
+    cache = os.getenv(ENV_XDG_CACHE_HOME, os.path.join(os.path.expanduser("~"), ".cache"))
+    return os.path.join(os.path.expanduser(os.getenv(ENV_TORCH_HOME, os.path.join(cache, "torch"))), "hub")
 
 
 def set_dir(d: str | os.PathLike) -> None:
@@ -79,7 +81,7 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
     if not os.path.exists(cached):
         if progress:
             sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
-        found = _HASH_IN_NAME.search(name) if check_hash else None
+        found = HASH_REGEX.search(name) if check_hash else None
         download_url_to_file(url, cached, found.group(1) if found else None, progress)
     return load(cached, map_location=map_location, weights_only=weights_only)
 

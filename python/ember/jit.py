@@ -13,6 +13,8 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Final, TypeVar
 
+from .futures import Future
+
 __all__ = [
     "Attribute", "Final", "Future", "ScriptFunction", "ScriptModule", "annotate", "enable_onednn_fusion",
     "export", "fork", "freeze", "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load",
@@ -122,22 +124,12 @@ def isinstance(obj: Any, target_type: Any) -> bool:  # noqa: A001  (torch.jit.is
     return True
 
 
-class Future:
-    """``fork``'s result: the call already ran; ``wait()`` returns its value."""
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def wait(self) -> Any:
-        return self._value
-
-    def done(self) -> bool:
-        return True
-
-
 def fork(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
-    """Runs ``func(*args, **kwargs)`` now (eager code has no parallel interpreter) and returns its Future."""
-    return Future(func(*args, **kwargs))
+    """Runs ``func(*args, **kwargs)`` now (eager code has no parallel interpreter) and returns its Future,
+    complete."""
+    future: Future[Any] = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
 
 
 def wait(future: Future) -> Any:

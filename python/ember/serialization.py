@@ -59,15 +59,17 @@ import bisect
 import collections
 import contextlib
 import ctypes
+import enum
 import io
 import math
 import os
 import pickle
 import struct
 import sys
+import warnings
 import zipfile
 import zlib
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
@@ -82,10 +84,72 @@ __all__ = [
     "get_safe_globals",
     "get_unsafe_globals_in_checkpoint",
     "safe_globals",
+    "LoadEndianness",
+    "get_default_load_endianness",
+    "set_default_load_endianness",
+    "SourceChangeWarning",
 ]
 
 DEFAULT_PROTOCOL = 2  # as torch.serialization
 _ALIGN = 64
+
+# The names code annotates with or imports from torch.serialization (pyro's param store, Lightning).
+FileLike = Union[str, os.PathLike, IO[bytes]]
+MAP_LOCATION = Optional[Union[Callable[[Any, str], Any], _C.device, str, dict]]
+STORAGE = Any  # PyTorch's Storage | TypedStorage | UntypedStorage; ember's storages are its tensors' memory
+
+
+class SourceChangeWarning(Warning):
+    """PyTorch's warning that a pickled module's source changed; ember never raises it (it does not keep
+    module sources in checkpoints)."""
+
+
+class LoadEndianness(enum.Enum):
+    NATIVE = 1
+    LITTLE = 2
+    BIG = 3
+
+
+_load_endianness: list[LoadEndianness | None] = [None]
+
+
+def get_default_load_endianness() -> LoadEndianness | None:
+    """The byte order set for checkpoints without a ``byteorder`` record. It is kept, and changes nothing:
+    ember reads every checkpoint as little-endian, the byte order of the machines PyTorch and ember run on."""
+    return _load_endianness[0]
+
+
+def set_default_load_endianness(endianness: LoadEndianness | None) -> None:
+    if endianness is not None and not isinstance(endianness, LoadEndianness):
+        raise TypeError("Invalid argument type in function set_default_load_endianness")
+    _load_endianness[0] = endianness
+
+
+def location_tag(storage: Any) -> str:
+    """Where a tensor's memory is, as a checkpoint records it: 'cpu' or 'cuda:N'."""
+    device = storage.device
+    return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
+
+
+def check_module_version_greater_or_equal(
+    module: Any, req_version_tuple: tuple, error_if_malformed: bool = True
+) -> bool:
+    """Whether ``module.__version__`` is at least ``req_version_tuple`` (PyTorch's helper)."""
+    parts = str(module.__version__).split("+")[0].split(".")
+    try:
+        version = tuple(type(req)(part) for req, part in zip(req_version_tuple, parts))
+    except ValueError as error:
+        message = (
+            f"'{module.__name__}' module version string is malformed '{module.__version__}' and cannot be "
+            f"compared with tuple {req_version_tuple}"
+        )
+        if error_if_malformed:
+            raise RuntimeError(message) from error
+        warnings.warn(message + ", but continuing assuming that requirement is met", stacklevel=2)
+        return True
+    return version >= req_version_tuple
+
+
 _ARCHIVE = "archive"
 
 # ----------------------------------------------------------------------------- names shared with PyTorch

@@ -81,5 +81,19 @@ sum(o * (rank + 1) for o in outs).sum().backward()
 for k, t in enumerate(inputs):
     check(t.grad, [k + 1.0], "all_to_all gradient")
 
+# the functional collectives (torch.distributed._functional_collectives): new tensors, the same exchanges
+import ember.distributed._functional_collectives as funcol  # noqa: E402
+
+x = leaf([100.0 * rank + k for k in range(size)])
+y = funcol.wait_tensor(funcol.all_to_all_single_autograd(x, None, None))
+check(y, [100.0 * r + rank for r in range(size)], "functional all_to_all_single_autograd forward")
+(y * (rank + 1)).sum().backward()
+check(x.grad, weights, "functional all_to_all_single_autograd gradient")
+check(funcol.all_to_all_single(x.detach(), None, None), [100.0 * r + rank for r in range(size)], "functional a2a")
+check(funcol.all_reduce(ember.tensor([rank + 1.0], dtype=ember.float64), "sum"), [weights.sum()], "functional sum")
+check(funcol.all_reduce(ember.tensor([rank + 1.0], dtype=ember.float64), "max"), [float(size)], "functional max")
+gathered = funcol.all_gather_tensor(ember.tensor([[float(rank)]], dtype=ember.float64), 1)
+check(gathered, [[float(r) for r in range(size)]], "functional all_gather_tensor")
+
 print(f"rank {rank}: distributed.nn values and gradients match", flush=True)
 dist.destroy_process_group()

@@ -117,6 +117,10 @@ def grad(
     """
     outs = _as_list(outputs)
     ins = _as_list(inputs)
+    if is_grads_batched:
+        return _grads_batched(
+            outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused, materialize_grads
+        )
     if _batched.levels() and _batched.holds_batched(outs, ins, _as_list(grad_outputs)):
         return _batched.batched_grad(
             grad, outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused, materialize_grads
@@ -151,6 +155,46 @@ def grad(
             g if g is not None else _creation.zeros_like(t).requires_grad_(create_graph) for g, t in zip(result, ins)
         ]
     return tuple(result)
+
+
+def _grads_batched(
+    outs: list[Tensor],
+    ins: list[Tensor],
+    gouts: list[Any],
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    materialize_grads: bool,
+) -> tuple[Tensor | None, ...]:
+    """``grad(..., is_grads_batched=True)``: each grad_output's dim 0 indexes a batch of seeds, and each result
+    gains that dim. PyTorch vmaps the backward over the seeds; ember runs one backward per seed over the same
+    graph (kept until the last) and stacks the gradients, the same numbers at one pass per seed."""
+    from .. import _creation
+
+    if len(gouts) != len(outs) or any(not isinstance(g, Tensor) for g in gouts):
+        raise RuntimeError("grad(): is_grads_batched=True needs a batched grad_output tensor for every output")
+    sizes = {g.size(0) if g.dim() else None for g in gouts}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError(f"grad(): with is_grads_batched=True every grad_output needs the same dim 0, got {sizes}")
+    count = sizes.pop()
+    keep = create_graph if retain_graph is None else retain_graph
+    per_seed = [
+        grad(
+            outs,
+            ins,
+            [g[i] for g in gouts],
+            retain_graph=keep or i < count - 1,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+            materialize_grads=materialize_grads,
+        )  # fmt: skip
+        for i in range(count)
+    ]
+    return tuple(
+        None if per_seed and per_seed[0][k] is None else
+        _C.stack([seed[k] for seed in per_seed], 0) if per_seed else _creation.zeros(0, *x.shape, dtype=x.dtype)
+        for k, x in enumerate(ins)
+    )  # fmt: skip
 
 
 _create_graph_warned = False

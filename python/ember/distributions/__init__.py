@@ -123,3 +123,40 @@ __all__ = [
     "transform_to",
     "transforms",
 ]
+
+
+def _add_pytorch_module_paths() -> None:
+    """PyTorch keeps each distribution in a module of its own (``torch.distributions.normal.Normal``) and
+    libraries import them by those paths (pyro, captum); ember groups them by family, so each of PyTorch's
+    paths is a module naming its classes, made here."""
+    import sys
+    import types
+
+    paths = {
+        "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
+        "cauchy": ["Cauchy"], "chi2": ["Chi2"], "continuous_bernoulli": ["ContinuousBernoulli"],
+        "dirichlet": ["Dirichlet"], "exponential": ["Exponential"], "fishersnedecor": ["FisherSnedecor"],
+        "generalized_pareto": ["GeneralizedPareto"], "geometric": ["Geometric"], "gumbel": ["Gumbel"],
+        "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"], "independent": ["Independent"],
+        "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"], "laplace": ["Laplace"],
+        "lkj_cholesky": ["LKJCholesky"], "log_normal": ["LogNormal"], "logistic_normal": ["LogisticNormal"],
+        "lowrank_multivariate_normal": ["LowRankMultivariateNormal"], "mixture_same_family": ["MixtureSameFamily"],
+        "multinomial": ["Multinomial"], "multivariate_normal": ["MultivariateNormal"],
+        "negative_binomial": ["NegativeBinomial"], "normal": ["Normal"],
+        "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"], "pareto": ["Pareto"],
+        "poisson": ["Poisson"], "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"],
+        "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"], "studentT": ["StudentT"],
+        "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "weibull": ["Weibull"],
+        "wishart": ["Wishart"],
+    }  # fmt: skip
+    package = sys.modules[__name__]
+    for path, names in paths.items():
+        module = types.ModuleType(f"{__name__}.{path}", f"torch.distributions.{path}: {', '.join(names)}.")
+        module.__all__ = names
+        for name in names:
+            setattr(module, name, getattr(package, name))
+        sys.modules[module.__name__] = module
+        setattr(package, path, module)
+
+
+_add_pytorch_module_paths()

@@ -72,6 +72,17 @@ class Distribution:
     def _extended_shape(self, sample_shape: Any = NO_SHAPE) -> Size:
         return Size(tuple(sample_shape)) + self._batch_shape + self._event_shape
 
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
+        """The object an ``expand`` of ``cls``'s fills in: ``_instance``, else a new uninitialised one of
+        self's type. PyTorch's helper, which subclasses' own ``expand`` methods call (pyro's): a subclass
+        with its own ``__init__`` must define ``expand`` too, as ``cls.expand`` cannot know its arguments."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom __init__ method must "
+                "also define a custom .expand() method."
+            )
+        return type(self).__new__(type(self)) if _instance is None else _instance
+
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """The distribution with its parameters expanded (views, no copies) to a larger batch_shape."""
         batch_shape = Size(batch_shape)

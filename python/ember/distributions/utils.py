@@ -76,6 +76,17 @@ def sum_rightmost(value: Any, dim: int) -> Any:
     return value.reshape(*value.shape[: value.dim() - dim], -1).sum(-1) if dim > 0 else value
 
 
+_sum_rightmost = sum_rightmost  # PyTorch's private name, which flow libraries import (zuko)
+euler_constant = 0.57721566490153286060  # the Euler-Mascheroni constant, as PyTorch's utils give it
+
+
+def _standard_normal(shape: Any, dtype: Any, device: Any) -> Any:
+    """Standard normal draws of ``shape`` (PyTorch's private helper, used by distribution libraries)."""
+    from .._creation import empty
+
+    return empty(tuple(shape), dtype=dtype, device=device).normal_()
+
+
 def _tril_positions(n: int, diag: int) -> list[int]:
     """Flat positions (row-major) of the entries of an n x n matrix on or below diagonal `diag`."""
     return [i * n + j for i in range(n) for j in range(n) if j <= i + diag]

@@ -6,11 +6,14 @@ Tuples, lists, dicts (in insertion order), OrderedDicts, defaultdicts and namedt
 from __future__ import annotations
 
 import collections
+import dataclasses
 from typing import Any, Callable, Iterable, NamedTuple
 
 __all__ = [
-    "SUPPORTED_NODES", "LeafSpec", "PyTree", "TreeSpec", "register_pytree_node", "tree_all", "tree_any",
-    "tree_flatten", "tree_leaves", "tree_map", "tree_map_", "tree_map_only", "tree_structure", "tree_unflatten",
+    "SUPPORTED_NODES", "GetAttrKey", "KeyPath", "LeafSpec", "MappingKey", "PyTree", "SequenceKey", "TreeSpec",
+    "keystr", "register_pytree_node", "tree_all", "tree_any", "tree_flatten", "tree_flatten_with_path",
+    "tree_leaves", "tree_leaves_with_path", "tree_map", "tree_map_", "tree_map_only", "tree_map_with_path",
+    "tree_structure", "tree_unflatten",
 ]  # fmt: skip
 
 
@@ -21,6 +24,62 @@ class NodeDef(NamedTuple):
     type: Any
     flatten_fn: Callable[[Any], tuple[list[Any], Any]]  # node -> (children, context)
     unflatten_fn: Callable[[Iterable[Any], Any], Any]  # (children, context) -> node
+    flatten_with_keys_fn: Callable[[Any], tuple[list[tuple[Any, Any]], Any]] | None = None  # (key, child) pairs
+
+
+# The keys of a path to a leaf (tree_flatten_with_path): an index, a mapping key, an attribute.
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    idx: int
+
+    def __str__(self) -> str:
+        return f"[{self.idx!r}]"
+
+    def get(self, sequence: Any) -> Any:
+        return sequence[self.idx]
+
+
+@dataclasses.dataclass(frozen=True)
+class MappingKey:
+    key: Any
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+    def get(self, mapping: Any) -> Any:
+        return mapping[self.key]
+
+
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+    def get(self, obj: Any) -> Any:
+        return getattr(obj, self.name)
+
+
+KeyPath = tuple
+
+
+def keystr(kp: KeyPath) -> str:
+    """A key path as the Python that reaches its leaf: ``['a'][1].x``."""
+    return "".join(str(k) for k in kp)
+
+
+def _dict_flatten_with_keys(d: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    """A mapping's children keyed by MappingKey (the flatten_with_keys_fn libraries register with)."""
+    return [(MappingKey(k), v) for k, v in d.items()], list(d.keys())
+
+
+def _seq_flatten_with_keys(t: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    return [(SequenceKey(i), v) for i, v in enumerate(t)], None
+
+
+def _namedtuple_flatten_with_keys(t: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    return [(GetAttrKey(f), getattr(t, f)) for f in t._fields], type(t)
 
 
 # the node types, as PyTorch's registry (namedtuples under the key collections.namedtuple)
@@ -30,32 +89,44 @@ SUPPORTED_NODES: dict[Any, NodeDef] = {}
 def register_pytree_node(cls: type, flatten_fn: Callable, unflatten_fn: Callable, *,
                          serialized_type_name: str | None = None, to_dumpable_context: Any = None,
                          from_dumpable_context: Any = None, flatten_with_keys_fn: Any = None) -> None:  # fmt: skip
-    """Makes ``cls`` a node: ``flatten_fn(node) -> (children, context)``, ``unflatten_fn(children, context)``."""
+    """Makes ``cls`` a node: ``flatten_fn(node) -> (children, context)``, ``unflatten_fn(children, context)``;
+    ``flatten_with_keys_fn(node) -> ([(key, child), ...], context)`` for tree_flatten_with_path."""
     if cls in SUPPORTED_NODES:
         raise ValueError(f"{cls} is already registered as pytree node.")
-    SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn)
+    SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn, flatten_with_keys_fn)
 
 
 def _dict_unflatten(values: Iterable[Any], keys: Any) -> dict:
     return dict(zip(keys, values))
 
 
-register_pytree_node(tuple, lambda t: (list(t), None), lambda v, _: tuple(v))
-register_pytree_node(list, lambda t: (list(t), None), lambda v, _: list(v))
-register_pytree_node(dict, lambda d: (list(d.values()), list(d.keys())), _dict_unflatten)
+register_pytree_node(
+    tuple, lambda t: (list(t), None), lambda v, _: tuple(v), flatten_with_keys_fn=_seq_flatten_with_keys
+)
+register_pytree_node(list, lambda t: (list(t), None), lambda v, _: list(v), flatten_with_keys_fn=_seq_flatten_with_keys)
+register_pytree_node(
+    dict, lambda d: (list(d.values()), list(d.keys())), _dict_unflatten, flatten_with_keys_fn=_dict_flatten_with_keys
+)
 register_pytree_node(
     collections.OrderedDict,
     lambda d: (list(d.values()), list(d.keys())),
     lambda v, keys: collections.OrderedDict(zip(keys, v)),
+    flatten_with_keys_fn=_dict_flatten_with_keys,
 )
 register_pytree_node(
     collections.defaultdict,
     lambda d: (list(d.values()), (d.default_factory, list(d.keys()))),
     lambda v, ctx: collections.defaultdict(ctx[0], zip(ctx[1], v)),
+    flatten_with_keys_fn=lambda d: (_dict_flatten_with_keys(d)[0], (d.default_factory, list(d.keys()))),
 )
 
 
-register_pytree_node(collections.namedtuple, lambda t: (list(t), type(t)), lambda v, cls: cls(*v))
+register_pytree_node(
+    collections.namedtuple,
+    lambda t: (list(t), type(t)),
+    lambda v, cls: cls(*v),
+    flatten_with_keys_fn=_namedtuple_flatten_with_keys,
+)
 
 
 def _get_node_type(tree: Any) -> Any:
@@ -125,6 +196,44 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tup
     """The leaves of ``tree``, left to right, and its structure."""
     leaves: list[Any] = []
     return leaves, _flatten(tree, leaves, is_leaf)
+
+
+def _flatten_with_path(tree: Any, path: KeyPath, out: list[tuple[KeyPath, Any]], is_leaf: Any) -> None:
+    node = None if is_leaf is not None and is_leaf(tree) else _node_def(tree)
+    if node is None:
+        out.append((path, tree))
+        return
+    if node.flatten_with_keys_fn is None:
+        raise ValueError(
+            f"Did not find a flatten_with_keys_fn for type: {node.type}. Please pass a flatten_with_keys_fn "
+            "argument to register_pytree_node."
+        )
+    keyed, _ = node.flatten_with_keys_fn(tree)
+    for key, child in keyed:
+        _flatten_with_path(child, (*path, key), out, is_leaf)
+
+
+def tree_flatten_with_path(
+    tree: Any, is_leaf: Callable[[Any], bool] | None = None
+) -> tuple[list[tuple[KeyPath, Any]], TreeSpec]:
+    """The leaves of ``tree`` with the key path to each (``(MappingKey('a'), SequenceKey(0))``), and its
+    structure."""
+    out: list[tuple[KeyPath, Any]] = []
+    _flatten_with_path(tree, (), out, is_leaf)
+    return out, tree_structure(tree, is_leaf)
+
+
+def tree_leaves_with_path(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[tuple[KeyPath, Any]]:
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def tree_map_with_path(
+    func: Callable[..., Any], tree: Any, *rests: Any, is_leaf: Callable[[Any], bool] | None = None
+) -> Any:
+    """``func(path, leaf, *other_leaves)`` at every leaf, in ``tree``'s structure."""
+    keyed, spec = tree_flatten_with_path(tree, is_leaf)
+    others = [_leaves_like(r, spec, is_leaf) for r in rests]
+    return tree_unflatten([func(path, leaf, *xs) for (path, leaf), *xs in zip(keyed, *others)], spec)
 
 
 def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[Any]:

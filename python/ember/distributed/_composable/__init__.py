@@ -1,0 +1,1 @@
+"""ember.distributed._composable: see ember.distributed.fsdp."""

@@ -1,0 +1,1 @@
+"""ember.fx.experimental: see proxy_tensor."""

@@ -1,0 +1,206 @@
+"""ember.library: PyTorch's custom operators (``torch.library.custom_op``). A custom op wraps a Python
+function as one opaque op: called directly or as ``ember.ops.<namespace>.<name>``, it runs the function
+without recording what happens inside, and it differentiates through the formula given with
+``register_autograd`` (a backward without one raises PyTorch's error). ``register_fake`` gives the
+shape-only version run on meta tensors, and ``register_kernel`` a function per device type (``"cpu"``,
+``"cuda"``). ember has no dispatcher, so the op is Python calling Python; its use is the program structure
+libraries write it for (transformers' MoE fallback, kernels with hand-written backwards)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import _C
+from ._C import Tensor
+from .grad_mode import no_grad
+
+__all__ = ["CustomOpDef", "custom_op", "register_autograd", "register_fake", "register_kernel"]
+
+_OPS: dict[str, CustomOpDef] = {}  # "namespace::name" -> its op
+
+
+class CustomOpDef:
+    """One custom op: ``op(*args)`` runs it; ``register_autograd``/``register_fake``/``register_kernel``
+    complete it (as methods or decorators)."""
+
+    def __init__(self, namespace: str, name: str, fn: Callable[..., Any], mutates_args: Any) -> None:
+        self._namespace, self._name, self._init_fn = namespace, name, fn
+        self._mutates_args = mutates_args
+        self._kernels: dict[str, Callable[..., Any]] = {}
+        self._fake: Callable[..., Any] | None = None
+        self._backward: Callable[..., Any] | None = None
+        self._setup_context: Callable[..., Any] | None = None
+        self.__name__ = name
+        self.__doc__ = fn.__doc__
+        self._signature = inspect.signature(fn)
+
+    @property
+    def _qualname(self) -> str:
+        return f"{self._namespace}::{self._name}"
+
+    def __repr__(self) -> str:
+        return f"<CustomOpDef({self._qualname})>"
+
+    @property
+    def default(self) -> CustomOpDef:
+        """The op's one overload (``torch.ops.ns.name.default``)."""
+        return self
+
+    def register_kernel(self, device_types: str | Iterable[str] | None, fn: Callable[..., Any] | None = None) -> Any:
+        """``fn`` runs the op for tensors on ``device_types`` (None: every device)."""
+
+        def register(kernel: Callable[..., Any]) -> Callable[..., Any]:
+            kinds = [device_types] if isinstance(device_types, str) else list(device_types or ["default"])
+            for kind in kinds:
+                self._kernels[kind] = kernel
+            return kernel
+
+        return register(fn) if fn is not None else register
+
+    def register_fake(self, fn: Callable[..., Any] | None = None, /) -> Any:
+        """``fn`` gives the op's outputs for meta tensors (shapes and dtypes only)."""
+
+        def register(fake: Callable[..., Any]) -> Callable[..., Any]:
+            self._fake = fake
+            return fake
+
+        return register(fn) if fn is not None else register
+
+    def register_autograd(
+        self, backward: Callable[..., Any], /, *, setup_context: Callable[..., Any] | None = None
+    ) -> None:
+        """``backward(ctx, *grads)`` gives one gradient per input (None for non-tensors);
+        ``setup_context(ctx, inputs, output)`` saves what it needs."""
+        self._backward, self._setup_context = backward, setup_context
+
+    def _kernel_for(self, tensors: list[Tensor]) -> Callable[..., Any]:
+        kinds = {t.device.type for t in tensors}
+        if "meta" in kinds:
+            if self._fake is None:
+                raise NotImplementedError(
+                    f"{self._qualname}: there was no fake impl registered for this custom op; use register_fake"
+                )
+            return self._fake
+        for kind in kinds:
+            if kind in self._kernels:
+                return self._kernels[kind]
+        return self._kernels.get("default", self._init_fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        inputs = tuple(bound.arguments.values())
+        tensors = [a for a in inputs if isinstance(a, Tensor)]
+        kernel = self._kernel_for(tensors)
+        needs_graph = _C.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if not needs_graph:
+            with no_grad():
+                return kernel(*inputs)
+        return _op_function(self).apply(kernel, *inputs)
+
+
+def _op_function(op: CustomOpDef) -> type:
+    """The autograd.Function that runs ``op`` as one node named after it."""
+    from .autograd.function import Function
+
+    class Generated(Function):
+        @staticmethod
+        def forward(ctx: Any, kernel: Callable[..., Any], *inputs: Any) -> Any:
+            with no_grad():
+                output = kernel(*inputs)
+            if op._setup_context is not None:
+                op._setup_context(ctx, inputs, output)
+            return output
+
+        @staticmethod
+        def backward(ctx: Any, *grads: Any) -> Any:
+            if op._backward is None:
+                raise RuntimeError(
+                    f"Trying to backward through {op._namespace}.{op._name}.default but no autograd formula was "
+                    "registered. Please use register_autograd to add one."
+                )
+            result = op._backward(ctx, *grads)
+            return (None, *(result if isinstance(result, tuple) else (result,)))
+
+    Generated.__name__ = Generated.__qualname__ = f"GeneratedBackwardFor_{op._namespace}_{op._name}_default"
+    return Generated
+
+
+def _lookup(op: str | CustomOpDef) -> CustomOpDef:
+    if isinstance(op, CustomOpDef):
+        return op
+    if op not in _OPS:
+        raise ValueError(f"{op}: no custom op of that name (define it with ember.library.custom_op first)")
+    return _OPS[op]
+
+
+def _check_annotations(fn: Callable[..., Any], name: str) -> None:
+    for parameter in inspect.signature(fn).parameters.values():
+        if parameter.annotation is inspect.Parameter.empty:
+            raise ValueError(
+                f"infer_schema(func): Parameter {parameter.name} must have a type annotation. Got func with "
+                f"signature {inspect.signature(fn)})"
+            )
+
+
+def custom_op(name: str, fn: Callable[..., Any] | None = None, /, *, mutates_args: Any,
+              device_types: str | Iterable[str] | None = None, schema: str | None = None,
+              tags: Any = None) -> Any:  # fmt: skip
+    """Makes ``fn`` the custom op ``"namespace::name"`` (a decorator without ``fn``). Without a ``schema``,
+    every parameter needs a type annotation, as PyTorch infers the schema from them."""
+    if "::" not in name:
+        raise ValueError(f"Expected `name` to be of the form 'namespace::name', got {name!r}")
+    namespace, short = name.split("::", 1)
+
+    def define(func: Callable[..., Any]) -> CustomOpDef:
+        if schema is None:
+            _check_annotations(func, name)
+        op = CustomOpDef(namespace, short, func, mutates_args)
+        if device_types is not None:
+            op.register_kernel(device_types, func)
+        _OPS[name] = op
+        return op
+
+    return define(fn) if fn is not None else define
+
+
+def register_fake(op: str | CustomOpDef, fn: Callable[..., Any] | None = None, /, **kwargs: Any) -> Any:
+    return _lookup(op).register_fake(fn) if fn is not None else _lookup(op).register_fake
+
+
+def register_autograd(op: str | CustomOpDef, backward: Callable[..., Any], /, *,
+                      setup_context: Callable[..., Any] | None = None, lib: Any = None) -> None:  # fmt: skip
+    _lookup(op).register_autograd(backward, setup_context=setup_context)
+
+
+def register_kernel(op: str | CustomOpDef, device_types: str | Iterable[str] | None,
+                    fn: Callable[..., Any] | None = None, /, **kwargs: Any) -> Any:  # fmt: skip
+    return _lookup(op).register_kernel(device_types, fn)
+
+
+class _Namespace:
+    """``ember.ops.<namespace>``: that namespace's custom ops by name."""
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> CustomOpDef:
+        op = _OPS.get(f"{self._namespace}::{name}")
+        if op is None:
+            raise AttributeError(f"'_OpNamespace' '{self._namespace}' object has no attribute '{name}'")
+        return op
+
+
+class _Ops:
+    """``ember.ops``: custom ops by namespace (``ember.ops.mylib.mysin``). PyTorch's own ATen ops are not
+    here: ember's ops are its functions (``ember.add``), with no dispatcher to reach them by schema."""
+
+    def __getattr__(self, namespace: str) -> _Namespace:
+        if namespace.startswith("__"):
+            raise AttributeError(namespace)
+        return _Namespace(namespace)
+
+
+ops = _Ops()
