@@ -91,15 +91,7 @@ static const char* buffer_format(DType d) {
     case DType::UInt16: return "H";
     case DType::UInt32: return "I";
     case DType::UInt64: return "Q";
-    case DType::BFloat16:
-    case DType::Complex32:  // no tensor has these dtypes (Note [Named-only dtypes])
-    case DType::Complex64:
-    case DType::Complex128:
-    case DType::Float8_e4m3fn:
-    case DType::Float8_e5m2:
-    case DType::Float8_e4m3fnuz:
-    case DType::Float8_e5m2fnuz:
-    case DType::Float8_e8m0fnu: break;
+    default: break;  // bfloat16, and the dtypes no tensor has (Note [Named-only dtypes])
   }
   EMBER_FAIL(Type, "the buffer protocol has no format for ", dtype_name(d), "; use DLPack or convert first");
 }
@@ -137,14 +129,7 @@ static dlpack::DataType dlpack_dtype(DType d) {
     case DType::Float32:
     case DType::Float64: return {dlpack::kDLFloat, bits, 1};
     case DType::BFloat16: return {dlpack::kDLBfloat, bits, 1};
-    case DType::Complex32:  // no tensor has these dtypes (Note [Named-only dtypes])
-    case DType::Complex64:
-    case DType::Complex128:
-    case DType::Float8_e4m3fn:
-    case DType::Float8_e5m2:
-    case DType::Float8_e4m3fnuz:
-    case DType::Float8_e5m2fnuz:
-    case DType::Float8_e8m0fnu: break;
+    default: break;  // no tensor has the other dtypes (Note [Named-only dtypes])
   }
   throw std::logic_error("unknown dtype");
 }
