@@ -126,3 +126,31 @@ def test_lobpcg_eigenvalue_gradients_and_refusals():
         ember.lobpcg(ember.from_numpy(spd(9)), k=0)
     with pytest.raises(NotImplementedError, match="tracker"):
         ember.lobpcg(ember.from_numpy(spd(9)), k=1, tracker=lambda worker: None)
+
+
+def test_svd_lowrank_recovers_a_low_rank_matrix_and_its_singular_values():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(20, 4)) @ rng.normal(size=(4, 15))  # rank 4: a rank-6 sketch is exact
+    want = np.linalg.svd(a, compute_uv=False)
+    for shape in [(20, 15), (15, 20)]:  # both branches: the tall matrix and its transpose
+        x = ember.tensor(a if shape == (20, 15) else a.T)
+        U, S, V = ember.svd_lowrank(x, q=6)
+        assert U.shape == (shape[0], 6) and S.shape == (6,) and V.shape == (shape[1], 6)
+        np.testing.assert_allclose(((U * S) @ V.mT).numpy(), x.numpy(), atol=1e-10)
+        np.testing.assert_allclose(S.numpy()[:4], want[:4], rtol=1e-10)
+    M = ember.tensor(np.ones((20, 15)))
+    U, S, V = ember.svd_lowrank(ember.tensor(a) + M, q=6, M=M)
+    np.testing.assert_allclose(S.numpy()[:4], want[:4], rtol=1e-10)
+    # principal components: the SVD of the centered matrix
+    centered = a - a.mean(0, keepdims=True)
+    _, S, _ = ember.pca_lowrank(ember.tensor(a), q=4)
+    np.testing.assert_allclose(S.numpy(), np.linalg.svd(centered, compute_uv=False)[:4], rtol=1e-10)
+    assert ember.pca_lowrank(ember.tensor(a))[1].shape == (6,)  # q = min(6, m, n)
+    with pytest.raises(ValueError, match=r"q\(=30\) must be non-negative integer and not greater than min\(m, n\)=15"):
+        ember.svd_lowrank(ember.tensor(a), q=30)
+
+    def top_two(t):
+        ember.manual_seed(0)  # the same random projection at every evaluation
+        return ember.svd_lowrank(t, q=2, niter=1)[1]
+
+    assert gradcheck(top_two, (ember.tensor(rng.normal(size=(5, 4)), requires_grad=True),))

@@ -372,6 +372,28 @@ def test_distributed_sharding_names_are_values_and_sharding_raises():
     assert picked.tolist() == [2.0, 1.0]
 
 
+def test_join_and_generic_streams_as_single_process_code_meets_them():
+    from ember.distributed.algorithms.join import Join, Joinable, JoinHook
+
+    assert JoinHook().main_hook() is None and JoinHook().post_hook(True) is None
+    with pytest.raises(TypeError, match="abstract"):
+        Joinable()  # a joinable names its hook, device and process group
+    with pytest.raises(ValueError, match="requires at least one joinable"):
+        Join([])
+    with Join([object()], enable=True):  # one process (no MPI job): nothing to shadow
+        pass
+    stream = ember.Stream()  # the CPU's: nothing queued
+    assert stream.query() and stream.synchronize() is None and stream.device_type == "cpu"
+    assert repr(stream) == "ember.Stream device_type=cpu, device_index=-1, stream_id=0"
+    event = stream.record_event()
+    assert isinstance(event, ember.Event) and event.query() and ember.Stream(device="cpu") == stream
+    with pytest.raises(RuntimeError, match="CPU events record no time"):
+        event.elapsed_time(ember.Event())
+    # a device string ember has no such device for names none of its devices (accelerate asks device == "npu")
+    assert ember.device("cpu") != "npu" and not (ember.device("cpu") == "xpu:0") and ember.device("cpu") == "cpu"
+    assert pytree._dict_flatten({"a": 1, "b": 2}) == ([1, 2], ["a", "b"])
+
+
 def test_config_describes_this_build():
     shown = ember.__config__.show()
     assert "USE_MKL=OFF" in shown and "OpenBLAS" in shown and ember.version.__version__ in shown

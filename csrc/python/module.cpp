@@ -86,8 +86,12 @@ static void init_types(py::module_& m) {
           "__eq__",
           [](const Device& a, py::handle b) {
             if (py::isinstance<Device>(b)) return a == b.cast<Device>();
-            if (py::isinstance<py::str>(b)) return a == parse_device(b.cast<std::string>());
-            return false;
+            if (!py::isinstance<py::str>(b)) return false;
+            try {  // a string naming a device ember does not have ("npu") names no device of ember's
+              return a == parse_device(b.cast<std::string>());
+            } catch (const Error&) {
+              return false;
+            }
           },
           "Equal to a device or a device string naming the same device.", py::arg("other"))
       .def(

@@ -86,6 +86,8 @@ from ._torch_level_aten import *  # noqa: F403  (needs nn)
 from ._torch_level_rnn import *  # noqa: F403  (needs nn)
 from ._householder import geqrf, orgqr, ormqr
 from ._lobpcg import lobpcg
+from ._lowrank import pca_lowrank, svd_lowrank
+from ._streams import Event, Stream
 from ._torch_misc import *
 from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
 from ._symbolic import *  # noqa: F403  (torch.SymInt, sym_max, _assert_async)

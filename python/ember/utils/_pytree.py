@@ -96,6 +96,11 @@ def register_pytree_node(cls: type, flatten_fn: Callable, unflatten_fn: Callable
     SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn, flatten_with_keys_fn)
 
 
+def _dict_flatten(d: Any) -> tuple[list[Any], Any]:
+    """A mapping's children and context (its keys), the flatten_fn libraries register mappings with."""
+    return list(d.values()), list(d.keys())
+
+
 def _dict_unflatten(values: Iterable[Any], keys: Any) -> dict:
     return dict(zip(keys, values))
 
@@ -104,12 +109,10 @@ register_pytree_node(
     tuple, lambda t: (list(t), None), lambda v, _: tuple(v), flatten_with_keys_fn=_seq_flatten_with_keys
 )
 register_pytree_node(list, lambda t: (list(t), None), lambda v, _: list(v), flatten_with_keys_fn=_seq_flatten_with_keys)
-register_pytree_node(
-    dict, lambda d: (list(d.values()), list(d.keys())), _dict_unflatten, flatten_with_keys_fn=_dict_flatten_with_keys
-)
+register_pytree_node(dict, _dict_flatten, _dict_unflatten, flatten_with_keys_fn=_dict_flatten_with_keys)
 register_pytree_node(
     collections.OrderedDict,
-    lambda d: (list(d.values()), list(d.keys())),
+    _dict_flatten,
     lambda v, keys: collections.OrderedDict(zip(keys, v)),
     flatten_with_keys_fn=_dict_flatten_with_keys,
 )
