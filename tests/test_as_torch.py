@@ -22,6 +22,9 @@ def test_a_library_written_for_torch_runs_on_ember():
         import ember
         assert torch.Tensor is ember.Tensor and F is ember.nn.functional and nn is ember.nn
         assert torch.torch is torch  # PyTorch's module names itself (kornia writes torch.torch.Tensor)
+        import importlib.metadata, importlib.util
+        # the package metadata and the import spec say what torch.__version__ says, PyTorch installed or not
+        assert importlib.metadata.version("torch") == "2.13.0" and importlib.util.find_spec("torch") is not None
         # libraries choose their code paths by PyTorch's version: the one ember's API follows
         assert torch.__version__ == "2.13.0" and torch.__version__ >= "2.4" and not torch.__version__ < "2.10"
         assert ember.__version__ != torch.__version__

@@ -6,10 +6,9 @@ work (README, "PyTorch's API, name by name").
 
 ``torch`` is then a module that forwards every name to ember, but for ``torch.__version__``: the version of
 PyTorch whose API ember follows (``TORCH_API_VERSION``, comparable as PyTorch's ``TorchVersion`` is), since
-libraries choose their code paths by it; ``ember.__version__`` stays ember's own. A library that asks for
-PyTorch's installed version through its package metadata (``importlib.metadata.version("torch")``) still
-needs a PyTorch distribution to answer, and one that loads PyTorch's C++ extensions (torchvision,
-torchaudio) cannot run on ember. Importing this module after PyTorch itself was imported raises ImportError:
+libraries choose their code paths by it; ``ember.__version__`` stays ember's own. The package metadata says
+the same (``importlib.metadata.version("torch")``), whether or not PyTorch is installed. A library that loads
+PyTorch's C++ extensions (torchvision, torchaudio) cannot run on ember. Importing this module after PyTorch itself was imported raises ImportError:
 the two would mix."""
 
 from __future__ import annotations
@@ -17,8 +16,11 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
+import pathlib
 import sys
 from types import ModuleType
+from typing import Any
 
 import ember
 
@@ -100,8 +102,25 @@ class _EmberLoader(importlib.abc.Loader):
         """The ember module is imported already."""
 
 
+class _TorchDistribution(importlib.metadata.Distribution):
+    """The ``torch`` distribution's metadata, for libraries that ask ``importlib.metadata.version("torch")``:
+    named torch, at the PyTorch version ember's API follows (as ``torch.__version__``), with no files."""
+
+    def read_text(self, filename: str) -> str | None:
+        if filename in ("METADATA", "PKG-INFO"):
+            return f"Metadata-Version: 2.1\nName: torch\nVersion: {TORCH_API_VERSION}\n"
+        return None
+
+    def locate_file(self, path: Any) -> Any:
+        return pathlib.Path(ember.__file__).parent / str(path)
+
+
 class _TorchFinder(importlib.abc.MetaPathFinder):
-    """``torch.X.Y`` is ``ember.X.Y``."""
+    """``torch.X.Y`` is ``ember.X.Y``; and the ``torch`` distribution is ember's (_TorchDistribution)."""
+
+    def find_distributions(self, context: Any = None) -> list[importlib.metadata.Distribution]:
+        name = getattr(context, "name", None)
+        return [_TorchDistribution()] if name is not None and name.lower() == "torch" else []
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith("torch."):
