@@ -1,15 +1,15 @@
 """``import ember.as_torch`` before a library written for PyTorch: its ``import torch`` (and ``import
 torch.nn.functional``, ``from torch.utils.data import DataLoader``, ...) then gives ember's modules, so the
-library runs on ember unchanged. Run through it, x-transformers, ema-pytorch, lion-pytorch, torchdiffeq,
-vector-quantize-pytorch, einops' layers, torchmetrics, torch-optimizer and PyTorch Lightning's Trainer.fit
-work (README, "PyTorch's API, name by name").
+library runs on ember unchanged. Run through it, transformers, diffusers, peft, accelerate, kornia, captum,
+gpytorch, pyro, x-transformers, torchmetrics, PyTorch Lightning's Trainer.fit and more work (README,
+"PyTorch's API, name by name").
 
 ``torch`` is then a module that forwards every name to ember, but for ``torch.__version__``: the version of
 PyTorch whose API ember follows (``TORCH_API_VERSION``, comparable as PyTorch's ``TorchVersion`` is), since
 libraries choose their code paths by it; ``ember.__version__`` stays ember's own. The package metadata says
 the same (``importlib.metadata.version("torch")``), whether or not PyTorch is installed. A library that loads
-PyTorch's C++ extensions (torchvision, torchaudio) cannot run on ember. Importing this module after PyTorch itself was imported raises ImportError:
-the two would mix."""
+PyTorch's C++ extensions (torchvision, torchaudio) cannot run on ember. Importing this module after PyTorch
+itself was imported raises ImportError: the two would mix."""
 
 from __future__ import annotations
 
