@@ -140,3 +140,9 @@ def test_backends_other_than_mpi_are_refused_with_the_way_to_launch():
 def test_importing_ember_does_not_import_mpi():
     code = "import sys, ember, ember.distributed; print('mpi4py' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_zero_redundancy_optimizer_matches_the_unsharded_optimizer(ranks):
+    result = run_mpi(ranks, str(SCRIPTS / "check_zero.py"))
+    assert_ok(result, ranks, "ZeroRedundancyOptimizer matches the unsharded optimizer")

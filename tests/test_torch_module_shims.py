@@ -394,6 +394,22 @@ def test_join_and_generic_streams_as_single_process_code_meets_them():
     assert pytree._dict_flatten({"a": 1, "b": 2}) == ([1, 2], ["a", "b"])
 
 
+def test_annotation_aliases_and_factory_keywords_libraries_use():
+    import ember.types as types
+    from ember.distributed._tensor.experimental import implicit_replication
+    from ember.utils.data.dataloader import T_co, _collate_fn_t, _worker_init_fn_t
+
+    assert types.Number == typing.Union[int, float, bool] and types._dtype is ember.dtype and types._int is int
+    assert typing.get_args(_collate_fn_t)[1] is typing.Any and _worker_init_fn_t is not None and T_co.__covariant__
+    with implicit_replication():  # every ember tensor is plain: nothing to replicate
+        pass
+    ember.manual_seed(0)
+    drawn = ember.normal(0.0, 2.0, size=(4000,), device="cpu", dtype=ember.float64)  # opacus' noise
+    assert drawn.dtype == ember.float64 and abs(drawn.std().item() - 2.0) < 0.1
+    with pytest.raises(RuntimeError, match="supports only the strided layout"):
+        ember.normal(0.0, 1.0, size=(2,), layout="sparse")
+
+
 def test_config_describes_this_build():
     shown = ember.__config__.show()
     assert "USE_MKL=OFF" in shown and "OpenBLAS" in shown and ember.version.__version__ in shown

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -97,17 +98,22 @@ def normal(
     generator: Generator | None = None,
     out: Tensor | None = None,
     dtype: _C.dtype | None = None,
+    layout: Any = None,
+    device: str | _C.device | None = None,
+    pin_memory: bool = False,
     requires_grad: bool = False,
 ) -> Tensor:
     """Normal samples: of the broadcast shape of tensor mean and std (differentiable in them), or of
-    ``size`` for numbers."""
+    ``size`` for numbers (on ``device``, as the other factories)."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if not tensors:
         if size is None:
             raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        r = randn(*size, dtype=dtype or (out.dtype if out is not None else None), generator=generator) * std + mean
+        _check_layout_and_pinning(layout, pin_memory, "normal", device)
+        dt = dtype or (out.dtype if out is not None else None)
+        r = randn(*size, dtype=dt, device=device, generator=generator, pin_memory=pin_memory) * std + mean
         r.requires_grad_(requires_grad)
         return _out(out, r, "normal")
     if isinstance(std, Tensor) and bool((std < 0).any()):

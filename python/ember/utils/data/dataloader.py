@@ -10,7 +10,7 @@ import copy
 import numbers
 import re
 import warnings
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,11 @@ from ._pin import pin_memory
 from ._worker import WorkerPool, run_epoch
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset, _GeneratorLike, _randint
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+# PyTorch's annotation aliases, which samplers and loaders written for it import
+T_co = TypeVar("T_co", covariant=True)
+_collate_fn_t = Callable[[list[Any]], Any]
+_worker_init_fn_t = Callable[[int], None]
 
 __all__ = [
     "BatchSampler",
