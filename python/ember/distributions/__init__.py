@@ -150,8 +150,19 @@ def _add_pytorch_module_paths() -> None:
         "wishart": ["Wishart"],
     }  # fmt: skip
     package = sys.modules[__name__]
+
+    class PathModule(types.ModuleType):
+        """Like PyTorch's module, it answers the other names its family's code uses (Distribution,
+        constraints, private helpers): from the package, else from the module the class is defined in."""
+
+        def __getattr__(self, name: str) -> object:
+            for source in (package, sys.modules[getattr(package, self.__all__[0]).__module__]):
+                if hasattr(source, name):
+                    return getattr(source, name)
+            raise AttributeError(f"module '{self.__name__}' has no attribute '{name}'")
+
     for path, names in paths.items():
-        module = types.ModuleType(f"{__name__}.{path}", f"torch.distributions.{path}: {', '.join(names)}.")
+        module = PathModule(f"{__name__}.{path}", f"torch.distributions.{path}: {', '.join(names)}.")
         module.__all__ = names
         for name in names:
             setattr(module, name, getattr(package, name))
