@@ -497,3 +497,29 @@ def test_stack_dataset_tuples_and_dicts():
         StackDataset()
     with pytest.raises(ValueError, match="but both types are given"):
         StackDataset(images, label=labels)
+
+
+def test_collate_takes_a_table_of_functions_per_type():
+    # PyTorch's extensible collate: code copies default_collate_fn_map, adds its own types and calls collate
+    from ember.utils.data._utils.collate import collate, default_collate_fn_map, np_str_obj_array_pattern
+
+    class Box:
+        def __init__(self, v):
+            self.v = v
+
+    table = {**default_collate_fn_map, Box: lambda batch, *, collate_fn_map=None: sum(b.v for b in batch)}
+    batch = collate([{"box": Box(1), "x": ember.ones(2)}, {"box": Box(2), "x": ember.zeros(2)}], collate_fn_map=table)
+    assert batch["box"] == 3 and batch["x"].tolist() == [[1.0, 1.0], [0.0, 0.0]]
+    assert collate([np.float64(1.5), np.float64(2.5)], collate_fn_map=table).dtype == ember.float64
+    with pytest.raises(TypeError, match="default_collate: batch must contain tensors"):
+        collate([Box(1)], collate_fn_map=default_collate_fn_map)
+    assert np_str_obj_array_pattern.search(np.array(["a"]).dtype.str)
+
+
+def test_factories_take_size_as_a_keyword():
+    # monai writes torch.zeros(size=shape, ...)
+    for factory in (ember.zeros, ember.ones, ember.empty, ember.rand, ember.randn):
+        assert factory(size=(2, 3)).shape == (2, 3) and factory(size=[4]).shape == (4,)
+        with pytest.raises(TypeError, match="got multiple values for argument 'size'"):
+            factory(2, size=(3,))
+    assert ember.zeros(size=(2,), device="meta").device.type == "meta"

@@ -266,17 +266,28 @@ def _into(out: Tensor | None, t: Tensor, name: str) -> Tensor:
     return t if out is None else _C._write_out(out, t, name)
 
 
+def _size_argument(sizes: tuple[Any, ...], size: Sequence[int] | None, name: str) -> tuple[Any, ...]:
+    """The sizes given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as the ``size=`` keyword."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (size,)
+
+
 def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     name = fn.__name__.lstrip("_")
 
     def create(
-        *size: int | Sequence[int],
+        *sizes: int | Sequence[int],
+        size: Sequence[int] | None = None,
         out: Tensor | None = None,
         dtype: _C.dtype | None = None,
         device: str | _C.device | None = None,
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
+        size = _size_argument(sizes, size, name)
         if _on_meta(device):
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
@@ -305,7 +316,8 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     name = fn.__name__.lstrip("_")
 
     def create(
-        *size: int | Sequence[int],
+        *sizes: int | Sequence[int],
+        size: Sequence[int] | None = None,
         generator: _C.Generator | None = None,
         out: Tensor | None = None,
         dtype: _C.dtype | None = None,
@@ -313,6 +325,7 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
+        size = _size_argument(sizes, size, name)
         if _on_meta(device):
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
@@ -347,7 +360,8 @@ _empty_row_major = _make(_C._empty, "")
 
 
 def empty(
-    *size: int | Sequence[int],
+    *sizes: int | Sequence[int],
+    size: Sequence[int] | None = None,
     out: Tensor | None = None,
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
@@ -357,6 +371,7 @@ def empty(
 ) -> Tensor:
     """Returns an uninitialized tensor of the shape given by ``size`` (of the default dtype), row-major unless
     ``memory_format`` is ``channels_last``/``channels_last_3d``."""
+    size = _size_argument(sizes, size, "empty")
     if memory_format is not None and not _on_meta(device):
         _check_device(device, pin_memory)
         laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format, device)

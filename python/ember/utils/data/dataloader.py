@@ -65,40 +65,79 @@ def _rebuild_sequence(elem: Any, values: list[Any]) -> Any:
         return values
 
 
+def collate_tensor_fn(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
+    return stack(list(batch), 0)
+
+
+def collate_numpy_array_fn(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
+    if _STR_OR_OBJECT_DTYPE.search(batch[0].dtype.str):
+        raise TypeError(_COLLATE_ERROR.format(batch[0].dtype))
+    return collate([_creation.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+
+
+def collate_numpy_scalar_fn(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
+    return _creation.as_tensor(np.asarray(batch))  # numpy scalars keep their dtype
+
+
+def collate_float_fn(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
+    return _creation.tensor(batch, dtype=_creation.float64)
+
+
+def collate_int_fn(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
+    return _creation.tensor(batch)  # bools too: they give a bool tensor
+
+
+def collate_str_fn(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
+    return batch
+
+
+# How default_collate collates each kind of element (PyTorch's table: code extends a copy of it and passes it
+# to ``collate``). The keys are tried in order with isinstance after an exact type match: numpy's scalars
+# before float, as numpy's float64 is a float.
+default_collate_fn_map: dict[Any, Callable[..., Any]] = {
+    Tensor: collate_tensor_fn,
+    np.ndarray: collate_numpy_array_fn,
+    (np.bool_, np.number, np.object_): collate_numpy_scalar_fn,
+    float: collate_float_fn,
+    int: collate_int_fn,
+    str: collate_str_fn,
+    bytes: collate_str_fn,
+}
+
+
+def collate(batch: Sequence[Any], *, collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Any:
+    """Merge a list of samples into a batch: each element by ``collate_fn_map``'s function for its type;
+    dicts, namedtuples, tuples and lists element by element (a tuple sample gives a list)."""
+    elem = batch[0]
+    if collate_fn_map is not None:
+        if type(elem) in collate_fn_map:
+            return collate_fn_map[type(elem)](batch, collate_fn_map=collate_fn_map)
+        for kind, fn in collate_fn_map.items():
+            if isinstance(elem, kind):
+                return fn(batch, collate_fn_map=collate_fn_map)
+    if isinstance(elem, collections.abc.Mapping):
+        return _rebuild_mapping(
+            elem, {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map) for key in elem}
+        )
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return type(elem)(*(collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(e) != size for e in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        transposed = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
+        if isinstance(elem, tuple):
+            return transposed  # a list, as PyTorch
+        return _rebuild_sequence(elem, transposed)
+    raise TypeError(_COLLATE_ERROR.format(type(elem)))
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch: tensors are stacked along a new first dimension,
     numbers become tensors (float64 for floats, int64 for ints), numpy arrays become tensors,
     dicts/tuples/lists are collated element by element (a tuple sample gives a list), strings
     stay lists."""
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return stack(list(batch), 0)
-    if type(elem).__module__ == "numpy" and not isinstance(elem, (np.str_, np.bytes_)):
-        if isinstance(elem, np.ndarray):
-            if _STR_OR_OBJECT_DTYPE.search(elem.dtype.str):
-                raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-            return default_collate([_creation.as_tensor(b) for b in batch])
-        if elem.shape == ():  # numpy scalars keep their dtype
-            return _creation.as_tensor(np.asarray(batch))
-    if isinstance(elem, float):
-        return _creation.tensor(batch, dtype=_creation.float64)
-    if isinstance(elem, int):  # bools too: they give a bool tensor
-        return _creation.tensor(batch)
-    if isinstance(elem, (str, bytes)):
-        return batch
-    if isinstance(elem, collections.abc.Mapping):
-        return _rebuild_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
-    if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = [default_collate(samples) for samples in zip(*batch)]
-        if isinstance(elem, tuple):
-            return transposed  # a list, as PyTorch
-        return _rebuild_sequence(elem, transposed)
-    raise TypeError(_COLLATE_ERROR.format(type(elem)))
+    return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
 def default_convert(data: Any) -> Any:
