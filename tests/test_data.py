@@ -514,12 +514,3 @@ def test_collate_takes_a_table_of_functions_per_type():
     with pytest.raises(TypeError, match="default_collate: batch must contain tensors"):
         collate([Box(1)], collate_fn_map=default_collate_fn_map)
     assert np_str_obj_array_pattern.search(np.array(["a"]).dtype.str)
-
-
-def test_factories_take_size_as_a_keyword():
-    # monai writes torch.zeros(size=shape, ...)
-    for factory in (ember.zeros, ember.ones, ember.empty, ember.rand, ember.randn):
-        assert factory(size=(2, 3)).shape == (2, 3) and factory(size=[4]).shape == (4,)
-        with pytest.raises(TypeError, match="got multiple values for argument 'size'"):
-            factory(2, size=(3,))
-    assert ember.zeros(size=(2,), device="meta").device.type == "meta"

@@ -25,6 +25,27 @@ def test_layout_and_pin_memory_keywords():
         ember.zeros_like(x, generator=g)
 
 
+def test_factories_take_size_layout_and_out_as_pytorchs():
+    # monai writes torch.zeros(size=shape, ...); scripts pass layout=torch.strided to every factory
+    for factory in (ember.zeros, ember.ones, ember.empty, ember.rand, ember.randn):
+        assert factory(size=(2, 3)).shape == (2, 3) and factory(size=[4]).shape == (4,)
+        assert factory(2, layout=ember.strided).shape == (2,)
+        with pytest.raises(TypeError, match="got multiple values for argument 'size'"):
+            factory(2, size=(3,))
+        with pytest.raises(RuntimeError, match="only the strided layout"):
+            factory(2, layout="sparse_coo")
+    assert ember.zeros(size=(2,), device="meta").device.type == "meta"
+    assert ember.arange(3, layout=ember.strided).tolist() == [0, 1, 2]
+    assert ember.eye(2, layout=ember.strided).shape == (2, 2)
+    assert ember.linspace(0, 1, 3, layout=ember.strided).shape == (3,)
+    out = ember.empty(1, dtype=ember.int32)
+    drawn = ember.randint(0, 5, (3,), out=out, layout=ember.strided)
+    assert drawn is out and out.shape == (3,) and out.dtype == ember.int32 and ((out >= 0) & (out < 5)).all()
+    nhwc = ember.ones(1, 2, 3, 3).contiguous(memory_format=ember.channels_last)
+    assert ember.full_like(nhwc, 2.0).stride() == nhwc.stride()  # the input's layout, as PyTorch's
+    assert ember.full_like(nhwc, 2.0, memory_format=ember.contiguous_format).is_contiguous()
+
+
 def test_method_keywords():
     x = ember.arange(6.0)
     assert x.reshape(shape=(2, 3)).shape == (2, 3)

@@ -283,11 +283,13 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         size: Sequence[int] | None = None,
         out: Tensor | None = None,
         dtype: _C.dtype | None = None,
+        layout: Any = None,
         device: str | _C.device | None = None,
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
         size = _size_argument(sizes, size, name)
+        _check_layout_and_pinning(layout, False, name)
         if _on_meta(device):
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
@@ -321,11 +323,13 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         generator: _C.Generator | None = None,
         out: Tensor | None = None,
         dtype: _C.dtype | None = None,
+        layout: Any = None,
         device: str | _C.device | None = None,
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
         size = _size_argument(sizes, size, name)
+        _check_layout_and_pinning(layout, False, name)
         if _on_meta(device):
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
@@ -364,6 +368,7 @@ def empty(
     size: Sequence[int] | None = None,
     out: Tensor | None = None,
     dtype: _C.dtype | None = None,
+    layout: Any = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
@@ -372,6 +377,7 @@ def empty(
     """Returns an uninitialized tensor of the shape given by ``size`` (of the default dtype), row-major unless
     ``memory_format`` is ``channels_last``/``channels_last_3d``."""
     size = _size_argument(sizes, size, "empty")
+    _check_layout_and_pinning(layout, False, "empty")
     if memory_format is not None and not _on_meta(device):
         _check_device(device, pin_memory)
         laid_out = _memory_format.empty_in_format(_size(size), dtype or _default_dtype, memory_format, device)
@@ -432,10 +438,13 @@ def arange(
     device: str | _C.device | None = None,
     requires_grad: bool = False,
     out: Tensor | None = None,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
     ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else the default
     dtype (float32 unless ``set_default_dtype`` changed it)."""
+    _check_layout_and_pinning(layout, pin_memory, "arange", device)
     if not _on_meta(device):
         _check_device(device)
     if end is None:
@@ -456,8 +465,11 @@ def linspace(
     device: str | _C.device | None = None,
     requires_grad: bool = False,
     out: Tensor | None = None,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Returns a 1-D tensor of ``steps`` values evenly spaced from ``start`` to ``end``, both included."""
+    _check_layout_and_pinning(layout, pin_memory, "linspace", device)
     if _on_meta(device):
         return _meta.empty((int(steps),), dtype or _default_dtype, requires_grad)
     _check_device(device)
@@ -471,11 +483,14 @@ def eye(
     *,
     out: Tensor | None = None,
     dtype: _C.dtype | None = None,
+    layout: Any = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Returns an ``n`` x ``m`` (default ``n`` x ``n``) tensor with ones on the diagonal and zeros elsewhere
     (written into ``out``, resized and of its dtype, when given)."""
+    _check_layout_and_pinning(layout, pin_memory, "eye", device)
     dt = dtype or (out.dtype if out is not None else _default_dtype)
     if _on_meta(device):
         return _meta.empty((int(n), int(n if m is None else m)), dt, requires_grad)
@@ -494,11 +509,19 @@ def randint(
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Returns a tensor of random integers uniform in [low, high) (int64 by default), of shape ``size``.
 
     Called as ``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch.
     """
+    _check_layout_and_pinning(layout, pin_memory, "randint", device)
+    if out is not None:  # drawn in out's dtype, then written into it (resized to size)
+        drawn = randint(low, high, size, generator=generator, dtype=dtype or out.dtype, device=device)
+        out.resize_(drawn.shape)  # a factory's out takes its shape without the resize warning, as eye's
+        return _finish(_into(out, drawn, "randint"), requires_grad)
     if not _on_meta(device):
         _check_device(device)
     if size is None:
@@ -633,10 +656,19 @@ def full_like(
     dtype: _C.dtype | None = None,
     device: str | _C.device | None = None,
     requires_grad: bool = False,
+    layout: Any = None,
+    pin_memory: bool = False,
+    memory_format: Any = None,
 ) -> Tensor:
-    """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given."""
+    """Returns a tensor of the shape of ``input`` filled with ``fill_value``, of ``input``'s dtype unless given,
+    laid out as ``memory_format`` says (input's layout by default), as the other ``*_like`` factories."""
+    _check_layout_and_pinning(layout, pin_memory, "full_like", device)
     if device is None and isinstance(input, _meta.MetaTensor):
         device = "meta"
     elif device is None and isinstance(input, Tensor):
         device = _device_of(input)
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+    dt = dtype or input.dtype
+    result = full(tuple(input.shape), fill_value, dtype=dt, device=device, requires_grad=requires_grad)
+    if isinstance(input, _meta.MetaTensor):
+        return result
+    return _pinned(_memory_format.laid_out_like(result, input, memory_format, "full_like"), pin_memory)
