@@ -46,6 +46,31 @@ def test_factories_take_size_layout_and_out_as_pytorchs():
     assert ember.full_like(nhwc, 2.0, memory_format=ember.contiguous_format).is_contiguous()
 
 
+def test_method_keywords_found_in_pytorchs_documented_signatures():
+    x = ember.ones(1, 2, 3, 3)
+    for convert in (x.float, x.double, x.half, x.bfloat16, x.long, x.int, x.short, x.char, x.byte, x.bool):
+        assert convert(memory_format=ember.preserve_format).shape == x.shape
+    nhwc = x.double(memory_format=ember.channels_last)
+    assert nhwc.dtype == ember.float64 and nhwc.is_contiguous(memory_format=ember.channels_last)
+    with pytest.raises(TypeError, match="must be ember.memory_format"):
+        x.float(memory_format="channels_last")
+    v = ember.ones(3)
+    assert v.expand(size=(2, 3)).shape == (2, 3) and v.repeat(repeats=(2,)).shape == (6,)
+    assert x.view(size=(18,)).shape == (18,) and x.view(dtype=ember.int32).dtype == ember.int32
+    with pytest.raises(TypeError, match="got multiple values for argument 'size'"):
+        v.expand(3, size=(3,))
+    m = ember.eye(2, dtype=ember.float64) * 2
+    np.testing.assert_allclose(m.cholesky_solve(input2=ember.eye(2, dtype=ember.float64)).numpy(), m.numpy())
+    assert ember.cholesky_solve(input=m, input2=ember.eye(2, dtype=ember.float64)).shape == (2, 2)
+    resized = ember.empty(0).resize_(2, 3, 4, 5, memory_format=ember.channels_last)
+    assert resized.stride() == (60, 1, 15, 3)
+    assert ember.empty(0).resize_as_(resized, memory_format=ember.preserve_format).stride() == (60, 1, 15, 3)
+    with pytest.raises(RuntimeError, match="Unsupported memory formatPreserve"):
+        ember.empty(0).resize_(2, memory_format=ember.preserve_format)
+    with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
+        ember.empty(0).resize_(2, 3, memory_format=ember.channels_last)
+
+
 def test_method_keywords():
     x = ember.arange(6.0)
     assert x.reshape(shape=(2, 3)).shape == (2, 3)

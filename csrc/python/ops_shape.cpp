@@ -12,11 +12,13 @@ void register_views(OpRegistry& r, TensorClass& cls) {
   r.method("view", 0,
            "A view of self with another shape (sizes as arguments or one sequence; -1 is inferred), or "
            "view(dtype): its bytes read as another dtype.",
-           [](const Tensor& t, py::args shape) {
+           [](const Tensor& t, py::args shape, py::kwargs kw) {
              py::detail::make_caster<DType> dtype;  // an ember dtype, or Python's int/float/bool
-             if (shape.size() == 1 && dtype.load(shape[0], false))
+             if (shape.size() == 1 && kw.empty() && dtype.load(shape[0], false))
                return view_dtype(t, py::detail::cast_op<DType>(dtype));
-             return view(t, shape_args(shape));
+             if (kw.contains("dtype") && shape.empty() && kw.size() == 1 && dtype.load(kw["dtype"], false))
+               return view_dtype(t, py::detail::cast_op<DType>(dtype));
+             return view(t, shape_or_keyword(shape, kw, "view", "size"));
            });
   r.method(
       "view_as", 0, "self.view(other.shape).", [](const Tensor& t, const Tensor& o) { return view(t, o->sizes()); },
@@ -75,9 +77,10 @@ void register_views(OpRegistry& r, TensorClass& cls) {
       "permute", 0, "A view of input with the dims reordered.",
       [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims)); }, py::arg("input"), py::arg("dims"));
   r.method("expand", 0, "A view broadcasting size-1 dims to the given sizes (-1 keeps a size), without copying.",
-           [](const Tensor& t, py::args shape) {
-             if (shape.empty()) throw py::type_error("expand() missing 1 required positional arguments: \"size\"");
-             return expand(t, shape_args(shape));
+           [](const Tensor& t, py::args shape, py::kwargs kw) {
+             if (shape.empty() && !kw.contains("size"))
+               throw py::type_error("expand() missing 1 required positional arguments: \"size\"");
+             return expand(t, shape_or_keyword(shape, kw, "expand", "size"));
            });
   r.method(
       "expand_as", 0, "self.expand(other.shape).",
@@ -194,7 +197,9 @@ void register_joining(OpRegistry& r) {
   r.method("split", 0, "Views of consecutive pieces along dim: of one size, or of the sizes listed.", split_any,
            py::arg("split_size"), py::arg("dim") = 0);
   r.method("repeat", 0, "The tensor tiled sizes[i] times along each dim (as arguments or one sequence).",
-           [](const Tensor& t, py::args sizes) { return repeat(t, shape_args(sizes)); });
+           [](const Tensor& t, py::args sizes, py::kwargs kw) {
+             return repeat(t, shape_or_keyword(sizes, kw, "repeat", "repeats"));
+           });
   r.op(
       "tile", kFunction | kMethod, "input tiled dims[i] times along each dim (missing leading dims count as 1).",
       [](const Tensor& t, py::handle dims) {
@@ -287,23 +292,39 @@ void register_joining(OpRegistry& r) {
       py::kw_only(), py::arg("as_tuple") = false);
 }
 
+// x.float(memory_format=...): PyTorch's keyword. The default (and preserve_format) converts as to_dtype
+// does; another format lays the result out so.
 struct ToDType {
   DType dtype;
-  Tensor operator()(const Tensor& t) const { return to_dtype(t, dtype); }
+  Tensor operator()(const Tensor& t, py::handle memory_format) const {
+    const MemoryFormat f = memory_format_arg(memory_format, MemoryFormat::Preserve, dtype_name(dtype));
+    Tensor converted = to_dtype(t, dtype);
+    return f == MemoryFormat::Preserve ? converted : contiguous(converted, f);
+  }
 };
 
 void register_conversions(OpRegistry& r) {
   r.family("dtype conversions");
-  r.method("float", 0, "self converted to float32.", ToDType{DType::Float32});
-  r.method("double", 0, "self converted to float64.", ToDType{DType::Float64});
-  r.method("long", kNoGrad, "self converted to int64.", ToDType{DType::Int64});
-  r.method("int", kNoGrad, "self converted to int32.", ToDType{DType::Int32});
-  r.method("bool", kNoGrad, "self converted to bool.", ToDType{DType::Bool});
-  r.method("half", 0, "self converted to float16.", ToDType{DType::Float16});
-  r.method("bfloat16", 0, "self converted to bfloat16.", ToDType{DType::BFloat16});
-  r.method("short", kNoGrad, "self converted to int16.", ToDType{DType::Int16});
-  r.method("char", kNoGrad, "self converted to int8.", ToDType{DType::Int8});
-  r.method("byte", kNoGrad, "self converted to uint8.", ToDType{DType::UInt8});
+  r.method("float", 0, "self converted to float32.", ToDType{DType::Float32}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("double", 0, "self converted to float64.", ToDType{DType::Float64}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("long", kNoGrad, "self converted to int64.", ToDType{DType::Int64}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("int", kNoGrad, "self converted to int32.", ToDType{DType::Int32}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("bool", kNoGrad, "self converted to bool.", ToDType{DType::Bool}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("half", 0, "self converted to float16.", ToDType{DType::Float16}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("bfloat16", 0, "self converted to bfloat16.", ToDType{DType::BFloat16}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("short", kNoGrad, "self converted to int16.", ToDType{DType::Int16}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("char", kNoGrad, "self converted to int8.", ToDType{DType::Int8}, py::kw_only(),
+           py::arg("memory_format") = py::none());
+  r.method("byte", kNoGrad, "self converted to uint8.", ToDType{DType::UInt8}, py::kw_only(),
+           py::arg("memory_format") = py::none());
   r.method(
       "type_as", 0, "self converted to other's dtype.",
       [](const Tensor& t, const Tensor& o) { return to_dtype(t, o->dtype()); }, py::arg("other"));

@@ -6,6 +6,18 @@
 #include "python/registry.h"
 
 namespace ember {
+
+// resize_ in a memory format (PyTorch's keyword): row-major, then restrided to channels-last when asked.
+static Tensor& resized_in_format(Tensor& t, const Shape& sizes, MemoryFormat f) {
+  EMBER_CHECK(f != MemoryFormat::Preserve, "Unsupported memory formatPreserve");
+  EMBER_CHECK(f != MemoryFormat::ChannelsLast || sizes.size() == 4,
+              "required rank 4 tensor to use channels_last format");
+  EMBER_CHECK(f != MemoryFormat::ChannelsLast3d || sizes.size() == 5,
+              "required rank 5 tensor to use channels_last_3d format");
+  resize_(t, sizes);
+  if (f != MemoryFormat::Contiguous) t->set_geometry(t->sizes(), memory_format_strides(t, f), t->offset());
+  return t;
+}
 namespace bind {
 
 static py::dtype numpy_dtype(DType d) {
@@ -211,12 +223,31 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           [](const Tensor& t) -> int64_t { return t->storage() ? (int64_t)t->storage()->nbytes : 0; },
           "The size of the tensor's storage in bytes (Tensor.untyped_storage().nbytes()).")
       .def(
-          "resize_", [](Tensor& t, py::args sizes) -> Tensor& { return resize_(t, shape_args(sizes)); },
-          "Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when "
-          "needed; new elements are uninitialised). Not for tensors that require grad.")
+          "resize_",
+          [](Tensor& t, py::args sizes, py::kwargs kw) -> Tensor& {
+            py::handle format = py::none();
+            for (auto item : kw) {
+              if (py::str(item.first).cast<std::string>() != "memory_format")
+                throw py::type_error("resize_() got an unexpected keyword argument '" +
+                                     py::str(item.first).cast<std::string>() + "'");
+              format = item.second;
+            }
+            return resized_in_format(t, shape_args(sizes),
+                                     memory_format_arg(format, MemoryFormat::Contiguous, "resize_"));
+          },
+          "Makes self contiguous (or as memory_format says) with the given sizes, keeping its elements in order "
+          "(a larger storage when needed; new elements are uninitialised). Not for tensors that require grad.")
       .def(
-          "resize_as_", [](Tensor& t, const Tensor& other) -> Tensor& { return resize_(t, other->sizes()); },
-          "self.resize_(other.shape).", py::arg("the_template"))
+          "resize_as_",
+          [](Tensor& t, const Tensor& other, py::handle memory_format) -> Tensor& {
+            const MemoryFormat f = memory_format_arg(memory_format, MemoryFormat::Contiguous, "resize_as_");
+            if (f != MemoryFormat::Preserve) return resized_in_format(t, other->sizes(), f);
+            resize_(t, other->sizes());  // preserve_format: the template's strides, when they are dense
+            t->set_geometry(t->sizes(), memory_format_strides(other, MemoryFormat::Preserve), t->offset());
+            return t;
+          },
+          "self.resize_(other.shape), laid out as memory_format says (preserve_format: as other).",
+          py::arg("the_template"), py::kw_only(), py::arg("memory_format") = py::none())
       .def(
           "set_",
           [](Tensor& t, std::optional<Tensor> source) -> Tensor& {

@@ -317,10 +317,10 @@ class Tensor:
         torch.cholesky_inverse: the inverse of A from its Cholesky factor ``input``.
         """
     @staticmethod
-    def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
         """
-        torch.cholesky_solve: the solution of A X = B from A's Cholesky factor (lower L, A = L L^H;
-            upper: A = U^H U), by two triangular solves.
+        torch.cholesky_solve: the solution X of A X = input from A's Cholesky factor ``input2`` (lower L,
+            A = L L^H; upper: A = U^H U), by two triangular solves.
         """
     clip = clamp
     clip_ = clamp_
@@ -1197,7 +1197,7 @@ class Tensor:
         """
         Fills self with 0/1 samples, 1 with probability p; returns self.
         """
-    def bfloat16(self) -> Tensor:
+    def bfloat16(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to bfloat16.
         """
@@ -1253,11 +1253,11 @@ class Tensor:
         """
         The batched product of (b, n, m) and (b, m, p) tensors.
         """
-    def bool(self) -> Tensor:
+    def bool(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to bool.
         """
-    def byte(self) -> Tensor:
+    def byte(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to uint8.
         """
@@ -1273,7 +1273,7 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.ceil`.
         """
-    def char(self) -> Tensor:
+    def char(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to int8.
         """
@@ -1441,7 +1441,7 @@ class Tensor:
         """
         The dot product of two 1-D tensors.
         """
-    def double(self) -> Tensor:
+    def double(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to float64.
         """
@@ -1501,7 +1501,7 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.exp`.
         """
-    def expand(self, *args) -> Tensor:
+    def expand(self, *args, **kwargs) -> Tensor:
         """
         A view broadcasting size-1 dims to the given sizes (-1 keeps a size), without copying.
         """
@@ -1546,7 +1546,7 @@ class Tensor:
         """
         A copy reversed up to down (dim 0).
         """
-    def float(self) -> Tensor:
+    def float(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to float32.
         """
@@ -1618,7 +1618,7 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.gt`.
         """
-    def half(self) -> Tensor:
+    def half(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to float16.
         """
@@ -1706,7 +1706,7 @@ class Tensor:
         """
         The elements of input at the indices of a 1-D index along dim.
         """
-    def int(self) -> Tensor:
+    def int(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to int32.
         """
@@ -1894,7 +1894,7 @@ class Tensor:
         """
         log(sum(exp(input))) over dim, computed without overflow.
         """
-    def long(self) -> Tensor:
+    def long(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to int64.
         """
@@ -2206,7 +2206,7 @@ class Tensor:
         """
         In-place ``renorm``: the result written into self, which is returned.
         """
-    def repeat(self, *args) -> Tensor:
+    def repeat(self, *args, **kwargs) -> Tensor:
         """
         The tensor tiled sizes[i] times along each dim (as arguments or one sequence).
         """
@@ -2230,17 +2230,17 @@ class Tensor:
         """
         Deprecated: self viewed in another shape of as many elements (PyTorch's non-inplace resize).
         """
-    def resize_(self, *args) -> Tensor:
+    def resize_(self, *args, **kwargs) -> Tensor:
         """
-        Makes self contiguous with the given sizes, keeping its elements in order (a larger storage when needed; new elements are uninitialised). Not for tensors that require grad.
+        Makes self contiguous (or as memory_format says) with the given sizes, keeping its elements in order (a larger storage when needed; new elements are uninitialised). Not for tensors that require grad.
         """
     def resize_as(self, tensor: Tensor) -> Tensor:
         """
         Deprecated: self viewed in tensor's shape (PyTorch's non-inplace resize_as).
         """
-    def resize_as_(self, the_template: Tensor) -> Tensor:
+    def resize_as_(self, the_template: Tensor, *, memory_format: typing.Any = None) -> Tensor:
         """
-        self.resize_(other.shape).
+        self.resize_(other.shape), laid out as memory_format says (preserve_format: as other).
         """
     def retain_grad(self) -> None:
         """
@@ -2310,7 +2310,7 @@ class Tensor:
         """
         Moves the storage to shared memory: a no-op in ember; returns self.
         """
-    def short(self) -> Tensor:
+    def short(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to int16.
         """
@@ -2599,7 +2599,7 @@ class Tensor:
         """
         The variance over dim, with Bessel's correction unless unbiased=False or correction= says otherwise.
         """
-    def view(self, *args) -> Tensor:
+    def view(self, *args, **kwargs) -> Tensor:
         """
         A view of self with another shape (sizes as arguments or one sequence; -1 is inferred), or view(dtype): its bytes read as another dtype.
         """

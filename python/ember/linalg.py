@@ -1458,9 +1458,10 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     return pinv(input, rtol=rcond)
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
-    """torch.cholesky_solve: the solution of A X = B from A's Cholesky factor (lower L, A = L L^H;
-    upper: A = U^H U), by two triangular solves."""
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """torch.cholesky_solve: the solution X of A X = input from A's Cholesky factor ``input2`` (lower L,
+    A = L L^H; upper: A = U^H U), by two triangular solves."""
+    B, L = input, input2
     _check_float("cholesky_solve", B)
     _check_float("cholesky_solve", L)
     if upper:
