@@ -305,26 +305,23 @@ struct ToDType {
 
 void register_conversions(OpRegistry& r) {
   r.family("dtype conversions");
-  r.method("float", 0, "self converted to float32.", ToDType{DType::Float32}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("double", 0, "self converted to float64.", ToDType{DType::Float64}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("long", kNoGrad, "self converted to int64.", ToDType{DType::Int64}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("int", kNoGrad, "self converted to int32.", ToDType{DType::Int32}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("bool", kNoGrad, "self converted to bool.", ToDType{DType::Bool}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("half", 0, "self converted to float16.", ToDType{DType::Float16}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("bfloat16", 0, "self converted to bfloat16.", ToDType{DType::BFloat16}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("short", kNoGrad, "self converted to int16.", ToDType{DType::Int16}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("char", kNoGrad, "self converted to int8.", ToDType{DType::Int8}, py::kw_only(),
-           py::arg("memory_format") = py::none());
-  r.method("byte", kNoGrad, "self converted to uint8.", ToDType{DType::UInt8}, py::kw_only(),
-           py::arg("memory_format") = py::none());
+  struct Conversion {
+    const char* name;
+    int flags;
+    DType dtype;
+    const char* doc;
+  };
+  for (const Conversion& c : {Conversion{"float", 0, DType::Float32, "self converted to float32."},
+                              Conversion{"double", 0, DType::Float64, "self converted to float64."},
+                              Conversion{"long", kNoGrad, DType::Int64, "self converted to int64."},
+                              Conversion{"int", kNoGrad, DType::Int32, "self converted to int32."},
+                              Conversion{"bool", kNoGrad, DType::Bool, "self converted to bool."},
+                              Conversion{"half", 0, DType::Float16, "self converted to float16."},
+                              Conversion{"bfloat16", 0, DType::BFloat16, "self converted to bfloat16."},
+                              Conversion{"short", kNoGrad, DType::Int16, "self converted to int16."},
+                              Conversion{"char", kNoGrad, DType::Int8, "self converted to int8."},
+                              Conversion{"byte", kNoGrad, DType::UInt8, "self converted to uint8."}})
+    r.method(c.name, c.flags, c.doc, ToDType{c.dtype}, py::kw_only(), py::arg("memory_format") = py::none());
   r.method(
       "type_as", 0, "self converted to other's dtype.",
       [](const Tensor& t, const Tensor& o) { return to_dtype(t, o->dtype()); }, py::arg("other"));

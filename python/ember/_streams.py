@@ -12,26 +12,29 @@ from . import _C
 __all__ = ["Event", "Stream"]
 
 
-def _device_of(device: Any) -> _C.device:
+def _device_of(device: Any, what: str) -> _C.device:
+    """The device a stream or event is made for: the current accelerator's by default, else the CPU."""
     if device is None:
         from . import accelerator
 
         current = accelerator.current_accelerator()
-        return _C.device("cpu") if current is None else current
-    return _C.device(f"cuda:{device}") if isinstance(device, int) else _C.device(device)
+        where = _C.device("cpu") if current is None else current
+    else:
+        where = _C.device(f"cuda:{device}") if isinstance(device, int) else _C.device(device)
+    if where.type not in ("cpu", "cuda"):
+        raise RuntimeError(f"ember.{what}: no {what.lower()}s on {where.type} devices")
+    return where
 
 
 class Stream:
     """A stream of ``device`` (the current accelerator's, else the CPU's)."""
 
     def __new__(cls, device: Any = None, priority: int = 0, **kwargs: Any) -> Any:
-        where = _device_of(device)
+        where = _device_of(device, "Stream")
         if where.type == "cuda":
             from .cuda import Stream as CudaStream
 
             return CudaStream(where, priority)
-        if where.type != "cpu":
-            raise RuntimeError(f"ember.Stream: no streams on {where.type} devices")
         stream = super().__new__(cls)
         stream.device, stream.priority = where, priority
         return stream
@@ -72,13 +75,11 @@ class Event:
 
     def __new__(cls, device: Any = None, *, enable_timing: bool = False, blocking: bool = False,
                 interprocess: bool = False) -> Any:  # fmt: skip
-        where = _device_of(device)
+        where = _device_of(device, "Event")
         if where.type == "cuda":
             from .cuda import Event as CudaEvent
 
             return CudaEvent(enable_timing=enable_timing, blocking=blocking, interprocess=interprocess)
-        if where.type != "cpu":
-            raise RuntimeError(f"ember.Event: no events on {where.type} devices")
         event = super().__new__(cls)
         event.device, event._recorded = where, False
         return event
