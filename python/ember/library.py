@@ -32,6 +32,7 @@ class CustomOpDef:
         self._fake: Callable[..., Any] | None = None
         self._backward: Callable[..., Any] | None = None
         self._setup_context: Callable[..., Any] | None = None
+        self._function: type | None = None  # the autograd.Function that runs it, made at the first graph
         self.__name__ = name
         self.__doc__ = fn.__doc__
         self._signature = inspect.signature(fn)
@@ -98,7 +99,9 @@ class CustomOpDef:
         if not needs_graph:
             with no_grad():
                 return kernel(*inputs)
-        return _op_function(self).apply(kernel, *inputs)
+        if self._function is None:
+            self._function = _op_function(self)
+        return self._function.apply(kernel, *inputs)
 
 
 def _op_function(op: CustomOpDef) -> type:
