@@ -31,12 +31,15 @@ namespace {
 // already is, asking CUDA, as another library may have changed it). That must
 // not change what the user set: ember.cuda.current_device() (where
 // device="cuda" goes) is this thread's own choice, from set_device, and starts
-// as CUDA's current device.
+// as CUDA's current device before ember's first launch moved it (a first copy
+// to cuda:1 does not make cuda:1 the user's device).
 thread_local int t_user_device = -1;  // ember.cuda.set_device's, -1 until asked
 
 void set_current(int device) {
   int current = -1;
-  if (cudaGetDevice(&current) == cudaSuccess && current == device) return;
+  const bool known = cudaGetDevice(&current) == cudaSuccess;
+  if (known && t_user_device < 0) t_user_device = current;  // the choice, taken before a launch changes it
+  if (known && current == device) return;
   check(cudaSetDevice(device), "cudaSetDevice");
 }
 
