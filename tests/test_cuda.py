@@ -2078,8 +2078,29 @@ def test_parallel_steps_scatter_across_two_gpus_and_gather_back():
     net = ember.nn.Linear(2, 3)
     replicas = replicate(net, [0, 1])
     assert replicas[1].weight.device == ember.device("cuda", 1)
-    joined = gather(parallel_apply(replicas, [(p,) for p in parts]), -1)
+    seen = []
+    for replica in replicas:
+        replica.register_forward_pre_hook(lambda module, args: seen.append(ember.cuda.current_device()))
+    joined = gather(parallel_apply(replicas, [(p,) for p in parts], devices=[0, 1]), -1)
+    assert seen == [0, 1] and ember.cuda.current_device() == 0  # each replica ran with its GPU current
     assert joined.device == ember.device("cpu")
     np.testing.assert_allclose(joined.detach().numpy(), net(x).detach().numpy(), rtol=1e-6)
     joined.sum().backward()
     np.testing.assert_allclose(net.weight.grad.numpy(), np.tile(x.detach().numpy().sum(0), (3, 1)), rtol=1e-6)
+
+
+@requires_two_gpus
+def test_a_first_copy_to_another_gpu_does_not_change_the_current_device():
+    # Note [Current CUDA device]: a thread's device starts as CUDA's before ember's first launch moves it
+    import threading
+
+    seen = []
+
+    def fresh_thread():
+        ember.ones(2).to("cuda:1")
+        seen.append(ember.cuda.current_device())
+
+    worker = threading.Thread(target=fresh_thread)
+    worker.start()
+    worker.join()
+    assert seen == [0]
