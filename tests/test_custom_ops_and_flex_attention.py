@@ -142,3 +142,5 @@ def test_flex_attention_gradients_and_block_masks():
     assert create_mask(noop_mask, 1, 1, 2, 3).all() and "sparsity" in repr(big)
     with pytest.raises(ValueError, match="Try setting enable_gqa=True"):
         flex_attention(q, k[:, :1], v[:, :1])
+    with pytest.raises(TypeError, match="argument 'key' must be Tensor, not NoneType"):
+        flex_attention(q, None, v)

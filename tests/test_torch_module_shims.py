@@ -392,6 +392,8 @@ def test_join_and_generic_streams_as_single_process_code_meets_them():
     # a device string ember has no such device for names none of its devices (accelerate asks device == "npu")
     assert ember.device("cpu") != "npu" and not (ember.device("cpu") == "xpu:0") and ember.device("cpu") == "cpu"
     assert pytree._dict_flatten({"a": 1, "b": 2}) == ([1, 2], ["a", "b"])
+    with pytest.raises(TypeError, match="to\\(\\) received an invalid combination of arguments: list"):
+        ember.ones(1).to([1])  # an unhashable argument keeps to()'s own error
 
 
 def test_annotation_aliases_and_factory_keywords_libraries_use():

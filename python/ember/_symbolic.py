@@ -69,16 +69,20 @@ def sym_float(a: Any) -> float:
     return float(_number(a, "sym_float"))
 
 
+def _extreme(pick: Any, a: Any, b: Any, fn: str) -> Any:
+    """``pick(a, b)``; a float if either is one, as PyTorch's sym_max/sym_min."""
+    result = pick(_number(a, fn), _number(b, fn))
+    return float(result) if isinstance(a, float) or isinstance(b, float) else result
+
+
 def sym_max(a: Any, b: Any) -> Any:
     """The larger of a and b; a float if either is one, as PyTorch's."""
-    result = max(_number(a, "sym_max"), _number(b, "sym_max"))
-    return float(result) if isinstance(a, float) or isinstance(b, float) else result
+    return _extreme(max, a, b, "sym_max")
 
 
 def sym_min(a: Any, b: Any) -> Any:
     """The smaller of a and b; a float if either is one, as PyTorch's."""
-    result = min(_number(a, "sym_min"), _number(b, "sym_min"))
-    return float(result) if isinstance(a, float) or isinstance(b, float) else result
+    return _extreme(min, a, b, "sym_min")
 
 
 def sym_not(a: Any) -> bool:

@@ -117,7 +117,7 @@ def _to(
         laid_out = converted.contiguous(memory_format=memory_format)
         return laid_out.clone(memory_format=memory_format) if copy and laid_out is self else laid_out
     for a in args:
-        if isinstance(a, _C.dtype) or a in _PYTHON_DTYPES:
+        if isinstance(a, _C.dtype) or (isinstance(a, type) and a in _PYTHON_DTYPES):
             dtype = a
         elif isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
@@ -125,7 +125,8 @@ def _to(
             device = a
         elif a is not None:
             raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__}")
-    dtype = _PYTHON_DTYPES.get(dtype, dtype)  # x.to(float), as PyTorch's argument parser reads it
+    if isinstance(dtype, type):  # x.to(float), as PyTorch's argument parser reads it
+        dtype = _PYTHON_DTYPES.get(dtype, dtype)
     if device is not None and str(device) == "meta":
         from . import _meta
 

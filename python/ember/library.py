@@ -152,7 +152,10 @@ def custom_op(name: str, fn: Callable[..., Any] | None = None, /, *, mutates_arg
               device_types: str | Iterable[str] | None = None, schema: str | None = None,
               tags: Any = None) -> Any:  # fmt: skip
     """Makes ``fn`` the custom op ``"namespace::name"`` (a decorator without ``fn``). Without a ``schema``,
-    every parameter needs a type annotation, as PyTorch infers the schema from them."""
+    every parameter needs a type annotation, as PyTorch infers the schema from them; with one, the annotations
+    are not needed (ember binds arguments by ``fn``'s signature, so the schema is not parsed). ``mutates_args``
+    declares what ``fn`` writes: ember runs ``fn`` itself, so its in-place writes happen (and bump the
+    tensors' versions) as declared. ``tags`` are for PyTorch's compiler and change nothing here."""
     if "::" not in name:
         raise ValueError(f"Expected `name` to be of the form 'namespace::name', got {name!r}")
     namespace, short = name.split("::", 1)

@@ -19,6 +19,11 @@ from .._process_group import get_rank, get_world_size
 __all__ = ["ZeroRedundancyOptimizer"]
 
 
+def _hyperparameters(group: dict[str, Any]) -> dict[str, Any]:
+    """A param group's settings, without its parameters."""
+    return {k: v for k, v in group.items() if k != "params"}
+
+
 class ZeroRedundancyOptimizer(Optimizer):
     def __init__(self, params: Iterable[Any], optimizer_class: type, process_group: Any = None,
                  parameters_as_bucket_view: bool = False, overlap_with_ddp: bool = False,
@@ -42,7 +47,12 @@ class ZeroRedundancyOptimizer(Optimizer):
 
     def _local_group(self, group: dict[str, Any]) -> dict[str, Any]:
         own = [p for p in group["params"] if self._owner[id(p)] == self.global_rank]
-        return {**{k: v for k, v in group.items() if k != "params"}, "params": own}
+        return {**_hyperparameters(group), "params": own}
+
+    def _sync_hyperparameters(self) -> None:
+        """The local optimizer's groups take this one's settings (an LR scheduler or load_state_dict set them)."""
+        for group, local in zip(self.param_groups, self.optim.param_groups):
+            local.update(_hyperparameters(group))
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
@@ -53,8 +63,7 @@ class ZeroRedundancyOptimizer(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None, **kwargs: Any) -> float | None:
         """Steps this rank's parameters, then brings every rank every parameter's new value."""
-        for group, local in zip(self.param_groups, self.optim.param_groups):
-            local.update({k: v for k, v in group.items() if k != "params"})  # an LR scheduler set these
+        self._sync_hyperparameters()
         loss = self.optim.step(closure, **kwargs) if kwargs else self.optim.step(closure)
         with no_grad():
             for group in self.param_groups:
@@ -78,8 +87,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             state = {k: v for shard in shards for k, v in shard.items()}
             groups, start = [], 0
             for group in self.param_groups:
-                groups.append({**{k: v for k, v in group.items() if k != "params"},
-                               "params": list(range(start, start + len(group["params"])))})  # fmt: skip
+                groups.append({**_hyperparameters(group), "params": list(range(start, start + len(group["params"])))})
                 start += len(group["params"])
             self._consolidated = {"state": state, "param_groups": groups}
 
@@ -94,12 +102,11 @@ class ZeroRedundancyOptimizer(Optimizer):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Takes the unsharded layout (``state_dict``'s): each rank keeps its own parameters' state."""
         for group, saved in zip(self.param_groups, state_dict["param_groups"]):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            group.update(_hyperparameters(saved))
         index = self._global_indices()
         for local in self.optim.param_groups:
             for p in local["params"]:
                 saved = state_dict["state"].get(index[id(p)])
                 if saved is not None:
                     self.optim.state[p] = {k: v.to(p.device) if hasattr(v, "to") else v for k, v in saved.items()}
-        for group, local in zip(self.param_groups, self.optim.param_groups):
-            local.update({k: v for k, v in group.items() if k != "params"})
+        self._sync_hyperparameters()

@@ -131,7 +131,11 @@ def flex_attention(query: Tensor, key: Tensor, value: Tensor, score_mod: Callabl
                    return_aux: AuxRequest | None = None) -> Any:  # fmt: skip
     """Attention of (B, Hq, L, E) queries over (B, Hkv, S, E) keys and (B, Hkv, S, Ev) values, with scores
     modified by ``score_mod`` and hidden by ``block_mask``; ``enable_gqa`` lets Hq be a multiple of Hkv.
-    Returns (B, Hq, L, Ev), and with ``return_lse`` also each row's log-sum-exp of the scores."""
+    Returns (B, Hq, L, Ev), and with ``return_lse`` also each row's log-sum-exp of the scores.
+    ``kernel_options`` tunes PyTorch's fused kernel (block sizes, stages): ember has no kernel to tune."""
+    for name, given in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(given, Tensor):
+            raise TypeError(f"flex_attention(): argument '{name}' must be Tensor, not {type(given).__name__}")
     if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
         raise ValueError(f"flex_attention: expected 4-D query, key and value, got {query.dim()}-D, {key.dim()}-D "
                          f"and {value.dim()}-D")  # fmt: skip

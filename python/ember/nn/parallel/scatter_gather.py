@@ -99,13 +99,21 @@ def parallel_apply(
     kwargs_tup: Sequence[dict[str, Any]] | None = None,
     devices: Sequence[int | _C.device | None] | None = None,
 ) -> list[Any]:
-    """``modules[i](*inputs[i], **kwargs_tup[i])`` for each i, in order (PyTorch runs them in threads, one
-    per GPU; ember's CUDA work is queued per device already)."""
+    """``modules[i](*inputs[i], **kwargs_tup[i])`` for each i, in order, with ``devices[i]`` (a GPU) the current
+    CUDA device while it runs (PyTorch runs them in threads, one per GPU; ember's CUDA work is queued per device
+    already)."""
+    import contextlib
+
+    from ... import cuda
+
     if len(modules) != len(inputs):
         raise AssertionError(f"The number of modules {len(modules)} is not equal to the number of inputs {len(inputs)}")
     kwargs_tup = kwargs_tup if kwargs_tup is not None else [{} for _ in modules]
+    devices = devices if devices is not None else [None] * len(modules)
     outputs = []
-    for module, args, kwargs in zip(modules, inputs, kwargs_tup):
+    for module, args, kwargs, device in zip(modules, inputs, kwargs_tup, devices):
         args = args if isinstance(args, (list, tuple)) else (args,)
-        outputs.append(module(*args, **kwargs))
+        where = None if device is None else _device(device)
+        with cuda.device(where) if where is not None and where.type == "cuda" else contextlib.nullcontext():
+            outputs.append(module(*args, **kwargs))
     return outputs
