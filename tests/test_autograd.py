@@ -1385,3 +1385,32 @@ def test_fused_backward_nodes_and_second_derivative(op, node, d2):
     (h,) = ember.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), d2(xs), rtol=1e-12, atol=1e-15)
     assert ember.autograd.gradgradcheck(lambda t: getattr(t, op)(), (ember.tensor(xs, requires_grad=True),))
+
+
+# ------------------------------------------------------------------ Note [Views made inside an op]
+def _inplace_after(op):
+    return lambda *xs: op(*xs).mul_(2)
+
+
+@pytest.mark.parametrize(
+    "op, shapes",
+    [
+        (lambda x, w: ember.relu_(ember.nn.functional.conv2d(x, w)), [(2, 3, 4, 4), (4, 3, 1, 1)]),
+        (lambda x, w, b: ember.nn.functional.silu(ember.nn.functional.conv2d(x, w, b), inplace=True),
+         [(1, 2, 5, 5), (3, 2, 3, 3), (3,)]),
+        (_inplace_after(lambda x: x.sort(dim=1).values), [(3, 5)]),
+        (_inplace_after(lambda x: x.topk(2).values), [(3, 5)]),
+        (_inplace_after(lambda x: x.median(dim=0).values), [(3, 5)]),
+        (_inplace_after(lambda x: ember.take(x, ember.tensor([0, 4, 2]))), [(3, 5)]),
+        (_inplace_after(lambda x: ember.roll(x, 2)), [(3, 5)]),
+    ],
+)  # fmt: skip
+def test_inplace_on_an_ops_result_differentiates(op, shapes):
+    """An op that ends with a view of its own temporary (conv2d's product, sort's buffer) gives a result that
+    takes an in-place op with grad on (torchvision's SqueezeNet and EfficientNet do ReLU/SiLU in place after
+    convolutions): it raised "created in no_grad mode" before. The gradient through both is right."""
+    rng = np.random.default_rng(0)
+    inputs = [ember.tensor(rng.normal(size=s), dtype=ember.float64, requires_grad=True) for s in shapes]
+    out = op(*inputs)
+    assert out._base is None
+    assert ember.autograd.gradcheck(op, inputs)

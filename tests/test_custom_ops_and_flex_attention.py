@@ -71,7 +71,7 @@ def test_custom_op_misuse_says_what_is_wrong():
     with pytest.raises(ValueError, match="Parameter x must have a type annotation"):
         ember.library.custom_op("embertest::unannotated", lambda x: x, mutates_args=())
     with pytest.raises(ValueError, match="no custom op of that name"):
-        ember.library.register_fake("embertest::missing", lambda x: x)
+        ember.library.register_autograd("embertest::missing", lambda ctx, g: g)
     with pytest.raises(AttributeError, match="'embertest' object has no attribute 'missing'"):
         assert ember.ops.embertest.missing is None
 

@@ -112,7 +112,7 @@ EXCLUSIONS = [
         "TorchScript / torch.compile",
     ),
     (
-        r"^(DispatchKey|DispatchKeySet|ExcludeDispatchKeyGuard|Tag|DisableTorchFunction\w*)$",
+        r"^(ExcludeDispatchKeyGuard|Tag)$",
         "dispatcher / __torch_function__ internals",
     ),
     (r"^(refine_names|rename_?|align_to|align_as|align_tensors|names|has_names)$", "named tensors"),

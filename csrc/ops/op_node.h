@@ -142,9 +142,27 @@ std::shared_ptr<StateNode<State>> make_node_list(const char* name, const TensorL
 
 // Makes `out` the next output of `node` (no-op without a node). set_history's
 // work, without converting the node pointer to a temporary shared_ptr<Node>.
+// Note [Views made inside an op]
+// An op that computes under a NoGradGuard may end with a view of its own
+// temporary (conv2d reshapes its product, sort and topk view their buffers).
+// Such a view remembers it was made without grad, and an in-place op on the
+// result (ReLU(inplace=True) after a 1x1 convolution) was refused as "a view
+// ... created in no_grad mode". The result is the op's own new tensor, as in
+// PyTorch (its _unsafe_view), so it stops being a view when it gets its node.
+// Only a base without autograd history qualifies: a view of an input that
+// requires grad keeps its view tracking.
+inline void forget_internal_view(const Tensor& out) {
+  using VC = TensorImpl::ViewCreation;
+  if (!out->view_base || (out->view_creation != VC::NoGradMode && out->view_creation != VC::InferenceMode)) return;
+  if (out->view_base->requires_grad()) return;
+  out->view_base = Tensor();
+  out->view_creation = VC::Default;
+}
+
 template <class N>
 const Tensor& attach(const std::shared_ptr<N>& node, const Tensor& out) {
   if (!node) return out;
+  forget_internal_view(out);
   auto& meta = out->autograd_mut();
   meta.grad_fn = node;
   meta.output_nr = node->add_input_meta(out);

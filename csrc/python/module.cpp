@@ -89,9 +89,7 @@ static void init_types(py::module_& m) {
             if (!py::isinstance<py::str>(b)) return false;
             try {  // a string naming a device ember does not have ("npu") names no device of ember's
               return a == parse_device(b.cast<std::string>());
-            } catch (const Error&) {
-              return false;
-            }
+            } catch (const Error&) { return false; }
           },
           "Equal to a device or a device string naming the same device.", py::arg("other"))
       .def(
@@ -101,6 +99,15 @@ static void init_types(py::module_& m) {
   py::implicitly_convertible<std::string, Device>();
 
   m.def("_cuda_is_available", &cuda_is_available, "Whether this build has CUDA and a GPU is present (never, today).");
+  // Whether a Tensor object was built (its C++ tensor made): Tensor.__init__ leaves a subclass instance
+  // its __new__ already built alone, as PyTorch's (torchvision's tv_tensors pass __init__ their own keywords).
+  m.def(
+      "_is_constructed",
+      [](py::handle obj) {
+        auto* inst = reinterpret_cast<py::detail::instance*>(obj.ptr());
+        return py::isinstance<TensorImpl>(obj) && inst->get_value_and_holder().holder_constructed();
+      },
+      "Whether the Tensor object holds a built tensor.", py::arg("obj"));
   m.def("_empty_cache", &empty_cache, "Frees the CPU buffers the caching allocator keeps for reuse.");
   m.def("_set_caching_allocator", &set_caching_allocator, "Switches the CPU caching allocator on or off.",
         py::arg("enabled"));

@@ -5,10 +5,16 @@ ember's compiled core
 from __future__ import annotations
 import collections.abc
 from ember import OutOfMemoryError
+from ember._dispatch_keys import DispatchKey
+from ember._dispatch_keys import DispatchKeySet
+from ember._dispatch_keys import _ExcludeDispatchKeyGuard
 from ember._symbolic import _are_functorch_transforms_active
 from ember._torch_misc import _get_tracing_state
 from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
 from ember._torch_misc import _log_api_usage_once
+from ember.overrides import DisableTorchFunction
+from ember.overrides import DisableTorchFunctionSubclass
+from ember.overrides import _disabled_torch_function_impl
 import numpy
 import numpy.typing
 from pybind11_builtins import pybind11_type as _TensorMeta
@@ -742,6 +748,13 @@ class Tensor:
         """
         ``tensor_split`` along dim 0 of a tensor of 2 or more dims; an int must divide that dim's size.
         """
+    @classmethod
+    def _make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs: typing.Any) -> Tensor:
+        """
+        ``Tensor._make_subclass(cls, data, require_grad)``: an instance of the Tensor subclass ``cls`` sharing
+            ``data``'s memory, a new leaf that requires grad as asked (the dispatch options are PyTorch's and change
+            nothing here).
+        """
     def __abs__(self) -> Tensor:
         """
         abs(self)
@@ -839,11 +852,13 @@ class Tensor:
         """
         The value of a one-element integer tensor, for use as an index.
         """
-    def __init__(self, *args: typing.Any, device: typing.Any = None, size: typing.Any = None) -> None:
+    def __init__(self, *args: typing.Any, device: typing.Any = None, size: typing.Any = None, **kwargs: typing.Any) -> None:
         """
         ``ember.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` is an uninitialised tensor of the
             default dtype and that shape, ``Tensor([1., 2.])`` a copy of the data in the default dtype, ``Tensor()``
             an empty one, ``Tensor(size=(2, 3))`` as ``Tensor(2, 3)``, and ``Tensor(t)`` a tensor sharing t's data.
+            A subclass instance its ``__new__`` already built (``as_subclass``) is left as it is, whatever the
+            arguments, as PyTorch's Tensor.__init__ does.
         """
     def __int__(self) -> typing.Any:
         """
@@ -3274,6 +3289,10 @@ def _increment_version(tensor: Tensor) -> None:
 def _is_checkpoint_valid() -> bool:
     """
     False inside a backward pass started with `inputs` (autograd.grad, backward(inputs=)), where the reentrant checkpoint cannot run.
+    """
+def _is_constructed(obj: typing.Any) -> bool:
+    """
+    Whether the Tensor object holds a built tensor.
     """
 def _is_parallel_backward_enabled() -> bool:
     """

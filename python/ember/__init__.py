@@ -62,7 +62,7 @@ from . import (
     testing,
 )
 from . import profiler
-from . import __config__, _dynamo, compiler, fft, futures, fx, jit, library, overrides, quasirandom, storage  # noqa: F401
+from . import __config__, _dynamo, ao, compiler, fft, futures, fx, jit, library, overrides, quasirandom, storage  # noqa: F401
 from .library import ops  # noqa: F401  (torch.ops: custom ops by namespace)
 from .futures import Future  # noqa: F401  (torch.Future)
 from .jit import ScriptFunction, ScriptModule  # noqa: F401  (torch.ScriptModule: never an ember object's type)
@@ -88,6 +88,8 @@ from ._householder import geqrf, orgqr, ormqr
 from ._lobpcg import lobpcg
 from ._lowrank import pca_lowrank, svd_lowrank
 from ._streams import Event, Stream
+from ._dispatch_keys import DispatchKey, DispatchKeySet
+from .overrides import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_misc import *
 from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
 from ._symbolic import *  # noqa: F403  (torch.SymInt, sym_max, _assert_async)
@@ -177,6 +179,8 @@ _install_composite_methods()
 _install_storage()
 _install_legacy()
 _install_torch_misc()
+_dispatch_keys.install()
+overrides.install()
 _batched.install()
 _seed_at_import()
 

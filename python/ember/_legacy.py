@@ -82,10 +82,16 @@ def _legacy_new(
 _pybind_init = Tensor.__init__
 
 
-def _tensor_init(self: Tensor, *args: Any, device: Any = None, size: Any = None) -> None:
+def _tensor_init(self: Tensor, *args: Any, device: Any = None, size: Any = None, **kwargs: Any) -> None:
     """``ember.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` is an uninitialised tensor of the
     default dtype and that shape, ``Tensor([1., 2.])`` a copy of the data in the default dtype, ``Tensor()``
-    an empty one, ``Tensor(size=(2, 3))`` as ``Tensor(2, 3)``, and ``Tensor(t)`` a tensor sharing t's data."""
+    an empty one, ``Tensor(size=(2, 3))`` as ``Tensor(2, 3)``, and ``Tensor(t)`` a tensor sharing t's data.
+    A subclass instance its ``__new__`` already built (``as_subclass``) is left as it is, whatever the
+    arguments, as PyTorch's Tensor.__init__ does."""
+    if _C._is_constructed(self):
+        return
+    if kwargs:
+        raise TypeError(f"Tensor(): got an unexpected keyword argument {next(iter(kwargs))!r}")
     if len(args) == 1 and isinstance(args[0], Tensor) and size is None:
         _pybind_init(self, args[0])
         return

@@ -362,6 +362,15 @@ def _as_subclass(self: Tensor, cls: type) -> Tensor:
     return result
 
 
+def _make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs: Any) -> Tensor:
+    """``Tensor._make_subclass(cls, data, require_grad)``: an instance of the Tensor subclass ``cls`` sharing
+    ``data``'s memory, a new leaf that requires grad as asked (the dispatch options are PyTorch's and change
+    nothing here)."""
+    result = _as_subclass(data.detach(), cls)
+    result.requires_grad_(require_grad)
+    return result
+
+
 def _is_set_to(self: Tensor, tensor: Tensor) -> bool:
     """Whether self and tensor are the same view: one storage, offset, sizes and strides."""
     return (
@@ -507,6 +516,7 @@ _METHODS: dict[str, Any] = {
     "get_device": get_device,
     "new": _new,
     "as_subclass": _as_subclass,
+    "_make_subclass": staticmethod(_make_subclass),
     "const_data_ptr": lambda self: self.data_ptr(),
     "is_xla": property(lambda self: False, doc="Whether the tensor is on an XLA device: never in ember."),
     "is_set_to": _is_set_to,

@@ -12,9 +12,9 @@ import re
 import shutil
 import sys
 import tempfile
-import urllib.parse
 import urllib.request
 from typing import Any
+from urllib.parse import urlparse  # noqa: F401  (torch.hub's name for it, which timm imports)
 
 __all__ = ["download_url_to_file", "get_dir", "help", "list", "load", "load_state_dict_from_url", "set_dir"]
 
@@ -29,8 +29,14 @@ def get_dir() -> str:
     ``~/.cache/torch/hub``), as PyTorch's."""
     if _hub_dir[0] is not None:
         return _hub_dir[0]
+    return os.path.join(_get_torch_home(), "hub")
+
+
+def _get_torch_home() -> str:
+    """PyTorch's cache root: ``$TORCH_HOME``, else ``$XDG_CACHE_HOME/torch`` (``~/.cache/torch``); torchvision
+    keeps its datasets under it."""
     cache = os.getenv(ENV_XDG_CACHE_HOME, os.path.join(os.path.expanduser("~"), ".cache"))
-    return os.path.join(os.path.expanduser(os.getenv(ENV_TORCH_HOME, os.path.join(cache, "torch"))), "hub")
+    return os.path.expanduser(os.getenv(ENV_TORCH_HOME, os.path.join(cache, "torch")))
 
 
 def set_dir(d: str | os.PathLike) -> None:
@@ -47,16 +53,12 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None, pro
     with tempfile.NamedTemporaryFile(delete=False, dir=os.path.dirname(os.path.abspath(dst))) as part:
         try:
             with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "ember.hub"})) as r:
-                total = int(r.headers.get("Content-Length") or 0)
-                done = 0
-                while chunk := r.read(1 << 20):
-                    part.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress and total:
-                        sys.stderr.write(f"\r{os.path.basename(dst)}: {100 * done // total}%")
-            if progress and total:
-                sys.stderr.write("\n")
+                total = int(r.headers.get("Content-Length") or 0) or None
+                with _tqdm()(total=total, disable=not progress, unit="B", unit_scale=True, unit_divisor=1024) as bar:
+                    while chunk := r.read(1 << 20):
+                        part.write(chunk)
+                        digest.update(chunk)
+                        bar.update(len(chunk))
             part.close()
             if hash_prefix is not None and not digest.hexdigest().startswith(hash_prefix):
                 raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got "{digest.hexdigest()}")')
@@ -64,6 +66,45 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None, pro
         finally:
             if os.path.exists(part.name):
                 os.remove(part.name)
+
+
+class _Progress:
+    """The progress bar used when the tqdm package is absent (as torch.hub's fallback): a percentage on
+    stderr."""
+
+    def __init__(self, total: int | None = None, disable: bool = False, **kwargs: Any) -> None:
+        self.total, self.disable, self.n = total, disable, 0
+
+    def update(self, n: int) -> None:
+        self.n += n
+        if not self.disable and self.total:
+            sys.stderr.write(f"\r{100 * self.n / self.total:.1f}%")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if not self.disable and self.total:
+            sys.stderr.write("\n")
+        self.disable = True
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _tqdm() -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _Progress
+    return tqdm
+
+
+def __getattr__(name: str) -> Any:
+    if name == "tqdm":  # torch.hub.tqdm: tqdm's bar, imported when asked for (it costs import time)
+        return _tqdm()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_state_dict_from_url(url: str, model_dir: str | None = None, map_location: Any = None,
@@ -76,7 +117,7 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
 
     model_dir = model_dir or os.path.join(get_dir(), "checkpoints")
     os.makedirs(model_dir, exist_ok=True)
-    name = file_name or os.path.basename(urllib.parse.urlparse(url).path)
+    name = file_name or os.path.basename(urlparse(url).path)
     cached = os.path.join(model_dir, name)
     if not os.path.exists(cached):
         if progress:

@@ -16,9 +16,12 @@ from . import _C
 from ._C import Tensor
 from .grad_mode import no_grad
 
-__all__ = ["CustomOpDef", "custom_op", "register_autograd", "register_fake", "register_kernel"]
+__all__ = ["CustomOpDef", "custom_op", "get_ctx", "register_autograd", "register_fake", "register_kernel"]
 
 _OPS: dict[str, CustomOpDef] = {}  # "namespace::name" -> its op
+# fake implementations registered before their op is defined, as PyTorch keeps them by name (torchvision
+# registers its ops' shape functions at import, whether or not its compiled ops loaded)
+_PENDING_FAKES: dict[str, Callable[..., Any]] = {}
 
 
 class CustomOpDef:
@@ -164,6 +167,8 @@ def custom_op(name: str, fn: Callable[..., Any] | None = None, /, *, mutates_arg
         if schema is None:
             _check_annotations(func, name)
         op = CustomOpDef(namespace, short, func, mutates_args)
+        if name in _PENDING_FAKES:
+            op.register_fake(_PENDING_FAKES.pop(name))
         if device_types is not None:
             op.register_kernel(device_types, func)
         _OPS[name] = op
@@ -172,7 +177,20 @@ def custom_op(name: str, fn: Callable[..., Any] | None = None, /, *, mutates_arg
     return define(fn) if fn is not None else define
 
 
+def get_ctx() -> None:
+    """The context of the fake implementation being run, as PyTorch's: None, since ember runs a fake
+    implementation as a plain function on meta tensors (PyTorch also answers None outside one)."""
+    return None
+
+
 def register_fake(op: str | CustomOpDef, fn: Callable[..., Any] | None = None, /, **kwargs: Any) -> Any:
+    if isinstance(op, str) and op not in _OPS:  # kept for when the op is defined
+
+        def keep(fake: Callable[..., Any]) -> Callable[..., Any]:
+            _PENDING_FAKES[op] = fake
+            return fake
+
+        return keep(fn) if fn is not None else keep
     return _lookup(op).register_fake(fn) if fn is not None else _lookup(op).register_fake
 
 
@@ -207,6 +225,15 @@ class _Ops:
         if namespace.startswith("__"):
             raise AttributeError(namespace)
         return _Namespace(namespace)
+
+    def load_library(self, path: str) -> None:
+        """Refuses, with the OSError PyTorch raises for a library it cannot load: a compiled operator library
+        (torchvision's ``_C``, a C++ extension) registers its ops with PyTorch's C++ dispatcher, which ember
+        does not have. Libraries that catch the OSError (torchvision does) go on without their compiled ops."""
+        raise OSError(
+            f"ember cannot load the compiled operator library {path!r}: its ops register with PyTorch's C++ "
+            "dispatcher, which ember does not have (define ops in Python with ember.library.custom_op)"
+        )
 
 
 ops = _Ops()

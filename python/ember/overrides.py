@@ -81,3 +81,33 @@ class TorchFunctionMode:
 
     def __exit__(self, *exc: Any) -> None:
         return None
+
+
+class DisableTorchFunction:
+    """``torch._C.DisableTorchFunction``: a block in which ``__torch_function__`` is not called. ember never
+    calls it, so the block runs as it would anyway."""
+
+    def __enter__(self) -> DisableTorchFunction:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+class DisableTorchFunctionSubclass(DisableTorchFunction):
+    """``torch._C.DisableTorchFunctionSubclass``: a block in which subclasses' ``__torch_function__`` is not
+    called (torchvision's tv_tensors run their ops in one); in ember, as any block."""
+
+
+def _disabled_torch_function_impl(func: Callable, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+    """``torch._C._disabled_torch_function_impl``, the ``__torch_function__`` a subclass sets to opt out:
+    calls ``func`` as is."""
+    return func(*args, **(kwargs or {}))
+
+
+def install() -> None:
+    """Makes the names reachable where PyTorch has them: ``torch._C``'s."""
+    from . import _C
+
+    _C.DisableTorchFunction, _C.DisableTorchFunctionSubclass = DisableTorchFunction, DisableTorchFunctionSubclass
+    _C._disabled_torch_function_impl = _disabled_torch_function_impl

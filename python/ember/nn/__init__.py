@@ -5,7 +5,7 @@ functions behind them in nn.functional; initialisers in nn.init; gradient clippi
 normalisation and parametrizations in nn.utils; DataParallel in nn.parallel.
 """
 
-from . import attention, functional, init, parallel, utils  # noqa: F401
+from . import attention, functional, init, parallel, quantized, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .modules.module import register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Final, TypeVar
 
-from .futures import Future
+from ..futures import Future
 
 __all__ = [
     "Attribute", "Final", "Future", "ScriptFunction", "ScriptModule", "annotate", "enable_onednn_fusion",
@@ -67,6 +67,9 @@ def trace_module(mod: _F, inputs: Any = None, *args: Any, **kwargs: Any) -> _F:
 def script_if_tracing(fn: _F) -> _F:
     """``fn`` unchanged: it is scripted only while tracing, which ember never does."""
     return fn
+
+
+_script_if_tracing = script_if_tracing  # the private name torchvision decorates with
 
 
 def ignore(drop: Any = False, **kwargs: Any) -> Any:
