@@ -2509,6 +2509,11 @@ class Tensor:
             non_blocking=True: a copy from pinned memory (``pin_memory()``) to a GPU is queued without waiting for it,
             as PyTorch's (Note [Pinned memory]); other copies wait as before.
         """
+    def to_dense(self, dtype: typing.Any = None, *, masked_grad: bool = True) -> Tensor:
+        """
+        A strided copy of a sparse tensor; ember's tensors are all strided, so self (converted when ``dtype``
+            is given), as PyTorch's ``to_dense`` of a strided tensor.
+        """
     def tolist(self) -> typing.Any:
         """
         The tensor's values as a (nested) list of Python numbers.

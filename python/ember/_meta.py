@@ -80,7 +80,9 @@ def _node_name(op: str) -> str:
 class MetaTensor(_batched.TensorLike):
     """A tensor on the meta device: metadata without data (Note [Meta tensors])."""
 
-    __slots__ = ("_shape", "_strides", "_dtype", "_requires_grad", "grad", "_inputs", "_node", "_parameter", "_base")
+    # __dict__: attributes code sets on a tensor (nn.Buffer's mark, a library's tags), as on any tensor
+    __slots__ = ("_shape", "_strides", "_dtype", "_requires_grad", "grad", "_inputs", "_node", "_parameter", "_base",
+                 "__dict__")  # fmt: skip
 
     def __init__(
         self,

@@ -80,14 +80,45 @@ def _new_owner(count: int, dtype: Any, device: Any) -> Any:
 
 
 class UntypedStorage(_StorageWindow):
-    """A tensor's memory as bytes."""
+    """A tensor's memory as bytes, or a slice of those bytes (``storage[start:stop]``, sharing them)."""
+
+    _span: tuple[int, int] | None = None  # a slice's (first byte, byte count) in its owner's storage
 
     def __init__(self, size: int = 0, *, device: Any = None) -> None:
         self._owner = _new_owner(size, _dt.uint8, device)
 
+    @classmethod
+    def from_file(cls, filename: str, shared: bool = False, nbytes: int = 0) -> UntypedStorage:
+        """``nbytes`` bytes of a file, memory-mapped (``shared``: writes reach the file; else copy-on-write), as
+        safetensors loads a checkpoint."""
+        from ._torch_misc import from_file
+
+        return cls._of(from_file(filename, shared, nbytes, dtype=_dt.uint8))
+
     def _view(self) -> Any:
         t = self._owner
-        return t.as_strided((t._storage_nbytes() // t.element_size(),), (1,), 0).view(_dt.uint8)
+        whole = t.as_strided((t._storage_nbytes() // t.element_size(),), (1,), 0).view(_dt.uint8)
+        return whole if self._span is None else whole[self._span[0] : self._span[0] + self._span[1]]
+
+    def nbytes(self) -> int:
+        return super().nbytes() if self._span is None else self._span[1]
+
+    def data_ptr(self) -> int:
+        return super().data_ptr() + (0 if self._span is None else self._span[0])
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, slice):
+            return super().__getitem__(index)
+        start, stop, step = index.indices(self.nbytes())
+        if step != 1:
+            raise RuntimeError(f"Trying to slice with a step of {step}, but only a step of 1 is supported")
+        piece = UntypedStorage._of(self._owner)
+        piece._span = ((self._span or (0, 0))[0] + start, max(stop - start, 0))
+        return piece
+
+    def untyped(self) -> UntypedStorage:
+        """The storage itself (as a TypedStorage's ``untyped()``)."""
+        return self
 
     def element_size(self) -> int:
         return 1

@@ -28,6 +28,7 @@ from ._creation import (
     get_default_dtype,
     tensor,
 )
+from ._storage import _StorageWindow
 from .grad_mode import no_grad
 
 _builtin_range = builtins.range  # `range` below is torch.range
@@ -120,6 +121,10 @@ def _as_array_tensor(obj: Any, dtype: _C.dtype | None, copy: bool | None) -> Ten
     if isinstance(obj, Tensor):
         r = obj if dtype is None or obj.dtype == dtype else obj.to(dtype)
         return r.clone() if copy and r is obj else r
+    if isinstance(obj, _StorageWindow):  # its memory, read as dtype (a storage's own unit without one)
+        r = obj._view()
+        r = r if dtype is None or dtype == r.dtype else r.view(dtype)
+        return r.clone() if copy else r
     if isinstance(obj, np.ndarray) and not copy:
         r = _C.from_numpy(np.ascontiguousarray(obj)) if obj.dtype.kind in "fiub" else tensor(obj)
         return r if dtype is None else r.to(dtype)

@@ -9,6 +9,7 @@ raise PyTorch's error (``solve``, ``lstsq``, ``eig``, ``symeig``, ``reinforce``)
 
 from __future__ import annotations
 
+import os
 import types
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ __all__ = [
     "AcceleratorError",
     "FatalError",
     "OutOfMemoryError",
+    "TensorType",
     "binomial",
     "cond",
     "empty_permuted",
@@ -51,6 +53,25 @@ __all__ = [
 
 
 OutOfMemoryError = _C.OutOfMemoryError  # torch.OutOfMemoryError: the CUDA caching allocator raises it
+
+
+class TensorType:
+    """``torch.TensorType``: TorchScript's type of tensors, which code also writes as an annotation
+    (open_clip). ember has no TorchScript; ``TensorType.get()`` gives the type, whose str is PyTorch's."""
+
+    _instance: TensorType | None = None
+
+    @classmethod
+    def get(cls) -> TensorType:
+        """The tensor type."""
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def __str__(self) -> str:
+        return "Tensor"
+
+    __repr__ = __str__
 
 
 class AcceleratorError(RuntimeError):
@@ -184,15 +205,17 @@ def from_file(
     _check_device(device)
     _check_layout_and_pinning(layout, pin_memory, "from_file", device)
     np_dtype = _numpy_dtype(dtype or get_default_dtype(), "from_file")
-    if shared:
-        array = np.memmap(filename, dtype=np_dtype, mode="r+", shape=(size,))
-    else:
-        array = np.fromfile(filename, dtype=np_dtype, count=size)
-        if array.size < size:
-            raise RuntimeError(
-                f"from_file: the file {filename!r} holds {array.size * np_dtype.itemsize} bytes, fewer than the "
-                f"{size * np_dtype.itemsize} asked for"
-            )
+    held = os.path.getsize(filename)
+    if held < size * np_dtype.itemsize:
+        raise RuntimeError(
+            f"from_file: the file {filename!r} holds {held} bytes, fewer than the {size * np_dtype.itemsize} asked for"
+        )
+    # a memory map, read as it is touched: shared, its writes reach the file; else a private copy-on-write one
+    array = (
+        np.memmap(filename, dtype=np_dtype, mode="r+" if shared else "c", shape=(size,))
+        if size
+        else np.empty(0, np_dtype)
+    )
     t = from_numpy(np.asarray(array))
     return _pinned(t, pin_memory) if device is None else _finish(t, False, device, pin_memory)  # device=: a copy
 
@@ -362,6 +385,12 @@ def _as_subclass(self: Tensor, cls: type) -> Tensor:
     return result
 
 
+def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: bool = True) -> Tensor:
+    """A strided copy of a sparse tensor; ember's tensors are all strided, so self (converted when ``dtype``
+    is given), as PyTorch's ``to_dense`` of a strided tensor."""
+    return self if dtype is None or dtype == self.dtype else self.to(dtype)
+
+
 def _make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs: Any) -> Tensor:
     """``Tensor._make_subclass(cls, data, require_grad)``: an instance of the Tensor subclass ``cls`` sharing
     ``data``'s memory, a new leaf that requires grad as asked (the dispatch options are PyTorch's and change
@@ -517,6 +546,7 @@ _METHODS: dict[str, Any] = {
     "new": _new,
     "as_subclass": _as_subclass,
     "_make_subclass": staticmethod(_make_subclass),
+    "to_dense": _to_dense,
     "const_data_ptr": lambda self: self.data_ptr(),
     "is_xla": property(lambda self: False, doc="Whether the tensor is on an XLA device: never in ember."),
     "is_set_to": _is_set_to,

@@ -34,3 +34,6 @@ def maybe_mark_dynamic(t: Any, index: Any) -> None:
 
 def mark_static(t: Any, index: Any = None) -> None:
     """Accepted, as mark_dynamic."""
+
+
+from . import eval_frame, utils  # noqa: E402, F401  (torch._dynamo's submodules, reached as attributes)

@@ -62,7 +62,7 @@ def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
 class _BufferMeta(type):
     # isinstance(t, Buffer) holds for a tensor marked by Buffer(...), as torch.nn.Buffer.
     def __instancecheck__(cls, instance):
-        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return isinstance(instance, (Tensor, _meta.MetaTensor)) and getattr(instance, "_is_buffer", False)
 
 
 class Buffer(metaclass=_BufferMeta):
@@ -75,7 +75,9 @@ class Buffer(metaclass=_BufferMeta):
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:
         if data is None:
             data = empty(0)
-        t = Tensor(data)
+        # a meta tensor (a model built on the meta device, as transformers' from_pretrained does) is marked
+        # through an alias of its own kind (Note [Meta tensors])
+        t = data.detach() if type(data) is _meta.MetaTensor else Tensor(data)
         t._is_buffer = True
         t.persistent = persistent
         return t

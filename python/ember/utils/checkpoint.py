@@ -56,6 +56,8 @@ __all__ = [
     "CheckpointFunction",
     "GraphExecGroup",
     "check_backward_validity",
+    "get_device_states",
+    "set_device_states",
     "detach_variable",
     "noop_context_fn",
     "set_checkpoint_early_stop",
@@ -128,6 +130,23 @@ def _rng_states(args: Iterable[Any]) -> tuple[Tensor, Tensor | None]:
     one Philox stream)."""
     on_cuda = any(isinstance(a, Tensor) and a.is_cuda for a in args)
     return _C.get_rng_state(), _cuda.get_rng_state() if on_cuda else None
+
+
+def get_device_states(*args: Any) -> tuple[list[int], list[Tensor]]:
+    """The GPU generator states a rerun of a function of ``args`` needs, as PyTorch's: the device index of
+    each GPU tensor among ``args`` (nested in lists and dicts too), and that device's generator state."""
+    from ._pytree import tree_leaves
+
+    devices = [a.get_device() for a in tree_leaves(args) if isinstance(a, Tensor) and a.is_cuda]
+    return devices, [_cuda.get_rng_state(device) for device in devices]
+
+
+def set_device_states(devices: Iterable[int], states: Iterable[Tensor], *, device_type: str | None = None) -> None:
+    """Gives each GPU of ``devices`` its generator state from ``states`` (``get_device_states``'s pair)."""
+    if device_type == "meta":
+        return
+    for device, state in zip(devices, states):
+        _cuda.set_rng_state(state, device)
 
 
 @contextlib.contextmanager

@@ -43,6 +43,9 @@ def _addindent(s_, num_spaces):
     return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
 
 
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"  # the state_dict key of a module's get_extra_state()
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
@@ -699,6 +702,21 @@ class Module:
 
     # ---- state_dict ----------------------------------------------------------------------------------------------
 
+    def get_extra_state(self) -> Any:
+        """The state a module keeps besides its parameters and buffers, saved in its state_dict under
+        ``<prefix>_extra_state``: override it with ``set_extra_state`` (this one is never called)."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please file an issue "
+            "at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restores what ``get_extra_state`` gave, from a state_dict being loaded (override both)."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please file an issue "
+            "at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug."
+        )
+
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, param in self._parameters.items():
             if param is not None:
@@ -706,6 +724,8 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def state_dict(
         self, *args: Any, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
@@ -777,9 +797,17 @@ class Module:
                     f"{param.size()} and whose dimensions in the checkpoint are {input_param.size()}, "
                     f"an exception occurred : {ex.args}."
                 )
+        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_state_key in state_dict:
+                self.set_extra_state(state_dict[extra_state_key])
+            elif strict:
+                missing_keys.append(extra_state_key)
+        elif strict and extra_state_key in state_dict:
+            unexpected_keys.append(extra_state_key)
         if strict:
             for key in state_dict:
-                if not key.startswith(prefix):
+                if not key.startswith(prefix) or key == extra_state_key:
                     continue
                 input_name = key[len(prefix) :].split(".", 1)
                 if len(input_name) > 1:
