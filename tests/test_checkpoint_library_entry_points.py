@@ -162,3 +162,35 @@ def test_the_module_paths_accelerate_imports():
     assert not isinstance(ember.nn.Linear(1, 1), OptimizedModule)
     with pytest.raises(NotImplementedError, match="shards no parameters"):
         FullyShardedDataParallel(ember.nn.Linear(1, 1))
+
+
+# ------------------------------------------------------------------ devices and meta parameters
+def test_pytorchs_other_device_types_parse_and_refuse_tensors():
+    """Note [Other device types]: peft compares a device with ``torch.device("mps")`` on any machine."""
+    import pickle
+
+    mps = ember.device("mps")
+    assert str(mps) == "mps" and mps.type == "mps" and mps.index is None
+    assert repr(ember.device("xpu", 1)) == "device(type='xpu', index=1)" and str(ember.device("hip:2")) == "hip:2"
+    assert mps == "mps" and mps != ember.device("cpu") and ember.device("mps:0") == ember.device("mps", 0)
+    assert ember.device("cuda") != ember.device("xpu") and hash(mps) == hash(ember.device("mps"))
+    assert pickle.loads(pickle.dumps(ember.device("xla:1"))) == ember.device("xla:1")
+    for make in (lambda: ember.zeros(1, device="mps"), lambda: ember.ones(1).to("mps"),
+                 lambda: ember.nn.Linear(1, 1).to("xpu"), lambda: ember.tensor([1.0], device="hpu:0")):  # fmt: skip
+        with pytest.raises(RuntimeError, match="ember has no (mps|xpu|hpu) backend"):
+            make()
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda, ipu, xpu, .* device type at start of device"):
+        ember.device("npu")
+    assert ember.device("cpu") != "npu"
+
+
+def test_the_class_of_a_meta_parameter_remakes_a_parameter_from_data():
+    """accelerate loads weights into a model built on the meta device as type(p)(data, requires_grad=...)."""
+    with ember.device("meta"):
+        layer = ember.nn.Linear(2, 3)
+    meta_weight = layer._parameters["weight"]
+    assert isinstance(meta_weight, ember.nn.Parameter) and meta_weight.device.type == "meta"
+    loaded = type(meta_weight)(ember.ones(3, 2), requires_grad=False)
+    assert type(loaded) is ember.nn.Parameter and not loaded.requires_grad and loaded.device.type == "cpu"
+    layer._parameters["weight"] = loaded
+    assert type(meta_weight)(ember.empty(2, device="meta")).device.type == "meta"

@@ -22,15 +22,29 @@ Device parse_device(const std::string& spec, int index) {
     d.type = DeviceType::CUDA;
   else if (type == "meta")
     d.type = DeviceType::Meta;
-  else
-    EMBER_FAIL(Runtime, "Expected one of cpu, cuda, meta device type at start of device string: ", spec);
+  else {
+    d.type = DeviceType::Other;
+    while (kOtherDeviceTypes[d.other] && type != kOtherDeviceTypes[d.other]) ++d.other;
+    EMBER_CHECK(kOtherDeviceTypes[d.other],
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, "
+                "vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device string: ",
+                spec);
+  }
   d.index = index;
   return d;
 }
 
+// Note [Other device types]: PyTorch's device types besides cpu, cuda and meta.
+const char* const kOtherDeviceTypes[] = {"ipu",    "xpu", "mkldnn", "opengl", "opencl",        "ideep",
+                                         "hip",    "ve",  "fpga",   "maia",   "xla",           "lazy",
+                                         "vulkan", "mps", "hpu",    "mtia",   "privateuseone", nullptr};
+
 bool cuda_is_available() { return cuda_device_count() > 0; }
 
 void check_device_available(const Device& d) {
+  if (d.type == DeviceType::Other)
+    EMBER_FAIL(Runtime, "ember has no ", d.type_name(), " backend (device '", d.str(),
+               "' requested): ember's tensors live on cpu, cuda or meta");
   if (d.type == DeviceType::Meta)
     EMBER_FAIL(Runtime,
                "this function cannot make tensors on the meta device (they have no data); ember makes meta "

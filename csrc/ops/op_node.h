@@ -149,12 +149,14 @@ std::shared_ptr<StateNode<State>> make_node_list(const char* name, const TensorL
 // result (ReLU(inplace=True) after a 1x1 convolution) was refused as "a view
 // ... created in no_grad mode". The result is the op's own new tensor, as in
 // PyTorch (its _unsafe_view), so it stops being a view when it gets its node.
-// Only a base without autograd history qualifies: a view of an input that
-// requires grad keeps its view tracking.
+// Only a base nothing else holds qualifies (no other tensor can see a write
+// through the result), and one without autograd history: a view op's result
+// keeps its tracking, also one that inherits "made in no_grad" from its
+// input (y = x.view(2) under no_grad, then z = y.view(2): z /= 2 raises).
 inline void forget_internal_view(const Tensor& out) {
   using VC = TensorImpl::ViewCreation;
   if (!out->view_base || (out->view_creation != VC::NoGradMode && out->view_creation != VC::InferenceMode)) return;
-  if (out->view_base->requires_grad()) return;
+  if (out->view_base.use_count() != 1 || out->view_base->requires_grad()) return;
   out->view_base = Tensor();
   out->view_creation = VC::Default;
 }

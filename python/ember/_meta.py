@@ -84,14 +84,26 @@ class MetaTensor(_batched.TensorLike):
     __slots__ = ("_shape", "_strides", "_dtype", "_requires_grad", "grad", "_inputs", "_node", "_parameter", "_base",
                  "__dict__")  # fmt: skip
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # A meta parameter's class is MetaTensor to type() (its __class__ says Parameter), and code that remakes a
+        # parameter as type(p)(data, requires_grad=...) (accelerate loading weights into a meta model) means
+        # PyTorch's Parameter(data): so it is, for data of any device.
+        if args and isinstance(args[0], (Tensor, MetaTensor)):
+            from .nn.parameter import Parameter
+
+            return Parameter(*args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(
         self,
         shape: tuple,
-        dtype: Any,
+        dtype: Any = None,  # given always, but type(p)(meta data) reaches here with the data alone
         requires_grad: bool = False,
         strides: tuple | None = None,
         base: MetaTensor | None = None,
     ) -> None:
+        if isinstance(shape, MetaTensor):  # type(p)(meta data): __new__ made the parameter already
+            return
         self._shape = tuple(int(s) for s in shape)
         self._strides = tuple(strides) if strides is not None else contiguous_strides(self._shape)
         self._dtype = dtype
