@@ -9,7 +9,7 @@ from typing import Any
 from ..compiler import allow_in_graph, assume_constant_result, disable, is_compiling, reset  # noqa: F401
 
 __all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling",
-           "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset"]  # fmt: skip
+           "mark_dynamic", "mark_static", "mark_static_address", "maybe_mark_dynamic", "reset"]  # fmt: skip
 
 # torch._dynamo.config's settings that scripts write (and read back); they change nothing in ember.
 config = types.SimpleNamespace(
@@ -34,6 +34,11 @@ def maybe_mark_dynamic(t: Any, index: Any) -> None:
 
 def mark_static(t: Any, index: Any = None) -> None:
     """Accepted, as mark_dynamic."""
+
+
+def mark_static_address(t: Any, guard: bool = True) -> None:
+    """Accepted: marks a tensor whose address a compiled graph may keep (transformers' caches); ember compiles
+    no graphs."""
 
 
 from . import eval_frame, utils  # noqa: E402, F401  (torch._dynamo's submodules, reached as attributes)
