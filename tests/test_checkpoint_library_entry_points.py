@@ -194,3 +194,15 @@ def test_the_class_of_a_meta_parameter_remakes_a_parameter_from_data():
     assert type(loaded) is ember.nn.Parameter and not loaded.requires_grad and loaded.device.type == "cpu"
     layer._parameters["weight"] = loaded
     assert type(meta_weight)(ember.empty(2, device="meta")).device.type == "meta"
+
+
+def test_instance_norm_is_a_norm_base_not_a_batch_norm():
+    """As PyTorch's classes: thop counts norms by _NormBase; convert_sync_batchnorm finds batch norms by
+    _BatchNorm and must leave an InstanceNorm alone (ember's derived from _BatchNorm and was converted)."""
+    from ember.nn.modules.batchnorm import _BatchNorm, _NormBase
+
+    instance, batch = ember.nn.InstanceNorm2d(3, affine=True), ember.nn.BatchNorm2d(3)
+    assert isinstance(instance, _NormBase) and not isinstance(instance, _BatchNorm)
+    assert isinstance(batch, _NormBase) and isinstance(ember.nn.LazyBatchNorm2d(), _BatchNorm)
+    converted = ember.nn.SyncBatchNorm.convert_sync_batchnorm(ember.nn.Sequential(instance, batch))
+    assert type(converted[0]) is ember.nn.InstanceNorm2d and type(converted[1]) is ember.nn.SyncBatchNorm

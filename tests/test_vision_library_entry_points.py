@@ -257,3 +257,24 @@ def test_the_modules_resolve_under_as_torch():
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "ok FloatFunctional" in result.stdout
+
+
+# ------------------------------------------------------------------ ultralytics
+def test_arange_takes_end_as_a_keyword():
+    """ultralytics' assigner writes torch.arange(end=batch_size)."""
+    assert ember.arange(end=4).tolist() == [0, 1, 2, 3] and ember.arange(end=4).dtype == ember.int64
+    assert ember.arange(2, end=5).tolist() == [2, 3, 4] and ember.arange(start=1, end=3).tolist() == [1, 2]
+    assert ember.arange(end=3, dtype=ember.float64, device="meta").shape == (3,)
+    with pytest.raises(TypeError, match='missing 1 required positional arguments: "end"'):
+        ember.arange()
+
+
+def test_tracer_warning_is_a_warning_category():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=ember.jit.TracerWarning)
+        warnings.warn("a trace", ember.jit.TracerWarning)
+        warnings.warn("kept", UserWarning)
+    assert [str(w.message) for w in caught] == ["kept"]

@@ -431,7 +431,7 @@ def full(
 
 
 def arange(
-    start: float | Tensor,
+    start: float | Tensor | None = None,
     end: float | Tensor | None = None,
     step: float | Tensor = 1,
     dtype: _C.dtype | None = None,
@@ -442,13 +442,17 @@ def arange(
     pin_memory: bool = False,
 ) -> Tensor:
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
-    ``arange(end)`` starts at 0.  The dtype is int64 when all arguments are integers, else the default
+    ``arange(end)`` (also ``arange(end=...)``) starts at 0.  The dtype is int64 when all arguments are integers, else the default
     dtype (float32 unless ``set_default_dtype`` changed it)."""
     _check_layout_and_pinning(layout, pin_memory, "arange", device)
     if not _on_meta(device):
         _check_device(device)
+    if start is None and end is None:
+        raise TypeError('arange() missing 1 required positional arguments: "end"')
     if end is None:
         start, end = 0, start
+    elif start is None:  # arange(end=5)
+        start = 0
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     dtype = dtype or (out.dtype if out is not None else _infer_scalar_dtype(*vals))
     if _on_meta(device):

@@ -16,7 +16,7 @@ from typing import Any, Callable, Final, TypeVar
 from ..futures import Future
 
 __all__ = [
-    "Attribute", "Final", "Future", "ScriptFunction", "ScriptModule", "annotate", "enable_onednn_fusion",
+    "Attribute", "Final", "Future", "ScriptFunction", "ScriptModule", "TracerWarning", "annotate", "enable_onednn_fusion",
     "export", "fork", "freeze", "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load",
     "optimize_for_inference", "save", "script", "script_if_tracing", "trace", "trace_module", "unused", "wait",
 ]  # fmt: skip
@@ -138,6 +138,11 @@ def fork(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
 def wait(future: Future) -> Any:
     """The value of ``fork``'s call."""
     return future.wait()
+
+
+class TracerWarning(Warning):
+    """The warning PyTorch's tracer gives about a trace that may not generalise; ember never traces, so it is
+    only ever filtered (``warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)``)."""
 
 
 class Attribute:

@@ -14,7 +14,6 @@ from .._C import Tensor
 from .._creation import tensor
 from ..grad_mode import no_grad
 from ..nn.modules.batchnorm import _BatchNorm
-from ..nn.modules.instancenorm import _InstanceNorm
 from ..nn.modules.module import Module
 from .lr_scheduler import LRScheduler, _format_param, _warn_get_lr_called_within_step
 from .optimizer import Optimizer, _lerp_
@@ -193,8 +192,7 @@ def update_bn(loader: Iterable[Any], model: Module, device: Any = None) -> None:
     with no_grad():
         momenta = {}
         for module in model.modules():
-            # as PyTorch: BatchNorm layers only (ember's InstanceNorm derives from _BatchNorm; PyTorch's does not)
-            if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+            if isinstance(module, _BatchNorm):  # BatchNorm layers only, as PyTorch (not InstanceNorm)
                 module.reset_running_stats()
                 momenta[module] = module.momentum
         if not momenta:

@@ -15,8 +15,10 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
-class _BatchNorm(Module):
-    """Batch normalization over dim 1 (channels): y = (x - mean) / sqrt(var + eps) * weight + bias."""
+class _NormBase(Module):
+    """What batch and instance normalization share, as PyTorch's base of that name: the affine parameters,
+    the running statistics and their checkpoint versions (an InstanceNorm is not a _BatchNorm, so code that
+    finds batch norms by class, as convert_sync_batchnorm does, leaves it alone)."""
 
     _version = 2
 
@@ -73,6 +75,34 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        """num_features and the options."""
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        # Checkpoints without version (a plain dict) or from before num_batches_tracked existed load without it.
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = (
+                    self.num_batches_tracked
+                    if self.num_batches_tracked is not None
+                    else tensor(0, dtype=_C.dtype.int64)
+                )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Batch normalization over dim 1 (channels): y = (x - mean) / sqrt(var + eps) * weight + bias."""
+
     def _running_stats_factor(self) -> float:
         """The weight of this batch's statistics in the running ones; counts the batch when training."""
         factor = 0.0 if self.momentum is None else self.momentum
@@ -97,30 +127,6 @@ class _BatchNorm(Module):
             bn_training,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        """num_features and the options."""
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
-        )
-
-    def _load_from_state_dict(
-        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-    ):
-        # Checkpoints without version (a plain dict) or from before num_batches_tracked existed load without it.
-        version = local_metadata.get("version", None)
-        if (version is None or version < 2) and self.track_running_stats:
-            key = prefix + "num_batches_tracked"
-            if key not in state_dict:
-                state_dict[key] = (
-                    self.num_batches_tracked
-                    if self.num_batches_tracked is not None
-                    else tensor(0, dtype=_C.dtype.int64)
-                )
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
 
 

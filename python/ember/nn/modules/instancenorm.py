@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from ..._C import Tensor
 from .. import functional as F
-from .batchnorm import _BatchNorm
+from .batchnorm import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """Instance normalization over the spatial dims of (N, C, *) or unbatched (C, *) inputs."""
 
     _spatial_dims = 1
