@@ -275,6 +275,6 @@ def test_tracer_warning_is_a_warning_category():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=ember.jit.TracerWarning)
-        warnings.warn("a trace", ember.jit.TracerWarning)
-        warnings.warn("kept", UserWarning)
+        warnings.warn("a trace", ember.jit.TracerWarning, stacklevel=1)
+        warnings.warn("kept", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["kept"]

@@ -442,8 +442,8 @@ def arange(
     pin_memory: bool = False,
 ) -> Tensor:
     """Returns a 1-D tensor of the values from ``start`` up to ``end`` (excluded), ``step`` apart;
-    ``arange(end)`` (also ``arange(end=...)``) starts at 0.  The dtype is int64 when all arguments are integers, else the default
-    dtype (float32 unless ``set_default_dtype`` changed it)."""
+    ``arange(end)`` (also ``arange(end=...)``) starts at 0.  The dtype is int64 when all arguments are
+    integers, else the default dtype (float32 unless ``set_default_dtype`` changed it)."""
     _check_layout_and_pinning(layout, pin_memory, "arange", device)
     if not _on_meta(device):
         _check_device(device)
