@@ -18,7 +18,8 @@ from ..futures import Future
 __all__ = [
     "Attribute", "Final", "Future", "ScriptFunction", "ScriptModule", "TracerWarning", "annotate",
     "enable_onednn_fusion", "export", "fork", "freeze", "ignore", "interface", "is_scripting", "is_tracing",
-    "isinstance", "load", "optimize_for_inference", "save", "script", "script_if_tracing", "trace", "trace_module", "unused", "wait",
+    "isinstance", "load", "optimize_for_inference", "save", "script", "script_if_tracing", "trace",
+    "trace_module", "unused", "wait",
 ]  # fmt: skip
 
 _F = TypeVar("_F")
