@@ -278,3 +278,69 @@ def test_tracer_warning_is_a_warning_category():
         warnings.warn("a trace", ember.jit.TracerWarning, stacklevel=1)
         warnings.warn("kept", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["kept"]
+
+
+# ------------------------------------------------------------------ fastai
+class _LoaderOfItsOwn:
+    """As fastai's _FakeLoader: not a DataLoader, it hands PyTorch's iterator classes the attributes they read;
+    its dataset is itself, iterating ready batches."""
+
+    _IterableDataset_len_called, _auto_collation, drop_last, in_order = None, False, False, True
+    prefetch_factor, generator, timeout, pin_memory = 2, None, 0, False
+    _dataset_kind = 1  # _DatasetKind.Iterable
+
+    def __init__(self, batches, num_workers=0):
+        self.dataset, self.batches, self.num_workers = self, batches, num_workers
+        self._index_sampler = iter(int, 1)  # endless, as fastai's Inf.count
+        self.worker_init_fn = self.multiprocessing_context = None
+
+    @staticmethod
+    def collate_fn(batch):
+        return batch
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_pytorchs_iterator_classes_read_a_loader_of_its_own(workers):
+    from ember.utils.data.dataloader import (
+        _DatasetKind,
+        _MultiProcessingDataLoaderIter,
+        _SingleProcessDataLoaderIter,
+    )
+
+    assert (_DatasetKind.Map, _DatasetKind.Iterable) == (0, 1)
+    batches = [ember.full((2,), float(i)) for i in range(3)]
+    kind = _MultiProcessingDataLoaderIter if workers else _SingleProcessDataLoaderIter
+    got = list(kind(_LoaderOfItsOwn(batches, workers)))
+    want = batches * (workers or 1)  # every worker iterates its own copy of an iterable dataset, as PyTorch's
+    assert sorted(b[0].item() for b in got) == sorted(b[0].item() for b in want)
+
+
+def test_dataset_kind_fetchers_batch_as_pytorchs():
+    from ember.utils.data.dataloader import _DatasetKind
+
+    squares = [i * i for i in range(5)]
+    fetch = _DatasetKind.create_fetcher(_DatasetKind.Map, squares, True, list, False)
+    assert fetch.fetch([1, 3]) == [1, 9]
+    counted = _DatasetKind.create_fetcher(_DatasetKind.Iterable, iter(range(5)), True, list, True)
+    assert counted.fetch([0, 0]) == [0, 1] and counted.fetch([7, 7]) == [2, 3]
+    with pytest.raises(StopIteration):
+        counted.fetch([0, 0])  # one left: dropped with drop_last
+    single = _DatasetKind.create_fetcher(_DatasetKind.Iterable, range(2), False, lambda x: x * 10, False)
+    assert single.fetch(None) == 0 and single.fetch(None) == 10
+
+
+def test_flatten_and_unflatten_dense_tensors():
+    from ember._utils import _element_size, _flatten_dense_tensors, _get_device_index, _unflatten_dense_tensors
+
+    a, b = ember.arange(6.0).reshape(2, 3), ember.tensor([7.0, 8.0])
+    flat = _flatten_dense_tensors([a, b.t()])
+    assert flat.tolist() == [0, 1, 2, 3, 4, 5, 7, 8]
+    back = _unflatten_dense_tensors(flat, [a, b])
+    assert ember.equal(back[0], a) and ember.equal(back[1], b) and back[0].data_ptr() == flat.data_ptr()
+    assert _element_size(ember.float16) == 2 and _get_device_index("cuda:1") == 1
+    assert _get_device_index(ember.device("cpu"), allow_cpu=True) == -1
+    with pytest.raises(ValueError, match="Expected a non cpu device"):
+        _get_device_index("cpu")

@@ -226,6 +226,49 @@ class _IterableFetcher:
         raise StopIteration
 
 
+class _CountedIterableFetcher(_IterableFetcher):
+    """An IterableDataset's fetcher taking as many samples as its index has entries (PyTorch's, with
+    auto-collation: the sampler gives batches of indices that the dataset ignores)."""
+
+    def fetch(self, index: Any = None) -> Any:
+        if self.iterator is None:
+            self.reset()
+        batch = [sample for _, sample in zip(index, self.iterator)]
+        if not batch or (self.drop_last and len(batch) < len(index)):
+            raise StopIteration
+        return self.collate_fn(batch)
+
+
+class _DatasetKind:
+    """PyTorch's two kinds of dataset and the fetcher each gets: code that makes a loader's iterator itself
+    (fastai's DataLoader passes ``_SingleProcessDataLoaderIter`` a loader of its own) goes through it."""
+
+    Map, Iterable = 0, 1
+
+    @staticmethod
+    def create_fetcher(kind: int, dataset: Any, auto_collation: bool, collate_fn: Callable, drop_last: bool) -> Any:
+        """The object whose ``fetch(index)`` makes one batch (one sample without auto-collation)."""
+        if kind == _DatasetKind.Map:
+            return _MapFetcher(dataset, collate_fn, auto_collation, default_collate=False)
+        if auto_collation:
+            return _CountedIterableFetcher(dataset, collate_fn, None, drop_last)
+        return _IterableFetcher(dataset, collate_fn, None, drop_last)
+
+
+def _loader_batches(loader: Any) -> Iterator[Any]:
+    """The batches of a loader that is not an ember DataLoader, made as PyTorch's iterator makes them: the
+    next index from its ``_index_sampler``, fetched by its dataset kind's fetcher, until either runs out."""
+    fetcher = _DatasetKind.create_fetcher(
+        loader._dataset_kind, loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
+    )
+    for index in loader._index_sampler:
+        try:
+            data = fetcher.fetch(index)
+        except StopIteration:
+            return
+        yield pin_memory(data) if loader.pin_memory and _C._cuda_device_count() else data
+
+
 def _check_context(context: Any, num_workers: int) -> Any:
     """A multiprocessing context from a start method's name or a context, checked as PyTorch does."""
     import multiprocessing
@@ -256,7 +299,11 @@ class _BaseDataLoaderIter:
     """An epoch's iterator, of PyTorch's class names (code checks ``isinstance(it, _BaseDataLoaderIter)``):
     ``next()`` gives the batches, ``len()`` the loader's length, ``_num_yielded`` the batches given so far."""
 
-    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+    def __init__(self, loader: DataLoader, batches: Iterator[Any] | None = None) -> None:
+        # an ember DataLoader hands over its batches; another loader-like object (fastai's) is read as
+        # PyTorch's iterator reads it
+        if batches is None:
+            batches = self._batches_of(loader)
         self._dataset = loader.dataset
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
@@ -276,6 +323,9 @@ class _BaseDataLoaderIter:
     def __len__(self) -> int:
         return len(self._loader)
 
+    def _batches_of(self, loader: Any) -> Iterator[Any]:
+        return _loader_batches(loader)
+
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     """The iterator of a loader without workers."""
@@ -283,6 +333,21 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """The iterator of a loader with worker processes."""
+
+    def _batches_of(self, loader: Any) -> Iterator[Any]:
+        # a loader-like object's batches, made in loader.num_workers processes as PyTorch's iterator makes them
+        fetcher = _DatasetKind.create_fetcher(
+            loader._dataset_kind, loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
+        )
+        iterable = loader._dataset_kind == _DatasetKind.Iterable
+        base_seed = _randint(2**62, 1, getattr(loader, "generator", None))[0]
+        context = getattr(loader, "multiprocessing_context", None)
+        pool = WorkerPool(fetcher, loader.num_workers, base_seed, loader.worker_init_fn, context, loader.timeout)
+        tasks = None if iterable else iter(loader._index_sampler)
+        try:
+            yield from run_epoch(pool, tasks, loader.prefetch_factor or 2, getattr(loader, "in_order", True), iterable)
+        finally:
+            pool.shutdown()
 
 
 class DataLoader:

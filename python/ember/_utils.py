@@ -1,0 +1,56 @@
+"""ember._utils, as ``torch._utils``: the helpers code imports from there (fastai's mixed-precision
+utilities flatten parameters into one buffer), and the checkpoint rebuild functions of
+ember.serialization under the names PyTorch's pickles use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import _C
+from ._C import Tensor
+from .serialization import _rebuild_parameter, _rebuild_parameter_with_state, _rebuild_tensor_v2  # noqa: F401
+
+__all__ = ["_element_size", "_flatten_dense_tensors", "_get_device_index", "_unflatten_dense_tensors"]
+
+
+def _flatten_dense_tensors(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors' elements in one 1-D tensor, one after another (their dtype; a copy)."""
+    if len(tensors) == 1:
+        return tensors[0].contiguous().view(-1)
+    return _C.cat([t.contiguous().view(-1) for t in tensors])
+
+
+def _unflatten_dense_tensors(flat: Tensor, tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """Views of ``flat`` with the shapes of ``tensors``, in order (``_flatten_dense_tensors``' inverse)."""
+    outputs, offset = [], 0
+    for t in tensors:
+        n = t.numel()
+        outputs.append(flat.narrow(0, offset, n).view_as(t))
+        offset += n
+    return tuple(outputs)
+
+
+def _element_size(dtype: Any) -> int:
+    """Bytes per element of ``dtype``."""
+    return dtype.itemsize
+
+
+def _get_device_index(device: Any, optional: bool = False, allow_cpu: bool = False) -> int:
+    """The index of ``device`` (a device, a string, or an int), as PyTorch's: a device without one gives the
+    current CUDA device when ``optional``; a CPU device, -1 when ``allow_cpu``."""
+    if isinstance(device, int):
+        return device
+    if isinstance(device, str):
+        device = _C.device(device)
+    if device.type == "cpu":
+        if not allow_cpu:
+            raise ValueError(f"Expected a non cpu device, but got: {device}")
+        return -1
+    if device.index is not None:
+        return device.index
+    if not optional:
+        raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
+    from . import cuda
+
+    return cuda.current_device()
