@@ -62,7 +62,8 @@ from . import (
     testing,
 )
 from . import profiler
-from . import __config__, _dynamo, ao, compiler, fft, futures, fx, jit, library, overrides, quasirandom, storage  # noqa: F401
+from . import __config__, _dynamo, _higher_order_ops, _utils, ao, compiler, fft, futures, fx, jit, library, overrides  # noqa: F401
+from . import quasirandom, storage  # noqa: F401
 from .library import ops  # noqa: F401  (torch.ops: custom ops by namespace)
 from .futures import Future  # noqa: F401  (torch.Future)
 from .jit import ScriptFunction, ScriptModule  # noqa: F401  (torch.ScriptModule: never an ember object's type)
