@@ -21,24 +21,21 @@ AutogradFunctionality AutogradNestedTensor AutocastCPU AutocastXPU AutocastIPU A
 AutocastPrivateUse1 FuncTorchBatched FuncTorchVmapMode FuncTorchGradWrapper PythonTLSSnapshot
 FuncTorchDynamicLayerFrontMode PreDispatch PythonDispatcher""".split()
 _BACKENDS = "CPU CUDA HIP XLA MPS IPU XPU HPU VE Lazy MTIA MAIA PrivateUse1 PrivateUse2 PrivateUse3 Meta".split()
-_FUNCTIONALITIES = ["", "Quantized", "Sparse", "SparseCsr", "NestedTensor", "Autograd"]
+# the per-backend blocks: the prefix of their keys (CPU, SparseCPU, AutogradCPU) and their markers' name
+_BLOCKS = [("", "Dense"), ("Quantized", "Quantized"), ("Sparse", "Sparse"), ("SparseCsr", "SparseCsr"),
+           ("NestedTensor", "NestedTensor"), ("Autograd", "AutogradFunctionality")]  # fmt: skip
 _TAIL = """Autograd CompositeImplicitAutograd FuncTorchBatchedDecomposition CompositeImplicitAutogradNestedTensor
 CompositeExplicitAutograd CompositeExplicitAutogradNonFunctional""".split()
 
 
 def _members() -> list[tuple[str, int]]:
     names = list(_NAMES)
-    for functionality in _FUNCTIONALITIES:
-        block = "Dense" if functionality == "" else functionality
-        block = "AutogradFunctionality" if block == "Autograd" else block
-        names.append(f"StartOf{block}Backends")
-        names += [functionality + backend for backend in _BACKENDS]
-    members = [(name, value) for value, name in enumerate(names + _TAIL)]
+    for prefix, block in _BLOCKS:
+        names += [f"StartOf{block}Backends", *(prefix + backend for backend in _BACKENDS)]
+    values = {name: value for value, name in enumerate(names + _TAIL)}
     # each block's end marker is its last key (EndOfDenseBackends is Meta), as in PyTorch
-    for functionality in _FUNCTIONALITIES:
-        block = "AutogradFunctionality" if functionality == "Autograd" else (functionality or "Dense")
-        members.append((f"EndOf{block}Backends", dict(members)[functionality + "Meta"]))
-    return members
+    ends = {f"EndOf{block}Backends": values[prefix + "Meta"] for prefix, block in _BLOCKS}
+    return [*values.items(), *ends.items()]
 
 
 DispatchKey = enum.Enum("DispatchKey", _members(), module=__name__)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import itertools
 import numbers
 import re
 import warnings
@@ -255,18 +256,35 @@ class _DatasetKind:
         return _IterableFetcher(dataset, collate_fn, None, drop_last)
 
 
-def _loader_batches(loader: Any) -> Iterator[Any]:
-    """The batches of a loader that is not an ember DataLoader, made as PyTorch's iterator makes them: the
-    next index from its ``_index_sampler``, fetched by its dataset kind's fetcher, until either runs out."""
-    fetcher = _DatasetKind.create_fetcher(
+def _pinned_if_asked(loader: Any, batches: Iterator[Any]) -> Iterator[Any]:
+    """The batches in page-locked memory when the loader asks for it and a GPU is there."""
+    return map(pin_memory, batches) if loader.pin_memory and _C._cuda_device_count() else batches
+
+
+def _loader_fetcher(loader: Any) -> Any:
+    """A loader-like object's fetcher (not an ember DataLoader's), as PyTorch's iterator makes it."""
+    return _DatasetKind.create_fetcher(
         loader._dataset_kind, loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
     )
-    for index in loader._index_sampler:
+
+
+def _fetched(fetcher: Any, indices: Iterable[Any]) -> Iterator[Any]:
+    """A batch per index, until the indices or the fetcher (StopIteration) run out."""
+    for index in indices:
         try:
-            data = fetcher.fetch(index)
+            yield fetcher.fetch(index)
         except StopIteration:
             return
-        yield pin_memory(data) if loader.pin_memory and _C._cuda_device_count() else data
+
+
+def _epoch_in_workers(loader: Any, pool: WorkerPool, iterable: bool, keep_pool: bool) -> Iterator[Any]:
+    """One epoch's batches from the worker processes of ``pool``, which is shut down after it unless kept."""
+    tasks = None if iterable else iter(loader._index_sampler)
+    try:
+        yield from run_epoch(pool, tasks, loader.prefetch_factor, loader.in_order, iterable)
+    finally:
+        if not keep_pool:
+            pool.shutdown()
 
 
 def _check_context(context: Any, num_workers: int) -> Any:
@@ -324,7 +342,8 @@ class _BaseDataLoaderIter:
         return len(self._loader)
 
     def _batches_of(self, loader: Any) -> Iterator[Any]:
-        return _loader_batches(loader)
+        # the next index from the loader's _index_sampler, fetched, until either runs out (PyTorch's way)
+        return _pinned_if_asked(loader, _fetched(_loader_fetcher(loader), loader._index_sampler))
 
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
@@ -335,19 +354,12 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """The iterator of a loader with worker processes."""
 
     def _batches_of(self, loader: Any) -> Iterator[Any]:
-        # a loader-like object's batches, made in loader.num_workers processes as PyTorch's iterator makes them
-        fetcher = _DatasetKind.create_fetcher(
-            loader._dataset_kind, loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
-        )
+        # made in loader.num_workers processes, worker i seeded base_seed + i, as PyTorch's iterator makes them
+        base_seed = _randint(2**62, 1, loader.generator)[0]
+        pool = WorkerPool(_loader_fetcher(loader), loader.num_workers, base_seed, loader.worker_init_fn,
+                          loader.multiprocessing_context, loader.timeout)  # fmt: skip
         iterable = loader._dataset_kind == _DatasetKind.Iterable
-        base_seed = _randint(2**62, 1, getattr(loader, "generator", None))[0]
-        context = getattr(loader, "multiprocessing_context", None)
-        pool = WorkerPool(fetcher, loader.num_workers, base_seed, loader.worker_init_fn, context, loader.timeout)
-        tasks = None if iterable else iter(loader._index_sampler)
-        try:
-            yield from run_epoch(pool, tasks, loader.prefetch_factor or 2, getattr(loader, "in_order", True), iterable)
-        finally:
-            pool.shutdown()
+        yield from _pinned_if_asked(loader, _epoch_in_workers(loader, pool, iterable, keep_pool=False))
 
 
 class DataLoader:
@@ -498,8 +510,7 @@ class DataLoader:
             if self.num_workers > 0
             else self._iter_here(fetcher, iterable)
         )
-        if self.pin_memory and _C._cuda_device_count():
-            batches = map(pin_memory, batches)
+        batches = _pinned_if_asked(self, batches)
         kind = _MultiProcessingDataLoaderIter if self.num_workers > 0 else _SingleProcessDataLoaderIter
         self._iterator = kind(self, batches)
         return self._iterator
@@ -512,12 +523,8 @@ class DataLoader:
     def _iter_here(self, fetcher: Any, iterable: bool) -> Iterator[Any]:
         if iterable:
             fetcher.reset()
-            while True:
-                try:
-                    batch = fetcher.fetch()
-                except StopIteration:
-                    return
-                yield batch
+            yield from _fetched(fetcher, itertools.repeat(None))
+            return
         for index in self._index_sampler:
             yield fetcher.fetch(index)
 
@@ -529,12 +536,7 @@ class DataLoader:
             )
             if self.persistent_workers:
                 self._workers = pool
-        tasks = None if iterable else iter(self._index_sampler)
-        try:
-            yield from run_epoch(pool, tasks, self.prefetch_factor, self.in_order, iterable)
-        finally:
-            if not self.persistent_workers:
-                pool.shutdown()
+        yield from _epoch_in_workers(self, pool, iterable, keep_pool=self.persistent_workers)
 
     def __len__(self) -> int:
         """The number of batches (of samples without auto-batching) per epoch."""
