@@ -37,6 +37,8 @@ def test_a_checkpoint_loads_through_a_memory_mapped_storage(tmp_path):
         storage[0:8:2]
     with pytest.raises(RuntimeError, match="fewer than"):
         ember.UntypedStorage.from_file(str(path), nbytes=100)
+    with pytest.raises(RuntimeError, match="size must be non-negative, got -5"):
+        ember.UntypedStorage.from_file(str(path), nbytes=-5)
 
 
 def test_asarray_reads_a_storage_in_any_dtype():
@@ -129,6 +131,8 @@ def test_to_dense_of_a_strided_tensor_is_itself():
     assert x.to_dense() is x
     y = x.to_dense(ember.float64)
     assert y.dtype == ember.float64 and y.grad_fn is not None
+    with pytest.raises(TypeError, match="argument 'dtype' \\(position 1\\) must be torch.dtype, not str"):
+        x.to_dense("float")
 
 
 def test_tensor_type_is_a_name_for_annotations():
@@ -179,6 +183,8 @@ def test_pytorchs_other_device_types_parse_and_refuse_tensors():
                  lambda: ember.nn.Linear(1, 1).to("xpu"), lambda: ember.tensor([1.0], device="hpu:0")):  # fmt: skip
         with pytest.raises(RuntimeError, match="ember has no (mps|xpu|hpu) backend"):
             make()
+    with pytest.raises(RuntimeError, match="Device index must not be negative"):
+        ember.device("mps", -2)
     with pytest.raises(RuntimeError, match="Expected one of cpu, cuda, ipu, xpu, .* device type at start of device"):
         ember.device("npu")
     assert ember.device("cpu") != "npu"

@@ -67,6 +67,21 @@ def test_associative_scan_checks_its_inputs():
         associative_scan(_add, [1.0, 2.0], 0)
     with pytest.raises(IndexError, match="Dimension out of range"):
         associative_scan(_add, ember.ones(3), 1)
+    with pytest.raises(ValueError, match="at least have 'dim' number of dimensions"):
+        associative_scan(_add, ember.tensor(3.0), 0)  # PyTorch's words for a 0-d input
+    assert associative_scan(_add, ember.ones(0, 3), 0).shape == (0, 3)
+
+
+def test_scan_checks_its_inputs():
+    step = lambda c, x: (c + x, c)  # noqa: E731
+    with pytest.raises(RuntimeError, match="xs must be a tensor or a pytree of tensors"):
+        scan(step, ember.zeros(()), None)
+    with pytest.raises(IndexError, match="dim 0 is out of range for xs of 0 dimensions"):
+        scan(step, ember.zeros(()), ember.tensor(3.0))
+    with pytest.raises(IndexError, match="dim 4 is out of range"):
+        scan(step, ember.zeros(()), ember.ones(3), dim=4)
+    with pytest.raises(RuntimeError, match="at least one element"):
+        scan(step, ember.zeros(()), ember.ones(0))
 
 
 def test_scan_threads_a_carry_and_stacks_outputs():

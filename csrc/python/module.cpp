@@ -68,8 +68,11 @@ static void init_types(py::module_& m) {
 
   py::class_<Device>(m, "device", "Where a tensor's memory lives: device('cpu'), device('cuda', 0), ...")
       .def(py::init([](const std::string& s) { return parse_device(s); }), py::arg("type"))
-      .def(py::init([](const std::string& s, int index) { return parse_device(s, index); }), py::arg("type"),
-           py::arg("index"))
+      .def(py::init([](const std::string& s, int index) {
+             EMBER_CHECK(index >= 0, "Device index must not be negative");
+             return parse_device(s, index);
+           }),
+           py::arg("type"), py::arg("index"))
       .def(py::init([](const Device& d) { return d; }), py::arg("device"))
       .def_property_readonly("type", &Device::type_name, "The device type: 'cpu' or 'cuda'.")
       .def_property_readonly(

@@ -205,6 +205,8 @@ def from_file(
     _check_device(device)
     _check_layout_and_pinning(layout, pin_memory, "from_file", device)
     np_dtype = _numpy_dtype(dtype or get_default_dtype(), "from_file")
+    if size < 0:
+        raise RuntimeError(f"from_file: size must be non-negative, got {size}")
     held = os.path.getsize(filename)
     if held < size * np_dtype.itemsize:
         raise RuntimeError(
@@ -388,6 +390,8 @@ def _as_subclass(self: Tensor, cls: type) -> Tensor:
 def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: bool = True) -> Tensor:
     """A strided copy of a sparse tensor; ember's tensors are all strided, so self (converted when ``dtype``
     is given), as PyTorch's ``to_dense`` of a strided tensor."""
+    if dtype is not None and not isinstance(dtype, _C.dtype):
+        raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}")
     return self if dtype is None or dtype == self.dtype else self.to(dtype)
 
 

@@ -55,8 +55,10 @@ def associative_scan(combine_fn: Callable[[Any, Any], Any], xs: Any, dim: int, r
     shape = leaves[0].shape
     if any(leaf.shape != shape for leaf in leaves):
         raise ValueError(f"All xs leaves must have the same shape, got {[tuple(leaf.shape) for leaf in leaves]}")
+    if leaves[0].dim() == 0:
+        raise ValueError("All xs leaves must at least have 'dim' number of dimensions and scan dimension > 0")
     dim = dim + leaves[0].dim() if dim < 0 else dim
-    if not 0 <= dim < max(leaves[0].dim(), 1):
+    if not 0 <= dim < leaves[0].dim():
         raise IndexError(f"Dimension out of range (expected to be in range of [{-leaves[0].dim()}, "
                          f"{leaves[0].dim() - 1}], but got {dim})")  # fmt: skip
     if reverse:

@@ -18,8 +18,11 @@ def scan(combine_fn: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, 
     ``dim`` (from the end with ``reverse``), starting from ``init``; the ys are stacked along ``dim``.
     ``additional_inputs`` are passed after the slice on every call."""
     leaves, spec = tree_flatten(xs)
-    if not leaves:
-        raise RuntimeError("Scan: xs must contain at least one tensor")
+    if not leaves or not all(isinstance(leaf, _C.Tensor) for leaf in leaves):
+        raise RuntimeError(f"Scan: xs must be a tensor or a pytree of tensors, got {xs!r}")
+    rank = leaves[0].dim()
+    if not -rank <= dim < rank:
+        raise IndexError(f"Scan: dim {dim} is out of range for xs of {rank} dimensions")
     length = leaves[0].shape[dim]
     if any(leaf.shape[dim] != length for leaf in leaves):
         raise RuntimeError("Scan: all xs tensors must have the same size along the scanned dim")
