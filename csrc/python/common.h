@@ -25,6 +25,16 @@ pybind11::handle dtype_object(DType d);                       // module.cpp
 // such call raises TypeError at the boundary, once for all bindings. Optional
 // tensors are std::optional<Tensor> or OptionalTensor parameters, which accept
 // None before this caster runs.
+namespace ember {
+namespace bind {
+namespace torch_function {           // Note [Torch function dispatch] (torch_function.h)
+extern PyTypeObject* g_tensor_type;  // ember.Tensor, once the module has made it
+// Marks this thread when obj's type overrides __torch_function__ (obj: a tensor of a subclass).
+void note_subclass(PyObject* obj);
+}  // namespace torch_function
+}  // namespace bind
+}  // namespace ember
+
 namespace pybind11 {
 namespace detail {
 template <>
@@ -33,7 +43,11 @@ class type_caster<std::shared_ptr<ember::TensorImpl>>
  public:
   bool load(handle src, bool convert) {
     if (src.is_none()) return false;
-    return copyable_holder_caster<ember::TensorImpl, std::shared_ptr<ember::TensorImpl>>::load(src, convert);
+    if (!copyable_holder_caster<ember::TensorImpl, std::shared_ptr<ember::TensorImpl>>::load(src, convert))
+      return false;
+    if (Py_TYPE(src.ptr()) != ember::bind::torch_function::g_tensor_type)
+      ember::bind::torch_function::note_subclass(src.ptr());
+    return true;
   }
 };
 

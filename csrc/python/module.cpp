@@ -7,6 +7,7 @@
 #include "kernels/cpu/matmul.h"
 #include "python/common.h"
 #include "python/registry.h"
+#include "python/torch_function.h"
 
 namespace ember {
 namespace bind {
@@ -205,6 +206,7 @@ PYBIND11_MODULE(_C, m) {
       m, "Tensor", "A multi-dimensional array of one dtype on one device, with autograd history.", py::dynamic_attr(),
       py::buffer_protocol(), py::custom_type_setup(&bind::tensor_type_setup));
   bind::init_tensor(m, tensor);
+  bind::torch_function::install(m, tensor);  // Note [Torch function dispatch]
   bind::init_interop(m, tensor);
   bind::init_profiler(m);
   bind::init_lapack(m);

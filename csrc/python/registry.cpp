@@ -94,6 +94,9 @@ py::object dispatch(const char* name, bool method, const py::args& args, const p
     py::object r = py::reinterpret_borrow<py::object>(g_hook)(name, method, args, kwargs);
     if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
   }
+  py::object r = torch_function::dispatch(name, method, args, kwargs);  // Note [Torch function dispatch]
+  if (torch_function::operator_refused(r)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
   throw py::reference_cast_error();
 }
 
@@ -112,6 +115,7 @@ void install(py::module_& m) {
       [m](const std::vector<std::string>& names) mutable {
         for (const std::string& n : names) {
           const char* name = interned_name(n.c_str());
+          torch_function::add_catch_all(name);
           m.def(name,
                 [name](const py::args& args, const py::kwargs& kwargs) { return dispatch(name, false, args, kwargs); });
           hide_catch_all(m.attr(name).ptr());

@@ -30,6 +30,7 @@
 #include "python/autocast.h"
 #include "python/bindings.h"
 #include "python/host_fallback.h"
+#include "python/torch_function.h"
 
 namespace ember {
 namespace bind {
@@ -119,8 +120,9 @@ void first_tensor(const T& a, const TensorImpl*& first) {
     if (!first && !a.empty() && a[0]) first = a[0].get();
   } else if constexpr (std::is_base_of_v<py::handle, std::decay_t<T>>) {  // a tensor or a number
     if (!first && is_tensor(a)) {  // not a vmap BatchedTensor, a Python subclass without a C++ tensor
-      py::detail::make_caster<Tensor> caster;
-      if (caster.load(a, false)) first = py::detail::cast_op<const Tensor&>(caster).get();  // a keeps it alive
+      // (the holder caster itself: no __torch_function__ note for an argument redirects() checked)
+      py::detail::copyable_holder_caster<TensorImpl, Tensor> caster;
+      if (caster.load(a, false)) first = static_cast<Tensor&>(caster).get();  // a keeps it alive
     }
   }
 }
@@ -147,7 +149,9 @@ struct Profiled<F, R (C::*)(A...) const> {
   const char* name;
   autocast::Policies cast;     // Note [Autocast]
   bool host_fallback = false;  // Note [CUDA host fallback]
+  bool registry_op = false;    // has a catch-all overload (Note [Torch function dispatch])
   R operator()(A... a) const {
+    if (torch_function::redirects(registry_op, name, a...)) throw py::reference_cast_error();
     if (cast.any() && autocast::active()) return call(autocast::cast_arg<A>(a, cast, name)...);
     return call(std::forward<A>(a)...);
   }
@@ -254,8 +258,8 @@ auto erase_type(F fn) {
     return fn;
 }
 template <class F>
-Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
-  return {std::move(fn), interned_name(name), autocast::policy_of(name), host_fallback::enabled_for(name)};
+Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn, bool registry_op = true) {
+  return {std::move(fn), interned_name(name), autocast::policy_of(name), host_fallback::enabled_for(name), registry_op};
 }
 
 // A private module function taking tensors that is not a registry op (nn.functional's fused
@@ -264,9 +268,9 @@ Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
 template <class F, class... Extra>
 void def_private(py::module_& m, const char* name, F fn, const Extra&... extra) {
   if constexpr (std::is_pointer_v<F>)
-    m.def(name, profiled(name, OpPointer<std::remove_pointer_t<F>>{fn}), extra...);
+    m.def(name, profiled(name, OpPointer<std::remove_pointer_t<F>>{fn}, false), extra...);
   else
-    m.def(name, profiled(name, erase_type(std::move(fn))), extra...);
+    m.def(name, profiled(name, erase_type(std::move(fn)), false), extra...);
 }
 
 // Note [Keyword aliases]

@@ -14,7 +14,16 @@ from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
 from ember._torch_misc import _log_api_usage_once
 from ember.overrides import DisableTorchFunction
 from ember.overrides import DisableTorchFunctionSubclass
-from ember.overrides import _disabled_torch_function_impl
+from ember.overrides import _get_function_stack_at
+from ember.overrides import _is_torch_function_all_disabled
+from ember.overrides import _is_torch_function_enabled
+from ember.overrides import _is_torch_function_mode_enabled
+from ember.overrides import _len_torch_function_stack
+from ember.overrides import _pop_torch_function_stack
+from ember.overrides import _push_on_torch_function_stack
+from ember.overrides import has_torch_function as _has_torch_function
+from ember.overrides import has_torch_function_unary as _has_torch_function_unary
+from ember.overrides import has_torch_function_variadic as _has_torch_function_variadic
 import numpy
 import numpy.typing
 from pybind11_builtins import pybind11_type as _TensorMeta
@@ -232,12 +241,14 @@ class Tensor:
     @staticmethod
     def __repr__(t: Tensor) -> str:
         """
-        The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``.
+        The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``; a Tensor
+            subclass's starts with its class name (``MyTensor([...])``), and its ops here do not dispatch.
         """
     @staticmethod
     def __str__(t: Tensor) -> str:
         """
-        The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``.
+        The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``; a Tensor
+            subclass's starts with its class name (``MyTensor([...])``), and its ops here do not dispatch.
         """
     absolute = abs
     absolute_ = abs_
@@ -267,7 +278,7 @@ class Tensor:
         Whether every element of ``input`` is close to ``other``'s (see ``isclose``).
         """
     @staticmethod
-    def aminmax(*args, **kwargs) -> tuple[Tensor, Tensor]:
+    def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         """
         The minimum and the maximum of ``input`` (over ``dim``, or all elements), as ``(min, max)``;
             ``out=(min, max)`` receives them.
@@ -359,7 +370,7 @@ class Tensor:
             and ``correction`` (1: Bessel's, the unbiased estimate; 0: the maximum likelihood one).
         """
     @staticmethod
-    def cross(*args, **kwargs) -> Tensor:
+    def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
         """
         The cross product of 3-vectors along ``dim`` (broadcast); without ``dim``, the first dim of size 3
             (deprecated in PyTorch, which warns).
@@ -385,7 +396,7 @@ class Tensor:
         A copy of ``input`` with ``src`` written into its diagonal ``input.diagonal(offset, dim1, dim2)``.
         """
     @staticmethod
-    def diff(*args, **kwargs) -> Tensor:
+    def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None, *, out: Tensor | None = None) -> Tensor:
         """
         The n-th forward difference along ``dim`` (``input[i + 1] - input[i]``, or xor for bool), after
             joining ``prepend`` and ``append`` (same dims as ``input``) on either side.
@@ -445,7 +456,7 @@ class Tensor:
     greater_equal = ge
     greater_equal_ = ge_
     @staticmethod
-    def hash_tensor(*args, **kwargs) -> Tensor:
+    def hash_tensor(input: Tensor, dim: typing.Any = None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
         """
         A uint64 hash of input's elements (over ``dim``, one int or several, or all): each element
             upcast to float64 or int64 (bool to 0/1), its 64 bits XOR-reduced, as PyTorch's ``mode=0``.
@@ -585,7 +596,7 @@ class Tensor:
             squaring); n = 0 gives the identity; negative n powers the inverse (linalg.inv).
         """
     @staticmethod
-    def mode(*args, **kwargs):
+    def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tensor, Tensor] | None = None):
         """
         (values, indices): the most frequent value along dim (the smallest of ties) and its last index; the
             values carry the gradient to the elements they came from.
@@ -605,12 +616,12 @@ class Tensor:
     multiply = mul
     multiply_ = mul_
     @staticmethod
-    def nanquantile(*args, **kwargs) -> Tensor:
+    def nanquantile(input: Tensor, q: Tensor | float, dim: int | None = None, keepdim: bool = False, *, interpolation: str = 'linear', out: Tensor | None = None) -> Tensor:
         """
         ``quantile`` ignoring NaN: the quantiles of each slice's other values (NaN when all are NaN).
         """
     @staticmethod
-    def narrow_copy(*args, **kwargs) -> Tensor:
+    def narrow_copy(input: Tensor, dim: int, start: int, length: int, *, out: Tensor | None = None) -> Tensor:
         """
         A copy of ``input.narrow(dim, start, length)``.
         """
@@ -646,7 +657,7 @@ class Tensor:
             'reduced', some=False as 'complete'.
         """
     @staticmethod
-    def quantile(*args, **kwargs) -> Tensor:
+    def quantile(input: Tensor, q: Tensor | float, dim: int | None = None, keepdim: bool = False, *, interpolation: str = 'linear', out: Tensor | None = None) -> Tensor:
         """
         The q-th quantiles of ``input`` over ``dim`` (all elements when None); ``q`` a number or a 1-D tensor
             of them in [0, 1] (its values then lead the result's dims). Between two values the result follows
@@ -663,7 +674,7 @@ class Tensor:
         ``input`` flattened to 1-D (a view when contiguous, else a copy).
         """
     @staticmethod
-    def renorm(*args, **kwargs) -> Tensor:
+    def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | None = None) -> Tensor:
         """
         ``input`` with each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``.
         """
@@ -678,7 +689,7 @@ class Tensor:
         input itself: ember has no lazily negated tensors.
         """
     @staticmethod
-    def select_scatter(*args, **kwargs) -> Tensor:
+    def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
         """
         A copy of ``input`` with ``src`` written into ``input.select(dim, index)``.
         """
@@ -699,7 +710,7 @@ class Tensor:
             memory with src's sizes, strides and offset (as PyTorch's, which reads only src's geometry).
         """
     @staticmethod
-    def slice_scatter(*args, **kwargs) -> Tensor:
+    def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1) -> Tensor:
         """
         A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of dim ``dim``.
         """
@@ -719,7 +730,7 @@ class Tensor:
     swapdims = transpose
     swapdims_ = transpose_
     @staticmethod
-    def tensor_split(*args, **kwargs) -> tuple[Tensor, ...]:
+    def tensor_split(input: Tensor, indices_or_sections: typing.Any = None, dim: int = 0, *, sections: int | None = None, indices: typing.Sequence[int] | None = None, tensor_indices_or_sections: Tensor | None = None) -> tuple[Tensor, ...]:
         """
         Views of ``input`` split along ``dim``: into n nearly equal parts (the first ``size % n`` one larger)
             when given an int n, or at the given indices (a list, or a 1-D int tensor). PyTorch's keyword names
@@ -734,7 +745,7 @@ class Tensor:
     true_divide = div
     true_divide_ = div_
     @staticmethod
-    def unflatten(*args, **kwargs) -> Tensor:
+    def unflatten(input: Tensor, dim: int, sizes: typing.Sequence[int]) -> Tensor:
         """
         ``input`` with dim ``dim`` split into ``sizes`` (one of which may be -1).
         """
@@ -747,6 +758,12 @@ class Tensor:
     def vsplit(input: Tensor, indices_or_sections: typing.Any) -> tuple[Tensor, ...]:
         """
         ``tensor_split`` along dim 0 of a tensor of 2 or more dims; an int must divide that dim's size.
+        """
+    @classmethod
+    def __torch_function__(cls: type, func: typing.Callable, types: typing.Any, args: tuple = tuple(), kwargs: dict | None = None) -> typing.Any:
+        """
+        Tensor.__torch_function__, what a subclass inherits: runs func with subclasses' dispatch off and
+            makes tensor results instances of cls. NotImplemented when a type in ``types`` is not a base of cls.
         """
     @classmethod
     def _make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs: typing.Any) -> Tensor:
@@ -1153,8 +1170,8 @@ class Tensor:
         """
     def as_subclass(self, cls: type) -> Tensor:
         """
-        self as an instance of the Tensor subclass cls, sharing its data. ember refuses a tensor that is in
-            the graph (PyTorch keeps the result attached; ember's subclass instance would start a new leaf).
+        self as an instance of the Tensor subclass cls, sharing its data: an alias of self, whose grad_fn is
+            AliasBackward0 when self requires grad, as in PyTorch (Note [Torch function dispatch]).
         """
     def asin(self) -> Tensor:
         """
@@ -3011,6 +3028,10 @@ def _arange(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Supp
     """
     Values from start to end (exclusive) by step.
     """
+def _as_subclass(tensor: Tensor, cls: typing.Any) -> typing.Any:
+    """
+    t as an instance of the Tensor subclass cls: an alias of t, AliasBackward0 when t requires grad.
+    """
 def _autocast_active() -> bool:
     """
     Whether this thread has autocast on for some device (Note [Autocast]).
@@ -3234,6 +3255,10 @@ def _cuda_use_pool(device: typing.SupportsInt | typing.SupportsIndex, pool: typi
 def _current_backward_pass_id() -> int:
     """
     An id of the backward pass running on this thread, 0 outside one.
+    """
+def _disabled_torch_function_impl(func: typing.Any, types: typing.Any, args: typing.Any = (), kwargs: typing.Any = None) -> typing.Any:
+    """
+    The __torch_function__ a Tensor subclass sets to opt out of dispatch (nn.Parameter's): runs func with subclasses' __torch_function__ disabled and returns its result as is.
     """
 def _elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, celu: bool = False) -> Tensor:
     """
@@ -3517,6 +3542,18 @@ def _set_serial_backward(on: bool) -> bool:
     """
     While on, backward passes this thread starts run all their nodes on it; returns the previous setting.
     """
+def _set_torch_function_hook(hook: typing.Any, operator_refused: typing.Any) -> None:
+    """
+    Installs ember.overrides' dispatcher and the object it answers for an operator nothing implements (Note [Torch function dispatch]).
+    """
+def _set_torch_function_level(level: typing.SupportsInt | typing.SupportsIndex) -> int:
+    """
+    Sets this thread's __torch_function__ level (0 on, 1 subclasses off, 2 all off); returns the previous.
+    """
+def _set_torch_function_mode_depth(depth: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Tells the registry how many TorchFunctionModes this thread has entered.
+    """
 def _set_vec_math_enabled(enabled: bool) -> bool:
     """
     Switches the libmvec kernels on or off.
@@ -3612,6 +3649,10 @@ def _special_zeta(input: Tensor, other: Tensor | float) -> Tensor:
 def _tensor_for_edge(node: Node, output_nr: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     A tensor standing for a GradientEdge (autograd.grad's inputs/outputs).
+    """
+def _torch_function_level() -> int:
+    """
+    This thread's __torch_function__ level (0 on, 1 subclasses off, 2 all off).
     """
 def _vec_math_isa() -> str:
     """

@@ -181,8 +181,8 @@ _install_storage()
 _install_legacy()
 _install_torch_misc()
 _dispatch_keys.install()
-overrides.install()
 _batched.install()
+overrides.install()  # after every method is attached: those written in Python dispatch too
 _seed_at_import()
 
 

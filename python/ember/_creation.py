@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _C, _batched, _graph_capture, _memory_format, _meta
+from . import _C, _batched, _graph_capture, _memory_format, _meta, overrides
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -210,6 +210,9 @@ def tensor(
     pin_memory: bool = False,
 ) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested sequence or numpy array)."""
+    if overrides._MODES_ENTERED[0] and overrides._is_torch_function_mode_enabled():
+        given = dict(dtype=dtype, device=device, requires_grad=requires_grad, pin_memory=pin_memory)
+        return overrides._mode_call(tensor, (data,), given)
     if _on_meta(device):
         if isinstance(data, _meta.MetaTensor):
             return _meta.empty(tuple(data.shape), dtype or data.dtype, requires_grad)
@@ -288,6 +291,9 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
+        if overrides._MODES_ENTERED[0] and overrides._is_torch_function_mode_enabled():
+            given = dict(size=size, out=out, dtype=dtype, layout=layout, device=device)
+            return overrides._mode_call(create, sizes, dict(given, requires_grad=requires_grad, pin_memory=pin_memory))
         size = _size_argument(sizes, size, name)
         _check_layout_and_pinning(layout, False, name)
         if _on_meta(device):
@@ -328,6 +334,9 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
         requires_grad: bool = False,
         pin_memory: bool = False,
     ) -> Tensor:
+        if overrides._MODES_ENTERED[0] and overrides._is_torch_function_mode_enabled():
+            given = dict(size=size, generator=generator, out=out, dtype=dtype, layout=layout, device=device)
+            return overrides._mode_call(create, sizes, dict(given, requires_grad=requires_grad, pin_memory=pin_memory))
         size = _size_argument(sizes, size, name)
         _check_layout_and_pinning(layout, False, name)
         if _on_meta(device):

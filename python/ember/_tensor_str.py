@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from . import _C
+
 if TYPE_CHECKING:  # only for annotations: the module itself uses no ember import (it also prints torch tensors)
     from ._C import Tensor
 
@@ -223,8 +225,18 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
 
 
 def tensor_repr(t: Tensor) -> str:
-    """The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``."""
-    prefix = "tensor("
+    """The repr of ``t``, as PyTorch prints it: ``tensor([...], dtype=..., requires_grad=True)``; a Tensor
+    subclass's starts with its class name (``MyTensor([...])``), and its ops here do not dispatch."""
+    from .overrides import DisableTorchFunctionSubclass
+
+    with DisableTorchFunctionSubclass():
+        return _tensor_repr(t)
+
+
+def _tensor_repr(t: Tensor) -> str:
+    from .nn.parameter import Parameter
+
+    prefix = "tensor(" if type(t) in (_C.Tensor, Parameter) else f"{type(t).__name__}("
     indent = len(prefix)
     suffixes = []
     if t.device.type != "cpu":

@@ -376,15 +376,9 @@ def _new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None) -> Ten
 
 
 def _as_subclass(self: Tensor, cls: type) -> Tensor:
-    """self as an instance of the Tensor subclass cls, sharing its data. ember refuses a tensor that is in
-    the graph (PyTorch keeps the result attached; ember's subclass instance would start a new leaf)."""
-    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
-        raise TypeError(f"as_subclass: expected a subclass of Tensor, got {cls!r}")
-    if self.requires_grad:
-        raise NotImplementedError("as_subclass of a tensor that requires grad is not supported by ember yet")
-    result = Tensor.__new__(cls)
-    Tensor.__init__(result, self)
-    return result
+    """self as an instance of the Tensor subclass cls, sharing its data: an alias of self, whose grad_fn is
+    AliasBackward0 when self requires grad, as in PyTorch (Note [Torch function dispatch])."""
+    return _C._as_subclass(self, cls)
 
 
 def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: bool = True) -> Tensor:
@@ -399,7 +393,10 @@ def _make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs
     """``Tensor._make_subclass(cls, data, require_grad)``: an instance of the Tensor subclass ``cls`` sharing
     ``data``'s memory, a new leaf that requires grad as asked (the dispatch options are PyTorch's and change
     nothing here)."""
-    result = _as_subclass(data.detach(), cls)
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"_make_subclass: expected a subclass of Tensor, got {cls!r}")
+    result = Tensor.__new__(cls)
+    Tensor.__init__(result, data.detach())
     result.requires_grad_(require_grad)
     return result
 

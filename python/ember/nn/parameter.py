@@ -20,6 +20,9 @@ class Parameter(Tensor):
         requires_grad: whether the parameter requires gradient.
     """
 
+    # Ops on a parameter give plain tensors, as in PyTorch (Note [Torch function dispatch]).
+    __torch_function__ = _C._disabled_torch_function_impl
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         data = args[0] if args else kwargs.get("data")
         if type(data) is _meta.MetaTensor:  # a parameter on the meta device (Note [Meta tensors])
@@ -100,6 +103,7 @@ class UninitializedTensorMixin:
     """
 
     cls_to_become: type | None = None
+    __torch_function__ = _C._disabled_torch_function_impl  # its ops run as a plain tensor's
 
     def materialize(self, shape: tuple[int, ...], device: object = None, dtype: object = None) -> None:
         """Gives the tensor uninitialised storage of `shape` (dtype kept unless given) and turns it into
