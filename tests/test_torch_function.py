@@ -342,3 +342,17 @@ def test_a_mode_is_per_thread(lib):
         done.wait(30)
         thread.join(30)
     assert other == [6.0] and "mul" not in mode.names
+
+
+def test_pytorch_tensors_beside_ember_ones_do_not_dispatch_back_and_forth():
+    torch = pytest.importorskip("torch")
+    import ember
+
+    a, b = ember.ones(2), torch.ones(2)
+    # Each library's handler refuses the other's ops, so Python falls back as for unrelated objects.
+    assert (a == b) is False and (a != b) is True
+    with pytest.raises(TypeError, match="unsupported operand"):
+        a + b
+    with pytest.raises(TypeError, match="unsupported operand"):
+        b + a
+    assert not ember.overrides.has_torch_function((b,))

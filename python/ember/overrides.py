@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -34,9 +35,28 @@ _LEVEL_SUBCLASSES_OFF, _LEVEL_ALL_OFF = 1, 2
 
 
 def _overrides(t: type) -> bool:
-    """Whether objects of type t dispatch: it has a ``__torch_function__`` that is not the opt-out one."""
+    """Whether objects of type t dispatch: it has a ``__torch_function__`` that is not the opt-out one,
+    and it is not PyTorch's own tensor (imported beside ember: its handler would call ember's op again
+    with ember's dispatch still on, forever; ember's ops see it as the foreign object it is)."""
     f = getattr(t, "__torch_function__", None)
-    return f is not None and f is not _DISABLED
+    if f is None or f is _DISABLED:
+        return False
+    torch = _real_torch()
+    return torch is None or not issubclass(t, torch.Tensor)
+
+
+def _real_torch() -> Any:
+    """PyTorch itself when it is imported beside ember (not ember standing in for it: ember.as_torch)."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and torch.__name__ == "torch" and hasattr(torch, "Tensor") else None
+
+
+def _pytorch_function(func: Callable) -> bool:
+    """Whether func is PyTorch's own (its dispatch asks an ember tensor's handler about its ops too)."""
+    if _real_torch() is None:
+        return False
+    module = getattr(func, "__module__", None) or getattr(getattr(func, "__objclass__", None), "__module__", None)
+    return isinstance(module, str) and (module == "torch" or module.startswith("torch."))
 
 
 def _get_overloaded_args(relevant_args: Iterable[Any], get_type_fn: Callable | None = None) -> list[Any]:
@@ -300,8 +320,10 @@ def _dispatch(name: str, method: bool, args: tuple, kwargs: dict, redirected: bo
             return _handle(func, overloaded, args, kwargs, op)
         except TypeError:  # as PyTorch's: Python then tries the other operand's reflected operator
             return _OPERATOR_REFUSED
-    if redirected:
-        return getattr(Tensor if method else _C, name)(*args, **kwargs)
+    if redirected:  # (with subclasses off: a type the compiled check counts and this one does not stays put)
+        with DisableTorchFunctionSubclass():
+            result = getattr(Tensor if method else _C, name)(*args, **kwargs)
+        return _OPERATOR_REFUSED if result is NotImplemented else result  # an operator's own answer
     return NotImplemented
 
 
@@ -365,8 +387,8 @@ def _tensor_torch_function(cls: type, func: Callable, types: Any, args: tuple = 
     makes tensor results instances of cls. NotImplemented when a type in ``types`` is not a base of cls."""
     if kwargs is None:
         kwargs = {}
-    if not all(issubclass(cls, t) for t in types):
-        return NotImplemented
+    if not all(issubclass(cls, t) for t in types) or _pytorch_function(func):
+        return NotImplemented  # (PyTorch's op with an ember tensor: running it would ask this handler again)
     with DisableTorchFunctionSubclass():
         ret = func(*args, **kwargs)
         if func in get_default_nowrap_functions():
