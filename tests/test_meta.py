@@ -87,6 +87,16 @@ def test_creation_and_printing_as_pytorch():
     assert (big @ big.t()).shape == (1 << 20, 1 << 20)
 
 
+def test_new_tensors_of_a_meta_tensor_are_meta():
+    m = ember.empty(2, 3, device="meta", dtype=ember.float64)
+    made = [m.new_full((2, 2), 1.0), m.new_zeros(4), m.new_ones(1, 2), m.new_empty(3), m.new_tensor([1.0])]
+    assert all(t.device.type == "meta" for t in made)
+    assert [tuple(t.shape) for t in made[:4]] == [(2, 2), (4,), (1, 2), (3,)]
+    assert made[0].dtype == ember.float64
+    assert m.new_zeros(2, device="cpu").device.type == "cpu"
+    assert tuple(F.pad(m, (1, 2)).shape) == (2, 6) and F.pad(m, (1, 2)).device.type == "meta"
+
+
 def test_reading_values_raises_pytorchs_errors():
     x = ember.empty(2, 3, device="meta")
     with pytest.raises(RuntimeError, match="cannot be called on meta tensors"):

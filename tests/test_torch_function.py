@@ -356,3 +356,58 @@ def test_pytorch_tensors_beside_ember_ones_do_not_dispatch_back_and_forth():
     with pytest.raises(TypeError, match="unsupported operand"):
         b + a
     assert not ember.overrides.has_torch_function((b,))
+
+
+FUNCTIONAL_CASES = {
+    "conv1d": lambda F, x, x3, w: F.conv1d(x[:, :, 0], w[:, :, 0]),
+    "conv2d": lambda F, x, x3, w: F.conv2d(x, w),
+    "conv_transpose2d": lambda F, x, x3, w: F.conv_transpose2d(x, w.transpose(0, 1)),
+    "max_pool2d": lambda F, x, x3, w: F.max_pool2d(x, 2),
+    "avg_pool2d": lambda F, x, x3, w: F.avg_pool2d(x, 2),
+    "avg_pool3d": lambda F, x, x3, w: F.avg_pool3d(x3, 2),
+    "adaptive_avg_pool2d": lambda F, x, x3, w: F.adaptive_avg_pool2d(x, 1),
+    "batch_norm": lambda F, x, x3, w: F.batch_norm(x, None, None, training=True),
+    "instance_norm": lambda F, x, x3, w: F.instance_norm(x),
+    "layer_norm": lambda F, x, x3, w: F.layer_norm(x, (6,)),
+    "group_norm": lambda F, x, x3, w: F.group_norm(x, 3),
+    "gelu": lambda F, x, x3, w: F.gelu(x),
+    "leaky_relu": lambda F, x, x3, w: F.leaky_relu(x),
+    "softmax": lambda F, x, x3, w: F.softmax(x, 1),
+    "pad": lambda F, x, x3, w: F.pad(x, (1, 1)),
+    "pad_reflect": lambda F, x, x3, w: F.pad(x, (1, 1, 1, 1), mode="reflect"),
+    "interpolate": lambda F, x, x3, w: F.interpolate(x, scale_factor=2),
+    "unfold": lambda F, x, x3, w: F.unfold(x, 2),
+    "mse_loss": lambda F, x, x3, w: F.mse_loss(x, x),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUNCTIONAL_CASES))
+def test_nn_functional_keeps_a_subclass(lib, case):
+    class Sub(lib.Tensor):
+        pass
+
+    gen = np.random.default_rng(0)
+    plain = lib.tensor(gen.normal(size=(2, 3, 6, 6)), dtype=lib.float32)
+    plain3 = lib.tensor(gen.normal(size=(2, 3, 4, 4, 4)), dtype=lib.float32)
+    w = lib.tensor(gen.normal(size=(4, 3, 3, 3)), dtype=lib.float32)
+    F = lib.nn.functional
+    result = FUNCTIONAL_CASES[case](F, plain.as_subclass(Sub), plain3.as_subclass(Sub), w)
+    assert type(result) is Sub
+    expected = FUNCTIONAL_CASES[case](F, plain, plain3, w)
+    np.testing.assert_allclose(result.detach().numpy(), expected.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_subclasses_dispatch_under_as_torch():
+    # ember standing in for PyTorch (ember.as_torch) is not PyTorch beside ember: its subclasses dispatch.
+    import subprocess
+    import sys
+
+    code = (
+        "import ember.as_torch\nimport torch\n"
+        "class S(torch.Tensor):\n    pass\n"
+        "x = torch.ones(2).as_subclass(S)\n"
+        "assert type(x + 1) is S and type(torch.nn.functional.pad(x, (1, 1))) is S\n"
+        "assert torch.overrides.has_torch_function((x,))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

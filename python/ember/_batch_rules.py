@@ -31,7 +31,7 @@ _special_xlog1py _special_zeta _cuda_random_ _pin_memory _is_pinned
 _special_i0e _special_i1 _special_i1e _special_erfcx _special_bessel_j0 _special_bessel_j1 _special_bessel_y0
 _special_bessel_y1 _special_modified_bessel_i0 _special_modified_bessel_i1 _special_modified_bessel_k0
 _special_modified_bessel_k1 _special_scaled_modified_bessel_k0 _special_scaled_modified_bessel_k1
-_special_airy_ai _special_spherical_bessel_j0""".split()
+_special_airy_ai _special_spherical_bessel_j0 _native_layer_norm _native_group_norm _im2col _col2im""".split()
 
 
 def _rule(*names: str) -> Callable[[Callable], Callable]:

@@ -97,7 +97,8 @@ def get_default_device() -> _C.device:
 def _device_of(t: Tensor) -> _C.device | None:
     """The device= argument for a tensor made to go with t: t's device, or None where that is where
     tensors are made anyway (a CPU tensor under the CPU default: None is the faster path)."""
-    return t.device if t.is_cuda or _device_stack or _default_device != "cpu" else None
+    meta = type(t) is _meta.MetaTensor  # (a meta tensor's new_zeros & co are meta, as PyTorch's)
+    return t.device if meta or t.is_cuda or _device_stack or _default_device != "cpu" else None
 
 
 def set_default_device(device: str | _C.device | None) -> None:

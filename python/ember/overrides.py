@@ -48,7 +48,8 @@ def _overrides(t: type) -> bool:
 def _real_torch() -> Any:
     """PyTorch itself when it is imported beside ember (not ember standing in for it: ember.as_torch)."""
     torch = sys.modules.get("torch")
-    return torch if torch is not None and torch.__name__ == "torch" and hasattr(torch, "Tensor") else None
+    foreign = torch is not None and getattr(torch, "Tensor", Tensor) is not Tensor
+    return torch if foreign else None
 
 
 def _pytorch_function(func: Callable) -> bool:
@@ -99,6 +100,7 @@ def _candidates(args: tuple, kwargs: dict) -> Iterator[Any]:
 # ------------------------------------------------------------------------------------------ modes
 _local = threading.local()
 _MODES_ENTERED = [0]  # modes entered on all threads: functions written in Python read it before asking more
+_MODES_LOCK = threading.Lock()
 
 
 def _stack() -> list:
@@ -112,7 +114,8 @@ def _push_on_torch_function_stack(mode: Any) -> None:
     """Enters ``mode`` on this thread (``torch._C._push_on_torch_function_stack``)."""
     stack = _stack()
     stack.append(mode)
-    _MODES_ENTERED[0] += 1
+    with _MODES_LOCK:
+        _MODES_ENTERED[0] += 1
     _C._set_torch_function_mode_depth(len(stack))
 
 
@@ -122,7 +125,8 @@ def _pop_torch_function_stack() -> Any:
     if not stack:
         raise RuntimeError("Trying to pop from an empty mode stack")
     mode = stack.pop()
-    _MODES_ENTERED[0] -= 1
+    with _MODES_LOCK:
+        _MODES_ENTERED[0] -= 1
     _C._set_torch_function_mode_depth(len(stack))
     return mode
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .. import _C
 from .._autocast import float32_under_autocast
 from .._batched import TensorLike
-from .._creation import _device_of, arange, full, ones, zeros
+from .._creation import _device_of, arange, ones, zeros
 from .._distance import cosine_similarity, pairwise_distance, pdist
 from .._dtype_info import _scalar_name
 from ..grad_mode import no_grad
@@ -602,7 +602,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         lo, hi = max(pad[2 * i], 0), max(pad[2 * i + 1], 0)
         index[d] = slice(lo, lo + shape[d])
         shape[d] += lo + hi
-    out = full(tuple(shape), 0.0 if value is None else value, dtype=input.dtype, device=input.device)
+    out = input.new_full(tuple(shape), 0.0 if value is None else value)  # (a Tensor subclass's stays one)
     # One allocation and one copy; autograd sees CopySlices (PyTorch: ConstantPadNdBackward0).
     out[tuple(index)] = x
     return out
