@@ -117,6 +117,16 @@ def test_methods_written_in_python_dispatch_too(lib):
     assert type(plain) is lib.Tensor and plain.dtype == lib.float64
 
 
+def test_tensor_properties_T_mT_and_data_dispatch(lib):
+    Logging = _logging_subclass(lib)
+    x = lib.ones(2, 3).as_subclass(Logging)
+    Logging.calls.clear()
+    assert type(x.T) is Logging and type(x.mT) is Logging and type(x.data) is Logging
+    assert [f.__name__ for f, _ in Logging.calls] == ["__get__"] * 3
+    assert Logging.calls[0][0] == lib.Tensor.T.__get__
+    assert type(lib.ones(2, 2).T) is lib.Tensor and type(lib.nn.Parameter(lib.ones(2)).data) is lib.Tensor
+
+
 def test_the_most_derived_subclass_is_asked_first(lib):
     order = []
 

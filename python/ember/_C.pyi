@@ -2666,7 +2666,7 @@ class Tensor:
         The conjugate transpose of a matrix (2-D tensor): its transpose.
         """
     @property
-    def T(self) -> Tensor:
+    def T(self) -> typing.Any:
         """
         A view with all dims reversed.
         """
@@ -2681,7 +2681,7 @@ class Tensor:
         The version counter (Note [Version counter]).
         """
     @property
-    def data(self) -> Tensor:
+    def data(self) -> typing.Any:
         """
         An alias of the tensor's data outside autograd (its writes are not version-checked).
         """
@@ -2815,7 +2815,7 @@ class Tensor:
         The conjugate transpose of the last two dims (a view).
         """
     @property
-    def mT(self) -> Tensor:
+    def mT(self) -> typing.Any:
         """
         A view with the last two dims swapped (batched matrix transpose).
         """

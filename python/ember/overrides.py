@@ -458,11 +458,32 @@ def _dispatching_method(fn: Callable, name: str) -> Callable:
     return method
 
 
+# Compiled properties giving a tensor, which dispatch as PyTorch's (``func`` is ``Tensor.T.__get__``).
+_DISPATCHING_PROPERTIES = ("T", "mT", "data")
+
+
+def _dispatching_property(prop: property, name: str) -> property:
+    original = prop.fget
+
+    def get(self: Any) -> Any:
+        if type(self) is Tensor and not _MODES_ENTERED[0]:
+            return original(self)
+        overloaded = _ordered((self,), type, skip_tensor=True)
+        if overloaded or _is_torch_function_mode_enabled():
+            return _handle(wrapped.__get__, overloaded, (self,), {}, f"ember.Tensor.{name}.__get__")
+        return original(self)
+
+    wrapped = property(get, prop.fset, prop.fdel, prop.__doc__)
+    return wrapped
+
+
 def _wrap_python_methods() -> None:
     for name, value in list(vars(Tensor).items()):
         dunder = name.startswith("__") and name.endswith("__")
         if type(value) is _FunctionType and not dunder and name not in _UNDISPATCHED_METHODS:
             setattr(Tensor, name, _dispatching_method(value, name))
+    for name in _DISPATCHING_PROPERTIES:
+        setattr(Tensor, name, _dispatching_property(vars(Tensor)[name], name))
 
 
 _FunctionType = type(_wrap_python_methods)
