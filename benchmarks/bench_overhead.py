@@ -88,6 +88,33 @@ def fused_losses_fwd_bwd(lib):
     return run
 
 
+def subclass_mul_8(lib):
+    # A Tensor subclass: each op goes through __torch_function__ (Note [Torch function dispatch]).
+    class Sub(lib.Tensor):
+        pass
+
+    a = lib.randn(8).as_subclass(Sub)
+    b = lib.randn(8).as_subclass(Sub)
+    return lambda: a * b
+
+
+def mode_mul_8(lib):
+    # A TorchFunctionMode that passes every call on: the cost a mode adds to an op.
+    class PassThrough(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    a = lib.randn(8)
+    b = lib.randn(8)
+    mode = PassThrough()
+
+    def run():
+        with mode:
+            a * b
+
+    return run
+
+
 # numpy has no autograd: it is a floor for the forward-only cases.
 def np_mul_8():
     a = np.random.randn(8).astype(np.float32)
@@ -109,6 +136,8 @@ CASES = [
     ("100-op scalar chain, fwd+bwd", chain_100_fwd_bwd, None),
     ("MLP 8x8 matmul/relu/sum, fwd+bwd", mlp_8_fwd_bwd, None),
     ("gelu, silu, mse + bce_with_logits, 64 elems, fwd+bwd", fused_losses_fwd_bwd, None),
+    ("a * b, 8 elems, Tensor subclass", subclass_mul_8, np_mul_8),
+    ("a * b, 8 elems, inside a TorchFunctionMode", mode_mul_8, np_mul_8),
 ]
 
 

@@ -29,8 +29,10 @@ namespace ember {
 namespace bind {
 namespace torch_function {           // Note [Torch function dispatch] (torch_function.h)
 extern PyTypeObject* g_tensor_type;  // ember.Tensor, once the module has made it
-// Marks this thread when obj's type overrides __torch_function__ (obj: a tensor of a subclass).
-void note_subclass(PyObject* obj);
+// Marks this thread when obj's type overrides __torch_function__ (obj: a tensor of a subclass);
+// false (the argument is refused) once this call was already refused for dispatch, so that the
+// overloads after the first go to the catch-all without running (or throwing) again.
+bool note_subclass(PyObject* obj);
 }  // namespace torch_function
 }  // namespace bind
 }  // namespace ember
@@ -46,7 +48,7 @@ class type_caster<std::shared_ptr<ember::TensorImpl>>
     if (!copyable_holder_caster<ember::TensorImpl, std::shared_ptr<ember::TensorImpl>>::load(src, convert))
       return false;
     if (Py_TYPE(src.ptr()) != ember::bind::torch_function::g_tensor_type)
-      ember::bind::torch_function::note_subclass(src.ptr());
+      return ember::bind::torch_function::note_subclass(src.ptr());
     return true;
   }
 };

@@ -50,11 +50,13 @@ bool type_overrides(PyTypeObject* type) {
   return f && f != g_disabled_impl;
 }
 
-void note_subclass(PyObject* obj) {
-  if (t_state.level == kEnabled && type_overrides(Py_TYPE(obj))) {
-    t_state.subclass_arg = true;
-    g_armed.store(true, std::memory_order_relaxed);
-  }
+bool note_subclass(PyObject* obj) {
+  ThreadState& s = t_state;
+  if (s.level != kEnabled || !type_overrides(Py_TYPE(obj))) return true;
+  if (s.redirected) return false;
+  s.subclass_arg = true;
+  g_armed.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 bool object_overrides(PyObject* obj) {

@@ -41,6 +41,8 @@ def _overrides(t: type) -> bool:
     f = getattr(t, "__torch_function__", None)
     if f is None or f is _DISABLED:
         return False
+    if issubclass(t, Tensor):
+        return True
     torch = _real_torch()
     return torch is None or not issubclass(t, torch.Tensor)
 
@@ -86,6 +88,7 @@ def _ordered(candidates: Iterable[Any], type_of: Callable, skip_tensor: bool) ->
 
 
 _PLAIN = (Tensor, int, float, bool, str, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
 def _candidates(args: tuple, kwargs: dict) -> Iterator[Any]:
@@ -224,9 +227,15 @@ def _handle(public_api: Callable, overloaded: list[Any], args: tuple, kwargs: di
     """handle_torch_function's work; ``op``: the name of the compiled op that dispatched (its error
     words are PyTorch's for its compiled ops)."""
     types = tuple(type(a) for a in overloaded)
-    if _is_torch_function_mode_enabled():
-        with _pop_mode_temporarily() as mode:
+    if _MODES_ENTERED[0] and _is_torch_function_mode_enabled():
+        stack = _stack()  # the mode leaves the stack for its own ops (as _pop_mode_temporarily, cheaper)
+        mode = stack.pop()
+        _C._set_torch_function_mode_depth(len(stack))
+        try:
             result = mode.__torch_function__(public_api, types, args, kwargs)
+        finally:
+            stack.append(mode)
+            _C._set_torch_function_mode_depth(len(stack))
         if result is not NotImplemented:
             return result
     for arg in overloaded:
@@ -313,8 +322,14 @@ def _dispatch(name: str, method: bool, args: tuple, kwargs: dict, redirected: bo
     when ``method``, self first in args) goes to ``__torch_function__``; NotImplemented when nothing
     dispatches. ``redirected``: the op refused the call on a mark that an earlier call left (no argument
     here dispatches), so it runs as usual."""
-    overloaded = _ordered(_candidates(args, kwargs), type, skip_tensor=True)
-    if overloaded or _is_torch_function_mode_enabled():
+    candidates = [a for a in args if type(a) not in _PLAIN_TYPES]  # (most calls: tensors and numbers)
+    if kwargs or list in map(type, candidates) or tuple in map(type, candidates):
+        candidates = list(_candidates(args, kwargs))
+    if len(candidates) == 1 and type(candidates[0]) is not Tensor:  # one subclass instance: nothing to order
+        overloaded = candidates if _C._torch_function_level() == 0 and _overrides(type(candidates[0])) else []
+    else:
+        overloaded = _ordered(candidates, type, skip_tensor=True) if candidates else []
+    if overloaded or (_MODES_ENTERED[0] and _is_torch_function_mode_enabled()):
         public = _OPERATOR_METHODS.get(name, name) if method else name
         func = getattr(Tensor, public) if method else _public_function(public)
         op = ("ember.Tensor." if method else "ember.") + public
@@ -371,7 +386,12 @@ def get_testing_overrides() -> dict[Callable, Callable]:
 def get_default_nowrap_functions() -> set[Callable]:
     """The calls whose results Tensor.__torch_function__ returns unconverted: the getters of ``_base``
     and ``grad``."""
-    return {Tensor._base.__get__, Tensor.grad.__get__}
+    return set(_nowrap_functions())
+
+
+@functools.lru_cache(maxsize=1)
+def _nowrap_functions() -> frozenset:
+    return frozenset({Tensor._base.__get__, Tensor.grad.__get__})
 
 
 def _convert(ret: Any, cls: type) -> Any:
@@ -389,15 +409,15 @@ def _convert(ret: Any, cls: type) -> Any:
 def _tensor_torch_function(cls: type, func: Callable, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
     """Tensor.__torch_function__, what a subclass inherits: runs func with subclasses' dispatch off and
     makes tensor results instances of cls. NotImplemented when a type in ``types`` is not a base of cls."""
-    if kwargs is None:
-        kwargs = {}
-    if not all(issubclass(cls, t) for t in types) or _pytorch_function(func):
+    for t in types:
+        if not issubclass(cls, t):
+            return NotImplemented
+    if _pytorch_function(func):
         return NotImplemented  # (PyTorch's op with an ember tensor: running it would ask this handler again)
-    with DisableTorchFunctionSubclass():
-        ret = func(*args, **kwargs)
-        if func in get_default_nowrap_functions():
-            return ret
-        return _convert(ret, cls)
+    ret = _DISABLED(func, types, args, kwargs)  # func run with subclasses' dispatch off, in one compiled call
+    if func in _nowrap_functions():
+        return ret
+    return _convert(ret, cls)
 
 
 class DisableTorchFunctionSubclass:
