@@ -421,3 +421,46 @@ def test_subclasses_dispatch_under_as_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+class Pickled:
+    pass  # (replaced below by a Tensor subclass importable by pickle, one per library)
+
+
+def _picklable_subclass(lib):
+    global Pickled
+
+    class Pickled(lib.Tensor):  # noqa: F811 - module level, so that pickle finds it by name
+        pass
+
+    Pickled.__qualname__ = "Pickled"
+    return Pickled
+
+
+def test_pickle_copy_and_save_keep_a_subclass_and_its_attributes(lib, tmp_path):
+    import copy
+    import pickle
+
+    cls = _picklable_subclass(lib)
+    x = lib.arange(4.0).as_subclass(cls)
+    x.meta = {"spacing": 2}
+    for back in (pickle.loads(pickle.dumps(x)), copy.copy(x)):
+        assert type(back) is cls and back.meta == {"spacing": 2} and back.tolist() == [0.0, 1.0, 2.0, 3.0]
+    lib.save(x, tmp_path / "x.pt")
+    loaded = lib.load(tmp_path / "x.pt", weights_only=False)
+    assert type(loaded) is cls and loaded.meta == {"spacing": 2} and loaded.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_deepcopy_of_a_subclass_copies_its_attributes():
+    # (PyTorch's default __deepcopy__ refuses a subclass whose new_empty gives a plain tensor; ember copies it.)
+    import copy
+
+    import ember
+
+    cls = _picklable_subclass(ember)
+    x = ember.arange(3.0).as_subclass(cls)
+    x.meta = {"spacing": [2]}
+    y = copy.deepcopy(x)
+    assert type(y) is cls and y.meta == {"spacing": [2]} and y.meta["spacing"] is not x.meta["spacing"]
+    y.add_(1)
+    assert x.tolist() == [0.0, 1.0, 2.0]

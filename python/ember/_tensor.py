@@ -177,7 +177,14 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
         )
     if id(self) in memo:
         return memo[id(self)]
-    out = self.detach().clone()
+    from .overrides import DisableTorchFunctionSubclass
+
+    with DisableTorchFunctionSubclass():
+        out = self.detach().clone()
+    if type(self) is not Tensor:  # a subclass's copy is one, with a copy of its attributes (PyTorch's)
+        out = Tensor._make_subclass(type(self), out)
+        memo[id(self)] = out
+        out.__dict__.update(_copy.deepcopy(self.__dict__, memo))
     out.requires_grad_(self.requires_grad)
     if self.grad is not None:
         out.grad = _copy.deepcopy(self.grad, memo)
@@ -208,9 +215,19 @@ def _reduce_ex(self: Tensor, protocol: int) -> tuple:
     """pickle (any protocol), copy and multiprocessing: the values, dtype, requires_grad and the attributes set on
     the tensor, and the device of a CUDA tensor (it comes back there, as in PyTorch). As in PyTorch, the graph is
     not pickled: a tensor that requires grad comes back as a leaf."""
-    values = self.detach().contiguous().cpu().numpy().copy()
+    from .overrides import DisableTorchFunctionSubclass
+
+    with DisableTorchFunctionSubclass():
+        values = self.detach().contiguous().cpu().numpy().copy()
     args = (values, self.dtype.name, self.requires_grad) + ((str(self.device),) if self.is_cuda else ())
+    if type(self) is not Tensor:  # a Tensor subclass comes back as one, as PyTorch's (_rebuild_from_type_v2)
+        return (_rebuild_subclass, (type(self), args), dict(self.__dict__) or None)
     return (_rebuild_tensor, args, dict(self.__dict__) or None)
+
+
+def _rebuild_subclass(cls: type, args: tuple) -> Tensor:
+    """Unpickles an instance of the Tensor subclass ``cls`` (see _reduce_ex): a leaf, as a plain tensor's."""
+    return Tensor._make_subclass(cls, _rebuild_tensor(*args), args[2])
 
 
 def _new(factory: str) -> Any:

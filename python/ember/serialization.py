@@ -366,12 +366,15 @@ def _set_state(obj: Any, state: Any) -> None:
 
 
 def _rebuild_from_type_v2(func: Callable, new_type: Any, args: tuple, state: Any) -> Any:
-    """ember's ``torch._tensor._rebuild_from_type_v2`` for plain tensors and Parameters with attributes."""
+    """ember's ``torch._tensor._rebuild_from_type_v2``: plain tensors, Parameters and Tensor subclasses with
+    their attributes."""
     if func not in _REBUILD_FUNCTIONS:
         raise pickle.UnpicklingError(f"_rebuild_from_type_v2 with the function {func!r} is not allowed")
     ret = func(*args)
     if new_type is _parameter_class() and type(ret) is not new_type:
         ret = _parameter_class()(ret, requires_grad=ret.requires_grad)
+    elif isinstance(new_type, type) and issubclass(new_type, Tensor) and type(ret) is not new_type:
+        ret = Tensor._make_subclass(new_type, ret, ret.requires_grad)  # a Tensor subclass: a leaf of its type
     _set_state(ret, state)
     return ret
 
@@ -1027,6 +1030,10 @@ class _Pickler(pickle._Pickler):
         if isinstance(obj, Tensor):
             if isinstance(obj, _parameter_class()):
                 return _rebuild_parameter, (obj.detach(), obj.requires_grad, collections.OrderedDict())
+            if type(obj) is not Tensor:  # a Tensor subclass, written as PyTorch writes one
+                with _C.DisableTorchFunctionSubclass():
+                    plain = self._reduce_tensor(obj)
+                return _rebuild_from_type_v2, (plain[0], type(obj), plain[1], dict(obj.__dict__))
             return self._reduce_tensor(obj)
         if isinstance(obj, _C.dtype):
             return "global"
@@ -1096,6 +1103,7 @@ _TORCH_NAMES = {
     id(_rebuild_tensor_v2): ("torch._utils", "_rebuild_tensor_v2"),
     id(_rebuild_tensor_v3): ("torch._utils", "_rebuild_tensor_v3"),
     id(_rebuild_parameter): ("torch._utils", "_rebuild_parameter"),
+    id(_rebuild_from_type_v2): ("torch._tensor", "_rebuild_from_type_v2"),
     id(_make_size): ("torch", "Size"),
     id(_make_device): ("torch", "device"),
 }
