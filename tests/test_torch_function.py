@@ -274,6 +274,18 @@ def test_a_plain_op_after_a_subclass_reached_a_binding_outside_the_registry(lib)
 def test_as_subclass_refuses_a_class_that_is_not_a_tensor(lib):
     with pytest.raises(TypeError):
         lib.ones(2).as_subclass(int)
+    with pytest.raises(TypeError):
+        lib.ones(2).as_subclass(None)
+
+
+def test_as_subclass_of_a_meta_tensor_says_ember_cannot():
+    import ember
+
+    class Sub(ember.Tensor):
+        pass
+
+    with pytest.raises(NotImplementedError, match="meta tensor"):
+        ember.empty(2, device="meta").as_subclass(Sub)
 
 
 class _Recording:

@@ -124,7 +124,8 @@ void install(py::module_& m) {
       py::arg("names"), "Gives module functions bound outside the registry (the fused nn ops) the catch-all overload.");
   // Indexing is bound outside the registry too; its overloads refuse stand-in indices and values.
   py::object tensor = m.attr("Tensor");
-  for (const char* name : {"__getitem__", "__setitem__"}) {
+  for (const char* name : {interned_name("__getitem__"), interned_name("__setitem__")}) {
+    torch_function::add_catch_all(name);
     tensor.attr(name) = py::cpp_function(
         [name](const py::args& args, const py::kwargs& kwargs) { return dispatch(name, true, args, kwargs); },
         py::name(name), py::is_method(tensor), py::sibling(tensor.attr(name)));
@@ -146,9 +147,11 @@ void OpRegistry::publish(const std::vector<const char*>& extra_exports) {
     };
     if (i.forms & kFunction) m_.def(name, catch_all(name, false));
     if (i.forms & kMethod) cls_.def(name, catch_all(name, true));
+    if (i.forms & (kFunction | kMethod)) torch_function::add_catch_all(name);  // Note [Torch function dispatch]
     if (i.forms & kInPlace) {
       const char* inplace = interned_name((i.name + "_").c_str());
       cls_.def(inplace, catch_all(inplace, true));
+      torch_function::add_catch_all(inplace);
     }
   }
   for (const OpInfo& i : infos_) {  // aliases name the overload sets that now end with the catch-all

@@ -149,9 +149,8 @@ struct Profiled<F, R (C::*)(A...) const> {
   const char* name;
   autocast::Policies cast;     // Note [Autocast]
   bool host_fallback = false;  // Note [CUDA host fallback]
-  bool registry_op = false;    // has a catch-all overload (Note [Torch function dispatch])
   R operator()(A... a) const {
-    if (torch_function::redirects(registry_op, name, a...)) throw py::reference_cast_error();
+    if (torch_function::redirects(name, a...)) throw py::reference_cast_error();
     if (cast.any() && autocast::active()) return call(autocast::cast_arg<A>(a, cast, name)...);
     return call(std::forward<A>(a)...);
   }
@@ -258,8 +257,8 @@ auto erase_type(F fn) {
     return fn;
 }
 template <class F>
-Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn, bool registry_op = true) {
-  return {std::move(fn), interned_name(name), autocast::policy_of(name), host_fallback::enabled_for(name), registry_op};
+Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn) {
+  return {std::move(fn), interned_name(name), autocast::policy_of(name), host_fallback::enabled_for(name)};
 }
 
 // A private module function taking tensors that is not a registry op (nn.functional's fused
@@ -268,9 +267,9 @@ Profiled<F, decltype(&F::operator())> profiled(const char* name, F fn, bool regi
 template <class F, class... Extra>
 void def_private(py::module_& m, const char* name, F fn, const Extra&... extra) {
   if constexpr (std::is_pointer_v<F>)
-    m.def(name, profiled(name, OpPointer<std::remove_pointer_t<F>>{fn}, false), extra...);
+    m.def(name, profiled(name, OpPointer<std::remove_pointer_t<F>>{fn}), extra...);
   else
-    m.def(name, profiled(name, erase_type(std::move(fn)), false), extra...);
+    m.def(name, profiled(name, erase_type(std::move(fn))), extra...);
 }
 
 // Note [Keyword aliases]

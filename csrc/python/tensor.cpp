@@ -320,7 +320,8 @@ void init_tensor(py::module_& m, TensorClass& cls) {
             // A BatchedTensor or MetaTensor index: the catch-all overload takes the call (Note [Batched dispatch]).
             if (batching::active() && batching::holds_batched(idx)) throw py::reference_cast_error();
             // A subclass's or a mode's call goes to __torch_function__ (Note [Torch function dispatch]).
-            if (torch_function::redirects(true, "__getitem__", t, idx)) throw py::reference_cast_error();
+            static const char* const op = interned_name("__getitem__");  // (the name its catch-all has)
+            if (torch_function::redirects(op, t, idx)) throw py::reference_cast_error();
             OpDeviceGuard on(t->device());  // Note [Op device]: bound outside the registry
             return index(t, parse_index(idx));
           },
@@ -330,7 +331,8 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           [](Tensor& t, py::handle idx, py::handle value) {
             if (batching::active() && (batching::holds_batched(idx) || batching::holds_batched(value)))
               throw py::reference_cast_error();  // to the catch-all overload (Note [Batched dispatch])
-            if (torch_function::redirects(true, "__setitem__", t, idx, value)) throw py::reference_cast_error();
+            static const char* const op = interned_name("__setitem__");
+            if (torch_function::redirects(op, t, idx, value)) throw py::reference_cast_error();
             Tensor v = operand(value);
             if (!v)
               v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();

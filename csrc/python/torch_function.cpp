@@ -59,15 +59,22 @@ bool note_subclass(PyObject* obj) {
   return true;
 }
 
+namespace {
+// The arguments that never dispatch, known without a type lookup: a plain tensor, a number, None,
+// and an index's slices and ellipses.
+bool plain(PyTypeObject* type) {
+  return type == g_tensor_type || type == &PyLong_Type || type == &PyFloat_Type || type == &PyBool_Type ||
+         type == Py_TYPE(Py_None) || type == &PySlice_Type || type == &PyEllipsis_Type;
+}
+}  // namespace
+
 bool object_overrides(PyObject* obj) {
-  if (!obj || obj == Py_None) return false;
+  if (!obj) return false;
   PyTypeObject* type = Py_TYPE(obj);
-  if (type == g_tensor_type || type == &PyLong_Type || type == &PyFloat_Type || type == &PyBool_Type) return false;
-  if (PyTuple_Check(obj) || PyList_Check(obj)) {  // a list of tensors taken as an object
-    for (py::handle e : py::reinterpret_borrow<py::object>(obj)) {
-      PyTypeObject* et = Py_TYPE(e.ptr());
-      if (et != g_tensor_type && et != &PyLong_Type && et != &PyFloat_Type && type_overrides(et)) return true;
-    }
+  if (plain(type)) return false;
+  if (PyTuple_Check(obj) || PyList_Check(obj)) {  // a list of tensors, or an index, taken as an object
+    for (py::handle e : py::reinterpret_borrow<py::object>(obj))
+      if (!plain(Py_TYPE(e.ptr())) && type_overrides(Py_TYPE(e.ptr()))) return true;
     return false;
   }
   return type_overrides(type);

@@ -58,8 +58,8 @@ bool type_overrides(PyTypeObject* type);
 bool object_overrides(PyObject* obj);
 // Whether the Python object of a C++ tensor argument is of a dispatching subclass.
 bool tensor_overrides(const TensorImpl* t);
-// Whether the private binding `name` (an interned name) has a catch-all overload to refuse a call
-// to (every registry op has one; a private binding once _add_catch_all_overloads gave it one).
+// Whether the op `name` (an interned name) has a catch-all overload to refuse a call to: every
+// registry op, indexing, and the private bindings _add_catch_all_overloads gave one.
 bool has_catch_all(const char* name);
 void add_catch_all(const char* name);
 
@@ -86,7 +86,7 @@ constexpr bool is_object_arg = std::is_base_of_v<py::handle, std::decay_t<T>>;
 // Whether a registry op's call goes to __torch_function__ instead (Note [Torch function dispatch]).
 // Arguments taken as Python objects were not seen by the Tensor caster: they are checked by type.
 template <class... A>
-bool redirects(bool registry_op, const char* name, const A&... a) {
+bool redirects(const char* name, const A&... a) {
   bool object_args = false;
   if constexpr ((is_object_arg<A> || ...)) {
     object_args = ((is_object_arg<A> && arg_overrides(a)) || ...) && t_state.level == kEnabled;
@@ -98,7 +98,7 @@ bool redirects(bool registry_op, const char* name, const A&... a) {
   s.subclass_arg = false;
   const bool modes = s.mode_depth > 0 && s.level < kAllDisabled;
   if (!modes && !object_args && !(s.level == kEnabled && (arg_overrides(a) || ...))) return false;
-  if (!registry_op && !has_catch_all(name)) return false;  // a private binding without one: runs as is
+  if (!has_catch_all(name)) return false;  // a private binding without one: runs as is
   s.redirected = true;
   return true;
 }

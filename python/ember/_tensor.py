@@ -181,14 +181,15 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
 
     with DisableTorchFunctionSubclass():
         out = self.detach().clone()
-    if type(self) is not Tensor:  # a subclass's copy is one, with a copy of its attributes (PyTorch's)
+    subclass = type(self) is not Tensor
+    if subclass:  # a subclass's copy is one, with a copy of its attributes (PyTorch's)
         out = Tensor._make_subclass(type(self), out)
-        memo[id(self)] = out
+    memo[id(self)] = out  # (before the attributes: they may refer back to self)
+    if subclass:
         out.__dict__.update(_copy.deepcopy(self.__dict__, memo))
     out.requires_grad_(self.requires_grad)
     if self.grad is not None:
         out.grad = _copy.deepcopy(self.grad, memo)
-    memo[id(self)] = out
     return out
 
 

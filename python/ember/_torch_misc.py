@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, _meta
 from ._C import Tensor
 from ._composite import _axis_alias
 
@@ -378,6 +378,10 @@ def _new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None) -> Ten
 def _as_subclass(self: Tensor, cls: type) -> Tensor:
     """self as an instance of the Tensor subclass cls, sharing its data: an alias of self, whose grad_fn is
     AliasBackward0 when self requires grad, as in PyTorch (Note [Torch function dispatch])."""
+    if type(self) is _meta.MetaTensor:
+        raise NotImplementedError(
+            "as_subclass: a meta tensor (a Python object in ember) cannot become an instance of a Tensor subclass"
+        )
     return _C._as_subclass(self, cls)
 
 

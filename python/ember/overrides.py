@@ -87,8 +87,20 @@ def _ordered(candidates: Iterable[Any], type_of: Callable, skip_tensor: bool) ->
     return found
 
 
-_PLAIN = (Tensor, int, float, bool, str, type(None))
-_PLAIN_TYPES = frozenset(_PLAIN)
+_PLAIN = frozenset({Tensor, int, float, bool, str, type(None), slice, type(Ellipsis)})
+
+
+def _overloaded(args: tuple, kwargs: dict) -> list[Any]:
+    """The arguments of a call of ember's whose ``__torch_function__`` is called, in order: what the
+    compiled dispatch reads (plain tensors left out), with a quick way for the usual calls."""
+    candidates = [a for a in args if type(a) not in _PLAIN]  # (most calls: tensors and numbers)
+    if kwargs or list in map(type, candidates) or tuple in map(type, candidates):
+        candidates = list(_candidates(args, kwargs))
+    if not candidates:
+        return []
+    if len(candidates) == 1:  # one subclass instance: nothing to order
+        return candidates if _C._torch_function_level() == 0 and _overrides(type(candidates[0])) else []
+    return _ordered(candidates, type, skip_tensor=True)
 
 
 def _candidates(args: tuple, kwargs: dict) -> Iterator[Any]:
@@ -322,13 +334,7 @@ def _dispatch(name: str, method: bool, args: tuple, kwargs: dict, redirected: bo
     when ``method``, self first in args) goes to ``__torch_function__``; NotImplemented when nothing
     dispatches. ``redirected``: the op refused the call on a mark that an earlier call left (no argument
     here dispatches), so it runs as usual."""
-    candidates = [a for a in args if type(a) not in _PLAIN_TYPES]  # (most calls: tensors and numbers)
-    if kwargs or list in map(type, candidates) or tuple in map(type, candidates):
-        candidates = list(_candidates(args, kwargs))
-    if len(candidates) == 1 and type(candidates[0]) is not Tensor:  # one subclass instance: nothing to order
-        overloaded = candidates if _C._torch_function_level() == 0 and _overrides(type(candidates[0])) else []
-    else:
-        overloaded = _ordered(candidates, type, skip_tensor=True) if candidates else []
+    overloaded = _overloaded(args, kwargs)
     if overloaded or (_MODES_ENTERED[0] and _is_torch_function_mode_enabled()):
         public = _OPERATOR_METHODS.get(name, name) if method else name
         func = getattr(Tensor, public) if method else _public_function(public)
@@ -467,7 +473,7 @@ def _dispatching_method(fn: Callable, name: str) -> Callable:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         if type(self) is Tensor and not _MODES_ENTERED[0]:
             return fn(self, *args, **kwargs)
-        overloaded = _ordered(_candidates((self, *args), kwargs), type, skip_tensor=True)
+        overloaded = _overloaded((self, *args), kwargs)
         if overloaded or _is_torch_function_mode_enabled():
             return _handle(getattr(Tensor, name), overloaded, (self, *args), kwargs, f"ember.Tensor.{name}")
         return fn(self, *args, **kwargs)
@@ -488,7 +494,7 @@ def _dispatching_property(prop: property, name: str) -> property:
     def get(self: Any) -> Any:
         if type(self) is Tensor and not _MODES_ENTERED[0]:
             return original(self)
-        overloaded = _ordered((self,), type, skip_tensor=True)
+        overloaded = _overloaded((self,), {})
         if overloaded or _is_torch_function_mode_enabled():
             return _handle(wrapped.__get__, overloaded, (self,), {}, f"ember.Tensor.{name}.__get__")
         return original(self)
