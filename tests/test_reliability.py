@@ -5,6 +5,7 @@ The random-program fuzz test is tests/test_fuzz.py."""
 import gc
 import os
 import pickle
+import re
 import subprocess
 import threading
 import weakref
@@ -340,6 +341,35 @@ def test_argument_errors():
         leaf.copy_(leaf)
 
 
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda x: x.reshape("a"), "reshape(): argument 'shape' must be tuple of ints, not str"),
+        (lambda x: x.view(2.0, 3), "view(): argument 'size' must be tuple of ints, but found element of type float"),
+        (lambda x: x.permute([0, "a"]), "'dims' must be tuple of ints, but found element of type str at pos 1"),
+        (lambda x: x.sum(dim="a"), "sum(): argument 'dim' must be tuple of ints, not str"),
+        (lambda x: x.argmax("a"), "argmax(): argument 'dim' must be int, not str"),
+        (lambda x: x.split("a"), "split(): argument 'split_size_or_sections' must be tuple of ints, not str"),
+        (lambda x: ember.full((2,), "a"), "full(): argument 'fill_value' must be Tensor or Number, not str"),
+        (lambda x: ember.arange("a"), "arange(): argument 'end' must be Number, not str"),
+        (lambda x: ember.arange(x), "arange(): argument 'end' must be Number, not Tensor of 6 elements"),
+        (lambda x: ember.nn.functional.max_pool2d(x[None], "a"), "max_pool2d(): an argument of type str is not"),
+        (lambda x: ember.cat(x, 1), "incompatible function arguments"),  # a tensor is not a list of tensors
+    ],
+)
+def test_arguments_of_the_wrong_type_are_type_errors_naming_the_op(call, words):
+    x = ember.arange(6.0).reshape(2, 3)
+    with pytest.raises(TypeError, match=re.escape(words)):
+        call(x)
+
+
+def test_data_that_is_no_number_names_its_type():
+    with pytest.raises(RuntimeError, match="Could not infer dtype of NoneType"):
+        ember.tensor([[1.0, None]])
+    with pytest.raises(RuntimeError, match="Could not infer dtype of object"):
+        ember.as_tensor([object()])
+
+
 def test_random_sampler_draws_lazily():
     sampler = ember.utils.data.RandomSampler(range(10), replacement=True, num_samples=10**10)
     it = iter(sampler)
@@ -462,9 +492,10 @@ def test_mvlgamma_of_a_huge_dimension_returns():
 def test_index_put_without_indices_raises():
     # an empty index tuple (or an empty tensor iterated as one) once reached the kernel with nothing to index by
     x = ember.zeros(0, 1, 4, 3, dtype=ember.int32)
-    for indices in [(), x]:
-        with pytest.raises(RuntimeError, match="index_put"):
-            x.index_put_(indices, x)
+    with pytest.raises(RuntimeError, match="index_put"):
+        x.index_put_((), x)
+    with pytest.raises(TypeError, match="index_put"):  # a tensor is not a tuple of tensors, as in PyTorch
+        x.index_put_(x, x)
 
 
 def test_index_put_takes_masks_as_pytorch():

@@ -103,6 +103,9 @@ Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tenso
 }
 
 Tensor index_fill(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& value) {
+  // PyTorch's index_fill raises its dtype error as an IndexError (index_add's and index_copy's: RuntimeError)
+  EMBER_CHECK_KIND(index->dtype() == DType::Int64 || index->dtype() == DType::Int32, Index,
+                   "index_fill(): Expected dtype int32/int64 for index");
   check_index_vector(t, index, "index_fill");
   EMBER_CHECK(value->dim() == 0, "index_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value->dim(), " dimension(s).");

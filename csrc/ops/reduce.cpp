@@ -303,8 +303,8 @@ static Tensor arg_extreme(const Tensor& t, std::optional<int64_t> dim, bool keep
   NoGradGuard ng;
   EMBER_CHECK(t->dtype() != DType::Bool, is_max ? "argmax" : "argmin", "(): does not support bool input");
   if (dim) return extreme_dim(t, *dim, keepdim, is_max).second;
-  EMBER_CHECK(t->numel() > 0, is_max ? "argmax" : "argmin",
-              "(): Expected reduction dim to be specified for input.numel() == 0.");
+  EMBER_CHECK_KIND(t->numel() > 0, Index, is_max ? "argmax" : "argmin",
+                   "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor flat = reshape(t, {t->numel()});
   Tensor idx = extreme_dim(flat, 0, false, is_max).second;
   return keepdim ? reshape(idx, Shape(t->dim(), 1)) : idx;

@@ -83,6 +83,18 @@ class type_caster<ember::DType> : public type_caster_base<ember::DType> {
   }
 };
 
+// A list of tensors (cat's, stack's) is a sequence of tensors, never one tensor: PyTorch refuses
+// cat(t), which pybind11's list caster would read as t's rows.
+template <>
+class type_caster<std::vector<std::shared_ptr<ember::TensorImpl>>>
+    : public list_caster<std::vector<std::shared_ptr<ember::TensorImpl>>, std::shared_ptr<ember::TensorImpl>> {
+ public:
+  bool load(handle src, bool convert) {
+    if (isinstance<ember::TensorImpl>(src)) return false;
+    return list_caster::load(src, convert);
+  }
+};
+
 // Every node object reaching Python gets its own class (Note [Node classes]).
 template <>
 class type_caster<std::shared_ptr<ember::Node>>
@@ -164,11 +176,24 @@ inline Tensor operand_or_array(py::handle h) {
   return py::module_::import("ember").attr("as_tensor")(h).cast<Tensor>();
 }
 
-inline Tensor require_operand(py::handle h, const char* op) {
+// pybind11's cast_error, raised where a binding converts a Python value the C++ code cannot
+// take ("Unable to cast Python instance of type <class 'str'> to C++ type '?'"), reworded as a
+// TypeError message naming the value's type (Note [Argument errors]).
+inline std::string unsupported_argument_message(const char* what) {
+  const std::string text = what, open = "<class '";
+  const size_t start = text.find(open), end = start == std::string::npos ? start : text.find("'>", start);
+  if (end == std::string::npos) return text;
+  return "an argument of type " + text.substr(start + open.size(), end - start - open.size()) +
+         " is not supported here";
+}
+
+// The name of h's type, for error messages ("not str").
+inline std::string type_name(py::handle h) { return py::str(py::type::handle_of(h).attr("__name__")); }
+
+inline Tensor require_operand(py::handle h, const char* op, const char* arg = "other") {
   Tensor t = operand(h);
   if (!t)
-    throw py::type_error(std::string(op) + "(): argument 'other' must be Tensor or Number, not " +
-                         std::string(py::str(py::type::handle_of(h).attr("__name__"))));
+    throw py::type_error(std::string(op) + "(): argument '" + arg + "' must be Tensor or Number, not " + type_name(h));
   return t;
 }
 
@@ -179,24 +204,62 @@ inline int64_t index_value(py::handle h) {
   return py::reinterpret_steal<py::object>(index).cast<int64_t>();
 }
 
-// dim=None | int | tuple/list of ints  ->  DimList (empty: all dims)
-inline DimList dims_arg(py::handle h) {
+// Note [Argument errors]
+// An int or list-of-ints argument that holds something else is PyTorch's TypeError naming the
+// argument ("argument 'dim' must be tuple of ints, not str"). The helpers that read such
+// arguments do not know the op, so they throw ArgumentError; the registry's call wrapper puts
+// the op's name in front ("sum(): argument ..."), and where no wrapper runs the message
+// reaches Python as it is, still a TypeError. Other values a binding cannot convert raise
+// pybind11's cast_error; the wrapper and the module's exception translator turn it into a
+// TypeError naming the value's type (and the op, in the wrapper) instead of pybind11's
+// RuntimeError "Unable to cast ... to C++ type '?'". reference_cast_error is left alone:
+// pybind11 reads it as "try the next overload" (Note [Torch function dispatch]).
+struct ArgumentError : Error {
+  explicit ArgumentError(const std::string& msg) : Error(ErrorKind::Type, msg) {}
+};
+
+// One item of an int list: anything with __index__ (a Python or numpy int, a 0-d integer tensor).
+inline int64_t int_list_item(py::handle x, size_t pos, const char* arg) {
+  if (!PyIndex_Check(x.ptr()))
+    throw ArgumentError(detail::cat("argument '", arg, "' must be tuple of ints, but found element of type ",
+                                    type_name(x), " at pos ", pos));
+  return index_value(x);
+}
+
+// An int argument (a dim): anything with __index__; else PyTorch's TypeError naming it.
+inline int64_t int_arg(py::handle h, const char* arg = "dim") {
+  if (!PyIndex_Check(h.ptr())) throw ArgumentError(detail::cat("argument '", arg, "' must be int, not ", type_name(h)));
+  return index_value(h);
+}
+
+// dim=None or an int.
+inline std::optional<int64_t> optional_dim(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return int_arg(h);
+}
+
+// The items of a sequence of ints; a str or a non-sequence is refused by its type's name.
+inline DimList int_list(py::handle h, const char* arg) {
+  if (PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr()) || !py::isinstance<py::iterable>(h))
+    throw ArgumentError(detail::cat("argument '", arg, "' must be tuple of ints, not ", type_name(h)));
   DimList d;
-  if (h.is_none()) return d;
-  // one int: a Python int, or anything with __index__ (a numpy int, a 0-d integer tensor)
-  if (PyIndex_Check(h.ptr())) return {index_value(h)};
-  for (auto x : h) d.push_back(x.cast<int64_t>());
+  for (auto x : h) d.push_back(int_list_item(x, d.size(), arg));
   return d;
 }
 
+// dim=None | int | tuple/list of ints  ->  DimList (empty: all dims)
+inline DimList dims_arg(py::handle h, const char* arg = "dim") {
+  if (h.is_none()) return {};
+  // one int: a Python int, or anything with __index__ (a numpy int, a 0-d integer tensor)
+  if (PyIndex_Check(h.ptr())) return {index_value(h)};
+  return int_list(h, arg);
+}
+
 // A shape given as varargs ints or as one sequence: view(2, 3) or view((2, 3)).
-inline Shape shape_args(const py::args& args) {
+inline Shape shape_args(const py::args& args, const char* arg = "size") {
+  if (args.size() == 1 && !PyIndex_Check(args[0].ptr())) return int_list(args[0], arg);
   Shape s;
-  if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !py::hasattr(args[0], "__index__")) {
-    for (auto x : args[0]) s.push_back(x.cast<int64_t>());
-    return s;
-  }
-  for (auto x : args) s.push_back(x.cast<int64_t>());
+  for (auto x : args) s.push_back(int_list_item(x, s.size(), arg));
   return s;
 }
 
@@ -209,9 +272,9 @@ inline Shape shape_or_keyword(const py::args& args, const py::kwargs& kw, const 
   if (kw.contains(keyword)) {
     if (args.size() != 0)
       throw py::type_error(std::string(op) + "() got multiple values for argument '" + keyword + "'");
-    return dims_arg(kw[keyword]);
+    return dims_arg(kw[keyword], keyword);
   }
-  return shape_args(args);
+  return shape_args(args, keyword);
 }
 
 std::optional<DType> dtype_arg(py::handle h);

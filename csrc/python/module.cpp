@@ -185,6 +185,10 @@ PYBIND11_MODULE(_C, m) {
       PyErr_SetString(kind, e.what());
     } catch (const std::logic_error& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const py::reference_cast_error&) {
+      throw;                             // pybind11's "try the next overload"
+    } catch (const py::cast_error& e) {  // Note [Argument errors]
+      PyErr_SetString(PyExc_TypeError, bind::unsupported_argument_message(e.what()).c_str());
     } catch (const std::runtime_error& e) {
       if (std::strncmp(e.what(), "CUDA out of memory", 18) != 0) throw;  // the others as pybind11 translates them
       PyErr_SetString(out_of_memory, e.what());

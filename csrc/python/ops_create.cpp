@@ -67,7 +67,9 @@ void register_creation_ops(OpRegistry& r) {
   py::module_& m = r.module();
   m.def(
       "_full",
-      [](const Shape& s, py::handle v, DType d) { return full(s, item_as_double(require_operand(v, "full")), d); },
+      [](const Shape& s, py::handle v, DType d) {
+        return full(s, item_as_double(require_operand(v, "full", "fill_value")), d);
+      },
       "A tensor of shape size filled with fill_value.", py::arg("size"), py::arg("fill_value"), py::arg("dtype"));
   m.def(
       "_zeros", [](const Shape& s, DType d) { return zeros(s, d); }, "A tensor of zeros.", py::arg("size"),

@@ -8,14 +8,14 @@ namespace bind {
 namespace {
 
 // A dims argument given as an int or a sequence.
-DimList int_or_dims(py::handle h) {
+DimList int_or_dims(py::handle h, const char* arg = "dims") {
   if (PyLong_Check(h.ptr())) return {h.cast<int64_t>()};
-  return dims_arg(h);
+  return dims_arg(h, arg);
 }
 
 // The value of index_fill / scatter: a Python number, or a 0-d tensor.
 Tensor fill_value(py::handle v, const Tensor& like, const char* op) {
-  Tensor t = require_operand(v, op);
+  Tensor t = require_operand(v, op, "value");
   if (t->is_wrapped_number && t->dtype() != like->dtype()) return wrapped_scalar(item_as_double(t), like->dtype());
   return t;
 }
@@ -69,7 +69,7 @@ void register_index_updates(OpRegistry& r) {
       [](const Tensor& t, int64_t dim, const Tensor& index, OptionalNumber src, OptionalNumber value,
          std::optional<std::string> reduce) {
         EMBER_CHECK_KIND(src.is_none() != value.is_none(), Type, "scatter() expected exactly one of src or value");
-        Tensor s = src.is_none() ? fill_value(value, t, "scatter") : require_operand(src, "scatter");
+        Tensor s = src.is_none() ? fill_value(value, t, "scatter") : require_operand(src, "scatter", "src");
         if (reduce) {
           EMBER_CHECK(*reduce == "add" || *reduce == "multiply", "reduce argument must be either add or multiply, got ",
                       *reduce);
@@ -104,7 +104,7 @@ void register_index_updates(OpRegistry& r) {
       "The values at indices along dim (indices broadcast with input elsewhere); of the flattened input when dim "
       "is None.",
       [](const Tensor& t, const Tensor& indices, OptionalDim dim) {
-        return take_along_dim(t, indices, dim.is_none() ? std::nullopt : std::optional<int64_t>(dim.cast<int64_t>()));
+        return take_along_dim(t, indices, optional_dim(dim));
       },
       py::arg("indices"), py::arg("dim") = py::none());
 }
@@ -122,7 +122,7 @@ void register_reorder(OpRegistry& r) {
                return flip(t, int_or_dims(kwargs["dims"]));
              }
              if (kwargs.size()) throw py::type_error("flip() got an unexpected keyword argument");
-             return flip(t, dims.size() == 1 ? int_or_dims(dims[0]) : shape_args(dims));
+             return flip(t, dims.size() == 1 ? int_or_dims(dims[0]) : shape_args(dims, "dims"));
            });
   r.op("fliplr", kFunction | kMethod | kOut, "A copy reversed left to right (dim 1).", [](const Tensor& t) {
     EMBER_CHECK(t->dim() >= 2, "Input must be >= 2-d.");
@@ -136,12 +136,12 @@ void register_reorder(OpRegistry& r) {
       "roll", kFunction | kMethod | kOut,
       "A copy with elements shifted along dims, wrapping around (the flattened tensor when dims is empty).",
       [](const Tensor& t, py::handle shifts, py::handle dims) {
-        return roll(t, int_or_dims(shifts), dims.is_none() ? DimList{} : int_or_dims(dims));
+        return roll(t, int_or_dims(shifts, "shifts"), dims.is_none() ? DimList{} : int_or_dims(dims));
       },
       py::arg("shifts"), py::arg("dims") = py::tuple());
   r.op(
       "rot90", kFunction | kMethod | kOut, "A copy rotated k quarter turns in the plane of dims.",
-      [](const Tensor& t, int64_t k, py::handle dims) { return rot90(t, k, dims_arg(dims)); }, py::arg("k") = 1,
+      [](const Tensor& t, int64_t k, py::handle dims) { return rot90(t, k, dims_arg(dims, "dims")); }, py::arg("k") = 1,
       py::arg("dims") = py::make_tuple(0, 1));
   r.op(
       "repeat_interleave", kFunction | kMethod,
@@ -153,7 +153,7 @@ void register_reorder(OpRegistry& r) {
         if (repeats.is_none()) return repeat_interleave_index(t, size);
         Tensor reps =
             is_tensor(repeats) ? repeats.cast<Tensor>() : wrapped_scalar(double(repeats.cast<int64_t>()), DType::Int64);
-        std::optional<int64_t> d = dim.is_none() ? std::nullopt : std::optional<int64_t>(dim.cast<int64_t>());
+        std::optional<int64_t> d = optional_dim(dim);
         return repeat_interleave(t, reps, d, size);
       },
       py::arg("repeats") = py::none(), py::arg("dim") = py::none(), py::kw_only(), py::arg("output_size") = py::none());

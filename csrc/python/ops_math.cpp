@@ -178,11 +178,11 @@ void register_operators(OpRegistry& r) {
     return item_as_double(t) != 0.0;
   });
   r.method("__float__", kNoGrad, "The value of a one-element tensor as a Python float.", [](const Tensor& t) {
-    EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
+    EMBER_CHECK_KIND(t->numel() == 1, Value, "only one element tensors can be converted to Python scalars");
     return item_as_double(t);
   });
   r.method("__int__", kNoGrad, "The value of a one-element tensor as a Python int.", [](const Tensor& t) -> py::object {
-    EMBER_CHECK_KIND(t->numel() == 1, Type, "only one element tensors can be converted to Python scalars");
+    EMBER_CHECK_KIND(t->numel() == 1, Value, "only one element tensors can be converted to Python scalars");
     if (t->dtype() == DType::UInt64) return py::int_(*kernels::host_copy(t)->data<uint64_t>());  // from 2**63 up
     if (!is_floating(t->dtype())) return py::int_(item_as_int64(t));
     // Python's int(float): ValueError for NaN, OverflowError for inf, exact for large values
@@ -275,7 +275,9 @@ void register_unary_math(OpRegistry& r) {
        py::arg("max"));
   r.op(
       "lerp", kAll, "Linear interpolation input + weight * (end - input); weight a number or a tensor.",
-      [](const Tensor& t, const Tensor& end, TensorOrNumber w) { return lerp(t, end, require_operand(w, "lerp")); },
+      [](const Tensor& t, const Tensor& end, TensorOrNumber w) {
+        return lerp(t, end, require_operand(w, "lerp", "weight"));
+      },
       py::arg("end"), py::arg("weight"));
   r.op(
       "addcmul", kAll, "input + value * tensor1 * tensor2 (broadcasting).",

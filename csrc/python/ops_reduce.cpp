@@ -5,11 +5,6 @@ namespace ember {
 namespace bind {
 namespace {
 
-std::optional<int64_t> opt_dim(py::handle d) {
-  if (d.is_none()) return std::nullopt;
-  return d.cast<int64_t>();
-}
-
 Tensor with_dtype(Tensor t, py::handle dtype) {
   auto dt = dtype_arg(dtype);
   return dt ? to_dtype(t, *dt) : t;
@@ -38,7 +33,7 @@ struct Extreme {
   py::object operator()(const Tensor& t, py::handle dim, bool keepdim) const {
     if (dim.is_none()) return py::cast(is_max ? max_all(t) : min_all(t));
     if (is_tensor(dim)) return py::cast(is_max ? maximum(t, dim.cast<Tensor>()) : minimum(t, dim.cast<Tensor>()));
-    auto [v, i] = is_max ? max_dim(t, dim.cast<int64_t>(), keepdim) : min_dim(t, dim.cast<int64_t>(), keepdim);
+    auto [v, i] = is_max ? max_dim(t, int_arg(dim), keepdim) : min_dim(t, int_arg(dim), keepdim);
     return make_return_pair(is_max ? "max" : "min", v, i);
   }
 };
@@ -63,7 +58,7 @@ struct DimsReduce {
 // argmax, argmin, all, any: (optional dim, keepdim).
 struct OptDimReduce {
   Tensor (*fn)(const Tensor&, std::optional<int64_t>, bool);
-  Tensor operator()(const Tensor& t, OptionalDim dim, bool keepdim) const { return fn(t, opt_dim(dim), keepdim); }
+  Tensor operator()(const Tensor& t, OptionalDim dim, bool keepdim) const { return fn(t, optional_dim(dim), keepdim); }
 };
 struct Softmax {
   Tensor (*fn)(const Tensor&, int64_t);
@@ -90,7 +85,7 @@ void register_reduce_ops(OpRegistry& r) {
   r.op(
       "prod", forms, "The product of input's elements, over one dim or all of them.",
       [](const Tensor& t, OptionalDim dim, bool keepdim, OptionalDType dtype) {
-        return prod(t, opt_dim(dim), keepdim, dtype_arg(dtype));
+        return prod(t, optional_dim(dim), keepdim, dtype_arg(dtype));
       },
       py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   r.op("max", kFunction | kMethod | kOut,

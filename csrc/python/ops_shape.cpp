@@ -29,7 +29,7 @@ void register_views(OpRegistry& r, TensorClass& cls) {
            });
   r.function(
       "reshape", 0, "input with another shape: a view when the strides allow, else a copy.",
-      [](const Tensor& t, py::handle shape) { return reshape(t, dims_arg(shape)); }, py::arg("input"),
+      [](const Tensor& t, py::handle shape) { return reshape(t, dims_arg(shape, "shape")); }, py::arg("input"),
       py::arg("shape"));
   r.method(
       "reshape_as", 0, "self.reshape(other.shape).",
@@ -75,7 +75,8 @@ void register_views(OpRegistry& r, TensorClass& cls) {
            });
   r.function(
       "permute", 0, "A view of input with the dims reordered.",
-      [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims)); }, py::arg("input"), py::arg("dims"));
+      [](const Tensor& t, py::handle dims) { return permute(t, dims_arg(dims, "dims")); }, py::arg("input"),
+      py::arg("dims"));
   r.method("expand", 0, "A view broadcasting size-1 dims to the given sizes (-1 keeps a size), without copying.",
            [](const Tensor& t, py::args shape, py::kwargs kw) {
              if (shape.empty() && !kw.contains("size"))
@@ -188,8 +189,8 @@ void register_joining(OpRegistry& r) {
       [](const TensorList& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
   // torch.split(tensor, split_size_or_sections, dim) and Tensor.split(split_size, dim): PyTorch's names.
   auto split_any = [](const Tensor& t, py::handle size, int64_t dim) {
-    TensorList parts =
-        PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim) : split_sizes(t, dims_arg(size), dim);
+    TensorList parts = PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim)
+                                                : split_sizes(t, dims_arg(size, "split_size_or_sections"), dim);
     return py::tuple(py::cast(parts));
   };
   r.function("split", 0, "Views of consecutive pieces along dim: of one size, or of the sizes listed.", split_any,
@@ -203,7 +204,7 @@ void register_joining(OpRegistry& r) {
   r.op(
       "tile", kFunction | kMethod, "input tiled dims[i] times along each dim (missing leading dims count as 1).",
       [](const Tensor& t, py::handle dims) {
-        DimList d = dims_arg(dims);
+        DimList d = dims_arg(dims, "dims");
         if (d.size() < (size_t)t->dim()) d.insert(d.begin(), t->dim() - d.size(), 1);
         return repeat(t, d);
       },
@@ -211,7 +212,7 @@ void register_joining(OpRegistry& r) {
   r.op(
       "split_with_sizes", kFunction | kMethod, "Views of consecutive pieces along dim, of the sizes listed.",
       [](const Tensor& t, py::handle sizes, int64_t dim) {
-        return py::tuple(py::cast(split_sizes(t, dims_arg(sizes), dim)));
+        return py::tuple(py::cast(split_sizes(t, dims_arg(sizes, "split_sizes"), dim)));
       },
       py::arg("split_sizes"), py::arg("dim") = 0);
   // unsafe_split/unsafe_chunk: as split/chunk, but the caller promises no
@@ -230,12 +231,14 @@ void register_joining(OpRegistry& r) {
       "unsafe_split", kFunction | kMethod, "split whose pieces may be modified in place (no check).",
       [unsafe](const Tensor& t, py::handle size, int64_t dim) {
         return unsafe(PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim)
-                                               : split_sizes(t, dims_arg(size), dim));
+                                               : split_sizes(t, dims_arg(size, "split_size_or_sections"), dim));
       },
       py::arg("split_size"), py::arg("dim") = 0);
   r.op(
       "unsafe_split_with_sizes", kFunction | kMethod, "split_with_sizes whose pieces may be modified in place.",
-      [unsafe](const Tensor& t, py::handle sizes, int64_t dim) { return unsafe(split_sizes(t, dims_arg(sizes), dim)); },
+      [unsafe](const Tensor& t, py::handle sizes, int64_t dim) {
+        return unsafe(split_sizes(t, dims_arg(sizes, "split_sizes"), dim));
+      },
       py::arg("split_sizes"), py::arg("dim") = 0);
   r.op(
       "unsafe_chunk", kFunction | kMethod, "chunk whose pieces may be modified in place (no check).",

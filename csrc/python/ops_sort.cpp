@@ -12,7 +12,7 @@ struct Median {
   bool ignore_nan;
   py::object operator()(const Tensor& t, OptionalDim dim, bool keepdim) const {
     if (dim.is_none()) return py::cast(median_all(t, ignore_nan));
-    auto [v, i] = median_dim(t, dim.cast<int64_t>(), keepdim, ignore_nan);
+    auto [v, i] = median_dim(t, int_arg(dim), keepdim, ignore_nan);
     return make_return_pair(ignore_nan ? "nanmedian" : "median", v, i);
   }
 };
@@ -25,11 +25,6 @@ py::object unique_result(const std::array<Tensor, 3>& r, bool return_inverse, bo
   if (return_inverse) out.append(r[1]);
   if (return_counts) out.append(r[2]);
   return py::tuple(out);
-}
-
-std::optional<int64_t> opt_dim(OptionalDim d) {
-  if (d.is_none()) return std::nullopt;
-  return d.cast<int64_t>();
 }
 
 }  // namespace
@@ -116,7 +111,7 @@ void register_sort_ops(OpRegistry& r) {
       "unique", kFunction | kMethod,
       "The sorted unique elements of input (or slices along dim), with the inverse indices and counts if asked.",
       [](const Tensor& t, bool sorted, bool return_inverse, bool return_counts, OptionalDim dim) {
-        return unique_result(unique(t, opt_dim(dim), false), return_inverse, return_counts);
+        return unique_result(unique(t, optional_dim(dim), false), return_inverse, return_counts);
       },
       py::arg("sorted") = true, py::arg("return_inverse") = false, py::arg("return_counts") = false,
       py::arg("dim") = py::none());
@@ -125,7 +120,7 @@ void register_sort_ops(OpRegistry& r) {
       "input with each run of equal consecutive elements (or slices along dim) kept once; inverse and counts if "
       "asked.",
       [](const Tensor& t, bool return_inverse, bool return_counts, OptionalDim dim) {
-        return unique_result(unique(t, opt_dim(dim), true), return_inverse, return_counts);
+        return unique_result(unique(t, optional_dim(dim), true), return_inverse, return_counts);
       },
       py::arg("return_inverse") = false, py::arg("return_counts") = false, py::arg("dim") = py::none());
 }

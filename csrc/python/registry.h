@@ -151,8 +151,16 @@ struct Profiled<F, R (C::*)(A...) const> {
   bool host_fallback = false;  // Note [CUDA host fallback]
   R operator()(A... a) const {
     if (torch_function::redirects(name, a...)) throw py::reference_cast_error();
-    if (cast.any() && autocast::active()) return call(autocast::cast_arg<A>(a, cast, name)...);
-    return call(std::forward<A>(a)...);
+    try {
+      if (cast.any() && autocast::active()) return call(autocast::cast_arg<A>(a, cast, name)...);
+      return call(std::forward<A>(a)...);
+    } catch (const ArgumentError& e) {  // Note [Argument errors]
+      throw Error(ErrorKind::Type, std::string(name) + "(): " + e.what());
+    } catch (const py::reference_cast_error&) {
+      throw;  // pybind11's "try the next overload"
+    } catch (const py::cast_error& e) {
+      throw Error(ErrorKind::Type, std::string(name) + "(): " + unsupported_argument_message(e.what()));
+    }
   }
   template <class... B>
   R call(B&&... a) const {

@@ -185,12 +185,12 @@ static int64_t dim_of(const Tensor& t, int64_t dim) {
 
 static py::object size_of(const Tensor& t, OptionalDim dim) {
   if (dim.is_none()) return py::module_::import("ember").attr("Size")(py::cast(t->sizes()));
-  return py::int_(t->size(dim_of(t, dim.cast<int64_t>())));
+  return py::int_(t->size(dim_of(t, int_arg(dim))));
 }
 
 static py::object stride_of(const Tensor& t, OptionalDim dim) {
   if (dim.is_none()) return py::tuple(py::cast(t->strides()));
-  return py::int_(t->stride(dim_of(t, dim.cast<int64_t>())));
+  return py::int_(t->stride(dim_of(t, int_arg(dim))));
 }
 
 void init_tensor(py::module_& m, TensorClass& cls) {
@@ -259,9 +259,9 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def(
           "set_",
           [](Tensor& t, const Tensor& source, int64_t storage_offset, py::handle size, py::handle stride) -> Tensor& {
-            Shape sizes = dims_arg(size);
+            Shape sizes = dims_arg(size, "size");
             return set_(t, source, storage_offset, sizes,
-                        stride.is_none() ? contiguous_strides(sizes) : dims_arg(stride));
+                        stride.is_none() ? contiguous_strides(sizes) : dims_arg(stride, "stride"));
           },
           "self.set_(source, storage_offset, size, stride=None): source's memory under this geometry.",
           py::arg("source"), py::arg("storage_offset"), py::arg("size"), py::arg("stride") = py::none())

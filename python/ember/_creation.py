@@ -189,12 +189,25 @@ def _size(args: tuple[Any, ...]) -> list[int]:
     return [int(a) for a in args]
 
 
+def _undetermined_dtype(data: Any) -> Exception:
+    """PyTorch's error for data holding a value that is no number: it names that value's type
+    (``tensor([None])``: "Could not infer dtype of NoneType"); ragged lists are a ValueError."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif not isinstance(item, (numbers.Number, np.ndarray, np.generic, Tensor)):
+            return RuntimeError("Could not infer dtype of " + type(item).__name__)
+    return ValueError(f"expected a sequence of equal-length sequences, got {type(data).__name__} of ragged lengths")
+
+
 def _data_to_numpy(data: Any) -> np.ndarray:
     if isinstance(data, str) or (isinstance(data, (list, tuple)) and any(isinstance(x, str) for x in data)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__ if isinstance(data, str) else 'str'}'")
     arr = np.asarray(data)
     if arr.dtype == object:
-        raise TypeError("Could not infer dtype of " + type(data).__name__)
+        raise _undetermined_dtype(data)
     if arr.dtype == np.float64 and arr.size and not isinstance(data, (np.ndarray, np.generic)):
         if np.nanmax(np.abs(arr)) >= 2.0**63:  # numpy makes floats of ints from 2**63 up beside smaller ones
             items = np.asarray(data, dtype=object).reshape(-1)
@@ -440,6 +453,18 @@ def full(
     return _finish(_into(out, t, "full"), requires_grad, device, pin_memory)
 
 
+def _number_arg(value: Any, op: str, name: str) -> Any:
+    """A Number argument's value: a Python or numpy number, or a one-element tensor's item; anything
+    else is PyTorch's TypeError naming the argument."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{op}(): argument '{name}' must be Number, not Tensor of {value.numel()} elements")
+        return value.item()
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"{op}(): argument '{name}' must be Number, not {type(value).__name__}")
+    return value
+
+
 def arange(
     start: float | Tensor | None = None,
     end: float | Tensor | None = None,
@@ -463,7 +488,7 @@ def arange(
         start, end = 0, start
     elif start is None:  # arange(end=5)
         start = 0
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    vals = [_number_arg(v, "arange", k) for k, v in (("start", start), ("end", end), ("step", step))]
     dtype = dtype or (out.dtype if out is not None else _infer_scalar_dtype(*vals))
     if _on_meta(device):
         return _meta.empty((max(0, math.ceil((vals[1] - vals[0]) / vals[2])),), dtype, requires_grad)
@@ -487,6 +512,7 @@ def linspace(
     if _on_meta(device):
         return _meta.empty((int(steps),), dtype or _default_dtype, requires_grad)
     _check_device(device)
+    start, end = _number_arg(start, "linspace", "start"), _number_arg(end, "linspace", "end")
     t = _C._linspace(float(start), float(end), int(steps), dtype or (out.dtype if out is not None else _default_dtype))
     return _finish(_into(out, t, "linspace"), requires_grad, device)
 

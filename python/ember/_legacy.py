@@ -4,6 +4,7 @@ their names, and ``typename``/``is_storage``."""
 
 from __future__ import annotations
 
+import collections.abc
 import numbers
 from typing import Any
 
@@ -73,7 +74,7 @@ def _legacy_new(
         if data.device.type != device_type:
             raise TypeError(f"{name}(): expected a {device_type} tensor, got one on {data.device}")
         return data
-    if isinstance(data, numbers.Number) or (isinstance(data, np.ndarray) and data.ndim == 0):
+    if data.ndim == 0 if isinstance(data, np.ndarray) else not isinstance(data, collections.abc.Sequence):
         raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
     return _creation.tensor(data, dtype=dt, device=place)
 
