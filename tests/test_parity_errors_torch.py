@@ -96,6 +96,18 @@ CALLS = {
     "cross_entropy_target_out_of_range": lambda t: F(t).cross_entropy(x(t), t.tensor([0, 7])),
     "one_hot_negative": lambda t: F(t).one_hot(t.tensor([-1, 2])),
     "bincount_negative": lambda t: t.bincount(t.tensor([-1, 2])),
+    # parameters of random fills outside their range (these once drew numbers anyway)
+    "bernoulli_p_above_one": lambda t: x(t).bernoulli(1.5),
+    "bernoulli__p_below_zero": lambda t: x(t).bernoulli_(-0.5),
+    "bernoulli__tensor_p_above_one": lambda t: x(t).bernoulli_(t.full((2, 3), 1.5)),
+    "bernoulli_of_probabilities_above_one": lambda t: t.bernoulli(t.full((2,), 1.5)),
+    "uniform__reversed_range": lambda t: x(t).uniform_(2, 1),
+    "normal__negative_std": lambda t: x(t).normal_(0, -1),
+    "cauchy__negative_sigma": lambda t: x(t).cauchy_(0, -1),
+    "exponential__negative_rate": lambda t: x(t).exponential_(-1),
+    "geometric__p_above_one": lambda t: x(t).geometric_(1.5),
+    "log_normal__negative_std": lambda t: x(t).log_normal_(0, -1),
+    "random__reversed_range": lambda t: x(t).random_(5, 2),
     # autograd misuse
     "backward_of_a_vector": lambda t: x(t).requires_grad_().sum(1).backward(),
     "numpy_of_a_grad_tensor": lambda t: t.ones(2, requires_grad=True).numpy(),

@@ -37,15 +37,23 @@ def bernoulli(
     """0/1 samples, 1 with probability ``input`` (or ``p``) at each element, in input's dtype."""
     with no_grad():
         probs = input if p is None else p
-        if p is None and isinstance(input, Tensor) and input.is_floating_point():
-            if bool(((input < 0) | (input > 1)).any()):
-                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        _check_probability(probs)
         r = (_uniform_like(input, generator) < probs).to(input.dtype)
     return _out(out, r, "bernoulli")
 
 
+def _check_probability(p: float | Tensor | None) -> None:
+    """PyTorch's check of bernoulli's p (a number, or a tensor of them): in [0, 1]."""
+    if isinstance(p, Tensor):
+        if p.is_floating_point() and bool(((p < 0) | (p > 1)).any()):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    elif p is not None and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+
+
 def _bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Tensor:
     """Fills self with 0/1 samples, 1 with probability p; returns self."""
+    _check_probability(p)
     with no_grad():
         return self.copy_(_uniform_like(self, generator) < p)
 
@@ -173,6 +181,8 @@ def _geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -
 
 def _cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fills self with Cauchy samples; returns self."""
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     with no_grad():
         u = _uniform_like(self, generator)
         return self.copy_(((u - 0.5) * math.pi).tan() * sigma + median)

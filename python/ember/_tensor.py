@@ -309,6 +309,8 @@ def _uniform_(
     if unknown:
         raise TypeError(f"uniform_() got an unexpected keyword argument '{unknown.pop()}'")
     a, b = bounds.get("from", a), bounds.get("to", b)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     with grad_mode.no_grad():
         # drawn on self's device (a GPU's Philox stream, Note [CUDA random numbers]), not on the host and copied
         draws = _creation.rand(*self.shape, dtype=self.dtype, device=_random_device(self), generator=generator)
@@ -323,6 +325,9 @@ def _random_device(t: Tensor) -> Any:
 def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fills self with normal samples of the given mean and std, outside autograd; returns self."""
     from . import _creation, grad_mode
+
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
 
     with grad_mode.no_grad():
         draws = _creation.randn(*self.shape, dtype=self.dtype, device=_random_device(self), generator=generator)
