@@ -42,11 +42,18 @@ __all__ = [
 
 
 def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
-    """(value,) * n for an int (or a 1-sequence, as PyTorch accepts), tuple(value) otherwise."""
+    """(value,) * n for an int (or a 1-sequence, as PyTorch accepts), tuple(value) otherwise. A value
+    that holds no numbers (a str, None) is a TypeError naming its type, as PyTorch's."""
     if isinstance(value, int):
         return (value,) * n
-    value = tuple(int(v) for v in value)
-    return value * n if len(value) == 1 else value
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(f"expected an int or a tuple of ints, but got {type(value).__name__}")
+    items = tuple(value)
+    for v in items:
+        if isinstance(v, str) or not isinstance(v, (int, float, np.number, _C.Tensor)):
+            raise TypeError(f"expected a tuple of ints, but found element of type {type(v).__name__}")
+    items = tuple(int(v) for v in items)
+    return items * n if len(items) == 1 else items
 
 
 def _index(values: np.ndarray, like: Tensor) -> Tensor:

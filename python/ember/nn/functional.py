@@ -29,6 +29,7 @@ from ._functional_activation import __all__ as _activation_all
 from ._functional_attention import embedding_bag, multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_conv import *  # noqa: F403
 from ._functional_conv import __all__ as _conv_all
+from ._functional_conv import _ntuple
 from ._functional_ctc import ctc_loss
 from ._functional_loss import *  # noqa: F403
 from ._functional_loss import __all__ as _loss_all
@@ -390,7 +391,7 @@ def layer_norm(
     (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. One node,
     NativeLayerNormBackward0 (as PyTorch); under vmap, composed of ember ops."""
     if _plain_tensors(input, weight, bias):
-        shape = [normalized_shape] if isinstance(normalized_shape, int) else [int(s) for s in normalized_shape]
+        shape = list(_ntuple(normalized_shape, 1))
         return _C._native_layer_norm(input, shape, weight, bias, eps)[0]
     dims = _normalized_dims(input, normalized_shape)
     mean = input.mean(dims, keepdim=True)
