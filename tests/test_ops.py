@@ -5,6 +5,7 @@ numpy reference and the options (value range, second derivatives, ...).
 """
 
 import operator
+import types
 
 import numpy as np
 import pytest
@@ -588,6 +589,26 @@ def test_advanced_indexing_copies():
     y = x[ember.tensor([0, 1])]
     y.add_(1)
     assert x.tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        lambda t: (slice(None), t.tensor([0, 2])),
+        lambda t: (slice(None), slice(None), t.tensor([1, 3])),
+        lambda t: (slice(None), t.tensor([[0], [2]]), t.tensor([1, 3])),
+        lambda t: (t.tensor([1]), slice(None), t.tensor([0, 1])),
+        lambda t: (slice(None), t.tensor([True, False, True])),
+    ],
+)
+def test_advanced_indexing_results_are_contiguous(index):
+    # PyTorch lays the result out contiguously wherever the indexed dims go, and code relies on
+    # it: PyTorch Geometric calls x[:, mask].view(-1)
+    x = ember.arange(24.0).reshape(2, 3, 4)
+    r = x[index(ember)]
+    assert r.is_contiguous()
+    numpy_index = index(types.SimpleNamespace(tensor=np.array))
+    np.testing.assert_array_equal(r.view(-1).numpy(), x.numpy()[numpy_index].reshape(-1))
 
 
 # ----------------------------------------------------------------- comparison and logic

@@ -128,7 +128,8 @@ Tensor index_adv(const Tensor& src, const AdvIndex& a) {
   Tensor out = empty(gathered_shape(src, a), src->dtype());
   kernels::gather_offsets(out, src, outer, inner);
   DimList p = result_permutation(src, a);
-  if (!is_identity(p)) out = make_view(out, permuted(out->sizes(), p), permuted(out->strides(), p), 0);
+  // Contiguous in the result's own order, as PyTorch's is: code goes on with .view() (x[:, mask].view(-1)).
+  if (!is_identity(p)) out = contiguous(make_view(out, permuted(out->sizes(), p), permuted(out->strides(), p), 0));
   auto n = make_node<IndexState>("IndexBackward0", {&src}, [](auto& n, variable_list& g) -> variable_list {
     return {index_put_adv(zeros(n.state.self_sizes, g[0]->dtype()), load_adv(n), g[0], true)};
   });

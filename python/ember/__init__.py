@@ -27,7 +27,16 @@ from ._legacy import *
 from ._legacy import install as _install_legacy
 from ._runtime import *
 from ._runtime import seed_at_import as _seed_at_import
-from ._creation import layout, strided  # noqa: F401  (PyTorch's torch.layout / torch.strided)
+from ._creation import (  # noqa: F401  (PyTorch's torch.layout and its values)
+    _mkldnn,
+    layout,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+    strided,
+)
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._tensor import Size
 from ._tensor import install as _install_tensor_methods

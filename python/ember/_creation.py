@@ -631,7 +631,9 @@ def randperm(
 
 
 class layout:
-    """A memory layout, as torch.layout; ember has one, ``ember.strided``."""
+    """A memory layout, as torch.layout. ember's tensors are all ``ember.strided``; the sparse
+    layouts exist as names, for code that compares with them or keys tables by them (PyTorch
+    Geometric's typing module aliases them at import), and asking a factory for one raises."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -641,6 +643,12 @@ class layout:
 
 
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
+_mkldnn = layout("_mkldnn")
 
 
 def _check_layout_and_pinning(layout: Any, pin_memory: bool, op: str, device: Any = None) -> None:

@@ -243,7 +243,6 @@ def _tensor_repr(t: Tensor) -> str:
         suffixes.append(f"device='{t.device}'")
 
     name = _dtype_name(t)
-    floating = name in _FLOAT_DTYPES
     shape = tuple(int(s) for s in t.shape)
     if t.numel() == 0:
         body = "[]"
@@ -257,10 +256,7 @@ def _tensor_repr(t: Tensor) -> str:
             suffixes.append(f"size={shape}")
         if name not in _IMPLIED_DTYPES:
             suffixes.append(f"dtype={t.dtype}")
-        a = _to_numpy(t, floating)
-        summarize = a.size > PRINT_OPTS.threshold
-        values = _edge_values(a, PRINT_OPTS.edgeitems) if summarize else a.reshape(-1)
-        body = _nested_str(a, indent, summarize, _Formatter(values, floating))
+        body = _tensor_str(t, indent)
 
     try:
         grad_fn = t.grad_fn
@@ -275,6 +271,17 @@ def _tensor_repr(t: Tensor) -> str:
     if tangent is not None:
         suffixes.append(f"tangent={tangent!r}")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _tensor_str(t: Tensor, indent: int) -> str:
+    """The values part of t's repr (``[[1., 2.], [3., 4.]]``, lines after the first indented by
+    ``indent``), as PyTorch's torch._tensor_str._tensor_str, which libraries call to write tensors as text."""
+    if t.numel() == 0:
+        return "[]"
+    a = _to_numpy(t, _dtype_name(t) in _FLOAT_DTYPES)
+    summarize = a.size > PRINT_OPTS.threshold
+    values = _edge_values(a, PRINT_OPTS.edgeitems) if summarize else a.reshape(-1)
+    return _nested_str(a, indent, summarize, _Formatter(values, _dtype_name(t) in _FLOAT_DTYPES))
 
 
 def _dual_tangent(t: Any) -> Any:

@@ -218,12 +218,16 @@ class _Namespace:
 
 
 class _Ops:
-    """``ember.ops``: custom ops by namespace (``ember.ops.mylib.mysin``). PyTorch's own ATen ops are not
-    here: ember's ops are its functions (``ember.add``), with no dispatcher to reach them by schema."""
+    """``ember.ops``: custom ops by namespace (``ember.ops.mylib.mysin``), and PyTorch's own ops by their
+    ATen names (``ember.ops.aten.add.Tensor``), run by ember's functions (Note [ATen op names])."""
 
-    def __getattr__(self, namespace: str) -> _Namespace:
+    def __getattr__(self, namespace: str) -> Any:
         if namespace.startswith("__"):
             raise AttributeError(namespace)
+        if namespace == "aten":  # PyTorch's own ops, by their ATen names (Note [ATen op names])
+            from ._ops import aten
+
+            return aten
         return _Namespace(namespace)
 
     def load_library(self, path: str) -> None:

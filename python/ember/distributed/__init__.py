@@ -6,7 +6,7 @@ own memory, and ``ember.nn.parallel.DistributedDataParallel`` averages gradients
 mpi4py and an MPI library: ``pip install "ember[distributed]"``. See the README's "Distributed training".
 """
 
-from . import constants, device_mesh, nn  # noqa: F401  (torch.distributed.constants, .device_mesh, .nn)
+from . import constants, device_mesh, nn, rpc  # noqa: F401  (torch.distributed.constants, .device_mesh, .nn, .rpc)
 from ._collectives import *  # noqa: F403
 from ._collectives import RedOpType
 from ._collectives import __all__ as _collectives_all
