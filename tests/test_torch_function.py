@@ -239,6 +239,50 @@ def test_python_functions_dispatch_with_has_and_handle_torch_function(lib):
     assert overrides._get_overloaded_args([x, lib.ones(1), 2]) == [x, *overrides._get_overloaded_args([lib.ones(1)])]
 
 
+def test_functions_written_in_python_dispatch_as_themselves(lib):
+    # F.linear and kron are Python functions in ember: a handler gets them as func, and not the ops
+    # they are made of (Note [Python functions dispatch])
+    F = lib.nn.functional
+    Logging = _logging_subclass(lib)
+    x = lib.ones(2, 3).as_subclass(Logging)
+    out = F.linear(x, lib.ones(4, 3))
+    assert [f for f, _ in Logging.calls] == [F.linear] and type(out) is Logging
+    Logging.calls.clear()
+    lib.kron(x, x)
+    assert [f for f, _ in Logging.calls] == [lib.kron]
+
+    HANDLED = {}
+
+    class Scalar:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return HANDLED[func](*args, **(kwargs or {})) if func in HANDLED else NotImplemented
+
+    HANDLED[F.gelu] = lambda x, approximate="none": approximate
+    HANDLED[lib.einsum] = lambda equation, *operands: equation
+    assert F.gelu(Scalar(), approximate="tanh") == "tanh" and lib.einsum("ii", Scalar()) == "ii"
+    with pytest.raises(TypeError, match="no implementation found"):
+        F.softmax(Scalar(), dim=0)
+
+
+def test_python_functions_look_like_functions(lib):
+    import inspect
+    import pickle
+
+    F = lib.nn.functional
+    assert F.relu.__name__ == "relu" and F.relu.__module__ == "torch.nn.functional".replace("torch", lib.__name__)
+    assert "input" in inspect.signature(F.relu).parameters and F.relu.__doc__
+    for fn in (F.relu, lib.kron, lib.einsum):
+        assert pickle.loads(pickle.dumps(fn)) is fn
+    layer = lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8)
+    assert pickle.loads(pickle.dumps(layer)).activation is F.relu  # a default argument pickles by its name
+
+    class Holder:
+        act = F.relu  # a function in a class binds as a method, as a Python function does
+
+    assert Holder().act is not F.relu
+
+
 def test_disable_torch_function_subclass_turns_dispatch_off_for_a_block(lib):
     Logging = _logging_subclass(lib)
     x = lib.ones(2).as_subclass(Logging)

@@ -232,8 +232,7 @@ def test_pytorch_file_reader_and_writer_copy_a_checkpoints_records(tmp_path):
 def test_names_lightning_imports():
     # with these (and the modules above) PyTorch Lightning's Trainer.fit runs through an import alias
     assert not isinstance(ember.nn.Linear(1, 1), (ember.ScriptModule, ember.ScriptFunction))
-    with pytest.raises(NotImplementedError, match="no FX tracer"):
-        ember.fx.symbolic_trace(ember.nn.Linear(1, 1))
+    assert isinstance(ember.fx.symbolic_trace(ember.nn.Linear(1, 1)), ember.fx.GraphModule)  # tests/test_fx.py
     counter = ember.utils.flop_counter.FlopCounterMode(display=False)
     assert counter.get_total_flops() == 0 and counter.get_flop_counts() == {}
     with pytest.raises(NotImplementedError, match="needs a __torch_dispatch__ hook"):
@@ -257,7 +256,7 @@ def test_names_kornia_imports():
     with pytest.raises(NotImplementedError, match="needs a __torch_dispatch__ hook"):
         with FakeTensorMode():
             pass
-    with pytest.raises(NotImplementedError, match="no FX tracer"):
+    with pytest.raises(NotImplementedError, match="__torch_dispatch__"):
         make_fx(lambda x: x)
     assert ember.hub.HASH_REGEX.search("resnet18-f37072fd.pth").group(1) == "f37072fd"
     assert ember.hub.ENV_TORCH_HOME == "TORCH_HOME"

@@ -61,10 +61,10 @@ bool note_subclass(PyObject* obj) {
 
 namespace {
 // The arguments that never dispatch, known without a type lookup: a plain tensor, a number, None,
-// and an index's slices and ellipses.
+// a str, and an index's slices and ellipses.
 bool plain(PyTypeObject* type) {
   return type == g_tensor_type || type == &PyLong_Type || type == &PyFloat_Type || type == &PyBool_Type ||
-         type == Py_TYPE(Py_None) || type == &PySlice_Type || type == &PyEllipsis_Type;
+         type == Py_TYPE(Py_None) || type == &PySlice_Type || type == &PyEllipsis_Type || type == &PyUnicode_Type;
 }
 }  // namespace
 
@@ -101,6 +101,7 @@ bool operator_refused(const py::object& answer) { return answer.ptr() == g_opera
 void install(py::module_& m, py::handle tensor_class) {
   g_tensor_type = reinterpret_cast<PyTypeObject*>(tensor_class.ptr());
   g_name = PyUnicode_InternFromString("__torch_function__");
+  install_dispatching_function(m);
   m.def(
       "_disabled_torch_function_impl",
       [](py::object func, py::object /*types*/, py::object args, py::object kwargs) {

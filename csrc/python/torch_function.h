@@ -110,6 +110,8 @@ py::object dispatch(const char* name, bool method, const py::args& args, const p
 bool operator_refused(const py::object& answer);
 // Binds the hook's setter, the levels, the mode depth, _disabled_torch_function_impl and _as_subclass.
 void install(py::module_& m, py::handle tensor_class);
+// Binds DispatchingFunction, _dispatching_function and its hook's setter (Note [Python functions dispatch]).
+void install_dispatching_function(py::module_& m);
 
 }  // namespace torch_function
 }  // namespace bind

@@ -2862,6 +2862,25 @@ class Tensor:
         """
         Removed in PyTorch 0.4 (no_grad replaced it): always False, with PyTorch's warning.
         """
+class DispatchingFunction:
+    """
+    An ember function written in Python that dispatches __torch_function__ (Note [Python functions dispatch]).
+    """
+    @staticmethod
+    def __reduce__(*args, **kwargs):
+        ...
+    def __call__(self, *args, **kwargs):
+        """
+        Call self as a function.
+        """
+    def __get__(self, instance, owner = None):
+        """
+        Return an attribute of instance, which is of type owner.
+        """
+    def __repr__(self):
+        """
+        Return repr(self).
+        """
 class RemovableHandle:
     """
     What register_hook returns: remove() unregisters the hook.
@@ -3260,6 +3279,10 @@ def _disabled_torch_function_impl(func: typing.Any, types: typing.Any, args: typ
     """
     The __torch_function__ a Tensor subclass sets to opt out of dispatch (nn.Parameter's): runs func with subclasses' __torch_function__ disabled and returns its result as is.
     """
+def _dispatching_function(fn: collections.abc.Callable) -> typing.Any:
+    """
+    fn as a DispatchingFunction (Note [Python functions dispatch]).
+    """
 def _elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, celu: bool = False) -> Tensor:
     """
     elu/selu/celu as one node.
@@ -3525,6 +3548,10 @@ def _set_batching_hook(hook: typing.Any, batched_type: typing.Any) -> None:
 def _set_caching_allocator(enabled: bool) -> None:
     """
     Switches the CPU caching allocator on or off.
+    """
+def _set_function_dispatch_hook(hook: typing.Any) -> None:
+    """
+    Installs ember.overrides' hook for DispatchingFunction calls that dispatch.
     """
 def _set_grad_enabled(mode: bool) -> None:
     """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins as _builtins
 import math as _math
+import sys as _sys
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
@@ -254,3 +255,8 @@ def __getattr__(name: str) -> object:
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+# Last, once every function is defined: the Python ones that take tensors dispatch __torch_function__
+# (Note [Python functions dispatch]).
+overrides._wrap_python_functions(_sys.modules[__name__], nn.functional, linalg, special, fft)

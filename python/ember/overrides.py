@@ -515,12 +515,88 @@ def _wrap_python_methods() -> None:
 _FunctionType = type(_wrap_python_methods)
 
 
+def _dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
+    """The hook of a DispatchingFunction whose call may dispatch (Note [Python functions dispatch]):
+    handle_torch_function with the wrapper as ``func``, or the function itself when no argument's
+    ``__torch_function__`` (nor a mode) takes the call."""
+    overloaded = _overloaded(args, kwargs)
+    if overloaded or (_MODES_ENTERED[0] and _is_torch_function_mode_enabled()):
+        return _handle(func, overloaded, args, kwargs)
+    return func.__wrapped__(*args, **kwargs)
+
+
+# Functions that take tensors through ``*args`` or unannotated parameters.
+_TENSOR_FUNCTIONS_UNANNOTATED = {"einsum", "gru", "lstm", "rnn_relu", "rnn_tanh", "grouped_mm"}
+
+
+def _takes_tensors(fn: Callable) -> bool:
+    """Whether a parameter of fn is annotated with a Tensor type (these are the functions that dispatch, as
+    PyTorch's functions taking tensors check ``has_torch_function``; one like ``manual_seed`` does not)."""
+    if fn.__name__ in _TENSOR_FUNCTIONS_UNANNOTATED or fn.__name__.endswith("_with_indices"):
+        return True
+    annotations = getattr(fn, "__annotations__", {})
+    return any("Tensor" in str(a) for name, a in annotations.items() if name != "return")
+
+
+def _wrap_python_functions(*modules: Any) -> None:
+    """Makes the public Python functions of ``modules`` that take tensors DispatchingFunctions (one wrapper per
+    function, wherever it is reachable from), so that they reach ``__torch_function__`` as PyTorch's do."""
+    wrappers: dict[int, Any] = {}
+    for module in modules:
+        for name, value in list(vars(module).items()):
+            if name.startswith("_") or type(value) is not _FunctionType or not _takes_tensors(value):
+                continue
+            if not (value.__module__ or "").startswith("ember") or value.__module__ == __name__:
+                continue
+            if id(value) not in wrappers:
+                wrappers[id(value)] = wrapper = _C._dispatching_function(value)
+                # pickle finds a function by module and name: the wrapper takes the function's place in its
+                # own module too, and the function (which objects may hold, as a default argument) is
+                # found again as the wrapper's __wrapped__
+                home = sys.modules.get(value.__module__)
+                if home is not None and getattr(home, value.__name__, None) is value:
+                    setattr(home, value.__name__, wrapper)
+                if "<locals>" not in value.__qualname__:
+                    value.__qualname__ += ".__wrapped__"
+            setattr(module, name, wrappers[id(value)])
+    _point_defaults_at(wrappers)
+
+
+def _point_defaults_at(wrappers: dict[int, Any]) -> None:
+    """References that ember's modules hold to wrapped functions become their wrappers: names imported from
+    elsewhere (``ember.functional.einsum``) and default arguments (TransformerEncoderLayer's
+    ``activation=F.relu``), so that an object keeping one pickles it by its public name, as ``safe_globals``
+    lists it."""
+
+    def fix(fn: Any) -> None:
+        fn = getattr(fn, "__func__", fn)
+        if type(fn) is not _FunctionType:
+            return
+        if fn.__defaults__ and any(id(d) in wrappers for d in fn.__defaults__):
+            fn.__defaults__ = tuple(wrappers.get(id(d), d) for d in fn.__defaults__)
+        if fn.__kwdefaults__ and any(id(d) in wrappers for d in fn.__kwdefaults__.values()):
+            fn.__kwdefaults__ = {k: wrappers.get(id(d), d) for k, d in fn.__kwdefaults__.items()}
+
+    for module in list(sys.modules.values()):
+        if not getattr(module, "__name__", "").startswith("ember"):
+            continue
+        for name, obj in list(vars(module).items()):
+            if id(obj) in wrappers:  # a module that imported the function by name (ember.functional.einsum)
+                setattr(module, name, wrappers[id(obj)])
+            elif isinstance(obj, type) and obj.__module__ == module.__name__:
+                for member in vars(obj).values():
+                    fix(member)
+            else:
+                fix(obj)
+
+
 def install() -> None:
     """Gives Tensor its ``__torch_function__``, hands the dispatcher to the compiled module and makes the
     names reachable where PyTorch has them (``torch._C``'s)."""
     Tensor.__torch_function__ = classmethod(_tensor_torch_function)
     _wrap_python_methods()
     _C._set_torch_function_hook(_dispatch, _OPERATOR_REFUSED)
+    _C._set_function_dispatch_hook(_dispatch_function)
     _C.DisableTorchFunction, _C.DisableTorchFunctionSubclass = DisableTorchFunction, DisableTorchFunctionSubclass
     for name in (
         "_get_function_stack_at", "_has_torch_function", "_has_torch_function_unary", "_has_torch_function_variadic",

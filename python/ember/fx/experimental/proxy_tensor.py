@@ -1,11 +1,10 @@
-"""ember.fx.experimental.proxy_tensor: PyTorch's tracing-mode queries by name. ember has no proxy tracing (see
-ember.fx), so no proxy mode is ever active and ``make_fx`` raises."""
+"""ember.fx.experimental.proxy_tensor: PyTorch's tracing-mode queries by name. ``make_fx`` traces below
+autograd, through ``__torch_dispatch__``, which ember does not have (ember.fx's symbolic_trace traces at
+the level of its functions): no proxy mode is ever active and ``make_fx`` raises."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
-
-from .. import _no_fx
 
 __all__ = ["get_proxy_mode", "make_fx"]
 
@@ -16,4 +15,7 @@ def get_proxy_mode() -> None:
 
 
 def make_fx(f: Any, *args: Any, **kwargs: Any) -> NoReturn:
-    raise _no_fx("experimental.proxy_tensor.make_fx")
+    raise NotImplementedError(
+        "ember.fx.experimental.proxy_tensor.make_fx traces through __torch_dispatch__, which ember does not have: "
+        "use ember.fx.symbolic_trace"
+    )

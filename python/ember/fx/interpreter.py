@@ -1,0 +1,131 @@
+"""ember.fx.interpreter, as ``torch.fx.interpreter``: run a GraphModule node by node (Interpreter), or
+remake its graph node by node (Transformer); subclasses override the per-opcode methods
+(Note [FX graphs])."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .graph import Graph
+from .graph_module import GraphModule
+from .node import Argument, Node, Target, map_arg
+from .proxy import GraphAppendingTracer, Proxy
+
+__all__ = ["Interpreter", "Transformer"]
+
+
+class Interpreter:
+    """Runs ``module``'s graph on real values: ``run(*args)`` calls ``run_node`` for each node, which
+    calls the method named after its op (``placeholder``, ``call_function``, ...) with its target and
+    its arguments looked up in ``env``."""
+
+    def __init__(self, module: Any, garbage_collect_values: bool = True, graph: Graph | None = None) -> None:
+        self.module = module
+        self.graph = graph if graph is not None else module.graph
+        self.submodules = dict(module.named_modules())
+        self.env: dict[Node, Any] = {}
+        self.garbage_collect_values = garbage_collect_values
+
+    def run(self, *args: Any, initial_env: dict[Node, Any] | None = None, enable_io_processing: bool = True) -> Any:
+        self.env = dict(initial_env or {})
+        self.args_iter = iter(args)
+        for node in self.graph.nodes:
+            if node in self.env:
+                continue
+            self.env[node] = self.run_node(node)
+            if node.op == "output":
+                return self.env[node]
+        return None
+
+    def run_node(self, n: Node) -> Any:
+        args, kwargs = self.fetch_args_kwargs_from_env(n)
+        return getattr(self, n.op)(n.target, args, kwargs)
+
+    def placeholder(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        if str(target).startswith("*"):
+            return list(self.args_iter)
+        try:
+            return next(self.args_iter)
+        except StopIteration:
+            if args:
+                return args[0]
+            message = f"Expected positional argument for parameter {target}, but one was not passed in!"
+            raise RuntimeError(message) from None
+
+    def get_attr(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return self.fetch_attr(str(target))
+
+    def call_function(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return target(*args, **kwargs)  # type: ignore[operator]
+
+    def call_method(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        self_obj, *rest = args
+        return getattr(self_obj, str(target))(*rest, **kwargs)
+
+    def call_module(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return self.fetch_attr(str(target))(*args, **kwargs)
+
+    def output(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return args[0]
+
+    def fetch_attr(self, target: str) -> Any:
+        obj = self.module
+        for i, atom in enumerate(target.split(".")):
+            if not hasattr(obj, atom):
+                raise RuntimeError(f"Node referenced nonexistent target {'.'.join(target.split('.')[:i])}")
+            obj = getattr(obj, atom)
+        return obj
+
+    def fetch_args_kwargs_from_env(self, n: Node) -> tuple[tuple, dict]:
+        return self.map_nodes_to_values(n.args, n), self.map_nodes_to_values(n.kwargs, n)
+
+    def map_nodes_to_values(self, args: Argument, n: Node) -> Any:
+        def load(node: Node) -> Any:
+            if node not in self.env:
+                raise RuntimeError(
+                    f"Node {n} referenced nonexistent value {node}! Run Graph.lint() to diagnose such issues"
+                )
+            return self.env[node]
+
+        return map_arg(args, load)
+
+
+class Transformer(Interpreter):
+    """Remakes ``module``'s graph: ``transform()`` runs it on Proxies of a new graph, so each overridden
+    method may record something else; returns a GraphModule of the new graph."""
+
+    def __init__(self, module: GraphModule) -> None:
+        super().__init__(module)
+        self.new_graph = Graph()
+        self.tracer = GraphAppendingTracer(self.new_graph)
+        self.tracer.root = module  # type: ignore[attr-defined]
+
+    def placeholder(self, target: Target, args: tuple, kwargs: dict) -> Proxy:
+        default = args[0] if args else _NO_DEFAULT
+        node = (
+            self.new_graph.placeholder(str(target), default_value=default)
+            if args
+            else self.new_graph.placeholder(str(target))
+        )
+        return Proxy(node, self.tracer)
+
+    def get_attr(self, target: Target, args: tuple, kwargs: dict) -> Proxy:
+        return self.tracer.create_proxy("get_attr", target, args, kwargs)
+
+    def call_function(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return self.tracer.create_proxy("call_function", target, args, kwargs)
+
+    def call_method(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return self.tracer.create_proxy("call_method", target, args, kwargs)
+
+    def call_module(self, target: Target, args: tuple, kwargs: dict) -> Any:
+        return self.tracer.create_proxy("call_module", target, args, kwargs)
+
+    def transform(self) -> GraphModule:
+        result = super().run()
+        if result is not None:
+            self.new_graph.output(map_arg(self.tracer.create_arg(result), lambda n: n))
+        return GraphModule(self.module, self.new_graph)
+
+
+_NO_DEFAULT = object()
