@@ -116,6 +116,14 @@ def mode_mul_8(lib):
 
 
 # numpy has no autograd: it is a floor for the forward-only cases.
+def functional_relu_8(lib):
+    # nn.functional.relu: written in Python in ember, behind its __torch_function__ wrapper
+    # (Note [Python functions dispatch]); in PyTorch, a Python function too.
+    x = lib.randn(8)
+    relu = lib.nn.functional.relu
+    return lambda: relu(x)
+
+
 def np_mul_8():
     a = np.random.randn(8).astype(np.float32)
     b = np.random.randn(8).astype(np.float32)
@@ -136,6 +144,7 @@ CASES = [
     ("100-op scalar chain, fwd+bwd", chain_100_fwd_bwd, None),
     ("MLP 8x8 matmul/relu/sum, fwd+bwd", mlp_8_fwd_bwd, None),
     ("gelu, silu, mse + bce_with_logits, 64 elems, fwd+bwd", fused_losses_fwd_bwd, None),
+    ("F.relu(x), 8 elems (a Python function)", functional_relu_8, None),
     ("a * b, 8 elems, Tensor subclass", subclass_mul_8, np_mul_8),
     ("a * b, 8 elems, inside a TorchFunctionMode", mode_mul_8, np_mul_8),
 ]

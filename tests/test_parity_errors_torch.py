@@ -108,6 +108,17 @@ CALLS = {
     "geometric__p_above_one": lambda t: x(t).geometric_(1.5),
     "log_normal__negative_std": lambda t: x(t).log_normal_(0, -1),
     "random__reversed_range": lambda t: x(t).random_(5, 2),
+    # a Python-level function or method given something else than a tensor (was AttributeError)
+    "kron_str": lambda t: t.kron(x(t), "a"),
+    "kron_float": lambda t: t.kron(x(t), 2.0),
+    "kron_method_str": lambda t: x(t).kron("a"),
+    "cross_method_str": lambda t: x(t).cross("a"),
+    "relu_str": lambda t: F(t).relu("a"),
+    "linear_weight_str": lambda t: F(t).linear(x(t), "w"),
+    "dropout_str": lambda t: F(t).dropout("a"),
+    "layer_norm_str": lambda t: F(t).layer_norm("a", (3,)),
+    "cdist_none": lambda t: t.cdist(x(t), None),
+    "atleast_2d_str": lambda t: t.atleast_2d("a"),
     # autograd misuse
     "backward_of_a_vector": lambda t: x(t).requires_grad_().sum(1).backward(),
     "numpy_of_a_grad_tensor": lambda t: t.ones(2, requires_grad=True).numpy(),

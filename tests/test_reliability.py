@@ -355,6 +355,9 @@ def test_argument_errors():
         (lambda x: ember.arange(x), "arange(): argument 'end' must be Number, not Tensor of 6 elements"),
         (lambda x: ember.nn.functional.max_pool2d(x[None], "a"), "max_pool2d(): an argument of type str is not"),
         (lambda x: ember.cat(x, 1), "incompatible function arguments"),  # a tensor is not a list of tensors
+        (lambda x: ember.kron(x, "a"), "kron(): argument 'other' (position 2) must be Tensor, not str"),
+        (lambda x: x.inner("a"), "inner(): argument 'other' (position 1) must be Tensor, not str"),
+        (lambda x: ember.nn.functional.linear(x, None), "linear(): argument 'weight' (position 2) must be Tensor"),
     ],
 )
 def test_arguments_of_the_wrong_type_are_type_errors_naming_the_op(call, words):

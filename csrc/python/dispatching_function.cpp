@@ -9,7 +9,9 @@
 // hands the call to ember.overrides' hook. To Python it looks like the function: __name__,
 // __qualname__, __module__, __doc__ and __wrapped__ (so inspect.signature reads the function's), it
 // pickles by name, and binds as a method when a class holds it, as a function does. This is also
-// what lets an FX Proxy pass through them (Note [FX graphs]).
+// what lets an FX Proxy pass through them (Note [FX graphs]). And where the function fails with an
+// AttributeError because an argument is not the tensor its annotation asks for (kron(x, "a")), the
+// wrapper raises PyTorch's TypeError naming that argument instead, at no cost when calls succeed.
 #include "python/torch_function.h"
 
 namespace ember {
@@ -24,7 +26,8 @@ struct DispatchingFunction {
   PyObject* weakrefs;
 };
 
-PyObject* g_function_hook = nullptr;  // ember.overrides' _dispatch_function (strong, for the module's life)
+PyObject* g_function_hook = nullptr;        // ember.overrides' _dispatch_function (strong, for the module's life)
+PyObject* g_argument_error_hook = nullptr;  // ember.overrides' _argument_type_error
 
 PyObject* new_ref(PyObject* o) {  // Py_NewRef, which Python 3.9 lacks
   Py_INCREF(o);
@@ -41,10 +44,9 @@ bool dispatches(PyObject* const* args, Py_ssize_t n) {
   return false;
 }
 
-PyObject* call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
-  auto* f = reinterpret_cast<DispatchingFunction*>(self);
-  const Py_ssize_t npos = PyVectorcall_NARGS(nargsf), nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-  if (!g_function_hook || !dispatches(args, npos + nkw)) return PyObject_Vectorcall(f->fn, args, nargsf, kwnames);
+// hook(self, positional args, keyword args) for the arguments of a vectorcall.
+PyObject* call_hook(PyObject* hook, PyObject* self, PyObject* const* args, Py_ssize_t npos, PyObject* kwnames) {
+  const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   PyObject* positional = PyTuple_New(npos);
   PyObject* keywords = PyDict_New();
   if (!positional || !keywords) {
@@ -59,10 +61,39 @@ PyObject* call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* k
       Py_DECREF(keywords);
       return nullptr;
     }
-  PyObject* result = PyObject_CallFunctionObjArgs(g_function_hook, self, positional, keywords, nullptr);
+  PyObject* result = PyObject_CallFunctionObjArgs(hook, self, positional, keywords, nullptr);
   Py_DECREF(positional);
   Py_DECREF(keywords);
   return result;
+}
+
+// The function's AttributeError where an argument of the wrong type reached it ('str' object has no
+// attribute 'dim') becomes PyTorch's TypeError naming the argument, when the hook finds one that is
+// not the Tensor its annotation asks for; else the AttributeError stands. Only on the error path.
+PyObject* explain_attribute_error(PyObject* self, PyObject* const* args, Py_ssize_t npos, PyObject* kwnames) {
+  if (!g_argument_error_hook || !PyErr_ExceptionMatches(PyExc_AttributeError)) return nullptr;
+  PyObject *type, *value, *traceback;
+  PyErr_Fetch(&type, &value, &traceback);
+  PyObject* answer = call_hook(g_argument_error_hook, self, args, npos, kwnames);
+  if (!answer) {  // the hook raised the TypeError: it replaces the AttributeError
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    return nullptr;
+  }
+  Py_DECREF(answer);
+  PyErr_Restore(type, value, traceback);
+  return nullptr;
+}
+
+PyObject* call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  auto* f = reinterpret_cast<DispatchingFunction*>(self);
+  const Py_ssize_t npos = PyVectorcall_NARGS(nargsf), nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  if (!g_function_hook || !dispatches(args, npos + nkw)) {
+    PyObject* result = PyObject_Vectorcall(f->fn, args, nargsf, kwnames);
+    return result ? result : explain_attribute_error(self, args, npos, kwnames);
+  }
+  return call_hook(g_function_hook, self, args, npos, kwnames);
 }
 
 int traverse(PyObject* self, visitproc visit, void* arg) {
@@ -153,11 +184,15 @@ void install_dispatching_function(py::module_& m) {
       py::arg("fn"), "fn as a DispatchingFunction (Note [Python functions dispatch]).");
   m.def(
       "_set_function_dispatch_hook",
-      [](py::object hook) {
+      [](py::object hook, py::object argument_error_hook) {
         Py_XDECREF(g_function_hook);
+        Py_XDECREF(g_argument_error_hook);
         g_function_hook = hook.release().ptr();
+        g_argument_error_hook = argument_error_hook.release().ptr();
       },
-      py::arg("hook"), "Installs ember.overrides' hook for DispatchingFunction calls that dispatch.");
+      py::arg("hook"), py::arg("argument_error_hook"),
+      "Installs ember.overrides' hooks for DispatchingFunction calls that dispatch and for the AttributeError of "
+      "an argument of the wrong type.");
 }
 
 }  // namespace torch_function

@@ -3549,9 +3549,9 @@ def _set_caching_allocator(enabled: bool) -> None:
     """
     Switches the CPU caching allocator on or off.
     """
-def _set_function_dispatch_hook(hook: typing.Any) -> None:
+def _set_function_dispatch_hook(hook: typing.Any, argument_error_hook: typing.Any) -> None:
     """
-    Installs ember.overrides' hook for DispatchingFunction calls that dispatch.
+    Installs ember.overrides' hooks for DispatchingFunction calls that dispatch and for the AttributeError of an argument of the wrong type.
     """
 def _set_grad_enabled(mode: bool) -> None:
     """

@@ -472,7 +472,11 @@ def _dispatching_method(fn: Callable, name: str) -> Callable:
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         if type(self) is Tensor and not _MODES_ENTERED[0]:
-            return fn(self, *args, **kwargs)
+            try:
+                return fn(self, *args, **kwargs)
+            except AttributeError:  # an argument of the wrong type: PyTorch's TypeError, where one is found
+                _check_tensor_arguments(fn, name, (self, *args), kwargs, method=True)
+                raise
         overloaded = _overloaded((self, *args), kwargs)
         if overloaded or _is_torch_function_mode_enabled():
             return _handle(getattr(Tensor, name), overloaded, (self, *args), kwargs, f"ember.Tensor.{name}")
@@ -527,6 +531,38 @@ def _dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
 
 # Functions that take tensors through ``*args`` or unannotated parameters.
 _TENSOR_FUNCTIONS_UNANNOTATED = {"einsum", "gru", "lstm", "rnn_relu", "rnn_tanh", "grouped_mm"}
+
+
+_TENSOR_ANNOTATIONS = {"Tensor": False, "_C.Tensor": False, "Tensor | None": True, "Optional[Tensor]": True}
+
+
+def _argument_type_error(func: Callable, args: tuple, kwargs: dict) -> None:
+    """A DispatchingFunction's function failed with an AttributeError: see _check_tensor_arguments."""
+    fn = func.__wrapped__
+    _check_tensor_arguments(fn, fn.__name__, args, kwargs)
+
+
+def _check_tensor_arguments(fn: Callable, name: str, args: tuple, kwargs: dict, method: bool = False) -> None:
+    """After fn failed with an AttributeError: raises PyTorch's TypeError for the first argument that is not
+    the Tensor its annotation asks for ("kron(): argument 'other' (position 2) must be Tensor, not str"; a
+    method's positions do not count self); returns None (the AttributeError stands) when every argument fits."""
+    from ._batched import TensorLike
+
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError:
+        return None
+    annotations, parameters = fn.__annotations__, inspect.signature(fn).parameters
+    for position, (parameter, given) in enumerate(bound.arguments.items(), 0 if method else 1):
+        optional = _TENSOR_ANNOTATIONS.get(str(annotations.get(parameter)))
+        if optional is None:
+            continue
+        values = given if parameters[parameter].kind is inspect.Parameter.VAR_POSITIONAL else (given,)
+        for value in values:
+            if not (isinstance(value, (Tensor, TensorLike)) or (optional and value is None)):
+                kind = type(value).__name__
+                raise TypeError(f"{name}(): argument '{parameter}' (position {position}) must be Tensor, not {kind}")
+    return None
 
 
 def _takes_tensors(fn: Callable) -> bool:
@@ -596,7 +632,7 @@ def install() -> None:
     Tensor.__torch_function__ = classmethod(_tensor_torch_function)
     _wrap_python_methods()
     _C._set_torch_function_hook(_dispatch, _OPERATOR_REFUSED)
-    _C._set_function_dispatch_hook(_dispatch_function)
+    _C._set_function_dispatch_hook(_dispatch_function, _argument_type_error)
     _C.DisableTorchFunction, _C.DisableTorchFunctionSubclass = DisableTorchFunction, DisableTorchFunctionSubclass
     for name in (
         "_get_function_stack_at", "_has_torch_function", "_has_torch_function_unary", "_has_torch_function_variadic",
