@@ -73,13 +73,9 @@ class Graph:
     def find_nodes(self, *, op: str, target: Target | None = None, sort: bool = True) -> list[Node]:
         return [n for n in self._nodes if n.op == op and (target is None or n.target == target)]
 
-    def _neighbour(self, node: Node, step: int) -> Node:
+    def _neighbour(self, node: Node, step: int) -> Node | None:
         i = self._nodes.index(node) + step
-        return self._nodes[i] if 0 <= i < len(self._nodes) else self._root
-
-    @property
-    def _root(self) -> Any:
-        return None
+        return self._nodes[i] if 0 <= i < len(self._nodes) else None  # (PyTorch's: its root sentinel node)
 
     def _move_after(self, node: Node, anchor: Node | None) -> None:
         self._nodes.remove(node)

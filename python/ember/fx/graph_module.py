@@ -80,7 +80,10 @@ class GraphModule(Module):
                             holder.add_module(item, Module())
                         holder = getattr(holder, item)
                     value = root[target]
-                    holder.add_module(field, value) if isinstance(value, Module) else setattr(holder, field, value)
+                    if isinstance(value, Module):
+                        holder.add_module(field, value)
+                    else:
+                        setattr(holder, field, value)
         else:
             raise RuntimeError(f"Unsupported type {type(root).__name__} passed for root!")
         self.graph = graph

@@ -101,13 +101,8 @@ class Transformer(Interpreter):
         self.tracer.root = module  # type: ignore[attr-defined]
 
     def placeholder(self, target: Target, args: tuple, kwargs: dict) -> Proxy:
-        default = args[0] if args else _NO_DEFAULT
-        node = (
-            self.new_graph.placeholder(str(target), default_value=default)
-            if args
-            else self.new_graph.placeholder(str(target))
-        )
-        return Proxy(node, self.tracer)
+        defaults = {"default_value": args[0]} if args else {}  # a parameter's default stays its default
+        return Proxy(self.new_graph.placeholder(str(target), **defaults), self.tracer)
 
     def get_attr(self, target: Target, args: tuple, kwargs: dict) -> Proxy:
         return self.tracer.create_proxy("get_attr", target, args, kwargs)
@@ -122,10 +117,5 @@ class Transformer(Interpreter):
         return self.tracer.create_proxy("call_module", target, args, kwargs)
 
     def transform(self) -> GraphModule:
-        result = super().run()
-        if result is not None:
-            self.new_graph.output(map_arg(self.tracer.create_arg(result), lambda n: n))
+        self.new_graph.output(self.tracer.create_arg(super().run()))
         return GraphModule(self.module, self.new_graph)
-
-
-_NO_DEFAULT = object()

@@ -86,11 +86,11 @@ class Node:
         return list(self._input_nodes)
 
     @property
-    def next(self) -> Node:
+    def next(self) -> Node | None:
         return self.graph._neighbour(self, 1)
 
     @property
-    def prev(self) -> Node:
+    def prev(self) -> Node | None:
         return self.graph._neighbour(self, -1)
 
     def update_arg(self, idx: int, arg: Argument) -> None:
