@@ -531,8 +531,7 @@ def _dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
 
 # Functions that take tensors through ``*args`` or unannotated parameters.
 _TENSOR_FUNCTIONS_UNANNOTATED = {"einsum", "gru", "lstm", "rnn_relu", "rnn_tanh", "grouped_mm"}
-
-
+# The annotations of a tensor parameter, and whether None is allowed there.
 _TENSOR_ANNOTATIONS = {"Tensor": False, "_C.Tensor": False, "Tensor | None": True, "Optional[Tensor]": True}
 
 
@@ -548,11 +547,12 @@ def _check_tensor_arguments(fn: Callable, name: str, args: tuple, kwargs: dict, 
     method's positions do not count self); returns None (the AttributeError stands) when every argument fits."""
     from ._batched import TensorLike
 
+    signature = inspect.signature(fn)
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
     except TypeError:
         return None
-    annotations, parameters = fn.__annotations__, inspect.signature(fn).parameters
+    annotations, parameters = fn.__annotations__, signature.parameters
     for position, (parameter, given) in enumerate(bound.arguments.items(), 0 if method else 1):
         optional = _TENSOR_ANNOTATIONS.get(str(annotations.get(parameter)))
         if optional is None:
@@ -595,10 +595,10 @@ def _wrap_python_functions(*modules: Any) -> None:
                 if "<locals>" not in value.__qualname__:
                     value.__qualname__ += ".__wrapped__"
             setattr(module, name, wrappers[id(value)])
-    _point_defaults_at(wrappers)
+    _point_references_at(wrappers)
 
 
-def _point_defaults_at(wrappers: dict[int, Any]) -> None:
+def _point_references_at(wrappers: dict[int, Any]) -> None:
     """References that ember's modules hold to wrapped functions become their wrappers: names imported from
     elsewhere (``ember.functional.einsum``) and default arguments (TransformerEncoderLayer's
     ``activation=F.relu``), so that an object keeping one pickles it by its public name, as ``safe_globals``
