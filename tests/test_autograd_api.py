@@ -5,19 +5,11 @@ Each test runs on ember and, when it is importable, on PyTorch: the expected val
 """
 
 import gc
-import importlib
 import warnings
 import weakref
 
 import numpy as np
 import pytest
-
-
-@pytest.fixture(params=["ember", "torch"])
-def lib(request):
-    if request.param == "torch":
-        return pytest.importorskip("torch")
-    return importlib.import_module("ember")
 
 
 def test_each_node_kind_has_its_own_class(lib):

@@ -60,6 +60,8 @@ CALLS = {
     "tensor_nested_none": lambda t: t.tensor([[1.0, None]]),
     "as_tensor_object": lambda t: t.as_tensor([object()]),
     "tensor_str": lambda t: t.tensor("abc"),
+    "tensor_of_a_huge_int": lambda t: t.tensor([1, 2**70]),
+    "tensor_of_a_fraction": lambda t: t.tensor([__import__("fractions").Fraction(1, 2)]),
     "to_str": lambda t: x(t).to("banana"),
     # Python number conversions
     "int_of_many": lambda t: int(x(t)),

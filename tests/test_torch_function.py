@@ -7,18 +7,10 @@ Each test runs on ember and, when it is importable, on PyTorch: the expected beh
 """
 
 import functools
-import importlib
 import threading
 
 import numpy as np
 import pytest
-
-
-@pytest.fixture(params=["ember", "torch"])
-def lib(request):
-    if request.param == "torch":
-        return pytest.importorskip("torch")
-    return importlib.import_module("ember")
 
 
 def _logging_subclass(lib):

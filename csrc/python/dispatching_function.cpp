@@ -36,8 +36,7 @@ PyObject* new_ref(PyObject* o) {  // Py_NewRef, which Python 3.9 lacks
 
 bool dispatches(PyObject* const* args, Py_ssize_t n) {
   const ThreadState& s = t_state;
-  if (s.level == kAllDisabled) return false;
-  if (s.mode_depth > 0) return true;
+  if (modes_on(s)) return true;
   if (s.level != kEnabled) return false;
   for (Py_ssize_t i = 0; i < n; ++i)
     if (object_overrides(args[i])) return true;
@@ -185,10 +184,8 @@ void install_dispatching_function(py::module_& m) {
   m.def(
       "_set_function_dispatch_hook",
       [](py::object hook, py::object argument_error_hook) {
-        Py_XDECREF(g_function_hook);
-        Py_XDECREF(g_argument_error_hook);
-        g_function_hook = hook.release().ptr();
-        g_argument_error_hook = argument_error_hook.release().ptr();
+        keep_hook(g_function_hook, hook);
+        keep_hook(g_argument_error_hook, argument_error_hook);
       },
       py::arg("hook"), py::arg("argument_error_hook"),
       "Installs ember.overrides' hooks for DispatchingFunction calls that dispatch and for the AttributeError of "

@@ -7,12 +7,6 @@ namespace ember {
 namespace bind {
 namespace {
 
-// A dims argument given as an int or a sequence.
-DimList int_or_dims(py::handle h, const char* arg = "dims") {
-  if (PyLong_Check(h.ptr())) return {h.cast<int64_t>()};
-  return dims_arg(h, arg);
-}
-
 // The value of index_fill / scatter: a Python number, or a 0-d tensor.
 Tensor fill_value(py::handle v, const Tensor& like, const char* op) {
   Tensor t = require_operand(v, op, "value");
@@ -113,16 +107,16 @@ void register_reorder(OpRegistry& r) {
   r.family("reordering");
   r.op(
       "flip", kFunction | kOut, "A copy with the order of elements reversed along dims.",
-      [](const Tensor& t, py::handle dims) { return flip(t, int_or_dims(dims)); }, py::arg("dims"));
+      [](const Tensor& t, py::handle dims) { return flip(t, dims_arg(dims, "dims")); }, py::arg("dims"));
   r.method("flip", 0, "A copy with the order of elements reversed along dims (as arguments, one sequence or dims=).",
            [](const Tensor& t, py::args dims, py::kwargs kwargs) {
              if (kwargs.contains("dims")) {
                if (dims.size() || kwargs.size() > 1)
                  throw py::type_error("flip() takes the dims as arguments or as dims=, not both");
-               return flip(t, int_or_dims(kwargs["dims"]));
+               return flip(t, dims_arg(kwargs["dims"], "dims"));
              }
              if (kwargs.size()) throw py::type_error("flip() got an unexpected keyword argument");
-             return flip(t, dims.size() == 1 ? int_or_dims(dims[0]) : shape_args(dims, "dims"));
+             return flip(t, dims.size() == 1 ? dims_arg(dims[0], "dims") : shape_args(dims, "dims"));
            });
   r.op("fliplr", kFunction | kMethod | kOut, "A copy reversed left to right (dim 1).", [](const Tensor& t) {
     EMBER_CHECK(t->dim() >= 2, "Input must be >= 2-d.");
@@ -136,7 +130,7 @@ void register_reorder(OpRegistry& r) {
       "roll", kFunction | kMethod | kOut,
       "A copy with elements shifted along dims, wrapping around (the flattened tensor when dims is empty).",
       [](const Tensor& t, py::handle shifts, py::handle dims) {
-        return roll(t, int_or_dims(shifts, "shifts"), dims.is_none() ? DimList{} : int_or_dims(dims));
+        return roll(t, dims_arg(shifts, "shifts"), dims_arg(dims, "dims"));
       },
       py::arg("shifts"), py::arg("dims") = py::tuple());
   r.op(

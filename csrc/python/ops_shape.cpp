@@ -7,6 +7,12 @@ namespace ember {
 namespace bind {
 namespace {
 
+// split's second argument: one piece size, or the sizes of the pieces.
+TensorList split_by(const Tensor& t, py::handle size, int64_t dim) {
+  if (PyLong_Check(size.ptr())) return split(t, size.cast<int64_t>(), dim);
+  return split_sizes(t, dims_arg(size, "split_size_or_sections"), dim);
+}
+
 void register_views(OpRegistry& r, TensorClass& cls) {
   r.family("views and shape");
   r.method("view", 0,
@@ -189,9 +195,7 @@ void register_joining(OpRegistry& r) {
       [](const TensorList& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"), py::arg("dim") = 0);
   // torch.split(tensor, split_size_or_sections, dim) and Tensor.split(split_size, dim): PyTorch's names.
   auto split_any = [](const Tensor& t, py::handle size, int64_t dim) {
-    TensorList parts = PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim)
-                                                : split_sizes(t, dims_arg(size, "split_size_or_sections"), dim);
-    return py::tuple(py::cast(parts));
+    return py::tuple(py::cast(split_by(t, size, dim)));
   };
   r.function("split", 0, "Views of consecutive pieces along dim: of one size, or of the sizes listed.", split_any,
              py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
@@ -229,10 +233,7 @@ void register_joining(OpRegistry& r) {
   };
   r.op(
       "unsafe_split", kFunction | kMethod, "split whose pieces may be modified in place (no check).",
-      [unsafe](const Tensor& t, py::handle size, int64_t dim) {
-        return unsafe(PyLong_Check(size.ptr()) ? split(t, size.cast<int64_t>(), dim)
-                                               : split_sizes(t, dims_arg(size, "split_size_or_sections"), dim));
-      },
+      [unsafe](const Tensor& t, py::handle size, int64_t dim) { return unsafe(split_by(t, size, dim)); },
       py::arg("split_size"), py::arg("dim") = 0);
   r.op(
       "unsafe_split_with_sizes", kFunction | kMethod, "split_with_sizes whose pieces may be modified in place.",

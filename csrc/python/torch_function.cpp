@@ -117,10 +117,8 @@ void install(py::module_& m, py::handle tensor_class) {
   m.def(
       "_set_torch_function_hook",
       [](py::object hook, py::object operator_refused) {
-        Py_XDECREF(g_hook);
-        Py_XDECREF(g_operator_refused);
-        g_hook = hook.release().ptr();
-        g_operator_refused = operator_refused.release().ptr();
+        keep_hook(g_hook, hook);
+        keep_hook(g_operator_refused, operator_refused);
       },
       py::arg("hook"), py::arg("operator_refused"),
       "Installs ember.overrides' dispatcher and the object it answers for an operator nothing implements "

@@ -50,6 +50,15 @@ inline thread_local ThreadState t_state;
 // reads no thread state at all (a relaxed load of this, as the profiler's switch).
 inline std::atomic<bool> g_armed{false};
 
+// Whether this thread's TorchFunctionModes take its calls (DisableTorchFunction turns them off too).
+inline bool modes_on(const ThreadState& s) { return s.mode_depth > 0 && s.level < kAllDisabled; }
+
+// A hook ember.overrides hands over, kept (a strong reference) for the module's life in `slot`.
+inline void keep_hook(PyObject*& slot, py::object hook) {
+  Py_XDECREF(slot);
+  slot = hook.release().ptr();
+}
+
 // Whether objects of `type` dispatch: it has a __torch_function__ that is not the opt-out one.
 // (Called for types other than Tensor itself, whose own default never runs for a plain tensor.)
 bool type_overrides(PyTypeObject* type);
@@ -96,8 +105,7 @@ bool redirects(const char* name, const A&... a) {
   ThreadState& s = t_state;
   if (!s.subclass_arg && !object_args && s.mode_depth == 0) return false;
   s.subclass_arg = false;
-  const bool modes = s.mode_depth > 0 && s.level < kAllDisabled;
-  if (!modes && !object_args && !(s.level == kEnabled && (arg_overrides(a) || ...))) return false;
+  if (!modes_on(s) && !object_args && !(s.level == kEnabled && (arg_overrides(a) || ...))) return false;
   if (!has_catch_all(name)) return false;  // a private binding without one: runs as is
   s.redirected = true;
   return true;

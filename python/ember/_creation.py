@@ -190,16 +190,19 @@ def _size(args: tuple[Any, ...]) -> list[int]:
 
 
 def _undetermined_dtype(data: Any) -> Exception:
-    """PyTorch's error for data holding a value that is no number: it names that value's type
-    (``tensor([None])``: "Could not infer dtype of NoneType"); ragged lists are a ValueError."""
+    """PyTorch's error for data numpy could only hold as objects: the first value that is no number a
+    tensor holds names its type (``tensor([None])``: "Could not infer dtype of NoneType"), an int beyond
+    int64 is PyTorch's overflow."""
     stack = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(reversed(item))
-        elif not isinstance(item, (numbers.Number, np.ndarray, np.generic, Tensor)):
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            return ValueError("Overflow when unpacking long long")
+        elif not isinstance(item, (int, float, complex, np.ndarray, np.generic, Tensor)):
             return RuntimeError("Could not infer dtype of " + type(item).__name__)
-    return ValueError(f"expected a sequence of equal-length sequences, got {type(data).__name__} of ragged lengths")
+    return TypeError("Could not infer dtype of " + type(data).__name__)
 
 
 def _data_to_numpy(data: Any) -> np.ndarray:

@@ -278,10 +278,11 @@ def _tensor_str(t: Tensor, indent: int) -> str:
     ``indent``), as PyTorch's torch._tensor_str._tensor_str, which libraries call to write tensors as text."""
     if t.numel() == 0:
         return "[]"
-    a = _to_numpy(t, _dtype_name(t) in _FLOAT_DTYPES)
+    floating = _dtype_name(t) in _FLOAT_DTYPES
+    a = _to_numpy(t, floating)
     summarize = a.size > PRINT_OPTS.threshold
     values = _edge_values(a, PRINT_OPTS.edgeitems) if summarize else a.reshape(-1)
-    return _nested_str(a, indent, summarize, _Formatter(values, _dtype_name(t) in _FLOAT_DTYPES))
+    return _nested_str(a, indent, summarize, _Formatter(values, floating))
 
 
 def _dual_tangent(t: Any) -> Any:

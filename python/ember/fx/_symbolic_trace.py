@@ -14,8 +14,8 @@ from typing import Any
 
 from .graph import Graph
 from .graph_module import GraphModule
-from .node import Argument, map_aggregate
-from .proxy import Proxy, TracerBase
+from .node import Argument
+from .proxy import TracerBase, first_proxy
 
 __all__ = ["PH", "Tracer", "is_fx_tracing", "symbolic_trace", "wrap"]
 
@@ -51,18 +51,12 @@ def wrap(fn_or_name: str | Callable[..., Any]) -> Any:
     return fn_or_name
 
 
-def _find_proxy(args: tuple, kwargs: dict) -> Proxy | None:
-    found: list[Proxy] = []
-    map_aggregate((args, kwargs), lambda a: found.append(a) if isinstance(a, Proxy) else None)
-    return found[0] if found else None
-
-
 def _leaf_call(fn: Callable[..., Any]) -> Callable[..., Any]:
     """fn, recorded as one call_function node when a Proxy is among its arguments."""
 
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        proxy = _find_proxy(args, kwargs)
+        proxy = first_proxy(args, kwargs)
         if proxy is not None:
             return proxy.tracer.create_proxy("call_function", fn, args, kwargs)
         return fn(*args, **kwargs)
@@ -78,14 +72,11 @@ class _Patcher:
         self.undo: list[Callable[[], None]] = []
 
     def set(self, owner: Any, name: str, value: Any) -> None:
-        if isinstance(owner, dict):
-            old = owner[name]
-            owner[name] = value
-            self.undo.append(lambda: owner.__setitem__(name, old))
-        else:
-            old = owner.__dict__[name] if name in vars(owner) else getattr(owner, name)
-            setattr(owner, name, value)
-            self.undo.append(lambda: setattr(owner, name, old))
+        """owner[name] (a globals dict) or owner.name (a module or class defining it) = value, until restore."""
+        assign = owner.__setitem__ if isinstance(owner, dict) else lambda key, v: setattr(owner, key, v)
+        old = owner[name] if isinstance(owner, dict) else vars(owner)[name]
+        assign(name, value)
+        self.undo.append(lambda: assign(name, old))
 
     def restore(self) -> None:
         while self.undo:

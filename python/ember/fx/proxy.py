@@ -123,12 +123,17 @@ class Proxy:
         from ..overrides import is_tensor_method_or_property
 
         kwargs = kwargs or {}
-        tracers: list[TracerBase] = []
-        map_aggregate((args, kwargs), lambda a: tracers.append(a.tracer) if isinstance(a, Proxy) else None)
-        tracer = tracers[0]
+        tracer = first_proxy(args, kwargs).tracer  # (dispatch came here: one is there)
         if is_tensor_method_or_property(orig_method):
             return tracer.create_proxy("call_method", orig_method.__name__, args, kwargs)
         return tracer.create_proxy("call_function", orig_method, args, kwargs)
+
+
+def first_proxy(args: tuple, kwargs: dict) -> Proxy | None:
+    """The first Proxy among a call's arguments (lists, tuples and dicts searched), or None."""
+    found: list[Proxy] = []
+    map_aggregate((args, kwargs), lambda a: found.append(a) if isinstance(a, Proxy) else None)
+    return found[0] if found else None
 
 
 class Attribute(Proxy):
