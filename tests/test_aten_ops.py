@@ -4,6 +4,7 @@ names, torch._tensor_str._tensor_str, torch.distributed.rpc. Values are checked 
 here, and against torch.ops.aten itself where PyTorch is importable."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -78,6 +79,25 @@ def test_an_aten_op_ember_cannot_run_raises_when_called_and_an_unknown_name_is_a
     with pytest.raises(AttributeError, match="no attribute 'not_an_op'"):
         _ = aten.not_an_op
     assert not hasattr(aten, "not_an_op")
+
+
+def test_an_aten_slice_out_of_range_raises_as_pytorchs():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        aten.slice.Tensor(ember.ones(2), 5)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        aten.slice.Tensor(ember.tensor(1.0), 0)
+
+
+def test_to_copy_refuses_a_sparse_layout_and_pins_as_pin_memory_does():
+    with pytest.raises(RuntimeError, match="only the strided layout"):
+        aten._to_copy.default(ember.ones(2), layout=ember.sparse_coo)
+    if ember.cuda.is_available():
+        assert aten._to_copy.default(ember.ones(2), pin_memory=True).is_pinned()
+    else:
+        with pytest.raises(RuntimeError) as pinning:
+            ember.ones(2).pin_memory()
+        with pytest.raises(RuntimeError, match=re.escape(str(pinning.value)[:30])):
+            aten._to_copy.default(ember.ones(2), pin_memory=True)
 
 
 def test_sparse_layout_names_exist_and_factories_refuse_them():

@@ -172,3 +172,29 @@ def test_the_same_graph_as_pytorchs():
     assert [n.name for n in ours.graph.nodes] == [n.name for n in theirs.graph.nodes]
     modules = [n.target for n in ours.graph.nodes if n.op in ("call_module", "call_method", "get_attr")]
     assert modules == [n.target for n in theirs.graph.nodes if n.op in ("call_module", "call_method", "get_attr")]
+
+
+def test_param_shapes_constant_and_values_dropped_after_their_last_use():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(ember.ones(3, 2))
+
+        def forward(self, x):
+            return x @ self.w if self.w.shape[0] == 3 else x  # a branch on a parameter's shape
+
+    with pytest.raises(fx.proxy.TraceError):
+        fx.Tracer().trace(Scaled())
+    graph = fx.Tracer(param_shapes_constant=True).trace(Scaled())
+    gm = fx.GraphModule(Scaled(), graph)
+    assert gm(ember.ones(1, 3)).tolist() == [[3.0, 3.0]]
+
+    class Keeping(fx.Interpreter):
+        def run_node(self, n):
+            self.live = max(getattr(self, "live", 0), len(self.env))
+            return super().run_node(n)
+
+    chain = fx.symbolic_trace(lambda x: ((x + 1) * 2 - 3).exp().sum())
+    dropping, keeping = Keeping(chain), Keeping(chain, garbage_collect_values=False)
+    assert dropping.run(ember.ones(2)).item() == keeping.run(ember.ones(2)).item()
+    assert dropping.live <= 2 < keeping.live

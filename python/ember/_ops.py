@@ -25,13 +25,20 @@ __all__ = ["OpOverload", "OpOverloadPacket"]
 
 def _to_copy(input: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: Any = None,
               non_blocking: bool = False, memory_format: Any = None) -> Any:  # fmt: skip
+    from ._creation import _check_layout_and_pinning
+
+    _check_layout_and_pinning(layout, False, "_to_copy")  # (strided only)
     kwargs = {"memory_format": memory_format} if memory_format is not None else {}
-    return input.to(device=device or input.device, dtype=dtype or input.dtype, non_blocking=non_blocking, copy=True,
+    copy = input.to(device=device or input.device, dtype=dtype or input.dtype, non_blocking=non_blocking, copy=True,
                     **kwargs)  # fmt: skip
+    return copy.pin_memory() if pin_memory else copy
 
 
 def _slice(input: Any, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1) -> Any:
-    return input[(slice(None),) * (dim % max(input.dim(), 1)) + (slice(start, end, step),)]
+    ndim = input.dim()
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
+    return input[(slice(None),) * (dim % ndim) + (slice(start, end, step),)]
 
 
 def _index(input: Any, indices: Any) -> Any:
@@ -44,7 +51,7 @@ _ATEN_ONLY: dict[str, Callable[..., Any]] = {
     "index": _index,
     "alias": lambda input: input.view_as(input),
     "_unsafe_view": lambda input, size: input.view(size),
-    "_pin_memory": lambda input, device=None: input.pin_memory(),
+    "_pin_memory": lambda input, device=None: input.pin_memory(device),
     "sym_size": lambda input, dim=None: input.size() if dim is None else input.size(dim),
     "sym_stride": lambda input, dim=None: input.stride() if dim is None else input.stride(dim),
     "sym_numel": lambda input: input.numel(),

@@ -15,7 +15,7 @@ from typing import Any
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import Argument
-from .proxy import TracerBase, first_proxy
+from .proxy import ParameterProxy, TracerBase, first_proxy
 
 __all__ = ["PH", "Tracer", "is_fx_tracing", "symbolic_trace", "wrap"]
 
@@ -130,7 +130,8 @@ class Tracer(TracerBase):
         if isinstance(attr_val, Tensor) and id(attr_val) in self.tensor_attrs:
             path = self.tensor_attrs[id(attr_val)]
             if path not in parameter_proxy_cache:
-                parameter_proxy_cache[path] = self.create_proxy("get_attr", path, (), {})
+                factory = (lambda node: ParameterProxy(node, self, attr_val)) if self.param_shapes_constant else None
+                parameter_proxy_cache[path] = self.create_proxy("get_attr", path, (), {}, proxy_factory_fn=factory)
             return parameter_proxy_cache[path]
         return attr_val
 

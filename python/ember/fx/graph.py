@@ -63,6 +63,7 @@ class Graph:
         self._insert_at: tuple[Node | None, int] = (None, 0)  # (anchor, 0 append | -1 before | 1 after)
         self.owning_module = owning_module
         self._tracer_cls = tracer_cls
+        self._tracer_extras = tracer_extras  # (kept for a Tracer that remakes the graph, as PyTorch's)
 
     # ------------------------------------------------------------------ nodes and order
     @property
@@ -71,6 +72,7 @@ class Graph:
         return list(self._nodes)
 
     def find_nodes(self, *, op: str, target: Target | None = None, sort: bool = True) -> list[Node]:
+        """The nodes of op (and target), in graph order (``sort``: PyTorch's order, which this always is)."""
         return [n for n in self._nodes if n.op == op and (target is None or n.target == target)]
 
     def _neighbour(self, node: Node, step: int) -> Node | None:

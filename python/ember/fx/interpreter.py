@@ -27,12 +27,24 @@ class Interpreter:
         self.garbage_collect_values = garbage_collect_values
 
     def run(self, *args: Any, initial_env: dict[Node, Any] | None = None, enable_io_processing: bool = True) -> Any:
+        """The graph's result for args (``enable_io_processing``: PyTorch's pytree codegen, which ember's
+        graphs have none of). With ``garbage_collect_values``, each value is dropped after its last use."""
         self.env = dict(initial_env or {})
         self.args_iter = iter(args)
+        last_users: dict[Node, list[Node]] = {}
+        if self.garbage_collect_values:
+            seen: set[Node] = set()
+            for node in reversed(self.graph.nodes):
+                for used in node.all_input_nodes:
+                    if used not in seen:
+                        seen.add(used)
+                        last_users.setdefault(node, []).append(used)
         for node in self.graph.nodes:
             if node in self.env:
                 continue
             self.env[node] = self.run_node(node)
+            for used in last_users.get(node, ()):
+                del self.env[used]
             if node.op == "output":
                 return self.env[node]
         return None

@@ -11,7 +11,7 @@ from typing import Any
 from .graph import Graph
 from .node import Argument, Node, Target, map_aggregate
 
-__all__ = ["Attribute", "GraphAppendingTracer", "Proxy", "TraceError", "TracerBase"]
+__all__ = ["Attribute", "GraphAppendingTracer", "ParameterProxy", "Proxy", "TraceError", "TracerBase"]
 
 
 class TraceError(ValueError):
@@ -127,6 +127,35 @@ class Proxy:
         if is_tensor_method_or_property(orig_method):
             return tracer.create_proxy("call_method", orig_method.__name__, args, kwargs)
         return tracer.create_proxy("call_function", orig_method, args, kwargs)
+
+
+class ParameterProxy(Proxy):
+    """A parameter's Proxy under ``Tracer(param_shapes_constant=True)``: its shape, size, dim and numel
+    are the parameter's own values, not nodes, so code branching on them traces."""
+
+    def __init__(self, node: Node, tracer: TracerBase, param: Any) -> None:
+        super().__init__(node, tracer)
+        self.param = param
+
+    @property
+    def shape(self) -> Any:
+        return self.param.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.param.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.param.size() if dim is None else self.param.size(dim)
+
+    def dim(self) -> int:
+        return self.param.dim()
+
+    def numel(self) -> int:
+        return self.param.numel()
+
+    def nelement(self) -> int:
+        return self.param.nelement()
 
 
 def first_proxy(args: tuple, kwargs: dict) -> Proxy | None:
