@@ -40,10 +40,12 @@ enum class DType : uint8_t {
   UInt32 = 11,
   UInt64 = 12,
   // Note [Named-only dtypes]: the complex and float8 dtypes are named, never
-  // held. PyTorch code names them in dtype tables and checks (safetensors,
-  // kornia, transformers), so the names exist and compare, promote and report
-  // as PyTorch's; a tensor of one is refused where every tensor is made
-  // (TensorImpl's constructor), so no kernel meets them.
+  // held by a TensorImpl. PyTorch code names them in dtype tables and checks
+  // (safetensors, kornia, transformers), so the names exist and compare,
+  // promote and report as PyTorch's; a tensor of one is refused where every
+  // tensor is made (TensorImpl's constructor), so no kernel meets them. A
+  // complex64/128 tensor is a Python stand-in over a real tensor of its parts
+  // (Note [Complex tensors]).
   Complex32 = 13,
   Complex64 = 14,
   Complex128 = 15,

@@ -192,6 +192,9 @@ inline std::string type_name(py::handle h) { return py::str(py::type::handle_of(
 
 inline Tensor require_operand(py::handle h, const char* op, const char* arg = "other") {
   Tensor t = operand(h);
+  // A Python complex number: the call goes on to the catch-all overload, which hands it to the
+  // complex tensors' rules (Note [Complex tensors]).
+  if (!t && PyComplex_Check(h.ptr())) throw py::reference_cast_error();
   if (!t)
     throw py::type_error(std::string(op) + "(): argument '" + arg + "' must be Tensor or Number, not " + type_name(h));
   return t;

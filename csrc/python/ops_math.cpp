@@ -36,6 +36,7 @@ struct Operator {
   bool reflected;
   py::object operator()(const Tensor& self, py::object h) const {
     Tensor other = reflected ? operand(h) : operand_or_array(h);
+    if (!other && PyComplex_Check(h.ptr())) throw py::reference_cast_error();  // Note [Complex tensors]
     if (!other) return not_implemented();
     return py::cast(reflected ? fn(other, self) : fn(self, other));
   }
@@ -45,6 +46,7 @@ struct InplaceOperator {
   Tensor& (*fn)(Tensor&, const Tensor&);
   py::object operator()(Tensor& self, py::handle h) const {
     Tensor other = operand_or_array(h);
+    if (!other && PyComplex_Check(h.ptr())) throw py::reference_cast_error();  // Note [Complex tensors]
     if (!other) return not_implemented();
     fn(self, other);
     return py::cast(self);

@@ -89,8 +89,20 @@ bool holds_batched(py::handle h) {
   return false;
 }
 
+// Whether a Python complex number is among the arguments: complex arithmetic runs in Python's
+// rules (Note [Complex tensors]), before any complex tensor exists too.
+namespace {
+bool holds_complex_number(const py::args& args, const py::kwargs& kwargs) {
+  for (py::handle a : args)
+    if (PyComplex_Check(a.ptr())) return true;
+  for (auto item : kwargs)
+    if (PyComplex_Check(item.second.ptr())) return true;
+  return false;
+}
+}  // namespace
+
 py::object dispatch(const char* name, bool method, const py::args& args, const py::kwargs& kwargs) {
-  if (active() && g_hook) {
+  if ((active() || holds_complex_number(args, kwargs)) && g_hook) {
     py::object r = py::reinterpret_borrow<py::object>(g_hook)(name, method, args, kwargs);
     if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
   }

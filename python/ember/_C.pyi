@@ -1297,6 +1297,10 @@ class Tensor:
         """
         Fills self with Cauchy samples; returns self.
         """
+    def cdouble(self, memory_format: typing.Any = None) -> Tensor:
+        """
+        ``self.to(ember.complex128)``.
+        """
     def ceil(self) -> Tensor:
         """
         Rounds each element up to an integer (integers unchanged).
@@ -1304,6 +1308,14 @@ class Tensor:
     def ceil_(self) -> Tensor:
         """
         In-place version of :meth:`Tensor.ceil`.
+        """
+    def cfloat(self, memory_format: typing.Any = None) -> Tensor:
+        """
+        ``self.to(ember.complex64)``.
+        """
+    def chalf(self, memory_format: typing.Any = None) -> Tensor:
+        """
+        ``self.to(ember.complex32)``.
         """
     def char(self, *, memory_format: typing.Any = None) -> Tensor:
         """
@@ -2720,6 +2732,11 @@ class Tensor:
         The Node that created the tensor, or None for a leaf.
         """
     @property
+    def imag(self) -> Tensor:
+        """
+        The imaginary parts of a complex tensor (a view).
+        """
+    @property
     def is_cpu(self) -> bool:
         """
         Whether the tensor lives in host memory.
@@ -2838,6 +2855,11 @@ class Tensor:
     def output_nr(self) -> int:
         """
         Which output of its grad_fn the tensor is.
+        """
+    @property
+    def real(self):
+        """
+        The real parts: a real tensor itself; a complex one's a view.
         """
     @property
     def requires_grad(self) -> bool:

@@ -179,6 +179,13 @@ complex32, complex64, complex128 = chalf, cfloat, cdouble = dtype.complex32, dty
 float8_e4m3fn, float8_e5m2, float8_e8m0fnu = dtype.float8_e4m3fn, dtype.float8_e5m2, dtype.float8_e8m0fnu
 float8_e4m3fnuz, float8_e5m2fnuz = dtype.float8_e4m3fnuz, dtype.float8_e5m2fnuz
 
+# Complex tensors (Note [Complex tensors]): torch.complex is the function making one.
+from . import _complex  # noqa: E402
+from ._complex import imag, polar, real, view_as_complex, view_as_real  # noqa: E402
+
+complex = _complex.complex_from
+complex.__name__ = complex.__qualname__ = "complex"
+
 # PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, and torch.newaxis (x[:, ember.newaxis]).
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 
@@ -192,6 +199,7 @@ _install_legacy()
 _install_torch_misc()
 _dispatch_keys.install()
 _batched.install()
+_complex.install()
 overrides.install()  # after every method is attached: those written in Python dispatch too
 _seed_at_import()
 

@@ -98,9 +98,10 @@ def _vmap_error(what: str) -> RuntimeError:
 
 
 class TensorLike:
-    """The Python objects that stand for tensors without being ember.Tensor: vmap's BatchedTensor
-    and the meta device's MetaTensor. The compiled catch-all overloads hand calls with them to
-    `hook` (Note [Batched dispatch]); so do the operators and methods they share, below."""
+    """The Python objects that stand for tensors without being ember.Tensor: vmap's BatchedTensor, the
+    meta device's MetaTensor and the complex tensors' ComplexTensor. The compiled catch-all overloads
+    hand calls with them to `hook` (Note [Batched dispatch]); so do the operators and methods they
+    share, below."""
 
     __slots__ = ()
 
@@ -533,13 +534,21 @@ def rewrap(t: Tensor, like: Any) -> Any:
 
 def hook(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
     """Where the compiled catch-all overloads send calls with TensorLike arguments: vmap's
-    dispatcher for BatchedTensors, the meta device's for MetaTensors; NotImplemented otherwise."""
+    dispatcher for BatchedTensors, the meta device's for MetaTensors, the complex rules for
+    ComplexTensors and Python complex numbers; NotImplemented otherwise."""
     result = dispatch(name, method, args, kwargs)
     if result is NotImplemented and _meta_made:
-        from . import _meta
+        from . import _complex, _meta
 
         if _meta.holds_meta(args, kwargs):
             return _meta.dispatch(name, method, args, kwargs)
+        if _complex.involved(args, kwargs):
+            return _complex.dispatch(name, method, args, kwargs)
+    elif result is NotImplemented:  # a Python complex number, before any complex tensor exists
+        from . import _complex
+
+        if _complex.involved(args, kwargs):
+            return _complex.dispatch(name, method, args, kwargs)
     return result
 
 

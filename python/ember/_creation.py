@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _C, _batched, _graph_capture, _memory_format, _meta, overrides
+from . import _C, _batched, _complex, _graph_capture, _memory_format, _meta, overrides
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -238,9 +238,12 @@ def tensor(
     _check_device(device, pin_memory)
     if isinstance(data, Tensor):
         t = data.detach().clone()
-        t = t if dtype is None else t._to_dtype(dtype)
+        t = t if dtype is None else t.to(dtype)
         return _finish(t, requires_grad, device, pin_memory)
     arr = _data_to_numpy(data)
+    if arr.dtype.kind == "c" or _complex.wanted(dtype):  # Note [Complex tensors]
+        dtype = _complex.wanted(dtype) or _complex.numpy_complex_dtype(arr, data, _default_dtype)
+        return _finish(_complex.from_numpy_array(arr, dtype), requires_grad, device, pin_memory)
     if dtype is None:
         if arr.dtype not in _NUMPY_TO_DTYPE and arr.dtype.kind not in "fiub":
             raise TypeError(
@@ -278,6 +281,8 @@ def as_tensor(data: Any, dtype: _C.dtype | None = None, device: str | _C.device 
         and all(s >= 0 for s in data.strides)
     ):
         return _C.from_numpy(data)
+    if isinstance(data, np.ndarray) and data.dtype.kind == "c" and dtype in (None, _complex.numpy_complex_dtype(data)):
+        return _complex.from_numpy_array(data, _complex.numpy_complex_dtype(data), copy=False)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -317,6 +322,8 @@ def _make(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
         dt = dtype or (out.dtype if out is not None else _default_dtype)
+        if _complex.wanted(dt):  # Note [Complex tensors]
+            return _complex.created(_complex.create(name, _size(size), _complex.wanted(dt), device, requires_grad), out)
         target = _placement(device)
         if target is not None and out is None:  # made on the device, not copied there
             t = _C._empty_on(_size(size), dt, target, None if name == "empty" else float(name == "ones"))
@@ -360,6 +367,9 @@ def _make_random(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
             return _meta.empty(_size(size), dtype or _default_dtype, requires_grad)
         _check_device(device, pin_memory)
         dt = dtype or (out.dtype if out is not None else _default_dtype)
+        if _complex.wanted(dt):  # Note [Complex tensors]
+            made = _complex.create(name, _size(size), _complex.wanted(dt), device, requires_grad, generator)
+            return _complex.created(made, out)
         if _batched.levels():  # inside vmap: the level's randomness mode decides (Note [Batched tensors])
             return _batched.random_hook(lambda s: _finish(fn(s, dt, generator), requires_grad, device), _size(size))
         target = _placement(device)
@@ -448,6 +458,10 @@ def full(
     _check_layout_and_pinning(layout, pin_memory, "full", device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    shape = _size((size,) if isinstance(size, numbers.Integral) else tuple(size))
+    if isinstance(fill_value, complex) or _complex.wanted(dtype):  # Note [Complex tensors]
+        dt = _complex.wanted(dtype) or _complex.default_complex_dtype(_default_dtype)
+        return _complex.created(_complex.create("full", shape, dt, device, requires_grad, fill=fill_value), out)
     t = _C._full(
         _size((size,) if isinstance(size, numbers.Integral) else tuple(size)),
         fill_value,
@@ -685,7 +699,11 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         if generator is not None and not random:
             raise TypeError(f"{create.__name__}() got an unexpected keyword argument 'generator'")
         result = fn(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **extra)
-        if isinstance(input, (_meta.MetaTensor, _batched.BatchedTensor)) or str(result.device) == "meta":
+        if (
+            isinstance(input, (_meta.MetaTensor, _batched.BatchedTensor, _complex.ComplexTensor))
+            or str(result.device) == "meta"
+            or type(result) is _complex.ComplexTensor
+        ):
             return result
         return _pinned(_memory_format.laid_out_like(result, input, memory_format, create.__name__), pin_memory)
 
@@ -720,6 +738,6 @@ def full_like(
         device = _device_of(input)
     dt = dtype or input.dtype
     result = full(tuple(input.shape), fill_value, dtype=dt, device=device, requires_grad=requires_grad)
-    if isinstance(input, _meta.MetaTensor):
+    if isinstance(input, (_meta.MetaTensor, _complex.ComplexTensor)) or type(result) is _complex.ComplexTensor:
         return result
     return _pinned(_memory_format.laid_out_like(result, input, memory_format, "full_like"), pin_memory)

@@ -187,7 +187,7 @@ def tensor_type(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> 
     target, device = _target_of_type_arg(dtype)
     if device is not None and device != self.device.type:
         return self.to(device, target, non_blocking=non_blocking)
-    return self if target == self.dtype else self._to_dtype(target)
+    return self if target == self.dtype else self.to(target)
 
 
 def typename(obj: Any) -> str:

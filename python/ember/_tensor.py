@@ -131,6 +131,11 @@ def _to(
         from . import _meta
 
         return _meta.copied(self, dtype or self.dtype)
+    if isinstance(dtype, _C.dtype) and dtype.is_complex:  # Note [Complex tensors]
+        from . import _complex
+
+        moved = self if device is None else _to(self, device=device, non_blocking=non_blocking)
+        return _complex.to_complex(moved, dtype)
     if device is not None:
         device = _C.device(f"cuda:{device}" if isinstance(device, int) else device)
         if not _same_device(device, self.device):

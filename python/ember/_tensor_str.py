@@ -93,7 +93,7 @@ def printoptions(**kwargs: Any) -> Iterator[None]:
 
 _FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64"}
 # dtypes PyTorch does not name in the repr of a non-empty tensor
-_IMPLIED_DTYPES = {"float32", "int64", "bool"}
+_IMPLIED_DTYPES = {"float32", "int64", "bool", "complex64"}
 
 
 def _dtype_name(t: Tensor) -> str:
@@ -105,6 +105,8 @@ def _to_numpy(t: Tensor, floating: bool) -> np.ndarray:
     t = t.detach()
     if _dtype_name(t) == "bfloat16":  # numpy has no bfloat16; its values are exact in float32
         t = t.float()
+    if t.is_complex():
+        return np.asarray(t.cpu().numpy()).astype(np.complex128)
     if t.device.type in ("cpu", "cuda"):
         a = np.asarray(t.cpu().numpy())
     else:
@@ -178,6 +180,20 @@ class _Formatter:
         return s.rjust(self.width)
 
 
+class _ComplexFormatter:
+    """PyTorch's complex elements: the real parts formatted as one real tensor, the imaginary parts as
+    another, joined as ``1.5000-2.0000j``."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real = _Formatter(values.real, True)
+        self.imag = _Formatter(values.imag, True)
+        self.width = self.real.width + self.imag.width + 1  # and the "j"
+
+    def __call__(self, v: complex) -> str:
+        imag = (self.imag(v.imag) + "j").lstrip()
+        return self.real(v.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
 def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
     e = PRINT_OPTS.edgeitems
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / (fmt.width + 2)))
@@ -234,9 +250,10 @@ def tensor_repr(t: Tensor) -> str:
 
 
 def _tensor_repr(t: Tensor) -> str:
+    from ._complex import ComplexTensor
     from .nn.parameter import Parameter
 
-    prefix = "tensor(" if type(t) in (_C.Tensor, Parameter) else f"{type(t).__name__}("
+    prefix = "tensor(" if type(t) in (_C.Tensor, Parameter, ComplexTensor) else f"{type(t).__name__}("
     indent = len(prefix)
     suffixes = []
     if t.device.type != "cpu":
@@ -282,7 +299,8 @@ def _tensor_str(t: Tensor, indent: int) -> str:
     a = _to_numpy(t, floating)
     summarize = a.size > PRINT_OPTS.threshold
     values = _edge_values(a, PRINT_OPTS.edgeitems) if summarize else a.reshape(-1)
-    return _nested_str(a, indent, summarize, _Formatter(values, floating))
+    fmt = _ComplexFormatter(values) if t.is_complex() else _Formatter(values, floating)
+    return _nested_str(a, indent, summarize, fmt)
 
 
 def _dual_tangent(t: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Iterable, Sequence
 
-from .. import _C, _batched, _meta
+from .. import _C, _batched, _complex, _meta
 from .._C import Tensor
 from ..grad_mode import enable_grad, enforce_grad_layout_policy, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import (
@@ -93,6 +93,8 @@ def backward(
         _warn_create_graph_cycle()
     if retain_graph is None:
         retain_graph = create_graph
+    if _complex._made:  # complex tensors as their pairs (Note [Complex tensors])
+        outputs, grads, inputs = _complex.autograd_pairs(outputs, grads, inputs)
     _C._run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph, inputs, True, True)
 
 
@@ -143,7 +145,13 @@ def grad(
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
+    complex_ins = ins
+    if _complex._made:  # complex tensors as their pairs, gradients of complex inputs complex (Note [Complex tensors])
+        outs, gouts, ins = _complex.autograd_pairs(outs, gouts, ins)
     result = _C._run_backward(outs, _make_grads(outs, gouts), retain_graph, create_graph, ins, allow_unused, False)
+    if complex_ins is not ins:
+        result = [_complex.like(x, g) if g is not None else None for x, g in zip(complex_ins, result)]
+        ins = complex_ins
     if materialize_grads:
         from .. import _creation
 

@@ -312,6 +312,7 @@ def gradcheck(
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")  # as PyTorch
+    func, inputs = _complex_as_pairs(func, _as_tuple(inputs))
     try:
         return _gradcheck(
             func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_forward_ad, check_backward_ad
@@ -320,6 +321,22 @@ def gradcheck(
         if raise_exception:
             raise
         return False
+
+
+def _complex_as_pairs(func: Callable[..., Any], inputs: tuple[Any, ...]) -> tuple[Callable[..., Any], tuple]:
+    """func and inputs with complex tensors as their pairs, whose gradient is PyTorch's complex gradient
+    (Note [Complex tensors]): checking the pairs checks the complex derivatives."""
+    from .._complex import ComplexTensor
+
+    complex_at = [type(x) is ComplexTensor for x in inputs]
+
+    def on_pairs(*args: Any) -> Any:
+        outputs = func(*(ComplexTensor(a) if c else a for a, c in zip(args, complex_at)))
+        if isinstance(outputs, (tuple, list)):
+            return tuple(o._pair if type(o) is ComplexTensor else o for o in outputs)
+        return outputs._pair if type(outputs) is ComplexTensor else outputs
+
+    return on_pairs, tuple(x._pair if c else x for x, c in zip(inputs, complex_at))
 
 
 def _random_grad_output(o, rng, non_contiguous):
@@ -359,7 +376,7 @@ def gradgradcheck(
     [-1, 1), the outputs' dtype) are used and checked too.
     """
     lib = _lib()
-    inputs = _as_tuple(inputs)
+    func, inputs = _complex_as_pairs(func, _as_tuple(inputs))
     if grad_outputs is None:
         rng = np.random.default_rng(0)  # fixed seed: a failure reproduces
         outputs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]

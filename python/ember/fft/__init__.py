@@ -1,8 +1,6 @@
-"""ember.fft: the sample frequencies and shifts of ``torch.fft`` (``fftfreq``, ``rfftfreq``, ``fftshift``,
-``ifftshift``), which are real-valued, and PyTorch's transforms by name. The transforms take or give complex
-tensors, which ember does not have yet (Note [Named-only dtypes]), so each raises NotImplementedError
-saying so; the module is there so that libraries that import it (pyro, gpytorch) load and run everything
-else."""
+"""ember.fft: PyTorch's discrete Fourier transforms (``fft``, ``ifft``, ``rfft``, ``irfft``, ``hfft``,
+``ihfft`` and their 2-D and n-D forms), differentiable, on complex tensors (Note [Complex tensors]), with the
+sample frequencies and shifts (``fftfreq``, ``rfftfreq``, ``fftshift``, ``ifftshift``)."""
 
 from __future__ import annotations
 
@@ -10,6 +8,26 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._C import Tensor
+from ._transforms import (
+    fft,
+    fft2,
+    fftn,
+    hfft,
+    hfft2,
+    hfftn,
+    ifft,
+    ifft2,
+    ifftn,
+    ihfft,
+    ihfft2,
+    ihfftn,
+    irfft,
+    irfft2,
+    irfftn,
+    rfft,
+    rfft2,
+    rfftn,
+)  # fmt: skip
 
 __all__ = [
     "fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2", "ifftn",
@@ -58,20 +76,3 @@ def fftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
 def ifftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """The inverse of fftshift."""
     return _shifted(input, dim, lambda size: -(size // 2))
-
-
-def _needs_complex(name: str) -> Callable[..., Any]:
-    def transform(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            f"ember.fft.{name}: Fourier transforms take or give complex tensors, which ember does not have yet"
-        )
-
-    transform.__name__ = transform.__qualname__ = name
-    transform.__doc__ = f"``torch.fft.{name}``: raises NotImplementedError (ember has no complex tensors yet)."
-    return transform
-
-
-for _name in __all__:
-    if _name not in globals():
-        globals()[_name] = _needs_complex(_name)
-del _name

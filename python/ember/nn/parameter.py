@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _C, _meta
+from .. import _C, _complex, _meta
 from .._C import Tensor
 from .._creation import empty
 
@@ -27,6 +27,8 @@ class Parameter(Tensor):
         data = args[0] if args else kwargs.get("data")
         if type(data) is _meta.MetaTensor:  # a parameter on the meta device (Note [Meta tensors])
             return _meta.parameter(data, args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
+        if type(data) is _complex.ComplexTensor:  # a complex parameter (Note [Complex tensors])
+            return _complex.parameter(data, args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
         return super().__new__(cls)
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .. import _C
+from .. import _C, _complex
 from .._C import Tensor
 from .._creation import zeros_like
 from .._memory_format import contiguous_format  # the fused step walks its state row-major
@@ -93,12 +93,12 @@ class Adam(Optimizer):
             beta1, beta2 = group["betas"]
             lr = group["lr"]
             device_lr = lr if isinstance(lr, Tensor) and lr.is_cuda else None  # read on the GPU, as its counts
-            _C._adam_step_(
-                params,
-                [p.grad for p in params],
-                [s["exp_avg"] for s in states],
-                [s["exp_avg_sq"] for s in states],
-                [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
+            _C._adam_step_(  # a complex parameter steps as its view_as_real, as PyTorch's (Note [Complex tensors])
+                _complex.pairs(params),
+                _complex.pairs([p.grad for p in params]),
+                _complex.pairs([s["exp_avg"] for s in states]),
+                _complex.pairs([s["exp_avg_sq"] for s in states]),
+                _complex.pairs([s["max_exp_avg_sq"] for s in states]) if amsgrad else [],
                 [0 if counted is not None else int(s["step"].item()) for s, counted in zip(states, device_steps)],
                 0.0 if device_lr is not None else float(lr),
                 float(beta1),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import _C
+from .. import _C, _complex
 from .._C import Tensor
 from .optimizer import Optimizer, ParamsT, _check_differentiable, _no_grad_step
 
@@ -66,17 +66,19 @@ class SGD(Optimizer):
                 continue
             momentum = group["momentum"]
             bufs = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
-            bufs = _C._sgd_step_(
-                params,
-                [p.grad for p in params],
-                bufs,
-                float(group["lr"]),
-                float(momentum),
-                float(group["dampening"]),
-                float(group["weight_decay"]),
-                bool(group["nesterov"]),
-                bool(group["maximize"]),
+            bufs = (
+                _C._sgd_step_(  # a complex parameter steps as its view_as_real, as PyTorch's (Note [Complex tensors])
+                    _complex.pairs(params),
+                    _complex.pairs([p.grad for p in params]),
+                    _complex.pairs(bufs),
+                    float(group["lr"]),
+                    float(momentum),
+                    float(group["dampening"]),
+                    float(group["weight_decay"]),
+                    bool(group["nesterov"]),
+                    bool(group["maximize"]),
+                )
             )
             if momentum != 0:
                 for p, buf in zip(params, bufs):
-                    self.state[p]["momentum_buffer"] = buf
+                    self.state[p]["momentum_buffer"] = _complex.like(p, buf)

@@ -1,0 +1,897 @@
+"""The rules of ops on complex tensors (Note [Complex tensors]): each runs the op on the tensors'
+pairs (real and imaginary parts in a last dim of 2) and returns ComplexTensors.
+
+Three kinds: views (the same view of the pair, so writes through them reach the base), real-linear
+ops run on the two parts alike (`per_part`: sums, flips, padding, triangles), and the arithmetic,
+written as complex formulas in real ops (`bilinear` covers products: mul, matmul, einsum's
+operands, convolutions)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from . import _C, _batched
+from ._C import Tensor
+from ._complex import ComplexTensor, pair_of, part_dtype, real_of, scalar_type_name
+
+RULES: dict[str, Callable[..., Any]] = {}
+
+
+def _creation() -> Any:
+    from . import _creation as module
+
+    return module
+
+
+def rule(*names: str) -> Callable[[Callable], Callable]:
+    def register(fn: Callable) -> Callable:
+        for n in names:
+            RULES[n] = fn
+        return fn
+
+    return register
+
+
+def wrap(pair: Any) -> Any:
+    """Pair tensors as complex tensors (tuples and lists element-wise); the pair dim keeps stride 1."""
+    if isinstance(pair, Tensor):
+        return ComplexTensor(pair if pair.stride(-1) == 1 else pair.contiguous())
+    if isinstance(pair, (tuple, list)):
+        return type(pair)(wrap(p) for p in pair)
+    return pair
+
+
+def parts(x: Any) -> tuple[Any, Any]:
+    """(real part, imaginary part or None when x is real): of a complex tensor, a number or a tensor."""
+    if type(x) is ComplexTensor:
+        return x._pair.select(-1, 0), x._pair.select(-1, 1)
+    if isinstance(x, complex):
+        return x.real, x.imag
+    return x, None
+
+
+def join(re: Any, im: Any) -> ComplexTensor:
+    """The complex tensor of real and imaginary parts (broadcast together, promoted together)."""
+    re_t, im_t = isinstance(re, Tensor), isinstance(im, Tensor)
+    if not (re_t and im_t):  # one part a number (a product with a Python number's zero part)
+        from ._creation import full_like
+
+        if re_t:
+            im = full_like(re, im)
+        else:
+            re = full_like(im, re)
+    if re.shape != im.shape:
+        from ._composite_shape import broadcast_tensors
+
+        re, im = broadcast_tensors(re, im)
+    return ComplexTensor(_C.stack([re, im], -1))
+
+
+def _ndim(z: Any) -> int:
+    return z.dim()
+
+
+def _dim(d: int, rank: int, op: str) -> int:
+    return _batched._wrap_dim(int(d), rank, op)
+
+
+def _dims(ds: Any, rank: int, op: str) -> list[int]:
+    if isinstance(ds, int):
+        return [_dim(ds, rank, op)]
+    return [_dim(d, rank, op) for d in ds]
+
+
+def _shape(args: tuple) -> list[int]:
+    """Sizes given as varargs or as one sequence."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return [int(s) for s in args[0]]
+    return [int(s) for s in args]
+
+
+def _complex_of(x: Any) -> ComplexTensor:
+    if type(x) is not ComplexTensor:
+        raise TypeError(f"expected a complex tensor, got {type(x).__name__}")
+    return x
+
+
+# ---------------------------------------------------------------------------------------- views
+@rule("view")
+def view(z: ComplexTensor, *shape: Any) -> Any:
+    if len(shape) == 1 and isinstance(shape[0], _C.dtype):
+        raise NotImplementedError(f"view(dtype): ember cannot view a complex tensor as {shape[0]}")
+    return wrap(z._pair.view(*_shape(shape), 2))
+
+
+@rule("reshape")
+def reshape(z: ComplexTensor, *shape: Any) -> Any:
+    return wrap(z._pair.reshape(*_shape(shape), 2))
+
+
+@rule("view_as")
+def view_as(z: ComplexTensor, other: Any) -> Any:
+    return view(z, tuple(other.shape))
+
+
+@rule("reshape_as")
+def reshape_as(z: ComplexTensor, other: Any) -> Any:
+    return reshape(z, tuple(other.shape))
+
+
+@rule("permute")
+def permute(z: ComplexTensor, *dims: Any) -> Any:
+    n = _ndim(z)
+    return wrap(z._pair.permute(*_dims(_shape(dims), n, "permute"), n))
+
+
+@rule("transpose", "swapaxes", "swapdims")
+def transpose(z: ComplexTensor, dim0: int, dim1: int) -> Any:
+    n = _ndim(z)
+    return wrap(z._pair.transpose(_dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")))
+
+
+@rule("t")
+def t(z: ComplexTensor) -> Any:
+    if z.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {z.dim()}D")
+    return transpose(z, 0, 1) if z.dim() == 2 else wrap(z._pair.view(z._pair.shape))
+
+
+@rule("unsqueeze")
+def unsqueeze(z: ComplexTensor, dim: int) -> Any:
+    return wrap(z._pair.unsqueeze(_dim(dim, _ndim(z) + 1, "unsqueeze")))
+
+
+@rule("squeeze")
+def squeeze(z: ComplexTensor, dim: Any = None) -> Any:
+    n, shape = _ndim(z), z.shape
+    dims = range(n) if dim is None else _dims(dim, n, "squeeze")
+    ones = tuple(d for d in dims if shape[d] == 1)
+    return wrap(z._pair.squeeze(ones) if ones else z._pair.view(z._pair.shape))
+
+
+@rule("flatten")
+def flatten(z: ComplexTensor, start_dim: int = 0, end_dim: int = -1) -> Any:
+    n = _ndim(z)
+    if n == 0:
+        return reshape(z, 1)
+    return wrap(z._pair.flatten(_dim(start_dim, n, "flatten"), _dim(end_dim, n, "flatten")))
+
+
+@rule("unflatten")
+def unflatten(z: ComplexTensor, dim: int, sizes: Any) -> Any:
+    return wrap(z._pair.unflatten(_dim(dim, _ndim(z), "unflatten"), sizes))
+
+
+@rule("expand")
+def expand(z: ComplexTensor, *sizes: Any, implicit: bool = False) -> Any:
+    return wrap(z._pair.expand(*_shape(sizes), 2))
+
+
+@rule("expand_as")
+def expand_as(z: ComplexTensor, other: Any) -> Any:
+    return expand(z, tuple(other.shape))
+
+
+@rule("broadcast_to")
+def broadcast_to(z: ComplexTensor, size: Any) -> Any:
+    return expand(z, tuple(size))
+
+
+@rule("select")
+def select(z: ComplexTensor, dim: int, index: int) -> Any:
+    return wrap(z._pair.select(_dim(dim, _ndim(z), "select"), index))
+
+
+@rule("narrow")
+def narrow(z: ComplexTensor, dim: int, start: Any, length: int) -> Any:
+    return wrap(z._pair.narrow(_dim(dim, _ndim(z), "narrow"), start, length))
+
+
+def _pair_index(index: Any) -> tuple:
+    """A complex tensor's index, as an index of its pair (which has one more dim, last)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return (*items, slice(None))
+
+
+@rule("__getitem__")
+def getitem(z: ComplexTensor, index: Any) -> Any:
+    return wrap(z._pair[_pair_index(index)])
+
+
+@rule("__setitem__")
+def setitem(z: Any, index: Any, value: Any) -> None:
+    if type(z) is not ComplexTensor:
+        _cannot_hold(z, value)
+    z._pair[_pair_index(index)] = pair_of(value, z._pair.dtype)
+
+
+@rule("unbind")
+def unbind(z: ComplexTensor, dim: int = 0) -> Any:
+    return wrap(z._pair.unbind(_dim(dim, _ndim(z), "unbind")))
+
+
+@rule("split")
+def split(z: ComplexTensor, split_size_or_sections: Any, dim: int = 0) -> Any:
+    return wrap(z._pair.split(split_size_or_sections, _dim(dim, _ndim(z), "split")))
+
+
+@rule("chunk")
+def chunk(z: ComplexTensor, chunks: int, dim: int = 0) -> Any:
+    return wrap(z._pair.chunk(chunks, _dim(dim, _ndim(z), "chunk")))
+
+
+@rule("tensor_split")
+def tensor_split(z: ComplexTensor, indices_or_sections: Any, dim: int = 0) -> Any:
+    return wrap(z._pair.tensor_split(indices_or_sections, _dim(dim, _ndim(z), "tensor_split")))
+
+
+@rule("diagonal")
+def diagonal(z: ComplexTensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+    n = _ndim(z)
+    d = z._pair.diagonal(offset, _dim(dim1, n, "diagonal"), _dim(dim2, n, "diagonal"))
+    return wrap(d.movedim(-1, -2))
+
+
+@rule("unfold")
+def unfold(z: ComplexTensor, dimension: int, size: int, step: int) -> Any:
+    windows = z._pair.unfold(_dim(dimension, max(_ndim(z), 1), "unfold"), size, step)
+    return wrap(windows.movedim(-1, -2))
+
+
+@rule("movedim", "moveaxis")
+def movedim(z: ComplexTensor, source: Any, destination: Any) -> Any:
+    n = _ndim(z)
+    return wrap(z._pair.movedim(_dims(source, n, "movedim"), _dims(destination, n, "movedim")))
+
+
+@rule("contiguous")
+def contiguous(z: ComplexTensor, memory_format: Any = None) -> Any:
+    return wrap(z._pair.contiguous())
+
+
+@rule("clone")
+def clone(z: ComplexTensor, *, memory_format: Any = None) -> Any:
+    return wrap(z._pair.clone())
+
+
+@rule("detach")
+def detach(z: ComplexTensor) -> Any:
+    return wrap(z._pair.detach())
+
+
+@rule("detach_")
+def detach_(z: ComplexTensor) -> Any:
+    z._pair.detach_()
+    return z
+
+
+@rule("real")
+def real(z: Any) -> Any:
+    return z.real if type(z) is ComplexTensor else z
+
+
+@rule("imag")
+def imag(z: Any) -> Any:
+    return z.imag
+
+
+@rule("gather")
+def gather(z: ComplexTensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Any:
+    pair_index = index.unsqueeze(-1).expand(*index.shape, 2)
+    return wrap(z._pair.gather(_dim(dim, _ndim(z), "gather"), pair_index))
+
+
+@rule("index_select")
+def index_select(z: ComplexTensor, dim: int, index: Tensor) -> Any:
+    return wrap(z._pair.index_select(_dim(dim, _ndim(z), "index_select"), index))
+
+
+# ---------------------------------------------------------------------------- joining, choosing
+def _pairs_of(tensors: Any) -> list[Tensor]:
+    dtypes = [t.dtype for t in tensors if type(t) is ComplexTensor]
+    wide = _C.dtype.complex128 in dtypes or any(
+        t.dtype == _C.dtype.float64 for t in tensors if type(t) is not ComplexTensor
+    )
+    part = _C.dtype.float64 if wide else _C.dtype.float32
+    return [pair_of(t, part).to(part) for t in tensors]
+
+
+@rule("cat", "concat", "concatenate")
+def cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Any:
+    rank = max(t.dim() for t in tensors)
+    result = wrap(_C.cat(_pairs_of(tensors), _dim(dim, rank, "cat")))
+    return _out(result, out)
+
+
+@rule("stack")
+def stack(tensors: Any, dim: int = 0, *, out: Any = None) -> Any:
+    rank = tensors[0].dim() + 1
+    return _out(wrap(_C.stack(_pairs_of(tensors), _dim(dim, rank, "stack"))), out)
+
+
+@rule("where")
+def where(condition: Tensor, input: Any, other: Any, *, out: Any = None) -> Any:
+    a, b = _pairs_of([input, other]) if all(isinstance(x, Tensor) for x in (input, other)) else (None, None)
+    if a is None:
+        part = next(x._pair.dtype for x in (input, other) if type(x) is ComplexTensor)
+        a, b = pair_of(input, part), pair_of(other, part)
+    return _out(wrap(_C.where(condition.unsqueeze(-1), a, b)), out)
+
+
+@rule("masked_fill")
+def masked_fill(z: ComplexTensor, mask: Tensor, value: Any) -> Any:
+    return wrap(_C.where(mask.unsqueeze(-1), pair_of(value, z._pair.dtype), z._pair))
+
+
+@rule("masked_fill_")
+def masked_fill_(z: ComplexTensor, mask: Tensor, value: Any) -> Any:
+    return _assign(z, masked_fill(z, mask, value))
+
+
+# ------------------------------------------------------------------ real-linear ops, part by part
+def per_part(op: Callable[..., Any]) -> Callable[..., Any]:
+    """The rule of a real-linear op that treats real and imaginary parts alike: op on each part."""
+
+    def run(z: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(z) is not ComplexTensor:
+            raise NotImplementedError(f"{op.__name__}: a complex argument other than the first")
+        out = kwargs.pop("out", None)
+        if isinstance(kwargs.get("dtype"), _C.dtype):
+            kwargs["dtype"] = part_dtype(kwargs["dtype"], op.__name__)
+        re, im = parts(z)
+        a, b = op(re, *args, **kwargs), op(im, *args, **kwargs)
+        if isinstance(a, (tuple, list)):
+            return type(a)(join(x, y) for x, y in zip(a, b))
+        return _out(join(a, b), out)
+
+    return run
+
+
+def real_op(name: str) -> Callable[..., Any]:
+    """ember's op `name` for real tensors, found when first called: compiled, at ember's top level,
+    in nn.functional, or a Tensor method."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        import ember
+        import ember.nn.functional as F
+
+        for home in (_C, ember, F):
+            fn = getattr(home, name, None)
+            if callable(fn):
+                return fn(*args, **kwargs)
+        return getattr(args[0], name)(*args[1:], **kwargs)
+
+    run.__name__ = name
+    return run
+
+
+for _name in ("sum", "mean", "nansum", "nanmean", "cumsum", "trace", "tril", "triu", "diag", "diag_embed", "flip",
+              "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "take", "diff",
+              "take_along_dim", "pad"):  # fmt: skip
+    RULES[_name] = per_part(real_op(_name))
+del _name
+
+
+# ---------------------------------------------------------------------------------- arithmetic
+def bilinear(op: Callable[..., Any]) -> Callable[..., Any]:
+    """The rule of a real-bilinear op (a product: mul, matmul, convolutions): expanded into parts,
+    (a + ib)(c + id) = (ac - bd) + i(ad + bc)."""
+
+    def run(x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None)
+        xr, xi = parts(x)
+        yr, yi = parts(y)
+        if xi is None:
+            return _out(join(op(xr, yr, *args, **kwargs), op(xr, yi, *args, **kwargs)), out)
+        if yi is None:
+            return _out(join(op(xr, yr, *args, **kwargs), op(xi, yr, *args, **kwargs)), out)
+        re = op(xr, yr, *args, **kwargs) - op(xi, yi, *args, **kwargs)
+        im = op(xr, yi, *args, **kwargs) + op(xi, yr, *args, **kwargs)
+        return _out(join(re, im), out)
+
+    return run
+
+
+def _number_product(x: Any, y: Any) -> Any:
+    return x * y
+
+
+mul = bilinear(_number_product)
+RULES.update({n: mul for n in ("mul", "multiply", "__mul__", "__rmul__")})
+for _name in ("matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "kron", "tensordot", "conv1d", "conv2d",
+              "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cross"):  # fmt: skip
+    RULES[_name] = bilinear(real_op(_name))
+del _name
+RULES["__matmul__"] = RULES["matmul"]
+RULES["__rmatmul__"] = lambda x, y: RULES["matmul"](y, x)
+
+
+@rule("vdot")
+def vdot(x: Any, y: Any) -> Any:
+    return RULES["dot"](conj(x), y)
+
+
+@rule("linear")
+def linear(input: Any, weight: Any, bias: Any = None) -> Any:
+    result = RULES["matmul"](input, transpose(weight, 0, 1) if type(weight) is ComplexTensor else weight.t())
+    return result if bias is None else add(result, bias)
+
+
+@rule("add", "__add__", "__radd__")
+def add(x: Any, y: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    if alpha != 1:
+        y = mul(y, alpha)
+    xr, xi = parts(x)
+    yr, yi = parts(y)
+    im = yi if xi is None else xi if yi is None else xi + yi
+    return _out(join(xr + yr, im), out)
+
+
+@rule("sub", "subtract", "__sub__")
+def sub(x: Any, y: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    return add(x, neg(y) if alpha == 1 else mul(y, -alpha), out=out)
+
+
+@rule("__rsub__")
+def rsub_operator(x: Any, y: Any) -> Any:
+    return sub(y, x)
+
+
+@rule("rsub")
+def rsub(x: Any, y: Any, alpha: Any = 1) -> Any:
+    return sub(y, x, alpha=alpha)
+
+
+@rule("neg", "negative", "__neg__")
+def neg(x: Any) -> Any:
+    if type(x) is not ComplexTensor:
+        return -x
+    return wrap(-x._pair)
+
+
+@rule("positive", "__pos__")
+def positive(z: ComplexTensor) -> Any:
+    return z
+
+
+@rule("conj", "conj_physical", "resolve_conj", "resolve_neg")
+def conj(x: Any) -> Any:
+    if type(x) is not ComplexTensor:
+        return x.conjugate() if isinstance(x, complex) else x
+    re, im = parts(x)
+    return join(re, -im)
+
+
+def _abs_squared(x: Any) -> Any:
+    re, im = parts(x)
+    return re * re + im * im
+
+
+@rule("div", "divide", "true_divide", "__truediv__")
+def div(x: Any, y: Any, *, rounding_mode: Any = None, out: Any = None) -> Any:
+    if rounding_mode is not None:
+        raise RuntimeError(f"div with rounding_mode={rounding_mode!r} is not supported for complex numbers")
+    yr, yi = parts(y)
+    if yi is None:  # a real divisor divides both parts
+        xr, xi = parts(x)
+        return _out(join(xr / yr, xi / yr), out)
+    numerator = mul(x, conj(y))
+    re, im = parts(numerator)
+    d = _abs_squared(y)
+    return _out(join(re / d, im / d), out)
+
+
+@rule("__rtruediv__")
+def rtruediv(x: Any, y: Any) -> Any:
+    return div(y, x)
+
+
+@rule("reciprocal")
+def reciprocal(z: ComplexTensor) -> Any:
+    return div(1.0, z)
+
+
+@rule("square")
+def square(z: ComplexTensor) -> Any:
+    return mul(z, z)
+
+
+@rule("abs", "absolute", "__abs__")
+def abs_(z: ComplexTensor) -> Any:
+    from .linalg import vector_norm
+
+    return vector_norm(z._pair, 2, -1)
+
+
+@rule("angle")
+def angle(z: Any) -> Any:
+    re, im = parts(z)
+    return _C.atan2(im, re)
+
+
+@rule("sgn")
+def sgn(z: ComplexTensor) -> Any:
+    magnitude = abs_(z)
+    safe = _C.where(magnitude == 0, _creation().ones_like(magnitude), magnitude)
+    re, im = parts(z)
+    return join(re / safe, im / safe)
+
+
+@rule("exp")
+def exp(z: ComplexTensor) -> Any:
+    re, im = parts(z)
+    e = _C.exp(re)
+    return join(e * _C.cos(im), e * _C.sin(im))
+
+
+@rule("log")
+def log(z: ComplexTensor) -> Any:
+    return join(_C.log(abs_(z)), angle(z))
+
+
+@rule("log10")
+def log10(z: ComplexTensor) -> Any:
+    return div(log(z), math.log(10.0))
+
+
+@rule("log2")
+def log2(z: ComplexTensor) -> Any:
+    return div(log(z), math.log(2.0))
+
+
+@rule("sqrt")
+def sqrt(z: ComplexTensor) -> Any:
+    # the principal root: real part >= 0, imaginary part of the sign of z's
+    re, im = parts(z)
+    r = abs_(z)
+    return join(_C.sqrt((r + re) * 0.5), real_op("copysign")(_C.sqrt((r - re).clamp_min(0) * 0.5), im))
+
+
+@rule("rsqrt")
+def rsqrt(z: ComplexTensor) -> Any:
+    return reciprocal(sqrt(z))
+
+
+@rule("pow", "__pow__", "float_power")
+def pow_(x: Any, exponent: Any) -> Any:
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if exponent == 2:
+            return mul(x, x)
+        if exponent == 1:
+            return clone(x) if type(x) is ComplexTensor else x
+        if exponent == 0:
+            return join(_creation().ones_like(parts(x)[0]), 0.0)
+    if type(x) is not ComplexTensor:  # a real base to a complex power: exp(p log x)
+        base = x if isinstance(x, Tensor) else complex(x)
+        if isinstance(base, complex):
+            return exp(mul(exponent, _log_number(base)))
+        return exp(mul(exponent, log(join(base, 0.0))))
+    return exp(mul(exponent, log(x)))
+
+
+def _log_number(c: complex) -> complex:
+    return complex(math.log(abs(c)), math.atan2(c.imag, c.real)) if c != 0 else complex(-math.inf, 0.0)
+
+
+@rule("__rpow__")
+def rpow(z: ComplexTensor, base: Any) -> Any:
+    return pow_(base, z)
+
+
+@rule("sin")
+def sin(z: ComplexTensor) -> Any:
+    re, im = parts(z)
+    return join(_C.sin(re) * _C.cosh(im), _C.cos(re) * _C.sinh(im))
+
+
+@rule("cos")
+def cos(z: ComplexTensor) -> Any:
+    re, im = parts(z)
+    return join(_C.cos(re) * _C.cosh(im), -_C.sin(re) * _C.sinh(im))
+
+
+@rule("tan")
+def tan(z: ComplexTensor) -> Any:
+    return div(sin(z), cos(z))
+
+
+@rule("sinh")
+def sinh(z: ComplexTensor) -> Any:
+    re, im = parts(z)
+    return join(_C.sinh(re) * _C.cos(im), _C.cosh(re) * _C.sin(im))
+
+
+@rule("cosh")
+def cosh(z: ComplexTensor) -> Any:
+    re, im = parts(z)
+    return join(_C.cosh(re) * _C.cos(im), _C.sinh(re) * _C.sin(im))
+
+
+@rule("tanh")
+def tanh(z: ComplexTensor) -> Any:
+    return div(sinh(z), cosh(z))
+
+
+@rule("sigmoid")
+def sigmoid(z: ComplexTensor) -> Any:
+    return reciprocal(add(exp(neg(z)), 1.0))
+
+
+# ---------------------------------------------------------------------------------- comparisons
+@rule("eq", "__eq__")
+def eq(x: Any, y: Any) -> Any:
+    xr, xi = parts(x)
+    yr, yi = parts(y)
+    return (xr == yr) & ((xi if xi is not None else 0.0) == (yi if yi is not None else 0.0))
+
+
+@rule("ne", "__ne__")
+def ne(x: Any, y: Any) -> Any:
+    return ~eq(x, y)
+
+
+@rule("equal")
+def equal(x: Any, y: Any) -> bool:
+    return tuple(x.shape) == tuple(y.shape) and bool(eq(x, y).all())
+
+
+@rule("isfinite")
+def isfinite(z: ComplexTensor) -> Any:
+    return _C.isfinite(z._pair).all(-1)
+
+
+@rule("isnan")
+def isnan(z: ComplexTensor) -> Any:
+    return _C.isnan(z._pair).any(-1)
+
+
+@rule("isinf")
+def isinf(z: ComplexTensor) -> Any:
+    return _C.isinf(z._pair).any(-1)
+
+
+@rule("isreal")
+def isreal(z: ComplexTensor) -> Any:
+    return z.imag == 0
+
+
+@rule("isclose")
+def isclose(x: Any, y: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
+    close = abs_(_as_complex(sub(x, y))) <= atol + rtol * abs_(_as_complex(y))
+    if equal_nan:
+        close = close | (_isnan_any(x) & _isnan_any(y))
+    return close | eq(x, y)
+
+
+@rule("allclose")
+def allclose(x: Any, y: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(isclose(x, y, rtol, atol, equal_nan).all())
+
+
+def _as_complex(x: Any) -> ComplexTensor:
+    return x if type(x) is ComplexTensor else join(*(p if p is not None else 0.0 for p in parts(x)))
+
+
+def _isnan_any(x: Any) -> Any:
+    return isnan(x) if type(x) is ComplexTensor else _C.isnan(x)
+
+
+def _no_order(name: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        dtype = next(a.dtype for a in args if type(a) is ComplexTensor)
+        raise NotImplementedError(f"\"{name}\" not implemented for '{scalar_type_name(dtype)}'")
+
+    return refuse
+
+
+for _name in ("lt", "le", "gt", "ge", "__lt__", "__le__", "__gt__", "__ge__", "max", "min", "amax", "amin",
+              "argmax", "argmin", "sort", "argsort", "topk", "clamp", "clamp_min", "clamp_max", "relu"):  # fmt: skip
+    RULES[_name] = _no_order(_name)
+del _name
+
+
+# ---------------------------------------------------------------------------------- in place
+def _cannot_hold(target: Any, value: Any) -> None:
+    from ._dtype_info import _scalar_name
+
+    complex_dtype = value.dtype if type(value) is ComplexTensor else _C.dtype.complex64
+    raise RuntimeError(f"result type {scalar_type_name(complex_dtype)} can't be cast to the desired output type "
+                       f"{_scalar_name(target.dtype)}")  # fmt: skip
+
+
+def _assign(target: Any, result: Any) -> Any:
+    """An in-place op's end: its result written into `target` (which must be complex)."""
+    if type(target) is not ComplexTensor:
+        _cannot_hold(target, result)
+    target._pair.copy_(pair_of(result, target._pair.dtype).expand_as(target._pair))
+    return target
+
+
+def _out(result: Any, out: Any) -> Any:
+    if out is None:
+        return result
+    from ._complex import copy_into
+
+    return copy_into(out, result)
+
+
+def _inplace(op: Callable[..., Any]) -> Callable[..., Any]:
+    def run(target: Any, *args: Any, **kwargs: Any) -> Any:
+        return _assign(target, op(target, *args, **kwargs))
+
+    return run
+
+
+for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("div", div), ("neg", neg), ("conj_physical", conj),
+                   ("exp", exp), ("sqrt", sqrt), ("reciprocal", reciprocal), ("pow", pow_)):  # fmt: skip
+    RULES[_name + "_"] = _inplace(_op)
+for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", pow_)):
+    RULES[f"__i{_name}__"] = _inplace(_op)
+RULES["subtract_"], RULES["multiply_"], RULES["divide_"] = RULES["sub_"], RULES["mul_"], RULES["div_"]
+del _name, _op
+
+
+@rule("copy_")
+def copy_(target: Any, source: Any, non_blocking: bool = False) -> Any:
+    if type(target) is not ComplexTensor:
+        raise NotImplementedError("copy_: copying a complex tensor into a real one; take .real first")
+    target._pair.copy_(pair_of(source, target._pair.dtype).expand_as(target._pair))
+    return target
+
+
+@rule("zero_")
+def zero_(z: ComplexTensor) -> Any:
+    z._pair.zero_()
+    return z
+
+
+@rule("fill_")
+def fill_(z: Any, value: Any) -> Any:
+    if type(z) is not ComplexTensor:
+        _cannot_hold(z, value)
+    value = value.item() if isinstance(value, Tensor) else complex(value)
+    z._pair[..., 0] = value.real
+    z._pair[..., 1] = value.imag
+    return z
+
+
+# ---------------------------------------------------------------------------------- conversions
+def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    """(dtype, device) of a to() call: positional device, dtype or tensor, or keywords."""
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for a in args:
+        if isinstance(a, _C.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, (str, int, _C.device)) and not isinstance(a, bool):
+            device = a
+    return dtype, device
+
+
+@rule("to")
+def to(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
+    dtype, device = _to_arguments(args, kwargs)
+    pair = z._pair if device is None else z._pair.to(device)
+    if dtype is None or dtype == z.dtype:
+        return z if pair is z._pair else wrap(pair)
+    if dtype.is_complex:
+        return wrap(pair.to(part_dtype(dtype, "to")))
+    if dtype == _C.dtype.bool:
+        return (pair != 0).any(-1)
+    return real_of(wrap(pair), dtype)
+
+
+@rule("type")
+def type_(z: ComplexTensor, dtype: Any = None, non_blocking: bool = False) -> Any:
+    if dtype is None:
+        return "ember.ComplexDoubleTensor" if z.dtype == _C.dtype.complex128 else "ember.ComplexFloatTensor"
+    return to(z, dtype)
+
+
+@rule("type_as")
+def type_as(z: ComplexTensor, other: Any) -> Any:
+    return to(z, other.dtype)
+
+
+@rule("cpu")
+def cpu(z: ComplexTensor, memory_format: Any = None) -> Any:
+    return to(z, "cpu")
+
+
+@rule("cuda")
+def cuda(z: ComplexTensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+    return wrap(z._pair.cuda(device))
+
+
+for _name, _dtype in (("double", _C.dtype.float64), ("float", _C.dtype.float32), ("half", _C.dtype.float16),
+                      ("bfloat16", _C.dtype.bfloat16), ("int", _C.dtype.int32), ("long", _C.dtype.int64),
+                      ("short", _C.dtype.int16), ("char", _C.dtype.int8), ("byte", _C.dtype.uint8),
+                      ("bool", _C.dtype.bool)):  # fmt: skip
+    RULES[_name] = (lambda d: lambda z, memory_format=None: to(z, d))(_dtype)
+del _name, _dtype
+
+
+def _new(kind: str) -> Callable[..., Any]:
+    def make(z: ComplexTensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+             layout: Any = None, pin_memory: bool = False) -> Any:  # fmt: skip
+        from ._complex import create
+
+        dtype = dtype or z.dtype
+        device = device or z.device
+        if kind == "full":
+            shape, value = _shape((size[0],)), size[1]
+        else:
+            shape, value = _shape(size), None
+        if not dtype.is_complex:
+            from . import _creation
+
+            made = getattr(_creation, kind)
+            return (
+                made(shape, value, dtype=dtype, device=device)
+                if kind == "full"
+                else made(shape, dtype=dtype, device=device)
+            )
+        return create(kind, shape, dtype, device, requires_grad, fill=value)
+
+    return make
+
+
+for _name in ("zeros", "ones", "empty", "full"):
+    RULES["new_" + _name] = _new(_name)
+del _name
+
+
+@rule("new_tensor")
+def new_tensor(z: ComplexTensor, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    from ._creation import tensor
+
+    return tensor(data, dtype=dtype or z.dtype, device=device or z.device, requires_grad=requires_grad)
+
+
+@rule("is_complex")
+def is_complex(z: Any) -> bool:
+    return type(z) is ComplexTensor
+
+
+@rule("numel")
+def numel(z: ComplexTensor) -> int:
+    return z.numel()
+
+
+@rule("broadcast_tensors")
+def broadcast_tensors(*tensors: Any) -> Any:
+    from ._composite_shape import broadcast_shapes
+
+    shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(expand(t, shape) if type(t) is ComplexTensor else t.expand(shape) for t in tensors)
+
+
+@rule("norm", "linalg_vector_norm")
+def norm(z: ComplexTensor, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    from .linalg import vector_norm
+
+    return vector_norm(abs_(z), 2 if p in (None, "fro") else p, dim, keepdim)
+
+
+@rule("einsum")
+def einsum(equation: str, *operands: Any) -> Any:
+    """The complex einsum as real einsums over every choice of real or imaginary part of the operands:
+    a choice with k imaginary parts contributes i^k times its einsum."""
+    from ._composite_linalg import einsum as real_einsum
+
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    split = [parts(x) for x in operands]
+    sums: list[Any] = [None, None]  # real, imaginary
+    for choice in range(1 << len(split)):
+        picked = [p[1] if choice >> i & 1 else p[0] for i, p in enumerate(split)]
+        if any(x is None for x in picked):
+            continue
+        term = real_einsum(equation, *picked)
+        k = bin(choice).count("1") % 4
+        signed = term if k < 2 else -term  # i^k: 1, i, -1, -i
+        sums[k % 2] = signed if sums[k % 2] is None else sums[k % 2] + signed
+    re, im = sums
+    return join(re, im if im is not None else _creation().zeros_like(re))

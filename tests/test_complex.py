@@ -1,0 +1,425 @@
+"""Complex tensors (Note [Complex tensors]): values against numpy, gradients against finite differences
+(complex128), PyTorch's conventions (the conjugate Wirtinger gradient, views, errors) and, where PyTorch is
+importable, the same numbers as PyTorch's."""
+
+import copy
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+try:
+    import torch
+except ImportError:  # the parity checks skip
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not importable")
+RNG = np.random.default_rng(7)
+
+
+def crandn(*shape):
+    return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+
+
+def close(t, expected, tol=1e-10):
+    got = t.detach().numpy() if isinstance(t, ember.Tensor) else np.asarray(t)
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+A, B = crandn(3, 4), crandn(3, 4)
+R = RNG.standard_normal((3, 4))
+
+
+# ------------------------------------------------------------------------------ making and reading
+def test_creation_dtypes_and_metadata():
+    z = ember.tensor([1 + 2j, 3 - 4j])
+    assert z.dtype is ember.complex64 and z.is_complex() and not z.is_floating_point()
+    assert isinstance(z, ember.Tensor) and z.shape == (2,) and z.dim() == 1 and z.numel() == 2
+    assert z.element_size() == 8 and z.stride() == (1,)
+    assert ember.tensor(A).dtype is ember.complex128  # a numpy complex128 array keeps its dtype
+    assert ember.tensor(A.astype(np.complex64)).dtype is ember.complex64
+    assert ember.tensor([1.0, 2.0], dtype=ember.cdouble).dtype is ember.complex128
+    assert ember.zeros(2, 3, dtype=ember.cfloat).shape == (2, 3)
+    assert ember.ones(2, dtype=ember.complex64).tolist() == [1 + 0j, 1 + 0j]
+    assert ember.full((2,), 1 + 2j).tolist() == [1 + 2j, 1 + 2j] and ember.full((1,), 2j).dtype is ember.complex64
+    assert ember.ones(2).to(ember.complex128).tolist() == [1 + 0j, 1 + 0j]
+    assert ember.zeros_like(ember.tensor(A)).dtype is ember.complex128
+    assert ember.tensor(A).new_zeros(2).dtype is ember.complex128
+    n = ember.randn(20000, dtype=ember.cfloat)
+    assert abs(float((n.abs() ** 2).mean()) - 1.0) < 0.05  # each part has variance 1/2, as PyTorch's
+    with pytest.raises(NotImplementedError, match="complex64 and complex128"):
+        ember.zeros(2, dtype=ember.complex32)
+
+
+def test_numpy_item_tolist_share_and_convert():
+    a = A.copy()
+    z = ember.as_tensor(a)
+    z[0, 0] = 5 + 5j  # as_tensor of a numpy array shares its memory
+    assert a[0, 0] == 5 + 5j
+    close(z, a)
+    assert ember.tensor(1 - 2j).item() == 1 - 2j and complex(ember.tensor(3j)) == 3j
+    assert ember.tensor([[1j]]).tolist() == [[1j]]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        float(ember.tensor(1 + 1j))
+    assert float(ember.tensor(2 + 0j)) == 2.0
+    with pytest.raises(RuntimeError, match="Can't call numpy"):
+        ember.tensor(A, requires_grad=True).numpy()
+
+
+def test_view_as_real_and_complex_are_views():
+    z = ember.tensor(A)
+    r = ember.view_as_real(z)
+    assert r.shape == (3, 4, 2) and r.dtype is ember.float64
+    r[0, 0, 1] = 9.0
+    assert z[0, 0].item().imag == 9.0
+    back = ember.view_as_complex(r)
+    back[1, 1] = 0j
+    assert z[1, 1].item() == 0j
+    z.real[2] = 0.0  # real and imag are views too
+    assert (z[2].real == 0).all() and z.imag.shape == (3, 4)
+    with pytest.raises(RuntimeError, match="last dimension of size 2"):
+        ember.view_as_complex(ember.randn(3))
+    with pytest.raises(RuntimeError, match="last dimension with stride 1"):
+        ember.view_as_complex(ember.randn(2, 3).t())
+    with pytest.raises(RuntimeError, match="only supported for half, float and double tensors, but got a tensor of "
+                                           "scalar type: Long"):  # fmt: skip
+        ember.view_as_complex(ember.ones(3, 2, dtype=ember.int64))
+    with pytest.raises(RuntimeError, match="view_as_real is only supported for complex tensors"):
+        ember.view_as_real(ember.ones(3))
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
+        _ = ember.ones(2).imag
+    x = ember.ones(2)
+    assert x.real is x
+
+
+def test_complex_and_polar():
+    re, im = RNG.standard_normal(4), RNG.standard_normal(4)
+    close(ember.complex(ember.tensor(re), ember.tensor(im)), re + 1j * im)
+    close(ember.polar(ember.tensor(np.abs(re)), ember.tensor(im)), np.abs(re) * np.exp(1j * im))
+    with pytest.raises(RuntimeError, match="Expected both inputs to be Half, Float or Double tensors but got Long"):
+        ember.complex(ember.ones(2, dtype=ember.int64), ember.ones(2, dtype=ember.int64))
+
+
+# ------------------------------------------------------------------------------ values
+UNARY = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh,
+    "cosh": np.cosh, "tanh": np.tanh, "reciprocal": lambda z: 1 / z, "square": np.square, "neg": np.negative,
+    "conj": np.conj, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "rsqrt": lambda z: 1 / np.sqrt(z),
+    "log10": np.log10, "log2": np.log2, "sgn": lambda z: z / np.abs(z),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_values_and_gradients(name):
+    close(getattr(ember, name)(ember.tensor(A)), UNARY[name](A))
+    z = ember.tensor(A, requires_grad=True)
+    assert gradcheck(getattr(ember, name), (z,))
+
+
+def test_real_valued_functions():
+    z = ember.tensor(A)
+    close(z.abs(), np.abs(A))
+    close(ember.angle(z), np.angle(A))
+    close(z.real, A.real)
+    close(z.imag, A.imag)
+    assert z.abs().dtype is ember.float64 and ember.tensor(A.astype(np.complex64)).abs().dtype is ember.float32
+    for fn in (ember.abs, ember.angle, lambda t: t.real * t.imag):
+        assert gradcheck(fn, (ember.tensor(A, requires_grad=True),))
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [(A, B), (A, R), (R, A), (A, 2.5), (A, 1.5 - 2j), (A, B[0]), (R[:, :1], A)],
+    ids=["cc", "cr", "rc", "c-float", "c-complex", "broadcast", "r-broadcast"],
+)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv", "pow"])
+def test_binary_operators(op, a, b):
+    import operator
+
+    fn = getattr(operator, op)
+
+    def as_ember(x):
+        return ember.tensor(x) if isinstance(x, np.ndarray) else x
+
+    if op == "pow" and (isinstance(a, np.ndarray) and not np.iscomplexobj(a)):
+        a = np.abs(a)  # a real base to a complex power: a positive base keeps the principal branch clear
+    close(fn(as_ember(a), as_ember(b)), fn(a, b), tol=1e-9)
+    grads = tuple(ember.tensor(x, requires_grad=True) for x in (a, b) if isinstance(x, np.ndarray))
+
+    def f(*ts):
+        it = iter(ts)
+        return fn(*(next(it) if isinstance(x, np.ndarray) else x for x in (a, b)))
+
+    assert gradcheck(f, grads)
+
+
+def test_python_complex_numbers_with_real_tensors():
+    x = ember.tensor(R)
+    close(x * 1j, R * 1j)
+    close(1j * x, 1j * R)
+    close(x + 2j, R + 2j)
+    close(ember.exp(1j * x), np.exp(1j * R))
+    close(ember.mul(x, 1 - 1j), R * (1 - 1j))
+    assert (ember.ones(2, dtype=ember.float32) * 1j).dtype is ember.complex64
+
+
+def test_reductions_products_and_einsum():
+    z, w = ember.tensor(A), ember.tensor(B)
+    close(z.sum(), A.sum())
+    close(z.sum(dim=1, keepdim=True), A.sum(axis=1, keepdims=True))
+    close(z.mean(0), A.mean(0))
+    close(z.cumsum(1), A.cumsum(1))
+    close(z @ w.mT, A @ B.T)
+    close(z.mT @ ember.tensor(R), A.T @ R)
+    close(ember.einsum("ij,kj->ik", z, w), np.einsum("ij,kj->ik", A, B))
+    close(ember.einsum("ij,ij->i", z, ember.tensor(R)), np.einsum("ij,ij->i", A, R))
+    close(ember.vdot(z[0], w[0]), np.vdot(A[0], B[0]))
+    close(ember.outer(z[0], w[1]), np.outer(A[0], B[1]))
+    close(ember.nn.functional.linear(z, w), A @ B.T)
+    for f in (lambda a, b: a @ b.mT, lambda a, b: ember.einsum("ij,kj->ik", a, b), lambda a, b: (a * b).sum(1)):
+        assert gradcheck(f, (ember.tensor(A, requires_grad=True), ember.tensor(B, requires_grad=True)))
+
+
+def test_shape_ops_are_views_with_the_right_values():
+    z = ember.tensor(A)
+    close(z.t(), A.T)
+    close(z.reshape(2, 6), A.reshape(2, 6))
+    close(z.view(12), A.reshape(12))
+    close(z.permute(1, 0), A.T)
+    close(z.unsqueeze(-1), A[..., None])
+    close(z.unsqueeze(0).squeeze(), A)
+    close(z[1:, ::2], A[1:, ::2])
+    close(z[..., 0], A[..., 0])
+    close(z[ember.tensor([2, 0])], A[[2, 0]])
+    close(z[z.abs() > 1], A[np.abs(A) > 1])
+    close(z.flatten(), A.reshape(-1))
+    close(z.expand(2, 3, 4), np.broadcast_to(A, (2, 3, 4)))
+    close(z.diagonal(), np.diagonal(A))
+    close(z.flip(1), A[:, ::-1])
+    close(z.roll(1, 1), np.roll(A, 1, 1))
+    close(ember.cat([z, z], 1), np.concatenate([A, A], 1))
+    close(ember.stack([z, ember.tensor(R)], -1), np.stack([A, R], -1))
+    close(ember.where(z.abs() > 1, z, 0j), np.where(np.abs(A) > 1, A, 0))
+    close(z.tril(), np.tril(A))
+    close(ember.nn.functional.pad(z, (1, 1)), np.pad(A, ((0, 0), (1, 1))))
+    parts = z.chunk(2, 1)
+    assert len(parts) == 2 and parts[0].dtype is ember.complex128
+    close(parts[1], A[:, 2:])
+    v = z.view(12)  # a view: writing through it reaches z
+    v[0] = 7j
+    assert z[0, 0].item() == 7j
+    z.transpose(0, 1)[0, 1] = 3.0
+    assert z[1, 0].item() == 3.0
+    assert gradcheck(lambda t: t[1:, ::2].permute(1, 0).reshape(-1), (ember.tensor(A, requires_grad=True),))
+
+
+def test_in_place_ops_and_comparisons():
+    z = ember.tensor(A)
+    z2 = z.clone()
+    z2 += 1j
+    z2.mul_(ember.tensor(B))
+    close(z2, (A + 1j) * B)
+    z2.zero_()
+    assert (z2 == 0).all()
+    z2.fill_(1 - 1j)
+    assert z2[0, 0].item() == 1 - 1j
+    z2.copy_(z)
+    assert ember.equal(z2, z) and (z2 == z).all() and not (z2 != z).any()
+    assert ember.allclose(z + 1e-12, z) and not ember.allclose(z + 1e-3j, z)
+    assert ember.isfinite(z).all() and not ember.isnan(z).any()
+    x = ember.ones(2)
+    with pytest.raises(RuntimeError, match="result type ComplexFloat can't be cast to the desired output type Float"):
+        x.add_(1j)
+
+
+def test_conversions_warn_as_pytorch():
+    z = ember.tensor([1 + 2j])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert z.float().tolist() == [1.0]
+    assert "Casting complex values to real discards the imaginary part" in str(caught[0].message)
+    assert z.to(ember.complex128).dtype is ember.complex128 and z.cdouble().dtype is ember.complex128
+    assert z.bool().tolist() == [True]
+
+
+def test_unsupported_ops_raise_pytorchs_not_implemented_error():
+    z = ember.tensor(A)
+    with pytest.raises(NotImplementedError, match="\"lt\" not implemented for 'ComplexDouble'"):
+        ember.lt(z, z)
+    with pytest.raises(NotImplementedError, match="\"max\" not implemented for 'ComplexDouble'"):
+        z.max()
+    with pytest.raises(NotImplementedError, match="not implemented for 'ComplexDouble'"):
+        ember.relu(z)
+
+
+# ------------------------------------------------------------------------------ autograd
+def test_gradient_is_pytorchs_conjugate_wirtinger_gradient():
+    # For L = sum |z|^2, dL/dRe + i dL/dIm = 2z: PyTorch's z.grad.
+    z = ember.tensor(A, requires_grad=True)
+    (z.abs() ** 2).sum().backward()
+    close(z.grad, 2 * A)
+    assert z.grad.dtype is ember.complex128
+    # a holomorphic f: grad = conj(f'(z)) * grad_output, summed
+    w = ember.tensor(A, requires_grad=True)
+    ember.exp(w).real.sum().backward()
+    close(w.grad, np.conj(np.exp(A)))
+
+
+def test_backward_of_a_complex_output_needs_a_gradient():
+    z = ember.tensor(A, requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar outputs"):
+        (z * 2).sum().backward()
+    out = z * 2
+    out.backward(ember.ones_like(out))
+    close(z.grad, np.full(A.shape, 2.0))
+    seen = []
+    z2 = ember.tensor(A, requires_grad=True)
+    z2.register_hook(lambda g: seen.append(g.dtype) or g * 2)
+    (z2.abs() ** 2).sum().backward()
+    assert seen == [ember.complex128]
+    close(z2.grad, 4 * A)
+    (g,) = ember.autograd.grad((z2.abs() ** 2).sum(), z2)
+    close(g, 4 * A)  # the hook doubles grad()'s gradient too, as PyTorch's
+
+
+def test_gradgradcheck():
+    z = ember.tensor(A[:2, :2], requires_grad=True)
+    assert gradgradcheck(lambda t: (t * t).sum(1), (z,))
+
+
+def test_parameters_optimizers_copies_and_pickles():
+    p = ember.nn.Parameter(ember.tensor(A))
+    assert isinstance(p, ember.nn.Parameter) and p.is_leaf and p.requires_grad and p.dtype is ember.complex128
+    assert repr(p).startswith("Parameter containing:\ntensor(")
+    module = ember.nn.Module()
+    module.w = p
+    assert [n for n, _ in module.named_parameters()] == ["w"]
+    opt = ember.optim.Adam(module.parameters(), lr=0.1)
+    (p.abs() ** 2).sum().backward()
+    opt.step()
+    assert isinstance(opt.state[p]["exp_avg"], ember.Tensor) and opt.state[p]["exp_avg"].is_complex()
+    assert not np.allclose(p.detach().numpy(), A)
+    q = copy.deepcopy(p)
+    assert isinstance(q, ember.nn.Parameter) and np.array_equal(q.detach().numpy(), p.detach().numpy())
+    r = pickle.loads(pickle.dumps(ember.tensor(A)))
+    close(r, A)
+
+
+# ------------------------------------------------------------------------------ printing
+@needs_torch
+@pytest.mark.parametrize(
+    "values",
+    [[1 + 2j, 3 - 4j, 0.5j], [[1.25 - 1e-5j, 1e6 + 1j]], [[0j, 1 + 0j]], np.arange(12).reshape(3, 4) * (1 - 0.5j)],
+)
+def test_repr_matches_pytorch(values):
+    for dtype in ("complex64", "complex128"):
+        e = ember.tensor(values, dtype=getattr(ember, dtype))
+        t = torch.tensor(values, dtype=getattr(torch, dtype))
+        assert repr(e) == repr(t).replace("torch.", "ember.")
+
+
+# ------------------------------------------------------------------------------ Fourier transforms
+NORMS = [None, "forward", "ortho"]
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_fft_values_against_numpy(norm):
+    e, er = ember.tensor(A), ember.tensor(R)
+    f = ember.fft
+    close(f.fft(e, norm=norm), np.fft.fft(A, norm=norm))
+    close(f.ifft(e, n=6, dim=0, norm=norm), np.fft.ifft(A, n=6, axis=0, norm=norm))
+    close(f.fft(er, norm=norm), np.fft.fft(R, norm=norm))
+    close(f.rfft(er, norm=norm), np.fft.rfft(R, norm=norm))
+    close(f.rfft(er, n=3, norm=norm), np.fft.rfft(R, n=3, norm=norm))
+    close(f.irfft(e, norm=norm), np.fft.irfft(A, norm=norm))
+    close(f.irfft(e, n=7, norm=norm), np.fft.irfft(A, n=7, norm=norm))
+    close(f.fft2(e, norm=norm), np.fft.fft2(A, norm=norm))
+    close(f.ifftn(e, s=(4, 4), norm=norm), np.fft.ifftn(A, s=(4, 4), axes=(0, 1), norm=norm))
+    close(f.rfft2(er, norm=norm), np.fft.rfft2(R, norm=norm))
+    close(f.irfft2(e, norm=norm), np.fft.irfft2(A, norm=norm))
+    close(f.rfftn(er, s=(2, 6), norm=norm), np.fft.rfftn(R, s=(2, 6), axes=(0, 1), norm=norm))
+    close(f.hfft(e, norm=norm), np.fft.hfft(A, norm=norm))
+    close(f.ihfft(er, norm=norm), np.fft.ihfft(R, norm=norm))
+    assert f.fft(er.float()).dtype is ember.complex64 and f.fft(er).dtype is ember.complex128
+    close(f.fft(e, axis=0), np.fft.fft(A, axis=0))  # PyTorch's axis= for dim=
+
+
+TRANSFORMS = {
+    "fft": lambda t: ember.fft.fft(t, norm="ortho"),
+    "ifft_n": lambda t: ember.fft.ifft(t, n=5),
+    "fft2": lambda t: ember.fft.fft2(t, norm="forward"),
+    "irfft": lambda t: ember.fft.irfft(t),
+    "irfft_odd": lambda t: ember.fft.irfft(t, n=7),
+    "irfftn": lambda t: ember.fft.irfftn(t),
+    "hfft": lambda t: ember.fft.hfft(t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_complex_input_transforms_gradcheck(name):
+    assert gradcheck(TRANSFORMS[name], (ember.tensor(A, requires_grad=True),))
+
+
+@pytest.mark.parametrize("name", ["rfft", "rfft2", "rfft_n", "ihfft", "fft_real"])
+def test_real_input_transforms_gradcheck(name):
+    fn = {
+        "rfft": lambda t: ember.fft.rfft(t),
+        "rfft2": lambda t: ember.fft.rfft2(t, norm="ortho"),
+        "rfft_n": lambda t: ember.fft.rfft(t, n=9),
+        "ihfft": lambda t: ember.fft.ihfft(t),
+        "fft_real": lambda t: ember.fft.fft(t),
+    }[name]
+    assert gradcheck(fn, (ember.tensor(R, requires_grad=True),))
+
+
+def test_fft_double_backward():
+    assert gradgradcheck(
+        lambda t: ember.fft.irfft(ember.fft.rfft(t) * ember.fft.rfft(t)), (ember.tensor(R, requires_grad=True),)
+    )
+
+
+def test_fft_errors_in_pytorchs_words():
+    with pytest.raises(RuntimeError, match='Invalid normalization mode: "bad"'):
+        ember.fft.fft(ember.tensor(A), norm="bad")
+    with pytest.raises(RuntimeError, match="rfft expects a real input tensor, but got ComplexDouble"):
+        ember.fft.rfft(ember.tensor(A))
+    with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\) specified"):
+        ember.fft.fft(ember.tensor(A), n=0)
+
+
+# ------------------------------------------------------------------------------ programs, against PyTorch
+def _rotary(lib, x, freqs):
+    """LLaMA's rotary embedding: view_as_complex, a complex product, view_as_real."""
+    xc = lib.view_as_complex(x.float().reshape(*x.shape[:-1], -1, 2))
+    return lib.view_as_real(xc * freqs).flatten(2)
+
+
+def _spectral_conv(lib, x, weights):
+    """A Fourier neural operator's spectral convolution: rfft, a complex einsum on the low modes, irfft."""
+    ft = lib.fft.rfft(x)
+    out = lib.zeros(x.shape[0], weights.shape[1], x.shape[-1] // 2 + 1, dtype=lib.cfloat)
+    out[:, :, :4] = lib.einsum("bix,iox->box", ft[:, :, :4], weights)
+    return lib.fft.irfft(out, n=x.shape[-1])
+
+
+@needs_torch
+def test_programs_match_pytorch():
+    x = RNG.standard_normal((2, 5, 8)).astype(np.float32)
+    angles = RNG.standard_normal((5, 4)).astype(np.float32)
+    weights = (crandn(5, 3, 4) * 0.1).astype(np.complex64)
+    results = {}
+    for lib in (ember, torch):
+        tx = lib.tensor(x, requires_grad=True)
+        freqs = lib.polar(lib.ones(5, 4), lib.tensor(angles))
+        w = lib.tensor(weights, requires_grad=True)
+        rot = _rotary(lib, tx, freqs)
+        spec = _spectral_conv(lib, tx, w)
+        loss = (rot * rot.sin()).sum() + (spec**2).mean() + lib.fft.fft(tx).abs().sum()
+        loss.backward()
+        results[lib.__name__] = [loss.detach().numpy(), tx.grad.numpy(), w.grad.numpy()]
+    for mine, theirs in zip(results["ember"], results["torch"]):
+        np.testing.assert_allclose(mine, theirs, rtol=2e-5, atol=2e-5)
