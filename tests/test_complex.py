@@ -423,3 +423,90 @@ def test_programs_match_pytorch():
         results[lib.__name__] = [loss.detach().numpy(), tx.grad.numpy(), w.grad.numpy()]
     for mine, theirs in zip(results["ember"], results["torch"]):
         np.testing.assert_allclose(mine, theirs, rtol=2e-5, atol=2e-5)
+
+
+# ------------------------------------------------------------------------------ stft and istft
+def test_stft_values_reconstruction_and_gradients():
+    x = RNG.standard_normal((2, 64))
+    window = ember.hann_window(16, dtype=ember.float64)
+    s = ember.stft(ember.tensor(x), 16, hop_length=4, window=window, return_complex=True)
+    assert s.shape == (2, 9, 17) and s.dtype is ember.complex128
+    # frame 3 of the reflect-padded signal, windowed, through numpy's rfft
+    padded = np.pad(x, ((0, 0), (8, 8)), mode="reflect")
+    close(s[:, :, 3], np.fft.rfft(padded[:, 12:28] * window.numpy(), axis=-1))
+    back = ember.istft(s, 16, hop_length=4, window=window, length=64)
+    close(back, x)  # a Hann window at hop n_fft/4 satisfies the overlap-add condition
+    assert gradcheck(lambda t: ember.stft(t, 8, window=ember.hann_window(8, dtype=ember.float64), return_complex=True),
+                     (ember.tensor(x[:, :24], requires_grad=True),))  # fmt: skip
+    spectrum = ember.tensor(s.numpy()[:, :, :5], requires_grad=True)
+    assert gradcheck(lambda t: ember.istft(t, 16, hop_length=4, window=window), (spectrum,))
+    with pytest.raises(RuntimeError, match="stft requires the return_complex parameter be given for real inputs"):
+        ember.stft(ember.tensor(x), 16, window=window)
+    with pytest.warns(UserWarning, match="stft with return_complex=False is deprecated"):
+        assert ember.stft(ember.tensor(x), 16, window=window, return_complex=False).shape == (2, 9, 17, 2)
+    with pytest.warns(UserWarning, match="A window was not provided. A rectangular window will be applied"):
+        ember.stft(ember.tensor(x), 16, return_complex=True)
+    with pytest.raises(RuntimeError, match="istft requires a complex-valued input tensor"):
+        ember.istft(ember.tensor(x), 16)
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:A window was not provided")
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_fft": 16},
+        {"n_fft": 16, "hop_length": 5, "win_length": 12, "normalized": True},
+        {"n_fft": 8, "center": False, "onesided": False},
+        {"n_fft": 16, "pad_mode": "constant"},
+    ],
+)
+def test_stft_matches_pytorch(kwargs):
+    x = RNG.standard_normal((2, 100))
+    results = []
+    for lib in (ember, torch):
+        given = dict(kwargs)
+        if "win_length" in given:
+            given["window"] = lib.hann_window(given["win_length"], dtype=lib.float64)
+        xt = lib.tensor(x, requires_grad=True)
+        s = lib.stft(xt, return_complex=True, **given)
+        (s.abs() ** 1.5).sum().backward()
+        results.append((s.detach().numpy(), xt.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------ saving
+def test_save_and_load_keep_values_views_and_parameters(tmp_path):
+    z = ember.tensor(A)
+    path = tmp_path / "complex.pt"
+    ember.save({"z": z, "zt": z.t(), "row": z[1], "p": ember.nn.Parameter(ember.tensor(B)), "e": z[:0]}, path)
+    loaded = ember.load(path)
+    close(loaded["z"], A)
+    close(loaded["zt"], A.T)
+    close(loaded["row"], A[1])
+    assert isinstance(loaded["p"], ember.nn.Parameter) and loaded["p"].dtype is ember.complex128
+    assert loaded["e"].shape == (0, 4) and loaded["e"].is_complex()
+    loaded["z"][0, 0] = 0j  # the views share the loaded storage, as PyTorch's
+    assert loaded["zt"][0, 0].item() == 0j
+
+
+@needs_torch
+def test_save_files_load_in_pytorch_and_back(tmp_path):
+    path = tmp_path / "from_ember.pt"
+    ember.save({"z": ember.tensor(A).t(), "f": ember.tensor(B.astype(np.complex64))}, path)
+    theirs = torch.load(path)
+    np.testing.assert_array_equal(theirs["z"].numpy(), A.T)
+    assert theirs["f"].dtype == torch.complex64
+    path = tmp_path / "from_torch.pt"
+    torch.save({"z": torch.tensor(A)[:, 1:]}, path)
+    close(ember.load(path)["z"], A[:, 1:])
+
+
+def test_copies_of_views_and_einsum_operand_lists():
+    z = ember.tensor(A)
+    r = ember.view_as_real_copy(z)
+    r.zero_()
+    assert z.abs().sum() > 0  # a copy, not a view
+    close(ember.view_as_complex_copy(ember.view_as_real(z)), A)
+    close(ember.einsum("ij,kj->ik", [z, z]), np.einsum("ij,kj->ik", A, A))

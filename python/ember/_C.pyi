@@ -544,6 +544,12 @@ class Tensor:
         Elementwise whether input is real: all True, as ember has no complex dtypes.
         """
     @staticmethod
+    def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None, window: Tensor | None = None, center: bool = True, normalized: bool = False, onesided: bool | None = None, length: int | None = None, return_complex: bool = False) -> Tensor:
+        """
+        The inverse of stft: the signal whose stft is ``input`` (frequencies, frames), by overlap-add of the
+            inverse transforms of the frames, divided by the summed squared window.
+        """
+    @staticmethod
     def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         """
         The Kronecker product: each element of ``input`` times the whole of ``other``, the blocks laid out
@@ -718,6 +724,12 @@ class Tensor:
     def slogdet(input: Tensor, *, out: typing.Any = None) -> typing.Any:
         """
         torch.slogdet: linalg.slogdet.
+        """
+    @staticmethod
+    def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None, window: Tensor | None = None, center: bool = True, pad_mode: str = 'reflect', normalized: bool = False, onesided: bool | None = None, return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
+        """
+        The short-time Fourier transform: the spectrum of each window of ``input`` (1-D, or 2-D batched),
+            shaped (batch, frequencies, frames); ``return_complex`` must be given for a real input, as in PyTorch.
         """
     subtract = sub
     subtract_ = sub_

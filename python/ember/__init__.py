@@ -181,7 +181,9 @@ float8_e4m3fnuz, float8_e5m2fnuz = dtype.float8_e4m3fnuz, dtype.float8_e5m2fnuz
 
 # Complex tensors (Note [Complex tensors]): torch.complex is the function making one.
 from . import _complex  # noqa: E402
-from ._complex import imag, polar, real, view_as_complex, view_as_real  # noqa: E402
+from ._complex import imag, polar, real, view_as_complex, view_as_complex_copy, view_as_real, view_as_real_copy  # noqa: E402
+from ._spectral import istft, stft  # noqa: E402
+from . import _spectral  # noqa: E402
 
 complex = _complex.complex_from
 complex.__name__ = complex.__qualname__ = "complex"
@@ -200,6 +202,7 @@ _install_torch_misc()
 _dispatch_keys.install()
 _batched.install()
 _complex.install()
+_spectral.install()
 overrides.install()  # after every method is attached: those written in Python dispatch too
 _seed_at_import()
 

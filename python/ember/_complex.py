@@ -465,6 +465,18 @@ def view_as_real(input: Tensor) -> Tensor:
     return input._pair.view(input._pair.shape)
 
 
+def view_as_real_copy(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """view_as_real, copied."""
+    result = view_as_real(input).clone()
+    return result if out is None else out.resize_(result.shape).copy_(result)
+
+
+def view_as_complex_copy(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """view_as_complex, copied."""
+    result = view_as_complex(input).clone()
+    return result if out is None else copy_into(out, result)
+
+
 def view_as_complex(input: Tensor) -> Tensor:
     """The complex tensor viewing a real tensor whose last dim (of size 2, stride 1) holds real and
     imaginary parts."""

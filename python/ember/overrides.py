@@ -523,6 +523,8 @@ def _dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """The hook of a DispatchingFunction whose call may dispatch (Note [Python functions dispatch]):
     handle_torch_function with the wrapper as ``func``, or the function itself when no argument's
     ``__torch_function__`` (nor a mode) takes the call."""
+    if len(args) == 2 and isinstance(args[1], (list, tuple)) and func.__name__ == "einsum":
+        args = (args[0], *args[1])  # einsum(eq, [a, b]) dispatches as einsum(eq, a, b), as PyTorch's
     overloaded = _overloaded(args, kwargs)
     if overloaded or (_MODES_ENTERED[0] and _is_torch_function_mode_enabled()):
         return _handle(func, overloaded, args, kwargs)

@@ -73,7 +73,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
-from . import _C
+from . import _C, _complex
 from ._C import Tensor
 
 __all__ = [
@@ -280,6 +280,8 @@ def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any)
         _check_bools(storage)
     dtype = getattr(_C.dtype, _ember_dtype_name(dtype_name))
     base = storage.moved
+    if math.prod(size) == 0 and dtype.is_complex:
+        return _complex.create("zeros", list(size), dtype, "cpu", False)
     if math.prod(size) == 0:
         empty = _C._empty(list(size), dtype)
         return empty if base is None else empty.to(base.device)
@@ -290,6 +292,14 @@ def _view_of(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any)
     view = np.lib.stride_tricks.as_strided(
         arr[offset:], shape=size, strides=[s * arr.itemsize for s in stride], writeable=True
     )
+    if dtype_name in ("complex64", "complex128"):  # the pairs' view of the same memory (Note [Complex tensors])
+        parts = np.lib.stride_tricks.as_strided(
+            arr[offset:].view(arr.real.dtype),
+            shape=(*size, 2),
+            strides=[s * arr.itemsize for s in stride] + [arr.itemsize // 2],
+            writeable=True,
+        )
+        return _complex.ComplexTensor(_C.from_numpy(parts))
     if dtype_name == "bfloat16":  # numpy has no bfloat16: its 16 bits viewed as int16, then as bfloat16
         return _C.from_numpy(view.view(np.int16)).view(_C.dtype.bfloat16)
     return _C.from_numpy(view)  # shares the storage's memory with the other views of it
@@ -1030,6 +1040,8 @@ class _Pickler(pickle._Pickler):
         if isinstance(obj, Tensor):
             if isinstance(obj, _parameter_class()):
                 return _rebuild_parameter, (obj.detach(), obj.requires_grad, collections.OrderedDict())
+            if type(obj) is _complex.ComplexTensor:  # PyTorch's complex storage (Note [Complex tensors])
+                return self._reduce_tensor(obj)
             if type(obj) is not Tensor:  # a Tensor subclass, written as PyTorch writes one
                 with _C.DisableTorchFunctionSubclass():
                     plain = self._reduce_tensor(obj)
