@@ -510,3 +510,59 @@ def test_copies_of_views_and_einsum_operand_lists():
     assert z.abs().sum() > 0  # a copy, not a view
     close(ember.view_as_complex_copy(ember.view_as_real(z)), A)
     close(ember.einsum("ij,kj->ik", [z, z]), np.einsum("ij,kj->ik", A, A))
+
+
+PRINTED = {
+    "1 - z": lambda lib, z, r: 1 - z,
+    "z - 1": lambda lib, z, r: z - 1,
+    "2 / z": lambda lib, z, r: 2 / z[:2],
+    "r / z": lambda lib, z, r: r[:2] / z[:2],
+    "-z": lambda lib, z, r: -z,
+    "z * r": lambda lib, z, r: z * r,
+    "r * 1j": lambda lib, z, r: r * 1j,
+    "conj": lambda lib, z, r: z.conj(),
+    "sqrt": lambda lib, z, r: z.sqrt(),
+    "exp": lambda lib, z, r: z.exp(),
+    "z * z": lambda lib, z, r: z * z,
+    "r - z": lambda lib, z, r: r - z,
+    "sum": lambda lib, z, r: z.sum(),
+    "sgn": lambda lib, z, r: z.sgn(),
+    "reciprocal": lambda lib, z, r: z[:2].reciprocal(),
+    "polar": lambda lib, z, r: lib.polar(r.abs(), r),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(PRINTED))
+def test_results_print_as_pytorchs(name):
+    # printing shows the signs of zero parts: 2 / (1+0j) is 2+0j in both
+    printed = []
+    for lib in (ember, torch):
+        z, r = lib.tensor([1 + 0j, -2 + 3j, 0j]), lib.tensor([1.0, -2.0, 0.0])
+        printed.append(repr(PRINTED[name](lib, z, r)).replace("torch.", "ember."))
+    assert printed[0] == printed[1]
+
+
+def test_transforms_without_scipy_use_numpys_pocketfft(monkeypatch):
+    from ember.fft import _transforms
+
+    monkeypatch.setattr(_transforms, "_BACKEND", [None])  # as if scipy were not installed
+    assert _transforms._pocketfft()[0] is np.fft
+    close(ember.fft.fft(ember.tensor(A)), np.fft.fft(A))
+    close(ember.fft.irfft(ember.tensor(A), n=7), np.fft.irfft(A, n=7))
+    assert gradcheck(lambda t: ember.fft.rfft(t), (ember.tensor(R, requires_grad=True),))
+
+
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA device (or emulation)")
+def test_complex_tensors_on_a_cuda_device_match_the_cpu():
+    z = ember.tensor(A, device="cuda", requires_grad=True)
+    w = ember.tensor(B, device="cuda")
+    loss = (z * w).abs().sum() + ember.fft.fft(z).real.sum() + (z @ w.mT).imag.sum()
+    loss.backward()
+    assert z.device.type == "cuda" and z.grad.device.type == "cuda" and ember.fft.fft(z).device.type == "cuda"
+    zc = ember.tensor(A, requires_grad=True)
+    wc = ember.tensor(B)
+    ((zc * wc).abs().sum() + ember.fft.fft(zc).real.sum() + (zc @ wc.mT).imag.sum()).backward()
+    close(z.grad.cpu(), zc.grad.numpy(), tol=1e-9)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        _ = z * wc

@@ -430,7 +430,12 @@ def add(x: Any, y: Any, *, alpha: Any = 1, out: Any = None) -> Any:
 
 @rule("sub", "subtract", "__sub__")
 def sub(x: Any, y: Any, *, alpha: Any = 1, out: Any = None) -> Any:
-    return add(x, neg(y) if alpha == 1 else mul(y, -alpha), out=out)
+    if alpha != 1:
+        y = mul(y, alpha)
+    xr, xi = parts(x)
+    yr, yi = parts(y)
+    im = xi if yi is None else 0.0 - yi if xi is None else xi - yi  # 0 - 0 is +0, as a complex x - y gives
+    return _out(join(xr - yr, im), out)
 
 
 @rule("__rsub__")
@@ -476,9 +481,11 @@ def div(x: Any, y: Any, *, rounding_mode: Any = None, out: Any = None) -> Any:
     if yi is None:  # a real divisor divides both parts
         xr, xi = parts(x)
         return _out(join(xr / yr, xi / yr), out)
-    numerator = mul(x, conj(y))
-    re, im = parts(numerator)
+    xr, xi = parts(x)
     d = _abs_squared(y)
+    # x * conj(y) / |y|^2, its imaginary part as xi*yr - xr*yi (so 2 / (1+0j) is 2+0j, as PyTorch's)
+    re = xr * yr if xi is None else xr * yr + xi * yi
+    im = 0.0 - xr * yi if xi is None else xi * yr - xr * yi
     return _out(join(re / d, im / d), out)
 
 
@@ -783,6 +790,13 @@ def to(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
     return real_of(wrap(pair), dtype)
 
 
+@rule("_to_device")
+def to_device(z: ComplexTensor, device: Any, dtype: Any, non_blocking: bool = False) -> Any:
+    if not dtype.is_complex:
+        return real_of(z, dtype).to(device)
+    return wrap(z._pair._to_device(device, part_dtype(dtype, "to"), non_blocking))
+
+
 @rule("type")
 def type_(z: ComplexTensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     if dtype is None:
@@ -895,3 +909,14 @@ def einsum(equation: str, *operands: Any) -> Any:
         sums[k % 2] = signed if sums[k % 2] is None else sums[k % 2] + signed
     re, im = sums
     return join(re, im if im is not None else _creation().zeros_like(re))
+
+
+def _install_operators() -> None:
+    """ComplexTensor's operators run their rules directly, without the stand-ins' hook (half the cost)."""
+    for name in _batched.OPERATORS:
+        found = RULES.get(f"__{name}__")
+        if found is not None:
+            setattr(ComplexTensor, f"__{name}__", found)
+
+
+_install_operators()

@@ -10,8 +10,9 @@
 # The backward formulas are PyTorch's and are transforms again, so double backward works: C2C's is
 # the opposite C2C with the dual normalization ("backward" <-> "forward"); R2C's is the real part of
 # the inverse C2C of the zero-padded gradient; C2R's is R2C of the gradient with bins 1 .. n-m
-# doubled, each standing for itself and its conjugate. A tensor on a GPU is transformed on the CPU
-# and copied back: ember has no cuFFT path.
+# doubled, each standing for itself and its conjugate. scipy.fft runs them when scipy is installed:
+# the same pocketfft, vectorised and on ember's threads, 2-3x faster than numpy's; numpy.fft
+# otherwise. A tensor on a GPU is transformed on the CPU and copied back: ember has no cuFFT path.
 
 from __future__ import annotations
 
@@ -55,12 +56,30 @@ def _on_device_of(t: Tensor, like: Tensor) -> Tensor:
     return t if like.device.type == "cpu" else t.to(like.device)
 
 
+_BACKEND: list[Any] = []
+
+
+def _pocketfft() -> tuple[Any, dict]:
+    """(the module whose fftn/ifftn/rfft/irfft run the transforms, the keywords they take)."""
+    if not _BACKEND:
+        try:
+            import scipy.fft as module
+        except ImportError:
+            _BACKEND.append(None)
+        else:
+            _BACKEND.append(module)
+    if _BACKEND[0] is None:
+        return np.fft, {}
+    return _BACKEND[0], {"workers": _C.get_num_threads()}
+
+
 class _C2C(Function):
     @staticmethod
     def forward(ctx: Any, pair: Tensor, dims: tuple, forward: bool, norm: str) -> Tensor:
         ctx.dims, ctx.forward, ctx.norm = dims, forward, norm
-        transform = np.fft.fftn if forward else np.fft.ifftn
-        return _as_pair(transform(_complex_array(pair), axes=dims, norm=norm), pair)
+        module, options = _pocketfft()
+        transform = module.fftn if forward else module.ifftn
+        return _as_pair(transform(_complex_array(pair), axes=dims, norm=norm, **options), pair)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -71,7 +90,8 @@ class _R2C(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int, norm: str) -> Tensor:
         ctx.dim, ctx.norm, ctx.n = dim, norm, x.shape[dim]
-        return _as_pair(np.fft.rfft(x.detach().cpu().numpy(), axis=dim, norm=norm), x)
+        module, options = _pocketfft()
+        return _as_pair(module.rfft(x.detach().cpu().numpy(), axis=dim, norm=norm, **options), x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -83,7 +103,8 @@ class _C2R(Function):
     @staticmethod
     def forward(ctx: Any, pair: Tensor, dim: int, n: int, norm: str) -> Tensor:
         ctx.dim, ctx.n, ctx.norm = dim, n, norm
-        signal = np.fft.irfft(_complex_array(pair), n=n, axis=dim, norm=norm)
+        module, options = _pocketfft()
+        signal = module.irfft(_complex_array(pair), n=n, axis=dim, norm=norm, **options)
         return _on_device_of(_C.from_numpy(np.ascontiguousarray(signal)), pair)
 
     @staticmethod
