@@ -566,3 +566,21 @@ def test_complex_tensors_on_a_cuda_device_match_the_cpu():
     close(z.grad.cpu(), zc.grad.numpy(), tol=1e-9)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         _ = z * wc
+
+
+def test_reductions_to_real_and_products_of_elements():
+    z = ember.tensor(A)
+    close(z.prod(), A.prod())
+    close(z.prod(1, keepdim=True), A.prod(1, keepdims=True))
+    close(z.var(0), A.var(0, ddof=1))  # PyTorch's: the real parts' variance plus the imaginary parts'
+    close(z.std(), A.std(ddof=1))
+    close(ember.linalg.vector_norm(z, dim=0), np.linalg.norm(A, axis=0))
+    close(ember.linalg.norm(z), np.linalg.norm(A))
+    close(ember.norm(z, dim=1), np.linalg.norm(A, axis=1))
+    close(ember.nn.functional.normalize(z, dim=1), A / np.linalg.norm(A, axis=1, keepdims=True))
+    assert ember.count_nonzero(z).item() == 12
+    assert ember.ones(2).type_as(z).dtype is ember.complex128
+    with pytest.raises(NotImplementedError, match="matrix norm ord='nuc'"):
+        ember.linalg.norm(z, "nuc")
+    for fn in (lambda t: t.prod(), lambda t: t.prod(0), lambda t: t.var(1), lambda t: ember.linalg.norm(t)):
+        assert gradcheck(fn, (ember.tensor(A, requires_grad=True),))

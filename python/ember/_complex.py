@@ -94,7 +94,9 @@ class ComplexTensor(_batched.TensorLike):
 
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        rule = RULES.get(name)
+        module = getattr(func, "__module__", "") or ""
+        rule = RULES.get(f"linalg.{name}") if module.endswith("linalg") else None
+        rule = rule or RULES.get(name)
         if rule is not None:
             return rule(*args, **kwargs)
         body = getattr(func, "__wrapped__", None)

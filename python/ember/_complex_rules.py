@@ -109,13 +109,13 @@ def reshape(z: ComplexTensor, *shape: Any) -> Any:
 
 
 @rule("view_as")
-def view_as(z: ComplexTensor, other: Any) -> Any:
-    return view(z, tuple(other.shape))
+def view_as(z: Any, other: Any) -> Any:
+    return view(z, tuple(other.shape)) if type(z) is ComplexTensor else z.view(tuple(other.shape))
 
 
 @rule("reshape_as")
-def reshape_as(z: ComplexTensor, other: Any) -> Any:
-    return reshape(z, tuple(other.shape))
+def reshape_as(z: Any, other: Any) -> Any:
+    return reshape(z, tuple(other.shape)) if type(z) is ComplexTensor else z.reshape(tuple(other.shape))
 
 
 @rule("permute")
@@ -169,8 +169,8 @@ def expand(z: ComplexTensor, *sizes: Any, implicit: bool = False) -> Any:
 
 
 @rule("expand_as")
-def expand_as(z: ComplexTensor, other: Any) -> Any:
-    return expand(z, tuple(other.shape))
+def expand_as(z: Any, other: Any) -> Any:
+    return expand(z, tuple(other.shape)) if type(z) is ComplexTensor else z.expand(tuple(other.shape))
 
 
 @rule("broadcast_to")
@@ -805,8 +805,8 @@ def type_(z: ComplexTensor, dtype: Any = None, non_blocking: bool = False) -> An
 
 
 @rule("type_as")
-def type_as(z: ComplexTensor, other: Any) -> Any:
-    return to(z, other.dtype)
+def type_as(z: Any, other: Any) -> Any:
+    return to(z, other.dtype) if type(z) is ComplexTensor else z.to(other.dtype)
 
 
 @rule("cpu")
@@ -882,11 +882,57 @@ def broadcast_tensors(*tensors: Any) -> Any:
     return tuple(expand(t, shape) if type(t) is ComplexTensor else t.expand(shape) for t in tensors)
 
 
-@rule("norm", "linalg_vector_norm")
-def norm(z: ComplexTensor, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+@rule("norm", "vector_norm")
+def norm(z: ComplexTensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         out: Any = None) -> Any:  # fmt: skip
+    """torch.norm and linalg.vector_norm: the norm of the moduli."""
     from .linalg import vector_norm
 
     return vector_norm(abs_(z), 2 if p in (None, "fro") else p, dim, keepdim)
+
+
+@rule("linalg.norm")
+def linalg_norm(z: ComplexTensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+                out: Any = None) -> Any:  # fmt: skip
+    """linalg.norm: a vector norm, or the Frobenius norm of matrices (the norm of the moduli)."""
+    dims = None if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    vector = (dims is not None and len(dims) == 1) or (dims is None and z.dim() == 1)
+    if not vector and ord not in (None, "fro"):
+        raise NotImplementedError(f"linalg.norm: the matrix norm ord={ord!r} of a complex tensor is not there yet")
+    return norm(z, 2 if ord is None else ord, dim, keepdim)
+
+
+@rule("count_nonzero")
+def count_nonzero(z: ComplexTensor, dim: Any = None) -> Any:
+    nonzero = (z._pair != 0).any(-1)
+    return nonzero.sum() if dim is None else nonzero.sum(dim)
+
+
+@rule("var")
+def var(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """The variance of the real parts plus that of the imaginary parts, as PyTorch's."""
+    re, im = parts(z)
+    return _C.var(re, dim, *args, **kwargs) + _C.var(im, dim, *args, **kwargs)
+
+
+@rule("std")
+def std(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
+    return var(z, dim, *args, **kwargs).sqrt()
+
+
+@rule("prod")
+def prod(z: ComplexTensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    """The product of the elements (along dim), as halves multiplied pairwise: log2(n) complex products."""
+    x = reshape(z, -1) if dim is None else movedim(z, dim, -1)
+    if x.shape[-1] == 0:
+        return _creation().ones(x.shape[:-1], dtype=z.dtype, device=z.device)
+    while x.shape[-1] > 1:
+        n = x.shape[-1]
+        half = n // 2
+        product = mul(narrow(x, -1, 0, half), narrow(x, -1, half, half))
+        x = cat([product, narrow(x, -1, 2 * half, 1)], -1) if n % 2 else product
+    result = select(x, -1, 0)
+    return unsqueeze(result, dim) if keepdim and dim is not None else result
 
 
 @rule("einsum")
