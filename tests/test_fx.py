@@ -198,3 +198,24 @@ def test_param_shapes_constant_and_values_dropped_after_their_last_use():
     dropping, keeping = Keeping(chain), Keeping(chain, garbage_collect_values=False)
     assert dropping.run(ember.ones(2)).item() == keeping.run(ember.ones(2)).item()
     assert dropping.live <= 2 < keeping.live
+
+
+def test_a_tracer_whose_create_proxy_takes_no_factory_still_traces_parameters():
+    # torchvision's NodePathTracer overrides create_proxy(kind, target, args, kwargs, name, type_expr, *_):
+    # PyTorch passes proxy_factory_fn only to a create_proxy whose signature names it
+    class Narrow(fx.Tracer):
+        def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, *_):
+            return super().create_proxy(kind, target, args, kwargs, name, type_expr)
+
+    class Norm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(ember.full((3,), 2.0))
+
+        def forward(self, x):
+            return F.layer_norm(x, (3,), self.weight)
+
+    gm = fx.GraphModule(Norm(), Narrow().trace(Norm()))
+    x = ember.tensor([[1.0, 2.0, 4.0]])
+    assert ember.allclose(gm(x), Norm()(x))
+    assert [n.op for n in gm.graph.nodes].count("get_attr") == 1

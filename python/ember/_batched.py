@@ -134,11 +134,82 @@ class TensorLike:
         return self.T
 
 
-class BatchedTensor(TensorLike):
+def stand_in_class(parameter: bool) -> type:
+    """What a stand-in's __class__ says: Parameter for a parameter, else Tensor, so that isinstance
+    checks accept it (isinstance consults __class__; type(x) stays the stand-in's own class)."""
+    if parameter:
+        from .nn.parameter import Parameter
+
+        return Parameter
+    return Tensor
+
+
+def to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    """(dtype, device) of a to() call: positional dtype, device (a str, device or index) or tensor, or keywords."""
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for a in args:
+        if isinstance(a, _C.dtype):
+            dtype = a
+        elif isinstance(a, (str, _C.device)) or (isinstance(a, int) and not isinstance(a, bool)):
+            device = a
+        elif is_tensor(a):
+            dtype, device = a.dtype, a.device
+    return dtype, device
+
+
+class HeldTensor(TensorLike):
+    """A stand-in holding one tensor (``_held()``: a vmap batch's values, a complex tensor's parts),
+    whose device and autograd state are that tensor's."""
+
+    __slots__ = ()
+
+    def _held(self) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def device(self) -> Any:
+        return self._held().device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._held().is_cuda
+
+    @property
+    def layout(self) -> Any:
+        return self._held().layout
+
+    def get_device(self) -> int:
+        return self._held().get_device()
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._held().requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self._held().requires_grad = flag
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any:
+        self._held().requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._held().grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._held().is_leaf
+
+
+class BatchedTensor(HeldTensor):
     """A tensor per batch entry of one vmap level, as ``func`` inside ``vmap`` sees them: shape,
     methods and operators are those of one entry (Note [Batched tensors])."""
 
     __slots__ = ("_value", "_level", "__weakref__")
+
+    def _held(self) -> Tensor:
+        return self._value
 
     def __init__(self, value: Any, level: Level) -> None:
         self._value = value
@@ -186,18 +257,6 @@ class BatchedTensor(TensorLike):
     def dtype(self) -> Any:
         return self._value.dtype
 
-    @property
-    def device(self) -> Any:
-        return self._value.device
-
-    @property
-    def is_cuda(self) -> bool:
-        return self._value.is_cuda
-
-    @property
-    def layout(self) -> Any:
-        return self._value.layout
-
     def is_floating_point(self) -> bool:
         return self._value.is_floating_point()
 
@@ -207,30 +266,7 @@ class BatchedTensor(TensorLike):
     def element_size(self) -> int:
         return self._value.element_size()
 
-    def get_device(self) -> int:
-        return self._value.get_device()
-
     # ----------------------------------------------------------------------------- autograd
-    @property
-    def requires_grad(self) -> bool:
-        return self._value.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag: bool) -> None:
-        self._value.requires_grad = flag
-
-    def requires_grad_(self, requires_grad: bool = True) -> BatchedTensor:
-        self._value.requires_grad_(requires_grad)
-        return self
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._value.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._value.is_leaf
-
     def _map_value(self, fn: Callable[[Any], Any]) -> BatchedTensor:
         """fn applied to the batched value (batch at dim 0), as a BatchedTensor of the same level."""
         return BatchedTensor(fn(self._value), self._level)

@@ -37,7 +37,8 @@ _COMPLEX_DTYPE = {v: k for k, v in _PART_DTYPE.items()}
 _NUMPY_COMPLEX = {_C.dtype.float32: np.complex64, _C.dtype.float64: np.complex128}
 
 
-def _creation() -> Any:
+def creation() -> Any:
+    """ember._creation, imported when first needed (it imports this module)."""
     from . import _creation as module
 
     return module
@@ -65,7 +66,7 @@ def complex_dtype_of(real: Any) -> Any:
     return _COMPLEX_DTYPE.get(real, _C.dtype.complex64)
 
 
-class ComplexTensor(_batched.TensorLike):
+class ComplexTensor(_batched.HeldTensor):
     """A complex tensor (Note [Complex tensors]): isinstance(z, ember.Tensor) holds."""
 
     __slots__ = ("_pair", "_parameter", "__dict__", "__weakref__")
@@ -80,11 +81,10 @@ class ComplexTensor(_batched.TensorLike):
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:
-        if self._parameter:
-            from .nn.parameter import Parameter
+        return _batched.stand_in_class(self._parameter)
 
-            return Parameter
-        return Tensor
+    def _held(self) -> Tensor:
+        return self._pair
 
     @classmethod
     def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
@@ -140,24 +140,12 @@ class ComplexTensor(_batched.TensorLike):
         return _COMPLEX_DTYPE[self._pair.dtype]
 
     @property
-    def device(self) -> Any:
-        return self._pair.device
-
-    @property
-    def is_cuda(self) -> bool:
-        return self._pair.is_cuda
-
-    @property
     def is_cpu(self) -> bool:
         return self._pair.is_cpu
 
     @property
     def is_meta(self) -> bool:
         return False
-
-    @property
-    def layout(self) -> Any:
-        return self._pair.layout
 
     def is_floating_point(self) -> bool:
         return False
@@ -191,9 +179,6 @@ class ComplexTensor(_batched.TensorLike):
     def storage_offset(self) -> int:
         return self._pair.storage_offset() // 2
 
-    def get_device(self) -> int:
-        return self._pair.get_device()
-
     def data_ptr(self) -> int:
         return self._pair.data_ptr()
 
@@ -202,18 +187,6 @@ class ComplexTensor(_batched.TensorLike):
 
     # ------------------------------------------------------------------------------ autograd
     @property
-    def requires_grad(self) -> bool:
-        return self._pair.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag: bool) -> None:
-        self._pair.requires_grad = flag
-
-    def requires_grad_(self, requires_grad: bool = True) -> ComplexTensor:
-        self._pair.requires_grad_(requires_grad)
-        return self
-
-    @property
     def grad(self) -> ComplexTensor | None:
         g = self._pair.grad
         return None if g is None else ComplexTensor(g)
@@ -221,14 +194,6 @@ class ComplexTensor(_batched.TensorLike):
     @grad.setter
     def grad(self, value: Any) -> None:
         self._pair.grad = None if value is None else pair_of(value, self._pair.dtype)
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._pair.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._pair.is_leaf
 
     @property
     def retains_grad(self) -> bool:
@@ -409,9 +374,9 @@ def pair_of(x: Any, part_dtype: Any = None) -> Tensor:
         if x.dtype.is_complex:
             raise TypeError(f"expected a complex tensor, got {type(x).__name__}")
         re = x if x.is_floating_point() else x.to(part_dtype or _C.dtype.float32)
-        return _C.stack([re, _creation().zeros_like(re)], -1)
+        return _C.stack([re, creation().zeros_like(re)], -1)
     value = complex(x)
-    return _creation().tensor([value.real, value.imag], dtype=part_dtype or _C.dtype.float32)
+    return creation().tensor([value.real, value.imag], dtype=part_dtype or _C.dtype.float32)
 
 
 def involved(args: tuple, kwargs: dict) -> bool:

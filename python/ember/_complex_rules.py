@@ -13,15 +13,9 @@ from typing import Any, Callable
 
 from . import _C, _batched
 from ._C import Tensor
-from ._complex import ComplexTensor, pair_of, part_dtype, real_of, scalar_type_name
+from ._complex import ComplexTensor, creation, pair_of, part_dtype, real_of, scalar_type_name
 
 RULES: dict[str, Callable[..., Any]] = {}
-
-
-def _creation() -> Any:
-    from . import _creation as module
-
-    return module
 
 
 def rule(*names: str) -> Callable[[Callable], Callable]:
@@ -68,10 +62,6 @@ def join(re: Any, im: Any) -> ComplexTensor:
     return ComplexTensor(_C.stack([re, im], -1))
 
 
-def _ndim(z: Any) -> int:
-    return z.dim()
-
-
 def _dim(d: int, rank: int, op: str) -> int:
     return _batched._wrap_dim(int(d), rank, op)
 
@@ -87,12 +77,6 @@ def _shape(args: tuple) -> list[int]:
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         return [int(s) for s in args[0]]
     return [int(s) for s in args]
-
-
-def _complex_of(x: Any) -> ComplexTensor:
-    if type(x) is not ComplexTensor:
-        raise TypeError(f"expected a complex tensor, got {type(x).__name__}")
-    return x
 
 
 # ---------------------------------------------------------------------------------------- views
@@ -120,13 +104,13 @@ def reshape_as(z: Any, other: Any) -> Any:
 
 @rule("permute")
 def permute(z: ComplexTensor, *dims: Any) -> Any:
-    n = _ndim(z)
+    n = z.dim()
     return wrap(z._pair.permute(*_dims(_shape(dims), n, "permute"), n))
 
 
 @rule("transpose", "swapaxes", "swapdims")
 def transpose(z: ComplexTensor, dim0: int, dim1: int) -> Any:
-    n = _ndim(z)
+    n = z.dim()
     return wrap(z._pair.transpose(_dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")))
 
 
@@ -139,12 +123,12 @@ def t(z: ComplexTensor) -> Any:
 
 @rule("unsqueeze")
 def unsqueeze(z: ComplexTensor, dim: int) -> Any:
-    return wrap(z._pair.unsqueeze(_dim(dim, _ndim(z) + 1, "unsqueeze")))
+    return wrap(z._pair.unsqueeze(_dim(dim, z.dim() + 1, "unsqueeze")))
 
 
 @rule("squeeze")
 def squeeze(z: ComplexTensor, dim: Any = None) -> Any:
-    n, shape = _ndim(z), z.shape
+    n, shape = z.dim(), z.shape
     dims = range(n) if dim is None else _dims(dim, n, "squeeze")
     ones = tuple(d for d in dims if shape[d] == 1)
     return wrap(z._pair.squeeze(ones) if ones else z._pair.view(z._pair.shape))
@@ -152,7 +136,7 @@ def squeeze(z: ComplexTensor, dim: Any = None) -> Any:
 
 @rule("flatten")
 def flatten(z: ComplexTensor, start_dim: int = 0, end_dim: int = -1) -> Any:
-    n = _ndim(z)
+    n = z.dim()
     if n == 0:
         return reshape(z, 1)
     return wrap(z._pair.flatten(_dim(start_dim, n, "flatten"), _dim(end_dim, n, "flatten")))
@@ -160,7 +144,7 @@ def flatten(z: ComplexTensor, start_dim: int = 0, end_dim: int = -1) -> Any:
 
 @rule("unflatten")
 def unflatten(z: ComplexTensor, dim: int, sizes: Any) -> Any:
-    return wrap(z._pair.unflatten(_dim(dim, _ndim(z), "unflatten"), sizes))
+    return wrap(z._pair.unflatten(_dim(dim, z.dim(), "unflatten"), sizes))
 
 
 @rule("expand")
@@ -180,12 +164,12 @@ def broadcast_to(z: ComplexTensor, size: Any) -> Any:
 
 @rule("select")
 def select(z: ComplexTensor, dim: int, index: int) -> Any:
-    return wrap(z._pair.select(_dim(dim, _ndim(z), "select"), index))
+    return wrap(z._pair.select(_dim(dim, z.dim(), "select"), index))
 
 
 @rule("narrow")
 def narrow(z: ComplexTensor, dim: int, start: Any, length: int) -> Any:
-    return wrap(z._pair.narrow(_dim(dim, _ndim(z), "narrow"), start, length))
+    return wrap(z._pair.narrow(_dim(dim, z.dim(), "narrow"), start, length))
 
 
 def _pair_index(index: Any) -> tuple:
@@ -208,40 +192,40 @@ def setitem(z: Any, index: Any, value: Any) -> None:
 
 @rule("unbind")
 def unbind(z: ComplexTensor, dim: int = 0) -> Any:
-    return wrap(z._pair.unbind(_dim(dim, _ndim(z), "unbind")))
+    return wrap(z._pair.unbind(_dim(dim, z.dim(), "unbind")))
 
 
 @rule("split")
 def split(z: ComplexTensor, split_size_or_sections: Any, dim: int = 0) -> Any:
-    return wrap(z._pair.split(split_size_or_sections, _dim(dim, _ndim(z), "split")))
+    return wrap(z._pair.split(split_size_or_sections, _dim(dim, z.dim(), "split")))
 
 
 @rule("chunk")
 def chunk(z: ComplexTensor, chunks: int, dim: int = 0) -> Any:
-    return wrap(z._pair.chunk(chunks, _dim(dim, _ndim(z), "chunk")))
+    return wrap(z._pair.chunk(chunks, _dim(dim, z.dim(), "chunk")))
 
 
 @rule("tensor_split")
 def tensor_split(z: ComplexTensor, indices_or_sections: Any, dim: int = 0) -> Any:
-    return wrap(z._pair.tensor_split(indices_or_sections, _dim(dim, _ndim(z), "tensor_split")))
+    return wrap(z._pair.tensor_split(indices_or_sections, _dim(dim, z.dim(), "tensor_split")))
 
 
 @rule("diagonal")
 def diagonal(z: ComplexTensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
-    n = _ndim(z)
+    n = z.dim()
     d = z._pair.diagonal(offset, _dim(dim1, n, "diagonal"), _dim(dim2, n, "diagonal"))
     return wrap(d.movedim(-1, -2))
 
 
 @rule("unfold")
 def unfold(z: ComplexTensor, dimension: int, size: int, step: int) -> Any:
-    windows = z._pair.unfold(_dim(dimension, max(_ndim(z), 1), "unfold"), size, step)
+    windows = z._pair.unfold(_dim(dimension, max(z.dim(), 1), "unfold"), size, step)
     return wrap(windows.movedim(-1, -2))
 
 
 @rule("movedim", "moveaxis")
 def movedim(z: ComplexTensor, source: Any, destination: Any) -> Any:
-    n = _ndim(z)
+    n = z.dim()
     return wrap(z._pair.movedim(_dims(source, n, "movedim"), _dims(destination, n, "movedim")))
 
 
@@ -279,12 +263,12 @@ def imag(z: Any) -> Any:
 @rule("gather")
 def gather(z: ComplexTensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Any:
     pair_index = index.unsqueeze(-1).expand(*index.shape, 2)
-    return wrap(z._pair.gather(_dim(dim, _ndim(z), "gather"), pair_index))
+    return wrap(z._pair.gather(_dim(dim, z.dim(), "gather"), pair_index))
 
 
 @rule("index_select")
 def index_select(z: ComplexTensor, dim: int, index: Tensor) -> Any:
-    return wrap(z._pair.index_select(_dim(dim, _ndim(z), "index_select"), index))
+    return wrap(z._pair.index_select(_dim(dim, z.dim(), "index_select"), index))
 
 
 # ---------------------------------------------------------------------------- joining, choosing
@@ -520,7 +504,7 @@ def angle(z: Any) -> Any:
 @rule("sgn")
 def sgn(z: ComplexTensor) -> Any:
     magnitude = abs_(z)
-    safe = _C.where(magnitude == 0, _creation().ones_like(magnitude), magnitude)
+    safe = _C.where(magnitude == 0, creation().ones_like(magnitude), magnitude)
     re, im = parts(z)
     return join(re / safe, im / safe)
 
@@ -568,7 +552,7 @@ def pow_(x: Any, exponent: Any) -> Any:
         if exponent == 1:
             return clone(x) if type(x) is ComplexTensor else x
         if exponent == 0:
-            return join(_creation().ones_like(parts(x)[0]), 0.0)
+            return join(creation().ones_like(parts(x)[0]), 0.0)
     if type(x) is not ComplexTensor:  # a real base to a complex power: exp(p log x)
         base = x if isinstance(x, Tensor) else complex(x)
         if isinstance(base, complex):
@@ -764,22 +748,9 @@ def fill_(z: Any, value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------- conversions
-def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
-    """(dtype, device) of a to() call: positional device, dtype or tensor, or keywords."""
-    dtype, device = kwargs.get("dtype"), kwargs.get("device")
-    for a in args:
-        if isinstance(a, _C.dtype):
-            dtype = a
-        elif isinstance(a, Tensor):
-            dtype, device = a.dtype, a.device
-        elif isinstance(a, (str, int, _C.device)) and not isinstance(a, bool):
-            device = a
-    return dtype, device
-
-
 @rule("to")
 def to(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
-    dtype, device = _to_arguments(args, kwargs)
+    dtype, device = _batched.to_arguments(args, kwargs)
     pair = z._pair if device is None else z._pair.to(device)
     if dtype is None or dtype == z.dtype:
         return z if pair is z._pair else wrap(pair)
@@ -925,7 +896,7 @@ def prod(z: ComplexTensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     """The product of the elements (along dim), as halves multiplied pairwise: log2(n) complex products."""
     x = reshape(z, -1) if dim is None else movedim(z, dim, -1)
     if x.shape[-1] == 0:
-        return _creation().ones(x.shape[:-1], dtype=z.dtype, device=z.device)
+        return creation().ones(x.shape[:-1], dtype=z.dtype, device=z.device)
     while x.shape[-1] > 1:
         n = x.shape[-1]
         half = n // 2
@@ -954,7 +925,7 @@ def einsum(equation: str, *operands: Any) -> Any:
         signed = term if k < 2 else -term  # i^k: 1, i, -1, -i
         sums[k % 2] = signed if sums[k % 2] is None else sums[k % 2] + signed
     re, im = sums
-    return join(re, im if im is not None else _creation().zeros_like(re))
+    return join(re, im if im is not None else creation().zeros_like(re))
 
 
 def _install_operators() -> None:

@@ -117,11 +117,7 @@ class MetaTensor(_batched.TensorLike):
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:
-        if self._parameter:
-            from .nn.parameter import Parameter
-
-            return Parameter
-        return Tensor
+        return _batched.stand_in_class(self._parameter)
 
     # ------------------------------------------------------------------------------ metadata
     @property
@@ -296,7 +292,7 @@ class MetaTensor(_batched.TensorLike):
         raise NotImplementedError("Cannot copy out of meta tensor; no data!")
 
     def to(self, *args: Any, **kwargs: Any) -> Any:
-        dtype, device = _to_arguments(args, kwargs)
+        dtype, device = _batched.to_arguments(args, kwargs)
         if device is not None and str(device) != "meta":
             raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         if dtype is None or dtype == self._dtype:
@@ -344,18 +340,6 @@ def _rebuild(shape: tuple, dtype: Any, requires_grad: bool, parameter: bool) -> 
     t = MetaTensor(shape, dtype, requires_grad)
     t._parameter = parameter
     return t
-
-
-def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
-    dtype, device = kwargs.get("dtype"), kwargs.get("device")
-    for a in args:
-        if isinstance(a, _C.dtype):
-            dtype = a
-        elif isinstance(a, (str, _C.device)):
-            device = a
-        elif _batched.is_tensor(a):
-            dtype, device = a.dtype, a.device
-    return dtype, device
 
 
 def empty(shape: Any, dtype: Any, requires_grad: bool = False) -> MetaTensor:

@@ -131,7 +131,11 @@ class Tracer(TracerBase):
             path = self.tensor_attrs[id(attr_val)]
             if path not in parameter_proxy_cache:
                 factory = (lambda node: ParameterProxy(node, self, attr_val)) if self.param_shapes_constant else None
-                parameter_proxy_cache[path] = self.create_proxy("get_attr", path, (), {}, proxy_factory_fn=factory)
+                # a subclass's create_proxy may not take proxy_factory_fn (torchvision's): PyTorch passes it only
+                # where the signature names it
+                takes_factory = "proxy_factory_fn" in inspect.signature(self.create_proxy).parameters
+                given = {"proxy_factory_fn": factory} if takes_factory else {}
+                parameter_proxy_cache[path] = self.create_proxy("get_attr", path, (), {}, **given)
             return parameter_proxy_cache[path]
         return attr_val
 
