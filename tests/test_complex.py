@@ -584,3 +584,28 @@ def test_reductions_to_real_and_products_of_elements():
         ember.linalg.norm(z, "nuc")
     for fn in (lambda t: t.prod(), lambda t: t.prod(0), lambda t: t.var(1), lambda t: ember.linalg.norm(t)):
         assert gradcheck(fn, (ember.tensor(A, requires_grad=True),))
+
+
+def test_complex_layers_convolutions_and_random_fills():
+    x, w, b = crandn(2, 3, 10), crandn(4, 3, 3), crandn(4)
+    got = ember.nn.functional.conv1d(ember.tensor(x), ember.tensor(w), ember.tensor(b), padding=1)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1)))
+    windows = np.stack([padded[:, :, i : i + 3] for i in range(10)], axis=2)  # (batch, in, position, tap)
+    close(got, np.einsum("bipk,oik->bop", windows, w) + b[None, :, None])  # the bias counted once
+    assert gradcheck(lambda a, k, c: ember.nn.functional.conv1d(a, k, c, stride=2),
+                     tuple(ember.tensor(v, requires_grad=True) for v in (x, w, b)))  # fmt: skip
+    layer = ember.nn.Linear(4, 3, dtype=ember.cfloat)
+    assert layer.weight.dtype is ember.complex64 and layer.bias.is_complex()
+    out = layer(ember.randn(2, 4, dtype=ember.cfloat))
+    out.abs().sum().backward()
+    assert out.shape == (2, 3) and layer.weight.grad.dtype is ember.complex64
+    z = ember.empty(100000, dtype=ember.cfloat).normal_(1.0, 2.0)
+    assert abs(float(z.real.mean()) - 1) < 0.05 and abs(float(z.imag.std()) - 2 / np.sqrt(2)) < 0.05
+    u = ember.empty(1000, dtype=ember.cfloat).uniform_(-1, 3)
+    assert float(u.imag.min()) >= -1 and float(u.imag.max()) < 3 and float(u.real.max()) > 2.5
+
+
+def test_sgn_and_abs_have_zero_gradients_at_zero_as_pytorchs():
+    z = ember.tensor([0j, 1 + 1j], requires_grad=True)
+    (z.sgn().real.sum() + z.abs().sum()).backward()
+    assert z.grad[0].item() == 0j

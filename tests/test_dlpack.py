@@ -226,14 +226,27 @@ def test_negative_strides_are_refused():
     assert ember.from_dlpack(np.arange(5)[::-1].copy()).tolist() == [4, 3, 2, 1, 0]
 
 
-@pytest.mark.parametrize("np_dtype,name", [(np.complex64, "complex64"), (np.complex128, "complex128")])
-def test_unsupported_dtype(np_dtype, name):
-    a = np.zeros(3, dtype=np_dtype)
+def test_unsupported_dtype():
+    torch = pytest.importorskip("torch")
+    a = torch.zeros(3, dtype=torch.float8_e4m3fn)  # a dtype ember's tensors do not have
     before = sys.getrefcount(a)
-    with pytest.raises(TypeError, match=f"unsupported dtype {name};"):
+    with pytest.raises(TypeError, match="unsupported dtype DLPack type code 10 of 8 bits"):
         ember.from_dlpack(a)
     gc.collect()
     assert sys.getrefcount(a) == before  # the refused capsule was released, not leaked
+
+
+@pytest.mark.parametrize("np_dtype", [np.complex64, np.complex128])
+def test_complex_arrays_are_shared_both_ways(np_dtype):
+    a = (np.arange(6) + 1j * np.arange(6)).reshape(2, 3).astype(np_dtype)
+    t = ember.from_dlpack(a[:, ::2])  # a strided view stays a view (Note [Complex tensors])
+    assert t.dtype == getattr(ember, np.dtype(np_dtype).name) and t.stride() == (3, 2)
+    t[1, 1] = 7j
+    assert a[1, 2] == 7j
+    back = np.from_dlpack(ember.tensor(a))
+    assert back.dtype == np_dtype and np.array_equal(back, a)
+    with pytest.raises(RuntimeError, match="Can't export tensors that require gradient"):
+        ember.tensor(a, requires_grad=True).__dlpack__()
 
 
 def test_capsule_is_consumed_once():
@@ -424,8 +437,9 @@ def test_torch_refusals():
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="require gradient"):
         torch.from_dlpack(ember.ones(2, requires_grad=True))
-    with pytest.raises(TypeError, match="unsupported dtype"):
-        ember.from_dlpack(torch.zeros(2, dtype=torch.complex64))
+    shared = torch.tensor([1 + 2j, 3j])
+    ember.from_dlpack(shared)[0] = 5j  # complex tensors are shared with PyTorch too
+    assert shared[0].item() == 5j and torch.from_dlpack(ember.tensor([2j])).dtype == torch.complex64
     for dtype in [torch.uint16, torch.uint32, torch.uint64]:  # PyTorch's shell unsigned dtypes, both ways
         back = torch.from_dlpack(ember.from_dlpack(torch.tensor([1, 2**15, 7], dtype=dtype)))
         assert back.dtype == dtype and back.tolist() == [1, 2**15, 7]

@@ -234,6 +234,17 @@ class ComplexTensor(_batched.HeldTensor):
         pair = self._pair.detach().cpu().resolve_conj() if force else self._pair
         return pair.numpy().view(_NUMPY_COMPLEX[pair.dtype])[..., 0]
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """A DLPack capsule of the complex values, through numpy's (host memory only)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        if self.device.type != "cpu":
+            raise RuntimeError("__dlpack__: ember exports complex tensors from host (CPU) memory only")
+        return self.numpy().__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0) if self.device.type == "cpu" else (2, self.device.index or 0)
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self.detach().cpu().numpy()
         return a if dtype is None else a.astype(dtype)
@@ -506,13 +517,14 @@ def copy_into(out: Any, result: Any) -> Any:
 
 # ------------------------------------------------------------------------------ creation
 def from_numpy_array(arr: np.ndarray, dtype: Any, copy: bool = True) -> ComplexTensor:
-    """A complex tensor of a complex numpy array's values (sharing its memory when not `copy`)."""
+    """A complex tensor of a complex numpy array's values, sharing its memory unless `copy` (or a dtype
+    conversion) makes a new one."""
     part = part_dtype(dtype, "tensor")
-    np_part = np.float32 if part == _C.dtype.float32 else np.float64
     if copy or arr.dtype != _NUMPY_COMPLEX[part]:
-        arr = np.ascontiguousarray(arr, dtype=_NUMPY_COMPLEX[part])
-    pairs = arr.reshape(arr.shape + (1,)).view(np_part)
-    return ComplexTensor(_C.from_numpy(pairs) if not copy else _C.from_numpy(pairs.copy()))
+        arr = np.array(arr, dtype=_NUMPY_COMPLEX[part], order="C")
+    # the real parts' view has the array's strides; a last axis of 2 steps to the imaginary parts
+    pairs = np.lib.stride_tricks.as_strided(arr.real, arr.shape + (2,), arr.strides + (arr.itemsize // 2,))
+    return ComplexTensor(_C.from_numpy(pairs))
 
 
 def create(kind: str, shape: list[int], dtype: Any, device: Any, requires_grad: bool, generator: Any = None,

@@ -383,9 +383,31 @@ def _number_product(x: Any, y: Any) -> Any:
 
 mul = bilinear(_number_product)
 RULES.update({n: mul for n in ("mul", "multiply", "__mul__", "__rmul__")})
-for _name in ("matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "kron", "tensordot", "conv1d", "conv2d",
-              "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cross"):  # fmt: skip
+for _name in ("matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "kron", "tensordot", "cross"):
     RULES[_name] = bilinear(real_op(_name))
+del _name
+
+
+def convolution(name: str) -> Callable[..., Any]:
+    """A convolution's rule: the bilinear product of input and weight, then the bias (once, not in each
+    of the four real products)."""
+    product = bilinear(real_op(name))
+
+    def run(input: Any, weight: Any, bias: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = product(input, weight, None, *args, **kwargs)
+        if bias is None:
+            return result
+        spatial = result.dim() - 2
+        per_channel = (
+            reshape(bias, -1, *[1] * spatial) if type(bias) is ComplexTensor else bias.reshape(-1, *[1] * spatial)
+        )
+        return add(result, per_channel)
+
+    return run
+
+
+for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
+    RULES[_name] = convolution(_name)
 del _name
 RULES["__matmul__"] = RULES["matmul"]
 RULES["__rmatmul__"] = lambda x, y: RULES["matmul"](y, x)
@@ -504,9 +526,12 @@ def angle(z: Any) -> Any:
 @rule("sgn")
 def sgn(z: ComplexTensor) -> Any:
     magnitude = abs_(z)
-    safe = _C.where(magnitude == 0, creation().ones_like(magnitude), magnitude)
+    zero = magnitude == 0
+    scale = _C.where(
+        zero, creation().zeros_like(magnitude), 1.0 / _C.where(zero, creation().ones_like(magnitude), magnitude)
+    )
     re, im = parts(z)
-    return join(re / safe, im / safe)
+    return join(re * scale, im * scale)  # 0 at 0, with a zero gradient there, as PyTorch's
 
 
 @rule("exp")
@@ -744,6 +769,20 @@ def fill_(z: Any, value: Any) -> Any:
     value = value.item() if isinstance(value, Tensor) else complex(value)
     z._pair[..., 0] = value.real
     z._pair[..., 1] = value.imag
+    return z
+
+
+@rule("uniform_")
+def uniform_(z: ComplexTensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Any:
+    """Both parts uniform on [a, b), as PyTorch's."""
+    z._pair.uniform_(a, b, generator=generator)
+    return z
+
+
+@rule("normal_")
+def normal_(z: ComplexTensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
+    """Both parts normal around mean with std / sqrt(2), so |z - mean| has variance std^2, as PyTorch's."""
+    z._pair.normal_(mean, std / math.sqrt(2.0), generator=generator)
     return z
 
 
