@@ -609,3 +609,33 @@ def test_sgn_and_abs_have_zero_gradients_at_zero_as_pytorchs():
     z = ember.tensor([0j, 1 + 1j], requires_grad=True)
     (z.sgn().real.sum() + z.abs().sum()).backward()
     assert z.grad[0].item() == 0j
+
+
+def test_more_functions_against_numpy():
+    z, w = ember.tensor(A), ember.tensor(B)
+    x3, y3 = crandn(2, 3, 3), crandn(2, 3, 3)
+    close(ember.linalg.vecdot(z, w), np.sum(np.conj(A) * B, -1))  # the first argument conjugated
+    close(ember.linalg.cross(ember.tensor(x3), ember.tensor(y3)), np.cross(x3, y3))  # dim=-1 by default
+    close(ember.linalg.diagonal(ember.tensor(x3)), np.diagonal(x3, axis1=-2, axis2=-1))
+    centred = A - A.mean(1, keepdims=True)
+    close(ember.cov(z), centred @ centred.conj().T / 3)
+    close(ember.corrcoef(z), np.corrcoef(A))
+    close(ember.sinc(z), np.sinc(A))
+    close(ember.logsumexp(z, 1), np.log(np.exp(A).sum(1)))
+    close(ember.addcmul(z, z, w, value=0.5), A + 0.5 * A * B)
+    close(ember.lerp(z, w, 0.25), A + 0.25 * (B - A))
+    close(ember.expm1(z), np.expm1(A))
+    close(ember.log1p(z), np.log1p(A))
+    close(ember.masked_select(z, ember.tensor(R) > 0), A[R > 0])
+    close(ember.cumprod(z, 1), np.cumprod(A, 1))
+    close(ember.addmm(z[:, :3], z, w.mT, beta=2, alpha=0.5), 2 * A[:, :3] + 0.5 * A @ B.T)
+    close(ember.baddbmm(ember.tensor(x3), ember.tensor(x3), ember.tensor(y3)), x3 + x3 @ y3)
+    close(ember.addr(z, z[:, 0], w[0]), A + np.outer(A[:, 0], B[0]))
+    std, mean = ember.std_mean(z, 1)
+    close(std, A.std(1, ddof=1))
+    close(mean, A.mean(1))
+    close(ember.nan_to_num(ember.tensor([complex(np.nan, 1.0)])), [1j])
+    for fn in (lambda t: ember.cumprod(t, 1), lambda t: ember.logsumexp(t, 0), lambda t: ember.sinc(t), ember.cov):
+        assert gradcheck(fn, (ember.tensor(A, requires_grad=True),))
+    with pytest.raises(NotImplementedError, match="\"linalg.inv\" not implemented for 'ComplexDouble'"):
+        ember.linalg.inv(ember.tensor(A[:3, :3]))

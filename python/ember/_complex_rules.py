@@ -340,6 +340,8 @@ def real_op(name: str) -> Callable[..., Any]:
         import ember
         import ember.nn.functional as F
 
+        if name.startswith("linalg."):
+            return getattr(ember.linalg, name[len("linalg.") :])(*args, **kwargs)
         for home in (_C, ember, F):
             fn = getattr(home, name, None)
             if callable(fn):
@@ -352,7 +354,7 @@ def real_op(name: str) -> Callable[..., Any]:
 
 for _name in ("sum", "mean", "nansum", "nanmean", "cumsum", "trace", "tril", "triu", "diag", "diag_embed", "flip",
               "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "take", "diff",
-              "take_along_dim", "pad"):  # fmt: skip
+              "take_along_dim", "pad", "nan_to_num"):  # fmt: skip
     RULES[_name] = per_part(real_op(_name))
 del _name
 
@@ -383,9 +385,38 @@ def _number_product(x: Any, y: Any) -> Any:
 
 mul = bilinear(_number_product)
 RULES.update({n: mul for n in ("mul", "multiply", "__mul__", "__rmul__")})
-for _name in ("matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "kron", "tensordot", "cross"):
+for _name in (
+    "matmul",
+    "mm",
+    "bmm",
+    "mv",
+    "dot",
+    "inner",
+    "outer",
+    "ger",
+    "kron",
+    "tensordot",
+    "cross",
+    "linalg.cross",
+):
     RULES[_name] = bilinear(real_op(_name))
 del _name
+
+
+@rule("vecdot", "linalg.vecdot")
+def vecdot(x: Any, y: Any, *, dim: int = -1, out: Any = None) -> Any:
+    """sum(conj(x) * y) over dim, as PyTorch's."""
+    return _out(RULES["sum"](mul(conj(x), y), dim), out)
+
+
+@rule("addcmul")
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1, out: Any = None) -> Any:
+    return add(input, mul(mul(tensor1, tensor2), value), out=out)
+
+
+@rule("lerp")
+def lerp(input: Any, end: Any, weight: Any, *, out: Any = None) -> Any:
+    return add(input, mul(weight, sub(end, input)), out=out)
 
 
 def convolution(name: str) -> Callable[..., Any]:
@@ -544,6 +575,34 @@ def exp(z: ComplexTensor) -> Any:
 @rule("log")
 def log(z: ComplexTensor) -> Any:
     return join(_C.log(abs_(z)), angle(z))
+
+
+@rule("expm1")
+def expm1(z: ComplexTensor) -> Any:
+    return sub(exp(z), 1.0)
+
+
+@rule("log1p")
+def log1p(z: ComplexTensor) -> Any:
+    return log(add(z, 1.0))
+
+
+@rule("sinc")
+def sinc(z: ComplexTensor) -> Any:
+    """sin(pi z) / (pi z), 1 at 0."""
+    scaled = mul(z, math.pi)
+    zero = z._pair.eq(0).all(-1)
+    safe = where(zero, 1.0, scaled)
+    return where(zero, 1.0, div(sin(safe), safe))
+
+
+@rule("logsumexp")
+def logsumexp(z: ComplexTensor, dim: Any, keepdim: bool = False, *, out: Any = None) -> Any:
+    """log(sum(exp(z))) over dim, shifted by the largest real part for range."""
+    shift = _C.amax(z.real, dim, True).detach()
+    total = log(RULES["sum"](exp(sub(z, shift)), dim, True))
+    result = add(total, shift)
+    return _out(result if keepdim else squeeze(result, dim), out)
 
 
 @rule("log10")
@@ -740,8 +799,9 @@ def _inplace(op: Callable[..., Any]) -> Callable[..., Any]:
 
 
 for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("div", div), ("neg", neg), ("conj_physical", conj),
-                   ("exp", exp), ("sqrt", sqrt), ("reciprocal", reciprocal), ("pow", pow_)):  # fmt: skip
-    RULES[_name + "_"] = _inplace(_op)
+                   ("exp", exp), ("sqrt", sqrt), ("reciprocal", reciprocal), ("pow", pow_), ("addcmul", None),
+                   ("lerp", None)):  # fmt: skip
+    RULES[_name + "_"] = _inplace(_op or RULES[_name])
 for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", pow_)):
     RULES[f"__i{_name}__"] = _inplace(_op)
 RULES["subtract_"], RULES["multiply_"], RULES["divide_"] = RULES["sub_"], RULES["mul_"], RULES["div_"]
@@ -928,6 +988,85 @@ def var(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
 @rule("std")
 def std(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
     return var(z, dim, *args, **kwargs).sqrt()
+
+
+@rule("cumprod")
+def cumprod(z: ComplexTensor, dim: int, *, dtype: Any = None, out: Any = None) -> Any:
+    """The running product along dim, as a scan: log2(n) steps, each multiplying by the values 2^j back."""
+    x = movedim(z, dim, -1)
+    n, step = x.shape[-1], 1
+    while step < n:
+        head, tail = narrow(x, -1, 0, step), mul(narrow(x, -1, step, n - step), narrow(x, -1, 0, n - step))
+        x = cat([head, tail], -1)
+        step *= 2
+    return _out(movedim(x, -1, dim), out)
+
+
+def _add_product(product: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """addmm and its family: beta * input + alpha * product(first, second)."""
+
+    def run(input: Any, first: Any, second: Any, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Any:
+        return add(mul(input, beta), mul(product(first, second), alpha), out=out)
+
+    return run
+
+
+for _name, _product in (
+    ("addmm", lambda a, b: RULES["matmul"](a, b)),
+    ("addmv", lambda a, b: RULES["matmul"](a, b)),
+    ("baddbmm", lambda a, b: RULES["matmul"](a, b)),
+    ("addbmm", lambda a, b: RULES["sum"](_as_complex(RULES["matmul"](a, b)), 0)),
+    ("addr", lambda a, b: RULES["outer"](a, b)),
+):
+    RULES[_name] = _add_product(_product)
+del _name, _product
+
+
+@rule("std_mean")
+def std_mean(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
+    keepdim = kwargs.get("keepdim", False)
+    return std(z, dim, *args, **kwargs), RULES["mean"](z, dim, keepdim) if dim is not None else RULES["mean"](z)
+
+
+@rule("var_mean")
+def var_mean(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
+    keepdim = kwargs.get("keepdim", False)
+    return var(z, dim, *args, **kwargs), RULES["mean"](z, dim, keepdim) if dim is not None else RULES["mean"](z)
+
+
+@rule("cov")
+def cov(input: ComplexTensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Any:
+    """The covariance of the rows (variables) over the columns (observations), as PyTorch's:
+    centred x @ conj(centred x).T / (N - correction)."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov: weights with a complex input are not there yet")
+    x = input if input.dim() == 2 else reshape(input, 1, -1)
+    centred = sub(x, RULES["mean"](x, 1, True))
+    return div(RULES["matmul"](centred, conj(transpose(centred, 0, 1))), max(x.shape[1] - correction, 0))
+
+
+@rule("corrcoef")
+def corrcoef(input: ComplexTensor) -> Any:
+    """cov normalised by the standard deviations, real and imaginary parts clipped to [-1, 1], as PyTorch's."""
+    c = cov(input)
+    if c.dim() == 0:
+        return div(c, c)
+    d = _C.sqrt(_C.diagonal(c.real))
+    scaled = div(div(c, d.unsqueeze(1)), d.unsqueeze(0))
+    return join(scaled.real.clamp(-1, 1), scaled.imag.clamp(-1, 1))
+
+
+@rule("masked_select")
+def masked_select(z: ComplexTensor, mask: Tensor) -> Any:
+    from ._composite_shape import broadcast_shapes
+
+    shape = broadcast_shapes(tuple(z.shape), tuple(mask.shape))
+    return getitem(expand(z, shape), mask.expand(shape))
+
+
+@rule("linalg.diagonal")
+def linalg_diagonal(z: ComplexTensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
+    return diagonal(z, offset, dim1, dim2)
 
 
 @rule("prod")

@@ -144,6 +144,9 @@ def _check_same_device(*tensors: Tensor) -> None:
 def _check_float(name: str, A: Tensor, arg: str = "input") -> None:
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not {type(A).__name__}")
+    if A.is_complex():  # complex tensors exist (Note [Complex tensors]); their linear algebra does not yet
+        got = _SCALAR_NAMES.get(A.dtype.name, A.dtype.name)
+        raise NotImplementedError(f"\"{name}\" not implemented for '{got}': ember's linalg takes float32 and float64")
     if not A.is_floating_point():
         got = _SCALAR_NAMES.get(A.dtype.name, A.dtype.name)
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {got}")
