@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import types
 import warnings
 from typing import Any, Callable, Iterator
 
@@ -103,6 +104,16 @@ class ComplexTensor(_batched.HeldTensor):
         if body is not None:
             return body(*args, **kwargs)
         return dispatch(name, False, args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        """A method with a complex rule runs it (Tensor's methods written in Python included); any other
+        Tensor attribute as the stand-ins' (Note [Batched dispatch])."""
+        from ._complex_rules import RULES
+
+        rule = RULES.get(name)
+        if rule is not None and not name.startswith("__"):
+            return types.MethodType(rule, self)
+        return _batched.tensor_attribute(self, name)
 
     # ------------------------------------------------------------------------------ metadata
     @property

@@ -497,7 +497,18 @@ def positive(z: ComplexTensor) -> Any:
     return z
 
 
-@rule("conj", "conj_physical", "resolve_conj", "resolve_neg")
+@rule("resolve_conj", "resolve_neg")
+def resolved(x: Any) -> Any:
+    """x itself: ember conjugates and negates at once, never lazily."""
+    return x
+
+
+@rule("adjoint")
+def adjoint(z: ComplexTensor) -> Any:
+    return conj(transpose(z, -2, -1))
+
+
+@rule("conj", "conj_physical")
 def conj(x: Any) -> Any:
     if type(x) is not ComplexTensor:
         return x.conjugate() if isinstance(x, complex) else x
@@ -603,6 +614,63 @@ def logsumexp(z: ComplexTensor, dim: Any, keepdim: bool = False, *, out: Any = N
     total = log(RULES["sum"](exp(sub(z, shift)), dim, True))
     result = add(total, shift)
     return _out(result if keepdim else squeeze(result, dim), out)
+
+
+@rule("exp2")
+def exp2(z: ComplexTensor) -> Any:
+    return exp(mul(z, math.log(2.0)))
+
+
+def _i_times(z: Any) -> Any:
+    return mul(z, 1j)
+
+
+@rule("asin", "arcsin")
+def asin(z: ComplexTensor) -> Any:
+    """-i log(iz + sqrt(1 - z^2)): the principal value."""
+    return mul(log(add(_i_times(z), sqrt(sub(1.0, mul(z, z))))), -1j)
+
+
+@rule("acos", "arccos")
+def acos(z: ComplexTensor) -> Any:
+    return sub(math.pi / 2, asin(z))
+
+
+@rule("atan", "arctan")
+def atan(z: ComplexTensor) -> Any:
+    """(i/2) (log(1 - iz) - log(1 + iz))."""
+    iz = _i_times(z)
+    return mul(sub(log(sub(1.0, iz)), log(add(1.0, iz))), 0.5j)
+
+
+@rule("asinh", "arcsinh")
+def asinh(z: ComplexTensor) -> Any:
+    return log(add(z, sqrt(add(mul(z, z), 1.0))))
+
+
+@rule("acosh", "arccosh")
+def acosh(z: ComplexTensor) -> Any:
+    return log(add(z, mul(sqrt(add(z, 1.0)), sqrt(sub(z, 1.0)))))
+
+
+@rule("atanh", "arctanh")
+def atanh(z: ComplexTensor) -> Any:
+    return mul(sub(log(add(1.0, z)), log(sub(1.0, z))), 0.5)
+
+
+@rule("silu")
+def silu(z: ComplexTensor, inplace: bool = False) -> Any:
+    return mul(z, sigmoid(z))
+
+
+@rule("logaddexp")
+def logaddexp(x: Any, y: Any) -> Any:
+    """m + log1p(exp(other - m)), m the argument of larger real part (its imaginary part kept as it is,
+    as PyTorch's)."""
+    a, b = broadcast_tensors(_as_complex(x), _as_complex(y))
+    first = (a.real >= b.real).detach()
+    larger, smaller = where(first, a, b), where(first, b, a)
+    return add(larger, log1p(exp(sub(smaller, larger))))
 
 
 @rule("log10")
@@ -766,6 +834,44 @@ for _name in ("lt", "le", "gt", "ge", "__lt__", "__le__", "__gt__", "__ge__", "m
 del _name
 
 
+def _nonzero(x: Any) -> Any:
+    """Whether each element is nonzero (either part), as a bool tensor; real tensors as they are."""
+    return (x._pair != 0).any(-1) if type(x) is ComplexTensor else x
+
+
+def _on_truth(name: str) -> Callable[..., Any]:
+    """A logical op or test of truth (all, any, nonzero, logical_and, ...) on whether elements are nonzero."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return real_op(name)(*(_nonzero(a) for a in args), **kwargs)
+
+    return run
+
+
+for _name in ("all", "any", "nonzero", "argwhere", "logical_and", "logical_or", "logical_xor", "logical_not"):
+    RULES[_name] = _on_truth(_name)
+del _name
+
+
+@rule("is_inference")
+def is_inference(z: ComplexTensor) -> bool:
+    return z._pair.is_inference()
+
+
+@rule("result_type")
+def result_type(x: Any, y: Any) -> Any:
+    """The complex dtype wide enough for both (complex128 when either holds float64 parts)."""
+    from ._complex import complex_dtype_of
+
+    def part(v: Any) -> Any:
+        if type(v) is ComplexTensor:
+            return v._pair.dtype
+        return v.dtype if isinstance(v, Tensor) and v.dim() > 0 else None
+
+    wide = _C.dtype.float64 in (part(x), part(y))
+    return complex_dtype_of(_C.dtype.float64 if wide else _C.dtype.float32)
+
+
 # ---------------------------------------------------------------------------------- in place
 def _cannot_hold(target: Any, value: Any) -> None:
     from ._dtype_info import _scalar_name
@@ -805,6 +911,7 @@ for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("div", div), ("neg
 for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", pow_)):
     RULES[f"__i{_name}__"] = _inplace(_op)
 RULES["subtract_"], RULES["multiply_"], RULES["divide_"] = RULES["sub_"], RULES["mul_"], RULES["div_"]
+
 del _name, _op
 
 
@@ -1104,6 +1211,15 @@ def einsum(equation: str, *operands: Any) -> Any:
         sums[k % 2] = signed if sums[k % 2] is None else sums[k % 2] + signed
     re, im = sums
     return join(re, im if im is not None else creation().zeros_like(re))
+
+
+# The in-place forms of the rules above: the result written into the complex tensor.
+for _name in ("log", "log2", "log10", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid", "square",
+              "negative", "sgn", "expm1", "log1p", "sinc", "nan_to_num", "exp2", "asin", "acos", "atan", "asinh",
+              "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "cumsum", "cumprod",
+              "tril", "triu", "masked_fill", "conj"):  # fmt: skip
+    RULES.setdefault(_name + "_", _inplace(RULES[_name]))
+del _name
 
 
 def _install_operators() -> None:

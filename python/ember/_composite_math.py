@@ -55,8 +55,8 @@ __all__ = [
 
 
 def _floating(t: Tensor) -> Tensor:
-    """t itself when floating, else t in the default dtype (what PyTorch's float-only ops compute in)."""
-    return t if t.is_floating_point() else t.to(_creation.get_default_dtype())
+    """t itself when floating or complex, else t in the default dtype (what PyTorch's float-only ops compute in)."""
+    return t if t.is_floating_point() or t.is_complex() else t.to(_creation.get_default_dtype())
 
 
 def _as_tensor(x: Any, like: Tensor) -> Tensor:
@@ -68,7 +68,9 @@ def _as_tensor(x: Any, like: Tensor) -> Tensor:
         return _creation.tensor(x, device=device)
     if isinstance(x, numbers.Integral):
         return _creation.tensor(x, dtype=like.dtype if not like.dtype == _C.dtype.bool else None, device=device)
-    return _creation.tensor(x, dtype=like.dtype if like.is_floating_point() else None, device=device)
+    return _creation.tensor(
+        x, dtype=like.dtype if like.is_floating_point() or like.is_complex() else None, device=device
+    )
 
 
 # ------------------------------------------------------------------------------ differences, integrals
@@ -370,14 +372,17 @@ def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         dtype=_C.dtype.float64 if input.dtype == _C.dtype.float64 else _creation.get_default_dtype(),
         device=_creation._device_of(input),
     )
-    return _out(out, _floating(input) * _C.pow(two, other.to(two.dtype)), "ldexp")
+    power = _C.pow(two, other if other.is_complex() else other.to(two.dtype))
+    return _out(out, _floating(input) * power, "ldexp")
 
 
 def float_power(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` computed in float64 (both converted first)."""
-    f64 = _C.dtype.float64
-    base = input.to(f64) if isinstance(input, Tensor) else float(input)
-    exp = exponent.to(f64) if isinstance(exponent, Tensor) else float(exponent)
+    complex_ = any(isinstance(v, complex) or (isinstance(v, Tensor) and v.is_complex()) for v in (input, exponent))
+    f64 = _C.dtype.complex128 if complex_ else _C.dtype.float64  # complex in complex128, as PyTorch's
+    number = complex if complex_ else float
+    base = input.to(f64) if isinstance(input, Tensor) else number(input)
+    exp = exponent.to(f64) if isinstance(exponent, Tensor) else number(exponent)
     if not isinstance(base, Tensor):
         base = _creation.tensor(base, dtype=f64, device=_creation._device_of(exp) if isinstance(exp, Tensor) else None)
     return _out(out, _C.pow(base, exp), "float_power")

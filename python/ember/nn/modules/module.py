@@ -647,7 +647,7 @@ class Module:
             return self
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            return t.to(device=device, dtype=dtype if t.is_floating_point() or t.is_complex() else None)
 
         return self._apply(convert)
 
