@@ -89,3 +89,38 @@ def test_complex_results_equal_pytorchs_wherever_both_compute():
                     different.append(f"{name}/{arity}")
     assert compared > 200  # 237 when written
     assert not different, f"complex results that differ from PyTorch's: {different}"
+
+
+# Methods that are not values of the tensor: memory, pointers, autograd and random fills.
+METHOD_SKIP = {"backward", "register_hook", "retain_grad", "share_memory_", "pin_memory", "record_stream", "numpy",
+               "tolist", "item", "storage", "untyped_storage", "data_ptr", "const_data_ptr", "mutable_data_ptr",
+               "cuda", "to_sparse", "to_mkldnn", "resize_", "set_", "apply_", "map_", "map2_", "new", "detach_",
+               "requires_grad_", "storage_type", "is_pinned", "is_shared", "dim_order", "bernoulli_", "cauchy_",
+               "exponential_", "geometric_", "log_normal_", "normal_", "random_", "uniform_", "bernoulli",
+               "multinomial", "new_empty", "new_empty_strided", "hash_tensor", "register_post_accumulate_grad_hook",
+               "element_size", "get_device", "storage_offset", "nbytes", "itemsize"}  # fmt: skip
+
+
+def test_complex_tensor_methods_equal_pytorchs_wherever_both_compute():
+    rng = np.random.default_rng(4)
+    values = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    names = [n for n in dir(torch.Tensor) if not n.startswith("_") and n not in METHOD_SKIP
+             and callable(getattr(torch.Tensor, n, None)) and hasattr(ember.Tensor, n)]  # fmt: skip
+    different, compared = [], 0
+    for name in names:
+        for arity in (0, 1):
+            outcomes = []
+            for lib in (torch, ember):
+                args = tuple(lib.tensor(values) for _ in range(arity))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        outcomes.append(("ok", _values(lib, getattr(lib.tensor(values), name)(*args))))
+                    except Exception as error:  # noqa: BLE001 - an outcome to compare
+                        outcomes.append(("error", type(error).__name__))
+            if outcomes[0][0] == outcomes[1][0] == "ok":
+                compared += 1
+                if not _same(outcomes[1][1], outcomes[0][1]):
+                    different.append(f"{name}/{arity}")
+    assert compared > 180  # 208 when written
+    assert not different, f"complex results that differ from PyTorch's: {different}"

@@ -1213,11 +1213,30 @@ def einsum(equation: str, *operands: Any) -> Any:
     return join(re, im if im is not None else creation().zeros_like(re))
 
 
+RULES["not_equal"] = RULES["ne"]
+RULES["true_divide_"] = RULES["div_"]
+
+
+def _view_in_place(op: Callable[..., Any]) -> Callable[..., Any]:
+    """squeeze_, t_, ...: the tensor itself becomes the view op(z) of its memory."""
+
+    def run(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
+        z._pair = op(z, *args, **kwargs)._pair
+        return z
+
+    return run
+
+
+for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
+    RULES[_name + "_"] = _view_in_place(RULES[_name])
+
+
 # The in-place forms of the rules above: the result written into the complex tensor.
 for _name in ("log", "log2", "log10", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid", "square",
               "negative", "sgn", "expm1", "log1p", "sinc", "nan_to_num", "exp2", "asin", "acos", "atan", "asinh",
               "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "cumsum", "cumprod",
-              "tril", "triu", "masked_fill", "conj"):  # fmt: skip
+              "tril", "triu", "masked_fill", "conj", "eq", "ne", "not_equal", "logical_and", "logical_or",
+              "logical_xor", "logical_not"):  # fmt: skip
     RULES.setdefault(_name + "_", _inplace(RULES[_name]))
 del _name
 

@@ -33,6 +33,8 @@ def _check_tensors(op: str, **args: Any) -> None:
 def _check_float_matrix(name: str, t: Tensor, arg: str) -> None:
     if t.dim() < 2:
         raise RuntimeError(f"torch.{name}: {arg} must have at least 2 dimensions.")
+    if t.is_complex():  # complex tensors exist; their linear algebra does not yet (Note [Complex tensors])
+        raise NotImplementedError(f"torch.{name}: a complex {arg} is not supported yet (ember's linalg is real)")
     if t.dtype not in (_C.dtype.float32, _C.dtype.float64):
         raise RuntimeError(f"torch.{name}: Expected a floating point or complex tensor as {arg}. Got {t.dtype}")
 
