@@ -1176,6 +1176,46 @@ def linalg_diagonal(z: ComplexTensor, *, offset: int = 0, dim1: int = -2, dim2: 
     return diagonal(z, offset, dim1, dim2)
 
 
+def _real_block(z: Any) -> Tensor:
+    """The real 2n x 2n matrix [[A, -B], [B, A]] of the complex matrix A + iB (batched): complex products,
+    inverses and solutions are those of these blocks, so real linear algebra (and its gradients) serve."""
+    a, b = parts(z)
+    if b is None:
+        b = creation().zeros_like(a)
+    return _C.cat([_C.cat([a, -b], -1), _C.cat([b, a], -1)], -2)
+
+
+def _from_block_columns(x: Tensor, n: int) -> ComplexTensor:
+    """The complex matrix whose real and imaginary parts are the top and bottom n rows of x."""
+    return join(x.narrow(-2, 0, n), x.narrow(-2, n, n))
+
+
+@rule("linalg.inv", "inverse")
+def inv(z: ComplexTensor, *, out: Any = None) -> Any:
+    """The inverse, from the inverse of the real block matrix (whose first n columns hold it)."""
+    from . import linalg
+
+    n = z.shape[-1]
+    return _out(_from_block_columns(linalg.inv(_real_block(z)).narrow(-1, 0, n), n), out)
+
+
+@rule("linalg.solve")
+def solve(z: Any, rhs: Any, *, left: bool = True, out: Any = None) -> Any:
+    """X with z X = rhs (X z = rhs when not left), through the real block system."""
+    from . import linalg
+
+    if not left:  # X z = rhs  <=>  z^T X^T = rhs^T
+        return _out(
+            transpose(solve(transpose(_as_complex(z), -2, -1), transpose(_as_complex(rhs), -2, -1)), -2, -1), out
+        )
+    n = z.shape[-1]
+    vector = rhs.dim() == 1 or (rhs.dim() == z.dim() - 1 and tuple(rhs.shape) == tuple(z.shape[:-1]))
+    columns = unsqueeze(_as_complex(rhs), -1) if vector else _as_complex(rhs)
+    stacked = _C.cat(list(parts(columns)), -2)  # [real; imaginary] rows
+    x = _from_block_columns(linalg.solve(_real_block(z), stacked), n)
+    return _out(select(x, -1, 0) if vector else x, out)
+
+
 @rule("prod")
 def prod(z: ComplexTensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     """The product of the elements (along dim), as halves multiplied pairwise: log2(n) complex products."""
