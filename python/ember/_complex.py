@@ -8,12 +8,15 @@
 # part, imaginary part) of stride 1. That is the memory of PyTorch's complex tensors, so
 # view_as_real and view_as_complex are views, and numpy() shares memory.
 #
-# No compiled op knows a ComplexTensor: each refuses it and hands the call to the stand-ins' hook
-# (Note [Batched dispatch]), which runs the op's rule from RULES on the pairs. A view op is the
-# same view of the pair (the pair dim stays last, so a view stays a view); arithmetic is the complex
-# formulas written in real ops; an op without a rule raises PyTorch's NotImplementedError ("max"
-# not implemented for 'ComplexFloat'). Functions written in Python decompose into ops that reach
-# the hook, so most work unchanged (einsum has its own rule, four real einsums instead of a loop).
+# A call reaches the op's rule in _complex_rules.RULES three ways: a compiled op refuses a
+# ComplexTensor and hands the call to the stand-ins' hook (Note [Batched dispatch]); a function
+# written in Python reaches ComplexTensor.__torch_function__ (Note [Python functions dispatch]);
+# a method is looked up by ComplexTensor.__getattr__. A view op is the same view of the pair (the
+# pair dim stays last, so a view stays a view); arithmetic is the complex formulas written in real
+# ops; an op without a rule raises PyTorch's NotImplementedError ("max" not implemented for
+# 'ComplexFloat'), and a Python function without one runs its body, which decomposes into ops that
+# have rules. tests/test_parity_complex_torch.py calls every function and method shared with
+# PyTorch on complex tensors, so a body that would drop imaginary parts is caught there.
 #
 # Autograd records the real ops on the pairs, and the pair's gradient is exactly PyTorch's complex
 # gradient: for a real loss L, PyTorch's z.grad is dL/dRe(z) + i dL/dIm(z), which is the pair's
