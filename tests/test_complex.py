@@ -666,3 +666,17 @@ def test_inverse_and_solve_through_the_real_block_matrix():
     close(ember.linalg.solve(ember.tensor(m[0]), ember.tensor(rhs[0].T), left=False), np.linalg.solve(m[0].T, rhs[0]).T)
     assert gradcheck(ember.linalg.inv, (ember.tensor(m, requires_grad=True),))
     assert gradcheck(ember.linalg.solve, tuple(ember.tensor(v, requires_grad=True) for v in (m, rhs)))
+
+
+def test_module_dtype_conversions_with_complex_parameters():
+    layer = ember.nn.Linear(2, 2)
+    layer.to(ember.cfloat)  # real parameters made complex: new Parameters (PyTorch's keep their identity)
+    assert layer.weight.dtype is ember.complex64 and isinstance(layer.weight, ember.nn.Parameter)
+    assert layer(ember.randn(1, 2, dtype=ember.cfloat)).dtype is ember.complex64
+    layer.double()  # double() converts floating parameters only, as PyTorch's
+    assert layer.weight.dtype is ember.complex64
+    layer.to(ember.cdouble)
+    assert layer.weight.dtype is ember.complex128
+    with pytest.warns(UserWarning, match="Casting complex values to real discards the imaginary part"):
+        layer.to(ember.float32)
+    assert layer.weight.dtype is ember.float32 and [n for n, _ in layer.named_parameters()] == ["weight", "bias"]

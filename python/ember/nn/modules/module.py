@@ -600,12 +600,18 @@ class Module:
         replaced, as PyTorch does by default), so optimizers built before .to() stay valid."""
         for module in self.children():
             module._apply(fn)
-        for param in self._parameters.values():
+        for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 new = fn(param)
-            if new is not param:
+            if new is not param and new.is_complex() != param.is_complex():
+                # real made complex or back: a complex tensor is another kind of object (Note [Complex
+                # tensors]), so the parameter is a new one (PyTorch's keeps its identity)
+                from ..parameter import Parameter
+
+                self._parameters[key] = param = Parameter(new, param.requires_grad)
+            elif new is not param:
                 param.data = new
             if param.grad is not None:
                 with no_grad():
@@ -625,7 +631,7 @@ class Module:
         build and a GPU, else RuntimeError).
         """
         device, dtype, _, memory_format = _parse_to(*args, **kwargs)
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
             )
@@ -651,21 +657,25 @@ class Module:
 
         return self._apply(convert)
 
+    def _floating_to(self: _M, dtype: _C.dtype) -> _M:
+        """float(), double(), ...: only the floating parameters and buffers change; complex ones stay, as PyTorch's."""
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
     def float(self: _M) -> _M:
         """Casts all floating point parameters and buffers to float32; returns self."""
-        return self.to(_C.dtype.float32)
+        return self._floating_to(_C.dtype.float32)
 
     def double(self: _M) -> _M:
         """Casts all floating point parameters and buffers to float64; returns self."""
-        return self.to(_C.dtype.float64)
+        return self._floating_to(_C.dtype.float64)
 
     def half(self: _M) -> _M:
         """Casts all floating point parameters and buffers to float16; returns self."""
-        return self.to(_C.dtype.float16)
+        return self._floating_to(_C.dtype.float16)
 
     def bfloat16(self: _M) -> _M:
         """Casts all floating point parameters and buffers to bfloat16; returns self."""
-        return self.to(_C.dtype.bfloat16)
+        return self._floating_to(_C.dtype.bfloat16)
 
     def type(self: _M, dst_type: _C.dtype) -> _M:
         """Casts all parameters and buffers to dst_type; returns self."""
