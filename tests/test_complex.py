@@ -680,3 +680,11 @@ def test_module_dtype_conversions_with_complex_parameters():
     with pytest.warns(UserWarning, match="Casting complex values to real discards the imaginary part"):
         layer.to(ember.float32)
     assert layer.weight.dtype is ember.float32 and [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_numpy_complex_scalars_work_as_python_complex_numbers():
+    z = ember.tensor([1 + 1j, 2])
+    for scalar in (np.complex64(1j), np.complex128(1j)):
+        for product in (z * scalar, scalar * z):  # numpy defers to the tensor's operators, as to PyTorch's
+            assert isinstance(product, ember.Tensor) and product.tolist() == [-1 + 1j, 2j]
+        assert (z + scalar).tolist() == [1 + 2j, 2 + 1j]

@@ -74,6 +74,7 @@ class ComplexTensor(_batched.HeldTensor):
     """A complex tensor (Note [Complex tensors]): isinstance(z, ember.Tensor) holds."""
 
     __slots__ = ("_pair", "_parameter", "__dict__", "__weakref__")
+    __array_priority__ = 1000  # numpy defers to its operators (np.complex128(1j) * z is a tensor), as to Tensor's
 
     def __init__(self, pair: Tensor) -> None:
         global _made
@@ -408,7 +409,7 @@ def involved(args: tuple, kwargs: dict) -> bool:
     """Whether a complex tensor or a Python complex number is among the arguments."""
     for a in (*args, *kwargs.values()):
         for x in a if isinstance(a, (tuple, list)) else (a,):
-            if type(x) is ComplexTensor or isinstance(x, complex):
+            if type(x) is ComplexTensor or isinstance(x, (complex, np.complexfloating)):
                 return True
     return False
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+import numpy as np
+
 from . import _C, _batched
 from ._C import Tensor
 from ._complex import ComplexTensor, creation, pair_of, part_dtype, real_of, scalar_type_name
@@ -40,8 +42,8 @@ def parts(x: Any) -> tuple[Any, Any]:
     """(real part, imaginary part or None when x is real): of a complex tensor, a number or a tensor."""
     if type(x) is ComplexTensor:
         return x._pair.select(-1, 0), x._pair.select(-1, 1)
-    if isinstance(x, complex):
-        return x.real, x.imag
+    if isinstance(x, (complex, np.complexfloating)):  # numpy's complex64 is no Python complex
+        return float(x.real), float(x.imag)
     return x, None
 
 
