@@ -688,3 +688,20 @@ def test_numpy_complex_scalars_work_as_python_complex_numbers():
         for product in (z * scalar, scalar * z):  # numpy defers to the tensor's operators, as to PyTorch's
             assert isinstance(product, ember.Tensor) and product.tolist() == [-1 + 1j, 2j]
         assert (z + scalar).tolist() == [1 + 2j, 2 + 1j]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,kwargs", [("Adam", {}), ("AdamW", {"weight_decay": 0.1}), ("SGD", {"momentum": 0.9})])
+def test_optimizers_step_complex_parameters_as_pytorchs(name, kwargs):
+    w0, x0 = crandn(3), crandn(3)
+    results = []
+    for lib in (ember, torch):
+        w = lib.nn.Parameter(lib.tensor(w0))
+        x = lib.tensor(x0)
+        optimizer = getattr(lib.optim, name)([w], lr=0.1, **kwargs)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (((w * x).abs() ** 2).sum() + (w.conj() * x).real.sum()).backward()
+            optimizer.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
