@@ -606,8 +606,8 @@ class Module:
             with no_grad():
                 new = fn(param)
             if new is not param and new.is_complex() != param.is_complex():
-                # real made complex or back: a complex tensor is another kind of object (Note [Complex
-                # tensors]), so the parameter is a new one (PyTorch's keeps its identity)
+                # real made complex or back: a complex tensor is another kind of object
+                # (Note [Complex tensors]), so the parameter is a new one (PyTorch's keeps its identity)
                 from ..parameter import Parameter
 
                 self._parameters[key] = param = Parameter(new, param.requires_grad)
