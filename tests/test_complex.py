@@ -459,6 +459,7 @@ def test_stft_values_reconstruction_and_gradients():
         {"n_fft": 16, "hop_length": 5, "win_length": 12, "normalized": True},
         {"n_fft": 8, "center": False, "onesided": False},
         {"n_fft": 16, "pad_mode": "constant"},
+        {"n_fft": 16, "hop_length": 4, "win_length": 8, "center": False, "align_to_window": True},
     ],
 )
 def test_stft_matches_pytorch(kwargs):
@@ -705,3 +706,17 @@ def test_optimizers_step_complex_parameters_as_pytorchs(name, kwargs):
             optimizer.step()
         results.append(w.detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
+
+
+def test_arguments_that_act():
+    z = ember.tensor(A)
+    assert z.to(ember.complex128, copy=True) is not z and z.to(ember.complex128) is z
+    out = ember.empty(0, dtype=ember.float64)
+    ember.linalg.vector_norm(z, out=out)
+    close(out, np.linalg.norm(A))
+    w = z.clone()
+    ember.nn.functional.silu(w, inplace=True)
+    close(w, A / (1 + np.exp(-A)))
+    assert ember.tensor(A.astype(np.complex64)).prod(dtype=ember.complex128).dtype is ember.complex128
+    with pytest.raises(RuntimeError, match="align_to_window should only be set when center = false"):
+        ember.stft(ember.tensor(R[0]), 4, window=ember.ones(4), return_complex=True, align_to_window=True)

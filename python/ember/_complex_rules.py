@@ -662,7 +662,8 @@ def atanh(z: ComplexTensor) -> Any:
 
 @rule("silu")
 def silu(z: ComplexTensor, inplace: bool = False) -> Any:
-    return mul(z, sigmoid(z))
+    result = mul(z, sigmoid(z))
+    return _assign(z, result) if inplace else result
 
 
 @rule("logaddexp")
@@ -961,7 +962,9 @@ def to(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
     dtype, device = _batched.to_arguments(args, kwargs)
     pair = z._pair if device is None else z._pair.to(device)
     if dtype is None or dtype == z.dtype:
-        return z if pair is z._pair else wrap(pair)
+        if pair is z._pair:
+            return clone(z) if kwargs.get("copy") else z
+        return wrap(pair)
     if dtype.is_complex:
         return wrap(pair.to(part_dtype(dtype, "to")))
     if dtype == _C.dtype.bool:
@@ -1067,7 +1070,9 @@ def norm(z: ComplexTensor, p: Any = "fro", dim: Any = None, keepdim: bool = Fals
     """torch.norm and linalg.vector_norm: the norm of the moduli."""
     from .linalg import vector_norm
 
-    return vector_norm(abs_(z), 2 if p in (None, "fro") else p, dim, keepdim)
+    result = vector_norm(abs_(z), 2 if p in (None, "fro") else p, dim, keepdim)
+    result = result if dtype is None else result.to(part_dtype(dtype, "norm") if dtype.is_complex else dtype)
+    return result if out is None else out.resize_(result.shape).copy_(result)
 
 
 @rule("linalg.norm")
@@ -1078,7 +1083,7 @@ def linalg_norm(z: ComplexTensor, ord: Any = None, dim: Any = None, keepdim: boo
     vector = (dims is not None and len(dims) == 1) or (dims is None and z.dim() == 1)
     if not vector and ord not in (None, "fro"):
         raise NotImplementedError(f"linalg.norm: the matrix norm ord={ord!r} of a complex tensor is not there yet")
-    return norm(z, 2 if ord is None else ord, dim, keepdim)
+    return norm(z, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
 
 @rule("count_nonzero")
@@ -1102,7 +1107,7 @@ def std(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
 @rule("cumprod")
 def cumprod(z: ComplexTensor, dim: int, *, dtype: Any = None, out: Any = None) -> Any:
     """The running product along dim, as a scan: log2(n) steps, each multiplying by the values 2^j back."""
-    x = movedim(z, dim, -1)
+    x = movedim(z if dtype is None else to(z, dtype), dim, -1)
     n, step = x.shape[-1], 1
     while step < n:
         head, tail = narrow(x, -1, 0, step), mul(narrow(x, -1, step, n - step), narrow(x, -1, 0, n - step))
@@ -1221,6 +1226,7 @@ def solve(z: Any, rhs: Any, *, left: bool = True, out: Any = None) -> Any:
 @rule("prod")
 def prod(z: ComplexTensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     """The product of the elements (along dim), as halves multiplied pairwise: log2(n) complex products."""
+    z = z if dtype is None else to(z, dtype)
     x = reshape(z, -1) if dim is None else movedim(z, dim, -1)
     if x.shape[-1] == 0:
         return creation().ones(x.shape[:-1], dtype=z.dtype, device=z.device)

@@ -71,8 +71,13 @@ def stft(
         raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop_length}")
     batched = input.dim() == 2
     x = input if batched else input.unsqueeze(0)
+    if align_to_window and center:
+        raise RuntimeError("stft align_to_window should only be set when center = false")
     if center:
         x = pad(x.unsqueeze(1), (n_fft // 2, n_fft // 2), mode=pad_mode).squeeze(1)
+    elif align_to_window:  # frames start where the (centred) window starts: the signal shifted by its margin
+        left = (n_fft - win_length) // 2
+        x = pad(x, (left, n_fft - win_length - left))
     if not 0 < n_fft <= x.shape[-1]:
         raise RuntimeError(f"stft: expected 0 < n_fft < {x.shape[-1]}, but got n_fft={n_fft}")
     if window is None:
