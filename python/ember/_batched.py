@@ -166,6 +166,25 @@ class HeldTensor(TensorLike):
     def _held(self) -> Tensor:
         raise NotImplementedError
 
+    def size(self, dim: int | None = None) -> Any:
+        shape = self.shape  # type: ignore[attr-defined]
+        return shape if dim is None else shape[_wrap_dim(dim, len(shape), "size")]
+
+    @property
+    def ndim(self) -> int:
+        return self.dim()  # type: ignore[attr-defined]
+
+    def ndimension(self) -> int:
+        return self.dim()  # type: ignore[attr-defined]
+
+    def nelement(self) -> int:
+        return self.numel()  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        if self.dim() == 0:  # type: ignore[attr-defined]
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]  # type: ignore[attr-defined]
+
     @property
     def device(self) -> Any:
         return self._held().device
@@ -226,32 +245,14 @@ class BatchedTensor(HeldTensor):
     def shape(self) -> Any:
         return self._value.shape[1:]
 
-    def size(self, dim: int | None = None) -> Any:
-        shape = self.shape
-        if dim is None:
-            return shape
-        return shape[_wrap_dim(dim, len(shape), "size")]
-
     def dim(self) -> int:
         return self._value.dim() - 1
-
-    ndim = property(dim)
-
-    def ndimension(self) -> int:
-        return self.dim()
 
     def numel(self) -> int:
         n = 1
         for s in self.shape:
             n *= s
         return n
-
-    nelement = numel
-
-    def __len__(self) -> int:
-        if self.dim() == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
 
     @property
     def dtype(self) -> Any:

@@ -124,10 +124,6 @@ class ComplexTensor(_batched.HeldTensor):
     def shape(self) -> Any:
         return self._pair.shape[:-1]
 
-    def size(self, dim: int | None = None) -> Any:
-        shape = self.shape
-        return shape if dim is None else shape[_batched._wrap_dim(dim, len(shape), "size")]
-
     def stride(self, dim: int | None = None) -> Any:
         strides = tuple(s // 2 for s in self._pair.stride()[:-1])  # in complex elements
         return strides if dim is None else strides[_batched._wrap_dim(dim, len(strides), "stride")]
@@ -135,20 +131,8 @@ class ComplexTensor(_batched.HeldTensor):
     def dim(self) -> int:
         return self._pair.dim() - 1
 
-    ndim = property(dim)
-
-    def ndimension(self) -> int:
-        return self.dim()
-
     def numel(self) -> int:
         return self._pair.numel() // 2
-
-    nelement = numel
-
-    def __len__(self) -> int:
-        if self.dim() == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
 
     @property
     def dtype(self) -> Any:
