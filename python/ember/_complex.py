@@ -355,7 +355,7 @@ def unwrap(x: Any) -> Any:
 
 def pairs(tensors: list) -> list:
     """Complex tensors as their pairs, others as they are: a fused optimizer step runs on these."""
-    return [unwrap(t) for t in tensors]
+    return [unwrap(t) for t in tensors] if _made else tensors
 
 
 def like(model: Any, t: Any) -> Any:
@@ -411,6 +411,11 @@ def _complex_dtype(args: tuple, kwargs: dict) -> Any:
     return _C.dtype.complex64
 
 
+def not_implemented(name: str, args: tuple, kwargs: dict) -> NotImplementedError:
+    """PyTorch's error for an op complex tensors do not have: '"max" not implemented for 'ComplexFloat''."""
+    return NotImplementedError(f"\"{name}\" not implemented for '{scalar_type_name(_complex_dtype(args, kwargs))}'")
+
+
 def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
     """Runs op `name` on arguments some of which are complex tensors (Note [Complex tensors])."""
     from . import _complex_rules
@@ -419,8 +424,7 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
     if rule is None:
         if name.startswith("_") and name.endswith("_step_"):  # a fused optimizer step: on view_as_real
             return _on_pairs(name, method, args, kwargs)
-        dtype = _complex_dtype(args, kwargs)
-        raise NotImplementedError(f"\"{name}\" not implemented for '{scalar_type_name(dtype)}'")
+        raise not_implemented(name, args, kwargs)
     return rule(*args, **kwargs)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _C, _batched
 from ._C import Tensor
-from ._complex import ComplexTensor, creation, pair_of, part_dtype, real_of, scalar_type_name
+from ._complex import ComplexTensor, creation, not_implemented, pair_of, part_dtype, real_of, scalar_type_name
 
 RULES: dict[str, Callable[..., Any]] = {}
 
@@ -94,16 +94,6 @@ def reshape(z: ComplexTensor, *shape: Any) -> Any:
     return wrap(z._pair.reshape(*_shape(shape), 2))
 
 
-@rule("view_as")
-def view_as(z: Any, other: Any) -> Any:
-    return view(z, tuple(other.shape)) if type(z) is ComplexTensor else z.view(tuple(other.shape))
-
-
-@rule("reshape_as")
-def reshape_as(z: Any, other: Any) -> Any:
-    return reshape(z, tuple(other.shape)) if type(z) is ComplexTensor else z.reshape(tuple(other.shape))
-
-
 @rule("permute")
 def permute(z: ComplexTensor, *dims: Any) -> Any:
     n = z.dim()
@@ -154,9 +144,19 @@ def expand(z: ComplexTensor, *sizes: Any, implicit: bool = False) -> Any:
     return wrap(z._pair.expand(*_shape(sizes), 2))
 
 
-@rule("expand_as")
-def expand_as(z: Any, other: Any) -> Any:
-    return expand(z, tuple(other.shape)) if type(z) is ComplexTensor else z.expand(tuple(other.shape))
+def _shaped_as(op: Callable[..., Any]) -> Callable[..., Any]:
+    """view_as, reshape_as, expand_as: op to other's shape (a real tensor's own method when z is real)."""
+
+    def run(z: Any, other: Any) -> Any:
+        shape = tuple(other.shape)
+        return op(z, shape) if type(z) is ComplexTensor else getattr(z, op.__name__)(shape)
+
+    return run
+
+
+for _op in (view, reshape, expand):
+    RULES[_op.__name__ + "_as"] = _shaped_as(_op)
+del _op
 
 
 @rule("broadcast_to")
@@ -274,13 +274,11 @@ def index_select(z: ComplexTensor, dim: int, index: Tensor) -> Any:
 
 
 # ---------------------------------------------------------------------------- joining, choosing
-def _pairs_of(tensors: Any) -> list[Tensor]:
-    dtypes = [t.dtype for t in tensors if type(t) is ComplexTensor]
-    wide = _C.dtype.complex128 in dtypes or any(
-        t.dtype == _C.dtype.float64 for t in tensors if type(t) is not ComplexTensor
-    )
+def _pairs_of(values: Any) -> list[Tensor]:
+    """The pairs of tensors and numbers, in one part dtype: float64 when any holds float64 values."""
+    wide = any(isinstance(v, Tensor) and v.dtype in (_C.dtype.complex128, _C.dtype.float64) for v in values)
     part = _C.dtype.float64 if wide else _C.dtype.float32
-    return [pair_of(t, part).to(part) for t in tensors]
+    return [pair_of(v, part).to(part) for v in values]
 
 
 @rule("cat", "concat", "concatenate")
@@ -298,21 +296,13 @@ def stack(tensors: Any, dim: int = 0, *, out: Any = None) -> Any:
 
 @rule("where")
 def where(condition: Tensor, input: Any, other: Any, *, out: Any = None) -> Any:
-    a, b = _pairs_of([input, other]) if all(isinstance(x, Tensor) for x in (input, other)) else (None, None)
-    if a is None:
-        part = next(x._pair.dtype for x in (input, other) if type(x) is ComplexTensor)
-        a, b = pair_of(input, part), pair_of(other, part)
+    a, b = _pairs_of([input, other])
     return _out(wrap(_C.where(condition.unsqueeze(-1), a, b)), out)
 
 
 @rule("masked_fill")
 def masked_fill(z: ComplexTensor, mask: Tensor, value: Any) -> Any:
     return wrap(_C.where(mask.unsqueeze(-1), pair_of(value, z._pair.dtype), z._pair))
-
-
-@rule("masked_fill_")
-def masked_fill_(z: ComplexTensor, mask: Tensor, value: Any) -> Any:
-    return _assign(z, masked_fill(z, mask, value))
 
 
 # ------------------------------------------------------------------ real-linear ops, part by part
@@ -527,11 +517,10 @@ def _abs_squared(x: Any) -> Any:
 def div(x: Any, y: Any, *, rounding_mode: Any = None, out: Any = None) -> Any:
     if rounding_mode is not None:
         raise RuntimeError(f"div with rounding_mode={rounding_mode!r} is not supported for complex numbers")
+    xr, xi = parts(x)
     yr, yi = parts(y)
     if yi is None:  # a real divisor divides both parts
-        xr, xi = parts(x)
         return _out(join(xr / yr, xi / yr), out)
-    xr, xi = parts(x)
     d = _abs_squared(y)
     # x * conj(y) / |y|^2, its imaginary part as xi*yr - xr*yi (so 2 / (1+0j) is 2+0j, as PyTorch's)
     re = xr * yr if xi is None else xr * yr + xi * yi
@@ -824,9 +813,10 @@ def _isnan_any(x: Any) -> Any:
 
 
 def _no_order(name: str) -> Callable[..., Any]:
+    """Ordering ops (and those built on them) refuse complex tensors, as PyTorch's, before a Python body runs."""
+
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        dtype = next(a.dtype for a in args if type(a) is ComplexTensor)
-        raise NotImplementedError(f"\"{name}\" not implemented for '{scalar_type_name(dtype)}'")
+        raise not_implemented(name, args, kwargs)
 
     return refuse
 
@@ -907,23 +897,11 @@ def _inplace(op: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("div", div), ("neg", neg), ("conj_physical", conj),
-                   ("exp", exp), ("sqrt", sqrt), ("reciprocal", reciprocal), ("pow", pow_), ("addcmul", None),
-                   ("lerp", None)):  # fmt: skip
-    RULES[_name + "_"] = _inplace(_op or RULES[_name])
-for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", pow_)):
-    RULES[f"__i{_name}__"] = _inplace(_op)
-RULES["subtract_"], RULES["multiply_"], RULES["divide_"] = RULES["sub_"], RULES["mul_"], RULES["div_"]
-
-del _name, _op
-
-
 @rule("copy_")
 def copy_(target: Any, source: Any, non_blocking: bool = False) -> Any:
     if type(target) is not ComplexTensor:
         raise NotImplementedError("copy_: copying a complex tensor into a real one; take .real first")
-    target._pair.copy_(pair_of(source, target._pair.dtype).expand_as(target._pair))
-    return target
+    return _assign(target, source)
 
 
 @rule("zero_")
@@ -960,7 +938,7 @@ def normal_(z: ComplexTensor, mean: float = 0.0, std: float = 1.0, *, generator:
 @rule("to")
 def to(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
     dtype, device = _batched.to_arguments(args, kwargs)
-    pair = z._pair if device is None else z._pair.to(device)
+    pair = z._pair if device is None else z._pair.to(device, non_blocking=kwargs.get("non_blocking", False))
     if dtype is None or dtype == z.dtype:
         if pair is z._pair:
             return clone(z) if kwargs.get("copy") else z
@@ -968,7 +946,7 @@ def to(z: ComplexTensor, *args: Any, **kwargs: Any) -> Any:
     if dtype.is_complex:
         return wrap(pair.to(part_dtype(dtype, "to")))
     if dtype == _C.dtype.bool:
-        return (pair != 0).any(-1)
+        return _nonzero(wrap(pair))
     return real_of(wrap(pair), dtype)
 
 
@@ -1088,7 +1066,7 @@ def linalg_norm(z: ComplexTensor, ord: Any = None, dim: Any = None, keepdim: boo
 
 @rule("count_nonzero")
 def count_nonzero(z: ComplexTensor, dim: Any = None) -> Any:
-    nonzero = (z._pair != 0).any(-1)
+    nonzero = _nonzero(z)
     return nonzero.sum() if dim is None else nonzero.sum(dim)
 
 
@@ -1136,16 +1114,17 @@ for _name, _product in (
 del _name, _product
 
 
-@rule("std_mean")
-def std_mean(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
-    keepdim = kwargs.get("keepdim", False)
-    return std(z, dim, *args, **kwargs), RULES["mean"](z, dim, keepdim) if dim is not None else RULES["mean"](z)
+def _with_mean(spread: Callable[..., Any]) -> Callable[..., Any]:
+    """std_mean, var_mean: the spread and the mean over the same dims."""
+
+    def run(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
+        mean = RULES["mean"](z) if dim is None else RULES["mean"](z, dim, kwargs.get("keepdim", False))
+        return spread(z, dim, *args, **kwargs), mean
+
+    return run
 
 
-@rule("var_mean")
-def var_mean(z: ComplexTensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
-    keepdim = kwargs.get("keepdim", False)
-    return var(z, dim, *args, **kwargs), RULES["mean"](z, dim, keepdim) if dim is not None else RULES["mean"](z)
+RULES["std_mean"], RULES["var_mean"] = _with_mean(std), _with_mean(var)
 
 
 @rule("cov")
@@ -1245,9 +1224,7 @@ def einsum(equation: str, *operands: Any) -> Any:
     a choice with k imaginary parts contributes i^k times its einsum."""
     from ._composite_linalg import einsum as real_einsum
 
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    split = [parts(x) for x in operands]
+    split = [parts(x) for x in operands]  # einsum(eq, [a, b]) arrives unpacked (overrides._dispatch_function)
     sums: list[Any] = [None, None]  # real, imaginary
     for choice in range(1 << len(split)):
         picked = [p[1] if choice >> i & 1 else p[0] for i, p in enumerate(split)]
@@ -1262,7 +1239,6 @@ def einsum(equation: str, *operands: Any) -> Any:
 
 
 RULES["not_equal"] = RULES["ne"]
-RULES["true_divide_"] = RULES["div_"]
 
 
 def _view_in_place(op: Callable[..., Any]) -> Callable[..., Any]:
@@ -1280,13 +1256,18 @@ for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
 
 
 # The in-place forms of the rules above: the result written into the complex tensor.
-for _name in ("log", "log2", "log10", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid", "square",
+for _name in ("add", "sub", "mul", "div", "neg", "conj_physical", "exp", "sqrt", "reciprocal", "pow", "addcmul", "lerp",
+              "log", "log2", "log10", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid", "square",
               "negative", "sgn", "expm1", "log1p", "sinc", "nan_to_num", "exp2", "asin", "acos", "atan", "asinh",
               "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "cumsum", "cumprod",
               "tril", "triu", "masked_fill", "conj", "eq", "ne", "not_equal", "logical_and", "logical_or",
               "logical_xor", "logical_not"):  # fmt: skip
-    RULES.setdefault(_name + "_", _inplace(RULES[_name]))
-del _name
+    RULES[_name + "_"] = _inplace(RULES[_name])
+for _name, _alias in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow")):
+    RULES[f"__i{_name}__"] = RULES[_alias + "_"]
+RULES["subtract_"], RULES["multiply_"], RULES["divide_"] = RULES["sub_"], RULES["mul_"], RULES["div_"]
+RULES["true_divide_"] = RULES["div_"]
+del _name, _alias
 
 
 def _install_operators() -> None:
