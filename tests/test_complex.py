@@ -720,3 +720,23 @@ def test_arguments_that_act():
     assert ember.tensor(A.astype(np.complex64)).prod(dtype=ember.complex128).dtype is ember.complex128
     with pytest.raises(RuntimeError, match="align_to_window should only be set when center = false"):
         ember.stft(ember.tensor(R[0]), 4, window=ember.ones(4), return_complex=True, align_to_window=True)
+
+
+def test_misuse_raises_clear_errors():
+    z = ember.tensor(A)
+    with pytest.raises(TypeError, match="must be real number, not complex"):
+        ember.tensor([1j], dtype=ember.float32)  # the dtype is not ignored
+    with pytest.raises(TypeError, match=r"view_as_complex\(\): argument 'input' \(position 1\) must be Tensor"):
+        ember.view_as_complex(None)
+    with pytest.raises(TypeError, match=r"view_as_real\(\): argument 'input' \(position 1\) must be Tensor"):
+        ember.view_as_real(None)
+    with pytest.raises(IndexError, match="Dimension specified as -1 but tensor has no dimensions"):
+        ember.fft.fft(ember.tensor(1j))
+    with pytest.raises(TypeError, match="must be Number, not str"):
+        z.clone().fill_("a")
+    with pytest.raises(TypeError, match="expected a Tensor or a number, got str"):
+        z.clone()[0] = "a"
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation AX = B \(3x4 and 3\)"):
+        ember.linalg.solve(z, ember.tensor(A[:, 0]))
+    with pytest.raises(RuntimeError, match="Invalid number of data points"):
+        ember.fft.fft(ember.zeros(0, dtype=ember.cfloat))

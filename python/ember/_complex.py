@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import numbers
 import types
 import warnings
 from typing import Any, Callable, Iterator
@@ -385,6 +386,8 @@ def pair_of(x: Any, part_dtype: Any = None) -> Tensor:
             raise TypeError(f"expected a complex tensor, got {type(x).__name__}")
         re = x if x.is_floating_point() else x.to(part_dtype or _C.dtype.float32)
         return _C.stack([re, creation().zeros_like(re)], -1)
+    if not isinstance(x, numbers.Number):
+        raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
     value = complex(x)
     return creation().tensor([value.real, value.imag], dtype=part_dtype or _C.dtype.float32)
 
@@ -441,6 +444,8 @@ def _on_pairs(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
 
 def view_as_real(input: Tensor) -> Tensor:
     """The real tensor viewing ``input``'s memory with a last dim of 2: real parts, imaginary parts."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"view_as_real(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if type(input) is not ComplexTensor:
         raise RuntimeError("view_as_real is only supported for complex tensors")
     return input._pair.view(input._pair.shape)
@@ -461,7 +466,9 @@ def view_as_complex_copy(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def view_as_complex(input: Tensor) -> Tensor:
     """The complex tensor viewing a real tensor whose last dim (of size 2, stride 1) holds real and
     imaginary parts."""
-    if type(input) is ComplexTensor or not isinstance(input, Tensor):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"view_as_complex(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if type(input) is ComplexTensor:
         raise RuntimeError("view_as_complex is only supported for half, float and double tensors, but got a "
                            f"tensor of scalar type: {_scalar_name(input)}")  # fmt: skip
     if input.dtype not in _COMPLEX_DTYPE:

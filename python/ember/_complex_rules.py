@@ -9,6 +9,7 @@ operands, convolutions)."""
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -914,6 +915,8 @@ def zero_(z: ComplexTensor) -> Any:
 def fill_(z: Any, value: Any) -> Any:
     if type(z) is not ComplexTensor:
         _cannot_hold(z, value)
+    if not isinstance(value, (Tensor, numbers.Number)):
+        raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
     value = value.item() if isinstance(value, Tensor) else complex(value)
     z._pair[..., 0] = value.real
     z._pair[..., 1] = value.imag
@@ -1196,6 +1199,9 @@ def solve(z: Any, rhs: Any, *, left: bool = True, out: Any = None) -> Any:
         )
     n = z.shape[-1]
     vector = rhs.dim() == 1 or (rhs.dim() == z.dim() - 1 and tuple(rhs.shape) == tuple(z.shape[:-1]))
+    if z.dim() < 2 or z.shape[-2] != n or rhs.shape[-1 if vector else -2] != n:  # said in complex shapes
+        shapes = " and ".join("x".join(map(str, t.shape[-2:])) for t in (z, rhs))
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({shapes})")
     columns = unsqueeze(_as_complex(rhs), -1) if vector else _as_complex(rhs)
     stacked = _C.cat(list(parts(columns)), -2)  # [real; imaginary] rows
     x = _from_block_columns(linalg.solve(_real_block(z), stacked), n)

@@ -242,6 +242,8 @@ def tensor(
         return _finish(t, requires_grad, device, pin_memory)
     arr = _data_to_numpy(data)
     if arr.dtype.kind == "c" or _complex.wanted(dtype):  # Note [Complex tensors]
+        if dtype is not None and not _complex.wanted(dtype):  # complex values for a real dtype, as PyTorch refuses
+            raise TypeError(f"must be real number, not complex (tensor() of complex values with dtype={dtype})")
         dtype = _complex.wanted(dtype) or _complex.numpy_complex_dtype(arr, data, _default_dtype)
         return _finish(_complex.from_numpy_array(arr, dtype), requires_grad, device, pin_memory)
     if dtype is None:

@@ -164,6 +164,10 @@ def _real_input(input: Any, name: str) -> Tensor:
 def _dims_and_sizes(input: Any, s: Sequence[int] | None, dim: int | Sequence[int] | None, name: str) -> tuple:
     """The dims a transform runs over (non-negative) and the sizes it takes there (s, or the input's)."""
     rank = input.dim()
+    if rank == 0 and (dim is not None or s is not None):
+        given = [dim] if isinstance(dim, int) else list(dim) if dim is not None else [-1]
+        shown = given[0] if len(given) == 1 else given
+        raise IndexError(f"Dimension specified as {shown} but tensor has no dimensions")
     if dim is None:
         dims = list(range(rank - len(s), rank)) if s is not None else list(range(rank))
     else:
