@@ -82,6 +82,34 @@ def test_parameter_repr_deepcopy_and_ops():
     assert type(p.requires_grad_()) is nn.Parameter
 
 
+def test_parameter_subclasses_with_their_own_arguments():
+    """Parameter has no __init__, as PyTorch's: a subclass whose __new__ takes other arguments (geoopt's
+    ManifoldParameter(data, manifold=...)) or calls Parameter.__new__ and then adds its own state is built as
+    its __new__ says, and unknown arguments to Parameter itself still raise."""
+
+    class Tagged(nn.Parameter):
+        def __new__(cls, data, tag, requires_grad=True):
+            made = ember.Tensor._make_subclass(cls, data, requires_grad)
+            made.tag = tag
+            return made
+
+    class Scaled(nn.Parameter):
+        def __new__(cls, data, scale):
+            made = super().__new__(cls, data * scale, requires_grad=False)
+            made.scale = scale
+            return made
+
+    t = Tagged(ember.ones(2), tag="sphere")
+    assert type(t) is Tagged and t.tag == "sphere" and t.requires_grad and t.is_leaf
+    s = Scaled(ember.ones(2), 3.0)
+    assert type(s) is Scaled and s.scale == 3.0 and not s.requires_grad
+    np.testing.assert_array_equal(np_(s), [3.0, 3.0])
+    with pytest.raises(TypeError, match="manifold"):
+        nn.Parameter(ember.ones(2), manifold=None)
+    with pytest.raises(RuntimeError, match="floating point"):
+        nn.Parameter(ember.tensor([1, 2]))
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Module registration and traversal
 

@@ -23,21 +23,17 @@ class Parameter(Tensor):
     # Ops on a parameter give plain tensors, as in PyTorch (Note [Torch function dispatch]).
     __torch_function__ = _C._disabled_torch_function_impl
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        data = args[0] if args else kwargs.get("data")
-        if type(data) is _meta.MetaTensor:  # a parameter on the meta device (Note [Meta tensors])
-            return _meta.parameter(data, args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
-        if type(data) is _complex.ComplexTensor:  # a complex parameter (Note [Complex tensors])
-            return _complex.parameter(data, args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
-        return super().__new__(cls)
-
-    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Any:
         if data is None:
             data = empty(0)
-        # _C.Tensor(t) is a fresh leaf viewing t's storage, as torch's _make_subclass.
-        super().__init__(data)
-        if requires_grad:
-            self.requires_grad_(True)
+        if type(data) is _meta.MetaTensor:  # a parameter on the meta device (Note [Meta tensors])
+            return _meta.parameter(data, requires_grad)
+        if type(data) is _complex.ComplexTensor:  # a complex parameter (Note [Complex tensors])
+            return _complex.parameter(data, requires_grad)
+        # A fresh leaf viewing data's storage, built here as PyTorch's: Parameter has no __init__, so a
+        # subclass whose own __new__ takes other arguments (geoopt's ManifoldParameter(data, manifold=...))
+        # is left as its __new__ made it (Tensor.__init__ skips a constructed tensor).
+        return Tensor._make_subclass(cls, data, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -158,10 +154,10 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 
     cls_to_become = Parameter
 
-    def __init__(self, requires_grad: bool = True, device: object = None, dtype: _C.dtype | None = None) -> None:
+    def __new__(cls, requires_grad: bool = True, device: object = None, dtype: _C.dtype | None = None) -> Any:
         if device is not None:
             _C._check_device(device if isinstance(device, _C.device) else _C.device(device))
-        super().__init__(empty(0, dtype=dtype, device=device), requires_grad)
+        return super().__new__(cls, empty(0, dtype=dtype, device=device), requires_grad)
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         return (_rebuild_uninitialized, (type(self), self.requires_grad, self.dtype))
