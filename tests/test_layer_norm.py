@@ -178,3 +178,39 @@ def test_group_norm_gradcheck_gradgradcheck_and_errors():
         F.group_norm(ember.randn(2, 4, 3), 3)
     with pytest.raises(RuntimeError, match="Expected weight to be a vector of size equal to the number of channels"):
         F.group_norm(ember.randn(2, 4, 3), 2, ember.ones(3))
+
+
+NORM_CALLS = {
+    "layer_norm": lambda F, x, p: F.layer_norm(x(2, 4), (4,), p(4), p(4)),
+    "group_norm": lambda F, x, p: F.group_norm(x(2, 4, 3), 2, p(4), p(4)),
+    "batch_norm train": lambda F, x, p: F.batch_norm(x(3, 4), p(4), p(4), p(4), p(4), training=True),
+    "batch_norm eval": lambda F, x, p: F.batch_norm(x(3, 4), p(4), p(4), p(4), p(4)),
+    "instance_norm": lambda F, x, p: F.instance_norm(x(2, 4, 3), p(4), p(4), p(4), p(4)),
+}
+
+
+@pytest.mark.parametrize("op", list(NORM_CALLS))
+def test_normalisation_parameter_dtypes_follow_pytorch(op):
+    """Parameters and statistics of the input's dtype, or float32 ones for a bfloat16/float16 input (the result
+    keeps the input's dtype); any other mix raises PyTorch's error instead of promoting silently."""
+    call = NORM_CALLS[op]
+    f32, f64, bf16, f16 = ember.float32, ember.float64, ember.bfloat16, ember.float16
+
+    def run(x_dtype, p_dtype):
+        return call(F, lambda *s: ember.ones(*s, dtype=x_dtype), lambda *s: ember.ones(*s, dtype=p_dtype))
+
+    for x_dtype, p_dtype in [(f32, f32), (f64, f64), (bf16, f32), (f16, f32), (bf16, bf16)]:
+        assert run(x_dtype, p_dtype).dtype == x_dtype
+    for x_dtype, p_dtype in [(f32, f64), (f32, bf16), (bf16, f64), (f16, bf16), (f64, f16)]:
+        with pytest.raises(RuntimeError, match=r"mixed dtype \(CPU\): expect parameter to have scalar type of Float"):
+            run(x_dtype, p_dtype)
+    with pytest.raises(RuntimeError, match=r"mixed dtype \(CPU\): all inputs must share same datatype"):
+        run(f64, f32)
+
+
+def test_rms_norm_keeps_the_input_dtype_whatever_the_weight():
+    x = ember.randn(2, 4, dtype=ember.float64)
+    w = ember.rand(4, dtype=ember.float32)
+    out = F.rms_norm(x.float(), (4,), w.double())
+    assert out.dtype == ember.float32
+    np.testing.assert_allclose(out.numpy(), F.rms_norm(x, (4,), w.double()).float().numpy(), rtol=1e-6)

@@ -832,3 +832,39 @@ def test_warnings_match_torch(call, words):
         with pytest.warns(Warning, match=words.replace("(", r"\(").replace(")", r"\)")) as record:
             call(lib)
     assert record[0].filename == __file__  # ember's warnings point at the caller's line
+
+
+NORM_DTYPE_CALLS = {
+    "layer_norm": lambda F, x, p: F.layer_norm(x(2, 4), (4,), p(4), p(4)),
+    "layer_norm bias only": lambda F, x, p: F.layer_norm(x(2, 4), (4,), None, p(4)),
+    "group_norm": lambda F, x, p: F.group_norm(x(2, 4, 3), 2, p(4), p(4)),
+    "batch_norm train": lambda F, x, p: F.batch_norm(x(3, 4), p(4), p(4), p(4), p(4), training=True),
+    "batch_norm statistics only": lambda F, x, p: F.batch_norm(x(3, 4), p(4), p(4), None, None, training=True),
+    "batch_norm eval": lambda F, x, p: F.batch_norm(x(3, 4), p(4), p(4), p(4), p(4)),
+    "batch_norm weight only": lambda F, x, p: F.batch_norm(x(3, 4), x(4), x(4), p(4), None),
+    "instance_norm": lambda F, x, p: F.instance_norm(x(2, 4, 3), weight=p(4), bias=p(4)),
+    "rms_norm": lambda F, x, p: F.rms_norm(x(2, 4), (4,), p(4)),
+}
+
+
+@pytest.mark.parametrize("op", list(NORM_DTYPE_CALLS))
+def test_normalisation_dtype_mixes_match_torch(op):
+    """Every pair of input and parameter dtypes: the same result dtype, or the same error."""
+    names = ["float32", "float64", "bfloat16", "float16"]
+
+    def outcome(lib, F, x_name, p_name):
+        def make(name):
+            return lambda *s: lib.ones(*s, dtype=getattr(lib, name))
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return str(NORM_DTYPE_CALLS[op](F, make(x_name), make(p_name)).dtype).split(".")[-1]
+        except RuntimeError as e:
+            return str(e)
+
+    for x_name in names:
+        for p_name in names:
+            mine = outcome(ember, ember.nn.functional, x_name, p_name)
+            theirs = outcome(torch, torch.nn.functional, x_name, p_name)
+            assert mine == theirs, (op, x_name, p_name)

@@ -263,8 +263,15 @@ def test_numpy_keyword_names():
             by_dim = f(x, dim=1, keepdim=True)
             by_axis = f(x, axis=1, keepdims=True)
             assert_same(by_axis, by_dim)
+            # the two names mixed, as PyTorch's parser accepts (piq writes mean(dim=[1, 2, 3], keepdims=True))
+            assert_same(f(x, dim=1, keepdims=True), by_dim)
+            assert_same(f(x, axis=1, keepdim=True), by_dim)
             checked += 1
     assert checked >= 20
+    assert ember.mean(x, dim=[1, 2], keepdims=True).shape == (3, 1, 1)
+    assert ember.frobenius_norm(x, axis=1, keepdims=True).shape == (3, 1, 5)
+    with pytest.raises(TypeError, match="incompatible function arguments"):  # one parameter named twice
+        x.sum(dim=1, axis=1, keepdims=True)
     assert ember.cat([x, x], axis=2).shape == (3, 4, 10)
     assert x.max(axis=1).values.shape == (3, 5)
     assert ember.softmax(x, axis=-1).shape == x.shape

@@ -99,6 +99,31 @@ bool holds_complex_number(const py::args& args, const py::kwargs& kwargs) {
     if (PyComplex_Check(item.second.ptr())) return true;
   return false;
 }
+
+PyObject* g_module = nullptr;  // ember._C, whose functions and Tensor methods a renamed call is retried on
+
+// Note [Keyword aliases]: numpy's names have their own overload, so a call that mixes them with
+// PyTorch's (sum(dim=1, keepdims=True), as piq and PyTorch accept) matches neither. It is retried
+// once with PyTorch's names; null when the call has no such mix (or names one parameter twice).
+py::object retry_with_torch_names(const char* name, bool method, const py::args& args, const py::kwargs& kwargs) {
+  static const std::pair<const char*, const char*> kRenames[] = {{"axis", "dim"}, {"keepdims", "keepdim"}};
+  bool numpy_name = false, torch_name = false;
+  for (auto [numpy, torch] : kRenames) {
+    if (kwargs.contains(numpy) && kwargs.contains(torch)) return py::object();
+    numpy_name |= bool(kwargs.contains(numpy));
+    torch_name |= bool(kwargs.contains(torch));
+  }
+  if (!numpy_name || !torch_name || !g_module) return py::object();
+  py::dict renamed;
+  for (auto item : kwargs) {
+    py::str key = py::reinterpret_borrow<py::str>(item.first);
+    for (auto [numpy, torch] : kRenames)
+      if (key.equal(py::str(numpy))) key = py::str(torch);
+    renamed[key] = item.second;
+  }
+  py::handle scope = method ? py::handle(py::reinterpret_borrow<py::module_>(g_module).attr("Tensor")) : g_module;
+  return scope.attr(name)(*args, **renamed);
+}
 }  // namespace
 
 py::object dispatch(const char* name, bool method, const py::args& args, const py::kwargs& kwargs) {
@@ -109,10 +134,12 @@ py::object dispatch(const char* name, bool method, const py::args& args, const p
   py::object r = torch_function::dispatch(name, method, args, kwargs);  // Note [Torch function dispatch]
   if (torch_function::operator_refused(r)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
   if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
+  if (py::object renamed = retry_with_torch_names(name, method, args, kwargs)) return renamed;
   throw py::reference_cast_error();
 }
 
 void install(py::module_& m) {
+  g_module = m.ptr();  // the module lives as long as the process
   m.def(
       "_set_batching_hook",
       [](py::object hook, py::object batched_type) {

@@ -286,7 +286,9 @@ void def_private(py::module_& m, const char* name, F fn, const Extra&... extra) 
 // such a parameter gets a second overload whose parameters carry numpy's
 // names (same types: the same compiled dispatcher). pybind11 tries it only
 // when the first overload does not match, so calls with PyTorch's names pay
-// nothing; docs and signatures show the first overload only.
+// nothing; docs and signatures show the first overload only. A call mixing the
+// two (dim= with keepdims=) matches neither: the catch-all retries it with
+// PyTorch's names (registry.cpp, retry_with_torch_names).
 template <class T>
 T with_numpy_names(const T& e, bool& renamed) {
   if constexpr (std::is_base_of_v<py::arg, T>) {

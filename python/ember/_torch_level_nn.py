@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ._C import Tensor
+from ._composite import _axis_alias
 from .nn import functional as F
 
 # In-place Tensor methods PyTorch also exports as torch.<name>(input, ...).
@@ -247,9 +248,10 @@ def scalar_tensor(
     return tensor(s, dtype=dtype or get_default_dtype(), device=device, pin_memory=bool(pin_memory))
 
 
-def frobenius_norm(input: Tensor, dim: Sequence[int] = (-2, -1), keepdim: bool = False) -> Tensor:
+@_axis_alias
+def frobenius_norm(input: Tensor, dim: int | Sequence[int] = (-2, -1), keepdim: bool = False) -> Tensor:
     """The square root of the sum of squares over dim (the last two dims by default)."""
-    return input.square().sum(tuple(dim), keepdim=keepdim).sqrt()
+    return input.square().sum(dim if isinstance(dim, int) else tuple(dim), keepdim=keepdim).sqrt()
 
 
 def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

@@ -145,6 +145,10 @@ def install() -> None:
         if name.startswith("ember."):
             sys.modules["torch" + name[len("ember") :]] = module
     sys.modules["torch"] = _torch
+    # Libraries that pick a backend by the module that defines an array's class (autoray, so torchquad,
+    # PennyLane, quimb: `type(x).__module__.split(".")[0]`) see PyTorch's names, as under PyTorch.
+    ember.Tensor.__module__ = "torch"
+    ember.nn.Parameter.__module__ = "torch.nn.parameter"
     if not any(isinstance(f, _TorchFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _TorchFinder())
 

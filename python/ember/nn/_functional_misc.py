@@ -156,7 +156,8 @@ def rms_norm(
     if eps is None:
         eps = _EPS.get(input.dtype, _EPS[_C.dtype.float32])
     out = input * (input.square().mean(dims, keepdim=True) + eps).rsqrt()
-    return out if weight is None else out * weight
+    # the input's dtype whatever the weight's, as PyTorch's
+    return out if weight is None else (out * weight).to(input.dtype)
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:

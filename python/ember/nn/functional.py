@@ -380,6 +380,23 @@ def _plain_tensors(*tensors: Tensor | None) -> bool:
     return all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in tensors)
 
 
+_REDUCED_FLOATS = (_C.dtype.bfloat16, _C.dtype.float16)
+
+
+def _check_norm_dtypes(input: Tensor, *params: Tensor | None) -> None:
+    """PyTorch's rule for a normalisation's weight, bias and running statistics: each has input's dtype, or,
+    for a bfloat16/float16 input, they are all float32 (a mixed-precision model). Anything else raises
+    PyTorch's error where ember would otherwise promote silently."""
+    given = [p for p in params if p is not None]
+    if all(p.dtype == input.dtype for p in given):
+        return
+    where = f"mixed dtype ({input.device.type.upper()})"
+    if any(p.dtype != _C.dtype.float32 for p in given):
+        raise RuntimeError(f"{where}: expect parameter to have scalar type of Float")
+    if input.dtype not in _REDUCED_FLOATS:
+        raise RuntimeError(f"{where}: all inputs must share same datatype.")
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -390,6 +407,7 @@ def layer_norm(
     """Applies Layer Normalization over the trailing dims given by normalized_shape:
     (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. One node,
     NativeLayerNormBackward0 (as PyTorch); under vmap, composed of ember ops."""
+    _check_norm_dtypes(input, weight, bias)
     if _plain_tensors(input, weight, bias):
         shape = list(_ntuple(normalized_shape, 1))
         return _C._native_layer_norm(input, shape, weight, bias, eps)[0]
@@ -444,6 +462,7 @@ def batch_norm(
     for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
         if stat is not None and stat.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {stat.numel()}")  # PyTorch's words
+    _check_norm_dtypes(input, running_mean, running_var, weight, bias)
     dims = (0,) + tuple(range(2, input.dim()))
     if training and isinstance(input, _C.Tensor) and input.is_floating_point():
         # one kernel and one NativeBatchNormBackward0 node (Note [Fused batch norm])
@@ -467,7 +486,8 @@ def batch_norm(
     if bias is not None:
         shift = shift + bias
     view = (1, c) + (1,) * (input.dim() - 2)
-    return input * scale.reshape(view) + shift.reshape(view)
+    # float32 statistics of a bfloat16/float16 input give the input's dtype (_check_norm_dtypes)
+    return (input * scale.reshape(view) + shift.reshape(view)).to(input.dtype)
 
 
 def instance_norm(
@@ -487,6 +507,7 @@ def instance_norm(
     """
     if input.dim() < 3:
         raise ValueError(f"Expected a batched input (N, C, *) with spatial dims, got {input.dim()}D input")
+    _check_norm_dtypes(input, running_mean, running_var, weight, bias)
     n, c = input.shape[0], input.shape[1]
     dims = tuple(range(2, input.dim()))
     view = (1, c) + (1,) * (input.dim() - 2)
@@ -512,7 +533,7 @@ def instance_norm(
         out = out * weight.reshape(view)
     if bias is not None:
         out = out + bias.reshape(view)
-    return out
+    return out.to(input.dtype)  # float32 parameters of a bfloat16/float16 input give the input's dtype
 
 
 def group_norm(
@@ -529,6 +550,7 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
         )
+    _check_norm_dtypes(input, weight, bias)
     if _plain_tensors(input, weight, bias):
         per_channel = input.numel() // (n * c) if n * c else 0
         return _C._native_group_norm(input, weight, bias, n, c, per_channel, num_groups, eps)[0]
