@@ -740,3 +740,95 @@ def test_misuse_raises_clear_errors():
         ember.linalg.solve(z, ember.tensor(A[:, 0]))
     with pytest.raises(RuntimeError, match="Invalid number of data points"):
         ember.fft.fft(ember.zeros(0, dtype=ember.cfloat))
+
+
+class _ScaledConjugate(ember.autograd.Function):
+    """y = conj(z) * w for a complex z and a real w, with its backward in PyTorch's convention (a gradient is
+    dL/dRe + i dL/dIm): grad_z = conj(grad_y) * w and grad_w = Re(z * grad_y)."""
+
+    @staticmethod
+    def forward(ctx, z, w):
+        ctx.save_for_backward(z, w)
+        return z.conj() * w
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, w = ctx.saved_tensors
+        assert z.is_complex() and not w.is_complex() and grad.is_complex()
+        return grad.conj() * w, (z * grad).real
+
+
+def test_custom_functions_take_and_return_complex_tensors():
+    """A custom autograd.Function over complex tensors (torchkbnufft's interpolation is one): forward and
+    backward see complex tensors, saved ones too, and the gradients are those of the same ops unwritten."""
+    z = ember.tensor(A, requires_grad=True)
+    w = ember.tensor(R[:, 0], requires_grad=True)
+    out = _ScaledConjugate.apply(z, w[:, None].expand(3, 4).contiguous())
+    assert out.is_complex() and out.grad_fn is not None
+    close(out, np.conj(A) * R[:, :1])
+    (out * ember.tensor(B)).real.sum().backward()
+    z2 = ember.tensor(A, requires_grad=True)
+    w2 = ember.tensor(R[:, 0], requires_grad=True)
+    (z2.conj() * w2[:, None] * ember.tensor(B)).real.sum().backward()
+    close(z.grad, z2.grad.detach().numpy())
+    close(w.grad, w2.grad.detach().numpy())
+    assert gradcheck(lambda z, w: _ScaledConjugate.apply(z, w), (ember.tensor(A, requires_grad=True),
+                     ember.tensor(R, requires_grad=True)))  # fmt: skip
+
+    class RealGradient(ember.autograd.Function):  # a real gradient for a complex input: its imaginary part is 0
+        @staticmethod
+        def forward(ctx, z):
+            return z.real.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ember.ones(3, 4, dtype=ember.float64)
+
+    z3 = ember.tensor(A, requires_grad=True)
+    RealGradient.apply(z3).backward()
+    close(z3.grad, np.ones((3, 4)))
+    assert z3.grad.is_complex()
+
+
+def test_indexed_writes_of_complex_values():
+    """index_add/index_copy/index_fill/scatter/scatter_add/index_put/masked_scatter and their in-place forms,
+    against numpy; gradients through gradcheck; a real self with complex values raises PyTorch's errors."""
+    idx, sidx = [2, 0], np.array([[1, 0, 2], [2, 2, 0]])
+    z, s = ember.tensor(A), ember.tensor(A[:2] * 1j)
+    want = A.copy()
+    np.add.at(want, idx, 2 * A[:2] * 1j)
+    close(z.index_add(0, ember.tensor(idx), s, alpha=2), want)
+    want = A.copy()
+    want[idx] = A[:2] * 1j
+    close(z.index_copy(0, ember.tensor(idx), s), want)
+    close(z.index_put((ember.tensor(idx),), s), want)
+    close(z.clone().index_copy_(0, ember.tensor(idx), s), want)
+    want = A.copy()
+    want[:, [0, 2]] = 1 - 2j
+    close(z.index_fill(1, ember.tensor([0, 2]), 1 - 2j), want)
+    scattered, added = A.copy(), A.copy()
+    for i in range(2):
+        for j in range(3):
+            scattered[sidx[i, j], j] = A[i, j] * 1j
+            added[sidx[i, j], j] += A[i, j] * 1j
+    close(z.scatter(0, ember.tensor(sidx), s), scattered)
+    close(z.scatter_add(0, ember.tensor(sidx), s), added)
+    close(z.clone().scatter_(0, ember.tensor(sidx), s, reduce="add"), added)
+    want = A.copy()
+    np.add.at(want, [1, 1], A[:2] * 1j)
+    close(z.index_put((ember.tensor([1, 1]),), s, accumulate=True), want)
+    mask = np.zeros((3, 4), dtype=bool)
+    mask[:, ::2] = True
+    want = A.copy()
+    want[mask] = np.arange(6) * (1 + 1j)
+    close(z.masked_scatter(ember.tensor(mask), ember.tensor(np.arange(12) * (1 + 1j))), want)
+    assert gradcheck(lambda a, b: a.index_add(0, ember.tensor(idx), b, alpha=1j), (ember.tensor(A, requires_grad=True),
+                     ember.tensor(A[:2], requires_grad=True)))  # fmt: skip
+    assert gradcheck(lambda a, b: a.scatter(0, ember.tensor(sidx), b), (ember.tensor(A, requires_grad=True),
+                     ember.tensor(A[:2], requires_grad=True)))  # fmt: skip
+    with pytest.raises(RuntimeError, match=r"index_add_\(\): self \(Double\) and source \(ComplexDouble\) must"):
+        ember.tensor(R).index_add(0, ember.tensor(idx), s)
+    with pytest.raises(RuntimeError, match=r"scatter\(\): Expected self.dtype to be equal to src.dtype"):
+        ember.tensor(R).scatter(0, ember.tensor(sidx), s)
+    with pytest.raises(RuntimeError, match="Converting complex Scalar to non-complex type is not supported"):
+        ember.tensor(R).index_fill(0, ember.tensor(idx), 1j)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember import nn
 from ember.utils import _pytree as pytree
 
 
@@ -425,3 +426,233 @@ def test_misuse_of_the_added_modules_names_what_is_wrong():
         dist_nn.scatter([[1.0]])
     with pytest.raises(TypeError, match="Expected `treespec` to be instance of TreeSpec"):
         pytree.tree_unflatten([1], None)
+
+
+def test_functorch_batching_entry_points_act_on_vmaps_batches():
+    """``torch._C._functorch`` (tensordict imports from it): levels numbered from 1 for the outermost vmap."""
+    from ember._C._functorch import (
+        _add_batch_dim,
+        _remove_batch_dim,
+        current_level,
+        get_unwrapped,
+        is_batchedtensor,
+        maybe_get_level,
+    )
+    from ember._C._nn import _parse_to
+
+    assert current_level() == -1 and not is_batchedtensor(ember.ones(2)) and maybe_get_level(ember.ones(2)) == -1
+    weights = ember.arange(12.0).reshape(3, 4)
+
+    def per_row(r):
+        level = current_level()
+        w = _add_batch_dim(weights, 1, level)  # column j of weights for entry j
+        assert is_batchedtensor(w) and maybe_get_level(w) == level and tuple(w.shape) == (3,)
+        assert tuple(get_unwrapped(w).shape) == (4, 3)
+        return r * w.sum()
+
+    np.testing.assert_allclose(ember.vmap(per_row)(ember.ones(4)).numpy(), weights.sum(0).numpy())
+    with pytest.raises(ValueError, match="same size in the mapped dimension"):
+        ember.vmap(lambda r: _add_batch_dim(weights, 0, current_level()) * r)(ember.ones(4))
+    with pytest.raises(RuntimeError, match="no vmap of level 3 is running"):
+        _add_batch_dim(weights, 0, 3)
+    with pytest.raises(RuntimeError, match="expected a tensor wrapped"):
+        get_unwrapped(weights)
+    assert tuple(_remove_batch_dim(ember.ones(2, 3), 1, 5, 1).shape) == (2, 5, 3)  # not batched: repeated
+    assert _parse_to("cpu", ember.float64)[1] == ember.float64
+
+
+def test_weak_id_key_dictionary_forgets_collected_tensors():
+    import gc
+
+    from ember.utils.weak import TensorWeakRef, WeakIdKeyDictionary, WeakIdRef, WeakTensorKeyDictionary
+
+    cache = WeakTensorKeyDictionary()
+    assert WeakTensorKeyDictionary is WeakIdKeyDictionary
+    a, b = ember.ones(2), ember.ones(2)  # equal values, two keys: tensors are told apart by identity
+    cache[a], cache[b] = "a", "b"
+    assert len(cache) == 2 and cache[a] == "a" and b in cache and ember.ones(2) not in cache and 3 not in cache
+    assert WeakIdRef(a) == WeakIdRef(a) and WeakIdRef(a) != WeakIdRef(b) and hash(WeakIdRef(a)) == id(a)
+    ref = TensorWeakRef(b)
+    del a
+    gc.collect()
+    assert list(cache.values()) == ["b"] and ref() is b
+    copied = cache.copy()
+    del cache[b]
+    assert len(cache) == 0 and copied[b] == "b"
+
+
+def test_worker_seeds_numpy_with_pytorchs_words():
+    """``_utils.worker._generate_state``: numpy's SeedSequence of (worker id, base seed halves, 0), as PyTorch's
+    DataLoader seeds each worker's numpy; a worker's numpy draws follow from it."""
+    from ember.utils.data._utils.worker import _generate_state
+
+    base = 2**40 + 12345
+    words = _generate_state(base, 3)
+    assert len(words) == 4 and all(0 <= w < 2**32 for w in words) and words != _generate_state(base, 2)
+    want = np.random.SeedSequence([3, base & 0xFFFFFFFF, base >> 32, 0]).generate_state(4).tolist()
+    assert words == want
+
+    class Draws(ember.utils.data.Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            info = ember.utils.data.get_worker_info()
+            return np.random.randint(0, 2**31), info.seed - info.id
+
+    # item i is fetched by worker i (round robin, as PyTorch's)
+    drawn = [(int(d), int(s)) for d, s in ember.utils.data.DataLoader(Draws(), batch_size=None, num_workers=2)]
+    for worker_id, (value, base_seed) in enumerate(drawn):
+        np.random.seed(_generate_state(base_seed, worker_id))
+        assert value == np.random.randint(0, 2**31)
+
+
+def test_return_types_are_pytorchs_structseqs():
+    """x.max(0) & co are ember.return_types classes: fields by name, built from one sequence too (tensordict
+    rebuilds them so), pickled by name, printed field by field, structseqs for pytree."""
+    import pickle
+
+    from ember.utils._pytree import is_structseq_instance, tree_flatten, tree_unflatten
+
+    x = ember.tensor([[1.0, 5.0], [3.0, 2.0]])
+    r = x.max(0)
+    assert type(r) is ember.return_types.max and r.values.tolist() == [3.0, 5.0] and r.indices.tolist() == [1, 0]
+    again = pickle.loads(pickle.dumps(r))
+    assert type(again) is ember.return_types.max and again.indices.tolist() == [1, 0]
+    rebuilt = ember.return_types.max([r.values, r.indices])
+    assert type(rebuilt) is ember.return_types.max and rebuilt.values is r.values
+    assert repr(r) == "ember.return_types.max(\nvalues=tensor([3., 5.]),\nindices=tensor([1, 0]))"
+    assert is_structseq_instance(r) and type(tree_unflatten(*tree_flatten(r))) is ember.return_types.max
+    with pytest.raises(TypeError, match="takes a 2-sequence"):
+        ember.return_types.max([r.values])
+    made = {
+        "sort": x.sort(),
+        "topk": x.topk(1),
+        "mode": x.mode(0),
+        "aminmax": ember.aminmax(x),
+        "linalg_qr": ember.linalg.qr(x),
+        "slogdet": ember.slogdet(x),
+        "histogram": ember.histogram(x),
+    }
+    for name, result in made.items():
+        assert type(result) is getattr(ember.return_types, name), name
+        assert type(pickle.loads(pickle.dumps(result))) is type(result)
+
+
+def test_module_registration_hooks_see_and_replace_what_is_registered():
+    seen = []
+
+    def double_params(module, name, param):
+        seen.append(("param", type(module).__name__, name))
+        return nn.Parameter(param.detach() * 2)
+
+    def note(kind):
+        return lambda module, name, value: seen.append((kind, type(module).__name__, name))
+
+    handles = [
+        nn.modules.module.register_module_parameter_registration_hook(double_params),
+        ember.nn.register_module_buffer_registration_hook(note("buffer")),
+        ember.nn.register_module_module_registration_hook(note("module")),
+    ]
+    try:
+        block = nn.Sequential(nn.BatchNorm1d(2))
+        block.extra = nn.Parameter(ember.ones(1))
+    finally:
+        for h in handles:
+            h.remove()
+    assert ("param", "BatchNorm1d", "weight") in seen and ("buffer", "BatchNorm1d", "running_mean") in seen
+    assert ("module", "Sequential", "0") in seen and block.extra.item() == 2.0
+    seen.clear()
+    nn.Linear(2, 2)
+    assert seen == []  # removed
+
+
+def test_named_member_accessor_swaps_a_modules_tensors_by_name():
+    from ember.nn.utils._named_member_accessor import NamedMemberAccessor, swap_submodule, swap_tensor
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    accessor = NamedMemberAccessor(model)
+    weight = accessor.get_tensor("0.weight")
+    assert weight is model[0].weight
+    new = ember.zeros(3, 2)
+    old = accessor.swap_tensor("0.weight", new)
+    assert old is weight and model[0].weight is new
+    orig, missing = accessor.swap_tensors_dict({"0.weight": weight, "1.running_mean": ember.ones(3)})
+    assert orig["0.weight"] is new and missing == [] and model[1].running_mean.sum().item() == 3.0
+    assert accessor.check_keys(["0.weight", "nope"]) == (
+        ["0.bias", "1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight"],
+        ["nope"],
+    )
+    with pytest.raises(AttributeError, match="Linear has no attribute `missing`"):
+        swap_tensor(model[0], "missing", ember.ones(1))
+    with pytest.raises(KeyError, match="contain"):
+        swap_tensor(model, "0.weight", ember.ones(1))
+    assert isinstance(swap_submodule(model, "1", nn.Identity()), nn.BatchNorm1d)
+
+
+def test_functorch_package_and_its_functional_modules():
+    """``import functorch`` under ember.as_torch is ember.functorch: the transforms and make_functional."""
+    from ember import functorch
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+    fmodel, params = functorch.make_functional(model)
+    x = ember.randn(4, 3)
+    np.testing.assert_allclose(fmodel(params, x).detach().numpy(), model(x).detach().numpy(), rtol=1e-6)
+    zeros = tuple(ember.zeros_like(p) for p in params)
+    assert fmodel(zeros, x).abs().sum().item() == 0.0
+    g = functorch.grad(lambda ps: fmodel(ps, x).sum())(params)
+    assert [tuple(t.shape) for t in g] == [(2, 3), (2,)]
+    with pytest.raises(RuntimeError, match="has buffers"):
+        functorch.make_functional(nn.BatchNorm1d(2))
+    models = [nn.Linear(3, 2) for _ in range(4)]
+    fmodel, params, buffers = functorch.combine_state_for_ensemble(models)
+    out = functorch.vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x)
+    np.testing.assert_allclose(out[2].detach().numpy(), models[2](x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_contextlib_python_dispatch_and_device_helpers():
+    from ember.utils._contextlib import _DecoratorContextManager, _NoParamDecoratorContextManager, context_decorator
+    from ember.utils._python_dispatch import (
+        TorchDispatchMode,
+        _get_current_dispatch_mode,
+        is_traceable_wrapper_subclass,
+    )
+
+    log = []
+
+    class Logged(_NoParamDecoratorContextManager):
+        def __enter__(self):
+            log.append("in")
+
+        def __exit__(self, *exc):
+            log.append("out")
+
+    @Logged
+    def f(v):
+        log.append(v)
+        return v
+
+    @Logged()
+    def gen():
+        yield 1
+        yield 2
+
+    assert f(3) == 3 and list(gen()) == [1, 2]
+    assert log == ["in", 3, "out", "in", "out", "in", "out", "in", "out"]
+    assert issubclass(ember.no_grad, _DecoratorContextManager)
+    with pytest.raises(TypeError, match="both callable and also a valid context manager"):
+
+        class Both:
+            def __call__(self):
+                return self
+
+            def __enter__(self):
+                return None
+
+        context_decorator(Both(), f)
+    assert not is_traceable_wrapper_subclass(ember.ones(1)) and _get_current_dispatch_mode() is None
+    with pytest.raises(NotImplementedError, match="no __torch_dispatch__ modes"):
+        with TorchDispatchMode():
+            pass
+    assert ember._utils._get_device_module("cuda") is ember.cuda
+    assert ember._utils._get_available_device_type() in (None, "cuda")

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import tempfile
+import types
 from pathlib import Path
 
 STUB = Path(__file__).resolve().parents[1] / "python" / "ember" / "_C.pyi"
@@ -30,6 +31,11 @@ def generate(out_dir: Path) -> Path:
     ember = importlib.import_module("ember")
 
     ember._C.Tensor.__module__ = "ember._C"
+    # torch._C._functorch and _nn are Python modules attached to _C (ember/_functorch_c.py), not compiled ones:
+    # left out, or the generator would write _C as a package of them
+    attached = {n: v for n, v in vars(ember._C).items() if isinstance(v, types.ModuleType)}
+    for name in attached:
+        delattr(ember._C, name)
     with tempfile.TemporaryDirectory() as tmp:
         argv = sys.argv
         sys.argv = ["pybind11-stubgen", "ember._C", "-o", tmp, "--exit-code"]
@@ -37,6 +43,8 @@ def generate(out_dir: Path) -> Path:
             stubgen()
         finally:
             sys.argv = argv
+            for name, module in attached.items():
+                setattr(ember._C, name, module)
         text = (Path(tmp) / "ember" / "_C.pyi").read_text()
     # The generator mistakes ember's `dtype` enum for numpy's in its own methods.
     text = text.replace("numpy.dtype[typing.Any]", "dtype")

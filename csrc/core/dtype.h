@@ -45,7 +45,8 @@ enum class DType : uint8_t {
   // promote and report as PyTorch's; a tensor of one is refused where every
   // tensor is made (TensorImpl's constructor), so no kernel meets them. A
   // complex64/128 tensor is a Python stand-in over a real tensor of its parts
-  // (Note [Complex tensors]).
+  // (Note [Complex tensors]). The quantized, bits and sub-byte dtypes are names
+  // only for good: ember has no quantized or packed tensors.
   Complex32 = 13,
   Complex64 = 14,
   Complex128 = 15,
@@ -53,16 +54,38 @@ enum class DType : uint8_t {
   Float8_e5m2 = 17,
   Float8_e4m3fnuz = 18,
   Float8_e5m2fnuz = 19,
-  Float8_e8m0fnu = 20
+  Float8_e8m0fnu = 20,
+  QInt8 = 21,
+  QUInt8 = 22,
+  QInt32 = 23,
+  QUInt4x2 = 24,
+  QUInt2x4 = 25,
+  Bits1x8 = 26,
+  Bits2x4 = 27,
+  Bits4x2 = 28,
+  Bits8 = 29,
+  Bits16 = 30,
+  Float4_e2m1fn_x2 = 31,
+  Int1 = 32,  // Int1..Int7 and UInt1..UInt7 follow in order
+  UInt1 = 39
 };
 constexpr int kNumDTypes = 13;      // the dtypes a tensor can have
-constexpr int kNumDTypeNames = 21;  // with the named-only ones
-constexpr DType kNamedOnlyDTypes[8] = {DType::Complex32,       DType::Complex64,     DType::Complex128,
-                                       DType::Float8_e4m3fn,   DType::Float8_e5m2,   DType::Float8_e4m3fnuz,
-                                       DType::Float8_e5m2fnuz, DType::Float8_e8m0fnu};
+constexpr int kNumDTypeNames = 46;  // with the named-only ones
+constexpr int kNumNamedOnly = kNumDTypeNames - (int)DType::Complex32;
 inline bool is_named_only(DType t) { return t >= DType::Complex32; }
 inline bool is_complex(DType t) { return t >= DType::Complex32 && t <= DType::Complex128; }
-inline bool is_float8(DType t) { return t >= DType::Float8_e4m3fn; }
+inline bool is_float8(DType t) { return t >= DType::Float8_e4m3fn && t <= DType::Float8_e8m0fnu; }
+inline bool is_quantized(DType t) { return t >= DType::QInt8 && t <= DType::QUInt2x4; }
+inline bool is_bits(DType t) { return t >= DType::Bits1x8 && t <= DType::Bits16; }
+inline bool is_sub_byte(DType t) { return (int)t >= (int)DType::Int1 && (int)t < kNumDTypeNames; }
+inline DType named_only_dtype(int i) { return (DType)((int)DType::Complex32 + i); }
+// What kind of tensor a named-only dtype would make, for the refusal's message.
+inline const char* named_only_kind(DType t) {
+  if (is_complex(t)) return "complex";
+  if (is_float8(t)) return "float8";
+  if (is_quantized(t)) return "quantized";
+  return is_bits(t) ? "bits" : "sub-byte";
+}
 constexpr DType kAllDTypes[kNumDTypes] = {
     DType::Bool,     DType::UInt8,   DType::Int8,    DType::Int16,  DType::Int32,  DType::Int64, DType::Float16,
     DType::BFloat16, DType::Float32, DType::Float64, DType::UInt16, DType::UInt32, DType::UInt64};
@@ -77,6 +100,19 @@ inline size_t itemsize(DType t) {
     case DType::Float8_e5m2fnuz:
     case DType::Float8_e8m0fnu:
     case DType::Int8: return 1;
+    case DType::QInt32: return 4;
+    case DType::Bits16: return 2;
+    case DType::QInt8:
+    case DType::QUInt8:
+    case DType::QUInt4x2:
+    case DType::QUInt2x4:
+    case DType::Bits1x8:
+    case DType::Bits2x4:
+    case DType::Bits4x2:
+    case DType::Bits8:
+    case DType::Float4_e2m1fn_x2:
+    case DType::Int1:
+    case DType::UInt1: return 1;
     case DType::Int16:
     case DType::UInt16:
     case DType::Float16:
@@ -91,7 +127,7 @@ inline size_t itemsize(DType t) {
     case DType::Float64: return 8;
     case DType::Complex128: return 16;
   }
-  return 0;
+  return 1;  // Int1..Int7, UInt1..UInt7: one byte each, as PyTorch reports them
 }
 
 // One row per dtype: its name, PyTorch's legacy tensor type name (used in the
@@ -123,7 +159,32 @@ inline const DTypeNames& dtype_names(DType t) {
                                                   {"float8_e5m2", "Float8_e5m2Tensor", "Float8_e5m2"},
                                                   {"float8_e4m3fnuz", "Float8_e4m3fnuzTensor", "Float8_e4m3fnuz"},
                                                   {"float8_e5m2fnuz", "Float8_e5m2fnuzTensor", "Float8_e5m2fnuz"},
-                                                  {"float8_e8m0fnu", "Float8_e8m0fnuTensor", "Float8_e8m0fnu"}};
+                                                  {"float8_e8m0fnu", "Float8_e8m0fnuTensor", "Float8_e8m0fnu"},
+                                                  {"qint8", "QInt8Tensor", "QInt8"},
+                                                  {"quint8", "QUInt8Tensor", "QUInt8"},
+                                                  {"qint32", "QInt32Tensor", "QInt32"},
+                                                  {"quint4x2", "QUInt4x2Tensor", "QUInt4x2"},
+                                                  {"quint2x4", "QUInt2x4Tensor", "QUInt2x4"},
+                                                  {"bits1x8", "Bits1x8Tensor", "Bits1x8"},
+                                                  {"bits2x4", "Bits2x4Tensor", "Bits2x4"},
+                                                  {"bits4x2", "Bits4x2Tensor", "Bits4x2"},
+                                                  {"bits8", "Bits8Tensor", "Bits8"},
+                                                  {"bits16", "Bits16Tensor", "Bits16"},
+                                                  {"float4_e2m1fn_x2", "Float4_e2m1fn_x2Tensor", "Float4_e2m1fn_x2"},
+                                                  {"int1", "Int1Tensor", "Int1"},
+                                                  {"int2", "Int2Tensor", "Int2"},
+                                                  {"int3", "Int3Tensor", "Int3"},
+                                                  {"int4", "Int4Tensor", "Int4"},
+                                                  {"int5", "Int5Tensor", "Int5"},
+                                                  {"int6", "Int6Tensor", "Int6"},
+                                                  {"int7", "Int7Tensor", "Int7"},
+                                                  {"uint1", "UInt1Tensor", "UInt1"},
+                                                  {"uint2", "UInt2Tensor", "UInt2"},
+                                                  {"uint3", "UInt3Tensor", "UInt3"},
+                                                  {"uint4", "UInt4Tensor", "UInt4"},
+                                                  {"uint5", "UInt5Tensor", "UInt5"},
+                                                  {"uint6", "UInt6Tensor", "UInt6"},
+                                                  {"uint7", "UInt7Tensor", "UInt7"}};
   return rows[(int)t < kNumDTypeNames ? (int)t : 0];
 }
 inline const char* dtype_name(DType t) { return dtype_names(t).name; }

@@ -74,8 +74,8 @@ static bool compute_contiguous(const Shape& sizes, const Shape& strides) {
 
 TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset, DType dtype)
     : is_inference(GradMode::is_inference()), storage_(std::move(storage)), dtype_(dtype) {
-  EMBER_CHECK_KIND(!is_named_only(dtype), Type, "ember has no ", is_complex(dtype) ? "complex" : "float8",
-                   " tensors yet: ", dtype_name(dtype), " is a dtype name only (Note [Named-only dtypes])");
+  EMBER_CHECK_KIND(!is_named_only(dtype), Type, "ember has no ", named_only_kind(dtype),
+                   " tensors: ", dtype_name(dtype), " is a dtype name only (Note [Named-only dtypes])");
   set_geometry(std::move(sizes), std::move(strides), offset);
 }
 

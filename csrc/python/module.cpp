@@ -38,13 +38,15 @@ static void init_types(py::module_& m) {
   py::enum_<DType> dtype(m, "dtype",
                          "The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, "
                          "int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool; complex32, "
-                         "complex64, complex128 and the float8 dtypes are names only (no tensor has them yet).");
+                         "the float8, quantized, bits and sub-byte dtypes are names only (no tensor has them), "
+                         "complex64/complex128 tensors are Python stand-ins.");
   for (DType d : kAllDTypes) dtype.value(dtype_name(d), d);
-  for (DType d : kNamedOnlyDTypes) dtype.value(dtype_name(d), d);
+  for (int i = 0; i < kNumNamedOnly; ++i) dtype.value(dtype_name(named_only_dtype(i)), named_only_dtype(i));
   dtype.def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); })
       .def_property_readonly(
-          "is_floating_point", [](DType d) { return is_floating(d) || is_float8(d); }, "Whether it is a float dtype.")
+          "is_floating_point", [](DType d) { return is_floating(d) || is_float8(d) || d == DType::Float4_e2m1fn_x2; },
+          "Whether it is a float dtype.")
       .def_property_readonly(
           "is_complex", [](DType d) { return is_complex(d); }, "Whether it is a complex dtype.")
       .def_property_readonly(
@@ -52,15 +54,20 @@ static void init_types(py::module_& m) {
       .def_property_readonly(
           "is_signed",
           [](DType d) {
-            return d != DType::Bool && d != DType::UInt8 && d != DType::Float8_e8m0fnu && !is_wide_unsigned(d);
+            // PyTorch's words for the dtypes that have no sign to tell
+            if (is_quantized(d)) throw std::runtime_error("isSignedType not supported for quantized types");
+            if (is_bits(d)) throw std::runtime_error("Bits types are undefined");
+            bool unsigned_sub_byte = d >= DType::UInt1;
+            return d != DType::Bool && d != DType::UInt8 && d != DType::Float8_e8m0fnu && !is_wide_unsigned(d) &&
+                   !unsigned_sub_byte;
           },
           "Whether it holds signed values.");
   // A dtype is not a number: without this, pybind11 would take ember.float32
   // as the int 3 wherever an int is expected (x.chunk(ember.int64), a dim...).
   // The enum's hash and pickle state used int(self); they read the value directly.
   for (DType d : kAllDTypes) g_dtype_objects[(int)d] = dtype.attr(dtype_name(d)).ptr();
-  for (DType d : kNamedOnlyDTypes)
-    g_dtype_objects[(int)d] = dtype.attr(dtype_name(d)).ptr();  // the enum's members live as long as the type
+  for (int i = 0; i < kNumNamedOnly; ++i)  // the enum's members live as long as the type
+    g_dtype_objects[(int)named_only_dtype(i)] = dtype.attr(dtype_name(named_only_dtype(i))).ptr();
   dtype.attr("__index__") = py::none();
   dtype.attr("__int__") = py::none();
   dtype.attr("__hash__") = py::cpp_function([](DType d) { return (int)d; }, py::is_method(dtype), "Hash of the dtype.");

@@ -33,7 +33,7 @@ import typing_extensions
 __all__: list = ['Tensor', 'dtype', 'device', 'Generator', 'default_generator', 'from_numpy', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'atan2', 'arctan2', 'hypot', 'logaddexp', 'logaddexp2', 'xlogy', 'igamma', 'igammac', 'pow', 'maximum', 'minimum', 'neg', 'negative', 'abs', 'absolute', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'sign', 'reciprocal', 'erf', 'square', 'floor', 'ceil', 'trunc', 'fix', 'frac', 'asin', 'arcsin', 'acos', 'arccos', 'atan', 'arctan', 'sinh', 'cosh', 'asinh', 'arcsinh', 'acosh', 'arccosh', 'atanh', 'arctanh', 'log2', 'log10', 'exp2', 'erfc', 'erfinv', 'lgamma', 'digamma', 'i0', 'round', 'polygamma', 'mvlgamma', 'nan_to_num', 'clamp_min', 'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'relu', 'clamp', 'clip', 'where', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'signbit', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'trace', 'var_mean', 'std_mean', 'norm', 'nansum', 'nanmean', 'cumsum', 'cumprod', 'logcumsumexp', 'cummax', 'cummin', 'logsumexp', 'softmax', 'log_softmax', '_safe_softmax', 'sort', 'argsort', 'msort', 'topk', 'kthvalue', 'median', 'nanmedian', 'searchsorted', 'bucketize', 'isin', 'count_nonzero', 'unique', 'unique_consecutive', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'mv', 'outer', 'ger', 'reshape', 'transpose', 'swapdims', 'swapaxes', 't', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'narrow', 'select', 'as_strided', 'diagonal', 'diag', 'diag_embed', 'tril', 'triu', 'clone', 'detach', 'cat', 'concat', 'concatenate', 'stack', 'split', 'tile', 'split_with_sizes', 'unsafe_split', 'unsafe_split_with_sizes', 'unsafe_chunk', 'chunk', 'unbind', 'gather', 'scatter_add', 'scatter_reduce', 'index_reduce', 'index_select', 'masked_fill', 'nonzero', 'index_add', 'index_copy', 'index_fill', 'index_put', 'scatter', 'masked_select', 'masked_scatter', 'take', 'put', 'take_along_dim', 'flip', 'fliplr', 'flipud', 'roll', 'rot90', 'repeat_interleave', 'conv2d', 'max_pool2d', 'manual_seed', 'initial_seed', 'get_rng_state', 'set_rng_state', 'result_type', 'set_num_threads', 'get_num_threads']
 class dtype:
     """
-    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool; complex32, complex64, complex128 and the float8 dtypes are names only (no tensor has them yet).
+    The element type of a tensor: ember.float32 (default), float64, float16, bfloat16, int64, int32, int16, int8, uint8, uint16, uint32, uint64, bool; complex32, the float8, quantized, bits and sub-byte dtypes are names only (no tensor has them), complex64/complex128 tensors are Python stand-ins.
     
     Members:
     
@@ -78,30 +78,105 @@ class dtype:
       float8_e5m2fnuz
     
       float8_e8m0fnu
+    
+      qint8
+    
+      quint8
+    
+      qint32
+    
+      quint4x2
+    
+      quint2x4
+    
+      bits1x8
+    
+      bits2x4
+    
+      bits4x2
+    
+      bits8
+    
+      bits16
+    
+      float4_e2m1fn_x2
+    
+      int1
+    
+      int2
+    
+      int3
+    
+      int4
+    
+      int5
+    
+      int6
+    
+      int7
+    
+      uint1
+    
+      uint2
+    
+      uint3
+    
+      uint4
+    
+      uint5
+    
+      uint6
+    
+      uint7
     """
     __index__ = None
     __int__ = None
     __members__: typing.ClassVar[dict[str, dtype]]
     bfloat16: typing.ClassVar[dtype]
+    bits16: typing.ClassVar[dtype]
+    bits1x8: typing.ClassVar[dtype]
+    bits2x4: typing.ClassVar[dtype]
+    bits4x2: typing.ClassVar[dtype]
+    bits8: typing.ClassVar[dtype]
     bool: typing.ClassVar[dtype]
     complex128: typing.ClassVar[dtype]
     complex32: typing.ClassVar[dtype]
     complex64: typing.ClassVar[dtype]
     float16: typing.ClassVar[dtype]
     float32: typing.ClassVar[dtype]
+    float4_e2m1fn_x2: typing.ClassVar[dtype]
     float64: typing.ClassVar[dtype]
     float8_e4m3fn: typing.ClassVar[dtype]
     float8_e4m3fnuz: typing.ClassVar[dtype]
     float8_e5m2: typing.ClassVar[dtype]
     float8_e5m2fnuz: typing.ClassVar[dtype]
     float8_e8m0fnu: typing.ClassVar[dtype]
+    int1: typing.ClassVar[dtype]
     int16: typing.ClassVar[dtype]
+    int2: typing.ClassVar[dtype]
+    int3: typing.ClassVar[dtype]
     int32: typing.ClassVar[dtype]
+    int4: typing.ClassVar[dtype]
+    int5: typing.ClassVar[dtype]
+    int6: typing.ClassVar[dtype]
     int64: typing.ClassVar[dtype]
+    int7: typing.ClassVar[dtype]
     int8: typing.ClassVar[dtype]
+    qint32: typing.ClassVar[dtype]
+    qint8: typing.ClassVar[dtype]
+    quint2x4: typing.ClassVar[dtype]
+    quint4x2: typing.ClassVar[dtype]
+    quint8: typing.ClassVar[dtype]
+    uint1: typing.ClassVar[dtype]
     uint16: typing.ClassVar[dtype]
+    uint2: typing.ClassVar[dtype]
+    uint3: typing.ClassVar[dtype]
     uint32: typing.ClassVar[dtype]
+    uint4: typing.ClassVar[dtype]
+    uint5: typing.ClassVar[dtype]
+    uint6: typing.ClassVar[dtype]
     uint64: typing.ClassVar[dtype]
+    uint7: typing.ClassVar[dtype]
     uint8: typing.ClassVar[dtype]
     @staticmethod
     def __getstate__(*args, **kwargs):
@@ -138,6 +213,11 @@ class dtype:
     @typing.overload
     def __ne__(self: dtype, other: typing.Any) -> bool:
         ...
+    def __reduce__(self: dtype) -> tuple:
+        """
+        Pickles a dtype as its name on the dtype class, so it unpickles as the same object (``d is
+            ember.float32`` holds after a round trip, as for PyTorch's dtypes).
+        """
     def __repr__(self):
         ...
     def __setstate__(self: dtype, state: typing.SupportsInt | typing.SupportsIndex) -> None:
@@ -4519,7 +4599,6 @@ def xlogy(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) ->
     """
     input * log(other), 0 where input is 0.
     """
-_nn: types.SimpleNamespace
 default_generator: Generator
 return_types: types.SimpleNamespace
 subtract = sub

@@ -16,6 +16,9 @@ from importlib.metadata import version as _version
 # submodules come last because they import names from ember.
 from . import _blas  # loads OpenBLAS before the compiled module
 from . import _C
+from . import return_types  # the named tuples ops return, compiled ones too
+
+return_types._install()
 
 # The op registry's functions (add, exp, sum, matmul, cat, ...) and the core
 # types: _C.__all__ lists them (Note [Op registry] in csrc/python/registry.h).
@@ -178,6 +181,22 @@ bool = dtype.bool
 complex32, complex64, complex128 = chalf, cfloat, cdouble = dtype.complex32, dtype.complex64, dtype.complex128
 float8_e4m3fn, float8_e5m2, float8_e8m0fnu = dtype.float8_e4m3fn, dtype.float8_e5m2, dtype.float8_e8m0fnu
 float8_e4m3fnuz, float8_e5m2fnuz = dtype.float8_e4m3fnuz, dtype.float8_e5m2fnuz
+# Quantized, bits and sub-byte dtypes: names only, for good (Note [Named-only dtypes]); bit is uint1, as PyTorch's.
+qint8, quint8, qint32, quint4x2, quint2x4 = dtype.qint8, dtype.quint8, dtype.qint32, dtype.quint4x2, dtype.quint2x4
+bits1x8, bits2x4, bits4x2, bits8, bits16 = dtype.bits1x8, dtype.bits2x4, dtype.bits4x2, dtype.bits8, dtype.bits16
+float4_e2m1fn_x2 = dtype.float4_e2m1fn_x2
+int1, int2, int3, int4, int5, int6, int7 = (
+    dtype.int1,
+    dtype.int2,
+    dtype.int3,
+    dtype.int4,
+    dtype.int5,
+    dtype.int6,
+    dtype.int7,
+)
+uint1, uint2, uint3, uint4 = dtype.uint1, dtype.uint2, dtype.uint3, dtype.uint4
+uint5, uint6, uint7 = dtype.uint5, dtype.uint6, dtype.uint7
+bit = uint1
 
 # Complex tensors (Note [Complex tensors]): torch.complex is the function making one.
 from . import _complex  # noqa: E402

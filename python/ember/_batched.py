@@ -220,6 +220,14 @@ class HeldTensor(TensorLike):
     def is_leaf(self) -> bool:
         return self._held().is_leaf
 
+    @property
+    def _version(self) -> int:
+        return self._held()._version
+
+    @property
+    def output_nr(self) -> int:
+        return self._held().output_nr
+
 
 class BatchedTensor(HeldTensor):
     """A tensor per batch entry of one vmap level, as ``func`` inside ``vmap`` sees them: shape,

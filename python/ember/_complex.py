@@ -92,6 +92,12 @@ class ComplexTensor(_batched.HeldTensor):
     def _held(self) -> Tensor:
         return self._pair
 
+    @property
+    def _base(self) -> Any:
+        """The complex tensor this one views (a new stand-in over the same memory), None when it is no view."""
+        base = self._pair._base
+        return None if base is None else ComplexTensor(base)
+
     @classmethod
     def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
         """Functions written in Python reach here (compiled ops reach `dispatch` through the hook):
@@ -374,6 +380,44 @@ def autograd_pairs(outputs: list, grads: list, inputs: list) -> tuple[list, list
             raise RuntimeError("grad can be implicitly created only for real scalar outputs")
     grads = [pair_of(g, out._pair.dtype) if type(out) is ComplexTensor else g for out, g in zip(outputs, grads)]
     return pairs(outputs), grads, pairs(inputs)
+
+
+def as_complex_grad(g: Any) -> Any:
+    """A gradient the engine gives for a pair, as the complex tensor it stands for."""
+    if g is None:
+        return None
+    return ComplexTensor(g if g.stride(-1) == 1 else g.contiguous())
+
+
+def function_node(backward: Any, args: list, outs: list, marked: list, to_save: list) -> tuple | None:
+    """A custom autograd.Function's node over complex tensors (Note [Complex tensors]): the node records their
+    pairs, and its backward sees and returns complex gradients, which are the pairs' gradients. None when no
+    complex tensor takes part. Returns the backward, the pairs of args, outs, marked (lists of tensors marked
+    dirty or non-differentiable) and to_save, and which outputs and saved tensors are complex."""
+    if not _made or not any(type(t) is ComplexTensor for t in (*args, *outs, *to_save)):
+        return None
+    complex_in = [type(a) is ComplexTensor for a in args]
+    complex_out = [type(o) is ComplexTensor for o in outs]
+
+    def complex_backward(ctx: Any, *grads: Any) -> Any:
+        grads = tuple(as_complex_grad(g) if c else g for g, c in zip(grads, complex_out))
+        results = backward(ctx, *grads)
+        single = not isinstance(results, tuple)
+        listed = [results] if single else list(results)
+        for i, r in enumerate(listed):
+            if i < len(complex_in) and complex_in[i] and r is not None:
+                listed[i] = pair_of(r, args[i]._pair.dtype)  # a real gradient: zero imaginary parts
+        return listed[0] if single else tuple(listed)
+
+    return (
+        complex_backward,
+        [unwrap(a) for a in args],
+        [unwrap(o) for o in outs],
+        [[unwrap(t) for t in group] for group in marked],
+        [unwrap(t) for t in to_save],
+        complex_out,
+        [type(t) is ComplexTensor for t in to_save],
+    )
 
 
 def pair_of(x: Any, part_dtype: Any = None) -> Tensor:

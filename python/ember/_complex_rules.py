@@ -265,13 +265,91 @@ def imag(z: Any) -> Any:
 
 @rule("gather")
 def gather(z: ComplexTensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Any:
-    pair_index = index.unsqueeze(-1).expand(*index.shape, 2)
-    return wrap(z._pair.gather(_dim(dim, z.dim(), "gather"), pair_index))
+    return wrap(z._pair.gather(_dim(dim, z.dim(), "gather"), _both_parts(index)))
 
 
 @rule("index_select")
 def index_select(z: ComplexTensor, dim: int, index: Tensor) -> Any:
     return wrap(z._pair.index_select(_dim(dim, z.dim(), "index_select"), index))
+
+
+# ------------------------------------------------------------------------------- indexed writes
+def _complex_self(z: Any, source: Any, op: str) -> ComplexTensor:
+    """z, which must be complex to take complex values (PyTorch refuses a real self with a complex source)."""
+    if type(z) is not ComplexTensor:
+        from ._dtype_info import _scalar_name
+
+        raise RuntimeError(  # PyTorch's words
+            f"{op}_(): self ({_scalar_name(z.dtype)}) and source ({_scalar_name(source.dtype)}) must have the same "
+            "scalar type"
+        )
+    return z
+
+
+def _both_parts(index: Tensor) -> Tensor:
+    """An index along a dim of z (gather's, scatter's), for z's pair: the same entry for both parts."""
+    return index.unsqueeze(-1).expand(*index.shape, 2)
+
+
+@rule("index_add")
+def index_add(z: Any, dim: int, index: Tensor, source: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    z = _complex_self(z, source, "index_add")
+    if alpha != 1:
+        source = source * alpha
+    pair = z._pair.index_add(_dim(dim, z.dim(), "index_add"), index, pair_of(source, z._pair.dtype))
+    return _out(wrap(pair), out)
+
+
+@rule("index_copy")
+def index_copy(z: Any, dim: int, index: Tensor, source: Any, *, out: Any = None) -> Any:
+    z = _complex_self(z, source, "index_copy")
+    pair = z._pair.index_copy(_dim(dim, z.dim(), "index_copy"), index, pair_of(source, z._pair.dtype))
+    return _out(wrap(pair), out)
+
+
+@rule("index_fill")
+def index_fill(z: Any, dim: int, index: Tensor, value: Any) -> Any:
+    if type(z) is not ComplexTensor:  # PyTorch's words
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
+    d = _dim(dim, z.dim(), "index_fill")
+    fill = pair_of(value, z._pair.dtype)
+    return join(*(part.index_fill(d, index, fill[k]) for k, part in enumerate(parts(z))))
+
+
+@rule("scatter")
+def scatter(z: Any, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None) -> Any:
+    source = value if src is None else src
+    if type(z) is not ComplexTensor:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")  # PyTorch's words
+    if reduce is not None and reduce != "add":
+        raise RuntimeError(f"scatter(): reduce={reduce!r} is not supported for complex tensors (only 'add')")
+    d = _dim(dim, z.dim(), "scatter")
+    if isinstance(source, Tensor):
+        write = z._pair.scatter_add if reduce == "add" else z._pair.scatter
+        return wrap(write(d, _both_parts(index), pair_of(source, z._pair.dtype)))
+    fill = pair_of(source, z._pair.dtype)
+    if reduce == "add":
+        return wrap(z._pair.scatter_add(d, _both_parts(index), fill.expand(*index.shape, 2)))
+    return join(*(part.scatter(d, index, float(fill[k])) for k, part in enumerate(parts(z))))
+
+
+@rule("scatter_add")
+def scatter_add(z: Any, dim: int, index: Tensor, src: Any) -> Any:
+    z = _complex_self(z, src, "scatter_add")
+    return wrap(z._pair.scatter_add(_dim(dim, z.dim(), "scatter_add"), _both_parts(index), pair_of(src, z._pair.dtype)))
+
+
+@rule("index_put")
+def index_put(z: Any, indices: Any, values: Any, accumulate: bool = False) -> Any:
+    z = _complex_self(z, values if isinstance(values, Tensor) else z, "index_put")
+    return wrap(z._pair.index_put(tuple(indices), pair_of(values, z._pair.dtype), accumulate))
+
+
+@rule("masked_scatter")
+def masked_scatter(z: Any, mask: Tensor, source: Any) -> Any:
+    z = _complex_self(z, source, "masked_scatter")
+    pair_mask = mask.unsqueeze(-1).expand(*mask.shape, 2)
+    return wrap(z._pair.masked_scatter(pair_mask, pair_of(source, z._pair.dtype)))
 
 
 # ---------------------------------------------------------------------------- joining, choosing
@@ -1267,7 +1345,8 @@ for _name in ("add", "sub", "mul", "div", "neg", "conj_physical", "exp", "sqrt",
               "negative", "sgn", "expm1", "log1p", "sinc", "nan_to_num", "exp2", "asin", "acos", "atan", "asinh",
               "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "cumsum", "cumprod",
               "tril", "triu", "masked_fill", "conj", "eq", "ne", "not_equal", "logical_and", "logical_or",
-              "logical_xor", "logical_not"):  # fmt: skip
+              "logical_xor", "logical_not", "index_add", "index_copy", "index_fill", "scatter", "scatter_add",
+              "index_put", "masked_scatter"):  # fmt: skip
     RULES[_name + "_"] = _inplace(RULES[_name])
 for _name, _alias in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow")):
     RULES[f"__i{_name}__"] = RULES[_alias + "_"]

@@ -3,13 +3,12 @@ trapezoid rules, closeness tests, sign and angle helpers, gcd/lcm, fmax/fmin, si
 
 from __future__ import annotations
 
-import collections
 import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from . import _C, _creation
+from . import _C, _creation, return_types
 from ._autocast import float32_under_autocast
 from ._C import Tensor
 from ._composite_shape import _out, broadcast_tensors
@@ -449,7 +448,7 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 # ------------------------------------------------------------------------------------------ statistics
 
-_AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
+_AminmaxResult = return_types.aminmax
 
 
 def aminmax(

@@ -7,13 +7,12 @@ as ember kernels, not Python loops.
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, return_types
 from ._C import Tensor
 from ._composite_shape import _out
 from ._creation import _device_of, linspace, ones_like, tensor, zeros
@@ -22,7 +21,7 @@ from .grad_mode import no_grad
 
 __all__ = ["bincount", "histc", "histogram", "histogramdd"]
 
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+histogram_result = return_types.histogram
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
@@ -117,7 +116,7 @@ def histogram(
     return result
 
 
-_histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+_histogramdd_result = return_types.histogramdd
 
 
 def histogramdd(

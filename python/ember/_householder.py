@@ -7,19 +7,18 @@ their gradients come from autograd."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
-from . import _C, _lapack
+from . import _C, _lapack, return_types
 from ._C import Tensor
 from ._creation import _device_of, arange, eye, tensor
 from .autograd.function import Function
 
 __all__ = ["geqrf", "householder_product", "orgqr", "ormqr"]
 
-_GeqrfResult = namedtuple("geqrf", ["a", "tau"])
+_GeqrfResult = return_types.geqrf
 
 
 def _check_tensors(op: str, **args: Any) -> None:

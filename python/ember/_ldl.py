@@ -8,20 +8,19 @@ symmetric. As in PyTorch, neither function has a derivative: backward through th
 
 from __future__ import annotations
 
-import collections
 from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, return_types
 from ._C import Tensor
 from ._dtype_info import _scalar_name
 from ._householder import _check_tensors
 from ._lapack import _back, _fortran
 from .autograd.function import Function
 
-_LdlFactor = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-_LdlFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+_LdlFactor = return_types.linalg_ldl_factor
+_LdlFactorExResult = return_types.linalg_ldl_factor_ex
 
 
 def _from_numpy(a: np.ndarray, like: Tensor) -> Tensor:

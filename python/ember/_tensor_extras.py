@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, return_types
 from ._C import Tensor
 from ._composite import _axis_alias
 from ._creation import (
@@ -35,8 +34,8 @@ _builtin_range = builtins.range  # `range` below is torch.range
 
 __all__ = ["alpha_dropout", "asarray", "dropout", "empty_strided", "frexp", "mode", "nextafter", "range"]
 
-_ModeResult = namedtuple("mode", ["values", "indices"])
-_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+_ModeResult = return_types.mode
+_FrexpResult = return_types.frexp
 
 
 def _mode_row(row: np.ndarray) -> int:

@@ -10,14 +10,13 @@ raise PyTorch's error (``solve``, ``lstsq``, ``eig``, ``symeig``, ``reinforce``)
 from __future__ import annotations
 
 import os
-import types
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _C, _meta
+from . import _C, _functorch_c, _meta
 from ._C import Tensor
 from ._composite import _axis_alias
 
@@ -592,9 +591,7 @@ def install() -> None:
     _C._log_api_usage_metadata = _log_api_usage_once
     _C._TensorMeta = type(Tensor)  # torch._C._TensorMeta: the Tensor class's metaclass
     _C._get_tracing_state = _get_tracing_state
-    from .nn.modules.module import _parse_to
-
-    _C._nn = types.SimpleNamespace(_parse_to=_parse_to)  # torch._C._nn._parse_to, as Module.to parses
+    _functorch_c.install()  # torch._C._functorch and torch._C._nn
 
 
 def _get_tracing_state() -> None:

@@ -54,3 +54,25 @@ def _get_device_index(device: Any, optional: bool = False, allow_cpu: bool = Fal
     from . import cuda
 
     return cuda.current_device()
+
+
+def _get_available_device_type() -> str | None:
+    """The accelerator kind present: "cuda" when a CUDA device is (real or emulated), else None."""
+    import ember
+
+    return "cuda" if ember.cuda.is_available() else None
+
+
+def _get_device_module(device_type: str | None = None) -> Any:
+    """The module of a device kind (ember.cuda for "cuda"), the available accelerator's when none is named."""
+    import ember
+
+    device_type = _get_available_device_type() if device_type is None else device_type
+    if device_type is None:
+        device_type = "cuda"
+    module = getattr(ember, device_type, None)
+    if module is None:
+        raise RuntimeError(
+            f"Device '{device_type}' does not have a corresponding module registered as 'torch.{device_type}'."
+        )
+    return module

@@ -123,6 +123,8 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
         return [_TorchDistribution()] if name is not None and name.lower() == "torch" else []
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname == "functorch":  # the package PyTorch ships beside torch: ember.functorch
+            return importlib.machinery.ModuleSpec(fullname, _EmberLoader(importlib.import_module("ember.functorch")))
         if not fullname.startswith("torch."):
             return None
         try:

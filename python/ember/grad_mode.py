@@ -3,80 +3,22 @@
 from __future__ import annotations
 
 import functools
-import inspect
-import sys
-import warnings
 from typing import Any, Callable, Literal, TypeVar
 
 from . import _C
+from ._contextlib import _DecoratorContextManager
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class _GradModeContext:
-    """A context manager that is also a decorator (`@no_grad()` and `@no_grad`)."""
+class _GradModeContext(_DecoratorContextManager):
+    """A context manager that is also a decorator (`@no_grad()` and `@no_grad`); a decorated generator function
+    runs inside it every time it is resumed, as PyTorch's."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and callable(args[0]) and not kwargs and cls in (no_grad, enable_grad):
             return cls()(args[0])
         return super().__new__(cls)
-
-    def __call__(self, func: _F) -> _F:
-        """Decorate ``func`` so that each call runs inside this context.
-
-        A generator function runs inside it every time it is resumed (as
-        PyTorch's decorators); the caller's mode is in force between yields.
-        """
-        if inspect.isclass(func):
-            # As PyTorch 2.x: deprecated; the class's construction runs inside the context.
-            warnings.warn(
-                "Decorating classes is deprecated and will be disabled in future versions. You should only decorate "
-                "functions or methods. To preserve the current behavior of class decoration, you can directly "
-                "decorate the `__init__` method and nothing else.",
-                FutureWarning,
-                stacklevel=2,
-            )
-            cls = func
-
-            def construct(*args: Any, **kwargs: Any) -> Any:
-                with self.clone():
-                    return cls(*args, **kwargs)
-
-            return construct  # type: ignore[return-value]
-        if inspect.isgeneratorfunction(func):
-            return self._wrap_generator(func)
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.clone():
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    def _wrap_generator(self, func: _F) -> _F:
-        @functools.wraps(func)
-        def generator(*args: Any, **kwargs: Any) -> Any:
-            gen = func(*args, **kwargs)
-            try:
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self.clone():
-                            gen.close()
-                        raise
-                    except BaseException:
-                        with self.clone():
-                            response = gen.throw(*sys.exc_info())
-                    else:
-                        with self.clone():
-                            response = gen.send(request)
-            except StopIteration as done:
-                return done.value
-
-        return generator  # type: ignore[return-value]
 
     def clone(self) -> _GradModeContext:
         """A fresh context manager of the same kind and mode."""

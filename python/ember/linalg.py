@@ -21,7 +21,6 @@ lu_solve, matrix_exp, logdet, ...) show the nodes of their parts instead.
 
 from __future__ import annotations
 
-import collections
 import math
 import numbers
 import warnings
@@ -29,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _C, _composite_linalg, _creation, _lapack
+from . import _C, _composite_linalg, _creation, _lapack, return_types
 from ._C import Tensor
 from ._composite import _axis_alias
 from ._creation import _device_of
@@ -82,22 +81,22 @@ __all__ = [
 ]
 
 # The named tuples, named as PyTorch's torch.return_types.
-_InvEx = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
-_CholeskyEx = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
-_SolveEx = collections.namedtuple("linalg_solve_ex", ["result", "info"])
-_Slogdet = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-_QR = collections.namedtuple("linalg_qr", ["Q", "R"])
-_Eigh = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-_SVD = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
-_LuFactor = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
-_LuFactorEx = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-_Lu = collections.namedtuple("linalg_lu", ["P", "L", "U"])
-_Lstsq = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
-_TorchSlogdet = collections.namedtuple("slogdet", ["sign", "logabsdet"])
-_TorchQR = collections.namedtuple("qr", ["Q", "R"])
-_TriangularSolve = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-_LuUnpack = collections.namedtuple("lu_unpack", ["P", "L", "U"])
-_TorchSVD = collections.namedtuple("svd", ["U", "S", "V"])
+_InvEx = return_types.linalg_inv_ex
+_CholeskyEx = return_types.linalg_cholesky_ex
+_SolveEx = return_types.linalg_solve_ex
+_Slogdet = return_types.linalg_slogdet
+_QR = return_types.linalg_qr
+_Eigh = return_types.linalg_eigh
+_SVD = return_types.linalg_svd
+_LuFactor = return_types.linalg_lu_factor
+_LuFactorEx = return_types.linalg_lu_factor_ex
+_Lu = return_types.linalg_lu
+_Lstsq = return_types.linalg_lstsq
+_TorchSlogdet = return_types.slogdet
+_TorchQR = return_types.qr
+_TriangularSolve = return_types.triangular_solve
+_LuUnpack = return_types.lu_unpack
+_TorchSVD = return_types.svd
 
 
 class LinAlgError(RuntimeError):

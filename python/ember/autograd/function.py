@@ -7,7 +7,7 @@ import inspect
 import warnings
 from typing import Any, Callable
 
-from .. import _C, _batched
+from .. import _C, _batched, _complex
 from .._C import Tensor
 from ..grad_mode import no_grad
 
@@ -52,7 +52,13 @@ class FunctionCtx:
                         "ctx.saved_tensors can only be accessed once when clear_saved_tensors_on_access=True"
                     )
                 self._accessed = True
-            return handle.unpack()  # raises once backward has freed them
+            saved = handle.unpack()  # raises once backward has freed them
+            complex_saved = self.__dict__.get("_complex_saved")
+            if complex_saved is not None:  # the node holds the pairs of complex tensors (Note [Complex tensors])
+                saved = tuple(
+                    _complex.ComplexTensor(t) if c and t is not None else t for t, c in zip(saved, complex_saved)
+                )
+            return saved
         return tuple(getattr(self, "_to_save", ()))
 
     @property
@@ -214,24 +220,36 @@ class Function:
         if _C.is_grad_enabled() and any(ctx.needs_input_grad):
             if len(outs) > 1 and any(t._base is not None for t in dirty):
                 raise RuntimeError(_DIRTY_VIEW_WITH_SEVERAL_OUTPUTS)
+            backward, node_args, non_differentiable = (
+                cls.backward,
+                list(args),
+                list(getattr(ctx, "_non_differentiable", ())),
+            )
+            complex_node = _complex.function_node(backward, node_args, outs, [non_differentiable, dirty], to_save)
+            if complex_node is not None:  # the node records the pairs of complex tensors (Note [Complex tensors])
+                backward, node_args, outs, (non_differentiable, dirty), to_save, complex_outs, ctx._complex_saved = (
+                    complex_node
+                )
             try:
                 outs = _C._make_function_node(
                     ctx,
-                    cls.backward,
+                    backward,
                     cls.__dict__.get("_node_name") or cls.__name__ + "Backward",
-                    list(args),
+                    node_args,
                     outs,
-                    list(getattr(ctx, "_non_differentiable", ())),
+                    non_differentiable,
                     dirty,
                     to_save,
                     getattr(ctx, "materialize_grads", True),
                 )
             finally:  # also when a saved-tensor pack hook raised (a checkpoint's early stop)
                 ctx.__dict__.pop("_to_save", None)  # the node holds them now; ctx must not (no cycle)
-        elif _C.is_grad_enabled() and any(isinstance(o, Tensor) and o._base is not None for o in outs):
+            if complex_node is not None:
+                outs = [_complex.ComplexTensor(o) if c else o for o, c in zip(outs, complex_outs)]
+        elif _C.is_grad_enabled() and any(isinstance(o, Tensor) and o._base is not None for o in _complex.pairs(outs)):
             # No input requires grad: no node, but the views refuse in-place changes even so, as
             # PyTorch's (under no_grad they stay no_grad views).
-            _C._mark_custom_function_views(outs)
+            _C._mark_custom_function_views(_complex.pairs(outs))
         if tangents is not None:
             non_differentiable = getattr(ctx, "_non_differentiable", ())
             outs = _forward_ad._apply_jvp(cls, ctx, args, tangents, raw_outs, outs, dirty, non_differentiable)

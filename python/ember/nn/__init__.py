@@ -8,7 +8,13 @@ normalisation and parametrizations in nn.utils; DataParallel in nn.parallel.
 from . import attention, functional, init, parallel, quantized, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
-from .modules.module import register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401
+from .modules.module import (  # noqa: F401
+    register_module_buffer_registration_hook,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_module_registration_hook,
+    register_module_parameter_registration_hook,
+)
 from .parallel import DataParallel  # noqa: F401
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
 

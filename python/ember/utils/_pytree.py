@@ -62,6 +62,16 @@ class GetAttrKey:
 
 
 KeyPath = tuple
+# PyTorch's annotation aliases, which libraries import for their own flatten functions' signatures.
+Context = Any
+DumpableContext = Any
+PyTree = Any
+KeyEntry = Any
+FlattenFunc = Callable[[PyTree], tuple[list[Any], Context]]
+UnflattenFunc = Callable[[Iterable[Any], Context], PyTree]
+FlattenWithKeysFunc = Callable[[PyTree], tuple[list[tuple[KeyEntry, Any]], Any]]
+ToDumpableContextFn = Callable[[Context], DumpableContext]
+FromDumpableContextFn = Callable[[DumpableContext], Context]
 
 
 def keystr(kp: KeyPath) -> str:
@@ -105,31 +115,108 @@ def _dict_unflatten(values: Iterable[Any], keys: Any) -> dict:
     return dict(zip(keys, values))
 
 
-register_pytree_node(
-    tuple, lambda t: (list(t), None), lambda v, _: tuple(v), flatten_with_keys_fn=_seq_flatten_with_keys
-)
-register_pytree_node(list, lambda t: (list(t), None), lambda v, _: list(v), flatten_with_keys_fn=_seq_flatten_with_keys)
+# The built-in nodes' functions under PyTorch's private names, which libraries register their own
+# containers with (tensordict: register_pytree_node(LinkedList, _list_flatten, _list_unflatten, ...)).
+def _tuple_flatten(t: Any) -> tuple[list[Any], Any]:
+    return list(t), None
+
+
+def _tuple_unflatten(values: Iterable[Any], context: Any) -> tuple:
+    return tuple(values)
+
+
+def _list_flatten(t: Any) -> tuple[list[Any], Any]:
+    return list(t), None
+
+
+def _list_unflatten(values: Iterable[Any], context: Any) -> list:
+    return list(values)
+
+
+def _ordereddict_unflatten(values: Iterable[Any], keys: Any) -> collections.OrderedDict:
+    return collections.OrderedDict(zip(keys, values))
+
+
+def _defaultdict_flatten(d: Any) -> tuple[list[Any], Any]:
+    return list(d.values()), (d.default_factory, list(d.keys()))
+
+
+def _defaultdict_unflatten(values: Iterable[Any], context: Any) -> collections.defaultdict:
+    return collections.defaultdict(context[0], zip(context[1], values))
+
+
+def _defaultdict_flatten_with_keys(d: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    return _dict_flatten_with_keys(d)[0], (d.default_factory, list(d.keys()))
+
+
+def _namedtuple_flatten(t: Any) -> tuple[list[Any], Any]:
+    return list(t), type(t)
+
+
+def _namedtuple_unflatten(values: Iterable[Any], cls: Any) -> Any:
+    return cls(*values)
+
+
+_tuple_flatten_with_keys = _list_flatten_with_keys = _seq_flatten_with_keys
+_ordereddict_flatten, _ordereddict_flatten_with_keys = _dict_flatten, _dict_flatten_with_keys
+
+register_pytree_node(tuple, _tuple_flatten, _tuple_unflatten, flatten_with_keys_fn=_tuple_flatten_with_keys)
+register_pytree_node(list, _list_flatten, _list_unflatten, flatten_with_keys_fn=_list_flatten_with_keys)
 register_pytree_node(dict, _dict_flatten, _dict_unflatten, flatten_with_keys_fn=_dict_flatten_with_keys)
 register_pytree_node(
     collections.OrderedDict,
-    _dict_flatten,
-    lambda v, keys: collections.OrderedDict(zip(keys, v)),
-    flatten_with_keys_fn=_dict_flatten_with_keys,
+    _ordereddict_flatten,
+    _ordereddict_unflatten,
+    flatten_with_keys_fn=_ordereddict_flatten_with_keys,
 )
 register_pytree_node(
     collections.defaultdict,
-    lambda d: (list(d.values()), (d.default_factory, list(d.keys()))),
-    lambda v, ctx: collections.defaultdict(ctx[0], zip(ctx[1], v)),
-    flatten_with_keys_fn=lambda d: (_dict_flatten_with_keys(d)[0], (d.default_factory, list(d.keys()))),
+    _defaultdict_flatten,
+    _defaultdict_unflatten,
+    flatten_with_keys_fn=_defaultdict_flatten_with_keys,
 )
-
-
 register_pytree_node(
     collections.namedtuple,
-    lambda t: (list(t), type(t)),
-    lambda v, cls: cls(*v),
+    _namedtuple_flatten,
+    _namedtuple_unflatten,
     flatten_with_keys_fn=_namedtuple_flatten_with_keys,
 )
+
+
+def is_namedtuple_class(cls: type) -> bool:
+    """Whether cls is a namedtuple class (a tuple subclass with ``_fields``)."""
+    return isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
+
+
+def is_namedtuple_instance(obj: Any) -> bool:
+    return is_namedtuple_class(type(obj))
+
+
+def is_namedtuple(obj: Any) -> bool:
+    """Whether obj is a namedtuple class or instance."""
+    return is_namedtuple_class(obj if isinstance(obj, type) else type(obj))
+
+
+def is_structseq_class(cls: type) -> bool:
+    """Whether cls is a structseq: a tuple type made in C with named fields (os.stat_result, PyTorch's
+    return types), which counts its fields in ``n_fields``/``n_sequence_fields``/``n_unnamed_fields``."""
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, tuple)
+        and all(isinstance(getattr(cls, a, None), int) for a in ("n_fields", "n_sequence_fields", "n_unnamed_fields"))
+    )
+
+
+def is_structseq_instance(obj: Any) -> bool:
+    return is_structseq_class(type(obj))
+
+
+def is_structseq(obj: Any) -> bool:
+    """Whether obj is a structseq class or instance."""
+    return is_structseq_class(obj if isinstance(obj, type) else type(obj))
+
+
+_is_namedtuple_instance = is_namedtuple_instance
 
 
 def _get_node_type(tree: Any) -> Any:
@@ -193,6 +280,37 @@ def _flatten(tree: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None
     children, context = node.flatten_fn(tree)
     specs = [_flatten(child, leaves, is_leaf) for child in children]
     return TreeSpec(node.type, context, specs)
+
+
+def tree_is_leaf(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    """Whether tree is a leaf: no registered node type (or one is_leaf says is a leaf)."""
+    if is_leaf is not None and is_leaf(tree):
+        return True
+    return _node_def(tree) is None
+
+
+def _broadcast_to_and_flatten(
+    tree: Any, treespec: TreeSpec, is_leaf: Callable[[Any], bool] | None = None
+) -> list[Any] | None:
+    """tree, a prefix of treespec's structure (vmap's in_dims: 0 for every leaf, or (0, None) per argument),
+    as one value per leaf of treespec; None when it is not such a prefix."""
+    if treespec.is_leaf():
+        return [tree]
+    node = None if is_leaf is not None and is_leaf(tree) else _node_def(tree)
+    if node is None:  # a leaf of the prefix stands for every leaf below it
+        return [tree] * treespec.num_leaves
+    if _get_node_type(tree) != treespec.type:
+        return None
+    children, context = node.flatten_fn(tree)
+    if len(children) != len(treespec.children_specs) or context != treespec.context:
+        return None
+    flat: list[Any] = []
+    for child, spec in zip(children, treespec.children_specs):
+        part = _broadcast_to_and_flatten(child, spec, is_leaf)
+        if part is None:
+            return None
+        flat.extend(part)
+    return flat
 
 
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], TreeSpec]:

@@ -24,6 +24,11 @@ _M = TypeVar("_M", bound="Module")
 
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+# hook(module, name, value) when any module registers a parameter, buffer or child module; may return a
+# replacement (tensordict and FSDP-style wrappers swap what gets registered)
+_global_parameter_registration_hooks: OrderedDict = OrderedDict()
+_global_buffer_registration_hooks: OrderedDict = OrderedDict()
+_global_module_registration_hooks: OrderedDict = OrderedDict()
 
 
 def _typename(obj):
@@ -127,6 +132,36 @@ def register_module_forward_hook(hook: Callable[..., Any]) -> RemovableHandle:
     handle = RemovableHandle(_global_forward_hooks)
     _global_forward_hooks[handle.id] = hook
     return handle
+
+
+def _registration_hook(store: OrderedDict, hook: Callable[..., Any]) -> RemovableHandle:
+    handle = RemovableHandle(store)
+    store[handle.id] = hook
+    return handle
+
+
+def register_module_parameter_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(module, name, param) runs whenever a module registers a parameter, and may return a replacement."""
+    return _registration_hook(_global_parameter_registration_hooks, hook)
+
+
+def register_module_buffer_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(module, name, buffer) runs whenever a module registers a buffer, and may return a replacement."""
+    return _registration_hook(_global_buffer_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(module, name, submodule) runs whenever a module registers a child, and may return a replacement."""
+    return _registration_hook(_global_module_registration_hooks, hook)
+
+
+def _registered(store: OrderedDict, module: Any, name: str, value: Any) -> Any:
+    """value after the global registration hooks in store (each may return a replacement)."""
+    for hook in list(store.values()):
+        replaced = hook(module, name, value)
+        if replaced is not None:
+            value = replaced
+    return value
 
 
 class Module:
@@ -317,6 +352,8 @@ class Module:
             )
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
+        if _global_buffer_registration_hooks:
+            tensor = _registered(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -341,6 +378,8 @@ class Module:
                 f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                 "the forward() method."
             )
+        if _global_parameter_registration_hooks:
+            param = _registered(_global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -355,6 +394,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if _global_module_registration_hooks:
+            module = _registered(_global_module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     register_module = add_module
@@ -435,6 +476,8 @@ class Module:
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            if _global_module_registration_hooks:
+                value = _registered(_global_module_registration_hooks, self, name, value)
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -455,6 +498,8 @@ class Module:
                 remove_from(d, self._parameters, self._modules)
                 self.register_buffer(name, value, value.persistent)
             else:
+                if _global_buffer_registration_hooks:
+                    value = _registered(_global_buffer_registration_hooks, self, name, value)
                 buffers[name] = value
             return
         object.__setattr__(self, name, value)

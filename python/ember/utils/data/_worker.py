@@ -65,13 +65,15 @@ class _WorkerError:
 
 
 def _seed_numpy(seed: int, worker_id: int) -> None:
-    """Seed numpy's global generator per worker (as PyTorch does), so forked workers do not share
-    its state; the value mixes seed and worker id, so workers of one epoch get unrelated streams."""
+    """Seed numpy's global generator per worker with PyTorch's words (_utils.worker._generate_state of the
+    loader's base seed), so forked workers do not share its state and draw what PyTorch's would."""
     try:
         import numpy as np
     except ImportError:
         return
-    np.random.seed(np.random.SeedSequence([seed - worker_id, worker_id]).generate_state(4))
+    from ._utils.worker import _generate_state
+
+    np.random.seed(_generate_state(seed - worker_id, worker_id))
 
 
 def _worker_loop(
