@@ -44,33 +44,37 @@ def _make(name: str, fields: tuple[str, ...]) -> type:
     return cls
 
 
-for _name in ("max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "cummax", "cummin", "mode"):
-    _make(_name, ("values", "indices"))
-_make("aminmax", ("min", "max"))
-_make("frexp", ("mantissa", "exponent"))
-_make("histogram", ("hist", "bin_edges"))
-_make("histogramdd", ("hist", "bin_edges"))
-_make("geqrf", ("a", "tau"))
-_make("slogdet", ("sign", "logabsdet"))
-_make("qr", ("Q", "R"))
-_make("svd", ("U", "S", "V"))
-_make("triangular_solve", ("solution", "cloned_coefficient"))
-_make("lu_unpack", ("P", "L", "U"))
-_make("linalg_inv_ex", ("inverse", "info"))
-_make("linalg_cholesky_ex", ("L", "info"))
-_make("linalg_solve_ex", ("result", "info"))
-_make("linalg_slogdet", ("sign", "logabsdet"))
-_make("linalg_qr", ("Q", "R"))
-_make("linalg_eigh", ("eigenvalues", "eigenvectors"))
-_make("linalg_eig", ("eigenvalues", "eigenvectors"))
-_make("linalg_svd", ("U", "S", "Vh"))
-_make("linalg_lu_factor", ("LU", "pivots"))
-_make("linalg_lu_factor_ex", ("LU", "pivots", "info"))
-_make("linalg_lu", ("P", "L", "U"))
-_make("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
-_make("linalg_ldl_factor", ("LD", "pivots"))
-_make("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
-del _name
+_VALUES_INDICES = ("max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "cummax", "cummin", "mode")
+_FIELDS = {
+    **{name: "values indices" for name in _VALUES_INDICES},
+    "aminmax": "min max",
+    "frexp": "mantissa exponent",
+    "histogram": "hist bin_edges",
+    "histogramdd": "hist bin_edges",
+    "geqrf": "a tau",
+    "slogdet": "sign logabsdet",
+    "qr": "Q R",
+    "svd": "U S V",
+    "triangular_solve": "solution cloned_coefficient",
+    "lu_unpack": "P L U",
+    "linalg_inv_ex": "inverse info",
+    "linalg_cholesky_ex": "L info",
+    "linalg_solve_ex": "result info",
+    "linalg_slogdet": "sign logabsdet",
+    "linalg_qr": "Q R",
+    "linalg_eigh": "eigenvalues eigenvectors",
+    "linalg_eig": "eigenvalues eigenvectors",
+    "linalg_svd": "U S Vh",
+    "linalg_lu_factor": "LU pivots",
+    "linalg_lu_factor_ex": "LU pivots info",
+    "linalg_lu": "P L U",
+    "linalg_lstsq": "solution residuals rank singular_values",
+    "linalg_ldl_factor": "LD pivots",
+    "linalg_ldl_factor_ex": "LD pivots info",
+}
+for _name, _fields in _FIELDS.items():
+    _make(_name, tuple(_fields.split()))
+del _name, _fields
 
 
 def _install() -> None:
