@@ -1275,3 +1275,25 @@ def test_mixture_same_family_support_checks_every_component():
     assert bounded.check(ember.tensor([0.5, 1.5])).tolist() == [True, False]  # 1.5 lies outside [0, 1]
     with pytest.raises(AssertionError, match="base_constraint must be a Constraint"):
         constraints.MixtureSameFamilyConstraint(1.0)
+
+
+def test_transform_inverse_is_held_weakly_as_pytorchs():
+    """Transform._inv is PyTorch's weak reference to the inverse (torchrl's transforms read and set it), the
+    inverse holds the forward strongly, and both pickle."""
+    import gc
+    import pickle
+    import weakref
+
+    t = ember.distributions.transforms.TanhTransform()
+    assert t._inv is None
+    inverse = t.inv
+    assert isinstance(t._inv, weakref.ref) and t.inv is inverse and inverse.inv is t and inverse._inv is t
+    y = ember.tensor([0.5])
+    np.testing.assert_allclose(inverse(y).numpy(), np.arctanh([0.5]), rtol=1e-6)
+    del inverse
+    gc.collect()
+    assert t._inv() is None and t.inv.inv is t  # made again once collected
+    copied = pickle.loads(pickle.dumps(t))
+    np.testing.assert_allclose(copied.inv(y).numpy(), np.arctanh([0.5]), rtol=1e-6)
+    again = pickle.loads(pickle.dumps(t.inv))
+    np.testing.assert_allclose(again(y).numpy(), np.arctanh([0.5]), rtol=1e-6)

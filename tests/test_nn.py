@@ -1352,3 +1352,15 @@ def test_threshold_values_gradient_and_module():
     assert repr(m) == "Threshold(threshold=0.1, value=20.0, inplace=True)"
     y = ember.tensor(x)
     assert m(y) is y and y.tolist() == np.where(x > 0.1, x, 20.0).tolist()
+
+
+def test_a_tensor_flagged_is_param_counts_as_a_parameter():
+    """Parameter's metaclass, as PyTorch's: isinstance(t, Parameter) for a tensor with _is_param set."""
+    t = ember.ones(2)
+    assert not isinstance(t, nn.Parameter)
+    t._is_param = True
+    assert isinstance(t, nn.Parameter) and not isinstance(ember.ones(1), nn.Parameter)
+    assert isinstance(nn.Parameter(ember.ones(1)), nn.Parameter)
+    assert type(nn.Parameter) is nn.parameter._ParameterMeta and issubclass(
+        nn.parameter._ParameterMeta, type(ember.Tensor)
+    )

@@ -675,3 +675,46 @@ def test_conv2d_with_a_weight_per_entry(input_batched, groups, single_image):
 
     in_dims = (0, 0, 0 if input_batched else None)
     _loop_and_vmap_agree(f, w, b, x, in_dims=in_dims)
+
+
+class _Collection:
+    """A minimal tensor collection with tensordict's vmap protocol: a batch_size, _add_batch_dim (each tensor
+    through torch._C._functorch._add_batch_dim) and _maybe_remove_batch_dim."""
+
+    def __init__(self, tensors, batch_size):
+        self.tensors, self.batch_size = tensors, list(batch_size)
+
+    def _add_batch_dim(self, *, in_dim, vmap_level):
+        from ember._C._functorch import _add_batch_dim
+
+        rest = [b for i, b in enumerate(self.batch_size) if i != in_dim]
+        return _Collection({k: _add_batch_dim(v, in_dim, vmap_level) for k, v in self.tensors.items()}, rest)
+
+    def _maybe_remove_batch_dim(self, funcname, vmap_level, batch_size, out_dim):
+        from ember._functorch.vmap import _maybe_remove_batch_dim
+
+        size = list(self.batch_size)
+        size.insert(out_dim, batch_size)
+        return _Collection(
+            {k: _maybe_remove_batch_dim(funcname, v, vmap_level, batch_size, out_dim) for k, v in self.tensors.items()},
+            size,
+        )
+
+
+def test_vmap_over_a_tensor_collection_uses_its_batching_protocol():
+    """vmap maps over a TensorDict-like input along its batch dims and returns one (tensordict's protocol), and
+    type(x) of a vmapped tensor is a Tensor subclass, as tensordict checks."""
+    x, w = ember.randn(4, 3), ember.randn(3)
+    seen = []
+
+    def f(c):
+        seen.append((issubclass(type(c.tensors["x"]), ember.Tensor), c.batch_size))
+        return _Collection({"y": c.tensors["x"] @ w, "z": w.sum()}, c.batch_size)
+
+    out = ember.vmap(f)(_Collection({"x": x}, [4]))
+    assert seen == [(True, [])] and out.batch_size == [4]
+    np.testing.assert_allclose(out.tensors["y"].numpy(), (x @ w).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(out.tensors["z"].numpy(), np.full(4, w.sum().item()), rtol=1e-6)
+    with pytest.raises(ValueError, match="batch size of \\[4\\], so expected in_dim"):
+        ember.vmap(f, in_dims=1)(_Collection({"x": x}, [4]))
+    assert not issubclass(int, ember.Tensor) and issubclass(ember.nn.Parameter, ember.Tensor)

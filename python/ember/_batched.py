@@ -134,6 +134,20 @@ class TensorLike:
         return self.T
 
 
+class _TensorMeta(type(Tensor)):  # type: ignore[misc]
+    """Tensor's metaclass: ``issubclass(type(x), Tensor)`` holds for a stand-in as ``isinstance(x, Tensor)``
+    does, since libraries test a value's type so (tensordict stores a vmapped function's BatchedTensor
+    outputs only if their type is a Tensor subclass)."""
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        if type.__subclasscheck__(cls, subclass):
+            return True
+        return cls is Tensor and isinstance(subclass, type) and issubclass(subclass, TensorLike)
+
+
+Tensor.__class__ = _TensorMeta  # the compiled class's metaclass, extended (same layout: no new slots)
+
+
 def stand_in_class(parameter: bool) -> type:
     """What a stand-in's __class__ says: Parameter for a parameter, else Tensor, so that isinstance
     checks accept it (isinstance consults __class__; type(x) stays the stand-in's own class)."""

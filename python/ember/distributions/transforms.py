@@ -9,6 +9,7 @@ import functools
 import math
 import numbers
 import operator
+import weakref
 from typing import Any
 
 from .._dtype_info import finfo
@@ -52,7 +53,9 @@ class Transform:
             raise ValueError("cache_size must be 0 or 1")
         self._cache_size = cache_size
         self._cached_x_y: tuple = (None, None)
-        self._inverse_transform: Transform | None = None
+        # a weak reference to the inverse transform once made (the inverse holds this one strongly), as
+        # PyTorch's: subclasses (torchrl's SafeTanhTransform) read and set it in their own `inv`
+        self._inv: Any = None
 
     @property
     def event_dim(self) -> int:
@@ -63,9 +66,17 @@ class Transform:
     @property
     def inv(self) -> Transform:
         """The inverse transform: inv(t(x)) == x."""
-        if self._inverse_transform is None:
-            self._inverse_transform = _InverseTransform(self)
-        return self._inverse_transform
+        inverse = self._inv() if self._inv is not None else None
+        if inverse is None:
+            inverse = _InverseTransform(self)
+            self._inv = weakref.ref(inverse)
+        return inverse
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if isinstance(state.get("_inv"), weakref.ref):  # a weak reference does not pickle: made again on use
+            state["_inv"] = None
+        return state
 
     @property
     def sign(self) -> Any:
@@ -135,32 +146,36 @@ def _parameters(t: Transform) -> dict:
 class _InverseTransform(Transform):
     def __init__(self, transform: Transform) -> None:
         super().__init__(cache_size=transform._cache_size)
-        self._inverse_transform = transform
+        self._inv = transform  # the forward transform, held strongly
+
+    @property
+    def inv(self) -> Transform:
+        return self._inv
 
     @property
     def domain(self) -> constraints.Constraint:  # type: ignore[override]
-        return self._inverse_transform.codomain
+        return self._inv.codomain
 
     @property
     def codomain(self) -> constraints.Constraint:  # type: ignore[override]
-        return self._inverse_transform.domain
+        return self._inv.domain
 
     @property
     def bijective(self) -> bool:  # type: ignore[override]
-        return self._inverse_transform.bijective
+        return self._inv.bijective
 
     @property
     def sign(self) -> Any:
-        return self._inverse_transform.sign
+        return self._inv.sign
 
     def __call__(self, x: Any) -> Any:
-        return self._inverse_transform._inv_call(x)
+        return self._inv._inv_call(x)
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
-        return -self._inverse_transform.log_abs_det_jacobian(y, x)
+        return -self._inv.log_abs_det_jacobian(y, x)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self._inverse_transform!r})"
+        return f"{self.__class__.__name__}({self._inv!r})"
 
 
 class ComposeTransform(Transform):

@@ -677,6 +677,21 @@ def _in_dims_leaves(in_dims: Any, args: tuple, api: str) -> list[Any]:
     return out
 
 
+def _is_collection(x: Any) -> bool:
+    """Whether x is a tensor collection that batches itself under vmap (tensordict's TensorDict: it has a
+    ``batch_size``, ``_add_batch_dim(in_dim=, vmap_level=)`` and ``_maybe_remove_batch_dim``)."""
+    return not _batched.is_tensor(x) and hasattr(x, "batch_size") and callable(getattr(x, "_add_batch_dim", None))
+
+
+def _batch_input(x: Any, d: int | None, level: _batched.Level) -> Any:
+    """x as the function sees it inside the vmap of `level`: per entry along d."""
+    if d is None:
+        return x
+    if _is_collection(x):  # it wraps its tensors through ember._C._functorch._add_batch_dim
+        return x._add_batch_dim(in_dim=d % len(x.batch_size), vmap_level=level.depth)
+    return _batched.BatchedTensor(x.movedim(d, 0), level)
+
+
 def vmap(
     func: Callable[..., Any],
     in_dims: Any = 0,
@@ -709,6 +724,15 @@ def vmap(
                 continue
             if not isinstance(d, int):
                 raise ValueError(f"{api}: in_dims must be int or None, got {type(d)}")
+            if _is_collection(x):  # a TensorDict: batched along its batch_size
+                rank = len(x.batch_size)
+                if not -rank <= d < rank:
+                    raise ValueError(
+                        f"{api}: Got in_dim={d} for some input, but that input has a batch size of "
+                        f"{list(x.batch_size)}, so expected in_dim to satisfy -{rank} <= in_dim < {rank}."
+                    )
+                sizes.append(x.batch_size[d])
+                continue
             if not _batched.is_tensor(x):
                 raise ValueError(
                     f"{api}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot vmap over "
@@ -737,7 +761,7 @@ def vmap(
     def _vmap_once(leaves: list, dims: list, spec: _Spec, kwargs: dict, size: int) -> Any:
         level = _batched.push(size, randomness)
         try:
-            batched = [x if d is None else _batched.BatchedTensor(x.movedim(d, 0), level) for x, d in zip(leaves, dims)]
+            batched = [_batch_input(x, d, level) for x, d in zip(leaves, dims)]
             output = func(*_unflatten(batched, spec), **kwargs)
         finally:
             _batched.pop(level)
@@ -763,6 +787,9 @@ def vmap(
         dims = _out_dims_leaves(out_dims, len(flat), out_spec)
         results = []
         for o, d in zip(flat, dims):
+            if d is not None and _is_collection(o):
+                results.append(o._maybe_remove_batch_dim(name, level.depth, size, d))
+                continue
             batched = type(o) is _batched.BatchedTensor and o._level is level
             if d is None:
                 if batched:

@@ -9,7 +9,17 @@ from .._C import Tensor
 from .._creation import empty
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type(Tensor)):  # type: ignore[misc]
+    """Parameter's metaclass, as PyTorch's: ``isinstance(t, Parameter)`` also holds for a tensor flagged
+    ``_is_param`` (a stand-in some libraries build for a parameter)."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A Tensor that Modules register as a parameter when assigned as an attribute.
 
     It aliases ``data``'s memory (no copy) but not its history: a Parameter is
