@@ -140,11 +140,10 @@ class _TensorMeta(type(Tensor)):  # type: ignore[misc]
     outputs only if their type is a Tensor subclass)."""
 
     def __subclasscheck__(cls, subclass: type) -> bool:
-        if type.__subclasscheck__(cls, subclass):
-            return True
-        return cls is Tensor and isinstance(subclass, type) and issubclass(subclass, TensorLike)
+        return _is_subtype(cls, subclass) or (cls is Tensor and _is_subtype(TensorLike, subclass))
 
 
+_is_subtype = type.__subclasscheck__  # the plain check (a real subclass; raises for a non-class as issubclass)
 Tensor.__class__ = _TensorMeta  # the compiled class's metaclass, extended (same layout: no new slots)
 
 
