@@ -396,7 +396,8 @@ def function_node(backward: Any, args: list, outs: list, marked: list, to_save: 
     dirty or non-differentiable) and to_save, and which outputs and saved tensors are complex."""
     if not _made or not any(type(t) is ComplexTensor for t in (*args, *outs, *to_save)):
         return None
-    complex_in = [type(a) is ComplexTensor for a in args]
+    # the part dtype of each complex input (None for the others); not the inputs, which the graph must not keep
+    part_dtypes = [a._pair.dtype if type(a) is ComplexTensor else None for a in args]
     complex_out = [type(o) is ComplexTensor for o in outs]
 
     def complex_backward(ctx: Any, *grads: Any) -> Any:
@@ -405,8 +406,8 @@ def function_node(backward: Any, args: list, outs: list, marked: list, to_save: 
         single = not isinstance(results, tuple)
         listed = [results] if single else list(results)
         for i, r in enumerate(listed):
-            if i < len(complex_in) and complex_in[i] and r is not None:
-                listed[i] = pair_of(r, args[i]._pair.dtype)  # a real gradient: zero imaginary parts
+            if i < len(part_dtypes) and part_dtypes[i] is not None and r is not None:
+                listed[i] = pair_of(r, part_dtypes[i])  # a real gradient: zero imaginary parts
         return listed[0] if single else tuple(listed)
 
     return (
