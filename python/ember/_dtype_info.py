@@ -38,6 +38,15 @@ _FLOAT8 = {
     "float8_e8m0fnu": {"eps": 1.0, "max": 2.0**127, "tiny": 2.0**-127, "min": 2.0**-127},
 }
 
+# Note [Named-only dtypes]: the quantized ones, and the packed (bits and sub-byte) ones.
+_QUANTIZED_NAMES = ("qint8", "quint8", "qint32", "quint4x2", "quint2x4")
+_PACKED_NAMES = (
+    "float4_e2m1fn_x2",
+    *(f"bits{k}" for k in ("1x8", "2x4", "4x2", "8", "16")),
+    *(f"int{n}" for n in range(1, 8)),
+    *(f"uint{n}" for n in range(1, 8)),
+)
+
 _SCALAR_NAMES = {
     "float16": "Half",
     "bfloat16": "BFloat16",
@@ -56,23 +65,9 @@ _SCALAR_NAMES = {
     "complex64": "ComplexFloat",
     "complex128": "ComplexDouble",
     **{name: name[0].upper() + name[1:] for name in _FLOAT8_NAMES},
-    "qint8": "QInt8",
-    "quint8": "QUInt8",
-    "qint32": "QInt32",
-    "quint4x2": "QUInt4x2",
-    "quint2x4": "QUInt2x4",
-    "float4_e2m1fn_x2": "Float4_e2m1fn_x2",
-    **{f"bits{kind}": f"Bits{kind}" for kind in ("1x8", "2x4", "4x2", "8", "16")},
-    **{f"int{n}": f"Int{n}" for n in range(1, 8)},
-    **{f"uint{n}": f"UInt{n}" for n in range(1, 8)},
+    **dict(zip(_QUANTIZED_NAMES, ("QInt8", "QUInt8", "QInt32", "QUInt4x2", "QUInt2x4"))),
+    **{name: ("UInt" + name[4:] if name.startswith("uint") else name.capitalize()) for name in _PACKED_NAMES},
 }
-_QUANTIZED_NAMES = ("qint8", "quint8", "qint32", "quint4x2", "quint2x4")
-_PACKED_NAMES = (
-    "float4_e2m1fn_x2",
-    *(f"bits{k}" for k in ("1x8", "2x4", "4x2", "8", "16")),
-    *(f"int{n}" for n in range(1, 8)),
-    *(f"uint{n}" for n in range(1, 8)),
-)
 
 
 def _scalar_name(dt: dtype) -> str:
@@ -179,14 +174,13 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
     (``promote_types(int32, float32)`` is float32)."""
     _check_dtype(type1, "promote_types", "type1")
     _check_dtype(type2, "promote_types", "type2")
-    names = f"{_scalar_name(type1)} and {_scalar_name(type2)}"
     if type1.name in _QUANTIZED_NAMES or type2.name in _QUANTIZED_NAMES:  # PyTorch's words
         raise RuntimeError(
             "promoteTypes with quantized numbers is not handled yet; figure out what the correct rules should be, "
             f"offending types: {_scalar_name(type1)} {_scalar_name(type2)}"
         )
     if (type1.name in _PACKED_NAMES or type2.name in _PACKED_NAMES) and type1 != type2:
-        raise RuntimeError(f"Promotion from {names} is unsupported.")
+        raise RuntimeError(f"Promotion from {_scalar_name(type1)} and {_scalar_name(type2)} is unsupported.")
     if type1.name in _PACKED_NAMES:
         return type1
     float8 = [t for t in (type1, type2) if t.name in _FLOAT8]
