@@ -121,7 +121,8 @@ py::object retry_with_torch_names(const char* name, bool method, const py::args&
       if (key.equal(py::str(numpy))) key = py::str(torch);
     renamed[key] = item.second;
   }
-  py::handle scope = method ? py::handle(py::reinterpret_borrow<py::module_>(g_module).attr("Tensor")) : g_module;
+  auto module = py::reinterpret_borrow<py::module_>(g_module);
+  py::object scope = method ? py::object(module.attr("Tensor")) : py::object(module);
   return scope.attr(name)(*args, **renamed);
 }
 }  // namespace
