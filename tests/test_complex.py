@@ -832,3 +832,5 @@ def test_indexed_writes_of_complex_values():
         ember.tensor(R).scatter(0, ember.tensor(sidx), s)
     with pytest.raises(RuntimeError, match="Converting complex Scalar to non-complex type is not supported"):
         ember.tensor(R).index_fill(0, ember.tensor(idx), 1j)
+    with pytest.raises(TypeError, match="expected an index Tensor, got NoneType"):
+        z.scatter(0, None, s)

@@ -458,6 +458,11 @@ def test_functorch_batching_entry_points_act_on_vmaps_batches():
     with pytest.raises(RuntimeError, match="expected a tensor wrapped"):
         get_unwrapped(weights)
     assert tuple(_remove_batch_dim(ember.ones(2, 3), 1, 5, 1).shape) == (2, 5, 3)  # not batched: repeated
+    assert tuple(_remove_batch_dim(ember.ones(2, 3), 1, 5, -1).shape) == (2, 3, 5)
+    with pytest.raises(TypeError, match="_add_batch_dim\\(\\): argument 'self' must be Tensor, not NoneType"):
+        ember.vmap(lambda r: _add_batch_dim(None, 0, current_level()) * r)(ember.ones(4))
+    with pytest.raises(TypeError, match="argument 'data' \\(position 2\\) must be Tensor, not list"):
+        ember.Tensor._make_subclass(nn.Parameter, [1.0])
     assert _parse_to("cpu", ember.float64)[1] == ember.float64
 
 

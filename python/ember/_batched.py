@@ -170,6 +170,11 @@ def to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     return dtype, device
 
 
+def _held_attribute(name: str) -> property:
+    """A read-only attribute of a stand-in that is its held tensor's."""
+    return property(lambda self: getattr(self._held(), name), doc=f"The held tensor's {name}.")
+
+
 class HeldTensor(TensorLike):
     """A stand-in holding one tensor (``_held()``: a vmap batch's values, a complex tensor's parts),
     whose device and autograd state are that tensor's."""
@@ -198,17 +203,14 @@ class HeldTensor(TensorLike):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]  # type: ignore[attr-defined]
 
-    @property
-    def device(self) -> Any:
-        return self._held().device
-
-    @property
-    def is_cuda(self) -> bool:
-        return self._held().is_cuda
-
-    @property
-    def layout(self) -> Any:
-        return self._held().layout
+    # the held tensor's own: where it lives and its autograd state
+    device = _held_attribute("device")
+    is_cuda = _held_attribute("is_cuda")
+    layout = _held_attribute("layout")
+    grad_fn = _held_attribute("grad_fn")
+    is_leaf = _held_attribute("is_leaf")
+    _version = _held_attribute("_version")
+    output_nr = _held_attribute("output_nr")
 
     def get_device(self) -> int:
         return self._held().get_device()
@@ -224,22 +226,6 @@ class HeldTensor(TensorLike):
     def requires_grad_(self, requires_grad: bool = True) -> Any:
         self._held().requires_grad_(requires_grad)
         return self
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._held().grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._held().is_leaf
-
-    @property
-    def _version(self) -> int:
-        return self._held()._version
-
-    @property
-    def output_nr(self) -> int:
-        return self._held().output_nr
 
 
 class BatchedTensor(HeldTensor):

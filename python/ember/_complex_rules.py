@@ -288,6 +288,8 @@ def _complex_self(z: Any, source: Any, op: str) -> ComplexTensor:
 
 def _both_parts(index: Tensor) -> Tensor:
     """An index along a dim of z (gather's, scatter's), for z's pair: the same entry for both parts."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"expected an index Tensor, got {type(index).__name__}")
     return index.unsqueeze(-1).expand(*index.shape, 2)
 
 

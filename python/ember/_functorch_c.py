@@ -47,8 +47,14 @@ def _running_level(level: int, op: str) -> _batched.Level:
     raise RuntimeError(f"{op}: no vmap of level {level} is running")
 
 
+def _require_tensor(tensor: Any, op: str) -> None:
+    if not isinstance(tensor, _C.Tensor):
+        raise TypeError(f"{op}(): argument 'self' must be Tensor, not {type(tensor).__name__}")
+
+
 def _add_batch_dim(tensor: Any, batch_dim: int, level: int) -> Any:
     """tensor as seen inside the vmap of `level`: per entry along batch_dim."""
+    _require_tensor(tensor, "_add_batch_dim")
     running = _running_level(level, "_add_batch_dim")
     value = tensor.movedim(batch_dim, 0)
     if value.shape[0] != running.size:
@@ -61,9 +67,26 @@ def _add_batch_dim(tensor: Any, batch_dim: int, level: int) -> Any:
 
 def _remove_batch_dim(tensor: Any, level: int, batch_size: int, out_dim: int) -> Any:
     """The batch of `level` as a tensor with its batch at out_dim (tensor repeated when it is not batched)."""
+    _require_tensor(tensor, "_remove_batch_dim")
     if type(tensor) is _batched.BatchedTensor and tensor._level.depth == level:
         return tensor._value.movedim(0, out_dim)
-    return tensor.unsqueeze(out_dim).expand(*tensor.shape[:out_dim], batch_size, *tensor.shape[out_dim:])
+    return tensor.unsqueeze(0).expand(batch_size, *tensor.shape).movedim(0, out_dim)
+
+
+def _maybe_remove_batch_dim(name: str, batched_output: Any, vmap_level: int, batch_size: int, out_dim: Any) -> Any:
+    """A vmapped function's output with the batch of vmap_level made a real dim at out_dim (vmap's outputs go
+    through it; torch._functorch.vmap's name); out_dim=None requires the output not to be batched at that
+    level, and returns it as it is."""
+    if out_dim is None:
+        if maybe_get_level(batched_output) == vmap_level:
+            raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
+        return batched_output
+    if not _batched.is_tensor(batched_output):
+        raise ValueError(
+            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(batched_output)}. Did you "
+            "mean to set out_dims= to None for output?"
+        )
+    return _remove_batch_dim(batched_output, vmap_level, batch_size, out_dim)
 
 
 def _module(name: str, doc: str, **functions: Any) -> types.ModuleType:

@@ -398,6 +398,8 @@ def _make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs
     nothing here)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"_make_subclass: expected a subclass of Tensor, got {cls!r}")
+    if not isinstance(data, Tensor):  # PyTorch's words
+        raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type(data).__name__}")
     result = Tensor.__new__(cls)
     Tensor.__init__(result, data.detach())
     result.requires_grad_(require_grad)

@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 from .. import _C, _batched, _creation
 from .. import autograd as _autograd
 from .._C import Tensor
+from .._functorch_c import _maybe_remove_batch_dim
 from ..autograd import forward_ad as _fwad
 from ..autograd import functional as _functional
 from ..grad_mode import enable_grad
@@ -789,20 +790,8 @@ def vmap(
         for o, d in zip(flat, dims):
             if d is not None and _is_collection(o):
                 results.append(o._maybe_remove_batch_dim(name, level.depth, size, d))
-                continue
-            batched = type(o) is _batched.BatchedTensor and o._level is level
-            if d is None:
-                if batched:
-                    raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
-                results.append(o)
-                continue
-            if not _batched.is_tensor(o):
-                raise ValueError(
-                    f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(o)}. Did you mean to set "
-                    "out_dims= to None for output?"
-                )
-            value = o._value if batched else o.unsqueeze(0).expand(size, *o.shape)
-            results.append(value.movedim(0, d) if d != 0 else value)
+            else:
+                results.append(_maybe_remove_batch_dim(name, o, level.depth, size, d))
         return _unflatten(results, out_spec)
 
     def _out_dims_leaves(dims: Any, n: int, out_spec: _Spec) -> list[Any]:

@@ -117,16 +117,13 @@ def _dict_unflatten(values: Iterable[Any], keys: Any) -> dict:
 
 # The built-in nodes' functions under PyTorch's private names, which libraries register their own
 # containers with (tensordict: register_pytree_node(LinkedList, _list_flatten, _list_unflatten, ...)).
-def _tuple_flatten(t: Any) -> tuple[list[Any], Any]:
+def _seq_flatten(t: Any) -> tuple[list[Any], Any]:
+    """A tuple's or list's children, with no context."""
     return list(t), None
 
 
 def _tuple_unflatten(values: Iterable[Any], context: Any) -> tuple:
     return tuple(values)
-
-
-def _list_flatten(t: Any) -> tuple[list[Any], Any]:
-    return list(t), None
 
 
 def _list_unflatten(values: Iterable[Any], context: Any) -> list:
@@ -157,6 +154,7 @@ def _namedtuple_unflatten(values: Iterable[Any], cls: Any) -> Any:
     return cls(*values)
 
 
+_tuple_flatten = _list_flatten = _seq_flatten
 _tuple_flatten_with_keys = _list_flatten_with_keys = _seq_flatten_with_keys
 _ordereddict_flatten, _ordereddict_flatten_with_keys = _dict_flatten, _dict_flatten_with_keys
 
