@@ -61,6 +61,9 @@ def test_binary_forms_take_a_list_of_tensors_numbers_or_one_number(op):
     given = tensors()
     assert in_place(given, 0.6) is given
     close(given, [ref(a, 0.6) for a in ARRAYS])
+    given = tensors()  # in place with a list of tensors (maximum and minimum have no in-place method to call)
+    assert in_place(given, [ember.tensor(o) for o in others]) is given
+    close(given, [ref(a, o) for a, o in zip(ARRAYS, others)])
 
 
 def test_add_and_sub_take_alpha_with_tensors_and_mul_div_take_one_tensor():

@@ -718,3 +718,33 @@ def test_vmap_over_a_tensor_collection_uses_its_batching_protocol():
     with pytest.raises(ValueError, match="batch size of \\[4\\], so expected in_dim"):
         ember.vmap(f, in_dims=1)(_Collection({"x": x}, [4]))
     assert not issubclass(int, ember.Tensor) and issubclass(ember.nn.Parameter, ember.Tensor)
+
+
+def test_vmap_of_autograd_grad_with_batched_seeds_gives_jacobian_rows():
+    # vmap(lambda v: autograd.grad(y, x, v)) over a graph built outside the vmap: one row of the Jacobian per seed,
+    # as PyTorch's is_grads_batched (torchjd computes its Jacobians so)
+    rng = np.random.default_rng(5)
+    w = ember.tensor(rng.normal(size=(4, 3)))
+    x = ember.tensor(rng.normal(size=3), requires_grad=True)
+    b = ember.tensor(rng.normal(size=2), requires_grad=True)
+    y = w @ x.sin()
+    z = (b * 3).sum()
+    seeds = ember.eye(4, dtype=ember.float64)
+    (rows,) = vmap(lambda v: ember.autograd.grad(y, x, v, retain_graph=True))(seeds)
+    expected = w.numpy() * np.cos(x.detach().numpy())
+    np.testing.assert_allclose(rows.detach().numpy(), expected, rtol=1e-12)
+    # several outputs, one seed batched and one not; an unused input stays None
+    unused = ember.ones(1, requires_grad=True)
+
+    def both(v):
+        gx, gb, gu = ember.autograd.grad([y, z], [x, b, unused], [v, ember.tensor(2.0)], True, allow_unused=True)
+        assert gu is None
+        return gx, gb
+
+    two = vmap(both)(seeds)
+    np.testing.assert_allclose(two[0].detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(two[1].numpy(), np.full((4, 2), 6.0))
+    # without retain_graph the graph is freed after the last seed, as after one backward
+    vmap(lambda v: ember.autograd.grad(y, x, v))(seeds)
+    with pytest.raises(RuntimeError, match="second time"):
+        ember.autograd.grad(y, x, seeds[0])

@@ -5,9 +5,29 @@ ember's compiled core
 from __future__ import annotations
 import collections.abc
 from ember import OutOfMemoryError
+from ember._batched import _TensorMeta
 from ember._dispatch_keys import DispatchKey
 from ember._dispatch_keys import DispatchKeySet
 from ember._dispatch_keys import _ExcludeDispatchKeyGuard
+from ember._jit_types import AnyType
+from ember._jit_types import BoolType
+from ember._jit_types import ComplexType
+from ember._jit_types import DeviceObjType
+from ember._jit_types import DictType
+from ember._jit_types import FloatType
+from ember._jit_types import IntType
+from ember._jit_types import ListType
+from ember._jit_types import NoneType
+from ember._jit_types import NumberType
+from ember._jit_types import OptionalType
+from ember._jit_types import PyObjectType
+from ember._jit_types import StreamObjType
+from ember._jit_types import StringType
+from ember._jit_types import SymBoolType
+from ember._jit_types import SymIntType
+from ember._jit_types import TensorType
+from ember._jit_types import TupleType
+from ember._jit_types import Type
 from ember._symbolic import _are_functorch_transforms_active
 from ember._torch_misc import _get_tracing_state
 from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
@@ -26,7 +46,6 @@ from ember.overrides import has_torch_function_unary as _has_torch_function_unar
 from ember.overrides import has_torch_function_variadic as _has_torch_function_variadic
 import numpy
 import numpy.typing
-from pybind11_builtins import pybind11_type as _TensorMeta
 import types
 import typing
 import typing_extensions
@@ -886,7 +905,7 @@ class Tensor:
         """
     def __contains__(self, element: typing.Any) -> bool:
         """
-        element in tensor: whether any element equals it.
+        element in tensor: whether any element equals it (a tensor or a number; anything else raises, as PyTorch).
         """
     def __deepcopy__(self, memo: dict) -> Tensor:
         """
@@ -3145,6 +3164,27 @@ class Generator:
         """
         The device the generator was made for (cpu by default).
         """
+class Graph:
+    """
+    ``torch._C.Graph``: a class of TorchScript's graphs; only its name (ember has no TorchScript).
+    """
+    @classmethod
+    def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        ...
+class Value:
+    """
+    ``torch._C.Value``: a class of TorchScript's graphs; only its name (ember has no TorchScript).
+    """
+    @classmethod
+    def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        ...
+class Block:
+    """
+    ``torch._C.Block``: a class of TorchScript's graphs; only its name (ember has no TorchScript).
+    """
+    @classmethod
+    def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        ...
 def _adam_step_(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool, device_steps: list = [], device_lr: Tensor | None = None) -> None:
     """
     One fused Adam/AdamW update of a parameter group, in place. steps: the counts, counted on the host; device_steps (empty, or one per param): a CUDA parameter's count on its device, or None (Note [Capturable steps]); device_lr: a learning rate tensor on the parameters' GPU, read there.
@@ -4625,3 +4665,5 @@ ger = outer
 swapdims = transpose
 concat = cat
 concatenate = cat
+TensorBase = Tensor
+_TensorBase = Tensor

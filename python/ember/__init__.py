@@ -105,6 +105,7 @@ from ._streams import Event, Stream
 from ._dispatch_keys import DispatchKey, DispatchKeySet
 from .overrides import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_misc import *
+from ._jit_types import *  # noqa: F403  (torch.TensorType, torch.DeviceObjType, torch.ListType, ...)
 from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
 from ._symbolic import *  # noqa: F403  (torch.SymInt, sym_max, _assert_async)
 from ._zip_records import PyTorchFileReader, PyTorchFileWriter
@@ -290,3 +291,8 @@ def __getattr__(name: str) -> object:
 # Last, once every function is defined: the Python ones that take tensors dispatch __torch_function__
 # (Note [Python functions dispatch]).
 overrides._wrap_python_functions(_sys.modules[__name__], nn.functional, linalg, special, fft)
+
+# torch.__all__: the public names that are not modules; libraries read it to list PyTorch's functions (torchlens)
+__all__ = _builtins.sorted(
+    name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, type(_sys))
+)

@@ -669,6 +669,11 @@ def batched_grad(
     """autograd.grad inside vmap: on the tensors at the bottom, each output summed over its batch
     entries, which gives each input's gradient per entry when the input is batched at every level
     of the outputs (Note [Batched tensors])."""
+    seed_level = _seeds_only_level(outputs, inputs, grad_outputs)
+    if seed_level is not None:
+        return _grad_per_seed(
+            seed_level, grad, outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+        )
     for x in inputs:
         missing = [lv for o in outputs for lv in levels_of(o) if lv not in levels_of(x)]
         if missing:
@@ -707,3 +712,41 @@ def fresh_input(x: Any) -> tuple[Any, Tensor | None]:
         return rewrap(bottom.view_as(bottom), lifted), None
     leaf = bottom.detach().requires_grad_()
     return rewrap(leaf, lifted), leaf
+
+
+def _seeds_only_level(outputs: list, inputs: list, grad_outputs: list) -> Level | None:
+    """The newest level at which only the grad_outputs are batched, newer than every level of the outputs and
+    inputs: ``vmap(lambda v: autograd.grad(y, x, v))(V)``, the rows of a Jacobian from a graph built outside the
+    vmap (torchjd, PyTorch's is_grads_batched). None if there is none."""
+    seed_levels = [g._level for g in grad_outputs if type(g) is BatchedTensor]
+    if not seed_levels:
+        return None
+    newest = max(seed_levels, key=lambda lv: lv.depth)
+    graph_levels = [lv for t in (*outputs, *inputs) for lv in levels_of(t)]
+    return newest if all(lv.depth < newest.depth for lv in graph_levels) else None
+
+
+def _grad_per_seed(level: Level, grad: Callable[..., Any], outputs: list, inputs: list, grad_outputs: list,
+                   retain_graph: bool | None, create_graph: bool, allow_unused: bool | None,
+                   materialize_grads: bool) -> tuple:  # fmt: skip
+    """autograd.grad once per batch entry of `level`, which batches only the seeds: the graph is kept until the
+    last entry (then as retain_graph says), and each input's gradients are stacked into a tensor batched there."""
+    keep = create_graph if retain_graph is None else retain_graph
+    per_entry_results = []
+    for b in range(level.size):
+        seeds = [g._value.select(0, b) if type(g) is BatchedTensor and g._level is level else g for g in grad_outputs]
+        per_entry_results.append(
+            grad(
+                outputs,
+                inputs,
+                seeds,
+                retain_graph=keep or b < level.size - 1,
+                create_graph=create_graph,
+                allow_unused=allow_unused,
+                materialize_grads=materialize_grads,
+            )  # fmt: skip
+        )
+    return tuple(
+        None if results[0] is None else BatchedTensor(_C.stack(list(results), 0), level)
+        for results in zip(*per_entry_results)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -75,12 +76,20 @@ def _scalar_name(dt: dtype) -> str:
     return _SCALAR_NAMES.get(dt.name, str(dt))
 
 
+def _python_scalar_type_as_dtype(type: Any) -> Any:
+    """A Python scalar type as the dtype PyTorch takes it for (float: float64, int: int64, complex: complex128,
+    bool: bool); anything else as it is."""
+    from ._tensor import _PYTHON_DTYPES
+
+    return _PYTHON_DTYPES[type] if isinstance(type, builtins.type) and type in _PYTHON_DTYPES else type
+
+
 class finfo:
     """Machine limits of a floating point dtype (the default dtype when none is given): ``bits``, ``eps``,
     ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution`` and ``dtype`` (its name)."""
 
     def __init__(self, type: dtype | None = None) -> None:
-        type = _creation.get_default_dtype() if type is None else type
+        type = _creation.get_default_dtype() if type is None else _python_scalar_type_as_dtype(type)
         if isinstance(type, dtype) and type.is_complex:  # a complex dtype's parts, as PyTorch's
             type = to_real(type)
         if isinstance(type, dtype) and type.name in _FLOAT8:
@@ -125,6 +134,7 @@ class iinfo:
     """Machine limits of an integer dtype: ``bits``, ``max``, ``min`` and ``dtype`` (its name)."""
 
     def __init__(self, type: dtype) -> None:
+        type = _python_scalar_type_as_dtype(type)
         if type == dtype.bool:
             raise TypeError("ember.bool is not supported by ember.iinfo")
         if not isinstance(type, dtype) or type.is_floating_point or type.is_complex:

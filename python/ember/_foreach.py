@@ -86,7 +86,10 @@ def _binary(name: str) -> tuple[Callable, Callable]:
 
     def in_place(self: Sequence[Tensor], other: Any, *, alpha: Any = None) -> Sequence[Tensor]:
         for t, (op, o, kw) in zip(self, args_of(self, other, alpha)):
-            getattr(t, op + "_")(o, **kw)
+            if hasattr(t, op + "_"):
+                getattr(t, op + "_")(o, **kw)
+            else:  # maximum and minimum have no in-place method (nor in PyTorch): their result written into t
+                t.copy_(getattr(t, op)(o, **kw))
         return self
 
     if name not in _WITH_ALPHA:  # alpha is add's and sub's keyword only

@@ -89,7 +89,9 @@ def _iter(self: Tensor) -> Iterator[Tensor]:
 
 
 def _contains(self: Tensor, element: Any) -> bool:
-    """element in tensor: whether any element equals it."""
+    """element in tensor: whether any element equals it (a tensor or a number; anything else raises, as PyTorch)."""
+    if not isinstance(element, (Tensor, int, float, complex, numpy.number, numpy.bool_)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
     return bool((self == element).any())
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C, _functorch_c, _meta
+from . import _C, _functorch_c, _jit_types, _meta
 from ._C import Tensor
 from ._composite import _axis_alias
 
@@ -25,7 +25,6 @@ __all__ = [
     "AcceleratorError",
     "FatalError",
     "OutOfMemoryError",
-    "TensorType",
     "binomial",
     "cond",
     "empty_permuted",
@@ -52,25 +51,6 @@ __all__ = [
 
 
 OutOfMemoryError = _C.OutOfMemoryError  # torch.OutOfMemoryError: the CUDA caching allocator raises it
-
-
-class TensorType:
-    """``torch.TensorType``: TorchScript's type of tensors, which code also writes as an annotation
-    (open_clip). ember has no TorchScript; ``TensorType.get()`` gives the type, whose str is PyTorch's."""
-
-    _instance: TensorType | None = None
-
-    @classmethod
-    def get(cls) -> TensorType:
-        """The tensor type."""
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
-
-    def __str__(self) -> str:
-        return "Tensor"
-
-    __repr__ = __str__
 
 
 class AcceleratorError(RuntimeError):
@@ -592,8 +572,10 @@ def install() -> None:
     _C._log_api_usage_once = _log_api_usage_once
     _C._log_api_usage_metadata = _log_api_usage_once
     _C._TensorMeta = type(Tensor)  # torch._C._TensorMeta: the Tensor class's metaclass
+    _C.TensorBase = _C._TensorBase = Tensor  # torch.Tensor's compiled base class: ember's Tensor is its own base
     _C._get_tracing_state = _get_tracing_state
     _functorch_c.install()  # torch._C._functorch and torch._C._nn
+    _jit_types.install(_C)  # torch._C.TensorType, ..., torch._C.Value
 
 
 def _get_tracing_state() -> None:

@@ -20,7 +20,11 @@ PyTorch's words instead. With ``create_graph=False`` no result requires grad.
 ``ember.autograd.forward_ad`` (itself built on the double-backward trick), with PyTorch's
 restrictions (``vectorize=True`` only, not with ``create_graph`` or ``strict``) and its
 result structure (lists where the inputs are a tuple). ``vectorize=True`` (a vmap in
-PyTorch) computes the same values with a loop: ember has no vmap, so it is not batched.
+PyTorch) computes the same values with one backward pass per output element.
+
+PyTorch's private helpers of this module (``_as_tuple``, ``_grad_preprocess``, ``_autograd_grad``,
+``_construct_standard_basis_for``, ...), which libraries import to build their own Jacobians
+(pytorch-minimize), are at the end, under PyTorch's names.
 """
 
 from __future__ import annotations
@@ -52,12 +56,12 @@ def _check_tensors(value: Any, what: str, fn_name: str) -> tuple[bool, tuple[Ten
     return was_tuple, items
 
 
-def _fresh(tensors: Sequence[Tensor], create_graph: bool, requires_grad: bool) -> _Tensors:
+def _fresh(tensors: Sequence[Tensor], create_graph: bool, need_graph: bool) -> _Tensors:
     """New tensor objects for the inputs (or the vectors v) of a call.
 
     With ``create_graph`` a tensor that requires grad gets a differentiable alias (its
     history is kept, so results can be differentiated w.r.t. it); every other tensor
-    is detached, and requires grad when ``requires_grad``. New objects also keep the
+    is detached, and requires grad when ``need_graph``. New objects also keep the
     given inputs apart from the same tensors captured by ``func`` from outside.
     """
     fresh = []
@@ -65,7 +69,7 @@ def _fresh(tensors: Sequence[Tensor], create_graph: bool, requires_grad: bool) -
         if create_graph and t.requires_grad:
             fresh.append(t.view_as(t))
         else:
-            fresh.append(t.detach().requires_grad_(requires_grad))
+            fresh.append(t.detach().requires_grad_(need_graph))
     return tuple(fresh)
 
 
@@ -104,6 +108,12 @@ def _strict_requires_grad(tensors: _Tensors, kind: str, strict: bool) -> None:
                 f"The gradient with respect to input {i} is independent of the inputs of the user-provided "
                 "function. This is not allowed in strict mode."
             )
+        if kind == "hessian":
+            raise RuntimeError(
+                f"The hessian of the user-provided function with respect to input {i} is independent of the input. "
+                "This is not allowed in strict mode. You should ensure that your function is thrice differentiable "
+                "and that the hessian depends on the inputs."
+            )
         if kind == "jacobian":
             raise RuntimeError(
                 "While computing the hessian, found that the jacobian of the user-provided function with "
@@ -120,6 +130,7 @@ def _grad(
     grad_outputs: _Tensors | None = None,
     create_graph: bool = False,
     retain_graph: bool | None = None,
+    is_grads_batched: bool = False,
 ) -> _Tensors:
     """``autograd.grad`` that skips outputs that are None or do not require grad, and gives None
     (never raises) for an input no remaining output depends on. ``outputs`` may hold None."""
@@ -135,6 +146,7 @@ def _grad(
             retain_graph=retain_graph,
             create_graph=create_graph,
             allow_unused=True,
+            is_grads_batched=is_grads_batched,
         )
     )
 
@@ -214,12 +226,12 @@ def vjp(
     """
     with enable_grad():
         inputs_is_tuple, inputs = _check_tensors(inputs, "inputs", "vjp")
-        inputs = _fresh(inputs, create_graph, requires_grad=True)
+        inputs = _fresh(inputs, create_graph, need_graph=True)
         outputs_is_tuple, outputs = _check_tensors(func(*inputs), "outputs of the user-provided function", "vjp")
         _strict_requires_grad(outputs, "outputs", strict)
         if v is not None:
             _, v = _check_tensors(v, "v", "vjp")
-            v = _fresh(v, create_graph, requires_grad=False)
+            v = _fresh(v, create_graph, need_graph=False)
             _check_v(v, outputs, outputs_is_tuple)
         elif len(outputs) != 1 or outputs[0].nelement() != 1:
             raise RuntimeError(
@@ -261,10 +273,10 @@ def jvp(
     """
     with enable_grad():
         inputs_is_tuple, inputs = _check_tensors(inputs, "inputs", "jvp")
-        inputs = _fresh(inputs, create_graph, requires_grad=True)
+        inputs = _fresh(inputs, create_graph, need_graph=True)
         if v is not None:
             _, v = _check_tensors(v, "v", "jvp")
-            v = _fresh(v, create_graph, requires_grad=False)
+            v = _fresh(v, create_graph, need_graph=False)
             _check_v(v, inputs, inputs_is_tuple)
         elif len(inputs) != 1 or inputs[0].nelement() != 1:
             raise RuntimeError(
@@ -372,7 +384,7 @@ def jacobian(
 
     with enable_grad():
         inputs_is_tuple, inputs = _check_tensors(inputs, "inputs", "jacobian")
-        inputs = _fresh(inputs, create_graph, requires_grad=True)
+        inputs = _fresh(inputs, create_graph, need_graph=True)
         outputs_is_tuple, outputs = _check_tensors(func(*inputs), "outputs of the user-provided function", "jacobian")
         _strict_requires_grad(outputs, "outputs", strict)
         if vectorize and strict:
@@ -476,10 +488,10 @@ def _hessian_product(
     trick applied to that backward)."""
     with enable_grad():
         inputs_is_tuple, inputs = _check_tensors(inputs, "inputs", fn_name)
-        inputs = _fresh(inputs, create_graph, requires_grad=True)
+        inputs = _fresh(inputs, create_graph, need_graph=True)
         if v is not None:
             _, v = _check_tensors(v, "v", fn_name)
-            v = _fresh(v, create_graph, requires_grad=False)
+            v = _fresh(v, create_graph, need_graph=False)
             _check_v(v, inputs, inputs_is_tuple)
         elif len(inputs) != 1 or inputs[0].nelement() != 1:
             raise RuntimeError(
@@ -548,3 +560,45 @@ def hvp(
     Arguments and result as ``vhp``.
     """
     return _hessian_product("hvp", func, inputs, v, create_graph, strict)
+
+
+# ---------------------------------------------------------------------------- PyTorch's private helper names
+def _as_tuple(inp: Any, arg_name: str | None = None, fn_name: str | None = None) -> tuple[bool, tuple]:
+    """(whether ``inp`` was a tuple, ``inp`` as a tuple); with names, checks that it holds tensors only (a list
+    counts as a tuple when unchecked), as PyTorch's."""
+    if arg_name is None and fn_name is None:
+        return (True, tuple(inp)) if isinstance(inp, (tuple, list)) else (False, (inp,))
+    return _check_tensors(inp, arg_name, fn_name)
+
+
+def _tuple_postprocess(res: Any, to_unpack: bool | tuple[bool, bool]) -> Any:
+    """Undoes _as_tuple: ``to_unpack`` is whether the input was a tuple, or (outer, inner) for nested results."""
+    if isinstance(to_unpack, tuple):
+        return _unpack(res, to_unpack[0], to_unpack[1])
+    return _unpack(res, to_unpack)
+
+
+def _grad_postprocess(inputs: tuple, create_graph: bool) -> tuple:
+    """The results detached (nested tuples too) unless create_graph."""
+    return _finish(tuple(inputs), create_graph)
+
+
+def _construct_standard_basis_for(tensors: tuple, tensor_numels: tuple) -> tuple:
+    """The rows of the N x N identity (N = sum of the numels) split by columns into one chunk per tensor, each of
+    that tensor's dtype and device: the seeds whose vector-Jacobian products are a Jacobian's rows."""
+    if len(tensors) != len(tensor_numels) or not tensors:
+        raise ValueError("_construct_standard_basis_for: one numel per tensor, and at least one tensor")
+    total = sum(tensor_numels)
+    chunks = tuple(t.new_zeros(total, n) for t, n in zip(tensors, tensor_numels))
+    start = 0
+    for chunk, n in zip(chunks, tensor_numels):
+        chunk.diagonal(-start).fill_(1)
+        start += n
+    return chunks
+
+
+_grad_preprocess = _fresh
+_validate_v = _check_v
+_check_requires_grad = _strict_requires_grad
+_autograd_grad = _grad
+_fill_in_zeros = _zeros_for_none

@@ -302,14 +302,19 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
 
+def _clipped_sigmoid(x: Any) -> Any:
+    """sigmoid(x) kept inside (0, 1) in floating point: clamped to [tiny, 1 - eps] of x's dtype."""
+    info = finfo(x.dtype)
+    return x.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
+
+
 class SigmoidTransform(Transform):
     """y = sigmoid(x), kept inside (0, 1) in floating point."""
 
     domain, codomain, bijective, sign = constraints.real, constraints.unit_interval, True, 1
 
     def _call(self, x: Any) -> Any:
-        info = finfo(x.dtype)
-        return x.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
+        return _clipped_sigmoid(x)
 
     def _inverse(self, y: Any) -> Any:
         info = finfo(y.dtype)

@@ -212,6 +212,14 @@ def trunc_normal_(
         return tensor.copy_((u.erfinv() * (std * math.sqrt(2.0)) + mean).clamp(min=a, max=b))
 
 
+# PyTorch's private fill helpers, which libraries (mup, timm's older copies) import by name: the same fills.
+_no_grad_uniform_ = uniform_
+_no_grad_normal_ = normal_
+_no_grad_trunc_normal_ = trunc_normal_
+_no_grad_fill_ = constant_
+_no_grad_zero_ = zeros_
+
+
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """Fills tensor in place with a (semi-)orthogonal matrix times gain: the Q of the QR decomposition of a
     normal matrix, its signs fixed by R's diagonal (Saxe et al.); dims after the first are flattened."""

@@ -8,8 +8,9 @@ PyTorch's algorithm (with the strong-Wolfe line search).
 ``swap_in_optimizer_params_and_state`` runs an optimizer on other parameters
 and state for the length of a ``with`` block.  Steps run under no_grad and
 update the parameters in place.  ``swa_utils`` holds stochastic weight
-averaging and EMA (``AveragedModel``, ``SWALR``, ``update_bn``).  SparseAdam is
-not provided (ember has no sparse gradients).
+averaging and EMA (``AveragedModel``, ``SWALR``, ``update_bn``).  SparseAdam
+checks its arguments as PyTorch's, and its step raises PyTorch's error for dense
+gradients (ember has no sparse gradients).
 """
 
 from . import lr_scheduler, swa_utils  # noqa: F401
@@ -28,6 +29,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = [
     "ASGD",
@@ -45,6 +47,7 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "SGD",
+    "SparseAdam",
     "lr_scheduler",
     "swa_utils",
     "swap_in_optimizer_params_and_state",

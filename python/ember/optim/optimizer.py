@@ -13,8 +13,13 @@ from .. import _C, _graph_capture
 from .._C import Tensor
 from ..autograd.profiler import profiled_method
 from ..grad_mode import enable_grad, no_grad
+from ._optimizer_hooks import (  # noqa: F401  (PyTorch's names, here)
+    OptimizerHooks,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required"]
 
 # What an optimizer accepts as ``params``, as ``torch.optim.optimizer.ParamsT``.
 ParamsT = Union[Iterable[Tensor], Iterable[Dict[str, Any]], Iterable[Tuple[str, Tensor]]]
@@ -136,28 +141,36 @@ def _no_grad_step(step: Callable[..., None]) -> Callable[..., float | None]:
 _CAPTURABLE_STEPS = ("Adam", "AdamW")
 
 
-def _refusing_graph_capture(step: Callable) -> Callable:
+def _graph_capture_health_check(optimizer: "Optimizer") -> None:
     """PyTorch's health check of an optimizer that counts its steps (it has a ``capturable`` option): a step
     counted on the host would replay one step forever from a CUDA graph, so a capture needs ``capturable=True``
     in every group; a capturable step outside a capture warns once that it is slower."""
+    if "capturable" not in optimizer.defaults:
+        return
+    name = type(optimizer).__name__
+    capturable = all(group["capturable"] for group in optimizer.param_groups)
+    if _graph_capture.depth and not (capturable and name in _CAPTURABLE_STEPS):
+        ember_only = "" if not capturable else f" (ember's {name} counts its steps on the host)"
+        raise RuntimeError(
+            f"Attempting CUDA graph capture of step() for an instance of {name} but "
+            f"param_groups' capturable is False.{ember_only}"
+        )
+    if capturable and not _graph_capture.depth and not getattr(optimizer, "_warned_capturable_if_run_uncaptured", 0):
+        _warn_capturable_uncaptured(optimizer)
+    for group in optimizer.param_groups:
+        if group["capturable"]:
+            _check_capturable([p for p in group["params"] if p.grad is not None])
+
+
+def _refusing_graph_capture(step: Callable) -> Callable:
+    """``step`` preceded by the graph-capture health check."""
 
     @functools.wraps(step)
     def checked(self, *args: Any, **kwargs: Any) -> Any:
-        if "capturable" in self.defaults:
-            capturable = all(group["capturable"] for group in self.param_groups)
-            if _graph_capture.depth and not (capturable and type(self).__name__ in _CAPTURABLE_STEPS):
-                ember_only = "" if not capturable else f" (ember's {type(self).__name__} counts its steps on the host)"
-                raise RuntimeError(
-                    f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} but "
-                    f"param_groups' capturable is False.{ember_only}"
-                )
-            if capturable and not _graph_capture.depth and not getattr(self, "_warned_capturable_if_run_uncaptured", 0):
-                _warn_capturable_uncaptured(self)
-            for group in self.param_groups:
-                if group["capturable"]:
-                    _check_capturable([p for p in group["params"] if p.grad is not None])
+        _graph_capture_health_check(self)
         return step(self, *args, **kwargs)
 
+    checked.__checks_graph_capture__ = True
     return checked
 
 
@@ -175,7 +188,7 @@ def _warn_capturable_uncaptured(optimizer: "Optimizer") -> None:
         optimizer._warned_capturable_if_run_uncaptured = True
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Base class of all optimizers.
 
     ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs, or of
@@ -185,12 +198,12 @@ class Optimizer:
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        # Each optimizer's step is a range of the profile, as PyTorch names it: Optimizer.step#SGD.step.
+        # Each step checks a CUDA graph capture first; the hooks and the profiler's range come with __init__'s
+        # _patch_step_function (OptimizerHooks).
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
-        if step is not None and not getattr(step, "__wrapped_for_profiler__", False):
-            name = profiled_method(lambda self: f"Optimizer.step#{type(self).__name__}.step")
-            cls.step = name(_refusing_graph_capture(step))
+        if step is not None and not getattr(step, "__checks_graph_capture__", False):
+            cls.step = _refusing_graph_capture(step)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -208,6 +221,7 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        self._init_hooks()
 
     def __getstate__(self) -> dict[str, Any]:
         # as PyTorch: copies and pickles leave out what a scheduler patched in (a step bound to this object)
@@ -215,6 +229,13 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._init_hooks()  # pickles and copies leave the hooks out, as PyTorch's
+
+    def _accelerator_graph_capture_health_check(self) -> None:
+        """Raises if a CUDA graph capture runs a step that counts on the host (PyTorch's name)."""
+        _graph_capture_health_check(self)
+
+    _cuda_graph_capture_health_check = _accelerator_graph_capture_health_check
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -319,8 +340,11 @@ class Optimizer:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``, as PyTorch.
 
         Parameters are numbered in param-group order; the state tensors are the
-        optimizer's own (not copies), as in PyTorch.
+        optimizer's own (not copies), as in PyTorch. The state_dict hooks run around it.
         """
+        return self._state_dict_with_hooks(self._packed_state)
+
+    def _packed_state(self) -> dict[str, Any]:
         index = {}
         groups = []
         for group in self.param_groups:
@@ -335,8 +359,12 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load ``state_dict`` (from ``state_dict()``, possibly through ember.save/load).
 
-        Saved parameters are matched to this optimizer's by position, as PyTorch.
+        Saved parameters are matched to this optimizer's by position, as PyTorch. The load_state_dict hooks run
+        around it.
         """
+        self._load_state_dict_with_hooks(state_dict, self._load_packed_state)
+
+    def _load_packed_state(self, state_dict: dict[str, Any]) -> None:
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
