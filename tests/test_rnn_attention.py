@@ -377,7 +377,9 @@ def test_empty_batch_gives_empty_outputs_and_zero_gradients(mode):
         m(ember.zeros(1, 2, 3, 3))
     with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 5"):
         m(ember.zeros(2, 2, 5))
-    with pytest.raises(RuntimeError, match=r"Expected hidden size \(2, 2, 4\), got \[1, 2, 4\]"):
+    with pytest.raises(
+        RuntimeError, match=r"Expected hidden\[0\] size \(2, 2, 4\), got \[1, 2, 4\]"
+    ):  # PyTorch's words
         m(ember.zeros(5, 2, 3), (ember.zeros(1, 2, 4), ember.zeros(2, 2, 4)))
     with pytest.raises(RuntimeError, match="For batched 3-D input, hx and cx should also be 3-D"):
         m(ember.zeros(5, 2, 3), (ember.zeros(2, 4), ember.zeros(2, 4)))

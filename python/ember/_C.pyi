@@ -1865,6 +1865,10 @@ class Tensor:
         """
         self converted to int32.
         """
+    def ipu(self, device: typing.Any = None, non_blocking: bool = False, memory_format: typing.Any = None) -> Tensor:
+        """
+        Raises RuntimeError: ember is not linked with support for ipu devices (as PyTorch built without that device).
+        """
     def is_coalesced(self) -> bool:
         """
         Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.
@@ -2134,6 +2138,10 @@ class Tensor:
         """
         input sorted along its first dim (sort(input, 0)'s values).
         """
+    def mtia(self, device: typing.Any = None, non_blocking: bool = False, memory_format: typing.Any = None) -> Tensor:
+        """
+        Raises AssertionError: ember not compiled with MTIA enabled (as PyTorch built without that device).
+        """
     def mul(self, other: Tensor | float) -> Tensor:
         """
         Multiplies input by other, elementwise (broadcasting).
@@ -2328,6 +2336,11 @@ class Tensor:
     def reciprocal_(self) -> Tensor:
         """
         In-place version of :meth:`Tensor.reciprocal`.
+        """
+    def record_stream(self, stream: typing.Any) -> None:
+        """
+        Marks the tensor as used by stream, so that the caching allocator does not reuse its memory before the
+            stream's work ends. A device's work all runs on one stream in ember, so there is nothing to wait for.
         """
     def register_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
         """
@@ -2779,6 +2792,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.xlogy`.
         """
+    def xpu(self, device: typing.Any = None, non_blocking: bool = False, memory_format: typing.Any = None) -> Tensor:
+        """
+        Raises AssertionError: ember not compiled with XPU enabled (as PyTorch built without that device).
+        """
     def zero_(self) -> Tensor:
         """
         Fills self with zeros; returns self.
@@ -3131,6 +3148,10 @@ class Generator:
         ...
     def __setstate__(self, arg0: tuple) -> None:
         ...
+    def clone_state(self) -> Generator:
+        """
+        A new generator of the same device in this one's current state: both draw the same numbers from here.
+        """
     def get_offset(self) -> int:
         """
         A CUDA generator's Philox offset: the counters its draws have taken.
@@ -3139,6 +3160,10 @@ class Generator:
         """
         The generator's state, a 1-D integer tensor for set_state().
         """
+    def graphsafe_get_state(self, *args: typing.Any) -> typing.Any:
+        ...
+    def graphsafe_set_state(self, *args: typing.Any) -> typing.Any:
+        ...
     def initial_seed(self) -> int:
         """
         The seed the generator was last seeded with.

@@ -45,10 +45,27 @@ def _generator_seed(self: Generator) -> int:
     return s
 
 
+def _generator_clone_state(self: Generator) -> Generator:
+    """A new generator of the same device in this one's current state: both draw the same numbers from here."""
+    clone = _C.Generator(self.device)
+    clone.set_state(self.get_state())
+    return clone
+
+
+def _graphsafe_state(self: Generator, *args: Any) -> Any:
+    # PyTorch's CUDA generators keep a state object that a CUDA graph reads; ember's generators have no such one
+    # (its CPU generators refuse these in PyTorch too, with these words).
+    raise NotImplementedError("graphsafe_get_state is not supported in this Generator" if not args else
+                              "graphsafe_set_state is not supported in this Generator")  # fmt: skip
+
+
 def seed_at_import() -> None:
     """As PyTorch, each process starts from a different seed (``initial_seed()`` tells which): the C++ core
     starts from a fixed one, so reseed it here. ``manual_seed`` makes runs repeatable."""
     _C.Generator.seed = _generator_seed
+    _C.Generator.clone_state = _generator_clone_state
+    _C.Generator.graphsafe_get_state = _graphsafe_state
+    _C.Generator.graphsafe_set_state = _graphsafe_state
     seed()
 
 

@@ -526,6 +526,25 @@ def _ormqr(self: Tensor, input2: Tensor, input3: Tensor, left: bool = True, tran
     return ormqr(self, input2, input3, left, transpose)
 
 
+def _absent_device(exception: type, message: str) -> Callable[..., Any]:
+    def move(self: Tensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
+        raise exception(message)
+
+    move.__doc__ = f"Raises {exception.__name__}: {message} (as PyTorch built without that device)."
+    return move
+
+
+def _record_stream(self: Tensor, stream: Any) -> None:
+    """Marks the tensor as used by stream, so that the caching allocator does not reuse its memory before the
+    stream's work ends. A device's work all runs on one stream in ember, so there is nothing to wait for."""
+    from .cuda.streams import Stream
+
+    if not isinstance(stream, Stream):
+        raise TypeError(f"record_stream(): argument 'stream' must be a Stream, not {type(stream).__name__}")
+    if self.device.type != "cuda":
+        raise RuntimeError(f"record_stream(): expected a CUDA tensor, got one on {self.device}")
+
+
 _METHODS: dict[str, Any] = {
     "layout": property(lambda self: _strided(), doc="The memory layout: ember.strided (ember's only one)."),
     "get_device": get_device,
@@ -552,6 +571,10 @@ _METHODS: dict[str, Any] = {
     "hash_tensor": hash_tensor,
     "slice_inverse": slice_inverse,
     "name": property(lambda self: None, doc="PyTorch's unnamed tensor's name: always None."),
+    "xpu": _absent_device(AssertionError, "ember not compiled with XPU enabled"),
+    "mtia": _absent_device(AssertionError, "ember not compiled with MTIA enabled"),
+    "ipu": _absent_device(RuntimeError, "ember is not linked with support for ipu devices"),
+    "record_stream": _record_stream,
     **{name: _removed(message) for name, message in _REMOVED.items()},
 }
 

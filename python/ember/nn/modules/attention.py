@@ -150,3 +150,27 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
+
+
+def _merge_masks(
+    self: MultiheadAttention, attn_mask: Tensor | None, key_padding_mask: Tensor | None, query: Tensor
+) -> tuple[Tensor | None, int | None]:
+    """PyTorch's ``MultiheadAttention.merge_masks``: (the masks as one, its type): key_padding_mask alone is type 1;
+    attn_mask (L, L) or (B * num_heads, L, L) is expanded to (B, num_heads, L, L), type 2, plus key_padding_mask
+    (B, L) broadcast over heads and rows when both are given; (None, None) without masks. query is (B, L, E)."""
+    mask_type, merged = None, None
+    if key_padding_mask is not None:
+        mask_type, merged = 1, key_padding_mask
+    if attn_mask is not None:
+        batch, length, _ = query.shape
+        mask_type = 2
+        if attn_mask.dim() == 3:
+            merged = attn_mask.view(batch, -1, length, length)
+        else:
+            merged = attn_mask.view(1, 1, length, length).expand(batch, self.num_heads, -1, -1)
+        if key_padding_mask is not None:
+            merged = merged + key_padding_mask.view(batch, 1, 1, length).expand(-1, self.num_heads, -1, -1)
+    return merged, mask_type
+
+
+MultiheadAttention.merge_masks = _merge_masks

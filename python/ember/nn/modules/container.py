@@ -24,6 +24,10 @@ def _abs_index(idx, size):
     return idx % size
 
 
+def _abs_string_index(idx, size):
+    return str(_abs_index(idx, size))
+
+
 class Container(Module):
     """Deprecated (as in PyTorch): a Module whose keyword arguments become its named submodules. Kept so old
     code that builds nn.Container(name=module, ...) runs; it warns a FutureWarning on construction."""
@@ -56,7 +60,11 @@ class Sequential(Module):
     def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return next(islice(self._modules.values(), _abs_index(idx, len(self)), None))
+        return self._get_item_by_idx(self._modules.values(), idx)
+
+    def _get_item_by_idx(self, iterator: Iterable[Any], idx: int) -> Any:
+        """The idx-th item of iterator (negative from the end); IndexError outside the container (PyTorch's)."""
+        return next(islice(iterator, _abs_index(idx, len(self)), None))
 
     def __setitem__(self, idx: int, module: Module) -> None:
         key = next(islice(self._modules.keys(), _abs_index(idx, len(self)), None))
@@ -146,7 +154,11 @@ class ModuleList(Module):
     def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])
-        return self._modules[str(_abs_index(idx, len(self)))]
+        return self._modules[self._get_abs_string_index(idx)]
+
+    def _get_abs_string_index(self, idx: int) -> str:
+        """The key of index idx (negative from the end); IndexError outside the list (PyTorch's)."""
+        return _abs_string_index(idx, len(self))
 
     def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, str(_abs_index(idx, len(self))), module)
@@ -319,7 +331,7 @@ class ParameterList(Module):
             for i in range(*idx.indices(len(self))):
                 out.append(self[i])
             return out
-        return getattr(self, str(_abs_index(idx, len(self))))
+        return getattr(self, self._get_abs_string_index(idx))
 
     def __setitem__(self, idx: int, param: Any) -> None:
         idx = _abs_index(idx, len(self))
@@ -329,6 +341,10 @@ class ParameterList(Module):
 
     def __len__(self) -> int:
         return self._size
+
+    def _get_abs_string_index(self, idx: int) -> str:
+        """The key of index idx (negative from the end); IndexError outside the list (PyTorch's)."""
+        return _abs_string_index(idx, len(self))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self[i] for i in range(len(self)))

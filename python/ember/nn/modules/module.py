@@ -24,6 +24,11 @@ _M = TypeVar("_M", bound="Module")
 
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+_global_forward_hooks_with_kwargs: dict[int, bool] = {}
+_global_forward_hooks_always_called: dict[int, bool] = {}
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
+_global_is_full_backward_hook: bool | None = None  # True once a full one is registered, False for the old form
 # hook(module, name, value) when any module registers a parameter, buffer or child module; may return a
 # replacement (tensordict and FSDP-style wrappers swap what gets registered)
 _global_parameter_registration_hooks: OrderedDict = OrderedDict()
@@ -126,11 +131,49 @@ def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandl
     return handle
 
 
-def register_module_forward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
     """Registers a forward hook common to all modules: hook(module, args, output) runs after every forward and
-    may return a new output."""
+    may return a new output; with_kwargs and always_call as Module.register_forward_hook's."""
     handle = RemovableHandle(_global_forward_hooks)
     _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def _register_global_backward_hook(hook: Callable[..., Any], full: bool) -> RemovableHandle:
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is (not full):
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a global Module hook. Please use "
+            "only one of them."
+        )
+    _global_is_full_backward_hook = full
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A full backward hook common to all modules: hook(module, grad_input, grad_output), as
+    Module.register_full_backward_hook's, runs before each module's own."""
+    return _register_global_backward_hook(hook, full=True)
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """The deprecated global form; as Module.register_backward_hook, ember runs it as a full backward hook. It may
+    not be mixed with register_module_full_backward_hook (PyTorch's error)."""
+    return _register_global_backward_hook(hook, full=False)
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A backward pre-hook common to all modules: hook(module, grad_output), runs before each module's own."""
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
     return handle
 
 
@@ -197,6 +240,7 @@ class Module:
         set_(self, "_backward_hooks", OrderedDict())
         set_(self, "_backward_pre_hooks", OrderedDict())
         set_(self, "_state_dict_hooks", OrderedDict())
+        set_(self, "_state_dict_pre_hooks", OrderedDict())
         set_(self, "_load_state_dict_pre_hooks", OrderedDict())
         set_(self, "_load_state_dict_post_hooks", OrderedDict())
 
@@ -216,6 +260,8 @@ class Module:
             or self._backward_pre_hooks
             or _global_forward_hooks
             or _global_forward_pre_hooks
+            or _global_backward_hooks
+            or _global_backward_pre_hooks
         ):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
@@ -237,20 +283,22 @@ class Module:
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
         backward_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            backward_hook = BackwardHook(
-                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
-            )
+        full_hooks, _ = self._get_backward_hooks()
+        pre_hooks = self._get_backward_pre_hooks()
+        if full_hooks or pre_hooks:
+            backward_hook = BackwardHook(self, full_hooks, pre_hooks)
             args = backward_hook.wrap_inputs(args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
             # always_call hooks run even when forward raises, as PyTorch; forward's error then propagates.
-            for hook_id, hook in self._forward_hooks.items():
-                if not self._forward_hooks_always_called.get(hook_id):
+            for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+                if not (
+                    self._forward_hooks_always_called.get(hook_id) or _global_forward_hooks_always_called.get(hook_id)
+                ):
                     continue
                 try:
-                    if self._forward_hooks_with_kwargs.get(hook_id):
+                    if self._forward_hooks_with_kwargs.get(hook_id) or _global_forward_hooks_with_kwargs.get(hook_id):
                         hook(self, args, kwargs, None)
                     else:
                         hook(self, args, None)
@@ -262,7 +310,7 @@ class Module:
                     )
             raise
         for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
-            if self._forward_hooks_with_kwargs.get(hook_id):
+            if self._forward_hooks_with_kwargs.get(hook_id) or _global_forward_hooks_with_kwargs.get(hook_id):
                 res = hook(self, args, kwargs, result)
             else:
                 res = hook(self, args, result)
@@ -327,6 +375,18 @@ class Module:
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """The deprecated form: ember runs it as a full backward hook (PyTorch's gives per-node gradients)."""
         return self.register_full_backward_hook(hook)
+
+    def _get_backward_hooks(self) -> tuple[list, list]:
+        """(full backward hooks, the old form's): the global ones, then the module's. ember runs the old form as
+        full hooks, so the second list is always empty."""
+        return [*_global_backward_hooks.values(), *self._backward_hooks.values()], []
+
+    def _get_backward_pre_hooks(self) -> list:
+        """The backward pre-hooks to run: the global ones, then the module's."""
+        return [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+
+    def _maybe_warn_non_full_backward_hook(self, inputs: Any, result: Any, grad_fn: Any) -> None:
+        """PyTorch warns here when an old-form backward hook sees partial gradients; ember runs them as full."""
 
     # ---- registration --------------------------------------------------------------------------------------------
 
@@ -412,6 +472,21 @@ class Module:
             if not isinstance(mod, Module):
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Sets the submodule at the dotted path target (the parent must exist); with strict, only an existing
+        submodule may be replaced."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """Returns the parameter at the dotted path target, e.g. 'encoder.0.weight'."""
@@ -521,6 +596,7 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_state_dict_pre_hooks", OrderedDict())  # a module pickled before it had them
 
     # ---- traversal -----------------------------------------------------------------------------------------------
 
@@ -755,7 +831,55 @@ class Module:
             raise RuntimeError("Invalid device, must be cuda device")
         return self.to(target)
 
+    def xpu(self: _M, device: Any = None) -> _M:
+        """Moves parameters and buffers to an XPU: ember has none, so it raises as Tensor.xpu does."""
+        return self._apply(lambda t: t.xpu(device))
+
+    def mtia(self: _M, device: Any = None) -> _M:
+        """Moves parameters and buffers to an MTIA device: ember has none, so it raises as Tensor.mtia does."""
+        return self._apply(lambda t: t.mtia(device))
+
+    def ipu(self: _M, device: Any = None) -> _M:
+        """Moves parameters and buffers to an IPU: ember has none, so it raises as Tensor.ipu does."""
+        return self._apply(lambda t: t.ipu(device))
+
+    def share_memory(self: _M) -> _M:
+        """Moves parameters and buffers to shared memory (Tensor.share_memory_); returns self."""
+        return self._apply(lambda t: t.share_memory_())
+
+    # ---- compile and PyTorch's call entry points -----------------------------------------------------------------
+
+    _compiled_call_impl: Callable[..., Any] | None = None
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compiles this module's call with ember.compile (arguments as torch.compile's); ember runs it as it is."""
+        from ... import compile as compile_fn
+
+        self._compiled_call_impl = compile_fn(self._call_impl, *args, **kwargs)
+
+    def _wrapped_call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _slow_forward(self, *input: Any, **kwargs: Any) -> Any:
+        # PyTorch's forward under the TorchScript tracer; ember has no tracer
+        return self.forward(*input, **kwargs)
+
+    def _replicate_for_data_parallel(self: _M) -> _M:
+        """A shallow replica sharing this module's state (DataParallel's): own dicts of buffers and children,
+        no parameters of its own."""
+        replica = self.__new__(type(self))
+        replica.__dict__ = self.__dict__.copy()
+        replica._parameters = {}
+        replica._buffers = replica._buffers.copy()
+        replica._modules = replica._modules.copy()
+        replica._is_replica = True
+        return replica
+
     # ---- state_dict ----------------------------------------------------------------------------------------------
+
+    T_destination = TypeVar("T_destination", bound=dict)
 
     def get_extra_state(self) -> Any:
         """The state a module keeps besides its parameters and buffers, saved in its state_dict under
@@ -797,13 +921,18 @@ class Module:
         local_metadata = dict(version=self._version)
         if hasattr(destination, "_metadata"):
             destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
-            if result is not None:
+            if getattr(hook, "_from_public_api", False):  # register_state_dict_post_hook: edits in place only
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
                 destination = result
         return destination
 
@@ -925,6 +1054,18 @@ class Module:
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Registers hook(module, prefix, keep_vars) to run when state_dict() starts on this module."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Registers hook(module, state_dict, prefix, local_metadata) to run when state_dict() has added this
+        module's entries; it edits them in place and returns None (RuntimeError otherwise, as PyTorch)."""
+        hook._from_public_api = True
+        return self._register_state_dict_hook(hook)
 
     def _register_load_state_dict_pre_hook(
         self, hook: Callable[..., Any], with_module: bool = False

@@ -14,6 +14,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from ... import _C
 from ..._C import Tensor
@@ -312,14 +313,17 @@ class RNNBase(Module):
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         return [real_hidden, self.hidden_size] if self.mode == "LSTM" else [real_hidden]
 
-    def _check_input(self, input: Tensor, packed: bool) -> None:
+    # PyTorch's checks, public so that a subclass may override them; forward calls check_forward_args and
+    # permute_hidden as PyTorch's does.
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
+        """The input's dtype (the weights'), rank (2 packed, else 3) and last size (input_size)."""
         weight = self.weight_ih_l0
         if input.dtype != weight.dtype:
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
                 f"Convert input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
             )
-        expected_dim = 2 if packed else 3
+        expected_dim = 2 if batch_sizes is not None else 3
         if input.dim() != expected_dim:
             raise RuntimeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
         if input.shape[-1] != self.input_size:
@@ -327,13 +331,41 @@ class RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
             )
 
-    def _check_hidden(self, hx: tuple[Tensor, ...], batch: int) -> None:
-        rows = self.num_layers * (2 if self.bidirectional else 1)
-        messages = ["Expected hidden size {}, got {}", "Expected cell size {}, got {}"]
-        for h, size, msg in zip(hx, self._state_sizes(), messages):
-            expected = (rows, batch, size)
-            if tuple(h.shape) != expected:
-                raise RuntimeError(msg.format(expected, list(h.shape)))
+    def _expected_state_size(self, input: Tensor, batch_sizes: Tensor | None, size: int) -> tuple[int, int, int]:
+        if batch_sizes is not None:
+            batch = int(batch_sizes[0])
+        else:
+            batch = input.size(0) if self.batch_first else input.size(1)
+        return (self.num_layers * (2 if self.bidirectional else 1), batch, size)
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """(num_layers * num_directions, batch, proj_size or hidden_size): the hidden state's shape."""
+        return self._expected_state_size(input, batch_sizes, self.proj_size if self.proj_size > 0 else self.hidden_size)
+
+    def check_hidden_size(
+        self, hx: Tensor, expected_hidden_size: tuple[int, int, int], msg: str = "Expected hidden size {}, got {}"
+    ) -> None:
+        """RuntimeError(msg) unless hx has the expected size."""
+        if tuple(hx.size()) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
+
+    def check_forward_args(self, input: Tensor, hidden: Tensor, batch_sizes: Tensor | None) -> None:
+        """check_input, then the hidden state's size."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx: Tensor, permutation: Tensor | None) -> Tensor:
+        """The hidden state in a packed batch's sorted order (as given when permutation is None)."""
+        return hx if permutation is None else hx.index_select(1, permutation)
+
+    def _weights_have_changed(self) -> bool:
+        # PyTorch re-flattens its cuDNN weight buffer when this is True; ember reads the parameters at each call.
+        return False
+
+    def _init_flat_weights(self) -> None:
+        """A no-op: ``_flat_weights`` reads the parameters by name at each use (PyTorch caches them)."""
+
+    _update_flat_weights = _init_flat_weights
 
     def _run(self, input: Tensor, hx: tuple[Tensor, ...] | None, unbatched_message: Callable[[bool], str]):
         """The forward shared by RNN, LSTM and GRU; returns (output, state tuple)."""
@@ -346,8 +378,7 @@ class RNNBase(Module):
             data, batch_sizes_t, sorted_indices, unsorted_indices = input
             batch_sizes = [int(v) for v in batch_sizes_t.tolist()]
             batch = batch_sizes[0]
-            self._check_input(data, True)
-            seq = data
+            checked, seq = data, data
         else:
             if input.dim() not in (2, 3):
                 raise ValueError(
@@ -364,17 +395,17 @@ class RNNBase(Module):
                     raise RuntimeError(unbatched_message(unbatched))
                 if unbatched:
                     hx = tuple(h.unsqueeze(1) for h in hx)
+            checked, batch_sizes_t = input, None
+            self.check_input(input, None)  # before the transpose, which needs 3 dims
             seq = input.transpose(0, 1) if self.batch_first else input
-            self._check_input(seq, False)
             batch = seq.shape[1]
             batch_sizes = [batch] * seq.shape[0]
         if hx is None:
             rows = self.num_layers * directions
             hx = tuple(zeros(rows, batch, size, dtype=seq.dtype, device=seq.device) for size in self._state_sizes())
-        else:
-            self._check_hidden(hx, batch)
-            if sorted_indices is not None:  # the user's hidden state is in the original batch order
-                hx = tuple(h.index_select(1, sorted_indices) for h in hx)
+        else:  # the user's hidden state is in the original batch order
+            hx = _as_state(self.permute_hidden(_as_hidden(self.mode, hx), sorted_indices))
+        self.check_forward_args(checked, _as_hidden(self.mode, hx), batch_sizes_t)
         output, finals = self._layers(seq, batch_sizes, hx, packed)
         state = tuple(_C.stack([f[k] for f in finals]) for k in range(len(hx)))
         if unsorted_indices is not None:
@@ -396,6 +427,15 @@ class RNNBase(Module):
         return _run_layers(
             self.mode, seq, batch_sizes, hx, weights, self.bidirectional, self.dropout, self.training, packed
         )
+
+
+def _as_hidden(mode: str, state: tuple[Tensor, ...]) -> Any:
+    """The state as PyTorch's check and permute methods take it: (h, c) for an LSTM, h for the others."""
+    return state if mode == "LSTM" else state[0]
+
+
+def _as_state(hidden: Any) -> tuple[Tensor, ...]:
+    return tuple(hidden) if isinstance(hidden, (tuple, list)) else (hidden,)
 
 
 class RNN(RNNBase):
@@ -483,6 +523,24 @@ class LSTM(RNNBase):
 
         output, state = self._run(input, None if hx is None else tuple(hx), message)
         return output, state
+
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """(num_layers * num_directions, batch, hidden_size): the cell state's shape."""
+        return self._expected_state_size(input, batch_sizes, self.hidden_size)
+
+    def check_forward_args(self, input: Tensor, hidden: tuple[Tensor, Tensor], batch_sizes: Tensor | None) -> None:
+        """check_input, then the sizes of h and c."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(
+            hidden[0], self.get_expected_hidden_size(input, batch_sizes), "Expected hidden[0] size {}, got {}"
+        )
+        self.check_hidden_size(
+            hidden[1], self.get_expected_cell_size(input, batch_sizes), "Expected hidden[1] size {}, got {}"
+        )
+
+    def permute_hidden(self, hx: tuple[Tensor, Tensor], permutation: Tensor | None) -> tuple[Tensor, Tensor]:
+        """h and c in a packed batch's sorted order (as given when permutation is None)."""
+        return hx if permutation is None else (hx[0].index_select(1, permutation), hx[1].index_select(1, permutation))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -27,6 +27,13 @@ def _padding_idx(padding_idx: int | None, num_embeddings: int, word: str) -> int
     return padding_idx
 
 
+def _fill_padding_idx_with_zero(self: Embedding | EmbeddingBag) -> None:
+    """Zeroes the padding_idx row of weight, if any (PyTorch's name; libraries call it after their own init)."""
+    if self.padding_idx is not None:
+        with no_grad():
+            self.weight[self.padding_idx].fill_(0)
+
+
 class Embedding(Module):
     """A lookup table of num_embeddings vectors of size embedding_dim, indexed by integer tensors.
 
@@ -74,9 +81,9 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         """Re-initialises weight from N(0, 1), with the padding_idx row zero."""
         init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        self._fill_padding_idx_with_zero()
+
+    _fill_padding_idx_with_zero = _fill_padding_idx_with_zero
 
     def forward(self, input: Tensor) -> Tensor:
         """Returns the rows of weight at the indices in input."""
@@ -173,9 +180,9 @@ class EmbeddingBag(Module):
     def reset_parameters(self) -> None:
         """Re-initialises weight from N(0, 1), with the padding_idx row zero."""
         init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        self._fill_padding_idx_with_zero()
+
+    _fill_padding_idx_with_zero = _fill_padding_idx_with_zero
 
     def forward(self, input: Tensor, offsets: Tensor | None = None, per_sample_weights: Tensor | None = None) -> Tensor:
         """Returns one reduced embedding per bag."""

@@ -98,6 +98,31 @@ class PackedSequence(_PackedSequenceBase):
         """data as int32."""
         return self.to(dtype=_C.dtype.int32)
 
+    def half(self) -> PackedSequence:
+        """data as float16."""
+        return self.to(dtype=_C.dtype.float16)
+
+    def short(self) -> PackedSequence:
+        """data as int16."""
+        return self.to(dtype=_C.dtype.int16)
+
+    def char(self) -> PackedSequence:
+        """data as int8."""
+        return self.to(dtype=_C.dtype.int8)
+
+    def byte(self) -> PackedSequence:
+        """data as uint8."""
+        return self.to(dtype=_C.dtype.uint8)
+
+    def pin_memory(self) -> PackedSequence:
+        """The sequence with its data (and permutations) in pinned memory, as Tensor.pin_memory."""
+        return type(self)(
+            self.data.pin_memory(),
+            self.batch_sizes,
+            None if self.sorted_indices is None else self.sorted_indices.pin_memory(),
+            None if self.unsorted_indices is None else self.unsorted_indices.pin_memory(),
+        )
+
     @property
     def is_cuda(self) -> bool:
         """Whether data is on a CUDA device."""
