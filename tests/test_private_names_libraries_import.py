@@ -208,3 +208,32 @@ def test_in_tensor_refuses_what_is_neither_tensor_nor_number(element):
     ):
         element in ember.ones(2)  # noqa: B015
     assert 1 in ember.ones(2) and ember.tensor(2.0) not in ember.ones(2) and np.float32(1.0) in ember.ones(2)
+
+
+def test_layers_do_not_call_the_tensor_methods_flop_counters_patch(monkeypatch):
+    # ptflops and other counters wrap Tensor.matmul/mul/add to count a program's own products; PyTorch's layers
+    # are compiled, so they never reach those wrappers, and ember's Python layers must not either (else a
+    # Linear on 3-D input is counted twice).
+    calls = []
+    for name in ("matmul", "mm", "bmm", "addmm", "mul", "add"):
+        original = getattr(ember.Tensor, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(ember.Tensor, name, counted)
+    F = ember.nn.functional
+    x = ember.ones(2, 5, 4)
+    F.linear(x, ember.ones(3, 4))
+    F.bilinear(ember.ones(2, 4), ember.ones(2, 4), ember.ones(3, 4, 4))
+    F.adaptive_avg_pool2d(ember.ones(1, 2, 5, 5), 3)
+    F.lp_pool2d(ember.ones(1, 2, 4, 4), 2.0, 2)
+    F.scaled_dot_product_attention(x, x, x)
+    F.multi_head_attention_forward  # noqa: B018  (exists)
+    ember.nn.LSTM(4, 3, proj_size=2)(x)
+    ember.nn.GRU(4, 3, bias=False)(x)
+    ember.nn.LocalResponseNorm(2)(ember.ones(1, 3, 4, 4))
+    F.conv1d(ember.ones(1, 4, 6), ember.ones(4, 2, 3), groups=2)
+    assert calls == []
+    assert ember._C._is_tracing() is False

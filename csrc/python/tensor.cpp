@@ -118,6 +118,34 @@ static py::object item(const Tensor& tensor) {
   });
 }
 
+// PyTorch's rule (old NumPy's): a short non-tuple sequence that holds a tensor, a sequence, a slice, None or
+// Ellipsis is a tuple of indices, with a deprecation warning; other lists are one index (x[[0, 2]] picks rows).
+static bool sequence_as_tuple(py::handle idx) {
+  if (is_tensor(idx) || py::isinstance<py::array>(idx) || PyUnicode_Check(idx.ptr()) || PyBytes_Check(idx.ptr()) ||
+      !PySequence_Check(idx.ptr()))
+    return false;
+  Py_ssize_t n = PySequence_Size(idx.ptr());
+  if (n < 0) PyErr_Clear();
+  if (n < 0 || n >= 32) return false;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    py::object item = py::reinterpret_steal<py::object>(PySequence_GetItem(idx.ptr(), i));
+    if (!item) {
+      PyErr_Clear();
+      return false;
+    }
+    if (is_tensor(item) || PySequence_Check(item.ptr()) || PySlice_Check(item.ptr()) || item.is_none() ||
+        item.ptr() == Py_Ellipsis) {
+      const char* msg =
+          "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch "
+          "2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+          "x[torch.tensor(seq)], which will result either in an error or a different result";
+      if (PyErr_WarnEx(PyExc_UserWarning, msg, 1) < 0) throw py::error_already_set();
+      return true;
+    }
+  }
+  return false;
+}
+
 static std::vector<TensorIndex> parse_index(py::handle idx) {
   std::vector<TensorIndex> out;
   auto one = [&](py::handle h) {
@@ -169,7 +197,7 @@ static std::vector<TensorIndex> parse_index(py::handle idx) {
     }
     out.push_back(ix);
   };
-  if (PyTuple_Check(idx.ptr())) {
+  if (PyTuple_Check(idx.ptr()) || sequence_as_tuple(idx)) {
     for (auto h : idx) one(h);
   } else {
     one(idx);
@@ -341,6 +369,17 @@ void init_tensor(py::module_& m, TensorClass& cls) {
           },
           "self[index] = value, in place (recorded by autograd).", py::arg("index"), py::arg("value"));
 
+  m.def(
+      "_index_as_tuple",
+      [](py::handle idx) -> py::object {
+        if (PyTuple_Check(idx.ptr())) return py::reinterpret_borrow<py::object>(idx);
+        if (sequence_as_tuple(idx)) return py::tuple(py::reinterpret_borrow<py::object>(idx));
+        return py::make_tuple(idx);
+      },
+      "An index as the tuple of its items, by the rule of Tensor.__getitem__ (a short list holding a slice, None, "
+      "..., a tensor or a sequence is a tuple, with PyTorch's deprecation warning; any other object is one item). "
+      "The stand-ins' indexing calls it.",
+      py::arg("index"));
   m.def("from_numpy", &from_numpy, "A tensor sharing the memory of a numpy array.", py::arg("ndarray"));
   m.def(
       "_from_numpy_copy", [](py::array arr, OptionalDType dtype) { return from_numpy_copy(arr, dtype_arg(dtype)); },

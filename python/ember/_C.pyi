@@ -30,6 +30,7 @@ from ember._jit_types import TupleType
 from ember._jit_types import Type
 from ember._symbolic import _are_functorch_transforms_active
 from ember._torch_misc import _get_tracing_state
+from ember._torch_misc import _is_tracing
 from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
 from ember._torch_misc import _log_api_usage_once
 from ember.overrides import DisableTorchFunction
@@ -3517,6 +3518,10 @@ def _im2col(input: Tensor, kernel_size: typing.Annotated[collections.abc.Sequenc
 def _increment_version(tensor: Tensor) -> None:
     """
     Bumps the tensor's version counter, as an in-place op would.
+    """
+def _index_as_tuple(index: typing.Any) -> typing.Any:
+    """
+    An index as the tuple of its items, by the rule of Tensor.__getitem__ (a short list holding a slice, None, ..., a tensor or a sequence is a tuple, with PyTorch's deprecation warning; any other object is one item). The stand-ins' indexing calls it.
     """
 def _is_checkpoint_valid() -> bool:
     """

@@ -110,6 +110,9 @@ from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
 from ._symbolic import *  # noqa: F403  (torch.SymInt, sym_max, _assert_async)
 from ._zip_records import PyTorchFileReader, PyTorchFileWriter
 from ._torch_misc import install as _install_torch_misc
+
+# modules PyTorch imports with itself, which programs use as attributes without importing them (gluonts)
+from . import _custom_ops, _functorch, _ops, _subclasses, _vmap_internals, types  # noqa: F401, E402
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
     autocast_decrement_nesting,

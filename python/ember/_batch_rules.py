@@ -487,7 +487,7 @@ def diag(op: Op, args: tuple, kwargs: dict) -> Any:
 def getitem(op: Op, args: tuple, kwargs: dict) -> Any:
     x, index = args
     v, batched = op.unwrap(x)
-    items = index if isinstance(index, tuple) else (index,)
+    items = _C._index_as_tuple(index)
     batched_items = [i for i, e in enumerate(items) if type(e) is BatchedTensor and e._level is op.level]
     if batched_items:
         # A lookup by batched indices (an embedding-like gather): x[idx] with idx first and the only
@@ -514,7 +514,7 @@ def getitem(op: Op, args: tuple, kwargs: dict) -> Any:
 def setitem(op: Op, args: tuple, kwargs: dict) -> Any:
     x, index, value = args
     v, batched = op.unwrap(x)
-    items = index if isinstance(index, tuple) else (index,)
+    items = _C._index_as_tuple(index)
     if not batched:
         raise_inplace_error("__setitem__")  # a batched index or value written into an unbatched tensor
     if any(type(e) is BatchedTensor and e._level is op.level for e in items):

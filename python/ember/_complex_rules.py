@@ -177,7 +177,7 @@ def narrow(z: ComplexTensor, dim: int, start: Any, length: int) -> Any:
 
 def _pair_index(index: Any) -> tuple:
     """A complex tensor's index, as an index of its pair (which has one more dim, last)."""
-    items = index if isinstance(index, tuple) else (index,)
+    items = _C._index_as_tuple(index)
     return (*items, slice(None))
 
 

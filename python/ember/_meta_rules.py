@@ -289,7 +289,7 @@ def repeat_interleave(args: tuple, kwargs: dict) -> MetaTensor:
 @_rule("__getitem__")
 def getitem(args: tuple, kwargs: dict) -> MetaTensor:
     x, index = args
-    items = list(index) if isinstance(index, tuple) else [index]
+    items = list(_C._index_as_tuple(index))
     if any(isinstance(e, bool) or (is_tensor(e) and e.dtype.name == "bool") for e in items):
         raise NotImplementedError(
             "ember: indexing a meta tensor with a boolean mask (the result depends on the values)"

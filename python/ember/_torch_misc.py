@@ -597,6 +597,7 @@ def install() -> None:
     _C._TensorMeta = type(Tensor)  # torch._C._TensorMeta: the Tensor class's metaclass
     _C.TensorBase = _C._TensorBase = Tensor  # torch.Tensor's compiled base class: ember's Tensor is its own base
     _C._get_tracing_state = _get_tracing_state
+    _C._is_tracing = _is_tracing
     _functorch_c.install()  # torch._C._functorch and torch._C._nn
     _jit_types.install(_C)  # torch._C.TensorType, ..., torch._C.Value
 
@@ -605,6 +606,11 @@ def _get_tracing_state() -> None:
     """``torch._C._get_tracing_state``: the TorchScript tracer's state, None when not tracing: always so in
     ember, which has no tracer (pyro asks before drawing)."""
     return None
+
+
+def _is_tracing() -> bool:
+    """``torch._C._is_tracing``: whether the TorchScript tracer runs: never in ember (asteroid asks)."""
+    return False
 
 
 def _log_api_usage_once(*args: Any, **kwargs: Any) -> None:

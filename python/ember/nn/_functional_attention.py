@@ -38,7 +38,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: flo
     safe: rows whose keys are all masked (-inf everywhere) give zero weights (and zero gradients)
     instead of NaN, as the math backend of PyTorch's scaled_dot_product_attention (its _safe_softmax).
     """
-    scores = q.matmul(k.transpose(-2, -1))
+    scores = _C.matmul(q, k.transpose(-2, -1))
     if mask is not None:
         scores = scores + mask
     weights = _C._safe_softmax(scores, -1) if safe and mask is not None else scores.softmax(-1)
@@ -46,7 +46,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: flo
         from .functional import dropout
 
         weights = dropout(weights, dropout_p, True)
-    return weights.matmul(v), weights
+    return _C.matmul(weights, v), weights
 
 
 def _float_mask(mask: Tensor, dtype) -> Tensor:

@@ -258,7 +258,7 @@ def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, 
     c_in, c_out_g = weight.shape[0], weight.shape[1]
     k_total, length = int(np.prod(kernel)), int(np.prod(spatial))
     w = weight.reshape(groups, c_in // groups, c_out_g * k_total).transpose(1, 2)
-    cols = w.matmul(x.reshape(n, groups, c_in // groups, length))  # (N, g, C_out/g * K, L)
+    cols = _C.matmul(w, x.reshape(n, groups, c_in // groups, length))  # (N, g, C_out/g * K, L)
     # The col2im kernel, where the output size gives back the input's block count (an output_padding
     # of a stride or more, allowed under a larger dilation, adds blocks).
     whole = all(

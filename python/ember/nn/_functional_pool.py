@@ -344,7 +344,7 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
     of odd powers are kept signed and go through relu, as PyTorch)."""
     k = _ntuple(kernel_size, nd)
     out = _avg_pool(f"lp_pool{nd}d", input.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None)
-    return (out.sign() * out.abs().relu()).mul(int(np.prod(k))).pow(1.0 / norm_type)
+    return ((out.sign() * out.abs().relu()) * int(np.prod(k))).pow(1.0 / norm_type)
 
 
 def lp_pool1d(
@@ -420,7 +420,7 @@ def _adaptive_avg(name, input, nd, output_size):
         inside = (cols >= start[:, None]) & (cols < end[:, None])
         averaging = tensor(inside / (end - start)[:, None], dtype=input.dtype, device=input.device)  # (out, size)
         d = input.dim() - nd + i
-        x = x.transpose(d, -1).matmul(averaging.t()).transpose(d, -1)
+        x = _C.matmul(x.transpose(d, -1), averaging.t()).transpose(d, -1)
     return x
 
 

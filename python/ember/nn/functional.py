@@ -123,7 +123,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows, cols = input.shape[0] * input.shape[1], input.shape[2]
         out = _C.addmm(bias, input.view(rows, cols), weight.t())
         return out.view(input.shape[0], input.shape[1], out.shape[1])
-    out = input.matmul(weight.t())
+    out = _C.matmul(input, weight.t())
     return out if bias is None else out + bias
 
 
@@ -140,7 +140,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     # One matmul against weight laid out as (in1, out*in2), then a product with input2 summed over j.
     x1 = input1.reshape(-1, in1)
     x2 = input2.reshape(-1, in2)
-    tmp = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    tmp = _C.matmul(x1, weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
     out = (tmp * x2.unsqueeze(1)).sum(-1)
     if bias is not None:
         out = out + bias

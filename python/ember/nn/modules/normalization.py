@@ -201,7 +201,7 @@ def _cross_map_windows(channels: int, size: int) -> tuple[np.ndarray, np.ndarray
 
 def _mix_channels(window: Tensor, x: Tensor) -> Tensor:
     """out[n, c] = sum_d window[c, d] * x[n, d] for x (N, C, H, W): one matmul over the channels-last view."""
-    return x.permute(0, 2, 3, 1).matmul(window.t()).permute(0, 3, 1, 2)
+    return _C.matmul(x.permute(0, 2, 3, 1), window.t()).permute(0, 3, 1, 2)
 
 
 class _CrossMapLRN2dFunction(Function):

@@ -59,14 +59,14 @@ def _lstm_step(xw, state, w_hh, b_hh, w_hr):
     gates = _C.addmm(xw, h, w_hh.t())
     h, c = _C._lstm_cell(gates, c)
     if w_hr is not None:
-        h = h.matmul(w_hr.t())
+        h = _C.matmul(h, w_hr.t())
     return h, c
 
 
 def _gru_step(xw, state, w_hh, b_hh, w_hr):
     h = state[0]
     hidden = h.shape[1]
-    gh = h.matmul(w_hh.t()) if b_hh is None else _C.addmm(b_hh, h, w_hh.t())
+    gh = _C.matmul(h, w_hh.t()) if b_hh is None else _C.addmm(b_hh, h, w_hh.t())
     r, z = (xw.narrow(1, 0, 2 * hidden) + gh.narrow(1, 0, 2 * hidden)).sigmoid().chunk(2, 1)
     n = (xw.narrow(1, 2 * hidden, hidden) + r * gh.narrow(1, 2 * hidden, hidden)).tanh()
     return (n + z * (h - n),)  # (1 - z) * n + z * h
