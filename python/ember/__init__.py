@@ -112,7 +112,7 @@ from ._zip_records import PyTorchFileReader, PyTorchFileWriter
 from ._torch_misc import install as _install_torch_misc
 
 # modules PyTorch imports with itself, which programs use as attributes without importing them (gluonts)
-from . import _custom_ops, _functorch, _ops, _subclasses, _vmap_internals, types  # noqa: F401, E402
+from . import _custom_ops, _functorch, _ops, _subclasses, _vmap_internals, signal, types  # noqa: F401, E402
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (
     autocast_decrement_nesting,

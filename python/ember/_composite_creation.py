@@ -89,7 +89,11 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
                   layout: Any = None, device: Any = None, requires_grad: bool = False,
                   pin_memory: bool = False) -> Tensor:  # fmt: skip
     """The Kaiser window: ``I0(beta sqrt(1 - (2n/N - 1)^2)) / I0(beta)``."""
+    return _window("kaiser_window", window_length, periodic, dtype, layout, device, requires_grad,
+                   _kaiser_formula(beta), pin_memory)  # fmt: skip
 
+
+def _kaiser_formula(beta: float) -> Any:
     def formula(phase: Tensor, n: int) -> Tensor:
         ratio = phase * (1 / math.pi) - 1  # 2n/N - 1, from -1 to 1
         arg = ((1 - ratio * ratio).clamp_min(0.0)).sqrt() * beta
@@ -100,4 +104,4 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
             * (arg - beta).exp()
         )
 
-    return _window("kaiser_window", window_length, periodic, dtype, layout, device, requires_grad, formula, pin_memory)
+    return formula

@@ -41,7 +41,7 @@ def _overrides(t: type) -> bool:
     f = getattr(t, "__torch_function__", None)
     if f is None or f is _DISABLED:
         return False
-    if issubclass(t, Tensor):
+    if Tensor in t.__mro__:  # (a real subclass; cheaper than issubclass through Tensor's metaclass)
         return True
     torch = _real_torch()
     return torch is None or not issubclass(t, torch.Tensor)
@@ -98,8 +98,9 @@ def _overloaded(args: tuple, kwargs: dict) -> list[Any]:
         candidates = list(_candidates(args, kwargs))
     if not candidates:
         return []
-    if len(candidates) == 1:  # one subclass instance: nothing to order
-        return candidates if _C._torch_function_level() == 0 and _overrides(type(candidates[0])) else []
+    if len(candidates) == 1 or (len(candidates) == 2 and type(candidates[0]) is type(candidates[1])):
+        # one subclass instance, or two of one type (a * b): nothing to order
+        return candidates[:1] if _C._torch_function_level() == 0 and _overrides(type(candidates[0])) else []
     return _ordered(candidates, type, skip_tensor=True)
 
 
@@ -416,7 +417,7 @@ def _tensor_torch_function(cls: type, func: Callable, types: Any, args: tuple = 
     """Tensor.__torch_function__, what a subclass inherits: runs func with subclasses' dispatch off and
     makes tensor results instances of cls. NotImplemented when a type in ``types`` is not a base of cls."""
     for t in types:
-        if not issubclass(cls, t):
+        if t not in cls.__mro__ and not issubclass(cls, t):  # (the __mro__ test first: it is the usual answer)
             return NotImplemented
     if _pytorch_function(func):
         return NotImplemented  # (PyTorch's op with an ember tensor: running it would ask this handler again)
