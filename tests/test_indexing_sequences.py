@@ -1,6 +1,7 @@
 """A list used as an index, as PyTorch reads it: a short list holding a slice, None, Ellipsis, a tensor or a
 sequence is a tuple of indices (with PyTorch's deprecation warning), any other list is one index (x[[0, 2]] picks
-rows); the same rule for reading, writing, complex, meta and vmapped tensors; compared with PyTorch's results."""
+rows); the same rule for reading, writing, complex, meta and vmapped tensors; compared with PyTorch's results.
+And a slice over a whole dim records no node, as PyTorch's (x[:, :2] is one SliceBackward0, x[:] an alias)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,40 @@ def test_list_indexing_matches_pytorch():
         warnings.simplefilter("ignore")
         for _, make, _ in CASES + ONE_INDEX:
             np.testing.assert_array_equal(ember.tensor(X)[make(ember)].numpy(), torch.tensor(X)[make(torch)].numpy())
+
+
+GRAPH_CASES = [
+    ((slice(None),), ["AliasBackward0"]),
+    ((slice(None), slice(None)), ["AliasBackward0"]),
+    ((slice(None), slice(0, 2)), ["SliceBackward0"]),
+    ((slice(0, 3), 1), ["SelectBackward0"]),
+    ((slice(None), None), ["UnsqueezeBackward0"]),
+    ((slice(0, 10),), ["AliasBackward0"]),
+    ((slice(-5, None),), ["SliceBackward0"]),  # a negative start is a slice, whole or not (PyTorch's test)
+    ((slice(1, None), slice(None, None, 2)), ["SliceBackward0", "SliceBackward0"]),
+]
+
+
+def _chain(lib, index):
+    x = lib.ones(3, 4, requires_grad=True)
+    node, names = x[index].grad_fn, []
+    while node is not None and type(node).__name__ != "AccumulateGrad":
+        names.append(type(node).__name__)
+        node = node.next_functions[0][0]
+    return names
+
+
+@pytest.mark.parametrize(("index", "expected"), GRAPH_CASES)
+def test_whole_dim_slices_record_no_node(index, expected):
+    assert _chain(ember, index) == expected
+    y = ember.ones(3, 4, requires_grad=True)
+    y[index].sum().backward()  # the gradient still flows into the viewed part only
+    grad = np.zeros((3, 4))
+    grad[index] = 1
+    np.testing.assert_array_equal(y.grad.numpy(), grad)
+
+
+def test_slice_graphs_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for index, _ in GRAPH_CASES:
+        assert _chain(ember, index) == _chain(torch, index)

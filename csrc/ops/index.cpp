@@ -277,11 +277,18 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
         r.view = select(r.view, d, ix.integer);
         r.basic_is_trivial = false;
         break;
-      case TensorIndex::Slice:
-        r.view = slice(r.view, d, ix.start, ix.stop, ix.step);
-        if (ix.start || ix.stop || ix.step != 1) r.basic_is_trivial = false;
+      case TensorIndex::Slice: {
+        // A slice over the whole dim is no op, as PyTorch's (x[:, :2] records one SliceBackward0; x[:] an alias)
+        const int64_t length = r.view->size(d);
+        // (as PyTorch's test: a start of 0 or none, not a negative one that reaches back to 0)
+        const bool whole = ix.step == 1 && (!ix.start || *ix.start == 0) && (!ix.stop || *ix.stop >= length);
+        if (!whole) {
+          r.view = slice(r.view, d, ix.start, ix.stop, ix.step);
+          r.basic_is_trivial = false;
+        }
         d++;
         break;
+      }
       case TensorIndex::Boolean:
         r.basic_is_trivial = false;
         if (bool_dim < 0) {
