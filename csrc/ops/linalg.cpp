@@ -215,7 +215,7 @@ Tensor mv(const Tensor& a, const Tensor& v) {
 
 Tensor outer(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a->dim() == 1 && b->dim() == 1, "outer: expected 1D tensors, got ", a->dim(), "D and ", b->dim(), "D");
-  return mul(unsqueeze(a, 1), unsqueeze(b, 0));
+  return mul(reshape(a, {-1, 1}), b);  // (as PyTorch's: a ViewBackward0 on the first vector only)
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -232,7 +232,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Tensor a2 = reshape(a, {-1, a->size(-1 + da)});
     Tensor r = db == 2 ? mm(a2, b) : mv(a2, b);
     if (db == 2) out_shape.push_back(b->size(1));
-    return reshape(r, out_shape);
+    return renamed(reshape(r, out_shape), "UnsafeViewBackward0");  // PyTorch's _unsafe_view
   }
   if (da == 3 && db == 3 && a->size(0) == b->size(0)) return bmm(a, b);
   // General case: broadcast the batch dims, then one bmm.

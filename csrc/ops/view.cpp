@@ -18,6 +18,15 @@ struct SizesState {
   Shape self_sizes;
   void fields(StateFields& f) const { f.add("self_sym_sizes", self_sizes); }
 };
+// repeat: the repeats, the gradient's shape as (repeat, size) pairs, and the input's shape.
+struct RepeatState {
+  DimList repeats;
+  Shape tiled, self_sizes;
+  void fields(StateFields& f) const {
+    f.add("repeats", repeats);
+    f.add("self_sym_sizes", self_sizes);
+  }
+};
 }  // namespace
 
 // Note [View creation]
@@ -483,6 +492,8 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
 // the tiles back; the last node carries PyTorch's name. The tiles are copied, as
 // PyTorch's are: a reshape of the expanded view alone can stay a view (stride 0
 // over a repeated leading dim), which would make the tiles one memory.
+// repeat: the input tiled repeats[i] times along each dim, as one RepeatBackward0 node (PyTorch's); its backward
+// sums the gradient's tiles.
 Tensor repeat(const Tensor& t, const DimList& repeats) {
   EMBER_CHECK(repeats.size() >= (size_t)t->dim(),
               "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
@@ -497,17 +508,39 @@ Tensor repeat(const Tensor& t, const DimList& repeats) {
     expanded.insert(expanded.end(), {repeats[i], padded[i]});
     result.push_back(repeats[i] * padded[i]);
   }
-  Tensor out = reshape(clone(expand(reshape(t, interleaved), expanded)), result);
-  return renamed(out, "RepeatBackward0");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = reshape(clone(expand(reshape(t, interleaved), expanded)), result);
+  }
+  auto node = make_node<RepeatState>("RepeatBackward0", {&t}, [](auto& node, variable_list& g) -> variable_list {
+    const RepeatState& s = node.state;
+    DimList tile_dims;  // the even dims of the (repeat, size) pairs
+    for (size_t i = 0; i < s.repeats.size(); ++i) tile_dims.push_back(2 * (int64_t)i);
+    return {reshape(sum(reshape(g[0], s.tiled), tile_dims, false), s.self_sizes)};
+  });
+  if (node) node->state = {repeats, expanded, t->sizes()};
+  return attach(node, out);
 }
 
-// The sum of a matrix's diagonal: every (cols + 1)-th element of its flat form.
+// The sum of a matrix's diagonal: every (cols + 1)-th element of its flat form; one TraceBackward0 node, whose
+// backward puts the gradient on the diagonal.
 Tensor trace(const Tensor& t) {
   EMBER_CHECK(t->dim() == 2, "trace: expected a matrix, but got tensor with dim ", t->dim());
   const int64_t n = std::min(t->size(0), t->size(1));
-  Tensor flat = reshape(t, {t->numel()});
-  Tensor diagonal = slice(flat, 0, 0, n == 0 ? 0 : (n - 1) * (t->size(1) + 1) + 1, t->size(1) + 1);
-  return renamed(sum_all(diagonal), "TraceBackward0");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor flat = reshape(t, {t->numel()});
+    out = sum_all(slice(flat, 0, 0, n == 0 ? 0 : (n - 1) * (t->size(1) + 1) + 1, t->size(1) + 1));
+  }
+  auto node = make_node<SizesState>("TraceBackward0", {&t}, [](auto& node, variable_list& g) -> variable_list {
+    const Shape& s = node.state.self_sizes;
+    OpDeviceGuard on(g[0]->device());
+    return {mul(eye(s[0], s[1], g[0]->dtype()), g[0])};
+  });
+  if (node) node->state.self_sizes = t->sizes();
+  return attach(node, out);
 }
 
 // In-place view ops (t_, transpose_, squeeze_, unsqueeze_): self takes the

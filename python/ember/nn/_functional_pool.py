@@ -413,6 +413,8 @@ def _adaptive_max(name, input, nd, output_size, return_indices):
 
 def _adaptive_avg(name, input, nd, output_size):
     outs = _adaptive_sizes(name, input, nd, output_size)
+    if nd > 1 and all(out == 1 for out in outs):  # a global average: a mean, as PyTorch's (MeanBackward1)
+        return input.mean(tuple(range(-nd, 0)), keepdim=True)
     x = input
     for i, (size, out) in enumerate(zip(input.shape[-nd:], outs)):
         start, end = _bins(size, out)

@@ -302,7 +302,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     """Divides input by its p-norm along dim: x / max(||x||_p, eps); the result is written into out if given."""
     (input,) = float32_under_autocast(("cuda",), input)
-    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)  # ClampMinBackward0, as PyTorch
     return input / denom if out is None else _C.div(input, denom, out=out)
 
 
