@@ -51,6 +51,7 @@ def _cases(lib):
         "max_along_dim": lambda: x.max(1)[0],
         "layer_norm": lambda: F.layer_norm(x, (4,)),
         "gelu": lambda: F.gelu(x),
+        "constant_pad": lambda: F.pad(x, (1, -2, 2, 0), value=7.0),
     }
 
 
@@ -75,6 +76,7 @@ EXPECTED = {  # PyTorch 2.13's graphs
     "max_along_dim": "MaxBackward0 AccumulateGrad",
     "layer_norm": "NativeLayerNormBackward0 AccumulateGrad",
     "gelu": "GeluBackward0 AccumulateGrad",
+    "constant_pad": "ConstantPadNdBackward0 AccumulateGrad",
 }
 
 
@@ -102,3 +104,20 @@ def test_repeat_and_trace_gradients_against_finite_differences(shape_repeats):
     )
     assert ember.autograd.gradgradcheck(lambda a: a.trace() * a.sum(), (m,))
     assert m.trace().item() == pytest.approx(np.trace(m.detach().numpy()))
+
+
+@pytest.mark.parametrize("pad", [(1, 2), (1, 2, 0, 1), (-1, 2, 1, -1), (0, 0), (2, 1, 1, 1, 1, 0), (-2, -1)])
+def test_constant_pad_node_against_numpy_and_finite_differences(pad):
+    x = ember.tensor(np.random.default_rng(3).normal(size=(2, 3, 4)), requires_grad=True)
+    got = ember.nn.functional.pad(x, pad, value=1.5)
+    widths = [(0, 0)] * (3 - len(pad) // 2) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    expected = x.detach().numpy()
+    for d, (lo, hi) in enumerate(widths):  # crop the negative pads, then pad the positive ones
+        expected = np.take(expected, range(max(-lo, 0), expected.shape[d] - max(-hi, 0)), axis=d)
+    expected = np.pad(expected, [(max(lo, 0), max(hi, 0)) for lo, hi in widths], constant_values=1.5)
+    np.testing.assert_array_equal(got.detach().numpy(), expected)
+    assert got.grad_fn._saved_pad == pad
+    assert ember.autograd.gradcheck(lambda a: ember.nn.functional.pad(a, pad), (x,))
+    assert ember.autograd.gradgradcheck(lambda a: ember.nn.functional.pad(a, pad), (x,))
+    with pytest.raises(RuntimeError, match=r"narrow\(\): length must be non-negative"):
+        ember.nn.functional.pad(x, (-5, 1))

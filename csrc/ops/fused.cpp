@@ -8,6 +8,7 @@
 // instead of a chain of five or ten.
 #include <cmath>
 
+#include "kernels/cpu/elementwise.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -57,6 +58,11 @@ struct LossState {
   }
 };
 
+struct PadState {
+  DimList pad;
+  void fields(StateFields& f) const { f.add("pad", pad); }
+};
+
 // The loss of each element reduced as asked.
 Tensor reduce_loss(const Tensor& loss, int64_t reduction) {
   if (reduction == 0) return loss;
@@ -78,6 +84,48 @@ void check_weight_needs_no_grad(const Tensor& w, const char* name) {
 }
 
 }  // namespace
+
+// F.pad's constant mode: one ConstantPadNdBackward0 node, whose backward pads the gradient by the negated pads
+// (crops what was added, adds zeros where the forward cropped).
+Tensor constant_pad_nd(const Tensor& t, const DimList& pad, double value) {
+  EMBER_CHECK(pad.size() % 2 == 0, "Length of pad must be even but instead it equals ", pad.size());
+  EMBER_CHECK((int64_t)pad.size() / 2 <= t->dim(),
+              "Length of pad should be no more than twice the number of "
+              "dimensions of the input. Pad length is ",
+              pad.size(), " while the input has ", t->dim(), " dimensions.");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor x = t;  // the input cropped by the negative pads
+    Shape shape;
+    for (size_t i = 0; i < pad.size() / 2; ++i) {
+      const int64_t d = t->dim() - 1 - (int64_t)i, lo = pad[2 * i], hi = pad[2 * i + 1];
+      const int64_t kept = x->size(d) + std::min<int64_t>(lo, 0) + std::min<int64_t>(hi, 0);
+      EMBER_CHECK(kept >= 0, "narrow(): length must be non-negative.");  // (PyTorch's words here)
+      x = narrow(x, d, std::max<int64_t>(-lo, 0), kept);
+    }
+    shape = x->sizes();
+    for (size_t i = 0; i < pad.size() / 2; ++i) {
+      const int64_t d = t->dim() - 1 - (int64_t)i;
+      shape[d] += std::max<int64_t>(pad[2 * i], 0) + std::max<int64_t>(pad[2 * i + 1], 0);
+    }
+    OpDeviceGuard on(t->device());
+    out = full(shape, value, t->dtype());
+    Tensor region = out;
+    for (size_t i = 0; i < pad.size() / 2; ++i) {
+      const int64_t d = t->dim() - 1 - (int64_t)i;
+      region = narrow(region, d, std::max<int64_t>(pad[2 * i], 0), x->size(d));
+    }
+    kernels::copy(region, x);
+  }
+  auto n = make_node<PadState>("ConstantPadNdBackward0", {&t}, [](auto& n, variable_list& g) -> variable_list {
+    DimList negated;
+    for (int64_t p : n.state.pad) negated.push_back(-p);
+    return {constant_pad_nd(g[0], negated, 0.0)};
+  });
+  if (n) n->state.pad = pad;
+  return attach(n, out);
+}
 
 Tensor gelu(const Tensor& x, bool tanh_approximation) {
   EMBER_CHECK(is_floating(x->dtype()), "gelu: expected a floating point input, got ", dtype_name(x->dtype()));

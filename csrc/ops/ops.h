@@ -402,6 +402,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold);
 // elu, selu (EluBackward0) and celu (CeluBackward0): scale * (x > 0 ? x : alpha * (exp(x * input_scale) - 1)).
 Tensor elu(const Tensor& x, double alpha, double scale, double input_scale, const char* name);
 Tensor leaky_relu(const Tensor& x, double negative_slope);
+Tensor constant_pad_nd(const Tensor& t, const DimList& pad, double value);
 Tensor hardtanh(const Tensor& x, double min_val, double max_val);
 Tensor logsigmoid(const Tensor& x);
 // Losses: reduction 0 none, 1 mean, 2 sum.

@@ -3255,6 +3255,10 @@ def _col2im(input: Tensor, output_size: typing.Annotated[collections.abc.Sequenc
     """
     F.fold's sum of blocks as one node, Col2ImBackward0.
     """
+def _constant_pad_nd(input: Tensor, pad: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], value: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> Tensor:
+    """
+    F.pad's constant mode as one node, ConstantPadNdBackward0.
+    """
 def _cuda_blas_handle(device: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
     """
     The device's cublasHandle_t.

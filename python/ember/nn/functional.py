@@ -610,6 +610,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         )
     if mode != "constant":
         return _pad_by_index(input, pad, mode, value)
+    if _C.Tensor in type(input).__mro__:  # a tensor (not a stand-in: complex, meta, vmap's): one node, as PyTorch's
+        return _C._constant_pad_nd(input, [int(p) for p in pad], 0.0 if value is None else value)
     x = input
     for i in range(len(pad) // 2):
         d = input.dim() - 1 - i
@@ -625,8 +627,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         lo, hi = max(pad[2 * i], 0), max(pad[2 * i + 1], 0)
         index[d] = slice(lo, lo + shape[d])
         shape[d] += lo + hi
-    out = input.new_full(tuple(shape), 0.0 if value is None else value)  # (a Tensor subclass's stays one)
-    # One allocation and one copy; autograd sees CopySlices (PyTorch: ConstantPadNdBackward0).
+    out = input.new_full(tuple(shape), 0.0 if value is None else value)
+    # The stand-ins' form: one allocation and one copy.
     out[tuple(index)] = x
     return out
 
