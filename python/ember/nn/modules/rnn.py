@@ -396,7 +396,6 @@ class RNNBase(Module):
                 if unbatched:
                     hx = tuple(h.unsqueeze(1) for h in hx)
             checked, batch_sizes_t = input, None
-            self.check_input(input, None)  # before the transpose, which needs 3 dims
             seq = input.transpose(0, 1) if self.batch_first else input
             batch = seq.shape[1]
             batch_sizes = [batch] * seq.shape[0]
