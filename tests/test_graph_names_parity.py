@@ -52,6 +52,7 @@ def _cases(lib):
         "layer_norm": lambda: F.layer_norm(x, (4,)),
         "gelu": lambda: F.gelu(x),
         "constant_pad": lambda: F.pad(x, (1, -2, 2, 0), value=7.0),
+        "embedding": lambda: F.embedding(lib.tensor([[1, 0], [4, 1]]), w, padding_idx=0),
     }
 
 
@@ -77,6 +78,7 @@ EXPECTED = {  # PyTorch 2.13's graphs
     "layer_norm": "NativeLayerNormBackward0 AccumulateGrad",
     "gelu": "GeluBackward0 AccumulateGrad",
     "constant_pad": "ConstantPadNdBackward0 AccumulateGrad",
+    "embedding": "EmbeddingBackward0 AccumulateGrad",
 }
 
 
@@ -121,3 +123,25 @@ def test_constant_pad_node_against_numpy_and_finite_differences(pad):
     assert ember.autograd.gradgradcheck(lambda a: ember.nn.functional.pad(a, pad), (x,))
     with pytest.raises(RuntimeError, match=r"narrow\(\): length must be non-negative"):
         ember.nn.functional.pad(x, (-5, 1))
+
+
+def test_embedding_node_saves_pytorchs_fields_and_skips_the_padding_row():
+    w = ember.tensor(np.random.default_rng(4).normal(size=(5, 3)), requires_grad=True)
+    idx = ember.tensor([[0, 2, 2], [4, 1, 0]])
+    out = ember.nn.functional.embedding(idx, w, padding_idx=2)
+    node = out.grad_fn
+    assert (node._saved_weight_sym_argsize_0, node._saved_padding_idx) == (5, 2)
+    assert (
+        node._saved_indices.tolist() == idx.tolist() and not node._saved_sparse and not node._saved_scale_grad_by_freq
+    )
+    np.testing.assert_array_equal(out.detach().numpy(), w.detach().numpy()[idx.numpy()])
+    (out * ember.arange(18.0).reshape(2, 3, 3)).sum().backward()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, idx.numpy().reshape(-1), np.arange(18.0).reshape(6, 3))
+    expected[2] = 0  # the padding row gets no gradient
+    np.testing.assert_array_equal(w.grad.numpy(), expected)
+    v = ember.tensor(np.random.default_rng(5).normal(size=(5, 3)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a: ember.nn.functional.embedding(idx, a), (v,))
+    assert ember.autograd.gradgradcheck(lambda a: ember.nn.functional.embedding(idx, a) * a.sum(), (v,))
+    with pytest.raises(IndexError, match="index out of range in self"):
+        ember.nn.functional.embedding(ember.tensor([7]), v)

@@ -58,6 +58,15 @@ struct LossState {
   }
 };
 
+struct EmbeddingState {
+  int64_t num_weights = 0, dim = 0, padding_idx = -1;
+  void fields(StateFields& f) const {
+    f.add("weight_sym_argsize_0", num_weights);
+    f.add("padding_idx", padding_idx);
+    f.add("scale_grad_by_freq", false);
+    f.add("sparse", false);
+  }
+};
 struct PadState {
   DimList pad;
   void fields(StateFields& f) const { f.add("pad", pad); }
@@ -84,6 +93,33 @@ void check_weight_needs_no_grad(const Tensor& w, const char* name) {
 }
 
 }  // namespace
+
+// F.embedding: the rows of weight at the indices, one EmbeddingBackward0 node (PyTorch's), whose backward adds each
+// gradient row into the row it read; the padding_idx row (when >= 0) gets none.
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  EMBER_CHECK(weight->dim() == 2, "'weight' must be 2-D");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Shape shape = indices->sizes();
+    shape.push_back(weight->size(1));
+    out = reshape(index_select(weight, 0, reshape(indices, {-1})), shape);
+  }
+  auto n = make_node<EmbeddingState>("EmbeddingBackward0", {&weight}, [](auto& n, variable_list& g) -> variable_list {
+    const EmbeddingState& s = n.state;
+    Tensor index = reshape(n.saved_at(0), {-1});
+    Tensor grad = reshape(g[0], {index->numel(), s.dim});
+    if (s.padding_idx >= 0)
+      grad = where(unsqueeze(eq(index, int_num(s.padding_idx)), 1), zero_like_scalar(grad), grad);
+    OpDeviceGuard on(grad->device());
+    return {index_add(zeros({s.num_weights, s.dim}, grad->dtype()), 0, index, grad, 1.0)};
+  });
+  if (n) {
+    n->state = {weight->size(0), weight->size(1), padding_idx};
+    n->save("indices", indices);
+  }
+  return attach(n, out);
+}
 
 // F.pad's constant mode: one ConstantPadNdBackward0 node, whose backward pads the gradient by the negated pads
 // (crops what was added, adds zeros where the forward cropped).

@@ -403,6 +403,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold);
 Tensor elu(const Tensor& x, double alpha, double scale, double input_scale, const char* name);
 Tensor leaky_relu(const Tensor& x, double negative_slope);
 Tensor constant_pad_nd(const Tensor& t, const DimList& pad, double value);
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx);
 Tensor hardtanh(const Tensor& x, double min_val, double max_val);
 Tensor logsigmoid(const Tensor& x);
 // Losses: reduction 0 none, 1 mean, 2 sum.

@@ -46,6 +46,8 @@ void register_nn_ops(OpRegistry& r) {
       },
       "gelu as one node.", py::arg("input"), py::arg("approximate") = "none");
   def_private(m, "_silu", &silu, "silu as one node.", py::arg("input"));
+  def_private(m, "_embedding", &embedding, "F.embedding's lookup as one node, EmbeddingBackward0.", py::arg("weight"),
+              py::arg("indices"), py::arg("padding_idx") = -1);
   def_private(m, "_constant_pad_nd", &constant_pad_nd, "F.pad's constant mode as one node, ConstantPadNdBackward0.",
               py::arg("input"), py::arg("pad"), py::arg("value") = 0.0);
   // F.unfold / F.fold's kernels (Note [Unfold as im2col]), named and profiled as PyTorch's.

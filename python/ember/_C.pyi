@@ -3471,6 +3471,10 @@ def _elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex, scal
     """
     elu/selu/celu as one node.
     """
+def _embedding(weight: Tensor, indices: Tensor, padding_idx: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
+    """
+    F.embedding's lookup as one node, EmbeddingBackward0.
+    """
 def _empty(size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype) -> Tensor:
     """
     An uninitialised tensor.

@@ -352,7 +352,12 @@ def embedding(
     flat = input.reshape(-1)
     if max_norm is not None:
         _embedding_renorm_(weight, flat, max_norm, norm_type)
-    try:
+    if _C.Tensor in type(weight).__mro__ and _C.Tensor in type(input).__mro__:  # one EmbeddingBackward0 node
+        try:
+            return _C._embedding(weight, input, -1 if padding_idx is None else padding_idx)
+        except IndexError:
+            raise IndexError("index out of range in self") from None
+    try:  # the stand-ins (complex, meta, vmap's): the lookup composed
         out = weight.index_select(0, flat)
     except IndexError:
         raise IndexError("index out of range in self") from None
