@@ -123,6 +123,16 @@ def test_constant_pad_node_against_numpy_and_finite_differences(pad):
     assert ember.autograd.gradgradcheck(lambda a: ember.nn.functional.pad(a, pad), (x,))
     with pytest.raises(RuntimeError, match=r"narrow\(\): length must be non-negative"):
         ember.nn.functional.pad(x, (-5, 1))
+    for bad, kind in ((1.5, "float"), (True, "bool")):
+        with pytest.raises(TypeError, match=f"must be tuple of ints, but found element of type {kind} at pos 1"):
+            ember.nn.functional.pad(x, (1, bad))
+
+
+def test_outer_names_the_argument_that_is_not_a_vector():
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument self, but got 2-D"):
+        ember.outer(ember.ones(2, 2), ember.ones(2))
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument vec2, but got 2-D"):
+        ember.outer(ember.ones(2), ember.ones(2, 2))
 
 
 def test_embedding_node_saves_pytorchs_fields_and_skips_the_padding_row():

@@ -57,6 +57,7 @@ def test_periodic_exponential_takes_a_center_and_dtypes_follow_the_default():
         (lambda: E.kaiser(4, beta=-1.0), ValueError, "beta must be non-negative, got: -1.0 instead."),
         (lambda: E.general_cosine(4, a=[]), ValueError, "Coefficients cannot be empty"),
         (lambda: E.general_cosine(4, a=3), TypeError, "Coefficients must be a list/tuple"),
+        (lambda: E.hann(3.5), TypeError, "the window length M must be an int, got float"),
     ],
 )
 def test_errors_are_pytorchs(call, error, words):

@@ -214,7 +214,8 @@ Tensor mv(const Tensor& a, const Tensor& v) {
 }
 
 Tensor outer(const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(a->dim() == 1 && b->dim() == 1, "outer: expected 1D tensors, got ", a->dim(), "D and ", b->dim(), "D");
+  EMBER_CHECK(a->dim() == 1, "outer: Expected 1-D argument self, but got ", a->dim(), "-D");
+  EMBER_CHECK(b->dim() == 1, "outer: Expected 1-D argument vec2, but got ", b->dim(), "-D");
   return mul(reshape(a, {-1, 1}), b);  // (as PyTorch's: a ViewBackward0 on the first vector only)
 }
 

@@ -606,6 +606,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     last 1, 2 or 3 dims of an input with one or two more dims (an optional batch dim, then channels) and take
     no value. Each padded dim is one index_select, so the gradient sums back into the input elements read.
     """
+    for i, p in enumerate(pad):  # (ints, not floats or bools: PyTorch's error)
+        if isinstance(p, bool) or not hasattr(p, "__index__"):
+            raise TypeError(
+                f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                f"{type(p).__name__} at pos {i}"
+            )
     if len(pad) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -616,7 +622,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if mode != "constant":
         return _pad_by_index(input, pad, mode, value)
     if _C.Tensor in type(input).__mro__:  # a tensor (not a stand-in: complex, meta, vmap's): one node, as PyTorch's
-        return _C._constant_pad_nd(input, [int(p) for p in pad], 0.0 if value is None else value)
+        return _C._constant_pad_nd(input, [p.__index__() for p in pad], 0.0 if value is None else value)
     x = input
     for i in range(len(pad) // 2):
         d = input.dim() - 1 - i

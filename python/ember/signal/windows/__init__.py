@@ -31,6 +31,8 @@ __all__ = [
 
 
 def _checked(name: str, M: int, dtype: Any, layout: Any) -> None:
+    if isinstance(M, bool) or not hasattr(M, "__index__"):
+        raise TypeError(f"{name}(): the window length M must be an int, got {type(M).__name__}")
     if M < 0:
         raise ValueError(f"{name} requires non-negative window length, got M={M}")
     if layout is not None and str(layout) not in ("ember.strided", "torch.strided"):
