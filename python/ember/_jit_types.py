@@ -91,28 +91,30 @@ def _check_types(kind: str, *types: Any) -> None:
             raise TypeError(f"{kind}(): expected a TorchScript type (ember.IntType.get(), ...), got {type(t).__name__}")
 
 
-class ListType(Type):
+class _OneElementType(Type):
+    """A type of one element type T, printed ``<form>[T]``."""
+
+    _form = ""
+
+    def __init__(self, element: Type) -> None:
+        _check_types(type(self).__name__, element)
+        self._element, self._text = element, f"{self._form}[{element}]"
+
+    def getElementType(self) -> Type:
+        """T."""
+        return self._element
+
+
+class ListType(_OneElementType):
     """``List[T]``."""
 
-    def __init__(self, element: Type) -> None:
-        _check_types("ListType", element)
-        self._element, self._text = element, f"List[{element}]"
-
-    def getElementType(self) -> Type:
-        """T."""
-        return self._element
+    _form = "List"
 
 
-class OptionalType(Type):
+class OptionalType(_OneElementType):
     """``Optional[T]``."""
 
-    def __init__(self, element: Type) -> None:
-        _check_types("OptionalType", element)
-        self._element, self._text = element, f"Optional[{element}]"
-
-    def getElementType(self) -> Type:
-        """T."""
-        return self._element
+    _form = "Optional"
 
 
 class TupleType(Type):

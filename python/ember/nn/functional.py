@@ -352,7 +352,7 @@ def embedding(
     flat = input.reshape(-1)
     if max_norm is not None:
         _embedding_renorm_(weight, flat, max_norm, norm_type)
-    if _C.Tensor in type(weight).__mro__ and _C.Tensor in type(input).__mro__:  # one EmbeddingBackward0 node
+    if _plain_tensors(weight, input):  # one EmbeddingBackward0 node (the stand-ins compose it below)
         try:
             return _C._embedding(weight, input, -1 if padding_idx is None else padding_idx)
         except IndexError:
@@ -380,8 +380,8 @@ def _embedding_renorm_(weight, flat_idx, max_norm, norm_type):
 
 
 def _plain_tensors(*tensors: Tensor | None) -> bool:
-    """Whether each argument is None or an ember.Tensor, not a vmap BatchedTensor or a meta tensor (which the
-    fused normalisation ops do not take: those go through the composite formula)."""
+    """Whether each argument is None or an ember.Tensor, not a stand-in (vmap's BatchedTensor, a meta or complex
+    tensor), which the fused ops (normalisations, pad, embedding) do not take: those go through the composite."""
     return all(t is None or (isinstance(t, _C.Tensor) and not isinstance(t, TensorLike)) for t in tensors)
 
 
@@ -621,7 +621,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         )
     if mode != "constant":
         return _pad_by_index(input, pad, mode, value)
-    if _C.Tensor in type(input).__mro__:  # a tensor (not a stand-in: complex, meta, vmap's): one node, as PyTorch's
+    if _plain_tensors(input):  # one node, as PyTorch's (the stand-ins: complex, meta, vmap's, compose it below)
         return _C._constant_pad_nd(input, [p.__index__() for p in pad], 0.0 if value is None else value)
     x = input
     for i in range(len(pad) // 2):
