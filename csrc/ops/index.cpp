@@ -140,14 +140,34 @@ Tensor index_adv(const Tensor& src, const AdvIndex& a) {
   return attach(n, out);
 }
 
+// The value of an indexed assignment, checked against the selection's shape: it broadcasts to it, where
+// size-1 leading dims beyond the selection's rank are dropped (PyTorch's rule: x[i] = v[None] is allowed).
+Tensor fit_value(const Tensor& value, const Shape& target) {
+  bool fits = true;
+  for (int64_t i = 1; i <= value->dim(); ++i) {
+    const int64_t v = value->size(value->dim() - i);
+    const int64_t at = int64_t(target.size()) - i;
+    fits = fits && (v == 1 || (at >= 0 && v == target[at]));
+  }
+  EMBER_CHECK(fits, "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
+              " cannot be broadcast to indexing result of shape ", detail::cat(target));
+  if (value->dim() <= int64_t(target.size())) return value;
+  return reshape(value, Shape(value->sizes().end() - target.size(), value->sizes().end()));
+}
+
+// The gradient of an assigned value from the selection's gradient: summed where the value broadcast,
+// and given back the leading 1s that fit_value dropped.
+Tensor grad_of_value(const Tensor& selected, const Shape& value_sizes) {
+  if (int64_t(value_sizes.size()) <= selected->dim()) return sum_to(selected, value_sizes);
+  const Shape tail(value_sizes.end() - selected->dim(), value_sizes.end());
+  return reshape(sum_to(selected, tail), value_sizes);
+}
+
 // values laid out as index dims then the rest, contiguous, in base's dtype.
 Tensor scatter_layout(const Tensor& base, const AdvIndex& a, const Tensor& values) {
   DimList p = result_permutation(base, a);
   Shape result_shape = permuted(gathered_shape(base, a), p);
-  Shape b = broadcast_shapes(values->sizes(), result_shape);
-  EMBER_CHECK(b == result_shape, "shape mismatch: value tensor of shape ", detail::cat(values->sizes()),
-              " cannot be broadcast to indexing result of shape ", detail::cat(result_shape));
-  Tensor v = expand(cast_for_kernel(values, base->dtype()), result_shape);
+  Tensor v = expand(cast_for_kernel(fit_value(values, result_shape), base->dtype()), result_shape);
   DimList inv(p.size());
   for (size_t i = 0; i < p.size(); ++i) inv[p[i]] = (int64_t)i;
   Tensor laid = make_view(v, permuted(v->sizes(), inv), permuted(v->strides(), inv), v->offset());
@@ -170,7 +190,7 @@ Tensor index_put_adv(const Tensor& base, const AdvIndex& a, const Tensor& values
     AdvIndex a = load_adv(n);
     Tensor gb, gv;
     if (n.needs(0)) gb = n.state.accumulate ? g[0] : index_put_adv(g[0], a, zeros({}, g[0]->dtype()), false);
-    if (n.needs(1)) gv = sum_to(index_adv(g[0], a), n.state.values_sizes);
+    if (n.needs(1)) gv = grad_of_value(index_adv(g[0], a), n.state.values_sizes);
     return {gb, gv};
   });
   if (n) {
@@ -217,17 +237,15 @@ Tensor region_put(const Tensor& base, const Tensor& value, const Shape& sizes, c
   Tensor out = empty_dense_strided(base->sizes(), layout, base->dtype());
   kernels::copy(out, base);
   Tensor region = make_view(out, sizes, strides, offset);
-  Shape b = broadcast_shapes(value->sizes(), sizes);
-  EMBER_CHECK(b == sizes, "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
-              " cannot be broadcast to indexing result of shape ", detail::cat(sizes));
-  kernels::copy(region, value);
+  kernels::copy(region, fit_value(value, sizes));
   auto n = make_node<CopySlicesState>("CopySlices", {&base, &value}, [](auto& n, variable_list& g) -> variable_list {
     const Region& r = n.state.region;
     const auto& base_strides = n.state.base_strides;
     Tensor gc = base_strides ? in_layout(g[0], *base_strides) : contiguous(g[0]);
     Tensor gb, gv;
     if (n.needs(0)) gb = region_put(gc, zeros({}, gc->dtype()), r.sizes, r.strides, r.offset, bool(base_strides));
-    if (n.needs(1)) gv = sum_to(as_strided(gc, r.sizes, r.strides, r.offset + gc->offset()), n.state.values_sizes);
+    if (n.needs(1))
+      gv = grad_of_value(as_strided(gc, r.sizes, r.strides, r.offset + gc->offset()), n.state.values_sizes);
     return {gb, gv};
   });
   if (n) {
@@ -340,11 +358,9 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
     NoGradGuard ng;
     ParsedIndex p = apply_indices(t, indices);
     if (p.adv_idx.empty()) {
-      Shape b = broadcast_shapes(value->sizes(), p.view->sizes());
-      EMBER_CHECK(b == p.view->sizes(), "shape mismatch: value tensor of shape ", detail::cat(value->sizes()),
-                  " cannot be broadcast to indexing result of shape ", detail::cat(p.view->sizes()));
-      check_no_partial_overlap(p.view, value);
-      kernels::copy(p.view, value);
+      const Tensor fitted = fit_value(value, p.view->sizes());
+      check_no_partial_overlap(p.view, fitted);
+      kernels::copy(p.view, fitted);
     } else {
       scatter_into(p.view, make_adv(p.adv_dims, p.adv_idx), value, false);
     }
@@ -365,11 +381,22 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
       Tensor region = apply_indices(twin, indices).view;
       AutoGradMode on(true);
       result = region_put(t, value, region->sizes(), region->strides(), region->offset());
-    } else {
-      EMBER_CHECK_KIND(p.basic_is_trivial, NotImplemented,
-                       "index_put_: mixing tensor indices with integers, slices or None in an assignment that "
-                       "autograd records is not supported by ember yet; index in two steps or clone() first");
+    } else if (p.basic_is_trivial) {
       result = index_put_adv(t, make_adv(p.adv_dims, p.adv_idx), value, false);
+    } else {
+      // Tensor indices mixed with integers, slices or None: the same index read from an arange gives the
+      // selected elements' row-major positions in t, so the assignment is one flat tensor index.
+      Tensor positions;
+      {
+        NoGradGuard ng;
+        positions = index(reshape(arange(0, double(t->numel()), 1, DType::Int64), t->sizes()), indices);
+      }
+      const Shape& target = positions->sizes();
+      const Tensor fitted = fit_value(value, target);
+      const Tensor flat_positions = reshape(positions, {positions->numel()});
+      const Tensor flat_value = reshape(expand(fitted, target), {positions->numel()});
+      const Tensor flat = index_put_adv(reshape(t, {t->numel()}), make_adv({0}, {flat_positions}), flat_value, false);
+      result = reshape(flat, t->sizes());
     }
   }
   commit_inplace(t, result);

@@ -326,6 +326,17 @@ void register_unary_math(OpRegistry& r) {
   for (auto& op : special) def_private(r.module(), op.name, op.fn, op.doc, py::arg("input"));
 }
 
+// A uint8 condition is read as a mask, as PyTorch does, with its deprecation warning.
+Tensor where_condition(const Tensor& c) {
+  if (c->dtype() != DType::UInt8) return c;
+  if (PyErr_WarnEx(PyExc_UserWarning,
+                   "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a "
+                   "future version of PyTorch. Use a boolean condition instead.",
+                   1) < 0)
+    throw py::error_already_set();
+  return to_dtype(c, DType::Bool);
+}
+
 void register_elementwise(OpRegistry& r) {
   r.family("elementwise");
   r.op(
@@ -454,12 +465,14 @@ void register_elementwise(OpRegistry& r) {
       [](const Tensor& c, OptionalNumber a, OptionalNumber b) -> py::object {
         if (a.is_none() && b.is_none()) return nonzero_tuple(c);
         if (a.is_none() || b.is_none()) throw py::type_error("where() expected both input and other, or neither");
-        return py::cast(where(c, require_operand(a, "where"), require_operand(b, "where")));
+        return py::cast(where(where_condition(c), require_operand(a, "where"), require_operand(b, "where")));
       },
       py::arg("condition"), py::arg("input") = py::none(), py::arg("other") = py::none());
   r.method(
       "where", 0, "Chooses self where condition is true, else other, elementwise.",
-      [](const Tensor& self, const Tensor& c, TensorOrNumber b) { return where(c, self, require_operand(b, "where")); },
+      [](const Tensor& self, const Tensor& c, TensorOrNumber b) {
+        return where(where_condition(c), self, require_operand(b, "where"));
+      },
       py::arg("condition"), py::arg("other"));
 }
 

@@ -2668,6 +2668,14 @@ class Tensor:
         A strided copy of a sparse tensor; ember's tensors are all strided, so self (converted when ``dtype``
             is given), as PyTorch's ``to_dense`` of a strided tensor.
         """
+    def to_sparse(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        """
+        The tensor as a sparse COO tensor (its nonzero entries; ember has the sparse_coo layout only).
+        """
+    def to_sparse_coo(self) -> typing.Any:
+        """
+        The tensor as a sparse COO tensor (its nonzero entries).
+        """
     def tolist(self) -> typing.Any:
         """
         The tensor's values as a (nested) list of Python numbers.

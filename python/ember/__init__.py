@@ -30,6 +30,7 @@ from ._dtype_info import *
 from ._legacy import *
 from ._legacy import install as _install_legacy
 from ._runtime import *
+from ._runtime import _is_all_true, _is_any_true  # noqa: F401
 from ._runtime import seed_at_import as _seed_at_import
 from ._creation import (  # noqa: F401  (PyTorch's torch.layout and its values)
     _mkldnn,
@@ -141,6 +142,8 @@ from ._histogram import bincount, histc, histogram, histogramdd
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frexp, mode, nextafter, range  # noqa: A004
 from . import _batched, _histogram, _random, _tensor_extras
+from . import sparse  # noqa: F401
+from ._sparse import sparse_coo_tensor
 
 # torch.* spellings of the composed convolution, pooling and pixel-shuffle functions (PyTorch has them at top level).
 from .nn.functional import (

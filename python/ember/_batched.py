@@ -579,7 +579,8 @@ def rewrap(t: Tensor, like: Any) -> Any:
 def hook(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
     """Where the compiled catch-all overloads send calls with TensorLike arguments: vmap's
     dispatcher for BatchedTensors, the meta device's for MetaTensors, the complex rules for
-    ComplexTensors and Python complex numbers; NotImplemented otherwise."""
+    ComplexTensors and Python complex numbers, the sparse ops for SparseCooTensors; NotImplemented
+    otherwise."""
     result = dispatch(name, method, args, kwargs)
     if result is NotImplemented and _meta_made:
         from . import _complex, _meta
@@ -588,6 +589,10 @@ def hook(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
             return _meta.dispatch(name, method, args, kwargs)
         if _complex.involved(args, kwargs):
             return _complex.dispatch(name, method, args, kwargs)
+        from . import _sparse
+
+        if _sparse.involved(args, kwargs):
+            return _sparse.dispatch(name, method, args, kwargs)
     elif result is NotImplemented:  # a Python complex number, before any complex tensor exists
         from . import _complex
 

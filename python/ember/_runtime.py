@@ -160,6 +160,29 @@ def is_nonzero(input: Tensor) -> bool:
     return bool(input.item())
 
 
+def _whole_batch_truth(input: Tensor, name: str) -> Tensor:
+    """``input`` with every vmap level's batch folded in: PyTorch's batching rule for ``_is_all_true`` and
+    ``_is_any_true`` gives one answer for the whole batch, so a check (a distribution's argument validation)
+    may branch on it inside vmap."""
+    from ._batched import BatchedTensor
+
+    while type(input) is BatchedTensor:
+        input = input._held()
+    if input.dtype != _C.dtype.bool:
+        raise RuntimeError(f"{name}: expected a boolean tensor, but got one of dtype {input.dtype}")
+    return input
+
+
+def _is_all_true(input: Tensor) -> Tensor:
+    """A 0-d bool tensor: whether every element of the bool tensor ``input`` is True (True when empty)."""
+    return _whole_batch_truth(input, "_is_all_true").all()
+
+
+def _is_any_true(input: Tensor) -> Tensor:
+    """A 0-d bool tensor: whether any element of the bool tensor ``input`` is True (False when empty)."""
+    return _whole_batch_truth(input, "_is_any_true").any()
+
+
 def is_same_size(input: Tensor, other: Tensor) -> bool:
     """Whether ``input`` and ``other`` have the same shape."""
     return tuple(input.shape) == tuple(other.shape)

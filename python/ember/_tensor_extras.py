@@ -254,6 +254,19 @@ def _is_coalesced(self: Tensor) -> bool:
 
 _METHODS["is_coalesced"] = _is_coalesced
 _METHODS["is_distributed"] = lambda self: False
+
+
+def _to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    from ._sparse import to_sparse
+
+    return to_sparse(self, *args, **kwargs)
+
+
+def _to_sparse_coo(self: Tensor) -> Any:
+    return _to_sparse(self)
+
+
+_METHODS["to_sparse"], _METHODS["to_sparse_coo"] = _to_sparse, _to_sparse_coo
 # Other backends' and layouts' flags, which scripts test before taking a device path (DCGAN's
 # `input.is_cuda or input.is_xpu`): an ember tensor is dense, on the CPU, never any of them.
 for _flag in ("is_xpu", "is_mps", "is_ipu", "is_maia", "is_mtia", "is_vulkan",
@@ -269,6 +282,8 @@ def install() -> None:
         "is_pinned": "Whether the tensor is in page-locked host memory (Tensor.pin_memory()).",
         "is_coalesced": "Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.",
         "is_distributed": "Whether the tensor is distributed: never.",
+        "to_sparse": "The tensor as a sparse COO tensor (its nonzero entries; ember has the sparse_coo layout only).",
+        "to_sparse_coo": "The tensor as a sparse COO tensor (its nonzero entries).",
     }
     for name, fn in _METHODS.items():
         if name in docs:

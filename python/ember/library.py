@@ -16,7 +16,8 @@ from . import _C
 from ._C import Tensor
 from .grad_mode import no_grad
 
-__all__ = ["CustomOpDef", "custom_op", "get_ctx", "register_autograd", "register_fake", "register_kernel"]
+__all__ = ["CustomOpDef", "Library", "custom_op", "define", "fallthrough_kernel", "get_ctx", "impl", "impl_abstract",
+           "register_autocast", "register_autograd", "register_fake", "register_kernel"]  # fmt: skip
 
 _OPS: dict[str, CustomOpDef] = {}  # "namespace::name" -> its op
 # fake implementations registered before their op is defined, as PyTorch keeps them by name (torchvision
@@ -39,6 +40,15 @@ class CustomOpDef:
         self.__name__ = name
         self.__doc__ = fn.__doc__
         self._signature = inspect.signature(fn)
+        self._autograd_kernel = False  # True once Library.impl registered a kernel for the Autograd key
+
+    def _with_keywords(self, kernel: Callable[..., Any]) -> Callable[..., Any]:
+        """``kernel`` taking the bound arguments in order: the keyword-only ones go to it by name."""
+        names = [p.name for p in self._signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        if not names:
+            return kernel
+        first = len(self._signature.parameters) - len(names)
+        return lambda *inputs: kernel(*inputs[:first], **dict(zip(names, inputs[first:])))
 
     @property
     def _qualname(self) -> str:
@@ -97,7 +107,9 @@ class CustomOpDef:
         bound.apply_defaults()
         inputs = tuple(bound.arguments.values())
         tensors = [a for a in inputs if isinstance(a, Tensor)]
-        kernel = self._kernel_for(tensors)
+        kernel = self._with_keywords(self._kernel_for(tensors))
+        if self._autograd_kernel:  # registered for the Autograd key: it builds its own graph
+            return kernel(*inputs)
         needs_graph = _C.is_grad_enabled() and any(t.requires_grad for t in tensors)
         if not needs_graph:
             with no_grad():
@@ -241,3 +253,7 @@ class _Ops:
 
 
 ops = _Ops()
+
+from ._library_def import Library, define, fallthrough_kernel, impl, register_autocast  # noqa: E402
+
+impl_abstract = register_fake  # PyTorch's older name for register_fake

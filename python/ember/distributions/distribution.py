@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 from .. import _C
+from .._runtime import _is_all_true
 from .._tensor import Size
 from ..grad_mode import no_grad
 from . import constraints
@@ -39,13 +40,22 @@ class Distribution:
         if validate_args is not None:
             self._validate_args = validate_args
         if self._validate_args:
-            for param, constraint in self.arg_constraints.items():
+            try:
+                arg_constraints = self.arg_constraints
+            except NotImplementedError:  # PyTorch warns and checks nothing
+                arg_constraints = {}
+                warnings.warn(
+                    f"{self.__class__} does not define `arg_constraints`. Please set `arg_constraints = {{}}` or "
+                    "initialize the distribution with `validate_args=False` to turn off validation.",
+                    stacklevel=2,
+                )
+            for param, constraint in arg_constraints.items():
                 if constraints.is_dependent(constraint):
                     continue  # checked by the distribution itself, if at all
                 if param not in self.__dict__ and isinstance(getattr(type(self), param), lazy_property):
                     continue  # the other parametrization (logits of probs): made from a checked one
                 value = getattr(self, param)
-                if not bool(constraint.check(value).all()):
+                if not _is_all_true(constraint.check(value)):  # inside vmap: all entries at once
                     raise ValueError(
                         f"Expected parameter {param} ({type(value).__name__} of shape {tuple(value.shape)}) of "
                         f"distribution {self!r} to satisfy the constraint {constraint!r}, but found invalid "
@@ -173,7 +183,7 @@ class Distribution:
             if i != 1 and j != 1 and i != j:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {actual} vs {expected}.")
         support = self.support
-        if not bool(support.check(value).all()):
+        if not _is_all_true(support.check(value)):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be within the "
                 f"support ({support!r}) of the distribution {self!r}, but found invalid values:\n{value}"

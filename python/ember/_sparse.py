@@ -1,0 +1,389 @@
+"""Sparse COO tensors (``ember.sparse_coo_tensor``, ``Tensor.to_sparse``), as PyTorch's ``torch.sparse_coo``
+layout: ``indices`` (sparse_dim x nnz, int64) and ``values`` (nnz x dense dims) of a tensor of ``size``.
+
+A SparseCooTensor is a stand-in (Note [Batched dispatch]): ``isinstance(s, Tensor)`` holds, the compiled
+ops hand calls with one to ``dispatch`` here, which runs what a sparse tensor supports in PyTorch's
+common use (``mm``/``matmul``/``addmm`` with a dense matrix, scaling, adding, ``sum``, ``to_dense``,
+``coalesce``, transposing, moving) and raises PyTorch's NotImplementedError for the rest. Each of these
+is written with dense ops on ``values``, so gradients reach ``values`` (and the dense operand) through
+ember's autograd; a sparse tensor itself gets no ``.grad`` (see the README)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import _C
+from ._batched import TensorLike, keep_checks_on, stand_in_class, to_arguments
+from ._C import Tensor
+from ._creation import tensor, zeros
+from ._tensor import Size
+
+__all__ = ["SparseCooTensor", "sparse_coo_tensor"]
+
+
+def _scalar(x: Any) -> bool:
+    return isinstance(x, (int, float, bool)) or (isinstance(x, Tensor) and type(x) is not SparseCooTensor
+                                                 and x.dim() == 0)  # fmt: skip
+
+
+class SparseCooTensor(TensorLike):
+    """A tensor of ``size`` whose nonzero entries are ``values`` at ``indices`` (layout ``sparse_coo``)."""
+
+    __slots__ = ("_idx", "_vals", "_size", "_coalesced", "__weakref__")
+
+    def __init__(self, indices: Tensor, values: Tensor, size: tuple[int, ...], coalesced: bool) -> None:
+        self._idx, self._vals, self._size, self._coalesced = indices, values, tuple(size), coalesced
+        keep_checks_on()  # the compiled ops now look for stand-ins among their arguments
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return stand_in_class(False)
+
+    # ------------------------------------------------------------------ what a tensor reports
+    shape = property(lambda self: Size(self._size))
+    dtype = property(lambda self: self._vals.dtype)
+    device = property(lambda self: self._vals.device)
+    layout = property(lambda self: _sparse_coo())
+    is_sparse = property(lambda self: True)
+    is_sparse_csr = is_quantized = is_meta = is_mkldnn = is_nested = property(lambda self: False)
+    is_cuda = property(lambda self: self._vals.is_cuda)
+    ndim = property(lambda self: len(self._size))
+    grad_fn = property(lambda self: self._vals.grad_fn)
+    grad = property(lambda self: None)
+    is_leaf = property(lambda self: self._vals.is_leaf)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._vals.requires_grad
+
+    def requires_grad_(self, requires_grad: bool = True) -> SparseCooTensor:
+        self._vals.requires_grad_(requires_grad)
+        return self
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self._size[dim]
+
+    def dim(self) -> int:
+        return len(self._size)
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._size:
+            n *= s
+        return n
+
+    def is_floating_point(self) -> bool:
+        return self._vals.is_floating_point()
+
+    def is_complex(self) -> bool:
+        return self._vals.is_complex()
+
+    def element_size(self) -> int:
+        return self._vals.element_size()
+
+    def sparse_dim(self) -> int:
+        return self._idx.shape[0]
+
+    def dense_dim(self) -> int:
+        return self._vals.dim() - 1
+
+    def _nnz(self) -> int:
+        return self._vals.shape[0]
+
+    def is_coalesced(self) -> bool:
+        return self._coalesced
+
+    def _indices(self) -> Tensor:
+        return self._idx
+
+    def _values(self) -> Tensor:
+        return self._vals
+
+    def indices(self) -> Tensor:
+        if not self._coalesced:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
+        return self._idx
+
+    def values(self) -> Tensor:
+        if not self._coalesced:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
+        return self._vals
+
+    def __repr__(self) -> str:
+        indices = repr(self._idx.detach()).replace("\n", "\n" + " " * len("tensor(indices="))
+        indices = re.sub(r", dtype=\w+\.int64", "", indices)  # an empty index tensor names its dtype
+        values = repr(self._vals.detach()).replace("\n", "\n" + " " * len("       values="))
+        values, _, dtype = values.partition(", dtype=")  # PyTorch names the dtype after nnz
+        values = values if not dtype else values + ")"
+        size = "(" + ", ".join(map(str, self._size)) + ("," if len(self._size) == 1 else "") + ")"
+        fields = [f"size={size}", f"nnz={self._nnz()}"] + ([f"dtype={dtype[:-1]}"] if dtype else [])
+        fields.append(f"layout={str(self.dtype).split('.')[0]}.sparse_coo")
+        if self.device.type != "cpu":
+            fields.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            fields.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            fields.append("requires_grad=True")
+        return f"tensor(indices={indices},\n       values={values},\n       " + ", ".join(fields) + ")"
+
+    # ------------------------------------------------------------------ conversions
+    def coalesce(self) -> SparseCooTensor:
+        """Indices sorted and unique, values of repeated indices summed."""
+        if self._coalesced:
+            return self
+        linear = _linear_index(self._idx, self._size[: self.sparse_dim()])
+        unique, inverse = _C.unique(linear, sorted=True, return_inverse=True)
+        values = zeros((unique.shape[0], *self._vals.shape[1:]), dtype=self.dtype, device=self.device)
+        values = values.index_add(0, inverse, self._vals)
+        return SparseCooTensor(_unravel(unique, self._size[: self.sparse_dim()]), values, self._size, True)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool = True) -> Tensor:
+        dense = zeros(self._size, dtype=self.dtype, device=self.device)
+        dense = dense.index_put(tuple(self._idx), self._vals, accumulate=True)
+        return dense if dtype is None else dense.to(dtype)
+
+    def to_sparse(self, *args: Any, **kwargs: Any) -> SparseCooTensor:
+        return self
+
+    to_sparse_coo = to_sparse
+
+    def _map_values(self, fn: Any, indices: Tensor | None = None) -> SparseCooTensor:
+        idx = self._idx if indices is None else indices
+        return SparseCooTensor(idx, fn(self._vals), self._size, self._coalesced)
+
+    def to(self, *args: Any, **kwargs: Any) -> SparseCooTensor:
+        dtype, device = to_arguments(args, kwargs)
+        idx = self._idx if device is None else self._idx.to(device)
+        return self._map_values(lambda v: v.to(*args, **kwargs), idx)
+
+    def cpu(self) -> SparseCooTensor:
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> SparseCooTensor:
+        return self.to("cuda" if device is None else device)
+
+    def float(self) -> SparseCooTensor:
+        return self._map_values(lambda v: v.float())
+
+    def double(self) -> SparseCooTensor:
+        return self._map_values(lambda v: v.double())
+
+    def half(self) -> SparseCooTensor:
+        return self._map_values(lambda v: v.half())
+
+    def detach(self) -> SparseCooTensor:
+        return self._map_values(lambda v: v.detach())
+
+    def clone(self, *, memory_format: Any = None) -> SparseCooTensor:
+        return SparseCooTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
+
+    def t(self) -> SparseCooTensor:
+        if self.dim() > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+        return self.transpose(0, -1) if self.dim() == 2 else self
+
+    def transpose(self, dim0: int, dim1: int) -> SparseCooTensor:
+        d0, d1 = dim0 % self.dim(), dim1 % self.dim()
+        if max(d0, d1) >= self.sparse_dim():
+            raise NotImplementedError("transpose of a sparse tensor's dense dims: ember swaps sparse dims only")
+        order = list(range(self.sparse_dim()))
+        order[d0], order[d1] = order[d1], order[d0]
+        size = list(self._size)
+        size[d0], size[d1] = size[d1], size[d0]
+        return SparseCooTensor(self._idx[order], self._vals, tuple(size), False)
+
+    # ------------------------------------------------------------------ arithmetic
+    def __mul__(self, other: Any) -> SparseCooTensor:
+        if not _scalar(other):
+            return dispatch("mul", True, (self, other), {})
+        return self._map_values(lambda v: v * other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> SparseCooTensor:
+        if not _scalar(other):
+            return dispatch("div", True, (self, other), {})
+        return self._map_values(lambda v: v / other)
+
+    def __neg__(self) -> SparseCooTensor:
+        return self._map_values(lambda v: -v)
+
+    def __add__(self, other: Any) -> Any:
+        return dispatch("add", True, (self, other), {})
+
+    def __radd__(self, other: Any) -> Any:
+        return dispatch("add", True, (other, self), {})
+
+    def __sub__(self, other: Any) -> Any:
+        return self + (-other)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _mm(self, other, "matmul")
+
+    def mm(self, other: Any) -> Tensor:
+        return _mm(self, other, "mm")
+
+    matmul = __matmul__
+
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+        return sum(self, dim, dtype=dtype) if not keepdim else self.to_dense().sum(dim, keepdim=True, dtype=dtype)
+
+
+def _sparse_coo() -> Any:
+    from ._creation import sparse_coo
+
+    return sparse_coo
+
+
+def _linear_index(indices: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    linear = zeros((indices.shape[1],), dtype=_C.dtype.int64, device=indices.device)
+    for d, n in enumerate(sizes):
+        linear = linear * n + indices[d]
+    return linear
+
+
+def _unravel(linear: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    rows = []
+    for n in reversed(sizes):
+        rows.append(linear % n)
+        linear = linear // n
+    return _C.stack(rows[::-1]) if rows else linear.reshape(0, -1)
+
+
+def _mm(sparse: SparseCooTensor, dense: Any, name: str) -> Tensor:
+    """``sparse @ dense`` for a 2-D sparse matrix: each value times its column's row of ``dense``, summed
+    into its row (index_add), so gradients reach the values and ``dense``."""
+    if type(dense) is SparseCooTensor:
+        dense = dense.to_dense()
+    if sparse.dim() != 2 or sparse.sparse_dim() != 2 or dense.dim() not in (1, 2):
+        raise RuntimeError(
+            f"{name}: ember multiplies a 2-D sparse matrix by a 1-D or 2-D dense one, got sparse of size "
+            f"{tuple(sparse.shape)} and dense of size {tuple(dense.shape)}"
+        )
+    if sparse.shape[1] != dense.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({sparse.shape[0]}x{sparse.shape[1]} and "
+            f"{'x'.join(map(str, dense.shape))})"
+        )
+    if sparse.dtype != dense.dtype:
+        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {sparse.dtype} != {dense.dtype}")
+    rows, cols = sparse._idx[0], sparse._idx[1]
+    values = sparse._vals if dense.dim() == 1 else sparse._vals.unsqueeze(1)
+    out = zeros((sparse.shape[0], *dense.shape[1:]), dtype=dense.dtype, device=dense.device)
+    return out.index_add(0, rows, values * dense.index_select(0, cols))
+
+
+def _add(a: Any, b: Any, alpha: Any = 1) -> Any:
+    if type(a) is SparseCooTensor and type(b) is SparseCooTensor:
+        if a.shape != b.shape:
+            raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but {tuple(a.shape)} != "
+                               f"{tuple(b.shape)}")  # fmt: skip
+        values = _C.cat([a._vals, b._vals * alpha])
+        return SparseCooTensor(_C.cat([a._idx, b._idx], 1), values, a._size, False)
+    if type(a) is SparseCooTensor:
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+    return a + b.to_dense() * alpha
+
+
+def sum(input: SparseCooTensor, dim: Any = None, dtype: Any = None) -> Any:  # noqa: A001
+    """``ember.sparse.sum``: every entry (a 0-d dense tensor), or over ``dim`` (sparse when sparse dims are
+    left, as PyTorch)."""
+    if dim is None:
+        return input._vals.sum(dtype=dtype)
+    dims = sorted(d % input.dim() for d in ((dim,) if isinstance(dim, int) else dim))
+    dense = input.to_dense().sum(dims, dtype=dtype)
+    left_sparse = input.sparse_dim() - len([d for d in dims if d < input.sparse_dim()])
+    return dense if left_sparse == 0 else dense.to_sparse(left_sparse)
+
+
+def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
+    """The ops a sparse COO tensor supports; PyTorch's NotImplementedError for the rest."""
+    if name.startswith("__") and name.endswith("__"):  # an operator: x + s reaches here as s.__radd__(x)
+        name = name[2:-2]
+        if name[0] == "r" and name[1:] in ("add", "sub", "mul", "matmul", "truediv"):
+            name, args = name[1:], (args[1], args[0])
+        name = {"truediv": "div"}.get(name, name)
+    if name == "sub":
+        return _add(args[0], args[1], alpha=-kwargs.get("alpha", 1))
+    if name in ("mm", "matmul", "sparse_mm") and type(args[0]) is SparseCooTensor:
+        return _mm(args[0], args[1], name)
+    if name in ("mm", "matmul") and type(args[1]) is SparseCooTensor:  # dense @ sparse = (sparseᵀ @ denseᵀ)ᵀ
+        return _mm(args[1].t(), args[0].t(), name).t()
+    if name == "addmm" and type(args[1]) is SparseCooTensor:
+        beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+        return args[0] * beta + _mm(args[1], args[2], name) * alpha
+    if name == "add":
+        return _add(*args, **kwargs)
+    if name in ("mul", "multiply", "div", "true_divide") and _scalar(args[1]) and type(args[0]) is SparseCooTensor:
+        return args[0] * args[1] if name.startswith("mul") else args[0] / args[1]
+    if name in ("is_same_size",):
+        return tuple(args[0].shape) == tuple(args[1].shape)
+    raise NotImplementedError(
+        f"Could not run 'aten::{name}' with arguments from the 'SparseCPU' backend: ember's sparse COO tensors "
+        "support mm/matmul/addmm with a dense matrix, add, scaling, sum, coalesce, to_dense and transposes "
+        "(call .to_dense() for other ops)"
+    )
+
+
+def involved(args: tuple, kwargs: dict) -> bool:
+    for a in (*args, *kwargs.values()):
+        for x in a if isinstance(a, (tuple, list)) else (a,):
+            if type(x) is SparseCooTensor:
+                return True
+    return False
+
+
+def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any = None, device: Any = None,
+                      requires_grad: bool = False, check_invariants: bool | None = None,
+                      is_coalesced: bool | None = None, pin_memory: bool = False) -> SparseCooTensor:  # fmt: skip
+    """PyTorch's ``torch.sparse_coo_tensor``: ``values[k]`` at ``indices[:, k]`` of a tensor of ``size``
+    (inferred from the largest indices when omitted). Indices must lie inside ``size``."""
+    idx = indices if isinstance(indices, Tensor) else tensor(indices, dtype=_C.dtype.int64)
+    vals = values if isinstance(values, Tensor) else tensor(values, dtype=dtype)
+    idx = idx.to(dtype=_C.dtype.int64, device=device if device is not None else vals.device)
+    vals = vals.to(dtype=dtype or vals.dtype, device=device or vals.device)
+    if idx.dim() != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
+    if vals.dim() == 0 or idx.shape[1] != vals.shape[0]:
+        raise RuntimeError(
+            f"indices and values must have same nnz, but got nnz from indices: {idx.shape[1]}, nnz from values: "
+            f"{vals.shape[0] if vals.dim() else 1}"
+        )
+    sparse_dim = idx.shape[0]
+    if size is None:
+        maxes = idx.amax(1).tolist() if idx.shape[1] else [-1] * sparse_dim
+        size = (*[m + 1 for m in maxes], *vals.shape[1:])
+    size = tuple(int(s) for s in size)
+    if len(size) != sparse_dim + vals.dim() - 1 or tuple(size[sparse_dim:]) != tuple(vals.shape[1:]):
+        raise RuntimeError(
+            f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim ({vals.dim() - 1}), but got "
+            f"{len(size)} (size {list(size)}, values of size {list(vals.shape)})"
+        )
+    if idx.shape[1]:
+        low, high = idx.amin(1).tolist(), idx.amax(1).tolist()
+        for d in range(sparse_dim):
+            if low[d] < 0:
+                raise RuntimeError(f"found negative index {low[d]} for dim {d}")
+            if high[d] >= size[d]:
+                raise RuntimeError(
+                    f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {high[d]}"
+                )
+    out = SparseCooTensor(idx, vals, size, bool(is_coalesced) or idx.shape[1] <= 1)
+    return out.requires_grad_() if requires_grad else out
+
+
+def to_sparse(self: Tensor, sparse_dim: Any = None, *, layout: Any = None, blocksize: Any = None,
+              dense_dim: Any = None) -> SparseCooTensor:  # fmt: skip
+    """``Tensor.to_sparse``: the nonzero entries of ``self`` (over its first ``sparse_dim`` dims; the rest
+    stay dense in ``values``), coalesced."""
+    if layout is not None and layout is not _sparse_coo():
+        raise NotImplementedError(f"to_sparse: ember has the sparse_coo layout only, not {layout}")
+    k = self.dim() if sparse_dim is None else int(sparse_dim)
+    if not 0 < k <= self.dim() if self.dim() else k != 0:
+        raise RuntimeError(f"sparse_dim must be in [0, {self.dim()}], but got {k}")
+    nonzero = self != 0
+    if k < self.dim():
+        nonzero = nonzero.flatten(k).any(-1)
+    idx = nonzero.nonzero().t().contiguous()
+    return SparseCooTensor(idx, self[tuple(idx)], tuple(self.shape), True)

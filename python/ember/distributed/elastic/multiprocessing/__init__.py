@@ -1,0 +1,1 @@
+"""ember.distributed.elastic.multiprocessing: holds ``errors`` (PyTorch's error recording for entry points)."""

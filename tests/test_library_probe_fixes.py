@@ -1,0 +1,118 @@
+"""Behaviour the library probes of the fourteenth session found different from PyTorch's, each against
+PyTorch's documented behaviour: a uint8 condition in where (deprecated, still accepted), an assignment mixing
+tensor indices with slices or integers under autograd (values and gradients against numpy), a distribution
+without arg_constraints (a warning, no check), argument validation inside vmap (one answer for the batch),
+and torchelastic's error recording."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck
+
+
+def test_where_reads_a_uint8_condition_as_a_mask_with_pytorchs_warning():
+    mask = ember.tensor([1, 0, 1], dtype=ember.uint8)
+    with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
+        out = ember.where(mask, ember.ones(3), ember.zeros(3))
+    assert out.tolist() == [1.0, 0.0, 1.0]
+    with pytest.warns(UserWarning, match="uint8 condition"):
+        assert ember.ones(3).where(mask, 5.0).tolist() == [1.0, 5.0, 1.0]
+    with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
+        ember.where(ember.tensor([1, 0]), ember.ones(2), ember.zeros(2))
+
+
+MIXED = [
+    ((slice(None), [0, 2]), (3, 2, 5, 4)),
+    ((slice(None), slice(None), [1, 0], 0), (3, 4, 2)),
+    ((0, [1, 2], slice(None), [3, 3]), (2, 5)),
+    ((Ellipsis, [2, 1]), (3, 4, 5, 2)),
+    ((slice(1, 3), [[0], [1]], [0, 2]), (2, 2, 2, 4)),
+    ((None, slice(None), [0, 2, 1]), (1, 3, 3, 5, 4)),
+    ((slice(None), [0, 2]), (1, 1, 3, 2, 5, 4)),  # leading 1s beyond the selection's rank
+]
+
+
+def _numpy_index(index):
+    return tuple(np.array(i) if isinstance(i, list) else i for i in index)
+
+
+@pytest.mark.parametrize("index,value_shape", MIXED)
+def test_assignment_mixing_tensor_and_basic_indices_under_autograd(index, value_shape):
+    base = np.arange(3 * 4 * 5 * 4, dtype=np.float64).reshape(3, 4, 5, 4) / 7
+    value = np.linspace(-1, 1, int(np.prod(value_shape))).reshape(value_shape)
+    expected = base.copy()
+    selection = expected[_numpy_index(index)]
+    expected[_numpy_index(index)] = value.reshape(selection.shape) if value.ndim > selection.ndim else value
+    ember_index = tuple(ember.tensor(i) if isinstance(i, list) else i for i in index)
+
+    def assign(x, v):
+        out = x * 1
+        out[ember_index] = v
+        return out
+
+    x = ember.tensor(base, requires_grad=True)
+    v = ember.tensor(value, requires_grad=True)
+    np.testing.assert_allclose(assign(x, v).detach().numpy(), expected)
+    small = [ember.tensor(base, requires_grad=True), ember.tensor(value, requires_grad=True)]
+    assert gradcheck(assign, small, atol=1e-6)
+
+
+def test_mixed_assignment_refuses_a_value_that_does_not_fit():
+    x = ember.zeros(3, 4, 5, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape \[3, 5\] cannot be broadcast"):
+        x[:, ember.tensor([0, 2])] = ember.ones(3, 5, requires_grad=True)
+
+
+def test_a_distribution_without_arg_constraints_warns_and_is_not_checked():
+    class Plain(ember.distributions.Distribution):
+        def __init__(self):
+            super().__init__(validate_args=True)
+
+    with pytest.warns(UserWarning, match="does not define `arg_constraints`"):
+        Plain()
+
+
+def test_argument_validation_inside_vmap_checks_the_whole_batch():
+    logits = ember.tensor(np.linspace(-1, 1, 12).reshape(3, 4))
+    out = ember.func.vmap(lambda z: ember.distributions.Categorical(logits=z).log_prob(ember.tensor(1)))(logits)
+    expected = [row[1] - np.log(np.exp(row).sum()) for row in np.linspace(-1, 1, 12).reshape(3, 4)]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="Expected parameter scale"):
+        ember.func.vmap(lambda z: ember.distributions.Normal(z, -1.0).log_prob(z))(logits)
+    assert bool(ember._is_all_true(ember.tensor([], dtype=ember.bool)))
+    assert not bool(ember._is_any_true(ember.tensor([False, False])))
+    with pytest.raises(RuntimeError, match="_is_all_true: expected a boolean tensor"):
+        ember._is_all_true(ember.ones(2))
+
+
+def test_elastic_record_writes_the_error_file_and_reraises(tmp_path, monkeypatch):
+    from ember.distributed.elastic.multiprocessing.errors import record
+
+    error_file = tmp_path / "error.json"
+    monkeypatch.setenv("TORCHELASTIC_ERROR_FILE", str(error_file))
+
+    @record
+    def main():
+        raise ValueError("bad batch")
+
+    with pytest.raises(ValueError, match="bad batch"):
+        main()
+    assert json.loads(error_file.read_text())["message"]["message"] == "ValueError: bad batch"
+    assert record(lambda: 3)() == 3
+
+
+def test_distributed_autograd_is_unavailable_as_without_rpc():
+    from ember.distributed import autograd
+
+    assert autograd.is_available() is False
+    with pytest.raises(RuntimeError, match="no RPC framework"), autograd.context():
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        import ember.distributed.elastic  # noqa: F401

@@ -1,0 +1,135 @@
+"""Sparse COO tensors (ember.sparse_coo_tensor, Tensor.to_sparse): what PyTorch reports for one (layout,
+indices and values, coalescing, repr), the ops they support checked against numpy (mm with a dense matrix,
+add, scale, sum, transpose), gradients reaching the values and the dense operand checked against finite
+differences, and PyTorch's errors for the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck
+
+INDICES = [[0, 1, 1, 0], [2, 0, 2, 2]]  # (0, 2) twice: an uncoalesced tensor
+VALUES = [3.0, 4.0, 5.0, 1.5]
+
+
+def _dense_numpy(indices=INDICES, values=VALUES, shape=(2, 3)):
+    out = np.zeros(shape)
+    for (i, j), v in zip(zip(*indices), values):
+        out[i, j] += v
+    return out
+
+
+def _sparse(dtype=ember.float64, values=None):
+    return ember.sparse_coo_tensor(ember.tensor(INDICES), values if values is not None else
+                                   ember.tensor(VALUES, dtype=dtype), (2, 3))  # fmt: skip
+
+
+def test_reports_its_layout_sizes_and_counts_as_a_tensor():
+    s = _sparse()
+    assert isinstance(s, ember.Tensor) and s.is_sparse and s.layout is ember.sparse_coo
+    assert tuple(s.shape) == (2, 3) and s.dim() == 2 and s.dtype == ember.float64
+    assert (s.sparse_dim(), s.dense_dim(), s._nnz()) == (2, 0, 4)
+    assert not s.is_coalesced() and not ember.ones(2).is_sparse
+
+
+def test_uncoalesced_indices_raise_and_coalesce_sums_repeats():
+    s = _sparse()
+    with pytest.raises(RuntimeError, match="Cannot get indices on an uncoalesced tensor"):
+        s.indices()
+    c = s.coalesce()
+    assert c.is_coalesced()
+    np.testing.assert_array_equal(c.indices().numpy(), [[0, 1, 1], [2, 0, 2]])
+    np.testing.assert_allclose(c.values().numpy(), [4.5, 4.0, 5.0])
+    np.testing.assert_allclose(s.to_dense().numpy(), _dense_numpy())
+
+
+def test_size_is_inferred_and_bad_indices_raise():
+    s = ember.sparse_coo_tensor(ember.tensor(INDICES), ember.tensor(VALUES))
+    assert tuple(s.shape) == (2, 3)
+    with pytest.raises(RuntimeError, match="size is inconsistent with indices: for dim 1, size is 2 but found index 2"):
+        ember.sparse_coo_tensor(ember.tensor(INDICES), ember.tensor(VALUES), (2, 2))
+    with pytest.raises(RuntimeError, match="indices and values must have same nnz"):
+        ember.sparse_coo_tensor(ember.tensor(INDICES), ember.tensor(VALUES[:3]), (2, 3))
+
+
+def test_to_sparse_keeps_the_nonzero_entries_and_dense_dims():
+    x = np.array([[0.0, 2.0, 0.0], [1.0, 0.0, 3.0]])
+    s = ember.tensor(x).to_sparse()
+    assert s.is_coalesced()
+    np.testing.assert_array_equal(s.indices().numpy(), np.array(np.nonzero(x)))
+    np.testing.assert_array_equal(s.values().numpy(), x[np.nonzero(x)])
+    rows = ember.tensor(x).to_sparse(1)  # one sparse dim: whole rows as values
+    assert (rows.sparse_dim(), rows.dense_dim()) == (1, 1)
+    np.testing.assert_array_equal(rows.to_dense().numpy(), x)
+
+
+def test_repr_is_pytorchs():
+    s = ember.sparse_coo_tensor(ember.tensor([[0, 1], [1, 0]]), ember.tensor([1.0, 2.0]), (2, 2))
+    layout = str(ember.float32).split(".")[0] + ".sparse_coo"
+    assert repr(s) == (
+        "tensor(indices=tensor([[0, 1],\n"
+        "                       [1, 0]]),\n"
+        "       values=tensor([1., 2.]),\n"
+        f"       size=(2, 2), nnz=2, layout={layout})"
+    )
+
+
+def test_products_sums_and_arithmetic_match_numpy():
+    s, dense = _sparse(), _dense_numpy()
+    d = np.arange(6.0).reshape(3, 2)
+    for product in (ember.sparse.mm(s, ember.tensor(d)), s @ ember.tensor(d), ember.mm(s, ember.tensor(d)),
+                    ember.matmul(s, ember.tensor(d))):  # fmt: skip
+        np.testing.assert_allclose(product.numpy(), dense @ d)
+    np.testing.assert_allclose((s @ ember.tensor([1.0, 2.0, 3.0], dtype=ember.float64)).numpy(), dense @ [1, 2, 3])
+    np.testing.assert_allclose((ember.tensor(d.T) @ s.t()).numpy(), d.T @ dense.T)
+    np.testing.assert_allclose(
+        ember.sparse.addmm(ember.ones(2, 2, dtype=ember.float64), s, ember.tensor(d), beta=2, alpha=3).numpy(),
+        2 + 3 * dense @ d,
+    )
+    np.testing.assert_allclose((2 * s).to_dense().numpy(), 2 * dense)
+    np.testing.assert_allclose((s + s).to_dense().numpy(), 2 * dense)
+    np.testing.assert_allclose((ember.ones(2, 3, dtype=ember.float64) + s).numpy(), 1 + dense)
+    np.testing.assert_allclose((ember.ones(2, 3, dtype=ember.float64) - s).numpy(), 1 - dense)
+    assert float(ember.sparse.sum(s)) == pytest.approx(dense.sum())
+    np.testing.assert_allclose(ember.sparse.sum(s, 0).to_dense().numpy(), dense.sum(0))
+    np.testing.assert_allclose(s.t().to_dense().numpy(), dense.T)
+
+
+def test_gradients_reach_values_and_the_dense_operand():
+    d = ember.tensor(np.linspace(-1, 1, 6).reshape(3, 2), requires_grad=True)
+    values = ember.tensor(VALUES, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v, m: ember.sparse.mm(_sparse(values=v), m), (values, d))
+    assert gradcheck(lambda v: _sparse(values=v).to_dense() * 1.5, (values,))
+    assert gradcheck(lambda v: _sparse(values=v).coalesce().values(), (values,))
+
+
+def test_unsupported_ops_raise_pytorchs_errors():
+    s = _sparse()
+    with pytest.raises(NotImplementedError, match="Could not run 'aten::exp' with arguments from the 'SparseCPU'"):
+        s.exp()
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        s + ember.ones(2, 3, dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        s @ ember.ones(2, 2, dtype=ember.float64)
+
+
+def test_a_module_keeps_a_sparse_buffer_through_dtype_moves():
+    m = ember.nn.Module()
+    m.register_buffer("heads", _sparse(ember.float32), persistent=False)
+    m.double()
+    assert m.heads.is_sparse and m.heads.dtype == ember.float64
+
+
+def test_matches_pytorch_where_installed():
+    torch = pytest.importorskip("torch")
+    i, v, d = np.array(INDICES), np.array(VALUES), np.arange(6.0).reshape(3, 2)
+    ts = torch.sparse_coo_tensor(torch.tensor(i), torch.tensor(v), (2, 3))
+    es = ember.sparse_coo_tensor(ember.tensor(i), ember.tensor(v), (2, 3))
+    np.testing.assert_allclose(
+        torch.sparse.mm(ts, torch.tensor(d)).numpy(), ember.sparse.mm(es, ember.tensor(d)).numpy()
+    )
+    np.testing.assert_array_equal(ts.coalesce().indices().numpy(), es.coalesce().indices().numpy())
+    assert repr(ts.coalesce()).replace("torch.", "") == repr(es.coalesce()).replace("ember.", "")
