@@ -116,3 +116,72 @@ def test_distributed_autograd_is_unavailable_as_without_rpc():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         import ember.distributed.elastic  # noqa: F401
+
+
+def test_a_named_tuple_with_torch_function_dispatches_as_pytorch():
+    """brevitas's QuantTensor is a NamedTuple with __torch_function__: ember's functions hand it the call,
+    where they used to read it as a tuple of arguments."""
+    from typing import NamedTuple
+
+    class Quantized(NamedTuple):
+        value: ember.Tensor
+        scale: ember.Tensor
+
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            plain = [a.value * a.scale if isinstance(a, Quantized) else a for a in args]
+            return ("handled", func.__name__, func(*plain, **(kwargs or {})))
+
+    q = Quantized(ember.ones(2, 3), ember.tensor(2.0))
+    tag, name, out = ember.nn.functional.linear(q, ember.ones(4, 3))
+    assert (tag, name) == ("handled", "linear") and out.tolist() == [[6.0] * 4] * 2
+    tag, name, out = ember.add(q, 1.0)
+    assert (tag, name) == ("handled", "add") and out.tolist() == [[3.0] * 3] * 2
+    assert ember.stack((ember.ones(2), ember.zeros(2))).shape == (2, 2)  # a plain tuple is still a list of tensors
+
+
+def test_compiler_settings_modules_patch_and_refuse_unknown_names():
+    import ember._dynamo.config as dynamo_config
+    import ember._inductor.config as inductor_config
+
+    with dynamo_config.patch(cache_size_limit=3):
+        assert dynamo_config.cache_size_limit == 3
+    assert dynamo_config.cache_size_limit == 8
+
+    @inductor_config.patch("max_autotune", True)
+    def inside():
+        return inductor_config.max_autotune
+
+    assert inside() is True and inductor_config.max_autotune is False
+    with (
+        pytest.raises(AttributeError, match="does not have attribute 'no_such_flag'"),
+        dynamo_config.patch(no_such_flag=1),
+    ):
+        pass
+    assert ember._dynamo.config is dynamo_config
+
+
+def test_cpp_extension_refuses_to_build_and_device_context_steers_creation():
+    from ember.utils import _device, cpp_extension
+
+    with pytest.raises(RuntimeError, match="ember cannot build PyTorch C\\+\\+/CUDA extensions"):
+        cpp_extension.load("ops", ["ops.cpp"])
+    assert cpp_extension.include_paths() == [] and isinstance(cpp_extension.is_ninja_available(), bool)
+    assert _device.CURRENT_DEVICE is None and ember.zeros in _device._device_constructors()
+    with _device.DeviceContext("meta"):
+        assert ember.zeros(2).device.type == "meta" and _device.CURRENT_DEVICE.type == "meta"
+    assert _device.set_device("meta")(lambda: ember.ones(1))().device.type == "meta"
+    assert ember.ones(1).device.type == "cpu"
+
+
+def test_jit_state_switch_and_storage_type_normalising(monkeypatch):
+    from ember.jit import _state
+    from ember.serialization import normalize_storage_type
+
+    assert bool(_state._enabled)
+    _state.disable()
+    assert not _state._enabled
+    _state.enable()
+    monkeypatch.setenv("PYTORCH_JIT", "0")
+    assert not _state.EnabledProxy()
+    assert normalize_storage_type(ember.FloatStorage) is ember.FloatStorage

@@ -72,12 +72,14 @@ bool object_overrides(PyObject* obj) {
   if (!obj) return false;
   PyTypeObject* type = Py_TYPE(obj);
   if (plain(type)) return false;
+  // A tuple subclass may dispatch itself (brevitas's QuantTensor is a NamedTuple with __torch_function__)
+  if (!PyTuple_CheckExact(obj) && !PyList_CheckExact(obj) && type_overrides(type)) return true;
   if (PyTuple_Check(obj) || PyList_Check(obj)) {  // a list of tensors, or an index, taken as an object
     for (py::handle e : py::reinterpret_borrow<py::object>(obj))
       if (!plain(Py_TYPE(e.ptr())) && type_overrides(Py_TYPE(e.ptr()))) return true;
     return false;
   }
-  return type_overrides(type);
+  return false;  // (a type that overrides returned above)
 }
 
 bool tensor_overrides(const TensorImpl* t) {

@@ -88,6 +88,7 @@ __all__ = [
     "get_default_load_endianness",
     "set_default_load_endianness",
     "SourceChangeWarning",
+    "normalize_storage_type",
 ]
 
 DEFAULT_PROTOCOL = 2  # as torch.serialization
@@ -129,6 +130,13 @@ def location_tag(storage: Any) -> str:
     """Where a tensor's memory is, as a checkpoint records it: 'cpu' or 'cuda:N'."""
     device = storage.device
     return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
+
+
+def normalize_storage_type(storage_type: type) -> Any:
+    """The ember storage class of the same name (``ember.FloatStorage`` for a ``FloatStorage`` class)."""
+    import ember
+
+    return getattr(ember, storage_type.__name__)
 
 
 def check_module_version_greater_or_equal(

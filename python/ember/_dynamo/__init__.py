@@ -3,20 +3,13 @@ dims dynamic), answered as ``ember.compiler`` answers them: ember compiles nothi
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
 from ..compiler import allow_in_graph, assume_constant_result, disable, is_compiling, reset  # noqa: F401
+from . import config  # noqa: F401  (torch._dynamo.config: settings that change nothing in ember)
 
 __all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling",
            "mark_dynamic", "mark_static", "mark_static_address", "maybe_mark_dynamic", "reset"]  # fmt: skip
-
-# torch._dynamo.config's settings that scripts write (and read back); they change nothing in ember.
-config = types.SimpleNamespace(
-    suppress_errors=False, cache_size_limit=8, accumulated_cache_size_limit=256, verbose=False,
-    capture_scalar_outputs=False, capture_dynamic_output_shape_ops=False, optimize_ddp=True,
-    automatic_dynamic_shapes=True, assume_static_by_default=True, recompile_limit=8,
-)  # fmt: skip
 
 
 class OptimizedModule:
