@@ -2676,6 +2676,10 @@ class Tensor:
         """
         The tensor as a sparse COO tensor (its nonzero entries).
         """
+    def to_sparse_csr(self, dense_dim: typing.Any = None) -> typing.Any:
+        """
+        The 2-D tensor as a sparse CSR tensor (its nonzero entries).
+        """
     def tolist(self) -> typing.Any:
         """
         The tensor's values as a (nested) list of Python numbers.

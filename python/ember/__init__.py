@@ -144,6 +144,7 @@ from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frex
 from . import _batched, _histogram, _random, _tensor_extras
 from . import sparse  # noqa: F401
 from ._sparse import sparse_coo_tensor
+from ._sparse_csr import sparse_csr_tensor
 
 # torch.* spellings of the composed convolution, pooling and pixel-shuffle functions (PyTorch has them at top level).
 from .nn.functional import (

@@ -10,7 +10,6 @@ ember's autograd; a sparse tensor itself gets no ``.grad`` (see the README)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from . import _C
@@ -19,11 +18,11 @@ from ._C import Tensor
 from ._creation import tensor, zeros
 from ._tensor import Size
 
-__all__ = ["SparseCooTensor", "sparse_coo_tensor"]
+__all__ = ["SparseCooTensor", "sparse_coo_tensor", "to_sparse"]
 
 
 def _scalar(x: Any) -> bool:
-    return isinstance(x, (int, float, bool)) or (isinstance(x, Tensor) and type(x) is not SparseCooTensor
+    return isinstance(x, (int, float, bool)) or (isinstance(x, Tensor) and not isinstance(x, SparseCooTensor)
                                                  and x.dim() == 0)  # fmt: skip
 
 
@@ -44,7 +43,7 @@ class SparseCooTensor(TensorLike):
     shape = property(lambda self: Size(self._size))
     dtype = property(lambda self: self._vals.dtype)
     device = property(lambda self: self._vals.device)
-    layout = property(lambda self: _sparse_coo())
+    layout = property(lambda self: _layout("sparse_coo"))
     is_sparse = property(lambda self: True)
     is_sparse_csr = is_quantized = is_meta = is_mkldnn = is_nested = property(lambda self: False)
     is_cuda = property(lambda self: self._vals.is_cuda)
@@ -111,21 +110,7 @@ class SparseCooTensor(TensorLike):
         return self._vals
 
     def __repr__(self) -> str:
-        indices = repr(self._idx.detach()).replace("\n", "\n" + " " * len("tensor(indices="))
-        indices = re.sub(r", dtype=\w+\.int64", "", indices)  # an empty index tensor names its dtype
-        values = repr(self._vals.detach()).replace("\n", "\n" + " " * len("       values="))
-        values, _, dtype = values.partition(", dtype=")  # PyTorch names the dtype after nnz
-        values = values if not dtype else values + ")"
-        size = "(" + ", ".join(map(str, self._size)) + ("," if len(self._size) == 1 else "") + ")"
-        fields = [f"size={size}", f"nnz={self._nnz()}"] + ([f"dtype={dtype[:-1]}"] if dtype else [])
-        fields.append(f"layout={str(self.dtype).split('.')[0]}.sparse_coo")
-        if self.device.type != "cpu":
-            fields.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            fields.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            fields.append("requires_grad=True")
-        return f"tensor(indices={indices},\n       values={values},\n       " + ", ".join(fields) + ")"
+        return _sparse_repr(self, [("indices", self._idx), ("values", self._vals)], force_newline=True)
 
     # ------------------------------------------------------------------ conversions
     def coalesce(self) -> SparseCooTensor:
@@ -146,11 +131,20 @@ class SparseCooTensor(TensorLike):
     def to_sparse(self, *args: Any, **kwargs: Any) -> SparseCooTensor:
         return self
 
-    to_sparse_coo = to_sparse
+    def to_sparse_coo(self) -> SparseCooTensor:
+        return SparseCooTensor(self._idx, self._vals, self._size, self._coalesced)
+
+    def to_sparse_csr(self, dense_dim: Any = None) -> Any:
+        from ._sparse_csr import SparseCsrTensor
+
+        if self.dim() != 2 or self.sparse_dim() != 2:
+            raise RuntimeError(f"to_sparse_csr: ember makes CSR tensors of 2-D matrices, got size {list(self._size)}")
+        c = self.coalesce()
+        return SparseCsrTensor(c._idx, c._vals, c._size, True)
 
     def _map_values(self, fn: Any, indices: Tensor | None = None) -> SparseCooTensor:
         idx = self._idx if indices is None else indices
-        return SparseCooTensor(idx, fn(self._vals), self._size, self._coalesced)
+        return type(self)(idx, fn(self._vals), self._size, self._coalesced)
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCooTensor:
         dtype, device = to_arguments(args, kwargs)
@@ -176,7 +170,7 @@ class SparseCooTensor(TensorLike):
         return self._map_values(lambda v: v.detach())
 
     def clone(self, *, memory_format: Any = None) -> SparseCooTensor:
-        return SparseCooTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
+        return type(self)(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
 
     def t(self) -> SparseCooTensor:
         if self.dim() > 2:
@@ -230,10 +224,39 @@ class SparseCooTensor(TensorLike):
         return sum(self, dim, dtype=dtype) if not keepdim else self.to_dense().sum(dim, keepdim=True, dtype=dtype)
 
 
-def _sparse_coo() -> Any:
-    from ._creation import sparse_coo
+def _sparse_repr(t: SparseCooTensor, fields: list[tuple[str, Tensor]], force_newline: bool) -> str:
+    """PyTorch's repr of a sparse tensor: its parts, then size, nnz, dtype, layout, device and autograd."""
+    from ._tensor_str import _add_suffixes, _tensor_str
 
-    return sparse_coo
+    indent = len("tensor(")
+    parts = []
+    for name, part in fields:  # each as PyTorch writes it: its values indented under its name, no dtype
+        opening = f"{name}=tensor("
+        body = _tensor_str(part.detach(), indent + len(opening)) if part.numel() else f"[], size={tuple(part.shape)}"
+        parts.append(opening + body + ")")
+    suffixes = ["size=(" + ", ".join(map(str, t._size)) + ("," if len(t._size) == 1 else "") + ")", f"nnz={t._nnz()}"]
+    if t.dtype not in (_default_dtype(), _C.dtype.int64, _C.dtype.bool):  # the dtypes a repr leaves unsaid
+        suffixes.append(f"dtype={t.dtype}")
+    suffixes.append(f"layout={t.layout}")
+    if t.device.type != "cpu":
+        suffixes.append(f"device='{t.device}'")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return _add_suffixes("tensor(" + (",\n" + " " * indent).join(parts), suffixes, indent, force_newline)
+
+
+def _default_dtype() -> Any:
+    from ._creation import get_default_dtype
+
+    return get_default_dtype()
+
+
+def _layout(name: str) -> Any:
+    from . import _creation
+
+    return getattr(_creation, name)
 
 
 def _linear_index(indices: Tensor, sizes: tuple[int, ...]) -> Tensor:
@@ -254,7 +277,7 @@ def _unravel(linear: Tensor, sizes: tuple[int, ...]) -> Tensor:
 def _mm(sparse: SparseCooTensor, dense: Any, name: str) -> Tensor:
     """``sparse @ dense`` for a 2-D sparse matrix: each value times its column's row of ``dense``, summed
     into its row (index_add), so gradients reach the values and ``dense``."""
-    if type(dense) is SparseCooTensor:
+    if isinstance(dense, SparseCooTensor):
         dense = dense.to_dense()
     if sparse.dim() != 2 or sparse.sparse_dim() != 2 or dense.dim() not in (1, 2):
         raise RuntimeError(
@@ -275,13 +298,13 @@ def _mm(sparse: SparseCooTensor, dense: Any, name: str) -> Tensor:
 
 
 def _add(a: Any, b: Any, alpha: Any = 1) -> Any:
-    if type(a) is SparseCooTensor and type(b) is SparseCooTensor:
+    if isinstance(a, SparseCooTensor) and isinstance(b, SparseCooTensor):
         if a.shape != b.shape:
             raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but {tuple(a.shape)} != "
                                f"{tuple(b.shape)}")  # fmt: skip
         values = _C.cat([a._vals, b._vals * alpha])
         return SparseCooTensor(_C.cat([a._idx, b._idx], 1), values, a._size, False)
-    if type(a) is SparseCooTensor:
+    if isinstance(a, SparseCooTensor):
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
     return a + b.to_dense() * alpha
 
@@ -306,16 +329,16 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
         name = {"truediv": "div"}.get(name, name)
     if name == "sub":
         return _add(args[0], args[1], alpha=-kwargs.get("alpha", 1))
-    if name in ("mm", "matmul", "sparse_mm") and type(args[0]) is SparseCooTensor:
+    if name in ("mm", "matmul", "sparse_mm") and isinstance(args[0], SparseCooTensor):
         return _mm(args[0], args[1], name)
-    if name in ("mm", "matmul") and type(args[1]) is SparseCooTensor:  # dense @ sparse = (sparseᵀ @ denseᵀ)ᵀ
-        return _mm(args[1].t(), args[0].t(), name).t()
-    if name == "addmm" and type(args[1]) is SparseCooTensor:
+    if name in ("mm", "matmul") and isinstance(args[1], SparseCooTensor):  # dense @ sparse = (sparseᵀ @ denseᵀ)ᵀ
+        return _mm(args[1].to_sparse_coo().t(), args[0].t(), name).t()
+    if name == "addmm" and isinstance(args[1], SparseCooTensor):
         beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
         return args[0] * beta + _mm(args[1], args[2], name) * alpha
     if name == "add":
         return _add(*args, **kwargs)
-    if name in ("mul", "multiply", "div", "true_divide") and _scalar(args[1]) and type(args[0]) is SparseCooTensor:
+    if name in ("mul", "multiply", "div", "true_divide") and _scalar(args[1]) and isinstance(args[0], SparseCooTensor):
         return args[0] * args[1] if name.startswith("mul") else args[0] / args[1]
     if name in ("is_same_size",):
         return tuple(args[0].shape) == tuple(args[1].shape)
@@ -329,7 +352,7 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
 def involved(args: tuple, kwargs: dict) -> bool:
     for a in (*args, *kwargs.values()):
         for x in a if isinstance(a, (tuple, list)) else (a,):
-            if type(x) is SparseCooTensor:
+            if isinstance(x, SparseCooTensor):
                 return True
     return False
 
@@ -377,8 +400,10 @@ def to_sparse(self: Tensor, sparse_dim: Any = None, *, layout: Any = None, block
               dense_dim: Any = None) -> SparseCooTensor:  # fmt: skip
     """``Tensor.to_sparse``: the nonzero entries of ``self`` (over its first ``sparse_dim`` dims; the rest
     stay dense in ``values``), coalesced."""
-    if layout is not None and layout is not _sparse_coo():
-        raise NotImplementedError(f"to_sparse: ember has the sparse_coo layout only, not {layout}")
+    if layout is not None and layout is _layout("sparse_csr"):
+        return to_sparse(self).to_sparse_csr()
+    if layout is not None and layout is not _layout("sparse_coo"):
+        raise NotImplementedError(f"to_sparse: ember has the sparse_coo and sparse_csr layouts, not {layout}")
     k = self.dim() if sparse_dim is None else int(sparse_dim)
     if not 0 < k <= self.dim() if self.dim() else k != 0:
         raise RuntimeError(f"sparse_dim must be in [0, {self.dim()}], but got {k}")

@@ -266,7 +266,11 @@ def _to_sparse_coo(self: Tensor) -> Any:
     return _to_sparse(self)
 
 
-_METHODS["to_sparse"], _METHODS["to_sparse_coo"] = _to_sparse, _to_sparse_coo
+def _to_sparse_csr(self: Tensor, dense_dim: Any = None) -> Any:
+    return _to_sparse(self).to_sparse_csr()
+
+
+_METHODS["to_sparse"], _METHODS["to_sparse_coo"], _METHODS["to_sparse_csr"] = _to_sparse, _to_sparse_coo, _to_sparse_csr
 # Other backends' and layouts' flags, which scripts test before taking a device path (DCGAN's
 # `input.is_cuda or input.is_xpu`): an ember tensor is dense, on the CPU, never any of them.
 for _flag in ("is_xpu", "is_mps", "is_ipu", "is_maia", "is_mtia", "is_vulkan",
@@ -284,6 +288,7 @@ def install() -> None:
         "is_distributed": "Whether the tensor is distributed: never.",
         "to_sparse": "The tensor as a sparse COO tensor (its nonzero entries; ember has the sparse_coo layout only).",
         "to_sparse_coo": "The tensor as a sparse COO tensor (its nonzero entries).",
+        "to_sparse_csr": "The 2-D tensor as a sparse CSR tensor (its nonzero entries).",
     }
     for name, fn in _METHODS.items():
         if name in docs:

@@ -1,7 +1,7 @@
-"""Sparse COO tensors (ember.sparse_coo_tensor, Tensor.to_sparse): what PyTorch reports for one (layout,
-indices and values, coalescing, repr), the ops they support checked against numpy (mm with a dense matrix,
-add, scale, sum, transpose), gradients reaching the values and the dense operand checked against finite
-differences, and PyTorch's errors for the rest."""
+"""Sparse COO and CSR tensors (ember.sparse_coo_tensor, sparse_csr_tensor, Tensor.to_sparse/_csr): what
+PyTorch reports for one (layout, indices and values, coalescing, repr), the ops they support checked against
+numpy (mm with a dense matrix, add, scale, sum, transpose), gradients reaching the values and the dense
+operand checked against finite differences, and PyTorch's errors for the rest."""
 
 from __future__ import annotations
 
@@ -123,6 +123,53 @@ def test_a_module_keeps_a_sparse_buffer_through_dtype_moves():
     assert m.heads.is_sparse and m.heads.dtype == ember.float64
 
 
+CROW, COLS, CSR_VALUES = [0, 2, 3], [0, 2, 1], [1.0, 2.0, 3.0]
+
+
+def _csr(values=None):
+    return ember.sparse_csr_tensor(ember.tensor(CROW), ember.tensor(COLS), values if values is not None else
+                                   ember.tensor(CSR_VALUES, dtype=ember.float64), (2, 3))  # fmt: skip
+
+
+def test_csr_reports_its_parts_and_converts():
+    c = _csr()
+    dense = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]])
+    assert c.layout is ember.sparse_csr and c.is_sparse_csr and not c.is_sparse and c._nnz() == 3
+    assert c.crow_indices().tolist() == CROW and c.col_indices().tolist() == COLS
+    np.testing.assert_array_equal(c.to_dense().numpy(), dense)
+    np.testing.assert_array_equal(c.to_sparse_coo().indices().numpy(), np.array(np.nonzero(dense)))
+    back = ember.tensor(dense).to_sparse_csr()
+    assert back.crow_indices().tolist() == CROW and back.values().tolist() == CSR_VALUES
+    assert ember.tensor(dense).to_sparse(layout=ember.sparse_csr).is_sparse_csr
+    with pytest.raises(RuntimeError, match="indices expected sparse coordinate tensor layout but got SparseCsr"):
+        c.indices()
+
+
+def test_csr_products_and_gradients():
+    d = np.arange(6.0).reshape(3, 2)
+    dense = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]])
+    np.testing.assert_allclose((_csr() @ ember.tensor(d)).numpy(), dense @ d)
+    np.testing.assert_allclose((ember.tensor(d.T) @ _csr().to_dense().t()).numpy(), d.T @ dense.T)
+    values = ember.tensor(CSR_VALUES, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v, m: _csr(v) @ m, (values, ember.tensor(d, requires_grad=True)))
+
+
+def test_invariant_checks_switch_is_kept():
+    switch = ember.sparse.check_sparse_tensor_invariants
+    assert not switch.is_enabled()
+    with switch(enable=True):
+        assert switch.is_enabled()
+    assert not switch.is_enabled()
+
+
+def _repr_cases(lib):
+    i, v = lib.tensor([[0, 1, 1], [2, 0, 2]]), lib.tensor([3.0, 4.0, 5.0])
+    return [lib.sparse_coo_tensor(i, v.double()), lib.zeros(3, 3).to_sparse(), lib.tensor([[True, False]]).to_sparse(),
+            lib.sparse_coo_tensor(i, v.long()), lib.arange(40.0).reshape(4, 10).to_sparse(),
+            lib.arange(40.0).reshape(4, 10).to_sparse_csr(), lib.eye(2).to_sparse_csr(),
+            lib.tensor([[1.0, 0.0], [0.0, 0.0]]).to_sparse(1), lib.tensor([0.0, 2.0, 0.0]).to_sparse()]  # fmt: skip
+
+
 def test_matches_pytorch_where_installed():
     torch = pytest.importorskip("torch")
     i, v, d = np.array(INDICES), np.array(VALUES), np.arange(6.0).reshape(3, 2)
@@ -133,3 +180,9 @@ def test_matches_pytorch_where_installed():
     )
     np.testing.assert_array_equal(ts.coalesce().indices().numpy(), es.coalesce().indices().numpy())
     assert repr(ts.coalesce()).replace("torch.", "") == repr(es.coalesce()).replace("ember.", "")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's notes on implicit invariant checks and CSR's beta state
+        for ours, theirs in zip(_repr_cases(ember), _repr_cases(torch)):
+            assert repr(ours).replace("ember.", "") == repr(theirs).replace("torch.", "")
