@@ -185,3 +185,38 @@ def test_jit_state_switch_and_storage_type_normalising(monkeypatch):
     monkeypatch.setenv("PYTORCH_JIT", "0")
     assert not _state.EnabledProxy()
     assert normalize_storage_type(ember.FloatStorage) is ember.FloatStorage
+
+
+def test_take_tensors_chunks_by_type_and_size_and_reorder_restores_order():
+    from ember._utils import _reorder_tensors_as, _take_tensors
+
+    tensors = [ember.zeros(4), ember.zeros(2, dtype=ember.float64), ember.zeros(3), ember.zeros(5), ember.zeros(1)]
+    chunks = list(_take_tensors(tensors, size_limit=28))  # float32: 16 + 12 bytes fit, then 20 + 4
+    assert [[t.numel() for t in c] for c in chunks] == [[4, 3], [5, 1], [2]]
+    flat = [t for c in chunks for t in c]
+    assert [t.numel() for t in _reorder_tensors_as(flat, tensors)] == [4, 2, 3, 5, 1]
+
+
+def test_conv_transpose_mixin_is_pytorchs_deprecated_base():
+    from ember.nn.modules.conv import _ConvTransposeMixin, _ConvTransposeNd
+
+    assert issubclass(ember.nn.ConvTranspose2d, _ConvTransposeNd)
+    with pytest.warns(FutureWarning, match="_ConvTransposeMixin` is a deprecated internal class"):
+
+        class Deconv(_ConvTransposeMixin):
+            _dims = 2
+            _conv_transpose = staticmethod(ember.nn.functional.conv_transpose2d)
+
+        layer = Deconv(2, 3, 3)
+    assert layer(ember.ones(1, 2, 4, 4)).shape == (1, 3, 6, 6)
+
+
+def test_fsdp_state_dict_configs_have_pytorchs_fields():
+    from ember.distributed.fsdp import api
+
+    assert api.FullStateDictConfig(rank0_only=True) == api.FullStateDictConfig(False, True)
+    assert api.OptimStateDictConfig().offload_to_cpu and not api.LocalOptimStateDictConfig().offload_to_cpu
+    settings = api.StateDictSettings(
+        api.StateDictType.FULL_STATE_DICT, api.StateDictConfig(), api.OptimStateDictConfig()
+    )
+    assert settings.state_dict_type is api.StateDictType.FULL_STATE_DICT

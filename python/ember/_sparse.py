@@ -66,6 +66,11 @@ class SparseCooTensor(TensorLike):
     def dim(self) -> int:
         return len(self._size)
 
+    def __len__(self) -> int:
+        if not self._size:
+            raise TypeError("len() of a 0-d tensor")
+        return self._size[0]
+
     def numel(self) -> int:
         n = 1
         for s in self._size:

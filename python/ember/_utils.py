@@ -4,7 +4,7 @@ ember.serialization under the names PyTorch's pickles use."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import _C
@@ -29,6 +29,38 @@ def _unflatten_dense_tensors(flat: Tensor, tensors: Sequence[Tensor]) -> tuple[T
         outputs.append(flat.narrow(0, offset, n).view_as(t))
         offset += n
     return tuple(outputs)
+
+
+def _take_tensors(tensors: Sequence[Tensor], size_limit: int) -> Iterator[list[Tensor]]:
+    """Chunks of ``tensors``, each of one type (``tensor.type()``) and at most ``size_limit`` bytes (one
+    larger tensor makes a chunk alone), in order within a type: how PyTorch groups gradients for bucketed
+    all-reduces (mmengine's, apex's). A sparse tensor counts its indices and values."""
+    chunks: dict[str, list] = {}
+    for tensor in tensors:
+        if tensor.is_sparse:
+            parts = (tensor._indices(), tensor._values())
+            size = sum(p.numel() * p.element_size() for p in parts)
+        else:
+            size = tensor.numel() * tensor.element_size()
+        chunk = chunks.setdefault(tensor.type(), [[], 0])
+        if chunk[1] + size > size_limit and chunk[1] > 0:
+            yield chunk[0]
+            chunk = chunks[tensor.type()] = [[], 0]
+        chunk[0].append(tensor)
+        chunk[1] += size
+    for held, _ in chunks.values():
+        if held:
+            yield held
+
+
+def _reorder_tensors_as(tensors: Sequence[Tensor], ordered_tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """``tensors`` (grouped by type, as ``_take_tensors`` leaves them) put back in the order of
+    ``ordered_tensors``: each type's tensors in turn, by position among that type."""
+    grouped: dict[str, list[Tensor]] = {}
+    for t in tensors:
+        grouped.setdefault(t.type(), []).append(t)
+    by_type = {k: iter(v) for k, v in grouped.items()}
+    return tuple(next(by_type[t.type()]) for t in ordered_tensors)
 
 
 def _element_size(dtype: Any) -> int:

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     ShardingStrategy,
     StateDictType,
 )
+from .api import FullOptimStateDictConfig, FullStateDictConfig, StateDictSettings  # noqa: F401
 
 __all__ = ["BackwardPrefetch", "CPUOffload", "FullyShardedDataParallel", "MixedPrecision", "ShardingStrategy",
            "StateDictType"]  # fmt: skip

@@ -3,6 +3,9 @@ ConvolutionBackward0; the others are compositions over it)."""
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from ... import _C
 from ..._C import Tensor
 from .. import functional as F
@@ -289,3 +292,18 @@ class ConvTranspose3d(_ConvTranspose):
 
     _dims = 3
     _conv_transpose = staticmethod(F.conv_transpose3d)
+
+
+_ConvTransposeNd = _ConvTranspose  # PyTorch's name for the transposed convolutions' base class
+
+
+class _ConvTransposeMixin(_ConvTranspose):
+    """PyTorch's deprecated internal base of transposed convolutions (mmengine imports it); warns when made."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            "`_ConvTransposeMixin` is a deprecated internal class. Please consider using public APIs.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
