@@ -60,3 +60,19 @@ def test_after_pytorch_itself_it_refuses():
         """
     )
     assert "PyTorch is imported already; import ember.as_torch before anything imports torch" in result.stdout
+
+
+def test_vars_of_torch_lists_the_dtypes():
+    """lovely-tensors looks dtypes up as vars(torch)["float32"]."""
+    result = run(
+        """
+        import ember.as_torch
+        import torch
+        assert vars(torch)["float32"] is torch.float32 and vars(torch)["bool"] is torch.bool
+        torch.some_setting = 3  # writes still go to ember
+        import ember
+        assert ember.some_setting == 3
+        print("ok")
+        """
+    )
+    assert result.stdout.strip() == "ok", result.stderr

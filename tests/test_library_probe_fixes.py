@@ -220,3 +220,39 @@ def test_fsdp_state_dict_configs_have_pytorchs_fields():
         api.StateDictType.FULL_STATE_DICT, api.StateDictConfig(), api.OptimStateDictConfig()
     )
     assert settings.state_dict_type is api.StateDictType.FULL_STATE_DICT
+
+
+def test_common_types_and_plain_str_of_a_tensor():
+    from ember._tensor_str import _str
+    from ember.nn.common_types import _size_2_t, _tensor_list_t
+
+    assert int in _size_2_t.__args__ and ember.Tensor in _tensor_list_t.__args__
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    assert _str(x) == repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert _str(x, tensor_contents="[...]") == "tensor([...], requires_grad=True)"
+
+
+def test_quantization_names_load_and_refuse_to_quantize():
+    """bayesian-torch imports observers, QConfig and quantized layers for its optional quantized paths."""
+    from ember.nn.quantized import BatchNorm2d, FloatFunctional
+    from ember.quantization.observer import HistogramObserver, MinMaxObserver
+    from ember.quantization.qconfig import QConfig
+
+    factory = MinMaxObserver.with_args(dtype=ember.qint8, qscheme=ember.per_tensor_symmetric)
+    config = QConfig(activation=factory, weight=factory)
+    with pytest.raises(NotImplementedError, match="MinMaxObserver: ember has no quantized tensors"):
+        config.weight()
+    with pytest.raises(NotImplementedError, match="HistogramObserver"):
+        HistogramObserver()
+    with pytest.raises(NotImplementedError, match="nn.quantized.BatchNorm2d"):
+        BatchNorm2d(3)
+    assert FloatFunctional().add(ember.ones(1), ember.ones(1)).item() == 2.0
+    assert repr(ember.per_tensor_affine).endswith(".per_tensor_affine") and ember.quantization.QuantStub
+    assert ember.per_channel_symmetric is not ember.per_tensor_symmetric
+
+
+def test_torchscript_class_names_cannot_be_made():
+    for name in ("ScriptMethod", "ScriptFunction", "ScriptObject"):
+        cls = getattr(ember._C, name)
+        with pytest.raises(TypeError, match="No constructor defined"):
+            cls()

@@ -3223,6 +3223,27 @@ class Block:
     @classmethod
     def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
         ...
+class ScriptMethod:
+    """
+    ``torch._C.ScriptMethod``: a class of TorchScript's graphs; only its name (ember has no TorchScript).
+    """
+    @classmethod
+    def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        ...
+class ScriptFunction:
+    """
+    ``torch._C.ScriptFunction``: a class of TorchScript's graphs; only its name (ember has no TorchScript).
+    """
+    @classmethod
+    def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        ...
+class ScriptObject:
+    """
+    ``torch._C.ScriptObject``: a class of TorchScript's graphs; only its name (ember has no TorchScript).
+    """
+    @classmethod
+    def __new__(cls: type, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        ...
 def _adam_step_(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool, device_steps: list = [], device_lr: Tensor | None = None) -> None:
     """
     One fused Adam/AdamW update of a parameter group, in place. steps: the counts, counted on the host; device_steps (empty, or one per param): a CUDA parameter's count on its device, or None (Note [Capturable steps]); device_lr: a learning rate tensor on the parameters' GPU, read there.

@@ -142,7 +142,15 @@ from ._histogram import bincount, histc, histogram, histogramdd
 from ._random import bernoulli, multinomial, normal, poisson, randint_like
 from ._tensor_extras import alpha_dropout, asarray, dropout, empty_strided, frexp, mode, nextafter, range  # noqa: A004
 from . import _batched, _histogram, _random, _tensor_extras
-from . import sparse  # noqa: F401
+from . import quantization, sparse  # noqa: F401
+from .ao.quantization.observer import (  # noqa: F401  (PyTorch's quantization schemes, by name)
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+)
 from ._sparse import sparse_coo_tensor
 from ._sparse_csr import sparse_csr_tensor
 

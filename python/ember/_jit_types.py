@@ -155,7 +155,10 @@ def _graph_class(name: str) -> type:
     return type(name, (), {"__new__": _no_constructor, "__module__": "ember._C", "__doc__": doc})
 
 
-_GRAPH_CLASSES = {name: _graph_class(name) for name in ("Graph", "Node", "Value", "Block")}
+_GRAPH_CLASSES = {
+    name: _graph_class(name)
+    for name in ("Graph", "Node", "Value", "Block", "ScriptMethod", "ScriptFunction", "ScriptObject")
+}
 
 
 def install(module: Any) -> None:

@@ -250,6 +250,16 @@ def tensor_repr(t: Tensor) -> str:
         return _tensor_repr(t)
 
 
+def _str(self: Tensor, *, tensor_contents: str | None = None) -> str:
+    """PyTorch's ``torch._tensor_str._str``: a tensor's repr (libraries that replace ``Tensor.__repr__`` keep
+    it to print plainly, lovely-tensors). ``tensor_contents`` replaces the values part when given."""
+    text = tensor_repr(self)
+    if tensor_contents is None:
+        return text
+    prefix = text[: text.index("(") + 1]
+    return prefix + tensor_contents + text[len(prefix) + len(_tensor_str(self, len(prefix))) :]
+
+
 def _tensor_repr(t: Tensor) -> str:
     from ._complex import ComplexTensor
     from .nn.parameter import Parameter

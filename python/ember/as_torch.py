@@ -86,6 +86,9 @@ class _Torch(ModuleType):
 
 
 _torch = _Torch("torch", ember.__doc__)
+# ``vars(torch)`` lists the dtypes, as code that looks a dtype up by name reads it (lovely-tensors:
+# ``vars(torch)["float32"]``); they are the only names copied, since ember never rebinds them
+_torch.__dict__.update({name: value for name, value in vars(ember).items() if isinstance(value, ember.dtype)})
 _torch.__path__ = []  # a package: torch.X imports through the finder
 # importlib.util.find_spec("torch") reads it (transformers asks so whether PyTorch is there)
 _torch.__spec__ = importlib.machinery.ModuleSpec("torch", None, is_package=True)

@@ -10,7 +10,13 @@ from .. import _C
 from .modules.linear import Identity
 from .modules.module import Module
 
-__all__ = ["FloatFunctional"]
+# PyTorch's quantized layers, by name: they compute on quantized tensors, which ember does not have, so making
+# one raises NotImplementedError; libraries import them for optional quantized paths (bayesian-torch).
+_QUANTIZED_LAYERS = """BatchNorm2d BatchNorm3d Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+DeQuantize Dropout ELU Embedding EmbeddingBag GroupNorm Hardswish InstanceNorm1d InstanceNorm2d InstanceNorm3d LayerNorm
+LeakyReLU Linear MultiheadAttention PReLU QFunctional Quantize ReLU6 Sigmoid Softmax""".split()
+
+__all__ = ["FloatFunctional", *_QUANTIZED_LAYERS]
 
 
 class FloatFunctional(Module):
@@ -51,3 +57,17 @@ class FloatFunctional(Module):
     def matmul(self, x: Any, y: Any) -> Any:
         """x @ y."""
         return self.activation_post_process(_C.matmul(x, y))
+
+
+def _quantized_layer(name: str) -> type:
+    def __init__(self: Module, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            f"ember.nn.quantized.{name}: a layer over quantized tensors, which ember does not have (see "
+            "ember.ao.quantization)"
+        )
+
+    doc = f"PyTorch's quantized ``{name}``: only its name (making one raises NotImplementedError)."
+    return type(name, (Module,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+
+
+globals().update({name: _quantized_layer(name) for name in _QUANTIZED_LAYERS})
