@@ -94,6 +94,32 @@ def dropout(n):
     return case, None
 
 
+def rows_by_index(rows, width, picks, accumulate):
+    """index_select of `picks` random rows of a (rows, width) float32 matrix, or index_add of as many rows
+    into it: the gathers and scatter-adds of embeddings and graph networks (numpy: take, add.at)."""
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((rows, width)).astype(np.float32)
+    index = rng.integers(0, rows, size=picks)
+    source = rng.standard_normal((picks, width)).astype(np.float32)
+
+    def case(lib):
+        t, i, s = lib.tensor(table), lib.tensor(index), lib.tensor(source)
+        return (lambda: t.index_add(0, i, s)) if accumulate else (lambda: t.index_select(0, i))
+
+    def np_case():
+        if not accumulate:
+            return lambda: table.take(index, axis=0)
+
+        def add():
+            out = table.copy()
+            np.add.at(out, index, source)
+            return out
+
+        return add
+
+    return case, np_case
+
+
 def optimizer_step(name, **options):
     def case(lib):
         params = [lib.nn.Parameter(lib.randn(1_000_000)) for _ in range(4)]
@@ -115,6 +141,8 @@ CASES = [
     ("randint(0, 100) 1M int64", *randint(1_000_000)),
     ("multinomial(softmax over 50257, 1)", *next_token(50257)),
     ("dropout(p=0.1) 1M float32", *dropout(1_000_000)),
+    ("index_select 8k of 1k x 64 rows", *rows_by_index(1000, 64, 8000, accumulate=False)),
+    ("index_add 8k rows into 1k x 64", *rows_by_index(1000, 64, 8000, accumulate=True)),
     ("Adam step, 4 x 1M float32", *optimizer_step("Adam", lr=1e-3)),
     ("SGD step (momentum, nesterov), 4 x 1M float32", *optimizer_step("SGD", lr=0.1, momentum=0.9, nesterov=True)),
 ]

@@ -171,6 +171,10 @@ Tensor scatter_layout(const Tensor& base, const AdvIndex& a, const Tensor& value
   DimList inv(p.size());
   for (size_t i = 0; i < p.size(); ++i) inv[p[i]] = (int64_t)i;
   Tensor laid = make_view(v, permuted(v->sizes(), inv), permuted(v->strides(), inv), v->offset());
+  // laid out already, and not read from the memory being written: no copy
+  if (laid->is_contiguous() && laid->dtype() == base->dtype() && laid->device() == base->device() &&
+      laid->storage() != base->storage())
+    return laid;
   Tensor out = empty(laid->sizes(), base->dtype());
   kernels::copy(out, laid);
   return out;

@@ -46,6 +46,13 @@ void index_offsets(const Tensor& offsets, const Tensor& index, const IndexBounds
   }
 }
 
+// Whether the offsets within each indexed slice are one run of consecutive elements (not empty).
+static bool consecutive(const std::vector<int64_t>& inner) {
+  for (size_t r = 1; r < inner.size(); ++r)
+    if (inner[r] != inner[0] + int64_t(r)) return false;
+  return !inner.empty();
+}
+
 void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer_t, const std::vector<int64_t>& inner) {
   if (on_cuda(out)) return cuda_dispatch::gather_offsets(out, src, outer_t, inner);
   const int64_t* outer = outer_t->data<int64_t>();
@@ -54,9 +61,15 @@ void gather_offsets(const Tensor& out, const Tensor& src, const Tensor& outer_t,
     T* o = out->data<T>();
     const T* s = src->data<T>();
     const int64_t ni = outer_t->numel(), nr = (int64_t)inner.size();
+    const bool runs = consecutive(inner);  // whole rows of a contiguous tensor: one copy per index
 #pragma omp parallel for num_threads(max_threads()) schedule(static) if (ni * nr >= kParallelGrain)
-    for (int64_t i = 0; i < ni; ++i)
+    for (int64_t i = 0; i < ni; ++i) {
+      if (runs) {
+        std::copy(s + outer[i] + inner[0], s + outer[i] + inner[0] + nr, o + i * nr);
+        continue;
+      }
       for (int64_t r = 0; r < nr; ++r) o[i * nr + r] = s[outer[i] + inner[r]];
+    }
   });
 }
 
@@ -69,16 +82,32 @@ void scatter_offsets(const Tensor& dst, const Tensor& values, const Tensor& oute
     T* d = dst->data<T>();
     const T* v = values->data<T>();
     const int64_t ni = outer_t->numel(), nr = (int64_t)inner.size();
-    // Serial: duplicate indices must add up (or overwrite) deterministically.
+    auto add = [](T& to, T from) {
+      if constexpr (std::is_same_v<T, bool>)
+        to = to || from;
+      else if constexpr (std::is_class_v<T>)  // a half float adds in float
+        to = T(float(to) + float(from));
+      else
+        to += from;
+    };
+    // Serial: duplicate indices must add up (or overwrite) deterministically. Where each index writes one
+    // run of consecutive elements (whole rows of a contiguous tensor: index_add, x[idx] += v), the run is
+    // one tight loop the compiler vectorises.
+    if (consecutive(inner)) {
+      for (int64_t i = 0; i < ni; ++i) {
+        T* to = d + outer[i] + inner[0];
+        const T* from = v + i * nr;
+        if (accumulate)
+          for (int64_t r = 0; r < nr; ++r) add(to[r], from[r]);
+        else
+          std::copy(from, from + nr, to);
+      }
+      return;
+    }
     for (int64_t i = 0; i < ni; ++i)
       for (int64_t r = 0; r < nr; ++r) {
         if (accumulate) {
-          if constexpr (std::is_same_v<T, bool>)
-            d[outer[i] + inner[r]] = d[outer[i] + inner[r]] || v[i * nr + r];
-          else if constexpr (std::is_class_v<T>)  // a half float adds in float
-            d[outer[i] + inner[r]] = T(float(d[outer[i] + inner[r]]) + float(v[i * nr + r]));
-          else
-            d[outer[i] + inner[r]] += v[i * nr + r];
+          add(d[outer[i] + inner[r]], v[i * nr + r]);
         } else {
           d[outer[i] + inner[r]] = v[i * nr + r];
         }
