@@ -49,6 +49,10 @@ def test_pytorchs_errors_for_kinds_namespaces_and_ember_ops():
         ember.library.Library(ns, "DEF")
     with pytest.raises(ValueError, match="Unsupported kind: BAD"):
         ember.library.Library(ns, "BAD")
+    with pytest.raises(NotImplementedError, match="no dispatcher to send every op to a fallback kernel"):
+        ember.library.Library(ns, "FRAGMENT").fallback(lambda *a: None, "CPU")
+    with pytest.raises(NotImplementedError, match="with_keyset=True"):
+        ember.library.Library(ns, "FRAGMENT").impl("anything", lambda ks, x: x, "CPU", with_keyset=True)
     with pytest.raises(NotImplementedError, match="cannot replace its own op aten::add"):
         ember.library.Library("aten", "IMPL").impl("add.Tensor", lambda a, b: a, "CPU")
 

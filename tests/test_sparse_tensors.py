@@ -154,6 +154,27 @@ def test_csr_products_and_gradients():
     assert gradcheck(lambda v, m: _csr(v) @ m, (values, ember.tensor(d, requires_grad=True)))
 
 
+def test_layout_conversions_and_misuse_raise_clear_errors():
+    s = _sparse()
+    assert s.to_sparse(layout=ember.sparse_csr).is_sparse_csr and s.to_sparse() is s
+    assert _csr().to_sparse().is_sparse and _csr().to_sparse(layout=ember.sparse_csr).is_sparse_csr
+    assert ember.eye(3).to_sparse(dense_dim=1).dense_dim() == 1
+    with pytest.raises(NotImplementedError, match="keeps a sparse tensor's 2 sparse dims"):
+        s.to_sparse(1)
+    with pytest.raises(NotImplementedError, match="sparse_coo and sparse_csr layouts"):
+        ember.eye(2).to_sparse(layout=ember.sparse_bsr, blocksize=(1, 1))
+    with pytest.raises(TypeError, match="argument 'mat2' \\(position 2\\) must be Tensor, not NoneType"):
+        ember.sparse.mm(s, None)
+    with pytest.raises(TypeError, match="argument 'size' must be tuple of ints"):
+        ember.sparse_coo_tensor(ember.tensor(INDICES), ember.tensor(VALUES), "ab")
+    with pytest.raises(RuntimeError, match="found negative index -1 for dim 0"):
+        ember.sparse_coo_tensor(-ember.tensor(INDICES), ember.tensor(VALUES), (2, 3))
+    with pytest.raises(RuntimeError, match="`crow_indices\\[..., 0\\] == 0` is not satisfied"):
+        ember.sparse_csr_tensor(ember.tensor([1, 2, 3]), ember.tensor(COLS), ember.tensor(CSR_VALUES))
+    with pytest.raises(RuntimeError, match="`crow_indices\\[..., -1\\] == nnz` is not satisfied"):
+        ember.sparse_csr_tensor(ember.tensor([0, 2, 4]), ember.tensor(COLS), ember.tensor(CSR_VALUES))
+
+
 def test_invariant_checks_switch_is_kept():
     switch = ember.sparse.check_sparse_tensor_invariants
     assert not switch.is_enabled()

@@ -282,13 +282,16 @@ inline Shape shape_or_keyword(const py::args& args, const py::kwargs& kw, const 
 
 std::optional<DType> dtype_arg(py::handle h);
 // nonzero(t, as_tuple=True): one index tensor per dim (a 0-d t counts as 1-d).
-// A uint8 index is a mask, as in PyTorch, which deprecates it with this warning.
+// A uint8 tensor read as a bool mask, as PyTorch still reads one where it deprecates it (an index, where's
+// condition), with that place's deprecation warning.
+inline Tensor byte_as_mask(const Tensor& t, const char* deprecation) {
+  if (t->dtype() != DType::UInt8) return t;
+  if (PyErr_WarnEx(PyExc_UserWarning, deprecation, 1) < 0) throw py::error_already_set();
+  return to_dtype(t, DType::Bool);
+}
 inline Tensor byte_index_as_mask(const Tensor& index) {
-  if (index->dtype() != DType::UInt8) return index;
-  if (PyErr_WarnEx(PyExc_UserWarning,
-                   "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.", 1) < 0)
-    throw py::error_already_set();
-  return to_dtype(index, DType::Bool);
+  return byte_as_mask(index,
+                      "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.");
 }
 
 inline py::tuple nonzero_tuple(const Tensor& t) {

@@ -328,13 +328,9 @@ void register_unary_math(OpRegistry& r) {
 
 // A uint8 condition is read as a mask, as PyTorch does, with its deprecation warning.
 Tensor where_condition(const Tensor& c) {
-  if (c->dtype() != DType::UInt8) return c;
-  if (PyErr_WarnEx(PyExc_UserWarning,
-                   "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a "
-                   "future version of PyTorch. Use a boolean condition instead.",
-                   1) < 0)
-    throw py::error_already_set();
-  return to_dtype(c, DType::Bool);
+  return byte_as_mask(c,
+                      "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a "
+                      "future version of PyTorch. Use a boolean condition instead.");
 }
 
 void register_elementwise(OpRegistry& r) {

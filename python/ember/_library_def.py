@@ -20,13 +20,14 @@ _KINDS = ("DEF", "IMPL", "FRAGMENT")
 _DEFINED_NAMESPACES: set[str] = set()  # namespaces a "DEF" library holds (PyTorch allows one)
 _PENDING_KERNELS: dict[str, list[tuple[Callable[..., Any], str]]] = {}  # kernels for ops not defined yet
 _DEVICE_KEYS = {"CPU": "cpu", "CUDA": "cuda"}
+_NESTING = {"(": 1, "[": 1, ")": -1, "]": -1}  # how a schema character changes the bracket depth
 _COMPOSITE_KEYS = ("", "CompositeImplicitAutograd", "CompositeExplicitAutograd", "Default", "Math")
 
 
 def _split_top_level(text: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        depth += ch in "([" and 1 or ch in ")]" and -1 or 0
+        depth += _NESTING.get(ch, 0)
         if ch == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
@@ -47,7 +48,7 @@ def _schema_signature(schema: str) -> tuple[str, inspect.Signature]:
     name, rest = schema.split("(", 1)
     depth, end = 1, 0
     while depth and end < len(rest):  # the parenthesis that closes the arguments (returns may hold more)
-        depth += {"(": 1, ")": -1}.get(rest[end], 0)
+        depth += _NESTING.get(rest[end], 0)
         end += 1
     arguments = rest[: end - 1]
     parameters, kind = [], inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -130,6 +131,10 @@ class Library:
              allow_override: bool = True) -> None:  # fmt: skip
         """Gives the op ``op_name`` (a name in this namespace, ``"ns::name"`` or the op) the kernel ``fn`` for
         ``dispatch_key`` (the library's own key when empty)."""
+        if with_keyset:
+            raise NotImplementedError(
+                "Library.impl(with_keyset=True): ember has no dispatch key sets to pass a kernel as its first argument"
+            )
         if isinstance(op_name, _library.CustomOpDef):
             qualname = op_name._qualname
         else:
@@ -147,7 +152,9 @@ class Library:
             _attach_kernel(op, fn, key)
 
     def fallback(self, fn: Callable[..., Any], dispatch_key: str = "", *, with_keyset: bool = False) -> None:
-        """A fallback kernel for every op: ember has no dispatcher, so there is nothing to fall back from."""
+        """A kernel for every op of a dispatch key: refused, since ember has no dispatcher to route every op through
+        it (a fallback that never ran would be a silent difference)."""
+        raise NotImplementedError("Library.fallback: ember has no dispatcher to send every op to a fallback kernel")
 
     def _destroy(self) -> None:
         for qualname in self._op_defs:

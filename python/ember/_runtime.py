@@ -164,10 +164,9 @@ def _whole_batch_truth(input: Tensor, name: str) -> Tensor:
     """``input`` with every vmap level's batch folded in: PyTorch's batching rule for ``_is_all_true`` and
     ``_is_any_true`` gives one answer for the whole batch, so a check (a distribution's argument validation)
     may branch on it inside vmap."""
-    from ._batched import BatchedTensor
+    from ._batched import physical
 
-    while type(input) is BatchedTensor:
-        input = input._held()
+    input = physical(input)
     if input.dtype != _C.dtype.bool:
         raise RuntimeError(f"{name}: expected a boolean tensor, but got one of dtype {input.dtype}")
     return input

@@ -10,12 +10,13 @@ ember's autograd; a sparse tensor itself gets no ``.grad`` (see the README)."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
-from . import _C
+from . import _C, _creation
 from ._batched import TensorLike, keep_checks_on, stand_in_class, to_arguments
 from ._C import Tensor
-from ._creation import tensor, zeros
+from ._creation import get_default_dtype, tensor, zeros
 from ._tensor import Size
 
 __all__ = ["SparseCooTensor", "sparse_coo_tensor", "to_sparse"]
@@ -43,7 +44,7 @@ class SparseCooTensor(TensorLike):
     shape = property(lambda self: Size(self._size))
     dtype = property(lambda self: self._vals.dtype)
     device = property(lambda self: self._vals.device)
-    layout = property(lambda self: _layout("sparse_coo"))
+    layout = property(lambda self: _creation.sparse_coo)
     is_sparse = property(lambda self: True)
     is_sparse_csr = is_quantized = is_meta = is_mkldnn = is_nested = property(lambda self: False)
     is_cuda = property(lambda self: self._vals.is_cuda)
@@ -133,15 +134,29 @@ class SparseCooTensor(TensorLike):
         dense = dense.index_put(tuple(self._idx), self._vals, accumulate=True)
         return dense if dtype is None else dense.to(dtype)
 
-    def to_sparse(self, *args: Any, **kwargs: Any) -> SparseCooTensor:
-        return self
+    def to_sparse(self, sparse_dim: Any = None, *, layout: Any = None, blocksize: Any = None,
+                  dense_dim: Any = None) -> SparseCooTensor:  # fmt: skip
+        """This tensor in ``layout`` (COO when none is given); its sparse dims cannot change."""
+        if layout is _creation.sparse_csr:
+            return self.to_sparse_csr(dense_dim)
+        _check_sparse_layout(layout, blocksize, "to_sparse")
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise NotImplementedError(
+                f"to_sparse: ember keeps a sparse tensor's {self.sparse_dim()} sparse dims (asked for {sparse_dim}); "
+                "call .to_dense().to_sparse(sparse_dim)"
+            )
+        return self.to_sparse_coo()
 
     def to_sparse_coo(self) -> SparseCooTensor:
+        if type(self) is SparseCooTensor:
+            return self
         return SparseCooTensor(self._idx, self._vals, self._size, self._coalesced)
 
     def to_sparse_csr(self, dense_dim: Any = None) -> Any:
         from ._sparse_csr import SparseCsrTensor
 
+        if dense_dim:
+            raise NotImplementedError("to_sparse_csr: ember's CSR tensors have no dense dims")
         if self.dim() != 2 or self.sparse_dim() != 2:
             raise RuntimeError(f"to_sparse_csr: ember makes CSR tensors of 2-D matrices, got size {list(self._size)}")
         c = self.coalesce()
@@ -160,7 +175,7 @@ class SparseCooTensor(TensorLike):
         return self.to("cpu")
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> SparseCooTensor:
-        return self.to("cuda" if device is None else device)
+        return self.to("cuda" if device is None else device, non_blocking=non_blocking)
 
     def float(self) -> SparseCooTensor:
         return self._map_values(lambda v: v.float())
@@ -240,7 +255,7 @@ def _sparse_repr(t: SparseCooTensor, fields: list[tuple[str, Tensor]], force_new
         body = _tensor_str(part.detach(), indent + len(opening)) if part.numel() else f"[], size={tuple(part.shape)}"
         parts.append(opening + body + ")")
     suffixes = ["size=(" + ", ".join(map(str, t._size)) + ("," if len(t._size) == 1 else "") + ")", f"nnz={t._nnz()}"]
-    if t.dtype not in (_default_dtype(), _C.dtype.int64, _C.dtype.bool):  # the dtypes a repr leaves unsaid
+    if t.dtype not in (get_default_dtype(), _C.dtype.int64, _C.dtype.bool):  # the dtypes a repr leaves unsaid
         suffixes.append(f"dtype={t.dtype}")
     suffixes.append(f"layout={t.layout}")
     if t.device.type != "cpu":
@@ -252,16 +267,10 @@ def _sparse_repr(t: SparseCooTensor, fields: list[tuple[str, Tensor]], force_new
     return _add_suffixes("tensor(" + (",\n" + " " * indent).join(parts), suffixes, indent, force_newline)
 
 
-def _default_dtype() -> Any:
-    from ._creation import get_default_dtype
-
-    return get_default_dtype()
-
-
-def _layout(name: str) -> Any:
-    from . import _creation
-
-    return getattr(_creation, name)
+def _check_sparse_layout(layout: Any, blocksize: Any, op: str) -> None:
+    """Refuses a layout ember does not have (CSC and the blocked ones) and a block size (BSR/BSC only)."""
+    if layout not in (None, _creation.sparse_coo, _creation.sparse_csr) or blocksize is not None:
+        raise NotImplementedError(f"{op}: ember has the sparse_coo and sparse_csr layouts, not {layout} or blocks")
 
 
 def _linear_index(indices: Tensor, sizes: tuple[int, ...]) -> Tensor:
@@ -284,6 +293,8 @@ def _mm(sparse: SparseCooTensor, dense: Any, name: str) -> Tensor:
     into its row (index_add), so gradients reach the values and ``dense``."""
     if isinstance(dense, SparseCooTensor):
         dense = dense.to_dense()
+    if not isinstance(dense, Tensor):
+        raise TypeError(f"{name}(): argument 'mat2' (position 2) must be Tensor, not {type(dense).__name__}")
     if sparse.dim() != 2 or sparse.sparse_dim() != 2 or dense.dim() not in (1, 2):
         raise RuntimeError(
             f"{name}: ember multiplies a 2-D sparse matrix by a 1-D or 2-D dense one, got sparse of size "
@@ -382,7 +393,12 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     if size is None:
         maxes = idx.amax(1).tolist() if idx.shape[1] else [-1] * sparse_dim
         size = (*[m + 1 for m in maxes], *vals.shape[1:])
-    size = tuple(int(s) for s in size)
+    try:  # ints, or what stands for one (a numpy integer): PyTorch's TypeError otherwise
+        size = tuple(operator.index(n) for n in size) if isinstance(size, (tuple, list)) else None
+    except TypeError:
+        size = None
+    if size is None:
+        raise TypeError("sparse_coo_tensor(): argument 'size' must be tuple of ints")
     if len(size) != sparse_dim + vals.dim() - 1 or tuple(size[sparse_dim:]) != tuple(vals.shape[1:]):
         raise RuntimeError(
             f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim ({vals.dim() - 1}), but got "
@@ -397,6 +413,8 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
                 raise RuntimeError(
                     f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {high[d]}"
                 )
+    if pin_memory:  # page-locked, as PyTorch pins both parts (without a GPU: its error)
+        idx, vals = idx.pin_memory(), vals.pin_memory()
     out = SparseCooTensor(idx, vals, size, bool(is_coalesced) or idx.shape[1] <= 1)
     return out.requires_grad_() if requires_grad else out
 
@@ -405,11 +423,14 @@ def to_sparse(self: Tensor, sparse_dim: Any = None, *, layout: Any = None, block
               dense_dim: Any = None) -> SparseCooTensor:  # fmt: skip
     """``Tensor.to_sparse``: the nonzero entries of ``self`` (over its first ``sparse_dim`` dims; the rest
     stay dense in ``values``), coalesced."""
-    if layout is not None and layout is _layout("sparse_csr"):
-        return to_sparse(self).to_sparse_csr()
-    if layout is not None and layout is not _layout("sparse_coo"):
-        raise NotImplementedError(f"to_sparse: ember has the sparse_coo and sparse_csr layouts, not {layout}")
-    k = self.dim() if sparse_dim is None else int(sparse_dim)
+    if layout is _creation.sparse_csr:
+        return to_sparse(self).to_sparse_csr(dense_dim)
+    _check_sparse_layout(layout, blocksize, "to_sparse")
+    if dense_dim is not None and sparse_dim is not None and int(sparse_dim) + int(dense_dim) != self.dim():
+        raise RuntimeError(
+            f"to_sparse: sparse_dim ({sparse_dim}) and dense_dim ({dense_dim}) must add up to {self.dim()}"
+        )
+    k = int(sparse_dim) if sparse_dim is not None else self.dim() - int(dense_dim or 0)
     if not 0 < k <= self.dim() if self.dim() else k != 0:
         raise RuntimeError(f"sparse_dim must be in [0, {self.dim()}], but got {k}")
     nonzero = self != 0

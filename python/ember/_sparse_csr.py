@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C
+from . import _C, _creation
 from ._C import Tensor
 from ._creation import arange, tensor, zeros
-from ._sparse import SparseCooTensor, _layout, _sparse_repr, sparse_coo_tensor
+from ._histogram import bincount
+from ._sparse import SparseCooTensor, _sparse_repr, sparse_coo_tensor
 
 __all__ = ["SparseCsrTensor", "sparse_csr_tensor"]
 
@@ -21,14 +22,12 @@ class SparseCsrTensor(SparseCooTensor):
 
     __slots__ = ()
 
-    layout = property(lambda self: _layout("sparse_csr"))
+    layout = property(lambda self: _creation.sparse_csr)
     is_sparse = property(lambda self: False)
     is_sparse_csr = property(lambda self: True)
 
     def crow_indices(self) -> Tensor:
-        counts = zeros((self._size[0],), dtype=_C.dtype.int64, device=self.device).index_add(
-            0, self._idx[0], _ones_like(self._idx[0])
-        )
+        counts = bincount(self._idx[0], minlength=self._size[0])  # entries per row
         return _C.cat([zeros((1,), dtype=_C.dtype.int64, device=self.device), counts.cumsum(0)])
 
     def col_indices(self) -> Tensor:
@@ -40,10 +39,9 @@ class SparseCsrTensor(SparseCooTensor):
     def values(self) -> Tensor:
         return self._vals
 
-    def to_sparse(self, *args: Any, **kwargs: Any) -> SparseCooTensor:
-        return self.to_sparse_coo()
-
     def to_sparse_csr(self, dense_dim: Any = None) -> SparseCsrTensor:
+        if dense_dim:
+            raise NotImplementedError("to_sparse_csr: ember's CSR tensors have no dense dims")
         return self
 
     def transpose(self, dim0: int, dim1: int) -> SparseCooTensor:
@@ -52,10 +50,6 @@ class SparseCsrTensor(SparseCooTensor):
     def __repr__(self) -> str:
         fields = [("crow_indices", self.crow_indices()), ("col_indices", self._idx[1]), ("values", self._vals)]
         return _sparse_repr(self, fields, force_newline=False)
-
-
-def _ones_like(t: Tensor) -> Tensor:
-    return zeros(t.shape, dtype=t.dtype, device=t.device) + 1
 
 
 def sparse_csr_tensor(crow_indices: Any, col_indices: Any, values: Any, size: Any = None, *, dtype: Any = None,
@@ -67,7 +61,12 @@ def sparse_csr_tensor(crow_indices: Any, col_indices: Any, values: Any, size: An
     cols = col_indices if isinstance(col_indices, Tensor) else tensor(col_indices, dtype=_C.dtype.int64)
     if crow.dim() != 1 or cols.dim() != 1:
         raise RuntimeError("sparse_csr_tensor: ember makes CSR tensors of 2-D matrices (1-D crow and col indices)")
-    counts = crow.to(dtype=_C.dtype.int64).diff()
+    crow = crow.to(dtype=_C.dtype.int64)
+    if crow.numel() == 0 or int(crow[0]) != 0:
+        raise RuntimeError("`crow_indices[..., 0] == 0` is not satisfied.")
+    if int(crow[-1]) != cols.numel():
+        raise RuntimeError(f"`crow_indices[..., -1] == nnz` is not satisfied (nnz {cols.numel()}).")
+    counts = crow.diff()
     if bool((counts < 0).any()):
         raise RuntimeError("`0 <= crow_indices[..., 1:] - crow_indices[..., :-1] <= ncols` is not satisfied.")
     rows = _C.repeat_interleave(arange(counts.shape[0], device=crow.device), counts) if counts.shape[0] else cols

@@ -267,7 +267,7 @@ def _to_sparse_coo(self: Tensor) -> Any:
 
 
 def _to_sparse_csr(self: Tensor, dense_dim: Any = None) -> Any:
-    return _to_sparse(self).to_sparse_csr()
+    return _to_sparse(self).to_sparse_csr(dense_dim)
 
 
 _METHODS["to_sparse"], _METHODS["to_sparse_coo"], _METHODS["to_sparse_csr"] = _to_sparse, _to_sparse_coo, _to_sparse_csr
