@@ -256,3 +256,31 @@ def test_torchscript_class_names_cannot_be_made():
         cls = getattr(ember._C, name)
         with pytest.raises(TypeError, match="No constructor defined"):
             cls()
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="counts threads through Linux's /proc")
+def test_fft_starts_no_thread_pool_a_fork_would_have_to_stop():
+    """scipy's FFT thread pool is stopped before every fork, and that stop can hang: ember runs scipy's
+    transforms on one thread, so a DataLoader may fork after an FFT (a fresh process: no pool yet)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os
+        import ember
+        x = ember.randn(64, 64, 8)
+        (x * 2).sum()  # ember's own threads, started by its first ops
+        try:
+            import scipy.fft  # (its import starts a thread of its own, not the pool)
+        except ImportError:
+            pass
+        before = len(os.listdir("/proc/self/task"))
+        ember.fft.fftn(x)  # a transform over several axes: one that a pool would split
+        ember.fft.rfft(ember.randn(256, 512), dim=0)
+        print(len(os.listdir("/proc/self/task")) - before)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "0", result.stdout + result.stderr

@@ -11,8 +11,10 @@
 # the opposite C2C with the dual normalization ("backward" <-> "forward"); R2C's is the real part of
 # the inverse C2C of the zero-padded gradient; C2R's is R2C of the gradient with bins 1 .. n-m
 # doubled, each standing for itself and its conjugate. scipy.fft runs them when scipy is installed:
-# the same pocketfft, vectorised and on ember's threads, 2-3x faster than numpy's; numpy.fft
-# otherwise. A tensor on a GPU is transformed on the CPU and copied back: ember has no cuFFT path.
+# the same pocketfft, vectorised, faster than numpy's; numpy.fft otherwise. On one thread: with
+# workers > 1 scipy starts a thread pool that it stops before every fork, and that stop can hang
+# (a lost wakeup in the pool), which hung a DataLoader fork after an FFT in this project's CI. A
+# tensor on a GPU is transformed on the CPU and copied back: ember has no cuFFT path.
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ def _pocketfft() -> tuple[Any, dict]:
             _BACKEND.append(module)
     if _BACKEND[0] is None:
         return np.fft, {}
-    return _BACKEND[0], {"workers": _C.get_num_threads()}
+    return _BACKEND[0], {}  # (no workers=: see the top of this file)
 
 
 class _C2C(Function):
