@@ -113,6 +113,13 @@ def test_errors_name_pytorchs_words():
         ember._foreach_add(tensors(), [ember.ones(1)])
     with pytest.raises(RuntimeError, match="Tensor list must have same number of elements as scalar list."):
         ember._foreach_div(tensors(), [1.0])
+    # an empty second list: numbers for the arithmetic ops, tensors for the ones that take only tensors
+    with pytest.raises(RuntimeError, match="Tensor list must have same number of elements as scalar list."):
+        ember._foreach_add_(tensors(), [])
+    with pytest.raises(RuntimeError, match="Tensor lists must have the same number of tensors, got 3 and 0"):
+        ember._foreach_addcmul_(tensors(), [], [])
+    with pytest.raises(RuntimeError, match="Tensor lists must have the same number of tensors, got 3 and 0"):
+        ember._foreach_lerp_(tensors(), [], 0.5)
     with pytest.raises(RuntimeError, match="self must be a matrix"):
         ember._foreach_mm(tensors(), tensors())
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):

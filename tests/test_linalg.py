@@ -545,6 +545,9 @@ def test_info_names_the_failing_matrix_and_minor():
     L, info = LA.cholesky_ex(T(not_pd))
     assert info.tolist() == [0, 3]
     close(L[0], np.eye(3))
+    # as PyTorch, the partial factor LAPACK leaves: the columns before the failing minor, then the pivot that
+    # failed (1 - 2*2); trust-region solvers (torchmin's trust-exact) read it to find a better shift
+    close(L[1], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 2.0, -3.0]])
     with pytest.raises(RuntimeError, match=r"\(Batch element 1\): The factorization could not be completed"):
         LA.cholesky(T(not_pd))
 

@@ -54,12 +54,37 @@ Tensor alpha_scalar(const Tensor& other, double alpha) {
   return scalar(alpha, DType::Int64);
 }
 
+Tensor widened_half(const Tensor& t) { return is_half_float(t->dtype()) ? to_dtype(t, DType::Float32) : t; }
+
+Tensor binary_operand(BinaryOp op, const Tensor& b, DType compute) {  // Note [Half-float arithmetic]
+  const bool divides = op == BinaryOp::Div || op == BinaryOp::FloorDivide || op == BinaryOp::TruncDivide;
+  const bool opmath_scalar = (op == BinaryOp::Mul || divides) && is_half_float(compute) && b->dim() == 0 &&
+                             b->dtype() != compute && b->device().is_cpu();
+  return cast_for_kernel(b, opmath_scalar ? DType::Float32 : compute);
+}
+
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
   check_same_device(*a, *b);
   Tensor out =
       empty(broadcast_shapes(a->sizes(), b->sizes()), out_dtype, a->device().is_cpu() ? b->device() : a->device());
-  kernels::binary(op, out, cast_for_kernel(a, compute), cast_for_kernel(b, compute));
+  kernels::binary(op, out, cast_for_kernel(a, compute), binary_operand(op, b, compute));
   return out;
+}
+
+// a + alpha * b (or a - alpha * b) with a half-float result: computed in float32 with alpha rounded to
+// the result's dtype, then rounded once (Note [Half-float arithmetic]).
+static Tensor half_float_alpha_sum(BinaryOp op, const Tensor& a, const Tensor& b, double alpha, DType rt) {
+  NoGradGuard no_grad;
+  const double rounded_alpha = item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), rt));
+  Tensor product = mul(widened_half(b), scalar(rounded_alpha, DType::Float64));
+  return to_dtype(binary_forward(op, widened_half(a), product, DType::Float32, DType::Float32), rt);
+}
+
+// a op alpha * b, for add and sub.
+static Tensor alpha_sum(BinaryOp op, const Tensor& a, const Tensor& b, double alpha) {
+  const DType rt = result_type(a, b);
+  if (alpha != 1.0 && is_half_float(rt)) return half_float_alpha_sum(op, a, b, alpha, rt);
+  return binary_forward(op, a, scaled(b, alpha, rt), rt, rt);
 }
 
 namespace {  // a State is private to its op's file (Note [Node state])
@@ -103,8 +128,7 @@ struct ClampState {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  Tensor bb = scaled(b, alpha, result_type(a, b));
-  Tensor out = binary_forward(BinaryOp::Add, a, bb, result_type(a, b), result_type(a, b));
+  Tensor out = alpha_sum(BinaryOp::Add, a, b, alpha);
   auto n = make_node<AlphaState>("AddBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     double alpha = n.state.alpha;
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
@@ -121,8 +145,7 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   EMBER_CHECK(a->dtype() != DType::Bool || b->dtype() != DType::Bool,
               "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
               "operator instead.");
-  Tensor bb = scaled(b, alpha, result_type(a, b));
-  Tensor out = binary_forward(BinaryOp::Sub, a, bb, result_type(a, b), result_type(a, b));
+  Tensor out = alpha_sum(BinaryOp::Sub, a, b, alpha);
   auto n = make_node<AlphaState>("SubBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),
             n.needs(1) ? n.state.bc.grad(mul(g[0], scalar(-n.state.alpha, DType::Float64)), 1) : Tensor()};

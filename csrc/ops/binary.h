@@ -12,6 +12,18 @@ Tensor binary_forward(kernels::BinaryOp op, const Tensor& a, const Tensor& b, DT
 // The same for a float-only function: integer and bool inputs compute in the default float dtype.
 Tensor binary_forward_float(kernels::BinaryOp op, const Tensor& a, const Tensor& b);
 
+// Note [Half-float arithmetic]: PyTorch's CPU kernels compute float16 and bfloat16 in float and
+// round once per op; ember's kernels do too (Note [Storage dtypes]), but a composite of ops would
+// round after each. So lerp, addcmul/addcdiv and add/sub with an alpha compute their half-float
+// results in float32 and round once (alpha itself rounded to the result's dtype first, as
+// PyTorch's add does), and mul and the divisions keep a number or 0-d operand in float (PyTorch's opmath
+// scalar: x * 0.1 is x * 0.1f rounded once, not x * bfloat16(0.1)); add and sub round it first.
+inline bool is_half_float(DType d) { return d == DType::Float16 || d == DType::BFloat16; }
+// t as float32 when it is half-float (its values are exact there), else t.
+Tensor widened_half(const Tensor& t);
+// b as the kernel of `op` computing in `compute` reads it: a scalar of a half-float mul or division stays float32.
+Tensor binary_operand(kernels::BinaryOp op, const Tensor& b, DType compute);
+
 // Raises ZeroDivisionError when an integer division (compute dtype not floating) would divide by
 // zero, looking at the divisor as the kernel will see it (cast to `compute`).
 void check_integer_divisor(const Tensor& b, DType compute);

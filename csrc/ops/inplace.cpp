@@ -12,6 +12,7 @@
 
 #include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
+#include "ops/binary.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -174,10 +175,10 @@ static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::Binary
       self, &other, name, saves_self,
       [&] {
         if (rt == self->dtype()) {
-          kernels::binary(op, self, self, cast_for_kernel(other, rt));
+          kernels::binary(op, self, self, binary_operand(op, other, rt));
         } else {
           Tensor tmp = empty(self->sizes(), rt);
-          kernels::binary(op, tmp, cast_for_kernel(self, rt), cast_for_kernel(other, rt));
+          kernels::binary(op, tmp, cast_for_kernel(self, rt), binary_operand(op, other, rt));
           kernels::copy(self, tmp);
         }
       },
@@ -234,6 +235,10 @@ Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
   if (alpha != 1.0) {
     // scaled in the dtype the sum computes in: a bfloat16 `other` on a float32 tensor is not rounded first
     const DType compute = result_type(self, other);
+    if (is_half_float(compute)) {  // Note [Half-float arithmetic]: a float32 sum, rounded once into self
+      const double rounded_alpha = item_as_double(cast_for_kernel(wrapped_scalar(alpha, DType::Float64), compute));
+      return add_(self, mul(widened_half(other), wrapped_scalar(rounded_alpha, DType::Float64)), 1.0);
+    }
     const bool widen = other->dtype() != compute && !other->is_wrapped_number && is_floating(compute);
     return add_(self, mul(widen ? to_dtype(other, compute) : other, alpha_scalar(other, alpha)), 1.0);
   }

@@ -206,10 +206,12 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor diff = sub(end, self);
-    Tensor near_start = add(self, mul(weight, diff));
-    Tensor near_end = sub(end, mul(diff, one_minus(weight)));
-    out = where(lt(abs(weight), num(0.5)), near_start, near_end);
+    // half floats compute in float32 and round once (Note [Half-float arithmetic])
+    const Tensor start = widened_half(self), stop = widened_half(end), w = widened_half(weight);
+    Tensor diff = sub(stop, start);
+    Tensor near_start = add(start, mul(w, diff));
+    Tensor near_end = sub(stop, mul(diff, one_minus(w)));
+    out = where(lt(abs(w), num(0.5)), near_start, near_end);
     if (out->dtype() != self->dtype()) out = to_dtype(out, self->dtype());
   }
   auto fn = [](auto& n, variable_list& g) -> variable_list {
@@ -244,8 +246,13 @@ static Tensor addc(const Tensor& self, const Tensor& t1, const Tensor& t2, doubl
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor prod = divide ? div(t1, t2) : mul(t1, t2);
-    out = add(self, prod, value);
+    // three half floats of one dtype compute in float32 and round once (Note [Half-float arithmetic])
+    const DType dt = self->dtype();
+    const bool half = is_half_float(dt) && t1->dtype() == dt && t2->dtype() == dt;
+    const Tensor a = half ? widened_half(t1) : t1, b = half ? widened_half(t2) : t2;
+    Tensor prod = divide ? div(a, b) : mul(a, b);
+    out = add(half ? widened_half(self) : self, prod, value);
+    if (half) out = to_dtype(out, dt);
   }
   auto fn = [](auto& n, variable_list& g) -> variable_list {
     const bool divide = n.op_name[4] == 'd';

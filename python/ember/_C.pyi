@@ -3202,6 +3202,12 @@ class Generator:
         """
         The device the generator was made for (cpu by default).
         """
+class _LinAlgError(RuntimeError):
+    """
+    A factorization failed on its input (singular, not positive-definite): PyTorch's
+        torch.linalg.LinAlgError, a RuntimeError. Named and placed as PyTorch's (``torch._C._LinAlgError``), as
+        tracebacks and ``type(e).__name__`` show it.
+    """
 class Graph:
     """
     ``torch._C.Graph``: a class of TorchScript's graphs; only its name (ember has no TorchScript).

@@ -27,6 +27,7 @@ _BINARY = {
     "clamp_min": ("clamp_min", "clamp_min"), "clamp_max": ("clamp_max", "clamp_max"),
 }  # fmt: skip
 _WITH_ALPHA = ("add", "sub")
+_HALF_FLOATS = (_C.dtype.float16, _C.dtype.bfloat16)
 _TAKES_ONE_TENSOR = ("add", "sub", "mul", "div")
 
 
@@ -38,11 +39,20 @@ def _tensors(self: Sequence[Tensor]) -> Sequence[Tensor]:
     return self
 
 
-def _same_length(self: Sequence[Tensor], other: Sequence[Any]) -> None:
+def _same_length(self: Sequence[Tensor], other: Sequence[Any], tensors: bool = False) -> None:
+    """PyTorch's words for lists of two lengths: a second argument that must be tensors (``tensors``, or a
+    list of them) says so, else it is read as a list of numbers (an empty one too)."""
     if len(other) != len(self):
-        if all(isinstance(o, Tensor) for o in other):
+        if tensors or (other and all(isinstance(o, Tensor) for o in other)):
             raise RuntimeError(f"Tensor lists must have the same number of tensors, got {len(self)} and {len(other)}")
         raise RuntimeError("Tensor list must have same number of elements as scalar list.")
+
+
+def _tensor_list(self: Sequence[Tensor], other: Sequence[Tensor]) -> Sequence[Tensor]:
+    """``other``, a list of tensors as long as ``self`` (an empty one is refused with the lengths)."""
+    if isinstance(other, (list, tuple)):
+        _same_length(self, other, tensors=True)
+    return _tensors(other)
 
 
 def _per_tensor(self: Sequence[Tensor], other: Any, allow_tensor: bool) -> list[Any]:
@@ -86,6 +96,10 @@ def _binary(name: str) -> tuple[Callable, Callable]:
 
     def in_place(self: Sequence[Tensor], other: Any, *, alpha: Any = None) -> Sequence[Tensor]:
         for t, (op, o, kw) in zip(self, args_of(self, other, alpha)):
+            if name == "mul" and not isinstance(o, Tensor) and t.dtype in _HALF_FLOATS:
+                # PyTorch's _foreach_mul_ rounds a number to a half-float tensor's dtype first, where
+                # mul_ keeps it in float (Note [Half-float arithmetic]): so does this, to step as it does
+                o = t.new_full((), o)
             if hasattr(t, op + "_"):
                 getattr(t, op + "_")(o, **kw)
             else:  # maximum and minimum have no in-place method (nor in PyTorch): their result written into t
@@ -108,8 +122,8 @@ def _pointwise(op: str) -> tuple[Callable, Callable]:
     """addcmul / addcdiv: self + value * op(tensor1, tensor2), value a number, a list of them or a 1-D tensor."""
 
     def values(self: Sequence[Tensor], tensor1: Sequence[Tensor], tensor2: Sequence[Tensor], value: Any) -> list:
-        _same_length(_tensors(self), _tensors(tensor1))
-        _same_length(self, _tensors(tensor2))
+        _tensor_list(_tensors(self), tensor1)
+        _tensor_list(self, tensor2)
         return _per_tensor(self, value, False)
 
     def out_of_place(self, tensor1, tensor2, value=1):  # noqa: ANN001, ANN202
@@ -125,7 +139,7 @@ def _pointwise(op: str) -> tuple[Callable, Callable]:
 
 
 def _lerp_weights(self: Sequence[Tensor], tensors1: Sequence[Tensor], weight: Any) -> list[Any]:
-    _same_length(_tensors(self), _tensors(tensors1))
+    _tensor_list(_tensors(self), tensors1)
     return _per_tensor(self, weight, True)
 
 
@@ -164,7 +178,7 @@ def _foreach_powsum(self: Sequence[Tensor], ord: float = 2, dtype: Any = None) -
 
 
 def _foreach_mm(self: Sequence[Tensor], mat2: Sequence[Tensor]) -> tuple[Tensor, ...]:
-    _same_length(_tensors(self), _tensors(mat2))
+    _tensor_list(_tensors(self), mat2)
     for t in self:
         if t.dim() != 2:
             raise RuntimeError("self must be a matrix")
@@ -176,7 +190,7 @@ def _foreach_clone(self: Sequence[Tensor]) -> tuple[Tensor, ...]:
 
 
 def _foreach_copy_(self: Sequence[Tensor], src: Sequence[Tensor], non_blocking: bool = False) -> Sequence[Tensor]:
-    _same_length(_tensors(self), _tensors(src))
+    _tensor_list(_tensors(self), src)
     for t, s in zip(self, src):
         t.copy_(s, non_blocking=non_blocking)
     return self

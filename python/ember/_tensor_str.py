@@ -92,8 +92,15 @@ def printoptions(**kwargs: Any) -> Iterator[None]:
 
 
 _FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64"}
-# dtypes PyTorch does not name in the repr of a non-empty tensor
-_IMPLIED_DTYPES = {"float32", "int64", "bool", "complex64"}
+
+
+def _implied_dtypes() -> tuple[str, set[str]]:
+    """The default dtype's name and the dtypes PyTorch does not name in the repr of a non-empty tensor: the
+    default dtype (float32 unless ``set_default_dtype`` changed it), its complex counterpart, int64 and bool."""
+    from ._creation import get_default_dtype
+
+    default = str(get_default_dtype()).rsplit(".", 1)[-1]
+    return default, {default, "complex128" if default == "float64" else "complex64", "int64", "bool"}
 
 
 def _dtype_name(t: Tensor) -> str:
@@ -264,25 +271,27 @@ def _tensor_repr(t: Tensor) -> str:
     from ._complex import ComplexTensor
     from .nn.parameter import Parameter
 
-    prefix = "tensor(" if type(t) in (_C.Tensor, Parameter, ComplexTensor) else f"{type(t).__name__}("
+    plain = type(t) in (_C.Tensor, Parameter, ComplexTensor)
+    prefix = "tensor(" if plain else f"{type(t).__name__}("
     indent = len(prefix)
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
 
     name = _dtype_name(t)
+    default, implied = _implied_dtypes()
     shape = tuple(int(s) for s in t.shape)
     if t.numel() == 0:
         body = "[]"
         if t.dim() != 1:
             suffixes.append(f"size={shape}")
-        # nothing to infer an int dtype from, so only float32 goes unnamed
-        if name != "float32":
+        # nothing to infer an int dtype from, so only the default dtype goes unnamed
+        if name != default:
             suffixes.append(f"dtype={t.dtype}")
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append(f"size={shape}")
-        if name not in _IMPLIED_DTYPES:
+        if name not in implied:
             suffixes.append(f"dtype={t.dtype}")
         body = _tensor_str(t, indent)
 
@@ -298,7 +307,9 @@ def _tensor_repr(t: Tensor) -> str:
     tangent = _dual_tangent(t)
     if tangent is not None:
         suffixes.append(f"tangent={tangent!r}")
-    return _add_suffixes(prefix + body, suffixes, indent)
+    text = _add_suffixes(prefix + body, suffixes, indent)
+    # PyTorch marks a Parameter subclass so (geoopt's ManifoldParameter); a plain Parameter keeps "tensor("
+    return f"Parameter({text})" if isinstance(t, Parameter) and not plain else text
 
 
 def _tensor_str(t: Tensor, indent: int) -> str:

@@ -99,9 +99,15 @@ _LuUnpack = return_types.lu_unpack
 _TorchSVD = return_types.svd
 
 
-class LinAlgError(RuntimeError):
+class _LinAlgError(RuntimeError):
     """A factorization failed on its input (singular, not positive-definite): PyTorch's
-    torch.linalg.LinAlgError, a RuntimeError."""
+    torch.linalg.LinAlgError, a RuntimeError. Named and placed as PyTorch's (``torch._C._LinAlgError``), as
+    tracebacks and ``type(e).__name__`` show it."""
+
+
+_LinAlgError.__module__ = "ember._C"
+_C._LinAlgError = _LinAlgError
+LinAlgError = _LinAlgError
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -552,7 +558,6 @@ class LinalgCholeskyEx(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor, upper: bool) -> Any:
         low, info = _lapack.cholesky_info(_np(A))
-        low[info != 0] = 0  # LAPACK leaves a partial factor; ember gives zeros there
         L = _tensor(np.swapaxes(low, -1, -2) if upper else low, A)
         info_t = _int_tensor(info, _C.dtype.int32, A)
         ctx.mark_non_differentiable(info_t)

@@ -34,4 +34,4 @@ def mark_static_address(t: Any, guard: bool = True) -> None:
     no graphs."""
 
 
-from . import eval_frame, utils  # noqa: E402, F401  (torch._dynamo's submodules, reached as attributes)
+from . import eval_frame, exc, utils  # noqa: E402, F401  (torch._dynamo's submodules, reached as attributes)

@@ -3,9 +3,10 @@ for ``torch.compile``."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
-__all__ = ["is_compile_supported"]
+__all__ = ["disable_cache_limit", "is_compile_supported"]
 
 
 def is_compile_supported(device_type: Any) -> bool:
@@ -14,3 +15,10 @@ def is_compile_supported(device_type: Any) -> bool:
     from .._C import device
 
     return device(device_type).type in ("cpu", "cuda")
+
+
+@contextlib.contextmanager
+def disable_cache_limit() -> Iterator[None]:
+    """A block in which compiled code may recompile without limit (heavyball's optimizer steps): ember compiles
+    nothing, so the block runs as it is."""
+    yield
