@@ -104,7 +104,9 @@ def test_conv2d_grad_fn_name():
     [
         (lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 4, 3, 3)), "expected input"),
         (lambda: _C.conv2d(ember.randn(3, 5), ember.randn(2, 3, 3, 3)), "Expected 3D (unbatched) or 4D (batched)"),
-        (lambda: _C.conv2d(ember.randn(1, 3, 2, 2), ember.randn(2, 3, 3, 3)), "Output size is too small"),
+        (lambda: _C.conv2d(ember.randn(1, 3, 2, 2), ember.randn(2, 3, 3, 3)), "Kernel size can't be greater"),
+        (lambda: _C.conv2d(ember.randn(1, 3, 2, 2), ember.randn(0, 3, 1, 1)), "expected weight to be at least 1"),
+        (lambda: ember.nn.functional.conv1d(ember.randn(3, 4), ember.randn(4, 3, 7)), "channel: (4). Kernel size: (7)"),
         (
             lambda: _C.conv2d(ember.randn(1, 3, 5, 5), ember.randn(2, 3, 3, 3, dtype=ember.float64)),
             "should be the same",

@@ -63,3 +63,38 @@ def test_dynamo_exceptions_can_be_caught():
     assert issubclass(Unsupported, TorchDynamoException) and issubclass(TorchDynamoException, RuntimeError)
     with disable_cache_limit():
         assert ember.compile(lambda x: x + 1)(ember.ones(1)).item() == 2.0
+
+
+def test_broadcast_errors_name_the_last_mismatching_dim_as_pytorch():
+    """vit-pytorch's MAE (a 2-D position table added to tokens): PyTorch compares sizes from the last dim."""
+    with pytest.raises(RuntimeError, match=r"tensor a \(32\) must match the size of tensor b \(16\) at non-singleton "
+                       r"dimension 2"):  # fmt: skip
+        ember.ones(2, 16, 32) + ember.ones(17, 16)
+    with pytest.raises(RuntimeError, match=r"tensor a \(3\) must match the size of tensor b \(4\) at non-singleton "
+                       r"dimension 0"):  # fmt: skip
+        ember.cdist(ember.ones(3, 5, 2), ember.ones(4, 6, 2))
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda F: F.conv2d(ember.ones(2, 16, 4, 4), ember.ones(0, 16, 1, 1)),
+         "Given groups=1, expected weight to be at least 1 at dimension 0, but got weight of size [0, 16, 1, 1]"),
+        (lambda F: F.conv2d(ember.ones(2, 16, 4, 4), ember.ones(1, 4, 1, 1), groups=4),
+         "Given groups=4, expected weight to be at least 4 at dimension 0"),
+        (lambda F: F.conv2d(ember.ones(2, 16, 4, 4), ember.ones(3, 8, 1, 1), groups=2),
+         "Given groups=2, expected weight to be divisible by 2 at dimension 0"),
+        (lambda F: F.conv2d(ember.ones(2, 3, 3, 5), ember.ones(4, 3, 7, 3), padding=1, dilation=(1, 2)),
+         "Calculated padded input size per channel: (5 x 7). Kernel size: (7 x 5). Kernel size can't be greater"),
+        (lambda F: F.conv1d(ember.ones(2, 3, 4), ember.ones(4, 3, 7)),
+         "Calculated padded input size per channel: (4). Kernel size: (7)."),
+        (lambda F: F.conv3d(ember.ones(2, 3, 4, 4, 4), ember.ones(4, 3, 2, 7, 2)),
+         "Calculated padded input size per channel: (4 x 4 x 4). Kernel size: (2 x 7 x 2)."),
+    ],
+)  # fmt: skip
+def test_convolution_shape_errors_in_pytorchs_words(call, words):
+    """A weight with fewer output channels than groups ran (an empty result) and a kernel larger than the
+    padded input said 'Output size is too small'; PyTorch's checks and words now (vit-pytorch's CrossFormer)."""
+    with pytest.raises(RuntimeError) as caught:
+        call(ember.nn.functional)
+    assert words in str(caught.value)

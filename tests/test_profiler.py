@@ -3,6 +3,7 @@ memory), the summaries (key_averages, table), the Chrome trace, record_function,
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -61,11 +62,16 @@ def test_record_function_nests_and_decorates():
 
 def test_memory_is_charged_to_the_innermost_event():
     a = ember.ones(1000)
-    with profile(profile_memory=True) as prof:
-        with record_function("block"):
-            b = a * 2  # one float32 result of 1000 elements
-            c = ember.ones(250, dtype=ember.float64)  # not an op: charged to the block itself
-        del b
+    gc.collect()  # a collection inside the block would charge it the frees of earlier tests' tensors
+    gc.disable()
+    try:
+        with profile(profile_memory=True) as prof:
+            with record_function("block"):
+                b = a * 2  # one float32 result of 1000 elements
+                c = ember.ones(250, dtype=ember.float64)  # not an op: charged to the block itself
+            del b
+    finally:
+        gc.enable()
     by_name = {e.name: e for e in prof.events()}
     assert by_name["aten::mul"].self_cpu_memory_usage == 4000
     assert by_name["block"].self_cpu_memory_usage == 2000 and by_name["block"].cpu_memory_usage == 6000

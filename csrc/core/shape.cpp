@@ -46,7 +46,7 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
   size_t n = a.size() > b.size() ? a.size() : b.size();
   Shape out(n);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = n; i-- > 0;) {  // from the last dim, as PyTorch: its error names the last mismatch
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1)

@@ -205,11 +205,14 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
   EMBER_CHECK(x->dtype() == w->dtype() && (!b || b->dtype() == w->dtype()), "conv2d: input type (",
               dtype_name(x->dtype()), ") and weight type (", dtype_name(w->dtype()), ") should be the same");
   EMBER_CHECK(is_floating(x->dtype()), "conv2d: expected a floating point input, got ", dtype_name(x->dtype()));
+  // PyTorch's checks and words, in its order: the weight's groups, then the input's channels
+  EMBER_CHECK(w->size(0) >= groups, "Given groups=", groups, ", expected weight to be at least ", groups,
+              " at dimension 0, but got weight of size ", detail::cat(w->sizes()), " instead");
+  EMBER_CHECK(w->size(0) % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
+              " at dimension 0, but got weight of size ", detail::cat(w->sizes()), " instead");
   EMBER_CHECK(x->size(1) == w->size(1) * groups, "Given groups=", groups, ", weight of size ", detail::cat(w->sizes()),
               ", expected input", detail::cat(x->sizes()), " to have ", w->size(1) * groups, " channels, but got ",
               x->size(1), " channels instead");
-  EMBER_CHECK(w->size(0) % groups == 0, "conv2d: out_channels (", w->size(0), ") must be divisible by groups (", groups,
-              ")");
   EMBER_CHECK(!b || (b->dim() == 1 && b->size(0) == w->size(0)), "conv2d: expected bias of shape [", w->size(0),
               "], got ", detail::cat(b->sizes()));
   check_pairs("conv2d", {w->size(2), w->size(3)}, stride, padding, dilation);
@@ -222,10 +225,12 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
                             b ? narrow(b, 0, gi * og, og) : Tensor(), stride, padding, dilation, 1));
     return cat(outs, 1);
   }
+  const int64_t padded_h = x->size(2) + 2 * padding[0], padded_w = x->size(3) + 2 * padding[1];
+  const int64_t kernel_h = dilation[0] * (w->size(2) - 1) + 1, kernel_w = dilation[1] * (w->size(3) - 1) + 1;
+  EMBER_CHECK(kernel_h <= padded_h && kernel_w <= padded_w, "Calculated padded input size per channel: (", padded_h,
+              " x ", padded_w, "). Kernel size: (", kernel_h, " x ", kernel_w,
+              "). Kernel size can't be greater than actual input size");
   Conv2dGeometry g = geometry(x, {w->size(2), w->size(3)}, stride, padding, dilation, false);
-  EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "Calculated output size: (", x->size(1), "x", g.out_h, "x", g.out_w,
-              "). Output size is too small (input ", detail::cat(x->sizes()), ", kernel ", w->size(2), "x", w->size(3),
-              ")");
   const int64_t N = x->size(0), O = w->size(0), K = g.channels * g.kh * g.kw, L = g.out_h * g.out_w;
   Tensor out;
   {

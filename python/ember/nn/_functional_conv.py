@@ -89,6 +89,8 @@ def _check_conv_shapes(name: str, input: Tensor, weight: Tensor, nd: int, groups
         )
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    if not transposed:  # PyTorch's order: the weight's groups, then the input's channels
+        _check_weight_groups(weight, groups)
     channels = input.shape[0 if input.dim() == nd + 1 else 1]
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
@@ -98,10 +100,27 @@ def _check_conv_shapes(name: str, input: Tensor, weight: Tensor, nd: int, groups
             f"Given {given}, weight of size {list(weight.shape)}, expected input{batched_shape} to have "
             f"{expected} channels, but got {channels} channels instead"
         )
-    if weight.shape[0] % groups != 0:
+    if transposed:
+        _check_weight_groups(weight, groups)
+
+
+def _check_weight_groups(weight: Tensor, groups: int) -> None:
+    for rule, holds in (("at least", weight.shape[0] >= groups), ("divisible by", weight.shape[0] % groups == 0)):
+        if not holds:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be {rule} {groups} at dimension 0, but got weight of "
+                f"size {list(weight.shape)} instead"
+            )
+
+
+def _check_kernel_fits(input: Tensor, weight: Tensor, padding: tuple, dilation: tuple, nd: int) -> None:
+    """PyTorch's refusal of a (dilated) kernel larger than the padded input, in its words."""
+    padded = [size + 2 * p for size, p in zip(input.shape[-nd:], padding)]
+    kernel = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
+    if any(k > size for k, size in zip(kernel, padded)):
         raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
-            f"size {list(weight.shape)} instead"
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input size"
         )
 
 
@@ -157,7 +176,9 @@ def _conv(name, input, weight, bias, stride, padding, dilation, groups, nd):
             padding = tuple(lo)
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
-    out = _conv_batched(x, weight, bias, stride, _ntuple(padding, nd), dilation, groups, nd)
+    padding = _ntuple(padding, nd)
+    _check_kernel_fits(x, weight, padding, dilation, nd)
+    out = _conv_batched(x, weight, bias, stride, padding, dilation, groups, nd)
     return out if batched else out.squeeze(0)
 
 
