@@ -131,13 +131,7 @@ def _conv3d_batched(x, weight, bias, stride, padding, dilation, groups):
     if padding[0]:
         x = F.pad(x, (0, 0, 0, 0, padding[0], padding[0]))
         depth += 2 * padding[0]
-    d_out = (depth - dilation[0] * (kd - 1) - 1) // stride[0] + 1
-    if d_out < 1:
-        raise RuntimeError(
-            f"Calculated padded input size per channel: ({depth} x {h + 2 * padding[1]} x {w + 2 * padding[2]}). "
-            f"Kernel size: ({kd} x {weight.shape[3]} x {weight.shape[4]}). Kernel size can't be greater than actual "
-            "input size"
-        )
+    d_out = (depth - dilation[0] * (kd - 1) - 1) // stride[0] + 1  # >= 1: _conv checked the kernel fits
     # Depth index of kernel offset j for output plane t: t * stride + j * dilation.
     depth_index = np.arange(d_out)[:, None] * stride[0] + np.arange(kd)[None, :] * dilation[0]
     cols = x.index_select(2, _index(depth_index.ravel(), x)).reshape(n, c, d_out, kd, h, w)
