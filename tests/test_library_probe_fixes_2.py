@@ -98,3 +98,14 @@ def test_convolution_shape_errors_in_pytorchs_words(call, words):
     with pytest.raises(RuntimeError) as caught:
         call(ember.nn.functional)
     assert words in str(caught.value)
+
+
+def test_pooling_windows_larger_than_the_input_in_pytorchs_words():
+    """avg_pool3d checks the unpadded input against the kernel (padding or not), as PyTorch's pool3d check;
+    max_pool2d's message is PyTorch's, without a prefix."""
+    F = ember.nn.functional
+    with pytest.raises(RuntimeError, match=r"input image \(T: 2 H: 2 W: 2\) smaller than kernel size \(kT: 3 kH: 3"):
+        F.avg_pool3d(ember.ones(1, 1, 2, 2, 2), 3, padding=1)
+    with pytest.raises(RuntimeError, match=r"^Given input size: \(1x2x2\)\. Calculated output size: \(1x0x0\)"):
+        F.max_pool2d(ember.ones(1, 1, 2, 2), 3)
+    assert F.avg_pool3d(ember.ones(1, 1, 3, 3, 3), 3, padding=1).shape == (1, 1, 1, 1, 1)

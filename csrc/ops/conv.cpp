@@ -295,7 +295,7 @@ Tensor max_pool2d(const Tensor& x_in, const Pair& kernel, const Pair& stride, co
                 ", kernel_size=", kernel[i], " and dilation=", dilation[i]);
   Tensor x = contiguous(x_in);
   Conv2dGeometry g = geometry(x, kernel, stride, padding, dilation, ceil_mode);
-  EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "max_pool2d: Given input size: (", g.channels, "x", g.height, "x", g.width,
+  EMBER_CHECK(g.out_h > 0 && g.out_w > 0, "Given input size: (", g.channels, "x", g.height, "x", g.width,
               "). Calculated output size: (", g.channels, "x", g.out_h, "x", g.out_w, "). Output size is too small");
   Shape os{x->size(0), g.channels, g.out_h, g.out_w};
   Tensor values = empty(os, x->dtype()), indices = empty(os, DType::Int64);

@@ -89,8 +89,7 @@ def _check_conv_shapes(name: str, input: Tensor, weight: Tensor, nd: int, groups
         )
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    if not transposed:  # PyTorch's order: the weight's groups, then the input's channels
-        _check_weight_groups(weight, groups)
+    _check_weight_groups(weight, groups)  # PyTorch's order: the weight's groups, then the input's channels
     channels = input.shape[0 if input.dim() == nd + 1 else 1]
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
@@ -100,8 +99,6 @@ def _check_conv_shapes(name: str, input: Tensor, weight: Tensor, nd: int, groups
             f"Given {given}, weight of size {list(weight.shape)}, expected input{batched_shape} to have "
             f"{expected} channels, but got {channels} channels instead"
         )
-    if transposed:
-        _check_weight_groups(weight, groups)
 
 
 def _check_weight_groups(weight: Tensor, groups: int) -> None:

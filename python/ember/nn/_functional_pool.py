@@ -97,6 +97,10 @@ def _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil
                 f"dilation={di}"
             )
     sizes = input.shape[-nd:]
+    if name == "avg_pool3d" and any(size < ki for size, ki in zip(sizes, k)):  # PyTorch's, padding or not
+        raise RuntimeError(
+            "input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} kH: {} kW: {})".format(*sizes, *k)
+        )
     outs = [_pool_out_size(*args, ceil_mode) for args in zip(sizes, k, s, p, d)]
     if any(o < 1 for o in outs):
         channels = input.shape[-nd - 1]
