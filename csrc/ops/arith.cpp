@@ -71,12 +71,15 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compu
   return out;
 }
 
+double rounded_alpha(double alpha, DType d) {
+  return item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), d));
+}
+
 // a + alpha * b (or a - alpha * b) with a half-float result: computed in float32 with alpha rounded to
 // the result's dtype, then rounded once (Note [Half-float arithmetic]).
 static Tensor half_float_alpha_sum(BinaryOp op, const Tensor& a, const Tensor& b, double alpha, DType rt) {
   NoGradGuard no_grad;
-  const double rounded_alpha = item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), rt));
-  Tensor product = mul(widened_half(b), scalar(rounded_alpha, DType::Float64));
+  Tensor product = mul(widened_half(b), scalar(rounded_alpha(alpha, rt), DType::Float64));
   return to_dtype(binary_forward(op, widened_half(a), product, DType::Float32, DType::Float32), rt);
 }
 

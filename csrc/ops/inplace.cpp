@@ -236,8 +236,7 @@ Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
     // scaled in the dtype the sum computes in: a bfloat16 `other` on a float32 tensor is not rounded first
     const DType compute = result_type(self, other);
     if (is_half_float(compute)) {  // Note [Half-float arithmetic]: a float32 sum, rounded once into self
-      const double rounded_alpha = item_as_double(cast_for_kernel(wrapped_scalar(alpha, DType::Float64), compute));
-      return add_(self, mul(widened_half(other), wrapped_scalar(rounded_alpha, DType::Float64)), 1.0);
+      return add_(self, mul(widened_half(other), wrapped_scalar(rounded_alpha(alpha, compute), DType::Float64)), 1.0);
     }
     const bool widen = other->dtype() != compute && !other->is_wrapped_number && is_floating(compute);
     return add_(self, mul(widen ? to_dtype(other, compute) : other, alpha_scalar(other, alpha)), 1.0);
