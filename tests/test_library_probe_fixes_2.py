@@ -109,3 +109,18 @@ def test_pooling_windows_larger_than_the_input_in_pytorchs_words():
     with pytest.raises(RuntimeError, match=r"^Given input size: \(1x2x2\)\. Calculated output size: \(1x0x0\)"):
         F.max_pool2d(ember.ones(1, 1, 2, 2), 3)
     assert F.avg_pool3d(ember.ones(1, 1, 3, 3, 3), 3, padding=1).shape == (1, 1, 1, 1, 1)
+
+
+def test_half_float_alpha_that_overflows_and_add_alpha_over_overlapping_memory_raise_as_pytorch():
+    """Found reading the change: a half-float alpha too large for the dtype became inf (PyTorch refuses it), and
+    add_ with an alpha read a copy of a source that partly overlaps self (PyTorch refuses that too)."""
+    half = ember.ones(2, dtype=ember.float16)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type c10::Half without overflow"):
+        ember.add(half, half, alpha=1e6)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type c10::BFloat16 without overflow"):
+        ember.ones(2, dtype=ember.bfloat16).sub_(ember.ones(2, dtype=ember.bfloat16), alpha=1e300)
+    assert ember.add(half.bfloat16(), half.bfloat16(), alpha=float("inf")).isinf().all()  # inf stays inf
+    x = ember.ones(5)
+    with pytest.raises(RuntimeError, match="some elements of the input tensor and the written-to tensor"):
+        x[1:].add_(x[:-1], alpha=0.5)
+    assert x.add_(x, alpha=0.5).tolist() == [1.5] * 5  # full overlap is allowed, as in PyTorch

@@ -72,7 +72,10 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compu
 }
 
 double rounded_alpha(double alpha, DType d) {
-  return item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), d));
+  const double rounded = item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), d));
+  EMBER_CHECK(std::isfinite(rounded) || !std::isfinite(alpha),
+              "value cannot be converted to type c10::", scalar_type_name(d), " without overflow");
+  return rounded;
 }
 
 // a + alpha * b (or a - alpha * b) with a half-float result: computed in float32 with alpha rounded to

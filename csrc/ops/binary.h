@@ -22,7 +22,7 @@ inline bool is_half_float(DType d) { return d == DType::Float16 || d == DType::B
 // t as float32 when it is half-float (its values are exact there), else t.
 Tensor widened_half(const Tensor& t);
 // b as the kernel of `op` computing in `compute` reads it: a scalar of a half-float mul or division stays float32.
-// alpha as PyTorch's half-float add reads it: rounded to the result's dtype `d`.
+// alpha as PyTorch's half-float add reads it: rounded to the result's dtype `d` (PyTorch's error when it overflows).
 double rounded_alpha(double alpha, DType d);
 Tensor binary_operand(kernels::BinaryOp op, const Tensor& b, DType compute);
 

@@ -233,6 +233,7 @@ Tensor& copy_to_out(Tensor& out, const Tensor& result, const char* op) {
 Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
   // mul records a node only when `other` requires grad, so alpha's gradient is right either way.
   if (alpha != 1.0) {
+    check_no_partial_overlap(self, other);  // the product below is a copy: check what add_ would have read
     // scaled in the dtype the sum computes in: a bfloat16 `other` on a float32 tensor is not rounded first
     const DType compute = result_type(self, other);
     if (is_half_float(compute)) {  // Note [Half-float arithmetic]: a float32 sum, rounded once into self

@@ -97,7 +97,8 @@ def _pool_geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil
                 f"dilation={di}"
             )
     sizes = input.shape[-nd:]
-    if name == "avg_pool3d" and any(size < ki for size, ki in zip(sizes, k)):  # PyTorch's, padding or not
+    too_small = any(0 < size < ki for size, ki in zip(sizes, k))
+    if name == "avg_pool3d" and too_small:  # PyTorch's check, padding or not (an empty dim is another error)
         raise RuntimeError(
             "input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} kH: {} kW: {})".format(*sizes, *k)
         )
