@@ -190,6 +190,25 @@ inline const DTypeNames& dtype_names(DType t) {
 inline const char* dtype_name(DType t) { return dtype_names(t).name; }
 inline const char* legacy_type_name(DType t) { return dtype_names(t).legacy; }
 inline const char* scalar_type_name(DType t) { return dtype_names(t).scalar; }
+// The C++ type name PyTorch's type metadata prints (its masked_fill mask error: "dtype unsigned char").
+inline const char* type_meta_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::UInt8: return "unsigned char";
+    case DType::Int8: return "signed char";
+    case DType::Int16: return "short int";
+    case DType::Int32: return "int";
+    case DType::Int64: return "long int";
+    case DType::UInt16: return "short unsigned int";
+    case DType::UInt32: return "unsigned int";
+    case DType::UInt64: return "long unsigned int";
+    case DType::Float16: return "c10::Half";
+    case DType::BFloat16: return "c10::BFloat16";
+    case DType::Float32: return "float";
+    case DType::Float64: return "double";
+    default: return dtype_name(t);
+  }
+}
 
 inline bool is_floating(DType t) {
   return t == DType::Float32 || t == DType::Float64 || t == DType::Float16 || t == DType::BFloat16;

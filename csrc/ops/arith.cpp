@@ -72,10 +72,8 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compu
 }
 
 double rounded_alpha(double alpha, DType d) {
-  const double rounded = item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), d));
-  EMBER_CHECK(std::isfinite(rounded) || !std::isfinite(alpha),
-              "value cannot be converted to type c10::", scalar_type_name(d), " without overflow");
-  return rounded;
+  check_value_fits(alpha, d);
+  return item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), d));
 }
 
 // a + alpha * b (or a - alpha * b) with a half-float result: computed in float32 with alpha rounded to
@@ -89,6 +87,7 @@ static Tensor half_float_alpha_sum(BinaryOp op, const Tensor& a, const Tensor& b
 // a op alpha * b, for add and sub.
 static Tensor alpha_sum(BinaryOp op, const Tensor& a, const Tensor& b, double alpha) {
   const DType rt = result_type(a, b);
+  if (alpha != 1.0) check_value_fits(alpha, rt);  // Note [Scalar overflow]
   if (alpha != 1.0 && is_half_float(rt)) return half_float_alpha_sum(op, a, b, alpha, rt);
   return binary_forward(op, a, scaled(b, alpha, rt), rt, rt);
 }
@@ -528,6 +527,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
               "where expected condition to be a boolean tensor, but got a tensor with dtype ",
               dtype_name(cond->dtype()));
   DType rt = result_type(a, b);
+  // a number must fit the result's dtype (Note [Scalar overflow]); PyTorch lets a half-float result take it
+  for (const Tensor* v : {&a, &b})
+    if ((*v)->is_wrapped_number && !is_half_float(rt)) check_value_fits(*v, rt);
   Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
   // on the values' device: a 0-d CPU condition joins CUDA values as a number (the kernel refuses a larger one)
   const Device device = !a->device().is_cpu() ? a->device() : !b->device().is_cpu() ? b->device() : cond->device();

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
@@ -13,6 +15,89 @@ Tensor cast_for_kernel(const Tensor& t, DType dtype) {
   kernels::copy(out, t);
   out->is_wrapped_number = t->is_wrapped_number;
   return out;
+}
+
+// Note [Scalar overflow]: a number written into a tensor must fit the tensor's dtype, as PyTorch's
+// checked conversion demands: an integer beyond an integer dtype's range (an unsigned dtype also takes
+// negatives down to -max, which wrap), NaN, inf or a float beyond an integer dtype's range, a finite number
+// beyond a floating dtype's largest. bool takes anything. The error names the C++ type PyTorch converts to.
+static bool held_real(DType d) { return d <= DType::UInt64; }  // the dtypes a TensorImpl holds
+
+static const char* cpp_type_name(DType d) {
+  switch (d) {
+    case DType::UInt8: return "uint8_t";
+    case DType::Int8: return "int8_t";
+    case DType::Int16: return "int16_t";
+    case DType::Int32: return "int";
+    case DType::Int64: return "int64_t";
+    case DType::UInt16: return "uint16_t";
+    case DType::UInt32: return "uint32_t";
+    case DType::UInt64: return "uint64_t";
+    case DType::Float16: return "c10::Half";
+    case DType::BFloat16: return "c10::BFloat16";
+    case DType::Float32: return "float";
+    default: return "double";
+  }
+}
+
+// The representable range of a real dtype, as doubles (exact for every bound but int64's and uint64's).
+static std::pair<double, double> dtype_range(DType d) {
+  switch (d) {
+    case DType::UInt8: return {0, 255};
+    case DType::Int8: return {-128, 127};
+    case DType::Int16: return {-32768, 32767};
+    case DType::Int32: return {-2147483648.0, 2147483647.0};
+    case DType::UInt16: return {0, 65535};
+    case DType::UInt32: return {0, 4294967295.0};
+    case DType::Float16: return {-65504.0, 65504.0};
+    case DType::BFloat16:
+    case DType::Float32: return {-std::numeric_limits<float>::max(), std::numeric_limits<float>::max()};
+    default: return {-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()};
+  }
+}
+
+static bool integer_overflows(int64_t v, bool value_unsigned, DType d) {
+  if (d == DType::Int64) return value_unsigned && v < 0;  // a uint64 of 2**63 and more
+  if (d == DType::UInt64) return false;  // every int64 wraps into it (negatives as PyTorch's unsigned rule)
+  const auto [lo, hi] = dtype_range(d);
+  if (value_unsigned && v < 0) return true;
+  const double x = static_cast<double>(v);
+  if (lo == 0) return x > hi || -x > hi;  // unsigned: negatives wrap, down to -max
+  return x < lo || x > hi;
+}
+
+// `wraps`: an integral-valued v is an integer (APIs that take the number as a double: alpha, clamp's bounds),
+// which wraps into an unsigned dtype; a float does not.
+static bool double_overflows(double v, DType d, bool wraps) {
+  if (d == DType::Bool || d == DType::Float64 || !held_real(d)) return false;
+  if (is_floating(d)) {
+    const auto [lo, hi] = dtype_range(d);
+    return std::isfinite(v) && (v < lo || v > hi);
+  }
+  if (!std::isfinite(v)) return true;
+  // APIs that take the number as a double (alpha, clamp's bounds): an integer wraps into an unsigned dtype
+  const bool unsigned_int = d == DType::UInt8 || d == DType::UInt16 || d == DType::UInt32 || d == DType::UInt64;
+  if (wraps && unsigned_int && v < 0 && v == std::floor(v)) v = -v;
+  if (d == DType::Int64) return v < -9223372036854775808.0 || v >= 9223372036854775808.0;
+  if (d == DType::UInt64) return v < 0 || v >= 18446744073709551616.0;
+  const auto [lo, hi] = dtype_range(d);
+  return v < lo || v > hi;
+}
+
+bool value_overflows(double v, DType d) { return double_overflows(v, d, true); }
+
+void check_value_fits(double v, DType d) {
+  EMBER_CHECK(!value_overflows(v, d), "value cannot be converted to type ", cpp_type_name(d), " without overflow");
+}
+
+void check_value_fits(const Tensor& value, DType d) {
+  const DType vd = value->dtype();
+  if (!held_real(vd)) return;
+  const bool integer = is_integral(vd, true);
+  const bool overflows = integer && !is_floating(d) && d != DType::Bool
+                             ? integer_overflows(item_as_int64(value), vd == DType::UInt64, d)
+                             : double_overflows(item_as_double(value), d, integer);
+  EMBER_CHECK(!overflows, "value cannot be converted to type ", cpp_type_name(d), " without overflow");
 }
 
 Tensor clone(const Tensor& t) { return clone_strided(t, contiguous_strides(t->sizes())); }

@@ -274,6 +274,8 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
 }
 
 Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+  check_value_fits(min_val, x->dtype());  // Note [Scalar overflow]
+  check_value_fits(max_val, x->dtype());
   Tensor out;
   {
     NoGradGuard ng;

@@ -577,9 +577,10 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
 
 Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value) {
   EMBER_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
-              dtype_name(mask->dtype()));
+              type_meta_name(mask->dtype()));
   EMBER_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value->dim(), " dimension(s).");
+  check_value_fits(value, t->dtype());  // Note [Scalar overflow]
   Tensor v = to_dtype(value, t->dtype());
   return renamed(where(mask, v, t), "MaskedFillBackward0");
 }

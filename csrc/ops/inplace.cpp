@@ -236,7 +236,8 @@ Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
     check_no_partial_overlap(self, other);  // the product below is a copy: check what add_ would have read
     // scaled in the dtype the sum computes in: a bfloat16 `other` on a float32 tensor is not rounded first
     const DType compute = result_type(self, other);
-    if (is_half_float(compute)) {  // Note [Half-float arithmetic]: a float32 sum, rounded once into self
+    check_value_fits(alpha, compute);  // Note [Scalar overflow]
+    if (is_half_float(compute)) {      // Note [Half-float arithmetic]: a float32 sum, rounded once into self
       return add_(self, mul(widened_half(other), wrapped_scalar(rounded_alpha(alpha, compute), DType::Float64)), 1.0);
     }
     const bool widen = other->dtype() != compute && !other->is_wrapped_number && is_floating(compute);
@@ -291,8 +292,12 @@ static Tensor overwrite(const Tensor& self, const Tensor& value, const char* nam
 Tensor& fill_(Tensor& self, const Tensor& value) {
   EMBER_CHECK(value->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", value->dim(),
               " dimensions.");
+  check_value_fits(value, self->dtype());  // Note [Scalar overflow]
+  // an integer fills an integer tensor exactly (a double holds int64 values only up to 2**53)
+  const bool exact = is_integral(value->dtype(), false) && is_integral(self->dtype(), false);
   return inplace(
-      self, &value, "fill_", false, [&] { kernels::fill(self, item_as_double(value)); },
+      self, &value, "fill_", false,
+      [&] { exact ? kernels::copy(self, value) : kernels::fill(self, item_as_double(value)); },
       [&](const Tensor& s) {
         return overwrite(s, value, value->is_wrapped_number ? "FillBackward2" : "FillBackward3");
       });

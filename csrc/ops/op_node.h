@@ -148,7 +148,8 @@ std::shared_ptr<StateNode<State>> make_node_list(const char* name, const TensorL
 // Such a view remembers it was made without grad, and an in-place op on the
 // result (ReLU(inplace=True) after a 1x1 convolution) was refused as "a view
 // ... created in no_grad mode". The result is the op's own new tensor, as in
-// PyTorch (its _unsafe_view), so it stops being a view when it gets its node.
+// PyTorch (its _unsafe_view), so it stops being a view when attach() meets it,
+// with or without a node (repeat of a constant, then a[0] = w that requires grad).
 // Only a base nothing else holds qualifies (no other tensor can see a write
 // through the result), and one without autograd history: a view op's result
 // keeps its tracking, also one that inherits "made in no_grad" from its
@@ -163,8 +164,8 @@ inline void forget_internal_view(const Tensor& out) {
 
 template <class N>
 const Tensor& attach(const std::shared_ptr<N>& node, const Tensor& out) {
+  forget_internal_view(out);  // also without a node: repeat's result of a constant takes a recorded write later
   if (!node) return out;
-  forget_internal_view(out);
   auto& meta = out->autograd_mut();
   meta.grad_fn = node;
   meta.output_nr = node->add_input_meta(out);

@@ -207,6 +207,10 @@ void note_view_creation(TensorImpl& view, const TensorImpl& parent);
 // The outputs of an op returning several views (split, unbind): `creator` as
 // PyTorch names it in its error ("Split", "Unbind").
 void note_multi_output_views(TensorList& views, const TensorImpl& parent, const char* creator);
+// Note [Scalar overflow]: PyTorch's error when a number does not fit the dtype it is written into.
+bool value_overflows(double value, DType dtype);
+void check_value_fits(double value, DType dtype);
+void check_value_fits(const Tensor& value, DType dtype);  // value: a 0-d tensor
 // Note [Memory overlap]: RuntimeErrors with PyTorch's words.
 void check_no_internal_overlap(const Tensor& self);
 void check_no_partial_overlap(const Tensor& self, const Tensor& input);

@@ -354,7 +354,9 @@ Tensor std(const Tensor& t, const DimList& dims, double correction, bool keepdim
     Tensor x = n.saved_at(0), s = n.state.r.keep(n.saved_at(1));
     Tensor c = centered(x, n.state.r.mask);
     Tensor gk = n.state.r.expand_grad(g[0]);
-    return {div(mul(gk, c), mul(s, num(n.state.divisor())))};
+    // where the deviation is 0 (constant input) the gradient is 0, as PyTorch masks it, not 0/0
+    Tensor q = div(gk, mul(s, num(n.state.divisor())));
+    return {mul(where(eq(s, num(0.0)), zeros({}, q->dtype()), q), c)};
   });
   if (n) {
     n->state = {Reduction(t, mask, keepdim), correction};

@@ -68,7 +68,9 @@ void register_creation_ops(OpRegistry& r) {
   m.def(
       "_full",
       [](const Shape& s, py::handle v, DType d) {
-        return full(s, item_as_double(require_operand(v, "full", "fill_value")), d);
+        Tensor value = require_operand(v, "full", "fill_value"), t = empty(s, d);
+        NoGradGuard no_grad;
+        return fill_(t, value);  // checked and exact (Note [Scalar overflow])
       },
       "A tensor of shape size filled with fill_value.", py::arg("size"), py::arg("fill_value"), py::arg("dtype"));
   m.def(

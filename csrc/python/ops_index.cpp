@@ -10,6 +10,7 @@ namespace {
 // The value of index_fill / scatter: a Python number, or a 0-d tensor.
 Tensor fill_value(py::handle v, const Tensor& like, const char* op) {
   Tensor t = require_operand(v, op, "value");
+  if (t->dim() == 0) check_value_fits(t, like->dtype());  // Note [Scalar overflow]
   if (t->is_wrapped_number && t->dtype() != like->dtype()) return wrapped_scalar(item_as_double(t), like->dtype());
   return t;
 }
@@ -63,7 +64,9 @@ void register_index_updates(OpRegistry& r) {
       [](const Tensor& t, int64_t dim, const Tensor& index, OptionalNumber src, OptionalNumber value,
          std::optional<std::string> reduce) {
         EMBER_CHECK_KIND(src.is_none() != value.is_none(), Type, "scatter() expected exactly one of src or value");
-        Tensor s = src.is_none() ? fill_value(value, t, "scatter") : require_operand(src, "scatter", "src");
+        Tensor s = src.is_none()     ? fill_value(value, t, "scatter")
+                   : !is_tensor(src) ? fill_value(src, t, "scatter")
+                                     : require_operand(src, "scatter", "src");
         if (reduce) {
           EMBER_CHECK(*reduce == "add" || *reduce == "multiply", "reduce argument must be either add or multiply, got ",
                       *reduce);

@@ -74,9 +74,14 @@ Tensor& recorded_inplace(Tensor& self, const Tensor& other) {
   return apply_inplace(self, records, "in-place operator", [&](const Tensor& s) { return Fn(s, other); });
 }
 
-std::optional<double> opt_number(py::handle h) {
+// A number bound of clamp, as the dtype holds it: PyTorch converts it first, checked (Note [Scalar overflow]);
+// a negative integer wraps into an unsigned dtype.
+std::optional<double> opt_number(py::handle h, DType dtype) {
   if (h.is_none()) return std::nullopt;
-  return h.cast<double>();
+  const double v = h.cast<double>();
+  check_value_fits(v, dtype);
+  if (!is_integral(dtype, false) || v >= 0 || !py::isinstance<py::int_>(h)) return v;
+  return item_as_double(cast_for_kernel(wrapped_scalar(v, DType::Int64), dtype));
 }
 
 // clamp(min, max) with numbers, tensors or None for each bound.
@@ -92,14 +97,14 @@ Tensor clamp_any(const Tensor& t_in, py::handle lo, py::handle hi) {
     if (is_tensor(lo))
       r = maximum(r, lo.cast<Tensor>());
     else if (!lo.is_none())
-      r = clamp(r, lo.cast<double>(), std::nullopt);
+      r = clamp(r, opt_number(lo, rt), std::nullopt);
     if (is_tensor(hi))
       r = minimum(r, hi.cast<Tensor>());
     else if (!hi.is_none())
-      r = clamp(r, std::nullopt, hi.cast<double>());
+      r = clamp(r, std::nullopt, opt_number(hi, rt));
     return r;
   }
-  return clamp(t, opt_number(lo), opt_number(hi));
+  return clamp(t, opt_number(lo, rt), opt_number(hi, rt));
 }
 
 void register_operators(OpRegistry& r) {

@@ -125,6 +125,22 @@ py::object retry_with_torch_names(const char* name, bool method, const py::args&
   py::object scope = method ? py::object(module.attr("Tensor")) : py::object(module);
   return scope.attr(name)(*args, **renamed);
 }
+
+// The ops whose first argument is a sequence of tensors: a call no overload took that holds something else in
+// it gets PyTorch's words for the element, not a listing of the overloads (and of every tensor given).
+void check_tensor_sequence(const char* name, bool method, const py::args& args) {
+  static const std::set<std::string> kTakeSequences = {"cat",    "concat", "concatenate",  "stack",    "hstack",
+                                                       "vstack", "dstack", "column_stack", "row_stack"};
+  if (method || args.empty() || !kTakeSequences.count(name)) return;
+  if (!PyList_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr())) return;
+  py::sequence items = py::reinterpret_borrow<py::sequence>(args[0]);
+  for (size_t i = 0; i < items.size(); ++i) {
+    py::object item = items[i];
+    if (!is_tensor(item))
+      throw py::type_error("expected Tensor as element " + std::to_string(i) + " in argument 0, but got " +
+                           Py_TYPE(item.ptr())->tp_name);
+  }
+}
 }  // namespace
 
 py::object dispatch(const char* name, bool method, const py::args& args, const py::kwargs& kwargs) {
@@ -136,6 +152,7 @@ py::object dispatch(const char* name, bool method, const py::args& args, const p
   if (torch_function::operator_refused(r)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
   if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
   if (py::object renamed = retry_with_torch_names(name, method, args, kwargs)) return renamed;
+  check_tensor_sequence(name, method, args);
   throw py::reference_cast_error();
 }
 

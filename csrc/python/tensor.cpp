@@ -362,6 +362,8 @@ void init_tensor(py::module_& m, TensorClass& cls) {
             static const char* const op = interned_name("__setitem__");
             if (torch_function::redirects(op, t, idx, value)) throw py::reference_cast_error();
             Tensor v = operand(value);
+            // a number must fit an integer tensor (Note [Scalar overflow]); a float one takes inf, as PyTorch's
+            if (v && v->is_wrapped_number && is_integral(t->dtype(), false)) check_value_fits(v, t->dtype());
             if (!v)
               v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();
             OpDeviceGuard on(t->device());

@@ -31,6 +31,8 @@ from ember._jit_types import Type
 from ember._symbolic import _are_functorch_transforms_active
 from ember._torch_misc import _get_tracing_state
 from ember._torch_misc import _is_tracing
+from ember._torch_misc import _jit_set_profiling_executor
+from ember._torch_misc import _jit_set_profiling_mode
 from ember._torch_misc import _log_api_usage_once as _log_api_usage_metadata
 from ember._torch_misc import _log_api_usage_once
 from ember.overrides import DisableTorchFunction
@@ -416,11 +418,6 @@ class Tensor:
     def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
         """
         How often each non-negative integer occurs in 1-D input (or the sum of its weights).
-        """
-    @staticmethod
-    def broadcast_to(input: Tensor, size: typing.Sequence[int]) -> Tensor:
-        """
-        ``input`` expanded (a view) to ``size``; -1 keeps a dim's size.
         """
     @staticmethod
     def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
@@ -1400,6 +1397,11 @@ class Tensor:
     def bool(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to bool.
+        """
+    def broadcast_to(self, *size: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        ``Tensor.broadcast_to``: the sizes as one sequence or as ints (``x.broadcast_to(2, 3)``, as PyTorch's
+            method takes them), or as ``size=``.
         """
     def byte(self, *, memory_format: typing.Any = None) -> Tensor:
         """

@@ -106,6 +106,7 @@ from ._streams import Event, Stream
 from ._dispatch_keys import DispatchKey, DispatchKeySet
 from .overrides import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_misc import *
+from ._segment import *  # noqa: F403  (torch._segment_reduce, the COO/CSR index conversions)
 from ._jit_types import *  # noqa: F403  (torch.TensorType, torch.DeviceObjType, torch.ListType, ...)
 from ._foreach import *  # noqa: F403  (torch._foreach_add and its kin)
 from ._symbolic import *  # noqa: F403  (torch.SymInt, sym_max, _assert_async)

@@ -92,6 +92,7 @@ def install() -> None:
         setattr(Tensor, name, g[name])
     for name in _INPLACE_NAMES:
         setattr(Tensor, name + "_", _inplace(name, g[name]))
+    Tensor.broadcast_to = _broadcast_to_method
     Tensor.sum_to_size = _composite_math.sum_to_size
     Tensor.is_complex = _dtype_info.is_complex
     Tensor.is_nonzero = _runtime.is_nonzero
@@ -99,6 +100,14 @@ def install() -> None:
     Tensor.is_signed = _runtime.is_signed
     Tensor.H = property(_conj_transpose, doc="The conjugate transpose of a matrix (2-D tensor): its transpose.")
     Tensor.mH = property(_composite_shape.adjoint, doc="The conjugate transpose of the last two dims (a view).")
+
+
+def _broadcast_to_method(self: Tensor, *size: Any, **kwargs: Any) -> Tensor:
+    """``Tensor.broadcast_to``: the sizes as one sequence or as ints (``x.broadcast_to(2, 3)``, as PyTorch's
+    method takes them), or as ``size=``."""
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = size[0]
+    return _composite_shape.broadcast_to(self, *((size,) if size else ()), **kwargs)
 
 
 def _conj_transpose(self: Tensor) -> Tensor:

@@ -179,9 +179,13 @@ def _finish(
     return t
 
 
+def _is_0d_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor) and x.dim() == 0
+
+
 def _size(args: tuple[Any, ...]) -> list[int]:
     """zeros(2, 3), zeros((2, 3)), zeros([2, 3]) and zeros(ember.Size([2, 3])) all mean (2, 3)."""
-    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral) and not _is_0d_tensor(args[0]):
         args = tuple(args[0])
     for a in args:
         if not isinstance(a, numbers.Integral) and not (isinstance(a, Tensor) and a.numel() == 1):
@@ -212,11 +216,31 @@ def _data_to_numpy(data: Any) -> np.ndarray:
     if arr.dtype == object:
         raise _undetermined_dtype(data)
     if arr.dtype == np.float64 and arr.size and not isinstance(data, (np.ndarray, np.generic)):
-        if np.nanmax(np.abs(arr)) >= 2.0**63:  # numpy makes floats of ints from 2**63 up beside smaller ones
+        if np.abs(arr[~np.isnan(arr)]).max(initial=0.0) >= 2.0**63:  # numpy makes floats of ints >= 2**63
             items = np.asarray(data, dtype=object).reshape(-1)
             if all(isinstance(x, int) and 0 <= x < 2**64 for x in items):
                 return np.asarray(data, dtype=np.uint64)  # exact, as PyTorch reads Python ints
     return arr
+
+
+def _check_values_fit(arr: np.ndarray, dtype: _C.dtype) -> None:
+    """Python numbers given for an integer dtype must fit it, as PyTorch's ``tensor()`` checks:
+    Note [Scalar overflow]. An unsigned dtype takes negative integers down to -max (they wrap); NaN and inf
+    fit no integer dtype. numpy arrays convert as numpy casts them, unchecked, as in PyTorch."""
+    dtype = int64 if dtype is int else dtype  # the Python types stand for dtypes, as in PyTorch
+    if not isinstance(dtype, _C.dtype) or dtype == bool_ or dtype.is_floating_point or dtype.is_complex or not arr.size:
+        return
+    name = str(dtype).split(".")[-1]
+    if arr.dtype == np.uint64 and name != "uint64":  # ints of 2**63 and more: PyTorch's words
+        raise ValueError("Overflow when unpacking long long")
+    info = np.iinfo(name)
+    low, high = arr.min(), arr.max()
+    if arr.dtype.kind == "f":
+        fits = np.isfinite(arr).all() and info.min <= low and high <= info.max
+    else:
+        fits = int(high) <= info.max and (int(low) >= info.min if info.min else -int(low) <= info.max)
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def tensor(
@@ -268,6 +292,8 @@ def tensor(
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
     if arr.dtype not in _NUMPY_TO_DTYPE:
         arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
+    if not isinstance(data, (np.ndarray, np.generic)):
+        _check_values_fit(arr, dtype)
     t = _C._from_numpy_copy(np.asarray(arr, order="C"), dtype)
     return _finish(t, requires_grad, device, pin_memory)
 

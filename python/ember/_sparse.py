@@ -99,6 +99,26 @@ class SparseCooTensor(TensorLike):
     def is_coalesced(self) -> bool:
         return self._coalesced
 
+    def _coalesced_(self, coalesced: bool) -> SparseCooTensor:
+        """Marks the tensor coalesced (or not) without checking, as PyTorch's (PyG marks the indices it
+        sorted itself); returns self."""
+        self._coalesced = bool(coalesced)
+        return self
+
+    def index_select(self, dim: int, index: Tensor) -> SparseCooTensor:
+        """The slices ``index`` picks along a sparse ``dim`` (repeats allowed), as a sparse tensor whose
+        values keep their gradient (PyG's ASAPooling selects clusters so)."""
+        dim = dim + self.dim() if dim < 0 else dim
+        if not 0 <= dim < self.sparse_dim():
+            raise IndexError(f"index_select(): sparse index_select along dense dim {dim} is not supported by ember")
+        index = index.reshape(-1)
+        hits = self._idx[dim].unsqueeze(1) == index.unsqueeze(0)  # (nnz, len(index)): entry e lands at slot k
+        entries, slots = hits.nonzero(as_tuple=True)
+        indices = self._idx.index_select(1, entries).clone()
+        indices[dim] = slots
+        size = (*self._size[:dim], index.shape[0], *self._size[dim + 1 :])
+        return SparseCooTensor(indices, self._vals.index_select(0, entries), size, False)
+
     def _indices(self) -> Tensor:
         return self._idx
 
@@ -288,9 +308,9 @@ def _unravel(linear: Tensor, sizes: tuple[int, ...]) -> Tensor:
     return _C.stack(rows[::-1]) if rows else linear.reshape(0, -1)
 
 
-def _mm(sparse: SparseCooTensor, dense: Any, name: str) -> Tensor:
+def _mm(sparse: SparseCooTensor, dense: Any, name: str, reduce: str = "sum") -> Tensor:
     """``sparse @ dense`` for a 2-D sparse matrix: each value times its column's row of ``dense``, summed
-    into its row (index_add), so gradients reach the values and ``dense``."""
+    into its row (index_add; or reduced by ``reduce``), so gradients reach the values and ``dense``."""
     if isinstance(dense, SparseCooTensor):
         dense = dense.to_dense()
     if not isinstance(dense, Tensor):
@@ -310,7 +330,18 @@ def _mm(sparse: SparseCooTensor, dense: Any, name: str) -> Tensor:
     rows, cols = sparse._idx[0], sparse._idx[1]
     values = sparse._vals if dense.dim() == 1 else sparse._vals.unsqueeze(1)
     out = zeros((sparse.shape[0], *dense.shape[1:]), dtype=dense.dtype, device=dense.device)
-    return out.index_add(0, rows, values * dense.index_select(0, cols))
+    products = values * dense.index_select(0, cols)
+    if reduce == "sum":
+        return out.index_add(0, rows, products)
+    if reduce not in _MM_REDUCTIONS:
+        raise RuntimeError(f"sparse_mm_reduce: reduce type of {reduce} has not been enabled.")
+    # each row's products reduced; a row without entries stays 0, as PyTorch's
+    target = rows.reshape(-1, *([1] * (products.dim() - 1))).expand_as(products)
+    return out.scatter_reduce(0, target, products, _MM_REDUCTIONS[reduce], include_self=False)
+
+
+# torch.sparse.mm's reductions besides "sum" (PyTorch names the max and min either way)
+_MM_REDUCTIONS = {"mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin"}
 
 
 def _add(a: Any, b: Any, alpha: Any = 1) -> Any:
@@ -358,10 +389,12 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
         return args[0] * args[1] if name.startswith("mul") else args[0] / args[1]
     if name in ("is_same_size",):
         return tuple(args[0].shape) == tuple(args[1].shape)
+    if name == "index_select" and isinstance(args[0], SparseCooTensor):
+        return args[0].index_select(*args[1:], **kwargs)
     raise NotImplementedError(
         f"Could not run 'aten::{name}' with arguments from the 'SparseCPU' backend: ember's sparse COO tensors "
-        "support mm/matmul/addmm with a dense matrix, add, scaling, sum, coalesce, to_dense and transposes "
-        "(call .to_dense() for other ops)"
+        "support mm/matmul/addmm with a dense matrix, add, scaling, sum, index_select, coalesce, to_dense and "
+        "transposes (call .to_dense() for other ops)"
     )
 
 

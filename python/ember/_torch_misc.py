@@ -598,8 +598,30 @@ def install() -> None:
     _C.TensorBase = _C._TensorBase = Tensor  # torch.Tensor's compiled base class: ember's Tensor is its own base
     _C._get_tracing_state = _get_tracing_state
     _C._is_tracing = _is_tracing
+    _C._jit_set_profiling_executor = _jit_set_profiling_executor  # speechbrain turns them off on import
+    _C._jit_set_profiling_mode = _jit_set_profiling_mode
     _functorch_c.install()  # torch._C._functorch and torch._C._nn
     _jit_types.install(_C)  # torch._C.TensorType, ..., torch._C.Value
+
+
+_JIT_PROFILING = {"executor": True, "mode": True}
+
+
+def _jit_profiling_switch(which: str, enabled: bool) -> bool:
+    """TorchScript's profiling switches: ember has no TorchScript, so a switch is only remembered. Returns
+    the former setting, as PyTorch's."""
+    former, _JIT_PROFILING[which] = _JIT_PROFILING[which], bool(enabled)
+    return former
+
+
+def _jit_set_profiling_executor(enabled: bool) -> bool:
+    """``torch._C._jit_set_profiling_executor``: remembered only (speechbrain turns it off on import)."""
+    return _jit_profiling_switch("executor", enabled)
+
+
+def _jit_set_profiling_mode(enabled: bool) -> bool:
+    """``torch._C._jit_set_profiling_mode``: remembered only."""
+    return _jit_profiling_switch("mode", enabled)
 
 
 def _get_tracing_state() -> None:

@@ -1,11 +1,12 @@
 """``ember.return_types``, as ``torch.return_types``: the named tuples ops return (``x.max(0)`` is a
 ``return_types.max`` with ``values`` and ``indices``). As PyTorch's structseqs they also take one sequence
-(``return_types.max([values, indices])``, which tensordict calls to rebuild one), pickle by name and print
-field by field."""
+or other iterable (``return_types.max([values, indices])``, which tensordict calls to rebuild one), pickle
+by name and print field by field."""
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterator
 from typing import Any
 
 __all__: list[str] = []
@@ -16,8 +17,9 @@ def _make(name: str, fields: tuple[str, ...]) -> type:
     n = len(fields)
 
     def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:  # noqa: N807
-        if len(args) == 1 and not kwargs and isinstance(args[0], (list, tuple)) and (n > 1 or len(args[0]) == 1):
-            values = tuple(args[0])  # PyTorch's structseq form: one sequence of all fields
+        one = args[0] if len(args) == 1 and not kwargs else None
+        if isinstance(one, (list, tuple)) and (n > 1 or len(one) == 1) or isinstance(one, Iterator):
+            values = tuple(one)  # PyTorch's structseq form: one sequence (any iterable) of all fields
             if len(values) != n:
                 raise TypeError(f"ember.return_types.{name}() takes a {n}-sequence ({len(values)}-sequence given)")
             return base.__new__(cls, *values)

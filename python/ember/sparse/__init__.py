@@ -22,9 +22,10 @@ def _require_sparse(x: Any, name: str) -> SparseCooTensor:
     return x
 
 
-def mm(sparse: Any, dense: Tensor) -> Tensor:
-    """``sparse @ dense``: a 2-D sparse COO matrix times a dense matrix or vector (a dense result)."""
-    return _mm(_require_sparse(sparse, "torch.sparse.mm"), dense, "torch.sparse.mm")
+def mm(sparse: Any, dense: Tensor, reduce: str = "sum") -> Tensor:
+    """``sparse @ dense``: a 2-D sparse COO matrix times a dense matrix or vector (a dense result); with
+    ``reduce`` ("mean", "amax"/"max", "amin"/"min") each row's products are reduced so instead of summed."""
+    return _mm(_require_sparse(sparse, "torch.sparse.mm"), dense, "torch.sparse.mm", reduce)
 
 
 def addmm(mat: Tensor, mat1: Any, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:

