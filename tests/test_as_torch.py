@@ -76,3 +76,27 @@ def test_vars_of_torch_lists_the_dtypes():
         """
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_names_print_as_torchs_under_as_torch():
+    """Note [Printed module name]: libraries compare these strings (PyG: str(layout) == 'torch.sparse_coo',
+    x.type() == 'torch.FloatTensor'); plain ember prints its own name."""
+    done = run(
+        """
+        import ember
+        plain = [str(ember.float32), repr(ember.Size([2])), ember.zeros(1).type()]
+        import ember.as_torch
+        import torch
+        x = torch.zeros(2, dtype=torch.float64)
+        print(plain)
+        print([str(torch.float32), repr(torch.Size([2])), str(torch.sparse_coo), str(torch.channels_last),
+               x.type(), torch.typename(x), repr(x), repr(torch.sort(x)).split("(")[0]])
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    plain, printed = done.stdout.splitlines()
+    assert plain == "['ember.float32', 'ember.Size([2])', 'ember.FloatTensor']"
+    assert printed == (
+        "['torch.float32', 'torch.Size([2])', 'torch.sparse_coo', 'torch.channels_last', 'torch.DoubleTensor', "
+        "'torch.DoubleTensor', 'tensor([0., 0.], dtype=torch.float64)', 'torch.return_types.sort']"
+    )

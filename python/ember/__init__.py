@@ -15,7 +15,7 @@ from importlib.metadata import version as _version
 # OpenBLAS is loaded before the compiled module links against it, and the
 # submodules come last because they import names from ember.
 from . import _blas  # loads OpenBLAS before the compiled module
-from . import _C
+from . import _C, _names
 from . import return_types  # the named tuples ops return, compiled ones too
 
 return_types._install()
@@ -250,7 +250,7 @@ def _blas_warm_up(threads: _builtins.int) -> None:
 
 
 _blas.prefault_buffers(lambda: _blas_warm_up(_C.get_num_threads()), _C.get_num_threads())
-dtype.__repr__ = dtype.__str__ = lambda self: "ember." + self.name
+dtype.__repr__ = dtype.__str__ = lambda self: _names.qualified(self.name)  # Note [Printed module name]
 
 
 def is_tensor(obj: object) -> _builtins.bool:

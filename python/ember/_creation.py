@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _C, _batched, _complex, _graph_capture, _memory_format, _meta, overrides
+from . import _C, _batched, _complex, _graph_capture, _memory_format, _meta, _names, overrides
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -684,7 +684,7 @@ class layout:
         self._name = name
 
     def __repr__(self) -> str:
-        return f"ember.{self._name}"
+        return _names.qualified(self._name)
 
 
 strided = layout("strided")

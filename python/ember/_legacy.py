@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C, _creation
+from . import _C, _creation, _names
 from ._C import Tensor, dtype
 
 __all__ = [
@@ -159,8 +159,8 @@ def legacy_type_name(t: Tensor) -> str:
     """'ember.FloatTensor' for a float32 tensor, and so on ('ember.UInt32Tensor' for the unsigned dtypes
     that have no legacy class, as PyTorch names them); 'ember.cuda.FloatTensor' on a GPU."""
     cls = _BY_DTYPE.get(t.dtype)
-    prefix = "ember.cuda." if t.device.type == "cuda" else "ember."
-    return prefix + (cls.__name__ if cls else f"UInt{8 * t.element_size()}Tensor")
+    name = cls.__name__ if cls else f"UInt{8 * t.element_size()}Tensor"
+    return _names.qualified(f"cuda.{name}" if t.device.type == "cuda" else name)  # Note [Printed module name]
 
 
 def _target_of_type_arg(arg: Any) -> tuple[dtype, str | None]:

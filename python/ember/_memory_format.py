@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C
+from . import _C, _names
 from ._C import Tensor
 
 __all__ = ["channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format"]
@@ -25,7 +25,7 @@ class memory_format:
         self._name, self._ember_memory_format = name, code  # code: MemoryFormat in csrc/ops/ops.h
 
     def __repr__(self) -> str:
-        return f"ember.{self._name}"
+        return _names.qualified(self._name)
 
     def __reduce__(self) -> str:
         return self._name  # pickled by name: unpickling gives the same object

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy
 
-from . import _C, _memory_format
+from . import _C, _memory_format, _names
 from ._C import Generator, Tensor, device, dtype
 from ._tensor_str import tensor_repr
 
@@ -18,7 +18,7 @@ class Size(tuple):
     """The shape of a tensor: a tuple of ints that prints as ember.Size([2, 3])."""
 
     def __repr__(self) -> str:
-        return f"ember.Size({list(self)})"
+        return _names.qualified(f"Size({list(self)})")
 
     def numel(self) -> int:
         """The number of elements of a tensor of this shape."""

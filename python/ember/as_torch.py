@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 import ember
+from ember import _names
 
 __all__ = ["TORCH_API_VERSION", "install"]
 
@@ -153,6 +154,7 @@ def install() -> None:
     # Libraries that pick a backend by the module that defines an array's class (autoray, so torchquad,
     # PennyLane, quimb: `type(x).__module__.split(".")[0]`) see PyTorch's names, as under PyTorch.
     ember.Tensor.__module__ = "torch"
+    _names.print_as("torch")  # Note [Printed module name]: torch.float32, torch.Size([2]), 'torch.FloatTensor'
     ember.nn.Parameter.__module__ = "torch.nn.parameter"
     if not any(isinstance(f, _TorchFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _TorchFinder())

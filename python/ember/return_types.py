@@ -9,6 +9,8 @@ import collections
 from collections.abc import Iterator
 from typing import Any
 
+from . import _names
+
 __all__: list[str] = []
 
 
@@ -27,7 +29,7 @@ def _make(name: str, fields: tuple[str, ...]) -> type:
 
     def __repr__(self: Any) -> str:
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
-        return f"ember.return_types.{name}(\n{body})"
+        return _names.qualified(f"return_types.{name}(\n{body})")
 
     namespace = {
         "__slots__": (),
