@@ -6,6 +6,7 @@ the names speechbrain imports (torch.utils.data._utils.pin_memory, the TorchScri
 from __future__ import annotations
 
 import importlib
+import math
 
 import numpy as np
 import pytest
@@ -179,3 +180,44 @@ def test_an_unfinished_worker_epoch_does_not_hang_the_interpreter_at_exit(tmp_pa
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0.0, 1.0, 2.0, 3.0]"
+
+
+# ------------------------------------------------------------------ special functions at the edges
+
+
+def test_log_ndtr_far_in_the_lower_tail_against_its_asymptotic_series():
+    """log(ndtr(x)) was log(0) = -inf below about -38, the range log_ndtr exists for."""
+    xs = [-40.0, -100.0, -1e4]
+    got = ember.special.log_ndtr(ember.tensor(xs, dtype=ember.float64, requires_grad=True))
+    for x, value in zip(xs, got.tolist()):
+        series = 1 - 1 / x**2 + 3 / x**4 - 15 / x**6 + 105 / x**8
+        expected = -(x**2) / 2 - math.log(-x) - 0.5 * math.log(2 * math.pi) + math.log(series)
+        assert value == pytest.approx(expected, rel=1e-13)
+    x = ember.tensor(xs + [-1.5, -0.3, 0.0, 2.0, 9.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(ember.special.log_ndtr, (x,))
+    ember.special.log_ndtr(x).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all() and x.grad[1].item() == pytest.approx(100.0099980, rel=1e-7)
+
+
+def test_ndtri_in_the_tails_inverts_log_ndtr():
+    """erfinv(2p - 1) lost p below about 1e-16 (2p - 1 rounds to -1): ndtri(1e-40) was -inf."""
+    p = ember.tensor([1e-300, 1e-40, 1e-10, 1e-4, 0.2, 0.5, 0.9, 1 - 1e-6], dtype=ember.float64, requires_grad=True)
+    x = ember.special.ndtri(p)
+    np.testing.assert_allclose(ember.special.log_ndtr(x).detach().numpy(), np.log(p.detach().numpy()), rtol=1e-12)
+    x.sum().backward()  # the derivative is sqrt(2 pi) exp(x**2 / 2)
+    expected = math.sqrt(2 * math.pi) * np.exp(x.detach().numpy() ** 2 / 2)
+    np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-12)
+    edges = ember.special.ndtri(ember.tensor([0.0, 1.0, -0.5, 1.5], dtype=ember.float64)).tolist()
+    assert edges[:2] == [-math.inf, math.inf] and all(math.isnan(v) for v in edges[2:])
+
+
+def test_sinc_and_logit_gradients_at_their_edges():
+    x = ember.tensor([1e-40, 1e-20, 1e-5, 0.0, -0.02, 0.05, 0.5, 3.7], dtype=ember.float64, requires_grad=True)
+    y = ember.sinc(x)
+    np.testing.assert_allclose(y.detach().numpy(), np.sinc(x.detach().numpy()), rtol=1e-15)
+    y.sum().backward()  # near 0 the slope is -pi**2 x / 3 (it was 1e24 at 1e-40, from cancellation)
+    assert abs(x.grad[0].item()) < 1e-38 and x.grad[2].item() == pytest.approx(-(math.pi**2) * 1e-5 / 3, rel=1e-9)
+    assert ember.autograd.gradcheck(ember.sinc, (x,))
+    p = ember.tensor([0.0, 1.0, 0.25], dtype=ember.float64, requires_grad=True)
+    ember.logit(p).sum().backward()
+    assert p.grad.tolist()[:2] == [math.inf, math.inf] and p.grad[2].item() == pytest.approx(1 / 0.25 + 1 / 0.75)

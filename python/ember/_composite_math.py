@@ -340,16 +340,22 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
     p = _floating(input)
     if eps is not None:
         p = p.clamp(eps, 1 - eps)
-    return _out(out, (p / (1 - p)).log(), "logit")
+    # log(p) - log1p(-p): its gradient 1/p + 1/(1 - p) is inf at 0 and 1, as PyTorch's (the quotient's was NaN)
+    return _out(out, p.log() - (-p).log1p(), "logit")
 
 
 def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0 (where its gradient is 0)."""
-    x = _floating(input)
-    at_zero = x == 0
-    # The division never sees 0: where() would route its nan gradient into the unused branch otherwise.
-    safe = _C.where(at_zero, _creation.ones_like(x), x) * math.pi
-    return _out(out, _C.where(at_zero, _creation.ones_like(x), safe.sin() / safe), "sinc")
+    u = _floating(input) * math.pi
+    # Near 0 the quotient's gradient cos(u)/u - sin(u)/u**2 cancels to garbage (1e24 at x = 1e-40): there
+    # sinc is its Taylor series (exact to rounding for |u| < 0.1). Each branch only sees inputs it is
+    # good for, since where() routes the unused branch's gradient through it as zeros.
+    near_zero = u.abs() < 0.1
+    small = _C.where(near_zero, u, _creation.zeros_like(u))
+    large = _C.where(near_zero, _creation.ones_like(u), u)
+    s = small * small
+    series = 1 - s / 6 * (1 - s / 20 * (1 - s / 42 * (1 - s / 72)))
+    return _out(out, _C.where(near_zero, series, large.sin() / large), "sinc")
 
 
 def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:

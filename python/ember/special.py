@@ -115,13 +115,50 @@ def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 def ndtri(input: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """The inverse of ndtr: the x whose ndtr(x) is input."""
-    return _out(out, erfinv(input * 2 - 1) * math.sqrt(2.0), "ndtri")
+    """The inverse of ndtr: the x whose ndtr(x) is input. In the tails (input below 1e-3 or its mirror
+    above 1 - 1e-3) erfinv(2p - 1) loses p's digits (2e-40 - 1 is -1): there x is Newton's iteration on
+    log_ndtr(x) = log(p), whose gradient is PyTorch's formula sqrt(2 pi) exp(x**2 / 2) (first order only)."""
+    in_tail = (input < _TAIL) | (input > 1 - _TAIL)
+    if not bool(in_tail.any()):
+        return _out(out, erfinv(input * 2 - 1) * math.sqrt(2.0), "ndtri")
+    # the central branch never sees the tail (erfinv's infinite slope at -1 would make the gradient NaN)
+    central = erfinv(_C.where(in_tail, 0.5, input) * 2 - 1) * math.sqrt(2.0)
+    from .grad_mode import no_grad
+
+    with no_grad():
+        upper = input > 0.5  # the upper tail is the lower one mirrored: ndtri(p) = -ndtri(1 - p)
+        p = _C.where(upper, 1 - input, input)  # below 0 (input outside [0, 1]): NaN, as PyTorch's
+        log_p = p.log()
+        x = -(-2 * log_p).sqrt()  # the asymptote, then Newton's steps
+        for _ in range(_NEWTON_STEPS):
+            x = x - (log_ndtr(x) - log_p) / _normal_hazard(x)
+        x = _C.where(p == 0, -math.inf, x)
+        tail = _C.where(upper, -x, x)
+        slope = math.sqrt(2 * math.pi) * (tail * tail / 2).exp()
+        slope = _C.where(slope.isfinite(), slope, 0.0)  # where it overflows (p = 0, 1) no gradient, not NaN
+    tail = tail + (input - input.detach()) * slope
+    return _out(out, _C.where(in_tail, tail, central), "ndtri")
+
+
+_TAIL = 1e-3
+_NEWTON_STEPS = 6
+
+
+def _normal_hazard(x: Tensor) -> Tensor:
+    """phi(x) / Phi(x), the derivative of log_ndtr, without overflow for large negative x."""
+    return (-(x * x) / 2 - log_ndtr(x)).exp() / math.sqrt(2 * math.pi)
 
 
 def log_ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """log(ndtr(input))."""
-    return _out(out, ndtr(input).log(), "log_ndtr")
+    """log(ndtr(input)), accurate far into the lower tail: below -1 it is log(erfcx(-x / sqrt 2) / 2) -
+    x**2 / 2 (log_ndtr(-100) is -5005.5, not log(0)); above, log1p(-erfc(x / sqrt 2) / 2). Each branch
+    only sees inputs it is good for, so neither sends a NaN gradient through where()."""
+    low = input < -1
+    x_low = _C.where(low, input, -1.0)
+    x_high = _C.where(low, -1.0, input)
+    lower_tail = (erfcx(x_low * -math.sqrt(0.5)) / 2).log() - x_low * x_low / 2
+    upper = (-erfc(x_high * math.sqrt(0.5)) / 2).log1p()
+    return _out(out, _C.where(low, lower_tail, upper), "log_ndtr")
 
 
 def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
