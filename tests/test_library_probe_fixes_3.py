@@ -221,3 +221,35 @@ def test_sinc_and_logit_gradients_at_their_edges():
     p = ember.tensor([0.0, 1.0, 0.25], dtype=ember.float64, requires_grad=True)
     ember.logit(p).sum().backward()
     assert p.grad.tolist()[:2] == [math.inf, math.inf] and p.grad[2].item() == pytest.approx(1 / 0.25 + 1 / 0.75)
+
+
+def test_linalg_eig_of_a_general_matrix_against_numpy():
+    """PyG's NormalizeRotation calls linalg.eig; ember had no eig."""
+    a = np.random.default_rng(3).normal(size=(2, 4, 4))
+    values, vectors = ember.linalg.eig(ember.tensor(a))
+    assert values.dtype == ember.complex128 and vectors.shape == (2, 4, 4)
+    v, w = vectors.numpy(), values.numpy()
+    np.testing.assert_allclose(a @ v, v * w[:, None, :], atol=1e-12)  # A V = V diag(L)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1.0)
+    np.testing.assert_allclose(np.sort_complex(ember.linalg.eigvals(ember.tensor(a)).numpy()), np.sort_complex(w))
+    assert ember.linalg.eig(ember.tensor(a, dtype=ember.float32))[0].dtype == ember.complex64
+    with pytest.raises(RuntimeError, match="should not contain infs or NaNs"):
+        ember.linalg.eig(ember.tensor([[math.nan, 0.0], [0.0, 1.0]]))
+    with pytest.raises(NotImplementedError, match="no derivative"):
+        ember.linalg.eig(ember.tensor(a, requires_grad=True))
+
+
+def test_fx_insert_points_take_effect_at_once_and_the_ends_meet_the_root():
+    """PyG's to_hetero calls graph.inserting_after(n) without `with`, and reads node.next/prev at the
+    ends (PyTorch's root sentinel, op 'root'); ember ignored the first and gave None for the second."""
+    g = ember.fx.Graph()
+    a = g.placeholder("a")
+    out = g.output(a)
+    g.inserting_after(a)
+    g.call_function(ember.relu, (a,))
+    assert [n.name for n in g.nodes] == ["a", "relu", "output"]
+    assert a.prev.op == "root" and out.next.op == "root" and out.next.next is a
+    with g.inserting_before(a):
+        g.placeholder("b")
+    g.call_function(ember.neg, (a,))  # the insert point set before the `with` comes back: right after a
+    assert [n.name for n in g.nodes] == ["b", "a", "neg", "relu", "output"]

@@ -128,10 +128,6 @@ EXCLUSIONS = [
         "c10d internals and other backends (ember.distributed runs on MPI)",
     ),
     (r"^(DeviceMesh|init_device_mesh)$", "DeviceMesh / DTensor (multi-dimensional parallelism)"),
-    (
-        r"^(eig|eigvals)$",
-        "complex linear algebra: eig's results are complex (complex tensors are there, their linalg is not yet)",
-    ),
     (r"(^|_)xla(_|$)", "XLA devices"),
     (r"^(Stream|Event|record_stream)$", "accelerator streams and events"),
     (r"^(ModuleDict|ParameterDict|BufferDict)$", "TorchScript's C++ containers (torch.nn's are in ember.nn)"),

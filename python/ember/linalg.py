@@ -33,6 +33,7 @@ from ._C import Tensor
 from ._composite import _axis_alias
 from ._creation import _device_of
 from ._dtype_info import _SCALAR_NAMES
+from ._eig import eig, eigvals
 from ._householder import householder_product
 from ._ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from .autograd.function import Function
@@ -46,7 +47,9 @@ __all__ = [
     "cross",
     "det",
     "diagonal",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "inv_ex",

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 import keyword
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from .node import Argument, Node, Target, _qualified_name, map_arg
@@ -52,6 +51,20 @@ class _Names:
         return name
 
 
+class _InsertPoint:
+    """Where a graph's new nodes go: set when made, restored when a ``with`` block ends (PyTorch's)."""
+
+    def __init__(self, graph: Graph, point: tuple[Node | None, int]) -> None:
+        self._graph, self._saved = graph, graph._insert_at
+        graph._insert_at = point
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        self._graph._insert_at = self._saved
+
+
 class Graph:
     """An ordered list of Nodes: placeholders (the inputs), operations, and one output node. Build it
     with ``placeholder``/``call_function``/``call_method``/``call_module``/``get_attr``/``output`` (or
@@ -61,6 +74,8 @@ class Graph:
         self._nodes: list[Node] = []
         self._names = _Names()
         self._insert_at: tuple[Node | None, int] = (None, 0)  # (anchor, 0 append | -1 before | 1 after)
+        # PyTorch's sentinel: the first node's prev and the last node's next (not among the nodes)
+        self._root = Node(self, "", "root", "", (), {})
         self.owning_module = owning_module
         self._tracer_cls = tracer_cls
         self._tracer_extras = tracer_extras  # (kept for a Tracer that remakes the graph, as PyTorch's)
@@ -75,29 +90,26 @@ class Graph:
         """The nodes of op (and target), in graph order (``sort``: PyTorch's order, which this always is)."""
         return [n for n in self._nodes if n.op == op and (target is None or n.target == target)]
 
-    def _neighbour(self, node: Node, step: int) -> Node | None:
+    def _neighbour(self, node: Node, step: int) -> Node:
+        if node is self._root:  # the ring closes through the sentinel, as PyTorch's linked list
+            return self._nodes[0 if step > 0 else -1] if self._nodes else self._root
         i = self._nodes.index(node) + step
-        return self._nodes[i] if 0 <= i < len(self._nodes) else None  # (PyTorch's: its root sentinel node)
+        return self._nodes[i] if 0 <= i < len(self._nodes) else self._root
 
     def _move_after(self, node: Node, anchor: Node | None) -> None:
         self._nodes.remove(node)
-        self._nodes.insert(0 if anchor is None else self._nodes.index(anchor) + 1, node)
+        at_front = anchor is None or anchor is self._root
+        self._nodes.insert(0 if at_front else self._nodes.index(anchor) + 1, node)
 
-    @contextlib.contextmanager
-    def inserting_before(self, n: Node | None = None) -> Iterator[None]:
-        saved, self._insert_at = self._insert_at, (n, -1) if n is not None else (None, 0)
-        try:
-            yield
-        finally:
-            self._insert_at = saved
+    def inserting_before(self, n: Node | None = None) -> _InsertPoint:
+        """New nodes go before ``n`` (appended when None): at once, as PyTorch's (PyG calls it without
+        ``with``); used as a context manager, the former insert point comes back at its end."""
+        return _InsertPoint(self, (n, -1) if n is not None else (None, 0))
 
-    @contextlib.contextmanager
-    def inserting_after(self, n: Node | None = None) -> Iterator[None]:
-        saved, self._insert_at = self._insert_at, (n, 1) if n is not None else (None, 0)
-        try:
-            yield
-        finally:
-            self._insert_at = saved
+    def inserting_after(self, n: Node | None = None) -> _InsertPoint:
+        """New nodes go right after ``n`` (appended when None): several come out in reverse order, as
+        PyTorch's."""
+        return _InsertPoint(self, (n, 1) if n is not None else (None, 0))
 
     def create_node(self, op: str, target: Target, args: tuple | None = None, kwargs: dict | None = None,
                     name: str | None = None, type_expr: Any = None) -> Node:  # fmt: skip
@@ -107,10 +119,9 @@ class Graph:
         if anchor is None:
             self._nodes.append(node)
         else:
-            index = self._nodes.index(anchor) + (1 if where == 1 else 0)
-            self._nodes.insert(index, node)
-            if where == 1:  # the next node inserted "after" goes after this one, keeping order
-                self._insert_at = (node, 1)
+            # right after (or before) the anchor, each time: nodes made "after" n come out in reverse order,
+            # as PyTorch's (its n.append)
+            self._nodes.insert(self._nodes.index(anchor) + (1 if where == 1 else 0), node)
         return node
 
     def placeholder(self, name: str, type_expr: Any = None, default_value: Any = _NO_DEFAULT) -> Node:

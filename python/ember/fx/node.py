@@ -42,7 +42,7 @@ class Node:
 
     def __init__(self, graph: Graph, name: str, op: str, target: Target, args: tuple, kwargs: dict,
                  return_type: Any = None) -> None:  # fmt: skip
-        if op not in OPCODES:
+        if op not in OPCODES and op != "root":  # "root": a graph's sentinel, as PyTorch's
             raise ValueError(f"Node: op must be one of {OPCODES}, got {op!r}")
         self.graph = graph
         self.name = name
