@@ -253,3 +253,43 @@ def test_fx_insert_points_take_effect_at_once_and_the_ends_meet_the_root():
         g.placeholder("b")
     g.call_function(ember.neg, (a,))  # the insert point set before the `with` comes back: right after a
     assert [n.name for n in g.nodes] == ["b", "a", "neg", "relu", "output"]
+
+
+# ------------------------------------------------------------------ schnetpack, MACE/nequip, pytorch-tabular, pykeen
+
+
+def test_einsum_of_several_operands_is_contiguous_as_pytorchs():
+    """pytorch-tabular's DANet views an outer product einsum made; ember's result had strides (1, 4, 8)."""
+    a, b = np.random.default_rng(0).normal(size=(2, 5)), np.random.default_rng(1).normal(size=(4, 5))
+    y = ember.einsum("nd,bd->bnd", ember.tensor(a), ember.tensor(b))
+    assert y.is_contiguous() and y.view(4, -1, 1).shape == (4, 10, 1)
+    np.testing.assert_allclose(y.numpy(), np.einsum("nd,bd->bnd", a, b))
+    x = ember.zeros(2, 3)
+    assert ember.einsum("ij->ji", x)._base is x  # one operand's permutation stays a view, as PyTorch's
+
+
+def test_assert_is_recorded_when_traced():
+    """e3nn traces torch._assert(x.shape[-1] == dim, ...); ember's asserted the Proxy (a TraceError)."""
+
+    class Checked(ember.nn.Module):
+        def forward(self, x):
+            ember._assert(x.shape[-1] == 3, "last dim must be 3")
+            return x + 1
+
+    traced = ember.fx.symbolic_trace(Checked())
+    assert ember._assert in [n.target for n in traced.graph.nodes]
+    assert traced(ember.ones(2, 3)).sum().item() == 12.0
+    with pytest.raises(AssertionError, match="last dim must be 3"):
+        traced(ember.ones(2, 4))
+
+
+def test_names_pykeen_and_nequip_import():
+    from ember.optim.adamw import AdamW
+
+    assert AdamW is ember.optim.AdamW
+    data = ember.utils.data
+    assert data.DataLoader[int] is not None and data.Subset[int] is not None and data.ConcatDataset[int] is not None
+    former = ember.jit.set_fusion_strategy([("STATIC", 2)])
+    assert ember.jit.set_fusion_strategy(former) == [("STATIC", 2)]
+    a = ember.sparse_coo_tensor([[0, 1, 2, 0], [1, 2, 0, 0]], [1.0, 2.0, 3.0, 4.0], (3, 3))
+    np.testing.assert_array_equal(ember.spmm(a, ember.ones(3, 2)).numpy(), a.to_dense().numpy() @ np.ones((3, 2)))

@@ -141,3 +141,8 @@ def test_masked_fill_names_a_mask_dtype_as_pytorchs_type_metadata():
     ]:
         with pytest.raises(RuntimeError, match=f"but got mask with dtype {name}$"):
             ember.ones(3).masked_fill(ember.tensor([1, 0, 1]).to(dtype), 0.0)
+
+
+def test_fill_names_its_argument_value():
+    with pytest.raises(TypeError, match="fill_\\(\\): argument 'value' must be Tensor or Number, not list"):
+        ember.empty(2).fill_([0.1, 1.0])

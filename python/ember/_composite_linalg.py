@@ -232,7 +232,10 @@ def einsum(*args: Any) -> Tensor:
         keep = set(output).union(*(ls for _, ls in labelled[k + 1 :]))
         t, labels = _contract(t, labels, *labelled[k], keep, sizes)
     t, labels = _sum_out(t, labels, set(labels) - set(output))
-    return _arrange(t, labels, output, sizes)
+    result = _arrange(t, labels, output, sizes)
+    # a product of several operands comes out contiguous, as PyTorch's (pytorch-tabular's DANet views an
+    # outer product's result); one operand's permutation stays a view of it, as in PyTorch
+    return result.contiguous() if len(labelled) > 1 else result
 
 
 # ------------------------------------------------------------------------------------------ products

@@ -1,6 +1,7 @@
-"""The torch-level segment and index-format ops graph libraries call (PyG's ``segment``, ``softmax`` with
-``ptr`` and ``index2ptr``): ``_segment_reduce`` over consecutive runs of a dim, and the COO/CSR index
-conversions. Each is composed of ember ops (scatter_reduce, searchsorted), so it differentiates as they do."""
+"""The torch-level segment and sparse ops graph libraries call (PyG's ``segment``, ``softmax`` with
+``ptr`` and ``index2ptr``, pykeen's R-GCN ``spmm``): ``_segment_reduce`` over consecutive runs of a dim,
+the COO/CSR index conversions and ``spmm``. Each is composed of ember ops (scatter_reduce, searchsorted),
+so it differentiates as they do."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from . import _C
 from ._C import Tensor
 from ._creation import arange
 
-__all__ = ["_convert_indices_from_coo_to_csr", "_convert_indices_from_csr_to_coo", "_segment_reduce"]
+__all__ = ["_convert_indices_from_coo_to_csr", "_convert_indices_from_csr_to_coo", "_segment_reduce", "spmm"]
 
 # PyTorch's reduction names and scatter_reduce's for them (max and min are the amax and amin of a segment).
 _REDUCTIONS = {"sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
@@ -85,3 +86,10 @@ def _convert_indices_from_csr_to_coo(
     rows = arange(counts.shape[0], dtype=dtype, device=crow_indices.device).repeat_interleave(counts)
     pair = (col_indices.to(dtype), rows) if transpose else (rows, col_indices.to(dtype))
     return _C.stack(pair)
+
+
+def spmm(input: Any, mat2: Tensor) -> Tensor:
+    """``torch.spmm``: a sparse matrix times a dense one (``ember.sparse.mm``); dense operands multiply too."""
+    from . import sparse
+
+    return sparse.mm(input, mat2) if getattr(input, "is_sparse", False) else _C.mm(input, mat2)

@@ -640,7 +640,12 @@ def _log_api_usage_once(*args: Any, **kwargs: Any) -> None:
 
 
 def _assert(condition: Any, message: str) -> None:
-    """``torch._assert``: ``assert condition, message`` that a traced program would keep (an AssertionError)."""
+    """``torch._assert``: ``assert condition, message`` that a traced program would keep (an AssertionError);
+    a traced condition (an fx Proxy) records the call, as PyTorch's (e3nn traces one)."""
+    from . import overrides
+
+    if type(condition) is not bool and overrides.has_torch_function((condition,)):
+        return overrides.handle_torch_function(_assert, (condition,), condition, message)
     if isinstance(condition, _C.Tensor):
         condition = bool(condition)
     assert condition, message

@@ -18,8 +18,8 @@ from ..futures import Future
 __all__ = [
     "Attribute", "Final", "Future", "ScriptFunction", "ScriptModule", "TracerWarning", "annotate",
     "enable_onednn_fusion", "export", "fork", "freeze", "ignore", "interface", "is_scripting", "is_tracing",
-    "isinstance", "load", "optimize_for_inference", "save", "script", "script_if_tracing", "trace",
-    "trace_module", "unused", "wait",
+    "isinstance", "load", "optimize_for_inference", "save", "script", "script_if_tracing", "set_fusion_strategy",
+    "trace", "trace_module", "unused", "wait",
 ]  # fmt: skip
 
 _F = TypeVar("_F")
@@ -181,6 +181,15 @@ def freeze(mod: Any, preserved_attrs: Any = None, optimize_numerics: bool = True
 def optimize_for_inference(mod: _F, other_methods: Any = None) -> _F:
     """``mod`` unchanged (in eval mode, as PyTorch's): nothing to fuse."""
     return mod.eval() if hasattr(mod, "eval") else mod
+
+
+_FUSION_STRATEGY: list[Any] = [[("STATIC", 2), ("DYNAMIC", 10)]]
+
+
+def set_fusion_strategy(strategy: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Accepted and remembered (ember has no fuser); returns the former strategy, as PyTorch's."""
+    former, _FUSION_STRATEGY[0] = _FUSION_STRATEGY[0], list(strategy)
+    return former
 
 
 def enable_onednn_fusion(enabled: bool) -> None:

@@ -11,7 +11,7 @@ import itertools
 import numbers
 import re
 import warnings
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -362,7 +362,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         yield from _pinned_if_asked(loader, _epoch_in_workers(loader, pool, iterable, keep_pool=False))
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Combines a dataset and a sampler, and iterates over the dataset in batches, as
     ``torch.utils.data.DataLoader``.
 

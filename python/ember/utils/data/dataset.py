@@ -171,7 +171,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0) if self.tensors else 0
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
@@ -195,7 +195,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """The concatenation of several map-style datasets."""
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
