@@ -154,6 +154,9 @@ def test_sparse_coo_index_select_and_coalesced_flag():
     idx = ember.tensor([2, 0, 2])
     np.testing.assert_array_equal(a.index_select(1, idx).to_dense().numpy(), dense[:, [2, 0, 2]])
     np.testing.assert_array_equal(ember.index_select(a, 0, idx).to_dense().numpy(), dense[[2, 0, 2]])
+    np.testing.assert_array_equal(a.index_select(1, ember.tensor([-1])).to_dense().numpy(), dense[:, [-1]])
+    with pytest.raises(IndexError, match="index contains 3 that is out of range for tensor of size \\[3, 3\\]"):
+        a.index_select(1, ember.tensor([3]))
     b = a.coalesce()
     assert b._coalesced_(False) is b and not b.is_coalesced()
 
@@ -209,6 +212,10 @@ def test_ndtri_in_the_tails_inverts_log_ndtr():
     np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-12)
     edges = ember.special.ndtri(ember.tensor([0.0, 1.0, -0.5, 1.5], dtype=ember.float64)).tolist()
     assert edges[:2] == [-math.inf, math.inf] and all(math.isnan(v) for v in edges[2:])
+    # no data-dependent branch: vmap and meta tensors take it
+    q = ember.tensor([[1e-5, 0.3], [0.7, 1 - 1e-5]], dtype=ember.float64)
+    assert ember.equal(ember.func.vmap(ember.special.ndtri)(q), ember.special.ndtri(q))
+    assert ember.special.ndtri(ember.empty(2, 3, device="meta")).shape == (2, 3)
 
 
 def test_sinc_and_logit_gradients_at_their_edges():

@@ -92,7 +92,7 @@ void check_value_fits(double v, DType d) {
 
 void check_value_fits(const Tensor& value, DType d) {
   const DType vd = value->dtype();
-  if (!held_real(vd)) return;
+  if (!held_real(vd) || !value->device().is_cpu()) return;  // a GPU value is not read back: that would wait
   const bool integer = is_integral(vd, true);
   const bool overflows = integer && !is_floating(d) && d != DType::Bool
                              ? integer_overflows(item_as_int64(value), vd == DType::UInt64, d)

@@ -294,7 +294,8 @@ Tensor& fill_(Tensor& self, const Tensor& value) {
               " dimensions.");
   check_value_fits(value, self->dtype());  // Note [Scalar overflow]
   // an integer fills an integer tensor exactly (a double holds int64 values only up to 2**53)
-  const bool exact = is_integral(value->dtype(), false) && is_integral(self->dtype(), false);
+  const bool exact =
+      is_integral(value->dtype(), false) && is_integral(self->dtype(), false) && value->device() == self->device();
   return inplace(
       self, &value, "fill_", false,
       [&] { exact ? kernels::copy(self, value) : kernels::fill(self, item_as_double(value)); },

@@ -456,7 +456,8 @@ void register_elementwise(OpRegistry& r) {
       py::arg("src"), py::arg("non_blocking") = false);
   r.method(
       "fill_", 0, "Fills self with value (a number or a 0-d tensor); returns self.",
-      [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_", "value")); }, py::arg("value"));
+      [](Tensor& t, TensorOrNumber v) -> Tensor& { return fill_(t, require_operand(v, "fill_", "value")); },
+      py::arg("value"));
   r.method("zero_", 0, "Fills self with zeros; returns self.", [](Tensor& t) -> Tensor& { return zero_(t); });
   r.family("elementwise");
   r.function(

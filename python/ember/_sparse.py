@@ -111,7 +111,14 @@ class SparseCooTensor(TensorLike):
         dim = dim + self.dim() if dim < 0 else dim
         if not 0 <= dim < self.sparse_dim():
             raise IndexError(f"index_select(): sparse index_select along dense dim {dim} is not supported by ember")
-        index = index.reshape(-1)
+        given, size = index.reshape(-1), self._size[dim]
+        index = _C.where(given < 0, given + size, given)  # negative indices count from the end, as PyTorch's
+        outside = (index < 0) | (index >= size)
+        if bool(outside.any()):
+            raise IndexError(
+                f"index_select(): index contains {int(given[outside][0])} that is out of range for tensor of size "
+                f"{list(self._size)} at dimension {dim}"
+            )
         hits = self._idx[dim].unsqueeze(1) == index.unsqueeze(0)  # (nnz, len(index)): entry e lands at slot k
         entries, slots = hits.nonzero(as_tuple=True)
         indices = self._idx.index_select(1, entries).clone()

@@ -118,10 +118,9 @@ def ndtri(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ndtr: the x whose ndtr(x) is input. In the tails (input below 1e-3 or its mirror
     above 1 - 1e-3) erfinv(2p - 1) loses p's digits (2e-40 - 1 is -1): there x is Newton's iteration on
     log_ndtr(x) = log(p), whose gradient is PyTorch's formula sqrt(2 pi) exp(x**2 / 2) (first order only)."""
-    in_tail = (input < _TAIL) | (input > 1 - _TAIL)
-    if not bool(in_tail.any()):
-        return _out(out, erfinv(input * 2 - 1) * math.sqrt(2.0), "ndtri")
-    # the central branch never sees the tail (erfinv's infinite slope at -1 would make the gradient NaN)
+    in_tail = (input < _TAIL) | (input > 1 - _TAIL)  # both branches always run: no data-dependent Python
+    # branch, so vmap and meta tensors take it. The central branch never sees the tail (erfinv's infinite
+    # slope at -1 would make the gradient NaN)
     central = erfinv(_C.where(in_tail, 0.5, input) * 2 - 1) * math.sqrt(2.0)
     from .grad_mode import no_grad
 
