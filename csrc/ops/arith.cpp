@@ -71,8 +71,7 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType compu
   return out;
 }
 
-double rounded_alpha(double alpha, DType d) {
-  check_value_fits(alpha, d);
+double rounded_alpha(double alpha, DType d) {  // (its callers checked that alpha fits: Note [Scalar overflow])
   return item_as_double(cast_for_kernel(scalar(alpha, DType::Float64), d));
 }
 

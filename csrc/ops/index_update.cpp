@@ -109,7 +109,6 @@ Tensor index_fill(const Tensor& t, int64_t dim, const Tensor& index, const Tenso
   check_index_vector(t, index, "index_fill");
   EMBER_CHECK(value->dim() == 0, "index_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value->dim(), " dimension(s).");
-  check_value_fits(value, t->dtype());  // Note [Scalar overflow]
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
   Tensor out = write_along(t, d, index, cast_for_kernel(value, t->dtype()), false);
   const char* name = value->is_wrapped_number ? "IndexFillBackward0" : "IndexFillBackward1";

@@ -7,7 +7,8 @@ namespace ember {
 namespace bind {
 namespace {
 
-// The value of index_fill / scatter: a Python number, or a 0-d tensor.
+// The value of index_fill / scatter: a Python number, or a 0-d tensor; checked here, before a number is
+// converted to the tensor's dtype (Note [Scalar overflow]).
 Tensor fill_value(py::handle v, const Tensor& like, const char* op) {
   Tensor t = require_operand(v, op, "value");
   if (t->dim() == 0) check_value_fits(t, like->dtype());  // Note [Scalar overflow]
