@@ -46,6 +46,8 @@ def test_broadcast_to_takes_the_sizes_as_ints_as_pytorchs_method():
     assert x.broadcast_to(2, -1).shape == (2, 3)
     with pytest.raises(TypeError):
         ember.broadcast_to(x, 2, 3)  # the function takes one sequence, as PyTorch's
+    with pytest.raises(TypeError, match="argument 'size' \\(position 1\\) must be tuple of ints, not NoneType"):
+        x.broadcast_to(None)
 
 
 def test_the_names_speechbrain_imports():
@@ -114,6 +116,10 @@ def test_segment_reduce_gradients_and_errors():
         assert ember.autograd.gradcheck(
             lambda t, r=reduce: ember._segment_reduce(t, r, offsets=ember.tensor([0, 2, 5])), (x,)
         )
+    with pytest.raises(TypeError, match="argument 'data' \\(position 1\\) must be Tensor, not NoneType"):
+        ember._segment_reduce(None, "sum", lengths=ember.tensor([1]))
+    with pytest.raises(RuntimeError, match="must have at least the dims of lengths"):
+        ember._segment_reduce(ember.tensor(1.0), "sum", lengths=ember.tensor([1]))
     with pytest.raises(RuntimeError, match="Either lengths or offsets must be defined"):
         ember._segment_reduce(x, "sum")
     with pytest.raises(RuntimeError, match="to sum to data.size"):

@@ -107,7 +107,11 @@ def _broadcast_to_method(self: Tensor, *size: Any, **kwargs: Any) -> Tensor:
     method takes them), or as ``size=``."""
     if len(size) == 1 and not isinstance(size[0], int):
         size = size[0]
-    return _composite_shape.broadcast_to(self, *((size,) if size else ()), **kwargs)
+    if not isinstance(size, (tuple, list)):  # ember.Size is a tuple
+        raise TypeError(
+            f"broadcast_to(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}"
+        )
+    return _composite_shape.broadcast_to(self, *((size,) if size or "size" not in kwargs else ()), **kwargs)
 
 
 def _conj_transpose(self: Tensor) -> Tensor:

@@ -34,6 +34,8 @@ def _segment_reduce(
     ``offsets`` (the segment starts and the end), whose last dim is ``axis`` (the dims before it match
     ``data``'s). An empty segment gives ``initial``, else the reduction's identity (mean: NaN);
     ``initial`` also takes part in every segment, as PyTorch's."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f"segment_reduce(): argument 'data' (position 1) must be Tensor, not {type(data).__name__}")
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"segment_reduce(): reduction {reduce} is not supported")
     if indices is not None:
@@ -42,6 +44,10 @@ def _segment_reduce(
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
     if lengths is None:
         lengths = offsets[..., 1:] - offsets[..., :-1]
+    if data.dim() < lengths.dim():
+        raise RuntimeError(
+            f"segment_reduce(): data ({data.dim()}-d) must have at least the dims of lengths ({lengths.dim()}-d)"
+        )
     axis = axis + data.dim() if axis < 0 else axis
     if lengths.dim() - 1 != axis:
         raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of lengths but got {axis}.")
