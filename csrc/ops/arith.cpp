@@ -122,6 +122,10 @@ struct MinMaxState {
   void fields(StateFields&) const {}
 };
 
+struct ClampTensorsState {  // clamp with tensor bounds
+  Shape self_sizes, min_sizes, max_sizes;
+  void fields(StateFields&) const {}
+};
 struct ClampState {
   std::optional<double> min, max;
   void fields(StateFields& f) const {
@@ -182,7 +186,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
   auto n = make_node<DivState>("DivBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
     return {n.needs(0) ? n.state.bc.grad(div(g[0], b), 0) : Tensor(),
-            n.needs(1) ? n.state.bc.grad(neg(div(mul(g[0], a), mul(b, b))), 1) : Tensor()};
+            // -g (a / b) / b, as PyTorch's: b * b overflows float32 from |b| ~ 1.8e19 on (then NaN, not -inf)
+            n.needs(1) ? n.state.bc.grad(neg(mul(g[0], div(div(a, b), b))), 1) : Tensor()};
   });
   if (n) {
     n->state.bc.remember(a, b);
@@ -296,12 +301,14 @@ static Tensor minmax(BinaryOp op, const char* name, const Tensor& a, const Tenso
   auto n = make_node<MinMaxState>(name, {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
     bool is_max = n.state.is_max;
-    // Ties split the gradient evenly, as PyTorch.
+    // Ties split the gradient evenly, as PyTorch; an input gets none only where the other wins, so a NaN
+    // (no comparison holds) passes it to both, as PyTorch's masks do.
     Tensor half = mul(g[0], scalar(0.5, DType::Float64));
     Tensor zero = zeros({}, g[0]->dtype());
-    Tensor a_wins = is_max ? gt(a, b) : lt(a, b), b_wins = is_max ? lt(a, b) : gt(a, b), tie = eq(a, b);
-    Tensor ga = where(a_wins, g[0], where(tie, half, zero));
-    Tensor gb = where(b_wins, g[0], where(tie, half, zero));
+    Tensor a_wins = is_max ? gt(a, b) : lt(a, b), b_wins = is_max ? lt(a, b) : gt(a, b);
+    Tensor shared = where(eq(a, b), half, g[0]);
+    Tensor ga = where(b_wins, zero, shared);
+    Tensor gb = where(a_wins, zero, shared);
     return {n.needs(0) ? n.state.bc.grad(ga, 0) : Tensor(), n.needs(1) ? n.state.bc.grad(gb, 1) : Tensor()};
   });
   if (n) {
@@ -517,6 +524,44 @@ Tensor clamp(const Tensor& t, std::optional<double> lo, std::optional<double> hi
   if (n) {
     n->state = {lo, hi};
     n->save("self", t);
+  }
+  return attach(n, out);
+}
+
+// clamp with tensor bounds (an undefined one is absent). PyTorch's gradients: the input keeps it where it
+// lies within its bounds, ties included; a bound takes it where the input passes it (the max also where it
+// is below the min, since the result is then the max).
+Tensor clamp(const Tensor& t, const Tensor& lo, const Tensor& hi) {
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = lo ? maximum(t, lo) : t;
+    if (hi) out = minimum(out, hi);
+  }
+  auto fn = [](auto& n, variable_list& g) -> variable_list {
+    Tensor x = n.saved_at(0), lo = n.saved_at(1), hi = n.saved_at(2), zero = zeros({}, g[0]->dtype());
+    Tensor gx, glo, ghi;
+    if (n.needs(0)) {
+      Tensor keep = lo ? ge(x, lo) : Tensor();
+      if (hi) keep = keep ? logical_and(keep, le(x, hi)) : le(x, hi);
+      gx = sum_to(where(keep, g[0], zero), n.state.self_sizes);
+    }
+    if (n.needs(1)) {
+      Tensor below = lt(x, lo);
+      glo = sum_to(where(hi ? logical_and(below, lt(lo, hi)) : below, g[0], zero), n.state.min_sizes);
+    }
+    if (n.needs(2)) {
+      Tensor above = gt(x, hi);
+      ghi = sum_to(where(lo ? logical_or(above, lt(hi, lo)) : above, g[0], zero), n.state.max_sizes);
+    }
+    return {gx, glo, ghi};
+  };
+  auto n = make_node<ClampTensorsState>("ClampBackward0", {&t, &lo, &hi}, fn);
+  if (n) {
+    n->state = {t->sizes(), lo ? lo->sizes() : Shape{}, hi ? hi->sizes() : Shape{}};
+    n->save("self", t);
+    n->save("min", lo);
+    n->save("max", hi);
   }
   return attach(n, out);
 }

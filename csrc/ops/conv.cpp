@@ -1,5 +1,6 @@
 // Convolution (im2col + BLAS matmul) and max pooling, with their backward nodes.
 #include "kernels/cpu/conv.h"
+#include "ops/binary.h"
 #include "ops/op_node.h"
 
 namespace ember {
@@ -239,9 +240,18 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& b, const Pair& 
       out = empty({N, O, g.out_h, g.out_w}, x->dtype());
       kernels::conv2d_forward(out, contiguous(x), contiguous(w), b ? contiguous(b) : Tensor(), g);
     } else {  // one wide product (Note [Convolution as one product]); half and bfloat16 widened by mm
-      Tensor product = reshape(mm(reshape(contiguous(w), {O, K}), patch_matrix(x, g)), {O, N, L});
+      // With a bias, half floats are widened here so the product and the bias add round once, as PyTorch's
+      // (a product rounded before the bias add differed from it in a third of the elements).
+      const bool widen = b && is_half_float(x->dtype());
+      Tensor weights = reshape(contiguous(w), {O, K}), patches = patch_matrix(x, g);
+      if (widen) {
+        weights = widened_half(weights);
+        patches = widened_half(patches);
+      }
+      Tensor product = reshape(mm(weights, patches), {O, N, L});
       Tensor by_image = permute(product, {1, 0, 2});  // (N, O, L): the bias add or a copy lays it out
-      out = b ? add(by_image, reshape(b, {1, O, 1})) : contiguous(by_image);
+      out = b ? add(by_image, reshape(widen ? widened_half(b) : b, {1, O, 1})) : contiguous(by_image);
+      if (widen) out = to_dtype(out, x->dtype());
       out = reshape(out, {N, O, g.out_h, g.out_w});
     }
   }

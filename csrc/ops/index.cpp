@@ -288,7 +288,14 @@ ParsedIndex apply_indices(const Tensor& t, const std::vector<TensorIndex>& indic
   r.view = t;
   int64_t bool_dim = -1;  // the dim the first bool index added; later ones share it, as numpy
   int64_t d = 0;
-  for (auto& ix : indices) {
+  for (size_t position = 0; position < indices.size(); ++position) {
+    const TensorIndex& ix = indices[position];
+    if (ix.kind == TensorIndex::Integer) {
+      // PyTorch names the integer's place in the index ("dimension 1" for x[0, 9] and x[..., 9])
+      const int64_t size = r.view->size(d);
+      EMBER_CHECK_KIND(ix.integer >= -size && ix.integer < size, Index, "index ", ix.integer,
+                       " is out of bounds for dimension ", position, " with size ", size);
+    }
     switch (ix.kind) {
       case TensorIndex::None:
         r.view = unsqueeze(r.view, d++);

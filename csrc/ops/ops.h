@@ -104,6 +104,8 @@ Tensor threshold_backward(const Tensor& grad, const Tensor& result);
 Tensor tanh_backward(const Tensor& grad, const Tensor& result);
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& result);
 Tensor clamp(const Tensor& t, std::optional<double> min, std::optional<double> max);
+// tensor bounds; an undefined one is absent (PyTorch's ClampBackward0)
+Tensor clamp(const Tensor& t, const Tensor& min, const Tensor& max);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // no gradient; bool results
 Tensor eq(const Tensor& a, const Tensor& b);

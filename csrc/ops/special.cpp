@@ -145,21 +145,22 @@ static Tensor log_add_exp(const Tensor& a, const Tensor& b, bool base2) {
 Tensor logaddexp(const Tensor& a, const Tensor& b) { return log_add_exp(a, b, false); }
 Tensor logaddexp2(const Tensor& a, const Tensor& b) { return log_add_exp(a, b, true); }
 
-// x * log(y) (log1p(y)), 0 where x == 0: d/dx = xlogy(x != 0, y), d/dy = x / y (x / (1 + y)).
+// x * log(y) (log1p(y)), 0 where x == 0: d/dx = log(y) (log1p(y)), also at x == 0, d/dy = x / y (x / (1 + y)).
+// As PyTorch, d/dx is 0 where x == 0 and y has no log (y <= 0; y <= -1 for log1p).
 static Tensor x_log(const Tensor& a, const Tensor& b, bool log1p_of_b) {
-  return float_binary_op(log1p_of_b ? BinaryOp::Xlog1py : BinaryOp::Xlogy,
-                         log1p_of_b ? "SpecialXlog1PyBackward0" : "XlogyBackward0", a, b,
-                         [](auto& n, variable_list& g) -> variable_list {
-                           Tensor x = n.saved_at(0), y = n.saved_at(1);
-                           const bool l1p = n.op_name[0] == 'S';
-                           return two_grads(
-                               n,
-                               [&] {
-                                 Tensor nz = to_dtype(ne(x, num(0.0)), g[0]->dtype());
-                                 return mul(g[0], l1p ? xlog1py(nz, y) : xlogy(nz, y));
-                               },
-                               [&] { return mul(g[0], div(x, l1p ? add(y, num(1.0)) : y)); });
-                         });
+  return float_binary_op(
+      log1p_of_b ? BinaryOp::Xlog1py : BinaryOp::Xlogy, log1p_of_b ? "SpecialXlog1PyBackward0" : "XlogyBackward0", a, b,
+      [](auto& n, variable_list& g) -> variable_list {
+        Tensor x = n.saved_at(0), y = n.saved_at(1);
+        const bool l1p = n.op_name[0] == 'S';
+        return two_grads(
+            n,
+            [&] {
+              Tensor no_log = logical_and(eq(x, num(0.0)), le(y, num(l1p ? -1.0 : 0.0)));
+              return where(no_log, zeros({}, g[0]->dtype()), l1p ? xlog1py(g[0], y) : xlogy(g[0], y));
+            },
+            [&] { return mul(g[0], div(x, l1p ? add(y, num(1.0)) : y)); });
+      });
 }
 Tensor xlogy(const Tensor& a, const Tensor& b) { return x_log(a, b, false); }
 Tensor xlog1py(const Tensor& a, const Tensor& b) { return x_log(a, b, true); }

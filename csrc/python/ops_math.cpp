@@ -93,16 +93,12 @@ Tensor clamp_any(const Tensor& t_in, py::handle lo, py::handle hi) {
     if (!bound.is_none() && !is_tensor(bound)) rt = promote(rt, result_type(t_in, require_operand(bound, "clamp")));
   const Tensor t = rt == t_in->dtype() ? t_in : to_dtype(t_in, rt);
   if (is_tensor(lo) || is_tensor(hi)) {
-    Tensor r = t;
-    if (is_tensor(lo))
-      r = maximum(r, lo.cast<Tensor>());
-    else if (!lo.is_none())
-      r = clamp(r, opt_number(lo, rt), std::nullopt);
-    if (is_tensor(hi))
-      r = minimum(r, hi.cast<Tensor>());
-    else if (!hi.is_none())
-      r = clamp(r, std::nullopt, opt_number(hi, rt));
-    return r;
+    // a number beside a tensor bound is a 0-d bound of the result's dtype
+    auto as_bound = [&](py::handle h) {
+      if (h.is_none()) return Tensor();
+      return is_tensor(h) ? h.cast<Tensor>() : wrapped_scalar(*opt_number(h, rt), rt);
+    };
+    return clamp(t, as_bound(lo), as_bound(hi));
   }
   return clamp(t, opt_number(lo, rt), opt_number(hi, rt));
 }

@@ -205,14 +205,18 @@ void register_joining(OpRegistry& r) {
            [](const Tensor& t, py::args sizes, py::kwargs kw) {
              return repeat(t, shape_or_keyword(sizes, kw, "repeat", "repeats"));
            });
-  r.op(
-      "tile", kFunction | kMethod, "input tiled dims[i] times along each dim (missing leading dims count as 1).",
-      [](const Tensor& t, py::handle dims) {
-        DimList d = dims_arg(dims, "dims");
-        if (d.size() < (size_t)t->dim()) d.insert(d.begin(), t->dim() - d.size(), 1);
-        return repeat(t, d);
-      },
+  auto tile = [](const Tensor& t, DimList d) {
+    if (d.size() < (size_t)t->dim()) d.insert(d.begin(), t->dim() - d.size(), 1);
+    return repeat(t, d);
+  };
+  r.function(
+      "tile", 0, "input tiled dims[i] times along each dim (missing leading dims count as 1).",
+      [tile](const Tensor& t, py::handle dims) { return tile(t, dims_arg(dims, "dims")); }, py::arg("input"),
       py::arg("dims"));
+  r.method("tile", 0, "self tiled dims[i] times along each dim (as arguments or one sequence).",
+           [tile](const Tensor& t, py::args dims, py::kwargs kw) {
+             return tile(t, shape_or_keyword(dims, kw, "tile", "dims"));
+           });
   r.op(
       "split_with_sizes", kFunction | kMethod, "Views of consecutive pieces along dim, of the sizes listed.",
       [](const Tensor& t, py::handle sizes, int64_t dim) {

@@ -364,8 +364,19 @@ void init_tensor(py::module_& m, TensorClass& cls) {
             Tensor v = operand(value);
             // a number must fit an integer tensor (Note [Scalar overflow]); a float one takes inf, as PyTorch's
             if (v && v->is_wrapped_number && is_integral(t->dtype(), false)) check_value_fits(v, t->dtype());
-            if (!v)
+            if (!v) {
+              // numbers, sequences and arrays convert (PyTorch refuses the latter two); anything else is
+              // PyTorch's TypeError
+              const bool sequence = py::isinstance<py::sequence>(value) && !py::isinstance<py::str>(value);
+              if (!sequence && !PyNumber_Check(value.ptr())) {
+                py::handle type = (PyObject*)Py_TYPE(value.ptr());
+                std::string module = py::str(type.attr("__module__")), name = py::str(type.attr("__qualname__"));
+                if (module != "builtins") name = module + "." + name;
+                throw py::type_error("can't assign a " + name + " to a " +
+                                     py::str(py::cast(t).attr("type")()).cast<std::string>());
+              }
               v = py::module_::import("ember").attr("tensor")(value, py::arg("dtype") = t->dtype()).cast<Tensor>();
+            }
             OpDeviceGuard on(t->device());
             index_put_(t, parse_index(idx), v);
           },

@@ -2653,9 +2653,9 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.tanh`.
         """
-    def tile(self, dims: typing.Any) -> Tensor:
+    def tile(self, *args, **kwargs) -> Tensor:
         """
-        input tiled dims[i] times along each dim (missing leading dims count as 1).
+        self tiled dims[i] times along each dim (as arguments or one sequence).
         """
     def to(self, *args: typing.Any, dtype: dtype | None = None, device: str | device | None = None, non_blocking: bool = False, copy: bool = False, memory_format: typing.Any = None) -> Tensor:
         """
@@ -3548,6 +3548,18 @@ def _gelu(input: Tensor, approximate: str = 'none') -> Tensor:
     """
     gelu as one node.
     """
+def _get_cudnn_allow_tf32() -> bool:
+    ...
+def _get_cudnn_benchmark() -> bool:
+    ...
+def _get_cudnn_deterministic() -> bool:
+    ...
+def _get_cudnn_enabled() -> bool:
+    ...
+def _get_mkldnn_deterministic() -> bool:
+    ...
+def _get_mkldnn_enabled() -> bool:
+    ...
 def _gradient_edge(tensor: Tensor) -> tuple[Node, int]:
     """
     (node, output number): where the tensor's gradient enters the graph.
@@ -3782,6 +3794,14 @@ def _set_caching_allocator(enabled: bool) -> None:
     """
     Switches the CPU caching allocator on or off.
     """
+def _set_cudnn_allow_tf32(value: bool) -> None:
+    ...
+def _set_cudnn_benchmark(value: bool) -> None:
+    ...
+def _set_cudnn_deterministic(value: bool) -> None:
+    ...
+def _set_cudnn_enabled(value: bool) -> None:
+    ...
 def _set_function_dispatch_hook(hook: typing.Any, argument_error_hook: typing.Any) -> None:
     """
     Installs ember.overrides' hooks for DispatchingFunction calls that dispatch and for the AttributeError of an argument of the wrong type.
@@ -3794,6 +3814,10 @@ def _set_inference_mode(mode: bool) -> None:
     """
     Sets inference mode on this thread.
     """
+def _set_mkldnn_deterministic(value: bool) -> None:
+    ...
+def _set_mkldnn_enabled(value: bool) -> None:
+    ...
 def _set_parallel_backward(enabled: bool | None) -> None:
     """
     Switches the parallel backward executor on or off; None: back to the default (on with 4+ threads).
@@ -4718,6 +4742,8 @@ def xlogy(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) ->
     """
     input * log(other), 0 where input is 0.
     """
+_has_cudnn: bool = False
+_has_mkldnn: bool = False
 default_generator: Generator
 return_types: types.SimpleNamespace
 subtract = sub
@@ -4744,5 +4770,6 @@ ger = outer
 swapdims = transpose
 concat = cat
 concatenate = cat
+_is_any_autocast_enabled = _autocast_active
 TensorBase = Tensor
 _TensorBase = Tensor

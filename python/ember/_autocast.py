@@ -1,7 +1,8 @@
-"""Autocast's float32 rule for ops written in Python (Note [Autocast]): the losses and distances that
+"""Autocast's rules for ops written in Python (Note [Autocast]): the losses and distances that
 PyTorch's autocast lists run in float32 are compositions of ember ops here, so each widens its
 float16/bfloat16 tensor arguments to float32 first while autocast is on for their device type, as
-PyTorch's dispatcher does for the native ops (ops implemented in C++ get the same from the registry).
+PyTorch's dispatcher does for the native ops (ops implemented in C++ get the same from the registry);
+the ops it runs in lower precision cast theirs down the same way.
 A call at the top of the op rather than a decorator: a wrapper's frame would move the op's warnings
 off the caller's line."""
 
@@ -13,6 +14,7 @@ from typing import Any, Iterator
 from . import _C
 
 _HALF_FLOATS = (_C.dtype.float16, _C.dtype.bfloat16)
+_C._is_any_autocast_enabled = _C._autocast_active  # PyTorch's name (its RNN checks ask it)
 
 
 def float32_under_autocast(device_types: tuple[str, ...], *args: Any) -> tuple[Any, ...]:
@@ -30,6 +32,25 @@ def _widened(x: Any, device_types: tuple[str, ...]) -> Any:
     if kind not in device_types or not _C._autocast_state(kind)[0]:
         return x
     return x.float()
+
+
+def lower_under_autocast(device_types: tuple[str, ...], *args: Any) -> tuple[Any, ...]:
+    """``args`` with each float tensor but float64 on one of ``device_types`` cast to its device type's autocast
+    dtype while autocast is on for it: PyTorch's lower-precision rule, for the listed ops written in Python
+    here (the recurrent layers, prelu, the transposed convolutions, linalg.vecdot); everything else as it is."""
+    if not _C._autocast_active():
+        return args
+    return tuple(_lowered(a, device_types) for a in args)
+
+
+def _lowered(x: Any, device_types: tuple[str, ...]) -> Any:
+    if not isinstance(x, _C.Tensor) or not x.is_floating_point() or x.dtype == _C.dtype.float64:
+        return x
+    kind = x.device.type
+    if kind not in device_types:
+        return x
+    enabled, dtype = _C._autocast_state(kind)
+    return x.to(dtype) if enabled and x.dtype != dtype else x
 
 
 _DEVICE_TYPES = ("cpu", "cuda")
@@ -52,3 +73,10 @@ def applied(saved: tuple[tuple[bool, Any], ...]) -> Iterator[None]:
     finally:
         for kind, (enabled, dtype) in zip(_DEVICE_TYPES, callers):
             _C._set_autocast_state(enabled, dtype, kind)
+
+
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Runs the block with autocast off for every device type: for an op that sets its own precision."""
+    with applied(tuple((False, dtype) for _, dtype in states())):
+        yield

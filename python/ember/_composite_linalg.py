@@ -149,10 +149,17 @@ def _contract(
     a_only = [lab for lab in la if lab not in lb]
     b_only = [lab for lab in lb if lab not in la]
     nb, nm, nk, nn = (_prod([sizes[lab] for lab in g]) for g in (batch, a_only, contracted, b_only))
+    out_labels = batch + a_only + b_only
+    if not contracted:  # nothing summed: a broadcast product, whose dtypes promote (PyTorch's mul path)
+        a3 = _arrange(a, la, batch + a_only, sizes).reshape(nb, nm, 1)
+        b3 = _arrange(b, lb, batch + b_only, sizes).reshape(nb, 1, nn)
+        return (a3 * b3).reshape([sizes[lab] for lab in out_labels]), out_labels
+    if a.dtype != b.dtype:  # PyTorch's bmm path does not promote
+        a_name, b_name = _dtype_info._scalar_name(a.dtype), _dtype_info._scalar_name(b.dtype)
+        raise RuntimeError(f"expected scalar type {a_name} but found {b_name}")
     a3 = _arrange(a, la, batch + a_only + contracted, sizes).reshape(nb, nm, nk)
     b3 = _arrange(b, lb, batch + contracted + b_only, sizes).reshape(nb, nk, nn)
-    result = _C.bmm(a3, b3).reshape([sizes[lab] for lab in batch + a_only + b_only])
-    return result, batch + a_only + b_only
+    return _C.bmm(a3, b3).reshape([sizes[lab] for lab in out_labels]), out_labels
 
 
 def einsum(*args: Any) -> Tensor:

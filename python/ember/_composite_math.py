@@ -402,24 +402,25 @@ def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Te
     return _out(out, _C.where(input == 0, values, step), "heaviside")
 
 
-def _nan_aware(name: str, pick: Any) -> Any:
+def _nan_aware(name: str, wins: Any) -> Any:
     def fn(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         other = _as_tensor(other, input)
         dt = _C.result_type(input, other)
         a, b = input.to(dt), other.to(dt)
-        result = pick(a, b)
+        # input where it wins or ties, or where other is NaN (a NaN loses to a number; two NaNs give NaN):
+        # PyTorch's choice, so a tie gives input's zero sign and input the whole gradient.
+        take_input = wins(a, b)
         if a.is_floating_point():
-            # A NaN loses to a number; two NaNs give NaN.
-            result = _C.where(a.isnan(), b, _C.where(b.isnan(), a, result))
-        return _out(out, result, name)
+            take_input = take_input | b.isnan()
+        return _out(out, _C.where(take_input, a, b), name)
 
     fn.__name__ = name
     return fn
 
 
-fmax = _nan_aware("fmax", _C.maximum)
+fmax = _nan_aware("fmax", _C.ge)
 fmax.__doc__ = "The elementwise maximum, ignoring NaN: a NaN loses to a number (``maximum`` propagates it)."
-fmin = _nan_aware("fmin", _C.minimum)
+fmin = _nan_aware("fmin", _C.le)
 fmin.__doc__ = "The elementwise minimum, ignoring NaN: a NaN loses to a number (``minimum`` propagates it)."
 
 
@@ -518,22 +519,25 @@ def _quantile(name: str, input: Tensor, q: Tensor | float, dim: int | None, keep
     hi = lo + (frac > 0).to(_C.dtype.int64)
     shape = list(xs.shape[:-1]) + [q.shape[0]]
     lo, hi, frac = lo.expand(shape), hi.expand(shape), frac.expand(shape)
+    # An undefined result is a NaN taken from the slice, as PyTorch's, so the gradient goes to that element:
+    # the last sorted value where the slice holds a NaN (quantile), the first where all are NaN (nanquantile).
+    undefined = (count == 0) if ignore_nan else nan.any(-1, keepdim=True)
+    nan_at = _creation.full(
+        (), 0 if ignore_nan else x.shape[-1] - 1, dtype=_C.dtype.int64, device=_creation._device_of(x)
+    )
+    lo, hi = _C.where(undefined, nan_at, lo), _C.where(undefined, nan_at, hi)
     below, above = xs.gather(-1, lo), xs.gather(-1, hi)
     if interpolation == "linear":
-        result = below + (above - below) * frac
+        result = below.lerp(above, frac)  # lerp's numerics, as PyTorch's: -inf..1 at 0.9 is -inf, not NaN
     elif interpolation == "lower":
         result = below
     elif interpolation == "higher":
         result = above
     elif interpolation == "midpoint":
-        result = (below + above) / 2
+        result = below.lerp(above, 0.5)
     else:  # nearest, ties to the even rank, as round() does
         odd = lo.remainder(2) == 1
         result = _C.where((frac > 0.5) | ((frac == 0.5) & odd), above, below)
-    undefined = (count == 0) if ignore_nan else nan.any(-1, keepdim=True)  # all NaN / any NaN: the result is NaN
-    result = _C.where(
-        undefined, _creation.full((), math.nan, dtype=result.dtype, device=_creation._device_of(result)), result
-    )
     if keepdim:
         if dim is None:
             result = result.reshape([1] * input.dim() + [q.shape[0]])

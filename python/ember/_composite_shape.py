@@ -169,13 +169,14 @@ def _as_list(tensors: Any, name: str) -> list[Tensor]:
 
 def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """The tensors joined column-wise: along dim 0 when all are 1-D, else dim 1."""
-    ts = atleast_1d(*_as_list(tensors, "hstack"))
-    return _out(out, _C.cat(list(ts), 0 if ts[0].dim() == 1 else 1), "hstack")
+    # one tensor at a time: atleast_1d of one tensor returns it, not a tuple (list() would split its rows)
+    ts = [atleast_1d(t) for t in _as_list(tensors, "hstack")]
+    return _out(out, _C.cat(ts, 0 if ts[0].dim() == 1 else 1), "hstack")
 
 
 def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """The tensors joined row-wise (along dim 0), 1-D ones as rows."""
-    return _out(out, _C.cat(list(atleast_2d(*_as_list(tensors, "vstack"))), 0), "vstack")
+    return _out(out, _C.cat([atleast_2d(t) for t in _as_list(tensors, "vstack")], 0), "vstack")
 
 
 def row_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
@@ -185,7 +186,7 @@ def row_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor
 
 def dstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """The tensors joined depth-wise (along dim 2), after ``atleast_3d``."""
-    return _out(out, _C.cat(list(atleast_3d(*_as_list(tensors, "dstack"))), 2), "dstack")
+    return _out(out, _C.cat([atleast_3d(t) for t in _as_list(tensors, "dstack")], 2), "dstack")
 
 
 def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:

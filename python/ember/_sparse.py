@@ -347,6 +347,27 @@ def _mm(sparse: SparseCooTensor, dense: Any, name: str, reduce: str = "sum") -> 
     return out.scatter_reduce(0, target, products, _MM_REDUCTIONS[reduce], include_self=False)
 
 
+def _bmm(sparse: SparseCooTensor, dense: Any) -> Tensor:
+    """``bmm(sparse, dense)`` for a 3-D sparse batch: the batches' matrices laid along one diagonal (rows
+    b * n + i, columns b * m + j), multiplied as one 2-D product."""
+    if not isinstance(dense, Tensor):
+        raise TypeError(f"bmm(): argument 'mat2' (position 2) must be Tensor, not {type(dense).__name__}")
+    if sparse.dim() != 3 or sparse.sparse_dim() != 3 or dense.dim() != 3:
+        raise RuntimeError(
+            f"bmm: ember multiplies a 3-D sparse batch by a 3-D dense one, got sparse of size "
+            f"{tuple(sparse.shape)} and dense of size {tuple(dense.shape)}"
+        )
+    b, n, m = sparse.shape
+    if tuple(dense.shape[:2]) != (b, m):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
+            f"[{dense.shape[0]}, {dense.shape[1]}]."
+        )
+    batch, rows, cols = sparse._idx
+    diagonal = SparseCooTensor(_C.stack([batch * n + rows, batch * m + cols]), sparse._vals, (b * n, b * m), False)
+    return _mm(diagonal, dense.reshape(b * m, dense.shape[2]), "bmm").reshape(b, n, dense.shape[2])
+
+
 # torch.sparse.mm's reductions besides "sum" (PyTorch names the max and min either way)
 _MM_REDUCTIONS = {"mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin"}
 
@@ -385,6 +406,8 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
         return _add(args[0], args[1], alpha=-kwargs.get("alpha", 1))
     if name in ("mm", "matmul", "sparse_mm") and isinstance(args[0], SparseCooTensor):
         return _mm(args[0], args[1], name)
+    if name == "bmm" and isinstance(args[0], SparseCooTensor):
+        return _bmm(args[0], args[1])
     if name in ("mm", "matmul") and isinstance(args[1], SparseCooTensor):  # dense @ sparse = (sparseᵀ @ denseᵀ)ᵀ
         return _mm(args[1].to_sparse_coo().t(), args[0].t(), name).t()
     if name == "addmm" and isinstance(args[1], SparseCooTensor):
@@ -400,8 +423,8 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
         return args[0].index_select(*args[1:], **kwargs)
     raise NotImplementedError(
         f"Could not run 'aten::{name}' with arguments from the 'SparseCPU' backend: ember's sparse COO tensors "
-        "support mm/matmul/addmm with a dense matrix, add, scaling, sum, index_select, coalesce, to_dense and "
-        "transposes (call .to_dense() for other ops)"
+        "support mm/matmul/addmm with a dense matrix, bmm of a 3-D batch, add, scaling, sum, index_select, coalesce, "
+        "to_dense and transposes (call .to_dense() for other ops)"
     )
 
 

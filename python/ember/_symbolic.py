@@ -20,6 +20,15 @@ __all__ = [
     "SymInt",
     "_assert_async",
     "_assert_scalar",
+    "_check",
+    "_check_index",
+    "_check_is_size",
+    "_check_not_implemented",
+    "_check_tensor_all",
+    "_check_tensor_all_with",
+    "_check_type",
+    "_check_value",
+    "_check_with",
     "sym_constrain_range",
     "sym_constrain_range_for_size",
     "sym_float",
@@ -136,6 +145,73 @@ def _assert_scalar(condition: Any, message: str) -> None:
     """Raises RuntimeError with ``message`` unless ``condition`` holds."""
     if not condition:
         raise RuntimeError(message)
+
+
+_DEFAULT_CHECK_MESSAGE = (
+    "Expected cond to be True, but got False. (Could this error message be improved? If so, please report an "
+    "enhancement request to PyTorch.)"
+)
+
+
+def _check_with(error_type: type[BaseException], cond: Any, message: Any = None) -> None:
+    """``torch._check_with``: raises ``error_type`` unless the Python bool ``cond`` holds; ``message`` is a
+    callable giving the text (called only on failure, as PyTorch's)."""
+    if not isinstance(cond, bool):
+        if isinstance(cond, Tensor):
+            raise TypeError(
+                "cond must be a bool, but got a Tensor. For tensor conditions, use torch._check_tensor_all() to "
+                "assert that all elements are true."
+            )
+        raise TypeError(f"cond must be a bool, but got {type(cond)}")
+    if cond:
+        return
+    if message is not None and not callable(message):
+        raise TypeError("message must be a callable")
+    raise error_type(_DEFAULT_CHECK_MESSAGE if message is None else str(message()))
+
+
+def _check(cond: Any, message: Any = None) -> None:
+    """``torch._check``: a RuntimeError unless ``cond`` (a bool) holds."""
+    _check_with(RuntimeError, cond, message)
+
+
+def _check_index(cond: Any, message: Any = None) -> None:
+    """``torch._check_index``: an IndexError unless ``cond`` holds."""
+    _check_with(IndexError, cond, message)
+
+
+def _check_value(cond: Any, message: Any = None) -> None:
+    """``torch._check_value``: a ValueError unless ``cond`` holds."""
+    _check_with(ValueError, cond, message)
+
+
+def _check_type(cond: Any, message: Any = None) -> None:
+    """``torch._check_type``: a TypeError unless ``cond`` holds."""
+    _check_with(TypeError, cond, message)
+
+
+def _check_not_implemented(cond: Any, message: Any = None) -> None:
+    """``torch._check_not_implemented``: a NotImplementedError unless ``cond`` holds."""
+    _check_with(NotImplementedError, cond, message)
+
+
+def _check_is_size(i: Any, message: Any = None, *, max: int | None = None) -> None:
+    """``torch._check_is_size``: ``i`` is a size (>= 0, and <= max when given)."""
+    _check(i >= 0, message)
+    if max is not None:
+        _check(i <= max, message)
+
+
+def _check_tensor_all_with(error_type: type[BaseException], cond: Tensor, message: Any = None) -> None:
+    """``torch._check_tensor_all_with``: every element of the bool tensor ``cond`` holds."""
+    if not isinstance(cond, Tensor) or cond.dtype != _C.dtype.bool:
+        raise TypeError(f"cond must be a tensor with dtype torch.bool, but got {getattr(cond, 'dtype', type(cond))}")
+    _check_with(error_type, bool(cond.all()), message)
+
+
+def _check_tensor_all(cond: Tensor, message: Any = None) -> None:
+    """``torch._check_tensor_all``: a RuntimeError unless every element of ``cond`` holds."""
+    _check_tensor_all_with(RuntimeError, cond, message)
 
 
 def _are_functorch_transforms_active() -> bool:

@@ -42,7 +42,8 @@ def _mode_row(row: np.ndarray) -> int:
     """The index of the mode of a 1-D row: the smallest of the most frequent values, at its last place."""
     values, counts = np.unique(row, return_counts=True)
     best = values[np.argmax(counts)]  # unique sorts, so the first maximum is the smallest value
-    return int(np.flatnonzero(row == best)[-1])
+    # unique counts NaNs as one value (as PyTorch's mode does), which `==` cannot find again
+    return int(np.flatnonzero(np.isnan(row) if best != best else row == best)[-1])
 
 
 @_axis_alias

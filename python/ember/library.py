@@ -126,6 +126,8 @@ def _op_function(op: CustomOpDef) -> type:
     class Generated(Function):
         @staticmethod
         def forward(ctx: Any, kernel: Callable[..., Any], *inputs: Any) -> Any:
+            # the op's backward sees its own inputs: the kernel slot of apply() is not one of them
+            ctx.needs_input_grad = ctx.needs_input_grad[1:]
             with no_grad():
                 output = kernel(*inputs)
             if op._setup_context is not None:

@@ -29,6 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _C, _composite_linalg, _creation, _lapack, return_types
+from ._autocast import lower_under_autocast
 from ._C import Tensor
 from ._composite import _axis_alias
 from ._creation import _device_of
@@ -1249,6 +1250,7 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 @_axis_alias  # numpy's axis= and keepdims=, which PyTorch accepts too
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The dot product of x and y along ``dim`` (broadcast)."""
+    x, y = lower_under_autocast(("cpu",), x, y)  # on PyTorch's CPU lower-precision list
     if x.shape[dim] != y.shape[dim]:
         raise RuntimeError(
             "linalg.vecdot: Expected x and y to have the same size along dim, but got "

@@ -84,6 +84,25 @@ EMBER_MATH_HD inline double continued_fraction(double a, double x) {
   }
   return ans * ax;
 }
+
+// P(a, x) (`lower`) or Q(a, x) by Temme's uniform asymptotic expansion, for large a with x near a, where the
+// power series needs O(sqrt(a)) terms and loses digits (1e-10 at a = 1e5; a = x = 1e10 gave P = 0.34 for 0.5);
+// within 5% of a from a = 1e4 on this is good to ~1e-12 (against mpmath): Q = erfc(eta sqrt(a/2)) / 2 + R,
+// P = erfc(-eta sqrt(a/2)) / 2 - R, R = exp(-a eta^2 / 2) / sqrt(2 pi a) (c0(eta) + c1(eta) / a),
+// eta^2 / 2 = lambda - 1 - log(lambda), lambda = x / a; c0 = 1 / (lambda - 1) - 1 / eta, by its Taylor series
+// where that cancels; the next terms are O(a^-2). Each tail is computed as itself, so a tiny one keeps its digits.
+EMBER_MATH_HD inline double temme(double a, double x, bool lower) {
+  const double mu = (x - a) / a;  // lambda - 1
+  const double half_eta2 =
+      std::fabs(mu) < 1e-3 ? mu * mu * (0.5 + mu * (-1.0 / 3 + mu * (0.25 - mu / 5))) : mu - std::log1p(mu);
+  const double eta = std::copysign(std::sqrt(2 * half_eta2), mu);
+  const double c0 = std::fabs(eta) < 1e-3
+                        ? -1.0 / 3 + eta * (1.0 / 12 + eta * (-2.0 / 135 + eta * (1.0 / 864 + eta / 2835)))
+                        : 1 / mu - 1 / eta;
+  const double c1 = -1.0 / 540 - eta / 288;
+  const double r = std::exp(-a * half_eta2) / std::sqrt(2 * 3.14159265358979323846 * a) * (c0 + c1 / a);
+  return lower ? 0.5 * std::erfc(-eta * std::sqrt(a / 2)) - r : 0.5 * std::erfc(eta * std::sqrt(a / 2)) + r;
+}
 }  // namespace igamma_detail
 
 // P(a, x) when `lower`, else Q(a, x).
@@ -94,6 +113,7 @@ EMBER_MATH_HD inline double incomplete_gamma(double a, double x, bool lower) {
   if (x == 0) return lower ? 0.0 : 1.0;
   if (std::isinf(a)) return std::isinf(x) ? nan : (lower ? 0.0 : 1.0);
   if (std::isinf(x)) return lower ? 1.0 : 0.0;
+  if (a > 1e4 && std::fabs(x - a) < 0.05 * a) return igamma_detail::temme(a, x, lower);
   if (x > a + 1.0) {
     double q = igamma_detail::continued_fraction(a, x);
     return lower ? 1.0 - q : q;

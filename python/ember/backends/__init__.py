@@ -85,4 +85,41 @@ _submodule("cpu", "The CPU backend.", get_cpu_capability=lambda: "DEFAULT")
 
 from . import cuda  # noqa: E402  (a module of its own: the attention switches live there)
 
+
+def _flag_getter(module: types.ModuleType, flag: str) -> Any:
+    def get() -> bool:
+        return bool(getattr(module, flag))
+
+    return get
+
+
+def _flag_setter(module: types.ModuleType, flag: str) -> Any:
+    def set_(value: bool) -> None:
+        setattr(module, flag, bool(value))
+
+    return set_
+
+
+def _install_flag_accessors() -> None:
+    """``torch._C._get_cudnn_enabled``/``_set_cudnn_enabled`` and their kin read and write the flags above, as
+    PyTorch's ``backends.cudnn`` attributes are those accessors (pytorch-forecasting asserts on
+    ``_get_cudnn_enabled()``); ``_has_cudnn``/``_has_mkldnn`` say this build has neither."""
+    from .. import _C
+
+    def install(name: str, fn: Any) -> None:
+        fn.__name__ = fn.__qualname__ = name  # a function of _C's own, as the stub generator reads them
+        fn.__module__ = _C.__name__
+        setattr(_C, name, fn)
+
+    cudnn_flags = ("enabled", "benchmark", "deterministic", "allow_tf32")
+    for backend, flags in (("cudnn", cudnn_flags), ("mkldnn", ("enabled", "deterministic"))):
+        module = sys.modules[f"{__name__}.{backend}"]
+        for flag in flags:
+            install(f"_get_{backend}_{flag}", _flag_getter(module, flag))
+            install(f"_set_{backend}_{flag}", _flag_setter(module, flag))
+        setattr(_C, f"_has_{backend}", False)
+
+
+_install_flag_accessors()
+
 __all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum"]

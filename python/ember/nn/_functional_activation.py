@@ -11,6 +11,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from .. import _C
+from .._autocast import lower_under_autocast
 from .._creation import empty_like, ones_like, zeros_like
 from ..grad_mode import no_grad
 from ._functional_utils import _inplace, _softmax_dim
@@ -59,6 +60,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Applies max(0, x) + weight * min(0, x) elementwise, with a learnt slope: weight is a scalar or 1-D with
     one slope per channel (dim 1 of input; an input of fewer than 2 dims has one channel)."""
+    input, weight = lower_under_autocast(("cpu", "cuda"), input, weight)  # on PyTorch's lower-precision lists
     n = weight.numel()
     if n != 1:
         if input.dim() == 0:

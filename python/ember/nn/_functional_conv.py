@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _C
+from .._autocast import _HALF_FLOATS, lower_under_autocast
+from .._autocast import disabled as _autocast_disabled
 from .._creation import tensor, zeros
 from . import functional as F  # F.pad, looked up at call time (functional imports this module)
 
@@ -246,6 +248,15 @@ def conv3d(
 
 
 def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
+    # on PyTorch's lower-precision autocast lists, bias included (a float32 bias made the result float32)
+    input, weight, bias = lower_under_autocast(("cpu", "cuda"), input, weight, bias)
+    if input.dtype in _HALF_FLOATS and weight.dtype == input.dtype and (bias is None or bias.dtype == input.dtype):
+        # half floats accumulate in float32 and round once, bias included, as PyTorch's (the matmul, each
+        # overlap summed by col2im and the bias add each rounded before)
+        wide = [None if t is None else t.float() for t in (input, weight, bias)]
+        with _autocast_disabled():
+            out = _conv_transpose(name, *wide, stride, padding, output_padding, groups, dilation, nd)
+        return out.to(input.dtype)
     _check_conv_shapes(name, input, weight, nd, groups, transposed=True)
     if isinstance(padding, str):
         raise RuntimeError(f"{name}(): argument 'padding' must be tuple of ints, not str")

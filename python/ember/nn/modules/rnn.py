@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import _C
+from ..._autocast import lower_under_autocast
 from ..._C import Tensor
 from ..._creation import zeros
 from .. import functional as F
@@ -156,6 +157,9 @@ def _run_layers(
     """
     if not packed and seq.shape[0] == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    if _C._autocast_active():  # PyTorch's recurrent layers are on its lower-precision lists (CPU and CUDA)
+        seq, *hx = lower_under_autocast(("cpu", "cuda"), seq, *hx)
+        weights = [lower_under_autocast(("cpu", "cuda"), *w) for w in weights]
     directions = 2 if bidirectional else 1
     num_layers = len(weights) // directions
     finals = []
@@ -318,7 +322,7 @@ class RNNBase(Module):
     def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
         """The input's dtype (the weights'), rank (2 packed, else 3) and last size (input_size)."""
         weight = self.weight_ih_l0
-        if input.dtype != weight.dtype:
+        if input.dtype != weight.dtype and not _C._autocast_active():  # autocast casts both, as PyTorch's
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
                 f"Convert input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
