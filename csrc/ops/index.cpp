@@ -549,8 +549,8 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   check_device_strict(*t, *index);
   int64_t d = wrap_dim(dim, t->dim());
   if (t->dim() == 0) {
-    EMBER_CHECK_KIND(index->numel() == 1, Index, "index_select(): Index to scalar can have only 1 value, got ",
-                     index->numel(), " value(s)");
+    EMBER_CHECK(index->numel() == 1, "index_select(): Index to scalar can have only 1 value, got ", index->numel(),
+                " value(s)");
     return reshape(index_select(as_vector(t), 0, as_vector(index)), {});
   }
   // Negative indices are out of bounds here (index_adv would wrap them), as in

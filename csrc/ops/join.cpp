@@ -146,6 +146,11 @@ TensorList chunk(const Tensor& t, int64_t chunks, int64_t dim) {
   EMBER_CHECK(t->dim() > 0, "chunk expects at least a 1-dimensional tensor");
   EMBER_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   int64_t size = t->size(wrap_dim(dim, t->dim()));
+  if (size == 0) {  // `chunks` empty pieces, as PyTorch's
+    TensorList pieces;
+    for (int64_t i = 0; i < chunks; ++i) pieces.push_back(narrow(t, dim, 0, 0));
+    return pieces;
+  }
   return split(t, std::max<int64_t>((size + chunks - 1) / chunks, 1), dim);
 }
 

@@ -227,7 +227,9 @@ static Tensor amax_amin(const Tensor& t, const DimList& dims, bool keepdim, bool
   uint64_t mask = mask_of(t, dims, op);
   if (t->numel() == 0) {
     // An empty tensor reduced over non-empty dims gives an empty result, as PyTorch's; an empty dim has no extreme.
-    if (dims.empty()) EMBER_FAIL(Index, op, "(): Expected reduction dim to be specified for input.numel() == 0.");
+    EMBER_CHECK(!dims.empty(), op,
+                "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with "
+                "the 'dim' argument.");
     for (int64_t d = 0; d < t->dim(); ++d)
       EMBER_CHECK_KIND(!((mask >> d) & 1) || t->size(d) > 0, Index, op, "(): Expected reduction dim ", d,
                        " to have non-zero size.");

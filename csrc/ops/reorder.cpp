@@ -67,6 +67,9 @@ Tensor roll(const Tensor& t, const DimList& shifts, const DimList& dims_in) {
   EMBER_CHECK(!shifts.empty(), "`shifts` required");
   EMBER_CHECK(dims_in.empty() ? shifts.size() == 1 : shifts.size() == dims_in.size(),
               "shifts and dimensions must align. shifts: ", shifts.size(), ", dims:", dims_in.size());
+  // a 0-d tensor has no dim to roll along (wrap_dim would take dim 0 for it, as other ops do)
+  EMBER_CHECK_KIND(t->dim() > 0 || dims_in.empty(), Index, "Dimension specified as ", dims_in.empty() ? 0 : dims_in[0],
+                   " but tensor has no dimensions");
   DimList dims;
   for (int64_t d : dims_in) dims.push_back(wrap_dim(d, t->dim()));
   Tensor out;

@@ -117,6 +117,7 @@ static Shape kept_shape(const Tensor& t, int64_t d) {
 std::pair<Tensor, Tensor> kthvalue(const Tensor& t, int64_t k, int64_t dim, bool keepdim) {
   int64_t d = wrap_dim(dim, t->dim());
   int64_t size = t->dim() ? t->size(d) : 1;
+  EMBER_CHECK_KIND(size > 0, Index, "kthvalue(): Expected reduction dim ", d, " to have non-zero size.");
   EMBER_CHECK(k >= 1 && k <= size, "kthvalue(): selected number k out of range for dimension ", d);
   if (t->dim() == 0) return pick_scalar("KthvalueBackward0", t);
   auto [v, i] = pick_sorted(t, d, full(kept_shape(t, d), (double)(k - 1), DType::Int64), keepdim);

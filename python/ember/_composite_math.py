@@ -463,6 +463,12 @@ def aminmax(
 ) -> tuple[Tensor, Tensor]:
     """The minimum and the maximum of ``input`` (over ``dim``, or all elements), as ``(min, max)``;
     ``out=(min, max)`` receives them."""
+    if input.numel() == 0 and (dim is None or input.dim() and input.shape[dim] == 0):  # PyTorch's words
+        if dim is None:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+        raise IndexError(f"aminmax: Expected reduction dim {dim % input.dim()} to have non-zero size.")
     if dim is None:
         result = _AminmaxResult(input.amin(keepdim=keepdim), input.amax(keepdim=keepdim))
     else:

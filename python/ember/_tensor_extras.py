@@ -51,7 +51,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tens
     """(values, indices): the most frequent value along dim (the smallest of ties) and its last index; the
     values carry the gradient to the elements they came from."""
     d = dim % max(input.dim(), 1)
-    if input.numel() == 0:
+    if input.dim() and input.shape[d] == 0:  # other empty dims give an empty result, as PyTorch's
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     with no_grad():
         # the modes are found on the host (np.unique per row); only the indices go back to input's device
