@@ -246,3 +246,35 @@ def test_half_convolutions_with_bias_and_linear_upsampling_round_once(dtype):
         assert out.dtype == dtype
         once = fn(*(a.float() for a in args)).to(dtype)
         assert ember.equal(out, once)
+
+
+def test_load_with_a_pickle_module_defaults_to_a_full_unpickling():
+    """PyTorch's weights_only default is False when the caller names a pickle_module (poutyne's checkpoints)."""
+    import io
+    import pickle
+
+    buffer = io.BytesIO()
+    ember.save({"w": ember.ones(2), "epoch": 3}, buffer)
+    buffer.seek(0)
+    loaded = ember.load(buffer, pickle_module=pickle)
+    assert loaded["epoch"] == 3 and loaded["w"].tolist() == [1.0, 1.0]
+    buffer.seek(0)
+    with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module is specified"):
+        ember.load(buffer, pickle_module=pickle, weights_only=True)
+
+
+def test_autograd_grad_of_a_dict_of_inputs_gives_a_dict():
+    """PyTorch 2.13 returns the gradients under the inputs' keys (torchopt's FuncOptimizer passes a dict)."""
+    import types
+
+    x, y = ember.ones(2, requires_grad=True), ember.full((2,), 3.0, requires_grad=True)
+    grads = ember.autograd.grad((x * y).sum(), {"a": x, "b": y})
+    assert list(grads) == ["a", "b"] and grads["a"].tolist() == [3.0, 3.0] and grads["b"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="must be a dict, not mappingproxy"):
+        ember.autograd.grad((x * y).sum(), types.MappingProxyType({"a": x}))
+
+
+def test_unused_input_error_names_its_index():
+    x, z = ember.ones(2, requires_grad=True), ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="The differentiated Tensor at index 1 appears to not have been used"):
+        ember.autograd.grad((x * 2).sum(), (x, z))

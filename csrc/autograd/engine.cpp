@@ -722,9 +722,9 @@ variable_list run_backward_here(const variable_list& roots, const variable_list&
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (captured[i]) continue;
     if (!opts.allow_unused && !opts.accumulate_grad)
-      EMBER_FAIL(Runtime,
-                 "One of the differentiated Tensors appears to not have been used in the graph. "
-                 "Set allow_unused=True if this is the desired behavior.");
+      EMBER_FAIL(Runtime, "The differentiated Tensor at index ", i,
+                 " appears to not have been used in the graph. Set allow_unused=True if this is the desired "
+                 "behavior.");
   }
   if (!opts.accumulate_grad) return captured;
 

@@ -535,7 +535,8 @@ Tensor safe_softmax(const Tensor& t, int64_t dim) { return softmax_op(t, dim, ke
 
 static Tensor logical_reduce(ReduceOp op, const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   uint64_t mask = dim ? mask_of(t, {*dim}, "all") : mask_of(t, {}, "all");
-  return reduce_forward(op, t, mask, keepdim, DType::Bool);
+  Tensor out = reduce_forward(op, t, mask, keepdim, DType::Bool);
+  return t->dtype() == DType::UInt8 ? to_dtype(out, DType::UInt8) : out;  // uint8 stays uint8, as PyTorch's
 }
 Tensor all(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   return logical_reduce(ReduceOp::All, t, dim, keepdim);

@@ -487,6 +487,11 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1, out: Any 
     return add(input, mul(mul(tensor1, tensor2), value), out=out)
 
 
+@rule("addcdiv")
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1, out: Any = None) -> Any:
+    return add(input, mul(div(tensor1, tensor2), value), out=out)
+
+
 @rule("lerp")
 def lerp(input: Any, end: Any, weight: Any, *, out: Any = None) -> Any:
     return add(input, mul(weight, sub(end, input)), out=out)
@@ -769,7 +774,17 @@ def rsqrt(z: ComplexTensor) -> Any:
     return reciprocal(sqrt(z))
 
 
-@rule("pow", "__pow__", "float_power")
+@rule("float_power")
+def float_power(x: Any, exponent: Any, *, out: Any = None) -> Any:
+    """pow in complex128, both converted first, as PyTorch's."""
+
+    def wide(v: Any) -> Any:
+        return v.to(_C.dtype.complex128) if isinstance(v, (Tensor, ComplexTensor)) else v
+
+    return _out(pow_(wide(x), wide(exponent)), out)
+
+
+@rule("pow", "__pow__")
 def pow_(x: Any, exponent: Any) -> Any:
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if exponent == 2:
@@ -1342,13 +1357,13 @@ for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
 
 
 # The in-place forms of the rules above: the result written into the complex tensor.
-for _name in ("add", "sub", "mul", "div", "neg", "conj_physical", "exp", "sqrt", "reciprocal", "pow", "addcmul", "lerp",
-              "log", "log2", "log10", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid", "square",
-              "negative", "sgn", "expm1", "log1p", "sinc", "nan_to_num", "exp2", "asin", "acos", "atan", "asinh",
-              "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "cumsum", "cumprod",
-              "tril", "triu", "masked_fill", "conj", "eq", "ne", "not_equal", "logical_and", "logical_or",
-              "logical_xor", "logical_not", "index_add", "index_copy", "index_fill", "scatter", "scatter_add",
-              "index_put", "masked_scatter"):  # fmt: skip
+for _name in ("add", "sub", "mul", "div", "neg", "conj_physical", "exp", "sqrt", "reciprocal", "pow", "addcmul",
+              "addcdiv", "lerp", "log", "log2", "log10", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+              "sigmoid", "square", "negative", "sgn", "expm1", "log1p", "sinc", "nan_to_num", "exp2", "asin", "acos",
+              "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+              "cumsum", "cumprod", "tril", "triu", "masked_fill", "conj", "eq", "ne", "not_equal", "logical_and",
+              "logical_or", "logical_xor", "logical_not", "index_add", "index_copy", "index_fill", "scatter",
+              "scatter_add", "index_put", "masked_scatter"):  # fmt: skip
     RULES[_name + "_"] = _inplace(RULES[_name])
 for _name, _alias in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow")):
     RULES[f"__i{_name}__"] = RULES[_alias + "_"]

@@ -8,7 +8,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from . import _C, _creation, return_types
+from . import _C, _creation, _dtype_info, return_types
 from ._autocast import float32_under_autocast
 from ._C import Tensor
 from ._composite_shape import _out, broadcast_tensors
@@ -378,7 +378,10 @@ def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         device=_creation._device_of(input),
     )
     power = _C.pow(two, other if other.is_complex() else other.to(two.dtype))
-    return _out(out, _floating(input) * power, "ldexp")
+    result = _floating(input) * power
+    # the dtype of input and other promoted, as PyTorch's (a half-float input stays half; the power is wider)
+    dtype = _dtype_info.promote_types(_floating(input).dtype, other.dtype)
+    return _out(out, result if result.dtype == dtype or result.is_complex() else result.to(dtype), "ldexp")
 
 
 def float_power(input: Tensor | float, exponent: Tensor | float, *, out: Tensor | None = None) -> Tensor:
@@ -427,7 +430,7 @@ fmin.__doc__ = "The elementwise minimum, ignoring NaN: a NaN loses to a number (
 def _check_integral(name: str, *tensors: Tensor) -> None:
     for t in tensors:
         if t.is_floating_point() or t.dtype == _C.dtype.bool:
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{t.dtype.name.capitalize()}'")
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype_info._scalar_name(t.dtype)}'")
 
 
 def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:

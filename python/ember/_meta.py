@@ -530,15 +530,15 @@ def grad(outputs: list, inputs: list, allow_unused: bool | None, materialize_gra
             seen.add(id(t))
             stack.extend(t._inputs)
     result = []
-    for x in inputs:
+    for index, x in enumerate(inputs):
         if id(x) in seen or materialize_grads:
             result.append(MetaTensor(tuple(x.shape), x.dtype))
         elif allow_unused:
             result.append(None)
         else:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True "
-                "if this is the desired behavior."
+                f"The differentiated Tensor at index {index} appears to not have been used in the graph. Set "
+                "allow_unused=True if this is the desired behavior."
             )
     return tuple(result)
 

@@ -55,7 +55,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: tuple[Tens
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     with no_grad():
         # the modes are found on the host (np.unique per row); only the indices go back to input's device
-        moved = np.moveaxis(input.detach().cpu().numpy().reshape(input.shape or (1,)), d, -1)
+        moved = np.moveaxis(_host_array(input).reshape(input.shape or (1,)), d, -1)
         flat = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(-1, 0)
         idx = np.array([_mode_row(r) for r in flat], dtype=np.int64).reshape(moved.shape[:-1])
         indices = tensor(np.expand_dims(idx, d) if input.dim() else idx.reshape(()), device=_device_of(input))
@@ -135,7 +135,7 @@ def frexp(input: Tensor, *, out: tuple[Tensor, Tensor] | None = None):
     """(mantissa, exponent): input = mantissa * 2 ** exponent, mantissa in [0.5, 1) (int32 exponents)."""
     if not input.is_floating_point():
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    m, e = np.frexp(input.detach().cpu().numpy())  # on the host; the results go back to input's device
+    m, e = np.frexp(_host_array(input))  # on the host; the results go back to input's device
     device = _device_of(input)
     result = _FrexpResult(tensor(m, dtype=input.dtype, device=device), tensor(e.astype(np.int32), device=device))
     if out is not None:
@@ -143,10 +143,30 @@ def frexp(input: Tensor, *, out: tuple[Tensor, Tensor] | None = None):
     return result
 
 
+def _host_array(t: Tensor) -> np.ndarray:
+    """t's values in a numpy array on the host; bfloat16 (which numpy lacks) as float32, exactly."""
+    t = t.detach().cpu()
+    return (t.float() if t.dtype == _C.dtype.bfloat16 else t).numpy()
+
+
+def _nextafter_bfloat16(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """nextafter for bfloat16 values held in float32 arrays (of one shape): a step of one in bfloat16's 16 bits,
+    away from zero where b is farther from zero; from a zero, the smallest subnormal with b's sign."""
+    bits = (a.view(np.uint32) >> 16).astype(np.int32)
+    stepped = np.where(a == 0, np.where(b < 0, 0x8001, 0x0001), bits + np.where((b > a) == (a > 0), 1, -1))
+    result = (stepped.astype(np.uint32) << 16).view(np.float32)
+    return np.where(a == b, b, np.where(np.isnan(a) | np.isnan(b), np.float32(np.nan), result))
+
+
 def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The next floating-point value after input toward other, elementwise (no gradient)."""
-    a, b = input.detach().cpu().numpy(), other.detach().cpu().numpy()  # on the host, back to input's device
-    r = tensor(np.nextafter(a, b.astype(a.dtype)), dtype=input.dtype, device=_device_of(input))
+    a, b = _host_array(input), _host_array(other)  # on the host, back to input's device
+    if input.dtype == _C.dtype.bfloat16:
+        a, b = (np.ascontiguousarray(v, dtype=np.float32) for v in np.broadcast_arrays(a, b))
+        values = _nextafter_bfloat16(a, b)
+    else:
+        values = np.nextafter(a, b.astype(a.dtype))
+    r = tensor(values, dtype=input.dtype, device=_device_of(input))
     return r if out is None else _C._write_out(out, r, "nextafter")
 
 

@@ -779,12 +779,13 @@ def _env_truthy(name: str) -> bool:
     return os.getenv(name) in ("1", "y", "yes", "true")
 
 
-def _weights_only_setting(weights_only: bool | None) -> bool:
-    """weights_only as PyTorch settles it: its environment switches, then the default True."""
+def _weights_only_setting(weights_only: bool | None, pickle_module: Any = None) -> bool:
+    """weights_only as PyTorch settles it: its environment switches, then the default: True, but False when
+    the caller names a pickle_module (poutyne's loads pass ``pickle_module=pickle``)."""
     if _env_truthy("TORCH_FORCE_WEIGHTS_ONLY_LOAD"):
         return True
     if weights_only is None:
-        return not _env_truthy("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+        return pickle_module is None and not _env_truthy("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
     return weights_only
 
 
@@ -826,7 +827,7 @@ def load(
     every load weights-only, ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load that does not pass
     ``weights_only`` a full unpickling (for trusted files only).
     """
-    weights_only = _weights_only_setting(weights_only)
+    weights_only = _weights_only_setting(weights_only, pickle_module)
     if weights_only and pickle_module is not None:
         raise RuntimeError(
             "Can not safely load weights when explicit pickle_module is specified (use weights_only=False)"

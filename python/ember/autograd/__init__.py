@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any, Iterable, Sequence
 
 from .. import _C, _batched, _complex, _meta
@@ -116,7 +117,18 @@ def grad(
         allow_unused: give None for an input the outputs do not depend on, instead of raising
             (defaults to ``materialize_grads``).
         materialize_grads: give zeros instead of None for such inputs.
+
+    ``inputs`` may be a dict of tensors: the gradients come back as a dict with its keys (PyTorch 2.13).
     """
+    if isinstance(inputs, Mapping):
+        if type(inputs) is not dict:
+            raise TypeError(
+                f"`inputs` argument to `grad()` must be a dict, not {type(inputs).__name__}. Other Mapping types "
+                "are not supported."
+            )
+        grads = grad(outputs, tuple(inputs.values()), grad_outputs, retain_graph, create_graph, only_inputs,
+                     allow_unused, is_grads_batched, materialize_grads)  # fmt: skip
+        return dict(zip(inputs, grads))
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     if is_grads_batched:
