@@ -53,3 +53,26 @@ def test_index_select_of_a_0d_tensor_with_several_indices():
     with pytest.raises(RuntimeError, match="Index to scalar can have only 1 value, got 2 value"):
         ember.tensor(1.0).index_select(0, ember.tensor([0, 0]))
     assert ember.tensor(3.0).index_select(0, ember.tensor([0])).item() == 3.0
+
+
+def test_index_add_and_index_copy_refuse_negative_and_out_of_range_indices():
+    """PyTorch refuses them (ember wrapped -1 to the last row): index_add with a RuntimeError, index_copy with an
+    IndexError named after it; a source whose indexed dim differs from the index's length says so."""
+    base = ember.arange(12.0).reshape(3, 4)
+    for index in ([-1], [3]):
+        with pytest.raises(RuntimeError, match=f"index {index[0]} is out of bounds for dimension 0 with size 3"):
+            base.index_add(0, ember.tensor(index), ember.ones(1, 4))
+        with pytest.raises(IndexError, match=f"index_copy_\\(\\): index {index[0]} is out of bounds for dimension"):
+            base.index_copy(0, ember.tensor(index), ember.ones(1, 4))
+    with pytest.raises(RuntimeError, match=r"Number of indices \(1\) should be equal to source.size\(dim\): \(2\)"):
+        base.index_add(1, ember.tensor([0]), ember.ones(3, 2))
+    with pytest.raises(IndexError, match=r"index_copy_\(\): Number of indices \(1\) should be equal to source"):
+        base.index_copy(0, ember.tensor([0]), ember.ones(2, 4))
+    assert base.index_add(0, ember.tensor([2, 2]), ember.ones(2, 4)).tolist()[2] == [10.0, 11.0, 12.0, 13.0]
+    assert base.index_fill(1, ember.tensor([-1]), 0.0)[:, -1].tolist() == [0.0, 0.0, 0.0]  # index_fill wraps
+
+
+def test_advanced_indices_that_do_not_broadcast():
+    with pytest.raises(IndexError, match=r"shape mismatch: indexing tensors could not be broadcast together with "
+                       r"shapes \[2\], \[3\]"):  # fmt: skip
+        ember.ones(3, 4)[ember.tensor([0, 2]), ember.tensor([1, 3, 0])]

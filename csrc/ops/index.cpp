@@ -26,6 +26,14 @@ bool adjacent(const DimList& dims) {
   return true;
 }
 
+bool broadcastable(const Shape& a, const Shape& b) {
+  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    const int64_t x = a[a.size() - i], y = b[b.size() - i];
+    if (x != y && x != 1 && y != 1) return false;
+  }
+  return true;
+}
+
 AdvIndex make_adv(DimList dims, TensorList idx) {
   AdvIndex a;
   a.dims = std::move(dims);
@@ -33,6 +41,11 @@ AdvIndex make_adv(DimList dims, TensorList idx) {
   for (auto& t : idx) {
     EMBER_CHECK_KIND(is_integral(t->dtype(), false), Index,
                      "tensors used as indices must be long, int, byte or bool tensors");
+    if (!broadcastable(shape, t->sizes())) {  // PyTorch's IndexError, naming every index's shape
+      std::string shapes;
+      for (auto& u : idx) shapes += (shapes.empty() ? "" : ", ") + detail::cat(u->sizes());
+      EMBER_FAIL(Index, "shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes);
+    }
     shape = broadcast_shapes(shape, t->sizes());
   }
   for (auto& t : idx) a.idx.push_back(contiguous(expand(cast_for_kernel(t, DType::Int64), shape)));
@@ -353,8 +366,10 @@ Tensor index_along(const Tensor& t, const DimList& dims, const TensorList& idx) 
   return index_adv(t, make_adv(dims, idx));
 }
 Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList& idx, const Tensor& values,
-                       bool accumulate) {
-  return index_put_adv(base, make_adv(dims, idx), values, accumulate);
+                       bool accumulate, int bounds) {
+  AdvIndex a = make_adv(dims, idx);
+  a.kind = bounds;
+  return index_put_adv(base, a, values, accumulate);
 }
 
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value_in) {

@@ -36,11 +36,14 @@ static void check_index_vector(const Tensor& t, const Tensor& index, const char*
               "(): Expected dtype int32/int64 for index");
 }
 
-// `values` written at positions index along dim d of t (accumulating or not), outside autograd.
-static Tensor write_along(const Tensor& t, int64_t d, const Tensor& index, const Tensor& values, bool accumulate) {
+// `values` written at positions index along dim d of t (accumulating or not), outside autograd; `bounds` says
+// how an index out of range is told (index_add and index_copy refuse negative ones, as PyTorch's).
+static Tensor write_along(const Tensor& t, int64_t d, const Tensor& index, const Tensor& values, bool accumulate,
+                          int bounds = cuda::kIndexWrapping) {
   NoGradGuard ng;
-  if (t->dim() == 0) return reshape(write_along(reshape(t, {1}), 0, index, reshape(values, {-1}), accumulate), {});
-  return index_put_along(t, {d}, {reshape(index, {-1})}, values, accumulate);
+  if (t->dim() == 0)
+    return reshape(write_along(reshape(t, {1}), 0, index, reshape(values, {-1}), accumulate, bounds), {});
+  return index_put_along(t, {d}, {reshape(index, {-1})}, values, accumulate, bounds);
 }
 
 // The slice of source along d each index position writes: source's shape must be t's with size(d) = len(index).
@@ -49,6 +52,16 @@ static void check_source(const Tensor& t, int64_t d, const Tensor& index, const 
               scalar_type_name(source->dtype()), ") must have the same scalar type");
   Shape want = t->sizes();
   if (t->dim()) want[d] = index->numel();
+  // only the index's length differs: PyTorch's words (index_add's a RuntimeError, index_copy's an IndexError)
+  if (t->dim() && source->dim() == t->dim() && source->size(d) != index->numel()) {
+    Shape with_source_length = want;
+    with_source_length[d] = source->size(d);
+    const bool add = op[6] == 'a';
+    if (source->sizes() == with_source_length)
+      throw Error(add ? ErrorKind::Runtime : ErrorKind::Index,
+                  detail::cat(op, "_(): Number of indices (", index->numel(), ") should be equal to source.size(dim)",
+                              add ? ": (" : " (", source->size(d), add ? "), for dim: " + std::to_string(d) : ")"));
+  }
   const bool ok = source->sizes() == want || (source->dim() == 0 && index->numel() == 1 && t->dim() <= 1);
   EMBER_CHECK_KIND(ok, Index, op, "_(): source ", detail::cat(source->sizes()), " must have the shape of self ",
                    detail::cat(t->sizes()), " with dim ", d, " of the index's length ", index->numel());
@@ -63,7 +76,7 @@ Tensor index_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor
     NoGradGuard ng;
     scaled = mul(source, alpha_scalar(source, alpha));
   }
-  Tensor out = write_along(t, d, index, scaled, true);
+  Tensor out = write_along(t, d, index, scaled, true, cuda::kIndexAlongDim);
   auto n = make_node<IndexDimState>("IndexAddBackward0", {&t, &source}, [](auto& n, variable_list& g) -> variable_list {
     Tensor gs;
     if (n.needs(1)) {
@@ -88,7 +101,7 @@ Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tenso
   check_index_vector(t, index, "index_copy");
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
   check_source(t, d, index, source, "index_copy");
-  Tensor out = write_along(t, d, index, source, false);
+  Tensor out = write_along(t, d, index, source, false, cuda::kIndexCopy);
   auto n =
       make_node<IndexDimState>("IndexCopyBackward0", {&t, &source}, [](auto& n, variable_list& g) -> variable_list {
         Tensor index = n.saved_at(0);

@@ -354,8 +354,9 @@ Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices);
 // t indexed by int64 tensors at `dims` (advanced indexing, negative indices wrap), and its
 // out-of-place write: IndexBackward0 / IndexPutBackward0 nodes.
 Tensor index_along(const Tensor& t, const DimList& dims, const TensorList& idx);
+// `bounds`: how an index out of range is told (cuda::IndexErrorKind; negative indices wrap by default)
 Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList& idx, const Tensor& values,
-                       bool accumulate);
+                       bool accumulate, int bounds = 0);
 // A boolean mask indexing t's dims from `first` on: the positions of its ones, one int64 index per
 // dim it covers, appended to dims/idx (PyTorch's IndexError if its shape differs). The next dim.
 int64_t mask_as_positions(const Tensor& mask, const Tensor& t, int64_t first, DimList& dims, TensorList& idx);

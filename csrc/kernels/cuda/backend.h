@@ -129,6 +129,7 @@ enum IndexErrorKind {
   kIndexWrapping,   // x[i]: -size <= i < size (IndexError)
   kIndexAlongDim,   // gather/scatter: 0 <= i < size (RuntimeError)
   kIndexSelect,     // index_select/embedding: 0 <= i < size (IndexError)
+  kIndexCopy,       // index_copy: 0 <= i < size (IndexError, its own prefix); index_add uses kIndexAlongDim
   kNllTarget,       // nll_loss: 0 <= target < classes (IndexError)
   kUInt64TooLarge,  // a uint64 value from 2**63 up where ember computes in int64 (RuntimeError; Note [Storage dtypes])
 };
@@ -141,7 +142,10 @@ inline std::string index_error_text(int kind, long long value, long long dim, lo
   if (kind == kUInt64TooLarge)
     return "ember computes uint64 tensors in int64, which cannot hold this op's value of 2**63 or more; copies, views "
            "and conversions (to(), float(), ...) keep such values exactly";
-  return (kind == kIndexSelect ? "index_select(): index " : "index ") + std::to_string(value) + bounds;
+  const char* prefix = kind == kIndexSelect ? "index_select(): index "
+                       : kind == kIndexCopy ? "index_copy_(): index "
+                                            : "index ";
+  return prefix + std::to_string(value) + bounds;
 }
 
 // offsets[i] = (add ? offsets[i] : the offset of place i of `offsets`' shape under place_strides) +
