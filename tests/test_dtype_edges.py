@@ -61,3 +61,25 @@ def test_gcd_of_non_integers_is_pytorchs_not_implemented(dtype, name):
     x = ember.ones(2, dtype=dtype)
     with pytest.raises(NotImplementedError, match=f"\"gcd_cpu\" not implemented for '{name}'"):
         ember.gcd(x, x)
+
+
+def test_default_dtype_reaches_the_promotions():
+    """PyTorch promotes integer and bool tensors with a Python float, true division and float functions to the
+    default dtype (ember's C++ core kept float32: neuromancer's KAN grid then met float64 noise in lstsq)."""
+    i = ember.arange(3)
+    ember.set_default_dtype(ember.float64)
+    try:
+        promoted = [i * 0.5, i + 1.5, i / 2, ember.sqrt(i), ember.exp(i), i**0.5, ember.tensor([True]) * 1.5,
+                    ember.logsumexp(i, 0), (2 * np.pi / 1.618) * ember.arange(1, 4)]  # fmt: skip
+        assert all(t.dtype == ember.float64 for t in promoted)
+        assert ember.result_type(i, 1.5) == ember.float64
+        np.testing.assert_array_equal(
+            ((2 * np.pi / 1.618) * ember.arange(1, 4)).numpy(), (2 * np.pi / 1.618) * np.arange(1, 4)
+        )
+        assert (ember.ones(2, dtype=ember.float32) * 1.5).dtype == ember.float32  # a float tensor keeps its dtype
+        assert i.float().dtype == ember.float32
+        with pytest.raises(RuntimeError, match="result type Double can't be cast to the desired output type Long"):
+            i.clone().div_(2)
+    finally:
+        ember.set_default_dtype(ember.float32)
+    assert (i / 2).dtype == ember.float32 and ember.exp(i).dtype == ember.float32

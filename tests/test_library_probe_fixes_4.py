@@ -278,3 +278,106 @@ def test_unused_input_error_names_its_index():
     x, z = ember.ones(2, requires_grad=True), ember.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="The differentiated Tensor at index 1 appears to not have been used"):
         ember.autograd.grad((x * 2).sum(), (x, z))
+
+
+def test_arange_of_float_bounds_into_an_integer_dtype():
+    """PyTorch truncates start and step to the integer dtype, and counts from the truncated bounds for int64,
+    from the float bounds otherwise (pypose's cumulative ops build their index so)."""
+    assert ember.arange(3.5, dtype=ember.int64).tolist() == [0, 1, 2]
+    assert ember.arange(3.5, dtype=ember.int32).tolist() == [0, 1, 2, 3]
+    assert ember.arange(-2.5, 2.5, dtype=ember.int64).tolist() == [-2, -1, 0, 1]
+    assert ember.arange(-2.5, 2.5, dtype=ember.int32).tolist() == [-2, -1, 0, 1, 2]
+    assert ember.arange(-2.5, 2.5, dtype=ember.uint8).tolist() == [254, 255, 0, 1, 2]
+    assert ember.arange(0.5, 4, 1.5, dtype=ember.int32).tolist() == [0, 1, 2]
+    assert ember.arange(5, 0.5, -1.5, dtype=ember.int64).tolist() == [5, 4, 3, 2, 1]
+    assert ember.arange(0, 5, 0.5, dtype=ember.int16).tolist() == [0] * 10
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        ember.arange(0, 5, 0.5, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+        ember.arange(1.5, 0.5, dtype=ember.int32)
+    assert ember.arange(0, 3, dtype=ember.int32).tolist() == [0, 1, 2]
+
+
+def test_manual_seed_returns_the_default_generator():
+    generator = ember.manual_seed(7)
+    assert generator is ember.default_generator and generator.initial_seed() == 7
+
+
+def test_sparse_products_write_out():
+    """out= of a sparse matrix times a dense one was ignored (pypose's CG solver then read stale values)."""
+    dense = ember.tensor([[1.0, 0.0], [0.0, 2.0]])
+    for sparse in (dense.to_sparse(), dense.to_sparse_csr()):
+        q = ember.full((2,), 7.0)
+        assert ember.matmul(sparse, ember.tensor([3.0, 2.0]), out=q) is q and q.tolist() == [3.0, 4.0]
+        m = ember.full((2, 2), 7.0)
+        ember.mm(sparse, dense, out=m)
+        assert m.tolist() == [[1.0, 0.0], [0.0, 4.0]]
+        ember.addmm(dense, sparse, dense, out=m)
+        assert m.tolist() == [[2.0, 0.0], [0.0, 6.0]]
+
+
+def test_tensor_of_a_list_holding_tensors():
+    """A tensor inside a list is one number, and the result's dtype is the elements' promoted (numpy kept a
+    one-element tensor's dims, and float64 elements made a float32 tensor)."""
+    t1, t0 = ember.tensor([2.0]), ember.tensor(3.0)
+    assert ember.tensor([t1, t1]).shape == (2,)
+    assert ember.tensor([[1.0, t1], [t1, 1.0]]).tolist() == [[1.0, 2.0], [2.0, 1.0]]
+    assert ember.tensor([t0, t1]).tolist() == [3.0, 2.0]
+    assert ember.tensor([[t1], [t1]]).shape == (2, 1)
+    assert ember.tensor([ember.ones(1, 1), ember.ones(1, 1)]).shape == (2,)
+    assert ember.tensor([ember.tensor(1.0, dtype=ember.float64), 2.0]).dtype == ember.float64
+    assert ember.tensor([ember.tensor(1, dtype=ember.int32)]).dtype == ember.int32
+    assert ember.tensor([ember.tensor(1, dtype=ember.int32), 2]).dtype == ember.int64
+    assert ember.tensor([ember.tensor(1.5, dtype=ember.float16), 2]).dtype == ember.float16
+    assert ember.tensor([ember.tensor(True), 1.5]).dtype == ember.float32
+    assert ember.tensor([ember.tensor(1.0, dtype=ember.float64)], dtype=ember.float32).dtype == ember.float32
+
+
+def test_sgd_steps_a_subclass_parameter_through_its_torch_function():
+    """PyTorch's single-tensor SGD calls add_ on the parameter, so a subclass that retracts in add_ (pypose's
+    manifold parameters) stays on its manifold; ember's fused step bypassed it."""
+
+    class Normalised(ember.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            result = super().__torch_function__(func, types, args, kwargs or {})
+            if getattr(func, "__name__", "") == "add_":
+                with ember.no_grad():
+                    args[0].div_(args[0].norm())
+            return result
+
+    for momentum, nesterov in [(0.0, False), (0.9, False), (0.9, True)]:
+        q = ember.Tensor._make_subclass(Normalised, ember.tensor([1.0, 0.0, 0.0]), True)
+        opt = ember.optim.SGD([q], lr=0.5, momentum=momentum, nesterov=nesterov, weight_decay=0.1)
+        for _ in range(2):
+            q.grad = ember.tensor([0.0, -1.0, 0.0])
+            opt.step()
+        assert abs(q.detach().norm().item() - 1.0) < 1e-6
+    plain = ember.nn.Parameter(ember.tensor([1.0, 0.0, 0.0]))
+    reference = ember.tensor([1.0, 0.0, 0.0])
+    opt = ember.optim.SGD([plain], lr=0.5, momentum=0.9, weight_decay=0.1)
+    buf = None
+    for _ in range(2):
+        plain.grad = ember.tensor([0.0, -1.0, 0.0])
+        opt.step()
+        grad = plain.grad + 0.1 * reference
+        buf = grad if buf is None else 0.9 * buf + grad
+        reference = reference - 0.5 * buf
+    assert ember.allclose(plain.detach(), reference)
+
+
+def test_layout_queries_under_vmap():
+    """Each example's view answers is_contiguous/stride/storage_offset, as PyTorch's batched tensors (F.linear
+    asks is_contiguous, which failed under vmap: laplace's sequence models)."""
+    seen = []
+
+    def f(t):
+        seen.append((t.is_contiguous(), t.stride(), t.storage_offset(), t.is_inference()))
+        return t * 2
+
+    ember.func.vmap(f)(ember.ones(4, 3))
+    ember.func.vmap(f, in_dims=1)(ember.ones(4, 3))
+    assert seen == [(True, (1,), 0, False), (False, (3,), 0, False)]
+    w, b = ember.ones(5, 3), ember.zeros(5)
+    out = ember.func.vmap(lambda t: ember.nn.functional.linear(t, w, b))(ember.ones(4, 2, 3, 3))
+    assert out.shape == (4, 2, 3, 5) and out.sum().item() == 4 * 2 * 3 * 5 * 3

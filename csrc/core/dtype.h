@@ -258,7 +258,10 @@ inline DType promote(DType a, DType b) {
   if (itemsize(a) == itemsize(b)) return DType::Int16;
   return itemsize(a) > itemsize(b) ? a : b;
 }
-constexpr DType kDefaultFloat = DType::Float32;
+// The float dtype promotions give where no operand is a float tensor (an integer tensor / 2, exp of an integer
+// tensor, an integer tensor times a Python float): float32 unless set_default_dtype chose another, as PyTorch's.
+DType default_float();
+void set_default_float(DType dtype);
 
 // IEEE half and bfloat16 as storage: 16 bits, converted through float with
 // round-to-nearest-even (PyTorch's c10::Half and c10::BFloat16 do the same).

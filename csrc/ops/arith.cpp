@@ -12,7 +12,7 @@ using kernels::UnaryOp;
 
 // A Python number counts as the default dtype of its kind when promoting.
 static DType promotion_dtype(const Tensor& t) {
-  if (t->is_wrapped_number && is_floating(t->dtype())) return kDefaultFloat;
+  if (t->is_wrapped_number && is_floating(t->dtype())) return default_float();
   return t->dtype();
 }
 
@@ -181,7 +181,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
-  DType compute = is_floating(rt) ? rt : kDefaultFloat;  // true division
+  DType compute = is_floating(rt) ? rt : default_float();  // true division
   Tensor out = binary_forward(BinaryOp::Div, a, b, compute, compute);
   auto n = make_node<DivState>("DivBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     Tensor a = n.saved_at(0), b = n.saved_at(1);
@@ -326,7 +326,7 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return minmax(BinaryOp::Minim
 
 // Integer inputs of float functions (exp, sin, ...) compute in the default float dtype.
 Tensor unary_forward(UnaryOp op, const Tensor& t, bool float_op) {
-  DType dt = (float_op && !is_floating(t->dtype())) ? kDefaultFloat : t->dtype();
+  DType dt = (float_op && !is_floating(t->dtype())) ? default_float() : t->dtype();
   Tensor out = empty(t->sizes(), kernels::is_predicate(op) ? DType::Bool : dt);
   kernels::unary(op, out, cast_for_kernel(t, dt));
   return out;

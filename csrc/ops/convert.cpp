@@ -167,7 +167,7 @@ Tensor contiguous(const Tensor& t, MemoryFormat f) {
 namespace {  // a State is private to its op's file (Note [Node state])
 
 struct ToCopyState {
-  DType self_dtype = kDefaultFloat;
+  DType self_dtype = DType::Float32;
   Device self_device;
   void fields(StateFields& f) const { f.add("self_dtype", self_dtype); }
 };

@@ -65,7 +65,7 @@ static Tensor arange_on_host(double start, double end, double step, DType dtype)
   EMBER_CHECK(step != 0, "arange: step must be nonzero");
   EMBER_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
   EMBER_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
-              "arange: upper bound and larger bound inconsistent with step sign");
+              "upper bound and lower bound inconsistent with step sign");
   int64_t n = (int64_t)std::ceil((end - start) / step);
   Tensor t = empty({n}, dtype);
   dispatch(dtype, [&](auto tag) {

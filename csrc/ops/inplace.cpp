@@ -164,8 +164,8 @@ static Tensor& inplace(Tensor& self, const Tensor* other, const char* name, bool
 
 static Tensor& binary_inplace(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name,
                               bool saves_self, Tensor (*fn)(const Tensor&, const Tensor&)) {
-  DType rt =
-      op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? kDefaultFloat : result_type(self, other);
+  DType rt = op == kernels::BinaryOp::Div && !is_floating(result_type(self, other)) ? default_float()
+                                                                                    : result_type(self, other);
   check_result_dtype(self, rt, name);
   check_operand_device(*self, *other);
   check_inplace_shape(self, other, name);
@@ -267,7 +267,7 @@ Tensor& pow_(Tensor& self, const Tensor& other) {
 namespace {  // a State is private to its op's file (Note [Node state])
 struct OverwriteState {
   Shape value_sizes;
-  DType value_dtype = kDefaultFloat;
+  DType value_dtype = DType::Float32;
   Device value_device;  // copy_ from another device: the gradient goes back there
   void fields(StateFields& f) const { f.add("src_sym_sizes", value_sizes); }
 };

@@ -19,8 +19,8 @@ using TensorList = std::vector<Tensor>;
 using DimList = std::vector<int64_t>;
 
 // ---- creation (create.cpp)
-Tensor zeros(const Shape& shape, DType dtype = kDefaultFloat);
-Tensor ones(const Shape& shape, DType dtype = kDefaultFloat);
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
+Tensor ones(const Shape& shape, DType dtype = DType::Float32);
 Tensor full(const Shape& shape, double value, DType dtype);
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);

@@ -435,7 +435,7 @@ Tensor logsumexp(const Tensor& t, const DimList& dims, bool keepdim) {
   Tensor out;
   {
     NoGradGuard ng;
-    Tensor x = is_floating(t->dtype()) ? widened(t) : to_dtype(t, kDefaultFloat);
+    Tensor x = is_floating(t->dtype()) ? widened(t) : to_dtype(t, default_float());
     // Shift by the max so exp cannot overflow; an all -inf slice keeps shift 0.
     Tensor m = max_shift(x, rd);
     m = where(isinf(m), zeros({}, m->dtype()), m);

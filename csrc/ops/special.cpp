@@ -12,7 +12,7 @@ using kernels::BinaryOp;
 // The float dtype a float-only function of a and b computes in (integers promote to the default float).
 static DType float_result(const Tensor& a, const Tensor& b) {
   DType rt = result_type(a, b);
-  return is_floating(rt) ? rt : kDefaultFloat;
+  return is_floating(rt) ? rt : default_float();
 }
 Tensor binary_forward_float(BinaryOp op, const Tensor& a, const Tensor& b) {
   DType rt = float_result(a, b);

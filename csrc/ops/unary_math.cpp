@@ -179,7 +179,7 @@ Tensor digamma(const Tensor& t) {
 // polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1; digamma for n = 0.
 static Tensor polygamma_forward(int64_t order, const Tensor& x) {
   if (order == 0) return unary_forward(UnaryOp::Digamma, x, true);
-  const DType dt = is_floating(x->dtype()) ? x->dtype() : kDefaultFloat;
+  const DType dt = is_floating(x->dtype()) ? x->dtype() : default_float();
   double factorial = 1;
   for (int64_t k = 2; k <= order && std::isfinite(factorial); ++k) factorial *= double(k);  // inf past 170!
   Tensor s = wrapped_scalar(double(order + 1), dt);
@@ -203,7 +203,7 @@ Tensor polygamma(int64_t order, const Tensor& t) {
 Tensor mvlgamma(const Tensor& input, int64_t p) {
   EMBER_CHECK(p >= 1, "p has to be greater than or equal to 1");
   // An integer input computes in float32, as PyTorch's (its result is float).
-  const Tensor t = is_floating(input->dtype()) ? input : to_dtype(input, kDefaultFloat);
+  const Tensor t = is_floating(input->dtype()) ? input : to_dtype(input, default_float());
   Tensor out;
   {
     NoGradGuard ng;

@@ -120,6 +120,8 @@ static void init_types(py::module_& m) {
       },
       "Whether the Tensor object holds a built tensor.", py::arg("obj"));
   m.def("_empty_cache", &empty_cache, "Frees the CPU buffers the caching allocator keeps for reuse.");
+  m.def("_set_default_float", &set_default_float,
+        "The float dtype of promotions without a float tensor (set_default_dtype sets it).", py::arg("dtype"));
   m.def("_set_caching_allocator", &set_caching_allocator, "Switches the CPU caching allocator on or off.",
         py::arg("enabled"));
   m.def(

@@ -179,10 +179,11 @@ void register_creation_ops(OpRegistry& r) {
   // An object, as torch.default_generator: the generator used when none is given.
   m.attr("default_generator") = py::cast(&Generator::default_cpu(), py::return_value_policy::reference);
   r.function(
-      "manual_seed", kNoGrad, "Seeds the default generator.",
+      "manual_seed", kNoGrad, "Seeds the default generator; returns it, as PyTorch's.",
       [](uint64_t seed) {
         manual_seed(seed);
         kernels::cuda_dispatch::manual_seed(seed);  // as torch.manual_seed: every device's generator
+        return py::cast(&Generator::default_cpu(), py::return_value_policy::reference);  // default_generator
       },
       py::arg("seed"));
   r.function("initial_seed", kNoGrad, "The seed of the default generator.", [] { return initial_seed(); });

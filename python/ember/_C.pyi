@@ -3802,6 +3802,10 @@ def _set_cudnn_deterministic(value: bool) -> None:
     ...
 def _set_cudnn_enabled(value: bool) -> None:
     ...
+def _set_default_float(dtype: dtype) -> None:
+    """
+    The float dtype of promotions without a float tensor (set_default_dtype sets it).
+    """
 def _set_function_dispatch_hook(hook: typing.Any, argument_error_hook: typing.Any) -> None:
     """
     Installs ember.overrides' hooks for DispatchingFunction calls that dispatch and for the AttributeError of an argument of the wrong type.
@@ -4382,9 +4386,9 @@ def lt(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Te
     """
     input < other, elementwise (bool).
     """
-def manual_seed(seed: typing.SupportsInt | typing.SupportsIndex) -> None:
+def manual_seed(seed: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
     """
-    Seeds the default generator.
+    Seeds the default generator; returns it, as PyTorch's.
     """
 def masked_fill(input: Tensor, mask: Tensor, value: Tensor | float) -> Tensor:
     """

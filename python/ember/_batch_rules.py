@@ -382,6 +382,14 @@ def roll(op: Op, args: tuple, kwargs: dict) -> Any:
     return op.wrap(v.roll(shifts, _shift(d, v.dim() - 1, "roll")))
 
 
+@_rule("is_contiguous", "stride", "storage_offset", "is_inference", "is_non_overlapping_and_dense")
+def layout_query(op: Op, args: tuple, kwargs: dict) -> Any:
+    """Answered for one example's view, as PyTorch's batched tensors answer it: each example's view of a batch
+    has its strides and contiguity, and the first's offset is the batch's (F.linear asks is_contiguous)."""
+    v, batched = op.unwrap(args[0])
+    return op(v.select(0, 0) if batched else args[0], *args[1:], **kwargs)
+
+
 @_rule("repeat", "tile")
 def repeat(op: Op, args: tuple, kwargs: dict) -> Any:
     v, batched = op.unwrap(args[0])

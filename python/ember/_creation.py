@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Callable, Sequence
@@ -74,14 +75,14 @@ def set_default_dtype(d: _C.dtype) -> None:
     """Sets the default floating point dtype (float32 or float64) of creation functions and Python floats.
 
     It is the dtype of Python floats in ``tensor()`` and of ``zeros``, ``ones``, ``empty``, ``rand``,
-    ``randn``, ``full``, ``arange``, ``linspace``, ``eye`` and nn layers' parameters when no dtype is given.
-
-    Unlike PyTorch, the C++ core's promotions (``int_tensor / 2``, ``exp(int_tensor)``, ``int_tensor * 1.5``)
-    still give float32."""
+    ``randn``, ``full``, ``arange``, ``linspace``, ``eye`` and nn layers' parameters when no dtype is given,
+    and of the promotions without a float tensor (``int_tensor / 2``, ``exp(int_tensor)``,
+    ``int_tensor * 1.5``), as PyTorch's."""
     global _default_dtype
     if not isinstance(d, _C.dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_dtype = d
+    _C._set_default_float(d)
 
 
 _default_device = "cpu"
@@ -209,6 +210,36 @@ def _undetermined_dtype(data: Any) -> Exception:
     return TypeError("Could not infer dtype of " + type(data).__name__)
 
 
+def _holds_tensor(data: list | tuple) -> bool:
+    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _holds_tensor(x)) for x in data)
+
+
+def _tensors_as_scalars(data: list | tuple, dtypes: list) -> list:
+    """A tensor inside a list is one number to PyTorch's tensor(), whatever its shape (``tensor([t, t])`` of
+    t of shape (1,) is (2,)); numpy would keep its dims. A one-element tensor becomes a 0-d one (several
+    elements stay: PyTorch refuses them, ember stacks them). ``dtypes`` collects what each element says of the
+    result's dtype, as PyTorch infers it: a tensor its dtype, a Python float the default dtype, ..."""
+    out = []
+    for x in data:
+        if isinstance(x, Tensor):
+            dtypes.append(x.dtype)
+            x = x.reshape(()) if x.dim() and x.numel() == 1 else x
+        elif isinstance(x, (list, tuple)):
+            x = _tensors_as_scalars(x, dtypes)
+        else:
+            dtypes.append(
+                bool_
+                if isinstance(x, (bool, np.bool_))
+                else int64
+                if isinstance(x, numbers.Integral)
+                else _default_dtype
+                if isinstance(x, numbers.Real)
+                else None
+            )  # fmt: skip  (None: complex)
+        out.append(x)
+    return out
+
+
 def _data_to_numpy(data: Any) -> np.ndarray:
     if isinstance(data, str) or (isinstance(data, (list, tuple)) and any(isinstance(x, str) for x in data)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__ if isinstance(data, str) else 'str'}'")
@@ -264,6 +295,13 @@ def tensor(
         t = data.detach().clone()
         t = t if dtype is None else t.to(dtype)
         return _finish(t, requires_grad, device, pin_memory)
+    if isinstance(data, (list, tuple)) and _holds_tensor(data):
+        element_dtypes: list = []
+        data = _tensors_as_scalars(data, element_dtypes)
+        if dtype is None and None not in element_dtypes:  # the elements' dtypes promoted, as PyTorch's
+            from ._dtype_info import promote_types
+
+            dtype = functools.reduce(promote_types, element_dtypes)
     arr = _data_to_numpy(data)
     if arr.dtype.kind == "c" or _complex.wanted(dtype):  # Note [Complex tensors]
         if dtype is not None and not _complex.wanted(dtype):  # complex values for a real dtype, as PyTorch refuses
@@ -537,8 +575,39 @@ def arange(
     dtype = dtype or (out.dtype if out is not None else _infer_scalar_dtype(*vals))
     if _on_meta(device):
         return _meta.empty((max(0, math.ceil((vals[1] - vals[0]) / vals[2])),), dtype, requires_grad)
-    t = _C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype)
+    if _integer_dtype(dtype) and any(isinstance(v, float) for v in vals):
+        t = _integer_arange(*vals, int64 if dtype is int else dtype)
+    else:
+        t = _C._arange(float(vals[0]), float(vals[1]), float(vals[2]), dtype)
     return _finish(_into(out, t, "arange"), requires_grad, device)
+
+
+def _integer_dtype(dtype: Any) -> bool:
+    if not isinstance(dtype, _C.dtype):  # a Python type standing for a dtype, as in PyTorch
+        return dtype is int
+    return not (dtype.is_floating_point or dtype.is_complex or dtype == _C.dtype.bool)
+
+
+def _integer_arange(start: float, end: float, step: float, dtype: _C.dtype) -> Tensor:
+    """arange of float bounds into an integer dtype, as PyTorch computes it: the values are the truncated start
+    plus multiples of the truncated step; their count comes from the truncated bounds for int64 and from the
+    float bounds for the other integer dtypes (so ``arange(0, 5, 0.5, dtype=int32)`` is ten zeros)."""
+    s, e, st = (int(v) for v in (start, end, step))  # C++'s casts truncate toward zero
+    if dtype == _C.dtype.int64:
+        if st == 0:
+            raise ValueError("step must be nonzero")
+        if not ((st > 0 and e >= s) or (st < 0 and e <= s)):
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        span = e - s + st - (1 if st > 0 else -1)
+        count = abs(span) // abs(st)  # C++'s integer division (the signs agree here)
+    else:
+        if step == 0:
+            raise RuntimeError("arange: step must be nonzero")
+        if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        count = math.ceil((end - start) / step)
+    values = np.arange(count, dtype=np.int64) * st + s
+    return _C._from_numpy_copy(values, None).to(dtype)  # wrapping into narrower dtypes, as a C++ cast does
 
 
 def linspace(

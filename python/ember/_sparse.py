@@ -397,6 +397,10 @@ def sum(input: SparseCooTensor, dim: Any = None, dtype: Any = None) -> Any:  # n
 
 def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
     """The ops a sparse COO tensor supports; PyTorch's NotImplementedError for the rest."""
+    if kwargs.get("out") is not None and name in ("mm", "matmul", "addmm", "bmm", "sparse_mm"):
+        kwargs = dict(kwargs)
+        out = kwargs.pop("out")
+        return _C._write_out(out, dispatch(name, method, args, kwargs), name)  # a dense result into out
     if name.startswith("__") and name.endswith("__"):  # an operator: x + s reaches here as s.__radd__(x)
         name = name[2:-2]
         if name[0] == "r" and name[1:] in ("add", "sub", "mul", "matmul", "truediv"):

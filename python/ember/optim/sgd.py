@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import _C, _complex
+from .. import _C, _complex, overrides
 from .._C import Tensor
 from .optimizer import Optimizer, ParamsT, _check_differentiable, _no_grad_step
 
@@ -66,19 +66,43 @@ class SGD(Optimizer):
                 continue
             momentum = group["momentum"]
             bufs = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
-            bufs = (
-                _C._sgd_step_(  # a complex parameter steps as its view_as_real, as PyTorch's (Note [Complex tensors])
-                    _complex.pairs(params),
-                    _complex.pairs([p.grad for p in params]),
-                    _complex.pairs(bufs),
-                    float(group["lr"]),
-                    float(momentum),
-                    float(group["dampening"]),
-                    float(group["weight_decay"]),
-                    bool(group["nesterov"]),
-                    bool(group["maximize"]),
-                )
-            )
+            if overrides.has_torch_function(params):
+                # a parameter subclass that overrides __torch_function__ (pypose's manifold parameters retract in
+                # add_) sees each step's ops, as in PyTorch's single-tensor path
+                bufs = [_subclass_step(p, buf, group) for p, buf in zip(params, bufs)]
+            else:
+                bufs = self._fused_step(params, bufs, group)
             if momentum != 0:
                 for p, buf in zip(params, bufs):
                     self.state[p]["momentum_buffer"] = _complex.like(p, buf)
+        return None
+
+    @staticmethod
+    def _fused_step(params: list, bufs: list, group: dict) -> list:
+        return _C._sgd_step_(  # a complex parameter steps as its view_as_real, as PyTorch's (Note [Complex tensors])
+            _complex.pairs(params),
+            _complex.pairs([p.grad for p in params]),
+            _complex.pairs(bufs),
+            float(group["lr"]),
+            float(group["momentum"]),
+            float(group["dampening"]),
+            float(group["weight_decay"]),
+            bool(group["nesterov"]),
+            bool(group["maximize"]),
+        )
+
+
+def _subclass_step(param: Tensor, buf: Tensor | None, group: dict) -> Tensor | None:
+    """One parameter's SGD step by Tensor ops, as PyTorch's single-tensor SGD; its momentum buffer."""
+    grad = -param.grad if group["maximize"] else param.grad
+    if group["weight_decay"] != 0:
+        grad = grad.add(param, alpha=group["weight_decay"])
+    momentum = group["momentum"]
+    if momentum != 0:
+        if buf is None:
+            buf = grad.clone().detach()
+        else:
+            buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+        grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+    param.add_(grad, alpha=-group["lr"])
+    return buf
