@@ -1,4 +1,4 @@
-"""Results' dtypes and the ops' support of dtypes as PyTorch's (a sweep of 120 ops over 11 dtypes against
+"""Results' dtypes and the ops' support of dtypes as PyTorch's (a sweep of 118 ops over 11 dtypes against
 PyTorch 2.13, the seventeenth session)."""
 
 from __future__ import annotations
