@@ -381,3 +381,59 @@ def test_layout_queries_under_vmap():
     w, b = ember.ones(5, 3), ember.zeros(5)
     out = ember.func.vmap(lambda t: ember.nn.functional.linear(t, w, b))(ember.ones(4, 2, 3, 3))
     assert out.shape == (4, 2, 3, 5) and out.sum().item() == 4 * 2 * 3 * 5 * 3
+
+
+def test_lstsq_gels_refuses_a_tall_matrix_of_deficient_rank():
+    """LAPACK's gels fails on an exactly zero diagonal entry of R, and PyTorch raises its LinAlgError (pypose's
+    solvers catch it); ember gave the minimum-norm solution."""
+    A = ember.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [2.0, 0.0, 0.0]])
+    b = ember.ones(4, 1)
+    with pytest.raises(ember.linalg.LinAlgError, match=r"does not have full rank \(error code: 3\)"):
+        ember.linalg.lstsq(A, b, driver="gels")
+    solution = ember.linalg.lstsq(A[:, :2], b, driver="gels").solution
+    np.testing.assert_allclose(solution.numpy(), np.linalg.lstsq(A[:, :2].numpy(), b.numpy(), rcond=None)[0], rtol=1e-5)
+    assert ember.linalg.lstsq(A, b).solution.shape == (3, 1)  # gelsy, the default, takes it
+
+
+@pytest.mark.parametrize("optimizer", ["Adam", "AdamW"])
+@pytest.mark.parametrize(
+    "options", [{}, {"weight_decay": 0.1}, {"amsgrad": True, "weight_decay": 0.1, "maximize": True}]
+)
+def test_adam_steps_a_subclass_parameter_through_its_torch_function(optimizer, options):
+    """The subclass sees PyTorch's single-tensor ops (lerp_, mul_, addcmul_, addcdiv_), with the fused step's
+    values."""
+    seen = set()
+
+    class Seen(ember.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.add(getattr(func, "__name__", "?"))
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    rng = np.random.default_rng(0)
+    q = ember.Tensor._make_subclass(Seen, ember.ones(3, dtype=ember.float64), True)
+    p = ember.nn.Parameter(ember.ones(3, dtype=ember.float64))
+    opt_q, opt_p = (getattr(ember.optim, optimizer)([t], lr=0.1, **options) for t in (q, p))
+    for _ in range(4):
+        grad = ember.tensor(rng.normal(size=3))
+        q.grad, p.grad = grad.clone(), grad.clone()
+        opt_q.step()
+        opt_p.step()
+    assert {"lerp_", "mul_", "addcmul_", "addcdiv_"} <= seen
+    np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-14, atol=1e-15)
+
+
+def test_subclass_methods_after_an_op_on_a_real_and_a_complex_tensor():
+    """A real tensor plus a complex one (the complex dispatcher answers it) left the call's refusal for
+    __torch_function__ set, and every later requires_grad_ of a subclass instance raised "incompatible
+    function arguments" (found when this file ran after tests/test_complex.py)."""
+
+    class Plain(ember.Tensor):
+        pass
+
+    real = ember.ones(2, dtype=ember.float64, requires_grad=True)
+    total = real + ember.tensor([1 + 1j, 2 - 1j], requires_grad=True)
+    assert total.dtype == ember.complex128
+    instance = ember.Tensor._make_subclass(Plain, ember.ones(3), True)
+    assert type(instance) is Plain and instance.requires_grad
+    assert instance.requires_grad_(False) is instance and not instance.requires_grad

@@ -146,7 +146,13 @@ void check_tensor_sequence(const char* name, bool method, const py::args& args) 
 py::object dispatch(const char* name, bool method, const py::args& args, const py::kwargs& kwargs) {
   if ((active() || holds_complex_number(args, kwargs)) && g_hook) {
     py::object r = py::reinterpret_borrow<py::object>(g_hook)(name, method, args, kwargs);
-    if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) return r;
+    if (!r.is(py::reinterpret_borrow<py::object>(Py_NotImplemented))) {
+      // the call is answered: a refusal it made for __torch_function__ must not refuse the next call's
+      // subclass arguments (a real tensor plus a complex one left every later requires_grad_ of a subclass
+      // instance "incompatible")
+      torch_function::t_state.redirected = torch_function::t_state.subclass_arg = false;
+      return r;
+    }
   }
   py::object r = torch_function::dispatch(name, method, args, kwargs);  // Note [Torch function dispatch]
   if (torch_function::operator_refused(r)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);

@@ -227,17 +227,18 @@ def _tensors_as_scalars(data: list | tuple, dtypes: list) -> list:
         elif isinstance(x, (list, tuple)):
             x = _tensors_as_scalars(x, dtypes)
         else:
-            dtypes.append(
-                bool_
-                if isinstance(x, (bool, np.bool_))
-                else int64
-                if isinstance(x, numbers.Integral)
-                else _default_dtype
-                if isinstance(x, numbers.Real)
-                else None
-            )  # fmt: skip  (None: complex)
+            dtypes.append(_number_dtype(x))
         out.append(x)
     return out
+
+
+def _number_dtype(x: Any) -> _C.dtype | None:
+    """The dtype a Python number stands for in tensor()'s inference; None for a complex one (numpy's rules)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool_
+    if isinstance(x, numbers.Integral):
+        return int64
+    return _default_dtype if isinstance(x, numbers.Real) else None
 
 
 def _data_to_numpy(data: Any) -> np.ndarray:

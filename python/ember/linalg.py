@@ -1063,10 +1063,25 @@ def _no_grad() -> Any:
     return no_grad()
 
 
+def _check_gels_full_rank(A: Tensor, n: int) -> None:
+    """LAPACK's gels solves through QR and fails where R has an exactly zero diagonal entry (a column that is
+    exactly a combination of the ones before it, or zero): PyTorch's error, with LAPACK's 1-based position."""
+    with _no_grad():
+        zero = qr(A, mode="r")[1].diagonal(dim1=-2, dim2=-1) == 0
+        if not bool(zero.any()):
+            return
+        first = int(zero.reshape(-1, n).any(0).int().argmax()) + 1
+    raise _LinAlgError(
+        "torch.linalg.lstsq: The least squares solution could not be computed because the input matrix does not "
+        f"have full rank (error code: {first})."
+    )
+
+
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> Any:
     """The least-squares solution X of ``A X = B`` (the minimum-norm one when A is rank-deficient), as
     ``(solution, residuals, rank, singular_values)``; computed through the pseudo-inverse, which
-    drivers 'gelsy' (the default), 'gelsd', 'gelss' and 'gels' all give. Residuals (squared, per
+    drivers 'gelsy' (the default), 'gelsd', 'gelss' and 'gels' all give ('gels' refuses a tall matrix whose
+    QR has an exactly zero diagonal entry, as LAPACK's). Residuals (squared, per
     column) when m > n, for 'gels', and for 'gelsd'/'gelss' where every matrix is full-rank; rank
     for drivers other than 'gels'; singular values for 'gelsd' and 'gelss'; otherwise empty
     tensors, as PyTorch's."""
@@ -1095,6 +1110,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
             if not vector
             else f"{name}: input.size(-2) should match other.size(-1)"
         )
+    if driver == "gels" and m >= n:
+        _check_gels_full_rank(A, n)
     eps = float(np.finfo(np.float32 if A.dtype == _C.dtype.float32 else np.float64).eps)
     rtol = eps * max(m, n) if rcond is None or rcond < 0 else rcond
     X = _C.matmul(pinv(A, rtol=rtol), Bm)

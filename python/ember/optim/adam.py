@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
-from .. import _C, _complex
+from .. import _C, _complex, overrides
 from .._C import Tensor
 from .._creation import zeros_like
 from .._memory_format import contiguous_format  # the fused step walks its state row-major
@@ -92,6 +93,12 @@ class Adam(Optimizer):
                     state["step"].add_(1)
             beta1, beta2 = group["betas"]
             lr = group["lr"]
+            if _subclassed(params) and not any(c is not None for c in device_steps):
+                # a parameter subclass that overrides __torch_function__ sees each step's ops, as in PyTorch's
+                # single-tensor path (pypose's manifold parameters retract in their in-place ops)
+                for p, state in zip(params, states):
+                    _subclass_step(p, state, group)
+                continue
             device_lr = lr if isinstance(lr, Tensor) and lr.is_cuda else None  # read on the GPU, as its counts
             _C._adam_step_(  # a complex parameter steps as its view_as_real, as PyTorch's (Note [Complex tensors])
                 _complex.pairs(params),
@@ -111,6 +118,33 @@ class Adam(Optimizer):
                 device_steps if any(c is not None for c in device_steps) else [],
                 device_lr,
             )
+
+
+def _subclassed(params: list) -> bool:
+    """Whether a parameter is a Tensor subclass overriding __torch_function__ (complex tensors, ember's own
+    stand-ins, step as their real views in the fused kernel)."""
+    return overrides.has_torch_function(params) and not any(p.is_complex() for p in params)
+
+
+def _subclass_step(param: Tensor, state: dict, group: dict) -> None:
+    """One parameter's Adam step by Tensor ops, as PyTorch's single-tensor Adam (its step already counted)."""
+    grad = -param.grad if group["maximize"] else param.grad
+    lr, (beta1, beta2), weight_decay = float(group["lr"]), group["betas"], group["weight_decay"]
+    if weight_decay != 0:
+        if group["decoupled_weight_decay"]:
+            param.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    step = float(state["step"].item())
+    bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+    if group["amsgrad"]:
+        state["max_exp_avg_sq"].copy_(_C.maximum(state["max_exp_avg_sq"], exp_avg_sq))
+        exp_avg_sq = state["max_exp_avg_sq"]
+    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**step))
 
 
 class AdamW(Adam):

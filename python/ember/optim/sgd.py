@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import _C, _complex, overrides
+from .. import _C, _complex
 from .._C import Tensor
+from .adam import _subclassed
 from .optimizer import Optimizer, ParamsT, _check_differentiable, _no_grad_step
 
 __all__ = ["SGD"]
@@ -66,7 +67,7 @@ class SGD(Optimizer):
                 continue
             momentum = group["momentum"]
             bufs = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
-            if overrides.has_torch_function(params):
+            if _subclassed(params):
                 # a parameter subclass that overrides __torch_function__ (pypose's manifold parameters retract in
                 # add_) sees each step's ops, as in PyTorch's single-tensor path
                 bufs = [_subclass_step(p, buf, group) for p, buf in zip(params, bufs)]
