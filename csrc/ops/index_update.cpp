@@ -4,6 +4,7 @@
 // formula. The positions come from index.cpp's advanced indexing and from
 // gather's offsets, so bounds are checked in one place.
 #include <algorithm>
+#include <cstring>
 
 #include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
@@ -56,7 +57,7 @@ static void check_source(const Tensor& t, int64_t d, const Tensor& index, const 
   if (t->dim() && source->dim() == t->dim() && source->size(d) != index->numel()) {
     Shape with_source_length = want;
     with_source_length[d] = source->size(d);
-    const bool add = op[6] == 'a';
+    const bool add = std::strcmp(op, "index_add") == 0;
     if (source->sizes() == with_source_length)
       throw Error(add ? ErrorKind::Runtime : ErrorKind::Index,
                   detail::cat(op, "_(): Number of indices (", index->numel(), ") should be equal to source.size(dim)",

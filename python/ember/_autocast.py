@@ -25,11 +25,17 @@ def float32_under_autocast(device_types: tuple[str, ...], *args: Any) -> tuple[A
     return tuple(_widened(a, device_types) for a in args)
 
 
-def _widened(x: Any, device_types: tuple[str, ...]) -> Any:
-    if not isinstance(x, _C.Tensor) or x.dtype not in _HALF_FLOATS:
-        return x
+def _autocast_dtype(x: _C.Tensor, device_types: tuple[str, ...]) -> Any:
+    """The autocast dtype of x's device type when it is one of device_types and autocast is on there, else None."""
     kind = x.device.type
-    if kind not in device_types or not _C._autocast_state(kind)[0]:
+    if kind not in device_types:
+        return None
+    enabled, dtype = _C._autocast_state(kind)
+    return dtype if enabled else None
+
+
+def _widened(x: Any, device_types: tuple[str, ...]) -> Any:
+    if not isinstance(x, _C.Tensor) or x.dtype not in _HALF_FLOATS or _autocast_dtype(x, device_types) is None:
         return x
     return x.float()
 
@@ -46,11 +52,8 @@ def lower_under_autocast(device_types: tuple[str, ...], *args: Any) -> tuple[Any
 def _lowered(x: Any, device_types: tuple[str, ...]) -> Any:
     if not isinstance(x, _C.Tensor) or not x.is_floating_point() or x.dtype == _C.dtype.float64:
         return x
-    kind = x.device.type
-    if kind not in device_types:
-        return x
-    enabled, dtype = _C._autocast_state(kind)
-    return x.to(dtype) if enabled and x.dtype != dtype else x
+    dtype = _autocast_dtype(x, device_types)
+    return x.to(dtype) if dtype is not None and x.dtype != dtype else x
 
 
 _DEVICE_TYPES = ("cpu", "cuda")

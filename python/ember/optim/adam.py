@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .. import _C, _complex, overrides
+from .. import _C, _complex
 from .._C import Tensor
 from .._creation import zeros_like
 from .._memory_format import contiguous_format  # the fused step walks its state row-major
@@ -16,6 +16,7 @@ from .optimizer import (
     _check_differentiable,
     _no_grad_step,
     _step_tensor,
+    _subclassed,
 )
 
 __all__ = ["Adam", "AdamW"]
@@ -118,12 +119,6 @@ class Adam(Optimizer):
                 device_steps if any(c is not None for c in device_steps) else [],
                 device_lr,
             )
-
-
-def _subclassed(params: list) -> bool:
-    """Whether a parameter is a Tensor subclass overriding __torch_function__ (complex tensors, ember's own
-    stand-ins, step as their real views in the fused kernel)."""
-    return overrides.has_torch_function(params) and not any(p.is_complex() for p in params)
 
 
 def _subclass_step(param: Tensor, state: dict, group: dict) -> None:

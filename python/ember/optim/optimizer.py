@@ -9,7 +9,7 @@ from copy import deepcopy
 from itertools import chain
 from typing import Any, Callable, Dict, Iterable, Iterator, Tuple, Union
 
-from .. import _C, _graph_capture
+from .. import _C, _graph_capture, overrides
 from .._C import Tensor
 from ..autograd.profiler import profiled_method
 from ..grad_mode import enable_grad, no_grad
@@ -73,6 +73,13 @@ def _check_adam_args(lr: Any, betas: tuple[Any, Any], eps: float, weight_decay: 
     _check_non_negative(lr=lr, eps=eps)
     _check_betas(betas)
     _check_non_negative(weight_decay=weight_decay)
+
+
+def _subclassed(params: list) -> bool:
+    """Whether a parameter is a Tensor subclass overriding __torch_function__: such a one takes the optimizer's
+    single-tensor step, as in PyTorch (complex tensors, ember's own stand-ins, step as their real views in the
+    fused kernels)."""
+    return overrides.has_torch_function(params) and not any(p.is_complex() for p in params)
 
 
 def _check_differentiable(differentiable: bool) -> None:

@@ -6,8 +6,7 @@ from typing import Callable
 
 from .. import _C, _complex
 from .._C import Tensor
-from .adam import _subclassed
-from .optimizer import Optimizer, ParamsT, _check_differentiable, _no_grad_step
+from .optimizer import Optimizer, ParamsT, _check_differentiable, _no_grad_step, _subclassed
 
 __all__ = ["SGD"]
 
