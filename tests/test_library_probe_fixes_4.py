@@ -272,6 +272,8 @@ def test_autograd_grad_of_a_dict_of_inputs_gives_a_dict():
     assert list(grads) == ["a", "b"] and grads["a"].tolist() == [3.0, 3.0] and grads["b"].tolist() == [1.0, 1.0]
     with pytest.raises(TypeError, match="must be a dict, not mappingproxy"):
         ember.autograd.grad((x * y).sum(), types.MappingProxyType({"a": x}))
+    with pytest.raises(RuntimeError, match="all inputs have to be Tensors or GradientEdges, but got int"):
+        ember.autograd.grad((x * y).sum(), {"a": 1})
 
 
 def test_unused_input_error_names_its_index():
@@ -296,6 +298,10 @@ def test_arange_of_float_bounds_into_an_integer_dtype():
     with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
         ember.arange(1.5, 0.5, dtype=ember.int32)
     assert ember.arange(0, 3, dtype=ember.int32).tolist() == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="unsupported range: 0.5 -> nan"):
+        ember.arange(0.5, float("nan"), dtype=ember.int32)
+    with pytest.raises(RuntimeError, match="unsupported range: 0.5 -> inf"):
+        ember.arange(0.5, float("inf"), dtype=ember.int64)
 
 
 def test_manual_seed_returns_the_default_generator():

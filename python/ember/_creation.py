@@ -593,6 +593,8 @@ def _integer_arange(start: float, end: float, step: float, dtype: _C.dtype) -> T
     """arange of float bounds into an integer dtype, as PyTorch computes it: the values are the truncated start
     plus multiples of the truncated step; their count comes from the truncated bounds for int64 and from the
     float bounds for the other integer dtypes (so ``arange(0, 5, 0.5, dtype=int32)`` is ten zeros)."""
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     s, e, st = (int(v) for v in (start, end, step))  # C++'s casts truncate toward zero
     if dtype == _C.dtype.int64:
         if st == 0:

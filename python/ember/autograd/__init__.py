@@ -148,6 +148,8 @@ def grad(
             "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
         )
     for t in ins:
+        if not hasattr(t, "requires_grad"):  # PyTorch's words (an AttributeError before; a dict's values too)
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     gouts = _as_list(grad_outputs)
