@@ -174,7 +174,7 @@ def test_reductions_products_and_einsum():
     close(z.mean(0), A.mean(0))
     close(z.cumsum(1), A.cumsum(1))
     close(z @ w.mT, A @ B.T)
-    close(z.mT @ ember.tensor(R), A.T @ R)
+    close(z.mT @ ember.tensor(R).to(z.dtype), A.T @ R)
     close(ember.einsum("ij,kj->ik", z, w), np.einsum("ij,kj->ik", A, B))
     close(ember.einsum("ij,ij->i", z, ember.tensor(R)), np.einsum("ij,ij->i", A, R))
     close(ember.vdot(z[0], w[0]), np.vdot(A[0], B[0]))
@@ -182,6 +182,40 @@ def test_reductions_products_and_einsum():
     close(ember.nn.functional.linear(z, w), A @ B.T)
     for f in (lambda a, b: a @ b.mT, lambda a, b: ember.einsum("ij,kj->ik", a, b), lambda a, b: (a * b).sum(1)):
         assert gradcheck(f, (ember.tensor(A, requires_grad=True), ember.tensor(B, requires_grad=True)))
+
+
+def test_products_of_a_complex_and_a_real_tensor_refuse_as_pytorchs():
+    """mm, matmul, bmm, mv, dot, linear, tensordot and the convolutions compute in one dtype: PyTorch
+    refuses a complex operand with a real one (or complex64 with complex128); mul, outer and kron promote."""
+    z, r = ember.tensor(A), ember.tensor(R)
+    c64 = ember.ones(2, 2, dtype=ember.complex64)
+    cases = [
+        (lambda: z.mT @ r, r"expected m1 and m2 to have the same dtype, but got: c10::complex<double> != double"),
+        (lambda: ember.mm(c64, ember.ones(2, 2)), r"c10::complex<float> != float"),
+        (lambda: ember.mm(c64, c64.to(ember.complex128)), r"c10::complex<float> != c10::complex<double>"),
+        (lambda: ember.bmm(z.mT[None], r[None]), "expected scalar type ComplexDouble but found Double"),
+        (lambda: ember.mv(z, r[0]), "expected mat and vec to have the same dtype"),
+        (
+            lambda: ember.dot(r[0], z[0]),
+            "dot : expected both vectors to have same dtype, but found Double and ComplexDouble",
+        ),  # fmt: skip
+        (lambda: ember.vdot(z[0], r[0]), "expected both vectors to have same dtype"),
+        (lambda: ember.nn.functional.linear(z, r), "expected m1 and m2 to have the same dtype"),
+        (lambda: ember.tensordot(z, r.mT, 1), "both inputs should have same dtype"),
+        (lambda: ember.inner(z, r), "both inputs should have same dtype"),
+        (lambda: ember.linalg.cross(z[:, :3], r[:, :3]), "expected scalar type ComplexDouble but found Double"),
+        (lambda: ember.linalg.cross(r[:, :3], r[:, :3].float()), "expected scalar type Double but found Float"),
+        (
+            lambda: ember.nn.functional.conv1d(z[None], r[:, :, None]),
+            "conv1d: input type \\(complex128\\) and weight type \\(float64\\) should be the same",
+        ),  # fmt: skip
+    ]
+    for call, words in cases:
+        with pytest.raises(RuntimeError, match=words):
+            call()
+    close(z * r, A * R)  # elementwise products promote
+    close(ember.outer(z[0], r[0]), np.outer(A[0], R[0]))
+    close(ember.kron(z, r), np.kron(A, R))
 
 
 def test_shape_ops_are_views_with_the_right_values():

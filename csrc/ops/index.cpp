@@ -374,6 +374,11 @@ Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList
 
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value_in) {
   bool records = any_requires_grad({&t, &value_in});
+  if (records && t->is_leaf() && t->requires_grad()) {  // PyTorch writes through the basic indices' view
+    NoGradGuard ng;
+    EMBER_CHECK(apply_indices(t, indices).view == t,
+                "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  }
   check_inplace(t, "index_put_", records);
   check_no_internal_overlap(t);
   EMBER_CHECK(dtype_category(value_in->dtype()) <= dtype_category(t->dtype()) || value_in->is_wrapped_number,

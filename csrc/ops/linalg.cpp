@@ -103,7 +103,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(b->dim() == 2, "mat2 must be a matrix");
   EMBER_CHECK(a->size(1) == b->size(0), "mat1 and mat2 shapes cannot be multiplied (", a->size(0), "x", a->size(1),
               " and ", b->size(0), "x", b->size(1), ")");
-  check_same_dtype(a, b, "mat1 and mat2");
+  check_same_dtype(a, b, "m1 and m2");  // PyTorch's words for mm (addmm says mat1 and mat2)
   Tensor r = bmm_forward(as3d(a), as3d(b));
   Tensor out = make_view(r, {a->size(0), b->size(1)}, contiguous_strides({a->size(0), b->size(1)}), 0);
   auto n = make_node<MmState>("MmBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {

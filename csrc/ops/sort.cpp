@@ -72,7 +72,13 @@ std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim, bool descending, bo
   return {attach_pick("SortBackward0", t, v, i, d, true), i};
 }
 
+// PyTorch's order-statistic kernels have no bool instance (sort and mode do): they raise, naming the kernel.
+static void refuse_bool(const Tensor& t, const char* kernel) {
+  EMBER_CHECK_KIND(t->dtype() != DType::Bool, NotImplemented, "\"", kernel, "\" not implemented for 'Bool'");
+}
+
 std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
+  EMBER_CHECK(t->dtype() != DType::Bool || !t->device().is_cpu(), "topk does not support bool dtypes on CPU");
   int64_t d = wrap_dim(dim, t->dim());
   int64_t size = t->dim() ? t->size(d) : 1;
   EMBER_CHECK(k >= 0 && k <= size, "selected index k out of range");
@@ -115,6 +121,7 @@ static Shape kept_shape(const Tensor& t, int64_t d) {
 }
 
 std::pair<Tensor, Tensor> kthvalue(const Tensor& t, int64_t k, int64_t dim, bool keepdim) {
+  refuse_bool(t, "kthvalue_cpu");
   int64_t d = wrap_dim(dim, t->dim());
   int64_t size = t->dim() ? t->size(d) : 1;
   EMBER_CHECK_KIND(size > 0, Index, "kthvalue(): Expected reduction dim ", d, " to have non-zero size.");
@@ -127,6 +134,7 @@ std::pair<Tensor, Tensor> kthvalue(const Tensor& t, int64_t k, int64_t dim, bool
 std::pair<Tensor, Tensor> median_dim(const Tensor& t, int64_t dim, bool keepdim, bool ignore_nan) {
   const char* op = ignore_nan ? "nanmedian" : "median";
   const char* name = ignore_nan ? "NanmedianBackward1" : "MedianBackward1";
+  refuse_bool(t, "median_out");
   int64_t d = wrap_dim(dim, t->dim());
   EMBER_CHECK_KIND(t->dim() == 0 || t->size(d) > 0, Index, op, "(): Expected reduction dim ", d,
                    " to have non-zero size.");
@@ -150,6 +158,7 @@ std::pair<Tensor, Tensor> median_dim(const Tensor& t, int64_t dim, bool keepdim,
 
 // median(), nanmedian() of all elements: ties (and NaNs, for a NaN result) share the gradient evenly, as min()/max().
 Tensor median_all(const Tensor& t, bool ignore_nan) {
+  refuse_bool(t, "median_cpu");
   Tensor out;
   {
     NoGradGuard ng;

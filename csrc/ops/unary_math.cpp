@@ -31,16 +31,18 @@ struct NanToNumState {
 
 static variable_list zero_grad(OpNode&, variable_list& g) { return {zeros_like(g[0])}; }
 
-static Tensor rounding(UnaryOp op, const char* name, const Tensor& t) {
+static Tensor rounding(UnaryOp op, const char* name, const char* kernel, const Tensor& t) {
+  // Integers round to themselves; bool has no rounding kernel in PyTorch (it raises, naming it).
+  EMBER_CHECK_KIND(t->dtype() != DType::Bool, NotImplemented, "\"", kernel, "\" not implemented for 'Bool'");
   Tensor out = unary_forward(op, t, false);
   auto n = make_node(name, {&t}, [](auto& n, variable_list& g) { return zero_grad(n, g); });
   return attach(n, out);
 }
-Tensor floor(const Tensor& t) { return rounding(UnaryOp::Floor, "FloorBackward0", t); }
-Tensor ceil(const Tensor& t) { return rounding(UnaryOp::Ceil, "CeilBackward0", t); }
-Tensor trunc(const Tensor& t) { return rounding(UnaryOp::Trunc, "TruncBackward0", t); }
+Tensor floor(const Tensor& t) { return rounding(UnaryOp::Floor, "FloorBackward0", "floor_vml_cpu", t); }
+Tensor ceil(const Tensor& t) { return rounding(UnaryOp::Ceil, "CeilBackward0", "ceil_vml_cpu", t); }
+Tensor trunc(const Tensor& t) { return rounding(UnaryOp::Trunc, "TruncBackward0", "trunc_vml_cpu", t); }
 Tensor round(const Tensor& t, int64_t decimals) {
-  if (decimals == 0) return rounding(UnaryOp::Round, "RoundBackward0", t);
+  if (decimals == 0) return rounding(UnaryOp::Round, "RoundBackward0", "round_vml_cpu", t);
   EMBER_CHECK_KIND(is_floating(t->dtype()), NotImplemented, "\"round_cpu\" not implemented for '",
                    scalar_type_name(t->dtype()), "'");
   // As PyTorch: x * 10^d rounded half to even, divided back (negative d rounds to tens, hundreds, ...).

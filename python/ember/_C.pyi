@@ -1411,6 +1411,10 @@ class Tensor:
         """
         Fills self with Cauchy samples; returns self.
         """
+    def ccol_indices(self) -> typing.Any:
+        """
+        A sparse tensor's ccol_indices(): a dense tensor raises, as PyTorch's (it needs the sparse column compressed tensor layout).
+        """
     def cdouble(self, memory_format: typing.Any = None) -> Tensor:
         """
         ``self.to(ember.complex128)``.
@@ -1467,6 +1471,14 @@ class Tensor:
         """
         A copy of input with its own storage (differentiable); by default (preserve_format) with input's strides when they are dense.
         """
+    def coalesce(self) -> typing.Any:
+        """
+        A sparse tensor's coalesce(): a dense tensor raises, as PyTorch's (it needs the sparse coordinate tensor layout).
+        """
+    def col_indices(self) -> typing.Any:
+        """
+        A sparse tensor's col_indices(): a dense tensor raises, as PyTorch's (it needs the sparse row compressed tensor layout).
+        """
     def conj_physical_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """
         In-place ``conj_physical``: the result written into self, which is returned.
@@ -1511,6 +1523,10 @@ class Tensor:
         """
         The tensor on the CPU: itself when it is there, else a copy (which waits for the GPU).
         """
+    def crow_indices(self) -> typing.Any:
+        """
+        A sparse tensor's crow_indices(): a dense tensor raises, as PyTorch's (it needs the sparse row compressed tensor layout).
+        """
     def cuda(self, device: int | str | device | None = None, non_blocking: bool = False) -> Tensor:
         """
         The tensor on a CUDA device (the current one by default): itself when it is there, else a copy.
@@ -1547,6 +1563,10 @@ class Tensor:
     def deg2rad_(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
         """
         In-place ``deg2rad``: the result written into self, which is returned.
+        """
+    def dense_dim(self):
+        """
+        The number of dense dims: all of a dense tensor's.
         """
     def detach(self) -> Tensor:
         """
@@ -1864,6 +1884,10 @@ class Tensor:
         """
         The elements of input at the indices of a 1-D index along dim.
         """
+    def indices(self) -> typing.Any:
+        """
+        A sparse tensor's indices(): a dense tensor raises, as PyTorch's (it needs the sparse coordinate tensor layout).
+        """
     def int(self, *, memory_format: typing.Any = None) -> Tensor:
         """
         self converted to int32.
@@ -1872,9 +1896,9 @@ class Tensor:
         """
         Raises RuntimeError: ember is not linked with support for ipu devices (as PyTorch built without that device).
         """
-    def is_coalesced(self) -> bool:
+    def is_coalesced(self) -> typing.Any:
         """
-        Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.
+        A sparse tensor's is_coalesced(): a dense tensor raises, as PyTorch's (it needs the sparse coordinate tensor layout).
         """
     def is_contiguous(self, *, memory_format: typing.Any = None) -> bool:
         """
@@ -2433,6 +2457,10 @@ class Tensor:
         """
         In-place version of :meth:`Tensor.round`.
         """
+    def row_indices(self) -> typing.Any:
+        """
+        A sparse tensor's row_indices(): a dense tensor raises, as PyTorch's (it needs the sparse column compressed tensor layout).
+        """
     def rsqrt(self) -> Tensor:
         """
         Returns the reciprocal of the square root of each element.
@@ -2540,6 +2568,10 @@ class Tensor:
     def sort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> typing.Any:
         """
         The named tuple (values, indices) of input sorted along dim (stably; NaN sorts as the largest value).
+        """
+    def sparse_dim(self):
+        """
+        The number of sparse dims: 0 for a dense tensor.
         """
     def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
@@ -2672,7 +2704,7 @@ class Tensor:
         """
     def to_sparse(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
         """
-        The tensor as a sparse COO tensor (its nonzero entries; ember has the sparse_coo layout only).
+        The tensor as a sparse COO tensor (its nonzero entries).
         """
     def to_sparse_coo(self) -> typing.Any:
         """
@@ -2782,6 +2814,10 @@ class Tensor:
     def untyped_storage(self) -> typing.Any:
         """
         The memory this tensor views, as bytes (shared, not copied).
+        """
+    def values(self) -> typing.Any:
+        """
+        A sparse tensor's values(): a dense tensor raises, as PyTorch's (it needs the sparse tensor layout).
         """
     def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
         """

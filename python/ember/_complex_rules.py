@@ -17,6 +17,7 @@ import numpy as np
 from . import _C, _batched
 from ._C import Tensor
 from ._complex import ComplexTensor, creation, not_implemented, pair_of, part_dtype, real_of, scalar_type_name
+from ._dtype_info import _scalar_name
 
 RULES: dict[str, Callable[..., Any]] = {}
 
@@ -458,21 +459,52 @@ def _number_product(x: Any, y: Any) -> Any:
 
 mul = bilinear(_number_product)
 RULES.update({n: mul for n in ("mul", "multiply", "__mul__", "__rmul__")})
-for _name in (
-    "matmul",
-    "mm",
-    "bmm",
-    "mv",
-    "dot",
-    "inner",
-    "outer",
-    "ger",
-    "kron",
-    "tensordot",
-    "cross",
-    "linalg.cross",
-):
+_C10_TYPES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "float32": "float",
+              "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}  # fmt: skip
+
+
+def _c10_type(dtype: Any) -> str:
+    return _C10_TYPES.get(dtype.name, _scalar_name(dtype))
+
+
+# What PyTorch says when a product's operands differ in dtype (a complex with a real, or complex64 with
+# complex128): these products take one dtype only, where the elementwise ones (mul, outer, kron) promote.
+_MIXED_PRODUCT_ERRORS: dict[str, Callable[[Any, Any], str]] = {
+    "matmul": lambda a, b: f"expected m1 and m2 to have the same dtype, but got: {_c10_type(a)} != {_c10_type(b)}",
+    "mv": lambda a, b: f"expected mat and vec to have the same dtype, but got: {_c10_type(a)} != {_c10_type(b)}",
+    "bmm": lambda a, b: f"expected scalar type {_scalar_name(a)} but found {_scalar_name(b)}",
+    "dot": lambda a, b: (
+        f"dot : expected both vectors to have same dtype, but found {_scalar_name(a)} and {_scalar_name(b)}"
+    ),
+    "tensordot": lambda a, b: "both inputs should have same dtype",
+}
+for _name, _like in (("mm", "matmul"), ("linear", "matmul"), ("cross", "bmm"), ("linalg.cross", "bmm"), ("vdot", "dot"),
+                      ("inner", "tensordot")):  # fmt: skip
+    _MIXED_PRODUCT_ERRORS[_name] = _MIXED_PRODUCT_ERRORS[_like]
+
+
+def refuse_mixed_dtypes(name: str, *operands: Any) -> None:
+    """PyTorch's RuntimeError when a one-dtype product (_MIXED_PRODUCT_ERRORS) gets tensors of two dtypes."""
+    dtypes = [x.dtype for x in operands if isinstance(x, (Tensor, ComplexTensor))]
+    for other in dtypes[1:]:
+        if other != dtypes[0]:
+            raise RuntimeError(_MIXED_PRODUCT_ERRORS[name](dtypes[0], other))
+
+
+def one_dtype_product(name: str, product: Callable[..., Any]) -> Callable[..., Any]:
+    """The product's rule, refusing operands of two dtypes first (PyTorch computes these in one dtype)."""
+
+    def run(x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+        refuse_mixed_dtypes(name, x, y)
+        return product(x, y, *args, **kwargs)
+
+    return run
+
+
+for _name in ("outer", "ger", "kron"):
     RULES[_name] = bilinear(real_op(_name))
+for _name in ("matmul", "mm", "bmm", "mv", "dot", "inner", "tensordot", "cross", "linalg.cross"):
+    RULES[_name] = one_dtype_product(_name, bilinear(real_op(_name)))
 del _name
 
 
@@ -503,6 +535,9 @@ def convolution(name: str) -> Callable[..., Any]:
     product = bilinear(real_op(name))
 
     def run(input: Any, weight: Any, bias: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(weight, (Tensor, ComplexTensor)) and input.dtype != weight.dtype:  # as a real convolution says
+            raise RuntimeError(f"{name}: input type ({input.dtype.name}) and weight type ({weight.dtype.name}) "
+                               "should be the same")  # fmt: skip
         result = product(input, weight, None, *args, **kwargs)
         if bias is None:
             return result
@@ -524,11 +559,13 @@ RULES["__rmatmul__"] = lambda x, y: RULES["matmul"](y, x)
 
 @rule("vdot")
 def vdot(x: Any, y: Any) -> Any:
+    refuse_mixed_dtypes("vdot", x, y)
     return RULES["dot"](conj(x), y)
 
 
 @rule("linear")
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
+    refuse_mixed_dtypes("linear", input, weight)
     result = RULES["matmul"](input, transpose(weight, 0, 1) if type(weight) is ComplexTensor else weight.t())
     return result if bias is None else add(result, bias)
 

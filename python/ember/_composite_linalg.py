@@ -413,6 +413,9 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor |
         dim = next((d for d, s in enumerate(shape) if s == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
+    if a.dtype != b.dtype:  # PyTorch's cross does not promote
+        a_name, b_name = _dtype_info._scalar_name(a.dtype), _dtype_info._scalar_name(b.dtype)
+        raise RuntimeError(f"expected scalar type {a_name} but found {b_name}")
     if a.dim() != b.dim():
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got {a.dim()} and {b.dim()}")
     if a.shape[dim] != 3 or b.shape[dim] != 3:

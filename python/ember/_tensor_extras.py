@@ -269,11 +269,33 @@ _METHODS: dict[str, Any] = {
 }
 
 
-def _is_coalesced(self: Tensor) -> bool:
-    raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got Strided")
+# A sparse layout's accessors on a dense tensor: PyTorch's Tensor has them all and raises naming
+# the layout each needs (code probes `hasattr(t, "values")` or catches the RuntimeError).
+_SPARSE_ACCESSORS = {
+    "is_coalesced": "sparse coordinate tensor layout",
+    "coalesce": "sparse coordinate tensor layout",
+    "indices": "sparse coordinate tensor layout",
+    "values": "sparse tensor layout",
+    "crow_indices": "sparse row compressed tensor layout",
+    "col_indices": "sparse row compressed tensor layout",
+    "ccol_indices": "sparse column compressed tensor layout",
+    "row_indices": "sparse column compressed tensor layout",
+}
 
 
-_METHODS["is_coalesced"] = _is_coalesced
+def _sparse_accessor(name: str, layout: str) -> Any:
+    def accessor(self: Tensor) -> Any:
+        raise RuntimeError(f"{name} expected {layout} but got Strided")
+
+    accessor.__name__ = accessor.__qualname__ = name
+    accessor.__doc__ = f"A sparse tensor's {name}(): a dense tensor raises, as PyTorch's (it needs the {layout})."
+    return accessor
+
+
+for _name, _layout in _SPARSE_ACCESSORS.items():
+    _METHODS[_name] = _sparse_accessor(_name, _layout)
+_METHODS["sparse_dim"] = lambda self: 0
+_METHODS["dense_dim"] = lambda self: self.dim()
 _METHODS["is_distributed"] = lambda self: False
 
 
@@ -305,9 +327,10 @@ def install() -> None:
         "is_shared": "Whether the tensor is in shared memory: never in ember (DataLoader workers pickle batches).",
         "share_memory_": "Moves the storage to shared memory: a no-op in ember; returns self.",
         "is_pinned": "Whether the tensor is in page-locked host memory (Tensor.pin_memory()).",
-        "is_coalesced": "Whether a sparse COO tensor is coalesced: an ember (dense) tensor raises, as PyTorch's.",
+        "sparse_dim": "The number of sparse dims: 0 for a dense tensor.",
+        "dense_dim": "The number of dense dims: all of a dense tensor's.",
         "is_distributed": "Whether the tensor is distributed: never.",
-        "to_sparse": "The tensor as a sparse COO tensor (its nonzero entries; ember has the sparse_coo layout only).",
+        "to_sparse": "The tensor as a sparse COO tensor (its nonzero entries).",
         "to_sparse_coo": "The tensor as a sparse COO tensor (its nonzero entries).",
         "to_sparse_csr": "The 2-D tensor as a sparse CSR tensor (its nonzero entries).",
     }

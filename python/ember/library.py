@@ -17,7 +17,8 @@ from ._C import Tensor
 from .grad_mode import no_grad
 
 __all__ = ["CustomOpDef", "Library", "custom_op", "define", "fallthrough_kernel", "get_ctx", "impl", "impl_abstract",
-           "register_autocast", "register_autograd", "register_fake", "register_kernel"]  # fmt: skip
+           "register_autocast", "register_autograd", "register_fake", "register_kernel", "triton_op",
+           "wrap_triton"]  # fmt: skip
 
 _OPS: dict[str, CustomOpDef] = {}  # "namespace::name" -> its op
 # fake implementations registered before their op is defined, as PyTorch keeps them by name (torchvision
@@ -189,6 +190,21 @@ def custom_op(name: str, fn: Callable[..., Any] | None = None, /, *, mutates_arg
         return op
 
     return define(fn) if fn is not None else define
+
+
+def triton_op(name: str, fn: Callable[..., Any] | None = None, /, *, mutates_args: Any,
+              schema: str | None = None) -> Any:  # fmt: skip
+    """A custom op whose body launches Triton kernels (through ``wrap_triton``), which PyTorch's compiler can
+    look into. ember compiles nothing, so it is a ``custom_op`` like any other: the body runs as written, and
+    ``register_fake``/``register_autograd``/``register_kernel`` complete it (spikingjelly defines its neurons'
+    kernels so)."""
+    return custom_op(name, fn, mutates_args=mutates_args, schema=schema)
+
+
+def wrap_triton(triton_kernel: Any, /) -> Any:
+    """A Triton kernel made visible to PyTorch's compiler inside a ``triton_op``. ember does not trace, so it is
+    the kernel itself: ``wrap_triton(kernel)[grid](...)`` launches it as ``kernel[grid](...)`` would."""
+    return triton_kernel
 
 
 def get_ctx() -> None:

@@ -6,9 +6,12 @@ on real data unseen."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
-__all__ = ["FakeTensor", "FakeTensorMode", "UnsupportedFakeTensorException", "DynamicOutputShapeException", "is_fake"]
+__all__ = ["FakeTensor", "FakeTensorMode", "UnsupportedFakeTensorException", "DynamicOutputShapeException", "is_fake",
+           "maybe_get_fake_mode", "unset_fake_temporarily"]  # fmt: skip
 
 
 class UnsupportedFakeTensorException(RuntimeError):
@@ -50,3 +53,15 @@ class CrossRefFakeMode(FakeTensorMode):
 def is_fake(x: object) -> bool:
     """Whether x is a fake tensor: never so in ember."""
     return False
+
+
+def maybe_get_fake_mode(t: object) -> None:
+    """The FakeTensorMode a tensor belongs to: none in ember (no tensor is fake)."""
+    return None
+
+
+@contextlib.contextmanager
+def unset_fake_temporarily() -> Iterator[None]:
+    """Leaves the active FakeTensorMode for the block and yields it (PyTorch): in ember none is ever active, so
+    the block runs as it is and gets None (spikingjelly wraps its kernel launches in it)."""
+    yield None

@@ -113,6 +113,51 @@ class GraphModule(Module):
         type(self).forward = namespace["forward"]
         return python_code
 
+    def add_submodule(self, target: str, m: Module) -> bool:
+        """Puts ``m`` at the dotted ``target``, making empty Modules for the missing ones on the path; False
+        (nothing added) when a name on the path holds something that is not a Module."""
+        *prefix, field = target.split(".")
+        holder: Module = self
+        for item in prefix:
+            child = getattr(holder, item, None)
+            if child is None:
+                child = Module()
+                holder.add_module(item, child)
+            elif not isinstance(child, Module):
+                return False
+            holder = child
+        holder.add_module(field, m)
+        return True
+
+    def delete_submodule(self, target: str) -> bool:
+        """Removes the submodule at the dotted ``target``; False when there is no Module there."""
+        *prefix, field = target.split(".")
+        holder: Any = self
+        for item in prefix:
+            holder = getattr(holder, item, None)
+            if not isinstance(holder, Module):
+                return False
+        if not isinstance(getattr(holder, field, None), Module):
+            return False
+        delattr(holder, field)
+        return True
+
+    def delete_all_unused_submodules(self) -> None:
+        """Removes every submodule the graph does not reach: a called module keeps its path and all its
+        submodules, a fetched attribute the modules on its path."""
+        used = {""}
+        for node in self._graph.nodes:
+            if node.op not in ("call_module", "get_attr"):
+                continue
+            path = str(node.target).split(".")
+            kept = path if node.op == "call_module" else path[:-1]
+            used.update(".".join(kept[: i + 1]) for i in range(len(kept)))
+            if node.op == "call_module":
+                called = self.get_submodule(str(node.target))
+                used.update(f"{node.target}.{name}" for name, _ in called.named_modules() if name)
+        for name in [name for name, _ in self.named_modules() if name not in used]:
+            self.delete_submodule(name)
+
     def print_readable(self, print_output: bool = True) -> str:
         text = f"class {type(self).__name__}(ember.nn.Module):\n" + "".join(
             f"    {line}\n" for line in self._code.splitlines()

@@ -4,6 +4,8 @@ tensors; each operation on one records a Node (Note [FX graphs])."""
 from __future__ import annotations
 
 import builtins
+import dis
+import inspect
 import operator
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -79,6 +81,15 @@ class GraphAppendingTracer(TracerBase):
         self.graph = graph
 
 
+def _unpacked_count(frame: Any) -> int | None:
+    """How many names the instruction the frame is running unpacks into (``a, b = value``), or None when it
+    does not unpack a fixed number (a loop, ``*args``)."""
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset == frame.f_lasti:
+            return instruction.argval if instruction.opname == "UNPACK_SEQUENCE" else None
+    return None
+
+
 class Proxy:
     """Stands for a Node's value while tracing: calling an ember function or Tensor method on it, or an
     operator (``+``, ``@``, ``x[0]``, ``x.shape``), records a node and returns a Proxy of its result."""
@@ -99,6 +110,9 @@ class Proxy:
         return self.tracer.create_proxy("call_method", "__call__", (self, *args), kwargs)
 
     def __iter__(self) -> Iterator[Any]:
+        count = _unpacked_count(inspect.currentframe().f_back)  # type: ignore[union-attr]
+        if count is not None:  # `a, b = proxy`: the items, as PyTorch's Proxy gives (a tuple-returning call)
+            return (self[i] for i in range(count))
         return self.tracer.iter(self)
 
     def __bool__(self) -> bool:

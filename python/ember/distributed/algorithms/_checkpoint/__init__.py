@@ -1,0 +1,1 @@
+"""ember.distributed.algorithms._checkpoint: see checkpoint_wrapper."""
