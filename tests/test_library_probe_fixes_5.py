@@ -248,3 +248,223 @@ def test_assigning_into_a_leaf_that_requires_grad_names_the_view_as_pytorch(inde
         x[index] = 1.0
     with ember.no_grad():
         x[index] = 1.0  # outside autograd the write is allowed
+
+
+# ---------------------------------------------------------------- subtraction of bool
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: 1 - m,
+        lambda m: m - 1,
+        lambda m: 1.5 - m,
+        lambda m: ember.rsub(m, 1),
+        lambda m: m - ember.tensor([1, 1, 1]),
+        lambda m: ember.tensor([1.0, 2.0, 3.0]) - m,
+        lambda m: ember.tensor([1, 2, 3]).sub_(True),
+    ],
+)
+def test_subtracting_with_a_bool_operand_raises_pytorchs_error(call):
+    with pytest.raises(RuntimeError, match="with a bool tensor is not supported. If you are trying to invert a mask"):
+        call(ember.tensor([True, False, True]))
+
+
+def test_subtracting_two_bools_raises_the_two_bool_error():
+    m = ember.tensor([True, False, True])
+    for call in (lambda: m - m, lambda: m - True, lambda: m.clone().sub_(m), lambda: ember.sub(m, m, alpha=2)):
+        with pytest.raises(RuntimeError, match="with two bool tensors is not supported. Use the `\\^`"):
+            call()
+    assert (m ^ m).tolist() == [False] * 3 and (1 - m.int()).tolist() == [0, 1, 0]  # what the errors point to
+
+
+# ---------------------------------------------------------------- int32 indices
+
+
+def test_gather_and_scatter_take_int32_indices_as_pytorch_2_13():
+    x = ember.arange(6.0, dtype=ember.float64).reshape(2, 3).requires_grad_()
+    i32 = ember.tensor([[0, 1], [2, 0]], dtype=ember.int32)
+    i64 = i32.long()
+    assert ember.equal(x.gather(1, i32), x.gather(1, i64))
+    ones = ember.ones(2, 2, dtype=ember.float64)
+    zeros = ember.zeros(2, 3, dtype=ember.float64)
+    assert ember.equal(zeros.scatter(1, i32, 1.0), zeros.scatter(1, i64, 1.0))
+    assert ember.equal(zeros.scatter(1, i32, ones), zeros.scatter(1, i64, ones))
+    assert ember.equal(zeros.scatter_add(1, i32, ones), zeros.scatter_add(1, i64, ones))
+    assert ember.equal(zeros.scatter_reduce(1, i32, ones, "amax"), zeros.scatter_reduce(1, i64, ones, "amax"))
+    assert ember.autograd.gradcheck(lambda t: t.gather(1, i32), (x,))
+    assert ember.autograd.gradcheck(lambda s: zeros.scatter_add(1, i32, s), (ones.clone().requires_grad_(),))
+    with pytest.raises(RuntimeError, match=r"gather\(\): Expected dtype int32/int64 for index"):
+        x.gather(1, i32.to(ember.int16))
+
+
+def test_index_copy_and_index_fill_refuse_int32_indices_as_pytorch():
+    i32 = ember.tensor([0], dtype=ember.int32)
+    with pytest.raises(RuntimeError, match=r"index_copy_\(\): Expected a long tensor for index, but got Int"):
+        ember.zeros(3).index_copy(0, i32, ember.ones(1))
+    with pytest.raises(IndexError, match=r"index_fill_\(\): Expected dtype int64 for index."):
+        ember.zeros(3).index_fill(0, i32, 1.0)
+    assert ember.zeros(3).index_add(0, i32, ember.ones(1)).tolist() == [1.0, 0.0, 0.0]  # these take int32
+    assert ember.arange(3.0).index_select(0, i32).tolist() == [0.0]
+
+
+def test_repeat_interleave_of_int32_repeats_is_int32():
+    r = ember.tensor([1, 2], dtype=ember.int32)
+    out = ember.repeat_interleave(r)
+    assert out.dtype == ember.int32 and out.tolist() == [0, 1, 1]
+    assert ember.repeat_interleave(ember.tensor([5.0, 6.0]), r).tolist() == [5.0, 6.0, 6.0]
+    assert ember.repeat_interleave(r.long()).dtype == ember.int64
+
+
+# ---------------------------------------------------------------- nll_loss / cross_entropy targets
+
+
+def test_class_targets_are_long_or_byte_as_pytorch():
+    x = ember.tensor(np.random.default_rng(0).standard_normal((3, 4)), dtype=ember.float32)
+    t = ember.tensor([0, 1, 2])
+    F = ember.nn.functional
+    assert F.cross_entropy(x, t.to(ember.uint8)).item() == pytest.approx(F.cross_entropy(x, t).item())
+    assert F.nll_loss(x, t.to(ember.uint8)).item() == pytest.approx(F.nll_loss(x, t).item())
+    for dtype, name in ((ember.int32, "Int"), (ember.int16, "Short"), (ember.bool, "Bool")):
+        with pytest.raises(RuntimeError, match=f"expected target dtype to be Long or Byte, but got {name}"):
+            F.cross_entropy(x, t.to(dtype))
+    with pytest.raises(RuntimeError, match="expected scalar type Long but found Byte"):  # the spatial kernel
+        F.nll_loss(x[None].permute(0, 2, 1)[..., None], t[None, :, None].to(ember.uint8))
+
+
+# ---------------------------------------------------------------- tensor() of numpy elements
+
+
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [
+        ([np.float64(1.5)], ember.float64),
+        ([np.float64(1.5), 2.0], ember.float64),
+        ([[np.float64(1)], [2.0]], ember.float64),
+        ([np.float32(1), 2.0], ember.float32),
+        ([np.float16(1)], ember.float16),
+        ([np.int32(1), np.int32(2)], ember.int32),
+        ([np.int16(1), 2], ember.int64),
+        ([np.uint8(1)], ember.uint8),
+        ([np.bool_(True)], ember.bool),
+        ([np.float32(1), np.float64(2)], ember.float64),
+        ([np.complex128(1j)], ember.complex128),
+        ([np.ones(2), np.zeros(2)], ember.float64),
+        ([np.ones(2, np.int32)], ember.int32),
+        ([ember.tensor(1.0), np.float64(2)], ember.float64),
+    ],
+)
+def test_a_list_of_numpy_scalars_and_arrays_keeps_their_dtypes(data, dtype):
+    """PyTorch promotes the elements' own dtypes (numpy's float64 is float64, not a Python float)."""
+    for make in (ember.tensor, ember.as_tensor):
+        t = make(data)
+        assert t.dtype == dtype
+    assert np.array_equal(np.asarray(ember.tensor(data).tolist()), np.asarray([np.asarray(x) for x in data]).tolist())
+
+
+# ---------------------------------------------------------------- lobpcg of a sparse matrix, _weight_norm
+
+
+def test_lobpcg_takes_a_sparse_matrix():
+    n = 8
+    dense = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+    sparse = ember.tensor(dense, dtype=ember.float64).to_sparse()
+    x0 = ember.tensor(np.random.default_rng(0).standard_normal((n, 2)))
+    values, vectors = ember.lobpcg(sparse, X=x0, largest=False, niter=200, tol=1e-10)
+    assert np.allclose(values.numpy(), np.linalg.eigvalsh(dense)[:2], atol=1e-8)
+    assert np.allclose(dense @ vectors.numpy(), vectors.numpy() * values.numpy(), atol=1e-6)
+
+
+def test_private_weight_norm_functions():
+    v = ember.tensor([[3.0, 4.0], [1.0, 0.0]], dtype=ember.float64, requires_grad=True)
+    g = ember.tensor([[2.0], [5.0]], dtype=ember.float64, requires_grad=True)
+    assert np.allclose(ember._weight_norm(v, g, 0).detach().numpy(), [[1.2, 1.6], [5.0, 0.0]], rtol=1e-15)
+    weight, norms = ember._weight_norm_interface(v, g, 0)
+    assert ember.equal(weight, ember._weight_norm(v, g, 0)) and norms.tolist() == [[5.0], [1.0]]
+    assert ember.autograd.gradcheck(lambda a, b: ember._weight_norm(a, b, 0), (v, g))
+    assert ember.norm_except_dim(ember.tensor([3.0, -4.0]), 2, 0).tolist() == [3.0, 4.0]  # a vector: |v|
+
+
+# ---------------------------------------------------------------- Optimizer.load_state_dict
+
+
+class _IntStepOptimizer(ember.optim.Optimizer):
+    """An optimizer of one's own that keeps a plain int step (AdaBelief's, Prodigy's)."""
+
+    def __init__(self, params):
+        super().__init__(params, dict(lr=0.1))
+
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = state.get("step", 0) + 1
+                p.data.add_(p.grad, alpha=-group["lr"] * (1 - 0.999 ** state["step"]))
+
+
+def test_load_state_dict_keeps_a_plain_int_step_of_ones_own_optimizer():
+    p = nn.Parameter(ember.ones(2))
+    opt = _IntStepOptimizer([p])
+    p.grad = ember.ones(2)
+    opt.step()
+    q = nn.Parameter(ember.ones(2))
+    reloaded = _IntStepOptimizer([q])
+    reloaded.load_state_dict(opt.state_dict())
+    assert reloaded.state[q]["step"] == 1 and type(reloaded.state[q]["step"]) is int
+
+
+def test_load_state_dict_makes_a_builtin_optimizers_plain_step_a_tensor():
+    p = nn.Parameter(ember.ones(2))
+    adam = ember.optim.Adam([p])
+    p.grad = ember.ones(2)
+    adam.step()
+    saved = adam.state_dict()
+    saved["state"][0]["step"] = 1  # as an older state_dict has it
+    q = nn.Parameter(ember.ones(2))
+    reloaded = ember.optim.AdamW([q])  # a subclass of Adam converts it too
+    reloaded.load_state_dict(saved)
+    step = reloaded.state[q]["step"]
+    assert isinstance(step, ember.Tensor) and step.dtype == ember.float32 and step.item() == 1.0
+
+
+def test_load_state_dict_goes_through_setstate_as_pytorch():
+    class Flagging(ember.optim.SGD):
+        def __setstate__(self, state):
+            super().__setstate__(state)
+            self.setstate_called = True
+            for group in self.param_groups:
+                group.setdefault("my_flag", "from __setstate__")
+
+    p = nn.Parameter(ember.ones(2))
+    saved = Flagging([p], lr=0.1).state_dict()
+    reloaded = Flagging([nn.Parameter(ember.ones(2))], lr=0.1)
+    hook_calls = []
+    reloaded.register_step_post_hook(lambda *args: hook_calls.append(args))
+    reloaded.load_state_dict(saved)
+    assert reloaded.setstate_called and reloaded.param_groups[0]["my_flag"] == "from __setstate__"
+    reloaded.param_groups[0]["params"][0].grad = ember.ones(2)
+    reloaded.step()
+    assert len(hook_calls) == 1  # the hooks registered before loading survive it
+
+
+# ---------------------------------------------------------------- eigenvalues of a general matrix differentiate
+
+
+def test_eigvals_of_a_real_matrix_differentiate():
+    m = np.random.default_rng(1).standard_normal((2, 4, 4))  # complex-conjugate pairs among the eigenvalues
+    x = ember.tensor(m, requires_grad=True)
+    values = ember.linalg.eigvals(x)
+    assert values.grad_fn.name() == "LinalgEigBackward0"
+    assert np.allclose(np.sort_complex(values.detach().numpy().ravel()), np.sort_complex(np.linalg.eigvals(m).ravel()))
+    assert ember.autograd.gradcheck(lambda a: ember.view_as_real(ember.linalg.eigvals(a)), (x,))
+    assert ember.autograd.gradcheck(lambda a: ember.view_as_real(ember.linalg.eig(a).eigenvalues), (x,))
+    a = ember.tensor([[0.0, 1.0], [-2.0, -3.0]], dtype=ember.float64, requires_grad=True)
+    ember.linalg.eigvals(a).real.sum().backward()  # d(trace)/dA = I
+    assert np.allclose(a.grad.numpy(), np.eye(2))
+
+
+def test_eigenvectors_derivative_raises_when_asked_for():
+    x = ember.tensor(np.random.default_rng(2).standard_normal((3, 3)), requires_grad=True)
+    values, vectors = ember.linalg.eig(x)
+    with pytest.raises(NotImplementedError, match="derivative of a general matrix's eigenvectors"):
+        vectors.real.sum().backward()

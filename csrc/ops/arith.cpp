@@ -149,10 +149,19 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   return attach(n, out);
 }
 
-Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
-  EMBER_CHECK(a->dtype() != DType::Bool || b->dtype() != DType::Bool,
+// PyTorch refuses a bool operand of a subtraction (a bool number too), in its words.
+void check_sub_operands(const Tensor& a, const Tensor& b) {
+  const bool bool_a = a->dtype() == DType::Bool, bool_b = b->dtype() == DType::Bool;
+  EMBER_CHECK(!(bool_a && bool_b),
               "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
               "operator instead.");
+  EMBER_CHECK(!(bool_a || bool_b),
+              "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+              "mask, use the `~` or `logical_not()` operator instead.");
+}
+
+Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
+  check_sub_operands(a, b);
   Tensor out = alpha_sum(BinaryOp::Sub, a, b, alpha);
   auto n = make_node<AlphaState>("SubBackward0", {&a, &b}, [](auto& n, variable_list& g) -> variable_list {
     return {n.needs(0) ? n.state.bc.grad(g[0], 0) : Tensor(),

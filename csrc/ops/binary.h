@@ -26,6 +26,9 @@ Tensor widened_half(const Tensor& t);
 double rounded_alpha(double alpha, DType d);
 Tensor binary_operand(kernels::BinaryOp op, const Tensor& b, DType compute);
 
+// PyTorch's RuntimeError for a bool operand of sub/sub_/rsub (it points at `~` and `^` instead).
+void check_sub_operands(const Tensor& a, const Tensor& b);
+
 // Raises ZeroDivisionError when an integer division (compute dtype not floating) would divide by
 // zero, looking at the divisor as the kernel will see it (cast to `compute`).
 void check_integer_divisor(const Tensor& b, DType compute);

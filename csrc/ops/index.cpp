@@ -493,7 +493,8 @@ Tensor nonzero(const Tensor& t) {
 
 void check_gather_args(const Tensor& t, int64_t d, const Tensor& index, const char* op) {
   check_device_strict(*t, *index);
-  EMBER_CHECK(index->dtype() == DType::Int64, op, "(): Expected dtype int64 for index");
+  EMBER_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32, op,
+              "(): Expected dtype int32/int64 for index");
   EMBER_CHECK(index->dim() == t->dim() || (t->dim() == 0 && index->dim() <= 1),
               "Index tensor must have the same number of dimensions as input tensor");
   for (int64_t k = 0; k < t->dim(); ++k)
@@ -512,7 +513,7 @@ Tensor along_dim_offsets(const Tensor& t, int64_t d, const Tensor& index) {
   a.kind = cuda::kIndexAlongDim;
   a.place_strides = t->strides();
   if (t->dim()) a.place_strides[d] = 0;
-  kernels::index_offsets(offsets, contiguous(index), a);
+  kernels::index_offsets(offsets, contiguous(cast_for_kernel(index, DType::Int64)), a);  // int32 indices too
   return offsets;
 }
 

@@ -99,6 +99,9 @@ static Tensor zero_along(const Tensor& g, int64_t dim, const Tensor& index) {
 }
 
 Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source) {
+  // index_copy and index_fill take int64 indices only (index_add, index_select and scatter int32 too), as PyTorch's
+  EMBER_CHECK(index->dtype() == DType::Int64, "index_copy_(): Expected a long tensor for index, but got ",
+              scalar_type_name(index->dtype()));
   check_index_vector(t, index, "index_copy");
   const int64_t d = wrap_dim(dim, std::max<int64_t>(t->dim(), 1));
   check_source(t, d, index, source, "index_copy");
@@ -118,8 +121,7 @@ Tensor index_copy(const Tensor& t, int64_t dim, const Tensor& index, const Tenso
 
 Tensor index_fill(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& value) {
   // PyTorch's index_fill raises its dtype error as an IndexError (index_add's and index_copy's: RuntimeError)
-  EMBER_CHECK_KIND(index->dtype() == DType::Int64 || index->dtype() == DType::Int32, Index,
-                   "index_fill(): Expected dtype int32/int64 for index");
+  EMBER_CHECK_KIND(index->dtype() == DType::Int64, Index, "index_fill_(): Expected dtype int64 for index.");
   check_index_vector(t, index, "index_fill");
   EMBER_CHECK(value->dim() == 0, "index_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value->dim(), " dimension(s).");

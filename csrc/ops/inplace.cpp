@@ -247,6 +247,7 @@ Tensor& add_(Tensor& self, const Tensor& other, double alpha) {
                         [](const Tensor& a, const Tensor& b) { return add(a, b); });
 }
 Tensor& sub_(Tensor& self, const Tensor& other, double alpha) {
+  check_sub_operands(self, other);
   if (alpha != 1.0) return add_(self, other, -alpha);
   return binary_inplace(self, other, kernels::BinaryOp::Sub, "sub_", false,
                         [](const Tensor& a, const Tensor& b) { return sub(a, b); });

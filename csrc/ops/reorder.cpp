@@ -138,12 +138,14 @@ Tensor repeat_interleave_index(const Tensor& repeats, std::optional<int64_t> out
   if (output_size) EMBER_CHECK(*output_size == total, "allocated size does not match required size");
   if (on_device) {  // position k's index: the first i whose running total of repeats passes k
     const Tensor ends = cumsum(reshape(repeats, {-1}), 0, DType::Int64);
-    return searchsorted(ends, arange(0, (double)total, 1, DType::Int64), false, true, Tensor());
+    const bool int32 = repeats->dtype() == DType::Int32;
+    return searchsorted(ends, arange(0, (double)total, 1, DType::Int64), int32, true, Tensor());
   }
   Tensor out = empty({total}, DType::Int64, Device{});
   int64_t* o = out->data<int64_t>();
   for (int64_t i = 0, at = 0; i < r->numel(); ++i)
     for (int64_t c = 0; c < p[i]; ++c) o[at++] = i;
+  if (repeats->dtype() == DType::Int32) out = cast_for_kernel(out, DType::Int32);  // the repeats' dtype, as PyTorch's
   return moved_to(out, op_device());  // CPU repeats of a CUDA input: the index on its device
 }
 

@@ -59,10 +59,11 @@ _NUMPY_TO_DTYPE = {
     np.dtype(np.int64): int64,
     np.dtype(np.bool_): bool_,
 }
+_NUMPY_COMPLEX_TO_DTYPE = {np.dtype(np.complex64): dtype.complex64, np.dtype(np.complex128): dtype.complex128}
 
 
-# What Python floats and the creation functions (tensor, zeros, randn, ...) produce when no dtype is given.
-# The C++ core's own type promotion (int tensor / 2, exp(int tensor)) keeps float32: it has no setter.
+# What Python floats and the creation functions (tensor, zeros, randn, ...) produce when no dtype is given;
+# set_default_dtype also tells the C++ core, whose promotions (int tensor / 2, exp(int tensor)) follow it.
 _default_dtype = float32
 
 
@@ -210,22 +211,30 @@ def _undetermined_dtype(data: Any) -> Exception:
     return TypeError("Could not infer dtype of " + type(data).__name__)
 
 
-def _holds_tensor(data: list | tuple) -> bool:
-    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _holds_tensor(x)) for x in data)
+_TYPED_ELEMENTS = (Tensor, np.ndarray, np.generic)  # elements that carry a dtype of their own
 
 
-def _tensors_as_scalars(data: list | tuple, dtypes: list) -> list:
+def _holds_typed(data: list | tuple) -> bool:
+    """Whether the (nested) list holds a tensor or a numpy array or scalar: elements whose own dtypes decide
+    the result's (numpy's inference of the whole list would not say it as PyTorch does)."""
+    return any(isinstance(x, _TYPED_ELEMENTS) or (isinstance(x, (list, tuple)) and _holds_typed(x)) for x in data)
+
+
+def _typed_elements(data: list | tuple, dtypes: list) -> list:
     """A tensor inside a list is one number to PyTorch's tensor(), whatever its shape (``tensor([t, t])`` of
     t of shape (1,) is (2,)); numpy would keep its dims. A one-element tensor becomes a 0-d one (several
     elements stay: PyTorch refuses them, ember stacks them). ``dtypes`` collects what each element says of the
-    result's dtype, as PyTorch infers it: a tensor its dtype, a Python float the default dtype, ..."""
+    result's dtype, as PyTorch infers it: a tensor or a numpy array or scalar its dtype (``[np.float64(1.5)]``
+    is float64, ``[np.int32(1)]`` int32), a Python float the default dtype, an int int64, ..."""
     out = []
     for x in data:
         if isinstance(x, Tensor):
             dtypes.append(x.dtype)
             x = x.reshape(()) if x.dim() and x.numel() == 1 else x
+        elif isinstance(x, (np.ndarray, np.generic)):
+            dtypes.append(_NUMPY_TO_DTYPE.get(x.dtype) or _NUMPY_COMPLEX_TO_DTYPE.get(x.dtype))
         elif isinstance(x, (list, tuple)):
-            x = _tensors_as_scalars(x, dtypes)
+            x = _typed_elements(x, dtypes)
         else:
             dtypes.append(_number_dtype(x))
         out.append(x)
@@ -296,9 +305,9 @@ def tensor(
         t = data.detach().clone()
         t = t if dtype is None else t.to(dtype)
         return _finish(t, requires_grad, device, pin_memory)
-    if isinstance(data, (list, tuple)) and _holds_tensor(data):
+    if isinstance(data, (list, tuple)) and _holds_typed(data):
         element_dtypes: list = []
-        data = _tensors_as_scalars(data, element_dtypes)
+        data = _typed_elements(data, element_dtypes)
         if dtype is None and None not in element_dtypes:  # the elements' dtypes promoted, as PyTorch's
             from ._dtype_info import promote_types
 

@@ -27,8 +27,9 @@ _EPS = {"float32": 1.2e-07, "float64": 2.23e-16}
 
 
 def _host(t: Tensor) -> np.ndarray:
-    """t's values in float64 on the host (a copy of a CUDA tensor), where the iteration runs."""
-    t = t.detach()
+    """t's values in float64 on the host (a copy of a CUDA tensor), where the iteration runs; a sparse t dense
+    (the iteration multiplies by it as a matrix: pymde's spectral embedding passes a sparse Laplacian)."""
+    t = (t.to_dense() if t.is_sparse or t.is_sparse_csr else t).detach()
     return (t.cpu() if t.is_cuda else t).numpy().astype(np.float64)
 
 

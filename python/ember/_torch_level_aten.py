@@ -14,8 +14,12 @@ from typing import Any, Sequence
 from . import _C
 from ._C import Tensor
 from .nn import functional as F
+from .nn.utils.weight_norm import _norm_except_dim
+from .nn.utils.weight_norm import _weight_norm as _normalised_weight
 
 __all__ = [
+    "_weight_norm",
+    "_weight_norm_interface",
     "adaptive_max_pool1d",
     "affine_grid_generator",
     "alias_copy",
@@ -366,12 +370,18 @@ def native_norm(
 def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
     """The pow-norm of v over every dim but dim, kept as size-1 dims (weight_norm's g); dim -1 means the norm
     of all of v, a 0-d tensor."""
-    if dim == -1:
-        return v.norm(pow)
-    d = dim % v.dim()
-    from . import linalg
+    return _norm_except_dim(v, pow, dim)
 
-    return linalg.vector_norm(v, pow, tuple(i for i in range(v.dim()) if i != d), keepdim=True)
+
+def _weight_norm(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
+    """weight_norm's weight v * (g / norm_except_dim(v, 2, dim)) (PyTorch's private op, which code calls)."""
+    return _normalised_weight(v, g, dim)
+
+
+def _weight_norm_interface(v: Tensor, g: Tensor, dim: int = 0) -> tuple[Tensor, Tensor]:
+    """(the weight, the norms of v it divides by): _weight_norm and norm_except_dim(v, 2, dim) at once."""
+    norms = _norm_except_dim(v, 2, dim)
+    return v * (g / norms), norms
 
 
 # ----------------------------------------------------------------------------------- sampling, pools

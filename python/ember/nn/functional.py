@@ -801,8 +801,10 @@ def _check_class_target(input, target):
         want = [input.shape[0]] + list(input.shape[2:])
         if list(target.shape) != want:
             raise RuntimeError(f"Expected target size {want}, got {list(target.shape)}")
-    if target.dtype not in (_C.dtype.int64, _C.dtype.int32):
+    if target.dtype not in (_C.dtype.int64, _C.dtype.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
+    if dim > 2 and target.dtype == _C.dtype.uint8:  # PyTorch's spatial kernel takes Long targets only
+        raise RuntimeError("expected scalar type Long but found Byte")
 
 
 def _check_class_weight(weight, n_classes):
@@ -827,7 +829,7 @@ def _nll(logp, target, weight, ignore_index, reduction):
         return _C._nll_loss(logp, target, weight, ignore_index, reduction)
     except RuntimeError:
         _check_class_target(logp, target)
-        if target.dtype == _C.dtype.int32:
+        if target.dtype == _C.dtype.uint8:  # class indices as bytes, which PyTorch's nll_loss takes too
             return _C._nll_loss(logp, target.long(), weight, ignore_index, reduction)
         raise
 

@@ -30,6 +30,8 @@ class Adadelta(Optimizer):
         differentiable: only False is supported.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

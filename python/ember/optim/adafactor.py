@@ -69,6 +69,8 @@ class Adafactor(Optimizer):
         maximize: maximize the objective instead of minimizing it (default: False).
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

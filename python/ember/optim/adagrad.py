@@ -40,6 +40,8 @@ class Adagrad(Optimizer):
         differentiable: only False is supported.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

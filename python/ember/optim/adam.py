@@ -34,6 +34,8 @@ class Adam(Optimizer):
     read there at each step, so a scheduler's changes reach replays.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

@@ -38,6 +38,8 @@ class Adamax(Optimizer):
         differentiable: only False is supported.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

@@ -41,6 +41,8 @@ class ASGD(Optimizer):
         differentiable: only False is supported.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

@@ -234,9 +234,22 @@ class Optimizer(OptimizerHooks):
         # as PyTorch: copies and pickles leave out what a scheduler patched in (a step bound to this object)
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    # PyTorch's built-in optimizers (and their subclasses) keep `step` as a tensor and make one of a plain number
+    # from an older state_dict in their __setstate__; an optimizer of one's own keeps the int it stored.
+    _steps_as_tensors = False
+
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """Takes ``state`` (a pickle's, or load_state_dict's "state" and "param_groups", as PyTorch passes them:
+        subclasses complete older groups here)."""
         self.__dict__.update(state)
         self._init_hooks()  # pickles and copies leave the hooks out, as PyTorch's
+        if self._steps_as_tensors:
+            for group in self.param_groups:
+                on_device = group.get("capturable") or group.get("fused")
+                for p in group["params"]:
+                    p_state = self.state.get(p)
+                    if p_state and "step" in p_state and not isinstance(p_state["step"], Tensor):
+                        p_state["step"] = _step_tensor(float(p_state["step"]), p.device if on_device else None)
 
     def _accelerator_graph_capture_health_check(self) -> None:
         """Raises if a CUDA graph capture runs a step that counts on the host (PyTorch's name)."""
@@ -401,8 +414,7 @@ class Optimizer(OptimizerHooks):
                 saved["param_names"] = group["param_names"]
             for key, default in self.defaults.items():  # a state_dict from an older version may lack options
                 saved.setdefault(key, default)
-        self.state = state
-        self.param_groups = saved_groups
+        self.__setstate__({"state": state, "param_groups": saved_groups})
 
 
 def _cast(param: Tensor, value: Any, key: str | None, step_on_device: bool = False) -> Any:
@@ -415,8 +427,6 @@ def _cast(param: Tensor, value: Any, key: str | None, step_on_device: bool = Fal
         if not param.is_floating_point():
             return value.to(device=param.device)
         return value.to(dtype=param.dtype, device=param.device)
-    if key == "step":  # a plain number from an older state_dict: PyTorch turns it into a tensor too
-        return _step_tensor(value, param.device if step_on_device else None)
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

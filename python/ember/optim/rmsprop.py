@@ -27,6 +27,8 @@ class RMSprop(Optimizer):
     those of PyTorch's single-tensor implementation, in the same order.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,

@@ -31,6 +31,8 @@ class Rprop(Optimizer):
         differentiable: only False is supported.
     """
 
+    _steps_as_tensors = True  # Optimizer.__setstate__
+
     def __init__(
         self,
         params: ParamsT,
