@@ -1,5 +1,7 @@
 #include "core/shape.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace ember {
@@ -43,13 +45,22 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   return dim < 0 ? dim + n : dim;
 }
 
+// Two sizes of one dim broadcast when they are equal or either is 1.
+static bool sizes_broadcast(int64_t x, int64_t y) { return x == y || x == 1 || y == 1; }
+
+bool broadcastable(const Shape& a, const Shape& b) {
+  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i)
+    if (!sizes_broadcast(a[a.size() - i], b[b.size() - i])) return false;
+  return true;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
   size_t n = a.size() > b.size() ? a.size() : b.size();
   Shape out(n);
   for (size_t i = n; i-- > 0;) {  // from the last dim, as PyTorch: its error names the last mismatch
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    if (da != db && da != 1 && db != 1)
+    if (!sizes_broadcast(da, db))
       EMBER_FAIL(Runtime, "The size of tensor a (", da, ") must match the size of tensor b (", db,
                  ") at non-singleton dimension ", i, " (shapes ", detail::cat(a), " and ", detail::cat(b), ")");
     out[i] = da == 1 ? db : da;

@@ -17,6 +17,8 @@ Shape contiguous_strides(const Shape& sizes);
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op = "dim");
 // numpy broadcasting; the error names both shapes as PyTorch does.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
+// Whether a and b broadcast together (broadcast_shapes would not raise).
+bool broadcastable(const Shape& a, const Shape& b);
 // Strides that read `sizes` from a tensor of shape `src_sizes`/`src_strides` broadcast to it.
 Shape broadcast_strides(const Shape& src_sizes, const Shape& src_strides, const Shape& to);
 // A bitmask of reduced dims from a dim list (empty list: all dims).

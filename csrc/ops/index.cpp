@@ -26,14 +26,6 @@ bool adjacent(const DimList& dims) {
   return true;
 }
 
-bool broadcastable(const Shape& a, const Shape& b) {
-  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
-    const int64_t x = a[a.size() - i], y = b[b.size() - i];
-    if (x != y && x != 1 && y != 1) return false;
-  }
-  return true;
-}
-
 AdvIndex make_adv(DimList dims, TensorList idx) {
   AdvIndex a;
   a.dims = std::move(dims);
