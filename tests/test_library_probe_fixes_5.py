@@ -468,3 +468,145 @@ def test_eigenvectors_derivative_raises_when_asked_for():
     values, vectors = ember.linalg.eig(x)
     with pytest.raises(NotImplementedError, match="derivative of a general matrix's eigenvectors"):
         vectors.real.sum().backward()
+
+
+# ---------------------------------------------------------------- numpy of a tensor that requires grad
+
+
+def test_numpy_array_of_a_tensor_that_requires_grad_raises_as_pytorch():
+    t = ember.ones(2, requires_grad=True)
+    for convert in (np.array, np.asarray):
+        with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
+            convert(t)
+    assert np.array(t.detach()).tolist() == [1.0, 1.0] and t.tolist() == [1.0, 1.0]
+
+
+# ---------------------------------------------------------------- writes at indices: PyTorch's dtype rule
+
+
+def test_advanced_index_writes_take_the_destinations_dtype_only():
+    words = "Index put requires the source and destination dtypes match, got FloatTensor for the destination and"
+    for value in (ember.ones(2, dtype=ember.float64), ember.tensor(1.0, dtype=ember.float64), ember.ones(2).long()):
+        x = ember.zeros(3)
+        with pytest.raises(RuntimeError, match=words):
+            x[ember.tensor([0, 1])] = value
+        with pytest.raises(RuntimeError, match=words):
+            x.index_put_((ember.tensor([0, 1]),), value)
+        x[1:] = value  # a basic index is a copy_, which converts
+        assert x.tolist() == [0.0, 1.0, 1.0]
+    x = ember.zeros(3)
+    x[ember.tensor([0])] = 2.5  # a number converts
+    assert x.tolist() == [2.5, 0.0, 0.0]
+    ints = ember.zeros(3, dtype=ember.int64)
+    ints[1:] = ember.ones(2) * 1.7  # a float into an integer view truncates, as copy_
+    assert ints.tolist() == [0, 1, 1]
+
+
+# ---------------------------------------------------------------- loss weights that require grad
+
+
+@pytest.mark.parametrize(
+    ("call", "function", "arg"),
+    [
+        (lambda x, t, w: ember.nn.functional.cross_entropy(x, t, weight=w), "nll_loss_forward", "weight"),
+        (lambda x, t, w: ember.nn.functional.nll_loss(x.log_softmax(1), t, weight=w), "nll_loss_forward", "weight"),
+        (lambda x, t, w: ember.nn.functional.multi_margin_loss(x, t, weight=w), "multi_margin_loss", "weight"),
+        (
+            lambda x, t, w: ember.nn.functional.binary_cross_entropy(x.sigmoid(), x.detach().sigmoid(), weight=w),
+            "binary_cross_entropy",
+            "weight",
+        ),  # fmt: skip
+        (
+            lambda x, t, w: ember.nn.functional.binary_cross_entropy_with_logits(x, x.detach(), pos_weight=w),
+            "binary_cross_entropy_with_logits",
+            "pos_weight",
+        ),  # fmt: skip
+    ],
+)
+def test_a_loss_weight_that_requires_grad_is_refused_as_pytorch(call, function, arg):
+    x, t, w = ember.randn(3, 4, requires_grad=True), ember.tensor([0, 1, 2]), ember.ones(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"The function '{function}' is not differentiable with respect to "
+                       f"argument '{arg}'. This input cannot have requires_grad True."):  # fmt: skip
+        call(x, t, w)
+    with ember.no_grad():
+        call(x, t, w)  # without autograd the weight only scales
+    call(x, t, w.detach()).backward()
+
+
+# ---------------------------------------------------------------- slogdet's sign, addmm's dtype words
+
+
+def test_slogdet_sign_is_an_output_of_the_node_without_a_gradient():
+    a = ember.tensor([[2.0, 1.0, 0.0], [1.0, -3.0, 1.0], [0.0, 2.0, 1.0]], dtype=ember.float64, requires_grad=True)
+    sign, logabsdet = ember.linalg.slogdet(a)
+    assert sign.requires_grad and sign.grad_fn.name() == "LinalgSlogdetBackward0" and sign.item() == -1.0
+    sign.sum().backward()
+    assert a.grad is None
+    ember.linalg.slogdet(a)[1].backward()
+    assert np.allclose(a.grad.numpy(), np.linalg.inv(a.detach().numpy()).T)
+
+
+def test_addmm_and_linear_of_two_dtypes_say_pytorchs_words():
+    f32, f64 = ember.ones(2, 2), ember.ones(2, 2, dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="^mat1 and mat2 must have the same dtype, but got Float and Double$"):
+        ember.nn.functional.linear(f32, f64, f64[0])
+    with pytest.raises(RuntimeError, match="^self and mat2 must have the same dtype, but got Float and Double$"):
+        ember.addmm(f32, f64, f64)
+
+
+# ---------------------------------------------------------------- sparse @ sparse, randint_like, has_cuda
+
+
+def test_a_product_of_two_sparse_matrices_is_sparse():
+    a = ember.sparse_coo_tensor(ember.tensor([[0, 1, 2, 2], [0, 1, 2, 0]]), ember.tensor([1.0, 2.0, 3.0, 4.0]), (3, 3))
+    b = ember.sparse_coo_tensor(ember.tensor([[0, 1, 0], [1, 2, 0]]), ember.tensor([5.0, 6.0, 7.0]), (2, 3))
+    expected = b.to_dense().numpy() @ a.to_dense().numpy()
+    for product in (ember.sparse.mm(b, a), b @ a, ember.mm(b, a)):
+        assert product.layout == ember.sparse_coo and product.is_coalesced()
+        assert product.indices().tolist() == [[0, 0, 1, 1], [0, 1, 0, 2]]
+        assert np.array_equal(product.to_dense().numpy(), expected)
+    c = ember.sparse_coo_tensor(ember.tensor([[0, 0], [0, 1]]), ember.tensor([1.0, -1.0]), (1, 2))
+    d = ember.sparse_coo_tensor(ember.tensor([[0, 1], [0, 0]]), ember.tensor([1.0, 1.0]), (2, 1))
+    cancelled = ember.sparse.mm(c, d)  # products that cancel leave a stored zero, as PyTorch's
+    assert cancelled.indices().tolist() == [[0], [0]] and cancelled.values().tolist() == [0.0]
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        ember.sparse.mm(a, b)
+
+
+def test_a_sparse_products_values_differentiate():
+    rng = np.random.default_rng(5)
+    a_idx, b_idx = ember.tensor([[0, 1, 2, 2], [0, 1, 2, 0]]), ember.tensor([[0, 1, 0, 2], [1, 2, 0, 2]])
+    a_vals = ember.tensor(rng.standard_normal(4), requires_grad=True)
+    b_vals = ember.tensor(rng.standard_normal(4), requires_grad=True)
+
+    def dense_of_product(av, bv):
+        a = ember.sparse_coo_tensor(a_idx, av, (3, 3))
+        b = ember.sparse_coo_tensor(b_idx, bv, (3, 3))
+        return ember.sparse.mm(b, a).to_dense()
+
+    assert ember.autograd.gradcheck(dense_of_product, (a_vals, b_vals))
+
+
+def test_randint_like_takes_a_memory_format_as_the_other_like_functions():
+    x = ember.zeros(2, 3, 4, 5).to(memory_format=ember.channels_last)
+    assert ember.randint_like(x, 2).stride() == x.stride()  # preserve_format, the default
+    assert ember.randint_like(x, 2, memory_format=ember.preserve_format).stride() == x.stride()
+    assert ember.randint_like(x, 2, memory_format=ember.contiguous_format).is_contiguous()
+    r = ember.randint_like(ember.zeros(100), high=2, memory_format=ember.preserve_format)
+    assert set(r.tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("has_cuda", "cuda.is_built"),
+        ("has_cudnn", "cudnn.is_available"),
+        ("has_mps", "mps.is_built"),
+        ("has_mkldnn", "mkldnn.is_available"),
+    ],  # fmt: skip
+)
+def test_deprecated_build_flags_warn_and_answer_their_backends_query(name, query):
+    backend, fn = query.split(".")
+    with pytest.warns(UserWarning, match=f"'{name}' is deprecated, please use 'ember.backends.{query}\\(\\)'"):
+        value = getattr(ember, name)
+    assert value == getattr(getattr(ember.backends, backend), fn)()

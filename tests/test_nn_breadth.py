@@ -357,10 +357,10 @@ LOSSES = [
         [(3, 4), np.array([1, 3, 0])],
     ),
     (
-        "multi_margin_p2_weight",
-        lambda x, y, w, r: F.multi_margin_loss(x, y, 2, 0.5, w, reduction=r),
-        lambda x, y, w: _multi_margin_np(x, y, 2, 0.5, w),
-        [(3, 4), np.array([1, 3, 0]), P[0]],
+        "multi_margin_p2_weight",  # a constant weight: PyTorch refuses one that requires grad
+        lambda x, y, r: F.multi_margin_loss(x, y, 2, 0.5, ember.tensor(P[0], dtype=x.dtype), reduction=r),
+        lambda x, y: _multi_margin_np(x, y, 2, 0.5, P[0]),
+        [(3, 4), np.array([1, 3, 0])],
     ),
     (
         "cosine_embedding",

@@ -86,13 +86,14 @@ Tensor reduction_grad(const Tensor& g, const Tensor& like, int64_t reduction) {
   return reduction == 2 ? e : div(e, num((double)like->numel()));
 }
 
-// Weights scale the loss but get no gradient, as in PyTorch.
-void check_weight_needs_no_grad(const Tensor& w, const char* name) {
-  EMBER_CHECK(!(w && GradMode::is_enabled() && w->requires_grad()), "the derivative for '", name,
-              "' is not implemented.");
-}
-
 }  // namespace
+
+// Weights scale the loss but get no gradient: PyTorch refuses one that requires grad, in these words.
+void check_weight_needs_no_grad(const Tensor& w, const char* function, const char* arg) {
+  EMBER_CHECK(!(w && GradMode::is_enabled() && w->requires_grad()), "The function '", function,
+              "' is not differentiable with respect to argument '", arg,
+              "'. This input cannot have requires_grad True.");
+}
 
 // F.embedding: the rows of weight at the indices, one EmbeddingBackward0 node (PyTorch's), whose backward adds each
 // gradient row into the row it read; the padding_idx row (when >= 0) gets none.
@@ -109,8 +110,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
     const EmbeddingState& s = n.state;
     Tensor index = reshape(n.saved_at(0), {-1});
     Tensor grad = reshape(g[0], {index->numel(), s.dim});
-    if (s.padding_idx >= 0)
-      grad = where(unsqueeze(eq(index, int_num(s.padding_idx)), 1), zero_like_scalar(grad), grad);
+    if (s.padding_idx >= 0) grad = where(unsqueeze(eq(index, int_num(s.padding_idx)), 1), zero_like_scalar(grad), grad);
     OpDeviceGuard on(grad->device());
     return {index_add(zeros({s.num_weights, s.dim}, grad->dtype()), 0, index, grad, 1.0)};
   });
@@ -367,7 +367,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, int64_t reducti
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction) {
   EMBER_CHECK(input->sizes() == target->sizes(), "binary_cross_entropy: the target's shape ",
               detail::cat(target->sizes()), " must be the input's ", detail::cat(input->sizes()));
-  check_weight_needs_no_grad(weight, "weight");
+  check_weight_needs_no_grad(weight, "binary_cross_entropy", "weight");
   Tensor out;
   {
     NoGradGuard ng;
@@ -402,8 +402,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
                                         const Tensor& pos_weight, int64_t reduction) {
   EMBER_CHECK(input->sizes() == target->sizes(), "Target size (", detail::cat(target->sizes()),
               ") must be the same as input size (", detail::cat(input->sizes()), ")");
-  check_weight_needs_no_grad(weight, "weight");
-  check_weight_needs_no_grad(pos_weight, "pos_weight");
+  check_weight_needs_no_grad(weight, "binary_cross_entropy_with_logits", "weight");
+  check_weight_needs_no_grad(pos_weight, "binary_cross_entropy_with_logits", "pos_weight");
   Tensor out;
   {
     NoGradGuard ng;

@@ -364,6 +364,12 @@ Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList
   return index_put_adv(base, a, values, accumulate);
 }
 
+void check_index_put_dtypes(const Tensor& t, const Tensor& values, bool advanced) {
+  EMBER_CHECK(!advanced || values->dtype() == t->dtype() || values->is_wrapped_number,
+              "Index put requires the source and destination dtypes match, got ", legacy_type_name(t->dtype()),
+              " for the destination and ", legacy_type_name(values->dtype()), " for the source.");
+}
+
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value_in) {
   bool records = any_requires_grad({&t, &value_in});
   if (records && t->is_leaf() && t->requires_grad()) {  // PyTorch writes through the basic indices' view
@@ -373,9 +379,9 @@ void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor
   }
   check_inplace(t, "index_put_", records);
   check_no_internal_overlap(t);
-  EMBER_CHECK(dtype_category(value_in->dtype()) <= dtype_category(t->dtype()) || value_in->is_wrapped_number,
-              "Index put requires the source and destination dtypes match, got ", legacy_type_name(t->dtype()),
-              " for the destination and ", legacy_type_name(value_in->dtype()), " for the source.");
+  const bool advanced = std::any_of(indices.begin(), indices.end(),
+                                    [](const TensorIndex& i) { return i.kind == TensorIndex::TensorIdx; });
+  check_index_put_dtypes(t, value_in, advanced);
   Tensor value = records ? to_dtype(value_in, t->dtype()) : value_in;
   if (!records) {
     NoGradGuard ng;

@@ -1,4 +1,6 @@
 // Matrix products. Every product reaches kernels::bmm (BLAS for float dtypes).
+#include <tuple>
+
 #include "core/cuda.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
@@ -126,8 +128,9 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta,
   EMBER_CHECK(b->dim() == 2, "addmm: mat2 must be a matrix, got ", b->dim(), "-D tensor");
   EMBER_CHECK(a->size(1) == b->size(0), "mat1 and mat2 shapes cannot be multiplied (", a->size(0), "x", a->size(1),
               " and ", b->size(0), "x", b->size(1), ")");
-  check_same_dtype(a, b, "mat1 and mat2");
-  check_same_dtype(input, a, "self and mat2");
+  for (auto [x, y, what] : {std::tuple{&a, &b, "mat1 and mat2"}, std::tuple{&input, &a, "self and mat2"}})
+    EMBER_CHECK((*x)->dtype() == (*y)->dtype(), what, " must have the same dtype, but got ",
+                scalar_type_name((*x)->dtype()), " and ", scalar_type_name((*y)->dtype()));  // PyTorch's addmm words
   check_same_device(*a, *b);
   check_device_strict(*a, *input);  // PyTorch's addmm refuses a 0-d CPU bias too
   Shape shape{a->size(0), b->size(1)};

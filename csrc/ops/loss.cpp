@@ -27,6 +27,7 @@ struct NllLossState {
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index) {
+  check_weight_needs_no_grad(weight, "nll_loss_forward", "weight");
   EMBER_CHECK(input->dim() == 1 || input->dim() == 2,
               "nll_loss: expected input of 1 or 2 dimensions (C) or (N, C), got ", input->dim(), "-D input of shape ",
               detail::cat(input->sizes()));

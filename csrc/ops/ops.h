@@ -361,6 +361,9 @@ Tensor index_put_along(const Tensor& base, const DimList& dims, const TensorList
 // dim it covers, appended to dims/idx (PyTorch's IndexError if its shape differs). The next dim.
 int64_t mask_as_positions(const Tensor& mask, const Tensor& t, int64_t first, DimList& dims, TensorList& idx);
 void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value);
+// PyTorch's dtype rule of a write at indices: advanced ones (index_put) take values of t's dtype only (a number
+// converts), basic ones (a copy_ into the view) any dtype.
+void check_index_put_dtypes(const Tensor& t, const Tensor& values, bool advanced);
 Tensor gather(const Tensor& t, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index);
@@ -422,6 +425,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
                                         const Tensor& pos_weight, int64_t reduction);
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index);
+// A loss's class weight takes no gradient: PyTorch's RuntimeError naming `function` and `arg` when it requires one.
+void check_weight_needs_no_grad(const Tensor& w, const char* function, const char* arg);
 
 // ---- recurrent cells (rnn.cpp): gates (B, 4H) pre-activations, c_prev (B, H) -> (h, c)
 std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);

@@ -55,6 +55,7 @@ void register_index_updates(OpRegistry& r) {
             positions.push_back(index);
           }
         }
+        check_index_put_dtypes(t, values, true);
         return index_put_along(t, dims, positions, to_dtype(values, t->dtype()), accumulate);
       },
       py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);

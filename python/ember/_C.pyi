@@ -895,7 +895,8 @@ class Tensor:
         """
     def __array__(self, dtype: typing.Any = None, copy: bool | None = None) -> numpy.ndarray:
         """
-        np.asarray(tensor): the values as a numpy array (sharing memory when no conversion is needed).
+        np.asarray(tensor): the values as a numpy array (sharing memory when no conversion is needed); a tensor
+            that requires grad raises, as numpy() and PyTorch's do (detach() it first).
         """
     def __bool__(self) -> bool:
         """

@@ -295,12 +295,24 @@ def is_warn_always_enabled() -> _builtins.bool:
 _LAZY_SUBMODULES = ("hub", "multiprocessing")  # urllib's and multiprocessing's imports cost start-up time
 
 
+# PyTorch's deprecated build flags: each warns and answers what the backend query it names says.
+_DEPRECATED_FLAGS = {"has_cuda": "cuda.is_built", "has_cudnn": "cudnn.is_available", "has_mps": "mps.is_built",
+                     "has_mkldnn": "mkldnn.is_available"}  # fmt: skip
+
+
 def __getattr__(name: str) -> object:
-    """``ember.hub`` and ``ember.multiprocessing`` load at their first use, as most programs use neither."""
+    """``ember.hub`` and ``ember.multiprocessing`` load at their first use, as most programs use neither; the
+    deprecated ``has_cuda``, ``has_cudnn``, ``has_mps`` and ``has_mkldnn`` warn, as PyTorch's."""
     if name in _LAZY_SUBMODULES:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if name in _DEPRECATED_FLAGS:
+        import warnings
+
+        backend, query = _DEPRECATED_FLAGS[name].split(".")
+        warnings.warn(f"'{name}' is deprecated, please use 'ember.backends.{backend}.{query}()'", stacklevel=2)
+        return getattr(getattr(backends, backend), query)()
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, _memory_format
 from ._C import Generator, Tensor
 from ._composite_shape import _out
 from ._creation import _check_device, _check_layout_and_pinning, _device_of, rand, randint, randn, tensor
@@ -246,12 +246,11 @@ def randint_like(
     """Integers uniform on [low, high) in input's shape (and dtype, unless dtype says); randint_like(input, high)."""
     _check_layout_and_pinning(layout, False, "randint_like")
     _check_device(device)
-    if memory_format is not None:  # ember has no memory formats: any would be ignored, so refuse it
-        raise RuntimeError(f"randint_like(): memory_format is not supported by ember (got {memory_format})")
     if high is None:
         low, high = 0, low
     device = device if device is not None else _device_of(input)  # input's device unless device says
     r = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device, generator=generator)
+    r = _memory_format.laid_out_like(r, input, memory_format, "randint_like")  # input's strides, as the *_like
     return r.requires_grad_(requires_grad) if requires_grad else r
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+import numpy as np
+
 from . import _C, _creation
 from ._batched import TensorLike, keep_checks_on, stand_in_class, to_arguments
 from ._C import Tensor
@@ -315,10 +317,40 @@ def _unravel(linear: Tensor, sizes: tuple[int, ...]) -> Tensor:
     return _C.stack(rows[::-1]) if rows else linear.reshape(0, -1)
 
 
-def _mm(sparse: SparseCooTensor, dense: Any, name: str, reduce: str = "sum") -> Tensor:
+def _check_product(sparse: SparseCooTensor, other: Any) -> None:
+    if sparse.shape[1] != other.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({sparse.shape[0]}x{sparse.shape[1]} and "
+            f"{'x'.join(map(str, other.shape))})"
+        )
+    if sparse.dtype != other.dtype:
+        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {sparse.dtype} != {other.dtype}")
+
+
+def _sparse_product(a: SparseCooTensor, b: SparseCooTensor) -> SparseCooTensor:
+    """``a @ b`` of two 2-D sparse matrices, sparse as PyTorch's: every pair of entries a[i, k] and b[k, j]
+    multiplied and summed into (i, j) by coalesce (an entry whose products cancel stays, a stored zero, as
+    PyTorch keeps it). Which entries pair is found on the host; the values' products differentiate."""
+    inner_a, inner_b = a._idx[1].cpu().numpy(), b._idx[0].cpu().numpy()
+    order = np.argsort(inner_b, kind="stable")
+    first = np.searchsorted(inner_b[order], inner_a, "left")
+    counts = np.searchsorted(inner_b[order], inner_a, "right") - first
+    left = np.repeat(np.arange(inner_a.size), counts)  # a's entry of each pair, b's below
+    right = order[np.repeat(first, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)]
+    left_t, right_t = (tensor(x, dtype=_C.dtype.int64, device=a._idx.device) for x in (left, right))
+    indices = _C.stack([a._idx[0].index_select(0, left_t), b._idx[1].index_select(0, right_t)])
+    values = a._vals.index_select(0, left_t) * b._vals.index_select(0, right_t)
+    return SparseCooTensor(indices, values, (a.shape[0], b.shape[1]), False).coalesce()
+
+
+def _mm(sparse: SparseCooTensor, dense: Any, name: str, reduce: str = "sum") -> Any:
     """``sparse @ dense`` for a 2-D sparse matrix: each value times its column's row of ``dense``, summed
-    into its row (index_add; or reduced by ``reduce``), so gradients reach the values and ``dense``."""
+    into its row (index_add; or reduced by ``reduce``), so gradients reach the values and ``dense``. A sparse
+    ``dense`` gives a sparse product (``_sparse_product``)."""
     if isinstance(dense, SparseCooTensor):
+        if reduce == "sum" and sparse.dim() == dense.dim() == 2 and sparse.dense_dim() == dense.dense_dim() == 0:
+            _check_product(sparse, dense)
+            return _sparse_product(sparse, dense)
         dense = dense.to_dense()
     if not isinstance(dense, Tensor):
         raise TypeError(f"{name}(): argument 'mat2' (position 2) must be Tensor, not {type(dense).__name__}")
@@ -327,13 +359,7 @@ def _mm(sparse: SparseCooTensor, dense: Any, name: str, reduce: str = "sum") -> 
             f"{name}: ember multiplies a 2-D sparse matrix by a 1-D or 2-D dense one, got sparse of size "
             f"{tuple(sparse.shape)} and dense of size {tuple(dense.shape)}"
         )
-    if sparse.shape[1] != dense.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({sparse.shape[0]}x{sparse.shape[1]} and "
-            f"{'x'.join(map(str, dense.shape))})"
-        )
-    if sparse.dtype != dense.dtype:
-        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {sparse.dtype} != {dense.dtype}")
+    _check_product(sparse, dense)
     rows, cols = sparse._idx[0], sparse._idx[1]
     values = sparse._vals if dense.dim() == 1 else sparse._vals.unsqueeze(1)
     out = zeros((sparse.shape[0], *dense.shape[1:]), dtype=dense.dtype, device=dense.device)

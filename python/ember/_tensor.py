@@ -66,8 +66,9 @@ def _tolist(self: Tensor) -> Any:
 
 
 def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> numpy.ndarray:
-    """np.asarray(tensor): the values as a numpy array (sharing memory when no conversion is needed)."""
-    arr = self.detach().numpy()
+    """np.asarray(tensor): the values as a numpy array (sharing memory when no conversion is needed); a tensor
+    that requires grad raises, as numpy() and PyTorch's do (detach() it first)."""
+    arr = self.numpy()
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 

@@ -338,7 +338,8 @@ def det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 class LinalgSlogdet(Function):
-    """slogdet's node: g_logabsdet A^{-H} (sign has no gradient)."""
+    """slogdet's node: g_logabsdet A^{-H}. sign is an output of the node too (it requires grad, as PyTorch's)
+    but contributes no gradient: a backward from sign alone leaves A.grad None."""
 
     _node_name = "LinalgSlogdetBackward0"
 
@@ -346,14 +347,16 @@ class LinalgSlogdet(Function):
     def forward(ctx: Any, A: Tensor) -> Any:
         sign, logabs = _lapack.slogdet(_np(A))
         sign_t, logabs_t = _tensor(sign, A), _tensor(logabs, A)
-        ctx.mark_non_differentiable(sign_t)
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(A)
         if _forward_ad_active():
             ctx.save_for_forward(A)
         return sign_t, logabs_t
 
     @staticmethod
-    def backward(ctx: Any, _gsign: Any, glogabs: Tensor) -> Tensor:
+    def backward(ctx: Any, _gsign: Any, glogabs: Tensor | None) -> Tensor | None:
+        if glogabs is None:
+            return None
         (A,) = ctx.saved_tensors
         return glogabs.unsqueeze(-1).unsqueeze(-1) * _mT(inv(A))
 

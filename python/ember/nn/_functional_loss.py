@@ -293,6 +293,11 @@ def multi_margin_loss(
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    if weight is not None and weight.requires_grad and _C.is_grad_enabled():  # PyTorch's kernel has no weight grad
+        raise RuntimeError(
+            "The function 'multi_margin_loss' is not differentiable with respect to argument 'weight'. This input "
+            "cannot have requires_grad True."
+        )
     n, c = _check_margin_input(input)
     if target.dim() > 1 or target.numel() != n:
         raise RuntimeError(
