@@ -610,3 +610,64 @@ def test_deprecated_build_flags_warn_and_answer_their_backends_query(name, query
     with pytest.warns(UserWarning, match=f"'{name}' is deprecated, please use 'ember.backends.{query}\\(\\)'"):
         value = getattr(ember, name)
     assert value == getattr(getattr(ember.backends, backend), fn)()
+
+
+# ---------------------------------------------------------------- sparse shape ops (ptwt's matrix transforms)
+
+
+def _sparse(rng, shape, nnz):
+    dense = np.zeros(shape)
+    flat = rng.choice(dense.size, nnz, replace=False)
+    dense.reshape(-1)[flat] = rng.standard_normal(nnz)
+    return ember.tensor(dense).to_sparse(), dense
+
+
+def test_sparse_cat_stack_unsqueeze_select_unbind_against_dense():
+    rng = np.random.default_rng(6)
+    (a, da), (b, db) = _sparse(rng, (3, 4), 5), _sparse(rng, (2, 4), 3)
+    joined = ember.cat([a, b])
+    assert joined.layout == ember.sparse_coo and np.array_equal(joined.to_dense().numpy(), np.concatenate([da, db]))
+    (c, dc) = _sparse(rng, (3, 2), 2)
+    assert np.array_equal(ember.cat([a, c], dim=1).to_dense().numpy(), np.concatenate([da, dc], 1))
+    stacked = ember.stack([a, a], dim=1)
+    assert stacked.shape == (3, 2, 4) and np.array_equal(stacked.to_dense().numpy(), np.stack([da, da], 1))
+    for d in (0, 1, 2, -1):
+        assert np.array_equal(a.unsqueeze(d).to_dense().numpy(), np.expand_dims(da, d))
+    assert np.array_equal(a.select(1, 2).to_dense().numpy(), da[:, 2])
+    assert np.array_equal(a.select(0, -1).to_dense().numpy(), da[-1])
+    rows = list(a)  # iteration unbinds dim 0
+    assert len(rows) == 3 and all(np.array_equal(r.to_dense().numpy(), da[i]) for i, r in enumerate(rows))
+    vector, dv = _sparse(rng, (5,), 2)
+    assert vector.select(0, int(np.flatnonzero(dv)[0])).item() == dv[np.flatnonzero(dv)[0]]  # a dense 0-d slice
+    with pytest.raises(IndexError, match="out of range"):
+        a.select(0, 3)
+    with pytest.raises(RuntimeError, match="same sizes except along dim 0"):
+        ember.cat([a, c])
+
+
+def test_sparse_in_place_add_and_elementwise_product():
+    rng = np.random.default_rng(7)
+    (a, da), (b, db) = _sparse(rng, (3, 4), 6), _sparse(rng, (3, 4), 6)
+    same = a
+    a += b
+    assert a is same and np.allclose(a.to_dense().numpy(), da + db)
+    (c, dc), (d, dd) = _sparse(rng, (4, 4), 8), _sparse(rng, (4, 4), 8)
+    product = c * d
+    assert product.layout == ember.sparse_coo and np.allclose(product.to_dense().numpy(), dc * dd)
+    assert product.is_coalesced()
+    values = c.values().detach().clone().requires_grad_()
+    assert ember.autograd.gradcheck(
+        lambda v: (ember.sparse_coo_tensor(c.indices(), v, c.shape) * d).to_dense(), (values,)
+    )
+
+
+def test_zeros_like_of_a_sparse_tensor_is_sparse_and_the_other_fills_raise():
+    s = ember.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()
+    for make in (ember.zeros_like, ember.empty_like):
+        z = make(s)
+        assert z.layout == ember.sparse_coo and z._nnz() == 0 and z.shape == s.shape
+        assert z.to_dense().tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    for make in (ember.ones_like, ember.rand_like, lambda t: ember.full_like(t, 2.0)):
+        with pytest.raises(NotImplementedError, match="SparseCPU"):
+            make(s)
+    assert s.is_contiguous() is False  # as PyTorch answers for a sparse tensor

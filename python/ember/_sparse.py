@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C, _creation
+from . import _C, _creation, _sparse_ops
 from ._batched import TensorLike, keep_checks_on, stand_in_class, to_arguments
 from ._C import Tensor
 from ._creation import get_default_dtype, tensor, zeros
@@ -447,14 +447,20 @@ def dispatch(name: str, method: bool, args: tuple, kwargs: dict) -> Any:
         return _add(*args, **kwargs)
     if name in ("mul", "multiply", "div", "true_divide") and _scalar(args[1]) and isinstance(args[0], SparseCooTensor):
         return args[0] * args[1] if name.startswith("mul") else args[0] / args[1]
+    if name == "is_contiguous":  # PyTorch answers False for a sparse tensor
+        return False
     if name in ("is_same_size",):
         return tuple(args[0].shape) == tuple(args[1].shape)
     if name == "index_select" and isinstance(args[0], SparseCooTensor):
         return args[0].index_select(*args[1:], **kwargs)
+    if name in _sparse_ops.OPS:
+        return _sparse_ops.OPS[name](*args, **kwargs)
+    if name in ("mul", "multiply") and all(isinstance(x, SparseCooTensor) for x in args[:2]):
+        return _sparse_ops.mul(args[0], args[1])
     raise NotImplementedError(
         f"Could not run 'aten::{name}' with arguments from the 'SparseCPU' backend: ember's sparse COO tensors "
-        "support mm/matmul/addmm with a dense matrix, bmm of a 3-D batch, add, scaling, sum, index_select, coalesce, "
-        "to_dense and transposes (call .to_dense() for other ops)"
+        "support mm/matmul/addmm, bmm of a 3-D batch, add, scaling, products, sum, index_select, cat, stack, "
+        "select, unsqueeze, unbind, coalesce, to_dense and transposes (call .to_dense() for other ops)"
     )
 
 

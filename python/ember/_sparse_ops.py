@@ -1,0 +1,126 @@
+"""Shape ops and elementwise products of sparse COO tensors (`_sparse.SparseCooTensor`), as PyTorch's: ``cat``,
+``stack``, ``unsqueeze``, ``select``, ``unbind`` (so iteration), in-place ``+=`` and ``sparse * sparse``.
+Each works on the indices and values only: the values' ops differentiate, the indices are data. The ops
+along a sparse dim are here; along a dense dim (of a hybrid tensor's values) only ``unsqueeze``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._creation import tensor
+
+
+def _sparse_type() -> type:
+    from ._sparse import SparseCooTensor
+
+    return SparseCooTensor
+
+
+def _along_sparse_dim(x: Any, dim: int, op: str) -> int:
+    d = dim % x.dim() if x.dim() else 0
+    if d >= x.sparse_dim():
+        raise NotImplementedError(f"{op}: ember's sparse tensors take it along a sparse dim only, got dim {dim}")
+    return d
+
+
+def cat(tensors: Any, dim: int = 0) -> Any:
+    """The tensors joined along ``dim`` (a sparse dim): each one's indices along it shifted by the sizes
+    before it."""
+    sparse = _sparse_type()
+    tensors = list(tensors)
+    if not tensors or not all(isinstance(t, sparse) for t in tensors):
+        raise RuntimeError("cat: ember joins sparse tensors only with sparse tensors (call .to_dense() first)")
+    first = tensors[0]
+    d = _along_sparse_dim(first, dim, "cat")
+    for t in tensors[1:]:
+        same = t.sparse_dim() == first.sparse_dim() and t.dim() == first.dim()
+        if not same or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d):
+            raise RuntimeError(
+                f"cat: sparse tensors must have the same sizes except along dim {d}: got {tuple(first.shape)} "
+                f"and {tuple(t.shape)}"
+            )
+    indices, offset = [], 0
+    for t in tensors:
+        shifted = t._idx.clone()
+        shifted[d] += offset
+        indices.append(shifted)
+        offset += t.shape[d]
+    size = list(first.shape)
+    size[d] = offset
+    return sparse(_C.cat(indices, 1), _C.cat([t._vals for t in tensors]), tuple(size), False)
+
+
+def unsqueeze(x: Any, dim: int) -> Any:
+    """A dim of size 1 at ``dim``: a sparse one (a row of zeros in the indices) within the sparse dims, else a
+    dense one of the values."""
+    d = dim % (x.dim() + 1)
+    size = (*x.shape[:d], 1, *x.shape[d:])
+    if d <= x.sparse_dim():
+        zero_row = x._idx[:1] * 0
+        indices = _C.cat([x._idx[:d], zero_row, x._idx[d:]])
+        return _sparse_type()(indices, x._vals, size, x._coalesced)
+    return _sparse_type()(x._idx, x._vals.unsqueeze(d - x.sparse_dim() + 1), size, x._coalesced)
+
+
+def stack(tensors: Any, dim: int = 0) -> Any:
+    """The tensors along a new ``dim``: each unsqueezed there, then joined."""
+    tensors = list(tensors)
+    return cat([unsqueeze(t, dim) for t in tensors], dim % (tensors[0].dim() + 1) if tensors else dim)
+
+
+def select(x: Any, dim: int, index: int) -> Any:
+    """The slice at ``index`` along ``dim`` (a sparse dim): the entries there, without that index row; a
+    dense tensor when no sparse dim is left (the values there, summed into their place)."""
+    d = _along_sparse_dim(x, dim, "select")
+    n = x.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at dimension {d}")
+    hits = (x._idx[d] == index % n).nonzero().reshape(-1)
+    indices = _C.cat([x._idx[:d], x._idx[d + 1 :]]).index_select(1, hits)
+    values = x._vals.index_select(0, hits)
+    size = (*x.shape[:d], *x.shape[d + 1 :])
+    if x.sparse_dim() == 1:  # nothing sparse is left: the values' sum is the slice
+        return values.sum(0)
+    return _sparse_type()(indices, values, size, x._coalesced)
+
+
+def unbind(x: Any, dim: int = 0) -> tuple:
+    """Every slice along ``dim`` (iterating a sparse tensor gives these along dim 0)."""
+    d = _along_sparse_dim(x, dim, "unbind")
+    return tuple(select(x, d, i) for i in range(x.shape[d]))
+
+
+def iadd(x: Any, other: Any, alpha: Any = 1) -> Any:
+    """``x += other`` in place: x takes the sum's indices and values (uncoalesced, as ``add`` leaves them)."""
+    from ._sparse import _add
+
+    result = _add(x, other, alpha)
+    if not isinstance(result, _sparse_type()):
+        raise RuntimeError("add_: a sparse tensor can take a sparse summand in place only")
+    x._idx, x._vals, x._coalesced = result._idx, result._vals, False
+    return x
+
+
+def mul(a: Any, b: Any) -> Any:
+    """The elementwise product of two sparse tensors of one shape: the entries both have (coalesced first),
+    their values multiplied; the result is coalesced."""
+    if tuple(a.shape) != tuple(b.shape) or a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(
+            f"mul: expected sizes of 'self' and 'other' to match, but {tuple(a.shape)} != {tuple(b.shape)}"
+        )
+    from ._sparse import _linear_index
+
+    a, b = a.coalesce(), b.coalesce()
+    sizes = tuple(a.shape[: a.sparse_dim()])
+    la, lb = (_linear_index(t._idx, sizes).cpu().numpy() for t in (a, b))
+    _, in_a, in_b = np.intersect1d(la, lb, assume_unique=True, return_indices=True)
+    picked_a, picked_b = (tensor(k, dtype=_C.dtype.int64, device=a._idx.device) for k in (in_a, in_b))
+    values = a._vals.index_select(0, picked_a) * b._vals.index_select(0, picked_b)
+    return _sparse_type()(a._idx.index_select(1, picked_a), values, tuple(a.shape), True)
+
+
+OPS = {"cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "unsqueeze": unsqueeze, "select": select,
+       "unbind": unbind, "iadd": iadd, "add_": iadd}  # fmt: skip
