@@ -512,6 +512,13 @@ def test_advanced_index_writes_take_the_destinations_dtype_only():
         (lambda x, t, w: ember.nn.functional.nll_loss(x.log_softmax(1), t, weight=w), "nll_loss_forward", "weight"),
         (lambda x, t, w: ember.nn.functional.multi_margin_loss(x, t, weight=w), "multi_margin_loss", "weight"),
         (
+            lambda x, t, w: ember.nn.functional.cross_entropy(
+                x[None].permute(0, 2, 1)[..., None], t[None, :, None], weight=w
+            ),
+            "nll_loss2d_forward",
+            "weight",
+        ),  # fmt: skip
+        (
             lambda x, t, w: ember.nn.functional.binary_cross_entropy(x.sigmoid(), x.detach().sigmoid(), weight=w),
             "binary_cross_entropy",
             "weight",
@@ -641,6 +648,11 @@ def test_sparse_cat_stack_unsqueeze_select_unbind_against_dense():
     assert vector.select(0, int(np.flatnonzero(dv)[0])).item() == dv[np.flatnonzero(dv)[0]]  # a dense 0-d slice
     with pytest.raises(IndexError, match="out of range"):
         a.select(0, 3)
+    for call in (lambda: a.select(5, 0), lambda: a.unsqueeze(4), lambda: ember.cat([a, b], 3),
+                 lambda: ember.stack([a, a], 4)):  # fmt: skip
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            call()
+    assert np.array_equal(ember.stack([a, a], -1).to_dense().numpy(), np.stack([da, da], -1))
     with pytest.raises(RuntimeError, match="same sizes except along dim 0"):
         ember.cat([a, c])
 
@@ -651,6 +663,11 @@ def test_sparse_in_place_add_and_elementwise_product():
     same = a
     a += b
     assert a is same and np.allclose(a.to_dense().numpy(), da + db)
+    dense = ember.tensor(dc0 := np.ones((3, 4)))
+    dense += b  # a dense tensor takes a sparse summand in place, as PyTorch's
+    assert np.allclose(dense.numpy(), dc0 + db)
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        b += ember.ones(3, 4)
     (c, dc), (d, dd) = _sparse(rng, (4, 4), 8), _sparse(rng, (4, 4), 8)
     product = c * d
     assert product.layout == ember.sparse_coo and np.allclose(product.to_dense().numpy(), dc * dd)
@@ -671,3 +688,23 @@ def test_zeros_like_of_a_sparse_tensor_is_sparse_and_the_other_fills_raise():
         with pytest.raises(NotImplementedError, match="SparseCPU"):
             make(s)
     assert s.is_contiguous() is False  # as PyTorch answers for a sparse tensor
+
+
+def test_a_bool_tensor_to_a_bool_number_takes_pytorchs_shortcuts():
+    b = ember.tensor([True, False])
+    assert (b**True).dtype == ember.bool and (b**True).tolist() == [True, False]  # exponent 1: a copy
+    assert (b**False).tolist() == [True, True]  # exponent 0: ones
+    assert (b**1).dtype == ember.int64 and (b**0).tolist() == [1, 1]
+    c = b.clone()
+    assert c.pow_(True).tolist() == [True, False] and c.pow_(False).tolist() == [True, True]
+    with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+        ember.pow(b, ember.tensor(True))
+
+
+def test_binomial_samples_of_a_count_that_requires_grad_refuse_backward_as_pytorch():
+    count = ember.tensor([5.0, 10.0], requires_grad=True)
+    samples = ember.binomial(count, ember.tensor([0.5, 0.2]))
+    assert samples.requires_grad and samples.grad_fn.name() == "NotImplemented"
+    with pytest.raises(RuntimeError, match="derivative for aten::binomial is not implemented"):
+        samples.sum().backward()
+    assert not ember.binomial(count.detach(), ember.tensor([0.5, 0.2])).requires_grad

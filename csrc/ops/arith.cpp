@@ -243,7 +243,10 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     EMBER_CHECK(!(b->is_wrapped_number && item_as_double(b) < 0),
                 "Integers to negative integer powers are not allowed.");
   }
-  Tensor out = binary_forward(BinaryOp::Pow, a, b, rt, rt);
+  // A bool to a bool number: PyTorch's shortcuts for the exponents 1 and 0 (a copy, ones); no bool pow kernel.
+  const bool bool_power = rt == DType::Bool && b->is_wrapped_number;
+  Tensor out =
+      bool_power ? (item_as_double(b) != 0 ? clone(a) : ones_like(a)) : binary_forward(BinaryOp::Pow, a, b, rt, rt);
   if (b->is_wrapped_number) {
     // tensor ** number
     auto n = make_node<ExponentState>("PowBackward0", {&a}, [](auto& n, variable_list& g) -> variable_list {

@@ -261,6 +261,7 @@ Tensor& div_(Tensor& self, const Tensor& other) {
                         [](const Tensor& a, const Tensor& b) { return div(a, b); });
 }
 Tensor& pow_(Tensor& self, const Tensor& other) {
+  if (result_type(self, other) == DType::Bool && other->is_wrapped_number) return copy_(self, pow(self, other));
   return binary_inplace(self, other, kernels::BinaryOp::Pow, "pow_", true,
                         [](const Tensor& a, const Tensor& b) { return pow(a, b); });
 }

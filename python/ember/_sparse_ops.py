@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _C
+from ._batched import _wrap_dim
 from ._creation import tensor
 
 
@@ -20,7 +21,7 @@ def _sparse_type() -> type:
 
 
 def _along_sparse_dim(x: Any, dim: int, op: str) -> int:
-    d = dim % x.dim() if x.dim() else 0
+    d = _wrap_dim(dim, x.dim(), op)
     if d >= x.sparse_dim():
         raise NotImplementedError(f"{op}: ember's sparse tensors take it along a sparse dim only, got dim {dim}")
     return d
@@ -56,7 +57,7 @@ def cat(tensors: Any, dim: int = 0) -> Any:
 def unsqueeze(x: Any, dim: int) -> Any:
     """A dim of size 1 at ``dim``: a sparse one (a row of zeros in the indices) within the sparse dims, else a
     dense one of the values."""
-    d = dim % (x.dim() + 1)
+    d = _wrap_dim(dim, x.dim() + 1, "unsqueeze")
     size = (*x.shape[:d], 1, *x.shape[d:])
     if d <= x.sparse_dim():
         zero_row = x._idx[:1] * 0
@@ -68,7 +69,10 @@ def unsqueeze(x: Any, dim: int) -> Any:
 def stack(tensors: Any, dim: int = 0) -> Any:
     """The tensors along a new ``dim``: each unsqueezed there, then joined."""
     tensors = list(tensors)
-    return cat([unsqueeze(t, dim) for t in tensors], dim % (tensors[0].dim() + 1) if tensors else dim)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    d = _wrap_dim(dim, tensors[0].dim() + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
 
 
 def select(x: Any, dim: int, index: int) -> Any:
@@ -94,12 +98,13 @@ def unbind(x: Any, dim: int = 0) -> tuple:
 
 
 def iadd(x: Any, other: Any, alpha: Any = 1) -> Any:
-    """``x += other`` in place: x takes the sum's indices and values (uncoalesced, as ``add`` leaves them)."""
+    """``x += other`` in place: a sparse x takes the sum's indices and values (uncoalesced, as ``add`` leaves
+    them); a dense x adds the sparse summand's dense form."""
     from ._sparse import _add
 
+    if not isinstance(x, _sparse_type()):
+        return x.add_(other.to_dense(), alpha=alpha)
     result = _add(x, other, alpha)
-    if not isinstance(result, _sparse_type()):
-        raise RuntimeError("add_: a sparse tensor can take a sparse summand in place only")
     x._idx, x._vals, x._coalesced = result._idx, result._vals, False
     return x
 

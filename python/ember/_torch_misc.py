@@ -19,6 +19,7 @@ import numpy as np
 from . import _C, _functorch_c, _jit_types, _meta
 from ._C import Tensor
 from ._composite import _axis_alias
+from .autograd.function import Function
 
 __all__ = [
     "_assert",
@@ -268,7 +269,26 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     if count.dtype != prob.dtype:
         raise RuntimeError(f"Found dtype {_scalar_name(prob.dtype)} but expected {_scalar_name(count.dtype)}")
     count, prob = broadcast_tensors(count, prob)
+    if (count.requires_grad or prob.requires_grad) and _C.is_grad_enabled():  # as PyTorch: a node that refuses
+        return _Binomial.apply(count, prob, generator)
     return _binomial(count, prob, generator)  # a count of zero or less draws 0 successes, as PyTorch's
+
+
+class _Binomial(Function):
+    """binomial's node when an input requires grad: the samples require grad too, as PyTorch's, and a backward
+    through them raises PyTorch's error (the samples have no derivative)."""
+
+    _node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx: Any, count: Tensor, prob: Tensor, generator: Any) -> Tensor:
+        from ._random import _binomial
+
+        return _binomial(count, prob, generator)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        raise RuntimeError("derivative for aten::binomial is not implemented")
 
 
 def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], operands: Any = ()) -> Any:
