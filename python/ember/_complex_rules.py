@@ -17,7 +17,7 @@ import numpy as np
 from . import _C, _batched
 from ._C import Tensor
 from ._complex import ComplexTensor, creation, not_implemented, pair_of, part_dtype, real_of, scalar_type_name
-from ._dtype_info import _scalar_name
+from ._dtype_info import _cpp_type_name, _scalar_name
 
 RULES: dict[str, Callable[..., Any]] = {}
 
@@ -459,19 +459,15 @@ def _number_product(x: Any, y: Any) -> Any:
 
 mul = bilinear(_number_product)
 RULES.update({n: mul for n in ("mul", "multiply", "__mul__", "__rmul__")})
-_C10_TYPES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "float32": "float",
-              "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}  # fmt: skip
-
-
-def _c10_type(dtype: Any) -> str:
-    return _C10_TYPES.get(dtype.name, _scalar_name(dtype))
-
-
 # What PyTorch says when a product's operands differ in dtype (a complex with a real, or complex64 with
 # complex128): these products take one dtype only, where the elementwise ones (mul, outer, kron) promote.
 _MIXED_PRODUCT_ERRORS: dict[str, Callable[[Any, Any], str]] = {
-    "matmul": lambda a, b: f"expected m1 and m2 to have the same dtype, but got: {_c10_type(a)} != {_c10_type(b)}",
-    "mv": lambda a, b: f"expected mat and vec to have the same dtype, but got: {_c10_type(a)} != {_c10_type(b)}",
+    "matmul": lambda a, b: (
+        f"expected m1 and m2 to have the same dtype, but got: {_cpp_type_name(a)} != {_cpp_type_name(b)}"
+    ),
+    "mv": lambda a, b: (
+        f"expected mat and vec to have the same dtype, but got: {_cpp_type_name(a)} != {_cpp_type_name(b)}"
+    ),
     "bmm": lambda a, b: f"expected scalar type {_scalar_name(a)} but found {_scalar_name(b)}",
     "dot": lambda a, b: (
         f"dot : expected both vectors to have same dtype, but found {_scalar_name(a)} and {_scalar_name(b)}"

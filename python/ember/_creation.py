@@ -785,19 +785,6 @@ def _check_layout_and_pinning(layout: Any, pin_memory: bool, op: str, device: An
         _check_pinnable(device)
 
 
-def _sparse_like(op: str, input: Any, dtype: Any) -> Any:
-    """zeros_like/empty_like of a sparse COO tensor: one without entries, of its shape and sparse dims (PyTorch's);
-    PyTorch's sparse backend fills nothing else (ones_like, rand_like, ... raise)."""
-    if op not in ("zeros_like", "empty_like"):
-        raise NotImplementedError(f"{op}: Could not run it with arguments from the 'SparseCPU' backend (PyTorch's "
-                                  "sparse tensors take zeros_like and empty_like only)")  # fmt: skip
-    from ._sparse import sparse_coo_tensor
-
-    values = zeros((0, *input.shape[input.sparse_dim() :]), dtype=dtype or input.dtype, device=input.device)
-    indices = zeros((input.sparse_dim(), 0), dtype=int64, device=input.device)
-    return sparse_coo_tensor(indices, values, tuple(input.shape))
-
-
 def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
     def create(
         input: Tensor,
@@ -812,7 +799,9 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
     ) -> Tensor:
         _check_layout_and_pinning(layout, pin_memory, create.__name__, device)
         if getattr(input, "is_sparse", False):
-            return _sparse_like(create.__name__, input, dtype)
+            from ._sparse_ops import like
+
+            return like(create.__name__, input, dtype)
         extra = {"generator": generator} if random else {}
         if device is None and isinstance(input, _meta.MetaTensor):
             device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given
@@ -857,7 +846,9 @@ def full_like(
     laid out as ``memory_format`` says (input's layout by default), as the other ``*_like`` factories."""
     _check_layout_and_pinning(layout, pin_memory, "full_like", device)
     if getattr(input, "is_sparse", False):
-        return _sparse_like("full_like", input, dtype)
+        from ._sparse_ops import like
+
+        return like("full_like", input, dtype)
     if device is None and isinstance(input, _meta.MetaTensor):
         device = "meta"
     elif device is None and isinstance(input, Tensor):

@@ -71,6 +71,32 @@ _SCALAR_NAMES = {
 }
 
 
+# C++ type names, as PyTorch's messages spell them (out='s dtype check, mm's mixed dtypes)
+_CPP_TYPES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "uint16": "unsigned short",
+    "uint32": "unsigned int",
+    "uint64": "unsigned long",
+    "bool": "bool",
+}
+
+
+def _cpp_type_name(dt: Any) -> str:
+    """PyTorch's C++ type name of a dtype, as its messages say it ('float' for float32)."""
+    name = str(dt).split(".")[-1]
+    return _CPP_TYPES.get(name, name)
+
+
 def _scalar_name(dt: dtype) -> str:
     """PyTorch's scalar type name of a dtype, as its messages say it ('Float' for float32)."""
     return _SCALAR_NAMES.get(dt.name, str(dt))

@@ -1,5 +1,6 @@
 """Shape ops and elementwise products of sparse COO tensors (`_sparse.SparseCooTensor`), as PyTorch's: ``cat``,
-``stack``, ``unsqueeze``, ``select``, ``unbind`` (so iteration), in-place ``+=`` and ``sparse * sparse``.
+``stack``, ``unsqueeze``, ``select``, ``unbind`` (so iteration), in-place ``+=``, ``sparse * sparse`` and the
+``*_like`` factories of a sparse tensor.
 Each works on the indices and values only: the values' ops differentiate, the indices are data. The ops
 along a sparse dim are here; along a dense dim (of a hybrid tensor's values) only ``unsqueeze``."""
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from . import _C
 from ._batched import _wrap_dim
-from ._creation import tensor
+from ._creation import tensor, zeros
 
 
 def _sparse_type() -> type:
@@ -125,6 +126,19 @@ def mul(a: Any, b: Any) -> Any:
     picked_a, picked_b = (tensor(k, dtype=_C.dtype.int64, device=a._idx.device) for k in (in_a, in_b))
     values = a._vals.index_select(0, picked_a) * b._vals.index_select(0, picked_b)
     return _sparse_type()(a._idx.index_select(1, picked_a), values, tuple(a.shape), True)
+
+
+def like(op: str, input: Any, dtype: Any) -> Any:
+    """zeros_like/empty_like of a sparse COO tensor: one without entries, of its shape and sparse dims (PyTorch's);
+    PyTorch's sparse backend fills nothing else (ones_like, rand_like, full_like raise)."""
+    if op not in ("zeros_like", "empty_like"):
+        raise NotImplementedError(f"{op}: Could not run it with arguments from the 'SparseCPU' backend (PyTorch's "
+                                  "sparse tensors take zeros_like and empty_like only)")  # fmt: skip
+    from ._sparse import sparse_coo_tensor
+
+    values = zeros((0, *input.shape[input.sparse_dim() :]), dtype=dtype or input.dtype, device=input.device)
+    indices = zeros((input.sparse_dim(), 0), dtype=_C.dtype.int64, device=input.device)
+    return sparse_coo_tensor(indices, values, tuple(input.shape))
 
 
 OPS = {"cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "unsqueeze": unsqueeze, "select": select,

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from . import _C
 from ._C import Tensor
+from ._dtype_info import _cpp_type_name
 from .nn import functional as F
 from .nn.utils.weight_norm import _norm_except_dim
 from .nn.utils.weight_norm import _weight_norm as _normalised_weight
@@ -62,29 +63,6 @@ def _e() -> Any:
     return ember
 
 
-# C++ type names, as PyTorch's out= dtype check spells them
-_CPP_TYPES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "uint16": "unsigned short",
-    "uint32": "unsigned int",
-    "uint64": "unsigned long",
-    "bool": "bool",
-}
-
-
-def _cpp_type(dtype: Any) -> str:
-    name = str(dtype).split(".")[-1]
-    return _CPP_TYPES.get(name, name)
-
-
 def _copy(view: Tensor, out: Tensor | None, name: str) -> Tensor:
     """The view's values in a new contiguous tensor (it never shares input's storage), or written into out,
     which must have the result's dtype."""
@@ -93,7 +71,8 @@ def _copy(view: Tensor, out: Tensor | None, name: str) -> Tensor:
         return result
     if out.dtype != result.dtype:
         raise RuntimeError(
-            f"Expected out tensor to have dtype {_cpp_type(result.dtype)}, but got {_cpp_type(out.dtype)} instead"
+            f"Expected out tensor to have dtype {_cpp_type_name(result.dtype)}, but got "
+            f"{_cpp_type_name(out.dtype)} instead"
         )
     return _C._write_out(out, result, name)
 

@@ -275,6 +275,16 @@ def multilabel_margin_loss(
     return _reduce(loss, reduction)
 
 
+def _refuse_weight_grad(weight: Tensor | None, function: str) -> None:
+    """PyTorch's RuntimeError for a class weight that requires grad where its kernel has no weight gradient (the
+    C++ losses check it alike: check_weight_needs_no_grad)."""
+    if weight is not None and weight.requires_grad and _C.is_grad_enabled():
+        raise RuntimeError(
+            f"The function '{function}' is not differentiable with respect to argument 'weight'. This input cannot "
+            "have requires_grad True."
+        )
+
+
 def multi_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -293,11 +303,7 @@ def multi_margin_loss(
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
-    if weight is not None and weight.requires_grad and _C.is_grad_enabled():  # PyTorch's kernel has no weight grad
-        raise RuntimeError(
-            "The function 'multi_margin_loss' is not differentiable with respect to argument 'weight'. This input "
-            "cannot have requires_grad True."
-        )
+    _refuse_weight_grad(weight, "multi_margin_loss")
     n, c = _check_margin_input(input)
     if target.dim() > 1 or target.numel() != n:
         raise RuntimeError(

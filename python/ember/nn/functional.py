@@ -33,6 +33,7 @@ from ._functional_conv import _ntuple
 from ._functional_ctc import ctc_loss
 from ._functional_loss import *  # noqa: F403
 from ._functional_loss import __all__ as _loss_all
+from ._functional_loss import _refuse_weight_grad
 from ._functional_misc import *  # noqa: F403
 from ._functional_misc import __all__ as _misc_all
 from ._functional_misc import _check_p, _dropout
@@ -821,11 +822,7 @@ def _nll(logp, target, weight, ignore_index, reduction):
     when the C++ op refuses them (to raise PyTorch's words), keeping the common path lean."""
     if logp.dim() > 2:
         _check_class_target(logp, target)
-        if weight is not None and weight.requires_grad and _C.is_grad_enabled():  # PyTorch's spatial kernel's words
-            raise RuntimeError(
-                "The function 'nll_loss2d_forward' is not differentiable with respect to argument 'weight'. This "
-                "input cannot have requires_grad True."
-            )
+        _refuse_weight_grad(weight, "nll_loss2d_forward")  # PyTorch's spatial kernel's name
         c = logp.shape[1]
         flat = logp.permute(0, *range(2, logp.dim()), 1).reshape(-1, c)
         out = _nll(flat, target.reshape(-1), weight, ignore_index, reduction)
