@@ -684,6 +684,8 @@ def test_zeros_like_of_a_sparse_tensor_is_sparse_and_the_other_fills_raise():
         z = make(s)
         assert z.layout == ember.sparse_coo and z._nnz() == 0 and z.shape == s.shape
         assert z.to_dense().tolist() == [[0.0, 0.0], [0.0, 0.0]]
+        typed = make(s, dtype=ember.float64, requires_grad=True)  # the keywords act, as on a dense tensor
+        assert typed.dtype == ember.float64 and typed.requires_grad and typed.layout == ember.sparse_coo
     for make in (ember.ones_like, ember.rand_like, lambda t: ember.full_like(t, 2.0)):
         with pytest.raises(NotImplementedError, match="SparseCPU"):
             make(s)

@@ -801,7 +801,7 @@ def _like(fn: Callable[..., Tensor], random: bool) -> Callable[..., Tensor]:
         if getattr(input, "is_sparse", False):
             from ._sparse_ops import like
 
-            return like(create.__name__, input, dtype)
+            return like(create.__name__, input, dtype, device, requires_grad)
         extra = {"generator": generator} if random else {}
         if device is None and isinstance(input, _meta.MetaTensor):
             device = "meta"  # *_like of a meta tensor is a meta tensor unless a device is given

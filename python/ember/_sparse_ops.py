@@ -128,17 +128,19 @@ def mul(a: Any, b: Any) -> Any:
     return _sparse_type()(a._idx.index_select(1, picked_a), values, tuple(a.shape), True)
 
 
-def like(op: str, input: Any, dtype: Any) -> Any:
-    """zeros_like/empty_like of a sparse COO tensor: one without entries, of its shape and sparse dims (PyTorch's);
-    PyTorch's sparse backend fills nothing else (ones_like, rand_like, full_like raise)."""
+def like(op: str, input: Any, dtype: Any, device: Any = None, requires_grad: bool = False) -> Any:
+    """zeros_like/empty_like of a sparse COO tensor: one without entries, of its shape and sparse dims (PyTorch's),
+    on ``device`` (input's by default); PyTorch's sparse backend fills nothing else (ones_like, rand_like,
+    full_like raise)."""
     if op not in ("zeros_like", "empty_like"):
         raise NotImplementedError(f"{op}: Could not run it with arguments from the 'SparseCPU' backend (PyTorch's "
                                   "sparse tensors take zeros_like and empty_like only)")  # fmt: skip
     from ._sparse import sparse_coo_tensor
 
-    values = zeros((0, *input.shape[input.sparse_dim() :]), dtype=dtype or input.dtype, device=input.device)
-    indices = zeros((input.sparse_dim(), 0), dtype=_C.dtype.int64, device=input.device)
-    return sparse_coo_tensor(indices, values, tuple(input.shape))
+    device = input.device if device is None else device
+    values = zeros((0, *input.shape[input.sparse_dim() :]), dtype=dtype or input.dtype, device=device)
+    indices = zeros((input.sparse_dim(), 0), dtype=_C.dtype.int64, device=device)
+    return sparse_coo_tensor(indices, values, tuple(input.shape), requires_grad=requires_grad)
 
 
 OPS = {"cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "unsqueeze": unsqueeze, "select": select,
